@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Totals the JUnit XML that `bazel test` left under bazel-testlogs/.
+
+Only files newer than the marker file given as argv[2] count, so a stale result from an earlier run is
+never reported as this run's. Prints one line: `N passed, N failed, N skipped`.
+A test case counts as failed if it has <failure> or <error>, as skipped if it has <skipped> or
+gtest's result="skipped"/status="notrun", and as passed otherwise.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+
+def main() -> int:
+    logs, marker = sys.argv[1], sys.argv[2]
+    since = os.path.getmtime(marker)
+    passed = failed = skipped = 0
+    for root, _, files in os.walk(logs, followlinks=True):
+        for name in files:
+            if name != "test.xml":
+                continue
+            path = os.path.join(root, name)
+            if os.path.getmtime(path) < since:
+                continue
+            try:
+                tree = ET.parse(path)
+            except ET.ParseError:
+                failed += 1
+                print(f"unreadable result: {path}", file=sys.stderr)
+                continue
+            for case in tree.iter("testcase"):
+                if case.find("failure") is not None or case.find("error") is not None:
+                    failed += 1
+                elif (case.find("skipped") is not None or case.get("result") == "skipped"
+                      or case.get("status") == "notrun"):
+                    skipped += 1
+                else:
+                    passed += 1
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
