@@ -1,0 +1,275 @@
+// Tests for the pool, the exception mapping and the migration runner, against a real PostgreSQL
+// (ONEM2M_TEST_PG; skipped when unset) except where no server is needed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/pg/migrations.h"
+#include "common/pg/pool.h"
+#include "common/pg/status.h"
+#include "common/pg/test_schema.h"
+#include "common/pg/testdata_migrations.h"
+#include "gtest/gtest.h"
+#include "pqxx/nontransaction"
+#include "pqxx/transaction"
+
+namespace onem2m {
+namespace pg {
+namespace {
+
+// UnusedPort returns a loopback port nothing listens on (bound, then released).
+int UnusedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(PoolNoServerTest, DeadPortIsUnavailableQuicklyWithoutPassword) {
+  PoolOptions o;
+  o.conninfo = absl::StrCat("host=127.0.0.1 port=", UnusedPort(),
+                            " user=mef dbname=mef password=hunter2-very-secret");
+  o.connect_timeout = absl::Seconds(2);
+  auto pool = ConnectionPool::Create(o);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  absl::Time start = absl::Now();
+  absl::Status s = (*pool)->Ping();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "database unavailable")) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "hunter2")) << s;
+  EXPECT_TRUE(IsConnectionLoss(s));
+  EXPECT_EQ((*pool)->open_connections(), 0);
+}
+
+TEST(PoolNoServerTest, CreateRejectsBadOptions) {
+  PoolOptions o;
+  EXPECT_EQ(ConnectionPool::Create(o).status().code(), absl::StatusCode::kInvalidArgument);
+  o.conninfo = "host=127.0.0.1";
+  o.max_size = 0;
+  EXPECT_EQ(ConnectionPool::Create(o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StatusTest, ScrubSecret) {
+  EXPECT_EQ(ScrubSecret("a pw b pw", "pw"), "a *** b ***");
+  EXPECT_EQ(ScrubSecret("abc", ""), "abc");
+}
+
+class PgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!TestSchema::Available()) GTEST_SKIP() << TestSchema::SkipMessage();
+    auto schema = TestSchema::Create();
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+  }
+
+  std::unique_ptr<ConnectionPool> NewPool(int max_size = 4) {
+    PoolOptions o = schema_->PoolOptionsFor();
+    o.max_size = max_size;
+    auto pool = ConnectionPool::Create(o);
+    EXPECT_TRUE(pool.ok()) << pool.status();
+    return *std::move(pool);
+  }
+
+  std::unique_ptr<TestSchema> schema_;
+};
+
+TEST_F(PgTest, MigrationsApplyAndAreIdempotent) {
+  auto pool = NewPool();
+  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  auto v = SchemaVersion(*pool, "test");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, 2);
+  int rows = -1;
+  ASSERT_TRUE(pool->Run([&](pqxx::connection& c) {
+                    pqxx::work w(c);
+                    rows = w.exec1("SELECT count(*) FROM t")[0].as<int>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(rows, 1);  // 0002's INSERT ran exactly once
+}
+
+TEST_F(PgTest, MigrationsSafeWhenRunConcurrently) {
+  constexpr int kReplicas = 8;
+  std::vector<std::thread> threads;
+  std::vector<absl::Status> results(kReplicas);
+  absl::Notification go;
+  for (int i = 0; i < kReplicas; ++i) {
+    threads.emplace_back([&, i] {
+      auto pool = NewPool(1);  // each "replica" has its own connection
+      go.WaitForNotification();
+      results[i] = RunMigrations(*pool, "test", TestdataMigrations());
+    });
+  }
+  go.Notify();
+  for (auto& t : threads) t.join();
+  for (const auto& s : results) EXPECT_TRUE(s.ok()) << s;
+  auto pool = NewPool();
+  EXPECT_EQ(*SchemaVersion(*pool, "test"), 2);
+  int rows = -1, recorded = -1;
+  ASSERT_TRUE(pool->Run([&](pqxx::connection& c) {
+                    pqxx::work w(c);
+                    rows = w.exec1("SELECT count(*) FROM t")[0].as<int>();
+                    recorded = w.exec1("SELECT count(*) FROM schema_migrations")[0].as<int>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(rows, 1);
+  EXPECT_EQ(recorded, 2);
+}
+
+TEST_F(PgTest, NewerDatabaseIsRefused) {
+  auto pool = NewPool();
+  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  ASSERT_TRUE(pool->Run([](pqxx::connection& c) {
+                    pqxx::work w(c);
+                    w.exec("INSERT INTO schema_migrations (component, version, name) "
+                           "VALUES ('test', 3, 'from_the_future')");
+                    w.commit();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  absl::Status s = RunMigrations(*pool, "test", TestdataMigrations());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "version 3")) << s;
+}
+
+TEST_F(PgTest, MalformedMigrationListIsRefused) {
+  auto pool = NewPool();
+  Migrations gap = {{1, "a", "SELECT 1"}, {3, "c", "SELECT 1"}};
+  EXPECT_EQ(RunMigrations(*pool, "test", gap).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(PgTest, FailedMigrationAppliesNothing) {
+  auto pool = NewPool();
+  Migrations bad = {{1, "ok", "CREATE TABLE u (id int)"}, {2, "broken", "SELEKT nonsense"}};
+  EXPECT_FALSE(RunMigrations(*pool, "test", bad).ok());
+  EXPECT_EQ(*SchemaVersion(*pool, "test"), 0);
+}
+
+TEST_F(PgTest, ErrorsMapToCodesAndHideRowValues) {
+  auto pool = NewPool();
+  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  // Unique violation -> kAlreadyExists.
+  absl::Status s = pool->Run([](pqxx::connection& c) {
+    pqxx::work w(c);
+    w.exec("INSERT INTO t (id, v) VALUES (1, 'zzqq-value')");
+    w.commit();
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "zzqq")) << s;
+  // A NOT NULL violation's DETAIL would quote the row ("Failing row contains ..."); it must not
+  // reach the message.
+  s = pool->Run([](pqxx::connection& c) {
+    pqxx::work w(c);
+    w.exec("INSERT INTO t (id, v, w) VALUES (7, 'sealed-blob-bytes', NULL)");
+    w.commit();
+    return absl::OkStatus();
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(absl::StrContains(s.message(), "sealed-blob-bytes")) << s;
+  // Other SQL errors -> kInternal, and the connection stays usable.
+  s = pool->Run([](pqxx::connection& c) {
+    pqxx::work w(c);
+    w.exec("SELECT * FROM no_such_table");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_TRUE(pool->Ping().ok());
+}
+
+int64_t BackendPid(ConnectionPool& pool) {
+  int64_t pid = 0;
+  EXPECT_TRUE(pool.Run([&](pqxx::connection& c) {
+                    pqxx::nontransaction n(c);
+                    pid = n.exec1("SELECT pg_backend_pid()")[0].as<int64_t>();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  return pid;
+}
+
+void Terminate(int64_t pid) {
+  pqxx::connection c(TestSchema::ConnInfo());
+  pqxx::nontransaction n(c);
+  n.exec(absl::StrCat("SELECT pg_terminate_backend(", pid, ")"));
+  // Wait until the backend is gone, so the test does not race the termination.
+  for (int i = 0; i < 100; ++i) {
+    if (n.exec(absl::StrCat("SELECT 1 FROM pg_stat_activity WHERE pid = ", pid)).empty()) return;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+TEST_F(PgTest, WriteAfterServerSideKillIsUnavailableThenRecovers) {
+  auto pool = NewPool(1);
+  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  int64_t pid = BackendPid(*pool);
+  Terminate(pid);
+  auto insert = [](int id) {
+    return [id](pqxx::connection& c) {
+      pqxx::work w(c);
+      w.exec(absl::StrCat("INSERT INTO t (id, v) VALUES (", id, ", 'x')"));
+      w.commit();
+      return absl::OkStatus();
+    };
+  };
+  absl::Status s = pool->Run(insert(10));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_TRUE(pool->Run(insert(11)).ok());
+  EXPECT_NE(BackendPid(*pool), pid);
+  EXPECT_EQ(pool->connections_made(), 2);
+}
+
+TEST_F(PgTest, ReadAfterServerSideKillRetriesTransparently) {
+  auto pool = NewPool(1);
+  int64_t pid = BackendPid(*pool);
+  Terminate(pid);
+  EXPECT_TRUE(pool->Ping().ok());
+  EXPECT_EQ(pool->open_connections(), 1);
+}
+
+TEST_F(PgTest, PoolIsBoundedAndWaitsThenTimesOut) {
+  PoolOptions o = schema_->PoolOptionsFor();
+  o.max_size = 1;
+  o.acquire_timeout = absl::Milliseconds(200);
+  auto pool = *ConnectionPool::Create(o);
+  absl::Notification holding, release;
+  std::thread holder([&] {
+    pool->Run([&](pqxx::connection&) {
+      holding.Notify();
+      release.WaitForNotification();
+      return absl::OkStatus();
+    }).IgnoreError();
+  });
+  holding.WaitForNotification();
+  absl::Status s = pool->Ping();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_FALSE(IsConnectionLoss(s));
+  release.Notify();
+  holder.join();
+  EXPECT_TRUE(pool->Ping().ok());
+  EXPECT_EQ(pool->connections_made(), 1);
+}
+
+}  // namespace
+}  // namespace pg
+}  // namespace onem2m

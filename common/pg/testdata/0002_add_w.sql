@@ -1,0 +1,2 @@
+ALTER TABLE t ADD COLUMN w integer NOT NULL DEFAULT 0;
+INSERT INTO t (id, v) VALUES (1, 'one');
