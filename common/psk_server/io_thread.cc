@@ -1,0 +1,164 @@
+#include "common/psk_server/io_thread.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "common/tls/dtls_cookie.h"
+
+namespace onem2m::server::internal {
+
+IoThread::IoThread(Shared* shared) : shared_(shared) {}
+
+IoThread::~IoThread() { StopAndJoin(); }
+
+void IoThread::AdoptTcpListener(int fd) {
+  tcp_listeners_.push_back(fd);
+  (void)loop_.Watch(fd, EPOLLIN, [this, fd](uint32_t) { OnAccept(fd); });
+}
+
+absl::Status IoThread::AdoptUdpSocket(int fd) {
+  absl::StatusOr<std::unique_ptr<tls::DtlsListener>> listener =
+      tls::DtlsListener::New(shared_->options.dtls_context);
+  if (!listener.ok()) return listener.status();
+  auto ep = std::make_unique<UdpEndpoint>(UdpEndpoint{fd, std::move(*listener)});
+  UdpEndpoint* raw = ep.get();
+  udp_.push_back(std::move(ep));
+  return loop_.Watch(fd, EPOLLIN, [this, raw](uint32_t) { OnUdpReadable(raw); });
+}
+
+void IoThread::Start() {
+  started_ = true;
+  thread_ = std::thread([this] { loop_.Run(); });
+}
+
+void IoThread::OnAccept(int listen_fd) {
+  for (int i = 0; i < 64; ++i) {
+    net::SocketAddress peer;
+    peer.len = sizeof(peer.storage);
+    int fd = accept4(listen_fd, peer.mutable_sa(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or EMFILE: try again on the next readiness
+    std::string source = peer.HostString();
+    if (draining_ || !shared_->limiter->TryAcquire(source)) {
+      if (shared_->observer) {
+        ConnectionInfo info;
+        info.transport = tls::Transport::kTls;
+        info.peer = peer.ToString();
+        shared_->observer->OnHandshake(info, HandshakeOutcome::kRejected, absl::ZeroDuration());
+      }
+      close(fd);
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<tls::PskSession>> tls =
+        tls::PskSession::NewStream(shared_->options.tls_context, fd, loop_.Now());
+    if (!tls.ok()) {
+      shared_->limiter->Release(source);
+      close(fd);
+      continue;
+    }
+    uint64_t id = NextId();
+    auto session = std::make_unique<StreamSession>(this, id, fd, std::move(*tls), peer.ToString(),
+                                                   std::move(source));
+    StreamSession* raw = session.get();
+    sessions_.emplace(id, std::move(session));
+    session_count_.fetch_add(1);
+    raw->Start();
+  }
+}
+
+void IoThread::OnUdpReadable(UdpEndpoint* ep) {
+  char buf[2048];
+  for (int i = 0; i < 64; ++i) {
+    net::SocketAddress peer;
+    peer.len = sizeof(peer.storage);
+    ssize_t n = recvfrom(ep->fd, buf, sizeof(buf), MSG_TRUNC, peer.mutable_sa(), &peer.len);
+    if (n < 0) return;
+    if (static_cast<size_t>(n) > sizeof(buf)) continue;  // truncated: larger than any valid record
+    absl::string_view datagram(buf, n);
+    std::string key = tls::PeerKey(peer.sa(), peer.len);
+    auto it = dgram_by_peer_.find(key);
+    if (it != dgram_by_peer_.end()) {
+      it->second->OnDatagram(datagram);
+      continue;
+    }
+    if (draining_) continue;
+    std::string reply;
+    absl::StatusOr<std::unique_ptr<tls::PskSession>> tls =
+        ep->listener->Offer(key, datagram, loop_.Now(), &reply);
+    if (!reply.empty()) {
+      (void)sendto(ep->fd, reply.data(), reply.size(), 0, peer.sa(), peer.len);
+    }
+    if (!tls.ok() || *tls == nullptr) continue;
+    // Only a peer that proved its address (returned the cookie) counts against its source's cap.
+    std::string source = peer.HostString();
+    if (!shared_->limiter->TryAcquire(source)) {
+      if (shared_->observer) {
+        ConnectionInfo info;
+        info.transport = tls::Transport::kDtls;
+        info.peer = peer.ToString();
+        shared_->observer->OnHandshake(info, HandshakeOutcome::kRejected, absl::ZeroDuration());
+      }
+      continue;
+    }
+    uint64_t id = NextId();
+    auto session = std::make_unique<DatagramSession>(this, id, ep->fd, peer, key, std::move(*tls),
+                                                     peer.ToString(), std::move(source));
+    DatagramSession* raw = session.get();
+    sessions_.emplace(id, std::move(session));
+    dgram_by_peer_.emplace(std::move(key), raw);
+    session_count_.fetch_add(1);
+    raw->Start();
+  }
+}
+
+void IoThread::Forget(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  graveyard_.push_back(std::move(it->second));
+  sessions_.erase(it);
+  session_count_.fetch_sub(1);
+  if (graveyard_.size() == 1) {
+    loop_.Post([this] { graveyard_.clear(); });
+  }
+}
+
+void IoThread::OnSessionQuiescent(Session* s) { s->Close(); }
+
+void IoThread::BeginDrain() {
+  loop_.Post([this] {
+    draining_ = true;
+    for (int fd : tcp_listeners_) {
+      loop_.Unwatch(fd);
+      close(fd);
+    }
+    tcp_listeners_.clear();
+    std::vector<Session*> idle;
+    for (auto& [id, s] : sessions_) {
+      if (s->Quiescent()) idle.push_back(s.get());
+    }
+    for (Session* s : idle) s->Close();
+  });
+}
+
+void IoThread::StopAndJoin() {
+  if (!started_) return;
+  started_ = false;
+  loop_.Post([this] {
+    std::vector<Session*> all;
+    for (auto& [id, s] : sessions_) all.push_back(s.get());
+    for (Session* s : all) s->Close();
+    graveyard_.clear();
+    loop_.Stop();
+  });
+  thread_.join();
+  graveyard_.clear();
+  for (int fd : tcp_listeners_) close(fd);
+  tcp_listeners_.clear();
+  for (auto& ep : udp_) close(ep->fd);
+  udp_.clear();
+}
+
+}  // namespace onem2m::server::internal

@@ -1,0 +1,194 @@
+// File: common/psk_server/io_thread.h
+//
+// INTERNAL to common/psk_server: one I/O thread of a PskServer (an EventLoop with its listeners and
+// sessions) and the two session kinds it drives. Every method runs on the thread's loop unless it
+// says otherwise.
+#ifndef ONEM2M_COMMON_PSK_SERVER_IO_THREAD_H_
+#define ONEM2M_COMMON_PSK_SERVER_IO_THREAD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/http/request_parser.h"
+#include "common/net/event_loop.h"
+#include "common/net/socket_util.h"
+#include "common/psk_server/psk_server.h"
+#include "common/psk_server/session_handler.h"
+#include "common/psk_server/source_limiter.h"
+#include "common/psk_server/worker_pool.h"
+#include "common/tls/dtls_listener.h"
+#include "common/tls/psk_session.h"
+
+namespace onem2m::server::internal {
+
+class IoThread;
+
+// Shared is what every I/O thread of one server shares.
+struct Shared {
+  PskServerOptions options;
+  SessionHandlerFactory* factory = nullptr;
+  ServerObserver* observer = nullptr;
+  std::unique_ptr<SourceLimiter> limiter;
+  std::unique_ptr<WorkerPool> workers;  // null: handshakes run inline
+  std::atomic<int> open_sessions{0};
+};
+
+// Session is what the two transports have in common: a PskSession, its handler, deadlines, and the
+// "busy on a worker" flag that keeps the loop's hands off while a worker drives the handshake.
+class Session {
+ public:
+  Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession> tls, std::string peer,
+          std::string source);
+  virtual ~Session();
+
+  uint64_t id() const { return id_; }
+  // Quiescent: no handshake and no request in flight, so a draining server may close it now.
+  bool Quiescent() const { return handshake_complete_ && !awaiting_response_ && !busy_; }
+  virtual void Close() = 0;
+
+ protected:
+  // DriveHandshake advances the handshake inline or on a worker, then calls AfterHandshakeStep.
+  void DriveHandshake();
+  virtual void AfterHandshakeStep(tls::Step step) = 0;
+  // CompleteHandshake creates the handler; false (and the session closed) on failure.
+  bool CompleteHandshake();
+  void FailHandshake(HandshakeOutcome outcome);
+  void ArmIdleTimer();
+  void CancelTimers();
+  HandshakeOutcome ClassifyFailure() const;
+
+  IoThread* thread_;
+  const uint64_t id_;
+  std::unique_ptr<tls::PskSession> tls_;
+  ConnectionInfo info_;
+  std::string source_;  // host part, for the per-source cap
+  std::unique_ptr<SessionHandler> handler_;
+  bool handshake_complete_ = false;
+  bool awaiting_response_ = false;
+  bool busy_ = false;            // a worker holds tls_
+  bool close_when_idle_ = false;  // close once the worker hands tls_ back
+  bool closed_ = false;
+  net::TimerId handshake_timer_ = 0;
+  net::TimerId idle_timer_ = 0;
+};
+
+// StreamSession is TLS over one accepted TCP socket, with HTTP/1.1 framing.
+class StreamSession final : public Session {
+ public:
+  StreamSession(IoThread* thread, uint64_t id, int fd, std::unique_ptr<tls::PskSession> tls,
+                std::string peer, std::string source);
+  ~StreamSession() override;
+
+  void Start();
+  void OnEvents(uint32_t events);
+  void OnResponse(http::HttpResponse response);
+  void Close() override;
+
+ private:
+  void AfterHandshakeStep(tls::Step step) override;
+  void ReadRequests();
+  bool FeedParser(absl::string_view bytes, size_t* consumed);
+  void SendError(int http_status, absl::string_view message);
+  void FlushOut();
+  void Want(uint32_t events);
+
+  int fd_;
+  http::RequestParser parser_;
+  std::string pending_in_;  // bytes read after a complete request (pipelining)
+  std::string out_;
+  bool close_after_flush_ = false;
+  uint32_t watching_ = 0;
+};
+
+// DatagramSession is DTLS with one peer of a shared UDP socket.
+class DatagramSession final : public Session {
+ public:
+  DatagramSession(IoThread* thread, uint64_t id, int udp_fd, net::SocketAddress peer_addr,
+                  std::string peer_key, std::unique_ptr<tls::PskSession> tls, std::string peer,
+                  std::string source);
+  ~DatagramSession() override;
+
+  void Start();
+  void OnDatagram(absl::string_view datagram);
+  void OnResponse(std::string datagram);
+  void Close() override;
+  const std::string& peer_key() const { return peer_key_; }
+
+ private:
+  void AfterHandshakeStep(tls::Step step) override;
+  void ReadDatagrams();
+  void Flush();
+  void ArmDtlsTimer();
+
+  int udp_fd_;
+  net::SocketAddress peer_addr_;
+  std::string peer_key_;
+  std::deque<std::string> held_;  // datagrams that arrived while a worker held tls_
+  net::TimerId dtls_timer_ = 0;
+  size_t max_datagram_;
+};
+
+// IoThread owns one EventLoop, its listening sockets and its sessions.
+class IoThread {
+ public:
+  explicit IoThread(Shared* shared);
+  ~IoThread();
+
+  // Adopt* hand a bound socket to this thread (before Start).
+  void AdoptTcpListener(int fd);
+  absl::Status AdoptUdpSocket(int fd);
+  void Start();
+  // BeginDrain (thread-safe): stop accepting, close quiescent sessions.
+  void BeginDrain();
+  // Stop (thread-safe): close everything and join.
+  void StopAndJoin();
+  int sessions() const { return session_count_.load(); }
+
+  net::EventLoop& loop() { return loop_; }
+  Shared* shared() { return shared_; }
+  bool draining() const { return draining_; }
+  uint64_t NextId() { return next_id_++; }
+  // Forget removes a session from the maps (it is destroyed later on the loop).
+  void Forget(uint64_t id);
+  void OnSessionQuiescent(Session* s);
+  void ForgetPeer(const std::string& peer_key) { dgram_by_peer_.erase(peer_key); }
+
+  template <typename T>
+  T* Find(uint64_t id) {
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : static_cast<T*>(it->second.get());
+  }
+
+ private:
+  struct UdpEndpoint {
+    int fd;
+    std::unique_ptr<tls::DtlsListener> listener;
+  };
+  void OnAccept(int listen_fd);
+  void OnUdpReadable(UdpEndpoint* ep);
+
+  Shared* shared_;
+  net::EventLoop loop_;
+  std::thread thread_;
+  std::vector<int> tcp_listeners_;
+  std::vector<std::unique_ptr<UdpEndpoint>> udp_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Session>> sessions_;
+  absl::flat_hash_map<std::string, DatagramSession*> dgram_by_peer_;
+  // Closed sessions wait here until the current callback has returned, since a session often
+  // closes itself from inside its own method.
+  std::vector<std::unique_ptr<Session>> graveyard_;
+  std::atomic<int> session_count_{0};
+  uint64_t next_id_ = 1;
+  bool draining_ = false;
+  bool started_ = false;
+};
+
+}  // namespace onem2m::server::internal
+
+#endif  // ONEM2M_COMMON_PSK_SERVER_IO_THREAD_H_

@@ -1,0 +1,101 @@
+#include "common/psk_server/psk_server.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/psk_server/io_thread.h"
+
+namespace onem2m::server {
+
+struct PskServer::Impl {
+  internal::Shared shared;
+  std::vector<std::unique_ptr<internal::IoThread>> threads;
+  absl::Mutex mu;
+  bool shut_down ABSL_GUARDED_BY(mu) = false;
+};
+
+absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions options,
+                                                            SessionHandlerFactory* factory,
+                                                            ServerObserver* observer) {
+  if (factory == nullptr) return absl::InvalidArgumentError("PskServer needs a handler factory");
+  if (!options.tls_listen.empty() && options.tls_context == nullptr) {
+    return absl::InvalidArgumentError("TLS listeners need a TLS server context");
+  }
+  if (!options.dtls_listen.empty() && options.dtls_context == nullptr) {
+    return absl::InvalidArgumentError("DTLS listeners need a DTLS server context");
+  }
+  if (options.io_threads < 1) options.io_threads = 1;
+  net::RaiseFdLimit();
+
+  std::unique_ptr<PskServer> server(new PskServer());
+  server->impl_ = std::make_unique<Impl>();
+  internal::Shared& shared = server->impl_->shared;
+  shared.options = std::move(options);
+  shared.factory = factory;
+  shared.observer = observer;
+  shared.limiter = std::make_unique<SourceLimiter>(shared.options.max_sessions_per_source);
+  if (shared.options.handshake_workers > 0) {
+    shared.workers = std::make_unique<WorkerPool>(shared.options.handshake_workers);
+  }
+  for (int i = 0; i < shared.options.io_threads; ++i) {
+    server->impl_->threads.push_back(std::make_unique<internal::IoThread>(&shared));
+  }
+
+  // Each I/O thread gets its own socket on each address (SO_REUSEPORT): the kernel spreads new
+  // connections, and DTLS peers by 4-tuple hash, so a peer always reaches the same thread.
+  auto bind_all = [&](const std::vector<std::string>& addrs, bool udp,
+                      std::vector<net::SocketAddress>* bound) -> absl::Status {
+    for (const std::string& text : addrs) {
+      absl::StatusOr<net::SocketAddress> addr = net::ParseHostPort(text);
+      if (!addr.ok()) return addr.status();
+      net::SocketAddress actual = *addr;
+      for (auto& thread : server->impl_->threads) {
+        absl::StatusOr<int> fd = udp ? net::BindUdp(actual, true) : net::ListenTcp(actual, true);
+        if (!fd.ok()) return fd.status();
+        if (actual.port() == 0) {
+          absl::StatusOr<net::SocketAddress> local = net::LocalAddress(*fd);
+          if (!local.ok()) return local.status();
+          actual = *local;  // the other threads bind the port the kernel picked
+        }
+        if (udp) {
+          absl::Status s = thread->AdoptUdpSocket(*fd);
+          if (!s.ok()) return s;
+        } else {
+          thread->AdoptTcpListener(*fd);
+        }
+      }
+      bound->push_back(actual);
+    }
+    return absl::OkStatus();
+  };
+  absl::Status s = bind_all(shared.options.tls_listen, false, &server->tls_addresses_);
+  if (s.ok()) s = bind_all(shared.options.dtls_listen, true, &server->dtls_addresses_);
+  if (!s.ok()) return s;
+  for (auto& thread : server->impl_->threads) thread->Start();
+  return server;
+}
+
+PskServer::~PskServer() {
+  if (impl_) Shutdown(absl::ZeroDuration());
+}
+
+void PskServer::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->shut_down) return;
+    impl_->shut_down = true;
+  }
+  for (auto& t : impl_->threads) t->BeginDrain();
+  absl::Time deadline = absl::Now() + grace;
+  while (absl::Now() < deadline && open_sessions() > 0) absl::SleepFor(absl::Milliseconds(20));
+  // Workers first: a handshake step on a worker must finish before its session is destroyed.
+  impl_->shared.workers.reset();
+  for (auto& t : impl_->threads) t->StopAndJoin();
+}
+
+int PskServer::open_sessions() const { return impl_->shared.open_sessions.load(); }
+
+}  // namespace onem2m::server

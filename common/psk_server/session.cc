@@ -1,0 +1,121 @@
+#include <utility>
+
+#include "common/psk_server/io_thread.h"
+#include "common/tls/session_state.h"
+
+namespace onem2m::server::internal {
+
+Session::Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession> tls,
+                 std::string peer, std::string source)
+    : thread_(thread), id_(id), tls_(std::move(tls)), source_(std::move(source)) {
+  info_.transport = tls_->transport();
+  info_.peer = std::move(peer);
+  thread_->shared()->open_sessions.fetch_add(1);
+  if (thread_->shared()->observer) thread_->shared()->observer->OnSessionOpened(info_.transport);
+  const PskServerOptions& o = thread_->shared()->options;
+  const tls::PskContext& ctx =
+      info_.transport == tls::Transport::kTls ? *o.tls_context : *o.dtls_context;
+  handshake_timer_ = thread_->loop().RunAfter(ctx.handshake_timeout(), [this] {
+        handshake_timer_ = 0;
+        if (handshake_complete_ || closed_) return;
+        if (busy_) {  // the worker still holds the session; close when it hands it back
+          close_when_idle_ = true;
+          return;
+        }
+        FailHandshake(HandshakeOutcome::kTimeout);
+      });
+}
+
+Session::~Session() {
+  thread_->shared()->limiter->Release(source_);
+  thread_->shared()->open_sessions.fetch_sub(1);
+  if (thread_->shared()->observer) thread_->shared()->observer->OnSessionClosed(info_.transport);
+}
+
+void Session::DriveHandshake() {
+  WorkerPool* workers = thread_->shared()->workers.get();
+  if (workers == nullptr) {
+    AfterHandshakeStep(tls_->Handshake());
+    return;
+  }
+  busy_ = true;
+  IoThread* thread = thread_;
+  uint64_t id = id_;
+  tls::PskSession* tls = tls_.get();
+  workers->Submit([thread, id, tls] {
+    tls::Step step = tls->Handshake();
+    thread->loop().Post([thread, id, step] {
+      Session* s = thread->Find<Session>(id);
+      if (s == nullptr) return;
+      s->busy_ = false;
+      if (s->close_when_idle_) {
+        s->FailHandshake(HandshakeOutcome::kTimeout);
+        return;
+      }
+      s->AfterHandshakeStep(step);
+    });
+  });
+}
+
+HandshakeOutcome Session::ClassifyFailure() const {
+  if (tls_->psk_lookup() != tls::PskLookup::kFound &&
+      tls_->psk_lookup() != tls::PskLookup::kNotAsked) {
+    return HandshakeOutcome::kBadKey;
+  }
+  // 20 = bad_record_mac, 51 = decrypt_error: what a wrong key produces (RFC 5246 7.2).
+  if (tls_->alert_sent() == 20 || tls_->alert_sent() == 51 || tls_->alert_received() == 20 ||
+      tls_->alert_received() == 51) {
+    return HandshakeOutcome::kBadKey;
+  }
+  return HandshakeOutcome::kProtocolError;
+}
+
+void Session::FailHandshake(HandshakeOutcome outcome) {
+  info_.psk_identity = tls_->psk_identity();
+  if (thread_->shared()->observer) {
+    thread_->shared()->observer->OnHandshake(info_, outcome,
+                                             absl::Now() - tls_->handshake_started());
+  }
+  Close();
+}
+
+bool Session::CompleteHandshake() {
+  handshake_complete_ = true;
+  if (handshake_timer_ != 0) thread_->loop().Cancel(handshake_timer_);
+  handshake_timer_ = 0;
+  info_.psk_identity = tls_->psk_identity();
+  info_.cipher = tls_->cipher_name();
+  if (thread_->shared()->observer) {
+    thread_->shared()->observer->OnHandshake(info_, HandshakeOutcome::kOk,
+                                             absl::Now() - tls_->handshake_started());
+  }
+  absl::StatusOr<std::unique_ptr<SessionHandler>> handler =
+      thread_->shared()->factory->OnHandshake(*tls_, info_);
+  if (!handler.ok()) {
+    Close();
+    return false;
+  }
+  handler_ = std::move(*handler);
+  ArmIdleTimer();
+  return true;
+}
+
+void Session::ArmIdleTimer() {
+  if (idle_timer_ != 0) thread_->loop().Cancel(idle_timer_);
+  idle_timer_ = thread_->loop().RunAfter(thread_->shared()->options.idle_timeout, [this] {
+    idle_timer_ = 0;
+    if (awaiting_response_) {
+      ArmIdleTimer();  // the service is still working on an answer
+      return;
+    }
+    Close();
+  });
+}
+
+void Session::CancelTimers() {
+  if (handshake_timer_ != 0) thread_->loop().Cancel(handshake_timer_);
+  if (idle_timer_ != 0) thread_->loop().Cancel(idle_timer_);
+  handshake_timer_ = idle_timer_ = 0;
+}
+
+}  // namespace onem2m::server::internal

@@ -1,0 +1,222 @@
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "common/http/serializer.h"
+#include "common/psk_server/io_thread.h"
+
+namespace onem2m::server::internal {
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+}  // namespace
+
+StreamSession::StreamSession(IoThread* thread, uint64_t id, int fd,
+                             std::unique_ptr<tls::PskSession> tls, std::string peer,
+                             std::string source)
+    : Session(thread, id, std::move(tls), std::move(peer), std::move(source)),
+      fd_(fd),
+      parser_(thread->shared()->options.http_limits) {}
+
+StreamSession::~StreamSession() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void StreamSession::Start() {
+  uint64_t id = id_;
+  IoThread* thread = thread_;
+  watching_ = EPOLLIN;
+  absl::Status s = thread_->loop().Watch(fd_, EPOLLIN, [thread, id](uint32_t events) {
+    if (StreamSession* self = thread->Find<StreamSession>(id)) self->OnEvents(events);
+  });
+  if (!s.ok()) {
+    Close();
+    return;
+  }
+  DriveHandshake();
+}
+
+void StreamSession::Want(uint32_t events) {
+  if (closed_ || events == watching_) return;
+  watching_ = events;
+  (void)thread_->loop().Rearm(fd_, events);
+}
+
+void StreamSession::OnEvents(uint32_t events) {
+  if (closed_ || busy_) return;
+  if (!handshake_complete_) {
+    DriveHandshake();
+    return;
+  }
+  if (!out_.empty()) {
+    FlushOut();
+    return;
+  }
+  if (awaiting_response_) {
+    // Readable while the service works on the answer: only a closed or broken peer matters.
+    if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) Close();
+    Want(0);
+    return;
+  }
+  ReadRequests();
+}
+
+void StreamSession::AfterHandshakeStep(tls::Step step) {
+  if (closed_) return;
+  switch (step) {
+    case tls::Step::kDone:
+      if (!CompleteHandshake()) return;
+      Want(EPOLLIN);
+      ReadRequests();  // the first request may have arrived with the client's Finished
+      return;
+    case tls::Step::kWantRead:
+      Want(EPOLLIN);
+      return;
+    case tls::Step::kWantWrite:
+      Want(EPOLLOUT);
+      return;
+    default:
+      FailHandshake(ClassifyFailure());
+      return;
+  }
+}
+
+bool StreamSession::FeedParser(absl::string_view bytes, size_t* consumed) {
+  absl::StatusOr<http::FeedResult> r = parser_.Feed(bytes);
+  if (!r.ok()) {
+    SendError(parser_.error_http_status(), r.status().message());
+    return false;
+  }
+  *consumed = r->consumed;
+  if (r->state != http::ParseState::kComplete) return true;
+  absl::StatusOr<http::HttpRequest> request = parser_.TakeRequest();
+  if (!request.ok()) {
+    SendError(400, request.status().message());
+    return false;
+  }
+  awaiting_response_ = true;
+  Want(0);
+  IoThread* thread = thread_;
+  uint64_t id = id_;
+  handler_->OnHttpRequest(std::move(*request), [thread, id](http::HttpResponse response) {
+    thread->loop().Post([thread, id, response = std::move(response)]() mutable {
+      if (StreamSession* self = thread->Find<StreamSession>(id)) {
+        self->OnResponse(std::move(response));
+      }
+    });
+  });
+  return true;
+}
+
+void StreamSession::ReadRequests() {
+  // Bytes left over from a pipelined earlier request come first.
+  while (!awaiting_response_ && !pending_in_.empty() && !closed_) {
+    size_t consumed = 0;
+    std::string input = std::move(pending_in_);
+    pending_in_.clear();
+    if (!FeedParser(input, &consumed)) return;
+    if (awaiting_response_) pending_in_ = input.substr(consumed);
+  }
+  char buf[kReadChunk];
+  while (!awaiting_response_ && !closed_ && out_.empty()) {
+    size_t n = 0;
+    tls::Step step = tls_->Read(buf, sizeof(buf), &n);
+    switch (step) {
+      case tls::Step::kDone: {
+        size_t consumed = 0;
+        absl::string_view chunk(buf, n);
+        if (!FeedParser(chunk, &consumed)) return;
+        if (awaiting_response_) pending_in_ = std::string(chunk.substr(consumed));
+        break;
+      }
+      case tls::Step::kWantRead:
+        Want(EPOLLIN);
+        return;
+      case tls::Step::kWantWrite:
+        Want(EPOLLOUT);
+        return;
+      default:  // close_notify, EOF or error
+        Close();
+        return;
+    }
+  }
+}
+
+void StreamSession::SendError(int http_status, absl::string_view message) {
+  http::HttpResponse response;
+  response.status = http_status > 0 ? http_status : 400;
+  response.headers.push_back({"Content-Type", "application/json"});
+  response.headers.push_back({"Connection", "close"});
+  response.body = std::string("{\"error\":\"") + (http_status == 413 ? "request too large" :
+                  http_status == 431 ? "headers too large" : "malformed request") + "\"}";
+  (void)message;  // parser details stay in the server; the peer gets a fixed text
+  absl::StatusOr<std::string> bytes = http::SerializeResponse(response);
+  close_after_flush_ = true;
+  if (!bytes.ok()) {
+    Close();
+    return;
+  }
+  out_ = std::move(*bytes);
+  FlushOut();
+}
+
+void StreamSession::OnResponse(http::HttpResponse response) {
+  if (closed_) return;
+  awaiting_response_ = false;
+  parser_.Reset();
+  if (thread_->draining()) {
+    response.headers.push_back({"Connection", "close"});
+    close_after_flush_ = true;
+  }
+  absl::StatusOr<std::string> bytes = http::SerializeResponse(response);
+  if (!bytes.ok()) {
+    SendError(500, "");
+    return;
+  }
+  out_ = std::move(*bytes);
+  ArmIdleTimer();
+  FlushOut();
+}
+
+void StreamSession::FlushOut() {
+  while (!out_.empty() && !closed_) {
+    size_t written = 0;
+    tls::Step step = tls_->Write(out_, &written);
+    if (step == tls::Step::kDone) {
+      out_.erase(0, written);
+      continue;
+    }
+    if (step == tls::Step::kWantWrite) {
+      Want(EPOLLOUT);
+      return;
+    }
+    if (step == tls::Step::kWantRead) {
+      Want(EPOLLIN);
+      return;
+    }
+    Close();
+    return;
+  }
+  if (closed_) return;
+  if (close_after_flush_) {
+    (void)tls_->Shutdown();
+    Close();
+    return;
+  }
+  Want(EPOLLIN);
+  if (thread_->draining() && Quiescent()) {
+    thread_->OnSessionQuiescent(this);
+    return;
+  }
+  ReadRequests();
+}
+
+void StreamSession::Close() {
+  if (closed_) return;
+  closed_ = true;
+  CancelTimers();
+  thread_->loop().Unwatch(fd_);
+  thread_->Forget(id_);
+}
+
+}  // namespace onem2m::server::internal
