@@ -1,0 +1,48 @@
+// File: mef/store/internal/page_token.h
+//
+// Page tokens for keyset pagination, shared by the store implementations. A token is the last key
+// of the previous page, hex-encoded so it is opaque to callers and safe in any transport.
+//
+//   std::string token = EncodePageToken(last.kpm_id);
+//   std::string after;
+//   absl::Status s = DecodePageToken(request.page_token, &after);  // kInvalidArgument if garbled
+#ifndef ONEM2M_MEF_STORE_INTERNAL_PAGE_TOKEN_H_
+#define ONEM2M_MEF_STORE_INTERNAL_PAGE_TOKEN_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/string_view.h"
+
+namespace onem2m {
+namespace mef {
+namespace internal {
+
+inline std::string EncodePageToken(absl::string_view last_key) {
+  return absl::BytesToHexString(last_key);
+}
+
+// DecodePageToken sets `out_after` to the key after which the next page starts ("" for none).
+inline absl::Status DecodePageToken(absl::string_view token, std::string* out_after) {
+  out_after->clear();
+  if (token.empty()) return absl::OkStatus();
+  if (token.size() % 2 != 0 || token.find_first_not_of("0123456789abcdefABCDEF") !=
+                                   absl::string_view::npos) {
+    return absl::InvalidArgumentError("invalid page token");
+  }
+  *out_after = absl::HexStringToBytes(token);
+  return absl::OkStatus();
+}
+
+// ClampPageSize keeps page sizes in 1..1000 (0 or less means the default 100).
+inline int ClampPageSize(int page_size) {
+  if (page_size <= 0) return 100;
+  return page_size > 1000 ? 1000 : page_size;
+}
+
+}  // namespace internal
+}  // namespace mef
+}  // namespace onem2m
+
+#endif  // ONEM2M_MEF_STORE_INTERNAL_PAGE_TOKEN_H_
