@@ -1,0 +1,253 @@
+#include "common/crypto/key_id.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "common/crypto/test_vectors.h"
+#include "gtest/gtest.h"
+
+namespace onem2m {
+namespace crypto {
+namespace {
+
+using ::onem2m::crypto::testing::HexField;
+using ::onem2m::crypto::testing::LoadDerivationVectors;
+using ::onem2m::crypto::testing::StringField;
+
+constexpr char kHex32[] = "458DEF9EE9DA81147F6262CCDDD04930";
+
+void ExpectInvalid(absl::string_view key_id) {
+  SCOPED_TRACE(std::string(key_id));
+  absl::StatusOr<KeyId> parsed = ParseKeyId(key_id);
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// ---- vectors ----
+
+TEST(KeyIdTest, FormatKeyIdMatchesEnrolmentVectors) {
+  nlohmann::json v = LoadDerivationVectors();
+  ASSERT_TRUE(v.contains("enrolment"));
+  ASSERT_FALSE(v["enrolment"].empty());
+  for (const auto& e : v["enrolment"]) {
+    SCOPED_TRACE(StringField(e, "ke_id"));
+    SecretBytes export48 = HexField(e, "export48");
+    ASSERT_EQ(export48.size(), 48u);
+    const std::string relative(export48.Reveal().substr(0, kRelativeIdLen));
+    EXPECT_EQ(HexUpper(relative), StringField(e, "relative_ke_id"));
+    absl::StatusOr<std::string> ke_id = FormatKeyId(relative, StringField(e, "mef_fqdn"));
+    ASSERT_TRUE(ke_id.ok()) << ke_id.status();
+    EXPECT_EQ(*ke_id, StringField(e, "ke_id"));
+  }
+}
+
+TEST(KeyIdTest, ParseKeyIdAcceptsEveryVectorIdentifierInEitherCase) {
+  nlohmann::json v = LoadDerivationVectors();
+  ASSERT_TRUE(v.contains("enrolment"));
+  for (const auto& e : v["enrolment"]) {
+    for (const char* field : {"ke_id", "km_id"}) {
+      const std::string id = StringField(e, field);
+      SCOPED_TRACE(id);
+      const size_t at = id.find('@');
+      ASSERT_NE(at, std::string::npos);
+      const std::string lower = absl::AsciiStrToLower(id.substr(0, at)) + id.substr(at);
+      for (const std::string& text : {id, lower}) {
+        absl::StatusOr<KeyId> parsed = ParseKeyId(text);
+        ASSERT_TRUE(parsed.ok()) << parsed.status();
+        EXPECT_EQ(HexUpper(parsed->relative_id), id.substr(0, at));
+        EXPECT_EQ(parsed->fqdn, id.substr(at + 1));
+        absl::StatusOr<std::string> canonical = CanonicalKeyId(text);
+        ASSERT_TRUE(canonical.ok());
+        EXPECT_EQ(*canonical, id);
+      }
+    }
+    EXPECT_EQ(ParseKeyId(StringField(e, "ke_id"))->fqdn, StringField(e, "mef_fqdn"));
+    EXPECT_EQ(ParseKeyId(StringField(e, "km_id"))->fqdn, StringField(e, "maf_id"));
+  }
+}
+
+// ---- hex ----
+
+TEST(KeyIdTest, HexUpperAndParseHexRoundTrip) {
+  const std::string bytes("\x00\x01\xab\xff\x7f", 5);
+  EXPECT_EQ(HexUpper(bytes), "0001ABFF7F");
+  EXPECT_EQ(*ParseHex("0001ABFF7F"), bytes);
+  EXPECT_EQ(*ParseHex("0001abff7f"), bytes);
+  EXPECT_EQ(*ParseHex(""), "");
+  EXPECT_EQ(ParseHexSecret("0001abFF7f")->Reveal(), bytes);
+}
+
+TEST(KeyIdTest, ParseHexRejectsOddLengthAndNonHex) {
+  EXPECT_EQ(ParseHex("abc").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseHex("zz").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseHex("0g").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseHexSecret("abc").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseHexSecret(" 0").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KeyIdTest, ParseHexSecretErrorDoesNotQuoteInput) {
+  absl::StatusOr<SecretBytes> s = ParseHexSecret("0123456789abcdefX1");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(std::string(s.status().message()).find("0123456789"), std::string::npos);
+}
+
+// ---- FormatKeyId ----
+
+TEST(KeyIdTest, FormatKeyIdEmitsUpperCase) {
+  const std::string rel(16, '\xab');
+  EXPECT_EQ(*FormatKeyId(rel, "maf.example.com"), "ABABABABABABABABABABABABABABABAB@maf.example.com");
+}
+
+TEST(KeyIdTest, FormatKeyIdRejectsWrongRelativeIdLength) {
+  for (size_t len : {0, 15, 17, 32}) {
+    SCOPED_TRACE(len);
+    EXPECT_EQ(FormatKeyId(std::string(len, 'a'), "mef.example.com").status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(KeyIdTest, FormatKeyIdRejectsInvalidFqdn) {
+  EXPECT_EQ(FormatKeyId(std::string(16, 'a'), "MEF.example.com").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FormatKeyId(std::string(16, 'a'), "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// ---- ParseKeyId ----
+
+TEST(KeyIdTest, ParseKeyIdAcceptsLocalhost) {
+  absl::StatusOr<KeyId> id = ParseKeyId(std::string(kHex32) + "@localhost");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->fqdn, "localhost");
+  EXPECT_EQ(id->relative_id.size(), kRelativeIdLen);
+}
+
+TEST(KeyIdTest, ParseKeyIdAcceptsMixedCaseHex) {
+  absl::StatusOr<KeyId> id = ParseKeyId("458def9EE9DA81147f6262ccddd04930@mef.example.com");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(HexUpper(id->relative_id), kHex32);
+}
+
+TEST(KeyIdTest, ParseKeyIdRejectsTwoAtSigns) {
+  ExpectInvalid(std::string(kHex32) + "@mef@example.com");
+  ExpectInvalid(std::string(kHex32) + "@@mef.example.com");
+  ExpectInvalid(std::string(kHex32) + "@mef.example.com@");
+}
+
+TEST(KeyIdTest, ParseKeyIdRejectsMissingAtSign) {
+  ExpectInvalid(kHex32);
+  ExpectInvalid(std::string(kHex32) + "mef.example.com");
+  ExpectInvalid("");
+}
+
+TEST(KeyIdTest, ParseKeyIdRejectsWrongHexLength) {
+  const std::string hex(kHex32);
+  ExpectInvalid(hex.substr(0, 31) + "@mef.example.com");
+  ExpectInvalid(hex.substr(0, 30) + "@mef.example.com");
+  ExpectInvalid(hex + "0@mef.example.com");
+  ExpectInvalid(hex + "00@mef.example.com");
+  ExpectInvalid("@mef.example.com");
+}
+
+TEST(KeyIdTest, ParseKeyIdRejectsNonHexCharacters) {
+  std::string hex(kHex32);
+  for (char bad : {'G', 'g', ' ', '-', 'x', '\0'}) {
+    std::string h = hex;
+    h[7] = bad;
+    ExpectInvalid(h + "@mef.example.com");
+  }
+  ExpectInvalid("0x" + hex.substr(2) + "@mef.example.com");
+}
+
+TEST(KeyIdTest, ParseKeyIdRejectsBadFqdn) {
+  const std::string hex(kHex32);
+  for (const char* fqdn : {"", "MEF.example.com", "mef.Example.com", "mef.example.com.", "mef..com",
+                           ".mef.com", "-mef.example.com", "mef-.example.com", "mef_1.example.com",
+                           "mef.exämple.com", "mef example.com", "10.0.0.1", "mef.example.com ",
+                           " mef.example.com", "mef.example.com\n"}) {
+    ExpectInvalid(hex + "@" + fqdn);
+  }
+}
+
+TEST(KeyIdTest, ParseKeyIdRejectsWhitespaceAroundHex) {
+  ExpectInvalid(std::string(" ") + kHex32 + "@mef.example.com");
+  ExpectInvalid(std::string(kHex32) + " @mef.example.com");
+}
+
+// ---- ValidateFqdn ----
+
+TEST(KeyIdTest, ValidateFqdnAcceptsValidNames) {
+  for (const char* fqdn : {"localhost", "maf.example.com", "a.b", "xn--bcher-kva.example",
+                           "mef-1.site-2.example", "1mef.example.com", "a1", "m.example.co.uk"}) {
+    SCOPED_TRACE(fqdn);
+    EXPECT_TRUE(ValidateFqdn(fqdn).ok()) << ValidateFqdn(fqdn);
+  }
+}
+
+TEST(KeyIdTest, ValidateFqdnEnforcesLabelAndTotalLengths) {
+  const std::string label63(63, 'a');
+  EXPECT_TRUE(ValidateFqdn(label63 + ".example").ok());
+  EXPECT_EQ(ValidateFqdn(std::string(64, 'a') + ".example").code(),
+            absl::StatusCode::kInvalidArgument);
+  // 4 labels of 63 + 3 dots = 255; trim to exactly 253 and 254.
+  std::string name = label63 + "." + label63 + "." + label63 + "." + label63;
+  ASSERT_EQ(name.size(), 255u);
+  EXPECT_EQ(ValidateFqdn(name).code(), absl::StatusCode::kInvalidArgument);
+  const std::string n253 = name.substr(0, 192) + std::string(61, 'b');
+  ASSERT_EQ(n253.size(), 253u);
+  EXPECT_TRUE(ValidateFqdn(n253).ok()) << ValidateFqdn(n253);
+  EXPECT_EQ(ValidateFqdn(n253 + "b").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(KeyIdTest, ValidateFqdnRejectsUpperCaseTrailingDotAndNonAscii) {
+  EXPECT_EQ(ValidateFqdn("Localhost").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn("maf.example.com.").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn("bücher.example").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn(".").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn("a..b").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn("192.168.1.1").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn("example.123").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn("[::1]").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFqdn(absl::string_view("a\0b", 3)).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// ---- KpmID ----
+
+TEST(KeyIdTest, ValidateKpmIdAcceptsUtf8UpTo128Bytes) {
+  EXPECT_TRUE(ValidateKpmId("device-0001").ok());
+  EXPECT_TRUE(ValidateKpmId("Ger\xC3\xA4t \xE2\x82\xAC \xF0\x9F\x94\x91").ok());  // ä € 🔑
+  EXPECT_TRUE(ValidateKpmId(std::string(128, 'k')).ok());
+  EXPECT_TRUE(ValidateKpmId("x").ok());
+}
+
+TEST(KeyIdTest, ValidateKpmIdRejectsEmptyTooLongNulAndBadUtf8) {
+  EXPECT_EQ(ValidateKpmId("").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateKpmId(std::string(129, 'k')).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateKpmId(absl::string_view("a\0b", 3)).code(), absl::StatusCode::kInvalidArgument);
+  for (const char* bad : {"\xFF", "\x80", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80",
+                          "\xE2\x82", "\xF4\x90\x80\x80", "\xF8\x88\x80\x80\x80", "ok\xC3"}) {
+    SCOPED_TRACE(HexUpper(bad));
+    EXPECT_EQ(ValidateKpmId(bad).code(), absl::StatusCode::kInvalidArgument);
+  }
+}
+
+// ---- Enrolee-ID ----
+
+TEST(KeyIdTest, ValidateEnroleeIdAcceptsPrintableAscii) {
+  for (const char* id : {"CAE-device-01", "/cse-123/Cae1", "S", "~!#$%&'()*+,-./:;<=>?@[]^_`{|}"}) {
+    SCOPED_TRACE(id);
+    EXPECT_TRUE(ValidateEnroleeId(id).ok());
+  }
+  EXPECT_TRUE(ValidateEnroleeId(std::string(256, 'C')).ok());
+}
+
+TEST(KeyIdTest, ValidateEnroleeIdRejectsWhitespaceControlNonAsciiAndLength) {
+  for (const char* id : {"", "C ae", " Cae", "Cae\t", "Cae\n", "Cae\x7F", "Ca\xC3\xA9"}) {
+    SCOPED_TRACE(HexUpper(id));
+    EXPECT_EQ(ValidateEnroleeId(id).code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ValidateEnroleeId(std::string(257, 'C')).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace crypto
+}  // namespace onem2m
