@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Chart test for deploy/helm/onem2m-rsp. Runs under `bazel test //tests/deploy:chart_test` or directly:
+#   ONEM2M_SHARED_DIR=/work/shared tests/deploy/chart_test.sh
+# Tools, in order: `helm` on PATH (helm lint + helm template); else the offline
+# ${ONEM2M_SHARED_DIR:-<repo>/../shared}/tools/helm-template/helm-template (+ k8s-validate).
+# With neither it records a skipped JUnit testcase in $XML_OUTPUT_FILE and exits 0 (Bazel has no skip
+# status; CI totals the XML). The assertions live in chart_test.py (Python 3 + PyYAML).
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+name=chart_test
+
+skip() {
+  echo "SKIP $name: $*" >&2
+  if [ -n "${XML_OUTPUT_FILE:-}" ]; then
+    msg="$(printf '%s' "$*" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g')"
+    cat >"$XML_OUTPUT_FILE" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites><testsuite name="deploy.chart_test" tests="1" failures="0" errors="0" skipped="1">
+<testcase classname="deploy.chart" name="chart_test"><skipped message="$msg"/></testcase>
+</testsuite></testsuites>
+XML
+  fi
+  echo "$name: 0 passed, 0 failed, 1 skipped"
+  exit 0
+}
+
+# --- the chart: Bazel runfiles, else the source tree next to this script
+chart_src=""
+for d in "${TEST_SRCDIR:-}/${TEST_WORKSPACE:-onem2m_rsp}/deploy/helm/onem2m-rsp" "$here/../../deploy/helm/onem2m-rsp"; do
+  if [ -f "$d/Chart.yaml" ]; then chart_src="$d"; break; fi
+done
+[ -n "$chart_src" ] || { echo "FAIL: chart not found (runfiles or source tree)" >&2; exit 1; }
+
+# The repository root: follow the runfiles symlink back to the source file.
+repo="$(cd "$(dirname "$(readlink -f "$chart_src/Chart.yaml")")/../../.." && pwd)"
+shared="${ONEM2M_SHARED_DIR:-$repo/../shared}"
+
+# A stable, writable cache for helm-template's compiled binary and k8s-validate's npm packages, so the
+# first-run build is reused across runs (in Bazel's test environment HOME may be a throwaway dir).
+export XDG_CACHE_HOME="${ONEM2M_HELM_CACHE:-/tmp/onem2m-helm-cache}"
+mkdir -p "$XDG_CACHE_HOME" 2>/dev/null || export XDG_CACHE_HOME="${TEST_TMPDIR:-/tmp}/onem2m-helm-cache"
+
+helm_bin="" ht="" kv=""
+if command -v helm >/dev/null 2>&1; then
+  helm_bin="$(command -v helm)"
+fi
+if [ -x "$shared/tools/helm-template/helm-template" ]; then
+  ht="$shared/tools/helm-template/helm-template"
+fi
+if [ -x "$shared/tools/helm-template/k8s-validate" ]; then
+  kv="$shared/tools/helm-template/k8s-validate"
+fi
+if [ -z "$helm_bin" ] && [ -z "$ht" ]; then
+  skip "neither helm on PATH nor helm-template under ${shared}/tools/helm-template (set ONEM2M_SHARED_DIR)"
+fi
+
+# --- Python 3 with PyYAML (Debian: python3-yaml)
+py=""
+for p in /usr/bin/python3 python3; do
+  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import yaml' 2>/dev/null; then py="$(command -v "$p")"; break; fi
+done
+if [ -z "$py" ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "$name: installing python3-yaml (apt-get)..." >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >&2 ||
+    { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >&2; }
+  /usr/bin/python3 -c 'import yaml' 2>/dev/null && py=/usr/bin/python3
+fi
+[ -n "$py" ] || skip "python3 with PyYAML (python3-yaml) not available"
+
+# --- warm up the tools once (first run installs Go/npm packages and compiles; errors show here)
+if [ -z "$helm_bin" ]; then
+  probe="$(mktemp -d)"; trap 'rm -rf "$probe" "${work:-}"' EXIT
+  printf 'apiVersion: v2\nname: probe\nversion: 0.1.0\n' >"$probe/Chart.yaml"
+  mkdir "$probe/templates"
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\n' >"$probe/templates/cm.yaml"
+  if ! "$ht" "$probe" >"$probe/out.yaml" 2>"$probe/err"; then
+    cat "$probe/err" >&2
+    skip "helm-template could not be built or run (see log above)"
+  fi
+  if [ -n "$kv" ] && ! "$kv" "$probe/out.yaml" >"$probe/kv.log" 2>&1; then
+    cat "$probe/kv.log" >&2
+    echo "$name: k8s-validate unusable; validation cases will be skipped" >&2
+    kv=""
+  fi
+fi
+
+# Copy the chart out of the runfiles tree (symlinks) into a plain directory.
+work="$(mktemp -d)"; trap 'rm -rf "${probe:-}" "$work"' EXIT
+cp -rL "$chart_src" "$work/onem2m-rsp"
+
+keep="${TEST_UNDECLARED_OUTPUTS_DIR:-}"
+"$py" "$here/chart_test.py" --chart "$work/onem2m-rsp" \
+  --helm "$helm_bin" --helm-template "$ht" --k8s-validate "$kv" \
+  --junit "${XML_OUTPUT_FILE:-}" ${keep:+--keep "$keep"}
+exit $?
