@@ -1,0 +1,72 @@
+#include "mef/credential/credential_client.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "common/grpc/mtls.h"
+
+namespace onem2m {
+namespace mef {
+namespace {
+
+namespace v1 = ::onem2m::rsp::v1;
+
+constexpr uint32_t kSuid = 21;  // PROTOCOL.md section 5
+constexpr size_t kKmLen = 32;
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+}  // namespace
+
+absl::Duration Backoff::Delay(int attempt) const {
+  thread_local absl::BitGen gen;
+  const double factor = std::pow(multiplier, std::min(attempt, 60));
+  absl::Duration d = std::min(initial * factor, max);
+  const double j = std::clamp(jitter, 0.0, 1.0);
+  return d * absl::Uniform(gen, 1.0 - j, 1.0);
+}
+
+MefCredentialClient::MefCredentialClient(std::shared_ptr<grpc::ChannelInterface> channel,
+                                         Backoff backoff)
+    : stub_(v1::MefCredentialService::NewStub(std::move(channel))), backoff_(backoff) {}
+
+absl::StatusOr<FetchedCredential> MefCredentialClient::FetchCredential(absl::string_view ke_id,
+                                                                       absl::Time deadline) {
+  v1::FetchCredentialRequest request;
+  request.set_ke_id(std::string(ke_id));
+  request.set_suid(kSuid);
+  absl::Status last = absl::DeadlineExceededError("deadline passed before the first attempt");
+  for (int attempt = 0; absl::Now() < deadline; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(deadline));
+    v1::FetchCredentialResponse response;
+    grpc::Status s = stub_->FetchCredential(&context, request, &response);
+    if (s.ok()) {
+      FetchedCredential out;
+      out.km = SecretBytes::Copy(response.km());
+      WipeString(response.mutable_km());
+      if (out.km.size() != kKmLen ||
+          !absl::EqualsIgnoreCase(response.ke_id(), request.ke_id())) {
+        return absl::InternalError("MEF answered a malformed credential");
+      }
+      out.enrolee_id = response.enrolee_id();
+      out.maf_id = response.maf_id();
+      out.ke_id = response.ke_id();
+      out.expires_at = FromProto(response.expires_at());
+      return out;
+    }
+    last = grpcutil::FromGrpcStatus(s);
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+    const absl::Duration wait = std::min(backoff_.Delay(attempt), deadline - absl::Now());
+    if (wait > absl::ZeroDuration()) absl::SleepFor(wait);
+  }
+  return last;
+}
+
+}  // namespace mef
+}  // namespace onem2m

@@ -1,0 +1,139 @@
+// File: mef/credential/credential_service.h
+//
+// MefCredentialServiceImpl is the MEF's key-distribution gRPC service (PROTOCOL.md section 6,
+// proto/onem2m/rsp/v1/mef_credential.proto): MAF replicas fetch Km by KeID (SUID 21) and watch a
+// stream of revocations. Serve it only on a mutual-TLS port (common/grpc/mtls.h): the caller's
+// MAF-ID is the DNS name in its client certificate.
+//
+//   auto service = onem2m::mef::MefCredentialServiceImpl::Create(store, &ke_opener, {});
+//   if (!service.ok()) return service.status();
+//   grpc::ServerBuilder b;
+//   b.AddListeningPort(addr, *onem2m::grpcutil::MakeServerCredentials(tls));
+//   b.RegisterService(service->get());
+//   std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+//   ...
+//   (*service)->Shutdown();   // first: open WatchRevocations streams end with UNAVAILABLE
+//   server->Shutdown();
+//
+// FetchCredential decision order (each step audited as "credential_fetch" with caller, ke_id,
+// suid and outcome; never key bytes):
+//   1. no DNS name in the client certificate          -> UNAUTHENTICATED ("unauthenticated")
+//   2. ke_id not a strict KeID (common/crypto/key_id)  -> INVALID_ARGUMENT ("invalid")
+//   3. suid != 21                                       -> INVALID_ARGUMENT ("invalid")
+//   4. unknown, enrolment revoked, enrolee not active, expires_at or enrolee not_after reached
+//                                                       -> NOT_FOUND, one message ("not_found")
+//   5. caller's DNS names do not include the enrolment's maf_id
+//                                                       -> PERMISSION_DENIED ("permission_denied")
+//   6. open Ke (AAD = canonical KeID, see ke_opener.h), Km = DeriveKm(Ke, maf_id)  -> OK ("ok")
+//   store unreachable at step 4 -> UNAVAILABLE ("unavailable"); Ke does not open -> INTERNAL.
+// Disclosure [documented choice]: NOT_FOUND is decided before the identity check, as the proto
+// specifies, so a MAF holding a valid certificate of the deployment's CA can learn that a KeID it
+// does not own is live (PERMISSION_DENIED). It learns nothing else (no Enrolee-ID, no MAF-ID), the
+// attempt is audited, and KeIDs carry 128 random bits, so it cannot enumerate them. The reverse
+// order would make wrong-MAF probes look like NOT_FOUND and hide misconfiguration from operators.
+//
+// The response's `expires_at` is min(enrolment expires_at, enrolee not_after): the earliest time
+// the MEF will stop answering for this KeID, which is what the MAF must cache Km until.
+//
+// Secrets: Ke and Km live in SecretBytes (wiped). The response message's `km` buffer belongs to
+// gRPC, which serialises and frees it after the handler returns without wiping it; this is the
+// limit of the synchronous API (see common/secret_bytes.h "What it cannot protect").
+//
+// WatchRevocations: polls EnroleeStore::ListStateChangesSince every `watch_poll_interval` (default
+// 100 ms, so a change reaches the MAF within ~poll interval + RTT, well under 1 s), maps entries to
+// events for the caller's MAF-ID only (revocation_feed.h), sends a heartbeat every
+// heartbeat_interval_ms (0 -> 250; 100..1000) carrying the cursor of the last entry scanned, and a
+// first heartbeat at once (so a start_from_now client learns its cursor). Cursors beyond the
+// store's latest seq (another MEF's history) are OUT_OF_RANGE; the store keeps the whole feed, so
+// no cursor is ever too old. If the store fails the stream ends with UNAVAILABLE (heartbeats stop,
+// so the MAF stops trusting cached Km, as the proto requires). Each open stream holds one gRPC sync
+// thread; there are a handful of MAF replicas, so that is fine.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef ONEM2M_MEF_CREDENTIAL_CREDENTIAL_SERVICE_H_
+#define ONEM2M_MEF_CREDENTIAL_CREDENTIAL_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "mef/credential/credential_metrics.h"
+#include "mef/credential/ke_opener.h"
+#include "mef/credential/revocation_feed.h"
+#include "mef/store/enrolee_store.h"
+#include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
+
+namespace onem2m {
+namespace mef {
+
+// kSuidRspfKeySharedWithMaf is the only SUID FetchCredential serves (PROTOCOL.md section 5).
+inline constexpr uint32_t kSuidRspfKeySharedWithMaf = 21;
+
+// kNotFoundMessage is the one message of every NOT_FOUND FetchCredential answer.
+inline constexpr absl::string_view kNotFoundMessage = "no usable enrolment for this KeID";
+
+class MefCredentialServiceImpl final : public rsp::v1::MefCredentialService::Service {
+ public:
+  struct Options {
+    // clock returns "now" for expiry checks; absl::Now when empty. Tests inject a fixed time.
+    std::function<absl::Time()> clock;
+    // metrics receives one OnFetch per FetchCredential; may be null. Not owned; must outlive.
+    CredentialMetrics* metrics = nullptr;
+    // watch_poll_interval is how often an open watch asks the store for new entries.
+    absl::Duration watch_poll_interval = absl::Milliseconds(100);
+    // watch_batch_limit is the page size of ListStateChangesSince.
+    int watch_batch_limit = 1000;
+  };
+
+  // Create returns the service. `store` and `opener` are not owned and must outlive it.
+  // InvalidArgument if either is null or an option is out of range (poll interval 1 ms..1 s).
+  static absl::StatusOr<std::unique_ptr<MefCredentialServiceImpl>> Create(EnroleeStore* store,
+                                                                          const KeOpener* opener,
+                                                                          Options options);
+
+  // Shutdown makes every open and future WatchRevocations return UNAVAILABLE within about one
+  // poll interval. Call it before grpc::Server::Shutdown, which waits for handlers to return.
+  void Shutdown();
+
+  // MefCredentialService (see the file comment and the .proto).
+  grpc::Status FetchCredential(grpc::ServerContext* context,
+                               const rsp::v1::FetchCredentialRequest* request,
+                               rsp::v1::FetchCredentialResponse* response) override;
+  grpc::Status WatchRevocations(grpc::ServerContext* context,
+                                const rsp::v1::WatchRevocationsRequest* request,
+                                grpc::ServerWriter<rsp::v1::RevocationEvent>* writer) override;
+
+ private:
+  MefCredentialServiceImpl(EnroleeStore* store, const KeOpener* opener, Options options);
+
+  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+
+  // Fetch runs steps 2..6 of the file comment for a caller with DNS names `names`; it sets
+  // `*out_outcome` for the audit record.
+  grpc::Status Fetch(const std::vector<std::string>& names,
+                     const rsp::v1::FetchCredentialRequest& request,
+                     rsp::v1::FetchCredentialResponse* response, FetchOutcome* out_outcome);
+
+  // WaitForShutdown sleeps up to `d`; true if Shutdown was called.
+  bool WaitForShutdown(absl::Duration d);
+
+  EnroleeStore* const store_;
+  const KeOpener* const opener_;
+  const Options options_;
+  EnroleeDirectory directory_;
+
+  absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace mef
+}  // namespace onem2m
+
+#endif  // ONEM2M_MEF_CREDENTIAL_CREDENTIAL_SERVICE_H_
