@@ -1,5 +1,6 @@
 #include "common/psk_server/psk_server.h"
 
+#include <csignal>
 #include <unistd.h>
 
 #include <utility>
@@ -29,6 +30,9 @@ absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions opt
   }
   if (options.io_threads < 1) options.io_threads = 1;
   net::RaiseFdLimit();
+  // A peer that vanishes mid-write must cost an error code, not the process (SSL writes to the
+  // socket with write(2), which raises SIGPIPE).
+  std::signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<PskServer> server(new PskServer());
   server->impl_ = std::make_unique<Impl>();

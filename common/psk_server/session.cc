@@ -72,6 +72,12 @@ HandshakeOutcome Session::ClassifyFailure() const {
 
 void Session::FailHandshake(HandshakeOutcome outcome) {
   info_.psk_identity = tls_->psk_identity();
+  // A DTLS peer with an unknown identity stalls rather than failing (bad records are dropped
+  // silently), so a timeout after a failed lookup is really a bad key.
+  if (outcome == HandshakeOutcome::kTimeout && tls_->psk_lookup() != tls::PskLookup::kFound &&
+      tls_->psk_lookup() != tls::PskLookup::kNotAsked) {
+    outcome = HandshakeOutcome::kBadKey;
+  }
   if (thread_->shared()->observer) {
     thread_->shared()->observer->OnHandshake(info_, outcome,
                                              absl::Now() - tls_->handshake_started());

@@ -1,0 +1,291 @@
+#include "common/psk_server/psk_server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <atomic>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "common/http/response_parser.h"
+#include "common/http/serializer.h"
+#include "common/net/socket_util.h"
+#include "common/tls/blocking_client.h"
+#include "common/tls/psk_resolver.h"
+#include "gtest/gtest.h"
+
+namespace onem2m::server {
+namespace {
+
+constexpr char kLabel[] = "EXPORTER-oneM2M-Bootstrap";
+
+// EchoHandler answers every request with the session's identity and the hex of its export, so
+// the test can compare both sides.
+class EchoHandler : public SessionHandler {
+ public:
+  EchoHandler(std::string identity, std::string export_hex)
+      : identity_(std::move(identity)), export_hex_(std::move(export_hex)) {}
+  void OnHttpRequest(http::HttpRequest request,
+                     std::function<void(http::HttpResponse)> respond) override {
+    http::HttpResponse r;
+    r.status = 200;
+    r.body = identity_ + "|" + export_hex_ + "|" + request.body;
+    respond(std::move(r));
+  }
+  void OnDatagram(std::string datagram, std::function<void(std::string)> respond) override {
+    respond(identity_ + "|" + export_hex_ + "|" + datagram);
+  }
+
+ private:
+  std::string identity_, export_hex_;
+};
+
+std::string Hex(const SecretBytes& s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    out += d[s.data()[i] >> 4];
+    out += d[s.data()[i] & 15];
+  }
+  return out;
+}
+
+class EchoFactory : public SessionHandlerFactory {
+ public:
+  absl::StatusOr<std::unique_ptr<SessionHandler>> OnHandshake(tls::PskSession& session,
+                                                              const ConnectionInfo& info) override {
+    absl::StatusOr<SecretBytes> e = session.Export(kLabel, 48);
+    if (!e.ok()) return e.status();
+    return std::make_unique<EchoHandler>(info.psk_identity, Hex(*e));
+  }
+};
+
+class CountingObserver : public ServerObserver {
+ public:
+  void OnHandshake(const ConnectionInfo&, HandshakeOutcome outcome, absl::Duration) override {
+    absl::MutexLock l(&mu);
+    outcomes.push_back(outcome);
+  }
+  int Count(HandshakeOutcome o) {
+    absl::MutexLock l(&mu);
+    int n = 0;
+    for (auto x : outcomes) n += x == o;
+    return n;
+  }
+  absl::Mutex mu;
+  std::vector<HandshakeOutcome> outcomes;
+};
+
+const SecretBytes& Key() {
+  static SecretBytes* k = new SecretBytes(SecretBytes::Copy("0123456789abcdef0123456789abcdef"));
+  return *k;
+}
+
+class PskServerTest : public ::testing::Test {
+ protected:
+  void StartServer(int workers = 0, absl::Duration idle = absl::Seconds(30), int per_source = 256,
+                   absl::Duration hs_timeout = absl::Seconds(5),
+                   std::function<absl::StatusOr<SecretBytes>(absl::string_view)> resolve = {}) {
+    if (!resolve) {
+      resolve = [](absl::string_view id) -> absl::StatusOr<SecretBytes> {
+        if (id == "device-1" || id == "device-2") return Key();
+        return absl::NotFoundError("unknown");
+      };
+    }
+    auto resolver = std::make_shared<tls::FunctionPskResolver>(resolve);
+    tls::ServerOptions so;
+    so.transport = tls::Transport::kTls;
+    so.handshake_timeout = hs_timeout;
+    auto tls_ctx = tls::PskContext::NewServer(so, resolver);
+    ASSERT_TRUE(tls_ctx.ok()) << tls_ctx.status();
+    so.transport = tls::Transport::kDtls;
+    auto dtls_ctx = tls::PskContext::NewServer(so, resolver);
+    ASSERT_TRUE(dtls_ctx.ok()) << dtls_ctx.status();
+    PskServerOptions o;
+    o.tls_listen = {"127.0.0.1:0"};
+    o.dtls_listen = {"127.0.0.1:0"};
+    o.tls_context = *tls_ctx;
+    o.dtls_context = *dtls_ctx;
+    o.io_threads = 2;
+    o.handshake_workers = workers;
+    o.idle_timeout = idle;
+    o.max_sessions_per_source = per_source;
+    auto server = PskServer::Start(o, &factory_, &observer_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  absl::StatusOr<std::unique_ptr<tls::BlockingClient>> Connect(tls::Transport t,
+                                                               const std::string& id,
+                                                               const SecretBytes& key) {
+    tls::ClientOptions co;
+    co.transport = t;
+    co.psk_identity = id;
+    co.psk = key;
+    auto ctx = tls::PskContext::NewClient(co);
+    if (!ctx.ok()) return ctx.status();
+    int port = t == tls::Transport::kTls ? server_->tls_addresses()[0].port()
+                                         : server_->dtls_addresses()[0].port();
+    return tls::BlockingClient::Connect(*ctx, "127.0.0.1", port, absl::Now() + absl::Seconds(5));
+  }
+
+  EchoFactory factory_;
+  CountingObserver observer_;
+  std::unique_ptr<PskServer> server_;
+};
+
+std::string HttpRoundTrip(tls::BlockingClient& c, const std::string& body) {
+  http::HttpRequest req;
+  req.method = "POST";
+  req.target = "/echo";
+  req.body = body;
+  auto bytes = http::SerializeRequest(req);
+  EXPECT_TRUE(bytes.ok());
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  EXPECT_TRUE(c.Write(*bytes, deadline).ok());
+  http::ResponseParser parser;
+  for (;;) {
+    auto chunk = c.Read(4096, deadline);
+    if (!chunk.ok() || chunk->empty()) return "<closed>";
+    auto r = parser.Feed(*chunk);
+    if (!r.ok()) return "<bad>";
+    if (r->state == http::ParseState::kComplete) break;
+  }
+  auto resp = parser.TakeResponse();
+  return resp.ok() ? resp->body : "<bad>";
+}
+
+TEST_F(PskServerTest, TlsSessionAnswersWithMatchingExport) {
+  StartServer();
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto mine = (*c)->session().Export(kLabel, 48);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(HttpRoundTrip(**c, "hello"), "device-1|" + Hex(*mine) + "|hello");
+  // A second request on the same session works too.
+  EXPECT_EQ(HttpRoundTrip(**c, "again"), "device-1|" + Hex(*mine) + "|again");
+}
+
+TEST_F(PskServerTest, DtlsSessionAnswersWithMatchingExport) {
+  StartServer();
+  auto c = Connect(tls::Transport::kDtls, "device-2", Key());
+  ASSERT_TRUE(c.ok()) << c.status();
+  auto mine = (*c)->session().Export(kLabel, 48);
+  ASSERT_TRUE(mine.ok());
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  ASSERT_TRUE((*c)->Write("ping", deadline).ok());
+  auto got = (*c)->Read(2048, deadline);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "device-2|" + Hex(*mine) + "|ping");
+}
+
+TEST_F(PskServerTest, WrongKeyAndUnknownIdentityFailAlike) {
+  StartServer();
+  SecretBytes wrong = SecretBytes::Copy("ffffffffffffffffffffffffffffffff");
+  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+    auto a = Connect(t, "device-1", wrong);
+    auto b = Connect(t, "nobody", Key());
+    ASSERT_FALSE(a.ok());
+    ASSERT_FALSE(b.ok());
+    EXPECT_EQ(a.status().code(), b.status().code());
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  // TLS: both fail with an alert. DTLS drops the undecryptable Finished silently (RFC 6347
+  // 4.1.2.1), so a wrong key there ends at the client's deadline; the server counts bad keys it
+  // can tell (unknown identity) at once.
+  EXPECT_GE(observer_.Count(HandshakeOutcome::kBadKey), 3);
+}
+
+TEST_F(PskServerTest, GarbageInsteadOfClientHelloIsDroppedAndServerKeepsServing) {
+  StartServer();
+  auto addr = server_->tls_addresses()[0];
+  auto fd = net::ConnectWithDeadline(addr, SOCK_STREAM, absl::Now() + absl::Seconds(2));
+  ASSERT_TRUE(fd.ok());
+  std::string junk(512, 'x');
+  ASSERT_EQ(write(*fd, junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
+  char buf[256];
+  timeval tv{2, 0};
+  setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ssize_t n;
+  while ((n = read(*fd, buf, sizeof(buf))) > 0) {
+  }
+  // The server closed the connection: EOF, or a reset since our junk was left unread.
+  EXPECT_TRUE(n == 0 || (n < 0 && errno == ECONNRESET)) << "read returned " << n;
+  close(*fd);
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  EXPECT_TRUE(c.ok()) << c.status();
+}
+
+TEST_F(PskServerTest, SilentClientIsClosedAtHandshakeDeadline) {
+  StartServer(0, absl::Seconds(30), 256, absl::Milliseconds(300));
+  auto fd = net::ConnectWithDeadline(server_->tls_addresses()[0], SOCK_STREAM,
+                                     absl::Now() + absl::Seconds(2));
+  ASSERT_TRUE(fd.ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(server_->open_sessions(), 1);
+  char buf[16];
+  timeval tv{3, 0};
+  setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  absl::Time start = absl::Now();
+  EXPECT_EQ(read(*fd, buf, sizeof(buf)), 0);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  close(*fd);
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(server_->open_sessions(), 0);
+  EXPECT_GE(observer_.Count(HandshakeOutcome::kTimeout), 1);
+}
+
+TEST_F(PskServerTest, IdleSessionIsClosed) {
+  StartServer(0, absl::Milliseconds(200));
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  ASSERT_TRUE(c.ok());
+  auto r = (*c)->Read(16, absl::Now() + absl::Seconds(3));
+  // Either close_notify ("") or a transport error: the server went away.
+  EXPECT_TRUE(!r.ok() || r->empty());
+}
+
+TEST_F(PskServerTest, PerSourceCapRefusesExtraSessions) {
+  StartServer(0, absl::Seconds(30), 2);
+  auto a = Connect(tls::Transport::kTls, "device-1", Key());
+  auto b = Connect(tls::Transport::kTls, "device-1", Key());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  EXPECT_FALSE(c.ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_GE(observer_.Count(HandshakeOutcome::kRejected), 1);
+}
+
+TEST_F(PskServerTest, SlowResolverOnWorkersDoesNotStallOtherHandshakes) {
+  std::atomic<bool> release{false};
+  StartServer(4, absl::Seconds(30), 256, absl::Seconds(10),
+              [&](absl::string_view id) -> absl::StatusOr<SecretBytes> {
+                if (id == "slow") {
+                  while (!release.load()) absl::SleepFor(absl::Milliseconds(10));
+                }
+                return Key();
+              });
+  std::thread slow([&] { (void)Connect(tls::Transport::kTls, "slow", Key()); });
+  absl::SleepFor(absl::Milliseconds(100));
+  absl::Time start = absl::Now();
+  auto fast = Connect(tls::Transport::kTls, "fast", Key());
+  EXPECT_TRUE(fast.ok()) << fast.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  release = true;
+  slow.join();
+}
+
+TEST_F(PskServerTest, ShutdownLetsServerStopWithOpenSessions) {
+  StartServer();
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  ASSERT_TRUE(c.ok());
+  absl::Time start = absl::Now();
+  server_->Shutdown(absl::Seconds(5));
+  // The idle session is closed at once, so shutdown does not wait for the grace period.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_EQ(server_->open_sessions(), 0);
+}
+
+}  // namespace
+}  // namespace onem2m::server
