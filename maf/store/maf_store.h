@@ -1,0 +1,268 @@
+// File: maf/store/maf_store.h
+//
+// MafStore is the MAF's durable state (PROTOCOL.md section 7, TS-0003 8.8):
+//   - MafCredential: one Km learned from a MEF, named by its KmID and the KeID it was fetched for.
+//   - MafClient: one MAF Client Registration (8.8.2.3) of the Enrolee holding that Km.
+//   - MafKey: one symmetric key registered by a client for 1..n Targets (8.8.2.7).
+// The PSK resolver (handshakes), the MAF procedures (inside the secured session), the Target-facing
+// MafKeyService and the operator-facing MafAdminService all use this interface. Implementations:
+// PgMafStore (pg_maf_store.h, production) and MemoryMafStore (memory_maf_store.h, tests and quick
+// local runs).
+//
+// The store never sees key material in clear: Km and distributed keys arrive sealed (envelope
+// encryption, AAD = KmID / Key Identifier, PROTOCOL.md section 8) and are stored as opaque blobs. No
+// error message produced by a store contains a blob.
+//
+//   std::unique_ptr<MafStore> store = ...;
+//   MafCredential c;
+//   c.km_id = km_id; c.ke_id = ke_id; c.km = sealed_km; c.enrolee_id = "C-dev1";
+//   c.mef_fqdn = "mef.example.com"; c.expires_at = ke_expiry;
+//   absl::StatusOr<MafCredential> stored = store->PutCredential(c);   // idempotent
+//   absl::StatusOr<MafClient> client = store->RegisterClient(km_id);  // idempotent per km_id
+//
+// Expiry and revocation on reads (nothing outlives Ke, PROTOCOL.md 5):
+//   - Credential reads: expired -> kNotFound; revoked -> kFailedPrecondition (so a KeID whose Km was
+//     revoked at this MAF is refused even though the MEF would still hand it out).
+//   - "Active" reads (GetActiveClientByKmId, GetActiveKey): anything not active or expired ->
+//     kNotFound, all with the same message.
+//   - Admin reads (GetClient*, GetKey, List*) return every record with its state; "expired" is a
+//     derived state (EffectiveClientState / EffectiveKeyState).
+// Times are kept with microsecond precision.
+//
+// Thread safety: every implementation is safe for concurrent use from any number of threads, and
+// PgMafStore from any number of MAF replicas sharing one database.
+//
+// Error codes, common to all implementations:
+//   kInvalidArgument    a field fails validation, bad or mismatched page token.
+//   kNotFound           no such record (or not active, for the "active" reads).
+//   kAlreadyExists      key_id already registered; ke_id stored with a different km_id.
+//   kFailedPrecondition the operation needs state that is not there (credential revoked or
+//                       expired, client not active).
+//   kPermissionDenied   the key exists but belongs to another client (update / de-register).
+//   kUnavailable        the database cannot be reached; retry later.
+//   kInternal           anything else; the message carries no key material.
+#ifndef ONEM2M_MAF_STORE_MAF_STORE_H_
+#define ONEM2M_MAF_STORE_MAF_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace onem2m {
+namespace maf {
+
+// Clock returns the current time; injected so tests control expiry.
+using Clock = std::function<absl::Time()>;
+
+// SealedKey is a key as the store keeps it: envelope ciphertext (opaque, never logged) and the
+// version of the KEK that sealed it, so a KEK rotation can find old rows.
+struct SealedKey {
+  std::string ciphertext;
+  int32_t kek_version = 0;
+};
+
+// MafCredential is a Km learned from a MEF (PROTOCOL.md 6-7).
+struct MafCredential {
+  std::string km_id;       // KmID, canonical (upper-case hex '@' MAF-FQDN). Primary key.
+  std::string ke_id;       // KeID, canonical. Unique.
+  SealedKey km;            // Km sealed with AAD = km_id. Emptied (wiped) when revoked.
+  std::string enrolee_id;  // Enrolee-ID (= MAF Client ID)
+  std::string mef_fqdn;    // the MEF it came from (the FQDN of ke_id)
+  absl::Time expires_at = absl::InfinitePast();  // the Ke's expiry; must be finite
+  bool revoked = false;                          // set by the store's Revoke* calls
+  absl::Time created_at = absl::InfinitePast();  // set by the store
+};
+
+// ClientState and KeyState are the stored states; "expired" is derived from expires_at.
+enum class ClientState { kActive, kDeregistered, kRevoked };
+enum class KeyState { kActive, kDeregistered, kRevoked };
+// EffectiveState adds the derived "expired" to the stored states.
+enum class EffectiveState { kActive, kExpired, kDeregistered, kRevoked };
+
+absl::string_view ClientStateName(ClientState s);  // "active", "deregistered", "revoked"
+bool ParseClientState(absl::string_view name, ClientState* out_state);
+absl::string_view KeyStateName(KeyState s);
+bool ParseKeyState(absl::string_view name, KeyState* out_state);
+
+// Revocation records who ended a record and why (admin revocations and MEF revocation events).
+struct Revocation {
+  std::string actor;   // mTLS identity of the operator, or "mef:<fqdn>" for a MEF event
+  std::string reason;  // free text, logged; never a secret
+  absl::Time time = absl::InfinitePast();
+};
+
+// MafClient is a MAF Client Registration (8.8.2.3).
+struct MafClient {
+  std::string maf_client_reg_id;  // random, assigned by the store. Primary key.
+  std::string km_id;              // assignedSymmKeyID
+  std::string ke_id;              // the KeID of the Km (admin view)
+  std::string enrolee_id;         // MAF Client ID
+  absl::Time expires_at = absl::InfinitePast();  // = the Km's expiry
+  absl::Time created_at = absl::InfinitePast();
+  ClientState state = ClientState::kActive;
+  std::optional<Revocation> revocation;  // when state is kRevoked
+  int active_key_count = 0;              // filled by admin reads only
+};
+
+// MafKey is a registered symmetric key (8.8.2.7).
+struct MafKey {
+  std::string key_id;       // Key Identifier, canonical. Primary key.
+  std::string relative_id;  // upper-case hex of RelativeKeyID (the part before '@')
+  SealedKey key;            // sealed with AAD = key_id
+  uint32_t suid = 0;
+  std::vector<std::string> target_ids;  // 1..n, each 1..256 printable ASCII, no duplicates
+  std::string maf_client_reg_id;        // registering client
+  std::string km_id;                    // registering client's KmID
+  std::string client_id;                // registering client's Enrolee-ID
+  absl::Time expires_at = absl::InfinitePast();  // <= the client's expiry; finite
+  absl::Time created_at = absl::InfinitePast();  // set by the store
+  absl::Time updated_at = absl::InfinitePast();  // set by the store
+  KeyState state = KeyState::kActive;
+  std::optional<Revocation> revocation;
+};
+
+// EffectiveClientState / EffectiveKeyState: the stored state, or kExpired for an active record whose
+// expires_at is at or before `now`.
+EffectiveState EffectiveClientState(const MafClient& c, absl::Time now);
+EffectiveState EffectiveKeyState(const MafKey& k, absl::Time now);
+
+// KeyUpdate lists the fields Key Registration Update (8.8.2.9) may change; unset fields stay.
+struct KeyUpdate {
+  std::optional<std::vector<std::string>> target_ids;
+  std::optional<uint32_t> suid;
+  std::optional<absl::Time> expires_at;  // caller caps it at the client's expiry
+  std::optional<SealedKey> key;          // a new supplied key value (same key_id)
+};
+
+// List requests use keyset pagination: ordered by primary key, stable under concurrent writes.
+struct ListClientsRequest {
+  int page_size = 100;      // <= 0: 100; > 1000: 1000
+  std::string page_token;   // empty for the first page; else next_page_token of the same filter
+  std::optional<EffectiveState> state;  // kDeregistered matches nothing stored differently
+  std::string client_id;                // Enrolee-ID filter; empty = all
+};
+struct ListClientsResponse {
+  std::vector<MafClient> clients;
+  std::string next_page_token;  // empty on the last page
+};
+struct ListKeysRequest {
+  int page_size = 100;
+  std::string page_token;
+  std::string maf_client_reg_id;  // filter; empty = all
+  std::string target_id;          // filter; empty = all
+  std::optional<EffectiveState> state;
+};
+struct ListKeysResponse {
+  std::vector<MafKey> keys;
+  std::string next_page_token;
+};
+
+// MafStore: see the file comment.
+class MafStore {
+ public:
+  virtual ~MafStore() = default;
+
+  // PutCredential stores `credential` (store-set fields ignored) and returns the row as stored.
+  // Idempotent: if km_id is already stored (another replica raced us, or the Enrolee reconnected
+  // with its KeID) the stored row is returned unchanged, including a revoked flag that must win.
+  // kAlreadyExists if ke_id is stored under another km_id; kInvalidArgument on validation failure.
+  virtual absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) = 0;
+
+  // GetCredentialByKmId / GetCredentialByKeId: kNotFound if absent or expired, kFailedPrecondition
+  // if revoked. Identifiers must be canonical.
+  virtual absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) = 0;
+  virtual absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) = 0;
+
+  // RevokeByKeId / RevokeByEnroleeId mark the matching credentials revoked (sealed Km wiped), and
+  // revoke their clients and keys, in one transaction. They return the km_ids newly or already
+  // revoked (empty if nothing matched), so caches can drop them. Idempotent.
+  virtual absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
+                                                                const Revocation& why) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(
+      absl::string_view enrolee_id, const Revocation& why) = 0;
+
+  // RegisterClient registers the holder of `km_id` (8.8.2.3). Idempotent: an active registration of
+  // that km_id is returned as is. kFailedPrecondition if the credential is absent, expired or
+  // revoked.
+  virtual absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id) = 0;
+
+  // GetActiveClientByKmId returns the active, unexpired registration of km_id, else kNotFound.
+  virtual absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) = 0;
+
+  // GetClient / GetLatestClientByKmId (admin): any state; kNotFound if absent.
+  virtual absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) = 0;
+  virtual absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) = 0;
+
+  // DeregisterClient ends an active registration (8.8.2.10) and de-registers its active keys.
+  // kNotFound if there is no active registration with that id.
+  virtual absl::Status DeregisterClient(absl::string_view maf_client_reg_id) = 0;
+
+  // RevokeClient (admin) revokes a client, its keys and its credential (Km wiped, KmID and KeID
+  // refused afterwards), and returns the client as stored. Idempotent. kNotFound if absent.
+  virtual absl::StatusOr<MafClient> RevokeClient(absl::string_view maf_client_reg_id,
+                                                 const Revocation& why) = 0;
+
+  // RegisterKey stores a new key (8.8.2.7); store-set fields are ignored, km_id and client_id are
+  // taken from the client. kFailedPrecondition if the client is not active (or expired);
+  // kAlreadyExists if key_id is taken; kInvalidArgument on validation failure (including an
+  // expires_at after the client's).
+  virtual absl::StatusOr<MafKey> RegisterKey(const MafKey& key) = 0;
+
+  // GetActiveKey returns an active, unexpired key, else kNotFound (same message for every cause).
+  virtual absl::StatusOr<MafKey> GetActiveKey(absl::string_view key_id) = 0;
+
+  // GetKey (admin): any state; kNotFound if absent.
+  virtual absl::StatusOr<MafKey> GetKey(absl::string_view key_id) = 0;
+
+  // UpdateKey applies `update` to an active key registered by `maf_client_reg_id` (8.8.2.9) and
+  // returns it. kNotFound if the key is not active; kPermissionDenied if another client registered
+  // it; kInvalidArgument on validation failure.
+  virtual absl::StatusOr<MafKey> UpdateKey(absl::string_view key_id,
+                                           absl::string_view maf_client_reg_id,
+                                           const KeyUpdate& update) = 0;
+
+  // DeregisterKey de-registers an active key of `maf_client_reg_id` (8.8.2.10). Errors as UpdateKey.
+  virtual absl::Status DeregisterKey(absl::string_view key_id,
+                                     absl::string_view maf_client_reg_id) = 0;
+
+  // RevokeKey (admin) revokes a key and returns it. Idempotent on a revoked key; a de-registered or
+  // expired key is revoked too (it stays unusable). kNotFound if absent.
+  virtual absl::StatusOr<MafKey> RevokeKey(absl::string_view key_id, const Revocation& why) = 0;
+
+  // ListClients / ListKeys (admin): one page; kInvalidArgument for a bad or mismatched token.
+  virtual absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& request) = 0;
+  virtual absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) = 0;
+
+  // CheckHealth returns OK when the store can serve requests; kUnavailable otherwise.
+  virtual absl::Status CheckHealth() = 0;
+};
+
+// ValidateCredential checks the caller-set fields (canonical km_id and ke_id, non-empty sealed Km,
+// valid Enrolee-ID, mef_fqdn equal to the FQDN of ke_id, finite expires_at).
+absl::Status ValidateCredential(const MafCredential& credential);
+
+// ValidateTargetIds checks 1..kMaxTargetIds ids, each 1..256 characters 0x21..0x7E, no duplicates.
+inline constexpr size_t kMaxTargetIds = 64;
+absl::Status ValidateTargetIds(const std::vector<std::string>& target_ids);
+
+// ValidateNewKey checks the caller-set fields of a key for RegisterKey (canonical key_id whose hex
+// part equals relative_id, non-empty sealed key, target ids, finite expires_at, client reg id set).
+absl::Status ValidateNewKey(const MafKey& key);
+
+// NewClientRegId returns a fresh random mafClientRegID ("MC" + 32 upper-case hex characters).
+std::string NewClientRegId();
+
+// ClampPageSize maps a requested page size to 1..1000 (0 or less: 100).
+int ClampPageSize(int requested);
+
+}  // namespace maf
+}  // namespace onem2m
+
+#endif  // ONEM2M_MAF_STORE_MAF_STORE_H_

@@ -1,0 +1,421 @@
+#include "maf/store/maf_store_test_suite.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/crypto/key_id.h"
+
+namespace onem2m {
+namespace maf {
+namespace {
+
+constexpr char kMaf[] = "maf.example.com";
+constexpr char kMef[] = "mef.example.com";
+const absl::Time kT0 = absl::FromUnixSeconds(1800000000);
+
+std::string Id(int i, const char* fqdn, char tag) {
+  std::string rel(16, tag);
+  rel[15] = static_cast<char>(i);
+  return *crypto::FormatKeyId(rel, fqdn);
+}
+std::string KmId(int i) { return Id(i, kMaf, 'K'); }
+std::string KeId(int i) { return Id(i, kMef, 'E'); }
+std::string KeyId(int i) { return Id(i, kMaf, 'C'); }
+
+MafCredential Cred(int i, absl::Time expires, const std::string& enrolee = "") {
+  MafCredential c;
+  c.km_id = KmId(i);
+  c.ke_id = KeId(i);
+  c.km = SealedKey{absl::StrCat("sealed-km-", i), 1};
+  c.enrolee_id = enrolee.empty() ? absl::StrCat("C-dev", i) : enrolee;
+  c.mef_fqdn = kMef;
+  c.expires_at = expires;
+  return c;
+}
+
+class Fixture {
+ public:
+  explicit Fixture(const MafStoreFactory& factory) {
+    store = factory([this] {
+      absl::MutexLock l(&mu);
+      return now;
+    });
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock l(&mu);
+    now += d;
+  }
+  absl::Time Now() {
+    absl::MutexLock l(&mu);
+    return now;
+  }
+  MafKey Key(int i, const MafClient& client, std::vector<std::string> targets,
+             absl::Duration life = absl::Hours(1)) {
+    MafKey k;
+    k.key_id = KeyId(i);
+    k.relative_id = k.key_id.substr(0, 32);
+    k.key = SealedKey{absl::StrCat("sealed-key-", i), 1};
+    k.suid = 42;
+    k.target_ids = std::move(targets);
+    k.maf_client_reg_id = client.maf_client_reg_id;
+    k.expires_at = Now() + life;
+    return k;
+  }
+  // Registered returns an active client for credential i (expiring in `life`).
+  MafClient Registered(int i, absl::Duration life = absl::Hours(24)) {
+    EXPECT_TRUE(store->PutCredential(Cred(i, Now() + life)).ok());
+    absl::StatusOr<MafClient> c = store->RegisterClient(KmId(i));
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : MafClient();
+  }
+
+  absl::Mutex mu;
+  absl::Time now = kT0;
+  std::unique_ptr<MafStore> store;
+};
+
+#define MAKE_FIXTURE()                                          \
+  Fixture f(GetParam());                                        \
+  if (f.store == nullptr) GTEST_SKIP() << "store unavailable"; \
+  MafStore& store = *f.store
+
+const Revocation kWhy{"admin.example.com", "test", absl::InfinitePast()};
+
+TEST_P(MafStoreTest, PutThenGetCredentialByKmIdAndKeId) {
+  MAKE_FIXTURE();
+  absl::StatusOr<MafCredential> put = store.PutCredential(Cred(1, kT0 + absl::Hours(1)));
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(put->created_at, kT0);
+  absl::StatusOr<MafCredential> a = store.GetCredentialByKmId(KmId(1));
+  absl::StatusOr<MafCredential> b = store.GetCredentialByKeId(KeId(1));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->km.ciphertext, "sealed-km-1");
+  EXPECT_EQ(a->km.kek_version, 1);
+  EXPECT_EQ(b->km_id, KmId(1));
+  EXPECT_EQ(a->enrolee_id, "C-dev1");
+  EXPECT_EQ(a->expires_at, kT0 + absl::Hours(1));
+  EXPECT_FALSE(a->revoked);
+}
+
+TEST_P(MafStoreTest, PutCredentialIsIdempotentAndKeepsFirstRow) {
+  MAKE_FIXTURE();
+  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Hours(1))).ok());
+  MafCredential again = Cred(1, kT0 + absl::Hours(2));
+  again.km.ciphertext = "other";
+  absl::StatusOr<MafCredential> put = store.PutCredential(again);
+  ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(put->km.ciphertext, "sealed-km-1");
+}
+
+TEST_P(MafStoreTest, PutCredentialWithKeIdUnderAnotherKmIdFails) {
+  MAKE_FIXTURE();
+  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Hours(1))).ok());
+  MafCredential other = Cred(2, kT0 + absl::Hours(1));
+  other.ke_id = KeId(1);
+  EXPECT_EQ(store.PutCredential(other).status().code(), absl::StatusCode::kAlreadyExists);
+}
+
+TEST_P(MafStoreTest, PutCredentialRejectsInvalidFields) {
+  MAKE_FIXTURE();
+  MafCredential c = Cred(1, kT0 + absl::Hours(1));
+  c.km_id = absl::AsciiStrToLower(c.km_id);
+  EXPECT_EQ(store.PutCredential(c).status().code(), absl::StatusCode::kInvalidArgument);
+  c = Cred(1, kT0 + absl::Hours(1));
+  c.mef_fqdn = "other.example.com";
+  EXPECT_EQ(store.PutCredential(c).status().code(), absl::StatusCode::kInvalidArgument);
+  c = Cred(1, absl::InfiniteFuture());
+  EXPECT_EQ(store.PutCredential(c).status().code(), absl::StatusCode::kInvalidArgument);
+  c = Cred(1, kT0 + absl::Hours(1));
+  c.km.ciphertext.clear();
+  EXPECT_EQ(store.PutCredential(c).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(MafStoreTest, ExpiredCredentialIsNotFound) {
+  MAKE_FIXTURE();
+  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Minutes(1))).ok());
+  f.Advance(absl::Minutes(1));
+  EXPECT_EQ(store.GetCredentialByKmId(KmId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetCredentialByKeId(KeId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.RegisterClient(KmId(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(MafStoreTest, RevokeByKeIdWipesKmAndRevokesClientAndKeys) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, c, {"T1"})).ok());
+  absl::StatusOr<std::vector<std::string>> r = store.RevokeByKeId(KeId(1), kWhy);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, std::vector<std::string>{KmId(1)});
+  EXPECT_EQ(store.GetCredentialByKmId(KmId(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.GetCredentialByKeId(KeId(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.GetActiveClientByKmId(KmId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<MafClient> admin = store.GetClient(c.maf_client_reg_id);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_EQ(admin->state, ClientState::kRevoked);
+  ASSERT_TRUE(admin->revocation.has_value());
+  EXPECT_EQ(admin->revocation->actor, "admin.example.com");
+  absl::StatusOr<MafKey> key = store.GetKey(KeyId(1));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->state, KeyState::kRevoked);
+  // A racing replica's PutCredential must not resurrect the revoked Km.
+  absl::StatusOr<MafCredential> put = store.PutCredential(Cred(1, kT0 + absl::Hours(24)));
+  ASSERT_TRUE(put.ok());
+  EXPECT_TRUE(put->revoked);
+  EXPECT_TRUE(put->km.ciphertext.empty());
+  // Unknown KeID: nothing to do, no error.
+  r = store.RevokeByKeId(KeId(9), kWhy);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST_P(MafStoreTest, RevokeByEnroleeIdReturnsEveryKmIdOfTheEnrolee) {
+  MAKE_FIXTURE();
+  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Hours(1), "C-shared")).ok());
+  ASSERT_TRUE(store.PutCredential(Cred(2, kT0 + absl::Hours(1), "C-shared")).ok());
+  ASSERT_TRUE(store.PutCredential(Cred(3, kT0 + absl::Hours(1), "C-other")).ok());
+  absl::StatusOr<std::vector<std::string>> r = store.RevokeByEnroleeId("C-shared", kWhy);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::set<std::string> got(r->begin(), r->end());
+  EXPECT_EQ(got, (std::set<std::string>{KmId(1), KmId(2)}));
+  EXPECT_TRUE(store.GetCredentialByKmId(KmId(3)).ok());
+}
+
+TEST_P(MafStoreTest, RegisterClientIsIdempotentPerKmId) {
+  MAKE_FIXTURE();
+  MafClient a = f.Registered(1);
+  absl::StatusOr<MafClient> b = store.RegisterClient(KmId(1));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a.maf_client_reg_id, b->maf_client_reg_id);
+  EXPECT_EQ(a.enrolee_id, "C-dev1");
+  EXPECT_EQ(a.ke_id, KeId(1));
+  EXPECT_EQ(a.expires_at, kT0 + absl::Hours(24));
+  EXPECT_EQ(a.state, ClientState::kActive);
+  absl::StatusOr<MafClient> active = store.GetActiveClientByKmId(KmId(1));
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->maf_client_reg_id, a.maf_client_reg_id);
+}
+
+TEST_P(MafStoreTest, RegisterClientRefusesUnknownCredential) {
+  MAKE_FIXTURE();
+  EXPECT_EQ(store.RegisterClient(KmId(7)).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(MafStoreTest, DeregisterClientDeregistersKeysAndAllowsANewRegistration) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, c, {"T1"})).ok());
+  ASSERT_TRUE(store.DeregisterClient(c.maf_client_reg_id).ok());
+  EXPECT_EQ(store.DeregisterClient(c.maf_client_reg_id).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetKey(KeyId(1))->state, KeyState::kDeregistered);
+  EXPECT_EQ(store.GetActiveClientByKmId(KmId(1)).status().code(), absl::StatusCode::kNotFound);
+  f.Advance(absl::Seconds(1));
+  absl::StatusOr<MafClient> again = store.RegisterClient(KmId(1));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_NE(again->maf_client_reg_id, c.maf_client_reg_id);
+  EXPECT_EQ(store.GetLatestClientByKmId(KmId(1))->maf_client_reg_id, again->maf_client_reg_id);
+}
+
+TEST_P(MafStoreTest, RegisterKeyRequiresAnActiveClient) {
+  MAKE_FIXTURE();
+  MafClient ghost;
+  ghost.maf_client_reg_id = "MC00";
+  EXPECT_EQ(store.RegisterKey(f.Key(1, ghost, {"T1"})).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  MafClient c = f.Registered(1);
+  ASSERT_TRUE(store.DeregisterClient(c.maf_client_reg_id).ok());
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1"})).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(MafStoreTest, RegisterKeyStoresEverythingAndRefusesDuplicates) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1);
+  absl::StatusOr<MafKey> k = store.RegisterKey(f.Key(1, c, {"T1", "T2"}));
+  ASSERT_TRUE(k.ok()) << k.status();
+  absl::StatusOr<MafKey> got = store.GetActiveKey(KeyId(1));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->key.ciphertext, "sealed-key-1");
+  EXPECT_EQ(got->suid, 42u);
+  EXPECT_EQ(got->target_ids, (std::vector<std::string>{"T1", "T2"}));
+  EXPECT_EQ(got->km_id, KmId(1));
+  EXPECT_EQ(got->client_id, "C-dev1");
+  EXPECT_EQ(got->maf_client_reg_id, c.maf_client_reg_id);
+  EXPECT_EQ(got->expires_at, kT0 + absl::Hours(1));
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1"})).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_P(MafStoreTest, RegisterKeyRefusesExpiryAfterTheClientsAndBadTargets) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1, absl::Hours(1));
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1"}, absl::Hours(2))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {})).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1", "T1"})).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"has space"})).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(MafStoreTest, KeyIsNotFoundOnceExpired) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, c, {"T1"}, absl::Minutes(5))).ok());
+  f.Advance(absl::Minutes(5));
+  EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(EffectiveKeyState(*store.GetKey(KeyId(1)), f.Now()), EffectiveState::kExpired);
+}
+
+TEST_P(MafStoreTest, UpdateKeyOnlyByTheRegisteringClient) {
+  MAKE_FIXTURE();
+  MafClient a = f.Registered(1);
+  MafClient b = f.Registered(2);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, a, {"T1"})).ok());
+  KeyUpdate u;
+  u.target_ids = std::vector<std::string>{"T3"};
+  u.suid = 7;
+  u.expires_at = kT0 + absl::Hours(2);
+  EXPECT_EQ(store.UpdateKey(KeyId(1), b.maf_client_reg_id, u).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<MafKey> k = store.UpdateKey(KeyId(1), a.maf_client_reg_id, u);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->target_ids, std::vector<std::string>{"T3"});
+  EXPECT_EQ(k->suid, 7u);
+  EXPECT_EQ(k->expires_at, kT0 + absl::Hours(2));
+  EXPECT_EQ(k->key.ciphertext, "sealed-key-1");
+  u = KeyUpdate();
+  u.expires_at = kT0 + absl::Hours(25);  // past the client's expiry
+  EXPECT_EQ(store.UpdateKey(KeyId(1), a.maf_client_reg_id, u).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.UpdateKey(KeyId(9), a.maf_client_reg_id, KeyUpdate()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(MafStoreTest, DeregisterKeyOnlyByTheRegisteringClient) {
+  MAKE_FIXTURE();
+  MafClient a = f.Registered(1);
+  MafClient b = f.Registered(2);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, a, {"T1"})).ok());
+  EXPECT_EQ(store.DeregisterKey(KeyId(1), b.maf_client_reg_id).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).ok());
+  EXPECT_EQ(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(MafStoreTest, RevokeClientRevokesItsKeysAndCredential) {
+  MAKE_FIXTURE();
+  MafClient a = f.Registered(1);
+  MafClient b = f.Registered(2);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, a, {"T1"})).ok());
+  ASSERT_TRUE(store.RegisterKey(f.Key(2, b, {"T1"})).ok());
+  absl::StatusOr<MafClient> r = store.RevokeClient(a.maf_client_reg_id, kWhy);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, ClientState::kRevoked);
+  EXPECT_EQ(r->revocation->reason, "test");
+  EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store.GetActiveKey(KeyId(2)).ok());
+  EXPECT_EQ(store.GetCredentialByKmId(KmId(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.RegisterClient(KmId(1)).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store.RevokeClient(a.maf_client_reg_id, kWhy).ok());  // idempotent
+  EXPECT_EQ(store.RevokeClient("MCnope", kWhy).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(MafStoreTest, RevokeKeyIsIdempotent) {
+  MAKE_FIXTURE();
+  MafClient a = f.Registered(1);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, a, {"T1"})).ok());
+  absl::StatusOr<MafKey> k = store.RevokeKey(KeyId(1), kWhy);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(k->state, KeyState::kRevoked);
+  ASSERT_TRUE(k->revocation.has_value());
+  EXPECT_EQ(k->revocation->time, kT0);
+  f.Advance(absl::Seconds(5));
+  k = store.RevokeKey(KeyId(1), kWhy);
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->revocation->time, kT0);
+  EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.RevokeKey(KeyId(9), kWhy).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(MafStoreTest, ListClientsPaginatesAndFilters) {
+  MAKE_FIXTURE();
+  std::set<std::string> all;
+  for (int i = 1; i <= 5; ++i) all.insert(f.Registered(i).maf_client_reg_id);
+  ASSERT_TRUE(store.RevokeByKeId(KeId(5), kWhy).ok());
+  std::set<std::string> seen;
+  ListClientsRequest req;
+  req.page_size = 2;
+  int pages = 0;
+  do {
+    absl::StatusOr<ListClientsResponse> page = store.ListClients(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const MafClient& c : page->clients) seen.insert(c.maf_client_reg_id);
+    req.page_token = page->next_page_token;
+    ++pages;
+  } while (!req.page_token.empty() && pages < 10);
+  EXPECT_EQ(seen, all);
+  EXPECT_EQ(pages, 3);
+
+  ListClientsRequest active;
+  active.state = EffectiveState::kActive;
+  EXPECT_EQ(store.ListClients(active)->clients.size(), 4u);
+  ListClientsRequest revoked;
+  revoked.state = EffectiveState::kRevoked;
+  EXPECT_EQ(store.ListClients(revoked)->clients.size(), 1u);
+  ListClientsRequest by_id;
+  by_id.client_id = "C-dev3";
+  ASSERT_EQ(store.ListClients(by_id)->clients.size(), 1u);
+
+  // A token is bound to its filter.
+  ListClientsRequest first;
+  first.page_size = 1;
+  std::string token = store.ListClients(first)->next_page_token;
+  ASSERT_FALSE(token.empty());
+  active.page_token = token;
+  EXPECT_EQ(store.ListClients(active).status().code(), absl::StatusCode::kInvalidArgument);
+  first.page_token = "%%%";
+  EXPECT_EQ(store.ListClients(first).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(MafStoreTest, ListKeysFiltersByTargetClientAndStateWithActiveCounts) {
+  MAKE_FIXTURE();
+  MafClient a = f.Registered(1);
+  MafClient b = f.Registered(2);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, a, {"T1", "T2"})).ok());
+  ASSERT_TRUE(store.RegisterKey(f.Key(2, a, {"T2"}, absl::Minutes(1))).ok());
+  ASSERT_TRUE(store.RegisterKey(f.Key(3, b, {"T3"})).ok());
+  f.Advance(absl::Minutes(2));
+  ListKeysRequest req;
+  req.target_id = "T2";
+  absl::StatusOr<ListKeysResponse> r = store.ListKeys(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->keys.size(), 2u);
+  EXPECT_EQ(r->keys[0].key_id, KeyId(1));
+  req.state = EffectiveState::kExpired;
+  r = store.ListKeys(req);
+  ASSERT_EQ(r->keys.size(), 1u);
+  EXPECT_EQ(r->keys[0].key_id, KeyId(2));
+  ListKeysRequest by_client;
+  by_client.maf_client_reg_id = b.maf_client_reg_id;
+  r = store.ListKeys(by_client);
+  ASSERT_EQ(r->keys.size(), 1u);
+  EXPECT_EQ(r->keys[0].key_id, KeyId(3));
+  EXPECT_EQ(store.GetClient(a.maf_client_reg_id)->active_key_count, 1);
+}
+
+}  // namespace
+}  // namespace maf
+}  // namespace onem2m

@@ -1,0 +1,80 @@
+// File: maf/store/memory_maf_store.h
+//
+// MemoryMafStore is a MafStore kept in process memory, for tests and quick local runs. It follows
+// the same contract as PgMafStore (the shared behavioural suite in maf_store_test_suite.h runs
+// against both) but loses everything on exit and is not shared between replicas.
+//
+//   std::unique_ptr<MafStore> store = MemoryMafStore::Create(clock);   // clock: tests control time
+#ifndef ONEM2M_MAF_STORE_MEMORY_MAF_STORE_H_
+#define ONEM2M_MAF_STORE_MEMORY_MAF_STORE_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "maf/store/maf_store.h"
+
+namespace onem2m {
+namespace maf {
+
+class MemoryMafStore final : public MafStore {
+ public:
+  // Create returns an empty store reading time from `clock` (absl::Now when empty).
+  static std::unique_ptr<MemoryMafStore> Create(Clock clock = nullptr);
+
+  // MafStore:
+  absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
+  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) override;
+  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
+                                                        const Revocation& why) override;
+  absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                             const Revocation& why) override;
+  absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
+  absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) override;
+  absl::Status DeregisterClient(absl::string_view maf_client_reg_id) override;
+  absl::StatusOr<MafClient> RevokeClient(absl::string_view maf_client_reg_id,
+                                         const Revocation& why) override;
+  absl::StatusOr<MafKey> RegisterKey(const MafKey& key) override;
+  absl::StatusOr<MafKey> GetActiveKey(absl::string_view key_id) override;
+  absl::StatusOr<MafKey> GetKey(absl::string_view key_id) override;
+  absl::StatusOr<MafKey> UpdateKey(absl::string_view key_id, absl::string_view maf_client_reg_id,
+                                   const KeyUpdate& update) override;
+  absl::Status DeregisterKey(absl::string_view key_id,
+                             absl::string_view maf_client_reg_id) override;
+  absl::StatusOr<MafKey> RevokeKey(absl::string_view key_id, const Revocation& why) override;
+  absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& request) override;
+  absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) override;
+  absl::Status CheckHealth() override { return absl::OkStatus(); }
+
+ private:
+  explicit MemoryMafStore(Clock clock) : clock_(std::move(clock)) {}
+
+  absl::Time Now() const;
+  std::vector<std::string> RevokeCredentialsLocked(const std::vector<std::string>& km_ids,
+                                                   const Revocation& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RevokeClientLocked(MafClient& client, const Revocation& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int ActiveKeyCountLocked(const std::string& reg_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id,
+                                               absl::string_view reg_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Clock clock_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, MafCredential, std::less<>> credentials_ ABSL_GUARDED_BY(mu_);  // by km_id
+  std::map<std::string, std::string, std::less<>> km_by_ke_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, MafClient, std::less<>> clients_ ABSL_GUARDED_BY(mu_);  // by reg id
+  std::map<std::string, MafKey, std::less<>> keys_ ABSL_GUARDED_BY(mu_);        // by key_id
+};
+
+}  // namespace maf
+}  // namespace onem2m
+
+#endif  // ONEM2M_MAF_STORE_MEMORY_MAF_STORE_H_

@@ -1,0 +1,91 @@
+// File: maf/store/pg_maf_store.h
+//
+// PgMafStore is the production MafStore on PostgreSQL 15 (schema in migrations/, applied with
+// common/pg's runner: one transaction under an advisory lock, so replicas starting together apply
+// each migration once). Several MAF replicas share one database; every multi-row change (revoking
+// a credential with its clients and keys, registering a key against an active client) is one
+// transaction with row locks, so a revocation and a concurrent registration never interleave into
+// an active key of a revoked client.
+//
+//   PgMafStoreOptions o;
+//   o.pool.conninfo = "host=db user=maf dbname=maf";
+//   o.pool.schema = "maf";
+//   absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
+//
+// Only this file's implementation catches pqxx exceptions (via common/pg); they leave as Status.
+#ifndef ONEM2M_MAF_STORE_PG_MAF_STORE_H_
+#define ONEM2M_MAF_STORE_PG_MAF_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/pg/pool.h"
+#include "maf/store/maf_store.h"
+
+namespace onem2m {
+namespace maf {
+
+struct PgMafStoreOptions {
+  pg::PoolOptions pool;
+  // run_migrations applies pending migrations in Create (the usual case; a deployment may run them
+  // from a separate job instead).
+  bool run_migrations = true;
+  // clock supplies "now" for expiry checks and timestamps (absl::Now when empty). Application time
+  // rather than the database's so tests can move it, and so all replicas judge expiry alike.
+  Clock clock;
+};
+
+class PgMafStore final : public MafStore {
+ public:
+  // Create builds the pool and (by default) migrates. kUnavailable if the database is unreachable
+  // while migrating; kFailedPrecondition if its schema is newer than this binary knows.
+  static absl::StatusOr<std::unique_ptr<PgMafStore>> Create(PgMafStoreOptions options);
+
+  // MafStore:
+  absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
+  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) override;
+  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
+                                                        const Revocation& why) override;
+  absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                             const Revocation& why) override;
+  absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
+  absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) override;
+  absl::Status DeregisterClient(absl::string_view maf_client_reg_id) override;
+  absl::StatusOr<MafClient> RevokeClient(absl::string_view maf_client_reg_id,
+                                         const Revocation& why) override;
+  absl::StatusOr<MafKey> RegisterKey(const MafKey& key) override;
+  absl::StatusOr<MafKey> GetActiveKey(absl::string_view key_id) override;
+  absl::StatusOr<MafKey> GetKey(absl::string_view key_id) override;
+  absl::StatusOr<MafKey> UpdateKey(absl::string_view key_id, absl::string_view maf_client_reg_id,
+                                   const KeyUpdate& update) override;
+  absl::Status DeregisterKey(absl::string_view key_id,
+                             absl::string_view maf_client_reg_id) override;
+  absl::StatusOr<MafKey> RevokeKey(absl::string_view key_id, const Revocation& why) override;
+  absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& request) override;
+  absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) override;
+  absl::Status CheckHealth() override;
+
+ private:
+  PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, Clock clock)
+      : pool_(std::move(pool)), clock_(std::move(clock)) {}
+
+  absl::StatusOr<MafCredential> GetCredential(const char* column, absl::string_view value);
+  absl::StatusOr<std::vector<std::string>> Revoke(const char* where, absl::string_view value,
+                                                  const Revocation& why);
+  absl::StatusOr<MafClient> GetClientWhere(const std::string& where, absl::string_view value,
+                                           bool active_only);
+  absl::StatusOr<MafKey> ChangeOwnedKey(absl::string_view key_id, absl::string_view reg_id,
+                                        const KeyUpdate* update);
+
+  std::unique_ptr<pg::ConnectionPool> pool_;
+  const Clock clock_;
+};
+
+}  // namespace maf
+}  // namespace onem2m
+
+#endif  // ONEM2M_MAF_STORE_PG_MAF_STORE_H_
