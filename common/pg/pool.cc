@@ -144,9 +144,16 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Acquire(bool* 
 
 void ConnectionPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
   if (broken) {
+    // A lost connection usually means the server restarted or failed over, which killed the idle
+    // ones too; dropping them now means the next write meets a fresh connection instead of failing
+    // once per stale connection.
+    std::vector<std::unique_ptr<pqxx::connection>> stale;
+    {
+      absl::MutexLock lock(&mu_);
+      stale.swap(idle_);
+      open_ -= 1 + static_cast<int>(stale.size());
+    }
     conn.reset();  // close outside the lock
-    absl::MutexLock lock(&mu_);
-    --open_;
     return;
   }
   absl::MutexLock lock(&mu_);

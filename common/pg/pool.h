@@ -5,7 +5,8 @@
 // are caught; they leave as absl::Status (see ToStatus in status.h).
 //
 // Recovery: a connection that broke (server restart, pg_terminate_backend, network) is discarded
-// when the failing call returns and a fresh one is made on the next use, so the service heals by
+// when the failing call returns, together with every idle connection (a restart kills them all),
+// and a fresh one is made on the next use, so the service heals by
 // itself when the database comes back. Writes report kUnavailable once and succeed on a later call;
 // RunRead retries an idempotent read once on a fresh connection, since a pooled connection that went
 // stale while idle is the common case after a database restart.
@@ -96,7 +97,7 @@ class ConnectionPool {
 
   // Acquire returns an idle connection or makes a new one if below max_size.
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire(bool* out_fresh);
-  // Release returns `conn` to the idle list, or closes it if broken.
+  // Release returns `conn` to the idle list, or closes it and all idle connections if broken.
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
   absl::Status RunOnce(const std::function<absl::Status(pqxx::connection&)>& fn, bool* out_fresh);

@@ -1,0 +1,565 @@
+// One behavioural suite for every EnroleeStore: MemoryEnroleeStore always, PgEnroleeStore against a
+// real PostgreSQL when ONEM2M_TEST_PG is set (each test in its own schema, so tests may run in
+// parallel). PostgreSQL-only behaviour (connection loss, durability under concurrency at scale)
+// follows at the end.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/pg/status.h"
+#include "common/pg/test_schema.h"
+#include "gtest/gtest.h"
+#include "mef/store/memory_enrolee_store.h"
+#include "mef/store/pg_enrolee_store.h"
+#include "pqxx/nontransaction"
+#include "pqxx/pqxx"
+
+namespace onem2m {
+namespace mef {
+namespace {
+
+Enrolee MakeEnrolee(const std::string& kpm_id) {
+  Enrolee e;
+  e.kpm_id = kpm_id;
+  e.kpm = SealedKey{std::string("\x00\x01sealed\xff", 9) + kpm_id, 1};
+  e.enrolee_id = "C" + kpm_id;
+  e.maf_id = "maf.example.com";
+  e.enrolment_lifetime = absl::Hours(24);
+  return e;
+}
+
+Enrolment MakeEnrolment(const std::string& kpm_id, const std::string& ke_id) {
+  Enrolment e;
+  e.ke_id = ke_id;
+  e.kpm_id = kpm_id;
+  e.ke = SealedKey{std::string("\x00ke-blob\xfe", 9) + ke_id, 2};
+  e.enrolee_id = "C" + kpm_id;
+  e.maf_id = "maf.example.com";
+  e.expires_at = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now() + absl::Hours(24)));
+  e.transport = Transport::kDtls;
+  e.peer_address = "192.0.2.1:5684";
+  return e;
+}
+
+class EnroleeStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "memory") {
+      store_ = std::make_unique<MemoryEnroleeStore>();
+      return;
+    }
+    if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
+    auto schema = pg::TestSchema::Create();
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+    PgEnroleeStoreOptions o;
+    o.pool = schema_->PoolOptionsFor();
+    o.pool.application_name = "mef-" + schema_->name();
+    o.pool.max_size = 4;
+    auto store = PgEnroleeStore::Create(o);
+    ASSERT_TRUE(store.ok()) << store.status();
+    pg_store_ = store->get();
+    store_ = *std::move(store);
+  }
+
+  bool IsPg() const { return GetParam() == "pg"; }
+
+  std::unique_ptr<pg::TestSchema> schema_;  // declared first: dropped after the store closes
+  std::unique_ptr<EnroleeStore> store_;
+  PgEnroleeStore* pg_store_ = nullptr;
+};
+
+TEST_P(EnroleeStoreTest, CreateThenGetReturnsAllFields) {
+  Enrolee e = MakeEnrolee("dev-1");
+  e.maf_uri = "https://maf.example.com:8443";
+  e.not_after = absl::FromUnixMicros(1900000000123456);
+  e.state = EnroleeState::kDisabled;
+  absl::StatusOr<Enrolee> created = store_->CreateEnrolee(e);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_GT(created->revision, 0);
+  EXPECT_GT(created->created_at, absl::Now() - absl::Minutes(5));
+  absl::StatusOr<Enrolee> got = store_->GetEnrolee("dev-1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->kpm_id, "dev-1");
+  EXPECT_EQ(got->kpm.ciphertext, e.kpm.ciphertext);  // binary-safe, embedded NUL
+  EXPECT_EQ(got->kpm.kek_version, 1);
+  EXPECT_EQ(got->enrolee_id, "Cdev-1");
+  EXPECT_EQ(got->maf_id, "maf.example.com");
+  EXPECT_EQ(got->maf_uri, e.maf_uri);
+  EXPECT_EQ(got->enrolment_lifetime, absl::Hours(24));
+  EXPECT_EQ(got->not_after, e.not_after);
+  EXPECT_EQ(got->state, EnroleeState::kDisabled);
+  EXPECT_EQ(got->revision, created->revision);
+  EXPECT_EQ(got->created_at, created->created_at);
+
+  Enrolee minimal = MakeEnrolee("dev-2");
+  minimal.enrolment_lifetime.reset();
+  ASSERT_TRUE(store_->CreateEnrolee(minimal).ok());
+  got = store_->GetEnrolee("dev-2");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->maf_uri.has_value());
+  EXPECT_FALSE(got->enrolment_lifetime.has_value());
+  EXPECT_FALSE(got->not_after.has_value());
+  EXPECT_GT(got->revision, created->revision);
+}
+
+TEST_P(EnroleeStoreTest, UnicodeKpmIdOf128BytesWorks) {
+  std::string id;
+  while (id.size() + 3 <= 128) id += "\xe2\x82\xac";  // U+20AC, 3 bytes
+  id += "ab";
+  ASSERT_EQ(id.size(), 128u);
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee(id)).ok());
+  EXPECT_TRUE(store_->GetEnrolee(id).ok());
+}
+
+TEST_P(EnroleeStoreTest, DuplicateKpmIdIsAlreadyExists) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dup")).ok());
+  absl::StatusOr<Enrolee> again = store_->CreateEnrolee(MakeEnrolee("dup"));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+}
+
+TEST_P(EnroleeStoreTest, InvalidEnroleesAreRejected) {
+  Enrolee e = MakeEnrolee("");
+  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  e = MakeEnrolee(std::string(129, 'a'));
+  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  e = MakeEnrolee("bad\xc3\x28utf8");
+  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  e = MakeEnrolee(std::string("nul\0x", 5));
+  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  e = MakeEnrolee("ok");
+  e.kpm.ciphertext.clear();
+  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  e = MakeEnrolee("ok");
+  e.enrolment_lifetime = absl::ZeroDuration();
+  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(EnroleeStoreTest, MissingEnroleeIsNotFound) {
+  EXPECT_EQ(store_->GetEnrolee("nobody").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->SetState("nobody", EnroleeState::kDisabled).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->DeleteEnrolee("nobody").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->RotateKpm("nobody", SealedKey{"x", 1}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetEnrolmentByKeId("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->RevokeEnrolment("nope").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(EnroleeStoreTest, BulkCreateReportsEachRow) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("b-existing")).ok());
+  std::vector<Enrolee> rows = {MakeEnrolee("b-1"), MakeEnrolee("b-existing"), MakeEnrolee("b-2"),
+                               MakeEnrolee("b-1"), MakeEnrolee("")};
+  absl::StatusOr<std::vector<absl::Status>> r = store_->BulkCreate(rows);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 5u);
+  EXPECT_TRUE((*r)[0].ok()) << (*r)[0];
+  EXPECT_EQ((*r)[1].code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE((*r)[2].ok());
+  EXPECT_EQ((*r)[3].code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*r)[4].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(store_->GetEnrolee("b-2").ok());
+}
+
+TEST_P(EnroleeStoreTest, BulkCreateManyRows) {
+  constexpr int kRows = 5000;
+  std::vector<Enrolee> rows;
+  for (int i = 0; i < kRows; ++i) rows.push_back(MakeEnrolee(absl::StrCat("bulk-", 100000 + i)));
+  absl::Time start = absl::Now();
+  auto r = store_->BulkCreate(rows);
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (const auto& s : *r) ASSERT_TRUE(s.ok()) << s;
+  std::cerr << GetParam() << ": bulk-created " << kRows << " enrolees in "
+            << absl::FormatDuration(absl::Now() - start) << "\n";
+  int total = 0;
+  ListEnroleesRequest req;
+  req.page_size = 1000;
+  for (;;) {
+    auto page = store_->ListEnrolees(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    total += page->enrolees.size();
+    if (page->next_page_token.empty()) break;
+    req.page_token = page->next_page_token;
+  }
+  EXPECT_EQ(total, kRows);
+}
+
+TEST_P(EnroleeStoreTest, ListEnroleesPaginatesAndFilters) {
+  for (int i = 0; i < 25; ++i) {
+    Enrolee e = MakeEnrolee(absl::StrCat("p-", 10 + i));
+    if (i % 5 == 0) e.state = EnroleeState::kDisabled;
+    ASSERT_TRUE(store_->CreateEnrolee(e).ok());
+  }
+  ListEnroleesRequest req;
+  req.page_size = 10;
+  std::vector<std::string> seen;
+  int pages = 0;
+  for (;;) {
+    auto page = store_->ListEnrolees(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ++pages;
+    for (const auto& e : page->enrolees) seen.push_back(e.kpm_id);
+    if (page->next_page_token.empty()) break;
+    req.page_token = page->next_page_token;
+  }
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+
+  ListEnroleesRequest disabled;
+  disabled.state = EnroleeState::kDisabled;
+  disabled.page_size = 3;
+  auto page = store_->ListEnrolees(disabled);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->enrolees.size(), 3u);
+  EXPECT_EQ(page->enrolees[0].kpm_id, "p-10");
+  EXPECT_FALSE(page->next_page_token.empty());
+  disabled.page_token = page->next_page_token;
+  page = store_->ListEnrolees(disabled);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->enrolees.size(), 2u);
+  EXPECT_TRUE(page->next_page_token.empty());
+
+  ListEnroleesRequest bad;
+  bad.page_token = "zz-not-a-token";
+  EXPECT_EQ(store_->ListEnrolees(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(EnroleeStoreTest, StateChangesAndRevocationFeed) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("s-1")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("s-1", "KE2@mef")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("s-1", "KE1@mef")).ok());
+  absl::StatusOr<int64_t> start = store_->LatestChangeSeq();
+  ASSERT_TRUE(start.ok());
+  const int64_t before = store_->GetEnrolee("s-1")->revision;
+
+  auto disabled = store_->SetState("s-1", EnroleeState::kDisabled);
+  ASSERT_TRUE(disabled.ok()) << disabled.status();
+  EXPECT_EQ(disabled->state, EnroleeState::kDisabled);
+  EXPECT_GT(disabled->revision, before);
+  // Same state: no-op, no feed entry.
+  auto again = store_->SetState("s-1", EnroleeState::kDisabled);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->revision, disabled->revision);
+  ASSERT_TRUE(store_->SetState("s-1", EnroleeState::kActive).ok());
+  auto revoked = store_->SetState("s-1", EnroleeState::kRevoked);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(store_->SetState("s-1", EnroleeState::kActive).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->RotateKpm("s-1", SealedKey{"new", 2}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store_->SetState("s-1", EnroleeState::kRevoked).ok());
+
+  auto view = store_->GetEnrolmentByKeId("KE1@mef");
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->enrolment.revoked);
+  EXPECT_EQ(view->enrolee_state, EnroleeState::kRevoked);
+
+  auto feed = store_->ListStateChangesSince(*start, 100);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_EQ(feed->size(), 5u);
+  EXPECT_EQ((*feed)[0].kind, StateChange::Kind::kEnroleeState);
+  EXPECT_EQ((*feed)[0].state, EnroleeState::kDisabled);
+  EXPECT_EQ((*feed)[1].state, EnroleeState::kActive);
+  EXPECT_EQ((*feed)[2].state, EnroleeState::kRevoked);
+  EXPECT_EQ((*feed)[3].kind, StateChange::Kind::kEnrolmentRevoked);
+  EXPECT_EQ((*feed)[3].ke_id, "KE1@mef");
+  EXPECT_EQ((*feed)[4].ke_id, "KE2@mef");
+  for (size_t i = 1; i < feed->size(); ++i) EXPECT_GT((*feed)[i].seq, (*feed)[i - 1].seq);
+  EXPECT_EQ((*feed)[0].kpm_id, "s-1");
+  EXPECT_EQ(*store_->LatestChangeSeq(), feed->back().seq);
+
+  auto limited = store_->ListStateChangesSince((*feed)[1].seq, 2);
+  ASSERT_TRUE(limited.ok());
+  ASSERT_EQ(limited->size(), 2u);
+  EXPECT_EQ((*limited)[0].seq, (*feed)[2].seq);
+}
+
+TEST_P(EnroleeStoreTest, DeleteRemovesEnrolmentsAndLeavesFeedEntries) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-1")).ok());
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-2")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("d-1", "KD1")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("d-2", "KD2")).ok());
+  int64_t start = *store_->LatestChangeSeq();
+  ASSERT_TRUE(store_->DeleteEnrolee("d-1").ok());
+  EXPECT_EQ(store_->GetEnrolee("d-1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetEnrolmentByKeId("KD1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetEnrolmentByKeId("KD2").ok());
+  auto feed = store_->ListStateChangesSince(start, 10);
+  ASSERT_TRUE(feed.ok());
+  ASSERT_EQ(feed->size(), 2u);
+  EXPECT_EQ((*feed)[0].kind, StateChange::Kind::kEnrolmentRevoked);
+  EXPECT_EQ((*feed)[0].ke_id, "KD1");
+  EXPECT_EQ((*feed)[1].kind, StateChange::Kind::kEnroleeDeleted);
+  EXPECT_EQ(store_->DeleteEnrolee("d-1").code(), absl::StatusCode::kNotFound);
+  // The kpm_id may be provisioned again.
+  EXPECT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-1")).ok());
+}
+
+TEST_P(EnroleeStoreTest, RotateKpmReplacesSealedKey) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("r-1")).ok());
+  int64_t before = store_->GetEnrolee("r-1")->revision;
+  auto rotated = store_->RotateKpm("r-1", SealedKey{std::string("\x01\x00new", 5), 7});
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_EQ(rotated->kpm.ciphertext, std::string("\x01\x00new", 5));
+  EXPECT_EQ(rotated->kpm.kek_version, 7);
+  EXPECT_GT(rotated->revision, before);
+  EXPECT_EQ(store_->GetEnrolee("r-1")->kpm.kek_version, 7);
+  EXPECT_EQ(store_->RotateKpm("r-1", SealedKey{"", 8}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(EnroleeStoreTest, RecordEnrolmentAndFetchIt) {
+  Enrolee en = MakeEnrolee("e-1");
+  en.not_after = absl::FromUnixMicros(2000000000000000);
+  ASSERT_TRUE(store_->CreateEnrolee(en).ok());
+  Enrolment e = MakeEnrolment("e-1", "0011AABB@mef.example.com");
+  ASSERT_TRUE(store_->RecordEnrolment(e).ok());
+  auto view = store_->GetEnrolmentByKeId("0011AABB@mef.example.com");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->enrolment.kpm_id, "e-1");
+  EXPECT_EQ(view->enrolment.ke.ciphertext, e.ke.ciphertext);
+  EXPECT_EQ(view->enrolment.ke.kek_version, 2);
+  EXPECT_EQ(view->enrolment.enrolee_id, "Ce-1");
+  EXPECT_EQ(view->enrolment.maf_id, "maf.example.com");
+  EXPECT_EQ(view->enrolment.expires_at, e.expires_at);
+  EXPECT_EQ(view->enrolment.transport, Transport::kDtls);
+  EXPECT_EQ(view->enrolment.peer_address, "192.0.2.1:5684");
+  EXPECT_FALSE(view->enrolment.revoked);
+  EXPECT_GT(view->enrolment.created_at, absl::Now() - absl::Minutes(5));
+  EXPECT_EQ(view->enrolee_state, EnroleeState::kActive);
+  EXPECT_EQ(view->enrolee_not_after, en.not_after);
+
+  // The view follows the enrolee's current state.
+  ASSERT_TRUE(store_->SetState("e-1", EnroleeState::kDisabled).ok());
+  EXPECT_EQ(store_->GetEnrolmentByKeId("0011AABB@mef.example.com")->enrolee_state,
+            EnroleeState::kDisabled);
+
+  EXPECT_EQ(store_->RecordEnrolment(e).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->RecordEnrolment(MakeEnrolment("no-such", "K9")).code(),
+            absl::StatusCode::kNotFound);
+  Enrolment bad = MakeEnrolment("e-1", "");
+  EXPECT_EQ(store_->RecordEnrolment(bad).code(), absl::StatusCode::kInvalidArgument);
+
+  absl::Notification done;
+  absl::Status async_status = absl::UnknownError("not called");
+  store_->RecordEnrolmentAsync(MakeEnrolment("e-1", "K-async"), [&](absl::Status s) {
+    async_status = s;
+    done.Notify();
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_TRUE(async_status.ok()) << async_status;
+  EXPECT_TRUE(store_->GetEnrolmentByKeId("K-async").ok());
+}
+
+TEST_P(EnroleeStoreTest, ListEnrolmentsPaginatesAndFilters) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("l-1")).ok());
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("l-2")).ok());
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("l-1", absl::StrCat("A", i))).ok());
+    ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("l-2", absl::StrCat("B", i))).ok());
+  }
+  ListEnrolmentsRequest req;
+  req.kpm_id = "l-2";
+  req.page_size = 3;
+  std::vector<std::string> seen;
+  for (;;) {
+    auto page = store_->ListEnrolments(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& e : page->enrolments) {
+      EXPECT_EQ(e.kpm_id, "l-2");
+      seen.push_back(e.ke_id);
+    }
+    if (page->next_page_token.empty()) break;
+    req.page_token = page->next_page_token;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"B0", "B1", "B2", "B3", "B4", "B5", "B6"}));
+  ListEnrolmentsRequest all;
+  all.page_size = 1000;
+  EXPECT_EQ(store_->ListEnrolments(all)->enrolments.size(), 14u);
+}
+
+TEST_P(EnroleeStoreTest, RevokeEnrolmentIsIdempotent) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("v-1")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("v-1", "KV")).ok());
+  int64_t start = *store_->LatestChangeSeq();
+  ASSERT_TRUE(store_->RevokeEnrolment("KV").ok());
+  ASSERT_TRUE(store_->RevokeEnrolment("KV").ok());
+  EXPECT_TRUE(store_->GetEnrolmentByKeId("KV")->enrolment.revoked);
+  EXPECT_EQ(store_->GetEnrolmentByKeId("KV")->enrolee_state, EnroleeState::kActive);
+  auto feed = store_->ListStateChangesSince(start, 10);
+  ASSERT_TRUE(feed.ok());
+  ASSERT_EQ(feed->size(), 1u);
+  EXPECT_EQ((*feed)[0].ke_id, "KV");
+  EXPECT_EQ((*feed)[0].kpm_id, "v-1");
+}
+
+// Many concurrent callers, sync and async, with a few bad rows mixed in: every good row is there
+// afterwards, every caller got the right answer.
+TEST_P(EnroleeStoreTest, ConcurrentRecordEnrolmentAllDurable) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 500;
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("c-1")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("c-1", "taken")).ok());
+  std::atomic<int> ok{0}, exists{0}, notfound{0}, other{0};
+  auto count = [&](const absl::Status& s) {
+    if (s.ok()) {
+      ++ok;
+    } else if (s.code() == absl::StatusCode::kAlreadyExists) {
+      ++exists;
+    } else if (s.code() == absl::StatusCode::kNotFound) {
+      ++notfound;
+    } else {
+      ++other;
+      ADD_FAILURE() << s;
+    }
+  };
+  absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string ke_id = absl::StrCat("K-", t, "-", i);
+        if (i == 100) ke_id = "taken";
+        Enrolment e = MakeEnrolment(i == 200 ? "missing-enrolee" : "c-1", ke_id);
+        if (t % 2 == 0) {
+          count(store_->RecordEnrolment(e));
+        } else {
+          absl::Notification n;
+          store_->RecordEnrolmentAsync(e, [&](absl::Status s) {
+            count(s);
+            n.Notify();
+          });
+          n.WaitForNotification();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::cerr << GetParam() << ": " << kThreads * kPerThread << " enrolments by " << kThreads
+            << " threads in " << absl::FormatDuration(absl::Now() - start) << "\n";
+  EXPECT_EQ(ok, kThreads * (kPerThread - 2));
+  EXPECT_EQ(exists, kThreads);
+  EXPECT_EQ(notfound, kThreads);
+  EXPECT_EQ(other, 0);
+  ListEnrolmentsRequest req;
+  req.kpm_id = "c-1";
+  req.page_size = 1000;
+  size_t total = 0;
+  for (;;) {
+    auto page = store_->ListEnrolments(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    total += page->enrolments.size();
+    if (page->next_page_token.empty()) break;
+    req.page_token = page->next_page_token;
+  }
+  EXPECT_EQ(total, 1u + kThreads * (kPerThread - 2));
+}
+
+TEST_P(EnroleeStoreTest, HealthIsOk) { EXPECT_TRUE(store_->CheckHealth().ok()); }
+
+INSTANTIATE_TEST_SUITE_P(Stores, EnroleeStoreTest, ::testing::Values("memory", "pg"),
+                         [](const auto& info) { return info.param; });
+
+// --- PostgreSQL only -------------------------------------------------------------------------
+
+class PgEnroleeStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
+    auto schema = pg::TestSchema::Create();
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+  }
+
+  std::unique_ptr<PgEnroleeStore> NewStore() {
+    PgEnroleeStoreOptions o;
+    o.pool = schema_->PoolOptionsFor();
+    o.pool.application_name = "mef-" + schema_->name();
+    auto store = PgEnroleeStore::Create(o);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  // KillBackends terminates every server connection the store under test holds.
+  void KillBackends() {
+    pqxx::connection c(pg::TestSchema::ConnInfo());
+    pqxx::nontransaction n(c);
+    const std::string app = n.quote("mef-" + schema_->name());
+    n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = " + app);
+    for (int i = 0; i < 100; ++i) {
+      if (n.exec("SELECT 1 FROM pg_stat_activity WHERE application_name = " + app).empty()) return;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+
+  std::unique_ptr<pg::TestSchema> schema_;
+};
+
+TEST_F(PgEnroleeStoreTest, ConcurrentStartupsMigrateOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      if (NewStore() != nullptr) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 6);
+}
+
+TEST_F(PgEnroleeStoreTest, DeadDatabaseIsUnavailableQuickly) {
+  PgEnroleeStoreOptions o;
+  o.pool.conninfo = "host=127.0.0.1 port=1 user=mef dbname=mef password=s3cr3t-pw";
+  o.pool.connect_timeout = absl::Seconds(2);
+  absl::Time start = absl::Now();
+  auto store = PgEnroleeStore::Create(o);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable) << store.status();
+  EXPECT_FALSE(absl::StrContains(store.status().message(), "s3cr3t")) << store.status();
+}
+
+TEST_F(PgEnroleeStoreTest, RecoversAfterConnectionsAreKilled) {
+  auto store = NewStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->CreateEnrolee(MakeEnrolee("x-1")).ok());
+  ASSERT_TRUE(store->RecordEnrolment(MakeEnrolment("x-1", "KX0")).ok());
+
+  // Reads retry once on a fresh connection.
+  KillBackends();
+  EXPECT_TRUE(store->GetEnrolee("x-1").ok());
+
+  // Writes report kUnavailable once, then succeed.
+  KillBackends();
+  absl::StatusOr<Enrolee> w = store->CreateEnrolee(MakeEnrolee("x-2"));
+  EXPECT_EQ(w.status().code(), absl::StatusCode::kUnavailable) << w.status();
+  EXPECT_TRUE(store->CreateEnrolee(MakeEnrolee("x-2")).ok());
+
+  // The same for group-committed enrolments.
+  KillBackends();
+  absl::Status r = store->RecordEnrolment(MakeEnrolment("x-1", "KX1"));
+  EXPECT_EQ(r.code(), absl::StatusCode::kUnavailable) << r;
+  EXPECT_TRUE(store->RecordEnrolment(MakeEnrolment("x-1", "KX1")).ok());
+  EXPECT_TRUE(store->CheckHealth().ok());
+}
+
+TEST_F(PgEnroleeStoreTest, DataSurvivesANewStoreInstance) {
+  {
+    auto store = NewStore();
+    ASSERT_TRUE(store->CreateEnrolee(MakeEnrolee("p-1")).ok());
+    ASSERT_TRUE(store->RecordEnrolment(MakeEnrolment("p-1", "KP")).ok());
+  }
+  auto store = NewStore();
+  EXPECT_TRUE(store->GetEnrolee("p-1").ok());
+  EXPECT_TRUE(store->GetEnrolmentByKeId("KP").ok());
+}
+
+}  // namespace
+}  // namespace mef
+}  // namespace onem2m
