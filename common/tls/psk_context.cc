@@ -1,0 +1,255 @@
+#include "common/tls/psk_context.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/tls/session_state.h"
+
+namespace onem2m {
+namespace tls {
+namespace internal {
+
+int SessionStateIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+}  // namespace internal
+
+namespace {
+
+int ContextIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+const PskContext* ContextOf(SSL* ssl) {
+  return static_cast<const PskContext*>(
+      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ContextIndex()));
+}
+
+// DummyPsk is the per-process random key used for every identity the resolver does not vouch for.
+const SecretBytes& DummyPsk() {
+  static const SecretBytes* dummy = new SecretBytes(SecretBytes::Random(32));
+  return *dummy;
+}
+
+}  // namespace
+
+// ContextCallbacks holds the OpenSSL callbacks; a struct so that it can be PskContext's friend.
+struct ContextCallbacks {
+  // ServerPsk (RFC 4279 2): never returns 0, which would make OpenSSL send
+  // unknown_psk_identity and reveal that the identity does not exist.
+  static unsigned int ServerPsk(SSL* ssl, const char* identity, unsigned char* psk,
+                                unsigned int max_psk_len) {
+    const PskContext* ctx = ContextOf(ssl);
+    internal::SessionState* state = internal::StateOf(ssl);
+    const SecretBytes& dummy = DummyPsk();
+    const SecretBytes* key = &dummy;
+    absl::StatusOr<SecretBytes> found = absl::InternalError("no resolver");
+    absl::string_view id = identity == nullptr ? absl::string_view() : identity;
+    if (ctx != nullptr && ctx->resolver_ != nullptr) found = ctx->resolver_->Resolve(id);
+    PskLookup lookup;
+    if (found.ok() && found->size() >= kMinPskLen && found->size() <= kMaxPskLen &&
+        found->size() <= max_psk_len) {
+      key = &*found;
+      lookup = PskLookup::kFound;
+    } else if (found.ok()) {
+      lookup = PskLookup::kFailed;
+      found = absl::FailedPreconditionError("resolver returned a key of unusable length");
+    } else {
+      lookup = absl::IsNotFound(found.status()) ? PskLookup::kNotFound : PskLookup::kFailed;
+    }
+    if (state != nullptr) {
+      state->psk_identity.assign(id.data(), id.size());
+      state->psk_lookup = lookup;
+      state->lookup_status = found.status();
+    }
+    if (key->size() > max_psk_len) return 0;  // Cannot happen: 32 <= PSK_MAX_PSK_LEN.
+    memcpy(psk, key->data(), key->size());
+    return static_cast<unsigned int>(key->size());
+  }
+
+  static unsigned int ClientPsk(SSL* ssl, const char* /*hint*/, char* identity,
+                                unsigned int max_identity_len, unsigned char* psk,
+                                unsigned int max_psk_len) {
+    const PskContext* ctx = ContextOf(ssl);
+    if (ctx == nullptr || ctx->psk_identity_.size() + 1 > max_identity_len ||
+        ctx->psk_.size() > max_psk_len) {
+      return 0;
+    }
+    memcpy(identity, ctx->psk_identity_.data(), ctx->psk_identity_.size());
+    identity[ctx->psk_identity_.size()] = '\0';
+    memcpy(psk, ctx->psk_.data(), ctx->psk_.size());
+    return static_cast<unsigned int>(ctx->psk_.size());
+  }
+
+  // ServerName records the SNI and enforces ServerOptions::required_server_name. OpenSSL calls
+  // it whether or not the client sent the extension.
+  static int ServerName(SSL* ssl, int* alert, void* /*arg*/) {
+    const PskContext* ctx = ContextOf(ssl);
+    internal::SessionState* state = internal::StateOf(ssl);
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (state != nullptr) state->server_name = name == nullptr ? "" : name;
+    if (ctx == nullptr || ctx->required_server_name_.empty()) return SSL_TLSEXT_ERR_OK;
+    if (name == nullptr || !absl::EqualsIgnoreCase(name, ctx->required_server_name_)) {
+      *alert = SSL_AD_UNRECOGNIZED_NAME;
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;
+  }
+
+  static void Info(const SSL* ssl, int where, int ret) {
+    if ((where & SSL_CB_ALERT) == 0) return;
+    internal::SessionState* state = internal::StateOf(ssl);
+    if (state == nullptr) return;
+    if (where & SSL_CB_READ) {
+      state->alert_received = ret & 0xff;
+    } else {
+      state->alert_sent = ret & 0xff;
+    }
+  }
+
+  static int GenerateCookie(SSL* ssl, unsigned char* cookie, unsigned int* cookie_len) {
+    const PskContext* ctx = ContextOf(ssl);
+    internal::SessionState* state = internal::StateOf(ssl);
+    if (ctx == nullptr || state == nullptr || ctx->cookies_ == nullptr) return 0;
+    std::string made = ctx->cookies_->Make(state->peer, absl::Now());
+    if (made.empty() || made.size() > DTLS1_COOKIE_LENGTH) return 0;
+    memcpy(cookie, made.data(), made.size());
+    *cookie_len = static_cast<unsigned int>(made.size());
+    return 1;
+  }
+
+  static int VerifyCookie(SSL* ssl, const unsigned char* cookie, unsigned int cookie_len) {
+    const PskContext* ctx = ContextOf(ssl);
+    internal::SessionState* state = internal::StateOf(ssl);
+    if (ctx == nullptr || state == nullptr || ctx->cookies_ == nullptr) return 0;
+    return ctx->cookies_->Verify(
+               state->peer,
+               absl::string_view(reinterpret_cast<const char*>(cookie), cookie_len), absl::Now())
+               ? 1
+               : 0;
+  }
+};
+
+PskContext::PskContext(Role role, Transport transport) : role_(role), transport_(transport) {}
+
+PskContext::~PskContext() = default;
+
+absl::Status PskContext::Init(const std::vector<CipherSuite>& suites) {
+  ClearOpenSslErrors();
+  const SSL_METHOD* method;
+  if (transport_ == Transport::kTls) {
+    method = role_ == Role::kServer ? TLS_server_method() : TLS_client_method();
+  } else {
+    method = role_ == Role::kServer ? DTLS_server_method() : DTLS_client_method();
+  }
+  ctx_.reset(SSL_CTX_new(method));
+  if (ctx_ == nullptr) return OpenSslError(absl::StatusCode::kInternal, "SSL_CTX_new");
+  SSL_CTX* ctx = ctx_.get();
+  int version = transport_ == Transport::kTls ? TLS1_2_VERSION : DTLS1_2_VERSION;
+  if (!SSL_CTX_set_min_proto_version(ctx, version) ||
+      !SSL_CTX_set_max_proto_version(ctx, version)) {
+    return OpenSslError(absl::StatusCode::kInternal, "setting protocol version");
+  }
+  // 128-bit suites pass level 2; set it explicitly so openssl.cnf cannot change the policy.
+  SSL_CTX_set_security_level(ctx, 2);
+  std::string list = OpenSslCipherList(suites);
+  if (!SSL_CTX_set_cipher_list(ctx, list.c_str())) {
+    return OpenSslError(absl::StatusCode::kInternal, absl::StrCat("cipher list ", list));
+  }
+  uint64_t options = SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                     SSL_OP_CIPHER_SERVER_PREFERENCE;
+  if (transport_ == Transport::kDtls) {
+    options |= SSL_OP_NO_QUERY_MTU;
+    if (role_ == Role::kServer) options |= SSL_OP_COOKIE_EXCHANGE;
+  }
+  SSL_CTX_set_options(ctx, options);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_info_callback(ctx, &ContextCallbacks::Info);
+  if (!SSL_CTX_set_ex_data(ctx, ContextIndex(), this)) {
+    return OpenSslError(absl::StatusCode::kInternal, "SSL_CTX_set_ex_data");
+  }
+  if (role_ == Role::kServer) {
+    SSL_CTX_set_psk_server_callback(ctx, &ContextCallbacks::ServerPsk);
+    SSL_CTX_set_tlsext_servername_callback(ctx, &ContextCallbacks::ServerName);
+    if (transport_ == Transport::kDtls) {
+      SSL_CTX_set_cookie_generate_cb(ctx, &ContextCallbacks::GenerateCookie);
+      SSL_CTX_set_cookie_verify_cb(ctx, &ContextCallbacks::VerifyCookie);
+    }
+  } else {
+    SSL_CTX_set_psk_client_callback(ctx, &ContextCallbacks::ClientPsk);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const PskContext>> PskContext::NewServer(
+    const ServerOptions& options, std::shared_ptr<PskResolver> resolver) {
+  if (resolver == nullptr) return absl::InvalidArgumentError("PSK resolver is null");
+  std::vector<CipherSuite> suites = options.cipher_suites.empty()
+                                        ? DefaultCipherSuites(options.transport)
+                                        : options.cipher_suites;
+  for (const CipherSuite& suite : suites) {
+    // Re-check: a caller may have built the list by hand.
+    absl::StatusOr<CipherSuite> ok = FindCipherSuite(options.transport, suite.iana_name);
+    if (!ok.ok()) return ok.status();
+  }
+  if (options.handshake_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("handshake_timeout must be positive");
+  }
+  if (options.dtls_mtu < 256 || options.dtls_mtu > 65507) {
+    return absl::InvalidArgumentError("dtls_mtu must be in 256..65507");
+  }
+  std::shared_ptr<PskContext> ctx(new PskContext(Role::kServer, options.transport));
+  ctx->resolver_ = std::move(resolver);
+  ctx->required_server_name_ = options.required_server_name;
+  ctx->handshake_timeout_ = options.handshake_timeout;
+  ctx->dtls_mtu_ = options.dtls_mtu;
+  if (options.transport == Transport::kDtls) {
+    ctx->cookies_ = std::make_unique<CookieKeeper>(options.cookie_rotation);
+  }
+  absl::Status status = ctx->Init(suites);
+  if (!status.ok()) return status;
+  return std::shared_ptr<const PskContext>(std::move(ctx));
+}
+
+absl::StatusOr<std::shared_ptr<const PskContext>> PskContext::NewClient(ClientOptions options) {
+  std::vector<CipherSuite> suites = options.cipher_suites.empty()
+                                        ? DefaultCipherSuites(options.transport)
+                                        : options.cipher_suites;
+  for (const CipherSuite& suite : suites) {
+    absl::StatusOr<CipherSuite> ok = FindCipherSuite(options.transport, suite.iana_name);
+    if (!ok.ok()) return ok.status();
+  }
+  if (options.psk_identity.empty() || options.psk_identity.size() > kMaxPskIdentityLen ||
+      options.psk_identity.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("psk_identity must be 1..", kMaxPskIdentityLen, " bytes without NUL"));
+  }
+  if (options.psk.size() < kMinPskLen || options.psk.size() > kMaxPskLen) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("psk must be ", kMinPskLen, "..", kMaxPskLen, " bytes"));
+  }
+  if (options.dtls_mtu < 256 || options.dtls_mtu > 65507) {
+    return absl::InvalidArgumentError("dtls_mtu must be in 256..65507");
+  }
+  std::shared_ptr<PskContext> ctx(new PskContext(Role::kClient, options.transport));
+  ctx->server_name_ = std::move(options.server_name);
+  ctx->psk_identity_ = std::move(options.psk_identity);
+  ctx->psk_ = std::move(options.psk);
+  ctx->dtls_mtu_ = options.dtls_mtu;
+  absl::Status status = ctx->Init(suites);
+  if (!status.ok()) return status;
+  return std::shared_ptr<const PskContext>(std::move(ctx));
+}
+
+}  // namespace tls
+}  // namespace onem2m

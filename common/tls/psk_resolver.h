@@ -1,0 +1,54 @@
+// File: common/tls/psk_resolver.h
+//
+// PskResolver is how a server finds the key for the psk_identity a client presents (TLS 1.2
+// ClientKeyExchange, RFC 4279). The MEF maps KpmID -> Kpm; the MAF maps KeID/KmID -> Km and may
+// fetch remotely, so Resolve may block: such a server runs handshakes on worker threads.
+//
+//   class StoreResolver : public PskResolver {
+//    public:
+//     absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override {
+//       return store_->LookupActiveKpm(identity);   // NotFound for unknown/disabled/revoked
+//     }
+//   };
+//
+// Whatever Resolve returns other than an OK key of 16..64 bytes, the handshake continues with a
+// random per-process dummy key and fails exactly as a wrong key would (PROTOCOL.md 2); the peer
+// cannot tell. The server learns the outcome from PskSession::psk_lookup().
+#ifndef ONEM2M_COMMON_TLS_PSK_RESOLVER_H_
+#define ONEM2M_COMMON_TLS_PSK_RESOLVER_H_
+
+#include <functional>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/secret_bytes.h"
+
+namespace onem2m {
+namespace tls {
+
+class PskResolver {
+ public:
+  virtual ~PskResolver() = default;
+
+  // Resolve returns the PSK for `identity`, kNotFound if there is none usable, or another error.
+  // It is called from inside the handshake on the thread driving it, once per handshake, and must
+  // be thread-safe. `identity` is only valid during the call. Must not throw.
+  virtual absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) = 0;
+};
+
+// FunctionPskResolver adapts a callable (handy in tests and small tools).
+class FunctionPskResolver : public PskResolver {
+ public:
+  using Fn = std::function<absl::StatusOr<SecretBytes>(absl::string_view)>;
+  explicit FunctionPskResolver(Fn fn) : fn_(std::move(fn)) {}
+  absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override { return fn_(identity); }
+
+ private:
+  Fn fn_;
+};
+
+}  // namespace tls
+}  // namespace onem2m
+
+#endif  // ONEM2M_COMMON_TLS_PSK_RESOLVER_H_
