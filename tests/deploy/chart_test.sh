@@ -41,6 +41,13 @@ shared="${ONEM2M_SHARED_DIR:-$repo/../shared}"
 export XDG_CACHE_HOME="${ONEM2M_HELM_CACHE:-/tmp/onem2m-helm-cache}"
 mkdir -p "$XDG_CACHE_HOME" 2>/dev/null || export XDG_CACHE_HOME="${TEST_TMPDIR:-/tmp}/onem2m-helm-cache"
 
+# Bazel's test environment drops most of the caller's variables. Node (npm, k8s-validate's first-run
+# install) uses its bundled CA list unless told otherwise; make it trust the system store as apt does,
+# so the npm registry is reachable wherever the machine's CA setup is in /etc/ssl/certs.
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ]; then
+  export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--use-openssl-ca"
+fi
+
 helm_bin="" ht="" kv=""
 if command -v helm >/dev/null 2>&1; then
   helm_bin="$(command -v helm)"
@@ -74,13 +81,13 @@ if [ -z "$helm_bin" ]; then
   printf 'apiVersion: v2\nname: probe\nversion: 0.1.0\n' >"$probe/Chart.yaml"
   mkdir "$probe/templates"
   printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\n' >"$probe/templates/cm.yaml"
-  if ! "$ht" "$probe" >"$probe/out.yaml" 2>"$probe/err"; then
+  if ! timeout 240 "$ht" "$probe" >"$probe/out.yaml" 2>"$probe/err"; then
     cat "$probe/err" >&2
     skip "helm-template could not be built or run (see log above)"
   fi
-  if [ -n "$kv" ] && ! "$kv" "$probe/out.yaml" >"$probe/kv.log" 2>&1; then
+  if [ -n "$kv" ] && ! timeout 150 "$kv" "$probe/out.yaml" >"$probe/kv.log" 2>&1; then
     cat "$probe/kv.log" >&2
-    echo "$name: k8s-validate unusable; validation cases will be skipped" >&2
+    echo "$name: k8s-validate unusable (first-run npm install failed or timed out); validation cases will be skipped" >&2
     kv=""
   fi
 fi
