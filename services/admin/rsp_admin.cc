@@ -1,0 +1,8 @@
+// rsp_admin: the MEF admin CLI (usage: services/admin/admin_commands.h, or rsp_admin --help).
+#include <iostream>
+
+#include "services/admin/admin_commands.h"
+
+int main(int argc, char** argv) {
+  return onem2m::admin::RunAdminCli(argc, argv, std::cout, std::cerr);
+}
