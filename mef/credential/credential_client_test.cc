@@ -1,0 +1,121 @@
+// MefCredentialClient retry behaviour: the MEF comes up after the MAF started fetching.
+#include "mef/credential/credential_client.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+#include "gtest/gtest.h"
+#include "mef/credential/credential_service.h"
+#include "mef/credential/testing/fake_enrolee_store.h"
+#include "mef/credential/testing/mtls_env.h"
+
+namespace onem2m {
+namespace mef {
+namespace {
+
+constexpr char kMaf[] = "maf.example.com";
+
+// PlainKeOpener: the sealed "ciphertext" is Ke itself, checked against an AAD prefix; enough for
+// testing the client without a keyring.
+class PlainKeOpener : public KeOpener {
+ public:
+  absl::StatusOr<SecretBytes> OpenKe(const SealedKey& sealed,
+                                     absl::string_view ke_id) const override {
+    if (!absl::StartsWith(sealed.ciphertext, ke_id)) {
+      return absl::DataLossError("wrong associated data");
+    }
+    return SecretBytes::Copy(absl::string_view(sealed.ciphertext).substr(ke_id.size()));
+  }
+};
+
+TEST(BackoffTest, GrowsJittersAndCaps) {
+  Backoff b{absl::Milliseconds(100), absl::Seconds(1), 2.0, 0.5};
+  for (int i = 0; i < 100; ++i) {
+    absl::Duration d0 = b.Delay(0);
+    EXPECT_GE(d0, absl::Milliseconds(50));
+    EXPECT_LE(d0, absl::Milliseconds(100));
+    absl::Duration d10 = b.Delay(10);
+    EXPECT_GE(d10, absl::Milliseconds(500));
+    EXPECT_LE(d10, absl::Seconds(1));
+  }
+}
+
+TEST(MefCredentialClientTest, RetriesUntilTheServerComesUp) {
+  testing::FakeEnroleeStore store;
+  Enrolee e;
+  e.kpm_id = "dev-1";
+  e.kpm = SealedKey{"x", 1};
+  e.enrolee_id = "Cdev-1";
+  e.maf_id = kMaf;
+  ASSERT_TRUE(store.CreateEnrolee(e).ok());
+  SecretBytes ke = SecretBytes::Random(32);
+  Enrolment m;
+  m.ke_id = *crypto::FormatKeyId(std::string(16, '\x42'), "mef.example.com");
+  m.kpm_id = "dev-1";
+  m.ke = SealedKey{m.ke_id + std::string(ke.Reveal()), 1};
+  m.enrolee_id = "Cdev-1";
+  m.maf_id = kMaf;
+  m.expires_at = absl::Now() + absl::Hours(1);
+  ASSERT_TRUE(store.RecordEnrolment(m).ok());
+  PlainKeOpener opener;
+  auto service = MefCredentialServiceImpl::Create(&store, &opener, {});
+  ASSERT_TRUE(service.ok());
+  testing::MtlsEnv env(testing::TempDir());
+
+  // Find a free port, release it, and start the real server there only after a delay.
+  int port = 0;
+  {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", env.ServerCredentials(), &port);
+    std::unique_ptr<grpc::Server> probe = b.BuildAndStart();
+    ASSERT_NE(probe, nullptr);
+    probe->Shutdown();
+  }
+  std::unique_ptr<grpc::Server> server;
+  std::thread late([&] {
+    absl::SleepFor(absl::Milliseconds(700));
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:" + std::to_string(port), env.ServerCredentials());
+    b.RegisterService(service->get());
+    server = b.BuildAndStart();
+  });
+  MefCredentialClient client(env.Channel(port, kMaf),
+                             Backoff{absl::Milliseconds(20), absl::Milliseconds(200), 2.0, 0.5});
+  const absl::Time t0 = absl::Now();
+  absl::StatusOr<FetchedCredential> c = client.FetchCredential(m.ke_id, t0 + absl::Seconds(10));
+  late.join();
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_GE(absl::Now() - t0, absl::Milliseconds(600));
+  EXPECT_TRUE(c->km.Equals(*crypto::DeriveKm(ke, kMaf)));
+  (*service)->Shutdown();
+  server->Shutdown();
+}
+
+TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
+  testing::MtlsEnv env(testing::TempDir());
+  int port = 0;
+  {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", env.ServerCredentials(), &port);
+    std::unique_ptr<grpc::Server> probe = b.BuildAndStart();
+    probe->Shutdown();
+  }
+  MefCredentialClient client(env.Channel(port, kMaf));
+  const absl::Time t0 = absl::Now();
+  absl::StatusOr<FetchedCredential> c = client.FetchCredential(
+      "42424242424242424242424242424242@mef.example.com", t0 + absl::Milliseconds(500));
+  EXPECT_FALSE(c.ok());
+  EXPECT_TRUE(c.status().code() == absl::StatusCode::kUnavailable ||
+              c.status().code() == absl::StatusCode::kDeadlineExceeded)
+      << c.status();
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(2));
+}
+
+}  // namespace
+}  // namespace mef
+}  // namespace onem2m

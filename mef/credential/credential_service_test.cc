@@ -1,0 +1,452 @@
+// End-to-end tests of MefCredentialServiceImpl and the MAF-side client over a real gRPC server on
+// 127.0.0.1:0 with mutual TLS, against the fake store, MemoryEnroleeStore and (when ONEM2M_TEST_PG
+// is set) PgEnroleeStore in its own schema.
+#include "mef/credential/credential_service.h"
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/crypto/envelope.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+#include "common/crypto/test_vectors.h"
+#include "common/log/logger.h"
+#include "common/pg/test_schema.h"
+#include "gtest/gtest.h"
+#include "mef/credential/credential_client.h"
+#include "mef/credential/envelope_ke_opener.h"
+#include "mef/credential/revocation_watcher.h"
+#include "mef/credential/testing/fake_enrolee_store.h"
+#include "mef/credential/testing/mtls_env.h"
+#include "mef/store/memory_enrolee_store.h"
+#include "mef/store/pg_enrolee_store.h"
+
+namespace onem2m {
+namespace mef {
+namespace {
+
+namespace v1 = ::onem2m::rsp::v1;
+
+constexpr char kMef[] = "mef.example.com";
+constexpr char kMaf[] = "maf.example.com";
+constexpr char kOtherMaf[] = "maf2.example.com";
+
+class CountingMetrics : public CredentialMetrics {
+ public:
+  void OnFetch(FetchOutcome outcome, absl::Duration) override { ++counts[static_cast<int>(outcome)]; }
+  std::atomic<int> counts[7] = {};
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "fake") {
+      auto fake = std::make_unique<testing::FakeEnroleeStore>();
+      fake_ = fake.get();
+      store_ = std::move(fake);
+    } else if (GetParam() == "memory") {
+      store_ = std::make_unique<MemoryEnroleeStore>();
+    } else {
+      if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
+      auto schema = pg::TestSchema::Create();
+      ASSERT_TRUE(schema.ok()) << schema.status();
+      schema_ = *std::move(schema);
+      PgEnroleeStoreOptions o;
+      o.pool = schema_->PoolOptionsFor();
+      o.pool.max_size = 4;
+      auto store = PgEnroleeStore::Create(o);
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = *std::move(store);
+    }
+    audit_path_ = absl::StrCat(testing::TempDir(), "/audit-", GetParam(), "-",
+                               ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                               ".log");
+    std::remove(audit_path_.c_str());
+    ASSERT_TRUE(SetAuditPath(audit_path_));
+    env_ = std::make_unique<testing::MtlsEnv>(testing::TempDir());
+    envelope_ = std::make_unique<crypto::Envelope>(crypto::Keyring::Generate(1));
+    opener_ = std::make_unique<EnvelopeKeOpener>(envelope_.get());
+    MefCredentialServiceImpl::Options opts;
+    opts.clock = [this] { return now_; };
+    opts.metrics = &metrics_;
+    auto service = MefCredentialServiceImpl::Create(store_.get(), opener_.get(), opts);
+    ASSERT_TRUE(service.ok()) << service.status();
+    service_ = *std::move(service);
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", env_->ServerCredentials(), &port_);
+    b.RegisterService(service_.get());
+    server_ = b.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+  }
+
+  void TearDown() override {
+    if (service_ != nullptr) service_->Shutdown();
+    if (server_ != nullptr) server_->Shutdown();
+    SetAuditPath("-");
+  }
+
+  // AddEnrolee creates an enrolee for `maf_id` in `state` (moving through the store's API).
+  void AddEnrolee(const std::string& kpm_id, const std::string& maf_id,
+                  std::optional<absl::Time> not_after = std::nullopt) {
+    Enrolee e;
+    e.kpm_id = kpm_id;
+    e.kpm = SealedKey{"sealed-kpm-not-used-here", 1};
+    e.enrolee_id = "C" + kpm_id;
+    e.maf_id = maf_id;
+    e.not_after = not_after;
+    ASSERT_TRUE(store_->CreateEnrolee(e).ok());
+  }
+
+  // AddEnrolment seals `ke` exactly as the MEF's bootstrap does (AAD = canonical KeID) and stores
+  // the enrolment; returns the KeID.
+  std::string AddEnrolment(const std::string& kpm_id, const std::string& maf_id,
+                           const SecretBytes& ke, absl::Time expires_at,
+                           std::string ke_id = "") {
+    if (ke_id.empty()) {
+      ke_id = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), kMef);
+    }
+    Enrolment m;
+    m.ke_id = ke_id;
+    m.kpm_id = kpm_id;
+    m.ke = SealedKey{*envelope_->Seal(ke, ke_id), static_cast<int32_t>(envelope_->active_version())};
+    m.enrolee_id = "C" + kpm_id;
+    m.maf_id = maf_id;
+    m.expires_at = expires_at;
+    EXPECT_TRUE(store_->RecordEnrolment(m).ok());
+    return ke_id;
+  }
+
+  grpc::Status Fetch(const std::string& caller, const std::string& ke_id, uint32_t suid,
+                     v1::FetchCredentialResponse* out) {
+    auto stub = v1::MefCredentialService::NewStub(env_->Channel(port_, caller));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::FetchCredentialRequest req;
+    req.set_ke_id(ke_id);
+    req.set_suid(suid);
+    return stub->FetchCredential(&ctx, req, out);
+  }
+
+  std::unique_ptr<pg::TestSchema> schema_;
+  std::unique_ptr<EnroleeStore> store_;
+  testing::FakeEnroleeStore* fake_ = nullptr;
+  std::string audit_path_;
+  std::unique_ptr<testing::MtlsEnv> env_;
+  std::unique_ptr<crypto::Envelope> envelope_;
+  std::unique_ptr<EnvelopeKeOpener> opener_;
+  CountingMetrics metrics_;
+  absl::Time now_ = absl::Now();
+  std::unique_ptr<MefCredentialServiceImpl> service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+TEST_P(CredentialServiceTest, FetchReturnsKmDerivedForTheMaf) {
+  AddEnrolee("dev-1", kMaf);
+  SecretBytes ke = SecretBytes::Random(32);
+  const std::string ke_id = AddEnrolment("dev-1", kMaf, ke, now_ + absl::Hours(1));
+  v1::FetchCredentialResponse out;
+  // Lower-case hex is accepted; the answer carries the canonical form.
+  grpc::Status s = Fetch(kMaf, absl::AsciiStrToLower(ke_id), 21, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  absl::StatusOr<SecretBytes> want = crypto::DeriveKm(ke, kMaf);
+  ASSERT_TRUE(want.ok());
+  EXPECT_TRUE(SecretBytes::Copy(out.km()).Equals(*want));
+  EXPECT_EQ(out.enrolee_id(), "Cdev-1");
+  EXPECT_EQ(out.maf_id(), kMaf);
+  EXPECT_EQ(out.ke_id(), ke_id);
+  EXPECT_EQ(out.expires_at().seconds(), absl::ToUnixSeconds(now_ + absl::Hours(1)));
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kOk)], 1);
+  const std::string audit = ReadAll(audit_path_);
+  EXPECT_NE(audit.find("\"outcome\":\"ok\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find(crypto::HexUpper(want->Reveal())), std::string::npos);
+  EXPECT_EQ(audit.find(absl::AsciiStrToLower(crypto::HexUpper(ke.Reveal()))), std::string::npos);
+}
+
+TEST_P(CredentialServiceTest, ExpiryIsTheEarlierOfEnrolmentAndEnrolee) {
+  AddEnrolee("dev-1", kMaf, now_ + absl::Minutes(10));
+  const std::string ke_id =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  v1::FetchCredentialResponse out;
+  ASSERT_TRUE(Fetch(kMaf, ke_id, 21, &out).ok());
+  EXPECT_EQ(out.expires_at().seconds(), absl::ToUnixSeconds(now_ + absl::Minutes(10)));
+}
+
+TEST_P(CredentialServiceTest, EnrolmentVectorGivesTheVectorKm) {
+  nlohmann::json v = crypto::testing::LoadDerivationVectors();
+  ASSERT_FALSE(v.is_null());
+  int n = 0;
+  for (const auto& e : v["enrolment"]) {
+    SCOPED_TRACE(crypto::testing::StringField(e, "ke_id"));
+    const std::string maf = crypto::testing::StringField(e, "maf_id");
+    const std::string kpm_id = absl::StrCat("vec-", n++);
+    AddEnrolee(kpm_id, maf);
+    const std::string ke_id = AddEnrolment(kpm_id, maf, crypto::testing::HexField(e, "ke"),
+                                           now_ + absl::Hours(1),
+                                           crypto::testing::StringField(e, "ke_id"));
+    v1::FetchCredentialResponse out;
+    grpc::Status s = Fetch(maf, ke_id, 21, &out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(SecretBytes::Copy(out.km()).Equals(crypto::testing::HexField(e, "km")));
+  }
+  EXPECT_GT(n, 0);
+}
+
+TEST_P(CredentialServiceTest, OtherMafIsDeniedAndAudited) {
+  AddEnrolee("dev-1", kMaf);
+  SecretBytes ke = SecretBytes::Random(32);
+  const std::string ke_id = AddEnrolment("dev-1", kMaf, ke, now_ + absl::Hours(1));
+  v1::FetchCredentialResponse out;
+  grpc::Status s = Fetch(kOtherMaf, ke_id, 21, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(out.km().empty());
+  const std::string audit = ReadAll(audit_path_);
+  EXPECT_NE(audit.find("credential_fetch"), std::string::npos) << audit;
+  EXPECT_NE(audit.find(kOtherMaf), std::string::npos) << audit;
+  EXPECT_NE(audit.find(ke_id), std::string::npos) << audit;
+  EXPECT_NE(audit.find("permission_denied"), std::string::npos) << audit;
+  for (const std::string& maf : {std::string(kMaf), std::string(kOtherMaf)}) {
+    SecretBytes km = *crypto::DeriveKm(ke, maf);
+    const std::string hex = crypto::HexUpper(km.Reveal());
+    EXPECT_EQ(audit.find(hex), std::string::npos);
+    EXPECT_EQ(audit.find(absl::AsciiStrToLower(hex)), std::string::npos);
+  }
+  const std::string ke_hex = crypto::HexUpper(ke.Reveal());
+  EXPECT_EQ(audit.find(ke_hex), std::string::npos);
+  EXPECT_EQ(audit.find(absl::AsciiStrToLower(ke_hex)), std::string::npos);
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kPermissionDenied)], 1);
+}
+
+TEST_P(CredentialServiceTest, UnusableKeIdsAreIndistinguishableNotFound) {
+  AddEnrolee("dev-exp", kMaf);
+  AddEnrolee("dev-notafter", kMaf, now_ - absl::Seconds(1));
+  AddEnrolee("dev-dis", kMaf);
+  AddEnrolee("dev-rev", kMaf);
+  AddEnrolee("dev-revm", kMaf);
+  const absl::Time later = now_ + absl::Hours(1);
+  std::vector<std::string> ids = {
+      *crypto::FormatKeyId(std::string(16, '\x01'), kMef),  // unknown
+      AddEnrolment("dev-exp", kMaf, SecretBytes::Random(32), now_),  // expires exactly now
+      AddEnrolment("dev-notafter", kMaf, SecretBytes::Random(32), later),
+      AddEnrolment("dev-dis", kMaf, SecretBytes::Random(32), later),
+      AddEnrolment("dev-rev", kMaf, SecretBytes::Random(32), later),
+      AddEnrolment("dev-revm", kMaf, SecretBytes::Random(32), later),
+  };
+  ASSERT_TRUE(store_->SetState("dev-dis", EnroleeState::kDisabled).ok());
+  ASSERT_TRUE(store_->SetState("dev-rev", EnroleeState::kRevoked).ok());
+  ASSERT_TRUE(store_->RevokeEnrolment(ids[5]).ok());
+  for (const std::string& id : ids) {
+    // Also from the wrong MAF: an unusable KeID must not turn into PERMISSION_DENIED.
+    for (const char* caller : {kMaf, kOtherMaf}) {
+      SCOPED_TRACE(absl::StrCat(id, " ", caller));
+      v1::FetchCredentialResponse out;
+      grpc::Status s = Fetch(caller, id, 21, &out);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+      EXPECT_EQ(s.error_message(), std::string(kNotFoundMessage));
+      EXPECT_TRUE(s.error_details().empty());
+    }
+  }
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kNotFound)], 12);
+}
+
+TEST_P(CredentialServiceTest, MalformedKeIdOrSuidIsInvalidArgument) {
+  AddEnrolee("dev-1", kMaf);
+  const std::string ke_id =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  for (const std::string& bad :
+       {std::string(""), std::string("nonsense"), ke_id.substr(1), ke_id + "@x",
+        "ZZ" + ke_id.substr(2), ke_id + ".", " " + ke_id, ke_id.substr(0, 33) + "MEF.example.com"}) {
+    SCOPED_TRACE(bad);
+    v1::FetchCredentialResponse out;
+    EXPECT_EQ(Fetch(kMaf, bad, 21, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  for (uint32_t suid : {0u, 20u, 22u, 0xFFFFFFFFu}) {
+    v1::FetchCredentialResponse out;
+    EXPECT_EQ(Fetch(kMaf, ke_id, suid, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST_P(CredentialServiceTest, ClientWithoutCertificateIsRefused) {
+  AddEnrolee("dev-1", kMaf);
+  const std::string ke_id =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  v1::FetchCredentialResponse out;
+  grpc::Status s = Fetch("", ke_id, 21, &out);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(out.km().empty());
+}
+
+TEST_P(CredentialServiceTest, StoreDownIsUnavailable) {
+  if (fake_ == nullptr) GTEST_SKIP() << "only the fake store can be switched off";
+  AddEnrolee("dev-1", kMaf);
+  const std::string ke_id =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  fake_->set_down(true);
+  v1::FetchCredentialResponse out;
+  EXPECT_EQ(Fetch(kMaf, ke_id, 21, &out).error_code(), grpc::StatusCode::UNAVAILABLE);
+  fake_->set_down(false);
+  EXPECT_TRUE(Fetch(kMaf, ke_id, 21, &out).ok());
+}
+
+TEST_P(CredentialServiceTest, ClientLibraryFetchesAndWipes) {
+  AddEnrolee("dev-1", kMaf);
+  SecretBytes ke = SecretBytes::Random(32);
+  const std::string ke_id = AddEnrolment("dev-1", kMaf, ke, now_ + absl::Hours(1));
+  MefCredentialClient client(env_->Channel(port_, kMaf));
+  absl::StatusOr<FetchedCredential> c = client.FetchCredential(ke_id, absl::Now() + absl::Seconds(5));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->km.Equals(*crypto::DeriveKm(ke, kMaf)));
+  EXPECT_EQ(c->enrolee_id, "Cdev-1");
+  EXPECT_EQ(c->ke_id, ke_id);
+  MefCredentialClient other(env_->Channel(port_, kOtherMaf));
+  EXPECT_EQ(other.FetchCredential(ke_id, absl::Now() + absl::Seconds(5)).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+// --- WatchRevocations ---
+
+TEST_P(CredentialServiceTest, RevocationReachesTheMafWithinOneSecond) {
+  AddEnrolee("dev-1", kMaf);
+  AddEnrolee("dev-2", kOtherMaf);
+  const std::string ke_id =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  AddEnrolment("dev-2", kOtherMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+
+  absl::Mutex mu;
+  std::vector<v1::RevocationEvent> events;
+  RevocationWatcher::Options o;
+  o.heartbeat_interval_ms = 100;
+  o.on_event = [&](const v1::RevocationEvent& ev) {
+    absl::MutexLock l(&mu);
+    events.push_back(ev);
+  };
+  RevocationWatcher watcher(env_->Channel(port_, kMaf), o);
+  watcher.Start();
+  const absl::Time ready_by = absl::Now() + absl::Seconds(10);
+  while (!watcher.Healthy() && absl::Now() < ready_by) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(watcher.Healthy());
+
+  // Another MAF's enrolee first: its event must not reach us.
+  ASSERT_TRUE(store_->SetState("dev-2", EnroleeState::kRevoked).ok());
+  const absl::Time t0 = absl::Now();
+  ASSERT_TRUE(store_->SetState("dev-1", EnroleeState::kRevoked).ok());
+  auto has_revoked = [&] {
+    for (const auto& ev : events) {
+      if (ev.kind() == v1::RevocationEvent::KIND_ENROLEE_REVOKED) return true;
+    }
+    return false;
+  };
+  {
+    absl::MutexLock l(&mu);
+    mu.AwaitWithTimeout(absl::Condition(&has_revoked), absl::Seconds(1));
+    EXPECT_TRUE(has_revoked()) << "no revocation event within 1 s";
+  }
+  const absl::Duration latency = absl::Now() - t0;
+  EXPECT_LT(latency, absl::Seconds(1));
+  absl::SleepFor(absl::Milliseconds(300));  // let a leaked event, if any, arrive
+  watcher.Stop();
+  absl::MutexLock l(&mu);
+  bool saw_ke = false;
+  for (const auto& ev : events) {
+    EXPECT_EQ(ev.enrolee_id(), "Cdev-1") << "event about another MAF's enrolee";
+    for (const auto& k : ev.ke_ids()) saw_ke |= (k == ke_id);
+  }
+  EXPECT_TRUE(saw_ke) << "the revoked enrolee's enrolment was not invalidated";
+}
+
+// OpenWatch starts a raw WatchRevocations call.
+struct RawWatch {
+  grpc::ClientContext ctx;
+  std::unique_ptr<v1::MefCredentialService::Stub> stub;
+  std::unique_ptr<grpc::ClientReader<v1::RevocationEvent>> reader;
+};
+
+TEST_P(CredentialServiceTest, WatchRejectsBadCursorsAndIntervals) {
+  auto finish = [&](v1::WatchRevocationsRequest req) {
+    RawWatch w;
+    w.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
+    w.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    w.reader = w.stub->WatchRevocations(&w.ctx, req);
+    v1::RevocationEvent ev;
+    while (w.reader->Read(&ev)) {
+    }
+    return w.reader->Finish().error_code();
+  };
+  v1::WatchRevocationsRequest req;
+  EXPECT_EQ(finish(req), grpc::StatusCode::INVALID_ARGUMENT);  // neither cursor nor from-now
+  req.set_resume_cursor("garbage");
+  EXPECT_EQ(finish(req), grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_resume_cursor("s999999");
+  EXPECT_EQ(finish(req), grpc::StatusCode::OUT_OF_RANGE);
+  req.set_start_from_now(true);
+  req.set_heartbeat_interval_ms(50);
+  EXPECT_EQ(finish(req), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_P(CredentialServiceTest, WatchResumesFromCursorAndEndsOnShutdown) {
+  AddEnrolee("dev-1", kMaf);
+  const std::string ke_id =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  RawWatch w;
+  w.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
+  v1::WatchRevocationsRequest req;
+  req.set_start_from_now(true);
+  w.reader = w.stub->WatchRevocations(&w.ctx, req);
+  v1::RevocationEvent first;
+  ASSERT_TRUE(w.reader->Read(&first));  // the immediate heartbeat carries the start cursor
+  EXPECT_EQ(first.kind(), v1::RevocationEvent::KIND_HEARTBEAT);
+  ASSERT_TRUE(store_->RevokeEnrolment(ke_id).ok());
+  v1::RevocationEvent ev;
+  do {
+    ASSERT_TRUE(w.reader->Read(&ev));
+  } while (ev.kind() == v1::RevocationEvent::KIND_HEARTBEAT);
+  EXPECT_EQ(ev.kind(), v1::RevocationEvent::KIND_ENROLMENTS_INVALIDATED);
+  ASSERT_EQ(ev.ke_ids_size(), 1);
+  EXPECT_EQ(ev.ke_ids(0), ke_id);
+
+  // A second stream resuming from the first heartbeat's cursor replays the same event.
+  RawWatch again;
+  again.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
+  v1::WatchRevocationsRequest resume;
+  resume.set_resume_cursor(first.cursor());
+  again.reader = again.stub->WatchRevocations(&again.ctx, resume);
+  v1::RevocationEvent replay;
+  ASSERT_TRUE(again.reader->Read(&replay));
+  EXPECT_EQ(replay.kind(), v1::RevocationEvent::KIND_ENROLMENTS_INVALIDATED);
+  EXPECT_EQ(replay.cursor(), ev.cursor());
+
+  // Shutdown ends both streams promptly with UNAVAILABLE.
+  const absl::Time t0 = absl::Now();
+  service_->Shutdown();
+  while (w.reader->Read(&ev)) {
+  }
+  while (again.reader->Read(&ev)) {
+  }
+  EXPECT_EQ(w.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(again.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  server_->Shutdown();
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(1));
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceTest,
+                         ::testing::Values("fake", "memory", "pg"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+}  // namespace
+}  // namespace mef
+}  // namespace onem2m
