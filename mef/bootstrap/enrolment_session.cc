@@ -1,0 +1,204 @@
+#include "mef/bootstrap/enrolment_session.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "common/crypto/key_derivation.h"
+#include "common/exchange/enrolment_messages.h"
+#include "common/exchange/routes.h"
+#include "common/exchange/rsc.h"
+#include "common/log/logger.h"
+#include "mef/bootstrap/kpm_resolver.h"
+
+namespace onem2m::mef {
+namespace {
+
+using exchange::ErrorResponse;
+using exchange::Response;
+
+// Answered remembers the answer of a committed enrolment, shared with the store's callback, which
+// may run after the session is gone.
+struct Answered {
+  absl::Mutex mu;
+  std::optional<Response> answer ABSL_GUARDED_BY(mu);
+  bool in_flight ABSL_GUARDED_BY(mu) = false;
+};
+
+class EnrolmentSession : public server::ExchangeSession {
+ public:
+  EnrolmentSession(const EnrolmentConfig& config, EnroleeStore* store,
+                   const crypto::Envelope* envelope, EnrolmentObserver* observer,
+                   std::function<absl::Time()> now, Enrolee enrolee, std::string ke_id,
+                   SecretBytes ke, const server::ConnectionInfo& info)
+      : config_(config),
+        store_(store),
+        envelope_(envelope),
+        observer_(observer),
+        now_(std::move(now)),
+        enrolee_(std::move(enrolee)),
+        ke_id_(std::move(ke_id)),
+        ke_(std::move(ke)),
+        info_(info) {}
+
+  void OnRequest(exchange::Request request,
+                 std::function<void(exchange::Response)> respond) override {
+    absl::Time start = now_();
+    auto fail = [&](absl::string_view outcome, Response r) {
+      if (observer_) observer_->OnEnrolment(outcome, now_() - start);
+      respond(std::move(r));
+    };
+    absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
+    if (!op.ok()) return fail("bad_request", ErrorResponse(op.status()));
+    if (*op != exchange::Operation::kEnrolment) {
+      return fail("bad_request", ErrorResponse(exchange::kRscNotFound,
+                                               "the MEF serves only POST /enrolment"));
+    }
+    absl::StatusOr<exchange::EnrolmentRequest> body =
+        exchange::ParseEnrolmentRequest(request.body);
+    if (!body.ok()) return fail("bad_request", ErrorResponse(body.status()));
+    if (body->type != exchange::EnrolmentType::kMaf) {
+      return fail("not_supported",
+                  ErrorResponse(exchange::kRscNotImplemented,
+                                "only MAF enrolment is supported by this MEF"));
+    }
+    if (body->enrolee_id.has_value() && *body->enrolee_id != enrolee_.enrolee_id) {
+      return fail("denied", ErrorResponse(exchange::kRscOriginatorHasNoPrivilege,
+                                          "enroleeId does not match the provisioned Enrolee-ID"));
+    }
+    {
+      absl::MutexLock lock(&answered_->mu);
+      if (answered_->answer.has_value()) {  // same session asks again: same Ke, same answer
+        respond(*answered_->answer);
+        return;
+      }
+      if (answered_->in_flight) {
+        return fail("bad_request", ErrorResponse(exchange::kRscConflict,
+                                                 "an enrolment is already in progress"));
+      }
+      answered_->in_flight = true;
+    }
+
+    // Ke never outlives the enrolee itself (PROTOCOL.md 5).
+    absl::Time expires = start + enrolee_.enrolment_lifetime.value_or(config_.default_lifetime);
+    if (enrolee_.not_after.has_value()) expires = std::min(expires, *enrolee_.not_after);
+    expires = absl::FromUnixSeconds(absl::ToUnixSeconds(expires));  // the wire has whole seconds
+
+    absl::StatusOr<std::string> sealed = envelope_->Seal(ke_, ke_id_);
+    if (!sealed.ok()) {
+      Log(Level::kError, "enrolment_seal_failed", {{"ke_id", ke_id_}});
+      ClearInFlight();
+      return fail("error", ErrorResponse(exchange::kRscInternalServerError, "internal error"));
+    }
+    Enrolment row;
+    row.ke_id = ke_id_;
+    row.kpm_id = enrolee_.kpm_id;
+    row.ke = SealedKey{std::move(*sealed), static_cast<int32_t>(envelope_->active_version())};
+    row.enrolee_id = enrolee_.enrolee_id;
+    row.maf_id = enrolee_.maf_id;
+    row.expires_at = expires;
+    row.transport = info_.transport == tls::Transport::kTls ? Transport::kTls : Transport::kDtls;
+    row.peer_address = info_.peer;
+
+    exchange::EnrolmentAnswer answer;
+    answer.enrolee_id = enrolee_.enrolee_id;
+    answer.maf_id = enrolee_.maf_id;
+    answer.maf_uri = enrolee_.maf_uri;
+    answer.ke_id = ke_id_;
+    answer.expiration_time = expires;
+    absl::StatusOr<nlohmann::json> answer_json = exchange::SerializeEnrolmentAnswer(answer);
+    if (!answer_json.ok()) {
+      ClearInFlight();
+      return fail("error", ErrorResponse(exchange::kRscInternalServerError, "internal error"));
+    }
+
+    std::shared_ptr<Answered> answered = answered_;
+    EnrolmentObserver* observer = observer_;
+    std::function<absl::Time()> now = now_;
+    std::string ke_id = ke_id_;
+    std::string kpm_id = enrolee_.kpm_id;
+    std::string transport(tls::TransportName(info_.transport));
+    Response ok{exchange::kRscCreated, std::move(*answer_json)};
+    store_->RecordEnrolmentAsync(
+        std::move(row), [answered, observer, now, start, ke_id, kpm_id, transport,
+                         ok = std::move(ok), respond = std::move(respond)](absl::Status s) {
+          absl::Duration latency = now() - start;
+          if (s.ok()) {
+            {
+              absl::MutexLock lock(&answered->mu);
+              answered->answer = ok;
+              answered->in_flight = false;
+            }
+            Log(Level::kInfo, "enrolment_done",
+                {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"transport", transport}});
+            if (observer) observer->OnEnrolment("ok", latency);
+            respond(ok);
+            return;
+          }
+          {
+            absl::MutexLock lock(&answered->mu);
+            answered->in_flight = false;
+          }
+          bool down = s.code() == absl::StatusCode::kUnavailable;
+          Log(Level::kWarning, "enrolment_not_stored",
+              {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"reason", std::string(s.message())}});
+          if (observer) observer->OnEnrolment(down ? "store_unavailable" : "error", latency);
+          respond(ErrorResponse(
+              exchange::kRscTargetNotReachable,
+              down ? "enrolment not stored: the MEF's database is unavailable; bootstrap again later"
+                   : "enrolment not stored; bootstrap again"));
+        });
+  }
+
+ private:
+  void ClearInFlight() {
+    absl::MutexLock lock(&answered_->mu);
+    answered_->in_flight = false;
+  }
+
+  const EnrolmentConfig& config_;
+  EnroleeStore* store_;
+  const crypto::Envelope* envelope_;
+  EnrolmentObserver* observer_;
+  std::function<absl::Time()> now_;
+  Enrolee enrolee_;
+  std::string ke_id_;
+  SecretBytes ke_;
+  server::ConnectionInfo info_;
+  std::shared_ptr<Answered> answered_ = std::make_shared<Answered>();
+};
+
+}  // namespace
+
+EnrolmentSessionFactory::EnrolmentSessionFactory(EnrolmentConfig config, EnroleeStore* store,
+                                                 const crypto::Envelope* envelope,
+                                                 EnrolmentObserver* observer,
+                                                 std::function<absl::Time()> now)
+    : config_(std::move(config)),
+      store_(store),
+      envelope_(envelope),
+      observer_(observer),
+      now_(std::move(now)) {}
+
+absl::StatusOr<std::unique_ptr<server::SessionHandler>> EnrolmentSessionFactory::OnHandshake(
+    tls::PskSession& session, const server::ConnectionInfo& info) {
+  absl::StatusOr<SecretBytes> exported =
+      session.Export(crypto::kBootstrapExporterLabel, crypto::kExportLen);
+  if (!exported.ok()) return exported.status();
+  absl::StatusOr<crypto::DerivedKey> ke = crypto::KeyFromExport(*exported, config_.mef_fqdn);
+  if (!ke.ok()) return ke.status();
+  std::optional<Enrolee> enrolee = KpmResolver::LastEnrolee(info.psk_identity);
+  if (!enrolee.has_value()) {
+    // The handshake's lookup ran on another thread (handshake workers) or long ago: read again.
+    absl::StatusOr<Enrolee> e = store_->GetEnrolee(info.psk_identity);
+    if (!e.ok()) return e.status();
+    absl::Status usable = KpmResolver::Usable(*e, now_());
+    if (!usable.ok()) return usable;
+    enrolee = std::move(*e);
+  }
+  return std::make_unique<EnrolmentSession>(config_, store_, envelope_, observer_, now_,
+                                            std::move(*enrolee), ke->key_id, std::move(ke->key),
+                                            info);
+}
+
+}  // namespace onem2m::mef

@@ -1,0 +1,56 @@
+// File: mef/bootstrap/kpm_resolver.h
+//
+// KpmResolver is the MEF's PSK lookup (PROTOCOL.md 2): KpmID -> Kpm for an active, unexpired
+// enrolee, unsealed from the store with the KEK. Anything else (unknown, disabled, revoked,
+// expired, undecryptable, store down) is an error, which the TLS layer turns into the dummy key so
+// the handshake fails exactly like a wrong Kpm.
+//
+// A store that is down makes every lookup fail fast for a short while (a circuit breaker), so a
+// dead database costs each handshake microseconds instead of a connect timeout on an I/O thread.
+//
+// The enrolee row read for the lookup is kept per thread (LastEnrolee), so the enrolment exchange
+// that follows on the same I/O thread needs no second read.
+//
+//   KpmResolver resolver(store, envelope);
+//   absl::StatusOr<SecretBytes> kpm = resolver.Resolve("device-0001");
+#ifndef ONEM2M_MEF_BOOTSTRAP_KPM_RESOLVER_H_
+#define ONEM2M_MEF_BOOTSTRAP_KPM_RESOLVER_H_
+
+#include <atomic>
+#include <functional>
+#include <optional>
+
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "common/tls/psk_resolver.h"
+#include "mef/store/enrolee_store.h"
+
+namespace onem2m::mef {
+
+class KpmResolver : public tls::PskResolver {
+ public:
+  // `store` and `envelope` must outlive the resolver. `now` is injectable for tests.
+  KpmResolver(EnroleeStore* store, const crypto::Envelope* envelope,
+              std::function<absl::Time()> now = absl::Now,
+              absl::Duration breaker = absl::Milliseconds(500));
+
+  absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override;
+
+  // LastEnrolee returns the enrolee this thread's last successful Resolve found, if its kpm_id is
+  // `kpm_id`.
+  static std::optional<Enrolee> LastEnrolee(absl::string_view kpm_id);
+
+  // Usable checks state and expiry: what makes an enrolee eligible to bootstrap now.
+  static absl::Status Usable(const Enrolee& enrolee, absl::Time now);
+
+ private:
+  EnroleeStore* store_;
+  const crypto::Envelope* envelope_;
+  std::function<absl::Time()> now_;
+  const absl::Duration breaker_;
+  std::atomic<int64_t> store_down_until_ns_{0};
+};
+
+}  // namespace onem2m::mef
+
+#endif  // ONEM2M_MEF_BOOTSTRAP_KPM_RESOLVER_H_
