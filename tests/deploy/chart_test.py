@@ -28,10 +28,10 @@ TLS_SUITES_OK = "TLS_PSK_WITH_AES_128_CBC_SHA256"
 KNOWN_FLAGS = {
     "mef": {"tls_listen", "dtls_listen", "credential_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "mef_fqdn", "grace_period", "log_format",
-            "tls_suites", "dtls_suites"},
+            "tls_suites", "dtls_suites", "admin_identities"},
     "maf": {"tls_listen", "dtls_listen", "key_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "maf_fqdn", "mef_endpoints", "grace_period",
-            "log_format", "tls_suites", "dtls_suites"},
+            "log_format", "tls_suites", "dtls_suites", "admin_identities"},
 }
 
 
@@ -478,6 +478,7 @@ def prod_assertions(res, r, r_nocap, cls):
     res.check(cls, "admin_client_certificate", lambda: eq(
         r.get("Certificate", PREFIX + "-admin-client")["spec"]["usages"][-1], "client auth", "usage"))
     res.check(cls, "prometheusrule_alerts", lambda: prometheusrule_ok(r))
+    res.check(cls, "admin_identities_flag_matches_admin_certificate", lambda: admin_ids_ok(r))
     res.check(cls, "maf_mef_endpoints_override", lambda: eq(
         flagfile(r, "maf")["mef_endpoints"],
         "mef.iot.example.net=dns:///rsp-onem2m-rsp-mef-credential.onem2m.svc.cluster.local:9443", "--mef_endpoints"))
@@ -486,6 +487,13 @@ def prod_assertions(res, r, r_nocap, cls):
         {"onem2m-rsp/maf-targets": "true"}, "namespaceSelector"))
     res.check(cls, "no_monitoring_objects_without_api", lambda: eq(
         r_nocap.all("ServiceMonitor") + r_nocap.all("PrometheusRule"), [], "monitoring objects"))
+
+
+def admin_ids_ok(r):
+    cert = r.get("Certificate", PREFIX + "-admin-client")
+    eq(cert["spec"]["dnsNames"], ["rsp-admin.iot.example.net"], "admin client dnsNames")
+    for comp in COMPONENTS:
+        eq(flagfile(r, comp).get("admin_identities"), "rsp-admin.iot.example.net", comp + " --admin_identities")
 
 
 def hpa_ok(r, comp):
@@ -553,6 +561,7 @@ BAD_VALUES = [
     ("mef_service_type_bogus", ["--set", "mef.service.tls.type=Ingress"]),
     ("image_tag_empty", ["--set", "image.tag="]),
     ("mef_fqdn_upper_case", ["--set", "mef.fqdn=MEF.Example.com"]),
+    ("admin_identity_not_fqdn", ["--set", "mef.adminIdentities={Admin User}"]),
     ("logging_format_xml", ["--set", "logging.format=xml"]),
     ("unknown_top_level_key", ["--set", "replicas=3"]),
     ("extra_flags_cannot_override_pg", ["--set", "mef.extraFlags.pg=postgres://x"]),

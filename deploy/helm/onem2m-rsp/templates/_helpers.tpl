@@ -127,6 +127,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 --grace_period={{ int $root.Values.gracePeriodSeconds }}s
 --log_format={{ $root.Values.logging.format }}
+{{- if $c.adminIdentities }}
+--admin_identities={{ join "," $c.adminIdentities }}
+{{- end }}
 {{- if $c.tlsSuites }}
 --tls_suites={{ join "," $c.tlsSuites }}
 {{- end }}
