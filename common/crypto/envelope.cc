@@ -74,7 +74,8 @@ struct FileText {
 
 // ReadProtectedFile reads a regular file that "others" cannot access.
 absl::Status ReadProtectedFile(const std::string& path, FileText* out) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not hang; the S_ISREG check below then refuses it.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) return absl::NotFoundError(absl::StrCat("keyring file not found: ", path));
