@@ -1,0 +1,118 @@
+#include "common/ops/ops_server.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <prometheus/text_serializer.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/http/request_parser.h"
+#include "common/http/serializer.h"
+#include "common/net/socket_util.h"
+
+namespace onem2m::ops {
+
+OpsServer::OpsServer(std::shared_ptr<prometheus::Registry> registry)
+    : registry_(std::move(registry)) {}
+
+OpsServer::~OpsServer() { Stop(); }
+
+void OpsServer::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
+  absl::MutexLock lock(&mu_);
+  checks_.emplace_back(std::move(name), std::move(check));
+}
+
+absl::Status OpsServer::Start(const std::string& address) {
+  absl::StatusOr<net::SocketAddress> addr = net::ParseHostPort(address);
+  if (!addr.ok()) return addr.status();
+  absl::StatusOr<int> fd = net::ListenTcp(*addr, false, 64);
+  if (!fd.ok()) return fd.status();
+  fd_ = *fd;
+  absl::StatusOr<net::SocketAddress> local = net::LocalAddress(fd_);
+  if (local.ok()) port_ = local->port();
+  thread_ = std::thread([this] { Serve(); });
+  return absl::OkStatus();
+}
+
+void OpsServer::Stop() {
+  if (stop_.exchange(true)) return;
+  if (thread_.joinable()) thread_.join();
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+absl::Status OpsServer::Readiness() {
+  if (draining_) return absl::UnavailableError("draining");
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, check] : checks_) {
+    absl::Status s = check();
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(name, ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+std::string OpsServer::Handle(const std::string& method, const std::string& path) {
+  http::HttpResponse r;
+  r.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
+  r.headers.push_back({"Connection", "close"});
+  if (method != "GET") {
+    r.status = 405;
+    r.body = "method not allowed\n";
+  } else if (path == "/healthz") {
+    r.status = 200;
+    r.body = "ok\n";
+  } else if (path == "/readyz") {
+    absl::Status s = Readiness();
+    r.status = s.ok() ? 200 : 503;
+    r.body = s.ok() ? "ready\n" : absl::StrCat("not ready: ", s.message(), "\n");
+  } else if (path == "/metrics") {
+    r.status = 200;
+    r.headers[0].value = "text/plain; version=0.0.4; charset=utf-8";
+    prometheus::TextSerializer serializer;
+    r.body = serializer.Serialize(registry_->Collect());
+  } else {
+    r.status = 404;
+    r.body = "not found\n";
+  }
+  absl::StatusOr<std::string> bytes = http::SerializeResponse(r);
+  return bytes.ok() ? *bytes : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+}
+
+void OpsServer::Serve() {
+  while (!stop_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    timeval tv{2, 0};  // a slow client costs this thread at most two seconds
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    http::RequestParser parser;
+    char buf[4096];
+    std::string answer;
+    for (;;) {
+      ssize_t n = read(c, buf, sizeof(buf));
+      if (n <= 0) break;
+      absl::StatusOr<http::FeedResult> r = parser.Feed(absl::string_view(buf, n));
+      if (!r.ok()) {
+        answer = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        break;
+      }
+      if (r->state == http::ParseState::kComplete) {
+        absl::StatusOr<http::HttpRequest> req = parser.TakeRequest();
+        if (req.ok()) answer = Handle(req->method, req->target);
+        break;
+      }
+    }
+    size_t off = 0;
+    while (off < answer.size()) {
+      ssize_t n = send(c, answer.data() + off, answer.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      off += n;
+    }
+    close(c);
+  }
+}
+
+}  // namespace onem2m::ops
