@@ -13,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
@@ -73,9 +74,11 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
       ASSERT_TRUE(store.ok()) << store.status();
       store_ = *std::move(store);
     }
-    audit_path_ = absl::StrCat(testing::TempDir(), "/audit-", GetParam(), "-",
-                               ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                               ".log");
+    audit_path_ = absl::StrCat(
+        testing::TempDir(), "/audit-",
+        absl::StrReplaceAll(::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                            {{"/", "-"}}),
+        ".log");
     std::remove(audit_path_.c_str());
     ASSERT_TRUE(SetAuditPath(audit_path_));
     env_ = std::make_unique<testing::MtlsEnv>(testing::TempDir());
