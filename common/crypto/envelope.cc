@@ -58,8 +58,7 @@ absl::StatusOr<SecretBytes> DecodeKey(absl::string_view text) {
   std::string raw;
   if (!absl::Base64Unescape(text, &raw) || raw.size() != kKekLen) {
     WipeString(&raw);
-    return absl::InvalidArgumentError(
-        "key is neither 64 hex characters nor base64 of 32 bytes");
+    return absl::InvalidArgumentError("key is neither 64 hex characters nor base64 of 32 bytes");
   }
   SecretBytes key = SecretBytes::Copy(raw);
   WipeString(&raw);
@@ -92,13 +91,15 @@ absl::Status ReadProtectedFile(const std::string& path, FileText* out) {
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
-    return absl::FailedPreconditionError(absl::StrCat("keyring path is not a regular file: ", path));
+    return absl::FailedPreconditionError(
+        absl::StrCat("keyring path is not a regular file: ", path));
   }
   if ((st.st_mode & S_IRWXO) != 0) {
     close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "keyring file ", path, " is accessible to others (mode ",
-        absl::StrFormat("%04o", st.st_mode & 07777), "); use mode 0600/0400 (or 0440), e.g. Kubernetes defaultMode 0400"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("keyring file ", path, " is accessible to others (mode ",
+                     absl::StrFormat("%04o", st.st_mode & 07777),
+                     "); use mode 0600/0400 (or 0440), e.g. Kubernetes defaultMode 0400"));
   }
   if (st.st_size > (1 << 20)) {
     close(fd);
@@ -181,8 +182,8 @@ absl::StatusOr<Keyring> Keyring::Parse(absl::string_view text) {
     if (line.empty() || line.front() == '#') continue;
     const size_t colon = line.find(':');
     if (colon == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("keyring line ", line_no, ": expected '<version>:<key>' or 'active: <version>'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "keyring line ", line_no, ": expected '<version>:<key>' or 'active: <version>'"));
     }
     const absl::string_view left = absl::StripAsciiWhitespace(line.substr(0, colon));
     const absl::string_view right = absl::StripAsciiWhitespace(line.substr(colon + 1));
@@ -209,8 +210,8 @@ absl::StatusOr<Keyring> Keyring::Parse(absl::string_view text) {
     }
     absl::StatusOr<SecretBytes> key = DecodeKey(right);
     if (!key.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("keyring line ", line_no, " (version ", version, "): ", key.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("keyring line ", line_no, " (version ",
+                                                     version, "): ", key.status().message()));
     }
     keys.emplace(version, *std::move(key));
   }
@@ -233,7 +234,8 @@ absl::StatusOr<Keyring> Keyring::LoadDirectory(const std::string& path) {
   DIR* dir = opendir(path.c_str());
   if (dir == nullptr) {
     const int err = errno;
-    if (err == ENOENT) return absl::NotFoundError(absl::StrCat("keyring directory not found: ", path));
+    if (err == ENOENT)
+      return absl::NotFoundError(absl::StrCat("keyring directory not found: ", path));
     return absl::InternalError(absl::StrCat("opendir ", path, ": ", std::strerror(err)));
   }
   std::vector<std::string> names;
@@ -248,9 +250,9 @@ absl::StatusOr<Keyring> Keyring::LoadDirectory(const std::string& path) {
     uint32_t version = 0;
     const bool is_active = name == "active";
     if (!is_active && !ParseVersion(name, &version)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "keyring directory ", path, ": unexpected file '", name,
-          "' (expected decimal versions and 'active')"));
+      return absl::InvalidArgumentError(absl::StrCat("keyring directory ", path,
+                                                     ": unexpected file '", name,
+                                                     "' (expected decimal versions and 'active')"));
     }
     FileText file;
     absl::Status s = ReadProtectedFile(file_path, &file);
@@ -344,7 +346,8 @@ std::string Keyring::ToFileText() const {
 absl::StatusOr<std::string> Envelope::Seal(const SecretBytes& plaintext,
                                            absl::string_view associated_data) const {
   if (plaintext.size() > kMaxSealPlaintextLen) {
-    return absl::InvalidArgumentError(absl::StrCat("plaintext over ", kMaxSealPlaintextLen, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("plaintext over ", kMaxSealPlaintextLen, " bytes"));
   }
   if (associated_data.size() > kMaxAssociatedDataLen) {
     return absl::InvalidArgumentError(
@@ -395,12 +398,12 @@ absl::StatusOr<SecretBytes> Envelope::Open(absl::string_view blob,
   }
   const SecretBytes* kek = keyring_.key(*version);
   if (kek == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("sealed blob names key-encryption key version ", *version,
-                     ", which the keyring does not hold"));
+    return absl::NotFoundError(absl::StrCat("sealed blob names key-encryption key version ",
+                                            *version, ", which the keyring does not hold"));
   }
   const EVP_CIPHER* cipher = Aes256Gcm();
-  if (cipher == nullptr) return OpenSslError(absl::StatusCode::kInternal, "AES-256-GCM unavailable");
+  if (cipher == nullptr)
+    return OpenSslError(absl::StatusCode::kInternal, "AES-256-GCM unavailable");
   const auto* nonce = reinterpret_cast<const uint8_t*>(blob.data() + kHeaderLen);
   const auto* ct = reinterpret_cast<const uint8_t*>(blob.data() + kHeaderLen + kNonceLen);
   const size_t ct_len = blob.size() - kSealedOverhead;
@@ -436,8 +439,8 @@ absl::StatusOr<uint32_t> SealedKeyVersion(absl::string_view blob) {
                                             " bytes, at least ", kSealedOverhead, " expected"));
   }
   if (static_cast<uint8_t>(blob[0]) != kSealedFormatV1) {
-    return absl::DataLossError(
-        absl::StrCat("sealed blob has unknown format byte ", static_cast<int>(static_cast<uint8_t>(blob[0]))));
+    return absl::DataLossError(absl::StrCat("sealed blob has unknown format byte ",
+                                            static_cast<int>(static_cast<uint8_t>(blob[0]))));
   }
   return GetUint32(blob.data() + 1);
 }
@@ -474,7 +477,8 @@ absl::StatusOr<uint32_t> AddKeyToKeyringFile(const std::string& path, bool activ
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     unlink(tmp.c_str());
-    return absl::InternalError(absl::StrCat("rename ", tmp, " to ", path, ": ", std::strerror(err)));
+    return absl::InternalError(
+        absl::StrCat("rename ", tmp, " to ", path, ": ", std::strerror(err)));
   }
   return new_version;
 }

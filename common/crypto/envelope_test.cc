@@ -112,8 +112,10 @@ TEST(EnvelopeTest, BlobHeaderCarriesFormatAndVersion) {
 
 TEST(EnvelopeTest, OpenRejectsWrongAssociatedData) {
   Envelope env(Keyring::Generate());
-  std::string blob = *env.Seal(SecretBytes::Copy("kpm bytes"), "458DEF9EE9DA81147F6262CCDDD04930@mef.example.com");
-  absl::StatusOr<SecretBytes> moved = env.Open(blob, "00000000000000000000000000000000@mef.example.com");
+  std::string blob =
+      *env.Seal(SecretBytes::Copy("kpm bytes"), "458DEF9EE9DA81147F6262CCDDD04930@mef.example.com");
+  absl::StatusOr<SecretBytes> moved =
+      env.Open(blob, "00000000000000000000000000000000@mef.example.com");
   EXPECT_EQ(moved.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(env.Open(blob, "").status().code(), absl::StatusCode::kDataLoss);
 }
@@ -204,8 +206,8 @@ TEST(EnvelopeTest, RotatedKeyringOpensOldBlobsAndSealsWithActiveVersion) {
 
 TEST(KeyringTest, ParseAcceptsHexBase64CommentsAndDefaultsToHighestVersion) {
   std::string raw2 = *ParseHex(kKeyHex2);
-  const std::string text = absl::StrCat("# comment\n\n  1 : ", kKeyHex1, "  \n",
-                                        "3:", absl::Base64Escape(raw2), "\r\n");
+  const std::string text =
+      absl::StrCat("# comment\n\n  1 : ", kKeyHex1, "  \n", "3:", absl::Base64Escape(raw2), "\r\n");
   absl::StatusOr<Keyring> k = Keyring::Parse(text);
   ASSERT_TRUE(k.ok()) << k.status();
   EXPECT_EQ(k->active_version(), 3u);
@@ -224,13 +226,13 @@ TEST(KeyringTest, ParseHonoursActiveLine) {
 
 TEST(KeyringTest, ParseRejectsMalformedKeyrings) {
   const std::string k1 = absl::StrCat("1:", kKeyHex1, "\n");
-  for (const std::string& text : {
-           std::string(""), std::string("# only comments\n"), k1 + k1,
-           absl::StrCat("0:", kKeyHex1), absl::StrCat("-1:", kKeyHex1),
-           absl::StrCat("4294967296:", kKeyHex1), absl::StrCat("v1:", kKeyHex1),
-           std::string("1:00"), absl::StrCat("1:", kKeyHex1, "00"), std::string("1:not a key"),
-           absl::StrCat(kKeyHex1), k1 + "active: 2\n", k1 + "active: 1\nactive: 1\n",
-           k1 + "active: x\n", absl::StrCat("1:", std::string(kKeyHex1).substr(0, 62), "zz")}) {
+  for (const std::string& text :
+       {std::string(""), std::string("# only comments\n"), k1 + k1, absl::StrCat("0:", kKeyHex1),
+        absl::StrCat("-1:", kKeyHex1), absl::StrCat("4294967296:", kKeyHex1),
+        absl::StrCat("v1:", kKeyHex1), std::string("1:00"), absl::StrCat("1:", kKeyHex1, "00"),
+        std::string("1:not a key"), absl::StrCat(kKeyHex1), k1 + "active: 2\n",
+        k1 + "active: 1\nactive: 1\n", k1 + "active: x\n",
+        absl::StrCat("1:", std::string(kKeyHex1).substr(0, 62), "zz")}) {
     SCOPED_TRACE(text);
     absl::StatusOr<Keyring> k = Keyring::Parse(text);
     EXPECT_EQ(k.status().code(), absl::StatusCode::kInvalidArgument);

@@ -132,9 +132,8 @@ absl::StatusOr<SecretBytes> Tls12ExporterPrf(const SecretBytes& master_secret,
   char digest[] = "SHA256";
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
-                                        const_cast<uint8_t*>(master_secret.data()),
-                                        master_secret.size()),
+      OSSL_PARAM_construct_octet_string(
+          OSSL_KDF_PARAM_SECRET, const_cast<uint8_t*>(master_secret.data()), master_secret.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, const_cast<char*>(seed.data()),
                                         seed.size()),
       OSSL_PARAM_construct_end(),

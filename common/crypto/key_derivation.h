@@ -1,7 +1,7 @@
 // File: common/crypto/key_derivation.h
 //
-// Key derivations of the oneM2M remote-security-provisioning protocol (PROTOCOL.md sections 3, 5, 7;
-// TS-0003 10.3.1, 10.3.2, 10.6):
+// Key derivations of the oneM2M remote-security-provisioning protocol (PROTOCOL.md sections 3, 5,
+// 7; TS-0003 10.3.1, 10.3.2, 10.6):
 //
 //   export48 = TLS exporter(label = kBootstrapExporterLabel, 48 bytes, no context)
 //   RelativeKeID = export48[0..15], Ke = export48[16..47]            (SplitExport48)
@@ -10,8 +10,8 @@
 //   KmID = HEX(HMAC-SHA-256(Km, kKmIdLabel)[0..15]) '@' MAF-FQDN     (DeriveKmId)
 //
 // and the same split for connection keys (label kConnectionExporterLabel: KcID/Kc, Key Identifier =
-// HEX(KcID) '@' MAF-FQDN). HEX is upper case. Keys are returned as SecretBytes; intermediate buffers
-// are wiped. HMAC uses OpenSSL 3's EVP_MAC API.
+// HEX(KcID) '@' MAF-FQDN). HEX is upper case. Keys are returned as SecretBytes; intermediate
+// buffers are wiped. HMAC uses OpenSSL 3's EVP_MAC API.
 //
 // Example (MEF, after the bootstrap handshake):
 //

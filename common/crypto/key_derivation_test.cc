@@ -70,7 +70,8 @@ TEST(KeyDerivationTest, KeyFromExportMatchesKeIdVectors) {
   ASSERT_TRUE(v.contains("enrolment"));
   for (const auto& e : v["enrolment"]) {
     SCOPED_TRACE(StringField(e, "ke_id"));
-    absl::StatusOr<DerivedKey> ke = KeyFromExport(HexField(e, "export48"), StringField(e, "mef_fqdn"));
+    absl::StatusOr<DerivedKey> ke =
+        KeyFromExport(HexField(e, "export48"), StringField(e, "mef_fqdn"));
     ASSERT_TRUE(ke.ok()) << ke.status();
     EXPECT_EQ(ke->key_id, StringField(e, "ke_id"));
     ExpectSameHex(ke->key, HexField(e, "ke"));
@@ -124,8 +125,9 @@ TEST(KeyDerivationTest, FullChainMatchesEnrolmentVectors) {
       if (StringField(t, "output") != StringField(e, "export48")) continue;
       SecretBytes cr = HexField(t, "client_random");
       SecretBytes sr = HexField(t, "server_random");
-      absl::StatusOr<SecretBytes> out = Tls12ExporterPrf(
-          HexField(t, "master_secret"), kBootstrapExporterLabel, cr.Reveal(), sr.Reveal(), kExportLen);
+      absl::StatusOr<SecretBytes> out =
+          Tls12ExporterPrf(HexField(t, "master_secret"), kBootstrapExporterLabel, cr.Reveal(),
+                           sr.Reveal(), kExportLen);
       ASSERT_TRUE(out.ok()) << out.status();
       ExpectSameHex(*out, export48);
     }
@@ -172,7 +174,9 @@ TEST(KeyDerivationTest, KeyFromExportRejectsInvalidFqdn) {
 
 TEST(KeyDerivationTest, DeriveKmRejectsMafIdThatIsNotLowerCaseAsciiFqdn) {
   const SecretBytes ke(32);
-  for (const char* maf_id : {"", "MAF.example.com", "maf.example.com.", "maf.b\xC3\xBC" "cher.example",
+  for (const char* maf_id : {"", "MAF.example.com", "maf.example.com.",
+                             "maf.b\xC3\xBC"
+                             "cher.example",
                              "maf..example.com", "maf example.com", "10.1.2.3", "-maf.example.com",
                              "maf.example.com/x", "maf_1.example.com"}) {
     SCOPED_TRACE(maf_id);
@@ -211,7 +215,8 @@ TEST(KeyDerivationTest, DeriveKmBindsMafId) {
 }
 
 TEST(KeyDerivationTest, ErrorsDoNotContainKeyBytes) {
-  SecretBytes ke = *ParseHexSecret("0e141a1ad5c840760cc8de32e185e794f9b984813f46ec2f2fd91df83b51cf3a");
+  SecretBytes ke =
+      *ParseHexSecret("0e141a1ad5c840760cc8de32e185e794f9b984813f46ec2f2fd91df83b51cf3a");
   absl::Status s = DeriveKm(ke, "BAD").status();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(std::string(s.message()).find("0E141A"), std::string::npos);
@@ -221,8 +226,9 @@ TEST(KeyDerivationTest, ErrorsDoNotContainKeyBytes) {
 TEST(KeyDerivationTest, Tls12ExporterPrfRejectsBadInputs) {
   const SecretBytes ms(48);
   const std::string r32(32, 'r');
-  EXPECT_EQ(Tls12ExporterPrf(ms, kBootstrapExporterLabel, std::string(31, 'r'), r32, 48).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Tls12ExporterPrf(ms, kBootstrapExporterLabel, std::string(31, 'r'), r32, 48).status().code(),
+      absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Tls12ExporterPrf(ms, kBootstrapExporterLabel, r32, "", 48).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Tls12ExporterPrf(ms, "", r32, r32, 48).status().code(),

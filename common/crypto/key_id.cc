@@ -35,8 +35,7 @@ std::string HexUpper(absl::string_view bytes) {
 
 absl::StatusOr<std::string> ParseHex(absl::string_view hex) {
   if (hex.size() % 2 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("hex string has odd length ", hex.size()));
+    return absl::InvalidArgumentError(absl::StrCat("hex string has odd length ", hex.size()));
   }
   std::string out(hex.size() / 2, '\0');
   for (size_t i = 0; i < out.size(); ++i) {
@@ -68,8 +67,8 @@ absl::StatusOr<SecretBytes> ParseHexSecret(absl::string_view hex) {
 absl::Status ValidateFqdn(absl::string_view fqdn) {
   if (fqdn.empty()) return absl::InvalidArgumentError("FQDN is empty");
   if (fqdn.size() > kMaxFqdnLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("FQDN is ", fqdn.size(), " characters long; at most ", kMaxFqdnLen, " allowed"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "FQDN is ", fqdn.size(), " characters long; at most ", kMaxFqdnLen, " allowed"));
   }
   if (fqdn.back() == '.') {
     return absl::InvalidArgumentError("FQDN must not end with a dot");
@@ -110,8 +109,8 @@ absl::Status ValidateFqdn(absl::string_view fqdn) {
 
 absl::StatusOr<std::string> FormatKeyId(absl::string_view relative_id, absl::string_view fqdn) {
   if (relative_id.size() != kRelativeIdLen) {
-    return absl::InvalidArgumentError(absl::StrCat("relative id must be ", kRelativeIdLen,
-                                                   " bytes, got ", relative_id.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("relative id must be ", kRelativeIdLen, " bytes, got ", relative_id.size()));
   }
   absl::Status s = ValidateFqdn(fqdn);
   if (!s.ok()) return s;
@@ -152,15 +151,13 @@ absl::StatusOr<std::string> CanonicalKeyId(absl::string_view text) {
 absl::Status ValidateKpmId(absl::string_view kpm_id) {
   if (kpm_id.empty()) return absl::InvalidArgumentError("KpmID is empty");
   if (kpm_id.size() > kMaxKpmIdLen) {
-    return absl::InvalidArgumentError(absl::StrCat("KpmID is ", kpm_id.size(),
-                                                   " bytes; at most ", kMaxKpmIdLen, " allowed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("KpmID is ", kpm_id.size(), " bytes; at most ", kMaxKpmIdLen, " allowed"));
   }
   // Strict UTF-8 (RFC 3629): shortest form, no surrogates, at most U+10FFFF.
   size_t i = 0;
   const size_t n = kpm_id.size();
-  auto cont = [&](size_t k) {
-    return k < n && (static_cast<uint8_t>(kpm_id[k]) & 0xC0) == 0x80;
-  };
+  auto cont = [&](size_t k) { return k < n && (static_cast<uint8_t>(kpm_id[k]) & 0xC0) == 0x80; };
   while (i < n) {
     const uint8_t b = static_cast<uint8_t>(kpm_id[i]);
     if (b == 0) return absl::InvalidArgumentError("KpmID contains NUL");
@@ -200,14 +197,16 @@ absl::Status ValidateKpmId(absl::string_view kpm_id) {
 absl::Status ValidateEnroleeId(absl::string_view enrolee_id) {
   if (enrolee_id.empty()) return absl::InvalidArgumentError("Enrolee-ID is empty");
   if (enrolee_id.size() > kMaxEnroleeIdLen) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Enrolee-ID is ", enrolee_id.size(), " characters; at most ", kMaxEnroleeIdLen, " allowed"));
+    return absl::InvalidArgumentError(absl::StrCat("Enrolee-ID is ", enrolee_id.size(),
+                                                   " characters; at most ", kMaxEnroleeIdLen,
+                                                   " allowed"));
   }
   for (size_t i = 0; i < enrolee_id.size(); ++i) {
     const uint8_t c = static_cast<uint8_t>(enrolee_id[i]);
     if (c < 0x21 || c > 0x7E) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "Enrolee-ID may contain only printable ASCII without whitespace; bad byte at offset ", i));
+          "Enrolee-ID may contain only printable ASCII without whitespace; bad byte at offset ",
+          i));
     }
   }
   return absl::OkStatus();

@@ -1,16 +1,16 @@
 // File: common/crypto/key_id.h
 //
-// Identifiers of the oneM2M remote-security-provisioning protocol (PROTOCOL.md sections 1, 3, 5, 7):
-// hex helpers, Key Identifiers (KeID, KmID and the Key Identifiers of distributed keys, all of the
-// form hex(16-byte relative id) '@' FQDN), FQDN, KpmID and Enrolee-ID validation.
+// Identifiers of the oneM2M remote-security-provisioning protocol (PROTOCOL.md sections 1, 3, 5,
+// 7): hex helpers, Key Identifiers (KeID, KmID and the Key Identifiers of distributed keys, all of
+// the form hex(16-byte relative id) '@' FQDN), FQDN, KpmID and Enrolee-ID validation.
 //
 // Project rules implemented here (see also PROTOCOL.md):
 // - Key Identifiers are emitted with upper-case hex; parsers accept either case.
 // - FQDNs are lower-case ASCII (IDNs as A-labels, "xn--"), labels 1..63 of [a-z0-9-] without a
-//   leading or trailing hyphen, at most 253 characters, no trailing dot, no empty label. Single-label
-//   names such as "localhost" are allowed (test deployments use them). A name whose last label is all
-//   digits is rejected, so IPv4 literals ("10.0.0.1") are not mistaken for FQDNs. A-labels are not
-//   Punycode-decoded or checked further.
+//   leading or trailing hyphen, at most 253 characters, no trailing dot, no empty label.
+//   Single-label names such as "localhost" are allowed (test deployments use them). A name whose
+//   last label is all digits is rejected, so IPv4 literals ("10.0.0.1") are not mistaken for FQDNs.
+//   A-labels are not Punycode-decoded or checked further.
 // - KpmID: valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF), 1..128 bytes,
 //   no NUL (OpenSSL hands the PSK identity to the server callback as a C string).
 // - Enrolee-ID (a CSE-ID or AE-ID): 1..256 printable ASCII characters 0x21..0x7E (no whitespace, no
@@ -18,7 +18,8 @@
 //
 // Example:
 //
-//   absl::StatusOr<std::string> ke_id = onem2m::crypto::FormatKeyId(relative_id, "mef.example.com");
+//   absl::StatusOr<std::string> ke_id =
+//       onem2m::crypto::FormatKeyId(relative_id, "mef.example.com");
 //   // "458DEF9EE9DA81147F6262CCDDD04930@mef.example.com"
 //   absl::StatusOr<onem2m::crypto::KeyId> parsed = onem2m::crypto::ParseKeyId(psk_identity);
 //   if (!parsed.ok()) return parsed.status();          // InvalidArgument

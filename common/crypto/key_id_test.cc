@@ -94,7 +94,8 @@ TEST(KeyIdTest, ParseHexSecretErrorDoesNotQuoteInput) {
 
 TEST(KeyIdTest, FormatKeyIdEmitsUpperCase) {
   const std::string rel(16, '\xab');
-  EXPECT_EQ(*FormatKeyId(rel, "maf.example.com"), "ABABABABABABABABABABABABABABABAB@maf.example.com");
+  EXPECT_EQ(*FormatKeyId(rel, "maf.example.com"),
+            "ABABABABABABABABABABABABABABABAB@maf.example.com");
 }
 
 TEST(KeyIdTest, FormatKeyIdRejectsWrongRelativeIdLength) {
