@@ -10,8 +10,7 @@
 #include "common/pg/status.h"
 #include "maf/store/internal/page_token.h"
 #include "maf/store/maf_migrations.h"
-#include "pqxx/nontransaction"
-#include "pqxx/transaction"
+#include "pqxx/pqxx"
 
 namespace onem2m {
 namespace maf {

@@ -11,33 +11,8 @@ namespace onem2m {
 namespace maf {
 namespace {
 
-// PgStoreWithSchema keeps the test schema alive as long as the store.
-class PgStoreWithSchema {
- public:
-  static std::unique_ptr<MafStore> Make(Clock clock) {
-    if (!pg::TestSchema::Available()) return nullptr;
-    absl::StatusOr<std::unique_ptr<pg::TestSchema>> schema = pg::TestSchema::Create();
-    if (!schema.ok()) {
-      ADD_FAILURE() << schema.status();
-      return nullptr;
-    }
-    PgMafStoreOptions o;
-    o.pool = (*schema)->PoolOptionsFor();
-    o.clock = std::move(clock);
-    absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
-    if (!store.ok()) {
-      ADD_FAILURE() << store.status();
-      return nullptr;
-    }
-    return std::make_unique<Owning>(std::move(*schema), std::move(*store));
-  }
-
- private:
-  // Owning forwards to the PgMafStore and drops the schema after it.
-  class Owning;
-};
-
-class PgStoreWithSchema::Owning final : public MafStore {
+// Owning forwards to a PgMafStore and drops its test schema after it.
+class Owning final : public MafStore {
  public:
   Owning(std::unique_ptr<pg::TestSchema> schema, std::unique_ptr<PgMafStore> store)
       : schema_(std::move(schema)), s_(std::move(store)) {}
@@ -101,8 +76,27 @@ class PgStoreWithSchema::Owning final : public MafStore {
   std::unique_ptr<PgMafStore> s_;
 };
 
+// MakePgStore returns a store in a fresh schema, or nullptr (skip) without ONEM2M_TEST_PG.
+std::unique_ptr<MafStore> MakePgStore(Clock clock) {
+  if (!pg::TestSchema::Available()) return nullptr;
+  absl::StatusOr<std::unique_ptr<pg::TestSchema>> schema = pg::TestSchema::Create();
+  if (!schema.ok()) {
+    ADD_FAILURE() << schema.status();
+    return nullptr;
+  }
+  PgMafStoreOptions o;
+  o.pool = (*schema)->PoolOptionsFor();
+  o.clock = std::move(clock);
+  absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status();
+    return nullptr;
+  }
+  return std::make_unique<Owning>(std::move(*schema), std::move(*store));
+}
+
 INSTANTIATE_TEST_SUITE_P(Postgres, MafStoreTest,
-                         ::testing::Values(MafStoreFactory(&PgStoreWithSchema::Make)));
+                         ::testing::Values(MafStoreFactory(&MakePgStore)));
 
 TEST(PgMafStoreTest, ReplicasMigratingTogetherConvergeAndRegisterOneClient) {
   if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();

@@ -1,0 +1,296 @@
+#include "maf/km_resolver/km_resolver.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+
+namespace onem2m {
+namespace maf {
+
+// Flight is one in-progress resolution of a KeID, shared by every caller waiting for it.
+struct KmResolver::Flight {
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  absl::StatusOr<ResolvedKm> result ABSL_GUARDED_BY(mu) = absl::UnknownError("pending");
+};
+
+absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions options) {
+  absl::Status s = crypto::ValidateFqdn(options.maf_fqdn);
+  if (!s.ok()) return s;
+  for (const auto& [fqdn, fetcher] : options.fetchers) {
+    s = crypto::ValidateFqdn(fqdn);
+    if (!s.ok()) return s;
+    if (fetcher == nullptr) return absl::InvalidArgumentError("null fetcher for " + fqdn);
+  }
+  if (options.store == nullptr || options.envelope == nullptr) {
+    return absl::InvalidArgumentError("store and envelope are required");
+  }
+  if (!options.clock) options.clock = [] { return absl::Now(); };
+  return std::shared_ptr<KmResolver>(new KmResolver(std::move(options)));
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::Resolve(absl::string_view identity) {
+  return Resolve(identity, absl::Now() + o_.default_timeout);
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::Resolve(absl::string_view identity, absl::Time deadline) {
+  absl::StatusOr<crypto::KeyId> id = crypto::ParseKeyId(identity);
+  if (!id.ok()) return absl::InvalidArgumentError("PSK identity is neither a KeID nor a KmID");
+  absl::StatusOr<std::string> canonical = crypto::FormatKeyId(id->relative_id, id->fqdn);
+  if (!canonical.ok()) return canonical.status();
+  if (id->fqdn == o_.maf_fqdn) return ResolveKmId(*canonical);
+  return ResolveKeId(*canonical, id->fqdn, deadline);
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
+  absl::StatusOr<SecretBytes> km = o_.envelope->Open(c.km.ciphertext, c.km_id);
+  if (!km.ok()) {
+    // A stored blob that will not open is a broken invariant (wrong KEK, tampering), not a
+    // caller error; the message keeps the code but not the blob.
+    return absl::InternalError(absl::StrCat("cannot unseal Km of ", c.km_id, ": ",
+                                            absl::StatusCodeToString(km.status().code())));
+  }
+  ResolvedKm r;
+  r.km = *std::move(km);
+  r.km_id = c.km_id;
+  r.ke_id = c.ke_id;
+  r.enrolee_id = c.enrolee_id;
+  r.mef_fqdn = c.mef_fqdn;
+  r.expires_at = c.expires_at;
+  return r;
+}
+
+void KmResolver::Cache(const ResolvedKm& km) {
+  absl::MutexLock l(&mu_);
+  cache_.Put(km, std::min(km.expires_at, Now() + o_.cache_ttl));
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::ResolveKmId(const std::string& km_id) {
+  {
+    absl::MutexLock l(&mu_);
+    std::optional<ResolvedKm> hit = cache_.GetByKmId(km_id, Now());
+    if (hit.has_value()) {
+      ++stats_.cache_hits;
+      return *std::move(hit);
+    }
+  }
+  absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
+  if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::PermissionDeniedError("KmID revoked");
+  }
+  if (!c.ok()) return c.status();
+  absl::StatusOr<ResolvedKm> r = Unseal(*c);
+  if (r.ok()) Cache(*r);
+  return r;
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::ResolveKeId(const std::string& ke_id,
+                                                   const std::string& mef_fqdn,
+                                                   absl::Time deadline) {
+  if (o_.fetchers.find(mef_fqdn) == o_.fetchers.end()) {
+    return absl::NotFoundError(absl::StrCat("no MEF configured for ", mef_fqdn));
+  }
+  std::shared_ptr<Flight> flight;
+  bool leader = false;
+  {
+    absl::MutexLock l(&mu_);
+    const absl::Time now = Now();
+    std::optional<ResolvedKm> hit = cache_.GetByKeId(ke_id, now);
+    if (hit.has_value()) {
+      ++stats_.cache_hits;
+      return *std::move(hit);
+    }
+    auto neg = negative_until_.find(ke_id);
+    if (neg != negative_until_.end()) {
+      if (now < neg->second) {
+        ++stats_.negative_hits;
+        return absl::NotFoundError("unknown KeID");
+      }
+      negative_until_.erase(neg);
+    }
+    auto f = flights_.find(ke_id);
+    if (f != flights_.end()) {
+      flight = f->second;
+    } else {
+      flight = std::make_shared<Flight>();
+      flights_[ke_id] = flight;
+      leader = true;
+    }
+  }
+  if (leader) {
+    // The slow part runs on its own thread so that this caller, like every follower, waits only
+    // until its own deadline; `self` keeps the resolver alive until the flight ends.
+    std::shared_ptr<KmResolver> self = shared_from_this();
+    std::thread([self, flight, ke_id, mef_fqdn, deadline] {
+      absl::StatusOr<ResolvedKm> r = self->RunFlight(ke_id, mef_fqdn, deadline);
+      {
+        absl::MutexLock l(&self->mu_);
+        self->flights_.erase(ke_id);
+      }
+      absl::MutexLock fl(&flight->mu);
+      flight->result = std::move(r);
+      flight->done = true;
+    }).detach();
+  }
+  absl::MutexLock fl(&flight->mu);
+  auto done = [&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight->mu) { return flight->done; };
+  if (!flight->mu.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+    return absl::DeadlineExceededError(absl::StrCat("credential fetch for ", ke_id, " timed out"));
+  }
+  return flight->result;  // a copy: each caller gets (and later wipes) its own Km
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
+                                                 const std::string& mef_fqdn,
+                                                 absl::Time deadline) {
+  // 1. Stored already (an earlier handshake, possibly on another replica)?
+  absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id);
+  if (stored.ok()) {
+    absl::StatusOr<ResolvedKm> r = Unseal(*stored);
+    if (r.ok()) Cache(*r);
+    return r;
+  }
+  if (stored.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // Revoked at this MAF: refused even though the MEF may still hand Km out.
+    return absl::PermissionDeniedError("KeID revoked");
+  }
+  if (stored.status().code() != absl::StatusCode::kNotFound) return stored.status();
+
+  // 2. Ask the MEF, unless its breaker is open.
+  {
+    absl::MutexLock l(&mu_);
+    auto b = breaker_open_until_.find(mef_fqdn);
+    if (b != breaker_open_until_.end() && Now() < b->second) {
+      ++stats_.breaker_rejects;
+      return absl::UnavailableError(absl::StrCat("MEF ", mef_fqdn, " unavailable (breaker open)"));
+    }
+    ++stats_.fetches;
+  }
+  absl::StatusOr<FetchedCredential> fetched = o_.fetchers.at(mef_fqdn)->Fetch(ke_id, deadline);
+  if (!fetched.ok()) {
+    absl::MutexLock l(&mu_);
+    switch (fetched.status().code()) {
+      case absl::StatusCode::kUnavailable:
+      case absl::StatusCode::kDeadlineExceeded:
+        breaker_open_until_[mef_fqdn] = Now() + o_.breaker_open_for;
+        break;
+      case absl::StatusCode::kNotFound:
+        if (negative_until_.size() >= o_.negative_capacity) negative_until_.clear();
+        negative_until_[ke_id] = Now() + o_.negative_ttl;
+        break;
+      default:
+        break;
+    }
+    return fetched.status();
+  }
+  {
+    absl::MutexLock l(&mu_);
+    breaker_open_until_.erase(mef_fqdn);
+  }
+
+  // 3. Check the answer, derive KmID, seal and store.
+  if (fetched->km.size() != crypto::kDerivedKeyLen || fetched->ke_id != ke_id) {
+    return absl::InternalError(absl::StrCat("malformed credential from MEF ", mef_fqdn));
+  }
+  if (fetched->expires_at <= Now()) return absl::NotFoundError("unknown KeID");
+  absl::StatusOr<std::string> km_id = crypto::DeriveKmId(fetched->km, o_.maf_fqdn);
+  if (!km_id.ok()) return km_id.status();
+  absl::StatusOr<std::string> sealed = o_.envelope->Seal(fetched->km, *km_id);
+  if (!sealed.ok()) return sealed.status();
+  MafCredential c;
+  c.km_id = *km_id;
+  c.ke_id = ke_id;
+  c.km = SealedKey{*std::move(sealed), static_cast<int32_t>(o_.envelope->active_version())};
+  c.enrolee_id = fetched->enrolee_id;
+  c.mef_fqdn = mef_fqdn;
+  c.expires_at = fetched->expires_at;
+  absl::StatusOr<MafCredential> put = o_.store->PutCredential(c);
+  if (!put.ok()) return put.status();
+  if (put->revoked) return absl::PermissionDeniedError("KeID revoked");
+
+  // 4. A revocation may have arrived while we fetched: it wins.
+  bool tombstoned;
+  {
+    absl::MutexLock l(&mu_);
+    tombstoned = TombstonedLocked(ke_id, c.enrolee_id);
+  }
+  if (tombstoned) {
+    (void)o_.store->RevokeByKeId(ke_id, Revocation{"mef:" + mef_fqdn, "revoked during fetch", {}});
+    return absl::PermissionDeniedError("KeID revoked");
+  }
+
+  ResolvedKm r;
+  r.km = std::move(fetched->km);
+  r.km_id = *km_id;
+  r.ke_id = ke_id;
+  r.enrolee_id = c.enrolee_id;
+  r.mef_fqdn = mef_fqdn;
+  r.expires_at = absl::FromUnixMicros(absl::ToUnixMicros(c.expires_at));
+  Cache(r);
+  return r;
+}
+
+bool KmResolver::TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id) {
+  const absl::Time now = Now();
+  for (const std::string& key : {"k:" + ke_id, "e:" + enrolee_id}) {
+    auto it = tombstones_.find(key);
+    if (it != tombstones_.end() && now < it->second) return true;
+  }
+  return false;
+}
+
+absl::Status KmResolver::OnRevokedKeId(absl::string_view ke_id, const Revocation& why) {
+  absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(ke_id);
+  const std::string id = canonical.ok() ? *canonical : std::string(ke_id);
+  {
+    absl::MutexLock l(&mu_);
+    cache_.EraseKeId(id);
+    negative_until_.erase(id);
+    tombstones_["k:" + id] = Now() + o_.tombstone_ttl;
+  }
+  absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByKeId(id, why);
+  if (!km_ids.ok()) return km_ids.status();
+  absl::MutexLock l(&mu_);
+  for (const std::string& km_id : *km_ids) cache_.EraseKmId(km_id);
+  return absl::OkStatus();
+}
+
+absl::Status KmResolver::OnRevokedEnrolee(absl::string_view enrolee_id, const Revocation& why) {
+  {
+    absl::MutexLock l(&mu_);
+    cache_.EraseEnrolee(enrolee_id);
+    tombstones_[absl::StrCat("e:", enrolee_id)] = Now() + o_.tombstone_ttl;
+  }
+  absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByEnroleeId(enrolee_id, why);
+  if (!km_ids.ok()) return km_ids.status();
+  absl::MutexLock l(&mu_);
+  for (const std::string& km_id : *km_ids) cache_.EraseKmId(km_id);
+  // Expired tombstones are pruned here, on the (rare) revocation path.
+  const absl::Time now = Now();
+  for (auto it = tombstones_.begin(); it != tombstones_.end();) {
+    it = now >= it->second ? tombstones_.erase(it) : std::next(it);
+  }
+  return absl::OkStatus();
+}
+
+void KmResolver::ForgetKmId(absl::string_view km_id) {
+  absl::MutexLock l(&mu_);
+  cache_.EraseKmId(km_id);
+}
+
+void KmResolver::OnMefResync(absl::string_view mef_fqdn) {
+  absl::MutexLock l(&mu_);
+  cache_.EraseMef(mef_fqdn);
+}
+
+KmResolverStats KmResolver::stats() const {
+  absl::MutexLock l(&mu_);
+  return stats_;
+}
+
+}  // namespace maf
+}  // namespace onem2m

@@ -1,0 +1,131 @@
+// File: maf/km_resolver/km_resolver.h
+//
+// KmResolver turns the PSK identity a device presents to the MAF into Km (PROTOCOL.md section 7):
+//   - a KmID of this MAF's FQDN: the stored credential (unsealed; revoked or expired: refused);
+//   - a KeID: the MEF named by the FQDN after '@' is asked for Km (section 6), KmID is derived
+//     (DeriveKmId), the credential is stored sealed (AAD = KmID) and Km returned.
+// It is called from the handshake's PSK callback, which OpenSSL runs synchronously, so it is built
+// not to let one slow MEF stall other handshakes:
+//   - single flight per KeID: concurrent resolves of one KeID share one fetch, which runs on its
+//     own thread; every caller waits only until its own deadline;
+//   - a circuit breaker per MEF: after UNAVAILABLE (or DEADLINE_EXCEEDED) from a MEF, KeIDs of that
+//     MEF fail fast with UNAVAILABLE for `breaker_open_for`;
+//   - negative caching: a KeID the MEF answered NOT_FOUND is refused without asking again for
+//     `negative_ttl`;
+//   - a bounded cache of resolved Km by KmID and KeID (LRU, wiped on eviction), each entry living
+//     at most `cache_ttl` and never past the Ke's expiry.
+// Revocation: OnRevokedKeId / OnRevokedEnrolee (from the MEF's WatchRevocations stream, or the
+// admin service) drop cached Km and revoke the credentials, clients and keys in the store;
+// OnMefResync drops every Km cached from one MEF. A revocation that races with an in-flight fetch
+// still wins (revoked identities are remembered for `tombstone_ttl` and checked after the fetch).
+//
+//   KmResolverOptions o;
+//   o.maf_fqdn = "maf.example.com";
+//   o.store = store.get(); o.envelope = &envelope;
+//   o.fetchers["mef.example.com"] = std::make_shared<MefClientFetcher>(channel);
+//   absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
+//   absl::StatusOr<ResolvedKm> km = (*r)->Resolve(psk_identity, absl::Now() + absl::Seconds(2));
+//   if (!km.ok()) { /* fail the handshake like a wrong key */ }
+//
+// Error codes of Resolve: kInvalidArgument (not a KeID/KmID), kNotFound (unknown, expired, MEF
+// said NOT_FOUND, no MEF configured for the FQDN), kPermissionDenied (revoked here, or the MEF
+// refused us), kUnavailable (MEF or store down, breaker open), kDeadlineExceeded, kInternal
+// (unseal failure, malformed MEF answer). Messages name identifiers, never key bytes. The handshake
+// must treat them all alike towards the peer.
+//
+// Thread safety: all methods may be called concurrently. The store, envelope and fetchers must
+// outlive the resolver; the resolver itself lives (through shared_ptr) until its last in-flight
+// fetch ends, which is bounded by the fetch deadlines.
+#ifndef ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
+#define ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "maf/km_resolver/km_cache.h"
+#include "maf/km_resolver/mef_fetcher.h"
+#include "maf/store/maf_store.h"
+
+namespace onem2m {
+namespace maf {
+
+struct KmResolverOptions {
+  std::string maf_fqdn;                                        // this MAF's FQDN (MAF-ID)
+  std::map<std::string, std::shared_ptr<MefFetcher>> fetchers;  // MEF-FQDN -> fetcher
+  MafStore* store = nullptr;                                   // not owned
+  const crypto::Envelope* envelope = nullptr;                  // not owned
+  Clock clock;                                                 // absl::Now when empty
+  absl::Duration default_timeout = absl::Seconds(2);  // Resolve(identity) deadline
+  absl::Duration breaker_open_for = absl::Milliseconds(500);
+  absl::Duration negative_ttl = absl::Seconds(5);
+  absl::Duration cache_ttl = absl::Seconds(30);  // bounds staleness after a revocation elsewhere
+  absl::Duration tombstone_ttl = absl::Minutes(5);
+  size_t cache_capacity = 100000;
+  size_t negative_capacity = 100000;
+};
+
+// KmResolverStats are counters for tests and metrics.
+struct KmResolverStats {
+  int64_t fetches = 0;         // calls to a MefFetcher
+  int64_t cache_hits = 0;
+  int64_t breaker_rejects = 0;
+  int64_t negative_hits = 0;
+};
+
+class KmResolver : public std::enable_shared_from_this<KmResolver> {
+ public:
+  // Create validates the options (FQDNs, store, envelope). kInvalidArgument otherwise.
+  static absl::StatusOr<std::shared_ptr<KmResolver>> Create(KmResolverOptions options);
+
+  // Resolve returns Km for a PSK identity (see the file comment), waiting at most until `deadline`.
+  absl::StatusOr<ResolvedKm> Resolve(absl::string_view identity, absl::Time deadline);
+  // Resolve with deadline = now + default_timeout.
+  absl::StatusOr<ResolvedKm> Resolve(absl::string_view identity);
+
+  // OnRevokedKeId / OnRevokedEnrolee drop cached Km and revoke in the store (idempotent; safe to
+  // replay). They return the store's status; the cache is dropped even if the store fails.
+  absl::Status OnRevokedKeId(absl::string_view ke_id, const Revocation& why);
+  absl::Status OnRevokedEnrolee(absl::string_view enrolee_id, const Revocation& why);
+  // ForgetKmId drops one cached Km (after an admin revocation on this replica).
+  void ForgetKmId(absl::string_view km_id);
+  // OnMefResync drops every Km cached from `mef_fqdn` (the watcher restarted without a cursor).
+  void OnMefResync(absl::string_view mef_fqdn);
+
+  KmResolverStats stats() const;
+
+ private:
+  struct Flight;
+  explicit KmResolver(KmResolverOptions options) : o_(std::move(options)) {}
+
+  absl::Time Now() const { return o_.clock(); }
+  absl::StatusOr<ResolvedKm> ResolveKmId(const std::string& km_id);
+  absl::StatusOr<ResolvedKm> ResolveKeId(const std::string& ke_id, const std::string& mef_fqdn,
+                                         absl::Time deadline);
+  // RunFlight does the slow part for one KeID (store, fetch, derive, seal, store) on its thread.
+  absl::StatusOr<ResolvedKm> RunFlight(const std::string& ke_id, const std::string& mef_fqdn,
+                                       absl::Time deadline);
+  absl::StatusOr<ResolvedKm> Unseal(const MafCredential& c) const;
+  void Cache(const ResolvedKm& km) ABSL_LOCKS_EXCLUDED(mu_);
+  bool TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const KmResolverOptions o_;
+  mutable absl::Mutex mu_;
+  KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity};
+  std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);  // by KeID
+  std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);    // by MEF
+  std::map<std::string, absl::Time> negative_until_ ABSL_GUARDED_BY(mu_);        // by KeID
+  std::map<std::string, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // "k:"KeID / "e:"Enrolee
+  KmResolverStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace maf
+}  // namespace onem2m
+
+#endif  // ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_

@@ -1,0 +1,47 @@
+// File: maf/km_resolver/mef_fetcher.h
+//
+// MefFetcher is how the KmResolver asks one MEF for Km by KeID (PROTOCOL.md section 6). The
+// production implementation is MefClientFetcher (mef_client_fetcher.h, over
+// mef::MefCredentialClient); tests use a fake.
+//
+//   class MyFetcher : public MefFetcher {
+//     absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override;
+//   };
+#ifndef ONEM2M_MAF_KM_RESOLVER_MEF_FETCHER_H_
+#define ONEM2M_MAF_KM_RESOLVER_MEF_FETCHER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/secret_bytes.h"
+
+namespace onem2m {
+namespace maf {
+
+// FetchedCredential is a MEF's answer: Km for this MAF, the Enrolee-ID and the Ke's expiry.
+struct FetchedCredential {
+  SecretBytes km;          // 32 bytes
+  std::string ke_id;       // canonical KeID the MEF answered for
+  std::string enrolee_id;  // becomes the MAF Client ID
+  absl::Time expires_at = absl::InfinitePast();
+};
+
+// MefFetcher fetches one credential from one MEF.
+class MefFetcher {
+ public:
+  virtual ~MefFetcher() = default;
+
+  // Fetch returns the credential for `ke_id`, or the MEF's status: kNotFound (unknown, expired,
+  // disabled or revoked: indistinguishable), kPermissionDenied (not our Enrolee), kUnavailable (MEF
+  // unreachable), kDeadlineExceeded. It should return by `deadline`; the resolver does not wait
+  // longer than that anyway. Must be safe to call from several threads at once.
+  virtual absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id,
+                                                  absl::Time deadline) = 0;
+};
+
+}  // namespace maf
+}  // namespace onem2m
+
+#endif  // ONEM2M_MAF_KM_RESOLVER_MEF_FETCHER_H_
