@@ -564,6 +564,8 @@ BAD_VALUES = [
     ("admin_identity_not_fqdn", ["--set", "mef.adminIdentities={Admin User}"]),
     ("logging_format_xml", ["--set", "logging.format=xml"]),
     ("unknown_top_level_key", ["--set", "replicas=3"]),
+    ("fullname_override_too_long", ["--set", "fullnameOverride=" + "x" * 41]),
+    ("node_port_out_of_range", ["--set", "mef.service.tls.type=NodePort,mef.service.tls.nodePort=8443"]),
     ("extra_flags_cannot_override_pg", ["--set", "mef.extraFlags.pg=postgres://x"]),
     ("database_secret_required", ["--set", "mef.database.existingSecret=null"]),
     ("kek_secret_required", ["--set", "maf.kek.existingSecret=null"]),
@@ -578,6 +580,10 @@ GOOD_VALUES = [
     ("maf_only_with_endpoints", ["--set", "mef.enabled=false,maf.mefEndpoints[0].fqdn=mef.example.org,"
                                  "maf.mefEndpoints[0].target=dns:///mef.example.org:9443"]),
     ("network_policy_off", ["--set", "networkPolicy.enabled=false"]),
+    ("nodeport_loadbalancer_source_ranges", ["--set", "mef.service.tls.type=NodePort,mef.service.tls.nodePort=30443,"
+                                             "maf.service.dtls.type=LoadBalancer,"
+                                             "maf.service.dtls.loadBalancerSourceRanges={10.0.0.0/8},"
+                                             "networkPolicy.devices[0].ipBlock.cidr=10.0.0.0/8"]),
 ]
 
 
