@@ -10,6 +10,7 @@
 #include "common/crypto/key_id.h"
 #include "gtest/gtest.h"
 #include "mef/credential/credential_service.h"
+#include "mef/credential/revocation_watcher.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
 #include "mef/credential/testing/mtls_env.h"
 
@@ -114,6 +115,73 @@ TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
               c.status().code() == absl::StatusCode::kDeadlineExceeded)
       << c.status();
   EXPECT_LT(absl::Now() - t0, absl::Seconds(2));
+}
+
+
+// The watcher survives a MEF restart: it reconnects with its cursor and receives the change made
+// while the MEF was down, without another resync.
+TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
+  testing::FakeEnroleeStore store;
+  Enrolee e;
+  e.kpm_id = "dev-1";
+  e.kpm = SealedKey{"x", 1};
+  e.enrolee_id = "Cdev-1";
+  e.maf_id = kMaf;
+  ASSERT_TRUE(store.CreateEnrolee(e).ok());
+  PlainKeOpener opener;
+  testing::MtlsEnv env(testing::TempDir());
+  auto start = [&](int* port, std::unique_ptr<MefCredentialServiceImpl>* svc) {
+    *svc = *MefCredentialServiceImpl::Create(&store, &opener, {});
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:" + std::to_string(*port), env.ServerCredentials(), port);
+    b.RegisterService(svc->get());
+    return b.BuildAndStart();
+  };
+  int port = 0;
+  std::unique_ptr<MefCredentialServiceImpl> svc;
+  std::unique_ptr<grpc::Server> server = start(&port, &svc);
+  ASSERT_NE(server, nullptr);
+
+  absl::Mutex mu;
+  std::vector<rsp::v1::RevocationEvent> events;
+  int resyncs = 0;
+  RevocationWatcher::Options o;
+  o.heartbeat_interval_ms = 100;
+  o.reconnect = Backoff{absl::Milliseconds(20), absl::Milliseconds(200), 2.0, 0.5};
+  o.on_event = [&](const rsp::v1::RevocationEvent& ev) {
+    absl::MutexLock l(&mu);
+    events.push_back(ev);
+  };
+  o.on_resync = [&] {
+    absl::MutexLock l(&mu);
+    ++resyncs;
+  };
+  RevocationWatcher watcher(env.Channel(port, kMaf), o);
+  watcher.Start();
+  auto wait_for = [](const std::function<bool()>& f) {
+    const absl::Time until = absl::Now() + absl::Seconds(10);
+    while (!f() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
+    return f();
+  };
+  ASSERT_TRUE(wait_for([&] { return watcher.Healthy(); }));
+
+  svc->Shutdown();
+  server->Shutdown();
+  ASSERT_TRUE(wait_for([&] { return !watcher.Healthy(); }));
+  ASSERT_TRUE(store.SetState("dev-1", EnroleeState::kDisabled).ok());  // while the MEF is down
+  server = start(&port, &svc);
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(wait_for([&] {
+    absl::MutexLock l(&mu);
+    return !events.empty();
+  }));
+  watcher.Stop();
+  absl::MutexLock l(&mu);
+  EXPECT_EQ(events[0].kind(), rsp::v1::RevocationEvent::KIND_ENROLEE_DISABLED);
+  EXPECT_EQ(events[0].enrolee_id(), "Cdev-1");
+  EXPECT_EQ(resyncs, 1);
+  svc->Shutdown();
+  server->Shutdown();
 }
 
 }  // namespace
