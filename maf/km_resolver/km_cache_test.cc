@@ -1,0 +1,69 @@
+#include "maf/km_resolver/km_cache.h"
+
+#include "gtest/gtest.h"
+
+namespace onem2m {
+namespace maf {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1800000000);
+
+ResolvedKm Entry(int i, const std::string& enrolee = "C-1", const std::string& mef = "mef.a") {
+  ResolvedKm r;
+  r.km = SecretBytes::Copy(std::string(32, static_cast<char>(i)));
+  r.km_id = "KM" + std::to_string(i);
+  r.ke_id = "KE" + std::to_string(i);
+  r.enrolee_id = enrolee;
+  r.mef_fqdn = mef;
+  r.expires_at = kNow + absl::Hours(1);
+  return r;
+}
+
+TEST(KmCacheTest, FindsByKmIdAndKeId) {
+  KmCache c(4);
+  c.Put(Entry(1), kNow + absl::Minutes(1));
+  ASSERT_TRUE(c.GetByKmId("KM1", kNow).has_value());
+  std::optional<ResolvedKm> hit = c.GetByKeId("KE1", kNow);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_TRUE(hit->km.Equals(Entry(1).km));
+  EXPECT_FALSE(c.GetByKeId("KE2", kNow).has_value());
+}
+
+TEST(KmCacheTest, EntryDiesAtValidUntilOrKeExpiryWhicheverFirst) {
+  KmCache c(4);
+  c.Put(Entry(1), kNow + absl::Minutes(1));
+  EXPECT_FALSE(c.GetByKmId("KM1", kNow + absl::Minutes(1)).has_value());
+  EXPECT_EQ(c.size(), 0u);
+  ResolvedKm e = Entry(2);
+  e.expires_at = kNow + absl::Seconds(10);
+  c.Put(e, kNow + absl::Hours(5));
+  EXPECT_FALSE(c.GetByKeId("KE2", kNow + absl::Seconds(10)).has_value());
+}
+
+TEST(KmCacheTest, EvictsLeastRecentlyUsedAtCapacity) {
+  KmCache c(2);
+  c.Put(Entry(1), kNow + absl::Minutes(1));
+  c.Put(Entry(2), kNow + absl::Minutes(1));
+  ASSERT_TRUE(c.GetByKmId("KM1", kNow).has_value());  // 2 is now the oldest
+  c.Put(Entry(3), kNow + absl::Minutes(1));
+  EXPECT_EQ(c.size(), 2u);
+  EXPECT_TRUE(c.GetByKmId("KM1", kNow).has_value());
+  EXPECT_FALSE(c.GetByKmId("KM2", kNow).has_value());
+  EXPECT_FALSE(c.GetByKeId("KE2", kNow).has_value());
+}
+
+TEST(KmCacheTest, EraseByEnroleeKeIdAndMef) {
+  KmCache c(10);
+  c.Put(Entry(1, "C-x", "mef.a"), kNow + absl::Minutes(1));
+  c.Put(Entry(2, "C-x", "mef.b"), kNow + absl::Minutes(1));
+  c.Put(Entry(3, "C-y", "mef.b"), kNow + absl::Minutes(1));
+  c.Put(Entry(4, "C-z", "mef.c"), kNow + absl::Minutes(1));
+  EXPECT_EQ(c.EraseEnrolee("C-x"), 2);
+  EXPECT_EQ(c.EraseMef("mef.b"), 1);
+  EXPECT_EQ(c.EraseKeId("KE4"), 1);
+  EXPECT_EQ(c.size(), 0u);
+}
+
+}  // namespace
+}  // namespace maf
+}  // namespace onem2m

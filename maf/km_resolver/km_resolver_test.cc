@@ -1,0 +1,277 @@
+#include "maf/km_resolver/km_resolver.h"
+
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+#include "gtest/gtest.h"
+#include "maf/store/memory_maf_store.h"
+
+namespace onem2m {
+namespace maf {
+namespace {
+
+constexpr char kMaf[] = "maf.example.com";
+constexpr char kMef[] = "mef.example.com";
+
+std::string KeId(int i) {
+  std::string rel(16, 'E');
+  rel[15] = static_cast<char>(i);
+  return *crypto::FormatKeyId(rel, kMef);
+}
+
+// FakeFetcher answers with `answer` (default: a fixed Km per KeID, valid one hour) and counts
+// calls.
+class FakeFetcher : public MefFetcher {
+ public:
+  using Answer = std::function<absl::StatusOr<FetchedCredential>(absl::string_view, absl::Time)>;
+  explicit FakeFetcher(std::function<absl::Time()> clock) : clock_(std::move(clock)) {}
+  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override {
+    ++calls;
+    if (answer) return answer(ke_id, deadline);
+    return Good(ke_id);
+  }
+  FetchedCredential Good(absl::string_view ke_id) {
+    FetchedCredential c;
+    c.km = SecretBytes::Copy(std::string(32, ke_id[31]));
+    c.ke_id = std::string(ke_id);
+    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
+    c.expires_at = clock_() + absl::Hours(1);
+    return c;
+  }
+  std::atomic<int> calls{0};
+  Answer answer;
+
+ private:
+  std::function<absl::Time()> clock_;
+};
+
+class KmResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Build(); }
+  void Build() {
+    KmResolverOptions o;
+    o.maf_fqdn = kMaf;
+    o.fetchers[kMef] = fetcher_;
+    o.store = store_.get();
+    o.envelope = &envelope_;
+    o.clock = clock_;
+    o.breaker_open_for = absl::Milliseconds(300);
+    absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
+    ASSERT_TRUE(r.ok()) << r.status();
+    resolver_ = *r;
+  }
+  absl::StatusOr<ResolvedKm> Resolve(const std::string& id,
+                                     absl::Duration timeout = absl::Seconds(2)) {
+    return resolver_->Resolve(id, absl::Now() + timeout);
+  }
+
+  absl::Mutex mu_;
+  absl::Duration skew_ = absl::ZeroDuration();  // tests move time by adding skew
+  std::function<absl::Time()> clock_ = [this] {
+    absl::MutexLock l(&mu_);
+    return absl::Now() + skew_;
+  };
+  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(clock_);
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  crypto::Envelope envelope_{crypto::Keyring::Generate(3)};
+  std::shared_ptr<KmResolver> resolver_;
+};
+
+TEST_F(KmResolverTest, KeIdIsFetchedDerivedAndStoredSealed) {
+  absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
+  ASSERT_TRUE(r.ok()) << r.status();
+  FetchedCredential expected = fetcher_->Good(KeId(1));
+  EXPECT_TRUE(r->km.Equals(expected.km));
+  EXPECT_EQ(r->km_id, *crypto::DeriveKmId(expected.km, kMaf));
+  EXPECT_EQ(r->enrolee_id, expected.enrolee_id);
+  absl::StatusOr<MafCredential> stored = store_->GetCredentialByKmId(r->km_id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->ke_id, KeId(1));
+  EXPECT_EQ(stored->km.kek_version, 3);
+  EXPECT_EQ(stored->km.ciphertext.find(std::string(expected.km.Reveal())), std::string::npos);
+  absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->km.ciphertext, r->km_id);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_TRUE(opened->Equals(expected.km));
+  // Sealed under the KmID: opening with another AAD fails.
+  EXPECT_FALSE(envelope_.Open(stored->km.ciphertext, KeId(1)).ok());
+}
+
+TEST_F(KmResolverTest, KmIdResolvesFromTheStoreWithoutFetching) {
+  absl::StatusOr<ResolvedKm> first = Resolve(KeId(1));
+  ASSERT_TRUE(first.ok());
+  Build();  // a fresh resolver (another replica, or after a restart): empty cache
+  absl::StatusOr<ResolvedKm> again = Resolve(first->km_id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->km.Equals(first->km));
+  EXPECT_EQ(again->ke_id, KeId(1));
+  // The same KeID again is served from the store, not the MEF.
+  ASSERT_TRUE(Resolve(KeId(1)).ok());
+  EXPECT_EQ(fetcher_->calls, 1);
+  // KmID in lower-case hex is the same identity.
+  std::string lower = first->km_id;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
+  EXPECT_TRUE(Resolve(lower).ok());
+}
+
+TEST_F(KmResolverTest, HundredConcurrentResolvesOfOneKeIdShareOneFetch) {
+  fetcher_->answer = [this](absl::string_view ke_id, absl::Time) {
+    absl::SleepFor(absl::Milliseconds(200));
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 100; ++i) {
+    threads.emplace_back([&] {
+      if (Resolve(KeId(1)).ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 100);
+  EXPECT_EQ(fetcher_->calls, 1);
+}
+
+TEST_F(KmResolverTest, DeadlineIsHonouredWithASlowFetcher) {
+  fetcher_->answer = [this](absl::string_view ke_id, absl::Time) {
+    absl::SleepFor(absl::Seconds(2));  // ignores its deadline on purpose
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
+  };
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ResolvedKm> r = Resolve(KeId(1), absl::Milliseconds(100));
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(took, absl::Milliseconds(600));
+}
+
+TEST_F(KmResolverTest, SlowFetchForOneKeIdDoesNotStallOtherIdentities) {
+  absl::Notification release;
+  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+    if (ke_id == KeId(1)) release.WaitForNotificationWithTimeout(absl::Seconds(5));
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
+  };
+  std::thread slow([&] { EXPECT_TRUE(Resolve(KeId(1), absl::Seconds(5)).ok()); });
+  absl::SleepFor(absl::Milliseconds(50));  // the slow fetch is now in flight
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ResolvedKm> other = Resolve(KeId(2));
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_LT(took, absl::Milliseconds(200)) << "other identity waited " << took;
+  release.Notify();
+  slow.join();
+}
+
+TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
+  fetcher_->answer = [](absl::string_view, absl::Time) {
+    return absl::StatusOr<FetchedCredential>(absl::UnavailableError("mef down"));
+  };
+  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(fetcher_->calls, 1);
+  // Another KeID of the same MEF fails fast without a fetch.
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_EQ(fetcher_->calls, 1);
+  EXPECT_EQ(resolver_->stats().breaker_rejects, 1);
+  // After the open period the MEF is tried again, and a success closes the breaker.
+  absl::SleepFor(absl::Milliseconds(350));
+  fetcher_->answer = nullptr;
+  EXPECT_TRUE(Resolve(KeId(2)).ok());
+  EXPECT_EQ(fetcher_->calls, 2);
+}
+
+TEST_F(KmResolverTest, NotFoundIsCachedBriefly) {
+  fetcher_->answer = [](absl::string_view, absl::Time) {
+    return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
+  };
+  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(fetcher_->calls, 1);
+  EXPECT_EQ(resolver_->stats().negative_hits, 1);
+  {
+    absl::MutexLock l(&mu_);
+    skew_ += absl::Seconds(6);
+  }
+  fetcher_->answer = nullptr;
+  EXPECT_TRUE(Resolve(KeId(1)).ok());
+  EXPECT_EQ(fetcher_->calls, 2);
+}
+
+TEST_F(KmResolverTest, RevocationByKeIdInvalidatesCacheAndStore) {
+  absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(store_->RegisterClient(r->km_id).ok());
+  ASSERT_TRUE(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef:" + std::string(kMef), "x", {}})
+                  .ok());
+  EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(fetcher_->calls, 1);  // refused without asking the MEF
+  EXPECT_EQ(store_->GetActiveClientByKmId(r->km_id).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(KmResolverTest, RevocationByEnroleeInvalidatesEveryKmOfTheEnrolee) {
+  absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(resolver_->OnRevokedEnrolee(r->enrolee_id, Revocation{"mef", "x", {}}).ok());
+  EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(KmResolverTest, RevocationDuringAFetchWins) {
+  absl::Notification fetching, release;
+  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+    fetching.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(5));
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
+  };
+  absl::StatusOr<ResolvedKm> r = absl::UnknownError("");
+  std::thread t([&] { r = Resolve(KeId(1), absl::Seconds(5)); });
+  fetching.WaitForNotification();
+  ASSERT_TRUE(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "x", {}}).ok());
+  release.Notify();
+  t.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->GetCredentialByKeId(KeId(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(KmResolverTest, NothingOutlivesKe) {
+  absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
+  ASSERT_TRUE(r.ok());
+  {
+    absl::MutexLock l(&mu_);
+    skew_ += absl::Hours(1);  // the Ke's expiry
+  }
+  EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kNotFound);
+  // A MEF answer that is already expired is refused too.
+  fetcher_->answer = [this](absl::string_view ke_id, absl::Time) {
+    FetchedCredential c = fetcher_->Good(ke_id);
+    c.expires_at = clock_() - absl::Seconds(1);
+    return absl::StatusOr<FetchedCredential>(std::move(c));
+  };
+  EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(KmResolverTest, RefusesGarbageUnknownMefAndMalformedAnswers) {
+  EXPECT_EQ(Resolve("device-0001").status().code(), absl::StatusCode::kInvalidArgument);
+  std::string other = KeId(1);
+  other.replace(other.find('@') + 1, std::string::npos, "mef.other.com");
+  EXPECT_EQ(Resolve(other).status().code(), absl::StatusCode::kNotFound);
+  fetcher_->answer = [this](absl::string_view ke_id, absl::Time) {
+    FetchedCredential c = fetcher_->Good(ke_id);
+    c.km = SecretBytes::Copy("short");
+    return absl::StatusOr<FetchedCredential>(std::move(c));
+  };
+  EXPECT_EQ(Resolve(KeId(3)).status().code(), absl::StatusCode::kInternal);
+  // An unknown KmID of this MAF.
+  std::string km_id = KeId(4);
+  km_id.replace(km_id.find('@') + 1, std::string::npos, kMaf);
+  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace maf
+}  // namespace onem2m
