@@ -1,0 +1,107 @@
+#include "enrolee/bootstrap_client.h"
+
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto/key_derivation.h"
+#include "common/exchange/enrolment_messages.h"
+#include "common/exchange/routes.h"
+#include "common/exchange/rsc.h"
+#include "common/tls/blocking_client.h"
+#include "common/tls/psk_context.h"
+#include "enrolee/exchange_client.h"
+
+namespace onem2m::enrolee {
+
+bool IsRetryable(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& o) {
+  absl::Time deadline = absl::Now() + o.attempt_timeout;
+  tls::ClientOptions co;
+  co.transport = o.transport;
+  co.cipher_suites = o.cipher_suites;
+  co.psk_identity = o.kpm_id;
+  co.psk = o.kpm;
+  co.server_name = o.mef_fqdn;
+  absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx = tls::PskContext::NewClient(co);
+  if (!ctx.ok()) return ctx.status();
+  absl::StatusOr<std::unique_ptr<tls::BlockingClient>> client =
+      tls::BlockingClient::Connect(*ctx, o.mef_host, static_cast<uint16_t>(o.mef_port), deadline);
+  if (!client.ok()) return client.status();
+
+  // PROTOCOL.md 3: both sides export 48 bytes; KeID and Ke come from the same split.
+  absl::StatusOr<SecretBytes> exported =
+      (*client)->session().Export(crypto::kBootstrapExporterLabel, crypto::kExportLen);
+  if (!exported.ok()) return exported.status();
+  absl::StatusOr<crypto::DerivedKey> ke = crypto::KeyFromExport(*exported, o.mef_fqdn);
+  if (!ke.ok()) return ke.status();
+
+  exchange::EnrolmentRequest er;
+  er.type = exchange::EnrolmentType::kMaf;
+  er.enrolee_id = o.enrolee_id;
+  absl::StatusOr<std::string> body = exchange::SerializeEnrolmentRequest(er);
+  if (!body.ok()) return body.status();
+  exchange::Request request;
+  request.method = exchange::Method::kPost;
+  request.path = std::string(exchange::PathFor(exchange::Operation::kEnrolment));
+  request.originator = o.enrolee_id.value_or(o.kpm_id);
+  request.request_id = NewRequestId();
+  request.content_type = std::string(exchange::kJsonMediaType);
+  request.body = std::move(*body);
+  absl::StatusOr<exchange::Response> response =
+      ExchangeOverSession(**client, o.transport, request, o.mef_fqdn, deadline);
+  (void)(*client)->Close(std::min(deadline, absl::Now() + absl::Milliseconds(200)));
+  if (!response.ok()) return response.status();
+  if (response->rsc != exchange::kRscCreated) {
+    std::string dbg = response->body.is_object() && response->body.contains("m2m:dbg") &&
+                              response->body["m2m:dbg"].is_string()
+                          ? response->body["m2m:dbg"].get<std::string>()
+                          : "";
+    absl::StatusCode code = response->rsc == exchange::kRscTargetNotReachable
+                                ? absl::StatusCode::kUnavailable  // MEF store down: try later
+                                : absl::StatusCode::kFailedPrecondition;
+    return absl::Status(code, absl::StrCat("MEF answered RSC ", response->rsc, ": ", dbg));
+  }
+  absl::StatusOr<exchange::EnrolmentAnswer> answer =
+      exchange::ParseEnrolmentAnswer(response->body);
+  if (!answer.ok()) return answer.status();
+  if (answer->ke_id != ke->key_id) {
+    return absl::DataLossError("the MEF's KeID differs from the one derived locally");
+  }
+  BootstrapResult result;
+  result.ke_id = ke->key_id;
+  result.ke = std::move(ke->key);
+  result.enrolee_id = answer->enrolee_id;
+  result.maf_id = answer->maf_id;
+  result.maf_uri = answer->maf_uri;
+  result.expires_at = answer->expiration_time;
+  result.cipher = (*client)->session().cipher_name();
+  return result;
+}
+
+absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& options,
+                                                   const RetryPolicy& policy) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  absl::Duration cap = policy.initial_backoff;
+  absl::Status last;
+  for (int attempt = 1; attempt <= std::max(1, policy.max_attempts); ++attempt) {
+    absl::StatusOr<BootstrapResult> r = Bootstrap(options);
+    if (r.ok()) {
+      r->attempts = attempt;
+      return r;
+    }
+    last = r.status();
+    if (!IsRetryable(last) || attempt == policy.max_attempts) break;
+    // Full jitter: a uniformly random sleep in [0, cap) spreads a fleet's retries out.
+    std::uniform_int_distribution<int64_t> dist(0, absl::ToInt64Microseconds(cap));
+    policy.sleep(absl::Microseconds(dist(rng)));
+    cap = std::min(cap * 2, policy.max_backoff);
+  }
+  return last;
+}
+
+}  // namespace onem2m::enrolee

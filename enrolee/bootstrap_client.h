@@ -1,0 +1,74 @@
+// File: enrolee/bootstrap_client.h
+//
+// The Enrolee's side of remote security provisioning with a pre-provisioned key (PROTOCOL.md 2-4):
+// TLS-PSK or DTLS-PSK to the MEF with KpmID/Kpm, export Ke and KeID, send the MAF-enrolment
+// request, and accept the answer only if its KeID equals the one computed locally. With a retry
+// policy, failures that may pass (network, MEF busy or its database down) are retried with
+// jittered exponential backoff, so a fleet does not stampede a recovering MEF; a wrong key is not.
+//
+//   BootstrapOptions o;
+//   o.mef_host = "127.0.0.1"; o.mef_port = 8443; o.mef_fqdn = "mef.example.com";
+//   o.kpm_id = "device-0001"; o.kpm = SecretBytes::Copy(...);
+//   absl::StatusOr<BootstrapResult> r = BootstrapWithRetry(o, RetryPolicy());
+//   // r->ke_id, r->ke (secret), r->maf_id, r->enrolee_id, r->expires_at
+#ifndef ONEM2M_ENROLEE_BOOTSTRAP_CLIENT_H_
+#define ONEM2M_ENROLEE_BOOTSTRAP_CLIENT_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/secret_bytes.h"
+#include "common/tls/psk_config.h"
+
+namespace onem2m::enrolee {
+
+struct BootstrapOptions {
+  std::string mef_host;  // IP literal or name
+  int mef_port = 8443;
+  std::string mef_fqdn;  // SNI and the KeID suffix
+  tls::Transport transport = tls::Transport::kTls;
+  std::string kpm_id;
+  SecretBytes kpm;
+  std::optional<std::string> enrolee_id;  // sent for the MEF to check, when configured
+  std::vector<tls::CipherSuite> cipher_suites;  // empty: defaults
+  absl::Duration attempt_timeout = absl::Seconds(10);
+};
+
+struct BootstrapResult {
+  std::string ke_id;
+  SecretBytes ke;
+  std::string enrolee_id;
+  std::string maf_id;
+  std::optional<std::string> maf_uri;
+  absl::Time expires_at;
+  std::string cipher;
+  int attempts = 1;
+};
+
+struct RetryPolicy {
+  int max_attempts = 5;
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Sleep is injectable so tests need not wait.
+  std::function<void(absl::Duration)> sleep = [](absl::Duration d) { absl::SleepFor(d); };
+};
+
+// Bootstrap runs one attempt. Errors: kUnauthenticated (handshake refused: wrong Kpm or unknown
+// KpmID, indistinguishable by design), kUnavailable / kDeadlineExceeded (network, MEF busy or its
+// store down: retryable), kFailedPrecondition (the MEF refused the request: RSC in the message),
+// kDataLoss (the answer's KeID differs from ours).
+absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
+
+// BootstrapWithRetry retries the retryable errors with full-jitter exponential backoff.
+absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& options,
+                                                   const RetryPolicy& policy);
+
+// IsRetryable tells which Bootstrap errors are worth another attempt.
+bool IsRetryable(const absl::Status& status);
+
+}  // namespace onem2m::enrolee
+
+#endif  // ONEM2M_ENROLEE_BOOTSTRAP_CLIENT_H_

@@ -1,0 +1,109 @@
+// enrolee: the device side of remote security provisioning (PROTOCOL.md 2-4), as a CLI.
+//
+//   enrolee --mef=127.0.0.1:8443 --mef_fqdn=mef.example.com --kpm_id=device-0001 \
+//           --kpm_file=kpm.hex [--transport=dtls] [--out=ke.txt]
+//
+// Prints KeID, MAF-ID, Enrolee-ID and expiry (never Ke). With --out it writes KeID and Ke (hex) to
+// a new file with mode 0600, for the MAF registration step that follows.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto/key_id.h"
+#include "enrolee/bootstrap_client.h"
+
+ABSL_FLAG(std::string, mef, "", "MEF bootstrap address host:port (TLS: its TCP port, DTLS: its UDP port).");
+ABSL_FLAG(std::string, mef_fqdn, "", "MEF-FQDN: sent as SNI and the suffix of the KeID.");
+ABSL_FLAG(std::string, transport, "tls", "tls (TLS 1.2 over TCP) or dtls (DTLS 1.2 over UDP).");
+ABSL_FLAG(std::string, kpm_id, "", "KpmID (the PSK identity).");
+ABSL_FLAG(std::string, kpm_file, "", "File holding Kpm in hex (never pass keys on the command line).");
+ABSL_FLAG(std::string, enrolee_id, "", "Enrolee-ID to ask for (optional; the MEF checks it).");
+ABSL_FLAG(std::string, out, "", "Write KeID and Ke (hex) here, mode 0600 (optional).");
+ABSL_FLAG(int, attempts, 5, "Bootstrap attempts (retries use jittered exponential backoff).");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of one attempt.");
+
+namespace onem2m {
+namespace {
+
+int Fail(const std::string& what) {
+  std::fprintf(stderr, "enrolee: %s\n", what.c_str());
+  return 1;
+}
+
+int Run() {
+  enrolee::BootstrapOptions o;
+  std::string mef = absl::GetFlag(FLAGS_mef);
+  size_t colon = mef.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(mef.substr(colon + 1), &port)) {
+    return Fail("--mef must be host:port");
+  }
+  o.mef_host = mef.substr(0, colon);
+  if (o.mef_host.size() > 2 && o.mef_host.front() == '[') o.mef_host = o.mef_host.substr(1, o.mef_host.size() - 2);
+  o.mef_port = port;
+  o.mef_fqdn = absl::GetFlag(FLAGS_mef_fqdn);
+  std::string transport = absl::GetFlag(FLAGS_transport);
+  if (transport == "tls") {
+    o.transport = tls::Transport::kTls;
+  } else if (transport == "dtls") {
+    o.transport = tls::Transport::kDtls;
+  } else {
+    return Fail("--transport must be tls or dtls");
+  }
+  o.kpm_id = absl::GetFlag(FLAGS_kpm_id);
+  std::ifstream in(absl::GetFlag(FLAGS_kpm_file));
+  if (!in) return Fail("cannot read --kpm_file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string hex(absl::StripAsciiWhitespace(ss.str()));
+  absl::StatusOr<SecretBytes> kpm = crypto::ParseHexSecret(hex);
+  WipeString(&hex);
+  if (!kpm.ok()) return Fail(absl::StrCat("--kpm_file: ", kpm.status().message()));
+  o.kpm = std::move(*kpm);
+  if (!absl::GetFlag(FLAGS_enrolee_id).empty()) o.enrolee_id = absl::GetFlag(FLAGS_enrolee_id);
+  o.attempt_timeout = absl::GetFlag(FLAGS_timeout);
+  enrolee::RetryPolicy policy;
+  policy.max_attempts = absl::GetFlag(FLAGS_attempts);
+
+  absl::Time start = absl::Now();
+  absl::StatusOr<enrolee::BootstrapResult> r = enrolee::BootstrapWithRetry(o, policy);
+  if (!r.ok()) return Fail(absl::StrCat("bootstrap failed: ", r.status().ToString()));
+  std::printf("bootstrap ok over %s (%s) in %.1f ms, %d attempt(s)\n", transport.c_str(),
+              r->cipher.c_str(), absl::ToDoubleMilliseconds(absl::Now() - start), r->attempts);
+  std::printf("  KeID        %s\n  Enrolee-ID  %s\n  MAF-ID      %s\n  expires     %s\n",
+              r->ke_id.c_str(), r->enrolee_id.c_str(), r->maf_id.c_str(),
+              absl::FormatTime(absl::RFC3339_sec, r->expires_at, absl::UTCTimeZone()).c_str());
+  if (!absl::GetFlag(FLAGS_out).empty()) {
+    int fd = open(absl::GetFlag(FLAGS_out).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Fail("cannot create --out (it must not exist yet)");
+    std::string text = absl::StrCat("ke_id=", r->ke_id, "\nke_hex=",
+                                    absl::AsciiStrToLower(crypto::HexUpper(r->ke.Reveal())), "\n");
+    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    WipeString(&text);
+    close(fd);
+    if (!ok) return Fail("cannot write --out");
+    std::printf("  Ke and KeID written to %s (mode 0600)\n", absl::GetFlag(FLAGS_out).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace onem2m
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  absl::SetProgramUsageMessage("enrolee: bootstrap a device at a MEF (TLS-PSK or DTLS-PSK).");
+  absl::ParseCommandLine(argc, argv);
+  return onem2m::Run();
+}
