@@ -446,6 +446,22 @@ TEST_P(CredentialServiceTest, WatchResumesFromCursorAndEndsOnShutdown) {
   EXPECT_LT(absl::Now() - t0, absl::Seconds(1));
 }
 
+TEST_P(CredentialServiceTest, WatchEndsUnavailableWhenTheStoreFails) {
+  if (fake_ == nullptr) GTEST_SKIP() << "only the fake store can be switched off";
+  RawWatch w;
+  w.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
+  w.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::WatchRevocationsRequest req;
+  req.set_start_from_now(true);
+  w.reader = w.stub->WatchRevocations(&w.ctx, req);
+  v1::RevocationEvent ev;
+  ASSERT_TRUE(w.reader->Read(&ev));
+  fake_->set_down(true);  // heartbeats must stop: the MAF may no longer trust its cache
+  while (w.reader->Read(&ev)) {
+  }
+  EXPECT_EQ(w.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceTest,
                          ::testing::Values("fake", "memory", "pg"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
