@@ -15,6 +15,7 @@
 #include "common/secret_bytes.h"
 #include "gtest/gtest.h"
 #include "mef/admin/testing/admin_test_server.h"
+#include "mef/admin/testing/failing_store.h"
 
 namespace onem2m {
 namespace mef {
@@ -22,6 +23,7 @@ namespace {
 
 namespace v1 = ::onem2m::rsp::v1;
 using testing::AdminTestServer;
+using testing::FailingStore;
 using testing::kAdminIdentity;
 
 // Kpm of test row `i`: distinctive bytes so a leak is easy to find.
@@ -43,52 +45,6 @@ v1::CreateEnroleeRequest Row(int i, const std::string& maf = "maf.example.com") 
   r.set_kpm(TestKpm(i));
   return r;
 }
-
-// FailingStore forwards to a real store but fails BulkCreate from call `fail_from` on (1-based),
-// as a database outage would.
-class FailingStore final : public EnroleeStore {
- public:
-  FailingStore(EnroleeStore* real, int fail_from) : real_(real), fail_from_(fail_from) {}
-  absl::StatusOr<Enrolee> CreateEnrolee(const Enrolee& e) override {
-    return real_->CreateEnrolee(e);
-  }
-  absl::StatusOr<std::vector<absl::Status>> BulkCreate(const std::vector<Enrolee>& e) override {
-    if (++calls_ >= fail_from_) return absl::UnavailableError("database connection lost");
-    return real_->BulkCreate(e);
-  }
-  absl::StatusOr<Enrolee> GetEnrolee(absl::string_view k) override { return real_->GetEnrolee(k); }
-  absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& r) override {
-    return real_->ListEnrolees(r);
-  }
-  absl::StatusOr<Enrolee> SetState(absl::string_view k, EnroleeState s) override {
-    return real_->SetState(k, s);
-  }
-  absl::Status DeleteEnrolee(absl::string_view k) override { return real_->DeleteEnrolee(k); }
-  absl::StatusOr<Enrolee> RotateKpm(absl::string_view k, const SealedKey& s) override {
-    return real_->RotateKpm(k, s);
-  }
-  absl::Status RecordEnrolment(const Enrolment& e) override { return real_->RecordEnrolment(e); }
-  void RecordEnrolmentAsync(Enrolment e, std::function<void(absl::Status)> done) override {
-    real_->RecordEnrolmentAsync(std::move(e), std::move(done));
-  }
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view k) override {
-    return real_->GetEnrolmentByKeId(k);
-  }
-  absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(const ListEnrolmentsRequest& r) override {
-    return real_->ListEnrolments(r);
-  }
-  absl::Status RevokeEnrolment(absl::string_view k) override { return real_->RevokeEnrolment(k); }
-  absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t a, int l) override {
-    return real_->ListStateChangesSince(a, l);
-  }
-  absl::StatusOr<int64_t> LatestChangeSeq() override { return real_->LatestChangeSeq(); }
-  absl::Status CheckHealth() override { return real_->CheckHealth(); }
-
- private:
-  EnroleeStore* const real_;
-  const int fail_from_;
-  int calls_ = 0;
-};
 
 class MefAdminServiceTest : public ::testing::TestWithParam<std::string> {
  protected:
