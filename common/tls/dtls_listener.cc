@@ -10,6 +10,11 @@
 namespace onem2m {
 namespace tls {
 
+bool IsInitialClientHello(absl::string_view d) {
+  // Record: type(1) version(2) epoch(2) seq(6) length(2); then handshake msg_type(1).
+  return d.size() > 13 && d[0] == 22 && d[3] == 0 && d[4] == 0 && d[13] == 1;
+}
+
 DtlsListener::DtlsListener(std::shared_ptr<const PskContext> ctx) : ctx_(std::move(ctx)) {}
 
 DtlsListener::~DtlsListener() {

@@ -25,6 +25,10 @@
 //   // Timers: DtlsTimeout()/HandleDtlsTimeout() per session; drop sessions whose
 //   // HandshakeExpired(now) or that returned kFailed / kClosed.
 //
+// A peer that restarts keeps its address but starts over with a new ClientHello (RFC 6347
+// 4.2.8). When IsInitialClientHello(datagram) holds for a peer that has a session, Offer the
+// datagram to the listener too and replace the old session only if Offer returns a new one.
+//
 // Thread safety: none; use one listener per event-loop thread (the context is shared).
 #ifndef ONEM2M_COMMON_TLS_DTLS_LISTENER_H_
 #define ONEM2M_COMMON_TLS_DTLS_LISTENER_H_
@@ -44,6 +48,10 @@
 
 namespace onem2m {
 namespace tls {
+
+// IsInitialClientHello returns true if `datagram` starts with a DTLS handshake record of epoch 0
+// carrying a ClientHello (a cheap header check, not a parse).
+bool IsInitialClientHello(absl::string_view datagram);
 
 class DtlsListener {
  public:

@@ -395,6 +395,7 @@ TEST(DtlsCookieExchangeTest, FirstHelloGetsVerifyRequestAndNoState) {
   std::string hello;
   ASSERT_TRUE((*client)->PopDatagram(&hello));
   const std::string peer = "peer-A";
+  EXPECT_TRUE(IsInitialClientHello(hello));
 
   std::string reply;
   absl::StatusOr<std::unique_ptr<PskSession>> s =
@@ -437,6 +438,22 @@ TEST(DtlsCookieExchangeTest, FirstHelloGetsVerifyRequestAndNoState) {
   ASSERT_TRUE(server->handshake_done());
   ASSERT_TRUE((*client)->handshake_done());
   EXPECT_EQ(server->cipher_id(), 0xC0A8);
+  EXPECT_FALSE(IsInitialClientHello(reply));
+  // Application data in both directions, then close_notify.
+  size_t n = 0;
+  ASSERT_EQ((*client)->Write("ping", &n), Step::kDone);
+  std::string d;
+  while ((*client)->PopDatagram(&d)) {
+    EXPECT_FALSE(IsInitialClientHello(d));
+    server->FeedDatagram(d);
+  }
+  char buf[64];
+  ASSERT_EQ(server->Read(buf, sizeof(buf), &n), Step::kDone);
+  EXPECT_EQ(std::string(buf, n), "ping");
+  EXPECT_EQ(server->Read(buf, sizeof(buf), &n), Step::kWantRead);
+  ASSERT_EQ(server->Shutdown(), Step::kDone);
+  while (server->PopDatagram(&d)) (*client)->FeedDatagram(d);
+  EXPECT_EQ((*client)->Read(buf, sizeof(buf), &n), Step::kClosed);
   auto a = server->Export(kBootstrapExporterLabel, 48);
   auto b = (*client)->Export(kBootstrapExporterLabel, 48);
   ASSERT_TRUE(a.ok() && b.ok());

@@ -27,6 +27,15 @@
 namespace onem2m {
 namespace tls {
 
+// PskLookup is what the server's resolver said about the presented identity
+// (PskSession::psk_lookup). For metrics and logs only; never sent to the peer.
+enum class PskLookup {
+  kNotAsked,  // No ClientKeyExchange processed (yet), or a client session.
+  kFound,     // The resolver returned a usable key (the handshake may still fail: wrong key).
+  kNotFound,  // kNotFound from the resolver; the dummy key was used.
+  kFailed,    // Another error, or an unusable key length; the dummy key was used.
+};
+
 class PskResolver {
  public:
   virtual ~PskResolver() = default;

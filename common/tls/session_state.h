@@ -10,17 +10,10 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/tls/psk_resolver.h"
 
 namespace onem2m {
 namespace tls {
-
-// PskLookup is what the server's resolver said about the presented identity.
-enum class PskLookup {
-  kNotAsked,  // No ClientKeyExchange processed (yet), or a client session.
-  kFound,     // The resolver returned a usable key (the handshake may still fail: wrong key).
-  kNotFound,  // kNotFound from the resolver; the dummy key was used.
-  kFailed,    // Another error, or an unusable key length; the dummy key was used.
-};
 
 namespace internal {
 
