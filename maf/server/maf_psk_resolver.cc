@@ -1,0 +1,34 @@
+#include "maf/server/maf_psk_resolver.h"
+
+#include <utility>
+
+namespace onem2m::maf {
+namespace {
+thread_local std::optional<ResolvedIdentity> t_last;
+}  // namespace
+
+ResolvedIdentity MafPskResolver::FromResolved(absl::string_view identity, const ResolvedKm& km) {
+  ResolvedIdentity r;
+  r.identity = std::string(identity);
+  r.km_id = km.km_id;
+  r.ke_id = km.ke_id;
+  r.enrolee_id = km.enrolee_id;
+  r.mef_fqdn = km.mef_fqdn;
+  r.expires_at = km.expires_at;
+  return r;
+}
+
+absl::StatusOr<SecretBytes> MafPskResolver::Resolve(absl::string_view identity) {
+  t_last.reset();
+  absl::StatusOr<ResolvedKm> km = resolver_->Resolve(identity, absl::Now() + fetch_timeout_);
+  if (!km.ok()) return km.status();
+  t_last = FromResolved(identity, *km);
+  return std::move(km->km);
+}
+
+std::optional<ResolvedIdentity> MafPskResolver::LastResolved(absl::string_view identity) {
+  if (t_last.has_value() && t_last->identity == identity) return t_last;
+  return std::nullopt;
+}
+
+}  // namespace onem2m::maf

@@ -1,0 +1,46 @@
+// MafPskResolver adapts KmResolver to the TLS/DTLS PSK callback (PROTOCOL.md 7): psk_identity is a
+// KeID (first contact: Km fetched from the MEF, single flight, deadline) or a KmID (stored Km).
+// The resolved credential's metadata (KmID, Enrolee-ID, expiry; never Km) is remembered per
+// thread so the SessionHandlerFactory, called on the same thread right after the handshake, does
+// not resolve twice; LastResolved returns it only for the same identity.
+#ifndef ONEM2M_MAF_SERVER_MAF_PSK_RESOLVER_H_
+#define ONEM2M_MAF_SERVER_MAF_PSK_RESOLVER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/tls/psk_resolver.h"
+#include "maf/km_resolver/km_resolver.h"
+
+namespace onem2m::maf {
+
+struct ResolvedIdentity {
+  std::string identity;  // as presented
+  std::string km_id;
+  std::string ke_id;
+  std::string enrolee_id;
+  std::string mef_fqdn;
+  absl::Time expires_at = absl::InfinitePast();
+};
+
+class MafPskResolver : public tls::PskResolver {
+ public:
+  MafPskResolver(std::shared_ptr<KmResolver> resolver, absl::Duration fetch_timeout)
+      : resolver_(std::move(resolver)), fetch_timeout_(fetch_timeout) {}
+
+  absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override;
+
+  static std::optional<ResolvedIdentity> LastResolved(absl::string_view identity);
+
+  static ResolvedIdentity FromResolved(absl::string_view identity, const ResolvedKm& km);
+
+ private:
+  std::shared_ptr<KmResolver> resolver_;
+  const absl::Duration fetch_timeout_;
+};
+
+}  // namespace onem2m::maf
+
+#endif  // ONEM2M_MAF_SERVER_MAF_PSK_RESOLVER_H_
