@@ -203,7 +203,7 @@ TEST_F(KmResolverTest, NotFoundIsCachedBriefly) {
 TEST_F(KmResolverTest, RevocationByKeIdInvalidatesCacheAndStore) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
   ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(store_->RegisterClient(r->km_id).ok());
+  ASSERT_TRUE(store_->RegisterClient(r->km_id, absl::InfiniteFuture()).ok());
   ASSERT_TRUE(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef:" + std::string(kMef), "x", {}})
                   .ok());
   EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kPermissionDenied);

@@ -18,7 +18,8 @@
 //   c.km_id = km_id; c.ke_id = ke_id; c.km = sealed_km; c.enrolee_id = "C-dev1";
 //   c.mef_fqdn = "mef.example.com"; c.expires_at = ke_expiry;
 //   absl::StatusOr<MafCredential> stored = store->PutCredential(c);   // idempotent
-//   absl::StatusOr<MafClient> client = store->RegisterClient(km_id);  // idempotent per km_id
+//   absl::StatusOr<MafClient> client =
+//       store->RegisterClient(km_id, absl::InfiniteFuture());  // idempotent per km_id
 //
 // Expiry and revocation on reads (nothing outlives Ke, PROTOCOL.md 5):
 //   - Credential reads: expired -> kNotFound; revoked -> kFailedPrecondition (so a KeID whose Km was
@@ -188,10 +189,12 @@ class MafStore {
   virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(
       absl::string_view enrolee_id, const Revocation& why) = 0;
 
-  // RegisterClient registers the holder of `km_id` (8.8.2.3). Idempotent: an active registration of
-  // that km_id is returned as is. kFailedPrecondition if the credential is absent, expired or
-  // revoked.
-  virtual absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id) = 0;
+  // RegisterClient registers the holder of `km_id` (8.8.2.3) until `requested_expiry`, capped at
+  // the credential's expiry (pass absl::InfiniteFuture() for "as long as Km lives"). Idempotent: an
+  // active registration of that km_id is returned as is. kFailedPrecondition if the credential is
+  // absent, expired or revoked; kInvalidArgument if `requested_expiry` is not in the future.
+  virtual absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
+                                                   absl::Time requested_expiry) = 0;
 
   // GetActiveClientByKmId returns the active, unexpired registration of km_id, else kNotFound.
   virtual absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) = 0;

@@ -68,7 +68,7 @@ class Fixture {
   // Registered returns an active client for credential i (expiring in `life`).
   MafClient Registered(int i, absl::Duration life = absl::Hours(24)) {
     EXPECT_TRUE(store->PutCredential(Cred(i, Now() + life)).ok());
-    absl::StatusOr<MafClient> c = store->RegisterClient(KmId(i));
+    absl::StatusOr<MafClient> c = store->RegisterClient(KmId(i), absl::InfiniteFuture());
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? *c : MafClient();
   }
@@ -140,7 +140,7 @@ TEST_P(MafStoreTest, ExpiredCredentialIsNotFound) {
   f.Advance(absl::Minutes(1));
   EXPECT_EQ(store.GetCredentialByKmId(KmId(1)).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.GetCredentialByKeId(KeId(1)).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store.RegisterClient(KmId(1)).status().code(),
+  EXPECT_EQ(store.RegisterClient(KmId(1), absl::InfiniteFuture()).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -191,7 +191,7 @@ TEST_P(MafStoreTest, RevokeByEnroleeIdReturnsEveryKmIdOfTheEnrolee) {
 TEST_P(MafStoreTest, RegisterClientIsIdempotentPerKmId) {
   MAKE_FIXTURE();
   MafClient a = f.Registered(1);
-  absl::StatusOr<MafClient> b = store.RegisterClient(KmId(1));
+  absl::StatusOr<MafClient> b = store.RegisterClient(KmId(1), absl::InfiniteFuture());
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(a.maf_client_reg_id, b->maf_client_reg_id);
   EXPECT_EQ(a.enrolee_id, "C-dev1");
@@ -205,7 +205,22 @@ TEST_P(MafStoreTest, RegisterClientIsIdempotentPerKmId) {
 
 TEST_P(MafStoreTest, RegisterClientRefusesUnknownCredential) {
   MAKE_FIXTURE();
-  EXPECT_EQ(store.RegisterClient(KmId(7)).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.RegisterClient(KmId(7), absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_P(MafStoreTest, RegisterClientCapsTheRequestedExpiryAtTheKms) {
+  MAKE_FIXTURE();
+  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Hours(2))).ok());
+  ASSERT_TRUE(store.PutCredential(Cred(2, kT0 + absl::Hours(2))).ok());
+  absl::StatusOr<MafClient> a = store.RegisterClient(KmId(1), kT0 + absl::Hours(1));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->expires_at, kT0 + absl::Hours(1));
+  absl::StatusOr<MafClient> b = store.RegisterClient(KmId(2), kT0 + absl::Hours(99));
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->expires_at, kT0 + absl::Hours(2));
+  EXPECT_EQ(store.RegisterClient(KmId(2), kT0).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(MafStoreTest, DeregisterClientDeregistersKeysAndAllowsANewRegistration) {
@@ -218,7 +233,7 @@ TEST_P(MafStoreTest, DeregisterClientDeregistersKeysAndAllowsANewRegistration) {
   EXPECT_EQ(store.GetKey(KeyId(1))->state, KeyState::kDeregistered);
   EXPECT_EQ(store.GetActiveClientByKmId(KmId(1)).status().code(), absl::StatusCode::kNotFound);
   f.Advance(absl::Seconds(1));
-  absl::StatusOr<MafClient> again = store.RegisterClient(KmId(1));
+  absl::StatusOr<MafClient> again = store.RegisterClient(KmId(1), absl::InfiniteFuture());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_NE(again->maf_client_reg_id, c.maf_client_reg_id);
   EXPECT_EQ(store.GetLatestClientByKmId(KmId(1))->maf_client_reg_id, again->maf_client_reg_id);
@@ -328,7 +343,8 @@ TEST_P(MafStoreTest, RevokeClientRevokesItsKeysAndCredential) {
   EXPECT_TRUE(store.GetActiveKey(KeyId(2)).ok());
   EXPECT_EQ(store.GetCredentialByKmId(KmId(1)).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store.RegisterClient(KmId(1)).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.RegisterClient(KmId(1), absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(store.RevokeClient(a.maf_client_reg_id, kWhy).ok());  // idempotent
   EXPECT_EQ(store.RevokeClient("MCnope", kWhy).status().code(), absl::StatusCode::kNotFound);
 }

@@ -117,9 +117,11 @@ absl::StatusOr<std::vector<std::string>> MemoryMafStore::RevokeByEnroleeId(
   return RevokeCredentialsLocked(km_ids, why);
 }
 
-absl::StatusOr<MafClient> MemoryMafStore::RegisterClient(absl::string_view km_id) {
+absl::StatusOr<MafClient> MemoryMafStore::RegisterClient(absl::string_view km_id,
+                                                         absl::Time requested_expiry) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = Now();
+  if (requested_expiry <= now) return absl::InvalidArgumentError("expiry must be in the future");
   auto cit = credentials_.find(km_id);
   if (cit == credentials_.end() || cit->second.revoked || cit->second.expires_at <= now) {
     return absl::FailedPreconditionError("no usable credential for this KmID");
@@ -132,7 +134,7 @@ absl::StatusOr<MafClient> MemoryMafStore::RegisterClient(absl::string_view km_id
   c.km_id = std::string(km_id);
   c.ke_id = cit->second.ke_id;
   c.enrolee_id = cit->second.enrolee_id;
-  c.expires_at = cit->second.expires_at;
+  c.expires_at = std::min(cit->second.expires_at, Micros(requested_expiry));
   c.created_at = Micros(now);
   c.state = ClientState::kActive;
   clients_[c.maf_client_reg_id] = c;

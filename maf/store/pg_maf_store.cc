@@ -1,5 +1,6 @@
 #include "maf/store/pg_maf_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -282,9 +283,12 @@ absl::StatusOr<std::vector<std::string>> PgMafStore::RevokeByEnroleeId(
   return Revoke("enrolee_id", enrolee_id, why);
 }
 
-absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id) {
+absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
+                                                     absl::Time requested_expiry) {
   std::optional<MafClient> out;
-  const int64_t now = Micros(clock_());
+  const absl::Time now_t = clock_();
+  if (requested_expiry <= now_t) return absl::InvalidArgumentError("expiry must be in the future");
+  const int64_t now = Micros(now_t);
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     return Guard("register client", [&]() -> absl::Status {
       pqxx::work w(c);
@@ -301,7 +305,11 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id) {
                                  ", 'active') ON CONFLICT (km_id) WHERE state = 'active' DO "
                                  "NOTHING"),
                     NewClientRegId(), std::string(km_id), cred[0][0].as<std::string>(),
-                    cred[0][1].as<std::string>(), cred[0][2].as<int64_t>(), now);
+                    cred[0][1].as<std::string>(),
+                    requested_expiry == absl::InfiniteFuture()
+                        ? cred[0][2].as<int64_t>()
+                        : std::min(cred[0][2].as<int64_t>(), Micros(requested_expiry)),
+                    now);
       pqxx::result r = w.exec_params(
           absl::StrCat("SELECT ", ClientColumns(2),
                        " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),

@@ -50,7 +50,8 @@ class PgMafStore final : public MafStore {
                                                         const Revocation& why) override;
   absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
                                                              const Revocation& why) override;
-  absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
+                                           absl::Time requested_expiry) override;
   absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;
   absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
   absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) override;

@@ -34,8 +34,8 @@ class Owning final : public MafStore {
                                                              const Revocation& w) override {
     return s_->RevokeByEnroleeId(id, w);
   }
-  absl::StatusOr<MafClient> RegisterClient(absl::string_view id) override {
-    return s_->RegisterClient(id);
+  absl::StatusOr<MafClient> RegisterClient(absl::string_view id, absl::Time t) override {
+    return s_->RegisterClient(id, t);
   }
   absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view id) override {
     return s_->GetActiveClientByKmId(id);
@@ -131,7 +131,7 @@ TEST(PgMafStoreTest, ReplicasMigratingTogetherConvergeAndRegisterOneClient) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
       if (!stores[i]->PutCredential(c).ok()) return;
-      absl::StatusOr<MafClient> r = stores[i]->RegisterClient(c.km_id);
+      absl::StatusOr<MafClient> r = stores[i]->RegisterClient(c.km_id, absl::InfiniteFuture());
       if (r.ok()) reg_ids[i] = r->maf_client_reg_id;
     });
   }

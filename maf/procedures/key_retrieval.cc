@@ -1,0 +1,35 @@
+#include "maf/procedures/key_retrieval.h"
+
+#include <algorithm>
+
+#include "common/exchange/rsc.h"
+#include "maf/procedures/session_check.h"
+
+namespace onem2m {
+namespace maf {
+
+absl::StatusOr<exchange::KeyRetrievalAnswer> HandleKeyRetrieval(
+    const ProcedureContext& ctx, const MafSession& session,
+    const exchange::KeyRetrievalRequest& request) {
+  absl::Status s = CheckSession(ctx, session);
+  if (!s.ok()) return s;
+  absl::StatusOr<std::string> key_id = ParseOwnKeyId(ctx, request.key_id);
+  if (!key_id.ok()) return key_id.status();
+  absl::StatusOr<MafKey> key = ctx.store->GetActiveKey(*key_id);
+  if (!key.ok()) return key.status();
+  if (std::find(key->target_ids.begin(), key->target_ids.end(), session.enrolee_id) ==
+      key->target_ids.end()) {
+    return exchange::WithRsc(absl::PermissionDeniedError("not a target of this key"),
+                             exchange::kRscOriginatorHasNoPrivilege);
+  }
+  absl::StatusOr<SecretBytes> value = ctx.envelope->Open(key->key.ciphertext, key->key_id);
+  if (!value.ok()) return absl::InternalError("stored key does not unseal");
+  exchange::KeyRetrievalAnswer a;
+  a.key_value = *std::move(value);
+  a.suid = static_cast<int>(key->suid);
+  a.expiration_time = key->expires_at;
+  return a;
+}
+
+}  // namespace maf
+}  // namespace onem2m

@@ -1,0 +1,133 @@
+#include "maf/procedures/maf_request_handler.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/exchange/maf_messages.h"
+#include "common/exchange/routes.h"
+#include "common/exchange/rsc.h"
+#include "common/log/logger.h"
+#include "maf/procedures/client_registration.h"
+#include "maf/procedures/deregistration.h"
+#include "maf/procedures/key_registration.h"
+#include "maf/procedures/key_retrieval.h"
+#include "maf/procedures/key_update.h"
+
+namespace onem2m {
+namespace maf {
+namespace {
+
+// Outcome is what one procedure produced, before it becomes a Response.
+struct Outcome {
+  absl::Status status;
+  nlohmann::json body;  // null when none
+  std::string key_id;   // for the audit record
+};
+
+absl::string_view OperationName(exchange::Operation op) {
+  switch (op) {
+    case exchange::Operation::kEnrolment:
+      return "enrolment";
+    case exchange::Operation::kMafClientRegistration:
+      return "client_registration";
+    case exchange::Operation::kMafKeyRegistration:
+      return "key_registration";
+    case exchange::Operation::kMafKeyRetrieval:
+      return "key_retrieval";
+    case exchange::Operation::kMafKeyUpdate:
+      return "key_update";
+    case exchange::Operation::kMafDeregistration:
+      return "deregistration";
+  }
+  return "unknown";
+}
+
+// FromAnswer serialises a procedure's answer, or carries its error.
+template <typename Answer, typename Serialize>
+Outcome FromAnswer(const absl::StatusOr<Answer>& answer, Serialize serialize) {
+  Outcome o;
+  if (!answer.ok()) {
+    o.status = answer.status();
+    return o;
+  }
+  absl::StatusOr<nlohmann::json> body = serialize(*answer);
+  if (!body.ok()) {
+    o.status = absl::InternalError("cannot serialise answer");
+    return o;
+  }
+  o.body = *std::move(body);
+  return o;
+}
+
+Outcome Run(const ProcedureContext& ctx, const MafSession& session, exchange::Operation op,
+            const std::string& body) {
+  using namespace exchange;  // NOLINT: the schema names read better unqualified here
+  Outcome o;
+  switch (op) {
+    case Operation::kMafClientRegistration: {
+      absl::StatusOr<ClientRegistrationRequest> req = ParseClientRegistrationRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      return FromAnswer(HandleClientRegistration(ctx, session, *req),
+                        SerializeClientRegistrationAnswer);
+    }
+    case Operation::kMafKeyRegistration: {
+      absl::StatusOr<KeyRegistrationRequest> req = ParseKeyRegistrationRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      absl::StatusOr<KeyRegistrationAnswer> a = HandleKeyRegistration(ctx, session, *req);
+      o = FromAnswer(a, SerializeKeyRegistrationAnswer);
+      if (a.ok()) o.key_id = a->key_id;
+      return o;
+    }
+    case Operation::kMafKeyRetrieval: {
+      absl::StatusOr<KeyRetrievalRequest> req = ParseKeyRetrievalRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      o = FromAnswer(HandleKeyRetrieval(ctx, session, *req), SerializeKeyRetrievalAnswer);
+      o.key_id = req->key_id;
+      return o;
+    }
+    case Operation::kMafKeyUpdate: {
+      absl::StatusOr<KeyUpdateRequest> req = ParseKeyUpdateRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      o = FromAnswer(HandleKeyUpdate(ctx, session, *req), SerializeKeyRegistrationAnswer);
+      o.key_id = req->key_id;
+      return o;
+    }
+    case Operation::kMafDeregistration: {
+      absl::StatusOr<DeregistrationRequest> req = ParseDeregistrationRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      o.status = HandleDeregistration(ctx, session, *req);
+      o.key_id = req->key_id.value_or(req->maf_client_reg_id.value_or(""));
+      return o;
+    }
+    case Operation::kEnrolment:
+      break;
+  }
+  // The MEF's enrolment path is not served by a MAF.
+  return Outcome{absl::NotFoundError("no such resource at the MAF"), nullptr, ""};
+}
+
+}  // namespace
+
+exchange::Response MafRequestHandler::Handle(const exchange::Request& request,
+                                             const MafSession& session) const {
+  absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
+  Outcome o = op.ok() ? Run(ctx_, session, *op, request.body)
+                      : Outcome{op.status(), nullptr, ""};
+  const int rsc = o.status.ok() ? exchange::SuccessRsc(*op) : exchange::RscForStatus(o.status);
+  Audit("maf_procedure", {{"operation", std::string(op.ok() ? OperationName(*op) : "unrouted")},
+                          {"km_id", session.km_id},
+                          {"client_id", session.enrolee_id},
+                          {"key_id", o.key_id},
+                          {"rsc", absl::StrCat(rsc)}});
+  if (o.status.ok()) return exchange::Response{rsc, std::move(o.body)};
+  if (rsc >= 5000) {
+    // Server-side trouble: the peer learns the class, the operator log gets the detail.
+    Log(Level::kError, "maf_procedure_failed",
+        {{"km_id", session.km_id}, {"status", o.status.ToString()}});
+    return exchange::ErrorResponse(rsc, "internal error");
+  }
+  return exchange::ErrorResponse(rsc, o.status.message());
+}
+
+}  // namespace maf
+}  // namespace onem2m

@@ -1,0 +1,40 @@
+// File: maf/procedures/maf_request_handler.h
+//
+// MafRequestHandler is the MAF's one entry point for requests arriving inside a secured MAF session
+// (HTTP/TLS or CoAP/DTLS, already decoded by common/exchange's adapters): it routes by path and
+// method (docs/exchange.md), parses the JSON body with the strict schemas, runs the procedure
+// (client_registration.h, key_registration.h, key_retrieval.h, key_update.h, deregistration.h),
+// and turns the outcome into a oneM2M response with the right RSC. Every request is audited
+// (operation, KmID, Enrolee-ID, Key Identifier where known, RSC; never key bytes).
+//
+//   ProcedureContext ctx{store.get(), &envelope, /*clock=*/nullptr, "maf.example.com"};
+//   MafRequestHandler handler(ctx);
+//   exchange::Response response = handler.Handle(request, session);   // never fails
+//
+// Thread safety: Handle may be called concurrently for different sessions.
+#ifndef ONEM2M_MAF_PROCEDURES_MAF_REQUEST_HANDLER_H_
+#define ONEM2M_MAF_PROCEDURES_MAF_REQUEST_HANDLER_H_
+
+#include "common/exchange/message.h"
+#include "maf/procedures/maf_session.h"
+
+namespace onem2m {
+namespace maf {
+
+class MafRequestHandler {
+ public:
+  explicit MafRequestHandler(ProcedureContext ctx) : ctx_(std::move(ctx)) {}
+
+  // Handle answers one request. Errors become error responses: 4000 (bad body), 4004 (unknown path,
+  // or the MEF's enrolment path), 4005 (not POST), and the procedures' codes; 5000 responses carry
+  // no internal detail.
+  exchange::Response Handle(const exchange::Request& request, const MafSession& session) const;
+
+ private:
+  const ProcedureContext ctx_;
+};
+
+}  // namespace maf
+}  // namespace onem2m
+
+#endif  // ONEM2M_MAF_PROCEDURES_MAF_REQUEST_HANDLER_H_
