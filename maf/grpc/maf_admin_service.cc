@@ -1,0 +1,175 @@
+#include "maf/grpc/maf_admin_service.h"
+
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "common/crypto/key_id.h"
+#include "common/grpc/mtls.h"
+#include "common/log/logger.h"
+#include "maf/grpc/proto_convert.h"
+
+namespace onem2m {
+namespace maf {
+namespace v1 = ::onem2m::rsp::v1;
+namespace {
+
+constexpr size_t kMaxReasonLen = 1024;
+
+grpc::Status ToGrpc(const absl::Status& s) { return grpcutil::ToGrpcStatus(s); }
+
+absl::Status CheckReason(const std::string& reason) {
+  if (reason.empty()) return absl::InvalidArgumentError("reason is required");
+  if (reason.size() > kMaxReasonLen) return absl::InvalidArgumentError("reason too long");
+  return absl::OkStatus();
+}
+
+absl::Status CheckPageSize(int32_t page_size) {
+  if (page_size < 0) return absl::InvalidArgumentError("page_size must not be negative");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+MafAdminServiceImpl::MafAdminServiceImpl(MafAdminServiceOptions options) : o_(std::move(options)) {
+  if (!o_.clock) o_.clock = [] { return absl::Now(); };
+}
+
+grpc::Status MafAdminServiceImpl::Authorize(const grpc::ServerContext& context,
+                                            std::string* out_identity) const {
+  const std::vector<std::string> names = grpcutil::PeerDnsNames(context);
+  if (names.empty()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no verified client certificate");
+  }
+  for (const std::string& n : names) {
+    if (o_.admins.count(n) > 0) {
+      *out_identity = n;
+      return grpc::Status::OK;
+    }
+  }
+  Audit("maf_admin_denied", {{"caller", absl::StrJoin(names, ",")}});
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "caller is not a MAF administrator");
+}
+
+absl::StatusOr<MafClient> MafAdminServiceImpl::FindClient(bool by_reg_id, const std::string& reg_id,
+                                                          bool by_km_id,
+                                                          const std::string& km_id) const {
+  if (by_reg_id) {
+    if (reg_id.empty()) return absl::InvalidArgumentError("maf_client_reg_id is empty");
+    return o_.store->GetClient(reg_id);
+  }
+  if (by_km_id) {
+    absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(km_id);
+    if (!canonical.ok()) return absl::InvalidArgumentError("km_id is not a KmID");
+    return o_.store->GetLatestClientByKmId(*canonical);
+  }
+  return absl::InvalidArgumentError("a selector is required");
+}
+
+grpc::Status MafAdminServiceImpl::ListClients(grpc::ServerContext* context,
+                                              const v1::ListClientsRequest* request,
+                                              v1::ListClientsResponse* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::Status s = CheckPageSize(request->page_size());
+  if (!s.ok()) return ToGrpc(s);
+  ListClientsRequest req;
+  req.page_size = request->page_size();
+  req.page_token = request->page_token();
+  req.client_id = request->client_id_filter();
+  if (!ClientStateFilter(request->state_filter(), &req.state)) {
+    return ToGrpc(absl::InvalidArgumentError("unknown state_filter"));
+  }
+  absl::StatusOr<ListClientsResponse> page = o_.store->ListClients(req);
+  if (!page.ok()) return ToGrpc(page.status());
+  const absl::Time now = Now();
+  for (const MafClient& c : page->clients) ClientToProto(c, now, response->add_clients());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::GetClient(grpc::ServerContext* context,
+                                            const v1::GetClientRequest* request,
+                                            v1::MafClient* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::StatusOr<MafClient> c =
+      FindClient(request->has_maf_client_reg_id(), request->maf_client_reg_id(),
+                 request->has_km_id(), request->km_id());
+  if (!c.ok()) return ToGrpc(c.status());
+  ClientToProto(*c, Now(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::ListKeys(grpc::ServerContext* context,
+                                           const v1::ListKeysRequest* request,
+                                           v1::ListKeysResponse* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::Status s = CheckPageSize(request->page_size());
+  if (!s.ok()) return ToGrpc(s);
+  ListKeysRequest req;
+  req.page_size = request->page_size();
+  req.page_token = request->page_token();
+  req.maf_client_reg_id = request->maf_client_reg_id_filter();
+  req.target_id = request->target_id_filter();
+  if (!KeyStateFilter(request->state_filter(), &req.state)) {
+    return ToGrpc(absl::InvalidArgumentError("unknown state_filter"));
+  }
+  absl::StatusOr<ListKeysResponse> page = o_.store->ListKeys(req);
+  if (!page.ok()) return ToGrpc(page.status());
+  const absl::Time now = Now();
+  for (const MafKey& k : page->keys) KeyToProto(k, now, response->add_keys());
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::RevokeClient(grpc::ServerContext* context,
+                                               const v1::RevokeClientRequest* request,
+                                               v1::MafClient* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::Status s = CheckReason(request->reason());
+  if (!s.ok()) return ToGrpc(s);
+  absl::StatusOr<MafClient> c =
+      FindClient(request->has_maf_client_reg_id(), request->maf_client_reg_id(),
+                 request->has_km_id(), request->km_id());
+  if (!c.ok()) return ToGrpc(c.status());
+  absl::StatusOr<MafClient> revoked =
+      o_.store->RevokeClient(c->maf_client_reg_id, Revocation{who, request->reason(), {}});
+  Audit("maf_admin_revoke_client", {{"caller", who},
+                                    {"maf_client_reg_id", c->maf_client_reg_id},
+                                    {"km_id", c->km_id},
+                                    {"reason", request->reason()},
+                                    {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
+  if (!revoked.ok()) return ToGrpc(revoked.status());
+  if (o_.on_client_revoked) o_.on_client_revoked(revoked->km_id);
+  ClientToProto(*revoked, Now(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::RevokeKey(grpc::ServerContext* context,
+                                            const v1::RevokeKeyRequest* request,
+                                            v1::MafKey* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::StatusOr<std::string> key_id = crypto::CanonicalKeyId(request->key_id());
+  if (!key_id.ok()) return ToGrpc(absl::InvalidArgumentError("key_id is not a Key Identifier"));
+  absl::Status s = CheckReason(request->reason());
+  if (!s.ok()) return ToGrpc(s);
+  absl::StatusOr<MafKey> k = o_.store->RevokeKey(*key_id, Revocation{who, request->reason(), {}});
+  Audit("maf_admin_revoke_key", {{"caller", who},
+                                 {"key_id", *key_id},
+                                 {"reason", request->reason()},
+                                 {"outcome", k.ok() ? "ok" : k.status().ToString()}});
+  if (!k.ok()) return ToGrpc(k.status());
+  KeyToProto(*k, Now(), response);
+  return grpc::Status::OK;
+}
+
+}  // namespace maf
+}  // namespace onem2m
