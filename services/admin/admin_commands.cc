@@ -439,7 +439,13 @@ int RunAdminCli(int argc, const char* const* argv, std::ostream& out, std::ostre
   if (p.size() == 2 && p[0] == "import" && p[1] == "gen") return ImportGen(*args, out, err);
   if (p.empty()) return Usage(err, "no command");
   absl::StatusOr<std::unique_ptr<v1::MefAdminService::Stub>> stub = ConnectToMef(*args);
-  if (!stub.ok()) return Usage(err, std::string(stub.status().message()));
+  if (!stub.ok()) {
+    if (stub.status().code() == absl::StatusCode::kInvalidArgument) {
+      return Usage(err, std::string(stub.status().message()));
+    }
+    err << "rsp_admin: TLS setup: " << stub.status().message() << "\n";  // unreadable PEM etc.
+    return kExitFailed;
+  }
   return RunWithStub(*args, stub->get(), out, err);
 }
 
