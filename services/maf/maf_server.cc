@@ -1,0 +1,256 @@
+// maf_server: the MAF (M2M Authentication Function) of PROTOCOL.md 7.
+//
+// Serves the MAF Handshake over TLS-PSK (TCP) and DTLS-PSK (UDP): psk_identity KeID (Km fetched
+// from the MEF named after '@', over gRPC with mutual TLS, single flight) or KmID (stored Km); then
+// the MAF Security Framework procedures (8.8.2.x) over the session. A RevocationWatcher per MEF
+// feeds revocations to the KmResolver. /healthz, /readyz, /metrics on the ops port. SIGTERM
+// drains. Configuration: flags > ONEM2M_<FLAG> environment > --config file.
+#include <grpcpp/grpcpp.h>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
+#include "common/config/flags_loader.h"
+#include "common/crypto/envelope.h"
+#include "common/grpc/mtls.h"
+#include "common/log/logger.h"
+#include "common/ops/ops_server.h"
+#include "common/psk_server/psk_server.h"
+#include "common/tls/psk_context.h"
+#include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/procedures/maf_request_handler.h"
+#include "maf/server/maf_psk_resolver.h"
+#include "maf/server/maf_session_factory.h"
+#include "maf/store/memory_maf_store.h"
+#include "maf/store/pg_maf_store.h"
+#include "mef/credential/revocation_watcher.h"
+
+ABSL_FLAG(std::string, tls_listen, "[::]:8444", "TLS-PSK MAF handshake addresses (comma-separated); empty: none.");
+ABSL_FLAG(std::string, dtls_listen, "[::]:5685", "DTLS-PSK MAF handshake addresses (comma-separated); empty: none.");
+ABSL_FLAG(std::string, key_grpc_listen, "", "gRPC MafKeyService for backend Targets (mutual TLS); empty: off.");
+ABSL_FLAG(std::string, admin_grpc_listen, "", "gRPC MafAdminService (mutual TLS); empty: off.");
+ABSL_FLAG(std::string, ops_listen, "[::]:9091", "Plain HTTP /healthz /readyz /metrics; empty: off.");
+ABSL_FLAG(std::string, maf_fqdn, "", "This MAF's FQDN = MAF-ID (required); must equal the DNS name in --tls_cert.");
+ABSL_FLAG(std::string, mef_endpoints, "", "Comma list mef_fqdn=host:port of MEF credential services (required).");
+ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
+ABSL_FLAG(std::string, store, "pg", "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
+ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
+ABSL_FLAG(int, pg_pool_size, 8, "PostgreSQL connections in the pool.");
+ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (DNS name = --maf_fqdn) for gRPC server and MEF client.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle verifying MEFs, Targets and admins.");
+ABSL_FLAG(std::string, tls_suites, "", "TLS suites in preference order; empty: PROTOCOL.md defaults.");
+ABSL_FLAG(std::string, dtls_suites, "", "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
+ABSL_FLAG(int, io_threads, 2, "Handshake/session I/O threads.");
+ABSL_FLAG(int, handshake_workers, 16, "Worker threads for handshake steps (the Km fetch may block).");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
+ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "Deadline of one Km fetch from a MEF.");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
+ABSL_FLAG(int, max_sessions_per_source, 256, "Open sessions one source address may hold (0: no cap).");
+ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(20), "SIGTERM: time for in-flight work.");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+ABSL_FLAG(std::string, log_format, "json", "json or text.");
+ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
+
+namespace onem2m {
+namespace {
+
+constexpr char kVersion[] = "0.1.0";
+
+[[noreturn]] void Die(absl::string_view option, const absl::Status& s) {
+  Log(Level::kError, "startup_failed", {{"option", std::string(option)}, {"error", s.ToString()}});
+  std::fprintf(stderr, "maf_server: --%s: %s\n", std::string(option).c_str(), s.ToString().c_str());
+  std::exit(2);
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  return absl::StrSplit(s, ',', absl::SkipWhitespace());
+}
+
+std::shared_ptr<const tls::PskContext> MakeContext(tls::Transport t, const std::string& suites,
+                                                   const std::string& flag,
+                                                   std::shared_ptr<tls::PskResolver> resolver) {
+  tls::ServerOptions o;
+  o.transport = t;
+  if (!suites.empty()) {
+    absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
+        tls::ParseCipherSuites(t, SplitList(suites));
+    if (!parsed.ok()) Die(flag, parsed.status());
+    o.cipher_suites = *parsed;
+  }
+  if (absl::GetFlag(FLAGS_require_sni)) o.required_server_name = absl::GetFlag(FLAGS_maf_fqdn);
+  o.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
+      tls::PskContext::NewServer(o, std::move(resolver));
+  if (!ctx.ok()) Die(flag, ctx.status());
+  return *ctx;
+}
+
+int Run() {
+  Level level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    Die("log_level", absl::InvalidArgumentError("must be debug, info, warning or error"));
+  }
+  SetLogLevel(level);
+  SetLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!SetAuditPath(absl::GetFlag(FLAGS_audit_log))) {
+    Die("audit_log", absl::PermissionDeniedError("cannot open for appending"));
+  }
+  const std::string maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn);
+  if (maf_fqdn.empty()) Die("maf_fqdn", absl::InvalidArgumentError("required"));
+  if (absl::GetFlag(FLAGS_kek_file).empty()) Die("kek_file", absl::InvalidArgumentError("required"));
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(absl::GetFlag(FLAGS_kek_file));
+  if (!keyring.ok()) Die("kek_file", keyring.status());
+  crypto::Envelope envelope(std::move(*keyring));
+
+  std::unique_ptr<maf::MafStore> store;
+  if (absl::GetFlag(FLAGS_store) == "memory") {
+    Log(Level::kWarning, "memory_store", {{"note", "registrations are lost on exit; not for production"}});
+    store = maf::MemoryMafStore::Create();
+  } else if (absl::GetFlag(FLAGS_store) == "pg") {
+    maf::PgMafStoreOptions po;
+    po.pool.conninfo = absl::GetFlag(FLAGS_pg);
+    po.pool.max_size = absl::GetFlag(FLAGS_pg_pool_size);
+    po.pool.application_name = "maf_server";
+    if (po.pool.conninfo.empty()) Die("pg", absl::InvalidArgumentError("required with --store=pg"));
+    absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(std::move(po));
+    if (!pg.ok()) Die("pg", pg.status());
+    store = std::move(*pg);
+  } else {
+    Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
+  }
+
+  // MEF credential channels (mutual TLS; our certificate names our MAF-ID).
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> channel_creds =
+      grpcutil::MakeChannelCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                        absl::GetFlag(FLAGS_tls_ca)});
+  if (!channel_creds.ok()) Die("tls_cert/tls_key/tls_ca", channel_creds.status());
+  maf::KmResolverOptions ko;
+  ko.maf_fqdn = maf_fqdn;
+  ko.store = store.get();
+  ko.envelope = &envelope;
+  ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
+  for (const std::string& entry : SplitList(absl::GetFlag(FLAGS_mef_endpoints))) {
+    std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
+      Die("mef_endpoints", absl::InvalidArgumentError("entries must be mef_fqdn=host:port"));
+    }
+    std::shared_ptr<grpc::Channel> ch = grpc::CreateChannel(kv[1], *channel_creds);
+    channels[kv[0]] = ch;
+    ko.fetchers[kv[0]] = std::make_shared<maf::MefClientFetcher>(ch, maf_fqdn);
+  }
+  if (channels.empty()) Die("mef_endpoints", absl::InvalidArgumentError("required"));
+  absl::StatusOr<std::shared_ptr<maf::KmResolver>> km_resolver = maf::KmResolver::Create(ko);
+  if (!km_resolver.ok()) Die("mef_endpoints", km_resolver.status());
+
+  // Revocations from every MEF.
+  std::vector<std::unique_ptr<mef::RevocationWatcher>> watchers;
+  for (const auto& [mef_fqdn, ch] : channels) {
+    mef::RevocationWatcher::Options wo;
+    std::shared_ptr<maf::KmResolver> r = *km_resolver;
+    std::string fqdn = mef_fqdn;
+    wo.on_event = [r, fqdn](const rsp::v1::RevocationEvent& e) {
+      using K = rsp::v1::RevocationEvent;
+      if (e.kind() == K::KIND_HEARTBEAT || e.kind() == K::KIND_UNSPECIFIED) return;
+      maf::Revocation why{"mef:" + fqdn, K::Kind_Name(e.kind()), absl::Now()};
+      if (e.ke_ids_size() == 0) {
+        (void)r->OnRevokedEnrolee(e.enrolee_id(), why);
+      } else {
+        for (const std::string& ke_id : e.ke_ids()) (void)r->OnRevokedKeId(ke_id, why);
+      }
+      Log(Level::kInfo, "mef_revocation",
+          {{"mef", fqdn}, {"kind", K::Kind_Name(e.kind())}, {"enrolee_id", e.enrolee_id()}});
+    };
+    wo.on_resync = [r, fqdn] { r->OnMefResync(fqdn); };
+    watchers.push_back(std::make_unique<mef::RevocationWatcher>(ch, std::move(wo)));
+    watchers.back()->Start();
+  }
+
+  // MAF handshake listeners.
+  auto psk_resolver =
+      std::make_shared<maf::MafPskResolver>(*km_resolver, absl::GetFlag(FLAGS_fetch_timeout));
+  maf::MafSessionConfig sc;
+  sc.ctx.store = store.get();
+  sc.ctx.envelope = &envelope;
+  sc.ctx.maf_fqdn = maf_fqdn;
+  sc.resolver = *km_resolver;
+  auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
+  sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
+                         std::function<void(exchange::Response)> respond) {
+    respond(handler->Handle(req, s));
+  };
+  maf::MafSessionFactory factory(std::move(sc));
+  server::PskServerOptions so;
+  so.tls_listen = SplitList(absl::GetFlag(FLAGS_tls_listen));
+  so.dtls_listen = SplitList(absl::GetFlag(FLAGS_dtls_listen));
+  if (!so.tls_listen.empty()) {
+    so.tls_context = MakeContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites", psk_resolver);
+  }
+  if (!so.dtls_listen.empty()) {
+    so.dtls_context = MakeContext(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites", psk_resolver);
+  }
+  so.io_threads = absl::GetFlag(FLAGS_io_threads);
+  so.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
+  so.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  so.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  absl::StatusOr<std::unique_ptr<server::PskServer>> psk =
+      server::PskServer::Start(so, &factory, nullptr);
+  if (!psk.ok()) Die("tls_listen/dtls_listen", psk.status());
+
+  // TODO(maf/grpc): MafKeyService / MafAdminService are not in this build yet.
+  if (!absl::GetFlag(FLAGS_key_grpc_listen).empty() || !absl::GetFlag(FLAGS_admin_grpc_listen).empty()) {
+    Log(Level::kWarning, "grpc_services_unavailable",
+        {{"note", "MafKeyService/MafAdminService not built in yet; --key_grpc_listen/--admin_grpc_listen ignored"}});
+  }
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  ops::OpsServer ops(registry);
+  maf::MafStore* store_ptr = store.get();
+  ops.AddReadinessCheck("store", [store_ptr] { return store_ptr->CheckHealth(); });
+  if (!absl::GetFlag(FLAGS_ops_listen).empty()) {
+    absl::Status s = ops.Start(absl::GetFlag(FLAGS_ops_listen));
+    if (!s.ok()) Die("ops_listen", s);
+  }
+
+  std::string tls_ports, dtls_ports;
+  for (const auto& a : (*psk)->tls_addresses()) tls_ports += a.ToString() + " ";
+  for (const auto& a : (*psk)->dtls_addresses()) dtls_ports += a.ToString() + " ";
+  Log(Level::kInfo, "maf_started",
+      {{"version", kVersion}, {"maf_fqdn", maf_fqdn}, {"tls", tls_ports}, {"dtls", dtls_ports},
+       {"ops_port", std::to_string(ops.port())}, {"store", absl::GetFlag(FLAGS_store)}});
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});
+  ops.SetDraining();
+  (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
+  for (auto& w : watchers) w->Stop();
+  ops.Stop();
+  Log(Level::kInfo, "maf_stopped", {});
+  return 0;
+}
+
+}  // namespace
+}  // namespace onem2m
+
+int main(int argc, char** argv) {
+  onem2m::config::LoadFlags(argc, argv,
+                            "maf_server: oneM2M M2M Authentication Function.\n"
+                            "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
+  return onem2m::Run();
+}
