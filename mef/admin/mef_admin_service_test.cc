@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
 #include "gtest/gtest.h"
@@ -534,6 +535,24 @@ TEST_P(MefAdminServiceTest, ImportOverTheRowLimitKeepsRowsBeforeIt) {
   EXPECT_NE(s.error_message().find("5 rows were stored"), std::string::npos) << s.error_message();
   for (int i = 1; i <= 5; ++i) EXPECT_TRUE(server_->store()->GetEnrolee(KpmId(i)).ok()) << i;
   EXPECT_FALSE(server_->store()->GetEnrolee(KpmId(6)).ok());
+}
+
+TEST_P(MefAdminServiceTest, ImportCancelledByTheClientStoresNothingPending) {
+  // With the default batch of 1000 the rows sent are still buffered when the client cancels: the
+  // server must not write rows whose outcome the client can no longer learn.
+  grpc::ClientContext ctx;
+  v1::ImportEnroleesSummary summary;
+  auto writer = stub_->ImportEnrolees(&ctx, &summary);
+  for (int i = 1; i <= 5; ++i) {
+    v1::ImportEnroleesRequest r;
+    *r.mutable_enrolee() = Row(i);
+    ASSERT_TRUE(writer->Write(r));
+  }
+  ctx.TryCancel();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // Give the server thread a moment to observe the cancellation.
+  absl::SleepFor(absl::Milliseconds(200));
+  for (int i = 1; i <= 5; ++i) EXPECT_FALSE(server_->store()->GetEnrolee(KpmId(i)).ok()) << i;
 }
 
 TEST_P(MefAdminServiceTest, KpmNeverAppearsInAnyResponseOrAuditRecord) {
