@@ -155,7 +155,9 @@ TEST_P(InteropTest, OpenSslClientAgainstOurServer) {
   EXPECT_EQ(r.server_name, kServerName);
   EXPECT_EQ(KeyingMaterial(out).size(), 96u) << out;
   EXPECT_EQ(KeyingMaterial(out), Hex(r.bootstrap_export)) << out;
-  if (c.transport == Transport::kDtls) EXPECT_EQ(r.hello_verify_requests, 1);
+  if (c.transport == Transport::kDtls) {
+    EXPECT_EQ(r.hello_verify_requests, 1);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSuites, InteropTest, ::testing::ValuesIn(Cases()), Name);

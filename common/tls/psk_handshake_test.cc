@@ -324,7 +324,9 @@ TEST(PskHandshakeTest, BlockingClientHonoursDeadlineAgainstSilentServer) {
     a.sin_family = AF_INET;
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    if (t == Transport::kTls) ASSERT_EQ(listen(fd, 4), 0);
+    if (t == Transport::kTls) {
+      ASSERT_EQ(listen(fd, 4), 0);
+    }
     socklen_t len = sizeof(a);
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     absl::Time start = absl::Now();
