@@ -243,6 +243,14 @@ bool KmResolver::TombstonedLocked(const std::string& ke_id, const std::string& e
   return false;
 }
 
+void KmResolver::PruneTombstonesLocked() {
+  // Pruned on the (rare) revocation path, so the map holds only the last tombstone_ttl's worth.
+  const absl::Time now = Now();
+  for (auto it = tombstones_.begin(); it != tombstones_.end();) {
+    it = now >= it->second ? tombstones_.erase(it) : std::next(it);
+  }
+}
+
 absl::Status KmResolver::OnRevokedKeId(absl::string_view ke_id, const Revocation& why) {
   absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(ke_id);
   const std::string id = canonical.ok() ? *canonical : std::string(ke_id);
@@ -250,6 +258,7 @@ absl::Status KmResolver::OnRevokedKeId(absl::string_view ke_id, const Revocation
     absl::MutexLock l(&mu_);
     cache_.EraseKeId(id);
     negative_until_.erase(id);
+    PruneTombstonesLocked();
     tombstones_["k:" + id] = Now() + o_.tombstone_ttl;
   }
   absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByKeId(id, why);
@@ -263,17 +272,13 @@ absl::Status KmResolver::OnRevokedEnrolee(absl::string_view enrolee_id, const Re
   {
     absl::MutexLock l(&mu_);
     cache_.EraseEnrolee(enrolee_id);
+    PruneTombstonesLocked();
     tombstones_[absl::StrCat("e:", enrolee_id)] = Now() + o_.tombstone_ttl;
   }
   absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByEnroleeId(enrolee_id, why);
   if (!km_ids.ok()) return km_ids.status();
   absl::MutexLock l(&mu_);
   for (const std::string& km_id : *km_ids) cache_.EraseKmId(km_id);
-  // Expired tombstones are pruned here, on the (rare) revocation path.
-  const absl::Time now = Now();
-  for (auto it = tombstones_.begin(); it != tombstones_.end();) {
-    it = now >= it->second ? tombstones_.erase(it) : std::next(it);
-  }
   return absl::OkStatus();
 }
 
@@ -285,6 +290,12 @@ void KmResolver::ForgetKmId(absl::string_view km_id) {
 void KmResolver::OnMefResync(absl::string_view mef_fqdn) {
   absl::MutexLock l(&mu_);
   cache_.EraseMef(mef_fqdn);
+}
+
+bool KmResolver::WaitIdle(absl::Time deadline) {
+  absl::MutexLock l(&mu_);
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return flights_.empty(); };
+  return mu_.AwaitWithDeadline(absl::Condition(&idle), deadline);
 }
 
 KmResolverStats KmResolver::stats() const {

@@ -33,9 +33,9 @@
 // (unseal failure, malformed MEF answer). Messages name identifiers, never key bytes. The handshake
 // must treat them all alike towards the peer.
 //
-// Thread safety: all methods may be called concurrently. The store, envelope and fetchers must
-// outlive the resolver; the resolver itself lives (through shared_ptr) until its last in-flight
-// fetch ends, which is bounded by the fetch deadlines.
+// Thread safety: all methods may be called concurrently. The resolver itself lives (through
+// shared_ptr) until its last in-flight fetch ends; the store, envelope and fetchers must outlive
+// that too (WaitIdle at shutdown).
 #ifndef ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
 #define ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
 
@@ -97,6 +97,11 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // OnMefResync drops every Km cached from `mef_fqdn` (the watcher restarted without a cursor).
   void OnMefResync(absl::string_view mef_fqdn);
 
+  // WaitIdle waits until no fetch is in flight (or `deadline` passes) and reports whether it is
+  // idle. Call it at shutdown before destroying the store, envelope or fetchers: a flight whose
+  // callers all gave up keeps running until its fetch returns.
+  bool WaitIdle(absl::Time deadline);
+
   KmResolverStats stats() const;
 
  private:
@@ -114,6 +119,7 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   void Cache(const ResolvedKm& km) ABSL_LOCKS_EXCLUDED(mu_);
   bool TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PruneTombstonesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const KmResolverOptions o_;
   mutable absl::Mutex mu_;

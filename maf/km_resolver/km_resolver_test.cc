@@ -53,6 +53,8 @@ class FakeFetcher : public MefFetcher {
 class KmResolverTest : public ::testing::Test {
  protected:
   void SetUp() override { Build(); }
+  // Flights outliving their callers must end before the store and fetcher go away.
+  void TearDown() override { EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(10))); }
   void Build() {
     KmResolverOptions o;
     o.maf_fqdn = kMaf;
@@ -144,7 +146,7 @@ TEST_F(KmResolverTest, DeadlineIsHonouredWithASlowFetcher) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1), absl::Milliseconds(100));
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_LT(took, absl::Milliseconds(600));
+  EXPECT_LT(took, absl::Seconds(1));
 }
 
 TEST_F(KmResolverTest, SlowFetchForOneKeIdDoesNotStallOtherIdentities) {
@@ -159,7 +161,8 @@ TEST_F(KmResolverTest, SlowFetchForOneKeIdDoesNotStallOtherIdentities) {
   absl::StatusOr<ResolvedKm> other = Resolve(KeId(2));
   const absl::Duration took = absl::Now() - start;
   ASSERT_TRUE(other.ok()) << other.status();
-  EXPECT_LT(took, absl::Milliseconds(200)) << "other identity waited " << took;
+  // The slow flight holds for up to 5 s; the other identity must not wait for it.
+  EXPECT_LT(took, absl::Milliseconds(500)) << "other identity waited " << took;
   release.Notify();
   slow.join();
 }
@@ -173,7 +176,7 @@ TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
   // Another KeID of the same MEF fails fast without a fetch.
   const absl::Time start = absl::Now();
   EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(250));
   EXPECT_EQ(fetcher_->calls, 1);
   EXPECT_EQ(resolver_->stats().breaker_rejects, 1);
   // After the open period the MEF is tried again, and a success closes the breaker.

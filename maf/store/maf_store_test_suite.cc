@@ -1,8 +1,11 @@
 #include "maf/store/maf_store_test_suite.h"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -430,6 +433,29 @@ TEST_P(MafStoreTest, ListKeysFiltersByTargetClientAndStateWithActiveCounts) {
   ASSERT_EQ(r->keys.size(), 1u);
   EXPECT_EQ(r->keys[0].key_id, KeyId(3));
   EXPECT_EQ(store.GetClient(a.maf_client_reg_id)->active_key_count, 1);
+}
+
+TEST_P(MafStoreTest, RevocationRacingKeyRegistrationsLeavesNoActiveKey) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1);
+  std::atomic<int> registered{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        if (store.RegisterKey(f.Key(t * 10 + i + 1, c, {"T1"})).ok()) ++registered;
+      }
+    });
+  }
+  std::thread revoker([&] { EXPECT_TRUE(store.RevokeByKeId(KeId(1), kWhy).ok()); });
+  for (auto& w : writers) w.join();
+  revoker.join();
+  // Whatever got in before the revocation was revoked with it; nothing got in after.
+  ListKeysRequest active;
+  active.state = EffectiveState::kActive;
+  absl::StatusOr<ListKeysResponse> r = store.ListKeys(active);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->keys.empty()) << r->keys.size() << " of " << registered << " keys still active";
 }
 
 }  // namespace
