@@ -1,0 +1,288 @@
+// End-to-end test of the MAF path (PROTOCOL.md 5-7): in-process MEF over a real PostgreSQL
+// (ONEM2M_TEST_PG; skipped when unset) with its credential gRPC service over mutual TLS, and an
+// in-process MAF wired as services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver with a
+// MefClientFetcher whose client certificate names the MAF-ID, MafPskResolver, MafSessionFactory
+// with MafRequestHandler, PskServer with handshake workers). Loopback only; every call has a
+// deadline.
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "common/pg/test_schema.h"
+#include "common/psk_server/psk_server.h"
+#include "common/secret_bytes.h"
+#include "common/tls/psk_context.h"
+#include "enrolee/bootstrap_client.h"
+#include "enrolee/maf_client.h"
+#include "gtest/gtest.h"
+#include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/procedures/maf_request_handler.h"
+#include "maf/server/maf_psk_resolver.h"
+#include "maf/server/maf_session_factory.h"
+#include "maf/store/memory_maf_store.h"
+#include "mef/credential/credential_service.h"
+#include "mef/credential/envelope_ke_opener.h"
+#include "mef/credential/testing/mtls_env.h"
+#include "tests/e2e/in_process_mef.h"
+
+namespace onem2m {
+namespace {
+
+constexpr char kMafFqdn[] = "maf.local";
+
+struct Maf {
+  std::unique_ptr<maf::MafStore> store;
+  std::shared_ptr<maf::KmResolver> resolver;
+  std::unique_ptr<maf::MafSessionFactory> factory;
+  std::unique_ptr<server::PskServer> server;
+  int tls_port = 0;
+  ~Maf() {
+    if (server) server->Shutdown(absl::Seconds(1));
+    server.reset();
+  }
+};
+
+class MafE2eTest : public ::testing::Test {
+ protected:
+  MafE2eTest() : envelope_(crypto::Keyring::Generate(1)), maf_envelope_(crypto::Keyring::Generate(1)) {}
+
+  void SetUp() override {
+    if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
+    auto schema = pg::TestSchema::Create();
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+    pool_ = schema_->PoolOptionsFor();
+    mef_ = e2e::StartMef(pool_, &envelope_);
+    ASSERT_NE(mef_, nullptr);
+    mtls_ = std::make_unique<mef::testing::MtlsEnv>(mef::testing::TempDir());
+    opener_ = std::make_unique<mef::EnvelopeKeOpener>(&envelope_);
+    auto cred = mef::MefCredentialServiceImpl::Create(mef_->store.get(), opener_.get(), {});
+    ASSERT_TRUE(cred.ok()) << cred.status();
+    cred_ = *std::move(cred);
+    StartGrpc(0);
+    ASSERT_GT(grpc_port_, 0);
+  }
+
+  void TearDown() override {
+    maf_.reset();
+    StopGrpc();
+    mef_.reset();
+  }
+
+  void StartGrpc(int port) {
+    grpc::ServerBuilder b;
+    int chosen = 0;
+    b.AddListeningPort(absl::StrCat("127.0.0.1:", port), mtls_->ServerCredentials(), &chosen);
+    b.RegisterService(cred_.get());
+    grpc_ = b.BuildAndStart();
+    if (grpc_ != nullptr) grpc_port_ = chosen;
+  }
+  void StopGrpc() {
+    if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc_.reset();
+  }
+
+  std::unique_ptr<Maf> StartMaf(const std::string& cert_dns) {
+    auto m = std::make_unique<Maf>();
+    m->store = maf::MemoryMafStore::Create();
+    maf::KmResolverOptions ko;
+    ko.maf_fqdn = kMafFqdn;
+    ko.store = m->store.get();
+    ko.envelope = &maf_envelope_;
+    ko.default_timeout = absl::Seconds(2);
+    ko.breaker_open_for = absl::Milliseconds(100);
+    ko.negative_ttl = absl::Milliseconds(100);
+    ko.fetchers[e2e::kFqdn] =
+        std::make_shared<maf::MefClientFetcher>(mtls_->Channel(grpc_port_, cert_dns), kMafFqdn);
+    auto r = maf::KmResolver::Create(std::move(ko));
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return nullptr;
+    m->resolver = *r;
+    maf::MafSessionConfig sc;
+    sc.ctx.store = m->store.get();
+    sc.ctx.envelope = &maf_envelope_;
+    sc.ctx.maf_fqdn = kMafFqdn;
+    sc.resolver = m->resolver;
+    auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
+    sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
+                           std::function<void(exchange::Response)> respond) {
+      respond(handler->Handle(req, s));
+    };
+    m->factory = std::make_unique<maf::MafSessionFactory>(std::move(sc));
+    server::PskServerOptions so;
+    so.tls_listen = {"127.0.0.1:0"};
+    tls::ServerOptions o;
+    o.transport = tls::Transport::kTls;
+    o.handshake_timeout = absl::Seconds(5);
+    auto ctx = tls::PskContext::NewServer(
+        o, std::make_shared<maf::MafPskResolver>(m->resolver, absl::Seconds(2)));
+    EXPECT_TRUE(ctx.ok()) << ctx.status();
+    if (!ctx.ok()) return nullptr;
+    so.tls_context = *ctx;
+    so.io_threads = 2;
+    so.handshake_workers = 4;
+    so.max_sessions_per_source = 0;
+    auto srv = server::PskServer::Start(so, m->factory.get(), nullptr);
+    EXPECT_TRUE(srv.ok()) << srv.status();
+    if (!srv.ok()) return nullptr;
+    m->server = *std::move(srv);
+    m->tls_port = m->server->tls_addresses().at(0).port();
+    return m;
+  }
+
+  SecretBytes AddEnrolee(const std::string& kpm_id) {
+    SecretBytes kpm = SecretBytes::Random(32);
+    mef::Enrolee e;
+    e.kpm_id = kpm_id;
+    auto sealed = envelope_.Seal(kpm, kpm_id);
+    EXPECT_TRUE(sealed.ok());
+    e.kpm = mef::SealedKey{*sealed, static_cast<int32_t>(envelope_.active_version())};
+    e.enrolee_id = "C-" + kpm_id;
+    e.maf_id = kMafFqdn;
+    EXPECT_TRUE(mef_->store->CreateEnrolee(e).ok());
+    return kpm;
+  }
+
+  enrolee::BootstrapResult Bootstrap(const std::string& kpm_id) {
+    SecretBytes kpm = AddEnrolee(kpm_id);
+    enrolee::BootstrapOptions o;
+    o.mef_host = "127.0.0.1";
+    o.mef_port = mef_->tls_port;
+    o.mef_fqdn = e2e::kFqdn;
+    o.kpm_id = kpm_id;
+    o.kpm = std::move(kpm);
+    o.attempt_timeout = absl::Seconds(10);
+    auto r = enrolee::Bootstrap(o);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *std::move(r) : enrolee::BootstrapResult{};
+  }
+
+  enrolee::MafClientOptions MafOptions(const std::string& identity, const SecretBytes& km) {
+    enrolee::MafClientOptions o;
+    o.maf_host = "127.0.0.1";
+    o.maf_port = maf_->tls_port;
+    o.maf_fqdn = kMafFqdn;
+    o.psk_identity = identity;
+    o.psk = SecretBytes::Copy(km.Reveal());
+    o.timeout = absl::Seconds(8);
+    return o;
+  }
+
+  crypto::Envelope envelope_;
+  crypto::Envelope maf_envelope_;
+  std::unique_ptr<pg::TestSchema> schema_;
+  pg::PoolOptions pool_;
+  std::unique_ptr<e2e::Mef> mef_;
+  std::unique_ptr<mef::testing::MtlsEnv> mtls_;
+  std::unique_ptr<mef::EnvelopeKeOpener> opener_;
+  std::unique_ptr<mef::MefCredentialServiceImpl> cred_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int grpc_port_ = 0;
+  std::unique_ptr<Maf> maf_;
+};
+
+TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {
+  maf_ = StartMaf(kMafFqdn);
+  ASSERT_NE(maf_, nullptr);
+  enrolee::BootstrapResult dev = Bootstrap("dev-1");
+  auto cred = enrolee::DeriveMafCredential(dev.ke, dev.maf_id, kMafFqdn);
+  ASSERT_TRUE(cred.ok()) << cred.status();
+
+  std::string key_id;
+  SecretBytes kc;
+  {
+    auto c = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km));  // first contact: KeID
+    ASSERT_TRUE(c.ok()) << c.status();
+    auto reg = (*c)->RegisterClient(cred->km_id);
+    ASSERT_TRUE(reg.ok()) << reg.status();
+    EXPECT_EQ(reg->assigned_symm_key_id, cred->km_id);
+    EXPECT_EQ(reg->maf_client_id, "C-dev-1");
+    auto key = (*c)->RegisterKey({"C-target-1"}, 10);
+    ASSERT_TRUE(key.ok()) << key.status();
+    EXPECT_TRUE(absl::EndsWith(key->key_id, "@maf.local")) << key->key_id;
+    key_id = key->key_id;
+    kc = std::move(key->kc);
+  }
+  // Later contact with KmID.
+  {
+    auto c = enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km));
+    ASSERT_TRUE(c.ok()) << c.status();
+    auto reg = (*c)->RegisterClient(cred->km_id);
+    ASSERT_TRUE(reg.ok()) << reg.status();
+  }
+  // The Target (another Enrolee) retrieves the key over its own MAF session.
+  enrolee::BootstrapResult target = Bootstrap("target-1");
+  auto tcred = enrolee::DeriveMafCredential(target.ke, target.maf_id, kMafFqdn);
+  ASSERT_TRUE(tcred.ok());
+  auto t = enrolee::MafClient::Connect(MafOptions(target.ke_id, tcred->km));
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_TRUE((*t)->RegisterClient(tcred->km_id).ok());
+  auto got = (*t)->RetrieveKey(key_id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->key.Reveal(), kc.Reveal());
+  EXPECT_EQ(got->suid, 10);
+  // The registering device itself is not a target.
+  auto d = enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km));
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE((*d)->RetrieveKey(key_id).ok());
+}
+
+TEST_F(MafE2eTest, MafWhoseCertificateNamesAnotherMafIdIsRefused) {
+  maf_ = StartMaf("other-maf.local");
+  ASSERT_NE(maf_, nullptr);
+  enrolee::BootstrapResult dev = Bootstrap("dev-2");
+  auto cred = enrolee::DeriveMafCredential(dev.ke, dev.maf_id, kMafFqdn);
+  ASSERT_TRUE(cred.ok());
+  absl::Time start = absl::Now();
+  auto c = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km));
+  EXPECT_FALSE(c.ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+}
+
+TEST_F(MafE2eTest, RevokedEnroleeKeIdIsRefused) {
+  maf_ = StartMaf(kMafFqdn);
+  ASSERT_NE(maf_, nullptr);
+  enrolee::BootstrapResult dev = Bootstrap("dev-3");
+  auto cred = enrolee::DeriveMafCredential(dev.ke, dev.maf_id, kMafFqdn);
+  ASSERT_TRUE(cred.ok());
+  ASSERT_TRUE(mef_->store->SetState("dev-3", mef::EnroleeState::kRevoked).ok());
+  auto c = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km));
+  EXPECT_FALSE(c.ok());
+}
+
+TEST_F(MafE2eTest, MefDownFailsCleanlyThenRecovers) {
+  maf_ = StartMaf(kMafFqdn);
+  ASSERT_NE(maf_, nullptr);
+  enrolee::BootstrapResult dev = Bootstrap("dev-4");
+  auto cred = enrolee::DeriveMafCredential(dev.ke, dev.maf_id, kMafFqdn);
+  ASSERT_TRUE(cred.ok());
+  int port = grpc_port_;
+  StopGrpc();
+  absl::Time start = absl::Now();
+  auto down = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km));
+  EXPECT_FALSE(down.ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+  StartGrpc(port);
+  ASSERT_NE(grpc_, nullptr);
+  bool ok = false;
+  absl::Time until = absl::Now() + absl::Seconds(20);
+  while (!ok && absl::Now() < until) {
+    auto c = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km));
+    if (c.ok()) {
+      auto reg = (*c)->RegisterClient(cred->km_id);
+      ok = reg.ok();
+    }
+    if (!ok) absl::SleepFor(absl::Milliseconds(300));
+  }
+  EXPECT_TRUE(ok);
+}
+
+}  // namespace
+}  // namespace onem2m
