@@ -5,8 +5,8 @@
 // BIO_read. Each BIO_write by OpenSSL becomes one outgoing datagram, which the application pops and
 // sends with sendto(). The BIO never touches a socket, so one UDP socket can serve many peers.
 //
-//   BIO* bio = NewDatagramBio();            // owned by the caller until given to SSL_set_bio
-//   SSL_set_bio(ssl, bio, bio); BIO_up_ref(bio) as needed
+//   BIO* bio = NewDatagramBio(1400);
+//   SSL_set_bio(ssl, bio, bio);             // the SSL now owns the one reference
 //   DatagramBioPush(bio, received_payload);
 //   SSL_do_handshake(ssl);
 //   std::string out;

@@ -253,6 +253,21 @@ TEST(PskHandshakeTest, ConfiguringForbiddenSuiteIsRejected) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(PskHandshakeTest, WrongContextKindIsRejected) {
+  EXPECT_EQ(PskSession::NewStream(Server(Transport::kDtls), 0, absl::Now()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PskSession::NewDatagramClient(Client(Transport::kTls), absl::Now()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PskSession::NewDatagramClient(Server(Transport::kDtls), absl::Now()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DtlsListener::New(Server(Transport::kTls)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DtlsListener::New(Client(Transport::kDtls)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PskContext::NewServer(ServerOptions(), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(PskHandshakeTest, ClientRejectsBadCredentials) {
   ClientOptions options;
   options.psk = Key('k');
