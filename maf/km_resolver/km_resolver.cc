@@ -116,6 +116,10 @@ absl::StatusOr<ResolvedKm> KmResolver::ResolveKeId(const std::string& ke_id,
     if (f != flights_.end()) {
       flight = f->second;
     } else {
+      if (flights_.size() >= o_.max_flights) {
+        ++stats_.flight_limit_rejects;
+        return absl::UnavailableError("too many credential fetches in flight");
+      }
       flight = std::make_shared<Flight>();
       flights_[ke_id] = flight;
       leader = true;

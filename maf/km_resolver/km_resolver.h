@@ -10,6 +10,7 @@
 //     own thread; every caller waits only until its own deadline;
 //   - a circuit breaker per MEF: after UNAVAILABLE (or DEADLINE_EXCEEDED) from a MEF, KeIDs of that
 //     MEF fail fast with UNAVAILABLE for `breaker_open_for`;
+//   - at most `max_flights` fetches at once; beyond that new KeIDs fail fast with UNAVAILABLE;
 //   - negative caching: a KeID the MEF answered NOT_FOUND is refused without asking again for
 //     `negative_ttl`;
 //   - a bounded cache of resolved Km by KmID and KeID (LRU, wiped on eviction), each entry living
@@ -68,6 +69,9 @@ struct KmResolverOptions {
   absl::Duration tombstone_ttl = absl::Minutes(5);
   size_t cache_capacity = 100000;
   size_t negative_capacity = 100000;
+  // max_flights bounds the KeIDs being fetched at once (each flight is one thread and one MEF
+  // call): a flood of handshakes with made-up KeIDs gets UNAVAILABLE instead of a thread each.
+  size_t max_flights = 256;
 };
 
 // KmResolverStats are counters for tests and metrics.
@@ -76,6 +80,7 @@ struct KmResolverStats {
   int64_t cache_hits = 0;
   int64_t breaker_rejects = 0;
   int64_t negative_hits = 0;
+  int64_t flight_limit_rejects = 0;
 };
 
 class KmResolver : public std::enable_shared_from_this<KmResolver> {

@@ -55,8 +55,9 @@ class KmResolverTest : public ::testing::Test {
   void SetUp() override { Build(); }
   // Flights outliving their callers must end before the store and fetcher go away.
   void TearDown() override { EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(10))); }
-  void Build() {
+  void Build(size_t max_flights = 256) {
     KmResolverOptions o;
+    o.max_flights = max_flights;
     o.maf_fqdn = kMaf;
     o.fetchers[kMef] = fetcher_;
     o.store = store_.get();
@@ -165,6 +166,28 @@ TEST_F(KmResolverTest, SlowFetchForOneKeIdDoesNotStallOtherIdentities) {
   EXPECT_LT(took, absl::Milliseconds(500)) << "other identity waited " << took;
   release.Notify();
   slow.join();
+}
+
+TEST_F(KmResolverTest, FlightsAreBoundedSoAFloodOfKeIdsFailsFast) {
+  Build(/*max_flights=*/2);
+  absl::Notification release;
+  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+    release.WaitForNotificationWithTimeout(absl::Seconds(5));
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
+  };
+  std::vector<std::thread> busy;
+  for (int i = 1; i <= 2; ++i) {
+    busy.emplace_back([&, i] { EXPECT_TRUE(Resolve(KeId(i), absl::Seconds(5)).ok()); });
+  }
+  while (fetcher_->calls < 2) absl::SleepFor(absl::Milliseconds(5));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(Resolve(KeId(3)).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(250));
+  EXPECT_EQ(resolver_->stats().flight_limit_rejects, 1);
+  release.Notify();
+  for (auto& t : busy) t.join();
+  EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(5)));
+  EXPECT_TRUE(Resolve(KeId(3)).ok());
 }
 
 TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
