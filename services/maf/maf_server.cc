@@ -6,6 +6,7 @@
 // feeds revocations to the KmResolver. /healthz, /readyz, /metrics on the ops port. SIGTERM
 // drains. Configuration: flags > ONEM2M_<FLAG> environment > --config file.
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include <csignal>
 #include <map>
@@ -22,6 +23,8 @@
 #include "common/ops/ops_server.h"
 #include "common/psk_server/psk_server.h"
 #include "common/tls/psk_context.h"
+#include "maf/grpc/maf_admin_service.h"
+#include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
 #include "maf/procedures/maf_request_handler.h"
@@ -46,6 +49,7 @@ ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (DNS name = --maf_fqdn) for gRPC server and MEF client.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle verifying MEFs, Targets and admins.");
+ABSL_FLAG(std::string, admin_identities, "", "Comma-separated client-certificate DNS names allowed on the admin API.");
 ABSL_FLAG(std::string, tls_suites, "", "TLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(std::string, dtls_suites, "", "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Handshake/session I/O threads.");
@@ -212,10 +216,33 @@ int Run() {
       server::PskServer::Start(so, &factory, nullptr);
   if (!psk.ok()) Die("tls_listen/dtls_listen", psk.status());
 
-  // TODO(maf/grpc): MafKeyService / MafAdminService are not in this build yet.
-  if (!absl::GetFlag(FLAGS_key_grpc_listen).empty() || !absl::GetFlag(FLAGS_admin_grpc_listen).empty()) {
-    Log(Level::kWarning, "grpc_services_unavailable",
-        {{"note", "MafKeyService/MafAdminService not built in yet; --key_grpc_listen/--admin_grpc_listen ignored"}});
+  // gRPC: Key Retrieval for backend Targets and the admin API, each on its own port, mutual TLS.
+  maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn);
+  maf::MafAdminServiceOptions ao;
+  ao.store = store.get();
+  for (const std::string& id : SplitList(absl::GetFlag(FLAGS_admin_identities))) ao.admins.insert(id);
+  {
+    std::shared_ptr<maf::KmResolver> r = *km_resolver;
+    ao.on_client_revoked = [r](const std::string& km_id) { r->ForgetKmId(km_id); };
+  }
+  maf::MafAdminServiceImpl admin_service(std::move(ao));
+  std::unique_ptr<grpc::Server> grpc_server;
+  const std::string key_addr = absl::GetFlag(FLAGS_key_grpc_listen);
+  const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
+  if (!key_addr.empty() || !admin_addr.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
+        grpcutil::MakeServerCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                         absl::GetFlag(FLAGS_tls_ca)});
+    if (!creds.ok()) Die("tls_cert/tls_key/tls_ca", creds.status());
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::ServerBuilder builder;
+    if (!key_addr.empty()) builder.AddListeningPort(key_addr, *creds);
+    if (!admin_addr.empty()) builder.AddListeningPort(admin_addr, *creds);
+    if (!key_addr.empty()) builder.RegisterService(&key_service);
+    if (!admin_addr.empty()) builder.RegisterService(&admin_service);
+    grpc_server = builder.BuildAndStart();
+    if (grpc_server == nullptr) Die("key_grpc_listen/admin_grpc_listen", absl::UnavailableError("cannot bind"));
+    grpc_server->GetHealthCheckService()->SetServingStatus(true);
   }
 
   auto registry = std::make_shared<prometheus::Registry>();
@@ -232,14 +259,18 @@ int Run() {
   for (const auto& a : (*psk)->dtls_addresses()) dtls_ports += a.ToString() + " ";
   Log(Level::kInfo, "maf_started",
       {{"version", kVersion}, {"maf_fqdn", maf_fqdn}, {"tls", tls_ports}, {"dtls", dtls_ports},
+       {"key_grpc", key_addr}, {"admin_grpc", admin_addr},
        {"ops_port", std::to_string(ops.port())}, {"store", absl::GetFlag(FLAGS_store)}});
 
   int sig = 0;
   sigwait(&signals, &sig);
   Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
+  if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
+  if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   for (auto& w : watchers) w->Stop();
+  (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
   ops.Stop();
   Log(Level::kInfo, "maf_stopped", {});
   return 0;
