@@ -1,0 +1,310 @@
+// Tests for KpmResolver (PROTOCOL.md 2): KpmID -> Kpm for an active, unexpired enrolee; every
+// other case is an error (which the TLS layer turns into the dummy key); a store that reports
+// kUnavailable trips a circuit breaker; LastEnrolee is per thread and per identity.
+#include "mef/bootstrap/kpm_resolver.h"
+
+#include <atomic>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "common/crypto/envelope.h"
+#include "gtest/gtest.h"
+#include "mef/store/memory_enrolee_store.h"
+
+namespace onem2m::mef {
+namespace {
+
+constexpr char kKpmBytes[] = "0123456789abcdef0123456789abcdef";
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+// FakeStore delegates to a MemoryEnroleeStore, counts GetEnrolee calls and can be told to fail
+// them with a fixed status (e.g. a database outage).
+class FakeStore final : public EnroleeStore {
+ public:
+  void FailGets(absl::Status s) {
+    absl::MutexLock l(&mu_);
+    get_failure_ = std::move(s);
+  }
+  int get_calls() const { return get_calls_.load(); }
+  MemoryEnroleeStore& inner() { return inner_; }
+
+  absl::StatusOr<Enrolee> GetEnrolee(absl::string_view kpm_id) override {
+    ++get_calls_;
+    {
+      absl::MutexLock l(&mu_);
+      if (!get_failure_.ok()) return get_failure_;
+    }
+    return inner_.GetEnrolee(kpm_id);
+  }
+
+  absl::StatusOr<Enrolee> CreateEnrolee(const Enrolee& e) override { return inner_.CreateEnrolee(e); }
+  absl::StatusOr<std::vector<absl::Status>> BulkCreate(const std::vector<Enrolee>& e) override {
+    return inner_.BulkCreate(e);
+  }
+  absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& r) override {
+    return inner_.ListEnrolees(r);
+  }
+  absl::StatusOr<Enrolee> SetState(absl::string_view id, EnroleeState s) override {
+    return inner_.SetState(id, s);
+  }
+  absl::Status DeleteEnrolee(absl::string_view id) override { return inner_.DeleteEnrolee(id); }
+  absl::StatusOr<Enrolee> RotateKpm(absl::string_view id, const SealedKey& k) override {
+    return inner_.RotateKpm(id, k);
+  }
+  absl::Status RecordEnrolment(const Enrolment& e) override { return inner_.RecordEnrolment(e); }
+  void RecordEnrolmentAsync(Enrolment e, std::function<void(absl::Status)> done) override {
+    inner_.RecordEnrolmentAsync(std::move(e), std::move(done));
+  }
+  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view id) override {
+    return inner_.GetEnrolmentByKeId(id);
+  }
+  absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(const ListEnrolmentsRequest& r) override {
+    return inner_.ListEnrolments(r);
+  }
+  absl::Status RevokeEnrolment(absl::string_view id) override { return inner_.RevokeEnrolment(id); }
+  absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t s, int l) override {
+    return inner_.ListStateChangesSince(s, l);
+  }
+  absl::StatusOr<int64_t> LatestChangeSeq() override { return inner_.LatestChangeSeq(); }
+  absl::Status CheckHealth() override { return inner_.CheckHealth(); }
+
+ private:
+  MemoryEnroleeStore inner_;
+  std::atomic<int> get_calls_{0};
+  absl::Mutex mu_;
+  absl::Status get_failure_ ABSL_GUARDED_BY(mu_);
+};
+
+// ManualClock is the resolver's injected clock.
+struct ManualClock {
+  std::shared_ptr<std::atomic<int64_t>> ns =
+      std::make_shared<std::atomic<int64_t>>(absl::ToUnixNanos(kNow));
+  std::function<absl::Time()> Fn() const {
+    auto p = ns;
+    return [p] { return absl::FromUnixNanos(p->load()); };
+  }
+  void Advance(absl::Duration d) { ns->fetch_add(absl::ToInt64Nanoseconds(d)); }
+};
+
+class KpmResolverTest : public ::testing::Test {
+ protected:
+  KpmResolverTest() : envelope_(crypto::Keyring::Generate()) {}
+
+  // AddEnrolee stores an active enrolee whose Kpm is sealed under `envelope_` with AAD = kpm_id.
+  Enrolee AddEnrolee(const std::string& kpm_id, const SecretBytes& kpm,
+                     EnroleeState state = EnroleeState::kActive,
+                     std::optional<absl::Time> not_after = std::nullopt,
+                     const crypto::Envelope* sealer = nullptr, std::string aad = "") {
+    if (sealer == nullptr) sealer = &envelope_;
+    if (aad.empty()) aad = kpm_id;
+    Enrolee e;
+    e.kpm_id = kpm_id;
+    absl::StatusOr<std::string> blob = sealer->Seal(kpm, aad);
+    EXPECT_TRUE(blob.ok()) << blob.status();
+    e.kpm = SealedKey{*blob, static_cast<int32_t>(sealer->active_version())};
+    e.enrolee_id = "C-" + kpm_id;
+    e.maf_id = "maf.example.com";
+    e.not_after = not_after;
+    absl::StatusOr<Enrolee> created = store_.CreateEnrolee(e);
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (state != EnroleeState::kActive) {
+      absl::StatusOr<Enrolee> s = store_.SetState(kpm_id, state);
+      EXPECT_TRUE(s.ok()) << s.status();
+    }
+    return *created;
+  }
+
+  FakeStore store_;
+  crypto::Envelope envelope_;
+  ManualClock clock_;
+};
+
+TEST_F(KpmResolverTest, ActiveEnroleeResolvesToItsKpm) {
+  SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
+  AddEnrolee("device-0001", kpm);
+  AddEnrolee("device-0002", SecretBytes::Random(32));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->Equals(kpm));
+}
+
+TEST_F(KpmResolverTest, EnroleeWithFutureNotAfterResolves) {
+  SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
+  AddEnrolee("device-0001", kpm, EnroleeState::kActive, kNow + absl::Seconds(1));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->Equals(kpm));
+}
+
+TEST_F(KpmResolverTest, UnknownIdentityIsNotFound) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-9999");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(KpmResolverTest, DisabledEnroleeIsRefused) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(KpmResolverTest, RevokedEnroleeIsRefused) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kRevoked);
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(KpmResolverTest, ExpiredEnroleeIsRefused) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive,
+             kNow - absl::Seconds(1));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(KpmResolverTest, EnroleeExpiringExactlyNowIsRefused) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive, kNow);
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  EXPECT_FALSE(resolver.Resolve("device-0001").ok());
+}
+
+TEST_F(KpmResolverTest, EnroleeExpiresWhenClockPassesNotAfter) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive,
+             kNow + absl::Minutes(1));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  EXPECT_TRUE(resolver.Resolve("device-0001").ok());
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_FALSE(resolver.Resolve("device-0001").ok());
+}
+
+TEST_F(KpmResolverTest, KpmSealedWithAnotherKeyringFailsWithoutKeyBytes) {
+  crypto::Envelope other(crypto::Keyring::Generate());
+  SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
+  Enrolee e = AddEnrolee("device-0001", kpm, EnroleeState::kActive, std::nullopt, &other);
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  ASSERT_FALSE(got.ok());
+  std::string msg(got.status().message());
+  EXPECT_EQ(msg.find(kKpmBytes), std::string::npos) << msg;
+  EXPECT_EQ(msg.find(e.kpm.ciphertext), std::string::npos);
+  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0001").has_value());
+}
+
+TEST_F(KpmResolverTest, KpmSealedForAnotherIdentityFailsWithoutKeyBytes) {
+  // A blob moved from another row (AAD = another KpmID) must not open.
+  SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
+  AddEnrolee("device-0001", kpm, EnroleeState::kActive, std::nullopt, nullptr, "device-0002");
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()).find(kKpmBytes), std::string::npos);
+}
+
+TEST_F(KpmResolverTest, StoreUnavailableTripsBreakerForTheWindow) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Milliseconds(500));
+  store_.FailGets(absl::UnavailableError("connection refused"));
+
+  absl::StatusOr<SecretBytes> first = resolver.Resolve("device-0001");
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.get_calls(), 1);
+
+  // Within the window: failed fast, the store is not asked (for any identity).
+  clock_.Advance(absl::Milliseconds(499));
+  absl::StatusOr<SecretBytes> second = resolver.Resolve("device-0002");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_.get_calls(), 1);
+
+  // The store recovered; after the window the next lookup reaches it and succeeds.
+  store_.FailGets(absl::OkStatus());
+  clock_.Advance(absl::Milliseconds(2));
+  absl::StatusOr<SecretBytes> third = resolver.Resolve("device-0001");
+  EXPECT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(store_.get_calls(), 2);
+}
+
+TEST_F(KpmResolverTest, BreakerRetripsWhenStoreStillDownAfterWindow) {
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Milliseconds(500));
+  store_.FailGets(absl::UnavailableError("down"));
+  EXPECT_FALSE(resolver.Resolve("device-0001").ok());
+  clock_.Advance(absl::Milliseconds(600));
+  EXPECT_FALSE(resolver.Resolve("device-0001").ok());
+  EXPECT_EQ(store_.get_calls(), 2);
+  clock_.Advance(absl::Milliseconds(100));
+  EXPECT_FALSE(resolver.Resolve("device-0001").ok());
+  EXPECT_EQ(store_.get_calls(), 2);
+}
+
+TEST_F(KpmResolverTest, NotFoundAndInternalErrorsDoNotTripBreaker) {
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Seconds(10));
+  EXPECT_FALSE(resolver.Resolve("nobody").ok());
+  EXPECT_FALSE(resolver.Resolve("nobody").ok());
+  EXPECT_EQ(store_.get_calls(), 2);
+  store_.FailGets(absl::InternalError("bad row"));
+  EXPECT_FALSE(resolver.Resolve("nobody").ok());
+  EXPECT_FALSE(resolver.Resolve("nobody").ok());
+  EXPECT_EQ(store_.get_calls(), 4);
+}
+
+TEST_F(KpmResolverTest, LastEnroleeIsTheResolvedRowForThatIdentityOnly) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  ASSERT_TRUE(resolver.Resolve("device-0001").ok());
+  std::optional<Enrolee> last = KpmResolver::LastEnrolee("device-0001");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->kpm_id, "device-0001");
+  EXPECT_EQ(last->enrolee_id, "C-device-0001");
+  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0002").has_value());
+}
+
+TEST_F(KpmResolverTest, LastEnroleeIsNotVisibleOnAnotherThread) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  ASSERT_TRUE(resolver.Resolve("device-0001").ok());
+  bool seen_elsewhere = true;
+  std::thread t([&] { seen_elsewhere = KpmResolver::LastEnrolee("device-0001").has_value(); });
+  t.join();
+  EXPECT_FALSE(seen_elsewhere);
+  EXPECT_TRUE(KpmResolver::LastEnrolee("device-0001").has_value());
+}
+
+TEST_F(KpmResolverTest, FailedResolveClearsLastEnrolee) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  ASSERT_TRUE(resolver.Resolve("device-0001").ok());
+  ASSERT_TRUE(KpmResolver::LastEnrolee("device-0001").has_value());
+  EXPECT_FALSE(resolver.Resolve("device-0002").ok());
+  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0001").has_value());
+  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0002").has_value());
+}
+
+TEST_F(KpmResolverTest, UsableChecksStateAndExpiry) {
+  Enrolee e;
+  e.state = EnroleeState::kActive;
+  EXPECT_TRUE(KpmResolver::Usable(e, kNow).ok());
+  e.not_after = kNow + absl::Seconds(1);
+  EXPECT_TRUE(KpmResolver::Usable(e, kNow).ok());
+  e.not_after = kNow;
+  EXPECT_FALSE(KpmResolver::Usable(e, kNow).ok());
+  e.not_after.reset();
+  e.state = EnroleeState::kDisabled;
+  EXPECT_FALSE(KpmResolver::Usable(e, kNow).ok());
+  e.state = EnroleeState::kRevoked;
+  EXPECT_FALSE(KpmResolver::Usable(e, kNow).ok());
+}
+
+}  // namespace
+}  // namespace onem2m::mef
