@@ -216,7 +216,7 @@ absl::Status RawEnrol(int port, const Device& d) {
       return absl::FailedPreconditionError(absl::StrCat("RSC ", got.substr(p + 11, 4)));
     }
   }
-  (*c)->Close(absl::Now() + absl::Milliseconds(200));
+  (void)(*c)->Close(absl::Now() + absl::Milliseconds(200));
   return absl::OkStatus();
 }
 
