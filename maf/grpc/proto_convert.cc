@@ -50,6 +50,19 @@ void ClientToProto(const MafClient& c, absl::Time now, v1::MafClient* out) {
   SetTimestamp(c.expires_at, out->mutable_expire_time());
   if (c.state == ClientState::kRevoked) SetRevocation(c.revocation, out->mutable_revocation());
   out->set_active_key_count(static_cast<uint32_t>(c.active_key_count));
+  switch (c.last_transport) {
+    case Transport::kTls:
+      out->set_last_transport(v1::TRANSPORT_TLS);
+      break;
+    case Transport::kDtls:
+      out->set_last_transport(v1::TRANSPORT_DTLS);
+      break;
+    case Transport::kUnspecified:
+      break;
+  }
+  if (c.last_handshake_at != absl::InfinitePast()) {
+    SetTimestamp(c.last_handshake_at, out->mutable_last_handshake_time());
+  }
 }
 
 void KeyToProto(const MafKey& k, absl::Time now, v1::MafKey* out) {

@@ -23,6 +23,24 @@ bool IsFinite(absl::Time t) { return t != absl::InfiniteFuture() && t != absl::I
 
 }  // namespace
 
+absl::string_view TransportName(Transport t) {
+  switch (t) {
+    case Transport::kTls:
+      return "tls";
+    case Transport::kDtls:
+      return "dtls";
+    case Transport::kUnspecified:
+      break;
+  }
+  return "";
+}
+
+Transport ParseTransport(absl::string_view name) {
+  if (name == "tls") return Transport::kTls;
+  if (name == "dtls") return Transport::kDtls;
+  return Transport::kUnspecified;
+}
+
 absl::string_view ClientStateName(ClientState s) {
   switch (s) {
     case ClientState::kActive:

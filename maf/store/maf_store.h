@@ -69,6 +69,11 @@ struct SealedKey {
   int32_t kek_version = 0;
 };
 
+// Transport is the secured transport of a MAF handshake (for the admin view).
+enum class Transport { kUnspecified, kTls, kDtls };
+absl::string_view TransportName(Transport t);  // "", "tls", "dtls"
+Transport ParseTransport(absl::string_view name);  // kUnspecified for anything else
+
 // MafCredential is a Km learned from a MEF (PROTOCOL.md 6-7).
 struct MafCredential {
   std::string km_id;       // KmID, canonical (upper-case hex '@' MAF-FQDN). Primary key.
@@ -79,6 +84,9 @@ struct MafCredential {
   absl::Time expires_at = absl::InfinitePast();  // the Ke's expiry; must be finite
   bool revoked = false;                          // set by the store's Revoke* calls
   absl::Time created_at = absl::InfinitePast();  // set by the store
+  // Last successful MAF handshake with this Km (RecordHandshake); set by the store.
+  Transport last_transport = Transport::kUnspecified;
+  absl::Time last_handshake_at = absl::InfinitePast();
 };
 
 // ClientState and KeyState are the stored states; "expired" is derived from expires_at.
@@ -110,6 +118,9 @@ struct MafClient {
   ClientState state = ClientState::kActive;
   std::optional<Revocation> revocation;  // when state is kRevoked
   int active_key_count = 0;              // filled by admin reads only
+  // The Km's last successful MAF handshake (see RecordHandshake); filled by admin reads only.
+  Transport last_transport = Transport::kUnspecified;
+  absl::Time last_handshake_at = absl::InfinitePast();
 };
 
 // MafKey is a registered symmetric key (8.8.2.7).
@@ -180,6 +191,12 @@ class MafStore {
   // if revoked. Identifiers must be canonical.
   virtual absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) = 0;
   virtual absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) = 0;
+
+  // RecordHandshake notes a successful MAF handshake with `km_id` over `transport` at the store's
+  // "now", for the admin view. To keep a reconnect storm from becoming a write storm it writes at
+  // most once per kHandshakeRecordInterval per Km (calls in between are OK no-ops). kNotFound if
+  // no such credential.
+  virtual absl::Status RecordHandshake(absl::string_view km_id, Transport transport) = 0;
 
   // RevokeByKeId / RevokeByEnroleeId mark the matching credentials revoked (sealed Km wiped), and
   // revoke their clients and keys, in one transaction. They return the km_ids newly or already
@@ -261,6 +278,9 @@ absl::Status ValidateNewKey(const MafKey& key);
 
 // NewClientRegId returns a fresh random mafClientRegID ("MC" + 32 upper-case hex characters).
 std::string NewClientRegId();
+
+// kHandshakeRecordInterval: see MafStore::RecordHandshake.
+inline constexpr absl::Duration kHandshakeRecordInterval = absl::Minutes(1);
 
 // ClampPageSize maps a requested page size to 1..1000 (0 or less: 100).
 int ClampPageSize(int requested);

@@ -206,6 +206,28 @@ TEST_P(MafStoreTest, RegisterClientIsIdempotentPerKmId) {
   EXPECT_EQ(active->maf_client_reg_id, a.maf_client_reg_id);
 }
 
+TEST_P(MafStoreTest, RecordHandshakeShowsInAdminReadsAtMostOncePerInterval) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1);
+  EXPECT_EQ(c.last_transport, Transport::kUnspecified);
+  ASSERT_TRUE(store.RecordHandshake(KmId(1), Transport::kDtls).ok());
+  absl::StatusOr<MafClient> got = store.GetClient(c.maf_client_reg_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->last_transport, Transport::kDtls);
+  EXPECT_EQ(got->last_handshake_at, kT0);
+  f.Advance(absl::Seconds(30));
+  ASSERT_TRUE(store.RecordHandshake(KmId(1), Transport::kTls).ok());  // within the interval
+  EXPECT_EQ(store.GetClient(c.maf_client_reg_id)->last_transport, Transport::kDtls);
+  f.Advance(absl::Seconds(30));
+  ASSERT_TRUE(store.RecordHandshake(KmId(1), Transport::kTls).ok());
+  got = store.GetLatestClientByKmId(KmId(1));
+  EXPECT_EQ(got->last_transport, Transport::kTls);
+  EXPECT_EQ(got->last_handshake_at, kT0 + absl::Minutes(1));
+  ListClientsRequest all;
+  EXPECT_EQ(store.ListClients(all)->clients.at(0).last_transport, Transport::kTls);
+  EXPECT_EQ(store.RecordHandshake(KmId(9), Transport::kTls).code(), absl::StatusCode::kNotFound);
+}
+
 TEST_P(MafStoreTest, RegisterClientRefusesUnknownCredential) {
   MAKE_FIXTURE();
   EXPECT_EQ(store.RegisterClient(KmId(7), absl::InfiniteFuture()).status().code(),

@@ -67,6 +67,28 @@ absl::StatusOr<MafCredential> MemoryMafStore::GetCredentialByKeId(absl::string_v
   return GetCredentialByKmId(km_id);
 }
 
+absl::Status MemoryMafStore::RecordHandshake(absl::string_view km_id, Transport transport) {
+  absl::MutexLock lock(&mu_);
+  auto it = credentials_.find(km_id);
+  if (it == credentials_.end()) return absl::NotFoundError("no such credential");
+  const absl::Time now = Micros(Now());
+  MafCredential& c = it->second;
+  if (c.last_handshake_at != absl::InfinitePast() &&
+      now - c.last_handshake_at < kHandshakeRecordInterval) {
+    return absl::OkStatus();
+  }
+  c.last_handshake_at = now;
+  c.last_transport = transport;
+  return absl::OkStatus();
+}
+
+void MemoryMafStore::FillHandshakeLocked(MafClient& client) const {
+  auto it = credentials_.find(client.km_id);
+  if (it == credentials_.end()) return;
+  client.last_transport = it->second.last_transport;
+  client.last_handshake_at = it->second.last_handshake_at;
+}
+
 void MemoryMafStore::RevokeClientLocked(MafClient& client, const Revocation& why) {
   if (client.state != ClientState::kRevoked) {
     client.state = ClientState::kRevoked;
@@ -169,6 +191,7 @@ absl::StatusOr<MafClient> MemoryMafStore::GetClient(absl::string_view maf_client
   if (it == clients_.end()) return absl::NotFoundError("no such client");
   MafClient c = it->second;
   c.active_key_count = ActiveKeyCountLocked(c.maf_client_reg_id);
+  FillHandshakeLocked(c);
   return c;
 }
 
@@ -186,6 +209,7 @@ absl::StatusOr<MafClient> MemoryMafStore::GetLatestClientByKmId(absl::string_vie
   if (latest == nullptr) return absl::NotFoundError("no such client");
   MafClient c = *latest;
   c.active_key_count = ActiveKeyCountLocked(c.maf_client_reg_id);
+  FillHandshakeLocked(c);
   return c;
 }
 
@@ -214,6 +238,7 @@ absl::StatusOr<MafClient> MemoryMafStore::RevokeClient(absl::string_view maf_cli
   RevokeCredentialsLocked({it->second.km_id}, why);
   MafClient c = it->second;
   c.active_key_count = 0;
+  FillHandshakeLocked(c);
   return c;
 }
 
@@ -345,6 +370,7 @@ absl::StatusOr<ListClientsResponse> MemoryMafStore::ListClients(
     }
     out.clients.push_back(c);
     out.clients.back().active_key_count = ActiveKeyCountLocked(c.maf_client_reg_id);
+    FillHandshakeLocked(out.clients.back());
   }
   return out;
 }

@@ -29,6 +29,7 @@ class MemoryMafStore final : public MafStore {
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
   absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) override;
   absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) override;
+  absl::Status RecordHandshake(absl::string_view km_id, Transport transport) override;
   absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
                                                         const Revocation& why) override;
   absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
@@ -62,6 +63,7 @@ class MemoryMafStore final : public MafStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RevokeClientLocked(MafClient& client, const Revocation& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FillHandshakeLocked(MafClient& client) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   int ActiveKeyCountLocked(const std::string& reg_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id,
                                                absl::string_view reg_id)

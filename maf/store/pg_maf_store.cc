@@ -43,7 +43,8 @@ std::vector<std::string> SplitTargets(const pqxx::field& f) {
 const std::string& CredentialColumns() {
   static const std::string* const s = new std::string(absl::StrCat(
       "km_id, ke_id, encode(km_ciphertext, 'hex'), kek_version, enrolee_id, mef_fqdn, ",
-      US("expires_at"), ", revoked, ", US("created_at")));
+      US("expires_at"), ", revoked, ", US("created_at"), ", COALESCE(last_transport, ''), ",
+      US("last_handshake_at")));
   return *s;
 }
 
@@ -58,6 +59,8 @@ MafCredential CredentialFromRow(const pqxx::row& r) {
   c.expires_at = FromMicros(r[6]);
   c.revoked = r[7].as<bool>();
   c.created_at = FromMicros(r[8]);
+  c.last_transport = ParseTransport(r[9].as<std::string>());
+  if (!r[10].is_null()) c.last_handshake_at = FromMicros(r[10]);
   return c;
 }
 
@@ -77,7 +80,10 @@ std::string ClientColumns(int now_param) {
       US("c.created_at"), ", c.state, c.revoked_by, c.revoke_reason, ", US("c.revoked_at"),
       ", (SELECT count(*) FROM maf_keys k WHERE k.maf_client_reg_id = c.maf_client_reg_id"
       " AND k.state = 'active' AND k.expires_at > ",
-      TS(now_param), ")");
+      TS(now_param),
+      "), (SELECT COALESCE(m.last_transport, '') FROM maf_credentials m WHERE m.km_id = c.km_id),"
+      " (SELECT ",
+      US("m.last_handshake_at"), " FROM maf_credentials m WHERE m.km_id = c.km_id)");
 }
 
 MafClient ClientFromRow(const pqxx::row& r) {
@@ -91,6 +97,8 @@ MafClient ClientFromRow(const pqxx::row& r) {
   ParseClientState(r[6].as<std::string>(), &c.state);
   c.revocation = RevocationFromRow(r, 7);
   c.active_key_count = r[10].as<int>();
+  if (!r[11].is_null()) c.last_transport = ParseTransport(r[11].as<std::string>());
+  if (!r[12].is_null()) c.last_handshake_at = FromMicros(r[12]);
   return c;
 }
 
@@ -229,6 +237,30 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKmId(absl::string_view 
 
 absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKeId(absl::string_view ke_id) {
   return GetCredential("ke_id", ke_id);
+}
+
+absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport transport) {
+  const absl::Time now = clock_();
+  return pool_->Run([&](pqxx::connection& c) {
+    return Guard("record handshake", [&]() -> absl::Status {
+      pqxx::work w(c);
+      // The interval test in the WHERE clause makes most calls read-only (no row version).
+      pqxx::result r = w.exec_params(
+          absl::StrCat("UPDATE maf_credentials SET last_transport = NULLIF($2, ''), "
+                       "last_handshake_at = ",
+                       TS(3), " WHERE km_id = $1 AND (last_handshake_at IS NULL OR ",
+                       "last_handshake_at <= ", TS(4), ") RETURNING 1"),
+          std::string(km_id), std::string(TransportName(transport)), Micros(now),
+          Micros(now - kHandshakeRecordInterval));
+      if (r.empty()) {
+        pqxx::result exists =
+            w.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", std::string(km_id));
+        if (exists.empty()) return absl::NotFoundError("no such credential");
+      }
+      w.commit();
+      return absl::OkStatus();
+    });
+  });
 }
 
 absl::StatusOr<std::vector<std::string>> PgMafStore::Revoke(const char* where,

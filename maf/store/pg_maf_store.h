@@ -46,6 +46,7 @@ class PgMafStore final : public MafStore {
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
   absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) override;
   absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) override;
+  absl::Status RecordHandshake(absl::string_view km_id, Transport transport) override;
   absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
                                                         const Revocation& why) override;
   absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,

@@ -26,6 +26,9 @@ class Owning final : public MafStore {
   absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view id) override {
     return s_->GetCredentialByKeId(id);
   }
+  absl::Status RecordHandshake(absl::string_view id, Transport t) override {
+    return s_->RecordHandshake(id, t);
+  }
   absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view id,
                                                         const Revocation& w) override {
     return s_->RevokeByKeId(id, w);
