@@ -58,6 +58,11 @@ fi
 if [ -x "$shared/tools/helm-template/k8s-validate" ]; then
   kv="$shared/tools/helm-template/k8s-validate"
 fi
+# The copy vendored in the repository (third_party/helm-template) when the shared folder is absent.
+if [ -z "$ht" ] && [ -x "$repo/third_party/helm-template/helm-template" ]; then
+  ht="$repo/third_party/helm-template/helm-template"
+  kv="$repo/third_party/helm-template/k8s-validate"
+fi
 if [ -z "$helm_bin" ] && [ -z "$ht" ]; then
   skip "neither helm on PATH nor helm-template under ${shared}/tools/helm-template (set ONEM2M_SHARED_DIR)"
 fi
