@@ -353,9 +353,11 @@ int Main() {
 
   const std::string tr = absl::GetFlag(FLAGS_transport);
   double mef_tls_raw = 0;
+  int64_t mef_ok = 0;  // answered 2001 by the MEF; each must have its row
   if (tr == "tls" || tr == "both") {
     Result r = RunLoad("mef-tls-raw", devices, [&](const Device& d) { return RawEnrol(tls_port, d); });
     mef_tls_raw = Report("MEF TLS (raw client)", r);
+    mef_ok += r.ok;
     Result r2 = RunLoad("mef-tls-enrolee", devices, [&](const Device& d) {
       enrolee::BootstrapOptions o;
       o.mef_host = "127.0.0.1";
@@ -367,6 +369,7 @@ int Main() {
       return enrolee::Bootstrap(o).status();
     });
     Report("MEF TLS (enrolee::Bootstrap)", r2);
+    mef_ok += r2.ok;
   }
   if (tr == "dtls" || tr == "both") {
     Result r = RunLoad("mef-dtls-enrolee", devices, [&](const Device& d) {
@@ -380,6 +383,24 @@ int Main() {
       return enrolee::Bootstrap(o).status();
     });
     Report("MEF DTLS (enrolee::Bootstrap)", r);
+    mef_ok += r.ok;
+  }
+  {
+    // Durability cross-check: every answered enrolment has its row (rows may exceed answers when
+    // a client gave up after the commit).
+    pg::PoolOptions o = pool;
+    auto p = pg::ConnectionPool::Create(o);
+    int64_t rows = -1;
+    if (p.ok()) {
+      (void)(*p)->Run([&](pqxx::connection& c) {
+        pqxx::nontransaction t(c);
+        rows = t.exec("SELECT count(*) FROM enrolments")[0][0].as<int64_t>();
+        return absl::OkStatus();
+      });
+    }
+    std::printf("durability: %lld enrolments answered as done, %lld rows in PostgreSQL -> %s\n",
+                static_cast<long long>(mef_ok), static_cast<long long>(rows),
+                rows >= mef_ok ? "OK" : "MISSING ROWS");
   }
   std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n", StatusKb(mef_pid, "VmHWM:"),
               StatusKb(mef_pid, "VmRSS:"));
