@@ -21,7 +21,9 @@
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
+#include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
+#include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
 #include "maf/procedures/maf_request_handler.h"
 #include "maf/server/maf_psk_resolver.h"
@@ -204,7 +206,7 @@ TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {
     ASSERT_TRUE(reg.ok()) << reg.status();
     EXPECT_EQ(reg->assigned_symm_key_id, cred->km_id);
     EXPECT_EQ(reg->maf_client_id, "C-dev-1");
-    auto key = (*c)->RegisterKey({"C-target-1"}, 10);
+    auto key = (*c)->RegisterKey({"C-target-1", "backend.local"}, 10);
     ASSERT_TRUE(key.ok()) << key.status();
     EXPECT_TRUE(absl::EndsWith(key->key_id, "@maf.local")) << key->key_id;
     key_id = key->key_id;
@@ -228,6 +230,32 @@ TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->key.Reveal(), kc.Reveal());
   EXPECT_EQ(got->suid, 10);
+  // A backend Target retrieves it over gRPC MafKeyService with mutual TLS.
+  {
+    maf::MafKeyServiceImpl keys(maf_->store.get(), &maf_envelope_, kMafFqdn);
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort("127.0.0.1:0", mtls_->ServerCredentials(), &port);
+    b.RegisterService(&keys);
+    std::unique_ptr<grpc::Server> ks = b.BuildAndStart();
+    ASSERT_NE(ks, nullptr);
+    for (const auto& [dns, want_ok] : {std::pair<std::string, bool>{"backend.local", true},
+                                       std::pair<std::string, bool>{"stranger.local", false}}) {
+      auto stub = rsp::v1::MafKeyService::NewStub(mtls_->Channel(port, dns));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      rsp::v1::GetKeyRequest req;
+      req.set_key_id(key_id);
+      rsp::v1::GetKeyResponse resp;
+      grpc::Status st = stub->GetKey(&ctx, req, &resp);
+      EXPECT_EQ(st.ok(), want_ok) << dns << ": " << st.error_message();
+      if (st.ok()) {
+        EXPECT_EQ(resp.key(), std::string(kc.Reveal()));
+        EXPECT_EQ(resp.suid(), 10u);
+      }
+    }
+    ks->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
   // The registering device itself is not a target.
   auto d = enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km));
   ASSERT_TRUE(d.ok());
