@@ -23,6 +23,11 @@ void OpsServer::AddReadinessCheck(std::string name, std::function<absl::Status()
   checks_.emplace_back(std::move(name), std::move(check));
 }
 
+void OpsServer::AddScrapeHook(std::function<void()> hook) {
+  absl::MutexLock lock(&mu_);
+  scrape_hooks_.push_back(std::move(hook));
+}
+
 absl::Status OpsServer::Start(const std::string& address) {
   absl::StatusOr<net::SocketAddress> addr = net::ParseHostPort(address);
   if (!addr.ok()) return addr.status();
@@ -69,6 +74,10 @@ std::string OpsServer::Handle(const std::string& method, const std::string& path
   } else if (path == "/metrics") {
     r.status = 200;
     r.headers[0].value = "text/plain; version=0.0.4; charset=utf-8";
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto& hook : scrape_hooks_) hook();
+    }
     prometheus::TextSerializer serializer;
     r.body = serializer.Serialize(registry_->Collect());
   } else {

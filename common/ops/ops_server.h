@@ -38,6 +38,9 @@ class OpsServer {
 
   // AddReadinessCheck registers a check run on every /readyz (and so should be cheap).
   void AddReadinessCheck(std::string name, std::function<absl::Status()> check);
+  // AddScrapeHook registers a function run before each /metrics collection, to refresh gauges
+  // that are read from elsewhere (pool sizes, queue depths).
+  void AddScrapeHook(std::function<void()> hook);
   // Start binds `address` ("[::]:9090", port 0 for any) and serves on a thread.
   absl::Status Start(const std::string& address);
   // port returns the bound port.
@@ -56,6 +59,7 @@ class OpsServer {
   std::shared_ptr<prometheus::Registry> registry_;
   absl::Mutex mu_;
   std::vector<std::pair<std::string, std::function<absl::Status()>>> checks_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> scrape_hooks_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> draining_{false};
   std::atomic<bool> stop_{false};
   int fd_ = -1;

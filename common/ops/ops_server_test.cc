@@ -35,6 +35,8 @@ TEST(OpsServerTest, HealthReadinessAndMetrics) {
   ops.AddReadinessCheck("store", [&] {
     return store_ok ? absl::OkStatus() : absl::UnavailableError("database down");
   });
+  int scrapes = 0;
+  ops.AddScrapeHook([&] { ++scrapes; });
   ASSERT_TRUE(ops.Start("127.0.0.1:0").ok());
   EXPECT_NE(Get(ops.port(), "/healthz").find("200 OK"), std::string::npos);
   EXPECT_NE(Get(ops.port(), "/readyz").find("200 OK"), std::string::npos);
@@ -46,6 +48,7 @@ TEST(OpsServerTest, HealthReadinessAndMetrics) {
   ops.SetDraining();
   EXPECT_NE(Get(ops.port(), "/readyz").find("503"), std::string::npos);
   EXPECT_NE(Get(ops.port(), "/metrics").find("onem2m_test_total{k=\"v\"} 1"), std::string::npos);
+  EXPECT_EQ(scrapes, 1);
   EXPECT_NE(Get(ops.port(), "/nope").find("404"), std::string::npos);
   ops.Stop();
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <prometheus/gauge.h>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_split.h"
 #include "common/config/flags_loader.h"
@@ -200,6 +202,23 @@ int Run() {
   }
 
   ops::OpsServer ops(registry);
+  if (auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get())) {
+    auto& pool_family = prometheus::BuildGauge()
+                            .Name("onem2m_store_pool_connections")
+                            .Help("PostgreSQL pool connections: open now, and the configured maximum.")
+                            .Register(*registry);
+    prometheus::Gauge& open_gauge = pool_family.Add({{"state", "open"}});
+    pool_family.Add({{"state", "max"}}).Set(pg->pool().options().max_size);
+    auto& made = prometheus::BuildGauge()
+                     .Name("onem2m_store_pool_connections_made")
+                     .Help("PostgreSQL connections opened since start (re-connects after failures).")
+                     .Register(*registry)
+                     .Add({});
+    ops.AddScrapeHook([pg, &open_gauge, &made] {
+      open_gauge.Set(pg->pool().open_connections());
+      made.Set(static_cast<double>(pg->pool().connections_made()));
+    });
+  }
   mef::EnroleeStore* store_ptr = store.get();
   ops.AddReadinessCheck("store", [store_ptr] { return store_ptr->CheckHealth(); });
   if (!absl::GetFlag(FLAGS_ops_listen).empty()) {
