@@ -129,7 +129,9 @@ class EnrolmentSession : public server::ExchangeSession {
               answered->answer = ok;
               answered->in_flight = false;
             }
-            Log(Level::kInfo, "enrolment_done",
+            // Debug level: at fleet rates one line per enrolment costs more than it tells;
+            // onem2m_mef_enrolments_total counts them and the row itself is the record.
+            Log(Level::kDebug, "enrolment_done",
                 {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"transport", transport}});
             if (observer) observer->OnEnrolment("ok", latency);
             respond(ok);
