@@ -29,6 +29,8 @@
 #include "maf/server/maf_psk_resolver.h"
 #include "maf/server/maf_session_factory.h"
 #include "maf/store/memory_maf_store.h"
+#include "maf/store/pg_maf_store.h"
+#include "mef/credential/revocation_watcher.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/credential/testing/mtls_env.h"
@@ -44,10 +46,14 @@ struct Maf {
   std::shared_ptr<maf::KmResolver> resolver;
   std::unique_ptr<maf::MafSessionFactory> factory;
   std::unique_ptr<server::PskServer> server;
+  std::unique_ptr<mef::RevocationWatcher> watcher;
   int tls_port = 0;
+  int dtls_port = 0;
   ~Maf() {
+    if (watcher) watcher->Stop();
     if (server) server->Shutdown(absl::Seconds(1));
     server.reset();
+    if (resolver) resolver->WaitIdle(absl::Now() + absl::Seconds(3));
   }
 };
 
@@ -91,9 +97,24 @@ class MafE2eTest : public ::testing::Test {
     grpc_.reset();
   }
 
-  std::unique_ptr<Maf> StartMaf(const std::string& cert_dns) {
+  std::unique_ptr<Maf> StartMaf(const std::string& cert_dns, bool pg_store = false,
+                                bool watch = false) {
     auto m = std::make_unique<Maf>();
-    m->store = maf::MemoryMafStore::Create();
+    if (pg_store) {
+      auto schema = pg::TestSchema::Create();
+      EXPECT_TRUE(schema.ok()) << schema.status();
+      if (!schema.ok()) return nullptr;
+      maf_schema_ = *std::move(schema);
+      maf::PgMafStoreOptions po;
+      po.pool = maf_schema_->PoolOptionsFor();
+      po.pool.max_size = 4;
+      auto store = maf::PgMafStore::Create(std::move(po));
+      EXPECT_TRUE(store.ok()) << store.status();
+      if (!store.ok()) return nullptr;
+      m->store = *std::move(store);
+    } else {
+      m->store = maf::MemoryMafStore::Create();
+    }
     maf::KmResolverOptions ko;
     ko.maf_fqdn = kMafFqdn;
     ko.store = m->store.get();
@@ -107,6 +128,23 @@ class MafE2eTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status();
     if (!r.ok()) return nullptr;
     m->resolver = *r;
+    if (watch) {
+      mef::RevocationWatcher::Options wo;
+      std::shared_ptr<maf::KmResolver> res = m->resolver;
+      wo.on_event = [res](const rsp::v1::RevocationEvent& e) {
+        if (e.kind() == rsp::v1::RevocationEvent::KIND_HEARTBEAT) return;
+        maf::Revocation why{"mef:mef.local", "test", absl::Now()};
+        if (e.ke_ids_size() == 0) {
+          (void)res->OnRevokedEnrolee(e.enrolee_id(), why);
+        } else {
+          for (const std::string& k : e.ke_ids()) (void)res->OnRevokedKeId(k, why);
+        }
+      };
+      wo.on_resync = [res] { res->OnMefResync(e2e::kFqdn); };
+      m->watcher = std::make_unique<mef::RevocationWatcher>(mtls_->Channel(grpc_port_, cert_dns),
+                                                            std::move(wo));
+      m->watcher->Start();
+    }
     maf::MafSessionConfig sc;
     sc.ctx.store = m->store.get();
     sc.ctx.envelope = &maf_envelope_;
@@ -120,14 +158,17 @@ class MafE2eTest : public ::testing::Test {
     m->factory = std::make_unique<maf::MafSessionFactory>(std::move(sc));
     server::PskServerOptions so;
     so.tls_listen = {"127.0.0.1:0"};
-    tls::ServerOptions o;
-    o.transport = tls::Transport::kTls;
-    o.handshake_timeout = absl::Seconds(5);
-    auto ctx = tls::PskContext::NewServer(
-        o, std::make_shared<maf::MafPskResolver>(m->resolver, absl::Seconds(2)));
-    EXPECT_TRUE(ctx.ok()) << ctx.status();
-    if (!ctx.ok()) return nullptr;
-    so.tls_context = *ctx;
+    so.dtls_listen = {"127.0.0.1:0"};
+    auto psk = std::make_shared<maf::MafPskResolver>(m->resolver, absl::Seconds(2));
+    for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+      tls::ServerOptions o;
+      o.transport = t;
+      o.handshake_timeout = absl::Seconds(5);
+      auto ctx = tls::PskContext::NewServer(o, psk);
+      EXPECT_TRUE(ctx.ok()) << ctx.status();
+      if (!ctx.ok()) return nullptr;
+      (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
+    }
     so.io_threads = 2;
     so.handshake_workers = 4;
     so.max_sessions_per_source = 0;
@@ -136,6 +177,7 @@ class MafE2eTest : public ::testing::Test {
     if (!srv.ok()) return nullptr;
     m->server = *std::move(srv);
     m->tls_port = m->server->tls_addresses().at(0).port();
+    m->dtls_port = m->server->dtls_addresses().at(0).port();
     return m;
   }
 
@@ -166,10 +208,12 @@ class MafE2eTest : public ::testing::Test {
     return r.ok() ? *std::move(r) : enrolee::BootstrapResult{};
   }
 
-  enrolee::MafClientOptions MafOptions(const std::string& identity, const SecretBytes& km) {
+  enrolee::MafClientOptions MafOptions(const std::string& identity, const SecretBytes& km,
+                                       tls::Transport t = tls::Transport::kTls) {
     enrolee::MafClientOptions o;
     o.maf_host = "127.0.0.1";
-    o.maf_port = maf_->tls_port;
+    o.transport = t;
+    o.maf_port = t == tls::Transport::kTls ? maf_->tls_port : maf_->dtls_port;
     o.maf_fqdn = kMafFqdn;
     o.psk_identity = identity;
     o.psk = SecretBytes::Copy(km.Reveal());
@@ -180,6 +224,7 @@ class MafE2eTest : public ::testing::Test {
   crypto::Envelope envelope_;
   crypto::Envelope maf_envelope_;
   std::unique_ptr<pg::TestSchema> schema_;
+  std::unique_ptr<pg::TestSchema> maf_schema_;
   pg::PoolOptions pool_;
   std::unique_ptr<e2e::Mef> mef_;
   std::unique_ptr<mef::testing::MtlsEnv> mtls_;
@@ -189,6 +234,38 @@ class MafE2eTest : public ::testing::Test {
   int grpc_port_ = 0;
   std::unique_ptr<Maf> maf_;
 };
+
+// PgMafStore at the MAF, DTLS transport, and a revocation at the MEF reaching the MAF through
+// WatchRevocations: the KmID that worked before is refused afterwards.
+TEST_F(MafE2eTest, PgStoreDtlsAndRevocationReachesMaf) {
+  maf_ = StartMaf(kMafFqdn, /*pg_store=*/true, /*watch=*/true);
+  ASSERT_NE(maf_, nullptr);
+  enrolee::BootstrapResult dev = Bootstrap("dev-5");
+  auto cred = enrolee::DeriveMafCredential(dev.ke, dev.maf_id, kMafFqdn);
+  ASSERT_TRUE(cred.ok());
+  {
+    auto c = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km, tls::Transport::kDtls));
+    ASSERT_TRUE(c.ok()) << c.status();
+    auto reg = (*c)->RegisterClient(cred->km_id);
+    ASSERT_TRUE(reg.ok()) << reg.status();
+    EXPECT_EQ(reg->assigned_symm_key_id, cred->km_id);
+    auto key = (*c)->RegisterKey({"backend.local"}, 12);
+    ASSERT_TRUE(key.ok()) << key.status();
+  }
+  {
+    auto c = enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km));
+    ASSERT_TRUE(c.ok()) << c.status();
+  }
+  ASSERT_TRUE(mef_->store->SetState("dev-5", mef::EnroleeState::kRevoked).ok());
+  bool refused = false;
+  absl::Time until = absl::Now() + absl::Seconds(15);
+  while (!refused && absl::Now() < until) {
+    auto c = enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km));
+    refused = !c.ok();
+    if (!refused) absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(refused);
+}
 
 TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {
   maf_ = StartMaf(kMafFqdn);
