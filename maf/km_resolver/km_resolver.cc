@@ -1,6 +1,7 @@
 #include "maf/km_resolver/km_resolver.h"
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -42,7 +43,7 @@ absl::StatusOr<ResolvedKm> KmResolver::Resolve(absl::string_view identity, absl:
   if (!id.ok()) return absl::InvalidArgumentError("PSK identity is neither a KeID nor a KmID");
   absl::StatusOr<std::string> canonical = crypto::FormatKeyId(id->relative_id, id->fqdn);
   if (!canonical.ok()) return canonical.status();
-  if (id->fqdn == o_.maf_fqdn) return ResolveKmId(*canonical);
+  if (id->fqdn == o_.maf_fqdn) return ResolveKmId(*canonical, deadline);
   return ResolveKeId(*canonical, id->fqdn, deadline);
 }
 
@@ -69,7 +70,46 @@ void KmResolver::Cache(const ResolvedKm& km) {
   cache_.Put(km, std::min(km.expires_at, Now() + o_.cache_ttl));
 }
 
-absl::StatusOr<ResolvedKm> KmResolver::ResolveKmId(const std::string& km_id) {
+absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
+    const std::string& key, absl::Time deadline,
+    std::function<absl::StatusOr<ResolvedKm>()> work) {
+  std::shared_ptr<Flight> flight;
+  {
+    absl::MutexLock l(&mu_);
+    auto f = flights_.find(key);
+    if (f != flights_.end()) {
+      flight = f->second;
+    } else {
+      if (flights_.size() >= o_.max_flights) {
+        ++stats_.flight_limit_rejects;
+        return absl::UnavailableError("too many credential lookups in flight");
+      }
+      flight = std::make_shared<Flight>();
+      flights_[key] = flight;
+      // The slow part runs on its own thread so that this caller, like every follower, waits
+      // only until its own deadline; `self` keeps the resolver alive until the flight ends.
+      std::shared_ptr<KmResolver> self = shared_from_this();
+      std::thread([self, flight, key, work = std::move(work)] {
+        absl::StatusOr<ResolvedKm> r = work();
+        {
+          absl::MutexLock l(&self->mu_);
+          self->flights_.erase(key);
+        }
+        absl::MutexLock fl(&flight->mu);
+        flight->result = std::move(r);
+        flight->done = true;
+      }).detach();
+    }
+  }
+  absl::MutexLock fl(&flight->mu);
+  auto done = [&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight->mu) { return flight->done; };
+  if (!flight->mu.AwaitWithDeadline(absl::Condition(&done), deadline)) {
+    return absl::DeadlineExceededError("credential lookup timed out");
+  }
+  return flight->result;  // a copy: each caller gets (and later wipes) its own Km
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::ResolveKmId(const std::string& km_id, absl::Time deadline) {
   {
     absl::MutexLock l(&mu_);
     std::optional<ResolvedKm> hit = cache_.GetByKmId(km_id, Now());
@@ -78,14 +118,18 @@ absl::StatusOr<ResolvedKm> KmResolver::ResolveKmId(const std::string& km_id) {
       return *std::move(hit);
     }
   }
-  absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
-  if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
-    return absl::PermissionDeniedError("KmID revoked");
-  }
-  if (!c.ok()) return c.status();
-  absl::StatusOr<ResolvedKm> r = Unseal(*c);
-  if (r.ok()) Cache(*r);
-  return r;
+  // A store read can stall too (database failover): it gets the same flight treatment as a MEF
+  // fetch, so a handshake never waits past its deadline.
+  return JoinFlight("m:" + km_id, deadline, [this, km_id]() -> absl::StatusOr<ResolvedKm> {
+    absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
+    if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::PermissionDeniedError("KmID revoked");
+    }
+    if (!c.ok()) return c.status();
+    absl::StatusOr<ResolvedKm> r = Unseal(*c);
+    if (r.ok()) Cache(*r);
+    return r;
+  });
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::ResolveKeId(const std::string& ke_id,
@@ -94,8 +138,6 @@ absl::StatusOr<ResolvedKm> KmResolver::ResolveKeId(const std::string& ke_id,
   if (o_.fetchers.find(mef_fqdn) == o_.fetchers.end()) {
     return absl::NotFoundError(absl::StrCat("no MEF configured for ", mef_fqdn));
   }
-  std::shared_ptr<Flight> flight;
-  bool leader = false;
   {
     absl::MutexLock l(&mu_);
     const absl::Time now = Now();
@@ -112,40 +154,10 @@ absl::StatusOr<ResolvedKm> KmResolver::ResolveKeId(const std::string& ke_id,
       }
       negative_until_.erase(neg);
     }
-    auto f = flights_.find(ke_id);
-    if (f != flights_.end()) {
-      flight = f->second;
-    } else {
-      if (flights_.size() >= o_.max_flights) {
-        ++stats_.flight_limit_rejects;
-        return absl::UnavailableError("too many credential fetches in flight");
-      }
-      flight = std::make_shared<Flight>();
-      flights_[ke_id] = flight;
-      leader = true;
-    }
   }
-  if (leader) {
-    // The slow part runs on its own thread so that this caller, like every follower, waits only
-    // until its own deadline; `self` keeps the resolver alive until the flight ends.
-    std::shared_ptr<KmResolver> self = shared_from_this();
-    std::thread([self, flight, ke_id, mef_fqdn, deadline] {
-      absl::StatusOr<ResolvedKm> r = self->RunFlight(ke_id, mef_fqdn, deadline);
-      {
-        absl::MutexLock l(&self->mu_);
-        self->flights_.erase(ke_id);
-      }
-      absl::MutexLock fl(&flight->mu);
-      flight->result = std::move(r);
-      flight->done = true;
-    }).detach();
-  }
-  absl::MutexLock fl(&flight->mu);
-  auto done = [&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight->mu) { return flight->done; };
-  if (!flight->mu.AwaitWithDeadline(absl::Condition(&done), deadline)) {
-    return absl::DeadlineExceededError(absl::StrCat("credential fetch for ", ke_id, " timed out"));
-  }
-  return flight->result;  // a copy: each caller gets (and later wipes) its own Km
+  return JoinFlight("k:" + ke_id, deadline, [this, ke_id, mef_fqdn, deadline] {
+    return RunFlight(ke_id, mef_fqdn, deadline);
+  });
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,

@@ -6,8 +6,9 @@
 //     (DeriveKmId), the credential is stored sealed (AAD = KmID) and Km returned.
 // It is called from the handshake's PSK callback, which OpenSSL runs synchronously, so it is built
 // not to let one slow MEF stall other handshakes:
-//   - single flight per KeID: concurrent resolves of one KeID share one fetch, which runs on its
-//     own thread; every caller waits only until its own deadline;
+//   - single flight per KeID (and per KmID for the store read): concurrent resolves of one
+//     identity share one lookup, which runs on its own thread; every caller waits only until its
+//     own deadline;
 //   - a circuit breaker per MEF: after UNAVAILABLE (or DEADLINE_EXCEEDED) from a MEF, KeIDs of that
 //     MEF fail fast with UNAVAILABLE for `breaker_open_for`;
 //   - at most `max_flights` fetches at once; beyond that new KeIDs fail fast with UNAVAILABLE;
@@ -40,6 +41,7 @@
 #ifndef ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
 #define ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -114,7 +116,11 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   explicit KmResolver(KmResolverOptions options) : o_(std::move(options)) {}
 
   absl::Time Now() const { return o_.clock(); }
-  absl::StatusOr<ResolvedKm> ResolveKmId(const std::string& km_id);
+  absl::StatusOr<ResolvedKm> ResolveKmId(const std::string& km_id, absl::Time deadline);
+  // JoinFlight runs `work` once per `key` among concurrent callers, on its own thread, and waits
+  // for its result until `deadline`.
+  absl::StatusOr<ResolvedKm> JoinFlight(const std::string& key, absl::Time deadline,
+                                        std::function<absl::StatusOr<ResolvedKm>()> work);
   absl::StatusOr<ResolvedKm> ResolveKeId(const std::string& ke_id, const std::string& mef_fqdn,
                                          absl::Time deadline);
   // RunFlight does the slow part for one KeID (store, fetch, derive, seal, store) on its thread.
@@ -129,7 +135,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   const KmResolverOptions o_;
   mutable absl::Mutex mu_;
   KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity};
-  std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);  // by KeID
+  // In-flight lookups by "k:"KeID (store, then MEF) or "m:"KmID (store).
+  std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);    // by MEF
   std::map<std::string, absl::Time> negative_until_ ABSL_GUARDED_BY(mu_);        // by KeID
   std::map<std::string, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // "k:"KeID / "e:"Enrolee

@@ -9,6 +9,7 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "gtest/gtest.h"
+#include "maf/store/forwarding_maf_store.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
@@ -81,6 +82,7 @@ class KmResolverTest : public ::testing::Test {
   };
   std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(clock_);
   std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  std::unique_ptr<MafStore> slow_store_;  // keeps a wrapped store alive until TearDown
   crypto::Envelope envelope_{crypto::Keyring::Generate(3)};
   std::shared_ptr<KmResolver> resolver_;
 };
@@ -207,6 +209,49 @@ TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
   fetcher_->answer = nullptr;
   EXPECT_TRUE(Resolve(KeId(2)).ok());
   EXPECT_EQ(fetcher_->calls, 2);
+}
+
+// SlowKmIdReads delays credential reads by KmID, like a database in failover.
+class SlowKmIdReads : public ForwardingMafStore {
+ public:
+  using ForwardingMafStore::ForwardingMafStore;
+  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+    ++reads;
+    absl::SleepFor(absl::Milliseconds(800));
+    return ForwardingMafStore::GetCredentialByKmId(id);
+  }
+  std::atomic<int> reads{0};
+};
+
+TEST_F(KmResolverTest, KmIdLookupsShareOneStoreReadAndHonourTheDeadline) {
+  absl::StatusOr<ResolvedKm> first = Resolve(KeId(1));
+  ASSERT_TRUE(first.ok());
+  auto slow = std::make_unique<SlowKmIdReads>(std::move(store_));
+  SlowKmIdReads* slow_ptr = slow.get();
+  KmResolverOptions o;
+  o.maf_fqdn = kMaf;
+  o.fetchers[kMef] = fetcher_;
+  o.store = slow_ptr;
+  o.envelope = &envelope_;
+  o.clock = clock_;
+  std::shared_ptr<KmResolver> r = *KmResolver::Create(std::move(o));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(r->Resolve(first->km_id, absl::Now() + absl::Milliseconds(100)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&] {
+      if (r->Resolve(first->km_id, absl::Now() + absl::Seconds(5)).ok()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 20);
+  EXPECT_LE(slow_ptr->reads, 2);  // the timed-out flight's read, and at most one more
+  EXPECT_TRUE(r->WaitIdle(absl::Now() + absl::Seconds(5)));
+  store_.reset();
+  slow_store_ = std::move(slow);
 }
 
 TEST_F(KmResolverTest, NotFoundIsCachedBriefly) {

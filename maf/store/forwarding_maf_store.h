@@ -1,0 +1,100 @@
+// File: maf/store/forwarding_maf_store.h
+//
+// ForwardingMafStore passes every call to another MafStore. Tests derive from it to change one
+// behaviour (a slow read, an injected failure) or to own extra state alongside a store.
+//
+//   class SlowReads : public ForwardingMafStore {
+//     using ForwardingMafStore::ForwardingMafStore;
+//     absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+//       absl::SleepFor(absl::Seconds(2));
+//       return ForwardingMafStore::GetCredentialByKmId(id);
+//     }
+//   };
+#ifndef ONEM2M_MAF_STORE_FORWARDING_MAF_STORE_H_
+#define ONEM2M_MAF_STORE_FORWARDING_MAF_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "maf/store/maf_store.h"
+
+namespace onem2m {
+namespace maf {
+
+class ForwardingMafStore : public MafStore {
+ public:
+  explicit ForwardingMafStore(std::unique_ptr<MafStore> inner) : inner_(std::move(inner)) {}
+
+  absl::StatusOr<MafCredential> PutCredential(const MafCredential& c) override {
+    return inner_->PutCredential(c);
+  }
+  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+    return inner_->GetCredentialByKmId(id);
+  }
+  absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view id) override {
+    return inner_->GetCredentialByKeId(id);
+  }
+  absl::Status RecordHandshake(absl::string_view id, Transport t) override {
+    return inner_->RecordHandshake(id, t);
+  }
+  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view id,
+                                                        const Revocation& w) override {
+    return inner_->RevokeByKeId(id, w);
+  }
+  absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view id,
+                                                             const Revocation& w) override {
+    return inner_->RevokeByEnroleeId(id, w);
+  }
+  absl::StatusOr<MafClient> RegisterClient(absl::string_view id, absl::Time t) override {
+    return inner_->RegisterClient(id, t);
+  }
+  absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view id) override {
+    return inner_->GetActiveClientByKmId(id);
+  }
+  absl::StatusOr<MafClient> GetClient(absl::string_view id) override {
+    return inner_->GetClient(id);
+  }
+  absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view id) override {
+    return inner_->GetLatestClientByKmId(id);
+  }
+  absl::Status DeregisterClient(absl::string_view id) override {
+    return inner_->DeregisterClient(id);
+  }
+  absl::StatusOr<MafClient> RevokeClient(absl::string_view id, const Revocation& w) override {
+    return inner_->RevokeClient(id, w);
+  }
+  absl::StatusOr<MafKey> RegisterKey(const MafKey& k) override { return inner_->RegisterKey(k); }
+  absl::StatusOr<MafKey> GetActiveKey(absl::string_view id) override {
+    return inner_->GetActiveKey(id);
+  }
+  absl::StatusOr<MafKey> GetKey(absl::string_view id) override { return inner_->GetKey(id); }
+  absl::StatusOr<MafKey> UpdateKey(absl::string_view id, absl::string_view reg,
+                                   const KeyUpdate& u) override {
+    return inner_->UpdateKey(id, reg, u);
+  }
+  absl::Status DeregisterKey(absl::string_view id, absl::string_view reg) override {
+    return inner_->DeregisterKey(id, reg);
+  }
+  absl::StatusOr<MafKey> RevokeKey(absl::string_view id, const Revocation& w) override {
+    return inner_->RevokeKey(id, w);
+  }
+  absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& r) override {
+    return inner_->ListClients(r);
+  }
+  absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& r) override {
+    return inner_->ListKeys(r);
+  }
+  absl::Status CheckHealth() override { return inner_->CheckHealth(); }
+
+ protected:
+  MafStore& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<MafStore> inner_;
+};
+
+}  // namespace maf
+}  // namespace onem2m
+
+#endif  // ONEM2M_MAF_STORE_FORWARDING_MAF_STORE_H_
