@@ -1,0 +1,452 @@
+// Tests for the Enrolee's bootstrap client: one attempt against a fake MEF (a PskServer on
+// 127.0.0.1:0 whose handler answers as told), the mapping of answers to Status codes, and the
+// retry policy (full-jitter exponential backoff with an injected sleep).
+#include "enrolee/bootstrap_client.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
+#include "common/crypto/key_derivation.h"
+#include "common/exchange/enrolment_messages.h"
+#include "common/exchange/rsc.h"
+#include "common/psk_server/exchange_session.h"
+#include "common/psk_server/psk_server.h"
+#include "common/tls/psk_context.h"
+#include "common/tls/psk_resolver.h"
+#include "gtest/gtest.h"
+
+namespace onem2m::enrolee {
+namespace {
+
+constexpr char kMefFqdn[] = "mef.example.com";
+constexpr char kKpmId[] = "device-0001";
+
+const SecretBytes& Kpm() {
+  static const SecretBytes* k = new SecretBytes(SecretBytes::Copy("kpm-0123456789abcdef-0123456789ab"));
+  return *k;
+}
+
+// AnswerFn decides the fake MEF's answer from the KeID it derived and the request.
+using AnswerFn =
+    std::function<exchange::Response(const std::string& ke_id, const exchange::Request& request)>;
+
+class FakeMefSession : public server::ExchangeSession {
+ public:
+  FakeMefSession(std::string ke_id, AnswerFn* answer, std::vector<exchange::Request>* seen,
+                 absl::Mutex* mu)
+      : ke_id_(std::move(ke_id)), answer_(answer), seen_(seen), mu_(mu) {}
+  void OnRequest(exchange::Request request,
+                 std::function<void(exchange::Response)> respond) override {
+    exchange::Response r;
+    {
+      absl::MutexLock l(mu_);
+      seen_->push_back(request);
+      r = (*answer_)(ke_id_, request);
+    }
+    respond(std::move(r));
+  }
+
+ private:
+  std::string ke_id_;
+  AnswerFn* answer_;
+  std::vector<exchange::Request>* seen_;
+  absl::Mutex* mu_;
+};
+
+class FakeMefFactory : public server::SessionHandlerFactory {
+ public:
+  absl::StatusOr<std::unique_ptr<server::SessionHandler>> OnHandshake(
+      tls::PskSession& session, const server::ConnectionInfo&) override {
+    auto exported = session.Export(crypto::kBootstrapExporterLabel, crypto::kExportLen);
+    if (!exported.ok()) return exported.status();
+    auto ke = crypto::KeyFromExport(*exported, kMefFqdn);
+    if (!ke.ok()) return ke.status();
+    return std::make_unique<FakeMefSession>(ke->key_id, &answer, &seen, &mu);
+  }
+  std::vector<exchange::Request> Seen() {
+    absl::MutexLock l(&mu);
+    return seen;
+  }
+
+  absl::Mutex mu;
+  AnswerFn answer;
+  std::vector<exchange::Request> seen;
+};
+
+exchange::Response GoodAnswer(const std::string& ke_id) {
+  exchange::EnrolmentAnswer a;
+  a.enrolee_id = "C-device-0001";
+  a.maf_id = "maf.example.com";
+  a.maf_uri = "https://maf.example.com";
+  a.ke_id = ke_id;
+  a.expiration_time = absl::FromUnixSeconds(1900000000);
+  auto json = exchange::SerializeEnrolmentAnswer(a);
+  EXPECT_TRUE(json.ok());
+  return exchange::Response{exchange::kRscCreated, *json};
+}
+
+std::string TransportParamName(const testing::TestParamInfo<tls::Transport>& info) {
+  return info.param == tls::Transport::kTls ? "Tls" : "Dtls";
+}
+
+class BootstrapClientTest : public testing::TestWithParam<tls::Transport> {
+ protected:
+  void SetUp() override {
+    factory_.answer = [](const std::string& ke_id, const exchange::Request&) {
+      return GoodAnswer(ke_id);
+    };
+    auto resolver = std::make_shared<tls::FunctionPskResolver>(
+        [](absl::string_view id) -> absl::StatusOr<SecretBytes> {
+          if (id == kKpmId) return Kpm();
+          return absl::NotFoundError("unknown");
+        });
+    tls::ServerOptions so;
+    so.handshake_timeout = absl::Seconds(5);
+    so.transport = tls::Transport::kTls;
+    auto tls_ctx = tls::PskContext::NewServer(so, resolver);
+    ASSERT_TRUE(tls_ctx.ok()) << tls_ctx.status();
+    so.transport = tls::Transport::kDtls;
+    auto dtls_ctx = tls::PskContext::NewServer(so, resolver);
+    ASSERT_TRUE(dtls_ctx.ok()) << dtls_ctx.status();
+    server::PskServerOptions o;
+    o.tls_listen = {"127.0.0.1:0"};
+    o.dtls_listen = {"127.0.0.1:0"};
+    o.tls_context = *tls_ctx;
+    o.dtls_context = *dtls_ctx;
+    o.io_threads = 1;
+    auto server = server::PskServer::Start(o, &factory_, nullptr);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown(absl::Seconds(1));
+  }
+
+  BootstrapOptions Options(tls::Transport t) const {
+    BootstrapOptions o;
+    o.mef_host = "127.0.0.1";
+    o.mef_port = t == tls::Transport::kTls ? server_->tls_addresses()[0].port()
+                                           : server_->dtls_addresses()[0].port();
+    o.mef_fqdn = kMefFqdn;
+    o.transport = t;
+    o.kpm_id = kKpmId;
+    o.kpm = Kpm();
+    o.attempt_timeout = absl::Seconds(5);
+    return o;
+  }
+
+  void AnswerWith(exchange::Response r) {
+    absl::MutexLock l(&factory_.mu);
+    factory_.answer = [r](const std::string&, const exchange::Request&) { return r; };
+  }
+
+  FakeMefFactory factory_;
+  std::unique_ptr<server::PskServer> server_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Transports, BootstrapClientTest,
+                         testing::Values(tls::Transport::kTls, tls::Transport::kDtls),
+                         TransportParamName);
+
+TEST_P(BootstrapClientTest, SuccessfulBootstrapReturnsTheAnswerAndLocalKe) {
+  BootstrapOptions o = Options(GetParam());
+  o.enrolee_id = "C-device-0001";
+  auto r = Bootstrap(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(absl::EndsWith(r->ke_id, "@mef.example.com"));
+  EXPECT_EQ(r->ke.size(), crypto::kDerivedKeyLen);
+  EXPECT_EQ(r->enrolee_id, "C-device-0001");
+  EXPECT_EQ(r->maf_id, "maf.example.com");
+  EXPECT_EQ(r->maf_uri.value_or(""), "https://maf.example.com");
+  EXPECT_EQ(r->expires_at, absl::FromUnixSeconds(1900000000));
+  EXPECT_FALSE(r->cipher.empty());
+
+  // What the MEF saw: one MAF-enrolment POST carrying the configured Enrolee-ID.
+  std::vector<exchange::Request> seen = factory_.Seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].path, "/enrolment");
+  EXPECT_EQ(seen[0].originator, "C-device-0001");
+  EXPECT_FALSE(seen[0].request_id.empty());
+  auto body = exchange::ParseEnrolmentRequest(seen[0].body);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(body->type, exchange::EnrolmentType::kMaf);
+  EXPECT_EQ(body->enrolee_id.value_or(""), "C-device-0001");
+}
+
+TEST_P(BootstrapClientTest, OriginatorFallsBackToKpmIdWithoutEnroleeId) {
+  auto r = Bootstrap(Options(GetParam()));
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<exchange::Request> seen = factory_.Seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].originator, kKpmId);
+  auto body = exchange::ParseEnrolmentRequest(seen[0].body);
+  ASSERT_TRUE(body.ok());
+  EXPECT_FALSE(body->enrolee_id.has_value());
+}
+
+TEST_P(BootstrapClientTest, AnswerWithAnotherKeIdIsDataLoss) {
+  AnswerWith(GoodAnswer("00112233445566778899AABBCCDDEEFF@mef.example.com"));
+  auto r = Bootstrap(Options(GetParam()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_FALSE(IsRetryable(r.status()));
+}
+
+TEST_P(BootstrapClientTest, TargetNotReachableIsUnavailable) {
+  AnswerWith(exchange::ErrorResponse(exchange::kRscTargetNotReachable, "db down"));
+  auto r = Bootstrap(Options(GetParam()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "5103"));
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "db down"));
+  EXPECT_TRUE(IsRetryable(r.status()));
+}
+
+TEST_P(BootstrapClientTest, OtherRefusalsAreFailedPreconditionWithRsc) {
+  for (int rsc : {exchange::kRscOriginatorHasNoPrivilege, exchange::kRscNotImplemented,
+                  exchange::kRscBadRequest, exchange::kRscInternalServerError}) {
+    SCOPED_TRACE(rsc);
+    AnswerWith(exchange::ErrorResponse(rsc, "refused"));
+    auto r = Bootstrap(Options(GetParam()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+    EXPECT_TRUE(absl::StrContains(r.status().message(), std::to_string(rsc))) << r.status();
+    EXPECT_FALSE(IsRetryable(r.status()));
+  }
+}
+
+TEST_P(BootstrapClientTest, CreatedAnswerWithoutKeIdIsRefused) {
+  AnswerWith(exchange::Response{exchange::kRscCreated,
+                                {{"credentialType", "symmetric"}, {"enroleeId", "C-x"}}});
+  auto r = Bootstrap(Options(GetParam()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().code(), absl::StatusCode::kOk);
+  EXPECT_FALSE(IsRetryable(r.status()));
+}
+
+TEST_P(BootstrapClientTest, RetryStopsAtOnceOnWrongKeyOverTls) {
+  if (GetParam() == tls::Transport::kDtls) GTEST_SKIP() << "see DISABLED_DtlsWrongKeyIsNotRetried";
+  BootstrapOptions o = Options(GetParam());
+  o.kpm = SecretBytes::Copy("wrong-0123456789abcdef-0123456789");
+  RetryPolicy policy;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  auto r = BootstrapWithRetry(o, policy);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << r.status();
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_TRUE(factory_.Seen().empty());
+}
+
+TEST_P(BootstrapClientTest, RetryStopsAtOnceOnRefusal) {
+  AnswerWith(exchange::ErrorResponse(exchange::kRscOriginatorHasNoPrivilege, "no"));
+  RetryPolicy policy;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  auto r = BootstrapWithRetry(Options(GetParam()), policy);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(sleeps.empty());
+  EXPECT_EQ(factory_.Seen().size(), 1u);
+}
+
+TEST_P(BootstrapClientTest, RetryGivesUpAfterMaxAttemptsOnUnavailable) {
+  AnswerWith(exchange::ErrorResponse(exchange::kRscTargetNotReachable, "db down"));
+  RetryPolicy policy;
+  policy.max_attempts = 3;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  auto r = BootstrapWithRetry(Options(GetParam()), policy);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(sleeps.size(), 2u);  // no sleep after the last attempt
+  EXPECT_EQ(factory_.Seen().size(), 3u);
+}
+
+// BUG (enrolee/bootstrap_client.h / PROTOCOL.md 2): over DTLS a wrong Kpm (or an unknown KpmID)
+// is not reported as kUnauthenticated: the server drops the undecryptable Finished silently, the
+// client only reaches its deadline (kDeadlineExceeded), and BootstrapWithRetry retries it, although
+// the header promises "kUnauthenticated (handshake refused: wrong Kpm ...)" and "a wrong key is
+// not" retried. Disabled until the contract or the client is fixed.
+TEST_P(BootstrapClientTest, DISABLED_DtlsWrongKeyIsNotRetried) {
+  if (GetParam() == tls::Transport::kTls) GTEST_SKIP() << "DTLS only";
+  BootstrapOptions o = Options(GetParam());
+  o.kpm = SecretBytes::Copy("wrong-0123456789abcdef-0123456789");
+  o.attempt_timeout = absl::Milliseconds(500);
+  RetryPolicy policy;
+  policy.max_attempts = 2;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  auto r = BootstrapWithRetry(o, policy);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << r.status();
+  EXPECT_TRUE(sleeps.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retry policy against a port that refuses connections (fast kUnavailable, no server needed).
+
+class RefusingPort {
+ public:
+  RefusingPort() {
+    // Bound but not listening: connects are refused, and the port stays ours for the test.
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    port_ = ntohs(a.sin_port);
+  }
+  ~RefusingPort() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+BootstrapOptions RefusedOptions(const RefusingPort& p) {
+  BootstrapOptions o;
+  o.mef_host = "127.0.0.1";
+  o.mef_port = p.port();
+  o.mef_fqdn = kMefFqdn;
+  o.transport = tls::Transport::kTls;
+  o.kpm_id = kKpmId;
+  o.kpm = Kpm();
+  o.attempt_timeout = absl::Seconds(2);
+  return o;
+}
+
+TEST(IsRetryableTest, OnlyUnavailableAndDeadlineExceeded) {
+  EXPECT_TRUE(IsRetryable(absl::UnavailableError("x")));
+  EXPECT_TRUE(IsRetryable(absl::DeadlineExceededError("x")));
+  EXPECT_FALSE(IsRetryable(absl::UnauthenticatedError("x")));
+  EXPECT_FALSE(IsRetryable(absl::FailedPreconditionError("x")));
+  EXPECT_FALSE(IsRetryable(absl::DataLossError("x")));
+  EXPECT_FALSE(IsRetryable(absl::InvalidArgumentError("x")));
+  EXPECT_FALSE(IsRetryable(absl::InternalError("x")));
+  EXPECT_FALSE(IsRetryable(absl::OkStatus()));
+}
+
+TEST(BootstrapRetryTest, RefusedConnectionIsUnavailable) {
+  RefusingPort p;
+  auto r = Bootstrap(RefusedOptions(p));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+}
+
+TEST(BootstrapRetryTest, SleepsAreFullJitterUnderDoublingCapsUpToMaxBackoff) {
+  RefusingPort p;
+  RetryPolicy policy;
+  policy.max_attempts = 7;
+  policy.initial_backoff = absl::Milliseconds(100);
+  policy.max_backoff = absl::Milliseconds(500);
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  absl::Time start = absl::Now();
+  auto r = BootstrapWithRetry(RefusedOptions(p), policy);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));  // the injected sleep did not sleep
+  const std::vector<absl::Duration> caps = {absl::Milliseconds(100), absl::Milliseconds(200),
+                                            absl::Milliseconds(400), absl::Milliseconds(500),
+                                            absl::Milliseconds(500), absl::Milliseconds(500)};
+  ASSERT_EQ(sleeps.size(), caps.size());
+  for (size_t i = 0; i < sleeps.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_GE(sleeps[i], absl::ZeroDuration());
+    // The cap itself is reachable with probability 1/(cap in us + 1); see
+    // DISABLED_JitterNeverReachesTheCap for the strict bound.
+    EXPECT_LE(sleeps[i], caps[i]);
+  }
+}
+
+TEST(BootstrapRetryTest, SleepsAreJittered) {
+  RefusingPort p;
+  RetryPolicy policy;
+  policy.max_attempts = 9;
+  policy.initial_backoff = absl::Seconds(10);
+  policy.max_backoff = absl::Seconds(10);
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  (void)BootstrapWithRetry(RefusedOptions(p), policy);
+  ASSERT_EQ(sleeps.size(), 8u);
+  // Eight uniform draws from [0, 10 s] at microsecond resolution are not all equal (the chance is
+  // about 1e-49), so the delay is random rather than the cap itself.
+  bool all_equal = true;
+  for (absl::Duration d : sleeps) all_equal = all_equal && d == sleeps[0];
+  EXPECT_FALSE(all_equal);
+}
+
+TEST(BootstrapRetryTest, SingleAttemptPolicyNeverSleeps) {
+  RefusingPort p;
+  RetryPolicy policy;
+  policy.max_attempts = 1;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  auto r = BootstrapWithRetry(RefusedOptions(p), policy);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(sleeps.empty());
+}
+
+// BUG (enrolee/bootstrap_client.cc, BootstrapWithRetry): the loop runs max(1, max_attempts)
+// times but only skips the sleep when `attempt == policy.max_attempts`; with max_attempts <= 0 it
+// makes its single attempt and then sleeps once before returning. Fix: compare with the clamped
+// count (`const int attempts = std::max(1, policy.max_attempts)`).
+TEST(BootstrapRetryTest, DISABLED_NonPositiveMaxAttemptsMakesOneAttemptWithoutSleeping) {
+  RefusingPort p;
+  RetryPolicy policy;
+  policy.max_attempts = 0;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  auto r = BootstrapWithRetry(RefusedOptions(p), policy);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(sleeps.empty()) << "slept " << sleeps.size() << " time(s) after the last attempt";
+}
+
+// BUG (enrolee/bootstrap_client.cc, BootstrapWithRetry): the comment promises a sleep "in
+// [0, cap)" but std::uniform_int_distribution<int64_t>(0, cap_us) is inclusive, so the sleep can
+// equal the cap. With a 1 us cap half of the draws are the cap; 39 draws all below it would happen
+// with probability 2^-39. Fix: dist(0, cap_us - 1) (and guard cap_us == 0).
+TEST(BootstrapRetryTest, DISABLED_JitterNeverReachesTheCap) {
+  RefusingPort p;
+  RetryPolicy policy;
+  policy.max_attempts = 40;
+  policy.initial_backoff = absl::Microseconds(1);
+  policy.max_backoff = absl::Microseconds(1);
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  (void)BootstrapWithRetry(RefusedOptions(p), policy);
+  ASSERT_EQ(sleeps.size(), 39u);
+  for (absl::Duration d : sleeps) EXPECT_LT(d, absl::Microseconds(1));
+}
+
+// BUG (enrolee/bootstrap_client.cc, BootstrapWithRetry): `cap` starts at initial_backoff and is
+// only clamped to max_backoff after the first sleep, so initial_backoff > max_backoff yields a
+// first sleep above max_backoff. Fix: start with cap = std::min(initial_backoff, max_backoff).
+TEST(BootstrapRetryTest, DISABLED_FirstSleepIsAlsoBoundedByMaxBackoff) {
+  RefusingPort p;
+  RetryPolicy policy;
+  policy.max_attempts = 2;
+  policy.initial_backoff = absl::Hours(1);
+  policy.max_backoff = absl::Milliseconds(1);
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  (void)BootstrapWithRetry(RefusedOptions(p), policy);
+  ASSERT_EQ(sleeps.size(), 1u);
+  EXPECT_LE(sleeps[0], absl::Milliseconds(1));
+}
+
+}  // namespace
+}  // namespace onem2m::enrolee
