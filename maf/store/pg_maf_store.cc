@@ -168,6 +168,17 @@ absl::Status Guard(absl::string_view what, Fn&& fn) {
 
 absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions options) {
   if (!options.clock) options.clock = [] { return absl::Now(); };
+  // The handshake path (credential by KmID / KeID) and Key Retrieval (key by id) are prepared on
+  // every connection: they run for every device connection and every Target call. libpqxx 6
+  // prepares lazily on first use, so the connection that runs the migrations is unaffected.
+  options.pool.prepare.emplace_back(
+      "maf_credential_by_km_id",
+      absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"));
+  options.pool.prepare.emplace_back(
+      "maf_credential_by_ke_id",
+      absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE ke_id = $1"));
+  options.pool.prepare.emplace_back(
+      "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
       pg::ConnectionPool::Create(std::move(options.pool));
   if (!pool.ok()) return pool.status();
@@ -210,15 +221,13 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
   return out;
 }
 
-absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* column,
+absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
                                                         absl::string_view value) {
   std::optional<MafCredential> out;
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
     return Guard("get credential", [&]() -> absl::Status {
       pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_params(absl::StrCat("SELECT ", CredentialColumns(),
-                                                  " FROM maf_credentials WHERE ", column, " = $1"),
-                                     std::string(value));
+      pqxx::result r = n.exec_prepared(statement, std::string(value));
       if (!r.empty()) out = CredentialFromRow(r[0]);
       return absl::OkStatus();
     });
@@ -232,11 +241,11 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* column,
 }
 
 absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKmId(absl::string_view km_id) {
-  return GetCredential("km_id", km_id);
+  return GetCredential("maf_credential_by_km_id", km_id);
 }
 
 absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKeId(absl::string_view ke_id) {
-  return GetCredential("ke_id", ke_id);
+  return GetCredential("maf_credential_by_ke_id", ke_id);
 }
 
 absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport transport) {
@@ -465,9 +474,7 @@ absl::StatusOr<MafKey> PgMafStore::GetKey(absl::string_view key_id) {
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
     return Guard("get key", [&]() -> absl::Status {
       pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_params(
-          absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"),
-          std::string(key_id));
+      pqxx::result r = n.exec_prepared("maf_key_by_id", std::string(key_id));
       if (!r.empty()) out = KeyFromRow(r[0]);
       return absl::OkStatus();
     });

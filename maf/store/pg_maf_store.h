@@ -75,7 +75,8 @@ class PgMafStore final : public MafStore {
   PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, Clock clock)
       : pool_(std::move(pool)), clock_(std::move(clock)) {}
 
-  absl::StatusOr<MafCredential> GetCredential(const char* column, absl::string_view value);
+  // GetCredential runs prepared statement `statement` (by km_id or by ke_id).
+  absl::StatusOr<MafCredential> GetCredential(const char* statement, absl::string_view value);
   absl::StatusOr<std::vector<std::string>> Revoke(const char* where, absl::string_view value,
                                                   const Revocation& why);
   absl::StatusOr<MafClient> GetClientWhere(const std::string& where, absl::string_view value,
