@@ -21,7 +21,7 @@ namespace {
 struct Outcome {
   absl::Status status;
   nlohmann::json body;  // null when none
-  std::string key_id;   // for the audit record
+  std::string subject;  // Key Identifier or mafClientRegID acted on, for the audit record
 };
 
 absl::string_view OperationName(exchange::Operation op) {
@@ -75,28 +75,28 @@ Outcome Run(const ProcedureContext& ctx, const MafSession& session, exchange::Op
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
       absl::StatusOr<KeyRegistrationAnswer> a = HandleKeyRegistration(ctx, session, *req);
       o = FromAnswer(a, SerializeKeyRegistrationAnswer);
-      if (a.ok()) o.key_id = a->key_id;
+      if (a.ok()) o.subject = a->key_id;
       return o;
     }
     case Operation::kMafKeyRetrieval: {
       absl::StatusOr<KeyRetrievalRequest> req = ParseKeyRetrievalRequest(body);
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
       o = FromAnswer(HandleKeyRetrieval(ctx, session, *req), SerializeKeyRetrievalAnswer);
-      o.key_id = req->key_id;
+      o.subject = req->key_id;
       return o;
     }
     case Operation::kMafKeyUpdate: {
       absl::StatusOr<KeyUpdateRequest> req = ParseKeyUpdateRequest(body);
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
       o = FromAnswer(HandleKeyUpdate(ctx, session, *req), SerializeKeyRegistrationAnswer);
-      o.key_id = req->key_id;
+      o.subject = req->key_id;
       return o;
     }
     case Operation::kMafDeregistration: {
       absl::StatusOr<DeregistrationRequest> req = ParseDeregistrationRequest(body);
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
       o.status = HandleDeregistration(ctx, session, *req);
-      o.key_id = req->key_id.value_or(req->maf_client_reg_id.value_or(""));
+      o.subject = req->key_id.value_or(req->maf_client_reg_id.value_or(""));
       return o;
     }
     case Operation::kEnrolment:
@@ -117,7 +117,7 @@ exchange::Response MafRequestHandler::Handle(const exchange::Request& request,
   Audit("maf_procedure", {{"operation", std::string(op.ok() ? OperationName(*op) : "unrouted")},
                           {"km_id", session.km_id},
                           {"client_id", session.enrolee_id},
-                          {"key_id", o.key_id},
+                          {"subject", o.subject},
                           {"rsc", absl::StrCat(rsc)}});
   if (o.status.ok()) return exchange::Response{rsc, std::move(o.body)};
   if (rsc >= 5000) {

@@ -1,6 +1,13 @@
 #include "maf/procedures/maf_request_handler.h"
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "common/crypto/key_id.h"
 #include "common/exchange/maf_messages.h"
+#include "common/log/logger.h"
 #include "common/exchange/routes.h"
 #include "maf/procedures/procedure_test_fixture.h"
 
@@ -28,6 +35,10 @@ class MafRequestHandlerTest : public ProcedureTest {
 };
 
 TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string audit_path = std::string(tmp != nullptr ? tmp : "/tmp") + "/handler_audit.log";
+  std::remove(audit_path.c_str());
+  ASSERT_TRUE(SetAuditPath(audit_path));
   MafSession owner = NewSession(1, "C-dev1");
   MafSession target = NewSession(2, "C-target");
   Response reg = Post("/maf/clients", "{}", owner);
@@ -51,6 +62,16 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
   absl::StatusOr<exchange::KeyRetrievalAnswer> ra = exchange::ParseKeyRetrievalAnswer(got.body);
   ASSERT_TRUE(ra.ok()) << ra.status();
   EXPECT_EQ(ra->key_value.size(), 32u);
+  {
+    // Every procedure is audited with the identifiers, never the key.
+    std::ifstream in(audit_path);
+    std::stringstream audit;
+    audit << in.rdbuf();
+    EXPECT_NE(audit.str().find("key_retrieval"), std::string::npos);
+    EXPECT_NE(audit.str().find(ka->key_id), std::string::npos);
+    EXPECT_EQ(audit.str().find(absl::Base64Escape(ra->key_value.Reveal())), std::string::npos);
+    EXPECT_EQ(audit.str().find(crypto::HexUpper(ra->key_value.Reveal())), std::string::npos);
+  }
 
   Response denied = Post("/maf/keys/retrieve",
                          *exchange::SerializeKeyRetrievalRequest({ka->key_id}), owner);
