@@ -86,19 +86,23 @@ absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& o) {
 absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& options,
                                                    const RetryPolicy& policy) {
   thread_local std::mt19937_64 rng(std::random_device{}());
-  absl::Duration cap = policy.initial_backoff;
+  const int attempts = std::max(1, policy.max_attempts);
+  absl::Duration cap = std::min(policy.initial_backoff, policy.max_backoff);
   absl::Status last;
-  for (int attempt = 1; attempt <= std::max(1, policy.max_attempts); ++attempt) {
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
     absl::StatusOr<BootstrapResult> r = Bootstrap(options);
     if (r.ok()) {
       r->attempts = attempt;
       return r;
     }
     last = r.status();
-    if (!IsRetryable(last) || attempt == policy.max_attempts) break;
+    if (!IsRetryable(last) || attempt == attempts) break;
     // Full jitter: a uniformly random sleep in [0, cap) spreads a fleet's retries out.
-    std::uniform_int_distribution<int64_t> dist(0, absl::ToInt64Microseconds(cap));
-    policy.sleep(absl::Microseconds(dist(rng)));
+    int64_t cap_us = absl::ToInt64Microseconds(cap);
+    if (cap_us > 0) {
+      std::uniform_int_distribution<int64_t> dist(0, cap_us - 1);
+      policy.sleep(absl::Microseconds(dist(rng)));
+    }
     cap = std::min(cap * 2, policy.max_backoff);
   }
   return last;

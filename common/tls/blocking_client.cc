@@ -19,6 +19,15 @@ namespace onem2m {
 namespace tls {
 namespace {
 
+// AwaitingServerFinished is true once the client has sent its final flight (ClientKeyExchange,
+// ChangeCipherSpec, Finished) and waits for the server's ChangeCipherSpec and Finished.
+bool AwaitingServerFinished(SSL* ssl) {
+  OSSL_HANDSHAKE_STATE st = SSL_get_state(ssl);
+  return st == TLS_ST_CW_FINISHED || st == TLS_ST_CR_CHANGE || st == TLS_ST_CR_FINISHED ||
+         st == TLS_ST_CR_SESSION_TICKET;
+}
+
+
 int PollMillis(absl::Time deadline, absl::Time now) {
   absl::Duration left = deadline - now;
   if (left <= absl::ZeroDuration()) return 0;
@@ -114,6 +123,14 @@ absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     absl::StatusOr<Step> step = client->Drive([s] { return s->Handshake(); }, deadline);
     if (!step.ok()) {
       last = step.status();
+      // DTLS drops records it cannot authenticate without an alert (RFC 6347 4.1.2.7), so a
+      // server holding another key never answers our Finished. Having sent it and heard nothing
+      // back before the deadline (with retransmissions) means the key was refused: report it as
+      // such, so callers do not retry a wrong key as if the network had failed.
+      if (dtls && absl::IsDeadlineExceeded(last) && AwaitingServerFinished(s->ssl())) {
+        last = absl::UnauthenticatedError(
+            "DTLS handshake failed: no answer to our Finished (wrong key or unknown identity)");
+      }
       // A refused UDP "connection" (ICMP) may be one address family of several.
       if (absl::IsUnavailable(last) && dtls) continue;
       break;
