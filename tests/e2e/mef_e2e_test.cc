@@ -150,13 +150,11 @@ std::string HttpPost(const std::string& body, const std::string& ri = "ri-1") {
                       "\r\n\r\n", body);
 }
 
-// Refused reports whether `s` is how a refused handshake looks to the Enrolee. Over TLS that is
-// kUnauthenticated (the server's alert arrives). KNOWN ISSUE: over DTLS the client currently sees no
-// alert and times out (kDeadlineExceeded) for every refused case, so DTLS accepts that too -- still
-// identical for wrong key, unknown, disabled and expired, which is what the "fail alike" rule needs.
-bool Refused(const absl::Status& s, tls::Transport t) {
-  if (s.code() == absl::StatusCode::kUnauthenticated) return true;
-  return t == tls::Transport::kDtls && s.code() == absl::StatusCode::kDeadlineExceeded;
+// Refused reports whether `s` is how a refused handshake looks to the Enrolee: kUnauthenticated on
+// both transports (over DTLS the server sends no alert; the client reports its unanswered Finished
+// as a refused key).
+bool Refused(const absl::Status& s, tls::Transport) {
+  return s.code() == absl::StatusCode::kUnauthenticated;
 }
 
 std::string RscOf(const std::string& response) {
