@@ -1,0 +1,724 @@
+// maf_load: load generator for the MAF handshake (PROTOCOL.md 5-7, issue 4 "Benchmarks"); not a test.
+//
+// Processes (forked, so each one's RSS is its own; the parent only generates load):
+//   MEF child   EnroleeStore (PgEnroleeStore, or MemoryEnroleeStore with --mef_store=memory) +
+//               MefCredentialServiceImpl (EnvelopeKeOpener) on gRPC with mutual TLS (MtlsEnv).
+//   MAF child   wired as services/maf/maf_server.cc: MafStore (PgMafStore, or memory) + KmResolver
+//               with one MefClientFetcher (client certificate = MAF-ID "maf.local") + MafPskResolver
+//               + MafSessionFactory/MafRequestHandler + PskServer (TLS, --handshake_workers).
+//   baseline    bare OpenSSL TLS 1.2 PSK server (same suite; 16 blocking threads; handshake +
+//               SSL_export_keying_material(EXPORTER-oneM2M-Connection, 48), no store).
+// The parent writes --devices enrolees and one enrolment each (sealed Ke, as a bootstrap would) into
+// the MEF store directly, then runs
+//   phase 1 "first contact": each handshake uses a DISTINCT device's KeID (so every one includes the
+//           gRPC credential fetch from the MEF) and then does MAF Client Registration (8.8.2.3);
+//           stops early when every device has had its first contact;
+//   phase 2 "KmID": handshakes (+ export on the MAF side) with the devices' KmIDs, round-robin
+//           (--kmid_register adds Client Registration); with --km_cache_ttl=0 every one reads the
+//           stored Km from the MAF store (no resolver cache), which is what a device reconnecting
+//           after more than 30 s sees;
+//   phase 3 "baseline": the same raw client code against the bare OpenSSL server.
+// Each phase prints a progress line per second, then rate, p50/p99/max, failures by cause; the end
+// prints the targets: (a) first contact >= 1000/s, (b) KmID >= 0.8 x baseline.
+//
+//   eval "$(bash tests/pg/start_pg.sh)"
+//   bazel build -c opt //tests/bench:maf_load
+//   bazel-bin/tests/bench/maf_load --pg="$ONEM2M_TEST_PG" --devices=20000 --concurrency=64 --duration=10s
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+#include "common/log/logger.h"
+#include "common/pg/pool.h"
+#include "common/psk_server/psk_server.h"
+#include "common/secret_bytes.h"
+#include "common/tls/blocking_client.h"
+#include "common/tls/psk_context.h"
+#include "enrolee/maf_client.h"
+#include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/procedures/maf_request_handler.h"
+#include "maf/server/maf_psk_resolver.h"
+#include "maf/server/maf_session_factory.h"
+#include "maf/store/memory_maf_store.h"
+#include "maf/store/pg_maf_store.h"
+#include "mef/credential/credential_service.h"
+#include "mef/credential/envelope_ke_opener.h"
+#include "mef/credential/testing/mtls_env.h"
+#include "mef/store/memory_enrolee_store.h"
+#include "mef/store/pg_enrolee_store.h"
+#include "pqxx/pqxx"
+
+ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG); needed for pg stores.");
+ABSL_FLAG(std::string, mef_store, "pg", "MEF store: pg or memory.");
+ABSL_FLAG(std::string, maf_store, "pg", "MAF store: pg or memory.");
+ABSL_FLAG(int, devices, 20000, "Devices (enrolee + enrolment) pre-bootstrapped at the MEF.");
+ABSL_FLAG(int, concurrency, 64, "Concurrent simulated devices (client threads).");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Run time per phase (phase 1 ends early when devices run out).");
+ABSL_FLAG(std::string, phases, "first,kmid,baseline", "Comma list of phases to run: first, kmid, baseline.");
+ABSL_FLAG(bool, kmid_register, false, "Phase 2 also does Client Registration after each handshake.");
+ABSL_FLAG(std::string, suite, "PSK-AES128-CBC-SHA256", "TLS suite (OpenSSL name) for phase 2, 3 and the MafClient.");
+ABSL_FLAG(int, io_threads, 2, "MAF PskServer I/O threads (maf_server default 2).");
+ABSL_FLAG(int, handshake_workers, 16, "MAF handshake workers (maf_server default 16).");
+ABSL_FLAG(int, maf_pg_pool_size, 8, "MAF PostgreSQL pool (maf_server default 8).");
+ABSL_FLAG(int, mef_pg_pool_size, 8, "MEF PostgreSQL pool.");
+ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "MAF Km fetch deadline (maf_server default 2s).");
+ABSL_FLAG(absl::Duration, km_cache_ttl, absl::Seconds(30), "KmResolver cache_ttl (default as production, 30s).");
+ABSL_FLAG(int, baseline_threads, 16, "Threads of the bare OpenSSL server.");
+
+namespace onem2m {
+namespace {
+
+constexpr char kMafFqdn[] = "maf.local";
+constexpr char kMefFqdn[] = "mef.local";
+constexpr char kExporterLabel[] = "EXPORTER-oneM2M-Connection";
+
+long StatusKb(pid_t pid, const char* field) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(f, line)) {
+    if (absl::StartsWith(line, field)) return std::strtol(line.c_str() + strlen(field) + 1, nullptr, 10);
+  }
+  return -1;
+}
+
+// CpuSeconds of a process (utime + stime from /proc/<pid>/stat).
+double CpuSeconds(pid_t pid) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t p = s.rfind(')');
+  if (p == std::string::npos) return 0;
+  std::vector<std::string> fields;
+  std::string cur;
+  for (size_t i = p + 2; i < s.size(); ++i) {
+    if (s[i] == ' ') {
+      fields.push_back(cur);
+      cur.clear();
+    } else {
+      cur += s[i];
+    }
+  }
+  if (fields.size() < 13) return 0;
+  // fields[0] is state (field 3); utime is field 14 -> index 11, stime 15 -> index 12.
+  return (std::stod(fields[11]) + std::stod(fields[12])) / sysconf(_SC_CLK_TCK);
+}
+
+struct Device {
+  std::string kpm_id;
+  std::string enrolee_id;
+  std::string ke_id;
+  std::string ke;  // raw (bench only)
+  std::string km;  // raw (bench only)
+  std::string km_id;
+};
+
+// ---- children ----------------------------------------------------------------------------------
+
+pid_t Spawn(const std::function<void(int)>& child, int* port) {
+  int p[2];
+  if (pipe(p) != 0) return -1;
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    child(p[1]);
+    _exit(0);
+  }
+  close(p[1]);
+  char buf[64] = {0};
+  ssize_t n = 0, got = 0;
+  while (got < static_cast<ssize_t>(sizeof buf) - 1 && (n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0) {
+    got += n;
+    if (memchr(buf, '\n', got)) break;
+  }
+  close(p[0]);
+  *port = 0;
+  sscanf(buf, "%d", port);
+  return pid;
+}
+
+void WritePort(int fd, int port) {
+  std::string s = absl::StrCat(port, "\n");
+  (void)!write(fd, s.data(), s.size());
+  close(fd);
+}
+
+void Populate(mef::EnroleeStore* store, const std::vector<Device>& devices, const crypto::Envelope& env,
+              int threads) {
+  std::vector<mef::Enrolee> rows;
+  rows.reserve(devices.size());
+  for (const Device& d : devices) {
+    mef::Enrolee e;
+    e.kpm_id = d.kpm_id;
+    e.kpm = mef::SealedKey{*env.Seal(SecretBytes::Random(32), d.kpm_id), static_cast<int32_t>(env.active_version())};
+    e.enrolee_id = d.enrolee_id;
+    e.maf_id = kMafFqdn;
+    rows.push_back(std::move(e));
+  }
+  auto bulk = store->BulkCreate(rows);
+  if (!bulk.ok()) {
+    // MemoryEnroleeStore may not implement it; fall back to one by one.
+    for (const auto& e : rows) {
+      if (!store->CreateEnrolee(e).ok()) {
+        std::fprintf(stderr, "CreateEnrolee failed\n");
+        std::abort();
+      }
+    }
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
+        const Device& d = devices[i];
+        mef::Enrolment m;
+        m.ke_id = d.ke_id;
+        m.kpm_id = d.kpm_id;
+        m.ke = mef::SealedKey{*env.Seal(SecretBytes::Copy(d.ke), d.ke_id), static_cast<int32_t>(env.active_version())};
+        m.enrolee_id = d.enrolee_id;
+        m.maf_id = kMafFqdn;
+        m.expires_at = absl::Now() + absl::Hours(24);
+        m.transport = mef::Transport::kTls;
+        m.peer_address = "127.0.0.1:1";
+        absl::Status s = store->RecordEnrolment(m);
+        if (!s.ok() && failed++ == 0) std::fprintf(stderr, "RecordEnrolment: %s\n", s.ToString().c_str());
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  if (failed > 0) {
+    std::fprintf(stderr, "%d enrolments failed\n", failed.load());
+    std::abort();
+  }
+}
+
+pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, int size, const char* app) {
+  pg::PoolOptions p;
+  p.conninfo = conninfo;
+  p.schema = schema;
+  p.max_size = size;
+  p.application_name = app;
+  return p;
+}
+
+[[noreturn]] void RunMefChild(const std::string& conninfo, const std::string& schema,
+                              const crypto::Envelope* envelope, const std::vector<Device>* devices,
+                              const mef::testing::MtlsEnv* mtls, int out_fd) {
+  SetLogLevel(Level::kWarning);
+  SetAuditPath(absl::StrCat(mef::testing::TempDir(), "/maf_load_mef_audit.", getpid(), ".log"));
+  std::unique_ptr<mef::EnroleeStore> store;
+  if (absl::GetFlag(FLAGS_mef_store) == "memory") {
+    auto m = std::make_unique<mef::MemoryEnroleeStore>();
+    Populate(m.get(), *devices, *envelope, 1);
+    store = std::move(m);
+  } else {
+    mef::PgEnroleeStoreOptions po;
+    po.pool = PoolFor(conninfo, schema, absl::GetFlag(FLAGS_mef_pg_pool_size), "maf_load_mef");
+    auto s = mef::PgEnroleeStore::Create(po);
+    if (!s.ok()) {
+      std::fprintf(stderr, "MEF store: %s\n", s.status().ToString().c_str());
+      WritePort(out_fd, 0);
+      _exit(1);
+    }
+    store = *std::move(s);
+  }
+  auto* opener = new mef::EnvelopeKeOpener(envelope);
+  auto service = mef::MefCredentialServiceImpl::Create(store.get(), opener, {});
+  if (!service.ok()) {
+    WritePort(out_fd, 0);
+    _exit(1);
+  }
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", mtls->ServerCredentials(), &port);
+  b.RegisterService(service->get());
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  WritePort(out_fd, server ? port : 0);
+  for (;;) pause();
+}
+
+[[noreturn]] void RunMafChild(const std::string& conninfo, const std::string& schema, int mef_port,
+                              const mef::testing::MtlsEnv* mtls, int out_fd) {
+  SetLogLevel(Level::kWarning);
+  SetAuditPath(absl::StrCat(mef::testing::TempDir(), "/maf_load_maf_audit.", getpid(), ".log"));
+  auto* envelope = new crypto::Envelope(crypto::Keyring::Generate(1));
+  std::unique_ptr<maf::MafStore> store;
+  if (absl::GetFlag(FLAGS_maf_store) == "memory") {
+    store = maf::MemoryMafStore::Create();
+  } else {
+    maf::PgMafStoreOptions po;
+    po.pool = PoolFor(conninfo, schema, absl::GetFlag(FLAGS_maf_pg_pool_size), "maf_load_maf");
+    auto s = maf::PgMafStore::Create(std::move(po));
+    if (!s.ok()) {
+      std::fprintf(stderr, "MAF store: %s\n", s.status().ToString().c_str());
+      WritePort(out_fd, 0);
+      _exit(1);
+    }
+    store = *std::move(s);
+  }
+  maf::KmResolverOptions ko;
+  ko.maf_fqdn = kMafFqdn;
+  ko.store = store.get();
+  ko.envelope = envelope;
+  ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
+  ko.cache_ttl = absl::GetFlag(FLAGS_km_cache_ttl);
+  ko.fetchers[kMefFqdn] = std::make_shared<maf::MefClientFetcher>(mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
+  auto km_resolver = maf::KmResolver::Create(std::move(ko));
+  if (!km_resolver.ok()) {
+    WritePort(out_fd, 0);
+    _exit(1);
+  }
+  auto psk_resolver = std::make_shared<maf::MafPskResolver>(*km_resolver, absl::GetFlag(FLAGS_fetch_timeout));
+  maf::MafSessionConfig sc;
+  sc.ctx.store = store.get();
+  sc.ctx.envelope = envelope;
+  sc.ctx.maf_fqdn = kMafFqdn;
+  sc.resolver = *km_resolver;
+  auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
+  sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
+                         std::function<void(exchange::Response)> respond) {
+    respond(handler->Handle(req, s));
+  };
+  auto* factory = new maf::MafSessionFactory(std::move(sc));
+  server::PskServerOptions so;
+  so.tls_listen = {"127.0.0.1:0"};
+  tls::ServerOptions o;
+  o.transport = tls::Transport::kTls;
+  o.handshake_timeout = absl::Seconds(10);
+  auto ctx = tls::PskContext::NewServer(o, psk_resolver);
+  if (!ctx.ok()) {
+    WritePort(out_fd, 0);
+    _exit(1);
+  }
+  so.tls_context = *ctx;
+  so.io_threads = absl::GetFlag(FLAGS_io_threads);
+  so.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
+  so.idle_timeout = absl::Seconds(30);
+  so.max_sessions_per_source = 0;  // every simulated device comes from 127.0.0.1
+  auto psk = server::PskServer::Start(so, factory, nullptr);
+  if (!psk.ok()) {
+    std::fprintf(stderr, "MAF server: %s\n", psk.status().ToString().c_str());
+    WritePort(out_fd, 0);
+    _exit(1);
+  }
+  WritePort(out_fd, (*psk)->tls_addresses().at(0).port());
+  for (;;) pause();
+}
+
+const SecretBytes* g_baseline_key = nullptr;
+
+unsigned int BaselinePsk(SSL*, const char*, unsigned char* psk, unsigned int max_len) {
+  if (g_baseline_key->size() > max_len) return 0;
+  memcpy(psk, g_baseline_key->data(), g_baseline_key->size());
+  return g_baseline_key->size();
+}
+
+// Bare OpenSSL TLS 1.2 PSK server: handshake + export, then wait for the client's close.
+[[noreturn]] void RunBaselineChild(const SecretBytes* key, int out_fd) {
+  g_baseline_key = key;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx, absl::GetFlag(FLAGS_suite).c_str());
+  SSL_CTX_set_psk_server_callback(ctx, BaselinePsk);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  listen(lfd, 4096);
+  socklen_t len = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  WritePort(out_fd, ntohs(a.sin_port));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < absl::GetFlag(FLAGS_baseline_threads); ++t) {
+    threads.emplace_back([ctx, lfd] {
+      for (;;) {
+        int fd = accept(lfd, nullptr, nullptr);
+        if (fd < 0) continue;
+        SSL* ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, fd);
+        if (SSL_accept(ssl) == 1) {
+          unsigned char k[48];
+          SSL_export_keying_material(ssl, k, sizeof k, kExporterLabel, strlen(kExporterLabel), nullptr, 0, 0);
+          OPENSSL_cleanse(k, sizeof k);
+          char buf[256];
+          while (SSL_read(ssl, buf, sizeof buf) > 0) {
+          }
+        }
+        SSL_free(ssl);
+        close(fd);
+      }
+    });
+  }
+  for (;;) pause();
+}
+
+// ---- load ---------------------------------------------------------------------------------------
+
+struct Result {
+  int64_t ok = 0;
+  std::map<std::string, int64_t> failures;
+  std::vector<double> latencies_ms;
+  double seconds = 0;
+  double server_cpu = 0;  // CPU seconds the server process used during the phase
+};
+
+std::string Cause(const absl::Status& s) {
+  return absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message().substr(0, 70));
+}
+
+// RunLoad runs `one(i)` from --concurrency threads for --duration; i counts up from 0. When
+// `limit` > 0 a thread stops once i reaches it (each device used once).
+Result RunLoad(const std::string& name, pid_t server_pid, int64_t limit,
+               const std::function<absl::Status(int64_t)>& one) {
+  const int c = absl::GetFlag(FLAGS_concurrency);
+  const absl::Duration dur = absl::GetFlag(FLAGS_duration);
+  std::atomic<int64_t> next{0}, ok{0}, fail{0};
+  std::atomic<int> running{c};
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  Result res;
+  std::vector<std::thread> threads;
+  const double cpu0 = CpuSeconds(server_pid);
+  absl::Time start = absl::Now();
+  for (int t = 0; t < c; ++t) {
+    threads.emplace_back([&] {
+      std::vector<double> lat;
+      std::map<std::string, int64_t> fails;
+      while (!stop.load(std::memory_order_relaxed)) {
+        int64_t i = next.fetch_add(1);
+        if (limit > 0 && i >= limit) break;
+        absl::Time t0 = absl::Now();
+        absl::Status s = one(i);
+        if (s.ok()) {
+          lat.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+          ++ok;
+        } else {
+          ++fail;
+          ++fails[Cause(s)];
+        }
+      }
+      std::lock_guard<std::mutex> l(mu);
+      res.latencies_ms.insert(res.latencies_ms.end(), lat.begin(), lat.end());
+      for (auto& [k, v] : fails) res.failures[k] += v;
+      --running;
+    });
+  }
+  int64_t last = 0;
+  absl::Time end = start + dur;
+  for (int sec = 1; absl::Now() < end && running.load() > 0; ++sec) {
+    absl::Time tick = start + absl::Seconds(sec);
+    while (absl::Now() < tick && running.load() > 0) absl::SleepFor(absl::Milliseconds(20));
+    int64_t o = ok.load();
+    std::printf("[%s] t=%ds ok=%lld (+%lld/s) failed=%lld server_rss=%ldKiB\n", name.c_str(), sec,
+                static_cast<long long>(o), static_cast<long long>(o - last),
+                static_cast<long long>(fail.load()), StatusKb(server_pid, "VmRSS:"));
+    std::fflush(stdout);
+    last = o;
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  res.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  res.server_cpu = CpuSeconds(server_pid) - cpu0;
+  res.ok = ok.load();
+  return res;
+}
+
+double Report(const std::string& name, Result& r) {
+  std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
+  auto pct = [&](double p) {
+    if (r.latencies_ms.empty()) return 0.0;
+    return r.latencies_ms[std::min(r.latencies_ms.size() - 1, static_cast<size_t>(p * r.latencies_ms.size()))];
+  };
+  double rate = r.ok / r.seconds;
+  int64_t failed = 0;
+  for (auto& [k, v] : r.failures) failed += v;
+  std::printf("== %s: %lld ok in %.2f s = %.0f/s; latency ms p50=%.2f p99=%.2f max=%.2f; failures=%lld; "
+              "server CPU %.2f s (%.0f us/op)\n",
+              name.c_str(), static_cast<long long>(r.ok), r.seconds, rate, pct(0.50), pct(0.99),
+              r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back(), static_cast<long long>(failed),
+              r.server_cpu, r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0);
+  for (auto& [k, v] : r.failures) std::printf("   failure x%lld: %s\n", static_cast<long long>(v), k.c_str());
+  std::fflush(stdout);
+  return rate;
+}
+
+std::vector<tls::CipherSuite> Suites() {
+  auto s = tls::FindCipherSuite(tls::Transport::kTls, absl::GetFlag(FLAGS_suite));
+  if (!s.ok()) {
+    std::fprintf(stderr, "--suite: %s\n", s.status().ToString().c_str());
+    std::exit(2);
+  }
+  return {*s};
+}
+
+// RawHandshake: handshake with a prepared context, then close_notify and close (phases 2 and 3).
+absl::Status RawHandshake(const std::shared_ptr<const tls::PskContext>& ctx, int port) {
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  auto c = tls::BlockingClient::Connect(ctx, "127.0.0.1", port, deadline);
+  if (!c.ok()) return c.status();
+  (void)(*c)->Close(absl::Now() + absl::Milliseconds(200));
+  return absl::OkStatus();
+}
+
+// Contexts builds one client PskContext per device (identity, key) so the timed loop does not pay
+// SSL_CTX_new; both the MAF and the baseline phase use contexts built the same way.
+std::vector<std::shared_ptr<const tls::PskContext>> Contexts(const std::vector<Device>& devices,
+                                                             const SecretBytes* same_key) {
+  std::vector<std::shared_ptr<const tls::PskContext>> out;
+  out.reserve(devices.size());
+  for (const Device& d : devices) {
+    tls::ClientOptions co;
+    co.transport = tls::Transport::kTls;
+    co.cipher_suites = Suites();
+    co.psk_identity = d.km_id;
+    co.psk = same_key ? SecretBytes::Copy(same_key->Reveal()) : SecretBytes::Copy(d.km);
+    co.server_name = kMafFqdn;
+    auto ctx = tls::PskContext::NewClient(co);
+    if (!ctx.ok()) {
+      std::fprintf(stderr, "client ctx: %s\n", ctx.status().ToString().c_str());
+      std::exit(1);
+    }
+    out.push_back(*ctx);
+  }
+  return out;
+}
+
+enrolee::MafClientOptions MafOptions(int port, const Device& d, const std::string& identity) {
+  enrolee::MafClientOptions o;
+  o.maf_host = "127.0.0.1";
+  o.maf_port = port;
+  o.maf_fqdn = kMafFqdn;
+  o.transport = tls::Transport::kTls;
+  o.psk_identity = identity;
+  o.psk = SecretBytes::Copy(d.km);
+  o.originator = d.enrolee_id;
+  o.cipher_suites = Suites();
+  o.timeout = absl::Seconds(10);
+  return o;
+}
+
+void DropSchema(const std::string& conninfo, const std::string& schema) {
+  pg::PoolOptions o = PoolFor(conninfo, "", 1, "maf_load");
+  auto p = pg::ConnectionPool::Create(o);
+  if (!p.ok()) return;
+  (void)(*p)->Run([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    t.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    return absl::OkStatus();
+  });
+}
+
+int64_t CountRows(const std::string& conninfo, const std::string& schema, const std::string& table) {
+  pg::PoolOptions o = PoolFor(conninfo, schema, 1, "maf_load");
+  auto p = pg::ConnectionPool::Create(o);
+  int64_t n = -1;
+  if (!p.ok()) return n;
+  (void)(*p)->Run([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    n = t.exec("SELECT count(*) FROM " + table)[0][0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  return n;
+}
+
+int Main() {
+  signal(SIGPIPE, SIG_IGN);
+  rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+
+  std::string conninfo = absl::GetFlag(FLAGS_pg);
+  if (conninfo.empty() && getenv("ONEM2M_TEST_PG")) conninfo = getenv("ONEM2M_TEST_PG");
+  const bool mef_pg = absl::GetFlag(FLAGS_mef_store) == "pg";
+  const bool maf_pg = absl::GetFlag(FLAGS_maf_store) == "pg";
+  if ((mef_pg || maf_pg) && conninfo.empty()) {
+    std::fprintf(stderr, "maf_load: --pg or ONEM2M_TEST_PG required for pg stores\n");
+    return 2;
+  }
+  const std::string phases = absl::GetFlag(FLAGS_phases);
+  const std::string mef_schema = absl::StrCat("maf_load_mef_", getpid());
+  const std::string maf_schema = absl::StrCat("maf_load_maf_", getpid());
+  crypto::Envelope envelope(crypto::Keyring::Generate(1));
+  std::printf("maf_load: devices=%d concurrency=%d duration=%s mef_store=%s maf_store=%s suite=%s "
+              "io_threads=%d handshake_workers=%d km_cache_ttl=%s kmid_register=%d cores=%ld\n",
+              absl::GetFlag(FLAGS_devices), absl::GetFlag(FLAGS_concurrency),
+              absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
+              absl::GetFlag(FLAGS_mef_store).c_str(), absl::GetFlag(FLAGS_maf_store).c_str(),
+              absl::GetFlag(FLAGS_suite).c_str(), absl::GetFlag(FLAGS_io_threads),
+              absl::GetFlag(FLAGS_handshake_workers),
+              absl::FormatDuration(absl::GetFlag(FLAGS_km_cache_ttl)).c_str(),
+              absl::GetFlag(FLAGS_kmid_register), sysconf(_SC_NPROCESSORS_ONLN));
+
+  // Devices as a bootstrap would leave them: Ke and KeID at the MEF; Km, KmID derived on the device.
+  const int n = absl::GetFlag(FLAGS_devices);
+  std::vector<Device> devices;
+  devices.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    Device d;
+    d.kpm_id = absl::StrCat("bench-", i);
+    d.enrolee_id = absl::StrCat("C-bench-", i);
+    SecretBytes ke = SecretBytes::Random(crypto::kDerivedKeyLen);
+    d.ke = std::string(ke.Reveal());
+    d.ke_id = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), kMefFqdn);
+    auto cred = enrolee::DeriveMafCredential(ke, kMafFqdn, kMafFqdn);
+    if (!cred.ok()) {
+      std::fprintf(stderr, "derive: %s\n", cred.status().ToString().c_str());
+      return 1;
+    }
+    d.km = std::string(cred->km.Reveal());
+    d.km_id = cred->km_id;
+    devices.push_back(std::move(d));
+  }
+  if (mef_pg) {
+    mef::PgEnroleeStoreOptions po;
+    po.pool = PoolFor(conninfo, mef_schema, 16, "maf_load_setup");
+    auto store = mef::PgEnroleeStore::Create(po);
+    if (!store.ok()) {
+      std::fprintf(stderr, "MEF store: %s\n", store.status().ToString().c_str());
+      return 1;
+    }
+    absl::Time t0 = absl::Now();
+    Populate(store->get(), devices, envelope, 64);
+    std::printf("MEF store (PostgreSQL schema %s): %d enrolees + enrolments written in %.2f s\n",
+                mef_schema.c_str(), n, absl::ToDoubleSeconds(absl::Now() - t0));
+  }  // store destroyed (threads joined, connections closed) before forking
+
+  mef::testing::MtlsEnv mtls(mef::testing::TempDir());  // CA + certificates only; no gRPC yet
+  int mef_port = 0;
+  pid_t mef_pid = Spawn([&](int fd) { RunMefChild(conninfo, mef_schema, &envelope, &devices, &mtls, fd); }, &mef_port);
+  if (mef_port == 0) {
+    std::fprintf(stderr, "MEF child failed to start\n");
+    return 1;
+  }
+  int maf_port = 0;
+  pid_t maf_pid = Spawn([&](int fd) { RunMafChild(conninfo, maf_schema, mef_port, &mtls, fd); }, &maf_port);
+  if (maf_port == 0) {
+    std::fprintf(stderr, "MAF child failed to start\n");
+    kill(mef_pid, SIGKILL);
+    return 1;
+  }
+  std::printf("MEF child pid %d (gRPC mTLS :%d, RSS %ld KiB); MAF child pid %d (TLS :%d, RSS %ld KiB)\n",
+              mef_pid, mef_port, StatusKb(mef_pid, "VmRSS:"), maf_pid, maf_port, StatusKb(maf_pid, "VmRSS:"));
+  std::fflush(stdout);
+
+  double first_rate = -1, kmid_rate = -1, base_rate = -1;
+  int64_t first_ok = 0;
+  if (absl::StrContains(phases, "first")) {
+    const double mef_cpu0 = CpuSeconds(mef_pid);
+    Result r = RunLoad("first-contact", maf_pid, n, [&](int64_t i) -> absl::Status {
+      const Device& d = devices[i];
+      auto c = enrolee::MafClient::Connect(MafOptions(maf_port, d, d.ke_id));
+      if (!c.ok()) return c.status();
+      auto reg = (*c)->RegisterClient(d.km_id);
+      if (!reg.ok()) return reg.status();
+      if (reg->maf_client_id != d.enrolee_id) return absl::DataLossError("wrong MAF Client ID");
+      return absl::OkStatus();
+    });
+    const double mef_cpu = CpuSeconds(mef_pid) - mef_cpu0;
+    first_rate = Report("phase 1: first contact (KeID handshake + MEF fetch + Client Registration)", r);
+    first_ok = r.ok;
+    std::printf("   MEF child CPU during phase 1: %.2f s (%.0f us/fetch)\n", mef_cpu,
+                r.ok > 0 ? 1e6 * mef_cpu / r.ok : 0.0);
+    if (r.ok + static_cast<int64_t>(r.failures.size()) >= n) {
+      std::printf("   note: all %d devices used; phase ended early (raise --devices for a full-length phase)\n", n);
+    }
+    if (maf_pg) {
+      std::printf("   MAF store rows: credentials=%lld clients=%lld (answered ok: %lld)\n",
+                  static_cast<long long>(CountRows(conninfo, maf_schema, "maf_credentials")),
+                  static_cast<long long>(CountRows(conninfo, maf_schema, "maf_clients")),
+                  static_cast<long long>(r.ok));
+    }
+  }
+  const int64_t usable = first_ok > 0 ? first_ok : n;  // phase 2 uses devices that had first contact
+  std::vector<Device> known(devices.begin(), devices.begin() + std::min<int64_t>(usable, n));
+  if (absl::StrContains(phases, "kmid")) {
+    absl::Time t0 = absl::Now();
+    auto ctxs = Contexts(known, nullptr);
+    std::printf("   (%zu client contexts built in %.2f s, outside the timed loop)\n", ctxs.size(),
+                absl::ToDoubleSeconds(absl::Now() - t0));
+    const bool reg = absl::GetFlag(FLAGS_kmid_register);
+    Result r = RunLoad("kmid", maf_pid, 0, [&](int64_t i) -> absl::Status {
+      size_t k = i % known.size();
+      if (!reg) return RawHandshake(ctxs[k], maf_port);
+      auto c = enrolee::MafClient::Connect(MafOptions(maf_port, known[k], known[k].km_id));
+      if (!c.ok()) return c.status();
+      return (*c)->RegisterClient(known[k].km_id).status();
+    });
+    kmid_rate = Report(reg ? "phase 2: KmID handshake + Client Registration" : "phase 2: KmID handshake", r);
+  }
+  std::printf("MEF child peak RSS (VmHWM) %ld KiB; MAF child peak RSS %ld KiB, now %ld KiB\n",
+              StatusKb(mef_pid, "VmHWM:"), StatusKb(maf_pid, "VmHWM:"), StatusKb(maf_pid, "VmRSS:"));
+  kill(maf_pid, SIGKILL);
+  waitpid(maf_pid, nullptr, 0);
+  kill(mef_pid, SIGKILL);
+  waitpid(mef_pid, nullptr, 0);
+
+  if (absl::StrContains(phases, "baseline")) {
+    SecretBytes key = SecretBytes::Random(32);
+    auto ctxs = Contexts(known, &key);
+    int bport = 0;
+    pid_t bpid = Spawn([&](int fd) { RunBaselineChild(&key, fd); }, &bport);
+    Result r = RunLoad("baseline", bpid, 0, [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); });
+    base_rate = Report("phase 3: bare OpenSSL TLS-PSK baseline (handshake + export, no store)", r);
+    std::printf("   baseline child peak RSS %ld KiB\n", StatusKb(bpid, "VmHWM:"));
+    kill(bpid, SIGKILL);
+    waitpid(bpid, nullptr, 0);
+  }
+
+  std::printf("== targets\n");
+  if (first_rate >= 0) {
+    std::printf("   (a) first contact %.0f/s vs >= 1000/s: %s\n", first_rate, first_rate >= 1000 ? "MET" : "NOT MET");
+  }
+  if (kmid_rate >= 0 && base_rate > 0) {
+    std::printf("   (b) KmID %.0f/s / baseline %.0f/s = %.2f vs >= 0.80: %s\n", kmid_rate, base_rate,
+                kmid_rate / base_rate, kmid_rate >= 0.8 * base_rate ? "MET" : "NOT MET");
+  }
+  std::fflush(stdout);
+  if (mef_pg) DropSchema(conninfo, mef_schema);
+  if (maf_pg) DropSchema(conninfo, maf_schema);
+  return 0;
+}
+
+}  // namespace
+}  // namespace onem2m
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return onem2m::Main();
+}
