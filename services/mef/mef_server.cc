@@ -4,27 +4,22 @@
 // fetch for MAFs and the admin API over gRPC with mutual TLS, and /healthz, /readyz, /metrics on
 // the ops port. SIGTERM drains: readiness goes false, listeners stop, in-flight enrolments get
 // --grace_period to finish. Configuration: flags > ONEM2M_<FLAG> environment > --config file.
-#include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <csignal>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
-#include <prometheus/gauge.h>
-
 #include "absl/flags/flag.h"
-#include "absl/strings/str_split.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/envelope.h"
-#include "common/grpc/mtls.h"
+#include "common/crypto/key_id.h"
 #include "common/log/logger.h"
+#include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
+#include "common/ops/pool_metrics.h"
 #include "common/psk_server/psk_server.h"
-#include "common/tls/psk_context.h"
 #include "mef/admin/envelope_kpm_sealer.h"
 #include "mef/admin/mef_admin_service.h"
 #include "mef/bootstrap/enrolment_session.h"
@@ -34,6 +29,7 @@
 #include "mef/metrics/mef_metrics.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
+#include "services/common/service_setup.h"
 
 ABSL_FLAG(std::string, tls_listen, "[::]:8443", "TLS-PSK bootstrap addresses (comma-separated); empty: none.");
 ABSL_FLAG(std::string, dtls_listen, "[::]:5684", "DTLS-PSK bootstrap addresses (comma-separated); empty: none.");
@@ -67,57 +63,20 @@ namespace {
 
 constexpr char kVersion[] = "0.1.0";
 
-[[noreturn]] void Die(absl::string_view option, const absl::Status& s) {
-  Log(Level::kError, "startup_failed", {{"option", std::string(option)}, {"error", s.ToString()}});
-  std::fprintf(stderr, "mef_server: --%s: %s\n", std::string(option).c_str(), s.ToString().c_str());
-  std::exit(2);
-}
-
-std::vector<std::string> SplitList(const std::string& s) {
-  return absl::StrSplit(s, ',', absl::SkipWhitespace());
-}
-
-std::shared_ptr<const tls::PskContext> MakeContext(tls::Transport t, const std::string& suites,
-                                                   const std::string& flag,
-                                                   std::shared_ptr<tls::PskResolver> resolver) {
-  tls::ServerOptions o;
-  o.transport = t;
-  if (!suites.empty()) {
-    absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
-        tls::ParseCipherSuites(t, SplitList(suites));
-    if (!parsed.ok()) Die(flag, parsed.status());
-    o.cipher_suites = *parsed;
-  }
-  if (absl::GetFlag(FLAGS_require_sni)) o.required_server_name = absl::GetFlag(FLAGS_mef_fqdn);
-  o.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
-  absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
-      tls::PskContext::NewServer(o, std::move(resolver));
-  if (!ctx.ok()) Die(flag, ctx.status());
-  return *ctx;
-}
-
 int Run() {
-  Level level;
-  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    Die("log_level", absl::InvalidArgumentError("must be debug, info, warning or error"));
+  services::ServiceSetup setup("mef_server");
+  setup.ConfigureLogging(absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
+                         absl::GetFlag(FLAGS_audit_log));
+  const std::string mef_fqdn = absl::GetFlag(FLAGS_mef_fqdn);
+  if (mef_fqdn.empty()) setup.Die("mef_fqdn", absl::InvalidArgumentError("required"));
+  if (absl::Status s = crypto::ValidateFqdn(mef_fqdn); !s.ok()) setup.Die("mef_fqdn", s);
+  if (absl::GetFlag(FLAGS_kek_file).empty()) {
+    setup.Die("kek_file", absl::InvalidArgumentError("required"));
   }
-  SetLogLevel(level);
-  SetLogFormat(absl::GetFlag(FLAGS_log_format));
-  if (!SetAuditPath(absl::GetFlag(FLAGS_audit_log))) {
-    Die("audit_log", absl::PermissionDeniedError("cannot open for appending"));
-  }
-  if (absl::GetFlag(FLAGS_mef_fqdn).empty()) Die("mef_fqdn", absl::InvalidArgumentError("required"));
-  if (absl::GetFlag(FLAGS_kek_file).empty()) Die("kek_file", absl::InvalidArgumentError("required"));
-
-  // Block SIGTERM/SIGINT in every thread; the main thread waits for them below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = services::BlockTerminationSignals();
 
   absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(absl::GetFlag(FLAGS_kek_file));
-  if (!keyring.ok()) Die("kek_file", keyring.status());
+  if (!keyring.ok()) setup.Die("kek_file", keyring.status());
   crypto::Envelope envelope(std::move(*keyring));
 
   std::unique_ptr<mef::EnroleeStore> store;
@@ -129,119 +88,109 @@ int Run() {
     po.pool.conninfo = absl::GetFlag(FLAGS_pg);
     po.pool.max_size = absl::GetFlag(FLAGS_pg_pool_size);
     po.pool.application_name = "mef_server";
-    if (po.pool.conninfo.empty()) Die("pg", absl::InvalidArgumentError("required with --store=pg"));
+    if (po.pool.conninfo.empty()) {
+      setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
+    }
     absl::StatusOr<std::unique_ptr<mef::PgEnroleeStore>> pg = mef::PgEnroleeStore::Create(po);
-    if (!pg.ok()) Die("pg", pg.status());
+    if (!pg.ok()) setup.Die("pg", pg.status());
     store = std::move(*pg);
   } else {
-    Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
+    setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
   }
 
   auto registry = std::make_shared<prometheus::Registry>();
-  mef::MefMetrics metrics(registry, kVersion);
+  ops::RegisterBuildInfo(*registry, "mef", kVersion);
+  ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_mef");
+  mef::MefMetrics metrics(*registry);
 
-  // Bootstrap listeners.
+  // Bootstrap listeners (PROTOCOL.md 2-4).
   auto resolver = std::make_shared<mef::KpmResolver>(store.get(), &envelope);
   mef::EnrolmentConfig ec;
-  ec.mef_fqdn = absl::GetFlag(FLAGS_mef_fqdn);
+  ec.mef_fqdn = mef_fqdn;
   ec.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);
   mef::EnrolmentSessionFactory factory(ec, store.get(), &envelope, &metrics);
+  const std::string sni = absl::GetFlag(FLAGS_require_sni) ? mef_fqdn : "";
   server::PskServerOptions so;
-  so.tls_listen = SplitList(absl::GetFlag(FLAGS_tls_listen));
-  so.dtls_listen = SplitList(absl::GetFlag(FLAGS_dtls_listen));
+  so.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
+  so.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
   if (!so.tls_listen.empty()) {
-    so.tls_context = MakeContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites", resolver);
+    so.tls_context = setup.PskServerContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites),
+                                            "tls_suites", sni,
+                                            absl::GetFlag(FLAGS_handshake_timeout), resolver);
   }
   if (!so.dtls_listen.empty()) {
-    so.dtls_context = MakeContext(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites", resolver);
+    so.dtls_context = setup.PskServerContext(tls::Transport::kDtls,
+                                             absl::GetFlag(FLAGS_dtls_suites), "dtls_suites", sni,
+                                             absl::GetFlag(FLAGS_handshake_timeout), resolver);
   }
   so.io_threads = absl::GetFlag(FLAGS_io_threads);
   so.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   so.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
   absl::StatusOr<std::unique_ptr<server::PskServer>> psk =
-      server::PskServer::Start(so, &factory, &metrics);
-  if (!psk.ok()) Die("tls_listen/dtls_listen", psk.status());
+      server::PskServer::Start(so, &factory, &handshake_metrics);
+  if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
-  // gRPC: credential fetch and admin, each on its own port, both mutual TLS.
+  // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS. One server
+  // serves both ports; NetworkPolicy decides who reaches which, and each service checks the
+  // caller's certificate itself.
   mef::EnvelopeKeOpener opener(&envelope);
   mef::MefCredentialServiceImpl::Options co;
   co.metrics = &metrics;
   absl::StatusOr<std::unique_ptr<mef::MefCredentialServiceImpl>> credential =
       mef::MefCredentialServiceImpl::Create(store.get(), &opener, co);
-  if (!credential.ok()) Die("credential_grpc_listen", credential.status());
+  if (!credential.ok()) setup.Die("credential_grpc_listen", credential.status());
   mef::EnvelopeKpmSealer sealer(&envelope);
   mef::MefAdminOptions ao;
-  for (const std::string& id : SplitList(absl::GetFlag(FLAGS_admin_identities))) {
+  for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities))) {
     ao.admin_identities.insert(id);
   }
-  absl::StatusOr<std::unique_ptr<mef::MefAdminServiceImpl>> admin =
-      mef::MefAdminServiceImpl::Create(store.get(), &sealer, ao);
-  if (!admin.ok()) Die("admin_identities", admin.status());
-
-  std::unique_ptr<grpc::Server> grpc_server;
   const std::string cred_addr = absl::GetFlag(FLAGS_credential_grpc_listen);
   const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
-  if (!cred_addr.empty() || !admin_addr.empty()) {
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-        grpcutil::MakeServerCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-                                         absl::GetFlag(FLAGS_tls_ca)});
-    if (!creds.ok()) Die("tls_cert/tls_key/tls_ca", creds.status());
-    grpc::EnableDefaultHealthCheckService(true);
-    grpc::ServerBuilder builder;
-    // One server, two ports: the services are told apart by the port a caller may reach
-    // (NetworkPolicy), and each checks the caller's certificate itself.
-    if (!cred_addr.empty()) builder.AddListeningPort(cred_addr, *creds);
-    if (!admin_addr.empty()) builder.AddListeningPort(admin_addr, *creds);
-    if (!cred_addr.empty()) builder.RegisterService(credential->get());
-    if (!admin_addr.empty()) builder.RegisterService(admin->get());
-    grpc_server = builder.BuildAndStart();
-    if (grpc_server == nullptr) {
-      Die("credential_grpc_listen/admin_grpc_listen", absl::UnavailableError("cannot bind"));
-    }
-    grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  std::unique_ptr<mef::MefAdminServiceImpl> admin;
+  std::vector<std::string> grpc_ports;
+  std::vector<grpc::Service*> grpc_services;
+  if (!cred_addr.empty()) {
+    grpc_ports.push_back(cred_addr);
+    grpc_services.push_back(credential->get());
   }
+  if (!admin_addr.empty()) {
+    absl::StatusOr<std::unique_ptr<mef::MefAdminServiceImpl>> a =
+        mef::MefAdminServiceImpl::Create(store.get(), &sealer, ao);
+    if (!a.ok()) setup.Die("admin_identities", a.status());
+    admin = std::move(*a);
+    grpc_ports.push_back(admin_addr);
+    grpc_services.push_back(admin.get());
+  }
+  std::unique_ptr<grpc::Server> grpc_server = setup.StartGrpcServer(
+      grpc_ports, grpc_services,
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
+      "credential_grpc_listen/admin_grpc_listen");
 
   ops::OpsServer ops(registry);
-  if (auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get())) {
-    auto& pool_family = prometheus::BuildGauge()
-                            .Name("onem2m_store_pool_connections")
-                            .Help("PostgreSQL pool connections: open now, and the configured maximum.")
-                            .Register(*registry);
-    prometheus::Gauge& open_gauge = pool_family.Add({{"state", "open"}});
-    pool_family.Add({{"state", "max"}}).Set(pg->pool().options().max_size);
-    auto& made = prometheus::BuildGauge()
-                     .Name("onem2m_store_pool_connections_made")
-                     .Help("PostgreSQL connections opened since start (re-connects after failures).")
-                     .Register(*registry)
-                     .Add({});
-    ops.AddScrapeHook([pg, &open_gauge, &made] {
-      open_gauge.Set(pg->pool().open_connections());
-      made.Set(static_cast<double>(pg->pool().connections_made()));
-    });
-  }
   mef::EnroleeStore* store_ptr = store.get();
   ops.AddReadinessCheck("store", [store_ptr] { return store_ptr->CheckHealth(); });
+  if (auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get())) {
+    ops::RegisterPoolMetrics(*registry, &ops, &pg->pool());
+  }
   if (!absl::GetFlag(FLAGS_ops_listen).empty()) {
     absl::Status s = ops.Start(absl::GetFlag(FLAGS_ops_listen));
-    if (!s.ok()) Die("ops_listen", s);
+    if (!s.ok()) setup.Die("ops_listen", s);
   }
 
-  std::string tls_ports, dtls_ports;
-  for (const auto& a : (*psk)->tls_addresses()) tls_ports += a.ToString() + " ";
-  for (const auto& a : (*psk)->dtls_addresses()) dtls_ports += a.ToString() + " ";
   Log(Level::kInfo, "mef_started",
-      {{"version", kVersion}, {"mef_fqdn", ec.mef_fqdn}, {"tls", tls_ports}, {"dtls", dtls_ports},
+      {{"version", kVersion}, {"mef_fqdn", mef_fqdn},
+       {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
+       {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
        {"credential_grpc", cred_addr}, {"admin_grpc", admin_addr},
        {"ops_port", std::to_string(ops.port())}, {"store", absl::GetFlag(FLAGS_store)}});
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  absl::Duration grace = absl::GetFlag(FLAGS_grace_period);
+  int sig = services::WaitForTermination(signals);
+  // Drain (issue: readiness goes false first, then listeners stop, in-flight work finishes).
   Log(Level::kInfo, "mef_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
   if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
   (*credential)->Shutdown();
-  (*psk)->Shutdown(grace);
+  (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
   if (grpc_server) {
     grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }

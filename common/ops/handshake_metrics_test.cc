@@ -1,0 +1,45 @@
+#include "common/ops/handshake_metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include "gtest/gtest.h"
+
+namespace onem2m::ops {
+namespace {
+
+std::string Scrape(prometheus::Registry& r) {
+  prometheus::TextSerializer s;
+  return s.Serialize(r.Collect());
+}
+
+TEST(HandshakeMetricsTest, CountsByTransportSuiteAndOutcome) {
+  prometheus::Registry registry;
+  HandshakeMetrics m(registry, "onem2m_maf");
+  server::ConnectionInfo tls;
+  tls.transport = tls::Transport::kTls;
+  tls.cipher = "TLS_PSK_WITH_AES_128_CBC_SHA256";
+  m.OnHandshake(tls, server::HandshakeOutcome::kOk, absl::Milliseconds(3));
+  m.OnHandshake(tls, server::HandshakeOutcome::kOk, absl::Milliseconds(4));
+  server::ConnectionInfo dtls;
+  dtls.transport = tls::Transport::kDtls;
+  m.OnHandshake(dtls, server::HandshakeOutcome::kBadKey, absl::Milliseconds(1));
+  m.OnSessionOpened(tls::Transport::kDtls);
+  std::string text = Scrape(registry);
+  EXPECT_NE(text.find("onem2m_maf_handshakes_total{outcome=\"ok\",suite=\"TLS_PSK_WITH_AES_128_CBC_SHA256\",transport=\"tls\"} 2"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("onem2m_maf_handshakes_total{outcome=\"bad_key\",suite=\"none\",transport=\"dtls\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("onem2m_maf_handshake_duration_seconds_count{transport=\"tls\"} 2"),
+            std::string::npos);
+  EXPECT_NE(text.find("onem2m_open_connections{transport=\"dtls\"} 1"), std::string::npos);
+}
+
+TEST(HandshakeMetricsTest, BuildInfoIsOne) {
+  prometheus::Registry registry;
+  RegisterBuildInfo(registry, "maf", "1.2.3");
+  EXPECT_NE(Scrape(registry).find("onem2m_build_info{service=\"maf\",version=\"1.2.3\"} 1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace onem2m::ops

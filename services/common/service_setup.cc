@@ -1,0 +1,103 @@
+#include "services/common/service_setup.h"
+
+#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_split.h"
+#include "common/log/logger.h"
+
+namespace onem2m::services {
+
+void ServiceSetup::Die(absl::string_view option, const absl::Status& status) const {
+  Log(Level::kError, "startup_failed",
+      {{"option", std::string(option)}, {"error", status.ToString()}});
+  std::fprintf(stderr, "%s: --%s: %s\n", service_.c_str(), std::string(option).c_str(),
+               status.ToString().c_str());
+  std::exit(2);
+}
+
+void ServiceSetup::ConfigureLogging(const std::string& level, const std::string& format,
+                                    const std::string& audit_path) const {
+  Level parsed;
+  if (!ParseLogLevel(level, &parsed)) {
+    Die("log_level", absl::InvalidArgumentError("must be debug, info, warning or error"));
+  }
+  if (format != "json" && format != "text") {
+    Die("log_format", absl::InvalidArgumentError("must be json or text"));
+  }
+  SetLogLevel(parsed);
+  SetLogFormat(format);
+  if (!SetAuditPath(audit_path)) {
+    Die("audit_log", absl::PermissionDeniedError("cannot open for appending"));
+  }
+}
+
+std::shared_ptr<const tls::PskContext> ServiceSetup::PskServerContext(
+    tls::Transport transport, const std::string& suites, absl::string_view suites_flag,
+    const std::string& required_sni, absl::Duration handshake_timeout,
+    std::shared_ptr<tls::PskResolver> resolver) const {
+  tls::ServerOptions o;
+  o.transport = transport;
+  if (!suites.empty()) {
+    absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
+        tls::ParseCipherSuites(transport, SplitList(suites));
+    if (!parsed.ok()) Die(suites_flag, parsed.status());
+    o.cipher_suites = *parsed;
+  }
+  o.required_server_name = required_sni;
+  o.handshake_timeout = handshake_timeout;
+  absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
+      tls::PskContext::NewServer(o, std::move(resolver));
+  if (!ctx.ok()) Die(suites_flag, ctx.status());
+  return *ctx;
+}
+
+std::unique_ptr<grpc::Server> ServiceSetup::StartGrpcServer(
+    const std::vector<std::string>& ports, const std::vector<grpc::Service*>& services,
+    const grpcutil::TlsFiles& files, absl::string_view option) const {
+  if (ports.empty()) return nullptr;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
+      grpcutil::MakeServerCredentials(files);
+  if (!creds.ok()) Die("tls_cert/tls_key/tls_ca", creds.status());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  for (const std::string& port : ports) builder.AddListeningPort(port, *creds);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) Die(option, absl::UnavailableError("cannot bind"));
+  server->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  return absl::StrSplit(s, ',', absl::SkipWhitespace());
+}
+
+std::string DescribeAddresses(const std::vector<net::SocketAddress>& addresses) {
+  std::string out;
+  for (const net::SocketAddress& a : addresses) {
+    if (!out.empty()) out += " ";
+    out += a.ToString();
+  }
+  return out;
+}
+
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int WaitForTermination(const sigset_t& signals) {
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return sig;
+}
+
+}  // namespace onem2m::services
