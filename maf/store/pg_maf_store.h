@@ -71,6 +71,9 @@ class PgMafStore final : public MafStore {
   absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) override;
   absl::Status CheckHealth() override;
 
+  // pool exposes the connection pool for metrics.
+  const pg::ConnectionPool& pool() const { return *pool_; }
+
  private:
   PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, Clock clock)
       : pool_(std::move(pool)), clock_(std::move(clock)) {}

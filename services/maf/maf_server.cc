@@ -8,7 +8,6 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <csignal>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +16,11 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_split.h"
 #include "common/config/flags_loader.h"
+#include "common/crypto/key_id.h"
+#include "common/ops/handshake_metrics.h"
+#include "common/ops/pool_metrics.h"
+#include "maf/metrics/maf_metrics.h"
+#include "services/common/service_setup.h"
 #include "common/crypto/envelope.h"
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
@@ -68,57 +72,20 @@ namespace {
 
 constexpr char kVersion[] = "0.1.0";
 
-[[noreturn]] void Die(absl::string_view option, const absl::Status& s) {
-  Log(Level::kError, "startup_failed", {{"option", std::string(option)}, {"error", s.ToString()}});
-  std::fprintf(stderr, "maf_server: --%s: %s\n", std::string(option).c_str(), s.ToString().c_str());
-  std::exit(2);
-}
-
-std::vector<std::string> SplitList(const std::string& s) {
-  return absl::StrSplit(s, ',', absl::SkipWhitespace());
-}
-
-std::shared_ptr<const tls::PskContext> MakeContext(tls::Transport t, const std::string& suites,
-                                                   const std::string& flag,
-                                                   std::shared_ptr<tls::PskResolver> resolver) {
-  tls::ServerOptions o;
-  o.transport = t;
-  if (!suites.empty()) {
-    absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
-        tls::ParseCipherSuites(t, SplitList(suites));
-    if (!parsed.ok()) Die(flag, parsed.status());
-    o.cipher_suites = *parsed;
-  }
-  if (absl::GetFlag(FLAGS_require_sni)) o.required_server_name = absl::GetFlag(FLAGS_maf_fqdn);
-  o.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
-  absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
-      tls::PskContext::NewServer(o, std::move(resolver));
-  if (!ctx.ok()) Die(flag, ctx.status());
-  return *ctx;
-}
-
 int Run() {
-  Level level;
-  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    Die("log_level", absl::InvalidArgumentError("must be debug, info, warning or error"));
-  }
-  SetLogLevel(level);
-  SetLogFormat(absl::GetFlag(FLAGS_log_format));
-  if (!SetAuditPath(absl::GetFlag(FLAGS_audit_log))) {
-    Die("audit_log", absl::PermissionDeniedError("cannot open for appending"));
-  }
+  services::ServiceSetup setup("maf_server");
+  setup.ConfigureLogging(absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
+                         absl::GetFlag(FLAGS_audit_log));
   const std::string maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn);
-  if (maf_fqdn.empty()) Die("maf_fqdn", absl::InvalidArgumentError("required"));
-  if (absl::GetFlag(FLAGS_kek_file).empty()) Die("kek_file", absl::InvalidArgumentError("required"));
-
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (maf_fqdn.empty()) setup.Die("maf_fqdn", absl::InvalidArgumentError("required"));
+  if (absl::Status s = crypto::ValidateFqdn(maf_fqdn); !s.ok()) setup.Die("maf_fqdn", s);
+  if (absl::GetFlag(FLAGS_kek_file).empty()) {
+    setup.Die("kek_file", absl::InvalidArgumentError("required"));
+  }
+  const sigset_t signals = services::BlockTerminationSignals();
 
   absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(absl::GetFlag(FLAGS_kek_file));
-  if (!keyring.ok()) Die("kek_file", keyring.status());
+  if (!keyring.ok()) setup.Die("kek_file", keyring.status());
   crypto::Envelope envelope(std::move(*keyring));
 
   std::unique_ptr<maf::MafStore> store;
@@ -130,37 +97,42 @@ int Run() {
     po.pool.conninfo = absl::GetFlag(FLAGS_pg);
     po.pool.max_size = absl::GetFlag(FLAGS_pg_pool_size);
     po.pool.application_name = "maf_server";
-    if (po.pool.conninfo.empty()) Die("pg", absl::InvalidArgumentError("required with --store=pg"));
+    if (po.pool.conninfo.empty()) setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
     absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(std::move(po));
-    if (!pg.ok()) Die("pg", pg.status());
+    if (!pg.ok()) setup.Die("pg", pg.status());
     store = std::move(*pg);
   } else {
-    Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
+    setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
   }
 
   // MEF credential channels (mutual TLS; our certificate names our MAF-ID).
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> channel_creds =
       grpcutil::MakeChannelCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                                         absl::GetFlag(FLAGS_tls_ca)});
-  if (!channel_creds.ok()) Die("tls_cert/tls_key/tls_ca", channel_creds.status());
+  if (!channel_creds.ok()) setup.Die("tls_cert/tls_key/tls_ca", channel_creds.status());
+  auto registry = std::make_shared<prometheus::Registry>();
+  ops::RegisterBuildInfo(*registry, "maf", kVersion);
+  ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_maf");
+  maf::MafMetrics metrics(*registry);
+
   maf::KmResolverOptions ko;
   ko.maf_fqdn = maf_fqdn;
   ko.store = store.get();
   ko.envelope = &envelope;
   ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
-  for (const std::string& entry : SplitList(absl::GetFlag(FLAGS_mef_endpoints))) {
+  for (const std::string& entry : services::SplitList(absl::GetFlag(FLAGS_mef_endpoints))) {
     std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
-      Die("mef_endpoints", absl::InvalidArgumentError("entries must be mef_fqdn=host:port"));
+      setup.Die("mef_endpoints", absl::InvalidArgumentError("entries must be mef_fqdn=host:port"));
     }
     std::shared_ptr<grpc::Channel> ch = grpc::CreateChannel(kv[1], *channel_creds);
     channels[kv[0]] = ch;
-    ko.fetchers[kv[0]] = std::make_shared<maf::MefClientFetcher>(ch, maf_fqdn);
+    ko.fetchers[kv[0]] = metrics.Timed(std::make_shared<maf::MefClientFetcher>(ch, maf_fqdn));
   }
-  if (channels.empty()) Die("mef_endpoints", absl::InvalidArgumentError("required"));
+  if (channels.empty()) setup.Die("mef_endpoints", absl::InvalidArgumentError("required"));
   absl::StatusOr<std::shared_ptr<maf::KmResolver>> km_resolver = maf::KmResolver::Create(ko);
-  if (!km_resolver.ok()) Die("mef_endpoints", km_resolver.status());
+  if (!km_resolver.ok()) setup.Die("mef_endpoints", km_resolver.status());
 
   // Revocations from every MEF.
   std::vector<std::unique_ptr<mef::RevocationWatcher>> watchers;
@@ -194,76 +166,81 @@ int Run() {
   sc.ctx.maf_fqdn = maf_fqdn;
   sc.resolver = *km_resolver;
   auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
-  sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
-                         std::function<void(exchange::Response)> respond) {
-    respond(handler->Handle(req, s));
+  maf::MafMetrics* m = &metrics;
+  sc.handler = [handler, m](const maf::MafSession& s, exchange::Request req,
+                            std::function<void(exchange::Response)> respond) {
+    exchange::Response out = handler->Handle(req, s);
+    m->OnRequest(req.path, out.rsc);
+    respond(std::move(out));
   };
   maf::MafSessionFactory factory(std::move(sc));
   server::PskServerOptions so;
-  so.tls_listen = SplitList(absl::GetFlag(FLAGS_tls_listen));
-  so.dtls_listen = SplitList(absl::GetFlag(FLAGS_dtls_listen));
+  so.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
+  so.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
+  const std::string sni = absl::GetFlag(FLAGS_require_sni) ? maf_fqdn : "";
   if (!so.tls_listen.empty()) {
-    so.tls_context = MakeContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites", psk_resolver);
+    so.tls_context = setup.PskServerContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites),
+                                            "tls_suites", sni,
+                                            absl::GetFlag(FLAGS_handshake_timeout), psk_resolver);
   }
   if (!so.dtls_listen.empty()) {
-    so.dtls_context = MakeContext(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites", psk_resolver);
+    so.dtls_context = setup.PskServerContext(tls::Transport::kDtls,
+                                             absl::GetFlag(FLAGS_dtls_suites), "dtls_suites", sni,
+                                             absl::GetFlag(FLAGS_handshake_timeout), psk_resolver);
   }
   so.io_threads = absl::GetFlag(FLAGS_io_threads);
   so.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
   so.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   so.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
   absl::StatusOr<std::unique_ptr<server::PskServer>> psk =
-      server::PskServer::Start(so, &factory, nullptr);
-  if (!psk.ok()) Die("tls_listen/dtls_listen", psk.status());
+      server::PskServer::Start(so, &factory, &handshake_metrics);
+  if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
   // gRPC: Key Retrieval for backend Targets and the admin API, each on its own port, mutual TLS.
   maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn);
   maf::MafAdminServiceOptions ao;
   ao.store = store.get();
-  for (const std::string& id : SplitList(absl::GetFlag(FLAGS_admin_identities))) ao.admins.insert(id);
+  for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities))) ao.admins.insert(id);
   {
     std::shared_ptr<maf::KmResolver> r = *km_resolver;
     ao.on_client_revoked = [r](const std::string& km_id) { r->ForgetKmId(km_id); };
   }
   maf::MafAdminServiceImpl admin_service(std::move(ao));
-  std::unique_ptr<grpc::Server> grpc_server;
   const std::string key_addr = absl::GetFlag(FLAGS_key_grpc_listen);
   const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
-  if (!key_addr.empty() || !admin_addr.empty()) {
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
-        grpcutil::MakeServerCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-                                         absl::GetFlag(FLAGS_tls_ca)});
-    if (!creds.ok()) Die("tls_cert/tls_key/tls_ca", creds.status());
-    grpc::EnableDefaultHealthCheckService(true);
-    grpc::ServerBuilder builder;
-    if (!key_addr.empty()) builder.AddListeningPort(key_addr, *creds);
-    if (!admin_addr.empty()) builder.AddListeningPort(admin_addr, *creds);
-    if (!key_addr.empty()) builder.RegisterService(&key_service);
-    if (!admin_addr.empty()) builder.RegisterService(&admin_service);
-    grpc_server = builder.BuildAndStart();
-    if (grpc_server == nullptr) Die("key_grpc_listen/admin_grpc_listen", absl::UnavailableError("cannot bind"));
-    grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  std::vector<std::string> grpc_ports;
+  std::vector<grpc::Service*> grpc_services;
+  if (!key_addr.empty()) {
+    grpc_ports.push_back(key_addr);
+    grpc_services.push_back(&key_service);
   }
+  if (!admin_addr.empty()) {
+    grpc_ports.push_back(admin_addr);
+    grpc_services.push_back(&admin_service);
+  }
+  std::unique_ptr<grpc::Server> grpc_server = setup.StartGrpcServer(
+      grpc_ports, grpc_services,
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
+      "key_grpc_listen/admin_grpc_listen");
 
-  auto registry = std::make_shared<prometheus::Registry>();
   ops::OpsServer ops(registry);
   maf::MafStore* store_ptr = store.get();
   ops.AddReadinessCheck("store", [store_ptr] { return store_ptr->CheckHealth(); });
+  if (auto* pg = dynamic_cast<maf::PgMafStore*>(store.get())) {
+    ops::RegisterPoolMetrics(*registry, &ops, &pg->pool());
+  }
   if (!absl::GetFlag(FLAGS_ops_listen).empty()) {
     absl::Status s = ops.Start(absl::GetFlag(FLAGS_ops_listen));
-    if (!s.ok()) Die("ops_listen", s);
+    if (!s.ok()) setup.Die("ops_listen", s);
   }
 
-  std::string tls_ports, dtls_ports;
-  for (const auto& a : (*psk)->tls_addresses()) tls_ports += a.ToString() + " ";
-  for (const auto& a : (*psk)->dtls_addresses()) dtls_ports += a.ToString() + " ";
   Log(Level::kInfo, "maf_started",
-      {{"version", kVersion}, {"maf_fqdn", maf_fqdn}, {"tls", tls_ports}, {"dtls", dtls_ports},
+      {{"version", kVersion}, {"maf_fqdn", maf_fqdn}, {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
+       {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
        {"key_grpc", key_addr}, {"admin_grpc", admin_addr},
        {"ops_port", std::to_string(ops.port())}, {"store", absl::GetFlag(FLAGS_store)}});
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = services::WaitForTermination(signals);
   Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
   if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);

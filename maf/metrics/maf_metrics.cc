@@ -1,0 +1,67 @@
+#include "maf/metrics/maf_metrics.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "common/ops/handshake_metrics.h"
+
+namespace onem2m::maf {
+namespace {
+
+// TimedFetcher decorates a MefFetcher with counting and timing.
+class TimedFetcher : public MefFetcher {
+ public:
+  TimedFetcher(std::shared_ptr<MefFetcher> inner, MafMetrics* metrics)
+      : inner_(std::move(inner)), metrics_(metrics) {}
+
+  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override {
+    absl::Time start = absl::Now();
+    absl::StatusOr<FetchedCredential> r = inner_->Fetch(ke_id, deadline);
+    metrics_->OnFetch(r.status(), absl::Now() - start);
+    return r;
+  }
+
+ private:
+  std::shared_ptr<MefFetcher> inner_;
+  MafMetrics* metrics_;
+};
+
+std::string OutcomeLabel(const absl::Status& s) {
+  if (s.ok()) return "ok";
+  // "NOT_FOUND" -> "not_found": bounded label values from the canonical codes.
+  return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
+}
+
+}  // namespace
+
+MafMetrics::MafMetrics(prometheus::Registry& registry)
+    : fetches_(prometheus::BuildCounter()
+                   .Name("onem2m_maf_credential_fetches_total")
+                   .Help("Km fetches from MEFs by outcome (canonical status code).")
+                   .Register(registry)),
+      fetch_seconds_(prometheus::BuildHistogram()
+                         .Name("onem2m_maf_credential_fetch_duration_seconds")
+                         .Help("Km fetch latency from the MAF, including retries.")
+                         .Register(registry)),
+      requests_(prometheus::BuildCounter()
+                    .Name("onem2m_maf_requests_total")
+                    .Help("MAF procedures over device sessions by path and oneM2M RSC.")
+                    .Register(registry)) {}
+
+std::shared_ptr<MefFetcher> MafMetrics::Timed(std::shared_ptr<MefFetcher> inner) {
+  return std::make_shared<TimedFetcher>(std::move(inner), this);
+}
+
+void MafMetrics::OnFetch(const absl::Status& status, absl::Duration latency) {
+  std::string outcome = OutcomeLabel(status);
+  fetches_.Add({{"outcome", outcome}}).Increment();
+  fetch_seconds_.Add({{"outcome", outcome}}, ops::LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(latency));
+}
+
+void MafMetrics::OnRequest(const std::string& path, int rsc) {
+  requests_.Add({{"path", path}, {"rsc", std::to_string(rsc)}}).Increment();
+}
+
+}  // namespace onem2m::maf

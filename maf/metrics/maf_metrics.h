@@ -1,0 +1,44 @@
+// File: maf/metrics/maf_metrics.h
+//
+// MafMetrics exports the MAF's own series (handshake series come from ops::HandshakeMetrics):
+//   onem2m_maf_credential_fetches_total{outcome}          Km fetches from MEFs (PROTOCOL.md 6)
+//   onem2m_maf_credential_fetch_duration_seconds{outcome}
+//   onem2m_maf_requests_total{path,rsc}                   MAF procedures over device sessions
+//
+//   MafMetrics metrics(*registry);
+//   options.fetchers[mef_fqdn] = metrics.Timed(std::make_shared<MefClientFetcher>(...));
+#ifndef ONEM2M_MAF_METRICS_MAF_METRICS_H_
+#define ONEM2M_MAF_METRICS_MAF_METRICS_H_
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+
+#include "maf/km_resolver/mef_fetcher.h"
+
+namespace onem2m::maf {
+
+class MafMetrics {
+ public:
+  explicit MafMetrics(prometheus::Registry& registry);
+
+  // Timed wraps a fetcher so every fetch is counted and timed. The metrics must outlive it.
+  std::shared_ptr<MefFetcher> Timed(std::shared_ptr<MefFetcher> inner);
+
+  // OnRequest counts one MAF procedure answered with `rsc`.
+  void OnRequest(const std::string& path, int rsc);
+
+  void OnFetch(const absl::Status& status, absl::Duration latency);
+
+ private:
+  prometheus::Family<prometheus::Counter>& fetches_;
+  prometheus::Family<prometheus::Histogram>& fetch_seconds_;
+  prometheus::Family<prometheus::Counter>& requests_;
+};
+
+}  // namespace onem2m::maf
+
+#endif  // ONEM2M_MAF_METRICS_MAF_METRICS_H_

@@ -1,0 +1,41 @@
+#include "maf/metrics/maf_metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include "gtest/gtest.h"
+
+namespace onem2m::maf {
+namespace {
+
+class FakeFetcher : public MefFetcher {
+ public:
+  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
+    if (ke_id == "bad") return absl::NotFoundError("no");
+    FetchedCredential c;
+    c.ke_id = std::string(ke_id);
+    return c;
+  }
+};
+
+TEST(MafMetricsTest, TimedFetcherCountsOutcomesAndPassesResultsThrough) {
+  prometheus::Registry registry;
+  MafMetrics metrics(registry);
+  auto fetcher = metrics.Timed(std::make_shared<FakeFetcher>());
+  auto ok = fetcher->Fetch("good", absl::InfiniteFuture());
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->ke_id, "good");
+  EXPECT_EQ(fetcher->Fetch("bad", absl::InfiniteFuture()).status().code(),
+            absl::StatusCode::kNotFound);
+  metrics.OnRequest("/maf/clients", 2001);
+  prometheus::TextSerializer s;
+  std::string text = s.Serialize(registry.Collect());
+  EXPECT_NE(text.find("onem2m_maf_credential_fetches_total{outcome=\"ok\"} 1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_maf_credential_fetches_total{outcome=\"not_found\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("onem2m_maf_requests_total{path=\"/maf/clients\",rsc=\"2001\"} 1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace onem2m::maf
