@@ -26,6 +26,7 @@
 
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -67,6 +68,14 @@ using e2e::ChildProcess;
 constexpr char kMefFqdn[] = "mef.local";
 constexpr char kMafFqdn[] = "maf.local";
 constexpr char kMefCertName[] = "localhost";
+
+// The device library writes to its sockets with write(2) (OpenSSL), so a peer that closes a
+// connection (the MEF draining on SIGTERM) raises SIGPIPE in the caller; like
+// services/enrolee/enrolee_cli.cc, a process using the library must ignore it.
+const bool kSigpipeIgnored = [] {
+  std::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
 
 std::string RandomHex(size_t bytes) {
   std::random_device rd;
