@@ -21,7 +21,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_id.h"
+#include "absl/strings/str_split.h"
+#include "common/crypto/key_fingerprint.h"
 #include "enrolee/bootstrap_client.h"
+#include "enrolee/maf_client.h"
 
 ABSL_FLAG(std::string, mef, "", "MEF bootstrap address host:port (TLS: its TCP port, DTLS: its UDP port).");
 ABSL_FLAG(std::string, mef_fqdn, "", "MEF-FQDN: sent as SNI and the suffix of the KeID.");
@@ -32,6 +35,10 @@ ABSL_FLAG(std::string, enrolee_id, "", "Enrolee-ID to ask for (optional; the MEF
 ABSL_FLAG(std::string, out, "", "Write KeID and Ke (hex) here, mode 0600 (optional).");
 ABSL_FLAG(int, attempts, 5, "Bootstrap attempts (retries use jittered exponential backoff).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of one attempt.");
+ABSL_FLAG(std::string, maf, "", "After bootstrap, register at this MAF host:port (same transport) (optional).");
+ABSL_FLAG(std::string, maf_fqdn, "", "MAF-FQDN for --maf (SNI, KmID and Key Identifier suffix); default: the MAF-ID.");
+ABSL_FLAG(std::string, register_key_for, "", "With --maf: register a key for these targetIDs (comma-separated).");
+ABSL_FLAG(int, suid, 11, "With --register_key_for: the key's Security Usage Identifier.");
 
 namespace onem2m {
 namespace {
@@ -39,6 +46,57 @@ namespace {
 int Fail(const std::string& what) {
   std::fprintf(stderr, "enrolee: %s\n", what.c_str());
   return 1;
+}
+
+// SplitHostPort takes "host:port" or "[v6]:port".
+bool SplitHostPort(const std::string& text, std::string* host, int* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(colon + 1), port)) return false;
+  *host = text.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
+  return true;
+}
+
+// RunMaf registers the bootstrapped device at its MAF (PROTOCOL.md 7): first contact with
+// psk_identity = KeID and psk = Km, Client Registration (assignedSymmKeyID must equal our KmID),
+// an optional Key Registration, then a second handshake with psk_identity = KmID.
+int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport) {
+  enrolee::MafClientOptions mo;
+  if (!SplitHostPort(absl::GetFlag(FLAGS_maf), &mo.maf_host, &mo.maf_port)) {
+    return Fail("--maf must be host:port");
+  }
+  mo.maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn).empty() ? r.maf_id : absl::GetFlag(FLAGS_maf_fqdn);
+  mo.transport = transport;
+  mo.originator = r.enrolee_id;
+  mo.timeout = absl::GetFlag(FLAGS_timeout);
+  absl::StatusOr<enrolee::MafCredential> cred =
+      enrolee::DeriveMafCredential(r.ke, r.maf_id, mo.maf_fqdn);
+  if (!cred.ok()) return Fail(absl::StrCat("Km derivation: ", cred.status().ToString()));
+  mo.psk_identity = r.ke_id;
+  mo.psk = cred->km;
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> maf = enrolee::MafClient::Connect(mo);
+  if (!maf.ok()) return Fail(absl::StrCat("MAF handshake (KeID): ", maf.status().ToString()));
+  absl::StatusOr<enrolee::MafRegistration> reg = (*maf)->RegisterClient(cred->km_id);
+  if (!reg.ok()) return Fail(absl::StrCat("MAF client registration: ", reg.status().ToString()));
+  std::printf("maf registration ok\n  KmID        %s\n  mafClientRegID %s\n", cred->km_id.c_str(),
+              reg->maf_client_reg_id.c_str());
+  if (!absl::GetFlag(FLAGS_register_key_for).empty()) {
+    std::vector<std::string> targets =
+        absl::StrSplit(absl::GetFlag(FLAGS_register_key_for), ',', absl::SkipWhitespace());
+    absl::StatusOr<enrolee::RegisteredKey> key =
+        (*maf)->RegisterKey(targets, absl::GetFlag(FLAGS_suid));
+    if (!key.ok()) return Fail(absl::StrCat("key registration: ", key.status().ToString()));
+    std::printf("key registered\n  KeyID       %s\n  fingerprint %s\n  expires     %s\n",
+                key->key_id.c_str(), crypto::KeyFingerprint(key->kc).c_str(),
+                absl::FormatTime(absl::RFC3339_sec, key->expires_at, absl::UTCTimeZone()).c_str());
+  }
+  maf->reset();
+  // Later contacts use the KmID (the MAF answers from its store, no MEF fetch).
+  mo.psk_identity = cred->km_id;
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> again = enrolee::MafClient::Connect(mo);
+  if (!again.ok()) return Fail(absl::StrCat("MAF handshake (KmID): ", again.status().ToString()));
+  std::printf("kmid handshake ok\n");
+  return 0;
 }
 
 int Run() {
@@ -95,6 +153,7 @@ int Run() {
     if (!ok) return Fail("cannot write --out");
     std::printf("  Ke and KeID written to %s (mode 0600)\n", absl::GetFlag(FLAGS_out).c_str());
   }
+  if (!absl::GetFlag(FLAGS_maf).empty()) return RunMaf(*r, o.transport);
   return 0;
 }
 
