@@ -1,5 +1,8 @@
 #include "common/tls/blocking_client.h"
 
+#include <csignal>
+#include <mutex>
+
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -86,6 +89,11 @@ BlockingClient::~BlockingClient() {
 absl::StatusOr<std::unique_ptr<BlockingClient>> BlockingClient::Connect(
     std::shared_ptr<const PskContext> ctx, absl::string_view host, uint16_t port,
     absl::Time deadline) {
+  // OpenSSL writes the socket with write(2): a server that closes first would raise SIGPIPE and
+  // kill the device process. Like gRPC, the library ignores SIGPIPE once; errors come back as
+  // statuses instead.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   if (ctx == nullptr || ctx->role() != Role::kClient) {
     return absl::InvalidArgumentError("BlockingClient needs a client context");
   }

@@ -21,6 +21,9 @@
 //   absl::StatusOr<std::string> answer = (*client)->Read(4096, deadline);
 //   (*client)->Close(deadline);
 //
+// Process effect: the first Connect sets SIGPIPE to ignored (as gRPC does), so a peer closing the
+// connection is an error status, not a killed process.
+//
 // Thread safety: none. Name resolution (getaddrinfo) is not bounded by the deadline; pass an IP
 // literal where that matters.
 #ifndef ONEM2M_COMMON_TLS_BLOCKING_CLIENT_H_

@@ -65,6 +65,10 @@ absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
   return r;
 }
 
+bool KmResolver::CacheTrusted(const std::string& mef_fqdn) const {
+  return !o_.trust_cache || o_.trust_cache(mef_fqdn);
+}
+
 void KmResolver::Cache(const ResolvedKm& km) {
   absl::MutexLock l(&mu_);
   cache_.Put(km, std::min(km.expires_at, Now() + o_.cache_ttl));
@@ -110,13 +114,15 @@ absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::ResolveKmId(const std::string& km_id, absl::Time deadline) {
+  std::optional<ResolvedKm> hit;
   {
     absl::MutexLock l(&mu_);
-    std::optional<ResolvedKm> hit = cache_.GetByKmId(km_id, Now());
-    if (hit.has_value()) {
-      ++stats_.cache_hits;
-      return *std::move(hit);
-    }
+    hit = cache_.GetByKmId(km_id, Now());
+  }
+  if (hit.has_value() && CacheTrusted(hit->mef_fqdn)) {
+    absl::MutexLock l(&mu_);
+    ++stats_.cache_hits;
+    return *std::move(hit);
   }
   // A store read can stall too (database failover): it gets the same flight treatment as a MEF
   // fetch, so a handshake never waits past its deadline.
@@ -139,13 +145,20 @@ absl::StatusOr<ResolvedKm> KmResolver::ResolveKeId(const std::string& ke_id,
     return absl::NotFoundError(absl::StrCat("no MEF configured for ", mef_fqdn));
   }
   {
-    absl::MutexLock l(&mu_);
-    const absl::Time now = Now();
-    std::optional<ResolvedKm> hit = cache_.GetByKeId(ke_id, now);
-    if (hit.has_value()) {
+    std::optional<ResolvedKm> hit;
+    {
+      absl::MutexLock l(&mu_);
+      hit = cache_.GetByKeId(ke_id, Now());
+    }
+    if (hit.has_value() && CacheTrusted(hit->mef_fqdn)) {
+      absl::MutexLock l(&mu_);
       ++stats_.cache_hits;
       return *std::move(hit);
     }
+  }
+  {
+    absl::MutexLock l(&mu_);
+    const absl::Time now = Now();
     auto neg = negative_until_.find(ke_id);
     if (neg != negative_until_.end()) {
       if (now < neg->second) {

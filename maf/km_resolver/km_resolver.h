@@ -74,6 +74,11 @@ struct KmResolverOptions {
   // max_flights bounds the KeIDs being fetched at once (each flight is one thread and one MEF
   // call): a flood of handshakes with made-up KeIDs gets UNAVAILABLE instead of a thread each.
   size_t max_flights = 256;
+  // trust_cache tells whether Km cached from a MEF may be served without reading the store. The
+  // MAF answers false while its revocation watch on that MEF is down: a revocation it cannot hear
+  // may still reach the shared store through another replica, so every KmID handshake then reads
+  // the stored state. Empty: always trust. Called without the resolver's lock held.
+  std::function<bool(const std::string& mef_fqdn)> trust_cache;
 };
 
 // KmResolverStats are counters for tests and metrics.
@@ -117,6 +122,7 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
 
   absl::Time Now() const { return o_.clock(); }
   absl::StatusOr<ResolvedKm> ResolveKmId(const std::string& km_id, absl::Time deadline);
+  bool CacheTrusted(const std::string& mef_fqdn) const;
   // JoinFlight runs `work` once per `key` among concurrent callers, on its own thread, and waits
   // for its result until `deadline`.
   absl::StatusOr<ResolvedKm> JoinFlight(const std::string& key, absl::Time deadline,

@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/net/socket_util.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/key_id.h"
 #include "common/ops/handshake_metrics.h"
@@ -44,7 +47,11 @@ ABSL_FLAG(std::string, key_grpc_listen, "", "gRPC MafKeyService for backend Targ
 ABSL_FLAG(std::string, admin_grpc_listen, "", "gRPC MafAdminService (mutual TLS); empty: off.");
 ABSL_FLAG(std::string, ops_listen, "[::]:9091", "Plain HTTP /healthz /readyz /metrics; empty: off.");
 ABSL_FLAG(std::string, maf_fqdn, "", "This MAF's FQDN = MAF-ID (required); must equal the DNS name in --tls_cert.");
-ABSL_FLAG(std::string, mef_endpoints, "", "Comma list mef_fqdn=host:port of MEF credential services (required).");
+ABSL_FLAG(std::string, mef_endpoints, "",
+          "Comma list of mef_fqdn=target[@tls_name] for the MEF credential services (required). "
+          "target: host:port, a gRPC target such as dns:///mef-credential:9443 (every address is "
+          "used, round robin), or replicas a:p|b:p; tls_name: the name the MEF's certificate must "
+          "carry when it is not the target's host.");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
 ABSL_FLAG(std::string, store, "pg", "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
 ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
@@ -71,6 +78,44 @@ namespace onem2m {
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
+
+struct MefEndpoint {
+  std::string mef_fqdn;
+  std::string target;    // gRPC target
+  std::string tls_name;  // expected certificate name, or empty
+};
+
+// ParseMefEndpoint reads "mef_fqdn=target[@tls_name]"; "a:1|b:2" becomes the gRPC target
+// "ipv4:a:1,b:2" (or ipv6:) so one channel balances over the replicas.
+absl::StatusOr<MefEndpoint> ParseMefEndpoint(const std::string& entry) {
+  std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+  if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", entry, "': entries must be mef_fqdn=target[@tls_name]"));
+  }
+  MefEndpoint ep;
+  ep.mef_fqdn = kv[0];
+  if (absl::Status s = crypto::ValidateFqdn(ep.mef_fqdn); !s.ok()) return s;
+  std::string target = kv[1];
+  size_t at = target.rfind('@');
+  if (at != std::string::npos) {
+    ep.tls_name = target.substr(at + 1);
+    target = target.substr(0, at);
+  }
+  if (target.find('|') != std::string::npos) {
+    std::vector<std::string> replicas = absl::StrSplit(target, '|', absl::SkipEmpty());
+    bool v6 = !replicas.empty() && replicas[0].front() == '[';
+    for (const std::string& r : replicas) {
+      if (!net::ParseHostPort(r).ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", r, "': replicas joined with '|' must be numeric ip:port"));
+      }
+    }
+    target = absl::StrCat(v6 ? "ipv6:" : "ipv4:", absl::StrJoin(replicas, ","));
+  }
+  ep.target = target;
+  return ep;
+}
 
 int Run() {
   services::ServiceSetup setup("maf_server");
@@ -122,20 +167,33 @@ int Run() {
   ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   for (const std::string& entry : services::SplitList(absl::GetFlag(FLAGS_mef_endpoints))) {
-    std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
-      setup.Die("mef_endpoints", absl::InvalidArgumentError("entries must be mef_fqdn=host:port"));
+    absl::StatusOr<MefEndpoint> ep = ParseMefEndpoint(entry);
+    if (!ep.ok()) setup.Die("mef_endpoints", ep.status());
+    if (channels.count(ep->mef_fqdn) > 0) {
+      setup.Die("mef_endpoints", absl::InvalidArgumentError(absl::StrCat(
+                                     ep->mef_fqdn, " is listed twice; join replicas with '|'")));
     }
-    std::shared_ptr<grpc::Channel> ch = grpc::CreateChannel(kv[1], *channel_creds);
-    channels[kv[0]] = ch;
-    ko.fetchers[kv[0]] = metrics.Timed(std::make_shared<maf::MefClientFetcher>(ch, maf_fqdn));
+    grpc::ChannelArguments args;
+    // Spread fetches over every MEF replica the target names; a dead one is skipped.
+    args.SetLoadBalancingPolicyName("round_robin");
+    if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
+    std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
+    channels[ep->mef_fqdn] = ch;
+    ko.fetchers[ep->mef_fqdn] =
+        metrics.Timed(std::make_shared<maf::MefClientFetcher>(ch, maf_fqdn));
   }
+  // Cached Km is served only while the revocation watch on its MEF is healthy (see
+  // KmResolverOptions::trust_cache); the watchers are added below, before any handshake.
+  std::map<std::string, std::unique_ptr<mef::RevocationWatcher>> watchers;
+  ko.trust_cache = [&watchers](const std::string& mef_fqdn) {
+    auto it = watchers.find(mef_fqdn);
+    return it != watchers.end() && it->second->Healthy();
+  };
   if (channels.empty()) setup.Die("mef_endpoints", absl::InvalidArgumentError("required"));
   absl::StatusOr<std::shared_ptr<maf::KmResolver>> km_resolver = maf::KmResolver::Create(ko);
   if (!km_resolver.ok()) setup.Die("mef_endpoints", km_resolver.status());
 
   // Revocations from every MEF.
-  std::vector<std::unique_ptr<mef::RevocationWatcher>> watchers;
   for (const auto& [mef_fqdn, ch] : channels) {
     mef::RevocationWatcher::Options wo;
     std::shared_ptr<maf::KmResolver> r = *km_resolver;
@@ -153,8 +211,9 @@ int Run() {
           {{"mef", fqdn}, {"kind", K::Kind_Name(e.kind())}, {"enrolee_id", e.enrolee_id()}});
     };
     wo.on_resync = [r, fqdn] { r->OnMefResync(fqdn); };
-    watchers.push_back(std::make_unique<mef::RevocationWatcher>(ch, std::move(wo)));
-    watchers.back()->Start();
+    auto watcher = std::make_unique<mef::RevocationWatcher>(ch, std::move(wo));
+    watcher->Start();
+    watchers[mef_fqdn] = std::move(watcher);
   }
 
   // MAF handshake listeners.
@@ -246,7 +305,7 @@ int Run() {
   if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
   if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  for (auto& w : watchers) w->Stop();
+  for (auto& [fqdn, w] : watchers) w->Stop();
   (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
   ops.Stop();
   Log(Level::kInfo, "maf_stopped", {});

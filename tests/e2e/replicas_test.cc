@@ -957,13 +957,10 @@ TEST_F(ReplicasFailoverTest, SigtermOfOneMefDevicesAndMafsKeepWorking) {
 
 // With MEF 1 gone, MAF 1's only revocation watch (to MEF 1) is down. A revocation made at MEF 2
 // must still reach MAF 1 within 1 s (issue: "reaches every MAF replica within 1 s").
-// DISABLED: fails today. MAF 2 revokes the client and its keys in the shared MAF database (GetKey
-// is refused at both replicas within ~15 ms), but MAF 1 keeps accepting the revoked KmID
-// handshake for the whole 10 s poll: KmResolver serves KmIDs from its in-memory cache
-// (cache_ttl 30 s) without consulting the store's revocation, and services/maf/maf_server.cc never
-// uses RevocationWatcher::Healthy() to stop serving cached Km while the watch is down (the
-// watcher's header says the MAF must). Run with --gtest_also_run_disabled_tests.
-TEST_F(ReplicasFailoverTest, DISABLED_RevocationReachesMafWhoseMefIsDown) {
+// MAF 2 revokes the client and its keys in the shared MAF database; MAF 1, whose watch is down,
+// no longer trusts its Km cache and reads that state on every KmID handshake
+// (KmResolverOptions::trust_cache).
+TEST_F(ReplicasFailoverTest, RevocationReachesMafWhoseMefIsDown) {
   Device d{"dev-orphan"};
   ReadyDevice(d);
   ASSERT_FALSE(HasFatalFailure());
