@@ -572,6 +572,11 @@ int Main() {
     return 2;
   }
   const std::string phases = absl::GetFlag(FLAGS_phases);
+  if (absl::StrContains(phases, "kmid") && !absl::StrContains(phases, "first")) {
+    // The MAF only knows a KmID after that device's first contact (fresh MAF store per run).
+    std::fprintf(stderr, "maf_load: phase kmid needs phase first in the same run\n");
+    return 2;
+  }
   const std::string mef_schema = absl::StrCat("maf_load_mef_", getpid());
   const std::string maf_schema = absl::StrCat("maf_load_maf_", getpid());
   crypto::Envelope envelope(crypto::Keyring::Generate(1));
