@@ -19,7 +19,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN bazel build -c opt //services:rsp_admin \
- && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/rsp_admin" /out/rsp_admin \
+ && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/admin/rsp_admin" /out/rsp_admin \
  && bazel shutdown
 
 # ---- runtime: debian:12-slim + runtime shared libraries only

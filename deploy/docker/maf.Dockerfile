@@ -19,7 +19,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN bazel build -c opt //services:maf_server \
- && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/maf_server" /out/maf_server \
+ && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/maf/maf_server" /out/maf_server \
  && bazel shutdown
 
 # ---- runtime: debian:12-slim + runtime shared libraries only

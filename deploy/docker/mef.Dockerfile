@@ -19,7 +19,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN bazel build -c opt //services:mef_server \
- && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/mef_server" /out/mef_server \
+ && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/mef/mef_server" /out/mef_server \
  && bazel shutdown
 
 # ---- runtime: debian:12-slim + runtime shared libraries only
