@@ -54,7 +54,12 @@ class Session {
 
  protected:
   // DriveHandshake advances the handshake inline or on a worker, then calls AfterHandshakeStep.
+  // The first step (the ClientHello) always runs inline: TLS 1.2 asks for the PSK only at the
+  // ClientKeyExchange, so only later steps can block in the resolver.
   void DriveHandshake();
+  // PauseIo stops readiness callbacks while a worker holds the session (a level-triggered socket
+  // with unread handshake bytes would otherwise wake the loop until the worker reads them).
+  virtual void PauseIo() {}
   virtual void AfterHandshakeStep(tls::Step step) = 0;
   // CompleteHandshake creates the handler; false (and the session closed) on failure.
   bool CompleteHandshake();
@@ -72,6 +77,7 @@ class Session {
   bool handshake_complete_ = false;
   bool awaiting_response_ = false;
   bool busy_ = false;            // a worker holds tls_
+  int handshake_steps_ = 0;
   bool close_when_idle_ = false;  // close once the worker hands tls_ back
   bool closed_ = false;
   net::TimerId handshake_timer_ = 0;
@@ -89,6 +95,7 @@ class StreamSession final : public Session {
   void OnEvents(uint32_t events);
   void OnResponse(http::HttpResponse response);
   void Close() override;
+  void PauseIo() override { Want(0); }
 
  private:
   void AfterHandshakeStep(tls::Step step) override;

@@ -34,11 +34,12 @@ Session::~Session() {
 
 void Session::DriveHandshake() {
   WorkerPool* workers = thread_->shared()->workers.get();
-  if (workers == nullptr) {
+  if (workers == nullptr || handshake_steps_++ == 0) {
     AfterHandshakeStep(tls_->Handshake());
     return;
   }
   busy_ = true;
+  PauseIo();
   IoThread* thread = thread_;
   uint64_t id = id_;
   tls::PskSession* tls = tls_.get();

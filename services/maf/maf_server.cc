@@ -29,6 +29,7 @@
 #include "common/log/logger.h"
 #include "common/ops/ops_server.h"
 #include "common/psk_server/psk_server.h"
+#include "common/psk_server/worker_pool.h"
 #include "common/tls/psk_context.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
@@ -66,6 +67,7 @@ ABSL_FLAG(std::string, dtls_suites, "", "DTLS suites in preference order; empty:
 ABSL_FLAG(int, io_threads, 2, "Handshake/session I/O threads.");
 ABSL_FLAG(int, handshake_workers, 16, "Worker threads for handshake steps (the Km fetch may block).");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
+ABSL_FLAG(int, request_workers, 8, "Worker threads for MAF procedures (they use the store).");
 ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "Deadline of one Km fetch from a MEF.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
 ABSL_FLAG(int, max_sessions_per_source, 256, "Open sessions one source address may hold (0: no cap).");
@@ -226,11 +228,17 @@ int Run() {
   sc.resolver = *km_resolver;
   auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
   maf::MafMetrics* m = &metrics;
-  sc.handler = [handler, m](const maf::MafSession& s, exchange::Request req,
-                            std::function<void(exchange::Response)> respond) {
-    exchange::Response out = handler->Handle(req, s);
-    m->OnRequest(req.path, out.rsc);
-    respond(std::move(out));
+  // The procedures read and write the store: they run on their own workers so a slow database
+  // never holds an I/O thread (and with it every other session on that thread).
+  auto request_workers =
+      std::make_shared<server::WorkerPool>(std::max(1, absl::GetFlag(FLAGS_request_workers)));
+  sc.handler = [handler, m, request_workers](const maf::MafSession& s, exchange::Request req,
+                                             std::function<void(exchange::Response)> respond) {
+    request_workers->Submit([handler, m, s, req = std::move(req), respond = std::move(respond)] {
+      exchange::Response out = handler->Handle(req, s);
+      m->OnRequest(req.path, out.rsc);
+      respond(std::move(out));
+    });
   };
   maf::MafSessionFactory factory(std::move(sc));
   server::PskServerOptions so;
