@@ -1,0 +1,196 @@
+// MafPskResolver (maf_psk_resolver.h): KeID/KmID -> Km through a real KmResolver over a
+// MemoryMafStore and a fake MEF fetcher; every failure (unknown, revoked, expired, deadline,
+// garbage) is a failed Resolve; LastResolved is per thread and per identity.
+#include "maf/server/maf_psk_resolver.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+#include "gtest/gtest.h"
+#include "maf/store/memory_maf_store.h"
+
+namespace onem2m {
+namespace maf {
+namespace {
+
+constexpr char kMaf[] = "maf.example.com";
+constexpr char kMef[] = "mef.example.com";
+
+std::string KeId(int i) {
+  std::string rel(16, 'E');
+  rel[15] = static_cast<char>(i);
+  return *crypto::FormatKeyId(rel, kMef);
+}
+
+SecretBytes KmFor(absl::string_view ke_id) { return SecretBytes::Copy(std::string(32, ke_id[31])); }
+
+// FakeFetcher answers with KmFor(KeID), valid one hour from the test clock, unless `answer` is set.
+class FakeFetcher : public MefFetcher {
+ public:
+  using Answer = std::function<absl::StatusOr<FetchedCredential>(absl::string_view)>;
+  explicit FakeFetcher(std::function<absl::Time()> clock) : clock_(std::move(clock)) {}
+  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
+    ++calls;
+    if (answer) return answer(ke_id);
+    return Good(ke_id);
+  }
+  FetchedCredential Good(absl::string_view ke_id) {
+    FetchedCredential c;
+    c.km = KmFor(ke_id);
+    c.ke_id = std::string(ke_id);
+    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
+    c.expires_at = clock_() + absl::Hours(1);
+    return c;
+  }
+  std::atomic<int> calls{0};
+  Answer answer;
+
+ private:
+  std::function<absl::Time()> clock_;
+};
+
+class MafPskResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    KmResolverOptions o;
+    o.maf_fqdn = kMaf;
+    o.fetchers[kMef] = fetcher_;
+    o.store = store_.get();
+    o.envelope = &envelope_;
+    o.clock = clock_;
+    absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
+    ASSERT_TRUE(r.ok()) << r.status();
+    km_resolver_ = *r;
+    psk_ = std::make_unique<MafPskResolver>(km_resolver_, absl::Milliseconds(500));
+  }
+  void TearDown() override {
+    EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10)));
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock l(&mu_);
+    skew_ += d;
+  }
+
+  absl::Mutex mu_;
+  absl::Duration skew_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
+  std::function<absl::Time()> clock_ = [this] {
+    absl::MutexLock l(&mu_);
+    return absl::Now() + skew_;
+  };
+  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(clock_);
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
+  std::shared_ptr<KmResolver> km_resolver_;
+  std::unique_ptr<MafPskResolver> psk_;
+};
+
+TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
+  absl::StatusOr<SecretBytes> km = psk_->Resolve(KeId(1));
+  ASSERT_TRUE(km.ok()) << km.status();
+  EXPECT_TRUE(km->Equals(KmFor(KeId(1))));
+  std::optional<ResolvedIdentity> last = MafPskResolver::LastResolved(KeId(1));
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->identity, KeId(1));
+  EXPECT_EQ(last->km_id, *crypto::DeriveKmId(KmFor(KeId(1)), kMaf));
+  EXPECT_EQ(last->ke_id, KeId(1));
+  EXPECT_EQ(last->enrolee_id, fetcher_->Good(KeId(1)).enrolee_id);
+  EXPECT_EQ(last->mef_fqdn, kMef);
+  EXPECT_GT(last->expires_at, clock_() + absl::Minutes(59));
+  EXPECT_LE(last->expires_at, clock_() + absl::Hours(1));
+  // Only for the same identity.
+  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(2)).has_value());
+  EXPECT_FALSE(MafPskResolver::LastResolved(last->km_id).has_value());
+}
+
+TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
+  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
+  absl::StatusOr<SecretBytes> km = psk_->Resolve(km_id);
+  ASSERT_TRUE(km.ok()) << km.status();
+  EXPECT_TRUE(km->Equals(KmFor(KeId(1))));
+  std::optional<ResolvedIdentity> last = MafPskResolver::LastResolved(km_id);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->km_id, km_id);
+  EXPECT_EQ(last->ke_id, KeId(1));
+  EXPECT_EQ(fetcher_->calls, 1);
+}
+
+TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFailAndClearLastResolved) {
+  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  fetcher_->answer = [](absl::string_view) {
+    return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
+  };
+  EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  // The failed resolve forgets the earlier success on this thread.
+  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(1)).has_value());
+  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(2)).has_value());
+  std::string km_id = KeId(3);
+  km_id.replace(km_id.find('@') + 1, std::string::npos, kMaf);
+  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  std::string other_mef = KeId(4);
+  other_mef.replace(other_mef.find('@') + 1, std::string::npos, "mef.other.com");
+  EXPECT_EQ(psk_->Resolve(other_mef).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(psk_->Resolve("not-a-key-id").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(MafPskResolver::LastResolved("not-a-key-id").has_value());
+}
+
+TEST_F(MafPskResolverTest, RevokedKeIdAndKmIdFail) {
+  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
+  ASSERT_TRUE(km_resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "test", {}}).ok());
+  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(psk_->Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_FALSE(MafPskResolver::LastResolved(km_id).has_value());
+}
+
+TEST_F(MafPskResolverTest, ExpiredKmFails) {
+  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
+  Advance(absl::Hours(1) + absl::Seconds(1));
+  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(MafPskResolver::LastResolved(km_id).has_value());
+  // A MEF answer already expired is refused too.
+  fetcher_->answer = [this](absl::string_view ke_id) {
+    FetchedCredential c = fetcher_->Good(ke_id);
+    c.expires_at = clock_() - absl::Seconds(1);
+    return absl::StatusOr<FetchedCredential>(std::move(c));
+  };
+  EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
+  absl::Notification release;
+  fetcher_->answer = [this, &release](absl::string_view ke_id) {
+    release.WaitForNotificationWithTimeout(absl::Seconds(5));
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
+  };
+  const absl::Time start = absl::Now();
+  absl::StatusOr<SecretBytes> km = psk_->Resolve(KeId(1));  // fetch_timeout = 500 ms
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(km.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_GE(took, absl::Milliseconds(400));
+  EXPECT_LT(took, absl::Milliseconds(2500));
+  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(1)).has_value());
+  release.Notify();
+}
+
+TEST_F(MafPskResolverTest, LastResolvedIsPerThread) {
+  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  bool seen_elsewhere = true;
+  std::thread t([&] { seen_elsewhere = MafPskResolver::LastResolved(KeId(1)).has_value(); });
+  t.join();
+  EXPECT_FALSE(seen_elsewhere);
+  EXPECT_TRUE(MafPskResolver::LastResolved(KeId(1)).has_value());
+}
+
+}  // namespace
+}  // namespace maf
+}  // namespace onem2m

@@ -1,0 +1,330 @@
+// MafSessionFactory (maf_session_factory.h) behind a real PskServer on 127.0.0.1:0, TLS and DTLS,
+// with MafPskResolver over a KmResolver (fake MEF fetcher, MemoryMafStore): a device
+// (enrolee::MafClient) registers and registers a key whose Key Identifier is the one both sides
+// export; handshakes on worker threads work; a slow fetch for one KeID does not hold up another
+// device's KmID handshake. Loopback only; every wait has a deadline.
+#include "maf/server/maf_session_factory.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/crypto/envelope.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+#include "common/exchange/maf_messages.h"
+#include "common/exchange/routes.h"
+#include "common/exchange/rsc.h"
+#include "common/psk_server/psk_server.h"
+#include "common/tls/psk_context.h"
+#include "enrolee/maf_client.h"
+#include "gtest/gtest.h"
+#include "maf/km_resolver/km_resolver.h"
+#include "maf/procedures/maf_request_handler.h"
+#include "maf/server/maf_psk_resolver.h"
+#include "maf/store/memory_maf_store.h"
+
+namespace onem2m {
+namespace maf {
+namespace {
+
+constexpr char kMaf[] = "maf.example.com";
+constexpr char kMef[] = "mef.example.com";
+
+std::string KeId(int i) {
+  std::string rel(16, 'E');
+  rel[15] = static_cast<char>(i);
+  return *crypto::FormatKeyId(rel, kMef);
+}
+SecretBytes KmFor(absl::string_view ke_id) { return SecretBytes::Copy(std::string(32, ke_id[31])); }
+std::string KmIdFor(int i) { return *crypto::DeriveKmId(KmFor(KeId(i)), kMaf); }
+// Connects expected to fail: a failed DTLS handshake is silence, so the client waits this long.
+constexpr absl::Duration kFailFast = absl::Milliseconds(1500);
+std::string EnroleeFor(int i) { return "C-" + KeId(i).substr(30, 2); }
+
+// FakeFetcher: Km = KmFor(KeID), valid one hour; `hold` (if set) runs first inside Fetch.
+class FakeFetcher : public MefFetcher {
+ public:
+  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
+    ++calls;
+    if (hold) hold(ke_id);
+    FetchedCredential c;
+    c.km = KmFor(ke_id);
+    c.ke_id = std::string(ke_id);
+    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
+    c.expires_at = absl::Now() + absl::Hours(1);
+    return c;
+  }
+  std::atomic<int> calls{0};
+  std::function<void(absl::string_view)> hold;
+};
+
+struct ServerParams {
+  tls::Transport transport;
+  int handshake_workers;
+  // MafSessionConfig::handler left empty (the factory's default); otherwise an explicit
+  // MafRequestHandler, as services/maf wires it.
+  bool default_handler;
+};
+
+std::string Name(const ::testing::TestParamInfo<ServerParams>& p) {
+  return std::string(p.param.transport == tls::Transport::kTls ? "Tls" : "Dtls") + "Workers" +
+         std::to_string(p.param.handshake_workers) + (p.param.default_handler ? "DefaultHandler" : "Handler");
+}
+
+class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
+ protected:
+  void SetUp() override { StartServer(GetParam().handshake_workers, GetParam().default_handler); }
+
+  void TearDown() override {
+    if (!release_.HasBeenNotified()) release_.Notify();
+    if (server_) server_->Shutdown(absl::Seconds(1));
+    server_.reset();
+    if (km_resolver_) EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10)));
+  }
+
+  void StartServer(int handshake_workers, bool default_handler,
+                   absl::Duration fetch_timeout = absl::Seconds(3)) {
+    KmResolverOptions ko;
+    ko.maf_fqdn = kMaf;
+    ko.fetchers[kMef] = fetcher_;
+    ko.store = store_.get();
+    ko.envelope = &envelope_;
+    absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(ko));
+    ASSERT_TRUE(r.ok()) << r.status();
+    km_resolver_ = *r;
+
+    MafSessionConfig sc;
+    sc.ctx.store = store_.get();
+    sc.ctx.envelope = &envelope_;
+    sc.ctx.maf_fqdn = kMaf;
+    sc.resolver = km_resolver_;
+    if (!default_handler) {
+      auto handler = std::make_shared<MafRequestHandler>(sc.ctx);
+      sc.handler = [handler](const MafSession& s, exchange::Request req,
+                             std::function<void(exchange::Response)> respond) {
+        respond(handler->Handle(req, s));
+      };
+    }
+    factory_ = std::make_unique<MafSessionFactory>(std::move(sc));
+
+    auto psk = std::make_shared<MafPskResolver>(km_resolver_, fetch_timeout);
+    server::PskServerOptions so;
+    so.tls_listen = {"127.0.0.1:0"};
+    so.dtls_listen = {"127.0.0.1:0"};
+    for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+      tls::ServerOptions o;
+      o.transport = t;
+      o.handshake_timeout = absl::Seconds(8);
+      absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
+          tls::PskContext::NewServer(o, psk);
+      ASSERT_TRUE(ctx.ok()) << ctx.status();
+      (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
+    }
+    so.io_threads = 2;
+    so.handshake_workers = handshake_workers;
+    so.max_sessions_per_source = 0;
+    absl::StatusOr<std::unique_ptr<server::PskServer>> srv =
+        server::PskServer::Start(so, factory_.get(), nullptr);
+    ASSERT_TRUE(srv.ok()) << srv.status();
+    server_ = *std::move(srv);
+  }
+
+  enrolee::MafClientOptions Options(const std::string& identity, const SecretBytes& km,
+                                    absl::Duration timeout = absl::Seconds(5)) {
+    enrolee::MafClientOptions o;
+    o.maf_host = "127.0.0.1";
+    o.transport = GetParam().transport;
+    o.maf_port = o.transport == tls::Transport::kTls ? server_->tls_addresses().at(0).port()
+                                                     : server_->dtls_addresses().at(0).port();
+    o.maf_fqdn = kMaf;
+    o.psk_identity = identity;
+    o.psk = SecretBytes::Copy(km.Reveal());
+    o.timeout = timeout;
+    return o;
+  }
+
+  // Enrol connects device `i` with its KeID (first contact) and registers it as a MAF Client.
+  void Enrol(int i) {
+    absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c =
+        enrolee::MafClient::Connect(Options(KeId(i), KmFor(KeId(i))));
+    ASSERT_TRUE(c.ok()) << c.status();
+    absl::StatusOr<enrolee::MafRegistration> reg = (*c)->RegisterClient(KmIdFor(i));
+    ASSERT_TRUE(reg.ok()) << reg.status();
+  }
+
+  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>();
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create();
+  crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
+  std::shared_ptr<KmResolver> km_resolver_;
+  std::unique_ptr<MafSessionFactory> factory_;
+  std::unique_ptr<server::PskServer> server_;
+  absl::Notification release_;
+};
+
+TEST_P(MafSessionFactoryTest, DeviceRegistersAndRegistersAnExportedKey) {
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c =
+      enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1))));
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<enrolee::MafRegistration> reg = (*c)->RegisterClient(KmIdFor(1));
+  ASSERT_TRUE(reg.ok()) << reg.status();
+  EXPECT_EQ(reg->assigned_symm_key_id, KmIdFor(1));
+  EXPECT_EQ(reg->maf_client_id, EnroleeFor(1));
+  EXPECT_FALSE(reg->maf_client_reg_id.empty());
+
+  absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 10);
+  ASSERT_TRUE(key.ok()) << key.status();
+  // The device's own export names the key: Key ID = hex(bytes 0..15) '@' MAF-FQDN, Kc = 16..47.
+  absl::StatusOr<SecretBytes> exported =
+      (*c)->session().Export(crypto::kConnectionExporterLabel, crypto::kExportLen);
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  absl::StatusOr<crypto::DerivedKey> mine = crypto::KeyFromExport(*exported, kMaf);
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  EXPECT_EQ(key->key_id, mine->key_id);
+  EXPECT_TRUE(key->kc.Equals(mine->key));
+  EXPECT_TRUE(absl::EndsWith(key->key_id, std::string("@") + kMaf)) << key->key_id;
+  // The MAF stored the same key (sealed), under this device's KmID.
+  absl::StatusOr<MafKey> stored = store_->GetActiveKey(key->key_id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->km_id, KmIdFor(1));
+  EXPECT_EQ(stored->maf_client_reg_id, reg->maf_client_reg_id);
+  absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->key.ciphertext, stored->key_id);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_TRUE(opened->Equals(mine->key));
+  absl::StatusOr<MafClient> client = store_->GetActiveClientByKmId(KmIdFor(1));
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_LE(stored->expires_at, client->expires_at);
+
+  // Later contact with the KmID: same registration, no second fetch.
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> again =
+      enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1))));
+  ASSERT_TRUE(again.ok()) << again.status();
+  absl::StatusOr<enrolee::MafRegistration> reg2 = (*again)->RegisterClient(KmIdFor(1));
+  ASSERT_TRUE(reg2.ok()) << reg2.status();
+  EXPECT_EQ(reg2->maf_client_reg_id, reg->maf_client_reg_id);
+  EXPECT_EQ(fetcher_->calls, 1);
+
+  // A target retrieves the key over its own session.
+  Enrol(2);
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> target =
+      enrolee::MafClient::Connect(Options(KmIdFor(2), KmFor(KeId(2))));
+  ASSERT_TRUE(target.ok()) << target.status();
+  absl::StatusOr<enrolee::RetrievedKey> got = (*target)->RetrieveKey(key->key_id);
+  EXPECT_FALSE(got.ok());  // C-02 is not a target of this key
+  absl::StatusOr<enrolee::RegisteredKey> for_two = (*again)->RegisterKey({EnroleeFor(2)}, 11);
+  ASSERT_TRUE(for_two.ok()) << for_two.status();
+  got = (*target)->RetrieveKey(for_two->key_id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->key.Equals(for_two->kc));
+  EXPECT_EQ(got->suid, 11);
+}
+
+TEST_P(MafSessionFactoryTest, WrongKmOrUnknownIdentityFailsTheHandshake) {
+  EXPECT_FALSE(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(2)), kFailFast)).ok());
+  std::string unknown_km_id = KeId(3);
+  unknown_km_id.replace(unknown_km_id.find('@') + 1, std::string::npos, kMaf);
+  EXPECT_FALSE(
+      enrolee::MafClient::Connect(Options(unknown_km_id, KmFor(KeId(3)), kFailFast)).ok());
+  // The server is still fine.
+  Enrol(1);
+}
+
+TEST_P(MafSessionFactoryTest, RevokedCredentialFailsTheHandshake) {
+  Enrol(1);
+  ASSERT_TRUE(km_resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "test", {}}).ok());
+  EXPECT_FALSE(enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1)), kFailFast)).ok());
+  EXPECT_FALSE(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1)), kFailFast)).ok());
+}
+
+// Key Registration Update and De-Registration reach the procedures through the session.
+TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
+  if (GetParam().default_handler) {
+    GTEST_SKIP() << "the default handler's procedure set is being changed (built-in vs "
+                    "MafRequestHandler); covered with the explicit handler";
+  }
+  Enrol(1);
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c =
+      enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1))));
+  ASSERT_TRUE(c.ok()) << c.status();
+  absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 10);
+  ASSERT_TRUE(key.ok()) << key.status();
+
+  exchange::KeyUpdateRequest u;
+  u.key_id = key->key_id;
+  u.target_ids = std::vector<std::string>{"C-other"};
+  exchange::Request update;
+  update.path = std::string(exchange::PathFor(exchange::Operation::kMafKeyUpdate));
+  update.body = *exchange::SerializeKeyUpdateRequest(u);
+  absl::StatusOr<exchange::Response> resp = (*c)->Exchange(update);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscUpdated) << resp->body.dump();
+  absl::StatusOr<MafKey> stored = store_->GetActiveKey(key->key_id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->target_ids, std::vector<std::string>{"C-other"});
+
+  exchange::DeregistrationRequest d;
+  d.key_id = key->key_id;
+  exchange::Request dereg;
+  dereg.path = std::string(exchange::PathFor(exchange::Operation::kMafDeregistration));
+  dereg.body = *exchange::SerializeDeregistrationRequest(d);
+  resp = (*c)->Exchange(dereg);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscDeleted) << resp->body.dump();
+  EXPECT_EQ(store_->GetActiveKey(key->key_id).status().code(), absl::StatusCode::kNotFound);
+}
+
+// A KeID whose MEF fetch hangs holds one handshake worker (and one KmResolver flight) only: a
+// registered device presenting its KmID meanwhile completes its handshake and a request at once.
+TEST_P(MafSessionFactoryTest, SlowFetchForOneKeIdDoesNotStallAnotherDevicesKmIdHandshake) {
+  if (GetParam().handshake_workers == 0) {
+    GTEST_SKIP() << "a blocking PSK lookup needs handshake workers (PROTOCOL.md 7)";
+  }
+  Enrol(2);
+  absl::Notification fetching;
+  fetcher_->hold = [&](absl::string_view ke_id) {
+    if (ke_id != KeId(1)) return;
+    fetching.Notify();
+    release_.WaitForNotificationWithTimeout(absl::Seconds(3));  // the fetch deadline is 3 s
+  };
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> slow = absl::UnknownError("not run");
+  std::thread t([&] {
+    slow = enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1)), absl::Seconds(8)));
+  });
+  ASSERT_TRUE(fetching.WaitForNotificationWithTimeout(absl::Seconds(5)));
+
+  const absl::Time start = absl::Now();
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> other =
+      enrolee::MafClient::Connect(Options(KmIdFor(2), KmFor(KeId(2))));
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::StatusOr<enrolee::MafRegistration> reg = (*other)->RegisterClient(KmIdFor(2));
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(reg.ok()) << reg.status();
+  // Well before the slow fetch's 3 s deadline.
+  EXPECT_LT(took, absl::Seconds(1)) << "the KmID handshake waited " << took;
+
+  if (!release_.HasBeenNotified()) release_.Notify();
+  t.join();
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  EXPECT_TRUE((*slow)->RegisterClient(KmIdFor(1)).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Transports, MafSessionFactoryTest,
+    ::testing::Values(ServerParams{tls::Transport::kTls, 0, false},
+                      ServerParams{tls::Transport::kTls, 2, false},
+                      ServerParams{tls::Transport::kDtls, 0, false},
+                      ServerParams{tls::Transport::kDtls, 2, false},
+                      ServerParams{tls::Transport::kTls, 2, true},
+                      ServerParams{tls::Transport::kDtls, 0, true}),
+    Name);
+
+}  // namespace
+}  // namespace maf
+}  // namespace onem2m
