@@ -9,115 +9,11 @@
 #include "common/exchange/routes.h"
 #include "common/exchange/rsc.h"
 #include "common/log/logger.h"
+#include "maf/procedures/maf_request_handler.h"
 #include "maf/server/maf_psk_resolver.h"
 
 namespace onem2m::maf {
 namespace {
-
-using exchange::ErrorResponse;
-using exchange::Response;
-
-Response Fail(const absl::Status& s) { return ErrorResponse(s); }
-
-Response ClientRegistration(const ProcedureContext& ctx, const MafSession& s,
-                            const exchange::Request& request) {
-  absl::StatusOr<exchange::ClientRegistrationRequest> req =
-      exchange::ParseClientRegistrationRequest(request.body);
-  if (!req.ok()) return Fail(req.status());
-  absl::Time want = req->expiration_time.value_or(absl::InfiniteFuture());
-  absl::StatusOr<MafClient> client = ctx.store->RegisterClient(s.km_id, want);
-  if (!client.ok()) return Fail(client.status());
-  exchange::ClientRegistrationAnswer a;
-  a.maf_client_reg_id = client->maf_client_reg_id;
-  a.maf_client_id = client->enrolee_id.empty() ? s.enrolee_id : client->enrolee_id;
-  a.expiration_time = client->expires_at;
-  a.assigned_symm_key_id = s.km_id;
-  absl::StatusOr<nlohmann::json> body = exchange::SerializeClientRegistrationAnswer(a);
-  if (!body.ok()) return Fail(body.status());
-  return Response{exchange::SuccessRsc(exchange::Operation::kMafClientRegistration),
-                  std::move(*body)};
-}
-
-Response KeyRegistration(const ProcedureContext& ctx, const MafSession& s,
-                         const exchange::Request& request) {
-  absl::StatusOr<MafClient> client = ctx.store->GetActiveClientByKmId(s.km_id);
-  if (!client.ok()) {
-    return ErrorResponse(exchange::kRscOriginatorHasNoPrivilege,
-                         "no active MAF Client Registration for this credential");
-  }
-  absl::StatusOr<exchange::KeyRegistrationRequest> req =
-      exchange::ParseKeyRegistrationRequest(request.body);
-  if (!req.ok()) return Fail(req.status());
-  crypto::DerivedKey key;
-  if (req->key_value.has_value()) {
-    // A supplied value gets a random RelativeKeyID: derive one from the exporter anyway would
-    // collide across registrations, so use a fresh export-independent id.
-    absl::StatusOr<SecretBytes> rnd = crypto::HmacSha256(
-        *req->key_value, absl::StrCat(s.km_id, absl::ToUnixNanos(ctx.Now())));
-    if (!rnd.ok()) return Fail(rnd.status());
-    SecretBytes buf(48);
-    std::copy(rnd->data(), rnd->data() + 16, buf.mutable_data());
-    absl::StatusOr<crypto::DerivedKey> named = crypto::KeyFromExport(buf, ctx.maf_fqdn);
-    if (!named.ok()) return Fail(named.status());
-    key.key_id = named->key_id;
-    key.key = *req->key_value;
-  } else {
-    if (!s.export_keying_material) {
-      return ErrorResponse(exchange::kRscBadRequest, "keyValue required on this transport");
-    }
-    absl::StatusOr<SecretBytes> exported =
-        s.export_keying_material(crypto::kConnectionExporterLabel, crypto::kExportLen);
-    if (!exported.ok()) return Fail(exported.status());
-    absl::StatusOr<crypto::DerivedKey> derived = crypto::KeyFromExport(*exported, ctx.maf_fqdn);
-    if (!derived.ok()) return Fail(derived.status());
-    key = std::move(*derived);
-  }
-  absl::Time expires = std::min(client->expires_at, s.km_expires_at);
-  if (req->expiration_time.has_value()) expires = std::min(expires, *req->expiration_time);
-  absl::StatusOr<std::string> sealed = ctx.envelope->Seal(key.key, key.key_id);
-  if (!sealed.ok()) return ErrorResponse(exchange::kRscInternalServerError, "internal error");
-  MafKey row;
-  row.key_id = key.key_id;
-  row.relative_id = key.key_id.substr(0, key.key_id.find('@'));
-  row.key = SealedKey{std::move(*sealed), static_cast<int32_t>(ctx.envelope->active_version())};
-  row.suid = static_cast<uint32_t>(req->suid);
-  row.target_ids = req->target_ids;
-  row.maf_client_reg_id = client->maf_client_reg_id;
-  row.km_id = s.km_id;
-  row.client_id = client->enrolee_id;
-  row.expires_at = expires;
-  absl::StatusOr<MafKey> stored = ctx.store->RegisterKey(row);
-  if (!stored.ok()) return Fail(stored.status());
-  exchange::KeyRegistrationAnswer a;
-  a.key_id = stored->key_id;
-  a.expiration_time = stored->expires_at;
-  absl::StatusOr<nlohmann::json> body = exchange::SerializeKeyRegistrationAnswer(a);
-  if (!body.ok()) return Fail(body.status());
-  return Response{exchange::SuccessRsc(exchange::Operation::kMafKeyRegistration),
-                  std::move(*body)};
-}
-
-Response KeyRetrieval(const ProcedureContext& ctx, const MafSession& s,
-                      const exchange::Request& request) {
-  absl::StatusOr<exchange::KeyRetrievalRequest> req =
-      exchange::ParseKeyRetrievalRequest(request.body);
-  if (!req.ok()) return Fail(req.status());
-  absl::StatusOr<MafKey> key = ctx.store->GetActiveKey(req->key_id);
-  // Unknown and not-a-target look the same to the caller.
-  if (!key.ok() || std::find(key->target_ids.begin(), key->target_ids.end(), s.enrolee_id) ==
-                       key->target_ids.end()) {
-    return ErrorResponse(exchange::kRscNotFound, "no such key for this target");
-  }
-  absl::StatusOr<SecretBytes> value = ctx.envelope->Open(key->key.ciphertext, key->key_id);
-  if (!value.ok()) return ErrorResponse(exchange::kRscInternalServerError, "internal error");
-  exchange::KeyRetrievalAnswer a;
-  a.key_value = std::move(*value);
-  a.suid = static_cast<int>(key->suid);
-  a.expiration_time = key->expires_at;
-  absl::StatusOr<nlohmann::json> body = exchange::SerializeKeyRetrievalAnswer(a);
-  if (!body.ok()) return Fail(body.status());
-  return Response{exchange::SuccessRsc(exchange::Operation::kMafKeyRetrieval), std::move(*body)};
-}
 
 class MafExchangeSession : public server::ExchangeSession {
  public:
@@ -126,11 +22,15 @@ class MafExchangeSession : public server::ExchangeSession {
 
   void OnRequest(exchange::Request request,
                  std::function<void(exchange::Response)> respond) override {
-    if (config_.handler) {
+    if (config_.workers == nullptr) {
       config_.handler(session_, std::move(request), std::move(respond));
       return;
     }
-    HandleBuiltIn(config_.ctx, session_, std::move(request), std::move(respond));
+    // The session may close before the worker runs: the task owns copies of what it needs.
+    config_.workers->Submit([handler = config_.handler, session = session_,
+                             request = std::move(request), respond = std::move(respond)]() mutable {
+      handler(session, std::move(request), std::move(respond));
+    });
   }
 
  private:
@@ -140,33 +40,13 @@ class MafExchangeSession : public server::ExchangeSession {
 
 }  // namespace
 
-void HandleBuiltIn(const ProcedureContext& ctx, const MafSession& session,
-                   exchange::Request request, std::function<void(exchange::Response)> respond) {
-  if (ctx.Now() >= session.km_expires_at) {
-    respond(ErrorResponse(exchange::kRscOriginatorHasNoPrivilege, "credential expired"));
-    return;
-  }
-  absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
-  if (!op.ok()) {
-    respond(ErrorResponse(op.status()));
-    return;
-  }
-  switch (*op) {
-    case exchange::Operation::kMafClientRegistration:
-      respond(ClientRegistration(ctx, session, request));
-      return;
-    case exchange::Operation::kMafKeyRegistration:
-      respond(KeyRegistration(ctx, session, request));
-      return;
-    case exchange::Operation::kMafKeyRetrieval:
-      respond(KeyRetrieval(ctx, session, request));
-      return;
-    case exchange::Operation::kEnrolment:
-      respond(ErrorResponse(exchange::kRscNotFound, "this is a MAF"));
-      return;
-    default:
-      respond(ErrorResponse(exchange::kRscNotImplemented, "not implemented by this MAF build"));
-      return;
+MafSessionFactory::MafSessionFactory(MafSessionConfig config) : config_(std::move(config)) {
+  if (!config_.handler) {
+    auto procedures = std::make_shared<MafRequestHandler>(config_.ctx);
+    config_.handler = [procedures](const MafSession& session, exchange::Request request,
+                                   std::function<void(exchange::Response)> respond) {
+      respond(procedures->Handle(request, session));
+    };
   }
 }
 

@@ -3,10 +3,9 @@
 //
 // The session's MafSession (KmID, Enrolee-ID, Km expiry, keying-material exporter) comes from
 // MafPskResolver::LastResolved (same thread as the PSK callback) or, when the handshake ran on a
-// worker thread, from KmResolver again (cached). Requests go to `handler` when set (the
-// maf/procedures MafRequestHandler); otherwise to a built-in minimal implementation of Client
-// Registration (8.8.2.3), Key Registration (8.8.2.7) and Key Retrieval (8.8.2.8); Update and
-// De-Registration answer NOT_IMPLEMENTED in the built-in mode.
+// worker thread, from KmResolver again (cached). Requests go to `handler` (by default the
+// maf/procedures MafRequestHandler over `ctx`), on `workers` when set: the procedures use the
+// store, and a slow database must not hold an I/O thread and every other session on it.
 #ifndef ONEM2M_MAF_SERVER_MAF_SESSION_FACTORY_H_
 #define ONEM2M_MAF_SERVER_MAF_SESSION_FACTORY_H_
 
@@ -16,6 +15,7 @@
 
 #include "common/exchange/message.h"
 #include "common/psk_server/exchange_session.h"
+#include "common/psk_server/worker_pool.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/procedures/maf_session.h"
 
@@ -27,12 +27,13 @@ using MafRequestFn = std::function<void(const MafSession& session, exchange::Req
 struct MafSessionConfig {
   ProcedureContext ctx;                   // store, envelope, clock, maf_fqdn
   std::shared_ptr<KmResolver> resolver;   // for sessions whose handshake ran on another thread
-  MafRequestFn handler;                   // empty: built-in procedures
+  MafRequestFn handler;                   // empty: MafRequestHandler over ctx
+  std::shared_ptr<server::WorkerPool> workers;  // runs `handler`; null: on the I/O thread
 };
 
 class MafSessionFactory : public server::SessionHandlerFactory {
  public:
-  explicit MafSessionFactory(MafSessionConfig config) : config_(std::move(config)) {}
+  explicit MafSessionFactory(MafSessionConfig config);
 
   absl::StatusOr<std::unique_ptr<server::SessionHandler>> OnHandshake(
       tls::PskSession& session, const server::ConnectionInfo& info) override;
@@ -40,10 +41,6 @@ class MafSessionFactory : public server::SessionHandlerFactory {
  private:
   MafSessionConfig config_;
 };
-
-// HandleBuiltIn serves one request with the built-in procedures (exposed for tests).
-void HandleBuiltIn(const ProcedureContext& ctx, const MafSession& session,
-                   exchange::Request request, std::function<void(exchange::Response)> respond);
 
 }  // namespace onem2m::maf
 

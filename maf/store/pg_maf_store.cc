@@ -197,21 +197,27 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
   MafCredential out;
   s = pool_->Run([&](pqxx::connection& c) {
     return Guard("put credential", [&]() -> absl::Status {
-      pqxx::work w(c);
-      // DO NOTHING on any conflict: a row with this km_id (a racing replica) is returned as is,
-      // keeping its revoked flag; a ke_id taken by another km_id shows up as no row below.
-      w.exec_params(
-          absl::StrCat("INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, "
-                       "enrolee_id, mef_fqdn, expires_at, created_at) VALUES ($1, $2, "
+      // One autocommit statement (a first contact is on the handshake path): insert, or return the
+      // row a racing replica stored under this km_id, keeping its revoked flag. DO NOTHING on any
+      // conflict; a ke_id taken by another km_id shows up as no row.
+      pqxx::nontransaction n(c);
+      pqxx::result r = n.exec_params(
+          absl::StrCat("WITH ins AS (INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, "
+                       "kek_version, enrolee_id, mef_fqdn, expires_at, created_at) VALUES ($1, $2, "
                        "decode($3, 'hex'), $4, $5, $6, ",
-                       TS(7), ", ", TS(8), ") ON CONFLICT DO NOTHING"),
+                       TS(7), ", ", TS(8), ") ON CONFLICT DO NOTHING RETURNING ",
+                       CredentialColumns(), ") SELECT * FROM ins UNION ALL SELECT ",
+                       CredentialColumns(),
+                       " FROM maf_credentials WHERE km_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)"),
           credential.km_id, credential.ke_id, Hex(credential.km.ciphertext),
           credential.km.kek_version, credential.enrolee_id, credential.mef_fqdn,
           Micros(credential.expires_at), Micros(clock_()));
-      pqxx::result r = w.exec_params(
-          absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"),
-          credential.km_id);
-      w.commit();
+      if (r.empty()) {
+        // The statement's snapshot may predate a racing replica's commit: look once more.
+        r = n.exec_params(
+            absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"),
+            credential.km_id);
+      }
       if (r.empty()) return absl::AlreadyExistsError("ke_id is stored under another km_id");
       out = CredentialFromRow(r[0]);
       return absl::OkStatus();
@@ -330,32 +336,30 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
   const absl::Time now_t = clock_();
   if (requested_expiry <= now_t) return absl::InvalidArgumentError("expiry must be in the future");
   const int64_t now = Micros(now_t);
+  // Far-future expiry requests are capped so the timestamp arithmetic stays in range.
+  const int64_t requested =
+      Micros(std::min(requested_expiry, absl::FromUnixSeconds(253402300799)));  // 9999-12-31
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     return Guard("register client", [&]() -> absl::Status {
-      pqxx::work w(c);
-      pqxx::result cred = w.exec_params(
-          absl::StrCat("SELECT ke_id, enrolee_id, ", US("expires_at"),
-                       " FROM maf_credentials WHERE km_id = $1 AND NOT revoked AND expires_at > ",
-                       TS(2), " FOR SHARE"),
-          std::string(km_id), now);
-      if (cred.empty()) return absl::FailedPreconditionError("no usable credential for this KmID");
-      w.exec_params(absl::StrCat("INSERT INTO maf_clients (maf_client_reg_id, km_id, ke_id, "
-                                 "enrolee_id, expires_at, created_at, state) VALUES ($1, $2, $3, "
-                                 "$4, ",
-                                 TS(5), ", ", TS(6),
-                                 ", 'active') ON CONFLICT (km_id) WHERE state = 'active' DO "
-                                 "NOTHING"),
-                    NewClientRegId(), std::string(km_id), cred[0][0].as<std::string>(),
-                    cred[0][1].as<std::string>(),
-                    requested_expiry == absl::InfiniteFuture()
-                        ? cred[0][2].as<int64_t>()
-                        : std::min(cred[0][2].as<int64_t>(), Micros(requested_expiry)),
-                    now);
-      pqxx::result r = w.exec_params(
+      // Autocommit: one statement registers (idempotently per KmID) against a usable credential,
+      // a second reads the active registration back.
+      pqxx::nontransaction n(c);
+      pqxx::result reg = n.exec_params(
+          absl::StrCat("WITH cred AS (SELECT ke_id, enrolee_id, expires_at FROM maf_credentials "
+                       "WHERE km_id = $1 AND NOT revoked AND expires_at > ", TS(2), " FOR SHARE), "
+                       "ins AS (INSERT INTO maf_clients (maf_client_reg_id, km_id, ke_id, "
+                       "enrolee_id, expires_at, created_at, state) SELECT $3, $1, ke_id, "
+                       "enrolee_id, LEAST(expires_at, ", TS(4), "), ", TS(2),
+                       ", 'active' FROM cred ON CONFLICT (km_id) WHERE state = 'active' DO NOTHING "
+                       "RETURNING 1) SELECT (SELECT count(*) FROM cred)"),
+          std::string(km_id), now, NewClientRegId(), requested);
+      if (reg.empty() || reg[0][0].as<int64_t>() == 0) {
+        return absl::FailedPreconditionError("no usable credential for this KmID");
+      }
+      pqxx::result r = n.exec_params(
           absl::StrCat("SELECT ", ClientColumns(2),
                        " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),
           std::string(km_id), now);
-      w.commit();
       if (r.empty()) return absl::InternalError("registration vanished");
       out = ClientFromRow(r[0]);
       return absl::OkStatus();

@@ -226,20 +226,16 @@ int Run() {
   sc.ctx.envelope = &envelope;
   sc.ctx.maf_fqdn = maf_fqdn;
   sc.resolver = *km_resolver;
-  auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
+  auto procedures = std::make_shared<maf::MafRequestHandler>(sc.ctx);
   maf::MafMetrics* m = &metrics;
-  // The procedures read and write the store: they run on their own workers so a slow database
-  // never holds an I/O thread (and with it every other session on that thread).
-  auto request_workers =
-      std::make_shared<server::WorkerPool>(std::max(1, absl::GetFlag(FLAGS_request_workers)));
-  sc.handler = [handler, m, request_workers](const maf::MafSession& s, exchange::Request req,
-                                             std::function<void(exchange::Response)> respond) {
-    request_workers->Submit([handler, m, s, req = std::move(req), respond = std::move(respond)] {
-      exchange::Response out = handler->Handle(req, s);
-      m->OnRequest(req.path, out.rsc);
-      respond(std::move(out));
-    });
+  sc.handler = [procedures, m](const maf::MafSession& s, exchange::Request req,
+                               std::function<void(exchange::Response)> respond) {
+    exchange::Response out = procedures->Handle(req, s);
+    m->OnRequest(req.path, out.rsc);
+    respond(std::move(out));
   };
+  sc.workers =
+      std::make_shared<server::WorkerPool>(std::max(1, absl::GetFlag(FLAGS_request_workers)));
   maf::MafSessionFactory factory(std::move(sc));
   server::PskServerOptions so;
   so.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));

@@ -304,11 +304,8 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
   sc.ctx.envelope = envelope;
   sc.ctx.maf_fqdn = kMafFqdn;
   sc.resolver = *km_resolver;
-  auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
-  sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
-                         std::function<void(exchange::Response)> respond) {
-    respond(handler->Handle(req, s));
-  };
+  // As services/maf/maf_server.cc: the procedures (MafRequestHandler) on their own workers.
+  sc.workers = std::make_shared<server::WorkerPool>(8);
   auto* factory = new maf::MafSessionFactory(std::move(sc));
   server::PskServerOptions so;
   so.tls_listen = {"127.0.0.1:0"};
