@@ -129,6 +129,9 @@ absl::StatusOr<ResolvedKm> KmResolver::ResolveKmId(const std::string& km_id, abs
   return JoinFlight("m:" + km_id, deadline, [this, km_id]() -> absl::StatusOr<ResolvedKm> {
     absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
     if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
+      // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
+      absl::MutexLock l(&mu_);
+      cache_.EraseKmId(km_id);
       return absl::PermissionDeniedError("KmID revoked");
     }
     if (!c.ok()) return c.status();
@@ -184,7 +187,10 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
     return r;
   }
   if (stored.status().code() == absl::StatusCode::kFailedPrecondition) {
-    // Revoked at this MAF: refused even though the MEF may still hand Km out.
+    // Revoked at this MAF: refused even though the MEF may still hand Km out, and dropped from
+    // the cache so no copy serves again.
+    absl::MutexLock l(&mu_);
+    cache_.EraseKeId(ke_id);
     return absl::PermissionDeniedError("KeID revoked");
   }
   if (stored.status().code() != absl::StatusCode::kNotFound) return stored.status();

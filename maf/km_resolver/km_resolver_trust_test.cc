@@ -192,15 +192,9 @@ TEST_F(KmResolverTrustTest, TrustedCacheDoesNotSeeARevocationMadeElsewhere) {
   EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
 }
 
-// Hardening, not a contract violation today: once an untrusted resolve has read "revoked" from
-// the store, the stale cache entry is left in place (km_resolver.cc ResolveKmId/ResolveKeId do not
-// EraseKmId/EraseKeId on kFailedPrecondition), so if trust_cache turns true again before the
-// watch replays the revocation (e.g. the watch reconnects with a fresh cursor: OnMefResync is then
-// expected, but a resumed cursor past the event would not replay it), the revoked Km is served
-// from the cache again until cache_ttl. Suggested fix: in the flight's work, on
-// kFailedPrecondition, erase the KmID/KeID from cache_ (under mu_) before returning
-// PermissionDenied.
-TEST_F(KmResolverTrustTest, DISABLED_RevocationReadFromTheStoreEvictsTheCachedKm) {
+// Once an untrusted resolve has read "revoked" from the store, the cached Km is gone: trusting
+// the cache again (the watch back) must not serve it.
+TEST_F(KmResolverTrustTest, RevocationReadFromTheStoreEvictsTheCachedKm) {
   const std::string km_id = FirstContact(1);
   ASSERT_FALSE(km_id.empty());
   trusted_ = false;
