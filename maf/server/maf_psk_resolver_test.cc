@@ -167,9 +167,10 @@ TEST_F(MafPskResolverTest, ExpiredKmFails) {
 }
 
 TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
-  absl::Notification release;
-  fetcher_->answer = [this, &release](absl::string_view ke_id) {
-    release.WaitForNotificationWithTimeout(absl::Seconds(5));
+  // Shared with the flight, which outlives this test body until TearDown's WaitIdle.
+  auto release = std::make_shared<absl::Notification>();
+  fetcher_->answer = [this, release](absl::string_view ke_id) {
+    release->WaitForNotificationWithTimeout(absl::Seconds(5));
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
   const absl::Time start = absl::Now();
@@ -179,7 +180,7 @@ TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
   EXPECT_GE(took, absl::Milliseconds(400));
   EXPECT_LT(took, absl::Milliseconds(2500));
   EXPECT_FALSE(MafPskResolver::LastResolved(KeId(1)).has_value());
-  release.Notify();
+  release->Notify();
 }
 
 TEST_F(MafPskResolverTest, LastResolvedIsPerThread) {

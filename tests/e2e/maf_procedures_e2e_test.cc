@@ -1,0 +1,461 @@
+// End to end, over TLS and DTLS: Key Registration Update (TS-0003 8.8.2.9) and De-Registration
+// (8.8.2.10) through a real in-process MEF (PostgreSQL via ONEM2M_TEST_PG; skipped when unset)
+// with its credential gRPC service over mutual TLS, and an in-process MAF wired as
+// services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver + MefClientFetcher,
+// MafPskResolver, MafSessionFactory with MafRequestHandler, PskServer with handshake workers),
+// plus the MAF's MafKeyService for backend Targets. Devices bootstrap with the MEF first.
+// Loopback only; every call has a deadline.
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "common/exchange/maf_messages.h"
+#include "common/exchange/routes.h"
+#include "common/exchange/rsc.h"
+#include "common/pg/test_schema.h"
+#include "common/psk_server/psk_server.h"
+#include "common/secret_bytes.h"
+#include "common/tls/psk_context.h"
+#include "enrolee/bootstrap_client.h"
+#include "enrolee/maf_client.h"
+#include "gtest/gtest.h"
+#include "maf/grpc/maf_key_service.h"
+#include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/procedures/maf_request_handler.h"
+#include "maf/server/maf_psk_resolver.h"
+#include "maf/server/maf_session_factory.h"
+#include "maf/store/memory_maf_store.h"
+#include "mef/credential/credential_service.h"
+#include "mef/credential/envelope_ke_opener.h"
+#include "mef/credential/testing/mtls_env.h"
+#include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
+#include "tests/e2e/in_process_mef.h"
+
+namespace onem2m {
+namespace {
+
+constexpr char kMafFqdn[] = "maf.local";
+constexpr char kBackend[] = "backend.local";
+
+struct Maf {
+  std::unique_ptr<maf::MafStore> store;
+  std::shared_ptr<maf::KmResolver> resolver;
+  std::unique_ptr<maf::MafSessionFactory> factory;
+  std::unique_ptr<server::PskServer> server;
+  std::unique_ptr<maf::MafKeyServiceImpl> keys;
+  std::unique_ptr<grpc::Server> keys_server;
+  int tls_port = 0;
+  int dtls_port = 0;
+  int keys_port = 0;
+  ~Maf() {
+    if (keys_server) keys_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (server) server->Shutdown(absl::Seconds(1));
+    server.reset();
+    if (resolver) resolver->WaitIdle(absl::Now() + absl::Seconds(3));
+  }
+};
+
+// Device is one bootstrapped Enrolee with its MAF credential.
+struct Device {
+  std::string enrolee_id;
+  std::string ke_id;
+  enrolee::MafCredential cred;
+};
+
+class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
+ protected:
+  MafProceduresE2eTest()
+      : envelope_(crypto::Keyring::Generate(1)), maf_envelope_(crypto::Keyring::Generate(1)) {}
+
+  void SetUp() override {
+    if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
+    auto schema = pg::TestSchema::Create();
+    ASSERT_TRUE(schema.ok()) << schema.status();
+    schema_ = *std::move(schema);
+    mef_ = e2e::StartMef(schema_->PoolOptionsFor(), &envelope_);
+    ASSERT_NE(mef_, nullptr);
+    mtls_ = std::make_unique<mef::testing::MtlsEnv>(mef::testing::TempDir());
+    opener_ = std::make_unique<mef::EnvelopeKeOpener>(&envelope_);
+    auto cred = mef::MefCredentialServiceImpl::Create(mef_->store.get(), opener_.get(), {});
+    ASSERT_TRUE(cred.ok()) << cred.status();
+    cred_ = *std::move(cred);
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", mtls_->ServerCredentials(), &grpc_port_);
+    b.RegisterService(cred_.get());
+    grpc_ = b.BuildAndStart();
+    ASSERT_NE(grpc_, nullptr);
+    ASSERT_GT(grpc_port_, 0);
+    StartMaf();
+  }
+
+  void TearDown() override {
+    maf_.reset();
+    if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc_.reset();
+    mef_.reset();
+  }
+
+  void StartMaf() {
+    auto m = std::make_unique<Maf>();
+    m->store = maf::MemoryMafStore::Create();
+    maf::KmResolverOptions ko;
+    ko.maf_fqdn = kMafFqdn;
+    ko.store = m->store.get();
+    ko.envelope = &maf_envelope_;
+    ko.default_timeout = absl::Seconds(2);
+    ko.fetchers[e2e::kFqdn] =
+        std::make_shared<maf::MefClientFetcher>(mtls_->Channel(grpc_port_, kMafFqdn), kMafFqdn);
+    auto r = maf::KmResolver::Create(std::move(ko));
+    ASSERT_TRUE(r.ok()) << r.status();
+    m->resolver = *r;
+    maf::MafSessionConfig sc;
+    sc.ctx.store = m->store.get();
+    sc.ctx.envelope = &maf_envelope_;
+    sc.ctx.maf_fqdn = kMafFqdn;
+    sc.resolver = m->resolver;
+    auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
+    sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
+                           std::function<void(exchange::Response)> respond) {
+      respond(handler->Handle(req, s));
+    };
+    m->factory = std::make_unique<maf::MafSessionFactory>(std::move(sc));
+    server::PskServerOptions so;
+    so.tls_listen = {"127.0.0.1:0"};
+    so.dtls_listen = {"127.0.0.1:0"};
+    auto psk = std::make_shared<maf::MafPskResolver>(m->resolver, absl::Seconds(2));
+    for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+      tls::ServerOptions o;
+      o.transport = t;
+      o.handshake_timeout = absl::Seconds(5);
+      auto ctx = tls::PskContext::NewServer(o, psk);
+      ASSERT_TRUE(ctx.ok()) << ctx.status();
+      (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
+    }
+    so.io_threads = 2;
+    so.handshake_workers = 4;
+    so.max_sessions_per_source = 0;
+    auto srv = server::PskServer::Start(so, m->factory.get(), nullptr);
+    ASSERT_TRUE(srv.ok()) << srv.status();
+    m->server = *std::move(srv);
+    m->tls_port = m->server->tls_addresses().at(0).port();
+    m->dtls_port = m->server->dtls_addresses().at(0).port();
+    // MafKeyService for backend Targets (mutual TLS).
+    m->keys = std::make_unique<maf::MafKeyServiceImpl>(m->store.get(), &maf_envelope_, kMafFqdn);
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", mtls_->ServerCredentials(), &m->keys_port);
+    b.RegisterService(m->keys.get());
+    m->keys_server = b.BuildAndStart();
+    ASSERT_NE(m->keys_server, nullptr);
+    maf_ = std::move(m);
+  }
+
+  // NewDevice creates an Enrolee at the MEF, bootstraps it over TLS and derives its MAF credential.
+  Device NewDevice(const std::string& kpm_id) {
+    SecretBytes kpm = SecretBytes::Random(32);
+    mef::Enrolee e;
+    e.kpm_id = kpm_id;
+    auto sealed = envelope_.Seal(kpm, kpm_id);
+    EXPECT_TRUE(sealed.ok());
+    e.kpm = mef::SealedKey{*sealed, static_cast<int32_t>(envelope_.active_version())};
+    e.enrolee_id = "C-" + kpm_id;
+    e.maf_id = kMafFqdn;
+    EXPECT_TRUE(mef_->store->CreateEnrolee(e).ok());
+    enrolee::BootstrapOptions o;
+    o.mef_host = "127.0.0.1";
+    o.mef_port = mef_->tls_port;
+    o.mef_fqdn = e2e::kFqdn;
+    o.kpm_id = kpm_id;
+    o.kpm = std::move(kpm);
+    o.attempt_timeout = absl::Seconds(10);
+    auto boot = enrolee::Bootstrap(o);
+    EXPECT_TRUE(boot.ok()) << boot.status();
+    Device d;
+    d.enrolee_id = e.enrolee_id;
+    if (!boot.ok()) return d;
+    d.ke_id = boot->ke_id;
+    auto cred = enrolee::DeriveMafCredential(boot->ke, boot->maf_id, kMafFqdn);
+    EXPECT_TRUE(cred.ok()) << cred.status();
+    if (cred.ok()) d.cred = *std::move(cred);
+    return d;
+  }
+
+  // Connect opens a MAF session for `d` over the test's transport: KeID on first contact.
+  std::unique_ptr<enrolee::MafClient> Connect(const Device& d, bool first_contact = false) {
+    enrolee::MafClientOptions o;
+    o.maf_host = "127.0.0.1";
+    o.transport = GetParam();
+    o.maf_port = o.transport == tls::Transport::kTls ? maf_->tls_port : maf_->dtls_port;
+    o.maf_fqdn = kMafFqdn;
+    o.psk_identity = first_contact ? d.ke_id : d.cred.km_id;
+    o.psk = SecretBytes::Copy(d.cred.km.Reveal());
+    o.timeout = absl::Seconds(8);
+    auto c = enrolee::MafClient::Connect(o);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *std::move(c) : nullptr;
+  }
+
+  // Registered connects `d` with its KeID and registers it as a MAF Client.
+  std::unique_ptr<enrolee::MafClient> Registered(const Device& d,
+                                                 enrolee::MafRegistration* out = nullptr) {
+    std::unique_ptr<enrolee::MafClient> c = Connect(d, /*first_contact=*/true);
+    if (c == nullptr) return nullptr;
+    auto reg = c->RegisterClient(d.cred.km_id);
+    EXPECT_TRUE(reg.ok()) << reg.status();
+    if (!reg.ok()) return nullptr;
+    if (out != nullptr) *out = *reg;
+    return c;
+  }
+
+  static absl::StatusOr<exchange::Response> Update(
+      enrolee::MafClient& c, const std::string& key_id,
+      std::optional<std::vector<std::string>> targets, std::optional<absl::Time> expiry) {
+    exchange::KeyUpdateRequest u;
+    u.key_id = key_id;
+    u.target_ids = std::move(targets);
+    u.expiration_time = expiry;
+    absl::StatusOr<std::string> body = exchange::SerializeKeyUpdateRequest(u);
+    if (!body.ok()) return body.status();
+    exchange::Request r;
+    r.path = std::string(exchange::PathFor(exchange::Operation::kMafKeyUpdate));
+    r.body = *std::move(body);
+    return c.Exchange(std::move(r));
+  }
+
+  static absl::StatusOr<exchange::Response> Deregister(enrolee::MafClient& c,
+                                                       const exchange::DeregistrationRequest& d) {
+    absl::StatusOr<std::string> body = exchange::SerializeDeregistrationRequest(d);
+    if (!body.ok()) return body.status();
+    exchange::Request r;
+    r.path = std::string(exchange::PathFor(exchange::Operation::kMafDeregistration));
+    r.body = *std::move(body);
+    return c.Exchange(std::move(r));
+  }
+
+  // GetKey asks the MAF's MafKeyService for `key_id` as backend Target `dns`.
+  grpc::Status GetKey(const std::string& key_id, const std::string& dns,
+                      rsp::v1::GetKeyResponse* resp) {
+    auto stub = rsp::v1::MafKeyService::NewStub(mtls_->Channel(maf_->keys_port, dns));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    rsp::v1::GetKeyRequest req;
+    req.set_key_id(key_id);
+    return stub->GetKey(&ctx, req, resp);
+  }
+
+  crypto::Envelope envelope_;
+  crypto::Envelope maf_envelope_;
+  std::unique_ptr<pg::TestSchema> schema_;
+  std::unique_ptr<e2e::Mef> mef_;
+  std::unique_ptr<mef::testing::MtlsEnv> mtls_;
+  std::unique_ptr<mef::EnvelopeKeOpener> opener_;
+  std::unique_ptr<mef::MefCredentialServiceImpl> cred_;
+  std::unique_ptr<grpc::Server> grpc_;
+  int grpc_port_ = 0;
+  std::unique_ptr<Maf> maf_;
+};
+
+std::string Dump(const absl::StatusOr<exchange::Response>& r) {
+  return r.ok() ? absl::StrCat(r->rsc, " ", r->body.dump()) : r.status().ToString();
+}
+
+TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpiry) {
+  Device owner = NewDevice("upd-owner");
+  Device target = NewDevice("upd-target");
+  Device other = NewDevice("upd-other");
+  std::unique_ptr<enrolee::MafClient> c = Registered(owner);
+  ASSERT_NE(c, nullptr);
+  auto key = c->RegisterKey({"C-nobody"}, 10);
+  ASSERT_TRUE(key.ok()) << key.status();
+  std::unique_ptr<enrolee::MafClient> t = Registered(target);
+  ASSERT_NE(t, nullptr);
+  EXPECT_FALSE(t->RetrieveKey(key->key_id).ok());  // not a target yet
+
+  // Change targetIDs: the new Target is served, over its own session and over gRPC.
+  auto resp = Update(*c, key->key_id, std::vector<std::string>{target.enrolee_id, kBackend},
+                     std::nullopt);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);
+  auto answer = exchange::ParseKeyRegistrationAnswer(resp->body);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->key_id, key->key_id);
+  auto got = t->RetrieveKey(key->key_id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->key.Equals(key->kc));
+  rsp::v1::GetKeyResponse gk;
+  grpc::Status st = GetKey(key->key_id, kBackend, &gk);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(gk.key(), std::string(key->kc.Reveal()));
+
+  // Shorten the expiry.
+  const absl::Time shorter = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  ASSERT_LT(shorter, key->expires_at);
+  resp = Update(*c, key->key_id, std::nullopt, shorter);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);
+  answer = exchange::ParseKeyRegistrationAnswer(resp->body);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->expiration_time, shorter);
+  got = t->RetrieveKey(key->key_id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->expires_at, shorter);
+
+  // An expiry beyond Km's is capped: the key never outlives the credential.
+  absl::StatusOr<maf::MafCredential> km = maf_->store->GetCredentialByKmId(owner.cred.km_id);
+  ASSERT_TRUE(km.ok()) << km.status();
+  resp = Update(*c, key->key_id, std::nullopt, km->expires_at + absl::Hours(24 * 365));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);  // capped (key_update.h)
+  answer = exchange::ParseKeyRegistrationAnswer(resp->body);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_LE(answer->expiration_time, km->expires_at);
+  absl::StatusOr<maf::MafKey> stored = maf_->store->GetKey(key->key_id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_LE(stored->expires_at, km->expires_at);
+  // An expiry in the past is refused.
+  resp = Update(*c, key->key_id, std::nullopt, absl::Now() - absl::Hours(1));
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscBadRequest) << Dump(resp);
+
+  // Only the registering client may update: a Target of the key and an unrelated registered
+  // client get 4103, and the key is unchanged.
+  resp = Update(*t, key->key_id, std::vector<std::string>{target.enrolee_id}, std::nullopt);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscOriginatorHasNoPrivilege) << Dump(resp);
+  std::unique_ptr<enrolee::MafClient> o = Registered(other);
+  ASSERT_NE(o, nullptr);
+  resp = Update(*o, key->key_id, std::vector<std::string>{other.enrolee_id}, std::nullopt);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscOriginatorHasNoPrivilege) << Dump(resp);
+  EXPECT_FALSE(o->RetrieveKey(key->key_id).ok());
+  stored = maf_->store->GetKey(key->key_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->target_ids, (std::vector<std::string>{target.enrolee_id, kBackend}));
+  // A device that never registered as a MAF Client may not update either.
+  Device unregistered = NewDevice("upd-unregistered");
+  std::unique_ptr<enrolee::MafClient> u = Connect(unregistered, /*first_contact=*/true);
+  ASSERT_NE(u, nullptr);
+  resp = Update(*u, key->key_id, std::vector<std::string>{unregistered.enrolee_id}, std::nullopt);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscOriginatorHasNoPrivilege) << Dump(resp);
+  // The owner, on a later KmID session, still may.
+  std::unique_ptr<enrolee::MafClient> again = Connect(owner);
+  ASSERT_NE(again, nullptr);
+  resp = Update(*again, key->key_id, std::vector<std::string>{kBackend}, std::nullopt);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);
+  EXPECT_FALSE(t->RetrieveKey(key->key_id).ok());  // dropped from the targets
+}
+
+TEST_P(MafProceduresE2eTest, DeRegistrationOfAKeyMakesGetKeyNotFound) {
+  Device owner = NewDevice("dereg-key-owner");
+  Device other = NewDevice("dereg-key-other");
+  std::unique_ptr<enrolee::MafClient> c = Registered(owner);
+  ASSERT_NE(c, nullptr);
+  auto key = c->RegisterKey({kBackend}, 12);
+  ASSERT_TRUE(key.ok()) << key.status();
+  auto kept = c->RegisterKey({kBackend}, 13, std::nullopt, SecretBytes::Random(32));
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  rsp::v1::GetKeyResponse gk;
+  grpc::Status st = GetKey(key->key_id, kBackend, &gk);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  // Another client cannot de-register it.
+  std::unique_ptr<enrolee::MafClient> o = Registered(other);
+  ASSERT_NE(o, nullptr);
+  exchange::DeregistrationRequest d;
+  d.key_id = key->key_id;
+  auto resp = Deregister(*o, d);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscOriginatorHasNoPrivilege) << Dump(resp);
+  ASSERT_TRUE(GetKey(key->key_id, kBackend, &gk).ok());
+
+  resp = Deregister(*c, d);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscDeleted) << Dump(resp);
+  st = GetKey(key->key_id, kBackend, &gk);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  // Again: the key is no longer active.
+  resp = Deregister(*c, d);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscNotFound) << Dump(resp);
+  // Updating it is refused too; the other key is untouched.
+  resp = Update(*c, key->key_id, std::vector<std::string>{kBackend}, std::nullopt);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscNotFound) << Dump(resp);
+  st = GetKey(kept->key_id, kBackend, &gk);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(gk.key(), std::string(kept->kc.Reveal()));
+}
+
+TEST_P(MafProceduresE2eTest, DeRegistrationOfAClientEndsItsKeys) {
+  Device owner = NewDevice("dereg-client-owner");
+  Device target = NewDevice("dereg-client-target");
+  enrolee::MafRegistration reg;
+  std::unique_ptr<enrolee::MafClient> c = Registered(owner, &reg);
+  ASSERT_NE(c, nullptr);
+  auto k1 = c->RegisterKey({kBackend}, 10);
+  ASSERT_TRUE(k1.ok()) << k1.status();
+  auto k2 = c->RegisterKey({target.enrolee_id}, 11, std::nullopt, SecretBytes::Random(32));
+  ASSERT_TRUE(k2.ok()) << k2.status();
+  enrolee::MafRegistration treg;
+  std::unique_ptr<enrolee::MafClient> t = Registered(target, &treg);
+  ASSERT_NE(t, nullptr);
+  ASSERT_TRUE(t->RetrieveKey(k2->key_id).ok());
+
+  // Another client cannot end this registration (nor guess it exists).
+  exchange::DeregistrationRequest d;
+  d.maf_client_reg_id = reg.maf_client_reg_id;
+  auto resp = Deregister(*t, d);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscOriginatorHasNoPrivilege) << Dump(resp);
+  rsp::v1::GetKeyResponse gk;
+  ASSERT_TRUE(GetKey(k1->key_id, kBackend, &gk).ok());
+
+  // The owner ends it, over a later KmID session.
+  std::unique_ptr<enrolee::MafClient> again = Connect(owner);
+  ASSERT_NE(again, nullptr);
+  resp = Deregister(*again, d);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscDeleted) << Dump(resp);
+
+  // Every key it registered stops working, for backend and device Targets alike.
+  grpc::Status st = GetKey(k1->key_id, kBackend, &gk);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  EXPECT_FALSE(t->RetrieveKey(k2->key_id).ok());
+  // The KmID still authenticates (De-Registration is not revocation), but without a registration
+  // it can neither register nor update keys...
+  std::unique_ptr<enrolee::MafClient> after = Connect(owner);
+  ASSERT_NE(after, nullptr);
+  auto refused = after->RegisterKey({kBackend}, 10);
+  EXPECT_FALSE(refused.ok());
+  resp = Update(*after, k1->key_id, std::vector<std::string>{kBackend}, std::nullopt);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscOriginatorHasNoPrivilege) << Dump(resp);
+  // ...until it registers again: a new registration, and the old keys stay gone.
+  auto reg2 = after->RegisterClient(owner.cred.km_id);
+  ASSERT_TRUE(reg2.ok()) << reg2.status();
+  EXPECT_NE(reg2->maf_client_reg_id, reg.maf_client_reg_id);
+  st = GetKey(k1->key_id, kBackend, &gk);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  auto fresh = after->RegisterKey({kBackend}, 10);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_TRUE(GetKey(fresh->key_id, kBackend, &gk).ok());
+  // The Target's own registration is unaffected.
+  EXPECT_TRUE(t->RegisterClient(target.cred.km_id).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, MafProceduresE2eTest,
+                         ::testing::Values(tls::Transport::kTls, tls::Transport::kDtls),
+                         [](const ::testing::TestParamInfo<tls::Transport>& p) {
+                           return std::string(p.param == tls::Transport::kTls ? "Tls" : "Dtls");
+                         });
+
+}  // namespace
+}  // namespace onem2m
