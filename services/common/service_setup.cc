@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_split.h"
+#include "common/crypto/key_id.h"
 #include "common/log/logger.h"
 
 namespace onem2m::services {
@@ -33,6 +34,19 @@ void ServiceSetup::ConfigureLogging(const std::string& level, const std::string&
   if (!SetAuditPath(audit_path)) {
     Die("audit_log", absl::PermissionDeniedError("cannot open for appending"));
   }
+}
+
+std::string ServiceSetup::RequireFqdn(absl::string_view option, const std::string& value) const {
+  if (value.empty()) Die(option, absl::InvalidArgumentError("required"));
+  if (absl::Status s = crypto::ValidateFqdn(value); !s.ok()) Die(option, s);
+  return value;
+}
+
+crypto::Envelope ServiceSetup::LoadEnvelope(const std::string& kek_file) const {
+  if (kek_file.empty()) Die("kek_file", absl::InvalidArgumentError("required"));
+  absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(kek_file);
+  if (!keyring.ok()) Die("kek_file", keyring.status());
+  return crypto::Envelope(std::move(*keyring));
 }
 
 std::shared_ptr<const tls::PskContext> ServiceSetup::PskServerContext(

@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/crypto/envelope.h"
 #include "common/grpc/mtls.h"
 #include "common/net/socket_util.h"
 #include "common/tls/psk_context.h"
@@ -38,6 +39,14 @@ class ServiceSetup {
   // ConfigureLogging applies --log_level, --log_format and --audit_log (dies on bad values).
   void ConfigureLogging(const std::string& level, const std::string& format,
                         const std::string& audit_path) const;
+
+  // RequireFqdn returns `value` if it is a lower-case ASCII FQDN (PROTOCOL.md 5), else dies
+  // naming `option`.
+  std::string RequireFqdn(absl::string_view option, const std::string& value) const;
+
+  // LoadEnvelope loads the key-encryption keyring (file or directory) named by --kek_file and
+  // returns the envelope that seals secrets at rest, or dies naming the option.
+  crypto::Envelope LoadEnvelope(const std::string& kek_file) const;
 
   // PskServerContext builds a server context over `transport` with the suites in `suites` (comma
   // list; empty: PROTOCOL.md defaults), requiring SNI `required_sni` when not empty. Dies naming

@@ -123,17 +123,9 @@ int Run() {
   services::ServiceSetup setup("maf_server");
   setup.ConfigureLogging(absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
                          absl::GetFlag(FLAGS_audit_log));
-  const std::string maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn);
-  if (maf_fqdn.empty()) setup.Die("maf_fqdn", absl::InvalidArgumentError("required"));
-  if (absl::Status s = crypto::ValidateFqdn(maf_fqdn); !s.ok()) setup.Die("maf_fqdn", s);
-  if (absl::GetFlag(FLAGS_kek_file).empty()) {
-    setup.Die("kek_file", absl::InvalidArgumentError("required"));
-  }
+  const std::string maf_fqdn = setup.RequireFqdn("maf_fqdn", absl::GetFlag(FLAGS_maf_fqdn));
+  crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
-
-  absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(absl::GetFlag(FLAGS_kek_file));
-  if (!keyring.ok()) setup.Die("kek_file", keyring.status());
-  crypto::Envelope envelope(std::move(*keyring));
 
   std::unique_ptr<maf::MafStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {

@@ -67,17 +67,9 @@ int Run() {
   services::ServiceSetup setup("mef_server");
   setup.ConfigureLogging(absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
                          absl::GetFlag(FLAGS_audit_log));
-  const std::string mef_fqdn = absl::GetFlag(FLAGS_mef_fqdn);
-  if (mef_fqdn.empty()) setup.Die("mef_fqdn", absl::InvalidArgumentError("required"));
-  if (absl::Status s = crypto::ValidateFqdn(mef_fqdn); !s.ok()) setup.Die("mef_fqdn", s);
-  if (absl::GetFlag(FLAGS_kek_file).empty()) {
-    setup.Die("kek_file", absl::InvalidArgumentError("required"));
-  }
+  const std::string mef_fqdn = setup.RequireFqdn("mef_fqdn", absl::GetFlag(FLAGS_mef_fqdn));
+  crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
-
-  absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(absl::GetFlag(FLAGS_kek_file));
-  if (!keyring.ok()) setup.Die("kek_file", keyring.status());
-  crypto::Envelope envelope(std::move(*keyring));
 
   std::unique_ptr<mef::EnroleeStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {
