@@ -86,7 +86,8 @@ class PskServerTest : public ::testing::Test {
  protected:
   void StartServer(int workers = 0, absl::Duration idle = absl::Seconds(30), int per_source = 256,
                    absl::Duration hs_timeout = absl::Seconds(5),
-                   std::function<absl::StatusOr<SecretBytes>(absl::string_view)> resolve = {}) {
+                   std::function<absl::StatusOr<SecretBytes>(absl::string_view)> resolve = {},
+                   const std::string& host = "127.0.0.1") {
     if (!resolve) {
       resolve = [](absl::string_view id) -> absl::StatusOr<SecretBytes> {
         if (id == "device-1" || id == "device-2") return Key();
@@ -103,8 +104,8 @@ class PskServerTest : public ::testing::Test {
     auto dtls_ctx = tls::PskContext::NewServer(so, resolver);
     ASSERT_TRUE(dtls_ctx.ok()) << dtls_ctx.status();
     PskServerOptions o;
-    o.tls_listen = {"127.0.0.1:0"};
-    o.dtls_listen = {"127.0.0.1:0"};
+    o.tls_listen = {host + ":0"};
+    o.dtls_listen = {host + ":0"};
     o.tls_context = *tls_ctx;
     o.dtls_context = *dtls_ctx;
     o.io_threads = 2;
@@ -118,7 +119,8 @@ class PskServerTest : public ::testing::Test {
 
   absl::StatusOr<std::unique_ptr<tls::BlockingClient>> Connect(tls::Transport t,
                                                                const std::string& id,
-                                                               const SecretBytes& key) {
+                                                               const SecretBytes& key,
+                                                               const std::string& host = "127.0.0.1") {
     tls::ClientOptions co;
     co.transport = t;
     co.psk_identity = id;
@@ -127,7 +129,7 @@ class PskServerTest : public ::testing::Test {
     if (!ctx.ok()) return ctx.status();
     int port = t == tls::Transport::kTls ? server_->tls_addresses()[0].port()
                                          : server_->dtls_addresses()[0].port();
-    return tls::BlockingClient::Connect(*ctx, "127.0.0.1", port, absl::Now() + absl::Seconds(5));
+    return tls::BlockingClient::Connect(*ctx, host, port, absl::Now() + absl::Seconds(5));
   }
 
   EchoFactory factory_;
@@ -178,6 +180,25 @@ TEST_F(PskServerTest, DtlsSessionAnswersWithMatchingExport) {
   auto got = (*c)->Read(2048, deadline);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, "device-2|" + Hex(*mine) + "|ping");
+}
+
+TEST_F(PskServerTest, ServesIpv6OverTlsAndDtls) {
+  StartServer(0, absl::Seconds(30), 256, absl::Seconds(5), {}, "[::1]");
+  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+    auto c = Connect(t, "device-1", Key(), "::1");
+    ASSERT_TRUE(c.ok()) << c.status();
+    auto mine = (*c)->session().Export(kLabel, 48);
+    ASSERT_TRUE(mine.ok());
+    if (t == tls::Transport::kTls) {
+      EXPECT_EQ(HttpRoundTrip(**c, "v6"), "device-1|" + Hex(*mine) + "|v6");
+    } else {
+      absl::Time deadline = absl::Now() + absl::Seconds(5);
+      ASSERT_TRUE((*c)->Write("v6", deadline).ok());
+      auto got = (*c)->Read(2048, deadline);
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(*got, "device-1|" + Hex(*mine) + "|v6");
+    }
+  }
 }
 
 TEST_F(PskServerTest, WrongKeyAndUnknownIdentityFailAlike) {

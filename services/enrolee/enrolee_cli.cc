@@ -1,6 +1,6 @@
 // enrolee: the device side of remote security provisioning (PROTOCOL.md 2-4), as a CLI.
 //
-//   enrolee --mef=127.0.0.1:8443 --mef_fqdn=mef.example.com --kpm_id=device-0001 \
+//   enrolee --mef=127.0.0.1:8443 --mef_fqdn=mef.example.com --kpm_id=device-0001
 //           --kpm_file=kpm.hex [--transport=dtls] [--out=ke.txt]
 //
 // Prints KeID, MAF-ID, Enrolee-ID and expiry (never Ke). With --out it writes KeID and Ke (hex) to

@@ -2,7 +2,7 @@
 // PROTOCOL.md 7). Its identity is the DNS name in its client certificate, which must be one of the
 // key's targetIDs.
 //
-//   rsp_target --maf=127.0.0.1:9443 --server_name=maf.local --tls_cert=target.crt \
+//   rsp_target --maf=127.0.0.1:9443 --server_name=maf.local --tls_cert=target.crt
 //              --tls_key=target.key --tls_ca=ca.crt --key_id=0123...@maf.local
 //
 // Prints the Key Identifier, the registering client, SUID, expiry and the key's fingerprint
