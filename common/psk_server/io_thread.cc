@@ -86,7 +86,12 @@ void IoThread::OnUdpReadable(UdpEndpoint* ep) {
     absl::string_view datagram(buf, n);
     std::string key = tls::PeerKey(peer.sa(), peer.len);
     auto it = dgram_by_peer_.find(key);
-    if (it != dgram_by_peer_.end()) {
+    // A device that restarts keeps its address (a fixed CoAP port, a NAT binding) and starts over
+    // with a new ClientHello (RFC 6347 4.2.8): offer it to the listener, and replace the old
+    // session only once the new one has proved its address with a cookie.
+    const bool restart = it != dgram_by_peer_.end() && tls::IsInitialClientHello(datagram) &&
+                         !it->second->busy() && !draining_;
+    if (it != dgram_by_peer_.end() && !restart) {
       it->second->OnDatagram(datagram);
       continue;
     }
@@ -98,6 +103,10 @@ void IoThread::OnUdpReadable(UdpEndpoint* ep) {
       (void)sendto(ep->fd, reply.data(), reply.size(), 0, peer.sa(), peer.len);
     }
     if (!tls.ok() || *tls == nullptr) continue;
+    if (restart) {
+      auto old = dgram_by_peer_.find(key);
+      if (old != dgram_by_peer_.end()) old->second->Close();  // frees its slot and peer entry
+    }
     // Only a peer that proved its address (returned the cookie) counts against its source's cap.
     std::string source = peer.HostString();
     if (!shared_->limiter->TryAcquire(source)) {

@@ -50,6 +50,8 @@ class Session {
   uint64_t id() const { return id_; }
   // Quiescent: no handshake and no request in flight, so a draining server may close it now.
   bool Quiescent() const { return handshake_complete_ && !awaiting_response_ && !busy_; }
+  // busy: a handshake worker holds the TLS session; the session must not be destroyed now.
+  bool busy() const { return busy_; }
   virtual void Close() = 0;
 
  protected:

@@ -1,5 +1,6 @@
 #include "common/psk_server/psk_server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -198,6 +199,57 @@ TEST_F(PskServerTest, ServesIpv6OverTlsAndDtls) {
       ASSERT_TRUE(got.ok()) << got.status();
       EXPECT_EQ(*got, "device-1|" + Hex(*mine) + "|v6");
     }
+  }
+}
+
+// A device that restarts from the same UDP port starts a new handshake; the server replaces the
+// old session instead of feeding the new ClientHello into it.
+TEST_F(PskServerTest, DtlsPeerRestartingFromTheSamePortGetsANewSession) {
+  StartServer();
+  int port = server_->dtls_addresses()[0].port();
+  tls::ClientOptions co;
+  co.transport = tls::Transport::kDtls;
+  co.psk_identity = "device-1";
+  co.psk = Key();
+  auto ctx = tls::PskContext::NewClient(co);
+  ASSERT_TRUE(ctx.ok());
+  auto addr = net::ParseHostPort("127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(addr.ok());
+  // Two sessions in turn from one bound client port, the first never closed.
+  auto local = net::ParseHostPort("127.0.0.1:0");
+  auto fd = net::BindUdp(*local, false);
+  ASSERT_TRUE(fd.ok());
+  auto bound = net::LocalAddress(*fd);
+  ASSERT_TRUE(bound.ok());
+  close(*fd);
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ASSERT_EQ(bind(s, bound->sa(), bound->len), 0);
+    ASSERT_EQ(connect(s, addr->sa(), addr->len), 0);
+    auto session = tls::PskSession::NewDatagramClient(*ctx, absl::Now());
+    ASSERT_TRUE(session.ok());
+    absl::Time deadline = absl::Now() + absl::Seconds(5);
+    tls::Step step = (*session)->Handshake();
+    std::string out;
+    while (step != tls::Step::kDone && absl::Now() < deadline) {
+      while ((*session)->PopDatagram(&out)) (void)send(s, out.data(), out.size(), 0);
+      if (step == tls::Step::kFailed) break;
+      pollfd p{s, POLLIN, 0};
+      if (poll(&p, 1, 100) > 0) {
+        char buf[2048];
+        ssize_t n = recv(s, buf, sizeof(buf), 0);
+        if (n > 0) (*session)->FeedDatagram(absl::string_view(buf, n));
+      } else {
+        (void)(*session)->HandleDtlsTimeout();
+      }
+      step = (*session)->Handshake();
+    }
+    while ((*session)->PopDatagram(&out)) (void)send(s, out.data(), out.size(), 0);
+    EXPECT_EQ(step, tls::Step::kDone) << (*session)->status();
+    close(s);  // no close_notify: the server still holds the session when round 2 starts
   }
 }
 
