@@ -49,18 +49,23 @@ crypto::Envelope ServiceSetup::LoadEnvelope(const std::string& kek_file) const {
   return crypto::Envelope(std::move(*keyring));
 }
 
+std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transport,
+                                                        const std::string& suites,
+                                                        absl::string_view suites_flag) const {
+  if (suites.empty()) return {};
+  absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
+      tls::ParseCipherSuites(transport, SplitList(suites));
+  if (!parsed.ok()) Die(suites_flag, parsed.status());
+  return *parsed;
+}
+
 std::shared_ptr<const tls::PskContext> ServiceSetup::PskServerContext(
     tls::Transport transport, const std::string& suites, absl::string_view suites_flag,
     const std::string& required_sni, absl::Duration handshake_timeout,
     std::shared_ptr<tls::PskResolver> resolver) const {
   tls::ServerOptions o;
   o.transport = transport;
-  if (!suites.empty()) {
-    absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
-        tls::ParseCipherSuites(transport, SplitList(suites));
-    if (!parsed.ok()) Die(suites_flag, parsed.status());
-    o.cipher_suites = *parsed;
-  }
+  o.cipher_suites = CipherSuites(transport, suites, suites_flag);
   o.required_server_name = required_sni;
   o.handshake_timeout = handshake_timeout;
   absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =

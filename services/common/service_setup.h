@@ -48,6 +48,11 @@ class ServiceSetup {
   // returns the envelope that seals secrets at rest, or dies naming the option.
   crypto::Envelope LoadEnvelope(const std::string& kek_file) const;
 
+  // CipherSuites parses a comma list of suite names for `transport` (empty: the PROTOCOL.md
+  // defaults, returned as an empty list), dying naming `suites_flag` on a forbidden suite.
+  std::vector<tls::CipherSuite> CipherSuites(tls::Transport transport, const std::string& suites,
+                                             absl::string_view suites_flag) const;
+
   // PskServerContext builds a server context over `transport` with the suites in `suites` (comma
   // list; empty: PROTOCOL.md defaults), requiring SNI `required_sni` when not empty. Dies naming
   // `suites_flag` on a forbidden or unknown suite.

@@ -19,11 +19,9 @@
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/ops/pool_metrics.h"
-#include "common/psk_server/psk_server.h"
 #include "mef/admin/envelope_kpm_sealer.h"
 #include "mef/admin/mef_admin_service.h"
-#include "mef/bootstrap/enrolment_session.h"
-#include "mef/bootstrap/kpm_resolver.h"
+#include "mef/bootstrap/bootstrap_server.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/metrics/mef_metrics.h"
@@ -49,6 +47,9 @@ ABSL_FLAG(std::string, admin_identities, "", "Comma-separated client-certificate
 ABSL_FLAG(std::string, tls_suites, "", "TLS suites in preference order (IANA or OpenSSL names); empty: PROTOCOL.md defaults.");
 ABSL_FLAG(std::string, dtls_suites, "", "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
+ABSL_FLAG(int, handshake_workers, 0,
+          "Worker threads for the handshake step that reads Kpm from the store (0: on the I/O "
+          "threads, fastest while the database answers quickly).");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
 ABSL_FLAG(int, max_sessions_per_source, 256, "Open sessions one source address may hold (0: no cap).");
@@ -96,30 +97,23 @@ int Run() {
   mef::MefMetrics metrics(*registry);
 
   // Bootstrap listeners (PROTOCOL.md 2-4).
-  auto resolver = std::make_shared<mef::KpmResolver>(store.get(), &envelope);
-  mef::EnrolmentConfig ec;
-  ec.mef_fqdn = mef_fqdn;
-  ec.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);
-  mef::EnrolmentSessionFactory factory(ec, store.get(), &envelope, &metrics);
-  const std::string sni = absl::GetFlag(FLAGS_require_sni) ? mef_fqdn : "";
-  server::PskServerOptions so;
-  so.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
-  so.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
-  if (!so.tls_listen.empty()) {
-    so.tls_context = setup.PskServerContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites),
-                                            "tls_suites", sni,
-                                            absl::GetFlag(FLAGS_handshake_timeout), resolver);
-  }
-  if (!so.dtls_listen.empty()) {
-    so.dtls_context = setup.PskServerContext(tls::Transport::kDtls,
-                                             absl::GetFlag(FLAGS_dtls_suites), "dtls_suites", sni,
-                                             absl::GetFlag(FLAGS_handshake_timeout), resolver);
-  }
-  so.io_threads = absl::GetFlag(FLAGS_io_threads);
-  so.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
-  so.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
-  absl::StatusOr<std::unique_ptr<server::PskServer>> psk =
-      server::PskServer::Start(so, &factory, &handshake_metrics);
+  mef::BootstrapServerOptions bo;
+  bo.mef_fqdn = mef_fqdn;
+  bo.require_sni = absl::GetFlag(FLAGS_require_sni);
+  bo.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
+  bo.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
+  bo.tls_suites = setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites),
+                                     "tls_suites");
+  bo.dtls_suites = setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites),
+                                      "dtls_suites");
+  bo.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  bo.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  bo.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);
+  bo.io_threads = absl::GetFlag(FLAGS_io_threads);
+  bo.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
+  bo.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =
+      mef::BootstrapServer::Start(bo, store.get(), &envelope, &metrics, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
   // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS. One server

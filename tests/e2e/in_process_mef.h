@@ -1,6 +1,6 @@
-// In-process MEF for end-to-end tests and the load generator, wired exactly as
-// services/mef/mef_server.cc wires it: PgEnroleeStore + KpmResolver + EnrolmentSessionFactory +
-// PskServer (TLS and DTLS on 127.0.0.1:0, SNI required). No metrics observer.
+// In-process MEF for end-to-end tests and the load generator: PgEnroleeStore + the same
+// mef::BootstrapServer the mef_server binary runs (TLS and DTLS on 127.0.0.1:0, SNI required).
+// No metrics observer.
 #ifndef ONEM2M_TESTS_E2E_IN_PROCESS_MEF_H_
 #define ONEM2M_TESTS_E2E_IN_PROCESS_MEF_H_
 
@@ -10,10 +10,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/pg/pool.h"
-#include "common/psk_server/psk_server.h"
-#include "common/tls/psk_context.h"
-#include "mef/bootstrap/enrolment_session.h"
-#include "mef/bootstrap/kpm_resolver.h"
+#include "mef/bootstrap/bootstrap_server.h"
 #include "mef/store/pg_enrolee_store.h"
 
 namespace onem2m::e2e {
@@ -23,17 +20,13 @@ inline constexpr char kFqdn[] = "mef.local";
 // Mef is one in-process MEF over a PostgreSQL store.
 struct Mef {
   std::unique_ptr<mef::PgEnroleeStore> store;
-  std::shared_ptr<mef::KpmResolver> resolver;
-  std::unique_ptr<mef::EnrolmentSessionFactory> factory;
-  std::unique_ptr<server::PskServer> server;
+  std::unique_ptr<mef::BootstrapServer> server;
   int tls_port = 0;
   int dtls_port = 0;
 
   ~Mef() {
     if (server) server->Shutdown(absl::Seconds(2));
     server.reset();
-    factory.reset();
-    resolver.reset();
     store.reset();
   }
 };
@@ -41,7 +34,8 @@ struct Mef {
 inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
                                      absl::Duration handshake_timeout = absl::Seconds(3),
                                      int io_threads = 2, int pool_size = 4,
-                                     absl::Duration idle_timeout = absl::Seconds(10)) {
+                                     absl::Duration idle_timeout = absl::Seconds(10),
+                                     int handshake_workers = 0) {
   auto m = std::make_unique<Mef>();
   mef::PgEnroleeStoreOptions po;
   po.pool = pool;
@@ -52,28 +46,16 @@ inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::
   if (!store.ok()) std::fprintf(stderr, "store: %s\n", store.status().ToString().c_str());
   if (!store.ok()) return nullptr;
   m->store = *std::move(store);
-  m->resolver = std::make_shared<mef::KpmResolver>(m->store.get(), envelope);
-  mef::EnrolmentConfig ec;
-  ec.mef_fqdn = kFqdn;
-  ec.default_lifetime = absl::Hours(24);
-  m->factory = std::make_unique<mef::EnrolmentSessionFactory>(ec, m->store.get(), envelope, nullptr);
-  server::PskServerOptions so;
-  so.tls_listen = {"127.0.0.1:0"};
-  so.dtls_listen = {"127.0.0.1:0"};
-  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
-    tls::ServerOptions o;
-    o.transport = t;
-    o.required_server_name = kFqdn;
-    o.handshake_timeout = handshake_timeout;
-    auto ctx = tls::PskContext::NewServer(o, m->resolver);
-    if (!ctx.ok()) std::fprintf(stderr, "ctx: %s\n", ctx.status().ToString().c_str());
-    if (!ctx.ok()) return nullptr;
-    (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
-  }
-  so.io_threads = io_threads;
-  so.idle_timeout = idle_timeout;
-  so.max_sessions_per_source = 0;
-  auto server = server::PskServer::Start(so, m->factory.get(), nullptr);
+  mef::BootstrapServerOptions o;
+  o.mef_fqdn = kFqdn;
+  o.tls_listen = {"127.0.0.1:0"};
+  o.dtls_listen = {"127.0.0.1:0"};
+  o.handshake_timeout = handshake_timeout;
+  o.io_threads = io_threads;
+  o.handshake_workers = handshake_workers;
+  o.idle_timeout = idle_timeout;
+  o.max_sessions_per_source = 0;
+  auto server = mef::BootstrapServer::Start(o, m->store.get(), envelope, nullptr, nullptr);
   if (!server.ok()) std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
   if (!server.ok()) return nullptr;
   m->server = *std::move(server);

@@ -1,0 +1,74 @@
+// File: mef/bootstrap/bootstrap_server.h
+//
+// BootstrapServer is the MEF's device-facing side in one piece (PROTOCOL.md 2-4): the KpmID -> Kpm
+// resolver, the enrolment sessions and the TLS/DTLS PSK listeners, wired the same way for the
+// mef_server binary, the end-to-end tests and the load generator.
+//
+//   BootstrapServerOptions o;
+//   o.mef_fqdn = "mef.example.com";
+//   o.tls_listen = {"[::]:8443"};
+//   o.dtls_listen = {"[::]:5684"};
+//   absl::StatusOr<std::unique_ptr<BootstrapServer>> s =
+//       BootstrapServer::Start(o, store, &envelope, &enrolment_metrics, &handshake_metrics);
+//   ...
+//   (*s)->Shutdown(absl::Seconds(20));
+#ifndef ONEM2M_MEF_BOOTSTRAP_BOOTSTRAP_SERVER_H_
+#define ONEM2M_MEF_BOOTSTRAP_BOOTSTRAP_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "common/psk_server/psk_server.h"
+#include "common/tls/psk_config.h"
+#include "mef/bootstrap/enrolment_session.h"
+#include "mef/bootstrap/kpm_resolver.h"
+#include "mef/store/enrolee_store.h"
+
+namespace onem2m::mef {
+
+struct BootstrapServerOptions {
+  std::string mef_fqdn;                   // KeID suffix; also the required SNI when require_sni
+  bool require_sni = true;
+  std::vector<std::string> tls_listen;    // e.g. "[::]:8443"; empty: no TLS
+  std::vector<std::string> dtls_listen;   // e.g. "[::]:5684"; empty: no DTLS
+  std::vector<tls::CipherSuite> tls_suites;   // empty: PROTOCOL.md defaults
+  std::vector<tls::CipherSuite> dtls_suites;  // empty: PROTOCOL.md defaults
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  absl::Duration idle_timeout = absl::Seconds(30);
+  absl::Duration default_lifetime = absl::Hours(24);
+  int io_threads = 2;
+  int handshake_workers = 0;  // > 0: the Kpm lookup runs on workers, off the I/O threads
+  int max_sessions_per_source = 256;
+};
+
+class BootstrapServer {
+ public:
+  // Start validates the options, builds the PSK contexts and starts listening. `store` and
+  // `envelope` must outlive the server; the observers may be null.
+  static absl::StatusOr<std::unique_ptr<BootstrapServer>> Start(
+      const BootstrapServerOptions& options, EnroleeStore* store, const crypto::Envelope* envelope,
+      EnrolmentObserver* enrolments, server::ServerObserver* handshakes);
+
+  const std::vector<net::SocketAddress>& tls_addresses() const { return server_->tls_addresses(); }
+  const std::vector<net::SocketAddress>& dtls_addresses() const {
+    return server_->dtls_addresses();
+  }
+  int open_sessions() const { return server_->open_sessions(); }
+
+  // Shutdown drains (see PskServer::Shutdown). Idempotent; also run by the destructor.
+  void Shutdown(absl::Duration grace) { server_->Shutdown(grace); }
+
+ private:
+  BootstrapServer() = default;
+  std::shared_ptr<KpmResolver> resolver_;
+  std::unique_ptr<EnrolmentSessionFactory> factory_;
+  std::unique_ptr<server::PskServer> server_;  // last: stops before what it uses goes away
+};
+
+}  // namespace onem2m::mef
+
+#endif  // ONEM2M_MEF_BOOTSTRAP_BOOTSTRAP_SERVER_H_
