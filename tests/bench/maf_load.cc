@@ -77,6 +77,7 @@
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/pqxx"
+#include "tests/bench/load_kit.h"
 
 ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG); needed for pg stores.");
 ABSL_FLAG(std::string, mef_store, "pg", "MEF store: pg or memory.");
@@ -102,36 +103,6 @@ constexpr char kMafFqdn[] = "maf.local";
 constexpr char kMefFqdn[] = "mef.local";
 constexpr char kExporterLabel[] = "EXPORTER-oneM2M-Connection";
 
-long StatusKb(pid_t pid, const char* field) {
-  std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(f, line)) {
-    if (absl::StartsWith(line, field)) return std::strtol(line.c_str() + strlen(field) + 1, nullptr, 10);
-  }
-  return -1;
-}
-
-// CpuSeconds of a process (utime + stime from /proc/<pid>/stat).
-double CpuSeconds(pid_t pid) {
-  std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  size_t p = s.rfind(')');
-  if (p == std::string::npos) return 0;
-  std::vector<std::string> fields;
-  std::string cur;
-  for (size_t i = p + 2; i < s.size(); ++i) {
-    if (s[i] == ' ') {
-      fields.push_back(cur);
-      cur.clear();
-    } else {
-      cur += s[i];
-    }
-  }
-  if (fields.size() < 13) return 0;
-  // fields[0] is state (field 3); utime is field 14 -> index 11, stime 15 -> index 12.
-  return (std::stod(fields[11]) + std::stod(fields[12])) / sysconf(_SC_CLK_TCK);
-}
-
 struct Device {
   std::string kpm_id;
   std::string enrolee_id;
@@ -143,34 +114,7 @@ struct Device {
 
 // ---- children ----------------------------------------------------------------------------------
 
-pid_t Spawn(const std::function<void(int)>& child, int* port) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  std::fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    child(p[1]);
-    _exit(0);
-  }
-  close(p[1]);
-  char buf[64] = {0};
-  ssize_t n = 0, got = 0;
-  while (got < static_cast<ssize_t>(sizeof buf) - 1 && (n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0) {
-    got += n;
-    if (memchr(buf, '\n', got)) break;
-  }
-  close(p[0]);
-  *port = 0;
-  sscanf(buf, "%d", port);
-  return pid;
-}
-
-void WritePort(int fd, int port) {
-  std::string s = absl::StrCat(port, "\n");
-  (void)!write(fd, s.data(), s.size());
-  close(fd);
-}
+void WritePort(int fd, int port) { bench::WritePorts(fd, {port}); }
 
 void Populate(mef::EnroleeStore* store, const std::vector<Device>& devices, const crypto::Envelope& env,
               int threads) {
@@ -332,146 +276,35 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
   for (;;) pause();
 }
 
-const SecretBytes* g_baseline_key = nullptr;
-
-unsigned int BaselinePsk(SSL*, const char*, unsigned char* psk, unsigned int max_len) {
-  if (g_baseline_key->size() > max_len) return 0;
-  memcpy(psk, g_baseline_key->data(), g_baseline_key->size());
-  return g_baseline_key->size();
-}
-
 // Bare OpenSSL TLS 1.2 PSK server: handshake + export, then wait for the client's close.
 [[noreturn]] void RunBaselineChild(const SecretBytes* key, int out_fd) {
-  g_baseline_key = key;
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_cipher_list(ctx, absl::GetFlag(FLAGS_suite).c_str());
-  SSL_CTX_set_psk_server_callback(ctx, BaselinePsk);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  listen(lfd, 4096);
-  socklen_t len = sizeof a;
-  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-  WritePort(out_fd, ntohs(a.sin_port));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < absl::GetFlag(FLAGS_baseline_threads); ++t) {
-    threads.emplace_back([ctx, lfd] {
-      for (;;) {
-        int fd = accept(lfd, nullptr, nullptr);
-        if (fd < 0) continue;
-        SSL* ssl = SSL_new(ctx);
-        SSL_set_fd(ssl, fd);
-        if (SSL_accept(ssl) == 1) {
-          unsigned char k[48];
-          SSL_export_keying_material(ssl, k, sizeof k, kExporterLabel, strlen(kExporterLabel), nullptr, 0, 0);
-          OPENSSL_cleanse(k, sizeof k);
-          char buf[256];
-          while (SSL_read(ssl, buf, sizeof buf) > 0) {
-          }
-        }
-        SSL_free(ssl);
-        close(fd);
-      }
-    });
-  }
-  for (;;) pause();
+  bench::RunBareOpenSslServer(key, absl::GetFlag(FLAGS_suite),
+                              absl::GetFlag(FLAGS_baseline_threads), out_fd, [](SSL* ssl) {
+                                unsigned char k[48];
+                                SSL_export_keying_material(ssl, k, sizeof k, kExporterLabel,
+                                                           strlen(kExporterLabel), nullptr, 0, 0);
+                                OPENSSL_cleanse(k, sizeof k);
+                                char buf[256];
+                                while (SSL_read(ssl, buf, sizeof buf) > 0) {
+                                }
+                              });
 }
 
 // ---- load ---------------------------------------------------------------------------------------
 
-struct Result {
-  int64_t ok = 0;
-  std::map<std::string, int64_t> failures;
-  std::vector<double> latencies_ms;
-  double seconds = 0;
-  double server_cpu = 0;  // CPU seconds the server process used during the phase
-};
-
-std::string Cause(const absl::Status& s) {
-  return absl::StrCat(absl::StatusCodeToString(s.code()), ": ", s.message().substr(0, 70));
+// Load runs `one(i)` with the run's concurrency and duration; `limit` > 0 uses each index once.
+bench::LoadResult Load(const std::string& name, pid_t server_pid, int64_t limit,
+                       const std::function<absl::Status(int64_t)>& one) {
+  bench::LoadOptions o;
+  o.concurrency = absl::GetFlag(FLAGS_concurrency);
+  o.duration = absl::GetFlag(FLAGS_duration);
+  o.server_pid = server_pid;
+  o.limit = limit;
+  return bench::RunLoad(name, o, one);
 }
 
-// RunLoad runs `one(i)` from --concurrency threads for --duration; i counts up from 0. When
-// `limit` > 0 a thread stops once i reaches it (each device used once).
-Result RunLoad(const std::string& name, pid_t server_pid, int64_t limit,
-               const std::function<absl::Status(int64_t)>& one) {
-  const int c = absl::GetFlag(FLAGS_concurrency);
-  const absl::Duration dur = absl::GetFlag(FLAGS_duration);
-  std::atomic<int64_t> next{0}, ok{0}, fail{0};
-  std::atomic<int> running{c};
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  Result res;
-  std::vector<std::thread> threads;
-  const double cpu0 = CpuSeconds(server_pid);
-  absl::Time start = absl::Now();
-  for (int t = 0; t < c; ++t) {
-    threads.emplace_back([&] {
-      std::vector<double> lat;
-      std::map<std::string, int64_t> fails;
-      while (!stop.load(std::memory_order_relaxed)) {
-        int64_t i = next.fetch_add(1);
-        if (limit > 0 && i >= limit) break;
-        absl::Time t0 = absl::Now();
-        absl::Status s = one(i);
-        if (s.ok()) {
-          lat.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-          ++ok;
-        } else {
-          ++fail;
-          ++fails[Cause(s)];
-        }
-      }
-      std::lock_guard<std::mutex> l(mu);
-      res.latencies_ms.insert(res.latencies_ms.end(), lat.begin(), lat.end());
-      for (auto& [k, v] : fails) res.failures[k] += v;
-      --running;
-    });
-  }
-  int64_t last = 0;
-  absl::Time end = start + dur;
-  for (int sec = 1; absl::Now() < end && running.load() > 0; ++sec) {
-    absl::Time tick = start + absl::Seconds(sec);
-    while (absl::Now() < tick && running.load() > 0) absl::SleepFor(absl::Milliseconds(20));
-    int64_t o = ok.load();
-    std::printf("[%s] t=%ds ok=%lld (+%lld/s) failed=%lld server_rss=%ldKiB\n", name.c_str(), sec,
-                static_cast<long long>(o), static_cast<long long>(o - last),
-                static_cast<long long>(fail.load()), StatusKb(server_pid, "VmRSS:"));
-    std::fflush(stdout);
-    last = o;
-  }
-  stop = true;
-  for (auto& t : threads) t.join();
-  res.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  res.server_cpu = CpuSeconds(server_pid) - cpu0;
-  res.ok = ok.load();
-  return res;
-}
-
-double Report(const std::string& name, Result& r) {
-  std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
-  auto pct = [&](double p) {
-    if (r.latencies_ms.empty()) return 0.0;
-    return r.latencies_ms[std::min(r.latencies_ms.size() - 1, static_cast<size_t>(p * r.latencies_ms.size()))];
-  };
-  double rate = r.ok / r.seconds;
-  int64_t failed = 0;
-  for (auto& [k, v] : r.failures) failed += v;
-  std::printf("== %s: %lld ok in %.2f s = %.0f/s; latency ms p50=%.2f p99=%.2f max=%.2f; failures=%lld; "
-              "server CPU %.2f s (%.0f us/op)\n",
-              name.c_str(), static_cast<long long>(r.ok), r.seconds, rate, pct(0.50), pct(0.99),
-              r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back(), static_cast<long long>(failed),
-              r.server_cpu, r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0);
-  for (auto& [k, v] : r.failures) std::printf("   failure x%lld: %s\n", static_cast<long long>(v), k.c_str());
-  std::fflush(stdout);
-  return rate;
+double Report(const std::string& name, bench::LoadResult& r) {
+  return bench::ReportLoad(name, r, "ops");
 }
 
 std::vector<tls::CipherSuite> Suites() {
@@ -623,27 +456,32 @@ int Main() {
 
   mef::testing::MtlsEnv mtls(mef::testing::TempDir());  // CA + certificates only; no gRPC yet
   int mef_port = 0;
-  pid_t mef_pid = Spawn([&](int fd) { RunMefChild(conninfo, mef_schema, &envelope, &devices, &mtls, fd); }, &mef_port);
+  std::vector<int> ports;
+  pid_t mef_pid = bench::SpawnChild(
+      [&](int fd) { RunMefChild(conninfo, mef_schema, &envelope, &devices, &mtls, fd); }, &ports);
+  mef_port = ports.empty() ? 0 : ports[0];
   if (mef_port == 0) {
     std::fprintf(stderr, "MEF child failed to start\n");
     return 1;
   }
   int maf_port = 0;
-  pid_t maf_pid = Spawn([&](int fd) { RunMafChild(conninfo, maf_schema, mef_port, &mtls, fd); }, &maf_port);
+  pid_t maf_pid = bench::SpawnChild(
+      [&](int fd) { RunMafChild(conninfo, maf_schema, mef_port, &mtls, fd); }, &ports);
+  maf_port = ports.empty() ? 0 : ports[0];
   if (maf_port == 0) {
     std::fprintf(stderr, "MAF child failed to start\n");
     kill(mef_pid, SIGKILL);
     return 1;
   }
   std::printf("MEF child pid %d (gRPC mTLS :%d, RSS %ld KiB); MAF child pid %d (TLS :%d, RSS %ld KiB)\n",
-              mef_pid, mef_port, StatusKb(mef_pid, "VmRSS:"), maf_pid, maf_port, StatusKb(maf_pid, "VmRSS:"));
+              mef_pid, mef_port, bench::ProcStatusKb(mef_pid, "VmRSS:"), maf_pid, maf_port, bench::ProcStatusKb(maf_pid, "VmRSS:"));
   std::fflush(stdout);
 
   double first_rate = -1, kmid_rate = -1, base_rate = -1;
   int64_t first_ok = 0;
   if (absl::StrContains(phases, "first")) {
-    const double mef_cpu0 = CpuSeconds(mef_pid);
-    Result r = RunLoad("first-contact", maf_pid, n, [&](int64_t i) -> absl::Status {
+    const double mef_cpu0 = bench::ProcCpuSeconds(mef_pid);
+    bench::LoadResult r = Load("first-contact", maf_pid, n, [&](int64_t i) -> absl::Status {
       const Device& d = devices[i];
       auto c = enrolee::MafClient::Connect(MafOptions(maf_port, d, d.ke_id));
       if (!c.ok()) return c.status();
@@ -652,7 +490,7 @@ int Main() {
       if (reg->maf_client_id != d.enrolee_id) return absl::DataLossError("wrong MAF Client ID");
       return absl::OkStatus();
     });
-    const double mef_cpu = CpuSeconds(mef_pid) - mef_cpu0;
+    const double mef_cpu = bench::ProcCpuSeconds(mef_pid) - mef_cpu0;
     first_rate = Report("phase 1: first contact (KeID handshake + MEF fetch + Client Registration)", r);
     first_ok = r.ok;
     std::printf("   MEF child CPU during phase 1: %.2f s (%.0f us/fetch)\n", mef_cpu,
@@ -675,7 +513,7 @@ int Main() {
     std::printf("   (%zu client contexts built in %.2f s, outside the timed loop)\n", ctxs.size(),
                 absl::ToDoubleSeconds(absl::Now() - t0));
     const bool reg = absl::GetFlag(FLAGS_kmid_register);
-    Result r = RunLoad("kmid", maf_pid, 0, [&](int64_t i) -> absl::Status {
+    bench::LoadResult r = Load("kmid", maf_pid, 0, [&](int64_t i) -> absl::Status {
       size_t k = i % known.size();
       if (!reg) return RawHandshake(ctxs[k], maf_port);
       auto c = enrolee::MafClient::Connect(MafOptions(maf_port, known[k], known[k].km_id));
@@ -685,7 +523,7 @@ int Main() {
     kmid_rate = Report(reg ? "phase 2: KmID handshake + Client Registration" : "phase 2: KmID handshake", r);
   }
   std::printf("MEF child peak RSS (VmHWM) %ld KiB; MAF child peak RSS %ld KiB, now %ld KiB\n",
-              StatusKb(mef_pid, "VmHWM:"), StatusKb(maf_pid, "VmHWM:"), StatusKb(maf_pid, "VmRSS:"));
+              bench::ProcStatusKb(mef_pid, "VmHWM:"), bench::ProcStatusKb(maf_pid, "VmHWM:"), bench::ProcStatusKb(maf_pid, "VmRSS:"));
   kill(maf_pid, SIGKILL);
   waitpid(maf_pid, nullptr, 0);
   kill(mef_pid, SIGKILL);
@@ -695,10 +533,12 @@ int Main() {
     SecretBytes key = SecretBytes::Random(32);
     auto ctxs = Contexts(known, &key);
     int bport = 0;
-    pid_t bpid = Spawn([&](int fd) { RunBaselineChild(&key, fd); }, &bport);
-    Result r = RunLoad("baseline", bpid, 0, [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); });
+    std::vector<int> bports;
+    pid_t bpid = bench::SpawnChild([&](int fd) { RunBaselineChild(&key, fd); }, &bports);
+    bport = bports.empty() ? 0 : bports[0];
+    bench::LoadResult r = Load("baseline", bpid, 0, [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); });
     base_rate = Report("phase 3: bare OpenSSL TLS-PSK baseline (handshake + export, no store)", r);
-    std::printf("   baseline child peak RSS %ld KiB\n", StatusKb(bpid, "VmHWM:"));
+    std::printf("   baseline child peak RSS %ld KiB\n", bench::ProcStatusKb(bpid, "VmHWM:"));
     kill(bpid, SIGKILL);
     waitpid(bpid, nullptr, 0);
   }

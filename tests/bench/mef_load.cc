@@ -50,6 +50,7 @@
 #include "enrolee/bootstrap_client.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/pqxx"
+#include "tests/bench/load_kit.h"
 #include "tests/e2e/in_process_mef.h"
 
 ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG).");
@@ -68,15 +69,6 @@ namespace {
 
 constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory suite
 
-long StatusKb(pid_t pid, const char* field) {
-  std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(f, line)) {
-    if (absl::StartsWith(line, field)) return std::strtol(line.c_str() + strlen(field) + 1, nullptr, 10);
-  }
-  return -1;
-}
-
 // ---- child processes --------------------------------------------------------------------------
 
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
@@ -84,97 +76,39 @@ long StatusKb(pid_t pid, const char* field) {
   auto mef = e2e::StartMef(pool, envelope, absl::Seconds(10), absl::GetFlag(FLAGS_io_threads),
                            absl::GetFlag(FLAGS_pg_pool_size), absl::Minutes(10),
                            absl::GetFlag(FLAGS_handshake_workers));
-  std::string ports = mef ? absl::StrCat(mef->tls_port, " ", mef->dtls_port, "\n") : "0 0\n";
-  (void)!write(out_fd, ports.data(), ports.size());
-  close(out_fd);
+  if (mef) {
+    bench::WritePorts(out_fd, {mef->tls_port, mef->dtls_port});
+  } else {
+    bench::WritePorts(out_fd, {0, 0});
+  }
   for (;;) pause();
 }
 
-const SecretBytes* g_baseline_key = nullptr;
-
-unsigned int BaselinePsk(SSL*, const char*, unsigned char* psk, unsigned int max_len) {
-  if (g_baseline_key->size() > max_len) return 0;
-  memcpy(psk, g_baseline_key->data(), g_baseline_key->size());
-  return g_baseline_key->size();
-}
-
-// RunBaselineChild: bare OpenSSL TLS 1.2 PSK server, blocking, 16 threads sharing one listener.
+// RunBaselineChild: the bare OpenSSL server, answering the same POST /enrolment with the KeID of
+// its own export, so the raw client runs the same exchange against both.
 [[noreturn]] void RunBaselineChild(const SecretBytes* key, int out_fd) {
-  g_baseline_key = key;
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_cipher_list(ctx, kCipher);
-  SSL_CTX_set_psk_server_callback(ctx, BaselinePsk);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  int lfd = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  listen(lfd, 4096);
-  socklen_t len = sizeof a;
-  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-  std::string ports = absl::StrCat(ntohs(a.sin_port), " 0\n");
-  (void)!write(out_fd, ports.data(), ports.size());
-  close(out_fd);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 16; ++t) {
-    threads.emplace_back([ctx, lfd] {
-      for (;;) {
-        int fd = accept(lfd, nullptr, nullptr);
-        if (fd < 0) continue;
-        SSL* ssl = SSL_new(ctx);
-        SSL_set_fd(ssl, fd);
-        if (SSL_accept(ssl) == 1) {
-          unsigned char km[48];
-          const char* label = "EXPORTER-oneM2M-Bootstrap";
-          SSL_export_keying_material(ssl, km, 48, label, strlen(label), nullptr, 0, 0);
-          char buf[4096];
-          std::string req;
-          while (req.find("\r\n\r\n") == std::string::npos || !absl::EndsWith(req, "}")) {
-            int n = SSL_read(ssl, buf, sizeof buf);
-            if (n <= 0) break;
-            req.append(buf, n);
-          }
-          std::string body = absl::StrCat(
-              "{\"keId\":\"",
-              crypto::HexUpper(absl::string_view(reinterpret_cast<char*>(km), 16)), "@mef.local\"}");
-          std::string resp = absl::StrCat("HTTP/1.1 201 Created\r\nX-M2M-RSC: 2001\r\nContent-Type: application/json\r\nContent-Length: ",
-                                          body.size(), "\r\n\r\n", body);
-          SSL_write(ssl, resp.data(), resp.size());
-          SSL_shutdown(ssl);
-          OPENSSL_cleanse(km, sizeof km);
-        }
-        SSL_free(ssl);
-        close(fd);
-      }
-    });
-  }
-  for (;;) pause();
-}
-
-pid_t Spawn(const std::function<void(int)>& child, int* tls_port, int* dtls_port) {
-  int p[2];
-  if (pipe(p) != 0) return -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(p[0]);
-    child(p[1]);
-    _exit(0);
-  }
-  close(p[1]);
-  char buf[64] = {0};
-  ssize_t n = 0, got = 0;
-  while (got < static_cast<ssize_t>(sizeof buf) - 1 && (n = read(p[0], buf + got, sizeof buf - 1 - got)) > 0) {
-    got += n;
-    if (memchr(buf, '\n', got)) break;
-  }
-  close(p[0]);
-  sscanf(buf, "%d %d", tls_port, dtls_port);
-  return pid;
+  bench::RunBareOpenSslServer(key, kCipher, 16, out_fd, [](SSL* ssl) {
+    unsigned char km[48];
+    const char* label = "EXPORTER-oneM2M-Bootstrap";
+    SSL_export_keying_material(ssl, km, 48, label, strlen(label), nullptr, 0, 0);
+    char buf[4096];
+    std::string req;
+    while (req.find("\r\n\r\n") == std::string::npos || !absl::EndsWith(req, "}")) {
+      int n = SSL_read(ssl, buf, sizeof buf);
+      if (n <= 0) break;
+      req.append(buf, n);
+    }
+    std::string body = absl::StrCat(
+        "{\"keId\":\"", crypto::HexUpper(absl::string_view(reinterpret_cast<char*>(km), 16)),
+        "@mef.local\"}");
+    std::string resp = absl::StrCat(
+        "HTTP/1.1 201 Created\r\nX-M2M-RSC: 2001\r\nContent-Type: application/json\r\n"
+        "Content-Length: ",
+        body.size(), "\r\n\r\n", body);
+    SSL_write(ssl, resp.data(), resp.size());
+    SSL_shutdown(ssl);
+    OPENSSL_cleanse(km, sizeof km);
+  });
 }
 
 // ---- load ---------------------------------------------------------------------------------------
@@ -222,75 +156,14 @@ absl::Status RawEnrol(int port, const Device& d) {
   return absl::OkStatus();
 }
 
-struct Result {
-  int64_t ok = 0;
-  std::map<std::string, int64_t> failures;
-  std::vector<double> latencies_ms;
-  double seconds = 0;
-};
-
-Result RunLoad(const std::string& name, const std::vector<Device>& devices,
-               const std::function<absl::Status(const Device&)>& enrol) {
-  const int c = absl::GetFlag(FLAGS_concurrency);
-  const absl::Duration dur = absl::GetFlag(FLAGS_duration);
-  std::atomic<int64_t> next{0}, ok{0}, fail{0};
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  Result res;
-  std::vector<std::thread> threads;
-  absl::Time start = absl::Now();
-  for (int t = 0; t < c; ++t) {
-    threads.emplace_back([&] {
-      std::vector<double> lat;
-      std::map<std::string, int64_t> fails;
-      while (!stop.load(std::memory_order_relaxed)) {
-        const Device& d = devices[next.fetch_add(1) % devices.size()];
-        absl::Time t0 = absl::Now();
-        absl::Status s = enrol(d);
-        if (s.ok()) {
-          lat.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-          ++ok;
-        } else {
-          ++fail;
-          ++fails[std::string(absl::StatusCodeToString(s.code())) + ": " + std::string(s.message().substr(0, 60))];
-        }
-      }
-      std::lock_guard<std::mutex> l(mu);
-      res.latencies_ms.insert(res.latencies_ms.end(), lat.begin(), lat.end());
-      for (auto& [k, v] : fails) res.failures[k] += v;
-    });
-  }
-  int64_t last = 0;
-  for (int sec = 1; absl::Now() - start < dur; ++sec) {
-    absl::SleepFor(absl::Seconds(1));
-    int64_t o = ok.load();
-    std::printf("[%s] t=%ds ok=%lld (+%lld/s) failed=%lld\n", name.c_str(), sec, static_cast<long long>(o),
-                static_cast<long long>(o - last), static_cast<long long>(fail.load()));
-    std::fflush(stdout);
-    last = o;
-  }
-  stop = true;
-  for (auto& t : threads) t.join();
-  res.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  res.ok = ok.load();
-  return res;
-}
-
-double Report(const std::string& name, Result& r) {
-  std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
-  auto pct = [&](double p) {
-    if (r.latencies_ms.empty()) return 0.0;
-    return r.latencies_ms[std::min(r.latencies_ms.size() - 1, static_cast<size_t>(p * r.latencies_ms.size()))];
-  };
-  double rate = r.ok / r.seconds;
-  int64_t failed = 0;
-  for (auto& [k, v] : r.failures) failed += v;
-  std::printf("== %s: %lld ok in %.1f s = %.0f enrolments/s; latency ms p50=%.1f p99=%.1f max=%.1f; failures=%lld\n",
-              name.c_str(), static_cast<long long>(r.ok), r.seconds, rate, pct(0.50), pct(0.99),
-              r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back(), static_cast<long long>(failed));
-  for (auto& [k, v] : r.failures) std::printf("   failure x%lld: %s\n", static_cast<long long>(v), k.c_str());
-  std::fflush(stdout);
-  return rate;
+// Load runs `enrol` over the devices round robin with the run's concurrency and duration.
+bench::LoadResult Load(const std::string& name, pid_t server_pid, const std::vector<Device>& devices,
+                       const std::function<absl::Status(const Device&)>& enrol) {
+  bench::LoadOptions o;
+  o.concurrency = absl::GetFlag(FLAGS_concurrency);
+  o.duration = absl::GetFlag(FLAGS_duration);
+  o.server_pid = server_pid;
+  return bench::RunLoad(name, o, [&](int64_t i) { return enrol(devices[i % devices.size()]); });
 }
 
 int Main() {
@@ -344,23 +217,26 @@ int Main() {
                 absl::ToDoubleSeconds(absl::Now() - t0));
   }
   // The store above is destroyed (its committer thread joined) before forking.
-  int tls_port = 0, dtls_port = 0;
-  pid_t mef_pid = Spawn([&](int fd) { RunMefChild(pool, &envelope, fd); }, &tls_port, &dtls_port);
+  std::vector<int> ports;
+  pid_t mef_pid = bench::SpawnChild([&](int fd) { RunMefChild(pool, &envelope, fd); }, &ports);
+  const int tls_port = ports.size() == 2 ? ports[0] : 0;
+  const int dtls_port = ports.size() == 2 ? ports[1] : 0;
   if (tls_port == 0) {
     std::fprintf(stderr, "MEF child failed to start\n");
     return 1;
   }
   std::printf("MEF child pid %d tls=%d dtls=%d; RSS at start %ld KiB\n", mef_pid, tls_port, dtls_port,
-              StatusKb(mef_pid, "VmRSS:"));
+              bench::ProcStatusKb(mef_pid, "VmRSS:"));
 
   const std::string tr = absl::GetFlag(FLAGS_transport);
   double mef_tls_raw = 0;
   int64_t mef_ok = 0;  // answered 2001 by the MEF; each must have its row
   if (tr == "tls" || tr == "both") {
-    Result r = RunLoad("mef-tls-raw", devices, [&](const Device& d) { return RawEnrol(tls_port, d); });
-    mef_tls_raw = Report("MEF TLS (raw client)", r);
+    bench::LoadResult r =
+        Load("mef-tls-raw", mef_pid, devices, [&](const Device& d) { return RawEnrol(tls_port, d); });
+    mef_tls_raw = bench::ReportLoad("MEF TLS (raw client)", r, "enrolments");
     mef_ok += r.ok;
-    Result r2 = RunLoad("mef-tls-enrolee", devices, [&](const Device& d) {
+    bench::LoadResult r2 = Load("mef-tls-enrolee", mef_pid, devices, [&](const Device& d) {
       enrolee::BootstrapOptions o;
       o.mef_host = "127.0.0.1";
       o.mef_port = tls_port;
@@ -370,11 +246,11 @@ int Main() {
       o.kpm = SecretBytes::Copy(d.kpm);
       return enrolee::Bootstrap(o).status();
     });
-    Report("MEF TLS (enrolee::Bootstrap)", r2);
+    bench::ReportLoad("MEF TLS (enrolee::Bootstrap)", r2, "enrolments");
     mef_ok += r2.ok;
   }
   if (tr == "dtls" || tr == "both") {
-    Result r = RunLoad("mef-dtls-enrolee", devices, [&](const Device& d) {
+    bench::LoadResult r = Load("mef-dtls-enrolee", mef_pid, devices, [&](const Device& d) {
       enrolee::BootstrapOptions o;
       o.mef_host = "127.0.0.1";
       o.mef_port = dtls_port;
@@ -384,7 +260,7 @@ int Main() {
       o.kpm = SecretBytes::Copy(d.kpm);
       return enrolee::Bootstrap(o).status();
     });
-    Report("MEF DTLS (enrolee::Bootstrap)", r);
+    bench::ReportLoad("MEF DTLS (enrolee::Bootstrap)", r, "enrolments");
     mef_ok += r.ok;
   }
   {
@@ -404,16 +280,18 @@ int Main() {
                 static_cast<long long>(mef_ok), static_cast<long long>(rows),
                 rows >= mef_ok ? "OK" : "MISSING ROWS");
   }
-  std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n", StatusKb(mef_pid, "VmHWM:"),
-              StatusKb(mef_pid, "VmRSS:"));
+  std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n", bench::ProcStatusKb(mef_pid, "VmHWM:"),
+              bench::ProcStatusKb(mef_pid, "VmRSS:"));
 
   if (absl::GetFlag(FLAGS_baseline) && (tr == "tls" || tr == "both")) {
     SecretBytes key = SecretBytes::Random(32);
     std::vector<Device> same{{"baseline", std::string(key.Reveal())}};
-    int bport = 0, unused = 0;
-    pid_t bpid = Spawn([&](int fd) { RunBaselineChild(&key, fd); }, &bport, &unused);
-    Result r = RunLoad("baseline-tls", same, [&](const Device& d) { return RawEnrol(bport, d); });
-    double base = Report("bare OpenSSL TLS-PSK baseline (raw client)", r);
+    std::vector<int> bports;
+    pid_t bpid = bench::SpawnChild([&](int fd) { RunBaselineChild(&key, fd); }, &bports);
+    const int bport = bports.empty() ? 0 : bports[0];
+    bench::LoadResult r =
+        Load("baseline-tls", bpid, same, [&](const Device& d) { return RawEnrol(bport, d); });
+    double base = bench::ReportLoad("bare OpenSSL TLS-PSK baseline (raw client)", r, "enrolments");
     std::printf("ratio MEF TLS / baseline = %.2f\n", base > 0 ? mef_tls_raw / base : 0.0);
     kill(bpid, SIGKILL);
     waitpid(bpid, nullptr, 0);
@@ -421,7 +299,7 @@ int Main() {
 
   const int k = absl::GetFlag(FLAGS_idle_conns);
   if (k > 0) {
-    long before = StatusKb(mef_pid, "VmRSS:");
+    long before = bench::ProcStatusKb(mef_pid, "VmRSS:");
     std::vector<std::unique_ptr<tls::BlockingClient>> open;
     open.reserve(k);
     int failed = 0;
@@ -440,7 +318,7 @@ int Main() {
       }
     }
     absl::SleepFor(absl::Seconds(2));
-    long after = StatusKb(mef_pid, "VmRSS:");
+    long after = bench::ProcStatusKb(mef_pid, "VmRSS:");
     std::printf("idle: %zu sessions open (%d failed); MEF RSS %ld -> %ld KiB; %.1f KiB per idle session\n",
                 open.size(), failed, before, after,
                 open.empty() ? 0.0 : static_cast<double>(after - before) / open.size());

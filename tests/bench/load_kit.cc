@@ -1,0 +1,207 @@
+#include "tests/bench/load_kit.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace onem2m::bench {
+
+long ProcStatusKb(pid_t pid, const char* field) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(f, line)) {
+    if (absl::StartsWith(line, field)) {
+      return std::strtol(line.c_str() + strlen(field) + 1, nullptr, 10);
+    }
+  }
+  return -1;
+}
+
+double ProcCpuSeconds(pid_t pid) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t p = s.rfind(')');  // the command may contain spaces; fields follow the last ')'
+  if (p == std::string::npos) return 0;
+  std::istringstream rest(s.substr(p + 2));
+  std::vector<std::string> fields((std::istream_iterator<std::string>(rest)),
+                                  std::istream_iterator<std::string>());
+  if (fields.size() < 13) return 0;
+  // fields[0] is the state (field 3 of stat); utime is field 14, stime field 15.
+  return (std::stod(fields[11]) + std::stod(fields[12])) / sysconf(_SC_CLK_TCK);
+}
+
+pid_t SpawnChild(const std::function<void(int)>& child, std::vector<int>* ports) {
+  int p[2];
+  if (pipe(p) != 0) return -1;
+  std::fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[0]);
+    child(p[1]);
+    _exit(0);
+  }
+  close(p[1]);
+  std::string line;
+  char c;
+  while (read(p[0], &c, 1) == 1 && c != '\n') line += c;
+  close(p[0]);
+  ports->clear();
+  std::istringstream in(line);
+  int port;
+  while (in >> port) ports->push_back(port);
+  return pid;
+}
+
+void WritePorts(int fd, std::initializer_list<int> ports) {
+  std::string s = absl::StrCat(absl::StrJoin(ports, " "), "\n");
+  (void)!write(fd, s.data(), s.size());
+  close(fd);
+}
+
+LoadResult RunLoad(const std::string& name, const LoadOptions& o,
+                   const std::function<absl::Status(int64_t)>& one) {
+  std::atomic<int64_t> next{0}, ok{0}, fail{0};
+  std::atomic<int> running{o.concurrency};
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  LoadResult res;
+  std::vector<std::thread> threads;
+  const double cpu0 = o.server_pid > 0 ? ProcCpuSeconds(o.server_pid) : 0;
+  absl::Time start = absl::Now();
+  for (int t = 0; t < o.concurrency; ++t) {
+    threads.emplace_back([&] {
+      std::vector<double> lat;
+      std::map<std::string, int64_t> fails;
+      while (!stop.load(std::memory_order_relaxed)) {
+        int64_t i = next.fetch_add(1);
+        if (o.limit > 0 && i >= o.limit) break;
+        absl::Time t0 = absl::Now();
+        absl::Status s = one(i);
+        if (s.ok()) {
+          lat.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+          ++ok;
+        } else {
+          ++fail;
+          ++fails[absl::StrCat(absl::StatusCodeToString(s.code()), ": ",
+                               s.message().substr(0, 70))];
+        }
+      }
+      std::lock_guard<std::mutex> l(mu);
+      res.latencies_ms.insert(res.latencies_ms.end(), lat.begin(), lat.end());
+      for (auto& [k, v] : fails) res.failures[k] += v;
+      --running;
+    });
+  }
+  int64_t last = 0;
+  const absl::Time end = start + o.duration;
+  for (int sec = 1; absl::Now() < end && running.load() > 0; ++sec) {
+    const absl::Time tick = start + absl::Seconds(sec);
+    while (absl::Now() < tick && running.load() > 0) absl::SleepFor(absl::Milliseconds(20));
+    int64_t done = ok.load();
+    std::printf("[%s] t=%ds ok=%lld (+%lld/s) failed=%lld", name.c_str(), sec,
+                static_cast<long long>(done), static_cast<long long>(done - last),
+                static_cast<long long>(fail.load()));
+    if (o.server_pid > 0) std::printf(" server_rss=%ldKiB", ProcStatusKb(o.server_pid, "VmRSS:"));
+    std::printf("\n");
+    std::fflush(stdout);
+    last = done;
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  res.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (o.server_pid > 0) res.server_cpu = ProcCpuSeconds(o.server_pid) - cpu0;
+  res.ok = ok.load();
+  return res;
+}
+
+double ReportLoad(const std::string& name, LoadResult& r, const std::string& unit) {
+  std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
+  auto pct = [&](double p) {
+    if (r.latencies_ms.empty()) return 0.0;
+    return r.latencies_ms[std::min(r.latencies_ms.size() - 1,
+                                   static_cast<size_t>(p * r.latencies_ms.size()))];
+  };
+  const double rate = r.seconds > 0 ? r.ok / r.seconds : 0;
+  int64_t failed = 0;
+  for (auto& [k, v] : r.failures) failed += v;
+  std::printf("== %s: %lld ok in %.1f s = %.0f %s/s; latency ms p50=%.1f p99=%.1f max=%.1f; "
+              "failures=%lld",
+              name.c_str(), static_cast<long long>(r.ok), r.seconds, rate, unit.c_str(), pct(0.50),
+              pct(0.99), r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back(),
+              static_cast<long long>(failed));
+  if (r.server_cpu > 0) {
+    std::printf("; server CPU %.2f s (%.0f us/op)", r.server_cpu,
+                r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0);
+  }
+  std::printf("\n");
+  for (auto& [k, v] : r.failures) {
+    std::printf("   failure x%lld: %s\n", static_cast<long long>(v), k.c_str());
+  }
+  std::fflush(stdout);
+  return rate;
+}
+
+namespace {
+const SecretBytes* g_baseline_key = nullptr;
+
+unsigned int BaselinePsk(SSL*, const char*, unsigned char* psk, unsigned int max_len) {
+  if (g_baseline_key->size() > max_len) return 0;
+  memcpy(psk, g_baseline_key->data(), g_baseline_key->size());
+  return static_cast<unsigned int>(g_baseline_key->size());
+}
+}  // namespace
+
+void RunBareOpenSslServer(const SecretBytes* key, const std::string& cipher, int threads,
+                          int out_fd, const std::function<void(SSL*)>& serve) {
+  g_baseline_key = key;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx, cipher.c_str());
+  SSL_CTX_set_psk_server_callback(ctx, BaselinePsk);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  listen(lfd, 4096);
+  socklen_t len = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  WritePorts(out_fd, {ntohs(a.sin_port)});
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([ctx, lfd, &serve] {
+      for (;;) {
+        int fd = accept(lfd, nullptr, nullptr);
+        if (fd < 0) continue;
+        SSL* ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, fd);
+        if (SSL_accept(ssl) == 1) serve(ssl);
+        SSL_free(ssl);
+        close(fd);
+      }
+    });
+  }
+  for (;;) pause();
+}
+
+}  // namespace onem2m::bench

@@ -1,0 +1,76 @@
+// File: tests/bench/load_kit.h
+//
+// What the load generators (mef_load, maf_load) share: forked server children that report their
+// ports over a pipe, /proc readings (RSS, CPU) of those children, a closed-loop load runner with a
+// progress line and a percentile report, and the bare-OpenSSL PSK server every ratio is measured
+// against in the same run.
+//
+//   std::vector<int> ports;
+//   pid_t pid = SpawnChild([&](int fd) { ...; WritePorts(fd, {port}); for (;;) pause(); }, &ports);
+//   LoadResult r = RunLoad("mef tls", {64, absl::Seconds(10), pid}, [&](int64_t i) { ... });
+//   double rate = ReportLoad("mef tls", r, "enrolments");
+#ifndef ONEM2M_TESTS_BENCH_LOAD_KIT_H_
+#define ONEM2M_TESTS_BENCH_LOAD_KIT_H_
+
+#include <openssl/ssl.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/secret_bytes.h"
+
+namespace onem2m::bench {
+
+// ProcStatusKb reads a "<field> N kB" line of /proc/<pid>/status (e.g. "VmRSS:"), or -1.
+long ProcStatusKb(pid_t pid, const char* field);
+
+// ProcCpuSeconds is utime + stime of a process.
+double ProcCpuSeconds(pid_t pid);
+
+// SpawnChild forks `child(fd)` and waits for the line of ports it writes with WritePorts.
+pid_t SpawnChild(const std::function<void(int)>& child, std::vector<int>* ports);
+
+// WritePorts writes "p1 p2 ...\n" to `fd` and closes it.
+void WritePorts(int fd, std::initializer_list<int> ports);
+
+struct LoadOptions {
+  int concurrency = 64;
+  absl::Duration duration = absl::Seconds(10);
+  pid_t server_pid = 0;  // > 0: progress shows its RSS, the result its CPU
+  int64_t limit = 0;     // > 0: each index 0..limit-1 is used once, then threads stop
+};
+
+struct LoadResult {
+  int64_t ok = 0;
+  std::map<std::string, int64_t> failures;  // by cause
+  std::vector<double> latencies_ms;
+  double seconds = 0;
+  double server_cpu = 0;
+};
+
+// RunLoad calls `one(i)` from `concurrency` threads (i counts up from 0) for `duration`, printing
+// a progress line each second.
+LoadResult RunLoad(const std::string& name, const LoadOptions& options,
+                   const std::function<absl::Status(int64_t)>& one);
+
+// ReportLoad prints "== name: N ok in S s = R <unit>/s; latency ms p50 p99 max; failures" (and
+// server CPU per operation when measured) and returns the rate.
+double ReportLoad(const std::string& name, LoadResult& result, const std::string& unit);
+
+// RunBareOpenSslServer is the baseline: a plain OpenSSL TLS 1.2 PSK server (every identity gets
+// `key`) with `threads` blocking threads on one loopback listener. After each handshake it calls
+// `serve(ssl)` (export keying material, answer a request, ...). Writes its port with WritePorts.
+[[noreturn]] void RunBareOpenSslServer(const SecretBytes* key, const std::string& cipher,
+                                       int threads, int out_fd,
+                                       const std::function<void(SSL*)>& serve);
+
+}  // namespace onem2m::bench
+
+#endif  // ONEM2M_TESTS_BENCH_LOAD_KIT_H_
