@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
+#include "common/ops/pool_metrics.h"
 
 namespace onem2m::services {
 
@@ -72,6 +73,15 @@ std::shared_ptr<const tls::PskContext> ServiceSetup::PskServerContext(
       tls::PskContext::NewServer(o, std::move(resolver));
   if (!ctx.ok()) Die(suites_flag, ctx.status());
   return *ctx;
+}
+
+void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address,
+                            std::function<absl::Status()> store_health,
+                            prometheus::Registry& registry, const pg::ConnectionPool* pool) const {
+  ops.AddReadinessCheck("store", std::move(store_health));
+  if (pool != nullptr) ops::RegisterPoolMetrics(registry, &ops, pool);
+  if (address.empty()) return;
+  if (absl::Status s = ops.Start(address); !s.ok()) Die("ops_listen", s);
 }
 
 std::unique_ptr<grpc::Server> ServiceSetup::StartGrpcServer(

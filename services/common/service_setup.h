@@ -15,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -24,6 +25,8 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/grpc/mtls.h"
+#include "common/ops/ops_server.h"
+#include "common/pg/pool.h"
 #include "common/net/socket_util.h"
 #include "common/tls/psk_context.h"
 
@@ -60,6 +63,12 @@ class ServiceSetup {
       tls::Transport transport, const std::string& suites, absl::string_view suites_flag,
       const std::string& required_sni, absl::Duration handshake_timeout,
       std::shared_ptr<tls::PskResolver> resolver) const;
+
+  // StartOps serves /healthz, /readyz (ready while `store_health` is OK) and /metrics on `address`
+  // (empty: no ops port), with the pool gauges when `pool` is not null. Dies naming --ops_listen.
+  void StartOps(ops::OpsServer& ops, const std::string& address,
+                std::function<absl::Status()> store_health, prometheus::Registry& registry,
+                const pg::ConnectionPool* pool) const;
 
   // StartGrpcServer serves `services` on every address in `ports` with mutual TLS from `files`
   // and the standard health service (serving). Returns null when `ports` is empty. Dies naming

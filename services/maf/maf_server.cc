@@ -21,7 +21,6 @@
 #include "common/config/flags_loader.h"
 #include "common/crypto/key_id.h"
 #include "common/ops/handshake_metrics.h"
-#include "common/ops/pool_metrics.h"
 #include "maf/metrics/maf_metrics.h"
 #include "services/common/service_setup.h"
 #include "common/crypto/envelope.h"
@@ -280,14 +279,9 @@ int Run() {
 
   ops::OpsServer ops(registry);
   maf::MafStore* store_ptr = store.get();
-  ops.AddReadinessCheck("store", [store_ptr] { return store_ptr->CheckHealth(); });
-  if (auto* pg = dynamic_cast<maf::PgMafStore*>(store.get())) {
-    ops::RegisterPoolMetrics(*registry, &ops, &pg->pool());
-  }
-  if (!absl::GetFlag(FLAGS_ops_listen).empty()) {
-    absl::Status s = ops.Start(absl::GetFlag(FLAGS_ops_listen));
-    if (!s.ok()) setup.Die("ops_listen", s);
-  }
+  auto* pg = dynamic_cast<maf::PgMafStore*>(store.get());
+  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
+                 *registry, pg != nullptr ? &pg->pool() : nullptr);
 
   Log(Level::kInfo, "maf_started",
       {{"version", kVersion}, {"maf_fqdn", maf_fqdn}, {"tls", services::DescribeAddresses((*psk)->tls_addresses())},

@@ -18,7 +18,6 @@
 #include "common/log/logger.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
-#include "common/ops/pool_metrics.h"
 #include "mef/admin/envelope_kpm_sealer.h"
 #include "mef/admin/mef_admin_service.h"
 #include "mef/bootstrap/bootstrap_server.h"
@@ -154,14 +153,9 @@ int Run() {
 
   ops::OpsServer ops(registry);
   mef::EnroleeStore* store_ptr = store.get();
-  ops.AddReadinessCheck("store", [store_ptr] { return store_ptr->CheckHealth(); });
-  if (auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get())) {
-    ops::RegisterPoolMetrics(*registry, &ops, &pg->pool());
-  }
-  if (!absl::GetFlag(FLAGS_ops_listen).empty()) {
-    absl::Status s = ops.Start(absl::GetFlag(FLAGS_ops_listen));
-    if (!s.ok()) setup.Die("ops_listen", s);
-  }
+  auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get());
+  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
+                 *registry, pg != nullptr ? &pg->pool() : nullptr);
 
   Log(Level::kInfo, "mef_started",
       {{"version", kVersion}, {"mef_fqdn", mef_fqdn},
