@@ -66,8 +66,7 @@ absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& o) {
                                 : absl::StatusCode::kFailedPrecondition;
     return absl::Status(code, absl::StrCat("MEF answered RSC ", response->rsc, ": ", dbg));
   }
-  absl::StatusOr<exchange::EnrolmentAnswer> answer =
-      exchange::ParseEnrolmentAnswer(response->body);
+  absl::StatusOr<exchange::EnrolmentAnswer> answer = exchange::ParseEnrolmentAnswer(response->body);
   if (!answer.ok()) return answer.status();
   if (answer->ke_id != ke->key_id) {
     return absl::DataLossError("the MEF's KeID differs from the one derived locally");

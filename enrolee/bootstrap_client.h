@@ -32,7 +32,7 @@ struct BootstrapOptions {
   tls::Transport transport = tls::Transport::kTls;
   std::string kpm_id;
   SecretBytes kpm;
-  std::optional<std::string> enrolee_id;  // sent for the MEF to check, when configured
+  std::optional<std::string> enrolee_id;        // sent for the MEF to check, when configured
   std::vector<tls::CipherSuite> cipher_suites;  // empty: defaults
   absl::Duration attempt_timeout = absl::Seconds(10);
 };

@@ -30,7 +30,8 @@ constexpr char kMefFqdn[] = "mef.example.com";
 constexpr char kKpmId[] = "device-0001";
 
 const SecretBytes& Kpm() {
-  static const SecretBytes* k = new SecretBytes(SecretBytes::Copy("kpm-0123456789abcdef-0123456789ab"));
+  static const SecretBytes* k =
+      new SecretBytes(SecretBytes::Copy("kpm-0123456789abcdef-0123456789ab"));
   return *k;
 }
 
@@ -273,7 +274,6 @@ TEST_P(BootstrapClientTest, RetryGivesUpAfterMaxAttemptsOnUnavailable) {
   EXPECT_EQ(sleeps.size(), 2u);  // no sleep after the last attempt
   EXPECT_EQ(factory_.Seen().size(), 3u);
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Retry policy against a port that refuses connections (fast kUnavailable, no server needed).

@@ -39,7 +39,8 @@ absl::StatusOr<exchange::Response> OverHttp(tls::BlockingClient& client,
     if (!chunk.ok()) return chunk.status();
     absl::StatusOr<http::FeedResult> r =
         chunk->empty() ? parser.FinishAtEof() : parser.Feed(*chunk);
-    if (!r.ok()) return absl::InvalidArgumentError(absl::StrCat("bad answer: ", r.status().message()));
+    if (!r.ok())
+      return absl::InvalidArgumentError(absl::StrCat("bad answer: ", r.status().message()));
     if (r->state == http::ParseState::kComplete) break;
     if (chunk->empty()) return absl::UnavailableError("session closed before the answer");
   }
@@ -49,8 +50,7 @@ absl::StatusOr<exchange::Response> OverHttp(tls::BlockingClient& client,
 }
 
 absl::StatusOr<exchange::Response> OverCoap(tls::BlockingClient& client,
-                                            const exchange::Request& request,
-                                            absl::Time deadline) {
+                                            const exchange::Request& request, absl::Time deadline) {
   uint16_t mid;
   std::string r = RandomBytes(2);
   std::memcpy(&mid, r.data(), 2);

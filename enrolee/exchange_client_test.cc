@@ -23,7 +23,8 @@ namespace onem2m::enrolee {
 namespace {
 
 const SecretBytes& Key() {
-  static const SecretBytes* k = new SecretBytes(SecretBytes::Copy("0123456789abcdef0123456789abcdef"));
+  static const SecretBytes* k =
+      new SecretBytes(SecretBytes::Copy("0123456789abcdef0123456789abcdef"));
   return *k;
 }
 
@@ -214,8 +215,8 @@ TEST_F(ExchangeClientTest, EmptyRequestIdIsRefusedBeforeSending) {
   ASSERT_NE(c, nullptr);
   exchange::Request req = Request("{}");
   req.request_id.clear();
-  auto resp = ExchangeOverSession(*c, tls::Transport::kTls, req, "h",
-                                  absl::Now() + absl::Seconds(5));
+  auto resp =
+      ExchangeOverSession(*c, tls::Transport::kTls, req, "h", absl::Now() + absl::Seconds(5));
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), absl::StatusCode::kInvalidArgument);
   absl::MutexLock l(&shared_.mu);

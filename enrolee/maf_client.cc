@@ -64,11 +64,10 @@ absl::StatusOr<exchange::Response> MafClient::Post(absl::string_view path, std::
                               resp->body["m2m:dbg"].is_string()
                           ? resp->body["m2m:dbg"].get<std::string>()
                           : resp->body.dump();
-    absl::StatusCode code = resp->rsc == exchange::kRscTargetNotReachable
-                                ? absl::StatusCode::kUnavailable
-                                : resp->rsc == exchange::kRscNotFound
-                                      ? absl::StatusCode::kNotFound
-                                      : absl::StatusCode::kFailedPrecondition;
+    absl::StatusCode code =
+        resp->rsc == exchange::kRscTargetNotReachable ? absl::StatusCode::kUnavailable
+        : resp->rsc == exchange::kRscNotFound         ? absl::StatusCode::kNotFound
+                                                      : absl::StatusCode::kFailedPrecondition;
     return absl::Status(code, absl::StrCat("MAF answered RSC ", resp->rsc, ": ", dbg));
   }
   return resp;

@@ -42,7 +42,8 @@ std::vector<std::string> BuildArgv(int argc, char** argv,
   // and are overridden by them.
   if (!config_path.empty()) out.push_back(absl::StrCat("--flagfile=", config_path));
   for (const std::string& name : flag_names) {
-    if (name == "config" || name == "flagfile" || name == "fromenv" || name == "tryfromenv") continue;
+    if (name == "config" || name == "flagfile" || name == "fromenv" || name == "tryfromenv")
+      continue;
     if (const char* value = getenv_fn(EnvName(name).c_str())) {
       out.push_back(absl::StrCat("--", name, "=", value));
     }

@@ -33,8 +33,7 @@ struct TlsFiles {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const TlsFiles& f);
 
 // MakeChannelCredentials returns credentials presenting cert/key and verifying the server by CA.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const TlsFiles& f);
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(const TlsFiles& f);
 
 // PeerDnsNames lists the DNS subject alternative names of the authenticated peer (empty when the
 // peer presented no verified certificate).

@@ -52,11 +52,16 @@ std::string Render(const char* level, absl::string_view event,
 void SetLogLevel(Level level) { g_level = static_cast<int>(level); }
 
 bool ParseLogLevel(absl::string_view text, Level* out) {
-  if (text == "debug") *out = Level::kDebug;
-  else if (text == "info") *out = Level::kInfo;
-  else if (text == "warning") *out = Level::kWarning;
-  else if (text == "error") *out = Level::kError;
-  else return false;
+  if (text == "debug")
+    *out = Level::kDebug;
+  else if (text == "info")
+    *out = Level::kInfo;
+  else if (text == "warning")
+    *out = Level::kWarning;
+  else if (text == "error")
+    *out = Level::kError;
+  else
+    return false;
   return true;
 }
 

@@ -1,8 +1,9 @@
 // File: common/net/event_loop.h
 //
-// EventLoop is a single-threaded epoll reactor: file-descriptor readiness callbacks, one-shot timers
-// and tasks posted from other threads. The MEF and MAF run one loop per I/O thread, so thousands of
-// connections share a few threads and a slow peer costs a timer and a few kilobytes, not a thread.
+// EventLoop is a single-threaded epoll reactor: file-descriptor readiness callbacks, one-shot
+// timers and tasks posted from other threads. The MEF and MAF run one loop per I/O thread, so
+// thousands of connections share a few threads and a slow peer costs a timer and a few kilobytes,
+// not a thread.
 //
 //   EventLoop loop;
 //   loop.Watch(fd, EPOLLIN, [&](uint32_t events) { ... });

@@ -42,13 +42,15 @@ TEST(EventLoopTest, ReadinessCallbackSeesData) {
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
   EventLoop loop;
   std::string got;
-  ASSERT_TRUE(loop.Watch(sv[0], EPOLLIN, [&](uint32_t) {
-                    char buf[16];
-                    ssize_t n = read(sv[0], buf, sizeof(buf));
-                    if (n > 0) got.assign(buf, n);
-                    loop.Unwatch(sv[0]);
-                    loop.Stop();
-                  }).ok());
+  ASSERT_TRUE(loop.Watch(sv[0], EPOLLIN,
+                         [&](uint32_t) {
+                           char buf[16];
+                           ssize_t n = read(sv[0], buf, sizeof(buf));
+                           if (n > 0) got.assign(buf, n);
+                           loop.Unwatch(sv[0]);
+                           loop.Stop();
+                         })
+                  .ok());
   ASSERT_EQ(write(sv[1], "ping", 4), 4);
   loop.Run();
   EXPECT_EQ(got, "ping");

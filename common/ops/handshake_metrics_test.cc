@@ -25,10 +25,14 @@ TEST(HandshakeMetricsTest, CountsByTransportSuiteAndOutcome) {
   m.OnHandshake(dtls, server::HandshakeOutcome::kBadKey, absl::Milliseconds(1));
   m.OnSessionOpened(tls::Transport::kDtls);
   std::string text = Scrape(registry);
-  EXPECT_NE(text.find("onem2m_maf_handshakes_total{outcome=\"ok\",suite=\"TLS_PSK_WITH_AES_128_CBC_SHA256\",transport=\"tls\"} 2"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find("onem2m_maf_handshakes_total{outcome=\"bad_key\",suite=\"none\",transport=\"dtls\"} 1"),
-            std::string::npos);
+  EXPECT_NE(text.find("onem2m_maf_handshakes_total{outcome=\"ok\",suite=\"TLS_PSK_WITH_AES_128_CBC_"
+                      "SHA256\",transport=\"tls\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          "onem2m_maf_handshakes_total{outcome=\"bad_key\",suite=\"none\",transport=\"dtls\"} 1"),
+      std::string::npos);
   EXPECT_NE(text.find("onem2m_maf_handshake_duration_seconds_count{transport=\"tls\"} 2"),
             std::string::npos);
   EXPECT_NE(text.find("onem2m_open_connections{transport=\"dtls\"} 1"), std::string::npos);

@@ -1,10 +1,9 @@
 #include "common/ops/ops_server.h"
 
 #include <poll.h>
+#include <prometheus/text_serializer.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <prometheus/text_serializer.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/http/request_parser.h"

@@ -16,6 +16,8 @@
 #ifndef ONEM2M_COMMON_OPS_OPS_SERVER_H_
 #define ONEM2M_COMMON_OPS_OPS_SERVER_H_
 
+#include <prometheus/registry.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -23,8 +25,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <prometheus/registry.h>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"

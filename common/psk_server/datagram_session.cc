@@ -23,7 +23,8 @@ void DatagramSession::Start() { DriveHandshake(); }
 void DatagramSession::Flush() {
   std::string out;
   while (tls_->PopDatagram(&out)) {
-    // UDP send errors (a full buffer) are like loss on the wire: DTLS retransmits handshake flights.
+    // UDP send errors (a full buffer) are like loss on the wire: DTLS retransmits handshake
+    // flights.
     (void)sendto(udp_fd_, out.data(), out.size(), 0, peer_addr_.sa(), peer_addr_.len);
   }
 }

@@ -30,9 +30,9 @@ class RecordingSession : public ExchangeSession {
       held = std::move(respond);
       return;
     }
-    respond(exchange::Response{exchange::kRscCreated,
-                               {{"n", static_cast<int>(requests.size())},
-                                {"ri", request.request_id}}});
+    respond(
+        exchange::Response{exchange::kRscCreated,
+                           {{"n", static_cast<int>(requests.size())}, {"ri", request.request_id}}});
   }
 
   bool hold = false;
@@ -83,8 +83,8 @@ std::string HeaderOr(const http::HttpResponse& r, absl::string_view name) {
 
 TEST(ExchangeSessionHttpTest, RequestIsAdaptedAndAnswerCarriesRscAndRequestId) {
   RecordingSession s;
-  absl::StatusOr<http::HttpRequest> req = exchange::RequestToHttp(EnrolmentRequest("rq-42"),
-                                                                  "mef.example.com");
+  absl::StatusOr<http::HttpRequest> req =
+      exchange::RequestToHttp(EnrolmentRequest("rq-42"), "mef.example.com");
   ASSERT_TRUE(req.ok()) << req.status();
   std::optional<http::HttpResponse> resp = SendHttp(s, *req);
   ASSERT_TRUE(resp.has_value());
@@ -231,8 +231,7 @@ TEST(ExchangeSessionCoapTest, MalformedDatagramGetsNoAnswer) {
 
 TEST(ExchangeSessionCoapTest, ClientAckOrResetIsNotAnswered) {
   RecordingSession s;
-  for (coap::MessageType type :
-       {coap::MessageType::kAcknowledgement, coap::MessageType::kReset}) {
+  for (coap::MessageType type : {coap::MessageType::kAcknowledgement, coap::MessageType::kReset}) {
     coap::CoapMessage m;
     m.type = type;
     m.code = coap::kCodeEmpty;
@@ -272,8 +271,7 @@ TEST(ExchangeSessionCoapTest, RequestWithoutRequestIdGets4000Ack) {
 TEST(ExchangeSessionCoapTest, OversizedAnswerIsReplacedByASmallError) {
   class BigSession : public ExchangeSession {
    public:
-    void OnRequest(exchange::Request,
-                   std::function<void(exchange::Response)> respond) override {
+    void OnRequest(exchange::Request, std::function<void(exchange::Response)> respond) override {
       respond(exchange::Response{exchange::kRscCreated, {{"big", std::string(4000, 'x')}}});
     }
   } s;

@@ -78,7 +78,7 @@ class Session {
   std::unique_ptr<SessionHandler> handler_;
   bool handshake_complete_ = false;
   bool awaiting_response_ = false;
-  bool busy_ = false;            // a worker holds tls_
+  bool busy_ = false;  // a worker holds tls_
   int handshake_steps_ = 0;
   bool close_when_idle_ = false;  // close once the worker hands tls_ back
   bool closed_ = false;

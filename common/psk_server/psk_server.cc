@@ -1,8 +1,8 @@
 #include "common/psk_server/psk_server.h"
 
-#include <csignal>
 #include <unistd.h>
 
+#include <csignal>
 #include <utility>
 
 #include "absl/strings/str_cat.h"

@@ -4,8 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -118,10 +118,9 @@ class PskServerTest : public ::testing::Test {
     server_ = std::move(*server);
   }
 
-  absl::StatusOr<std::unique_ptr<tls::BlockingClient>> Connect(tls::Transport t,
-                                                               const std::string& id,
-                                                               const SecretBytes& key,
-                                                               const std::string& host = "127.0.0.1") {
+  absl::StatusOr<std::unique_ptr<tls::BlockingClient>> Connect(
+      tls::Transport t, const std::string& id, const SecretBytes& key,
+      const std::string& host = "127.0.0.1") {
     tls::ClientOptions co;
     co.transport = t;
     co.psk_identity = id;

@@ -16,14 +16,14 @@ Session::Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession>
   const tls::PskContext& ctx =
       info_.transport == tls::Transport::kTls ? *o.tls_context : *o.dtls_context;
   handshake_timer_ = thread_->loop().RunAfter(ctx.handshake_timeout(), [this] {
-        handshake_timer_ = 0;
-        if (handshake_complete_ || closed_) return;
-        if (busy_) {  // the worker still holds the session; close when it hands it back
-          close_when_idle_ = true;
-          return;
-        }
-        FailHandshake(HandshakeOutcome::kTimeout);
-      });
+    handshake_timer_ = 0;
+    if (handshake_complete_ || closed_) return;
+    if (busy_) {  // the worker still holds the session; close when it hands it back
+      close_when_idle_ = true;
+      return;
+    }
+    FailHandshake(HandshakeOutcome::kTimeout);
+  });
 }
 
 Session::~Session() {

@@ -147,8 +147,11 @@ void StreamSession::SendError(int http_status, absl::string_view message) {
   response.status = http_status > 0 ? http_status : 400;
   response.headers.push_back({"Content-Type", "application/json"});
   response.headers.push_back({"Connection", "close"});
-  response.body = std::string("{\"error\":\"") + (http_status == 413 ? "request too large" :
-                  http_status == 431 ? "headers too large" : "malformed request") + "\"}";
+  response.body = std::string("{\"error\":\"") +
+                  (http_status == 413   ? "request too large"
+                   : http_status == 431 ? "headers too large"
+                                        : "malformed request") +
+                  "\"}";
   (void)message;  // parser details stay in the server; the peer gets a fixed text
   absl::StatusOr<std::string> bytes = http::SerializeResponse(response);
   close_after_flush_ = true;

@@ -31,10 +31,10 @@
 namespace onem2m::mef {
 
 struct BootstrapServerOptions {
-  std::string mef_fqdn;                   // KeID suffix; also the required SNI when require_sni
+  std::string mef_fqdn;  // KeID suffix; also the required SNI when require_sni
   bool require_sni = true;
-  std::vector<std::string> tls_listen;    // e.g. "[::]:8443"; empty: no TLS
-  std::vector<std::string> dtls_listen;   // e.g. "[::]:5684"; empty: no DTLS
+  std::vector<std::string> tls_listen;        // e.g. "[::]:8443"; empty: no TLS
+  std::vector<std::string> dtls_listen;       // e.g. "[::]:5684"; empty: no DTLS
   std::vector<tls::CipherSuite> tls_suites;   // empty: PROTOCOL.md defaults
   std::vector<tls::CipherSuite> dtls_suites;  // empty: PROTOCOL.md defaults
   absl::Duration handshake_timeout = absl::Seconds(10);

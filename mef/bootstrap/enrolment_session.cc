@@ -51,16 +51,14 @@ class EnrolmentSession : public server::ExchangeSession {
     absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
     if (!op.ok()) return fail("bad_request", ErrorResponse(op.status()));
     if (*op != exchange::Operation::kEnrolment) {
-      return fail("bad_request", ErrorResponse(exchange::kRscNotFound,
-                                               "the MEF serves only POST /enrolment"));
+      return fail("bad_request",
+                  ErrorResponse(exchange::kRscNotFound, "the MEF serves only POST /enrolment"));
     }
-    absl::StatusOr<exchange::EnrolmentRequest> body =
-        exchange::ParseEnrolmentRequest(request.body);
+    absl::StatusOr<exchange::EnrolmentRequest> body = exchange::ParseEnrolmentRequest(request.body);
     if (!body.ok()) return fail("bad_request", ErrorResponse(body.status()));
     if (body->type != exchange::EnrolmentType::kMaf) {
-      return fail("not_supported",
-                  ErrorResponse(exchange::kRscNotImplemented,
-                                "only MAF enrolment is supported by this MEF"));
+      return fail("not_supported", ErrorResponse(exchange::kRscNotImplemented,
+                                                 "only MAF enrolment is supported by this MEF"));
     }
     if (body->enrolee_id.has_value() && *body->enrolee_id != enrolee_.enrolee_id) {
       return fail("denied", ErrorResponse(exchange::kRscOriginatorHasNoPrivilege,
@@ -73,8 +71,8 @@ class EnrolmentSession : public server::ExchangeSession {
         return;
       }
       if (answered_->in_flight) {
-        return fail("bad_request", ErrorResponse(exchange::kRscConflict,
-                                                 "an enrolment is already in progress"));
+        return fail("bad_request",
+                    ErrorResponse(exchange::kRscConflict, "an enrolment is already in progress"));
       }
       answered_->in_flight = true;
     }
@@ -119,37 +117,37 @@ class EnrolmentSession : public server::ExchangeSession {
     std::string kpm_id = enrolee_.kpm_id;
     std::string transport(tls::TransportName(info_.transport));
     Response ok{exchange::kRscCreated, std::move(*answer_json)};
-    store_->RecordEnrolmentAsync(
-        std::move(row), [answered, observer, now, start, ke_id, kpm_id, transport,
-                         ok = std::move(ok), respond = std::move(respond)](absl::Status s) {
-          absl::Duration latency = now() - start;
-          if (s.ok()) {
-            {
-              absl::MutexLock lock(&answered->mu);
-              answered->answer = ok;
-              answered->in_flight = false;
-            }
-            // Debug level: at fleet rates one line per enrolment costs more than it tells;
-            // onem2m_mef_enrolments_total counts them and the row itself is the record.
-            Log(Level::kDebug, "enrolment_done",
-                {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"transport", transport}});
-            if (observer) observer->OnEnrolment("ok", latency);
-            respond(ok);
-            return;
-          }
-          {
-            absl::MutexLock lock(&answered->mu);
-            answered->in_flight = false;
-          }
-          bool down = s.code() == absl::StatusCode::kUnavailable;
-          Log(Level::kWarning, "enrolment_not_stored",
-              {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"reason", std::string(s.message())}});
-          if (observer) observer->OnEnrolment(down ? "store_unavailable" : "error", latency);
-          respond(ErrorResponse(
-              exchange::kRscTargetNotReachable,
-              down ? "enrolment not stored: the MEF's database is unavailable; bootstrap again later"
-                   : "enrolment not stored; bootstrap again"));
-        });
+    store_->RecordEnrolmentAsync(std::move(row), [answered, observer, now, start, ke_id, kpm_id,
+                                                  transport, ok = std::move(ok),
+                                                  respond = std::move(respond)](absl::Status s) {
+      absl::Duration latency = now() - start;
+      if (s.ok()) {
+        {
+          absl::MutexLock lock(&answered->mu);
+          answered->answer = ok;
+          answered->in_flight = false;
+        }
+        // Debug level: at fleet rates one line per enrolment costs more than it tells;
+        // onem2m_mef_enrolments_total counts them and the row itself is the record.
+        Log(Level::kDebug, "enrolment_done",
+            {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"transport", transport}});
+        if (observer) observer->OnEnrolment("ok", latency);
+        respond(ok);
+        return;
+      }
+      {
+        absl::MutexLock lock(&answered->mu);
+        answered->in_flight = false;
+      }
+      bool down = s.code() == absl::StatusCode::kUnavailable;
+      Log(Level::kWarning, "enrolment_not_stored",
+          {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"reason", std::string(s.message())}});
+      if (observer) observer->OnEnrolment(down ? "store_unavailable" : "error", latency);
+      respond(ErrorResponse(
+          exchange::kRscTargetNotReachable,
+          down ? "enrolment not stored: the MEF's database is unavailable; bootstrap again later"
+               : "enrolment not stored; bootstrap again"));
+    });
   }
 
  private:

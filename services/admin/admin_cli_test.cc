@@ -1,7 +1,5 @@
 // End-to-end tests of rsp_admin's command library against a real MefAdminService with mutual TLS
 // (memory store; PostgreSQL too when ONEM2M_TEST_PG is set).
-#include "services/admin/admin_commands.h"
-
 #include <sys/stat.h>
 
 #include <fstream>
@@ -17,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "mef/admin/testing/admin_test_server.h"
 #include "mef/admin/testing/failing_store.h"
+#include "services/admin/admin_commands.h"
 
 namespace onem2m {
 namespace admin {
@@ -48,10 +47,12 @@ class AdminCliTest : public ::testing::TestWithParam<std::string> {
   std::string Path(const std::string& name) { return server_->dir() + "/" + name; }
 
   CliResult Run(std::vector<std::string> words) {
-    std::vector<std::string> argv = {"rsp_admin", "--mef=" + server_->address(),
+    std::vector<std::string> argv = {"rsp_admin",
+                                     "--mef=" + server_->address(),
                                      "--tls_cert=" + files_.cert_file,
                                      "--tls_key=" + files_.key_file,
-                                     "--tls_ca=" + files_.ca_file, "--server_name=localhost"};
+                                     "--tls_ca=" + files_.ca_file,
+                                     "--server_name=localhost"};
     argv.insert(argv.end(), words.begin(), words.end());
     std::vector<const char*> c;
     for (const std::string& a : argv) c.push_back(a.c_str());
@@ -77,9 +78,9 @@ class AdminCliTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(AdminCliTest, ImportsGeneratedFileOf5000RowsThenReportsDuplicatesOnRerun) {
-  CliResult gen = Run({"import", "gen", "--count=5000", "--out=" + Path("e.csv"),
-                       "--maf-id=maf.example.com", "--kpm-out=" + Path("keys.csv"),
-                       "--lifetime=24h"});
+  CliResult gen =
+      Run({"import", "gen", "--count=5000", "--out=" + Path("e.csv"), "--maf-id=maf.example.com",
+           "--kpm-out=" + Path("keys.csv"), "--lifetime=24h"});
   ASSERT_EQ(gen.code, 0) << gen.err;
   struct stat st;
   ASSERT_EQ(stat(Path("e.csv").c_str(), &st), 0);
@@ -87,10 +88,10 @@ TEST_P(AdminCliTest, ImportsGeneratedFileOf5000RowsThenReportsDuplicatesOnRerun)
   ASSERT_EQ(stat(Path("keys.csv").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // Generating over an existing file is refused.
-  EXPECT_EQ(Run({"import", "gen", "--count=1", "--out=" + Path("e.csv"),
-                 "--maf-id=maf.example.com"})
-                .code,
-            1);
+  EXPECT_EQ(
+      Run({"import", "gen", "--count=1", "--out=" + Path("e.csv"), "--maf-id=maf.example.com"})
+          .code,
+      1);
 
   CliResult imp = Run({"import", "--file=" + Path("e.csv")});
   ASSERT_EQ(imp.code, 0) << imp.out << imp.err;
@@ -125,17 +126,26 @@ TEST_P(AdminCliTest, ImportsGeneratedFileOf5000RowsThenReportsDuplicatesOnRerun)
 
 TEST_P(AdminCliTest, ImportReportsRejectedRowsWithReasons) {
   const std::string k = "00112233445566778899AABBCCDDEEFF";
-  Write("bad.csv", "kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds\n"
-                   "ok-1," + k + ",C1,maf.example.com,,\n"
-                   "short,0011,C2,maf.example.com,,\n"            // line 3: server: kpm size
-                   "badhex,zz" + k.substr(2) + ",C3,maf.example.com,,\n"  // line 4: client
-                   "upper," + k + ",C4,MAF.example.com,,\n"       // line 5: server: maf_id
-                   "ok-1," + k + ",C5,maf.example.com,,\n"        // line 6: duplicate
-                   "ok-2," + k + ",C6,maf.example.com,,60\n");
+  Write("bad.csv",
+        "kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds\n"
+        "ok-1," +
+            k +
+            ",C1,maf.example.com,,\n"
+            "short,0011,C2,maf.example.com,,\n"  // line 3: server: kpm size
+            "badhex,zz" +
+            k.substr(2) +
+            ",C3,maf.example.com,,\n"  // line 4: client
+            "upper," +
+            k +
+            ",C4,MAF.example.com,,\n"  // line 5: server: maf_id
+            "ok-1," +
+            k +
+            ",C5,maf.example.com,,\n"  // line 6: duplicate
+            "ok-2," +
+            k + ",C6,maf.example.com,,60\n");
   CliResult r = Run({"import", "--file=" + Path("bad.csv")});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("6 rows in file, 5 sent, 2 stored, 4 rejected"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("6 rows in file, 5 sent, 2 stored, 4 rejected"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("row 3 kpm_id=\"short\" INVALID_ARGUMENT: kpm: must be 16..64 bytes"),
             std::string::npos)
       << r.out;
@@ -153,7 +163,8 @@ TEST_P(AdminCliTest, ImportsJson) {
   const std::string k = "A0A1A2A3A4A5A6A7A8A9AAABACADAEAF";
   Write("e.json", "[{\"kpm_id\":\"j-1\",\"kpm_hex\":\"" + k +
                       "\",\"enrolee_id\":\"C-j-1\",\"maf_id\":\"maf.example.com\"},"
-                      "{\"kpm_id\":\"j-2\",\"kpm_hex\":\"" + k +
+                      "{\"kpm_id\":\"j-2\",\"kpm_hex\":\"" +
+                      k +
                       "\",\"enrolee_id\":\"C-j-2\",\"maf_id\":\"maf.example.com\","
                       "\"lifetime_seconds\":600}]");
   CliResult r = Run({"import", "--file=" + Path("e.json")});
@@ -169,10 +180,10 @@ TEST_P(AdminCliTest, ImportStoppedByStoreFailureSaysWhichRowsWereStored) {
   Start(options, [](mef::EnroleeStore* real) {
     return std::make_unique<mef::testing::FailingStore>(real, /*fail_from=*/4);
   });
-  ASSERT_EQ(Run({"import", "gen", "--count=1000", "--out=" + Path("f.csv"),
-                 "--maf-id=maf.example.com"})
-                .code,
-            0);
+  ASSERT_EQ(
+      Run({"import", "gen", "--count=1000", "--out=" + Path("f.csv"), "--maf-id=maf.example.com"})
+          .code,
+      0);
   CliResult r = Run({"import", "--file=" + Path("f.csv")});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("300 stored"), std::string::npos) << r.out;
@@ -187,9 +198,9 @@ TEST_P(AdminCliTest, ImportStoppedByStoreFailureSaysWhichRowsWereStored) {
 
 TEST_P(AdminCliTest, EnroleeCommandsRoundTrip) {
   const std::string k = "0F1E2D3C4B5A69788796A5B4C3D2E1F0";
-  CliResult c = Run({"enrolee", "create", "--kpm-id=dev-a", "--kpm-hex=" + k,
-                     "--enrolee-id=C-dev-a", "--maf-id=maf.example.com",
-                     "--maf-uri=https://maf.example.com", "--lifetime=2h"});
+  CliResult c =
+      Run({"enrolee", "create", "--kpm-id=dev-a", "--kpm-hex=" + k, "--enrolee-id=C-dev-a",
+           "--maf-id=maf.example.com", "--maf-uri=https://maf.example.com", "--lifetime=2h"});
   ASSERT_EQ(c.code, 0) << c.err;
   EXPECT_NE(c.out.find("kpm_id:      dev-a"), std::string::npos) << c.out;
   EXPECT_NE(c.out.find("lifetime:    2h"), std::string::npos) << c.out;

@@ -19,7 +19,8 @@
 namespace onem2m {
 namespace admin {
 
-const char kUsage[] = R"(Usage: rsp_admin --mef=<host:port> --tls_cert=<pem> --tls_key=<pem> --tls_ca=<pem>
+const char kUsage[] =
+    R"(Usage: rsp_admin --mef=<host:port> --tls_cert=<pem> --tls_key=<pem> --tls_ca=<pem>
                  [--server_name=<name>] [--timeout=30s] <command> [options]
 Connection options may also come from ONEM2M_MEF, ONEM2M_TLS_CERT, ONEM2M_TLS_KEY, ONEM2M_TLS_CA,
 ONEM2M_SERVER_NAME, ONEM2M_TIMEOUT. Option names accept '-' or '_'.
@@ -60,11 +61,10 @@ const std::set<std::string>& Booleans() {
 
 const std::set<std::string>& KnownOptions() {
   static const auto* k = new std::set<std::string>{
-      "mef",        "tls_cert",   "tls_key",  "tls_ca",  "server_name",
-      "timeout",    "help",       "kpm_id",   "kpm_hex", "kpm_file",
-      "enrolee_id", "maf_id",     "maf_uri",  "lifetime", "state",
-      "page_size",  "reason",     "include_invalidated",  "file",
-      "count",      "out",        "kpm_out",  "kpm_len", "prefix"};
+      "mef",     "tls_cert", "tls_key", "tls_ca",    "server_name", "timeout",
+      "help",    "kpm_id",   "kpm_hex", "kpm_file",  "enrolee_id",  "maf_id",
+      "maf_uri", "lifetime", "state",   "page_size", "reason",      "include_invalidated",
+      "file",    "count",    "out",     "kpm_out",   "kpm_len",     "prefix"};
   return *k;
 }
 
@@ -74,9 +74,9 @@ int Usage(std::ostream& err, const std::string& problem) {
 }
 
 int Fail(std::ostream& err, const std::string& what, const grpc::Status& s) {
-  err << "rsp_admin: " << what << " failed: "
-      << absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())) << ": "
-      << s.error_message() << "\n";
+  err << "rsp_admin: " << what
+      << " failed: " << absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))
+      << ": " << s.error_message() << "\n";
   return kExitFailed;
 }
 
@@ -170,8 +170,8 @@ void SetDeadline(const CliArgs& args, grpc::ClientContext* ctx) {
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + Timeout(args)));
 }
 
-int EnroleeCreate(const CliArgs& args, v1::MefAdminService::StubInterface* stub,
-                  std::ostream& out, std::ostream& err) {
+int EnroleeCreate(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
+                  std::ostream& err) {
   absl::Status s = Required(args, {"kpm_id", "enrolee_id", "maf_id"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
   v1::CreateEnroleeRequest req;
@@ -252,9 +252,9 @@ int EnroleeList(const CliArgs& args, v1::MefAdminService::StubInterface* stub, s
 int EnroleeStateChange(const std::string& verb, const CliArgs& args,
                        v1::MefAdminService::StubInterface* stub, std::ostream& out,
                        std::ostream& err) {
-  absl::Status s = Required(args, verb == "revoke" ? std::initializer_list<const char*>{"kpm_id",
-                                                                                        "reason"}
-                                                   : std::initializer_list<const char*>{"kpm_id"});
+  absl::Status s =
+      Required(args, verb == "revoke" ? std::initializer_list<const char*>{"kpm_id", "reason"}
+                                      : std::initializer_list<const char*>{"kpm_id"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
   grpc::ClientContext ctx;
   SetDeadline(args, &ctx);
@@ -291,8 +291,8 @@ int EnroleeStateChange(const std::string& verb, const CliArgs& args,
   return kExitOk;
 }
 
-int EnroleeRotate(const CliArgs& args, v1::MefAdminService::StubInterface* stub,
-                  std::ostream& out, std::ostream& err) {
+int EnroleeRotate(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
+                  std::ostream& err) {
   absl::Status s = Required(args, {"kpm_id"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
   v1::RotateKpmRequest req;
@@ -310,8 +310,8 @@ int EnroleeRotate(const CliArgs& args, v1::MefAdminService::StubInterface* stub,
   return kExitOk;
 }
 
-int EnrolmentsList(const CliArgs& args, v1::MefAdminService::StubInterface* stub,
-                   std::ostream& out, std::ostream& err) {
+int EnrolmentsList(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
+                   std::ostream& err) {
   absl::Status s = Required(args, {"kpm_id"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
   v1::ListEnrolmentsRequest req;

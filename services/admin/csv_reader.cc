@@ -58,8 +58,9 @@ absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>* out_fields)
     } else {
       while (c != ',' && c != '\n' && c != '\r' && c != kEof) {
         if (c == '"') {
-          return Error(line_, "quote inside an unquoted field (quote the whole field, "
-                              "doubling inner quotes)");
+          return Error(line_,
+                       "quote inside an unquoted field (quote the whole field, "
+                       "doubling inner quotes)");
         }
         if (c == '\0') return Error(line_, "NUL byte in field");
         field.push_back(static_cast<char>(c));

@@ -24,8 +24,8 @@ namespace v1 = ::onem2m::rsp::v1;
 
 constexpr const char* kRequired[] = {"kpm_id", "kpm_hex", "enrolee_id", "maf_id"};
 const std::set<std::string>& KnownColumns() {
-  static const auto* known = new std::set<std::string>{
-      "kpm_id", "kpm_hex", "enrolee_id", "maf_id", "maf_uri", "lifetime_seconds"};
+  static const auto* known = new std::set<std::string>{"kpm_id", "kpm_hex", "enrolee_id",
+                                                       "maf_id", "maf_uri", "lifetime_seconds"};
   return *known;
 }
 
@@ -114,8 +114,7 @@ class CsvSource final : public EnroleeSource {
 };
 
 // CheckCsv reads the whole CSV once: syntax, header, row count. It keeps no field values.
-absl::Status CheckCsv(std::istream* in, std::vector<std::string>* out_columns,
-                      uint64_t* out_rows) {
+absl::Status CheckCsv(std::istream* in, std::vector<std::string>* out_columns, uint64_t* out_rows) {
   CsvReader reader(in);
   std::vector<std::string> header;
   absl::StatusOr<bool> more = reader.ReadRecord(&header);

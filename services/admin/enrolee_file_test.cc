@@ -23,9 +23,10 @@ std::vector<SourceRow> Drain(EnroleeSource* src) {
 }
 
 TEST(EnroleeFileTest, CsvRowsBecomeRequestsWithLineNumbers) {
-  auto src = OpenCsvText(std::string("kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds\n") +
-                         "dev-1," + kKpmHex + ",C1,maf.example.com,https://maf:1,86400\n" +
-                         "\"dev,2\"," + kKpmHex + ",C2,maf.example.com,,\n");
+  auto src =
+      OpenCsvText(std::string("kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds\n") +
+                  "dev-1," + kKpmHex + ",C1,maf.example.com,https://maf:1,86400\n" + "\"dev,2\"," +
+                  kKpmHex + ",C2,maf.example.com,,\n");
   ASSERT_TRUE(src.ok()) << src.status();
   EXPECT_EQ((*src)->total_rows(), 2u);
   std::vector<SourceRow> rows = Drain(src->get());
@@ -71,11 +72,11 @@ TEST(EnroleeFileTest, CsvFileLevelErrorsStopBeforeAnythingIsRead) {
 
 TEST(EnroleeFileTest, CsvRowLevelProblemsAreReportedPerRow) {
   auto src = OpenCsvText(std::string("kpm_id,kpm_hex,enrolee_id,maf_id,lifetime_seconds\n") +
-                         "a,zz,C,m.example.com,\n" +                  // bad hex
-                         "b," + kKpmHex + ",C,m.example.com\n" +      // too few fields
-                         "c," + kKpmHex + ",C,m.example.com,-3\n" +   // bad lifetime
-                         "d,abc,C,m.example.com,\n" +                 // odd hex
-                         "e," + kKpmHex + ",C,m.example.com,60\n");   // good
+                         "a,zz,C,m.example.com,\n" +                 // bad hex
+                         "b," + kKpmHex + ",C,m.example.com\n" +     // too few fields
+                         "c," + kKpmHex + ",C,m.example.com,-3\n" +  // bad lifetime
+                         "d,abc,C,m.example.com,\n" +                // odd hex
+                         "e," + kKpmHex + ",C,m.example.com,60\n");  // good
   ASSERT_TRUE(src.ok()) << src.status();
   std::vector<SourceRow> rows = Drain(src->get());
   ASSERT_EQ(rows.size(), 5u);
@@ -92,14 +93,15 @@ TEST(EnroleeFileTest, CsvRowLevelProblemsAreReportedPerRow) {
 }
 
 TEST(EnroleeFileTest, JsonArrayOfObjects) {
-  auto src = OpenJsonText(std::string("[{\"kpm_id\":\"dev-1\",\"kpm_hex\":\"") + kKpmHex +
-                          "\",\"enrolee_id\":\"C1\",\"maf_id\":\"maf.example.com\","
-                          "\"lifetime_seconds\":60,\"maf_uri\":null},"
-                          "{\"kpm_id\":\"dev-2\",\"enrolee_id\":\"C2\",\"maf_id\":\"m\"},"
-                          "{\"kpm_id\":\"dev-3\",\"kpm_hex\":\"00\",\"enrolee_id\":\"C\","
-                          "\"maf_id\":\"m\",\"colour\":\"red\"},"
-                          "{\"kpm_id\":\"dev-4\",\"kpm_hex\":1,\"enrolee_id\":\"C\",\"maf_id\":\"m\"},"
-                          "42]");
+  auto src =
+      OpenJsonText(std::string("[{\"kpm_id\":\"dev-1\",\"kpm_hex\":\"") + kKpmHex +
+                   "\",\"enrolee_id\":\"C1\",\"maf_id\":\"maf.example.com\","
+                   "\"lifetime_seconds\":60,\"maf_uri\":null},"
+                   "{\"kpm_id\":\"dev-2\",\"enrolee_id\":\"C2\",\"maf_id\":\"m\"},"
+                   "{\"kpm_id\":\"dev-3\",\"kpm_hex\":\"00\",\"enrolee_id\":\"C\","
+                   "\"maf_id\":\"m\",\"colour\":\"red\"},"
+                   "{\"kpm_id\":\"dev-4\",\"kpm_hex\":1,\"enrolee_id\":\"C\",\"maf_id\":\"m\"},"
+                   "42]");
   ASSERT_TRUE(src.ok()) << src.status();
   EXPECT_EQ((*src)->total_rows(), 5u);
   std::vector<SourceRow> rows = Drain(src->get());

@@ -43,8 +43,8 @@ TEST_P(ImportBenchmark, Import100000RowsFinishes) {
   EXPECT_TRUE(report.ok()) << FormatImportReport(report);
   EXPECT_EQ(report.accepted_rows, 100000u);
   std::cout << absl::StrFormat(
-      "[ benchmark ] %s: 100000 rows: file check %.2f s, import %.2f s = %.0f rows/s\n",
-      GetParam(), check_s, report.seconds, 100000 / report.seconds);
+      "[ benchmark ] %s: 100000 rows: file check %.2f s, import %.2f s = %.0f rows/s\n", GetParam(),
+      check_s, report.seconds, 100000 / report.seconds);
   std::cout << FormatImportReport(report);
 }
 

@@ -62,8 +62,8 @@ void MergeSummary(const v1::ImportEnroleesSummary& s, ImportReport* r) {
     out.code = CodeName(rej.code());
     // The server prefixes "row N: "; the report prints the row itself.
     const std::string prefix = absl::StrCat("row ", rej.row(), ": ");
-    out.reason = absl::StartsWith(rej.reason(), prefix) ? rej.reason().substr(prefix.size())
-                                                        : rej.reason();
+    out.reason =
+        absl::StartsWith(rej.reason(), prefix) ? rej.reason().substr(prefix.size()) : rej.reason();
     r->rejections.push_back(std::move(out));
   }
 }
@@ -160,8 +160,7 @@ std::string FormatImportReport(const ImportReport& r) {
     absl::StrAppend(&out, "rejected rows:\n");
     for (const RowRejection& rej : r.rejections) {
       absl::StrAppend(&out, "  row ", rej.row, " kpm_id=\"", rej.kpm_id, "\" ", rej.code, ": ",
-                      rej.reason, rej.client_side ? " (refused by rsp_admin, not sent)" : "",
-                      "\n");
+                      rej.reason, rej.client_side ? " (refused by rsp_admin, not sent)" : "", "\n");
     }
     if (r.rejections_truncated) {
       absl::StrAppend(&out,

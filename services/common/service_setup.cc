@@ -51,8 +51,8 @@ crypto::Envelope ServiceSetup::LoadEnvelope(const std::string& kek_file) const {
 }
 
 std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transport,
-                                                        const std::string& suites,
-                                                        absl::string_view suites_flag) const {
+                                                         const std::string& suites,
+                                                         absl::string_view suites_flag) const {
   if (suites.empty()) return {};
   absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
       tls::ParseCipherSuites(transport, SplitList(suites));

@@ -25,9 +25,9 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/grpc/mtls.h"
+#include "common/net/socket_util.h"
 #include "common/ops/ops_server.h"
 #include "common/pg/pool.h"
-#include "common/net/socket_util.h"
 #include "common/tls/psk_context.h"
 
 namespace onem2m::services {

@@ -20,24 +20,29 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/crypto/key_id.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_fingerprint.h"
+#include "common/crypto/key_id.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
 
-ABSL_FLAG(std::string, mef, "", "MEF bootstrap address host:port (TLS: its TCP port, DTLS: its UDP port).");
+ABSL_FLAG(std::string, mef, "",
+          "MEF bootstrap address host:port (TLS: its TCP port, DTLS: its UDP port).");
 ABSL_FLAG(std::string, mef_fqdn, "", "MEF-FQDN: sent as SNI and the suffix of the KeID.");
 ABSL_FLAG(std::string, transport, "tls", "tls (TLS 1.2 over TCP) or dtls (DTLS 1.2 over UDP).");
 ABSL_FLAG(std::string, kpm_id, "", "KpmID (the PSK identity).");
-ABSL_FLAG(std::string, kpm_file, "", "File holding Kpm in hex (never pass keys on the command line).");
+ABSL_FLAG(std::string, kpm_file, "",
+          "File holding Kpm in hex (never pass keys on the command line).");
 ABSL_FLAG(std::string, enrolee_id, "", "Enrolee-ID to ask for (optional; the MEF checks it).");
 ABSL_FLAG(std::string, out, "", "Write KeID and Ke (hex) here, mode 0600 (optional).");
 ABSL_FLAG(int, attempts, 5, "Bootstrap attempts (retries use jittered exponential backoff).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of one attempt.");
-ABSL_FLAG(std::string, maf, "", "After bootstrap, register at this MAF host:port (same transport) (optional).");
-ABSL_FLAG(std::string, maf_fqdn, "", "MAF-FQDN for --maf (SNI, KmID and Key Identifier suffix); default: the MAF-ID.");
-ABSL_FLAG(std::string, register_key_for, "", "With --maf: register a key for these targetIDs (comma-separated).");
+ABSL_FLAG(std::string, maf, "",
+          "After bootstrap, register at this MAF host:port (same transport) (optional).");
+ABSL_FLAG(std::string, maf_fqdn, "",
+          "MAF-FQDN for --maf (SNI, KmID and Key Identifier suffix); default: the MAF-ID.");
+ABSL_FLAG(std::string, register_key_for, "",
+          "With --maf: register a key for these targetIDs (comma-separated).");
 ABSL_FLAG(int, suid, 11, "With --register_key_for: the key's Security Usage Identifier.");
 
 namespace onem2m {
@@ -108,7 +113,8 @@ int Run() {
     return Fail("--mef must be host:port");
   }
   o.mef_host = mef.substr(0, colon);
-  if (o.mef_host.size() > 2 && o.mef_host.front() == '[') o.mef_host = o.mef_host.substr(1, o.mef_host.size() - 2);
+  if (o.mef_host.size() > 2 && o.mef_host.front() == '[')
+    o.mef_host = o.mef_host.substr(1, o.mef_host.size() - 2);
   o.mef_port = port;
   o.mef_fqdn = absl::GetFlag(FLAGS_mef_fqdn);
   std::string transport = absl::GetFlag(FLAGS_transport);
@@ -145,8 +151,9 @@ int Run() {
   if (!absl::GetFlag(FLAGS_out).empty()) {
     int fd = open(absl::GetFlag(FLAGS_out).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Fail("cannot create --out (it must not exist yet)");
-    std::string text = absl::StrCat("ke_id=", r->ke_id, "\nke_hex=",
-                                    absl::AsciiStrToLower(crypto::HexUpper(r->ke.Reveal())), "\n");
+    std::string text =
+        absl::StrCat("ke_id=", r->ke_id,
+                     "\nke_hex=", absl::AsciiStrToLower(crypto::HexUpper(r->ke.Reveal())), "\n");
     bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
     WipeString(&text);
     close(fd);

@@ -17,15 +17,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/net/socket_util.h"
 #include "common/config/flags_loader.h"
-#include "common/crypto/key_id.h"
-#include "common/ops/handshake_metrics.h"
-#include "maf/metrics/maf_metrics.h"
-#include "services/common/service_setup.h"
 #include "common/crypto/envelope.h"
+#include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
+#include "common/net/socket_util.h"
+#include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/psk_server/psk_server.h"
 #include "common/psk_server/worker_pool.h"
@@ -34,42 +32,56 @@
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/metrics/maf_metrics.h"
 #include "maf/procedures/maf_request_handler.h"
 #include "maf/server/maf_psk_resolver.h"
 #include "maf/server/maf_session_factory.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/revocation_watcher.h"
+#include "services/common/service_setup.h"
 
-ABSL_FLAG(std::string, tls_listen, "[::]:8444", "TLS-PSK MAF handshake addresses (comma-separated); empty: none.");
-ABSL_FLAG(std::string, dtls_listen, "[::]:5685", "DTLS-PSK MAF handshake addresses (comma-separated); empty: none.");
-ABSL_FLAG(std::string, key_grpc_listen, "", "gRPC MafKeyService for backend Targets (mutual TLS); empty: off.");
+ABSL_FLAG(std::string, tls_listen, "[::]:8444",
+          "TLS-PSK MAF handshake addresses (comma-separated); empty: none.");
+ABSL_FLAG(std::string, dtls_listen, "[::]:5685",
+          "DTLS-PSK MAF handshake addresses (comma-separated); empty: none.");
+ABSL_FLAG(std::string, key_grpc_listen, "",
+          "gRPC MafKeyService for backend Targets (mutual TLS); empty: off.");
 ABSL_FLAG(std::string, admin_grpc_listen, "", "gRPC MafAdminService (mutual TLS); empty: off.");
-ABSL_FLAG(std::string, ops_listen, "[::]:9091", "Plain HTTP /healthz /readyz /metrics; empty: off.");
-ABSL_FLAG(std::string, maf_fqdn, "", "This MAF's FQDN = MAF-ID (required); must equal the DNS name in --tls_cert.");
+ABSL_FLAG(std::string, ops_listen, "[::]:9091",
+          "Plain HTTP /healthz /readyz /metrics; empty: off.");
+ABSL_FLAG(std::string, maf_fqdn, "",
+          "This MAF's FQDN = MAF-ID (required); must equal the DNS name in --tls_cert.");
 ABSL_FLAG(std::string, mef_endpoints, "",
           "Comma list of mef_fqdn=target[@tls_name] for the MEF credential services (required). "
           "target: host:port, a gRPC target such as dns:///mef-credential:9443 (every address is "
           "used, round robin), or replicas a:p|b:p; tls_name: the name the MEF's certificate must "
           "carry when it is not the target's host.");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
-ABSL_FLAG(std::string, store, "pg", "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
+ABSL_FLAG(std::string, store, "pg",
+          "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
 ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
 ABSL_FLAG(int, pg_pool_size, 8, "PostgreSQL connections in the pool.");
 ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (DNS name = --maf_fqdn) for gRPC server and MEF client.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate (DNS name = --maf_fqdn) for gRPC server and MEF client.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle verifying MEFs, Targets and admins.");
-ABSL_FLAG(std::string, admin_identities, "", "Comma-separated client-certificate DNS names allowed on the admin API.");
-ABSL_FLAG(std::string, tls_suites, "", "TLS suites in preference order; empty: PROTOCOL.md defaults.");
-ABSL_FLAG(std::string, dtls_suites, "", "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
+ABSL_FLAG(std::string, admin_identities, "",
+          "Comma-separated client-certificate DNS names allowed on the admin API.");
+ABSL_FLAG(std::string, tls_suites, "",
+          "TLS suites in preference order; empty: PROTOCOL.md defaults.");
+ABSL_FLAG(std::string, dtls_suites, "",
+          "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Handshake/session I/O threads.");
-ABSL_FLAG(int, handshake_workers, 16, "Worker threads for handshake steps (the Km fetch may block).");
+ABSL_FLAG(int, handshake_workers, 16,
+          "Worker threads for handshake steps (the Km fetch may block).");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(int, request_workers, 8, "Worker threads for MAF procedures (they use the store).");
 ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "Deadline of one Km fetch from a MEF.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
-ABSL_FLAG(int, max_sessions_per_source, 256, "Open sessions one source address may hold (0: no cap).");
+ABSL_FLAG(int, max_sessions_per_source, 256,
+          "Open sessions one source address may hold (0: no cap).");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(20), "SIGTERM: time for in-flight work.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, log_format, "json", "json or text.");
@@ -128,14 +140,16 @@ int Run() {
 
   std::unique_ptr<maf::MafStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {
-    Log(Level::kWarning, "memory_store", {{"note", "registrations are lost on exit; not for production"}});
+    Log(Level::kWarning, "memory_store",
+        {{"note", "registrations are lost on exit; not for production"}});
     store = maf::MemoryMafStore::Create();
   } else if (absl::GetFlag(FLAGS_store) == "pg") {
     maf::PgMafStoreOptions po;
     po.pool.conninfo = absl::GetFlag(FLAGS_pg);
     po.pool.max_size = absl::GetFlag(FLAGS_pg_pool_size);
     po.pool.application_name = "maf_server";
-    if (po.pool.conninfo.empty()) setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
+    if (po.pool.conninfo.empty())
+      setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
     absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(std::move(po));
     if (!pg.ok()) setup.Die("pg", pg.status());
     store = std::move(*pg);
@@ -233,9 +247,9 @@ int Run() {
   so.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
   const std::string sni = absl::GetFlag(FLAGS_require_sni) ? maf_fqdn : "";
   if (!so.tls_listen.empty()) {
-    so.tls_context = setup.PskServerContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites),
-                                            "tls_suites", sni,
-                                            absl::GetFlag(FLAGS_handshake_timeout), psk_resolver);
+    so.tls_context =
+        setup.PskServerContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites",
+                               sni, absl::GetFlag(FLAGS_handshake_timeout), psk_resolver);
   }
   if (!so.dtls_listen.empty()) {
     so.dtls_context = setup.PskServerContext(tls::Transport::kDtls,
@@ -254,7 +268,8 @@ int Run() {
   maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn);
   maf::MafAdminServiceOptions ao;
   ao.store = store.get();
-  for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities))) ao.admins.insert(id);
+  for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities)))
+    ao.admins.insert(id);
   {
     std::shared_ptr<maf::KmResolver> r = *km_resolver;
     ao.on_client_revoked = [r](const std::string& km_id) { r->ForgetKmId(km_id); };
@@ -280,21 +295,27 @@ int Run() {
   ops::OpsServer ops(registry);
   maf::MafStore* store_ptr = store.get();
   auto* pg = dynamic_cast<maf::PgMafStore*>(store.get());
-  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
-                 *registry, pg != nullptr ? &pg->pool() : nullptr);
+  setup.StartOps(
+      ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
+      *registry, pg != nullptr ? &pg->pool() : nullptr);
 
   Log(Level::kInfo, "maf_started",
-      {{"version", kVersion}, {"maf_fqdn", maf_fqdn}, {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
+      {{"version", kVersion},
+       {"maf_fqdn", maf_fqdn},
+       {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
        {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
-       {"key_grpc", key_addr}, {"admin_grpc", admin_addr},
-       {"ops_port", std::to_string(ops.port())}, {"store", absl::GetFlag(FLAGS_store)}});
+       {"key_grpc", key_addr},
+       {"admin_grpc", admin_addr},
+       {"ops_port", std::to_string(ops.port())},
+       {"store", absl::GetFlag(FLAGS_store)}});
 
   int sig = services::WaitForTermination(signals);
   Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
   if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
-  if (grpc_server) grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (grpc_server)
+    grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   for (auto& [fqdn, w] : watchers) w->Stop();
   (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
   ops.Stop();
@@ -306,8 +327,9 @@ int Run() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
-  onem2m::config::LoadFlags(argc, argv,
-                            "maf_server: oneM2M M2M Authentication Function.\n"
-                            "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
+  onem2m::config::LoadFlags(
+      argc, argv,
+      "maf_server: oneM2M M2M Authentication Function.\n"
+      "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
   return onem2m::Run();
 }

@@ -28,31 +28,41 @@
 #include "mef/store/pg_enrolee_store.h"
 #include "services/common/service_setup.h"
 
-ABSL_FLAG(std::string, tls_listen, "[::]:8443", "TLS-PSK bootstrap addresses (comma-separated); empty: none.");
-ABSL_FLAG(std::string, dtls_listen, "[::]:5684", "DTLS-PSK bootstrap addresses (comma-separated); empty: none.");
-ABSL_FLAG(std::string, credential_grpc_listen, "[::]:9443", "gRPC credential fetch for MAFs (mutual TLS); empty: off.");
+ABSL_FLAG(std::string, tls_listen, "[::]:8443",
+          "TLS-PSK bootstrap addresses (comma-separated); empty: none.");
+ABSL_FLAG(std::string, dtls_listen, "[::]:5684",
+          "DTLS-PSK bootstrap addresses (comma-separated); empty: none.");
+ABSL_FLAG(std::string, credential_grpc_listen, "[::]:9443",
+          "gRPC credential fetch for MAFs (mutual TLS); empty: off.");
 ABSL_FLAG(std::string, admin_grpc_listen, "[::]:9444", "gRPC admin API (mutual TLS); empty: off.");
-ABSL_FLAG(std::string, ops_listen, "[::]:9090", "Plain HTTP /healthz /readyz /metrics; empty: off.");
+ABSL_FLAG(std::string, ops_listen, "[::]:9090",
+          "Plain HTTP /healthz /readyz /metrics; empty: off.");
 ABSL_FLAG(std::string, mef_fqdn, "", "This MEF's FQDN: the suffix of every KeID (required).");
 ABSL_FLAG(bool, require_sni, true, "Refuse handshakes whose SNI is not --mef_fqdn.");
-ABSL_FLAG(std::string, store, "pg", "Enrolee store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
+ABSL_FLAG(std::string, store, "pg",
+          "Enrolee store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
 ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
 ABSL_FLAG(int, pg_pool_size, 8, "PostgreSQL connections in the pool.");
 ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate for the gRPC ports.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for the gRPC ports.");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signs MAF and admin client certificates.");
-ABSL_FLAG(std::string, admin_identities, "", "Comma-separated client-certificate DNS names allowed on the admin API.");
-ABSL_FLAG(std::string, tls_suites, "", "TLS suites in preference order (IANA or OpenSSL names); empty: PROTOCOL.md defaults.");
-ABSL_FLAG(std::string, dtls_suites, "", "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
+ABSL_FLAG(std::string, admin_identities, "",
+          "Comma-separated client-certificate DNS names allowed on the admin API.");
+ABSL_FLAG(std::string, tls_suites, "",
+          "TLS suites in preference order (IANA or OpenSSL names); empty: PROTOCOL.md defaults.");
+ABSL_FLAG(std::string, dtls_suites, "",
+          "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
 ABSL_FLAG(int, handshake_workers, 0,
           "Worker threads for the handshake step that reads Kpm from the store (0: on the I/O "
           "threads, fastest while the database answers quickly).");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
-ABSL_FLAG(int, max_sessions_per_source, 256, "Open sessions one source address may hold (0: no cap).");
-ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24), "Ke lifetime when an enrolee sets none.");
+ABSL_FLAG(int, max_sessions_per_source, 256,
+          "Open sessions one source address may hold (0: no cap).");
+ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24),
+          "Ke lifetime when an enrolee sets none.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(20), "SIGTERM: time for in-flight work.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, log_format, "json", "json or text.");
@@ -73,7 +83,8 @@ int Run() {
 
   std::unique_ptr<mef::EnroleeStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {
-    Log(Level::kWarning, "memory_store", {{"note", "enrolments are lost on exit; not for production"}});
+    Log(Level::kWarning, "memory_store",
+        {{"note", "enrolments are lost on exit; not for production"}});
     store = std::make_unique<mef::MemoryEnroleeStore>();
   } else if (absl::GetFlag(FLAGS_store) == "pg") {
     mef::PgEnroleeStoreOptions po;
@@ -101,10 +112,10 @@ int Run() {
   bo.require_sni = absl::GetFlag(FLAGS_require_sni);
   bo.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
   bo.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
-  bo.tls_suites = setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites),
-                                     "tls_suites");
-  bo.dtls_suites = setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites),
-                                      "dtls_suites");
+  bo.tls_suites =
+      setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites");
+  bo.dtls_suites =
+      setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites");
   bo.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   bo.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   bo.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);
@@ -154,15 +165,19 @@ int Run() {
   ops::OpsServer ops(registry);
   mef::EnroleeStore* store_ptr = store.get();
   auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get());
-  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
-                 *registry, pg != nullptr ? &pg->pool() : nullptr);
+  setup.StartOps(
+      ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
+      *registry, pg != nullptr ? &pg->pool() : nullptr);
 
   Log(Level::kInfo, "mef_started",
-      {{"version", kVersion}, {"mef_fqdn", mef_fqdn},
+      {{"version", kVersion},
+       {"mef_fqdn", mef_fqdn},
        {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
        {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
-       {"credential_grpc", cred_addr}, {"admin_grpc", admin_addr},
-       {"ops_port", std::to_string(ops.port())}, {"store", absl::GetFlag(FLAGS_store)}});
+       {"credential_grpc", cred_addr},
+       {"admin_grpc", admin_addr},
+       {"ops_port", std::to_string(ops.port())},
+       {"store", absl::GetFlag(FLAGS_store)}});
 
   int sig = services::WaitForTermination(signals);
   // Drain (issue: readiness goes false first, then listeners stop, in-flight work finishes).
@@ -183,8 +198,9 @@ int Run() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
-  onem2m::config::LoadFlags(argc, argv,
-                            "mef_server: oneM2M M2M Enrolment Function.\n"
-                            "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
+  onem2m::config::LoadFlags(
+      argc, argv,
+      "mef_server: oneM2M M2M Enrolment Function.\n"
+      "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
   return onem2m::Run();
 }

@@ -25,14 +25,16 @@
 
 ABSL_FLAG(std::string, maf, "", "MAF key service address host:port (gRPC, mutual TLS).");
 ABSL_FLAG(std::string, server_name, "", "Expected name in the MAF's certificate (default: host).");
-ABSL_FLAG(std::string, tls_cert, "", "This Target's client certificate (PEM; DNS name = targetID).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "This Target's client certificate (PEM; DNS name = targetID).");
 ABSL_FLAG(std::string, tls_key, "", "Its private key (PEM).");
 ABSL_FLAG(std::string, tls_ca, "", "CA bundle that signs the MAF's certificate (PEM).");
 ABSL_FLAG(std::string, key_id, "", "Key Identifier to fetch (RelativeKeyID@MAF-FQDN).");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of the call.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("rsp_target: fetch a distributed key from a MAF as a backend Target.");
+  absl::SetProgramUsageMessage(
+      "rsp_target: fetch a distributed key from a MAF as a backend Target.");
   absl::ParseCommandLine(argc, argv);
   auto creds = onem2m::grpcutil::MakeChannelCredentials(
       {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
@@ -62,11 +64,12 @@ int main(int argc, char** argv) {
   onem2m::SecretBytes key = onem2m::SecretBytes::Copy(resp.key());
   onem2m::WipeString(resp.mutable_key());
   absl::Time expires = absl::FromUnixSeconds(resp.expires_at().seconds());
-  std::printf("key retrieved\n  KeyID       %s\n  client      %s\n  targets     %s\n  suid        %u\n"
-              "  expires     %s\n  fingerprint %s\n",
-              resp.key_id().c_str(), resp.client_id().c_str(),
-              absl::StrJoin(resp.target_ids(), ",").c_str(), resp.suid(),
-              absl::FormatTime(absl::RFC3339_sec, expires, absl::UTCTimeZone()).c_str(),
-              onem2m::crypto::KeyFingerprint(key).c_str());
+  std::printf(
+      "key retrieved\n  KeyID       %s\n  client      %s\n  targets     %s\n  suid        %u\n"
+      "  expires     %s\n  fingerprint %s\n",
+      resp.key_id().c_str(), resp.client_id().c_str(),
+      absl::StrJoin(resp.target_ids(), ",").c_str(), resp.suid(),
+      absl::FormatTime(absl::RFC3339_sec, expires, absl::UTCTimeZone()).c_str(),
+      onem2m::crypto::KeyFingerprint(key).c_str());
   return 0;
 }
