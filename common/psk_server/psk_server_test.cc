@@ -23,16 +23,28 @@ constexpr char kLabel[] = "EXPORTER-oneM2M-Bootstrap";
 
 // EchoHandler answers every request with the session's identity and the hex of its export, so
 // the test can compare both sides.
+// With a delay the answer comes later from another thread, as a store commit's would.
 class EchoHandler : public SessionHandler {
  public:
-  EchoHandler(std::string identity, std::string export_hex)
-      : identity_(std::move(identity)), export_hex_(std::move(export_hex)) {}
+  EchoHandler(std::string identity, std::string export_hex, absl::Duration delay,
+              std::vector<std::thread>* answerers)
+      : identity_(std::move(identity)),
+        export_hex_(std::move(export_hex)),
+        delay_(delay),
+        answerers_(answerers) {}
   void OnHttpRequest(http::HttpRequest request,
                      std::function<void(http::HttpResponse)> respond) override {
     http::HttpResponse r;
     r.status = 200;
     r.body = identity_ + "|" + export_hex_ + "|" + request.body;
-    respond(std::move(r));
+    if (delay_ <= absl::ZeroDuration()) {
+      respond(std::move(r));
+      return;
+    }
+    answerers_->emplace_back([r = std::move(r), respond = std::move(respond), d = delay_] {
+      absl::SleepFor(d);
+      respond(r);
+    });
   }
   void OnDatagram(std::string datagram, std::function<void(std::string)> respond) override {
     respond(identity_ + "|" + export_hex_ + "|" + datagram);
@@ -40,6 +52,8 @@ class EchoHandler : public SessionHandler {
 
  private:
   std::string identity_, export_hex_;
+  absl::Duration delay_;
+  std::vector<std::thread>* answerers_;
 };
 
 std::string Hex(const SecretBytes& s) {
@@ -54,12 +68,17 @@ std::string Hex(const SecretBytes& s) {
 
 class EchoFactory : public SessionHandlerFactory {
  public:
+  ~EchoFactory() override {
+    for (std::thread& t : answerers) t.join();
+  }
   absl::StatusOr<std::unique_ptr<SessionHandler>> OnHandshake(tls::PskSession& session,
                                                               const ConnectionInfo& info) override {
     absl::StatusOr<SecretBytes> e = session.Export(kLabel, 48);
     if (!e.ok()) return e.status();
-    return std::make_unique<EchoHandler>(info.psk_identity, Hex(*e));
+    return std::make_unique<EchoHandler>(info.psk_identity, Hex(*e), delay, &answerers);
   }
+  absl::Duration delay = absl::ZeroDuration();
+  std::vector<std::thread> answerers;  // touched only on the I/O thread, joined at the end
 };
 
 class CountingObserver : public ServerObserver {
@@ -346,6 +365,27 @@ TEST_F(PskServerTest, SlowResolverOnWorkersDoesNotStallOtherHandshakes) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   release = true;
   slow.join();
+}
+
+TEST_F(PskServerTest, ShutdownLetsAnInFlightRequestFinishAndRefusesNewSessions) {
+  StartServer();
+  factory_.delay = absl::Milliseconds(600);
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::string answer;
+  std::thread client([&] { answer = HttpRoundTrip(**c, "in-flight"); });
+  absl::SleepFor(absl::Milliseconds(150));  // the request is with the handler now
+  absl::Time start = absl::Now();
+  std::thread stopper([&] { server_->Shutdown(absl::Seconds(5)); });
+  absl::SleepFor(absl::Milliseconds(100));
+  auto late = Connect(tls::Transport::kTls, "device-2", Key());
+  EXPECT_FALSE(late.ok()) << "a new session was accepted while draining";
+  client.join();
+  stopper.join();
+  EXPECT_NE(answer.find("|in-flight"), std::string::npos) << answer;
+  // Shutdown waited for the answer, not for the whole grace period.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(server_->open_sessions(), 0);
 }
 
 TEST_F(PskServerTest, ShutdownLetsServerStopWithOpenSessions) {
