@@ -87,7 +87,9 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
     if (!release_.HasBeenNotified()) release_.Notify();
     if (server_) server_->Shutdown(absl::Seconds(1));
     server_.reset();
-    if (km_resolver_) EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10)));
+    if (km_resolver_) {
+      EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10)));
+    }
   }
 
   void StartServer(int handshake_workers, bool default_handler,

@@ -1,8 +1,8 @@
 // Benchmark-like test: generates 100,000 enrolees, imports them through the CLI's
 // library path (file reader, streaming runner) into a real MefAdminService over mutual TLS, and
 // prints rows/s. Memory store always; PostgreSQL when ONEM2M_TEST_PG is set. Run with:
-//   bazel test //services/admin:import_benchmark_test --test_output=streamed \
-//       --test_env=ONEM2M_TEST_PG="$ONEM2M_TEST_PG"
+//   bazel test //services/admin:import_benchmark_test --test_output=streamed
+//       --test_env=ONEM2M_TEST_PG="$ONEM2M_TEST_PG"   (one command line)
 #include <iostream>
 #include <sstream>
 
