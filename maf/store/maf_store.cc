@@ -162,10 +162,5 @@ std::string NewClientRegId() {
   return absl::StrCat("MC", crypto::HexUpper(r.Reveal()));
 }
 
-int ClampPageSize(int requested) {
-  if (requested <= 0) return 100;
-  return requested > 1000 ? 1000 : requested;
-}
-
 }  // namespace maf
 }  // namespace onem2m

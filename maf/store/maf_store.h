@@ -282,8 +282,6 @@ std::string NewClientRegId();
 // kHandshakeRecordInterval: see MafStore::RecordHandshake.
 inline constexpr absl::Duration kHandshakeRecordInterval = absl::Minutes(1);
 
-// ClampPageSize maps a requested page size to 1..1000 (0 or less: 100).
-int ClampPageSize(int requested);
 
 }  // namespace maf
 }  // namespace onem2m

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/secret_bytes.h"
-#include "maf/store/internal/page_token.h"
+#include "common/paging/page_token.h"
 
 namespace onem2m {
 namespace maf {
@@ -353,9 +353,9 @@ absl::StatusOr<ListClientsResponse> MemoryMafStore::ListClients(
     const ListClientsRequest& request) {
   const std::string filter =
       absl::StrCat("clients|", StateTag(request.state), "|", request.client_id);
-  absl::StatusOr<std::string> after = internal::DecodePageToken(request.page_token, filter);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
-  const size_t limit = ClampPageSize(request.page_size);
+  const size_t limit = paging::ClampPageSize(request.page_size);
   absl::MutexLock lock(&mu_);
   const absl::Time now = Now();
   ListClientsResponse out;
@@ -365,7 +365,7 @@ absl::StatusOr<ListClientsResponse> MemoryMafStore::ListClients(
     if (request.state.has_value() && EffectiveClientState(c, now) != *request.state) continue;
     if (out.clients.size() == limit) {
       out.next_page_token =
-          internal::EncodePageToken(filter, out.clients.back().maf_client_reg_id);
+          paging::EncodePageToken(filter, out.clients.back().maf_client_reg_id);
       break;
     }
     out.clients.push_back(c);
@@ -378,9 +378,9 @@ absl::StatusOr<ListClientsResponse> MemoryMafStore::ListClients(
 absl::StatusOr<ListKeysResponse> MemoryMafStore::ListKeys(const ListKeysRequest& request) {
   const std::string filter = absl::StrCat("keys|", StateTag(request.state), "|",
                                           request.maf_client_reg_id, "|", request.target_id);
-  absl::StatusOr<std::string> after = internal::DecodePageToken(request.page_token, filter);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
-  const size_t limit = ClampPageSize(request.page_size);
+  const size_t limit = paging::ClampPageSize(request.page_size);
   absl::MutexLock lock(&mu_);
   const absl::Time now = Now();
   ListKeysResponse out;
@@ -396,7 +396,7 @@ absl::StatusOr<ListKeysResponse> MemoryMafStore::ListKeys(const ListKeysRequest&
     }
     if (request.state.has_value() && EffectiveKeyState(k, now) != *request.state) continue;
     if (out.keys.size() == limit) {
-      out.next_page_token = internal::EncodePageToken(filter, out.keys.back().key_id);
+      out.next_page_token = paging::EncodePageToken(filter, out.keys.back().key_id);
       break;
     }
     out.keys.push_back(k);

@@ -9,7 +9,8 @@
 #include "common/crypto/key_id.h"
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
-#include "maf/store/internal/page_token.h"
+#include "common/paging/page_token.h"
+#include "common/pg/keyset_page.h"
 #include "maf/store/maf_migrations.h"
 #include "pqxx/pqxx"
 
@@ -592,9 +593,9 @@ absl::StatusOr<MafKey> PgMafStore::RevokeKey(absl::string_view key_id, const Rev
 absl::StatusOr<ListClientsResponse> PgMafStore::ListClients(const ListClientsRequest& request) {
   const std::string state = StateFilter(request.state);
   const std::string filter = absl::StrCat("clients|", state, "|", request.client_id);
-  absl::StatusOr<std::string> after = internal::DecodePageToken(request.page_token, filter);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
-  const int limit = ClampPageSize(request.page_size);
+  const int limit = paging::ClampPageSize(request.page_size);
   const int64_t now = Micros(clock_());
   ListClientsResponse out;
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
@@ -608,14 +609,11 @@ absl::StatusOr<ListClientsResponse> PgMafStore::ListClients(const ListClientsReq
                        "c.enrolee_id = $3) AND ",
                        StateCondition("c", 4, 2), " ORDER BY c.maf_client_reg_id LIMIT $5"),
           *after, now, request.client_id, state, limit + 1);
-      for (const pqxx::row& row : r) {
-        if (static_cast<int>(out.clients.size()) == limit) {
-          out.next_page_token =
-              internal::EncodePageToken(filter, out.clients.back().maf_client_reg_id);
-          break;
-        }
-        out.clients.push_back(ClientFromRow(row));
-      }
+      absl::StatusOr<std::string> next = pg::TakePage(
+          r, limit, ClientFromRow, [](const MafClient& c) { return c.maf_client_reg_id; },
+          &out.clients);
+      if (!next.ok()) return next.status();
+      out.next_page_token = paging::EncodePageToken(filter, *next);
       return absl::OkStatus();
     });
   });
@@ -627,9 +625,9 @@ absl::StatusOr<ListKeysResponse> PgMafStore::ListKeys(const ListKeysRequest& req
   const std::string state = StateFilter(request.state);
   const std::string filter = absl::StrCat("keys|", state, "|", request.maf_client_reg_id, "|",
                                           request.target_id);
-  absl::StatusOr<std::string> after = internal::DecodePageToken(request.page_token, filter);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
-  const int limit = ClampPageSize(request.page_size);
+  const int limit = paging::ClampPageSize(request.page_size);
   const int64_t now = Micros(clock_());
   ListKeysResponse out;
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
@@ -644,13 +642,10 @@ absl::StatusOr<ListKeysResponse> PgMafStore::ListKeys(const ListKeysRequest& req
                        " AND ",
                        StateCondition("k", 5, 2), " ORDER BY k.key_id LIMIT $6"),
           *after, now, request.maf_client_reg_id, request.target_id, state, limit + 1);
-      for (const pqxx::row& row : r) {
-        if (static_cast<int>(out.keys.size()) == limit) {
-          out.next_page_token = internal::EncodePageToken(filter, out.keys.back().key_id);
-          break;
-        }
-        out.keys.push_back(KeyFromRow(row));
-      }
+      absl::StatusOr<std::string> next = pg::TakePage(
+          r, limit, KeyFromRow, [](const MafKey& k) { return k.key_id; }, &out.keys);
+      if (!next.ok()) return next.status();
+      out.next_page_token = paging::EncodePageToken(filter, *next);
       return absl::OkStatus();
     });
   });

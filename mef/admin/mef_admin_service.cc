@@ -10,7 +10,7 @@
 #include "common/secret_bytes.h"
 #include "mef/admin/enrolee_validation.h"
 #include "mef/admin/import_batcher.h"
-#include "mef/admin/page_token.h"
+#include "common/paging/page_token.h"
 #include "mef/admin/proto_convert.h"
 
 namespace onem2m {
@@ -203,7 +203,7 @@ grpc::Status MefAdminServiceImpl::ListEnrolees(grpc::ServerContext* context,
   if (!state.ok()) return ToGrpcStatus(state.status());
   const std::string& maf = request->maf_id_filter();
   const std::string filter_key = absl::StrCat("s=", request->state_filter(), ";m=", maf);
-  absl::StatusOr<std::string> token = DecodePageToken(request->page_token(), filter_key);
+  absl::StatusOr<std::string> token = paging::DecodePageToken(request->page_token(), filter_key);
   if (!token.ok()) return ToGrpcStatus(token.status());
 
   // The store filters by state; the MAF-ID filter is applied here. Each store page asks for
@@ -225,7 +225,7 @@ grpc::Status MefAdminServiceImpl::ListEnrolees(grpc::ServerContext* context,
     if (next.empty() || response->enrolees_size() >= *page_size) break;
     store_request.page_token = next;
   }
-  response->set_next_page_token(EncodePageToken(filter_key, next));
+  response->set_next_page_token(paging::EncodePageToken(filter_key, next));
   return grpc::Status::OK;
 }
 
@@ -379,7 +379,7 @@ grpc::Status MefAdminServiceImpl::ListEnrolments(grpc::ServerContext* context,
   if (!page_size.ok()) return ToGrpcStatus(page_size.status());
   const std::string filter_key =
       absl::StrCat("k=", kpm_id, ";i=", request->include_invalidated() ? 1 : 0);
-  absl::StatusOr<std::string> token = DecodePageToken(request->page_token(), filter_key);
+  absl::StatusOr<std::string> token = paging::DecodePageToken(request->page_token(), filter_key);
   if (!token.ok()) return ToGrpcStatus(token.status());
   absl::StatusOr<Enrolee> enrolee = store_->GetEnrolee(kpm_id);
   if (!enrolee.ok()) return ToGrpcStatus(enrolee.status());
@@ -405,7 +405,7 @@ grpc::Status MefAdminServiceImpl::ListEnrolments(grpc::ServerContext* context,
     if (next.empty() || response->enrolments_size() >= *page_size) break;
     store_request.page_token = next;
   }
-  response->set_next_page_token(EncodePageToken(filter_key, next));
+  response->set_next_page_token(paging::EncodePageToken(filter_key, next));
   return grpc::Status::OK;
 }
 

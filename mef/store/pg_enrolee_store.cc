@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
+#include "common/pg/keyset_page.h"
 #include "mef/store/internal/page_token.h"
 #include "mef/store/mef_migrations.h"
 #include "pqxx/pqxx"
@@ -299,14 +300,10 @@ absl::StatusOr<ListEnroleesResponse> PgEnroleeStore::ListEnrolees(
                                            " FROM enrolees WHERE kpm_id > $1"
                                            " ORDER BY kpm_id LIMIT $2"),
                               after, page + 1);
-      for (int i = 0; i < static_cast<int>(r.size()) && i < page; ++i) {
-        absl::StatusOr<Enrolee> e = EnroleeFromRow(r[i]);
-        if (!e.ok()) return e.status();
-        out.enrolees.push_back(*std::move(e));
-      }
-      if (static_cast<int>(r.size()) > page) {
-        out.next_page_token = internal::EncodePageToken(out.enrolees.back().kpm_id);
-      }
+      absl::StatusOr<std::string> next = pg::TakePage(
+          r, page, EnroleeFromRow, [](const Enrolee& e) { return e.kpm_id; }, &out.enrolees);
+      if (!next.ok()) return next.status();
+      if (!next->empty()) out.next_page_token = internal::EncodePageToken(*next);
       return absl::OkStatus();
     } catch (...) {
       return pg::CurrentExceptionToStatus("list enrolees");
@@ -630,14 +627,10 @@ absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(
                                            " FROM enrolments en WHERE en.ke_id > $1"
                                            " ORDER BY en.ke_id LIMIT $2"),
                               after, page + 1);
-      for (int i = 0; i < static_cast<int>(r.size()) && i < page; ++i) {
-        absl::StatusOr<Enrolment> e = EnrolmentFromRow(r[i]);
-        if (!e.ok()) return e.status();
-        out.enrolments.push_back(*std::move(e));
-      }
-      if (static_cast<int>(r.size()) > page) {
-        out.next_page_token = internal::EncodePageToken(out.enrolments.back().ke_id);
-      }
+      absl::StatusOr<std::string> next = pg::TakePage(
+          r, page, EnrolmentFromRow, [](const Enrolment& e) { return e.ke_id; }, &out.enrolments);
+      if (!next.ok()) return next.status();
+      if (!next->empty()) out.next_page_token = internal::EncodePageToken(*next);
       return absl::OkStatus();
     } catch (...) {
       return pg::CurrentExceptionToStatus("list enrolments");

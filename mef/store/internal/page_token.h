@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
+#include "common/paging/page_token.h"
 
 namespace onem2m {
 namespace mef {
@@ -35,11 +36,8 @@ inline absl::Status DecodePageToken(absl::string_view token, std::string* out_af
   return absl::OkStatus();
 }
 
-// ClampPageSize keeps page sizes in 1..1000 (0 or less means the default 100).
-inline int ClampPageSize(int page_size) {
-  if (page_size <= 0) return 100;
-  return page_size > 1000 ? 1000 : page_size;
-}
+// ClampPageSize: the one page-size rule of every list API (common/paging).
+using paging::ClampPageSize;
 
 }  // namespace internal
 }  // namespace mef
