@@ -26,16 +26,14 @@
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/psk_server/psk_server.h"
-#include "common/psk_server/worker_pool.h"
 #include "common/tls/psk_context.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
 #include "maf/metrics/maf_metrics.h"
-#include "maf/procedures/maf_request_handler.h"
-#include "maf/server/maf_psk_resolver.h"
-#include "maf/server/maf_session_factory.h"
+#include "maf/server/handshake_server.h"
+#include "maf/server/revocation_events.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/revocation_watcher.h"
@@ -206,16 +204,11 @@ int Run() {
     std::shared_ptr<maf::KmResolver> r = *km_resolver;
     std::string fqdn = mef_fqdn;
     wo.on_event = [r, fqdn](const rsp::v1::RevocationEvent& e) {
-      using K = rsp::v1::RevocationEvent;
-      if (e.kind() == K::KIND_HEARTBEAT || e.kind() == K::KIND_UNSPECIFIED) return;
-      maf::Revocation why{"mef:" + fqdn, K::Kind_Name(e.kind()), absl::Now()};
-      if (e.ke_ids_size() == 0) {
-        (void)r->OnRevokedEnrolee(e.enrolee_id(), why);
-      } else {
-        for (const std::string& ke_id : e.ke_ids()) (void)r->OnRevokedKeId(ke_id, why);
-      }
+      if (!maf::ApplyRevocationEvent(*r, fqdn, e)) return;
       Log(Level::kInfo, "mef_revocation",
-          {{"mef", fqdn}, {"kind", K::Kind_Name(e.kind())}, {"enrolee_id", e.enrolee_id()}});
+          {{"mef", fqdn},
+           {"kind", rsp::v1::RevocationEvent::Kind_Name(e.kind())},
+           {"enrolee_id", e.enrolee_id()}});
     };
     wo.on_resync = [r, fqdn] { r->OnMefResync(fqdn); };
     auto watcher = std::make_unique<mef::RevocationWatcher>(ch, std::move(wo));
@@ -223,45 +216,27 @@ int Run() {
     watchers[mef_fqdn] = std::move(watcher);
   }
 
-  // MAF handshake listeners.
-  auto psk_resolver =
-      std::make_shared<maf::MafPskResolver>(*km_resolver, absl::GetFlag(FLAGS_fetch_timeout));
-  maf::MafSessionConfig sc;
-  sc.ctx.store = store.get();
-  sc.ctx.envelope = &envelope;
-  sc.ctx.maf_fqdn = maf_fqdn;
-  sc.resolver = *km_resolver;
-  auto procedures = std::make_shared<maf::MafRequestHandler>(sc.ctx);
+  // MAF handshake listeners (PROTOCOL.md 7).
+  maf::HandshakeServerOptions ho;
+  ho.maf_fqdn = maf_fqdn;
+  ho.require_sni = absl::GetFlag(FLAGS_require_sni);
+  ho.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
+  ho.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
+  ho.tls_suites =
+      setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites");
+  ho.dtls_suites =
+      setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites");
+  ho.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  ho.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
+  ho.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  ho.io_threads = absl::GetFlag(FLAGS_io_threads);
+  ho.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
+  ho.request_workers = std::max(1, absl::GetFlag(FLAGS_request_workers));
+  ho.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
   maf::MafMetrics* m = &metrics;
-  sc.handler = [procedures, m](const maf::MafSession& s, exchange::Request req,
-                               std::function<void(exchange::Response)> respond) {
-    exchange::Response out = procedures->Handle(req, s);
-    m->OnRequest(req.path, out.rsc);
-    respond(std::move(out));
-  };
-  sc.workers =
-      std::make_shared<server::WorkerPool>(std::max(1, absl::GetFlag(FLAGS_request_workers)));
-  maf::MafSessionFactory factory(std::move(sc));
-  server::PskServerOptions so;
-  so.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
-  so.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
-  const std::string sni = absl::GetFlag(FLAGS_require_sni) ? maf_fqdn : "";
-  if (!so.tls_listen.empty()) {
-    so.tls_context =
-        setup.PskServerContext(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites",
-                               sni, absl::GetFlag(FLAGS_handshake_timeout), psk_resolver);
-  }
-  if (!so.dtls_listen.empty()) {
-    so.dtls_context = setup.PskServerContext(tls::Transport::kDtls,
-                                             absl::GetFlag(FLAGS_dtls_suites), "dtls_suites", sni,
-                                             absl::GetFlag(FLAGS_handshake_timeout), psk_resolver);
-  }
-  so.io_threads = absl::GetFlag(FLAGS_io_threads);
-  so.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
-  so.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
-  so.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
-  absl::StatusOr<std::unique_ptr<server::PskServer>> psk =
-      server::PskServer::Start(so, &factory, &handshake_metrics);
+  absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> psk = maf::HandshakeServer::Start(
+      ho, store.get(), &envelope, *km_resolver,
+      [m](const std::string& path, int rsc) { m->OnRequest(path, rsc); }, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
   // gRPC: Key Retrieval for backend Targets and the admin API, each on its own port, mutual TLS.

@@ -3,9 +3,9 @@
 // Processes (forked, so each one's RSS is its own; the parent only generates load):
 //   MEF child   EnroleeStore (PgEnroleeStore, or MemoryEnroleeStore with --mef_store=memory) +
 //               MefCredentialServiceImpl (EnvelopeKeOpener) on gRPC with mutual TLS (MtlsEnv).
-//   MAF child   wired as services/maf/maf_server.cc: MafStore (PgMafStore, or memory) + KmResolver
-//               with one MefClientFetcher (client certificate = MAF-ID "maf.local") + MafPskResolver
-//               + MafSessionFactory/MafRequestHandler + PskServer (TLS, --handshake_workers).
+//   MAF child   as services/maf/maf_server.cc: MafStore (PgMafStore, or memory) + KmResolver with
+//               one MefClientFetcher (client certificate = MAF-ID "maf.local") +
+//               maf::HandshakeServer (TLS, --handshake_workers, procedures on request workers).
 //   baseline    bare OpenSSL TLS 1.2 PSK server (same suite; 16 blocking threads; handshake +
 //               SSL_export_keying_material(EXPORTER-oneM2M-Connection, 48), no store).
 // The parent writes --devices enrolees and one enrolment each (sealed Ke, as a bootstrap would) into
@@ -66,9 +66,7 @@
 #include "enrolee/maf_client.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
-#include "maf/procedures/maf_request_handler.h"
-#include "maf/server/maf_psk_resolver.h"
-#include "maf/server/maf_session_factory.h"
+#include "maf/server/handshake_server.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/credential_service.h"
@@ -242,31 +240,16 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
     WritePort(out_fd, 0);
     _exit(1);
   }
-  auto psk_resolver = std::make_shared<maf::MafPskResolver>(*km_resolver, absl::GetFlag(FLAGS_fetch_timeout));
-  maf::MafSessionConfig sc;
-  sc.ctx.store = store.get();
-  sc.ctx.envelope = envelope;
-  sc.ctx.maf_fqdn = kMafFqdn;
-  sc.resolver = *km_resolver;
-  // As services/maf/maf_server.cc: the procedures (MafRequestHandler) on their own workers.
-  sc.workers = std::make_shared<server::WorkerPool>(8);
-  auto* factory = new maf::MafSessionFactory(std::move(sc));
-  server::PskServerOptions so;
-  so.tls_listen = {"127.0.0.1:0"};
-  tls::ServerOptions o;
-  o.transport = tls::Transport::kTls;
-  o.handshake_timeout = absl::Seconds(10);
-  auto ctx = tls::PskContext::NewServer(o, psk_resolver);
-  if (!ctx.ok()) {
-    WritePort(out_fd, 0);
-    _exit(1);
-  }
-  so.tls_context = *ctx;
-  so.io_threads = absl::GetFlag(FLAGS_io_threads);
-  so.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
-  so.idle_timeout = absl::Seconds(30);
-  so.max_sessions_per_source = 0;  // every simulated device comes from 127.0.0.1
-  auto psk = server::PskServer::Start(so, factory, nullptr);
+  // As services/maf/maf_server.cc runs it.
+  maf::HandshakeServerOptions ho;
+  ho.maf_fqdn = kMafFqdn;
+  ho.tls_listen = {"127.0.0.1:0"};
+  ho.handshake_timeout = absl::Seconds(10);
+  ho.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
+  ho.io_threads = absl::GetFlag(FLAGS_io_threads);
+  ho.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
+  ho.max_sessions_per_source = 0;  // every simulated device comes from 127.0.0.1
+  auto psk = maf::HandshakeServer::Start(ho, store.get(), envelope, *km_resolver, {}, nullptr);
   if (!psk.ok()) {
     std::fprintf(stderr, "MAF server: %s\n", psk.status().ToString().c_str());
     WritePort(out_fd, 0);

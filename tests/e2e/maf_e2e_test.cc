@@ -1,8 +1,8 @@
 // End-to-end test of the MAF path (PROTOCOL.md 5-7): in-process MEF over a real PostgreSQL
 // (ONEM2M_TEST_PG; skipped when unset) with its credential gRPC service over mutual TLS, and an
 // in-process MAF wired as services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver with a
-// MefClientFetcher whose client certificate names the MAF-ID, MafPskResolver, MafSessionFactory
-// with MafRequestHandler, PskServer with handshake workers). Loopback only; every call has a
+// MefClientFetcher whose client certificate names the MAF-ID, maf::HandshakeServer as the
+// binary runs it). Loopback only; every call has a
 // deadline.
 #include <grpcpp/grpcpp.h>
 
@@ -15,7 +15,6 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/pg/test_schema.h"
-#include "common/psk_server/psk_server.h"
 #include "common/secret_bytes.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
@@ -25,9 +24,8 @@
 #include "maf/km_resolver/km_resolver.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
-#include "maf/procedures/maf_request_handler.h"
-#include "maf/server/maf_psk_resolver.h"
-#include "maf/server/maf_session_factory.h"
+#include "maf/server/handshake_server.h"
+#include "maf/server/revocation_events.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/revocation_watcher.h"
@@ -44,8 +42,7 @@ constexpr char kMafFqdn[] = "maf.local";
 struct Maf {
   std::unique_ptr<maf::MafStore> store;
   std::shared_ptr<maf::KmResolver> resolver;
-  std::unique_ptr<maf::MafSessionFactory> factory;
-  std::unique_ptr<server::PskServer> server;
+  std::unique_ptr<maf::HandshakeServer> server;
   std::unique_ptr<mef::RevocationWatcher> watcher;
   int tls_port = 0;
   int dtls_port = 0;
@@ -132,47 +129,24 @@ class MafE2eTest : public ::testing::Test {
       mef::RevocationWatcher::Options wo;
       std::shared_ptr<maf::KmResolver> res = m->resolver;
       wo.on_event = [res](const rsp::v1::RevocationEvent& e) {
-        if (e.kind() == rsp::v1::RevocationEvent::KIND_HEARTBEAT) return;
-        maf::Revocation why{"mef:mef.local", "test", absl::Now()};
-        if (e.ke_ids_size() == 0) {
-          (void)res->OnRevokedEnrolee(e.enrolee_id(), why);
-        } else {
-          for (const std::string& k : e.ke_ids()) (void)res->OnRevokedKeId(k, why);
-        }
+        maf::ApplyRevocationEvent(*res, e2e::kFqdn, e);
       };
       wo.on_resync = [res] { res->OnMefResync(e2e::kFqdn); };
       m->watcher = std::make_unique<mef::RevocationWatcher>(mtls_->Channel(grpc_port_, cert_dns),
                                                             std::move(wo));
       m->watcher->Start();
     }
-    maf::MafSessionConfig sc;
-    sc.ctx.store = m->store.get();
-    sc.ctx.envelope = &maf_envelope_;
-    sc.ctx.maf_fqdn = kMafFqdn;
-    sc.resolver = m->resolver;
-    auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
-    sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
-                           std::function<void(exchange::Response)> respond) {
-      respond(handler->Handle(req, s));
-    };
-    m->factory = std::make_unique<maf::MafSessionFactory>(std::move(sc));
-    server::PskServerOptions so;
-    so.tls_listen = {"127.0.0.1:0"};
-    so.dtls_listen = {"127.0.0.1:0"};
-    auto psk = std::make_shared<maf::MafPskResolver>(m->resolver, absl::Seconds(2));
-    for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
-      tls::ServerOptions o;
-      o.transport = t;
-      o.handshake_timeout = absl::Seconds(5);
-      auto ctx = tls::PskContext::NewServer(o, psk);
-      EXPECT_TRUE(ctx.ok()) << ctx.status();
-      if (!ctx.ok()) return nullptr;
-      (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
-    }
-    so.io_threads = 2;
-    so.handshake_workers = 4;
-    so.max_sessions_per_source = 0;
-    auto srv = server::PskServer::Start(so, m->factory.get(), nullptr);
+    // As services/maf/maf_server.cc runs it (procedures on request workers).
+    maf::HandshakeServerOptions ho;
+    ho.maf_fqdn = kMafFqdn;
+    ho.tls_listen = {"127.0.0.1:0"};
+    ho.dtls_listen = {"127.0.0.1:0"};
+    ho.handshake_timeout = absl::Seconds(5);
+    ho.fetch_timeout = absl::Seconds(2);
+    ho.handshake_workers = 4;
+    ho.max_sessions_per_source = 0;
+    auto srv = maf::HandshakeServer::Start(ho, m->store.get(), &maf_envelope_, m->resolver, {},
+                                           nullptr);
     EXPECT_TRUE(srv.ok()) << srv.status();
     if (!srv.ok()) return nullptr;
     m->server = *std::move(srv);

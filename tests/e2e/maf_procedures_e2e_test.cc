@@ -2,7 +2,7 @@
 // (8.8.2.10) through a real in-process MEF (PostgreSQL via ONEM2M_TEST_PG; skipped when unset)
 // with its credential gRPC service over mutual TLS, and an in-process MAF wired as
 // services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver + MefClientFetcher,
-// MafPskResolver, MafSessionFactory with MafRequestHandler, PskServer with handshake workers),
+// maf::HandshakeServer as the binary runs it),
 // plus the MAF's MafKeyService for backend Targets. Devices bootstrap with the MEF first.
 // Loopback only; every call has a deadline.
 #include <grpcpp/grpcpp.h>
@@ -19,7 +19,6 @@
 #include "common/exchange/routes.h"
 #include "common/exchange/rsc.h"
 #include "common/pg/test_schema.h"
-#include "common/psk_server/psk_server.h"
 #include "common/secret_bytes.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
@@ -28,9 +27,7 @@
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
-#include "maf/procedures/maf_request_handler.h"
-#include "maf/server/maf_psk_resolver.h"
-#include "maf/server/maf_session_factory.h"
+#include "maf/server/handshake_server.h"
 #include "maf/store/memory_maf_store.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
@@ -47,8 +44,7 @@ constexpr char kBackend[] = "backend.local";
 struct Maf {
   std::unique_ptr<maf::MafStore> store;
   std::shared_ptr<maf::KmResolver> resolver;
-  std::unique_ptr<maf::MafSessionFactory> factory;
-  std::unique_ptr<server::PskServer> server;
+  std::unique_ptr<maf::HandshakeServer> server;
   std::unique_ptr<maf::MafKeyServiceImpl> keys;
   std::unique_ptr<grpc::Server> keys_server;
   int tls_port = 0;
@@ -115,33 +111,17 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     auto r = maf::KmResolver::Create(std::move(ko));
     ASSERT_TRUE(r.ok()) << r.status();
     m->resolver = *r;
-    maf::MafSessionConfig sc;
-    sc.ctx.store = m->store.get();
-    sc.ctx.envelope = &maf_envelope_;
-    sc.ctx.maf_fqdn = kMafFqdn;
-    sc.resolver = m->resolver;
-    auto handler = std::make_shared<maf::MafRequestHandler>(sc.ctx);
-    sc.handler = [handler](const maf::MafSession& s, exchange::Request req,
-                           std::function<void(exchange::Response)> respond) {
-      respond(handler->Handle(req, s));
-    };
-    m->factory = std::make_unique<maf::MafSessionFactory>(std::move(sc));
-    server::PskServerOptions so;
-    so.tls_listen = {"127.0.0.1:0"};
-    so.dtls_listen = {"127.0.0.1:0"};
-    auto psk = std::make_shared<maf::MafPskResolver>(m->resolver, absl::Seconds(2));
-    for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
-      tls::ServerOptions o;
-      o.transport = t;
-      o.handshake_timeout = absl::Seconds(5);
-      auto ctx = tls::PskContext::NewServer(o, psk);
-      ASSERT_TRUE(ctx.ok()) << ctx.status();
-      (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
-    }
-    so.io_threads = 2;
-    so.handshake_workers = 4;
-    so.max_sessions_per_source = 0;
-    auto srv = server::PskServer::Start(so, m->factory.get(), nullptr);
+    // As services/maf/maf_server.cc runs it (procedures on request workers).
+    maf::HandshakeServerOptions ho;
+    ho.maf_fqdn = kMafFqdn;
+    ho.tls_listen = {"127.0.0.1:0"};
+    ho.dtls_listen = {"127.0.0.1:0"};
+    ho.handshake_timeout = absl::Seconds(5);
+    ho.fetch_timeout = absl::Seconds(2);
+    ho.handshake_workers = 4;
+    ho.max_sessions_per_source = 0;
+    auto srv = maf::HandshakeServer::Start(ho, m->store.get(), &maf_envelope_, m->resolver, {},
+                                           nullptr);
     ASSERT_TRUE(srv.ok()) << srv.status();
     m->server = *std::move(srv);
     m->tls_port = m->server->tls_addresses().at(0).port();

@@ -1,0 +1,65 @@
+#include "maf/server/handshake_server.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/crypto/key_id.h"
+#include "maf/procedures/maf_request_handler.h"
+#include "maf/server/maf_psk_resolver.h"
+
+namespace onem2m::maf {
+
+absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
+    const HandshakeServerOptions& options, MafStore* store, const crypto::Envelope* envelope,
+    std::shared_ptr<KmResolver> km_resolver, OnAnswer on_answer,
+    server::ServerObserver* observer) {
+  if (absl::Status s = crypto::ValidateFqdn(options.maf_fqdn); !s.ok()) return s;
+  std::unique_ptr<HandshakeServer> h(new HandshakeServer());
+
+  MafSessionConfig sc;
+  sc.ctx.store = store;
+  sc.ctx.envelope = envelope;
+  sc.ctx.maf_fqdn = options.maf_fqdn;
+  sc.resolver = km_resolver;
+  auto procedures = std::make_shared<MafRequestHandler>(sc.ctx);
+  sc.handler = [procedures, on_answer = std::move(on_answer)](
+                   const MafSession& s, exchange::Request req,
+                   std::function<void(exchange::Response)> respond) {
+    exchange::Response out = procedures->Handle(req, s);
+    if (on_answer) on_answer(req.path, out.rsc);
+    respond(std::move(out));
+  };
+  if (options.request_workers > 0) {
+    sc.workers = std::make_shared<server::WorkerPool>(options.request_workers);
+  }
+  h->factory_ = std::make_unique<MafSessionFactory>(std::move(sc));
+
+  auto psk = std::make_shared<MafPskResolver>(std::move(km_resolver), options.fetch_timeout);
+  server::PskServerOptions so;
+  so.tls_listen = options.tls_listen;
+  so.dtls_listen = options.dtls_listen;
+  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+    const bool tls = t == tls::Transport::kTls;
+    if ((tls ? so.tls_listen : so.dtls_listen).empty()) continue;
+    tls::ServerOptions o;
+    o.transport = t;
+    o.cipher_suites = tls ? options.tls_suites : options.dtls_suites;
+    if (options.require_sni) o.required_server_name = options.maf_fqdn;
+    o.handshake_timeout = options.handshake_timeout;
+    absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
+        tls::PskContext::NewServer(o, psk);
+    if (!ctx.ok()) return ctx.status();
+    (tls ? so.tls_context : so.dtls_context) = *ctx;
+  }
+  so.io_threads = options.io_threads;
+  so.handshake_workers = options.handshake_workers;
+  so.idle_timeout = options.idle_timeout;
+  so.max_sessions_per_source = options.max_sessions_per_source;
+  absl::StatusOr<std::unique_ptr<server::PskServer>> server =
+      server::PskServer::Start(so, h->factory_.get(), observer);
+  if (!server.ok()) return server.status();
+  h->server_ = std::move(*server);
+  return h;
+}
+
+}  // namespace onem2m::maf

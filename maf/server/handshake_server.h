@@ -1,0 +1,76 @@
+// File: maf/server/handshake_server.h
+//
+// HandshakeServer is the MAF's device-facing side in one piece (PROTOCOL.md 7): TLS/DTLS PSK
+// listeners whose PSK is Km (MafPskResolver over KmResolver), and sessions serving the MAF
+// procedures (MafRequestHandler) on request workers. The maf_server binary, the end-to-end tests and
+// the load generator all run it, so what is tested is what ships.
+//
+//   HandshakeServerOptions o;
+//   o.maf_fqdn = "maf.example.com";
+//   o.tls_listen = {"[::]:8443"};
+//   absl::StatusOr<std::unique_ptr<HandshakeServer>> s =
+//       HandshakeServer::Start(o, store, &envelope, km_resolver, on_answer, &handshake_metrics);
+#ifndef ONEM2M_MAF_SERVER_HANDSHAKE_SERVER_H_
+#define ONEM2M_MAF_SERVER_HANDSHAKE_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "common/psk_server/psk_server.h"
+#include "common/tls/psk_config.h"
+#include "maf/km_resolver/km_resolver.h"
+#include "maf/server/maf_session_factory.h"
+#include "maf/store/maf_store.h"
+
+namespace onem2m::maf {
+
+struct HandshakeServerOptions {
+  std::string maf_fqdn;                  // MAF-ID: Key Identifier suffix; required SNI if asked
+  bool require_sni = false;
+  std::vector<std::string> tls_listen;   // empty: no TLS
+  std::vector<std::string> dtls_listen;  // empty: no DTLS
+  std::vector<tls::CipherSuite> tls_suites;   // empty: PROTOCOL.md defaults
+  std::vector<tls::CipherSuite> dtls_suites;  // empty: PROTOCOL.md defaults
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  absl::Duration fetch_timeout = absl::Seconds(2);  // one Km fetch inside a KeID handshake
+  absl::Duration idle_timeout = absl::Seconds(30);
+  int io_threads = 2;
+  int handshake_workers = 16;  // the Km fetch may block: handshake steps run here
+  int request_workers = 8;     // the procedures use the store: they run here
+  int max_sessions_per_source = 256;
+};
+
+// OnAnswer hears the oneM2M RSC of every procedure answered (metrics); may be empty.
+using OnAnswer = std::function<void(const std::string& path, int rsc)>;
+
+class HandshakeServer {
+ public:
+  // Start builds the PSK contexts and starts listening. `store`, `envelope` and the observer must
+  // outlive the server; the observer may be null.
+  static absl::StatusOr<std::unique_ptr<HandshakeServer>> Start(
+      const HandshakeServerOptions& options, MafStore* store, const crypto::Envelope* envelope,
+      std::shared_ptr<KmResolver> km_resolver, OnAnswer on_answer,
+      server::ServerObserver* observer);
+
+  const std::vector<net::SocketAddress>& tls_addresses() const { return server_->tls_addresses(); }
+  const std::vector<net::SocketAddress>& dtls_addresses() const {
+    return server_->dtls_addresses();
+  }
+
+  // Shutdown drains (see PskServer::Shutdown). Idempotent; also run by the destructor.
+  void Shutdown(absl::Duration grace) { server_->Shutdown(grace); }
+
+ private:
+  HandshakeServer() = default;
+  std::unique_ptr<MafSessionFactory> factory_;
+  std::unique_ptr<server::PskServer> server_;  // last: stops before the factory goes
+};
+
+}  // namespace onem2m::maf
+
+#endif  // ONEM2M_MAF_SERVER_HANDSHAKE_SERVER_H_

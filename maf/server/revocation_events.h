@@ -1,0 +1,26 @@
+// File: maf/server/revocation_events.h
+//
+// ApplyRevocationEvent turns one event of a MEF's WatchRevocations stream (PROTOCOL.md 6) into the
+// KmResolver's revocation calls: the listed KeIDs, or every credential of the Enrolee-ID. Every
+// kind but heartbeats revokes for good at this MAF (a re-enabled enrolee bootstraps again).
+//
+//   wo.on_event = [r, fqdn](const rsp::v1::RevocationEvent& e) {
+//     ApplyRevocationEvent(*r, fqdn, e);
+//   };
+#ifndef ONEM2M_MAF_SERVER_REVOCATION_EVENTS_H_
+#define ONEM2M_MAF_SERVER_REVOCATION_EVENTS_H_
+
+#include <string>
+
+#include "maf/km_resolver/km_resolver.h"
+#include "proto/onem2m/rsp/v1/mef_credential.pb.h"
+
+namespace onem2m::maf {
+
+// ApplyRevocationEvent returns false for events that revoke nothing (heartbeats, unspecified).
+bool ApplyRevocationEvent(KmResolver& resolver, const std::string& mef_fqdn,
+                          const rsp::v1::RevocationEvent& event);
+
+}  // namespace onem2m::maf
+
+#endif  // ONEM2M_MAF_SERVER_REVOCATION_EVENTS_H_
