@@ -18,6 +18,27 @@ struct PskServer::Impl {
   bool shut_down ABSL_GUARDED_BY(mu) = false;
 };
 
+absl::Status AddServerContexts(PskServerOptions* options,
+                               const std::vector<tls::CipherSuite>& tls_suites,
+                               const std::vector<tls::CipherSuite>& dtls_suites,
+                               const std::string& required_sni, absl::Duration handshake_timeout,
+                               std::shared_ptr<tls::PskResolver> resolver) {
+  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+    const bool is_tls = t == tls::Transport::kTls;
+    if ((is_tls ? options->tls_listen : options->dtls_listen).empty()) continue;
+    tls::ServerOptions o;
+    o.transport = t;
+    o.cipher_suites = is_tls ? tls_suites : dtls_suites;
+    o.required_server_name = required_sni;
+    o.handshake_timeout = handshake_timeout;
+    absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
+        tls::PskContext::NewServer(o, resolver);
+    if (!ctx.ok()) return ctx.status();
+    (is_tls ? options->tls_context : options->dtls_context) = *ctx;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions options,
                                                             SessionHandlerFactory* factory,
                                                             ServerObserver* observer) {

@@ -32,6 +32,7 @@
 #include "common/net/socket_util.h"
 #include "common/psk_server/session_handler.h"
 #include "common/tls/psk_context.h"
+#include "common/tls/psk_resolver.h"
 
 namespace onem2m::server {
 
@@ -55,6 +56,16 @@ struct PskServerOptions {
   // Largest DTLS application datagram accepted.
   size_t max_datagram_bytes = 1500;
 };
+
+// AddServerContexts sets options->tls_context and ->dtls_context for each non-empty listen list:
+// server contexts with the given suites (empty: PROTOCOL.md defaults), SNI requirement (empty:
+// none) and handshake deadline, resolving every PSK through `resolver`. kInvalidArgument for a
+// forbidden suite.
+absl::Status AddServerContexts(PskServerOptions* options,
+                               const std::vector<tls::CipherSuite>& tls_suites,
+                               const std::vector<tls::CipherSuite>& dtls_suites,
+                               const std::string& required_sni, absl::Duration handshake_timeout,
+                               std::shared_ptr<tls::PskResolver> resolver);
 
 class PskServer {
  public:

@@ -38,19 +38,10 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
   server::PskServerOptions so;
   so.tls_listen = options.tls_listen;
   so.dtls_listen = options.dtls_listen;
-  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
-    const bool tls = t == tls::Transport::kTls;
-    if ((tls ? so.tls_listen : so.dtls_listen).empty()) continue;
-    tls::ServerOptions o;
-    o.transport = t;
-    o.cipher_suites = tls ? options.tls_suites : options.dtls_suites;
-    if (options.require_sni) o.required_server_name = options.maf_fqdn;
-    o.handshake_timeout = options.handshake_timeout;
-    absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
-        tls::PskContext::NewServer(o, psk);
-    if (!ctx.ok()) return ctx.status();
-    (tls ? so.tls_context : so.dtls_context) = *ctx;
-  }
+  absl::Status contexts = server::AddServerContexts(
+      &so, options.tls_suites, options.dtls_suites,
+      options.require_sni ? options.maf_fqdn : std::string(), options.handshake_timeout, psk);
+  if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
   so.handshake_workers = options.handshake_workers;
   so.idle_timeout = options.idle_timeout;

@@ -20,19 +20,10 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
   server::PskServerOptions so;
   so.tls_listen = options.tls_listen;
   so.dtls_listen = options.dtls_listen;
-  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
-    const bool tls = t == tls::Transport::kTls;
-    if ((tls ? so.tls_listen : so.dtls_listen).empty()) continue;
-    tls::ServerOptions o;
-    o.transport = t;
-    o.cipher_suites = tls ? options.tls_suites : options.dtls_suites;
-    if (options.require_sni) o.required_server_name = options.mef_fqdn;
-    o.handshake_timeout = options.handshake_timeout;
-    absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
-        tls::PskContext::NewServer(o, b->resolver_);
-    if (!ctx.ok()) return ctx.status();
-    (tls ? so.tls_context : so.dtls_context) = *ctx;
-  }
+  absl::Status contexts = server::AddServerContexts(
+      &so, options.tls_suites, options.dtls_suites,
+      options.require_sni ? options.mef_fqdn : std::string(), options.handshake_timeout, b->resolver_);
+  if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
   so.handshake_workers = options.handshake_workers;
   so.idle_timeout = options.idle_timeout;

@@ -60,21 +60,6 @@ std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transpor
   return *parsed;
 }
 
-std::shared_ptr<const tls::PskContext> ServiceSetup::PskServerContext(
-    tls::Transport transport, const std::string& suites, absl::string_view suites_flag,
-    const std::string& required_sni, absl::Duration handshake_timeout,
-    std::shared_ptr<tls::PskResolver> resolver) const {
-  tls::ServerOptions o;
-  o.transport = transport;
-  o.cipher_suites = CipherSuites(transport, suites, suites_flag);
-  o.required_server_name = required_sni;
-  o.handshake_timeout = handshake_timeout;
-  absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
-      tls::PskContext::NewServer(o, std::move(resolver));
-  if (!ctx.ok()) Die(suites_flag, ctx.status());
-  return *ctx;
-}
-
 void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address,
                             std::function<absl::Status()> store_health,
                             prometheus::Registry& registry, const pg::ConnectionPool* pool) const {

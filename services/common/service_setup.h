@@ -1,7 +1,7 @@
 // File: services/common/service_setup.h
 //
 // Start-up and shutdown steps the MEF and MAF binaries share: a failed option stops start-up with
-// a message naming it; logging from flags; the server PSK contexts from the suite flags; the gRPC
+// a message naming it; logging from flags; the suite flags, keyring and FQDNs; the gRPC
 // server with mutual TLS and health checking; SIGTERM/SIGINT handling.
 //
 //   ServiceSetup setup("mef_server");
@@ -28,7 +28,7 @@
 #include "common/net/socket_util.h"
 #include "common/ops/ops_server.h"
 #include "common/pg/pool.h"
-#include "common/tls/psk_context.h"
+#include "common/tls/psk_config.h"
 
 namespace onem2m::services {
 
@@ -55,14 +55,6 @@ class ServiceSetup {
   // defaults, returned as an empty list), dying naming `suites_flag` on a forbidden suite.
   std::vector<tls::CipherSuite> CipherSuites(tls::Transport transport, const std::string& suites,
                                              absl::string_view suites_flag) const;
-
-  // PskServerContext builds a server context over `transport` with the suites in `suites` (comma
-  // list; empty: PROTOCOL.md defaults), requiring SNI `required_sni` when not empty. Dies naming
-  // `suites_flag` on a forbidden or unknown suite.
-  std::shared_ptr<const tls::PskContext> PskServerContext(
-      tls::Transport transport, const std::string& suites, absl::string_view suites_flag,
-      const std::string& required_sni, absl::Duration handshake_timeout,
-      std::shared_ptr<tls::PskResolver> resolver) const;
 
   // StartOps serves /healthz, /readyz (ready while `store_health` is OK) and /metrics on `address`
   // (empty: no ops port), with the pool gauges when `pool` is not null. Dies naming --ops_listen.
