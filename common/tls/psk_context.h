@@ -57,7 +57,9 @@ class PskContext {
 
   Role role() const { return role_; }
   Transport transport() const { return transport_; }
-  // ssl_ctx returns the underlying SSL_CTX, owned by this object.
+  // ssl_ctx returns the underlying SSL_CTX: owned by this object for a server; for a client, shared
+  // with every client context of the same transport and suites (sessions must come from
+  // PskSession, which tells the PSK callback which context's identity to present).
   SSL_CTX* ssl_ctx() const { return ctx_.get(); }
   // handshake_timeout is ServerOptions::handshake_timeout (clients: the blocking client's
   // deadline decides).
@@ -70,6 +72,8 @@ class PskContext {
  private:
   PskContext(Role role, Transport transport);
   absl::Status Init(const std::vector<CipherSuite>& suites);
+  absl::Status InitSharedClient(const std::vector<CipherSuite>& suites);
+  absl::Status InitNew(const std::vector<CipherSuite>& suites);
 
   friend struct ContextCallbacks;
 

@@ -237,6 +237,36 @@ INSTANTIATE_TEST_SUITE_P(Transports, FailureTest,
                            return std::string(TransportName(info.param));
                          });
 
+TEST(PskHandshakeTest, ClientContextsSharingAnSslCtxEachPresentTheirOwnCredentials) {
+  for (Transport t : {Transport::kTls, Transport::kDtls}) {
+    SCOPED_TRACE(TransportName(t));
+    // Same transport and suites: one SSL_CTX underneath, two identities and keys on top.
+    std::shared_ptr<const PskContext> good = Client(t, kIdentity, Key('k'));
+    std::shared_ptr<const PskContext> wrong_key = Client(t, kIdentity, Key('x'));
+    std::shared_ptr<const PskContext> unknown = Client(t, "kpm-unknown", Key('k'));
+    EXPECT_EQ(good->ssl_ctx(), wrong_key->ssl_ctx());
+    EXPECT_EQ(good->ssl_ctx(), unknown->ssl_ctx());
+
+    Failure bad = Attempt(t, Server(t, {}, "", kShortHandshake), wrong_key);
+    EXPECT_EQ(bad.client.code(), absl::StatusCode::kUnauthenticated) << bad.client;
+    Failure nobody = Attempt(t, Server(t, {}, "", kShortHandshake), unknown);
+    EXPECT_EQ(nobody.server.psk_identity, "kpm-unknown");
+    EXPECT_EQ(nobody.server.psk_lookup, PskLookup::kNotFound);
+
+    std::unique_ptr<LoopbackServer> server = LoopbackServer::Start(Server(t), "127.0.0.1");
+    absl::StatusOr<std::unique_ptr<BlockingClient>> client =
+        BlockingClient::Connect(good, "127.0.0.1", server->port(), Deadline());
+    ASSERT_TRUE(client.ok()) << client.status();
+    LoopbackServer::Result r = server->Wait(absl::Seconds(10));
+    EXPECT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(r.psk_identity, kIdentity);
+    EXPECT_EQ(r.server_name, kServerName);
+  }
+  // Other suites get an SSL_CTX of their own.
+  EXPECT_NE(Client(Transport::kTls)->ssl_ctx(),
+            Client(Transport::kTls, kIdentity, Key('k'), {kPskAes128GcmSha256})->ssl_ctx());
+}
+
 TEST(PskHandshakeTest, ConfiguringForbiddenSuiteIsRejected) {
   ServerOptions options;
   options.cipher_suites = {CipherSuite{0x00B2, "TLS_DHE_PSK_WITH_AES_128_CBC_SHA256",

@@ -37,6 +37,7 @@ PskSession::PskSession(std::shared_ptr<const PskContext> ctx, SslPtr ssl, BIO* d
       role_(ctx_->role()),
       transport_(ctx_->transport()),
       started_(now) {
+  if (role_ == Role::kClient) state_.client = ctx_.get();
   SSL_set_ex_data(ssl_.get(), internal::SessionStateIndex(), &state_);
 }
 

@@ -15,9 +15,14 @@
 namespace onem2m {
 namespace tls {
 
+class PskContext;
+
 namespace internal {
 
 struct SessionState {
+  // Client: the context whose identity and key this session presents. Client contexts share one
+  // SSL_CTX per (transport, suites), so the SSL_CTX cannot say which PskContext a session is for.
+  const PskContext* client = nullptr;
   std::string peer;               // DTLS server: PeerKey of the peer, for cookies.
   std::string psk_identity;       // Server: presented identity.
   PskLookup psk_lookup = PskLookup::kNotAsked;
