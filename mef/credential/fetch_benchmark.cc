@@ -9,15 +9,18 @@
 #include <atomic>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
+#include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
 #include "common/pg/test_schema.h"
 #include "mef/credential/credential_service.h"
@@ -29,7 +32,10 @@
 ABSL_FLAG(int, callers, 32, "concurrent callers (threads, each a blocking unary call loop)");
 ABSL_FLAG(int, channels, 4, "gRPC channels (TLS connections) the callers share round-robin");
 ABSL_FLAG(double, seconds, 5, "measured seconds per case (after 0.5 s warm-up)");
-ABSL_FLAG(int, enrolments, 1000, "enrolments in the store (fetched round-robin)");
+ABSL_FLAG(int, enrolments, 100000, "enrolments in the store (fetched round-robin)");
+ABSL_FLAG(bool, keep_threads, true, "grpcutil::KeepServerThreads on both servers, as in the services");
+ABSL_FLAG(int, read_batches, 2, "PostgreSQL store: coalesced reads running at once");
+ABSL_FLAG(int, read_batch_size, 64, "PostgreSQL store: keys per coalesced read");
 
 namespace onem2m {
 namespace mef {
@@ -56,6 +62,7 @@ struct Result {
 Result Run(grpc::Service* service, const testing::MtlsEnv& env, const std::vector<std::string>& ids) {
   int port = 0;
   grpc::ServerBuilder b;
+  if (absl::GetFlag(FLAGS_keep_threads)) grpcutil::KeepServerThreads(&b);  // as the services do
   b.AddListeningPort("127.0.0.1:0", env.ServerCredentials(), &port);
   b.RegisterService(service);
   std::unique_ptr<grpc::Server> server = b.BuildAndStart();
@@ -109,15 +116,34 @@ Result Run(grpc::Service* service, const testing::MtlsEnv& env, const std::vecto
   return r;
 }
 
+// Populate stores --enrolments enrolees and one enrolment each (bulk insert and group commit, so a
+// production-sized table takes seconds) and returns the KeIDs.
 std::vector<std::string> Populate(EnroleeStore* store, const crypto::Envelope& envelope) {
-  std::vector<std::string> ids;
-  for (int i = 0; i < absl::GetFlag(FLAGS_enrolments); ++i) {
+  const int n = absl::GetFlag(FLAGS_enrolments);
+  std::vector<Enrolee> enrolees;
+  for (int i = 0; i < n; ++i) {
     Enrolee e;
     e.kpm_id = absl::StrCat("bench-", i);
     e.kpm = SealedKey{"unused", 1};
     e.enrolee_id = "C" + e.kpm_id;
     e.maf_id = kMaf;
-    if (!store->CreateEnrolee(e).ok()) std::abort();
+    enrolees.push_back(std::move(e));
+  }
+  absl::StatusOr<std::vector<absl::Status>> created = store->BulkCreate(enrolees);
+  if (!created.ok()) {
+    std::fprintf(stderr, "populate: %s\n", created.status().ToString().c_str());
+    std::exit(1);
+  }
+  std::vector<std::string> ids;
+  absl::Mutex mu;
+  int pending_in_chunk = 0;
+  bool failed = false;
+  auto all_done = +[](int* p) { return *p == 0; };
+  for (const Enrolee& e : enrolees) {
+    if (ids.size() % 10000 == 0) {  // stay under the store's queue bound (max_pending)
+      absl::MutexLock l(&mu);
+      mu.Await(absl::Condition(all_done, &pending_in_chunk));
+    }
     Enrolment m;
     m.ke_id = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), "mef.example.com");
     m.kpm_id = e.kpm_id;
@@ -125,9 +151,21 @@ std::vector<std::string> Populate(EnroleeStore* store, const crypto::Envelope& e
     m.enrolee_id = e.enrolee_id;
     m.maf_id = kMaf;
     m.expires_at = absl::Now() + absl::Hours(24);
-    if (!store->RecordEnrolment(m).ok()) std::abort();
     ids.push_back(m.ke_id);
+    {
+      absl::MutexLock l(&mu);
+      ++pending_in_chunk;
+    }
+    store->RecordEnrolmentAsync(std::move(m), [&](absl::Status s) {
+      absl::MutexLock l(&mu);
+      if (!s.ok() && !failed) std::fprintf(stderr, "populate: %s\n", s.ToString().c_str());
+      failed |= !s.ok();
+      --pending_in_chunk;
+    });
   }
+  absl::MutexLock l(&mu);
+  mu.Await(absl::Condition(all_done, &pending_in_chunk));
+  if (failed) std::exit(1);
   return ids;
 }
 
@@ -158,6 +196,7 @@ int Main() {
   Report("fetch (memory store)", mem, empty);
   (*mem_service)->Shutdown();
 
+  std::optional<Result> pg_result;
   if (pg::TestSchema::Available()) {
     auto schema = pg::TestSchema::Create();
     if (!schema.ok()) {
@@ -167,6 +206,8 @@ int Main() {
     PgEnroleeStoreOptions o;
     o.pool = (*schema)->PoolOptionsFor();
     o.pool.max_size = 16;
+    o.read_batch.max_concurrent = absl::GetFlag(FLAGS_read_batches);
+    o.read_batch.max_batch = absl::GetFlag(FLAGS_read_batch_size);
     auto pg_store = PgEnroleeStore::Create(o);
     if (!pg_store.ok()) {
       std::printf("pg: %s\n", pg_store.status().ToString().c_str());
@@ -176,14 +217,26 @@ int Main() {
     auto pg_service = MefCredentialServiceImpl::Create(pg_store->get(), &opener, {});
     Result pg = Run(pg_service->get(), env, ids);
     Report("fetch (pg store)", pg, empty);
+    pg_result = pg;
+    const pg::ReadCoalescerStats rs = (*pg_store)->enrolment_read_stats();
+    if (rs.batches > 0) {
+      std::printf("  coalesced reads: %lld reads in %lld batches (%.1f keys/batch, %.0f us/batch)\n",
+                  static_cast<long long>(rs.reads), static_cast<long long>(rs.batches),
+                  static_cast<double>(rs.keys) / rs.batches,
+                  absl::ToDoubleMicroseconds(rs.fetch_time) / rs.batches);
+    }
     (*pg_service)->Shutdown();
   } else {
     std::printf("fetch (pg store)       skipped: set ONEM2M_TEST_PG\n");
   }
-  const bool pass = mem.rate >= 10000 && mem.p99_ms <= 5.0 && mem.rate >= 0.5 * empty.rate &&
-                    mem.errors == 0;
-  std::printf("targets (memory store: >=10000/s, p99<=5ms, >=0.5x empty): %s\n",
-              pass ? "MET" : "NOT MET");
+  auto verdict = [&](const Result& r) {
+    return r.rate >= 10000 && r.p99_ms <= 5.0 && r.rate >= 0.5 * empty.rate && r.errors == 0
+               ? "MET"
+               : "NOT MET";
+  };
+  std::printf("targets (>=10000/s, p99<=5ms, >=0.5x empty): memory store %s", verdict(mem));
+  if (pg_result.has_value()) std::printf(", pg store %s", verdict(*pg_result));
+  std::printf("\n");
   return 0;
 }
 
@@ -192,6 +245,7 @@ int Main() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
   absl::ParseCommandLine(argc, argv);
   return onem2m::mef::Main();
 }

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/pg/array_literal.h"
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
 #include "common/pg/keyset_page.h"
@@ -35,7 +36,8 @@ constexpr const char* kEnrolmentCols =
 
 // Prepared statement names; hot paths only.
 constexpr const char* kGetEnrolee = "mef_get_enrolee";
-constexpr const char* kGetEnrolmentView = "mef_get_enrolment_view";
+constexpr const char* kGetEnrolees = "mef_get_enrolees";
+constexpr const char* kGetEnrolmentViews = "mef_get_enrolment_views";
 constexpr const char* kInsertEnrolment = "mef_insert_enrolment";
 
 constexpr const char* kInsertEnrolmentSql =
@@ -134,11 +136,15 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
   if (options.max_pending < 1) options.max_pending = 1;
   options.pool.prepare.emplace_back(
       kGetEnrolee, absl::StrCat("SELECT ", kEnroleeCols, " FROM enrolees WHERE kpm_id = $1"));
+  // The two hot point reads take a batch of keys (see ReadCoalescer).
   options.pool.prepare.emplace_back(
-      kGetEnrolmentView,
+      kGetEnrolees,
+      absl::StrCat("SELECT ", kEnroleeCols, " FROM enrolees WHERE kpm_id = ANY($1::text[])"));
+  options.pool.prepare.emplace_back(
+      kGetEnrolmentViews,
       absl::StrCat("SELECT ", kEnrolmentCols, ", e.state, " US("e.not_after"),
                    " FROM enrolments en JOIN enrolees e ON e.kpm_id = en.kpm_id"
-                   " WHERE en.ke_id = $1"));
+                   " WHERE en.ke_id = ANY($1::text[])"));
   options.pool.prepare.emplace_back(kInsertEnrolment, kInsertEnrolmentSql);
   if (options.pool.application_name == "onem2m") options.pool.application_name = "onem2m-mef";
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
@@ -151,7 +157,18 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
 
 PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
                                std::unique_ptr<pg::ConnectionPool> pool)
-    : options_(std::move(options)), pool_(std::move(pool)) {
+    : options_(std::move(options)),
+      pool_(std::move(pool)),
+      enrolees_(options_.read_batch,
+                [this](const std::vector<std::string>& keys,
+                       absl::flat_hash_map<std::string, Enrolee>* found) {
+                  return FetchEnrolees(keys, found);
+                }),
+      enrolment_views_(options_.read_batch,
+                       [this](const std::vector<std::string>& keys,
+                              absl::flat_hash_map<std::string, EnrolmentView>* found) {
+                         return FetchEnrolmentViews(keys, found);
+                       }) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }
 
@@ -258,24 +275,32 @@ absl::StatusOr<std::vector<absl::Status>> PgEnroleeStore::BulkCreate(
 }
 
 absl::StatusOr<Enrolee> PgEnroleeStore::GetEnrolee(absl::string_view kpm_id) {
-  absl::StatusOr<Enrolee> out = absl::NotFoundError("enrolee not found");
-  absl::Status s = pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
+  absl::StatusOr<std::optional<Enrolee>> got = enrolees_.Get(kpm_id);
+  if (!got.ok()) return got.status();
+  if (!got->has_value()) return absl::NotFoundError("enrolee not found");
+  return **std::move(got);
+}
+
+absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_ids,
+                                           absl::flat_hash_map<std::string, Enrolee>* found) {
+  const std::string ids = pg::TextArrayLiteral(kpm_ids);
+  return pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
     try {
+      found->clear();
       // A plain read: nontransaction avoids BEGIN/COMMIT round trips on the handshake path.
       pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(kGetEnrolee, std::string(kpm_id));
-      if (r.empty()) {
-        out = absl::NotFoundError("enrolee not found");
-      } else {
-        out = EnroleeFromRow(r[0]);
+      pqxx::result r = n.exec_prepared(kGetEnrolees, ids);
+      for (const pqxx::row& row : r) {
+        absl::StatusOr<Enrolee> e = EnroleeFromRow(row);
+        if (!e.ok()) return e.status();
+        std::string key = e->kpm_id;
+        found->emplace(std::move(key), *std::move(e));
       }
       return absl::OkStatus();
     } catch (...) {
       return pg::CurrentExceptionToStatus("get enrolee");
     }
   });
-  if (!s.ok()) return s;
-  return out;
 }
 
 absl::StatusOr<ListEnroleesResponse> PgEnroleeStore::ListEnrolees(
@@ -578,31 +603,37 @@ absl::Status PgEnroleeStore::RecordEnrolment(const Enrolment& enrolment) {
 }
 
 absl::StatusOr<EnrolmentView> PgEnroleeStore::GetEnrolmentByKeId(absl::string_view ke_id) {
-  absl::StatusOr<EnrolmentView> out = absl::NotFoundError("enrolment not found");
-  absl::Status s = pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
+  absl::StatusOr<std::optional<EnrolmentView>> got = enrolment_views_.Get(ke_id);
+  if (!got.ok()) return got.status();
+  if (!got->has_value()) return absl::NotFoundError("enrolment not found");
+  return **std::move(got);
+}
+
+absl::Status PgEnroleeStore::FetchEnrolmentViews(
+    const std::vector<std::string>& ke_ids, absl::flat_hash_map<std::string, EnrolmentView>* found) {
+  const std::string ids = pg::TextArrayLiteral(ke_ids);
+  return pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
     try {
+      found->clear();
       pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(kGetEnrolmentView, std::string(ke_id));
-      if (r.empty()) {
-        out = absl::NotFoundError("enrolment not found");
-        return absl::OkStatus();
+      pqxx::result r = n.exec_prepared(kGetEnrolmentViews, ids);
+      for (const pqxx::row& row : r) {
+        absl::StatusOr<Enrolment> e = EnrolmentFromRow(row);
+        if (!e.ok()) return e.status();
+        EnrolmentView view;
+        view.enrolment = *std::move(e);
+        if (!ParseEnroleeState(row[11].as<std::string>(), &view.enrolee_state)) {
+          return absl::InternalError("enrolee row has an unknown state");
+        }
+        if (!row[12].is_null()) view.enrolee_not_after = FromMicros(row[12]);
+        std::string key = view.enrolment.ke_id;
+        found->emplace(std::move(key), std::move(view));
       }
-      absl::StatusOr<Enrolment> e = EnrolmentFromRow(r[0]);
-      if (!e.ok()) return e.status();
-      EnrolmentView view;
-      view.enrolment = *std::move(e);
-      if (!ParseEnroleeState(r[0][11].as<std::string>(), &view.enrolee_state)) {
-        return absl::InternalError("enrolee row has an unknown state");
-      }
-      if (!r[0][12].is_null()) view.enrolee_not_after = FromMicros(r[0][12]);
-      out = std::move(view);
       return absl::OkStatus();
     } catch (...) {
       return pg::CurrentExceptionToStatus("get enrolment");
     }
   });
-  if (!s.ok()) return s;
-  return out;
 }
 
 absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(

@@ -7,6 +7,10 @@
 // Durability: every session runs with synchronous_commit = on, and RecordEnrolment returns only
 // after the COMMIT holding its row has returned.
 //
+// Read coalescing: concurrent GetEnrolee / GetEnrolmentByKeId calls share batched SELECTs
+// (common/pg/read_coalescer.h), so a burst of handshakes or credential fetches costs a few round
+// trips instead of one each.
+//
 // Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue; one committer
 // thread takes everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in
 // one transaction, so N concurrent handshakes pay for one WAL flush instead of N. Every caller gets
@@ -39,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/pg/pool.h"
+#include "common/pg/read_coalescer.h"
 #include "mef/store/enrolee_store.h"
 
 namespace onem2m {
@@ -56,6 +61,9 @@ struct PgEnroleeStoreOptions {
   // max_pending bounds the queue; beyond it RecordEnrolment fails fast with kUnavailable instead of
   // letting latency grow without limit while the database is slow.
   int max_pending = 20000;
+  // read_batch shapes the coalescing of concurrent point reads (GetEnrolee, GetEnrolmentByKeId):
+  // keys per batched SELECT and batched SELECTs running at once.
+  pg::ReadCoalescerOptions read_batch;
 };
 
 class PgEnroleeStore final : public EnroleeStore {
@@ -86,6 +94,10 @@ class PgEnroleeStore final : public EnroleeStore {
   absl::StatusOr<int64_t> LatestChangeSeq() override;
   absl::Status CheckHealth() override;
 
+  // Coalesced-read counters of GetEnrolee and GetEnrolmentByKeId (benchmarks, metrics).
+  pg::ReadCoalescerStats enrolee_read_stats() const { return enrolees_.stats(); }
+  pg::ReadCoalescerStats enrolment_read_stats() const { return enrolment_views_.stats(); }
+
   // pool exposes the connection pool (tests, metrics).
   pg::ConnectionPool& pool() { return *pool_; }
 
@@ -102,9 +114,16 @@ class PgEnroleeStore final : public EnroleeStore {
   std::vector<absl::Status> InsertBatch(const std::vector<Pending>& batch);
   // InsertOne inserts one row in its own transaction.
   absl::Status InsertOne(const Enrolment& enrolment);
+  // Batched point reads behind GetEnrolee and GetEnrolmentByKeId.
+  absl::Status FetchEnrolees(const std::vector<std::string>& kpm_ids,
+                             absl::flat_hash_map<std::string, Enrolee>* found);
+  absl::Status FetchEnrolmentViews(const std::vector<std::string>& ke_ids,
+                                   absl::flat_hash_map<std::string, EnrolmentView>* found);
 
   const PgEnroleeStoreOptions options_;
   std::unique_ptr<pg::ConnectionPool> pool_;
+  pg::ReadCoalescer<Enrolee> enrolees_;
+  pg::ReadCoalescer<EnrolmentView> enrolment_views_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/process_defaults.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "mef/store/pg_enrolee_store.h"
@@ -135,4 +136,7 @@ int Main(int argc, char** argv) {
 }  // namespace mef
 }  // namespace onem2m
 
-int main(int argc, char** argv) { return onem2m::mef::Main(argc, argv); }
+int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
+  return onem2m::mef::Main(argc, argv);
+}

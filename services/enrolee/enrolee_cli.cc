@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -168,6 +169,7 @@ int Run() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
   std::signal(SIGPIPE, SIG_IGN);
   absl::SetProgramUsageMessage("enrolee: bootstrap a device at a MEF (TLS-PSK or DTLS-PSK).");
   absl::ParseCommandLine(argc, argv);

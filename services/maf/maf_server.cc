@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -302,6 +303,7 @@ int Run() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
   onem2m::config::LoadFlags(
       argc, argv,
       "maf_server: oneM2M M2M Authentication Function.\n"

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/envelope.h"
@@ -198,6 +199,7 @@ int Run() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
   onem2m::config::LoadFlags(
       argc, argv,
       "mef_server: oneM2M M2M Enrolment Function.\n"

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 
+#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -33,6 +34,7 @@ ABSL_FLAG(std::string, key_id, "", "Key Identifier to fetch (RelativeKeyID@MAF-F
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of the call.");
 
 int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
   absl::SetProgramUsageMessage(
       "rsp_target: fetch a distributed key from a MAF as a backend Target.");
   absl::ParseCommandLine(argc, argv);

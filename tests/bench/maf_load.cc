@@ -48,6 +48,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
@@ -544,6 +545,7 @@ int Main() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
   absl::ParseCommandLine(argc, argv);
   return onem2m::Main();
 }
