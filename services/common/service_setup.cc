@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_id.h"
+#include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
 #include "common/ops/pool_metrics.h"
 
@@ -78,6 +79,7 @@ std::unique_ptr<grpc::Server> ServiceSetup::StartGrpcServer(
   if (!creds.ok()) Die("tls_cert/tls_key/tls_ca", creds.status());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  grpcutil::KeepServerThreads(&builder);
   for (const std::string& port : ports) builder.AddListeningPort(port, *creds);
   for (grpc::Service* s : services) builder.RegisterService(s);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

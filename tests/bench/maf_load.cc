@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "common/process_defaults.h"
+#include "common/grpc/server_threads.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
@@ -202,6 +203,7 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
     _exit(1);
   }
   grpc::ServerBuilder b;
+  grpcutil::KeepServerThreads(&b);
   int port = 0;
   b.AddListeningPort("127.0.0.1:0", mtls->ServerCredentials(), &port);
   b.RegisterService(service->get());
