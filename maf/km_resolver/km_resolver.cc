@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -90,19 +89,19 @@ absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
       }
       flight = std::make_shared<Flight>();
       flights_[key] = flight;
-      // The slow part runs on its own thread so that this caller, like every follower, waits
-      // only until its own deadline; `self` keeps the resolver alive until the flight ends.
-      std::shared_ptr<KmResolver> self = shared_from_this();
-      std::thread([self, flight, key, work = std::move(work)] {
+      // The slow part runs on a flight thread so that this caller, like every follower, waits
+      // only until its own deadline. The resolver outlives the flight: its destructor finishes
+      // the flight pool first.
+      flight_pool_.Submit([this, flight, key, work = std::move(work)] {
         absl::StatusOr<ResolvedKm> r = work();
         {
-          absl::MutexLock l(&self->mu_);
-          self->flights_.erase(key);
+          absl::MutexLock l(&mu_);
+          flights_.erase(key);
         }
         absl::MutexLock fl(&flight->mu);
         flight->result = std::move(r);
         flight->done = true;
-      }).detach();
+      });
     }
   }
   absl::MutexLock fl(&flight->mu);

@@ -7,7 +7,7 @@
 // It is called from the handshake's PSK callback, which OpenSSL runs synchronously, so it is built
 // not to let one slow MEF stall other handshakes:
 //   - single flight per KeID (and per KmID for the store read): concurrent resolves of one
-//     identity share one lookup, which runs on its own thread; every caller waits only until its
+//     identity share one lookup, which runs on a flight thread; every caller waits only until its
 //     own deadline;
 //   - a circuit breaker per MEF: after UNAVAILABLE (or DEADLINE_EXCEEDED) from a MEF, KeIDs of that
 //     MEF fail fast with UNAVAILABLE for `breaker_open_for`;
@@ -41,6 +41,7 @@
 #ifndef ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
 #define ONEM2M_MAF_KM_RESOLVER_KM_RESOLVER_H_
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,6 +52,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/psk_server/worker_pool.h"
 #include "maf/km_resolver/km_cache.h"
 #include "maf/km_resolver/mef_fetcher.h"
 #include "maf/store/maf_store.h"
@@ -71,9 +73,13 @@ struct KmResolverOptions {
   absl::Duration tombstone_ttl = absl::Minutes(5);
   size_t cache_capacity = 100000;
   size_t negative_capacity = 100000;
-  // max_flights bounds the KeIDs being fetched at once (each flight is one thread and one MEF
-  // call): a flood of handshakes with made-up KeIDs gets UNAVAILABLE instead of a thread each.
+  // max_flights bounds the KeIDs being fetched or queued at once (each flight is one MEF
+  // call): a flood of handshakes with made-up KeIDs gets UNAVAILABLE instead of a queue slot each.
   size_t max_flights = 256;
+  // flight_threads run the flights: long-lived threads, so a first contact costs no thread
+  // creation. Flights beyond them queue (still within max_flights); their callers wait until their
+  // own deadline as before.
+  int flight_threads = 32;
   // trust_cache tells whether Km cached from a MEF may be served without reading the store. The
   // MAF answers false while its revocation watch on that MEF is down: a revocation it cannot hear
   // may still reach the shared store through another replica, so every KmID handshake then reads
@@ -118,12 +124,13 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
 
  private:
   struct Flight;
-  explicit KmResolver(KmResolverOptions options) : o_(std::move(options)) {}
+  explicit KmResolver(KmResolverOptions options)
+      : o_(std::move(options)), flight_pool_(std::max(1, o_.flight_threads)) {}
 
   absl::Time Now() const { return o_.clock(); }
   absl::StatusOr<ResolvedKm> ResolveKmId(const std::string& km_id, absl::Time deadline);
   bool CacheTrusted(const std::string& mef_fqdn) const;
-  // JoinFlight runs `work` once per `key` among concurrent callers, on its own thread, and waits
+  // JoinFlight runs `work` once per `key` among concurrent callers, on a flight thread, and waits
   // for its result until `deadline`.
   absl::StatusOr<ResolvedKm> JoinFlight(const std::string& key, absl::Time deadline,
                                         std::function<absl::StatusOr<ResolvedKm>()> work);
@@ -147,6 +154,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   std::map<std::string, absl::Time> negative_until_ ABSL_GUARDED_BY(mu_);        // by KeID
   std::map<std::string, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // "k:"KeID / "e:"Enrolee
   KmResolverStats stats_ ABSL_GUARDED_BY(mu_);
+  // Last member: destroyed first, finishing every queued flight while the rest is still alive.
+  server::WorkerPool flight_pool_;
 };
 
 }  // namespace maf

@@ -11,7 +11,9 @@ namespace maf {
 absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
     const ProcedureContext& ctx, const MafSession& session,
     const exchange::ClientRegistrationRequest& request) {
-  absl::Status s = CheckSession(ctx, session);
+  // No store read here: RegisterClient registers only against a stored, unrevoked, unexpired
+  // credential, in the same statement (a revocation since the handshake gives 4103 below).
+  absl::Status s = CheckSessionUnexpired(ctx, session);
   if (!s.ok()) return s;
   // Nothing outlives Ke (PROTOCOL.md 5): the session's Km expiry caps whatever was asked for.
   absl::Time expiry = session.km_expires_at;

@@ -6,11 +6,17 @@
 namespace onem2m {
 namespace maf {
 
-absl::Status CheckSession(const ProcedureContext& ctx, const MafSession& session) {
+absl::Status CheckSessionUnexpired(const ProcedureContext& ctx, const MafSession& session) {
   if (ctx.Now() >= session.km_expires_at) {
     return exchange::WithRsc(absl::PermissionDeniedError("Km expired: bootstrap again"),
                              exchange::kRscOriginatorHasNoPrivilege);
   }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSession(const ProcedureContext& ctx, const MafSession& session) {
+  absl::Status unexpired = CheckSessionUnexpired(ctx, session);
+  if (!unexpired.ok()) return unexpired;
   absl::StatusOr<MafCredential> c = ctx.store->GetCredentialByKmId(session.km_id);
   if (c.ok()) return absl::OkStatus();
   if (c.status().code() == absl::StatusCode::kUnavailable) return c.status();

@@ -23,6 +23,10 @@ namespace maf {
 // not revoked; else PermissionDenied with RSC 4103 (kUnavailable passes through as 5000).
 absl::Status CheckSession(const ProcedureContext& ctx, const MafSession& session);
 
+// CheckSessionUnexpired is CheckSession's in-memory half, for a procedure whose own store write
+// re-checks the credential atomically (Client Registration: MafStore::RegisterClient).
+absl::Status CheckSessionUnexpired(const ProcedureContext& ctx, const MafSession& session);
+
 // RequireRegisteredClient returns the session's active client registration, or PermissionDenied
 // (RSC 4103) if the client has not registered (8.8.2.3) or its registration ended.
 absl::StatusOr<MafClient> RequireRegisteredClient(const ProcedureContext& ctx,

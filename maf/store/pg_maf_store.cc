@@ -156,6 +156,40 @@ std::string StateCondition(absl::string_view a, int state_param, int now_param) 
                       " IN ('deregistered', 'revoked') AND ", a, ".state = ", st, "))");
 }
 
+// Prepared statements of the first-contact path (PutCredential, RegisterClient).
+constexpr const char* kPutCredential = "maf_put_credential";
+constexpr const char* kRegisterClient = "maf_register_client";
+constexpr int kUsableColumn = 13;  // RegisterClient: usable credentials (0 or 1), after the client
+
+const std::string& PutCredentialSql() {
+  // Insert, or return the row a racing replica stored under this km_id, keeping its revoked flag.
+  // DO NOTHING on any conflict; a ke_id taken by another km_id shows up as no row.
+  static const std::string* const s = new std::string(absl::StrCat(
+      "WITH ins AS (INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, "
+      "enrolee_id, mef_fqdn, expires_at, created_at) VALUES ($1, $2, decode($3, 'hex'), $4, $5, $6, ",
+      TS(7), ", ", TS(8), ") ON CONFLICT DO NOTHING RETURNING ", CredentialColumns(),
+      ") SELECT * FROM ins UNION ALL SELECT ", CredentialColumns(),
+      " FROM maf_credentials WHERE km_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)"));
+  return *s;
+}
+
+const std::string& RegisterClientSql() {
+  // $1 km_id, $2 now, $3 new registration id, $4 requested expiry.
+  static const std::string* const s = new std::string(absl::StrCat(
+      "WITH cred AS (SELECT ke_id, enrolee_id, expires_at FROM maf_credentials "
+      "WHERE km_id = $1 AND NOT revoked AND expires_at > ", TS(2), " FOR SHARE), "
+      "ins AS (INSERT INTO maf_clients (maf_client_reg_id, km_id, ke_id, enrolee_id, expires_at, "
+      "created_at, state) SELECT $3, $1, ke_id, enrolee_id, LEAST(expires_at, ", TS(4), "), ",
+      TS(2), ", 'active' FROM cred ON CONFLICT (km_id) WHERE state = 'active' DO NOTHING "
+      "RETURNING maf_client_reg_id, km_id, ke_id, enrolee_id, expires_at, created_at, state, "
+      "revoked_by, revoke_reason, revoked_at), "
+      "c AS (SELECT * FROM ins UNION ALL SELECT maf_client_reg_id, km_id, ke_id, enrolee_id, "
+      "expires_at, created_at, state, revoked_by, revoke_reason, revoked_at FROM maf_clients "
+      "WHERE km_id = $1 AND state = 'active' AND NOT EXISTS (SELECT 1 FROM ins)) "
+      "SELECT ", ClientColumns(2), ", (SELECT count(*) FROM cred) FROM c"));
+  return *s;
+}
+
 template <typename Fn>
 absl::Status Guard(absl::string_view what, Fn&& fn) {
   try {
@@ -178,6 +212,8 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
   options.pool.prepare.emplace_back(
       "maf_credential_by_ke_id",
       absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE ke_id = $1"));
+  options.pool.prepare.emplace_back(kPutCredential, PutCredentialSql());
+  options.pool.prepare.emplace_back(kRegisterClient, RegisterClientSql());
   options.pool.prepare.emplace_back(
       "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
@@ -198,19 +234,10 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
   MafCredential out;
   s = pool_->Run([&](pqxx::connection& c) {
     return Guard("put credential", [&]() -> absl::Status {
-      // One autocommit statement (a first contact is on the handshake path): insert, or return the
-      // row a racing replica stored under this km_id, keeping its revoked flag. DO NOTHING on any
-      // conflict; a ke_id taken by another km_id shows up as no row.
+      // One autocommit statement (a first contact is on the handshake path); see PutCredentialSql.
       pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_params(
-          absl::StrCat("WITH ins AS (INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, "
-                       "kek_version, enrolee_id, mef_fqdn, expires_at, created_at) VALUES ($1, $2, "
-                       "decode($3, 'hex'), $4, $5, $6, ",
-                       TS(7), ", ", TS(8), ") ON CONFLICT DO NOTHING RETURNING ",
-                       CredentialColumns(), ") SELECT * FROM ins UNION ALL SELECT ",
-                       CredentialColumns(),
-                       " FROM maf_credentials WHERE km_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)"),
-          credential.km_id, credential.ke_id, Hex(credential.km.ciphertext),
+      pqxx::result r = n.exec_prepared(
+          kPutCredential, credential.km_id, credential.ke_id, Hex(credential.km.ciphertext),
           credential.km.kek_version, credential.enrolee_id, credential.mef_fqdn,
           Micros(credential.expires_at), Micros(clock_()));
       if (r.empty()) {
@@ -342,26 +369,23 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
       Micros(std::min(requested_expiry, absl::FromUnixSeconds(253402300799)));  // 9999-12-31
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     return Guard("register client", [&]() -> absl::Status {
-      // Autocommit: one statement registers (idempotently per KmID) against a usable credential,
-      // a second reads the active registration back.
+      // One autocommit statement registers (idempotently per KmID) against a usable credential and
+      // returns the active registration, new or existing, with the count of usable credentials.
       pqxx::nontransaction n(c);
-      pqxx::result reg = n.exec_params(
-          absl::StrCat("WITH cred AS (SELECT ke_id, enrolee_id, expires_at FROM maf_credentials "
-                       "WHERE km_id = $1 AND NOT revoked AND expires_at > ", TS(2), " FOR SHARE), "
-                       "ins AS (INSERT INTO maf_clients (maf_client_reg_id, km_id, ke_id, "
-                       "enrolee_id, expires_at, created_at, state) SELECT $3, $1, ke_id, "
-                       "enrolee_id, LEAST(expires_at, ", TS(4), "), ", TS(2),
-                       ", 'active' FROM cred ON CONFLICT (km_id) WHERE state = 'active' DO NOTHING "
-                       "RETURNING 1) SELECT (SELECT count(*) FROM cred)"),
-          std::string(km_id), now, NewClientRegId(), requested);
-      if (reg.empty() || reg[0][0].as<int64_t>() == 0) {
+      pqxx::result r = n.exec_prepared(kRegisterClient, std::string(km_id), now, NewClientRegId(),
+                                       requested);
+      if (!r.empty() && r[0][kUsableColumn].as<int64_t>() == 0) {
         return absl::FailedPreconditionError("no usable credential for this KmID");
       }
-      pqxx::result r = n.exec_params(
-          absl::StrCat("SELECT ", ClientColumns(2),
-                       " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),
-          std::string(km_id), now);
-      if (r.empty()) return absl::InternalError("registration vanished");
+      if (r.empty()) {
+        // No usable credential, or the statement's snapshot predates a racing replica's
+        // registration: look once more.
+        r = n.exec_params(
+            absl::StrCat("SELECT ", ClientColumns(2),
+                         " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),
+            std::string(km_id), now);
+        if (r.empty()) return absl::FailedPreconditionError("no usable credential for this KmID");
+      }
       out = ClientFromRow(r[0]);
       return absl::OkStatus();
     });
