@@ -39,6 +39,7 @@ constexpr const char* kGetEnrolee = "mef_get_enrolee";
 constexpr const char* kGetEnrolees = "mef_get_enrolees";
 constexpr const char* kGetEnrolmentViews = "mef_get_enrolment_views";
 constexpr const char* kInsertEnrolment = "mef_insert_enrolment";
+constexpr const char* kInsertEnrolments = "mef_insert_enrolments";
 
 constexpr const char* kInsertEnrolmentSql =
     "INSERT INTO enrolments (ke_id, kpm_id, ke_sealed, ke_kek_version, enrolee_id, maf_id, "
@@ -112,21 +113,16 @@ absl::StatusOr<Enrolee> SelectEnrolee(pqxx::work& w, const std::string& kpm_id) 
   return EnroleeFromRow(r[0]);
 }
 
-// EnrolmentValuesLiteral renders one VALUES tuple for the multi-row INSERT of a batch. Literals
-// instead of parameters because a statement's parameter count is capped at 65535.
-std::string EnrolmentValuesLiteral(pqxx::work& w, const Enrolment& e) {
-  std::string created =
-      e.created_at == absl::InfinitePast()
-          ? std::string("now()")
-          : absl::StrCat("(timestamptz 'epoch' + ", absl::ToUnixMicros(e.created_at),
-                         " * interval '1 microsecond')");
-  return absl::StrCat(
-      "(", w.quote(e.ke_id), ",", w.quote(e.kpm_id), ",", w.quote_raw(e.ke.ciphertext), ",",
-      e.ke.kek_version, ",", w.quote(e.enrolee_id), ",", w.quote(e.maf_id),
-      ",(timestamptz 'epoch' + ", absl::ToUnixMicros(e.expires_at),
-      " * interval '1 microsecond'),", w.quote(std::string(TransportName(e.transport))), ",",
-      w.quote(e.peer_address), ",", created, ")");
-}
+// The group commit's one statement: each column travels as one array parameter, so the statement
+// is prepared once per connection whatever the batch size (no per-batch SQL to build or parse).
+// $10 holds created_at in microseconds, or -1 for the database's now().
+constexpr const char* kInsertEnrolmentsSql =
+    "INSERT INTO enrolments (ke_id, kpm_id, ke_sealed, ke_kek_version, enrolee_id, maf_id, "
+    "expires_at, transport, peer_address, created_at) "
+    "SELECT k, p, s, v, e, m, " TS("x") ", t, a, CASE WHEN c < 0 THEN now() ELSE " TS("c") " END "
+    "FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::text[], $6::text[], "
+    "$7::bigint[], $8::text[], $9::text[], $10::bigint[]) AS u(k, p, s, v, e, m, x, t, a, c) "
+    "ON CONFLICT (ke_id) DO NOTHING RETURNING ke_id";
 
 }  // namespace
 
@@ -146,6 +142,7 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
                    " FROM enrolments en JOIN enrolees e ON e.kpm_id = en.kpm_id"
                    " WHERE en.ke_id = ANY($1::text[])"));
   options.pool.prepare.emplace_back(kInsertEnrolment, kInsertEnrolmentSql);
+  options.pool.prepare.emplace_back(kInsertEnrolments, kInsertEnrolmentsSql);
   if (options.pool.application_name == "onem2m") options.pool.application_name = "onem2m-mef";
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
       pg::ConnectionPool::Create(options.pool);
@@ -465,7 +462,9 @@ absl::StatusOr<Enrolee> PgEnroleeStore::RotateKpm(absl::string_view kpm_id_view,
 absl::Status PgEnroleeStore::InsertOne(const Enrolment& e) {
   absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     try {
-      pqxx::work w(c);
+      // One autocommit statement: durable when it returns (synchronous_commit = on), one round
+      // trip instead of BEGIN / INSERT / COMMIT.
+      pqxx::nontransaction w(c);
       std::optional<std::string> created;
       if (e.created_at != absl::InfinitePast()) created = absl::StrCat(absl::ToUnixMicros(e.created_at));
       w.exec_prepared0(kInsertEnrolment, e.ke_id, e.kpm_id, pqxx::binarystring(e.ke.ciphertext),
@@ -506,22 +505,38 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
       }
     }
   }
+  std::vector<std::string> ke_ids, kpm_ids, versions, enrolee_ids, maf_ids, expiries, transports,
+      peers, created;
+  std::vector<absl::string_view> sealed;
+  for (size_t i : rows) {
+    const Enrolment& e = batch[i].enrolment;
+    ke_ids.push_back(e.ke_id);
+    kpm_ids.push_back(e.kpm_id);
+    sealed.push_back(e.ke.ciphertext);
+    versions.push_back(absl::StrCat(e.ke.kek_version));
+    enrolee_ids.push_back(e.enrolee_id);
+    maf_ids.push_back(e.maf_id);
+    expiries.push_back(absl::StrCat(absl::ToUnixMicros(e.expires_at)));
+    transports.push_back(std::string(TransportName(e.transport)));
+    peers.push_back(e.peer_address);
+    created.push_back(e.created_at == absl::InfinitePast()
+                          ? std::string("-1")
+                          : absl::StrCat(absl::ToUnixMicros(e.created_at)));
+  }
+  const std::string sealed_array = pg::ByteaArrayLiteral(sealed);
   absl::flat_hash_set<std::string> inserted;
   absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     try {
       inserted.clear();
-      pqxx::work w(c);
-      std::string sql =
-          "INSERT INTO enrolments (ke_id, kpm_id, ke_sealed, ke_kek_version, enrolee_id, maf_id,"
-          " expires_at, transport, peer_address, created_at) VALUES ";
-      for (size_t k = 0; k < rows.size(); ++k) {
-        if (k > 0) sql += ",";
-        sql += EnrolmentValuesLiteral(w, batch[rows[k]].enrolment);
-      }
-      sql += " ON CONFLICT (ke_id) DO NOTHING RETURNING ke_id";
-      pqxx::result r = w.exec(sql);
+      // One autocommit statement: atomic, and durable when it returns (synchronous_commit = on).
+      pqxx::nontransaction w(c);
+      pqxx::result r = w.exec_prepared(
+          kInsertEnrolments, pg::TextArrayLiteral(ke_ids), pg::TextArrayLiteral(kpm_ids),
+          sealed_array, pg::TextArrayLiteral(versions), pg::TextArrayLiteral(enrolee_ids),
+          pg::TextArrayLiteral(maf_ids), pg::TextArrayLiteral(expiries),
+          pg::TextArrayLiteral(transports), pg::TextArrayLiteral(peers),
+          pg::TextArrayLiteral(created));
       for (const pqxx::row& row : r) inserted.insert(row[0].as<std::string>());
-      w.commit();  // synchronous_commit = on: returns once the WAL is flushed
       return absl::OkStatus();
     } catch (...) {
       return pg::CurrentExceptionToStatus("record enrolments");
