@@ -13,7 +13,8 @@
 
 namespace onem2m::server::internal {
 
-IoThread::IoThread(Shared* shared) : shared_(shared) {}
+IoThread::IoThread(Shared* shared)
+    : shared_(shared), gate_(std::make_shared<LoopGate>(&loop_)) {}
 
 IoThread::~IoThread() { StopAndJoin(); }
 
@@ -169,6 +170,7 @@ void IoThread::StopAndJoin() {
     loop_.Stop();
   });
   thread_.join();
+  gate_->Close();
   graveyard_.clear();
   for (int fd : tcp_listeners_) close(fd);
   tcp_listeners_.clear();

@@ -9,12 +9,14 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "common/http/request_parser.h"
 #include "common/net/event_loop.h"
 #include "common/net/socket_util.h"
@@ -57,10 +59,13 @@ class Session {
  protected:
   // DriveHandshake advances the handshake inline or on a worker, then calls AfterHandshakeStep.
   // The first step (the ClientHello) always runs inline: TLS 1.2 asks for the PSK only at the
-  // ClientKeyExchange, so only later steps can block in the resolver.
+  // ClientKeyExchange, so only later steps can block in the resolver. With an asynchronous
+  // resolver every step runs inline: a lookup pauses the session (busy) instead of blocking.
   void DriveHandshake();
-  // PauseIo stops readiness callbacks while a worker holds the session (a level-triggered socket
-  // with unread handshake bytes would otherwise wake the loop until the worker reads them).
+  // OnAsyncReady (on the loop) resumes a handshake paused on an asynchronous PSK lookup.
+  void OnAsyncReady();
+  // PauseIo stops readiness callbacks while a worker or a PSK lookup holds the session (a
+  // level-triggered socket with unread handshake bytes would otherwise wake the loop meanwhile).
   virtual void PauseIo() {}
   virtual void AfterHandshakeStep(tls::Step step) = 0;
   // CompleteHandshake creates the handler; false (and the session closed) on failure.
@@ -78,7 +83,8 @@ class Session {
   std::unique_ptr<SessionHandler> handler_;
   bool handshake_complete_ = false;
   bool awaiting_response_ = false;
-  bool busy_ = false;  // a worker holds tls_
+  bool busy_ = false;  // a worker holds tls_, or it is paused on an asynchronous PSK lookup
+  bool async_lookups_ = false;
   int handshake_steps_ = 0;
   bool close_when_idle_ = false;  // close once the worker hands tls_ back
   bool closed_ = false;
@@ -143,6 +149,25 @@ class DatagramSession final : public Session {
   size_t max_datagram_;
 };
 
+// LoopGate posts to an I/O thread's loop from any thread, including after that thread has gone
+// (an asynchronous PSK lookup may answer after the server shut down): then it drops the task.
+class LoopGate {
+ public:
+  explicit LoopGate(net::EventLoop* loop) : loop_(loop) {}
+  void Post(std::function<void()> task) {
+    absl::MutexLock lock(&mu_);
+    if (loop_ != nullptr) loop_->Post(std::move(task));
+  }
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    loop_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  net::EventLoop* loop_ ABSL_GUARDED_BY(mu_);
+};
+
 // IoThread owns one EventLoop, its listening sockets and its sessions.
 class IoThread {
  public:
@@ -160,6 +185,7 @@ class IoThread {
   int sessions() const { return session_count_.load(); }
 
   net::EventLoop& loop() { return loop_; }
+  const std::shared_ptr<LoopGate>& gate() const { return gate_; }
   Shared* shared() { return shared_; }
   bool draining() const { return draining_; }
   uint64_t NextId() { return next_id_++; }
@@ -184,6 +210,7 @@ class IoThread {
 
   Shared* shared_;
   net::EventLoop loop_;
+  std::shared_ptr<LoopGate> gate_;
   std::thread thread_;
   std::vector<int> tcp_listeners_;
   std::vector<std::unique_ptr<UdpEndpoint>> udp_;

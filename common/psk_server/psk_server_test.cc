@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/http/response_parser.h"
 #include "common/http/serializer.h"
@@ -107,14 +109,16 @@ class PskServerTest : public ::testing::Test {
   void StartServer(int workers = 0, absl::Duration idle = absl::Seconds(30), int per_source = 256,
                    absl::Duration hs_timeout = absl::Seconds(5),
                    std::function<absl::StatusOr<SecretBytes>(absl::string_view)> resolve = {},
-                   const std::string& host = "127.0.0.1") {
+                   const std::string& host = "127.0.0.1",
+                   std::shared_ptr<tls::PskResolver> custom_resolver = nullptr) {
     if (!resolve) {
       resolve = [](absl::string_view id) -> absl::StatusOr<SecretBytes> {
         if (id == "device-1" || id == "device-2") return Key();
         return absl::NotFoundError("unknown");
       };
     }
-    auto resolver = std::make_shared<tls::FunctionPskResolver>(resolve);
+    std::shared_ptr<tls::PskResolver> resolver = custom_resolver;
+    if (resolver == nullptr) resolver = std::make_shared<tls::FunctionPskResolver>(resolve);
     tls::ServerOptions so;
     so.transport = tls::Transport::kTls;
     so.handshake_timeout = hs_timeout;
@@ -365,6 +369,111 @@ TEST_F(PskServerTest, SlowResolverOnWorkersDoesNotStallOtherHandshakes) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   release = true;
   slow.join();
+}
+
+// Echo sends `body` over either transport (HTTP over TLS, a bare datagram over DTLS) and returns
+// what the echo handler answered after its "identity|export|" prefix.
+std::string Echo(tls::Transport t, tls::BlockingClient& c, const std::string& body) {
+  std::string answer;
+  if (t == tls::Transport::kTls) {
+    answer = HttpRoundTrip(c, body);
+  } else {
+    absl::Time deadline = absl::Now() + absl::Seconds(5);
+    if (!c.Write(body, deadline).ok()) return "<write>";
+    absl::StatusOr<std::string> got = c.Read(2048, deadline);
+    if (!got.ok()) return "<read>";
+    answer = *got;
+  }
+  size_t bar = answer.rfind('|');
+  return bar == std::string::npos ? answer : answer.substr(bar + 1);
+}
+
+// An asynchronous resolver: "slow-*" identities are answered from another thread once released
+// (or never); every other identity is answered at once, inside ResolveAsync.
+class GatedAsyncResolver : public tls::PskResolver {
+ public:
+  ~GatedAsyncResolver() override { ReleaseAll(); }
+  absl::StatusOr<SecretBytes> Resolve(absl::string_view) override {
+    return absl::InternalError("synchronous lookup on an async server");
+  }
+  bool SupportsAsync() const override { return true; }
+  void ResolveAsync(absl::string_view identity, ResolveDone done) override {
+    if (!absl::StartsWith(identity, "slow")) {
+      done(Key());
+      return;
+    }
+    absl::MutexLock l(&mu_);
+    waiting_.push_back(std::move(done));
+  }
+  int waiting() {
+    absl::MutexLock l(&mu_);
+    return static_cast<int>(waiting_.size());
+  }
+  void ReleaseAll() {
+    std::vector<ResolveDone> all;
+    {
+      absl::MutexLock l(&mu_);
+      all.swap(waiting_);
+    }
+    std::thread answer([all = std::move(all)] {
+      for (const ResolveDone& d : all) d(Key());
+    });
+    answer.join();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<ResolveDone> waiting_;
+};
+
+TEST_F(PskServerTest, AsyncLookupsPauseSessionsWithoutStallingTheIoThreads) {
+  auto resolver = std::make_shared<GatedAsyncResolver>();
+  StartServer(/*workers=*/0, absl::Seconds(30), 256, absl::Seconds(10), {}, "127.0.0.1", resolver);
+  std::vector<std::thread> slow;
+  std::atomic<int> slow_ok{0};
+  for (int i = 0; i < 6; ++i) {
+    tls::Transport t = i % 2 == 0 ? tls::Transport::kTls : tls::Transport::kDtls;
+    slow.emplace_back([&, t, i] {
+      auto c = Connect(t, absl::StrCat("slow-", i), Key());
+      if (c.ok() && Echo(t, **c, "late") == "late") ++slow_ok;
+    });
+  }
+  for (int i = 0; i < 200 && resolver->waiting() < 6; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(resolver->waiting(), 6);  // every I/O thread holds paused sessions...
+  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+    absl::Time start = absl::Now();
+    auto fast = Connect(t, "device-1", Key());  // ...and still serves others at once
+    ASSERT_TRUE(fast.ok()) << fast.status();
+    EXPECT_EQ(Echo(t, **fast, "now"), "now");
+    EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  }
+  resolver->ReleaseAll();
+  for (auto& t : slow) t.join();
+  EXPECT_EQ(slow_ok.load(), 6);
+}
+
+TEST_F(PskServerTest, AsyncLookupOutlivingTheHandshakeDeadlineOrTheServerIsHarmless) {
+  auto resolver = std::make_shared<GatedAsyncResolver>();
+  StartServer(0, absl::Seconds(30), 256, /*hs_timeout=*/absl::Milliseconds(300), {}, "127.0.0.1",
+              resolver);
+  // Paused past the handshake deadline: the session closes; the late answer wakes nothing.
+  auto timed_out = Connect(tls::Transport::kTls, "slow-late", Key());
+  EXPECT_FALSE(timed_out.ok());
+  for (int i = 0; i < 100 && server_->open_sessions() > 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(server_->open_sessions(), 0);
+  resolver->ReleaseAll();
+  // Still serving.
+  auto ok = Connect(tls::Transport::kTls, "device-1", Key());
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  // A lookup still pending when the server goes away: its answer arrives after shutdown.
+  std::thread pending([&] { (void)Connect(tls::Transport::kDtls, "slow-shutdown", Key()); });
+  for (int i = 0; i < 200 && resolver->waiting() < 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(resolver->waiting(), 1);
+  server_.reset();
+  resolver->ReleaseAll();
+  pending.join();
 }
 
 TEST_F(PskServerTest, ShutdownLetsAnInFlightRequestFinishAndRefusesNewSessions) {

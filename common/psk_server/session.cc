@@ -15,13 +15,23 @@ Session::Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession>
   const PskServerOptions& o = thread_->shared()->options;
   const tls::PskContext& ctx =
       info_.transport == tls::Transport::kTls ? *o.tls_context : *o.dtls_context;
+  if (ctx.async_lookups()) {
+    async_lookups_ = true;
+    tls_->EnableAsyncLookup([gate = thread_->gate(), thread = thread_, id = id_] {
+      gate->Post([thread, id] {
+        if (Session* s = thread->Find<Session>(id)) s->OnAsyncReady();
+      });
+    });
+  }
   handshake_timer_ = thread_->loop().RunAfter(ctx.handshake_timeout(), [this] {
     handshake_timer_ = 0;
     if (handshake_complete_ || closed_) return;
-    if (busy_) {  // the worker still holds the session; close when it hands it back
+    if (busy_ && !tls_->async_paused()) {
+      // A worker still holds the session: close when it hands it back.
       close_when_idle_ = true;
       return;
     }
+    // Paused on an asynchronous lookup, the session is ours: closing drops the late answer.
     FailHandshake(HandshakeOutcome::kTimeout);
   });
 }
@@ -34,8 +44,14 @@ Session::~Session() {
 
 void Session::DriveHandshake() {
   WorkerPool* workers = thread_->shared()->workers.get();
-  if (workers == nullptr || handshake_steps_++ == 0) {
-    AfterHandshakeStep(tls_->Handshake());
+  if (async_lookups_ || workers == nullptr || handshake_steps_++ == 0) {
+    tls::Step step = tls_->Handshake();
+    if (step == tls::Step::kWantAsync) {
+      busy_ = true;
+      PauseIo();
+      return;
+    }
+    AfterHandshakeStep(step);
     return;
   }
   busy_ = true;
@@ -56,6 +72,16 @@ void Session::DriveHandshake() {
       s->AfterHandshakeStep(step);
     });
   });
+}
+
+void Session::OnAsyncReady() {
+  if (!busy_ || closed_) return;
+  busy_ = false;
+  if (close_when_idle_) {
+    FailHandshake(HandshakeOutcome::kTimeout);
+    return;
+  }
+  DriveHandshake();
 }
 
 HandshakeOutcome Session::ClassifyFailure() const {

@@ -1,5 +1,6 @@
 #include "common/tls/psk_context.h"
 
+#include <openssl/async.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -56,7 +57,14 @@ struct ContextCallbacks {
     const SecretBytes* key = &dummy;
     absl::StatusOr<SecretBytes> found = absl::InternalError("no resolver");
     absl::string_view id = identity == nullptr ? absl::string_view() : identity;
-    if (ctx != nullptr && ctx->resolver_ != nullptr) found = ctx->resolver_->Resolve(id);
+    if (ctx != nullptr && ctx->resolver_ != nullptr) {
+      if (state != nullptr && state->on_async_ready && ctx->resolver_->SupportsAsync() &&
+          ASYNC_get_current_job() != nullptr) {
+        found = ResolveInJob(*ctx->resolver_, id, state);
+      } else {
+        found = ctx->resolver_->Resolve(id);
+      }
+    }
     PskLookup lookup;
     if (found.ok() && found->size() >= kMinPskLen && found->size() <= kMaxPskLen &&
         found->size() <= max_psk_len) {
@@ -76,6 +84,22 @@ struct ContextCallbacks {
     if (key->size() > max_psk_len) return 0;  // Cannot happen: 32 <= PSK_MAX_PSK_LEN.
     memcpy(psk, key->data(), key->size());
     return static_cast<unsigned int>(key->size());
+  }
+
+  // ResolveInJob starts an asynchronous lookup and pauses this handshake's ASYNC job until it is
+  // answered: SSL_do_handshake returns SSL_ERROR_WANT_ASYNC meanwhile, and the session resumes the
+  // job (calls it again) once on_async_ready has fired.
+  static absl::StatusOr<SecretBytes> ResolveInJob(PskResolver& resolver, absl::string_view id,
+                                                  internal::SessionState* state) {
+    auto lookup = std::make_shared<internal::AsyncLookup>(state->on_async_ready);
+    state->lookup = lookup;
+    resolver.ResolveAsync(id, [lookup](absl::StatusOr<SecretBytes> r) {
+      lookup->Complete(std::move(r));
+    });
+    absl::StatusOr<SecretBytes> out = absl::UnknownError("pending");
+    while (!lookup->TryTake(&out)) ASYNC_pause_job();
+    state->lookup.reset();
+    return out;
   }
 
   static unsigned int ClientPsk(SSL* ssl, const char* /*hint*/, char* identity,

@@ -65,6 +65,8 @@ class PskContext {
   // deadline decides).
   absl::Duration handshake_timeout() const { return handshake_timeout_; }
   int dtls_mtu() const { return dtls_mtu_; }
+  // async_lookups: a server whose resolver answers asynchronously (PskResolver::SupportsAsync).
+  bool async_lookups() const { return resolver_ != nullptr && resolver_->SupportsAsync(); }
   // Client only: the SNI to send and the identity presented.
   const std::string& server_name() const { return server_name_; }
   const std::string& psk_identity() const { return psk_identity_; }

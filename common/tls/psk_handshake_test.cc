@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -590,6 +591,143 @@ TEST(PskHandshakeTest, SessionMovesToWorkerThreadWithBlockingResolver) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_TRUE(a->Equals(*b));
   EXPECT_EQ((*server)->psk_lookup(), PskLookup::kFound);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+// An asynchronous resolver: answers from its own thread after `delay`; counts the calls.
+class AsyncTestResolver : public PskResolver {
+ public:
+  explicit AsyncTestResolver(absl::Duration delay) : delay_(delay) {}
+  ~AsyncTestResolver() override {
+    for (auto& t : threads_) t.join();
+  }
+  absl::StatusOr<SecretBytes> Resolve(absl::string_view) override {
+    ++sync_calls;
+    return absl::InternalError("the synchronous path must not be used");
+  }
+  bool SupportsAsync() const override { return true; }
+  void ResolveAsync(absl::string_view identity, ResolveDone done) override {
+    ++async_calls;
+    threads_.emplace_back([delay = delay_, id = std::string(identity), done = std::move(done)] {
+      absl::SleepFor(delay);
+      done(id == kIdentity ? absl::StatusOr<SecretBytes>(Key('k'))
+                           : absl::NotFoundError("unknown"));
+    });
+  }
+  std::atomic<int> sync_calls{0};
+  std::atomic<int> async_calls{0};
+
+ private:
+  const absl::Duration delay_;
+  std::vector<std::thread> threads_;
+};
+
+TEST(PskHandshakeTest, AsyncLookupPausesTheHandshakeInsteadOfBlocking) {
+  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(100));
+  absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
+      PskContext::NewServer(ServerOptions(), resolver);
+  ASSERT_TRUE(server_ctx.ok());
+  for (std::string identity : {std::string(kIdentity), std::string("kpm-unknown")}) {
+    SCOPED_TRACE(identity);
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    auto server = PskSession::NewStream(*server_ctx, sv[0], absl::Now());
+    ASSERT_TRUE(server.ok());
+    std::atomic<int> wakeups{0};
+    (*server)->EnableAsyncLookup([&wakeups] { ++wakeups; });
+    Step client_step = Step::kFailed;
+    std::thread client_thread([&] {
+      auto client = PskSession::NewStream(Client(Transport::kTls, identity), sv[1], absl::Now());
+      if (client.ok()) client_step = DriveToDone(client->get(), sv[1]);
+    });
+    // The "event loop": never blocks longer than a poll slice, even while the key is looked up.
+    int paused_steps = 0;
+    Step step;
+    const absl::Time deadline = Deadline();
+    for (;;) {
+      const absl::Time before = absl::Now();
+      step = (*server)->Handshake();
+      EXPECT_LT(absl::Now() - before, absl::Milliseconds(50));
+      if (step == Step::kWantAsync) {
+        ++paused_steps;
+        EXPECT_TRUE((*server)->async_paused());
+        while (wakeups.load() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+        wakeups = 0;
+        continue;
+      }
+      if (step != Step::kWantRead && step != Step::kWantWrite) break;
+      if (absl::Now() > deadline) break;
+      pollfd p = {sv[0], static_cast<short>(step == Step::kWantRead ? POLLIN : POLLOUT), 0};
+      poll(&p, 1, 20);
+    }
+    if (identity == kIdentity) {
+      EXPECT_EQ(step, Step::kDone) << (*server)->status();
+      EXPECT_EQ((*server)->psk_lookup(), PskLookup::kFound);
+    } else {
+      EXPECT_EQ(step, Step::kFailed);
+      EXPECT_EQ((*server)->psk_lookup(), PskLookup::kNotFound);
+    }
+    EXPECT_GE(paused_steps, 1);
+    shutdown(sv[0], SHUT_RDWR);
+    client_thread.join();
+    if (identity == kIdentity) EXPECT_EQ(client_step, Step::kDone);
+    server->reset();
+    close(sv[0]);
+    close(sv[1]);
+  }
+  EXPECT_EQ(resolver->sync_calls.load(), 0);
+  EXPECT_EQ(resolver->async_calls.load(), 2);
+}
+
+TEST(PskHandshakeTest, SessionDestroyedWhilePausedOnALookupIsSafe) {
+  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(300));
+  absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
+      PskContext::NewServer(ServerOptions(), resolver);
+  ASSERT_TRUE(server_ctx.ok());
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  auto server = PskSession::NewStream(*server_ctx, sv[0], absl::Now());
+  ASSERT_TRUE(server.ok());
+  std::atomic<int> wakeups{0};
+  (*server)->EnableAsyncLookup([&wakeups] { ++wakeups; });
+  std::thread client_thread([&] {
+    auto client = PskSession::NewStream(Client(Transport::kTls), sv[1], absl::Now());
+    if (client.ok()) (void)DriveToDone(client->get(), sv[1]);
+  });
+  Step step = Step::kWantRead;
+  const absl::Time deadline = Deadline();
+  while (step != Step::kWantAsync && absl::Now() < deadline) {
+    step = (*server)->Handshake();
+    pollfd p = {sv[0], POLLIN, 0};
+    if (step == Step::kWantRead) poll(&p, 1, 20);
+  }
+  ASSERT_EQ(step, Step::kWantAsync);
+  server->reset();  // the lookup answers later, into a dropped session
+  close(sv[0]);
+  client_thread.join();
+  close(sv[1]);
+  absl::SleepFor(absl::Milliseconds(400));  // the late answer arrives; nothing to wake
+  EXPECT_EQ(wakeups.load(), 0);
+}
+
+// A resolver that supports async but is used by a session without an async-ready callback (a
+// worker-driven server) is asked synchronously.
+TEST(PskHandshakeTest, AsyncResolverWithoutReadyCallbackIsAskedSynchronously) {
+  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(1));
+  absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
+      PskContext::NewServer(ServerOptions(), resolver);
+  ASSERT_TRUE(server_ctx.ok());
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  auto server = PskSession::NewStream(*server_ctx, sv[0], absl::Now());
+  auto client = PskSession::NewStream(Client(Transport::kTls), sv[1], absl::Now());
+  ASSERT_TRUE(server.ok() && client.ok());
+  std::thread worker([&] { (void)DriveToDone(server->get(), sv[0]); });
+  (void)DriveToDone(client->get(), sv[1]);
+  worker.join();
+  EXPECT_EQ(resolver->sync_calls.load(), 1);
+  EXPECT_EQ(resolver->async_calls.load(), 0);
   close(sv[0]);
   close(sv[1]);
 }

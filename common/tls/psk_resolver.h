@@ -2,7 +2,12 @@
 //
 // PskResolver is how a server finds the key for the psk_identity a client presents (TLS 1.2
 // ClientKeyExchange, RFC 4279). The MEF maps KpmID -> Kpm; the MAF maps KeID/KmID -> Km and may
-// fetch remotely, so Resolve may block: such a server runs handshakes on worker threads.
+// fetch remotely, so a lookup may block. Two ways to keep that off the threads driving handshakes:
+//   - handshake workers: the server runs handshake steps on a thread pool and Resolve blocks there;
+//   - asynchronous lookups: a resolver whose SupportsAsync() is true answers ResolveAsync through a
+//     callback, and a session with an async-ready callback (PskSession::EnableAsyncLookup) pauses
+//     its handshake (Step::kWantAsync, an OpenSSL ASYNC job) until the answer arrives. Nothing
+//     blocks, and the resolver may batch lookups from many sessions into one database read.
 //
 //   class StoreResolver : public PskResolver {
 //    public:
@@ -38,12 +43,24 @@ enum class PskLookup {
 
 class PskResolver {
  public:
+  using ResolveDone = std::function<void(absl::StatusOr<SecretBytes>)>;
+
   virtual ~PskResolver() = default;
 
   // Resolve returns the PSK for `identity`, kNotFound if there is none usable, or another error.
   // It is called from inside the handshake on the thread driving it, once per handshake, and must
   // be thread-safe. `identity` is only valid during the call. Must not throw.
   virtual absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) = 0;
+
+  // SupportsAsync tells sessions with an async-ready callback to use ResolveAsync instead.
+  virtual bool SupportsAsync() const { return false; }
+
+  // ResolveAsync answers like Resolve, through `done`, exactly once, on any thread, possibly before
+  // it returns (an answer at hand, e.g. from a cache, costs no pause). It must not block, and must
+  // answer in bounded time (its own deadline), since the paused handshake holds its session.
+  virtual void ResolveAsync(absl::string_view identity, ResolveDone done) {
+    done(Resolve(identity));
+  }
 };
 
 // FunctionPskResolver adapts a callable (handy in tests and small tools).

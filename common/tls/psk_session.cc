@@ -25,6 +25,8 @@ absl::string_view StepName(Step step) {
       return "closed";
     case Step::kFailed:
       return "failed";
+    case Step::kWantAsync:
+      return "want_async";
   }
   return "unknown";
 }
@@ -42,7 +44,26 @@ PskSession::PskSession(std::shared_ptr<const PskContext> ctx, SslPtr ssl, BIO* d
 }
 
 PskSession::~PskSession() {
-  if (ssl_ != nullptr) SSL_set_ex_data(ssl_.get(), internal::SessionStateIndex(), nullptr);
+  if (ssl_ == nullptr) return;
+  if (async_paused_ && state_.lookup != nullptr) {
+    // Run the paused ASYNC job to its end (with no key) so OpenSSL frees it, with its output
+    // going to a memory BIO rather than a socket that may be closed or reused by now.
+    state_.lookup->Abandon();
+    BIO* sink = BIO_new(BIO_s_mem());
+    if (sink != nullptr) {
+      SSL_set_bio(ssl_.get(), sink, sink);
+      dgram_bio_ = nullptr;
+      ERR_clear_error();
+      (void)SSL_do_handshake(ssl_.get());
+    }
+  }
+  SSL_set_ex_data(ssl_.get(), internal::SessionStateIndex(), nullptr);
+}
+
+void PskSession::EnableAsyncLookup(std::function<void()> on_ready) {
+  if (role_ != Role::kServer || !ctx_->async_lookups()) return;
+  state_.on_async_ready = std::move(on_ready);
+  SSL_set_mode(ssl_.get(), SSL_MODE_ASYNC);
 }
 
 absl::StatusOr<std::unique_ptr<PskSession>> PskSession::NewStream(
@@ -138,13 +159,20 @@ Step PskSession::Handshake() {
   EnsureBuffers();
   ERR_clear_error();
   int r = SSL_do_handshake(ssl_.get());
+  async_paused_ = false;
   if (r == 1) {
+    // Application data needs no ASYNC job (each SSL_read/SSL_write would otherwise run in one).
+    if (state_.on_async_ready) SSL_clear_mode(ssl_.get(), SSL_MODE_ASYNC);
     if (dgram_bio_ != nullptr) ReleaseBuffers();
     return Step::kDone;
   }
   int err = SSL_get_error(ssl_.get(), r);
   if (err == SSL_ERROR_WANT_READ) return Step::kWantRead;
   if (err == SSL_ERROR_WANT_WRITE) return Step::kWantWrite;
+  if (err == SSL_ERROR_WANT_ASYNC) {
+    async_paused_ = true;
+    return Step::kWantAsync;
+  }
   return Fail(err, "handshake");
 }
 
@@ -227,6 +255,9 @@ std::optional<absl::Duration> PskSession::DtlsTimeout() const {
 Step PskSession::HandleDtlsTimeout() {
   if (failed_) return Step::kFailed;
   if (transport_ != Transport::kDtls) return Step::kDone;
+  // Paused inside the state machine: retransmitting now would interleave with it. The handshake
+  // timer still bounds the wait.
+  if (async_paused_) return Step::kWantRead;
   EnsureBuffers();
   ERR_clear_error();
   int r = DTLSv1_handle_timeout(ssl_.get());

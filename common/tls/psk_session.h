@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,8 @@ enum class Step {
   kWantWrite,  // Wait until the socket is writable and retry (TLS only).
   kClosed,     // The peer sent close_notify (Read), or the session was shut down.
   kFailed,     // Fatal; status() says why. Close the transport.
+  kWantAsync,  // Server: paused on an asynchronous PSK lookup; call Handshake again once the
+               // callback given to EnableAsyncLookup has fired (it may already have).
 };
 
 // StepName returns "done", "want_read", ... for logs.
@@ -80,6 +83,15 @@ class PskSession {
   ~PskSession();
   PskSession(const PskSession&) = delete;
   PskSession& operator=(const PskSession&) = delete;
+
+  // EnableAsyncLookup (server, before the first Handshake) lets a resolver that SupportsAsync
+  // answer without blocking: Handshake then returns kWantAsync while the lookup runs, and
+  // `on_ready` is called, on any thread and at most once per lookup, when the handshake can go on.
+  // The session must not be destroyed while paused unless its owner accepts that the lookup's
+  // answer is dropped (the destructor finishes the paused handshake with no key).
+  void EnableAsyncLookup(std::function<void()> on_ready);
+  // async_paused: the last Handshake returned kWantAsync.
+  bool async_paused() const { return async_paused_; }
 
   // Handshake advances the handshake. kFailed status codes: kUnauthenticated (wrong or unknown
   // key, bad SNI, no common suite, malformed handshake: OpenSSL's reason in the message),
@@ -177,6 +189,7 @@ class PskSession {
   absl::Status status_;
   bool failed_ = false;
   bool buffers_released_ = false;
+  bool async_paused_ = false;
 };
 
 }  // namespace tls
