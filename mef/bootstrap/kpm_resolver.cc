@@ -1,11 +1,51 @@
 #include "mef/bootstrap/kpm_resolver.h"
 
+#include <deque>
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+
 namespace onem2m::mef {
 namespace {
+
 thread_local std::optional<Enrolee> t_last_enrolee;
+
+// RecentEnrolees holds the rows found by asynchronous lookups until the enrolment exchange takes
+// them; bounded (oldest out) because a failed handshake never comes back for its row.
+class RecentEnrolees {
+ public:
+  static RecentEnrolees& Get() {
+    static RecentEnrolees* r = new RecentEnrolees();
+    return *r;
+  }
+  void Put(Enrolee e) {
+    absl::MutexLock lock(&mu_);
+    std::string key = e.kpm_id;
+    if (rows_.insert_or_assign(key, std::move(e)).second) order_.push_back(std::move(key));
+    while (order_.size() > kCapacity) {
+      rows_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  std::optional<Enrolee> Take(absl::string_view kpm_id) {
+    absl::MutexLock lock(&mu_);
+    auto it = rows_.find(kpm_id);
+    if (it == rows_.end()) return std::nullopt;
+    Enrolee e = std::move(it->second);
+    rows_.erase(it);  // its key stays in order_ until it ages out; erase of a missing key is a no-op
+    return e;
+  }
+
+ private:
+  static constexpr size_t kCapacity = 8192;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Enrolee> rows_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 KpmResolver::KpmResolver(EnroleeStore* store, const crypto::Envelope* envelope,
@@ -22,13 +62,12 @@ absl::Status KpmResolver::Usable(const Enrolee& enrolee, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<SecretBytes> KpmResolver::Resolve(absl::string_view identity) {
-  t_last_enrolee.reset();
-  absl::Time now = now_();
-  if (absl::ToUnixNanos(now) < store_down_until_ns_.load(std::memory_order_relaxed)) {
-    return absl::UnavailableError("enrolee store unavailable (recent failure)");
-  }
-  absl::StatusOr<Enrolee> enrolee = store_->GetEnrolee(identity);
+bool KpmResolver::BreakerOpen(absl::Time now) const {
+  return absl::ToUnixNanos(now) < store_down_until_ns_.load(std::memory_order_relaxed);
+}
+
+absl::StatusOr<SecretBytes> KpmResolver::Finish(absl::StatusOr<Enrolee> enrolee, absl::Time now,
+                                                bool on_this_thread) {
   if (!enrolee.ok()) {
     if (enrolee.status().code() == absl::StatusCode::kUnavailable) {
       store_down_until_ns_.store(absl::ToUnixNanos(now + breaker_), std::memory_order_relaxed);
@@ -39,13 +78,37 @@ absl::StatusOr<SecretBytes> KpmResolver::Resolve(absl::string_view identity) {
   if (!usable.ok()) return usable;
   absl::StatusOr<SecretBytes> kpm = envelope_->Open(enrolee->kpm.ciphertext, enrolee->kpm_id);
   if (!kpm.ok()) return absl::InternalError("stored Kpm cannot be unsealed");
-  t_last_enrolee = std::move(*enrolee);
+  if (on_this_thread) {
+    t_last_enrolee = *std::move(enrolee);
+  } else {
+    RecentEnrolees::Get().Put(*std::move(enrolee));
+  }
   return kpm;
+}
+
+absl::StatusOr<SecretBytes> KpmResolver::Resolve(absl::string_view identity) {
+  t_last_enrolee.reset();
+  absl::Time now = now_();
+  if (BreakerOpen(now)) return absl::UnavailableError("enrolee store unavailable (recent failure)");
+  return Finish(store_->GetEnrolee(identity), now, /*on_this_thread=*/true);
+}
+
+void KpmResolver::ResolveAsync(absl::string_view identity, ResolveDone done) {
+  t_last_enrolee.reset();
+  if (BreakerOpen(now_())) {
+    done(absl::UnavailableError("enrolee store unavailable (recent failure)"));
+    return;
+  }
+  std::shared_ptr<KpmResolver> keep = weak_from_this().lock();
+  store_->GetEnroleeAsync(identity, [this, keep, done = std::move(done)](
+                                        absl::StatusOr<Enrolee> enrolee) {
+    done(Finish(std::move(enrolee), now_(), /*on_this_thread=*/false));
+  });
 }
 
 std::optional<Enrolee> KpmResolver::LastEnrolee(absl::string_view kpm_id) {
   if (t_last_enrolee.has_value() && t_last_enrolee->kpm_id == kpm_id) return t_last_enrolee;
-  return std::nullopt;
+  return RecentEnrolees::Get().Take(kpm_id);
 }
 
 }  // namespace onem2m::mef

@@ -8,8 +8,13 @@
 // A store that is down makes every lookup fail fast for a short while (a circuit breaker), so a
 // dead database costs each handshake microseconds instead of a connect timeout on an I/O thread.
 //
-// The enrolee row read for the lookup is kept per thread (LastEnrolee), so the enrolment exchange
-// that follows on the same I/O thread needs no second read.
+// The enrolee row read for the lookup is kept for the enrolment exchange that follows
+// (LastEnrolee), so it needs no second read: per thread for Resolve, and in a small shared table
+// for ResolveAsync, whose answer arrives on the store's reader thread.
+//
+// ResolveAsync (what the MEF's bootstrap listeners use) reads through
+// EnroleeStore::GetEnroleeAsync, so a PostgreSQL store batches the lookups of many paused
+// handshakes into one read and no I/O thread ever waits on the database.
 //
 //   KpmResolver resolver(store, envelope);
 //   absl::StatusOr<SecretBytes> kpm = resolver.Resolve("device-0001");
@@ -18,6 +23,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "absl/time/time.h"
@@ -27,7 +33,8 @@
 
 namespace onem2m::mef {
 
-class KpmResolver : public tls::PskResolver {
+class KpmResolver : public tls::PskResolver,
+                    public std::enable_shared_from_this<KpmResolver> {
  public:
   // `store` and `envelope` must outlive the resolver. `now` is injectable for tests.
   KpmResolver(EnroleeStore* store, const crypto::Envelope* envelope,
@@ -35,6 +42,10 @@ class KpmResolver : public tls::PskResolver {
               absl::Duration breaker = absl::Milliseconds(500));
 
   absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override;
+  bool SupportsAsync() const override { return true; }
+  // ResolveAsync: when the resolver is owned by a shared_ptr, a late answer keeps it alive;
+  // otherwise the caller keeps it alive until every answer has arrived.
+  void ResolveAsync(absl::string_view identity, ResolveDone done) override;
 
   // LastEnrolee returns the enrolee this thread's last successful Resolve found, if its kpm_id is
   // `kpm_id`.
@@ -44,6 +55,12 @@ class KpmResolver : public tls::PskResolver {
   static absl::Status Usable(const Enrolee& enrolee, absl::Time now);
 
  private:
+  // Finish turns the store's answer into Kpm (usable? unseal) and records the row for
+  // LastEnrolee; `on_this_thread` keeps it in the thread-local slot, else in the shared table.
+  absl::StatusOr<SecretBytes> Finish(absl::StatusOr<Enrolee> enrolee, absl::Time now,
+                                     bool on_this_thread);
+  bool BreakerOpen(absl::Time now) const;
+
   EnroleeStore* store_;
   const crypto::Envelope* envelope_;
   std::function<absl::Time()> now_;

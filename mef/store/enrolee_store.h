@@ -187,6 +187,14 @@ class EnroleeStore {
   // handshake and is the store's fastest read.
   virtual absl::StatusOr<Enrolee> GetEnrolee(absl::string_view kpm_id) = 0;
 
+  // GetEnroleeAsync is GetEnrolee through a callback, for callers that must not block (the
+  // handshake's asynchronous PSK lookup). `done` runs exactly once, on any thread, possibly before
+  // this returns. The default answers synchronously.
+  virtual void GetEnroleeAsync(absl::string_view kpm_id,
+                               std::function<void(absl::StatusOr<Enrolee>)> done) {
+    done(GetEnrolee(kpm_id));
+  }
+
   // ListEnrolees returns one page; see ListEnroleesRequest. kInvalidArgument for a bad page token.
   virtual absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& request) = 0;
 

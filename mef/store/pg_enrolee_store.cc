@@ -165,7 +165,12 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
                        [this](const std::vector<std::string>& keys,
                               absl::flat_hash_map<std::string, EnrolmentView>* found) {
                          return FetchEnrolmentViews(keys, found);
-                       }) {
+                       }),
+      async_enrolees_(options_.async_read_batch,
+                      [this](const std::vector<std::string>& keys,
+                             absl::flat_hash_map<std::string, Enrolee>* found) {
+                        return FetchEnrolees(keys, found);
+                      }) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }
 
@@ -276,6 +281,19 @@ absl::StatusOr<Enrolee> PgEnroleeStore::GetEnrolee(absl::string_view kpm_id) {
   if (!got.ok()) return got.status();
   if (!got->has_value()) return absl::NotFoundError("enrolee not found");
   return **std::move(got);
+}
+
+void PgEnroleeStore::GetEnroleeAsync(absl::string_view kpm_id,
+                                     std::function<void(absl::StatusOr<Enrolee>)> done) {
+  async_enrolees_.Get(kpm_id, [done = std::move(done)](absl::StatusOr<std::optional<Enrolee>> got) {
+    if (!got.ok()) {
+      done(got.status());
+    } else if (!got->has_value()) {
+      done(absl::NotFoundError("enrolee not found"));
+    } else {
+      done(**std::move(got));
+    }
+  });
 }
 
 absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_ids,

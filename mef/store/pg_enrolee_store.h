@@ -42,6 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/pg/async_batch_reader.h"
 #include "common/pg/pool.h"
 #include "common/pg/read_coalescer.h"
 #include "mef/store/enrolee_store.h"
@@ -64,6 +65,8 @@ struct PgEnroleeStoreOptions {
   // read_batch shapes the coalescing of concurrent point reads (GetEnrolee, GetEnrolmentByKeId):
   // keys per batched SELECT and batched SELECTs running at once.
   pg::ReadCoalescerOptions read_batch;
+  // async_read_batch shapes GetEnroleeAsync: reader threads, keys per read, queue bound.
+  pg::AsyncBatchReaderOptions async_read_batch;
 };
 
 class PgEnroleeStore final : public EnroleeStore {
@@ -79,6 +82,8 @@ class PgEnroleeStore final : public EnroleeStore {
   absl::StatusOr<std::vector<absl::Status>> BulkCreate(
       const std::vector<Enrolee>& enrolees) override;
   absl::StatusOr<Enrolee> GetEnrolee(absl::string_view kpm_id) override;
+  void GetEnroleeAsync(absl::string_view kpm_id,
+                       std::function<void(absl::StatusOr<Enrolee>)> done) override;
   absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& request) override;
   absl::StatusOr<Enrolee> SetState(absl::string_view kpm_id, EnroleeState state) override;
   absl::Status DeleteEnrolee(absl::string_view kpm_id) override;
@@ -124,6 +129,8 @@ class PgEnroleeStore final : public EnroleeStore {
   std::unique_ptr<pg::ConnectionPool> pool_;
   pg::ReadCoalescer<Enrolee> enrolees_;
   pg::ReadCoalescer<EnrolmentView> enrolment_views_;
+  // Declared after pool_: its threads stop before the pool goes.
+  pg::AsyncBatchReader<Enrolee> async_enrolees_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
