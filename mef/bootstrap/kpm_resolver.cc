@@ -1,50 +1,20 @@
 #include "mef/bootstrap/kpm_resolver.h"
 
-#include <deque>
 #include <string>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "common/handoff_table.h"
 
 namespace onem2m::mef {
 namespace {
 
 thread_local std::optional<Enrolee> t_last_enrolee;
 
-// RecentEnrolees holds the rows found by asynchronous lookups until the enrolment exchange takes
-// them; bounded (oldest out) because a failed handshake never comes back for its row.
-class RecentEnrolees {
- public:
-  static RecentEnrolees& Get() {
-    static RecentEnrolees* r = new RecentEnrolees();
-    return *r;
-  }
-  void Put(Enrolee e) {
-    absl::MutexLock lock(&mu_);
-    std::string key = e.kpm_id;
-    if (rows_.insert_or_assign(key, std::move(e)).second) order_.push_back(std::move(key));
-    while (order_.size() > kCapacity) {
-      rows_.erase(order_.front());
-      order_.pop_front();
-    }
-  }
-  std::optional<Enrolee> Take(absl::string_view kpm_id) {
-    absl::MutexLock lock(&mu_);
-    auto it = rows_.find(kpm_id);
-    if (it == rows_.end()) return std::nullopt;
-    Enrolee e = std::move(it->second);
-    rows_.erase(it);  // its key stays in order_ until it ages out; erase of a missing key is a no-op
-    return e;
-  }
-
- private:
-  static constexpr size_t kCapacity = 8192;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Enrolee> rows_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
-};
+// Rows found by asynchronous lookups, until the enrolment exchange takes them.
+HandoffTable<Enrolee>& RecentEnrolees() {
+  static HandoffTable<Enrolee>* table = new HandoffTable<Enrolee>(8192);
+  return *table;
+}
 
 }  // namespace
 
@@ -81,7 +51,8 @@ absl::StatusOr<SecretBytes> KpmResolver::Finish(absl::StatusOr<Enrolee> enrolee,
   if (on_this_thread) {
     t_last_enrolee = *std::move(enrolee);
   } else {
-    RecentEnrolees::Get().Put(*std::move(enrolee));
+    const std::string kpm_id = enrolee->kpm_id;
+    RecentEnrolees().Put(kpm_id, *std::move(enrolee));
   }
   return kpm;
 }
@@ -108,7 +79,7 @@ void KpmResolver::ResolveAsync(absl::string_view identity, ResolveDone done) {
 
 std::optional<Enrolee> KpmResolver::LastEnrolee(absl::string_view kpm_id) {
   if (t_last_enrolee.has_value() && t_last_enrolee->kpm_id == kpm_id) return t_last_enrolee;
-  return RecentEnrolees::Get().Take(kpm_id);
+  return RecentEnrolees().Take(kpm_id);
 }
 
 }  // namespace onem2m::mef

@@ -291,6 +291,31 @@ TEST_F(KpmResolverTest, FailedResolveClearsLastEnrolee) {
   EXPECT_FALSE(KpmResolver::LastEnrolee("device-0002").has_value());
 }
 
+TEST_F(KpmResolverTest, AsyncResolveAnswersLikeResolveAndHandsTheRowToAnyThread) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
+  auto resolver = std::make_shared<KpmResolver>(&store_, &envelope_, clock_.Fn());
+  ASSERT_TRUE(resolver->SupportsAsync());
+  absl::StatusOr<SecretBytes> got = absl::UnknownError("no answer");
+  resolver->ResolveAsync("device-0001", [&](absl::StatusOr<SecretBytes> r) { got = std::move(r); });
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->Equals(SecretBytes::Copy(kKpmBytes)));
+  // The exchange runs on an I/O thread, not the one the answer came on: the row is handed over
+  // once.
+  std::optional<Enrolee> taken;
+  std::thread io([&] { taken = KpmResolver::LastEnrolee("device-0001"); });
+  io.join();
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->enrolee_id, "C-device-0001");
+  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0001").has_value());
+
+  absl::StatusOr<SecretBytes> disabled = absl::UnknownError("no answer");
+  resolver->ResolveAsync("device-0002",
+                         [&](absl::StatusOr<SecretBytes> r) { disabled = std::move(r); });
+  EXPECT_EQ(disabled.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0002").has_value());
+}
+
 TEST_F(KpmResolverTest, UsableChecksStateAndExpiry) {
   Enrolee e;
   e.state = EnroleeState::kActive;
