@@ -15,7 +15,9 @@ namespace maf {
 struct KmResolver::Flight {
   absl::Mutex mu;
   bool done ABSL_GUARDED_BY(mu) = false;
-  absl::StatusOr<ResolvedKm> result ABSL_GUARDED_BY(mu) = absl::UnknownError("pending");
+  // Written once, before `done`; read-only afterwards.
+  absl::StatusOr<ResolvedKm> result = absl::UnknownError("pending");
+  std::vector<Done> waiters ABSL_GUARDED_BY(mu);  // asynchronous callers
 };
 
 absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions options) {
@@ -38,12 +40,18 @@ absl::StatusOr<ResolvedKm> KmResolver::Resolve(absl::string_view identity) {
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::Resolve(absl::string_view identity, absl::Time deadline) {
-  absl::StatusOr<crypto::KeyId> id = crypto::ParseKeyId(identity);
-  if (!id.ok()) return absl::InvalidArgumentError("PSK identity is neither a KeID nor a KmID");
-  absl::StatusOr<std::string> canonical = crypto::FormatKeyId(id->relative_id, id->fqdn);
-  if (!canonical.ok()) return canonical.status();
-  if (id->fqdn == o_.maf_fqdn) return ResolveKmId(*canonical, deadline);
-  return ResolveKeId(*canonical, id->fqdn, deadline);
+  Plan plan = MakePlan(identity, deadline);
+  if (plan.answer.has_value()) return *std::move(plan.answer);
+  return JoinFlight(plan.key, deadline, std::move(plan.work));
+}
+
+void KmResolver::ResolveAsync(absl::string_view identity, absl::Time deadline, Done done) {
+  Plan plan = MakePlan(identity, deadline);
+  if (plan.answer.has_value()) {
+    done(*std::move(plan.answer));
+    return;
+  }
+  JoinFlightAsync(plan.key, std::move(plan.work), std::move(done));
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
@@ -73,37 +81,45 @@ void KmResolver::Cache(const ResolvedKm& km) {
   cache_.Put(km, std::min(km.expires_at, Now() + o_.cache_ttl));
 }
 
+std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(
+    const std::string& key, std::function<absl::StatusOr<ResolvedKm>()> work,
+    absl::Status* rejected) {
+  absl::MutexLock l(&mu_);
+  auto f = flights_.find(key);
+  if (f != flights_.end()) return f->second;
+  if (flights_.size() >= o_.max_flights) {
+    ++stats_.flight_limit_rejects;
+    *rejected = absl::UnavailableError("too many credential lookups in flight");
+    return nullptr;
+  }
+  auto flight = std::make_shared<Flight>();
+  flights_[key] = flight;
+  // The slow part runs on a flight thread so that no caller waits past its own deadline (or, async,
+  // at all). The resolver outlives the flight: its destructor finishes the flight pool first.
+  flight_pool_.Submit([this, flight, key, work = std::move(work)] {
+    absl::StatusOr<ResolvedKm> r = work();
+    {
+      absl::MutexLock l(&mu_);
+      flights_.erase(key);
+    }
+    std::vector<Done> waiters;
+    {
+      absl::MutexLock fl(&flight->mu);
+      flight->result = std::move(r);
+      flight->done = true;
+      waiters.swap(flight->waiters);
+    }
+    for (Done& w : waiters) w(flight->result);  // a copy each: every caller wipes its own Km
+  });
+  return flight;
+}
+
 absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
     const std::string& key, absl::Time deadline,
     std::function<absl::StatusOr<ResolvedKm>()> work) {
-  std::shared_ptr<Flight> flight;
-  {
-    absl::MutexLock l(&mu_);
-    auto f = flights_.find(key);
-    if (f != flights_.end()) {
-      flight = f->second;
-    } else {
-      if (flights_.size() >= o_.max_flights) {
-        ++stats_.flight_limit_rejects;
-        return absl::UnavailableError("too many credential lookups in flight");
-      }
-      flight = std::make_shared<Flight>();
-      flights_[key] = flight;
-      // The slow part runs on a flight thread so that this caller, like every follower, waits
-      // only until its own deadline. The resolver outlives the flight: its destructor finishes
-      // the flight pool first.
-      flight_pool_.Submit([this, flight, key, work = std::move(work)] {
-        absl::StatusOr<ResolvedKm> r = work();
-        {
-          absl::MutexLock l(&mu_);
-          flights_.erase(key);
-        }
-        absl::MutexLock fl(&flight->mu);
-        flight->result = std::move(r);
-        flight->done = true;
-      });
-    }
-  }
+  absl::Status rejected;
+  std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
+  if (flight == nullptr) return rejected;
   absl::MutexLock fl(&flight->mu);
   auto done = [&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flight->mu) { return flight->done; };
   if (!flight->mu.AwaitWithDeadline(absl::Condition(&done), deadline)) {
@@ -112,67 +128,89 @@ absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
   return flight->result;  // a copy: each caller gets (and later wipes) its own Km
 }
 
-absl::StatusOr<ResolvedKm> KmResolver::ResolveKmId(const std::string& km_id, absl::Time deadline) {
+void KmResolver::JoinFlightAsync(const std::string& key,
+                                 std::function<absl::StatusOr<ResolvedKm>()> work, Done done) {
+  absl::Status rejected;
+  std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
+  if (flight == nullptr) {
+    done(rejected);
+    return;
+  }
+  {
+    absl::MutexLock fl(&flight->mu);
+    if (!flight->done) {
+      flight->waiters.push_back(std::move(done));
+      return;
+    }
+  }
+  done(flight->result);
+}
+
+KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time deadline) {
+  Plan plan;
+  absl::StatusOr<crypto::KeyId> id = crypto::ParseKeyId(identity);
+  if (!id.ok()) {
+    plan.answer = absl::InvalidArgumentError("PSK identity is neither a KeID nor a KmID");
+    return plan;
+  }
+  absl::StatusOr<std::string> canonical = crypto::FormatKeyId(id->relative_id, id->fqdn);
+  if (!canonical.ok()) {
+    plan.answer = canonical.status();
+    return plan;
+  }
+  const std::string key_id = *std::move(canonical);
+  const bool is_km_id = id->fqdn == o_.maf_fqdn;
+  if (!is_km_id && o_.fetchers.find(id->fqdn) == o_.fetchers.end()) {
+    plan.answer = absl::NotFoundError(absl::StrCat("no MEF configured for ", id->fqdn));
+    return plan;
+  }
   std::optional<ResolvedKm> hit;
   {
     absl::MutexLock l(&mu_);
-    hit = cache_.GetByKmId(km_id, Now());
+    hit = is_km_id ? cache_.GetByKmId(key_id, Now()) : cache_.GetByKeId(key_id, Now());
   }
   if (hit.has_value() && CacheTrusted(hit->mef_fqdn)) {
     absl::MutexLock l(&mu_);
     ++stats_.cache_hits;
-    return *std::move(hit);
+    plan.answer = *std::move(hit);
+    return plan;
   }
-  // A store read can stall too (database failover): it gets the same flight treatment as a MEF
-  // fetch, so a handshake never waits past its deadline.
-  return JoinFlight("m:" + km_id, deadline, [this, km_id]() -> absl::StatusOr<ResolvedKm> {
-    absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
-    if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
-      // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
-      absl::MutexLock l(&mu_);
-      cache_.EraseKmId(km_id);
-      return absl::PermissionDeniedError("KmID revoked");
-    }
-    if (!c.ok()) return c.status();
-    absl::StatusOr<ResolvedKm> r = Unseal(*c);
-    if (r.ok()) Cache(*r);
-    return r;
-  });
-}
-
-absl::StatusOr<ResolvedKm> KmResolver::ResolveKeId(const std::string& ke_id,
-                                                   const std::string& mef_fqdn,
-                                                   absl::Time deadline) {
-  if (o_.fetchers.find(mef_fqdn) == o_.fetchers.end()) {
-    return absl::NotFoundError(absl::StrCat("no MEF configured for ", mef_fqdn));
-  }
-  {
-    std::optional<ResolvedKm> hit;
-    {
-      absl::MutexLock l(&mu_);
-      hit = cache_.GetByKeId(ke_id, Now());
-    }
-    if (hit.has_value() && CacheTrusted(hit->mef_fqdn)) {
-      absl::MutexLock l(&mu_);
-      ++stats_.cache_hits;
-      return *std::move(hit);
-    }
+  if (is_km_id) {
+    // A store read can stall too (database failover): it gets the same flight treatment as a MEF
+    // fetch, so a handshake never waits past its deadline.
+    plan.key = "m:" + key_id;
+    plan.work = [this, km_id = key_id]() -> absl::StatusOr<ResolvedKm> {
+      absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
+      if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
+        // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
+        absl::MutexLock l(&mu_);
+        cache_.EraseKmId(km_id);
+        return absl::PermissionDeniedError("KmID revoked");
+      }
+      if (!c.ok()) return c.status();
+      absl::StatusOr<ResolvedKm> r = Unseal(*c);
+      if (r.ok()) Cache(*r);
+      return r;
+    };
+    return plan;
   }
   {
     absl::MutexLock l(&mu_);
-    const absl::Time now = Now();
-    auto neg = negative_until_.find(ke_id);
+    auto neg = negative_until_.find(key_id);
     if (neg != negative_until_.end()) {
-      if (now < neg->second) {
+      if (Now() < neg->second) {
         ++stats_.negative_hits;
-        return absl::NotFoundError("unknown KeID");
+        plan.answer = absl::NotFoundError("unknown KeID");
+        return plan;
       }
       negative_until_.erase(neg);
     }
   }
-  return JoinFlight("k:" + ke_id, deadline, [this, ke_id, mef_fqdn, deadline] {
+  plan.key = "k:" + key_id;
+  plan.work = [this, ke_id = key_id, mef_fqdn = id->fqdn, deadline] {
     return RunFlight(ke_id, mef_fqdn, deadline);
-  });
+  };
+  return plan;
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,

@@ -45,6 +45,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -106,6 +107,12 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // Resolve with deadline = now + default_timeout.
   absl::StatusOr<ResolvedKm> Resolve(absl::string_view identity);
 
+  // ResolveAsync answers like Resolve through `done`, exactly once: at once (on this thread) from
+  // the cache, the negative cache or a refusal, otherwise on a flight thread when the flight it
+  // joins ends (the MEF fetch keeps its deadline). Never blocks.
+  using Done = std::function<void(absl::StatusOr<ResolvedKm>)>;
+  void ResolveAsync(absl::string_view identity, absl::Time deadline, Done done);
+
   // OnRevokedKeId / OnRevokedEnrolee drop cached Km and revoke in the store (idempotent; safe to
   // replay). They return the store's status; the cache is dropped even if the store fails.
   absl::Status OnRevokedKeId(absl::string_view ke_id, const Revocation& why);
@@ -128,14 +135,27 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
       : o_(std::move(options)), flight_pool_(std::max(1, o_.flight_threads)) {}
 
   absl::Time Now() const { return o_.clock(); }
-  absl::StatusOr<ResolvedKm> ResolveKmId(const std::string& km_id, absl::Time deadline);
   bool CacheTrusted(const std::string& mef_fqdn) const;
+  // StartFlight returns the flight for `key`, starting `work` on a flight thread if there is none
+  // (null and *rejected set when max_flights are already running).
+  std::shared_ptr<Flight> StartFlight(const std::string& key,
+                                      std::function<absl::StatusOr<ResolvedKm>()> work,
+                                      absl::Status* rejected);
   // JoinFlight runs `work` once per `key` among concurrent callers, on a flight thread, and waits
   // for its result until `deadline`.
   absl::StatusOr<ResolvedKm> JoinFlight(const std::string& key, absl::Time deadline,
                                         std::function<absl::StatusOr<ResolvedKm>()> work);
-  absl::StatusOr<ResolvedKm> ResolveKeId(const std::string& ke_id, const std::string& mef_fqdn,
-                                         absl::Time deadline);
+  // JoinFlightAsync is JoinFlight answering through `done` instead of waiting.
+  void JoinFlightAsync(const std::string& key, std::function<absl::StatusOr<ResolvedKm>()> work,
+                       Done done);
+  // Shortcut answers without a flight when it can (cache, negative cache, unknown MEF); nullopt
+  // when a flight is needed. `key` and `work` describe that flight.
+  struct Plan {
+    std::optional<absl::StatusOr<ResolvedKm>> answer;
+    std::string key;
+    std::function<absl::StatusOr<ResolvedKm>()> work;
+  };
+  Plan MakePlan(absl::string_view identity, absl::Time deadline);
   // RunFlight does the slow part for one KeID (store, fetch, derive, seal, store) on its thread.
   absl::StatusOr<ResolvedKm> RunFlight(const std::string& ke_id, const std::string& mef_fqdn,
                                        absl::Time deadline);

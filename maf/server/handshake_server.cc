@@ -43,7 +43,8 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
       options.require_sni ? options.maf_fqdn : std::string(), options.handshake_timeout, psk);
   if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
-  so.handshake_workers = options.handshake_workers;
+  // No handshake workers: MafPskResolver answers asynchronously (a Km fetch or store read pauses
+  // the handshake instead of holding a thread).
   so.idle_timeout = options.idle_timeout;
   so.max_sessions_per_source = options.max_sessions_per_source;
   absl::StatusOr<std::unique_ptr<server::PskServer>> server =

@@ -40,7 +40,6 @@ struct HandshakeServerOptions {
   absl::Duration fetch_timeout = absl::Seconds(2);  // one Km fetch inside a KeID handshake
   absl::Duration idle_timeout = absl::Seconds(30);
   int io_threads = 2;
-  int handshake_workers = 16;  // the Km fetch may block: handshake steps run here
   int request_workers = 8;     // the procedures use the store: they run here
   int max_sessions_per_source = 256;
 };

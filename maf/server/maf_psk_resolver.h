@@ -1,8 +1,11 @@
 // MafPskResolver adapts KmResolver to the TLS/DTLS PSK callback (PROTOCOL.md 7): psk_identity is a
 // KeID (first contact: Km fetched from the MEF, single flight, deadline) or a KmID (stored Km).
-// The resolved credential's metadata (KmID, Enrolee-ID, expiry; never Km) is remembered per
-// thread so the SessionHandlerFactory, called on the same thread right after the handshake, does
-// not resolve twice; LastResolved returns it only for the same identity.
+// Lookups are asynchronous (ResolveAsync): a handshake waiting on a MEF fetch or a store read is
+// paused, not holding a thread, and a cached KmID is answered at once.
+// The resolved credential's metadata (KmID, Enrolee-ID, expiry; never Km) is kept for the
+// SessionHandlerFactory that runs right after the handshake, so it does not resolve twice:
+// per thread for Resolve, handed over by identity for ResolveAsync; LastResolved returns it only
+// for the same identity.
 #ifndef ONEM2M_MAF_SERVER_MAF_PSK_RESOLVER_H_
 #define ONEM2M_MAF_SERVER_MAF_PSK_RESOLVER_H_
 
@@ -31,6 +34,8 @@ class MafPskResolver : public tls::PskResolver {
       : resolver_(std::move(resolver)), fetch_timeout_(fetch_timeout) {}
 
   absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override;
+  bool SupportsAsync() const override { return true; }
+  void ResolveAsync(absl::string_view identity, ResolveDone done) override;
 
   static std::optional<ResolvedIdentity> LastResolved(absl::string_view identity);
 

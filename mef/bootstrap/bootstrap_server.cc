@@ -25,7 +25,8 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
       options.require_sni ? options.mef_fqdn : std::string(), options.handshake_timeout, b->resolver_);
   if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
-  so.handshake_workers = options.handshake_workers;
+  // No handshake workers: KpmResolver answers asynchronously, so a handshake waiting for its Kpm
+  // is paused, not holding a thread.
   so.idle_timeout = options.idle_timeout;
   so.max_sessions_per_source = options.max_sessions_per_source;
   absl::StatusOr<std::unique_ptr<server::PskServer>> server =

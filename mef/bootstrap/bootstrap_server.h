@@ -41,7 +41,6 @@ struct BootstrapServerOptions {
   absl::Duration idle_timeout = absl::Seconds(30);
   absl::Duration default_lifetime = absl::Hours(24);
   int io_threads = 2;
-  int handshake_workers = 0;  // > 0: the Kpm lookup runs on workers, off the I/O threads
   int max_sessions_per_source = 256;
 };
 

@@ -73,8 +73,6 @@ ABSL_FLAG(std::string, tls_suites, "",
 ABSL_FLAG(std::string, dtls_suites, "",
           "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Handshake/session I/O threads.");
-ABSL_FLAG(int, handshake_workers, 16,
-          "Worker threads for handshake steps (the Km fetch may block).");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(int, request_workers, 8, "Worker threads for MAF procedures (they use the store).");
 ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "Deadline of one Km fetch from a MEF.");
@@ -231,7 +229,6 @@ int Run() {
   ho.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   ho.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   ho.io_threads = absl::GetFlag(FLAGS_io_threads);
-  ho.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
   ho.request_workers = std::max(1, absl::GetFlag(FLAGS_request_workers));
   ho.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
   maf::MafMetrics* m = &metrics;

@@ -55,9 +55,6 @@ ABSL_FLAG(std::string, tls_suites, "",
 ABSL_FLAG(std::string, dtls_suites, "",
           "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
-ABSL_FLAG(int, handshake_workers, 0,
-          "Worker threads for the handshake step that reads Kpm from the store (0: on the I/O "
-          "threads, fastest while the database answers quickly).");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
 ABSL_FLAG(int, max_sessions_per_source, 256,
@@ -121,7 +118,6 @@ int Run() {
   bo.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   bo.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);
   bo.io_threads = absl::GetFlag(FLAGS_io_threads);
-  bo.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
   bo.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
   absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =
       mef::BootstrapServer::Start(bo, store.get(), &envelope, &metrics, &handshake_metrics);

@@ -5,7 +5,7 @@
 //               MefCredentialServiceImpl (EnvelopeKeOpener) on gRPC with mutual TLS (MtlsEnv).
 //   MAF child   as services/maf/maf_server.cc: MafStore (PgMafStore, or memory) + KmResolver with
 //               one MefClientFetcher (client certificate = MAF-ID "maf.local") +
-//               maf::HandshakeServer (TLS, --handshake_workers, procedures on request workers).
+//               maf::HandshakeServer (TLS, asynchronous PSK lookups, procedures on request workers).
 //   baseline    bare OpenSSL TLS 1.2 PSK server (same suite; 16 blocking threads; handshake +
 //               SSL_export_keying_material(EXPORTER-oneM2M-Connection, 48), no store).
 // The parent writes --devices enrolees and one enrolment each (sealed Ke, as a bootstrap would) into
@@ -89,7 +89,6 @@ ABSL_FLAG(std::string, phases, "first,kmid,baseline", "Comma list of phases to r
 ABSL_FLAG(bool, kmid_register, false, "Phase 2 also does Client Registration after each handshake.");
 ABSL_FLAG(std::string, suite, "PSK-AES128-CBC-SHA256", "TLS suite (OpenSSL name) for phase 2, 3 and the MafClient.");
 ABSL_FLAG(int, io_threads, 2, "MAF PskServer I/O threads (maf_server default 2).");
-ABSL_FLAG(int, handshake_workers, 16, "MAF handshake workers (maf_server default 16).");
 ABSL_FLAG(int, maf_pg_pool_size, 8, "MAF PostgreSQL pool (maf_server default 8).");
 ABSL_FLAG(int, mef_pg_pool_size, 8, "MEF PostgreSQL pool.");
 ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "MAF Km fetch deadline (maf_server default 2s).");
@@ -250,7 +249,6 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
   ho.handshake_timeout = absl::Seconds(10);
   ho.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   ho.io_threads = absl::GetFlag(FLAGS_io_threads);
-  ho.handshake_workers = absl::GetFlag(FLAGS_handshake_workers);
   ho.max_sessions_per_source = 0;  // every simulated device comes from 127.0.0.1
   auto psk = maf::HandshakeServer::Start(ho, store.get(), envelope, *km_resolver, {}, nullptr);
   if (!psk.ok()) {
@@ -397,12 +395,11 @@ int Main() {
   const std::string maf_schema = absl::StrCat("maf_load_maf_", getpid());
   crypto::Envelope envelope(crypto::Keyring::Generate(1));
   std::printf("maf_load: devices=%d concurrency=%d duration=%s mef_store=%s maf_store=%s suite=%s "
-              "io_threads=%d handshake_workers=%d km_cache_ttl=%s kmid_register=%d cores=%ld\n",
+              "io_threads=%d km_cache_ttl=%s kmid_register=%d cores=%ld\n",
               absl::GetFlag(FLAGS_devices), absl::GetFlag(FLAGS_concurrency),
               absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
               absl::GetFlag(FLAGS_mef_store).c_str(), absl::GetFlag(FLAGS_maf_store).c_str(),
               absl::GetFlag(FLAGS_suite).c_str(), absl::GetFlag(FLAGS_io_threads),
-              absl::GetFlag(FLAGS_handshake_workers),
               absl::FormatDuration(absl::GetFlag(FLAGS_km_cache_ttl)).c_str(),
               absl::GetFlag(FLAGS_kmid_register), sysconf(_SC_NPROCESSORS_ONLN));
 

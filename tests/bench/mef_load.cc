@@ -62,7 +62,6 @@ ABSL_FLAG(std::string, transport, "both", "tls, dtls or both.");
 ABSL_FLAG(bool, baseline, true, "Also run the bare-OpenSSL TLS baseline and print the ratio.");
 ABSL_FLAG(int, idle_conns, 0, "If > 0: open this many idle TLS sessions and report RSS per session.");
 ABSL_FLAG(int, io_threads, 2, "MEF I/O threads.");
-ABSL_FLAG(int, handshake_workers, 0, "MEF handshake workers (0: Kpm lookups on the I/O threads).");
 ABSL_FLAG(int, pg_pool_size, 8, "MEF PostgreSQL pool size.");
 
 namespace onem2m {
@@ -75,8 +74,7 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
 [[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope, int out_fd) {
   auto mef = e2e::StartMef(pool, envelope, absl::Seconds(10), absl::GetFlag(FLAGS_io_threads),
-                           absl::GetFlag(FLAGS_pg_pool_size), absl::Minutes(10),
-                           absl::GetFlag(FLAGS_handshake_workers));
+                           absl::GetFlag(FLAGS_pg_pool_size), absl::Minutes(10));
   if (mef) {
     bench::WritePorts(out_fd, {mef->tls_port, mef->dtls_port});
   } else {

@@ -34,8 +34,7 @@ struct Mef {
 inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
                                      absl::Duration handshake_timeout = absl::Seconds(3),
                                      int io_threads = 2, int pool_size = 4,
-                                     absl::Duration idle_timeout = absl::Seconds(10),
-                                     int handshake_workers = 0) {
+                                     absl::Duration idle_timeout = absl::Seconds(10)) {
   auto m = std::make_unique<Mef>();
   mef::PgEnroleeStoreOptions po;
   po.pool = pool;
@@ -52,7 +51,6 @@ inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::
   o.dtls_listen = {"127.0.0.1:0"};
   o.handshake_timeout = handshake_timeout;
   o.io_threads = io_threads;
-  o.handshake_workers = handshake_workers;
   o.idle_timeout = idle_timeout;
   o.max_sessions_per_source = 0;
   auto server = mef::BootstrapServer::Start(o, m->store.get(), envelope, nullptr, nullptr);

@@ -143,7 +143,6 @@ class MafE2eTest : public ::testing::Test {
     ho.dtls_listen = {"127.0.0.1:0"};
     ho.handshake_timeout = absl::Seconds(5);
     ho.fetch_timeout = absl::Seconds(2);
-    ho.handshake_workers = 4;
     ho.max_sessions_per_source = 0;
     auto srv = maf::HandshakeServer::Start(ho, m->store.get(), &maf_envelope_, m->resolver, {},
                                            nullptr);
