@@ -438,13 +438,14 @@ TEST_F(PskServerTest, AsyncLookupsPauseSessionsWithoutStallingTheIoThreads) {
       if (c.ok() && Echo(t, **c, "late") == "late") ++slow_ok;
     });
   }
-  for (int i = 0; i < 200 && resolver->waiting() < 6; ++i) absl::SleepFor(absl::Milliseconds(10));
-  ASSERT_EQ(resolver->waiting(), 6);  // every I/O thread holds paused sessions...
+  // (DTLS clients retransmit a lost flight after 1 s, hence the generous wait.)
+  for (int i = 0; i < 800 && resolver->waiting() < 6; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(resolver->waiting(), 6);  // every I/O thread holds paused sessions...
   for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
     absl::Time start = absl::Now();
     auto fast = Connect(t, "device-1", Key());  // ...and still serves others at once
-    ASSERT_TRUE(fast.ok()) << fast.status();
-    EXPECT_EQ(Echo(t, **fast, "now"), "now");
+    EXPECT_TRUE(fast.ok()) << fast.status();
+    if (fast.ok()) EXPECT_EQ(Echo(t, **fast, "now"), "now");
     EXPECT_LT(absl::Now() - start, absl::Seconds(2));
   }
   resolver->ReleaseAll();
@@ -469,8 +470,8 @@ TEST_F(PskServerTest, AsyncLookupOutlivingTheHandshakeDeadlineOrTheServerIsHarml
   ASSERT_TRUE(ok.ok()) << ok.status();
   // A lookup still pending when the server goes away: its answer arrives after shutdown.
   std::thread pending([&] { (void)Connect(tls::Transport::kDtls, "slow-shutdown", Key()); });
-  for (int i = 0; i < 200 && resolver->waiting() < 1; ++i) absl::SleepFor(absl::Milliseconds(10));
-  ASSERT_EQ(resolver->waiting(), 1);
+  for (int i = 0; i < 800 && resolver->waiting() < 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(resolver->waiting(), 1);
   server_.reset();
   resolver->ReleaseAll();
   pending.join();

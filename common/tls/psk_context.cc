@@ -230,7 +230,13 @@ absl::Status PskContext::InitNew(const std::vector<CipherSuite>& suites) {
   }
   SSL_CTX_set_options(ctx, options);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+  // Read whole flights at once: without read-ahead OpenSSL reads each TLS record's 5-byte header
+  // and its body separately, about 11 read() calls per handshake instead of 4. (DTLS always reads
+  // whole datagrams.)
+  if (transport_ == Transport::kTls) SSL_CTX_set_read_ahead(ctx, 1);
+  // SSL_MODE_RELEASE_BUFFERS is set per session once its handshake is done (PskSession): during
+  // the handshake it would free and reallocate the 17 KiB record buffers on every flight.
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_info_callback(ctx, &ContextCallbacks::Info);
   if (role_ == Role::kServer) {

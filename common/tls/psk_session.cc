@@ -163,6 +163,9 @@ Step PskSession::Handshake() {
   if (r == 1) {
     // Application data needs no ASYNC job (each SSL_read/SSL_write would otherwise run in one).
     if (state_.on_async_ready) SSL_clear_mode(ssl_.get(), SSL_MODE_ASYNC);
+    // Idle from here on, mostly: keep record buffers only while they hold data (TLS; DTLS
+    // sessions release theirs explicitly).
+    if (transport_ == Transport::kTls) SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
     if (dgram_bio_ != nullptr) ReleaseBuffers();
     return Step::kDone;
   }

@@ -26,7 +26,8 @@
 //
 // Thread safety: none. A session may move between threads between calls (the MAF runs
 // handshakes on workers because its PskResolver may block).
-// Memory: with SSL_MODE_RELEASE_BUFFERS an idle established session holds a few KiB.
+// Memory: once the handshake is done SSL_MODE_RELEASE_BUFFERS is on, so an idle established session
+// holds a few KiB.
 #ifndef ONEM2M_COMMON_TLS_PSK_SESSION_H_
 #define ONEM2M_COMMON_TLS_PSK_SESSION_H_
 
