@@ -50,7 +50,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
   return grpc::SslCredentials(opts);
 }
 
-std::vector<std::string> PeerDnsNames(const grpc::ServerContext& context) {
+std::vector<std::string> PeerDnsNames(const grpc::ServerContextBase& context) {
   std::vector<std::string> out;
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) return out;
@@ -61,7 +61,7 @@ std::vector<std::string> PeerDnsNames(const grpc::ServerContext& context) {
   return out;
 }
 
-bool PeerHasIdentity(const grpc::ServerContext& context, const std::string& name) {
+bool PeerHasIdentity(const grpc::ServerContextBase& context, const std::string& name) {
   for (const std::string& n : PeerDnsNames(context)) {
     if (n == name) return true;
   }

@@ -37,10 +37,10 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 
 // PeerDnsNames lists the DNS subject alternative names of the authenticated peer (empty when the
 // peer presented no verified certificate).
-std::vector<std::string> PeerDnsNames(const grpc::ServerContext& context);
+std::vector<std::string> PeerDnsNames(const grpc::ServerContextBase& context);
 
 // PeerHasIdentity is true when one of the peer's DNS names equals `name` exactly.
-bool PeerHasIdentity(const grpc::ServerContext& context, const std::string& name);
+bool PeerHasIdentity(const grpc::ServerContextBase& context, const std::string& name);
 
 // ToGrpcStatus and FromGrpcStatus convert between absl::Status and grpc::Status (same codes).
 grpc::Status ToGrpcStatus(const absl::Status& s);

@@ -34,7 +34,7 @@ namespace onem2m {
 namespace pg {
 
 struct AsyncBatchReaderOptions {
-  int threads = 1;          // reader threads (batched reads running at once)
+  int threads = 1;          // reader threads (batched reads, and their answers, running at once)
   int max_batch = 128;      // keys per read
   int max_pending = 10000;  // queued requests beyond which Get fails fast
 };

@@ -76,42 +76,66 @@ bool MefCredentialServiceImpl::WaitForShutdown(absl::Duration d) {
   return shutting_down_;
 }
 
-grpc::Status MefCredentialServiceImpl::FetchCredential(grpc::ServerContext* context,
-                                                       const v1::FetchCredentialRequest* request,
-                                                       v1::FetchCredentialResponse* response) {
+grpc::ServerUnaryReactor* MefCredentialServiceImpl::FetchCredential(
+    grpc::CallbackServerContext* context, const v1::FetchCredentialRequest* request,
+    v1::FetchCredentialResponse* response) {
   const absl::Time start = absl::Now();
-  const std::vector<std::string> names = grpcutil::PeerDnsNames(*context);
-  FetchOutcome outcome = FetchOutcome::kUnauthenticated;
-  grpc::Status status;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::vector<std::string> names = grpcutil::PeerDnsNames(*context);
   if (names.empty()) {
-    status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity");
-  } else {
-    status = Fetch(names, *request, response, &outcome);
+    Finish(reactor, names, *request, FetchOutcome::kUnauthenticated, start,
+           grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity"));
+    return reactor;
   }
-  // The canonical KeID when it parses (so audit queries match), else the raw input, truncated.
-  absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(request->ke_id());
-  Audit("credential_fetch",
-        {{"caller", absl::StrJoin(names, ",")},
-         {"ke_id", canonical.ok() ? *canonical
-                                  : request->ke_id().substr(0, kMaxAuditedKeIdLen)},
-         {"suid", absl::StrCat(request->suid())},
-         {"outcome", std::string(FetchOutcomeName(outcome))}});
-  if (options_.metrics != nullptr) options_.metrics->OnFetch(outcome, absl::Now() - start);
-  return status;
+  absl::StatusOr<std::string> ke_id = Check(*request);
+  if (!ke_id.ok()) {
+    Finish(reactor, names, *request, FetchOutcome::kInvalid, start,
+           grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(ke_id.status().message())));
+    return reactor;
+  }
+  // The answer may come on the store's reader thread: request and response stay valid until
+  // Finish, and the server waits for every reactor before it shuts down.
+  store_->GetEnrolmentByKeIdAsync(
+      *ke_id, [this, reactor, request, response, start, names = std::move(names),
+               ke_id = *ke_id](absl::StatusOr<EnrolmentView> view) {
+        FetchOutcome outcome = FetchOutcome::kError;
+        grpc::Status status = Answer(names, ke_id, std::move(view), response, &outcome);
+        Finish(reactor, names, *request, outcome, start, std::move(status));
+      });
+  return reactor;
 }
 
-grpc::Status MefCredentialServiceImpl::Fetch(const std::vector<std::string>& names,
-                                             const v1::FetchCredentialRequest& request,
-                                             v1::FetchCredentialResponse* response,
-                                             FetchOutcome* out_outcome) {
-  *out_outcome = FetchOutcome::kInvalid;
-  absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request.ke_id());
-  if (!ke_id.ok()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed ke_id");
-  if (request.suid() != kSuidRspfKeySharedWithMaf) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "suid must be 21");
-  }
+void MefCredentialServiceImpl::Finish(grpc::ServerUnaryReactor* reactor,
+                                      const std::vector<std::string>& names,
+                                      const v1::FetchCredentialRequest& request,
+                                      FetchOutcome outcome, absl::Time start,
+                                      grpc::Status status) {
+  // The canonical KeID when it parses (so audit queries match), else the raw input, truncated.
+  absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(request.ke_id());
+  Audit("credential_fetch",
+        {{"caller", absl::StrJoin(names, ",")},
+         {"ke_id", canonical.ok() ? *canonical : request.ke_id().substr(0, kMaxAuditedKeIdLen)},
+         {"suid", absl::StrCat(request.suid())},
+         {"outcome", std::string(FetchOutcomeName(outcome))}});
+  if (options_.metrics != nullptr) options_.metrics->OnFetch(outcome, absl::Now() - start);
+  reactor->Finish(std::move(status));
+}
 
-  absl::StatusOr<EnrolmentView> view = store_->GetEnrolmentByKeId(*ke_id);
+absl::StatusOr<std::string> MefCredentialServiceImpl::Check(
+    const v1::FetchCredentialRequest& request) const {
+  absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request.ke_id());
+  if (!ke_id.ok()) return absl::InvalidArgumentError("malformed ke_id");
+  if (request.suid() != kSuidRspfKeySharedWithMaf) {
+    return absl::InvalidArgumentError("suid must be 21");
+  }
+  return ke_id;
+}
+
+grpc::Status MefCredentialServiceImpl::Answer(const std::vector<std::string>& names,
+                                              const std::string& ke_id,
+                                              absl::StatusOr<EnrolmentView> view,
+                                              v1::FetchCredentialResponse* response,
+                                              FetchOutcome* out_outcome) {
   if (!view.ok()) {
     switch (view.status().code()) {
       case absl::StatusCode::kNotFound:
@@ -123,7 +147,7 @@ grpc::Status MefCredentialServiceImpl::Fetch(const std::vector<std::string>& nam
       default:
         *out_outcome = FetchOutcome::kError;
         Log(Level::kError, "credential_fetch_store_error",
-            {{"ke_id", *ke_id}, {"status", view.status().ToString()}});
+            {{"ke_id", ke_id}, {"status", view.status().ToString()}});
         return grpc::Status(grpc::StatusCode::INTERNAL, "credential store error");
     }
   }
@@ -150,14 +174,14 @@ grpc::Status MefCredentialServiceImpl::Fetch(const std::vector<std::string>& nam
   absl::StatusOr<SecretBytes> ke = opener_->OpenKe(enrolment.ke, enrolment.ke_id);
   if (!ke.ok()) {
     Log(Level::kError, "credential_fetch_unseal_failed",
-        {{"ke_id", *ke_id}, {"kek_version", absl::StrCat(enrolment.ke.kek_version)},
+        {{"ke_id", ke_id}, {"kek_version", absl::StrCat(enrolment.ke.kek_version)},
          {"status", ke.status().ToString()}});
     return grpc::Status(grpc::StatusCode::INTERNAL, "stored Ke could not be opened");
   }
   absl::StatusOr<SecretBytes> km = crypto::DeriveKm(*ke, enrolment.maf_id);
   if (!km.ok()) {
     Log(Level::kError, "credential_fetch_derive_failed",
-        {{"ke_id", *ke_id}, {"status", km.status().ToString()}});
+        {{"ke_id", ke_id}, {"status", km.status().ToString()}});
     return grpc::Status(grpc::StatusCode::INTERNAL, "Km derivation failed");
   }
   // The one place Km leaves SecretBytes: the protocol hands it to the MAF (see the header).
@@ -165,7 +189,7 @@ grpc::Status MefCredentialServiceImpl::Fetch(const std::vector<std::string>& nam
   response->set_enrolee_id(enrolment.enrolee_id);
   response->set_maf_id(enrolment.maf_id);
   SetTime(expires_at, response->mutable_expires_at());
-  response->set_ke_id(*ke_id);
+  response->set_ke_id(ke_id);
   *out_outcome = FetchOutcome::kOk;
   return grpc::Status::OK;
 }

@@ -36,8 +36,8 @@
 // the MEF will stop answering for this KeID, which is what the MAF must cache Km until.
 //
 // Secrets: Ke and Km live in SecretBytes (wiped). The response message's `km` buffer belongs to
-// gRPC, which serialises and frees it after the handler returns without wiping it; this is the
-// limit of the synchronous API (see common/secret_bytes.h "What it cannot protect").
+// gRPC, which serialises and frees it after the call finishes without wiping it; this is the
+// limit of gRPC's message API (see common/secret_bytes.h "What it cannot protect").
 //
 // WatchRevocations: polls EnroleeStore::ListStateChangesSince every `watch_poll_interval` (default
 // 100 ms, so a change reaches the MAF within ~poll interval + RTT, well under 1 s), maps entries to
@@ -79,7 +79,12 @@ inline constexpr uint32_t kSuidRspfKeySharedWithMaf = 21;
 // kNotFoundMessage is the one message of every NOT_FOUND FetchCredential answer.
 inline constexpr absl::string_view kNotFoundMessage = "no usable enrolment for this KeID";
 
-class MefCredentialServiceImpl final : public rsp::v1::MefCredentialService::Service {
+// FetchCredential uses gRPC's callback API: the handler queues an asynchronous store read and
+// returns, and the read's completion (on the store's reader thread) finishes the call, so a burst
+// of fetches shares batched reads without parking a server thread per call.
+class MefCredentialServiceImpl final
+    : public rsp::v1::MefCredentialService::WithCallbackMethod_FetchCredential<
+          rsp::v1::MefCredentialService::Service> {
  public:
   struct Options {
     // clock returns "now" for expiry checks; absl::Now when empty. Tests inject a fixed time.
@@ -103,9 +108,9 @@ class MefCredentialServiceImpl final : public rsp::v1::MefCredentialService::Ser
   void Shutdown();
 
   // MefCredentialService (see the file comment and the .proto).
-  grpc::Status FetchCredential(grpc::ServerContext* context,
-                               const rsp::v1::FetchCredentialRequest* request,
-                               rsp::v1::FetchCredentialResponse* response) override;
+  grpc::ServerUnaryReactor* FetchCredential(grpc::CallbackServerContext* context,
+                                            const rsp::v1::FetchCredentialRequest* request,
+                                            rsp::v1::FetchCredentialResponse* response) override;
   grpc::Status WatchRevocations(grpc::ServerContext* context,
                                 const rsp::v1::WatchRevocationsRequest* request,
                                 grpc::ServerWriter<rsp::v1::RevocationEvent>* writer) override;
@@ -115,11 +120,17 @@ class MefCredentialServiceImpl final : public rsp::v1::MefCredentialService::Ser
 
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
 
-  // Fetch runs steps 2..6 of the file comment for a caller with DNS names `names`; it sets
+  // Check validates the request (step 2 of the file comment) and returns the canonical KeID.
+  absl::StatusOr<std::string> Check(const rsp::v1::FetchCredentialRequest& request) const;
+  // Answer runs steps 3..6 on the store's answer for a caller with DNS names `names`; it sets
   // `*out_outcome` for the audit record.
-  grpc::Status Fetch(const std::vector<std::string>& names,
-                     const rsp::v1::FetchCredentialRequest& request,
-                     rsp::v1::FetchCredentialResponse* response, FetchOutcome* out_outcome);
+  grpc::Status Answer(const std::vector<std::string>& names, const std::string& ke_id,
+                      absl::StatusOr<EnrolmentView> view,
+                      rsp::v1::FetchCredentialResponse* response, FetchOutcome* out_outcome);
+  // Finish audits, counts and ends one call.
+  void Finish(grpc::ServerUnaryReactor* reactor, const std::vector<std::string>& names,
+              const rsp::v1::FetchCredentialRequest& request, FetchOutcome outcome,
+              absl::Time start, grpc::Status status);
 
   // WaitForShutdown sleeps up to `d`; true if Shutdown was called.
   bool WaitForShutdown(absl::Duration d);

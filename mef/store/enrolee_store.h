@@ -230,6 +230,14 @@ class EnroleeStore {
   // or kNotFound.
   virtual absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) = 0;
 
+  // GetEnrolmentByKeIdAsync is GetEnrolmentByKeId through a callback, for callers that must not
+  // block (the credential fetch's callback handler). `done` runs exactly once, on any thread,
+  // possibly before this returns. The default answers synchronously.
+  virtual void GetEnrolmentByKeIdAsync(absl::string_view ke_id,
+                                       std::function<void(absl::StatusOr<EnrolmentView>)> done) {
+    done(GetEnrolmentByKeId(ke_id));
+  }
+
   // ListEnrolments returns one page; see ListEnrolmentsRequest.
   virtual absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(
       const ListEnrolmentsRequest& request) = 0;

@@ -170,7 +170,12 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
                       [this](const std::vector<std::string>& keys,
                              absl::flat_hash_map<std::string, Enrolee>* found) {
                         return FetchEnrolees(keys, found);
-                      }) {
+                      }),
+      async_enrolment_views_(options_.async_read_batch,
+                             [this](const std::vector<std::string>& keys,
+                                    absl::flat_hash_map<std::string, EnrolmentView>* found) {
+                               return FetchEnrolmentViews(keys, found);
+                             }) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }
 
@@ -640,6 +645,20 @@ absl::StatusOr<EnrolmentView> PgEnroleeStore::GetEnrolmentByKeId(absl::string_vi
   if (!got.ok()) return got.status();
   if (!got->has_value()) return absl::NotFoundError("enrolment not found");
   return **std::move(got);
+}
+
+void PgEnroleeStore::GetEnrolmentByKeIdAsync(
+    absl::string_view ke_id, std::function<void(absl::StatusOr<EnrolmentView>)> done) {
+  async_enrolment_views_.Get(
+      ke_id, [done = std::move(done)](absl::StatusOr<std::optional<EnrolmentView>> got) {
+        if (!got.ok()) {
+          done(got.status());
+        } else if (!got->has_value()) {
+          done(absl::NotFoundError("enrolment not found"));
+        } else {
+          done(**std::move(got));
+        }
+      });
 }
 
 absl::Status PgEnroleeStore::FetchEnrolmentViews(

@@ -91,6 +91,8 @@ class PgEnroleeStore final : public EnroleeStore {
   absl::Status RecordEnrolment(const Enrolment& enrolment) override;
   void RecordEnrolmentAsync(Enrolment enrolment, std::function<void(absl::Status)> done) override;
   absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) override;
+  void GetEnrolmentByKeIdAsync(absl::string_view ke_id,
+                               std::function<void(absl::StatusOr<EnrolmentView>)> done) override;
   absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(
       const ListEnrolmentsRequest& request) override;
   absl::Status RevokeEnrolment(absl::string_view ke_id) override;
@@ -131,6 +133,7 @@ class PgEnroleeStore final : public EnroleeStore {
   pg::ReadCoalescer<EnrolmentView> enrolment_views_;
   // Declared after pool_: its threads stop before the pool goes.
   pg::AsyncBatchReader<Enrolee> async_enrolees_;
+  pg::AsyncBatchReader<EnrolmentView> async_enrolment_views_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
