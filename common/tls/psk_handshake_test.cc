@@ -623,58 +623,75 @@ class AsyncTestResolver : public PskResolver {
   std::vector<std::thread> threads_;
 };
 
-TEST(PskHandshakeTest, AsyncLookupPausesTheHandshakeInsteadOfBlocking) {
-  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(100));
-  absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
-      PskContext::NewServer(ServerOptions(), resolver);
-  ASSERT_TRUE(server_ctx.ok());
-  for (std::string identity : {std::string(kIdentity), std::string("kpm-unknown")}) {
-    SCOPED_TRACE(identity);
-    int sv[2];
-    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    auto server = PskSession::NewStream(*server_ctx, sv[0], absl::Now());
-    ASSERT_TRUE(server.ok());
-    std::atomic<int> wakeups{0};
-    (*server)->EnableAsyncLookup([&wakeups] { ++wakeups; });
-    Step client_step = Step::kFailed;
-    std::thread client_thread([&] {
+// AsyncServer is a TLS server session over one end of a socketpair whose lookups go to `resolver`;
+// `wakeups` counts its async-ready callbacks.
+struct AsyncServer {
+  explicit AsyncServer(std::shared_ptr<PskResolver> resolver, std::string identity = kIdentity) {
+    absl::StatusOr<std::shared_ptr<const PskContext>> ctx =
+        PskContext::NewServer(ServerOptions(), std::move(resolver));
+    EXPECT_TRUE(ctx.ok());
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    auto s = PskSession::NewStream(*ctx, sv[0], absl::Now());
+    EXPECT_TRUE(s.ok());
+    if (s.ok()) session = *std::move(s);
+    if (session != nullptr) session->EnableAsyncLookup([this] { ++wakeups; });
+    client_thread = std::thread([this, identity] {
       auto client = PskSession::NewStream(Client(Transport::kTls, identity), sv[1], absl::Now());
       if (client.ok()) client_step = DriveToDone(client->get(), sv[1]);
     });
+  }
+  ~AsyncServer() {
+    shutdown(sv[0], SHUT_RDWR);
+    if (client_thread.joinable()) client_thread.join();
+    session.reset();
+    close(sv[0]);
+    close(sv[1]);
+  }
+  int sv[2] = {-1, -1};
+  std::unique_ptr<PskSession> session;
+  std::atomic<int> wakeups{0};
+  std::atomic<Step> client_step{Step::kFailed};
+  std::thread client_thread;
+};
+
+TEST(PskHandshakeTest, AsyncLookupPausesTheHandshakeInsteadOfBlocking) {
+  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(100));
+  for (std::string identity : {std::string(kIdentity), std::string("kpm-unknown")}) {
+    SCOPED_TRACE(identity);
+    AsyncServer server(resolver, identity);
+    ASSERT_NE(server.session, nullptr);
     // The "event loop": never blocks longer than a poll slice, even while the key is looked up.
     int paused_steps = 0;
     Step step;
     const absl::Time deadline = Deadline();
     for (;;) {
       const absl::Time before = absl::Now();
-      step = (*server)->Handshake();
+      step = server.session->Handshake();
       EXPECT_LT(absl::Now() - before, absl::Milliseconds(50));
       if (step == Step::kWantAsync) {
         ++paused_steps;
-        EXPECT_TRUE((*server)->async_paused());
-        while (wakeups.load() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
-        wakeups = 0;
+        EXPECT_TRUE(server.session->async_paused());
+        while (server.wakeups.load() == 0 && absl::Now() < deadline) {
+          absl::SleepFor(absl::Milliseconds(5));
+        }
+        server.wakeups = 0;
         continue;
       }
       if (step != Step::kWantRead && step != Step::kWantWrite) break;
       if (absl::Now() > deadline) break;
-      pollfd p = {sv[0], static_cast<short>(step == Step::kWantRead ? POLLIN : POLLOUT), 0};
+      pollfd p = {server.sv[0], static_cast<short>(step == Step::kWantRead ? POLLIN : POLLOUT), 0};
       poll(&p, 1, 20);
     }
+    EXPECT_GE(paused_steps, 1);
     if (identity == kIdentity) {
-      EXPECT_EQ(step, Step::kDone) << (*server)->status();
-      EXPECT_EQ((*server)->psk_lookup(), PskLookup::kFound);
+      EXPECT_EQ(step, Step::kDone) << server.session->status();
+      EXPECT_EQ(server.session->psk_lookup(), PskLookup::kFound);
+      server.client_thread.join();
+      EXPECT_EQ(server.client_step.load(), Step::kDone);
     } else {
       EXPECT_EQ(step, Step::kFailed);
-      EXPECT_EQ((*server)->psk_lookup(), PskLookup::kNotFound);
+      EXPECT_EQ(server.session->psk_lookup(), PskLookup::kNotFound);
     }
-    EXPECT_GE(paused_steps, 1);
-    shutdown(sv[0], SHUT_RDWR);
-    client_thread.join();
-    if (identity == kIdentity) EXPECT_EQ(client_step, Step::kDone);
-    server->reset();
-    close(sv[0]);
-    close(sv[1]);
   }
   EXPECT_EQ(resolver->sync_calls.load(), 0);
   EXPECT_EQ(resolver->async_calls.load(), 2);
@@ -682,33 +699,19 @@ TEST(PskHandshakeTest, AsyncLookupPausesTheHandshakeInsteadOfBlocking) {
 
 TEST(PskHandshakeTest, SessionDestroyedWhilePausedOnALookupIsSafe) {
   auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(300));
-  absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
-      PskContext::NewServer(ServerOptions(), resolver);
-  ASSERT_TRUE(server_ctx.ok());
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-  auto server = PskSession::NewStream(*server_ctx, sv[0], absl::Now());
-  ASSERT_TRUE(server.ok());
-  std::atomic<int> wakeups{0};
-  (*server)->EnableAsyncLookup([&wakeups] { ++wakeups; });
-  std::thread client_thread([&] {
-    auto client = PskSession::NewStream(Client(Transport::kTls), sv[1], absl::Now());
-    if (client.ok()) (void)DriveToDone(client->get(), sv[1]);
-  });
+  AsyncServer server(resolver);
+  ASSERT_NE(server.session, nullptr);
   Step step = Step::kWantRead;
   const absl::Time deadline = Deadline();
   while (step != Step::kWantAsync && absl::Now() < deadline) {
-    step = (*server)->Handshake();
-    pollfd p = {sv[0], POLLIN, 0};
+    step = server.session->Handshake();
+    pollfd p = {server.sv[0], POLLIN, 0};
     if (step == Step::kWantRead) poll(&p, 1, 20);
   }
   ASSERT_EQ(step, Step::kWantAsync);
-  server->reset();  // the lookup answers later, into a dropped session
-  close(sv[0]);
-  client_thread.join();
-  close(sv[1]);
+  server.session.reset();  // the lookup answers later, into a dropped session
   absl::SleepFor(absl::Milliseconds(400));  // the late answer arrives; nothing to wake
-  EXPECT_EQ(wakeups.load(), 0);
+  EXPECT_EQ(server.wakeups.load(), 0);
 }
 
 // A resolver that supports async but is used by a session without an async-ready callback (a

@@ -156,26 +156,11 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
                                std::unique_ptr<pg::ConnectionPool> pool)
     : options_(std::move(options)),
       pool_(std::move(pool)),
-      enrolees_(options_.read_batch,
-                [this](const std::vector<std::string>& keys,
-                       absl::flat_hash_map<std::string, Enrolee>* found) {
-                  return FetchEnrolees(keys, found);
-                }),
-      enrolment_views_(options_.read_batch,
-                       [this](const std::vector<std::string>& keys,
-                              absl::flat_hash_map<std::string, EnrolmentView>* found) {
-                         return FetchEnrolmentViews(keys, found);
-                       }),
-      async_enrolees_(options_.async_read_batch,
-                      [this](const std::vector<std::string>& keys,
-                             absl::flat_hash_map<std::string, Enrolee>* found) {
-                        return FetchEnrolees(keys, found);
-                      }),
+      enrolees_(options_.read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
+      enrolment_views_(options_.read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)),
+      async_enrolees_(options_.async_read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
       async_enrolment_views_(options_.async_read_batch,
-                             [this](const std::vector<std::string>& keys,
-                                    absl::flat_hash_map<std::string, EnrolmentView>* found) {
-                               return FetchEnrolmentViews(keys, found);
-                             }) {
+                             BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }
 

@@ -121,7 +121,16 @@ class PgEnroleeStore final : public EnroleeStore {
   std::vector<absl::Status> InsertBatch(const std::vector<Pending>& batch);
   // InsertOne inserts one row in its own transaction.
   absl::Status InsertOne(const Enrolment& enrolment);
-  // Batched point reads behind GetEnrolee and GetEnrolmentByKeId.
+  // BatchFetch binds one of the batched reads below for the coalescers and readers.
+  template <typename V>
+  auto BatchFetch(absl::Status (PgEnroleeStore::*read)(const std::vector<std::string>&,
+                                                       absl::flat_hash_map<std::string, V>*)) {
+    return [this, read](const std::vector<std::string>& keys,
+                        absl::flat_hash_map<std::string, V>* found) {
+      return (this->*read)(keys, found);
+    };
+  }
+  // Batched point reads behind GetEnrolee and GetEnrolmentByKeId (and their Async forms).
   absl::Status FetchEnrolees(const std::vector<std::string>& kpm_ids,
                              absl::flat_hash_map<std::string, Enrolee>* found);
   absl::Status FetchEnrolmentViews(const std::vector<std::string>& ke_ids,
