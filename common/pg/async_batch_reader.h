@@ -39,6 +39,12 @@ struct AsyncBatchReaderOptions {
   int max_pending = 10000;  // queued requests beyond which Get fails fast
 };
 
+struct AsyncBatchReaderStats {
+  int64_t reads = 0;    // Get calls queued
+  int64_t batches = 0;  // fetch calls
+  int64_t keys = 0;     // distinct keys fetched
+};
+
 template <typename Value>
 class AsyncBatchReader {
  public:
@@ -62,6 +68,11 @@ class AsyncBatchReader {
   AsyncBatchReader(const AsyncBatchReader&) = delete;
   AsyncBatchReader& operator=(const AsyncBatchReader&) = delete;
 
+  AsyncBatchReaderStats stats() const {
+    absl::MutexLock lock(&mu_);
+    return stats_;
+  }
+
   // Get queues a read of `key`; `done` runs once, on a reader thread (or here, if the queue is
   // full), with the row, nullopt if there is none, or the batch's error.
   void Get(absl::string_view key, Done done) {
@@ -69,6 +80,7 @@ class AsyncBatchReader {
       absl::MutexLock lock(&mu_);
       if (static_cast<int>(queue_.size()) < options_.max_pending && !stopping_) {
         queue_.push_back({std::string(key), std::move(done)});
+        ++stats_.reads;
         return;
       }
     }
@@ -108,6 +120,11 @@ class AsyncBatchReader {
       for (const Request& r : batch) {
         if (seen.insert(r.key).second) keys.push_back(r.key);
       }
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.batches;
+        stats_.keys += static_cast<int64_t>(keys.size());
+      }
       absl::flat_hash_map<std::string, Value> found;
       absl::Status status = fetch_(keys, &found);
       for (Request& r : batch) {
@@ -123,9 +140,10 @@ class AsyncBatchReader {
 
   const AsyncBatchReaderOptions options_;
   const BatchFetch fetch_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<Request> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  AsyncBatchReaderStats stats_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_;
 };
 

@@ -104,6 +104,9 @@ class PgEnroleeStore final : public EnroleeStore {
   // Coalesced-read counters of GetEnrolee and GetEnrolmentByKeId (benchmarks, metrics).
   pg::ReadCoalescerStats enrolee_read_stats() const { return enrolees_.stats(); }
   pg::ReadCoalescerStats enrolment_read_stats() const { return enrolment_views_.stats(); }
+  pg::AsyncBatchReaderStats async_enrolment_read_stats() const {
+    return async_enrolment_views_.stats();
+  }
 
   // pool exposes the connection pool (tests, metrics).
   pg::ConnectionPool& pool() { return *pool_; }
