@@ -101,9 +101,7 @@ class PgEnroleeStore final : public EnroleeStore {
   absl::StatusOr<int64_t> LatestChangeSeq() override;
   absl::Status CheckHealth() override;
 
-  // Coalesced-read counters of GetEnrolee and GetEnrolmentByKeId (benchmarks, metrics).
-  pg::ReadCoalescerStats enrolee_read_stats() const { return enrolees_.stats(); }
-  pg::ReadCoalescerStats enrolment_read_stats() const { return enrolment_views_.stats(); }
+  // Batched-read counters of GetEnrolmentByKeIdAsync (benchmarks).
   pg::AsyncBatchReaderStats async_enrolment_read_stats() const {
     return async_enrolment_views_.stats();
   }
