@@ -1,6 +1,7 @@
 #include "common/psk_server/io_thread.h"
 
 #include <netinet/in.h>
+#include <openssl/async.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -33,9 +34,18 @@ absl::Status IoThread::AdoptUdpSocket(int fd) {
   return loop_.Watch(fd, EPOLLIN, [this, raw](uint32_t) { OnUdpReadable(raw); });
 }
 
+// A handshake paused on an asynchronous PSK lookup holds an OpenSSL ASYNC job (a fibre with its
+// own 32 KiB stack). Finished jobs go back to a per-thread pool, unbounded by default, so one storm
+// of paused handshakes would keep its stacks for the life of the thread; keep at most this many.
+constexpr size_t kMaxPooledAsyncJobs = 64;
+
 void IoThread::Start() {
   started_ = true;
-  thread_ = std::thread([this] { loop_.Run(); });
+  thread_ = std::thread([this] {
+    (void)ASYNC_init_thread(kMaxPooledAsyncJobs, 0);
+    loop_.Run();
+    ASYNC_cleanup_thread();
+  });
 }
 
 void IoThread::OnAccept(int listen_fd) {
