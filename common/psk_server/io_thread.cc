@@ -38,6 +38,7 @@ absl::Status IoThread::AdoptUdpSocket(int fd) {
 // own 32 KiB stack). Finished jobs go back to a per-thread pool, unbounded by default, so one storm
 // of paused handshakes would keep its stacks for the life of the thread; keep at most this many.
 constexpr size_t kMaxPooledAsyncJobs = 64;
+constexpr int kAcceptsPerWakeup = 8;
 
 void IoThread::Start() {
   started_ = true;
@@ -49,7 +50,10 @@ void IoThread::Start() {
 }
 
 void IoThread::OnAccept(int listen_fd) {
-  for (int i = 0; i < 64; ++i) {
+  // A few accepts per wake-up: each runs its first handshake step at once, and the listening
+  // socket (level-triggered) wakes us again, so sessions already open are not kept waiting
+  // behind a burst of new ones.
+  for (int i = 0; i < kAcceptsPerWakeup; ++i) {
     net::SocketAddress peer;
     peer.len = sizeof(peer.storage);
     int fd = accept4(listen_fd, peer.mutable_sa(), &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
