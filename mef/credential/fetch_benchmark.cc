@@ -34,7 +34,6 @@ ABSL_FLAG(int, channels, 4, "gRPC channels (TLS connections) the callers share r
 ABSL_FLAG(double, seconds, 5, "measured seconds per case (after 0.5 s warm-up)");
 ABSL_FLAG(int, enrolments, 100000, "enrolments in the store (fetched round-robin)");
 ABSL_FLAG(bool, keep_threads, true, "grpcutil::KeepServerThreads on both servers, as in the services");
-ABSL_FLAG(int, read_threads, 1, "PostgreSQL store: reader threads of the batched reads");
 ABSL_FLAG(int, read_batch_size, 128, "PostgreSQL store: keys per batched read");
 
 namespace onem2m {
@@ -225,8 +224,7 @@ int Main() {
     PgEnroleeStoreOptions o;
     o.pool = (*schema)->PoolOptionsFor();
     o.pool.max_size = 16;
-    o.async_read_batch.threads = absl::GetFlag(FLAGS_read_threads);
-    o.async_read_batch.max_batch = absl::GetFlag(FLAGS_read_batch_size);
+    o.combined_read_batch.max_batch = absl::GetFlag(FLAGS_read_batch_size);
     auto pg_store = PgEnroleeStore::Create(o);
     if (!pg_store.ok()) {
       std::printf("pg: %s\n", pg_store.status().ToString().c_str());
@@ -237,7 +235,7 @@ int Main() {
     Result pg = Run(pg_service->get(), env, ids);
     Report("fetch (pg store)", pg, empty);
     pg_result = pg;
-    const pg::AsyncBatchReaderStats rs = (*pg_store)->async_enrolment_read_stats();
+    const pg::CombiningReaderStats rs = (*pg_store)->async_enrolment_read_stats();
     if (rs.batches > 0) {
       std::printf("  batched reads: %lld reads in %lld batches (%.1f keys/batch)\n",
                   static_cast<long long>(rs.reads), static_cast<long long>(rs.batches),

@@ -159,7 +159,7 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
       enrolees_(options_.read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
       enrolment_views_(options_.read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)),
       async_enrolees_(options_.async_read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
-      async_enrolment_views_(options_.async_read_batch,
+      async_enrolment_views_(options_.combined_read_batch,
                              BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }

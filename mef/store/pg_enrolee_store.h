@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/pg/async_batch_reader.h"
+#include "common/pg/combining_reader.h"
 #include "common/pg/pool.h"
 #include "common/pg/read_coalescer.h"
 #include "mef/store/enrolee_store.h"
@@ -67,6 +68,8 @@ struct PgEnroleeStoreOptions {
   pg::ReadCoalescerOptions read_batch;
   // async_read_batch shapes GetEnroleeAsync: reader threads, keys per read, queue bound.
   pg::AsyncBatchReaderOptions async_read_batch;
+  // combined_read_batch shapes GetEnrolmentByKeIdAsync: keys per read, queue bound.
+  pg::CombiningReaderOptions combined_read_batch;
 };
 
 class PgEnroleeStore final : public EnroleeStore {
@@ -102,7 +105,7 @@ class PgEnroleeStore final : public EnroleeStore {
   absl::Status CheckHealth() override;
 
   // Batched-read counters of GetEnrolmentByKeIdAsync (benchmarks).
-  pg::AsyncBatchReaderStats async_enrolment_read_stats() const {
+  pg::CombiningReaderStats async_enrolment_read_stats() const {
     return async_enrolment_views_.stats();
   }
 
@@ -143,7 +146,9 @@ class PgEnroleeStore final : public EnroleeStore {
   pg::ReadCoalescer<EnrolmentView> enrolment_views_;
   // Declared after pool_: its threads stop before the pool goes.
   pg::AsyncBatchReader<Enrolee> async_enrolees_;
-  pg::AsyncBatchReader<EnrolmentView> async_enrolment_views_;
+  // GetEnrolmentByKeIdAsync's callers are gRPC callback handlers: they combine (see
+  // combining_reader.h), so answers need no wake-up of another thread.
+  pg::CombiningReader<EnrolmentView> async_enrolment_views_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
