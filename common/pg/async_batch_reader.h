@@ -24,11 +24,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/pg/batch_read.h"
 
 namespace onem2m {
 namespace pg {
@@ -48,9 +48,8 @@ struct AsyncBatchReaderStats {
 template <typename Value>
 class AsyncBatchReader {
  public:
-  using BatchFetch = std::function<absl::Status(const std::vector<std::string>& keys,
-                                                absl::flat_hash_map<std::string, Value>* found)>;
-  using Done = std::function<void(absl::StatusOr<std::optional<Value>>)>;
+  using BatchFetch = pg::BatchFetch<Value>;
+  using Done = ReadDone<Value>;
 
   AsyncBatchReader(AsyncBatchReaderOptions options, BatchFetch fetch)
       : options_(Sanitise(options)), fetch_(std::move(fetch)) {
@@ -88,10 +87,7 @@ class AsyncBatchReader {
   }
 
  private:
-  struct Request {
-    std::string key;
-    Done done;
-  };
+  using Request = PendingRead<Value>;
 
   static AsyncBatchReaderOptions Sanitise(AsyncBatchReaderOptions o) {
     o.threads = std::max(1, o.threads);
@@ -110,31 +106,12 @@ class AsyncBatchReader {
         };
         mu_.Await(absl::Condition(&ready));
         if (queue_.empty()) return;  // stopping, and everything queued has been answered
-        while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
+        batch = TakeBatch(queue_, options_.max_batch);
       }
-      std::vector<std::string> keys;
-      absl::flat_hash_set<absl::string_view> seen;
-      for (const Request& r : batch) {
-        if (seen.insert(r.key).second) keys.push_back(r.key);
-      }
-      {
-        absl::MutexLock lock(&mu_);
-        ++stats_.batches;
-        stats_.keys += static_cast<int64_t>(keys.size());
-      }
-      absl::flat_hash_map<std::string, Value> found;
-      absl::Status status = fetch_(keys, &found);
-      for (Request& r : batch) {
-        if (!status.ok()) {
-          r.done(status);
-          continue;
-        }
-        auto it = found.find(r.key);
-        r.done(it == found.end() ? std::optional<Value>() : std::optional<Value>(it->second));
-      }
+      const size_t keys = ReadBatch(fetch_, batch);
+      absl::MutexLock lock(&mu_);
+      ++stats_.batches;
+      stats_.keys += static_cast<int64_t>(keys);
     }
   }
 
