@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -51,9 +50,9 @@ std::vector<PendingRead<Value>> TakeBatch(std::deque<PendingRead<Value>>& queue,
 template <typename Value>
 size_t ReadBatch(const BatchFetch<Value>& fetch, std::vector<PendingRead<Value>>& batch) {
   std::vector<std::string> keys;
-  absl::flat_hash_set<absl::string_view> seen;
+  absl::flat_hash_map<absl::string_view, int> askers;  // requests per key
   for (const PendingRead<Value>& r : batch) {
-    if (seen.insert(r.key).second) keys.push_back(r.key);
+    if (askers[r.key]++ == 0) keys.push_back(r.key);
   }
   absl::flat_hash_map<std::string, Value> found;
   const absl::Status status = fetch(keys, &found);
@@ -63,7 +62,13 @@ size_t ReadBatch(const BatchFetch<Value>& fetch, std::vector<PendingRead<Value>>
       continue;
     }
     auto it = found.find(r.key);
-    r.done(it == found.end() ? std::optional<Value>() : std::optional<Value>(it->second));
+    if (it == found.end()) {
+      r.done(std::optional<Value>());
+    } else if (--askers[r.key] == 0) {
+      r.done(std::optional<Value>(std::move(it->second)));  // the last asker takes the row
+    } else {
+      r.done(std::optional<Value>(it->second));
+    }
   }
   return keys.size();
 }
