@@ -125,6 +125,11 @@ struct EnrolmentView {
   std::optional<absl::Time> enrolee_not_after;
 };
 
+// Page tokens of the store's lists are common/paging tokens, made and checked with these names (every
+// store implementation uses the same ones, so their tokens read alike).
+inline constexpr absl::string_view kEnroleePages = "store/enrolees";
+inline constexpr absl::string_view kEnrolmentPages = "store/enrolments";
+
 // ListEnroleesRequest selects a page of enrolees ordered by kpm_id (keyset pagination: stable under
 // concurrent inserts and deletes, cost independent of the page's position).
 struct ListEnroleesRequest {

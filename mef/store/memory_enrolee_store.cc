@@ -5,7 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
-#include "mef/store/internal/page_token.h"
+#include "common/paging/page_token.h"
 
 namespace onem2m {
 namespace mef {
@@ -74,16 +74,15 @@ absl::StatusOr<Enrolee> MemoryEnroleeStore::GetEnrolee(absl::string_view kpm_id)
 
 absl::StatusOr<ListEnroleesResponse> MemoryEnroleeStore::ListEnrolees(
     const ListEnroleesRequest& request) {
-  std::string after;
-  absl::Status t = internal::DecodePageToken(request.page_token, &after);
-  if (!t.ok()) return t;
-  const size_t page = internal::ClampPageSize(request.page_size);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, kEnroleePages);
+  if (!after.ok()) return after.status();
+  const size_t page = paging::ClampPageSize(request.page_size);
   ListEnroleesResponse out;
   absl::MutexLock lock(&mu_);
-  for (auto it = enrolees_.upper_bound(after); it != enrolees_.end(); ++it) {
+  for (auto it = enrolees_.upper_bound(*after); it != enrolees_.end(); ++it) {
     if (request.state && it->second.state != *request.state) continue;
     if (out.enrolees.size() == page) {
-      out.next_page_token = internal::EncodePageToken(out.enrolees.back().kpm_id);
+      out.next_page_token = paging::EncodePageToken(kEnroleePages, out.enrolees.back().kpm_id);
       break;
     }
     out.enrolees.push_back(it->second);
@@ -203,16 +202,15 @@ absl::StatusOr<EnrolmentView> MemoryEnroleeStore::GetEnrolmentByKeId(absl::strin
 
 absl::StatusOr<ListEnrolmentsResponse> MemoryEnroleeStore::ListEnrolments(
     const ListEnrolmentsRequest& request) {
-  std::string after;
-  absl::Status t = internal::DecodePageToken(request.page_token, &after);
-  if (!t.ok()) return t;
-  const size_t page = internal::ClampPageSize(request.page_size);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, kEnrolmentPages);
+  if (!after.ok()) return after.status();
+  const size_t page = paging::ClampPageSize(request.page_size);
   ListEnrolmentsResponse out;
   absl::MutexLock lock(&mu_);
-  for (auto it = enrolments_.upper_bound(after); it != enrolments_.end(); ++it) {
+  for (auto it = enrolments_.upper_bound(*after); it != enrolments_.end(); ++it) {
     if (request.kpm_id && it->second.kpm_id != *request.kpm_id) continue;
     if (out.enrolments.size() == page) {
-      out.next_page_token = internal::EncodePageToken(out.enrolments.back().ke_id);
+      out.next_page_token = paging::EncodePageToken(kEnrolmentPages, out.enrolments.back().ke_id);
       break;
     }
     out.enrolments.push_back(it->second);

@@ -11,7 +11,7 @@
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
 #include "common/pg/keyset_page.h"
-#include "mef/store/internal/page_token.h"
+#include "common/paging/page_token.h"
 #include "mef/store/mef_migrations.h"
 #include "pqxx/pqxx"
 #include "pqxx/nontransaction"
@@ -310,10 +310,9 @@ absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_i
 
 absl::StatusOr<ListEnroleesResponse> PgEnroleeStore::ListEnrolees(
     const ListEnroleesRequest& request) {
-  std::string after;
-  absl::Status t = internal::DecodePageToken(request.page_token, &after);
-  if (!t.ok()) return t;
-  const int page = internal::ClampPageSize(request.page_size);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, kEnroleePages);
+  if (!after.ok()) return after.status();
+  const int page = paging::ClampPageSize(request.page_size);
   ListEnroleesResponse out;
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
     try {
@@ -325,15 +324,15 @@ absl::StatusOr<ListEnroleesResponse> PgEnroleeStore::ListEnrolees(
               ? n.exec_params(absl::StrCat("SELECT ", kEnroleeCols,
                                            " FROM enrolees WHERE state = $1 AND kpm_id > $2"
                                            " ORDER BY kpm_id LIMIT $3"),
-                              std::string(EnroleeStateName(*request.state)), after, page + 1)
+                              std::string(EnroleeStateName(*request.state)), *after, page + 1)
               : n.exec_params(absl::StrCat("SELECT ", kEnroleeCols,
                                            " FROM enrolees WHERE kpm_id > $1"
                                            " ORDER BY kpm_id LIMIT $2"),
-                              after, page + 1);
+                              *after, page + 1);
       absl::StatusOr<std::string> next = pg::TakePage(
           r, page, EnroleeFromRow, [](const Enrolee& e) { return e.kpm_id; }, &out.enrolees);
       if (!next.ok()) return next.status();
-      if (!next->empty()) out.next_page_token = internal::EncodePageToken(*next);
+      if (!next->empty()) out.next_page_token = paging::EncodePageToken(kEnroleePages, *next);
       return absl::OkStatus();
     } catch (...) {
       return pg::CurrentExceptionToStatus("list enrolees");
@@ -675,10 +674,9 @@ absl::Status PgEnroleeStore::FetchEnrolmentViews(
 
 absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(
     const ListEnrolmentsRequest& request) {
-  std::string after;
-  absl::Status t = internal::DecodePageToken(request.page_token, &after);
-  if (!t.ok()) return t;
-  const int page = internal::ClampPageSize(request.page_size);
+  absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, kEnrolmentPages);
+  if (!after.ok()) return after.status();
+  const int page = paging::ClampPageSize(request.page_size);
   ListEnrolmentsResponse out;
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
     try {
@@ -690,15 +688,15 @@ absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(
                                            " FROM enrolments en WHERE en.kpm_id = $1"
                                            " AND en.ke_id > $2 ORDER BY en.kpm_id, en.ke_id"
                                            " LIMIT $3"),
-                              *request.kpm_id, after, page + 1)
+                              *request.kpm_id, *after, page + 1)
               : n.exec_params(absl::StrCat("SELECT ", kEnrolmentCols,
                                            " FROM enrolments en WHERE en.ke_id > $1"
                                            " ORDER BY en.ke_id LIMIT $2"),
-                              after, page + 1);
+                              *after, page + 1);
       absl::StatusOr<std::string> next = pg::TakePage(
           r, page, EnrolmentFromRow, [](const Enrolment& e) { return e.ke_id; }, &out.enrolments);
       if (!next.ok()) return next.status();
-      if (!next->empty()) out.next_page_token = internal::EncodePageToken(*next);
+      if (!next->empty()) out.next_page_token = paging::EncodePageToken(kEnrolmentPages, *next);
       return absl::OkStatus();
     } catch (...) {
       return pg::CurrentExceptionToStatus("list enrolments");
