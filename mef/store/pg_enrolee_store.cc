@@ -87,6 +87,45 @@ absl::StatusOr<Enrolment> EnrolmentFromRow(const pqxx::row& r) {
   return e;
 }
 
+// EnrolmentViewFromRow reads a kGetEnrolmentViews row: the enrolment, then its enrolee's state
+// and not_after.
+absl::StatusOr<EnrolmentView> EnrolmentViewFromRow(const pqxx::row& r) {
+  absl::StatusOr<Enrolment> e = EnrolmentFromRow(r);
+  if (!e.ok()) return e.status();
+  EnrolmentView view;
+  view.enrolment = *std::move(e);
+  if (!ParseEnroleeState(r[11].as<std::string>(), &view.enrolee_state)) {
+    return absl::InternalError("enrolee row has an unknown state");
+  }
+  if (!r[12].is_null()) view.enrolee_not_after = FromMicros(r[12]);
+  return view;
+}
+
+// ReadByKeys runs the prepared batch read `statement` (one text[] parameter) for `keys` and fills
+// `found` by key. A plain read: nontransaction avoids BEGIN/COMMIT round trips on the hot paths.
+template <typename V, typename FromRow, typename KeyOf>
+absl::Status ReadByKeys(pg::ConnectionPool& pool, const char* statement,
+                        const std::vector<std::string>& keys, FromRow from_row, KeyOf key_of,
+                        absl::flat_hash_map<std::string, V>* found, const char* what) {
+  const std::string ids = pg::TextArrayLiteral(keys);
+  return pool.RunRead([&](pqxx::connection& c) -> absl::Status {
+    try {
+      found->clear();
+      pqxx::nontransaction n(c);
+      pqxx::result r = n.exec_prepared(statement, ids);
+      for (const pqxx::row& row : r) {
+        absl::StatusOr<V> v = from_row(row);
+        if (!v.ok()) return v.status();
+        std::string key = key_of(*v);
+        found->emplace(std::move(key), *std::move(v));
+      }
+      return absl::OkStatus();
+    } catch (...) {
+      return pg::CurrentExceptionToStatus(what);
+    }
+  });
+}
+
 // Nullable parameters: libpqxx 6 sends a null `const char*` as SQL NULL.
 const char* OrNull(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
 
@@ -288,24 +327,8 @@ void PgEnroleeStore::GetEnroleeAsync(absl::string_view kpm_id,
 
 absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_ids,
                                            absl::flat_hash_map<std::string, Enrolee>* found) {
-  const std::string ids = pg::TextArrayLiteral(kpm_ids);
-  return pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
-    try {
-      found->clear();
-      // A plain read: nontransaction avoids BEGIN/COMMIT round trips on the handshake path.
-      pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(kGetEnrolees, ids);
-      for (const pqxx::row& row : r) {
-        absl::StatusOr<Enrolee> e = EnroleeFromRow(row);
-        if (!e.ok()) return e.status();
-        std::string key = e->kpm_id;
-        found->emplace(std::move(key), *std::move(e));
-      }
-      return absl::OkStatus();
-    } catch (...) {
-      return pg::CurrentExceptionToStatus("get enrolee");
-    }
-  });
+  return ReadByKeys(*pool_, kGetEnrolees, kpm_ids, EnroleeFromRow,
+                    [](const Enrolee& e) { return e.kpm_id; }, found, "get enrolee");
 }
 
 absl::StatusOr<ListEnroleesResponse> PgEnroleeStore::ListEnrolees(
@@ -647,29 +670,9 @@ void PgEnroleeStore::GetEnrolmentByKeIdAsync(
 
 absl::Status PgEnroleeStore::FetchEnrolmentViews(
     const std::vector<std::string>& ke_ids, absl::flat_hash_map<std::string, EnrolmentView>* found) {
-  const std::string ids = pg::TextArrayLiteral(ke_ids);
-  return pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
-    try {
-      found->clear();
-      pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(kGetEnrolmentViews, ids);
-      for (const pqxx::row& row : r) {
-        absl::StatusOr<Enrolment> e = EnrolmentFromRow(row);
-        if (!e.ok()) return e.status();
-        EnrolmentView view;
-        view.enrolment = *std::move(e);
-        if (!ParseEnroleeState(row[11].as<std::string>(), &view.enrolee_state)) {
-          return absl::InternalError("enrolee row has an unknown state");
-        }
-        if (!row[12].is_null()) view.enrolee_not_after = FromMicros(row[12]);
-        std::string key = view.enrolment.ke_id;
-        found->emplace(std::move(key), std::move(view));
-      }
-      return absl::OkStatus();
-    } catch (...) {
-      return pg::CurrentExceptionToStatus("get enrolment");
-    }
-  });
+  return ReadByKeys(*pool_, kGetEnrolmentViews, ke_ids, EnrolmentViewFromRow,
+                    [](const EnrolmentView& v) { return v.enrolment.ke_id; }, found,
+                    "get enrolment");
 }
 
 absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(
