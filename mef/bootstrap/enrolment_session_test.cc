@@ -27,6 +27,7 @@
 #include "enrolee/exchange_client.h"
 #include "gtest/gtest.h"
 #include "mef/bootstrap/kpm_resolver.h"
+#include "mef/store/forwarding_enrolee_store.h"
 #include "mef/store/memory_enrolee_store.h"
 
 namespace onem2m::mef {
@@ -45,8 +46,9 @@ const SecretBytes& Kpm() {
 
 // FakeStore delegates to a MemoryEnroleeStore; RecordEnrolmentAsync can be made to fail with a
 // status for the next `record_failures` calls (negative: always), without storing anything.
-class FakeStore final : public EnroleeStore {
+class FakeStore final : public ForwardingEnroleeStore {
  public:
+  FakeStore() : ForwardingEnroleeStore(&inner_) {}
   void FailRecords(absl::Status s, int times = -1) {
     absl::MutexLock l(&mu_);
     record_failure_ = std::move(s);
@@ -71,35 +73,6 @@ class FakeStore final : public EnroleeStore {
     }
     inner_.RecordEnrolmentAsync(std::move(e), std::move(done));
   }
-
-  absl::StatusOr<Enrolee> GetEnrolee(absl::string_view id) override { return inner_.GetEnrolee(id); }
-  absl::StatusOr<Enrolee> CreateEnrolee(const Enrolee& e) override { return inner_.CreateEnrolee(e); }
-  absl::StatusOr<std::vector<absl::Status>> BulkCreate(const std::vector<Enrolee>& e) override {
-    return inner_.BulkCreate(e);
-  }
-  absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& r) override {
-    return inner_.ListEnrolees(r);
-  }
-  absl::StatusOr<Enrolee> SetState(absl::string_view id, EnroleeState s) override {
-    return inner_.SetState(id, s);
-  }
-  absl::Status DeleteEnrolee(absl::string_view id) override { return inner_.DeleteEnrolee(id); }
-  absl::StatusOr<Enrolee> RotateKpm(absl::string_view id, const SealedKey& k) override {
-    return inner_.RotateKpm(id, k);
-  }
-  absl::Status RecordEnrolment(const Enrolment& e) override { return inner_.RecordEnrolment(e); }
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view id) override {
-    return inner_.GetEnrolmentByKeId(id);
-  }
-  absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(const ListEnrolmentsRequest& r) override {
-    return inner_.ListEnrolments(r);
-  }
-  absl::Status RevokeEnrolment(absl::string_view id) override { return inner_.RevokeEnrolment(id); }
-  absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t s, int l) override {
-    return inner_.ListStateChangesSince(s, l);
-  }
-  absl::StatusOr<int64_t> LatestChangeSeq() override { return inner_.LatestChangeSeq(); }
-  absl::Status CheckHealth() override { return inner_.CheckHealth(); }
 
  private:
   MemoryEnroleeStore inner_;

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/envelope.h"
 #include "gtest/gtest.h"
+#include "mef/store/forwarding_enrolee_store.h"
 #include "mef/store/memory_enrolee_store.h"
 
 namespace onem2m::mef {
@@ -20,8 +21,9 @@ const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 
 // FakeStore delegates to a MemoryEnroleeStore, counts GetEnrolee calls and can be told to fail
 // them with a fixed status (e.g. a database outage).
-class FakeStore final : public EnroleeStore {
+class FakeStore final : public ForwardingEnroleeStore {
  public:
+  FakeStore() : ForwardingEnroleeStore(&inner_) {}
   void FailGets(absl::Status s) {
     absl::MutexLock l(&mu_);
     get_failure_ = std::move(s);
@@ -37,37 +39,6 @@ class FakeStore final : public EnroleeStore {
     }
     return inner_.GetEnrolee(kpm_id);
   }
-
-  absl::StatusOr<Enrolee> CreateEnrolee(const Enrolee& e) override { return inner_.CreateEnrolee(e); }
-  absl::StatusOr<std::vector<absl::Status>> BulkCreate(const std::vector<Enrolee>& e) override {
-    return inner_.BulkCreate(e);
-  }
-  absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& r) override {
-    return inner_.ListEnrolees(r);
-  }
-  absl::StatusOr<Enrolee> SetState(absl::string_view id, EnroleeState s) override {
-    return inner_.SetState(id, s);
-  }
-  absl::Status DeleteEnrolee(absl::string_view id) override { return inner_.DeleteEnrolee(id); }
-  absl::StatusOr<Enrolee> RotateKpm(absl::string_view id, const SealedKey& k) override {
-    return inner_.RotateKpm(id, k);
-  }
-  absl::Status RecordEnrolment(const Enrolment& e) override { return inner_.RecordEnrolment(e); }
-  void RecordEnrolmentAsync(Enrolment e, std::function<void(absl::Status)> done) override {
-    inner_.RecordEnrolmentAsync(std::move(e), std::move(done));
-  }
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view id) override {
-    return inner_.GetEnrolmentByKeId(id);
-  }
-  absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(const ListEnrolmentsRequest& r) override {
-    return inner_.ListEnrolments(r);
-  }
-  absl::Status RevokeEnrolment(absl::string_view id) override { return inner_.RevokeEnrolment(id); }
-  absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t s, int l) override {
-    return inner_.ListStateChangesSince(s, l);
-  }
-  absl::StatusOr<int64_t> LatestChangeSeq() override { return inner_.LatestChangeSeq(); }
-  absl::Status CheckHealth() override { return inner_.CheckHealth(); }
 
  private:
   MemoryEnroleeStore inner_;

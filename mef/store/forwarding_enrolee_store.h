@@ -1,0 +1,80 @@
+// File: mef/store/forwarding_enrolee_store.h
+//
+// ForwardingEnroleeStore passes every call to another EnroleeStore (not owned). Tests derive from
+// it to change one behaviour (an injected failure, a call count) and leave the rest to a real store.
+// The *Async reads are not forwarded but keep EnroleeStore's defaults, which call this object's
+// synchronous reads, so an override of GetEnrolee also governs GetEnroleeAsync.
+//
+//   class FailingGets : public ForwardingEnroleeStore {
+//    public:
+//     FailingGets() : ForwardingEnroleeStore(&memory_) {}
+//     absl::StatusOr<Enrolee> GetEnrolee(absl::string_view id) override {
+//       return absl::UnavailableError("down");
+//     }
+//    private:
+//     MemoryEnroleeStore memory_;
+//   };
+#ifndef ONEM2M_MEF_STORE_FORWARDING_ENROLEE_STORE_H_
+#define ONEM2M_MEF_STORE_FORWARDING_ENROLEE_STORE_H_
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "mef/store/enrolee_store.h"
+
+namespace onem2m {
+namespace mef {
+
+class ForwardingEnroleeStore : public EnroleeStore {
+ public:
+  // `inner` must outlive this store; it is not used during construction.
+  explicit ForwardingEnroleeStore(EnroleeStore* inner) : inner_(inner) {}
+
+  absl::StatusOr<Enrolee> CreateEnrolee(const Enrolee& e) override {
+    return inner_->CreateEnrolee(e);
+  }
+  absl::StatusOr<std::vector<absl::Status>> BulkCreate(const std::vector<Enrolee>& e) override {
+    return inner_->BulkCreate(e);
+  }
+  absl::StatusOr<Enrolee> GetEnrolee(absl::string_view id) override {
+    return inner_->GetEnrolee(id);
+  }
+  absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& r) override {
+    return inner_->ListEnrolees(r);
+  }
+  absl::StatusOr<Enrolee> SetState(absl::string_view id, EnroleeState s) override {
+    return inner_->SetState(id, s);
+  }
+  absl::Status DeleteEnrolee(absl::string_view id) override { return inner_->DeleteEnrolee(id); }
+  absl::StatusOr<Enrolee> RotateKpm(absl::string_view id, const SealedKey& k) override {
+    return inner_->RotateKpm(id, k);
+  }
+  absl::Status RecordEnrolment(const Enrolment& e) override { return inner_->RecordEnrolment(e); }
+  void RecordEnrolmentAsync(Enrolment e, std::function<void(absl::Status)> done) override {
+    inner_->RecordEnrolmentAsync(std::move(e), std::move(done));
+  }
+  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view id) override {
+    return inner_->GetEnrolmentByKeId(id);
+  }
+  absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(const ListEnrolmentsRequest& r) override {
+    return inner_->ListEnrolments(r);
+  }
+  absl::Status RevokeEnrolment(absl::string_view id) override {
+    return inner_->RevokeEnrolment(id);
+  }
+  absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t after,
+                                                                 int limit) override {
+    return inner_->ListStateChangesSince(after, limit);
+  }
+  absl::StatusOr<int64_t> LatestChangeSeq() override { return inner_->LatestChangeSeq(); }
+  absl::Status CheckHealth() override { return inner_->CheckHealth(); }
+
+ private:
+  EnroleeStore* const inner_;
+};
+
+}  // namespace mef
+}  // namespace onem2m
+
+#endif  // ONEM2M_MEF_STORE_FORWARDING_ENROLEE_STORE_H_
