@@ -32,6 +32,7 @@
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/credential/testing/mtls_env.h"
+#include "tests/e2e/in_process_maf.h"
 #include "tests/e2e/in_process_mef.h"
 
 namespace onem2m {
@@ -136,16 +137,7 @@ class MafE2eTest : public ::testing::Test {
                                                             std::move(wo));
       m->watcher->Start();
     }
-    // As services/maf/maf_server.cc runs it (procedures on request workers).
-    maf::HandshakeServerOptions ho;
-    ho.maf_fqdn = kMafFqdn;
-    ho.tls_listen = {"127.0.0.1:0"};
-    ho.dtls_listen = {"127.0.0.1:0"};
-    ho.handshake_timeout = absl::Seconds(5);
-    ho.fetch_timeout = absl::Seconds(2);
-    ho.max_sessions_per_source = 0;
-    auto srv = maf::HandshakeServer::Start(ho, m->store.get(), &maf_envelope_, m->resolver, {},
-                                           nullptr);
+    auto srv = e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver);
     EXPECT_TRUE(srv.ok()) << srv.status();
     if (!srv.ok()) return nullptr;
     m->server = *std::move(srv);

@@ -33,6 +33,7 @@
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/credential/testing/mtls_env.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
+#include "tests/e2e/in_process_maf.h"
 #include "tests/e2e/in_process_mef.h"
 
 namespace onem2m {
@@ -111,16 +112,7 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     auto r = maf::KmResolver::Create(std::move(ko));
     ASSERT_TRUE(r.ok()) << r.status();
     m->resolver = *r;
-    // As services/maf/maf_server.cc runs it (procedures on request workers).
-    maf::HandshakeServerOptions ho;
-    ho.maf_fqdn = kMafFqdn;
-    ho.tls_listen = {"127.0.0.1:0"};
-    ho.dtls_listen = {"127.0.0.1:0"};
-    ho.handshake_timeout = absl::Seconds(5);
-    ho.fetch_timeout = absl::Seconds(2);
-    ho.max_sessions_per_source = 0;
-    auto srv = maf::HandshakeServer::Start(ho, m->store.get(), &maf_envelope_, m->resolver, {},
-                                           nullptr);
+    auto srv = e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver);
     ASSERT_TRUE(srv.ok()) << srv.status();
     m->server = *std::move(srv);
     m->tls_port = m->server->tls_addresses().at(0).port();
