@@ -8,7 +8,7 @@
 //   AsyncBatchReader<Row> reader({/*threads=*/1, /*max_batch=*/128, /*max_pending=*/10000}, fetch);
 //   reader.Get("key", [](absl::StatusOr<std::optional<Row>> r) { ... });  // on a reader thread
 //
-// `fetch` has ReadCoalescer's signature (read_coalescer.h). A full queue answers kUnavailable at
+// `fetch` is a pg::BatchFetch (batch_read.h). A full queue answers kUnavailable at
 // once. The destructor answers everything still queued (reading it first) and joins the threads.
 #ifndef ONEM2M_COMMON_PG_ASYNC_BATCH_READER_H_
 #define ONEM2M_COMMON_PG_ASYNC_BATCH_READER_H_

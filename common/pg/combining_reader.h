@@ -14,7 +14,7 @@
 //   CombiningReader<Row> reader({/*max_batch=*/128, /*max_pending=*/10000}, fetch);
 //   reader.Get("key", [](absl::StatusOr<std::optional<Row>> r) { ... });
 //
-// `fetch` has ReadCoalescer's signature (read_coalescer.h). A full queue answers kUnavailable at
+// `fetch` is a pg::BatchFetch (batch_read.h). A full queue answers kUnavailable at
 // once. One combiner at a time, on purpose: with two, a caller nearly always finds a free slot and
 // reads alone (measured: 1 key per read and a third of the rate). Thread safety: Get may be called
 // from any number of threads.

@@ -224,7 +224,7 @@ int Main() {
     PgEnroleeStoreOptions o;
     o.pool = (*schema)->PoolOptionsFor();
     o.pool.max_size = 16;
-    o.combined_read_batch.max_batch = absl::GetFlag(FLAGS_read_batch_size);
+    o.enrolment_reads.max_batch = absl::GetFlag(FLAGS_read_batch_size);
     auto pg_store = PgEnroleeStore::Create(o);
     if (!pg_store.ok()) {
       std::printf("pg: %s\n", pg_store.status().ToString().c_str());

@@ -87,6 +87,37 @@ absl::StatusOr<Enrolment> EnrolmentFromRow(const pqxx::row& r) {
   return e;
 }
 
+// FoundOr adapts a batched reader's answer (row, nullopt or error) to `done`: nullopt becomes
+// kNotFound with `not_found`.
+template <typename V>
+std::function<void(absl::StatusOr<std::optional<V>>)> FoundOr(
+    const char* not_found, std::function<void(absl::StatusOr<V>)> done) {
+  return [not_found, done = std::move(done)](absl::StatusOr<std::optional<V>> got) {
+    if (!got.ok()) {
+      done(got.status());
+    } else if (!got->has_value()) {
+      done(absl::NotFoundError(not_found));
+    } else {
+      done(**std::move(got));
+    }
+  };
+}
+
+// Wait runs an asynchronous read and waits for its answer: the synchronous reads share the batched
+// readers of their asynchronous forms (none of those readers' callbacks reads the store again, so
+// waiting here cannot wait on itself).
+template <typename V>
+absl::StatusOr<V> Wait(const std::function<void(std::function<void(absl::StatusOr<V>)>)>& read) {
+  absl::Notification answered;
+  absl::StatusOr<V> out = absl::UnknownError("no answer");
+  read([&](absl::StatusOr<V> r) {
+    out = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return out;
+}
+
 // EnrolmentViewFromRow reads a kGetEnrolmentViews row: the enrolment, then its enrolee's state
 // and not_after.
 absl::StatusOr<EnrolmentView> EnrolmentViewFromRow(const pqxx::row& r) {
@@ -171,7 +202,7 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
   if (options.max_pending < 1) options.max_pending = 1;
   options.pool.prepare.emplace_back(
       kGetEnrolee, absl::StrCat("SELECT ", kEnroleeCols, " FROM enrolees WHERE kpm_id = $1"));
-  // The two hot point reads take a batch of keys (see ReadCoalescer).
+  // The two hot point reads take a batch of keys (see the batched readers in common/pg).
   options.pool.prepare.emplace_back(
       kGetEnrolees,
       absl::StrCat("SELECT ", kEnroleeCols, " FROM enrolees WHERE kpm_id = ANY($1::text[])"));
@@ -195,11 +226,8 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
                                std::unique_ptr<pg::ConnectionPool> pool)
     : options_(std::move(options)),
       pool_(std::move(pool)),
-      enrolees_(options_.read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
-      enrolment_views_(options_.read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)),
-      async_enrolees_(options_.async_read_batch, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
-      async_enrolment_views_(options_.combined_read_batch,
-                             BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)) {
+      enrolees_(options_.enrolee_reads, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
+      enrolment_views_(options_.enrolment_reads, BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }
 
@@ -306,23 +334,14 @@ absl::StatusOr<std::vector<absl::Status>> PgEnroleeStore::BulkCreate(
 }
 
 absl::StatusOr<Enrolee> PgEnroleeStore::GetEnrolee(absl::string_view kpm_id) {
-  absl::StatusOr<std::optional<Enrolee>> got = enrolees_.Get(kpm_id);
-  if (!got.ok()) return got.status();
-  if (!got->has_value()) return absl::NotFoundError("enrolee not found");
-  return **std::move(got);
+  return Wait<Enrolee>([&](std::function<void(absl::StatusOr<Enrolee>)> done) {
+    GetEnroleeAsync(kpm_id, std::move(done));
+  });
 }
 
 void PgEnroleeStore::GetEnroleeAsync(absl::string_view kpm_id,
                                      std::function<void(absl::StatusOr<Enrolee>)> done) {
-  async_enrolees_.Get(kpm_id, [done = std::move(done)](absl::StatusOr<std::optional<Enrolee>> got) {
-    if (!got.ok()) {
-      done(got.status());
-    } else if (!got->has_value()) {
-      done(absl::NotFoundError("enrolee not found"));
-    } else {
-      done(**std::move(got));
-    }
-  });
+  enrolees_.Get(kpm_id, FoundOr<Enrolee>("enrolee not found", std::move(done)));
 }
 
 absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_ids,
@@ -648,24 +667,14 @@ absl::Status PgEnroleeStore::RecordEnrolment(const Enrolment& enrolment) {
 }
 
 absl::StatusOr<EnrolmentView> PgEnroleeStore::GetEnrolmentByKeId(absl::string_view ke_id) {
-  absl::StatusOr<std::optional<EnrolmentView>> got = enrolment_views_.Get(ke_id);
-  if (!got.ok()) return got.status();
-  if (!got->has_value()) return absl::NotFoundError("enrolment not found");
-  return **std::move(got);
+  return Wait<EnrolmentView>([&](std::function<void(absl::StatusOr<EnrolmentView>)> done) {
+    GetEnrolmentByKeIdAsync(ke_id, std::move(done));
+  });
 }
 
 void PgEnroleeStore::GetEnrolmentByKeIdAsync(
     absl::string_view ke_id, std::function<void(absl::StatusOr<EnrolmentView>)> done) {
-  async_enrolment_views_.Get(
-      ke_id, [done = std::move(done)](absl::StatusOr<std::optional<EnrolmentView>> got) {
-        if (!got.ok()) {
-          done(got.status());
-        } else if (!got->has_value()) {
-          done(absl::NotFoundError("enrolment not found"));
-        } else {
-          done(**std::move(got));
-        }
-      });
+  enrolment_views_.Get(ke_id, FoundOr<EnrolmentView>("enrolment not found", std::move(done)));
 }
 
 absl::Status PgEnroleeStore::FetchEnrolmentViews(

@@ -7,9 +7,9 @@
 // Durability: every session runs with synchronous_commit = on, and RecordEnrolment returns only
 // after the COMMIT holding its row has returned.
 //
-// Read coalescing: concurrent GetEnrolee / GetEnrolmentByKeId calls share batched SELECTs
-// (common/pg/read_coalescer.h), so a burst of handshakes or credential fetches costs a few round
-// trips instead of one each.
+// Batched reads: concurrent GetEnrolee / GetEnrolmentByKeId calls (and their Async forms) share
+// batched SELECTs (common/pg/async_batch_reader.h, combining_reader.h), so a burst of handshakes or
+// credential fetches costs a few round trips instead of one each.
 //
 // Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue; one committer
 // thread takes everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in
@@ -45,7 +45,6 @@
 #include "common/pg/async_batch_reader.h"
 #include "common/pg/combining_reader.h"
 #include "common/pg/pool.h"
-#include "common/pg/read_coalescer.h"
 #include "mef/store/enrolee_store.h"
 
 namespace onem2m {
@@ -63,13 +62,11 @@ struct PgEnroleeStoreOptions {
   // max_pending bounds the queue; beyond it RecordEnrolment fails fast with kUnavailable instead of
   // letting latency grow without limit while the database is slow.
   int max_pending = 20000;
-  // read_batch shapes the coalescing of concurrent point reads (GetEnrolee, GetEnrolmentByKeId):
-  // keys per batched SELECT and batched SELECTs running at once.
-  pg::ReadCoalescerOptions read_batch;
-  // async_read_batch shapes GetEnroleeAsync: reader threads, keys per read, queue bound.
-  pg::AsyncBatchReaderOptions async_read_batch;
-  // combined_read_batch shapes GetEnrolmentByKeIdAsync: keys per read, queue bound.
-  pg::CombiningReaderOptions combined_read_batch;
+  // enrolee_reads shapes the batched reads behind GetEnrolee(Async): reader threads, keys per
+  // read, queue bound.
+  pg::AsyncBatchReaderOptions enrolee_reads;
+  // enrolment_reads shapes those behind GetEnrolmentByKeId(Async): keys per read, queue bound.
+  pg::CombiningReaderOptions enrolment_reads;
 };
 
 class PgEnroleeStore final : public EnroleeStore {
@@ -106,7 +103,7 @@ class PgEnroleeStore final : public EnroleeStore {
 
   // Batched-read counters of GetEnrolmentByKeIdAsync (benchmarks).
   pg::CombiningReaderStats async_enrolment_read_stats() const {
-    return async_enrolment_views_.stats();
+    return enrolment_views_.stats();
   }
 
   // pool exposes the connection pool (tests, metrics).
@@ -142,13 +139,12 @@ class PgEnroleeStore final : public EnroleeStore {
 
   const PgEnroleeStoreOptions options_;
   std::unique_ptr<pg::ConnectionPool> pool_;
-  pg::ReadCoalescer<Enrolee> enrolees_;
-  pg::ReadCoalescer<EnrolmentView> enrolment_views_;
-  // Declared after pool_: its threads stop before the pool goes.
-  pg::AsyncBatchReader<Enrolee> async_enrolees_;
+  // Declared after pool_: the reader's threads stop before the pool goes. GetEnroleeAsync's
+  // callers are event-loop threads, which must never wait on the database: a reader thread reads.
+  pg::AsyncBatchReader<Enrolee> enrolees_;
   // GetEnrolmentByKeIdAsync's callers are gRPC callback handlers: they combine (see
   // combining_reader.h), so answers need no wake-up of another thread.
-  pg::CombiningReader<EnrolmentView> async_enrolment_views_;
+  pg::CombiningReader<EnrolmentView> enrolment_views_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
