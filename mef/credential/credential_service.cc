@@ -82,53 +82,52 @@ grpc::ServerUnaryReactor* MefCredentialServiceImpl::FetchCredential(
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::vector<std::string> names = grpcutil::PeerDnsNames(*context);
+  // Parsed once: the canonical KeID is both what the store is asked and what the audit records
+  // (so audit queries match); a KeID that does not parse is audited raw, truncated.
+  const absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request->ke_id());
+  std::string audited =
+      ke_id.ok() ? *ke_id : request->ke_id().substr(0, kMaxAuditedKeIdLen);
   if (names.empty()) {
-    Finish(reactor, names, *request, FetchOutcome::kUnauthenticated, start,
+    Finish(reactor, names, audited, request->suid(), FetchOutcome::kUnauthenticated, start,
            grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity"));
     return reactor;
   }
-  absl::StatusOr<std::string> ke_id = Check(*request);
-  if (!ke_id.ok()) {
-    Finish(reactor, names, *request, FetchOutcome::kInvalid, start,
-           grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(ke_id.status().message())));
+  const absl::Status valid = Check(ke_id, request->suid());
+  if (!valid.ok()) {
+    Finish(reactor, names, audited, request->suid(), FetchOutcome::kInvalid, start,
+           grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message())));
     return reactor;
   }
-  // The answer may come on the store's reader thread: request and response stay valid until
-  // Finish, and the server waits for every reactor before it shuts down.
+  // The answer may come on another handler's thread (the store combines reads): response stays
+  // valid until Finish, and the server waits for every reactor before it shuts down.
   store_->GetEnrolmentByKeIdAsync(
-      *ke_id, [this, reactor, request, response, start, names = std::move(names),
-               ke_id = *ke_id](absl::StatusOr<EnrolmentView> view) {
+      *ke_id, [this, reactor, response, start, suid = request->suid(), names = std::move(names),
+               ke_id = std::move(audited)](absl::StatusOr<EnrolmentView> view) {
         FetchOutcome outcome = FetchOutcome::kError;
         grpc::Status status = Answer(names, ke_id, std::move(view), response, &outcome);
-        Finish(reactor, names, *request, outcome, start, std::move(status));
+        Finish(reactor, names, ke_id, suid, outcome, start, std::move(status));
       });
   return reactor;
 }
 
 void MefCredentialServiceImpl::Finish(grpc::ServerUnaryReactor* reactor,
                                       const std::vector<std::string>& names,
-                                      const v1::FetchCredentialRequest& request,
+                                      absl::string_view audited_ke_id, uint32_t suid,
                                       FetchOutcome outcome, absl::Time start,
                                       grpc::Status status) {
-  // The canonical KeID when it parses (so audit queries match), else the raw input, truncated.
-  absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(request.ke_id());
-  Audit("credential_fetch",
-        {{"caller", absl::StrJoin(names, ",")},
-         {"ke_id", canonical.ok() ? *canonical : request.ke_id().substr(0, kMaxAuditedKeIdLen)},
-         {"suid", absl::StrCat(request.suid())},
-         {"outcome", std::string(FetchOutcomeName(outcome))}});
+  Audit("credential_fetch", {{"caller", absl::StrJoin(names, ",")},
+                             {"ke_id", std::string(audited_ke_id)},
+                             {"suid", absl::StrCat(suid)},
+                             {"outcome", std::string(FetchOutcomeName(outcome))}});
   if (options_.metrics != nullptr) options_.metrics->OnFetch(outcome, absl::Now() - start);
   reactor->Finish(std::move(status));
 }
 
-absl::StatusOr<std::string> MefCredentialServiceImpl::Check(
-    const v1::FetchCredentialRequest& request) const {
-  absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request.ke_id());
+absl::Status MefCredentialServiceImpl::Check(const absl::StatusOr<std::string>& ke_id,
+                                             uint32_t suid) {
   if (!ke_id.ok()) return absl::InvalidArgumentError("malformed ke_id");
-  if (request.suid() != kSuidRspfKeySharedWithMaf) {
-    return absl::InvalidArgumentError("suid must be 21");
-  }
-  return ke_id;
+  if (suid != kSuidRspfKeySharedWithMaf) return absl::InvalidArgumentError("suid must be 21");
+  return absl::OkStatus();
 }
 
 grpc::Status MefCredentialServiceImpl::Answer(const std::vector<std::string>& names,

@@ -120,8 +120,8 @@ class MefCredentialServiceImpl final
 
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
 
-  // Check validates the request (step 2 of the file comment) and returns the canonical KeID.
-  absl::StatusOr<std::string> Check(const rsp::v1::FetchCredentialRequest& request) const;
+  // Check validates the request (steps 2 and 3 of the file comment): the parsed KeID and the SUID.
+  static absl::Status Check(const absl::StatusOr<std::string>& ke_id, uint32_t suid);
   // Answer runs steps 3..6 on the store's answer for a caller with DNS names `names`; it sets
   // `*out_outcome` for the audit record.
   grpc::Status Answer(const std::vector<std::string>& names, const std::string& ke_id,
@@ -129,7 +129,7 @@ class MefCredentialServiceImpl final
                       rsp::v1::FetchCredentialResponse* response, FetchOutcome* out_outcome);
   // Finish audits, counts and ends one call.
   void Finish(grpc::ServerUnaryReactor* reactor, const std::vector<std::string>& names,
-              const rsp::v1::FetchCredentialRequest& request, FetchOutcome outcome,
+              absl::string_view audited_ke_id, uint32_t suid, FetchOutcome outcome,
               absl::Time start, grpc::Status status);
 
   // WaitForShutdown sleeps up to `d`; true if Shutdown was called.
