@@ -36,13 +36,20 @@ grpc::Status NotFound() {
 
 absl::string_view FetchOutcomeName(FetchOutcome outcome) {
   switch (outcome) {
-    case FetchOutcome::kOk: return "ok";
-    case FetchOutcome::kInvalid: return "invalid";
-    case FetchOutcome::kUnauthenticated: return "unauthenticated";
-    case FetchOutcome::kNotFound: return "not_found";
-    case FetchOutcome::kPermissionDenied: return "permission_denied";
-    case FetchOutcome::kUnavailable: return "unavailable";
-    case FetchOutcome::kError: return "error";
+    case FetchOutcome::kOk:
+      return "ok";
+    case FetchOutcome::kInvalid:
+      return "invalid";
+    case FetchOutcome::kUnauthenticated:
+      return "unauthenticated";
+    case FetchOutcome::kNotFound:
+      return "not_found";
+    case FetchOutcome::kPermissionDenied:
+      return "permission_denied";
+    case FetchOutcome::kUnavailable:
+      return "unavailable";
+    case FetchOutcome::kError:
+      return "error";
   }
   return "error";
 }
@@ -85,8 +92,7 @@ grpc::ServerUnaryReactor* MefCredentialServiceImpl::FetchCredential(
   // Parsed once: the canonical KeID is both what the store is asked and what the audit records
   // (so audit queries match); a KeID that does not parse is audited raw, truncated.
   const absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request->ke_id());
-  std::string audited =
-      ke_id.ok() ? *ke_id : request->ke_id().substr(0, kMaxAuditedKeIdLen);
+  std::string audited = ke_id.ok() ? *ke_id : request->ke_id().substr(0, kMaxAuditedKeIdLen);
   if (names.empty()) {
     Finish(reactor, names, audited, request->suid(), FetchOutcome::kUnauthenticated, start,
            grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity"));
@@ -113,8 +119,7 @@ grpc::ServerUnaryReactor* MefCredentialServiceImpl::FetchCredential(
 void MefCredentialServiceImpl::Finish(grpc::ServerUnaryReactor* reactor,
                                       const std::vector<std::string>& names,
                                       absl::string_view audited_ke_id, uint32_t suid,
-                                      FetchOutcome outcome, absl::Time start,
-                                      grpc::Status status) {
+                                      FetchOutcome outcome, absl::Time start, grpc::Status status) {
   Audit("credential_fetch", {{"caller", absl::StrJoin(names, ",")},
                              {"ke_id", std::string(audited_ke_id)},
                              {"suid", absl::StrCat(suid)},
@@ -173,7 +178,8 @@ grpc::Status MefCredentialServiceImpl::Answer(const std::vector<std::string>& na
   absl::StatusOr<SecretBytes> ke = opener_->OpenKe(enrolment.ke, enrolment.ke_id);
   if (!ke.ok()) {
     Log(Level::kError, "credential_fetch_unseal_failed",
-        {{"ke_id", ke_id}, {"kek_version", absl::StrCat(enrolment.ke.kek_version)},
+        {{"ke_id", ke_id},
+         {"kek_version", absl::StrCat(enrolment.ke.kek_version)},
          {"status", ke.status().ToString()}});
     return grpc::Status(grpc::StatusCode::INTERNAL, "stored Ke could not be opened");
   }

@@ -1,9 +1,9 @@
 // File: mef/store/forwarding_enrolee_store.h
 //
 // ForwardingEnroleeStore passes every call to another EnroleeStore (not owned). Tests derive from
-// it to change one behaviour (an injected failure, a call count) and leave the rest to a real store.
-// The *Async reads are not forwarded but keep EnroleeStore's defaults, which call this object's
-// synchronous reads, so an override of GetEnrolee also governs GetEnroleeAsync.
+// it to change one behaviour (an injected failure, a call count) and leave the rest to a real
+// store. The *Async reads are not forwarded but keep EnroleeStore's defaults, which call this
+// object's synchronous reads, so an override of GetEnrolee also governs GetEnroleeAsync.
 //
 //   class FailingGets : public ForwardingEnroleeStore {
 //    public:
