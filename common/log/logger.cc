@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -30,21 +31,63 @@ const char* LevelName(Level l) {
   return "info";
 }
 
-std::string Render(const char* level, absl::string_view event,
-                   std::initializer_list<LogField> fields, bool json) {
-  std::string ts = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
-  if (!json) {
-    std::string line = ts + " " + level + " " + std::string(event);
-    for (const auto& [k, v] : fields) line += " " + std::string(k) + "=" + v;
-    return line + "\n";
+// AppendTimestamp appends "2026-11-29T12:00:00.123Z". The part up to the seconds is formatted once
+// per second per thread: absl::FormatTime is the costliest step of a record.
+void AppendTimestamp(std::string* out) {
+  struct Cache {
+    int64_t second = -1;
+    std::string text;
+  };
+  thread_local Cache cache;
+  const absl::Time now = absl::Now();
+  const int64_t ms = absl::ToUnixMillis(now);
+  const int64_t second = ms / 1000;
+  if (second != cache.second) {
+    cache.second = second;
+    cache.text =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
   }
-  nlohmann::json j;
-  j["ts"] = ts;
-  j["level"] = level;
-  j["event"] = std::string(event);
-  for (const auto& [k, v] : fields) j[std::string(k)] = v;
-  // Replacement of invalid UTF-8 keeps a hostile identifier from breaking the log line.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const int milli = static_cast<int>(ms % 1000);
+  absl::StrAppend(out, cache.text, ".", absl::Dec(milli, absl::kZeroPad3), "Z");
+}
+
+// AppendJsonString appends `s` as a JSON string; invalid UTF-8 is replaced, so a hostile identifier
+// cannot break the line.
+void AppendJsonString(absl::string_view s, std::string* out) {
+  out->append(nlohmann::json(std::string(s))
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// AppendRecord appends one record and its newline. JSON: an object with ts, level, event and then
+// the fields in their order.
+void AppendRecord(const char* level, absl::string_view event,
+                  std::initializer_list<LogField> fields, bool json, std::string* out) {
+  if (!json) {
+    AppendTimestamp(out);
+    absl::StrAppend(out, " ", level, " ", event);
+    for (const auto& [k, v] : fields) absl::StrAppend(out, " ", k, "=", v);
+    out->push_back('\n');
+    return;
+  }
+  out->append("{\"ts\":\"");
+  AppendTimestamp(out);
+  absl::StrAppend(out, "\",\"level\":\"", level, "\",\"event\":");
+  AppendJsonString(event, out);
+  for (const auto& [k, v] : fields) {
+    out->push_back(',');
+    AppendJsonString(k, out);
+    out->push_back(':');
+    AppendJsonString(v, out);
+  }
+  out->append("}\n");
+}
+
+void WriteAudit(absl::string_view lines) {
+  if (lines.empty()) return;
+  absl::MutexLock lock(&g_mu);
+  FILE* out = g_audit != nullptr ? g_audit : stdout;
+  std::fwrite(lines.data(), 1, lines.size(), out);
+  std::fflush(out);
 }
 
 }  // namespace
@@ -81,17 +124,25 @@ bool SetAuditPath(const std::string& path) {
 
 void Log(Level level, absl::string_view event, std::initializer_list<LogField> fields) {
   if (static_cast<int>(level) < g_level.load()) return;
-  std::string line = Render(LevelName(level), event, fields, g_json.load());
+  std::string line;
+  AppendRecord(LevelName(level), event, fields, g_json.load(), &line);
   absl::MutexLock lock(&g_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 void Audit(absl::string_view event, std::initializer_list<LogField> fields) {
-  std::string line = Render("audit", event, fields, true);
-  absl::MutexLock lock(&g_mu);
-  FILE* out = g_audit != nullptr ? g_audit : stdout;
-  std::fwrite(line.data(), 1, line.size(), out);
-  std::fflush(out);
+  std::string line;
+  AppendRecord("audit", event, fields, true, &line);
+  WriteAudit(line);
+}
+
+void AuditBatch::Add(absl::string_view event, std::initializer_list<LogField> fields) {
+  AppendRecord("audit", event, fields, true, &lines_);
+}
+
+void AuditBatch::Write() {
+  WriteAudit(lines_);
+  lines_.clear();
 }
 
 }  // namespace onem2m

@@ -37,6 +37,23 @@ void Log(Level level, absl::string_view event, std::initializer_list<LogField> f
 // Audit writes one audit record. Thread-safe; flushed per record.
 void Audit(absl::string_view event, std::initializer_list<LogField> fields);
 
+// AuditBatch writes several audit records with one write and flush, for a thread that answers a
+// batch of requests together (the credential fetch): call Write before answering them, so no
+// answer leaves before its record. The destructor writes whatever is left. Not thread-safe.
+class AuditBatch {
+ public:
+  AuditBatch() = default;
+  AuditBatch(const AuditBatch&) = delete;
+  AuditBatch& operator=(const AuditBatch&) = delete;
+  ~AuditBatch() { Write(); }
+
+  void Add(absl::string_view event, std::initializer_list<LogField> fields);
+  void Write();
+
+ private:
+  std::string lines_;
+};
+
 }  // namespace onem2m
 
 #endif  // ONEM2M_COMMON_LOG_LOGGER_H_

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -29,6 +30,38 @@ TEST(LoggerTest, AuditRecordsAreOneJsonObjectPerLine) {
     ++lines;
   }
   EXPECT_EQ(lines, 2);
+  std::remove(path.c_str());
+}
+
+TEST(LoggerTest, AuditBatchWritesItsRecordsInOrderOnWrite) {
+  std::string path = std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
+                     "/audit_batch_" + std::to_string(getpid()) + ".log";
+  ASSERT_TRUE(SetAuditPath(path));
+  auto read_lines = [&] {
+    std::ifstream in(path);
+    std::vector<nlohmann::json> out;
+    std::string line;
+    while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+    return out;
+  };
+  {
+    AuditBatch batch;
+    batch.Add("credential_fetch", {{"ke_id", "k1"}, {"outcome", "ok"}});
+    batch.Add("credential_fetch", {{"ke_id", "bad\xff\"}"}, {"outcome", "invalid"}});
+    EXPECT_TRUE(read_lines().empty()) << "nothing is written before Write";
+    batch.Write();
+    std::vector<nlohmann::json> lines = read_lines();
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0]["ke_id"], "k1");
+    EXPECT_EQ(lines[0]["level"], "audit");
+    EXPECT_EQ(lines[1]["outcome"], "invalid");
+    EXPECT_EQ(lines[1]["ke_id"], "bad\xef\xbf\xbd\"}");  // invalid UTF-8 replaced, quote escaped
+    const std::string ts = lines[0]["ts"];
+    EXPECT_EQ(ts.size(), 24u) << ts;  // 2026-11-29T12:00:00.123Z
+    EXPECT_EQ(ts.back(), 'Z');
+    batch.Add("credential_fetch", {{"ke_id", "k3"}});
+  }  // the destructor writes the third
+  EXPECT_EQ(read_lines().size(), 3u);
   std::remove(path.c_str());
 }
 

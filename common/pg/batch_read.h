@@ -1,8 +1,8 @@
 // File: common/pg/batch_read.h
 //
-// The one step every batched point reader shares (AsyncBatchReader, CombiningReader): read the
-// distinct keys of a batch of waiting requests with one fetch, then answer each request with its
-// row, nullopt when there is none, or the fetch's error.
+// The step of a batched point reader (AsyncBatchReader): read the distinct keys of a batch of
+// waiting requests with one fetch, then answer each request with its row, nullopt when there is
+// none, or the fetch's error.
 #ifndef ONEM2M_COMMON_PG_BATCH_READ_H_
 #define ONEM2M_COMMON_PG_BATCH_READ_H_
 

@@ -81,8 +81,9 @@ TEST(MefCredentialClientTest, RetriesUntilTheServerComesUp) {
     absl::SleepFor(absl::Milliseconds(700));
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:" + std::to_string(port), env.ServerCredentials());
-    b.RegisterService(service->get());
+    (*service)->Register(&b);
     server = b.BuildAndStart();
+    (*service)->Start();
   });
   MefCredentialClient client(env.Channel(port, kMaf),
                              Backoff{absl::Milliseconds(20), absl::Milliseconds(200), 2.0, 0.5});
@@ -95,6 +96,8 @@ TEST(MefCredentialClientTest, RetriesUntilTheServerComesUp) {
   EXPECT_TRUE(c->km.Equals(*crypto::DeriveKm(ke, kMaf)));
   (*service)->Shutdown();
   server->Shutdown();
+  (*service)->Stop();
+  server.reset();  // before the service (gRPC: queues outlive the server)
 }
 
 TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
@@ -117,7 +120,6 @@ TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
   EXPECT_LT(absl::Now() - t0, absl::Seconds(2));
 }
 
-
 // The watcher survives a MEF restart: it reconnects with its cursor and receives the change made
 // while the MEF was down, without another resync.
 TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
@@ -134,8 +136,10 @@ TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
     *svc = *MefCredentialServiceImpl::Create(&store, &opener, {});
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:" + std::to_string(*port), env.ServerCredentials(), port);
-    b.RegisterService(svc->get());
-    return b.BuildAndStart();
+    (*svc)->Register(&b);
+    std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+    (*svc)->Start();
+    return server;
   };
   int port = 0;
   std::unique_ptr<MefCredentialServiceImpl> svc;
@@ -167,6 +171,7 @@ TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
 
   svc->Shutdown();
   server->Shutdown();
+  server.reset();  // before its service goes
   ASSERT_TRUE(wait_for([&] { return !watcher.Healthy(); }));
   ASSERT_TRUE(store.SetState("dev-1", EnroleeState::kDisabled).ok());  // while the MEF is down
   server = start(&port, &svc);
@@ -182,6 +187,7 @@ TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
   EXPECT_EQ(resyncs, 1);
   svc->Shutdown();
   server->Shutdown();
+  server.reset();
 }
 
 }  // namespace

@@ -64,13 +64,37 @@ absl::StatusOr<std::unique_ptr<MefCredentialServiceImpl>> MefCredentialServiceIm
     return absl::InvalidArgumentError("watch_poll_interval must be 1 ms..1 s");
   }
   if (options.watch_batch_limit < 1) options.watch_batch_limit = 1000;
+  if (options.fetch_threads < 1 || options.fetch_batch < 1) {
+    return absl::InvalidArgumentError("fetch_threads and fetch_batch must be at least 1");
+  }
   return std::unique_ptr<MefCredentialServiceImpl>(
       new MefCredentialServiceImpl(store, opener, std::move(options)));
 }
 
 MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const KeOpener* opener,
                                                    Options options)
-    : store_(store), opener_(opener), options_(std::move(options)), directory_(store) {}
+    : store_(store),
+      opener_(opener),
+      options_(std::move(options)),
+      directory_(store),
+      batcher_(
+          [this](FetchBatcher::Call* call, grpc::ServerCompletionQueue* cq) {
+            RequestFetchCredential(call->context(), call->mutable_request(), call->responder(), cq,
+                                   cq, call->tag());
+          },
+          [this](absl::Span<FetchBatcher::Call* const> batch) { FetchBatch(batch); },
+          {/*threads=*/options_.fetch_threads, /*max_batch=*/options_.fetch_batch,
+           /*requests_per_queue=*/64,
+           /*one_batch_at_a_time=*/true}) {}
+
+void MefCredentialServiceImpl::Register(grpc::ServerBuilder* builder) {
+  builder->RegisterService(this);
+  batcher_.AddQueues(builder);
+}
+
+void MefCredentialServiceImpl::Start() { batcher_.Start(); }
+
+void MefCredentialServiceImpl::Stop() { batcher_.Stop(); }
 
 void MefCredentialServiceImpl::Shutdown() {
   absl::MutexLock lock(&mu_);
@@ -83,49 +107,62 @@ bool MefCredentialServiceImpl::WaitForShutdown(absl::Duration d) {
   return shutting_down_;
 }
 
-grpc::ServerUnaryReactor* MefCredentialServiceImpl::FetchCredential(
-    grpc::CallbackServerContext* context, const v1::FetchCredentialRequest* request,
-    v1::FetchCredentialResponse* response) {
+void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> batch) {
   const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::vector<std::string> names = grpcutil::PeerDnsNames(*context);
-  // Parsed once: the canonical KeID is both what the store is asked and what the audit records
-  // (so audit queries match); a KeID that does not parse is audited raw, truncated.
-  const absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request->ke_id());
-  std::string audited = ke_id.ok() ? *ke_id : request->ke_id().substr(0, kMaxAuditedKeIdLen);
-  if (names.empty()) {
-    Finish(reactor, names, audited, request->suid(), FetchOutcome::kUnauthenticated, start,
-           grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity"));
-    return reactor;
+  struct Fetch {
+    std::vector<std::string> names;
+    // The canonical KeID is both what the store is asked and what the audit records (so audit
+    // queries match); a KeID that does not parse is audited raw, truncated.
+    std::string audited;
+    FetchOutcome outcome = FetchOutcome::kError;
+    grpc::Status status;
+  };
+  std::vector<Fetch> fetches(batch.size());
+  std::vector<std::string> keys;  // the valid calls' KeIDs, for one store read
+  std::vector<size_t> asking;     // keys[j] is asked by batch[asking[j]]
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const rsp::v1::FetchCredentialRequest& request = batch[i]->request();
+    Fetch& f = fetches[i];
+    f.names = grpcutil::PeerDnsNames(*batch[i]->context());
+    absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request.ke_id());
+    f.audited = ke_id.ok() ? *ke_id : request.ke_id().substr(0, kMaxAuditedKeIdLen);
+    if (f.names.empty()) {
+      f.outcome = FetchOutcome::kUnauthenticated;
+      f.status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity");
+      continue;
+    }
+    const absl::Status valid = Check(ke_id, request.suid());
+    if (!valid.ok()) {
+      f.outcome = FetchOutcome::kInvalid;
+      f.status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message()));
+      continue;
+    }
+    keys.push_back(*std::move(ke_id));
+    asking.push_back(i);
   }
-  const absl::Status valid = Check(ke_id, request->suid());
-  if (!valid.ok()) {
-    Finish(reactor, names, audited, request->suid(), FetchOutcome::kInvalid, start,
-           grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message())));
-    return reactor;
+  if (!keys.empty()) {
+    std::vector<absl::StatusOr<EnrolmentView>> views = store_->GetEnrolmentsByKeIds(keys);
+    for (size_t j = 0; j < asking.size(); ++j) {
+      const size_t i = asking[j];
+      Fetch& f = fetches[i];
+      f.status = Answer(f.names, f.audited, std::move(views[j]), batch[i]->response(), &f.outcome);
+    }
   }
-  // The answer may come on another handler's thread (the store combines reads): response stays
-  // valid until Finish, and the server waits for every reactor before it shuts down.
-  store_->GetEnrolmentByKeIdAsync(
-      *ke_id, [this, reactor, response, start, suid = request->suid(), names = std::move(names),
-               ke_id = std::move(audited)](absl::StatusOr<EnrolmentView> view) {
-        FetchOutcome outcome = FetchOutcome::kError;
-        grpc::Status status = Answer(names, ke_id, std::move(view), response, &outcome);
-        Finish(reactor, names, ke_id, suid, outcome, start, std::move(status));
-      });
-  return reactor;
-}
-
-void MefCredentialServiceImpl::Finish(grpc::ServerUnaryReactor* reactor,
-                                      const std::vector<std::string>& names,
-                                      absl::string_view audited_ke_id, uint32_t suid,
-                                      FetchOutcome outcome, absl::Time start, grpc::Status status) {
-  Audit("credential_fetch", {{"caller", absl::StrJoin(names, ",")},
-                             {"ke_id", std::string(audited_ke_id)},
-                             {"suid", absl::StrCat(suid)},
-                             {"outcome", std::string(FetchOutcomeName(outcome))}});
-  if (options_.metrics != nullptr) options_.metrics->OnFetch(outcome, absl::Now() - start);
-  reactor->Finish(std::move(status));
+  // Every record is out before any call is answered.
+  AuditBatch audit;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Fetch& f = fetches[i];
+    audit.Add("credential_fetch", {{"caller", absl::StrJoin(f.names, ",")},
+                                   {"ke_id", f.audited},
+                                   {"suid", absl::StrCat(batch[i]->request().suid())},
+                                   {"outcome", std::string(FetchOutcomeName(f.outcome))}});
+  }
+  audit.Write();
+  const absl::Duration took = absl::Now() - start;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (options_.metrics != nullptr) options_.metrics->OnFetch(fetches[i].outcome, took);
+    batch[i]->Finish(fetches[i].status);
+  }
 }
 
 absl::Status MefCredentialServiceImpl::Check(const absl::StatusOr<std::string>& ke_id,

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -14,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
@@ -42,7 +44,9 @@ constexpr char kOtherMaf[] = "maf2.example.com";
 
 class CountingMetrics : public CredentialMetrics {
  public:
-  void OnFetch(FetchOutcome outcome, absl::Duration) override { ++counts[static_cast<int>(outcome)]; }
+  void OnFetch(FetchOutcome outcome, absl::Duration) override {
+    ++counts[static_cast<int>(outcome)];
+  }
   std::atomic<int> counts[7] = {};
 };
 
@@ -92,14 +96,17 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
     service_ = *std::move(service);
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", env_->ServerCredentials(), &port_);
-    b.RegisterService(service_.get());
+    service_->Register(&b);
     server_ = b.BuildAndStart();
     ASSERT_NE(server_, nullptr);
+    service_->Start();
   }
 
   void TearDown() override {
     if (service_ != nullptr) service_->Shutdown();
     if (server_ != nullptr) server_->Shutdown();
+    if (service_ != nullptr) service_->Stop();
+    server_.reset();
     SetAuditPath("-");
   }
 
@@ -118,15 +125,15 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
   // AddEnrolment seals `ke` exactly as the MEF's bootstrap does (AAD = canonical KeID) and stores
   // the enrolment; returns the KeID.
   std::string AddEnrolment(const std::string& kpm_id, const std::string& maf_id,
-                           const SecretBytes& ke, absl::Time expires_at,
-                           std::string ke_id = "") {
+                           const SecretBytes& ke, absl::Time expires_at, std::string ke_id = "") {
     if (ke_id.empty()) {
       ke_id = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), kMef);
     }
     Enrolment m;
     m.ke_id = ke_id;
     m.kpm_id = kpm_id;
-    m.ke = SealedKey{*envelope_->Seal(ke, ke_id), static_cast<int32_t>(envelope_->active_version())};
+    m.ke =
+        SealedKey{*envelope_->Seal(ke, ke_id), static_cast<int32_t>(envelope_->active_version())};
     m.enrolee_id = "C" + kpm_id;
     m.maf_id = maf_id;
     m.expires_at = expires_at;
@@ -199,9 +206,9 @@ TEST_P(CredentialServiceTest, EnrolmentVectorGivesTheVectorKm) {
     const std::string maf = crypto::testing::StringField(e, "maf_id");
     const std::string kpm_id = absl::StrCat("vec-", n++);
     AddEnrolee(kpm_id, maf);
-    const std::string ke_id = AddEnrolment(kpm_id, maf, crypto::testing::HexField(e, "ke"),
-                                           now_ + absl::Hours(1),
-                                           crypto::testing::StringField(e, "ke_id"));
+    const std::string ke_id =
+        AddEnrolment(kpm_id, maf, crypto::testing::HexField(e, "ke"), now_ + absl::Hours(1),
+                     crypto::testing::StringField(e, "ke_id"));
     v1::FetchCredentialResponse out;
     grpc::Status s = Fetch(maf, ke_id, 21, &out);
     ASSERT_TRUE(s.ok()) << s.error_message();
@@ -243,7 +250,7 @@ TEST_P(CredentialServiceTest, UnusableKeIdsAreIndistinguishableNotFound) {
   AddEnrolee("dev-revm", kMaf);
   const absl::Time later = now_ + absl::Hours(1);
   std::vector<std::string> ids = {
-      *crypto::FormatKeyId(std::string(16, '\x01'), kMef),  // unknown
+      *crypto::FormatKeyId(std::string(16, '\x01'), kMef),           // unknown
       AddEnrolment("dev-exp", kMaf, SecretBytes::Random(32), now_),  // expires exactly now
       AddEnrolment("dev-notafter", kMaf, SecretBytes::Random(32), later),
       AddEnrolment("dev-dis", kMaf, SecretBytes::Random(32), later),
@@ -271,9 +278,9 @@ TEST_P(CredentialServiceTest, MalformedKeIdOrSuidIsInvalidArgument) {
   AddEnrolee("dev-1", kMaf);
   const std::string ke_id =
       AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
-  for (const std::string& bad :
-       {std::string(""), std::string("nonsense"), ke_id.substr(1), ke_id + "@x",
-        "ZZ" + ke_id.substr(2), ke_id + ".", " " + ke_id, ke_id.substr(0, 33) + "MEF.example.com"}) {
+  for (const std::string& bad : {std::string(""), std::string("nonsense"), ke_id.substr(1),
+                                 ke_id + "@x", "ZZ" + ke_id.substr(2), ke_id + ".", " " + ke_id,
+                                 ke_id.substr(0, 33) + "MEF.example.com"}) {
     SCOPED_TRACE(bad);
     v1::FetchCredentialResponse out;
     EXPECT_EQ(Fetch(kMaf, bad, 21, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -292,6 +299,74 @@ TEST_P(CredentialServiceTest, ClientWithoutCertificateIsRefused) {
   grpc::Status s = Fetch("", ke_id, 21, &out);
   EXPECT_FALSE(s.ok());
   EXPECT_TRUE(out.km().empty());
+}
+
+TEST_P(CredentialServiceTest, ConcurrentMixedFetchesEachGetTheirOwnAnswerAndAuditRecord) {
+  // Calls that arrive together are answered from one store read: each must still get its own
+  // answer, and one audit record.
+  AddEnrolee("dev-a", kMaf);
+  AddEnrolee("dev-b", kMaf);
+  SecretBytes ke_a = SecretBytes::Random(32), ke_b = SecretBytes::Random(32);
+  const std::string id_a = AddEnrolment("dev-a", kMaf, ke_a, now_ + absl::Hours(1));
+  const std::string id_b = AddEnrolment("dev-b", kMaf, ke_b, now_ + absl::Hours(1));
+  const std::string unknown = *crypto::FormatKeyId(std::string(16, '\x02'), kMef);
+  struct Ask {
+    std::string caller, ke_id;
+    uint32_t suid;
+    grpc::StatusCode want;
+    const SecretBytes* ke;
+  };
+  const std::vector<Ask> kinds = {
+      {kMaf, id_a, 21, grpc::StatusCode::OK, &ke_a},
+      {kMaf, id_b, 21, grpc::StatusCode::OK, &ke_b},
+      {kMaf, unknown, 21, grpc::StatusCode::NOT_FOUND, nullptr},
+      {kOtherMaf, id_a, 21, grpc::StatusCode::PERMISSION_DENIED, nullptr},
+      {kMaf, "nonsense", 21, grpc::StatusCode::INVALID_ARGUMENT, nullptr},
+      {kMaf, id_b, 7, grpc::StatusCode::INVALID_ARGUMENT, nullptr},
+  };
+  constexpr int kRepeats = 6;
+  // One channel per identity, made before the threads (MtlsEnv::Channel writes files).
+  std::map<std::string, std::unique_ptr<v1::MefCredentialService::Stub>> stubs;
+  for (const char* caller : {kMaf, kOtherMaf}) {
+    stubs[caller] = v1::MefCredentialService::NewStub(env_->Channel(port_, caller));
+  }
+  std::vector<std::thread> callers;
+  std::atomic<int> right{0};
+  for (int r = 0; r < kRepeats; ++r) {
+    for (const Ask& ask : kinds) {
+      callers.emplace_back([&, ask] {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        v1::FetchCredentialRequest req;
+        req.set_ke_id(ask.ke_id);
+        req.set_suid(ask.suid);
+        v1::FetchCredentialResponse out;
+        grpc::Status s = stubs.at(ask.caller)->FetchCredential(&ctx, req, &out);
+        bool ok = s.error_code() == ask.want;
+        if (ask.ke != nullptr) {
+          ok = ok && SecretBytes::Copy(out.km()).Equals(*crypto::DeriveKm(*ask.ke, kMaf)) &&
+               out.ke_id() == ask.ke_id;
+        } else {
+          ok = ok && out.km().empty();
+        }
+        if (ok) {
+          ++right;
+        } else {
+          ADD_FAILURE() << ask.caller << " " << ask.ke_id << " " << ask.suid << ": "
+                        << s.error_code() << " " << s.error_message();
+        }
+      });
+    }
+  }
+  for (std::thread& c : callers) c.join();
+  EXPECT_EQ(right, kRepeats * static_cast<int>(kinds.size()));
+  const std::vector<std::string> lines =
+      absl::StrSplit(ReadAll(audit_path_), '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), kRepeats * kinds.size());
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kOk)], 2 * kRepeats);
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kInvalid)], 2 * kRepeats);
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kNotFound)], kRepeats);
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kPermissionDenied)], kRepeats);
 }
 
 // Store faults need a store that can be switched off: only the fake one can.
@@ -313,7 +388,8 @@ TEST_P(CredentialServiceTest, ClientLibraryFetchesAndWipes) {
   SecretBytes ke = SecretBytes::Random(32);
   const std::string ke_id = AddEnrolment("dev-1", kMaf, ke, now_ + absl::Hours(1));
   MefCredentialClient client(env_->Channel(port_, kMaf));
-  absl::StatusOr<FetchedCredential> c = client.FetchCredential(ke_id, absl::Now() + absl::Seconds(5));
+  absl::StatusOr<FetchedCredential> c =
+      client.FetchCredential(ke_id, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->km.Equals(*crypto::DeriveKm(ke, kMaf)));
   EXPECT_EQ(c->enrolee_id, "Cdev-1");
@@ -463,8 +539,7 @@ TEST_P(CredentialServiceFaultTest, WatchEndsUnavailableWhenTheStoreFails) {
   EXPECT_EQ(w.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceTest,
-                         ::testing::Values("fake", "memory", "pg"),
+INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceTest, ::testing::Values("fake", "memory", "pg"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceFaultTest, ::testing::Values("fake"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });

@@ -1,15 +1,15 @@
 // File: mef/store/enrolee_store.h
 //
-// EnroleeStore is the MEF's durable state: one Enrolee per pre-provisioned KpmID (PROTOCOL.md section 1)
-// and one Enrolment per successful bootstrap (sections 3-4), plus a change feed that the MEF's
-// WatchRevocations stream follows (section 6). The MEF server (PSK lookup on every handshake), the
-// admin gRPC service and the credential fetch all use this interface; implementations are
-// PgEnroleeStore (pg_enrolee_store.h, production) and MemoryEnroleeStore (memory_enrolee_store.h,
-// quick local runs and tests).
+// EnroleeStore is the MEF's durable state: one Enrolee per pre-provisioned KpmID (PROTOCOL.md
+// section 1) and one Enrolment per successful bootstrap (sections 3-4), plus a change feed that the
+// MEF's WatchRevocations stream follows (section 6). The MEF server (PSK lookup on every
+// handshake), the admin gRPC service and the credential fetch all use this interface;
+// implementations are PgEnroleeStore (pg_enrolee_store.h, production) and MemoryEnroleeStore
+// (memory_enrolee_store.h, quick local runs and tests).
 //
 // The store never sees key material in clear: Kpm and Ke arrive already sealed (envelope encryption
-// under a versioned KEK, PROTOCOL.md section 8) and are stored and returned as opaque blobs. No error
-// message produced by a store contains a blob or a database password.
+// under a versioned KEK, PROTOCOL.md section 8) and are stored and returned as opaque blobs. No
+// error message produced by a store contains a blob or a database password.
 //
 //   std::unique_ptr<EnroleeStore> store = ...;
 //   Enrolee e;
@@ -29,11 +29,10 @@
 // Thread safety: every implementation is safe for concurrent use from any number of threads.
 //
 // Error codes, common to all implementations:
-//   kInvalidArgument    a field fails validation (ValidateEnrolee / ValidateEnrolment), bad page token.
-//   kNotFound           no such kpm_id / ke_id.
-//   kAlreadyExists      kpm_id or ke_id already present.
-//   kFailedPrecondition state change not allowed (revoked is terminal).
-//   kUnavailable        the database cannot be reached or the connection broke; retry later. For a
+//   kInvalidArgument    a field fails validation (ValidateEnrolee / ValidateEnrolment), bad page
+//   token. kNotFound           no such kpm_id / ke_id. kAlreadyExists      kpm_id or ke_id already
+//   present. kFailedPrecondition state change not allowed (revoked is terminal). kUnavailable the
+//   database cannot be reached or the connection broke; retry later. For a
 //                       write the outcome may be unknown only if the message says so.
 //   kInternal           anything else; the message carries no key material.
 #ifndef ONEM2M_MEF_STORE_ENROLEE_STORE_H_
@@ -49,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace onem2m {
 namespace mef {
@@ -79,7 +79,8 @@ struct SealedKey {
 struct Enrolee {
   // kpm_id is the TLS-PSK identity: UTF-8, 1..128 bytes, no NUL, unique. Primary key.
   std::string kpm_id;
-  // kpm is Kpm, sealed. Write-only through every external API; the MEF unseals it for the handshake.
+  // kpm is Kpm, sealed. Write-only through every external API; the MEF unseals it for the
+  // handshake.
   SealedKey kpm;
   std::string enrolee_id;  // CSE-ID or AE-ID; non-empty
   std::string maf_id;      // the MAF's FQDN; non-empty
@@ -116,25 +117,25 @@ struct Enrolment {
 
 // EnrolmentView is what the credential fetch needs: the enrolment plus its enrolee's *current*
 // state, read in one query. The caller must check all of: !enrolment.revoked, enrolee_state ==
-// kActive, expires_at and enrolee_not_after in the future, and maf_id against the caller's identity.
-// The current state matters because an enrolment recorded concurrently with a revocation may miss
-// the revoked flag; the enrolee's state never does.
+// kActive, expires_at and enrolee_not_after in the future, and maf_id against the caller's
+// identity. The current state matters because an enrolment recorded concurrently with a revocation
+// may miss the revoked flag; the enrolee's state never does.
 struct EnrolmentView {
   Enrolment enrolment;
   EnroleeState enrolee_state = EnroleeState::kActive;
   std::optional<absl::Time> enrolee_not_after;
 };
 
-// Page tokens of the store's lists are common/paging tokens, made and checked with these names (every
-// store implementation uses the same ones, so their tokens read alike).
+// Page tokens of the store's lists are common/paging tokens, made and checked with these names
+// (every store implementation uses the same ones, so their tokens read alike).
 inline constexpr absl::string_view kEnroleePages = "store/enrolees";
 inline constexpr absl::string_view kEnrolmentPages = "store/enrolments";
 
 // ListEnroleesRequest selects a page of enrolees ordered by kpm_id (keyset pagination: stable under
 // concurrent inserts and deletes, cost independent of the page's position).
 struct ListEnroleesRequest {
-  int page_size = 100;         // 1..1000; values outside are clamped
-  std::string page_token;      // empty for the first page, else a previous next_page_token
+  int page_size = 100;                // 1..1000; values outside are clamped
+  std::string page_token;             // empty for the first page, else a previous next_page_token
   std::optional<EnroleeState> state;  // only enrolees in this state
 };
 struct ListEnroleesResponse {
@@ -166,7 +167,7 @@ struct StateChange {
   int64_t seq = 0;
   Kind kind = Kind::kEnroleeState;
   std::string kpm_id;
-  std::string ke_id;  // only for kEnrolmentRevoked
+  std::string ke_id;                           // only for kEnrolmentRevoked
   EnroleeState state = EnroleeState::kActive;  // only for kEnroleeState
   absl::Time changed_at = absl::InfinitePast();
 };
@@ -235,12 +236,16 @@ class EnroleeStore {
   // or kNotFound.
   virtual absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) = 0;
 
-  // GetEnrolmentByKeIdAsync is GetEnrolmentByKeId through a callback, for callers that must not
-  // block (the credential fetch's callback handler). `done` runs exactly once, on any thread,
-  // possibly before this returns. The default answers synchronously.
-  virtual void GetEnrolmentByKeIdAsync(absl::string_view ke_id,
-                                       std::function<void(absl::StatusOr<EnrolmentView>)> done) {
-    done(GetEnrolmentByKeId(ke_id));
+  // GetEnrolmentsByKeIds answers GetEnrolmentByKeId for a batch of KeIDs at once: out[i] answers
+  // ke_ids[i] (a repeated key gets its answer at each place). PgEnroleeStore reads the whole batch
+  // with one query, so a batch of credential fetches costs one database round trip; if that read
+  // fails, every entry carries its status. The default asks one key at a time.
+  virtual std::vector<absl::StatusOr<EnrolmentView>> GetEnrolmentsByKeIds(
+      absl::Span<const std::string> ke_ids) {
+    std::vector<absl::StatusOr<EnrolmentView>> out;
+    out.reserve(ke_ids.size());
+    for (const std::string& ke_id : ke_ids) out.push_back(GetEnrolmentByKeId(ke_id));
+    return out;
   }
 
   // ListEnrolments returns one page; see ListEnrolmentsRequest.

@@ -281,6 +281,30 @@ TEST_P(EnroleeStoreTest, StateChangesAndRevocationFeed) {
   EXPECT_EQ((*limited)[0].seq, (*feed)[2].seq);
 }
 
+TEST_P(EnroleeStoreTest, GetEnrolmentsByKeIdsAnswersEachPlaceInOrder) {
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("b-1")).ok());
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("b-2")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("b-1", "KB1")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("b-2", "KB2")).ok());
+  ASSERT_TRUE(store_->SetState("b-2", EnroleeState::kDisabled).ok());
+
+  // A repeated key is answered at each of its places; a missing one is kNotFound in its place.
+  const std::vector<std::string> keys = {"KB2", "nope", "KB1", "KB2"};
+  std::vector<absl::StatusOr<EnrolmentView>> got = store_->GetEnrolmentsByKeIds(keys);
+  ASSERT_EQ(got.size(), keys.size());
+  ASSERT_TRUE(got[0].ok()) << got[0].status();
+  EXPECT_EQ(got[0]->enrolment.ke_id, "KB2");
+  EXPECT_EQ(got[0]->enrolment.kpm_id, "b-2");
+  EXPECT_EQ(got[0]->enrolee_state, EnroleeState::kDisabled);
+  EXPECT_EQ(got[1].status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(got[2].ok()) << got[2].status();
+  EXPECT_EQ(got[2]->enrolment.kpm_id, "b-1");
+  EXPECT_EQ(got[2]->enrolee_state, EnroleeState::kActive);
+  ASSERT_TRUE(got[3].ok());
+  EXPECT_EQ(got[3]->enrolment.ke_id, "KB2");
+  EXPECT_TRUE(store_->GetEnrolmentsByKeIds({}).empty());
+}
+
 TEST_P(EnroleeStoreTest, DeleteRemovesEnrolmentsAndLeavesFeedEntries) {
   ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-1")).ok());
   ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-2")).ok());
@@ -492,7 +516,8 @@ class PgEnroleeStoreTest : public ::testing::Test {
     pqxx::connection c(pg::TestSchema::ConnInfo());
     pqxx::nontransaction n(c);
     const std::string app = n.quote("mef-" + schema_->name());
-    n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = " + app);
+    n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = " +
+           app);
     for (int i = 0; i < 100; ++i) {
       if (n.exec("SELECT 1 FROM pg_stat_activity WHERE application_name = " + app).empty()) return;
       absl::SleepFor(absl::Milliseconds(20));

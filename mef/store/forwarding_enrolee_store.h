@@ -2,8 +2,9 @@
 //
 // ForwardingEnroleeStore passes every call to another EnroleeStore (not owned). Tests derive from
 // it to change one behaviour (an injected failure, a call count) and leave the rest to a real
-// store. The *Async reads are not forwarded but keep EnroleeStore's defaults, which call this
-// object's synchronous reads, so an override of GetEnrolee also governs GetEnroleeAsync.
+// store. The *Async and batch reads are not forwarded but keep EnroleeStore's defaults, which call
+// this object's single reads, so an override of GetEnrolee also governs GetEnroleeAsync, and one of
+// GetEnrolmentByKeId governs GetEnrolmentsByKeIds.
 //
 //   class FailingGets : public ForwardingEnroleeStore {
 //    public:

@@ -7,14 +7,14 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/paging/page_token.h"
 #include "common/pg/array_literal.h"
+#include "common/pg/keyset_page.h"
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
-#include "common/pg/keyset_page.h"
-#include "common/paging/page_token.h"
 #include "mef/store/mef_migrations.h"
-#include "pqxx/pqxx"
 #include "pqxx/nontransaction"
+#include "pqxx/pqxx"
 #include "pqxx/transaction"
 
 namespace onem2m {
@@ -207,10 +207,9 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
       kGetEnrolees,
       absl::StrCat("SELECT ", kEnroleeCols, " FROM enrolees WHERE kpm_id = ANY($1::text[])"));
   options.pool.prepare.emplace_back(
-      kGetEnrolmentViews,
-      absl::StrCat("SELECT ", kEnrolmentCols, ", e.state, " US("e.not_after"),
-                   " FROM enrolments en JOIN enrolees e ON e.kpm_id = en.kpm_id"
-                   " WHERE en.ke_id = ANY($1::text[])"));
+      kGetEnrolmentViews, absl::StrCat("SELECT ", kEnrolmentCols, ", e.state, " US("e.not_after"),
+                                       " FROM enrolments en JOIN enrolees e ON e.kpm_id = en.kpm_id"
+                                       " WHERE en.ke_id = ANY($1::text[])"));
   options.pool.prepare.emplace_back(kInsertEnrolment, kInsertEnrolmentSql);
   options.pool.prepare.emplace_back(kInsertEnrolments, kInsertEnrolmentsSql);
   if (options.pool.application_name == "onem2m") options.pool.application_name = "onem2m-mef";
@@ -226,8 +225,7 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
                                std::unique_ptr<pg::ConnectionPool> pool)
     : options_(std::move(options)),
       pool_(std::move(pool)),
-      enrolees_(options_.enrolee_reads, BatchFetch(&PgEnroleeStore::FetchEnrolees)),
-      enrolment_views_(options_.enrolment_reads, BatchFetch(&PgEnroleeStore::FetchEnrolmentViews)) {
+      enrolees_(options_.enrolee_reads, BatchFetch(&PgEnroleeStore::FetchEnrolees)) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }
 
@@ -243,29 +241,32 @@ absl::StatusOr<Enrolee> PgEnroleeStore::CreateEnrolee(const Enrolee& enrolee) {
   absl::Status v = ValidateEnrolee(enrolee);
   if (!v.ok()) return v;
   Enrolee out;
-  absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    try {
-      pqxx::work w(c);
-      const int64_t seq = LockCounter(w) + 1;
-      std::optional<std::string> lifetime = LifetimeUs(enrolee), not_after = NotAfterUs(enrolee);
-      pqxx::result r = w.exec_params(
+  absl::Status s = pool_
+                       ->Run([&](pqxx::connection& c) -> absl::Status {
+                         try {
+                           pqxx::work w(c);
+                           const int64_t seq = LockCounter(w) + 1;
+                           std::optional<std::string> lifetime = LifetimeUs(enrolee),
+                                                      not_after = NotAfterUs(enrolee);
+                           pqxx::result r = w.exec_params(
           "INSERT INTO enrolees (kpm_id, kpm_sealed, kpm_kek_version, enrolee_id, maf_id, maf_uri,"
           " enrolment_lifetime_us, not_after, state, revision) VALUES ($1, $2, $3, $4, $5, $6,"
           " $7::bigint, " TS("$8") ", $9, $10) ON CONFLICT (kpm_id) DO NOTHING RETURNING kpm_id",
           enrolee.kpm_id, pqxx::binarystring(enrolee.kpm.ciphertext), enrolee.kpm.kek_version,
           enrolee.enrolee_id, enrolee.maf_id, OrNull(enrolee.maf_uri), OrNull(lifetime),
           OrNull(not_after), std::string(EnroleeStateName(enrolee.state)), seq);
-      if (r.empty()) return absl::AlreadyExistsError("an enrolee with this kpm_id exists");
-      StoreCounter(w, seq);
-      absl::StatusOr<Enrolee> got = SelectEnrolee(w, enrolee.kpm_id);
-      if (!got.ok()) return got.status();
-      w.commit();
-      out = *std::move(got);
-      return absl::OkStatus();
-    } catch (...) {
-      return pg::CurrentExceptionToStatus("create enrolee");
-    }
-  });
+                           if (r.empty())
+                             return absl::AlreadyExistsError("an enrolee with this kpm_id exists");
+                           StoreCounter(w, seq);
+                           absl::StatusOr<Enrolee> got = SelectEnrolee(w, enrolee.kpm_id);
+                           if (!got.ok()) return got.status();
+                           w.commit();
+                           out = *std::move(got);
+                           return absl::OkStatus();
+                         } catch (...) {
+                           return pg::CurrentExceptionToStatus("create enrolee");
+                         }
+                       });
   if (!s.ok()) return s;
   return out;
 }
@@ -297,7 +298,8 @@ absl::StatusOr<std::vector<absl::Status>> PgEnroleeStore::BulkCreate(
       for (size_t start = 0; start < candidates.size(); start += kChunk) {
         const size_t end = std::min(candidates.size(), start + kChunk);
         std::string sql =
-            "INSERT INTO enrolees (kpm_id, kpm_sealed, kpm_kek_version, enrolee_id, maf_id, maf_uri,"
+            "INSERT INTO enrolees (kpm_id, kpm_sealed, kpm_kek_version, enrolee_id, maf_id, "
+            "maf_uri,"
             " enrolment_lifetime_us, not_after, state, revision) VALUES ";
         for (size_t k = start; k < end; ++k) {
           const Enrolee& e = enrolees[candidates[k]];
@@ -346,8 +348,9 @@ void PgEnroleeStore::GetEnroleeAsync(absl::string_view kpm_id,
 
 absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_ids,
                                            absl::flat_hash_map<std::string, Enrolee>* found) {
-  return ReadByKeys(*pool_, kGetEnrolees, kpm_ids, EnroleeFromRow,
-                    [](const Enrolee& e) { return e.kpm_id; }, found, "get enrolee");
+  return ReadByKeys(
+      *pool_, kGetEnrolees, kpm_ids, EnroleeFromRow, [](const Enrolee& e) { return e.kpm_id; },
+      found, "get enrolee");
 }
 
 absl::StatusOr<ListEnroleesResponse> PgEnroleeStore::ListEnrolees(
@@ -515,7 +518,8 @@ absl::Status PgEnroleeStore::InsertOne(const Enrolment& e) {
       // trip instead of BEGIN / INSERT / COMMIT.
       pqxx::nontransaction w(c);
       std::optional<std::string> created;
-      if (e.created_at != absl::InfinitePast()) created = absl::StrCat(absl::ToUnixMicros(e.created_at));
+      if (e.created_at != absl::InfinitePast())
+        created = absl::StrCat(absl::ToUnixMicros(e.created_at));
       w.exec_prepared0(kInsertEnrolment, e.ke_id, e.kpm_id, pqxx::binarystring(e.ke.ciphertext),
                        e.ke.kek_version, e.enrolee_id, e.maf_id,
                        absl::StrCat(absl::ToUnixMicros(e.expires_at)),
@@ -599,7 +603,8 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
     }
     return results;
   }
-  if (s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kDeadlineExceeded) {
+  if (s.code() == absl::StatusCode::kUnavailable ||
+      s.code() == absl::StatusCode::kDeadlineExceeded) {
     // The database is unreachable (or the commit's fate is unknown): everyone in the batch hears
     // it; nobody is told "done".
     for (size_t i : rows) results[i] = s;
@@ -667,21 +672,45 @@ absl::Status PgEnroleeStore::RecordEnrolment(const Enrolment& enrolment) {
 }
 
 absl::StatusOr<EnrolmentView> PgEnroleeStore::GetEnrolmentByKeId(absl::string_view ke_id) {
-  return Wait<EnrolmentView>([&](std::function<void(absl::StatusOr<EnrolmentView>)> done) {
-    GetEnrolmentByKeIdAsync(ke_id, std::move(done));
-  });
+  const std::string key(ke_id);
+  return std::move(GetEnrolmentsByKeIds(absl::MakeConstSpan(&key, 1))[0]);
 }
 
-void PgEnroleeStore::GetEnrolmentByKeIdAsync(
-    absl::string_view ke_id, std::function<void(absl::StatusOr<EnrolmentView>)> done) {
-  enrolment_views_.Get(ke_id, FoundOr<EnrolmentView>("enrolment not found", std::move(done)));
+std::vector<absl::StatusOr<EnrolmentView>> PgEnroleeStore::GetEnrolmentsByKeIds(
+    absl::Span<const std::string> ke_ids) {
+  std::vector<std::string> distinct;
+  {
+    absl::flat_hash_set<absl::string_view> seen;
+    for (const std::string& k : ke_ids) {
+      if (seen.insert(k).second) distinct.push_back(k);
+    }
+  }
+  absl::flat_hash_map<std::string, EnrolmentView> found;
+  const absl::Status read =
+      distinct.empty() ? absl::OkStatus() : FetchEnrolmentViews(distinct, &found);
+  std::vector<absl::StatusOr<EnrolmentView>> out;
+  out.reserve(ke_ids.size());
+  for (const std::string& k : ke_ids) {
+    if (!read.ok()) {
+      out.push_back(read);
+      continue;
+    }
+    auto it = found.find(k);
+    if (it == found.end()) {
+      out.push_back(absl::NotFoundError("enrolment not found"));
+    } else {
+      out.push_back(it->second);
+    }
+  }
+  return out;
 }
 
 absl::Status PgEnroleeStore::FetchEnrolmentViews(
-    const std::vector<std::string>& ke_ids, absl::flat_hash_map<std::string, EnrolmentView>* found) {
-  return ReadByKeys(*pool_, kGetEnrolmentViews, ke_ids, EnrolmentViewFromRow,
-                    [](const EnrolmentView& v) { return v.enrolment.ke_id; }, found,
-                    "get enrolment");
+    const std::vector<std::string>& ke_ids,
+    absl::flat_hash_map<std::string, EnrolmentView>* found) {
+  return ReadByKeys(
+      *pool_, kGetEnrolmentViews, ke_ids, EnrolmentViewFromRow,
+      [](const EnrolmentView& v) { return v.enrolment.ke_id; }, found, "get enrolment");
 }
 
 absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(
@@ -748,36 +777,38 @@ absl::StatusOr<std::vector<StateChange>> PgEnroleeStore::ListStateChangesSince(i
                                                                                int limit) {
   limit = std::clamp(limit, 1, 10000);
   std::vector<StateChange> out;
-  absl::Status s = pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
-    try {
-      out.clear();
-      pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_params(
+  absl::Status s = pool_
+                       ->RunRead([&](pqxx::connection& c) -> absl::Status {
+                         try {
+                           out.clear();
+                           pqxx::nontransaction n(c);
+                           pqxx::result r = n.exec_params(
           "SELECT seq, kind, kpm_id, ke_id, state, " US("changed_at")
           " FROM state_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
           after_seq, limit);
-      for (const pqxx::row& row : r) {
-        StateChange ch;
-        ch.seq = row[0].as<int64_t>();
-        const std::string kind = row[1].as<std::string>();
-        if (kind == "enrolee_state") {
-          ch.kind = StateChange::Kind::kEnroleeState;
-        } else if (kind == "enrolee_deleted") {
-          ch.kind = StateChange::Kind::kEnroleeDeleted;
-        } else {
-          ch.kind = StateChange::Kind::kEnrolmentRevoked;
-        }
-        ch.kpm_id = row[2].as<std::string>();
-        if (!row[3].is_null()) ch.ke_id = row[3].as<std::string>();
-        if (!row[4].is_null()) ParseEnroleeState(row[4].as<std::string>(), &ch.state);
-        ch.changed_at = FromMicros(row[5]);
-        out.push_back(std::move(ch));
-      }
-      return absl::OkStatus();
-    } catch (...) {
-      return pg::CurrentExceptionToStatus("list state changes");
-    }
-  });
+                           for (const pqxx::row& row : r) {
+                             StateChange ch;
+                             ch.seq = row[0].as<int64_t>();
+                             const std::string kind = row[1].as<std::string>();
+                             if (kind == "enrolee_state") {
+                               ch.kind = StateChange::Kind::kEnroleeState;
+                             } else if (kind == "enrolee_deleted") {
+                               ch.kind = StateChange::Kind::kEnroleeDeleted;
+                             } else {
+                               ch.kind = StateChange::Kind::kEnrolmentRevoked;
+                             }
+                             ch.kpm_id = row[2].as<std::string>();
+                             if (!row[3].is_null()) ch.ke_id = row[3].as<std::string>();
+                             if (!row[4].is_null())
+                               ParseEnroleeState(row[4].as<std::string>(), &ch.state);
+                             ch.changed_at = FromMicros(row[5]);
+                             out.push_back(std::move(ch));
+                           }
+                           return absl::OkStatus();
+                         } catch (...) {
+                           return pg::CurrentExceptionToStatus("list state changes");
+                         }
+                       });
   if (!s.ok()) return s;
   return out;
 }

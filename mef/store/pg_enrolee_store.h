@@ -1,24 +1,24 @@
 // File: mef/store/pg_enrolee_store.h
 //
-// PgEnroleeStore is the production EnroleeStore on PostgreSQL 15 (via libpqxx and common/pg). Create
-// applies the embedded migrations (mef/store/migrations/*.sql) before returning, so a fresh database
-// needs no manual setup and several replicas may start at once.
+// PgEnroleeStore is the production EnroleeStore on PostgreSQL 15 (via libpqxx and common/pg).
+// Create applies the embedded migrations (mef/store/migrations/*.sql) before returning, so a fresh
+// database needs no manual setup and several replicas may start at once.
 //
 // Durability: every session runs with synchronous_commit = on, and RecordEnrolment returns only
 // after the COMMIT holding its row has returned.
 //
-// Batched reads: concurrent GetEnrolee / GetEnrolmentByKeId calls (and their Async forms) share
-// batched SELECTs (common/pg/async_batch_reader.h, combining_reader.h), so a burst of handshakes or
-// credential fetches costs a few round trips instead of one each.
+// Batched reads: concurrent GetEnrolee / GetEnroleeAsync calls share batched SELECTs
+// (common/pg/async_batch_reader.h), so a burst of handshakes costs a few round trips instead of one
+// each; GetEnrolmentsByKeIds reads a batch of credential fetches with one SELECT.
 //
 // Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue; one committer
 // thread takes everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in
 // one transaction, so N concurrent handshakes pay for one WAL flush instead of N. Every caller gets
 // the outcome of the transaction that held ITS row: if that COMMIT fails, every caller in the batch
 // gets the error (kUnavailable when the connection was lost; the message says when the outcome is
-// unknown). A data error in one row (missing enrolee, duplicate ke_id) does not fail its neighbours:
-// duplicates are detected with ON CONFLICT DO NOTHING RETURNING, and after any other non-connection
-// error the batch is retried row by row.
+// unknown). A data error in one row (missing enrolee, duplicate ke_id) does not fail its
+// neighbours: duplicates are detected with ON CONFLICT DO NOTHING RETURNING, and after any other
+// non-connection error the batch is retried row by row.
 //
 //   PgEnroleeStoreOptions options;
 //   options.pool.conninfo = "host=db user=mef dbname=mef";
@@ -43,7 +43,6 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/pg/async_batch_reader.h"
-#include "common/pg/combining_reader.h"
 #include "common/pg/pool.h"
 #include "mef/store/enrolee_store.h"
 
@@ -65,14 +64,12 @@ struct PgEnroleeStoreOptions {
   // enrolee_reads shapes the batched reads behind GetEnrolee(Async): reader threads, keys per
   // read, queue bound.
   pg::AsyncBatchReaderOptions enrolee_reads;
-  // enrolment_reads shapes those behind GetEnrolmentByKeId(Async): keys per read, queue bound.
-  pg::CombiningReaderOptions enrolment_reads;
 };
 
 class PgEnroleeStore final : public EnroleeStore {
  public:
-  // Create connects, applies pending migrations and starts the committer thread. kUnavailable if the
-  // database cannot be reached; kFailedPrecondition if its schema is newer than this binary's.
+  // Create connects, applies pending migrations and starts the committer thread. kUnavailable if
+  // the database cannot be reached; kFailedPrecondition if its schema is newer than this binary's.
   static absl::StatusOr<std::unique_ptr<PgEnroleeStore>> Create(PgEnroleeStoreOptions options);
 
   ~PgEnroleeStore() override;
@@ -91,8 +88,8 @@ class PgEnroleeStore final : public EnroleeStore {
   absl::Status RecordEnrolment(const Enrolment& enrolment) override;
   void RecordEnrolmentAsync(Enrolment enrolment, std::function<void(absl::Status)> done) override;
   absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) override;
-  void GetEnrolmentByKeIdAsync(absl::string_view ke_id,
-                               std::function<void(absl::StatusOr<EnrolmentView>)> done) override;
+  std::vector<absl::StatusOr<EnrolmentView>> GetEnrolmentsByKeIds(
+      absl::Span<const std::string> ke_ids) override;
   absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(
       const ListEnrolmentsRequest& request) override;
   absl::Status RevokeEnrolment(absl::string_view ke_id) override;
@@ -100,11 +97,6 @@ class PgEnroleeStore final : public EnroleeStore {
                                                                  int limit) override;
   absl::StatusOr<int64_t> LatestChangeSeq() override;
   absl::Status CheckHealth() override;
-
-  // Batched-read counters of GetEnrolmentByKeIdAsync (benchmarks).
-  pg::CombiningReaderStats async_enrolment_read_stats() const {
-    return enrolment_views_.stats();
-  }
 
   // pool exposes the connection pool (tests, metrics).
   pg::ConnectionPool& pool() { return *pool_; }
@@ -131,7 +123,7 @@ class PgEnroleeStore final : public EnroleeStore {
       return (this->*read)(keys, found);
     };
   }
-  // Batched point reads behind GetEnrolee and GetEnrolmentByKeId (and their Async forms).
+  // Batched point reads behind GetEnrolee(Async) and GetEnrolment(s)ByKeId(s).
   absl::Status FetchEnrolees(const std::vector<std::string>& kpm_ids,
                              absl::flat_hash_map<std::string, Enrolee>* found);
   absl::Status FetchEnrolmentViews(const std::vector<std::string>& ke_ids,
@@ -142,9 +134,6 @@ class PgEnroleeStore final : public EnroleeStore {
   // Declared after pool_: the reader's threads stop before the pool goes. GetEnroleeAsync's
   // callers are event-loop threads, which must never wait on the database: a reader thread reads.
   pg::AsyncBatchReader<Enrolee> enrolees_;
-  // GetEnrolmentByKeIdAsync's callers are gRPC callback handlers: they combine (see
-  // combining_reader.h), so answers need no wake-up of another thread.
-  pg::CombiningReader<EnrolmentView> enrolment_views_;
 
   absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);

@@ -72,7 +72,8 @@ void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address,
 
 std::unique_ptr<grpc::Server> ServiceSetup::StartGrpcServer(
     const std::vector<std::string>& ports, const std::vector<grpc::Service*>& services,
-    const grpcutil::TlsFiles& files, absl::string_view option) const {
+    const grpcutil::TlsFiles& files, absl::string_view option,
+    const std::function<void(grpc::ServerBuilder*)>& configure) const {
   if (ports.empty()) return nullptr;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
       grpcutil::MakeServerCredentials(files);
@@ -82,6 +83,7 @@ std::unique_ptr<grpc::Server> ServiceSetup::StartGrpcServer(
   grpcutil::KeepServerThreads(&builder);
   for (const std::string& port : ports) builder.AddListeningPort(port, *creds);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  if (configure) configure(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) Die(option, absl::UnavailableError("cannot bind"));
   server->GetHealthCheckService()->SetServingStatus(true);

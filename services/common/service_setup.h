@@ -63,12 +63,13 @@ class ServiceSetup {
                 const pg::ConnectionPool* pool) const;
 
   // StartGrpcServer serves `services` on every address in `ports` with mutual TLS from `files`
-  // and the standard health service (serving). Returns null when `ports` is empty. Dies naming
-  // `option` when the credentials or a port fail.
-  std::unique_ptr<grpc::Server> StartGrpcServer(const std::vector<std::string>& ports,
-                                                const std::vector<grpc::Service*>& services,
-                                                const grpcutil::TlsFiles& files,
-                                                absl::string_view option) const;
+  // and the standard health service (serving). `configure`, when set, also sees the builder (for
+  // services that add their own completion queues). Returns null when `ports` is empty. Dies
+  // naming `option` when the credentials or a port fail.
+  std::unique_ptr<grpc::Server> StartGrpcServer(
+      const std::vector<std::string>& ports, const std::vector<grpc::Service*>& services,
+      const grpcutil::TlsFiles& files, absl::string_view option,
+      const std::function<void(grpc::ServerBuilder*)>& configure = nullptr) const;
 
  private:
   std::string service_;

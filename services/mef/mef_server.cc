@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/envelope.h"
@@ -19,6 +18,7 @@
 #include "common/log/logger.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
+#include "common/process_defaults.h"
 #include "mef/admin/envelope_kpm_sealer.h"
 #include "mef/admin/mef_admin_service.h"
 #include "mef/bootstrap/bootstrap_server.h"
@@ -142,10 +142,7 @@ int Run() {
   std::unique_ptr<mef::MefAdminServiceImpl> admin;
   std::vector<std::string> grpc_ports;
   std::vector<grpc::Service*> grpc_services;
-  if (!cred_addr.empty()) {
-    grpc_ports.push_back(cred_addr);
-    grpc_services.push_back(credential->get());
-  }
+  if (!cred_addr.empty()) grpc_ports.push_back(cred_addr);
   if (!admin_addr.empty()) {
     absl::StatusOr<std::unique_ptr<mef::MefAdminServiceImpl>> a =
         mef::MefAdminServiceImpl::Create(store.get(), &sealer, ao);
@@ -157,7 +154,10 @@ int Run() {
   std::unique_ptr<grpc::Server> grpc_server = setup.StartGrpcServer(
       grpc_ports, grpc_services,
       {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
-      "credential_grpc_listen/admin_grpc_listen");
+      "credential_grpc_listen/admin_grpc_listen", [&](grpc::ServerBuilder* b) {
+        if (!cred_addr.empty()) (*credential)->Register(b);
+      });
+  (*credential)->Start();
 
   ops::OpsServer ops(registry);
   mef::EnroleeStore* store_ptr = store.get();
@@ -186,6 +186,7 @@ int Run() {
   if (grpc_server) {
     grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
+  (*credential)->Stop();  // after the server: its fetch threads finish the calls in progress
   ops.Stop();
   Log(Level::kInfo, "mef_stopped", {});
   return 0;

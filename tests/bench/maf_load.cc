@@ -1,16 +1,19 @@
-// maf_load: load generator for the MAF handshake (PROTOCOL.md 5-7, issue 4 "Benchmarks"); not a test.
+// maf_load: load generator for the MAF handshake (PROTOCOL.md 5-7, issue 4 "Benchmarks"); not a
+// test.
 //
 // Processes (forked, so each one's RSS is its own; the parent only generates load):
 //   MEF child   EnroleeStore (PgEnroleeStore, or MemoryEnroleeStore with --mef_store=memory) +
 //               MefCredentialServiceImpl (EnvelopeKeOpener) on gRPC with mutual TLS (MtlsEnv).
 //   MAF child   as services/maf/maf_server.cc: MafStore (PgMafStore, or memory) + KmResolver with
 //               one MefClientFetcher (client certificate = MAF-ID "maf.local") +
-//               maf::HandshakeServer (TLS, asynchronous PSK lookups, procedures on request workers).
+//               maf::HandshakeServer (TLS, asynchronous PSK lookups, procedures on request
+//               workers).
 //   baseline    bare OpenSSL TLS 1.2 PSK server (same suite; 16 blocking threads; handshake +
 //               SSL_export_keying_material(EXPORTER-oneM2M-Connection, 48), no store).
-// The parent writes --devices enrolees and one enrolment each (sealed Ke, as a bootstrap would) into
-// the MEF store directly, then runs
-//   phase 1 "first contact": each handshake uses a DISTINCT device's KeID (so every one includes the
+// The parent writes --devices enrolees and one enrolment each (sealed Ke, as a bootstrap would)
+// into the MEF store directly, then runs
+//   phase 1 "first contact": each handshake uses a DISTINCT device's KeID (so every one includes
+//   the
 //           gRPC credential fetch from the MEF) and then does MAF Client Registration (8.8.2.3);
 //           stops early when every device has had its first contact;
 //   phase 2 "KmID": handshakes (+ export on the MAF side) with the devices' KmIDs, round-robin
@@ -23,7 +26,8 @@
 //
 //   eval "$(bash tests/pg/start_pg.sh)"
 //   bazel build -c opt //tests/bench:maf_load
-//   bazel-bin/tests/bench/maf_load --pg="$ONEM2M_TEST_PG" --devices=20000 --concurrency=64 --duration=10s
+//   bazel-bin/tests/bench/maf_load --pg="$ONEM2M_TEST_PG" --devices=20000 --concurrency=64
+//   --duration=10s
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -48,8 +52,6 @@
 #include <thread>
 #include <vector>
 
-#include "common/process_defaults.h"
-#include "common/grpc/server_threads.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
@@ -59,8 +61,10 @@
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
 #include "common/pg/pool.h"
+#include "common/process_defaults.h"
 #include "common/psk_server/psk_server.h"
 #include "common/secret_bytes.h"
 #include "common/tls/blocking_client.h"
@@ -84,15 +88,21 @@ ABSL_FLAG(std::string, mef_store, "pg", "MEF store: pg or memory.");
 ABSL_FLAG(std::string, maf_store, "pg", "MAF store: pg or memory.");
 ABSL_FLAG(int, devices, 20000, "Devices (enrolee + enrolment) pre-bootstrapped at the MEF.");
 ABSL_FLAG(int, concurrency, 64, "Concurrent simulated devices (client threads).");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Run time per phase (phase 1 ends early when devices run out).");
-ABSL_FLAG(std::string, phases, "first,kmid,baseline", "Comma list of phases to run: first, kmid, baseline.");
-ABSL_FLAG(bool, kmid_register, false, "Phase 2 also does Client Registration after each handshake.");
-ABSL_FLAG(std::string, suite, "PSK-AES128-CBC-SHA256", "TLS suite (OpenSSL name) for phase 2, 3 and the MafClient.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
+          "Run time per phase (phase 1 ends early when devices run out).");
+ABSL_FLAG(std::string, phases, "first,kmid,baseline",
+          "Comma list of phases to run: first, kmid, baseline.");
+ABSL_FLAG(bool, kmid_register, false,
+          "Phase 2 also does Client Registration after each handshake.");
+ABSL_FLAG(std::string, suite, "PSK-AES128-CBC-SHA256",
+          "TLS suite (OpenSSL name) for phase 2, 3 and the MafClient.");
 ABSL_FLAG(int, io_threads, 2, "MAF PskServer I/O threads (maf_server default 2).");
 ABSL_FLAG(int, maf_pg_pool_size, 8, "MAF PostgreSQL pool (maf_server default 8).");
 ABSL_FLAG(int, mef_pg_pool_size, 8, "MEF PostgreSQL pool.");
-ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "MAF Km fetch deadline (maf_server default 2s).");
-ABSL_FLAG(absl::Duration, km_cache_ttl, absl::Seconds(30), "KmResolver cache_ttl (default as production, 30s).");
+ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2),
+          "MAF Km fetch deadline (maf_server default 2s).");
+ABSL_FLAG(absl::Duration, km_cache_ttl, absl::Seconds(30),
+          "KmResolver cache_ttl (default as production, 30s).");
 ABSL_FLAG(int, baseline_threads, 16, "Threads of the bare OpenSSL server.");
 
 namespace onem2m {
@@ -115,14 +125,15 @@ struct Device {
 
 void WritePort(int fd, int port) { bench::WritePorts(fd, {port}); }
 
-void Populate(mef::EnroleeStore* store, const std::vector<Device>& devices, const crypto::Envelope& env,
-              int threads) {
+void Populate(mef::EnroleeStore* store, const std::vector<Device>& devices,
+              const crypto::Envelope& env, int threads) {
   std::vector<mef::Enrolee> rows;
   rows.reserve(devices.size());
   for (const Device& d : devices) {
     mef::Enrolee e;
     e.kpm_id = d.kpm_id;
-    e.kpm = mef::SealedKey{*env.Seal(SecretBytes::Random(32), d.kpm_id), static_cast<int32_t>(env.active_version())};
+    e.kpm = mef::SealedKey{*env.Seal(SecretBytes::Random(32), d.kpm_id),
+                           static_cast<int32_t>(env.active_version())};
     e.enrolee_id = d.enrolee_id;
     e.maf_id = kMafFqdn;
     rows.push_back(std::move(e));
@@ -147,14 +158,16 @@ void Populate(mef::EnroleeStore* store, const std::vector<Device>& devices, cons
         mef::Enrolment m;
         m.ke_id = d.ke_id;
         m.kpm_id = d.kpm_id;
-        m.ke = mef::SealedKey{*env.Seal(SecretBytes::Copy(d.ke), d.ke_id), static_cast<int32_t>(env.active_version())};
+        m.ke = mef::SealedKey{*env.Seal(SecretBytes::Copy(d.ke), d.ke_id),
+                              static_cast<int32_t>(env.active_version())};
         m.enrolee_id = d.enrolee_id;
         m.maf_id = kMafFqdn;
         m.expires_at = absl::Now() + absl::Hours(24);
         m.transport = mef::Transport::kTls;
         m.peer_address = "127.0.0.1:1";
         absl::Status s = store->RecordEnrolment(m);
-        if (!s.ok() && failed++ == 0) std::fprintf(stderr, "RecordEnrolment: %s\n", s.ToString().c_str());
+        if (!s.ok() && failed++ == 0)
+          std::fprintf(stderr, "RecordEnrolment: %s\n", s.ToString().c_str());
       }
     });
   }
@@ -165,7 +178,8 @@ void Populate(mef::EnroleeStore* store, const std::vector<Device>& devices, cons
   }
 }
 
-pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, int size, const char* app) {
+pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, int size,
+                        const char* app) {
   pg::PoolOptions p;
   p.conninfo = conninfo;
   p.schema = schema;
@@ -205,8 +219,9 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
   grpcutil::KeepServerThreads(&b);
   int port = 0;
   b.AddListeningPort("127.0.0.1:0", mtls->ServerCredentials(), &port);
-  b.RegisterService(service->get());
+  (*service)->Register(&b);
   std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  if (server) (*service)->Start();
   WritePort(out_fd, server ? port : 0);
   for (;;) pause();
 }
@@ -236,7 +251,8 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
   ko.envelope = envelope;
   ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   ko.cache_ttl = absl::GetFlag(FLAGS_km_cache_ttl);
-  ko.fetchers[kMefFqdn] = std::make_shared<maf::MefClientFetcher>(mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
+  ko.fetchers[kMefFqdn] =
+      std::make_shared<maf::MefClientFetcher>(mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
   auto km_resolver = maf::KmResolver::Create(std::move(ko));
   if (!km_resolver.ok()) {
     WritePort(out_fd, 0);
@@ -357,7 +373,8 @@ void DropSchema(const std::string& conninfo, const std::string& schema) {
   });
 }
 
-int64_t CountRows(const std::string& conninfo, const std::string& schema, const std::string& table) {
+int64_t CountRows(const std::string& conninfo, const std::string& schema,
+                  const std::string& table) {
   pg::PoolOptions o = PoolFor(conninfo, schema, 1, "maf_load");
   auto p = pg::ConnectionPool::Create(o);
   int64_t n = -1;
@@ -394,16 +411,18 @@ int Main() {
   const std::string mef_schema = absl::StrCat("maf_load_mef_", getpid());
   const std::string maf_schema = absl::StrCat("maf_load_maf_", getpid());
   crypto::Envelope envelope(crypto::Keyring::Generate(1));
-  std::printf("maf_load: devices=%d concurrency=%d duration=%s mef_store=%s maf_store=%s suite=%s "
-              "io_threads=%d km_cache_ttl=%s kmid_register=%d cores=%ld\n",
-              absl::GetFlag(FLAGS_devices), absl::GetFlag(FLAGS_concurrency),
-              absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
-              absl::GetFlag(FLAGS_mef_store).c_str(), absl::GetFlag(FLAGS_maf_store).c_str(),
-              absl::GetFlag(FLAGS_suite).c_str(), absl::GetFlag(FLAGS_io_threads),
-              absl::FormatDuration(absl::GetFlag(FLAGS_km_cache_ttl)).c_str(),
-              absl::GetFlag(FLAGS_kmid_register), sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf(
+      "maf_load: devices=%d concurrency=%d duration=%s mef_store=%s maf_store=%s suite=%s "
+      "io_threads=%d km_cache_ttl=%s kmid_register=%d cores=%ld\n",
+      absl::GetFlag(FLAGS_devices), absl::GetFlag(FLAGS_concurrency),
+      absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
+      absl::GetFlag(FLAGS_mef_store).c_str(), absl::GetFlag(FLAGS_maf_store).c_str(),
+      absl::GetFlag(FLAGS_suite).c_str(), absl::GetFlag(FLAGS_io_threads),
+      absl::FormatDuration(absl::GetFlag(FLAGS_km_cache_ttl)).c_str(),
+      absl::GetFlag(FLAGS_kmid_register), sysconf(_SC_NPROCESSORS_ONLN));
 
-  // Devices as a bootstrap would leave them: Ke and KeID at the MEF; Km, KmID derived on the device.
+  // Devices as a bootstrap would leave them: Ke and KeID at the MEF; Km, KmID derived on the
+  // device.
   const int n = absl::GetFlag(FLAGS_devices);
   std::vector<Device> devices;
   devices.reserve(n);
@@ -456,8 +475,10 @@ int Main() {
     kill(mef_pid, SIGKILL);
     return 1;
   }
-  std::printf("MEF child pid %d (gRPC mTLS :%d, RSS %ld KiB); MAF child pid %d (TLS :%d, RSS %ld KiB)\n",
-              mef_pid, mef_port, bench::ProcStatusKb(mef_pid, "VmRSS:"), maf_pid, maf_port, bench::ProcStatusKb(maf_pid, "VmRSS:"));
+  std::printf(
+      "MEF child pid %d (gRPC mTLS :%d, RSS %ld KiB); MAF child pid %d (TLS :%d, RSS %ld KiB)\n",
+      mef_pid, mef_port, bench::ProcStatusKb(mef_pid, "VmRSS:"), maf_pid, maf_port,
+      bench::ProcStatusKb(maf_pid, "VmRSS:"));
   std::fflush(stdout);
 
   double first_rate = -1, kmid_rate = -1, base_rate = -1;
@@ -474,12 +495,16 @@ int Main() {
       return absl::OkStatus();
     });
     const double mef_cpu = bench::ProcCpuSeconds(mef_pid) - mef_cpu0;
-    first_rate = Report("phase 1: first contact (KeID handshake + MEF fetch + Client Registration)", r);
+    first_rate =
+        Report("phase 1: first contact (KeID handshake + MEF fetch + Client Registration)", r);
     first_ok = r.ok;
     std::printf("   MEF child CPU during phase 1: %.2f s (%.0f us/fetch)\n", mef_cpu,
                 r.ok > 0 ? 1e6 * mef_cpu / r.ok : 0.0);
     if (r.ok + static_cast<int64_t>(r.failures.size()) >= n) {
-      std::printf("   note: all %d devices used; phase ended early (raise --devices for a full-length phase)\n", n);
+      std::printf(
+          "   note: all %d devices used; phase ended early (raise --devices for a full-length "
+          "phase)\n",
+          n);
     }
     if (maf_pg) {
       std::printf("   MAF store rows: credentials=%lld clients=%lld (answered ok: %lld)\n",
@@ -488,7 +513,8 @@ int Main() {
                   static_cast<long long>(r.ok));
     }
   }
-  const int64_t usable = first_ok > 0 ? first_ok : n;  // phase 2 uses devices that had first contact
+  const int64_t usable =
+      first_ok > 0 ? first_ok : n;  // phase 2 uses devices that had first contact
   std::vector<Device> known(devices.begin(), devices.begin() + std::min<int64_t>(usable, n));
   if (absl::StrContains(phases, "kmid")) {
     absl::Time t0 = absl::Now();
@@ -503,10 +529,12 @@ int Main() {
       if (!c.ok()) return c.status();
       return (*c)->RegisterClient(known[k].km_id).status();
     });
-    kmid_rate = Report(reg ? "phase 2: KmID handshake + Client Registration" : "phase 2: KmID handshake", r);
+    kmid_rate = Report(
+        reg ? "phase 2: KmID handshake + Client Registration" : "phase 2: KmID handshake", r);
   }
   std::printf("MEF child peak RSS (VmHWM) %ld KiB; MAF child peak RSS %ld KiB, now %ld KiB\n",
-              bench::ProcStatusKb(mef_pid, "VmHWM:"), bench::ProcStatusKb(maf_pid, "VmHWM:"), bench::ProcStatusKb(maf_pid, "VmRSS:"));
+              bench::ProcStatusKb(mef_pid, "VmHWM:"), bench::ProcStatusKb(maf_pid, "VmHWM:"),
+              bench::ProcStatusKb(maf_pid, "VmRSS:"));
   kill(maf_pid, SIGKILL);
   waitpid(maf_pid, nullptr, 0);
   kill(mef_pid, SIGKILL);
@@ -519,7 +547,8 @@ int Main() {
     std::vector<int> bports;
     pid_t bpid = bench::SpawnChild([&](int fd) { RunBaselineChild(&key, fd); }, &bports);
     bport = bports.empty() ? 0 : bports[0];
-    bench::LoadResult r = Load("baseline", bpid, 0, [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); });
+    bench::LoadResult r = Load(
+        "baseline", bpid, 0, [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); });
     base_rate = Report("phase 3: bare OpenSSL TLS-PSK baseline (handshake + export, no store)", r);
     std::printf("   baseline child peak RSS %ld KiB\n", bench::ProcStatusKb(bpid, "VmHWM:"));
     kill(bpid, SIGKILL);
@@ -528,11 +557,12 @@ int Main() {
 
   std::printf("== targets\n");
   if (first_rate >= 0) {
-    std::printf("   (a) first contact %.0f/s vs >= 1000/s: %s\n", first_rate, first_rate >= 1000 ? "MET" : "NOT MET");
+    std::printf("   (a) first contact %.0f/s vs >= 1000/s: %s\n", first_rate,
+                first_rate >= 1000 ? "MET" : "NOT MET");
   }
   if (kmid_rate >= 0 && base_rate > 0) {
-    std::printf("   (b) KmID %.0f/s / baseline %.0f/s = %.2f vs >= 0.80: %s\n", kmid_rate, base_rate,
-                kmid_rate / base_rate, kmid_rate >= 0.8 * base_rate ? "MET" : "NOT MET");
+    std::printf("   (b) KmID %.0f/s / baseline %.0f/s = %.2f vs >= 0.80: %s\n", kmid_rate,
+                base_rate, kmid_rate / base_rate, kmid_rate >= 0.8 * base_rate ? "MET" : "NOT MET");
   }
   std::fflush(stdout);
   if (mef_pg) DropSchema(conninfo, mef_schema);

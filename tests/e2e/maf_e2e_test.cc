@@ -22,16 +22,16 @@
 #include "gtest/gtest.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
-#include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
 #include "maf/server/handshake_server.h"
 #include "maf/server/revocation_events.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
-#include "mef/credential/revocation_watcher.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
+#include "mef/credential/revocation_watcher.h"
 #include "mef/credential/testing/mtls_env.h"
+#include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "tests/e2e/in_process_maf.h"
 #include "tests/e2e/in_process_mef.h"
 
@@ -57,7 +57,8 @@ struct Maf {
 
 class MafE2eTest : public ::testing::Test {
  protected:
-  MafE2eTest() : envelope_(crypto::Keyring::Generate(1)), maf_envelope_(crypto::Keyring::Generate(1)) {}
+  MafE2eTest()
+      : envelope_(crypto::Keyring::Generate(1)), maf_envelope_(crypto::Keyring::Generate(1)) {}
 
   void SetUp() override {
     if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
@@ -69,9 +70,6 @@ class MafE2eTest : public ::testing::Test {
     ASSERT_NE(mef_, nullptr);
     mtls_ = std::make_unique<mef::testing::MtlsEnv>(mef::testing::TempDir());
     opener_ = std::make_unique<mef::EnvelopeKeOpener>(&envelope_);
-    auto cred = mef::MefCredentialServiceImpl::Create(mef_->store.get(), opener_.get(), {});
-    ASSERT_TRUE(cred.ok()) << cred.status();
-    cred_ = *std::move(cred);
     StartGrpc(0);
     ASSERT_GT(grpc_port_, 0);
   }
@@ -82,17 +80,25 @@ class MafE2eTest : public ::testing::Test {
     mef_.reset();
   }
 
+  // StartGrpc starts the MEF's credential service on a new server, as a restarted MEF would.
   void StartGrpc(int port) {
+    auto cred = mef::MefCredentialServiceImpl::Create(mef_->store.get(), opener_.get(), {});
+    ASSERT_TRUE(cred.ok()) << cred.status();
+    cred_ = *std::move(cred);
     grpc::ServerBuilder b;
     int chosen = 0;
     b.AddListeningPort(absl::StrCat("127.0.0.1:", port), mtls_->ServerCredentials(), &chosen);
-    b.RegisterService(cred_.get());
+    cred_->Register(&b);
     grpc_ = b.BuildAndStart();
+    cred_->Start();
     if (grpc_ != nullptr) grpc_port_ = chosen;
   }
   void StopGrpc() {
+    if (cred_) cred_->Shutdown();
     if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (cred_) cred_->Stop();
     grpc_.reset();
+    cred_.reset();  // after its server
   }
 
   std::unique_ptr<Maf> StartMaf(const std::string& cert_dns, bool pg_store = false,

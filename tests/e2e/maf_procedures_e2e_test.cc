@@ -52,7 +52,8 @@ struct Maf {
   int dtls_port = 0;
   int keys_port = 0;
   ~Maf() {
-    if (keys_server) keys_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (keys_server)
+      keys_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (server) server->Shutdown(absl::Seconds(1));
     server.reset();
     if (resolver) resolver->WaitIdle(absl::Now() + absl::Seconds(3));
@@ -85,9 +86,10 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     cred_ = *std::move(cred);
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", mtls_->ServerCredentials(), &grpc_port_);
-    b.RegisterService(cred_.get());
+    cred_->Register(&b);
     grpc_ = b.BuildAndStart();
     ASSERT_NE(grpc_, nullptr);
+    cred_->Start();
     ASSERT_GT(grpc_port_, 0);
     StartMaf();
   }
@@ -95,6 +97,7 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
   void TearDown() override {
     maf_.reset();
     if (grpc_) grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (cred_) cred_->Stop();
     grpc_.reset();
     mef_.reset();
   }
@@ -184,9 +187,9 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     return c;
   }
 
-  static absl::StatusOr<exchange::Response> Update(
-      enrolee::MafClient& c, const std::string& key_id,
-      std::optional<std::vector<std::string>> targets, std::optional<absl::Time> expiry) {
+  static absl::StatusOr<exchange::Response> Update(enrolee::MafClient& c, const std::string& key_id,
+                                                   std::optional<std::vector<std::string>> targets,
+                                                   std::optional<absl::Time> expiry) {
     exchange::KeyUpdateRequest u;
     u.key_id = key_id;
     u.target_ids = std::move(targets);
@@ -249,8 +252,8 @@ TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpir
   EXPECT_FALSE(t->RetrieveKey(key->key_id).ok());  // not a target yet
 
   // Change targetIDs: the new Target is served, over its own session and over gRPC.
-  auto resp = Update(*c, key->key_id, std::vector<std::string>{target.enrolee_id, kBackend},
-                     std::nullopt);
+  auto resp =
+      Update(*c, key->key_id, std::vector<std::string>{target.enrolee_id, kBackend}, std::nullopt);
   ASSERT_TRUE(resp.ok()) << resp.status();
   ASSERT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);
   auto answer = exchange::ParseKeyRegistrationAnswer(resp->body);
@@ -265,7 +268,8 @@ TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpir
   EXPECT_EQ(gk.key(), std::string(key->kc.Reveal()));
 
   // Shorten the expiry.
-  const absl::Time shorter = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+  const absl::Time shorter =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
   ASSERT_LT(shorter, key->expires_at);
   resp = Update(*c, key->key_id, std::nullopt, shorter);
   ASSERT_TRUE(resp.ok()) << resp.status();

@@ -1,0 +1,233 @@
+#include "common/grpc/unary_batcher.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
+
+namespace onem2m::grpcutil {
+namespace {
+
+namespace v1 = ::onem2m::rsp::v1;
+using Svc = v1::MefCredentialService;
+using Batcher = UnaryBatcher<v1::FetchCredentialRequest, v1::FetchCredentialResponse>;
+
+class AsyncFetch final : public Svc::WithAsyncMethod_FetchCredential<Svc::Service> {};
+
+// Harness runs a loopback server whose FetchCredential goes through a UnaryBatcher with `handler`.
+class Harness {
+ public:
+  Harness(Batcher::Handler handler, UnaryBatcherOptions options)
+      : batcher_(
+            [this](Batcher::Call* call, grpc::ServerCompletionQueue* cq) {
+              service_.RequestFetchCredential(call->context(), call->mutable_request(),
+                                              call->responder(), cq, cq, call->tag());
+            },
+            std::move(handler), options) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(&service_);
+    batcher_.AddQueues(&b);
+    server_ = b.BuildAndStart();
+    batcher_.Start();
+    stub_ = Svc::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
+                                             grpc::InsecureChannelCredentials()));
+  }
+
+  ~Harness() { Stop(); }
+
+  void Stop() {
+    if (server_ == nullptr) return;
+    server_->Shutdown();
+    batcher_.Stop();
+    server_.reset();
+  }
+
+  grpc::Status Fetch(const std::string& ke_id, v1::FetchCredentialResponse* out) {
+    v1::FetchCredentialRequest req;
+    req.set_ke_id(ke_id);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub_->FetchCredential(&ctx, req, out);
+  }
+
+ private:
+  AsyncFetch service_;
+  Batcher batcher_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Svc::Stub> stub_;
+};
+
+// Echo answers each call with its own KeID, or INVALID_ARGUMENT for "bad".
+void Echo(Batcher::Call* call) {
+  if (call->request().ke_id() == "bad") {
+    call->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad key"));
+    return;
+  }
+  call->response()->set_ke_id(call->request().ke_id());
+  call->Finish(grpc::Status::OK);
+}
+
+TEST(UnaryBatcherTest, EveryCallGetsItsOwnAnswerAndErrorsPassThrough) {
+  Harness h(
+      [](absl::Span<Batcher::Call* const> batch) {
+        for (Batcher::Call* call : batch) Echo(call);
+      },
+      {});
+  std::vector<std::thread> callers;
+  std::atomic<int> right{0};
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(i);
+        v1::FetchCredentialResponse r;
+        if (h.Fetch(id, &r).ok() && r.ke_id() == id) ++right;
+      }
+    });
+  }
+  for (std::thread& c : callers) c.join();
+  EXPECT_EQ(right, 400);
+  v1::FetchCredentialResponse r;
+  grpc::Status bad = h.Fetch("bad", &r);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message(), "bad key");
+}
+
+TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
+  absl::Notification release;
+  absl::Mutex mu;
+  std::vector<size_t> sizes;
+  Harness h(
+      [&](absl::Span<Batcher::Call* const> batch) {
+        bool first = false;
+        {
+          absl::MutexLock l(&mu);
+          first = sizes.empty();
+          sizes.push_back(batch.size());
+        }
+        if (first) release.WaitForNotification();  // the others queue meanwhile
+        for (Batcher::Call* call : batch) Echo(call);
+      },
+      {/*threads=*/1, /*max_batch=*/128, /*requests_per_queue=*/64});
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  auto call = [&](const std::string& id) {
+    v1::FetchCredentialResponse r;
+    if (h.Fetch(id, &r).ok() && r.ke_id() == id) ++ok;
+  };
+  callers.emplace_back(call, "first");
+  absl::SleepFor(absl::Milliseconds(200));  // the first call is being handled
+  for (int i = 0; i < 10; ++i) callers.emplace_back(call, "k" + std::to_string(i));
+  absl::SleepFor(absl::Milliseconds(300));  // the ten reach the queue
+  release.Notify();
+  for (std::thread& c : callers) c.join();
+  EXPECT_EQ(ok, 11);
+  absl::MutexLock l(&mu);
+  ASSERT_GE(sizes.size(), 2u);
+  EXPECT_EQ(sizes[0], 1u);
+  EXPECT_LT(sizes.size(), 11u) << "the ten queued calls should share batches";
+  size_t total = 0;
+  for (size_t s : sizes) total += s;
+  EXPECT_EQ(total, 11u);
+}
+
+TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThem) {
+  std::vector<std::thread> finishers;
+  absl::Mutex mu;
+  Harness h(
+      [&](absl::Span<Batcher::Call* const> batch) {
+        std::vector<Batcher::Call*> calls(batch.begin(), batch.end());
+        absl::MutexLock l(&mu);
+        finishers.emplace_back([calls] {
+          absl::SleepFor(absl::Milliseconds(20));
+          for (Batcher::Call* call : calls) Echo(call);
+        });
+      },
+      {});
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&, i] {
+      v1::FetchCredentialResponse r;
+      if (h.Fetch("x" + std::to_string(i), &r).ok()) ++ok;
+    });
+  }
+  for (std::thread& c : callers) c.join();
+  EXPECT_EQ(ok, 6);
+  h.Stop();
+  absl::MutexLock l(&mu);
+  for (std::thread& f : finishers) f.join();
+}
+
+TEST(UnaryBatcherTest, OneBatchAtATimeNeverOverlapsAndLosesNoCall) {
+  std::atomic<int> running{0}, overlaps{0}, handled{0};
+  absl::Mutex mu;
+  size_t largest = 0;
+  UnaryBatcherOptions options;
+  options.threads = 3;
+  options.one_batch_at_a_time = true;
+  Harness h(
+      [&](absl::Span<Batcher::Call* const> batch) {
+        if (running.fetch_add(1) != 0) ++overlaps;
+        absl::SleepFor(absl::Milliseconds(2));  // a store read: calls pile up meanwhile
+        {
+          absl::MutexLock l(&mu);
+          largest = std::max(largest, batch.size());
+        }
+        handled += static_cast<int>(batch.size());
+        running.fetch_sub(1);
+        for (Batcher::Call* call : batch) Echo(call);
+      },
+      options);
+  std::vector<std::thread> callers;
+  std::atomic<int> right{0};
+  for (int t = 0; t < 16; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const std::string id = std::to_string(t) + "/" + std::to_string(i);
+        v1::FetchCredentialResponse r;
+        if (h.Fetch(id, &r).ok() && r.ke_id() == id) ++right;
+      }
+    });
+  }
+  for (std::thread& c : callers) c.join();
+  h.Stop();
+  EXPECT_EQ(right, 320);
+  EXPECT_EQ(handled, 320);
+  EXPECT_EQ(overlaps, 0);
+  absl::MutexLock l(&mu);
+  EXPECT_GT(largest, 1u) << "calls that arrive during a batch should join the next one";
+}
+
+TEST(UnaryBatcherTest, StopWithoutStartAndTwiceIsSafe) {
+  AsyncFetch service;
+  Batcher batcher(
+      [&](Batcher::Call* call, grpc::ServerCompletionQueue* cq) {
+        service.RequestFetchCredential(call->context(), call->mutable_request(), call->responder(),
+                                       cq, cq, call->tag());
+      },
+      [](absl::Span<Batcher::Call* const>) {}, {});
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&service);
+  batcher.AddQueues(&b);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  server->Shutdown();
+  batcher.Stop();
+  batcher.Stop();
+}
+
+}  // namespace
+}  // namespace onem2m::grpcutil
