@@ -68,8 +68,8 @@ class EmptyService final : public v1::MefCredentialService::Service {
   }
 };
 
-// EmptyCallbackService is the same through the callback API, which the real service uses. The
-// ratio is taken against the faster of the two.
+// EmptyCallbackService is the same through the callback API. RunAsyncEmpty (below) measures the
+// completion-queue API, which the real service uses. The ratio is taken against the fastest.
 class EmptyCallbackService final
     : public v1::MefCredentialService::WithCallbackMethod_FetchCredential<
           v1::MefCredentialService::Service> {

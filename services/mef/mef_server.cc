@@ -55,6 +55,8 @@ ABSL_FLAG(std::string, tls_suites, "",
 ABSL_FLAG(std::string, dtls_suites, "",
           "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
+ABSL_FLAG(int, credential_fetch_threads, 2,
+          "Threads polling credential fetches; one at a time answers a batch with one store read.");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
 ABSL_FLAG(int, max_sessions_per_source, 256,
@@ -129,6 +131,7 @@ int Run() {
   mef::EnvelopeKeOpener opener(&envelope);
   mef::MefCredentialServiceImpl::Options co;
   co.metrics = &metrics;
+  co.fetch_threads = absl::GetFlag(FLAGS_credential_fetch_threads);
   absl::StatusOr<std::unique_ptr<mef::MefCredentialServiceImpl>> credential =
       mef::MefCredentialServiceImpl::Create(store.get(), &opener, co);
   if (!credential.ok()) setup.Die("credential_grpc_listen", credential.status());
