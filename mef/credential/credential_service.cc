@@ -85,7 +85,7 @@ MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const Ke
           [this](absl::Span<FetchBatcher::Call* const> batch) { FetchBatch(batch); },
           {/*threads=*/options_.fetch_threads, /*max_batch=*/options_.fetch_batch,
            /*requests_per_queue=*/64,
-           /*one_batch_at_a_time=*/true}) {}
+           /*one_batch_at_a_time=*/true, /*thread_name=*/"mef-fetch"}) {}
 
 void MefCredentialServiceImpl::Register(grpc::ServerBuilder* builder) {
   builder->RegisterService(this);

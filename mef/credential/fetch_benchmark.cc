@@ -5,6 +5,7 @@
 //   bazel run -c opt //mef/credential:fetch_benchmark -- --callers=32 --seconds=5
 //
 // Targets (issue): >= 10,000 calls/s, p99 <= 5 ms, >= 0.5 of the empty call's rate.
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -148,6 +149,7 @@ Result Run(grpc::Service* service, const testing::MtlsEnv& env, const std::vecto
   std::vector<std::thread> threads;
   for (int t = 0; t < n; ++t) {
     threads.emplace_back([&, t] {
+      pthread_setname_np(pthread_self(), "bench-caller");
       auto& stub = *stubs[t % stubs.size()];
       v1::FetchCredentialRequest req;
       req.set_suid(21);
@@ -217,6 +219,7 @@ Result RunAsyncEmpty(const testing::MtlsEnv& env, const std::vector<std::string>
     for (auto& cq : cqs) {
       for (int i = 0; i < 64; ++i) request(cq.get());
       pollers.emplace_back([&request, cq = cq.get()] {
+        pthread_setname_np(pthread_self(), "empty-async");
         void* tag = nullptr;
         bool ok = false;
         while (cq->Next(&tag, &ok)) {
