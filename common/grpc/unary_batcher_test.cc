@@ -81,7 +81,7 @@ void Echo(Batcher::Call* call) {
 
 TEST(UnaryBatcherTest, EveryCallGetsItsOwnAnswerAndErrorsPassThrough) {
   Harness h(
-      [](absl::Span<Batcher::Call* const> batch) {
+      [](absl::Span<Batcher::Call* const> batch, Batcher::Turn*) {
         for (Batcher::Call* call : batch) Echo(call);
       },
       {});
@@ -109,7 +109,7 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
   absl::Mutex mu;
   std::vector<size_t> sizes;
   Harness h(
-      [&](absl::Span<Batcher::Call* const> batch) {
+      [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn*) {
         bool first = false;
         {
           absl::MutexLock l(&mu);
@@ -146,7 +146,7 @@ TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThe
   std::vector<std::thread> finishers;
   absl::Mutex mu;
   Harness h(
-      [&](absl::Span<Batcher::Call* const> batch) {
+      [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn*) {
         std::vector<Batcher::Call*> calls(batch.begin(), batch.end());
         absl::MutexLock l(&mu);
         finishers.emplace_back([calls] {
@@ -170,23 +170,28 @@ TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThe
   for (std::thread& f : finishers) f.join();
 }
 
-TEST(UnaryBatcherTest, OneBatchAtATimeNeverOverlapsAndLosesNoCall) {
-  std::atomic<int> running{0}, overlaps{0}, handled{0};
+TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
+  // Each handler "reads" holding its turn, releases it, then "answers": reads never overlap,
+  // answers may overlap the next read, and every call is answered once.
+  std::atomic<int> reading{0}, overlapping_reads{0}, handled{0};
   absl::Mutex mu;
   size_t largest = 0;
   UnaryBatcherOptions options;
   options.threads = 3;
   options.one_batch_at_a_time = true;
   Harness h(
-      [&](absl::Span<Batcher::Call* const> batch) {
-        if (running.fetch_add(1) != 0) ++overlaps;
+      [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn* turn) {
+        if (reading.fetch_add(1) != 0) ++overlapping_reads;
         absl::SleepFor(absl::Milliseconds(2));  // a store read: calls pile up meanwhile
+        reading.fetch_sub(1);
+        turn->Release();
+        turn->Release();  // a second release is harmless
         {
           absl::MutexLock l(&mu);
           largest = std::max(largest, batch.size());
         }
+        absl::SleepFor(absl::Milliseconds(1));  // answering, while the next batch reads
         handled += static_cast<int>(batch.size());
-        running.fetch_sub(1);
         for (Batcher::Call* call : batch) Echo(call);
       },
       options);
@@ -205,9 +210,9 @@ TEST(UnaryBatcherTest, OneBatchAtATimeNeverOverlapsAndLosesNoCall) {
   h.Stop();
   EXPECT_EQ(right, 320);
   EXPECT_EQ(handled, 320);
-  EXPECT_EQ(overlaps, 0);
+  EXPECT_EQ(overlapping_reads, 0);
   absl::MutexLock l(&mu);
-  EXPECT_GT(largest, 1u) << "calls that arrive during a batch should join the next one";
+  EXPECT_GT(largest, 1u) << "calls that arrive during a read should join the next batch";
 }
 
 TEST(UnaryBatcherTest, StopWithoutStartAndTwiceIsSafe) {
@@ -217,7 +222,7 @@ TEST(UnaryBatcherTest, StopWithoutStartAndTwiceIsSafe) {
         service.RequestFetchCredential(call->context(), call->mutable_request(), call->responder(),
                                        cq, cq, call->tag());
       },
-      [](absl::Span<Batcher::Call* const>) {}, {});
+      [](absl::Span<Batcher::Call* const>, Batcher::Turn*) {}, {});
   grpc::ServerBuilder b;
   int port = 0;
   b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

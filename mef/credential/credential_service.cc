@@ -82,7 +82,9 @@ MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const Ke
             RequestFetchCredential(call->context(), call->mutable_request(), call->responder(), cq,
                                    cq, call->tag());
           },
-          [this](absl::Span<FetchBatcher::Call* const> batch) { FetchBatch(batch); },
+          [this](absl::Span<FetchBatcher::Call* const> batch, FetchBatcher::Turn* turn) {
+            FetchBatch(batch, turn);
+          },
           {/*threads=*/options_.fetch_threads, /*max_batch=*/options_.fetch_batch,
            /*requests_per_queue=*/64,
            /*one_batch_at_a_time=*/true, /*thread_name=*/"mef-fetch"}) {}
@@ -107,7 +109,8 @@ bool MefCredentialServiceImpl::WaitForShutdown(absl::Duration d) {
   return shutting_down_;
 }
 
-void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> batch) {
+void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> batch,
+                                          FetchBatcher::Turn* turn) {
   const absl::Time start = absl::Now();
   struct Fetch {
     std::vector<std::string> names;
@@ -142,6 +145,7 @@ void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> 
   }
   if (!keys.empty()) {
     std::vector<absl::StatusOr<EnrolmentView>> views = store_->GetEnrolmentsByKeIds(keys);
+    turn->Release();  // the next batch may read while this one is answered
     for (size_t j = 0; j < asking.size(); ++j) {
       const size_t i = asking[j];
       Fetch& f = fetches[i];

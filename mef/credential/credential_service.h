@@ -151,7 +151,7 @@ class MefCredentialServiceImpl final
   using FetchBatcher =
       grpcutil::UnaryBatcher<rsp::v1::FetchCredentialRequest, rsp::v1::FetchCredentialResponse>;
   // FetchBatch answers the calls that arrived together (see "Batches" in the file comment).
-  void FetchBatch(absl::Span<FetchBatcher::Call* const> batch);
+  void FetchBatch(absl::Span<FetchBatcher::Call* const> batch, FetchBatcher::Turn* turn);
 
   // WaitForShutdown sleeps up to `d`; true if Shutdown was called.
   bool WaitForShutdown(absl::Duration d);
