@@ -52,11 +52,11 @@
 // thread; there are a handful of MAF replicas, so that is fine.
 //
 // Batches: FetchCredential runs on gRPC's completion-queue API through a UnaryBatcher
-// (common/grpc/unary_batcher.h) with fetch_threads polling threads and one batch at a time: the
-// calls that arrived meanwhile are read with one store query (EnroleeStore::GetEnrolmentsByKeIds),
-// their audit records written with one write, and then they are finished, so no call is answered
-// before its audit record is out. Each batch's read carries everything that arrived during the
-// previous one (about 15 KeIDs at 32 concurrent callers), and no thread is woken per call.
+// (common/grpc/unary_batcher.h) with fetch_threads polling threads. Batches take turns: the calls
+// that arrived during the previous read are read with one store query
+// (EnroleeStore::GetEnrolmentsByKeIds); the turn then passes to the next batch while this one is
+// answered, its audit records written with one write, and then its calls finished, so no call is
+// answered before its audit record is out. No thread is woken per call.
 //
 // Thread safety: Register, Start and Stop are called once each, in that order; the rest may be
 // called concurrently.
@@ -104,9 +104,9 @@ class MefCredentialServiceImpl final
     absl::Duration watch_poll_interval = absl::Milliseconds(100);
     // watch_batch_limit is the page size of ListStateChangesSince.
     int watch_batch_limit = 1000;
-    // fetch_threads poll FetchCredential calls; one at a time answers a batch while the others
-    // poll (a thread waiting on the store polls nothing). Two measured best on 2 cores: 0.62 of an
-    // empty call against 0.54 with one and 0.46 with four (mef/credential/fetch_benchmark).
+    // fetch_threads poll FetchCredential calls; batches take turns reading (see "Batches"). Two
+    // measured best on 2 shared cores (fetch_benchmark, 32 callers): 0.57 of the fastest empty
+    // call, against 0.53 with one thread and 0.44 with three.
     int fetch_threads = 2;
     // fetch_batch bounds the calls answered with one store read.
     int fetch_batch = 128;
