@@ -1,10 +1,12 @@
 // File: common/grpc/unary_batcher.h
 //
 // UnaryBatcher serves one unary method of a gRPC service through the completion-queue (async) API
-// and hands its handler the calls that arrived together as one batch, on the thread that polled
-// them. A handler that reads a database can then answer a whole batch with one query and finish
-// every call itself: no thread is parked per call (sync API) and none is woken per answer (the
-// callback API with a shared read, which costs about two context switches more per call).
+// and hands its handler the calls that arrived together as one batch, on a thread that polled
+// them. Its threads share one completion queue: gRPC binds each connection's calls to one queue,
+// so per-thread queues would leave a single client's calls to a single thread. A handler that reads
+// a database can then answer a whole batch with one query and finish every call itself: no thread
+// is parked per call (sync API) and none is woken per answer (the callback API with a shared read,
+// which costs about two context switches more per call).
 //
 //   using Svc = rsp::v1::MefCredentialService;
 //   class Service : public Svc::WithAsyncMethod_FetchCredential<Svc::Service> { ... };
@@ -58,15 +60,19 @@
 namespace onem2m::grpcutil {
 
 struct UnaryBatcherOptions {
-  int threads = 2;              // polling threads, each with its own completion queue
-  int max_batch = 128;          // calls per handler invocation
-  int requests_per_queue = 64;  // calls each queue asks gRPC for ahead of their arrival
+  int threads = 2;           // threads polling the batcher's completion queue
+  int max_batch = 128;       // calls per handler invocation
+  int requests_ahead = 128;  // calls asked of gRPC ahead of their arrival
   // one_batch_at_a_time: batches take turns. Calls polled while a handler holds the turn (by any
   // thread) wait and make up the next batch; the thread that polled them goes back to polling.
   // For a handler that reads a database, every read then carries all that arrived during the
   // previous one. A handler that releases its turn once its read is done (Turn::Release) lets the
   // next batch read while it answers.
   bool one_batch_at_a_time = false;
+  // max_waiting (one_batch_at_a_time) bounds the calls waiting for a turn. Beyond it, new calls go
+  // to the overflow handler at once, so a handler stuck on a database that does not answer cannot
+  // pile up calls without limit.
+  int max_waiting = 10000;
   // thread_name names the polling threads (as `top -H` and perf show them; at most 15 bytes).
   const char* thread_name = "unary-batcher";
 };
@@ -105,15 +111,13 @@ class UnaryBatcher {
     void Release() {
       if (!held_) return;
       held_ = false;
-      batcher_->ReleaseTurn(own_);
+      batcher_->ReleaseTurn();
     }
 
    private:
     friend class UnaryBatcher;
-    Turn(UnaryBatcher* batcher, size_t own, bool held)
-        : batcher_(batcher), own_(own), held_(held) {}
+    Turn(UnaryBatcher* batcher, bool held) : batcher_(batcher), held_(held) {}
     UnaryBatcher* const batcher_;
-    const size_t own_;  // the handler's queue
     bool held_;
   };
 
@@ -121,10 +125,15 @@ class UnaryBatcher {
   // with `cq` as both queues and call->tag() as the tag).
   using RequestCall = std::function<void(Call* call, grpc::ServerCompletionQueue* cq)>;
   using Handler = std::function<void(absl::Span<Call* const> batch, Turn* turn)>;
+  // Overflow must finish every call it is given (see max_waiting); by default they end with
+  // RESOURCE_EXHAUSTED.
+  using Overflow = std::function<void(absl::Span<Call* const> calls)>;
 
-  UnaryBatcher(RequestCall request_call, Handler handler, UnaryBatcherOptions options)
+  UnaryBatcher(RequestCall request_call, Handler handler, UnaryBatcherOptions options,
+               Overflow overflow = nullptr)
       : request_call_(std::move(request_call)),
         handler_(std::move(handler)),
+        overflow_(overflow ? std::move(overflow) : DefaultOverflow),
         options_(Sanitise(options)) {}
 
   UnaryBatcher(const UnaryBatcher&) = delete;
@@ -132,35 +141,31 @@ class UnaryBatcher {
 
   ~UnaryBatcher() { Stop(); }
 
-  // AddQueues adds the batcher's completion queues to `builder` (before BuildAndStart).
-  void AddQueues(grpc::ServerBuilder* builder) {
-    for (int i = 0; i < options_.threads; ++i) {
-      queues_.push_back(std::make_unique<Queue>(builder->AddCompletionQueue()));
-    }
-  }
+  // AddQueues adds the batcher's completion queue to `builder` (before BuildAndStart).
+  void AddQueues(grpc::ServerBuilder* builder) { cq_ = builder->AddCompletionQueue(); }
 
   // Start asks for the first calls and starts the polling threads (after BuildAndStart).
   void Start() {
-    for (size_t i = 0; i < queues_.size(); ++i) {
-      for (int r = 0; r < options_.requests_per_queue; ++r) RequestNext(queues_[i]->cq.get());
-      threads_.emplace_back([this, i] {
+    for (int r = 0; r < options_.requests_ahead; ++r) RequestNext();
+    for (int i = 0; i < options_.threads; ++i) {
+      threads_.emplace_back([this] {
         pthread_setname_np(pthread_self(), options_.thread_name);
-        Poll(i);
+        Poll();
       });
     }
   }
 
-  // Stop ends the polling threads once their queues are drained (after Server::Shutdown, which
-  // fails the calls still asked for). The drained queues live on until the batcher is destroyed,
-  // which must be after the server. Idempotent.
+  // Stop ends the polling threads once the queue is drained (after Server::Shutdown, which fails
+  // the calls still asked for). The drained queue lives on until the batcher is destroyed, which
+  // must be after the server. Idempotent.
   void Stop() {
-    if (stopped_) return;
+    if (stopped_ || cq_ == nullptr) return;
     stopped_ = true;
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;  // no more wake-ups: an alarm set on a shut-down queue is an error
     }
-    for (std::unique_ptr<Queue>& q : queues_) q->cq->Shutdown();
+    cq_->Shutdown();
     if (threads_.empty()) {
       DrainUnstarted();
     } else {
@@ -170,31 +175,29 @@ class UnaryBatcher {
   }
 
  private:
-  // Queue is one polling thread's completion queue and the alarm that wakes it when a released
-  // turn leaves calls waiting.
-  struct Queue {
-    explicit Queue(std::unique_ptr<grpc::ServerCompletionQueue> q) : cq(std::move(q)) {}
-    std::unique_ptr<grpc::ServerCompletionQueue> cq;
-    grpc::Alarm wake;
-    bool wake_set = false;  // guarded by the batcher's mu_
-  };
-
   static UnaryBatcherOptions Sanitise(UnaryBatcherOptions o) {
     o.threads = std::max(1, o.threads);
     o.max_batch = std::max(1, o.max_batch);
-    o.requests_per_queue = std::max(1, o.requests_per_queue);
+    o.requests_ahead = std::max(1, o.requests_ahead);
+    o.max_waiting = std::max(1, o.max_waiting);
     return o;
   }
 
-  void RequestNext(grpc::ServerCompletionQueue* cq) { request_call_(new Call, cq); }
+  static void DefaultOverflow(absl::Span<Call* const> calls) {
+    for (Call* call : calls) {
+      call->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many calls waiting"));
+    }
+  }
+
+  void RequestNext() { request_call_(new Call, cq_.get()); }
 
   // Take handles one event: a wake-up (see ReleaseTurn) only re-arms; a finished call is deleted;
   // a new call is added to `batch` and its slot asked for again. A failed request (the server is
   // shutting down) is deleted.
-  void Take(void* tag, bool ok, Queue* q, std::vector<Call*>* batch) {
-    if (tag == &q->wake) {
+  void Take(void* tag, bool ok, std::vector<Call*>* batch) {
+    if (tag == &wake_) {
       absl::MutexLock lock(&mu_);
-      q->wake_set = false;
+      wake_set_ = false;
       return;
     }
     Call* call = static_cast<Call*>(tag);
@@ -202,14 +205,13 @@ class UnaryBatcher {
       delete call;
       return;
     }
-    RequestNext(q->cq.get());
+    RequestNext();
     batch->push_back(call);
   }
 
   // Poll waits for an event, then takes every event already queued (up to max_batch new calls)
   // without waiting, and hands the new calls to the handler as one batch.
-  void Poll(size_t own) {
-    Queue* q = queues_[own].get();
+  void Poll() {
     std::vector<Call*> batch;
     void* tag = nullptr;
     bool ok = false;
@@ -217,85 +219,90 @@ class UnaryBatcher {
     for (;;) {
       batch.clear();
       if (wait) {
-        if (!q->cq->Next(&tag, &ok)) break;
-        Take(tag, ok, q, &batch);
+        if (!cq_->Next(&tag, &ok)) break;
+        Take(tag, ok, &batch);
       }
       while (static_cast<int>(batch.size()) < options_.max_batch &&
-             q->cq->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC)) ==
+             cq_->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC)) ==
                  grpc::CompletionQueue::GOT_EVENT) {
-        Take(tag, ok, q, &batch);
+        Take(tag, ok, &batch);
       }
       if (!options_.one_batch_at_a_time) {
         if (!batch.empty()) {
-          Turn turn(this, own, false);
+          Turn turn(this, false);
           handler_(absl::MakeConstSpan(batch), &turn);
         }
         continue;
       }
-      wait = !HandleOneBatch(own, &batch);
+      wait = !HandleOneBatch(&batch);
     }
     // Shut down: leave no polled call unhandled.
     if (options_.one_batch_at_a_time) {
       batch.clear();
-      while (HandleOneBatch(own, &batch)) batch.clear();
+      while (HandleOneBatch(&batch)) batch.clear();
     }
   }
 
-  // HandleOneBatch (one_batch_at_a_time) adds `batch` to the waiting calls and, if the turn is
-  // free, takes it and hands the handler up to max_batch waiting calls. Between two batches the
-  // thread polls its own queue again, so no queue is left unpolled while its thread handles
-  // others' calls. Returns true if calls are still waiting and the turn is free.
-  bool HandleOneBatch(size_t own, std::vector<Call*>* batch) {
+  // HandleOneBatch (one_batch_at_a_time) adds `batch` to the waiting calls (refusing those beyond
+  // max_waiting) and, if the turn is free, takes it and hands the handler up to max_batch waiting
+  // calls. Returns true if calls are still waiting and the turn is free.
+  bool HandleOneBatch(std::vector<Call*>* batch) {
+    std::vector<Call*> refused;
+    bool mine = false;  // this thread took the turn
     {
       absl::MutexLock lock(&mu_);
-      waiting_.insert(waiting_.end(), batch->begin(), batch->end());
-      if (turn_taken_ || waiting_.empty()) return false;
-      turn_taken_ = true;
-      const size_t n = std::min(waiting_.size(), static_cast<size_t>(options_.max_batch));
-      batch->assign(waiting_.begin(), waiting_.begin() + n);
-      waiting_.erase(waiting_.begin(), waiting_.begin() + n);
+      const size_t room = static_cast<size_t>(options_.max_waiting) -
+                          std::min(waiting_.size(), static_cast<size_t>(options_.max_waiting));
+      const size_t admitted = std::min(room, batch->size());
+      waiting_.insert(waiting_.end(), batch->begin(), batch->begin() + admitted);
+      refused.assign(batch->begin() + admitted, batch->end());
+      batch->clear();
+      if (!turn_taken_ && !waiting_.empty()) {
+        turn_taken_ = mine = true;
+        const size_t n = std::min(waiting_.size(), static_cast<size_t>(options_.max_batch));
+        batch->assign(waiting_.begin(), waiting_.begin() + n);
+        waiting_.erase(waiting_.begin(), waiting_.begin() + n);
+      }
     }
-    Turn turn(this, own, true);
+    if (!refused.empty()) overflow_(absl::MakeConstSpan(refused));
+    if (!mine) return false;
+    Turn turn(this, true);
     handler_(absl::MakeConstSpan(*batch), &turn);
     turn.Release();
     absl::MutexLock lock(&mu_);
     return !turn_taken_ && !waiting_.empty();
   }
 
-  // ReleaseTurn frees the turn; if calls are waiting, it wakes another thread to take them (this
-  // one is still busy with its batch).
-  void ReleaseTurn(size_t own) {
+  // ReleaseTurn frees the turn; if calls are waiting, it wakes a polling thread to take them (the
+  // releasing one is still busy with its batch).
+  void ReleaseTurn() {
     absl::MutexLock lock(&mu_);
     turn_taken_ = false;
-    if (waiting_.empty() || stopping_ || queues_.size() < 2) return;
-    next_wake_ = (next_wake_ + 1) % queues_.size();
-    if (next_wake_ == own) next_wake_ = (next_wake_ + 1) % queues_.size();
-    Queue* q = queues_[next_wake_].get();
-    if (q->wake_set) return;  // already woken
-    q->wake_set = true;
-    q->wake.Set(q->cq.get(), gpr_time_0(GPR_CLOCK_MONOTONIC), &q->wake);
+    if (waiting_.empty() || stopping_ || options_.threads < 2 || wake_set_) return;
+    wake_set_ = true;
+    wake_.Set(cq_.get(), gpr_time_0(GPR_CLOCK_MONOTONIC), &wake_);
   }
 
-  // DrainUnstarted empties queues that were never polled (Start was not called).
+  // DrainUnstarted empties a queue that was never polled (Start was not called).
   void DrainUnstarted() {
     void* tag = nullptr;
     bool ok = false;
-    for (std::unique_ptr<Queue>& q : queues_) {
-      while (q->cq->Next(&tag, &ok)) delete static_cast<Call*>(tag);
-    }
+    while (cq_->Next(&tag, &ok)) delete static_cast<Call*>(tag);
   }
 
   const RequestCall request_call_;
   const Handler handler_;
+  const Overflow overflow_;
   const UnaryBatcherOptions options_;
-  std::vector<std::unique_ptr<Queue>> queues_;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::vector<std::thread> threads_;
   bool stopped_ = false;
   absl::Mutex mu_;
+  grpc::Alarm wake_;  // wakes a polling thread when a released turn leaves calls waiting
+  bool wake_set_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Call*> waiting_ ABSL_GUARDED_BY(mu_);  // one_batch_at_a_time: polled, not handled
   bool turn_taken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  size_t next_wake_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace onem2m::grpcutil

@@ -119,7 +119,7 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
         if (first) release.WaitForNotification();  // the others queue meanwhile
         for (Batcher::Call* call : batch) Echo(call);
       },
-      {/*threads=*/1, /*max_batch=*/128, /*requests_per_queue=*/64});
+      {/*threads=*/1, /*max_batch=*/128, /*requests_ahead=*/128});
   std::vector<std::thread> callers;
   std::atomic<int> ok{0};
   auto call = [&](const std::string& id) {

@@ -64,8 +64,9 @@ absl::StatusOr<std::unique_ptr<MefCredentialServiceImpl>> MefCredentialServiceIm
     return absl::InvalidArgumentError("watch_poll_interval must be 1 ms..1 s");
   }
   if (options.watch_batch_limit < 1) options.watch_batch_limit = 1000;
-  if (options.fetch_threads < 1 || options.fetch_batch < 1) {
-    return absl::InvalidArgumentError("fetch_threads and fetch_batch must be at least 1");
+  if (options.fetch_threads < 1 || options.fetch_batch < 1 || options.fetch_max_waiting < 1) {
+    return absl::InvalidArgumentError(
+        "fetch_threads, fetch_batch and fetch_max_waiting must be at least 1");
   }
   return std::unique_ptr<MefCredentialServiceImpl>(
       new MefCredentialServiceImpl(store, opener, std::move(options)));
@@ -86,8 +87,9 @@ MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const Ke
             FetchBatch(batch, turn);
           },
           {/*threads=*/options_.fetch_threads, /*max_batch=*/options_.fetch_batch,
-           /*requests_per_queue=*/64,
-           /*one_batch_at_a_time=*/true, /*thread_name=*/"mef-fetch"}) {}
+           /*requests_ahead=*/128, /*one_batch_at_a_time=*/true,
+           /*max_waiting=*/options_.fetch_max_waiting, /*thread_name=*/"mef-fetch"},
+          [this](absl::Span<FetchBatcher::Call* const> calls) { Overflow(calls); }) {}
 
 void MefCredentialServiceImpl::Register(grpc::ServerBuilder* builder) {
   builder->RegisterService(this);
@@ -109,38 +111,47 @@ bool MefCredentialServiceImpl::WaitForShutdown(absl::Duration d) {
   return shutting_down_;
 }
 
+MefCredentialServiceImpl::Fetch MefCredentialServiceImpl::Prepare(FetchBatcher::Call* call) {
+  const rsp::v1::FetchCredentialRequest& request = call->request();
+  Fetch f;
+  f.names = grpcutil::PeerDnsNames(*call->context());
+  absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request.ke_id());
+  f.audited = ke_id.ok() ? *ke_id : request.ke_id().substr(0, kMaxAuditedKeIdLen);
+  if (f.names.empty()) {
+    f.outcome = FetchOutcome::kUnauthenticated;
+    f.status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity");
+    return f;
+  }
+  const absl::Status valid = Check(ke_id, request.suid());
+  if (!valid.ok()) {
+    f.outcome = FetchOutcome::kInvalid;
+    f.status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message()));
+    return f;
+  }
+  f.valid = true;
+  return f;
+}
+
 void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> batch,
                                           FetchBatcher::Turn* turn) {
   const absl::Time start = absl::Now();
-  struct Fetch {
-    std::vector<std::string> names;
-    // The canonical KeID is both what the store is asked and what the audit records (so audit
-    // queries match); a KeID that does not parse is audited raw, truncated.
-    std::string audited;
-    FetchOutcome outcome = FetchOutcome::kError;
-    grpc::Status status;
-  };
-  std::vector<Fetch> fetches(batch.size());
+  const auto now = std::chrono::system_clock::now();
+  std::vector<Fetch> fetches;
+  fetches.reserve(batch.size());
   std::vector<std::string> keys;  // the valid calls' KeIDs, for one store read
   std::vector<size_t> asking;     // keys[j] is asked by batch[asking[j]]
   for (size_t i = 0; i < batch.size(); ++i) {
-    const rsp::v1::FetchCredentialRequest& request = batch[i]->request();
-    Fetch& f = fetches[i];
-    f.names = grpcutil::PeerDnsNames(*batch[i]->context());
-    absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request.ke_id());
-    f.audited = ke_id.ok() ? *ke_id : request.ke_id().substr(0, kMaxAuditedKeIdLen);
-    if (f.names.empty()) {
-      f.outcome = FetchOutcome::kUnauthenticated;
-      f.status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity");
+    fetches.push_back(Prepare(batch[i]));
+    Fetch& f = fetches.back();
+    if (!f.valid) continue;
+    // A call that waited past its deadline (a slow store) is not worth a read any more.
+    if (batch[i]->context()->deadline() <= now) {
+      f.outcome = FetchOutcome::kUnavailable;
+      f.status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                              "deadline passed before the credential store was asked");
       continue;
     }
-    const absl::Status valid = Check(ke_id, request.suid());
-    if (!valid.ok()) {
-      f.outcome = FetchOutcome::kInvalid;
-      f.status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message()));
-      continue;
-    }
-    keys.push_back(*std::move(ke_id));
+    keys.push_back(f.audited);  // the canonical KeID
     asking.push_back(i);
   }
   if (!keys.empty()) {
@@ -152,20 +163,40 @@ void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> 
       f.status = Answer(f.names, f.audited, std::move(views[j]), batch[i]->response(), &f.outcome);
     }
   }
+  Conclude(batch, fetches, start);
+}
+
+void MefCredentialServiceImpl::Overflow(absl::Span<FetchBatcher::Call* const> calls) {
+  const absl::Time start = absl::Now();
+  std::vector<Fetch> fetches;
+  fetches.reserve(calls.size());
+  for (FetchBatcher::Call* call : calls) {
+    fetches.push_back(Prepare(call));
+    Fetch& f = fetches.back();
+    if (!f.valid) continue;
+    f.outcome = FetchOutcome::kUnavailable;
+    f.status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "credential service overloaded (store not answering); retry");
+  }
+  Conclude(calls, fetches, start);
+}
+
+void MefCredentialServiceImpl::Conclude(absl::Span<FetchBatcher::Call* const> calls,
+                                        const std::vector<Fetch>& fetches, absl::Time start) {
   // Every record is out before any call is answered.
   AuditBatch audit;
-  for (size_t i = 0; i < batch.size(); ++i) {
+  for (size_t i = 0; i < calls.size(); ++i) {
     const Fetch& f = fetches[i];
     audit.Add("credential_fetch", {{"caller", absl::StrJoin(f.names, ",")},
                                    {"ke_id", f.audited},
-                                   {"suid", absl::StrCat(batch[i]->request().suid())},
+                                   {"suid", absl::StrCat(calls[i]->request().suid())},
                                    {"outcome", std::string(FetchOutcomeName(f.outcome))}});
   }
   audit.Write();
   const absl::Duration took = absl::Now() - start;
-  for (size_t i = 0; i < batch.size(); ++i) {
+  for (size_t i = 0; i < calls.size(); ++i) {
     if (options_.metrics != nullptr) options_.metrics->OnFetch(fetches[i].outcome, took);
-    batch[i]->Finish(fetches[i].status);
+    calls[i]->Finish(fetches[i].status);
   }
 }
 

@@ -28,6 +28,9 @@
 //                                                       -> PERMISSION_DENIED ("permission_denied")
 //   6. open Ke (AAD = canonical KeID, see ke_opener.h), Km = DeriveKm(Ke, maf_id)  -> OK ("ok")
 //   store unreachable at step 4 -> UNAVAILABLE ("unavailable"); Ke does not open -> INTERNAL.
+//   Load shedding (audited "unavailable"): more than fetch_max_waiting calls waiting for the store
+//   -> UNAVAILABLE at once; a valid call whose deadline passed while it waited ->
+//   DEADLINE_EXCEEDED.
 // Disclosure [documented choice]: NOT_FOUND is decided before the identity check, as the proto
 // specifies, so a MAF holding a valid certificate of the deployment's CA can learn that a KeID it
 // does not own is live (PERMISSION_DENIED). It learns nothing else (no Enrolee-ID, no MAF-ID), the
@@ -110,6 +113,9 @@ class MefCredentialServiceImpl final
     int fetch_threads = 2;
     // fetch_batch bounds the calls answered with one store read.
     int fetch_batch = 128;
+    // fetch_max_waiting bounds the calls waiting for their read; beyond it a fetch is refused at
+    // once with UNAVAILABLE (audited), so a store that stops answering cannot pile up calls.
+    int fetch_max_waiting = 10000;
   };
 
   // Create returns the service. `store` and `opener` are not owned and must outlive it.
@@ -150,8 +156,26 @@ class MefCredentialServiceImpl final
 
   using FetchBatcher =
       grpcutil::UnaryBatcher<rsp::v1::FetchCredentialRequest, rsp::v1::FetchCredentialResponse>;
-  // FetchBatch answers the calls that arrived together (see "Batches" in the file comment).
+  // Fetch is one call's progress: who asked, what to audit, and its outcome once decided.
+  struct Fetch {
+    std::vector<std::string> names;
+    // The canonical KeID when it parses (both what the store is asked and what the audit records,
+    // so audit queries match); otherwise the raw KeID, truncated.
+    std::string audited;
+    bool valid = false;  // authenticated, and the KeID and SUID are well-formed
+    FetchOutcome outcome = FetchOutcome::kError;
+    grpc::Status status;
+  };
+  // Prepare runs steps 1 to 3 of the file comment for one call.
+  static Fetch Prepare(FetchBatcher::Call* call);
+  // FetchBatch answers the calls that arrived together (see "Batches" in the file comment); valid
+  // calls already past their deadline get DEADLINE_EXCEEDED without a read.
   void FetchBatch(absl::Span<FetchBatcher::Call* const> batch, FetchBatcher::Turn* turn);
+  // Overflow refuses calls beyond fetch_max_waiting with UNAVAILABLE.
+  void Overflow(absl::Span<FetchBatcher::Call* const> calls);
+  // Conclude writes the audit records of `calls`, counts them and finishes them.
+  void Conclude(absl::Span<FetchBatcher::Call* const> calls, const std::vector<Fetch>& fetches,
+                absl::Time start);
 
   // WaitForShutdown sleeps up to `d`; true if Shutdown was called.
   bool WaitForShutdown(absl::Duration d);

@@ -16,7 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
@@ -29,6 +31,7 @@
 #include "mef/credential/revocation_watcher.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
 #include "mef/credential/testing/mtls_env.h"
+#include "mef/store/forwarding_enrolee_store.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
 
@@ -539,9 +542,149 @@ TEST_P(CredentialServiceFaultTest, WatchEndsUnavailableWhenTheStoreFails) {
   EXPECT_EQ(w.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+// GatedStore holds every enrolment read until Open(), and counts the reads of each KeID.
+class GatedStore final : public ForwardingEnroleeStore {
+ public:
+  explicit GatedStore(EnroleeStore* inner) : ForwardingEnroleeStore(inner) {}
+  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) override {
+    {
+      absl::MutexLock l(&mu_);
+      ++reads_[std::string(ke_id)];
+      ++waiting_;
+      mu_.Await(absl::Condition(&open_));
+      --waiting_;
+    }
+    return ForwardingEnroleeStore::GetEnrolmentByKeId(ke_id);
+  }
+  void Open() {
+    absl::MutexLock l(&mu_);
+    open_ = true;
+  }
+  bool WaitForReader(absl::Duration timeout) {
+    absl::MutexLock l(&mu_);
+    auto reading = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ > 0; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reading), timeout);
+  }
+  int reads(const std::string& ke_id) {
+    absl::MutexLock l(&mu_);
+    return reads_[ke_id];
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = false;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> reads_ ABSL_GUARDED_BY(mu_);
+};
+
+// Load shedding needs a store that stops answering: the memory store behind a gate.
+class CredentialServiceSheddingTest : public CredentialServiceTest {
+ protected:
+  // Serve runs a second service on `store` with `o`, on its own port.
+  void Serve(EnroleeStore* store, MefCredentialServiceImpl::Options o) {
+    o.metrics = &metrics_;
+    auto service = MefCredentialServiceImpl::Create(store, opener_.get(), o);
+    ASSERT_TRUE(service.ok()) << service.status();
+    gated_service_ = *std::move(service);
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", env_->ServerCredentials(), &gated_port_);
+    gated_service_->Register(&b);
+    gated_server_ = b.BuildAndStart();
+    ASSERT_NE(gated_server_, nullptr);
+    gated_service_->Start();
+    stub_ = v1::MefCredentialService::NewStub(env_->Channel(gated_port_, kMaf));
+  }
+  void TearDown() override {
+    if (gated_server_ != nullptr) gated_server_->Shutdown();
+    if (gated_service_ != nullptr) gated_service_->Stop();
+    gated_server_.reset();
+    CredentialServiceTest::TearDown();
+  }
+  grpc::Status Call(const std::string& ke_id, absl::Duration deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    v1::FetchCredentialRequest req;
+    req.set_ke_id(ke_id);
+    req.set_suid(21);
+    v1::FetchCredentialResponse out;
+    return stub_->FetchCredential(&ctx, req, &out);
+  }
+
+  std::unique_ptr<MefCredentialServiceImpl> gated_service_;
+  int gated_port_ = 0;
+  std::unique_ptr<grpc::Server> gated_server_;
+  std::unique_ptr<v1::MefCredentialService::Stub> stub_;
+};
+
+TEST_P(CredentialServiceSheddingTest, CallsBeyondTheWaitingBoundAreRefusedAtOnceAndAudited) {
+  AddEnrolee("dev-1", kMaf);
+  const std::string ke_id =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  GatedStore gated(store_.get());
+  MefCredentialServiceImpl::Options o;
+  o.fetch_threads = 3;
+  o.fetch_max_waiting = 2;
+  Serve(&gated, o);
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  auto call = [&] {
+    grpc::Status s = Call(ke_id, absl::Seconds(20));
+    if (s.ok()) {
+      ++ok;
+    } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      ++refused;
+    } else {
+      ++other;
+    }
+  };
+  std::vector<std::thread> callers;
+  callers.emplace_back(call);
+  ASSERT_TRUE(gated.WaitForReader(absl::Seconds(10)));  // the first batch holds the store
+  for (int i = 0; i < 12; ++i) callers.emplace_back(call);
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (refused == 0 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_GT(refused, 0) << "calls beyond fetch_max_waiting should be refused while the store hangs";
+  gated.Open();
+  for (std::thread& c : callers) c.join();
+  EXPECT_EQ(ok + refused, 13);
+  EXPECT_GE(ok, 3);  // the first, and the two admitted
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kUnavailable)], refused.load());
+  const std::vector<std::string> lines =
+      absl::StrSplit(ReadAll(audit_path_), '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 13u);
+}
+
+TEST_P(CredentialServiceSheddingTest, ACallWhoseDeadlinePassedWhileWaitingIsNotRead) {
+  AddEnrolee("dev-1", kMaf);
+  AddEnrolee("dev-2", kMaf);
+  const std::string first =
+      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  const std::string late =
+      AddEnrolment("dev-2", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  GatedStore gated(store_.get());
+  Serve(&gated, {});
+  std::thread blocker([&] { EXPECT_TRUE(Call(first, absl::Seconds(20)).ok()); });
+  ASSERT_TRUE(gated.WaitForReader(absl::Seconds(10)));
+  EXPECT_EQ(Call(late, absl::Milliseconds(200)).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  gated.Open();
+  blocker.join();
+  // Its batch found the deadline gone: no read, and an "unavailable" audit record.
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (metrics_.counts[static_cast<int>(FetchOutcome::kUnavailable)] == 0 &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(gated.reads(late), 0);
+  EXPECT_EQ(gated.reads(first), 1);
+  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kUnavailable)], 1);
+  EXPECT_NE(ReadAll(audit_path_).find("\"unavailable\""), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceTest, ::testing::Values("fake", "memory", "pg"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceFaultTest, ::testing::Values("fake"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceSheddingTest, ::testing::Values("memory"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace
