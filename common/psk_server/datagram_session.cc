@@ -82,7 +82,7 @@ void DatagramSession::AfterHandshakeStep(tls::Step step) {
       FailHandshake(ClassifyFailure());
       return;
   }
-  // Datagrams that arrived while a worker held the session.
+  // Datagrams that arrived while the session was paused on its PSK lookup.
   while (!held_.empty() && !closed_ && !busy_) {
     std::string d = std::move(held_.front());
     held_.pop_front();

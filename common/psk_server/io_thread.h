@@ -23,7 +23,6 @@
 #include "common/psk_server/psk_server.h"
 #include "common/psk_server/session_handler.h"
 #include "common/psk_server/source_limiter.h"
-#include "common/psk_server/worker_pool.h"
 #include "common/tls/dtls_listener.h"
 #include "common/tls/psk_session.h"
 
@@ -37,12 +36,11 @@ struct Shared {
   SessionHandlerFactory* factory = nullptr;
   ServerObserver* observer = nullptr;
   std::unique_ptr<SourceLimiter> limiter;
-  std::unique_ptr<WorkerPool> workers;  // null: handshakes run inline
   std::atomic<int> open_sessions{0};
 };
 
 // Session is what the two transports have in common: a PskSession, its handler, deadlines, and the
-// "busy on a worker" flag that keeps the loop's hands off while a worker drives the handshake.
+// "busy" flag set while its handshake is paused on an asynchronous PSK lookup.
 class Session {
  public:
   Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession> tls, std::string peer,
@@ -52,19 +50,17 @@ class Session {
   uint64_t id() const { return id_; }
   // Quiescent: no handshake and no request in flight, so a draining server may close it now.
   bool Quiescent() const { return handshake_complete_ && !awaiting_response_ && !busy_; }
-  // busy: a handshake worker holds the TLS session; the session must not be destroyed now.
+  // busy: the handshake is paused on an asynchronous PSK lookup.
   bool busy() const { return busy_; }
   virtual void Close() = 0;
 
  protected:
-  // DriveHandshake advances the handshake inline or on a worker, then calls AfterHandshakeStep.
-  // The first step (the ClientHello) always runs inline: TLS 1.2 asks for the PSK only at the
-  // ClientKeyExchange, so only later steps can block in the resolver. With an asynchronous
-  // resolver every step runs inline: a lookup pauses the session (busy) instead of blocking.
+  // DriveHandshake advances the handshake on the loop, then calls AfterHandshakeStep; with an
+  // asynchronous resolver a pending PSK lookup pauses the session (busy) instead of blocking.
   void DriveHandshake();
   // OnAsyncReady (on the loop) resumes a handshake paused on an asynchronous PSK lookup.
   void OnAsyncReady();
-  // PauseIo stops readiness callbacks while a worker or a PSK lookup holds the session (a
+  // PauseIo stops readiness callbacks while the session is paused on its PSK lookup (a
   // level-triggered socket with unread handshake bytes would otherwise wake the loop meanwhile).
   virtual void PauseIo() {}
   virtual void AfterHandshakeStep(tls::Step step) = 0;
@@ -83,10 +79,7 @@ class Session {
   std::unique_ptr<SessionHandler> handler_;
   bool handshake_complete_ = false;
   bool awaiting_response_ = false;
-  bool busy_ = false;  // a worker holds tls_, or it is paused on an asynchronous PSK lookup
-  bool async_lookups_ = false;
-  int handshake_steps_ = 0;
-  bool close_when_idle_ = false;  // close once the worker hands tls_ back
+  bool busy_ = false;  // paused on an asynchronous PSK lookup
   bool closed_ = false;
   net::TimerId handshake_timer_ = 0;
   net::TimerId idle_timer_ = 0;
@@ -144,7 +137,7 @@ class DatagramSession final : public Session {
   int udp_fd_;
   net::SocketAddress peer_addr_;
   std::string peer_key_;
-  std::deque<std::string> held_;  // datagrams that arrived while a worker held tls_
+  std::deque<std::string> held_;  // datagrams that arrived while paused on the PSK lookup
   net::TimerId dtls_timer_ = 0;
   size_t max_datagram_;
 };

@@ -62,9 +62,6 @@ absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions opt
   shared.factory = factory;
   shared.observer = observer;
   shared.limiter = std::make_unique<SourceLimiter>(shared.options.max_sessions_per_source);
-  if (shared.options.handshake_workers > 0) {
-    shared.workers = std::make_unique<WorkerPool>(shared.options.handshake_workers);
-  }
   for (int i = 0; i < shared.options.io_threads; ++i) {
     server->impl_->threads.push_back(std::make_unique<internal::IoThread>(&shared));
   }
@@ -116,8 +113,6 @@ void PskServer::Shutdown(absl::Duration grace) {
   for (auto& t : impl_->threads) t->BeginDrain();
   absl::Time deadline = absl::Now() + grace;
   while (absl::Now() < deadline && open_sessions() > 0) absl::SleepFor(absl::Milliseconds(20));
-  // Workers first: a handshake step on a worker must finish before its session is destroyed.
-  impl_->shared.workers.reset();
   for (auto& t : impl_->threads) t->StopAndJoin();
 }
 

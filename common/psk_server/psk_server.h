@@ -6,6 +6,9 @@
 // deadline and an idle deadline; per source address a cap on open sessions; for DTLS the cookie
 // exchange (no state for a peer until its cookie returns). Requests are framed as HTTP/1.1 (TLS)
 // or passed as datagrams (DTLS) to the service's SessionHandler (session_handler.h).
+// Handshakes run on the I/O threads, so a PSK resolver that may wait (a store read, a remote
+// fetch) must answer asynchronously (PskResolver::SupportsAsync): a pending lookup pauses its
+// session, not the thread.
 //
 //   PskServerOptions options;
 //   options.tls_listen = {"[::]:8443"};
@@ -45,9 +48,6 @@ struct PskServerOptions {
   std::shared_ptr<const tls::PskContext> dtls_context;
   // I/O threads (each one epoll loop).
   int io_threads = 2;
-  // When > 0, handshake steps run on this many worker threads instead of the I/O threads, for
-  // PSK resolvers that may block (the MAF's credential fetch).
-  int handshake_workers = 0;
   // A session with no request in flight is closed after this long.
   absl::Duration idle_timeout = absl::Seconds(30);
   // Open sessions (and DTLS sessions) one source address may hold; 0 = unlimited.

@@ -106,7 +106,7 @@ const SecretBytes& Key() {
 
 class PskServerTest : public ::testing::Test {
  protected:
-  void StartServer(int workers = 0, absl::Duration idle = absl::Seconds(30), int per_source = 256,
+  void StartServer(absl::Duration idle = absl::Seconds(30), int per_source = 256,
                    absl::Duration hs_timeout = absl::Seconds(5),
                    std::function<absl::StatusOr<SecretBytes>(absl::string_view)> resolve = {},
                    const std::string& host = "127.0.0.1",
@@ -133,7 +133,6 @@ class PskServerTest : public ::testing::Test {
     o.tls_context = *tls_ctx;
     o.dtls_context = *dtls_ctx;
     o.io_threads = 2;
-    o.handshake_workers = workers;
     o.idle_timeout = idle;
     o.max_sessions_per_source = per_source;
     auto server = PskServer::Start(o, &factory_, &observer_);
@@ -206,7 +205,7 @@ TEST_F(PskServerTest, DtlsSessionAnswersWithMatchingExport) {
 }
 
 TEST_F(PskServerTest, ServesIpv6OverTlsAndDtls) {
-  StartServer(0, absl::Seconds(30), 256, absl::Seconds(5), {}, "[::1]");
+  StartServer(absl::Seconds(30), 256, absl::Seconds(5), {}, "[::1]");
   for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
     auto c = Connect(t, "device-1", Key(), "::1");
     ASSERT_TRUE(c.ok()) << c.status();
@@ -313,7 +312,7 @@ TEST_F(PskServerTest, GarbageInsteadOfClientHelloIsDroppedAndServerKeepsServing)
 }
 
 TEST_F(PskServerTest, SilentClientIsClosedAtHandshakeDeadline) {
-  StartServer(0, absl::Seconds(30), 256, absl::Milliseconds(300));
+  StartServer(absl::Seconds(30), 256, absl::Milliseconds(300));
   auto fd = net::ConnectWithDeadline(server_->tls_addresses()[0], SOCK_STREAM,
                                      absl::Now() + absl::Seconds(2));
   ASSERT_TRUE(fd.ok());
@@ -332,7 +331,7 @@ TEST_F(PskServerTest, SilentClientIsClosedAtHandshakeDeadline) {
 }
 
 TEST_F(PskServerTest, IdleSessionIsClosed) {
-  StartServer(0, absl::Milliseconds(200));
+  StartServer(absl::Milliseconds(200));
   auto c = Connect(tls::Transport::kTls, "device-1", Key());
   ASSERT_TRUE(c.ok());
   auto r = (*c)->Read(16, absl::Now() + absl::Seconds(3));
@@ -341,7 +340,7 @@ TEST_F(PskServerTest, IdleSessionIsClosed) {
 }
 
 TEST_F(PskServerTest, PerSourceCapRefusesExtraSessions) {
-  StartServer(0, absl::Seconds(30), 2);
+  StartServer(absl::Seconds(30), 2);
   auto a = Connect(tls::Transport::kTls, "device-1", Key());
   auto b = Connect(tls::Transport::kTls, "device-1", Key());
   ASSERT_TRUE(a.ok());
@@ -350,25 +349,6 @@ TEST_F(PskServerTest, PerSourceCapRefusesExtraSessions) {
   EXPECT_FALSE(c.ok());
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_GE(observer_.Count(HandshakeOutcome::kRejected), 1);
-}
-
-TEST_F(PskServerTest, SlowResolverOnWorkersDoesNotStallOtherHandshakes) {
-  std::atomic<bool> release{false};
-  StartServer(4, absl::Seconds(30), 256, absl::Seconds(10),
-              [&](absl::string_view id) -> absl::StatusOr<SecretBytes> {
-                if (id == "slow") {
-                  while (!release.load()) absl::SleepFor(absl::Milliseconds(10));
-                }
-                return Key();
-              });
-  std::thread slow([&] { (void)Connect(tls::Transport::kTls, "slow", Key()); });
-  absl::SleepFor(absl::Milliseconds(100));
-  absl::Time start = absl::Now();
-  auto fast = Connect(tls::Transport::kTls, "fast", Key());
-  EXPECT_TRUE(fast.ok()) << fast.status();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
-  release = true;
-  slow.join();
 }
 
 // Echo sends `body` over either transport (HTTP over TLS, a bare datagram over DTLS) and returns
@@ -428,7 +408,7 @@ class GatedAsyncResolver : public tls::PskResolver {
 
 TEST_F(PskServerTest, AsyncLookupsPauseSessionsWithoutStallingTheIoThreads) {
   auto resolver = std::make_shared<GatedAsyncResolver>();
-  StartServer(/*workers=*/0, absl::Seconds(30), 256, absl::Seconds(10), {}, "127.0.0.1", resolver);
+  StartServer(absl::Seconds(30), 256, absl::Seconds(10), {}, "127.0.0.1", resolver);
   std::vector<std::thread> slow;
   std::atomic<int> slow_ok{0};
   for (int i = 0; i < 6; ++i) {
@@ -455,7 +435,7 @@ TEST_F(PskServerTest, AsyncLookupsPauseSessionsWithoutStallingTheIoThreads) {
 
 TEST_F(PskServerTest, AsyncLookupOutlivingTheHandshakeDeadlineOrTheServerIsHarmless) {
   auto resolver = std::make_shared<GatedAsyncResolver>();
-  StartServer(0, absl::Seconds(30), 256, /*hs_timeout=*/absl::Milliseconds(300), {}, "127.0.0.1",
+  StartServer(absl::Seconds(30), 256, /*hs_timeout=*/absl::Milliseconds(300), {}, "127.0.0.1",
               resolver);
   // Paused past the handshake deadline: the session closes; the late answer wakes nothing.
   auto timed_out = Connect(tls::Transport::kTls, "slow-late", Key());

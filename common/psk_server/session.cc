@@ -16,7 +16,6 @@ Session::Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession>
   const tls::PskContext& ctx =
       info_.transport == tls::Transport::kTls ? *o.tls_context : *o.dtls_context;
   if (ctx.async_lookups()) {
-    async_lookups_ = true;
     tls_->EnableAsyncLookup([gate = thread_->gate(), thread = thread_, id = id_] {
       gate->Post([thread, id] {
         if (Session* s = thread->Find<Session>(id)) s->OnAsyncReady();
@@ -26,12 +25,8 @@ Session::Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession>
   handshake_timer_ = thread_->loop().RunAfter(ctx.handshake_timeout(), [this] {
     handshake_timer_ = 0;
     if (handshake_complete_ || closed_) return;
-    if (busy_ && !tls_->async_paused()) {
-      // A worker still holds the session: close when it hands it back.
-      close_when_idle_ = true;
-      return;
-    }
-    // Paused on an asynchronous lookup, the session is ours: closing drops the late answer.
+    // Also when paused on an asynchronous lookup: closing drops the late answer (the PskSession
+    // finishes the paused job into a memory BIO).
     FailHandshake(HandshakeOutcome::kTimeout);
   });
 }
@@ -43,44 +38,18 @@ Session::~Session() {
 }
 
 void Session::DriveHandshake() {
-  WorkerPool* workers = thread_->shared()->workers.get();
-  if (async_lookups_ || workers == nullptr || handshake_steps_++ == 0) {
-    tls::Step step = tls_->Handshake();
-    if (step == tls::Step::kWantAsync) {
-      busy_ = true;
-      PauseIo();
-      return;
-    }
-    AfterHandshakeStep(step);
+  tls::Step step = tls_->Handshake();
+  if (step == tls::Step::kWantAsync) {
+    busy_ = true;
+    PauseIo();
     return;
   }
-  busy_ = true;
-  PauseIo();
-  IoThread* thread = thread_;
-  uint64_t id = id_;
-  tls::PskSession* tls = tls_.get();
-  workers->Submit([thread, id, tls] {
-    tls::Step step = tls->Handshake();
-    thread->loop().Post([thread, id, step] {
-      Session* s = thread->Find<Session>(id);
-      if (s == nullptr) return;
-      s->busy_ = false;
-      if (s->close_when_idle_) {
-        s->FailHandshake(HandshakeOutcome::kTimeout);
-        return;
-      }
-      s->AfterHandshakeStep(step);
-    });
-  });
+  AfterHandshakeStep(step);
 }
 
 void Session::OnAsyncReady() {
   if (!busy_ || closed_) return;
   busy_ = false;
-  if (close_when_idle_) {
-    FailHandshake(HandshakeOutcome::kTimeout);
-    return;
-  }
   DriveHandshake();
 }
 

@@ -1,8 +1,7 @@
 // File: common/psk_server/worker_pool.h
 //
-// WorkerPool runs tasks on a fixed set of threads. The MAF's PSK lookup may wait on a credential
-// fetch from the MEF; running those handshake steps here keeps the I/O threads (and so every other
-// session) moving while a few handshakes wait.
+// WorkerPool runs tasks on a fixed set of threads, off the PskServer's I/O threads: the MAF runs
+// its request handlers (maf/server/maf_session_factory.h) and KmResolver its MEF fetches here.
 //
 //   WorkerPool pool(16);
 //   pool.Submit([] { ... });   // thread-safe

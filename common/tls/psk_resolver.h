@@ -2,12 +2,11 @@
 //
 // PskResolver is how a server finds the key for the psk_identity a client presents (TLS 1.2
 // ClientKeyExchange, RFC 4279). The MEF maps KpmID -> Kpm; the MAF maps KeID/KmID -> Km and may
-// fetch remotely, so a lookup may block. Two ways to keep that off the threads driving handshakes:
-//   - handshake workers: the server runs handshake steps on a thread pool and Resolve blocks there;
-//   - asynchronous lookups: a resolver whose SupportsAsync() is true answers ResolveAsync through a
-//     callback, and a session with an async-ready callback (PskSession::EnableAsyncLookup) pauses
-//     its handshake (Step::kWantAsync, an OpenSSL ASYNC job) until the answer arrives. Nothing
-//     blocks, and the resolver may batch lookups from many sessions into one database read.
+// fetch remotely, so a lookup may block. To keep that off the threads driving handshakes, a
+// resolver whose SupportsAsync() is true answers ResolveAsync through a callback, and a session
+// with an async-ready callback (PskSession::EnableAsyncLookup) pauses its handshake
+// (Step::kWantAsync, an OpenSSL ASYNC job) until the answer arrives. Nothing blocks, and the
+// resolver may batch lookups from many sessions into one database read.
 //
 //   class StoreResolver : public PskResolver {
 //    public:

@@ -24,8 +24,7 @@
 // After kDone: Read/Write application data (TLS: a byte stream; DTLS: one datagram per call),
 // Shutdown() sends close_notify.
 //
-// Thread safety: none. A session may move between threads between calls (the MAF runs
-// handshakes on workers because its PskResolver may block).
+// Thread safety: none. A session may move between threads between calls.
 // Memory: once the handshake is done SSL_MODE_RELEASE_BUFFERS is on, so an idle established session
 // holds a few KiB.
 #ifndef ONEM2M_COMMON_TLS_PSK_SESSION_H_
@@ -140,8 +139,8 @@ class PskSession {
   // handshake_timeout; the event loop should then drop the session.
   bool HandshakeExpired(absl::Time now) const;
 
-  // Export returns `len` bytes of RFC 5705 keying material for `label`, with no context (PROTOCOL.md
-  // 3). kFailedPrecondition before the handshake is done.
+  // Export returns `len` bytes of RFC 5705 keying material for `label`, with no context
+  // (PROTOCOL.md 3). kFailedPrecondition before the handshake is done.
   absl::StatusOr<SecretBytes> Export(absl::string_view label, size_t len) const;
 
   // cipher_id returns the negotiated suite's IANA code point (0 before the handshake);

@@ -11,8 +11,7 @@ namespace onem2m::maf {
 
 absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
     const HandshakeServerOptions& options, MafStore* store, const crypto::Envelope* envelope,
-    std::shared_ptr<KmResolver> km_resolver, OnAnswer on_answer,
-    server::ServerObserver* observer) {
+    std::shared_ptr<KmResolver> km_resolver, OnAnswer on_answer, server::ServerObserver* observer) {
   if (absl::Status s = crypto::ValidateFqdn(options.maf_fqdn); !s.ok()) return s;
   std::unique_ptr<HandshakeServer> h(new HandshakeServer());
 
@@ -43,8 +42,8 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
       options.require_sni ? options.maf_fqdn : std::string(), options.handshake_timeout, psk);
   if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
-  // No handshake workers: MafPskResolver answers asynchronously (a Km fetch or store read pauses
-  // the handshake instead of holding a thread).
+  // MafPskResolver answers asynchronously (a Km fetch or store read pauses the handshake instead
+  // of holding an I/O thread).
   so.idle_timeout = options.idle_timeout;
   so.max_sessions_per_source = options.max_sessions_per_source;
   absl::StatusOr<std::unique_ptr<server::PskServer>> server =

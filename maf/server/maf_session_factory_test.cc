@@ -1,8 +1,8 @@
 // MafSessionFactory (maf_session_factory.h) behind a real PskServer on 127.0.0.1:0, TLS and DTLS,
 // with MafPskResolver over a KmResolver (fake MEF fetcher, MemoryMafStore): a device
 // (enrolee::MafClient) registers and registers a key whose Key Identifier is the one both sides
-// export; handshakes on worker threads work; a slow fetch for one KeID does not hold up another
-// device's KmID handshake. Loopback only; every wait has a deadline.
+// export; a slow fetch for one KeID (its handshake paused on the asynchronous lookup) does not hold
+// up another device's KmID handshake. Loopback only; every wait has a deadline.
 #include "maf/server/maf_session_factory.h"
 
 #include <atomic>
@@ -68,20 +68,19 @@ class FakeFetcher : public MefFetcher {
 
 struct ServerParams {
   tls::Transport transport;
-  int handshake_workers;
   // MafSessionConfig::handler left empty (the factory's default); otherwise an explicit
   // MafRequestHandler, as services/maf wires it.
   bool default_handler;
 };
 
 std::string Name(const ::testing::TestParamInfo<ServerParams>& p) {
-  return std::string(p.param.transport == tls::Transport::kTls ? "Tls" : "Dtls") + "Workers" +
-         std::to_string(p.param.handshake_workers) + (p.param.default_handler ? "DefaultHandler" : "Handler");
+  return std::string(p.param.transport == tls::Transport::kTls ? "Tls" : "Dtls") +
+         (p.param.default_handler ? "DefaultHandler" : "Handler");
 }
 
 class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
  protected:
-  void SetUp() override { StartServer(GetParam().handshake_workers, GetParam().default_handler); }
+  void SetUp() override { StartServer(GetParam().default_handler); }
 
   void TearDown() override {
     if (!release_.HasBeenNotified()) release_.Notify();
@@ -92,8 +91,7 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
     }
   }
 
-  void StartServer(int handshake_workers, bool default_handler,
-                   absl::Duration fetch_timeout = absl::Seconds(3)) {
+  void StartServer(bool default_handler, absl::Duration fetch_timeout = absl::Seconds(3)) {
     KmResolverOptions ko;
     ko.maf_fqdn = kMaf;
     ko.fetchers[kMef] = fetcher_;
@@ -131,7 +129,6 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
       (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
     }
     so.io_threads = 2;
-    so.handshake_workers = handshake_workers;
     so.max_sessions_per_source = 0;
     absl::StatusOr<std::unique_ptr<server::PskServer>> srv =
         server::PskServer::Start(so, factory_.get(), nullptr);
@@ -232,8 +229,7 @@ TEST_P(MafSessionFactoryTest, WrongKmOrUnknownIdentityFailsTheHandshake) {
   EXPECT_FALSE(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(2)), kFailFast)).ok());
   std::string unknown_km_id = KeId(3);
   unknown_km_id.replace(unknown_km_id.find('@') + 1, std::string::npos, kMaf);
-  EXPECT_FALSE(
-      enrolee::MafClient::Connect(Options(unknown_km_id, KmFor(KeId(3)), kFailFast)).ok());
+  EXPECT_FALSE(enrolee::MafClient::Connect(Options(unknown_km_id, KmFor(KeId(3)), kFailFast)).ok());
   // The server is still fine.
   Enrol(1);
 }
@@ -278,12 +274,9 @@ TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
   EXPECT_EQ(store_->GetActiveKey(key->key_id).status().code(), absl::StatusCode::kNotFound);
 }
 
-// The servers that run handshakes on workers: a blocking PSK lookup needs them (PROTOCOL.md 7).
-class MafSessionFactoryWorkersTest : public MafSessionFactoryTest {};
-
-// A KeID whose MEF fetch hangs holds one handshake worker (and one KmResolver flight) only: a
+// A KeID whose MEF fetch hangs pauses its own handshake (and holds one KmResolver flight) only: a
 // registered device presenting its KmID meanwhile completes its handshake and a request at once.
-TEST_P(MafSessionFactoryWorkersTest, SlowFetchForOneKeIdDoesNotStallAnotherDevicesKmIdHandshake) {
+TEST_P(MafSessionFactoryTest, SlowFetchForOneKeIdDoesNotStallAnotherDevicesKmIdHandshake) {
   Enrol(2);
   absl::Notification fetching;
   fetcher_->hold = [&](absl::string_view ke_id) {
@@ -313,22 +306,12 @@ TEST_P(MafSessionFactoryWorkersTest, SlowFetchForOneKeIdDoesNotStallAnotherDevic
   EXPECT_TRUE((*slow)->RegisterClient(KmIdFor(1)).ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Transports, MafSessionFactoryTest,
-    ::testing::Values(ServerParams{tls::Transport::kTls, 0, false},
-                      ServerParams{tls::Transport::kTls, 2, false},
-                      ServerParams{tls::Transport::kDtls, 0, false},
-                      ServerParams{tls::Transport::kDtls, 2, false},
-                      ServerParams{tls::Transport::kTls, 2, true},
-                      ServerParams{tls::Transport::kDtls, 0, true}),
-    Name);
-
-INSTANTIATE_TEST_SUITE_P(
-    Transports, MafSessionFactoryWorkersTest,
-    ::testing::Values(ServerParams{tls::Transport::kTls, 2, false},
-                      ServerParams{tls::Transport::kDtls, 2, false},
-                      ServerParams{tls::Transport::kTls, 2, true}),
-    Name);
+INSTANTIATE_TEST_SUITE_P(Transports, MafSessionFactoryTest,
+                         ::testing::Values(ServerParams{tls::Transport::kTls, false},
+                                           ServerParams{tls::Transport::kDtls, false},
+                                           ServerParams{tls::Transport::kTls, true},
+                                           ServerParams{tls::Transport::kDtls, true}),
+                         Name);
 
 }  // namespace
 }  // namespace maf

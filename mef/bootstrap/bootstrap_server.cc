@@ -20,13 +20,14 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
   server::PskServerOptions so;
   so.tls_listen = options.tls_listen;
   so.dtls_listen = options.dtls_listen;
-  absl::Status contexts = server::AddServerContexts(
-      &so, options.tls_suites, options.dtls_suites,
-      options.require_sni ? options.mef_fqdn : std::string(), options.handshake_timeout, b->resolver_);
+  absl::Status contexts =
+      server::AddServerContexts(&so, options.tls_suites, options.dtls_suites,
+                                options.require_sni ? options.mef_fqdn : std::string(),
+                                options.handshake_timeout, b->resolver_);
   if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
-  // No handshake workers: KpmResolver answers asynchronously, so a handshake waiting for its Kpm
-  // is paused, not holding a thread.
+  // KpmResolver answers asynchronously, so a handshake waiting for its Kpm is paused, not holding
+  // an I/O thread.
   so.idle_timeout = options.idle_timeout;
   so.max_sessions_per_source = options.max_sessions_per_source;
   absl::StatusOr<std::unique_ptr<server::PskServer>> server =

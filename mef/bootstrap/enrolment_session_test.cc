@@ -40,7 +40,8 @@ constexpr char kMafId[] = "maf.example.com";
 constexpr char kMafUri[] = "https://maf.example.com:8443";
 
 const SecretBytes& Kpm() {
-  static const SecretBytes* k = new SecretBytes(SecretBytes::Copy("kpm-0123456789abcdef-0123456789ab"));
+  static const SecretBytes* k =
+      new SecretBytes(SecretBytes::Copy("kpm-0123456789abcdef-0123456789ab"));
   return *k;
 }
 
@@ -106,9 +107,7 @@ class EnrolmentSessionTest : public testing::TestWithParam<tls::Transport> {
  protected:
   EnrolmentSessionTest() : envelope_(crypto::Keyring::Generate(3)) {}
 
-  void SetUp() override {
-    AddEnrolee(kKpmId, Kpm(), kEnroleeId, absl::Hours(1), std::nullopt);
-  }
+  void SetUp() override { AddEnrolee(kKpmId, Kpm(), kEnroleeId, absl::Hours(1), std::nullopt); }
 
   void TearDown() override {
     if (server_) server_->Shutdown(absl::Seconds(1));
@@ -130,7 +129,7 @@ class EnrolmentSessionTest : public testing::TestWithParam<tls::Transport> {
     ASSERT_TRUE(created.ok()) << created.status();
   }
 
-  void StartServer(int handshake_workers = 0) {
+  void StartServer() {
     resolver_ = std::make_shared<KpmResolver>(&store_, &envelope_);
     tls::ServerOptions so;
     so.handshake_timeout = absl::Seconds(5);
@@ -150,7 +149,6 @@ class EnrolmentSessionTest : public testing::TestWithParam<tls::Transport> {
     o.tls_context = *tls_ctx;
     o.dtls_context = *dtls_ctx;
     o.io_threads = 2;
-    o.handshake_workers = handshake_workers;
     auto server = server::PskServer::Start(o, factory_.get(), nullptr);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -181,8 +179,7 @@ class EnrolmentSessionTest : public testing::TestWithParam<tls::Transport> {
     co.server_name = kMefFqdn;
     auto ctx = tls::PskContext::NewClient(co);
     if (!ctx.ok()) return ctx.status();
-    return tls::BlockingClient::Connect(*ctx, "127.0.0.1", Port(t),
-                                        absl::Now() + absl::Seconds(5));
+    return tls::BlockingClient::Connect(*ctx, "127.0.0.1", Port(t), absl::Now() + absl::Seconds(5));
   }
 
   // ExpectedKeId derives the KeID from the client's side of the session.
@@ -315,8 +312,8 @@ TEST_P(EnrolmentSessionTest, RemoteManagementEnrolmentGets5001) {
   auto c = Connect(GetParam());
   ASSERT_TRUE(c.ok()) << c.status();
   auto resp = enrolee::ExchangeOverSession(
-      **c, GetParam(), EnrolmentRequest(R"({"enrolment":{"type":"remoteManagement"}})"),
-      kMefFqdn, absl::Now() + absl::Seconds(5));
+      **c, GetParam(), EnrolmentRequest(R"({"enrolment":{"type":"remoteManagement"}})"), kMefFqdn,
+      absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->rsc, exchange::kRscNotImplemented);
   EXPECT_EQ(EnrolmentRows(), 0u);
@@ -473,8 +470,8 @@ TEST_P(EnrolmentSessionTest, UnknownPathGets4004) {
   ASSERT_TRUE(c.ok()) << c.status();
   exchange::Request req = EnrolmentRequest(R"({"enrolment":{"type":"maf"}})");
   req.path = "/maf/keys";
-  auto resp = enrolee::ExchangeOverSession(**c, GetParam(), req, kMefFqdn,
-                                           absl::Now() + absl::Seconds(5));
+  auto resp =
+      enrolee::ExchangeOverSession(**c, GetParam(), req, kMefFqdn, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->rsc, exchange::kRscNotFound);
   EXPECT_EQ(EnrolmentRows(), 0u);
@@ -504,17 +501,6 @@ TEST_P(EnrolmentSessionTest, DefaultLifetimeAppliesWhenEnroleeSetsNone) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_GE(r->expires_at, absl::FromUnixSeconds(absl::ToUnixSeconds(before + absl::Hours(24))));
   EXPECT_LE(r->expires_at, absl::Now() + absl::Hours(24));
-}
-
-TEST_P(EnrolmentSessionTest, WorksWhenHandshakesRunOnWorkerThreads) {
-  // With handshake workers the resolver's LastEnrolee is on another thread; the factory reads the
-  // enrolee again.
-  StartServer(/*handshake_workers=*/2);
-  auto r = enrolee::Bootstrap(Options(GetParam()));
-  ASSERT_TRUE(r.ok()) << r.status();
-  auto view = store_.GetEnrolmentByKeId(r->ke_id);
-  ASSERT_TRUE(view.ok()) << view.status();
-  EXPECT_EQ(view->enrolment.enrolee_id, kEnroleeId);
 }
 
 }  // namespace
