@@ -549,7 +549,8 @@ TEST(DtlsTimerTest, ClientRetransmitsWhenFlightIsLost) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The MAF's resolver may block on a remote fetch, so it drives handshakes on worker threads.
+// A session is not tied to the thread that started it: a blocking resolver may drive it from
+// another thread (as a server without asynchronous lookups would).
 
 // DriveToDone steps `session` with poll() on `fd` until the handshake ends or 10 s pass.
 Step DriveToDone(PskSession* session, int fd) {
@@ -563,7 +564,7 @@ Step DriveToDone(PskSession* session, int fd) {
   }
 }
 
-TEST(PskHandshakeTest, SessionMovesToWorkerThreadWithBlockingResolver) {
+TEST(PskHandshakeTest, SessionMovesToAnotherThreadWithBlockingResolver) {
   ServerOptions options;
   auto slow = std::make_shared<FunctionPskResolver>(
       [](absl::string_view identity) -> absl::StatusOr<SecretBytes> {
@@ -715,7 +716,7 @@ TEST(PskHandshakeTest, SessionDestroyedWhilePausedOnALookupIsSafe) {
 }
 
 // A resolver that supports async but is used by a session without an async-ready callback (a
-// worker-driven server) is asked synchronously.
+// server that drives handshakes itself) is asked synchronously.
 TEST(PskHandshakeTest, AsyncResolverWithoutReadyCallbackIsAskedSynchronously) {
   auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(1));
   absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =

@@ -25,9 +25,9 @@ using MafRequestFn = std::function<void(const MafSession& session, exchange::Req
                                         std::function<void(exchange::Response)> respond)>;
 
 struct MafSessionConfig {
-  ProcedureContext ctx;                   // store, envelope, clock, maf_fqdn
-  std::shared_ptr<KmResolver> resolver;   // for sessions whose handshake ran on another thread
-  MafRequestFn handler;                   // empty: MafRequestHandler over ctx
+  ProcedureContext ctx;                  // store, envelope, clock, maf_fqdn
+  std::shared_ptr<KmResolver> resolver;  // when the lookup's answer was not handed over (evicted)
+  MafRequestFn handler;                  // empty: MafRequestHandler over ctx
   std::shared_ptr<server::WorkerPool> workers;  // runs `handler`; null: on the I/O thread
 };
 

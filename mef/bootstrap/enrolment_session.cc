@@ -189,8 +189,8 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> EnrolmentSessionFactory:
   if (!ke.ok()) return ke.status();
   std::optional<Enrolee> enrolee = KpmResolver::LastEnrolee(info.psk_identity);
   if (!enrolee.has_value()) {
-    // The lookup's row was not handed over (a synchronous lookup on another thread, or evicted
-    // from the handoff table by a storm): read again.
+    // The lookup's row was not handed over (evicted from the handoff table by a storm): read
+    // again.
     absl::StatusOr<Enrolee> e = store_->GetEnrolee(info.psk_identity);
     if (!e.ok()) return e.status();
     absl::Status usable = KpmResolver::Usable(*e, now_());
