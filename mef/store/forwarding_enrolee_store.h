@@ -2,9 +2,10 @@
 //
 // ForwardingEnroleeStore passes every call to another EnroleeStore (not owned). Tests derive from
 // it to change one behaviour (an injected failure, a call count) and leave the rest to a real
-// store. The *Async and batch reads are not forwarded but keep EnroleeStore's defaults, which call
-// this object's single reads, so an override of GetEnrolee also governs GetEnroleeAsync, and one of
-// GetEnrolmentByKeId governs GetEnrolmentsByKeIds.
+// store, or override BeforeCall to fail every call (a store that is down). The *Async and batch
+// reads are not forwarded but keep EnroleeStore's defaults, which call this object's single reads,
+// so an override of GetEnrolee also governs GetEnroleeAsync, and one of GetEnrolmentByKeId governs
+// GetEnrolmentsByKeIds.
 //
 //   class FailingGets : public ForwardingEnroleeStore {
 //    public:
@@ -33,43 +34,71 @@ class ForwardingEnroleeStore : public EnroleeStore {
   explicit ForwardingEnroleeStore(EnroleeStore* inner) : inner_(inner) {}
 
   absl::StatusOr<Enrolee> CreateEnrolee(const Enrolee& e) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->CreateEnrolee(e);
   }
   absl::StatusOr<std::vector<absl::Status>> BulkCreate(const std::vector<Enrolee>& e) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->BulkCreate(e);
   }
   absl::StatusOr<Enrolee> GetEnrolee(absl::string_view id) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->GetEnrolee(id);
   }
   absl::StatusOr<ListEnroleesResponse> ListEnrolees(const ListEnroleesRequest& r) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->ListEnrolees(r);
   }
-  absl::StatusOr<Enrolee> SetState(absl::string_view id, EnroleeState s) override {
-    return inner_->SetState(id, s);
+  absl::StatusOr<Enrolee> SetState(absl::string_view id, EnroleeState state) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->SetState(id, state);
   }
-  absl::Status DeleteEnrolee(absl::string_view id) override { return inner_->DeleteEnrolee(id); }
+  absl::Status DeleteEnrolee(absl::string_view id) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->DeleteEnrolee(id);
+  }
   absl::StatusOr<Enrolee> RotateKpm(absl::string_view id, const SealedKey& k) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->RotateKpm(id, k);
   }
-  absl::Status RecordEnrolment(const Enrolment& e) override { return inner_->RecordEnrolment(e); }
+  absl::Status RecordEnrolment(const Enrolment& e) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->RecordEnrolment(e);
+  }
   void RecordEnrolmentAsync(Enrolment e, std::function<void(absl::Status)> done) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return done(s);
     inner_->RecordEnrolmentAsync(std::move(e), std::move(done));
   }
   absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view id) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->GetEnrolmentByKeId(id);
   }
   absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(const ListEnrolmentsRequest& r) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->ListEnrolments(r);
   }
   absl::Status RevokeEnrolment(absl::string_view id) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->RevokeEnrolment(id);
   }
   absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t after,
                                                                  int limit) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->ListStateChangesSince(after, limit);
   }
-  absl::StatusOr<int64_t> LatestChangeSeq() override { return inner_->LatestChangeSeq(); }
-  absl::Status CheckHealth() override { return inner_->CheckHealth(); }
+  absl::StatusOr<int64_t> LatestChangeSeq() override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->LatestChangeSeq();
+  }
+  absl::Status CheckHealth() override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->CheckHealth();
+  }
+
+ protected:
+  // BeforeCall runs before every forwarded call; a non-OK status is returned (or handed to
+  // `done`) instead of forwarding. Tests override it to take the store down.
+  virtual absl::Status BeforeCall() { return absl::OkStatus(); }
 
  private:
   EnroleeStore* const inner_;
