@@ -141,6 +141,11 @@ class UnaryBatcher {
 
   ~UnaryBatcher() { Stop(); }
 
+  // SetResponseScrubber (before Start) makes every finished call's response pass through `scrub`
+  // just before the call is deleted, e.g. to wipe a key it carried. Only the batcher knows when
+  // that is safe: a call may be deleted on another thread as soon as Finish has returned.
+  void SetResponseScrubber(std::function<void(Response*)> scrub) { scrub_ = std::move(scrub); }
+
   // AddQueues adds the batcher's completion queue to `builder` (before BuildAndStart).
   void AddQueues(grpc::ServerBuilder* builder) { cq_ = builder->AddCompletionQueue(); }
 
@@ -202,6 +207,7 @@ class UnaryBatcher {
     }
     Call* call = static_cast<Call*>(tag);
     if (call->finishing_ || !ok) {
+      if (call->finishing_ && scrub_) scrub_(&call->response_);
       delete call;
       return;
     }
@@ -294,6 +300,7 @@ class UnaryBatcher {
   const Handler handler_;
   const Overflow overflow_;
   const UnaryBatcherOptions options_;
+  std::function<void(Response*)> scrub_;
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::vector<std::thread> threads_;
   bool stopped_ = false;

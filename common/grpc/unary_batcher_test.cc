@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -27,13 +28,15 @@ class AsyncFetch final : public Svc::WithAsyncMethod_FetchCredential<Svc::Servic
 // Harness runs a loopback server whose FetchCredential goes through a UnaryBatcher with `handler`.
 class Harness {
  public:
-  Harness(Batcher::Handler handler, UnaryBatcherOptions options)
+  Harness(Batcher::Handler handler, UnaryBatcherOptions options,
+          std::function<void(v1::FetchCredentialResponse*)> scrub = nullptr)
       : batcher_(
             [this](Batcher::Call* call, grpc::ServerCompletionQueue* cq) {
               service_.RequestFetchCredential(call->context(), call->mutable_request(),
                                               call->responder(), cq, cq, call->tag());
             },
             std::move(handler), options) {
+    if (scrub) batcher_.SetResponseScrubber(std::move(scrub));
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     b.RegisterService(&service_);
@@ -213,6 +216,30 @@ TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
   EXPECT_EQ(overlapping_reads, 0);
   absl::MutexLock l(&mu);
   EXPECT_GT(largest, 1u) << "calls that arrive during a read should join the next batch";
+}
+
+TEST(UnaryBatcherTest, EveryResponseIsScrubbedAfterItWasSent) {
+  absl::Mutex mu;
+  std::vector<std::string> scrubbed;  // the ke_id each scrubbed response carried
+  Harness h(
+      [](absl::Span<Batcher::Call* const> batch, Batcher::Turn*) {
+        for (Batcher::Call* call : batch) Echo(call);
+      },
+      {},
+      [&](v1::FetchCredentialResponse* r) {
+        absl::MutexLock l(&mu);
+        scrubbed.push_back(r->ke_id());
+        r->clear_ke_id();
+      });
+  for (const std::string id : {"a", "b", "c"}) {
+    v1::FetchCredentialResponse r;
+    ASSERT_TRUE(h.Fetch(id, &r).ok());
+    EXPECT_EQ(r.ke_id(), id) << "scrubbed only after it was sent";
+  }
+  h.Stop();
+  absl::MutexLock l(&mu);
+  std::sort(scrubbed.begin(), scrubbed.end());
+  EXPECT_EQ(scrubbed, (std::vector<std::string>{"a", "b", "c"}));
 }
 
 TEST(UnaryBatcherTest, StopWithoutStartAndTwiceIsSafe) {

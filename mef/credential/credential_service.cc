@@ -9,6 +9,7 @@
 #include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
+#include "common/secret_bytes.h"
 
 namespace onem2m {
 namespace mef {
@@ -89,7 +90,11 @@ MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const Ke
           {/*threads=*/options_.fetch_threads, /*max_batch=*/options_.fetch_batch,
            /*requests_ahead=*/128, /*one_batch_at_a_time=*/true,
            /*max_waiting=*/options_.fetch_max_waiting, /*thread_name=*/"mef-fetch"},
-          [this](absl::Span<FetchBatcher::Call* const> calls) { Overflow(calls); }) {}
+          [this](absl::Span<FetchBatcher::Call* const> calls) { Overflow(calls); }) {
+  // Km leaves SecretBytes only in the response message (see the header): wiped once sent.
+  batcher_.SetResponseScrubber(
+      [](rsp::v1::FetchCredentialResponse* response) { WipeString(response->mutable_km()); });
+}
 
 void MefCredentialServiceImpl::Register(grpc::ServerBuilder* builder) {
   builder->RegisterService(this);

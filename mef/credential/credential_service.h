@@ -40,9 +40,10 @@
 // The response's `expires_at` is min(enrolment expires_at, enrolee not_after): the earliest time
 // the MEF will stop answering for this KeID, which is what the MAF must cache Km until.
 //
-// Secrets: Ke and Km live in SecretBytes (wiped). The response message's `km` buffer belongs to
-// gRPC, which serialises and frees it after the call finishes without wiping it; this is the
-// limit of gRPC's message API (see common/secret_bytes.h "What it cannot protect").
+// Secrets: Ke and Km live in SecretBytes (wiped). Km is copied into the response message, whose
+// `km` is wiped when the call is done; the serialised copy in gRPC's send buffer is freed by gRPC
+// without wiping, the limit of gRPC's message API (see common/secret_bytes.h "What it cannot
+// protect").
 //
 // WatchRevocations: polls EnroleeStore::ListStateChangesSince every `watch_poll_interval` (default
 // 100 ms, so a change reaches the MAF within ~poll interval + RTT, well under 1 s), maps entries to
