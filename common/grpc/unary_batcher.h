@@ -149,8 +149,10 @@ class UnaryBatcher {
   // AddQueues adds the batcher's completion queue to `builder` (before BuildAndStart).
   void AddQueues(grpc::ServerBuilder* builder) { cq_ = builder->AddCompletionQueue(); }
 
-  // Start asks for the first calls and starts the polling threads (after BuildAndStart).
+  // Start asks for the first calls and starts the polling threads (after BuildAndStart). Without
+  // AddQueues (the method is not served) it does nothing.
   void Start() {
+    if (cq_ == nullptr || !threads_.empty()) return;
     for (int r = 0; r < options_.requests_ahead; ++r) RequestNext();
     for (int i = 0; i < options_.threads; ++i) {
       threads_.emplace_back([this] {

@@ -242,6 +242,14 @@ TEST(UnaryBatcherTest, EveryResponseIsScrubbedAfterItWasSent) {
   EXPECT_EQ(scrubbed, (std::vector<std::string>{"a", "b", "c"}));
 }
 
+TEST(UnaryBatcherTest, StartAndStopWithoutQueuesDoNothing) {
+  // A server that does not serve the method (e.g. its port is turned off) never adds the queue.
+  Batcher batcher([](Batcher::Call*, grpc::ServerCompletionQueue*) { FAIL() << "no requests"; },
+                  [](absl::Span<Batcher::Call* const>, Batcher::Turn*) {}, {});
+  batcher.Start();
+  batcher.Stop();
+}
+
 TEST(UnaryBatcherTest, StopWithoutStartAndTwiceIsSafe) {
   AsyncFetch service;
   Batcher batcher(
