@@ -9,6 +9,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/paging/page_token.h"
 #include "common/pg/array_literal.h"
+#include "common/pg/batch_read.h"
 #include "common/pg/keyset_page.h"
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
@@ -87,19 +88,21 @@ absl::StatusOr<Enrolment> EnrolmentFromRow(const pqxx::row& r) {
   return e;
 }
 
-// FoundOr adapts a batched reader's answer (row, nullopt or error) to `done`: nullopt becomes
-// kNotFound with `not_found`.
+// RowOrNotFound turns a batched read's answer (row, nullopt or error) into the row or an error:
+// nullopt becomes kNotFound with `not_found`.
+template <typename V>
+absl::StatusOr<V> RowOrNotFound(absl::StatusOr<std::optional<V>> got, const char* not_found) {
+  if (!got.ok()) return got.status();
+  if (!got->has_value()) return absl::NotFoundError(not_found);
+  return **std::move(got);
+}
+
+// FoundOr adapts a batched reader's answer to `done` (see RowOrNotFound).
 template <typename V>
 std::function<void(absl::StatusOr<std::optional<V>>)> FoundOr(
     const char* not_found, std::function<void(absl::StatusOr<V>)> done) {
   return [not_found, done = std::move(done)](absl::StatusOr<std::optional<V>> got) {
-    if (!got.ok()) {
-      done(got.status());
-    } else if (!got->has_value()) {
-      done(absl::NotFoundError(not_found));
-    } else {
-      done(**std::move(got));
-    }
+    done(RowOrNotFound(std::move(got), not_found));
   };
 }
 
@@ -678,30 +681,12 @@ absl::StatusOr<EnrolmentView> PgEnroleeStore::GetEnrolmentByKeId(absl::string_vi
 
 std::vector<absl::StatusOr<EnrolmentView>> PgEnroleeStore::GetEnrolmentsByKeIds(
     absl::Span<const std::string> ke_ids) {
-  std::vector<std::string> distinct;
-  {
-    absl::flat_hash_set<absl::string_view> seen;
-    for (const std::string& k : ke_ids) {
-      if (seen.insert(k).second) distinct.push_back(k);
-    }
-  }
-  absl::flat_hash_map<std::string, EnrolmentView> found;
-  const absl::Status read =
-      distinct.empty() ? absl::OkStatus() : FetchEnrolmentViews(distinct, &found);
+  const std::vector<absl::string_view> keys(ke_ids.begin(), ke_ids.end());
+  std::vector<absl::StatusOr<std::optional<EnrolmentView>>> answers =
+      pg::ReadEach<EnrolmentView>(BatchFetch(&PgEnroleeStore::FetchEnrolmentViews), keys);
   std::vector<absl::StatusOr<EnrolmentView>> out;
-  out.reserve(ke_ids.size());
-  for (const std::string& k : ke_ids) {
-    if (!read.ok()) {
-      out.push_back(read);
-      continue;
-    }
-    auto it = found.find(k);
-    if (it == found.end()) {
-      out.push_back(absl::NotFoundError("enrolment not found"));
-    } else {
-      out.push_back(it->second);
-    }
-  }
+  out.reserve(answers.size());
+  for (auto& a : answers) out.push_back(RowOrNotFound(std::move(a), "enrolment not found"));
   return out;
 }
 
