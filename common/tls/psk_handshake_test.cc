@@ -564,6 +564,28 @@ Step DriveToDone(PskSession* session, int fd) {
   }
 }
 
+// StreamPair is a TLS server session with `server_ctx` and a default client session over the two
+// ends of a socketpair, which it closes when it goes.
+struct StreamPair {
+  explicit StreamPair(const std::shared_ptr<const PskContext>& server_ctx) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0) return;
+    auto s = PskSession::NewStream(server_ctx, sv[0], absl::Now());
+    auto c = PskSession::NewStream(Client(Transport::kTls), sv[1], absl::Now());
+    if (s.ok()) server = *std::move(s);
+    if (c.ok()) client = *std::move(c);
+  }
+  ~StreamPair() {
+    server.reset();
+    client.reset();
+    if (sv[0] >= 0) close(sv[0]);
+    if (sv[1] >= 0) close(sv[1]);
+  }
+  bool ok() const { return server != nullptr && client != nullptr; }
+
+  int sv[2] = {-1, -1};
+  std::unique_ptr<PskSession> server, client;
+};
+
 TEST(PskHandshakeTest, SessionMovesToAnotherThreadWithBlockingResolver) {
   ServerOptions options;
   auto slow = std::make_shared<FunctionPskResolver>(
@@ -575,25 +597,20 @@ TEST(PskHandshakeTest, SessionMovesToAnotherThreadWithBlockingResolver) {
   absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
       PskContext::NewServer(options, slow);
   ASSERT_TRUE(server_ctx.ok());
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-  auto server = PskSession::NewStream(*server_ctx, sv[0], absl::Now());
-  auto client = PskSession::NewStream(Client(Transport::kTls), sv[1], absl::Now());
-  ASSERT_TRUE(server.ok() && client.ok());
-  EXPECT_EQ((*server)->Handshake(), Step::kWantRead);  // Event-loop thread: nothing yet.
+  StreamPair p(*server_ctx);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.server->Handshake(), Step::kWantRead);  // Event-loop thread: nothing yet.
   Step server_step = Step::kFailed;
-  std::thread worker([&] { server_step = DriveToDone(server->get(), sv[0]); });
-  Step client_step = DriveToDone(client->get(), sv[1]);
+  std::thread worker([&] { server_step = DriveToDone(p.server.get(), p.sv[0]); });
+  Step client_step = DriveToDone(p.client.get(), p.sv[1]);
   worker.join();
-  ASSERT_EQ(client_step, Step::kDone) << (*client)->status();
-  ASSERT_EQ(server_step, Step::kDone) << (*server)->status();
-  auto a = (*server)->Export(kBootstrapExporterLabel, 48);
-  auto b = (*client)->Export(kBootstrapExporterLabel, 48);
+  ASSERT_EQ(client_step, Step::kDone) << p.client->status();
+  ASSERT_EQ(server_step, Step::kDone) << p.server->status();
+  auto a = p.server->Export(kBootstrapExporterLabel, 48);
+  auto b = p.client->Export(kBootstrapExporterLabel, 48);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_TRUE(a->Equals(*b));
-  EXPECT_EQ((*server)->psk_lookup(), PskLookup::kFound);
-  close(sv[0]);
-  close(sv[1]);
+  EXPECT_EQ(p.server->psk_lookup(), PskLookup::kFound);
 }
 
 // An asynchronous resolver: answers from its own thread after `delay`; counts the calls.
@@ -722,18 +739,13 @@ TEST(PskHandshakeTest, AsyncResolverWithoutReadyCallbackIsAskedSynchronously) {
   absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
       PskContext::NewServer(ServerOptions(), resolver);
   ASSERT_TRUE(server_ctx.ok());
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-  auto server = PskSession::NewStream(*server_ctx, sv[0], absl::Now());
-  auto client = PskSession::NewStream(Client(Transport::kTls), sv[1], absl::Now());
-  ASSERT_TRUE(server.ok() && client.ok());
-  std::thread worker([&] { (void)DriveToDone(server->get(), sv[0]); });
-  (void)DriveToDone(client->get(), sv[1]);
+  StreamPair p(*server_ctx);
+  ASSERT_TRUE(p.ok());
+  std::thread worker([&] { (void)DriveToDone(p.server.get(), p.sv[0]); });
+  (void)DriveToDone(p.client.get(), p.sv[1]);
   worker.join();
   EXPECT_EQ(resolver->sync_calls.load(), 1);
   EXPECT_EQ(resolver->async_calls.load(), 0);
-  close(sv[0]);
-  close(sv[1]);
 }
 
 TEST(PskHandshakeTest, HandshakeExpiryIsReportedToTheEventLoop) {

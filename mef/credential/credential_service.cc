@@ -140,7 +140,7 @@ MefCredentialServiceImpl::Fetch MefCredentialServiceImpl::Prepare(FetchBatcher::
 void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> batch,
                                           FetchBatcher::Turn* turn) {
   const absl::Time start = absl::Now();
-  const auto now = std::chrono::system_clock::now();
+  const auto now = absl::ToChronoTime(start);  // for the calls' deadlines
   std::vector<Fetch> fetches;
   fetches.reserve(batch.size());
   std::vector<std::string> keys;  // the valid calls' KeIDs, for one store read
