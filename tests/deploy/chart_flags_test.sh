@@ -12,17 +12,29 @@ for d in "${TEST_SRCDIR:-}/${TEST_WORKSPACE:-onem2m_rsp}/deploy/helm/onem2m-rsp"
   [ -f "$d/Chart.yaml" ] && { chart="$d"; break; }
 done
 repo="$(cd "$(dirname "$(readlink -f "$chart/Chart.yaml")")/../../.." && pwd)"
+# helm on PATH first, else the shared offline renderer (never a copy in this repository).
 ht=""
-for c in "${ONEM2M_SHARED_DIR:-/nonexistent}/tools/helm-template/helm-template" "$repo/third_party/helm-template/helm-template"; do
-  [ -x "$c" ] && { ht="$c"; break; }
-done
-[ -n "$ht" ] || { echo "FAIL: no helm-template found"; exit 1; }
+if command -v helm >/dev/null 2>&1; then
+  ht="$(command -v helm) template"
+elif [ -x "${ONEM2M_SHARED_DIR:-/nonexistent}/tools/helm-template/helm-template" ]; then
+  ht="$ONEM2M_SHARED_DIR/tools/helm-template/helm-template"
+fi
+if [ -z "$ht" ]; then
+  echo "SKIP: neither helm on PATH nor \$ONEM2M_SHARED_DIR/tools/helm-template" >&2
+  if [ -n "${XML_OUTPUT_FILE:-}" ]; then
+    printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
+      '<testsuites><testsuite name="deploy.chart_flags" tests="1" failures="0" errors="0" skipped="1">' \
+      '<testcase classname="deploy.chart_flags" name="chart_flags_test"><skipped message="no chart renderer"/></testcase>' \
+      '</testsuite></testsuites>' >"$XML_OUTPUT_FILE"
+  fi
+  exit 0
+fi
 export XDG_CACHE_HOME="${ONEM2M_HELM_CACHE:-/tmp/onem2m-helm-cache}"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 failed=0
 for values in "" "$chart/ci/prod-values.yaml"; do
   args=("$chart"); [ -n "$values" ] && args+=(-f "$values")
-  "$ht" "${args[@]}" > "$tmp/out.yaml" 2> "$tmp/err" || { cat "$tmp/err"; exit 1; }
+  $ht "${args[@]}" > "$tmp/out.yaml" 2> "$tmp/err" || { cat "$tmp/err"; exit 1; }
   python3 -c '
 import sys, yaml
 out = sys.argv[1]
