@@ -20,6 +20,7 @@ import yaml
 
 RELEASE = "rsp"
 NAMESPACE = "onem2m"
+README_TOOL = ""
 PREFIX = "rsp-onem2m-rsp"
 COMPONENTS = ("mef", "maf")
 TLS_SUITES_OK = "TLS_PSK_WITH_AES_128_CBC_SHA256"
@@ -172,7 +173,9 @@ def rule_for_port(np, port, protocol="TCP"):
 def default_assertions(res, r, cls):
     res.check(cls, "no_secrets_created_by_chart", lambda: eq(r.all("Secret"), [], "Secret objects"))
     res.check(cls, "no_hpa_when_disabled", lambda: eq(r.all("HorizontalPodAutoscaler"), [], "HPAs"))
-    res.check(cls, "no_servicemonitor_without_api", lambda: eq(r.all("ServiceMonitor"), [], "ServiceMonitors"))
+    res.check(cls, "no_monitoring_objects_by_default", lambda: eq(
+        r.all("ServiceMonitor") + r.all("PrometheusRule"), [], "monitoring objects"))
+    res.check(cls, "helm_test_pod_checks_both_services", lambda: helm_test_pod_ok(r))
     res.check(cls, "no_certificate_without_certmanager", lambda: eq(r.all("Certificate"), [], "Certificates"))
     res.check(cls, "all_objects_namespaced_and_labelled", lambda: all_labelled(r))
     for comp in COMPONENTS:
@@ -485,8 +488,41 @@ def prod_assertions(res, r, r_nocap, cls):
     res.check(cls, "maf_targets_netpol_override", lambda: eq(
         rule_for_port(netpol(r, "maf"), 9443)[0]["from"][0]["namespaceSelector"]["matchLabels"],
         {"onem2m-rsp/maf-targets": "true"}, "namespaceSelector"))
-    res.check(cls, "no_monitoring_objects_without_api", lambda: eq(
-        r_nocap.all("ServiceMonitor") + r_nocap.all("PrometheusRule"), [], "monitoring objects"))
+    # Rendered on explicit values alone: helm-template GitOps without the cluster's API list gets them too.
+    res.check(cls, "monitoring_objects_without_api_discovery", lambda: eq(
+        (len(r_nocap.all("ServiceMonitor")), len(r_nocap.all("PrometheusRule"))), (2, 1), "monitoring objects"))
+
+
+def helm_test_pod_ok(r):
+    pods = [o for o in r.all("Pod") if o["metadata"]["annotations"].get("helm.sh/hook") == "test"]
+    eq(len(pods), 1, "helm test Pods")
+    pod = pods[0]
+    eq(pod["metadata"]["labels"].get("onem2m-rsp/admin"), "true", "admin NetworkPolicy label")
+    targets = sorted(a for c in pod["spec"]["containers"] for a in c["command"] if a.startswith("--target="))
+    eq(targets, ["--target=%s-maf.%s.svc.cluster.local:9444" % (PREFIX, NAMESPACE),
+                 "--target=%s-mef.%s.svc.cluster.local:9444" % (PREFIX, NAMESPACE)], "health targets")
+    eq(pod["spec"]["volumes"][0]["secret"]["secretName"], PREFIX + "-admin-client", "client certificate Secret")
+
+
+def extras_ok(r):
+    d = r.get("Deployment", "%s-mef" % PREFIX)
+    spec = d["spec"]["template"]["spec"]
+    main = spec["containers"][0]
+    eq([c["name"] for c in spec["containers"]], ["mef", "audit-shipper"], "containers")
+    eq([c["name"] for c in spec["initContainers"]], ["wait"], "initContainers")
+    assert {"name": "pgca", "secret": {"secretName": "pg-ca"}} in spec["volumes"], spec["volumes"]
+    assert {"name": "pgca", "mountPath": "/etc/pgca"} in main["volumeMounts"], main["volumeMounts"]
+    eq(main["envFrom"], [{"configMapRef": {"name": "extra"}}], "envFrom")
+    assert {"name": "PGSSLROOTCERT", "value": "/etc/pgca/ca.crt"} in main["env"], main["env"]
+    eq(d["spec"]["template"]["metadata"]["annotations"].get("example.com/a"), "b", "podAnnotations")
+
+
+def cluster_domain_ok(r):
+    eq(flagfile(r, "maf")["mef_endpoints"],
+       "mef.example.com=dns:///%s-mef-credential.%s.svc.corp.internal:9443" % (PREFIX, NAMESPACE), "--mef_endpoints")
+    names = r.get("Certificate", "%s-mef" % PREFIX)["spec"]["dnsNames"]
+    assert "%s-mef.%s.svc.corp.internal" % (PREFIX, NAMESPACE) in names, names
+    assert not [n for n in names if "cluster.local" in n], names
 
 
 def admin_ids_ok(r):
@@ -572,6 +608,12 @@ BAD_VALUES = [
     ("hpa_min_above_max", ["--set", "mef.autoscaling.enabled=true,mef.autoscaling.minReplicas=5,mef.autoscaling.maxReplicas=2"]),
     ("grace_period_zero", ["--set", "gracePeriodSeconds=0"]),
     ("maf_without_mef_needs_endpoints", ["--set", "mef.enabled=false"]),
+    ("mef_grpc_and_admin_same_port", ["--set", "mef.ports.admin=9443"]),
+    ("maf_ops_on_tls_port", ["--set", "maf.ports.ops=8443"]),
+    ("extra_flag_value_with_newline", ["--set-string", "mef.extraFlags.log_format=json\n--pg=postgres://evil"]),
+    ("mef_endpoint_target_with_newline", ["--set", "mef.enabled=false,maf.mefEndpoints[0].fqdn=mef.example.org",
+                                          "--set-string", "maf.mefEndpoints[0].target=dns:///a:1\n--pg=x"]),
+    ("sidecar_without_image", ["--set", "mef.sidecars[0].name=x"]),
 ]
 
 GOOD_VALUES = [
@@ -580,6 +622,7 @@ GOOD_VALUES = [
     ("maf_only_with_endpoints", ["--set", "mef.enabled=false,maf.mefEndpoints[0].fqdn=mef.example.org,"
                                  "maf.mefEndpoints[0].target=dns:///mef.example.org:9443"]),
     ("network_policy_off", ["--set", "networkPolicy.enabled=false"]),
+    ("dtls_may_share_a_tcp_port_number", ["--set", "mef.ports.dtls=8443"]),
     ("nodeport_loadbalancer_source_ranges", ["--set", "mef.service.tls.type=NodePort,mef.service.tls.nodePort=30443,"
                                              "maf.service.dtls.type=LoadBalancer,"
                                              "maf.service.dtls.loadBalancerSourceRanges={10.0.0.0/8},"
@@ -602,6 +645,12 @@ def schema_cases(res, rd):
         res.check("deploy.chart.schema_accepts", name, good)
 
 
+def readme_ok(chart):
+    tool = README_TOOL
+    p = subprocess.run([sys.executable, tool, "--check", chart], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
 # ------------------------------------------------------------------ main
 
 def main():
@@ -612,7 +661,10 @@ def main():
     ap.add_argument("--k8s-validate", default="")
     ap.add_argument("--junit", default="")
     ap.add_argument("--keep", default="", help="directory to keep rendered manifests in")
+    ap.add_argument("--readme-tool", required=True, help="deploy/helm/tools/chart_readme.py")
     a = ap.parse_args()
+    global README_TOOL
+    README_TOOL = a.readme_tool
 
     res = Results()
     rd = Renderer(a.chart, a.helm, a.helm_template, a.k8s_validate)
@@ -632,6 +684,9 @@ def main():
     render_case("default", [])
     render_case("prod", ["-f", prod_values, "-a", "monitoring.coreos.com/v1"])
     render_case("prod_without_monitoring_api", ["-f", prod_values])
+    extras = os.path.join(os.path.dirname(os.path.abspath(__file__)), "extras-values.yaml")
+    render_case("extras", ["-f", extras])
+    render_case("cluster_domain", ["--set", "clusterDomain=corp.internal,certManager.enabled=true"])
 
     if a.helm:
         for key, args in (("default", []), ("prod", ["-f", prod_values])):
@@ -655,6 +710,12 @@ def main():
         default_assertions(res, renders["default"][1], "deploy.chart.default")
     if "prod" in renders and "prod_without_monitoring_api" in renders:
         prod_assertions(res, renders["prod"][1], renders["prod_without_monitoring_api"][1], "deploy.chart.prod")
+    if "extras" in renders:
+        res.check("deploy.chart.extras", "volumes_env_sidecars_init_annotations", lambda: extras_ok(renders["extras"][1]))
+    if "cluster_domain" in renders:
+        res.check("deploy.chart.cluster_domain", "names_use_cluster_domain",
+                  lambda: cluster_domain_ok(renders["cluster_domain"][1]))
+    res.check("deploy.chart.readme", "parameters_table_up_to_date", lambda: readme_ok(a.chart))
     schema_cases(res, rd)
 
     if a.junit:

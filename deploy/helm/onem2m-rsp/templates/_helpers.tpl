@@ -94,7 +94,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- fail "maf.mefEndpoints is required when mef.enabled is false" -}}
 {{- end -}}
 {{- $svc := printf "%s-credential" (include "onem2m.componentName" (dict "root" . "component" "mef")) -}}
-{{- $eps = append $eps (printf "%s=dns:///%s.%s.svc.cluster.local:%d" .Values.mef.fqdn $svc .Release.Namespace (int .Values.mef.ports.grpc)) -}}
+{{- $eps = append $eps (printf "%s=dns:///%s.%s.svc.%s:%d" .Values.mef.fqdn $svc .Release.Namespace .Values.clusterDomain (int .Values.mef.ports.grpc)) -}}
 {{- end -}}
 {{- join "," $eps -}}
 {{- end -}}
@@ -139,4 +139,20 @@ app.kubernetes.io/component: {{ .component }}
 {{- range $k, $v := $c.extraFlags }}
 --{{ $k }}={{ $v }}
 {{- end }}
+{{- end -}}
+
+{{/*
+Fails when two listeners of one component share a port number and protocol (JSON Schema cannot
+compare two values). TLS, gRPC, admin and ops are TCP; DTLS is UDP. Context: dict root, component.
+*/}}
+{{- define "onem2m.checkPorts" -}}
+{{- $c := index .root.Values .component -}}
+{{- $seen := dict -}}
+{{- range $name := list "tls" "grpc" "admin" "ops" -}}
+{{- $p := toString (int (index $c.ports $name)) -}}
+{{- if hasKey $seen $p -}}
+{{- fail (printf "%s.ports.%s and %s.ports.%s are both TCP port %s" $.component (get $seen $p) $.component $name $p) -}}
+{{- end -}}
+{{- $_ := set $seen $p $name -}}
+{{- end -}}
 {{- end -}}
