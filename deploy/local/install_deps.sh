@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcoap3-dev libhttp-parser-dev nlohmann-json3-dev prometheus-cpp-dev
   postgresql-15 postgresql-client-15
+  # The benchmark report's charts (tests/bench/report.sh).
+  python3-matplotlib
   # Independent peers of the interop tests.
   curl gnutls-bin libcoap3-bin
   # The shared chart tools (../shared/tools/helm-template): Go toolchain and libraries for

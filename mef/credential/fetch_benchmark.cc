@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +40,8 @@
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
 
+ABSL_FLAG(std::string, json_out, "",
+          "Also write each case's median as JSON to this file (read by tests/bench/report.py).");
 ABSL_FLAG(int, callers, 32, "concurrent callers (threads, each a blocking unary call loop)");
 ABSL_FLAG(int, channels, 4, "gRPC channels (TLS connections) the callers share round-robin");
 ABSL_FLAG(double, seconds, 5, "measured seconds per case and round (after 0.5 s warm-up)");
@@ -342,6 +346,37 @@ Result Median(std::vector<Result> runs) {
   return runs[runs.size() / 2];
 }
 
+// WriteJson writes every case's median round to --json_out, in the shape of tests/bench/load_kit.h's
+// WriteJsonReport, with the ratio to the fastest empty call.
+void WriteJson(const std::vector<std::pair<std::string, std::vector<Result>>>& runs,
+               const Result& empty) {
+  const std::string path = absl::GetFlag(FLAGS_json_out);
+  if (path.empty()) return;
+  nlohmann::json cases = nlohmann::json::array();
+  nlohmann::json ratios = nlohmann::json::object();
+  for (const auto& [name, v] : runs) {
+    const Result m = Median(v);
+    cases.push_back({{"name", name},
+                     {"unit", "calls"},
+                     {"concurrency", absl::GetFlag(FLAGS_callers)},
+                     {"rate", m.rate},
+                     {"p50_ms", m.p50_ms},
+                     {"p99_ms", m.p99_ms},
+                     {"failures", m.errors},
+                     {"server_cpu_us_per_op", m.process_cpu_us}});
+    if (empty.rate > 0) ratios[name + " / fastest empty call"] = m.rate / empty.rate;
+  }
+  nlohmann::json out = {{"tool", "fetch_benchmark"},
+                        {"meta", {{"callers", absl::StrCat(absl::GetFlag(FLAGS_callers))},
+                                  {"rounds", absl::StrCat(absl::GetFlag(FLAGS_rounds))},
+                                  {"seconds", absl::StrCat(absl::GetFlag(FLAGS_seconds))}}},
+                        {"cases", cases},
+                        {"ratios", ratios}};
+  std::ofstream f(path);
+  f << out.dump(2) << "\n";
+}
+
+
 int Main() {
   SetAuditPath(testing::TempDir() + "/fetch_benchmark_audit.log");  // audited as in production
   testing::MtlsEnv env(testing::TempDir());
@@ -443,6 +478,7 @@ int Main() {
                 static_cast<double>(counting->keys) / counting->reads);
   }
   std::printf("targets (>=10000/s, p99<=5ms, >=0.5x fastest empty call):%s\n", verdicts.c_str());
+  WriteJson(runs, empty);
   return 0;
 }
 

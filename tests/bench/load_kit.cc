@@ -16,9 +16,15 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
+ABSL_FLAG(std::string, json_out, "",
+          "Also write every measured case as JSON to this file (read by tests/bench/report.py).");
 
 namespace onem2m::bench {
 
@@ -81,6 +87,7 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& o,
   std::atomic<bool> stop{false};
   std::mutex mu;
   LoadResult res;
+  res.concurrency = o.concurrency;
   std::vector<std::thread> threads;
   const double cpu0 = o.server_pid > 0 ? ProcCpuSeconds(o.server_pid) : 0;
   absl::Time start = absl::Now();
@@ -130,6 +137,29 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& o,
   return res;
 }
 
+namespace {
+// What ReportLoad measured, for WriteJsonReport. The load generators report from one thread.
+std::vector<nlohmann::json>& Recorded() {
+  static auto* cases = new std::vector<nlohmann::json>();
+  return *cases;
+}
+nlohmann::json& Ratios() {
+  static auto* ratios = new nlohmann::json(nlohmann::json::object());
+  return *ratios;
+}
+}  // namespace
+
+void RecordRatio(const std::string& name, double value) { Ratios()[name] = value; }
+
+void WriteJsonReport(const std::string& tool, const std::map<std::string, std::string>& meta) {
+  const std::string path = absl::GetFlag(FLAGS_json_out);
+  if (path.empty()) return;
+  nlohmann::json out = {{"tool", tool}, {"meta", meta}, {"cases", Recorded()}, {"ratios", Ratios()}};
+  std::ofstream f(path);
+  f << out.dump(2) << "\n";
+  if (!f) std::fprintf(stderr, "--json_out %s: write failed\n", path.c_str());
+}
+
 double ReportLoad(const std::string& name, LoadResult& r, const std::string& unit) {
   std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
   auto pct = [&](double p) {
@@ -154,6 +184,17 @@ double ReportLoad(const std::string& name, LoadResult& r, const std::string& uni
     std::printf("   failure x%lld: %s\n", static_cast<long long>(v), k.c_str());
   }
   std::fflush(stdout);
+  Recorded().push_back({{"name", name},
+                        {"unit", unit},
+                        {"concurrency", r.concurrency},
+                        {"ok", r.ok},
+                        {"seconds", r.seconds},
+                        {"rate", rate},
+                        {"p50_ms", pct(0.50)},
+                        {"p99_ms", pct(0.99)},
+                        {"max_ms", r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back()},
+                        {"failures", failed},
+                        {"server_cpu_us_per_op", r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0}});
   return rate;
 }
 

@@ -48,6 +48,7 @@ struct LoadOptions {
 };
 
 struct LoadResult {
+  int concurrency = 0;
   int64_t ok = 0;
   std::map<std::string, int64_t> failures;  // by cause
   std::vector<double> latencies_ms;
@@ -63,6 +64,15 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& options,
 // ReportLoad prints "== name: N ok in S s = R <unit>/s; latency ms p50 p99 max; failures" (and
 // server CPU per operation when measured) and returns the rate.
 double ReportLoad(const std::string& name, LoadResult& result, const std::string& unit);
+
+// Every ReportLoad also records its figures; WriteJsonReport writes them, with `meta` (the run's
+// settings), as one JSON object to the file named by --json_out (nothing when the flag is empty).
+// tests/bench/report.py reads these files to draw the benchmark report.
+//   {"tool": "mef_load", "meta": {...}, "cases": [{"name", "unit", "concurrency", "ok", "seconds",
+//    "rate", "p50_ms", "p99_ms", "max_ms", "failures", "server_cpu_us_per_op"}, ...],
+//    "ratios": {"name": value, ...}}
+void RecordRatio(const std::string& name, double value);
+void WriteJsonReport(const std::string& tool, const std::map<std::string, std::string>& meta);
 
 // RunBareOpenSslServer is the baseline: a plain OpenSSL TLS 1.2 PSK server (every identity gets
 // `key`) with `threads` blocking threads on one loopback listener. After each handshake it calls

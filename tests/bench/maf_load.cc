@@ -565,6 +565,12 @@ int Main() {
                 base_rate, kmid_rate / base_rate, kmid_rate >= 0.8 * base_rate ? "MET" : "NOT MET");
   }
   std::fflush(stdout);
+  if (first_rate >= 0 && base_rate > 0) bench::RecordRatio("first_contact_over_baseline", first_rate / base_rate);
+  if (kmid_rate >= 0 && base_rate > 0) bench::RecordRatio("kmid_over_baseline", kmid_rate / base_rate);
+  bench::WriteJsonReport("maf_load", {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
+                                      {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
+                                      {"devices", absl::StrCat(absl::GetFlag(FLAGS_devices))},
+                                      {"suite", absl::GetFlag(FLAGS_suite)}});
   if (mef_pg) DropSchema(conninfo, mef_schema);
   if (maf_pg) DropSchema(conninfo, maf_schema);
   return 0;

@@ -292,6 +292,7 @@ int Main() {
         Load("baseline-tls", bpid, same, [&](const Device& d) { return RawEnrol(bport, d); });
     double base = bench::ReportLoad("bare OpenSSL TLS-PSK baseline (raw client)", r, "enrolments");
     std::printf("ratio MEF TLS / baseline = %.2f\n", base > 0 ? mef_tls_raw / base : 0.0);
+    if (base > 0) bench::RecordRatio("mef_tls_over_baseline", mef_tls_raw / base);
     kill(bpid, SIGKILL);
     waitpid(bpid, nullptr, 0);
   }
@@ -323,6 +324,9 @@ int Main() {
                 open.empty() ? 0.0 : static_cast<double>(after - before) / open.size());
     open.clear();
   }
+  bench::WriteJsonReport("mef_load", {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
+                                      {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
+                                      {"transport", tr}});
   kill(mef_pid, SIGKILL);
   waitpid(mef_pid, nullptr, 0);
   // Drop the bench schema.

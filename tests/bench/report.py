@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""Runs every load generator and writes a benchmark report: Markdown plus SVG charts.
+
+  bash tests/bench/report.sh              # short run (about 4 minutes on 2 cores)
+  bash tests/bench/report.sh --long       # more concurrency levels, longer phases, more rounds
+  bash tests/bench/report.sh --out=DIR    # default: bench-report/ (the README links an example)
+
+Each load generator measures its own baseline in the same run (a bare OpenSSL PSK server, or the
+fastest empty gRPC call), because the machines are shared and noisy: the report's ratios compare
+figures taken minutes apart at most, never across runs. Figures come from the JSON each generator
+writes with --json_out (tests/bench/load_kit.h WriteJsonReport, mef/credential/fetch_benchmark.cc).
+Charts are drawn by matplotlib (Debian python3-matplotlib, installed by deploy/local/install_deps.sh).
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TARGETS = ["//tests/bench:mef_load", "//tests/bench:maf_load", "//mef/credential:fetch_benchmark"]
+
+# Series drawn in each chart: (label, tool, substring of the case name, dashed = a baseline).
+CHARTS = {
+    "mef_tls": ("MEF enrolment over TLS 1.2-PSK", [
+        ("MEF (PostgreSQL, durable)", "mef_load", "MEF TLS (raw client)", False),
+        ("bare OpenSSL, no store", "mef_load", "bare OpenSSL TLS-PSK baseline", True)]),
+    "mef_dtls": ("MEF enrolment over DTLS 1.2-PSK", [
+        ("MEF (PostgreSQL, durable)", "mef_load", "MEF DTLS", False)]),
+    "maf_first_contact": ("MAF first contact and KmID handshakes", [
+        ("first contact (KeID + MEF fetch + registration)", "maf_load", "phase 1", False),
+        ("KmID handshake", "maf_load", "phase 2", False),
+        ("bare OpenSSL handshake + export", "maf_load", "phase 3", True)]),
+    "fetch": ("Credential fetch (gRPC, mutual TLS)", [
+        ("fetch, PostgreSQL store", "fetch_benchmark", "fetch (pg store)", False),
+        ("fetch, memory store", "fetch_benchmark", "fetch (memory store)", False),
+        ("empty call (sync API)", "fetch_benchmark", "empty call (sync", True),
+        ("empty call (completion queue)", "fetch_benchmark", "empty call (async", True)]),
+}
+
+
+def sh(cmd, **kw):
+    print("+ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def start_pg():
+    out = subprocess.run(["bash", str(ROOT / "tests/pg/start_pg.sh")], check=True,
+                         capture_output=True, text=True).stdout
+    env = {}
+    for line in out.splitlines():
+        if line.startswith("export "):
+            k, v = line[len("export "):].split("=", 1)
+            env[k] = v.strip("'")
+    return env["ONEM2M_TEST_PG"], env["ONEM2M_TEST_PG_DIR"]
+
+
+def run_generators(a, pg, raw):
+    bin_dir = ROOT / "bazel-bin"
+    levels = [1, 4, 16, 64, 128] if a.long else [4, 16, 64]
+    seconds = 10 if a.long else 3
+    rounds = 3 if a.long else 1
+    runs = []
+    for c in levels:
+        for tool, args in (
+                ("mef_load", [str(bin_dir / "tests/bench/mef_load"), "--pg=" + pg, "--enrolees=5000",
+                              "--transport=both", "--baseline", "--concurrency=%d" % c,
+                              "--duration=%ds" % seconds]),
+                ("maf_load", [str(bin_dir / "tests/bench/maf_load"), "--pg=" + pg, "--devices=20000",
+                              "--phases=first,kmid,baseline", "--concurrency=%d" % c,
+                              "--duration=%ds" % seconds]),
+                ("fetch_benchmark", [str(bin_dir / "mef/credential/fetch_benchmark"),
+                                     "--callers=%d" % c, "--seconds=%d" % seconds,
+                                     "--rounds=%d" % rounds, "--enrolments=20000"])):
+            out = raw / ("%s-c%d.json" % (tool, c))
+            log = raw / ("%s-c%d.log" % (tool, c))
+            env = dict(os.environ, ONEM2M_TEST_PG=pg)
+            with open(log, "w") as fh:
+                sh(args + ["--json_out=" + str(out)], stdout=fh, stderr=subprocess.STDOUT, env=env)
+            runs.append(json.loads(out.read_text()))
+    return runs
+
+
+def series(runs, tool, needle):
+    """(concurrency, case) pairs of one series, by concurrency."""
+    pts = []
+    for r in runs:
+        if r["tool"] != tool:
+            continue
+        for case in r["cases"]:
+            if needle in case["name"]:
+                pts.append((case["concurrency"], case))
+    return sorted(pts, key=lambda p: p[0])
+
+
+def draw(runs, out):
+    for key, (title, lines) in CHARTS.items():
+        fig, (ax_rate, ax_lat) = plt.subplots(1, 2, figsize=(11, 4))
+        for label, tool, needle, dashed in lines:
+            pts = series(runs, tool, needle)
+            if not pts:
+                continue
+            xs = [c for c, _ in pts]
+            style = "--" if dashed else "-"
+            ax_rate.plot(xs, [p["rate"] for _, p in pts], style, marker="o", label=label)
+            ax_lat.plot(xs, [p["p50_ms"] for _, p in pts], style, marker="o", label=label + " p50")
+            ax_lat.plot(xs, [p["p99_ms"] for _, p in pts], style, marker="x", label=label + " p99")
+        for ax in (ax_rate, ax_lat):
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("concurrent clients")
+            ax.grid(True, alpha=0.3)
+        ax_rate.set_ylabel("operations / s")
+        ax_rate.set_ylim(bottom=0)
+        ax_lat.set_ylabel("latency (ms)")
+        ax_lat.set_yscale("log")
+        ax_rate.legend(fontsize=7)
+        ax_lat.legend(fontsize=6)
+        fig.suptitle(title)
+        fig.tight_layout()
+        fig.savefig(out / (key + ".svg"))
+        plt.close(fig)
+
+
+def markdown(runs, out, a, started):
+    lines = ["# Benchmark report", "",
+             "Generated by `bash tests/bench/report.sh%s` on %s (%s, %d CPUs), %s UTC." % (
+                 " --long" if a.long else "", platform.node(), platform.machine(), os.cpu_count(),
+                 started.strftime("%Y-%m-%d %H:%M")),
+             "Every ratio compares two figures of the same run (ours against a baseline measured "
+             "minutes apart at most); absolute rates depend on the machine and what else it runs.", ""]
+    for key, (title, chart_lines) in CHARTS.items():
+        lines += ["## " + title, "", "![%s](%s.svg)" % (title, key), "",
+                  "| series | clients | ops/s | p50 ms | p99 ms | failures | server CPU us/op |",
+                  "|---|---|---|---|---|---|---|"]
+        for label, tool, needle, _ in chart_lines:
+            for c, p in series(runs, tool, needle):
+                lines.append("| %s | %d | %.0f | %.2f | %.2f | %d | %.0f |" % (
+                    label, c, p["rate"], p["p50_ms"], p["p99_ms"], p.get("failures", 0),
+                    p.get("server_cpu_us_per_op", 0)))
+        lines.append("")
+    lines += ["## Ratios (same run)", "", "| tool | clients | ratio | value |", "|---|---|---|---|"]
+    for r in runs:
+        c = r["cases"][0]["concurrency"] if r["cases"] else 0
+        for name, v in sorted(r.get("ratios", {}).items()):
+            lines.append("| %s | %d | %s | %.2f |" % (r["tool"], c, name, v))
+    lines += ["", "Raw JSON and each generator's full log: `raw/`.", ""]
+    (out / "README.md").write_text("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--long", action="store_true", help="more levels, 10 s phases, 3 fetch rounds")
+    ap.add_argument("--out", default=str(ROOT / "bench-report"))
+    ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--from-json", default="", help="only redraw from a previous run's raw/ folder")
+    a = ap.parse_args()
+    out = pathlib.Path(a.out)
+    raw = out / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    started = datetime.datetime.utcnow()
+    if a.from_json:
+        runs = [json.loads(p.read_text()) for p in sorted(pathlib.Path(a.from_json).glob("*.json"))]
+    else:
+        if not a.skip_build:
+            sh(["bazel", "build", "-c", "opt"] + TARGETS, cwd=ROOT)
+        pg = os.environ.get("ONEM2M_TEST_PG", "")
+        pg_dir = ""
+        if not pg:
+            pg, pg_dir = start_pg()
+        try:
+            runs = run_generators(a, pg, raw)
+        finally:
+            if pg_dir:
+                subprocess.run(["bash", str(ROOT / "tests/pg/stop_pg.sh")],
+                               env=dict(os.environ, ONEM2M_TEST_PG_DIR=pg_dir), check=False)
+    draw(runs, out)
+    markdown(runs, out, a, started)
+    print("report: %s" % (out / "README.md"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
