@@ -3,7 +3,8 @@
 // Maps oneM2M requests and responses to and from HTTP/1.1 (TS-0009 V3.9.1 binding): X-M2M-Origin
 // (6.4.7), X-M2M-RI (6.4.8), X-M2M-RSC (6.4.17), X-M2M-RVI (6.4.22), Content-Type
 // application/json (6.4.3), no reason phrase (6.3.3). Server side: RequestFromHttp and
-// AnswerHttp (or ResponseToHttp); client side: RequestToHttp and ResponseFromHttp.
+// AnswerHttp (or ResponseToHttp); client side: RequestToHttp and ResponseFromHttp. The binding
+// is docs/protocol.md 4; the exact headers and codes are in docs/exchange.md 2 and 4.
 //
 //   absl::StatusOr<Request> request = RequestFromHttp(http_request);
 //   Response response = request.ok() ? Handle(*request) : ErrorResponse(request.status());
