@@ -53,9 +53,9 @@ class RawHandler : public server::SessionHandler {
       absl::MutexLock l(&shared_->mu);
       shared_->http_requests.push_back(request);
     }
-    const std::string* ri = http::FindHeader(request.headers, exchange::kHeaderRequestId);
     exchange::Response r{exchange::kRscOk, {{"target", request.target}, {"echo", request.body}}};
-    respond(exchange::ResponseToHttp(r, ri ? *ri : ""));
+    // As the servers answer: no reason phrase, X-M2M-RI and X-M2M-RVI echoed.
+    respond(exchange::AnswerHttp(request, r));
   }
 
   void OnDatagram(std::string datagram, std::function<void(std::string)> respond) override {
@@ -197,6 +197,10 @@ TEST_F(ExchangeClientTest, HttpRequestCarriesOneM2mHeadersAndAnswerIsParsed) {
   const std::string* host = http::FindHeader(seen.headers, "Host");
   ASSERT_NE(host, nullptr);
   EXPECT_EQ(*host, "mef.example.com");
+  // TS-0009 V3.9.1 6.4.22 / TS-0004 7.3.1.1: the device states its release.
+  const std::string* rvi = http::FindHeader(seen.headers, exchange::kHeaderRvi);
+  ASSERT_NE(rvi, nullptr);
+  EXPECT_EQ(*rvi, "3");
 }
 
 TEST_F(ExchangeClientTest, TwoHttpRequestsOnOneSession) {

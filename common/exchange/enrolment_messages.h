@@ -48,7 +48,7 @@ struct EnrolmentAnswer {
   std::string maf_id;
   std::optional<std::string> maf_uri;
   std::string ke_id;
-  absl::Time expiration_time;  // sent as YYYYMMDDTHHMMSSZ, whole seconds
+  absl::Time expiration_time;  // sent as m2m:timestamp YYYYMMDDThhmmss (UTC)
 };
 
 absl::StatusOr<EnrolmentRequest> ParseEnrolmentRequest(absl::string_view body);

@@ -62,7 +62,7 @@ TEST(EnrolmentMessagesTest, AnswerRoundTrips) {
   absl::StatusOr<nlohmann::json> j = SerializeEnrolmentAnswer(a);
   ASSERT_TRUE(j.ok());
   EXPECT_EQ((*j)["credentialType"], "symmetric");
-  EXPECT_EQ((*j)["expirationTime"], "20261129T081500Z");
+  EXPECT_EQ((*j)["expirationTime"], "20261129T081500");  // TS-0004 6.3.3: no zone
   absl::StatusOr<EnrolmentAnswer> back = ParseEnrolmentAnswer(*j);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->ke_id, a.ke_id);
@@ -72,12 +72,13 @@ TEST(EnrolmentMessagesTest, AnswerRoundTrips) {
 
 TEST(EnrolmentMessagesTest, AnswerRejectsWrongCredentialTypeAndTime) {
   nlohmann::json j = {{"credentialType", "certificate"}, {"enroleeId", "C"}, {"mafId", "m"},
-                      {"keId", "k"}, {"expirationTime", "20261129T081500Z"}};
+                      {"keId", "k"}, {"expirationTime", "20261129T081500"}};
   EXPECT_FALSE(ParseEnrolmentAnswer(j).ok());
   j["credentialType"] = "symmetric";
   EXPECT_TRUE(ParseEnrolmentAnswer(j).ok());
-  for (const char* bad : {"2026-11-29T08:15:00Z", "20261129T081500", "20261329T081500Z",
-                          "20260230T081500Z", "20261129T246000Z", "20261129t081500Z"}) {
+  for (const char* bad : {"2026-11-29T08:15:00Z", "20261129T0815", "20261329T081500",
+                          "20260230T081500", "20261129T246000", "20261129t081500",
+                          "20261129T081500+0000"}) {
     j["expirationTime"] = bad;
     absl::StatusOr<EnrolmentAnswer> a = ParseEnrolmentAnswer(j);
     ASSERT_FALSE(a.ok()) << bad;

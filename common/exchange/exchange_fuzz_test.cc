@@ -15,8 +15,8 @@ namespace {
 TEST(ExchangeFuzzTest, RandomAndMutatedBodiesNeverCrash) {
   const std::vector<std::string> seeds = {
       R"({"enrolment":{"type":"maf","enroleeId":"C-dev"}})",
-      R"({"targetIDs":["t1","t2"],"suid":42,"expirationTime":"20270101T000000Z","keyValue":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="})",
-      R"({"keyID":"AB@maf","targetIDs":["t"],"expirationTime":"20270101T000000Z"})",
+      R"({"targetIDs":["t1","t2"],"suid":42,"expirationTime":"20270101T000000","keyValue":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="})",
+      R"({"keyID":"AB@maf","targetIDs":["t"],"expirationTime":"20270101T000000"})",
       R"({"mafClientRegID":"r"})",
   };
   const std::string alphabet = std::string("{}[]\":,0123456789.eE-+tfnul\\ abcTZ=/") + "\xff\x80";

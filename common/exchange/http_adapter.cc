@@ -55,11 +55,25 @@ absl::StatusOr<Request> RequestFromHttp(const http::HttpRequest& request) {
   if (!s.ok()) return s;
   out.request_id = std::move(*ri);
 
+  absl::StatusOr<std::string> rvi = UniqueHeader(request, kHeaderRvi);
+  if (!rvi.ok()) return rvi.status();
+  if (http::CountHeader(request.headers, kHeaderRvi) == 0) {
+    out.release_version = std::string(kReleaseVersion1);  // TS-0004 7.3.2.1
+  } else {
+    s = internal::CheckReleaseVersion(*rvi);
+    if (!s.ok()) return s;
+    out.release_version = std::move(*rvi);
+  }
+
   if (!request.body.empty()) {
+    const size_t n = http::CountHeader(request.headers, "Content-Type");
+    if (n > 1) return absl::InvalidArgumentError("header Content-Type is repeated");
     const std::string* ct = http::FindHeader(request.headers, "Content-Type");
-    if (ct == nullptr || http::CountHeader(request.headers, "Content-Type") != 1 ||
-        !internal::IsJsonMediaType(*ct)) {
-      return absl::InvalidArgumentError("a request body needs Content-Type: application/json");
+    if (ct == nullptr || !internal::IsJsonMediaType(*ct)) {
+      // TS-0004 7.3.2.1: a content format the receiver does not support is UNSUPPORTED_MEDIA_TYPE.
+      return WithRsc(absl::InvalidArgumentError(
+                         "a request body needs Content-Type: application/json"),
+                     kRscUnsupportedMediaType);
     }
     out.content_type = std::string(kJsonMediaType);
     out.body = request.body;
@@ -67,12 +81,18 @@ absl::StatusOr<Request> RequestFromHttp(const http::HttpRequest& request) {
   return out;
 }
 
-http::HttpResponse ResponseToHttp(const Response& response, absl::string_view request_id) {
+http::HttpResponse ResponseToHttp(const Response& response, absl::string_view request_id,
+                                  absl::string_view release_version) {
   http::HttpResponse out;
   out.status = HttpStatusForRsc(response.rsc);
+  out.omit_reason = true;  // TS-0009 6.3.3
   out.headers.push_back({std::string(kHeaderRsc), std::to_string(response.rsc)});
   if (internal::CheckRequestId(request_id).ok()) {
     out.headers.push_back({std::string(kHeaderRequestId), std::string(request_id)});
+  }
+  if (release_version != kReleaseVersion1) {
+    if (!IsSupportedReleaseVersion(release_version)) release_version = kReleaseVersion;
+    out.headers.push_back({std::string(kHeaderRvi), std::string(release_version)});
   }
   if (!response.body.is_null()) {
     out.headers.push_back({"Content-Type", std::string(kJsonMediaType)});
@@ -81,10 +101,25 @@ http::HttpResponse ResponseToHttp(const Response& response, absl::string_view re
   return out;
 }
 
+http::HttpResponse AnswerHttp(const http::HttpRequest& request, const Response& response) {
+  const std::string* ri = http::FindHeader(request.headers, kHeaderRequestId);
+  absl::string_view release_version = kReleaseVersion;
+  const size_t rvi_count = http::CountHeader(request.headers, kHeaderRvi);
+  if (rvi_count == 0) {
+    release_version = kReleaseVersion1;
+  } else if (rvi_count == 1) {
+    const std::string* rvi = http::FindHeader(request.headers, kHeaderRvi);
+    if (IsSupportedReleaseVersion(*rvi)) release_version = *rvi;
+  }
+  return ResponseToHttp(response, ri != nullptr ? absl::string_view(*ri) : "", release_version);
+}
+
 absl::StatusOr<http::HttpRequest> RequestToHttp(const Request& request, absl::string_view host) {
   absl::Status s = internal::CheckRequestId(request.request_id);
   if (!s.ok()) return s;
   s = internal::CheckOriginator(request.originator);
+  if (!s.ok()) return s;
+  s = internal::CheckReleaseVersion(request.release_version);
   if (!s.ok()) return s;
   http::HttpRequest out;
   out.method = std::string(MethodName(request.method));
@@ -94,6 +129,10 @@ absl::StatusOr<http::HttpRequest> RequestToHttp(const Request& request, absl::st
     out.headers.push_back({std::string(kHeaderOrigin), request.originator});
   }
   out.headers.push_back({std::string(kHeaderRequestId), request.request_id});
+  // TS-0004 7.3.1.1: present unless talking to a Release 1 entity.
+  if (request.release_version != kReleaseVersion1) {
+    out.headers.push_back({std::string(kHeaderRvi), request.release_version});
+  }
   if (!request.body.empty()) {
     out.headers.push_back({"Content-Type", std::string(kJsonMediaType)});
     out.body = request.body;

@@ -3,8 +3,9 @@
 // JSON schemas of the MAF Security Framework messages (TS-0003 8.8.2.3, 8.8.2.7-8.8.2.10;
 // PROTOCOL.md 7). Request parsers take the raw body (server side); answer parsers take the JSON a
 // client got in Response::body. Strict: unknown fields, wrong types, missing required fields and
-// duplicate keys are refused with an error naming the field. Times are YYYYMMDDTHHMMSSZ (UTC);
-// key values are padded base64 of 16..64 bytes. See docs/exchange.md for examples.
+// duplicate keys are refused with an error naming the field. Times are TS-0004 m2m:timestamp
+// YYYYMMDDThhmmss (UTC, no zone; fractions accepted on input, see json_fields.h); key values
+// are padded base64 of 16..64 bytes. See docs/exchange.md for examples.
 //
 //   absl::StatusOr<KeyRegistrationRequest> req = ParseKeyRegistrationRequest(request.body);
 //   if (!req.ok()) return ErrorResponse(req.status());   // 4000, message names the field

@@ -19,6 +19,10 @@ absl::string_view MethodName(Method method) {
   return "POST";
 }
 
+bool IsSupportedReleaseVersion(absl::string_view rvi) {
+  return rvi == "1" || rvi == "2" || rvi == "2a" || rvi == "3";
+}
+
 Response ErrorResponse(int rsc, absl::string_view message) {
   Response r;
   r.rsc = rsc;

@@ -33,6 +33,17 @@ absl::string_view MethodName(Method method);
 // The media type of every body in this exchange.
 inline constexpr absl::string_view kJsonMediaType = "application/json";
 
+// Release Version Indicator (TS-0004 V3.32 m2m:releaseVersion, table 6.3.3-1): the release this
+// service's primitives comply with, sent in every request and answer (X-M2M-RVI, TS-0009 6.4.22;
+// oneM2M-RVI, TS-0008 6.2.2.4.16) except an answer to a Release 1 originator (TS-0004 7.3.3.12).
+inline constexpr absl::string_view kReleaseVersion = "3";
+// A request without the indicator comes from a Release 1 originator (TS-0004 7.3.2.1).
+inline constexpr absl::string_view kReleaseVersion1 = "1";
+
+// IsSupportedReleaseVersion is true for the m2m:supportedReleaseVersions of TS-0004 V3.32 (table
+// 6.3.3-1): "1", "2", "2a" and "3"; the primitives of this service are the same in all of them.
+bool IsSupportedReleaseVersion(absl::string_view rvi);
+
 struct Request {
   Method method = Method::kPost;
   // path is absolute with "/" separators and no query, e.g. "/maf/keys/retrieve".
@@ -46,6 +57,9 @@ struct Request {
   // refuse anything else).
   std::string content_type;
   std::string body;
+  // release_version is the Release Version Indicator: kReleaseVersion for requests this side
+  // makes; for received ones the validated value, kReleaseVersion1 when the request had none.
+  std::string release_version{kReleaseVersion};
 };
 
 struct Response {

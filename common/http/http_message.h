@@ -41,14 +41,22 @@ struct HttpRequest {
   std::string target;  // request-target as sent, e.g. "/maf/keys"
   std::vector<HttpHeader> headers;
   std::string body;
+  // keep_alive is false when the client asked the server to close the connection after the
+  // answer: "Connection: close", or HTTP/1.0 without "Connection: keep-alive" (RFC 9112 9.3,
+  // 9.6). Set by RequestParser; the serializer ignores it.
+  bool keep_alive = true;
 };
 
 struct HttpResponse {
   int status = 200;
-  // reason is optional when serialising: empty means the standard phrase for `status`.
+  // reason is optional when serialising: empty means the standard phrase for `status`, or none
+  // at all with omit_reason.
   std::string reason;
   std::vector<HttpHeader> headers;
   std::string body;
+  // omit_reason writes the status line with an empty reason phrase, "HTTP/1.1 201 " (RFC 9112 4
+  // allows it; TS-0009 V3.9.1 6.3.3 requires it of oneM2M answers). Needs an empty `reason`.
+  bool omit_reason = false;
 };
 
 // FindHeader returns the value of the first header called `name` (case-insensitive), or nullptr.

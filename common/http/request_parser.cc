@@ -26,6 +26,8 @@ absl::StatusOr<HttpRequest> RequestParser::TakeRequest() {
   request.target = impl_->url();
   request.headers = std::move(impl_->headers());
   request.body = std::move(impl_->body());
+  // http-parser reads the version and every Connection header (close, keep-alive) into this.
+  request.keep_alive = http_should_keep_alive(&impl_->raw()) != 0;
   return request;
 }
 

@@ -35,6 +35,32 @@ TEST(RequestParserTest, ParsesCompleteRequest) {
   EXPECT_EQ(req->body, "{\"enrolment\":{\"type\":\"maf\"}}");
 }
 
+// RFC 9112 9.3 and 9.6: HTTP/1.1 persists unless "Connection: close"; HTTP/1.0 closes unless
+// "Connection: keep-alive".
+TEST(RequestParserTest, ReportsWhetherTheClientKeepsTheConnection) {
+  struct Case {
+    const char* head;
+    bool keep_alive;
+  };
+  for (const Case& c : {Case{"POST / HTTP/1.1\r\nHost: a\r\n", true},
+                        Case{"POST / HTTP/1.1\r\nConnection: close\r\n", false},
+                        Case{"POST / HTTP/1.1\r\nconnection: Close\r\n", false},
+                        Case{"POST / HTTP/1.1\r\nConnection: keep-alive\r\n", true},
+                        Case{"POST / HTTP/1.0\r\nHost: a\r\n", false},
+                        Case{"POST / HTTP/1.0\r\nConnection: keep-alive\r\n", true},
+                        Case{"POST / HTTP/1.0\r\nConnection: close\r\n", false}}) {
+    SCOPED_TRACE(c.head);
+    RequestParser parser;
+    absl::StatusOr<FeedResult> r = parser.Feed(absl::StrCat(c.head, "Content-Length: 2\r\n\r\n{}"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->state, ParseState::kComplete);
+    absl::StatusOr<HttpRequest> req = parser.TakeRequest();
+    ASSERT_TRUE(req.ok());
+    EXPECT_EQ(req->keep_alive, c.keep_alive);
+    EXPECT_EQ(req->body, "{}");
+  }
+}
+
 TEST(RequestParserTest, ParsesRequestFedOneByteAtATime) {
   RequestParser parser;
   const std::string input = kRequest;

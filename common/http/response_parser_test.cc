@@ -33,6 +33,23 @@ TEST(ResponseParserTest, ParsesResponseFedOneByteAtATime) {
   EXPECT_EQ(resp->body, "{}");
 }
 
+// TS-0009 V3.9.1 6.3.3 omits the reason phrase; a peer may also drop the space before it.
+TEST(ResponseParserTest, AcceptsStatusLineWithoutReasonPhrase) {
+  for (const char* line : {"HTTP/1.1 201 \r\n", "HTTP/1.1 201\r\n"}) {
+    SCOPED_TRACE(line);
+    ResponseParser parser;
+    absl::StatusOr<FeedResult> r =
+        parser.Feed(std::string(line) + "X-M2M-RSC: 2001\r\nContent-Length: 2\r\n\r\n{}");
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->state, ParseState::kComplete);
+    absl::StatusOr<HttpResponse> resp = parser.TakeResponse();
+    ASSERT_TRUE(resp.ok());
+    EXPECT_EQ(resp->status, 201);
+    EXPECT_EQ(resp->reason, "");
+    EXPECT_EQ(resp->body, "{}");
+  }
+}
+
 TEST(ResponseParserTest, ParsesChunkedResponse) {
   ResponseParser parser;
   absl::StatusOr<FeedResult> r = parser.Feed(

@@ -85,8 +85,11 @@ absl::StatusOr<std::string> SerializeResponse(const HttpResponse& response) {
     return absl::InvalidArgumentError(
         absl::StrCat("HTTP status ", response.status, " is outside 100..599"));
   }
+  if (response.omit_reason && !response.reason.empty()) {
+    return absl::InvalidArgumentError("omit_reason with a reason phrase");
+  }
   absl::string_view reason = response.reason;
-  if (reason.empty()) {
+  if (reason.empty() && !response.omit_reason) {
     reason = http_status_str(static_cast<http_status>(response.status));
     if (reason == "<unknown>") reason = "Unknown";
   }

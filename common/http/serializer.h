@@ -25,8 +25,9 @@ namespace http {
 absl::StatusOr<std::string> SerializeRequest(const HttpRequest& request);
 
 // SerializeResponse returns "HTTP/1.1 status reason", the headers, Content-Length and the body.
-// An empty reason is replaced by the standard phrase. kInvalidArgument for a status outside
-// 100..599 or a bad header.
+// An empty reason is replaced by the standard phrase, unless omit_reason asks for none (the
+// status line then ends "HTTP/1.1 201 \r\n", the space kept as RFC 9112 4 requires).
+// kInvalidArgument for a status outside 100..599, a bad header, or omit_reason with a reason.
 absl::StatusOr<std::string> SerializeResponse(const HttpResponse& response);
 
 }  // namespace http

@@ -35,6 +35,26 @@ TEST(SerializerTest, ResponseRoundTripsThroughParser) {
   EXPECT_EQ(parser.TakeResponse()->status, 201);
 }
 
+// TS-0009 V3.9.1 6.3.3: "The Reason-Phrase shall be omitted in HTTP response messages"; RFC 9112 4
+// keeps the space before the (empty) reason-phrase.
+TEST(SerializerTest, OmittedReasonPhraseLeavesTheSpaceAndParses) {
+  HttpResponse response{201, "", {{"X-M2M-RSC", "2001"}}, "{}"};
+  response.omit_reason = true;
+  absl::StatusOr<std::string> bytes = SerializeResponse(response);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(*bytes, "HTTP/1.1 201 \r\nX-M2M-RSC: 2001\r\nContent-Length: 2\r\n\r\n{}");
+  ResponseParser parser;
+  ASSERT_EQ(parser.Feed(*bytes)->state, ParseState::kComplete);
+  absl::StatusOr<HttpResponse> parsed = parser.TakeResponse();
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->status, 201);
+  EXPECT_EQ(parsed->reason, "");
+  EXPECT_EQ(parsed->body, "{}");
+
+  response.reason = "Created";
+  EXPECT_FALSE(SerializeResponse(response).ok());
+}
+
 TEST(SerializerTest, EmptyBodyGetsContentLengthZero) {
   absl::StatusOr<std::string> bytes = SerializeResponse(HttpResponse{204, "", {}, ""});
   ASSERT_TRUE(bytes.ok());

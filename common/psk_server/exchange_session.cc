@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+
 #include "common/coap/parser.h"
 #include "common/coap/serializer.h"
 #include "common/exchange/coap_adapter.h"
@@ -11,16 +13,21 @@ namespace onem2m::server {
 
 void ExchangeSession::OnHttpRequest(http::HttpRequest request,
                                     std::function<void(http::HttpResponse)> respond) {
-  const std::string* ri = http::FindHeader(request.headers, exchange::kHeaderRequestId);
-  std::string request_id = ri != nullptr ? *ri : "";
+  // The answer echoes X-M2M-RI and X-M2M-RVI (AnswerHttp); keep just those headers for it.
+  http::HttpRequest echo;
+  for (const http::HttpHeader& h : request.headers) {
+    if (absl::EqualsIgnoreCase(h.name, exchange::kHeaderRequestId) ||
+        absl::EqualsIgnoreCase(h.name, exchange::kHeaderRvi)) {
+      echo.headers.push_back(h);
+    }
+  }
   absl::StatusOr<exchange::Request> r = exchange::RequestFromHttp(request);
   if (!r.ok()) {
-    respond(exchange::ResponseToHttp(exchange::ErrorResponse(r.status()), request_id));
+    respond(exchange::AnswerHttp(echo, exchange::ErrorResponse(r.status())));
     return;
   }
-  OnRequest(std::move(*r), [respond = std::move(respond), request_id](exchange::Response out) {
-    respond(exchange::ResponseToHttp(out, request_id));
-  });
+  OnRequest(std::move(*r), [respond = std::move(respond), echo = std::move(echo)](
+                               exchange::Response out) { respond(exchange::AnswerHttp(echo, out)); });
 }
 
 void ExchangeSession::OnDatagram(std::string datagram, std::function<void(std::string)> respond) {

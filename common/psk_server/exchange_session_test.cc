@@ -123,13 +123,16 @@ TEST(ExchangeSessionHttpTest, RejectedRequestStillEchoesItsRequestId) {
   http::HttpRequest req;
   req.method = "POST";
   req.target = "/enrolment";
-  req.headers = {{"X-M2M-RI", "rq-7"}, {"Content-Type", "text/plain"}};
+  req.headers = {{"X-M2M-RI", "rq-7"}, {"X-M2M-RVI", "2a"}, {"Content-Type", "text/plain"}};
   req.body = "hello";
   std::optional<http::HttpResponse> resp = SendHttp(s, req);
   ASSERT_TRUE(resp.has_value());
   EXPECT_TRUE(s.requests.empty());
-  EXPECT_EQ(HeaderOr(*resp, exchange::kHeaderRsc), "4000");
+  // TS-0004 7.3.2.1: a content format the receiver does not support is UNSUPPORTED_MEDIA_TYPE.
+  EXPECT_EQ(HeaderOr(*resp, exchange::kHeaderRsc), "4015");
+  EXPECT_EQ(resp->status, 415);
   EXPECT_EQ(HeaderOr(*resp, exchange::kHeaderRequestId), "rq-7");
+  EXPECT_EQ(HeaderOr(*resp, exchange::kHeaderRvi), "2a");
 }
 
 TEST(ExchangeSessionHttpTest, AnswerMayComeLaterFromAnotherThread) {

@@ -111,6 +111,8 @@ class StreamSession final : public Session {
   std::string pending_in_;  // bytes read after a complete request (pipelining)
   std::string out_;
   bool close_after_flush_ = false;
+  // The request being served asked to close after its answer (Connection: close, HTTP/1.0).
+  bool close_after_response_ = false;
   uint32_t watching_ = 0;
 };
 

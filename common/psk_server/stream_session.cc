@@ -94,6 +94,10 @@ bool StreamSession::FeedParser(absl::string_view bytes, size_t* consumed) {
     SendError(400, request.status().message());
     return false;
   }
+  // RFC 9112 9.6: a "close" connection option (or HTTP/1.0 without keep-alive) ends the
+  // connection after this answer, rather than at the idle timeout a client reading to EOF would
+  // otherwise wait for.
+  close_after_response_ = !request->keep_alive;
   awaiting_response_ = true;
   Want(0);
   IoThread* thread = thread_;
@@ -145,6 +149,7 @@ void StreamSession::ReadRequests() {
 void StreamSession::SendError(int http_status, absl::string_view message) {
   http::HttpResponse response;
   response.status = http_status > 0 ? http_status : 400;
+  response.omit_reason = true;  // TS-0009 V3.9.1 6.3.3, as for every answer on this port
   response.headers.push_back({"Content-Type", "application/json"});
   response.headers.push_back({"Connection", "close"});
   response.body = std::string("{\"error\":\"") +
@@ -167,8 +172,10 @@ void StreamSession::OnResponse(http::HttpResponse response) {
   if (closed_) return;
   awaiting_response_ = false;
   parser_.Reset();
-  if (thread_->draining()) {
-    response.headers.push_back({"Connection", "close"});
+  if (thread_->draining() || close_after_response_) {
+    if (http::FindHeader(response.headers, "Connection") == nullptr) {
+      response.headers.push_back({"Connection", "close"});
+    }
     close_after_flush_ = true;
   }
   absl::StatusOr<std::string> bytes = http::SerializeResponse(response);

@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
 #include "common/pg/test_schema.h"
@@ -72,7 +73,7 @@ TEST_P(OpensslInteropTest, SClientKeyIdMatchesMefAnswer) {
   const std::string body = "{\"enrolment\":{\"type\":\"maf\"}}";
   const std::string req = absl::StrCat(
       "POST /enrolment HTTP/1.1\r\nHost: mef.local\r\nX-M2M-Origin: C-interop\r\nX-M2M-RI: interop-1\r\n"
-      "Content-Type: application/json\r\nContent-Length: ",
+      "X-M2M-RVI: 3\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ",
       body.size(), "\r\n\r\n", body);
   const char* tmp = getenv("TEST_TMPDIR");
   const std::string req_path = absl::StrCat(tmp ? tmp : "/tmp", "/req-", getpid(), "-", cipher);
@@ -80,14 +81,17 @@ TEST_P(OpensslInteropTest, SClientKeyIdMatchesMefAnswer) {
     std::ofstream f(req_path, std::ios::binary);
     f << req;
   }
-  // stdin: the request, then 4 s of silence so the answer arrives before s_client sees EOF and
-  // quits; `timeout` bounds the whole run.
+  // -ign_eof: s_client stays after its stdin ends and leaves when the MEF closes the session,
+  // which "Connection: close" asks for right after the answer (RFC 9112 9.6); `timeout` bounds
+  // the run, far below the MEF's idle timeout it would otherwise wait for.
+  const absl::Time start = absl::Now();
   const std::string cmd = absl::StrCat(
-      "(cat ", req_path, "; sleep 4) | timeout 30 /usr/bin/openssl s_client -connect 127.0.0.1:",
+      "timeout 30 /usr/bin/openssl s_client -ign_eof -connect 127.0.0.1:",
       mef_->tls_port, " -psk ", crypto::HexUpper(kpm.Reveal()), " -psk_identity ", kpm_id,
       " -servername ", e2e::kFqdn, " -tls1_2 -cipher ", cipher,
-      " -keymatexport EXPORTER-oneM2M-Bootstrap -keymatexportlen 48 2>&1");
+      " -keymatexport EXPORTER-oneM2M-Bootstrap -keymatexportlen 48 < ", req_path, " 2>&1");
   const std::string out = RunCapture(cmd);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(8)) << out;
 
   const std::string marker = "Keying material: ";
   size_t p = out.find(marker);
@@ -96,7 +100,19 @@ TEST_P(OpensslInteropTest, SClientKeyIdMatchesMefAnswer) {
   ASSERT_EQ(hex.size(), 96u) << out;
   const std::string expected_ke_id = absl::StrCat(absl::AsciiStrToUpper(hex.substr(0, 32)), "@", e2e::kFqdn);
 
+  // TS-0009 V3.9.1: no reason phrase (6.3.3), X-M2M-RSC (6.4.17), X-M2M-RVI (6.4.22).
+  EXPECT_TRUE(absl::StrContains(out, "HTTP/1.1 201 \r\n")) << out;
   EXPECT_TRUE(absl::StrContains(out, "X-M2M-RSC: 2001")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "X-M2M-RVI: 3\r\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "Connection: close")) << out;
+  // TS-0004 V3.32 6.3.3 m2m:timestamp: YYYYMMDDThhmmss, no zone.
+  const std::string exp_key = "\"expirationTime\":\"";
+  const size_t at = out.find(exp_key);
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string exp = out.substr(at + exp_key.size(), 16);
+  EXPECT_EQ(exp.size(), 16u) << out;
+  EXPECT_EQ(exp.substr(8, 1), "T") << exp;
+  EXPECT_EQ(exp.substr(15, 1), "\"") << exp;  // no trailing Z
   EXPECT_TRUE(absl::StrContains(out, absl::StrCat("\"keId\":\"", expected_ke_id, "\"")))
       << "expected keId " << expected_ke_id << " in:\n" << out;
   EXPECT_TRUE(absl::StrContains(out, cipher)) << out;

@@ -1,10 +1,12 @@
 #include "common/exchange/internal/common_checks.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/exchange/http_adapter.h"
 #include "common/exchange/internal/json_fields.h"
+#include "common/exchange/rsc.h"
 
 namespace onem2m {
 namespace exchange {
@@ -39,6 +41,14 @@ absl::Status CheckOriginator(absl::string_view originator) {
         " printable ASCII characters"));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckReleaseVersion(absl::string_view release_version) {
+  if (IsSupportedReleaseVersion(release_version)) return absl::OkStatus();
+  return WithRsc(absl::InvalidArgumentError(absl::StrCat(
+                     "release version \"", absl::CHexEscape(release_version.substr(0, 16)),
+                     "\" is not supported; this service serves 1, 2, 2a and 3")),
+                 kRscReleaseVersionNotSupported);
 }
 
 bool IsJsonMediaType(absl::string_view content_type) {

@@ -19,6 +19,10 @@ absl::Status CheckRequestId(absl::string_view request_id);
 // CheckOriginator allows empty, else 1..256 printable ASCII bytes.
 absl::Status CheckOriginator(absl::string_view originator);
 
+// CheckReleaseVersion refuses a Release Version Indicator outside IsSupportedReleaseVersion
+// with RSC 4001 RELEASE_VERSION_NOT_SUPPORTED (TS-0004 7.3.2.1).
+absl::Status CheckReleaseVersion(absl::string_view release_version);
+
 // IsJsonMediaType accepts "application/json" in any case, optionally followed by parameters.
 bool IsJsonMediaType(absl::string_view content_type);
 

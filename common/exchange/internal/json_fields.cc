@@ -197,31 +197,55 @@ absl::StatusOr<int64_t> ReadInt(const json& obj, absl::string_view where, absl::
 }
 
 std::string FormatM2mTime(absl::Time t) {
-  return absl::FormatTime("%Y%m%dT%H%M%SZ", t, absl::UTCTimeZone());
+  return absl::FormatTime("%Y%m%dT%H%M%S", t, absl::UTCTimeZone());
 }
 
 absl::StatusOr<absl::Time> ParseM2mTime(absl::string_view text) {
-  bool shape = text.size() == 16 && text[8] == 'T' && text[15] == 'Z';
-  for (size_t i = 0; shape && i < 15; ++i) {
-    if (i != 8 && (text[i] < '0' || text[i] > '9')) shape = false;
+  auto fail = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "time \"", absl::CHexEscape(text),
+        "\" is not an m2m:timestamp YYYYMMDDThhmmss[,ffffff] (UTC), e.g. 20261129T081500"));
+  };
+  absl::string_view rest = text;
+  // A trailing Z is the one zone a sender could mean; UTC is implied anyway, so it is tolerated
+  // on input and never written.
+  if (!rest.empty() && rest.back() == 'Z') rest.remove_suffix(1);
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (rest.size() < 15 || rest[8] != 'T') return fail();
+  for (size_t i = 0; i < 15; ++i) {
+    if (i != 8 && !is_digit(rest[i])) return fail();
+  }
+  absl::Duration fraction;
+  if (rest.size() > 15) {
+    // TS-0004 6.3.3: a comma and 1..6 digits; ISO 8601 also allows a full stop.
+    if (rest[15] != ',' && rest[15] != '.') return fail();
+    const absl::string_view digits = rest.substr(16);
+    if (digits.empty() || digits.size() > 6) return fail();
+    int64_t micros = 0;
+    for (size_t i = 0; i < 6; ++i) {
+      if (i < digits.size() && !is_digit(digits[i])) return fail();
+      micros = micros * 10 + (i < digits.size() ? digits[i] - '0' : 0);
+    }
+    fraction = absl::Microseconds(micros);
   }
   auto field = [&](size_t pos, size_t len) {
     int v = 0;
-    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (text[i] - '0');
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (rest[i] - '0');
     return v;
   };
-  absl::Time t;
-  if (shape) {
-    // absl::ParseTime's %Y is greedy over "YYYYMMDD", so the fields are cut out by position.
-    t = absl::FromCivil(absl::CivilSecond(field(0, 4), field(4, 2), field(6, 2), field(9, 2),
-                                          field(11, 2), field(13, 2)),
-                        absl::UTCTimeZone());
+  // absl::ParseTime's %Y is greedy over "YYYYMMDD", so the fields are cut out by position.
+  const int year = field(0, 4), month = field(4, 2), day = field(6, 2);
+  const int hour = field(9, 2), minute = field(11, 2), second = field(13, 2);
+  const absl::CivilSecond civil(year, month, day, hour, minute, second);
+  // CivilSecond normalises out-of-range fields (month 13, 30 February, second 60); refuse them.
+  if (civil.year() != year || civil.month() != month || civil.day() != day ||
+      civil.hour() != hour || civil.minute() != minute || civil.second() != second) {
+    return fail();
   }
-  // CivilSecond normalises out-of-range fields (month 13, 30 February); the round trip rejects them.
-  if (!shape || internal::FormatM2mTime(t) != text) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "time \"", absl::CHexEscape(text), "\" is not YYYYMMDDTHHMMSSZ (UTC), e.g. 20261129T081500Z"));
-  }
+  absl::Time t = absl::FromCivil(civil, absl::UTCTimeZone());
+  // Whole seconds only past this point: a fraction rounds up to the next second, which TS-0004
+  // 6.3.3 allows for an expiration time, so a time never ends before the sender meant.
+  if (fraction > absl::ZeroDuration()) t += absl::Seconds(1);
   return t;
 }
 

@@ -71,9 +71,16 @@ absl::StatusOr<SecretBytes> ReadKey(const nlohmann::json& obj, absl::string_view
 absl::Status CheckId(absl::string_view value, absl::string_view where, absl::string_view field);
 absl::Status CheckKey(const SecretBytes& key, absl::string_view where, absl::string_view field);
 
-// FormatM2mTime and ParseM2mTime use the oneM2M basic format in UTC with a trailing Z:
-// "YYYYMMDDTHHMMSSZ", e.g. "20261129T081500Z". Sub-second parts are dropped when formatting.
+// FormatM2mTime writes a TS-0004 V3.32 m2m:timestamp (clause 6.3.3, ISO 8601 basic format, UTC
+// implied, no zone): "YYYYMMDDThhmmss", e.g. "20261129T081500". Sub-second parts are dropped, so
+// a peer is never told a time later than the real one.
 std::string FormatM2mTime(absl::Time t);
+
+// ParseM2mTime reads an m2m:timestamp. It accepts the fractional seconds TS-0004 6.3.3 requires a
+// receiver to accept ("YYYYMMDDThhmmss,ffffff", 1..6 digits; "." as in ISO 8601 too) and rounds
+// them up to the next whole second, as that clause allows for an expiration time. A trailing "Z"
+// is tolerated (UTC is implied anyway) but never written. kInvalidArgument for anything else:
+// other zones, reduced forms, out-of-range fields (month 13, 30 February, second 60).
 absl::StatusOr<absl::Time> ParseM2mTime(absl::string_view text);
 
 // EncodeKey returns the base64 text for `key`.
