@@ -167,7 +167,7 @@ void StreamSession::OnResponse(http::HttpResponse response) {
   if (closed_) return;
   awaiting_response_ = false;
   parser_.Reset();
-  if (thread_->draining()) {
+  if (thread_->draining() || handler_->ExchangeOver()) {
     response.headers.push_back({"Connection", "close"});
     close_after_flush_ = true;
   }
