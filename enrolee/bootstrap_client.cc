@@ -106,9 +106,9 @@ absl::StatusOr<std::unique_ptr<EnrolmentExchange>> StartEnrolment(const Bootstra
   }
   absl::StatusOr<std::string> body = exchange::SerializeEnrolmentRequest(er);
   if (!body.ok()) return body.status();
-  absl::StatusOr<exchange::Response> response = ExchangeOverSession(
-      *x->client_, o.transport, EnrolmentPost(std::move(*body), x->originator_), o.mef_fqdn,
-      deadline);
+  absl::StatusOr<exchange::Response> response =
+      ExchangeOverSession(*x->client_, o.transport, EnrolmentPost(std::move(*body), x->originator_),
+                          o.mef_fqdn, deadline);
   if (!response.ok()) return response.status();
   if (response->rsc != exchange::kRscCreated) return RefusalStatus(*response);
   absl::StatusOr<exchange::EnrolmentAnswer> answer = exchange::ParseEnrolmentAnswer(response->body);

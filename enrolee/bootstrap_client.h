@@ -36,7 +36,7 @@ struct BootstrapOptions {
   tls::Transport transport = tls::Transport::kTls;
   std::string kpm_id;
   SecretBytes kpm;
-  std::optional<std::string> enrolee_id;        // sent for the MEF to check, when configured
+  std::optional<std::string> enrolee_id;  // sent for the MEF to check, when configured
   // full_form sends TS-0003 Table 8.3.2.1-1's indications (MAF enrolment only) and expects the
   // Table 8.3.2.1-3 answer with the MAF URIs; false sends the project's short form.
   bool full_form = false;
@@ -49,9 +49,9 @@ struct BootstrapResult {
   SecretBytes ke;
   std::string enrolee_id;
   std::string maf_id;
-  std::optional<std::string> maf_uri;             // short form
-  std::optional<exchange::MafUris> maf_uris;      // full form (Table 8.3.2.1-3)
-  std::vector<std::string> trust_anchors;         // full form, when the MEF sends any
+  std::optional<std::string> maf_uri;         // short form
+  std::optional<exchange::MafUris> maf_uris;  // full form (Table 8.3.2.1-3)
+  std::vector<std::string> trust_anchors;     // full form, when the MEF sends any
   absl::Time expires_at;
   std::string cipher;
   int attempts = 1;

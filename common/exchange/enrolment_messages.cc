@@ -9,12 +9,12 @@ namespace onem2m {
 namespace exchange {
 namespace {
 
-using nlohmann::json;
 using internal::CheckId;
 using internal::ReadId;
 using internal::ReadOptionalId;
 using internal::RejectUnknownFields;
 using internal::RequireObject;
+using nlohmann::json;
 
 constexpr absl::string_view kSymmetric = "symmetric";
 constexpr absl::string_view kAnswer = "enrolmentAnswer";
@@ -44,26 +44,25 @@ absl::StatusOr<std::optional<bool>> ReadOptionalBool(const json& obj, absl::stri
 // raw spaces or controls); the Enrolee dereferences it, so nothing else is checked here.
 absl::Status CheckUri(absl::string_view value, absl::string_view where, absl::string_view field) {
   if (value.empty() || value.size() > kMaxUriLength) {
-    return absl::InvalidArgumentError(absl::StrCat("field \"", Name(where, field), "\" must be 1..",
-                                                   kMaxUriLength, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", Name(where, field), "\" must be 1..", kMaxUriLength, " bytes"));
   }
   for (char c : value) {
     if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "field \"", Name(where, field), "\" must be printable ASCII without spaces"));
+      return absl::InvalidArgumentError(absl::StrCat("field \"", Name(where, field),
+                                                     "\" must be printable ASCII without spaces"));
     }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::string>> ReadOptionalUri(const json& obj,
-                                                           absl::string_view where,
+absl::StatusOr<std::optional<std::string>> ReadOptionalUri(const json& obj, absl::string_view where,
                                                            absl::string_view field) {
   auto it = obj.find(std::string(field));
   if (it == obj.end()) return std::optional<std::string>();
   if (!it->is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat("field \"", Name(where, field),
-                                                   "\" must be a string, not ", it->type_name()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", Name(where, field), "\" must be a string, not ", it->type_name()));
   }
   std::string s = it->get<std::string>();
   absl::Status st = CheckUri(s, where, field);
@@ -84,8 +83,8 @@ absl::StatusOr<std::string> ReadUri(const json& obj, absl::string_view where,
 
 absl::Status CheckTrustAnchor(absl::string_view pem, absl::string_view where) {
   if (pem.empty() || pem.size() > kMaxTrustAnchorLength) {
-    return absl::InvalidArgumentError(absl::StrCat("field \"", where, ".trustAnchors\" entries must be 1..",
-                                                   kMaxTrustAnchorLength, " bytes"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "field \"", where, ".trustAnchors\" entries must be 1..", kMaxTrustAnchorLength, " bytes"));
   }
   return absl::OkStatus();
 }
@@ -102,8 +101,8 @@ absl::StatusOr<std::vector<std::string>> ReadTrustAnchors(const json& obj,
   }
   for (const json& e : *it) {
     if (!e.is_string()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field \"", where, ".trustAnchors\" must hold strings, not ", e.type_name()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "field \"", where, ".trustAnchors\" must hold strings, not ", e.type_name()));
     }
     std::string pem = e.get<std::string>();
     absl::Status s = CheckTrustAnchor(pem, where);
@@ -120,10 +119,10 @@ absl::StatusOr<InstructionType> ReadInstructionType(const json& obj, absl::strin
                             InstructionType::kRemoteManagement, InstructionType::kEnd}) {
     if (*name == InstructionTypeName(t)) return t;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "field \"", Name(where, "instructionType"),
-      "\" must be \"certificateEnrolment\", \"mafEnrolment\", \"remoteManagement\" or "
-      "\"endOfEnrolmentExchange\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat("field \"", Name(where, "instructionType"),
+                   "\" must be \"certificateEnrolment\", \"mafEnrolment\", \"remoteManagement\" or "
+                   "\"endOfEnrolmentExchange\""));
 }
 
 // ParseShortRequest reads {"enrolment": {"type", "enroleeId"?}}.
@@ -164,10 +163,10 @@ absl::StatusOr<EnrolmentRequest> ParseFullRequest(const json& root) {
   if (!s.ok()) return s;
   EnrolmentIndications ind;
   bool any = false;
-  for (auto [field, out] : {std::pair<absl::string_view, bool*>{kCertificateIndication,
-                                                                 &ind.certificate},
-                            {kMafIndication, &ind.maf},
-                            {kRemoteManagementIndication, &ind.remote_management}}) {
+  for (auto [field, out] :
+       {std::pair<absl::string_view, bool*>{kCertificateIndication, &ind.certificate},
+        {kMafIndication, &ind.maf},
+        {kRemoteManagementIndication, &ind.remote_management}}) {
     absl::StatusOr<std::optional<bool>> b = ReadOptionalBool(root, "", field);
     if (!b.ok()) return b.status();
     if (b->has_value()) {
@@ -206,7 +205,8 @@ absl::StatusOr<EnrolmentResult> ParseResultObject(const json& root) {
   out.instruction = *t;
   absl::StatusOr<std::optional<bool>> status = ReadOptionalBool(root, "", "status");
   if (!status.ok()) return status.status();
-  if (!status->has_value()) return absl::InvalidArgumentError("required field \"status\" is missing");
+  if (!status->has_value())
+    return absl::InvalidArgumentError("required field \"status\" is missing");
   out.status = **status;
   return out;
 }
@@ -311,8 +311,8 @@ absl::StatusOr<EnrolmentRequest> ParseEnrolmentRequest(absl::string_view body) {
 
 absl::StatusOr<std::string> SerializeEnrolmentRequest(const EnrolmentRequest& request) {
   if (request.enrolee_id) {
-    absl::Status s = CheckId(*request.enrolee_id, request.indications ? "" : "enrolment",
-                             "enroleeId");
+    absl::Status s =
+        CheckId(*request.enrolee_id, request.indications ? "" : "enrolment", "enroleeId");
     if (!s.ok()) return s;
   }
   if (request.indications) {
@@ -344,9 +344,8 @@ absl::StatusOr<EnrolmentAnswer> ParseEnrolmentAnswer(const json& body) {
   absl::StatusOr<std::optional<InstructionType>> kind = PeekInstructionType(body);
   if (!kind.ok()) return kind.status();
   if (kind->has_value() && **kind != InstructionType::kMafEnrolment) {
-    return absl::UnimplementedError(absl::StrCat("the MEF's instruction \"",
-                                                 InstructionTypeName(**kind),
-                                                 "\" is not MAF enrolment"));
+    return absl::UnimplementedError(absl::StrCat(
+        "the MEF's instruction \"", InstructionTypeName(**kind), "\" is not MAF enrolment"));
   }
   absl::StatusOr<EnrolmentAnswer> out =
       kind->has_value() ? ParseFullAnswer(body) : ParseShortAnswer(body);
@@ -370,10 +369,10 @@ absl::StatusOr<EnrolmentAnswer> ParseEnrolmentAnswer(const json& body) {
 }
 
 absl::StatusOr<json> SerializeEnrolmentAnswer(const EnrolmentAnswer& answer) {
-  for (const auto& [field, value] : {std::pair<absl::string_view, const std::string*>{
-                                         "enroleeId", &answer.enrolee_id},
-                                     {"mafId", &answer.maf_id},
-                                     {"keId", &answer.ke_id}}) {
+  for (const auto& [field, value] :
+       {std::pair<absl::string_view, const std::string*>{"enroleeId", &answer.enrolee_id},
+        {"mafId", &answer.maf_id},
+        {"keId", &answer.ke_id}}) {
     absl::Status s = CheckId(*value, kAnswer, field);
     if (!s.ok()) return s;
   }
@@ -434,7 +433,8 @@ absl::StatusOr<UriInstruction> ParseUriInstruction(const json& body) {
 absl::StatusOr<json> SerializeUriInstruction(const UriInstruction& instruction) {
   if (instruction.type != InstructionType::kCertificateEnrolment &&
       instruction.type != InstructionType::kRemoteManagement) {
-    return absl::InvalidArgumentError("a URI instruction is certificateEnrolment or remoteManagement");
+    return absl::InvalidArgumentError(
+        "a URI instruction is certificateEnrolment or remoteManagement");
   }
   absl::Status s = CheckUri(instruction.uri, kAnswer, "uri");
   if (!s.ok()) return s;

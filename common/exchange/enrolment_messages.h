@@ -24,12 +24,11 @@
 #ifndef ONEM2M_COMMON_EXCHANGE_ENROLMENT_MESSAGES_H_
 #define ONEM2M_COMMON_EXCHANGE_ENROLMENT_MESSAGES_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

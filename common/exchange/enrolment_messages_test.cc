@@ -251,8 +251,8 @@ TEST(EnrolmentMessagesGoldenTest, Table_8_3_2_1_4_RemoteManagementInstruction) {
   absl::StatusOr<nlohmann::json> back = SerializeUriInstruction(*i);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, golden);
-  EXPECT_FALSE(ParseUriInstruction(nlohmann::json::parse(R"({"instructionType":"remoteManagement"})"))
-                   .ok());
+  EXPECT_FALSE(
+      ParseUriInstruction(nlohmann::json::parse(R"({"instructionType":"remoteManagement"})")).ok());
   EXPECT_FALSE(
       ParseUriInstruction(nlohmann::json::parse(R"({"instructionType":"mafEnrolment","uri":"x"})"))
           .ok());

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "common/crypto/key_id.h"
 
 namespace onem2m::mef {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <variant>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -39,7 +39,8 @@ Response AnswerFor(const exchange::EnrolmentRequest& request, exchange::Enrolmen
   }
   absl::StatusOr<nlohmann::json> body = exchange::SerializeEnrolmentAnswer(answer);
   if (!body.ok()) {
-    Log(Level::kError, "enrolment_answer_invalid", {{"reason", std::string(body.status().message())}});
+    Log(Level::kError, "enrolment_answer_invalid",
+        {{"reason", std::string(body.status().message())}});
     return ErrorResponse(exchange::kRscInternalServerError, "internal error");
   }
   return Response{exchange::kRscCreated, std::move(*body)};
@@ -207,10 +208,10 @@ class EnrolmentSession : public server::ExchangeSession {
       }
     }
     if (result.instruction != exchange::InstructionType::kMafEnrolment) {
-      respond(ErrorResponse(exchange::kRscBadRequest,
-                            absl::StrCat("this MEF gave no \"",
-                                         exchange::InstructionTypeName(result.instruction),
-                                         "\" instruction")));
+      respond(ErrorResponse(
+          exchange::kRscBadRequest,
+          absl::StrCat("this MEF gave no \"", exchange::InstructionTypeName(result.instruction),
+                       "\" instruction")));
       return;
     }
     // A failure report changes nothing here: Ke stays valid until it expires, and the Enrolee may
@@ -252,8 +253,8 @@ exchange::MafUris MafUrisFor(const EnrolmentConfig& config, const Enrolee& enrol
   } else if (!config.default_maf_uri.empty()) {
     base = config.default_maf_uri;
   } else {
-    base = absl::StrCat(transport == tls::Transport::kTls ? "https://" : "coaps://",
-                        enrolee.maf_id);
+    base =
+        absl::StrCat(transport == tls::Transport::kTls ? "https://" : "coaps://", enrolee.maf_id);
   }
   auto pick = [&](const std::string& fixed, exchange::Operation op) {
     return fixed.empty() ? JoinUri(base, exchange::PathFor(op)) : fixed;

@@ -503,7 +503,6 @@ TEST_P(EnrolmentSessionTest, DefaultLifetimeAppliesWhenEnroleeSetsNone) {
   EXPECT_LE(r->expires_at, absl::Now() + absl::Hours(24));
 }
 
-
 // --- TS-0003 8.3.2.1's full exchange: Table 8.3.2.1-1 request, Table 8.3.2.1-3 answer, the
 // Enrolee's success message and the MEF's end-of-exchange answer on the same session ----------
 
@@ -602,9 +601,8 @@ TEST_P(EnrolmentSessionTest, SuccessMessageBeforeAnyAnswerGets4000) {
   EXPECT_EQ(answer->rsc, exchange::kRscCreated);
   // A result for an instruction this MEF never gave is refused too.
   resp = enrolee::ExchangeOverSession(
-      **c, GetParam(),
-      EnrolmentRequest(R"({"instructionType":"remoteManagement","status":true})"), kMefFqdn,
-      deadline);
+      **c, GetParam(), EnrolmentRequest(R"({"instructionType":"remoteManagement","status":true})"),
+      kMefFqdn, deadline);
   ASSERT_TRUE(resp.ok()) << resp.status();
   EXPECT_EQ(resp->rsc, exchange::kRscBadRequest);
 }

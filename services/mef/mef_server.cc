@@ -64,8 +64,8 @@ ABSL_FLAG(int, max_sessions_per_source, 256,
 ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24),
           "Ke lifetime when an enrolee sets none.");
 ABSL_FLAG(std::string, default_maf_uri, "",
-          "MAF base URI for enrolees provisioned without maf_uri, e.g. https://maf.example.com:8443; "
-          "the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) are this base plus "
+          "MAF base URI for enrolees provisioned without maf_uri, e.g. "
+          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) are this base plus "
           "/maf/clients, /maf/keys, /maf/keys/retrieve. Empty: https:// (TLS) or coaps:// (DTLS) "
           "followed by the MAF-ID.");
 ABSL_FLAG(std::string, maf_client_registration_uri, "",
