@@ -15,12 +15,16 @@
 #define ONEM2M_ENROLEE_BOOTSTRAP_CLIENT_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/exchange/enrolment_messages.h"
 #include "common/secret_bytes.h"
+#include "common/tls/blocking_client.h"
 #include "common/tls/psk_config.h"
 
 namespace onem2m::enrolee {
@@ -32,7 +36,10 @@ struct BootstrapOptions {
   tls::Transport transport = tls::Transport::kTls;
   std::string kpm_id;
   SecretBytes kpm;
-  std::optional<std::string> enrolee_id;        // sent for the MEF to check, when configured
+  std::optional<std::string> enrolee_id;  // sent for the MEF to check, when configured
+  // full_form sends TS-0003 Table 8.3.2.1-1's indications (MAF enrolment only) and expects the
+  // Table 8.3.2.1-3 answer with the MAF URIs; false sends the project's short form.
+  bool full_form = false;
   std::vector<tls::CipherSuite> cipher_suites;  // empty: defaults
   absl::Duration attempt_timeout = absl::Seconds(10);
 };
@@ -42,7 +49,9 @@ struct BootstrapResult {
   SecretBytes ke;
   std::string enrolee_id;
   std::string maf_id;
-  std::optional<std::string> maf_uri;
+  std::optional<std::string> maf_uri;         // short form
+  std::optional<exchange::MafUris> maf_uris;  // full form (Table 8.3.2.1-3)
+  std::vector<std::string> trust_anchors;     // full form, when the MEF sends any
   absl::Time expires_at;
   std::string cipher;
   int attempts = 1;
@@ -61,6 +70,43 @@ struct RetryPolicy {
 // store down: retryable), kFailedPrecondition (the MEF refused the request: RSC in the message),
 // kDataLoss (the answer's KeID differs from ours).
 absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
+
+// EnrolmentExchange is an answered enrolment whose session to the MEF is still open, so the
+// device can report the outcome of its MAF Client Registration on it (TS-0003 8.3.2.1: "the
+// Enrolee shall send a message to the MEF indicating success"; the MEF answers with the end of the
+// enrolment exchange and closes the session). Destroying it without ReportResult just closes the
+// session, which the MEF accepts as well (the report is optional). Not thread-safe. Mind the
+// MEF's idle timeout (30 s by default) between the answer and the report.
+class EnrolmentExchange {
+ public:
+  ~EnrolmentExchange();
+  EnrolmentExchange(const EnrolmentExchange&) = delete;
+  EnrolmentExchange& operator=(const EnrolmentExchange&) = delete;
+
+  const BootstrapResult& result() const { return result_; }
+  BootstrapResult TakeResult() { return std::move(result_); }
+
+  // ReportResult sends {"instructionType":"mafEnrolment","status":success}, checks the MEF's
+  // end-of-exchange answer and closes the session. Errors: kUnavailable / kDeadlineExceeded
+  // (session gone), kFailedPrecondition (the MEF refused: RSC in the message), kInvalidArgument
+  // (not the end-of-exchange answer). Call at most once.
+  absl::Status ReportResult(bool success);
+
+ private:
+  friend absl::StatusOr<std::unique_ptr<EnrolmentExchange>> StartEnrolment(const BootstrapOptions&);
+  EnrolmentExchange() = default;
+  void CloseSession();
+
+  std::unique_ptr<tls::BlockingClient> client_;
+  tls::Transport transport_ = tls::Transport::kTls;
+  std::string mef_fqdn_;
+  std::string originator_;
+  absl::Duration timeout_;
+  BootstrapResult result_;
+};
+
+// StartEnrolment runs one attempt like Bootstrap but leaves the session open; same errors.
+absl::StatusOr<std::unique_ptr<EnrolmentExchange>> StartEnrolment(const BootstrapOptions& options);
 
 // BootstrapWithRetry retries the retryable errors with full-jitter exponential backoff.
 absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& options,

@@ -18,6 +18,10 @@ TEST(ExchangeFuzzTest, RandomAndMutatedBodiesNeverCrash) {
       R"({"targetIDs":["t1","t2"],"suid":42,"expirationTime":"20270101T000000","keyValue":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="})",
       R"({"keyID":"AB@maf","targetIDs":["t"],"expirationTime":"20270101T000000"})",
       R"({"mafClientRegID":"r"})",
+      R"({"certificateEnrolmentIndication":false,"mafEnrolmentIndication":true,"remoteManagementIndication":false})",
+      R"({"instructionType":"mafEnrolment","status":true})",
+      R"({"instructionType":"mafEnrolment","credentialType":"symmetric","mafKeyRegistrationUri":"https://m/maf/keys","mafKeyRetrievalUri":"https://m/maf/keys/retrieve","trustAnchors":["pem"],"lifetime":"20270101T000000Z","enroleeId":"C","mafId":"m","keId":"k@mef"})",
+      R"({"instructionType":"remoteManagement","uri":"coaps://dm"})",
   };
   const std::string alphabet = std::string("{}[]\":,0123456789.eE-+tfnul\\ abcTZ=/") + "\xff\x80";
   std::mt19937 rng(8823);
@@ -45,6 +49,8 @@ TEST(ExchangeFuzzTest, RandomAndMutatedBodiesNeverCrash) {
       }
     }
     (void)ParseEnrolmentRequest(body);
+    (void)ParseEnrolmentMessage(body);
+    (void)ParseEnrolmentResult(body);
     (void)ParseClientRegistrationRequest(body);
     (void)ParseKeyRegistrationRequest(body);
     (void)ParseKeyRetrievalRequest(body);
@@ -52,6 +58,8 @@ TEST(ExchangeFuzzTest, RandomAndMutatedBodiesNeverCrash) {
     (void)ParseDeregistrationRequest(body);
     nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
     (void)ParseEnrolmentAnswer(j);
+    (void)ParseUriInstruction(j);
+    (void)CheckEndOfExchangeAnswer(j);
     (void)ParseClientRegistrationAnswer(j);
     (void)ParseKeyRegistrationAnswer(j);
     (void)ParseKeyRetrievalAnswer(j);

@@ -133,6 +133,10 @@ void DatagramSession::OnResponse(std::string datagram) {
       return;
     }
   }
+  if (handler_->ExchangeOver()) {
+    Close();  // the answer went out first; close_notify tells the client there is no more
+    return;
+  }
   ArmIdleTimer();
   if (thread_->draining() && Quiescent()) {
     thread_->OnSessionQuiescent(this);

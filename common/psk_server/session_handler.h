@@ -47,6 +47,12 @@ class SessionHandler {
   // OnDatagram receives one application datagram from a DTLS session (a CoAP message in this
   // project). `respond` takes the datagram to send back, or "" to send nothing.
   virtual void OnDatagram(std::string datagram, std::function<void(std::string)> respond) = 0;
+
+  // ExchangeOver is true once the handler will serve nothing more on this session (for example
+  // the end of the MEF's enrolment exchange, TS-0003 8.3.2.1): the server sends the answer being
+  // delivered, then closes the session (close_notify; HTTP answers get "Connection: close").
+  // Read on the I/O thread when an answer arrives, so set it before calling `respond`.
+  virtual bool ExchangeOver() const { return false; }
 };
 
 // SessionHandlerFactory makes the handler of each session once its handshake succeeded.

@@ -172,7 +172,7 @@ void StreamSession::OnResponse(http::HttpResponse response) {
   if (closed_) return;
   awaiting_response_ = false;
   parser_.Reset();
-  if (thread_->draining() || close_after_response_) {
+  if (thread_->draining() || close_after_response_ || handler_->ExchangeOver()) {
     if (http::FindHeader(response.headers, "Connection") == nullptr) {
       response.headers.push_back({"Connection", "close"});
     }

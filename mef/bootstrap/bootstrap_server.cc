@@ -1,7 +1,9 @@
 #include "mef/bootstrap/bootstrap_server.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/crypto/key_id.h"
 
 namespace onem2m::mef {
@@ -10,11 +12,30 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
     const BootstrapServerOptions& options, EnroleeStore* store, const crypto::Envelope* envelope,
     EnrolmentObserver* enrolments, server::ServerObserver* handshakes) {
   if (absl::Status s = crypto::ValidateFqdn(options.mef_fqdn); !s.ok()) return s;
+  for (const auto& [name, uri] :
+       {std::pair<const char*, const std::string*>{"default_maf_uri", &options.default_maf_uri},
+        {"maf_client_registration_uri", &options.maf_client_registration_uri},
+        {"maf_key_registration_uri", &options.maf_key_registration_uri},
+        {"maf_key_retrieval_uri", &options.maf_key_retrieval_uri}}) {
+    if (uri->empty()) continue;
+    bool printable = std::all_of(uri->begin(), uri->end(), [](char c) {
+      return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+    });
+    if (!printable || uri->find("://") == std::string::npos ||
+        uri->size() > exchange::kMaxUriLength - 64) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name, ": an absolute URI (scheme://host...) in printable ASCII without spaces"));
+    }
+  }
   std::unique_ptr<BootstrapServer> b(new BootstrapServer());
   b->resolver_ = std::make_shared<KpmResolver>(store, envelope);
   EnrolmentConfig ec;
   ec.mef_fqdn = options.mef_fqdn;
   ec.default_lifetime = options.default_lifetime;
+  ec.default_maf_uri = options.default_maf_uri;
+  ec.maf_client_registration_uri = options.maf_client_registration_uri;
+  ec.maf_key_registration_uri = options.maf_key_registration_uri;
+  ec.maf_key_retrieval_uri = options.maf_key_retrieval_uri;
   b->factory_ = std::make_unique<EnrolmentSessionFactory>(ec, store, envelope, enrolments);
 
   server::PskServerOptions so;

@@ -40,6 +40,12 @@ struct BootstrapServerOptions {
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration idle_timeout = absl::Seconds(30);
   absl::Duration default_lifetime = absl::Hours(24);
+  // The MAF URIs of the full enrolment answer (TS-0003 Table 8.3.2.1-3); see EnrolmentConfig and
+  // MafUrisFor. Empty: derived.
+  std::string default_maf_uri;
+  std::string maf_client_registration_uri;
+  std::string maf_key_registration_uri;
+  std::string maf_key_retrieval_uri;
   int io_threads = 2;
   int max_sessions_per_source = 256;
 };

@@ -1,8 +1,11 @@
 #include "mef/bootstrap/enrolment_session.h"
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
+#include <variant>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/key_derivation.h"
 #include "common/exchange/enrolment_messages.h"
@@ -18,12 +21,35 @@ using exchange::ErrorResponse;
 using exchange::Response;
 
 // Answered remembers the answer of a committed enrolment, shared with the store's callback, which
-// may run after the session is gone.
+// may run after the session is gone. It keeps the answer's fields, not its bytes: a repeated
+// request gets them in its own form (short or Table 8.3.2.1-3).
 struct Answered {
   absl::Mutex mu;
-  std::optional<Response> answer ABSL_GUARDED_BY(mu);
+  std::optional<exchange::EnrolmentAnswer> answer ABSL_GUARDED_BY(mu);
   bool in_flight ABSL_GUARDED_BY(mu) = false;
 };
+
+// AnswerFor serialises `answer` in the form `request` used: with the MAF URIs for Table
+// 8.3.2.1-1's request, the short answer for the short request.
+Response AnswerFor(const exchange::EnrolmentRequest& request, exchange::EnrolmentAnswer answer,
+                   const exchange::MafUris& uris) {
+  if (request.indications.has_value()) {
+    answer.maf_uris = uris;
+    answer.maf_uri.reset();
+  }
+  absl::StatusOr<nlohmann::json> body = exchange::SerializeEnrolmentAnswer(answer);
+  if (!body.ok()) {
+    Log(Level::kError, "enrolment_answer_invalid",
+        {{"reason", std::string(body.status().message())}});
+    return ErrorResponse(exchange::kRscInternalServerError, "internal error");
+  }
+  return Response{exchange::kRscCreated, std::move(*body)};
+}
+
+std::string JoinUri(absl::string_view base, absl::string_view path) {
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  return absl::StrCat(base, path);
+}
 
 class EnrolmentSession : public server::ExchangeSession {
  public:
@@ -39,7 +65,10 @@ class EnrolmentSession : public server::ExchangeSession {
         enrolee_(std::move(enrolee)),
         ke_id_(std::move(ke_id)),
         ke_(std::move(ke)),
-        info_(info) {}
+        info_(info),
+        maf_uris_(MafUrisFor(config_, enrolee_, info_.transport)) {}
+
+  bool ExchangeOver() const override { return over_.load(std::memory_order_acquire); }
 
   void OnRequest(exchange::Request request,
                  std::function<void(exchange::Response)> respond) override {
@@ -54,20 +83,32 @@ class EnrolmentSession : public server::ExchangeSession {
       return fail("bad_request",
                   ErrorResponse(exchange::kRscNotFound, "the MEF serves only POST /enrolment"));
     }
-    absl::StatusOr<exchange::EnrolmentRequest> body = exchange::ParseEnrolmentRequest(request.body);
-    if (!body.ok()) return fail("bad_request", ErrorResponse(body.status()));
-    if (body->type != exchange::EnrolmentType::kMaf) {
-      return fail("not_supported", ErrorResponse(exchange::kRscNotImplemented,
-                                                 "only MAF enrolment is supported by this MEF"));
+    absl::StatusOr<exchange::EnrolmentMessage> message =
+        exchange::ParseEnrolmentMessage(request.body);
+    if (!message.ok()) return fail("bad_request", ErrorResponse(message.status()));
+    if (const auto* result = std::get_if<exchange::EnrolmentResult>(&*message)) {
+      return OnResult(*result, std::move(respond));
     }
-    if (body->enrolee_id.has_value() && *body->enrolee_id != enrolee_.enrolee_id) {
+    const exchange::EnrolmentRequest& body = std::get<exchange::EnrolmentRequest>(*message);
+    // Only MAF enrolment is provisioned (docs/protocol.md 4): the indications say what the
+    // Enrolee is prepared to do; without MAF enrolment among them there is nothing to instruct.
+    if (!body.WantsMaf()) {
+      return fail("not_supported",
+                  ErrorResponse(exchange::kRscNotImplemented,
+                                body.indications.has_value()
+                                    ? "this MEF provisions MAF enrolment only (TS-0003 Table "
+                                      "8.3.2.1-3) and the request's mafEnrolmentIndication is "
+                                      "false"
+                                    : "only MAF enrolment is supported by this MEF"));
+    }
+    if (body.enrolee_id.has_value() && *body.enrolee_id != enrolee_.enrolee_id) {
       return fail("denied", ErrorResponse(exchange::kRscOriginatorHasNoPrivilege,
                                           "enroleeId does not match the provisioned Enrolee-ID"));
     }
     {
       absl::MutexLock lock(&answered_->mu);
       if (answered_->answer.has_value()) {  // same session asks again: same Ke, same answer
-        respond(*answered_->answer);
+        respond(AnswerFor(body, *answered_->answer, maf_uris_));
         return;
       }
       if (answered_->in_flight) {
@@ -103,11 +144,11 @@ class EnrolmentSession : public server::ExchangeSession {
     answer.maf_id = enrolee_.maf_id;
     answer.maf_uri = enrolee_.maf_uri;
     answer.ke_id = ke_id_;
-    answer.expiration_time = expires;
-    absl::StatusOr<nlohmann::json> answer_json = exchange::SerializeEnrolmentAnswer(answer);
-    if (!answer_json.ok()) {
+    answer.expiration_time = expires;  // also Table 8.3.2.1-3's Lifetime (TS-0003 10.7)
+    Response ok = AnswerFor(body, answer, maf_uris_);
+    if (ok.rsc != exchange::kRscCreated) {
       ClearInFlight();
-      return fail("error", ErrorResponse(exchange::kRscInternalServerError, "internal error"));
+      return fail("error", std::move(ok));
     }
 
     std::shared_ptr<Answered> answered = answered_;
@@ -116,15 +157,15 @@ class EnrolmentSession : public server::ExchangeSession {
     std::string ke_id = ke_id_;
     std::string kpm_id = enrolee_.kpm_id;
     std::string transport(tls::TransportName(info_.transport));
-    Response ok{exchange::kRscCreated, std::move(*answer_json)};
     store_->RecordEnrolmentAsync(std::move(row), [answered, observer, now, start, ke_id, kpm_id,
-                                                  transport, ok = std::move(ok),
+                                                  transport, answer = std::move(answer),
+                                                  ok = std::move(ok),
                                                   respond = std::move(respond)](absl::Status s) {
       absl::Duration latency = now() - start;
       if (s.ok()) {
         {
           absl::MutexLock lock(&answered->mu);
-          answered->answer = ok;
+          answered->answer = answer;
           answered->in_flight = false;
         }
         // Debug level: at fleet rates one line per enrolment costs more than it tells;
@@ -151,6 +192,38 @@ class EnrolmentSession : public server::ExchangeSession {
   }
 
  private:
+  // OnResult serves the Enrolee's message after MAF Client Registration (TS-0003 8.3.2.1: "the
+  // Enrolee shall send a message to the MEF indicating success"). This MEF has no further
+  // instruction (one MAF, no remote management), so it answers with the end of the enrolment
+  // exchange and closes the session.
+  void OnResult(const exchange::EnrolmentResult& result,
+                std::function<void(exchange::Response)> respond) {
+    {
+      absl::MutexLock lock(&answered_->mu);
+      if (!answered_->answer.has_value()) {
+        respond(ErrorResponse(exchange::kRscBadRequest,
+                              "no enrolment has been answered on this session: send the "
+                              "enrolment request first"));
+        return;
+      }
+    }
+    if (result.instruction != exchange::InstructionType::kMafEnrolment) {
+      respond(ErrorResponse(
+          exchange::kRscBadRequest,
+          absl::StrCat("this MEF gave no \"", exchange::InstructionTypeName(result.instruction),
+                       "\" instruction")));
+      return;
+    }
+    // A failure report changes nothing here: Ke stays valid until it expires, and the Enrolee may
+    // bootstrap again. The log line is what an operator can act on.
+    Log(result.status ? Level::kDebug : Level::kWarning, "enrolment_exchange_ended",
+        {{"kpm_id", enrolee_.kpm_id},
+         {"ke_id", ke_id_},
+         {"maf_registration", result.status ? "success" : "failure"}});
+    over_.store(true, std::memory_order_release);
+    respond(Response{exchange::kRscOk, exchange::EndOfExchangeAnswer()});
+  }
+
   void ClearInFlight() {
     absl::MutexLock lock(&answered_->mu);
     answered_->in_flight = false;
@@ -165,10 +238,35 @@ class EnrolmentSession : public server::ExchangeSession {
   std::string ke_id_;
   SecretBytes ke_;
   server::ConnectionInfo info_;
+  exchange::MafUris maf_uris_;
   std::shared_ptr<Answered> answered_ = std::make_shared<Answered>();
+  std::atomic<bool> over_{false};
 };
 
 }  // namespace
+
+exchange::MafUris MafUrisFor(const EnrolmentConfig& config, const Enrolee& enrolee,
+                             tls::Transport transport) {
+  std::string base;
+  if (enrolee.maf_uri.has_value() && !enrolee.maf_uri->empty()) {
+    base = *enrolee.maf_uri;
+  } else if (!config.default_maf_uri.empty()) {
+    base = config.default_maf_uri;
+  } else {
+    base =
+        absl::StrCat(transport == tls::Transport::kTls ? "https://" : "coaps://", enrolee.maf_id);
+  }
+  auto pick = [&](const std::string& fixed, exchange::Operation op) {
+    return fixed.empty() ? JoinUri(base, exchange::PathFor(op)) : fixed;
+  };
+  exchange::MafUris uris;
+  uris.client_registration =
+      pick(config.maf_client_registration_uri, exchange::Operation::kMafClientRegistration);
+  uris.key_registration =
+      pick(config.maf_key_registration_uri, exchange::Operation::kMafKeyRegistration);
+  uris.key_retrieval = pick(config.maf_key_retrieval_uri, exchange::Operation::kMafKeyRetrieval);
+  return uris;
+}
 
 EnrolmentSessionFactory::EnrolmentSessionFactory(EnrolmentConfig config, EnroleeStore* store,
                                                  const crypto::Envelope* envelope,

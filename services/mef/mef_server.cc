@@ -63,6 +63,18 @@ ABSL_FLAG(int, max_sessions_per_source, 256,
           "Open sessions one source address may hold (0: no cap).");
 ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24),
           "Ke lifetime when an enrolee sets none.");
+ABSL_FLAG(std::string, default_maf_uri, "",
+          "MAF base URI for enrolees provisioned without maf_uri, e.g. "
+          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) are this base plus "
+          "/maf/clients, /maf/keys, /maf/keys/retrieve. Empty: https:// (TLS) or coaps:// (DTLS) "
+          "followed by the MAF-ID.");
+ABSL_FLAG(std::string, maf_client_registration_uri, "",
+          "MAF Client Registration URI for every enrolee's answer; empty: derived (see "
+          "--default_maf_uri).");
+ABSL_FLAG(std::string, maf_key_registration_uri, "",
+          "MAF Key Registration URI for every enrolee's answer; empty: derived.");
+ABSL_FLAG(std::string, maf_key_retrieval_uri, "",
+          "MAF Key Retrieval URI for every enrolee's answer; empty: derived.");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(20), "SIGTERM: time for in-flight work.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, log_format, "json", "json or text.");
@@ -119,6 +131,10 @@ int Run() {
   bo.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   bo.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   bo.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);
+  bo.default_maf_uri = absl::GetFlag(FLAGS_default_maf_uri);
+  bo.maf_client_registration_uri = absl::GetFlag(FLAGS_maf_client_registration_uri);
+  bo.maf_key_registration_uri = absl::GetFlag(FLAGS_maf_key_registration_uri);
+  bo.maf_key_retrieval_uri = absl::GetFlag(FLAGS_maf_key_retrieval_uri);
   bo.io_threads = absl::GetFlag(FLAGS_io_threads);
   bo.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
   absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =

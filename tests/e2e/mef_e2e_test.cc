@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "mef/bootstrap/kpm_resolver.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "tests/e2e/in_process_mef.h"
+#include "tests/e2e/process_runner.h"
 #include "pqxx/pqxx"
 
 namespace onem2m {
@@ -452,6 +454,120 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
     EXPECT_TRUE(mef_->store->GetEnrolmentByKeId(r->ke_id).ok());
   }
   EXPECT_EQ(EnrolmentRows(), rows_before + 3);
+}
+
+
+// --- The real mef_server binary: TS-0003 8.3.2.1's full enrolment exchange ------------------------
+// mef_server runs with --store=pg on this test's schema (search_path in the conninfo) and the MAF
+// URI flags; the enrolee is seeded through PgEnroleeStore with the same keyring; the device is the
+// Enrolee library: Table 8.3.2.1-1 request, Table 8.3.2.1-3 answer, success message, end of the
+// exchange; then the short form on the same binary.
+TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
+  if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
+  auto schema = pg::TestSchema::Create();
+  ASSERT_TRUE(schema.ok()) << schema.status();
+  const std::string dir = e2e::NewTempDir("mef_enrolment");
+  const std::string kek = "1:" + std::string(64, 'b') + "\n";
+  ASSERT_TRUE(e2e::WriteFileWithMode(dir + "/mef.kek", kek, 0600).ok());
+  auto keyring = crypto::Keyring::Parse(kek);
+  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  crypto::Envelope envelope(*std::move(keyring));
+
+  // Seed one enrolee without a maf_uri, so --default_maf_uri applies.
+  mef::PgEnroleeStoreOptions po;
+  po.pool = (*schema)->PoolOptionsFor();
+  auto store = mef::PgEnroleeStore::Create(po);
+  ASSERT_TRUE(store.ok()) << store.status();
+  SecretBytes kpm = SecretBytes::Random(32);
+  mef::Enrolee e;
+  e.kpm_id = "server-e2e-1";
+  auto sealed = envelope.Seal(kpm, e.kpm_id);
+  ASSERT_TRUE(sealed.ok());
+  e.kpm = mef::SealedKey{*sealed, 1};
+  e.enrolee_id = "C-server-e2e-1";
+  e.maf_id = "maf.local";
+  ASSERT_TRUE((*store)->CreateEnrolee(e).ok());
+
+  const int tls_port = e2e::PickFreePort();
+  const int dtls_port = e2e::PickFreePort(/*udp_too=*/true);
+  const int ops = e2e::PickFreePort();
+  e2e::ChildProcess mef;
+  const std::string log = dir + "/mef.log";
+  ASSERT_TRUE(mef.Start({e2e::RunfilePath("services/mef/mef_server"), "--mef_fqdn=mef.local",
+                         "--store=pg",
+                         absl::StrCat("--pg=", pg::TestSchema::ConnInfo(),
+                                      " options='-csearch_path=", (*schema)->name(), "'"),
+                         "--pg_pool_size=2", "--kek_file=" + dir + "/mef.kek",
+                         absl::StrCat("--tls_listen=127.0.0.1:", tls_port),
+                         absl::StrCat("--dtls_listen=127.0.0.1:", dtls_port),
+                         "--credential_grpc_listen=", "--admin_grpc_listen=",
+                         absl::StrCat("--ops_listen=127.0.0.1:", ops), "--grace_period=1s",
+                         "--default_maf_uri=https://maf.local:8443",
+                         "--maf_key_retrieval_uri=https://gw.local/retrieve"},
+                        dir + "/mef.out", log)
+                  .ok());
+  bool ready = false;
+  for (absl::Time until = absl::Now() + absl::Seconds(30); absl::Now() < until && mef.Running();) {
+    absl::StatusOr<int> code = e2e::HttpGetStatus(ops, "/readyz", absl::Seconds(1));
+    if (code.ok() && *code == 200) {
+      ready = true;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(ready) << e2e::ReadFileOrEmpty(log);
+
+  for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
+    SCOPED_TRACE(tls::TransportName(t));
+    enrolee::BootstrapOptions o;
+    o.mef_host = "127.0.0.1";
+    o.mef_port = t == tls::Transport::kTls ? tls_port : dtls_port;
+    o.mef_fqdn = "mef.local";
+    o.transport = t;
+    o.kpm_id = e.kpm_id;
+    o.kpm = kpm;
+    o.enrolee_id = e.enrolee_id;
+    o.attempt_timeout = absl::Seconds(10);
+    o.full_form = true;
+    auto x = enrolee::StartEnrolment(o);
+    ASSERT_TRUE(x.ok()) << x.status() << "\n" << e2e::ReadFileOrEmpty(log);
+    const enrolee::BootstrapResult& r = (*x)->result();
+    ASSERT_TRUE(r.maf_uris.has_value());
+    EXPECT_EQ(r.maf_uris->client_registration, "https://maf.local:8443/maf/clients");
+    EXPECT_EQ(r.maf_uris->key_registration, "https://maf.local:8443/maf/keys");
+    EXPECT_EQ(r.maf_uris->key_retrieval, "https://gw.local/retrieve");
+    EXPECT_EQ(r.maf_id, "maf.local");
+    EXPECT_EQ(r.enrolee_id, e.enrolee_id);
+    // Lifetime = the stored enrolment's expiry (TS-0003 10.7); the row is durable already.
+    auto view = (*store)->GetEnrolmentByKeId(r.ke_id);
+    ASSERT_TRUE(view.ok()) << view.status();
+    EXPECT_EQ(view->enrolment.expires_at, r.expires_at);
+    absl::Status done = (*x)->ReportResult(true);
+    EXPECT_TRUE(done.ok()) << done;
+
+    // The short form keeps working on the same binary.
+    o.full_form = false;
+    auto short_form = enrolee::Bootstrap(o);
+    ASSERT_TRUE(short_form.ok()) << short_form.status();
+    EXPECT_FALSE(short_form->maf_uris.has_value());
+    EXPECT_NE(short_form->ke_id, r.ke_id);
+  }
+  const int status = mef.Stop(absl::Seconds(10));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST(MefServerEnrolmentE2eTest, BadMafUriFlagStopsStartUp) {
+  const std::string dir = e2e::NewTempDir("mef_bad_uri");
+  ASSERT_TRUE(
+      e2e::WriteFileWithMode(dir + "/mef.kek", "1:" + std::string(64, 'c') + "\n", 0600).ok());
+  e2e::CommandResult r = e2e::RunCommand(
+      {e2e::RunfilePath("services/mef/mef_server"), "--mef_fqdn=mef.local", "--store=memory",
+       "--kek_file=" + dir + "/mef.kek", "--tls_listen=127.0.0.1:0", "--dtls_listen=",
+       "--credential_grpc_listen=", "--admin_grpc_listen=", "--ops_listen=",
+       "--maf_key_registration_uri=not a uri"},
+      dir, absl::Seconds(20));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(absl::StrContains(r.output, "maf_key_registration_uri")) << r.output;
 }
 
 }  // namespace
