@@ -28,15 +28,15 @@ TEST(CoapAdapterTest, ConvertsRequest) {
 }
 
 TEST(CoapAdapterTest, RejectsBadRequests) {
-  coap::CoapMessage non = SampleCoap();
-  non.type = coap::MessageType::kNonConfirmable;
-  EXPECT_FALSE(RequestFromCoap(non).ok());
+  coap::CoapMessage ack = SampleCoap();
+  ack.type = coap::MessageType::kAcknowledgement;
+  EXPECT_FALSE(RequestFromCoap(ack).ok());
   coap::CoapMessage no_ri = SampleCoap();
   no_ri.onem2m_request_id.reset();
   EXPECT_FALSE(RequestFromCoap(no_ri).ok());
   coap::CoapMessage no_cf = SampleCoap();
   no_cf.content_format.reset();
-  EXPECT_FALSE(RequestFromCoap(no_cf).ok());
+  EXPECT_EQ(RscForStatus(RequestFromCoap(no_cf).status()), kRscUnsupportedMediaType);
   coap::CoapMessage slash = SampleCoap();
   slash.uri_path = {"maf/keys"};
   EXPECT_FALSE(RequestFromCoap(slash).ok());
@@ -83,7 +83,7 @@ TEST(CoapAdapterTest, OversizedResponseBodyFails) {
 }
 
 TEST(CoapAdapterTest, ResponseWithoutRscOptionIsGuessed) {
-  coap::CoapMessage m = coap::MakePiggybackedResponse(SampleCoap(), coap::kCodeNotFound);
+  coap::CoapMessage m = coap::MakeResponse(SampleCoap(), coap::kCodeNotFound, 0);
   absl::StatusOr<Response> r = ResponseFromCoap(m);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rsc, kRscNotFound);

@@ -26,6 +26,7 @@ inline constexpr int kRscUpdated = 2004;
 inline constexpr int kRscBadRequest = 4000;
 inline constexpr int kRscNotFound = 4004;
 inline constexpr int kRscOperationNotAllowed = 4005;
+inline constexpr int kRscUnsupportedMediaType = 4015;  // TS-0008 table 6.2.4-1: CoAP 4.15
 inline constexpr int kRscContentsUnacceptable = 4102;
 inline constexpr int kRscOriginatorHasNoPrivilege = 4103;
 inline constexpr int kRscConflict = 4105;
