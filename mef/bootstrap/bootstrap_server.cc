@@ -15,6 +15,7 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
   EnrolmentConfig ec;
   ec.mef_fqdn = options.mef_fqdn;
   ec.default_lifetime = options.default_lifetime;
+  ec.exchange = options.exchange;
   b->factory_ = std::make_unique<EnrolmentSessionFactory>(ec, store, envelope, enrolments);
 
   server::PskServerOptions so;

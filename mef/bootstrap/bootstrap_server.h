@@ -42,6 +42,7 @@ struct BootstrapServerOptions {
   absl::Duration default_lifetime = absl::Hours(24);
   int io_threads = 2;
   int max_sessions_per_source = 256;
+  server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
 
 class BootstrapServer {

@@ -24,6 +24,7 @@ struct EnrolmentConfig {
   std::string mef_fqdn;  // the FQDN in every KeID
   // Lifetime of Ke when the enrolee row sets none (TS-0003 10.7).
   absl::Duration default_lifetime = absl::Hours(24);
+  server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
 
 // EnrolmentObserver hears about each enrolment attempt (for metrics). Thread-safe, cheap.
