@@ -4,6 +4,8 @@
 #include "common/coap/parser.h"
 #include "common/coap/serializer.h"
 #include "common/exchange/rsc.h"
+#include <random>
+
 #include "gtest/gtest.h"
 
 namespace onem2m {
@@ -173,6 +175,28 @@ TEST(CoapAdapterTest, ParseErrorsGetResetOrBadOption) {
   std::string ack_junk("\x60\x00\x00\x01\xFF", 5);
   EXPECT_FALSE(
       ParseErrorToCoap(ack_junk, coap::ParseDatagram(ack_junk).status(), 7).has_value());
+}
+
+// Whatever a peer sends, the answer to a refused datagram (if any) serializes and parses back.
+TEST(CoapAdapterTest, ParseErrorAnswersAlwaysSerialize) {
+  std::mt19937 rng(7);
+  std::string base = *coap::SerializeMessage(SampleCoap());
+  int answered = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string d = base;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) {
+      d[rng() % d.size()] = static_cast<char>(rng() & 0xff);
+    }
+    absl::StatusOr<coap::CoapMessage> m = coap::ParseDatagram(d);
+    if (m.ok()) continue;
+    std::optional<coap::CoapMessage> out = ParseErrorToCoap(d, m.status(), 1);
+    if (!out.has_value()) continue;
+    ++answered;
+    absl::StatusOr<std::string> bytes = coap::SerializeMessage(*out);
+    ASSERT_TRUE(bytes.ok()) << bytes.status();
+    ASSERT_TRUE(coap::ParseDatagram(*bytes).ok());
+  }
+  EXPECT_GT(answered, 100);
 }
 
 }  // namespace
