@@ -91,7 +91,9 @@ absl::StatusOr<Request> RequestFromCoap(const coap::CoapMessage& request) {
 }
 
 uint8_t CoapCodeForAnswer(uint8_t request_code, int rsc) {
-  if (rsc == kRscOk) return request_code == coap::kCodeGet ? coap::kCodeContent : coap::kCodeChanged;
+  if (rsc == kRscOk) {
+    return request_code == coap::kCodeGet ? coap::kCodeContent : coap::kCodeChanged;
+  }
   if (rsc == kRscUnsupportedMediaType) return coap::kCodeUnsupportedContentFormat;
   return CoapCodeForRsc(rsc);
 }

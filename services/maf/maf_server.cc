@@ -58,7 +58,8 @@ ABSL_FLAG(std::string, mef_endpoints, "",
           "carry when it is not the target's host.");
 ABSL_FLAG(bool, coap_legacy_option_numbers, false,
           "Also accept the oneM2M CoAP option numbers of TS-0008 before V3.7 (FR 256, RQI 257, RSC "
-          "265) and answer in the numbering the request used; for old firmware (docs/exchange.md 3).");
+          "265) and answer in the numbering the request used; for old firmware "
+          "(docs/exchange.md 3).");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
 ABSL_FLAG(std::string, store, "pg",
           "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");

@@ -41,7 +41,8 @@ ABSL_FLAG(std::string, ops_listen, "[::]:9090",
 ABSL_FLAG(std::string, mef_fqdn, "", "This MEF's FQDN: the suffix of every KeID (required).");
 ABSL_FLAG(bool, coap_legacy_option_numbers, false,
           "Also accept the oneM2M CoAP option numbers of TS-0008 before V3.7 (FR 256, RQI 257, RSC "
-          "265) and answer in the numbering the request used; for old firmware (docs/exchange.md 3).");
+          "265) and answer in the numbering the request used; for old firmware "
+          "(docs/exchange.md 3).");
 ABSL_FLAG(bool, require_sni, true, "Refuse handshakes whose SNI is not --mef_fqdn.");
 ABSL_FLAG(std::string, store, "pg",
           "Enrolee store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");

@@ -93,7 +93,9 @@ class Cluster {
       if (!admin_conninfo_.empty()) {
         pqxx::connection c(admin_conninfo_);
         pqxx::nontransaction tx(c);
-        for (const std::string& db : dbs_) tx.exec("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+        for (const std::string& db : dbs_) {
+          tx.exec("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+        }
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "dropping test databases failed: %s\n", e.what());
