@@ -5,23 +5,24 @@
 namespace onem2m {
 namespace coap {
 
-CoapMessage MakePiggybackedResponse(const CoapMessage& request, uint8_t code) {
+CoapMessage MakeErrorResponse(const CoapHeader& request, uint8_t code,
+                              uint16_t separate_message_id) {
   CoapMessage response;
-  response.type = request.type == MessageType::kConfirmable ? MessageType::kAcknowledgement
-                                                            : MessageType::kNonConfirmable;
+  const bool confirmable = request.type == MessageType::kConfirmable;
+  response.type = confirmable ? MessageType::kAcknowledgement : MessageType::kNonConfirmable;
   response.code = code;
-  response.message_id = request.message_id;
+  response.message_id = confirmable ? request.message_id : separate_message_id;
   response.token = request.token;
   return response;
 }
 
-CoapMessage MakeErrorAck(const CoapHeader& request, uint8_t code) {
-  CoapMessage response;
-  response.type = request.type == MessageType::kConfirmable ? MessageType::kAcknowledgement
-                                                            : MessageType::kNonConfirmable;
-  response.code = code;
-  response.message_id = request.message_id;
-  response.token = request.token;
+CoapMessage MakeResponse(const CoapMessage& request, uint8_t code, uint16_t separate_message_id) {
+  CoapHeader header;
+  header.type = request.type;
+  header.message_id = request.message_id;
+  header.token = request.token;
+  CoapMessage response = MakeErrorResponse(header, code, separate_message_id);
+  response.numbering = request.numbering;
   return response;
 }
 

@@ -1,8 +1,9 @@
 // File: common/coap/builders.h
 //
-// Builders for the few CoAP messages this service sends: the server's piggy-backed ACK to a
-// confirmable request (RFC 7252 5.2.1: same Message ID and token), the client's confirmable POST,
-// and an error ACK for a request that could not be parsed. Pass the result to SerializeMessage.
+// Builders for the few CoAP messages this service sends: the server's response (piggy-backed on
+// the ACK of a confirmable request, RFC 7252 5.2.1; a separate NON for a non-confirmable one,
+// TS-0008 6.3.1), the client's request, and the Reset that rejects a malformed message. Pass the
+// result to SerializeMessage.
 //
 //   CoapMessage post = MakeConfirmablePost(NextMid(), RandomToken(), {"maf", "keys"});
 //   post.onem2m_from = enrolee_id;
@@ -20,14 +21,15 @@
 namespace onem2m {
 namespace coap {
 
-// MakePiggybackedResponse returns an ACK with `code` echoing the request's Message ID and token.
-// A non-confirmable request gets a NON response with the same token (and the same Message ID; the
-// caller may replace it) (RFC 7252 5.2.3).
-CoapMessage MakePiggybackedResponse(const CoapMessage& request, uint8_t code);
+// MakeResponse answers `request` with `code` and the request's token and option numbering. A
+// confirmable request gets the piggy-backed ACK (same Message ID). A non-confirmable one gets a
+// separate NON response with `separate_message_id`, a fresh ID of the sender's (TS-0008 6.3.1,
+// RFC 7252 5.2.3).
+CoapMessage MakeResponse(const CoapMessage& request, uint8_t code, uint16_t separate_message_id);
 
-// MakeErrorAck answers a request known only by its header (see PeekHeader) with `code` and no
-// payload.
-CoapMessage MakeErrorAck(const CoapHeader& request, uint8_t code);
+// MakeErrorResponse is MakeResponse for a request known only by its header (see PeekHeader).
+CoapMessage MakeErrorResponse(const CoapHeader& request, uint8_t code,
+                              uint16_t separate_message_id);
 
 // MakeConfirmablePost returns a CON POST with the given Message ID, token (0..8 bytes) and
 // Uri-Path segments, and Content-Format application/json (50).

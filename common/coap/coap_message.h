@@ -2,8 +2,9 @@
 //
 // CoapMessage is the decoded form of one CoAP datagram (RFC 7252) as this service uses it: the
 // header, token, the options it understands (Uri-Path, Content-Format, Accept, Uri-Query and the
-// oneM2M TS-0008 options From, Request-Identifier and Response-Status-Code) and the payload.
-// codec.h turns datagrams into CoapMessage and back.
+// oneM2M TS-0008 V3.9 options From, Request Identifier, Response Status Code and Release Version
+// Indicator) and the payload. parser.h and serializer.h turn datagrams into CoapMessage and back;
+// the other oneM2M options of table 6.2.2.4.0-1 are validated by the parser and not kept.
 //
 //   CoapMessage m;
 //   m.type = MessageType::kConfirmable;
@@ -21,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/coap/onem2m_options.h"
 
 namespace onem2m {
 namespace coap {
@@ -66,12 +69,14 @@ inline constexpr uint16_t kOptionContentFormat = 12;
 inline constexpr uint16_t kOptionUriQuery = 15;
 inline constexpr uint16_t kOptionAccept = 17;
 inline constexpr uint16_t kOptionSize1 = 60;
-inline constexpr uint16_t kOptionOneM2mFrom = 256;       // oneM2M-FR, string
-inline constexpr uint16_t kOptionOneM2mRequestId = 257;  // oneM2M-RQI, string
-inline constexpr uint16_t kOptionOneM2mRsc = 265;        // oneM2M-RSC, uint
-// The other TS-0008 options (259..278) are recognised and ignored.
-inline constexpr uint16_t kOptionOneM2mFirst = 256;
-inline constexpr uint16_t kOptionOneM2mLast = 278;
+inline constexpr uint16_t kOptionBlock2 = 23;
+inline constexpr uint16_t kOptionBlock1 = 27;
+// The oneM2M options (TS-0008 V3.9 table 6.2.2.4.0-1) are in onem2m_options.h; these four are the
+// ones CoapMessage keeps, in the V3.9 numbering.
+inline constexpr uint16_t kOptionOneM2mFrom = 279;       // oneM2M-FR, string 0-255
+inline constexpr uint16_t kOptionOneM2mRequestId = 283;  // oneM2M-RQI, string 0-255
+inline constexpr uint16_t kOptionOneM2mRvi = 271;        // oneM2M-RVI, string 1-2
+inline constexpr uint16_t kOptionOneM2mRsc = 307;        // oneM2M-RSC, uint 2
 
 // Content-Format application/json (RFC 7252 12.3).
 inline constexpr uint16_t kContentFormatJson = 50;
@@ -96,7 +101,12 @@ struct CoapMessage {
   std::optional<std::string> onem2m_from;        // oneM2M-FR: the originator
   std::optional<std::string> onem2m_request_id;  // oneM2M-RQI
   std::optional<uint32_t> onem2m_rsc;            // oneM2M-RSC: response status code
+  std::optional<std::string> onem2m_rvi;         // oneM2M-RVI: release version indicator
   std::string payload;
+  // numbering is the option numbering the message uses on the wire: the parser sets it from the
+  // oneM2M options it met (kLegacy only when legacy numbers are allowed), the serializer writes in
+  // it. A server answers in the numbering of the request.
+  OptionNumbering numbering = OptionNumbering::kTs0008V3_9;
 };
 
 // CodeClass and CodeDetail split a code byte, e.g. 0x41 -> 2 and 1.

@@ -12,8 +12,11 @@ namespace {
 constexpr size_t kHeaderLen = 4;
 constexpr size_t kMaxTokenLen = 8;
 
+// BadOption reports a recognised option whose value breaks its definition (length, format,
+// repetition). RFC 7252 5.4.3 and 5.4.5 treat such an option like an unrecognised one; every
+// option this parser checks is answered with 4.02, so it is kOutOfRange (see parser.h).
 absl::Status BadOption(uint16_t number, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("CoAP option ", number, ": ", why));
+  return absl::OutOfRangeError(absl::StrCat("CoAP option ", number, ": ", why));
 }
 
 absl::Status CheckLength(uint16_t number, size_t len, size_t min, size_t max) {
@@ -23,19 +26,13 @@ absl::Status CheckLength(uint16_t number, size_t len, size_t min, size_t max) {
   return absl::OkStatus();
 }
 
-// ReadString takes a text option; control characters are refused because these values end up in
-// logs and in oneM2M identifiers.
-absl::Status ReadString(uint16_t number, absl::string_view value, size_t min,
-                        std::optional<std::string>* out) {
-  if (out->has_value()) return BadOption(number, "repeated but not repeatable");
-  absl::Status s = CheckLength(number, value.size(), min, 255);
-  if (!s.ok()) return s;
+// CheckText refuses control characters: these values end up in logs and oneM2M identifiers.
+absl::Status CheckText(uint16_t number, absl::string_view value) {
   for (char c : value) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       return BadOption(number, "control character in value");
     }
   }
-  *out = std::string(value);
   return absl::OkStatus();
 }
 
@@ -50,7 +47,27 @@ absl::Status ReadUint(uint16_t number, absl::string_view value, size_t max_len,
   return absl::OkStatus();
 }
 
-absl::Status ReadOption(uint16_t number, absl::string_view value, CoapMessage* m) {
+// OptionReader walks the options of one message; it remembers which oneM2M options it saw (none
+// of table 6.2.2.4.0-1 is repeatable) and which numbering they used.
+class OptionReader {
+ public:
+  OptionReader(bool allow_legacy, CoapMessage* m) : allow_legacy_(allow_legacy), m_(m) {}
+
+  absl::Status Read(uint16_t number, absl::string_view value);
+  // Finish sets m->numbering; a message mixing both numberings is refused.
+  absl::Status Finish();
+
+ private:
+  absl::Status ReadOneM2m(const OneM2mOptionSpec& spec, uint16_t number, absl::string_view value);
+
+  bool allow_legacy_;
+  CoapMessage* m_;
+  uint32_t seen_ = 0;  // bit i: row i of the table
+  bool saw_v3_9_only_ = false;
+  bool saw_legacy_only_ = false;
+};
+
+absl::Status OptionReader::Read(uint16_t number, absl::string_view value) {
   switch (number) {
     case kOptionUriHost:
       return CheckLength(number, value.size(), 1, 255);  // we know who we are; ignored
@@ -58,34 +75,87 @@ absl::Status ReadOption(uint16_t number, absl::string_view value, CoapMessage* m
       return CheckLength(number, value.size(), 0, 2);  // ignored
     case kOptionUriPath: {
       absl::Status s = CheckLength(number, value.size(), 0, 255);
-      if (s.ok()) m->uri_path.emplace_back(value);
+      if (s.ok()) m_->uri_path.emplace_back(value);
       return s;
     }
     case kOptionUriQuery: {
       absl::Status s = CheckLength(number, value.size(), 1, 255);
-      if (s.ok()) m->uri_query.emplace_back(value);
+      if (s.ok()) m_->uri_query.emplace_back(value);
       return s;
     }
     case kOptionContentFormat:
-      return ReadUint(number, value, 2, &m->content_format);
+      return ReadUint(number, value, 2, &m_->content_format);
     case kOptionAccept:
-      return ReadUint(number, value, 2, &m->accept);
-    case kOptionOneM2mFrom:
-      return ReadString(number, value, 1, &m->onem2m_from);
-    case kOptionOneM2mRequestId:
-      return ReadString(number, value, 1, &m->onem2m_request_id);
-    case kOptionOneM2mRsc:
-      return ReadUint(number, value, 4, &m->onem2m_rsc);
+      return ReadUint(number, value, 2, &m_->accept);
     default:
       break;
   }
-  if (number >= kOptionOneM2mFirst && number <= kOptionOneM2mLast) return absl::OkStatus();
+  if (const OneM2mOptionSpec* spec = FindOneM2mOption(number, OptionNumbering::kTs0008V3_9)) {
+    if (number != spec->legacy_number) saw_v3_9_only_ = true;
+    return ReadOneM2m(*spec, number, value);
+  }
+  if (allow_legacy_) {
+    if (const OneM2mOptionSpec* spec = FindOneM2mOption(number, OptionNumbering::kLegacy)) {
+      saw_legacy_only_ = true;
+      return ReadOneM2m(*spec, number, value);
+    }
+    if (IsLegacyRange(number)) {  // the old numbers of options this service never used
+      saw_legacy_only_ = true;
+      return absl::OkStatus();
+    }
+  }
   // RFC 7252 5.4.1: odd numbers are critical and must be understood; even ones may be skipped.
   if (number & 1) {
-    return absl::UnimplementedError(
-        absl::StrCat("unrecognised critical CoAP option ", number,
-                     number == 27 || number == 23 ? " (block-wise transfer is not supported)" : ""));
+    return absl::UnimplementedError(absl::StrCat(
+        "unrecognised critical CoAP option ", number,
+        number == kOptionBlock1 || number == kOptionBlock2
+            ? " (block-wise transfer is not supported)"
+            : (IsLegacyRange(number) ? " (a pre-TS-0008 V3.7 oneM2M option number; V3.9 numbers "
+                                       "are FR 279, RQI 283, RSC 307)"
+                                     : "")));
   }
+  return absl::OkStatus();
+}
+
+absl::Status OptionReader::ReadOneM2m(const OneM2mOptionSpec& spec, uint16_t number,
+                                      absl::string_view value) {
+  size_t rows = 0;
+  const OneM2mOptionSpec* table = OneM2mOptionTable(&rows);
+  const uint32_t bit = 1u << static_cast<size_t>(&spec - table);
+  if (seen_ & bit) return BadOption(number, absl::StrCat(spec.name, " is not repeatable"));
+  seen_ |= bit;
+  absl::Status s = CheckLength(number, value.size(), spec.min_len, spec.max_len);
+  if (!s.ok()) return s;
+  if (spec.format == OptionFormat::kString) {
+    s = CheckText(number, value);
+    if (!s.ok()) return s;
+  }
+  switch (spec.param) {
+    case OneM2mParam::kFrom:
+      m_->onem2m_from = std::string(value);
+      break;
+    case OneM2mParam::kRequestIdentifier:
+      m_->onem2m_request_id = std::string(value);
+      break;
+    case OneM2mParam::kReleaseVersionIndicator:
+      m_->onem2m_rvi = std::string(value);
+      break;
+    case OneM2mParam::kResponseStatusCode:
+      m_->onem2m_rsc = static_cast<uint32_t>(
+          coap_decode_var_bytes(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+      break;
+    default:
+      break;  // validated; this service has no use for the value
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OptionReader::Finish() {
+  if (saw_legacy_only_ && saw_v3_9_only_) {
+    return absl::OutOfRangeError(
+        "CoAP oneM2M options mix the TS-0008 V3.9 numbering with the pre-V3.7 one");
+  }
+  m_->numbering = saw_legacy_only_ ? OptionNumbering::kLegacy : OptionNumbering::kTs0008V3_9;
   return absl::OkStatus();
 }
 
@@ -116,7 +186,8 @@ absl::StatusOr<CoapHeader> PeekHeader(absl::string_view datagram) {
   return h;
 }
 
-absl::StatusOr<CoapMessage> ParseDatagram(absl::string_view datagram, const CoapLimits& limits) {
+absl::StatusOr<CoapMessage> ParseDatagram(absl::string_view datagram, const CoapLimits& limits,
+                                          bool allow_legacy_numbers) {
   if (datagram.size() > limits.max_datagram_bytes) {
     return absl::ResourceExhaustedError(absl::StrCat("CoAP datagram of ", datagram.size(),
                                                      " bytes exceeds limit of ",
@@ -149,14 +220,17 @@ absl::StatusOr<CoapMessage> ParseDatagram(absl::string_view datagram, const Coap
   m.message_id = header->message_id;
   m.token = std::move(header->token);
 
+  OptionReader reader(allow_legacy_numbers, &m);
   coap_opt_iterator_t it;
   coap_option_iterator_init(pdu.get(), &it, COAP_OPT_ALL);
   while (coap_opt_t* opt = coap_option_next(&it)) {
     const absl::string_view value(reinterpret_cast<const char*>(coap_opt_value(opt)),
                                   coap_opt_length(opt));
-    absl::Status s = ReadOption(it.number, value, &m);
+    absl::Status s = reader.Read(it.number, value);
     if (!s.ok()) return s;
   }
+  absl::Status finished = reader.Finish();
+  if (!finished.ok()) return finished;
 
   size_t len = 0;
   const uint8_t* data = nullptr;
@@ -176,6 +250,7 @@ uint8_t CoapCodeForParseError(const absl::Status& status) {
     case absl::StatusCode::kResourceExhausted:
       return kCodeRequestEntityTooLarge;
     case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kOutOfRange:
       return kCodeBadOption;
     default:
       return kCodeBadRequest;

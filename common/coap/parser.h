@@ -7,10 +7,9 @@
 //
 //   absl::StatusOr<CoapMessage> m = ParseDatagram(plaintext);
 //   if (!m.ok()) {
-//     // Answer a confirmable request we can still identify, else drop (RFC 7252 4.2, 4.3).
+//     // A request we can still identify gets 4.02 / 4.13, or a Reset for a format error
+//     // (RFC 7252 4.2, 5.4.1; TS-0008 5.1); see exchange::ParseErrorToCoap.
 //     absl::StatusOr<CoapHeader> h = PeekHeader(plaintext);
-//     if (h.ok() && h->type == MessageType::kConfirmable && CodeClass(h->code) == 0)
-//       Send(MakeErrorAck(*h, CoapCodeForParseError(m.status())));
 //   }
 #ifndef ONEM2M_COMMON_COAP_PARSER_H_
 #define ONEM2M_COMMON_COAP_PARSER_H_
@@ -39,18 +38,26 @@ struct CoapHeader {
 // shorter than that, the version is not 1 or the token length is over 8.
 absl::StatusOr<CoapHeader> PeekHeader(absl::string_view datagram);
 
-// ParseDatagram decodes a whole datagram. Errors:
-//   kResourceExhausted  datagram or payload over `limits`
-//   kUnimplemented      an unrecognised critical option (e.g. Block1, Proxy-Uri): answer 4.02
-//   kInvalidArgument    anything else malformed: bad header, token length > 8, bad option
-//                       delta/length, payload marker without payload, repeated non-repeatable
-//                       option, option value of the wrong length, reserved code class.
+// ParseDatagram decodes a whole datagram. The oneM2M options are those of TS-0008 V3.9 table
+// 6.2.2.4.0-1, each checked against its format and length; with `allow_legacy_numbers` the
+// pre-V3.7 numbers (FR 256, RQI 257, RSC 265, and 256..278 ignored) are accepted too, and
+// CoapMessage::numbering says which numbering the message used. Errors:
+//   kResourceExhausted  datagram or payload over `limits`: answer 4.13
+//   kUnimplemented      an unrecognised critical option (e.g. Block1, or FR 256 without the legacy
+//                       switch): answer 4.02 (RFC 7252 5.4.1)
+//   kOutOfRange         a recognised option breaking its definition: value length or format,
+//                       repeated though not repeatable, both numberings mixed: answer 4.02 (RFC
+//                       7252 5.4.3, 5.4.5)
+//   kInvalidArgument    a message format error: bad header, token length > 8, bad option
+//                       delta/length encoding, payload marker without payload, reserved code class,
+//                       non-empty 0.00: reject with Reset (RFC 7252 4.2, TS-0008 5.1)
 // Unrecognised elective options are skipped (RFC 7252 5.4.1).
 absl::StatusOr<CoapMessage> ParseDatagram(absl::string_view datagram,
-                                          const CoapLimits& limits = CoapLimits());
+                                          const CoapLimits& limits = CoapLimits(),
+                                          bool allow_legacy_numbers = false);
 
 // CoapCodeForParseError returns the response code for a ParseDatagram error: 4.13 for size, 4.02
-// for a critical option, 4.00 otherwise.
+// for an option, 4.00 otherwise (a format error; a server sends Reset instead).
 uint8_t CoapCodeForParseError(const absl::Status& status);
 
 }  // namespace coap

@@ -14,11 +14,11 @@ std::string Bytes(std::initializer_list<int> b) {
   return s;
 }
 
-// CON POST, MID 0x1234, token 01 02, Uri-Path "enrolment", Content-Format 50, oneM2M-FR "C1",
-// payload "{}".
+// CON POST, MID 0x1234, token 01 02, Uri-Path "enrolment", Content-Format 50, oneM2M-FR (279)
+// "C1", payload "{}".
 std::string SampleRequest() {
   return Bytes({0x42, 0x02, 0x12, 0x34, 0x01, 0x02, 0xB9}) + "enrolment" + Bytes({0x11, 0x32}) +
-         Bytes({0xD2, 0xE7}) + "C1" + Bytes({0xFF}) + "{}";
+         Bytes({0xD2, 0xFE}) + "C1" + Bytes({0xFF}) + "{}";
 }
 
 TEST(CoapParserTest, ParsesConfirmablePost) {

@@ -34,9 +34,18 @@ std::vector<Option> CollectOptions(const CoapMessage& m) {
     options.push_back({kOptionContentFormat, EncodeUint(*m.content_format)});
   }
   if (m.accept) options.push_back({kOptionAccept, EncodeUint(*m.accept)});
-  if (m.onem2m_from) options.push_back({kOptionOneM2mFrom, *m.onem2m_from});
-  if (m.onem2m_request_id) options.push_back({kOptionOneM2mRequestId, *m.onem2m_request_id});
-  if (m.onem2m_rsc) options.push_back({kOptionOneM2mRsc, EncodeUint(*m.onem2m_rsc)});
+  // TS-0008 V3.9 table 6.2.2.4.0-1, or the pre-V3.7 numbers when answering old firmware.
+  auto number = [&m](OneM2mParam p) { return OneM2mOptionNumber(p, m.numbering); };
+  if (m.onem2m_from) options.push_back({number(OneM2mParam::kFrom), *m.onem2m_from});
+  if (m.onem2m_request_id) {
+    options.push_back({number(OneM2mParam::kRequestIdentifier), *m.onem2m_request_id});
+  }
+  if (m.onem2m_rvi) {
+    options.push_back({number(OneM2mParam::kReleaseVersionIndicator), *m.onem2m_rvi});
+  }
+  if (m.onem2m_rsc) {
+    options.push_back({number(OneM2mParam::kResponseStatusCode), EncodeUint(*m.onem2m_rsc)});
+  }
   // Stable, so repeated options keep their order.
   std::stable_sort(options.begin(), options.end(),
                    [](const Option& a, const Option& b) { return a.number < b.number; });
@@ -55,6 +64,12 @@ absl::Status Validate(const CoapMessage& m, const std::vector<Option>& options) 
   if (m.code == kCodeEmpty && (!m.token.empty() || !options.empty() || !m.payload.empty())) {
     return absl::InvalidArgumentError(
         "CoAP empty message (0.00) cannot carry a token, options or payload");
+  }
+  if (m.onem2m_rsc && *m.onem2m_rsc > 0xffff) {
+    return absl::InvalidArgumentError("oneM2M-RSC is a 2-byte uint (TS-0008 table 6.2.2.4.0-1)");
+  }
+  if (m.onem2m_rvi && (m.onem2m_rvi->empty() || m.onem2m_rvi->size() > 2)) {
+    return absl::InvalidArgumentError("oneM2M-RVI is 1..2 bytes (TS-0008 table 6.2.2.4.0-1)");
   }
   for (const Option& o : options) {
     if (o.value.size() > 255) {

@@ -6,7 +6,7 @@
 // the PDU: the 4-byte header, the token, each option through coap_opt_encode (delta and length
 // encoding) and the 0xFF marker before a non-empty payload.
 //
-//   CoapMessage ack = MakePiggybackedResponse(request, kCodeCreated);
+//   CoapMessage ack = MakeResponse(request, kCodeCreated, 0);
 //   ack.payload = body;
 //   absl::StatusOr<std::string> datagram = SerializeMessage(ack);
 #ifndef ONEM2M_COMMON_COAP_SERIALIZER_H_

@@ -16,8 +16,9 @@ TEST(CoapSerializerTest, ConfirmablePostHasExpectedBytes) {
   m.payload = "{}";
   absl::StatusOr<std::string> d = SerializeMessage(m);
   ASSERT_TRUE(d.ok()) << d.status();
+  // oneM2M-FR is 279 (TS-0008 V3.9 table 6.2.2.4.0-1): delta 267 -> nibble 13, extended 254.
   const std::string expected = std::string("\x42\x02\x12\x34\x01\x02\xB9", 7) + "enrolment" +
-                               std::string("\x11\x32\xD2\xE7", 4) + "C1" + "\xFF" + "{}";
+                               std::string("\x11\x32\xD2\xFE", 4) + "C1" + "\xFF" + "{}";
   EXPECT_EQ(*d, expected);
 }
 
@@ -49,7 +50,7 @@ TEST(CoapSerializerTest, RoundTripsAllFields) {
 
 TEST(CoapSerializerTest, PiggybackedAckEchoesMidAndToken) {
   CoapMessage request = MakeConfirmablePost(0xBEEF, "abcdefgh", {"enrolment"});
-  CoapMessage ack = MakePiggybackedResponse(request, kCodeCreated);
+  CoapMessage ack = MakeResponse(request, kCodeCreated, 0);
   ack.onem2m_rsc = 2001;
   ack.content_format = kContentFormatJson;
   ack.payload = "{\"x\":1}";
@@ -95,8 +96,9 @@ TEST(CoapSerializerTest, LargeOptionNumbersUseExtendedDeltas) {
   m.onem2m_rsc = 4004;
   absl::StatusOr<std::string> d = SerializeMessage(m);
   ASSERT_TRUE(d.ok());
-  // Delta 265 -> nibble 13, extended byte 252; length 2.
-  EXPECT_EQ(d->substr(4), std::string("\xD2\xFC\x0F\xA4", 4));
+  // oneM2M-RSC 307: delta 307 >= 269 -> nibble 14, two extended bytes 307 - 269 = 0x0026;
+  // length 2 (RFC 7252 3.1).
+  EXPECT_EQ(d->substr(4), std::string("\xE2\x00\x26\x0F\xA4", 5));
 }
 
 }  // namespace

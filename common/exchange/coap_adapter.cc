@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/coap/builders.h"
+#include "common/coap/parser.h"
 #include "common/exchange/internal/common_checks.h"
 #include "common/exchange/internal/json_fields.h"
 #include "common/exchange/rsc.h"
@@ -48,8 +49,9 @@ uint8_t CodeFromMethod(Method method) {
 }  // namespace
 
 absl::StatusOr<Request> RequestFromCoap(const coap::CoapMessage& request) {
-  if (request.type != coap::MessageType::kConfirmable) {
-    return absl::InvalidArgumentError("CoAP requests must be confirmable (CON)");
+  if (request.type != coap::MessageType::kConfirmable &&
+      request.type != coap::MessageType::kNonConfirmable) {
+    return absl::InvalidArgumentError("a CoAP request is CON or NON");
   }
   Request out;
   absl::StatusOr<Method> method = MethodFromCode(request.code);
@@ -78,8 +80,9 @@ absl::StatusOr<Request> RequestFromCoap(const coap::CoapMessage& request) {
   }
   if (!request.payload.empty()) {
     if (request.content_format != coap::kContentFormatJson) {
-      return absl::InvalidArgumentError(
-          "a CoAP payload needs Content-Format 50 (application/json)");
+      return WithRsc(absl::InvalidArgumentError(
+                         "a CoAP payload needs Content-Format 50 (application/json)"),
+                     kRscUnsupportedMediaType);
     }
     out.content_type = std::string(kJsonMediaType);
     out.body = request.payload;
@@ -87,11 +90,22 @@ absl::StatusOr<Request> RequestFromCoap(const coap::CoapMessage& request) {
   return out;
 }
 
+uint8_t CoapCodeForAnswer(uint8_t request_code, int rsc) {
+  Method method = Method::kPost;
+  if (request_code == coap::kCodeGet) method = Method::kGet;
+  if (request_code == coap::kCodePut) method = Method::kPut;
+  if (request_code == coap::kCodeDelete) method = Method::kDelete;
+  return CoapCodeForRsc(rsc, method);
+}
+
 absl::StatusOr<coap::CoapMessage> ResponseToCoap(const coap::CoapMessage& request,
                                                  const Response& response,
+                                                 uint16_t separate_message_id,
                                                  size_t max_payload_bytes) {
-  coap::CoapMessage out = coap::MakePiggybackedResponse(request, CoapCodeForRsc(response.rsc));
+  coap::CoapMessage out = coap::MakeResponse(
+      request, CoapCodeForAnswer(request.code, response.rsc), separate_message_id);
   out.onem2m_rsc = static_cast<uint32_t>(response.rsc);
+  out.onem2m_rvi = std::string(kCoapReleaseVersionIndicator);
   if (request.onem2m_request_id.has_value() &&
       internal::CheckRequestId(*request.onem2m_request_id).ok()) {
     out.onem2m_request_id = request.onem2m_request_id;
@@ -103,6 +117,33 @@ absl::StatusOr<coap::CoapMessage> ResponseToCoap(const coap::CoapMessage& reques
           absl::StrCat("CoAP response body of ", out.payload.size(), " bytes exceeds ",
                        max_payload_bytes, " (block-wise transfer is not supported)"));
     }
+    out.content_format = coap::kContentFormatJson;
+  }
+  return out;
+}
+
+std::optional<coap::CoapMessage> ParseErrorToCoap(absl::string_view datagram,
+                                                  const absl::Status& parse_error,
+                                                  uint16_t separate_message_id) {
+  absl::StatusOr<coap::CoapHeader> header = coap::PeekHeader(datagram);
+  if (!header.ok()) return std::nullopt;
+  if (header->type != coap::MessageType::kConfirmable &&
+      header->type != coap::MessageType::kNonConfirmable) {
+    return std::nullopt;
+  }
+  const bool request = coap::CodeClass(header->code) == 0 && header->code != coap::kCodeEmpty;
+  const uint8_t code = coap::CoapCodeForParseError(parse_error);
+  const bool answerable = code == coap::kCodeRequestEntityTooLarge ||
+                          (code == coap::kCodeBadOption &&
+                           header->type == coap::MessageType::kConfirmable);
+  if (!request || !answerable) return coap::MakeReset(header->message_id);
+  coap::CoapMessage out = coap::MakeErrorResponse(*header, code, separate_message_id);
+  out.onem2m_rsc = static_cast<uint32_t>(kRscBadRequest);
+  out.onem2m_rvi = std::string(kCoapReleaseVersionIndicator);
+  // The reason names an option number or a size, never request content.
+  std::string body = internal::DumpJson(ErrorResponse(kRscBadRequest, parse_error.message()).body);
+  if (body.size() <= 512) {
+    out.payload = std::move(body);
     out.content_format = coap::kContentFormatJson;
   }
   return out;
@@ -124,6 +165,7 @@ absl::StatusOr<coap::CoapMessage> RequestToCoap(const Request& request, uint16_t
   out.code = CodeFromMethod(request.method);
   if (!request.originator.empty()) out.onem2m_from = request.originator;
   out.onem2m_request_id = request.request_id;
+  out.onem2m_rvi = std::string(kCoapReleaseVersionIndicator);
   if (request.body.empty()) {
     out.content_format.reset();
   } else {

@@ -75,7 +75,6 @@ uint8_t CoapCodeForRsc(int rsc, Method method) {
   return coap::kCodeInternalServerError;
 }
 
-uint8_t CoapCodeForRsc(int rsc) { return CoapCodeForRsc(rsc, Method::kGet); }
 
 int RscFromHttpStatus(int status) {
   switch (status) {

@@ -31,7 +31,8 @@ inline constexpr int kRscBadRequest = 4000;
 inline constexpr int kRscReleaseVersionNotSupported = 4001;
 inline constexpr int kRscNotFound = 4004;
 inline constexpr int kRscOperationNotAllowed = 4005;
-// The request body's media type is not served, or a body comes without one (TS-0004 7.3.2.1).
+// The request body's media type is not served, or a body comes without one (TS-0004 7.3.2.1);
+// TS-0008 table 6.2.4-1: CoAP 4.15.
 inline constexpr int kRscUnsupportedMediaType = 4015;
 inline constexpr int kRscContentsUnacceptable = 4102;
 inline constexpr int kRscOriginatorHasNoPrivilege = 4103;
@@ -54,9 +55,6 @@ int HttpStatusForRsc(int rsc);
 // option carries the exact code.
 uint8_t CoapCodeForRsc(int rsc, Method method);
 
-// CoapCodeForRsc(rsc) is the mapping for the answer to a GET (2000 -> 2.05).
-// WARNING: wrong for a POST; kept until every caller passes the method.
-uint8_t CoapCodeForRsc(int rsc);
 
 // RscFromHttpStatus and RscFromCoapCode guess an RSC when a response lacks X-M2M-RSC or
 // oneM2M-RSC (e.g. an error from a proxy).

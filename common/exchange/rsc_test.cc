@@ -24,7 +24,7 @@ TEST(RscTest, MapsDocumentedCodes) {
                        Row{5207, 406, coap::kCodeNotAcceptable}}) {
     SCOPED_TRACE(r.rsc);
     EXPECT_EQ(HttpStatusForRsc(r.rsc), r.http);
-    EXPECT_EQ(CoapCodeForRsc(r.rsc), r.coap);
+    EXPECT_EQ(CoapCodeForRsc(r.rsc, Method::kGet), r.coap);
   }
 }
 
@@ -62,7 +62,7 @@ TEST(RscTest, UnknownCodesFallBackByClass) {
   EXPECT_EQ(HttpStatusForRsc(2999), 200);
   EXPECT_EQ(HttpStatusForRsc(4999), 400);
   EXPECT_EQ(HttpStatusForRsc(6003), 500);
-  EXPECT_EQ(CoapCodeForRsc(4999), coap::kCodeBadRequest);
+  EXPECT_EQ(CoapCodeForRsc(4999, Method::kGet), coap::kCodeBadRequest);
   EXPECT_EQ(RscName(4999), "UNKNOWN");
 }
 

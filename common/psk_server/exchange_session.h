@@ -2,9 +2,11 @@
 //
 // ExchangeSession adapts a SessionHandler to oneM2M's two bindings, so a service writes one
 // transport-neutral handler: HTTP/1.1 requests (TLS) and CoAP datagrams (DTLS) become
-// exchange::Request, and exchange::Response goes back as HTTP or a piggy-backed CoAP ACK.
-// A CoAP client that retransmits a confirmable request (same Message ID) gets the cached answer
-// again instead of a second execution (RFC 7252 4.5 deduplication).
+// exchange::Request, and exchange::Response goes back as HTTP or CoAP: piggy-backed on the ACK of a
+// confirmable request, a separate NON response to a non-confirmable one (TS-0008 V3.9 5.1, 6.3.1).
+// A CoAP client that retransmits a request (same Message ID) gets the cached answer again instead
+// of a second execution (RFC 7252 4.5 deduplication). Malformed CoAP gets a Reset, a bad option
+// 4.02 (exchange::ParseErrorToCoap); a CoAP ping (empty CON) a Reset (RFC 7252 4.3).
 //
 //   class EnrolmentSession : public ExchangeSession {
 //     void OnRequest(exchange::Request request,
@@ -24,8 +26,17 @@
 
 namespace onem2m::server {
 
+// ExchangeOptions are the binding switches of a service.
+struct ExchangeOptions {
+  // Accept the oneM2M CoAP option numbers of TS-0008 before V3.7 (FR 256, RQI 257, RSC 265) as
+  // well as the V3.9 ones, and answer in the numbering the request used. For old firmware only.
+  bool coap_legacy_option_numbers = false;
+};
+
 class ExchangeSession : public SessionHandler {
  public:
+  explicit ExchangeSession(ExchangeOptions options = {});
+
   // OnRequest serves one oneM2M request; call `respond` exactly once, from any thread.
   virtual void OnRequest(exchange::Request request,
                          std::function<void(exchange::Response)> respond) = 0;
@@ -42,6 +53,9 @@ class ExchangeSession : public SessionHandler {
     std::string answer;
   };
   std::shared_ptr<CoapCache> coap_cache_ = std::make_shared<CoapCache>();
+  ExchangeOptions options_;
+  // Message IDs of this server's separate (NON) responses; starts at a random value (RFC 7252 4.4).
+  uint16_t next_message_id_;
 };
 
 }  // namespace onem2m::server

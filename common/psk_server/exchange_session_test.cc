@@ -23,6 +23,7 @@ namespace {
 // id, or holds the respond callback when `hold` is set.
 class RecordingSession : public ExchangeSession {
  public:
+  explicit RecordingSession(ExchangeOptions options = {}) : ExchangeSession(options) {}
   void OnRequest(exchange::Request request,
                  std::function<void(exchange::Response)> respond) override {
     requests.push_back(request);
@@ -286,6 +287,61 @@ TEST(ExchangeSessionCoapTest, OversizedAnswerIsReplacedByASmallError) {
   absl::StatusOr<exchange::Response> r = exchange::ResponseFromCoap(*ack);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE(exchange::IsSuccessRsc(r->rsc));
+}
+
+// TS-0008 V3.9 5.1 and 6.3.1: a NON request is executed and answered by a separate NON response
+// (same token, the server's own Message ID) carrying oneM2M-RSC (307) and oneM2M-RVI.
+TEST(ExchangeSessionCoapTest, NonConfirmableRequestGetsNonAnswer) {
+  RecordingSession s;
+  absl::StatusOr<coap::CoapMessage> m = exchange::RequestToCoap(EnrolmentRequest("rq-n"), 40, "nt");
+  ASSERT_TRUE(m.ok());
+  m->type = coap::MessageType::kNonConfirmable;
+  std::optional<std::string> answer = SendDatagram(s, *coap::SerializeMessage(*m));
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_EQ(s.requests.size(), 1u);
+  absl::StatusOr<coap::CoapMessage> out = coap::ParseDatagram(*answer);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->type, coap::MessageType::kNonConfirmable);
+  EXPECT_EQ(out->token, "nt");
+  EXPECT_EQ(out->onem2m_rsc, 2001u);
+  EXPECT_EQ(out->onem2m_rvi, "3");
+}
+
+TEST(ExchangeSessionCoapTest, PingGetsReset) {
+  RecordingSession s;
+  std::optional<std::string> answer = SendDatagram(s, std::string("\x40\x00\x12\x34", 4));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(*answer, std::string("\x70\x00\x12\x34", 4));
+  EXPECT_TRUE(s.requests.empty());
+}
+
+// Pre-V3.7 firmware: RQI 257 is an unknown critical option (4.02) unless the legacy switch is on;
+// then the request is served and the answer uses the old numbers (RSC 265).
+TEST(ExchangeSessionCoapTest, LegacyNumbersOnlyBehindTheSwitch) {
+  coap::CoapMessage m = *exchange::RequestToCoap(EnrolmentRequest("rq-old"), 50, "ot");
+  m.numbering = coap::OptionNumbering::kLegacy;
+  const std::string old = *coap::SerializeMessage(m);
+
+  RecordingSession strict;
+  std::optional<std::string> refused = SendDatagram(strict, old);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(strict.requests.empty());
+  ASSERT_GE(refused->size(), 2u);
+  EXPECT_EQ(static_cast<uint8_t>((*refused)[1]), coap::kCodeBadOption);
+
+  class LegacySession : public RecordingSession {
+   public:
+    LegacySession() : RecordingSession(ExchangeOptions{true}) {}
+  } legacy;
+  std::optional<std::string> served = SendDatagram(legacy, old);
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(legacy.requests.size(), 1u);
+  absl::StatusOr<coap::CoapMessage> out =
+      coap::ParseDatagram(*served, coap::CoapLimits(), /*allow_legacy_numbers=*/true);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->numbering, coap::OptionNumbering::kLegacy);
+  EXPECT_EQ(out->onem2m_rsc, 2001u);
+  EXPECT_EQ(out->onem2m_request_id, "rq-old");
 }
 
 }  // namespace

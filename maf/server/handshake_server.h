@@ -42,6 +42,7 @@ struct HandshakeServerOptions {
   int io_threads = 2;
   int request_workers = 8;     // the procedures use the store: they run here
   int max_sessions_per_source = 256;
+  server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
 
 // OnAnswer hears the oneM2M RSC of every procedure answered (metrics); may be empty.

@@ -18,7 +18,7 @@ namespace {
 class MafExchangeSession : public server::ExchangeSession {
  public:
   MafExchangeSession(const MafSessionConfig& config, MafSession session)
-      : config_(config), session_(std::move(session)) {}
+      : ExchangeSession(config.exchange), config_(config), session_(std::move(session)) {}
 
   void OnRequest(exchange::Request request,
                  std::function<void(exchange::Response)> respond) override {

@@ -29,6 +29,7 @@ struct MafSessionConfig {
   std::shared_ptr<KmResolver> resolver;  // when the lookup's answer was not handed over (evicted)
   MafRequestFn handler;                  // empty: MafRequestHandler over ctx
   std::shared_ptr<server::WorkerPool> workers;  // runs `handler`; null: on the I/O thread
+  server::ExchangeOptions exchange;             // binding switches (CoAP legacy option numbers)
 };
 
 class MafSessionFactory : public server::SessionHandlerFactory {

@@ -36,6 +36,7 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
   ec.maf_client_registration_uri = options.maf_client_registration_uri;
   ec.maf_key_registration_uri = options.maf_key_registration_uri;
   ec.maf_key_retrieval_uri = options.maf_key_retrieval_uri;
+  ec.exchange = options.exchange;
   b->factory_ = std::make_unique<EnrolmentSessionFactory>(ec, store, envelope, enrolments);
 
   server::PskServerOptions so;

@@ -48,6 +48,7 @@ struct BootstrapServerOptions {
   std::string maf_key_retrieval_uri;
   int io_threads = 2;
   int max_sessions_per_source = 256;
+  server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
 
 class BootstrapServer {

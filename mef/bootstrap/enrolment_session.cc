@@ -57,7 +57,8 @@ class EnrolmentSession : public server::ExchangeSession {
                    const crypto::Envelope* envelope, EnrolmentObserver* observer,
                    std::function<absl::Time()> now, Enrolee enrolee, std::string ke_id,
                    SecretBytes ke, const server::ConnectionInfo& info)
-      : config_(config),
+      : ExchangeSession(config.exchange),
+        config_(config),
         store_(store),
         envelope_(envelope),
         observer_(observer),

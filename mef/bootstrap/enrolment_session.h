@@ -35,6 +35,7 @@ struct EnrolmentConfig {
   std::string maf_client_registration_uri;
   std::string maf_key_registration_uri;
   std::string maf_key_retrieval_uri;
+  server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
 
 // MafUrisFor returns the URIs the full-form answer (Table 8.3.2.1-3) gives `enrolee`: its MAF base

@@ -56,6 +56,10 @@ ABSL_FLAG(std::string, mef_endpoints, "",
           "target: host:port, a gRPC target such as dns:///mef-credential:9443 (every address is "
           "used, round robin), or replicas a:p|b:p; tls_name: the name the MEF's certificate must "
           "carry when it is not the target's host.");
+ABSL_FLAG(bool, coap_legacy_option_numbers, false,
+          "Also accept the oneM2M CoAP option numbers of TS-0008 before V3.7 (FR 256, RQI 257, RSC "
+          "265) and answer in the numbering the request used; for old firmware "
+          "(docs/exchange.md 3).");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
 ABSL_FLAG(std::string, store, "pg",
           "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
@@ -231,6 +235,7 @@ int Run() {
   ho.io_threads = absl::GetFlag(FLAGS_io_threads);
   ho.request_workers = std::max(1, absl::GetFlag(FLAGS_request_workers));
   ho.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  ho.exchange.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
   maf::MafMetrics* m = &metrics;
   absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> psk = maf::HandshakeServer::Start(
       ho, store.get(), &envelope, *km_resolver,

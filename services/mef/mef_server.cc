@@ -39,6 +39,10 @@ ABSL_FLAG(std::string, admin_grpc_listen, "[::]:9444", "gRPC admin API (mutual T
 ABSL_FLAG(std::string, ops_listen, "[::]:9090",
           "Plain HTTP /healthz /readyz /metrics; empty: off.");
 ABSL_FLAG(std::string, mef_fqdn, "", "This MEF's FQDN: the suffix of every KeID (required).");
+ABSL_FLAG(bool, coap_legacy_option_numbers, false,
+          "Also accept the oneM2M CoAP option numbers of TS-0008 before V3.7 (FR 256, RQI 257, RSC "
+          "265) and answer in the numbering the request used; for old firmware "
+          "(docs/exchange.md 3).");
 ABSL_FLAG(bool, require_sni, true, "Refuse handshakes whose SNI is not --mef_fqdn.");
 ABSL_FLAG(std::string, store, "pg",
           "Enrolee store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
@@ -137,6 +141,7 @@ int Run() {
   bo.maf_key_retrieval_uri = absl::GetFlag(FLAGS_maf_key_retrieval_uri);
   bo.io_threads = absl::GetFlag(FLAGS_io_threads);
   bo.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  bo.exchange.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
   absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =
       mef::BootstrapServer::Start(bo, store.get(), &envelope, &metrics, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
