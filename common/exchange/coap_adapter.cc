@@ -73,6 +73,15 @@ absl::StatusOr<Request> RequestFromCoap(const coap::CoapMessage& request) {
   out.request_id = request.onem2m_request_id.value_or("");
   s = internal::CheckRequestId(out.request_id);
   if (!s.ok()) return s;
+  // The same release rule as the HTTP binding (TS-0004 7.3.2.1): absent means Release 1; an
+  // unsupported release is 4001.
+  if (!request.onem2m_rvi.has_value()) {
+    out.release_version = std::string(kReleaseVersion1);
+  } else {
+    s = internal::CheckReleaseVersion(*request.onem2m_rvi);
+    if (!s.ok()) return s;
+    out.release_version = *request.onem2m_rvi;
+  }
 
   if (request.accept.has_value() && *request.accept != coap::kContentFormatJson) {
     return WithRsc(absl::InvalidArgumentError("only Accept 50 (application/json) is served"),
