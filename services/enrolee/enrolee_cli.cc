@@ -44,7 +44,11 @@ ABSL_FLAG(std::string, maf_fqdn, "",
           "MAF-FQDN for --maf (SNI, KmID and Key Identifier suffix); default: the MAF-ID.");
 ABSL_FLAG(std::string, register_key_for, "",
           "With --maf: register a key for these targetIDs (comma-separated).");
-ABSL_FLAG(int, suid, 11, "With --register_key_for: the key's Security Usage Identifier.");
+ABSL_FLAG(int, suid, 32,
+          "With --register_key_for: the key's SUID, 32..35 (TS-0004 m2m:suid: MAF-distributed "
+          "keys for SAEF, ESPrim, ESData encryption, ESData signature).");
+ABSL_FLAG(std::string, admin_fqdn, "",
+          "With --maf: the adminFQDN of the registrations (TS-0003 8.8.3.2); default: the MAF-FQDN.");
 
 namespace onem2m {
 namespace {
@@ -72,6 +76,7 @@ int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport) {
     return Fail("--maf must be host:port");
   }
   mo.maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn).empty() ? r.maf_id : absl::GetFlag(FLAGS_maf_fqdn);
+  mo.admin_fqdn = absl::GetFlag(FLAGS_admin_fqdn);
   mo.transport = transport;
   mo.originator = r.enrolee_id;
   mo.timeout = absl::GetFlag(FLAGS_timeout);
