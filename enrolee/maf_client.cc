@@ -143,7 +143,7 @@ absl::Status MafClient::DeregisterClient(absl::string_view reg_id) {
 }
 
 absl::StatusOr<RegisteredKey> MafClient::RegisterKey(
-    std::optional<std::vector<std::string>> target_ids, int suid,
+    const std::vector<std::string>& target_ids, int suid,
     std::optional<absl::Time> expiry, std::optional<SecretBytes> key_value,
     std::optional<std::vector<std::string>> labels) {
   std::optional<crypto::DerivedKey> local;
@@ -161,7 +161,7 @@ absl::StatusOr<RegisteredKey> MafClient::RegisterKey(
   req.labels = std::move(labels);
   req.admin_fqdn = AdminFqdn();
   req.suid = suid;
-  req.target_ids = std::move(target_ids);
+  if (!target_ids.empty()) req.target_ids = target_ids;
   req.key_value = key_value;
   absl::StatusOr<exchange::Response> resp =
       Run(exchange::Operation::kMafKeyRegistration, exchange::SerializeKeyRegistrationRequest(req));

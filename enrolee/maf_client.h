@@ -103,10 +103,10 @@ class MafClient {
   absl::Status DeregisterClient(absl::string_view reg_id);
 
   // RegisterKey (8.8.2.7); without `key_value` the key is the connection exporter's bytes 16..47
-  // and the answer's RelativeKeyID must equal hex(bytes 0..15). Without `target_ids` the MAF
-  // picks the list.
+  // and the answer's RelativeKeyID must equal hex(bytes 0..15). With no `target_ids` the request
+  // omits targetIDs (0..1) and the MAF picks the list.
   absl::StatusOr<RegisteredKey> RegisterKey(
-      std::optional<std::vector<std::string>> target_ids, int suid,
+      const std::vector<std::string>& target_ids, int suid,
       std::optional<absl::Time> expiry = std::nullopt,
       std::optional<SecretBytes> key_value = std::nullopt,
       std::optional<std::vector<std::string>> labels = std::nullopt);
