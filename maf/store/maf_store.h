@@ -239,7 +239,7 @@ class MafStore {
   virtual absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) = 0;
   virtual absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) = 0;
 
-  // DeregisterClient ends an active registration (8.8.2.10) and de-registers its active keys.
+  // DeregisterClient ends an active registration (8.8.2.6) and de-registers its active keys.
   // kNotFound if there is no active registration with that id.
   virtual absl::Status DeregisterClient(absl::string_view maf_client_reg_id) = 0;
 
