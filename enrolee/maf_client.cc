@@ -107,15 +107,16 @@ absl::StatusOr<MafRegistration> MafClient::RegisterClient(
   if (!expected_km_id.empty() && km_id != expected_km_id) {
     return absl::DataLossError("the MAF's assignedSymmKeyID differs from the KmID derived locally");
   }
-  return MafRegistration{a->maf_client_reg_id, a->maf_client_id, a->expiration_time, km_id,
-                         a->admin_fqdn, a->labels.value_or(std::vector<std::string>{})};
+  return MafRegistration{a->maf_client_reg_id, a->maf_client_id,
+                         a->expiration_time,   km_id,
+                         a->admin_fqdn,        a->labels.value_or(std::vector<std::string>{})};
 }
 
 absl::StatusOr<exchange::MafClientConfig> MafClient::RetrieveClientConfig(
     absl::string_view reg_id) {
-  absl::StatusOr<exchange::Response> resp =
-      Run(exchange::Operation::kMafClientConfigRetrieval,
-          exchange::SerializeClientConfigRetrievalRequest({options_.maf_fqdn, std::string(reg_id)}));
+  absl::StatusOr<exchange::Response> resp = Run(
+      exchange::Operation::kMafClientConfigRetrieval,
+      exchange::SerializeClientConfigRetrievalRequest({options_.maf_fqdn, std::string(reg_id)}));
   if (!resp.ok()) return resp.status();
   absl::StatusOr<exchange::ClientConfigRetrievalAnswer> a =
       exchange::ParseClientConfigRetrievalAnswer(resp->body);
@@ -143,9 +144,8 @@ absl::Status MafClient::DeregisterClient(absl::string_view reg_id) {
 }
 
 absl::StatusOr<RegisteredKey> MafClient::RegisterKey(
-    const std::vector<std::string>& target_ids, int suid,
-    std::optional<absl::Time> expiry, std::optional<SecretBytes> key_value,
-    std::optional<std::vector<std::string>> labels) {
+    const std::vector<std::string>& target_ids, int suid, std::optional<absl::Time> expiry,
+    std::optional<SecretBytes> key_value, std::optional<std::vector<std::string>> labels) {
   std::optional<crypto::DerivedKey> local;
   if (!key_value.has_value()) {
     absl::StatusOr<SecretBytes> exported =
@@ -190,14 +190,14 @@ absl::StatusOr<RegisteredKey> MafClient::RegisterKey(
 absl::StatusOr<RetrievedKey> MafClient::RetrieveKey(absl::string_view key_id) {
   absl::StatusOr<exchange::KeyRef> ref = OwnKey(key_id);
   if (!ref.ok()) return ref.status();
-  absl::StatusOr<exchange::Response> resp = Run(exchange::Operation::kMafKeyRetrieval,
-                                                exchange::SerializeKeyRetrievalRequest({*ref}));
+  absl::StatusOr<exchange::Response> resp =
+      Run(exchange::Operation::kMafKeyRetrieval, exchange::SerializeKeyRetrievalRequest({*ref}));
   if (!resp.ok()) return resp.status();
   absl::StatusOr<exchange::KeyRetrievalAnswer> a = exchange::ParseKeyRetrievalAnswer(resp->body);
   if (!a.ok()) return a.status();
-  return RetrievedKey{std::move(a->key_value), a->suid,        a->expiration_time,
-                      a->source_maf_client_id, a->admin_fqdn,
-                      a->labels.value_or(std::vector<std::string>{})};
+  return RetrievedKey{std::move(a->key_value), a->suid,
+                      a->expiration_time,      a->source_maf_client_id,
+                      a->admin_fqdn,           a->labels.value_or(std::vector<std::string>{})};
 }
 
 absl::StatusOr<exchange::KeyUpdateAnswer> MafClient::UpdateKey(

@@ -303,7 +303,8 @@ absl::StatusOr<ClientRegistrationAnswer> ParseClientRegistrationAnswer(const jso
   if (s.ok()) s = ReadIdInto(body, kWhere, "mafClientID", &out.maf_client_id);
   if (s.ok()) s = ReadFqdnInto(body, kWhere, "adminFQDN", &out.admin_fqdn);
   if (!s.ok()) return s;
-  absl::StatusOr<std::optional<std::string>> km = in::ReadOptionalId(body, kWhere, "assignedSymmKeyID");
+  absl::StatusOr<std::optional<std::string>> km =
+      in::ReadOptionalId(body, kWhere, "assignedSymmKeyID");
   if (!km.ok()) return km.status();
   out.assigned_symm_key_id = std::move(*km);
   return out;
@@ -360,13 +361,14 @@ absl::StatusOr<ClientConfigRetrievalAnswer> ParseClientConfigRetrievalAnswer(con
   absl::Status s = CheckObject(body, kWhere, {"mafClientCfg"});
   if (!s.ok()) return s;
   if (!Has(body, "mafClientCfg")) {
-    return absl::InvalidArgumentError(absl::StrCat("field \"", kWhere, ".mafClientCfg\" is missing"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field \"", kWhere, ".mafClientCfg\" is missing"));
   }
   const json& cfg = body["mafClientCfg"];
   constexpr absl::string_view kCfg = "mafClientCfg";
-  s = CheckObject(cfg, kCfg,
-                  {"expirationTime", "labels", "fqdn", "adminFQDN", "httpPort", "coapPort",
-                   "websocketPort"});
+  s = CheckObject(
+      cfg, kCfg,
+      {"expirationTime", "labels", "fqdn", "adminFQDN", "httpPort", "coapPort", "websocketPort"});
   if (!s.ok()) return s;
   ClientConfigRetrievalAnswer out;
   MafClientConfig& c = out.maf_client_cfg;
@@ -375,9 +377,10 @@ absl::StatusOr<ClientConfigRetrievalAnswer> ParseClientConfigRetrievalAnswer(con
   if (s.ok()) s = ReadFqdnInto(cfg, kCfg, "fqdn", &c.fqdn);
   if (s.ok()) s = ReadFqdnInto(cfg, kCfg, "adminFQDN", &c.admin_fqdn);
   if (!s.ok()) return s;
-  for (auto [field, port] : {std::pair<absl::string_view, std::optional<int>*>{"httpPort", &c.http_port},
-                             {"coapPort", &c.coap_port},
-                             {"websocketPort", &c.websocket_port}}) {
+  for (auto [field, port] :
+       {std::pair<absl::string_view, std::optional<int>*>{"httpPort", &c.http_port},
+        {"coapPort", &c.coap_port},
+        {"websocketPort", &c.websocket_port}}) {
     absl::StatusOr<std::optional<int>> p = ReadOptionalPort(cfg, kCfg, field);
     if (!p.ok()) return p.status();
     *port = *p;
@@ -398,9 +401,10 @@ absl::StatusOr<json> SerializeClientConfigRetrievalAnswer(
   PutLabels(c.labels, &cfg);
   cfg["fqdn"] = c.fqdn;
   cfg["adminFQDN"] = c.admin_fqdn;
-  for (auto [field, port] : {std::pair<const char*, const std::optional<int>*>{"httpPort", &c.http_port},
-                             {"coapPort", &c.coap_port},
-                             {"websocketPort", &c.websocket_port}}) {
+  for (auto [field, port] :
+       {std::pair<const char*, const std::optional<int>*>{"httpPort", &c.http_port},
+        {"coapPort", &c.coap_port},
+        {"websocketPort", &c.websocket_port}}) {
     if (!port->has_value()) continue;
     if (**port < 1 || **port > 65535) return Invalid(kCfg, field, "must be in 1..65535");
     cfg[field] = **port;
@@ -459,7 +463,8 @@ absl::StatusOr<ClientRegistrationUpdateAnswer> ParseClientRegistrationUpdateAnsw
   s = ReadOptionalTimeInto(body, kWhere, &out.expiration_time);
   if (s.ok()) s = ReadLabelsInto(body, kWhere, &out.labels);
   if (!s.ok()) return s;
-  absl::StatusOr<std::optional<std::string>> km = in::ReadOptionalId(body, kWhere, "assignedSymmKeyID");
+  absl::StatusOr<std::optional<std::string>> km =
+      in::ReadOptionalId(body, kWhere, "assignedSymmKeyID");
   if (!km.ok()) return km.status();
   out.assigned_symm_key_id = std::move(*km);
   return out;
@@ -510,10 +515,9 @@ absl::StatusOr<std::string> SerializeClientDeregistrationRequest(
 
 absl::StatusOr<KeyRegistrationRequest> ParseKeyRegistrationRequest(absl::string_view body) {
   constexpr absl::string_view kWhere = "keyRegistration";
-  absl::StatusOr<json> j =
-      ParseObject(body, kWhere,
-                  {"mafFQDN", "expirationTime", "labels", "adminFQDN", "suid", "targetIDs",
-                   "keyValue"});
+  absl::StatusOr<json> j = ParseObject(
+      body, kWhere,
+      {"mafFQDN", "expirationTime", "labels", "adminFQDN", "suid", "targetIDs", "keyValue"});
   if (!j.ok()) return j.status();
   KeyRegistrationRequest out;
   absl::Status s = ReadFqdnInto(*j, kWhere, "mafFQDN", &out.maf_fqdn);
@@ -621,9 +625,9 @@ absl::StatusOr<std::string> SerializeKeyRetrievalRequest(const KeyRetrievalReque
 
 absl::StatusOr<KeyRetrievalAnswer> ParseKeyRetrievalAnswer(const json& body) {
   constexpr absl::string_view kWhere = "keyRetrievalAnswer";
-  absl::Status s = CheckObject(body, kWhere,
-                               {"expirationTime", "sourceMafClientID", "labels", "adminFQDN",
-                                "suid", "keyValue"});
+  absl::Status s = CheckObject(
+      body, kWhere,
+      {"expirationTime", "sourceMafClientID", "labels", "adminFQDN", "suid", "keyValue"});
   if (!s.ok()) return s;
   KeyRetrievalAnswer out;
   s = ReadTimeInto(body, kWhere, &out.expiration_time);
@@ -662,9 +666,8 @@ absl::StatusOr<json> SerializeKeyRetrievalAnswer(const KeyRetrievalAnswer& answe
 
 absl::StatusOr<KeyUpdateRequest> ParseKeyUpdateRequest(absl::string_view body) {
   constexpr absl::string_view kWhere = "keyUpdate";
-  absl::StatusOr<json> j =
-      ParseObject(body, kWhere,
-                  {"mafFQDN", "relativeKeyID", "keyID", "expirationTime", "labels", "targetIDs"});
+  absl::StatusOr<json> j = ParseObject(
+      body, kWhere, {"mafFQDN", "relativeKeyID", "keyID", "expirationTime", "labels", "targetIDs"});
   if (!j.ok()) return j.status();
   KeyUpdateRequest out;
   absl::StatusOr<KeyRef> ref = ReadKeyRef(*j, kWhere, /*fqdn_required=*/true);

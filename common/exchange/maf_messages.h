@@ -27,11 +27,10 @@
 #ifndef ONEM2M_COMMON_EXCHANGE_MAF_MESSAGES_H_
 #define ONEM2M_COMMON_EXCHANGE_MAF_MESSAGES_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -67,10 +66,10 @@ absl::StatusOr<KeyRef> SplitKeyId(absl::string_view key_id, absl::string_view fi
 
 // Table 8.8.2.3-1.
 struct ClientRegistrationRequest {
-  std::string maf_fqdn;           // MAF-FQDN, 1
-  absl::Time expiration_time;     // expirationTime, 1 (proposed; the MAF caps it)
-  std::optional<Labels> labels;   // labels, 0..1
-  std::string admin_fqdn;         // adminFQDN, 1
+  std::string maf_fqdn;          // MAF-FQDN, 1
+  absl::Time expiration_time;    // expirationTime, 1 (proposed; the MAF caps it)
+  std::optional<Labels> labels;  // labels, 0..1
+  std::string admin_fqdn;        // adminFQDN, 1
 };
 // Table 8.8.2.3-2.
 struct ClientRegistrationAnswer {

@@ -110,8 +110,7 @@ TEST(MafGoldenTest, ClientRegistrationAnswerTable8_8_2_3_2) {
                        {"mafClientID", "C-device-1"},
                        {"adminFQDN", "sp.example.com"},
                        {"assignedSymmKeyID", "89ABCDEF0123456789ABCDEF01234567@maf.example.com"}};
-  ExpectTable(golden,
-              Answers(&ParseClientRegistrationAnswer, &SerializeClientRegistrationAnswer),
+  ExpectTable(golden, Answers(&ParseClientRegistrationAnswer, &SerializeClientRegistrationAnswer),
               {"mafClientRegID", "expirationTime", "mafClientID", "adminFQDN"},
               {"labels", "assignedSymmKeyID"});
 }
@@ -161,8 +160,8 @@ TEST(MafGoldenTest, ClientRegistrationUpdateRequestTable8_8_2_5_1) {
                        {"mafClientRegID", "MC0123"},
                        {"expirationTime", T(kT)},
                        {"labels", {"meter", "room:12"}}};
-  const RoundTrip rt = Requests(&ParseClientRegistrationUpdateRequest,
-                                &SerializeClientRegistrationUpdateRequest);
+  const RoundTrip rt =
+      Requests(&ParseClientRegistrationUpdateRequest, &SerializeClientRegistrationUpdateRequest);
   ExpectTable(golden, rt, {"mafFQDN", "mafClientRegID"}, {"expirationTime", "labels"});
   // NOTE of the table: at least one of expirationTime and labels.
   json neither = golden;
@@ -175,9 +174,10 @@ TEST(MafGoldenTest, ClientRegistrationUpdateAnswerTable8_8_2_5_2) {
   const json golden = {{"expirationTime", T(kT)},
                        {"labels", {"meter"}},
                        {"assignedSymmKeyID", "89ABCDEF0123456789ABCDEF01234567@maf.example.com"}};
-  ExpectTable(golden, Answers(&ParseClientRegistrationUpdateAnswer,
-                              &SerializeClientRegistrationUpdateAnswer),
-              {}, {"expirationTime", "labels", "assignedSymmKeyID"});
+  ExpectTable(
+      golden,
+      Answers(&ParseClientRegistrationUpdateAnswer, &SerializeClientRegistrationUpdateAnswer), {},
+      {"expirationTime", "labels", "assignedSymmKeyID"});
 }
 
 // --- 8.8.2.6 ---
@@ -212,9 +212,8 @@ TEST(MafGoldenTest, KeyRegistrationRequestTable8_8_2_7_1) {
 TEST(MafGoldenTest, KeyRegistrationSuidIsAMafDistributedKey) {
   // TS-0004 Table 6.3.4.2.39-1: 32..35 are MAF-distributed symmetric keys; 42 is an SAEF
   // certificate, 21 a key shared with a MAF, 12 a pre-provisioned SAEF key.
-  json j = {{"mafFQDN", "maf.example.com"},
-            {"expirationTime", T(kT)},
-            {"adminFQDN", "sp.example.com"}};
+  json j = {
+      {"mafFQDN", "maf.example.com"}, {"expirationTime", T(kT)}, {"adminFQDN", "sp.example.com"}};
   for (int suid : {32, 33, 34, 35}) {
     j["suid"] = suid;
     EXPECT_TRUE(ParseKeyRegistrationRequest(j.dump()).ok()) << suid;
@@ -242,12 +241,11 @@ TEST(MafGoldenTest, KeyRegistrationRejectsMalformedParameters) {
     const char* field;
     json value;
   };
-  for (const Case& c : {Case{"targetIDs", json::array()}, Case{"targetIDs", "t1"},
-                        Case{"targetIDs", {1}}, Case{"targetIDs", {"a", "a"}},
-                        Case{"keyValue", "AAEC"}, Case{"keyValue", "not base64!"},
-                        Case{"expirationTime", 5}, Case{"labels", json::array()},
-                        Case{"labels", {" lead"}}, Case{"labels", {"two  spaces"}},
-                        Case{"mafFQDN", "a@b"}, Case{"adminFQDN", ""}}) {
+  for (const Case& c :
+       {Case{"targetIDs", json::array()}, Case{"targetIDs", "t1"}, Case{"targetIDs", {1}},
+        Case{"targetIDs", {"a", "a"}}, Case{"keyValue", "AAEC"}, Case{"keyValue", "not base64!"},
+        Case{"expirationTime", 5}, Case{"labels", json::array()}, Case{"labels", {" lead"}},
+        Case{"labels", {"two  spaces"}}, Case{"mafFQDN", "a@b"}, Case{"adminFQDN", ""}}) {
     json j = base;
     j[c.field] = c.value;
     absl::StatusOr<KeyRegistrationRequest> r = ParseKeyRegistrationRequest(j.dump());
@@ -264,10 +262,10 @@ TEST(MafGoldenTest, KeyRegistrationAnswerTable8_8_2_7_2) {
                        {"adminFQDN", "sp.example.com"},
                        {"suid", 33},
                        {"targetIDs", {"C-target-1", "C-target-2"}}};
-  ExpectTable(golden, Answers(&ParseKeyRegistrationAnswer, &SerializeKeyRegistrationAnswer),
-              {"relativeKeyID", "expirationTime", "sourceMafClientID", "adminFQDN", "suid",
-               "targetIDs"},
-              {"labels"});
+  ExpectTable(
+      golden, Answers(&ParseKeyRegistrationAnswer, &SerializeKeyRegistrationAnswer),
+      {"relativeKeyID", "expirationTime", "sourceMafClientID", "adminFQDN", "suid", "targetIDs"},
+      {"labels"});
   json joined = golden;
   joined["relativeKeyID"] = std::string(kRel) + "@maf.example.com";
   EXPECT_FALSE(ParseKeyRegistrationAnswer(joined).ok());
@@ -286,8 +284,8 @@ TEST(MafGoldenTest, KeyRetrievalRequestTable8_8_2_8_1) {
 }
 
 TEST(MafGoldenTest, KeyRetrievalAcceptsTheJoinedKeyIdentifierAlias) {
-  absl::StatusOr<KeyRetrievalRequest> r = ParseKeyRetrievalRequest(
-      json{{"keyID", std::string(kRel) + "@maf.example.com"}}.dump());
+  absl::StatusOr<KeyRetrievalRequest> r =
+      ParseKeyRetrievalRequest(json{{"keyID", std::string(kRel) + "@maf.example.com"}}.dump());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->key.relative_key_id, kRel);
   EXPECT_EQ(r->key.maf_fqdn, "maf.example.com");
@@ -307,8 +305,7 @@ TEST(MafGoldenTest, KeyRetrievalAnswerTable8_8_2_8_2) {
                        {"suid", 34},
                        {"keyValue", kKeyB64}};
   ExpectTable(golden, Answers(&ParseKeyRetrievalAnswer, &SerializeKeyRetrievalAnswer),
-              {"expirationTime", "sourceMafClientID", "adminFQDN", "suid", "keyValue"},
-              {"labels"});
+              {"expirationTime", "sourceMafClientID", "adminFQDN", "suid", "keyValue"}, {"labels"});
 }
 
 // --- 8.8.2.9 ---
@@ -329,16 +326,15 @@ TEST(MafGoldenTest, KeyUpdateRequestTable8_8_2_9_1) {
       ParseKeyUpdateRequest(json{{"keyID", joined}, {"targetIDs", {"t"}}}.dump());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->key.KeyId(), joined);
-  EXPECT_FALSE(ParseKeyUpdateRequest(
-                   json{{"keyID", joined}, {"mafFQDN", "other.example.com"}, {"labels", {"x"}}}
-                       .dump())
-                   .ok());
+  EXPECT_FALSE(
+      ParseKeyUpdateRequest(
+          json{{"keyID", joined}, {"mafFQDN", "other.example.com"}, {"labels", {"x"}}}.dump())
+          .ok());
 }
 
 TEST(MafGoldenTest, KeyUpdateAnswerTable8_8_2_9_2) {
-  const json golden = {{"expirationTime", T(kT)},
-                       {"labels", {"meter"}},
-                       {"targetIDs", {"C-target-2"}}};
+  const json golden = {
+      {"expirationTime", T(kT)}, {"labels", {"meter"}}, {"targetIDs", {"C-target-2"}}};
   ExpectTable(golden, Answers(&ParseKeyUpdateAnswer, &SerializeKeyUpdateAnswer), {},
               {"expirationTime", "labels", "targetIDs"});
 }
@@ -347,12 +343,11 @@ TEST(MafGoldenTest, KeyUpdateAnswerTable8_8_2_9_2) {
 
 TEST(MafGoldenTest, KeyDeregistrationRequestTable8_8_2_10_1) {
   const json golden = {{"mafFQDN", "maf.example.com"}, {"relativeKeyID", kRel}};
-  ExpectTable(golden,
-              Requests(&ParseKeyDeregistrationRequest, &SerializeKeyDeregistrationRequest),
+  ExpectTable(golden, Requests(&ParseKeyDeregistrationRequest, &SerializeKeyDeregistrationRequest),
               {"mafFQDN", "relativeKeyID"}, {});
-  EXPECT_TRUE(ParseKeyDeregistrationRequest(
-                  json{{"keyID", std::string(kRel) + "@maf.example.com"}}.dump())
-                  .ok());
+  EXPECT_TRUE(
+      ParseKeyDeregistrationRequest(json{{"keyID", std::string(kRel) + "@maf.example.com"}}.dump())
+          .ok());
 }
 
 // --- the combined de-registration alias ---
