@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_derivation.h"
 #include "common/exchange/maf_messages.h"
@@ -73,29 +74,78 @@ absl::StatusOr<exchange::Response> MafClient::Post(absl::string_view path, std::
   return resp;
 }
 
-absl::StatusOr<MafRegistration> MafClient::RegisterClient(absl::string_view expected_km_id,
-                                                          std::optional<absl::Time> expiry) {
-  exchange::ClientRegistrationRequest req;
-  req.expiration_time = expiry;
-  absl::StatusOr<std::string> body = exchange::SerializeClientRegistrationRequest(req);
+absl::StatusOr<exchange::Response> MafClient::Run(exchange::Operation op,
+                                                  absl::StatusOr<std::string> body) {
   if (!body.ok()) return body.status();
-  absl::StatusOr<exchange::Response> resp =
-      Post(exchange::PathFor(exchange::Operation::kMafClientRegistration), std::move(*body),
-           exchange::SuccessRsc(exchange::Operation::kMafClientRegistration));
+  return Post(exchange::PathFor(op), std::move(*body), exchange::SuccessRsc(op));
+}
+
+absl::StatusOr<exchange::KeyRef> MafClient::OwnKey(absl::string_view key_id) const {
+  absl::StatusOr<exchange::KeyRef> ref = exchange::SplitKeyId(key_id);
+  if (!ref.ok()) return ref.status();
+  if (!absl::EqualsIgnoreCase(ref->maf_fqdn, options_.maf_fqdn)) {
+    return absl::InvalidArgumentError("the Key Identifier names another MAF");
+  }
+  return ref;
+}
+
+absl::StatusOr<MafRegistration> MafClient::RegisterClient(
+    absl::string_view expected_km_id, std::optional<absl::Time> expiry,
+    std::optional<std::vector<std::string>> labels) {
+  exchange::ClientRegistrationRequest req;
+  req.maf_fqdn = options_.maf_fqdn;
+  req.expiration_time = expiry.value_or(absl::Now() + kDefaultProposedLifetime);
+  req.labels = std::move(labels);
+  req.admin_fqdn = AdminFqdn();
+  absl::StatusOr<exchange::Response> resp = Run(exchange::Operation::kMafClientRegistration,
+                                                exchange::SerializeClientRegistrationRequest(req));
   if (!resp.ok()) return resp.status();
   absl::StatusOr<exchange::ClientRegistrationAnswer> a =
       exchange::ParseClientRegistrationAnswer(resp->body);
   if (!a.ok()) return a.status();
-  if (!expected_km_id.empty() && a->assigned_symm_key_id != expected_km_id) {
+  const std::string km_id = a->assigned_symm_key_id.value_or("");
+  if (!expected_km_id.empty() && km_id != expected_km_id) {
     return absl::DataLossError("the MAF's assignedSymmKeyID differs from the KmID derived locally");
   }
-  return MafRegistration{a->maf_client_reg_id, a->maf_client_id, a->expiration_time,
-                         a->assigned_symm_key_id};
+  return MafRegistration{a->maf_client_reg_id, a->maf_client_id,
+                         a->expiration_time,   km_id,
+                         a->admin_fqdn,        a->labels.value_or(std::vector<std::string>{})};
 }
 
-absl::StatusOr<RegisteredKey> MafClient::RegisterKey(const std::vector<std::string>& target_ids,
-                                                     int suid, std::optional<absl::Time> expiry,
-                                                     std::optional<SecretBytes> key_value) {
+absl::StatusOr<exchange::MafClientConfig> MafClient::RetrieveClientConfig(
+    absl::string_view reg_id) {
+  absl::StatusOr<exchange::Response> resp = Run(
+      exchange::Operation::kMafClientConfigRetrieval,
+      exchange::SerializeClientConfigRetrievalRequest({options_.maf_fqdn, std::string(reg_id)}));
+  if (!resp.ok()) return resp.status();
+  absl::StatusOr<exchange::ClientConfigRetrievalAnswer> a =
+      exchange::ParseClientConfigRetrievalAnswer(resp->body);
+  if (!a.ok()) return a.status();
+  return std::move(a->maf_client_cfg);
+}
+
+absl::StatusOr<exchange::ClientRegistrationUpdateAnswer> MafClient::UpdateClientRegistration(
+    absl::string_view reg_id, std::optional<absl::Time> expiry,
+    std::optional<std::vector<std::string>> labels) {
+  exchange::ClientRegistrationUpdateRequest req{options_.maf_fqdn, std::string(reg_id), expiry,
+                                                std::move(labels)};
+  absl::StatusOr<exchange::Response> resp =
+      Run(exchange::Operation::kMafClientUpdate,
+          exchange::SerializeClientRegistrationUpdateRequest(req));
+  if (!resp.ok()) return resp.status();
+  return exchange::ParseClientRegistrationUpdateAnswer(resp->body);
+}
+
+absl::Status MafClient::DeregisterClient(absl::string_view reg_id) {
+  return Run(exchange::Operation::kMafClientDeregistration,
+             exchange::SerializeClientDeregistrationRequest(
+                 {options_.maf_fqdn, std::string(reg_id)}))
+      .status();
+}
+
+absl::StatusOr<RegisteredKey> MafClient::RegisterKey(
+    const std::vector<std::string>& target_ids, int suid, std::optional<absl::Time> expiry,
+    std::optional<SecretBytes> key_value, std::optional<std::vector<std::string>> labels) {
   std::optional<crypto::DerivedKey> local;
   if (!key_value.has_value()) {
     absl::StatusOr<SecretBytes> exported =
@@ -106,26 +156,30 @@ absl::StatusOr<RegisteredKey> MafClient::RegisterKey(const std::vector<std::stri
     local = std::move(*k);
   }
   exchange::KeyRegistrationRequest req;
-  req.target_ids = target_ids;
+  req.maf_fqdn = options_.maf_fqdn;
+  req.expiration_time = expiry.value_or(absl::Now() + kDefaultProposedLifetime);
+  req.labels = std::move(labels);
+  req.admin_fqdn = AdminFqdn();
   req.suid = suid;
-  req.expiration_time = expiry;
+  if (!target_ids.empty()) req.target_ids = target_ids;
   req.key_value = key_value;
-  absl::StatusOr<std::string> body = exchange::SerializeKeyRegistrationRequest(req);
-  if (!body.ok()) return body.status();
   absl::StatusOr<exchange::Response> resp =
-      Post(exchange::PathFor(exchange::Operation::kMafKeyRegistration), std::move(*body),
-           exchange::SuccessRsc(exchange::Operation::kMafKeyRegistration));
+      Run(exchange::Operation::kMafKeyRegistration, exchange::SerializeKeyRegistrationRequest(req));
   if (!resp.ok()) return resp.status();
   absl::StatusOr<exchange::KeyRegistrationAnswer> a =
       exchange::ParseKeyRegistrationAnswer(resp->body);
   if (!a.ok()) return a.status();
   RegisteredKey out;
-  out.key_id = a->key_id;
+  out.key_id = exchange::KeyRef{a->relative_key_id, options_.maf_fqdn}.KeyId();
   out.expires_at = a->expiration_time;
+  out.suid = a->suid;
+  out.target_ids = a->target_ids;
+  out.source_maf_client_id = a->source_maf_client_id;
   if (local.has_value()) {
-    if (a->key_id != local->key_id) {
-      return absl::DataLossError("the MAF's Key Identifier differs from the one derived locally");
+    if (!absl::EqualsIgnoreCase(out.key_id, local->key_id)) {
+      return absl::DataLossError("the MAF's RelativeKeyID differs from the one derived locally");
     }
+    out.key_id = local->key_id;
     out.kc = std::move(local->key);
   } else {
     out.kc = std::move(*key_value);
@@ -134,17 +188,37 @@ absl::StatusOr<RegisteredKey> MafClient::RegisterKey(const std::vector<std::stri
 }
 
 absl::StatusOr<RetrievedKey> MafClient::RetrieveKey(absl::string_view key_id) {
-  exchange::KeyRetrievalRequest req;
-  req.key_id = std::string(key_id);
-  absl::StatusOr<std::string> body = exchange::SerializeKeyRetrievalRequest(req);
-  if (!body.ok()) return body.status();
+  absl::StatusOr<exchange::KeyRef> ref = OwnKey(key_id);
+  if (!ref.ok()) return ref.status();
   absl::StatusOr<exchange::Response> resp =
-      Post(exchange::PathFor(exchange::Operation::kMafKeyRetrieval), std::move(*body),
-           exchange::SuccessRsc(exchange::Operation::kMafKeyRetrieval));
+      Run(exchange::Operation::kMafKeyRetrieval, exchange::SerializeKeyRetrievalRequest({*ref}));
   if (!resp.ok()) return resp.status();
   absl::StatusOr<exchange::KeyRetrievalAnswer> a = exchange::ParseKeyRetrievalAnswer(resp->body);
   if (!a.ok()) return a.status();
-  return RetrievedKey{std::move(a->key_value), a->suid, a->expiration_time};
+  return RetrievedKey{std::move(a->key_value), a->suid,
+                      a->expiration_time,      a->source_maf_client_id,
+                      a->admin_fqdn,           a->labels.value_or(std::vector<std::string>{})};
+}
+
+absl::StatusOr<exchange::KeyUpdateAnswer> MafClient::UpdateKey(
+    absl::string_view key_id, std::optional<absl::Time> expiry,
+    std::optional<std::vector<std::string>> labels,
+    std::optional<std::vector<std::string>> target_ids) {
+  absl::StatusOr<exchange::KeyRef> ref = OwnKey(key_id);
+  if (!ref.ok()) return ref.status();
+  exchange::KeyUpdateRequest req{*ref, expiry, std::move(labels), std::move(target_ids)};
+  absl::StatusOr<exchange::Response> resp =
+      Run(exchange::Operation::kMafKeyUpdate, exchange::SerializeKeyUpdateRequest(req));
+  if (!resp.ok()) return resp.status();
+  return exchange::ParseKeyUpdateAnswer(resp->body);
+}
+
+absl::Status MafClient::DeregisterKey(absl::string_view key_id) {
+  absl::StatusOr<exchange::KeyRef> ref = OwnKey(key_id);
+  if (!ref.ok()) return ref.status();
+  return Run(exchange::Operation::kMafKeyDeregistration,
+             exchange::SerializeKeyDeregistrationRequest({*ref}))
+      .status();
 }
 
 }  // namespace onem2m::enrolee

@@ -9,8 +9,11 @@ namespace exchange {
 namespace {
 
 constexpr Operation kAll[] = {
-    Operation::kEnrolment,       Operation::kMafClientRegistration, Operation::kMafKeyRegistration,
-    Operation::kMafKeyRetrieval, Operation::kMafKeyUpdate,          Operation::kMafDeregistration,
+    Operation::kEnrolment,           Operation::kMafClientRegistration,
+    Operation::kMafClientConfigRetrieval, Operation::kMafClientUpdate,
+    Operation::kMafClientDeregistration,  Operation::kMafKeyRegistration,
+    Operation::kMafKeyRetrieval,     Operation::kMafKeyUpdate,
+    Operation::kMafKeyDeregistration,     Operation::kMafDeregistration,
 };
 
 }  // namespace
@@ -21,12 +24,20 @@ absl::string_view PathFor(Operation op) {
       return "/enrolment";
     case Operation::kMafClientRegistration:
       return "/maf/clients";
+    case Operation::kMafClientConfigRetrieval:
+      return "/maf/clients/config";
+    case Operation::kMafClientUpdate:
+      return "/maf/clients/update";
+    case Operation::kMafClientDeregistration:
+      return "/maf/clients/deregister";
     case Operation::kMafKeyRegistration:
       return "/maf/keys";
     case Operation::kMafKeyRetrieval:
       return "/maf/keys/retrieve";
     case Operation::kMafKeyUpdate:
       return "/maf/keys/update";
+    case Operation::kMafKeyDeregistration:
+      return "/maf/keys/deregister";
     case Operation::kMafDeregistration:
       return "/maf/deregistration";
   }
@@ -39,10 +50,14 @@ int SuccessRsc(Operation op) {
     case Operation::kMafClientRegistration:
     case Operation::kMafKeyRegistration:
       return kRscCreated;
+    case Operation::kMafClientConfigRetrieval:
     case Operation::kMafKeyRetrieval:
       return kRscOk;
+    case Operation::kMafClientUpdate:
     case Operation::kMafKeyUpdate:
       return kRscUpdated;
+    case Operation::kMafClientDeregistration:
+    case Operation::kMafKeyDeregistration:
     case Operation::kMafDeregistration:
       return kRscDeleted;
   }

@@ -19,17 +19,23 @@ namespace exchange {
 enum class Operation {
   kEnrolment,               // MEF, PROTOCOL.md 4        POST /enrolment
   kMafClientRegistration,   // MAF, TS-0003 8.8.2.3      POST /maf/clients
+  kMafClientConfigRetrieval,  // MAF, TS-0003 8.8.2.4    POST /maf/clients/config
+  kMafClientUpdate,         // MAF, TS-0003 8.8.2.5      POST /maf/clients/update
+  kMafClientDeregistration,  // MAF, TS-0003 8.8.2.6     POST /maf/clients/deregister
   kMafKeyRegistration,      // MAF, TS-0003 8.8.2.7      POST /maf/keys
   kMafKeyRetrieval,         // MAF, TS-0003 8.8.2.8      POST /maf/keys/retrieve
   kMafKeyUpdate,            // MAF, TS-0003 8.8.2.9      POST /maf/keys/update
-  kMafDeregistration,       // MAF, TS-0003 8.8.2.10     POST /maf/deregistration
+  kMafKeyDeregistration,    // MAF, TS-0003 8.8.2.10     POST /maf/keys/deregister
+  // The project's earlier combined de-registration (8.8.2.6 or 8.8.2.10 by body), kept as an
+  // alias of the two above.                            POST /maf/deregistration
+  kMafDeregistration,
 };
 
 // PathFor returns the path, e.g. "/maf/keys".
 absl::string_view PathFor(Operation op);
 
 // SuccessRsc returns the RSC a successful answer carries: 2001 for enrolment and the two
-// registrations, 2000 for retrieval, 2004 for update, 2002 for de-registration.
+// registrations, 2000 for the two retrievals, 2004 for the two updates, 2002 for de-registrations.
 int SuccessRsc(Operation op);
 
 // ResolveOperation maps a request's path and method to its operation. Unknown path: kNotFound

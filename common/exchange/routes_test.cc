@@ -8,9 +8,12 @@ namespace exchange {
 namespace {
 
 TEST(RoutesTest, ResolvesEveryPath) {
-  for (Operation op : {Operation::kEnrolment, Operation::kMafClientRegistration,
-                       Operation::kMafKeyRegistration, Operation::kMafKeyRetrieval,
-                       Operation::kMafKeyUpdate, Operation::kMafDeregistration}) {
+  for (Operation op :
+       {Operation::kEnrolment, Operation::kMafClientRegistration,
+        Operation::kMafClientConfigRetrieval, Operation::kMafClientUpdate,
+        Operation::kMafClientDeregistration, Operation::kMafKeyRegistration,
+        Operation::kMafKeyRetrieval, Operation::kMafKeyUpdate, Operation::kMafKeyDeregistration,
+        Operation::kMafDeregistration}) {
     Request r;
     r.path = std::string(PathFor(op));
     absl::StatusOr<Operation> got = ResolveOperation(r);
@@ -20,6 +23,13 @@ TEST(RoutesTest, ResolvesEveryPath) {
   EXPECT_EQ(SuccessRsc(Operation::kEnrolment), kRscCreated);
   EXPECT_EQ(SuccessRsc(Operation::kMafKeyRetrieval), kRscOk);
   EXPECT_EQ(SuccessRsc(Operation::kMafDeregistration), kRscDeleted);
+  // TS-0003 8.8.2.4 .. 8.8.2.6 and 8.8.2.10: a retrieval, an update and two deletions.
+  EXPECT_EQ(SuccessRsc(Operation::kMafClientConfigRetrieval), kRscOk);
+  EXPECT_EQ(SuccessRsc(Operation::kMafClientUpdate), kRscUpdated);
+  EXPECT_EQ(SuccessRsc(Operation::kMafClientDeregistration), kRscDeleted);
+  EXPECT_EQ(SuccessRsc(Operation::kMafKeyDeregistration), kRscDeleted);
+  EXPECT_EQ(PathFor(Operation::kMafClientConfigRetrieval), "/maf/clients/config");
+  EXPECT_EQ(PathFor(Operation::kMafKeyDeregistration), "/maf/keys/deregister");
 }
 
 TEST(RoutesTest, UnknownPathIsNotFound) {

@@ -1,14 +1,20 @@
 // File: maf/procedures/client_registration.h
 //
-// MAF Client Registration (TS-0003 8.8.2.3): the Enrolee that completed the MAF handshake registers
-// as a MAF client. Idempotent per Km: a second registration on the same Km returns the first.
+// MAF Client Registration (TS-0003 8.8.2.3, Tables 8.8.2.3-1 and -2): the Enrolee that completed
+// the MAF handshake registers as a MAF client with the administrating stakeholder (adminFQDN) this
+// MAF serves. Idempotent per Km: a second registration on the same Km returns the first (labels
+// it carries replace the stored ones).
 //
 //   absl::StatusOr<exchange::ClientRegistrationAnswer> a =
 //       HandleClientRegistration(ctx, session, request);
 //   // a->maf_client_reg_id, a->maf_client_id (= Enrolee-ID), a->expiration_time (<= Km expiry),
-//   // a->assigned_symm_key_id (= KmID)
+//   // a->admin_fqdn, a->assigned_symm_key_id (= KmID), a->labels
 #ifndef ONEM2M_MAF_PROCEDURES_CLIENT_REGISTRATION_H_
 #define ONEM2M_MAF_PROCEDURES_CLIENT_REGISTRATION_H_
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/exchange/maf_messages.h"
@@ -17,12 +23,16 @@
 namespace onem2m {
 namespace maf {
 
-// HandleClientRegistration registers the session's client. The requested expirationTime, if any,
-// is capped at the Km's expiry; one not in the future is InvalidArgument (4000). A revoked or
-// expired Km is PermissionDenied (4103).
+// HandleClientRegistration registers the session's client. The proposed expirationTime is capped
+// at the Km's expiry; one not in the future is InvalidArgument (4000), as is a mafFQDN naming
+// another MAF. An adminFQDN other than the MAF's, or a revoked or expired Km, is
+// PermissionDenied (4103).
 absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
     const ProcedureContext& ctx, const MafSession& session,
     const exchange::ClientRegistrationRequest& request);
+
+// LabelsOrNone maps stored labels to the answers' 0..1 labels parameter (none when empty).
+std::optional<exchange::Labels> LabelsOrNone(const std::vector<std::string>& labels);
 
 }  // namespace maf
 }  // namespace onem2m

@@ -1,9 +1,12 @@
 // File: maf/procedures/deregistration.h
 //
-// De-Registration (TS-0003 8.8.2.10): a client ends its own registration (and with it all its
-// keys), or de-registers one key it registered.
+// MAF Client De-Registration (TS-0003 8.8.2.6, Table 8.8.2.6-1): a client ends its own
+// registration, and with it all its keys. MAF Key De-Registration (8.8.2.10, Table 8.8.2.10-1):
+// a client de-registers one key it registered. Both answer RSC 2002 with no body.
+// HandleDeregistration serves the project's earlier combined request (POST /maf/deregistration),
+// kept as an alias: {"mafClientRegID"} or {"keyID"}.
 //
-//   absl::Status s = HandleDeregistration(ctx, session, req);   // OK -> RSC 2002, no body
+//   absl::Status s = HandleClientDeregistration(ctx, session, req);   // OK -> RSC 2002
 #ifndef ONEM2M_MAF_PROCEDURES_DEREGISTRATION_H_
 #define ONEM2M_MAF_PROCEDURES_DEREGISTRATION_H_
 
@@ -14,9 +17,19 @@
 namespace onem2m {
 namespace maf {
 
-// HandleDeregistration de-registers. Errors: InvalidArgument/4000 (neither or both selectors,
-// malformed keyID), NotFound/4004 (no such active key), PermissionDenied/4103 (another client's
-// registration or key, client not registered, Km revoked or expired).
+// HandleClientDeregistration: errors InvalidArgument/4000 (mafFQDN names another MAF),
+// PermissionDenied/4103 (another client's registration, client not registered, Km revoked or
+// expired).
+absl::Status HandleClientDeregistration(const ProcedureContext& ctx, const MafSession& session,
+                                        const exchange::ClientDeregistrationRequest& request);
+
+// HandleKeyDeregistration: errors InvalidArgument/4000 (malformed RelativeKeyID, another MAF's),
+// NotFound/4004 (no such active key), PermissionDenied/4103 (another client's key, client not
+// registered, Km revoked or expired).
+absl::Status HandleKeyDeregistration(const ProcedureContext& ctx, const MafSession& session,
+                                     const exchange::KeyDeregistrationRequest& request);
+
+// HandleDeregistration: the alias; exactly one selector, then as the two above.
 absl::Status HandleDeregistration(const ProcedureContext& ctx, const MafSession& session,
                                   const exchange::DeregistrationRequest& request);
 

@@ -5,6 +5,7 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/exchange/rsc.h"
+#include "maf/procedures/client_registration.h"
 #include "maf/procedures/session_check.h"
 
 namespace onem2m {
@@ -35,20 +36,26 @@ absl::StatusOr<crypto::DerivedKey> NamedKey(const ProcedureContext& ctx, const M
 absl::StatusOr<exchange::KeyRegistrationAnswer> HandleKeyRegistration(
     const ProcedureContext& ctx, const MafSession& session,
     const exchange::KeyRegistrationRequest& request) {
-  absl::Status s = CheckSession(ctx, session);
+  absl::Status s = CheckMafFqdn(ctx, request.maf_fqdn);
+  if (s.ok()) s = CheckAdminFqdn(ctx, request.admin_fqdn);
+  if (s.ok() && (request.suid < exchange::kMinMafSuid || request.suid > exchange::kMaxMafSuid)) {
+    s = absl::InvalidArgumentError("suid must be 32..35: a MAF-distributed symmetric key");
+  }
+  if (s.ok()) s = CheckSession(ctx, session);
   if (!s.ok()) return s;
   absl::StatusOr<MafClient> client = RequireRegisteredClient(ctx, session);
   if (!client.ok()) return client.status();
-  s = ValidateTargetIds(request.target_ids);
+  // Table 8.8.2.7-2: without targetIDs the MAF creates the list. With no administrating
+  // stakeholder logic to consult, it is the Source MAF Client alone; Key Registration Update
+  // (8.8.2.9) sets the real Targets later.
+  const std::vector<std::string> targets =
+      request.target_ids.value_or(std::vector<std::string>{client->enrolee_id});
+  s = ValidateTargetIds(targets);
   if (!s.ok()) return s;
-
-  absl::Time expiry = client->expires_at;
-  if (request.expiration_time.has_value()) {
-    if (*request.expiration_time <= ctx.Now()) {
-      return absl::InvalidArgumentError("expirationTime is not in the future");
-    }
-    expiry = std::min(expiry, *request.expiration_time);
+  if (request.expiration_time <= ctx.Now()) {
+    return absl::InvalidArgumentError("expirationTime is not in the future");
   }
+  const absl::Time expiry = std::min(client->expires_at, request.expiration_time);
   absl::StatusOr<crypto::DerivedKey> key = NamedKey(ctx, session, request);
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> sealed = ctx.envelope->Seal(key->key, key->key_id);
@@ -59,7 +66,8 @@ absl::StatusOr<exchange::KeyRegistrationAnswer> HandleKeyRegistration(
   k.relative_id = key->key_id.substr(0, key->key_id.find('@'));
   k.key = SealedKey{*std::move(sealed), static_cast<int32_t>(ctx.envelope->active_version())};
   k.suid = static_cast<uint32_t>(request.suid);
-  k.target_ids = request.target_ids;
+  k.target_ids = targets;
+  k.labels = request.labels.value_or(std::vector<std::string>{});
   k.maf_client_reg_id = client->maf_client_reg_id;
   k.expires_at = expiry;
   absl::StatusOr<MafKey> stored = ctx.store->RegisterKey(k);
@@ -72,7 +80,15 @@ absl::StatusOr<exchange::KeyRegistrationAnswer> HandleKeyRegistration(
                              exchange::kRscOriginatorHasNoPrivilege);
   }
   if (!stored.ok()) return stored.status();
-  return exchange::KeyRegistrationAnswer{stored->key_id, stored->expires_at};
+  exchange::KeyRegistrationAnswer a;
+  a.relative_key_id = stored->relative_id;
+  a.expiration_time = stored->expires_at;
+  a.source_maf_client_id = stored->client_id;
+  a.labels = LabelsOrNone(stored->labels);
+  a.admin_fqdn = ctx.AdminFqdn();
+  a.suid = static_cast<int>(stored->suid);
+  a.target_ids = stored->target_ids;
+  return a;
 }
 
 }  // namespace maf

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/exchange/rsc.h"
+#include "maf/procedures/client_registration.h"
 #include "maf/procedures/session_check.h"
 
 namespace onem2m {
@@ -13,7 +14,7 @@ absl::StatusOr<exchange::KeyRetrievalAnswer> HandleKeyRetrieval(
     const exchange::KeyRetrievalRequest& request) {
   absl::Status s = CheckSession(ctx, session);
   if (!s.ok()) return s;
-  absl::StatusOr<std::string> key_id = ParseOwnKeyId(ctx, request.key_id);
+  absl::StatusOr<std::string> key_id = ResolveKeyRef(ctx, request.key);
   if (!key_id.ok()) return key_id.status();
   absl::StatusOr<MafKey> key = ctx.store->GetActiveKey(*key_id);
   if (!key.ok()) return key.status();
@@ -25,9 +26,12 @@ absl::StatusOr<exchange::KeyRetrievalAnswer> HandleKeyRetrieval(
   absl::StatusOr<SecretBytes> value = ctx.envelope->Open(key->key.ciphertext, key->key_id);
   if (!value.ok()) return absl::InternalError("stored key does not unseal");
   exchange::KeyRetrievalAnswer a;
-  a.key_value = *std::move(value);
-  a.suid = static_cast<int>(key->suid);
   a.expiration_time = key->expires_at;
+  a.source_maf_client_id = key->client_id;
+  a.labels = LabelsOrNone(key->labels);
+  a.admin_fqdn = ctx.AdminFqdn();
+  a.suid = static_cast<int>(key->suid);
+  a.key_value = *std::move(value);
   return a;
 }
 

@@ -11,15 +11,16 @@ namespace maf {
 absl::StatusOr<exchange::KeyUpdateAnswer> HandleKeyUpdate(
     const ProcedureContext& ctx, const MafSession& session,
     const exchange::KeyUpdateRequest& request) {
+  if (!request.target_ids.has_value() && !request.expiration_time.has_value() &&
+      !request.labels.has_value()) {
+    return absl::InvalidArgumentError("nothing to update");
+  }
   absl::Status s = CheckSession(ctx, session);
   if (!s.ok()) return s;
   absl::StatusOr<MafClient> client = RequireRegisteredClient(ctx, session);
   if (!client.ok()) return client.status();
-  absl::StatusOr<std::string> key_id = ParseOwnKeyId(ctx, request.key_id);
+  absl::StatusOr<std::string> key_id = ResolveKeyRef(ctx, request.key);
   if (!key_id.ok()) return key_id.status();
-  if (!request.target_ids.has_value() && !request.expiration_time.has_value()) {
-    return absl::InvalidArgumentError("nothing to update");
-  }
   KeyUpdate u;
   if (request.target_ids.has_value()) {
     s = ValidateTargetIds(*request.target_ids);
@@ -32,13 +33,19 @@ absl::StatusOr<exchange::KeyUpdateAnswer> HandleKeyUpdate(
     }
     u.expires_at = std::min(*request.expiration_time, client->expires_at);
   }
+  u.labels = request.labels;
   absl::StatusOr<MafKey> k = ctx.store->UpdateKey(*key_id, client->maf_client_reg_id, u);
   if (k.status().code() == absl::StatusCode::kPermissionDenied) {
     return exchange::WithRsc(absl::PermissionDeniedError("key registered by another client"),
                              exchange::kRscOriginatorHasNoPrivilege);
   }
   if (!k.ok()) return k.status();
-  return exchange::KeyUpdateAnswer{k->key_id, k->expires_at};
+  // Table 8.8.2.9-2 NOTE: only the parameters the request carried, with their current values.
+  exchange::KeyUpdateAnswer a;
+  if (request.expiration_time.has_value()) a.expiration_time = k->expires_at;
+  if (request.labels.has_value()) a.labels = k->labels;
+  if (request.target_ids.has_value()) a.target_ids = k->target_ids;
+  return a;
 }
 
 }  // namespace maf

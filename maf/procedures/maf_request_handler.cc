@@ -7,6 +7,7 @@
 #include "common/exchange/routes.h"
 #include "common/exchange/rsc.h"
 #include "common/log/logger.h"
+#include "maf/procedures/client_config.h"
 #include "maf/procedures/client_registration.h"
 #include "maf/procedures/deregistration.h"
 #include "maf/procedures/key_registration.h"
@@ -30,6 +31,14 @@ absl::string_view OperationName(exchange::Operation op) {
       return "enrolment";
     case exchange::Operation::kMafClientRegistration:
       return "client_registration";
+    case exchange::Operation::kMafClientConfigRetrieval:
+      return "client_config_retrieval";
+    case exchange::Operation::kMafClientUpdate:
+      return "client_registration_update";
+    case exchange::Operation::kMafClientDeregistration:
+      return "client_deregistration";
+    case exchange::Operation::kMafKeyDeregistration:
+      return "key_deregistration";
     case exchange::Operation::kMafKeyRegistration:
       return "key_registration";
     case exchange::Operation::kMafKeyRetrieval:
@@ -67,29 +76,62 @@ Outcome Run(const ProcedureContext& ctx, const MafSession& session, exchange::Op
     case Operation::kMafClientRegistration: {
       absl::StatusOr<ClientRegistrationRequest> req = ParseClientRegistrationRequest(body);
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
-      return FromAnswer(HandleClientRegistration(ctx, session, *req),
-                        SerializeClientRegistrationAnswer);
+      absl::StatusOr<ClientRegistrationAnswer> a = HandleClientRegistration(ctx, session, *req);
+      o = FromAnswer(a, SerializeClientRegistrationAnswer);
+      if (a.ok()) o.subject = a->maf_client_reg_id;
+      return o;
+    }
+    case Operation::kMafClientConfigRetrieval: {
+      absl::StatusOr<ClientConfigRetrievalRequest> req = ParseClientConfigRetrievalRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      o = FromAnswer(HandleClientConfigRetrieval(ctx, session, *req),
+                     SerializeClientConfigRetrievalAnswer);
+      o.subject = req->maf_client_reg_id;
+      return o;
+    }
+    case Operation::kMafClientUpdate: {
+      absl::StatusOr<ClientRegistrationUpdateRequest> req =
+          ParseClientRegistrationUpdateRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      o = FromAnswer(HandleClientRegistrationUpdate(ctx, session, *req),
+                     SerializeClientRegistrationUpdateAnswer);
+      o.subject = req->maf_client_reg_id;
+      return o;
+    }
+    case Operation::kMafClientDeregistration: {
+      absl::StatusOr<ClientDeregistrationRequest> req = ParseClientDeregistrationRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      o.status = HandleClientDeregistration(ctx, session, *req);
+      o.subject = req->maf_client_reg_id;
+      return o;
     }
     case Operation::kMafKeyRegistration: {
       absl::StatusOr<KeyRegistrationRequest> req = ParseKeyRegistrationRequest(body);
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
       absl::StatusOr<KeyRegistrationAnswer> a = HandleKeyRegistration(ctx, session, *req);
       o = FromAnswer(a, SerializeKeyRegistrationAnswer);
-      if (a.ok()) o.subject = a->key_id;
+      if (a.ok()) o.subject = KeyRef{a->relative_key_id, ctx.maf_fqdn}.KeyId();
       return o;
     }
     case Operation::kMafKeyRetrieval: {
       absl::StatusOr<KeyRetrievalRequest> req = ParseKeyRetrievalRequest(body);
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
       o = FromAnswer(HandleKeyRetrieval(ctx, session, *req), SerializeKeyRetrievalAnswer);
-      o.subject = req->key_id;
+      o.subject = req->key.KeyId();
       return o;
     }
     case Operation::kMafKeyUpdate: {
       absl::StatusOr<KeyUpdateRequest> req = ParseKeyUpdateRequest(body);
       if (!req.ok()) return Outcome{req.status(), nullptr, ""};
-      o = FromAnswer(HandleKeyUpdate(ctx, session, *req), SerializeKeyRegistrationAnswer);
-      o.subject = req->key_id;
+      o = FromAnswer(HandleKeyUpdate(ctx, session, *req), SerializeKeyUpdateAnswer);
+      o.subject = req->key.KeyId();
+      return o;
+    }
+    case Operation::kMafKeyDeregistration: {
+      absl::StatusOr<KeyDeregistrationRequest> req = ParseKeyDeregistrationRequest(body);
+      if (!req.ok()) return Outcome{req.status(), nullptr, ""};
+      o.status = HandleKeyDeregistration(ctx, session, *req);
+      o.subject = req->key.KeyId();
       return o;
     }
     case Operation::kMafDeregistration: {

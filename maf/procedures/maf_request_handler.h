@@ -3,7 +3,8 @@
 // MafRequestHandler is the MAF's one entry point for requests arriving inside a secured MAF session
 // (HTTP/TLS or CoAP/DTLS, already decoded by common/exchange's adapters): it routes by path and
 // method (docs/exchange.md), parses the JSON body with the strict schemas, runs the procedure
-// (client_registration.h, key_registration.h, key_retrieval.h, key_update.h, deregistration.h),
+// (client_registration.h, client_config.h, key_registration.h, key_retrieval.h, key_update.h,
+// deregistration.h: TS-0003 8.8.2.3 .. 8.8.2.10),
 // and turns the outcome into a oneM2M response with the right RSC. Every request is audited
 // (operation, KmID, Enrolee-ID, Key Identifier where known, RSC; never key bytes).
 //

@@ -41,52 +41,127 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
   ASSERT_TRUE(SetAuditPath(audit_path));
   MafSession owner = NewSession(1, "C-dev1");
   MafSession target = NewSession(2, "C-target");
-  Response reg = Post("/maf/clients", "{}", owner);
+  const absl::Time later = Now() + absl::Hours(100);
+  // 8.8.2.3 (Table 8.8.2.3-1)
+  Response reg = Post("/maf/clients",
+                      *exchange::SerializeClientRegistrationRequest(
+                          {kMaf, later, exchange::Labels{"meter"}, kMaf}),
+                      owner);
   ASSERT_EQ(reg.rsc, 2001) << reg.body.dump();
   absl::StatusOr<exchange::ClientRegistrationAnswer> client =
       exchange::ParseClientRegistrationAnswer(reg.body);
   ASSERT_TRUE(client.ok()) << client.status();
   EXPECT_EQ(client->assigned_symm_key_id, owner.km_id);
+  const std::string reg_id = client->maf_client_reg_id;
 
+  // 8.8.2.4 (Table 8.8.2.4-1)
+  Response cfg = Post("/maf/clients/config",
+                      nlohmann::json{{"mafFQDN", kMaf}, {"mafClientRegID", reg_id}}.dump(), owner);
+  ASSERT_EQ(cfg.rsc, 2000) << cfg.body.dump();
+  EXPECT_EQ(cfg.body["mafClientCfg"]["fqdn"], kMaf);
+  EXPECT_EQ(cfg.body["mafClientCfg"]["labels"], nlohmann::json({"meter"}));
+
+  // 8.8.2.5 (Table 8.8.2.5-1): labels only, so the answer has labels only.
+  Response upd = Post("/maf/clients/update",
+                      nlohmann::json{{"mafFQDN", kMaf},
+                                     {"mafClientRegID", reg_id},
+                                     {"labels", {"meter", "room:1"}}}
+                          .dump(),
+                      owner);
+  ASSERT_EQ(upd.rsc, 2004) << upd.body.dump();
+  EXPECT_EQ(upd.body, (nlohmann::json{{"labels", {"meter", "room:1"}}}));
+
+  // 8.8.2.7 (Table 8.8.2.7-1)
   exchange::KeyRegistrationRequest kr;
-  kr.target_ids = {"C-target"};
-  kr.suid = 42;
+  kr.maf_fqdn = kMaf;
+  kr.expiration_time = later;
+  kr.admin_fqdn = kMaf;
+  kr.target_ids = std::vector<std::string>{"C-target"};
+  kr.suid = 33;
   Response key = Post("/maf/keys", *exchange::SerializeKeyRegistrationRequest(kr), owner);
   ASSERT_EQ(key.rsc, 2001) << key.body.dump();
   absl::StatusOr<exchange::KeyRegistrationAnswer> ka = exchange::ParseKeyRegistrationAnswer(key.body);
-  ASSERT_TRUE(ka.ok());
+  ASSERT_TRUE(ka.ok()) << ka.status();
+  const std::string key_id = exchange::KeyRef{ka->relative_key_id, kMaf}.KeyId();
 
+  // 8.8.2.8 (Table 8.8.2.8-1): RelativeKeyID only.
   Response got = Post("/maf/keys/retrieve",
-                      *exchange::SerializeKeyRetrievalRequest({ka->key_id}), target);
+                      nlohmann::json{{"relativeKeyID", ka->relative_key_id}}.dump(), target);
   ASSERT_EQ(got.rsc, 2000) << got.body.dump();
   absl::StatusOr<exchange::KeyRetrievalAnswer> ra = exchange::ParseKeyRetrievalAnswer(got.body);
   ASSERT_TRUE(ra.ok()) << ra.status();
   EXPECT_EQ(ra->key_value.size(), 32u);
+  EXPECT_EQ(ra->source_maf_client_id, "C-dev1");
+  EXPECT_EQ(ra->suid, 33);
   {
     // Every procedure is audited with the identifiers, never the key.
     std::ifstream in(audit_path);
     std::stringstream audit;
     audit << in.rdbuf();
     EXPECT_NE(audit.str().find("key_retrieval"), std::string::npos);
-    EXPECT_NE(audit.str().find(ka->key_id), std::string::npos);
+    EXPECT_NE(audit.str().find("client_config_retrieval"), std::string::npos);
+    EXPECT_NE(audit.str().find(key_id), std::string::npos);
     EXPECT_EQ(audit.str().find(absl::Base64Escape(ra->key_value.Reveal())), std::string::npos);
     EXPECT_EQ(audit.str().find(crypto::HexUpper(ra->key_value.Reveal())), std::string::npos);
   }
 
-  Response denied = Post("/maf/keys/retrieve",
-                         *exchange::SerializeKeyRetrievalRequest({ka->key_id}), owner);
+  // The joined Key Identifier alias; the owner is not a target.
+  Response denied = Post("/maf/keys/retrieve", nlohmann::json{{"keyID", key_id}}.dump(), owner);
   EXPECT_EQ(denied.rsc, 4103);
 
-  exchange::KeyUpdateRequest ku;
-  ku.key_id = ka->key_id;
-  ku.target_ids = std::vector<std::string>{"C-other"};
-  EXPECT_EQ(Post("/maf/keys/update", *exchange::SerializeKeyUpdateRequest(ku), owner).rsc, 2004);
+  // 8.8.2.9 (Tables 8.8.2.9-1, -2): the answer carries what the request carried.
+  Response ku = Post("/maf/keys/update",
+                     nlohmann::json{{"mafFQDN", kMaf},
+                                    {"relativeKeyID", ka->relative_key_id},
+                                    {"targetIDs", {"C-other"}}}
+                         .dump(),
+                     owner);
+  ASSERT_EQ(ku.rsc, 2004) << ku.body.dump();
+  EXPECT_EQ(ku.body, (nlohmann::json{{"targetIDs", {"C-other"}}}));
 
-  exchange::DeregistrationRequest d;
-  d.key_id = ka->key_id;
-  Response del = Post("/maf/deregistration", *exchange::SerializeDeregistrationRequest(d), owner);
-  EXPECT_EQ(del.rsc, 2002);
+  // 8.8.2.10 (Table 8.8.2.10-1)
+  Response del = Post("/maf/keys/deregister",
+                      nlohmann::json{{"mafFQDN", kMaf}, {"relativeKeyID", ka->relative_key_id}}
+                          .dump(),
+                      owner);
+  EXPECT_EQ(del.rsc, 2002) << del.body.dump();
   EXPECT_TRUE(del.body.is_null());
+
+  // 8.8.2.6 (Table 8.8.2.6-1)
+  Response cd = Post("/maf/clients/deregister",
+                     nlohmann::json{{"mafFQDN", kMaf}, {"mafClientRegID", reg_id}}.dump(), owner);
+  EXPECT_EQ(cd.rsc, 2002) << cd.body.dump();
+  EXPECT_EQ(Post("/maf/clients/config",
+                 nlohmann::json{{"mafFQDN", kMaf}, {"mafClientRegID", reg_id}}.dump(), owner)
+                .rsc,
+            4103);
+}
+
+TEST_F(MafRequestHandlerTest, CombinedDeregistrationAliasStillWorks) {
+  MafSession owner = NewSession(1, "C-dev1");
+  ASSERT_EQ(Post("/maf/clients",
+                 *exchange::SerializeClientRegistrationRequest(
+                     {kMaf, Now() + absl::Hours(1), std::nullopt, kMaf}),
+                 owner)
+                .rsc,
+            2001);
+  exchange::KeyRegistrationRequest kr;
+  kr.maf_fqdn = kMaf;
+  kr.expiration_time = Now() + absl::Hours(1);
+  kr.admin_fqdn = kMaf;
+  kr.suid = 32;
+  Response key = Post("/maf/keys", *exchange::SerializeKeyRegistrationRequest(kr), owner);
+  ASSERT_EQ(key.rsc, 2001) << key.body.dump();
+  const std::string key_id =
+      std::string(key.body["relativeKeyID"].get<std::string>()) + "@" + kMaf;
+  exchange::DeregistrationRequest d;
+  d.key_id = key_id;
+  EXPECT_EQ(Post("/maf/deregistration", *exchange::SerializeDeregistrationRequest(d), owner).rsc,
+            2002);
+  d.key_id.reset();
+  d.maf_client_reg_id = store_->GetActiveClientByKmId(owner.km_id)->maf_client_reg_id;
+  EXPECT_EQ(Post("/maf/deregistration", *exchange::SerializeDeregistrationRequest(d), owner).rsc,
+            2002);
 }
 
 TEST_F(MafRequestHandlerTest, MapsRoutingAndParsingErrors) {
@@ -96,12 +171,19 @@ TEST_F(MafRequestHandlerTest, MapsRoutingAndParsingErrors) {
   EXPECT_EQ(Post("/maf/clients", "{}", s, Method::kGet).rsc, 4005);
   EXPECT_EQ(Post("/maf/keys", "{not json", s).rsc, 4000);
   EXPECT_EQ(Post("/maf/keys", "{\"targetIDs\":[\"T\"],\"suid\":42,\"extra\":1}", s).rsc, 4000);
+  // The earlier empty registration request lacks the Table 8.8.2.3-1 mandatory parameters.
+  Response empty = Post("/maf/clients", "{}", s);
+  EXPECT_EQ(empty.rsc, 4000);
+  EXPECT_NE(empty.body.dump().find("mafFQDN"), std::string::npos) << empty.body.dump();
 }
 
 TEST_F(MafRequestHandlerTest, RevokedSessionIsRefused) {
   MafSession s = NewSession(1, "C-dev1");
   ASSERT_TRUE(store_->RevokeByEnroleeId("C-dev1", Revocation{"mef", "x", {}}).ok());
-  Response r = Post("/maf/clients", "{}", s);
+  Response r = Post("/maf/clients",
+                    *exchange::SerializeClientRegistrationRequest(
+                        {kMaf, Now() + absl::Hours(1), std::nullopt, kMaf}),
+                    s);
   EXPECT_EQ(r.rsc, 4103);
 }
 

@@ -17,8 +17,9 @@
 //     return out;
 //   };
 //
-// ProcedureContext is the service side every procedure needs: store, envelope, clock and this
-// MAF's FQDN. Both are plain values; the pointers are not owned.
+// ProcedureContext is the service side every procedure needs: store, envelope, clock, this MAF's
+// FQDN and the administrating stakeholder it serves. Both are plain values; the pointers are not
+// owned.
 #ifndef ONEM2M_MAF_PROCEDURES_MAF_SESSION_H_
 #define ONEM2M_MAF_PROCEDURES_MAF_SESSION_H_
 
@@ -52,8 +53,12 @@ struct ProcedureContext {
   const crypto::Envelope* envelope = nullptr;
   Clock clock;           // absl::Now when empty
   std::string maf_fqdn;  // this MAF's FQDN: the FQDN of every Key Identifier it issues
+  // adminFQDN (TS-0003 8.8.3.2): the administrating stakeholder under whose authorisation this
+  // MAF registers clients and keys; empty means the MAF's own operator, maf_fqdn.
+  std::string admin_fqdn;
 
   absl::Time Now() const { return clock ? clock() : absl::Now(); }
+  const std::string& AdminFqdn() const { return admin_fqdn.empty() ? maf_fqdn : admin_fqdn; }
 };
 
 }  // namespace maf

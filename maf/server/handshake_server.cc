@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
   sc.ctx.store = store;
   sc.ctx.envelope = envelope;
   sc.ctx.maf_fqdn = options.maf_fqdn;
+  sc.ctx.admin_fqdn = options.admin_fqdn;
   sc.resolver = km_resolver;
   sc.exchange = options.exchange;
   auto procedures = std::make_shared<MafRequestHandler>(sc.ctx);

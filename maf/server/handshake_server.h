@@ -31,6 +31,7 @@ namespace onem2m::maf {
 
 struct HandshakeServerOptions {
   std::string maf_fqdn;                  // MAF-ID: Key Identifier suffix; required SNI if asked
+  std::string admin_fqdn;                // adminFQDN (TS-0003 8.8.3.2); empty: maf_fqdn
   bool require_sni = false;
   std::vector<std::string> tls_listen;   // empty: no TLS
   std::vector<std::string> dtls_listen;  // empty: no DTLS

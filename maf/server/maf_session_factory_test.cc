@@ -178,7 +178,7 @@ TEST_P(MafSessionFactoryTest, DeviceRegistersAndRegistersAnExportedKey) {
   EXPECT_EQ(reg->maf_client_id, EnroleeFor(1));
   EXPECT_FALSE(reg->maf_client_reg_id.empty());
 
-  absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 10);
+  absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 32);
   ASSERT_TRUE(key.ok()) << key.status();
   // The device's own export names the key: Key ID = hex(bytes 0..15) '@' MAF-FQDN, Kc = 16..47.
   absl::StatusOr<SecretBytes> exported =
@@ -217,12 +217,12 @@ TEST_P(MafSessionFactoryTest, DeviceRegistersAndRegistersAnExportedKey) {
   ASSERT_TRUE(target.ok()) << target.status();
   absl::StatusOr<enrolee::RetrievedKey> got = (*target)->RetrieveKey(key->key_id);
   EXPECT_FALSE(got.ok());  // C-02 is not a target of this key
-  absl::StatusOr<enrolee::RegisteredKey> for_two = (*again)->RegisterKey({EnroleeFor(2)}, 11);
+  absl::StatusOr<enrolee::RegisteredKey> for_two = (*again)->RegisterKey({EnroleeFor(2)}, 33);
   ASSERT_TRUE(for_two.ok()) << for_two.status();
   got = (*target)->RetrieveKey(for_two->key_id);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->key.Equals(for_two->kc));
-  EXPECT_EQ(got->suid, 11);
+  EXPECT_EQ(got->suid, 33);
 }
 
 TEST_P(MafSessionFactoryTest, WrongKmOrUnknownIdentityFailsTheHandshake) {
@@ -247,11 +247,11 @@ TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c =
       enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1))));
   ASSERT_TRUE(c.ok()) << c.status();
-  absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 10);
+  absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 32);
   ASSERT_TRUE(key.ok()) << key.status();
 
   exchange::KeyUpdateRequest u;
-  u.key_id = key->key_id;
+  u.key = *exchange::SplitKeyId(key->key_id);
   u.target_ids = std::vector<std::string>{"C-other"};
   exchange::Request update;
   update.path = std::string(exchange::PathFor(exchange::Operation::kMafKeyUpdate));

@@ -69,6 +69,10 @@ class ForwardingMafStore : public MafStore {
     return inner_->GetActiveKey(id);
   }
   absl::StatusOr<MafKey> GetKey(absl::string_view id) override { return inner_->GetKey(id); }
+  absl::StatusOr<MafClient> UpdateClient(absl::string_view reg, absl::string_view km,
+                                         const ClientUpdate& u) override {
+    return inner_->UpdateClient(reg, km, u);
+  }
   absl::StatusOr<MafKey> UpdateKey(absl::string_view id, absl::string_view reg,
                                    const KeyUpdate& u) override {
     return inner_->UpdateKey(id, reg, u);

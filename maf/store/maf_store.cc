@@ -143,6 +143,21 @@ absl::Status ValidateTargetIds(const std::vector<std::string>& target_ids) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateLabels(const std::vector<std::string>& labels) {
+  if (labels.size() > kMaxLabels) {
+    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxLabels, " labels"));
+  }
+  for (const std::string& l : labels) {
+    if (l.empty() || l.size() > 256) return absl::InvalidArgumentError("label must be 1..256 bytes");
+    for (char ch : l) {
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+        return absl::InvalidArgumentError("label contains a control character");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateNewKey(const MafKey& k) {
   absl::Status s = CheckCanonicalKeyId("key_id", k.key_id);
   if (!s.ok()) return s;
@@ -151,6 +166,7 @@ absl::Status ValidateNewKey(const MafKey& k) {
   }
   if (k.key.ciphertext.empty()) return absl::InvalidArgumentError("sealed key must not be empty");
   s = ValidateTargetIds(k.target_ids);
+  if (s.ok()) s = ValidateLabels(k.labels);
   if (!s.ok()) return s;
   if (k.maf_client_reg_id.empty()) return absl::InvalidArgumentError("maf_client_reg_id required");
   if (!IsFinite(k.expires_at)) return absl::InvalidArgumentError("expires_at must be finite");

@@ -117,6 +117,7 @@ struct MafClient {
   absl::Time created_at = absl::InfinitePast();
   ClientState state = ClientState::kActive;
   std::optional<Revocation> revocation;  // when state is kRevoked
+  std::vector<std::string> labels;       // m2m:labels of the registration (8.8.2.3, 8.8.2.5)
   int active_key_count = 0;              // filled by admin reads only
   // The Km's last successful MAF handshake (see RecordHandshake); filled by admin reads only.
   Transport last_transport = Transport::kUnspecified;
@@ -138,6 +139,7 @@ struct MafKey {
   absl::Time updated_at = absl::InfinitePast();  // set by the store
   KeyState state = KeyState::kActive;
   std::optional<Revocation> revocation;
+  std::vector<std::string> labels;  // m2m:labels of the key registration (8.8.2.7, 8.8.2.9)
 };
 
 // EffectiveClientState / EffectiveKeyState: the stored state, or kExpired for an active record whose
@@ -151,6 +153,14 @@ struct KeyUpdate {
   std::optional<uint32_t> suid;
   std::optional<absl::Time> expires_at;  // caller caps it at the client's expiry
   std::optional<SealedKey> key;          // a new supplied key value (same key_id)
+  std::optional<std::vector<std::string>> labels;
+};
+
+// ClientUpdate lists the fields MAF Client Registration Update (8.8.2.5) may change; unset
+// fields stay.
+struct ClientUpdate {
+  std::optional<absl::Time> expires_at;  // must be in the future; capped at the Km's expiry
+  std::optional<std::vector<std::string>> labels;
 };
 
 // List requests use keyset pagination: ordered by primary key, stable under concurrent writes.
@@ -213,6 +223,15 @@ class MafStore {
   virtual absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
                                                    absl::Time requested_expiry) = 0;
 
+  // UpdateClient applies `update` to the active, unexpired registration `maf_client_reg_id` of
+  // `km_id` (8.8.2.5) and returns it. A new expires_at is capped at the credential's expiry; when
+  // it shortens the registration, the client's active keys are capped to it too (nothing outlives
+  // its client). kNotFound if there is no such active registration; kPermissionDenied if it is
+  // another Km's; kInvalidArgument for an expiry not in the future or invalid labels.
+  virtual absl::StatusOr<MafClient> UpdateClient(absl::string_view maf_client_reg_id,
+                                                 absl::string_view km_id,
+                                                 const ClientUpdate& update) = 0;
+
   // GetActiveClientByKmId returns the active, unexpired registration of km_id, else kNotFound.
   virtual absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) = 0;
 
@@ -220,7 +239,7 @@ class MafStore {
   virtual absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) = 0;
   virtual absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) = 0;
 
-  // DeregisterClient ends an active registration (8.8.2.10) and de-registers its active keys.
+  // DeregisterClient ends an active registration (8.8.2.6) and de-registers its active keys.
   // kNotFound if there is no active registration with that id.
   virtual absl::Status DeregisterClient(absl::string_view maf_client_reg_id) = 0;
 
@@ -271,6 +290,11 @@ absl::Status ValidateCredential(const MafCredential& credential);
 // ValidateTargetIds checks 1..kMaxTargetIds ids, each 1..256 characters 0x21..0x7E, no duplicates.
 inline constexpr size_t kMaxTargetIds = 64;
 absl::Status ValidateTargetIds(const std::vector<std::string>& target_ids);
+
+// ValidateLabels checks 0..kMaxLabels labels (TS-0004 m2m:labels), each 1..256 bytes without
+// control characters.
+inline constexpr size_t kMaxLabels = 32;
+absl::Status ValidateLabels(const std::vector<std::string>& labels);
 
 // ValidateNewKey checks the caller-set fields of a key for RegisterKey (canonical key_id whose hex
 // part equals relative_id, non-empty sealed key, target ids, finite expires_at, client reg id set).

@@ -341,6 +341,64 @@ TEST_P(MafStoreTest, UpdateKeyOnlyByTheRegisteringClient) {
             absl::StatusCode::kNotFound);
 }
 
+// MAF Client Registration Update (TS-0003 8.8.2.5) and labels (8.8.2.3, 8.8.2.7, 8.8.2.9).
+TEST_P(MafStoreTest, UpdateClientChangesExpiryAndLabelsAndCapsTheKeys) {
+  Fixture f(GetParam());
+  MafClient a = f.Registered(1, absl::Hours(10));
+  MafClient b = f.Registered(2);
+  MafKey k = f.Key(1, a, {"T1"}, absl::Hours(8));
+  k.labels = {"meter", "room:1"};
+  ASSERT_TRUE(f.store->RegisterKey(k).ok());
+  EXPECT_EQ(f.store->GetKey(KeyId(1))->labels, (std::vector<std::string>{"meter", "room:1"}));
+
+  ClientUpdate u;
+  u.labels = std::vector<std::string>{"fleet:north"};
+  absl::StatusOr<MafClient> c = f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->labels, std::vector<std::string>{"fleet:north"});
+  EXPECT_EQ(c->expires_at, kT0 + absl::Hours(10));
+  EXPECT_EQ(f.store->GetActiveClientByKmId(KmId(1))->labels,
+            std::vector<std::string>{"fleet:north"});
+  // Shorter: the key follows. Longer than the Km: capped at it.
+  u = ClientUpdate();
+  u.expires_at = kT0 + absl::Hours(2);
+  c = f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->expires_at, kT0 + absl::Hours(2));
+  EXPECT_EQ(c->labels, std::vector<std::string>{"fleet:north"});
+  EXPECT_EQ(f.store->GetKey(KeyId(1))->expires_at, kT0 + absl::Hours(2));
+  u.expires_at = kT0 + absl::Hours(99);
+  c = f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->expires_at, kT0 + absl::Hours(10));
+  EXPECT_EQ(f.store->GetKey(KeyId(1))->expires_at, kT0 + absl::Hours(2));  // keys never grow
+  // Errors.
+  EXPECT_EQ(f.store->UpdateClient(a.maf_client_reg_id, KmId(2), u).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(f.store->UpdateClient("MCnope", KmId(1), u).status().code(),
+            absl::StatusCode::kNotFound);
+  u.expires_at = kT0;
+  EXPECT_EQ(f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ClientUpdate bad;
+  bad.labels = std::vector<std::string>{"a\nb"};
+  EXPECT_EQ(f.store->UpdateClient(a.maf_client_reg_id, KmId(1), bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // A key update replaces the labels; clearing needs an empty list.
+  KeyUpdate ku;
+  ku.labels = std::vector<std::string>{"x"};
+  absl::StatusOr<MafKey> key = f.store->UpdateKey(KeyId(1), a.maf_client_reg_id, ku);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->labels, std::vector<std::string>{"x"});
+  EXPECT_EQ(f.store->GetKey(KeyId(1))->labels, std::vector<std::string>{"x"});
+  // A de-registered client cannot be updated.
+  ASSERT_TRUE(f.store->DeregisterClient(b.maf_client_reg_id).ok());
+  ClientUpdate l;
+  l.labels = std::vector<std::string>{"y"};
+  EXPECT_EQ(f.store->UpdateClient(b.maf_client_reg_id, KmId(2), l).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_P(MafStoreTest, DeregisterKeyOnlyByTheRegisteringClient) {
   MAKE_FIXTURE();
   MafClient a = f.Registered(1);

@@ -163,6 +163,40 @@ absl::StatusOr<MafClient> MemoryMafStore::RegisterClient(absl::string_view km_id
   return c;
 }
 
+absl::StatusOr<MafClient> MemoryMafStore::UpdateClient(absl::string_view maf_client_reg_id,
+                                                       absl::string_view km_id,
+                                                       const ClientUpdate& update) {
+  if (update.labels.has_value()) {
+    absl::Status s = ValidateLabels(*update.labels);
+    if (!s.ok()) return s;
+  }
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = Now();
+  if (update.expires_at.has_value() && *update.expires_at <= now) {
+    return absl::InvalidArgumentError("expiry must be in the future");
+  }
+  auto it = clients_.find(maf_client_reg_id);
+  if (it == clients_.end() || EffectiveClientState(it->second, now) != EffectiveState::kActive) {
+    return absl::NotFoundError("no active client registration");
+  }
+  MafClient& c = it->second;
+  if (c.km_id != km_id) return absl::PermissionDeniedError("registration of another Km");
+  if (update.expires_at.has_value()) {
+    auto cit = credentials_.find(c.km_id);
+    if (cit == credentials_.end()) return absl::NotFoundError("no active client registration");
+    c.expires_at = std::min(cit->second.expires_at, Micros(*update.expires_at));
+    for (auto& [id, k] : keys_) {
+      if (k.maf_client_reg_id == c.maf_client_reg_id && k.state == KeyState::kActive &&
+          k.expires_at > c.expires_at) {
+        k.expires_at = c.expires_at;
+        k.updated_at = Micros(now);
+      }
+    }
+  }
+  if (update.labels.has_value()) c.labels = *update.labels;
+  return c;
+}
+
 absl::StatusOr<MafClient> MemoryMafStore::GetActiveClientByKmId(absl::string_view km_id) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = Now();
@@ -302,6 +336,10 @@ absl::StatusOr<MafKey> MemoryMafStore::UpdateKey(absl::string_view key_id,
     absl::Status s = ValidateTargetIds(*update.target_ids);
     if (!s.ok()) return s;
   }
+  if (update.labels.has_value()) {
+    absl::Status s = ValidateLabels(*update.labels);
+    if (!s.ok()) return s;
+  }
   if (update.key.has_value() && update.key->ciphertext.empty()) {
     return absl::InvalidArgumentError("sealed key must not be empty");
   }
@@ -319,6 +357,7 @@ absl::StatusOr<MafKey> MemoryMafStore::UpdateKey(absl::string_view key_id,
   if (update.target_ids.has_value()) (*k)->target_ids = *update.target_ids;
   if (update.suid.has_value()) (*k)->suid = *update.suid;
   if (update.key.has_value()) (*k)->key = *update.key;
+  if (update.labels.has_value()) (*k)->labels = *update.labels;
   (*k)->updated_at = Micros(Now());
   return **k;
 }

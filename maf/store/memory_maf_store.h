@@ -39,6 +39,9 @@ class MemoryMafStore final : public MafStore {
   absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;
   absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
   absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> UpdateClient(absl::string_view maf_client_reg_id,
+                                         absl::string_view km_id,
+                                         const ClientUpdate& update) override;
   absl::Status DeregisterClient(absl::string_view maf_client_reg_id) override;
   absl::StatusOr<MafClient> RevokeClient(absl::string_view maf_client_reg_id,
                                          const Revocation& why) override;

@@ -84,7 +84,8 @@ std::string ClientColumns(int now_param) {
       TS(now_param),
       "), (SELECT COALESCE(m.last_transport, '') FROM maf_credentials m WHERE m.km_id = c.km_id),"
       " (SELECT ",
-      US("m.last_handshake_at"), " FROM maf_credentials m WHERE m.km_id = c.km_id)");
+      US("m.last_handshake_at"), " FROM maf_credentials m WHERE m.km_id = c.km_id),",
+      " array_to_string(c.labels, E'\\n')");
 }
 
 MafClient ClientFromRow(const pqxx::row& r) {
@@ -100,6 +101,7 @@ MafClient ClientFromRow(const pqxx::row& r) {
   c.active_key_count = r[10].as<int>();
   if (!r[11].is_null()) c.last_transport = ParseTransport(r[11].as<std::string>());
   if (!r[12].is_null()) c.last_handshake_at = FromMicros(r[12]);
+  c.labels = SplitTargets(r[13]);
   return c;
 }
 
@@ -108,7 +110,8 @@ const std::string& KeyColumns() {
       "key_id, relative_id, encode(key_ciphertext, 'hex'), kek_version, suid, ",
       "array_to_string(target_ids, E'\\n'), maf_client_reg_id, km_id, client_id, ",
       US("expires_at"), ", ", US("created_at"), ", ", US("updated_at"),
-      ", state, revoked_by, revoke_reason, ", US("revoked_at")));
+      ", state, revoked_by, revoke_reason, ", US("revoked_at"),
+      ", array_to_string(labels, E'\\n')"));
   return *s;
 }
 
@@ -128,6 +131,7 @@ MafKey KeyFromRow(const pqxx::row& r) {
   k.updated_at = FromMicros(r[11]);
   ParseKeyState(r[12].as<std::string>(), &k.state);
   k.revocation = RevocationFromRow(r, 13);
+  k.labels = SplitTargets(r[16]);
   return k;
 }
 
@@ -159,7 +163,7 @@ std::string StateCondition(absl::string_view a, int state_param, int now_param) 
 // Prepared statements of the first-contact path (PutCredential, RegisterClient).
 constexpr const char* kPutCredential = "maf_put_credential";
 constexpr const char* kRegisterClient = "maf_register_client";
-constexpr int kUsableColumn = 13;  // RegisterClient: usable credentials (0 or 1), after the client
+constexpr int kUsableColumn = 14;  // RegisterClient: usable credentials (0 or 1), after the client
 
 const std::string& PutCredentialSql() {
   // Insert, or return the row a racing replica stored under this km_id, keeping its revoked flag.
@@ -182,9 +186,9 @@ const std::string& RegisterClientSql() {
       "created_at, state) SELECT $3, $1, ke_id, enrolee_id, LEAST(expires_at, ", TS(4), "), ",
       TS(2), ", 'active' FROM cred ON CONFLICT (km_id) WHERE state = 'active' DO NOTHING "
       "RETURNING maf_client_reg_id, km_id, ke_id, enrolee_id, expires_at, created_at, state, "
-      "revoked_by, revoke_reason, revoked_at), "
+      "revoked_by, revoke_reason, revoked_at, labels), "
       "c AS (SELECT * FROM ins UNION ALL SELECT maf_client_reg_id, km_id, ke_id, enrolee_id, "
-      "expires_at, created_at, state, revoked_by, revoke_reason, revoked_at FROM maf_clients "
+      "expires_at, created_at, state, revoked_by, revoke_reason, revoked_at, labels FROM maf_clients "
       "WHERE km_id = $1 AND state = 'active' AND NOT EXISTS (SELECT 1 FROM ins)) "
       "SELECT ", ClientColumns(2), ", (SELECT count(*) FROM cred) FROM c"));
   return *s;
@@ -429,6 +433,59 @@ absl::StatusOr<MafClient> PgMafStore::GetLatestClientByKmId(absl::string_view km
   return GetClientWhere("c.km_id = $1", km_id, false);
 }
 
+absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_reg_id,
+                                                   absl::string_view km_id,
+                                                   const ClientUpdate& update) {
+  if (update.labels.has_value()) {
+    absl::Status s = ValidateLabels(*update.labels);
+    if (!s.ok()) return s;
+  }
+  const absl::Time now_t = clock_();
+  if (update.expires_at.has_value() && *update.expires_at <= now_t) {
+    return absl::InvalidArgumentError("expiry must be in the future");
+  }
+  const int64_t now = Micros(now_t);
+  absl::Status s = pool_->Run([&](pqxx::connection& c) {
+    return Guard("update client", [&]() -> absl::Status {
+      pqxx::work w(c);
+      // FOR UPDATE serialises with key registration's FOR SHARE on the same row.
+      pqxx::result r = w.exec_params(
+          absl::StrCat("SELECT c.km_id, ", US("m.expires_at"),
+                       " FROM maf_clients c JOIN maf_credentials m ON m.km_id = c.km_id "
+                       "WHERE c.maf_client_reg_id = $1 AND c.state = 'active' AND c.expires_at > ",
+                       TS(2), " FOR UPDATE OF c"),
+          std::string(maf_client_reg_id), now);
+      if (r.empty()) return absl::NotFoundError("no active client registration");
+      if (r[0][0].as<std::string>() != km_id) {
+        return absl::PermissionDeniedError("registration of another Km");
+      }
+      if (update.expires_at.has_value()) {
+        const int64_t cap = std::min(
+            r[0][1].as<int64_t>(),
+            Micros(std::min(*update.expires_at, absl::FromUnixSeconds(253402300799))));
+        w.exec_params(absl::StrCat("UPDATE maf_clients SET expires_at = ", TS(2),
+                                   " WHERE maf_client_reg_id = $1"),
+                      std::string(maf_client_reg_id), cap);
+        w.exec_params(absl::StrCat("UPDATE maf_keys SET expires_at = ", TS(2), ", updated_at = ",
+                                   TS(3),
+                                   " WHERE maf_client_reg_id = $1 AND state = 'active' AND "
+                                   "expires_at > ",
+                                   TS(2)),
+                      std::string(maf_client_reg_id), cap, now);
+      }
+      if (update.labels.has_value()) {
+        w.exec_params("UPDATE maf_clients SET labels = string_to_array($2, E'\\n') "
+                      "WHERE maf_client_reg_id = $1",
+                      std::string(maf_client_reg_id), JoinTargets(*update.labels));
+      }
+      w.commit();
+      return absl::OkStatus();
+    });
+  });
+  if (!s.ok()) return s;
+  return GetClient(maf_client_reg_id);
+}
+
 absl::Status PgMafStore::DeregisterClient(absl::string_view maf_client_reg_id) {
   const int64_t now = Micros(clock_());
   return pool_->Run([&](pqxx::connection& c) {
@@ -481,13 +538,16 @@ absl::StatusOr<MafKey> PgMafStore::RegisterKey(const MafKey& key) {
       pqxx::result r = w.exec_params(
           absl::StrCat("INSERT INTO maf_keys (key_id, relative_id, key_ciphertext, kek_version, "
                        "suid, target_ids, maf_client_reg_id, km_id, client_id, expires_at, "
-                       "created_at, updated_at, state) VALUES ($1, $2, decode($3, 'hex'), $4, $5, "
-                       "string_to_array($6, E'\\n'), $7, $8, $9, ",
+                       "created_at, updated_at, state, labels) VALUES ($1, $2, decode($3, 'hex'), "
+                       "$4, $5, string_to_array($6, E'\\n'), $7, $8, $9, ",
                        TS(10), ", ", TS(11), ", ", TS(11),
-                       ", 'active') ON CONFLICT (key_id) DO NOTHING RETURNING ", KeyColumns()),
+                       ", 'active', string_to_array($12, E'\\n')) ON CONFLICT (key_id) DO NOTHING "
+                       "RETURNING ",
+                       KeyColumns()),
           key.key_id, key.relative_id, Hex(key.key.ciphertext), key.key.kek_version,
           static_cast<int64_t>(key.suid), JoinTargets(key.target_ids), key.maf_client_reg_id,
-          cl[0][0].as<std::string>(), cl[0][1].as<std::string>(), Micros(key.expires_at), now);
+          cl[0][0].as<std::string>(), cl[0][1].as<std::string>(), Micros(key.expires_at), now,
+          JoinTargets(key.labels));
       if (r.empty()) return absl::AlreadyExistsError("key_id already registered");
       w.commit();
       out = KeyFromRow(r[0]);
@@ -529,6 +589,10 @@ absl::StatusOr<MafKey> PgMafStore::ChangeOwnedKey(absl::string_view key_id,
     absl::Status s = ValidateTargetIds(*update->target_ids);
     if (!s.ok()) return s;
   }
+  if (update != nullptr && update->labels.has_value()) {
+    absl::Status s = ValidateLabels(*update->labels);
+    if (!s.ok()) return s;
+  }
   if (update != nullptr && update->key.has_value() && update->key->ciphertext.empty()) {
     return absl::InvalidArgumentError("sealed key must not be empty");
   }
@@ -560,7 +624,7 @@ absl::StatusOr<MafKey> PgMafStore::ChangeOwnedKey(absl::string_view key_id,
       }
       if (update->expires_at.has_value()) {
         if (*update->expires_at == absl::InfinitePast() ||
-            Micros(*update->expires_at) > r[0][16].as<int64_t>()) {
+            Micros(*update->expires_at) > r[0][17].as<int64_t>()) {
           return absl::InvalidArgumentError("key expiry after the client's expiry");
         }
         k.expires_at = *update->expires_at;
@@ -568,13 +632,16 @@ absl::StatusOr<MafKey> PgMafStore::ChangeOwnedKey(absl::string_view key_id,
       if (update->target_ids.has_value()) k.target_ids = *update->target_ids;
       if (update->suid.has_value()) k.suid = *update->suid;
       if (update->key.has_value()) k.key = *update->key;
+      if (update->labels.has_value()) k.labels = *update->labels;
       pqxx::result u = w.exec_params(
           absl::StrCat("UPDATE maf_keys SET key_ciphertext = decode($2, 'hex'), kek_version = $3, "
                        "suid = $4, target_ids = string_to_array($5, E'\\n'), expires_at = ",
-                       TS(6), ", updated_at = ", TS(7), " WHERE key_id = $1 RETURNING ",
+                       TS(6), ", updated_at = ", TS(7),
+                       ", labels = string_to_array($8, E'\\n') WHERE key_id = $1 RETURNING ",
                        KeyColumns()),
           std::string(key_id), Hex(k.key.ciphertext), k.key.kek_version,
-          static_cast<int64_t>(k.suid), JoinTargets(k.target_ids), Micros(k.expires_at), now);
+          static_cast<int64_t>(k.suid), JoinTargets(k.target_ids), Micros(k.expires_at), now,
+          JoinTargets(k.labels));
       w.commit();
       out = KeyFromRow(u[0]);
       return absl::OkStatus();

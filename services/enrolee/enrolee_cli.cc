@@ -21,6 +21,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_fingerprint.h"
 #include "common/crypto/key_id.h"
@@ -44,7 +45,15 @@ ABSL_FLAG(std::string, maf_fqdn, "",
           "MAF-FQDN for --maf (SNI, KmID and Key Identifier suffix); default: the MAF-ID.");
 ABSL_FLAG(std::string, register_key_for, "",
           "With --maf: register a key for these targetIDs (comma-separated).");
-ABSL_FLAG(int, suid, 11, "With --register_key_for: the key's Security Usage Identifier.");
+ABSL_FLAG(int, suid, 32,
+          "With --register_key_for: the key's SUID, 32..35 (TS-0004 m2m:suid: MAF-distributed "
+          "keys for SAEF, ESPrim, ESData encryption, ESData signature).");
+ABSL_FLAG(std::string, maf_labels, "",
+          "With --maf: labels (m2m:labels, comma-separated tokens) of the client registration.");
+ABSL_FLAG(bool, maf_config, false,
+          "With --maf: print the MAF Client Configuration (TS-0003 8.8.2.4) after registering.");
+ABSL_FLAG(std::string, admin_fqdn, "",
+          "With --maf: the adminFQDN of the registrations (TS-0003 8.8.3.2); default: the MAF-FQDN.");
 
 namespace onem2m {
 namespace {
@@ -72,6 +81,7 @@ int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport) {
     return Fail("--maf must be host:port");
   }
   mo.maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn).empty() ? r.maf_id : absl::GetFlag(FLAGS_maf_fqdn);
+  mo.admin_fqdn = absl::GetFlag(FLAGS_admin_fqdn);
   mo.transport = transport;
   mo.originator = r.enrolee_id;
   mo.timeout = absl::GetFlag(FLAGS_timeout);
@@ -82,10 +92,23 @@ int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport) {
   mo.psk = cred->km;
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> maf = enrolee::MafClient::Connect(mo);
   if (!maf.ok()) return Fail(absl::StrCat("MAF handshake (KeID): ", maf.status().ToString()));
-  absl::StatusOr<enrolee::MafRegistration> reg = (*maf)->RegisterClient(cred->km_id);
+  std::optional<std::vector<std::string>> labels;
+  if (!absl::GetFlag(FLAGS_maf_labels).empty()) {
+    labels = absl::StrSplit(absl::GetFlag(FLAGS_maf_labels), ',', absl::SkipWhitespace());
+  }
+  absl::StatusOr<enrolee::MafRegistration> reg =
+      (*maf)->RegisterClient(cred->km_id, std::nullopt, labels);
   if (!reg.ok()) return Fail(absl::StrCat("MAF client registration: ", reg.status().ToString()));
-  std::printf("maf registration ok\n  KmID        %s\n  mafClientRegID %s\n", cred->km_id.c_str(),
-              reg->maf_client_reg_id.c_str());
+  std::printf("maf registration ok\n  KmID        %s\n  mafClientRegID %s\n  adminFQDN   %s\n",
+              cred->km_id.c_str(), reg->maf_client_reg_id.c_str(), reg->admin_fqdn.c_str());
+  if (absl::GetFlag(FLAGS_maf_config)) {
+    absl::StatusOr<exchange::MafClientConfig> cfg =
+        (*maf)->RetrieveClientConfig(reg->maf_client_reg_id);
+    if (!cfg.ok()) return Fail(absl::StrCat("MAF client configuration: ", cfg.status().ToString()));
+    std::printf("maf client configuration\n  fqdn        %s\n  adminFQDN   %s\n  labels      %s\n",
+                cfg->fqdn.c_str(), cfg->admin_fqdn.c_str(),
+                absl::StrJoin(cfg->labels.value_or(std::vector<std::string>{}), ",").c_str());
+  }
   if (!absl::GetFlag(FLAGS_register_key_for).empty()) {
     std::vector<std::string> targets =
         absl::StrSplit(absl::GetFlag(FLAGS_register_key_for), ',', absl::SkipWhitespace());

@@ -60,6 +60,9 @@ ABSL_FLAG(bool, coap_legacy_option_numbers, false,
           "Also accept the oneM2M CoAP option numbers of TS-0008 before V3.7 (FR 256, RQI 257, RSC "
           "265) and answer in the numbering the request used; for old firmware "
           "(docs/exchange.md 3).");
+ABSL_FLAG(std::string, admin_fqdn, "",
+          "adminFQDN: the administrating stakeholder this MAF registers clients and keys for "
+          "(TS-0003 8.8.3.2); requests naming another get RSC 4103. Default: --maf_fqdn.");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
 ABSL_FLAG(std::string, store, "pg",
           "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
@@ -222,6 +225,9 @@ int Run() {
   // MAF handshake listeners (PROTOCOL.md 7).
   maf::HandshakeServerOptions ho;
   ho.maf_fqdn = maf_fqdn;
+  ho.admin_fqdn = absl::GetFlag(FLAGS_admin_fqdn).empty()
+                      ? maf_fqdn
+                      : setup.RequireFqdn("admin_fqdn", absl::GetFlag(FLAGS_admin_fqdn));
   ho.require_sni = absl::GetFlag(FLAGS_require_sni);
   ho.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
   ho.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
@@ -280,6 +286,7 @@ int Run() {
   Log(Level::kInfo, "maf_started",
       {{"version", kVersion},
        {"maf_fqdn", maf_fqdn},
+       {"admin_fqdn", ho.admin_fqdn},
        {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
        {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
        {"key_grpc", key_addr},

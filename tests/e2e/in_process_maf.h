@@ -21,9 +21,10 @@ namespace onem2m::e2e {
 
 inline absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> StartLoopbackMaf(
     const std::string& maf_fqdn, maf::MafStore* store, const crypto::Envelope* envelope,
-    std::shared_ptr<maf::KmResolver> resolver) {
+    std::shared_ptr<maf::KmResolver> resolver, const std::string& admin_fqdn = "") {
   maf::HandshakeServerOptions o;
   o.maf_fqdn = maf_fqdn;
+  o.admin_fqdn = admin_fqdn;  // empty: maf_fqdn, as maf_server's --admin_fqdn default
   o.tls_listen = {"127.0.0.1:0"};
   o.dtls_listen = {"127.0.0.1:0"};
   o.handshake_timeout = absl::Seconds(5);

@@ -220,7 +220,7 @@ TEST_F(MafE2eTest, PgStoreDtlsAndRevocationReachesMaf) {
     auto reg = (*c)->RegisterClient(cred->km_id);
     ASSERT_TRUE(reg.ok()) << reg.status();
     EXPECT_EQ(reg->assigned_symm_key_id, cred->km_id);
-    auto key = (*c)->RegisterKey({"backend.local"}, 12);
+    auto key = (*c)->RegisterKey({"backend.local"}, 32);
     ASSERT_TRUE(key.ok()) << key.status();
   }
   {
@@ -254,7 +254,7 @@ TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {
     ASSERT_TRUE(reg.ok()) << reg.status();
     EXPECT_EQ(reg->assigned_symm_key_id, cred->km_id);
     EXPECT_EQ(reg->maf_client_id, "C-dev-1");
-    auto key = (*c)->RegisterKey({"C-target-1", "backend.local"}, 10);
+    auto key = (*c)->RegisterKey({"C-target-1", "backend.local"}, 34);
     ASSERT_TRUE(key.ok()) << key.status();
     EXPECT_TRUE(absl::EndsWith(key->key_id, "@maf.local")) << key->key_id;
     key_id = key->key_id;
@@ -277,7 +277,7 @@ TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {
   auto got = (*t)->RetrieveKey(key_id);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->key.Reveal(), kc.Reveal());
-  EXPECT_EQ(got->suid, 10);
+  EXPECT_EQ(got->suid, 34);
   // A backend Target retrieves it over gRPC MafKeyService with mutual TLS.
   {
     maf::MafKeyServiceImpl keys(maf_->store.get(), &maf_envelope_, kMafFqdn);
@@ -299,7 +299,7 @@ TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {
       EXPECT_EQ(st.ok(), want_ok) << dns << ": " << st.error_message();
       if (st.ok()) {
         EXPECT_EQ(resp.key(), std::string(kc.Reveal()));
-        EXPECT_EQ(resp.suid(), 10u);
+        EXPECT_EQ(resp.suid(), 34u);
       }
     }
     ks->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));

@@ -1,5 +1,7 @@
-// End to end, over TLS and DTLS: Key Registration Update (TS-0003 8.8.2.9) and De-Registration
-// (8.8.2.10) through a real in-process MEF (PostgreSQL via ONEM2M_TEST_PG; skipped when unset)
+// End to end, over TLS and DTLS: the MAF procedures of TS-0003 8.8.2.3 .. 8.8.2.10 (Client
+// Configuration Retrieval 8.8.2.4, Client Registration Update 8.8.2.5, Client De-Registration
+// 8.8.2.6, Key Registration Update 8.8.2.9, Key De-Registration 8.8.2.10, and the earlier
+// combined de-registration alias) through a real in-process MEF (PostgreSQL via ONEM2M_TEST_PG; skipped when unset)
 // with its credential gRPC service over mutual TLS, and an in-process MAF wired as
 // services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver + MefClientFetcher,
 // maf::HandshakeServer as the binary runs it),
@@ -41,6 +43,8 @@ namespace {
 
 constexpr char kMafFqdn[] = "maf.local";
 constexpr char kBackend[] = "backend.local";
+// The MAF runs with an administrating stakeholder other than itself (maf_server --admin_fqdn).
+constexpr char kAdmin[] = "sp.local";
 
 struct Maf {
   std::unique_ptr<maf::MafStore> store;
@@ -115,7 +119,8 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     auto r = maf::KmResolver::Create(std::move(ko));
     ASSERT_TRUE(r.ok()) << r.status();
     m->resolver = *r;
-    auto srv = e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver);
+    auto srv =
+        e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver, kAdmin);
     ASSERT_TRUE(srv.ok()) << srv.status();
     m->server = *std::move(srv);
     m->tls_port = m->server->tls_addresses().at(0).port();
@@ -167,6 +172,7 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     o.transport = GetParam();
     o.maf_port = o.transport == tls::Transport::kTls ? maf_->tls_port : maf_->dtls_port;
     o.maf_fqdn = kMafFqdn;
+    o.admin_fqdn = kAdmin;
     o.psk_identity = first_contact ? d.ke_id : d.cred.km_id;
     o.psk = SecretBytes::Copy(d.cred.km.Reveal());
     o.timeout = absl::Seconds(8);
@@ -191,7 +197,7 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
                                                    std::optional<std::vector<std::string>> targets,
                                                    std::optional<absl::Time> expiry) {
     exchange::KeyUpdateRequest u;
-    u.key_id = key_id;
+    u.key = {key_id.substr(0, key_id.find('@')), kMafFqdn};
     u.target_ids = std::move(targets);
     u.expiration_time = expiry;
     absl::StatusOr<std::string> body = exchange::SerializeKeyUpdateRequest(u);
@@ -245,7 +251,7 @@ TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpir
   Device other = NewDevice("upd-other");
   std::unique_ptr<enrolee::MafClient> c = Registered(owner);
   ASSERT_NE(c, nullptr);
-  auto key = c->RegisterKey({"C-nobody"}, 10);
+  auto key = c->RegisterKey({"C-nobody"}, 32);
   ASSERT_TRUE(key.ok()) << key.status();
   std::unique_ptr<enrolee::MafClient> t = Registered(target);
   ASSERT_NE(t, nullptr);
@@ -256,9 +262,11 @@ TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpir
       Update(*c, key->key_id, std::vector<std::string>{target.enrolee_id, kBackend}, std::nullopt);
   ASSERT_TRUE(resp.ok()) << resp.status();
   ASSERT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);
-  auto answer = exchange::ParseKeyRegistrationAnswer(resp->body);
+  // Table 8.8.2.9-2 NOTE: only what the request carried.
+  auto answer = exchange::ParseKeyUpdateAnswer(resp->body);
   ASSERT_TRUE(answer.ok()) << answer.status();
-  EXPECT_EQ(answer->key_id, key->key_id);
+  EXPECT_EQ(answer->target_ids, (std::vector<std::string>{target.enrolee_id, kBackend}));
+  EXPECT_FALSE(answer->expiration_time.has_value());
   auto got = t->RetrieveKey(key->key_id);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->key.Equals(key->kc));
@@ -274,9 +282,10 @@ TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpir
   resp = Update(*c, key->key_id, std::nullopt, shorter);
   ASSERT_TRUE(resp.ok()) << resp.status();
   ASSERT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);
-  answer = exchange::ParseKeyRegistrationAnswer(resp->body);
+  answer = exchange::ParseKeyUpdateAnswer(resp->body);
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->expiration_time, shorter);
+  EXPECT_FALSE(answer->target_ids.has_value());
   got = t->RetrieveKey(key->key_id);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->expires_at, shorter);
@@ -287,9 +296,10 @@ TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpir
   resp = Update(*c, key->key_id, std::nullopt, km->expires_at + absl::Hours(24 * 365));
   ASSERT_TRUE(resp.ok()) << resp.status();
   ASSERT_EQ(resp->rsc, exchange::kRscUpdated) << Dump(resp);  // capped (key_update.h)
-  answer = exchange::ParseKeyRegistrationAnswer(resp->body);
+  answer = exchange::ParseKeyUpdateAnswer(resp->body);
   ASSERT_TRUE(answer.ok()) << answer.status();
-  EXPECT_LE(answer->expiration_time, km->expires_at);
+  ASSERT_TRUE(answer->expiration_time.has_value());
+  EXPECT_LE(*answer->expiration_time, km->expires_at);
   absl::StatusOr<maf::MafKey> stored = maf_->store->GetKey(key->key_id);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_LE(stored->expires_at, km->expires_at);
@@ -333,9 +343,9 @@ TEST_P(MafProceduresE2eTest, DeRegistrationOfAKeyMakesGetKeyNotFound) {
   Device other = NewDevice("dereg-key-other");
   std::unique_ptr<enrolee::MafClient> c = Registered(owner);
   ASSERT_NE(c, nullptr);
-  auto key = c->RegisterKey({kBackend}, 12);
+  auto key = c->RegisterKey({kBackend}, 32);
   ASSERT_TRUE(key.ok()) << key.status();
-  auto kept = c->RegisterKey({kBackend}, 13, std::nullopt, SecretBytes::Random(32));
+  auto kept = c->RegisterKey({kBackend}, 33, std::nullopt, SecretBytes::Random(32));
   ASSERT_TRUE(kept.ok()) << kept.status();
   rsp::v1::GetKeyResponse gk;
   grpc::Status st = GetKey(key->key_id, kBackend, &gk);
@@ -375,9 +385,9 @@ TEST_P(MafProceduresE2eTest, DeRegistrationOfAClientEndsItsKeys) {
   enrolee::MafRegistration reg;
   std::unique_ptr<enrolee::MafClient> c = Registered(owner, &reg);
   ASSERT_NE(c, nullptr);
-  auto k1 = c->RegisterKey({kBackend}, 10);
+  auto k1 = c->RegisterKey({kBackend}, 32);
   ASSERT_TRUE(k1.ok()) << k1.status();
-  auto k2 = c->RegisterKey({target.enrolee_id}, 11, std::nullopt, SecretBytes::Random(32));
+  auto k2 = c->RegisterKey({target.enrolee_id}, 33, std::nullopt, SecretBytes::Random(32));
   ASSERT_TRUE(k2.ok()) << k2.status();
   enrolee::MafRegistration treg;
   std::unique_ptr<enrolee::MafClient> t = Registered(target, &treg);
@@ -408,7 +418,7 @@ TEST_P(MafProceduresE2eTest, DeRegistrationOfAClientEndsItsKeys) {
   // it can neither register nor update keys...
   std::unique_ptr<enrolee::MafClient> after = Connect(owner);
   ASSERT_NE(after, nullptr);
-  auto refused = after->RegisterKey({kBackend}, 10);
+  auto refused = after->RegisterKey({kBackend}, 32);
   EXPECT_FALSE(refused.ok());
   resp = Update(*after, k1->key_id, std::vector<std::string>{kBackend}, std::nullopt);
   ASSERT_TRUE(resp.ok()) << resp.status();
@@ -419,11 +429,134 @@ TEST_P(MafProceduresE2eTest, DeRegistrationOfAClientEndsItsKeys) {
   EXPECT_NE(reg2->maf_client_reg_id, reg.maf_client_reg_id);
   st = GetKey(k1->key_id, kBackend, &gk);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
-  auto fresh = after->RegisterKey({kBackend}, 10);
+  auto fresh = after->RegisterKey({kBackend}, 32);
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_TRUE(GetKey(fresh->key_id, kBackend, &gk).ok());
   // The Target's own registration is unaffected.
   EXPECT_TRUE(t->RegisterClient(target.cred.km_id).ok());
+}
+
+// 8.8.2.3 .. 8.8.2.6 over the real MAF: registration with labels under the configured adminFQDN,
+// the client's configuration, a registration update, and the separate client and key
+// de-registrations (8.8.2.6, 8.8.2.10); plus the parameter checks a third party would hit.
+TEST_P(MafProceduresE2eTest, ClientConfigurationUpdateAndSeparateDeRegistrations) {
+  Device owner = NewDevice("cfg-owner");
+  std::unique_ptr<enrolee::MafClient> c = Connect(owner, /*first_contact=*/true);
+  ASSERT_NE(c, nullptr);
+  auto reg = c->RegisterClient(owner.cred.km_id, std::nullopt,
+                               std::vector<std::string>{"fleet:north"});
+  ASSERT_TRUE(reg.ok()) << reg.status();
+  EXPECT_EQ(reg->admin_fqdn, kAdmin);
+  EXPECT_EQ(reg->labels, std::vector<std::string>{"fleet:north"});
+
+  // 8.8.2.4: the mafClientCfg (sec:clientRegCfg) of this registration.
+  auto cfg = c->RetrieveClientConfig(reg->maf_client_reg_id);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->fqdn, kMafFqdn);
+  EXPECT_EQ(cfg->admin_fqdn, kAdmin);
+  EXPECT_EQ(cfg->expiration_time, reg->expires_at);
+  EXPECT_EQ(cfg->labels, std::vector<std::string>{"fleet:north"});
+
+  // A key, so that shortening the registration shows on it.
+  auto key = c->RegisterKey({kBackend}, 33, std::nullopt, std::nullopt,
+                            std::vector<std::string>{"meter"});
+  ASSERT_TRUE(key.ok()) << key.status();
+
+  // 8.8.2.5: shorten and relabel, over a later KmID session; the answer has both, no KmID.
+  std::unique_ptr<enrolee::MafClient> again = Connect(owner);
+  ASSERT_NE(again, nullptr);
+  const absl::Time shorter =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(2)));
+  auto upd = again->UpdateClientRegistration(reg->maf_client_reg_id, shorter,
+                                             std::vector<std::string>{"fleet:south"});
+  ASSERT_TRUE(upd.ok()) << upd.status();
+  EXPECT_EQ(upd->expiration_time, shorter);
+  EXPECT_EQ(upd->labels, std::vector<std::string>{"fleet:south"});
+  EXPECT_FALSE(upd->assigned_symm_key_id.has_value());
+  cfg = again->RetrieveClientConfig(reg->maf_client_reg_id);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->expiration_time, shorter);
+  EXPECT_EQ(cfg->labels, std::vector<std::string>{"fleet:south"});
+  rsp::v1::GetKeyResponse gk;
+  ASSERT_TRUE(GetKey(key->key_id, kBackend, &gk).ok());
+  EXPECT_LE(gk.expires_at().seconds(), absl::ToUnixSeconds(shorter));
+
+  // A third party's mistakes: a stakeholder this MAF does not serve (4103), a SUID that is not a
+  // MAF-distributed key (4000), another MAF's FQDN (4000).
+  {
+    exchange::KeyRegistrationRequest r;
+    r.maf_fqdn = kMafFqdn;
+    r.expiration_time = absl::Now() + absl::Hours(1);
+    r.admin_fqdn = "stranger.local";
+    r.suid = 32;
+    r.key_value = SecretBytes::Random(32);
+    exchange::Request q;
+    q.path = "/maf/keys";
+    q.body = *exchange::SerializeKeyRegistrationRequest(r);
+    auto resp = again->Exchange(q);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->rsc, exchange::kRscOriginatorHasNoPrivilege) << Dump(resp);
+    nlohmann::json j = nlohmann::json::parse(q.body);
+    j["adminFQDN"] = kAdmin;
+    j["suid"] = 42;
+    q.body = j.dump();
+    resp = again->Exchange(q);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->rsc, exchange::kRscBadRequest) << Dump(resp);
+    EXPECT_NE(resp->body.dump().find("32..35"), std::string::npos) << Dump(resp);
+    j["suid"] = 32;
+    j["mafFQDN"] = "other.local";
+    q.body = j.dump();
+    resp = again->Exchange(q);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    EXPECT_EQ(resp->rsc, exchange::kRscBadRequest) << Dump(resp);
+  }
+
+  // 8.8.2.10 Key De-Registration, then 8.8.2.6 Client De-Registration.
+  ASSERT_TRUE(again->DeregisterKey(key->key_id).ok());
+  grpc::Status st = GetKey(key->key_id, kBackend, &gk);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+  EXPECT_EQ(again->DeregisterKey(key->key_id).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(again->DeregisterClient(reg->maf_client_reg_id).ok());
+  EXPECT_FALSE(again->RetrieveClientConfig(reg->maf_client_reg_id).ok());
+  EXPECT_FALSE(again->UpdateClientRegistration(reg->maf_client_reg_id, std::nullopt,
+                                               std::vector<std::string>{"x"})
+                   .ok());
+}
+
+// A Target retrieves by RelativeKeyID alone (Table 8.8.2.8-1) and sees the key's metadata
+// (Table 8.8.2.8-2); without targetIDs the MAF names the Source MAF Client itself.
+TEST_P(MafProceduresE2eTest, KeyRetrievalByRelativeKeyIdCarriesTheTableMetadata) {
+  Device owner = NewDevice("rel-owner");
+  Device target = NewDevice("rel-target");
+  std::unique_ptr<enrolee::MafClient> c = Registered(owner);
+  ASSERT_NE(c, nullptr);
+  auto key = c->RegisterKey({target.enrolee_id}, 34, std::nullopt, std::nullopt,
+                            std::vector<std::string>{"meter"});
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->suid, 34);
+  EXPECT_EQ(key->source_maf_client_id, owner.enrolee_id);
+  std::unique_ptr<enrolee::MafClient> t = Registered(target);
+  ASSERT_NE(t, nullptr);
+  auto got = t->RetrieveKey(key->key_id);  // sends {"relativeKeyID": ...}
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->key.Equals(key->kc));
+  EXPECT_EQ(got->suid, 34);
+  EXPECT_EQ(got->source_maf_client_id, owner.enrolee_id);
+  EXPECT_EQ(got->admin_fqdn, kAdmin);
+  EXPECT_EQ(got->labels, std::vector<std::string>{"meter"});
+  // The joined alias works too.
+  exchange::Request q;
+  q.path = "/maf/keys/retrieve";
+  q.body = nlohmann::json{{"keyID", key->key_id}}.dump();
+  auto resp = t->Exchange(q);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->rsc, exchange::kRscOk) << Dump(resp);
+
+  auto own = c->RegisterKey({}, 35, std::nullopt, SecretBytes::Random(32));
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_EQ(own->target_ids, std::vector<std::string>{owner.enrolee_id});
+  EXPECT_FALSE(t->RetrieveKey(own->key_id).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, MafProceduresE2eTest,

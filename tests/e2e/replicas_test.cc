@@ -449,7 +449,7 @@ class ReplicasTestBase : public ::testing::Test {
     ASSERT_TRUE(reg.ok()) << reg.status();
     EXPECT_EQ(reg->assigned_symm_key_id, d.cred.km_id);
     EXPECT_EQ(reg->maf_client_id, "C-" + d.kpm_id);
-    auto key = (*c)->RegisterKey({"target.local"}, 21);
+    auto key = (*c)->RegisterKey({"target.local"}, 32);
     ASSERT_TRUE(key.ok()) << key.status();
     EXPECT_TRUE(absl::EndsWith(key->key_id, "@maf.local")) << key->key_id;
     d.key_id = key->key_id;
@@ -642,7 +642,7 @@ TEST_F(ReplicasTest, BootstrapAtEitherMefKmIdAtEitherMafKeyFromBothMafs) {
       grpc::Status st = GetKey(m, "target", d.key_id, &resp);
       ASSERT_TRUE(st.ok()) << "MAF " << m + 1 << ": " << st.error_message();
       EXPECT_EQ(resp.key(), std::string(d.kc.Reveal())) << "MAF " << m + 1;
-      EXPECT_EQ(resp.suid(), 21u);
+      EXPECT_EQ(resp.suid(), 32u);
       EXPECT_EQ(resp.client_id(), "C-" + d.kpm_id);
     }
     // A Target whose identity is not in targetIDs is refused, at both replicas.
