@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <map>
 #include <utility>
 
-#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/http/request_parser.h"
 #include "common/http/serializer.h"
@@ -57,6 +58,21 @@ http::HttpResponse PlainError(int status) {
   r.status = status;
   r.headers = {{"Connection", "close"}};
   return r;
+}
+
+// LingerClose half-closes `fd` and discards what the client is still sending (at most 256 KiB, at
+// most 500 ms, never past `deadline`), so an early error answer is not destroyed by a TCP reset
+// when the client's unread request bytes reach a closed socket.
+void LingerClose(int fd, absl::Time deadline) {
+  shutdown(fd, SHUT_WR);
+  const absl::Time until = std::min(deadline, absl::Now() + absl::Milliseconds(500));
+  char buf[4096];
+  for (size_t total = 0; total < 256 * 1024 && absl::Now() < until;) {
+    SetIoTimeout(fd, until);
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) return;
+    total += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace
@@ -141,6 +157,9 @@ MtlsHttpServer::~MtlsHttpServer() {
 }
 
 void MtlsHttpServer::Start() {
+  // OpenSSL writes sockets with write(2): a client that closes first would raise SIGPIPE and kill
+  // the process. Errors come back as EPIPE instead (as gRPC and common/psk_server do).
+  std::signal(SIGPIPE, SIG_IGN);
   absl::MutexLock lock(&mu_);
   if (started_ || stopping_) return;
   started_ = true;
@@ -224,6 +243,7 @@ void MtlsHttpServer::Serve(int fd, int64_t id) {
         if (bytes.ok()) WriteAll(ssl.get(), fd, *bytes, deadline);
       }
       SSL_shutdown(ssl.get());
+      LingerClose(fd, deadline);
     } else {
       ++handshake_failures_;
     }
