@@ -41,8 +41,8 @@ int HexValue(char c) {
 // Fields is one row by column name. Values may hold Kpm hex: the owner wipes them.
 using Fields = std::map<std::string, std::string>;
 
-// ParseFetchGrants reads the optional fetch_grants column: space-separated "<target_id>/<suid>"
-// items (e.g. "cse.example.com/42 ae.example.com/7"); the server validates the values.
+}  // namespace
+
 absl::Status ParseFetchGrants(absl::string_view text, v1::EnroleeSpec* spec) {
   for (absl::string_view item : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
     const size_t slash = item.rfind('/');
@@ -58,6 +58,8 @@ absl::Status ParseFetchGrants(absl::string_view text, v1::EnroleeSpec* spec) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // BuildRequest turns a row into a request; field-level problems name the column.
 absl::Status BuildRequest(const Fields& f, v1::CreateEnroleeRequest* out) {

@@ -35,10 +35,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "proto/onem2m/rsp/v1/mef_admin.pb.h"
 
 namespace onem2m {
 namespace admin {
+
+// ParseFetchGrants appends the grants of a fetch_grants value to `spec`: space-separated
+// "<target_id>/<suid>" items (e.g. "cse.example.com/42 ae.example.com/7"). InvalidArgument names
+// the column for a malformed item; the MEF validates the values themselves.
+absl::Status ParseFetchGrants(absl::string_view text, ::onem2m::rsp::v1::EnroleeSpec* spec);
 
 // SourceRow is one row of an enrolee file.
 struct SourceRow {
