@@ -103,6 +103,22 @@ absl::StatusOr<SecretBytes> DeriveKm(const SecretBytes& ke, absl::string_view ma
   return km;
 }
 
+absl::StatusOr<SecretBytes> DeriveUsageConstrainedKey(const SecretBytes& ke, uint32_t suid,
+                                                      absl::string_view target_id) {
+  absl::Status s = CheckKeyLen(ke, "Ke");
+  if (!s.ok()) return s;
+  s = ValidateFqdn(target_id);
+  if (!s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("Enrolment-Target-ID: ", s.message()));
+  }
+  // SUID || Enrolment-Target-ID; neither is secret (both travel in the fetch request).
+  const std::string context = absl::StrCat(suid, target_id);
+  SecretBytes key(kSha256Len);
+  s = Hmac(ke, kUsageConstrainedLabel, context, key.mutable_data());
+  if (!s.ok()) return s;  // key is wiped by its destructor.
+  return key;
+}
+
 absl::StatusOr<std::string> DeriveKmId(const SecretBytes& km, absl::string_view maf_fqdn) {
   absl::Status s = CheckKeyLen(km, "Km");
   if (!s.ok()) return s;

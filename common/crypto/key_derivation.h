@@ -8,6 +8,8 @@
 //   KeID = HEX(RelativeKeID) '@' MEF-FQDN                            (KeyFromExport)
 //   Km   = HMAC-SHA-256(Ke, kKmDerivationLabel || MAF-ID)            (DeriveKm)
 //   KmID = HEX(HMAC-SHA-256(Km, kKmIdLabel)[0..15]) '@' MAF-FQDN     (DeriveKmId)
+//   Kuc  = HMAC-SHA-256(Ke, kUsageConstrainedLabel || SUID || Target)  (DeriveUsageConstrainedKey,
+//          TS-0003 10.3.7; docs/protocol.md 5: SUID as decimal ASCII digits, no separators)
 //
 // and the same split for connection keys (label kConnectionExporterLabel: KcID/Kc, Key Identifier =
 // HEX(KcID) '@' MAF-FQDN). HEX is upper case. Keys are returned as SecretBytes; intermediate
@@ -31,6 +33,7 @@
 #define ONEM2M_COMMON_CRYPTO_KEY_DERIVATION_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -47,6 +50,9 @@ inline constexpr absl::string_view kConnectionExporterLabel = "EXPORTER-oneM2M-C
 // kKmDerivationLabel is the HMAC label of the Km derivation (10.3.2).
 inline constexpr absl::string_view kKmDerivationLabel =
     "oneM2M Enrolment Key to Master Credential derivation";
+// kUsageConstrainedLabel is the HMAC label of the usage-constrained key derivation (10.3.7).
+inline constexpr absl::string_view kUsageConstrainedLabel =
+    "oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation";
 // kKmIdLabel is the HMAC label of the MAF_RELATIVE_KmID derivation (project rule, PROTOCOL.md 5).
 inline constexpr absl::string_view kKmIdLabel = "oneM2M Master Credential Identifier";
 
@@ -86,6 +92,16 @@ absl::StatusOr<DerivedKey> KeyFromExport(const SecretBytes& export48, absl::stri
 // InvalidArgument if `ke` is not kDerivedKeyLen bytes or `maf_id` is not a lower-case ASCII FQDN
 // (the project rule that makes NFKC normalisation the identity).
 absl::StatusOr<SecretBytes> DeriveKm(const SecretBytes& ke, absl::string_view maf_id);
+
+// DeriveUsageConstrainedKey returns the usage-constrained symmetric key of TS-0003 10.3.7:
+//   HMAC-SHA-256(Ke, kUsageConstrainedLabel || SUID || Enrolment-Target-ID)
+// with SUID as its decimal ASCII digits (no leading zeros, as in the /fetchCredentials URI) and the
+// Target-ID as its UTF-8 octets, no separators (docs/protocol.md 5). The clause says the Target-ID
+// "is an FQDN" (the FQDN form of an Absolute CSE-ID or AE-ID for a CSE or AE), so, as for MAF-ID,
+// it must be a lower-case ASCII FQDN and NFKC is the identity. It returns InvalidArgument if `ke`
+// is not kDerivedKeyLen bytes or `target_id` is not such an FQDN.
+absl::StatusOr<SecretBytes> DeriveUsageConstrainedKey(const SecretBytes& ke, uint32_t suid,
+                                                      absl::string_view target_id);
 
 // DeriveKmId returns KmID = HEX(first 16 bytes of HMAC-SHA-256(Km, kKmIdLabel)) '@' maf_fqdn. It
 // returns InvalidArgument if `km` is not kDerivedKeyLen bytes or `maf_fqdn` is invalid.

@@ -214,6 +214,68 @@ TEST(KeyDerivationTest, DeriveKmBindsMafId) {
   EXPECT_EQ(a->size(), kDerivedKeyLen);
 }
 
+// ---- usage-constrained keys (TS-0003 10.3.7) ----
+//
+// /work/shared/vectors/derivation.json has no 10.3.7 vector, so these expected values were computed
+// independently of the project's code, with Python's hmac module and checked with OpenSSL's CLI:
+//   printf 'oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation42cse.example.com' |
+//     openssl mac -digest SHA256 -macopt \
+//     hexkey:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f HMAC
+//   -> 8B74A7D266F97317278C30F51ED692FBFC432DB58FA0C9E63F52CBDF5ABA3B70
+//   python3 -c 'import hmac,hashlib; print(hmac.new(bytes.fromhex("0e141a1a...51cf3a"),
+//     b"oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation" + b"1" +
+//     b"target.example.com", hashlib.sha256).hexdigest())'
+//   -> 0c9c6794f21dce7e727d7a69b6fde945bca6574413a311ece912524ce4ba7ee7
+TEST(KeyDerivationTest, DeriveUsageConstrainedKeyMatchesIndependentVectors) {
+  struct Vector {
+    const char* ke;
+    uint32_t suid;
+    const char* target;
+    const char* want;
+  };
+  const Vector vectors[] = {
+      {"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 42, "cse.example.com",
+       "8b74a7d266f97317278c30f51ed692fbfc432db58fa0c9e63f52cbdf5aba3b70"},
+      {"0e141a1ad5c840760cc8de32e185e794f9b984813f46ec2f2fd91df83b51cf3a", 1, "target.example.com",
+       "0c9c6794f21dce7e727d7a69b6fde945bca6574413a311ece912524ce4ba7ee7"},
+  };
+  for (const Vector& v : vectors) {
+    SCOPED_TRACE(v.target);
+    absl::StatusOr<SecretBytes> key =
+        DeriveUsageConstrainedKey(*ParseHexSecret(v.ke), v.suid, v.target);
+    ASSERT_TRUE(key.ok()) << key.status();
+    ExpectSameHex(*key, *ParseHexSecret(v.want));
+  }
+}
+
+TEST(KeyDerivationTest, UsageConstrainedLabelIsTheClauseString) {
+  EXPECT_EQ(kUsageConstrainedLabel,
+            "oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation");
+}
+
+TEST(KeyDerivationTest, DeriveUsageConstrainedKeyBindsSuidAndTarget) {
+  const SecretBytes ke = SecretBytes::Random(32);
+  absl::StatusOr<SecretBytes> a = DeriveUsageConstrainedKey(ke, 42, "cse.example.com");
+  absl::StatusOr<SecretBytes> b = DeriveUsageConstrainedKey(ke, 43, "cse.example.com");
+  absl::StatusOr<SecretBytes> c = DeriveUsageConstrainedKey(ke, 42, "cse2.example.com");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_FALSE(a->Equals(*b));
+  EXPECT_FALSE(a->Equals(*c));
+  // Not the 10.3.2 Km for the same name: the labels differ.
+  absl::StatusOr<SecretBytes> km = DeriveKm(ke, "cse.example.com");
+  ASSERT_TRUE(km.ok());
+  EXPECT_FALSE(a->Equals(*km));
+}
+
+TEST(KeyDerivationTest, DeriveUsageConstrainedKeyRejectsBadInputs) {
+  EXPECT_EQ(DeriveUsageConstrainedKey(SecretBytes(31), 42, "cse.example.com").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DeriveUsageConstrainedKey(SecretBytes(32), 42, "CSE.example.com").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DeriveUsageConstrainedKey(SecretBytes(32), 42, "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(KeyDerivationTest, ErrorsDoNotContainKeyBytes) {
   SecretBytes ke =
       *ParseHexSecret("0e141a1ad5c840760cc8de32e185e794f9b984813f46ec2f2fd91df83b51cf3a");

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   bazel-bootstrap bazel-rules-java
-  g++ python3 python3-yaml openssl ca-certificates procps iproute2
+  g++ python3 python3-yaml openssl ca-certificates procps iproute2 curl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libssl-dev libpqxx-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev

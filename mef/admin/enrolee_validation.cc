@@ -85,9 +85,30 @@ absl::Status ValidateSpec(const v1::EnroleeSpec& spec) {
   if (spec.maf_id().empty()) return absl::InvalidArgumentError("maf_id: required");
   s = Prefix("maf_id", crypto::ValidateFqdn(spec.maf_id()));
   if (!s.ok()) return s;
+  s = GrantsFromProto(spec.fetch_grants()).status();
+  if (!s.ok()) return s;
   s = ValidateMafUri(spec.maf_uri());
   if (!s.ok()) return s;
   return Lifetime(spec).status();
+}
+
+absl::StatusOr<std::vector<FetchGrant>> GrantsFromProto(
+    const google::protobuf::RepeatedPtrField<v1::FetchGrant>& grants) {
+  if (grants.size() > static_cast<int>(kMaxFetchGrants)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fetch_grants: at most ", kMaxFetchGrants, ", got ", grants.size()));
+  }
+  std::vector<FetchGrant> out;
+  out.reserve(grants.size());
+  for (int i = 0; i < grants.size(); ++i) {
+    const v1::FetchGrant& g = grants.Get(i);
+    const std::string field = absl::StrCat("fetch_grants[", i, "]");
+    absl::Status s = crypto::ValidateFqdn(g.target_id());
+    if (!s.ok()) return Prefix(field, absl::InvalidArgumentError(absl::StrCat("target_id: ", s.message())));
+    if (g.suid() == 0) return absl::InvalidArgumentError(absl::StrCat(field, ": suid: must be at least 1"));
+    out.push_back(FetchGrant{g.target_id(), g.suid()});
+  }
+  return SortedUnique(std::move(out));
 }
 
 absl::StatusOr<Enrolee> SpecToEnrolee(const v1::EnroleeSpec& spec) {
@@ -99,6 +120,7 @@ absl::StatusOr<Enrolee> SpecToEnrolee(const v1::EnroleeSpec& spec) {
   e.maf_id = spec.maf_id();
   if (!spec.maf_uri().empty()) e.maf_uri = spec.maf_uri();
   e.enrolment_lifetime = *Lifetime(spec);
+  e.fetch_grants = *GrantsFromProto(spec.fetch_grants());
   e.state = EnroleeState::kActive;
   return e;
 }

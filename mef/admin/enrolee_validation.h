@@ -10,6 +10,8 @@
 #ifndef ONEM2M_MEF_ADMIN_ENROLEE_VALIDATION_H_
 #define ONEM2M_MEF_ADMIN_ENROLEE_VALIDATION_H_
 
+#include <vector>
+
 #include <cstddef>
 
 #include "absl/status/status.h"
@@ -37,8 +39,14 @@ absl::Status ValidateKpmSize(absl::string_view field, size_t kpm_len);
 absl::Status ValidateReason(absl::string_view reason, bool required);
 
 // ValidateSpec checks every field of an EnroleeSpec (kpm_id, enrolee_id, maf_id, maf_uri,
-// enrolment_lifetime).
+// enrolment_lifetime, fetch_grants).
 absl::Status ValidateSpec(const ::onem2m::rsp::v1::EnroleeSpec& spec);
+
+// GrantsFromProto validates fetch grants (at most kMaxFetchGrants; each target_id a lower-case
+// ASCII FQDN, as 10.3.7's Enrolment-Target-ID; suid at least 1) and returns them in store form,
+// sorted, without duplicates. Messages start with "fetch_grants".
+absl::StatusOr<std::vector<FetchGrant>> GrantsFromProto(
+    const ::google::protobuf::RepeatedPtrField<::onem2m::rsp::v1::FetchGrant>& grants);
 
 // SpecToEnrolee validates `spec` and returns the store record without Kpm (state active).
 absl::StatusOr<Enrolee> SpecToEnrolee(const ::onem2m::rsp::v1::EnroleeSpec& spec);

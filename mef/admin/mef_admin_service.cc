@@ -133,6 +133,7 @@ grpc::Status MefAdminServiceImpl::CreateEnrolee(grpc::ServerContext* context,
   AuditMutation("enrolee_create", *who, kpm_id, created.status());
   if (!created.ok()) return ToGrpcStatus(created.status());
   *response = EnroleeToProto(*created);
+  SetGrants(enrolee->fetch_grants, response->mutable_spec());
   SetActor(*who, response->mutable_created_by());
   SetTimestamp(created->created_at, response->mutable_kpm_set_time());
   return grpc::Status::OK;
@@ -189,6 +190,34 @@ grpc::Status MefAdminServiceImpl::GetEnrolee(grpc::ServerContext* context,
   absl::StatusOr<Enrolee> e = store_->GetEnrolee(request->kpm_id());
   if (!e.ok()) return ToGrpcStatus(e.status());
   *response = EnroleeToProto(*e);
+  s = FillGrants(e->kpm_id, response);
+  if (!s.ok()) return ToGrpcStatus(s);
+  return grpc::Status::OK;
+}
+
+absl::Status MefAdminServiceImpl::FillGrants(const std::string& kpm_id, v1::Enrolee* out) {
+  absl::StatusOr<std::vector<FetchGrant>> grants = store_->GetFetchGrants(kpm_id);
+  if (grants.status().code() == absl::StatusCode::kUnimplemented) return absl::OkStatus();
+  if (!grants.ok()) return grants.status();
+  SetGrants(*grants, out->mutable_spec());
+  return absl::OkStatus();
+}
+
+grpc::Status MefAdminServiceImpl::SetFetchGrants(grpc::ServerContext* context,
+                                                 const v1::SetFetchGrantsRequest* request,
+                                                 v1::Enrolee* response) {
+  absl::StatusOr<std::string> who = Authorize(*context, "SetFetchGrants");
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  const std::string& kpm_id = request->kpm_id();
+  absl::Status s = ValidateKpmIdField(kpm_id);
+  absl::StatusOr<std::vector<FetchGrant>> grants = GrantsFromProto(request->fetch_grants());
+  if (s.ok()) s = grants.status();
+  if (s.ok()) s = store_->SetFetchGrants(kpm_id, *grants);
+  absl::StatusOr<Enrolee> e = s.ok() ? store_->GetEnrolee(kpm_id) : s;
+  AuditMutation("enrolee_set_fetch_grants", *who, kpm_id, e.status());
+  if (!e.ok()) return ToGrpcStatus(e.status());
+  *response = EnroleeToProto(*e);
+  SetGrants(*grants, response->mutable_spec());
   return grpc::Status::OK;
 }
 

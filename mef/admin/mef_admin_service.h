@@ -112,6 +112,9 @@ class MefAdminServiceImpl final : public ::onem2m::rsp::v1::MefAdminService::Ser
   grpc::Status ListEnrolments(grpc::ServerContext* context,
                               const ::onem2m::rsp::v1::ListEnrolmentsRequest* request,
                               ::onem2m::rsp::v1::ListEnrolmentsResponse* response) override;
+  grpc::Status SetFetchGrants(grpc::ServerContext* context,
+                              const ::onem2m::rsp::v1::SetFetchGrantsRequest* request,
+                              ::onem2m::rsp::v1::Enrolee* response) override;
 
  private:
   MefAdminServiceImpl(EnroleeStore* store, KpmSealer* sealer, MefAdminOptions options)
@@ -128,6 +131,8 @@ class MefAdminServiceImpl final : public ::onem2m::rsp::v1::MefAdminService::Ser
                            const std::string& kpm_id, const std::string& reason,
                            EnroleeState target, ::onem2m::rsp::v1::Enrolee* response);
   // InvalidateEnrolments revokes every unrevoked enrolment of `kpm_id` (after RotateKpm).
+  // FillGrants adds the enrolee's stored fetch grants to `out` (reads of Enrolee carry none).
+  absl::Status FillGrants(const std::string& kpm_id, ::onem2m::rsp::v1::Enrolee* out);
   absl::Status InvalidateEnrolments(const std::string& kpm_id, int* out_revoked);
 
   EnroleeStore* const store_;

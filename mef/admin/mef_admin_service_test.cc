@@ -480,6 +480,69 @@ TEST_P(MefAdminServiceTest, ImportReportsRejectedRowsWithReasons) {
   EXPECT_FALSE(server_->store()->GetEnrolee(KpmId(3)).ok());
 }
 
+TEST_P(MefAdminServiceTest, FetchGrantsTravelThroughCreateImportGetAndSet) {
+  v1::CreateEnroleeRequest row = Row(1);
+  v1::FetchGrant* g = row.mutable_spec()->add_fetch_grants();
+  g->set_target_id("cse.example.com");
+  g->set_suid(42);
+  v1::Enrolee created;
+  ASSERT_TRUE(Create(row, &created).ok());
+  ASSERT_EQ(created.spec().fetch_grants_size(), 1);
+  EXPECT_EQ(created.spec().fetch_grants(0).suid(), 42u);
+
+  v1::GetEnroleeRequest get;
+  get.set_kpm_id(KpmId(1));
+  v1::Enrolee got;
+  ASSERT_TRUE(stub_->GetEnrolee(Ctx().get(), get, &got).ok());
+  ASSERT_EQ(got.spec().fetch_grants_size(), 1);
+  EXPECT_EQ(got.spec().fetch_grants(0).target_id(), "cse.example.com");
+
+  // Import carries them too.
+  v1::ImportEnroleesRequest imp;
+  *imp.mutable_enrolee() = Row(2);
+  g = imp.mutable_enrolee()->mutable_spec()->add_fetch_grants();
+  g->set_target_id("ae.example.com");
+  g->set_suid(7);
+  v1::ImportEnroleesSummary summary;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(Import({imp}, &summary, &ctx).ok());
+  EXPECT_EQ(summary.accepted_count(), 1u);
+  absl::StatusOr<std::vector<FetchGrant>> stored = server_->store()->GetFetchGrants(KpmId(2));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(*stored, (std::vector<FetchGrant>{{"ae.example.com", 7}}));
+
+  // SetFetchGrants replaces the list.
+  v1::SetFetchGrantsRequest set;
+  set.set_kpm_id(KpmId(1));
+  g = set.add_fetch_grants();
+  g->set_target_id("other.example.com");
+  g->set_suid(9);
+  v1::Enrolee after;
+  grpc::Status s = stub_->SetFetchGrants(Ctx().get(), set, &after);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(after.spec().fetch_grants_size(), 1);
+  EXPECT_EQ(after.spec().fetch_grants(0).target_id(), "other.example.com");
+  EXPECT_EQ(*server_->store()->GetFetchGrants(KpmId(1)),
+            (std::vector<FetchGrant>{{"other.example.com", 9}}));
+
+  // Bad grants are refused naming the field; an unknown enrolee is NOT_FOUND.
+  g->set_target_id("Not_An_Fqdn");
+  s = stub_->SetFetchGrants(Ctx().get(), set, &after);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("fetch_grants[0]"), std::string::npos) << s.error_message();
+  g->set_target_id("x.example.com");
+  g->set_suid(0);
+  EXPECT_EQ(stub_->SetFetchGrants(Ctx().get(), set, &after).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  g->set_suid(1);
+  set.set_kpm_id("nobody");
+  EXPECT_EQ(stub_->SetFetchGrants(Ctx().get(), set, &after).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::CreateEnroleeRequest bad = Row(3);
+  bad.mutable_spec()->add_fetch_grants()->set_target_id("cse.example.com");  // suid 0
+  EXPECT_EQ(Create(bad).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_P(MefAdminServiceTest, ImportStoreFailureReportsExactlyWhatWasCommitted) {
   MefAdminOptions options;
   options.import_batch_size = 10;

@@ -55,6 +55,7 @@ v1::Enrolee EnroleeToProto(const Enrolee& e) {
   spec->set_enrolee_id(e.enrolee_id);
   spec->set_maf_id(e.maf_id);
   if (e.maf_uri.has_value()) spec->set_maf_uri(*e.maf_uri);
+  SetGrants(e.fetch_grants, spec);
   if (e.enrolment_lifetime.has_value()) {
     const int64_t nanos = absl::ToInt64Nanoseconds(*e.enrolment_lifetime);
     spec->mutable_enrolment_lifetime()->set_seconds(nanos / 1000000000);
@@ -63,6 +64,15 @@ v1::Enrolee EnroleeToProto(const Enrolee& e) {
   out.set_state(StateToProto(e.state));
   SetTimestamp(e.created_at, out.mutable_create_time());
   return out;
+}
+
+void SetGrants(const std::vector<FetchGrant>& grants, v1::EnroleeSpec* spec) {
+  spec->clear_fetch_grants();
+  for (const FetchGrant& g : grants) {
+    v1::FetchGrant* out = spec->add_fetch_grants();
+    out->set_target_id(g.target_id);
+    out->set_suid(g.suid);
+  }
 }
 
 bool IsInvalidated(const Enrolment& e, absl::Time now) {

@@ -9,6 +9,7 @@
 #define ONEM2M_MEF_ADMIN_PROTO_CONVERT_H_
 
 #include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -32,6 +33,9 @@ absl::StatusOr<std::optional<EnroleeState>> StateFromProto(::onem2m::rsp::v1::En
 // the last state change or when Kpm was set, so those fields are left for the caller to fill
 // where it knows them (e.g. in the response to the mutation itself).
 ::onem2m::rsp::v1::Enrolee EnroleeToProto(const Enrolee& e);
+
+// SetGrants replaces `spec`'s fetch_grants with `grants`.
+void SetGrants(const std::vector<FetchGrant>& grants, ::onem2m::rsp::v1::EnroleeSpec* spec);
 
 // IsInvalidated is true when an enrolment can no longer be used: revoked, or expired at `now`.
 bool IsInvalidated(const Enrolment& e, absl::Time now);

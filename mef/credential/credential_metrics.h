@@ -18,13 +18,13 @@
 namespace onem2m {
 namespace mef {
 
-// FetchOutcome is the outcome of one FetchCredential call, as audited and counted.
+// FetchOutcome is the outcome of one credential fetch (gRPC or HTTPS), as audited and counted.
 enum class FetchOutcome {
   kOk,
-  kInvalid,           // malformed KeID or suid != 21
+  kInvalid,           // malformed KeID, suid 0, or no target given where one is needed
   kUnauthenticated,   // no DNS identity in the client certificate
   kNotFound,          // unknown / expired / disabled / revoked (one outcome on purpose)
-  kPermissionDenied,  // caller is not the enrolee's MAF
+  kPermissionDenied,  // caller is not the enrolee's MAF, nor an allowed {target, SUID}
   kUnavailable,       // store unreachable
   kError,             // invariant broke (Ke would not open, derivation failed)
 };

@@ -20,8 +20,6 @@ namespace v1 = ::onem2m::rsp::v1;
 constexpr uint32_t kDefaultHeartbeatMs = 250;
 constexpr uint32_t kMinHeartbeatMs = 100;
 constexpr uint32_t kMaxHeartbeatMs = 1000;
-// Untrusted KeIDs are quoted in the audit log only up to this length (a valid one is <= 286).
-constexpr size_t kMaxAuditedKeIdLen = 300;
 
 void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   const int64_t s = absl::ToUnixSeconds(t);
@@ -29,31 +27,11 @@ void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
 }
 
-grpc::Status NotFound() {
-  return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(kNotFoundMessage));
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
 }  // namespace
-
-absl::string_view FetchOutcomeName(FetchOutcome outcome) {
-  switch (outcome) {
-    case FetchOutcome::kOk:
-      return "ok";
-    case FetchOutcome::kInvalid:
-      return "invalid";
-    case FetchOutcome::kUnauthenticated:
-      return "unauthenticated";
-    case FetchOutcome::kNotFound:
-      return "not_found";
-    case FetchOutcome::kPermissionDenied:
-      return "permission_denied";
-    case FetchOutcome::kUnavailable:
-      return "unavailable";
-    case FetchOutcome::kError:
-      return "error";
-  }
-  return "error";
-}
 
 absl::StatusOr<std::unique_ptr<MefCredentialServiceImpl>> MefCredentialServiceImpl::Create(
     EnroleeStore* store, const KeOpener* opener, Options options) {
@@ -76,9 +54,8 @@ absl::StatusOr<std::unique_ptr<MefCredentialServiceImpl>> MefCredentialServiceIm
 MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const KeOpener* opener,
                                                    Options options)
     : store_(store),
-      opener_(opener),
       options_(std::move(options)),
-      directory_(store),
+      fetcher_(store, opener, {options_.clock, options_.metrics}),
       batcher_(
           [this](FetchBatcher::Call* call, grpc::ServerCompletionQueue* cq) {
             RequestFetchCredential(call->context(), call->mutable_request(), call->responder(), cq,
@@ -92,8 +69,10 @@ MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const Ke
            /*max_waiting=*/options_.fetch_max_waiting, /*thread_name=*/"mef-fetch"},
           [this](absl::Span<FetchBatcher::Call* const> calls) { Overflow(calls); }) {
   // Km leaves SecretBytes only in the response message (see the header): wiped once sent.
-  batcher_.SetResponseScrubber(
-      [](rsp::v1::FetchCredentialResponse* response) { WipeString(response->mutable_km()); });
+  batcher_.SetResponseScrubber([](rsp::v1::FetchCredentialResponse* response) {
+    WipeString(response->mutable_km());
+    WipeString(response->mutable_credential());
+  });
 }
 
 void MefCredentialServiceImpl::Register(grpc::ServerBuilder* builder) {
@@ -119,21 +98,11 @@ bool MefCredentialServiceImpl::WaitForShutdown(absl::Duration d) {
 MefCredentialServiceImpl::Fetch MefCredentialServiceImpl::Prepare(FetchBatcher::Call* call) {
   const rsp::v1::FetchCredentialRequest& request = call->request();
   Fetch f;
-  f.names = grpcutil::PeerDnsNames(*call->context());
-  absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(request.ke_id());
-  f.audited = ke_id.ok() ? *ke_id : request.ke_id().substr(0, kMaxAuditedKeIdLen);
-  if (f.names.empty()) {
-    f.outcome = FetchOutcome::kUnauthenticated;
-    f.status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate identity");
-    return f;
-  }
-  const absl::Status valid = Check(ke_id, request.suid());
-  if (!valid.ok()) {
-    f.outcome = FetchOutcome::kInvalid;
-    f.status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(valid.message()));
-    return f;
-  }
-  f.valid = true;
+  f.ask.names = grpcutil::PeerDnsNames(*call->context());
+  f.ask.ke_id = request.ke_id();
+  f.ask.suid = request.suid();
+  f.ask.target_id = request.enrolment_target_id();
+  f.result = CredentialFetcher::Prepare(f.ask);
   return f;
 }
 
@@ -147,16 +116,16 @@ void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> 
   std::vector<size_t> asking;     // keys[j] is asked by batch[asking[j]]
   for (size_t i = 0; i < batch.size(); ++i) {
     fetches.push_back(Prepare(batch[i]));
-    Fetch& f = fetches.back();
-    if (!f.valid) continue;
+    FetchResult& r = fetches.back().result;
+    if (!r.valid) continue;
     // A call that waited past its deadline (a slow store) is not worth a read any more.
     if (batch[i]->context()->deadline() <= now) {
-      f.outcome = FetchOutcome::kUnavailable;
-      f.status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                              "deadline passed before the credential store was asked");
+      r.outcome = FetchOutcome::kUnavailable;
+      r.status =
+          absl::DeadlineExceededError("deadline passed before the credential store was asked");
       continue;
     }
-    keys.push_back(f.audited);  // the canonical KeID
+    keys.push_back(r.audited_ke_id);  // the canonical KeID
     asking.push_back(i);
   }
   if (!keys.empty()) {
@@ -165,7 +134,9 @@ void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> 
     for (size_t j = 0; j < asking.size(); ++j) {
       const size_t i = asking[j];
       Fetch& f = fetches[i];
-      f.status = Answer(f.names, f.audited, std::move(views[j]), batch[i]->response(), &f.outcome);
+      fetcher_.Decide(f.ask, std::move(views[j]), &f.result);
+      if (f.result.status.ok()) Respond(f.result, f.ask.suid, batch[i]->response());
+      f.result.key = SecretBytes();  // wiped: the response holds the one copy now
     }
   }
   Conclude(batch, fetches, start);
@@ -177,11 +148,10 @@ void MefCredentialServiceImpl::Overflow(absl::Span<FetchBatcher::Call* const> ca
   fetches.reserve(calls.size());
   for (FetchBatcher::Call* call : calls) {
     fetches.push_back(Prepare(call));
-    Fetch& f = fetches.back();
-    if (!f.valid) continue;
-    f.outcome = FetchOutcome::kUnavailable;
-    f.status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "credential service overloaded (store not answering); retry");
+    FetchResult& r = fetches.back().result;
+    if (!r.valid) continue;
+    r.outcome = FetchOutcome::kUnavailable;
+    r.status = absl::UnavailableError("credential service overloaded (store not answering); retry");
   }
   Conclude(calls, fetches, start);
 }
@@ -190,90 +160,29 @@ void MefCredentialServiceImpl::Conclude(absl::Span<FetchBatcher::Call* const> ca
                                         const std::vector<Fetch>& fetches, absl::Time start) {
   // Every record is out before any call is answered.
   AuditBatch audit;
-  for (size_t i = 0; i < calls.size(); ++i) {
-    const Fetch& f = fetches[i];
-    audit.Add("credential_fetch", {{"caller", absl::StrJoin(f.names, ",")},
-                                   {"ke_id", f.audited},
-                                   {"suid", absl::StrCat(calls[i]->request().suid())},
-                                   {"outcome", std::string(FetchOutcomeName(f.outcome))}});
-  }
+  for (const Fetch& f : fetches) CredentialFetcher::Audit(f.ask, f.result, "grpc", &audit);
   audit.Write();
   const absl::Duration took = absl::Now() - start;
   for (size_t i = 0; i < calls.size(); ++i) {
-    if (options_.metrics != nullptr) options_.metrics->OnFetch(fetches[i].outcome, took);
-    calls[i]->Finish(fetches[i].status);
+    fetcher_.Count(fetches[i].result.outcome, took);
+    calls[i]->Finish(ToGrpc(fetches[i].result.status));
   }
 }
 
-absl::Status MefCredentialServiceImpl::Check(const absl::StatusOr<std::string>& ke_id,
-                                             uint32_t suid) {
-  if (!ke_id.ok()) return absl::InvalidArgumentError("malformed ke_id");
-  if (suid != kSuidRspfKeySharedWithMaf) return absl::InvalidArgumentError("suid must be 21");
-  return absl::OkStatus();
-}
-
-grpc::Status MefCredentialServiceImpl::Answer(const std::vector<std::string>& names,
-                                              const std::string& ke_id,
-                                              absl::StatusOr<EnrolmentView> view,
-                                              v1::FetchCredentialResponse* response,
-                                              FetchOutcome* out_outcome) {
-  if (!view.ok()) {
-    switch (view.status().code()) {
-      case absl::StatusCode::kNotFound:
-        *out_outcome = FetchOutcome::kNotFound;
-        return NotFound();
-      case absl::StatusCode::kUnavailable:
-        *out_outcome = FetchOutcome::kUnavailable;
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "credential store unavailable");
-      default:
-        *out_outcome = FetchOutcome::kError;
-        Log(Level::kError, "credential_fetch_store_error",
-            {{"ke_id", ke_id}, {"status", view.status().ToString()}});
-        return grpc::Status(grpc::StatusCode::INTERNAL, "credential store error");
-    }
+void MefCredentialServiceImpl::Respond(const FetchResult& result, uint32_t suid,
+                                       v1::FetchCredentialResponse* response) {
+  // The one place the key leaves SecretBytes: the protocol hands it to the caller (see the header).
+  if (result.is_km) {
+    response->set_km(result.key.Reveal().data(), result.key.size());
+    response->set_maf_id(result.maf_id);
+  } else {
+    response->set_credential(result.key.Reveal().data(), result.key.size());
   }
-  const Enrolment& enrolment = view->enrolment;
-  // Every unusable case gives the same status and message (the proto's non-disclosure rule).
-  const absl::Time now = Now();
-  absl::Time expires_at = enrolment.expires_at;
-  if (view->enrolee_not_after.has_value()) {
-    expires_at = std::min(expires_at, *view->enrolee_not_after);
-  }
-  if (enrolment.revoked || view->enrolee_state != EnroleeState::kActive || now >= expires_at) {
-    *out_outcome = FetchOutcome::kNotFound;
-    return NotFound();
-  }
-  directory_.Remember(enrolment.kpm_id, {enrolment.enrolee_id, enrolment.maf_id});
-
-  if (std::find(names.begin(), names.end(), enrolment.maf_id) == names.end()) {
-    *out_outcome = FetchOutcome::kPermissionDenied;
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        "caller is not the MAF configured for this enrolment");
-  }
-
-  *out_outcome = FetchOutcome::kError;
-  absl::StatusOr<SecretBytes> ke = opener_->OpenKe(enrolment.ke, enrolment.ke_id);
-  if (!ke.ok()) {
-    Log(Level::kError, "credential_fetch_unseal_failed",
-        {{"ke_id", ke_id},
-         {"kek_version", absl::StrCat(enrolment.ke.kek_version)},
-         {"status", ke.status().ToString()}});
-    return grpc::Status(grpc::StatusCode::INTERNAL, "stored Ke could not be opened");
-  }
-  absl::StatusOr<SecretBytes> km = crypto::DeriveKm(*ke, enrolment.maf_id);
-  if (!km.ok()) {
-    Log(Level::kError, "credential_fetch_derive_failed",
-        {{"ke_id", ke_id}, {"status", km.status().ToString()}});
-    return grpc::Status(grpc::StatusCode::INTERNAL, "Km derivation failed");
-  }
-  // The one place Km leaves SecretBytes: the protocol hands it to the MAF (see the header).
-  response->set_km(km->Reveal().data(), km->size());
-  response->set_enrolee_id(enrolment.enrolee_id);
-  response->set_maf_id(enrolment.maf_id);
-  SetTime(expires_at, response->mutable_expires_at());
-  response->set_ke_id(ke_id);
-  *out_outcome = FetchOutcome::kOk;
-  return grpc::Status::OK;
+  response->set_enrolee_id(result.enrolee_id);
+  SetTime(result.expires_at, response->mutable_expires_at());
+  response->set_ke_id(result.audited_ke_id);
+  response->set_suid(suid);
+  response->set_enrolment_target_id(result.target_id);
 }
 
 grpc::Status MefCredentialServiceImpl::WatchRevocations(
@@ -326,7 +235,7 @@ grpc::Status MefCredentialServiceImpl::WatchRevocations(
     }
     for (const StateChange& change : *changes) {
       absl::StatusOr<std::optional<v1::RevocationEvent>> ev =
-          MapStateChange(change, names, &directory_);
+          MapStateChange(change, names, fetcher_.directory());
       if (!ev.ok()) {
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "revocation feed unavailable");
       }

@@ -17,28 +17,17 @@
 //   server->Shutdown();
 //   (*service)->Stop();       // last (or the destructor): the fetch threads end
 //
-// FetchCredential decision order (each step audited as "credential_fetch" with caller, ke_id,
-// suid and outcome; never key bytes):
-//   1. no DNS name in the client certificate          -> UNAUTHENTICATED ("unauthenticated")
-//   2. ke_id not a strict KeID (common/crypto/key_id)  -> INVALID_ARGUMENT ("invalid")
-//   3. suid != 21                                       -> INVALID_ARGUMENT ("invalid")
-//   4. unknown, enrolment revoked, enrolee not active, expires_at or enrolee not_after reached
-//                                                       -> NOT_FOUND, one message ("not_found")
-//   5. caller's DNS names do not include the enrolment's maf_id
-//                                                       -> PERMISSION_DENIED ("permission_denied")
-//   6. open Ke (AAD = canonical KeID, see ke_opener.h), Km = DeriveKm(Ke, maf_id)  -> OK ("ok")
-//   store unreachable at step 4 -> UNAVAILABLE ("unavailable"); Ke does not open -> INTERNAL.
-//   Load shedding (audited "unavailable"): more than fetch_max_waiting calls waiting for the store
-//   -> UNAVAILABLE at once; a valid call whose deadline passed while it waited ->
-//   DEADLINE_EXCEEDED.
-// Disclosure [documented choice]: NOT_FOUND is decided before the identity check, as the proto
-// specifies, so a MAF holding a valid certificate of the deployment's CA can learn that a KeID it
-// does not own is live (PERMISSION_DENIED). It learns nothing else (no Enrolee-ID, no MAF-ID), the
-// attempt is audited, and KeIDs carry 128 random bits, so it cannot enumerate them. The reverse
-// order would make wrong-MAF probes look like NOT_FOUND and hide misconfiguration from operators.
-//
+// FetchCredential's decision (authorisation, revocation checks, derivation, audit record) is
+// CredentialFetcher's (credential_fetcher.h), shared with the spec's HTTPS binding
+// (spec_fetch_server.h); this service adds the gRPC plumbing and the batched store reads. SUID 21
+// to the enrolee's MAF returns Km (10.3.2); another {Enrolment Target, SUID} the enrolee's record
+// allows returns the 10.3.7 key in `credential`. Statuses map one to one (absl -> gRPC codes).
+// Load shedding (audited "unavailable"): more than fetch_max_waiting calls waiting for the store
+// -> UNAVAILABLE at once; a valid call whose deadline passed while it waited ->
+// DEADLINE_EXCEEDED.
 // The response's `expires_at` is min(enrolment expires_at, enrolee not_after): the earliest time
 // the MEF will stop answering for this KeID, which is what the MAF must cache Km until.
+// Disclosure: see credential_fetcher.h (NOT_FOUND is decided before the identity check).
 //
 // Secrets: Ke and Km live in SecretBytes (wiped). Km is copied into the response message, whose
 // `km` is wiped when the call is done; the serialised copy in gRPC's send buffer is freed by gRPC
@@ -80,6 +69,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "common/grpc/unary_batcher.h"
+#include "mef/credential/credential_fetcher.h"
 #include "mef/credential/credential_metrics.h"
 #include "mef/credential/ke_opener.h"
 #include "mef/credential/revocation_feed.h"
@@ -88,12 +78,6 @@
 
 namespace onem2m {
 namespace mef {
-
-// kSuidRspfKeySharedWithMaf is the only SUID FetchCredential serves (PROTOCOL.md section 5).
-inline constexpr uint32_t kSuidRspfKeySharedWithMaf = 21;
-
-// kNotFoundMessage is the one message of every NOT_FOUND FetchCredential answer.
-inline constexpr absl::string_view kNotFoundMessage = "no usable enrolment for this KeID";
 
 class MefCredentialServiceImpl final
     : public rsp::v1::MefCredentialService::WithAsyncMethod_FetchCredential<
@@ -125,6 +109,10 @@ class MefCredentialServiceImpl final
                                                                           const KeOpener* opener,
                                                                           Options options);
 
+  // fetcher is the decision path this service uses, for the HTTPS binding to share (same store,
+  // opener, clock and metrics).
+  CredentialFetcher* fetcher() { return &fetcher_; }
+
   // Register adds the service and its FetchCredential queues to `builder` (before BuildAndStart).
   void Register(grpc::ServerBuilder* builder);
   // Start starts the fetch threads (after BuildAndStart).
@@ -145,29 +133,18 @@ class MefCredentialServiceImpl final
  private:
   MefCredentialServiceImpl(EnroleeStore* store, const KeOpener* opener, Options options);
 
-  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
-
-  // Check validates the request (steps 2 and 3 of the file comment): the parsed KeID and the SUID.
-  static absl::Status Check(const absl::StatusOr<std::string>& ke_id, uint32_t suid);
-  // Answer runs steps 4..6 on the store's answer for a caller with DNS names `names`; it sets
-  // `*out_outcome` for the audit record.
-  grpc::Status Answer(const std::vector<std::string>& names, const std::string& ke_id,
-                      absl::StatusOr<EnrolmentView> view,
-                      rsp::v1::FetchCredentialResponse* response, FetchOutcome* out_outcome);
+  // Respond copies a decided OK fetch into the response message.
+  static void Respond(const FetchResult& result, uint32_t suid,
+                      rsp::v1::FetchCredentialResponse* response);
 
   using FetchBatcher =
       grpcutil::UnaryBatcher<rsp::v1::FetchCredentialRequest, rsp::v1::FetchCredentialResponse>;
-  // Fetch is one call's progress: who asked, what to audit, and its outcome once decided.
+  // Fetch is one call's progress: what was asked and, once decided, the answer.
   struct Fetch {
-    std::vector<std::string> names;
-    // The canonical KeID when it parses (both what the store is asked and what the audit records,
-    // so audit queries match); otherwise the raw KeID, truncated.
-    std::string audited;
-    bool valid = false;  // authenticated, and the KeID and SUID are well-formed
-    FetchOutcome outcome = FetchOutcome::kError;
-    grpc::Status status;
+    FetchAsk ask;
+    FetchResult result;
   };
-  // Prepare runs steps 1 to 3 of the file comment for one call.
+  // Prepare reads one call's request and caller and runs CredentialFetcher::Prepare.
   static Fetch Prepare(FetchBatcher::Call* call);
   // FetchBatch answers the calls that arrived together (see "Batches" in the file comment); valid
   // calls already past their deadline get DEADLINE_EXCEEDED without a read.
@@ -182,9 +159,8 @@ class MefCredentialServiceImpl final
   bool WaitForShutdown(absl::Duration d);
 
   EnroleeStore* const store_;
-  const KeOpener* const opener_;
   const Options options_;
-  EnroleeDirectory directory_;
+  CredentialFetcher fetcher_;
 
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -145,13 +145,14 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
   }
 
   grpc::Status Fetch(const std::string& caller, const std::string& ke_id, uint32_t suid,
-                     v1::FetchCredentialResponse* out) {
+                     v1::FetchCredentialResponse* out, const std::string& target = "") {
     auto stub = v1::MefCredentialService::NewStub(env_->Channel(port_, caller));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::FetchCredentialRequest req;
     req.set_ke_id(ke_id);
     req.set_suid(suid);
+    req.set_enrolment_target_id(target);
     return stub->FetchCredential(&ctx, req, out);
   }
 
@@ -288,10 +289,97 @@ TEST_P(CredentialServiceTest, MalformedKeIdOrSuidIsInvalidArgument) {
     v1::FetchCredentialResponse out;
     EXPECT_EQ(Fetch(kMaf, bad, 21, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
-  for (uint32_t suid : {0u, 20u, 22u, 0xFFFFFFFFu}) {
-    v1::FetchCredentialResponse out;
-    EXPECT_EQ(Fetch(kMaf, ke_id, suid, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::FetchCredentialResponse out;
+  EXPECT_EQ(Fetch(kMaf, ke_id, 0, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Other SUIDs are well-formed now (10.3.7), but the MAF holds no grant for them.
+  for (uint32_t suid : {20u, 22u, 0xFFFFFFFFu}) {
+    SCOPED_TRACE(suid);
+    EXPECT_EQ(Fetch(kMaf, ke_id, suid, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_TRUE(out.credential().empty());
   }
+}
+
+TEST_P(CredentialServiceTest, AllowedTargetAndSuidGetTheUsageConstrainedKey) {
+  constexpr char kCse[] = "cse.example.com";
+  Enrolee e;
+  e.kpm_id = "dev-t";
+  e.kpm = SealedKey{"sealed-kpm-not-used-here", 1};
+  e.enrolee_id = "Cdev-t";
+  e.maf_id = kMaf;
+  e.fetch_grants = {{kCse, 42}, {kMaf, 43}};
+  ASSERT_TRUE(store_->CreateEnrolee(e).ok());
+  SecretBytes ke = SecretBytes::Random(32);
+  const std::string ke_id = AddEnrolment("dev-t", kMaf, ke, now_ + absl::Hours(1));
+
+  // The allowed target with its SUID: HMAC-SHA-256(Ke, label || "42" || target) (10.3.7).
+  v1::FetchCredentialResponse out;
+  grpc::Status s = Fetch(kCse, ke_id, 42, &out, kCse);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(SecretBytes::Copy(out.credential()).Equals(
+      *crypto::DeriveUsageConstrainedKey(ke, 42, kCse)));
+  EXPECT_TRUE(out.km().empty());
+  EXPECT_TRUE(out.maf_id().empty());
+  EXPECT_EQ(out.suid(), 42u);
+  EXPECT_EQ(out.enrolment_target_id(), kCse);
+  EXPECT_EQ(out.enrolee_id(), "Cdev-t");
+  // The target may be left out when the certificate names one DNS name.
+  out.Clear();
+  ASSERT_TRUE(Fetch(kCse, ke_id, 42, &out).ok());
+  EXPECT_TRUE(SecretBytes::Copy(out.credential()).Equals(
+      *crypto::DeriveUsageConstrainedKey(ke, 42, kCse)));
+  // The MAF with a granted non-21 SUID gets the 10.3.7 key, and SUID 21 still gets Km (10.3.2).
+  out.Clear();
+  ASSERT_TRUE(Fetch(kMaf, ke_id, 43, &out).ok());
+  EXPECT_TRUE(SecretBytes::Copy(out.credential()).Equals(
+      *crypto::DeriveUsageConstrainedKey(ke, 43, kMaf)));
+  out.Clear();
+  ASSERT_TRUE(Fetch(kMaf, ke_id, 21, &out).ok());
+  EXPECT_TRUE(SecretBytes::Copy(out.km()).Equals(*crypto::DeriveKm(ke, kMaf)));
+  EXPECT_TRUE(out.credential().empty());
+
+  // Not allowed: another SUID, another target, SUID 21 for a target that is not the MAF, and an
+  // originator that is not the certificate's identity.
+  struct Denied {
+    const char* caller;
+    uint32_t suid;
+    const char* target;
+  };
+  for (const Denied& d : {Denied{kCse, 43, ""}, Denied{kOtherMaf, 42, ""}, Denied{kCse, 21, ""},
+                          Denied{kCse, 42, kOtherMaf}, Denied{kOtherMaf, 42, kCse}}) {
+    SCOPED_TRACE(absl::StrCat(d.caller, " ", d.suid, " ", d.target));
+    out.Clear();
+    EXPECT_EQ(Fetch(d.caller, ke_id, d.suid, &out, d.target).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_TRUE(out.credential().empty());
+    EXPECT_TRUE(out.km().empty());
+  }
+  // Grants take effect at once: removing one denies the next fetch.
+  ASSERT_TRUE(store_->SetFetchGrants("dev-t", {}).ok());
+  out.Clear();
+  EXPECT_EQ(Fetch(kCse, ke_id, 42, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // The audit says which target asked, never the key.
+  const std::string audit = ReadAll(audit_path_);
+  EXPECT_NE(audit.find("\"target\":\"cse.example.com\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find(crypto::HexUpper((*crypto::DeriveUsageConstrainedKey(ke, 42, kCse)).Reveal())),
+            std::string::npos);
+}
+
+TEST_P(CredentialServiceTest, RevokedEnroleeWithAGrantIsNotFound) {
+  constexpr char kCse[] = "cse.example.com";
+  Enrolee e;
+  e.kpm_id = "dev-r";
+  e.kpm = SealedKey{"sealed-kpm-not-used-here", 1};
+  e.enrolee_id = "Cdev-r";
+  e.maf_id = kMaf;
+  e.fetch_grants = {{kCse, 42}};
+  ASSERT_TRUE(store_->CreateEnrolee(e).ok());
+  const std::string ke_id =
+      AddEnrolment("dev-r", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
+  ASSERT_TRUE(store_->SetState("dev-r", EnroleeState::kRevoked).ok());
+  v1::FetchCredentialResponse out;
+  grpc::Status s = Fetch(kCse, ke_id, 42, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), std::string(kNotFoundMessage));
 }
 
 TEST_P(CredentialServiceTest, ClientWithoutCertificateIsRefused) {
@@ -325,7 +413,7 @@ TEST_P(CredentialServiceTest, ConcurrentMixedFetchesEachGetTheirOwnAnswerAndAudi
       {kMaf, unknown, 21, grpc::StatusCode::NOT_FOUND, nullptr},
       {kOtherMaf, id_a, 21, grpc::StatusCode::PERMISSION_DENIED, nullptr},
       {kMaf, "nonsense", 21, grpc::StatusCode::INVALID_ARGUMENT, nullptr},
-      {kMaf, id_b, 7, grpc::StatusCode::INVALID_ARGUMENT, nullptr},
+      {kMaf, id_b, 0, grpc::StatusCode::INVALID_ARGUMENT, nullptr},
   };
   constexpr int kRepeats = 6;
   // One channel per identity, made before the threads (MtlsEnv::Channel writes files).

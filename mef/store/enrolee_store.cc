@@ -1,5 +1,8 @@
 #include "mef/store/enrolee_store.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 
 namespace onem2m {
@@ -122,6 +125,37 @@ absl::Status ValidateEnrolee(const Enrolee& enrolee) {
   if (enrolee.not_after.has_value() && (*enrolee.not_after == absl::InfiniteFuture() ||
                                         *enrolee.not_after == absl::InfinitePast())) {
     return absl::InvalidArgumentError("not_after must be finite");
+  }
+  if (enrolee.fetch_grants.size() > kMaxFetchGrants) {
+    return absl::InvalidArgumentError("too many fetch grants");
+  }
+  for (const FetchGrant& g : enrolee.fetch_grants) {
+    s = ValidateFetchGrant(g);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<FetchGrant> SortedUnique(std::vector<FetchGrant> grants) {
+  auto key = [](const FetchGrant& g) { return std::tie(g.target_id, g.suid); };
+  std::sort(grants.begin(), grants.end(),
+            [&](const FetchGrant& a, const FetchGrant& b) { return key(a) < key(b); });
+  grants.erase(std::unique(grants.begin(), grants.end()), grants.end());
+  return grants;
+}
+
+absl::Status ValidateFetchGrant(const FetchGrant& grant) {
+  if (grant.suid == 0) return absl::InvalidArgumentError("fetch grant suid must be at least 1");
+  if (grant.target_id.empty() || grant.target_id.size() > 255) {
+    return absl::InvalidArgumentError("fetch grant target_id must be 1..255 bytes");
+  }
+  // No whitespace or control characters: the PostgreSQL store reads grants back as
+  // "<suid> <target_id>" lines, and a target ID is an FQDN anyway (TS-0003 10.3.7).
+  for (char c : grant.target_id) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(
+          "fetch grant target_id must not contain whitespace or control characters");
+    }
   }
   return absl::OkStatus();
 }

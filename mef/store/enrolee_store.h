@@ -75,6 +75,22 @@ struct SealedKey {
   int32_t kek_version = 0;
 };
 
+// FetchGrant allows one Enrolment Target to fetch, with one SUID, the usage-constrained key of
+// TS-0003 10.3.7 for this enrolee's enrolments (the "validate if the particular Enrolment Target is
+// allowed to fetch credentials for the Enrolee with the particular Security Usage Identifier" step
+// of 8.3.2.1; docs/protocol.md 5 and 6). The MAF's own SUID 21 fetch of Km needs no grant.
+struct FetchGrant {
+  // target_id is the Enrolment-Target-ID: the FQDN the target's client certificate names.
+  // 1..255 bytes, no NUL, no whitespace or control characters.
+  std::string target_id;
+  // suid is the Security Usage Identifier; 1..4294967295.
+  uint32_t suid = 0;
+
+  friend bool operator==(const FetchGrant& a, const FetchGrant& b) {
+    return a.suid == b.suid && a.target_id == b.target_id;
+  }
+};
+
 // Enrolee is one pre-provisioned device identity.
 struct Enrolee {
   // kpm_id is the TLS-PSK identity: UTF-8, 1..128 bytes, no NUL, unique. Primary key.
@@ -91,6 +107,10 @@ struct Enrolee {
   // not_after is an absolute end for the enrolee itself; a Ke never outlives it.
   std::optional<absl::Time> not_after;
   EnroleeState state = EnroleeState::kActive;
+  // fetch_grants is the enrolee's allow-list of {Enrolment-Target-ID, SUID} (FetchGrant), stored
+  // with the enrolee by CreateEnrolee and BulkCreate. The reads of Enrolee (GetEnrolee, the PSK
+  // lookup, and ListEnrolees) leave it empty; GetFetchGrants and EnrolmentView carry it.
+  std::vector<FetchGrant> fetch_grants;
 
   // Set by the store; ignored on create.
   absl::Time created_at = absl::InfinitePast();
@@ -124,6 +144,8 @@ struct EnrolmentView {
   Enrolment enrolment;
   EnroleeState enrolee_state = EnroleeState::kActive;
   std::optional<absl::Time> enrolee_not_after;
+  // The enrolee's current allow-list (FetchGrant), in no particular order.
+  std::vector<FetchGrant> fetch_grants;
 };
 
 // Page tokens of the store's lists are common/paging tokens, made and checked with these names
@@ -265,6 +287,24 @@ class EnroleeStore {
   // start "from now".
   virtual absl::StatusOr<int64_t> LatestChangeSeq() = 0;
 
+  // SetFetchGrants replaces the enrolee's allow-list (FetchGrant) with `grants` (duplicates are
+  // stored once). kNotFound if the enrolee is absent; kInvalidArgument if a grant fails
+  // ValidateFetchGrant. Takes effect for the next credential fetch; adds no change-feed entry (the
+  // feed tells MAFs to drop Km, which grants do not govern). The default is kUnimplemented.
+  virtual absl::Status SetFetchGrants(absl::string_view kpm_id,
+                                      const std::vector<FetchGrant>& grants) {
+    (void)kpm_id;
+    (void)grants;
+    return absl::UnimplementedError("this store keeps no fetch grants");
+  }
+
+  // GetFetchGrants returns the enrolee's allow-list sorted by (target_id, suid), or kNotFound.
+  // The default is kUnimplemented.
+  virtual absl::StatusOr<std::vector<FetchGrant>> GetFetchGrants(absl::string_view kpm_id) {
+    (void)kpm_id;
+    return absl::UnimplementedError("this store keeps no fetch grants");
+  }
+
   // CheckHealth returns OK when the store can serve requests (for health checks); kUnavailable
   // otherwise.
   virtual absl::Status CheckHealth() = 0;
@@ -272,8 +312,18 @@ class EnroleeStore {
 
 // ValidateEnrolee checks the caller-set fields of `enrolee` (kpm_id 1..128 bytes of valid UTF-8
 // without NUL, non-empty sealed Kpm, enrolee_id and maf_id non-empty and free of NUL, positive
-// lifetime). Every implementation applies it; callers may use it to validate early.
+// lifetime, at most kMaxFetchGrants valid fetch grants). Every implementation applies it; callers may use it to validate early.
 absl::Status ValidateEnrolee(const Enrolee& enrolee);
+
+// kMaxFetchGrants bounds an enrolee's allow-list.
+inline constexpr size_t kMaxFetchGrants = 64;
+
+// SortedUnique returns `grants` sorted by (target_id, suid) without duplicates.
+std::vector<FetchGrant> SortedUnique(std::vector<FetchGrant> grants);
+
+// ValidateFetchGrant checks one FetchGrant (see its field comments). ValidateEnrolee applies it to
+// every grant of an enrolee.
+absl::Status ValidateFetchGrant(const FetchGrant& grant);
 
 // ValidateEnrolment checks the caller-set fields of `enrolment` (ke_id 1..255 bytes, kpm_id as for
 // enrolees, non-empty sealed Ke, enrolee_id and maf_id non-empty, finite expires_at, no NUL).

@@ -486,6 +486,71 @@ TEST_P(EnroleeStoreTest, ConcurrentRecordEnrolmentAllDurable) {
   EXPECT_EQ(total, 1u + kThreads * (kPerThread - 2));
 }
 
+TEST_P(EnroleeStoreTest, FetchGrantsAreStoredWithTheEnroleeAndReachTheFetchView) {
+  Enrolee e = MakeEnrolee("dev-g");
+  e.fetch_grants = {{"cse.example.com", 42}, {"ae.example.com", 7}, {"cse.example.com", 42}};
+  ASSERT_TRUE(store_->CreateEnrolee(e).ok());
+  // The PSK lookup's read does not carry them; GetFetchGrants does, sorted and deduplicated.
+  absl::StatusOr<Enrolee> got = store_->GetEnrolee("dev-g");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->fetch_grants.empty());
+  const std::vector<FetchGrant> want = {{"ae.example.com", 7}, {"cse.example.com", 42}};
+  absl::StatusOr<std::vector<FetchGrant>> grants = store_->GetFetchGrants("dev-g");
+  ASSERT_TRUE(grants.ok()) << grants.status();
+  EXPECT_EQ(*grants, want);
+
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("dev-g", "AA@mef.example.com")).ok());
+  absl::StatusOr<EnrolmentView> view = store_->GetEnrolmentByKeId("AA@mef.example.com");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(SortedUnique(view->fetch_grants), want);
+  std::vector<absl::StatusOr<EnrolmentView>> views =
+      store_->GetEnrolmentsByKeIds({"AA@mef.example.com"});
+  ASSERT_TRUE(views[0].ok());
+  EXPECT_EQ(SortedUnique(views[0]->fetch_grants), want);
+
+  // Replaced as a whole; an empty list clears it.
+  ASSERT_TRUE(store_->SetFetchGrants("dev-g", {{"other.example.com", 99}}).ok());
+  view = store_->GetEnrolmentByKeId("AA@mef.example.com");
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->fetch_grants, (std::vector<FetchGrant>{{"other.example.com", 99}}));
+  ASSERT_TRUE(store_->SetFetchGrants("dev-g", {}).ok());
+  view = store_->GetEnrolmentByKeId("AA@mef.example.com");
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->fetch_grants.empty());
+  EXPECT_TRUE(store_->GetFetchGrants("dev-g")->empty());
+}
+
+TEST_P(EnroleeStoreTest, FetchGrantsAreValidatedAndNeedAnEnrolee) {
+  EXPECT_EQ(store_->SetFetchGrants("nobody", {{"cse.example.com", 42}}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetFetchGrants("nobody").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dev-v")).ok());
+  EXPECT_EQ(store_->SetFetchGrants("dev-v", {{"cse.example.com", 0}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->SetFetchGrants("dev-v", {{"a b.example.com", 1}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->SetFetchGrants("dev-v", {{"", 1}}).code(), absl::StatusCode::kInvalidArgument);
+  Enrolee bad = MakeEnrolee("dev-w");
+  bad.fetch_grants = {{"x\ny.example.com", 1}};
+  EXPECT_EQ(store_->CreateEnrolee(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  // Large SUIDs survive the round trip.
+  ASSERT_TRUE(store_->SetFetchGrants("dev-v", {{"cse.example.com", 4294967295u}}).ok());
+  EXPECT_EQ(store_->GetFetchGrants("dev-v")->at(0).suid, 4294967295u);
+}
+
+TEST_P(EnroleeStoreTest, BulkCreateStoresGrantsAndDeleteDropsThem) {
+  Enrolee a = MakeEnrolee("dev-b1");
+  a.fetch_grants = {{"cse.example.com", 42}};
+  Enrolee b = MakeEnrolee("dev-b2");
+  absl::StatusOr<std::vector<absl::Status>> r = store_->BulkCreate({a, b});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(store_->GetFetchGrants("dev-b1")->size(), 1u);
+  EXPECT_TRUE(store_->GetFetchGrants("dev-b2")->empty());
+  ASSERT_TRUE(store_->DeleteEnrolee("dev-b1").ok());
+  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dev-b1")).ok());
+  EXPECT_TRUE(store_->GetFetchGrants("dev-b1")->empty());
+}
+
 TEST_P(EnroleeStoreTest, HealthIsOk) { EXPECT_TRUE(store_->CheckHealth().ok()); }
 
 INSTANTIATE_TEST_SUITE_P(Stores, EnroleeStoreTest, ::testing::Values("memory", "pg"),

@@ -94,6 +94,14 @@ class ForwardingEnroleeStore : public EnroleeStore {
     if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->CheckHealth();
   }
+  absl::Status SetFetchGrants(absl::string_view id, const std::vector<FetchGrant>& g) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->SetFetchGrants(id, g);
+  }
+  absl::StatusOr<std::vector<FetchGrant>> GetFetchGrants(absl::string_view id) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->GetFetchGrants(id);
+  }
 
  protected:
   // BeforeCall runs before every forwarded call; a non-OK status is returned (or handed to

@@ -28,6 +28,8 @@ absl::Status MemoryEnroleeStore::InsertLocked(const Enrolee& enrolee, absl::Time
   if (e.enrolment_lifetime) {
     e.enrolment_lifetime = absl::Microseconds(absl::ToInt64Microseconds(*e.enrolment_lifetime));
   }
+  if (!e.fetch_grants.empty()) grants_[e.kpm_id] = SortedUnique(std::move(e.fetch_grants));
+  e.fetch_grants.clear();
   enrolees_.emplace(e.kpm_id, std::move(e));
   return absl::OkStatus();
 }
@@ -127,6 +129,7 @@ absl::Status MemoryEnroleeStore::DeleteEnrolee(absl::string_view kpm_id) {
   absl::MutexLock lock(&mu_);
   auto it = enrolees_.find(std::string(kpm_id));
   if (it == enrolees_.end()) return absl::NotFoundError("enrolee not found");
+  grants_.erase(it->first);
   const absl::Time now = NowUs();
   for (auto en = enrolments_.begin(); en != enrolments_.end();) {
     if (en->second.kpm_id != it->first) {
@@ -197,7 +200,35 @@ absl::StatusOr<EnrolmentView> MemoryEnroleeStore::GetEnrolmentByKeId(absl::strin
   view.enrolment = it->second;
   view.enrolee_state = e.state;
   view.enrolee_not_after = e.not_after;
+  auto g = grants_.find(it->second.kpm_id);
+  if (g != grants_.end()) view.fetch_grants = g->second;
   return view;
+}
+
+absl::Status MemoryEnroleeStore::SetFetchGrants(absl::string_view kpm_id,
+                                                const std::vector<FetchGrant>& grants) {
+  if (grants.size() > kMaxFetchGrants) return absl::InvalidArgumentError("too many fetch grants");
+  for (const FetchGrant& g : grants) {
+    absl::Status s = ValidateFetchGrant(g);
+    if (!s.ok()) return s;
+  }
+  absl::MutexLock lock(&mu_);
+  if (enrolees_.count(std::string(kpm_id)) == 0) return absl::NotFoundError("enrolee not found");
+  if (grants.empty()) {
+    grants_.erase(std::string(kpm_id));
+  } else {
+    grants_[std::string(kpm_id)] = SortedUnique(grants);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<FetchGrant>> MemoryEnroleeStore::GetFetchGrants(
+    absl::string_view kpm_id) {
+  absl::MutexLock lock(&mu_);
+  if (enrolees_.count(std::string(kpm_id)) == 0) return absl::NotFoundError("enrolee not found");
+  auto g = grants_.find(std::string(kpm_id));
+  if (g == grants_.end()) return std::vector<FetchGrant>();
+  return g->second;
 }
 
 absl::StatusOr<ListEnrolmentsResponse> MemoryEnroleeStore::ListEnrolments(

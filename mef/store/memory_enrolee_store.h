@@ -47,6 +47,9 @@ class MemoryEnroleeStore final : public EnroleeStore {
                                                                  int limit) override;
   absl::StatusOr<int64_t> LatestChangeSeq() override;
   absl::Status CheckHealth() override;
+  absl::Status SetFetchGrants(absl::string_view kpm_id,
+                              const std::vector<FetchGrant>& grants) override;
+  absl::StatusOr<std::vector<FetchGrant>> GetFetchGrants(absl::string_view kpm_id) override;
 
  private:
   absl::Status InsertLocked(const Enrolee& enrolee, absl::Time now)
@@ -57,6 +60,9 @@ class MemoryEnroleeStore final : public EnroleeStore {
   std::map<std::string, Enrolee> enrolees_ ABSL_GUARDED_BY(mu_);      // ordered for pagination
   std::map<std::string, Enrolment> enrolments_ ABSL_GUARDED_BY(mu_);  // by ke_id
   std::vector<StateChange> changes_ ABSL_GUARDED_BY(mu_);             // seq order
+  // Each enrolee's allow-list, sorted and without duplicates; Enrolee copies keep none (as the
+  // PostgreSQL store's reads).
+  std::map<std::string, std::vector<FetchGrant>> grants_ ABSL_GUARDED_BY(mu_);
   int64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "common/paging/page_token.h"
 #include "common/pg/array_literal.h"
@@ -121,6 +123,36 @@ absl::StatusOr<V> Wait(const std::function<void(std::function<void(absl::StatusO
   return out;
 }
 
+// GRANT_LINES aggregates an enrolee's fetch grants into one text of "<suid> <target_id>" lines
+// (ValidateFetchGrant keeps whitespace out of target IDs), read by ParseGrantLines; NULL when none.
+#define GRANT_LINES(kpm_id)                                                          \
+  "(SELECT string_agg(g.suid::text || ' ' || g.target_id, E'\\n' ORDER BY g.target_id, g.suid)" \
+  " FROM enrolee_fetch_grants g WHERE g.kpm_id = " kpm_id ")"
+
+absl::StatusOr<std::vector<FetchGrant>> ParseGrantLines(absl::string_view text) {
+  std::vector<FetchGrant> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    const size_t space = line.find(' ');
+    FetchGrant g;
+    if (space == absl::string_view::npos || !absl::SimpleAtoi(line.substr(0, space), &g.suid)) {
+      return absl::InternalError("fetch grant row is malformed");
+    }
+    g.target_id = std::string(line.substr(space + 1));
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+// InsertGrants adds `grants` of `kpm_id` (ON CONFLICT: duplicates are stored once).
+void InsertGrants(pqxx::work& w, const std::string& kpm_id, const std::vector<FetchGrant>& grants) {
+  for (const FetchGrant& g : grants) {
+    w.exec_params0(
+        "INSERT INTO enrolee_fetch_grants (kpm_id, target_id, suid) VALUES ($1, $2, $3::bigint)"
+        " ON CONFLICT DO NOTHING",
+        kpm_id, g.target_id, absl::StrCat(g.suid));
+  }
+}
+
 // EnrolmentViewFromRow reads a kGetEnrolmentViews row: the enrolment, then its enrolee's state
 // and not_after.
 absl::StatusOr<EnrolmentView> EnrolmentViewFromRow(const pqxx::row& r) {
@@ -132,6 +164,11 @@ absl::StatusOr<EnrolmentView> EnrolmentViewFromRow(const pqxx::row& r) {
     return absl::InternalError("enrolee row has an unknown state");
   }
   if (!r[12].is_null()) view.enrolee_not_after = FromMicros(r[12]);
+  if (!r[13].is_null()) {
+    absl::StatusOr<std::vector<FetchGrant>> grants = ParseGrantLines(r[13].as<std::string>());
+    if (!grants.ok()) return grants.status();
+    view.fetch_grants = *std::move(grants);
+  }
   return view;
 }
 
@@ -211,6 +248,7 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
       absl::StrCat("SELECT ", kEnroleeCols, " FROM enrolees WHERE kpm_id = ANY($1::text[])"));
   options.pool.prepare.emplace_back(
       kGetEnrolmentViews, absl::StrCat("SELECT ", kEnrolmentCols, ", e.state, " US("e.not_after"),
+                                       ", " GRANT_LINES("en.kpm_id"),
                                        " FROM enrolments en JOIN enrolees e ON e.kpm_id = en.kpm_id"
                                        " WHERE en.ke_id = ANY($1::text[])"));
   options.pool.prepare.emplace_back(kInsertEnrolment, kInsertEnrolmentSql);
@@ -261,6 +299,7 @@ absl::StatusOr<Enrolee> PgEnroleeStore::CreateEnrolee(const Enrolee& enrolee) {
                            if (r.empty())
                              return absl::AlreadyExistsError("an enrolee with this kpm_id exists");
                            StoreCounter(w, seq);
+                           InsertGrants(w, enrolee.kpm_id, enrolee.fetch_grants);
                            absl::StatusOr<Enrolee> got = SelectEnrolee(w, enrolee.kpm_id);
                            if (!got.ok()) return got.status();
                            w.commit();
@@ -323,6 +362,12 @@ absl::StatusOr<std::vector<absl::Status>> PgEnroleeStore::BulkCreate(
         for (const pqxx::row& row : r) inserted.insert(row[0].as<std::string>());
       }
       StoreCounter(w, base + static_cast<int64_t>(candidates.size()));
+      // Grants only for rows this import inserted (an existing enrolee keeps its own).
+      for (size_t i : candidates) {
+        if (!enrolees[i].fetch_grants.empty() && inserted.contains(enrolees[i].kpm_id)) {
+          InsertGrants(w, enrolees[i].kpm_id, enrolees[i].fetch_grants);
+        }
+      }
       w.commit();
       for (size_t i : candidates) {
         if (!inserted.contains(enrolees[i].kpm_id)) {
@@ -696,6 +741,53 @@ absl::Status PgEnroleeStore::FetchEnrolmentViews(
   return ReadByKeys(
       *pool_, kGetEnrolmentViews, ke_ids, EnrolmentViewFromRow,
       [](const EnrolmentView& v) { return v.enrolment.ke_id; }, found, "get enrolment");
+}
+
+absl::Status PgEnroleeStore::SetFetchGrants(absl::string_view kpm_id,
+                                            const std::vector<FetchGrant>& grants) {
+  if (grants.size() > kMaxFetchGrants) return absl::InvalidArgumentError("too many fetch grants");
+  for (const FetchGrant& g : grants) {
+    absl::Status v = ValidateFetchGrant(g);
+    if (!v.ok()) return v;
+  }
+  const std::string id(kpm_id);
+  return pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    try {
+      pqxx::work w(c);
+      // Lock the enrolee so a concurrent delete cannot interleave with the replacement.
+      if (w.exec_params("SELECT 1 FROM enrolees WHERE kpm_id = $1 FOR UPDATE", id).empty()) {
+        return absl::NotFoundError("enrolee not found");
+      }
+      w.exec_params0("DELETE FROM enrolee_fetch_grants WHERE kpm_id = $1", id);
+      InsertGrants(w, id, grants);
+      w.commit();
+      return absl::OkStatus();
+    } catch (...) {
+      return pg::CurrentExceptionToStatus("set fetch grants");
+    }
+  });
+}
+
+absl::StatusOr<std::vector<FetchGrant>> PgEnroleeStore::GetFetchGrants(absl::string_view kpm_id) {
+  const std::string id(kpm_id);
+  std::vector<FetchGrant> out;
+  absl::Status s = pool_->RunRead([&](pqxx::connection& c) -> absl::Status {
+    try {
+      pqxx::nontransaction n(c);
+      pqxx::result r = n.exec_params(
+          "SELECT " GRANT_LINES("e.kpm_id") " FROM enrolees e WHERE e.kpm_id = $1", id);
+      if (r.empty()) return absl::NotFoundError("enrolee not found");
+      if (r[0][0].is_null()) return absl::OkStatus();
+      absl::StatusOr<std::vector<FetchGrant>> grants = ParseGrantLines(r[0][0].as<std::string>());
+      if (!grants.ok()) return grants.status();
+      out = *std::move(grants);
+      return absl::OkStatus();
+    } catch (...) {
+      return pg::CurrentExceptionToStatus("get fetch grants");
+    }
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(

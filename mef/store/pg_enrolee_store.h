@@ -97,6 +97,9 @@ class PgEnroleeStore final : public EnroleeStore {
                                                                  int limit) override;
   absl::StatusOr<int64_t> LatestChangeSeq() override;
   absl::Status CheckHealth() override;
+  absl::Status SetFetchGrants(absl::string_view kpm_id,
+                              const std::vector<FetchGrant>& grants) override;
+  absl::StatusOr<std::vector<FetchGrant>> GetFetchGrants(absl::string_view kpm_id) override;
 
   // pool exposes the connection pool (tests, metrics).
   pg::ConnectionPool& pool() { return *pool_; }

@@ -236,6 +236,17 @@ TEST_P(AdminCliTest, EnroleeCommandsRoundTrip) {
   EXPECT_EQ(server_->envelope().Open(stored->kpm.ciphertext, "dev-c")->Reveal(),
             std::string(32, '\x5A'));
 
+  CliResult sg = Run({"enrolee", "set-grants", "--kpm-id=dev-c",
+                      "--grants=cse.example.com/42 ae.example.com/7"});
+  ASSERT_EQ(sg.code, 0) << sg.err;
+  EXPECT_NE(sg.out.find("fetch_grant: cse.example.com/42"), std::string::npos) << sg.out;
+  EXPECT_EQ(server_->store()->GetFetchGrants("dev-c")->size(), 2u);
+  EXPECT_NE(Run({"enrolee", "get", "--kpm-id=dev-c"}).out.find("fetch_grant: ae.example.com/7"),
+            std::string::npos);
+  EXPECT_EQ(Run({"enrolee", "set-grants", "--kpm-id=dev-c", "--grants=nosuid"}).code, 2);
+  ASSERT_EQ(Run({"enrolee", "set-grants", "--kpm-id=dev-c"}).code, 0);  // clears them
+  EXPECT_TRUE(server_->store()->GetFetchGrants("dev-c")->empty());
+
   CliResult en = Run({"enrolments", "list", "--kpm-id=dev-c", "--include-invalidated"});
   EXPECT_EQ(en.code, 0) << en.err;
   EXPECT_NE(en.err.find("0 enrolments"), std::string::npos);

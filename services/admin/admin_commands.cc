@@ -33,9 +33,13 @@ Commands:
   enrolee disable|enable|delete --kpm-id=ID [--reason=TEXT]
   enrolee revoke --kpm-id=ID --reason=TEXT
   enrolee rotate-kpm --kpm-id=ID (--kpm-hex=HEX | --kpm-file=RAW_KEY_FILE) [--reason=TEXT]
+  enrolee set-grants --kpm-id=ID [--grants="TARGET_FQDN/SUID ..."]
+      Replaces the Enrolment Targets and SUIDs allowed the usage-constrained key fetch (TS-0003
+      10.3.7); no --grants removes them all.
   enrolments list --kpm-id=ID [--include-invalidated] [--page-size=N]
   import --file=enrolees.csv|enrolees.json
-      CSV header: kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds (RFC 4180);
+      CSV header: kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds,fetch_grants (RFC 4180;
+      fetch_grants: space-separated TARGET_FQDN/SUID);
       JSON: an array of objects with the same keys. Exit code 1 if any row was rejected or the
       import did not complete; the summary says exactly which rows were stored.
   import gen --count=N --out=FILE.csv --maf-id=FQDN [--kpm-out=KEYS.csv] [--kpm-len=32]
@@ -64,7 +68,8 @@ const std::set<std::string>& KnownOptions() {
       "mef",     "tls_cert", "tls_key", "tls_ca",    "server_name", "timeout",
       "help",    "kpm_id",   "kpm_hex", "kpm_file",  "enrolee_id",  "maf_id",
       "maf_uri", "lifetime", "state",   "page_size", "reason",      "include_invalidated",
-      "file",    "count",    "out",     "kpm_out",   "kpm_len",     "prefix"};
+      "file",    "count",    "out",     "kpm_out",   "kpm_len",     "prefix",
+      "grants"};
   return *k;
 }
 
@@ -112,6 +117,9 @@ void PrintEnrolee(const v1::Enrolee& e, std::ostream& out) {
       << "\n"
       << "state:       " << StateName(e.state()) << "\n"
       << "created:     " << FormatTime(e.create_time()) << "\n";
+  for (const v1::FetchGrant& g : s.fetch_grants()) {
+    out << "fetch_grant: " << g.target_id() << "/" << g.suid() << "\n";
+  }
   if (e.has_kpm_set_time()) out << "kpm_set:     " << FormatTime(e.kpm_set_time()) << "\n";
   if (e.has_created_by()) out << "created_by:  " << e.created_by().identity() << "\n";
   if (e.has_last_state_change()) {
@@ -310,6 +318,25 @@ int EnroleeRotate(const CliArgs& args, v1::MefAdminService::StubInterface* stub,
   return kExitOk;
 }
 
+int EnroleeSetGrants(const CliArgs& args, v1::MefAdminService::StubInterface* stub,
+                     std::ostream& out, std::ostream& err) {
+  absl::Status s = Required(args, {"kpm_id"});
+  if (!s.ok()) return Usage(err, std::string(s.message()));
+  v1::EnroleeSpec parsed;
+  s = ParseFetchGrants(args.Get("grants"), &parsed);
+  if (!s.ok()) return Usage(err, std::string(s.message()));
+  v1::SetFetchGrantsRequest req;
+  req.set_kpm_id(args.Get("kpm_id"));
+  *req.mutable_fetch_grants() = parsed.fetch_grants();
+  grpc::ClientContext ctx;
+  SetDeadline(args, &ctx);
+  v1::Enrolee e;
+  grpc::Status st = stub->SetFetchGrants(&ctx, req, &e);
+  if (!st.ok()) return Fail(err, "enrolee set-grants", st);
+  PrintEnrolee(e, out);
+  return kExitOk;
+}
+
 int EnrolmentsList(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
                    std::ostream& err) {
   absl::Status s = Required(args, {"kpm_id"});
@@ -418,6 +445,7 @@ int RunWithStub(const CliArgs& args, v1::MefAdminService::StubInterface* stub, s
       return EnroleeStateChange(p[1], args, stub, out, err);
     }
     if (p[1] == "rotate-kpm") return EnroleeRotate(args, stub, out, err);
+    if (p[1] == "set-grants") return EnroleeSetGrants(args, stub, out, err);
   }
   if (p.size() == 2 && p[0] == "enrolments" && p[1] == "list") {
     return EnrolmentsList(args, stub, out, err);

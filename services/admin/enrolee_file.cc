@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/secret_bytes.h"
 #include "nlohmann/json.hpp"
 #include "services/admin/csv_reader.h"
@@ -25,7 +26,8 @@ namespace v1 = ::onem2m::rsp::v1;
 constexpr const char* kRequired[] = {"kpm_id", "kpm_hex", "enrolee_id", "maf_id"};
 const std::set<std::string>& KnownColumns() {
   static const auto* known = new std::set<std::string>{"kpm_id", "kpm_hex", "enrolee_id",
-                                                       "maf_id", "maf_uri", "lifetime_seconds"};
+                                                       "maf_id", "maf_uri", "lifetime_seconds",
+                                                       "fetch_grants"};
   return *known;
 }
 
@@ -38,6 +40,26 @@ int HexValue(char c) {
 
 // Fields is one row by column name. Values may hold Kpm hex: the owner wipes them.
 using Fields = std::map<std::string, std::string>;
+
+}  // namespace
+
+absl::Status ParseFetchGrants(absl::string_view text, v1::EnroleeSpec* spec) {
+  for (absl::string_view item : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    const size_t slash = item.rfind('/');
+    uint32_t suid = 0;
+    if (slash == absl::string_view::npos || slash == 0 ||
+        !absl::SimpleAtoi(item.substr(slash + 1), &suid)) {
+      return absl::InvalidArgumentError(
+          "fetch_grants: items must be <target_id>/<suid>, separated by spaces");
+    }
+    v1::FetchGrant* g = spec->add_fetch_grants();
+    g->set_target_id(std::string(item.substr(0, slash)));
+    g->set_suid(suid);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
 
 // BuildRequest turns a row into a request; field-level problems name the column.
 absl::Status BuildRequest(const Fields& f, v1::CreateEnroleeRequest* out) {
@@ -60,6 +82,8 @@ absl::Status BuildRequest(const Fields& f, v1::CreateEnroleeRequest* out) {
     }
     spec->mutable_enrolment_lifetime()->set_seconds(secs);
   }
+  absl::Status g = ParseFetchGrants(get("fetch_grants"), spec);
+  if (!g.ok()) return g;
   return ParseKpmHex(get("kpm_hex"), out->mutable_kpm());
 }
 
@@ -126,7 +150,7 @@ absl::Status CheckCsv(std::istream* in, std::vector<std::string>* out_columns, u
     if (KnownColumns().count(name) == 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "line 1: unknown column '", name,
-          "' (expected kpm_id,kpm_hex,enrolee_id,maf_id[,maf_uri][,lifetime_seconds])"));
+          "' (expected kpm_id,kpm_hex,enrolee_id,maf_id[,maf_uri][,lifetime_seconds][,fetch_grants])"));
     }
     if (!seen.insert(name).second) {
       return absl::InvalidArgumentError(absl::StrCat("line 1: column '", name, "' repeated"));

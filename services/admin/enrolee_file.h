@@ -3,14 +3,16 @@
 // Enrolee files for `rsp_admin import`: CSV (RFC 4180, header row) or JSON (an array of objects),
 // with the same column/key names:
 //
-//   kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds
-//   dev-0001,00112233445566778899aabbccddeeff,C-dev-0001,maf.example.com,,86400
+//   kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds,fetch_grants
+//   dev-0001,00112233445566778899aabbccddeeff,C-dev-0001,maf.example.com,,86400,cse.example.com/42
 //
 //   [{"kpm_id": "dev-0001", "kpm_hex": "0011...", "enrolee_id": "C-dev-0001",
 //     "maf_id": "maf.example.com", "maf_uri": "", "lifetime_seconds": 86400}]
 //
-// kpm_id, kpm_hex, enrolee_id and maf_id are required columns; maf_uri and lifetime_seconds may be
-// omitted or empty (empty lifetime = the MEF's default). Columns may come in any order; an
+// kpm_id, kpm_hex, enrolee_id and maf_id are required columns; maf_uri, lifetime_seconds and
+// fetch_grants may be omitted or empty (empty lifetime = the MEF's default). fetch_grants is the
+// enrolee's allow-list for the usage-constrained key fetch (mef_admin.proto FetchGrant):
+// space-separated "<target_id>/<suid>" items. Columns may come in any order; an
 // unknown or repeated column name is an error for the whole file (a typo would otherwise drop
 // data silently).
 //
@@ -33,10 +35,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "proto/onem2m/rsp/v1/mef_admin.pb.h"
 
 namespace onem2m {
 namespace admin {
+
+// ParseFetchGrants appends the grants of a fetch_grants value to `spec`: space-separated
+// "<target_id>/<suid>" items (e.g. "cse.example.com/42 ae.example.com/7"). InvalidArgument names
+// the column for a malformed item; the MEF validates the values themselves.
+absl::Status ParseFetchGrants(absl::string_view text, ::onem2m::rsp::v1::EnroleeSpec* spec);
 
 // SourceRow is one row of an enrolee file.
 struct SourceRow {

@@ -53,6 +53,26 @@ TEST(EnroleeFileTest, CsvColumnsInAnyOrderAndOptionalOnesMayBeMissing) {
   EXPECT_EQ(rows[0].request.spec().kpm_id(), "dev-1");
 }
 
+TEST(EnroleeFileTest, FetchGrantsColumnBecomesTheAllowList) {
+  auto src = OpenCsvText(std::string("kpm_id,kpm_hex,enrolee_id,maf_id,fetch_grants\n") +
+                         "dev-1," + kKpmHex + ",C1,maf.example.com,cse.example.com/42  ae.example.com/7\n" +
+                         "dev-2," + kKpmHex + ",C2,maf.example.com,\n" + "dev-3," + kKpmHex +
+                         ",C3,maf.example.com,cse.example.com\n");
+  ASSERT_TRUE(src.ok()) << src.status();
+  std::vector<SourceRow> rows = Drain(src->get());
+  ASSERT_EQ(rows.size(), 3u);
+  ASSERT_TRUE(rows[0].error.ok()) << rows[0].error;
+  ASSERT_EQ(rows[0].request.spec().fetch_grants_size(), 2);
+  EXPECT_EQ(rows[0].request.spec().fetch_grants(0).target_id(), "cse.example.com");
+  EXPECT_EQ(rows[0].request.spec().fetch_grants(0).suid(), 42u);
+  EXPECT_EQ(rows[0].request.spec().fetch_grants(1).target_id(), "ae.example.com");
+  EXPECT_EQ(rows[0].request.spec().fetch_grants(1).suid(), 7u);
+  EXPECT_TRUE(rows[1].error.ok());
+  EXPECT_EQ(rows[1].request.spec().fetch_grants_size(), 0);
+  EXPECT_FALSE(rows[2].error.ok());
+  EXPECT_NE(rows[2].error.message().find("fetch_grants"), std::string::npos);
+}
+
 TEST(EnroleeFileTest, CsvFileLevelErrorsStopBeforeAnythingIsRead) {
   EXPECT_FALSE(OpenCsvText("").ok());
   auto unknown = OpenCsvText("kpm_id,kpm_hex,enrolee_id,maf_id,kpm\n");

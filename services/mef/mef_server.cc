@@ -25,6 +25,8 @@
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/metrics/mef_metrics.h"
+#include "mef/spec_fetch/mtls_http_server.h"
+#include "mef/spec_fetch/spec_fetch_handler.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "services/common/service_setup.h"
@@ -35,6 +37,9 @@ ABSL_FLAG(std::string, dtls_listen, "[::]:5684",
           "DTLS-PSK bootstrap addresses (comma-separated); empty: none.");
 ABSL_FLAG(std::string, credential_grpc_listen, "[::]:9443",
           "gRPC credential fetch for MAFs (mutual TLS); empty: off.");
+ABSL_FLAG(std::string, fetch_https_listen, "",
+          "HTTPS (mutual TLS) RETRIEVE /fetchCredentials/<KeID>/<SUID> for Enrolment Targets "
+          "(TS-0003 8.3.2.1), with the --tls_cert/--tls_key/--tls_ca files; empty: off.");
 ABSL_FLAG(std::string, admin_grpc_listen, "[::]:9444", "gRPC admin API (mutual TLS); empty: off.");
 ABSL_FLAG(std::string, ops_listen, "[::]:9090",
           "Plain HTTP /healthz /readyz /metrics; empty: off.");
@@ -183,6 +188,24 @@ int Run() {
       });
   (*credential)->Start();
 
+  // The spec's own fetch binding (docs/protocol.md 6): same decision path as the gRPC fetch.
+  mef::SpecFetchHandler spec_fetch((*credential)->fetcher());
+  std::unique_ptr<mef::MtlsHttpServer> fetch_https;
+  const std::string fetch_addr = absl::GetFlag(FLAGS_fetch_https_listen);
+  if (!fetch_addr.empty()) {
+    mef::MtlsHttpServer::Options fo;
+    fo.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+              absl::GetFlag(FLAGS_tls_ca)};
+    absl::StatusOr<std::unique_ptr<mef::MtlsHttpServer>> f = mef::MtlsHttpServer::Create(
+        fetch_addr, fo,
+        [&spec_fetch](const http::HttpRequest& r, const std::vector<std::string>& names) {
+          return spec_fetch.Handle(r, names);
+        });
+    if (!f.ok()) setup.Die("fetch_https_listen", f.status());
+    fetch_https = std::move(*f);
+    fetch_https->Start();
+  }
+
   ops::OpsServer ops(registry);
   mef::EnroleeStore* store_ptr = store.get();
   auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get());
@@ -197,6 +220,7 @@ int Run() {
        {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
        {"credential_grpc", cred_addr},
        {"admin_grpc", admin_addr},
+       {"fetch_https_port", fetch_https ? std::to_string(fetch_https->port()) : ""},
        {"ops_port", std::to_string(ops.port())},
        {"store", absl::GetFlag(FLAGS_store)}});
 
@@ -206,6 +230,7 @@ int Run() {
   ops.SetDraining();
   if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
   (*credential)->Shutdown();
+  if (fetch_https) fetch_https->Stop();
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
   if (grpc_server) {
     grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -29,7 +29,7 @@ TLS_SUITES_OK = "TLS_PSK_WITH_AES_128_CBC_SHA256"
 KNOWN_FLAGS = {
     "mef": {"tls_listen", "dtls_listen", "credential_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "mef_fqdn", "grace_period", "log_format",
-            "tls_suites", "dtls_suites", "admin_identities"},
+            "tls_suites", "dtls_suites", "admin_identities", "fetch_https_listen"},
     "maf": {"tls_listen", "dtls_listen", "key_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "maf_fqdn", "mef_endpoints", "grace_period",
             "log_format", "tls_suites", "dtls_suites", "admin_identities"},
@@ -248,10 +248,17 @@ def command_ok(dep, comp):
     eq(mounts["config"]["mountPath"], "/etc/onem2m", "config mount")
 
 
+# The MEF also serves the HTTPS credential fetch for Enrolment Targets (mef.ports.fetchHttps).
+MEF_FETCH_HTTPS = ("fetch-https", 9445, "TCP")
+
+
 def container_ports_ok(dep):
     ports = {(p["name"], p["containerPort"], p.get("protocol", "TCP")) for p in container(dep)["ports"]}
-    eq(ports, {("tls", 8443, "TCP"), ("dtls", 5684, "UDP"), ("grpc", 9443, "TCP"), ("admin", 9444, "TCP"),
-               ("ops", 9090, "TCP")}, "container ports")
+    want = {("tls", 8443, "TCP"), ("dtls", 5684, "UDP"), ("grpc", 9443, "TCP"), ("admin", 9444, "TCP"),
+            ("ops", 9090, "TCP")}
+    if dep["metadata"]["name"].endswith("-mef"):
+        want.add(MEF_FETCH_HTTPS)
+    eq(ports, want, "container ports")
 
 
 def probes_ok(dep):
@@ -334,6 +341,8 @@ def flagfile_ok(r, comp):
               "tls_cert": "/var/run/secrets/onem2m/tls/tls.crt", "tls_key": "/var/run/secrets/onem2m/tls/tls.key",
               "tls_ca": "/var/run/secrets/onem2m/tls/ca.crt", "%s_fqdn" % comp: "%s.example.com" % comp,
               "grace_period": "20s", "log_format": "json"}
+    if comp == "mef":
+        expect["fetch_https_listen"] = "[::]:9445"
     for k, v in expect.items():
         eq(f.get(k), v, "--" + k)
     assert "pg" not in f, "the connection string must not be in the ConfigMap"
@@ -360,8 +369,10 @@ def tls_service_ok(r, comp, port):
 def internal_service_ok(r, comp):
     s = r.get("Service", "%s-%s" % (PREFIX, comp))
     eq(s["spec"]["type"], "ClusterIP", "type")
-    eq({(p["name"], p["port"], p["protocol"]) for p in s["spec"]["ports"]},
-       {("grpc", 9443, "TCP"), ("admin", 9444, "TCP"), ("ops", 9090, "TCP")}, "ports")
+    want = {("grpc", 9443, "TCP"), ("admin", 9444, "TCP"), ("ops", 9090, "TCP")}
+    if comp == "mef":
+        want.add(MEF_FETCH_HTTPS)
+    eq({(p["name"], p["port"], p["protocol"]) for p in s["spec"]["ports"]}, want, "ports")
 
 
 def services_select(r, comp):

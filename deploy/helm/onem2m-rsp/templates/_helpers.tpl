@@ -110,6 +110,9 @@ app.kubernetes.io/component: {{ .component }}
 --dtls_listen=[::]:{{ int $c.ports.dtls }}
 {{- if eq .component "mef" }}
 --credential_grpc_listen=[::]:{{ int $c.ports.grpc }}
+{{- if $c.ports.fetchHttps }}
+--fetch_https_listen=[::]:{{ int $c.ports.fetchHttps }}
+{{- end }}
 {{- else }}
 --key_grpc_listen=[::]:{{ int $c.ports.grpc }}
 {{- end }}
