@@ -1,18 +1,36 @@
 #include "services/common/service_setup.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
 #include "common/ops/pool_metrics.h"
 
+ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::Minutes(5),
+          "gRPC servers close each client connection after about this long (GOAWAY), so clients "
+          "re-resolve and reach replicas added since; 'inf': never.");
+ABSL_FLAG(absl::Duration, grpc_max_connection_age_grace, absl::Seconds(30),
+          "Time calls still open on an aged connection get before it is closed; 'inf': no limit.");
+
 namespace onem2m::services {
+namespace {
+
+// MillisForGrpc converts a positive duration to a gRPC channel argument (int milliseconds).
+int MillisForGrpc(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, INT32_MAX));
+}
+
+}  // namespace
 
 void ServiceSetup::Die(absl::string_view option, const absl::Status& status) const {
   Log(Level::kError, "startup_failed",
@@ -70,24 +88,55 @@ void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address,
   if (absl::Status s = ops.Start(address); !s.ok()) Die("ops_listen", s);
 }
 
-std::unique_ptr<grpc::Server> ServiceSetup::StartGrpcServer(
-    const std::vector<std::string>& ports, const std::vector<grpc::Service*>& services,
-    const grpcutil::TlsFiles& files, absl::string_view option,
-    const std::function<void(grpc::ServerBuilder*)>& configure) const {
-  if (ports.empty()) return nullptr;
+void GrpcServers::SetServing(bool serving) {
+  for (auto& [option, server] : servers_) server->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void GrpcServers::Shutdown(std::chrono::system_clock::time_point deadline) {
+  for (auto& [option, server] : servers_) server->Shutdown(deadline);
+}
+
+grpc::Server* GrpcServers::server(absl::string_view option) const {
+  for (const auto& [o, server] : servers_) {
+    if (o == option) return server.get();
+  }
+  return nullptr;
+}
+
+GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& listeners,
+                                           const grpcutil::TlsFiles& files) const {
+  GrpcServers out;
+  bool any = false;
+  for (const GrpcListener& l : listeners) any = any || !l.address.empty();
+  if (!any) return out;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
       grpcutil::MakeServerCredentials(files);
   if (!creds.ok()) Die("tls_cert/tls_key/tls_ca", creds.status());
+  // Both are process-wide switches read by every builder built afterwards: each server gets its
+  // own health service and its own reflection service listing only what it serves.
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  grpcutil::KeepServerThreads(&builder);
-  for (const std::string& port : ports) builder.AddListeningPort(port, *creds);
-  for (grpc::Service* s : services) builder.RegisterService(s);
-  if (configure) configure(&builder);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) Die(option, absl::UnavailableError("cannot bind"));
-  server->GetHealthCheckService()->SetServingStatus(true);
-  return server;
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  const absl::Duration age = absl::GetFlag(FLAGS_grpc_max_connection_age);
+  const absl::Duration grace = absl::GetFlag(FLAGS_grpc_max_connection_age_grace);
+  for (const GrpcListener& l : listeners) {
+    if (l.address.empty()) continue;
+    grpc::ServerBuilder builder;
+    grpcutil::KeepServerThreads(&builder);
+    if (age > absl::ZeroDuration() && age != absl::InfiniteDuration()) {
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, MillisForGrpc(age));
+      if (grace != absl::InfiniteDuration()) {
+        builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, MillisForGrpc(grace));
+      }
+    }
+    builder.AddListeningPort(l.address, *creds);
+    for (grpc::Service* s : l.services) builder.RegisterService(s);
+    if (l.configure) l.configure(&builder);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    if (server == nullptr) Die(l.option, absl::UnavailableError("cannot bind " + l.address));
+    server->GetHealthCheckService()->SetServingStatus(true);
+    out.servers_.emplace_back(l.option, std::move(server));
+  }
+  return out;
 }
 
 std::vector<std::string> SplitList(const std::string& s) {

@@ -8,6 +8,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +58,8 @@ ABSL_FLAG(std::string, mef_endpoints, "",
           "target: host:port, a gRPC target such as dns:///mef-credential:9443 (every address is "
           "used, round robin), or replicas a:p|b:p; tls_name: the name the MEF's certificate must "
           "carry when it is not the target's host.");
+ABSL_FLAG(absl::Duration, mef_resolve_interval, absl::Seconds(30),
+          "Least time between two DNS resolutions of a dns:/// --mef_endpoints target.");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
 ABSL_FLAG(std::string, store, "pg",
           "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
@@ -178,8 +182,14 @@ int Run() {
                                      ep->mef_fqdn, " is listed twice; join replicas with '|'")));
     }
     grpc::ChannelArguments args;
-    // Spread fetches over every MEF replica the target names; a dead one is skipped.
+    // Spread fetches over every MEF replica the target names; a dead one is skipped. With a
+    // dns:/// target (a headless Service) gRPC resolves again whenever a connection closes, e.g.
+    // at the MEF's --grpc_max_connection_age, and so picks up replicas added by the autoscaler.
     args.SetLoadBalancingPolicyName("round_robin");
+    args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+                static_cast<int>(std::clamp<int64_t>(
+                    absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0,
+                    INT32_MAX)));
     if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
     std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
     channels[ep->mef_fqdn] = ch;
@@ -250,20 +260,10 @@ int Run() {
   maf::MafAdminServiceImpl admin_service(std::move(ao));
   const std::string key_addr = absl::GetFlag(FLAGS_key_grpc_listen);
   const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
-  std::vector<std::string> grpc_ports;
-  std::vector<grpc::Service*> grpc_services;
-  if (!key_addr.empty()) {
-    grpc_ports.push_back(key_addr);
-    grpc_services.push_back(&key_service);
-  }
-  if (!admin_addr.empty()) {
-    grpc_ports.push_back(admin_addr);
-    grpc_services.push_back(&admin_service);
-  }
-  std::unique_ptr<grpc::Server> grpc_server = setup.StartGrpcServer(
-      grpc_ports, grpc_services,
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
-      "key_grpc_listen/admin_grpc_listen");
+  services::GrpcServers grpc_servers = setup.StartGrpcServers(
+      {{"key_grpc_listen", key_addr, {&key_service}, nullptr},
+       {"admin_grpc_listen", admin_addr, {&admin_service}, nullptr}},
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
 
   ops::OpsServer ops(registry);
   maf::MafStore* store_ptr = store.get();
@@ -285,10 +285,9 @@ int Run() {
   int sig = services::WaitForTermination(signals);
   Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
-  if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  grpc_servers.SetServing(false);
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
-  if (grpc_server)
-    grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   for (auto& [fqdn, w] : watchers) w->Stop();
   (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
   ops.Stop();

@@ -125,9 +125,9 @@ int Run() {
       mef::BootstrapServer::Start(bo, store.get(), &envelope, &metrics, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
-  // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS. One server
-  // serves both ports; NetworkPolicy decides who reaches which, and each service checks the
-  // caller's certificate itself.
+  // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS, each on its
+  // own server: the admin API does not answer on the credential port, so the NetworkPolicy that
+  // fences the admin port means something. Each service also checks the caller's certificate.
   mef::EnvelopeKeOpener opener(&envelope);
   mef::MefCredentialServiceImpl::Options co;
   co.metrics = &metrics;
@@ -143,23 +143,19 @@ int Run() {
   const std::string cred_addr = absl::GetFlag(FLAGS_credential_grpc_listen);
   const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
   std::unique_ptr<mef::MefAdminServiceImpl> admin;
-  std::vector<std::string> grpc_ports;
-  std::vector<grpc::Service*> grpc_services;
-  if (!cred_addr.empty()) grpc_ports.push_back(cred_addr);
   if (!admin_addr.empty()) {
     absl::StatusOr<std::unique_ptr<mef::MefAdminServiceImpl>> a =
         mef::MefAdminServiceImpl::Create(store.get(), &sealer, ao);
     if (!a.ok()) setup.Die("admin_identities", a.status());
     admin = std::move(*a);
-    grpc_ports.push_back(admin_addr);
-    grpc_services.push_back(admin.get());
   }
-  std::unique_ptr<grpc::Server> grpc_server = setup.StartGrpcServer(
-      grpc_ports, grpc_services,
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
-      "credential_grpc_listen/admin_grpc_listen", [&](grpc::ServerBuilder* b) {
-        if (!cred_addr.empty()) (*credential)->Register(b);
-      });
+  services::GrpcListener cred_listener{"credential_grpc_listen", cred_addr, {}, nullptr};
+  cred_listener.configure = [&](grpc::ServerBuilder* b) { (*credential)->Register(b); };
+  services::GrpcListener admin_listener{"admin_grpc_listen", admin_addr, {}, nullptr};
+  if (admin != nullptr) admin_listener.services.push_back(admin.get());
+  services::GrpcServers grpc_servers = setup.StartGrpcServers(
+      {cred_listener, admin_listener},
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
   (*credential)->Start();
 
   ops::OpsServer ops(registry);
@@ -183,12 +179,10 @@ int Run() {
   // Drain (issue: readiness goes false first, then listeners stop, in-flight work finishes).
   Log(Level::kInfo, "mef_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
-  if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  grpc_servers.SetServing(false);
   (*credential)->Shutdown();
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
-  if (grpc_server) {
-    grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }
+  grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*credential)->Stop();  // after the server: its fetch threads finish the calls in progress
   ops.Stop();
   Log(Level::kInfo, "mef_stopped", {});
