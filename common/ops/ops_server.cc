@@ -18,7 +18,15 @@ namespace onem2m::ops {
 OpsServer::OpsServer(std::shared_ptr<prometheus::Registry> registry, OpsOptions options)
     : registry_(std::move(registry)), options_(options) {}
 
-OpsServer::~OpsServer() { Stop(); }
+OpsServer::~OpsServer() {
+  // A check left blocked by an earlier Stop(timeout) is not waited for again (see Stop).
+  bool abandoned;
+  {
+    absl::MutexLock lock(&mu_);
+    abandoned = checks_stop_ && checks_running_ > 0;
+  }
+  if (!abandoned) Stop();
+}
 
 void OpsServer::AddReadinessCheck(std::string name, std::function<absl::Status()> check) {
   auto c = std::make_unique<Check>();
@@ -28,6 +36,7 @@ void OpsServer::AddReadinessCheck(std::string name, std::function<absl::Status()
   absl::MutexLock lock(&mu_);
   if (checks_stop_) return;
   checks_.push_back(std::move(c));
+  ++checks_running_;
   raw->thread = std::thread([this, raw] { RunCheck(raw); });
 }
 
@@ -45,6 +54,7 @@ void OpsServer::RunCheck(Check* check) {
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return checks_stop_; };
     mu_.AwaitWithDeadline(absl::Condition(&stopping), next);
   }
+  --checks_running_;
 }
 
 void OpsServer::AddScrapeHook(std::function<void()> hook) {
@@ -79,19 +89,32 @@ absl::Status OpsServer::Start(const std::string& address) {
   return absl::OkStatus();
 }
 
-void OpsServer::Stop() {
-  if (stop_.exchange(true)) return;
-  for (std::thread& t : threads_) t.join();
-  threads_.clear();
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
+bool OpsServer::Stop(absl::Duration checks_wait) {
+  if (!stop_.exchange(true)) {
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
   std::vector<std::thread> checkers;
+  bool all_returned;
   {
     absl::MutexLock lock(&mu_);
     checks_stop_ = true;
-    for (auto& c : checks_) checkers.push_back(std::move(c->thread));
+    auto returned = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return checks_running_ == 0; };
+    all_returned = mu_.AwaitWithTimeout(absl::Condition(&returned), checks_wait);
+    for (auto& c : checks_) {
+      if (c->thread.joinable()) checkers.push_back(std::move(c->thread));
+    }
   }
-  for (std::thread& t : checkers) t.join();
+  for (std::thread& t : checkers) {
+    if (all_returned) {
+      t.join();
+    } else {
+      t.detach();
+    }
+  }
+  return all_returned;
 }
 
 absl::Status OpsServer::Readiness() {

@@ -68,8 +68,10 @@ class OpsServer {
   void SetStarted();
   // SetDraining makes /readyz fail from now on.
   void SetDraining() { draining_ = true; }
-  // Stop stops serving and waits for the check threads to return.
-  void Stop();
+  // Stop stops serving and waits up to `checks_wait` for the check threads to return. It returns
+  // false if one is still blocked (e.g. in a query to a black-holed database); that thread is left
+  // running, so the caller must not destroy what the check uses (exit the process instead).
+  bool Stop(absl::Duration checks_wait = absl::InfiniteDuration());
 
   // Readiness returns OK or why not: draining, starting, or the first failing check (named).
   // It never runs a check.
@@ -96,6 +98,7 @@ class OpsServer {
   std::vector<std::unique_ptr<Check>> checks_ ABSL_GUARDED_BY(mu_);
   std::string starting_ ABSL_GUARDED_BY(mu_);  // empty: started
   bool checks_stop_ ABSL_GUARDED_BY(mu_) = false;
+  int checks_running_ ABSL_GUARDED_BY(mu_) = 0;  // check threads not yet returned
   absl::Mutex scrape_mu_;  // one scrape at a time runs the hooks
   std::vector<std::function<void()>> scrape_hooks_ ABSL_GUARDED_BY(scrape_mu_);
   std::atomic<bool> draining_{false};

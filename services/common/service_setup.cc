@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
@@ -21,6 +23,9 @@ ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::Minutes(5),
           "re-resolve and reach replicas added since; 'inf': never.");
 ABSL_FLAG(absl::Duration, grpc_max_connection_age_grace, absl::Seconds(30),
           "Time calls still open on an aged connection get before it is closed; 'inf': no limit.");
+
+ABSL_FLAG(absl::Duration, pg_wait_max_backoff, absl::Seconds(10),
+          "Start-up waits for PostgreSQL, retrying with backoff that grows up to this.");
 
 namespace onem2m::services {
 namespace {
@@ -79,13 +84,56 @@ std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transpor
   return *parsed;
 }
 
-void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address,
-                            std::function<absl::Status()> store_health,
-                            prometheus::Registry& registry, const pg::ConnectionPool* pool) const {
-  ops.AddReadinessCheck("store", std::move(store_health));
-  if (pool != nullptr) ops::RegisterPoolMetrics(registry, &ops, pool);
+void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {
+  ops.SetStarting("starting");
   if (address.empty()) return;
   if (absl::Status s = ops.Start(address); !s.ok()) Die("ops_listen", s);
+}
+
+void ServiceSetup::AddStoreChecks(ops::OpsServer& ops, std::function<absl::Status()> store_health,
+                                  prometheus::Registry& registry,
+                                  const pg::ConnectionPool* pool) const {
+  ops.AddReadinessCheck("store", std::move(store_health));
+  if (pool != nullptr) ops::RegisterPoolMetrics(registry, &ops, pool);
+}
+
+bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
+                                   absl::string_view option,
+                                   const std::function<absl::Status()>& open) const {
+  const absl::Duration max_backoff =
+      std::max(absl::GetFlag(FLAGS_pg_wait_max_backoff), absl::Milliseconds(100));
+  absl::Duration backoff = std::min(absl::Milliseconds(500), max_backoff);
+  std::mt19937_64 rng(std::random_device{}());
+  for (int attempt = 1;; ++attempt) {
+    ops.SetStarting(absl::StrCat("connecting to PostgreSQL (attempt ", attempt, ")"));
+    absl::Status s = open();
+    if (s.ok()) {
+      if (attempt > 1) Log(Level::kInfo, "database_ready", {{"attempts", absl::StrCat(attempt)}});
+      ops.SetStarting("starting");
+      return true;
+    }
+    if (s.code() != absl::StatusCode::kUnavailable) Die(option, s);
+    // Full jitter in [backoff/2, backoff]: replicas restarted together do not retry in step.
+    const absl::Duration wait =
+        backoff / 2 + absl::Nanoseconds(static_cast<int64_t>(
+                          std::uniform_real_distribution<double>(0, 1)(rng) *
+                          absl::ToDoubleNanoseconds(backoff / 2)));
+    Log(Level::kWarning, "waiting_for_database",
+        {{"attempt", absl::StrCat(attempt)},
+         {"error", std::string(s.message())},
+         {"retry_in", absl::FormatDuration(wait)}});
+    ops.SetStarting(absl::StrCat("waiting for PostgreSQL (attempt ", attempt,
+                                 " failed: ", s.message(), "; next in ",
+                                 absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))),
+                                 ")"));
+    const timespec ts = absl::ToTimespec(wait);
+    int sig = sigtimedwait(&signals, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) {
+      Log(Level::kInfo, "stopped_while_waiting_for_database", {{"signal", absl::StrCat(sig)}});
+      return false;
+    }
+    backoff = std::min(backoff * 2, max_backoff);
+  }
 }
 
 void GrpcServers::SetServing(bool serving) {

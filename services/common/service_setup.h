@@ -83,11 +83,25 @@ class ServiceSetup {
   std::vector<tls::CipherSuite> CipherSuites(tls::Transport transport, const std::string& suites,
                                              absl::string_view suites_flag) const;
 
-  // StartOps serves /healthz, /readyz (ready while `store_health` is OK) and /metrics on `address`
-  // (empty: no ops port), with the pool gauges when `pool` is not null. Dies naming --ops_listen.
-  void StartOps(ops::OpsServer& ops, const std::string& address,
-                std::function<absl::Status()> store_health, prometheus::Registry& registry,
-                const pg::ConnectionPool* pool) const;
+  // StartOps serves /healthz, /readyz and /metrics on `address` (empty: no ops port) from the
+  // start of start-up: liveness answers at once, and /readyz says "starting" until
+  // ops.SetStarted(). Dies naming --ops_listen.
+  void StartOps(ops::OpsServer& ops, const std::string& address) const;
+
+  // AddStoreChecks makes readiness follow `store_health` (run in the background, see OpsServer)
+  // and adds the pool gauges when `pool` is not null.
+  void AddStoreChecks(ops::OpsServer& ops, std::function<absl::Status()> store_health,
+                      prometheus::Registry& registry, const pg::ConnectionPool* pool) const;
+
+  // WaitForDatabase calls `open` (which connects and runs the migrations) until it returns OK,
+  // while it fails with kUnavailable (PostgreSQL not there yet, not answering, or refusing) waiting
+  // with jittered exponential backoff from 0.5 s up to --pg_wait_max_backoff, logging every failure
+  // (event "waiting_for_database") and showing it on /readyz ("starting: waiting for PostgreSQL").
+  // A pod whose database is late thus stays alive and unready instead of exiting. Returns false if
+  // SIGTERM or SIGINT (taken from `signals`) arrived meanwhile: the caller should exit with 0. Any
+  // other error dies naming `option`.
+  bool WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals, absl::string_view option,
+                       const std::function<absl::Status()>& open) const;
 
   // StartGrpcServers starts one gRPC server per listener in `listeners` (those with an empty
   // address are skipped), each serving only its own services plus health checking and server

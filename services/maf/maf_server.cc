@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -139,6 +141,12 @@ int Run() {
   crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
 
+  // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
+  auto registry = std::make_shared<prometheus::Registry>();
+  ops::RegisterBuildInfo(*registry, "maf", kVersion);
+  ops::OpsServer ops(registry);
+  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
+
   std::unique_ptr<maf::MafStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {
     Log(Level::kWarning, "memory_store",
@@ -151,9 +159,16 @@ int Run() {
     po.pool.application_name = "maf_server";
     if (po.pool.conninfo.empty())
       setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
-    absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(std::move(po));
-    if (!pg.ok()) setup.Die("pg", pg.status());
-    store = std::move(*pg);
+    const bool opened = setup.WaitForDatabase(ops, signals, "pg", [&]() -> absl::Status {
+      absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(po);
+      if (!pg.ok()) return pg.status();
+      store = std::move(*pg);
+      return absl::OkStatus();
+    });
+    if (!opened) {
+      ops.Stop();
+      return 0;
+    }
   } else {
     setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
   }
@@ -163,8 +178,6 @@ int Run() {
       grpcutil::MakeChannelCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                                         absl::GetFlag(FLAGS_tls_ca)});
   if (!channel_creds.ok()) setup.Die("tls_cert/tls_key/tls_ca", channel_creds.status());
-  auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "maf", kVersion);
   ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_maf");
   maf::MafMetrics metrics(*registry);
 
@@ -265,12 +278,12 @@ int Run() {
        {"admin_grpc_listen", admin_addr, {&admin_service}, nullptr}},
       {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
 
-  ops::OpsServer ops(registry);
   maf::MafStore* store_ptr = store.get();
   auto* pg = dynamic_cast<maf::PgMafStore*>(store.get());
-  setup.StartOps(
-      ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
-      *registry, pg != nullptr ? &pg->pool() : nullptr);
+  setup.AddStoreChecks(
+      ops, [store_ptr] { return store_ptr->CheckHealth(); }, *registry,
+      pg != nullptr ? &pg->pool() : nullptr);
+  ops.SetStarted();
 
   Log(Level::kInfo, "maf_started",
       {{"version", kVersion},
@@ -290,7 +303,13 @@ int Run() {
   grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   for (auto& [fqdn, w] : watchers) w->Stop();
   (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
-  ops.Stop();
+  if (!ops.Stop(absl::Seconds(2))) {
+    // A readiness check is still blocked (a black-holed database): the store it uses must not be
+    // destroyed under it, and there is nothing left to do.
+    Log(Level::kWarning, "maf_stopped", {{"note", "a readiness check was still blocked"}});
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   Log(Level::kInfo, "maf_stopped", {});
   return 0;
 }

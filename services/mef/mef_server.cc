@@ -7,6 +7,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +83,12 @@ int Run() {
   crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
 
+  // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
+  auto registry = std::make_shared<prometheus::Registry>();
+  ops::RegisterBuildInfo(*registry, "mef", kVersion);
+  ops::OpsServer ops(registry);
+  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
+
   std::unique_ptr<mef::EnroleeStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {
     Log(Level::kWarning, "memory_store",
@@ -94,15 +102,20 @@ int Run() {
     if (po.pool.conninfo.empty()) {
       setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
     }
-    absl::StatusOr<std::unique_ptr<mef::PgEnroleeStore>> pg = mef::PgEnroleeStore::Create(po);
-    if (!pg.ok()) setup.Die("pg", pg.status());
-    store = std::move(*pg);
+    const bool opened = setup.WaitForDatabase(ops, signals, "pg", [&]() -> absl::Status {
+      absl::StatusOr<std::unique_ptr<mef::PgEnroleeStore>> pg = mef::PgEnroleeStore::Create(po);
+      if (!pg.ok()) return pg.status();
+      store = std::move(*pg);
+      return absl::OkStatus();
+    });
+    if (!opened) {
+      ops.Stop();
+      return 0;
+    }
   } else {
     setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
   }
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "mef", kVersion);
   ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_mef");
   mef::MefMetrics metrics(*registry);
 
@@ -158,12 +171,12 @@ int Run() {
       {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
   (*credential)->Start();
 
-  ops::OpsServer ops(registry);
   mef::EnroleeStore* store_ptr = store.get();
   auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get());
-  setup.StartOps(
-      ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
-      *registry, pg != nullptr ? &pg->pool() : nullptr);
+  setup.AddStoreChecks(
+      ops, [store_ptr] { return store_ptr->CheckHealth(); }, *registry,
+      pg != nullptr ? &pg->pool() : nullptr);
+  ops.SetStarted();
 
   Log(Level::kInfo, "mef_started",
       {{"version", kVersion},
@@ -184,7 +197,13 @@ int Run() {
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
   grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*credential)->Stop();  // after the server: its fetch threads finish the calls in progress
-  ops.Stop();
+  if (!ops.Stop(absl::Seconds(2))) {
+    // A readiness check is still blocked (a black-holed database): the store it uses must not be
+    // destroyed under it, and there is nothing left to do.
+    Log(Level::kWarning, "mef_stopped", {{"note", "a readiness check was still blocked"}});
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   Log(Level::kInfo, "mef_stopped", {});
   return 0;
 }
