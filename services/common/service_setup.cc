@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <prometheus/counter.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
+#include "common/grpc/tls_file_watcher.h"
 #include "common/log/logger.h"
 #include "common/ops/pool_metrics.h"
 
@@ -24,6 +26,9 @@ ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::Minutes(5),
 ABSL_FLAG(absl::Duration, grpc_max_connection_age_grace, absl::Seconds(30),
           "Time calls still open on an aged connection get before it is closed; 'inf': no limit.");
 
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
+          "How often --tls_cert, --tls_key and --tls_ca are checked for renewed files; a valid "
+          "renewal serves new gRPC handshakes, a broken one is refused (logged and counted).");
 ABSL_FLAG(absl::Duration, pg_wait_max_backoff, absl::Seconds(10),
           "Start-up waits for PostgreSQL, retrying with backoff that grows up to this.");
 
@@ -82,6 +87,25 @@ std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transpor
       tls::ParseCipherSuites(transport, SplitList(suites));
   if (!parsed.ok()) Die(suites_flag, parsed.status());
   return *parsed;
+}
+
+void ServiceSetup::WatchTlsFiles(prometheus::Registry& registry) const {
+  grpcutil::SetTlsReloadInterval(absl::GetFlag(FLAGS_tls_reload_interval));
+  prometheus::Counter& reloads =
+      prometheus::BuildCounter()
+          .Name("onem2m_cert_reloads_total")
+          .Help("Renewed certificate/key/CA files validated and put in use without a restart.")
+          .Register(registry)
+          .Add({});
+  prometheus::Counter& errors =
+      prometheus::BuildCounter()
+          .Name("onem2m_cert_reload_errors_total")
+          .Help("Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
+          .Register(registry)
+          .Add({});
+  grpcutil::SetTlsReloadObserver([&reloads, &errors](bool ok) {
+    (ok ? reloads : errors).Increment();
+  });
 }
 
 void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {

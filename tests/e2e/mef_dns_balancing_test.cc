@@ -9,19 +9,11 @@
 // (docs/protocol.md 6-7) and fail; each MEF's onem2m_mef_credential_fetches_total shows where the
 // fetches went. Without the connection age (--grpc_max_connection_age=inf) no fetch reaches the
 // second MEF: the channel never asks DNS again. Loopback only.
-#include <csignal>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "absl/time/clock.h"
-#include "common/secret_bytes.h"
-#include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/fake_dns.h"
 #include "tests/e2e/process_runner.h"
@@ -30,40 +22,7 @@
 namespace onem2m::e2e {
 namespace {
 
-// The device library writes with write(2); a MAF that closes a failed handshake would raise SIGPIPE.
-const bool kSigpipeIgnored = [] {
-  std::signal(SIGPIPE, SIG_IGN);
-  return true;
-}();
-
 constexpr char kHeadless[] = "mef-headless.test";
-
-// Fetches sums onem2m_mef_credential_fetches_total over its outcomes on a MEF's /metrics.
-double Fetches(int ops_port) {
-  double sum = 0;
-  std::string body = HttpGet(ops_port, "/metrics", absl::Seconds(2));
-  for (absl::string_view line : absl::StrSplit(body, '\n')) {
-    if (!absl::StartsWith(line, "onem2m_mef_credential_fetches_total{")) continue;
-    double v = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) sum += v;
-  }
-  return sum;
-}
-
-// Attempt runs one MAF Handshake with an unknown KeID (it fails; the MAF has fetched by then).
-void Attempt(int maf_tls_port) {
-  std::random_device rd;
-  std::string rel(16, '\0');
-  for (char& c : rel) c = static_cast<char>(rd() & 0xff);
-  enrolee::MafClientOptions o;
-  o.maf_host = "127.0.0.1";
-  o.maf_port = maf_tls_port;
-  o.maf_fqdn = kEnvMafFqdn;
-  o.psk_identity = absl::StrCat(absl::BytesToHexString(rel), "@", kEnvMefFqdn);
-  o.psk = SecretBytes::Random(32);
-  o.timeout = absl::Seconds(5);
-  EXPECT_FALSE(enrolee::MafClient::Connect(o).ok());
-}
 
 TEST(MefDnsBalancingTest, FetchesReachAMefReplicaStartedLater) {
   ServiceEnv env = ServiceEnv::Create("mef_dns");
@@ -93,8 +52,8 @@ TEST(MefDnsBalancingTest, FetchesReachAMefReplicaStartedLater) {
   ASSERT_TRUE(WaitReady(maf, mp.ops, env.dir + "/maf.log", "maf_started").ok())
       << ReadFileOrEmpty(env.dir + "/maf.log");
 
-  for (int i = 0; i < 5; ++i) Attempt(mp.tls);
-  EXPECT_GE(Fetches(mef1.ops), 5) << ReadFileOrEmpty(env.dir + "/maf.log");
+  for (int i = 0; i < 5; ++i) AttemptUnknownKeId(mp.tls);
+  EXPECT_GE(MefFetches(mef1.ops), 5) << ReadFileOrEmpty(env.dir + "/maf.log");
   EXPECT_GT(dns.queries(), 0);
 
   // The autoscaler adds a replica; the headless Service now lists both.
@@ -107,18 +66,18 @@ TEST(MefDnsBalancingTest, FetchesReachAMefReplicaStartedLater) {
   // Within a few connection ages the MAF re-resolves and round robin sends fetches to both.
   bool reached = false;
   for (absl::Time until = absl::Now() + absl::Seconds(30); absl::Now() < until && !reached;) {
-    Attempt(mp.tls);
-    reached = Fetches(mef2.ops) > 0;
+    AttemptUnknownKeId(mp.tls);
+    reached = MefFetches(mef2.ops) > 0;
     if (!reached) absl::SleepFor(absl::Milliseconds(200));
   }
   ASSERT_TRUE(reached) << "no fetch reached the MEF started later\n"
                        << ReadFileOrEmpty(env.dir + "/maf.log");
   // From then on both replicas share the fetches.
-  const double start1 = Fetches(mef1.ops), start2 = Fetches(mef2.ops);
-  for (int i = 0; i < 10; ++i) Attempt(mp.tls);
-  EXPECT_GT(Fetches(mef1.ops), start1);
-  EXPECT_GT(Fetches(mef2.ops), start2);
-  EXPECT_GE(Fetches(mef1.ops) + Fetches(mef2.ops) - start1 - start2, 10);
+  const double start1 = MefFetches(mef1.ops), start2 = MefFetches(mef2.ops);
+  for (int i = 0; i < 10; ++i) AttemptUnknownKeId(mp.tls);
+  EXPECT_GT(MefFetches(mef1.ops), start1);
+  EXPECT_GT(MefFetches(mef2.ops), start2);
+  EXPECT_GE(MefFetches(mef1.ops) + MefFetches(mef2.ops) - start1 - start2, 10);
 }
 
 }  // namespace

@@ -5,13 +5,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <random>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/secret_bytes.h"
+#include "enrolee/maf_client.h"
 
 namespace onem2m::e2e {
 namespace {
@@ -166,6 +171,34 @@ std::string HttpGet(int port, const std::string& path, absl::Duration timeout) {
   }
   close(fd);
   return out;
+}
+
+double MefFetches(int mef_ops_port) {
+  double sum = 0;
+  std::string body = HttpGet(mef_ops_port, "/metrics", absl::Seconds(2));
+  for (absl::string_view line : absl::StrSplit(body, '\n')) {
+    if (!absl::StartsWith(line, "onem2m_mef_credential_fetches_total{")) continue;
+    double v = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &v)) sum += v;
+  }
+  return sum;
+}
+
+void AttemptUnknownKeId(int maf_tls_port) {
+  // The device library writes with write(2): a MAF closing the failed handshake raises SIGPIPE.
+  static const bool sigpipe_ignored = [] {
+    std::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)sigpipe_ignored;
+  enrolee::MafClientOptions o;
+  o.maf_host = "127.0.0.1";
+  o.maf_port = maf_tls_port;
+  o.maf_fqdn = kEnvMafFqdn;
+  o.psk_identity = absl::StrCat(RandomHex(16), "@", kEnvMefFqdn);
+  o.psk = SecretBytes::Random(32);
+  o.timeout = absl::Seconds(5);
+  (void)enrolee::MafClient::Connect(o);
 }
 
 }  // namespace onem2m::e2e

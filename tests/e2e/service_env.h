@@ -74,6 +74,14 @@ absl::Status WaitReady(ChildProcess& p, int ops_port, const std::string& log,
 // HttpGetBody returns the status line and body of GET http://127.0.0.1:<port><path> ("" on error).
 std::string HttpGet(int port, const std::string& path, absl::Duration timeout);
 
+// MefFetches sums onem2m_mef_credential_fetches_total over its outcomes on a MEF's /metrics.
+double MefFetches(int mef_ops_port);
+
+// AttemptUnknownKeId runs one MAF Handshake at 127.0.0.1:<maf_tls_port> with a fresh KeID of
+// kEnvMefFqdn that no MEF knows: the MAF fetches it from a MEF (docs/protocol.md 6-7), the fetch
+// fails and so does the handshake. Returns once the handshake has failed.
+void AttemptUnknownKeId(int maf_tls_port);
+
 }  // namespace onem2m::e2e
 
 #endif  // ONEM2M_TESTS_E2E_SERVICE_ENV_H_
