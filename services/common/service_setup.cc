@@ -89,21 +89,21 @@ std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transpor
   return *parsed;
 }
 
-void ServiceSetup::WatchTlsFiles(prometheus::Registry& registry) const {
+void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry) const {
   grpcutil::SetTlsReloadInterval(absl::GetFlag(FLAGS_tls_reload_interval));
   prometheus::Counter& reloads =
       prometheus::BuildCounter()
           .Name("onem2m_cert_reloads_total")
           .Help("Renewed certificate/key/CA files validated and put in use without a restart.")
-          .Register(registry)
+          .Register(*registry)
           .Add({});
   prometheus::Counter& errors =
       prometheus::BuildCounter()
           .Name("onem2m_cert_reload_errors_total")
           .Help("Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
-          .Register(registry)
+          .Register(*registry)
           .Add({});
-  grpcutil::SetTlsReloadObserver([&reloads, &errors](bool ok) {
+  grpcutil::SetTlsReloadObserver([registry, &reloads, &errors](bool ok) {
     (ok ? reloads : errors).Increment();
   });
 }

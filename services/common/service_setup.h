@@ -86,8 +86,8 @@ class ServiceSetup {
   // WatchTlsFiles applies --tls_reload_interval (how often the certificate, key and CA files are
   // checked for a renewal, see grpcutil::TlsFileWatcher) and counts reloads in `registry`
   // (onem2m_cert_reloads_total, onem2m_cert_reload_errors_total). Call it before making any gRPC
-  // credentials.
-  void WatchTlsFiles(prometheus::Registry& registry) const;
+  // credentials. The reload observer keeps `registry` alive (watchers outlive main).
+  void WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry) const;
 
   // StartOps serves /healthz, /readyz and /metrics on `address` (empty: no ops port) from the
   // start of start-up: liveness answers at once, and /readyz says "starting" until

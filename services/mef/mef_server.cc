@@ -86,7 +86,7 @@ int Run() {
   // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
   auto registry = std::make_shared<prometheus::Registry>();
   ops::RegisterBuildInfo(*registry, "mef", kVersion);
-  setup.WatchTlsFiles(*registry);
+  setup.WatchTlsFiles(registry);
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
 
