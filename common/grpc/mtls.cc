@@ -5,7 +5,12 @@
 #include <fstream>
 #include <sstream>
 
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
 #include "absl/strings/str_cat.h"
+#include "common/grpc/tls_file_watcher.h"
 
 namespace onem2m::grpcutil {
 
@@ -20,34 +25,25 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const TlsFiles& f) {
-  absl::StatusOr<std::string> cert = ReadFile(f.cert_file);
-  if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile(f.key_file);
-  if (!key.ok()) return key.status();
-  absl::StatusOr<std::string> ca = ReadFile(f.ca_file);
-  if (!ca.ok()) return ca.status();
-  grpc::SslServerCredentialsOptions opts(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  opts.pem_root_certs = *ca;
-  opts.pem_key_cert_pairs.push_back({*key, *cert});
-  return grpc::SslServerCredentials(opts);
+  if (f.cert_file.empty()) return absl::InvalidArgumentError("tls_cert: required");
+  absl::StatusOr<std::shared_ptr<TlsFileWatcher>> w = TlsFileWatcher::Get(f);
+  if (!w.ok()) return w.status();
+  grpc::experimental::TlsServerCredentialsOptions opts((*w)->provider());
+  opts.watch_root_certs();
+  opts.watch_identity_key_cert_pairs();
+  opts.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(opts);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& f) {
-  grpc::SslCredentialsOptions opts;
-  absl::StatusOr<std::string> ca = ReadFile(f.ca_file);
-  if (!ca.ok()) return ca.status();
-  opts.pem_root_certs = *ca;
-  if (!f.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile(f.cert_file);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(f.key_file);
-    if (!key.ok()) return key.status();
-    opts.pem_cert_chain = *cert;
-    opts.pem_private_key = *key;
-  }
-  return grpc::SslCredentials(opts);
+  absl::StatusOr<std::shared_ptr<TlsFileWatcher>> w = TlsFileWatcher::Get(f);
+  if (!w.ok()) return w.status();
+  grpc::experimental::TlsChannelCredentialsOptions opts;
+  opts.set_certificate_provider((*w)->provider());
+  opts.watch_root_certs();
+  if ((*w)->has_identity()) opts.watch_identity_key_cert_pairs();
+  return grpc::experimental::TlsCredentials(opts);
 }
 
 std::vector<std::string> PeerDnsNames(const grpc::ServerContextBase& context) {

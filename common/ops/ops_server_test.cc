@@ -4,7 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 
 #include "common/net/socket_util.h"
 #include "gtest/gtest.h"
@@ -26,12 +30,29 @@ std::string Get(int port, const std::string& path) {
   return out;
 }
 
+// WaitFor polls `path` until its answer contains `want` (checks run in the background, so a
+// change shows within one check interval).
+bool WaitFor(int port, const std::string& path, const std::string& want) {
+  for (absl::Time until = absl::Now() + absl::Seconds(5); absl::Now() < until;) {
+    if (Get(port, path).find(want) != std::string::npos) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
+OpsOptions Fast() {
+  OpsOptions o;
+  o.check_interval = absl::Milliseconds(20);
+  o.check_timeout = absl::Milliseconds(300);
+  return o;
+}
+
 TEST(OpsServerTest, HealthReadinessAndMetrics) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto& family = prometheus::BuildCounter().Name("onem2m_test_total").Help("t").Register(*registry);
   family.Add({{"k", "v"}}).Increment();
-  OpsServer ops(registry);
-  bool store_ok = true;
+  OpsServer ops(registry, Fast());
+  std::atomic<bool> store_ok{true};
   ops.AddReadinessCheck("store", [&] {
     return store_ok ? absl::OkStatus() : absl::UnavailableError("database down");
   });
@@ -39,18 +60,70 @@ TEST(OpsServerTest, HealthReadinessAndMetrics) {
   ops.AddScrapeHook([&] { ++scrapes; });
   ASSERT_TRUE(ops.Start("127.0.0.1:0").ok());
   EXPECT_NE(Get(ops.port(), "/healthz").find("200 OK"), std::string::npos);
-  EXPECT_NE(Get(ops.port(), "/readyz").find("200 OK"), std::string::npos);
+  EXPECT_TRUE(WaitFor(ops.port(), "/readyz", "200 OK"));
   store_ok = false;
-  std::string not_ready = Get(ops.port(), "/readyz");
-  EXPECT_NE(not_ready.find("503"), std::string::npos);
-  EXPECT_NE(not_ready.find("store: database down"), std::string::npos);
+  EXPECT_TRUE(WaitFor(ops.port(), "/readyz", "store: database down"));
+  EXPECT_NE(Get(ops.port(), "/readyz").find("503"), std::string::npos);
   store_ok = true;
+  EXPECT_TRUE(WaitFor(ops.port(), "/readyz", "200 OK"));
   ops.SetDraining();
   EXPECT_NE(Get(ops.port(), "/readyz").find("503"), std::string::npos);
   EXPECT_NE(Get(ops.port(), "/metrics").find("onem2m_test_total{k=\"v\"} 1"), std::string::npos);
   EXPECT_EQ(scrapes, 1);
   EXPECT_NE(Get(ops.port(), "/nope").find("404"), std::string::npos);
   ops.Stop();
+}
+
+TEST(OpsServerTest, ReadinessSaysStartingUntilStarted) {
+  OpsServer ops(std::make_shared<prometheus::Registry>(), Fast());
+  ASSERT_TRUE(ops.Start("127.0.0.1:0").ok());
+  ops.SetStarting("waiting for PostgreSQL (attempt 3)");
+  std::string r = Get(ops.port(), "/readyz");
+  EXPECT_NE(r.find("503"), std::string::npos) << r;
+  EXPECT_NE(r.find("starting: waiting for PostgreSQL (attempt 3)"), std::string::npos) << r;
+  EXPECT_NE(Get(ops.port(), "/healthz").find("200 OK"), std::string::npos);
+  ops.SetStarted();
+  EXPECT_NE(Get(ops.port(), "/readyz").find("200 OK"), std::string::npos);
+}
+
+// A check that hangs (a black-holed database) makes /readyz fail after check_timeout, and neither
+// /readyz nor /healthz waits for it.
+TEST(OpsServerTest, HangingCheckNeverDelaysProbes) {
+  OpsServer ops(std::make_shared<prometheus::Registry>(), Fast());
+  absl::Notification release;
+  std::atomic<bool> hang{false};
+  ops.AddReadinessCheck("store", [&] {
+    if (hang) release.WaitForNotificationWithTimeout(absl::Seconds(20));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(ops.Start("127.0.0.1:0").ok());
+  EXPECT_TRUE(WaitFor(ops.port(), "/readyz", "200 OK"));
+  hang = true;
+  EXPECT_TRUE(WaitFor(ops.port(), "/readyz", "store: no answer for"));
+  for (const char* path : {"/healthz", "/readyz"}) {
+    absl::Time start = absl::Now();
+    std::string r = Get(ops.port(), path);
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(200)) << path;
+    EXPECT_NE(r.find(std::string(path) == "/healthz" ? "200 OK" : "503"), std::string::npos) << r;
+  }
+  hang = false;
+  release.Notify();
+  EXPECT_TRUE(WaitFor(ops.port(), "/readyz", "200 OK"));
+  ops.Stop();
+}
+
+// A client that connects and sends nothing holds one serving thread, not the probes.
+TEST(OpsServerTest, SilentClientDoesNotBlockLiveness) {
+  OpsServer ops(std::make_shared<prometheus::Registry>(), Fast());
+  ASSERT_TRUE(ops.Start("127.0.0.1:0").ok());
+  auto addr = net::ParseHostPort("127.0.0.1:" + std::to_string(ops.port()));
+  auto silent = net::ConnectWithDeadline(*addr, SOCK_STREAM, absl::Now() + absl::Seconds(2));
+  ASSERT_TRUE(silent.ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  absl::Time start = absl::Now();
+  EXPECT_NE(Get(ops.port(), "/healthz").find("200 OK"), std::string::npos);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  close(*silent);
 }
 
 }  // namespace

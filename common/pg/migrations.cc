@@ -40,10 +40,13 @@ absl::Status RunMigrations(ConnectionPool& pool, absl::string_view component,
   return pool.Run([&](pqxx::connection& c) -> absl::Status {
     try {
       pqxx::work w(c);
-      // The lock key covers the schema too, so unrelated schemas (tests, tenants) never wait on
-      // each other. It is released by COMMIT/ROLLBACK, so a crashed replica cannot leave it held.
+      // The lock key is the schema: every component migrating in it (the MEF and the MAF may share
+      // a database) creates the one schema_migrations table, and concurrent CREATE ... IF NOT
+      // EXISTS fails on a catalog unique index, so they take turns. Unrelated schemas (tests,
+      // tenants) never wait on each other. It is released by COMMIT/ROLLBACK, so a crashed replica
+      // cannot leave it held.
       w.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
-                    absl::StrCat("onem2m-migrations/", component, "/", schema));
+                    absl::StrCat("onem2m-migrations/", schema));
       if (!schema.empty()) {
         // Under the lock: concurrent CREATE ... IF NOT EXISTS can still fail on a catalog unique
         // index, which is why the lock comes first.

@@ -16,8 +16,8 @@
 //   absl::Status s = onem2m::pg::RunMigrations(pool, "mef", onem2m::pg::MefMigrations());
 //
 // Everything pending runs in ONE transaction that first takes pg_advisory_xact_lock on a key derived
-// from (component, schema), so replicas starting together apply each migration exactly once: the
-// losers wait, then find nothing left to do. Applied versions are recorded in schema_migrations
+// from the schema (components sharing a schema take turns), so replicas starting together apply
+// each migration exactly once: the losers wait, then find nothing left to do. Applied versions are recorded in schema_migrations
 // (component, version, name, applied_at). A database already at a version newer than the binary
 // knows is refused (kFailedPrecondition), since this binary could misread its data.
 //

@@ -68,6 +68,11 @@ ConnectionPool::ConnectionPool(PoolOptions options) : options_(std::move(options
   // libpq takes whole seconds; round up so a short timeout never becomes "wait forever" (0).
   const int64_t secs = absl::ToInt64Seconds(absl::Ceil(options_.connect_timeout, absl::Seconds(1)));
   full_conninfo_ = WithParam(options_.conninfo, "connect_timeout", absl::StrCat(secs));
+  if (options_.tcp_user_timeout > absl::ZeroDuration() &&
+      !absl::StrContains(options_.conninfo, "tcp_user_timeout")) {
+    full_conninfo_ = WithParam(full_conninfo_, "tcp_user_timeout",
+                               absl::StrCat(absl::ToInt64Milliseconds(options_.tcp_user_timeout)));
+  }
   if (!options_.application_name.empty() &&
       !absl::StrContains(options_.conninfo, "application_name")) {
     full_conninfo_ = WithParam(full_conninfo_, "application_name", options_.application_name);

@@ -51,6 +51,10 @@ struct PoolOptions {
   int max_size = 8;
   // connect_timeout bounds one connection attempt (libpq connect_timeout, whole seconds, >= 1).
   absl::Duration connect_timeout = absl::Seconds(5);
+  // tcp_user_timeout (libpq tcp_user_timeout, Linux TCP_USER_TIMEOUT) closes a connection whose
+  // sent data stays unacknowledged this long, so a query to a database that vanished from the
+  // network (a black hole, not a refusal) fails instead of waiting for TCP's ~15 minutes. 0: off.
+  absl::Duration tcp_user_timeout = absl::Seconds(10);
   // acquire_timeout bounds the wait for a free connection when all max_size are in use.
   absl::Duration acquire_timeout = absl::Seconds(10);
   // statement_timeout is set on each session so a stuck query frees its connection (0 = none).

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/exchange/internal/json_fields.h"
 #include "common/exchange/rsc.h"
 #include "common/log/logger.h"
 #include "common/secret_bytes.h"
@@ -167,7 +168,7 @@ http::HttpResponse SpecFetchHandler::Handle(const http::HttpRequest& request,
       {"status", true},
       {"credential", credential},
       {"enroleeID", r.enrolee_id},
-      {"lifetime", absl::FormatTime("%Y%m%dT%H%M%SZ", r.expires_at, absl::UTCTimeZone())},
+      {"lifetime", exchange::internal::FormatM2mTime(r.expires_at)},
   };
   WipeString(&credential);
   std::string body = j.dump();

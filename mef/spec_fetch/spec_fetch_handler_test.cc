@@ -102,7 +102,7 @@ TEST_F(SpecFetchHandlerTest, MafGetsKmForSuid21WithTable5) {
   nlohmann::json j = nlohmann::json::parse(r.body);
   EXPECT_EQ(j.at("status"), true);
   EXPECT_EQ(j.at("enroleeID"), "C-dev-1");
-  EXPECT_EQ(j.at("lifetime"), "20330518T033320Z");
+  EXPECT_EQ(j.at("lifetime"), "20330518T033320");
   EXPECT_TRUE(Credential(r).Equals(*crypto::DeriveKm(ke_, kMaf)));
 }
 

@@ -1,18 +1,46 @@
 #include "services/common/service_setup.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <prometheus/counter.h>
 #include <pthread.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
+#include "common/grpc/tls_file_watcher.h"
 #include "common/log/logger.h"
 #include "common/ops/pool_metrics.h"
 
+ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::Minutes(5),
+          "gRPC servers close each client connection after about this long (GOAWAY), so clients "
+          "re-resolve and reach replicas added since; 'inf': never.");
+ABSL_FLAG(absl::Duration, grpc_max_connection_age_grace, absl::Seconds(30),
+          "Time calls still open on an aged connection get before it is closed; 'inf': no limit.");
+
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
+          "How often --tls_cert, --tls_key and --tls_ca are checked for renewed files; a valid "
+          "renewal serves new gRPC handshakes, a broken one is refused (logged and counted).");
+ABSL_FLAG(absl::Duration, pg_wait_max_backoff, absl::Seconds(10),
+          "Start-up waits for PostgreSQL, retrying with backoff that grows up to this.");
+
 namespace onem2m::services {
+namespace {
+
+// MillisForGrpc converts a positive duration to a gRPC channel argument (int milliseconds).
+int MillisForGrpc(absl::Duration d) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(d), 1, INT32_MAX));
+}
+
+}  // namespace
 
 void ServiceSetup::Die(absl::string_view option, const absl::Status& status) const {
   Log(Level::kError, "startup_failed",
@@ -61,33 +89,126 @@ std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transpor
   return *parsed;
 }
 
-void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address,
-                            std::function<absl::Status()> store_health,
-                            prometheus::Registry& registry, const pg::ConnectionPool* pool) const {
-  ops.AddReadinessCheck("store", std::move(store_health));
-  if (pool != nullptr) ops::RegisterPoolMetrics(registry, &ops, pool);
+void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry) const {
+  grpcutil::SetTlsReloadInterval(absl::GetFlag(FLAGS_tls_reload_interval));
+  prometheus::Counter& reloads =
+      prometheus::BuildCounter()
+          .Name("onem2m_cert_reloads_total")
+          .Help("Renewed certificate/key/CA files validated and put in use without a restart.")
+          .Register(*registry)
+          .Add({});
+  prometheus::Counter& errors =
+      prometheus::BuildCounter()
+          .Name("onem2m_cert_reload_errors_total")
+          .Help("Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
+          .Register(*registry)
+          .Add({});
+  grpcutil::SetTlsReloadObserver([registry, &reloads, &errors](bool ok) {
+    (ok ? reloads : errors).Increment();
+  });
+}
+
+void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {
+  ops.SetStarting("starting");
   if (address.empty()) return;
   if (absl::Status s = ops.Start(address); !s.ok()) Die("ops_listen", s);
 }
 
-std::unique_ptr<grpc::Server> ServiceSetup::StartGrpcServer(
-    const std::vector<std::string>& ports, const std::vector<grpc::Service*>& services,
-    const grpcutil::TlsFiles& files, absl::string_view option,
-    const std::function<void(grpc::ServerBuilder*)>& configure) const {
-  if (ports.empty()) return nullptr;
+void ServiceSetup::AddStoreChecks(ops::OpsServer& ops, std::function<absl::Status()> store_health,
+                                  prometheus::Registry& registry,
+                                  const pg::ConnectionPool* pool) const {
+  ops.AddReadinessCheck("store", std::move(store_health));
+  if (pool != nullptr) ops::RegisterPoolMetrics(registry, &ops, pool);
+}
+
+bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
+                                   absl::string_view option,
+                                   const std::function<absl::Status()>& open) const {
+  const absl::Duration max_backoff =
+      std::max(absl::GetFlag(FLAGS_pg_wait_max_backoff), absl::Milliseconds(100));
+  absl::Duration backoff = std::min(absl::Milliseconds(500), max_backoff);
+  std::mt19937_64 rng(std::random_device{}());
+  for (int attempt = 1;; ++attempt) {
+    ops.SetStarting(absl::StrCat("connecting to PostgreSQL (attempt ", attempt, ")"));
+    absl::Status s = open();
+    if (s.ok()) {
+      if (attempt > 1) Log(Level::kInfo, "database_ready", {{"attempts", absl::StrCat(attempt)}});
+      ops.SetStarting("starting");
+      return true;
+    }
+    if (s.code() != absl::StatusCode::kUnavailable) Die(option, s);
+    // Full jitter in [backoff/2, backoff]: replicas restarted together do not retry in step.
+    const absl::Duration wait =
+        backoff / 2 + absl::Nanoseconds(static_cast<int64_t>(
+                          std::uniform_real_distribution<double>(0, 1)(rng) *
+                          absl::ToDoubleNanoseconds(backoff / 2)));
+    Log(Level::kWarning, "waiting_for_database",
+        {{"attempt", absl::StrCat(attempt)},
+         {"error", std::string(s.message())},
+         {"retry_in", absl::FormatDuration(wait)}});
+    ops.SetStarting(absl::StrCat("waiting for PostgreSQL (attempt ", attempt,
+                                 " failed: ", s.message(), "; next in ",
+                                 absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))),
+                                 ")"));
+    const timespec ts = absl::ToTimespec(wait);
+    int sig = sigtimedwait(&signals, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) {
+      Log(Level::kInfo, "stopped_while_waiting_for_database", {{"signal", absl::StrCat(sig)}});
+      return false;
+    }
+    backoff = std::min(backoff * 2, max_backoff);
+  }
+}
+
+void GrpcServers::SetServing(bool serving) {
+  for (auto& [option, server] : servers_) server->GetHealthCheckService()->SetServingStatus(serving);
+}
+
+void GrpcServers::Shutdown(std::chrono::system_clock::time_point deadline) {
+  for (auto& [option, server] : servers_) server->Shutdown(deadline);
+}
+
+grpc::Server* GrpcServers::server(absl::string_view option) const {
+  for (const auto& [o, server] : servers_) {
+    if (o == option) return server.get();
+  }
+  return nullptr;
+}
+
+GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& listeners,
+                                           const grpcutil::TlsFiles& files) const {
+  GrpcServers out;
+  bool any = false;
+  for (const GrpcListener& l : listeners) any = any || !l.address.empty();
+  if (!any) return out;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
       grpcutil::MakeServerCredentials(files);
   if (!creds.ok()) Die("tls_cert/tls_key/tls_ca", creds.status());
+  // Both are process-wide switches read by every builder built afterwards: each server gets its
+  // own health service and its own reflection service listing only what it serves.
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  grpcutil::KeepServerThreads(&builder);
-  for (const std::string& port : ports) builder.AddListeningPort(port, *creds);
-  for (grpc::Service* s : services) builder.RegisterService(s);
-  if (configure) configure(&builder);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) Die(option, absl::UnavailableError("cannot bind"));
-  server->GetHealthCheckService()->SetServingStatus(true);
-  return server;
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  const absl::Duration age = absl::GetFlag(FLAGS_grpc_max_connection_age);
+  const absl::Duration grace = absl::GetFlag(FLAGS_grpc_max_connection_age_grace);
+  for (const GrpcListener& l : listeners) {
+    if (l.address.empty()) continue;
+    grpc::ServerBuilder builder;
+    grpcutil::KeepServerThreads(&builder);
+    if (age > absl::ZeroDuration() && age != absl::InfiniteDuration()) {
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, MillisForGrpc(age));
+      if (grace != absl::InfiniteDuration()) {
+        builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, MillisForGrpc(grace));
+      }
+    }
+    builder.AddListeningPort(l.address, *creds);
+    for (grpc::Service* s : l.services) builder.RegisterService(s);
+    if (l.configure) l.configure(&builder);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    if (server == nullptr) Die(l.option, absl::UnavailableError("cannot bind " + l.address));
+    server->GetHealthCheckService()->SetServingStatus(true);
+    out.servers_.emplace_back(l.option, std::move(server));
+  }
+  return out;
 }
 
 std::vector<std::string> SplitList(const std::string& s) {

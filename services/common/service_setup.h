@@ -2,7 +2,7 @@
 //
 // Start-up and shutdown steps the MEF and MAF binaries share: a failed option stops start-up with
 // a message naming it; logging from flags; the suite flags, keyring and FQDNs; the gRPC
-// server with mutual TLS and health checking; SIGTERM/SIGINT handling.
+// servers (one per port) with mutual TLS, health checking and reflection; SIGTERM/SIGINT handling.
 //
 //   ServiceSetup setup("mef_server");
 //   setup.ConfigureLogging(level_flag, format_flag, audit_flag);
@@ -15,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +32,32 @@
 #include "common/tls/psk_config.h"
 
 namespace onem2m::services {
+
+// GrpcListener is one gRPC port and the APIs it serves.
+struct GrpcListener {
+  std::string option;   // the flag naming the address, for errors ("admin_grpc_listen")
+  std::string address;  // "[::]:9444"; empty: this listener is off
+  std::vector<grpc::Service*> services;
+  // configure, when set, also sees the builder (for services that add their own completion
+  // queues, e.g. grpcutil::UnaryBatcher).
+  std::function<void(grpc::ServerBuilder*)> configure;
+};
+
+// GrpcServers owns the servers started by ServiceSetup::StartGrpcServers.
+class GrpcServers {
+ public:
+  // SetServing flips the health status of every server (false first when draining).
+  void SetServing(bool serving);
+  // Shutdown shuts every server down, cancelling calls still running at `deadline`.
+  void Shutdown(std::chrono::system_clock::time_point deadline);
+  // server returns the server of `option`, or null when that listener is off.
+  grpc::Server* server(absl::string_view option) const;
+  bool empty() const { return servers_.empty(); }
+
+ private:
+  friend class ServiceSetup;
+  std::vector<std::pair<std::string, std::unique_ptr<grpc::Server>>> servers_;
+};
 
 class ServiceSetup {
  public:
@@ -56,20 +83,41 @@ class ServiceSetup {
   std::vector<tls::CipherSuite> CipherSuites(tls::Transport transport, const std::string& suites,
                                              absl::string_view suites_flag) const;
 
-  // StartOps serves /healthz, /readyz (ready while `store_health` is OK) and /metrics on `address`
-  // (empty: no ops port), with the pool gauges when `pool` is not null. Dies naming --ops_listen.
-  void StartOps(ops::OpsServer& ops, const std::string& address,
-                std::function<absl::Status()> store_health, prometheus::Registry& registry,
-                const pg::ConnectionPool* pool) const;
+  // WatchTlsFiles applies --tls_reload_interval (how often the certificate, key and CA files are
+  // checked for a renewal, see grpcutil::TlsFileWatcher) and counts reloads in `registry`
+  // (onem2m_cert_reloads_total, onem2m_cert_reload_errors_total). Call it before making any gRPC
+  // credentials. The reload observer keeps `registry` alive (watchers outlive main).
+  void WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry) const;
 
-  // StartGrpcServer serves `services` on every address in `ports` with mutual TLS from `files`
-  // and the standard health service (serving). `configure`, when set, also sees the builder (for
-  // services that add their own completion queues). Returns null when `ports` is empty. Dies
-  // naming `option` when the credentials or a port fail.
-  std::unique_ptr<grpc::Server> StartGrpcServer(
-      const std::vector<std::string>& ports, const std::vector<grpc::Service*>& services,
-      const grpcutil::TlsFiles& files, absl::string_view option,
-      const std::function<void(grpc::ServerBuilder*)>& configure = nullptr) const;
+  // StartOps serves /healthz, /readyz and /metrics on `address` (empty: no ops port) from the
+  // start of start-up: liveness answers at once, and /readyz says "starting" until
+  // ops.SetStarted(). Dies naming --ops_listen.
+  void StartOps(ops::OpsServer& ops, const std::string& address) const;
+
+  // AddStoreChecks makes readiness follow `store_health` (run in the background, see OpsServer)
+  // and adds the pool gauges when `pool` is not null.
+  void AddStoreChecks(ops::OpsServer& ops, std::function<absl::Status()> store_health,
+                      prometheus::Registry& registry, const pg::ConnectionPool* pool) const;
+
+  // WaitForDatabase calls `open` (which connects and runs the migrations) until it returns OK,
+  // while it fails with kUnavailable (PostgreSQL not there yet, not answering, or refusing) waiting
+  // with jittered exponential backoff from 0.5 s up to --pg_wait_max_backoff, logging every failure
+  // (event "waiting_for_database") and showing it on /readyz ("starting: waiting for PostgreSQL").
+  // A pod whose database is late thus stays alive and unready instead of exiting. Returns false if
+  // SIGTERM or SIGINT (taken from `signals`) arrived meanwhile: the caller should exit with 0. Any
+  // other error dies naming `option`.
+  bool WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals, absl::string_view option,
+                       const std::function<absl::Status()>& open) const;
+
+  // StartGrpcServers starts one gRPC server per listener in `listeners` (those with an empty
+  // address are skipped), each serving only its own services plus health checking and server
+  // reflection, so a call to another API on that port gets UNIMPLEMENTED (docs/protocol.md 6:
+  // each API has its own port and NetworkPolicy). Every server uses mutual TLS from `files`
+  // (reloaded when the files change, see grpcutil::MakeServerCredentials) and closes connections
+  // after --grpc_max_connection_age (+ grace) so clients re-resolve and spread over new replicas.
+  // Dies naming the listener's option when the credentials or a port fail.
+  GrpcServers StartGrpcServers(const std::vector<GrpcListener>& listeners,
+                               const grpcutil::TlsFiles& files) const;
 
  private:
   std::string service_;

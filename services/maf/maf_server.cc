@@ -8,7 +8,11 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <map>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +67,8 @@ ABSL_FLAG(bool, coap_legacy_option_numbers, false,
 ABSL_FLAG(std::string, admin_fqdn, "",
           "adminFQDN: the administrating stakeholder this MAF registers clients and keys for "
           "(TS-0003 8.8.3.2); requests naming another get RSC 4103. Default: --maf_fqdn.");
+ABSL_FLAG(absl::Duration, mef_resolve_interval, absl::Seconds(30),
+          "Least time between two DNS resolutions of a dns:/// --mef_endpoints target.");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
 ABSL_FLAG(std::string, store, "pg",
           "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
@@ -142,6 +148,13 @@ int Run() {
   crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
 
+  // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
+  auto registry = std::make_shared<prometheus::Registry>();
+  ops::RegisterBuildInfo(*registry, "maf", kVersion);
+  setup.WatchTlsFiles(registry);
+  ops::OpsServer ops(registry);
+  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
+
   std::unique_ptr<maf::MafStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {
     Log(Level::kWarning, "memory_store",
@@ -154,9 +167,16 @@ int Run() {
     po.pool.application_name = "maf_server";
     if (po.pool.conninfo.empty())
       setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
-    absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(std::move(po));
-    if (!pg.ok()) setup.Die("pg", pg.status());
-    store = std::move(*pg);
+    const bool opened = setup.WaitForDatabase(ops, signals, "pg", [&]() -> absl::Status {
+      absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(po);
+      if (!pg.ok()) return pg.status();
+      store = std::move(*pg);
+      return absl::OkStatus();
+    });
+    if (!opened) {
+      ops.Stop();
+      return 0;
+    }
   } else {
     setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
   }
@@ -166,8 +186,6 @@ int Run() {
       grpcutil::MakeChannelCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                                         absl::GetFlag(FLAGS_tls_ca)});
   if (!channel_creds.ok()) setup.Die("tls_cert/tls_key/tls_ca", channel_creds.status());
-  auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "maf", kVersion);
   ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_maf");
   maf::MafMetrics metrics(*registry);
 
@@ -185,8 +203,14 @@ int Run() {
                                      ep->mef_fqdn, " is listed twice; join replicas with '|'")));
     }
     grpc::ChannelArguments args;
-    // Spread fetches over every MEF replica the target names; a dead one is skipped.
+    // Spread fetches over every MEF replica the target names; a dead one is skipped. With a
+    // dns:/// target (a headless Service) gRPC resolves again whenever a connection closes, e.g.
+    // at the MEF's --grpc_max_connection_age, and so picks up replicas added by the autoscaler.
     args.SetLoadBalancingPolicyName("round_robin");
+    args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+                static_cast<int>(std::clamp<int64_t>(
+                    absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0,
+                    INT32_MAX)));
     if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
     std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
     channels[ep->mef_fqdn] = ch;
@@ -261,27 +285,17 @@ int Run() {
   maf::MafAdminServiceImpl admin_service(std::move(ao));
   const std::string key_addr = absl::GetFlag(FLAGS_key_grpc_listen);
   const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
-  std::vector<std::string> grpc_ports;
-  std::vector<grpc::Service*> grpc_services;
-  if (!key_addr.empty()) {
-    grpc_ports.push_back(key_addr);
-    grpc_services.push_back(&key_service);
-  }
-  if (!admin_addr.empty()) {
-    grpc_ports.push_back(admin_addr);
-    grpc_services.push_back(&admin_service);
-  }
-  std::unique_ptr<grpc::Server> grpc_server = setup.StartGrpcServer(
-      grpc_ports, grpc_services,
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
-      "key_grpc_listen/admin_grpc_listen");
+  services::GrpcServers grpc_servers = setup.StartGrpcServers(
+      {{"key_grpc_listen", key_addr, {&key_service}, nullptr},
+       {"admin_grpc_listen", admin_addr, {&admin_service}, nullptr}},
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
 
-  ops::OpsServer ops(registry);
   maf::MafStore* store_ptr = store.get();
   auto* pg = dynamic_cast<maf::PgMafStore*>(store.get());
-  setup.StartOps(
-      ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
-      *registry, pg != nullptr ? &pg->pool() : nullptr);
+  setup.AddStoreChecks(
+      ops, [store_ptr] { return store_ptr->CheckHealth(); }, *registry,
+      pg != nullptr ? &pg->pool() : nullptr);
+  ops.SetStarted();
 
   Log(Level::kInfo, "maf_started",
       {{"version", kVersion},
@@ -297,13 +311,18 @@ int Run() {
   int sig = services::WaitForTermination(signals);
   Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
-  if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  grpc_servers.SetServing(false);
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
-  if (grpc_server)
-    grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   for (auto& [fqdn, w] : watchers) w->Stop();
   (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
-  ops.Stop();
+  if (!ops.Stop(absl::Seconds(2))) {
+    // A readiness check is still blocked (a black-holed database): the store it uses must not be
+    // destroyed under it, and there is nothing left to do.
+    Log(Level::kWarning, "maf_stopped", {{"note", "a readiness check was still blocked"}});
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   Log(Level::kInfo, "maf_stopped", {});
   return 0;
 }

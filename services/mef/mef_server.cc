@@ -7,6 +7,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,6 +104,13 @@ int Run() {
   crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
 
+  // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
+  auto registry = std::make_shared<prometheus::Registry>();
+  ops::RegisterBuildInfo(*registry, "mef", kVersion);
+  setup.WatchTlsFiles(registry);
+  ops::OpsServer ops(registry);
+  setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
+
   std::unique_ptr<mef::EnroleeStore> store;
   if (absl::GetFlag(FLAGS_store) == "memory") {
     Log(Level::kWarning, "memory_store",
@@ -115,15 +124,20 @@ int Run() {
     if (po.pool.conninfo.empty()) {
       setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
     }
-    absl::StatusOr<std::unique_ptr<mef::PgEnroleeStore>> pg = mef::PgEnroleeStore::Create(po);
-    if (!pg.ok()) setup.Die("pg", pg.status());
-    store = std::move(*pg);
+    const bool opened = setup.WaitForDatabase(ops, signals, "pg", [&]() -> absl::Status {
+      absl::StatusOr<std::unique_ptr<mef::PgEnroleeStore>> pg = mef::PgEnroleeStore::Create(po);
+      if (!pg.ok()) return pg.status();
+      store = std::move(*pg);
+      return absl::OkStatus();
+    });
+    if (!opened) {
+      ops.Stop();
+      return 0;
+    }
   } else {
     setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
   }
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "mef", kVersion);
   ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_mef");
   mef::MefMetrics metrics(*registry);
 
@@ -151,9 +165,9 @@ int Run() {
       mef::BootstrapServer::Start(bo, store.get(), &envelope, &metrics, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
-  // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS. One server
-  // serves both ports; NetworkPolicy decides who reaches which, and each service checks the
-  // caller's certificate itself.
+  // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS, each on its
+  // own server: the admin API does not answer on the credential port, so the NetworkPolicy that
+  // fences the admin port means something. Each service also checks the caller's certificate.
   mef::EnvelopeKeOpener opener(&envelope);
   mef::MefCredentialServiceImpl::Options co;
   co.metrics = &metrics;
@@ -169,23 +183,19 @@ int Run() {
   const std::string cred_addr = absl::GetFlag(FLAGS_credential_grpc_listen);
   const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
   std::unique_ptr<mef::MefAdminServiceImpl> admin;
-  std::vector<std::string> grpc_ports;
-  std::vector<grpc::Service*> grpc_services;
-  if (!cred_addr.empty()) grpc_ports.push_back(cred_addr);
   if (!admin_addr.empty()) {
     absl::StatusOr<std::unique_ptr<mef::MefAdminServiceImpl>> a =
         mef::MefAdminServiceImpl::Create(store.get(), &sealer, ao);
     if (!a.ok()) setup.Die("admin_identities", a.status());
     admin = std::move(*a);
-    grpc_ports.push_back(admin_addr);
-    grpc_services.push_back(admin.get());
   }
-  std::unique_ptr<grpc::Server> grpc_server = setup.StartGrpcServer(
-      grpc_ports, grpc_services,
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
-      "credential_grpc_listen/admin_grpc_listen", [&](grpc::ServerBuilder* b) {
-        if (!cred_addr.empty()) (*credential)->Register(b);
-      });
+  services::GrpcListener cred_listener{"credential_grpc_listen", cred_addr, {}, nullptr};
+  cred_listener.configure = [&](grpc::ServerBuilder* b) { (*credential)->Register(b); };
+  services::GrpcListener admin_listener{"admin_grpc_listen", admin_addr, {}, nullptr};
+  if (admin != nullptr) admin_listener.services.push_back(admin.get());
+  services::GrpcServers grpc_servers = setup.StartGrpcServers(
+      {cred_listener, admin_listener},
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
   (*credential)->Start();
 
   // The spec's own fetch binding (docs/protocol.md 6): same decision path as the gRPC fetch.
@@ -206,12 +216,12 @@ int Run() {
     fetch_https->Start();
   }
 
-  ops::OpsServer ops(registry);
   mef::EnroleeStore* store_ptr = store.get();
   auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get());
-  setup.StartOps(
-      ops, absl::GetFlag(FLAGS_ops_listen), [store_ptr] { return store_ptr->CheckHealth(); },
-      *registry, pg != nullptr ? &pg->pool() : nullptr);
+  setup.AddStoreChecks(
+      ops, [store_ptr] { return store_ptr->CheckHealth(); }, *registry,
+      pg != nullptr ? &pg->pool() : nullptr);
+  ops.SetStarted();
 
   Log(Level::kInfo, "mef_started",
       {{"version", kVersion},
@@ -228,15 +238,19 @@ int Run() {
   // Drain (issue: readiness goes false first, then listeners stop, in-flight work finishes).
   Log(Level::kInfo, "mef_draining", {{"signal", std::to_string(sig)}});
   ops.SetDraining();
-  if (grpc_server) grpc_server->GetHealthCheckService()->SetServingStatus(false);
+  grpc_servers.SetServing(false);
   (*credential)->Shutdown();
   if (fetch_https) fetch_https->Stop();
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
-  if (grpc_server) {
-    grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }
+  grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*credential)->Stop();  // after the server: its fetch threads finish the calls in progress
-  ops.Stop();
+  if (!ops.Stop(absl::Seconds(2))) {
+    // A readiness check is still blocked (a black-holed database): the store it uses must not be
+    // destroyed under it, and there is nothing left to do.
+    Log(Level::kWarning, "mef_stopped", {{"note", "a readiness check was still blocked"}});
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   Log(Level::kInfo, "mef_stopped", {});
   return 0;
 }
