@@ -58,7 +58,8 @@ struct RetryPolicy {
 
 // Bootstrap runs one attempt. Errors: kUnauthenticated (handshake refused: wrong Kpm or unknown
 // KpmID, indistinguishable by design), kUnavailable / kDeadlineExceeded (network, MEF busy or its
-// store down: retryable), kFailedPrecondition (the MEF refused the request: RSC in the message),
+// store down, including a handshake the MEF aborted with internal_error because it could not look
+// the KpmID up, docs/protocol.md 2: retryable), kFailedPrecondition (the MEF refused the request: RSC in the message),
 // kDataLoss (the answer's KeID differs from ours).
 absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
 
