@@ -32,6 +32,7 @@
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
+#include "mef/credential/credential_client.h"
 #include "maf/metrics/maf_metrics.h"
 #include "maf/server/handshake_server.h"
 #include "maf/server/revocation_events.h"
@@ -177,9 +178,9 @@ int Run() {
       setup.Die("mef_endpoints", absl::InvalidArgumentError(absl::StrCat(
                                      ep->mef_fqdn, " is listed twice; join replicas with '|'")));
     }
-    grpc::ChannelArguments args;
-    // Spread fetches over every MEF replica the target names; a dead one is skipped.
-    args.SetLoadBalancingPolicyName("round_robin");
+    // Spread fetches over every MEF replica the target names; a dead or draining one is skipped,
+    // a MEF that is down fails fast and is reconnected within a second of its return.
+    grpc::ChannelArguments args = mef::MefChannelArguments();
     if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
     std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
     channels[ep->mef_fqdn] = ch;

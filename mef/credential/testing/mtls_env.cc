@@ -41,6 +41,15 @@ std::shared_ptr<grpc::ServerCredentials> MtlsEnv::ServerCredentials() const {
 }
 
 std::shared_ptr<grpc::Channel> MtlsEnv::Channel(int port, const std::string& client_dns) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return Channel(port, client_dns, std::move(args));
+}
+
+std::shared_ptr<grpc::Channel> MtlsEnv::Channel(int port, const std::string& client_dns,
+                                                grpc::ChannelArguments args) const {
   grpcutil::TlsFiles files{"", "", dir_ + "/ca.crt"};
   if (!client_dns.empty()) {
     const std::string stem = dir_ + "/client-" + client_dns;
@@ -52,11 +61,7 @@ std::shared_ptr<grpc::Channel> MtlsEnv::Channel(int port, const std::string& cli
   }
   auto creds = grpcutil::MakeChannelCredentials(files);
   if (!creds.ok()) std::abort();
-  grpc::ChannelArguments args;
   args.SetSslTargetNameOverride("localhost");
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), *creds, args);
 }
