@@ -45,7 +45,7 @@ KpmResolver::Decoy KpmResolver::MakeDecoy(const crypto::Envelope* envelope) {
   Decoy d;
   // A KpmID of a typical length that the admin API cannot create (control characters are not
   // valid in a KpmID), sealed like any stored Kpm under the active KEK.
-  d.row.kpm_id = std::string("\x01decoy-kpm-id-0000", 19);
+  d.row.kpm_id = std::string("\x01" "decoy-kpm-id-0000");
   d.row.enrolee_id = "C-decoy";
   d.row.maf_id = "decoy.invalid";
   d.row.state = EnroleeState::kDisabled;  // never usable, should it ever be handed off
