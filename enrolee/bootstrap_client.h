@@ -70,6 +70,15 @@ absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& optio
 // IsRetryable tells which Bootstrap errors are worth another attempt.
 bool IsRetryable(const absl::Status& status);
 
+// RetryWithBackoff runs `attempt` until it succeeds, fails with an error that is not IsRetryable,
+// or policy.max_attempts attempts were made, sleeping a full-jitter exponential backoff in between;
+// returns the last status and sets `*out_attempts` (if not null) to the attempts made. Used for the
+// MEF (BootstrapWithRetry) and the MAF (MafClient::ConnectWithRetry): a server that could not look
+// the key up aborts with internal_error, which is kUnavailable here (docs/protocol.md 2).
+absl::Status RetryWithBackoff(const RetryPolicy& policy,
+                              const std::function<absl::Status()>& attempt,
+                              int* out_attempts = nullptr);
+
 }  // namespace onem2m::enrolee
 
 #endif  // ONEM2M_ENROLEE_BOOTSTRAP_CLIENT_H_

@@ -2,6 +2,7 @@
 // 127.0.0.1:0 whose handler answers as told), the mapping of answers to Status codes, and the
 // retry policy (full-jitter exponential backoff with an injected sleep).
 #include "enrolee/bootstrap_client.h"
+#include "enrolee/maf_client.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -269,6 +270,32 @@ TEST_P(BootstrapClientTest, StoreOutageIsRetriedWithJitteredBackoffUntilItPasses
   for (size_t i = 0; i < sleeps.size(); ++i) {
     EXPECT_LT(sleeps[i], policy.initial_backoff * (1 << i)) << i;  // full jitter under the cap
   }
+}
+
+// The same for the MAF (docs/protocol.md 7): a handshake the server aborts because its key source
+// is unreachable is retried; a wrong key is not. (Any PSK server will do for the handshake.)
+TEST_P(BootstrapClientTest, MafConnectRetriesAnAbortedLookupButNotAWrongKey) {
+  MafClientOptions mo;
+  mo.maf_host = "127.0.0.1";
+  mo.maf_port = Options(GetParam()).mef_port;
+  mo.maf_fqdn = kMefFqdn;
+  mo.transport = GetParam();
+  mo.psk_identity = kKpmId;
+  mo.psk = Kpm();
+  mo.timeout = absl::Seconds(3);
+  RetryPolicy policy;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  store_down_for_ = 2;
+  auto ok = MafClient::ConnectWithRetry(mo, policy);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(sleeps.size(), 2u);
+  sleeps.clear();
+  mo.psk = SecretBytes::Copy("wrong-0123456789abcdef-0123456789");
+  auto wrong = MafClient::ConnectWithRetry(mo, policy);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kUnauthenticated) << wrong.status();
+  EXPECT_TRUE(sleeps.empty());
 }
 
 TEST_P(BootstrapClientTest, StoreOutageAloneIsUnavailableNotAWrongKey) {
