@@ -37,7 +37,9 @@ grpc::ChannelArguments MefChannelArguments() {
       R"({"loadBalancingConfig": [{"round_robin": {}}],)"
       R"( "healthCheckConfig": {"serviceName": ""}})");
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  // gRPC also uses the minimum reconnect backoff as the connection attempt's timeout: 1 s leaves a
+  // loaded MEF time for the mTLS handshake, while attempts still start every 100..300 ms.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 300);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);

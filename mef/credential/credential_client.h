@@ -60,7 +60,7 @@ struct Backoff {
 //     service serves; a draining MEF reports NOT_SERVING), so a dead or draining replica is left
 //     out and the channel is in TRANSIENT_FAILURE only when no replica can serve;
 //   - reconnect backoff 100 ms growing to 300 ms (gRPC's default grows from 1 s to 120 s, which left
-//     a MAF refusing first contacts for seconds after its MEF was back);
+//     a MAF refusing first contacts for seconds after its MEF was back), each attempt allowed 1 s;
 //   - keepalive pings every 10 s (5 s timeout), so a MEF that vanished without closing the
 //     connection is noticed.
 grpc::ChannelArguments MefChannelArguments();

@@ -43,7 +43,9 @@ std::shared_ptr<grpc::ServerCredentials> MtlsEnv::ServerCredentials() const {
 std::shared_ptr<grpc::Channel> MtlsEnv::Channel(int port, const std::string& client_dns) const {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  // The minimum backoff is also each connection attempt's timeout: 1 s, or a loaded test machine
+  // fails the mTLS handshake ("timed out before receiving SETTINGS frame").
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
   return Channel(port, client_dns, std::move(args));
 }
