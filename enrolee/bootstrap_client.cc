@@ -136,20 +136,17 @@ absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& o) {
   return (*x)->TakeResult();
 }
 
-absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& options,
-                                                   const RetryPolicy& policy) {
+absl::Status RetryWithBackoff(const RetryPolicy& policy,
+                              const std::function<absl::Status()>& attempt,
+                              int* out_attempts) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   const int attempts = std::max(1, policy.max_attempts);
   absl::Duration cap = std::min(policy.initial_backoff, policy.max_backoff);
   absl::Status last;
-  for (int attempt = 1; attempt <= attempts; ++attempt) {
-    absl::StatusOr<BootstrapResult> r = Bootstrap(options);
-    if (r.ok()) {
-      r->attempts = attempt;
-      return r;
-    }
-    last = r.status();
-    if (!IsRetryable(last) || attempt == attempts) break;
+  for (int n = 1; n <= attempts; ++n) {
+    if (out_attempts != nullptr) *out_attempts = n;
+    last = attempt();
+    if (last.ok() || !IsRetryable(last) || n == attempts) break;
     // Full jitter: a uniformly random sleep in [0, cap) spreads a fleet's retries out.
     int64_t cap_us = absl::ToInt64Microseconds(cap);
     if (cap_us > 0) {
@@ -159,6 +156,22 @@ absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& optio
     cap = std::min(cap * 2, policy.max_backoff);
   }
   return last;
+}
+
+absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& options,
+                                                   const RetryPolicy& policy) {
+  absl::StatusOr<BootstrapResult> result = absl::UnknownError("not attempted");
+  int attempts = 0;
+  absl::Status s = RetryWithBackoff(
+      policy,
+      [&] {
+        result = Bootstrap(options);
+        return result.status();
+      },
+      &attempts);
+  if (!s.ok()) return s;
+  result->attempts = attempts;
+  return result;
 }
 
 }  // namespace onem2m::enrolee

@@ -67,7 +67,8 @@ struct RetryPolicy {
 
 // Bootstrap runs one attempt. Errors: kUnauthenticated (handshake refused: wrong Kpm or unknown
 // KpmID, indistinguishable by design), kUnavailable / kDeadlineExceeded (network, MEF busy or its
-// store down: retryable), kFailedPrecondition (the MEF refused the request: RSC in the message),
+// store down, including a handshake the MEF aborted with internal_error because it could not look
+// the KpmID up, docs/protocol.md 2: retryable), kFailedPrecondition (the MEF refused the request: RSC in the message),
 // kDataLoss (the answer's KeID differs from ours).
 absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
 
@@ -114,6 +115,15 @@ absl::StatusOr<BootstrapResult> BootstrapWithRetry(const BootstrapOptions& optio
 
 // IsRetryable tells which Bootstrap errors are worth another attempt.
 bool IsRetryable(const absl::Status& status);
+
+// RetryWithBackoff runs `attempt` until it succeeds, fails with an error that is not IsRetryable,
+// or policy.max_attempts attempts were made, sleeping a full-jitter exponential backoff in between;
+// returns the last status and sets `*out_attempts` (if not null) to the attempts made. Used for the
+// MEF (BootstrapWithRetry) and the MAF (MafClient::ConnectWithRetry): a server that could not look
+// the key up aborts with internal_error, which is kUnavailable here (docs/protocol.md 2).
+absl::Status RetryWithBackoff(const RetryPolicy& policy,
+                              const std::function<absl::Status()>& attempt,
+                              int* out_attempts = nullptr);
 
 }  // namespace onem2m::enrolee
 

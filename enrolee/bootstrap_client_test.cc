@@ -2,11 +2,13 @@
 // 127.0.0.1:0 whose handler answers as told), the mapping of answers to Status codes, and the
 // retry policy (full-jitter exponential backoff with an injected sleep).
 #include "enrolee/bootstrap_client.h"
+#include "enrolee/maf_client.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -105,7 +107,9 @@ class BootstrapClientTest : public testing::TestWithParam<tls::Transport> {
       return GoodAnswer(ke_id);
     };
     auto resolver = std::make_shared<tls::FunctionPskResolver>(
-        [](absl::string_view id) -> absl::StatusOr<SecretBytes> {
+        [this](absl::string_view id) -> absl::StatusOr<SecretBytes> {
+          // A store outage for the next `store_down_for_` lookups (whatever the identity).
+          if (store_down_for_.fetch_sub(1) > 0) return absl::UnavailableError("store down");
           if (id == kKpmId) return Kpm();
           return absl::NotFoundError("unknown");
         });
@@ -151,6 +155,7 @@ class BootstrapClientTest : public testing::TestWithParam<tls::Transport> {
 
   FakeMefFactory factory_;
   std::unique_ptr<server::PskServer> server_;
+  std::atomic<int> store_down_for_{0};
 };
 
 INSTANTIATE_TEST_SUITE_P(Transports, BootstrapClientTest,
@@ -248,6 +253,57 @@ TEST_P(BootstrapClientTest, RetryStopsAtOnceOnWrongKey) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << r.status();
   EXPECT_TRUE(sleeps.empty());
   EXPECT_TRUE(factory_.Seen().empty());
+}
+
+// docs/protocol.md 2: while the MEF's store is down its lookups fail, and it aborts the handshake
+// with internal_error instead of pretending the key is wrong; the device sees kUnavailable and
+// retries with jittered backoff until the store is back.
+TEST_P(BootstrapClientTest, StoreOutageIsRetriedWithJitteredBackoffUntilItPasses) {
+  store_down_for_ = 3;
+  RetryPolicy policy;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  auto r = BootstrapWithRetry(Options(GetParam()), policy);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->attempts, 4);
+  ASSERT_EQ(sleeps.size(), 3u);
+  for (size_t i = 0; i < sleeps.size(); ++i) {
+    EXPECT_LT(sleeps[i], policy.initial_backoff * (1 << i)) << i;  // full jitter under the cap
+  }
+}
+
+// The same for the MAF (docs/protocol.md 7): a handshake the server aborts because its key source
+// is unreachable is retried; a wrong key is not. (Any PSK server will do for the handshake.)
+TEST_P(BootstrapClientTest, MafConnectRetriesAnAbortedLookupButNotAWrongKey) {
+  MafClientOptions mo;
+  mo.maf_host = "127.0.0.1";
+  mo.maf_port = Options(GetParam()).mef_port;
+  mo.maf_fqdn = kMefFqdn;
+  mo.transport = GetParam();
+  mo.psk_identity = kKpmId;
+  mo.psk = Kpm();
+  mo.timeout = absl::Seconds(3);
+  RetryPolicy policy;
+  std::vector<absl::Duration> sleeps;
+  policy.sleep = [&sleeps](absl::Duration d) { sleeps.push_back(d); };
+  store_down_for_ = 2;
+  auto ok = MafClient::ConnectWithRetry(mo, policy);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(sleeps.size(), 2u);
+  sleeps.clear();
+  mo.psk = SecretBytes::Copy("wrong-0123456789abcdef-0123456789");
+  auto wrong = MafClient::ConnectWithRetry(mo, policy);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kUnauthenticated) << wrong.status();
+  EXPECT_TRUE(sleeps.empty());
+}
+
+TEST_P(BootstrapClientTest, StoreOutageAloneIsUnavailableNotAWrongKey) {
+  store_down_for_ = 1;
+  auto r = Bootstrap(Options(GetParam()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_TRUE(IsRetryable(r.status()));
 }
 
 TEST_P(BootstrapClientTest, RetryStopsAtOnceOnRefusal) {

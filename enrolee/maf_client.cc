@@ -23,6 +23,17 @@ absl::StatusOr<MafCredential> DeriveMafCredential(const SecretBytes& ke, absl::s
   return MafCredential{std::move(*km), std::move(*km_id)};
 }
 
+absl::StatusOr<std::unique_ptr<MafClient>> MafClient::ConnectWithRetry(
+    const MafClientOptions& options, const RetryPolicy& policy) {
+  absl::StatusOr<std::unique_ptr<MafClient>> client = absl::UnknownError("not attempted");
+  absl::Status s = RetryWithBackoff(policy, [&] {
+    client = Connect(options);
+    return client.status();
+  });
+  if (!s.ok()) return s;
+  return client;
+}
+
 absl::StatusOr<std::unique_ptr<MafClient>> MafClient::Connect(const MafClientOptions& o) {
   tls::ClientOptions co;
   co.transport = o.transport;

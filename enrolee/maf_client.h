@@ -25,6 +25,7 @@
 #include "common/secret_bytes.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_config.h"
+#include "enrolee/bootstrap_client.h"
 
 namespace onem2m::enrolee {
 
@@ -83,6 +84,11 @@ struct RetrievedKey {
 class MafClient {
  public:
   static absl::StatusOr<std::unique_ptr<MafClient>> Connect(const MafClientOptions& options);
+  // ConnectWithRetry retries Connect's retryable errors (kUnavailable, kDeadlineExceeded: e.g. the
+  // MAF aborted with internal_error because its MEF is unreachable, docs/protocol.md 2 and 7) with
+  // full-jitter backoff (RetryWithBackoff); a refused key is not retried.
+  static absl::StatusOr<std::unique_ptr<MafClient>> ConnectWithRetry(
+      const MafClientOptions& options, const RetryPolicy& policy);
   ~MafClient();
 
   // RegisterClient (8.8.2.3); FailedPrecondition/DataLoss if assignedSymmKeyID != expected_km_id

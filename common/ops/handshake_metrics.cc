@@ -25,6 +25,8 @@ absl::string_view HandshakeOutcomeName(server::HandshakeOutcome outcome) {
       return "protocol_error";
     case server::HandshakeOutcome::kRejected:
       return "rejected";
+    case server::HandshakeOutcome::kStoreUnavailable:
+      return "store_unavailable";
   }
   return "unknown";
 }

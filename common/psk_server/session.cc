@@ -1,9 +1,37 @@
+#include <atomic>
+#include <string>
 #include <utility>
 
+#include "absl/time/clock.h"
+#include "common/log/logger.h"
 #include "common/psk_server/io_thread.h"
 #include "common/tls/session_state.h"
 
 namespace onem2m::server::internal {
+namespace {
+
+// WarnLookupFailed logs one warning per 10 s at most (with the number of
+// failures since the last line), whatever the number of handshakes an outage refuses: the line
+// says the store or upstream is down, not which identity was asked (the lookup status holds no
+// identity or key).
+void WarnLookupFailed(const absl::Status& status) {
+  constexpr int64_t kWarnEveryNs = 10'000'000'000;  // 10 s
+  static std::atomic<int64_t> next_ns{0};
+  static std::atomic<int64_t> suppressed{0};
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t next = next_ns.load(std::memory_order_relaxed);
+  if (now < next || !next_ns.compare_exchange_strong(next, now + kWarnEveryNs)) {
+    suppressed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const int64_t more = suppressed.exchange(0, std::memory_order_relaxed);
+  Log(Level::kWarning, "psk_lookup_failed",
+      {{"status", std::string(absl::StatusCodeToString(status.code()))},
+       {"also_failed_since_last_warning", std::to_string(more)},
+       {"effect", "handshakes aborted with internal_error; devices retry"}});
+}
+
+}  // namespace
 
 Session::Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession> tls,
                  std::string peer, std::string source)
@@ -54,6 +82,9 @@ void Session::OnAsyncReady() {
 }
 
 HandshakeOutcome Session::ClassifyFailure() const {
+  if (tls_->psk_lookup() == tls::PskLookup::kLookupFailed) {
+    return HandshakeOutcome::kStoreUnavailable;
+  }
   if (tls_->psk_lookup() != tls::PskLookup::kFound &&
       tls_->psk_lookup() != tls::PskLookup::kNotAsked) {
     return HandshakeOutcome::kBadKey;
@@ -72,8 +103,11 @@ void Session::FailHandshake(HandshakeOutcome outcome) {
   // silently), so a timeout after a failed lookup is really a bad key.
   if (outcome == HandshakeOutcome::kTimeout && tls_->psk_lookup() != tls::PskLookup::kFound &&
       tls_->psk_lookup() != tls::PskLookup::kNotAsked) {
-    outcome = HandshakeOutcome::kBadKey;
+    outcome = tls_->psk_lookup() == tls::PskLookup::kLookupFailed
+                  ? HandshakeOutcome::kStoreUnavailable
+                  : HandshakeOutcome::kBadKey;
   }
+  if (outcome == HandshakeOutcome::kStoreUnavailable) WarnLookupFailed(tls_->lookup_status());
   if (thread_->shared()->observer) {
     thread_->shared()->observer->OnHandshake(info_, outcome,
                                              absl::Now() - tls_->handshake_started());

@@ -73,6 +73,10 @@ enum class HandshakeOutcome {
   kTimeout,        // handshake deadline passed
   kProtocolError,  // malformed input, no shared suite, bad SNI, transport error
   kRejected,       // refused before the handshake: per-source cap, shutting down
+  // The PSK lookup itself failed (store or upstream down, timeout, overload): the handshake was
+  // aborted with internal_error (docs/protocol.md 2). Counted apart from kBadKey so an outage
+  // shows as one, in metrics and alerts.
+  kStoreUnavailable,
 };
 
 // ServerObserver receives events for metrics and logs. Methods may run on any I/O thread at once

@@ -73,6 +73,8 @@ struct ContextCallbacks {
     } else if (found.ok()) {
       lookup = PskLookup::kFailed;
       found = absl::FailedPreconditionError("resolver returned a key of unusable length");
+    } else if (IsPskLookupFailure(found.status())) {
+      lookup = PskLookup::kLookupFailed;
     } else {
       lookup = absl::IsNotFound(found.status()) ? PskLookup::kNotFound : PskLookup::kFailed;
     }
@@ -81,6 +83,11 @@ struct ContextCallbacks {
       state->psk_lookup = lookup;
       state->lookup_status = found.status();
     }
+    // The lookup failed (docs/protocol.md 2: an outage is not an answer about the identity).
+    // OpenSSL answers a length above PSK_MAX_PSK_LEN with a fatal internal_error alert
+    // (tls_process_cke_psk_preamble, OpenSSL 3.0), without reading `psk`: the one way a PSK
+    // callback can abort with that alert rather than unknown_psk_identity (a return of 0).
+    if (lookup == PskLookup::kLookupFailed) return PSK_MAX_PSK_LEN + 1;
     if (key->size() > max_psk_len) return 0;  // Cannot happen: 32 <= PSK_MAX_PSK_LEN.
     memcpy(psk, key->data(), key->size());
     return static_cast<unsigned int>(key->size());

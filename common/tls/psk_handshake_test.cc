@@ -41,6 +41,9 @@ std::shared_ptr<PskResolver> Resolver() {
   return std::make_shared<FunctionPskResolver>(
       [](absl::string_view identity) -> absl::StatusOr<SecretBytes> {
         if (identity == kIdentity) return Key('k');
+        if (identity == "kpm-store-down") return absl::UnavailableError("store down");
+        if (identity == "kpm-store-slow") return absl::DeadlineExceededError("store timeout");
+        if (identity == "kpm-corrupt") return absl::InternalError("row cannot be unsealed");
         return absl::NotFoundError("no such identity");
       });
 }
@@ -216,6 +219,33 @@ TEST_P(FailureTest, UnknownIdentityFailsExactlyLikeWrongKey) {
   EXPECT_EQ(unknown.server.psk_lookup, PskLookup::kNotFound);
   EXPECT_TRUE(absl::IsNotFound(unknown.server.lookup_status));
   EXPECT_EQ(wrong.server.psk_lookup, PskLookup::kFound);
+}
+
+// docs/protocol.md 2: a lookup that failed (store down, timeout) is not an answer about the
+// identity: the server aborts with internal_error (RFC 5246 7.2.2; DTLS sends it too), and the
+// client reports kUnavailable (retry) instead of kUnauthenticated (wrong key).
+TEST_P(FailureTest, LookupFailureAbortsWithInternalErrorAndClientMayRetry) {
+  Transport t = GetParam();
+  for (const char* id : {"kpm-store-down", "kpm-store-slow"}) {
+    SCOPED_TRACE(id);
+    Failure f = Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, id, Key('k')));
+    EXPECT_EQ(f.server.alert_sent, SSL_AD_INTERNAL_ERROR);
+    EXPECT_EQ(f.server.psk_lookup, PskLookup::kLookupFailed);
+    EXPECT_TRUE(IsPskLookupFailure(f.server.lookup_status)) << f.server.lookup_status;
+    EXPECT_EQ(f.client.code(), absl::StatusCode::kUnavailable) << f.client;
+  }
+}
+
+// Any other resolver error is about the identity and fails exactly like a wrong key.
+TEST_P(FailureTest, OtherResolverErrorsFailLikeAWrongKey) {
+  Transport t = GetParam();
+  Failure wrong = Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, kIdentity, Key('x')));
+  Failure corrupt =
+      Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, "kpm-corrupt", Key('x')));
+  EXPECT_EQ(corrupt.server.psk_lookup, PskLookup::kFailed);
+  EXPECT_EQ(corrupt.server.alert_sent, wrong.server.alert_sent);
+  EXPECT_EQ(corrupt.client.code(), wrong.client.code()) << corrupt.client;
+  EXPECT_EQ(corrupt.client.code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST_P(FailureTest, MissingOrWrongSniFailsWhenRequired) {

@@ -15,9 +15,17 @@
 //     }
 //   };
 //
-// Whatever Resolve returns other than an OK key of 16..64 bytes, the handshake continues with a
-// random per-process dummy key and fails exactly as a wrong key would (PROTOCOL.md 2); the peer
-// cannot tell. The server learns the outcome from PskSession::psk_lookup().
+// A resolver's answer is one of three (docs/protocol.md 2):
+//   - a key of 16..64 bytes: the handshake goes on with it;
+//   - "this identity is unusable" (unknown, disabled, revoked, expired, undecryptable: any error
+//     for which IsPskLookupFailure is false, normally kNotFound): the handshake continues with a
+//     random per-process dummy key and fails exactly as a wrong key would; the peer cannot tell.
+//     A resolver should spend the same time on this answer as on a found key;
+//   - "the lookup itself failed" (IsPskLookupFailure: store or upstream down, timeout, overload):
+//     the server aborts the handshake with the internal_error alert (RFC 5246 7.2.2), which says
+//     nothing about the identity (every identity gets it during an outage) and lets the device
+//     retry with backoff instead of concluding that its key is wrong.
+// The server learns the outcome from PskSession::psk_lookup().
 #ifndef ONEM2M_COMMON_TLS_PSK_RESOLVER_H_
 #define ONEM2M_COMMON_TLS_PSK_RESOLVER_H_
 
@@ -37,8 +45,26 @@ enum class PskLookup {
   kNotAsked,  // No ClientKeyExchange processed (yet), or a client session.
   kFound,     // The resolver returned a usable key (the handshake may still fail: wrong key).
   kNotFound,  // kNotFound from the resolver; the dummy key was used.
-  kFailed,    // Another error, or an unusable key length; the dummy key was used.
+  kFailed,    // Another "unusable identity" error, or an unusable key length; the dummy key was used.
+  kLookupFailed,  // The lookup itself failed (IsPskLookupFailure): aborted with internal_error.
 };
+
+// IsPskLookupFailure tells whether a resolver's error means the lookup failed (kUnavailable,
+// kDeadlineExceeded, kResourceExhausted, kAborted) rather than "this identity is unusable" (every
+// other code). A resolver must only use these codes for failures that do not depend on which
+// identity was asked (the whole store or upstream is down or overloaded), since the peer sees the
+// difference.
+inline bool IsPskLookupFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+      return true;
+    default:
+      return false;
+  }
+}
 
 class PskResolver {
  public:

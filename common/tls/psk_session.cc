@@ -129,6 +129,9 @@ Step PskSession::Fail(int ssl_error, absl::string_view what) {
     } else if (ERR_GET_LIB(err) == ERR_LIB_SSL &&
                ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
       code = absl::StatusCode::kUnavailable;
+    } else if (in_handshake && state_.alert_received == SSL_AD_INTERNAL_ERROR) {
+      // The server could not look our key up (docs/protocol.md 2): an outage, not a refusal.
+      code = absl::StatusCode::kUnavailable;
     } else if (in_handshake) {
       code = absl::StatusCode::kUnauthenticated;
     }

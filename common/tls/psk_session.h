@@ -95,6 +95,8 @@ class PskSession {
 
   // Handshake advances the handshake. kFailed status codes: kUnauthenticated (wrong or unknown
   // key, bad SNI, no common suite, malformed handshake: OpenSSL's reason in the message),
+  // kUnavailable also when the server sent internal_error (client: the server could not look the
+  // key up, docs/protocol.md 2; retry later),
   // kUnavailable (transport error or EOF), kDeadlineExceeded (DTLS retransmissions exhausted).
   Step Handshake();
 

@@ -183,6 +183,33 @@ TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
   release->Notify();
 }
 
+// docs/protocol.md 2 and 7: an unreachable or overloaded MEF is a failed lookup (the handshake is
+// aborted with internal_error and the device retries), not an unknown KeID; answers about the
+// KeID itself stay "unusable identity" (the dummy key, like a wrong key).
+TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreNot) {
+  fetcher_->answer = [](absl::string_view) {
+    return absl::StatusOr<FetchedCredential>(absl::UnavailableError("MEF unreachable"));
+  };
+  absl::StatusOr<SecretBytes> down = psk_->Resolve(KeId(1));
+  ASSERT_FALSE(down.ok());
+  EXPECT_TRUE(tls::IsPskLookupFailure(down.status())) << down.status();
+  // The breaker keeps other KeIDs of that MEF failing fast the same way.
+  absl::StatusOr<SecretBytes> breaker = psk_->Resolve(KeId(2));
+  EXPECT_TRUE(tls::IsPskLookupFailure(breaker.status())) << breaker.status();
+
+  Advance(absl::Seconds(1));  // past the breaker
+  for (absl::Status about_key : {absl::NotFoundError("unknown KeID"),
+                                 absl::PermissionDeniedError("KeID of another MAF")}) {
+    fetcher_->answer = [about_key](absl::string_view) {
+      return absl::StatusOr<FetchedCredential>(about_key);
+    };
+    absl::StatusOr<SecretBytes> r = psk_->Resolve(KeId(3));
+    ASSERT_FALSE(r.ok());
+    EXPECT_FALSE(tls::IsPskLookupFailure(r.status())) << r.status();
+  }
+  EXPECT_FALSE(tls::IsPskLookupFailure(psk_->Resolve("not-a-key-id").status()));
+}
+
 TEST_F(MafPskResolverTest, LastResolvedIsPerThread) {
   ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
   bool seen_elsewhere = true;

@@ -1,9 +1,15 @@
 // File: mef/bootstrap/kpm_resolver.h
 //
-// KpmResolver is the MEF's PSK lookup (PROTOCOL.md 2): KpmID -> Kpm for an active, unexpired
-// enrolee, unsealed from the store with the KEK. Anything else (unknown, disabled, revoked,
-// expired, undecryptable, store down) is an error, which the TLS layer turns into the dummy key so
-// the handshake fails exactly like a wrong Kpm.
+// KpmResolver is the MEF's PSK lookup (docs/protocol.md 2): KpmID -> Kpm for an active, unexpired
+// enrolee, unsealed from the store with the KEK. Two kinds of error:
+//   - kNotFound, "this identity is unusable" (unknown, disabled, revoked, expired, undecryptable):
+//     the TLS layer continues with the dummy key so the handshake fails exactly like a wrong Kpm.
+//     To make it fail in the same TIME as well, an unusable identity does the same work as a
+//     usable one: the same store read, then the AES-256-GCM unseal of a decoy sealed record (a
+//     random Kpm sealed at start-up under the active KEK) and the same hand-off of a row;
+//   - kUnavailable, "the lookup failed" (store down, timeout, overload; any store error other
+//     than kNotFound): the TLS layer aborts with internal_error, which every identity gets alike,
+//     and the device retries (tls::IsPskLookupFailure).
 //
 // A store that is down makes every lookup fail fast for a short while (a circuit breaker), so a
 // dead database costs each handshake microseconds instead of a connect timeout on an I/O thread.
@@ -57,8 +63,13 @@ class KpmResolver : public tls::PskResolver,
  private:
   // Finish turns the store's answer into Kpm (usable? unseal) and records the row for
   // LastEnrolee; `on_this_thread` keeps it in the thread-local slot, else in the shared table.
-  absl::StatusOr<SecretBytes> Finish(absl::StatusOr<Enrolee> enrolee, absl::Time now,
-                                     bool on_this_thread);
+  absl::StatusOr<SecretBytes> Finish(absl::string_view identity, absl::StatusOr<Enrolee> enrolee,
+                                     absl::Time now, bool on_this_thread);
+  // Decoy is the row whose sealed Kpm an unusable identity unseals instead of its own.
+  struct Decoy {
+    Enrolee row;
+  };
+  static Decoy MakeDecoy(const crypto::Envelope* envelope);
   bool BreakerOpen(absl::Time now) const;
 
   EnroleeStore* store_;
@@ -66,6 +77,7 @@ class KpmResolver : public tls::PskResolver,
   std::function<absl::Time()> now_;
   const absl::Duration breaker_;
   std::atomic<int64_t> store_down_until_ns_{0};
+  const Decoy decoy_;
 };
 
 }  // namespace onem2m::mef

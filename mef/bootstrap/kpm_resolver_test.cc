@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/crypto/envelope.h"
 #include "gtest/gtest.h"
 #include "mef/store/forwarding_enrolee_store.h"
@@ -216,6 +217,55 @@ TEST_F(KpmResolverTest, BreakerRetripsWhenStoreStillDownAfterWindow) {
   clock_.Advance(absl::Milliseconds(100));
   EXPECT_FALSE(resolver.Resolve("device-0001").ok());
   EXPECT_EQ(store_.get_calls(), 2);
+}
+
+// docs/protocol.md 2: a store that fails (whatever the error, other than "no such row") is an
+// outage, not an answer about the identity: kUnavailable, which the TLS layer turns into an
+// internal_error abort (tls::IsPskLookupFailure) so the device retries.
+TEST_F(KpmResolverTest, StoreErrorsAreLookupFailuresNotUnknownIdentities) {
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::ZeroDuration());
+  for (absl::Status error : {absl::UnavailableError("connection refused"),
+                             absl::DeadlineExceededError("statement timeout"),
+                             absl::ResourceExhaustedError("pool exhausted"),
+                             absl::InternalError("unexpected SQL error")}) {
+    SCOPED_TRACE(error.ToString());
+    store_.FailGets(error);
+    for (const char* id : {"device-0001", "nobody"}) {
+      absl::StatusOr<SecretBytes> got = resolver.Resolve(id);
+      ASSERT_FALSE(got.ok());
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
+      EXPECT_TRUE(tls::IsPskLookupFailure(got.status()));
+    }
+  }
+  store_.FailGets(absl::OkStatus());
+  absl::StatusOr<SecretBytes> nobody = resolver.Resolve("nobody");
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_FALSE(tls::IsPskLookupFailure(nobody.status()));
+}
+
+// Unusable identities (unknown, disabled, undecryptable row) are never lookup failures, and the
+// decoy row an unknown identity unseals is never handed to the enrolment exchange.
+TEST_F(KpmResolverTest, UnusableIdentitiesAreNotFoundAndHandNothingOff) {
+  crypto::Envelope other(crypto::Keyring::Generate());
+  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
+  AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive, std::nullopt,
+             &other);
+  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  for (const char* id : {"device-0001", "device-0002", "nobody"}) {
+    SCOPED_TRACE(id);
+    absl::StatusOr<SecretBytes> got = resolver.Resolve(id);
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_FALSE(KpmResolver::LastEnrolee(id).has_value());
+    absl::Notification done;
+    resolver.ResolveAsync(id, [&](absl::StatusOr<SecretBytes> r) {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    EXPECT_FALSE(KpmResolver::LastEnrolee(id).has_value());
+  }
 }
 
 TEST_F(KpmResolverTest, NotFoundAndInternalErrorsDoNotTripBreaker) {

@@ -31,9 +31,32 @@ absl::Duration Backoff::Delay(int attempt) const {
   return d * absl::Uniform(gen, 1.0 - j, 1.0);
 }
 
+grpc::ChannelArguments MefChannelArguments() {
+  grpc::ChannelArguments args;
+  args.SetServiceConfigJSON(
+      R"({"loadBalancingConfig": [{"round_robin": {}}],)"
+      R"( "healthCheckConfig": {"serviceName": ""}})");
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  // gRPC also uses the minimum reconnect backoff as the connection attempt's timeout: 1 s leaves a
+  // loaded MEF time for the mTLS handshake, while attempts still start every 100..300 ms.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 300);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  return args;
+}
+
 MefCredentialClient::MefCredentialClient(std::shared_ptr<grpc::ChannelInterface> channel,
                                          Backoff backoff)
-    : stub_(v1::MefCredentialService::NewStub(std::move(channel))), backoff_(backoff) {}
+    : channel_(channel),
+      stub_(v1::MefCredentialService::NewStub(std::move(channel))),
+      backoff_(backoff) {}
+
+bool MefCredentialClient::MefKnownDown() const {
+  return channel_ != nullptr &&
+         channel_->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_TRANSIENT_FAILURE;
+}
 
 absl::StatusOr<FetchedCredential> MefCredentialClient::FetchCredential(absl::string_view ke_id,
                                                                        absl::Time deadline) {
@@ -42,6 +65,10 @@ absl::StatusOr<FetchedCredential> MefCredentialClient::FetchCredential(absl::str
   request.set_suid(kSuid);
   absl::Status last = absl::DeadlineExceededError("deadline passed before the first attempt");
   for (int attempt = 0; absl::Now() < deadline; ++attempt) {
+    if (MefKnownDown()) {
+      // docs/protocol.md 7: while the MEF is unreachable first contacts fail fast.
+      return absl::UnavailableError("MEF unreachable (no replica connected or healthy)");
+    }
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(deadline));
     v1::FetchCredentialResponse response;
@@ -61,7 +88,7 @@ absl::StatusOr<FetchedCredential> MefCredentialClient::FetchCredential(absl::str
       return out;
     }
     last = grpcutil::FromGrpcStatus(s);
-    if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return last;
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE || MefKnownDown()) return last;
     const absl::Duration wait = std::min(backoff_.Delay(attempt), deadline - absl::Now());
     if (wait > absl::ZeroDuration()) absl::SleepFor(wait);
   }

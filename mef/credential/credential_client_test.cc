@@ -45,7 +45,10 @@ TEST(BackoffTest, GrowsJittersAndCaps) {
   }
 }
 
-TEST(MefCredentialClientTest, RetriesUntilTheServerComesUp) {
+// docs/protocol.md 7 (issue 11 item 4): while the MEF is down a fetch fails at once with
+// UNAVAILABLE (no caller waits its deadline), and once the MEF is back fetches succeed within a
+// second, over a channel built with MefChannelArguments as the MAF builds it.
+TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond) {
   testing::FakeEnroleeStore store;
   Enrolee e;
   e.kpm_id = "dev-1";
@@ -76,23 +79,37 @@ TEST(MefCredentialClientTest, RetriesUntilTheServerComesUp) {
     ASSERT_NE(probe, nullptr);
     probe->Shutdown();
   }
-  std::unique_ptr<grpc::Server> server;
-  std::thread late([&] {
-    absl::SleepFor(absl::Milliseconds(700));
-    grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:" + std::to_string(port), env.ServerCredentials());
-    (*service)->Register(&b);
-    server = b.BuildAndStart();
-    (*service)->Start();
-  });
-  MefCredentialClient client(env.Channel(port, kMaf),
+  MefCredentialClient client(env.Channel(port, kMaf, MefChannelArguments()),
                              Backoff{absl::Milliseconds(20), absl::Milliseconds(200), 2.0, 0.5});
-  const absl::Time t0 = absl::Now();
-  absl::StatusOr<FetchedCredential> c = client.FetchCredential(m.ke_id, t0 + absl::Seconds(10));
-  late.join();
+  // Down: every fetch (deadline 2 s) is refused quickly, for over half a second of tries.
+  const absl::Time down_since = absl::Now();
+  int refused = 0;
+  while (absl::Now() - down_since < absl::Milliseconds(700)) {
+    const absl::Time t = absl::Now();
+    absl::StatusOr<FetchedCredential> c = client.FetchCredential(m.ke_id, t + absl::Seconds(2));
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
+    EXPECT_LT(absl::Now() - t, absl::Milliseconds(500)) << "a fetch waited for a MEF known down";
+    ++refused;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GE(refused, 3);
+  // Back: the first success comes within a second of the server listening again.
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:" + std::to_string(port), env.ServerCredentials());
+  (*service)->Register(&b);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
   ASSERT_NE(server, nullptr);
+  (*service)->Start();
+  const absl::Time up = absl::Now();
+  absl::StatusOr<FetchedCredential> c = absl::UnavailableError("not tried");
+  while (!c.ok() && absl::Now() - up < absl::Seconds(5)) {
+    c = client.FetchCredential(m.ke_id, absl::Now() + absl::Seconds(2));
+    if (!c.ok()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  const absl::Duration recovery = absl::Now() - up;
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_GE(absl::Now() - t0, absl::Milliseconds(600));
+  EXPECT_LT(recovery, absl::Seconds(1)) << recovery;
   EXPECT_TRUE(c->km.Equals(*crypto::DeriveKm(ke, kMaf)));
   (*service)->Shutdown();
   server->Shutdown();

@@ -36,6 +36,7 @@
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
+#include "mef/credential/credential_client.h"
 #include "maf/metrics/maf_metrics.h"
 #include "maf/server/handshake_server.h"
 #include "maf/server/revocation_events.h"
@@ -202,11 +203,11 @@ int Run() {
       setup.Die("mef_endpoints", absl::InvalidArgumentError(absl::StrCat(
                                      ep->mef_fqdn, " is listed twice; join replicas with '|'")));
     }
-    grpc::ChannelArguments args;
-    // Spread fetches over every MEF replica the target names; a dead one is skipped. With a
+    // Spread fetches over every MEF replica the target names; a dead or draining one is skipped,
+    // a MEF that is down fails fast and is reconnected within a second of its return. With a
     // dns:/// target (a headless Service) gRPC resolves again whenever a connection closes, e.g.
     // at the MEF's --grpc_max_connection_age, and so picks up replicas added by the autoscaler.
-    args.SetLoadBalancingPolicyName("round_robin");
+    grpc::ChannelArguments args = mef::MefChannelArguments();
     args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
                 static_cast<int>(std::clamp<int64_t>(
                     absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0,

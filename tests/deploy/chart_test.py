@@ -588,6 +588,13 @@ def prometheusrule_ok(r):
     alerts = {ru["alert"] for g in pr["spec"]["groups"] for ru in g["rules"]}
     for a in ("OneM2MServiceDown", "OneM2MStoreErrors", "OneM2MHandshakeFailureRatioHigh"):
         assert a in alerts, "missing alert " + a
+    # A full store outage refuses handshakes (aborted with internal_error, counted
+    # onem2m_mef_handshakes_total{outcome="store_unavailable"}) before any enrolment reaches the
+    # store, so the store alert must watch both series. It is evaluated against a real MEF whose
+    # PostgreSQL is stopped under load by tests/e2e/store_outage_alert_test.py.
+    store = [ru for g in pr["spec"]["groups"] for ru in g["rules"] if ru["alert"] == "OneM2MStoreErrors"][0]
+    for part in ("onem2m_mef_handshakes_total", "onem2m_mef_enrolments_total", 'outcome="store_unavailable"'):
+        assert part in store["expr"], "OneM2MStoreErrors does not watch " + part
 
 
 # ------------------------------------------------------------------ schema / template rejections

@@ -176,7 +176,13 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     o.psk_identity = first_contact ? d.ke_id : d.cred.km_id;
     o.psk = SecretBytes::Copy(d.cred.km.Reveal());
     o.timeout = absl::Seconds(8);
-    auto c = enrolee::MafClient::Connect(o);
+    // Like a device: a first contact the MAF aborts while its MEF channel is still connecting
+    // (internal_error -> UNAVAILABLE, docs/protocol.md 2) is retried with backoff.
+    enrolee::RetryPolicy retry;
+    retry.max_attempts = 8;
+    retry.initial_backoff = absl::Milliseconds(200);
+    retry.max_backoff = absl::Seconds(2);
+    auto c = enrolee::MafClient::ConnectWithRetry(o, retry);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? *std::move(c) : nullptr;
   }

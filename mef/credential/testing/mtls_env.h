@@ -32,6 +32,10 @@ class MtlsEnv {
   // empty). Reconnect backoff is shortened so "server comes up late" tests run quickly; a fresh
   // channel is made per call (no subchannel sharing), so benchmark callers do not share one.
   std::shared_ptr<grpc::Channel> Channel(int port, const std::string& client_dns) const;
+  // Channel with the caller's arguments (e.g. MefChannelArguments(), as the MAF uses), plus the
+  // TLS name override and a local subchannel pool.
+  std::shared_ptr<grpc::Channel> Channel(int port, const std::string& client_dns,
+                                         grpc::ChannelArguments args) const;
 
  private:
   std::string dir_;
