@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<EnrolmentExchange>> StartEnrolment(const Bootstra
   x->originator_ = o.enrolee_id.value_or(o.kpm_id);
   x->timeout_ = o.attempt_timeout;
 
-  // PROTOCOL.md 3: both sides export 48 bytes; KeID and Ke come from the same split.
+  // docs/protocol.md 3: both sides export 48 bytes; KeID and Ke come from the same split.
   absl::StatusOr<SecretBytes> exported =
       x->client_->session().Export(crypto::kBootstrapExporterLabel, crypto::kExportLen);
   if (!exported.ok()) return exported.status();

@@ -1,6 +1,6 @@
 // File: enrolee/bootstrap_client.h
 //
-// The Enrolee's side of remote security provisioning with a pre-provisioned key (PROTOCOL.md 2-4):
+// The Enrolee's side of remote security provisioning with a pre-provisioned key (docs/protocol.md 2-4):
 // TLS-PSK or DTLS-PSK to the MEF with KpmID/Kpm, export Ke and KeID, send the MAF-enrolment
 // request, and accept the answer only if its KeID equals the one computed locally. With a retry
 // policy, failures that may pass (network, MEF busy or its database down) are retried with

@@ -1,4 +1,4 @@
-// MafClient: the Enrolee side of the MAF Handshake and MAF procedures (PROTOCOL.md 5, 7).
+// MafClient: the Enrolee side of the MAF Handshake and MAF procedures (docs/protocol.md 5, 7).
 //
 //   absl::StatusOr<MafCredential> cred = DeriveMafCredential(boot->ke, boot->maf_id, maf_fqdn);
 //   MafClientOptions o{...};  o.psk_identity = boot->ke_id (first contact) or cred->km_id (later);

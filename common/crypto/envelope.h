@@ -1,6 +1,6 @@
 // File: common/crypto/envelope.h
 //
-// Envelope encryption of secrets at rest (PROTOCOL.md section 8): AES-256-GCM under a versioned
+// Envelope encryption of secrets at rest (docs/protocol.md section 8): AES-256-GCM under a versioned
 // key-encryption key (KEK) loaded from a keyring, so KEKs can be rotated while old rows stay
 // readable.
 //

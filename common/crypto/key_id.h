@@ -1,10 +1,10 @@
 // File: common/crypto/key_id.h
 //
-// Identifiers of the oneM2M remote-security-provisioning protocol (PROTOCOL.md sections 1, 3, 5,
+// Identifiers of the oneM2M remote-security-provisioning protocol (docs/protocol.md sections 1, 3, 5,
 // 7): hex helpers, Key Identifiers (KeID, KmID and the Key Identifiers of distributed keys, all of
 // the form hex(16-byte relative id) '@' FQDN), FQDN, KpmID and Enrolee-ID validation.
 //
-// Project rules implemented here (see also PROTOCOL.md):
+// Project rules implemented here (see also docs/protocol.md):
 // - Key Identifiers are emitted with upper-case hex; parsers accept either case.
 // - FQDNs are lower-case ASCII (IDNs as A-labels, "xn--"), labels 1..63 of [a-z0-9-] without a
 //   leading or trailing hyphen, at most 253 characters, no trailing dot, no empty label.
@@ -45,7 +45,7 @@ namespace crypto {
 inline constexpr size_t kRelativeIdLen = 16;
 // kMaxFqdnLen is the longest FQDN accepted (RFC 1035 presentation form without the trailing dot).
 inline constexpr size_t kMaxFqdnLen = 253;
-// kMaxKpmIdLen is the longest KpmID in bytes (PROTOCOL.md section 1).
+// kMaxKpmIdLen is the longest KpmID in bytes (docs/protocol.md section 1).
 inline constexpr size_t kMaxKpmIdLen = 128;
 // kMaxEnroleeIdLen is the longest Enrolee-ID accepted (project rule).
 inline constexpr size_t kMaxEnroleeIdLen = 256;

@@ -17,7 +17,7 @@ namespace onem2m {
 namespace exchange {
 
 enum class Operation {
-  kEnrolment,               // MEF, PROTOCOL.md 4        POST /enrolment
+  kEnrolment,               // MEF, docs/protocol.md 4        POST /enrolment
   kMafClientRegistration,   // MAF, TS-0003 8.8.2.3      POST /maf/clients
   kMafClientConfigRetrieval,  // MAF, TS-0003 8.8.2.4    POST /maf/clients/config
   kMafClientUpdate,         // MAF, TS-0003 8.8.2.5      POST /maf/clients/update

@@ -2,7 +2,7 @@
 //
 // Mutual TLS for every gRPC port of the suite: server credentials that require and verify a client
 // certificate against a CA, channel credentials that present one, and the caller's identity: the
-// DNS names in its certificate's subject alternative name (PROTOCOL.md 6: the MAF's identity is the
+// DNS names in its certificate's subject alternative name (docs/protocol.md 6: the MAF's identity is the
 // DNS name in its client certificate).
 //
 //   auto creds = MakeServerCredentials({.cert_file = "...", .key_file = "...", .ca_file = "..."});

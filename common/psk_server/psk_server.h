@@ -58,7 +58,7 @@ struct PskServerOptions {
 };
 
 // AddServerContexts sets options->tls_context and ->dtls_context for each non-empty listen list:
-// server contexts with the given suites (empty: PROTOCOL.md defaults), SNI requirement (empty:
+// server contexts with the given suites (empty: docs/protocol.md defaults), SNI requirement (empty:
 // none) and handshake deadline, resolving every PSK through `resolver`. kInvalidArgument for a
 // forbidden suite.
 absl::Status AddServerContexts(PskServerOptions* options,

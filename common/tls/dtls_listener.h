@@ -1,7 +1,7 @@
 // File: common/tls/dtls_listener.h
 //
 // DtlsListener turns datagrams from unknown UDP peers into DTLS server sessions, keeping no
-// per-peer state until a peer returns a valid cookie (RFC 6347 4.2.1, PROTOCOL.md 2).
+// per-peer state until a peer returns a valid cookie (RFC 6347 4.2.1, docs/protocol.md 2).
 //
 // How a DTLS server (one UDP socket, many peers) uses it:
 //

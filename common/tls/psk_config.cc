@@ -48,7 +48,7 @@ absl::StatusOr<CipherSuite> FindCipherSuite(Transport transport, absl::string_vi
         absl::EqualsIgnoreCase(trimmed, absl::StrFormat("0x%04X", suite->id))) {
       if (transport == Transport::kDtls && !suite->allowed_over_dtls) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "cipher suite ", suite->iana_name, " is not permitted over DTLS (PROTOCOL.md 2)"));
+            "cipher suite ", suite->iana_name, " is not permitted over DTLS (docs/protocol.md 2)"));
       }
       return *suite;
     }
@@ -58,7 +58,7 @@ absl::StatusOr<CipherSuite> FindCipherSuite(Transport transport, absl::string_vi
       "\" is not permitted; allowed: TLS_PSK_WITH_AES_128_CBC_SHA256, "
       "TLS_PSK_WITH_AES_128_GCM_SHA256, TLS_PSK_WITH_AES_128_CCM_8, "
       "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256 (NULL, anon, export, RC4, 3DES and DHE_PSK suites "
-      "are never enabled, PROTOCOL.md 2)"));
+      "are never enabled, docs/protocol.md 2)"));
 }
 
 absl::StatusOr<std::vector<CipherSuite>> ParseCipherSuites(Transport transport,

@@ -1,7 +1,7 @@
 // File: common/tls/psk_config.h
 //
 // Configuration of the TLS 1.2 / DTLS 1.2 PSK layer: the transport, the cipher-suite policy of
-// PROTOCOL.md section 2, and the options a server or a client context is built from.
+// docs/protocol.md section 2, and the options a server or a client context is built from.
 //
 // Only four suites can ever be enabled (an allow-list); NULL, anon, export, RC4, 3DES and DHE_PSK
 // suites are refused at configuration time with kInvalidArgument.
@@ -36,7 +36,7 @@ enum class Transport { kTls, kDtls };
 // TransportName returns "TLS" or "DTLS".
 absl::string_view TransportName(Transport transport);
 
-// CipherSuite is one of the four suites the project permits (PROTOCOL.md section 2).
+// CipherSuite is one of the four suites the project permits (docs/protocol.md section 2).
 struct CipherSuite {
   uint16_t id;               // IANA code point, e.g. 0x00AE.
   const char* iana_name;     // e.g. "TLS_PSK_WITH_AES_128_CBC_SHA256".
@@ -70,7 +70,7 @@ std::string OpenSslCipherList(const std::vector<CipherSuite>& suites);
 
 // Limits of OpenSSL's TLS 1.2 PSK callbacks.
 inline constexpr size_t kMaxPskIdentityLen = 256;  // PSK_MAX_IDENTITY_LEN
-inline constexpr size_t kMaxPskLen = 64;           // PROTOCOL.md section 1 (Kpm 16..64 bytes)
+inline constexpr size_t kMaxPskLen = 64;           // docs/protocol.md section 1 (Kpm 16..64 bytes)
 inline constexpr size_t kMinPskLen = 16;
 
 // ServerOptions configures a server context (MEF, MAF).

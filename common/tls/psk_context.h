@@ -2,7 +2,7 @@
 //
 // PskContext is the shared, immutable configuration of one role (server or client) over one
 // transport (TLS 1.2 or DTLS 1.2): an OpenSSL SSL_CTX restricted to the PSK suites of
-// PROTOCOL.md 2, TLS 1.2 / DTLS 1.2 only, no session resumption, no renegotiation, small idle
+// docs/protocol.md 2, TLS 1.2 / DTLS 1.2 only, no session resumption, no renegotiation, small idle
 // buffers (SSL_MODE_RELEASE_BUFFERS once a session's handshake is done), plus the PSK resolver
 // (server) or credentials (client), the SNI policy and, for a DTLS server, the cookie secret.
 //

@@ -1,4 +1,4 @@
-// Loopback and in-memory handshakes through the PSK layer (PROTOCOL.md 2 and 3).
+// Loopback and in-memory handshakes through the PSK layer (docs/protocol.md 2 and 3).
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>

@@ -65,7 +65,7 @@ enum class Step {
 // StepName returns "done", "want_read", ... for logs.
 absl::string_view StepName(Step step);
 
-// The exporter label of PROTOCOL.md section 3 and its length.
+// The exporter label of docs/protocol.md section 3 and its length.
 inline constexpr absl::string_view kBootstrapExporterLabel = "EXPORTER-oneM2M-Bootstrap";
 inline constexpr size_t kBootstrapExporterLen = 48;
 
@@ -142,7 +142,7 @@ class PskSession {
   bool HandshakeExpired(absl::Time now) const;
 
   // Export returns `len` bytes of RFC 5705 keying material for `label`, with no context
-  // (PROTOCOL.md 3). kFailedPrecondition before the handshake is done.
+  // (docs/protocol.md 3). kFailedPrecondition before the handshake is done.
   absl::StatusOr<SecretBytes> Export(absl::string_view label, size_t len) const;
 
   // cipher_id returns the negotiated suite's IANA code point (0 before the handshake);

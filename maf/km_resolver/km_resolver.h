@@ -1,6 +1,6 @@
 // File: maf/km_resolver/km_resolver.h
 //
-// KmResolver turns the PSK identity a device presents to the MAF into Km (PROTOCOL.md section 7):
+// KmResolver turns the PSK identity a device presents to the MAF into Km (docs/protocol.md section 7):
 //   - a KmID of this MAF's FQDN: the stored credential (unsealed; revoked or expired: refused);
 //   - a KeID: the MEF named by the FQDN after '@' is asked for Km (section 6), KmID is derived
 //     (DeriveKmId), the credential is stored sealed (AAD = KmID) and Km returned.

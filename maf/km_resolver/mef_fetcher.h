@@ -1,6 +1,6 @@
 // File: maf/km_resolver/mef_fetcher.h
 //
-// MefFetcher is how the KmResolver asks one MEF for Km by KeID (PROTOCOL.md section 6). The
+// MefFetcher is how the KmResolver asks one MEF for Km by KeID (docs/protocol.md section 6). The
 // production implementation is MefClientFetcher (mef_client_fetcher.h, over
 // mef::MefCredentialClient); tests use a fake.
 //

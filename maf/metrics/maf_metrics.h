@@ -1,7 +1,7 @@
 // File: maf/metrics/maf_metrics.h
 //
 // MafMetrics exports the MAF's own series (handshake series come from ops::HandshakeMetrics):
-//   onem2m_maf_credential_fetches_total{outcome}          Km fetches from MEFs (PROTOCOL.md 6)
+//   onem2m_maf_credential_fetches_total{outcome}          Km fetches from MEFs (docs/protocol.md 6)
 //   onem2m_maf_credential_fetch_duration_seconds{outcome}
 //   onem2m_maf_requests_total{path,rsc}                   MAF procedures over device sessions
 //

@@ -1,7 +1,7 @@
 // File: maf/procedures/maf_session.h
 //
 // MafSession is what the MAF procedures know about the secured session a request arrived on: who
-// the peer is (established by the TLS-PSK handshake with psk = Km, PROTOCOL.md 7) and how to export
+// the peer is (established by the TLS-PSK handshake with psk = Km, docs/protocol.md 7) and how to export
 // keying material from it (RFC 5705, for Key Registration without a supplied key). The MAF server
 // fills it after the handshake from the KmResolver's answer:
 //

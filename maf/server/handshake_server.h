@@ -1,6 +1,6 @@
 // File: maf/server/handshake_server.h
 //
-// HandshakeServer is the MAF's device-facing side in one piece (PROTOCOL.md 7): TLS/DTLS PSK
+// HandshakeServer is the MAF's device-facing side in one piece (docs/protocol.md 7): TLS/DTLS PSK
 // listeners whose PSK is Km (MafPskResolver over KmResolver), and sessions serving the MAF
 // procedures (MafRequestHandler) on request workers. The maf_server binary, the end-to-end tests and
 // the load generator all run it, so what is tested is what ships.
@@ -35,8 +35,8 @@ struct HandshakeServerOptions {
   bool require_sni = false;
   std::vector<std::string> tls_listen;   // empty: no TLS
   std::vector<std::string> dtls_listen;  // empty: no DTLS
-  std::vector<tls::CipherSuite> tls_suites;   // empty: PROTOCOL.md defaults
-  std::vector<tls::CipherSuite> dtls_suites;  // empty: PROTOCOL.md defaults
+  std::vector<tls::CipherSuite> tls_suites;   // empty: docs/protocol.md defaults
+  std::vector<tls::CipherSuite> dtls_suites;  // empty: docs/protocol.md defaults
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration fetch_timeout = absl::Seconds(2);  // one Km fetch inside a KeID handshake
   absl::Duration idle_timeout = absl::Seconds(30);

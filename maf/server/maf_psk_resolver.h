@@ -1,4 +1,4 @@
-// MafPskResolver adapts KmResolver to the TLS/DTLS PSK callback (PROTOCOL.md 7): psk_identity is a
+// MafPskResolver adapts KmResolver to the TLS/DTLS PSK callback (docs/protocol.md 7): psk_identity is a
 // KeID (first contact: Km fetched from the MEF, single flight, deadline) or a KmID (stored Km).
 // Errors pass through from KmResolver: kUnavailable / kDeadlineExceeded (MEF unreachable or slow,
 // breaker open, too many fetches, store down) are lookup failures (tls::IsPskLookupFailure: the

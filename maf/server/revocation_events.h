@@ -1,6 +1,6 @@
 // File: maf/server/revocation_events.h
 //
-// ApplyRevocationEvent turns one event of a MEF's WatchRevocations stream (PROTOCOL.md 6) into the
+// ApplyRevocationEvent turns one event of a MEF's WatchRevocations stream (docs/protocol.md 6) into the
 // KmResolver's revocation calls: the listed KeIDs, or every credential of the Enrolee-ID. Every
 // kind but heartbeats revokes for good at this MAF (a re-enabled enrolee bootstraps again).
 //

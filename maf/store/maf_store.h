@@ -1,6 +1,6 @@
 // File: maf/store/maf_store.h
 //
-// MafStore is the MAF's durable state (PROTOCOL.md section 7, TS-0003 8.8):
+// MafStore is the MAF's durable state (docs/protocol.md section 7, TS-0003 8.8):
 //   - MafCredential: one Km learned from a MEF, named by its KmID and the KeID it was fetched for.
 //   - MafClient: one MAF Client Registration (8.8.2.3) of the Enrolee holding that Km.
 //   - MafKey: one symmetric key registered by a client for 1..n Targets (8.8.2.7).
@@ -10,7 +10,7 @@
 // local runs).
 //
 // The store never sees key material in clear: Km and distributed keys arrive sealed (envelope
-// encryption, AAD = KmID / Key Identifier, PROTOCOL.md section 8) and are stored as opaque blobs. No
+// encryption, AAD = KmID / Key Identifier, docs/protocol.md section 8) and are stored as opaque blobs. No
 // error message produced by a store contains a blob.
 //
 //   std::unique_ptr<MafStore> store = ...;
@@ -21,7 +21,7 @@
 //   absl::StatusOr<MafClient> client =
 //       store->RegisterClient(km_id, absl::InfiniteFuture());  // idempotent per km_id
 //
-// Expiry and revocation on reads (nothing outlives Ke, PROTOCOL.md 5):
+// Expiry and revocation on reads (nothing outlives Ke, docs/protocol.md 5):
 //   - Credential reads: expired -> kNotFound; revoked -> kFailedPrecondition (so a KeID whose Km was
 //     revoked at this MAF is refused even though the MEF would still hand it out).
 //   - "Active" reads (GetActiveClientByKmId, GetActiveKey): anything not active or expired ->
@@ -74,7 +74,7 @@ enum class Transport { kUnspecified, kTls, kDtls };
 absl::string_view TransportName(Transport t);  // "", "tls", "dtls"
 Transport ParseTransport(absl::string_view name);  // kUnspecified for anything else
 
-// MafCredential is a Km learned from a MEF (PROTOCOL.md 6-7).
+// MafCredential is a Km learned from a MEF (docs/protocol.md 6-7).
 struct MafCredential {
   std::string km_id;       // KmID, canonical (upper-case hex '@' MAF-FQDN). Primary key.
   std::string ke_id;       // KeID, canonical. Unique.

@@ -1,6 +1,6 @@
 // File: mef/admin/enrolee_validation.h
 //
-// Input rules of MefAdminService (PROTOCOL.md section 1, mef_admin.proto): each check returns
+// Input rules of MefAdminService (docs/protocol.md section 1, mef_admin.proto): each check returns
 // INVALID_ARGUMENT with a message that starts with the offending field's name, so an operator
 // reading an import summary knows which column to fix. Messages never quote Kpm.
 //

@@ -1,7 +1,7 @@
 // File: mef/admin/kpm_sealer.h
 //
 // KpmSealer turns a clear Kpm into the SealedKey the EnroleeStore keeps (envelope encryption under
-// the MEF's current KEK, PROTOCOL.md section 8). The admin service depends on this one-method
+// the MEF's current KEK, docs/protocol.md section 8). The admin service depends on this one-method
 // interface rather than on the keyring directly, so it can be built and tested while the envelope
 // library evolves, and so a test can check that no clear Kpm ever reaches the store.
 //

@@ -1,6 +1,6 @@
 // File: mef/bootstrap/bootstrap_server.h
 //
-// BootstrapServer is the MEF's device-facing side in one piece (PROTOCOL.md 2-4): the KpmID -> Kpm
+// BootstrapServer is the MEF's device-facing side in one piece (docs/protocol.md 2-4): the KpmID -> Kpm
 // resolver, the enrolment sessions and the TLS/DTLS PSK listeners, wired the same way for the
 // mef_server binary, the end-to-end tests and the load generator.
 //
@@ -35,8 +35,8 @@ struct BootstrapServerOptions {
   bool require_sni = true;
   std::vector<std::string> tls_listen;        // e.g. "[::]:8443"; empty: no TLS
   std::vector<std::string> dtls_listen;       // e.g. "[::]:5684"; empty: no DTLS
-  std::vector<tls::CipherSuite> tls_suites;   // empty: PROTOCOL.md defaults
-  std::vector<tls::CipherSuite> dtls_suites;  // empty: PROTOCOL.md defaults
+  std::vector<tls::CipherSuite> tls_suites;   // empty: docs/protocol.md defaults
+  std::vector<tls::CipherSuite> dtls_suites;  // empty: docs/protocol.md defaults
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration idle_timeout = absl::Seconds(30);
   absl::Duration default_lifetime = absl::Hours(24);

@@ -119,7 +119,7 @@ class EnrolmentSession : public server::ExchangeSession {
       answered_->in_flight = true;
     }
 
-    // Ke never outlives the enrolee itself (PROTOCOL.md 5).
+    // Ke never outlives the enrolee itself (docs/protocol.md 5).
     absl::Time expires = start + enrolee_.enrolment_lifetime.value_or(config_.default_lifetime);
     if (enrolee_.not_after.has_value()) expires = std::min(expires, *enrolee_.not_after);
     expires = absl::FromUnixSeconds(absl::ToUnixSeconds(expires));  // the wire has whole seconds

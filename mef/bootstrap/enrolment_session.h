@@ -1,7 +1,7 @@
 // File: mef/bootstrap/enrolment_session.h
 //
 // The MEF's side of a secured bootstrap session: right after the handshake it exports Ke and KeID
-// (PROTOCOL.md 3); then it serves the Enrolment Exchange (docs/protocol.md 4, TS-0003 8.3.2.1):
+// (docs/protocol.md 3); then it serves the Enrolment Exchange (docs/protocol.md 4, TS-0003 8.3.2.1):
 // one MAF-enrolment request (Table 8.3.2.1-1 or the short form), answered (Table 8.3.2.1-3 or the
 // short answer) only once the enrolment row is durable in the store; then, if the Enrolee sends
 // it, its success message, answered with the end of the exchange, after which the session closes.

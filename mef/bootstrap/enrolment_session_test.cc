@@ -1,4 +1,4 @@
-// End-to-end tests of the MEF's bootstrap (PROTOCOL.md 2-4) in one process: a real PskServer on
+// End-to-end tests of the MEF's bootstrap (docs/protocol.md 2-4) in one process: a real PskServer on
 // 127.0.0.1:0 (TLS and DTLS) with KpmResolver and EnrolmentSessionFactory over a memory store,
 // driven by the Enrolee library (enrolee/bootstrap_client.h) or by raw requests over a
 // tls::BlockingClient.

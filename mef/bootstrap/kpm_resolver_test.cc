@@ -1,4 +1,4 @@
-// Tests for KpmResolver (PROTOCOL.md 2): KpmID -> Kpm for an active, unexpired enrolee; every
+// Tests for KpmResolver (docs/protocol.md 2): KpmID -> Kpm for an active, unexpired enrolee; every
 // other case is an error (which the TLS layer turns into the dummy key); a store that reports
 // kUnavailable trips a circuit breaker; LastEnrolee is per thread and per identity.
 #include "mef/bootstrap/kpm_resolver.h"

@@ -14,7 +14,7 @@ namespace {
 
 namespace v1 = ::onem2m::rsp::v1;
 
-constexpr uint32_t kSuid = 21;  // PROTOCOL.md section 5
+constexpr uint32_t kSuid = 21;  // docs/protocol.md section 5
 constexpr size_t kKmLen = 32;
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {

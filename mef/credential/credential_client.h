@@ -1,6 +1,6 @@
 // File: mef/credential/credential_client.h
 //
-// MefCredentialClient is the MAF side of the credential fetch (PROTOCOL.md sections 6-7): it asks
+// MefCredentialClient is the MAF side of the credential fetch (docs/protocol.md sections 6-7): it asks
 // one MEF for Km by KeID (SUID 21) over a mutual-TLS gRPC channel, retrying UNAVAILABLE with
 // jittered exponential backoff until the caller's deadline, except while the MEF is known to be
 // down (fail fast; see MefChannelArguments for the channel that makes "known down" timely). Choosing the MEF (MEF-FQDN after '@'
@@ -14,7 +14,7 @@
 //   // c->km is Km (32 bytes, wiping storage); the protobuf copy has already been wiped.
 //
 // Thread safety: FetchCredential may be called from many threads at once (one channel, HTTP/2
-// multiplexing); a MAF should still single-flight fetches per KeID (PROTOCOL.md section 7).
+// multiplexing); a MAF should still single-flight fetches per KeID (docs/protocol.md section 7).
 #ifndef ONEM2M_MEF_CREDENTIAL_CREDENTIAL_CLIENT_H_
 #define ONEM2M_MEF_CREDENTIAL_CREDENTIAL_CLIENT_H_
 

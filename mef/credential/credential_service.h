@@ -1,6 +1,6 @@
 // File: mef/credential/credential_service.h
 //
-// MefCredentialServiceImpl is the MEF's key-distribution gRPC service (PROTOCOL.md section 6,
+// MefCredentialServiceImpl is the MEF's key-distribution gRPC service (docs/protocol.md section 6,
 // proto/onem2m/rsp/v1/mef_credential.proto): MAF replicas fetch Km by KeID (SUID 21) and watch a
 // stream of revocations. Serve it only on a mutual-TLS port (common/grpc/mtls.h): the caller's
 // MAF-ID is the DNS name in its client certificate.

@@ -1,7 +1,7 @@
 // File: mef/credential/envelope_ke_opener.h
 //
 // EnvelopeKeOpener is the production KeOpener: it opens the sealed Ke with the MEF's
-// crypto::Envelope (AES-256-GCM under the versioned KEK, PROTOCOL.md section 8), with associated
+// crypto::Envelope (AES-256-GCM under the versioned KEK, docs/protocol.md section 8), with associated
 // data = the canonical KeID, exactly as the MEF's bootstrap path seals it (ke_opener.h).
 //
 //   onem2m::crypto::Envelope envelope(*std::move(keyring));

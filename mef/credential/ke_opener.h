@@ -1,6 +1,6 @@
 // File: mef/credential/ke_opener.h
 //
-// KeOpener unseals a stored Ke (PROTOCOL.md section 8: Ke is kept encrypted under a versioned KEK)
+// KeOpener unseals a stored Ke (docs/protocol.md section 8: Ke is kept encrypted under a versioned KEK)
 // for the credential fetch. It is an interface so the fetch does not depend on how the MEF holds its
 // KEKs (file, Kubernetes Secret), and so tests can run before or without the real envelope.
 //

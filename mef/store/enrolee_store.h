@@ -1,6 +1,6 @@
 // File: mef/store/enrolee_store.h
 //
-// EnroleeStore is the MEF's durable state: one Enrolee per pre-provisioned KpmID (PROTOCOL.md
+// EnroleeStore is the MEF's durable state: one Enrolee per pre-provisioned KpmID (docs/protocol.md
 // section 1) and one Enrolment per successful bootstrap (sections 3-4), plus a change feed that the
 // MEF's WatchRevocations stream follows (section 6). The MEF server (PSK lookup on every
 // handshake), the admin gRPC service and the credential fetch all use this interface;
@@ -8,7 +8,7 @@
 // (memory_enrolee_store.h, quick local runs and tests).
 //
 // The store never sees key material in clear: Kpm and Ke arrive already sealed (envelope encryption
-// under a versioned KEK, PROTOCOL.md section 8) and are stored and returned as opaque blobs. No
+// under a versioned KEK, docs/protocol.md section 8) and are stored and returned as opaque blobs. No
 // error message produced by a store contains a blob or a database password.
 //
 //   std::unique_ptr<EnroleeStore> store = ...;
@@ -53,7 +53,7 @@
 namespace onem2m {
 namespace mef {
 
-// EnroleeState is an Enrolee's administrative state (PROTOCOL.md section 1). Only kActive enrolees
+// EnroleeState is an Enrolee's administrative state (docs/protocol.md section 1). Only kActive enrolees
 // may bootstrap or have their credential fetched. kRevoked is terminal.
 enum class EnroleeState { kActive, kDisabled, kRevoked };
 
@@ -62,7 +62,7 @@ absl::string_view EnroleeStateName(EnroleeState state);
 // ParseEnroleeState is the inverse of EnroleeStateName; false for anything else.
 bool ParseEnroleeState(absl::string_view name, EnroleeState* out_state);
 
-// Transport is the secured session a bootstrap ran over (PROTOCOL.md section 2).
+// Transport is the secured session a bootstrap ran over (docs/protocol.md section 2).
 enum class Transport { kTls, kDtls };
 absl::string_view TransportName(Transport transport);  // "tls" / "dtls"
 bool ParseTransport(absl::string_view name, Transport* out_transport);
@@ -120,7 +120,7 @@ struct Enrolee {
   int64_t revision = 0;
 };
 
-// Enrolment is one successful bootstrap (PROTOCOL.md sections 3-4).
+// Enrolment is one successful bootstrap (docs/protocol.md sections 3-4).
 struct Enrolment {
   std::string ke_id;   // KeID = hex(RelativeKeID) "@" MEF-FQDN; unique, primary key; 1..255 bytes
   std::string kpm_id;  // the enrolee that bootstrapped; must exist

@@ -70,7 +70,7 @@ class ServiceSetup {
   void ConfigureLogging(const std::string& level, const std::string& format,
                         const std::string& audit_path) const;
 
-  // RequireFqdn returns `value` if it is a lower-case ASCII FQDN (PROTOCOL.md 5), else dies
+  // RequireFqdn returns `value` if it is a lower-case ASCII FQDN (docs/protocol.md 5), else dies
   // naming `option`.
   std::string RequireFqdn(absl::string_view option, const std::string& value) const;
 
@@ -78,7 +78,7 @@ class ServiceSetup {
   // returns the envelope that seals secrets at rest, or dies naming the option.
   crypto::Envelope LoadEnvelope(const std::string& kek_file) const;
 
-  // CipherSuites parses a comma list of suite names for `transport` (empty: the PROTOCOL.md
+  // CipherSuites parses a comma list of suite names for `transport` (empty: the docs/protocol.md
   // defaults, returned as an empty list), dying naming `suites_flag` on a forbidden suite.
   std::vector<tls::CipherSuite> CipherSuites(tls::Transport transport, const std::string& suites,
                                              absl::string_view suites_flag) const;

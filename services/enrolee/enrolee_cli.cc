@@ -1,4 +1,4 @@
-// enrolee: the device side of remote security provisioning (PROTOCOL.md 2-4), as a CLI.
+// enrolee: the device side of remote security provisioning (docs/protocol.md 2-4), as a CLI.
 //
 //   enrolee --mef=127.0.0.1:8443 --mef_fqdn=mef.example.com --kpm_id=device-0001
 //           --kpm_file=kpm.hex [--transport=dtls] [--out=ke.txt]
@@ -72,7 +72,7 @@ bool SplitHostPort(const std::string& text, std::string* host, int* port) {
   return true;
 }
 
-// RunMaf registers the bootstrapped device at its MAF (PROTOCOL.md 7): first contact with
+// RunMaf registers the bootstrapped device at its MAF (docs/protocol.md 7): first contact with
 // psk_identity = KeID and psk = Km, Client Registration (assignedSymmKeyID must equal our KmID),
 // an optional Key Registration, then a second handshake with psk_identity = KmID.
 int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport) {

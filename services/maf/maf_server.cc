@@ -1,4 +1,4 @@
-// maf_server: the MAF (M2M Authentication Function) of PROTOCOL.md 7.
+// maf_server: the MAF (M2M Authentication Function) of docs/protocol.md 7.
 //
 // Serves the MAF Handshake over TLS-PSK (TCP) and DTLS-PSK (UDP): psk_identity KeID (Km fetched
 // from the MEF named after '@', over gRPC with mutual TLS, single flight) or KmID (stored Km); then
@@ -83,9 +83,9 @@ ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle verifying MEFs, Targets and ad
 ABSL_FLAG(std::string, admin_identities, "",
           "Comma-separated client-certificate DNS names allowed on the admin API.");
 ABSL_FLAG(std::string, tls_suites, "",
-          "TLS suites in preference order; empty: PROTOCOL.md defaults.");
+          "TLS suites in preference order; empty: docs/protocol.md defaults.");
 ABSL_FLAG(std::string, dtls_suites, "",
-          "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
+          "DTLS suites in preference order; empty: docs/protocol.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Handshake/session I/O threads.");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(int, request_workers, 8, "Worker threads for MAF procedures (they use the store).");
@@ -247,7 +247,7 @@ int Run() {
     watchers[mef_fqdn] = std::move(watcher);
   }
 
-  // MAF handshake listeners (PROTOCOL.md 7).
+  // MAF handshake listeners (docs/protocol.md 7).
   maf::HandshakeServerOptions ho;
   ho.maf_fqdn = maf_fqdn;
   ho.admin_fqdn = absl::GetFlag(FLAGS_admin_fqdn).empty()

@@ -1,4 +1,4 @@
-// mef_server: the M2M Enrolment Function (PROTOCOL.md 1-6).
+// mef_server: the M2M Enrolment Function (docs/protocol.md 1-6).
 //
 // Serves TLS-PSK (TCP) and DTLS-PSK (UDP) bootstrap with the enrolment exchange, the credential
 // fetch for MAFs and the admin API over gRPC with mutual TLS, and /healthz, /readyz, /metrics on
@@ -62,9 +62,9 @@ ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signs MAF and admin clien
 ABSL_FLAG(std::string, admin_identities, "",
           "Comma-separated client-certificate DNS names allowed on the admin API.");
 ABSL_FLAG(std::string, tls_suites, "",
-          "TLS suites in preference order (IANA or OpenSSL names); empty: PROTOCOL.md defaults.");
+          "TLS suites in preference order (IANA or OpenSSL names); empty: docs/protocol.md defaults.");
 ABSL_FLAG(std::string, dtls_suites, "",
-          "DTLS suites in preference order; empty: PROTOCOL.md defaults.");
+          "DTLS suites in preference order; empty: docs/protocol.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
 ABSL_FLAG(int, credential_fetch_threads, 2,
           "Threads polling credential fetches; one at a time answers a batch with one store read.");
@@ -141,7 +141,7 @@ int Run() {
   ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_mef");
   mef::MefMetrics metrics(*registry);
 
-  // Bootstrap listeners (PROTOCOL.md 2-4).
+  // Bootstrap listeners (docs/protocol.md 2-4).
   mef::BootstrapServerOptions bo;
   bo.mef_fqdn = mef_fqdn;
   bo.require_sni = absl::GetFlag(FLAGS_require_sni);

@@ -1,5 +1,5 @@
 // rsp_target: a backend Target fetching a key the MAF distributes (TS-0003 8.8.2.8 over gRPC,
-// PROTOCOL.md 7). Its identity is the DNS name in its client certificate, which must be one of the
+// docs/protocol.md 7). Its identity is the DNS name in its client certificate, which must be one of the
 // key's targetIDs.
 //
 //   rsp_target --maf=127.0.0.1:9443 --server_name=maf.local --tls_cert=target.crt

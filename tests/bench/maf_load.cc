@@ -1,4 +1,4 @@
-// maf_load: load generator for the MAF handshake (PROTOCOL.md 5-7, issue 4 "Benchmarks"); not a
+// maf_load: load generator for the MAF handshake (docs/protocol.md 5-7, issue 4 "Benchmarks"); not a
 // test.
 //
 // Processes (forked, so each one's RSS is its own; the parent only generates load):

@@ -1,4 +1,4 @@
-// End-to-end test of the MAF path (PROTOCOL.md 5-7): in-process MEF over a real PostgreSQL
+// End-to-end test of the MAF path (docs/protocol.md 5-7): in-process MEF over a real PostgreSQL
 // (ONEM2M_TEST_PG; skipped when unset) with its credential gRPC service over mutual TLS, and an
 // in-process MAF wired as services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver with a
 // MefClientFetcher whose client certificate names the MAF-ID, maf::HandshakeServer as the

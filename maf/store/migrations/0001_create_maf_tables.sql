@@ -1,7 +1,7 @@
 -- MAF state (maf/store/maf_store.h). Times are timestamptz; key material is stored only sealed
 -- (envelope ciphertext + KEK version). Applied by common/pg's runner under an advisory lock.
 
--- One Km learned from a MEF (PROTOCOL.md 6-7).
+-- One Km learned from a MEF (docs/protocol.md 6-7).
 CREATE TABLE maf_credentials (
   km_id         text PRIMARY KEY,
   ke_id         text NOT NULL UNIQUE,
