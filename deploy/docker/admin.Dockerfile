@@ -18,8 +18,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN bazel build -c opt //services:rsp_admin \
+RUN bazel build -c opt //services:rsp_admin //services:rsp_health \
  && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/admin/rsp_admin" /out/rsp_admin \
+ && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/health/rsp_health" /out/rsp_health \
  && bazel shutdown
 
 # ---- runtime: debian:12-slim + runtime shared libraries only
@@ -32,6 +33,8 @@ RUN apt-get update \
  && groupadd --gid 65532 nonroot \
  && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin nonroot
 COPY --from=build /out/rsp_admin /usr/local/bin/rsp_admin
+# The chart's `helm test` Pod runs rsp_health from this image.
+COPY --from=build /out/rsp_health /usr/local/bin/rsp_health
 USER 65532:65532
 WORKDIR /tmp
 ENTRYPOINT ["/usr/local/bin/rsp_admin"]

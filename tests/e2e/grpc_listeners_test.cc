@@ -5,6 +5,8 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -16,7 +18,7 @@
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/mef_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
-#include "tests/e2e/grpc_std/health.grpc.pb.h"
+#include "proto/grpc/health/v1/health.grpc.pb.h"
 #include "tests/e2e/grpc_std/reflection.pb.h"
 #include "tests/e2e/process_runner.h"
 #include "tests/e2e/service_env.h"
@@ -199,6 +201,40 @@ TEST_F(GrpcListenersTest, MafAdminPortServesOnlyTheAdminApi) {
   EXPECT_EQ(Health(as_admin), grpc::health::v1::HealthCheckResponse::SERVING);
   EXPECT_EQ(Services(as_admin),
             (std::set<std::string>{"onem2m.rsp.v1.MafAdminService", kHealth, kReflection}));
+}
+
+// RspHealth runs the real rsp_health binary (the chart's `helm test` check) against 127.0.0.1:port
+// with the admin client certificate; returns its exit code and stdout.
+std::pair<int, std::string> RspHealth(const ServiceEnv& env, int port, const std::string& server_name,
+                                      const std::string& timeout) {
+  ChildProcess p;
+  const std::string out = env.dir + "/rsp_health.out";
+  EXPECT_TRUE(p.Start({RunfilePath("services/health/rsp_health"),
+                       absl::StrCat("--target=127.0.0.1:", port), "--server_name=" + server_name,
+                       "--tls_cert=" + env.dir + "/admin.crt", "--tls_key=" + env.dir + "/admin.key",
+                       "--tls_ca=" + env.dir + "/ca.crt", "--timeout=" + timeout},
+                      out, env.dir + "/rsp_health.err")
+                  .ok());
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (p.Running() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
+  const int status = p.Stop(absl::Seconds(1));
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFileOrEmpty(out)};
+}
+
+TEST_F(GrpcListenersTest, RspHealthReportsEveryPortServing) {
+  for (int port : {mef_ports_.cred, mef_ports_.admin}) {
+    auto [code, out] = RspHealth(env_, port, kEnvMefCertName, "10s");
+    EXPECT_EQ(code, 0) << out << ReadFileOrEmpty(env_.dir + "/rsp_health.err");
+    EXPECT_NE(out.find("SERVING"), std::string::npos) << out;
+  }
+  for (int port : {maf_ports_.key, maf_ports_.admin}) {
+    auto [code, out] = RspHealth(env_, port, kEnvMafFqdn, "10s");
+    EXPECT_EQ(code, 0) << out << ReadFileOrEmpty(env_.dir + "/rsp_health.err");
+    EXPECT_NE(out.find("SERVING"), std::string::npos) << out;
+  }
+  // Nothing listens on the ops port's gRPC side: the check fails within its deadline, exit 1.
+  auto [code, out] = RspHealth(env_, mef_ports_.ops, kEnvMefCertName, "1s");
+  EXPECT_EQ(code, 1) << out;
 }
 
 }  // namespace
