@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "common/ops/handshake_metrics.h"
 
+#include "common/exchange/routes.h"
+
 namespace onem2m::maf {
 namespace {
 
@@ -60,8 +62,18 @@ void MafMetrics::OnFetch(const absl::Status& status, absl::Duration latency) {
       .Observe(absl::ToDoubleSeconds(latency));
 }
 
+std::string RouteLabel(const std::string& path) {
+  // A device chooses the path, so the label must come from the fixed route table: any path the
+  // MAF does not serve is counted as "other" (bounded label values).
+  exchange::Request r;
+  r.method = exchange::Method::kPost;
+  r.path = path;
+  absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(r);
+  return op.ok() ? std::string(exchange::PathFor(*op)) : "other";
+}
+
 void MafMetrics::OnRequest(const std::string& path, int rsc) {
-  requests_.Add({{"path", path}, {"rsc", std::to_string(rsc)}}).Increment();
+  requests_.Add({{"path", RouteLabel(path)}, {"rsc", std::to_string(rsc)}}).Increment();
 }
 
 }  // namespace onem2m::maf

@@ -21,6 +21,9 @@
 
 namespace onem2m::maf {
 
+// RouteLabel is `path` when the MAF serves it (exchange::PathFor of its operation), else "other".
+std::string RouteLabel(const std::string& path);
+
 class MafMetrics {
  public:
   explicit MafMetrics(prometheus::Registry& registry);
@@ -28,7 +31,8 @@ class MafMetrics {
   // Timed wraps a fetcher so every fetch is counted and timed. The metrics must outlive it.
   std::shared_ptr<MefFetcher> Timed(std::shared_ptr<MefFetcher> inner);
 
-  // OnRequest counts one MAF procedure answered with `rsc`.
+  // OnRequest counts one MAF procedure answered with `rsc`; the path label is the route's path or
+  // "other" (RouteLabel), never the raw request path.
   void OnRequest(const std::string& path, int rsc);
 
   void OnFetch(const absl::Status& status, absl::Duration latency);

@@ -37,5 +37,23 @@ TEST(MafMetricsTest, TimedFetcherCountsOutcomesAndPassesResultsThrough) {
             std::string::npos);
 }
 
+TEST(MafMetricsTest, RequestPathLabelIsBoundedToTheRouteTable) {
+  prometheus::Registry registry;
+  MafMetrics metrics(registry);
+  metrics.OnRequest("/maf/keys/retrieve", 2000);
+  for (int i = 0; i < 100; ++i) metrics.OnRequest("/attacker/" + std::to_string(i), 4004);
+  prometheus::TextSerializer s;
+  std::string text = s.Serialize(registry.Collect());
+  EXPECT_NE(text.find("onem2m_maf_requests_total{path=\"/maf/keys/retrieve\",rsc=\"2000\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_maf_requests_total{path=\"other\",rsc=\"4004\"} 100"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("/attacker/"), std::string::npos) << text;
+  EXPECT_EQ(RouteLabel("/maf/clients/config"), "/maf/clients/config");
+  EXPECT_EQ(RouteLabel("/enrolment/x"), "other");
+}
+
 }  // namespace
 }  // namespace onem2m::maf

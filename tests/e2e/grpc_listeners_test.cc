@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
