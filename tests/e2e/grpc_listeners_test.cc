@@ -222,6 +222,27 @@ std::pair<int, std::string> RspHealth(const ServiceEnv& env, int port, const std
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFileOrEmpty(out)};
 }
 
+// The protos say what a caller without a client certificate sees: the TLS handshake refuses it, so
+// its channel reports UNAVAILABLE and no RPC (and no UNAUTHENTICATED) is ever reached.
+TEST_F(GrpcListenersTest, CallerWithoutClientCertificateSeesUnavailable) {
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = ReadFileOrEmpty(env_.dir + "/ca.crt");
+  ASSERT_FALSE(o.pem_root_certs.empty());
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride(kEnvMefCertName);
+  for (int port : {mef_ports_.cred, mef_ports_.admin}) {
+    auto ch = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::SslCredentials(o),
+                                        args);
+    EXPECT_EQ(FetchCredential(ch), grpc::StatusCode::UNAVAILABLE) << port;
+  }
+  args.SetSslTargetNameOverride(kEnvMafFqdn);
+  for (int port : {maf_ports_.key, maf_ports_.admin}) {
+    auto ch = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::SslCredentials(o),
+                                        args);
+    EXPECT_EQ(GetKey(ch), grpc::StatusCode::UNAVAILABLE) << port;
+  }
+}
+
 TEST_F(GrpcListenersTest, RspHealthReportsEveryPortServing) {
   for (int port : {mef_ports_.cred, mef_ports_.admin}) {
     auto [code, out] = RspHealth(env_, port, kEnvMefCertName, "10s");
