@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -95,6 +96,48 @@ std::vector<std::string> PeerCertificateDnsNames(SSL* ssl) {
   return out;
 }
 
+// NewServerContext builds the TLS context from the certificate, key and CA files.
+absl::StatusOr<SslCtxPtr> NewServerContext(const grpcutil::TlsFiles& files) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (ctx == nullptr) return OpenSslError(absl::StatusCode::kInternal, "SSL_CTX_new");
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  // One answer per request, no renegotiation games, no session tickets to manage.
+  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), files.cert_file.c_str()) != 1) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        absl::StrCat("certificate ", files.cert_file));
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), files.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        absl::StrCat("private key ", files.key_file));
+  }
+  if (SSL_CTX_load_verify_locations(ctx.get(), files.ca_file.c_str(), nullptr) != 1) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        absl::StrCat("CA file ", files.ca_file));
+  }
+  // Mutual TLS: no verified client certificate, no handshake.
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  return ctx;
+
+}
+
+// FilesDigest is the SHA-256 of the three files' contents, to notice a renewal.
+absl::StatusOr<std::string> FilesDigest(const grpcutil::TlsFiles& files) {
+  std::string all;
+  for (const std::string* path : {&files.cert_file, &files.key_file, &files.ca_file}) {
+    absl::StatusOr<std::string> data = grpcutil::ReadFile(*path);
+    if (!data.ok()) return data.status();
+    absl::StrAppend(&all, data->size(), ":", *data);
+    WipeString(&*data);
+  }
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(all.data()), all.size(), md);
+  WipeString(&all);
+  return std::string(reinterpret_cast<const char*>(md), sizeof(md));
+}
+
 absl::StatusOr<std::unique_ptr<MtlsHttpServer>> MtlsHttpServer::Create(const std::string& address,
                                                                         Options options,
                                                                         Handler handler) {
@@ -104,27 +147,10 @@ absl::StatusOr<std::unique_ptr<MtlsHttpServer>> MtlsHttpServer::Create(const std
     return absl::InvalidArgumentError(
         "max_connections, max_requests_per_connection and connection_deadline must be positive");
   }
-  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (ctx == nullptr) return OpenSslError(absl::StatusCode::kInternal, "SSL_CTX_new");
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  // One answer per request, no renegotiation games, no session tickets to manage.
-  SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
-  SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
-  if (SSL_CTX_use_certificate_chain_file(ctx.get(), options.tls.cert_file.c_str()) != 1) {
-    return OpenSslError(absl::StatusCode::kInvalidArgument,
-                        absl::StrCat("certificate ", options.tls.cert_file));
-  }
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), options.tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return OpenSslError(absl::StatusCode::kInvalidArgument,
-                        absl::StrCat("private key ", options.tls.key_file));
-  }
-  if (SSL_CTX_load_verify_locations(ctx.get(), options.tls.ca_file.c_str(), nullptr) != 1) {
-    return OpenSslError(absl::StatusCode::kInvalidArgument,
-                        absl::StrCat("CA file ", options.tls.ca_file));
-  }
-  // Mutual TLS: no verified client certificate, no handshake.
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  absl::StatusOr<SslCtxPtr> ctx = NewServerContext(options.tls);
+  if (!ctx.ok()) return ctx.status();
+  absl::StatusOr<std::string> digest = FilesDigest(options.tls);
+  if (!digest.ok()) return digest.status();
 
   absl::StatusOr<net::SocketAddress> addr = net::ParseHostPort(address);
   if (!addr.ok()) return addr.status();
@@ -135,15 +161,18 @@ absl::StatusOr<std::unique_ptr<MtlsHttpServer>> MtlsHttpServer::Create(const std
     close(*fd);
     return bound.status();
   }
-  return std::unique_ptr<MtlsHttpServer>(new MtlsHttpServer(
-      std::move(options), std::move(handler), std::move(ctx), *fd, bound->port()));
+  auto server = std::unique_ptr<MtlsHttpServer>(new MtlsHttpServer(
+      std::move(options), std::move(handler), std::move(*ctx), *fd, bound->port()));
+  server->loaded_digest_ = *std::move(digest);
+  server->checked_at_ = absl::Now();
+  return server;
 }
 
 MtlsHttpServer::MtlsHttpServer(Options options, Handler handler, SslCtxPtr ctx, int listen_fd,
                                int port)
     : options_(std::move(options)),
       handler_(std::move(handler)),
-      ctx_(std::move(ctx)),
+      ctx_(std::shared_ptr<SSL_CTX>(ctx.release(), SSL_CTX_free)),
       listen_fd_(listen_fd),
       port_(port) {
   if (pipe(wake_fds_) != 0) wake_fds_[0] = wake_fds_[1] = -1;
@@ -228,9 +257,34 @@ void MtlsHttpServer::AcceptLoop() {
   }
 }
 
+std::shared_ptr<SSL_CTX> MtlsHttpServer::CurrentContext() {
+  absl::MutexLock l(&ctx_mu_);
+  const absl::Time now = absl::Now();
+  if (now - checked_at_ < options_.reload_interval) return ctx_;
+  checked_at_ = now;
+  // cert-manager renews the Secret's files in place: a new handshake picks the new ones up, and
+  // connections already open keep the context they started with (SSL_new holds a reference).
+  absl::StatusOr<std::string> digest = FilesDigest(options_.tls);
+  if (!digest.ok() || *digest == loaded_digest_ || *digest == rejected_digest_) return ctx_;
+  absl::StatusOr<SslCtxPtr> fresh = NewServerContext(options_.tls);
+  if (!fresh.ok()) {
+    // A broken or half-written renewal: keep serving with the files loaded before.
+    rejected_digest_ = *digest;
+    ++reload_errors_;
+    Log(Level::kError, "tls_files_rejected",
+             {{"listener", "fetch_https"}, {"error", std::string(fresh.status().message())}});
+    return ctx_;
+  }
+  ctx_ = std::shared_ptr<SSL_CTX>(fresh->release(), SSL_CTX_free);
+  loaded_digest_ = *std::move(digest);
+  ++reloads_;
+  Log(Level::kInfo, "tls_files_reloaded", {{"listener", "fetch_https"}});
+  return ctx_;
+}
+
 void MtlsHttpServer::Serve(int fd, int64_t id) {
   const absl::Time deadline = absl::Now() + options_.connection_deadline;
-  SslPtr ssl(SSL_new(ctx_.get()));
+  SslPtr ssl(SSL_new(CurrentContext().get()));
   if (ssl != nullptr && SSL_set_fd(ssl.get(), fd) == 1) {
     SetIoTimeout(fd, deadline);
     if (SSL_accept(ssl.get()) == 1) {

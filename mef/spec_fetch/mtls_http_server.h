@@ -63,6 +63,9 @@ class MtlsHttpServer {
     absl::Duration connection_deadline = absl::Seconds(10);
     int max_requests_per_connection = 100;
     http::HttpLimits limits;
+    // A new connection re-reads the certificate, key and CA files at most this often; changed
+    // files that load replace the old ones for new handshakes (renewal without a restart).
+    absl::Duration reload_interval = absl::Seconds(10);
   };
 
   // Create loads the certificate, key and CA and binds `address` ("host:port", "[v6]:port"; port 0
@@ -83,6 +86,9 @@ class MtlsHttpServer {
   // Counters, for tests and metrics.
   int64_t connections_refused_at_cap() const { return refused_.load(); }
   int64_t handshakes_failed() const { return handshake_failures_.load(); }
+  // Certificate files reloaded, and renewals refused (the old files stay in use).
+  int64_t reloads() { absl::MutexLock l(&ctx_mu_); return reloads_; }
+  int64_t reload_errors() { absl::MutexLock l(&ctx_mu_); return reload_errors_; }
 
  private:
   MtlsHttpServer(Options options, Handler handler, SslCtxPtr ctx, int listen_fd, int port);
@@ -94,10 +100,18 @@ class MtlsHttpServer {
   void Reap();
   // Converse reads requests from `ssl` and answers them until the connection should end.
   void Converse(SSL* ssl, int fd, absl::Time deadline, const std::vector<std::string>& names);
+  // CurrentContext is the TLS context for a new connection, reloaded when the files changed.
+  std::shared_ptr<SSL_CTX> CurrentContext();
 
   const Options options_;
   const Handler handler_;
-  const SslCtxPtr ctx_;
+  absl::Mutex ctx_mu_;
+  std::shared_ptr<SSL_CTX> ctx_ ABSL_GUARDED_BY(ctx_mu_);
+  std::string loaded_digest_ ABSL_GUARDED_BY(ctx_mu_);
+  std::string rejected_digest_ ABSL_GUARDED_BY(ctx_mu_);
+  absl::Time checked_at_ ABSL_GUARDED_BY(ctx_mu_);
+  int64_t reloads_ ABSL_GUARDED_BY(ctx_mu_) = 0;
+  int64_t reload_errors_ ABSL_GUARDED_BY(ctx_mu_) = 0;
   const int listen_fd_;
   const int port_;
   int wake_fds_[2] = {-1, -1};  // a pipe: Stop writes to wake the accept loop
