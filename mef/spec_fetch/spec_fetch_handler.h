@@ -16,7 +16,7 @@
 //
 //   200, RSC 2000, Table 8.3.2.1-5:
 //     {"status": true, "credential": "<base64 of the 32-byte key>", "enroleeID": "C-dev-1",
-//      "lifetime": "20261129T081500Z"}      lifetime: the key's end (10.7), UTC, oneM2M basic form
+//      "lifetime": "20261129T081500"}       lifetime: the key's end (10.7), TS-0004 m2m:timestamp
 //   Table 8.3.2.1-6 otherwise: {"status": false, "errorString": "<reason>"} with
 //     RSC 4000 (400) malformed path, SUID, or a missing X-M2M-Origin / X-M2M-RI
 //     RSC 4004 (404) unknown, expired, disabled or revoked KeID (one message, as gRPC NOT_FOUND)

@@ -586,7 +586,8 @@ def servicemonitor_ok(r, comp):
 def prometheusrule_ok(r):
     pr = r.get("PrometheusRule", PREFIX)
     alerts = {ru["alert"] for g in pr["spec"]["groups"] for ru in g["rules"]}
-    for a in ("OneM2MServiceDown", "OneM2MStoreErrors", "OneM2MHandshakeFailureRatioHigh"):
+    for a in ("OneM2MServiceDown", "OneM2MStoreErrors", "OneM2MHandshakeFailureRatioHigh",
+              "OneM2MMefUnreachableFromMaf", "OneM2MCertificateReloadFailing"):
         assert a in alerts, "missing alert " + a
     # A full store outage refuses handshakes (aborted with internal_error, counted
     # onem2m_mef_handshakes_total{outcome="store_unavailable"}) before any enrolment reaches the
