@@ -95,12 +95,21 @@ namespace onem2m {
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
+constexpr size_t kMaxMefFqdnBytes = 256 - 33;  // 256 - len("<32 hex digits>@")
 
 int Run() {
   services::ServiceSetup setup("mef_server");
   setup.ConfigureLogging(absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
                          absl::GetFlag(FLAGS_audit_log));
   const std::string mef_fqdn = setup.RequireFqdn("mef_fqdn", absl::GetFlag(FLAGS_mef_fqdn));
+  // A KeID (32 hex digits, '@', MEF-FQDN) is a device's psk_identity at the MAF, and OpenSSL caps
+  // psk_identity at 256 bytes: a longer FQDN would make every enrolment unusable
+  // (docs/protocol.md 2).
+  if (mef_fqdn.size() > kMaxMefFqdnBytes) {
+    setup.Die("mef_fqdn", absl::InvalidArgumentError(absl::StrCat(
+                              "is ", mef_fqdn.size(), " bytes; at most ", kMaxMefFqdnBytes,
+                              " so that a KeID fits OpenSSL's 256-byte psk_identity")));
+  }
   crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
 

@@ -45,5 +45,51 @@ TEST(ServiceFlagsTest, MefWithoutGrpcPortsStartsAndDrains) {
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(log), "mef_stopped")) << ReadFileOrEmpty(log);
 }
 
+// A MEF-FQDN over 223 bytes would make every KeID longer than OpenSSL's 256-byte psk_identity:
+// the MEF refuses to start with it (docs/protocol.md 2) and accepts 223 bytes.
+TEST(ServiceFlagsTest, MefRefusesAnFqdnThatMakesKeIdsTooLong) {
+  const std::string dir = NewTempDir("service_flags_fqdn");
+  ASSERT_TRUE(WriteFileWithMode(dir + "/mef.kek", "1:" + std::string(64, 'a') + "\n", 0600).ok());
+  // Labels of 63 'a's joined by dots: 4 labels = 255 bytes; cut to exactly n bytes, ending in a letter.
+  auto fqdn_of = [](size_t n) {
+    std::string f;
+    while (f.size() < n) f += (f.empty() ? "" : ".") + std::string(63, 'a');
+    f.resize(n);
+    if (f.back() == '.') f.back() = 'b';
+    return f;
+  };
+  for (size_t n : {size_t{224}, size_t{223}}) {
+    SCOPED_TRACE(n);
+    const int ops = PickFreePort();
+    ChildProcess mef;
+    const std::string log = absl::StrCat(dir, "/mef-", n, ".log");
+    ASSERT_TRUE(mef.Start({RunfilePath("services/mef/mef_server"), "--mef_fqdn=" + fqdn_of(n),
+                           "--store=memory", "--kek_file=" + dir + "/mef.kek",
+                           "--tls_listen=127.0.0.1:0", "--dtls_listen=127.0.0.1:0",
+                           "--credential_grpc_listen=", "--admin_grpc_listen=",
+                           absl::StrCat("--ops_listen=127.0.0.1:", ops), "--grace_period=1s"},
+                          dir + "/mef.out", log)
+                    .ok());
+    bool ready = false;
+    for (absl::Time until = absl::Now() + absl::Seconds(30); absl::Now() < until && mef.Running();) {
+      absl::StatusOr<int> code = HttpGetStatus(ops, "/readyz", absl::Seconds(1));
+      if (code.ok() && *code == 200) {
+        ready = true;
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    const int status = mef.Stop(absl::Seconds(10));
+    if (n == 224) {
+      EXPECT_FALSE(ready);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+      EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(log), "psk_identity")) << ReadFileOrEmpty(log);
+    } else {
+      EXPECT_TRUE(ready) << ReadFileOrEmpty(log);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace onem2m::e2e
