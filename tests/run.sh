@@ -52,7 +52,7 @@ if [ "$#" -eq 0 ] && [ "${ONEM2M_SANITIZERS:-1}" != 0 ]; then
   # libFuzzer, clang 14, ASan + UBSan: every target for a bounded time from its seed corpus.
   bazel test --config=fuzz //tests/fuzz/... || RC=1
 fi
-# Every config's testlogs sit under bazel-out/<config>/testlogs (k8-fastbuild, -asan, -tsan, -fuzz).
+# Every config's testlogs sit under bazel-out/<config>/testlogs (k8-fastbuild, k8-fastbuildasan, ...tsan, ...fuzz).
 python3 tests/ci/count_results.py "$(bazel info output_path 2>/dev/null)"/*/testlogs "$MARKER"
 COUNT_RC=$?
 rm -f "$MARKER"

@@ -10,6 +10,7 @@
 #     -w  work directory: grown corpora, logs, crash reproducers (default /tmp/onem2m-fuzz)
 #     -u  afterwards, minimise each grown corpus into tests/fuzz/corpus/<target> (-merge=1)
 #   BAZEL_ARGS (env) is passed to bazel first, e.g. BAZEL_ARGS=--output_base=/tmp/ob_x.
+#   FUZZ_BIN (env): use the fuzz binaries already built in this directory, do not build.
 #
 # Exit status 1 if any target crashed; reproducers are WORKDIR/<target>/crash-* etc. Turn each
 # into a regression: fix the code, add a unit test beside it, and copy the reproducer into
@@ -23,7 +24,7 @@ while getopts "s:j:w:u" o; do
     j) parallel=$OPTARG ;;
     w) work=$OPTARG ;;
     u) update=1 ;;
-    *) sed -n 2,17p "$0"; exit 2 ;;
+    *) sed -n 2,18p "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -31,9 +32,12 @@ targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
   targets=($(sed -n 's/^ *name = "\([a-z_]*_fuzzer\)",$/\1/p' tests/fuzz/BUILD))
 fi
-# shellcheck disable=SC2086
-bazel ${BAZEL_ARGS:-} build --config=fuzz "${targets[@]/#/\/\/tests\/fuzz:}" || exit 1
-bin=$(bazel ${BAZEL_ARGS:-} info --config=fuzz bazel-bin 2>/dev/null)/tests/fuzz
+bin=${FUZZ_BIN:-}
+if [ -z "$bin" ]; then
+  # shellcheck disable=SC2086
+  bazel ${BAZEL_ARGS:-} build --config=fuzz "${targets[@]/#/\/\/tests\/fuzz:}" || exit 1
+  bin=$(bazel ${BAZEL_ARGS:-} info --config=fuzz bazel-bin 2>/dev/null)/tests/fuzz
+fi
 mkdir -p "$work"
 
 run_one() {
