@@ -15,6 +15,8 @@ PACKAGES=(
   python3-matplotlib
   # Independent peers of the interop tests.
   curl gnutls-bin libcoap3-bin
+  # libFuzzer targets (tests/fuzz, --config=fuzz): clang 14 with its sanitizer/fuzzer runtimes.
+  clang-14 libclang-rt-14-dev llvm-14
   # The shared chart tools (../shared/tools/helm-template): Go toolchain and libraries for
   # helm-template, Node.js and npm for k8s-validate. Installed here, never by a test.
   golang-go golang-github-masterminds-sprig-dev golang-github-ghodss-yaml-dev

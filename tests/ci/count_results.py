@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Totals the JUnit XML that `bazel test` left under bazel-testlogs/.
 
-Only files newer than the marker file given as argv[2] count, so a stale result from an earlier run is
+Usage: count_results.py TESTLOGS_DIR... MARKER (several dirs: one per Bazel config, e.g. the
+sanitizer ones). Only files newer than the marker file (the last argument) count, so a stale result from an earlier run is
 never reported as this run's. Prints one line: `N passed, N failed, N skipped`.
 A test case counts as failed if it has <failure> or <error>, as skipped if it has <skipped> or
 gtest's result="skipped"/status="notrun", and as passed otherwise.
@@ -12,10 +13,11 @@ import xml.etree.ElementTree as ET
 
 
 def main() -> int:
-    logs, marker = sys.argv[1], sys.argv[2]
+    dirs, marker = sys.argv[1:-1], sys.argv[-1]
     since = os.path.getmtime(marker)
     passed = failed = skipped = 0
-    for root, _, files in os.walk(logs, followlinks=True):
+    walk = [entry for logs in dirs for entry in os.walk(logs, followlinks=True)]
+    for root, _, files in walk:
         for name in files:
             if name != "test.xml":
                 continue
