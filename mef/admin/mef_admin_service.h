@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/crypto/envelope.h"
 #include "mef/admin/admin_authorizer.h"
 #include "mef/admin/kpm_sealer.h"
 #include "mef/store/enrolee_store.h"
@@ -70,6 +71,9 @@ struct MefAdminOptions {
   uint64_t max_import_rows = 100000;
   // now: the clock used to tell expired enrolments; injectable for tests.
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // envelope: the MEF's keyring, for KekStatus and RewrapBatch (not owned; must outlive the
+  // service). Null: those RPCs answer FAILED_PRECONDITION.
+  const crypto::Envelope* envelope = nullptr;
 };
 
 class MefAdminServiceImpl final : public ::onem2m::rsp::v1::MefAdminService::Service {
@@ -115,6 +119,12 @@ class MefAdminServiceImpl final : public ::onem2m::rsp::v1::MefAdminService::Ser
   grpc::Status SetFetchGrants(grpc::ServerContext* context,
                               const ::onem2m::rsp::v1::SetFetchGrantsRequest* request,
                               ::onem2m::rsp::v1::Enrolee* response) override;
+  grpc::Status KekStatus(grpc::ServerContext* context,
+                         const ::onem2m::rsp::v1::KekStatusRequest* request,
+                         ::onem2m::rsp::v1::KekStatusResponse* response) override;
+  grpc::Status RewrapBatch(grpc::ServerContext* context,
+                           const ::onem2m::rsp::v1::RewrapBatchRequest* request,
+                           ::onem2m::rsp::v1::RewrapBatchResponse* response) override;
 
  private:
   MefAdminServiceImpl(EnroleeStore* store, KpmSealer* sealer, MefAdminOptions options)

@@ -2,6 +2,7 @@
 // store and (when ONEM2M_TEST_PG is set) PostgreSQL.
 #include "mef/admin/mef_admin_service.h"
 
+#include <map>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
+#include "common/crypto/envelope.h"
 #include "gtest/gtest.h"
 #include "mef/admin/testing/admin_test_server.h"
 #include "mef/admin/testing/failing_store.h"
@@ -110,6 +112,126 @@ class MefAdminServiceTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<v1::MefAdminService::Stub> stub_;
   std::vector<std::string> responses_;
 };
+
+// KEK rotation (docs/operations.md "Rotate the key-encryption key (KEK)"): rows sealed under
+// version 1 by replicas that did not yet have version 2 are re-sealed under the active version 2
+// by RewrapBatch, in batches, and KekStatus shows the progress.
+TEST_P(MefAdminServiceTest, KekStatusAndRewrapBatchRotateEveryRow) {
+  crypto::Keyring v1_only = crypto::Keyring::Generate(1);
+  std::map<uint32_t, SecretBytes> keys;
+  keys.emplace(1, SecretBytes::Copy(v1_only.key(1)->Reveal()));
+  keys.emplace(2, SecretBytes::Random(crypto::kKekLen));
+  absl::StatusOr<crypto::Keyring> both = crypto::Keyring::FromKeys(std::move(keys), 2);
+  ASSERT_TRUE(both.ok()) << both.status();
+  crypto::Envelope old_envelope(std::move(v1_only));
+  crypto::Envelope new_envelope(*std::move(both));
+  MefAdminOptions o;
+  o.envelope = &new_envelope;
+  StartServer(std::move(o), nullptr);
+  if (IsSkipped()) return;
+
+  // Three enrolees and two enrolments sealed under version 1, one enrolee created through the API
+  // (sealed under the active version 2).
+  for (int i = 1; i <= 3; ++i) {
+    Enrolee e;
+    e.kpm_id = KpmId(i);
+    e.kpm = SealedKey{*old_envelope.Seal(SecretBytes::Copy(TestKpm(i)), KpmId(i)), 1};
+    e.enrolee_id = "C" + KpmId(i);
+    e.maf_id = "maf.example.com";
+    ASSERT_TRUE(server_->store()->CreateEnrolee(e).ok());
+  }
+  for (int n = 1; n <= 2; ++n) {
+    Enrolment e;
+    e.ke_id = absl::StrCat("KE", n, "@mef.example.com");
+    e.kpm_id = KpmId(n);
+    e.ke = SealedKey{*old_envelope.Seal(SecretBytes::Copy(TestKpm(100 + n)), e.ke_id), 1};
+    e.enrolee_id = "C" + KpmId(n);
+    e.maf_id = "maf.example.com";
+    e.expires_at = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
+    ASSERT_TRUE(server_->store()->RecordEnrolment(e).ok());
+  }
+  ASSERT_TRUE(Create(Row(4)).ok());
+
+  v1::KekStatusResponse status;
+  grpc::Status s = stub_->KekStatus(Ctx().get(), v1::KekStatusRequest(), &status);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(status.active_kek_version(), 2u);
+  ASSERT_EQ(status.keyring_versions_size(), 2);
+  ASSERT_EQ(status.counts_size(), 3);
+  EXPECT_EQ(status.counts(0).column(), "enrolees.kpm");
+  EXPECT_EQ(status.counts(0).kek_version(), 1u);
+  EXPECT_EQ(status.counts(0).rows(), 3);
+  EXPECT_TRUE(status.counts(0).in_keyring());
+  EXPECT_EQ(status.counts(1).kek_version(), 2u);
+  EXPECT_EQ(status.counts(1).rows(), 1);
+  EXPECT_EQ(status.counts(2).column(), "enrolments.ke");
+  EXPECT_EQ(status.counts(2).rows(), 2);
+
+  v1::RewrapBatchRequest req;
+  req.set_batch_size(2);
+  v1::RewrapBatchResponse r;
+  s = stub_->RewrapBatch(Ctx().get(), req, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.active_kek_version(), 2u);
+  EXPECT_EQ(r.rows_done(), 2);
+  EXPECT_EQ(r.rows_left(), 3);
+  int calls = 1;
+  while (r.rows_left() > 0 && calls < 10) {
+    s = stub_->RewrapBatch(Ctx().get(), req, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ++calls;
+  }
+  EXPECT_EQ(calls, 3);  // 5 rows in batches of 2
+  EXPECT_EQ(r.rows_left(), 0);
+
+  // Every row now opens under version 2 with its own key unchanged, and version 1 is unused.
+  for (int i = 1; i <= 3; ++i) {
+    absl::StatusOr<Enrolee> e = server_->store()->GetEnrolee(KpmId(i));
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->kpm.kek_version, 2);
+    absl::StatusOr<uint32_t> v = crypto::SealedKeyVersion(e->kpm.ciphertext);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(*v, 2u);
+    absl::StatusOr<SecretBytes> kpm = new_envelope.Open(e->kpm.ciphertext, KpmId(i));
+    ASSERT_TRUE(kpm.ok()) << kpm.status();
+    EXPECT_EQ(kpm->Reveal(), TestKpm(i));
+  }
+  absl::StatusOr<EnrolmentView> ke = server_->store()->GetEnrolmentByKeId("KE2@mef.example.com");
+  ASSERT_TRUE(ke.ok());
+  absl::StatusOr<SecretBytes> ke_clear =
+      new_envelope.Open(ke->enrolment.ke.ciphertext, "KE2@mef.example.com");
+  ASSERT_TRUE(ke_clear.ok()) << ke_clear.status();
+  EXPECT_EQ(ke_clear->Reveal(), TestKpm(102));
+  status.Clear();
+  s = stub_->KekStatus(Ctx().get(), v1::KekStatusRequest(), &status);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(status.counts_size(), 2);
+  EXPECT_EQ(status.counts(0).kek_version(), 2u);
+  EXPECT_EQ(status.counts(0).rows(), 4);
+  EXPECT_EQ(status.counts(1).kek_version(), 2u);
+  EXPECT_EQ(status.counts(1).rows(), 2);
+  Seen(status);
+  Seen(r);
+
+  // A row under a version the keyring lacks shows in_keyring=false and stops a rewrap.
+  Enrolee lost;
+  lost.kpm_id = KpmId(9);
+  crypto::Envelope retired(crypto::Keyring::Generate(7));
+  lost.kpm = SealedKey{*retired.Seal(SecretBytes::Copy(TestKpm(9)), KpmId(9)), 7};
+  lost.enrolee_id = "C" + KpmId(9);
+  lost.maf_id = "maf.example.com";
+  ASSERT_TRUE(server_->store()->CreateEnrolee(lost).ok());
+  status.Clear();
+  ASSERT_TRUE(stub_->KekStatus(Ctx().get(), v1::KekStatusRequest(), &status).ok());
+  ASSERT_EQ(status.counts_size(), 3);
+  EXPECT_EQ(status.counts(1).kek_version(), 7u);
+  EXPECT_FALSE(status.counts(1).in_keyring());
+  s = stub_->RewrapBatch(Ctx().get(), req, &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  req.set_batch_size(10001);
+  EXPECT_EQ(stub_->RewrapBatch(Ctx().get(), req, &r).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
 
 TEST_P(MefAdminServiceTest, CreateThenGetReturnsEnroleeWithoutKpm) {
   v1::Enrolee created;

@@ -63,6 +63,10 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, size_t 
 
 }  // namespace
 
+absl::string_view SealedColumnName(SealedColumn column) {
+  return column == SealedColumn::kEnroleeKpm ? "enrolees.kpm" : "enrolments.ke";
+}
+
 absl::string_view EnroleeStateName(EnroleeState state) {
   switch (state) {
     case EnroleeState::kActive:

@@ -194,6 +194,34 @@ struct StateChange {
   absl::Time changed_at = absl::InfinitePast();
 };
 
+// SealedColumn names a column holding a SealedKey, for KEK rotation (docs/operations.md "Rotate
+// the key-encryption key (KEK)").
+enum class SealedColumn { kEnroleeKpm, kEnrolmentKe };
+// SealedColumnName returns "enrolees.kpm" / "enrolments.ke".
+absl::string_view SealedColumnName(SealedColumn column);
+
+// KekVersionCount is how many rows of `column` are sealed under `kek_version`.
+struct KekVersionCount {
+  SealedColumn column = SealedColumn::kEnroleeKpm;
+  int32_t kek_version = 0;
+  int64_t rows = 0;
+};
+
+// Resealer re-seals one row's key under the active KEK: it gets the column, the row's id (kpm_id
+// for enrolees.kpm, ke_id for enrolments.ke: the associated data the blob is bound to) and the
+// current sealed key, and returns the new sealed key. An error stops the batch.
+using Resealer = std::function<absl::StatusOr<SealedKey>(SealedColumn column, absl::string_view id,
+                                                         const SealedKey& old)>;
+
+// RewrapResult reports one RewrapBatch call.
+struct RewrapResult {
+  int64_t rewrapped = 0;  // rows now sealed under the target version by this call
+  // rows skipped because a concurrent writer changed them between the read and the update
+  // (optimistic check); they are counted in `left` if still under an old version.
+  int64_t raced = 0;
+  int64_t left = 0;  // rows (both columns) still not under the target version after this call
+};
+
 // EnroleeStore: see the file comment.
 class EnroleeStore {
  public:
@@ -303,6 +331,26 @@ class EnroleeStore {
   virtual absl::StatusOr<std::vector<FetchGrant>> GetFetchGrants(absl::string_view kpm_id) {
     (void)kpm_id;
     return absl::UnimplementedError("this store keeps no fetch grants");
+  }
+
+  // CountKekVersions returns, for each sealed column, the number of rows per KEK version (only
+  // versions with rows), ordered by column then version. The default is kUnimplemented.
+  virtual absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() {
+    return absl::UnimplementedError("this store cannot count KEK versions");
+  }
+
+  // RewrapBatch re-seals up to `limit` (1..10000, clamped) rows whose kek_version differs from
+  // `target_version` (enrolees.kpm first, then enrolments.ke) through `reseal`. Each row is updated
+  // only if its sealed blob is still the one read (optimistic check), so concurrent writers (a
+  // RotateKpm, a new enrolment) are never overwritten; a rewrap changes no revision and adds no
+  // change-feed entry (the key itself is unchanged). Idempotent: run it until `left` is 0. An
+  // error from `reseal` is returned (rows already updated stay updated). Default: kUnimplemented.
+  virtual absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                                   const Resealer& reseal) {
+    (void)target_version;
+    (void)limit;
+    (void)reseal;
+    return absl::UnimplementedError("this store cannot re-seal rows");
   }
 
   // CheckHealth returns OK when the store can serve requests (for health checks); kUnavailable

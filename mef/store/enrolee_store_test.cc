@@ -75,6 +75,82 @@ class EnroleeStoreTest : public ::testing::TestWithParam<std::string> {
   PgEnroleeStore* pg_store_ = nullptr;
 };
 
+TEST_P(EnroleeStoreTest, KekCountsAndRewrapBatchesWithOptimisticCheck) {
+  for (const char* id : {"k-1", "k-2", "k-3"}) ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee(id)).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("k-1", "KE-1")).ok());
+  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("k-2", "KE-2")).ok());
+  absl::StatusOr<std::vector<KekVersionCount>> counts = store_->CountKekVersions();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0].column, SealedColumn::kEnroleeKpm);
+  EXPECT_EQ((*counts)[0].kek_version, 1);
+  EXPECT_EQ((*counts)[0].rows, 3);
+  EXPECT_EQ((*counts)[1].column, SealedColumn::kEnrolmentKe);
+  EXPECT_EQ((*counts)[1].kek_version, 2);
+  EXPECT_EQ((*counts)[1].rows, 2);
+
+  // The resealer sees the row's id (the blob's associated data) and its current blob.
+  std::vector<std::string> seen;
+  Resealer reseal = [&](SealedColumn column, absl::string_view id,
+                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
+    seen.push_back(absl::StrCat(SealedColumnName(column), ":", id));
+    return SealedKey{old.ciphertext + "@v3", 3};
+  };
+  absl::StatusOr<RewrapResult> r = store_->RewrapBatch(3, 2, reseal);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rewrapped, 2);
+  EXPECT_EQ(r->raced, 0);
+  EXPECT_EQ(r->left, 3);
+
+  // A concurrent RotateKpm between the read and the update wins: that row is skipped, not
+  // overwritten with a re-seal of the old Kpm.
+  Resealer racing = [&](SealedColumn column, absl::string_view id,
+                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
+    if (column == SealedColumn::kEnroleeKpm) {
+      absl::StatusOr<Enrolee> rotated =
+          store_->RotateKpm(id, SealedKey{"new-kpm-" + std::string(id), 1});
+      if (!rotated.ok()) return rotated.status();
+    }
+    return reseal(column, id, old);
+  };
+  r = store_->RewrapBatch(3, 1, racing);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rewrapped, 0);
+  EXPECT_EQ(r->raced, 1);
+  EXPECT_EQ(r->left, 3);
+  absl::StatusOr<Enrolee> k3 = store_->GetEnrolee("k-3");
+  ASSERT_TRUE(k3.ok());
+  EXPECT_EQ(k3->kpm.ciphertext, "new-kpm-k-3");
+
+  // Resumable: run again until nothing is left; a further run is a no-op.
+  for (int i = 0; i < 10 && r->left > 0; ++i) {
+    r = store_->RewrapBatch(3, 2, reseal);
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  EXPECT_EQ(r->left, 0);
+  r = store_->RewrapBatch(3, 2, reseal);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rewrapped, 0);
+  EXPECT_EQ(r->left, 0);
+  counts = store_->CountKekVersions();
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0].kek_version, 3);
+  EXPECT_EQ((*counts)[0].rows, 3);
+  EXPECT_EQ((*counts)[1].kek_version, 3);
+  EXPECT_EQ((*counts)[1].rows, 2);
+  absl::StatusOr<EnrolmentView> ke = store_->GetEnrolmentByKeId("KE-2");
+  ASSERT_TRUE(ke.ok());
+  EXPECT_EQ(ke->enrolment.ke.ciphertext, std::string("\x00ke-blob\xfe", 9) + "KE-2@v3");
+  EXPECT_EQ(ke->enrolment.ke.kek_version, 3);
+  // A failing resealer stops the batch with its error.
+  absl::StatusOr<RewrapResult> bad = store_->RewrapBatch(
+      4, 5, [](SealedColumn, absl::string_view, const SealedKey&) -> absl::StatusOr<SealedKey> {
+        return absl::NotFoundError("KEK version not in keyring");
+      });
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_P(EnroleeStoreTest, CreateThenGetReturnsAllFields) {
   Enrolee e = MakeEnrolee("dev-1");
   e.maf_uri = "https://maf.example.com:8443";

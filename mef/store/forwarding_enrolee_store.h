@@ -102,6 +102,15 @@ class ForwardingEnroleeStore : public EnroleeStore {
     if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->GetFetchGrants(id);
   }
+  absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->CountKekVersions();
+  }
+  absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                           const Resealer& reseal) override {
+    if (absl::Status s = BeforeCall(); !s.ok()) return s;
+    return inner_->RewrapBatch(target_version, limit, reseal);
+  }
 
  protected:
   // BeforeCall runs before every forwarded call; a non-OK status is returned (or handed to

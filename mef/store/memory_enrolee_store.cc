@@ -281,5 +281,66 @@ absl::StatusOr<int64_t> MemoryEnroleeStore::LatestChangeSeq() {
 
 absl::Status MemoryEnroleeStore::CheckHealth() { return absl::OkStatus(); }
 
+absl::StatusOr<std::vector<KekVersionCount>> MemoryEnroleeStore::CountKekVersions() {
+  absl::MutexLock lock(&mu_);
+  std::map<std::pair<int, int32_t>, int64_t> counts;
+  for (const auto& [id, e] : enrolees_) ++counts[{0, e.kpm.kek_version}];
+  for (const auto& [id, e] : enrolments_) ++counts[{1, e.ke.kek_version}];
+  std::vector<KekVersionCount> out;
+  for (const auto& [key, rows] : counts) {
+    out.push_back(KekVersionCount{
+        key.first == 0 ? SealedColumn::kEnroleeKpm : SealedColumn::kEnrolmentKe, key.second, rows});
+  }
+  return out;
+}
+
+absl::StatusOr<RewrapResult> MemoryEnroleeStore::RewrapBatch(int32_t target_version, int limit,
+                                                             const Resealer& reseal) {
+  limit = std::clamp(limit, 1, 10000);
+  // Same shape as the PostgreSQL store: read a batch, re-seal without the lock, then update each
+  // row only if its blob is unchanged.
+  struct Pending {
+    SealedColumn column;
+    std::string id;
+    SealedKey old;
+  };
+  std::vector<Pending> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, e] : enrolees_) {
+      if (static_cast<int>(batch.size()) >= limit) break;
+      if (e.kpm.kek_version != target_version) batch.push_back({SealedColumn::kEnroleeKpm, id, e.kpm});
+    }
+    for (const auto& [id, e] : enrolments_) {
+      if (static_cast<int>(batch.size()) >= limit) break;
+      if (e.ke.kek_version != target_version) batch.push_back({SealedColumn::kEnrolmentKe, id, e.ke});
+    }
+  }
+  RewrapResult result;
+  for (const Pending& p : batch) {
+    absl::StatusOr<SealedKey> fresh = reseal(p.column, p.id, p.old);
+    if (!fresh.ok()) return fresh.status();
+    absl::MutexLock lock(&mu_);
+    SealedKey* cur = nullptr;
+    if (p.column == SealedColumn::kEnroleeKpm) {
+      auto it = enrolees_.find(p.id);
+      if (it != enrolees_.end()) cur = &it->second.kpm;
+    } else {
+      auto it = enrolments_.find(p.id);
+      if (it != enrolments_.end()) cur = &it->second.ke;
+    }
+    if (cur == nullptr || cur->ciphertext != p.old.ciphertext) {
+      ++result.raced;
+      continue;
+    }
+    *cur = *std::move(fresh);
+    ++result.rewrapped;
+  }
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, e] : enrolees_) result.left += e.kpm.kek_version != target_version;
+  for (const auto& [id, e] : enrolments_) result.left += e.ke.kek_version != target_version;
+  return result;
+}
+
 }  // namespace mef
 }  // namespace onem2m

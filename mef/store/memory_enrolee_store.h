@@ -50,6 +50,9 @@ class MemoryEnroleeStore final : public EnroleeStore {
   absl::Status SetFetchGrants(absl::string_view kpm_id,
                               const std::vector<FetchGrant>& grants) override;
   absl::StatusOr<std::vector<FetchGrant>> GetFetchGrants(absl::string_view kpm_id) override;
+  absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() override;
+  absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                           const Resealer& reseal) override;
 
  private:
   absl::Status InsertLocked(const Enrolee& enrolee, absl::Time now)

@@ -85,6 +85,9 @@ class PgEnroleeStore final : public EnroleeStore {
   absl::StatusOr<Enrolee> SetState(absl::string_view kpm_id, EnroleeState state) override;
   absl::Status DeleteEnrolee(absl::string_view kpm_id) override;
   absl::StatusOr<Enrolee> RotateKpm(absl::string_view kpm_id, const SealedKey& kpm) override;
+  absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() override;
+  absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                           const Resealer& reseal) override;
   absl::Status RecordEnrolment(const Enrolment& enrolment) override;
   void RecordEnrolmentAsync(Enrolment enrolment, std::function<void(absl::Status)> done) override;
   absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) override;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -10,7 +11,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
+#include "common/secret_bytes.h"
 #include "common/testing/test_pki.h"
 #include "gtest/gtest.h"
 #include "mef/admin/testing/admin_test_server.h"
@@ -76,6 +79,68 @@ class AdminCliTest : public ::testing::TestWithParam<std::string> {
   grpcutil::TlsFiles files_;
   std::string all_output_;
 };
+
+// The rotation steps of docs/operations.md "Rotate the key-encryption key (KEK)", as written there.
+TEST_P(AdminCliTest, KekStatusRewrapAndRetireFollowTheDocumentedRotation) {
+  crypto::Keyring v1_only = crypto::Keyring::Generate(1);
+  std::map<uint32_t, SecretBytes> keys;
+  keys.emplace(1, SecretBytes::Copy(v1_only.key(1)->Reveal()));
+  keys.emplace(2, SecretBytes::Random(crypto::kKekLen));
+  absl::StatusOr<crypto::Keyring> both = crypto::Keyring::FromKeys(std::move(keys), 2);
+  ASSERT_TRUE(both.ok()) << both.status();
+  crypto::Envelope old_envelope(std::move(v1_only));
+  crypto::Envelope new_envelope(*std::move(both));
+  mef::MefAdminOptions o;
+  o.envelope = &new_envelope;
+  Start(std::move(o), nullptr);
+  if (IsSkipped()) return;
+  for (int i = 1; i <= 3; ++i) {
+    mef::Enrolee e;
+    e.kpm_id = absl::StrCat("kek-", i);
+    e.kpm = mef::SealedKey{*old_envelope.Seal(SecretBytes::Random(32), e.kpm_id), 1};
+    e.enrolee_id = "C" + e.kpm_id;
+    e.maf_id = "maf.example.com";
+    ASSERT_TRUE(server_->store()->CreateEnrolee(e).ok());
+  }
+
+  CliResult r = Run({"kek", "status"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("active_kek_version: 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("enrolees.kpm kek_version=1 rows=3\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rows_under_old_versions: 3"), std::string::npos) << r.out;
+
+  r = Run({"kek", "retire", "--version=1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("refused: 3 rows are still sealed under version 1"), std::string::npos)
+      << r.err;
+
+  r = Run({"kek", "rewrap", "--batch-size=2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("kek rewrap: batch 1: 2 re-sealed, 2 total, 1 left"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("kek rewrap: batch 2: 1 re-sealed, 3 total, 0 left"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("rewrapped 3 rows in 2 batches"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("every row is now under KEK version 2"), std::string::npos) << r.out;
+
+  r = Run({"kek", "status"});
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("enrolees.kpm kek_version=2 rows=3\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rows_under_old_versions: 0"), std::string::npos) << r.out;
+  // Running it again is a no-op (what "resume" does after an interruption).
+  r = Run({"kek", "rewrap"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("rewrapped 0 rows in 1 batches"), std::string::npos) << r.out;
+
+  r = Run({"kek", "retire", "--version=1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("may now be removed"), std::string::npos) << r.out;
+  r = Run({"kek", "retire", "--version=2"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("is the active KEK version"), std::string::npos) << r.err;
+  EXPECT_EQ(Run({"kek", "rewrap", "--batch-size=0"}).code, 2);
+  EXPECT_EQ(Run({"kek", "retire"}).code, 2);
+}
 
 TEST_P(AdminCliTest, ImportsGeneratedFileOf5000RowsThenReportsDuplicatesOnRerun) {
   CliResult gen =

@@ -15,6 +15,7 @@
 #include "services/admin/enrolee_file.h"
 #include "services/admin/enrolee_generator.h"
 #include "services/admin/import_runner.h"
+#include "services/admin/kek_commands.h"
 
 namespace onem2m {
 namespace admin {
@@ -46,6 +47,15 @@ Commands:
              [--lifetime=24h] [--maf-uri=URI] [--prefix=dev-]
       Writes random Enrolees (with their Kpm, mode 0600) for load tests; never overwrites.
 
+  kek status
+      Rows of each sealed column (enrolees.kpm, enrolments.ke) per KEK version.
+  kek rewrap [--batch-size=1000]
+      Re-seals every row under the active KEK, online, in batches (progress on stderr, summary on
+      stdout); safe to interrupt, run again to resume.
+  kek retire --version=N
+      Refuses (exit 1) while rows are sealed under N or N is active; else confirms N may be
+      removed from the keyring.
+
 Kpm is never printed. --kpm-hex is visible in the process list and shell history: prefer
 --kpm-file (the raw key bytes, 16..64 of them).
 )";
@@ -69,7 +79,7 @@ const std::set<std::string>& KnownOptions() {
       "help",    "kpm_id",   "kpm_hex", "kpm_file",  "enrolee_id",  "maf_id",
       "maf_uri", "lifetime", "state",   "page_size", "reason",      "include_invalidated",
       "file",    "count",    "out",     "kpm_out",   "kpm_len",     "prefix",
-      "grants"};
+      "grants",  "batch_size", "version"};
   return *k;
 }
 
@@ -451,6 +461,7 @@ int RunWithStub(const CliArgs& args, v1::MefAdminService::StubInterface* stub, s
     return EnrolmentsList(args, stub, out, err);
   }
   if (p.size() == 1 && p[0] == "import") return Import(args, stub, out, err);
+  if (p.size() == 2 && p[0] == "kek") return RunKekCommand(p[1], args, stub, out, err);
   return Usage(err, cmd.empty() ? "no command" : "unknown command '" + cmd + "'");
 }
 

@@ -186,6 +186,7 @@ int Run() {
   if (!credential.ok()) setup.Die("credential_grpc_listen", credential.status());
   mef::EnvelopeKpmSealer sealer(&envelope);
   mef::MefAdminOptions ao;
+  ao.envelope = &envelope;  // KekStatus / RewrapBatch
   for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities))) {
     ao.admin_identities.insert(id);
   }

@@ -46,8 +46,11 @@ absl::StatusOr<std::unique_ptr<AdminTestServer>> AdminTestServer::Start(
     s->store_ = s->wrapped_store_.get();
   }
 
+  // A test may bring its own keyring (options.envelope, e.g. mid-rotation); else one fresh key.
   s->envelope_ = std::make_unique<crypto::Envelope>(crypto::Keyring::Generate(1));
-  s->sealer_ = std::make_unique<EnvelopeKpmSealer>(s->envelope_.get());
+  if (options.envelope == nullptr) options.envelope = s->envelope_.get();
+  s->used_envelope_ = options.envelope;
+  s->sealer_ = std::make_unique<EnvelopeKpmSealer>(options.envelope);
   if (options.admin_identities.empty()) options.admin_identities = {kAdminIdentity};
   absl::StatusOr<std::unique_ptr<MefAdminServiceImpl>> service =
       MefAdminServiceImpl::Create(s->store_, s->sealer_.get(), std::move(options));

@@ -54,7 +54,7 @@ class AdminTestServer {
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   EnroleeStore* store() { return store_; }
-  const crypto::Envelope& envelope() const { return *envelope_; }
+  const crypto::Envelope& envelope() const { return *used_envelope_; }
   const std::string& dir() const { return dir_; }
   std::string audit_path() const { return dir_ + "/audit.log"; }
 
@@ -68,6 +68,7 @@ class AdminTestServer {
   std::unique_ptr<EnroleeStore> wrapped_store_;
   EnroleeStore* store_ = nullptr;
   std::unique_ptr<crypto::Envelope> envelope_;
+  const crypto::Envelope* used_envelope_ = nullptr;  // options.envelope or envelope_
   std::unique_ptr<EnvelopeKpmSealer> sealer_;
   std::unique_ptr<MefAdminServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
