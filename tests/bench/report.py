@@ -71,15 +71,17 @@ def run_generators(a, pg, raw):
     runs = []
     for c in levels:
         for tool, args in (
-                ("mef_load", [str(bin_dir / "tests/bench/mef_load"), "--pg=" + pg, "--enrolees=5000",
+                ("mef_load", [str(bin_dir / "tests/bench/mef_load"), "--pg=" + pg, "--enrolees=%d" % (20000 if a.long else 3000),
                               "--transport=both", "--baseline", "--concurrency=%d" % c,
                               "--duration=%ds" % seconds]),
-                ("maf_load", [str(bin_dir / "tests/bench/maf_load"), "--pg=" + pg, "--devices=20000",
+                ("maf_load", [str(bin_dir / "tests/bench/maf_load"), "--pg=" + pg,
+                              "--devices=%d" % (20000 if a.long else 4000),
                               "--phases=first,kmid,baseline", "--concurrency=%d" % c,
                               "--duration=%ds" % seconds]),
                 ("fetch_benchmark", [str(bin_dir / "mef/credential/fetch_benchmark"),
                                      "--callers=%d" % c, "--seconds=%d" % seconds,
-                                     "--rounds=%d" % rounds, "--enrolments=20000"])):
+                                     "--rounds=%d" % rounds,
+                                     "--enrolments=%d" % (20000 if a.long else 5000)])):
             out = raw / ("%s-c%d.json" % (tool, c))
             log = raw / ("%s-c%d.log" % (tool, c))
             env = dict(os.environ, ONEM2M_TEST_PG=pg)
