@@ -244,6 +244,31 @@ absl::Status CheckOptionalLabels(const std::optional<Labels>& labels, absl::stri
   return labels.has_value() ? CheckLabels(*labels, where) : absl::OkStatus();
 }
 
+// Tables 8.8.2.4-1 and 8.8.2.6-1 carry the same two parameters, MAF-FQDN and mafClientRegID: one
+// reader and one writer serve both requests (`where` names the table's message in errors).
+template <typename Request>
+absl::StatusOr<Request> ParseRegistrationRef(absl::string_view body, absl::string_view where) {
+  absl::StatusOr<json> j = ParseObject(body, where, {"mafFQDN", "mafClientRegID"});
+  if (!j.ok()) return j.status();
+  Request out;
+  absl::Status s = ReadFqdnInto(*j, where, "mafFQDN", &out.maf_fqdn);
+  if (s.ok()) s = ReadIdInto(*j, where, "mafClientRegID", &out.maf_client_reg_id);
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::string> SerializeRegistrationRef(const std::string& maf_fqdn,
+                                                     const std::string& maf_client_reg_id,
+                                                     absl::string_view where) {
+  absl::Status s = CheckFqdn(maf_fqdn, where, "mafFQDN");
+  if (s.ok()) s = in::CheckId(maf_client_reg_id, where, "mafClientRegID");
+  if (!s.ok()) return s;
+  json j = json::object();
+  j["mafFQDN"] = maf_fqdn;
+  j["mafClientRegID"] = maf_client_reg_id;
+  return in::DumpJson(j);
+}
+
 }  // namespace
 
 std::string KeyRef::KeyId() const {
@@ -334,26 +359,13 @@ absl::StatusOr<json> SerializeClientRegistrationAnswer(const ClientRegistrationA
 
 absl::StatusOr<ClientConfigRetrievalRequest> ParseClientConfigRetrievalRequest(
     absl::string_view body) {
-  constexpr absl::string_view kWhere = "clientConfigRetrieval";
-  absl::StatusOr<json> j = ParseObject(body, kWhere, {"mafFQDN", "mafClientRegID"});
-  if (!j.ok()) return j.status();
-  ClientConfigRetrievalRequest out;
-  absl::Status s = ReadFqdnInto(*j, kWhere, "mafFQDN", &out.maf_fqdn);
-  if (s.ok()) s = ReadIdInto(*j, kWhere, "mafClientRegID", &out.maf_client_reg_id);
-  if (!s.ok()) return s;
-  return out;
+  return ParseRegistrationRef<ClientConfigRetrievalRequest>(body, "clientConfigRetrieval");
 }
 
 absl::StatusOr<std::string> SerializeClientConfigRetrievalRequest(
     const ClientConfigRetrievalRequest& request) {
-  constexpr absl::string_view kWhere = "clientConfigRetrieval";
-  absl::Status s = CheckFqdn(request.maf_fqdn, kWhere, "mafFQDN");
-  if (s.ok()) s = in::CheckId(request.maf_client_reg_id, kWhere, "mafClientRegID");
-  if (!s.ok()) return s;
-  json j = json::object();
-  j["mafFQDN"] = request.maf_fqdn;
-  j["mafClientRegID"] = request.maf_client_reg_id;
-  return in::DumpJson(j);
+  return SerializeRegistrationRef(request.maf_fqdn, request.maf_client_reg_id,
+                                  "clientConfigRetrieval");
 }
 
 absl::StatusOr<ClientConfigRetrievalAnswer> ParseClientConfigRetrievalAnswer(const json& body) {
@@ -489,26 +501,13 @@ absl::StatusOr<json> SerializeClientRegistrationUpdateAnswer(
 
 absl::StatusOr<ClientDeregistrationRequest> ParseClientDeregistrationRequest(
     absl::string_view body) {
-  constexpr absl::string_view kWhere = "clientDeregistration";
-  absl::StatusOr<json> j = ParseObject(body, kWhere, {"mafFQDN", "mafClientRegID"});
-  if (!j.ok()) return j.status();
-  ClientDeregistrationRequest out;
-  absl::Status s = ReadFqdnInto(*j, kWhere, "mafFQDN", &out.maf_fqdn);
-  if (s.ok()) s = ReadIdInto(*j, kWhere, "mafClientRegID", &out.maf_client_reg_id);
-  if (!s.ok()) return s;
-  return out;
+  return ParseRegistrationRef<ClientDeregistrationRequest>(body, "clientDeregistration");
 }
 
 absl::StatusOr<std::string> SerializeClientDeregistrationRequest(
     const ClientDeregistrationRequest& request) {
-  constexpr absl::string_view kWhere = "clientDeregistration";
-  absl::Status s = CheckFqdn(request.maf_fqdn, kWhere, "mafFQDN");
-  if (s.ok()) s = in::CheckId(request.maf_client_reg_id, kWhere, "mafClientRegID");
-  if (!s.ok()) return s;
-  json j = json::object();
-  j["mafFQDN"] = request.maf_fqdn;
-  j["mafClientRegID"] = request.maf_client_reg_id;
-  return in::DumpJson(j);
+  return SerializeRegistrationRef(request.maf_fqdn, request.maf_client_reg_id,
+                                  "clientDeregistration");
 }
 
 // --- 8.8.2.7 Key Registration (Tables 8.8.2.7-1, 8.8.2.7-2) ---
