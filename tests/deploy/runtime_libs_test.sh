@@ -117,19 +117,38 @@ for bin in "${bins[@]}"; do
   bad=""
   npk=0
   declare -A seen=()
-  while read -r lib; do
-    [ -n "$lib" ] || continue
+  # One `dpkg -S` for every candidate path of every library (a call per path took minutes on a
+  # loaded machine): absolute paths match exactly; the answer lines are "pkg[, pkg]: path".
+  libs=()
+  while read -r lib; do [ -n "$lib" ] && libs+=("$lib"); done \
+    < <(awk '/=>/ {print $3} !/=>/ && $1 ~ /^\// {print $1}' <<<"$out")
+  declare -A owner=()
+  cands=()
+  for lib in "${libs[@]}"; do
+    real="$(readlink -f "$lib")"
+    cands+=("$lib" "$real" "${lib/#\/lib\//\/usr\/lib\/}" "${real/#\/usr\/lib\//\/lib\/}" "${lib/#\/usr\/lib\//\/lib\/}")
+  done
+  if [ "${#cands[@]}" -gt 0 ]; then
+    while IFS= read -r line; do
+      path="${line##*: }"; pkgs="${line%%: *}"
+      [ -n "${owner[$path]:-}" ] || owner[$path]="${pkgs%%,*}"
+    done < <(dpkg -S "${cands[@]}" 2>/dev/null)
+  fi
+  for lib in "${libs[@]}"; do
     # dpkg -S knows the path the package installed; /lib is a symlink to /usr/lib on Debian 12.
     real="$(readlink -f "$lib")"
     pkg=""
     for cand in "$lib" "$real" "${lib/#\/lib\//\/usr\/lib\/}" "${real/#\/usr\/lib\//\/lib\/}" "${lib/#\/usr\/lib\//\/lib\/}"; do
-      pkg="$(dpkg -S "$cand" 2>/dev/null | head -1 | cut -d: -f1)" && [ -n "$pkg" ] && break
+      pkg="${owner[$cand]:-}"
+      pkg="${pkg%%:*}"  # "libfoo:amd64" -> "libfoo"
+      [ -n "$pkg" ] && break
     done
     [ -n "$pkg" ] || { bad+="$lib(no package) "; continue; }
     [ -n "${seen[$pkg]:-}" ] && continue
     seen[$pkg]=1; npk=$((npk+1))
     [ -n "${allowed[$pkg]:-}" ] || bad+="$pkg($(basename "$lib")) "
-  done < <(awk '/=>/ {print $3} !/=>/ && $1 ~ /^\// {print $1}' <<<"$out")
+  done
+  unset owner
   unset seen
   if [ -n "$missing" ]; then
     add "$bname" failed "unresolved libraries: $missing"
