@@ -629,6 +629,7 @@ BAD_VALUES = [
     ("maf_without_mef_needs_endpoints", ["--set", "mef.enabled=false"]),
     ("mef_grpc_and_admin_same_port", ["--set", "mef.ports.admin=9443"]),
     ("maf_ops_on_tls_port", ["--set", "maf.ports.ops=8443"]),
+    ("mef_fetch_https_on_admin_port", ["--set", "mef.ports.fetchHttps=9444"]),
     ("extra_flag_value_with_newline", ["--set-string", "mef.extraFlags.log_format=json\n--pg=postgres://evil"]),
     ("mef_endpoint_target_with_newline", ["--set", "mef.enabled=false,maf.mefEndpoints[0].fqdn=mef.example.org",
                                           "--set-string", "maf.mefEndpoints[0].target=dns:///a:1\n--pg=x"]),

@@ -221,7 +221,9 @@ TEST_F(SpecFetchCurlTest, CurlFetchesKmAndOnlyAllowedUsageConstrainedKeys) {
   nlohmann::json kmj = nlohmann::json::parse(km.body);
   EXPECT_EQ(kmj["status"], true);
   EXPECT_EQ(kmj["enroleeID"], "C-dev-curl");
-  EXPECT_EQ(kmj["lifetime"].get<std::string>().size(), 16u);  // YYYYMMDDTHHMMSSZ
+  // TS-0004 m2m:timestamp: YYYYMMDDThhmmss, UTC, no zone.
+  EXPECT_EQ(kmj["lifetime"].get<std::string>().size(), 15u) << kmj["lifetime"];
+  EXPECT_EQ(kmj["lifetime"].get<std::string>().find('Z'), std::string::npos);
 
   // The allowed Enrolment Target and SUID: the 10.3.7 key, not Km.
   CurlAnswer uc = Curl(kCse, kCse, path42);

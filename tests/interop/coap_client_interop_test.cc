@@ -403,8 +403,13 @@ TEST_F(CoapClientInteropTest, MafOverDtlsAnswersNonWithV3_9Options) {
   reg.request_id = "rq-maf-non";
   reg.originator = "C-coap-maf";
   reg.content_type = std::string(exchange::kJsonMediaType);
-  absl::StatusOr<std::string> body =
-      exchange::SerializeClientRegistrationRequest(exchange::ClientRegistrationRequest{});
+  // Table 8.8.2.3-1: MAF-FQDN, expirationTime and adminFQDN are mandatory (the MAF's adminFQDN
+  // defaults to its own FQDN).
+  exchange::ClientRegistrationRequest reg_body;
+  reg_body.maf_fqdn = kMafFqdn;
+  reg_body.expiration_time = absl::Now() + absl::Hours(24);
+  reg_body.admin_fqdn = kMafFqdn;
+  absl::StatusOr<std::string> body = exchange::SerializeClientRegistrationRequest(reg_body);
   ASSERT_TRUE(body.ok()) << body.status();
   reg.body = *body;
   absl::StatusOr<coap::CoapMessage> m = exchange::RequestToCoap(reg, 0x4242, "nonT");

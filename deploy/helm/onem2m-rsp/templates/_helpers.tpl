@@ -146,16 +146,18 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 Fails when two listeners of one component share a port number and protocol (JSON Schema cannot
-compare two values). TLS, gRPC, admin and ops are TCP; DTLS is UDP. Context: dict root, component.
+compare two values). TLS, gRPC, admin, ops and the MEF's HTTPS fetch are TCP; DTLS is UDP. Context: dict root, component.
 */}}
 {{- define "onem2m.checkPorts" -}}
 {{- $c := index .root.Values .component -}}
 {{- $seen := dict -}}
-{{- range $name := list "tls" "grpc" "admin" "ops" -}}
+{{- range $name := list "tls" "grpc" "admin" "ops" "fetchHttps" -}}
+{{- if (index $c.ports $name | default 0) -}}
 {{- $p := toString (int (index $c.ports $name)) -}}
 {{- if hasKey $seen $p -}}
 {{- fail (printf "%s.ports.%s and %s.ports.%s are both TCP port %s" $.component (get $seen $p) $.component $name $p) -}}
 {{- end -}}
 {{- $_ := set $seen $p $name -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
