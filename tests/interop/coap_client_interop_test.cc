@@ -444,7 +444,7 @@ TEST_F(CoapClientInteropTest, MafOverDtlsAnswersNonWithV3_9Options) {
   mo.timeout = absl::Seconds(10);
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c = enrolee::MafClient::Connect(mo);
   ASSERT_TRUE(c.ok()) << c.status();
-  auto key = (*c)->RegisterKey({"target.local"}, 21);
+  auto key = (*c)->RegisterKey({"target.local"}, 32);
   ASSERT_TRUE(key.ok()) << key.status();
   EXPECT_TRUE(absl::EndsWith(key->key_id, "@maf.local")) << key->key_id;
 }
