@@ -100,11 +100,9 @@ absl::StatusOr<Request> RequestFromCoap(const coap::CoapMessage& request) {
 }
 
 uint8_t CoapCodeForAnswer(uint8_t request_code, int rsc) {
-  Method method = Method::kPost;
-  if (request_code == coap::kCodeGet) method = Method::kGet;
-  if (request_code == coap::kCodePut) method = Method::kPut;
-  if (request_code == coap::kCodeDelete) method = Method::kDelete;
-  return CoapCodeForRsc(rsc, method);
+  // A request code that is no method (answered before it was read) is answered as to a POST.
+  absl::StatusOr<Method> method = MethodFromCode(request_code);
+  return CoapCodeForRsc(rsc, method.ok() ? *method : Method::kPost);
 }
 
 absl::StatusOr<coap::CoapMessage> ResponseToCoap(const coap::CoapMessage& request,

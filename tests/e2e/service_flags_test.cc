@@ -11,19 +11,11 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/process_runner.h"
+#include "tests/e2e/service_env.h"
 
 namespace onem2m::e2e {
 namespace {
 
-// BecomesReady polls /readyz on `ops` until 200 (true), or until the process exits or 30 s pass.
-bool BecomesReady(ChildProcess& process, int ops) {
-  for (absl::Time until = absl::Now() + absl::Seconds(30); absl::Now() < until && process.Running();) {
-    absl::StatusOr<int> code = HttpGetStatus(ops, "/readyz", absl::Seconds(1));
-    if (code.ok() && *code == 200) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
 
 TEST(ServiceFlagsTest, MefWithoutGrpcPortsStartsAndDrains) {
   const std::string dir = NewTempDir("service_flags");
@@ -39,7 +31,7 @@ TEST(ServiceFlagsTest, MefWithoutGrpcPortsStartsAndDrains) {
                  absl::StrCat("--ops_listen=127.0.0.1:", ops), "--grace_period=1s"},
                 dir + "/mef.out", log)
           .ok());
-  const bool ready = BecomesReady(mef, ops);
+  const bool ready = WaitReady(mef, ops, log, "mef_started").ok();
   ASSERT_TRUE(ready) << ReadFileOrEmpty(log);
   const int status = mef.Stop(absl::Seconds(10));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n"
@@ -72,7 +64,7 @@ TEST(ServiceFlagsTest, MefRefusesAnFqdnThatMakesKeIdsTooLong) {
                            absl::StrCat("--ops_listen=127.0.0.1:", ops), "--grace_period=1s"},
                           dir + "/mef.out", log)
                     .ok());
-    const bool ready = BecomesReady(mef, ops);
+    const bool ready = WaitReady(mef, ops, log, "mef_started").ok();
     const int status = mef.Stop(absl::Seconds(10));
     if (n == 224) {
       EXPECT_FALSE(ready);
