@@ -143,14 +143,24 @@ class PskServerTest : public ::testing::Test {
   absl::StatusOr<std::unique_ptr<tls::BlockingClient>> Connect(
       tls::Transport t, const std::string& id, const SecretBytes& key,
       const std::string& host = "127.0.0.1") {
+    return ConnectToPort(t, id, key, Port(t), host);
+  }
+
+  int Port(tls::Transport t) const {
+    return t == tls::Transport::kTls ? server_->tls_addresses()[0].port()
+                                     : server_->dtls_addresses()[0].port();
+  }
+
+  // ConnectToPort does not touch server_, so a client thread may run while the test resets it.
+  static absl::StatusOr<std::unique_ptr<tls::BlockingClient>> ConnectToPort(
+      tls::Transport t, const std::string& id, const SecretBytes& key, int port,
+      const std::string& host = "127.0.0.1") {
     tls::ClientOptions co;
     co.transport = t;
     co.psk_identity = id;
     co.psk = key;
     auto ctx = tls::PskContext::NewClient(co);
     if (!ctx.ok()) return ctx.status();
-    int port = t == tls::Transport::kTls ? server_->tls_addresses()[0].port()
-                                         : server_->dtls_addresses()[0].port();
     return tls::BlockingClient::Connect(*ctx, host, port, absl::Now() + absl::Seconds(5));
   }
 
@@ -449,7 +459,9 @@ TEST_F(PskServerTest, AsyncLookupOutlivingTheHandshakeDeadlineOrTheServerIsHarml
   auto ok = Connect(tls::Transport::kTls, "device-1", Key());
   ASSERT_TRUE(ok.ok()) << ok.status();
   // A lookup still pending when the server goes away: its answer arrives after shutdown.
-  std::thread pending([&] { (void)Connect(tls::Transport::kDtls, "slow-shutdown", Key()); });
+  const int dtls_port = Port(tls::Transport::kDtls);
+  std::thread pending(
+      [&] { (void)ConnectToPort(tls::Transport::kDtls, "slow-shutdown", Key(), dtls_port); });
   for (int i = 0; i < 800 && resolver->waiting() < 1; ++i) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(resolver->waiting(), 1);
   server_.reset();
