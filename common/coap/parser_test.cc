@@ -2,11 +2,14 @@
 
 #include <string>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace coap {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 std::string Bytes(std::initializer_list<int> b) {
   std::string s;
@@ -40,7 +43,7 @@ TEST(CoapParserTest, TruncatedHeaderFails) {
   for (size_t n = 0; n < 4; ++n) {
     absl::StatusOr<CoapMessage> m = ParseDatagram(SampleRequest().substr(0, n));
     ASSERT_FALSE(m.ok());
-    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(m, StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
@@ -73,7 +76,7 @@ TEST(CoapParserTest, BadOptionDeltaFails) {
 TEST(CoapParserTest, PayloadMarkerWithoutPayloadFails) {
   absl::StatusOr<CoapMessage> m = ParseDatagram(Bytes({0x40, 0x02, 0, 1, 0xFF}));
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(m, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(CoapParserTest, ReservedCodeClassFails) {
@@ -90,7 +93,7 @@ TEST(CoapParserTest, UnrecognisedCriticalOptionIsUnimplemented) {
   // Block1 (27), delta 27 -> nibble 13, extended 14, length 1.
   absl::StatusOr<CoapMessage> m = ParseDatagram(Bytes({0x40, 0x02, 0, 1, 0xD1, 14, 0x06}));
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(m, StatusIs(absl::StatusCode::kUnimplemented));
   EXPECT_EQ(CoapCodeForParseError(m.status()), kCodeBadOption);
 }
 
@@ -112,7 +115,7 @@ TEST(CoapParserTest, OversizedPayloadIsResourceExhausted) {
   std::string d = Bytes({0x40, 0x02, 0, 1, 0xFF}) + std::string(11, 'x');
   absl::StatusOr<CoapMessage> m = ParseDatagram(d, CoapLimits{10, 1280});
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(m, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(CoapCodeForParseError(m.status()), kCodeRequestEntityTooLarge);
   EXPECT_TRUE(ParseDatagram(d, CoapLimits{11, 1280}).ok());
   EXPECT_FALSE(ParseDatagram(d, CoapLimits{1024, 8}).ok());

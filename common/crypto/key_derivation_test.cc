@@ -4,11 +4,14 @@
 
 #include "common/crypto/key_id.h"
 #include "common/crypto/test_vectors.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace crypto {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 using ::onem2m::crypto::testing::HexField;
 using ::onem2m::crypto::testing::LoadDerivationVectors;
@@ -153,7 +156,7 @@ TEST(KeyDerivationTest, HmacSha256MatchesRfc4231TestCase2) {
 }
 
 TEST(KeyDerivationTest, HmacSha256RejectsEmptyKey) {
-  EXPECT_EQ(HmacSha256(SecretBytes(), "x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(HmacSha256(SecretBytes(), "x"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // ---- bad inputs ----
@@ -161,15 +164,15 @@ TEST(KeyDerivationTest, HmacSha256RejectsEmptyKey) {
 TEST(KeyDerivationTest, SplitExport48RejectsWrongLengths) {
   for (size_t len : {0, 16, 32, 47, 49, 64}) {
     SCOPED_TRACE(len);
-    EXPECT_EQ(SplitExport48(SecretBytes(len)).status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_EQ(KeyFromExport(SecretBytes(len), "mef.example.com").status().code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(SplitExport48(SecretBytes(len)), StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_THAT(KeyFromExport(SecretBytes(len), "mef.example.com"),
+                StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
 TEST(KeyDerivationTest, KeyFromExportRejectsInvalidFqdn) {
-  EXPECT_EQ(KeyFromExport(SecretBytes(48), "MEF.example.com").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(KeyFromExport(SecretBytes(48), "MEF.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(KeyDerivationTest, DeriveKmRejectsMafIdThatIsNotLowerCaseAsciiFqdn) {
@@ -180,7 +183,7 @@ TEST(KeyDerivationTest, DeriveKmRejectsMafIdThatIsNotLowerCaseAsciiFqdn) {
                              "maf..example.com", "maf example.com", "10.1.2.3", "-maf.example.com",
                              "maf.example.com/x", "maf_1.example.com"}) {
     SCOPED_TRACE(maf_id);
-    EXPECT_EQ(DeriveKm(ke, maf_id).status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(DeriveKm(ke, maf_id), StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
@@ -193,16 +196,16 @@ TEST(KeyDerivationTest, DeriveKmAcceptsALabelMafIdAndLocalhost) {
 TEST(KeyDerivationTest, DeriveKmRejectsWrongKeLength) {
   for (size_t len : {0, 16, 31, 33, 48}) {
     SCOPED_TRACE(len);
-    EXPECT_EQ(DeriveKm(SecretBytes(len), "maf.example.com").status().code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(DeriveKm(SecretBytes(len), "maf.example.com"),
+                StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
 TEST(KeyDerivationTest, DeriveKmIdRejectsWrongKmLengthAndBadFqdn) {
-  EXPECT_EQ(DeriveKmId(SecretBytes(31), "maf.example.com").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DeriveKmId(SecretBytes(32), "Maf.example.com").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(DeriveKmId(SecretBytes(31), "maf.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DeriveKmId(SecretBytes(32), "Maf.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(KeyDerivationTest, DeriveKmBindsMafId) {
@@ -268,12 +271,12 @@ TEST(KeyDerivationTest, DeriveUsageConstrainedKeyBindsSuidAndTarget) {
 }
 
 TEST(KeyDerivationTest, DeriveUsageConstrainedKeyRejectsBadInputs) {
-  EXPECT_EQ(DeriveUsageConstrainedKey(SecretBytes(31), 42, "cse.example.com").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DeriveUsageConstrainedKey(SecretBytes(32), 42, "CSE.example.com").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(DeriveUsageConstrainedKey(SecretBytes(32), 42, "").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(DeriveUsageConstrainedKey(SecretBytes(31), 42, "cse.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DeriveUsageConstrainedKey(SecretBytes(32), 42, "CSE.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(DeriveUsageConstrainedKey(SecretBytes(32), 42, ""),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(KeyDerivationTest, ErrorsDoNotContainKeyBytes) {
@@ -288,17 +291,15 @@ TEST(KeyDerivationTest, ErrorsDoNotContainKeyBytes) {
 TEST(KeyDerivationTest, Tls12ExporterPrfRejectsBadInputs) {
   const SecretBytes ms(48);
   const std::string r32(32, 'r');
-  EXPECT_EQ(
-      Tls12ExporterPrf(ms, kBootstrapExporterLabel, std::string(31, 'r'), r32, 48).status().code(),
-      absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Tls12ExporterPrf(ms, kBootstrapExporterLabel, r32, "", 48).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Tls12ExporterPrf(ms, "", r32, r32, 48).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Tls12ExporterPrf(ms, kBootstrapExporterLabel, r32, r32, 0).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Tls12ExporterPrf(SecretBytes(), kBootstrapExporterLabel, r32, r32, 48).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Tls12ExporterPrf(ms, kBootstrapExporterLabel, std::string(31, 'r'), r32, 48),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Tls12ExporterPrf(ms, kBootstrapExporterLabel, r32, "", 48),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Tls12ExporterPrf(ms, "", r32, r32, 48), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Tls12ExporterPrf(ms, kBootstrapExporterLabel, r32, r32, 0),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Tls12ExporterPrf(SecretBytes(), kBootstrapExporterLabel, r32, r32, 48),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(KeyDerivationTest, Tls12ExporterPrfDependsOnLabel) {

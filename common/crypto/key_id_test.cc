@@ -4,11 +4,14 @@
 
 #include "absl/strings/ascii.h"
 #include "common/crypto/test_vectors.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace crypto {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 using ::onem2m::crypto::testing::HexField;
 using ::onem2m::crypto::testing::LoadDerivationVectors;
@@ -19,7 +22,7 @@ constexpr char kHex32[] = "458DEF9EE9DA81147F6262CCDDD04930";
 void ExpectInvalid(absl::string_view key_id) {
   SCOPED_TRACE(std::string(key_id));
   absl::StatusOr<KeyId> parsed = ParseKeyId(key_id);
-  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(parsed, StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // ---- vectors ----
@@ -77,11 +80,11 @@ TEST(KeyIdTest, HexUpperAndParseHexRoundTrip) {
 }
 
 TEST(KeyIdTest, ParseHexRejectsOddLengthAndNonHex) {
-  EXPECT_EQ(ParseHex("abc").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseHex("zz").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseHex("0g").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseHexSecret("abc").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ParseHexSecret(" 0").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseHex("abc"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseHex("zz"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseHex("0g"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseHexSecret("abc"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseHexSecret(" 0"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(KeyIdTest, ParseHexSecretErrorDoesNotQuoteInput) {
@@ -101,16 +104,15 @@ TEST(KeyIdTest, FormatKeyIdEmitsUpperCase) {
 TEST(KeyIdTest, FormatKeyIdRejectsWrongRelativeIdLength) {
   for (size_t len : {0, 15, 17, 32}) {
     SCOPED_TRACE(len);
-    EXPECT_EQ(FormatKeyId(std::string(len, 'a'), "mef.example.com").status().code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(FormatKeyId(std::string(len, 'a'), "mef.example.com"),
+                StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
 TEST(KeyIdTest, FormatKeyIdRejectsInvalidFqdn) {
-  EXPECT_EQ(FormatKeyId(std::string(16, 'a'), "MEF.example.com").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(FormatKeyId(std::string(16, 'a'), "").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(FormatKeyId(std::string(16, 'a'), "MEF.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(FormatKeyId(std::string(16, 'a'), ""), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // ---- ParseKeyId ----
@@ -187,28 +189,29 @@ TEST(KeyIdTest, ValidateFqdnAcceptsValidNames) {
 TEST(KeyIdTest, ValidateFqdnEnforcesLabelAndTotalLengths) {
   const std::string label63(63, 'a');
   EXPECT_TRUE(ValidateFqdn(label63 + ".example").ok());
-  EXPECT_EQ(ValidateFqdn(std::string(64, 'a') + ".example").code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidateFqdn(std::string(64, 'a') + ".example"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   // 4 labels of 63 + 3 dots = 255; trim to exactly 253 and 254.
   std::string name = label63 + "." + label63 + "." + label63 + "." + label63;
   ASSERT_EQ(name.size(), 255u);
-  EXPECT_EQ(ValidateFqdn(name).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidateFqdn(name), StatusIs(absl::StatusCode::kInvalidArgument));
   const std::string n253 = name.substr(0, 192) + std::string(61, 'b');
   ASSERT_EQ(n253.size(), 253u);
   EXPECT_TRUE(ValidateFqdn(n253).ok()) << ValidateFqdn(n253);
-  EXPECT_EQ(ValidateFqdn(n253 + "b").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidateFqdn(n253 + "b"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(KeyIdTest, ValidateFqdnRejectsUpperCaseTrailingDotAndNonAscii) {
-  EXPECT_EQ(ValidateFqdn("Localhost").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn("maf.example.com.").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn("bücher.example").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn(".").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn("a..b").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn("192.168.1.1").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn("example.123").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn("[::1]").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateFqdn(absl::string_view("a\0b", 3)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidateFqdn("Localhost"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn("maf.example.com."), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn("bücher.example"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn("."), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn("a..b"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn("192.168.1.1"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn("example.123"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn("[::1]"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateFqdn(absl::string_view("a\0b", 3)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 // ---- KpmID ----
@@ -221,13 +224,14 @@ TEST(KeyIdTest, ValidateKpmIdAcceptsUtf8UpTo128Bytes) {
 }
 
 TEST(KeyIdTest, ValidateKpmIdRejectsEmptyTooLongNulAndBadUtf8) {
-  EXPECT_EQ(ValidateKpmId("").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateKpmId(std::string(129, 'k')).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateKpmId(absl::string_view("a\0b", 3)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidateKpmId(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateKpmId(std::string(129, 'k')), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateKpmId(absl::string_view("a\0b", 3)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   for (const char* bad : {"\xFF", "\x80", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80",
                           "\xE2\x82", "\xF4\x90\x80\x80", "\xF8\x88\x80\x80\x80", "ok\xC3"}) {
     SCOPED_TRACE(HexUpper(bad));
-    EXPECT_EQ(ValidateKpmId(bad).code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(ValidateKpmId(bad), StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 
@@ -244,9 +248,10 @@ TEST(KeyIdTest, ValidateEnroleeIdAcceptsPrintableAscii) {
 TEST(KeyIdTest, ValidateEnroleeIdRejectsWhitespaceControlNonAsciiAndLength) {
   for (const char* id : {"", "C ae", " Cae", "Cae\t", "Cae\n", "Cae\x7F", "Ca\xC3\xA9"}) {
     SCOPED_TRACE(HexUpper(id));
-    EXPECT_EQ(ValidateEnroleeId(id).code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(ValidateEnroleeId(id), StatusIs(absl::StatusCode::kInvalidArgument));
   }
-  EXPECT_EQ(ValidateEnroleeId(std::string(257, 'C')).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidateEnroleeId(std::string(257, 'C')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -3,11 +3,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace http {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 constexpr char kRequest[] =
     "POST /enrolment HTTP/1.1\r\n"
@@ -112,7 +115,7 @@ TEST(RequestParserTest, PipelinedBodylessRequestsConsumeExactly) {
 TEST(RequestParserTest, TakeRequestBeforeCompleteFails) {
   RequestParser parser;
   ASSERT_TRUE(parser.Feed("POST /enrolment HTTP/1.1\r\n").ok());
-  EXPECT_EQ(parser.TakeRequest().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(parser.TakeRequest(), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST(RequestParserTest, OversizedHeadersFailWith431) {
@@ -120,7 +123,7 @@ TEST(RequestParserTest, OversizedHeadersFailWith431) {
   std::string input = "POST /enrolment HTTP/1.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
   absl::StatusOr<FeedResult> r = parser.Feed(input);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(parser.error_http_status(), 431);
   // Sticky.
   EXPECT_EQ(parser.Feed("x").status(), r.status());
@@ -138,7 +141,7 @@ TEST(RequestParserTest, OversizedHeadersFedByteByByteFail) {
       break;
     }
   }
-  EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(last, StatusIs(absl::StatusCode::kResourceExhausted));
 }
 
 TEST(RequestParserTest, HeadExactlyAtLimitIsAccepted) {
@@ -154,7 +157,7 @@ TEST(RequestParserTest, OversizedBodyFailsWith413BeforeBodyArrives) {
   absl::StatusOr<FeedResult> r =
       parser.Feed("POST /enrolment HTTP/1.1\r\nContent-Length: 65537\r\n\r\n");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(parser.error_http_status(), 413);
 }
 
@@ -209,7 +212,7 @@ TEST(RequestParserTest, GarbageFails) {
   RequestParser parser;
   absl::StatusOr<FeedResult> r = parser.Feed(std::string("\x16\x03\x01\x00\xa5\x01\x00", 7));
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(parser.error_http_status(), 400);
 }
 

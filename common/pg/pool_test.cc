@@ -1,5 +1,7 @@
 // Tests for the pool, the exception mapping and the migration runner, against a real PostgreSQL
 // (ONEM2M_TEST_PG; skipped when unset) except where no server is needed.
+#include "common/pg/pool.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,10 +16,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/pg/migrations.h"
-#include "common/pg/pool.h"
 #include "common/pg/status.h"
 #include "common/pg/test_schema.h"
 #include "common/pg/testdata_migrations.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "pqxx/nontransaction"
 #include "pqxx/transaction"
@@ -25,6 +27,8 @@
 namespace onem2m {
 namespace pg {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 // UnusedPort returns a loopback port nothing listens on (bound, then released).
 int UnusedPort() {
@@ -50,7 +54,7 @@ TEST(PoolNoServerTest, DeadPortIsUnavailableQuicklyWithoutPassword) {
   absl::Time start = absl::Now();
   absl::Status s = (*pool)->Ping();
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "database unavailable")) << s;
   EXPECT_FALSE(absl::StrContains(s.message(), "hunter2")) << s;
   EXPECT_TRUE(IsConnectionLoss(s));
@@ -59,10 +63,10 @@ TEST(PoolNoServerTest, DeadPortIsUnavailableQuicklyWithoutPassword) {
 
 TEST(PoolNoServerTest, CreateRejectsBadOptions) {
   PoolOptions o;
-  EXPECT_EQ(ConnectionPool::Create(o).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ConnectionPool::Create(o), StatusIs(absl::StatusCode::kInvalidArgument));
   o.conninfo = "host=127.0.0.1";
   o.max_size = 0;
-  EXPECT_EQ(ConnectionPool::Create(o).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ConnectionPool::Create(o), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(StatusTest, ScrubSecret) {
@@ -141,21 +145,22 @@ TEST_F(PgTest, NewerDatabaseIsRefused) {
   ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
   ASSERT_TRUE(pool->Run([](pqxx::connection& c) {
                     pqxx::work w(c);
-                    w.exec("INSERT INTO schema_migrations (component, version, name) "
-                           "VALUES ('test', 3, 'from_the_future')");
+                    w.exec(
+                        "INSERT INTO schema_migrations (component, version, name) "
+                        "VALUES ('test', 3, 'from_the_future')");
                     w.commit();
                     return absl::OkStatus();
                   })
                   .ok());
   absl::Status s = RunMigrations(*pool, "test", TestdataMigrations());
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition)) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "version 3")) << s;
 }
 
 TEST_F(PgTest, MalformedMigrationListIsRefused) {
   auto pool = NewPool();
   Migrations gap = {{1, "a", "SELECT 1"}, {3, "c", "SELECT 1"}};
-  EXPECT_EQ(RunMigrations(*pool, "test", gap).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(RunMigrations(*pool, "test", gap), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(PgTest, FailedMigrationAppliesNothing) {
@@ -175,7 +180,7 @@ TEST_F(PgTest, ErrorsMapToCodesAndHideRowValues) {
     w.commit();
     return absl::OkStatus();
   });
-  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kAlreadyExists)) << s;
   EXPECT_FALSE(absl::StrContains(s.message(), "zzqq")) << s;
   // A NOT NULL violation's DETAIL would quote the row ("Failing row contains ..."); it must not
   // reach the message.
@@ -193,7 +198,7 @@ TEST_F(PgTest, ErrorsMapToCodesAndHideRowValues) {
     w.exec("SELECT * FROM no_such_table");
     return absl::OkStatus();
   });
-  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal)) << s;
   EXPECT_TRUE(pool->Ping().ok());
 }
 
@@ -233,7 +238,7 @@ TEST_F(PgTest, WriteAfterServerSideKillIsUnavailableThenRecovers) {
     };
   };
   absl::Status s = pool->Run(insert(10));
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << s;
   EXPECT_TRUE(pool->Run(insert(11)).ok());
   EXPECT_NE(BackendPid(*pool), pid);
   EXPECT_EQ(pool->connections_made(), 2);
@@ -255,14 +260,15 @@ TEST_F(PgTest, PoolIsBoundedAndWaitsThenTimesOut) {
   absl::Notification holding, release;
   std::thread holder([&] {
     pool->Run([&](pqxx::connection&) {
-      holding.Notify();
-      release.WaitForNotification();
-      return absl::OkStatus();
-    }).IgnoreError();
+          holding.Notify();
+          release.WaitForNotification();
+          return absl::OkStatus();
+        })
+        .IgnoreError();
   });
   holding.WaitForNotification();
   absl::Status s = pool->Ping();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << s;
   EXPECT_FALSE(IsConnectionLoss(s));
   release.Notify();
   holder.join();

@@ -2,8 +2,8 @@
 // store and (when ONEM2M_TEST_PG is set) PostgreSQL.
 #include "mef/admin/mef_admin_service.h"
 
-#include <map>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -13,9 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
-#include "common/crypto/envelope.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "mef/admin/testing/admin_test_server.h"
 #include "mef/admin/testing/failing_store.h"
@@ -23,6 +24,8 @@
 namespace onem2m {
 namespace mef {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 namespace v1 = ::onem2m::rsp::v1;
 using testing::AdminTestServer;
@@ -419,8 +422,7 @@ TEST_P(MefAdminServiceTest, DisableEnableRevokeFollowTheStateRules) {
             grpc::StatusCode::FAILED_PRECONDITION);
 
   dis.set_kpm_id("missing");
-  EXPECT_EQ(stub_->DisableEnrolee(Ctx().get(), dis, &e).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub_->DisableEnrolee(Ctx().get(), dis, &e).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_P(MefAdminServiceTest, DeleteRemovesEnroleeAndCountsEnrolments) {
@@ -535,8 +537,7 @@ TEST_P(MefAdminServiceTest, NonAdminIdentityIsPermissionDenied) {
   v1::GetEnroleeRequest get;
   get.set_kpm_id(KpmId(1));
   grpc::ClientContext ctx2;
-  EXPECT_EQ(intruder->GetEnrolee(&ctx2, get, &e).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(intruder->GetEnrolee(&ctx2, get, &e).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   v1::ImportEnroleesSummary summary;
   grpc::ClientContext ctx3;
   auto writer = intruder->ImportEnrolees(&ctx3, &summary);
@@ -545,8 +546,8 @@ TEST_P(MefAdminServiceTest, NonAdminIdentityIsPermissionDenied) {
   writer->Write(row);
   writer->WritesDone();
   EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(server_->store()->GetEnrolee(KpmId(1)).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(server_->store()->GetEnrolee(KpmId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(server_->store()->GetEnrolee(KpmId(1)), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(server_->store()->GetEnrolee(KpmId(2)), StatusIs(absl::StatusCode::kNotFound));
   std::ifstream audit(server_->audit_path());
   std::stringstream text;
   text << audit.rdbuf();
@@ -564,7 +565,7 @@ TEST_P(MefAdminServiceTest, ClientWithoutCertificateIsRefused) {
   EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
               s.error_code() == grpc::StatusCode::UNAUTHENTICATED)
       << s.error_code();
-  EXPECT_EQ(server_->store()->GetEnrolee(KpmId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(server_->store()->GetEnrolee(KpmId(1)), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(MefAdminServiceTest, ImportReportsRejectedRowsWithReasons) {
@@ -575,10 +576,10 @@ TEST_P(MefAdminServiceTest, ImportReportsRejectedRowsWithReasons) {
     r.set_row(100 + i);  // e.g. file line numbers
     rows.push_back(r);
   }
-  rows[2].mutable_enrolee()->set_kpm(std::string(4, 'k'));                  // row 103
-  rows[5].mutable_enrolee()->mutable_spec()->set_maf_id("Bad_Maf");         // row 106
-  rows[8].mutable_enrolee()->mutable_spec()->set_kpm_id(KpmId(1));          // row 109: duplicate
-  rows[9].set_row(0);                                                       // position 10
+  rows[2].mutable_enrolee()->set_kpm(std::string(4, 'k'));           // row 103
+  rows[5].mutable_enrolee()->mutable_spec()->set_maf_id("Bad_Maf");  // row 106
+  rows[8].mutable_enrolee()->mutable_spec()->set_kpm_id(KpmId(1));   // row 109: duplicate
+  rows[9].set_row(0);                                                // position 10
   v1::ImportEnroleesSummary summary;
   grpc::ClientContext ctx;
   grpc::Status s = Import(rows, &summary, &ctx);

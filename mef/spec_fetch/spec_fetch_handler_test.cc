@@ -14,6 +14,7 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/store/memory_enrolee_store.h"
@@ -22,6 +23,8 @@
 namespace onem2m {
 namespace mef {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 constexpr char kMef[] = "mef.example.com";
 constexpr char kMaf[] = "maf.example.com";
@@ -38,9 +41,9 @@ class SpecFetchHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
-    audit_path_ = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/spec-fetch-audit-",
-                               ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                               ".log");
+    audit_path_ =
+        absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/spec-fetch-audit-",
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), ".log");
     std::remove(audit_path_.c_str());
     ASSERT_TRUE(SetAuditPath(audit_path_));
     Enrolee e;
@@ -54,7 +57,8 @@ class SpecFetchHandlerTest : public ::testing::Test {
     Enrolment m;
     m.ke_id = ke_id_;
     m.kpm_id = "dev-1";
-    m.ke = SealedKey{*envelope_.Seal(ke_, ke_id_), static_cast<int32_t>(envelope_.active_version())};
+    m.ke =
+        SealedKey{*envelope_.Seal(ke_, ke_id_), static_cast<int32_t>(envelope_.active_version())};
     m.enrolee_id = "C-dev-1";
     m.maf_id = kMaf;
     m.expires_at = absl::FromUnixSeconds(2000000000);  // 2033-05-18T03:33:20Z
@@ -194,16 +198,17 @@ TEST_F(SpecFetchHandlerTest, RevokedEnroleeIsNotFound) {
 }
 
 TEST(ParseFetchTargetTest, SplitsKeIdAndSuid) {
-  absl::StatusOr<FetchTarget> t = ParseFetchTarget("/fetchCredentials/AB@mef.example.com/4294967295");
+  absl::StatusOr<FetchTarget> t =
+      ParseFetchTarget("/fetchCredentials/AB@mef.example.com/4294967295");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->ke_id, "AB@mef.example.com");
   EXPECT_EQ(t->suid, 4294967295u);
-  EXPECT_EQ(ParseFetchTarget("/other/x/1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(ParseFetchTarget("/other/x/1"), StatusIs(absl::StatusCode::kNotFound));
   for (const char* bad : {"/fetchCredentials/", "/fetchCredentials//21", "/fetchCredentials/a/",
                           "/fetchCredentials/a/21/x", "/fetchCredentials/a%4/21",
                           "/fetchCredentials/a/-1", "/fetchCredentials/a/+1"}) {
     SCOPED_TRACE(bad);
-    EXPECT_EQ(ParseFetchTarget(bad).status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(ParseFetchTarget(bad), StatusIs(absl::StatusCode::kInvalidArgument));
   }
 }
 

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/pg/status.h"
 #include "common/pg/test_schema.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
@@ -23,6 +24,8 @@
 namespace onem2m {
 namespace mef {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 Enrolee MakeEnrolee(const std::string& kpm_id) {
   Enrolee e;
@@ -76,7 +79,8 @@ class EnroleeStoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(EnroleeStoreTest, KekCountsAndRewrapBatchesWithOptimisticCheck) {
-  for (const char* id : {"k-1", "k-2", "k-3"}) ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee(id)).ok());
+  for (const char* id : {"k-1", "k-2", "k-3"})
+    ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee(id)).ok());
   ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("k-1", "KE-1")).ok());
   ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("k-2", "KE-2")).ok());
   absl::StatusOr<std::vector<KekVersionCount>> counts = store_->CountKekVersions();
@@ -148,7 +152,7 @@ TEST_P(EnroleeStoreTest, KekCountsAndRewrapBatchesWithOptimisticCheck) {
       4, 5, [](SealedColumn, absl::string_view, const SealedKey&) -> absl::StatusOr<SealedKey> {
         return absl::NotFoundError("KEK version not in keyring");
       });
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(EnroleeStoreTest, CreateThenGetReturnsAllFields) {
@@ -197,35 +201,35 @@ TEST_P(EnroleeStoreTest, UnicodeKpmIdOf128BytesWorks) {
 TEST_P(EnroleeStoreTest, DuplicateKpmIdIsAlreadyExists) {
   ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dup")).ok());
   absl::StatusOr<Enrolee> again = store_->CreateEnrolee(MakeEnrolee("dup"));
-  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+  EXPECT_THAT(again, StatusIs(absl::StatusCode::kAlreadyExists)) << again.status();
 }
 
 TEST_P(EnroleeStoreTest, InvalidEnroleesAreRejected) {
   Enrolee e = MakeEnrolee("");
-  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->CreateEnrolee(e), StatusIs(absl::StatusCode::kInvalidArgument));
   e = MakeEnrolee(std::string(129, 'a'));
-  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->CreateEnrolee(e), StatusIs(absl::StatusCode::kInvalidArgument));
   e = MakeEnrolee("bad\xc3\x28utf8");
-  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->CreateEnrolee(e), StatusIs(absl::StatusCode::kInvalidArgument));
   e = MakeEnrolee(std::string("nul\0x", 5));
-  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->CreateEnrolee(e), StatusIs(absl::StatusCode::kInvalidArgument));
   e = MakeEnrolee("ok");
   e.kpm.ciphertext.clear();
-  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->CreateEnrolee(e), StatusIs(absl::StatusCode::kInvalidArgument));
   e = MakeEnrolee("ok");
   e.enrolment_lifetime = absl::ZeroDuration();
-  EXPECT_EQ(store_->CreateEnrolee(e).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->CreateEnrolee(e), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_P(EnroleeStoreTest, MissingEnroleeIsNotFound) {
-  EXPECT_EQ(store_->GetEnrolee("nobody").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->SetState("nobody", EnroleeState::kDisabled).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->DeleteEnrolee("nobody").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->RotateKpm("nobody", SealedKey{"x", 1}).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->GetEnrolmentByKeId("nope").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->RevokeEnrolment("nope").code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetEnrolee("nobody"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->SetState("nobody", EnroleeState::kDisabled),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->DeleteEnrolee("nobody"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->RotateKpm("nobody", SealedKey{"x", 1}),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetEnrolmentByKeId("nope"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->RevokeEnrolment("nope"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(EnroleeStoreTest, BulkCreateReportsEachRow) {
@@ -236,10 +240,10 @@ TEST_P(EnroleeStoreTest, BulkCreateReportsEachRow) {
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->size(), 5u);
   EXPECT_TRUE((*r)[0].ok()) << (*r)[0];
-  EXPECT_EQ((*r)[1].code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT((*r)[1], StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_TRUE((*r)[2].ok());
-  EXPECT_EQ((*r)[3].code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ((*r)[4].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT((*r)[3], StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT((*r)[4], StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(store_->GetEnrolee("b-2").ok());
 }
 
@@ -304,7 +308,7 @@ TEST_P(EnroleeStoreTest, ListEnroleesPaginatesAndFilters) {
 
   ListEnroleesRequest bad;
   bad.page_token = "zz-not-a-token";
-  EXPECT_EQ(store_->ListEnrolees(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->ListEnrolees(bad), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_P(EnroleeStoreTest, StateChangesAndRevocationFeed) {
@@ -326,10 +330,10 @@ TEST_P(EnroleeStoreTest, StateChangesAndRevocationFeed) {
   ASSERT_TRUE(store_->SetState("s-1", EnroleeState::kActive).ok());
   auto revoked = store_->SetState("s-1", EnroleeState::kRevoked);
   ASSERT_TRUE(revoked.ok());
-  EXPECT_EQ(store_->SetState("s-1", EnroleeState::kActive).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->RotateKpm("s-1", SealedKey{"new", 2}).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store_->SetState("s-1", EnroleeState::kActive),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store_->RotateKpm("s-1", SealedKey{"new", 2}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_TRUE(store_->SetState("s-1", EnroleeState::kRevoked).ok());
 
   auto view = store_->GetEnrolmentByKeId("KE1@mef");
@@ -372,7 +376,7 @@ TEST_P(EnroleeStoreTest, GetEnrolmentsByKeIdsAnswersEachPlaceInOrder) {
   EXPECT_EQ(got[0]->enrolment.ke_id, "KB2");
   EXPECT_EQ(got[0]->enrolment.kpm_id, "b-2");
   EXPECT_EQ(got[0]->enrolee_state, EnroleeState::kDisabled);
-  EXPECT_EQ(got[1].status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(got[1], StatusIs(absl::StatusCode::kNotFound));
   ASSERT_TRUE(got[2].ok()) << got[2].status();
   EXPECT_EQ(got[2]->enrolment.kpm_id, "b-1");
   EXPECT_EQ(got[2]->enrolee_state, EnroleeState::kActive);
@@ -388,8 +392,8 @@ TEST_P(EnroleeStoreTest, DeleteRemovesEnrolmentsAndLeavesFeedEntries) {
   ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("d-2", "KD2")).ok());
   int64_t start = *store_->LatestChangeSeq();
   ASSERT_TRUE(store_->DeleteEnrolee("d-1").ok());
-  EXPECT_EQ(store_->GetEnrolee("d-1").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->GetEnrolmentByKeId("KD1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetEnrolee("d-1"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetEnrolmentByKeId("KD1"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_TRUE(store_->GetEnrolmentByKeId("KD2").ok());
   auto feed = store_->ListStateChangesSince(start, 10);
   ASSERT_TRUE(feed.ok());
@@ -397,7 +401,7 @@ TEST_P(EnroleeStoreTest, DeleteRemovesEnrolmentsAndLeavesFeedEntries) {
   EXPECT_EQ((*feed)[0].kind, StateChange::Kind::kEnrolmentRevoked);
   EXPECT_EQ((*feed)[0].ke_id, "KD1");
   EXPECT_EQ((*feed)[1].kind, StateChange::Kind::kEnroleeDeleted);
-  EXPECT_EQ(store_->DeleteEnrolee("d-1").code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->DeleteEnrolee("d-1"), StatusIs(absl::StatusCode::kNotFound));
   // The kpm_id may be provisioned again.
   EXPECT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-1")).ok());
 }
@@ -411,8 +415,8 @@ TEST_P(EnroleeStoreTest, RotateKpmReplacesSealedKey) {
   EXPECT_EQ(rotated->kpm.kek_version, 7);
   EXPECT_GT(rotated->revision, before);
   EXPECT_EQ(store_->GetEnrolee("r-1")->kpm.kek_version, 7);
-  EXPECT_EQ(store_->RotateKpm("r-1", SealedKey{"", 8}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->RotateKpm("r-1", SealedKey{"", 8}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_P(EnroleeStoreTest, RecordEnrolmentAndFetchIt) {
@@ -441,11 +445,11 @@ TEST_P(EnroleeStoreTest, RecordEnrolmentAndFetchIt) {
   EXPECT_EQ(store_->GetEnrolmentByKeId("0011AABB@mef.example.com")->enrolee_state,
             EnroleeState::kDisabled);
 
-  EXPECT_EQ(store_->RecordEnrolment(e).code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->RecordEnrolment(MakeEnrolment("no-such", "K9")).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->RecordEnrolment(e), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(store_->RecordEnrolment(MakeEnrolment("no-such", "K9")),
+              StatusIs(absl::StatusCode::kNotFound));
   Enrolment bad = MakeEnrolment("e-1", "");
-  EXPECT_EQ(store_->RecordEnrolment(bad).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->RecordEnrolment(bad), StatusIs(absl::StatusCode::kInvalidArgument));
 
   absl::Notification done;
   absl::Status async_status = absl::UnknownError("not called");
@@ -597,18 +601,19 @@ TEST_P(EnroleeStoreTest, FetchGrantsAreStoredWithTheEnroleeAndReachTheFetchView)
 }
 
 TEST_P(EnroleeStoreTest, FetchGrantsAreValidatedAndNeedAnEnrolee) {
-  EXPECT_EQ(store_->SetFetchGrants("nobody", {{"cse.example.com", 42}}).code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->GetFetchGrants("nobody").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->SetFetchGrants("nobody", {{"cse.example.com", 42}}),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetFetchGrants("nobody"), StatusIs(absl::StatusCode::kNotFound));
   ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dev-v")).ok());
-  EXPECT_EQ(store_->SetFetchGrants("dev-v", {{"cse.example.com", 0}}).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->SetFetchGrants("dev-v", {{"a b.example.com", 1}}).code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->SetFetchGrants("dev-v", {{"", 1}}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->SetFetchGrants("dev-v", {{"cse.example.com", 0}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->SetFetchGrants("dev-v", {{"a b.example.com", 1}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->SetFetchGrants("dev-v", {{"", 1}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   Enrolee bad = MakeEnrolee("dev-w");
   bad.fetch_grants = {{"x\ny.example.com", 1}};
-  EXPECT_EQ(store_->CreateEnrolee(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store_->CreateEnrolee(bad), StatusIs(absl::StatusCode::kInvalidArgument));
   // Large SUIDs survive the round trip.
   ASSERT_TRUE(store_->SetFetchGrants("dev-v", {{"cse.example.com", 4294967295u}}).ok());
   EXPECT_EQ(store_->GetFetchGrants("dev-v")->at(0).suid, 4294967295u);
@@ -687,7 +692,7 @@ TEST_F(PgEnroleeStoreTest, DeadDatabaseIsUnavailableQuickly) {
   absl::Time start = absl::Now();
   auto store = PgEnroleeStore::Create(o);
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable) << store.status();
+  EXPECT_THAT(store, StatusIs(absl::StatusCode::kUnavailable)) << store.status();
   EXPECT_FALSE(absl::StrContains(store.status().message(), "s3cr3t")) << store.status();
 }
 
@@ -704,13 +709,13 @@ TEST_F(PgEnroleeStoreTest, RecoversAfterConnectionsAreKilled) {
   // Writes report kUnavailable once, then succeed.
   KillBackends();
   absl::StatusOr<Enrolee> w = store->CreateEnrolee(MakeEnrolee("x-2"));
-  EXPECT_EQ(w.status().code(), absl::StatusCode::kUnavailable) << w.status();
+  EXPECT_THAT(w, StatusIs(absl::StatusCode::kUnavailable)) << w.status();
   EXPECT_TRUE(store->CreateEnrolee(MakeEnrolee("x-2")).ok());
 
   // The same for group-committed enrolments.
   KillBackends();
   absl::Status r = store->RecordEnrolment(MakeEnrolment("x-1", "KX1"));
-  EXPECT_EQ(r.code(), absl::StatusCode::kUnavailable) << r;
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable)) << r;
   EXPECT_TRUE(store->RecordEnrolment(MakeEnrolment("x-1", "KX1")).ok());
   EXPECT_TRUE(store->CheckHealth().ok());
 }

@@ -3,11 +3,14 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace admin {
 namespace {
+
+using ::onem2m::testing::StatusIs;
 
 constexpr char kKpmHex[] = "00112233445566778899aabbccddeeff";
 
@@ -54,8 +57,8 @@ TEST(EnroleeFileTest, CsvColumnsInAnyOrderAndOptionalOnesMayBeMissing) {
 }
 
 TEST(EnroleeFileTest, FetchGrantsColumnBecomesTheAllowList) {
-  auto src = OpenCsvText(std::string("kpm_id,kpm_hex,enrolee_id,maf_id,fetch_grants\n") +
-                         "dev-1," + kKpmHex + ",C1,maf.example.com,cse.example.com/42  ae.example.com/7\n" +
+  auto src = OpenCsvText(std::string("kpm_id,kpm_hex,enrolee_id,maf_id,fetch_grants\n") + "dev-1," +
+                         kKpmHex + ",C1,maf.example.com,cse.example.com/42  ae.example.com/7\n" +
                          "dev-2," + kKpmHex + ",C2,maf.example.com,\n" + "dev-3," + kKpmHex +
                          ",C3,maf.example.com,cse.example.com\n");
   ASSERT_TRUE(src.ok()) << src.status();
@@ -145,8 +148,8 @@ TEST(EnroleeFileTest, JsonSyntaxErrorDoesNotQuoteTheInput) {
 }
 
 TEST(EnroleeFileTest, UnknownExtensionIsRefused) {
-  EXPECT_EQ(OpenEnroleeFile("/tmp/x.xlsx").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(OpenEnroleeFile("/nonexistent/x.csv").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(OpenEnroleeFile("/tmp/x.xlsx"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(OpenEnroleeFile("/nonexistent/x.csv"), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace
