@@ -24,7 +24,7 @@
 //   KmResolverOptions o;
 //   o.maf_fqdn = "maf.example.com";
 //   o.store = store.get(); o.envelope = &envelope;
-//   o.fetchers["mef.example.com"] = std::make_shared<MefClientFetcher>(channel);
+//   o.fetchers["mef.example.com"] = std::make_shared<MefCredentialClient>(channel, "maf.example.com");
 //   absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
 //   absl::StatusOr<ResolvedKm> km = (*r)->Resolve(psk_identity, absl::Now() + absl::Seconds(2));
 //   if (!km.ok()) { /* fail the handshake like a wrong key */ }

@@ -1,8 +1,8 @@
 // File: maf/km_resolver/mef_fetcher.h
 //
 // MefFetcher is how the KmResolver asks one MEF for Km by KeID (docs/protocol.md section 6). The
-// production implementation is MefClientFetcher (mef_client_fetcher.h, over
-// mef::MefCredentialClient); tests use a fake.
+// production implementation is MefCredentialClient (maf/mef_client/mef_credential_client.h, gRPC
+// over mutual TLS); tests use a fake.
 //
 //   class MyFetcher : public MefFetcher {
 //     absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override;

@@ -6,7 +6,7 @@
 //   onem2m_maf_requests_total{path,rsc}                   MAF procedures over device sessions
 //
 //   MafMetrics metrics(*registry);
-//   options.fetchers[mef_fqdn] = metrics.Timed(std::make_shared<MefClientFetcher>(...));
+//   options.fetchers[mef_fqdn] = metrics.Timed(std::make_shared<MefCredentialClient>(...));
 #ifndef ONEM2M_MAF_METRICS_MAF_METRICS_H_
 #define ONEM2M_MAF_METRICS_MAF_METRICS_H_
 

@@ -26,9 +26,9 @@
 #include "common/log/logger.h"
 #include "common/pg/test_schema.h"
 #include "gtest/gtest.h"
-#include "mef/credential/credential_client.h"
+#include "maf/mef_client/mef_credential_client.h"
+#include "maf/mef_client/revocation_watcher.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/revocation_watcher.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
 #include "mef/credential/testing/mtls_env.h"
 #include "mef/store/forwarding_enrolee_store.h"
@@ -315,8 +315,8 @@ TEST_P(CredentialServiceTest, AllowedTargetAndSuidGetTheUsageConstrainedKey) {
   v1::FetchCredentialResponse out;
   grpc::Status s = Fetch(kCse, ke_id, 42, &out, kCse);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_TRUE(SecretBytes::Copy(out.credential()).Equals(
-      *crypto::DeriveUsageConstrainedKey(ke, 42, kCse)));
+  EXPECT_TRUE(
+      SecretBytes::Copy(out.credential()).Equals(*crypto::DeriveUsageConstrainedKey(ke, 42, kCse)));
   EXPECT_TRUE(out.km().empty());
   EXPECT_TRUE(out.maf_id().empty());
   EXPECT_EQ(out.suid(), 42u);
@@ -325,13 +325,13 @@ TEST_P(CredentialServiceTest, AllowedTargetAndSuidGetTheUsageConstrainedKey) {
   // The target may be left out when the certificate names one DNS name.
   out.Clear();
   ASSERT_TRUE(Fetch(kCse, ke_id, 42, &out).ok());
-  EXPECT_TRUE(SecretBytes::Copy(out.credential()).Equals(
-      *crypto::DeriveUsageConstrainedKey(ke, 42, kCse)));
+  EXPECT_TRUE(
+      SecretBytes::Copy(out.credential()).Equals(*crypto::DeriveUsageConstrainedKey(ke, 42, kCse)));
   // The MAF with a granted non-21 SUID gets the 10.3.7 key, and SUID 21 still gets Km (10.3.2).
   out.Clear();
   ASSERT_TRUE(Fetch(kMaf, ke_id, 43, &out).ok());
-  EXPECT_TRUE(SecretBytes::Copy(out.credential()).Equals(
-      *crypto::DeriveUsageConstrainedKey(ke, 43, kMaf)));
+  EXPECT_TRUE(
+      SecretBytes::Copy(out.credential()).Equals(*crypto::DeriveUsageConstrainedKey(ke, 43, kMaf)));
   out.Clear();
   ASSERT_TRUE(Fetch(kMaf, ke_id, 21, &out).ok());
   EXPECT_TRUE(SecretBytes::Copy(out.km()).Equals(*crypto::DeriveKm(ke, kMaf)));
@@ -360,8 +360,9 @@ TEST_P(CredentialServiceTest, AllowedTargetAndSuidGetTheUsageConstrainedKey) {
   // The audit says which target asked, never the key.
   const std::string audit = ReadAll(audit_path_);
   EXPECT_NE(audit.find("\"target\":\"cse.example.com\""), std::string::npos) << audit;
-  EXPECT_EQ(audit.find(crypto::HexUpper((*crypto::DeriveUsageConstrainedKey(ke, 42, kCse)).Reveal())),
-            std::string::npos);
+  EXPECT_EQ(
+      audit.find(crypto::HexUpper((*crypto::DeriveUsageConstrainedKey(ke, 42, kCse)).Reveal())),
+      std::string::npos);
 }
 
 TEST_P(CredentialServiceTest, RevokedEnroleeWithAGrantIsNotFound) {
@@ -478,15 +479,14 @@ TEST_P(CredentialServiceTest, ClientLibraryFetchesAndWipes) {
   AddEnrolee("dev-1", kMaf);
   SecretBytes ke = SecretBytes::Random(32);
   const std::string ke_id = AddEnrolment("dev-1", kMaf, ke, now_ + absl::Hours(1));
-  MefCredentialClient client(env_->Channel(port_, kMaf));
-  absl::StatusOr<FetchedCredential> c =
-      client.FetchCredential(ke_id, absl::Now() + absl::Seconds(5));
+  maf::MefCredentialClient client(env_->Channel(port_, kMaf), kMaf);
+  absl::StatusOr<maf::FetchedCredential> c = client.Fetch(ke_id, absl::Now() + absl::Seconds(5));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->km.Equals(*crypto::DeriveKm(ke, kMaf)));
   EXPECT_EQ(c->enrolee_id, "Cdev-1");
   EXPECT_EQ(c->ke_id, ke_id);
-  MefCredentialClient other(env_->Channel(port_, kOtherMaf));
-  EXPECT_EQ(other.FetchCredential(ke_id, absl::Now() + absl::Seconds(5)).status().code(),
+  maf::MefCredentialClient other(env_->Channel(port_, kOtherMaf), kOtherMaf);
+  EXPECT_EQ(other.Fetch(ke_id, absl::Now() + absl::Seconds(5)).status().code(),
             absl::StatusCode::kPermissionDenied);
 }
 
@@ -501,13 +501,13 @@ TEST_P(CredentialServiceTest, RevocationReachesTheMafWithinOneSecond) {
 
   absl::Mutex mu;
   std::vector<v1::RevocationEvent> events;
-  RevocationWatcher::Options o;
+  maf::RevocationWatcher::Options o;
   o.heartbeat_interval_ms = 100;
   o.on_event = [&](const v1::RevocationEvent& ev) {
     absl::MutexLock l(&mu);
     events.push_back(ev);
   };
-  RevocationWatcher watcher(env_->Channel(port_, kMaf), o);
+  maf::RevocationWatcher watcher(env_->Channel(port_, kMaf), o);
   watcher.Start();
   const absl::Time ready_by = absl::Now() + absl::Seconds(10);
   while (!watcher.Healthy() && absl::Now() < ready_by) absl::SleepFor(absl::Milliseconds(10));

@@ -10,14 +10,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -30,19 +29,18 @@
 #include "common/net/socket_util.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
+#include "common/process_defaults.h"
 #include "common/psk_server/psk_server.h"
 #include "common/tls/psk_context.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
-#include "maf/km_resolver/mef_client_fetcher.h"
-#include "mef/credential/credential_client.h"
+#include "maf/mef_client/mef_credential_client.h"
+#include "maf/mef_client/mef_revocations.h"
 #include "maf/metrics/maf_metrics.h"
 #include "maf/server/handshake_server.h"
-#include "maf/server/revocation_events.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
-#include "mef/credential/revocation_watcher.h"
 #include "services/common/service_setup.h"
 
 ABSL_FLAG(std::string, tls_listen, "[::]:8444",
@@ -207,45 +205,27 @@ int Run() {
     // a MEF that is down fails fast and is reconnected within a second of its return. With a
     // dns:/// target (a headless Service) gRPC resolves again whenever a connection closes, e.g.
     // at the MEF's --grpc_max_connection_age, and so picks up replicas added by the autoscaler.
-    grpc::ChannelArguments args = mef::MefChannelArguments();
-    args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
-                static_cast<int>(std::clamp<int64_t>(
-                    absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0,
-                    INT32_MAX)));
+    grpc::ChannelArguments args = maf::MefChannelArguments();
+    args.SetInt(
+        GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+        static_cast<int>(std::clamp<int64_t>(
+            absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0, INT32_MAX)));
     if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
     std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
     channels[ep->mef_fqdn] = ch;
     ko.fetchers[ep->mef_fqdn] =
-        metrics.Timed(std::make_shared<maf::MefClientFetcher>(ch, maf_fqdn));
+        metrics.Timed(std::make_shared<maf::MefCredentialClient>(ch, maf_fqdn));
   }
   // Cached Km is served only while the revocation watch on its MEF is healthy (see
-  // KmResolverOptions::trust_cache); the watchers are added below, before any handshake.
-  std::map<std::string, std::unique_ptr<mef::RevocationWatcher>> watchers;
-  ko.trust_cache = [&watchers](const std::string& mef_fqdn) {
-    auto it = watchers.find(mef_fqdn);
-    return it != watchers.end() && it->second->Healthy();
-  };
+  // KmResolverOptions::trust_cache); the watches start below, before any handshake.
+  maf::MefRevocations revocations;
+  ko.trust_cache = revocations.TrustCache();
   if (channels.empty()) setup.Die("mef_endpoints", absl::InvalidArgumentError("required"));
   absl::StatusOr<std::shared_ptr<maf::KmResolver>> km_resolver = maf::KmResolver::Create(ko);
   if (!km_resolver.ok()) setup.Die("mef_endpoints", km_resolver.status());
 
   // Revocations from every MEF.
-  for (const auto& [mef_fqdn, ch] : channels) {
-    mef::RevocationWatcher::Options wo;
-    std::shared_ptr<maf::KmResolver> r = *km_resolver;
-    std::string fqdn = mef_fqdn;
-    wo.on_event = [r, fqdn](const rsp::v1::RevocationEvent& e) {
-      if (!maf::ApplyRevocationEvent(*r, fqdn, e)) return;
-      Log(Level::kInfo, "mef_revocation",
-          {{"mef", fqdn},
-           {"kind", rsp::v1::RevocationEvent::Kind_Name(e.kind())},
-           {"enrolee_id", e.enrolee_id()}});
-    };
-    wo.on_resync = [r, fqdn] { r->OnMefResync(fqdn); };
-    auto watcher = std::make_unique<mef::RevocationWatcher>(ch, std::move(wo));
-    watcher->Start();
-    watchers[mef_fqdn] = std::move(watcher);
-  }
+  revocations.Start(*km_resolver, {channels.begin(), channels.end()});
 
   // MAF handshake listeners (docs/protocol.md 7).
   maf::HandshakeServerOptions ho;
@@ -315,7 +295,7 @@ int Run() {
   grpc_servers.SetServing(false);
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
   grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  for (auto& [fqdn, w] : watchers) w->Stop();
+  revocations.Stop();
   (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
   if (!ops.Stop(absl::Seconds(2))) {
     // A readiness check is still blocked (a black-holed database): the store it uses must not be

@@ -1,11 +1,11 @@
-// maf_load: load generator for the MAF handshake (docs/protocol.md 5-7, issue 4 "Benchmarks"); not a
-// test.
+// maf_load: load generator for the MAF handshake (docs/protocol.md 5-7, issue 4 "Benchmarks"); not
+// a test.
 //
 // Processes (forked, so each one's RSS is its own; the parent only generates load):
 //   MEF child   EnroleeStore (PgEnroleeStore, or MemoryEnroleeStore with --mef_store=memory) +
 //               MefCredentialServiceImpl (EnvelopeKeOpener) on gRPC with mutual TLS (MtlsEnv).
 //   MAF child   as services/maf/maf_server.cc: MafStore (PgMafStore, or memory) + KmResolver with
-//               one MefClientFetcher (client certificate = MAF-ID "maf.local") +
+//               one MefCredentialClient (client certificate = MAF-ID "maf.local") +
 //               maf::HandshakeServer (TLS, asynchronous PSK lookups, procedures on request
 //               workers).
 //   baseline    bare OpenSSL TLS 1.2 PSK server (same suite; 16 blocking threads; handshake +
@@ -71,7 +71,7 @@
 #include "common/tls/psk_context.h"
 #include "enrolee/maf_client.h"
 #include "maf/km_resolver/km_resolver.h"
-#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/mef_client/mef_credential_client.h"
 #include "maf/server/handshake_server.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
@@ -252,7 +252,7 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
   ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   ko.cache_ttl = absl::GetFlag(FLAGS_km_cache_ttl);
   ko.fetchers[kMefFqdn] =
-      std::make_shared<maf::MefClientFetcher>(mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
+      std::make_shared<maf::MefCredentialClient>(mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
   auto km_resolver = maf::KmResolver::Create(std::move(ko));
   if (!km_resolver.ok()) {
     WritePort(out_fd, 0);
@@ -565,12 +565,15 @@ int Main() {
                 base_rate, kmid_rate / base_rate, kmid_rate >= 0.8 * base_rate ? "MET" : "NOT MET");
   }
   std::fflush(stdout);
-  if (first_rate >= 0 && base_rate > 0) bench::RecordRatio("first_contact_over_baseline", first_rate / base_rate);
-  if (kmid_rate >= 0 && base_rate > 0) bench::RecordRatio("kmid_over_baseline", kmid_rate / base_rate);
-  bench::WriteJsonReport("maf_load", {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
-                                      {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
-                                      {"devices", absl::StrCat(absl::GetFlag(FLAGS_devices))},
-                                      {"suite", absl::GetFlag(FLAGS_suite)}});
+  if (first_rate >= 0 && base_rate > 0)
+    bench::RecordRatio("first_contact_over_baseline", first_rate / base_rate);
+  if (kmid_rate >= 0 && base_rate > 0)
+    bench::RecordRatio("kmid_over_baseline", kmid_rate / base_rate);
+  bench::WriteJsonReport("maf_load",
+                         {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
+                          {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
+                          {"devices", absl::StrCat(absl::GetFlag(FLAGS_devices))},
+                          {"suite", absl::GetFlag(FLAGS_suite)}});
   if (mef_pg) DropSchema(conninfo, mef_schema);
   if (maf_pg) DropSchema(conninfo, maf_schema);
   return 0;

@@ -1,7 +1,7 @@
 // End-to-end test of the MAF path (docs/protocol.md 5-7): in-process MEF over a real PostgreSQL
 // (ONEM2M_TEST_PG; skipped when unset) with its credential gRPC service over mutual TLS, and an
 // in-process MAF wired as services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver with a
-// MefClientFetcher whose client certificate names the MAF-ID, maf::HandshakeServer as the
+// MefCredentialClient whose client certificate names the MAF-ID, maf::HandshakeServer as the
 // binary runs it). Loopback only; every call has a
 // deadline.
 #include <grpcpp/grpcpp.h>
@@ -19,18 +19,17 @@
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
-#include "mef/credential/credential_client.h"
 #include "gtest/gtest.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
-#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/mef_client/mef_credential_client.h"
+#include "maf/mef_client/revocation_events.h"
+#include "maf/mef_client/revocation_watcher.h"
 #include "maf/server/handshake_server.h"
-#include "maf/server/revocation_events.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/revocation_watcher.h"
 #include "mef/credential/testing/mtls_env.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "tests/e2e/in_process_maf.h"
@@ -45,7 +44,7 @@ struct Maf {
   std::unique_ptr<maf::MafStore> store;
   std::shared_ptr<maf::KmResolver> resolver;
   std::unique_ptr<maf::HandshakeServer> server;
-  std::unique_ptr<mef::RevocationWatcher> watcher;
+  std::unique_ptr<maf::RevocationWatcher> watcher;
   int tls_port = 0;
   int dtls_port = 0;
   ~Maf() {
@@ -127,21 +126,20 @@ class MafE2eTest : public ::testing::Test {
     ko.default_timeout = absl::Seconds(2);
     ko.breaker_open_for = absl::Milliseconds(100);
     ko.negative_ttl = absl::Milliseconds(100);
-    ko.fetchers[e2e::kFqdn] =
-        std::make_shared<maf::MefClientFetcher>(
-            mtls_->Channel(grpc_port_, cert_dns, mef::MefChannelArguments()), kMafFqdn);
+    ko.fetchers[e2e::kFqdn] = std::make_shared<maf::MefCredentialClient>(
+        mtls_->Channel(grpc_port_, cert_dns, maf::MefChannelArguments()), kMafFqdn);
     auto r = maf::KmResolver::Create(std::move(ko));
     EXPECT_TRUE(r.ok()) << r.status();
     if (!r.ok()) return nullptr;
     m->resolver = *r;
     if (watch) {
-      mef::RevocationWatcher::Options wo;
+      maf::RevocationWatcher::Options wo;
       std::shared_ptr<maf::KmResolver> res = m->resolver;
       wo.on_event = [res](const rsp::v1::RevocationEvent& e) {
         maf::ApplyRevocationEvent(*res, e2e::kFqdn, e);
       };
       wo.on_resync = [res] { res->OnMefResync(e2e::kFqdn); };
-      m->watcher = std::make_unique<mef::RevocationWatcher>(mtls_->Channel(grpc_port_, cert_dns),
+      m->watcher = std::make_unique<maf::RevocationWatcher>(mtls_->Channel(grpc_port_, cert_dns),
                                                             std::move(wo));
       m->watcher->Start();
     }
@@ -355,7 +353,8 @@ TEST_F(MafE2eTest, MefDownFailsCleanlyThenRecovers) {
   int port = grpc_port_;
   StopGrpc();
   // docs/protocol.md 7 (issue 11 item 4): while the MEF is down first contacts fail fast (not after
-  // the MAF's 2 s fetch deadline) with internal_error, which the device sees as UNAVAILABLE (retry).
+  // the MAF's 2 s fetch deadline) with internal_error, which the device sees as UNAVAILABLE
+  // (retry).
   for (int i = 0; i < 3; ++i) {
     absl::Time start = absl::Now();
     auto down = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km));

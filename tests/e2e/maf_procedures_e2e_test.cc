@@ -1,9 +1,9 @@
 // End to end, over TLS and DTLS: the MAF procedures of TS-0003 8.8.2.3 .. 8.8.2.10 (Client
 // Configuration Retrieval 8.8.2.4, Client Registration Update 8.8.2.5, Client De-Registration
 // 8.8.2.6, Key Registration Update 8.8.2.9, Key De-Registration 8.8.2.10, and the earlier
-// combined de-registration alias) through a real in-process MEF (PostgreSQL via ONEM2M_TEST_PG; skipped when unset)
-// with its credential gRPC service over mutual TLS, and an in-process MAF wired as
-// services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver + MefClientFetcher,
+// combined de-registration alias) through a real in-process MEF (PostgreSQL via ONEM2M_TEST_PG;
+// skipped when unset) with its credential gRPC service over mutual TLS, and an in-process MAF wired
+// as services/maf/maf_server.cc wires it (MemoryMafStore, KmResolver + MefCredentialClient,
 // maf::HandshakeServer as the binary runs it),
 // plus the MAF's MafKeyService for backend Targets. Devices bootstrap with the MEF first.
 // Loopback only; every call has a deadline.
@@ -28,7 +28,7 @@
 #include "gtest/gtest.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
-#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/mef_client/mef_credential_client.h"
 #include "maf/server/handshake_server.h"
 #include "maf/store/memory_maf_store.h"
 #include "mef/credential/credential_service.h"
@@ -115,12 +115,11 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     ko.envelope = &maf_envelope_;
     ko.default_timeout = absl::Seconds(2);
     ko.fetchers[e2e::kFqdn] =
-        std::make_shared<maf::MefClientFetcher>(mtls_->Channel(grpc_port_, kMafFqdn), kMafFqdn);
+        std::make_shared<maf::MefCredentialClient>(mtls_->Channel(grpc_port_, kMafFqdn), kMafFqdn);
     auto r = maf::KmResolver::Create(std::move(ko));
     ASSERT_TRUE(r.ok()) << r.status();
     m->resolver = *r;
-    auto srv =
-        e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver, kAdmin);
+    auto srv = e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver, kAdmin);
     ASSERT_TRUE(srv.ok()) << srv.status();
     m->server = *std::move(srv);
     m->tls_port = m->server->tls_addresses().at(0).port();
@@ -449,8 +448,8 @@ TEST_P(MafProceduresE2eTest, ClientConfigurationUpdateAndSeparateDeRegistrations
   Device owner = NewDevice("cfg-owner");
   std::unique_ptr<enrolee::MafClient> c = Connect(owner, /*first_contact=*/true);
   ASSERT_NE(c, nullptr);
-  auto reg = c->RegisterClient(owner.cred.km_id, std::nullopt,
-                               std::vector<std::string>{"fleet:north"});
+  auto reg =
+      c->RegisterClient(owner.cred.km_id, std::nullopt, std::vector<std::string>{"fleet:north"});
   ASSERT_TRUE(reg.ok()) << reg.status();
   EXPECT_EQ(reg->admin_fqdn, kAdmin);
   EXPECT_EQ(reg->labels, std::vector<std::string>{"fleet:north"});
@@ -464,8 +463,8 @@ TEST_P(MafProceduresE2eTest, ClientConfigurationUpdateAndSeparateDeRegistrations
   EXPECT_EQ(cfg->labels, std::vector<std::string>{"fleet:north"});
 
   // A key, so that shortening the registration shows on it.
-  auto key = c->RegisterKey({kBackend}, 33, std::nullopt, std::nullopt,
-                            std::vector<std::string>{"meter"});
+  auto key =
+      c->RegisterKey({kBackend}, 33, std::nullopt, std::nullopt, std::vector<std::string>{"meter"});
   ASSERT_TRUE(key.ok()) << key.status();
 
   // 8.8.2.5: shorten and relabel, over a later KmID session; the answer has both, no KmID.
@@ -525,8 +524,9 @@ TEST_P(MafProceduresE2eTest, ClientConfigurationUpdateAndSeparateDeRegistrations
   EXPECT_EQ(again->DeregisterKey(key->key_id).code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(again->DeregisterClient(reg->maf_client_reg_id).ok());
   EXPECT_FALSE(again->RetrieveClientConfig(reg->maf_client_reg_id).ok());
-  EXPECT_FALSE(again->UpdateClientRegistration(reg->maf_client_reg_id, std::nullopt,
-                                               std::vector<std::string>{"x"})
+  EXPECT_FALSE(again
+                   ->UpdateClientRegistration(reg->maf_client_reg_id, std::nullopt,
+                                              std::vector<std::string>{"x"})
                    .ok());
 }
 

@@ -1,14 +1,14 @@
-// File: maf/server/revocation_events.h
+// File: maf/mef_client/revocation_events.h
 //
-// ApplyRevocationEvent turns one event of a MEF's WatchRevocations stream (docs/protocol.md 6) into the
-// KmResolver's revocation calls: the listed KeIDs, or every credential of the Enrolee-ID. Every
+// ApplyRevocationEvent turns one event of a MEF's WatchRevocations stream (docs/protocol.md 6) into
+// the KmResolver's revocation calls: the listed KeIDs, or every credential of the Enrolee-ID. Every
 // kind but heartbeats revokes for good at this MAF (a re-enabled enrolee bootstraps again).
 //
 //   wo.on_event = [r, fqdn](const rsp::v1::RevocationEvent& e) {
 //     ApplyRevocationEvent(*r, fqdn, e);
 //   };
-#ifndef ONEM2M_MAF_SERVER_REVOCATION_EVENTS_H_
-#define ONEM2M_MAF_SERVER_REVOCATION_EVENTS_H_
+#ifndef ONEM2M_MAF_MEF_CLIENT_REVOCATION_EVENTS_H_
+#define ONEM2M_MAF_MEF_CLIENT_REVOCATION_EVENTS_H_
 
 #include <string>
 
@@ -23,4 +23,4 @@ bool ApplyRevocationEvent(KmResolver& resolver, const std::string& mef_fqdn,
 
 }  // namespace onem2m::maf
 
-#endif  // ONEM2M_MAF_SERVER_REVOCATION_EVENTS_H_
+#endif  // ONEM2M_MAF_MEF_CLIENT_REVOCATION_EVENTS_H_

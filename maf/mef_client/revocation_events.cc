@@ -1,4 +1,4 @@
-#include "maf/server/revocation_events.h"
+#include "maf/mef_client/revocation_events.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"

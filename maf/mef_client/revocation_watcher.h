@@ -1,14 +1,14 @@
-// File: mef/credential/revocation_watcher.h
+// File: maf/mef_client/revocation_watcher.h
 //
 // RevocationWatcher is the MAF replica's end of MefCredentialService.WatchRevocations: it keeps a
 // stream to one MEF open (reconnecting with jittered backoff and the last cursor), hands every
 // non-heartbeat event to a callback, and tracks liveness so the MAF can refuse cached Km while it
 // might be missing revocations (the proto's 3-heartbeat rule).
 //
-//   onem2m::mef::RevocationWatcher::Options opts;
+//   onem2m::maf::RevocationWatcher::Options opts;
 //   opts.on_event = [&](const onem2m::rsp::v1::RevocationEvent& ev) { cache.Drop(ev); };
 //   opts.on_resync = [&] { cache.DropAllFrom(mef_fqdn); };     // OUT_OF_RANGE / first connect
-//   onem2m::mef::RevocationWatcher watcher(channel, std::move(opts));
+//   onem2m::maf::RevocationWatcher watcher(channel, std::move(opts));
 //   watcher.Start();
 //   ...
 //   if (!watcher.Healthy()) { /* do not serve cached Km from this MEF */ }
@@ -17,8 +17,8 @@
 // Callbacks run on the watcher's thread, one at a time, in stream order; they must not call Stop.
 // Delivery is at-least-once (a reconnect replays from the last cursor), so callbacks must be
 // idempotent.
-#ifndef ONEM2M_MEF_CREDENTIAL_REVOCATION_WATCHER_H_
-#define ONEM2M_MEF_CREDENTIAL_REVOCATION_WATCHER_H_
+#ifndef ONEM2M_MAF_MEF_CLIENT_REVOCATION_WATCHER_H_
+#define ONEM2M_MAF_MEF_CLIENT_REVOCATION_WATCHER_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -31,11 +31,11 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "mef/credential/credential_client.h"
+#include "maf/mef_client/backoff.h"
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
 
 namespace onem2m {
-namespace mef {
+namespace maf {
 
 class RevocationWatcher {
  public:
@@ -84,13 +84,13 @@ class RevocationWatcher {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;  // of the open stream
   std::string cursor_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_seen_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();   // last message
+  absl::Time last_seen_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // last message
   absl::Time stream_opened_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::thread thread_;
   std::thread watchdog_;
 };
 
-}  // namespace mef
+}  // namespace maf
 }  // namespace onem2m
 
-#endif  // ONEM2M_MEF_CREDENTIAL_REVOCATION_WATCHER_H_
+#endif  // ONEM2M_MAF_MEF_CLIENT_REVOCATION_WATCHER_H_

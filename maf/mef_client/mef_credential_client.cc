@@ -1,15 +1,13 @@
-#include "mef/credential/credential_client.h"
+#include "maf/mef_client/mef_credential_client.h"
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
-#include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "common/grpc/mtls.h"
 
 namespace onem2m {
-namespace mef {
+namespace maf {
 namespace {
 
 namespace v1 = ::onem2m::rsp::v1;
@@ -23,19 +21,10 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-absl::Duration Backoff::Delay(int attempt) const {
-  thread_local absl::BitGen gen;
-  const double factor = std::pow(multiplier, std::min(attempt, 60));
-  absl::Duration d = std::min(initial * factor, max);
-  const double j = std::clamp(jitter, 0.0, 1.0);
-  return d * absl::Uniform(gen, 1.0 - j, 1.0);
-}
-
 grpc::ChannelArguments MefChannelArguments() {
   grpc::ChannelArguments args;
-  args.SetServiceConfigJSON(
-      R"({"loadBalancingConfig": [{"round_robin": {}}],)"
-      R"( "healthCheckConfig": {"serviceName": ""}})");
+  args.SetServiceConfigJSON(R"({"loadBalancingConfig": [{"round_robin": {}}],)"
+                            R"( "healthCheckConfig": {"serviceName": ""}})");
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   // gRPC also uses the minimum reconnect backoff as the connection attempt's timeout: 1 s leaves a
   // loaded MEF time for the mTLS handshake, while attempts still start every 100..300 ms.
@@ -48,9 +37,10 @@ grpc::ChannelArguments MefChannelArguments() {
 }
 
 MefCredentialClient::MefCredentialClient(std::shared_ptr<grpc::ChannelInterface> channel,
-                                         Backoff backoff)
+                                         std::string maf_fqdn, Backoff backoff)
     : channel_(channel),
       stub_(v1::MefCredentialService::NewStub(std::move(channel))),
+      maf_fqdn_(std::move(maf_fqdn)),
       backoff_(backoff) {}
 
 bool MefCredentialClient::MefKnownDown() const {
@@ -58,8 +48,8 @@ bool MefCredentialClient::MefKnownDown() const {
          channel_->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_TRANSIENT_FAILURE;
 }
 
-absl::StatusOr<FetchedCredential> MefCredentialClient::FetchCredential(absl::string_view ke_id,
-                                                                       absl::Time deadline) {
+absl::StatusOr<FetchedCredential> MefCredentialClient::Fetch(absl::string_view ke_id,
+                                                             absl::Time deadline) {
   v1::FetchCredentialRequest request;
   request.set_ke_id(std::string(ke_id));
   request.set_suid(kSuid);
@@ -77,12 +67,13 @@ absl::StatusOr<FetchedCredential> MefCredentialClient::FetchCredential(absl::str
       FetchedCredential out;
       out.km = SecretBytes::Copy(response.km());
       WipeString(response.mutable_km());
-      if (out.km.size() != kKmLen ||
-          !absl::EqualsIgnoreCase(response.ke_id(), request.ke_id())) {
+      if (out.km.size() != kKmLen || !absl::EqualsIgnoreCase(response.ke_id(), request.ke_id())) {
         return absl::InternalError("MEF answered a malformed credential");
       }
+      if (response.maf_id() != maf_fqdn_) {
+        return absl::InternalError("MEF returned a Km derived for another MAF-ID");
+      }
       out.enrolee_id = response.enrolee_id();
-      out.maf_id = response.maf_id();
       out.ke_id = response.ke_id();
       out.expires_at = FromProto(response.expires_at());
       return out;
@@ -95,5 +86,5 @@ absl::StatusOr<FetchedCredential> MefCredentialClient::FetchCredential(absl::str
   return last;
 }
 
-}  // namespace mef
+}  // namespace maf
 }  // namespace onem2m

@@ -1,4 +1,4 @@
-#include "mef/credential/revocation_watcher.h"
+#include "maf/mef_client/revocation_watcher.h"
 
 #include <algorithm>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "common/log/logger.h"
 
 namespace onem2m {
-namespace mef {
+namespace maf {
 namespace {
 namespace v1 = ::onem2m::rsp::v1;
 }  // namespace
@@ -96,7 +96,8 @@ grpc::Status RevocationWatcher::RunStream(bool* out_got_data) {
   v1::RevocationEvent ev;
   while (reader->Read(&ev)) {
     *out_got_data = true;
-    if (ev.kind() != v1::RevocationEvent::KIND_HEARTBEAT && options_.on_event) options_.on_event(ev);
+    if (ev.kind() != v1::RevocationEvent::KIND_HEARTBEAT && options_.on_event)
+      options_.on_event(ev);
     absl::MutexLock lock(&mu_);
     last_seen_ = absl::Now();
     if (!ev.cursor().empty()) cursor_ = ev.cursor();
@@ -107,5 +108,5 @@ grpc::Status RevocationWatcher::RunStream(bool* out_got_data) {
   return s;
 }
 
-}  // namespace mef
+}  // namespace maf
 }  // namespace onem2m
