@@ -165,7 +165,8 @@ void ConnectionPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken
   idle_.push_back(std::move(conn));
 }
 
-absl::Status ConnectionPool::RunOnce(const std::function<absl::Status(pqxx::connection&)>& fn,
+absl::Status ConnectionPool::RunOnce(absl::string_view what,
+                                     const std::function<absl::Status(pqxx::connection&)>& fn,
                                      bool* out_fresh) {
   absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = Acquire(out_fresh);
   if (!conn.ok()) return conn.status();
@@ -173,7 +174,7 @@ absl::Status ConnectionPool::RunOnce(const std::function<absl::Status(pqxx::conn
   try {
     s = fn(**conn);
   } catch (...) {
-    s = CurrentExceptionToStatus("database");
+    s = CurrentExceptionToStatus(what);
   }
   bool broken = IsConnectionLoss(s);
   if (!broken) {
@@ -188,16 +189,26 @@ absl::Status ConnectionPool::RunOnce(const std::function<absl::Status(pqxx::conn
 }
 
 absl::Status ConnectionPool::Run(const std::function<absl::Status(pqxx::connection&)>& fn) {
+  return Run("database", fn);
+}
+
+absl::Status ConnectionPool::Run(absl::string_view what,
+                                 const std::function<absl::Status(pqxx::connection&)>& fn) {
   bool fresh = false;
-  return RunOnce(fn, &fresh);
+  return RunOnce(what, fn, &fresh);
 }
 
 absl::Status ConnectionPool::RunRead(const std::function<absl::Status(pqxx::connection&)>& fn) {
+  return RunRead("database", fn);
+}
+
+absl::Status ConnectionPool::RunRead(absl::string_view what,
+                                     const std::function<absl::Status(pqxx::connection&)>& fn) {
   bool fresh = false;
-  absl::Status s = RunOnce(fn, &fresh);
+  absl::Status s = RunOnce(what, fn, &fresh);
   // Only a pooled (possibly stale) connection earns a retry; a fresh one failing means the
   // database really is down and retrying would just double the latency.
-  if (IsConnectionLoss(s) && !fresh) s = RunOnce(fn, &fresh);
+  if (IsConnectionLoss(s) && !fresh) s = RunOnce(what, fn, &fresh);
   return s;
 }
 

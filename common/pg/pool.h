@@ -79,12 +79,18 @@ class ConnectionPool {
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
   // Run lends a connection to `fn` and returns what `fn` returns. Any exception `fn` throws is
-  // mapped by ToStatus; if the connection is broken afterwards it is discarded. `fn` must leave no
-  // transaction open. kUnavailable if no connection could be made or borrowed in time.
-  absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);
+  // mapped by ToStatus with `what` naming the operation in the message ("create enrolee"), so the
+  // stores need no try/catch of their own; if the connection is broken afterwards it is discarded.
+  // `fn` must leave no transaction open. kUnavailable if no connection could be made or borrowed
+  // in time.
+  absl::Status Run(absl::string_view what,
+                   const std::function<absl::Status(pqxx::connection&)>& fn);
+  absl::Status Run(const std::function<absl::Status(pqxx::connection&)>& fn);  // what = "database"
 
   // RunRead is Run for idempotent work: on kUnavailable caused by a broken pooled connection it
   // retries once on a fresh connection.
+  absl::Status RunRead(absl::string_view what,
+                       const std::function<absl::Status(pqxx::connection&)>& fn);
   absl::Status RunRead(const std::function<absl::Status(pqxx::connection&)>& fn);
 
   // Ping runs "SELECT 1"; for health checks.
@@ -104,7 +110,8 @@ class ConnectionPool {
   // Release returns `conn` to the idle list, or closes it and all idle connections if broken.
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect();
-  absl::Status RunOnce(const std::function<absl::Status(pqxx::connection&)>& fn, bool* out_fresh);
+  absl::Status RunOnce(absl::string_view what,
+                       const std::function<absl::Status(pqxx::connection&)>& fn, bool* out_fresh);
 
   const PoolOptions options_;
   std::string full_conninfo_;  // options_.conninfo plus connect_timeout etc.
