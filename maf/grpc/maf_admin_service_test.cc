@@ -5,8 +5,8 @@
 
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
+#include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
-#include "maf/grpc/mtls_test_env.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
@@ -26,8 +26,8 @@ class MafAdminServiceTest : public ::testing::Test {
     for (int i = 1; i <= 3; ++i) {
       MafCredential c;
       c.km_id = *crypto::FormatKeyId(std::string(15, 'K') + static_cast<char>(i), kMaf);
-      c.ke_id = *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i),
-                                     "mef.example.com");
+      c.ke_id =
+          *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i), "mef.example.com");
       c.km = SealedKey{"sealed", 1};
       c.enrolee_id = "C-dev" + std::to_string(i);
       c.mef_fqdn = "mef.example.com";
@@ -68,7 +68,7 @@ class MafAdminServiceTest : public ::testing::Test {
     return ss.str();
   }
 
-  MtlsTestEnv env_;
+  ::onem2m::testing::MtlsEnv env_;
   std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create();
   std::unique_ptr<MafAdminServiceImpl> service_;
   std::vector<MafClient> clients_;

@@ -7,8 +7,8 @@
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
+#include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
-#include "maf/grpc/mtls_test_env.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
@@ -49,8 +49,7 @@ class MafKeyServiceTest : public ::testing::Test {
     env_.Start({&service_});
   }
 
-  grpc::Status Get(const std::string& caller, const std::string& key_id,
-                   v1::GetKeyResponse* out) {
+  grpc::Status Get(const std::string& caller, const std::string& key_id, v1::GetKeyResponse* out) {
     auto stub = v1::MafKeyService::NewStub(env_.Channel(caller));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -65,7 +64,7 @@ class MafKeyServiceTest : public ::testing::Test {
     return ss.str();
   }
 
-  MtlsTestEnv env_;
+  ::onem2m::testing::MtlsEnv env_;
   std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create();
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   MafKeyServiceImpl service_{store_.get(), &envelope_, kMaf};

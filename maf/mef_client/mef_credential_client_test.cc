@@ -5,8 +5,8 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
+#include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
-#include "maf/grpc/mtls_test_env.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/mef_client/testing/fake_mef.h"
 #include "maf/store/memory_maf_store.h"
@@ -27,7 +27,7 @@ class MefCredentialClientTest : public ::testing::Test {
   }
   absl::Time Deadline() { return absl::Now() + absl::Seconds(5); }
 
-  MtlsTestEnv env_;
+  ::onem2m::testing::MtlsEnv env_;
   FakeMef mef_;
 };
 

@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "common/crypto/envelope.h"
+#include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
-#include "maf/grpc/mtls_test_env.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/mef_client/mef_credential_client.h"
 #include "maf/mef_client/testing/fake_mef.h"
@@ -51,7 +51,7 @@ class MefRevocationsTest : public ::testing::Test {
   }
   absl::Time Deadline() { return absl::Now() + absl::Seconds(5); }
 
-  MtlsTestEnv env_;
+  ::onem2m::testing::MtlsEnv env_;
   FakeMef mef_;
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   std::unique_ptr<MemoryMafStore> store_;

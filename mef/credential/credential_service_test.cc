@@ -25,10 +25,10 @@
 #include "common/crypto/test_vectors.h"
 #include "common/log/logger.h"
 #include "common/pg/test_schema.h"
+#include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
-#include "mef/credential/testing/mtls_env.h"
 #include "mef/store/forwarding_enrolee_store.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
@@ -80,13 +80,13 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
       store_ = *std::move(store);
     }
     audit_path_ = absl::StrCat(
-        testing::TempDir(), "/audit-",
+        ::onem2m::testing::TempDir(), "/audit-",
         absl::StrReplaceAll(::testing::UnitTest::GetInstance()->current_test_info()->name(),
                             {{"/", "-"}}),
         ".log");
     std::remove(audit_path_.c_str());
     ASSERT_TRUE(SetAuditPath(audit_path_));
-    env_ = std::make_unique<testing::MtlsEnv>(testing::TempDir());
+    env_ = std::make_unique<::onem2m::testing::MtlsEnv>(::onem2m::testing::TempDir());
     envelope_ = std::make_unique<crypto::Envelope>(crypto::Keyring::Generate(1));
     opener_ = std::make_unique<EnvelopeKeOpener>(envelope_.get());
     MefCredentialServiceImpl::Options opts;
@@ -158,7 +158,7 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<EnroleeStore> store_;
   testing::FakeEnroleeStore* fake_ = nullptr;
   std::string audit_path_;
-  std::unique_ptr<testing::MtlsEnv> env_;
+  std::unique_ptr<::onem2m::testing::MtlsEnv> env_;
   std::unique_ptr<crypto::Envelope> envelope_;
   std::unique_ptr<EnvelopeKeOpener> opener_;
   CountingMetrics metrics_;

@@ -17,12 +17,11 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -33,9 +32,9 @@
 #include "common/log/logger.h"
 #include "common/pg/test_schema.h"
 #include "common/process_defaults.h"
+#include "common/testing/mtls_env.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/testing/mtls_env.h"
 #include "mef/store/forwarding_enrolee_store.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
@@ -92,7 +91,7 @@ class EmptyCallbackService final
 // RunAsyncEmpty measures the empty call on the completion-queue (async) API: --async_threads
 // threads, each polling its own queue with 64 calls requested ahead.
 struct Result;
-Result RunAsyncEmpty(const testing::MtlsEnv& env, const std::vector<std::string>& ids);
+Result RunAsyncEmpty(const ::onem2m::testing::MtlsEnv& env, const std::vector<std::string>& ids);
 
 struct Result {
   double rate = 0;
@@ -134,8 +133,8 @@ struct ServerHooks {
   std::function<void()> stopped;                        // after Server::Shutdown
 };
 
-Result Run(grpc::Service* service, const testing::MtlsEnv& env, const std::vector<std::string>& ids,
-           const ServerHooks& hooks = {}) {
+Result Run(grpc::Service* service, const ::onem2m::testing::MtlsEnv& env,
+           const std::vector<std::string>& ids, const ServerHooks& hooks = {}) {
   int port = 0;
   grpc::ServerBuilder b;
   if (absl::GetFlag(FLAGS_keep_threads)) grpcutil::KeepServerThreads(&b);  // as the services do
@@ -201,7 +200,7 @@ Result Run(grpc::Service* service, const testing::MtlsEnv& env, const std::vecto
   return r;
 }
 
-Result RunAsyncEmpty(const testing::MtlsEnv& env, const std::vector<std::string>& ids) {
+Result RunAsyncEmpty(const ::onem2m::testing::MtlsEnv& env, const std::vector<std::string>& ids) {
   struct Call {
     grpc::ServerContext ctx;
     v1::FetchCredentialRequest req;
@@ -265,7 +264,7 @@ class CountingStore final : public ForwardingEnroleeStore {
 };
 
 // RunFetch measures the credential service on `store`, served as the MEF serves it.
-Result RunFetch(EnroleeStore* store, const KeOpener* opener, const testing::MtlsEnv& env,
+Result RunFetch(EnroleeStore* store, const KeOpener* opener, const ::onem2m::testing::MtlsEnv& env,
                 const std::vector<std::string>& ids) {
   MefCredentialServiceImpl::Options o;
   o.fetch_threads = absl::GetFlag(FLAGS_async_threads);
@@ -346,8 +345,8 @@ Result Median(std::vector<Result> runs) {
   return runs[runs.size() / 2];
 }
 
-// WriteJson writes every case's median round to --json_out, in the shape of tests/bench/load_kit.h's
-// WriteJsonReport, with the ratio to the fastest empty call.
+// WriteJson writes every case's median round to --json_out, in the shape of
+// tests/bench/load_kit.h's WriteJsonReport, with the ratio to the fastest empty call.
 void WriteJson(const std::vector<std::pair<std::string, std::vector<Result>>>& runs,
                const Result& empty) {
   const std::string path = absl::GetFlag(FLAGS_json_out);
@@ -367,19 +366,20 @@ void WriteJson(const std::vector<std::pair<std::string, std::vector<Result>>>& r
     if (empty.rate > 0) ratios[name + " / fastest empty call"] = m.rate / empty.rate;
   }
   nlohmann::json out = {{"tool", "fetch_benchmark"},
-                        {"meta", {{"callers", absl::StrCat(absl::GetFlag(FLAGS_callers))},
-                                  {"rounds", absl::StrCat(absl::GetFlag(FLAGS_rounds))},
-                                  {"seconds", absl::StrCat(absl::GetFlag(FLAGS_seconds))}}},
+                        {"meta",
+                         {{"callers", absl::StrCat(absl::GetFlag(FLAGS_callers))},
+                          {"rounds", absl::StrCat(absl::GetFlag(FLAGS_rounds))},
+                          {"seconds", absl::StrCat(absl::GetFlag(FLAGS_seconds))}}},
                         {"cases", cases},
                         {"ratios", ratios}};
   std::ofstream f(path);
   f << out.dump(2) << "\n";
 }
 
-
 int Main() {
-  SetAuditPath(testing::TempDir() + "/fetch_benchmark_audit.log");  // audited as in production
-  testing::MtlsEnv env(testing::TempDir());
+  SetAuditPath(::onem2m::testing::TempDir() +
+               "/fetch_benchmark_audit.log");  // audited as in production
+  ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
   crypto::Envelope envelope(crypto::Keyring::Generate(1));
   EnvelopeKeOpener opener(&envelope);
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));

@@ -67,6 +67,7 @@
 #include "common/process_defaults.h"
 #include "common/psk_server/psk_server.h"
 #include "common/secret_bytes.h"
+#include "common/testing/mtls_env.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/maf_client.h"
@@ -77,7 +78,6 @@
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/testing/mtls_env.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/pqxx"
@@ -190,9 +190,10 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
 
 [[noreturn]] void RunMefChild(const std::string& conninfo, const std::string& schema,
                               const crypto::Envelope* envelope, const std::vector<Device>* devices,
-                              const mef::testing::MtlsEnv* mtls, int out_fd) {
+                              const ::onem2m::testing::MtlsEnv* mtls, int out_fd) {
   SetLogLevel(Level::kWarning);
-  SetAuditPath(absl::StrCat(mef::testing::TempDir(), "/maf_load_mef_audit.", getpid(), ".log"));
+  SetAuditPath(
+      absl::StrCat(::onem2m::testing::TempDir(), "/maf_load_mef_audit.", getpid(), ".log"));
   std::unique_ptr<mef::EnroleeStore> store;
   if (absl::GetFlag(FLAGS_mef_store) == "memory") {
     auto m = std::make_unique<mef::MemoryEnroleeStore>();
@@ -227,9 +228,10 @@ pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, 
 }
 
 [[noreturn]] void RunMafChild(const std::string& conninfo, const std::string& schema, int mef_port,
-                              const mef::testing::MtlsEnv* mtls, int out_fd) {
+                              const ::onem2m::testing::MtlsEnv* mtls, int out_fd) {
   SetLogLevel(Level::kWarning);
-  SetAuditPath(absl::StrCat(mef::testing::TempDir(), "/maf_load_maf_audit.", getpid(), ".log"));
+  SetAuditPath(
+      absl::StrCat(::onem2m::testing::TempDir(), "/maf_load_maf_audit.", getpid(), ".log"));
   auto* envelope = new crypto::Envelope(crypto::Keyring::Generate(1));
   std::unique_ptr<maf::MafStore> store;
   if (absl::GetFlag(FLAGS_maf_store) == "memory") {
@@ -456,7 +458,8 @@ int Main() {
                 mef_schema.c_str(), n, absl::ToDoubleSeconds(absl::Now() - t0));
   }  // store destroyed (threads joined, connections closed) before forking
 
-  mef::testing::MtlsEnv mtls(mef::testing::TempDir());  // CA + certificates only; no gRPC yet
+  ::onem2m::testing::MtlsEnv mtls(
+      ::onem2m::testing::TempDir());  // CA + certificates only; no gRPC yet
   int mef_port = 0;
   std::vector<int> ports;
   pid_t mef_pid = bench::SpawnChild(

@@ -16,6 +16,7 @@
 #include "common/crypto/envelope.h"
 #include "common/pg/test_schema.h"
 #include "common/secret_bytes.h"
+#include "common/testing/mtls_env.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
@@ -30,7 +31,6 @@
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/testing/mtls_env.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "tests/e2e/in_process_maf.h"
 #include "tests/e2e/in_process_mef.h"
@@ -68,7 +68,7 @@ class MafE2eTest : public ::testing::Test {
     pool_ = schema_->PoolOptionsFor();
     mef_ = e2e::StartMef(pool_, &envelope_);
     ASSERT_NE(mef_, nullptr);
-    mtls_ = std::make_unique<mef::testing::MtlsEnv>(mef::testing::TempDir());
+    mtls_ = std::make_unique<::onem2m::testing::MtlsEnv>(::onem2m::testing::TempDir());
     opener_ = std::make_unique<mef::EnvelopeKeOpener>(&envelope_);
     StartGrpc(0);
     ASSERT_GT(grpc_port_, 0);
@@ -207,7 +207,7 @@ class MafE2eTest : public ::testing::Test {
   std::unique_ptr<pg::TestSchema> maf_schema_;
   pg::PoolOptions pool_;
   std::unique_ptr<e2e::Mef> mef_;
-  std::unique_ptr<mef::testing::MtlsEnv> mtls_;
+  std::unique_ptr<::onem2m::testing::MtlsEnv> mtls_;
   std::unique_ptr<mef::EnvelopeKeOpener> opener_;
   std::unique_ptr<mef::MefCredentialServiceImpl> cred_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -22,6 +22,7 @@
 #include "common/exchange/rsc.h"
 #include "common/pg/test_schema.h"
 #include "common/secret_bytes.h"
+#include "common/testing/mtls_env.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
@@ -33,7 +34,6 @@
 #include "maf/store/memory_maf_store.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/testing/mtls_env.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "tests/e2e/in_process_maf.h"
 #include "tests/e2e/in_process_mef.h"
@@ -83,7 +83,7 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
     schema_ = *std::move(schema);
     mef_ = e2e::StartMef(schema_->PoolOptionsFor(), &envelope_);
     ASSERT_NE(mef_, nullptr);
-    mtls_ = std::make_unique<mef::testing::MtlsEnv>(mef::testing::TempDir());
+    mtls_ = std::make_unique<::onem2m::testing::MtlsEnv>(::onem2m::testing::TempDir());
     opener_ = std::make_unique<mef::EnvelopeKeOpener>(&envelope_);
     auto cred = mef::MefCredentialServiceImpl::Create(mef_->store.get(), opener_.get(), {});
     ASSERT_TRUE(cred.ok()) << cred.status();
@@ -238,7 +238,7 @@ class MafProceduresE2eTest : public ::testing::TestWithParam<tls::Transport> {
   crypto::Envelope maf_envelope_;
   std::unique_ptr<pg::TestSchema> schema_;
   std::unique_ptr<e2e::Mef> mef_;
-  std::unique_ptr<mef::testing::MtlsEnv> mtls_;
+  std::unique_ptr<::onem2m::testing::MtlsEnv> mtls_;
   std::unique_ptr<mef::EnvelopeKeOpener> opener_;
   std::unique_ptr<mef::MefCredentialServiceImpl> cred_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -7,12 +7,12 @@
 #include "absl/strings/match.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
 #include "maf/mef_client/mef_credential_client.h"
 #include "maf/mef_client/revocation_watcher.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
-#include "mef/credential/testing/mtls_env.h"
 
 namespace onem2m {
 namespace mef {
@@ -62,7 +62,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   PlainKeOpener opener;
   auto service = MefCredentialServiceImpl::Create(&store, &opener, {});
   ASSERT_TRUE(service.ok());
-  testing::MtlsEnv env(testing::TempDir());
+  ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
 
   // Find a free port, release it, and start the real server there only after a delay.
   int port = 0;
@@ -112,7 +112,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
 }
 
 TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
-  testing::MtlsEnv env(testing::TempDir());
+  ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
   int port = 0;
   {
     grpc::ServerBuilder b;
@@ -142,7 +142,7 @@ TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
   e.maf_id = kMaf;
   ASSERT_TRUE(store.CreateEnrolee(e).ok());
   PlainKeOpener opener;
-  testing::MtlsEnv env(testing::TempDir());
+  ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
   auto start = [&](int* port, std::unique_ptr<MefCredentialServiceImpl>* svc) {
     *svc = *MefCredentialServiceImpl::Create(&store, &opener, {});
     grpc::ServerBuilder b;

@@ -5,7 +5,7 @@
 // heartbeats plus whatever events a test pushes.
 //
 //   FakeMef mef;
-//   env.Start({&mef});                        // maf/grpc/mtls_test_env.h
+//   env.Start({&mef});                        // common/testing/mtls_env.h
 //   mef.Push(event);                          // delivered on every open watch
 #ifndef ONEM2M_MAF_MEF_CLIENT_TESTING_FAKE_MEF_H_
 #define ONEM2M_MAF_MEF_CLIENT_TESTING_FAKE_MEF_H_

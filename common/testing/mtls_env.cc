@@ -1,4 +1,4 @@
-#include "mef/credential/testing/mtls_env.h"
+#include "common/testing/mtls_env.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -7,12 +7,11 @@
 #include "common/grpc/mtls.h"
 
 namespace onem2m {
-namespace mef {
 namespace testing {
 namespace {
 
 void MustWrite(const std::string& path, const std::string& contents) {
-  if (!onem2m::testing::TestPki::WriteFile(path, contents).ok()) {
+  if (!TestPki::WriteFile(path, contents).ok()) {
     std::fprintf(stderr, "cannot write %s\n", path.c_str());
     std::abort();
   }
@@ -25,12 +24,26 @@ std::string TempDir() {
   return d != nullptr ? d : "/tmp";
 }
 
-MtlsEnv::MtlsEnv(std::string dir)
-    : dir_(std::move(dir)), pki_(onem2m::testing::TestPki::Create()) {
+MtlsEnv::MtlsEnv(std::string dir) : dir_(std::move(dir)), pki_(TestPki::Create()) {
   MustWrite(dir_ + "/ca.crt", pki_.ca_pem());
-  onem2m::testing::TestPki::Leaf server = pki_.Issue("localhost");
+  TestPki::Leaf server = pki_.Issue("localhost");
   MustWrite(dir_ + "/server.crt", server.cert_pem);
   MustWrite(dir_ + "/server.key", server.key_pem);
+}
+
+MtlsEnv::~MtlsEnv() {
+  if (server_ != nullptr) server_->Shutdown();
+}
+
+void MtlsEnv::Start(const std::vector<grpc::Service*>& services) {
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", ServerCredentials(), &port_);
+  for (grpc::Service* s : services) b.RegisterService(s);
+  server_ = b.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    std::fprintf(stderr, "MtlsEnv: cannot start the gRPC server\n");
+    std::abort();
+  }
 }
 
 std::shared_ptr<grpc::ServerCredentials> MtlsEnv::ServerCredentials() const {
@@ -55,7 +68,7 @@ std::shared_ptr<grpc::Channel> MtlsEnv::Channel(int port, const std::string& cli
   grpcutil::TlsFiles files{"", "", dir_ + "/ca.crt"};
   if (!client_dns.empty()) {
     const std::string stem = dir_ + "/client-" + client_dns;
-    onem2m::testing::TestPki::Leaf leaf = pki_.Issue(client_dns);
+    TestPki::Leaf leaf = pki_.Issue(client_dns);
     MustWrite(stem + ".crt", leaf.cert_pem);
     MustWrite(stem + ".key", leaf.key_pem);
     files.cert_file = stem + ".crt";
@@ -69,5 +82,4 @@ std::shared_ptr<grpc::Channel> MtlsEnv::Channel(int port, const std::string& cli
 }
 
 }  // namespace testing
-}  // namespace mef
 }  // namespace onem2m
