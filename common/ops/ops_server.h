@@ -60,6 +60,8 @@ class OpsServer {
   void AddScrapeHook(std::function<void()> hook);
   // Start binds `address` ("[::]:9090", port 0 for any) and serves on a thread.
   absl::Status Start(const std::string& address);
+  // registry returns the registry /metrics exposes.
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
   // port returns the bound port.
   int port() const { return port_; }
   // SetStarting makes /readyz fail with "starting: <what>" until SetStarted (start-up steps
@@ -99,7 +101,7 @@ class OpsServer {
   std::string starting_ ABSL_GUARDED_BY(mu_);  // empty: started
   bool checks_stop_ ABSL_GUARDED_BY(mu_) = false;
   int checks_running_ ABSL_GUARDED_BY(mu_) = 0;  // check threads not yet returned
-  absl::Mutex scrape_mu_;  // one scrape at a time runs the hooks
+  absl::Mutex scrape_mu_;                        // one scrape at a time runs the hooks
   std::vector<std::function<void()>> scrape_hooks_ ABSL_GUARDED_BY(scrape_mu_);
   std::atomic<bool> draining_{false};
   std::atomic<bool> stop_{false};

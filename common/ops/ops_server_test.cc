@@ -9,7 +9,6 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-
 #include "common/net/socket_util.h"
 #include "gtest/gtest.h"
 

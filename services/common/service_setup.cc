@@ -14,11 +14,14 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
 #include "common/grpc/tls_file_watcher.h"
 #include "common/log/logger.h"
+#include "common/ops/grpc_server_metrics.h"
 #include "common/ops/pool_metrics.h"
+#include "common/ops/process_metrics.h"
 
 ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::Minutes(5),
           "gRPC servers close each client connection after about this long (GOAWAY), so clients "
@@ -100,16 +103,19 @@ void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry)
   prometheus::Counter& errors =
       prometheus::BuildCounter()
           .Name("onem2m_cert_reload_errors_total")
-          .Help("Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
+          .Help(
+              "Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
           .Register(*registry)
           .Add({});
-  grpcutil::SetTlsReloadObserver([registry, &reloads, &errors](bool ok) {
-    (ok ? reloads : errors).Increment();
-  });
+  grpcutil::SetTlsReloadObserver(
+      [registry, &reloads, &errors](bool ok) { (ok ? reloads : errors).Increment(); });
 }
 
 void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {
   ops.SetStarting("starting");
+  // The process_* series every Prometheus client exports, refreshed at each scrape.
+  auto process = std::make_shared<ops::ProcessMetrics>(*ops.registry());
+  ops.AddScrapeHook([process] { process->Refresh(); });
   if (address.empty()) return;
   if (absl::Status s = ops.Start(address); !s.ok()) Die("ops_listen", s);
 }
@@ -139,17 +145,16 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
     if (s.code() != absl::StatusCode::kUnavailable) Die(option, s);
     // Full jitter in [backoff/2, backoff]: replicas restarted together do not retry in step.
     const absl::Duration wait =
-        backoff / 2 + absl::Nanoseconds(static_cast<int64_t>(
-                          std::uniform_real_distribution<double>(0, 1)(rng) *
-                          absl::ToDoubleNanoseconds(backoff / 2)));
+        backoff / 2 +
+        absl::Nanoseconds(static_cast<int64_t>(std::uniform_real_distribution<double>(0, 1)(rng) *
+                                               absl::ToDoubleNanoseconds(backoff / 2)));
     Log(Level::kWarning, "waiting_for_database",
         {{"attempt", absl::StrCat(attempt)},
          {"error", std::string(s.message())},
          {"retry_in", absl::FormatDuration(wait)}});
-    ops.SetStarting(absl::StrCat("waiting for PostgreSQL (attempt ", attempt,
-                                 " failed: ", s.message(), "; next in ",
-                                 absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))),
-                                 ")"));
+    ops.SetStarting(absl::StrCat(
+        "waiting for PostgreSQL (attempt ", attempt, " failed: ", s.message(), "; next in ",
+        absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))), ")"));
     const timespec ts = absl::ToTimespec(wait);
     int sig = sigtimedwait(&signals, nullptr, &ts);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -161,7 +166,8 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
 }
 
 void GrpcServers::SetServing(bool serving) {
-  for (auto& [option, server] : servers_) server->GetHealthCheckService()->SetServingStatus(serving);
+  for (auto& [option, server] : servers_)
+    server->GetHealthCheckService()->SetServingStatus(serving);
 }
 
 void GrpcServers::Shutdown(std::chrono::system_clock::time_point deadline) {
@@ -175,9 +181,22 @@ grpc::Server* GrpcServers::server(absl::string_view option) const {
   return nullptr;
 }
 
+namespace {
+
+// ServerLabel names a gRPC port in metrics by its option: "credential_grpc_listen" -> "credential".
+std::string ServerLabel(absl::string_view option) {
+  absl::ConsumeSuffix(&option, "_grpc_listen");
+  return std::string(option);
+}
+
+}  // namespace
+
 GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& listeners,
-                                           const grpcutil::TlsFiles& files) const {
+                                           const grpcutil::TlsFiles& files,
+                                           std::shared_ptr<prometheus::Registry> registry) const {
   GrpcServers out;
+  out.registry_ = std::move(registry);
+  out.metrics_ = std::make_shared<ops::GrpcServerMetrics>(*out.registry_);
   bool any = false;
   for (const GrpcListener& l : listeners) any = any || !l.address.empty();
   if (!any) return out;
@@ -203,6 +222,11 @@ GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& list
     builder.AddListeningPort(l.address, *creds);
     for (grpc::Service* s : l.services) builder.RegisterService(s);
     if (l.configure) l.configure(&builder);
+    // Every call on every port is counted and timed (docs/operations.md, onem2m_grpc_server_*).
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(out.metrics_->NewInterceptorFactory(ServerLabel(l.option)));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr) Die(l.option, absl::UnavailableError("cannot bind " + l.address));
     server->GetHealthCheckService()->SetServingStatus(true);

@@ -10,14 +10,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -28,20 +27,22 @@
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
 #include "common/net/socket_util.h"
+#include "common/ops/build_info.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
+#include "common/process_defaults.h"
 #include "common/psk_server/psk_server.h"
 #include "common/tls/psk_context.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
-#include "mef/credential/credential_client.h"
 #include "maf/metrics/maf_metrics.h"
 #include "maf/server/handshake_server.h"
 #include "maf/server/revocation_events.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
+#include "mef/credential/credential_client.h"
 #include "mef/credential/revocation_watcher.h"
 #include "services/common/service_setup.h"
 
@@ -101,8 +102,6 @@ ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
 namespace onem2m {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
-
 struct MefEndpoint {
   std::string mef_fqdn;
   std::string target;    // gRPC target
@@ -151,7 +150,7 @@ int Run() {
 
   // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
   auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "maf", kVersion);
+  ops::RegisterBuildInfo(*registry, "maf");
   setup.WatchTlsFiles(registry);
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
@@ -208,10 +207,10 @@ int Run() {
     // dns:/// target (a headless Service) gRPC resolves again whenever a connection closes, e.g.
     // at the MEF's --grpc_max_connection_age, and so picks up replicas added by the autoscaler.
     grpc::ChannelArguments args = mef::MefChannelArguments();
-    args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
-                static_cast<int>(std::clamp<int64_t>(
-                    absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0,
-                    INT32_MAX)));
+    args.SetInt(
+        GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+        static_cast<int>(std::clamp<int64_t>(
+            absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0, INT32_MAX)));
     if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
     std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
     channels[ep->mef_fqdn] = ch;
@@ -274,7 +273,7 @@ int Run() {
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
   // gRPC: Key Retrieval for backend Targets and the admin API, each on its own port, mutual TLS.
-  maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn);
+  maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn, &metrics);
   maf::MafAdminServiceOptions ao;
   ao.store = store.get();
   for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities)))
@@ -289,7 +288,8 @@ int Run() {
   services::GrpcServers grpc_servers = setup.StartGrpcServers(
       {{"key_grpc_listen", key_addr, {&key_service}, nullptr},
        {"admin_grpc_listen", admin_addr, {&admin_service}, nullptr}},
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
+      registry);
 
   maf::MafStore* store_ptr = store.get();
   auto* pg = dynamic_cast<maf::PgMafStore*>(store.get());
@@ -299,7 +299,7 @@ int Run() {
   ops.SetStarted();
 
   Log(Level::kInfo, "maf_started",
-      {{"version", kVersion},
+      {{"version", std::string(ops::BuildVersion())},
        {"maf_fqdn", maf_fqdn},
        {"admin_fqdn", ho.admin_fqdn},
        {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
@@ -333,6 +333,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   onem2m::ApplyProcessDefaults();
+  onem2m::ops::InstallVersionFlag("maf_server");
   onem2m::config::LoadFlags(
       argc, argv,
       "maf_server: oneM2M M2M Authentication Function.\n"

@@ -18,6 +18,7 @@
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
+#include "common/ops/build_info.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/process_defaults.h"
@@ -61,8 +62,9 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key for the gRPC ports.");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signs MAF and admin client certificates.");
 ABSL_FLAG(std::string, admin_identities, "",
           "Comma-separated client-certificate DNS names allowed on the admin API.");
-ABSL_FLAG(std::string, tls_suites, "",
-          "TLS suites in preference order (IANA or OpenSSL names); empty: docs/protocol.md defaults.");
+ABSL_FLAG(
+    std::string, tls_suites, "",
+    "TLS suites in preference order (IANA or OpenSSL names); empty: docs/protocol.md defaults.");
 ABSL_FLAG(std::string, dtls_suites, "",
           "DTLS suites in preference order; empty: docs/protocol.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
@@ -76,7 +78,8 @@ ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24),
           "Ke lifetime when an enrolee sets none.");
 ABSL_FLAG(std::string, default_maf_uri, "",
           "MAF base URI for enrolees provisioned without maf_uri, e.g. "
-          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) are this base plus "
+          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) "
+          "are this base plus "
           "/maf/clients, /maf/keys, /maf/keys/retrieve. Empty: https:// (TLS) or coaps:// (DTLS) "
           "followed by the MAF-ID.");
 ABSL_FLAG(std::string, maf_client_registration_uri, "",
@@ -94,7 +97,6 @@ ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
 namespace onem2m {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
 constexpr size_t kMaxMefFqdnBytes = 256 - 33;  // 256 - len("<32 hex digits>@")
 
 int Run() {
@@ -115,7 +117,7 @@ int Run() {
 
   // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
   auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "mef", kVersion);
+  ops::RegisterBuildInfo(*registry, "mef");
   setup.WatchTlsFiles(registry);
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
@@ -205,7 +207,8 @@ int Run() {
   if (admin != nullptr) admin_listener.services.push_back(admin.get());
   services::GrpcServers grpc_servers = setup.StartGrpcServers(
       {cred_listener, admin_listener},
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
+      registry);
   (*credential)->Start();
 
   // The spec's own fetch binding (docs/protocol.md 6): same decision path as the gRPC fetch.
@@ -234,7 +237,7 @@ int Run() {
   ops.SetStarted();
 
   Log(Level::kInfo, "mef_started",
-      {{"version", kVersion},
+      {{"version", std::string(ops::BuildVersion())},
        {"mef_fqdn", mef_fqdn},
        {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
        {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
@@ -270,6 +273,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   onem2m::ApplyProcessDefaults();
+  onem2m::ops::InstallVersionFlag("mef_server");
   onem2m::config::LoadFlags(
       argc, argv,
       "mef_server: oneM2M M2M Enrolment Function.\n"
