@@ -62,9 +62,8 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key for the gRPC ports.");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signs MAF and admin client certificates.");
 ABSL_FLAG(std::string, admin_identities, "",
           "Comma-separated client-certificate DNS names allowed on the admin API.");
-ABSL_FLAG(
-    std::string, tls_suites, "",
-    "TLS suites in preference order (IANA or OpenSSL names); empty: docs/protocol.md defaults.");
+ABSL_FLAG(std::string, tls_suites, "",
+          "TLS suites in preference order (IANA or OpenSSL names); empty: docs/protocol.md defaults.");
 ABSL_FLAG(std::string, dtls_suites, "",
           "DTLS suites in preference order; empty: docs/protocol.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
@@ -78,8 +77,7 @@ ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24),
           "Ke lifetime when an enrolee sets none.");
 ABSL_FLAG(std::string, default_maf_uri, "",
           "MAF base URI for enrolees provisioned without maf_uri, e.g. "
-          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) "
-          "are this base plus "
+          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) are this base plus "
           "/maf/clients, /maf/keys, /maf/keys/retrieve. Empty: https:// (TLS) or coaps:// (DTLS) "
           "followed by the MAF-ID.");
 ABSL_FLAG(std::string, maf_client_registration_uri, "",
