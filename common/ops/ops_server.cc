@@ -125,8 +125,8 @@ absl::Status OpsServer::Readiness() {
   for (const auto& c : checks_) {
     if (c->running && now - c->run_started > options_.check_timeout) {
       return absl::UnavailableError(
-          absl::StrCat(c->name, ": no answer for ",
-                       absl::FormatDuration(absl::Trunc(now - c->run_started, absl::Seconds(1)))));
+          absl::StrCat(c->name, ": no answer for ", absl::FormatDuration(absl::Trunc(
+                                                        now - c->run_started, absl::Seconds(1)))));
     }
     if (!c->last.ok()) {
       return absl::Status(c->last.code(), absl::StrCat(c->name, ": ", c->last.message()));

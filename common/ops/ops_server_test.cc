@@ -9,6 +9,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+
 #include "common/net/socket_util.h"
 #include "gtest/gtest.h"
 

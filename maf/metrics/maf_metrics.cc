@@ -5,8 +5,9 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "common/exchange/routes.h"
 #include "common/ops/handshake_metrics.h"
+
+#include "common/exchange/routes.h"
 
 namespace onem2m::maf {
 namespace {

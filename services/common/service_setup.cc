@@ -103,12 +103,12 @@ void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry)
   prometheus::Counter& errors =
       prometheus::BuildCounter()
           .Name("onem2m_cert_reload_errors_total")
-          .Help(
-              "Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
+          .Help("Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
           .Register(*registry)
           .Add({});
-  grpcutil::SetTlsReloadObserver(
-      [registry, &reloads, &errors](bool ok) { (ok ? reloads : errors).Increment(); });
+  grpcutil::SetTlsReloadObserver([registry, &reloads, &errors](bool ok) {
+    (ok ? reloads : errors).Increment();
+  });
 }
 
 void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {
@@ -145,16 +145,17 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
     if (s.code() != absl::StatusCode::kUnavailable) Die(option, s);
     // Full jitter in [backoff/2, backoff]: replicas restarted together do not retry in step.
     const absl::Duration wait =
-        backoff / 2 +
-        absl::Nanoseconds(static_cast<int64_t>(std::uniform_real_distribution<double>(0, 1)(rng) *
-                                               absl::ToDoubleNanoseconds(backoff / 2)));
+        backoff / 2 + absl::Nanoseconds(static_cast<int64_t>(
+                          std::uniform_real_distribution<double>(0, 1)(rng) *
+                          absl::ToDoubleNanoseconds(backoff / 2)));
     Log(Level::kWarning, "waiting_for_database",
         {{"attempt", absl::StrCat(attempt)},
          {"error", std::string(s.message())},
          {"retry_in", absl::FormatDuration(wait)}});
-    ops.SetStarting(absl::StrCat(
-        "waiting for PostgreSQL (attempt ", attempt, " failed: ", s.message(), "; next in ",
-        absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))), ")"));
+    ops.SetStarting(absl::StrCat("waiting for PostgreSQL (attempt ", attempt,
+                                 " failed: ", s.message(), "; next in ",
+                                 absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))),
+                                 ")"));
     const timespec ts = absl::ToTimespec(wait);
     int sig = sigtimedwait(&signals, nullptr, &ts);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -166,8 +167,7 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
 }
 
 void GrpcServers::SetServing(bool serving) {
-  for (auto& [option, server] : servers_)
-    server->GetHealthCheckService()->SetServingStatus(serving);
+  for (auto& [option, server] : servers_) server->GetHealthCheckService()->SetServingStatus(serving);
 }
 
 void GrpcServers::Shutdown(std::chrono::system_clock::time_point deadline) {
@@ -223,10 +223,9 @@ GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& list
     for (grpc::Service* s : l.services) builder.RegisterService(s);
     if (l.configure) l.configure(&builder);
     // Every call on every port is counted and timed (docs/operations.md, onem2m_grpc_server_*).
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(out.metrics_->NewInterceptorFactory(ServerLabel(l.option)));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    factories.push_back(out.metrics_->NewInterceptorFactory(ServerLabel(l.option)));
+    builder.experimental().SetInterceptorCreators(std::move(factories));
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr) Die(l.option, absl::UnavailableError("cannot bind " + l.address));
     server->GetHealthCheckService()->SetServingStatus(true);
