@@ -101,7 +101,7 @@ class OpsServer {
   std::string starting_ ABSL_GUARDED_BY(mu_);  // empty: started
   bool checks_stop_ ABSL_GUARDED_BY(mu_) = false;
   int checks_running_ ABSL_GUARDED_BY(mu_) = 0;  // check threads not yet returned
-  absl::Mutex scrape_mu_;                        // one scrape at a time runs the hooks
+  absl::Mutex scrape_mu_;  // one scrape at a time runs the hooks
   std::vector<std::function<void()>> scrape_hooks_ ABSL_GUARDED_BY(scrape_mu_);
   std::atomic<bool> draining_{false};
   std::atomic<bool> stop_{false};

@@ -2,8 +2,7 @@
 //
 // RegisterPoolMetrics exports a PostgreSQL pool's gauges, refreshed on every scrape:
 //   onem2m_store_pool_connections{state="open"|"max"}
-//   onem2m_store_pool_connections_made_total   (counter: connections opened since start; climbs on
-//   reconnects)
+//   onem2m_store_pool_connections_made_total   (counter: connections opened since start; climbs on reconnects)
 #ifndef ONEM2M_COMMON_OPS_POOL_METRICS_H_
 #define ONEM2M_COMMON_OPS_POOL_METRICS_H_
 
