@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -99,6 +100,32 @@ TEST_F(GrpcServerMetricsTest, UnknownMethodIsCountedAsOther) {
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("attacker"), std::string::npos) << text;
+}
+
+TEST_F(GrpcServerMetricsTest, ConcurrentFirstCallsAgreeOnOneSeriesPerCode) {
+  // Threads race to create each code's counter (MethodSeries' lazy pointers): every call must land
+  // in the one series of its code.
+  constexpr int kThreads = 8, kCalls = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kCalls; ++i) (void)GetKey((t + i) % 2 == 0 ? "known" : "missing");
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  double ok = 0, not_found = 0;
+  for (const auto& family : registry_.Collect()) {
+    if (family.name != "onem2m_grpc_server_handled_total") continue;
+    for (const auto& m : family.metric) {
+      for (const auto& l : m.label) {
+        if (l.name != "code") continue;
+        if (l.value == "OK") ok += m.counter.value;
+        if (l.value == "NOT_FOUND") not_found += m.counter.value;
+      }
+    }
+  }
+  EXPECT_EQ(ok, kThreads * kCalls / 2);
+  EXPECT_EQ(not_found, kThreads * kCalls / 2);
 }
 
 TEST(GrpcMethodLabelTest, KnownMethodsKeepTheirNameOthersAreOther) {
