@@ -55,6 +55,7 @@ if [ "$#" -eq 0 ] && [ "${ONEM2M_SANITIZERS:-1}" != 0 ]; then
   [ "${ONEM2M_TSAN:-1}" != 0 ] && { bazel test --config=tsan "${TEST_ENV[@]}" \
     --test_env=TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan/suppressions.txt" \
     //common/psk_server:psk_server_test //common/grpc:unary_batcher_test \
+    //common/ops:grpc_server_metrics_test \
     //mef/admin:import_batcher_test //mef/bootstrap:kpm_resolver_test \
     //maf/km_resolver:km_resolver_test //maf/km_resolver:km_cache_test \
     //mef/store:enrolee_store_test //maf/store:pg_maf_store_test || RC=1; }

@@ -67,14 +67,4 @@ void HandshakeMetrics::OnSessionClosed(tls::Transport transport) {
   open_.Add({{"transport", TransportLabel(transport)}}).Decrement();
 }
 
-void RegisterBuildInfo(prometheus::Registry& registry, const std::string& service,
-                       const std::string& version) {
-  prometheus::BuildGauge()
-      .Name("onem2m_build_info")
-      .Help("Build information; the value is always 1.")
-      .Register(registry)
-      .Add({{"service", service}, {"version", version}})
-      .Set(1);
-}
-
 }  // namespace onem2m::ops

@@ -5,7 +5,6 @@
 //   <prefix>_handshakes_total{transport,suite,outcome}
 //   <prefix>_handshake_duration_seconds{transport}      (successful handshakes)
 //   onem2m_open_connections{transport}
-// RegisterBuildInfo adds onem2m_build_info{service,version} = 1.
 //
 //   HandshakeMetrics handshakes(registry, "onem2m_mef");
 //   PskServer::Start(options, &factory, &handshakes);
@@ -46,10 +45,6 @@ absl::string_view HandshakeOutcomeName(server::HandshakeOutcome outcome);
 
 // LatencyBuckets are the histogram buckets every latency series uses (0.5 ms .. 5 s).
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets();
-
-// RegisterBuildInfo exports onem2m_build_info{service,version} = 1.
-void RegisterBuildInfo(prometheus::Registry& registry, const std::string& service,
-                       const std::string& version);
 
 }  // namespace onem2m::ops
 

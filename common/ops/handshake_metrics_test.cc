@@ -38,12 +38,5 @@ TEST(HandshakeMetricsTest, CountsByTransportSuiteAndOutcome) {
   EXPECT_NE(text.find("onem2m_open_connections{transport=\"dtls\"} 1"), std::string::npos);
 }
 
-TEST(HandshakeMetricsTest, BuildInfoIsOne) {
-  prometheus::Registry registry;
-  RegisterBuildInfo(registry, "maf", "1.2.3");
-  EXPECT_NE(Scrape(registry).find("onem2m_build_info{service=\"maf\",version=\"1.2.3\"} 1"),
-            std::string::npos);
-}
-
 }  // namespace
 }  // namespace onem2m::ops

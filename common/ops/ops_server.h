@@ -60,6 +60,8 @@ class OpsServer {
   void AddScrapeHook(std::function<void()> hook);
   // Start binds `address` ("[::]:9090", port 0 for any) and serves on a thread.
   absl::Status Start(const std::string& address);
+  // registry returns the registry /metrics exposes.
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
   // port returns the bound port.
   int port() const { return port_; }
   // SetStarting makes /readyz fail with "starting: <what>" until SetStarted (start-up steps

@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Container image of the oneM2M MEF (M2M Enrolment Function).
 # Build from the repository root (the build context must be the whole repository):
-#   docker build -f deploy/docker/mef.Dockerfile -t registry.example.com/onem2m/onem2m-mef:0.1.0 .
+#   docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) -f deploy/docker/mef.Dockerfile -t registry.example.com/onem2m/onem2m-mef:0.1.0 .
 # (podman/buildah/kaniko take the same arguments). The runtime stage holds only /usr/local/bin/mef_server
 # and the shared-library packages of deploy/docker/runtime-packages.txt; no shell tools are needed by the
 # chart except /bin/sleep (preStop hook), which debian:12-slim ships.
@@ -16,9 +16,12 @@ RUN apt-get update \
       libssl-dev libpqxx-dev libpq-dev libcoap3-dev libhttp-parser-dev nlohmann-json3-dev \
       prometheus-cpp-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
+# The build context has no .git: pass the commit with --build-arg GIT_COMMIT=$(git rev-parse HEAD).
+# --stamp embeds it and the VERSION file's version (docs/operations.md, "Build information").
+ARG GIT_COMMIT=unknown
 WORKDIR /src
 COPY . .
-RUN bazel build -c opt //services:mef_server \
+RUN ONEM2M_GIT_COMMIT="${GIT_COMMIT}" bazel build -c opt --stamp //services:mef_server \
  && install -D -m 0755 "$(bazel info -c opt bazel-bin)/services/mef/mef_server" /out/mef_server \
  && bazel shutdown
 

@@ -13,20 +13,22 @@ namespace onem2m {
 namespace maf {
 
 MafKeyServiceImpl::MafKeyServiceImpl(MafStore* store, const crypto::Envelope* envelope,
-                                     std::string maf_fqdn)
-    : store_(store), envelope_(envelope), maf_fqdn_(std::move(maf_fqdn)) {}
+                                     std::string maf_fqdn, MafMetrics* metrics)
+    : store_(store), envelope_(envelope), maf_fqdn_(std::move(maf_fqdn)), metrics_(metrics) {}
 
 grpc::Status MafKeyServiceImpl::GetKey(grpc::ServerContext* context,
                                        const rsp::v1::GetKeyRequest* request,
                                        rsp::v1::GetKeyResponse* response) {
+  const absl::Time start = absl::Now();
   const std::vector<std::string> callers = grpcutil::PeerDnsNames(*context);
   const std::string caller = absl::StrJoin(callers, ",");
   // The requested id is audited as sent only if short; a garbage id is cut so the audit log cannot
   // be flooded through this field.
   const std::string asked = request->key_id().substr(0, 300);
-  auto done = [&](grpc::StatusCode code, const std::string& message,
-                  absl::string_view outcome) {
-    Audit("maf_get_key", {{"caller", caller}, {"key_id", asked}, {"outcome", std::string(outcome)}});
+  auto done = [&](grpc::StatusCode code, const std::string& message, absl::string_view outcome) {
+    Audit("maf_get_key",
+          {{"caller", caller}, {"key_id", asked}, {"outcome", std::string(outcome)}});
+    if (metrics_ != nullptr) metrics_->OnKeyRetrieval(outcome, absl::Now() - start);
     return grpc::Status(code, message);
   };
   if (callers.empty()) {

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/crypto/envelope.h"
+#include "maf/metrics/maf_metrics.h"
 #include "maf/store/maf_store.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 
@@ -26,8 +27,10 @@ namespace maf {
 class MafKeyServiceImpl final : public rsp::v1::MafKeyService::Service {
  public:
   // `maf_fqdn` is this MAF's FQDN: Key Identifiers naming another FQDN are INVALID_ARGUMENT.
-  // Expiry is judged by the store's clock.
-  MafKeyServiceImpl(MafStore* store, const crypto::Envelope* envelope, std::string maf_fqdn);
+  // Expiry is judged by the store's clock. `metrics`, when set, counts and times every call by
+  // outcome (onem2m_maf_key_retrievals_total) and must outlive the service.
+  MafKeyServiceImpl(MafStore* store, const crypto::Envelope* envelope, std::string maf_fqdn,
+                    MafMetrics* metrics = nullptr);
 
   // MafKeyService:
   grpc::Status GetKey(grpc::ServerContext* context, const rsp::v1::GetKeyRequest* request,
@@ -37,6 +40,7 @@ class MafKeyServiceImpl final : public rsp::v1::MafKeyService::Service {
   MafStore* const store_;
   const crypto::Envelope* const envelope_;
   const std::string maf_fqdn_;
+  MafMetrics* const metrics_;
 };
 
 }  // namespace maf

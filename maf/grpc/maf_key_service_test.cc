@@ -1,5 +1,7 @@
 #include "maf/grpc/maf_key_service.h"
 
+#include <prometheus/text_serializer.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -67,7 +69,9 @@ class MafKeyServiceTest : public ::testing::Test {
   ::onem2m::testing::MtlsEnv env_;
   std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create();
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
-  MafKeyServiceImpl service_{store_.get(), &envelope_, kMaf};
+  prometheus::Registry registry_;
+  MafMetrics metrics_{registry_};
+  MafKeyServiceImpl service_{store_.get(), &envelope_, kMaf, &metrics_};
   SecretBytes key_value_;
   std::string key_id_;
   std::string audit_path_;
@@ -124,6 +128,30 @@ TEST_F(MafKeyServiceTest, UnknownRevokedAndDeregisteredKeysAreTheSameNotFound) {
   EXPECT_EQ(a.error_message(), b.error_message());
   // A non-target asking for a revoked key learns nothing more than NOT_FOUND either.
   EXPECT_EQ(Get("target-b.example.com", key_id_, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(MafKeyServiceTest, EveryCallIsCountedAndTimedByOutcome) {
+  v1::GetKeyResponse out;
+  ASSERT_TRUE(Get("target-a.example.com", key_id_, &out).ok());
+  ASSERT_EQ(Get("target-b.example.com", key_id_, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_EQ(Get("target-a.example.com", "nonsense", &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  prometheus::TextSerializer serializer;
+  const std::string text = serializer.Serialize(registry_.Collect());
+  for (const char* outcome : {"ok", "permission_denied", "invalid_argument"}) {
+    EXPECT_NE(
+        text.find(absl::StrCat("onem2m_maf_key_retrievals_total{outcome=\"", outcome, "\"} 1")),
+        std::string::npos)
+        << outcome << "\n"
+        << text;
+    EXPECT_NE(text.find(absl::StrCat("onem2m_maf_key_retrieval_duration_seconds_count{outcome=\"",
+                                     outcome, "\"} 1")),
+              std::string::npos)
+        << outcome;
+  }
+  // The Key Identifier asked for never becomes a label value.
+  EXPECT_EQ(text.find("nonsense"), std::string::npos);
 }
 
 TEST_F(MafKeyServiceTest, CallerWithoutCertificateIsRefused) {

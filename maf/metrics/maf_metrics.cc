@@ -1,5 +1,6 @@
 #include "maf/metrics/maf_metrics.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -49,7 +50,33 @@ MafMetrics::MafMetrics(prometheus::Registry& registry)
       requests_(prometheus::BuildCounter()
                     .Name("onem2m_maf_requests_total")
                     .Help("MAF procedures over device sessions by path and oneM2M RSC.")
-                    .Register(registry)) {}
+                    .Register(registry)),
+      key_retrievals_(prometheus::BuildCounter()
+                          .Name("onem2m_maf_key_retrievals_total")
+                          .Help("GetKey calls (Key Retrieval by Targets over gRPC) by outcome.")
+                          .Register(registry)),
+      key_retrieval_seconds_(prometheus::BuildHistogram()
+                                 .Name("onem2m_maf_key_retrieval_duration_seconds")
+                                 .Help("GetKey latency in the service, by outcome.")
+                                 .Register(registry)) {}
+
+const std::vector<std::string>& KeyRetrievalOutcomes() {
+  static const auto* outcomes = new std::vector<std::string>{
+      "ok",          "unauthenticated",   "invalid_argument", "not_found",
+      "store_error", "permission_denied", "unseal_failed"};
+  return *outcomes;
+}
+
+void MafMetrics::OnKeyRetrieval(absl::string_view outcome, absl::Duration latency) {
+  const std::vector<std::string>& known = KeyRetrievalOutcomes();
+  // Bounded whatever a caller passes: an outcome outside the fixed set is "other".
+  const std::string label = std::find(known.begin(), known.end(), outcome) != known.end()
+                                ? std::string(outcome)
+                                : "other";
+  key_retrievals_.Add({{"outcome", label}}).Increment();
+  key_retrieval_seconds_.Add({{"outcome", label}}, ops::LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(latency));
+}
 
 std::shared_ptr<MefFetcher> MafMetrics::Timed(std::shared_ptr<MefFetcher> inner) {
   return std::make_shared<TimedFetcher>(std::move(inner), this);

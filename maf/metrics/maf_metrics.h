@@ -4,6 +4,8 @@
 //   onem2m_maf_credential_fetches_total{outcome}          Km fetches from MEFs (docs/protocol.md 6)
 //   onem2m_maf_credential_fetch_duration_seconds{outcome}
 //   onem2m_maf_requests_total{path,rsc}                   MAF procedures over device sessions
+//   onem2m_maf_key_retrievals_total{outcome}              GetKey (Key Retrieval over gRPC)
+//   onem2m_maf_key_retrieval_duration_seconds{outcome}
 //
 //   MafMetrics metrics(*registry);
 //   options.fetchers[mef_fqdn] = metrics.Timed(std::make_shared<MefCredentialClient>(...));
@@ -16,6 +18,8 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "maf/km_resolver/mef_fetcher.h"
 
@@ -37,11 +41,20 @@ class MafMetrics {
 
   void OnFetch(const absl::Status& status, absl::Duration latency);
 
+  // OnKeyRetrieval counts and times one GetKey call. `outcome` is one of MafKeyServiceImpl's fixed
+  // outcomes (KeyRetrievalOutcomes), never caller input.
+  void OnKeyRetrieval(absl::string_view outcome, absl::Duration latency);
+
  private:
   prometheus::Family<prometheus::Counter>& fetches_;
   prometheus::Family<prometheus::Histogram>& fetch_seconds_;
   prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& key_retrievals_;
+  prometheus::Family<prometheus::Histogram>& key_retrieval_seconds_;
 };
+
+// KeyRetrievalOutcomes lists every outcome label of onem2m_maf_key_retrievals_total.
+const std::vector<std::string>& KeyRetrievalOutcomes();
 
 }  // namespace onem2m::maf
 

@@ -55,5 +55,22 @@ TEST(MafMetricsTest, RequestPathLabelIsBoundedToTheRouteTable) {
   EXPECT_EQ(RouteLabel("/enrolment/x"), "other");
 }
 
+TEST(MafMetricsTest, KeyRetrievalOutcomeIsBoundedToTheFixedSet) {
+  prometheus::Registry registry;
+  MafMetrics metrics(registry);
+  for (const std::string& o : KeyRetrievalOutcomes())
+    metrics.OnKeyRetrieval(o, absl::Milliseconds(1));
+  metrics.OnKeyRetrieval("caller-chosen", absl::Milliseconds(1));
+  prometheus::TextSerializer s;
+  const std::string text = s.Serialize(registry.Collect());
+  for (const std::string& o : KeyRetrievalOutcomes()) {
+    EXPECT_NE(text.find("onem2m_maf_key_retrievals_total{outcome=\"" + o + "\"} 1"),
+              std::string::npos)
+        << o;
+  }
+  EXPECT_NE(text.find("onem2m_maf_key_retrievals_total{outcome=\"other\"} 1"), std::string::npos);
+  EXPECT_EQ(text.find("caller-chosen"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace onem2m::maf

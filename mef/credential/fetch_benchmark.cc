@@ -30,6 +30,7 @@
 #include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
+#include "common/ops/grpc_server_metrics.h"
 #include "common/pg/test_schema.h"
 #include "common/process_defaults.h"
 #include "common/testing/mtls_env.h"
@@ -53,10 +54,10 @@ ABSL_FLAG(int, async_threads, 2,
           "threads (each with its own completion queue) of the async-API cases: the empty call and "
           "the credential service's fetch threads");
 ABSL_FLAG(std::vector<std::string>, cases,
-          std::vector<std::string>({"sync", "callback", "async", "memory", "pg"}),
+          std::vector<std::string>({"sync", "callback", "async", "memory", "memory_metrics", "pg"}),
           "cases to run: the empty call on the sync, callback and async APIs, the fetch on the "
-          "memory and "
-          "PostgreSQL stores (fewer, to profile one alone)");
+          "memory store without and with the services' gRPC metrics interceptor, and on the "
+          "PostgreSQL store (fewer, to profile one alone)");
 
 namespace onem2m {
 namespace mef {
@@ -263,15 +264,24 @@ class CountingStore final : public ForwardingEnroleeStore {
   EnroleeStore* const inner_;
 };
 
-// RunFetch measures the credential service on `store`, served as the MEF serves it.
+// RunFetch measures the credential service on `store`, served as the MEF serves it; with
+// `metrics`, also through the per-call metrics interceptor the services install on every port
+// (ops::GrpcServerMetrics), to price it against the same fetch without it.
 Result RunFetch(EnroleeStore* store, const KeOpener* opener, const ::onem2m::testing::MtlsEnv& env,
-                const std::vector<std::string>& ids) {
+                const std::vector<std::string>& ids, ops::GrpcServerMetrics* metrics = nullptr) {
   MefCredentialServiceImpl::Options o;
   o.fetch_threads = absl::GetFlag(FLAGS_async_threads);
   o.fetch_batch = absl::GetFlag(FLAGS_fetch_batch);
   auto service = MefCredentialServiceImpl::Create(store, opener, o);
   ServerHooks hooks;
-  hooks.configure = [&](grpc::ServerBuilder& b) { (*service)->Register(&b); };
+  hooks.configure = [&](grpc::ServerBuilder& b) {
+    (*service)->Register(&b);
+    if (metrics != nullptr) {
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
+      f.push_back(metrics->NewInterceptorFactory("credential"));
+      b.experimental().SetInterceptorCreators(std::move(f));
+    }
+  };
   hooks.started = [&] { (*service)->Start(); };
   hooks.stopped = [&] { (*service)->Stop(); };
   return Run(nullptr, env, ids, hooks);
@@ -398,7 +408,9 @@ int Main() {
 
   MemoryEnroleeStore memory;
   std::vector<std::string> memory_ids;
-  if (wanted("memory")) memory_ids = Populate(&memory, envelope);
+  if (wanted("memory") || wanted("memory_metrics")) memory_ids = Populate(&memory, envelope);
+  prometheus::Registry metrics_registry;
+  ops::GrpcServerMetrics grpc_metrics(metrics_registry);
 
   std::unique_ptr<pg::TestSchema> schema;
   std::unique_ptr<PgEnroleeStore> pg_store;
@@ -445,6 +457,10 @@ int Main() {
     if (wanted("async")) record("empty call (async API)", RunAsyncEmpty(env, dummy));
     if (wanted("memory"))
       record("fetch (memory store)", RunFetch(&memory, &opener, env, memory_ids));
+    if (wanted("memory_metrics")) {
+      record("fetch + metrics interceptor (memory store)",
+             RunFetch(&memory, &opener, env, memory_ids, &grpc_metrics));
+    }
     if (counting != nullptr)
       record("fetch (pg store)", RunFetch(counting.get(), &opener, env, pg_ids));
   }
@@ -476,6 +492,27 @@ int Main() {
                 static_cast<long long>(counting->keys.load()),
                 static_cast<long long>(counting->reads.load()),
                 static_cast<double>(counting->keys) / counting->reads);
+  }
+  // The interceptor's price: the same fetch with and without it, medians of the same rounds.
+  const Result* plain = nullptr;
+  const Result* metered = nullptr;
+  std::vector<Result> medians;
+  medians.reserve(runs.size());
+  for (const auto& [name, v] : runs) {
+    medians.push_back(Median(v));
+    if (name == "fetch (memory store)") plain = &medians.back();
+    if (name == "fetch + metrics interceptor (memory store)") metered = &medians.back();
+  }
+  if (plain != nullptr && metered != nullptr && plain->rate > 0) {
+    double handled = 0;
+    for (const auto& family : metrics_registry.Collect()) {
+      if (family.name != "onem2m_grpc_server_handled_total") continue;
+      for (const auto& m : family.metric) handled += m.counter.value;
+    }
+    std::printf("metrics interceptor: %.0f / %.0f calls/s = %.3f of the plain fetch's rate; p99 "
+                "%.2f vs %.2f ms; %.0f calls counted\n",
+                metered->rate, plain->rate, metered->rate / plain->rate, metered->p99_ms,
+                plain->p99_ms, handled);
   }
   std::printf("targets (>=10000/s, p99<=5ms, >=0.5x fastest empty call):%s\n", verdicts.c_str());
   WriteJson(runs, empty);

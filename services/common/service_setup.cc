@@ -14,11 +14,14 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
 #include "common/grpc/tls_file_watcher.h"
 #include "common/log/logger.h"
+#include "common/ops/grpc_server_metrics.h"
 #include "common/ops/pool_metrics.h"
+#include "common/ops/process_metrics.h"
 
 ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::Minutes(5),
           "gRPC servers close each client connection after about this long (GOAWAY), so clients "
@@ -110,6 +113,9 @@ void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry)
 
 void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {
   ops.SetStarting("starting");
+  // The process_* series every Prometheus client exports, refreshed at each scrape.
+  auto process = std::make_shared<ops::ProcessMetrics>(*ops.registry());
+  ops.AddScrapeHook([process] { process->Refresh(); });
   if (address.empty()) return;
   if (absl::Status s = ops.Start(address); !s.ok()) Die("ops_listen", s);
 }
@@ -175,9 +181,22 @@ grpc::Server* GrpcServers::server(absl::string_view option) const {
   return nullptr;
 }
 
+namespace {
+
+// ServerLabel names a gRPC port in metrics by its option: "credential_grpc_listen" -> "credential".
+std::string ServerLabel(absl::string_view option) {
+  absl::ConsumeSuffix(&option, "_grpc_listen");
+  return std::string(option);
+}
+
+}  // namespace
+
 GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& listeners,
-                                           const grpcutil::TlsFiles& files) const {
+                                           const grpcutil::TlsFiles& files,
+                                           std::shared_ptr<prometheus::Registry> registry) const {
   GrpcServers out;
+  out.registry_ = std::move(registry);
+  out.metrics_ = std::make_shared<ops::GrpcServerMetrics>(*out.registry_);
   bool any = false;
   for (const GrpcListener& l : listeners) any = any || !l.address.empty();
   if (!any) return out;
@@ -203,6 +222,10 @@ GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& list
     builder.AddListeningPort(l.address, *creds);
     for (grpc::Service* s : l.services) builder.RegisterService(s);
     if (l.configure) l.configure(&builder);
+    // Every call on every port is counted and timed (docs/operations.md, onem2m_grpc_server_*).
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    factories.push_back(out.metrics_->NewInterceptorFactory(ServerLabel(l.option)));
+    builder.experimental().SetInterceptorCreators(std::move(factories));
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr) Die(l.option, absl::UnavailableError("cannot bind " + l.address));
     server->GetHealthCheckService()->SetServingStatus(true);

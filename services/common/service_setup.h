@@ -27,6 +27,7 @@
 #include "common/crypto/envelope.h"
 #include "common/grpc/mtls.h"
 #include "common/net/socket_util.h"
+#include "common/ops/grpc_server_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/pg/pool.h"
 #include "common/tls/psk_config.h"
@@ -56,6 +57,9 @@ class GrpcServers {
 
  private:
   friend class ServiceSetup;
+  // Declared before the servers, so destroyed after them: their interceptors use the metrics.
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<ops::GrpcServerMetrics> metrics_;
   std::vector<std::pair<std::string, std::unique_ptr<grpc::Server>>> servers_;
 };
 
@@ -90,8 +94,9 @@ class ServiceSetup {
   void WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry) const;
 
   // StartOps serves /healthz, /readyz and /metrics on `address` (empty: no ops port) from the
-  // start of start-up: liveness answers at once, and /readyz says "starting" until
-  // ops.SetStarted(). Dies naming --ops_listen.
+  // start of start-up, with the process_* series (ops::ProcessMetrics) added to its registry:
+  // liveness answers at once, and /readyz says "starting" until ops.SetStarted(). Dies naming
+  // --ops_listen.
   void StartOps(ops::OpsServer& ops, const std::string& address) const;
 
   // AddStoreChecks makes readiness follow `store_health` (run in the background, see OpsServer)
@@ -115,9 +120,12 @@ class ServiceSetup {
   // each API has its own port and NetworkPolicy). Every server uses mutual TLS from `files`
   // (reloaded when the files change, see grpcutil::MakeServerCredentials) and closes connections
   // after --grpc_max_connection_age (+ grace) so clients re-resolve and spread over new replicas.
-  // Dies naming the listener's option when the credentials or a port fail.
+  // Every call is counted and timed in `registry` (ops::GrpcServerMetrics, server label: the
+  // option without "_grpc_listen"). Dies naming the listener's option when the credentials or a
+  // port fail.
   GrpcServers StartGrpcServers(const std::vector<GrpcListener>& listeners,
-                               const grpcutil::TlsFiles& files) const;
+                               const grpcutil::TlsFiles& files,
+                               std::shared_ptr<prometheus::Registry> registry) const;
 
  private:
   std::string service_;

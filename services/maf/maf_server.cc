@@ -26,6 +26,7 @@
 #include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
+#include "common/ops/build_info.h"
 #include "common/net/socket_util.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
@@ -99,7 +100,6 @@ ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
 namespace onem2m {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
 
 struct MefEndpoint {
   std::string mef_fqdn;
@@ -149,7 +149,7 @@ int Run() {
 
   // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
   auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "maf", kVersion);
+  ops::RegisterBuildInfo(*registry, "maf");
   setup.WatchTlsFiles(registry);
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
@@ -254,7 +254,7 @@ int Run() {
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
   // gRPC: Key Retrieval for backend Targets and the admin API, each on its own port, mutual TLS.
-  maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn);
+  maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn, &metrics);
   maf::MafAdminServiceOptions ao;
   ao.store = store.get();
   for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities)))
@@ -269,7 +269,8 @@ int Run() {
   services::GrpcServers grpc_servers = setup.StartGrpcServers(
       {{"key_grpc_listen", key_addr, {&key_service}, nullptr},
        {"admin_grpc_listen", admin_addr, {&admin_service}, nullptr}},
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
+      registry);
 
   maf::MafStore* store_ptr = store.get();
   auto* pg = dynamic_cast<maf::PgMafStore*>(store.get());
@@ -279,7 +280,7 @@ int Run() {
   ops.SetStarted();
 
   Log(Level::kInfo, "maf_started",
-      {{"version", kVersion},
+      {{"version", std::string(ops::BuildVersion())},
        {"maf_fqdn", maf_fqdn},
        {"admin_fqdn", ho.admin_fqdn},
        {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
@@ -313,6 +314,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   onem2m::ApplyProcessDefaults();
+  onem2m::ops::InstallVersionFlag("maf_server");
   onem2m::config::LoadFlags(
       argc, argv,
       "maf_server: oneM2M M2M Authentication Function.\n"

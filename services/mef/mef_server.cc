@@ -18,6 +18,7 @@
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
+#include "common/ops/build_info.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/process_defaults.h"
@@ -94,7 +95,6 @@ ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
 namespace onem2m {
 namespace {
 
-constexpr char kVersion[] = "0.1.0";
 constexpr size_t kMaxMefFqdnBytes = 256 - 33;  // 256 - len("<32 hex digits>@")
 
 int Run() {
@@ -115,7 +115,7 @@ int Run() {
 
   // The ops port comes first: liveness answers during start-up and /readyz says what it waits for.
   auto registry = std::make_shared<prometheus::Registry>();
-  ops::RegisterBuildInfo(*registry, "mef", kVersion);
+  ops::RegisterBuildInfo(*registry, "mef");
   setup.WatchTlsFiles(registry);
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
@@ -205,7 +205,8 @@ int Run() {
   if (admin != nullptr) admin_listener.services.push_back(admin.get());
   services::GrpcServers grpc_servers = setup.StartGrpcServers(
       {cred_listener, admin_listener},
-      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)});
+      {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
+      registry);
   (*credential)->Start();
 
   // The spec's own fetch binding (docs/protocol.md 6): same decision path as the gRPC fetch.
@@ -234,7 +235,7 @@ int Run() {
   ops.SetStarted();
 
   Log(Level::kInfo, "mef_started",
-      {{"version", kVersion},
+      {{"version", std::string(ops::BuildVersion())},
        {"mef_fqdn", mef_fqdn},
        {"tls", services::DescribeAddresses((*psk)->tls_addresses())},
        {"dtls", services::DescribeAddresses((*psk)->dtls_addresses())},
@@ -270,6 +271,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   onem2m::ApplyProcessDefaults();
+  onem2m::ops::InstallVersionFlag("mef_server");
   onem2m::config::LoadFlags(
       argc, argv,
       "mef_server: oneM2M M2M Enrolment Function.\n"

@@ -21,6 +21,7 @@ import yaml
 RELEASE = "rsp"
 NAMESPACE = "onem2m"
 README_TOOL = ""
+OPERATIONS_DOC = ""
 PREFIX = "rsp-onem2m-rsp"
 COMPONENTS = ("mef", "maf")
 TLS_SUITES_OK = "TLS_PSK_WITH_AES_128_CBC_SHA256"
@@ -587,8 +588,14 @@ def prometheusrule_ok(r):
     pr = r.get("PrometheusRule", PREFIX)
     alerts = {ru["alert"] for g in pr["spec"]["groups"] for ru in g["rules"]}
     for a in ("OneM2MServiceDown", "OneM2MStoreErrors", "OneM2MHandshakeFailureRatioHigh",
-              "OneM2MMefUnreachableFromMaf", "OneM2MCertificateReloadFailing"):
+              "OneM2MMefUnreachableFromMaf", "OneM2MCertificateReloadFailing", "OneM2MGrpcServerErrors"):
         assert a in alerts, "missing alert " + a
+    # Every shipped alert has its row in the alert table and its runbook section in the guide.
+    with open(OPERATIONS_DOC) as fh:
+        doc = fh.read()
+    for a in sorted(alerts):
+        assert ("\n### %s (" % a) in doc, "no runbook section '### %s (...)' in docs/operations.md" % a
+        assert ("\n| %s |" % a) in doc, "no row for %s in docs/operations.md's alert table" % a
     # A full store outage refuses handshakes (aborted with internal_error, counted
     # onem2m_mef_handshakes_total{outcome="store_unavailable"}) before any enrolment reaches the
     # store, so the store alert must watch both series. It is evaluated against a real MEF whose
@@ -682,9 +689,11 @@ def main():
     ap.add_argument("--junit", default="")
     ap.add_argument("--keep", default="", help="directory to keep rendered manifests in")
     ap.add_argument("--readme-tool", required=True, help="deploy/helm/tools/chart_readme.py")
+    ap.add_argument("--operations-doc", required=True, help="docs/operations.md (alert runbook)")
     a = ap.parse_args()
-    global README_TOOL
+    global README_TOOL, OPERATIONS_DOC
     README_TOOL = a.readme_tool
+    OPERATIONS_DOC = a.operations_doc
 
     res = Results()
     rd = Renderer(a.chart, a.helm, a.helm_template, a.k8s_validate)

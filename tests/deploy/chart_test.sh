@@ -95,5 +95,6 @@ keep="${TEST_UNDECLARED_OUTPUTS_DIR:-}"
 "$py" "$here/chart_test.py" --chart "$work/onem2m-rsp" \
   --helm "$helm_bin" --helm-template "$ht" --k8s-validate "$kv" \
   --readme-tool "$repo/deploy/helm/tools/chart_readme.py" \
+  --operations-doc "$repo/docs/operations.md" \
   --junit "${XML_OUTPUT_FILE:-}" ${keep:+--keep "$keep"}
 exit $?
