@@ -31,12 +31,12 @@ namespace tls {
 namespace {
 
 constexpr char kIdentity[] = "kpm-bench";
-constexpr unsigned char kKey[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+constexpr unsigned char kKey[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 const CipherSuite& SuiteArg(int i) {
-  static const CipherSuite* suites[] = {&kPskAes128CbcSha256, &kPskAes128GcmSha256,
-                                        &kPskAes128Ccm8, &kEcdhePskAes128CbcSha256};
+  static const CipherSuite* suites[] = {&kPskAes128CbcSha256, &kPskAes128GcmSha256, &kPskAes128Ccm8,
+                                        &kEcdhePskAes128CbcSha256};
   return *suites[i];
 }
 
@@ -105,8 +105,8 @@ std::shared_ptr<const PskContext> OurServer(Transport t, const CipherSuite& suit
   ServerOptions options;
   options.transport = t;
   options.cipher_suites = {suite};
-  auto resolver = std::make_shared<FunctionPskResolver>(
-      [](absl::string_view) -> absl::StatusOr<SecretBytes> {
+  auto resolver =
+      std::make_shared<FunctionPskResolver>([](absl::string_view) -> absl::StatusOr<SecretBytes> {
         return SecretBytes::Copy(kKey, sizeof(kKey));
       });
   auto ctx = PskContext::NewServer(options, resolver);
@@ -192,8 +192,7 @@ void BM_Dtls_Ours(benchmark::State& state) {
         if (s != nullptr && ss != Step::kDone) {
           ss = s->Handshake();
           while (s->PopDatagram(&d)) {
-            sendto(udp.server, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                   from_len);
+            sendto(udp.server, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&from), from_len);
           }
         }
       }
@@ -378,8 +377,8 @@ void BM_Dtls_Bare(benchmark::State& state) {
 void BM_DtlsListener_HelloVerifyRequest(benchmark::State& state) {
   auto server_ctx = OurServer(Transport::kDtls, kPskAes128Ccm8);
   auto listener = DtlsListener::New(server_ctx);
-  auto client = PskSession::NewDatagramClient(OurClient(Transport::kDtls, kPskAes128Ccm8),
-                                              absl::Now());
+  auto client =
+      PskSession::NewDatagramClient(OurClient(Transport::kDtls, kPskAes128Ccm8), absl::Now());
   Check(listener.ok() && client.ok(), "setup");
   (*client)->Handshake();
   std::string hello, reply;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstring>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,8 +43,8 @@ std::string KeyingMaterial(const std::string& output) {
   size_t at = output.find(kTag.data(), 0, kTag.size());
   if (at == std::string::npos) return "";
   size_t end = output.find('\n', at);
-  return absl::AsciiStrToUpper(absl::StripAsciiWhitespace(
-      output.substr(at + kTag.size(), end - at - kTag.size())));
+  return absl::AsciiStrToUpper(
+      absl::StripAsciiWhitespace(output.substr(at + kTag.size(), end - at - kTag.size())));
 }
 
 std::string Hex(const SecretBytes& s) {
@@ -83,11 +82,23 @@ class InteropTest : public ::testing::TestWithParam<Case> {
 
 TEST_P(InteropTest, OurClientAgainstOpenSslServer) {
   const Case& c = GetParam();
-  std::vector<std::string> argv = {kOpenSsl, "s_server", "-accept", "127.0.0.1:0", "-nocert",
-                                   "-psk", KeyHex(), "-psk_identity", kIdentity,
-                                   "-keymatexport", std::string(kBootstrapExporterLabel),
-                                   "-keymatexportlen", "48", "-cipher", c.suite.openssl_name,
-                                   "-naccept", "1"};
+  std::vector<std::string> argv = {kOpenSsl,
+                                   "s_server",
+                                   "-accept",
+                                   "127.0.0.1:0",
+                                   "-nocert",
+                                   "-psk",
+                                   KeyHex(),
+                                   "-psk_identity",
+                                   kIdentity,
+                                   "-keymatexport",
+                                   std::string(kBootstrapExporterLabel),
+                                   "-keymatexportlen",
+                                   "48",
+                                   "-cipher",
+                                   c.suite.openssl_name,
+                                   "-naccept",
+                                   "1"};
   if (c.transport == Transport::kDtls) {
     argv.push_back("-dtls1_2");
     argv.push_back("-listen");  // Cookie exchange: exercises our client's HelloVerifyRequest path.
@@ -137,11 +148,11 @@ TEST_P(InteropTest, OpenSslClientAgainstOurServer) {
   ASSERT_TRUE(ctx.ok()) << ctx.status();
   std::unique_ptr<LoopbackServer> server = LoopbackServer::Start(*ctx, "127.0.0.1");
 
-  std::vector<std::string> argv = {kOpenSsl, "s_client", "-connect",
-                                   absl::StrCat("127.0.0.1:", server->port()), "-servername",
-                                   kServerName, "-psk", KeyHex(), "-psk_identity", kIdentity,
-                                   "-keymatexport", std::string(kBootstrapExporterLabel),
-                                   "-keymatexportlen", "48", "-cipher", c.suite.openssl_name};
+  std::vector<std::string> argv = {
+      kOpenSsl,           "s_client",  "-connect",      absl::StrCat("127.0.0.1:", server->port()),
+      "-servername",      kServerName, "-psk",          KeyHex(),
+      "-psk_identity",    kIdentity,   "-keymatexport", std::string(kBootstrapExporterLabel),
+      "-keymatexportlen", "48",        "-cipher",       c.suite.openssl_name};
   argv.push_back(c.transport == Transport::kDtls ? "-dtls1_2" : "-tls1_2");
   Subprocess client(argv);
   ASSERT_TRUE(client.started());

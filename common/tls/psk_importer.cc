@@ -21,7 +21,8 @@ void PutU16(std::string* out, size_t v) {
 
 bool GetU16(absl::string_view* in, uint16_t* v) {
   if (in->size() < 2) return false;
-  *v = static_cast<uint16_t>((static_cast<uint8_t>((*in)[0]) << 8) | static_cast<uint8_t>((*in)[1]));
+  *v =
+      static_cast<uint16_t>((static_cast<uint8_t>((*in)[0]) << 8) | static_cast<uint8_t>((*in)[1]));
   in->remove_prefix(2);
   return true;
 }
@@ -77,7 +78,8 @@ absl::StatusOr<ImportedIdentity> ParseImportedIdentity(absl::string_view wire) {
 absl::StatusOr<SecretBytes> DeriveImportedPsk(const SecretBytes& epsk,
                                               absl::string_view imported_identity_wire) {
   if (epsk.size() == 0) return absl::InvalidArgumentError("empty external PSK");
-  // epskx = HKDF-Extract(salt = 32 zero bytes, IKM = epsk) (RFC 8446 7.1: "0" is Hash.length zeros).
+  // epskx = HKDF-Extract(salt = 32 zero bytes, IKM = epsk) (RFC 8446 7.1: "0" is Hash.length
+  // zeros).
   const unsigned char zeros[SHA256_DIGEST_LENGTH] = {0};
   SecretBytes epskx(SHA256_DIGEST_LENGTH);
   if (!Hmac(zeros, sizeof(zeros), epsk.data(), epsk.size(), epskx.mutable_data())) {

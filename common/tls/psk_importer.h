@@ -5,8 +5,8 @@
 // (docs/protocol.md 2a). The project imports for one target only: TLS 1.3 (0x0304) with
 // HKDF-SHA256 (0x0001, the KDF of TLS_AES_128_GCM_SHA256), and an empty context.
 //
-//   std::string wire = SerializeImportedIdentity({"kpm-1", "", kTargetTls13, kTargetKdfHkdfSha256});
-//   absl::StatusOr<SecretBytes> ipsk = DeriveImportedPsk(epsk, wire);
+//   std::string wire = SerializeImportedIdentity({"kpm-1", "", kTargetTls13,
+//   kTargetKdfHkdfSha256}); absl::StatusOr<SecretBytes> ipsk = DeriveImportedPsk(epsk, wire);
 //   absl::StatusOr<ImportedIdentity> back = ParseImportedIdentity(wire);   // server side
 //
 // Thread safety: free functions without shared state.

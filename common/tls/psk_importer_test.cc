@@ -37,8 +37,8 @@ TEST(PskImporterTest, MatchesIndependentKnownAnswers) {
     absl::StatusOr<SecretBytes> ipsk =
         DeriveImportedPsk(SecretBytes::Copy(absl::HexStringToBytes(kat.epsk_hex)), wire);
     ASSERT_TRUE(ipsk.ok()) << ipsk.status();
-    EXPECT_EQ(absl::BytesToHexString(absl::string_view(
-                  reinterpret_cast<const char*>(ipsk->data()), ipsk->size())),
+    EXPECT_EQ(absl::BytesToHexString(
+                  absl::string_view(reinterpret_cast<const char*>(ipsk->data()), ipsk->size())),
               kat.ipsk_hex);
   }
 }

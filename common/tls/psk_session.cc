@@ -294,6 +294,13 @@ absl::StatusOr<SecretBytes> PskSession::Export(absl::string_view label, size_t l
   return out;
 }
 
+bool PskSession::ephemeral_key_exchange() const {
+  EVP_PKEY* peer = nullptr;
+  if (SSL_get_peer_tmp_key(ssl_.get(), &peer) != 1 || peer == nullptr) return false;
+  EVP_PKEY_free(peer);  // SSL_get_peer_tmp_key takes a reference.
+  return true;
+}
+
 uint16_t PskSession::cipher_id() const {
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get());
   return cipher == nullptr ? 0 : SSL_CIPHER_get_protocol_id(cipher);
