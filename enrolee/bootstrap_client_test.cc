@@ -2,6 +2,7 @@
 // 127.0.0.1:0 whose handler answers as told), the mapping of answers to Status codes, and the
 // retry policy (full-jitter exponential backoff with an injected sleep).
 #include "enrolee/bootstrap_client.h"
+#include "enrolee/maf_client.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -22,7 +23,6 @@
 #include "common/psk_server/psk_server.h"
 #include "common/tls/psk_context.h"
 #include "common/tls/psk_resolver.h"
-#include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
 
 namespace onem2m::enrolee {

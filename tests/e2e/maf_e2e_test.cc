@@ -5,6 +5,7 @@
 // binary runs it). Loopback only; every call has a
 // deadline.
 #include <grpcpp/grpcpp.h>
+#include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
