@@ -1,7 +1,8 @@
 // File: common/tls/psk_config.h
 //
 // Configuration of the TLS 1.2 / DTLS 1.2 PSK layer: the transport, the cipher-suite policy of
-// docs/protocol.md section 2, and the options a server or a client context is built from.
+// docs/protocol.md section 2, the opt-in TLS 1.3 external PSK of section 2a (Tls13Options), and
+// the options a server or a client context is built from.
 //
 // Only four suites can ever be enabled (an allow-list); NULL, anon, export, RC4, 3DES and DHE_PSK
 // suites are refused at configuration time with kInvalidArgument.
