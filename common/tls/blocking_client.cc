@@ -1,5 +1,8 @@
 #include "common/tls/blocking_client.h"
 
+#include <csignal>
+#include <mutex>
+
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -10,9 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -29,11 +30,11 @@ bool AwaitingServerFinished(SSL* ssl) {
          st == TLS_ST_CR_SESSION_TICKET;
 }
 
+
 int PollMillis(absl::Time deadline, absl::Time now) {
   absl::Duration left = deadline - now;
   if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(std::min<int64_t>(
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 1 << 30));
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), 1 << 30));
 }
 
 absl::Status Errno(absl::string_view what, int err) {
@@ -178,8 +179,7 @@ absl::StatusOr<Step> BlockingClient::Drive(const std::function<Step()>& op, absl
     }
     if (step != Step::kWantRead && step != Step::kWantWrite) return step;
     absl::Time now = absl::Now();
-    if (now >= deadline)
-      return absl::DeadlineExceededError(
+    if (now >= deadline) return absl::DeadlineExceededError(
           absl::StrCat(TransportName(session_->transport()), ": deadline exceeded"));
     int timeout_ms = PollMillis(deadline, now);
     std::optional<absl::Duration> timer = dtls ? session_->DtlsTimeout() : std::nullopt;
@@ -208,7 +208,7 @@ absl::StatusOr<Step> BlockingClient::Drive(const std::function<Step()>& op, absl
       if (got < 0 && errno == EINTR) continue;
       if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (got < 0) return Errno("recv", errno);  // e.g. ECONNREFUSED from ICMP.
-      break;                                     // Empty datagram: ignore.
+      break;  // Empty datagram: ignore.
     }
   }
 }
@@ -216,7 +216,8 @@ absl::StatusOr<Step> BlockingClient::Drive(const std::function<Step()>& op, absl
 absl::Status BlockingClient::Write(absl::string_view data, absl::Time deadline) {
   while (!data.empty()) {
     size_t written = 0;
-    absl::StatusOr<Step> step = Drive([&] { return session_->Write(data, &written); }, deadline);
+    absl::StatusOr<Step> step =
+        Drive([&] { return session_->Write(data, &written); }, deadline);
     if (!step.ok()) return step.status();
     if (*step == Step::kFailed) return session_->status();
     if (*step == Step::kClosed) return absl::UnavailableError("TLS: peer closed");

@@ -51,7 +51,9 @@ std::string PeerKey(const struct sockaddr* addr, socklen_t addr_len) {
 }
 
 CookieKeeper::CookieKeeper(absl::Duration rotation)
-    : rotation_(rotation), current_(SecretBytes::Random(kSecretLen)), rotated_at_(absl::Now()) {}
+    : rotation_(rotation),
+      current_(SecretBytes::Random(kSecretLen)),
+      rotated_at_(absl::Now()) {}
 
 void CookieKeeper::MaybeRotateLocked(absl::Time now) {
   if (now - rotated_at_ < rotation_) return;

@@ -1,10 +1,9 @@
 // File: common/tls/dtls_cookie.h
 //
-// Stateless DTLS cookies (RFC 6347 4.2.1): cookie = HMAC-SHA-256(secret, peer address). The secret
-// is random, held only in this process, and rotates; a cookie made under the previous secret is
-// still accepted, so a client caught by a rotation does not fail. The server therefore keeps no
-// state for a peer until that peer echoes a valid cookie, which proves it receives datagrams at the
-// address.
+// Stateless DTLS cookies (RFC 6347 4.2.1): cookie = HMAC-SHA-256(secret, peer address). The secret is
+// random, held only in this process, and rotates; a cookie made under the previous secret is still
+// accepted, so a client caught by a rotation does not fail. The server therefore keeps no state for
+// a peer until that peer echoes a valid cookie, which proves it receives datagrams at the address.
 //
 // PskContext (server, DTLS) owns one CookieKeeper and wires it to OpenSSL's cookie callbacks;
 // DtlsListener feeds it the peer address. Direct use is only needed in tests:

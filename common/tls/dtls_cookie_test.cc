@@ -36,7 +36,7 @@ TEST(DtlsCookieTest, PreviousSecretStillAcceptedThenExpires) {
   absl::Time now = absl::Now();
   std::string peer = V4("198.51.100.7", 1000);
   std::string cookie = keeper.Make(peer, now);
-  EXPECT_TRUE(keeper.Verify(peer, cookie, now + absl::Seconds(90)));    // Rotated once.
+  EXPECT_TRUE(keeper.Verify(peer, cookie, now + absl::Seconds(90)));   // Rotated once.
   EXPECT_FALSE(keeper.Verify(peer, cookie, now + absl::Seconds(200)));  // Rotated twice.
 }
 

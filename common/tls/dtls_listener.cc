@@ -54,9 +54,9 @@ absl::Status DtlsListener::Reset() {
 }
 
 absl::StatusOr<std::unique_ptr<PskSession>> DtlsListener::Offer(absl::string_view peer,
-                                                                absl::string_view datagram,
-                                                                absl::Time now,
-                                                                std::string* out_reply) {
+                                                                 absl::string_view datagram,
+                                                                 absl::Time now,
+                                                                 std::string* out_reply) {
   out_reply->clear();
   if (ssl_ == nullptr) {
     absl::Status status = Reset();

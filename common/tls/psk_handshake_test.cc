@@ -48,7 +48,8 @@ std::shared_ptr<PskResolver> Resolver() {
       });
 }
 
-std::shared_ptr<const PskContext> Server(Transport transport, std::vector<CipherSuite> suites = {},
+std::shared_ptr<const PskContext> Server(Transport transport,
+                                         std::vector<CipherSuite> suites = {},
                                          std::string required_name = "",
                                          absl::Duration handshake_timeout = absl::Seconds(10)) {
   ServerOptions options;
@@ -89,9 +90,9 @@ struct SuiteCase {
 };
 
 std::string CaseName(const ::testing::TestParamInfo<SuiteCase>& info) {
-  std::string name =
-      absl::StrCat(TransportName(info.param.transport), "_", info.param.suite.openssl_name, "_",
-                   std::string(info.param.address) == "::1" ? "v6" : "v4");
+  std::string name = absl::StrCat(TransportName(info.param.transport), "_",
+                                  info.param.suite.openssl_name, "_",
+                                  std::string(info.param.address) == "::1" ? "v6" : "v4");
   for (char& c : name) {
     if (!isalnum(static_cast<unsigned char>(c))) c = '_';
   }
@@ -114,8 +115,9 @@ TEST_P(SuiteTest, HandshakeExportAndEcho) {
   const SuiteCase& c = GetParam();
   // The client offers only this suite; the server keeps the full default list.
   std::unique_ptr<LoopbackServer> server = LoopbackServer::Start(Server(c.transport), c.address);
-  absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
-      Client(c.transport, kIdentity, Key('k'), {c.suite}), c.address, server->port(), Deadline());
+  absl::StatusOr<std::unique_ptr<BlockingClient>> client =
+      BlockingClient::Connect(Client(c.transport, kIdentity, Key('k'), {c.suite}), c.address,
+                              server->port(), Deadline());
   ASSERT_TRUE(client.ok()) << client.status();
   LoopbackServer::Result r = server->Wait(absl::Seconds(10));
   ASSERT_TRUE(r.status.ok()) << r.status;
@@ -203,7 +205,8 @@ TEST_P(FailureTest, WrongKeyFails) {
 TEST_P(FailureTest, UnknownIdentityFailsExactlyLikeWrongKey) {
   Transport t = GetParam();
   Failure wrong = Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, kIdentity, Key('x')));
-  Failure unknown = Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, "kpm-9999", Key('x')));
+  Failure unknown =
+      Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, "kpm-9999", Key('x')));
   // What the client sees is the same...
   EXPECT_FALSE(unknown.client.ok());
   EXPECT_EQ(unknown.client.code(), wrong.client.code());
@@ -432,8 +435,8 @@ TEST(PskHandshakeTest, GarbageInsteadOfClientHelloFailsCleanly) {
   EXPECT_EQ(r.psk_lookup, PskLookup::kNotAsked);
   close(fd);
   // The server still serves a proper client afterwards.
-  absl::StatusOr<std::unique_ptr<BlockingClient>> client =
-      BlockingClient::Connect(Client(Transport::kTls), "127.0.0.1", server->port(), Deadline());
+  absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
+      Client(Transport::kTls), "127.0.0.1", server->port(), Deadline());
   EXPECT_TRUE(client.ok()) << client.status();
 }
 
@@ -453,8 +456,8 @@ TEST(PskHandshakeTest, DtlsGarbageIsDroppedWithoutStateOrReply) {
   EXPECT_EQ(poll(&p, 1, 300), 0);  // No reply at all.
   EXPECT_EQ(server->sessions_created(), 0);
   close(fd);
-  absl::StatusOr<std::unique_ptr<BlockingClient>> client =
-      BlockingClient::Connect(Client(Transport::kDtls), "127.0.0.1", server->port(), Deadline());
+  absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
+      Client(Transport::kDtls), "127.0.0.1", server->port(), Deadline());
   EXPECT_TRUE(client.ok()) << client.status();
 }
 
@@ -543,7 +546,8 @@ TEST(DtlsCookieExchangeTest, FirstHelloGetsVerifyRequestAndNoState) {
 }
 
 TEST(DtlsCookieExchangeTest, LoopbackServerAnsweredFirstHelloWithVerifyRequest) {
-  std::unique_ptr<LoopbackServer> server = LoopbackServer::Start(Server(Transport::kDtls), "::1");
+  std::unique_ptr<LoopbackServer> server =
+      LoopbackServer::Start(Server(Transport::kDtls), "::1");
   absl::StatusOr<std::unique_ptr<BlockingClient>> client =
       BlockingClient::Connect(Client(Transport::kDtls), "::1", server->port(), Deadline());
   ASSERT_TRUE(client.ok()) << client.status();
@@ -753,7 +757,7 @@ TEST(PskHandshakeTest, SessionDestroyedWhilePausedOnALookupIsSafe) {
     if (step == Step::kWantRead) poll(&p, 1, 20);
   }
   ASSERT_EQ(step, Step::kWantAsync);
-  server.session.reset();                   // the lookup answers later, into a dropped session
+  server.session.reset();  // the lookup answers later, into a dropped session
   absl::SleepFor(absl::Milliseconds(400));  // the late answer arrives; nothing to wake
   EXPECT_EQ(server.wakeups.load(), 0);
 }

@@ -45,7 +45,7 @@ enum class PskLookup {
   kNotAsked,  // No ClientKeyExchange processed (yet), or a client session.
   kFound,     // The resolver returned a usable key (the handshake may still fail: wrong key).
   kNotFound,  // kNotFound from the resolver; the dummy key was used.
-  kFailed,  // Another "unusable identity" error, or an unusable key length; the dummy key was used.
+  kFailed,    // Another "unusable identity" error, or an unusable key length; the dummy key was used.
   kLookupFailed,  // The lookup itself failed (IsPskLookupFailure): aborted with internal_error.
 };
 

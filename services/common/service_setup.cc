@@ -32,10 +32,9 @@ ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
 ABSL_FLAG(absl::Duration, pg_wait_max_backoff, absl::Seconds(10),
           "Start-up waits for PostgreSQL, retrying with backoff that grows up to this.");
 
-ABSL_FLAG(
-    bool, tls13, false,
-    "Also accept TLS 1.3 external PSK (TLS_AES_128_GCM_SHA256) on the TLS device port, beside "
-    "TLS 1.2; DTLS stays 1.2 (docs/protocol.md 2a).");
+ABSL_FLAG(bool, tls13, false,
+          "Also accept TLS 1.3 external PSK (TLS_AES_128_GCM_SHA256) on the TLS device port, "
+          "beside TLS 1.2; DTLS stays 1.2 (docs/protocol.md 2a).");
 ABSL_FLAG(std::string, tls13_importer, "on",
           "TLS 1.3 PSK identities accepted: on (RFC 9258 imported identities only), off (raw "
           "identities, as openssl s_client -psk sends), both.");
@@ -124,12 +123,12 @@ void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry)
   prometheus::Counter& errors =
       prometheus::BuildCounter()
           .Name("onem2m_cert_reload_errors_total")
-          .Help(
-              "Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
+          .Help("Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
           .Register(*registry)
           .Add({});
-  grpcutil::SetTlsReloadObserver(
-      [registry, &reloads, &errors](bool ok) { (ok ? reloads : errors).Increment(); });
+  grpcutil::SetTlsReloadObserver([registry, &reloads, &errors](bool ok) {
+    (ok ? reloads : errors).Increment();
+  });
 }
 
 void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {
@@ -163,16 +162,17 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
     if (s.code() != absl::StatusCode::kUnavailable) Die(option, s);
     // Full jitter in [backoff/2, backoff]: replicas restarted together do not retry in step.
     const absl::Duration wait =
-        backoff / 2 +
-        absl::Nanoseconds(static_cast<int64_t>(std::uniform_real_distribution<double>(0, 1)(rng) *
-                                               absl::ToDoubleNanoseconds(backoff / 2)));
+        backoff / 2 + absl::Nanoseconds(static_cast<int64_t>(
+                          std::uniform_real_distribution<double>(0, 1)(rng) *
+                          absl::ToDoubleNanoseconds(backoff / 2)));
     Log(Level::kWarning, "waiting_for_database",
         {{"attempt", absl::StrCat(attempt)},
          {"error", std::string(s.message())},
          {"retry_in", absl::FormatDuration(wait)}});
-    ops.SetStarting(absl::StrCat(
-        "waiting for PostgreSQL (attempt ", attempt, " failed: ", s.message(), "; next in ",
-        absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))), ")"));
+    ops.SetStarting(absl::StrCat("waiting for PostgreSQL (attempt ", attempt,
+                                 " failed: ", s.message(), "; next in ",
+                                 absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))),
+                                 ")"));
     const timespec ts = absl::ToTimespec(wait);
     int sig = sigtimedwait(&signals, nullptr, &ts);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -184,8 +184,7 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
 }
 
 void GrpcServers::SetServing(bool serving) {
-  for (auto& [option, server] : servers_)
-    server->GetHealthCheckService()->SetServingStatus(serving);
+  for (auto& [option, server] : servers_) server->GetHealthCheckService()->SetServingStatus(serving);
 }
 
 void GrpcServers::Shutdown(std::chrono::system_clock::time_point deadline) {
