@@ -75,6 +75,7 @@ absl::StatusOr<std::unique_ptr<EnrolmentExchange>> StartEnrolment(const Bootstra
   tls::ClientOptions co;
   co.transport = o.transport;
   co.cipher_suites = o.cipher_suites;
+  co.tls13 = o.tls13;
   co.psk_identity = o.kpm_id;
   co.psk = o.kpm;
   co.server_name = o.mef_fqdn;
@@ -137,8 +138,7 @@ absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& o) {
 }
 
 absl::Status RetryWithBackoff(const RetryPolicy& policy,
-                              const std::function<absl::Status()>& attempt,
-                              int* out_attempts) {
+                              const std::function<absl::Status()>& attempt, int* out_attempts) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   const int attempts = std::max(1, policy.max_attempts);
   absl::Duration cap = std::min(policy.initial_backoff, policy.max_backoff);

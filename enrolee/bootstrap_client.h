@@ -1,7 +1,7 @@
 // File: enrolee/bootstrap_client.h
 //
-// The Enrolee's side of remote security provisioning with a pre-provisioned key (docs/protocol.md 2-4):
-// TLS-PSK or DTLS-PSK to the MEF with KpmID/Kpm, export Ke and KeID, send the MAF-enrolment
+// The Enrolee's side of remote security provisioning with a pre-provisioned key (docs/protocol.md
+// 2-4): TLS-PSK or DTLS-PSK to the MEF with KpmID/Kpm, export Ke and KeID, send the MAF-enrolment
 // request, and accept the answer only if its KeID equals the one computed locally. With a retry
 // policy, failures that may pass (network, MEF busy or its database down) are retried with
 // jittered exponential backoff, so a fleet does not stampede a recovering MEF; a wrong key is not.
@@ -41,6 +41,8 @@ struct BootstrapOptions {
   // Table 8.3.2.1-3 answer with the MAF URIs; false sends the project's short form.
   bool full_form = false;
   std::vector<tls::CipherSuite> cipher_suites;  // empty: defaults
+  // TLS only: offer TLS 1.3 external PSK, RFC 9258 importer on by default (docs/protocol.md 2a).
+  tls::Tls13Options tls13;
   absl::Duration attempt_timeout = absl::Seconds(10);
 };
 
@@ -68,8 +70,8 @@ struct RetryPolicy {
 // Bootstrap runs one attempt. Errors: kUnauthenticated (handshake refused: wrong Kpm or unknown
 // KpmID, indistinguishable by design), kUnavailable / kDeadlineExceeded (network, MEF busy or its
 // store down, including a handshake the MEF aborted with internal_error because it could not look
-// the KpmID up, docs/protocol.md 2: retryable), kFailedPrecondition (the MEF refused the request: RSC in the message),
-// kDataLoss (the answer's KeID differs from ours).
+// the KpmID up, docs/protocol.md 2: retryable), kFailedPrecondition (the MEF refused the request:
+// RSC in the message), kDataLoss (the answer's KeID differs from ours).
 absl::StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
 
 // EnrolmentExchange is an answered enrolment whose session to the MEF is still open, so the

@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<MafClient>> MafClient::Connect(const MafClientOpt
   tls::ClientOptions co;
   co.transport = o.transport;
   co.cipher_suites = o.cipher_suites;
+  co.tls13 = o.tls13;
   co.psk_identity = o.psk_identity;
   co.psk = o.psk;
   co.server_name = o.maf_fqdn;

@@ -40,13 +40,14 @@ absl::StatusOr<MafCredential> DeriveMafCredential(const SecretBytes& ke, absl::s
 struct MafClientOptions {
   std::string maf_host;  // IP literal or name
   int maf_port = 8444;
-  std::string maf_fqdn;  // SNI, the requests' MAF-FQDN and the Key Identifier suffix
+  std::string maf_fqdn;    // SNI, the requests' MAF-FQDN and the Key Identifier suffix
   std::string admin_fqdn;  // adminFQDN of the registrations (8.8.3.2); empty: maf_fqdn
   tls::Transport transport = tls::Transport::kTls;
   std::string psk_identity;  // KeID on first contact, KmID later
   SecretBytes psk;           // Km
   std::string originator;    // the Enrolee-ID (or empty)
   std::vector<tls::CipherSuite> cipher_suites;
+  tls::Tls13Options tls13;  // TLS only: offer TLS 1.3 external PSK (docs/protocol.md 2a)
   absl::Duration timeout = absl::Seconds(10);  // per connect and per request
 };
 

@@ -22,7 +22,8 @@ absl::Status AddServerContexts(PskServerOptions* options,
                                const std::vector<tls::CipherSuite>& tls_suites,
                                const std::vector<tls::CipherSuite>& dtls_suites,
                                const std::string& required_sni, absl::Duration handshake_timeout,
-                               std::shared_ptr<tls::PskResolver> resolver) {
+                               std::shared_ptr<tls::PskResolver> resolver,
+                               const tls::Tls13Options& tls13) {
   for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
     const bool is_tls = t == tls::Transport::kTls;
     if ((is_tls ? options->tls_listen : options->dtls_listen).empty()) continue;
@@ -31,6 +32,7 @@ absl::Status AddServerContexts(PskServerOptions* options,
     o.cipher_suites = is_tls ? tls_suites : dtls_suites;
     o.required_server_name = required_sni;
     o.handshake_timeout = handshake_timeout;
+    if (is_tls) o.tls13 = tls13;
     absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
         tls::PskContext::NewServer(o, resolver);
     if (!ctx.ok()) return ctx.status();

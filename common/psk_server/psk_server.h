@@ -59,13 +59,15 @@ struct PskServerOptions {
 
 // AddServerContexts sets options->tls_context and ->dtls_context for each non-empty listen list:
 // server contexts with the given suites (empty: docs/protocol.md defaults), SNI requirement (empty:
-// none) and handshake deadline, resolving every PSK through `resolver`. kInvalidArgument for a
+// none) and handshake deadline, resolving every PSK through `resolver`; `tls13` opts the TLS
+// context into TLS 1.3 external PSK (docs/protocol.md 2a; DTLS stays 1.2). kInvalidArgument for a
 // forbidden suite.
 absl::Status AddServerContexts(PskServerOptions* options,
                                const std::vector<tls::CipherSuite>& tls_suites,
                                const std::vector<tls::CipherSuite>& dtls_suites,
                                const std::string& required_sni, absl::Duration handshake_timeout,
-                               std::shared_ptr<tls::PskResolver> resolver);
+                               std::shared_ptr<tls::PskResolver> resolver,
+                               const tls::Tls13Options& tls13 = {});
 
 class PskServer {
  public:

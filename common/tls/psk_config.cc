@@ -79,6 +79,21 @@ absl::StatusOr<std::vector<CipherSuite>> ParseCipherSuites(Transport transport,
   return out;
 }
 
+absl::StatusOr<Tls13Importer> ParseTls13Importer(absl::string_view name) {
+  if (name == "on") return Tls13Importer::kOn;
+  if (name == "off") return Tls13Importer::kOff;
+  if (name == "both") return Tls13Importer::kBoth;
+  return absl::InvalidArgumentError(
+      absl::StrCat("tls13_importer must be on, off or both, not \"", absl::CEscape(name), "\""));
+}
+
+absl::StatusOr<Tls13PskMode> ParseTls13PskMode(absl::string_view name) {
+  if (name == "dhe") return Tls13PskMode::kDhe;
+  if (name == "ke") return Tls13PskMode::kKe;
+  return absl::InvalidArgumentError(
+      absl::StrCat("tls13_psk_mode must be dhe or ke, not \"", absl::CEscape(name), "\""));
+}
+
 std::string OpenSslCipherList(const std::vector<CipherSuite>& suites) {
   std::vector<absl::string_view> names;
   for (const CipherSuite& suite : suites) names.push_back(suite.openssl_name);

@@ -1,13 +1,15 @@
 // File: common/tls/psk_config.h
 //
 // Configuration of the TLS 1.2 / DTLS 1.2 PSK layer: the transport, the cipher-suite policy of
-// docs/protocol.md section 2, and the options a server or a client context is built from.
+// docs/protocol.md section 2, the opt-in TLS 1.3 external PSK of section 2a (Tls13Options), and
+// the options a server or a client context is built from.
 //
 // Only four suites can ever be enabled (an allow-list); NULL, anon, export, RC4, 3DES and DHE_PSK
 // suites are refused at configuration time with kInvalidArgument.
 //
 //   absl::StatusOr<std::vector<CipherSuite>> suites =
-//       ParseCipherSuites(Transport::kDtls, {"TLS_PSK_WITH_AES_128_CCM_8", "PSK-AES128-GCM-SHA256"});
+//       ParseCipherSuites(Transport::kDtls, {"TLS_PSK_WITH_AES_128_CCM_8",
+//       "PSK-AES128-GCM-SHA256"});
 //   if (!suites.ok()) return suites.status();
 //   ServerOptions options;
 //   options.transport = Transport::kDtls;
@@ -73,6 +75,35 @@ inline constexpr size_t kMaxPskIdentityLen = 256;  // PSK_MAX_IDENTITY_LEN
 inline constexpr size_t kMaxPskLen = 64;           // docs/protocol.md section 1 (Kpm 16..64 bytes)
 inline constexpr size_t kMinPskLen = 16;
 
+// Tls13Importer says how TLS 1.3 PSK identities are presented (docs/protocol.md 2a): kOn, an
+// RFC 9258 ImportedIdentity and the imported key; kOff, the raw identity (KpmID, KeID, KmID) and
+// the raw key (RFC 8446 external PSK, what `openssl s_client -psk` sends); kBoth (server only),
+// either, told apart by whether the identity parses as an ImportedIdentity.
+enum class Tls13Importer { kOff, kOn, kBoth };
+
+// Tls13PskMode is the PSK key exchange mode (RFC 8446 4.2.9). kDhe: psk_dhe_ke only. kKe:
+// psk_ke is also accepted (server) / offered (client); see docs/protocol.md 2a for what OpenSSL
+// 3.0 then negotiates.
+enum class Tls13PskMode { kDhe, kKe };
+
+// Tls13Options enables TLS 1.3 external PSK beside TLS 1.2 on a TLS context (opt-in). Ignored for
+// DTLS, which stays DTLS 1.2.
+struct Tls13Options {
+  bool enabled = false;
+  Tls13Importer importer = Tls13Importer::kOn;
+  Tls13PskMode psk_mode = Tls13PskMode::kDhe;
+};
+
+// ParseTls13Importer maps "on", "off", "both" (the --tls13_importer flag); kInvalidArgument
+// otherwise.
+absl::StatusOr<Tls13Importer> ParseTls13Importer(absl::string_view name);
+// ParseTls13PskMode maps "dhe" and "ke" (the --tls13_psk_mode flag); kInvalidArgument otherwise.
+absl::StatusOr<Tls13PskMode> ParseTls13PskMode(absl::string_view name);
+
+// The one TLS 1.3 suite: TLS_AES_128_GCM_SHA256 (0x1301), whose hash (SHA-256) is the importer's
+// target KDF.
+inline constexpr char kTls13CipherSuite[] = "TLS_AES_128_GCM_SHA256";
+
 // ServerOptions configures a server context (MEF, MAF).
 struct ServerOptions {
   Transport transport = Transport::kTls;
@@ -88,6 +119,8 @@ struct ServerOptions {
   int dtls_mtu = 1400;
   // DTLS only: how often the cookie secret rotates; cookies from the previous secret stay valid.
   absl::Duration cookie_rotation = absl::Minutes(5);
+  // TLS only: also accept TLS 1.3 external PSK on the same port.
+  Tls13Options tls13;
 };
 
 // ClientOptions configures a client context (Enrolee / device).
@@ -103,6 +136,9 @@ struct ClientOptions {
   std::string server_name;
   // DTLS only: the path MTU.
   int dtls_mtu = 1400;
+  // TLS only: offer TLS 1.3 external PSK (falls back to TLS 1.2 PSK if the server lacks 1.3).
+  // importer must be kOn or kOff.
+  Tls13Options tls13;
 };
 
 }  // namespace tls

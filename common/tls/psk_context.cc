@@ -4,14 +4,16 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
 #include "absl/base/const_init.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/tls/psk_importer.h"
 #include "common/tls/session_state.h"
 
 namespace onem2m {
@@ -33,8 +35,7 @@ int ContextIndex() {
 }
 
 const PskContext* ContextOf(SSL* ssl) {
-  return static_cast<const PskContext*>(
-      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ContextIndex()));
+  return static_cast<const PskContext*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ContextIndex()));
 }
 
 // DummyPsk is the per-process random key used for every identity the resolver does not vouch for.
@@ -47,50 +48,132 @@ const SecretBytes& DummyPsk() {
 
 // ContextCallbacks holds the OpenSSL callbacks; a struct so that it can be PskContext's friend.
 struct ContextCallbacks {
-  // ServerPsk (RFC 4279 2): never returns 0, which would make OpenSSL send
-  // unknown_psk_identity and reveal that the identity does not exist.
-  static unsigned int ServerPsk(SSL* ssl, const char* identity, unsigned char* psk,
-                                unsigned int max_psk_len) {
+  // Lookup runs the resolver for `id` (synchronously, or paused in the handshake's ASYNC job) and
+  // records the outcome in the session state. It returns what was found; `*out_key` points at the
+  // found key (kept in `*found`) or at the dummy key for an unusable identity.
+  static PskLookup Lookup(SSL* ssl, absl::string_view id, absl::StatusOr<SecretBytes>* found,
+                          const SecretBytes** out_key) {
     const PskContext* ctx = ContextOf(ssl);
     internal::SessionState* state = internal::StateOf(ssl);
-    const SecretBytes& dummy = DummyPsk();
-    const SecretBytes* key = &dummy;
-    absl::StatusOr<SecretBytes> found = absl::InternalError("no resolver");
-    absl::string_view id = identity == nullptr ? absl::string_view() : identity;
+    *out_key = &DummyPsk();
+    *found = absl::InternalError("no resolver");
     if (ctx != nullptr && ctx->resolver_ != nullptr) {
       if (state != nullptr && state->on_async_ready && ctx->resolver_->SupportsAsync() &&
           ASYNC_get_current_job() != nullptr) {
-        found = ResolveInJob(*ctx->resolver_, id, state);
+        *found = ResolveInJob(*ctx->resolver_, id, state);
       } else {
-        found = ctx->resolver_->Resolve(id);
+        *found = ctx->resolver_->Resolve(id);
       }
     }
     PskLookup lookup;
-    if (found.ok() && found->size() >= kMinPskLen && found->size() <= kMaxPskLen &&
-        found->size() <= max_psk_len) {
-      key = &*found;
+    if (found->ok() && (*found)->size() >= kMinPskLen && (*found)->size() <= kMaxPskLen) {
+      *out_key = &**found;
       lookup = PskLookup::kFound;
-    } else if (found.ok()) {
+    } else if (found->ok()) {
       lookup = PskLookup::kFailed;
-      found = absl::FailedPreconditionError("resolver returned a key of unusable length");
-    } else if (IsPskLookupFailure(found.status())) {
+      *found = absl::FailedPreconditionError("resolver returned a key of unusable length");
+    } else if (IsPskLookupFailure(found->status())) {
       lookup = PskLookup::kLookupFailed;
     } else {
-      lookup = absl::IsNotFound(found.status()) ? PskLookup::kNotFound : PskLookup::kFailed;
+      lookup = absl::IsNotFound(found->status()) ? PskLookup::kNotFound : PskLookup::kFailed;
     }
     if (state != nullptr) {
       state->psk_identity.assign(id.data(), id.size());
       state->psk_lookup = lookup;
-      state->lookup_status = found.status();
+      state->lookup_status = found->status();
     }
+    return lookup;
+  }
+
+  // ServerPsk (RFC 4279 2): never returns 0, which would make OpenSSL send
+  // unknown_psk_identity and reveal that the identity does not exist.
+  static unsigned int ServerPsk(SSL* ssl, const char* identity, unsigned char* psk,
+                                unsigned int max_psk_len) {
+    absl::string_view id = identity == nullptr ? absl::string_view() : identity;
+    absl::StatusOr<SecretBytes> found = absl::UnknownError("unset");
+    const SecretBytes* key = nullptr;
+    PskLookup lookup = Lookup(ssl, id, &found, &key);
     // The lookup failed (docs/protocol.md 2: an outage is not an answer about the identity).
     // OpenSSL answers a length above PSK_MAX_PSK_LEN with a fatal internal_error alert
     // (tls_process_cke_psk_preamble, OpenSSL 3.0), without reading `psk`: the one way a PSK
     // callback can abort with that alert rather than unknown_psk_identity (a return of 0).
     if (lookup == PskLookup::kLookupFailed) return PSK_MAX_PSK_LEN + 1;
-    if (key->size() > max_psk_len) return 0;  // Cannot happen: 32 <= PSK_MAX_PSK_LEN.
+    if (key->size() > max_psk_len) return 0;  // Cannot happen: 64 <= PSK_MAX_PSK_LEN.
     memcpy(psk, key->data(), key->size());
     return static_cast<unsigned int>(key->size());
+  }
+
+  // Tls13Session builds the external-PSK session of a TLS 1.3 handshake (RFC 8446 4.2.11):
+  // TLS_AES_128_GCM_SHA256 keyed with `key`. Null if OpenSSL fails.
+  static SSL_SESSION* Tls13Session(SSL* ssl, const SecretBytes& key) {
+    static constexpr unsigned char kAes128GcmSha256[] = {0x13, 0x01};
+    const SSL_CIPHER* cipher = SSL_CIPHER_find(ssl, kAes128GcmSha256);
+    SSL_SESSION* session = SSL_SESSION_new();
+    if (cipher == nullptr || session == nullptr ||
+        !SSL_SESSION_set1_master_key(session, key.data(), key.size()) ||
+        !SSL_SESSION_set_cipher(session, cipher) ||
+        !SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION)) {
+      SSL_SESSION_free(session);
+      return nullptr;
+    }
+    return session;
+  }
+
+  // ServerTls13Psk is the TLS 1.3 counterpart of ServerPsk (docs/protocol.md 2a): it reads the
+  // identity as an RFC 9258 ImportedIdentity or as a raw identity (ServerOptions::tls13.importer),
+  // resolves the external identity, and imports the key when the identity was imported. Like
+  // ServerPsk it never declines an identity: an unusable one gets the dummy key, so the binder
+  // check fails exactly as for a wrong key (OpenSSL 3.0: illegal_parameter). A failed lookup
+  // returns 0, which OpenSSL turns into internal_error.
+  static int ServerTls13Psk(SSL* ssl, const unsigned char* identity, size_t identity_len,
+                            SSL_SESSION** sess) {
+    *sess = nullptr;
+    const PskContext* ctx = ContextOf(ssl);
+    internal::SessionState* state = internal::StateOf(ssl);
+    if (ctx == nullptr) return 0;
+    absl::string_view wire(reinterpret_cast<const char*>(identity), identity_len);
+    absl::StatusOr<ImportedIdentity> imported = absl::InvalidArgumentError("importer off");
+    if (ctx->tls13_.importer != Tls13Importer::kOff) imported = ParseImportedIdentity(wire);
+    bool usable_form = imported.ok() || ctx->tls13_.importer != Tls13Importer::kOn;
+    absl::string_view external =
+        imported.ok() ? absl::string_view(imported->external_identity) : wire;
+    absl::StatusOr<SecretBytes> found = absl::UnknownError("unset");
+    const SecretBytes* key = &DummyPsk();
+    if (usable_form && !external.empty() && external.size() <= kMaxPskIdentityLen) {
+      if (Lookup(ssl, external, &found, &key) == PskLookup::kLookupFailed) return 0;
+    } else if (state != nullptr) {
+      // A raw identity while only imported ones are accepted, or an oversized one: unusable.
+      state->psk_identity.assign(external.data(), std::min(external.size(), kMaxPskIdentityLen));
+      state->psk_lookup = PskLookup::kFailed;
+      state->lookup_status =
+          absl::InvalidArgumentError("TLS 1.3 identity not in the accepted form");
+    }
+    if (state != nullptr) state->psk_imported = imported.ok();
+    absl::StatusOr<SecretBytes> ipsk = absl::UnknownError("unset");
+    if (imported.ok()) {
+      ipsk = DeriveImportedPsk(*key, wire);
+      if (!ipsk.ok()) return 0;
+      key = &*ipsk;
+    }
+    *sess = Tls13Session(ssl, *key);
+    return *sess == nullptr ? 0 : 1;
+  }
+
+  // ClientTls13Psk offers the client context's TLS 1.3 PSK (imported or raw, computed in
+  // NewClient). OpenSSL calls it again with the hash of the suite a HelloRetryRequest chose; a
+  // hash other than SHA-256 means no PSK fits.
+  static int ClientTls13Psk(SSL* ssl, const EVP_MD* md, const unsigned char** id, size_t* id_len,
+                            SSL_SESSION** sess) {
+    *sess = nullptr;
+    internal::SessionState* state = internal::StateOf(ssl);
+    const PskContext* ctx = state == nullptr ? nullptr : state->client;
+    if (ctx == nullptr || !ctx->tls13_.enabled) return 1;
+    if (md != nullptr && EVP_MD_get_type(md) != NID_sha256) return 1;
+    *sess = Tls13Session(ssl, ctx->tls13_psk_);
+    if (*sess == nullptr) return 0;
+    *id = reinterpret_cast<const unsigned char*>(ctx->tls13_identity_.data());
+    *id_len = ctx->tls13_identity_.size();
+    return 1;
   }
 
   // ResolveInJob starts an asynchronous lookup and pauses this handshake's ASYNC job until it is
@@ -100,9 +183,8 @@ struct ContextCallbacks {
                                                   internal::SessionState* state) {
     auto lookup = std::make_shared<internal::AsyncLookup>(state->on_async_ready);
     state->lookup = lookup;
-    resolver.ResolveAsync(id, [lookup](absl::StatusOr<SecretBytes> r) {
-      lookup->Complete(std::move(r));
-    });
+    resolver.ResolveAsync(
+        id, [lookup](absl::StatusOr<SecretBytes> r) { lookup->Complete(std::move(r)); });
     absl::StatusOr<SecretBytes> out = absl::UnknownError("pending");
     while (!lookup->TryTake(&out)) ASYNC_pause_job();
     state->lookup.reset();
@@ -166,8 +248,8 @@ struct ContextCallbacks {
     internal::SessionState* state = internal::StateOf(ssl);
     if (ctx == nullptr || state == nullptr || ctx->cookies_ == nullptr) return 0;
     return ctx->cookies_->Verify(
-               state->peer,
-               absl::string_view(reinterpret_cast<const char*>(cookie), cookie_len), absl::Now())
+               state->peer, absl::string_view(reinterpret_cast<const char*>(cookie), cookie_len),
+               absl::Now())
                ? 1
                : 0;
   }
@@ -190,7 +272,9 @@ absl::Status PskContext::Init(const std::vector<CipherSuite>& suites) {
 absl::Status PskContext::InitSharedClient(const std::vector<CipherSuite>& suites) {
   static absl::Mutex mu(absl::kConstInit);
   static auto* shared = new absl::flat_hash_map<std::string, SSL_CTX*>();
-  const std::string key = absl::StrCat(static_cast<int>(transport_), ":", OpenSslCipherList(suites));
+  const std::string key =
+      absl::StrCat(static_cast<int>(transport_), ":", OpenSslCipherList(suites), ":",
+                   tls13_.enabled ? static_cast<int>(tls13_.psk_mode) : -1);
   absl::MutexLock lock(&mu);
   auto it = shared->find(key);
   if (it != shared->end()) {
@@ -203,7 +287,8 @@ absl::Status PskContext::InitSharedClient(const std::vector<CipherSuite>& suites
   absl::Status status = InitNew(suites);
   if (!status.ok()) return status;
   // The cache keeps one reference for the life of the process (a handful of entries).
-  if (!SSL_CTX_up_ref(ctx_.get())) return OpenSslError(absl::StatusCode::kInternal, "SSL_CTX_up_ref");
+  if (!SSL_CTX_up_ref(ctx_.get()))
+    return OpenSslError(absl::StatusCode::kInternal, "SSL_CTX_up_ref");
   shared->emplace(key, ctx_.get());
   return absl::OkStatus();
 }
@@ -220,8 +305,21 @@ absl::Status PskContext::InitNew(const std::vector<CipherSuite>& suites) {
   SSL_CTX* ctx = ctx_.get();
   int version = transport_ == Transport::kTls ? TLS1_2_VERSION : DTLS1_2_VERSION;
   if (!SSL_CTX_set_min_proto_version(ctx, version) ||
-      !SSL_CTX_set_max_proto_version(ctx, version)) {
+      !SSL_CTX_set_max_proto_version(ctx, tls13_.enabled ? TLS1_3_VERSION : version)) {
     return OpenSslError(absl::StatusCode::kInternal, "setting protocol version");
+  }
+  if (tls13_.enabled) {
+    // docs/protocol.md 2a: one TLS 1.3 suite; no tickets (SSL_OP_NO_TICKET alone still sends
+    // stateful ones in TLS 1.3); no finite-field groups, so that a client offering psk_ke whose
+    // only key_share is finite-field gets psk_ke (OpenSSL 3.0 picks psk_dhe_ke whenever a
+    // key_share is usable).
+    if (!SSL_CTX_set_ciphersuites(ctx, kTls13CipherSuite) || !SSL_CTX_set_num_tickets(ctx, 0) ||
+        !SSL_CTX_set1_groups_list(ctx,
+                                  role_ == Role::kClient && tls13_.psk_mode == Tls13PskMode::kKe
+                                      ? "ffdhe2048"
+                                      : "X25519:P-256:X448:P-521:P-384")) {
+      return OpenSslError(absl::StatusCode::kInternal, "TLS 1.3 setup");
+    }
   }
   // 128-bit suites pass level 2; set it explicitly so openssl.cnf cannot change the policy.
   SSL_CTX_set_security_level(ctx, 2);
@@ -235,6 +333,7 @@ absl::Status PskContext::InitNew(const std::vector<CipherSuite>& suites) {
     options |= SSL_OP_NO_QUERY_MTU;
     if (role_ == Role::kServer) options |= SSL_OP_COOKIE_EXCHANGE;
   }
+  if (tls13_.enabled && tls13_.psk_mode == Tls13PskMode::kKe) options |= SSL_OP_ALLOW_NO_DHE_KEX;
   SSL_CTX_set_options(ctx, options);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   // Read whole flights at once: without read-ahead OpenSSL reads each TLS record's 5-byte header
@@ -243,8 +342,7 @@ absl::Status PskContext::InitNew(const std::vector<CipherSuite>& suites) {
   if (transport_ == Transport::kTls) SSL_CTX_set_read_ahead(ctx, 1);
   // SSL_MODE_RELEASE_BUFFERS is set per session once its handshake is done (PskSession): during
   // the handshake it would free and reallocate the 17 KiB record buffers on every flight.
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_info_callback(ctx, &ContextCallbacks::Info);
   if (role_ == Role::kServer) {
     // Server contexts are never shared, so the SSL_CTX can point back at its PskContext.
@@ -252,6 +350,9 @@ absl::Status PskContext::InitNew(const std::vector<CipherSuite>& suites) {
       return OpenSslError(absl::StatusCode::kInternal, "SSL_CTX_set_ex_data");
     }
     SSL_CTX_set_psk_server_callback(ctx, &ContextCallbacks::ServerPsk);
+    if (tls13_.enabled) {
+      SSL_CTX_set_psk_find_session_callback(ctx, &ContextCallbacks::ServerTls13Psk);
+    }
     SSL_CTX_set_tlsext_servername_callback(ctx, &ContextCallbacks::ServerName);
     if (transport_ == Transport::kDtls) {
       SSL_CTX_set_cookie_generate_cb(ctx, &ContextCallbacks::GenerateCookie);
@@ -259,6 +360,9 @@ absl::Status PskContext::InitNew(const std::vector<CipherSuite>& suites) {
     }
   } else {
     SSL_CTX_set_psk_client_callback(ctx, &ContextCallbacks::ClientPsk);
+    if (tls13_.enabled) {
+      SSL_CTX_set_psk_use_session_callback(ctx, &ContextCallbacks::ClientTls13Psk);
+    }
   }
   return absl::OkStatus();
 }
@@ -285,6 +389,7 @@ absl::StatusOr<std::shared_ptr<const PskContext>> PskContext::NewServer(
   ctx->required_server_name_ = options.required_server_name;
   ctx->handshake_timeout_ = options.handshake_timeout;
   ctx->dtls_mtu_ = options.dtls_mtu;
+  if (options.transport == Transport::kTls) ctx->tls13_ = options.tls13;
   if (options.transport == Transport::kDtls) {
     ctx->cookies_ = std::make_unique<CookieKeeper>(options.cookie_rotation);
   }
@@ -318,6 +423,23 @@ absl::StatusOr<std::shared_ptr<const PskContext>> PskContext::NewClient(ClientOp
   ctx->psk_identity_ = std::move(options.psk_identity);
   ctx->psk_ = std::move(options.psk);
   ctx->dtls_mtu_ = options.dtls_mtu;
+  if (options.transport == Transport::kTls && options.tls13.enabled) {
+    if (options.tls13.importer == Tls13Importer::kBoth) {
+      return absl::InvalidArgumentError("a client's tls13 importer must be on or off");
+    }
+    ctx->tls13_ = options.tls13;
+    if (options.tls13.importer == Tls13Importer::kOn) {
+      ImportedIdentity imported;
+      imported.external_identity = ctx->psk_identity_;
+      ctx->tls13_identity_ = SerializeImportedIdentity(imported);
+      absl::StatusOr<SecretBytes> ipsk = DeriveImportedPsk(ctx->psk_, ctx->tls13_identity_);
+      if (!ipsk.ok()) return ipsk.status();
+      ctx->tls13_psk_ = std::move(*ipsk);
+    } else {
+      ctx->tls13_identity_ = ctx->psk_identity_;
+      ctx->tls13_psk_ = ctx->psk_;
+    }
+  }
   absl::Status status = ctx->Init(suites);
   if (!status.ok()) return status;
   return std::shared_ptr<const PskContext>(std::move(ctx));

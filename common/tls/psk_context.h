@@ -2,7 +2,8 @@
 //
 // PskContext is the shared, immutable configuration of one role (server or client) over one
 // transport (TLS 1.2 or DTLS 1.2): an OpenSSL SSL_CTX restricted to the PSK suites of
-// docs/protocol.md 2, TLS 1.2 / DTLS 1.2 only, no session resumption, no renegotiation, small idle
+// docs/protocol.md 2, TLS 1.2 / DTLS 1.2 only (plus, opt-in, TLS 1.3 external PSK on TLS contexts,
+// docs/protocol.md 2a), no session resumption, no renegotiation, small idle
 // buffers (SSL_MODE_RELEASE_BUFFERS once a session's handshake is done), plus the PSK resolver
 // (server) or credentials (client), the SNI policy and, for a DTLS server, the cookie secret.
 //
@@ -65,6 +66,8 @@ class PskContext {
   // deadline decides).
   absl::Duration handshake_timeout() const { return handshake_timeout_; }
   int dtls_mtu() const { return dtls_mtu_; }
+  // tls13 is the TLS 1.3 configuration (enabled is always false over DTLS).
+  const Tls13Options& tls13() const { return tls13_; }
   // async_lookups: a server whose resolver answers asynchronously (PskResolver::SupportsAsync).
   bool async_lookups() const { return resolver_ != nullptr && resolver_->SupportsAsync(); }
   // Client only: the SNI to send and the identity presented.
@@ -84,6 +87,8 @@ class PskContext {
   SslCtxPtr ctx_;
   absl::Duration handshake_timeout_ = absl::Seconds(10);
   int dtls_mtu_ = 1400;
+  // TLS 1.3 external PSK (docs/protocol.md 2a); disabled for DTLS.
+  Tls13Options tls13_;
   // Server.
   std::shared_ptr<PskResolver> resolver_;
   std::string required_server_name_;
@@ -92,6 +97,9 @@ class PskContext {
   std::string server_name_;
   std::string psk_identity_;
   SecretBytes psk_;
+  // Client with TLS 1.3: the identity and key offered (ImportedIdentity and imported PSK, or raw).
+  std::string tls13_identity_;
+  SecretBytes tls13_psk_;
 };
 
 }  // namespace tls

@@ -294,6 +294,19 @@ absl::StatusOr<SecretBytes> PskSession::Export(absl::string_view label, size_t l
   return out;
 }
 
+bool PskSession::ephemeral_key_exchange() const {
+  if (SSL_version(ssl_.get()) != TLS1_3_VERSION) {
+    // (D)TLS 1.2: the suite says (an OpenSSL 1.2 server does not keep the peer's share).
+    const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get());
+    return cipher != nullptr && SSL_CIPHER_get_kx_nid(cipher) == NID_kx_ecdhe_psk;
+  }
+  // TLS 1.3: the kx of the suite is "any"; psk_dhe_ke leaves the peer's key share.
+  EVP_PKEY* peer = nullptr;
+  if (SSL_get_peer_tmp_key(ssl_.get(), &peer) != 1 || peer == nullptr) return false;
+  EVP_PKEY_free(peer);  // SSL_get_peer_tmp_key takes a reference.
+  return true;
+}
+
 uint16_t PskSession::cipher_id() const {
   const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_.get());
   return cipher == nullptr ? 0 : SSL_CIPHER_get_protocol_id(cipher);

@@ -150,9 +150,17 @@ class PskSession {
   uint16_t cipher_id() const;
   std::string cipher_name() const;
 
+  // protocol_version returns TLS1_2_VERSION, TLS1_3_VERSION or DTLS1_2_VERSION (after the
+  // handshake). psk_imported: server, the TLS 1.3 identity was an RFC 9258 ImportedIdentity.
+  // ephemeral_key_exchange: an (EC)DHE share was used (ECDHE-PSK, TLS 1.3 psk_dhe_ke), false for
+  // plain PSK and TLS 1.3 psk_ke (docs/protocol.md 2a).
+  int protocol_version() const { return SSL_version(ssl_.get()); }
+  bool psk_imported() const { return state_.psk_imported; }
+  bool ephemeral_key_exchange() const;
+
   // psk_identity returns the identity the client presented (server: as received, possibly an
-  // unknown one; client: its own). psk_lookup/lookup_status: what the server's resolver said.
-  // Neither is ever shown to the peer.
+  // unknown one, or the external identity inside an ImportedIdentity; client: its own).
+  // psk_lookup/lookup_status: what the server's resolver said. Neither is ever shown to the peer.
   const std::string& psk_identity() const;
   PskLookup psk_lookup() const { return state_.psk_lookup; }
   const absl::Status& lookup_status() const { return state_.lookup_status; }

@@ -80,13 +80,14 @@ struct SessionState {
   // Client: the context whose identity and key this session presents. Client contexts share one
   // SSL_CTX per (transport, suites), so the SSL_CTX cannot say which PskContext a session is for.
   const PskContext* client = nullptr;
-  std::string peer;               // DTLS server: PeerKey of the peer, for cookies.
-  std::string psk_identity;       // Server: presented identity.
+  std::string peer;           // DTLS server: PeerKey of the peer, for cookies.
+  std::string psk_identity;   // Server: presented identity (TLS 1.3 importer: the external one).
+  bool psk_imported = false;  // Server: TLS 1.3 identity was an RFC 9258 ImportedIdentity.
   PskLookup psk_lookup = PskLookup::kNotAsked;
-  absl::Status lookup_status;     // Server: resolver's status (never holds key bytes).
-  std::string server_name;        // Server: SNI the client sent ("" if none).
-  int alert_sent = -1;            // Last alert description sent, -1 if none.
-  int alert_received = -1;        // Last alert description received, -1 if none.
+  absl::Status lookup_status;  // Server: resolver's status (never holds key bytes).
+  std::string server_name;     // Server: SNI the client sent ("" if none).
+  int alert_sent = -1;         // Last alert description sent, -1 if none.
+  int alert_received = -1;     // Last alert description received, -1 if none.
 };
 
 // SessionStateIndex returns the SSL ex_data index for SessionState*.

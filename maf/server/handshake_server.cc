@@ -39,9 +39,10 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
   server::PskServerOptions so;
   so.tls_listen = options.tls_listen;
   so.dtls_listen = options.dtls_listen;
-  absl::Status contexts = server::AddServerContexts(
-      &so, options.tls_suites, options.dtls_suites,
-      options.require_sni ? options.maf_fqdn : std::string(), options.handshake_timeout, psk);
+  absl::Status contexts =
+      server::AddServerContexts(&so, options.tls_suites, options.dtls_suites,
+                                options.require_sni ? options.maf_fqdn : std::string(),
+                                options.handshake_timeout, psk, options.tls13);
   if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
   // MafPskResolver answers asynchronously (a Km fetch or store read pauses the handshake instead

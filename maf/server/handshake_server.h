@@ -2,8 +2,8 @@
 //
 // HandshakeServer is the MAF's device-facing side in one piece (docs/protocol.md 7): TLS/DTLS PSK
 // listeners whose PSK is Km (MafPskResolver over KmResolver), and sessions serving the MAF
-// procedures (MafRequestHandler) on request workers. The maf_server binary, the end-to-end tests and
-// the load generator all run it, so what is tested is what ships.
+// procedures (MafRequestHandler) on request workers. The maf_server binary, the end-to-end tests
+// and the load generator all run it, so what is tested is what ships.
 //
 //   HandshakeServerOptions o;
 //   o.maf_fqdn = "maf.example.com";
@@ -30,18 +30,19 @@
 namespace onem2m::maf {
 
 struct HandshakeServerOptions {
-  std::string maf_fqdn;                  // MAF-ID: Key Identifier suffix; required SNI if asked
-  std::string admin_fqdn;                // adminFQDN (TS-0003 8.8.3.2); empty: maf_fqdn
+  std::string maf_fqdn;    // MAF-ID: Key Identifier suffix; required SNI if asked
+  std::string admin_fqdn;  // adminFQDN (TS-0003 8.8.3.2); empty: maf_fqdn
   bool require_sni = false;
-  std::vector<std::string> tls_listen;   // empty: no TLS
-  std::vector<std::string> dtls_listen;  // empty: no DTLS
+  std::vector<std::string> tls_listen;        // empty: no TLS
+  std::vector<std::string> dtls_listen;       // empty: no DTLS
   std::vector<tls::CipherSuite> tls_suites;   // empty: docs/protocol.md defaults
   std::vector<tls::CipherSuite> dtls_suites;  // empty: docs/protocol.md defaults
+  tls::Tls13Options tls13;                    // TLS 1.3 external PSK on the TLS port (opt-in)
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration fetch_timeout = absl::Seconds(2);  // one Km fetch inside a KeID handshake
   absl::Duration idle_timeout = absl::Seconds(30);
   int io_threads = 2;
-  int request_workers = 8;     // the procedures use the store: they run here
+  int request_workers = 8;  // the procedures use the store: they run here
   int max_sessions_per_source = 256;
   server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };

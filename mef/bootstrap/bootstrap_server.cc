@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
   absl::Status contexts =
       server::AddServerContexts(&so, options.tls_suites, options.dtls_suites,
                                 options.require_sni ? options.mef_fqdn : std::string(),
-                                options.handshake_timeout, b->resolver_);
+                                options.handshake_timeout, b->resolver_, options.tls13);
   if (!contexts.ok()) return contexts;
   so.io_threads = options.io_threads;
   // KpmResolver answers asynchronously, so a handshake waiting for its Kpm is paused, not holding

@@ -1,7 +1,7 @@
 // File: mef/bootstrap/bootstrap_server.h
 //
-// BootstrapServer is the MEF's device-facing side in one piece (docs/protocol.md 2-4): the KpmID -> Kpm
-// resolver, the enrolment sessions and the TLS/DTLS PSK listeners, wired the same way for the
+// BootstrapServer is the MEF's device-facing side in one piece (docs/protocol.md 2-4): the KpmID ->
+// Kpm resolver, the enrolment sessions and the TLS/DTLS PSK listeners, wired the same way for the
 // mef_server binary, the end-to-end tests and the load generator.
 //
 //   BootstrapServerOptions o;
@@ -37,6 +37,7 @@ struct BootstrapServerOptions {
   std::vector<std::string> dtls_listen;       // e.g. "[::]:5684"; empty: no DTLS
   std::vector<tls::CipherSuite> tls_suites;   // empty: docs/protocol.md defaults
   std::vector<tls::CipherSuite> dtls_suites;  // empty: docs/protocol.md defaults
+  tls::Tls13Options tls13;                    // TLS 1.3 external PSK on the TLS port (opt-in)
   absl::Duration handshake_timeout = absl::Seconds(10);
   absl::Duration idle_timeout = absl::Seconds(30);
   absl::Duration default_lifetime = absl::Hours(24);

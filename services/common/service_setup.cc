@@ -35,6 +35,15 @@ ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
 ABSL_FLAG(absl::Duration, pg_wait_max_backoff, absl::Seconds(10),
           "Start-up waits for PostgreSQL, retrying with backoff that grows up to this.");
 
+ABSL_FLAG(bool, tls13, false,
+          "Also accept TLS 1.3 external PSK (TLS_AES_128_GCM_SHA256) on the TLS device port, "
+          "beside TLS 1.2; DTLS stays 1.2 (docs/protocol.md 2a).");
+ABSL_FLAG(std::string, tls13_importer, "on",
+          "TLS 1.3 PSK identities accepted: on (RFC 9258 imported identities only), off (raw "
+          "identities, as openssl s_client -psk sends), both.");
+ABSL_FLAG(std::string, tls13_psk_mode, "dhe",
+          "TLS 1.3 PSK key exchange: dhe (psk_dhe_ke only) or ke (psk_ke also accepted).");
+
 namespace onem2m::services {
 namespace {
 
@@ -90,6 +99,20 @@ std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transpor
       tls::ParseCipherSuites(transport, SplitList(suites));
   if (!parsed.ok()) Die(suites_flag, parsed.status());
   return *parsed;
+}
+
+tls::Tls13Options ServiceSetup::Tls13() const {
+  tls::Tls13Options out;
+  out.enabled = absl::GetFlag(FLAGS_tls13);
+  absl::StatusOr<tls::Tls13Importer> importer =
+      tls::ParseTls13Importer(absl::GetFlag(FLAGS_tls13_importer));
+  if (!importer.ok()) Die("tls13_importer", importer.status());
+  absl::StatusOr<tls::Tls13PskMode> mode =
+      tls::ParseTls13PskMode(absl::GetFlag(FLAGS_tls13_psk_mode));
+  if (!mode.ok()) Die("tls13_psk_mode", mode.status());
+  out.importer = *importer;
+  out.psk_mode = *mode;
+  return out;
 }
 
 void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry) const {

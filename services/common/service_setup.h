@@ -87,6 +87,10 @@ class ServiceSetup {
   std::vector<tls::CipherSuite> CipherSuites(tls::Transport transport, const std::string& suites,
                                              absl::string_view suites_flag) const;
 
+  // Tls13 returns --tls13, --tls13_importer and --tls13_psk_mode (docs/protocol.md 2a), dying
+  // naming the option on a bad value.
+  tls::Tls13Options Tls13() const;
+
   // WatchTlsFiles applies --tls_reload_interval (how often the certificate, key and CA files are
   // checked for a renewal, see grpcutil::TlsFileWatcher) and counts reloads in `registry`
   // (onem2m_cert_reloads_total, onem2m_cert_reload_errors_total). Call it before making any gRPC

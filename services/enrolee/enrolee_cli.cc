@@ -14,7 +14,6 @@
 #include <sstream>
 #include <string>
 
-#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -25,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_fingerprint.h"
 #include "common/crypto/key_id.h"
+#include "common/process_defaults.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
 
@@ -32,6 +32,13 @@ ABSL_FLAG(std::string, mef, "",
           "MEF bootstrap address host:port (TLS: its TCP port, DTLS: its UDP port).");
 ABSL_FLAG(std::string, mef_fqdn, "", "MEF-FQDN: sent as SNI and the suffix of the KeID.");
 ABSL_FLAG(std::string, transport, "tls", "tls (TLS 1.2 over TCP) or dtls (DTLS 1.2 over UDP).");
+ABSL_FLAG(bool, tls13, false,
+          "With --transport=tls: offer TLS 1.3 external PSK (falls back to TLS 1.2 if the server "
+          "lacks it), docs/protocol.md 2a.");
+ABSL_FLAG(std::string, tls13_importer, "on",
+          "With --tls13: on (RFC 9258 imported identity) or off (raw identity and key).");
+ABSL_FLAG(std::string, tls13_psk_mode, "dhe",
+          "With --tls13: dhe (psk_dhe_ke) or ke (also offer psk_ke, with no usable key share).");
 ABSL_FLAG(std::string, kpm_id, "", "KpmID (the PSK identity).");
 ABSL_FLAG(std::string, kpm_file, "",
           "File holding Kpm in hex (never pass keys on the command line).");
@@ -52,8 +59,9 @@ ABSL_FLAG(std::string, maf_labels, "",
           "With --maf: labels (m2m:labels, comma-separated tokens) of the client registration.");
 ABSL_FLAG(bool, maf_config, false,
           "With --maf: print the MAF Client Configuration (TS-0003 8.8.2.4) after registering.");
-ABSL_FLAG(std::string, admin_fqdn, "",
-          "With --maf: the adminFQDN of the registrations (TS-0003 8.8.3.2); default: the MAF-FQDN.");
+ABSL_FLAG(
+    std::string, admin_fqdn, "",
+    "With --maf: the adminFQDN of the registrations (TS-0003 8.8.3.2); default: the MAF-FQDN.");
 
 namespace onem2m {
 namespace {
@@ -75,7 +83,8 @@ bool SplitHostPort(const std::string& text, std::string* host, int* port) {
 // RunMaf registers the bootstrapped device at its MAF (docs/protocol.md 7): first contact with
 // psk_identity = KeID and psk = Km, Client Registration (assignedSymmKeyID must equal our KmID),
 // an optional Key Registration, then a second handshake with psk_identity = KmID.
-int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport) {
+int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport,
+           const tls::Tls13Options& tls13) {
   enrolee::MafClientOptions mo;
   if (!SplitHostPort(absl::GetFlag(FLAGS_maf), &mo.maf_host, &mo.maf_port)) {
     return Fail("--maf must be host:port");
@@ -83,6 +92,7 @@ int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport) {
   mo.maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn).empty() ? r.maf_id : absl::GetFlag(FLAGS_maf_fqdn);
   mo.admin_fqdn = absl::GetFlag(FLAGS_admin_fqdn);
   mo.transport = transport;
+  mo.tls13 = tls13;
   mo.originator = r.enrolee_id;
   mo.timeout = absl::GetFlag(FLAGS_timeout);
   absl::StatusOr<enrolee::MafCredential> cred =
@@ -149,6 +159,20 @@ int Run() {
   } else {
     return Fail("--transport must be tls or dtls");
   }
+  if (absl::GetFlag(FLAGS_tls13)) {
+    if (o.transport != tls::Transport::kTls) return Fail("--tls13 needs --transport=tls");
+    o.tls13.enabled = true;
+    absl::StatusOr<tls::Tls13Importer> importer =
+        tls::ParseTls13Importer(absl::GetFlag(FLAGS_tls13_importer));
+    if (!importer.ok() || *importer == tls::Tls13Importer::kBoth) {
+      return Fail("--tls13_importer must be on or off");
+    }
+    absl::StatusOr<tls::Tls13PskMode> mode =
+        tls::ParseTls13PskMode(absl::GetFlag(FLAGS_tls13_psk_mode));
+    if (!mode.ok()) return Fail(mode.status().ToString());
+    o.tls13.importer = *importer;
+    o.tls13.psk_mode = *mode;
+  }
   o.kpm_id = absl::GetFlag(FLAGS_kpm_id);
   std::ifstream in(absl::GetFlag(FLAGS_kpm_file));
   if (!in) return Fail("cannot read --kpm_file");
@@ -184,7 +208,7 @@ int Run() {
     if (!ok) return Fail("cannot write --out");
     std::printf("  Ke and KeID written to %s (mode 0600)\n", absl::GetFlag(FLAGS_out).c_str());
   }
-  if (!absl::GetFlag(FLAGS_maf).empty()) return RunMaf(*r, o.transport);
+  if (!absl::GetFlag(FLAGS_maf).empty()) return RunMaf(*r, o.transport, o.tls13);
   return 0;
 }
 

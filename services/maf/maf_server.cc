@@ -240,6 +240,7 @@ int Run() {
       setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites");
   ho.dtls_suites =
       setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites");
+  ho.tls13 = setup.Tls13();
   ho.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   ho.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   ho.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);

@@ -160,6 +160,7 @@ int Run() {
       setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites");
   bo.dtls_suites =
       setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites");
+  bo.tls13 = setup.Tls13();
   bo.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   bo.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   bo.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Renders the Helm chart (default and ci/prod-values.yaml), takes the MEF and MAF config files out of
+# Renders the Helm chart (default, ci/prod-values.yaml, and TLS 1.3 enabled), takes the MEF and MAF config files out of
 # its ConfigMaps and starts each binary on them: every option the chart writes must be one the
 # binary knows (an unknown option stops start-up). The binaries then stop at the first missing
 # mounted file (the keyring), which shows the whole file parsed.
@@ -32,8 +32,14 @@ fi
 export XDG_CACHE_HOME="${ONEM2M_HELM_CACHE:-/tmp/onem2m-helm-cache}"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 failed=0
-for values in "" "$chart/ci/prod-values.yaml"; do
-  args=("$chart"); [ -n "$values" ] && args+=(-f "$values")
+for values in "" "$chart/ci/prod-values.yaml" "tls13"; do
+  args=("$chart")
+  if [ "$values" = "tls13" ]; then
+    # The TLS 1.3 options (docs/protocol.md 2a) are written only when enabled.
+    args+=(--set "mef.tls13.enabled=true,mef.tls13.importer=both,maf.tls13.enabled=true,maf.tls13.pskMode=ke")
+  elif [ -n "$values" ]; then
+    args+=(-f "$values")
+  fi
   $ht "${args[@]}" > "$tmp/out.yaml" 2> "$tmp/err" || { cat "$tmp/err"; exit 1; }
   python3 -c '
 import sys, yaml

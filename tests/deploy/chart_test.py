@@ -608,6 +608,8 @@ def prometheusrule_ok(r):
 # ------------------------------------------------------------------ schema / template rejections
 
 BAD_VALUES = [
+    ("mef_tls13_importer_unknown", ["--set", "mef.tls13.importer=maybe"]),
+    ("maf_tls13_psk_mode_unknown", ["--set", "maf.tls13.pskMode=psk_ke"]),
     ("mef_replicas_0", ["--set", "mef.replicas=0"]),
     ("maf_replicas_0", ["--set", "maf.replicas=0"]),
     ("mef_replicas_string", ["--set-string", "mef.replicas=three"]),
@@ -644,6 +646,7 @@ BAD_VALUES = [
 ]
 
 GOOD_VALUES = [
+    ("tls13_enabled", ["--set", "mef.tls13.enabled=true,maf.tls13.enabled=true,maf.tls13.importer=off"]),
     ("only_mandatory_suites", ["--set", "mef.tlsSuites={%s},mef.dtlsSuites={TLS_PSK_WITH_AES_128_CCM_8}" % TLS_SUITES_OK]),
     ("empty_suites_service_default", ["--set", "maf.tlsSuites=null,maf.dtlsSuites=null"]),
     ("maf_only_with_endpoints", ["--set", "mef.enabled=false,maf.mefEndpoints[0].fqdn=mef.example.org,"

@@ -21,7 +21,8 @@ namespace onem2m::e2e {
 
 inline absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> StartLoopbackMaf(
     const std::string& maf_fqdn, maf::MafStore* store, const crypto::Envelope* envelope,
-    std::shared_ptr<maf::KmResolver> resolver, const std::string& admin_fqdn = "") {
+    std::shared_ptr<maf::KmResolver> resolver, const std::string& admin_fqdn = "",
+    const tls::Tls13Options& tls13 = {}) {
   maf::HandshakeServerOptions o;
   o.maf_fqdn = maf_fqdn;
   o.admin_fqdn = admin_fqdn;  // empty: maf_fqdn, as maf_server's --admin_fqdn default
@@ -30,6 +31,7 @@ inline absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> StartLoopbackMaf(
   o.handshake_timeout = absl::Seconds(5);
   o.fetch_timeout = absl::Seconds(2);
   o.max_sessions_per_source = 0;
+  o.tls13 = tls13;
   return maf::HandshakeServer::Start(o, store, envelope, std::move(resolver), {}, nullptr);
 }
 

@@ -5,6 +5,7 @@
 // binary runs it). Loopback only; every call has a
 // deadline.
 #include <grpcpp/grpcpp.h>
+#include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
@@ -66,13 +67,16 @@ class MafE2eTest : public ::testing::Test {
     ASSERT_TRUE(schema.ok()) << schema.status();
     schema_ = *std::move(schema);
     pool_ = schema_->PoolOptionsFor();
-    mef_ = e2e::StartMef(pool_, &envelope_);
+    mef_ = e2e::StartMef(pool_, &envelope_, absl::Seconds(3), 2, 4, absl::Seconds(10), Tls13());
     ASSERT_NE(mef_, nullptr);
     mtls_ = std::make_unique<::onem2m::testing::MtlsEnv>(::onem2m::testing::TempDir());
     opener_ = std::make_unique<mef::EnvelopeKeOpener>(&envelope_);
     StartGrpc(0);
     ASSERT_GT(grpc_port_, 0);
   }
+
+  // Tls13 is the TLS 1.3 setting of the MEF's and the MAF's TLS ports (docs/protocol.md 2a).
+  virtual tls::Tls13Options Tls13() const { return {}; }
 
   void TearDown() override {
     maf_.reset();
@@ -143,7 +147,8 @@ class MafE2eTest : public ::testing::Test {
                                                             std::move(wo));
       m->watcher->Start();
     }
-    auto srv = e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver);
+    auto srv =
+        e2e::StartLoopbackMaf(kMafFqdn, m->store.get(), &maf_envelope_, m->resolver, "", Tls13());
     EXPECT_TRUE(srv.ok()) << srv.status();
     if (!srv.ok()) return nullptr;
     m->server = *std::move(srv);
@@ -165,9 +170,11 @@ class MafE2eTest : public ::testing::Test {
     return kpm;
   }
 
-  enrolee::BootstrapResult Bootstrap(const std::string& kpm_id) {
+  enrolee::BootstrapResult Bootstrap(const std::string& kpm_id,
+                                     const tls::Tls13Options& tls13 = {}) {
     SecretBytes kpm = AddEnrolee(kpm_id);
     enrolee::BootstrapOptions o;
+    o.tls13 = tls13;
     o.mef_host = "127.0.0.1";
     o.mef_port = mef_->tls_port;
     o.mef_fqdn = e2e::kFqdn;
@@ -246,6 +253,58 @@ TEST_F(MafE2eTest, PgStoreDtlsAndRevocationReachesMaf) {
     if (!refused) absl::SleepFor(absl::Milliseconds(200));
   }
   EXPECT_TRUE(refused);
+}
+
+// TLS 1.3 with the RFC 9258 importer at both the MEF and the MAF (docs/protocol.md 2a): a device
+// enrols over TLS 1.3 and makes its MAF first contact (KeID, Km fetched from the MEF) and a later
+// KmID contact over TLS 1.3; a TLS 1.2 device uses the same ports.
+class MafTls13E2eTest : public MafE2eTest {
+ protected:
+  tls::Tls13Options Tls13() const override {
+    tls::Tls13Options o;
+    o.enabled = true;
+    o.importer = tls::Tls13Importer::kBoth;
+    return o;
+  }
+};
+
+TEST_F(MafTls13E2eTest, EnrolmentAndMafFirstContactOverTls13WithImporter) {
+  maf_ = StartMaf(kMafFqdn);
+  ASSERT_NE(maf_, nullptr);
+  tls::Tls13Options device;
+  device.enabled = true;
+  device.importer = tls::Tls13Importer::kOn;
+  enrolee::BootstrapResult dev = Bootstrap("dev-13", device);
+  ASSERT_FALSE(dev.ke_id.empty());
+  EXPECT_EQ(dev.cipher, "TLS_AES_128_GCM_SHA256");
+  auto cred = enrolee::DeriveMafCredential(dev.ke, dev.maf_id, kMafFqdn);
+  ASSERT_TRUE(cred.ok()) << cred.status();
+  {
+    enrolee::MafClientOptions o = MafOptions(dev.ke_id, cred->km);
+    o.tls13 = device;
+    auto c = enrolee::MafClient::ConnectWithRetry(o, DeviceRetry());
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ((*c)->session().protocol_version(), TLS1_3_VERSION);
+    auto reg = (*c)->RegisterClient(cred->km_id);
+    ASSERT_TRUE(reg.ok()) << reg.status();
+    EXPECT_EQ(reg->assigned_symm_key_id, cred->km_id);
+  }
+  {
+    enrolee::MafClientOptions o = MafOptions(cred->km_id, cred->km);
+    o.tls13 = device;
+    auto c = enrolee::MafClient::Connect(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ((*c)->session().protocol_version(), TLS1_3_VERSION);
+  }
+  // A TLS 1.2 device on the same ports.
+  enrolee::BootstrapResult old = Bootstrap("dev-12");
+  ASSERT_FALSE(old.ke_id.empty());
+  EXPECT_NE(old.cipher, "TLS_AES_128_GCM_SHA256");
+  auto old_cred = enrolee::DeriveMafCredential(old.ke, old.maf_id, kMafFqdn);
+  ASSERT_TRUE(old_cred.ok());
+  auto c = enrolee::MafClient::ConnectWithRetry(MafOptions(old.ke_id, old_cred->km), DeviceRetry());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ((*c)->session().protocol_version(), TLS1_2_VERSION);
 }
 
 TEST_F(MafE2eTest, RegisterKeyAndTargetRetrievesIt) {

@@ -32,6 +32,9 @@ void Fill(const PskSession& s, LoopbackServer::Result* r) {
   r->psk_lookup = s.psk_lookup();
   r->lookup_status = s.lookup_status();
   r->cipher_id = s.cipher_id();
+  r->protocol_version = s.protocol_version();
+  r->psk_imported = s.psk_imported();
+  r->ephemeral_key_exchange = s.ephemeral_key_exchange();
   r->server_name = s.server_name();
   r->alert_sent = s.alert_sent();
   r->alert_received = s.alert_received();
@@ -250,8 +253,8 @@ void LoopbackServer::RunDtls() {
     for (;;) {
       sockaddr_storage addr;
       socklen_t addr_len = sizeof(addr);
-      ssize_t got = recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&addr),
-                             &addr_len);
+      ssize_t got =
+          recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&addr), &addr_len);
       if (got <= 0) break;
       std::string key = PeerKey(reinterpret_cast<sockaddr*>(&addr), addr_len);
       absl::string_view datagram(buf, static_cast<size_t>(got));
@@ -263,8 +266,7 @@ void LoopbackServer::RunDtls() {
             (*listener)->Offer(key, datagram, now, &reply);
         if (!reply.empty()) {
           pre_session[key].first++;
-          sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&addr),
-                 addr_len);
+          sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&addr), addr_len);
         }
         if (!session.ok() || *session == nullptr) continue;
         sessions_created_++;

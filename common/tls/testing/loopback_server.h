@@ -32,12 +32,15 @@ namespace testing {
 class LoopbackServer {
  public:
   struct Result {
-    absl::Status status;  // OK if the handshake completed.
+    absl::Status status;           // OK if the handshake completed.
     SecretBytes bootstrap_export;  // 48 bytes, EXPORTER-oneM2M-Bootstrap.
     std::string psk_identity;
     PskLookup psk_lookup = PskLookup::kNotAsked;
     absl::Status lookup_status;
     uint16_t cipher_id = 0;
+    int protocol_version = 0;
+    bool psk_imported = false;
+    bool ephemeral_key_exchange = false;
     std::string server_name;
     int alert_sent = -1;
     int alert_received = -1;

@@ -139,6 +139,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $c.dtlsSuites }}
 --dtls_suites={{ join "," $c.dtlsSuites }}
 {{- end }}
+{{- if and $c.tls13 $c.tls13.enabled }}
+--tls13=true
+--tls13_importer={{ $c.tls13.importer }}
+--tls13_psk_mode={{ $c.tls13.pskMode }}
+{{- end }}
 {{- range $k, $v := $c.extraFlags }}
 --{{ $k }}={{ $v }}
 {{- end }}
