@@ -163,6 +163,7 @@ std::string StateCondition(absl::string_view a, int state_param, int now_param) 
 // Prepared statements of the first-contact path (PutCredential, RegisterClient).
 constexpr const char* kPutCredential = "maf_put_credential";
 constexpr const char* kRegisterClient = "maf_register_client";
+constexpr const char* kDecoyCredential = "maf_decoy_credential";
 constexpr int kUsableColumn = 14;  // RegisterClient: usable credentials (0 or 1), after the client
 
 const std::string& PutCredentialSql() {
@@ -194,6 +195,13 @@ const std::string& RegisterClientSql() {
   return *s;
 }
 
+// DecoyCredentialSql: a transactional logical-decoding message carrying as many bytes as a new
+// credential row (docs/protocol.md 7, "Identity privacy"). Like PutCredential's insert it takes a
+// transaction id and commits a WAL record of about the row's size, flushed at commit; no table
+// changes and no logical decoding plugin needs to read it (PostgreSQL drops the record then).
+constexpr const char* kDecoyCredentialSql =
+    "SELECT pg_logical_emit_message(true, 'onem2m-maf-decoy', decode($1, 'hex'))";
+
 template <typename Fn>
 absl::Status Guard(absl::string_view what, Fn&& fn) {
   try {
@@ -218,6 +226,7 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
       absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE ke_id = $1"));
   options.pool.prepare.emplace_back(kPutCredential, PutCredentialSql());
   options.pool.prepare.emplace_back(kRegisterClient, RegisterClientSql());
+  options.pool.prepare.emplace_back(kDecoyCredential, kDecoyCredentialSql);
   options.pool.prepare.emplace_back(
       "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
@@ -257,6 +266,22 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
   });
   if (!s.ok()) return s;
   return out;
+}
+
+absl::Status PgMafStore::WriteDecoyCredential(const MafCredential& decoy) {
+  absl::Status s = ValidateCredential(decoy);
+  if (!s.ok()) return s;
+  // The row's fields as PutCredential sends them (hex ciphertext), so the payload is as large.
+  const std::string payload =
+      Hex(absl::StrCat(decoy.km_id, decoy.ke_id, Hex(decoy.km.ciphertext), decoy.enrolee_id,
+                       decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_())));
+  return pool_->Run([&](pqxx::connection& c) {
+    return Guard("put credential", [&]() -> absl::Status {
+      pqxx::nontransaction n(c);
+      n.exec_prepared(kDecoyCredential, payload);
+      return absl::OkStatus();
+    });
+  });
 }
 
 absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,

@@ -31,6 +31,7 @@ class PlainKeOpener : public KeOpener {
     }
     return SecretBytes::Copy(absl::string_view(sealed.ciphertext).substr(ke_id.size()));
   }
+  absl::StatusOr<SecretBytes> OpenDecoyKe() const override { return SecretBytes::Random(32); }
 };
 
 TEST(BackoffTest, GrowsJittersAndCaps) {
