@@ -85,9 +85,16 @@ absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
   return r;
 }
 
-void KmResolver::RememberUnknownLocked(const std::string& id) {
-  if (negative_until_.size() >= o_.negative_capacity) negative_until_.clear();
-  negative_until_[id] = Now() + o_.negative_ttl;
+void KmResolver::RememberUnknownLocked(const std::string& id, const std::string& mef_fqdn) {
+  // An entry like a cached known Km (the decoy's), so answering it from memory costs the same.
+  ResolvedKm e;
+  e.km = SecretBytes::Copy(decoy_.km.Reveal());
+  e.km_id = id;
+  e.ke_id = id;
+  e.enrolee_id = decoy_.credential.enrolee_id;
+  e.mef_fqdn = mef_fqdn;
+  e.expires_at = Now() + o_.negative_ttl;
+  unknown_.Put(e, e.expires_at);
 }
 
 absl::Status KmResolver::RefuseKmId(const std::string& km_id, absl::Status why) {
@@ -95,7 +102,9 @@ absl::Status KmResolver::RefuseKmId(const std::string& km_id, absl::Status why) 
   absl::StatusOr<ResolvedKm> decoy = Unseal(decoy_.credential);
   (void)decoy;
   absl::MutexLock l(&mu_);
-  if (absl::IsNotFound(why)) RememberUnknownLocked(km_id);
+  if (absl::IsNotFound(why)) {
+    RememberUnknownLocked(km_id, o_.fetchers.empty() ? "" : o_.fetchers.begin()->first);
+  }
   return why;
 }
 
@@ -119,7 +128,7 @@ absl::Status KmResolver::RefuseKeId(const std::string& ke_id, const std::string&
   }
   absl::MutexLock l(&mu_);
   (void)TombstonedLocked(ke_id, decoy_.credential.enrolee_id);
-  RememberUnknownLocked(ke_id);
+  RememberUnknownLocked(ke_id, mef_fqdn);
   return why;
 }
 
@@ -215,28 +224,27 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
     plan.answer = absl::NotFoundError(absl::StrCat("no MEF configured for ", id->fqdn));
     return plan;
   }
-  std::optional<ResolvedKm> hit;
+  // Both caches are asked, and an entry of either is answered the same way, so a known and an
+  // unknown identity cost the same (docs/protocol.md 7, "Identity privacy"); an untrusted MEF
+  // sends both to the store.
+  std::optional<ResolvedKm> hit, unknown;
   {
     absl::MutexLock l(&mu_);
-    hit = is_km_id ? cache_.GetByKmId(key_id, Now()) : cache_.GetByKeId(key_id, Now());
+    const absl::Time now = Now();
+    hit = is_km_id ? cache_.GetByKmId(key_id, now) : cache_.GetByKeId(key_id, now);
+    unknown = is_km_id ? unknown_.GetByKmId(key_id, now) : unknown_.GetByKeId(key_id, now);
   }
-  if (hit.has_value() && CacheTrusted(hit->mef_fqdn)) {
+  const std::optional<ResolvedKm>& entry = hit.has_value() ? hit : unknown;
+  if (entry.has_value() && CacheTrusted(entry->mef_fqdn)) {
     absl::MutexLock l(&mu_);
-    ++stats_.cache_hits;
-    plan.answer = *std::move(hit);
-    return plan;
-  }
-  {
-    absl::MutexLock l(&mu_);
-    auto neg = negative_until_.find(key_id);
-    if (neg != negative_until_.end()) {
-      if (Now() < neg->second) {
-        ++stats_.negative_hits;
-        plan.answer = absl::NotFoundError(is_km_id ? "unknown KmID" : "unknown KeID");
-        return plan;
-      }
-      negative_until_.erase(neg);
+    if (hit.has_value()) {
+      ++stats_.cache_hits;
+      plan.answer = *std::move(hit);
+    } else {
+      ++stats_.negative_hits;
+      plan.answer = absl::NotFoundError(is_km_id ? "unknown KmID" : "unknown KeID");
     }
+    return plan;
   }
   if (is_km_id) {
     // A store read can stall too (database failover): it gets the same flight treatment as a MEF
@@ -353,7 +361,7 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
   {
     // A KmID refused before this first contact stored it (only its holder can know it) is known now.
     absl::MutexLock l(&mu_);
-    negative_until_.erase(*km_id);
+    unknown_.EraseKmId(*km_id);
   }
   ResolvedKm r;
   r.km = std::move(fetched->km);
@@ -389,7 +397,7 @@ absl::Status KmResolver::OnRevokedKeId(absl::string_view ke_id, const Revocation
   {
     absl::MutexLock l(&mu_);
     cache_.EraseKeId(id);
-    negative_until_.erase(id);
+    unknown_.EraseKeId(id);
     PruneTombstonesLocked();
     tombstones_["k:" + id] = Now() + o_.tombstone_ttl;
   }

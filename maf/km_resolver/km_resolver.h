@@ -184,7 +184,9 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // and store write a known one gets, remembering it for negative_ttl.
   absl::Status RefuseKeId(const std::string& ke_id, const std::string& mef_fqdn, absl::Status why)
       ABSL_LOCKS_EXCLUDED(mu_);
-  void RememberUnknownLocked(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // RememberUnknownLocked caches `id` (a KeID or KmID) as unknown for negative_ttl.
+  void RememberUnknownLocked(const std::string& id, const std::string& mef_fqdn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Cache(const ResolvedKm& km) ABSL_LOCKS_EXCLUDED(mu_);
   bool TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -197,7 +199,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // In-flight lookups by "k:"KeID (store, then MEF) or "m:"KmID (store).
   std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);    // by MEF
-  std::map<std::string, absl::Time> negative_until_ ABSL_GUARDED_BY(mu_);  // by KeID or KmID
+  // Unknown KeIDs and KmIDs, each as an entry of the decoy Km under km_id = ke_id = the identity.
+  KmCache unknown_ ABSL_GUARDED_BY(mu_){o_.negative_capacity};
   std::map<std::string, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // "k:"KeID / "e:"Enrolee
   KmResolverStats stats_ ABSL_GUARDED_BY(mu_);
   // Last member: destroyed first, finishing every queued flight while the rest is still alive.
