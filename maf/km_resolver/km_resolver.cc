@@ -359,7 +359,8 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
   }
 
   {
-    // A KmID refused before this first contact stored it (only its holder can know it) is known now.
+    // A KmID refused before this first contact stored it (only its holder can know it) is known
+    // now.
     absl::MutexLock l(&mu_);
     unknown_.EraseKmId(*km_id);
   }

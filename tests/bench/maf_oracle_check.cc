@@ -24,7 +24,8 @@
 //
 //   eval "$(bash tests/pg/start_pg.sh)"
 //   bazel build -c opt //tests/bench:maf_oracle_check
-//   bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG" --identity=keid --layer=resolver \
+//   bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG" --identity=keid --layer=resolver
+//   \
 //     --fresh --tries=300 --rounds=5
 //
 // Figures: see docs/protocol.md 7 ("Identity privacy") for the runs before and after the fix.
@@ -318,8 +319,8 @@ int Run() {
       ho.tls_listen = {"127.0.0.1:0"};
       ho.handshake_timeout = absl::Seconds(10);
       ho.max_sessions_per_source = 0;
-      auto hs = maf::HandshakeServer::Start(ho, maf_store->get(), &maf_envelope, *resolver, {},
-                                            nullptr);
+      auto hs =
+          maf::HandshakeServer::Start(ho, maf_store->get(), &maf_envelope, *resolver, {}, nullptr);
       if (!hs.ok()) {
         std::fprintf(stderr, "MAF server: %s\n", hs.status().ToString().c_str());
         return 2;
@@ -333,8 +334,8 @@ int Run() {
     int next = 0;
     bool broken = false;
     auto measure = [&](const std::string& id, bool known) {
-      double us = tls_layer ? RefusalMicros(maf_port, id, wrong_key)
-                            : LookupMicros(**resolver, id, known);
+      double us =
+          tls_layer ? RefusalMicros(maf_port, id, wrong_key) : LookupMicros(**resolver, id, known);
       if (us < 0) broken = true;
       return us;
     };
@@ -363,7 +364,8 @@ int Run() {
     std::printf(
         "maf_oracle_check: identity %s, layer %s, %s, %d tries per path per round, alpha %g\n",
         kmid ? "kmid" : "keid", tls_layer ? "tls" : "resolver",
-        fresh ? "fresh identities (no cache)" : absl::StrCat(pool_size, " identities cycled").c_str(),
+        fresh ? "fresh identities (no cache)"
+              : absl::StrCat(pool_size, " identities cycled").c_str(),
         tries, alpha);
     std::printf("%-5s %10s %10s %9s %9s %10s %9s | %9s %9s\n", "round", "known_us", "unknown_us",
                 "diff_us", "hl_us", "U", "p", "ctrl_hl", "ctrl_p");
@@ -394,9 +396,9 @@ int Run() {
           "known vs unknown: p < %g in %d round(s); control (unknown vs unknown): %d round(s)\n",
           alpha, oracle_rounds, control_rounds);
       const bool oracle = oracle_rounds >= 2;
-      std::printf("verdict: %s\n",
-                  oracle ? "ORACLE (known and unknown identities are told apart by time)"
-                         : "no oracle");
+      std::printf(
+          "verdict: %s\n",
+          oracle ? "ORACLE (known and unknown identities are told apart by time)" : "no oracle");
       code = oracle ? 1 : 0;
     }
   }
