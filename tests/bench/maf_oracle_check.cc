@@ -41,7 +41,8 @@
 //   kmid tls cached      -246..-292 us, 5/5          -15..+13 us, p 0.43..0.67, 0/5
 // Left: a cached known identity's answer (a Km handed to the caller and wiped there) costs about
 // 0.2 us more than a cached unknown one at the resolver; no TLS round shows it.
-// Command: /tmp script looping over --identity, --layer and --fresh/--nofresh with the flags above.
+// Command, for each row: bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG"
+//   --identity=keid|kmid --layer=resolver|tls --fresh|--nofresh --tries=300 --rounds=5
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
