@@ -32,7 +32,20 @@ absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions
     return absl::InvalidArgumentError("store and envelope are required");
   }
   if (!options.clock) options.clock = [] { return absl::Now(); };
-  return std::shared_ptr<KmResolver>(new KmResolver(std::move(options)));
+  // The decoy is sealed like a stored Km (AAD = its KmID) under the active KEK, so unsealing it
+  // costs what unsealing a stored Km costs (docs/protocol.md 7, "Identity privacy").
+  Decoy decoy;
+  decoy.km = SecretBytes::Random(crypto::kDerivedKeyLen);
+  absl::StatusOr<std::string> decoy_km_id = crypto::DeriveKmId(decoy.km, options.maf_fqdn);
+  if (!decoy_km_id.ok()) return decoy_km_id.status();
+  absl::StatusOr<std::string> sealed = options.envelope->Seal(decoy.km, *decoy_km_id);
+  if (!sealed.ok()) return sealed.status();
+  decoy.credential.km_id = *std::move(decoy_km_id);
+  decoy.credential.km =
+      SealedKey{*std::move(sealed), static_cast<int32_t>(options.envelope->active_version())};
+  decoy.credential.enrolee_id = "C-decoy";
+  decoy.credential.expires_at = absl::InfiniteFuture();
+  return std::shared_ptr<KmResolver>(new KmResolver(std::move(options), std::move(decoy)));
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::Resolve(absl::string_view identity) {
@@ -70,6 +83,53 @@ absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
   r.mef_fqdn = c.mef_fqdn;
   r.expires_at = c.expires_at;
   return r;
+}
+
+void KmResolver::RememberUnknownLocked(const std::string& id, const std::string& mef_fqdn) {
+  // An entry like a cached known Km (the decoy's), so answering it from memory costs the same.
+  ResolvedKm e;
+  e.km = SecretBytes::Copy(decoy_.km.Reveal());
+  e.km_id = id;
+  e.ke_id = id;
+  e.enrolee_id = decoy_.credential.enrolee_id;
+  e.mef_fqdn = mef_fqdn;
+  e.expires_at = Now() + o_.negative_ttl;
+  unknown_.Put(e, e.expires_at);
+}
+
+absl::Status KmResolver::RefuseKmId(const std::string& km_id, absl::Status why) {
+  // What a stored KmID gets: one unseal, one cache write under the lock (Cache).
+  absl::StatusOr<ResolvedKm> decoy = Unseal(decoy_.credential);
+  (void)decoy;
+  absl::MutexLock l(&mu_);
+  if (absl::IsNotFound(why)) {
+    RememberUnknownLocked(km_id, o_.fetchers.empty() ? "" : o_.fetchers.begin()->first);
+  }
+  return why;
+}
+
+absl::Status KmResolver::RefuseKeId(const std::string& ke_id, const std::string& mef_fqdn,
+                                    absl::Status why) {
+  // What a KeID the MEF knows gets in RunFlight step 3: derive the KmID, seal Km under it, store
+  // the credential (here a decoy write of the same size), check the tombstones.
+  absl::StatusOr<std::string> km_id = crypto::DeriveKmId(decoy_.km, o_.maf_fqdn);
+  absl::StatusOr<std::string> sealed =
+      km_id.ok() ? o_.envelope->Seal(decoy_.km, *km_id) : km_id.status();
+  if (sealed.ok()) {
+    MafCredential c;
+    c.km_id = *km_id;
+    c.ke_id = ke_id;
+    c.km = SealedKey{*std::move(sealed), static_cast<int32_t>(o_.envelope->active_version())};
+    c.enrolee_id = decoy_.credential.enrolee_id;
+    c.mef_fqdn = mef_fqdn;
+    c.expires_at = Now() + absl::Hours(1);
+    // An outage here changes nothing for the answer: the MEF has already said "unknown".
+    (void)o_.store->WriteDecoyCredential(c);
+  }
+  absl::MutexLock l(&mu_);
+  (void)TombstonedLocked(ke_id, decoy_.credential.enrolee_id);
+  RememberUnknownLocked(ke_id, mef_fqdn);
+  return why;
 }
 
 bool KmResolver::CacheTrusted(const std::string& mef_fqdn) const {
@@ -164,15 +224,26 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
     plan.answer = absl::NotFoundError(absl::StrCat("no MEF configured for ", id->fqdn));
     return plan;
   }
-  std::optional<ResolvedKm> hit;
+  // Both caches are asked, and an entry of either is answered the same way, so a known and an
+  // unknown identity cost the same (docs/protocol.md 7, "Identity privacy"); an untrusted MEF
+  // sends both to the store.
+  std::optional<ResolvedKm> hit, unknown;
   {
     absl::MutexLock l(&mu_);
-    hit = is_km_id ? cache_.GetByKmId(key_id, Now()) : cache_.GetByKeId(key_id, Now());
+    const absl::Time now = Now();
+    hit = is_km_id ? cache_.GetByKmId(key_id, now) : cache_.GetByKeId(key_id, now);
+    unknown = is_km_id ? unknown_.GetByKmId(key_id, now) : unknown_.GetByKeId(key_id, now);
   }
-  if (hit.has_value() && CacheTrusted(hit->mef_fqdn)) {
+  const std::optional<ResolvedKm>& entry = hit.has_value() ? hit : unknown;
+  if (entry.has_value() && CacheTrusted(entry->mef_fqdn)) {
     absl::MutexLock l(&mu_);
-    ++stats_.cache_hits;
-    plan.answer = *std::move(hit);
+    if (hit.has_value()) {
+      ++stats_.cache_hits;
+      plan.answer = *std::move(hit);
+    } else {
+      ++stats_.negative_hits;
+      plan.answer = absl::NotFoundError(is_km_id ? "unknown KmID" : "unknown KeID");
+    }
     return plan;
   }
   if (is_km_id) {
@@ -183,28 +254,20 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
       absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
       if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
         // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
-        absl::MutexLock l(&mu_);
-        cache_.EraseKmId(km_id);
-        return absl::PermissionDeniedError("KmID revoked");
+        {
+          absl::MutexLock l(&mu_);
+          cache_.EraseKmId(km_id);
+        }
+        return RefuseKmId(km_id, absl::PermissionDeniedError("KmID revoked"));
       }
+      // Unknown or expired: refused after the same unseal a stored KmID gets.
+      if (absl::IsNotFound(c.status())) return RefuseKmId(km_id, c.status());
       if (!c.ok()) return c.status();
       absl::StatusOr<ResolvedKm> r = Unseal(*c);
       if (r.ok()) Cache(*r);
       return r;
     };
     return plan;
-  }
-  {
-    absl::MutexLock l(&mu_);
-    auto neg = negative_until_.find(key_id);
-    if (neg != negative_until_.end()) {
-      if (Now() < neg->second) {
-        ++stats_.negative_hits;
-        plan.answer = absl::NotFoundError("unknown KeID");
-        return plan;
-      }
-      negative_until_.erase(neg);
-    }
   }
   plan.key = "k:" + key_id;
   plan.work = [this, ke_id = key_id, mef_fqdn = id->fqdn, deadline] {
@@ -244,15 +307,13 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
   }
   absl::StatusOr<FetchedCredential> fetched = o_.fetchers.at(mef_fqdn)->Fetch(ke_id, deadline);
   if (!fetched.ok()) {
+    // The MEF does not know the KeID: refused after the work a known one gets.
+    if (absl::IsNotFound(fetched.status())) return RefuseKeId(ke_id, mef_fqdn, fetched.status());
     absl::MutexLock l(&mu_);
     switch (fetched.status().code()) {
       case absl::StatusCode::kUnavailable:
       case absl::StatusCode::kDeadlineExceeded:
         breaker_open_until_[mef_fqdn] = Now() + o_.breaker_open_for;
-        break;
-      case absl::StatusCode::kNotFound:
-        if (negative_until_.size() >= o_.negative_capacity) negative_until_.clear();
-        negative_until_[ke_id] = Now() + o_.negative_ttl;
         break;
       default:
         break;
@@ -268,7 +329,9 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
   if (fetched->km.size() != crypto::kDerivedKeyLen || fetched->ke_id != ke_id) {
     return absl::InternalError(absl::StrCat("malformed credential from MEF ", mef_fqdn));
   }
-  if (fetched->expires_at <= Now()) return absl::NotFoundError("unknown KeID");
+  if (fetched->expires_at <= Now()) {
+    return RefuseKeId(ke_id, mef_fqdn, absl::NotFoundError("unknown KeID"));
+  }
   absl::StatusOr<std::string> km_id = crypto::DeriveKmId(fetched->km, o_.maf_fqdn);
   if (!km_id.ok()) return km_id.status();
   absl::StatusOr<std::string> sealed = o_.envelope->Seal(fetched->km, *km_id);
@@ -295,6 +358,12 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
     return absl::PermissionDeniedError("KeID revoked");
   }
 
+  {
+    // A KmID refused before this first contact stored it (only its holder can know it) is known
+    // now.
+    absl::MutexLock l(&mu_);
+    unknown_.EraseKmId(*km_id);
+  }
   ResolvedKm r;
   r.km = std::move(fetched->km);
   r.km_id = *km_id;
@@ -329,7 +398,7 @@ absl::Status KmResolver::OnRevokedKeId(absl::string_view ke_id, const Revocation
   {
     absl::MutexLock l(&mu_);
     cache_.EraseKeId(id);
-    negative_until_.erase(id);
+    unknown_.EraseKeId(id);
     PruneTombstonesLocked();
     tombstones_["k:" + id] = Now() + o_.tombstone_ttl;
   }

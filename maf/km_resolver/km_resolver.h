@@ -12,14 +12,20 @@
 //   - a circuit breaker per MEF: after UNAVAILABLE (or DEADLINE_EXCEEDED) from a MEF, KeIDs of that
 //     MEF fail fast with UNAVAILABLE for `breaker_open_for`;
 //   - at most `max_flights` fetches at once; beyond that new KeIDs fail fast with UNAVAILABLE;
-//   - negative caching: a KeID the MEF answered NOT_FOUND is refused without asking again for
-//     `negative_ttl`;
+//   - negative caching: a KeID the MEF answered NOT_FOUND, or a KmID the store does not hold, is
+//     refused without asking again for `negative_ttl` (by default as long as a known identity is
+//     cached, so a repeated identity is answered from memory whether known or not);
 //   - a bounded cache of resolved Km by KmID and KeID (LRU, wiped on eviction), each entry living
 //     at most `cache_ttl` and never past the Ke's expiry.
 // Revocation: OnRevokedKeId / OnRevokedEnrolee (from the MEF's WatchRevocations stream, or the
 // admin service) drop cached Km and revoke the credentials, clients and keys in the store;
 // OnMefResync drops every Km cached from one MEF. A revocation that races with an in-flight fetch
 // still wins (revoked identities are remembered for `tombstone_ttl` and checked after the fetch).
+// No timing oracle (docs/protocol.md 7, "Identity privacy"): an identity that resolves to nothing
+// does the work of one that resolves: an unknown KmID unseals a decoy sealed Km (sealed with the
+// envelope at Create); a KeID the MEF does not know derives a KmID from a decoy Km, seals it and
+// makes the store's decoy write (MafStore::WriteDecoyCredential) where a known KeID derives, seals
+// and stores its credential.
 //
 //   KmResolverOptions o;
 //   o.maf_fqdn = "maf.example.com";
@@ -69,7 +75,10 @@ struct KmResolverOptions {
   Clock clock;                                                 // absl::Now when empty
   absl::Duration default_timeout = absl::Seconds(2);  // Resolve(identity) deadline
   absl::Duration breaker_open_for = absl::Milliseconds(500);
-  absl::Duration negative_ttl = absl::Seconds(5);
+  // negative_ttl: how long an unknown KeID or KmID is refused from memory. Equal to cache_ttl by
+  // default, so known and unknown identities leave their caches at the same pace (a shorter one
+  // would let a prober tell them apart by which one is answered from memory).
+  absl::Duration negative_ttl = absl::Seconds(30);
   absl::Duration cache_ttl = absl::Seconds(30);  // bounds staleness after a revocation elsewhere
   absl::Duration tombstone_ttl = absl::Minutes(5);
   size_t cache_capacity = 100000;
@@ -131,8 +140,16 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
 
  private:
   struct Flight;
-  explicit KmResolver(KmResolverOptions options)
-      : o_(std::move(options)), flight_pool_(std::max(1, o_.flight_threads)) {}
+  // Decoy is what an identity that resolves to nothing works on instead (see the file comment):
+  // a random Km, the KmID derived from it and that Km sealed under it with the envelope.
+  struct Decoy {
+    SecretBytes km;
+    MafCredential credential;  // km_id and the sealed Km as a stored row holds them
+  };
+  KmResolver(KmResolverOptions options, Decoy decoy)
+      : o_(std::move(options)),
+        decoy_(std::move(decoy)),
+        flight_pool_(std::max(1, o_.flight_threads)) {}
 
   absl::Time Now() const { return o_.clock(); }
   bool CacheTrusted(const std::string& mef_fqdn) const;
@@ -160,18 +177,30 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   absl::StatusOr<ResolvedKm> RunFlight(const std::string& ke_id, const std::string& mef_fqdn,
                                        absl::Time deadline);
   absl::StatusOr<ResolvedKm> Unseal(const MafCredential& c) const;
+  // RefuseKmId answers for a KmID the store refused (`why`) after the same unseal a stored one
+  // gets, remembering an unknown one for negative_ttl.
+  absl::Status RefuseKmId(const std::string& km_id, absl::Status why) ABSL_LOCKS_EXCLUDED(mu_);
+  // RefuseKeId answers for a KeID the MEF does not know (`why`) after the same derivation, seal
+  // and store write a known one gets, remembering it for negative_ttl.
+  absl::Status RefuseKeId(const std::string& ke_id, const std::string& mef_fqdn, absl::Status why)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // RememberUnknownLocked caches `id` (a KeID or KmID) as unknown for negative_ttl.
+  void RememberUnknownLocked(const std::string& id, const std::string& mef_fqdn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Cache(const ResolvedKm& km) ABSL_LOCKS_EXCLUDED(mu_);
   bool TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneTombstonesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const KmResolverOptions o_;
+  const Decoy decoy_;
   mutable absl::Mutex mu_;
   KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity};
   // In-flight lookups by "k:"KeID (store, then MEF) or "m:"KmID (store).
   std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);    // by MEF
-  std::map<std::string, absl::Time> negative_until_ ABSL_GUARDED_BY(mu_);        // by KeID
+  // Unknown KeIDs and KmIDs, each as an entry of the decoy Km under km_id = ke_id = the identity.
+  KmCache unknown_ ABSL_GUARDED_BY(mu_){o_.negative_capacity};
   std::map<std::string, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // "k:"KeID / "e:"Enrolee
   KmResolverStats stats_ ABSL_GUARDED_BY(mu_);
   // Last member: destroyed first, finishing every queued flight while the rest is still alive.

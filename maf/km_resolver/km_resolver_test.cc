@@ -254,7 +254,7 @@ TEST_F(KmResolverTest, KmIdLookupsShareOneStoreReadAndHonourTheDeadline) {
   slow_store_ = std::move(slow);
 }
 
-TEST_F(KmResolverTest, NotFoundIsCachedBriefly) {
+TEST_F(KmResolverTest, NotFoundIsCachedAsLongAsAKnownKm) {
   fetcher_->answer = [](absl::string_view, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
@@ -264,11 +264,96 @@ TEST_F(KmResolverTest, NotFoundIsCachedBriefly) {
   EXPECT_EQ(resolver_->stats().negative_hits, 1);
   {
     absl::MutexLock l(&mu_);
-    skew_ += absl::Seconds(6);
+    skew_ += absl::Seconds(29);  // within cache_ttl (30 s): still refused from memory
+  }
+  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(fetcher_->calls, 1);
+  {
+    absl::MutexLock l(&mu_);
+    skew_ += absl::Seconds(2);
   }
   fetcher_->answer = nullptr;
   EXPECT_TRUE(Resolve(KeId(1)).ok());
   EXPECT_EQ(fetcher_->calls, 2);
+}
+
+// RecordingStore counts the first-contact writes and the KmID reads.
+class RecordingStore : public ForwardingMafStore {
+ public:
+  using ForwardingMafStore::ForwardingMafStore;
+  absl::StatusOr<MafCredential> PutCredential(const MafCredential& c) override {
+    ++puts;
+    return ForwardingMafStore::PutCredential(c);
+  }
+  absl::Status WriteDecoyCredential(const MafCredential& c) override {
+    ++decoy_writes;
+    decoy_size = c.km_id.size() + c.ke_id.size() + c.km.ciphertext.size() + c.mef_fqdn.size();
+    return ForwardingMafStore::WriteDecoyCredential(c);
+  }
+  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+    ++km_id_reads;
+    return ForwardingMafStore::GetCredentialByKmId(id);
+  }
+  std::atomic<int> puts{0}, decoy_writes{0}, km_id_reads{0};
+  std::atomic<size_t> decoy_size{0};
+};
+
+// docs/protocol.md 7, "Identity privacy": a KeID the MEF does not know costs the store write a
+// known one costs (a decoy of the same size, storing nothing); an unknown KmID is read from the
+// store once, then refused from memory like a cached known one.
+TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
+  MemoryMafStore* mem = store_.get();
+  auto recording = std::make_unique<RecordingStore>(std::move(store_));
+  RecordingStore* rec = recording.get();
+  slow_store_ = std::move(recording);
+  KmResolverOptions o;
+  o.maf_fqdn = kMaf;
+  o.fetchers[kMef] = fetcher_;
+  o.store = rec;
+  o.envelope = &envelope_;
+  o.clock = clock_;
+  absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
+  ASSERT_TRUE(r.ok()) << r.status();
+  resolver_ = *r;
+
+  absl::StatusOr<ResolvedKm> known = Resolve(KeId(1));
+  ASSERT_TRUE(known.ok()) << known.status();
+  EXPECT_EQ(rec->puts, 1);
+  EXPECT_EQ(rec->decoy_writes, 0);
+  absl::StatusOr<MafCredential> stored = mem->GetCredentialByKmId(known->km_id);
+  ASSERT_TRUE(stored.ok());
+  const size_t known_size = stored->km_id.size() + stored->ke_id.size() +
+                            stored->km.ciphertext.size() + stored->mef_fqdn.size();
+
+  fetcher_->answer = [](absl::string_view, absl::Time) {
+    return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
+  };
+  EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(rec->puts, 1);
+  EXPECT_EQ(rec->decoy_writes, 1);
+  EXPECT_EQ(rec->decoy_size, known_size);
+  EXPECT_EQ(mem->GetCredentialByKeId(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+
+  std::string unknown_km_id = KeId(3);
+  unknown_km_id.replace(unknown_km_id.find('@') + 1, std::string::npos, kMaf);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Resolve(unknown_km_id).status().code(), absl::StatusCode::kNotFound);
+    EXPECT_TRUE(Resolve(known->km_id).ok());
+  }
+  EXPECT_EQ(rec->km_id_reads, 1);  // the known KmID is cached since its first contact
+  EXPECT_EQ(resolver_->stats().negative_hits, 2);
+}
+
+// A KmID refused before its first contact stored it (only the holder of Km can present it) is
+// resolved as soon as that first contact has happened on this replica.
+TEST_F(KmResolverTest, FirstContactClearsARefusedKmId) {
+  FetchedCredential good = fetcher_->Good(KeId(5));
+  const std::string km_id = *crypto::DeriveKmId(good.km, kMaf);
+  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(Resolve(KeId(5)).ok());
+  absl::StatusOr<ResolvedKm> again = Resolve(km_id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->km.Equals(good.km));
 }
 
 TEST_F(KmResolverTest, RevocationByKeIdInvalidatesCacheAndStore) {

@@ -1,9 +1,11 @@
-// MafPskResolver adapts KmResolver to the TLS/DTLS PSK callback (docs/protocol.md 7): psk_identity is a
-// KeID (first contact: Km fetched from the MEF, single flight, deadline) or a KmID (stored Km).
-// Errors pass through from KmResolver: kUnavailable / kDeadlineExceeded (MEF unreachable or slow,
-// breaker open, too many fetches, store down) are lookup failures (tls::IsPskLookupFailure: the
-// handshake is aborted with internal_error and the device retries, docs/protocol.md 2); the others
-// (unknown, revoked, expired, not a KeID/KmID) are about the identity and fail like a wrong key.
+// MafPskResolver adapts KmResolver to the TLS/DTLS PSK callback (docs/protocol.md 7): psk_identity
+// is a KeID (first contact: Km fetched from the MEF, single flight, deadline) or a KmID (stored
+// Km). Errors pass through from KmResolver: kUnavailable / kDeadlineExceeded (MEF unreachable or
+// slow, breaker open, too many fetches, store down) are lookup failures (tls::IsPskLookupFailure:
+// the handshake is aborted with internal_error and the device retries, docs/protocol.md 2); the
+// others (unknown, revoked, expired, not a KeID/KmID) are about the identity and fail like a wrong
+// key, in the same time as a known identity (KmResolver does the known path's work on a decoy;
+// docs/protocol.md 7, "Identity privacy").
 // Lookups are asynchronous (ResolveAsync): a handshake waiting on a MEF fetch or a store read is
 // paused, not holding a thread, and a cached KmID is answered at once.
 // The resolved credential's metadata (KmID, Enrolee-ID, expiry; never Km) is kept for the

@@ -29,6 +29,9 @@ class ForwardingMafStore : public MafStore {
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& c) override {
     return inner_->PutCredential(c);
   }
+  absl::Status WriteDecoyCredential(const MafCredential& decoy) override {
+    return inner_->WriteDecoyCredential(decoy);
+  }
   absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
     return inner_->GetCredentialByKmId(id);
   }

@@ -137,6 +137,26 @@ TEST_P(MafStoreTest, PutCredentialRejectsInvalidFields) {
   EXPECT_EQ(store.PutCredential(c).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// docs/protocol.md 7, "Identity privacy": the decoy write of an unknown KeID stores nothing, also
+// when a stored credential has the same identifiers, and validates like PutCredential.
+TEST_P(MafStoreTest, WriteDecoyCredentialStoresNothing) {
+  MAKE_FIXTURE();
+  ASSERT_TRUE(store.WriteDecoyCredential(Cred(1, kT0 + absl::Hours(1))).ok());
+  EXPECT_EQ(store.GetCredentialByKmId(KmId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetCredentialByKeId(KeId(1)).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store.PutCredential(Cred(2, kT0 + absl::Hours(1))).ok());
+  MafCredential same = Cred(2, kT0 + absl::Hours(2));
+  same.km.ciphertext = "other";
+  ASSERT_TRUE(store.WriteDecoyCredential(same).ok());
+  absl::StatusOr<MafCredential> kept = store.GetCredentialByKmId(KmId(2));
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->km.ciphertext, "sealed-km-2");
+  EXPECT_EQ(kept->expires_at, kT0 + absl::Hours(1));
+  MafCredential bad = Cred(3, kT0 + absl::Hours(1));
+  bad.km.ciphertext.clear();
+  EXPECT_EQ(store.WriteDecoyCredential(bad).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_P(MafStoreTest, ExpiredCredentialIsNotFound) {
   MAKE_FIXTURE();
   ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Minutes(1))).ok());

@@ -46,6 +46,18 @@ absl::StatusOr<MafCredential> MemoryMafStore::PutCredential(const MafCredential&
   return c;
 }
 
+absl::Status MemoryMafStore::WriteDecoyCredential(const MafCredential& decoy) {
+  // The same steps as PutCredential storing a new row, on a copy that is then dropped.
+  absl::Status s = ValidateCredential(decoy);
+  if (!s.ok()) return s;
+  absl::MutexLock lock(&mu_);
+  MafCredential c = decoy;
+  c.revoked = credentials_.count(c.km_id) > 0 || km_by_ke_.count(c.ke_id) > 0;
+  c.expires_at = Micros(c.expires_at);
+  c.created_at = Micros(Now());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<MafCredential> MemoryMafStore::GetCredentialByKmId(absl::string_view km_id) {
   absl::MutexLock lock(&mu_);
   auto it = credentials_.find(km_id);

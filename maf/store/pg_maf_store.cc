@@ -160,9 +160,27 @@ std::string StateCondition(absl::string_view a, int state_param, int now_param) 
                       " IN ('deregistered', 'revoked') AND ", a, ".state = ", st, "))");
 }
 
+// CredentialLookupSql: the handshake's credential read by `key` (km_id or ke_id). It always
+// returns one row of the same shape (docs/protocol.md 7, "Identity privacy"): the stored row, or
+// for an unknown identity a decoy with a 65-byte sealed blob (a 32-byte Km sealed, what every row
+// holds); the last column tells them apart. So the database sends, and this process decodes, the
+// same for a known and an unknown identity.
+std::string CredentialLookupSql(absl::string_view key) {
+  return absl::StrCat(
+      "SELECT coalesce(c.km_id, k.id), coalesce(c.ke_id, k.id), ",
+      "coalesce(encode(c.km_ciphertext, 'hex'), repeat('00', 65)), coalesce(c.kek_version, 1), ",
+      "coalesce(c.enrolee_id, 'C-decoy'), coalesce(c.mef_fqdn, 'decoy.invalid'), coalesce(",
+      US("c.expires_at"), ", ", US("now()"), "), coalesce(c.revoked, false), coalesce(",
+      US("c.created_at"), ", ", US("now()"), "), COALESCE(c.last_transport, ''), ",
+      US("c.last_handshake_at"), ", c.km_id IS NOT NULL FROM (SELECT $1::text AS id) AS k ",
+      "LEFT JOIN maf_credentials c ON c.", key, " = k.id");
+}
+constexpr int kCredentialFoundColumn = 11;
+
 // Prepared statements of the first-contact path (PutCredential, RegisterClient).
 constexpr const char* kPutCredential = "maf_put_credential";
 constexpr const char* kRegisterClient = "maf_register_client";
+constexpr const char* kDecoyCredential = "maf_decoy_credential";
 constexpr int kUsableColumn = 14;  // RegisterClient: usable credentials (0 or 1), after the client
 
 const std::string& PutCredentialSql() {
@@ -194,6 +212,13 @@ const std::string& RegisterClientSql() {
   return *s;
 }
 
+// DecoyCredentialSql: a transactional logical-decoding message carrying as many bytes as a new
+// credential row (docs/protocol.md 7, "Identity privacy"). Like PutCredential's insert it takes a
+// transaction id and commits a WAL record of about the row's size, flushed at commit; no table
+// changes and no logical decoding plugin needs to read it (PostgreSQL drops the record then).
+constexpr const char* kDecoyCredentialSql =
+    "SELECT pg_logical_emit_message(true, 'onem2m-maf-decoy', decode($1, 'hex'))";
+
 template <typename Fn>
 absl::Status Guard(absl::string_view what, Fn&& fn) {
   try {
@@ -210,14 +235,11 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
   // The handshake path (credential by KmID / KeID) and Key Retrieval (key by id) are prepared on
   // every connection: they run for every device connection and every Target call. libpqxx 6
   // prepares lazily on first use, so the connection that runs the migrations is unaffected.
-  options.pool.prepare.emplace_back(
-      "maf_credential_by_km_id",
-      absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"));
-  options.pool.prepare.emplace_back(
-      "maf_credential_by_ke_id",
-      absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE ke_id = $1"));
+  options.pool.prepare.emplace_back("maf_credential_by_km_id", CredentialLookupSql("km_id"));
+  options.pool.prepare.emplace_back("maf_credential_by_ke_id", CredentialLookupSql("ke_id"));
   options.pool.prepare.emplace_back(kPutCredential, PutCredentialSql());
   options.pool.prepare.emplace_back(kRegisterClient, RegisterClientSql());
+  options.pool.prepare.emplace_back(kDecoyCredential, kDecoyCredentialSql);
   options.pool.prepare.emplace_back(
       "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
@@ -259,6 +281,22 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
   return out;
 }
 
+absl::Status PgMafStore::WriteDecoyCredential(const MafCredential& decoy) {
+  absl::Status s = ValidateCredential(decoy);
+  if (!s.ok()) return s;
+  // The row's fields as PutCredential sends them (hex ciphertext), so the payload is as large.
+  const std::string payload =
+      Hex(absl::StrCat(decoy.km_id, decoy.ke_id, Hex(decoy.km.ciphertext), decoy.enrolee_id,
+                       decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_())));
+  return pool_->Run([&](pqxx::connection& c) {
+    return Guard("put credential", [&]() -> absl::Status {
+      pqxx::nontransaction n(c);
+      n.exec_prepared(kDecoyCredential, payload);
+      return absl::OkStatus();
+    });
+  });
+}
+
 absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
                                                         absl::string_view value) {
   std::optional<MafCredential> out;
@@ -266,7 +304,10 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
     return Guard("get credential", [&]() -> absl::Status {
       pqxx::nontransaction n(c);
       pqxx::result r = n.exec_prepared(statement, std::string(value));
-      if (!r.empty()) out = CredentialFromRow(r[0]);
+      if (r.empty()) return absl::OkStatus();
+      // A decoy row (see CredentialLookupSql) is decoded like a stored one, then dropped.
+      MafCredential c = CredentialFromRow(r[0]);
+      if (r[0][kCredentialFoundColumn].as<bool>()) out = std::move(c);
       return absl::OkStatus();
     });
   });

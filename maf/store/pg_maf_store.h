@@ -44,6 +44,7 @@ class PgMafStore final : public MafStore {
 
   // MafStore:
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
+  absl::Status WriteDecoyCredential(const MafCredential& decoy) override;
   absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) override;
   absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) override;
   absl::Status RecordHandshake(absl::string_view km_id, Transport transport) override;

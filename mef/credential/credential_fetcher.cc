@@ -96,7 +96,7 @@ void CredentialFetcher::Decide(const FetchAsk& ask, absl::StatusOr<EnrolmentView
   if (!view.ok()) {
     switch (view.status().code()) {
       case absl::StatusCode::kNotFound:
-        return Fail(FetchOutcome::kNotFound, absl::NotFoundError(kNotFoundMessage), r);
+        return NotFound(r);
       case absl::StatusCode::kUnavailable:
         return Fail(FetchOutcome::kUnavailable,
                     absl::UnavailableError("credential store unavailable"), r);
@@ -113,7 +113,7 @@ void CredentialFetcher::Decide(const FetchAsk& ask, absl::StatusOr<EnrolmentView
     expires_at = std::min(expires_at, *view->enrolee_not_after);
   }
   if (enrolment.revoked || view->enrolee_state != EnroleeState::kActive || Now() >= expires_at) {
-    return Fail(FetchOutcome::kNotFound, absl::NotFoundError(kNotFoundMessage), r);
+    return NotFound(r);
   }
   directory_.Remember(enrolment.kpm_id, {enrolment.enrolee_id, enrolment.maf_id});
 
@@ -145,6 +145,13 @@ void CredentialFetcher::Decide(const FetchAsk& ask, absl::StatusOr<EnrolmentView
   r->expires_at = expires_at;
   r->outcome = FetchOutcome::kOk;
   r->status = absl::OkStatus();
+}
+
+void CredentialFetcher::NotFound(FetchResult* r) const {
+  // The decoy's Km is wiped unused; a decoy that will not open changes nothing for the answer.
+  absl::StatusOr<SecretBytes> ke = opener_->OpenDecoyKe();
+  if (ke.ok()) (void)crypto::DeriveKm(*ke, "decoy.invalid");
+  Fail(FetchOutcome::kNotFound, absl::NotFoundError(kNotFoundMessage), r);
 }
 
 absl::Status CredentialFetcher::Derive(const Enrolment& enrolment, const FetchAsk& ask,

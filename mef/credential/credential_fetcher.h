@@ -130,6 +130,9 @@ class CredentialFetcher {
   absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
   // Derive opens Ke and derives the answer's key (step 5's chosen derivation).
   absl::Status Derive(const Enrolment& enrolment, const FetchAsk& ask, FetchResult* result) const;
+  // NotFound answers "no usable enrolment" after the work a found one gets (open a Ke, derive
+  // Km), done on the opener's decoy Ke (docs/protocol.md 7, "Identity privacy").
+  void NotFound(FetchResult* result) const;
 
   EnroleeStore* const store_;
   const KeOpener* const opener_;

@@ -51,6 +51,27 @@ class CountingMetrics : public CredentialMetrics {
   std::atomic<int> counts[7] = {};
 };
 
+// CountingOpener is the production EnvelopeKeOpener, counting real and decoy openings.
+class CountingOpener final : public KeOpener {
+ public:
+  explicit CountingOpener(const crypto::Envelope* envelope) : inner_(envelope) {}
+  absl::StatusOr<SecretBytes> OpenKe(const SealedKey& sealed,
+                                     absl::string_view ke_id) const override {
+    ++opens;
+    return inner_.OpenKe(sealed, ke_id);
+  }
+  absl::StatusOr<SecretBytes> OpenDecoyKe() const override {
+    absl::StatusOr<SecretBytes> ke = inner_.OpenDecoyKe();
+    if (ke.ok() && ke->size() == 32) ++decoy_opens;
+    return ke;
+  }
+  mutable std::atomic<int> opens{0};
+  mutable std::atomic<int> decoy_opens{0};  // successful ones
+
+ private:
+  EnvelopeKeOpener inner_;
+};
+
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -88,7 +109,7 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(SetAuditPath(audit_path_));
     env_ = std::make_unique<::onem2m::testing::MtlsEnv>(::onem2m::testing::TempDir());
     envelope_ = std::make_unique<crypto::Envelope>(crypto::Keyring::Generate(1));
-    opener_ = std::make_unique<EnvelopeKeOpener>(envelope_.get());
+    opener_ = std::make_unique<CountingOpener>(envelope_.get());
     MefCredentialServiceImpl::Options opts;
     opts.clock = [this] { return now_; };
     opts.metrics = &metrics_;
@@ -160,7 +181,7 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
   std::string audit_path_;
   std::unique_ptr<::onem2m::testing::MtlsEnv> env_;
   std::unique_ptr<crypto::Envelope> envelope_;
-  std::unique_ptr<EnvelopeKeOpener> opener_;
+  std::unique_ptr<CountingOpener> opener_;
   CountingMetrics metrics_;
   absl::Time now_ = absl::Now();
   std::unique_ptr<MefCredentialServiceImpl> service_;
@@ -274,6 +295,10 @@ TEST_P(CredentialServiceTest, UnusableKeIdsAreIndistinguishableNotFound) {
     }
   }
   EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kNotFound)], 12);
+  // docs/protocol.md 7: every NOT_FOUND opened the decoy Ke instead (the same work as a found
+  // KeID's Ke), and no real Ke was opened for an unusable enrolment.
+  EXPECT_EQ(opener_->decoy_opens, 12);
+  EXPECT_EQ(opener_->opens, 0);
 }
 
 TEST_P(CredentialServiceTest, MalformedKeIdOrSuidIsInvalidArgument) {

@@ -1,9 +1,27 @@
 #include "mef/credential/envelope_ke_opener.h"
 
 #include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
 
 namespace onem2m {
 namespace mef {
+
+EnvelopeKeOpener::EnvelopeKeOpener(const crypto::Envelope* envelope) : envelope_(envelope) {
+  decoy_ke_id_ =
+      crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), "decoy.invalid")
+          .value_or("decoy@decoy.invalid");
+  absl::StatusOr<std::string> sealed =
+      envelope_->Seal(SecretBytes::Random(crypto::kDerivedKeyLen), decoy_ke_id_);
+  // Should sealing fail (no usable KEK), OpenDecoyKe fails too: the MEF cannot open any Ke then.
+  if (sealed.ok()) {
+    decoy_.ciphertext = *std::move(sealed);
+    decoy_.kek_version = static_cast<int32_t>(envelope_->active_version());
+  }
+}
+
+absl::StatusOr<SecretBytes> EnvelopeKeOpener::OpenDecoyKe() const {
+  return OpenKe(decoy_, decoy_ke_id_);
+}
 
 absl::StatusOr<SecretBytes> EnvelopeKeOpener::OpenKe(const SealedKey& sealed,
                                                      absl::string_view canonical_ke_id) const {

@@ -19,16 +19,22 @@ namespace mef {
 class EnvelopeKeOpener final : public KeOpener {
  public:
   // `envelope` is not owned and must outlive the opener.
-  explicit EnvelopeKeOpener(const crypto::Envelope* envelope) : envelope_(envelope) {}
+  // The decoy Ke (OpenDecoyKe) is sealed here, under the envelope's active KEK.
+  explicit EnvelopeKeOpener(const crypto::Envelope* envelope);
 
   // KeOpener. The blob names its own KEK version, so SealedKey::kek_version (kept by the store
   // for re-sealing after rotation) is not needed here. A Ke that opens to other than 32 bytes is
   // kInternal.
   absl::StatusOr<SecretBytes> OpenKe(const SealedKey& sealed,
                                      absl::string_view canonical_ke_id) const override;
+  absl::StatusOr<SecretBytes> OpenDecoyKe() const override;
 
  private:
   const crypto::Envelope* const envelope_;
+  // A random Ke sealed like a stored one, with associated data decoy_ke_id_ (a KeID of the
+  // reserved "decoy.invalid", which no enrolment can have).
+  std::string decoy_ke_id_;
+  SealedKey decoy_;
 };
 
 }  // namespace mef

@@ -34,6 +34,12 @@ class KeOpener {
   // kInvalidArgument) if the ciphertext does not open; messages never contain key bytes.
   virtual absl::StatusOr<SecretBytes> OpenKe(const SealedKey& sealed,
                                              absl::string_view canonical_ke_id) const = 0;
+
+  // OpenDecoyKe does what OpenKe does for a stored Ke, on a decoy sealed when the opener was
+  // made, and returns the decoy's (random, never handed out) Ke. A fetch for a KeID that has no
+  // usable enrolment calls it so its NOT_FOUND takes as long as a found KeID's answer
+  // (docs/protocol.md 7, "Identity privacy").
+  virtual absl::StatusOr<SecretBytes> OpenDecoyKe() const = 0;
 };
 
 }  // namespace mef

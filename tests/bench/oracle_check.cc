@@ -36,7 +36,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -58,6 +57,7 @@
 #include "mef/bootstrap/kpm_resolver.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/pqxx"
+#include "tests/bench/rank_stats.h"
 #include "tests/e2e/in_process_mef.h"
 
 ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG).");
@@ -74,59 +74,8 @@ ABSL_FLAG(std::string, layer, "tls",
 namespace onem2m {
 namespace {
 
-// ---- statistics ---------------------------------------------------------------------------------
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// MannWhitneyP returns the two-sided p-value of the Mann-Whitney U test of `a` against `b`:
-// mid-ranks for ties, the normal approximation with tie-corrected variance and a continuity
-// correction (fine for samples of hundreds).
-double MannWhitneyP(const std::vector<double>& a, const std::vector<double>& b) {
-  struct Item {
-    double x;
-    int group;
-  };
-  std::vector<Item> all;
-  for (double x : a) all.push_back({x, 0});
-  for (double x : b) all.push_back({x, 1});
-  std::sort(all.begin(), all.end(), [](const Item& l, const Item& r) { return l.x < r.x; });
-  const double n1 = a.size(), n2 = b.size(), n = n1 + n2;
-  double rank_sum_a = 0, tie_term = 0;
-  for (size_t i = 0; i < all.size();) {
-    size_t j = i;
-    while (j < all.size() && all[j].x == all[i].x) ++j;
-    double mid_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
-    double t = static_cast<double>(j - i);
-    tie_term += t * t * t - t;
-    for (size_t k = i; k < j; ++k) {
-      if (all[k].group == 0) rank_sum_a += mid_rank;
-    }
-    i = j;
-  }
-  const double u = rank_sum_a - n1 * (n1 + 1) / 2;
-  const double mean = n1 * n2 / 2;
-  const double var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)));
-  if (var <= 0) return 1.0;
-  double z = (std::fabs(u - mean) - 0.5) / std::sqrt(var);
-  if (z < 0) z = 0;
-  return std::erfc(z / std::sqrt(2.0));
-}
-
-// HodgesLehmann returns the median of all pairwise differences a_i - b_j: the shift estimate
-// that goes with the rank test.
-double HodgesLehmann(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> d;
-  d.reserve(a.size() * b.size());
-  for (double x : a) {
-    for (double y : b) d.push_back(x - y);
-  }
-  std::nth_element(d.begin(), d.begin() + d.size() / 2, d.end());
-  return d[d.size() / 2];
-}
+using bench::HodgesLehmann;
+using bench::Median;
 
 // ---- handshakes ---------------------------------------------------------------------------------
 
@@ -264,8 +213,8 @@ int Run() {
     std::vector<double> k, u, v;
     for (int t = 0; t < tries && !broken; ++t) one_try(&k, &u, &v);
     if (broken) break;
-    double p = MannWhitneyP(k, u);
-    double pc = MannWhitneyP(v, u);
+    double p = bench::MannWhitney(k, u).p;
+    double pc = bench::MannWhitney(v, u).p;
     if (p < alpha) ++oracle_rounds;
     if (pc < alpha) ++control_rounds;
     std::printf("%-5d %12.1f %12.1f %10.1f %10.1f %10.2g | %12.1f %10.1f %10.2g\n", r, Median(k),

@@ -37,6 +37,7 @@ class PlainKeOpener : public KeOpener {
     }
     return SecretBytes::Copy(absl::string_view(sealed.ciphertext).substr(ke_id.size()));
   }
+  absl::StatusOr<SecretBytes> OpenDecoyKe() const override { return SecretBytes::Random(32); }
 };
 
 // docs/protocol.md 7 (issue 11 item 4): while the MEF is down a fetch fails at once with

@@ -1,0 +1,431 @@
+// maf_oracle_check: does the MAF tell a known PSK identity from an unknown one by the time it takes
+// to refuse it? (docs/protocol.md 7, "Identity privacy": an unknown KeID or KmID is refused like a
+// known one with a wrong key, in the same time.) A benchmark-style check, not a unit test: it
+// measures, prints figures and a verdict.
+//
+// In one process it runs, on fresh PostgreSQL schemas, the MEF's credential fetch
+// (PgEnroleeStore + MefCredentialServiceImpl + EnvelopeKeOpener on gRPC with mutual TLS) holding
+// the devices' enrolments, and the MAF as services/maf/maf_server.cc wires it (PgMafStore +
+// KmResolver with a MefClientFetcher + maf::HandshakeServer on loopback TLS). Then for each of
+// --rounds rounds it makes --tries tries on each of three paths, interleaved in a random order per
+// try so drift (other processes, CPU frequency) hits every path alike:
+//   known    an identity the MAF can resolve (--identity=keid: a KeID the MEF holds;
+//            --identity=kmid: a KmID stored at the MAF), presented with a wrong key
+//   unknown  an identity of the same form and length that resolves to nothing
+//   unknown2 another unknown identity: the A/A control, which must never differ
+// --layer=resolver times KmResolver::ResolveAsync (call to answer), the part that depends on the
+// identity; --layer=tls times a whole TLS handshake with a wrong key, connect to refusal.
+// --fresh makes each try use identities never seen before (no resolver cache, no negative cache:
+// every try does the store read, and for a KeID the MEF fetch); without it a pool of
+// --identities identities is cycled, so the caches answer after the warm-up.
+// Per round it prints the medians, their difference, the Hodges-Lehmann shift, U and the two-sided
+// p-value of a Mann-Whitney U test (tests/bench/rank_stats.h) for known vs unknown and for the
+// control. Verdict: "oracle" if known vs unknown has p < --alpha in at least two rounds; exit 1.
+//
+//   eval "$(bash tests/pg/start_pg.sh)"
+//   bazel build -c opt //tests/bench:maf_oracle_check
+//   bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG" --identity=keid --layer=resolver
+//   \
+//     --fresh --tries=300 --rounds=5
+//
+// Figures (2026-12-05, shared 2-core machine under parallel builds, fastbuild; --tries=300
+// --rounds=5; Hodges-Lehmann shift known - unknown, p of known vs unknown; rounds with p < 1e-3):
+//   before (main at eefae6f)                        after (decoys, caches, decoy row)
+//   keid resolver fresh  +770..3581 us, 5/5 rounds   -121..+406 us, p 0.16..0.77, 0/5
+//   keid resolver cached +1.2..1.4 us, 5/5           +0.2..0.3 us, 5/5 (see below)
+//   keid tls fresh       +1471..3692 us, 5/5         +10..650 us, p 0.07..0.97, 0/5
+//   keid tls cached      2/5 (rounds 2-5: -78..+17)  -17..+12 us, p 0.002..0.82, 0/5
+//   kmid resolver fresh  +19.5..23.2 us, 5/5         +0.5..4.3 us, p 0.005..0.78, 0/5
+//   kmid resolver cached -59..-63 us (no neg. cache) +0.2 us, 5/5 (see below)
+//   kmid tls fresh       +51..98 us, 3/5             -83..+172 us, p 0.12..0.96, 0/5
+//   kmid tls cached      -246..-292 us, 5/5          -15..+13 us, p 0.43..0.67, 0/5
+// Left: a cached known identity's answer (a Km handed to the caller and wiped there) costs about
+// 0.2 us more than a cached unknown one at the resolver; no TLS round shows it.
+// Command, for each row: bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG"
+//   --identity=keid|kmid --layer=resolver|tls --fresh|--nofresh --tries=300 --rounds=5
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/crypto/envelope.h"
+#include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
+#include "common/grpc/server_threads.h"
+#include "common/log/logger.h"
+#include "common/pg/pool.h"
+#include "common/process_defaults.h"
+#include "common/secret_bytes.h"
+#include "common/tls/blocking_client.h"
+#include "common/tls/psk_context.h"
+#include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/server/handshake_server.h"
+#include "maf/store/pg_maf_store.h"
+#include "mef/credential/credential_service.h"
+#include "mef/credential/envelope_ke_opener.h"
+#include "mef/credential/testing/mtls_env.h"
+#include "mef/store/pg_enrolee_store.h"
+#include "pqxx/pqxx"
+#include "tests/bench/rank_stats.h"
+
+ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG).");
+ABSL_FLAG(std::string, identity, "keid", "keid (first contact) or kmid (later handshakes).");
+ABSL_FLAG(std::string, layer, "resolver",
+          "resolver: KmResolver::ResolveAsync only; tls: whole TLS handshakes with a wrong key.");
+ABSL_FLAG(bool, fresh, false, "Each try a never-seen identity on every path (no caches).");
+ABSL_FLAG(int, identities, 200, "Without --fresh: identities per path, cycled.");
+ABSL_FLAG(int, tries, 300, "Tries per path per round.");
+ABSL_FLAG(int, rounds, 5, "Rounds (each a separate test).");
+ABSL_FLAG(int, warmup, 30,
+          "Unmeasured tries before the first round (without --fresh: at least --identities).");
+ABSL_FLAG(double, alpha, 1e-3, "Per-round significance level.");
+
+namespace onem2m {
+namespace {
+
+constexpr char kMafFqdn[] = "maf.local";
+constexpr char kMefFqdn[] = "mef.local";
+
+struct Device {
+  std::string kpm_id, enrolee_id, ke_id, km_id;
+  SecretBytes ke, km;
+};
+
+pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, const char* app) {
+  pg::PoolOptions p;
+  p.conninfo = conninfo;
+  p.schema = schema;
+  p.max_size = 8;
+  p.application_name = app;
+  return p;
+}
+
+void DropSchema(const std::string& conninfo, const std::string& schema) {
+  auto p = pg::ConnectionPool::Create(PoolFor(conninfo, "", "maf_oracle_check"));
+  if (!p.ok()) return;
+  (void)(*p)->Run([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    t.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    return absl::OkStatus();
+  });
+}
+
+// MakeDevices makes `n` devices with random Ke (KeID at the MEF) and their Km / KmID for the MAF.
+std::vector<Device> MakeDevices(int n) {
+  std::vector<Device> out(n);
+  for (int i = 0; i < n; ++i) {
+    Device& d = out[i];
+    d.kpm_id = absl::StrCat("oracle-", i);
+    d.enrolee_id = absl::StrCat("C-oracle-", i);
+    d.ke_id = *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), kMefFqdn);
+    d.ke = SecretBytes::Random(crypto::kDerivedKeyLen);
+    d.km = *crypto::DeriveKm(d.ke, kMafFqdn);
+    d.km_id = *crypto::DeriveKmId(d.km, kMafFqdn);
+  }
+  return out;
+}
+
+// UnknownId returns a never-provisioned identity of the same form as the known ones.
+std::string UnknownId(bool kmid) {
+  return *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(),
+                              kmid ? kMafFqdn : kMefFqdn);
+}
+
+absl::Status PopulateMef(mef::EnroleeStore* store, const std::vector<Device>& devices,
+                         const crypto::Envelope& env) {
+  std::vector<mef::Enrolee> rows;
+  for (const Device& d : devices) {
+    mef::Enrolee e;
+    e.kpm_id = d.kpm_id;
+    e.kpm = mef::SealedKey{*env.Seal(SecretBytes::Random(32), d.kpm_id),
+                           static_cast<int32_t>(env.active_version())};
+    e.enrolee_id = d.enrolee_id;
+    e.maf_id = kMafFqdn;
+    rows.push_back(std::move(e));
+  }
+  auto bulk = store->BulkCreate(rows);
+  if (!bulk.ok()) return bulk.status();
+  std::atomic<size_t> next{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&] {
+      for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
+        const Device& d = devices[i];
+        mef::Enrolment m;
+        m.ke_id = d.ke_id;
+        m.kpm_id = d.kpm_id;
+        m.ke = mef::SealedKey{*env.Seal(d.ke, d.ke_id), static_cast<int32_t>(env.active_version())};
+        m.enrolee_id = d.enrolee_id;
+        m.maf_id = kMafFqdn;
+        m.expires_at = absl::Now() + absl::Hours(24);
+        m.transport = mef::Transport::kTls;
+        m.peer_address = "127.0.0.1:1";
+        if (!store->RecordEnrolment(m).ok()) ++failed;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  return failed > 0 ? absl::InternalError("enrolments failed") : absl::OkStatus();
+}
+
+// PopulateMaf stores each device's credential at the MAF, as a first contact would have.
+absl::Status PopulateMaf(maf::MafStore* store, const std::vector<Device>& devices,
+                         const crypto::Envelope& env) {
+  for (const Device& d : devices) {
+    maf::MafCredential c;
+    c.km_id = d.km_id;
+    c.ke_id = d.ke_id;
+    c.km = maf::SealedKey{*env.Seal(d.km, d.km_id), static_cast<int32_t>(env.active_version())};
+    c.enrolee_id = d.enrolee_id;
+    c.mef_fqdn = kMefFqdn;
+    c.expires_at = absl::Now() + absl::Hours(24);
+    absl::StatusOr<maf::MafCredential> put = store->PutCredential(c);
+    if (!put.ok()) return put.status();
+  }
+  return absl::OkStatus();
+}
+
+// LookupMicros times one asynchronous lookup (what a paused handshake waits for); negative when
+// the answer is not what the path expects (known: Km; unknown: refused as about the identity).
+double LookupMicros(maf::KmResolver& resolver, const std::string& identity, bool known) {
+  absl::Notification done;
+  bool as_expected = false;
+  const absl::Time start = absl::Now();
+  absl::Time end;
+  resolver.ResolveAsync(identity, start + absl::Seconds(5),
+                        [&](absl::StatusOr<maf::ResolvedKm> km) {
+                          end = absl::Now();
+                          as_expected = known ? km.ok() : absl::IsNotFound(km.status());
+                          done.Notify();
+                        });
+  done.WaitForNotification();
+  if (!as_expected) {
+    std::fprintf(stderr, "maf_oracle_check: %s: unexpected lookup answer\n", identity.c_str());
+    return -1;
+  }
+  return absl::ToDoubleMicroseconds(end - start);
+}
+
+// RefusalMicros times one TLS handshake with a wrong key, connect to refusal.
+double RefusalMicros(int port, const std::string& identity, const SecretBytes& wrong_key) {
+  tls::ClientOptions co;
+  co.transport = tls::Transport::kTls;
+  co.psk_identity = identity;
+  co.psk = SecretBytes::Copy(wrong_key.Reveal());
+  co.server_name = kMafFqdn;
+  auto ctx = tls::PskContext::NewClient(co);
+  if (!ctx.ok()) return -1;
+  const absl::Time start = absl::Now();
+  auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", port, start + absl::Seconds(5));
+  const absl::Duration took = absl::Now() - start;
+  if (c.ok() || !absl::IsUnauthenticated(c.status())) {
+    std::fprintf(stderr, "maf_oracle_check: %s: expected a refusal, got %s\n", identity.c_str(),
+                 c.ok() ? "a completed handshake" : c.status().ToString().c_str());
+    return -1;
+  }
+  return absl::ToDoubleMicroseconds(took);
+}
+
+int Run() {
+  std::string conninfo = absl::GetFlag(FLAGS_pg);
+  if (conninfo.empty() && getenv("ONEM2M_TEST_PG")) conninfo = getenv("ONEM2M_TEST_PG");
+  if (conninfo.empty()) {
+    std::fprintf(stderr, "maf_oracle_check: --pg or ONEM2M_TEST_PG required\n");
+    return 2;
+  }
+  const bool kmid = absl::GetFlag(FLAGS_identity) == "kmid";
+  const bool tls_layer = absl::GetFlag(FLAGS_layer) == "tls";
+  const bool fresh = absl::GetFlag(FLAGS_fresh);
+  const int tries = std::max(1, absl::GetFlag(FLAGS_tries));
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
+  // Without --fresh the warm-up covers the pool, so every round sees only cached identities.
+  const int warmup = std::max(absl::GetFlag(FLAGS_fresh) ? 0 : absl::GetFlag(FLAGS_identities),
+                              absl::GetFlag(FLAGS_warmup));
+  const double alpha = absl::GetFlag(FLAGS_alpha);
+  const int pool_size = std::max(1, absl::GetFlag(FLAGS_identities));
+  SetLogLevel(Level::kError);
+  SetAuditPath(absl::StrCat(mef::testing::TempDir(), "/maf_oracle_check_audit.", getpid(), ".log"));
+
+  // Known identities: one per try with --fresh (each used once), else a cycled pool.
+  const int n = fresh ? warmup + tries * rounds : pool_size;
+  std::vector<Device> devices = MakeDevices(n);
+  std::vector<std::string> unknown_pool, unknown2_pool;
+  for (int i = 0; i < pool_size; ++i) {
+    unknown_pool.push_back(UnknownId(kmid));
+    unknown2_pool.push_back(UnknownId(kmid));
+  }
+
+  const std::string mef_schema = absl::StrCat("oracle_mef_", getpid());
+  const std::string maf_schema = absl::StrCat("oracle_maf_", getpid());
+  crypto::Envelope mef_envelope(crypto::Keyring::Generate(1));
+  crypto::Envelope maf_envelope(crypto::Keyring::Generate(1));
+  mef::testing::MtlsEnv mtls(mef::testing::TempDir());
+  int code = 2;
+  {
+    mef::PgEnroleeStoreOptions mo;
+    mo.pool = PoolFor(conninfo, mef_schema, "maf_oracle_check_mef");
+    auto mef_store = mef::PgEnroleeStore::Create(mo);
+    if (!mef_store.ok()) {
+      std::fprintf(stderr, "MEF store: %s\n", mef_store.status().ToString().c_str());
+      return 2;
+    }
+    absl::Status s = PopulateMef(mef_store->get(), devices, mef_envelope);
+    if (!s.ok()) {
+      std::fprintf(stderr, "populate MEF: %s\n", s.ToString().c_str());
+      return 2;
+    }
+    mef::EnvelopeKeOpener opener(&mef_envelope);
+    auto service = mef::MefCredentialServiceImpl::Create(mef_store->get(), &opener, {});
+    if (!service.ok()) return 2;
+    grpc::ServerBuilder b;
+    grpcutil::KeepServerThreads(&b);
+    int mef_port = 0;
+    b.AddListeningPort("127.0.0.1:0", mtls.ServerCredentials(), &mef_port);
+    (*service)->Register(&b);
+    std::unique_ptr<grpc::Server> mef_server = b.BuildAndStart();
+    if (mef_server == nullptr) return 2;
+    (*service)->Start();
+
+    maf::PgMafStoreOptions po;
+    po.pool = PoolFor(conninfo, maf_schema, "maf_oracle_check_maf");
+    auto maf_store = maf::PgMafStore::Create(std::move(po));
+    if (!maf_store.ok()) {
+      std::fprintf(stderr, "MAF store: %s\n", maf_store.status().ToString().c_str());
+      return 2;
+    }
+    if (kmid) {
+      s = PopulateMaf(maf_store->get(), devices, maf_envelope);
+      if (!s.ok()) {
+        std::fprintf(stderr, "populate MAF: %s\n", s.ToString().c_str());
+        return 2;
+      }
+    }
+    // As services/maf/maf_server.cc configures it (its defaults).
+    maf::KmResolverOptions ko;
+    ko.maf_fqdn = kMafFqdn;
+    ko.store = maf_store->get();
+    ko.envelope = &maf_envelope;
+    ko.fetchers[kMefFqdn] =
+        std::make_shared<maf::MefClientFetcher>(mtls.Channel(mef_port, kMafFqdn), kMafFqdn);
+    auto resolver = maf::KmResolver::Create(std::move(ko));
+    if (!resolver.ok()) return 2;
+    std::unique_ptr<maf::HandshakeServer> maf_server;
+    int maf_port = 0;
+    if (tls_layer) {
+      maf::HandshakeServerOptions ho;
+      ho.maf_fqdn = kMafFqdn;
+      ho.tls_listen = {"127.0.0.1:0"};
+      ho.handshake_timeout = absl::Seconds(10);
+      ho.max_sessions_per_source = 0;
+      auto hs =
+          maf::HandshakeServer::Start(ho, maf_store->get(), &maf_envelope, *resolver, {}, nullptr);
+      if (!hs.ok()) {
+        std::fprintf(stderr, "MAF server: %s\n", hs.status().ToString().c_str());
+        return 2;
+      }
+      maf_server = *std::move(hs);
+      maf_port = maf_server->tls_addresses().at(0).port();
+    }
+
+    const SecretBytes wrong_key = SecretBytes::Random(32);
+    std::mt19937_64 rng(std::random_device{}());
+    int next = 0;
+    bool broken = false;
+    auto measure = [&](const std::string& id, bool known) {
+      double us =
+          tls_layer ? RefusalMicros(maf_port, id, wrong_key) : LookupMicros(**resolver, id, known);
+      if (us < 0) broken = true;
+      return us;
+    };
+    // One interleaved try: the three paths in a random order.
+    auto one_try = [&](std::vector<double>* k, std::vector<double>* u, std::vector<double>* v) {
+      int order[3] = {0, 1, 2};
+      std::shuffle(order, order + 3, rng);
+      const int i = next++;
+      for (int path : order) {
+        std::string id;
+        if (path == 0) {
+          const Device& d = devices[fresh ? i : i % n];
+          id = kmid ? d.km_id : d.ke_id;
+        } else if (fresh) {
+          id = UnknownId(kmid);
+        } else {
+          id = (path == 1 ? unknown_pool : unknown2_pool)[i % pool_size];
+        }
+        double us = measure(id, path == 0);
+        std::vector<double>* out = path == 0 ? k : path == 1 ? u : v;
+        if (out != nullptr) out->push_back(us);
+      }
+    };
+
+    for (int i = 0; i < warmup && !broken; ++i) one_try(nullptr, nullptr, nullptr);
+    std::printf(
+        "maf_oracle_check: identity %s, layer %s, %s, %d tries per path per round, alpha %g\n",
+        kmid ? "kmid" : "keid", tls_layer ? "tls" : "resolver",
+        fresh ? "fresh identities (no cache)"
+              : absl::StrCat(pool_size, " identities cycled").c_str(),
+        tries, alpha);
+    std::printf("%-5s %10s %10s %9s %9s %10s %9s | %9s %9s\n", "round", "known_us", "unknown_us",
+                "diff_us", "hl_us", "U", "p", "ctrl_hl", "ctrl_p");
+    int oracle_rounds = 0, control_rounds = 0;
+    for (int r = 1; r <= rounds && !broken; ++r) {
+      std::vector<double> k, u, v;
+      for (int t = 0; t < tries && !broken; ++t) one_try(&k, &u, &v);
+      if (broken) break;
+      bench::RankTest test = bench::MannWhitney(k, u);
+      bench::RankTest control = bench::MannWhitney(v, u);
+      if (test.p < alpha) ++oracle_rounds;
+      if (control.p < alpha) ++control_rounds;
+      std::printf("%-5d %10.1f %10.1f %9.1f %9.1f %10.0f %9.2g | %9.1f %9.2g\n", r,
+                  bench::Median(k), bench::Median(u), bench::Median(k) - bench::Median(u),
+                  bench::HodgesLehmann(k, u), test.u, test.p, bench::HodgesLehmann(v, u),
+                  control.p);
+      std::fflush(stdout);
+    }
+    if (maf_server) maf_server->Shutdown(absl::Seconds(1));
+    (*resolver)->WaitIdle(absl::Now() + absl::Seconds(10));
+    (*service)->Shutdown();
+    mef_server->Shutdown();
+    (*service)->Stop();
+    if (broken) {
+      std::printf("verdict: broken run (a try did not end as its path should)\n");
+    } else {
+      std::printf(
+          "known vs unknown: p < %g in %d round(s); control (unknown vs unknown): %d round(s)\n",
+          alpha, oracle_rounds, control_rounds);
+      const bool oracle = oracle_rounds >= 2;
+      std::printf(
+          "verdict: %s\n",
+          oracle ? "ORACLE (known and unknown identities are told apart by time)" : "no oracle");
+      code = oracle ? 1 : 0;
+    }
+  }
+  DropSchema(conninfo, mef_schema);
+  DropSchema(conninfo, maf_schema);
+  return code;
+}
+
+}  // namespace
+}  // namespace onem2m
+
+int main(int argc, char** argv) {
+  onem2m::ApplyProcessDefaults();
+  absl::ParseCommandLine(argc, argv);
+  return onem2m::Run();
+}
