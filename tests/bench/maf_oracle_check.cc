@@ -73,12 +73,12 @@
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "maf/km_resolver/km_resolver.h"
-#include "maf/km_resolver/mef_client_fetcher.h"
+#include "maf/mef_client/mef_credential_client.h"
 #include "maf/server/handshake_server.h"
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/testing/mtls_env.h"
+#include "common/testing/mtls_env.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/pqxx"
 #include "tests/bench/rank_stats.h"
@@ -260,7 +260,7 @@ int Run() {
   const double alpha = absl::GetFlag(FLAGS_alpha);
   const int pool_size = std::max(1, absl::GetFlag(FLAGS_identities));
   SetLogLevel(Level::kError);
-  SetAuditPath(absl::StrCat(mef::testing::TempDir(), "/maf_oracle_check_audit.", getpid(), ".log"));
+  SetAuditPath(absl::StrCat(::onem2m::testing::TempDir(), "/maf_oracle_check_audit.", getpid(), ".log"));
 
   // Known identities: one per try with --fresh (each used once), else a cycled pool.
   const int n = fresh ? warmup + tries * rounds : pool_size;
@@ -275,7 +275,7 @@ int Run() {
   const std::string maf_schema = absl::StrCat("oracle_maf_", getpid());
   crypto::Envelope mef_envelope(crypto::Keyring::Generate(1));
   crypto::Envelope maf_envelope(crypto::Keyring::Generate(1));
-  mef::testing::MtlsEnv mtls(mef::testing::TempDir());
+  ::onem2m::testing::MtlsEnv mtls(::onem2m::testing::TempDir());
   int code = 2;
   {
     mef::PgEnroleeStoreOptions mo;
@@ -322,7 +322,7 @@ int Run() {
     ko.store = maf_store->get();
     ko.envelope = &maf_envelope;
     ko.fetchers[kMefFqdn] =
-        std::make_shared<maf::MefClientFetcher>(mtls.Channel(mef_port, kMafFqdn), kMafFqdn);
+        std::make_shared<maf::MefCredentialClient>(mtls.Channel(mef_port, kMafFqdn), kMafFqdn);
     auto resolver = maf::KmResolver::Create(std::move(ko));
     if (!resolver.ok()) return 2;
     std::unique_ptr<maf::HandshakeServer> maf_server;
