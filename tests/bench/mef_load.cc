@@ -8,8 +8,18 @@
 // enrolments/s, p50/p99/max latency and failures by cause. With --baseline it also forks a bare
 // OpenSSL TLS-PSK server (SSL_CTX + PSK callback, same suite, handshake + SSL_export_keying_material
 // + a canned HTTP answer, no store) and drives it with the same raw client code, printing the
-// ratio. With --idle_conns=K it opens K TLS sessions that finish the handshake and stay idle and
-// prints the MEF child's RSS delta / K.
+// ratio. With --idle_conns=K it opens K TLS sessions that finish the handshake and stay idle;
+// with --half_open_conns=K it opens K TCP connections that never finish a handshake
+// (--half_open_mode=tcp: connect only; partial_hello: a TLS record header and part of a
+// ClientHello). Each of these phases prints the MEF child's RSS before, at peak (all K open) and
+// --settle seconds after closing them, and the RSS delta / K ("KiB per idle/half-open session").
+// Connections come from 127.0.0.2..127.0.0.251 in turn (no ephemeral-port exhaustion); the MEF
+// child has no per-source cap and a --max_sessions of --mef_max_sessions.
+//
+// Memory figures (issue 11):
+//   ulimit -n 20000; bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG"
+//       --enrolees=1000 --duration=1s --transport=tls --baseline=false --idle_conns=10000
+//       --half_open_conns=10000 --half_open_mode=partial_hello --settle=60
 //
 //   eval "$(bash tests/pg/start_pg.sh)"
 //   bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG" --enrolees=20000
@@ -61,6 +71,15 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Run time per phase.");
 ABSL_FLAG(std::string, transport, "both", "tls, dtls or both.");
 ABSL_FLAG(bool, baseline, true, "Also run the bare-OpenSSL TLS baseline and print the ratio.");
 ABSL_FLAG(int, idle_conns, 0, "If > 0: open this many idle TLS sessions and report RSS per session.");
+ABSL_FLAG(int, half_open_conns, 0,
+          "If > 0: open this many connections that never finish a handshake; report RSS per session.");
+ABSL_FLAG(std::string, half_open_mode, "tcp",
+          "tcp (connect only) or partial_hello (a record header and part of a ClientHello).");
+ABSL_FLAG(int, settle, 60, "Seconds to wait after closing the idle/half-open connections.");
+ABSL_FLAG(int, mef_max_sessions, 20000, "The MEF child's --max_sessions.");
+ABSL_FLAG(absl::Duration, mef_handshake_timeout, absl::Seconds(120),
+          "The MEF child's handshake deadline (half-open connections must outlive the peak "
+          "reading).");
 ABSL_FLAG(int, io_threads, 2, "MEF I/O threads.");
 ABSL_FLAG(int, pg_pool_size, 8, "MEF PostgreSQL pool size.");
 
@@ -73,8 +92,9 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
 
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
 [[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope, int out_fd) {
-  auto mef = e2e::StartMef(pool, envelope, absl::Seconds(10), absl::GetFlag(FLAGS_io_threads),
-                           absl::GetFlag(FLAGS_pg_pool_size), absl::Minutes(10));
+  auto mef = e2e::StartMef(pool, envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
+                           absl::GetFlag(FLAGS_io_threads), absl::GetFlag(FLAGS_pg_pool_size),
+                           absl::Minutes(10), absl::GetFlag(FLAGS_mef_max_sessions));
   if (mef) {
     bench::WritePorts(out_fd, {mef->tls_port, mef->dtls_port});
   } else {
@@ -110,12 +130,123 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
   });
 }
 
-// ---- load ---------------------------------------------------------------------------------------
-
 struct Device {
   std::string kpm_id;
   std::string kpm;  // raw bytes (bench only)
 };
+
+// ---- memory phases ------------------------------------------------------------------------------
+
+// ConnectFrom opens a TCP connection to 127.0.0.1:`port` from 127.0.0.(2 + i % 250), so ten
+// thousand connections need no more than a few dozen ephemeral ports per source address.
+int ConnectFrom(int i, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl(0x7f000002 + (i % 250));
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(port);
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// MemoryPhase holds the RSS readings of one idle or half-open phase.
+struct MemoryPhase {
+  long before_kb = 0;
+  long peak_kb = 0;
+  long settled_kb = 0;
+};
+
+// Settle closes nothing itself: it waits --settle seconds and reads the child's RSS.
+long Settle(pid_t pid) {
+  absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_settle)));
+  return bench::ProcStatusKb(pid, "VmRSS:");
+}
+
+void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m) {
+  const double per = open == 0 ? 0.0 : static_cast<double>(m.peak_kb - m.before_kb) / open;
+  const double back =
+      m.before_kb <= 0 ? 0.0 : 100.0 * (m.settled_kb - m.before_kb) / static_cast<double>(m.before_kb);
+  std::printf(
+      "%s: %zu open (%d failed); MEF RSS before %ld KiB, peak %ld KiB, %d s after closing %ld KiB "
+      "(%+.1f%% of before); %.1f KiB per %s session\n",
+      what, open, failed, m.before_kb, m.peak_kb, absl::GetFlag(FLAGS_settle), m.settled_kb, back, per,
+      what);
+  std::fflush(stdout);
+}
+
+// IdlePhase opens `k` TLS sessions that finish the handshake and stay idle.
+void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, int k) {
+  MemoryPhase m;
+  m.before_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  std::vector<std::unique_ptr<tls::BlockingClient>> open;
+  open.reserve(k);
+  int failed = 0;
+  for (int i = 0; i < k; ++i) {
+    const Device& d = devices[i % devices.size()];
+    tls::ClientOptions co;
+    co.psk_identity = d.kpm_id;
+    co.psk = SecretBytes::Copy(d.kpm);
+    co.server_name = e2e::kFqdn;
+    auto ctx = tls::PskContext::NewClient(co);
+    auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", tls_port, absl::Now() + absl::Seconds(10));
+    if (c.ok()) {
+      open.push_back(*std::move(c));
+    } else {
+      ++failed;
+    }
+  }
+  absl::SleepFor(absl::Seconds(2));
+  m.peak_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  const size_t n = open.size();
+  open.clear();
+  m.settled_kb = Settle(mef_pid);
+  PrintPhase("idle", n, failed, m);
+  if (n > 0) bench::RecordRatio("mef_kib_per_idle_session", static_cast<double>(m.peak_kb - m.before_kb) / n);
+}
+
+// HalfOpenPhase opens `k` connections that never finish a handshake: TCP only, or a TLS
+// handshake record header announcing a 512-byte ClientHello followed by its first 64 bytes.
+void HalfOpenPhase(pid_t mef_pid, int tls_port, int k, const std::string& mode) {
+  MemoryPhase m;
+  m.before_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  std::vector<int> fds;
+  fds.reserve(k);
+  int failed = 0;
+  unsigned char partial[5 + 64] = {22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3};
+  for (int i = 0; i < k; ++i) {
+    int fd = ConnectFrom(i, tls_port);
+    if (fd < 0) {
+      ++failed;
+      continue;
+    }
+    if (mode == "partial_hello" && write(fd, partial, sizeof(partial)) != sizeof(partial)) {
+      close(fd);
+      ++failed;
+      continue;
+    }
+    fds.push_back(fd);
+  }
+  absl::SleepFor(absl::Seconds(2));
+  m.peak_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  const size_t n = fds.size();
+  for (int fd : fds) close(fd);
+  m.settled_kb = Settle(mef_pid);
+  PrintPhase(("half-open(" + mode + ")").c_str(), n, failed, m);
+  if (n > 0) {
+    bench::RecordRatio("mef_kib_per_half_open_session",
+                       static_cast<double>(m.peak_kb - m.before_kb) / n);
+  }
+}
+
+// ---- load ---------------------------------------------------------------------------------------
 
 // RawEnrol is the raw client used for both the MEF and the baseline over TLS: handshake, export,
 // POST /enrolment, read the answer, check its keId equals ours.
@@ -297,32 +428,9 @@ int Main() {
     waitpid(bpid, nullptr, 0);
   }
 
-  const int k = absl::GetFlag(FLAGS_idle_conns);
-  if (k > 0) {
-    long before = bench::ProcStatusKb(mef_pid, "VmRSS:");
-    std::vector<std::unique_ptr<tls::BlockingClient>> open;
-    open.reserve(k);
-    int failed = 0;
-    for (int i = 0; i < k; ++i) {
-      const Device& d = devices[i % devices.size()];
-      tls::ClientOptions co;
-      co.psk_identity = d.kpm_id;
-      co.psk = SecretBytes::Copy(d.kpm);
-      co.server_name = e2e::kFqdn;
-      auto ctx = tls::PskContext::NewClient(co);
-      auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", tls_port, absl::Now() + absl::Seconds(10));
-      if (c.ok()) {
-        open.push_back(*std::move(c));
-      } else {
-        ++failed;
-      }
-    }
-    absl::SleepFor(absl::Seconds(2));
-    long after = bench::ProcStatusKb(mef_pid, "VmRSS:");
-    std::printf("idle: %zu sessions open (%d failed); MEF RSS %ld -> %ld KiB; %.1f KiB per idle session\n",
-                open.size(), failed, before, after,
-                open.empty() ? 0.0 : static_cast<double>(after - before) / open.size());
-    open.clear();
+  if (const int k = absl::GetFlag(FLAGS_idle_conns); k > 0) IdlePhase(mef_pid, tls_port, devices, k);
+  if (const int k = absl::GetFlag(FLAGS_half_open_conns); k > 0) {
+    HalfOpenPhase(mef_pid, tls_port, k, absl::GetFlag(FLAGS_half_open_mode));
   }
   bench::WriteJsonReport("mef_load", {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
                                       {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},

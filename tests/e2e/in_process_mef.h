@@ -34,7 +34,8 @@ struct Mef {
 inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
                                      absl::Duration handshake_timeout = absl::Seconds(3),
                                      int io_threads = 2, int pool_size = 4,
-                                     absl::Duration idle_timeout = absl::Seconds(10)) {
+                                     absl::Duration idle_timeout = absl::Seconds(10),
+                                     int max_sessions = 10000) {
   auto m = std::make_unique<Mef>();
   mef::PgEnroleeStoreOptions po;
   po.pool = pool;
@@ -53,6 +54,7 @@ inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::
   o.io_threads = io_threads;
   o.idle_timeout = idle_timeout;
   o.max_sessions_per_source = 0;
+  o.max_sessions = max_sessions;
   auto server = mef::BootstrapServer::Start(o, m->store.get(), envelope, nullptr, nullptr);
   if (!server.ok()) std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
   if (!server.ok()) return nullptr;
