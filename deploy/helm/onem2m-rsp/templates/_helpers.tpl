@@ -139,6 +139,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $c.dtlsSuites }}
 --dtls_suites={{ join "," $c.dtlsSuites }}
 {{- end }}
+--max_sessions={{ int $c.capacity.maxSessions }}
+--memory_budget_bytes={{ int64 $c.capacity.memoryBudgetBytes }}
 {{- range $k, $v := $c.extraFlags }}
 --{{ $k }}={{ $v }}
 {{- end }}
