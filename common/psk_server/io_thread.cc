@@ -1,8 +1,8 @@
 #include "common/psk_server/io_thread.h"
 
 #include <netinet/in.h>
-#include <openssl/async.h>
 #include <netinet/tcp.h>
+#include <openssl/async.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,8 +14,7 @@
 
 namespace onem2m::server::internal {
 
-IoThread::IoThread(Shared* shared)
-    : shared_(shared), gate_(std::make_shared<LoopGate>(&loop_)) {}
+IoThread::IoThread(Shared* shared) : shared_(shared), gate_(std::make_shared<LoopGate>(&loop_)) {}
 
 IoThread::~IoThread() { StopAndJoin(); }
 

@@ -80,7 +80,7 @@ class Session {
   IoThread* thread_;
   const uint64_t id_;
   std::unique_ptr<tls::PskSession> tls_;  // null until the first TLS record has arrived
-  absl::Time started_;                     // accepted (TLS) or cookie returned (DTLS)
+  absl::Time started_;                    // accepted (TLS) or cookie returned (DTLS)
   ConnectionInfo info_;
   std::string source_;  // host part, for the per-source cap
   std::unique_ptr<SessionHandler> handler_;

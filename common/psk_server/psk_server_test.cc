@@ -369,7 +369,8 @@ TEST_F(PskServerTest, PerSourceCapRefusesExtraSessions) {
 // WaitForOpenSessions polls until the server counts `n` open sessions (sessions close on the I/O
 // thread after the client's socket does); false after 5 s.
 bool WaitForOpenSessions(const PskServer& server, int n) {
-  for (int i = 0; i < 500 && server.open_sessions() != n; ++i) absl::SleepFor(absl::Milliseconds(10));
+  for (int i = 0; i < 500 && server.open_sessions() != n; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
   return server.open_sessions() == n;
 }
 
@@ -436,15 +437,15 @@ TEST_F(PskServerTest, ClientHelloArrivingInPiecesStillCompletesHandshake) {
   ASSERT_NE(mc.ctx, nullptr);
   SSL_CTX_set_max_proto_version(mc.ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_cipher_list(mc.ctx.get(), "PSK-AES128-CBC-SHA256");
-  SSL_CTX_set_psk_client_callback(
-      mc.ctx.get(), [](SSL*, const char*, char* identity, unsigned int max_id,
-                       unsigned char* psk, unsigned int max_psk) -> unsigned int {
-        snprintf(identity, max_id, "device-1");
-        const SecretBytes& k = Key();
-        if (k.size() > max_psk) return 0;
-        memcpy(psk, k.data(), k.size());
-        return static_cast<unsigned int>(k.size());
-      });
+  SSL_CTX_set_psk_client_callback(mc.ctx.get(),
+                                  [](SSL*, const char*, char* identity, unsigned int max_id,
+                                     unsigned char* psk, unsigned int max_psk) -> unsigned int {
+                                    snprintf(identity, max_id, "device-1");
+                                    const SecretBytes& k = Key();
+                                    if (k.size() > max_psk) return 0;
+                                    memcpy(psk, k.data(), k.size());
+                                    return static_cast<unsigned int>(k.size());
+                                  });
   mc.ssl.reset(SSL_new(mc.ctx.get()));
   mc.in = BIO_new(BIO_s_mem());
   mc.out = BIO_new(BIO_s_mem());
@@ -653,7 +654,6 @@ TEST_F(PskServerTest, ShutdownLetsServerStopWithOpenSessions) {
   EXPECT_EQ(server_->open_sessions(), 0);
 }
 
-
 // ReadToEof reads until the server closes (close_notify or EOF) or `deadline`, returning what came
 // and whether the close came before the deadline.
 std::string ReadToEof(tls::BlockingClient& c, absl::Time deadline, bool* closed) {
@@ -681,9 +681,9 @@ TEST_F(PskServerTest, ConnectionCloseAndHttp10RequestsCloseAfterTheAnswer) {
     auto c = Connect(tls::Transport::kTls, "device-1", Key());
     ASSERT_TRUE(c.ok()) << c.status();
     const absl::Time start = absl::Now();
-    ASSERT_TRUE((*c)->Write(absl::StrCat(head, "Content-Length: 3\r\n\r\nbye"),
-                            start + absl::Seconds(5))
-                    .ok());
+    ASSERT_TRUE(
+        (*c)->Write(absl::StrCat(head, "Content-Length: 3\r\n\r\nbye"), start + absl::Seconds(5))
+            .ok());
     bool closed = false;
     const std::string got = ReadToEof(**c, start + absl::Seconds(10), &closed);
     EXPECT_TRUE(closed) << got;
@@ -753,8 +753,8 @@ TEST_F(PskServerTest, OpensslSClientWithConnectionCloseSeesEofPromptly) {
   }
   const std::string cmd = absl::StrCat(
       "timeout 20 /usr/bin/openssl s_client -quiet -connect 127.0.0.1:",
-      server_->tls_addresses()[0].port(), " -tls1_2 -cipher PSK-AES128-CBC-SHA256 -psk ", Hex(Key()),
-      " -psk_identity device-1 < ", req_path, " 2>&1; echo \"exit=$?\"");
+      server_->tls_addresses()[0].port(), " -tls1_2 -cipher PSK-AES128-CBC-SHA256 -psk ",
+      Hex(Key()), " -psk_identity device-1 < ", req_path, " 2>&1; echo \"exit=$?\"");
   const absl::Time start = absl::Now();
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");

@@ -125,8 +125,7 @@ void Session::FailHandshake(HandshakeOutcome outcome) {
   }
   if (outcome == HandshakeOutcome::kStoreUnavailable) WarnLookupFailed(tls_->lookup_status());
   if (thread_->shared()->observer) {
-    thread_->shared()->observer->OnHandshake(info_, outcome,
-                                             absl::Now() - started_);
+    thread_->shared()->observer->OnHandshake(info_, outcome, absl::Now() - started_);
   }
   Close();
 }
@@ -138,8 +137,7 @@ bool Session::CompleteHandshake() {
   info_.psk_identity = tls_->psk_identity();
   info_.cipher = tls_->cipher_name();
   if (thread_->shared()->observer) {
-    thread_->shared()->observer->OnHandshake(info_, HandshakeOutcome::kOk,
-                                             absl::Now() - started_);
+    thread_->shared()->observer->OnHandshake(info_, HandshakeOutcome::kOk, absl::Now() - started_);
   }
   absl::StatusOr<std::unique_ptr<SessionHandler>> handler =
       thread_->shared()->factory->OnHandshake(*tls_, info_);

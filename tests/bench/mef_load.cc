@@ -6,7 +6,8 @@
 // creates --enrolees enrolees with BulkCreate in a fresh schema, then runs --concurrency client
 // threads over TLS and/or DTLS for --duration, printing a progress line every second, then
 // enrolments/s, p50/p99/max latency and failures by cause. With --baseline it also forks a bare
-// OpenSSL TLS-PSK server (SSL_CTX + PSK callback, same suite, handshake + SSL_export_keying_material
+// OpenSSL TLS-PSK server (SSL_CTX + PSK callback, same suite, handshake +
+// SSL_export_keying_material
 // + a canned HTTP answer, no store) and drives it with the same raw client code, printing the
 // ratio. With --idle_conns=K it opens K TLS sessions that finish the handshake and stay idle;
 // with --half_open_conns=K it opens K TCP connections that never finish a handshake
@@ -46,7 +47,6 @@
 #include <thread>
 #include <vector>
 
-#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
@@ -55,6 +55,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
+#include "common/process_defaults.h"
 #include "common/secret_bytes.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
@@ -70,9 +71,11 @@ ABSL_FLAG(int, concurrency, 64, "Concurrent simulated Enrolees (threads).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Run time per phase.");
 ABSL_FLAG(std::string, transport, "both", "tls, dtls or both.");
 ABSL_FLAG(bool, baseline, true, "Also run the bare-OpenSSL TLS baseline and print the ratio.");
-ABSL_FLAG(int, idle_conns, 0, "If > 0: open this many idle TLS sessions and report RSS per session.");
-ABSL_FLAG(int, half_open_conns, 0,
-          "If > 0: open this many connections that never finish a handshake; report RSS per session.");
+ABSL_FLAG(int, idle_conns, 0,
+          "If > 0: open this many idle TLS sessions and report RSS per session.");
+ABSL_FLAG(
+    int, half_open_conns, 0,
+    "If > 0: open this many connections that never finish a handshake; report RSS per session.");
 ABSL_FLAG(std::string, half_open_mode, "tcp",
           "tcp (connect only) or partial_hello (a record header and part of a ClientHello).");
 ABSL_FLAG(int, settle, 60, "Seconds to wait after closing the idle/half-open connections.");
@@ -91,7 +94,8 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
 // ---- child processes --------------------------------------------------------------------------
 
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
-[[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope, int out_fd) {
+[[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
+                              int out_fd) {
   auto mef = e2e::StartMef(pool, envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
                            absl::GetFlag(FLAGS_io_threads), absl::GetFlag(FLAGS_pg_pool_size),
                            absl::Minutes(10), absl::GetFlag(FLAGS_mef_max_sessions));
@@ -172,13 +176,14 @@ long Settle(pid_t pid) {
 
 void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m) {
   const double per = open == 0 ? 0.0 : static_cast<double>(m.peak_kb - m.before_kb) / open;
-  const double back =
-      m.before_kb <= 0 ? 0.0 : 100.0 * (m.settled_kb - m.before_kb) / static_cast<double>(m.before_kb);
+  const double back = m.before_kb <= 0
+                          ? 0.0
+                          : 100.0 * (m.settled_kb - m.before_kb) / static_cast<double>(m.before_kb);
   std::printf(
       "%s: %zu open (%d failed); MEF RSS before %ld KiB, peak %ld KiB, %d s after closing %ld KiB "
       "(%+.1f%% of before); %.1f KiB per %s session\n",
-      what, open, failed, m.before_kb, m.peak_kb, absl::GetFlag(FLAGS_settle), m.settled_kb, back, per,
-      what);
+      what, open, failed, m.before_kb, m.peak_kb, absl::GetFlag(FLAGS_settle), m.settled_kb, back,
+      per, what);
   std::fflush(stdout);
 }
 
@@ -196,7 +201,8 @@ void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, 
     co.psk = SecretBytes::Copy(d.kpm);
     co.server_name = e2e::kFqdn;
     auto ctx = tls::PskContext::NewClient(co);
-    auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", tls_port, absl::Now() + absl::Seconds(10));
+    auto c =
+        tls::BlockingClient::Connect(*ctx, "127.0.0.1", tls_port, absl::Now() + absl::Seconds(10));
     if (c.ok()) {
       open.push_back(*std::move(c));
     } else {
@@ -209,7 +215,9 @@ void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, 
   open.clear();
   m.settled_kb = Settle(mef_pid);
   PrintPhase("idle", n, failed, m);
-  if (n > 0) bench::RecordRatio("mef_kib_per_idle_session", static_cast<double>(m.peak_kb - m.before_kb) / n);
+  if (n > 0)
+    bench::RecordRatio("mef_kib_per_idle_session",
+                       static_cast<double>(m.peak_kb - m.before_kb) / n);
 }
 
 // HalfOpenPhase opens `k` connections that never finish a handshake: TCP only, or a TLS
@@ -265,9 +273,10 @@ absl::Status RawEnrol(int port, const Device& d) {
   if (!km.ok()) return km.status();
   std::string ke_id = absl::StrCat(crypto::HexUpper(km->Reveal().substr(0, 16)), "@", e2e::kFqdn);
   const std::string body = "{\"enrolment\":{\"type\":\"maf\"}}";
-  std::string req = absl::StrCat("POST /enrolment HTTP/1.1\r\nHost: mef.local\r\nX-M2M-RI: b\r\n"
-                                 "Content-Type: application/json\r\nContent-Length: ",
-                                 body.size(), "\r\n\r\n", body);
+  std::string req = absl::StrCat(
+      "POST /enrolment HTTP/1.1\r\nHost: mef.local\r\nX-M2M-RI: b\r\n"
+      "Content-Type: application/json\r\nContent-Length: ",
+      body.size(), "\r\n\r\n", body);
   absl::Status w = (*c)->Write(req, deadline);
   if (!w.ok()) return w;
   std::string got;
@@ -276,8 +285,8 @@ absl::Status RawEnrol(int port, const Device& d) {
     if (!r.ok()) return r.status();
     if (r->empty()) return absl::UnavailableError(absl::StrCat("closed; got: ", got.substr(0, 60)));
     got += *r;
-    if (got.find("X-M2M-RSC: 2001") == std::string::npos && got.find("\r\n\r\n") != std::string::npos &&
-        got.find("X-M2M-RSC: ") != std::string::npos) {
+    if (got.find("X-M2M-RSC: 2001") == std::string::npos &&
+        got.find("\r\n\r\n") != std::string::npos && got.find("X-M2M-RSC: ") != std::string::npos) {
       size_t p = got.find("X-M2M-RSC: ");
       return absl::FailedPreconditionError(absl::StrCat("RSC ", got.substr(p + 11, 4)));
     }
@@ -287,7 +296,8 @@ absl::Status RawEnrol(int port, const Device& d) {
 }
 
 // Load runs `enrol` over the devices round robin with the run's concurrency and duration.
-bench::LoadResult Load(const std::string& name, pid_t server_pid, const std::vector<Device>& devices,
+bench::LoadResult Load(const std::string& name, pid_t server_pid,
+                       const std::vector<Device>& devices,
                        const std::function<absl::Status(const Device&)>& enrol) {
   bench::LoadOptions o;
   o.concurrency = absl::GetFlag(FLAGS_concurrency);
@@ -355,15 +365,15 @@ int Main() {
     std::fprintf(stderr, "MEF child failed to start\n");
     return 1;
   }
-  std::printf("MEF child pid %d tls=%d dtls=%d; RSS at start %ld KiB\n", mef_pid, tls_port, dtls_port,
-              bench::ProcStatusKb(mef_pid, "VmRSS:"));
+  std::printf("MEF child pid %d tls=%d dtls=%d; RSS at start %ld KiB\n", mef_pid, tls_port,
+              dtls_port, bench::ProcStatusKb(mef_pid, "VmRSS:"));
 
   const std::string tr = absl::GetFlag(FLAGS_transport);
   double mef_tls_raw = 0;
   int64_t mef_ok = 0;  // answered 2001 by the MEF; each must have its row
   if (tr == "tls" || tr == "both") {
-    bench::LoadResult r =
-        Load("mef-tls-raw", mef_pid, devices, [&](const Device& d) { return RawEnrol(tls_port, d); });
+    bench::LoadResult r = Load("mef-tls-raw", mef_pid, devices,
+                               [&](const Device& d) { return RawEnrol(tls_port, d); });
     mef_tls_raw = bench::ReportLoad("MEF TLS (raw client)", r, "enrolments");
     mef_ok += r.ok;
     bench::LoadResult r2 = Load("mef-tls-enrolee", mef_pid, devices, [&](const Device& d) {
@@ -410,8 +420,8 @@ int Main() {
                 static_cast<long long>(mef_ok), static_cast<long long>(rows),
                 rows >= mef_ok ? "OK" : "MISSING ROWS");
   }
-  std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n", bench::ProcStatusKb(mef_pid, "VmHWM:"),
-              bench::ProcStatusKb(mef_pid, "VmRSS:"));
+  std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n",
+              bench::ProcStatusKb(mef_pid, "VmHWM:"), bench::ProcStatusKb(mef_pid, "VmRSS:"));
 
   if (absl::GetFlag(FLAGS_baseline) && (tr == "tls" || tr == "both")) {
     SecretBytes key = SecretBytes::Random(32);
@@ -428,13 +438,15 @@ int Main() {
     waitpid(bpid, nullptr, 0);
   }
 
-  if (const int k = absl::GetFlag(FLAGS_idle_conns); k > 0) IdlePhase(mef_pid, tls_port, devices, k);
+  if (const int k = absl::GetFlag(FLAGS_idle_conns); k > 0)
+    IdlePhase(mef_pid, tls_port, devices, k);
   if (const int k = absl::GetFlag(FLAGS_half_open_conns); k > 0) {
     HalfOpenPhase(mef_pid, tls_port, k, absl::GetFlag(FLAGS_half_open_mode));
   }
-  bench::WriteJsonReport("mef_load", {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
-                                      {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
-                                      {"transport", tr}});
+  bench::WriteJsonReport("mef_load",
+                         {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
+                          {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
+                          {"transport", tr}});
   kill(mef_pid, SIGKILL);
   waitpid(mef_pid, nullptr, 0);
   // Drop the bench schema.
