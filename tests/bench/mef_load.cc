@@ -55,6 +55,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
+#include "common/psk_server/capacity_guard.h"
 #include "common/process_defaults.h"
 #include "common/secret_bytes.h"
 #include "common/tls/blocking_client.h"
@@ -93,6 +94,27 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
 
 // ---- child processes --------------------------------------------------------------------------
 
+volatile sig_atomic_t heap_asked = 0;
+
+std::string HeapFile(pid_t pid) { return absl::StrCat("/tmp/mef_load_heap.", pid); }
+
+// HeapKb asks the MEF child for its heap in use (KiB); -1 if it does not answer within 2 s.
+long HeapKb(pid_t pid) {
+  const std::string path = HeapFile(pid);
+  std::remove(path.c_str());
+  kill(pid, SIGUSR1);
+  for (int i = 0; i < 200; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    std::ifstream in(path);
+    long long bytes = -1;
+    if (in >> bytes) {
+      std::remove(path.c_str());
+      return static_cast<long>(bytes / 1024);
+    }
+  }
+  return -1;
+}
+
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
 [[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
                               int out_fd) {
@@ -104,7 +126,22 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
   } else {
     bench::WritePorts(out_fd, {0, 0});
   }
-  for (;;) pause();
+  // SIGUSR1: write the heap in use (glibc mallinfo2) to HeapFile(getpid()), so the parent can tell
+  // live bytes from allocator overhead in the RSS it reads.
+  signal(SIGUSR1, [](int) { heap_asked = 1; });
+  for (;;) {
+    pause();
+    if (heap_asked) {
+      heap_asked = 0;
+      const std::string path = HeapFile(getpid());
+      const std::string tmp = path + ".tmp";
+      if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+        std::fprintf(f, "%lld\n", static_cast<long long>(server::CapacityGuard::HeapBytesInUse()));
+        std::fclose(f);
+        std::rename(tmp.c_str(), path.c_str());
+      }
+    }
+  }
 }
 
 // RunBaselineChild: the bare OpenSSL server, answering the same POST /enrolment with the KeID of
@@ -166,6 +203,8 @@ struct MemoryPhase {
   long before_kb = 0;
   long peak_kb = 0;
   long settled_kb = 0;
+  long heap_before_kb = 0;  // glibc heap in use (mallinfo2), for live bytes vs allocator overhead
+  long heap_peak_kb = 0;
 };
 
 // Settle closes nothing itself: it waits --settle seconds and reads the child's RSS.
@@ -184,6 +223,9 @@ void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m)
       "(%+.1f%% of before); %.1f KiB per %s session\n",
       what, open, failed, m.before_kb, m.peak_kb, absl::GetFlag(FLAGS_settle), m.settled_kb, back,
       per, what);
+  std::printf("%s: heap in use before %ld KiB, at peak %ld KiB: %.1f KiB live per session\n", what,
+              m.heap_before_kb, m.heap_peak_kb,
+              open == 0 ? 0.0 : static_cast<double>(m.heap_peak_kb - m.heap_before_kb) / open);
   std::fflush(stdout);
 }
 
@@ -191,6 +233,7 @@ void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m)
 void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, int k) {
   MemoryPhase m;
   m.before_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_before_kb = HeapKb(mef_pid);
   std::vector<std::unique_ptr<tls::BlockingClient>> open;
   open.reserve(k);
   int failed = 0;
@@ -211,6 +254,7 @@ void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, 
   }
   absl::SleepFor(absl::Seconds(2));
   m.peak_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_peak_kb = HeapKb(mef_pid);
   const size_t n = open.size();
   open.clear();
   m.settled_kb = Settle(mef_pid);
@@ -225,6 +269,7 @@ void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, 
 void HalfOpenPhase(pid_t mef_pid, int tls_port, int k, const std::string& mode) {
   MemoryPhase m;
   m.before_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_before_kb = HeapKb(mef_pid);
   std::vector<int> fds;
   fds.reserve(k);
   int failed = 0;
@@ -244,6 +289,7 @@ void HalfOpenPhase(pid_t mef_pid, int tls_port, int k, const std::string& mode) 
   }
   absl::SleepFor(absl::Seconds(2));
   m.peak_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_peak_kb = HeapKb(mef_pid);
   const size_t n = fds.size();
   for (int fd : fds) close(fd);
   m.settled_kb = Settle(mef_pid);
