@@ -27,6 +27,8 @@ absl::string_view HandshakeOutcomeName(server::HandshakeOutcome outcome) {
       return "rejected";
     case server::HandshakeOutcome::kStoreUnavailable:
       return "store_unavailable";
+    case server::HandshakeOutcome::kOverCapacity:
+      return "over_capacity";
   }
   return "unknown";
 }

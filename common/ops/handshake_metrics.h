@@ -39,8 +39,8 @@ class HandshakeMetrics : public server::ServerObserver {
   prometheus::Family<prometheus::Gauge>& open_;
 };
 
-// HandshakeOutcomeName returns "ok", "bad_key", "timeout", "protocol_error", "rejected" or
-// "store_unavailable".
+// HandshakeOutcomeName returns "ok", "bad_key", "timeout", "protocol_error", "rejected",
+// "store_unavailable" or "over_capacity".
 absl::string_view HandshakeOutcomeName(server::HandshakeOutcome outcome);
 
 // LatencyBuckets are the histogram buckets every latency series uses (0.5 ms .. 5 s).

@@ -1,8 +1,8 @@
 #include "common/psk_server/io_thread.h"
 
 #include <netinet/in.h>
-#include <openssl/async.h>
 #include <netinet/tcp.h>
+#include <openssl/async.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,8 +14,7 @@
 
 namespace onem2m::server::internal {
 
-IoThread::IoThread(Shared* shared)
-    : shared_(shared), gate_(std::make_shared<LoopGate>(&loop_)) {}
+IoThread::IoThread(Shared* shared) : shared_(shared), gate_(std::make_shared<LoopGate>(&loop_)) {}
 
 IoThread::~IoThread() { StopAndJoin(); }
 
@@ -62,6 +61,10 @@ void IoThread::OnAccept(int listen_fd) {
     // flight, and with delayed ACKs that costs up to 40 ms per exchange.
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (!draining_ && !Admit(tls::Transport::kTls, peer)) {
+      close(fd);
+      continue;
+    }
     std::string source = peer.HostString();
     if (draining_ || !shared_->limiter->TryAcquire(source)) {
       if (shared_->observer) {
@@ -73,16 +76,10 @@ void IoThread::OnAccept(int listen_fd) {
       close(fd);
       continue;
     }
-    absl::StatusOr<std::unique_ptr<tls::PskSession>> tls =
-        tls::PskSession::NewStream(shared_->options.tls_context, fd, loop_.Now());
-    if (!tls.ok()) {
-      shared_->limiter->Release(source);
-      close(fd);
-      continue;
-    }
+    // No TLS state yet: the session makes its PskSession once the ClientHello record is in.
     uint64_t id = NextId();
-    auto session = std::make_unique<StreamSession>(this, id, fd, std::move(*tls), peer.ToString(),
-                                                   std::move(source));
+    auto session =
+        std::make_unique<StreamSession>(this, id, fd, peer.ToString(), std::move(source));
     StreamSession* raw = session.get();
     sessions_.emplace(id, std::move(session));
     session_count_.fetch_add(1);
@@ -111,6 +108,8 @@ void IoThread::OnUdpReadable(UdpEndpoint* ep) {
       continue;
     }
     if (draining_) continue;
+    // Past capacity a new peer gets no answer and no state, not even a cookie exchange.
+    if (tls::IsInitialClientHello(datagram) && !Admit(tls::Transport::kDtls, peer)) continue;
     std::string reply;
     absl::StatusOr<std::unique_ptr<tls::PskSession>> tls =
         ep->listener->Offer(key, datagram, loop_.Now(), &reply);
@@ -142,6 +141,19 @@ void IoThread::OnUdpReadable(UdpEndpoint* ep) {
     session_count_.fetch_add(1);
     raw->Start();
   }
+}
+
+bool IoThread::Admit(tls::Transport transport, const net::SocketAddress& peer) {
+  if (shared_->capacity->Admit(shared_->open_sessions.load()) == CapacityGuard::Verdict::kAdmit) {
+    return true;
+  }
+  if (shared_->observer) {
+    ConnectionInfo info;
+    info.transport = transport;
+    info.peer = peer.ToString();
+    shared_->observer->OnHandshake(info, HandshakeOutcome::kOverCapacity, absl::ZeroDuration());
+  }
+  return false;
 }
 
 void IoThread::Forget(uint64_t id) {

@@ -20,6 +20,7 @@
 #include "common/http/request_parser.h"
 #include "common/net/event_loop.h"
 #include "common/net/socket_util.h"
+#include "common/psk_server/capacity_guard.h"
 #include "common/psk_server/psk_server.h"
 #include "common/psk_server/session_handler.h"
 #include "common/psk_server/source_limiter.h"
@@ -36,15 +37,18 @@ struct Shared {
   SessionHandlerFactory* factory = nullptr;
   ServerObserver* observer = nullptr;
   std::unique_ptr<SourceLimiter> limiter;
+  std::unique_ptr<CapacityGuard> capacity;
   std::atomic<int> open_sessions{0};
 };
 
 // Session is what the two transports have in common: a PskSession, its handler, deadlines, and the
-// "busy" flag set while its handshake is paused on an asynchronous PSK lookup.
+// "busy" flag set while its handshake is paused on an asynchronous PSK lookup. A TLS session gets
+// its PskSession only once the client's first record has arrived (AttachTls): until then a
+// connection costs this object and a socket, not OpenSSL's state and buffers.
 class Session {
  public:
-  Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession> tls, std::string peer,
-          std::string source);
+  Session(IoThread* thread, uint64_t id, tls::Transport transport,
+          std::unique_ptr<tls::PskSession> tls, std::string peer, std::string source);
   virtual ~Session();
 
   uint64_t id() const { return id_; }
@@ -64,6 +68,8 @@ class Session {
   // level-triggered socket with unread handshake bytes would otherwise wake the loop meanwhile).
   virtual void PauseIo() {}
   virtual void AfterHandshakeStep(tls::Step step) = 0;
+  // AttachTls gives the session its PskSession (at construction, or later for TLS).
+  void AttachTls(std::unique_ptr<tls::PskSession> tls);
   // CompleteHandshake creates the handler; false (and the session closed) on failure.
   bool CompleteHandshake();
   void FailHandshake(HandshakeOutcome outcome);
@@ -73,7 +79,8 @@ class Session {
 
   IoThread* thread_;
   const uint64_t id_;
-  std::unique_ptr<tls::PskSession> tls_;
+  std::unique_ptr<tls::PskSession> tls_;  // null until the first TLS record has arrived
+  absl::Time started_;                    // accepted (TLS) or cookie returned (DTLS)
   ConnectionInfo info_;
   std::string source_;  // host part, for the per-source cap
   std::unique_ptr<SessionHandler> handler_;
@@ -88,8 +95,8 @@ class Session {
 // StreamSession is TLS over one accepted TCP socket, with HTTP/1.1 framing.
 class StreamSession final : public Session {
  public:
-  StreamSession(IoThread* thread, uint64_t id, int fd, std::unique_ptr<tls::PskSession> tls,
-                std::string peer, std::string source);
+  // The PskSession is made once the client's first TLS record is complete in the socket.
+  StreamSession(IoThread* thread, uint64_t id, int fd, std::string peer, std::string source);
   ~StreamSession() override;
 
   void Start();
@@ -100,6 +107,9 @@ class StreamSession final : public Session {
 
  private:
   void AfterHandshakeStep(tls::Step step) override;
+  // AwaitFirstRecord waits, in the kernel's socket buffer, for the client's first TLS record
+  // (SO_RCVLOWAT), then makes the PskSession. False while it is still waiting (or closed).
+  bool AwaitFirstRecord(uint32_t events);
   void ReadRequests();
   bool FeedParser(absl::string_view bytes, size_t* consumed);
   void SendError(int http_status, absl::string_view message);
@@ -107,6 +117,7 @@ class StreamSession final : public Session {
   void Want(uint32_t events);
 
   int fd_;
+  size_t lowat_ = 1;  // SO_RCVLOWAT while waiting for the first record
   http::RequestParser parser_;
   std::string pending_in_;  // bytes read after a complete request (pipelining)
   std::string out_;
@@ -201,6 +212,9 @@ class IoThread {
     std::unique_ptr<tls::DtlsListener> listener;
   };
   void OnAccept(int listen_fd);
+  // Admit asks the server-wide CapacityGuard for one more session; a refusal is reported to the
+  // observer as kOverCapacity.
+  bool Admit(tls::Transport transport, const net::SocketAddress& peer);
   void OnUdpReadable(UdpEndpoint* ep);
 
   Shared* shared_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/psk_server/heap_trimmer.h"
 #include "common/psk_server/io_thread.h"
 
 namespace onem2m::server {
@@ -14,6 +15,7 @@ namespace onem2m::server {
 struct PskServer::Impl {
   internal::Shared shared;
   std::vector<std::unique_ptr<internal::IoThread>> threads;
+  std::unique_ptr<HeapTrimmer> trimmer;
   absl::Mutex mu;
   bool shut_down ABSL_GUARDED_BY(mu) = false;
 };
@@ -64,6 +66,8 @@ absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions opt
   shared.factory = factory;
   shared.observer = observer;
   shared.limiter = std::make_unique<SourceLimiter>(shared.options.max_sessions_per_source);
+  shared.capacity = std::make_unique<CapacityGuard>(shared.options.max_sessions,
+                                                    shared.options.memory_budget_bytes);
   for (int i = 0; i < shared.options.io_threads; ++i) {
     server->impl_->threads.push_back(std::make_unique<internal::IoThread>(&shared));
   }
@@ -99,6 +103,11 @@ absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions opt
   if (s.ok()) s = bind_all(shared.options.dtls_listen, true, &server->dtls_addresses_);
   if (!s.ok()) return s;
   for (auto& thread : server->impl_->threads) thread->Start();
+  if (shared.options.heap_trim_interval > absl::ZeroDuration()) {
+    server->impl_->trimmer = std::make_unique<HeapTrimmer>(
+        [&shared] { return shared.open_sessions.load(std::memory_order_relaxed); });
+    server->impl_->trimmer->Start(shared.options.heap_trim_interval);
+  }
   return server;
 }
 
@@ -116,6 +125,7 @@ void PskServer::Shutdown(absl::Duration grace) {
   absl::Time deadline = absl::Now() + grace;
   while (absl::Now() < deadline && open_sessions() > 0) absl::SleepFor(absl::Milliseconds(20));
   for (auto& t : impl_->threads) t->StopAndJoin();
+  if (impl_->trimmer) impl_->trimmer->Stop();
 }
 
 int PskServer::open_sessions() const { return impl_->shared.open_sessions.load(); }

@@ -3,7 +3,9 @@
 // PskServer terminates TLS 1.2-PSK over TCP and DTLS 1.2-PSK over UDP for the MEF and the MAF:
 // a few I/O threads, each an epoll loop with its own SO_REUSEPORT listeners, serve every session,
 // so thousands of concurrent handshakes need no thread each. Per session it enforces a handshake
-// deadline and an idle deadline; per source address a cap on open sessions; for DTLS the cookie
+// deadline and an idle deadline; per source address a cap on open sessions; server-wide a cap on
+// sessions and a memory budget (past them new sessions are refused, counted as over_capacity); a
+// TLS connection gets its OpenSSL state only once its first record has arrived; for DTLS the cookie
 // exchange (no state for a peer until its cookie returns). Requests are framed as HTTP/1.1 (TLS)
 // or passed as datagrams (DTLS) to the service's SessionHandler (session_handler.h).
 // Handshakes run on the I/O threads, so a PSK resolver that may wait (a store read, a remote
@@ -52,6 +54,15 @@ struct PskServerOptions {
   absl::Duration idle_timeout = absl::Seconds(30);
   // Open sessions (and DTLS sessions) one source address may hold; 0 = unlimited.
   int max_sessions_per_source = 256;
+  // Open sessions the whole server may hold (TLS and DTLS, all sources); 0 = unlimited. Past it,
+  // and past the memory budget, new sessions are refused (capacity_guard.h).
+  int max_sessions = 10000;
+  // Heap bytes in use (glibc mallinfo2, sampled every 100 ms) past which new sessions are
+  // refused; 0 = no budget.
+  int64_t memory_budget_bytes = 0;
+  // How often the heap trimmer checks whether sessions dropped enough to give memory back
+  // (heap_trimmer.h); zero: never.
+  absl::Duration heap_trim_interval = absl::Seconds(5);
   http::HttpLimits http_limits;
   // Largest DTLS application datagram accepted.
   size_t max_datagram_bytes = 1500;

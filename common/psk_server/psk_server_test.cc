@@ -14,6 +14,7 @@
 #include "common/http/response_parser.h"
 #include "common/http/serializer.h"
 #include "common/net/socket_util.h"
+#include "common/openssl_util.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_resolver.h"
 #include "gtest/gtest.h"
@@ -135,6 +136,8 @@ class PskServerTest : public ::testing::Test {
     o.io_threads = 2;
     o.idle_timeout = idle;
     o.max_sessions_per_source = per_source;
+    o.max_sessions = max_sessions_;
+    o.memory_budget_bytes = memory_budget_bytes_;
     auto server = PskServer::Start(o, &factory_, &observer_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
@@ -164,6 +167,8 @@ class PskServerTest : public ::testing::Test {
     return tls::BlockingClient::Connect(*ctx, host, port, absl::Now() + absl::Seconds(5));
   }
 
+  int max_sessions_ = 10000;
+  int64_t memory_budget_bytes_ = 0;
   EchoFactory factory_;
   CountingObserver observer_;
   std::unique_ptr<PskServer> server_;
@@ -361,6 +366,154 @@ TEST_F(PskServerTest, PerSourceCapRefusesExtraSessions) {
   EXPECT_GE(observer_.Count(HandshakeOutcome::kRejected), 1);
 }
 
+// WaitForOpenSessions polls until the server counts `n` open sessions (sessions close on the I/O
+// thread after the client's socket does); false after 5 s.
+bool WaitForOpenSessions(const PskServer& server, int n) {
+  for (int i = 0; i < 500 && server.open_sessions() != n; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  return server.open_sessions() == n;
+}
+
+TEST_F(PskServerTest, GlobalSessionCapRefusesNewSessionsUntilOneCloses) {
+  max_sessions_ = 2;
+  StartServer();
+  auto a = Connect(tls::Transport::kTls, "device-1", Key());
+  auto b = Connect(tls::Transport::kDtls, "device-2", Key());
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  // Full: a third TLS connection is closed before its handshake, from any source.
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  EXPECT_FALSE(c.ok());
+  EXPECT_GE(observer_.Count(HandshakeOutcome::kOverCapacity), 1);
+  EXPECT_EQ(observer_.Count(HandshakeOutcome::kRejected), 0);
+  // The sessions already open keep working.
+  EXPECT_NE(HttpRoundTrip(**a, "still here").find("still here"), std::string::npos);
+  a->reset();
+  ASSERT_TRUE(WaitForOpenSessions(*server_, 1));
+  auto d = Connect(tls::Transport::kTls, "device-1", Key());
+  EXPECT_TRUE(d.ok()) << d.status();
+}
+
+TEST_F(PskServerTest, DtlsClientHelloPastCapGetsNoAnswer) {
+  max_sessions_ = 1;
+  StartServer();
+  auto a = Connect(tls::Transport::kTls, "device-1", Key());
+  ASSERT_TRUE(a.ok()) << a.status();
+  tls::ClientOptions co;
+  co.transport = tls::Transport::kDtls;
+  co.psk_identity = "device-2";
+  co.psk = Key();
+  auto ctx = tls::PskContext::NewClient(co);
+  ASSERT_TRUE(ctx.ok());
+  auto b = tls::BlockingClient::Connect(*ctx, "127.0.0.1", Port(tls::Transport::kDtls),
+                                        absl::Now() + absl::Seconds(2));
+  EXPECT_FALSE(b.ok());
+  EXPECT_GE(observer_.Count(HandshakeOutcome::kOverCapacity), 1);
+  EXPECT_EQ(server_->open_sessions(), 1);
+}
+
+TEST_F(PskServerTest, MemoryBudgetRefusesNewSessions) {
+  memory_budget_bytes_ = 1;  // any heap at all is over it
+  StartServer();
+  auto a = Connect(tls::Transport::kTls, "device-1", Key());
+  EXPECT_FALSE(a.ok());
+  EXPECT_GE(observer_.Count(HandshakeOutcome::kOverCapacity), 1);
+  EXPECT_EQ(observer_.Count(HandshakeOutcome::kOk), 0);
+}
+
+// MemoryClient is a TLS-PSK client over memory BIOs: the test carries its bytes to the socket.
+struct MemoryClient {
+  SslCtxPtr ctx;
+  SslPtr ssl;
+  BIO* in = nullptr;   // owned by ssl
+  BIO* out = nullptr;  // owned by ssl
+};
+
+TEST_F(PskServerTest, ClientHelloArrivingInPiecesStillCompletesHandshake) {
+  StartServer();
+  // An OpenSSL client over memory BIOs, so the test decides how its bytes reach the socket.
+  MemoryClient mc;
+  mc.ctx.reset(SSL_CTX_new(TLS_client_method()));
+  ASSERT_NE(mc.ctx, nullptr);
+  SSL_CTX_set_max_proto_version(mc.ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(mc.ctx.get(), "PSK-AES128-CBC-SHA256");
+  SSL_CTX_set_psk_client_callback(mc.ctx.get(),
+                                  [](SSL*, const char*, char* identity, unsigned int max_id,
+                                     unsigned char* psk, unsigned int max_psk) -> unsigned int {
+                                    snprintf(identity, max_id, "device-1");
+                                    const SecretBytes& k = Key();
+                                    if (k.size() > max_psk) return 0;
+                                    memcpy(psk, k.data(), k.size());
+                                    return static_cast<unsigned int>(k.size());
+                                  });
+  mc.ssl.reset(SSL_new(mc.ctx.get()));
+  mc.in = BIO_new(BIO_s_mem());
+  mc.out = BIO_new(BIO_s_mem());
+  SSL_set_bio(mc.ssl.get(), mc.in, mc.out);
+  SSL_set_connect_state(mc.ssl.get());
+  ASSERT_EQ(SSL_do_handshake(mc.ssl.get()), -1);
+  std::string hello(BIO_ctrl_pending(mc.out), '\0');
+  ASSERT_EQ(BIO_read(mc.out, hello.data(), hello.size()), static_cast<int>(hello.size()));
+  ASSERT_GT(hello.size(), 10u);
+
+  auto fd = net::ConnectWithDeadline(server_->tls_addresses()[0], SOCK_STREAM,
+                                     absl::Now() + absl::Seconds(2));
+  ASSERT_TRUE(fd.ok());
+  // Three bytes of the header, then the rest of the header and half the body, then the rest: the
+  // server must wait each time, and answer once the record is whole.
+  const size_t cuts[] = {0, 3, 5 + (hello.size() - 5) / 2, hello.size()};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(write(*fd, hello.data() + cuts[i], cuts[i + 1] - cuts[i]),
+              static_cast<ssize_t>(cuts[i + 1] - cuts[i]));
+    if (i < 2) {
+      absl::SleepFor(absl::Milliseconds(50));
+      pollfd p{*fd, POLLIN, 0};
+      EXPECT_EQ(poll(&p, 1, 0), 0) << "the server answered an incomplete ClientHello";
+    }
+  }
+  timeval tv{5, 0};
+  setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[4096];
+  while (SSL_is_init_finished(mc.ssl.get()) != 1) {
+    ssize_t n = read(*fd, buf, sizeof(buf));
+    ASSERT_GT(n, 0) << "server closed during the handshake";
+    BIO_write(mc.in, buf, static_cast<int>(n));
+    int r = SSL_do_handshake(mc.ssl.get());
+    if (r != 1) {
+      ASSERT_EQ(SSL_get_error(mc.ssl.get(), r), SSL_ERROR_WANT_READ);
+    }
+    size_t pending = BIO_ctrl_pending(mc.out);
+    if (pending > 0) {
+      std::string flight(pending, '\0');
+      BIO_read(mc.out, flight.data(), static_cast<int>(pending));
+      ASSERT_EQ(write(*fd, flight.data(), flight.size()), static_cast<ssize_t>(flight.size()));
+    }
+  }
+  // The server counts its handshake once it has sent its Finished, which may be just after.
+  for (int i = 0; i < 500 && observer_.Count(HandshakeOutcome::kOk) == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(observer_.Count(HandshakeOutcome::kOk), 1);
+  close(*fd);
+}
+
+TEST_F(PskServerTest, ClientLeavingMidClientHelloIsCountedAndClosed) {
+  StartServer();
+  auto fd = net::ConnectWithDeadline(server_->tls_addresses()[0], SOCK_STREAM,
+                                     absl::Now() + absl::Seconds(2));
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(WaitForOpenSessions(*server_, 1));
+  // A handshake record header announcing 200 bytes, and only 10 of them.
+  const unsigned char partial[] = {22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 3, 0, 0, 0, 0};
+  ASSERT_EQ(write(*fd, partial, sizeof(partial)), static_cast<ssize_t>(sizeof(partial)));
+  close(*fd);
+  ASSERT_TRUE(WaitForOpenSessions(*server_, 0));
+  EXPECT_EQ(observer_.Count(HandshakeOutcome::kProtocolError), 1);
+  // And the server still serves.
+  auto c = Connect(tls::Transport::kTls, "device-1", Key());
+  EXPECT_TRUE(c.ok()) << c.status();
+}
+
 // Echo sends `body` over either transport (HTTP over TLS, a bare datagram over DTLS) and returns
 // what the echo handler answered after its "identity|export|" prefix.
 std::string Echo(tls::Transport t, tls::BlockingClient& c, const std::string& body) {
@@ -501,7 +654,6 @@ TEST_F(PskServerTest, ShutdownLetsServerStopWithOpenSessions) {
   EXPECT_EQ(server_->open_sessions(), 0);
 }
 
-
 // ReadToEof reads until the server closes (close_notify or EOF) or `deadline`, returning what came
 // and whether the close came before the deadline.
 std::string ReadToEof(tls::BlockingClient& c, absl::Time deadline, bool* closed) {
@@ -529,9 +681,9 @@ TEST_F(PskServerTest, ConnectionCloseAndHttp10RequestsCloseAfterTheAnswer) {
     auto c = Connect(tls::Transport::kTls, "device-1", Key());
     ASSERT_TRUE(c.ok()) << c.status();
     const absl::Time start = absl::Now();
-    ASSERT_TRUE((*c)->Write(absl::StrCat(head, "Content-Length: 3\r\n\r\nbye"),
-                            start + absl::Seconds(5))
-                    .ok());
+    ASSERT_TRUE(
+        (*c)->Write(absl::StrCat(head, "Content-Length: 3\r\n\r\nbye"), start + absl::Seconds(5))
+            .ok());
     bool closed = false;
     const std::string got = ReadToEof(**c, start + absl::Seconds(10), &closed);
     EXPECT_TRUE(closed) << got;
@@ -601,8 +753,8 @@ TEST_F(PskServerTest, OpensslSClientWithConnectionCloseSeesEofPromptly) {
   }
   const std::string cmd = absl::StrCat(
       "timeout 20 /usr/bin/openssl s_client -quiet -connect 127.0.0.1:",
-      server_->tls_addresses()[0].port(), " -tls1_2 -cipher PSK-AES128-CBC-SHA256 -psk ", Hex(Key()),
-      " -psk_identity device-1 < ", req_path, " 2>&1; echo \"exit=$?\"");
+      server_->tls_addresses()[0].port(), " -tls1_2 -cipher PSK-AES128-CBC-SHA256 -psk ",
+      Hex(Key()), " -psk_identity device-1 < ", req_path, " 2>&1; echo \"exit=$?\"");
   const absl::Time start = absl::Now();
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");

@@ -33,23 +33,17 @@ void WarnLookupFailed(const absl::Status& status) {
 
 }  // namespace
 
-Session::Session(IoThread* thread, uint64_t id, std::unique_ptr<tls::PskSession> tls,
-                 std::string peer, std::string source)
-    : thread_(thread), id_(id), tls_(std::move(tls)), source_(std::move(source)) {
-  info_.transport = tls_->transport();
+Session::Session(IoThread* thread, uint64_t id, tls::Transport transport,
+                 std::unique_ptr<tls::PskSession> tls, std::string peer, std::string source)
+    : thread_(thread), id_(id), started_(thread->loop().Now()), source_(std::move(source)) {
+  info_.transport = transport;
   info_.peer = std::move(peer);
   thread_->shared()->open_sessions.fetch_add(1);
   if (thread_->shared()->observer) thread_->shared()->observer->OnSessionOpened(info_.transport);
   const PskServerOptions& o = thread_->shared()->options;
   const tls::PskContext& ctx =
       info_.transport == tls::Transport::kTls ? *o.tls_context : *o.dtls_context;
-  if (ctx.async_lookups()) {
-    tls_->EnableAsyncLookup([gate = thread_->gate(), thread = thread_, id = id_] {
-      gate->Post([thread, id] {
-        if (Session* s = thread->Find<Session>(id)) s->OnAsyncReady();
-      });
-    });
-  }
+  if (tls != nullptr) AttachTls(std::move(tls));
   handshake_timer_ = thread_->loop().RunAfter(ctx.handshake_timeout(), [this] {
     handshake_timer_ = 0;
     if (handshake_complete_ || closed_) return;
@@ -63,6 +57,20 @@ Session::~Session() {
   thread_->shared()->limiter->Release(source_);
   thread_->shared()->open_sessions.fetch_sub(1);
   if (thread_->shared()->observer) thread_->shared()->observer->OnSessionClosed(info_.transport);
+}
+
+void Session::AttachTls(std::unique_ptr<tls::PskSession> tls) {
+  tls_ = std::move(tls);
+  if (tls_->role() == tls::Role::kServer &&
+      (info_.transport == tls::Transport::kTls ? thread_->shared()->options.tls_context
+                                               : thread_->shared()->options.dtls_context)
+          ->async_lookups()) {
+    tls_->EnableAsyncLookup([gate = thread_->gate(), thread = thread_, id = id_] {
+      gate->Post([thread, id] {
+        if (Session* s = thread->Find<Session>(id)) s->OnAsyncReady();
+      });
+    });
+  }
 }
 
 void Session::DriveHandshake() {
@@ -82,6 +90,7 @@ void Session::OnAsyncReady() {
 }
 
 HandshakeOutcome Session::ClassifyFailure() const {
+  if (tls_ == nullptr) return HandshakeOutcome::kProtocolError;
   if (tls_->psk_lookup() == tls::PskLookup::kLookupFailed) {
     return HandshakeOutcome::kStoreUnavailable;
   }
@@ -98,6 +107,13 @@ HandshakeOutcome Session::ClassifyFailure() const {
 }
 
 void Session::FailHandshake(HandshakeOutcome outcome) {
+  if (tls_ == nullptr) {  // the client never completed its first record
+    if (thread_->shared()->observer) {
+      thread_->shared()->observer->OnHandshake(info_, outcome, absl::Now() - started_);
+    }
+    Close();
+    return;
+  }
   info_.psk_identity = tls_->psk_identity();
   // A DTLS peer with an unknown identity stalls rather than failing (bad records are dropped
   // silently), so a timeout after a failed lookup is really a bad key.
@@ -109,8 +125,7 @@ void Session::FailHandshake(HandshakeOutcome outcome) {
   }
   if (outcome == HandshakeOutcome::kStoreUnavailable) WarnLookupFailed(tls_->lookup_status());
   if (thread_->shared()->observer) {
-    thread_->shared()->observer->OnHandshake(info_, outcome,
-                                             absl::Now() - tls_->handshake_started());
+    thread_->shared()->observer->OnHandshake(info_, outcome, absl::Now() - started_);
   }
   Close();
 }
@@ -122,8 +137,7 @@ bool Session::CompleteHandshake() {
   info_.psk_identity = tls_->psk_identity();
   info_.cipher = tls_->cipher_name();
   if (thread_->shared()->observer) {
-    thread_->shared()->observer->OnHandshake(info_, HandshakeOutcome::kOk,
-                                             absl::Now() - tls_->handshake_started());
+    thread_->shared()->observer->OnHandshake(info_, HandshakeOutcome::kOk, absl::Now() - started_);
   }
   absl::StatusOr<std::unique_ptr<SessionHandler>> handler =
       thread_->shared()->factory->OnHandshake(*tls_, info_);

@@ -77,6 +77,9 @@ enum class HandshakeOutcome {
   // aborted with internal_error (docs/protocol.md 2). Counted apart from kBadKey so an outage
   // shows as one, in metrics and alerts.
   kStoreUnavailable,
+  // Refused before the handshake because the server is full: its cap on open sessions
+  // (--max_sessions) or its memory budget (--memory_budget_bytes). No TLS state was made.
+  kOverCapacity,
 };
 
 // ServerObserver receives events for metrics and logs. Methods may run on any I/O thread at once

@@ -1,6 +1,10 @@
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <utility>
 
 #include "common/http/serializer.h"
@@ -9,12 +13,16 @@
 namespace onem2m::server::internal {
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
+// TLS record header: type(1) version(2) length(2) (RFC 5246 6.2.1).
+constexpr size_t kRecordHeader = 5;
+// Largest first record worth waiting for: a TLSPlaintext fragment is at most 2^14 bytes
+// (RFC 5246 6.2.1); anything longer is left for OpenSSL to refuse.
+constexpr size_t kMaxFirstRecord = kRecordHeader + 16384;
 }  // namespace
 
-StreamSession::StreamSession(IoThread* thread, uint64_t id, int fd,
-                             std::unique_ptr<tls::PskSession> tls, std::string peer,
+StreamSession::StreamSession(IoThread* thread, uint64_t id, int fd, std::string peer,
                              std::string source)
-    : Session(thread, id, std::move(tls), std::move(peer), std::move(source)),
+    : Session(thread, id, tls::Transport::kTls, nullptr, std::move(peer), std::move(source)),
       fd_(fd),
       parser_(thread->shared()->options.http_limits) {}
 
@@ -25,15 +33,57 @@ StreamSession::~StreamSession() {
 void StreamSession::Start() {
   uint64_t id = id_;
   IoThread* thread = thread_;
-  watching_ = EPOLLIN;
-  absl::Status s = thread_->loop().Watch(fd_, EPOLLIN, [thread, id](uint32_t events) {
+  // Until the first record is in, wake on its header (SO_RCVLOWAT) or on the peer closing.
+  watching_ = EPOLLIN | EPOLLRDHUP;
+  lowat_ = kRecordHeader;
+  int lowat = static_cast<int>(lowat_);
+  (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+  absl::Status s = thread_->loop().Watch(fd_, watching_, [thread, id](uint32_t events) {
     if (StreamSession* self = thread->Find<StreamSession>(id)) self->OnEvents(events);
   });
-  if (!s.ok()) {
-    Close();
-    return;
+  if (!s.ok()) Close();
+}
+
+bool StreamSession::AwaitFirstRecord(uint32_t events) {
+  unsigned char header[kRecordHeader];
+  ssize_t n = recv(fd_, header, sizeof(header), MSG_PEEK | MSG_DONTWAIT);
+  size_t need = kRecordHeader;
+  if (n == static_cast<ssize_t>(kRecordHeader)) {
+    need = kRecordHeader + ((size_t{header[3]} << 8) | header[4]);
+    // Not a handshake record of TLS (content type 22, major version 3) or longer than any
+    // fragment: nothing worth waiting for; OpenSSL refuses it at once.
+    if (header[0] != 22 || header[1] != 3 || need > kMaxFirstRecord) need = kRecordHeader;
   }
-  DriveHandshake();
+  size_t have = n > 0 ? static_cast<size_t>(n) : 0;
+  if (have == kRecordHeader && need > kRecordHeader) {
+    int queued = 0;  // bytes waiting in the socket, without copying them out
+    if (ioctl(fd_, FIONREAD, &queued) == 0 && queued > 0) have = static_cast<size_t>(queued);
+  }
+  if (have < need) {
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+        (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+      // The peer left (or broke) before finishing its first record: it never can now.
+      FailHandshake(HandshakeOutcome::kProtocolError);
+      return false;
+    }
+    if (need != lowat_) {
+      lowat_ = need;
+      int lowat = static_cast<int>(lowat_);
+      (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+    }
+    return false;
+  }
+  int one = 1;
+  (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+  absl::StatusOr<std::unique_ptr<tls::PskSession>> tls =
+      tls::PskSession::NewStream(thread_->shared()->options.tls_context, fd_, started_);
+  if (!tls.ok()) {
+    Close();
+    return false;
+  }
+  AttachTls(std::move(*tls));
+  watching_ = 0;  // AfterHandshakeStep rearms for what the handshake wants
+  return true;
 }
 
 void StreamSession::Want(uint32_t events) {
@@ -44,6 +94,7 @@ void StreamSession::Want(uint32_t events) {
 
 void StreamSession::OnEvents(uint32_t events) {
   if (closed_ || busy_) return;
+  if (tls_ == nullptr && !AwaitFirstRecord(events)) return;
   if (!handshake_complete_) {
     DriveHandshake();
     return;

@@ -169,7 +169,7 @@ Step PskSession::Handshake() {
     // Idle from here on, mostly: keep record buffers only while they hold data (TLS; DTLS
     // sessions release theirs explicitly).
     if (transport_ == Transport::kTls) SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
-    if (dgram_bio_ != nullptr) ReleaseBuffers();
+    ReleaseBuffers();
     return Step::kDone;
   }
   int err = SSL_get_error(ssl_.get(), r);
@@ -191,7 +191,9 @@ Step PskSession::Read(char* out, size_t out_len, size_t* out_read) {
   if (r == 1) return Step::kDone;
   int err = SSL_get_error(ssl_.get(), r);
   if (err == SSL_ERROR_WANT_READ) {
-    if (dgram_bio_ != nullptr && handshake_done()) ReleaseBuffers();
+    // Waiting for the peer: an empty read buffer need not be kept (SSL_MODE_RELEASE_BUFFERS frees
+    // it only after a record was consumed, not when a read finds nothing).
+    if (handshake_done()) ReleaseBuffers();
     return Step::kWantRead;
   }
   if (err == SSL_ERROR_WANT_WRITE) return Step::kWantWrite;
@@ -230,7 +232,8 @@ Step PskSession::Shutdown() {
 void PskSession::ReleaseBuffers() {
   // SSL_free_buffers returns 0 (and keeps them) while they hold data.
   if (!failed_ && !buffers_released_ && SSL_free_buffers(ssl_.get()) == 1) {
-    buffers_released_ = true;
+    // TLS's record layer allocates a missing buffer by itself; only DTLS needs EnsureBuffers.
+    buffers_released_ = dgram_bio_ != nullptr;
   }
 }
 

@@ -112,8 +112,9 @@ class PskSession {
   Step Shutdown();
 
   // ReleaseBuffers frees OpenSSL's record buffers if they hold nothing (they are reallocated on
-  // the next read or write). TLS does this by itself (SSL_MODE_RELEASE_BUFFERS); DTLS sessions do
-  // it after the handshake and whenever Read() returns kWantRead. Call it on idle sessions.
+  // the next read or write). Sessions do it after the handshake and whenever Read() returns
+  // kWantRead (TLS also frees them after each record, SSL_MODE_RELEASE_BUFFERS). Call it on idle
+  // sessions.
   void ReleaseBuffers();
 
   // status returns why the session failed (OK while it has not). Never contains key bytes.

@@ -49,6 +49,8 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
   // of holding an I/O thread).
   so.idle_timeout = options.idle_timeout;
   so.max_sessions_per_source = options.max_sessions_per_source;
+  so.max_sessions = options.max_sessions;
+  so.memory_budget_bytes = options.memory_budget_bytes;
   absl::StatusOr<std::unique_ptr<server::PskServer>> server =
       server::PskServer::Start(so, h->factory_.get(), observer);
   if (!server.ok()) return server.status();

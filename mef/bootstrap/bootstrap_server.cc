@@ -52,6 +52,8 @@ absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
   // an I/O thread.
   so.idle_timeout = options.idle_timeout;
   so.max_sessions_per_source = options.max_sessions_per_source;
+  so.max_sessions = options.max_sessions;
+  so.memory_budget_bytes = options.memory_budget_bytes;
   absl::StatusOr<std::unique_ptr<server::PskServer>> server =
       server::PskServer::Start(so, b->factory_.get(), handshakes);
   if (!server.ok()) return server.status();

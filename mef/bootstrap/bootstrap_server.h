@@ -49,6 +49,8 @@ struct BootstrapServerOptions {
   std::string maf_key_retrieval_uri;
   int io_threads = 2;
   int max_sessions_per_source = 256;
+  int max_sessions = 10000;         // server-wide cap on open sessions (0: none)
+  int64_t memory_budget_bytes = 0;  // heap in use past which new sessions are refused (0: none)
   server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
 

@@ -90,6 +90,12 @@ ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadl
 ABSL_FLAG(int, request_workers, 8, "Worker threads for MAF procedures (they use the store).");
 ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "Deadline of one Km fetch from a MEF.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
+ABSL_FLAG(int, max_sessions, 10000,
+          "Open TLS/DTLS sessions the whole server may hold (0: no cap); past it new connections "
+          "are closed before their handshake and counted as outcome=\"over_capacity\".");
+ABSL_FLAG(int64_t, memory_budget_bytes, int64_t{320} << 20,
+          "Heap bytes in use (sampled) past which new TLS/DTLS sessions are refused like past "
+          "--max_sessions (0: no budget).");
 ABSL_FLAG(int, max_sessions_per_source, 256,
           "Open sessions one source address may hold (0: no cap).");
 ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(20), "SIGTERM: time for in-flight work.");
@@ -247,6 +253,8 @@ int Run() {
   ho.io_threads = absl::GetFlag(FLAGS_io_threads);
   ho.request_workers = std::max(1, absl::GetFlag(FLAGS_request_workers));
   ho.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  ho.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  ho.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
   ho.exchange.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
   maf::MafMetrics* m = &metrics;
   absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> psk = maf::HandshakeServer::Start(

@@ -71,6 +71,12 @@ ABSL_FLAG(int, credential_fetch_threads, 2,
           "Threads polling credential fetches; one at a time answers a batch with one store read.");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
+ABSL_FLAG(int, max_sessions, 10000,
+          "Open TLS/DTLS sessions the whole server may hold (0: no cap); past it new connections "
+          "are closed before their handshake and counted as outcome=\"over_capacity\".");
+ABSL_FLAG(int64_t, memory_budget_bytes, int64_t{320} << 20,
+          "Heap bytes in use (sampled) past which new TLS/DTLS sessions are refused like past "
+          "--max_sessions (0: no budget).");
 ABSL_FLAG(int, max_sessions_per_source, 256,
           "Open sessions one source address may hold (0: no cap).");
 ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24),
@@ -170,6 +176,8 @@ int Run() {
   bo.maf_key_retrieval_uri = absl::GetFlag(FLAGS_maf_key_retrieval_uri);
   bo.io_threads = absl::GetFlag(FLAGS_io_threads);
   bo.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  bo.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  bo.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
   bo.exchange.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
   absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =
       mef::BootstrapServer::Start(bo, store.get(), &envelope, &metrics, &handshake_metrics);

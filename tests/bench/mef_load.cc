@@ -6,10 +6,21 @@
 // creates --enrolees enrolees with BulkCreate in a fresh schema, then runs --concurrency client
 // threads over TLS and/or DTLS for --duration, printing a progress line every second, then
 // enrolments/s, p50/p99/max latency and failures by cause. With --baseline it also forks a bare
-// OpenSSL TLS-PSK server (SSL_CTX + PSK callback, same suite, handshake + SSL_export_keying_material
+// OpenSSL TLS-PSK server (SSL_CTX + PSK callback, same suite, handshake +
+// SSL_export_keying_material
 // + a canned HTTP answer, no store) and drives it with the same raw client code, printing the
-// ratio. With --idle_conns=K it opens K TLS sessions that finish the handshake and stay idle and
-// prints the MEF child's RSS delta / K.
+// ratio. With --idle_conns=K it opens K TLS sessions that finish the handshake and stay idle;
+// with --half_open_conns=K it opens K TCP connections that never finish a handshake
+// (--half_open_mode=tcp: connect only; partial_hello: a TLS record header and part of a
+// ClientHello). Each of these phases prints the MEF child's RSS before, at peak (all K open) and
+// --settle seconds after closing them, and the RSS delta / K ("KiB per idle/half-open session").
+// Connections come from 127.0.0.2..127.0.0.251 in turn (no ephemeral-port exhaustion); the MEF
+// child has no per-source cap and a --max_sessions of --mef_max_sessions.
+//
+// Memory figures (issue 11):
+//   ulimit -n 20000; bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG"
+//       --enrolees=1000 --duration=1s --transport=tls --baseline=false --idle_conns=10000
+//       --half_open_conns=10000 --half_open_mode=partial_hello --settle=60
 //
 //   eval "$(bash tests/pg/start_pg.sh)"
 //   bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG" --enrolees=20000
@@ -36,7 +47,6 @@
 #include <thread>
 #include <vector>
 
-#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
@@ -45,6 +55,8 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
+#include "common/psk_server/capacity_guard.h"
+#include "common/process_defaults.h"
 #include "common/secret_bytes.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
@@ -60,7 +72,18 @@ ABSL_FLAG(int, concurrency, 64, "Concurrent simulated Enrolees (threads).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Run time per phase.");
 ABSL_FLAG(std::string, transport, "both", "tls, dtls or both.");
 ABSL_FLAG(bool, baseline, true, "Also run the bare-OpenSSL TLS baseline and print the ratio.");
-ABSL_FLAG(int, idle_conns, 0, "If > 0: open this many idle TLS sessions and report RSS per session.");
+ABSL_FLAG(int, idle_conns, 0,
+          "If > 0: open this many idle TLS sessions and report RSS per session.");
+ABSL_FLAG(
+    int, half_open_conns, 0,
+    "If > 0: open this many connections that never finish a handshake; report RSS per session.");
+ABSL_FLAG(std::string, half_open_mode, "tcp",
+          "tcp (connect only) or partial_hello (a record header and part of a ClientHello).");
+ABSL_FLAG(int, settle, 60, "Seconds to wait after closing the idle/half-open connections.");
+ABSL_FLAG(int, mef_max_sessions, 20000, "The MEF child's --max_sessions.");
+ABSL_FLAG(absl::Duration, mef_handshake_timeout, absl::Seconds(120),
+          "The MEF child's handshake deadline (half-open connections must outlive the peak "
+          "reading).");
 ABSL_FLAG(int, io_threads, 2, "MEF I/O threads.");
 ABSL_FLAG(int, pg_pool_size, 8, "MEF PostgreSQL pool size.");
 
@@ -71,16 +94,55 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
 
 // ---- child processes --------------------------------------------------------------------------
 
+volatile sig_atomic_t heap_asked = 0;
+
+std::string HeapFile(pid_t pid) { return absl::StrCat("/tmp/mef_load_heap.", pid); }
+
+// HeapKb asks the MEF child for its heap in use (KiB); -1 if it does not answer within 2 s.
+long HeapKb(pid_t pid) {
+  const std::string path = HeapFile(pid);
+  std::remove(path.c_str());
+  kill(pid, SIGUSR1);
+  for (int i = 0; i < 200; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    std::ifstream in(path);
+    long long bytes = -1;
+    if (in >> bytes) {
+      std::remove(path.c_str());
+      return static_cast<long>(bytes / 1024);
+    }
+  }
+  return -1;
+}
+
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
-[[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope, int out_fd) {
-  auto mef = e2e::StartMef(pool, envelope, absl::Seconds(10), absl::GetFlag(FLAGS_io_threads),
-                           absl::GetFlag(FLAGS_pg_pool_size), absl::Minutes(10));
+[[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
+                              int out_fd) {
+  auto mef = e2e::StartMef(pool, envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
+                           absl::GetFlag(FLAGS_io_threads), absl::GetFlag(FLAGS_pg_pool_size),
+                           absl::Minutes(10), tls::Tls13Options{},
+                           absl::GetFlag(FLAGS_mef_max_sessions));
   if (mef) {
     bench::WritePorts(out_fd, {mef->tls_port, mef->dtls_port});
   } else {
     bench::WritePorts(out_fd, {0, 0});
   }
-  for (;;) pause();
+  // SIGUSR1: write the heap in use (glibc mallinfo2) to HeapFile(getpid()), so the parent can tell
+  // live bytes from allocator overhead in the RSS it reads.
+  signal(SIGUSR1, [](int) { heap_asked = 1; });
+  for (;;) {
+    pause();
+    if (heap_asked) {
+      heap_asked = 0;
+      const std::string path = HeapFile(getpid());
+      const std::string tmp = path + ".tmp";
+      if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+        std::fprintf(f, "%lld\n", static_cast<long long>(server::CapacityGuard::HeapBytesInUse()));
+        std::fclose(f);
+        std::rename(tmp.c_str(), path.c_str());
+      }
+    }
+  }
 }
 
 // RunBaselineChild: the bare OpenSSL server, answering the same POST /enrolment with the KeID of
@@ -110,12 +172,136 @@ constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory su
   });
 }
 
-// ---- load ---------------------------------------------------------------------------------------
-
 struct Device {
   std::string kpm_id;
   std::string kpm;  // raw bytes (bench only)
 };
+
+// ---- memory phases ------------------------------------------------------------------------------
+
+// ConnectFrom opens a TCP connection to 127.0.0.1:`port` from 127.0.0.(2 + i % 250), so ten
+// thousand connections need no more than a few dozen ephemeral ports per source address.
+int ConnectFrom(int i, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  src.sin_addr.s_addr = htonl(0x7f000002 + (i % 250));
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(port);
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof(src)) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof(dst)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// MemoryPhase holds the RSS readings of one idle or half-open phase.
+struct MemoryPhase {
+  long before_kb = 0;
+  long peak_kb = 0;
+  long settled_kb = 0;
+  long heap_before_kb = 0;  // glibc heap in use (mallinfo2), for live bytes vs allocator overhead
+  long heap_peak_kb = 0;
+};
+
+// Settle closes nothing itself: it waits --settle seconds and reads the child's RSS.
+long Settle(pid_t pid) {
+  absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_settle)));
+  return bench::ProcStatusKb(pid, "VmRSS:");
+}
+
+void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m) {
+  const double per = open == 0 ? 0.0 : static_cast<double>(m.peak_kb - m.before_kb) / open;
+  const double back = m.before_kb <= 0
+                          ? 0.0
+                          : 100.0 * (m.settled_kb - m.before_kb) / static_cast<double>(m.before_kb);
+  std::printf(
+      "%s: %zu open (%d failed); MEF RSS before %ld KiB, peak %ld KiB, %d s after closing %ld KiB "
+      "(%+.1f%% of before); %.1f KiB per %s session\n",
+      what, open, failed, m.before_kb, m.peak_kb, absl::GetFlag(FLAGS_settle), m.settled_kb, back,
+      per, what);
+  std::printf("%s: heap in use before %ld KiB, at peak %ld KiB: %.1f KiB live per session\n", what,
+              m.heap_before_kb, m.heap_peak_kb,
+              open == 0 ? 0.0 : static_cast<double>(m.heap_peak_kb - m.heap_before_kb) / open);
+  std::fflush(stdout);
+}
+
+// IdlePhase opens `k` TLS sessions that finish the handshake and stay idle.
+void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, int k) {
+  MemoryPhase m;
+  m.before_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_before_kb = HeapKb(mef_pid);
+  std::vector<std::unique_ptr<tls::BlockingClient>> open;
+  open.reserve(k);
+  int failed = 0;
+  for (int i = 0; i < k; ++i) {
+    const Device& d = devices[i % devices.size()];
+    tls::ClientOptions co;
+    co.psk_identity = d.kpm_id;
+    co.psk = SecretBytes::Copy(d.kpm);
+    co.server_name = e2e::kFqdn;
+    auto ctx = tls::PskContext::NewClient(co);
+    auto c =
+        tls::BlockingClient::Connect(*ctx, "127.0.0.1", tls_port, absl::Now() + absl::Seconds(10));
+    if (c.ok()) {
+      open.push_back(*std::move(c));
+    } else {
+      ++failed;
+    }
+  }
+  absl::SleepFor(absl::Seconds(2));
+  m.peak_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_peak_kb = HeapKb(mef_pid);
+  const size_t n = open.size();
+  open.clear();
+  m.settled_kb = Settle(mef_pid);
+  PrintPhase("idle", n, failed, m);
+  if (n > 0)
+    bench::RecordRatio("mef_kib_per_idle_session",
+                       static_cast<double>(m.peak_kb - m.before_kb) / n);
+}
+
+// HalfOpenPhase opens `k` connections that never finish a handshake: TCP only, or a TLS
+// handshake record header announcing a 512-byte ClientHello followed by its first 64 bytes.
+void HalfOpenPhase(pid_t mef_pid, int tls_port, int k, const std::string& mode) {
+  MemoryPhase m;
+  m.before_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_before_kb = HeapKb(mef_pid);
+  std::vector<int> fds;
+  fds.reserve(k);
+  int failed = 0;
+  unsigned char partial[5 + 64] = {22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3};
+  for (int i = 0; i < k; ++i) {
+    int fd = ConnectFrom(i, tls_port);
+    if (fd < 0) {
+      ++failed;
+      continue;
+    }
+    if (mode == "partial_hello" && write(fd, partial, sizeof(partial)) != sizeof(partial)) {
+      close(fd);
+      ++failed;
+      continue;
+    }
+    fds.push_back(fd);
+  }
+  absl::SleepFor(absl::Seconds(2));
+  m.peak_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
+  m.heap_peak_kb = HeapKb(mef_pid);
+  const size_t n = fds.size();
+  for (int fd : fds) close(fd);
+  m.settled_kb = Settle(mef_pid);
+  PrintPhase(("half-open(" + mode + ")").c_str(), n, failed, m);
+  if (n > 0) {
+    bench::RecordRatio("mef_kib_per_half_open_session",
+                       static_cast<double>(m.peak_kb - m.before_kb) / n);
+  }
+}
+
+// ---- load ---------------------------------------------------------------------------------------
 
 // RawEnrol is the raw client used for both the MEF and the baseline over TLS: handshake, export,
 // POST /enrolment, read the answer, check its keId equals ours.
@@ -134,9 +320,10 @@ absl::Status RawEnrol(int port, const Device& d) {
   if (!km.ok()) return km.status();
   std::string ke_id = absl::StrCat(crypto::HexUpper(km->Reveal().substr(0, 16)), "@", e2e::kFqdn);
   const std::string body = "{\"enrolment\":{\"type\":\"maf\"}}";
-  std::string req = absl::StrCat("POST /enrolment HTTP/1.1\r\nHost: mef.local\r\nX-M2M-RI: b\r\n"
-                                 "Content-Type: application/json\r\nContent-Length: ",
-                                 body.size(), "\r\n\r\n", body);
+  std::string req = absl::StrCat(
+      "POST /enrolment HTTP/1.1\r\nHost: mef.local\r\nX-M2M-RI: b\r\n"
+      "Content-Type: application/json\r\nContent-Length: ",
+      body.size(), "\r\n\r\n", body);
   absl::Status w = (*c)->Write(req, deadline);
   if (!w.ok()) return w;
   std::string got;
@@ -145,8 +332,8 @@ absl::Status RawEnrol(int port, const Device& d) {
     if (!r.ok()) return r.status();
     if (r->empty()) return absl::UnavailableError(absl::StrCat("closed; got: ", got.substr(0, 60)));
     got += *r;
-    if (got.find("X-M2M-RSC: 2001") == std::string::npos && got.find("\r\n\r\n") != std::string::npos &&
-        got.find("X-M2M-RSC: ") != std::string::npos) {
+    if (got.find("X-M2M-RSC: 2001") == std::string::npos &&
+        got.find("\r\n\r\n") != std::string::npos && got.find("X-M2M-RSC: ") != std::string::npos) {
       size_t p = got.find("X-M2M-RSC: ");
       return absl::FailedPreconditionError(absl::StrCat("RSC ", got.substr(p + 11, 4)));
     }
@@ -156,7 +343,8 @@ absl::Status RawEnrol(int port, const Device& d) {
 }
 
 // Load runs `enrol` over the devices round robin with the run's concurrency and duration.
-bench::LoadResult Load(const std::string& name, pid_t server_pid, const std::vector<Device>& devices,
+bench::LoadResult Load(const std::string& name, pid_t server_pid,
+                       const std::vector<Device>& devices,
                        const std::function<absl::Status(const Device&)>& enrol) {
   bench::LoadOptions o;
   o.concurrency = absl::GetFlag(FLAGS_concurrency);
@@ -224,15 +412,15 @@ int Main() {
     std::fprintf(stderr, "MEF child failed to start\n");
     return 1;
   }
-  std::printf("MEF child pid %d tls=%d dtls=%d; RSS at start %ld KiB\n", mef_pid, tls_port, dtls_port,
-              bench::ProcStatusKb(mef_pid, "VmRSS:"));
+  std::printf("MEF child pid %d tls=%d dtls=%d; RSS at start %ld KiB\n", mef_pid, tls_port,
+              dtls_port, bench::ProcStatusKb(mef_pid, "VmRSS:"));
 
   const std::string tr = absl::GetFlag(FLAGS_transport);
   double mef_tls_raw = 0;
   int64_t mef_ok = 0;  // answered 2001 by the MEF; each must have its row
   if (tr == "tls" || tr == "both") {
-    bench::LoadResult r =
-        Load("mef-tls-raw", mef_pid, devices, [&](const Device& d) { return RawEnrol(tls_port, d); });
+    bench::LoadResult r = Load("mef-tls-raw", mef_pid, devices,
+                               [&](const Device& d) { return RawEnrol(tls_port, d); });
     mef_tls_raw = bench::ReportLoad("MEF TLS (raw client)", r, "enrolments");
     mef_ok += r.ok;
     bench::LoadResult r2 = Load("mef-tls-enrolee", mef_pid, devices, [&](const Device& d) {
@@ -279,8 +467,8 @@ int Main() {
                 static_cast<long long>(mef_ok), static_cast<long long>(rows),
                 rows >= mef_ok ? "OK" : "MISSING ROWS");
   }
-  std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n", bench::ProcStatusKb(mef_pid, "VmHWM:"),
-              bench::ProcStatusKb(mef_pid, "VmRSS:"));
+  std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n",
+              bench::ProcStatusKb(mef_pid, "VmHWM:"), bench::ProcStatusKb(mef_pid, "VmRSS:"));
 
   if (absl::GetFlag(FLAGS_baseline) && (tr == "tls" || tr == "both")) {
     SecretBytes key = SecretBytes::Random(32);
@@ -297,36 +485,15 @@ int Main() {
     waitpid(bpid, nullptr, 0);
   }
 
-  const int k = absl::GetFlag(FLAGS_idle_conns);
-  if (k > 0) {
-    long before = bench::ProcStatusKb(mef_pid, "VmRSS:");
-    std::vector<std::unique_ptr<tls::BlockingClient>> open;
-    open.reserve(k);
-    int failed = 0;
-    for (int i = 0; i < k; ++i) {
-      const Device& d = devices[i % devices.size()];
-      tls::ClientOptions co;
-      co.psk_identity = d.kpm_id;
-      co.psk = SecretBytes::Copy(d.kpm);
-      co.server_name = e2e::kFqdn;
-      auto ctx = tls::PskContext::NewClient(co);
-      auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", tls_port, absl::Now() + absl::Seconds(10));
-      if (c.ok()) {
-        open.push_back(*std::move(c));
-      } else {
-        ++failed;
-      }
-    }
-    absl::SleepFor(absl::Seconds(2));
-    long after = bench::ProcStatusKb(mef_pid, "VmRSS:");
-    std::printf("idle: %zu sessions open (%d failed); MEF RSS %ld -> %ld KiB; %.1f KiB per idle session\n",
-                open.size(), failed, before, after,
-                open.empty() ? 0.0 : static_cast<double>(after - before) / open.size());
-    open.clear();
+  if (const int k = absl::GetFlag(FLAGS_idle_conns); k > 0)
+    IdlePhase(mef_pid, tls_port, devices, k);
+  if (const int k = absl::GetFlag(FLAGS_half_open_conns); k > 0) {
+    HalfOpenPhase(mef_pid, tls_port, k, absl::GetFlag(FLAGS_half_open_mode));
   }
-  bench::WriteJsonReport("mef_load", {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
-                                      {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
-                                      {"transport", tr}});
+  bench::WriteJsonReport("mef_load",
+                         {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
+                          {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
+                          {"transport", tr}});
   kill(mef_pid, SIGKILL);
   waitpid(mef_pid, nullptr, 0);
   // Drop the bench schema.

@@ -30,10 +30,12 @@ TLS_SUITES_OK = "TLS_PSK_WITH_AES_128_CBC_SHA256"
 KNOWN_FLAGS = {
     "mef": {"tls_listen", "dtls_listen", "credential_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "mef_fqdn", "grace_period", "log_format",
-            "tls_suites", "dtls_suites", "admin_identities", "fetch_https_listen"},
+            "tls_suites", "dtls_suites", "admin_identities", "fetch_https_listen", "max_sessions",
+            "memory_budget_bytes"},
     "maf": {"tls_listen", "dtls_listen", "key_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "maf_fqdn", "mef_endpoints", "grace_period",
-            "log_format", "tls_suites", "dtls_suites", "admin_identities"},
+            "log_format", "tls_suites", "dtls_suites", "admin_identities", "max_sessions",
+            "memory_budget_bytes"},
 }
 
 

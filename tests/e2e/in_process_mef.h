@@ -35,7 +35,8 @@ inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::
                                      absl::Duration handshake_timeout = absl::Seconds(3),
                                      int io_threads = 2, int pool_size = 4,
                                      absl::Duration idle_timeout = absl::Seconds(10),
-                                     const tls::Tls13Options& tls13 = {}) {
+                                     const tls::Tls13Options& tls13 = {},
+                                     int max_sessions = 10000) {
   auto m = std::make_unique<Mef>();
   mef::PgEnroleeStoreOptions po;
   po.pool = pool;
@@ -55,6 +56,7 @@ inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::
   o.idle_timeout = idle_timeout;
   o.max_sessions_per_source = 0;
   o.tls13 = tls13;
+  o.max_sessions = max_sessions;
   auto server = mef::BootstrapServer::Start(o, m->store.get(), envelope, nullptr, nullptr);
   if (!server.ok()) std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
   if (!server.ok()) return nullptr;

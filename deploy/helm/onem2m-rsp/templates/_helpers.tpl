@@ -139,6 +139,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $c.dtlsSuites }}
 --dtls_suites={{ join "," $c.dtlsSuites }}
 {{- end }}
+--max_sessions={{ int $c.capacity.maxSessions }}
+--memory_budget_bytes={{ int64 $c.capacity.memoryBudgetBytes }}
 {{- if and $c.tls13 $c.tls13.enabled }}
 --tls13=true
 --tls13_importer={{ $c.tls13.importer }}
