@@ -446,18 +446,19 @@ grpc::Status MefAdminServiceImpl::KekStatus(grpc::ServerContext* context,
   if (options_.envelope == nullptr) {
     return ToGrpcStatus(absl::FailedPreconditionError("the admin API has no keyring"));
   }
-  const crypto::Keyring& keyring = options_.envelope->keyring();
+  const crypto::Envelope& envelope = *options_.envelope;
   absl::StatusOr<std::vector<KekVersionCount>> counts = store_->CountKekVersions();
   if (!counts.ok()) return ToGrpcStatus(counts.status());
-  response->set_active_kek_version(keyring.active_version());
-  for (uint32_t v : keyring.versions()) response->add_keyring_versions(v);
+  response->set_active_kek_version(envelope.active_version());
+  // Versions of every backend (file keyring and PKCS#11 token), so rows sealed under either count.
+  for (uint32_t v : envelope.versions()) response->add_keyring_versions(v);
   for (const KekVersionCount& c : *counts) {
     v1::KekVersionRows* row = response->add_counts();
     row->set_column(std::string(SealedColumnName(c.column)));
     row->set_kek_version(static_cast<uint32_t>(c.kek_version));
     row->set_rows(c.rows);
     row->set_in_keyring(c.kek_version > 0 &&
-                        keyring.key(static_cast<uint32_t>(c.kek_version)) != nullptr);
+                        envelope.HasVersion(static_cast<uint32_t>(c.kek_version)));
   }
   return grpc::Status::OK;
 }
