@@ -33,8 +33,8 @@ absl::Status AesGcmSeal(const uint8_t* key, const uint8_t* nonce, absl::string_v
                                           static_cast<int>(aad1.size())) != 1) ||
       (!aad2.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad2),
                                           static_cast<int>(aad2.size())) != 1) ||
-      (plaintext_len > 0 && EVP_EncryptUpdate(ctx.get(), out, &len, plaintext,
-                                              static_cast<int>(plaintext_len)) != 1) ||
+      (plaintext_len > 0 &&
+       EVP_EncryptUpdate(ctx.get(), out, &len, plaintext, static_cast<int>(plaintext_len)) != 1) ||
       EVP_EncryptFinal_ex(ctx.get(), out + plaintext_len, &len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kGcmTagLen, out + plaintext_len) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "AES-256-GCM seal");

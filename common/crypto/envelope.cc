@@ -392,8 +392,8 @@ absl::StatusOr<SecretBytes> Envelope::Open(absl::string_view blob,
   for (const auto& b : backends_) {
     if (b->format_tag() == format) return b->Open(blob, associated_data);
   }
-  return absl::NotFoundError(absl::StrCat("sealed blob names key-encryption key version ",
-                                          *version, " of a ",
+  return absl::NotFoundError(absl::StrCat("sealed blob names key-encryption key version ", *version,
+                                          " of a ",
                                           format == kSealedFormatPkcs11 ? "PKCS#11 token" : "file",
                                           " backend, which is not configured"));
 }

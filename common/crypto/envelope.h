@@ -1,8 +1,8 @@
 // File: common/crypto/envelope.h
 //
-// Envelope encryption of secrets at rest (docs/protocol.md section 8): AES-256-GCM under a versioned
-// key-encryption key (KEK) loaded from a keyring, so KEKs can be rotated while old rows stay
-// readable.
+// Envelope encryption of secrets at rest (docs/protocol.md section 8): AES-256-GCM under a
+// versioned key-encryption key (KEK) loaded from a keyring, so KEKs can be rotated while old rows
+// stay readable.
 //
 // Example:
 //
@@ -54,8 +54,8 @@
 // file name but never key text), PermissionDenied (the process may not read the file), Internal
 // (I/O, OpenSSL). No message contains key bytes.
 //
-// THREAD SAFETY: Keyring and Envelope are immutable after construction (backends are thread-safe); const methods may be
-// called from any number of threads.
+// THREAD SAFETY: Keyring and Envelope are immutable after construction (backends are thread-safe);
+// const methods may be called from any number of threads.
 #ifndef ONEM2M_COMMON_CRYPTO_ENVELOPE_H_
 #define ONEM2M_COMMON_CRYPTO_ENVELOPE_H_
 

@@ -27,9 +27,9 @@ absl::StatusOr<std::string> FileKekBackend::Seal(uint32_t version, const SecretB
   if (RAND_bytes(nonce, kGcmNonceLen) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "RAND_bytes");
   }
-  absl::Status s = AesGcmSeal(kek->data(), nonce, absl::string_view(blob.data(), kSealedHeaderLen),
-                              associated_data, plaintext.data(), plaintext.size(),
-                              nonce + kGcmNonceLen);
+  absl::Status s =
+      AesGcmSeal(kek->data(), nonce, absl::string_view(blob.data(), kSealedHeaderLen),
+                 associated_data, plaintext.data(), plaintext.size(), nonce + kGcmNonceLen);
   if (!s.ok()) return s;
   return blob;
 }
@@ -46,9 +46,8 @@ absl::StatusOr<SecretBytes> FileKekBackend::Open(absl::string_view blob,
   const auto* nonce = reinterpret_cast<const uint8_t*>(blob.data() + kSealedHeaderLen);
   SecretBytes plaintext(blob.size() - kSealedOverhead);
   // On failure `plaintext` (unauthenticated bytes) is wiped by its destructor.
-  absl::Status s = AesGcmOpen(kek->data(), nonce, blob.substr(0, kSealedHeaderLen),
-                              associated_data, nonce + kGcmNonceLen,
-                              blob.size() - kSealedHeaderLen - kGcmNonceLen,
+  absl::Status s = AesGcmOpen(kek->data(), nonce, blob.substr(0, kSealedHeaderLen), associated_data,
+                              nonce + kGcmNonceLen, blob.size() - kSealedHeaderLen - kGcmNonceLen,
                               plaintext.mutable_data());
   if (!s.ok()) return s;
   return plaintext;

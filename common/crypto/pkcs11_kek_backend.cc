@@ -42,8 +42,8 @@ using Module = Pkcs11KekBackend::Module;
 constexpr size_t kDekLen = 32;
 constexpr size_t kWrappedDekLen = kDekLen + kGcmTagLen;
 constexpr size_t kWrapNonceOffset = kSealedHeaderLen;                    // 5
-constexpr size_t kWrappedDekOffset = kWrapNonceOffset + kGcmNonceLen;   // 17
-constexpr size_t kRowNonceOffset = kWrappedDekOffset + kWrappedDekLen;  // 65
+constexpr size_t kWrappedDekOffset = kWrapNonceOffset + kGcmNonceLen;    // 17
+constexpr size_t kRowNonceOffset = kWrappedDekOffset + kWrappedDekLen;   // 65
 constexpr size_t kRowCiphertextOffset = kRowNonceOffset + kGcmNonceLen;  // 77
 static_assert(kRowCiphertextOffset + kGcmTagLen == kSealedPkcs11Overhead, "format 0x02 layout");
 
@@ -210,9 +210,10 @@ absl::StatusOr<SecretBytes> ReadPkcs11PinFile(const std::string& path) {
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IRWXO) != 0 ||
       st.st_size > 4096) {
     close(fd);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "PIN file ", path, " must be a regular file of at most 4 KiB not accessible to others "
-        "(mode 0600/0400/0440)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("PIN file ", path,
+                     " must be a regular file of at most 4 KiB not accessible to others "
+                     "(mode 0600/0400/0440)"));
   }
   SecretBytes buf(static_cast<size_t>(st.st_size));
   size_t done = 0;
@@ -269,8 +270,8 @@ absl::Status Pkcs11KekBackend::OpenSessions(size_t count, const SecretBytes& pin
     all_sessions_.push_back(s);
   }
   // The login state belongs to the application and token, not the session: once is enough.
-  CK_RV rv = f->C_Login(all_sessions_[0], CKU_USER, const_cast<CK_UTF8CHAR_PTR>(pin.data()),
-                        pin.size());
+  CK_RV rv =
+      f->C_Login(all_sessions_[0], CKU_USER, const_cast<CK_UTF8CHAR_PTR>(pin.data()), pin.size());
   if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) return P11Error("C_Login", rv);
   absl::MutexLock lock(&mu_);
   free_sessions_ = all_sessions_;
@@ -291,9 +292,10 @@ absl::Status Pkcs11KekBackend::FindKeks() {
       if (version == 0) continue;
       if (!GetBool(f, lease.get(), o, CKA_SENSITIVE, false) ||
           GetBool(f, lease.get(), o, CKA_EXTRACTABLE, true)) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "token KEK '", *label, "' is extractable or not sensitive; generate KEKs inside the "
-            "token with pkcs11_kek_tool generate"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("token KEK '", *label,
+                         "' is extractable or not sensitive; generate KEKs inside the "
+                         "token with pkcs11_kek_tool generate"));
       }
       if (!found.emplace(version, o).second) {
         return absl::FailedPreconditionError(
@@ -336,8 +338,8 @@ absl::StatusOr<CK_OBJECT_HANDLE> Pkcs11KekBackend::KekHandle(uint32_t version) c
   absl::MutexLock lock(&mu_);
   auto it = keks_.find(version);
   if (it == keks_.end()) {
-    return absl::NotFoundError(absl::StrCat("key-encryption key version ", version,
-                                            " is not in the PKCS#11 token"));
+    return absl::NotFoundError(
+        absl::StrCat("key-encryption key version ", version, " is not in the PKCS#11 token"));
   }
   return it->second;
 }
@@ -418,10 +420,9 @@ absl::StatusOr<SecretBytes> Pkcs11KekBackend::Open(absl::string_view blob,
     }
   }
   SecretBytes plaintext(blob.size() - kSealedPkcs11Overhead);
-  absl::Status s =
-      AesGcmOpen(unwrapped.data(), bytes + kRowNonceOffset, blob.substr(0, kRowNonceOffset),
-                 associated_data, bytes + kRowCiphertextOffset,
-                 blob.size() - kRowCiphertextOffset, plaintext.mutable_data());
+  absl::Status s = AesGcmOpen(
+      unwrapped.data(), bytes + kRowNonceOffset, blob.substr(0, kRowNonceOffset), associated_data,
+      bytes + kRowCiphertextOffset, blob.size() - kRowCiphertextOffset, plaintext.mutable_data());
   if (!s.ok()) return s;
   return plaintext;
 }
@@ -439,28 +440,21 @@ absl::Status Pkcs11KekBackend::GenerateKek(uint32_t version) {
   CK_BBOOL yes = CK_TRUE;
   CK_BBOOL no = CK_FALSE;
   CK_ATTRIBUTE tmpl[] = {
-      {CKA_CLASS, &cls, sizeof(cls)},
-      {CKA_KEY_TYPE, &type, sizeof(type)},
-      {CKA_VALUE_LEN, &len, sizeof(len)},
-      {CKA_LABEL, label.data(), label.size()},
-      {CKA_TOKEN, &yes, sizeof(yes)},
-      {CKA_PRIVATE, &yes, sizeof(yes)},
-      {CKA_SENSITIVE, &yes, sizeof(yes)},
-      {CKA_EXTRACTABLE, &no, sizeof(no)},
-      {CKA_ENCRYPT, &yes, sizeof(yes)},
-      {CKA_DECRYPT, &yes, sizeof(yes)},
-      {CKA_WRAP, &no, sizeof(no)},
-      {CKA_UNWRAP, &no, sizeof(no)},
-      {CKA_SIGN, &no, sizeof(no)},
-      {CKA_VERIFY, &no, sizeof(no)},
+      {CKA_CLASS, &cls, sizeof(cls)},     {CKA_KEY_TYPE, &type, sizeof(type)},
+      {CKA_VALUE_LEN, &len, sizeof(len)}, {CKA_LABEL, label.data(), label.size()},
+      {CKA_TOKEN, &yes, sizeof(yes)},     {CKA_PRIVATE, &yes, sizeof(yes)},
+      {CKA_SENSITIVE, &yes, sizeof(yes)}, {CKA_EXTRACTABLE, &no, sizeof(no)},
+      {CKA_ENCRYPT, &yes, sizeof(yes)},   {CKA_DECRYPT, &yes, sizeof(yes)},
+      {CKA_WRAP, &no, sizeof(no)},        {CKA_UNWRAP, &no, sizeof(no)},
+      {CKA_SIGN, &no, sizeof(no)},        {CKA_VERIFY, &no, sizeof(no)},
       {CKA_DERIVE, &no, sizeof(no)},
   };
   CK_MECHANISM mech = {CKM_AES_KEY_GEN, nullptr, 0};
   CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
   {
     Lease lease(this);
-    CK_RV rv = module_->f->C_GenerateKey(lease.get(), &mech, tmpl,
-                                         sizeof(tmpl) / sizeof(tmpl[0]), &handle);
+    CK_RV rv = module_->f->C_GenerateKey(lease.get(), &mech, tmpl, sizeof(tmpl) / sizeof(tmpl[0]),
+                                         &handle);
     if (rv != CKR_OK) return P11Error("C_GenerateKey", rv);
   }
   absl::MutexLock lock(&mu_);

@@ -180,8 +180,7 @@ TEST_F(Pkcs11KekBackendTest, FileAndTokenRowsCoexist) {
   EXPECT_EQ(*SealedKeyVersion(new_row), 2u);
   EXPECT_EQ(both->Open(new_row, "kpm-1")->Reveal(), "kpm");
   // A token-only envelope cannot open file rows, and says so.
-  EXPECT_EQ(TokenEnvelope(2).Open(old_row, "kpm-1").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(TokenEnvelope(2).Open(old_row, "kpm-1").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(Pkcs11KekBackendTest, VersionInTwoBackendsIsRejected) {

@@ -48,9 +48,8 @@ absl::StatusOr<SoftHsmToken> SoftHsmToken::Create(const std::string& dir, const 
   if (!s.ok()) return s;
   setenv("SOFTHSM2_CONF", t.conf_path_.c_str(), 1);
   // Test-only shell-out; the arguments are the test's own constants.
-  const std::string cmd =
-      absl::StrCat("softhsm2-util --init-token --free --label '", label, "' --pin '", pin,
-                   "' --so-pin 'so-", pin, "' >/dev/null");
+  const std::string cmd = absl::StrCat("softhsm2-util --init-token --free --label '", label,
+                                       "' --pin '", pin, "' --so-pin 'so-", pin, "' >/dev/null");
   const int rc = std::system(cmd.c_str());
   if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
     return absl::InternalError(absl::StrCat("softhsm2-util --init-token failed (", rc, ")"));
