@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +22,6 @@
 #include "common/crypto/file_kek_backend.h"
 #include "common/crypto/key_id.h"
 #include "common/crypto/sealed_header.h"
-#include "common/openssl_util.h"
 
 namespace onem2m {
 namespace crypto {
