@@ -2,14 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,21 +19,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/crypto/file_kek_backend.h"
 #include "common/crypto/key_id.h"
-#include "common/openssl_util.h"
+#include "common/crypto/sealed_header.h"
 
 namespace onem2m {
 namespace crypto {
 namespace {
-
-constexpr size_t kHeaderLen = 5;  // format byte + uint32 version
-constexpr size_t kNonceLen = 12;
-constexpr size_t kTagLen = 16;
-
-const EVP_CIPHER* Aes256Gcm() {
-  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
-  return cipher;
-}
 
 // ParseVersion parses a decimal version 1..UINT32_MAX (digits only).
 bool ParseVersion(absl::string_view text, uint32_t* out) {
@@ -153,18 +145,6 @@ absl::Status WriteFileExclusive(const std::string& path, absl::string_view text)
     return absl::InternalError(absl::StrCat("close ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
-}
-
-void PutUint32(uint32_t v, char* out) {
-  out[0] = static_cast<char>(v >> 24);
-  out[1] = static_cast<char>(v >> 16);
-  out[2] = static_cast<char>(v >> 8);
-  out[3] = static_cast<char>(v);
-}
-
-uint32_t GetUint32(const char* in) {
-  const auto* p = reinterpret_cast<const uint8_t*>(in);
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
 }  // namespace
@@ -343,6 +323,44 @@ std::string Keyring::ToFileText() const {
 
 // ---- Envelope --------------------------------------------------------------------------------
 
+Envelope::Envelope(Keyring keyring) {
+  const uint32_t active = keyring.active_version();
+  auto file = std::make_shared<const FileKekBackend>(std::move(keyring));
+  active_ = file.get();
+  active_version_ = active;
+  backends_.push_back(std::move(file));
+}
+
+absl::StatusOr<Envelope> Envelope::Create(std::vector<std::shared_ptr<const KekBackend>> backends,
+                                          uint32_t active_version) {
+  if (backends.empty()) return absl::InvalidArgumentError("no key-encryption key backend");
+  std::map<uint32_t, const KekBackend*> owner;
+  std::set<uint8_t> formats;
+  for (const auto& b : backends) {
+    if (b == nullptr) return absl::InvalidArgumentError("null key-encryption key backend");
+    if (!formats.insert(b->format_tag()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("two key-encryption key backends of kind ", b->name()));
+    }
+    for (uint32_t v : b->versions()) {
+      auto [it, inserted] = owner.emplace(v, b.get());
+      if (!inserted) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "key-encryption key version ", v, " is held by both the ", it->second->name(),
+            " and the ", b->name(), " backend; versions must be unique across backends"));
+      }
+    }
+  }
+  if (active_version == 0) active_version = backends.back()->default_active_version();
+  auto it = owner.find(active_version);
+  if (it == owner.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("active key-encryption key version ", active_version, " is in no backend"));
+  }
+  const KekBackend* active = it->second;
+  return Envelope(std::move(backends), active, active_version);
+}
+
 absl::StatusOr<std::string> Envelope::Seal(const SecretBytes& plaintext,
                                            absl::string_view associated_data) const {
   if (plaintext.size() > kMaxSealPlaintextLen) {
@@ -353,96 +371,66 @@ absl::StatusOr<std::string> Envelope::Seal(const SecretBytes& plaintext,
     return absl::InvalidArgumentError(
         absl::StrCat("associated data over ", kMaxAssociatedDataLen, " bytes"));
   }
-  const uint32_t version = keyring_.active_version();
-  const SecretBytes* kek = keyring_.key(version);
-  const EVP_CIPHER* cipher = Aes256Gcm();
-  if (kek == nullptr || cipher == nullptr) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-256-GCM unavailable");
-  }
-  std::string blob(kSealedOverhead + plaintext.size(), '\0');
-  blob[0] = static_cast<char>(kSealedFormatV1);
-  PutUint32(version, &blob[1]);
-  auto* nonce = reinterpret_cast<uint8_t*>(&blob[kHeaderLen]);
-  if (RAND_bytes(nonce, kNonceLen) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "RAND_bytes");
-  }
-  auto* ct = reinterpret_cast<uint8_t*>(&blob[kHeaderLen + kNonceLen]);
-  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  int len = 0;
-  if (ctx == nullptr || EVP_EncryptInit_ex2(ctx.get(), cipher, kek->data(), nonce, nullptr) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const uint8_t*>(blob.data()),
-                        kHeaderLen) != 1 ||
-      (!associated_data.empty() &&
-       EVP_EncryptUpdate(ctx.get(), nullptr, &len,
-                         reinterpret_cast<const uint8_t*>(associated_data.data()),
-                         static_cast<int>(associated_data.size())) != 1) ||
-      (!plaintext.empty() && EVP_EncryptUpdate(ctx.get(), ct, &len, plaintext.data(),
-                                               static_cast<int>(plaintext.size())) != 1) ||
-      EVP_EncryptFinal_ex(ctx.get(), ct + plaintext.size(), &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagLen, ct + plaintext.size()) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-256-GCM seal");
-  }
-  return blob;
+  return active_->Seal(active_version_, plaintext, associated_data);
 }
 
 absl::StatusOr<SecretBytes> Envelope::Open(absl::string_view blob,
                                            absl::string_view associated_data) const {
   absl::StatusOr<uint32_t> version = SealedKeyVersion(blob);
   if (!version.ok()) return version.status();
-  if (blob.size() > kMaxSealPlaintextLen + kSealedOverhead) {
+  if (blob.size() > kMaxSealPlaintextLen + kMaxSealedOverhead) {
     return absl::InvalidArgumentError("sealed blob too large");
   }
   if (associated_data.size() > kMaxAssociatedDataLen) {
     return absl::InvalidArgumentError(
         absl::StrCat("associated data over ", kMaxAssociatedDataLen, " bytes"));
   }
-  const SecretBytes* kek = keyring_.key(*version);
-  if (kek == nullptr) {
-    return absl::NotFoundError(absl::StrCat("sealed blob names key-encryption key version ",
-                                            *version, ", which the keyring does not hold"));
+  const uint8_t format = static_cast<uint8_t>(blob[0]);
+  for (const auto& b : backends_) {
+    if (b->format_tag() == format) return b->Open(blob, associated_data);
   }
-  const EVP_CIPHER* cipher = Aes256Gcm();
-  if (cipher == nullptr)
-    return OpenSslError(absl::StatusCode::kInternal, "AES-256-GCM unavailable");
-  const auto* nonce = reinterpret_cast<const uint8_t*>(blob.data() + kHeaderLen);
-  const auto* ct = reinterpret_cast<const uint8_t*>(blob.data() + kHeaderLen + kNonceLen);
-  const size_t ct_len = blob.size() - kSealedOverhead;
-  uint8_t tag[kTagLen];
-  std::memcpy(tag, ct + ct_len, kTagLen);
-  SecretBytes plaintext(ct_len);
-  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  int len = 0;
-  if (ctx == nullptr || EVP_DecryptInit_ex2(ctx.get(), cipher, kek->data(), nonce, nullptr) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const uint8_t*>(blob.data()),
-                        kHeaderLen) != 1 ||
-      (!associated_data.empty() &&
-       EVP_DecryptUpdate(ctx.get(), nullptr, &len,
-                         reinterpret_cast<const uint8_t*>(associated_data.data()),
-                         static_cast<int>(associated_data.size())) != 1) ||
-      (ct_len > 0 && EVP_DecryptUpdate(ctx.get(), plaintext.mutable_data(), &len, ct,
-                                       static_cast<int>(ct_len)) != 1) ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagLen, tag) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-256-GCM open");
+  return absl::NotFoundError(absl::StrCat("sealed blob names key-encryption key version ", *version,
+                                          " of a ",
+                                          format == kSealedFormatPkcs11 ? "PKCS#11 token" : "file",
+                                          " backend, which is not configured"));
+}
+
+std::vector<uint32_t> Envelope::versions() const {
+  std::vector<uint32_t> out;
+  for (const auto& b : backends_) {
+    std::vector<uint32_t> v = b->versions();
+    out.insert(out.end(), v.begin(), v.end());
   }
-  if (EVP_DecryptFinal_ex(ctx.get(), plaintext.mutable_data() + ct_len, &len) != 1) {
-    ClearOpenSslErrors();
-    // plaintext (unauthenticated) is wiped by its destructor.
-    return absl::DataLossError(
-        "sealed blob failed authentication (tampered, wrong associated data, or wrong key)");
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool Envelope::HasVersion(uint32_t version) const {
+  for (const auto& b : backends_) {
+    for (uint32_t v : b->versions()) {
+      if (v == version) return true;
+    }
   }
-  return plaintext;
+  return false;
 }
 
 absl::StatusOr<uint32_t> SealedKeyVersion(absl::string_view blob) {
-  if (blob.size() < kSealedOverhead) {
+  if (blob.empty()) return absl::DataLossError("sealed blob is empty");
+  const uint8_t format = static_cast<uint8_t>(blob[0]);
+  size_t min_len = 0;
+  if (format == kSealedFormatFile) {
+    min_len = kSealedOverhead;
+  } else if (format == kSealedFormatPkcs11) {
+    min_len = kSealedPkcs11Overhead;
+  } else {
+    return absl::DataLossError(
+        absl::StrCat("sealed blob has unknown format byte ", static_cast<int>(format)));
+  }
+  if (blob.size() < min_len) {
     return absl::DataLossError(absl::StrCat("sealed blob truncated: ", blob.size(),
-                                            " bytes, at least ", kSealedOverhead, " expected"));
+                                            " bytes, at least ", min_len, " expected"));
   }
-  if (static_cast<uint8_t>(blob[0]) != kSealedFormatV1) {
-    return absl::DataLossError(absl::StrCat("sealed blob has unknown format byte ",
-                                            static_cast<int>(static_cast<uint8_t>(blob[0]))));
-  }
-  return GetUint32(blob.data() + 1);
+  return SealedHeaderVersion(blob);
 }
 
 // ---- Keyring files ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 // File: common/crypto/envelope.h
 //
-// Envelope encryption of secrets at rest (docs/protocol.md section 8): AES-256-GCM under a versioned
-// key-encryption key (KEK) loaded from a keyring, so KEKs can be rotated while old rows stay
-// readable.
+// Envelope encryption of secrets at rest (docs/protocol.md section 8): AES-256-GCM under a
+// versioned key-encryption key (KEK) loaded from a keyring, so KEKs can be rotated while old rows
+// stay readable.
 //
 // Example:
 //
@@ -35,7 +35,8 @@
 // Group access is allowed (Kubernetes' fsGroup), and the file must be a regular file (symlinks are
 // followed).
 //
-// SEALED BLOB FORMAT (self-describing, stored as bytes):
+// SEALED BLOB FORMAT of a keyring (FileKekBackend; a PKCS#11 token's format 0x02 is in
+// pkcs11_kek_backend.h; Envelope opens both, see kek_backend.h):
 //   byte 0       format version, 0x01
 //   bytes 1..4   KEK version, big-endian uint32
 //   bytes 5..16  random 96-bit GCM nonce
@@ -53,14 +54,15 @@
 // file name but never key text), PermissionDenied (the process may not read the file), Internal
 // (I/O, OpenSSL). No message contains key bytes.
 //
-// THREAD SAFETY: Keyring and Envelope are immutable after construction; const methods may be
-// called from any number of threads.
+// THREAD SAFETY: Keyring and Envelope are immutable after construction (backends are thread-safe);
+// const methods may be called from any number of threads.
 #ifndef ONEM2M_COMMON_CRYPTO_ENVELOPE_H_
 #define ONEM2M_COMMON_CRYPTO_ENVELOPE_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +70,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/crypto/kek_backend.h"
 #include "common/secret_bytes.h"
 
 namespace onem2m {
@@ -75,9 +78,9 @@ namespace crypto {
 
 // kKekLen is the length of a key-encryption key (AES-256).
 inline constexpr size_t kKekLen = 32;
-// kSealedFormatV1 is the first byte of every blob Seal produces.
-inline constexpr uint8_t kSealedFormatV1 = 0x01;
-// kSealedOverhead is the number of bytes Seal adds to the plaintext.
+// kSealedFormatV1 is the first byte of every blob a keyring (FileKekBackend) seals.
+inline constexpr uint8_t kSealedFormatV1 = kSealedFormatFile;
+// kSealedOverhead is the number of bytes a keyring (format 0x01) seal adds to the plaintext.
 inline constexpr size_t kSealedOverhead = 1 + 4 + 12 + 16;
 // kMaxSealPlaintextLen and kMaxAssociatedDataLen bound Seal/Open inputs.
 inline constexpr size_t kMaxSealPlaintextLen = 1 << 20;
@@ -131,35 +134,60 @@ class Keyring {
   uint32_t active_version_ = 0;
 };
 
-// Envelope seals and opens secrets with AES-256-GCM under a Keyring's KEKs.
+// Envelope seals under the active KEK version and opens any blob whose backend (kek_backend.h) it
+// holds: the blob's format byte picks the backend, the version picks the KEK. It is copyable; the
+// backends are shared.
 class Envelope {
  public:
-  // Envelope takes ownership of `keyring`.
-  explicit Envelope(Keyring keyring) : keyring_(std::move(keyring)) {}
+  // Envelope seals and opens with `keyring` alone (a FileKekBackend), sealing under the
+  // keyring's active version.
+  explicit Envelope(Keyring keyring);
+
+  // Create builds an envelope over `backends` (at most one per format tag), sealing under
+  // `active_version`; 0 means the last backend's default_active_version. InvalidArgument for no
+  // backends, two backends of one format, a version held by two backends, or an active version
+  // no backend holds.
+  static absl::StatusOr<Envelope> Create(std::vector<std::shared_ptr<const KekBackend>> backends,
+                                         uint32_t active_version);
 
   // Seal encrypts `plaintext` under the active KEK, binding `associated_data` (e.g. the row's
-  // KeID). It returns the sealed blob (see the file comment), or InvalidArgument if an input is
-  // over its size limit, Internal on OpenSSL failure.
+  // KeID). It returns the sealed blob (see the file comment and kek_backend.h), or
+  // InvalidArgument if an input is over its size limit, Unavailable if a token cannot be
+  // reached, Internal on a cryptographic failure.
   absl::StatusOr<std::string> Seal(const SecretBytes& plaintext,
                                    absl::string_view associated_data) const;
 
-  // Open decrypts a blob from Seal with the KEK version it names, checking `associated_data`.
-  // Errors: DataLoss (truncated, unknown format, authentication failure), NotFound (unknown KEK
-  // version), InvalidArgument (oversized input), Internal (OpenSSL).
+  // Open decrypts a blob from Seal with the backend and KEK version it names, checking
+  // `associated_data`. Errors: DataLoss (truncated, unknown format, authentication failure),
+  // NotFound (unknown KEK version or no backend for the format), InvalidArgument (oversized
+  // input), Unavailable (token unreachable), Internal (cryptographic failure).
   absl::StatusOr<SecretBytes> Open(absl::string_view blob, absl::string_view associated_data) const;
 
   // active_version returns the KEK version Seal uses.
-  uint32_t active_version() const { return keyring_.active_version(); }
+  uint32_t active_version() const { return active_version_; }
 
-  // keyring returns the keyring.
-  const Keyring& keyring() const { return keyring_; }
+  // active_backend_name returns the name of the backend Seal uses ("file", "pkcs11").
+  absl::string_view active_backend_name() const { return active_->name(); }
+
+  // versions returns the KEK versions of all backends, ascending.
+  std::vector<uint32_t> versions() const;
+
+  // HasVersion tells whether some backend holds KEK `version` (it can then open its blobs).
+  bool HasVersion(uint32_t version) const;
 
  private:
-  Keyring keyring_;
+  Envelope(std::vector<std::shared_ptr<const KekBackend>> backends, const KekBackend* active,
+           uint32_t active_version)
+      : backends_(std::move(backends)), active_(active), active_version_(active_version) {}
+
+  std::vector<std::shared_ptr<const KekBackend>> backends_;
+  const KekBackend* active_ = nullptr;  // one of backends_
+  uint32_t active_version_ = 0;
 };
 
-// SealedKeyVersion returns the KEK version a sealed blob names (without decrypting), to find rows
-// to re-seal after a rotation. DataLoss if `blob` is too short or of an unknown format.
+// SealedKeyVersion returns the KEK version a sealed blob of any known format names (without
+// decrypting), to find rows to re-seal after a rotation. DataLoss if `blob` is too short for its
+// format or of an unknown format.
 absl::StatusOr<uint32_t> SealedKeyVersion(absl::string_view blob);
 
 // CreateKeyringFile writes a new keyring file at `path` with one random key, version 1, active,

@@ -1,7 +1,7 @@
 // File: common/crypto/key_derivation.h
 //
-// Key derivations of the oneM2M remote-security-provisioning protocol (docs/protocol.md sections 3, 5,
-// 7; TS-0003 10.3.1, 10.3.2, 10.6):
+// Key derivations of the oneM2M remote-security-provisioning protocol (docs/protocol.md sections 3,
+// 5, 7; TS-0003 10.3.1, 10.3.2, 10.6):
 //
 //   export48 = TLS exporter(label = kBootstrapExporterLabel, 48 bytes, no context)
 //   RelativeKeID = export48[0..15], Ke = export48[16..47]            (SplitExport48)
@@ -53,7 +53,8 @@ inline constexpr absl::string_view kKmDerivationLabel =
 // kUsageConstrainedLabel is the HMAC label of the usage-constrained key derivation (10.3.7).
 inline constexpr absl::string_view kUsageConstrainedLabel =
     "oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation";
-// kKmIdLabel is the HMAC label of the MAF_RELATIVE_KmID derivation (project rule, docs/protocol.md 5).
+// kKmIdLabel is the HMAC label of the MAF_RELATIVE_KmID derivation (project rule, docs/protocol.md
+// 5).
 inline constexpr absl::string_view kKmIdLabel = "oneM2M Master Credential Identifier";
 
 // kExportLen is the length of the keying-material export (both labels).

@@ -1,8 +1,8 @@
 // File: common/crypto/key_id.h
 //
-// Identifiers of the oneM2M remote-security-provisioning protocol (docs/protocol.md sections 1, 3, 5,
-// 7): hex helpers, Key Identifiers (KeID, KmID and the Key Identifiers of distributed keys, all of
-// the form hex(16-byte relative id) '@' FQDN), FQDN, KpmID and Enrolee-ID validation.
+// Identifiers of the oneM2M remote-security-provisioning protocol (docs/protocol.md sections 1, 3,
+// 5, 7): hex helpers, Key Identifiers (KeID, KmID and the Key Identifiers of distributed keys, all
+// of the form hex(16-byte relative id) '@' FQDN), FQDN, KpmID and Enrolee-ID validation.
 //
 // Project rules implemented here (see also docs/protocol.md):
 // - Key Identifiers are emitted with upper-case hex; parsers accept either case.

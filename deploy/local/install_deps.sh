@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcoap3-dev libcoap3-bin libhttp-parser-dev nlohmann-json3-dev prometheus-cpp-dev
   postgresql-15 postgresql-client-15
+  # KEKs in a PKCS#11 token (--kek_backend=pkcs11): the API header, and SoftHSM2 for the tests.
+  libp11-kit-dev softhsm2
   # The benchmark report's charts (tests/bench/report.sh).
   python3-matplotlib
   # Independent peers of the interop tests.

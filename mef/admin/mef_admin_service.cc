@@ -7,10 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
+#include "common/paging/page_token.h"
 #include "common/secret_bytes.h"
 #include "mef/admin/enrolee_validation.h"
 #include "mef/admin/import_batcher.h"
-#include "common/paging/page_token.h"
 #include "mef/admin/proto_convert.h"
 
 namespace onem2m {
@@ -74,8 +74,8 @@ grpc::Status ImportFailure(grpc::ServerContext* context, const ImportBatcher& ba
                    " rows were stored and ", summary.rejected_count(),
                    " rejected (see summary) out of ", summary.received_count(),
                    " received; stream positions before ", batcher.first_uncommitted_position(),
-                   " are final; nothing from row ", first_row,
-                   " (stream position ", batcher.first_uncommitted_position(),
+                   " are final; nothing from row ", first_row, " (stream position ",
+                   batcher.first_uncommitted_position(),
                    ") on was stored; re-send from there, or re-send everything: stored rows come "
                    "back as ALREADY_EXISTS")));
 }
@@ -166,8 +166,8 @@ grpc::Status MefAdminServiceImpl::ImportEnrolees(
     // The client went away: it cannot learn the outcome of the buffered rows, so they are not
     // written; everything already committed stays (re-sending reports it as ALREADY_EXISTS).
     batcher.DropPending();
-    return ImportFailure(context, batcher,
-                         absl::CancelledError("client cancelled the stream"), *who);
+    return ImportFailure(context, batcher, absl::CancelledError("client cancelled the stream"),
+                         *who);
   }
   absl::Status s = batcher.Flush();
   if (!s.ok()) return ImportFailure(context, batcher, s, *who);
@@ -259,9 +259,8 @@ grpc::Status MefAdminServiceImpl::ListEnrolees(grpc::ServerContext* context,
 }
 
 grpc::Status MefAdminServiceImpl::ChangeState(grpc::ServerContext* context, absl::string_view rpc,
-                                              const std::string& kpm_id,
-                                              const std::string& reason, EnroleeState target,
-                                              v1::Enrolee* response) {
+                                              const std::string& kpm_id, const std::string& reason,
+                                              EnroleeState target, v1::Enrolee* response) {
   absl::StatusOr<std::string> who = Authorize(*context, rpc);
   if (!who.ok()) return ToGrpcStatus(who.status());
   absl::Status s = ValidateKpmIdField(kpm_id);
@@ -446,18 +445,19 @@ grpc::Status MefAdminServiceImpl::KekStatus(grpc::ServerContext* context,
   if (options_.envelope == nullptr) {
     return ToGrpcStatus(absl::FailedPreconditionError("the admin API has no keyring"));
   }
-  const crypto::Keyring& keyring = options_.envelope->keyring();
+  const crypto::Envelope& envelope = *options_.envelope;
   absl::StatusOr<std::vector<KekVersionCount>> counts = store_->CountKekVersions();
   if (!counts.ok()) return ToGrpcStatus(counts.status());
-  response->set_active_kek_version(keyring.active_version());
-  for (uint32_t v : keyring.versions()) response->add_keyring_versions(v);
+  response->set_active_kek_version(envelope.active_version());
+  // Versions of every backend (file keyring and PKCS#11 token), so rows sealed under either count.
+  for (uint32_t v : envelope.versions()) response->add_keyring_versions(v);
   for (const KekVersionCount& c : *counts) {
     v1::KekVersionRows* row = response->add_counts();
     row->set_column(std::string(SealedColumnName(c.column)));
     row->set_kek_version(static_cast<uint32_t>(c.kek_version));
     row->set_rows(c.rows);
     row->set_in_keyring(c.kek_version > 0 &&
-                        keyring.key(static_cast<uint32_t>(c.kek_version)) != nullptr);
+                        envelope.HasVersion(static_cast<uint32_t>(c.kek_version)));
   }
   return grpc::Status::OK;
 }
@@ -490,8 +490,7 @@ grpc::Status MefAdminServiceImpl::RewrapBatch(grpc::ServerContext* context,
     if (!blob.ok()) return blob.status();
     return SealedKey{*std::move(blob), static_cast<int32_t>(active)};
   };
-  absl::StatusOr<RewrapResult> r =
-      store_->RewrapBatch(static_cast<int32_t>(active), batch, reseal);
+  absl::StatusOr<RewrapResult> r = store_->RewrapBatch(static_cast<int32_t>(active), batch, reseal);
   Audit("kek_rewrap_batch",
         {{"actor", *who},
          {"kek_version", absl::StrCat(active)},

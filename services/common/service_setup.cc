@@ -13,9 +13,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/crypto/file_kek_backend.h"
 #include "common/crypto/key_id.h"
+#include "common/crypto/pkcs11_kek_backend.h"
 #include "common/grpc/server_threads.h"
 #include "common/grpc/tls_file_watcher.h"
 #include "common/log/logger.h"
@@ -32,6 +35,20 @@ ABSL_FLAG(absl::Duration, grpc_max_connection_age_grace, absl::Seconds(30),
 ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(60),
           "How often --tls_cert, --tls_key and --tls_ca are checked for renewed files; a valid "
           "renewal serves new gRPC handshakes, a broken one is refused (logged and counted).");
+ABSL_FLAG(std::string, kek_backend, "file",
+          "Where the key-encryption keys live: 'file' (the --kek_file keyring, in memory) or "
+          "'pkcs11' (a PKCS#11 token/HSM; the KEK never leaves it, each row's data key is wrapped "
+          "inside it). With pkcs11, --kek_file is optional and opens rows sealed before the move.");
+ABSL_FLAG(std::string, pkcs11_module, "/usr/lib/softhsm/libsofthsm2.so",
+          "PKCS#11 module (shared library) for --kek_backend=pkcs11.");
+ABSL_FLAG(std::string, pkcs11_token_label, "",
+          "Label of the PKCS#11 token holding the KEKs (labelled onem2m-kek-v<N>).");
+ABSL_FLAG(std::string, pkcs11_pin_file, "",
+          "File holding the token's user PIN (mode 0600/0400/0440).");
+ABSL_FLAG(int, pkcs11_sessions, 8, "PKCS#11 sessions in the pool (1..64).");
+ABSL_FLAG(uint32_t, kek_active_version, 0,
+          "KEK version that seals new rows (0: the keyring's active version with 'file', the "
+          "token's highest version with 'pkcs11'). Must be held by a configured backend.");
 ABSL_FLAG(absl::Duration, pg_wait_max_backoff, absl::Seconds(10),
           "Start-up waits for PostgreSQL, retrying with backoff that grows up to this.");
 
@@ -85,10 +102,57 @@ std::string ServiceSetup::RequireFqdn(absl::string_view option, const std::strin
 }
 
 crypto::Envelope ServiceSetup::LoadEnvelope(const std::string& kek_file) const {
-  if (kek_file.empty()) Die("kek_file", absl::InvalidArgumentError("required"));
-  absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(kek_file);
-  if (!keyring.ok()) Die("kek_file", keyring.status());
-  return crypto::Envelope(std::move(*keyring));
+  const std::string backend = absl::GetFlag(FLAGS_kek_backend);
+  const uint32_t active = absl::GetFlag(FLAGS_kek_active_version);
+  std::vector<std::shared_ptr<const crypto::KekBackend>> backends;
+  if (backend != "file" && backend != "pkcs11") {
+    Die("kek_backend", absl::InvalidArgumentError("must be file or pkcs11"));
+  }
+  if (backend == "file" && kek_file.empty()) {
+    Die("kek_file", absl::InvalidArgumentError("required"));
+  }
+  if (!kek_file.empty()) {
+    absl::StatusOr<crypto::Keyring> keyring = crypto::Keyring::Load(kek_file);
+    if (!keyring.ok()) Die("kek_file", keyring.status());
+    backends.push_back(std::make_shared<const crypto::FileKekBackend>(*std::move(keyring)));
+  }
+  if (backend == "pkcs11") {
+    crypto::Pkcs11Config config;
+    config.module_path = absl::GetFlag(FLAGS_pkcs11_module);
+    config.token_label = absl::GetFlag(FLAGS_pkcs11_token_label);
+    const std::string pin_file = absl::GetFlag(FLAGS_pkcs11_pin_file);
+    const int sessions = absl::GetFlag(FLAGS_pkcs11_sessions);
+    if (config.token_label.empty()) {
+      Die("pkcs11_token_label", absl::InvalidArgumentError("required with --kek_backend=pkcs11"));
+    }
+    if (pin_file.empty()) {
+      Die("pkcs11_pin_file", absl::InvalidArgumentError("required with --kek_backend=pkcs11"));
+    }
+    if (sessions < 1 || sessions > 64) {
+      Die("pkcs11_sessions", absl::InvalidArgumentError("must be 1..64"));
+    }
+    config.sessions = static_cast<size_t>(sessions);
+    absl::StatusOr<SecretBytes> pin = crypto::ReadPkcs11PinFile(pin_file);
+    if (!pin.ok()) Die("pkcs11_pin_file", pin.status());
+    config.pin = *std::move(pin);
+    absl::StatusOr<std::shared_ptr<crypto::Pkcs11KekBackend>> token =
+        crypto::Pkcs11KekBackend::Connect(config);
+    if (!token.ok()) Die("pkcs11_token_label", token.status());
+    if ((*token)->versions().empty()) {
+      Die("pkcs11_token_label",
+          absl::FailedPreconditionError(absl::StrCat(
+              "the token holds no KEK labelled ", crypto::kPkcs11KekLabelPrefix,
+              "<N>; create one inside it with pkcs11_kek_tool generate --version=<N>")));
+    }
+    backends.push_back(*std::move(token));
+  }
+  absl::StatusOr<crypto::Envelope> envelope = crypto::Envelope::Create(std::move(backends), active);
+  if (!envelope.ok()) Die("kek_active_version", envelope.status());
+  Log(Level::kInfo, "kek_loaded",
+      {{"backend", std::string(envelope->active_backend_name())},
+       {"active_version", absl::StrCat(envelope->active_version())},
+       {"versions", absl::StrJoin(envelope->versions(), ",")}});
+  return *std::move(envelope);
 }
 
 std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transport,
@@ -126,12 +190,12 @@ void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry)
   prometheus::Counter& errors =
       prometheus::BuildCounter()
           .Name("onem2m_cert_reload_errors_total")
-          .Help("Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
+          .Help(
+              "Renewed certificate/key/CA files refused as broken (the previous ones stay in use).")
           .Register(*registry)
           .Add({});
-  grpcutil::SetTlsReloadObserver([registry, &reloads, &errors](bool ok) {
-    (ok ? reloads : errors).Increment();
-  });
+  grpcutil::SetTlsReloadObserver(
+      [registry, &reloads, &errors](bool ok) { (ok ? reloads : errors).Increment(); });
 }
 
 void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) const {
@@ -168,17 +232,16 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
     if (s.code() != absl::StatusCode::kUnavailable) Die(option, s);
     // Full jitter in [backoff/2, backoff]: replicas restarted together do not retry in step.
     const absl::Duration wait =
-        backoff / 2 + absl::Nanoseconds(static_cast<int64_t>(
-                          std::uniform_real_distribution<double>(0, 1)(rng) *
-                          absl::ToDoubleNanoseconds(backoff / 2)));
+        backoff / 2 +
+        absl::Nanoseconds(static_cast<int64_t>(std::uniform_real_distribution<double>(0, 1)(rng) *
+                                               absl::ToDoubleNanoseconds(backoff / 2)));
     Log(Level::kWarning, "waiting_for_database",
         {{"attempt", absl::StrCat(attempt)},
          {"error", std::string(s.message())},
          {"retry_in", absl::FormatDuration(wait)}});
-    ops.SetStarting(absl::StrCat("waiting for PostgreSQL (attempt ", attempt,
-                                 " failed: ", s.message(), "; next in ",
-                                 absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))),
-                                 ")"));
+    ops.SetStarting(absl::StrCat(
+        "waiting for PostgreSQL (attempt ", attempt, " failed: ", s.message(), "; next in ",
+        absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(100))), ")"));
     const timespec ts = absl::ToTimespec(wait);
     int sig = sigtimedwait(&signals, nullptr, &ts);
     if (sig == SIGTERM || sig == SIGINT) {
@@ -190,7 +253,8 @@ bool ServiceSetup::WaitForDatabase(ops::OpsServer& ops, const sigset_t& signals,
 }
 
 void GrpcServers::SetServing(bool serving) {
-  for (auto& [option, server] : servers_) server->GetHealthCheckService()->SetServingStatus(serving);
+  for (auto& [option, server] : servers_)
+    server->GetHealthCheckService()->SetServingStatus(serving);
 }
 
 void GrpcServers::Shutdown(std::chrono::system_clock::time_point deadline) {

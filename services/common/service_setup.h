@@ -78,8 +78,12 @@ class ServiceSetup {
   // naming `option`.
   std::string RequireFqdn(absl::string_view option, const std::string& value) const;
 
-  // LoadEnvelope loads the key-encryption keyring (file or directory) named by --kek_file and
-  // returns the envelope that seals secrets at rest, or dies naming the option.
+  // LoadEnvelope returns the envelope that seals secrets at rest, or dies naming the option. With
+  // --kek_backend=file (default) it loads the keyring (file or directory) `kek_file`; with
+  // --kek_backend=pkcs11 it connects to the PKCS#11 token (--pkcs11_module,
+  // --pkcs11_token_label, --pkcs11_pin_file, --pkcs11_sessions) and, if `kek_file` is set, also
+  // loads that keyring so rows sealed under it still open. --kek_active_version picks the
+  // sealing version (common/crypto/pkcs11_kek_backend.h).
   crypto::Envelope LoadEnvelope(const std::string& kek_file) const;
 
   // CipherSuites parses a comma list of suite names for `transport` (empty: the docs/protocol.md

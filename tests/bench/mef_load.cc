@@ -25,6 +25,12 @@
 //   eval "$(bash tests/pg/start_pg.sh)"
 //   bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG" --enrolees=20000
 //       --concurrency=64 --duration=10s --transport=both --baseline --idle_conns=2000
+//
+// With --kek_compare it only measures TLS enrolments/s with the file keyring and then with a
+// PKCS#11 token (SoftHSM2; common/crypto/pkcs11_kek_backend.h), same enrolees and load, and prints
+// the ratio:
+//   bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG" --kek_compare
+//       --enrolees=2000 --concurrency=16 --duration=10s
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -57,7 +63,9 @@
 #include "common/crypto/key_id.h"
 #include "common/psk_server/capacity_guard.h"
 #include "common/process_defaults.h"
+#include "common/crypto/pkcs11_kek_backend.h"
 #include "common/secret_bytes.h"
+#include "common/testing/softhsm_token.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
@@ -86,6 +94,10 @@ ABSL_FLAG(absl::Duration, mef_handshake_timeout, absl::Seconds(120),
           "reading).");
 ABSL_FLAG(int, io_threads, 2, "MEF I/O threads.");
 ABSL_FLAG(int, pg_pool_size, 8, "MEF PostgreSQL pool size.");
+ABSL_FLAG(bool, kek_compare, false,
+          "Only compare KEK backends: TLS enrolments/s of the MEF with the file keyring, then with a "
+          "PKCS#11 token (SoftHSM2, private temporary token), same enrolees and load; prints the "
+          "ratio.");
 
 namespace onem2m {
 namespace {
@@ -353,6 +365,112 @@ bench::LoadResult Load(const std::string& name, pid_t server_pid,
   return bench::RunLoad(name, o, [&](int64_t i) { return enrol(devices[i % devices.size()]); });
 }
 
+// ---- KEK backends (--kek_compare) -------------------------------------------------------------
+
+// MakeEnvelope returns the envelope of `backend` ("file": `keyring`; "pkcs11": KEK v2 of the
+// SoftHSM2 token `token`, generated on first use). Called in child processes only, so that each
+// initialises the PKCS#11 module itself (a module initialised before fork() is unusable after).
+crypto::Envelope MakeEnvelope(const std::string& backend, const crypto::Keyring& keyring,
+                              const testing::SoftHsmToken& token) {
+  if (backend == "file") return crypto::Envelope(keyring);
+  crypto::Pkcs11Config config;
+  config.module_path = testing::kSoftHsmModule;
+  config.token_label = token.label();
+  config.pin = SecretBytes::Copy(token.pin());
+  config.sessions = 8;
+  auto b = crypto::Pkcs11KekBackend::Connect(config);
+  if (!b.ok()) {
+    std::fprintf(stderr, "pkcs11: %s\n", b.status().ToString().c_str());
+    _exit(1);
+  }
+  if ((*b)->versions().empty() && !(*b)->GenerateKek(2).ok()) _exit(1);
+  auto e = crypto::Envelope::Create({*b}, 2);
+  if (!e.ok()) _exit(1);
+  return *std::move(e);
+}
+
+int RunKekComparison(const std::string& conninfo) {
+  char tmpl[] = "/tmp/mef_load_kek_XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  auto token = testing::SoftHsmToken::Create(std::string(dir) + "/hsm");
+  if (!token.ok()) {
+    std::fprintf(stderr, "SoftHSM2 token: %s\n", token.status().ToString().c_str());
+    return 1;
+  }
+  const crypto::Keyring keyring = crypto::Keyring::Generate(1);
+  const int n = absl::GetFlag(FLAGS_enrolees);
+  std::vector<Device> devices;
+  for (int i = 0; i < n; ++i) {
+    devices.push_back(Device{absl::StrCat("bench-", i), std::string(SecretBytes::Random(32).Reveal())});
+  }
+  std::map<std::string, double> rate;
+  for (const std::string backend : {"file", "pkcs11"}) {
+    pg::PoolOptions pool;
+    pool.conninfo = conninfo;
+    pool.schema = absl::StrCat("bench_kek_", backend, "_", getpid());
+    pool.application_name = "mef_load";
+    // Seed the enrolees (Kpm sealed under this backend) in a child, then serve from another.
+    const pid_t seed = fork();
+    if (seed == 0) {
+      crypto::Envelope envelope = MakeEnvelope(backend, keyring, *token);
+      std::vector<mef::Enrolee> rows;
+      for (const Device& d : devices) {
+        mef::Enrolee e;
+        e.kpm_id = d.kpm_id;
+        e.kpm = mef::SealedKey{*envelope.Seal(SecretBytes::Copy(d.kpm), d.kpm_id),
+                               static_cast<int32_t>(envelope.active_version())};
+        e.enrolee_id = "C-" + d.kpm_id;
+        e.maf_id = "maf.local";
+        rows.push_back(std::move(e));
+      }
+      mef::PgEnroleeStoreOptions po;
+      po.pool = pool;
+      auto store = mef::PgEnroleeStore::Create(po);
+      _exit(store.ok() && (*store)->BulkCreate(rows).ok() ? 0 : 1);
+    }
+    int seed_status = 0;
+    waitpid(seed, &seed_status, 0);
+    if (!WIFEXITED(seed_status) || WEXITSTATUS(seed_status) != 0) {
+      std::fprintf(stderr, "seeding enrolees for %s failed\n", backend.c_str());
+      return 1;
+    }
+    std::vector<int> ports;
+    pid_t mef_pid = bench::SpawnChild(
+        [&](int fd) {
+          crypto::Envelope envelope = MakeEnvelope(backend, keyring, *token);
+          RunMefChild(pool, &envelope, fd);
+        },
+        &ports);
+    if (ports.empty() || ports[0] == 0) {
+      std::fprintf(stderr, "MEF child (%s) failed to start\n", backend.c_str());
+      return 1;
+    }
+    bench::LoadResult r = Load("mef-tls-kek-" + backend, mef_pid, devices,
+                               [&](const Device& d) { return RawEnrol(ports[0], d); });
+    rate[backend] = bench::ReportLoad("MEF TLS, KEK backend " + backend + " (raw client)", r,
+                                      "enrolments");
+    kill(mef_pid, SIGKILL);
+    waitpid(mef_pid, nullptr, 0);
+    pg::PoolOptions o = pool;
+    o.schema.clear();
+    auto p = pg::ConnectionPool::Create(o);
+    if (p.ok()) {
+      (void)(*p)->Run([&](pqxx::connection& c) {
+        pqxx::nontransaction t(c);
+        t.exec("DROP SCHEMA IF EXISTS " + pool.schema + " CASCADE");
+        return absl::OkStatus();
+      });
+    }
+  }
+  const double ratio = rate["file"] > 0 ? rate["pkcs11"] / rate["file"] : 0.0;
+  std::printf("ratio MEF TLS enrolments/s pkcs11 / file = %.2f\n", ratio);
+  bench::RecordRatio("mef_tls_pkcs11_over_file", ratio);
+  bench::WriteJsonReport("mef_load_kek",
+                         {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
+                          {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))}});
+  return 0;
+}
+
 int Main() {
   signal(SIGPIPE, SIG_IGN);
   rlimit rl;
@@ -366,6 +484,7 @@ int Main() {
     std::fprintf(stderr, "mef_load: --pg or ONEM2M_TEST_PG required\n");
     return 2;
   }
+  if (absl::GetFlag(FLAGS_kek_compare)) return RunKekComparison(conninfo);
   crypto::Envelope envelope(crypto::Keyring::Generate(1));
   pg::PoolOptions pool;
   pool.conninfo = conninfo;

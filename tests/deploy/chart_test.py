@@ -31,11 +31,13 @@ KNOWN_FLAGS = {
     "mef": {"tls_listen", "dtls_listen", "credential_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "mef_fqdn", "grace_period", "log_format",
             "tls_suites", "dtls_suites", "admin_identities", "fetch_https_listen", "max_sessions",
-            "memory_budget_bytes"},
+            "memory_budget_bytes", "kek_backend", "pkcs11_module", "pkcs11_token_label",
+            "pkcs11_pin_file", "pkcs11_sessions", "kek_active_version"},
     "maf": {"tls_listen", "dtls_listen", "key_grpc_listen", "admin_grpc_listen", "ops_listen",
             "kek_file", "tls_cert", "tls_key", "tls_ca", "maf_fqdn", "mef_endpoints", "grace_period",
             "log_format", "tls_suites", "dtls_suites", "admin_identities", "max_sessions",
-            "memory_budget_bytes"},
+            "memory_budget_bytes", "kek_backend", "pkcs11_module", "pkcs11_token_label",
+            "pkcs11_pin_file", "pkcs11_sessions", "kek_active_version"},
 }
 
 
@@ -645,6 +647,10 @@ BAD_VALUES = [
     ("mef_endpoint_target_with_newline", ["--set", "mef.enabled=false,maf.mefEndpoints[0].fqdn=mef.example.org",
                                           "--set-string", "maf.mefEndpoints[0].target=dns:///a:1\n--pg=x"]),
     ("sidecar_without_image", ["--set", "mef.sidecars[0].name=x"]),
+    ("kek_backend_bogus", ["--set", "mef.kek.backend=vault"]),
+    ("pkcs11_without_token_label", ["--set", "mef.kek.backend=pkcs11,mef.kek.pkcs11.pinSecret=pin"]),
+    ("pkcs11_without_pin_secret", ["--set", "mef.kek.backend=pkcs11,mef.kek.pkcs11.tokenLabel=t"]),
+    ("pkcs11_sessions_0", ["--set", "mef.kek.pkcs11.sessions=0"]),
 ]
 
 GOOD_VALUES = [
@@ -721,6 +727,31 @@ def main():
     extras = os.path.join(os.path.dirname(os.path.abspath(__file__)), "extras-values.yaml")
     render_case("extras", ["-f", extras])
     render_case("cluster_domain", ["--set", "clusterDomain=corp.internal,certManager.enabled=true"])
+    # KEKs in an HSM: the MEF keeps its keyring for older rows, the MAF uses the token alone.
+    render_case("pkcs11", ["--set", "mef.kek.backend=pkcs11,mef.kek.pkcs11.tokenLabel=onem2m-mef,"
+                           "mef.kek.pkcs11.pinSecret=mef-hsm-pin,mef.kek.activeVersion=2,"
+                           "maf.kek.backend=pkcs11,maf.kek.existingSecret=,"
+                           "maf.kek.pkcs11.tokenLabel=onem2m-maf,maf.kek.pkcs11.pinSecret=maf-hsm-pin"])
+
+    def pkcs11_ok():
+        r = renders["pkcs11"][1]
+        for comp in COMPONENTS:
+            f = flagfile(r, comp)
+            eq(f.get("kek_backend"), "pkcs11", comp + " --kek_backend")
+            eq(f.get("pkcs11_token_label"), "onem2m-" + comp, comp + " --pkcs11_token_label")
+            eq(f.get("pkcs11_pin_file"), "/var/run/secrets/onem2m/hsm/pin", comp + " --pkcs11_pin_file")
+            eq(f.get("pkcs11_module"), "/usr/lib/softhsm/libsofthsm2.so", comp + " --pkcs11_module")
+            eq(f.get("pkcs11_sessions"), "8", comp + " --pkcs11_sessions")
+            dep = r.get("Deployment", "%s-%s" % (PREFIX, comp))
+            vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+            eq(vols["hsm-pin"]["secret"]["secretName"], comp + "-hsm-pin", comp + " pin secret")
+            eq(vols["hsm-pin"]["secret"]["defaultMode"], 0o440, comp + " pin mode")
+            eq(("kek" in vols), comp == "mef", comp + " keyring volume")
+            eq(("kek_file" in f), comp == "mef", comp + " --kek_file")
+        eq(flagfile(r, "mef").get("kek_active_version"), "2", "--kek_active_version")
+        for comp in COMPONENTS:
+            assert "kek_backend" not in flagfile(renders["default"][1], comp), "file is the default"
+    res.check("deploy.chart.kek", "pkcs11_backend", pkcs11_ok)
 
     if a.helm:
         for key, args in (("default", []), ("prod", ["-f", prod_values])):

@@ -118,7 +118,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 --admin_grpc_listen=[::]:{{ int $c.ports.admin }}
 --ops_listen=[::]:{{ int $c.ports.ops }}
+{{- if $c.kek.existingSecret }}
 --kek_file=/var/run/secrets/onem2m/kek/keyring
+{{- end }}
+{{- if eq $c.kek.backend "pkcs11" }}
+--kek_backend=pkcs11
+--pkcs11_module={{ $c.kek.pkcs11.module }}
+--pkcs11_token_label={{ required (printf "%s.kek.pkcs11.tokenLabel is required with kek.backend pkcs11" .component) $c.kek.pkcs11.tokenLabel }}
+--pkcs11_pin_file=/var/run/secrets/onem2m/hsm/pin
+--pkcs11_sessions={{ int $c.kek.pkcs11.sessions }}
+{{- end }}
+{{- if $c.kek.activeVersion }}
+--kek_active_version={{ int64 $c.kek.activeVersion }}
+{{- end }}
 --tls_cert=/var/run/secrets/onem2m/tls/tls.crt
 --tls_key=/var/run/secrets/onem2m/tls/tls.key
 --tls_ca=/var/run/secrets/onem2m/tls/ca.crt
