@@ -23,6 +23,10 @@ bool IsFinite(absl::Time t) { return t != absl::InfiniteFuture() && t != absl::I
 
 }  // namespace
 
+absl::string_view SealedColumnName(SealedColumn column) {
+  return column == SealedColumn::kCredentialKm ? "maf_credentials.km" : "maf_keys.key";
+}
+
 absl::string_view TransportName(Transport t) {
   switch (t) {
     case Transport::kTls:

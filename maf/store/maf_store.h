@@ -186,6 +186,34 @@ struct ListKeysResponse {
   std::string next_page_token;
 };
 
+// SealedColumn names a column holding a SealedKey, for KEK rotation (docs/operations.md "Rotate
+// the key-encryption key (KEK)").
+enum class SealedColumn { kCredentialKm, kKeyValue };
+// SealedColumnName returns "maf_credentials.km" / "maf_keys.key".
+absl::string_view SealedColumnName(SealedColumn column);
+
+// KekVersionCount is how many rows of `column` are sealed under `kek_version`.
+struct KekVersionCount {
+  SealedColumn column = SealedColumn::kCredentialKm;
+  int32_t kek_version = 0;
+  int64_t rows = 0;
+};
+
+// Resealer re-seals one row's key under the active KEK: it gets the column, the row's id (km_id for
+// maf_credentials.km, key_id for maf_keys.key: the associated data the blob is bound to) and the
+// current sealed key, and returns the new sealed key. An error stops the batch.
+using Resealer = std::function<absl::StatusOr<SealedKey>(SealedColumn column, absl::string_view id,
+                                                         const SealedKey& old)>;
+
+// RewrapResult reports one RewrapBatch call.
+struct RewrapResult {
+  int64_t rewrapped = 0;  // rows now sealed under the target version by this call
+  // rows skipped because a concurrent writer changed them between the read and the update
+  // (optimistic check); counted in `left` if still under an old version.
+  int64_t raced = 0;
+  int64_t left = 0;  // rows (both columns) still not under the target version after this call
+};
+
 // MafStore: see the file comment.
 class MafStore {
  public:
@@ -278,6 +306,20 @@ class MafStore {
   // ListClients / ListKeys (admin): one page; kInvalidArgument for a bad or mismatched token.
   virtual absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& request) = 0;
   virtual absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) = 0;
+
+  // CountKekVersions returns, for each sealed column, the number of rows per KEK version (only
+  // versions with rows), ordered by column then version. Rows without a sealed value (a revoked
+  // credential's wiped Km) are not counted: there is nothing to re-seal.
+  virtual absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() = 0;
+
+  // RewrapBatch re-seals up to `limit` (1..10000, clamped) rows whose kek_version differs from
+  // `target_version` (maf_credentials.km first, then maf_keys.key) through `reseal`. Each row is
+  // updated only if its sealed blob is still the one read (optimistic check), so concurrent writers
+  // (a key update, a revocation wiping Km) are never overwritten; nothing else in the row changes.
+  // Idempotent: run it until `left` is 0. An error from `reseal` is returned (rows already updated
+  // stay updated).
+  virtual absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                                   const Resealer& reseal) = 0;
 
   // CheckHealth returns OK when the store can serve requests; kUnavailable otherwise.
   virtual absl::Status CheckHealth() = 0;

@@ -443,5 +443,75 @@ absl::StatusOr<ListKeysResponse> MemoryMafStore::ListKeys(const ListKeysRequest&
   return out;
 }
 
+absl::StatusOr<std::vector<KekVersionCount>> MemoryMafStore::CountKekVersions() {
+  absl::MutexLock lock(&mu_);
+  std::map<std::pair<SealedColumn, int32_t>, int64_t> counts;
+  for (const auto& [id, c] : credentials_) {
+    if (!c.km.ciphertext.empty()) ++counts[{SealedColumn::kCredentialKm, c.km.kek_version}];
+  }
+  for (const auto& [id, k] : keys_) {
+    if (!k.key.ciphertext.empty()) ++counts[{SealedColumn::kKeyValue, k.key.kek_version}];
+  }
+  std::vector<KekVersionCount> out;
+  for (const auto& [column_version, rows] : counts) {
+    out.push_back(KekVersionCount{column_version.first, column_version.second, rows});
+  }
+  return out;
+}
+
+absl::StatusOr<RewrapResult> MemoryMafStore::RewrapBatch(int32_t target_version, int limit,
+                                                         const Resealer& reseal) {
+  limit = std::clamp(limit, 1, 10000);
+  struct Pending {
+    SealedColumn column;
+    std::string id;
+    SealedKey old;
+  };
+  std::vector<Pending> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, c] : credentials_) {
+      if (static_cast<int>(batch.size()) == limit) break;
+      if (!c.km.ciphertext.empty() && c.km.kek_version != target_version) {
+        batch.push_back({SealedColumn::kCredentialKm, id, c.km});
+      }
+    }
+    for (const auto& [id, k] : keys_) {
+      if (static_cast<int>(batch.size()) == limit) break;
+      if (!k.key.ciphertext.empty() && k.key.kek_version != target_version) {
+        batch.push_back({SealedColumn::kKeyValue, id, k.key});
+      }
+    }
+  }
+  // Re-seal without the lock, as the PostgreSQL store does, then update only rows still holding
+  // the blob that was read (the optimistic check of MafStore::RewrapBatch).
+  RewrapResult result;
+  for (const Pending& p : batch) {
+    absl::StatusOr<SealedKey> fresh = reseal(p.column, p.id, p.old);
+    if (!fresh.ok()) return fresh.status();
+    absl::MutexLock lock(&mu_);
+    SealedKey* current = nullptr;
+    if (p.column == SealedColumn::kCredentialKm) {
+      auto it = credentials_.find(p.id);
+      if (it != credentials_.end()) current = &it->second.km;
+    } else {
+      auto it = keys_.find(p.id);
+      if (it != keys_.end()) current = &it->second.key;
+    }
+    if (current != nullptr && current->ciphertext == p.old.ciphertext) {
+      *current = *std::move(fresh);
+      ++result.rewrapped;
+    } else {
+      ++result.raced;
+    }
+  }
+  absl::StatusOr<std::vector<KekVersionCount>> counts = CountKekVersions();
+  if (!counts.ok()) return counts.status();
+  for (const KekVersionCount& c : *counts) {
+    if (c.kek_version != target_version) result.left += c.rows;
+  }
+  return result;
+}
+
 }  // namespace maf
 }  // namespace onem2m
