@@ -14,7 +14,7 @@ RUN apt-get update \
       bazel-bootstrap bazel-rules-java g++ ca-certificates \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
       libssl-dev libpqxx-dev libpq-dev libcoap3-dev libhttp-parser-dev nlohmann-json3-dev \
-      prometheus-cpp-dev zlib1g-dev \
+      prometheus-cpp-dev libcli11-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

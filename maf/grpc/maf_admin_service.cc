@@ -104,6 +104,19 @@ grpc::Status MafAdminServiceImpl::GetClient(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status MafAdminServiceImpl::GetKey(grpc::ServerContext* context,
+                                         const v1::GetMafKeyRequest* request, v1::MafKey* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::StatusOr<std::string> key_id = crypto::CanonicalKeyId(request->key_id());
+  if (!key_id.ok()) return ToGrpc(absl::InvalidArgumentError("key_id is not a Key Identifier"));
+  absl::StatusOr<MafKey> k = o_.store->GetKey(*key_id);
+  if (!k.ok()) return ToGrpc(k.status());
+  KeyToProto(*k, Now(), response);
+  return grpc::Status::OK;
+}
+
 grpc::Status MafAdminServiceImpl::ListKeys(grpc::ServerContext* context,
                                            const v1::ListKeysRequest* request,
                                            v1::ListKeysResponse* response) {

@@ -52,6 +52,8 @@ class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
                          rsp::v1::MafClient* response) override;
   grpc::Status ListKeys(grpc::ServerContext* context, const rsp::v1::ListKeysRequest* request,
                         rsp::v1::ListKeysResponse* response) override;
+  grpc::Status GetKey(grpc::ServerContext* context, const rsp::v1::GetMafKeyRequest* request,
+                      rsp::v1::MafKey* response) override;
   grpc::Status RevokeClient(grpc::ServerContext* context,
                             const rsp::v1::RevokeClientRequest* request,
                             rsp::v1::MafClient* response) override;
