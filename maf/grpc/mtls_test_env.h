@@ -65,6 +65,9 @@ class MtlsTestEnv {
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
+  // address is the server's "127.0.0.1:port" (after Start).
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
  private:
   void Write(const std::string& name, const std::string& contents) {
     ASSERT_TRUE(testing::TestPki::WriteFile(Path(name), contents).ok());

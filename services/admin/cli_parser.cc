@@ -144,7 +144,7 @@ using Bindings = std::vector<std::pair<std::string, CLI::Option*>>;
 
 void AddOption(CLI::App* app, const OptionSpec& o, Bindings* bindings) {
   CLI::Option* opt = o.flag ? app->add_flag(Names(o.name), o.help)
-                            : app->add_option(Names(o.name), o.help);
+                            : app->add_option(Names(o.name), o.help)->type_name("VALUE");
   bindings->emplace_back(Underscored(o.name), opt);
 }
 
@@ -174,13 +174,13 @@ std::optional<CliArgs> ParseCommandLine(int argc, const char* const* argv, std::
       "2 usage error. Keys are never printed. `rsp_admin COMMAND --help` lists a command's options.");
   Bindings bindings;
   const std::vector<OptionSpec> connection = {
-      {"mef", "MEF admin API host:port (ONEM2M_MEF)"},
-      {"maf", "MAF admin API host:port (ONEM2M_MAF)"},
-      {"tls-cert", "client certificate PEM (ONEM2M_TLS_CERT)"},
-      {"tls-key", "client key PEM (ONEM2M_TLS_KEY)"},
-      {"tls-ca", "CA bundle PEM (ONEM2M_TLS_CA)"},
-      {"server-name", "TLS name to expect from the server (ONEM2M_SERVER_NAME)"},
-      {"timeout", "per-call deadline, default 30s (ONEM2M_TIMEOUT)"},
+      {"mef", "MEF admin API host:port"},
+      {"maf", "MAF admin API host:port"},
+      {"tls-cert", "client certificate PEM"},
+      {"tls-key", "client key PEM"},
+      {"tls-ca", "CA bundle PEM"},
+      {"server-name", "TLS name to expect from the server"},
+      {"timeout", "per-call deadline, default 30s"},
   };
   for (const OptionSpec& o : connection) {
     AddOption(&app, o, &bindings);
