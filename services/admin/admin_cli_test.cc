@@ -352,7 +352,7 @@ TEST_P(AdminCliTest, StdinFilesAndJsonOutput) {
   ASSERT_EQ(list.code, 0) << list.err;
   EXPECT_EQ(list.out.rfind("{\"enrolees\":[", 0), 0u) << list.out;
   EXPECT_NE(list.out.find("\"kpm_id\":\"s-2\""), std::string::npos) << list.out;
-  CliResult page = Run({"enrolee", "list", "--page-size=1", "--page-token="});
+  CliResult page = Run({"enrolee", "list", "--page-size=1", "--page-token", ""});  // first page only
   EXPECT_EQ(page.code, 0) << page.err;
   EXPECT_NE(page.err.find("next_page_token: "), std::string::npos) << page.err;
   CliResult get = Run({"enrolee", "get", "--kpm-id=s-1", "--output=json"});
