@@ -38,8 +38,8 @@ absl::StatusOr<int32_t> ActiveVersion(const crypto::Envelope& envelope) {
   return static_cast<int32_t>(active);
 }
 
-absl::StatusOr<std::string> ResealUnderActive(const crypto::Envelope& envelope, absl::string_view id,
-                                              absl::string_view old_blob) {
+absl::StatusOr<std::string> ResealUnderActive(const crypto::Envelope& envelope,
+                                              absl::string_view id, absl::string_view old_blob) {
   absl::StatusOr<SecretBytes> clear = envelope.Open(old_blob, id);
   if (!clear.ok()) return clear.status();
   absl::StatusOr<std::string> blob = envelope.Seal(*clear, id);

@@ -48,8 +48,8 @@ absl::StatusOr<int32_t> ActiveVersion(const crypto::Envelope& envelope);
 // active one, both bound to `id` (the row's associated data). The clear key lives only inside
 // this call and is wiped. Errors are Envelope::Open's and Seal's (NotFound: version not in the
 // keyring; DataLoss: the blob does not open).
-absl::StatusOr<std::string> ResealUnderActive(const crypto::Envelope& envelope, absl::string_view id,
-                                              absl::string_view old_blob);
+absl::StatusOr<std::string> ResealUnderActive(const crypto::Envelope& envelope,
+                                              absl::string_view id, absl::string_view old_blob);
 
 }  // namespace kek
 }  // namespace onem2m

@@ -105,7 +105,8 @@ grpc::Status MafAdminServiceImpl::GetClient(grpc::ServerContext* context,
 }
 
 grpc::Status MafAdminServiceImpl::GetKey(grpc::ServerContext* context,
-                                         const v1::GetMafKeyRequest* request, v1::MafKey* response) {
+                                         const v1::GetMafKeyRequest* request,
+                                         v1::MafKey* response) {
   std::string who;
   grpc::Status auth = Authorize(*context, &who);
   if (!auth.ok()) return auth;
@@ -155,11 +156,12 @@ grpc::Status MafAdminServiceImpl::RevokeClient(grpc::ServerContext* context,
   if (!c.ok()) return ToGrpc(c.status());
   absl::StatusOr<MafClient> revoked =
       o_.store->RevokeClient(c->maf_client_reg_id, Revocation{who, request->reason(), {}});
-  Audit("maf_admin_revoke_client", {{"caller", who},
-                                    {"maf_client_reg_id", c->maf_client_reg_id},
-                                    {"km_id", c->km_id},
-                                    {"reason", request->reason()},
-                                    {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
+  Audit("maf_admin_revoke_client",
+        {{"caller", who},
+         {"maf_client_reg_id", c->maf_client_reg_id},
+         {"km_id", c->km_id},
+         {"reason", request->reason()},
+         {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
   if (!revoked.ok()) return ToGrpc(revoked.status());
   if (o_.on_client_revoked) o_.on_client_revoked(revoked->km_id);
   ClientToProto(*revoked, Now(), response);
@@ -228,12 +230,11 @@ grpc::Status MafAdminServiceImpl::RewrapBatch(grpc::ServerContext* context,
     return SealedKey{*std::move(blob), active};
   };
   absl::StatusOr<RewrapResult> r = o_.store->RewrapBatch(*active, *batch, reseal);
-  Audit("maf_admin_kek_rewrap_batch",
-        {{"caller", who},
-         {"kek_version", absl::StrCat(*active)},
-         {"outcome", r.ok() ? "ok" : r.status().ToString()},
-         {"rewrapped", r.ok() ? absl::StrCat(r->rewrapped) : "0"},
-         {"left", r.ok() ? absl::StrCat(r->left) : "-"}});
+  Audit("maf_admin_kek_rewrap_batch", {{"caller", who},
+                                       {"kek_version", absl::StrCat(*active)},
+                                       {"outcome", r.ok() ? "ok" : r.status().ToString()},
+                                       {"rewrapped", r.ok() ? absl::StrCat(r->rewrapped) : "0"},
+                                       {"left", r.ok() ? absl::StrCat(r->left) : "-"}});
   if (!r.ok()) return ToGrpc(r.status());
   response->set_active_kek_version(static_cast<uint32_t>(*active));
   response->set_rows_done(r->rewrapped);

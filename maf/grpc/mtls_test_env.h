@@ -38,8 +38,8 @@ class MtlsTestEnv {
   // Start serves `services` on a fresh port; the server's certificate names "localhost".
   void Start(const std::vector<grpc::Service*>& services) {
     WriteLeaf("server", "localhost");
-    auto creds = grpcutil::MakeServerCredentials(
-        {Path("server.crt"), Path("server.key"), Path("ca.crt")});
+    auto creds =
+        grpcutil::MakeServerCredentials({Path("server.crt"), Path("server.key"), Path("ca.crt")});
     ASSERT_TRUE(creds.ok()) << creds.status();
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", *creds, &port_);

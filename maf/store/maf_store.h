@@ -10,8 +10,8 @@
 // local runs).
 //
 // The store never sees key material in clear: Km and distributed keys arrive sealed (envelope
-// encryption, AAD = KmID / Key Identifier, docs/protocol.md section 8) and are stored as opaque blobs. No
-// error message produced by a store contains a blob.
+// encryption, AAD = KmID / Key Identifier, docs/protocol.md section 8) and are stored as opaque
+// blobs. No error message produced by a store contains a blob.
 //
 //   std::unique_ptr<MafStore> store = ...;
 //   MafCredential c;
@@ -22,7 +22,8 @@
 //       store->RegisterClient(km_id, absl::InfiniteFuture());  // idempotent per km_id
 //
 // Expiry and revocation on reads (nothing outlives Ke, docs/protocol.md 5):
-//   - Credential reads: expired -> kNotFound; revoked -> kFailedPrecondition (so a KeID whose Km was
+//   - Credential reads: expired -> kNotFound; revoked -> kFailedPrecondition (so a KeID whose Km
+//   was
 //     revoked at this MAF is refused even though the MEF would still hand it out).
 //   - "Active" reads (GetActiveClientByKmId, GetActiveKey): anything not active or expired ->
 //     kNotFound, all with the same message.
@@ -71,7 +72,7 @@ struct SealedKey {
 
 // Transport is the secured transport of a MAF handshake (for the admin view).
 enum class Transport { kUnspecified, kTls, kDtls };
-absl::string_view TransportName(Transport t);  // "", "tls", "dtls"
+absl::string_view TransportName(Transport t);      // "", "tls", "dtls"
 Transport ParseTransport(absl::string_view name);  // kUnspecified for anything else
 
 // MafCredential is a Km learned from a MEF (docs/protocol.md 6-7).
@@ -109,10 +110,10 @@ struct Revocation {
 
 // MafClient is a MAF Client Registration (8.8.2.3).
 struct MafClient {
-  std::string maf_client_reg_id;  // random, assigned by the store. Primary key.
-  std::string km_id;              // assignedSymmKeyID
-  std::string ke_id;              // the KeID of the Km (admin view)
-  std::string enrolee_id;         // MAF Client ID
+  std::string maf_client_reg_id;                 // random, assigned by the store. Primary key.
+  std::string km_id;                             // assignedSymmKeyID
+  std::string ke_id;                             // the KeID of the Km (admin view)
+  std::string enrolee_id;                        // MAF Client ID
   absl::Time expires_at = absl::InfinitePast();  // = the Km's expiry
   absl::Time created_at = absl::InfinitePast();
   ClientState state = ClientState::kActive;
@@ -130,10 +131,10 @@ struct MafKey {
   std::string relative_id;  // upper-case hex of RelativeKeyID (the part before '@')
   SealedKey key;            // sealed with AAD = key_id
   uint32_t suid = 0;
-  std::vector<std::string> target_ids;  // 1..n, each 1..256 printable ASCII, no duplicates
-  std::string maf_client_reg_id;        // registering client
-  std::string km_id;                    // registering client's KmID
-  std::string client_id;                // registering client's Enrolee-ID
+  std::vector<std::string> target_ids;           // 1..n, each 1..256 printable ASCII, no duplicates
+  std::string maf_client_reg_id;                 // registering client
+  std::string km_id;                             // registering client's KmID
+  std::string client_id;                         // registering client's Enrolee-ID
   absl::Time expires_at = absl::InfinitePast();  // <= the client's expiry; finite
   absl::Time created_at = absl::InfinitePast();  // set by the store
   absl::Time updated_at = absl::InfinitePast();  // set by the store
@@ -142,8 +143,8 @@ struct MafKey {
   std::vector<std::string> labels;  // m2m:labels of the key registration (8.8.2.7, 8.8.2.9)
 };
 
-// EffectiveClientState / EffectiveKeyState: the stored state, or kExpired for an active record whose
-// expires_at is at or before `now`.
+// EffectiveClientState / EffectiveKeyState: the stored state, or kExpired for an active record
+// whose expires_at is at or before `now`.
 EffectiveState EffectiveClientState(const MafClient& c, absl::Time now);
 EffectiveState EffectiveKeyState(const MafKey& k, absl::Time now);
 
@@ -165,8 +166,8 @@ struct ClientUpdate {
 
 // List requests use keyset pagination: ordered by primary key, stable under concurrent writes.
 struct ListClientsRequest {
-  int page_size = 100;      // <= 0: 100; > 1000: 1000
-  std::string page_token;   // empty for the first page; else next_page_token of the same filter
+  int page_size = 100;     // <= 0: 100; > 1000: 1000
+  std::string page_token;  // empty for the first page; else next_page_token of the same filter
   std::optional<EffectiveState> state;  // kDeregistered matches nothing stored differently
   std::string client_id;                // Enrolee-ID filter; empty = all
 };
@@ -241,8 +242,8 @@ class MafStore {
   // revoked (empty if nothing matched), so caches can drop them. Idempotent.
   virtual absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
                                                                 const Revocation& why) = 0;
-  virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(
-      absl::string_view enrolee_id, const Revocation& why) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                                     const Revocation& why) = 0;
 
   // RegisterClient registers the holder of `km_id` (8.8.2.3) until `requested_expiry`, capped at
   // the credential's expiry (pass absl::InfiniteFuture() for "as long as Km lives"). Idempotent: an
@@ -295,7 +296,8 @@ class MafStore {
                                            absl::string_view maf_client_reg_id,
                                            const KeyUpdate& update) = 0;
 
-  // DeregisterKey de-registers an active key of `maf_client_reg_id` (8.8.2.10). Errors as UpdateKey.
+  // DeregisterKey de-registers an active key of `maf_client_reg_id` (8.8.2.10). Errors as
+  // UpdateKey.
   virtual absl::Status DeregisterKey(absl::string_view key_id,
                                      absl::string_view maf_client_reg_id) = 0;
 
@@ -347,7 +349,6 @@ std::string NewClientRegId();
 
 // kHandshakeRecordInterval: see MafStore::RecordHandshake.
 inline constexpr absl::Duration kHandshakeRecordInterval = absl::Minutes(1);
-
 
 }  // namespace maf
 }  // namespace onem2m

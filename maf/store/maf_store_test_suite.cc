@@ -81,8 +81,8 @@ class Fixture {
   std::unique_ptr<MafStore> store;
 };
 
-#define MAKE_FIXTURE()                                          \
-  Fixture f(GetParam());                                        \
+#define MAKE_FIXTURE()                                         \
+  Fixture f(GetParam());                                       \
   if (f.store == nullptr) GTEST_SKIP() << "store unavailable"; \
   MafStore& store = *f.store
 
@@ -244,8 +244,7 @@ TEST_P(MafStoreTest, RegisterClientCapsTheRequestedExpiryAtTheKms) {
   absl::StatusOr<MafClient> b = store.RegisterClient(KmId(2), kT0 + absl::Hours(99));
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->expires_at, kT0 + absl::Hours(2));
-  EXPECT_EQ(store.RegisterClient(KmId(2), kT0).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.RegisterClient(KmId(2), kT0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(MafStoreTest, DeregisterClientDeregistersKeysAndAllowsANewRegistration) {
@@ -299,8 +298,7 @@ TEST_P(MafStoreTest, RegisterKeyRefusesExpiryAfterTheClientsAndBadTargets) {
   MafClient c = f.Registered(1, absl::Hours(1));
   EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1"}, absl::Hours(2))).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {})).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {})).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1", "T1"})).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"has space"})).status().code(),
@@ -407,8 +405,7 @@ TEST_P(MafStoreTest, DeregisterKeyOnlyByTheRegisteringClient) {
   EXPECT_EQ(store.DeregisterKey(KeyId(1), b.maf_client_reg_id).code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).ok());
-  EXPECT_EQ(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
 }
 

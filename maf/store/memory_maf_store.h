@@ -71,8 +71,7 @@ class MemoryMafStore final : public MafStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillHandshakeLocked(MafClient& client) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   int ActiveKeyCountLocked(const std::string& reg_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id,
-                                               absl::string_view reg_id)
+  absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id, absl::string_view reg_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock clock_;

@@ -8,10 +8,10 @@
 #include "common/grpc/mtls.h"
 #include "common/kek/kek_admin.h"
 #include "common/log/logger.h"
+#include "common/paging/page_token.h"
 #include "common/secret_bytes.h"
 #include "mef/admin/enrolee_validation.h"
 #include "mef/admin/import_batcher.h"
-#include "common/paging/page_token.h"
 #include "mef/admin/proto_convert.h"
 
 namespace onem2m {
@@ -75,8 +75,8 @@ grpc::Status ImportFailure(grpc::ServerContext* context, const ImportBatcher& ba
                    " rows were stored and ", summary.rejected_count(),
                    " rejected (see summary) out of ", summary.received_count(),
                    " received; stream positions before ", batcher.first_uncommitted_position(),
-                   " are final; nothing from row ", first_row,
-                   " (stream position ", batcher.first_uncommitted_position(),
+                   " are final; nothing from row ", first_row, " (stream position ",
+                   batcher.first_uncommitted_position(),
                    ") on was stored; re-send from there, or re-send everything: stored rows come "
                    "back as ALREADY_EXISTS")));
 }
@@ -167,8 +167,8 @@ grpc::Status MefAdminServiceImpl::ImportEnrolees(
     // The client went away: it cannot learn the outcome of the buffered rows, so they are not
     // written; everything already committed stays (re-sending reports it as ALREADY_EXISTS).
     batcher.DropPending();
-    return ImportFailure(context, batcher,
-                         absl::CancelledError("client cancelled the stream"), *who);
+    return ImportFailure(context, batcher, absl::CancelledError("client cancelled the stream"),
+                         *who);
   }
   absl::Status s = batcher.Flush();
   if (!s.ok()) return ImportFailure(context, batcher, s, *who);
@@ -260,9 +260,8 @@ grpc::Status MefAdminServiceImpl::ListEnrolees(grpc::ServerContext* context,
 }
 
 grpc::Status MefAdminServiceImpl::ChangeState(grpc::ServerContext* context, absl::string_view rpc,
-                                              const std::string& kpm_id,
-                                              const std::string& reason, EnroleeState target,
-                                              v1::Enrolee* response) {
+                                              const std::string& kpm_id, const std::string& reason,
+                                              EnroleeState target, v1::Enrolee* response) {
   absl::StatusOr<std::string> who = Authorize(*context, rpc);
   if (!who.ok()) return ToGrpcStatus(who.status());
   absl::Status s = ValidateKpmIdField(kpm_id);

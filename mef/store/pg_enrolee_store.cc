@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "common/kek/reseal_rows.h"
 #include "common/paging/page_token.h"
 #include "common/pg/array_literal.h"
 #include "common/pg/batch_read.h"
@@ -139,7 +140,7 @@ absl::StatusOr<V> Wait(const std::function<void(std::function<void(absl::StatusO
 
 // GRANT_LINES aggregates an enrolee's fetch grants into one text of "<suid> <target_id>" lines
 // (ValidateFetchGrant keeps whitespace out of target IDs), read by ParseGrantLines; NULL when none.
-#define GRANT_LINES(kpm_id)                                                          \
+#define GRANT_LINES(kpm_id)                                                                     \
   "(SELECT string_agg(g.suid::text || ' ' || g.target_id, E'\\n' ORDER BY g.target_id, g.suid)" \
   " FROM enrolee_fetch_grants g WHERE g.kpm_id = " kpm_id ")"
 
@@ -598,9 +599,9 @@ absl::StatusOr<std::vector<KekVersionCount>> PgEnroleeStore::CountKekVersions() 
           "UNION ALL SELECT 1, ke_kek_version, count(*) FROM enrolments GROUP BY ke_kek_version "
           "ORDER BY 1, 2");
       for (const pqxx::row& row : r) {
-        out.push_back(KekVersionCount{row[0].as<int>() == 0 ? SealedColumn::kEnroleeKpm
-                                                            : SealedColumn::kEnrolmentKe,
-                                      row[1].as<int32_t>(), row[2].as<int64_t>()});
+        out.push_back(KekVersionCount{
+            row[0].as<int>() == 0 ? SealedColumn::kEnroleeKpm : SealedColumn::kEnrolmentKe,
+            row[1].as<int32_t>(), row[2].as<int64_t>()});
       }
       w.commit();
       return absl::OkStatus();
@@ -615,12 +616,7 @@ absl::StatusOr<std::vector<KekVersionCount>> PgEnroleeStore::CountKekVersions() 
 absl::StatusOr<RewrapResult> PgEnroleeStore::RewrapBatch(int32_t target_version, int limit,
                                                          const Resealer& reseal) {
   limit = std::clamp(limit, 1, 10000);
-  struct Pending {
-    SealedColumn column;
-    std::string id;
-    SealedKey old;
-  };
-  std::vector<Pending> batch;
+  std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
   // Read the batch in autocommit mode (no transaction is held while re-sealing). A full scan
   // per batch is acceptable for a rare maintenance job; no index on the version is kept.
   absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
@@ -652,36 +648,36 @@ absl::StatusOr<RewrapResult> PgEnroleeStore::RewrapBatch(int32_t target_version,
     }
   });
   if (!s.ok()) return s;
+  absl::StatusOr<kek::RewrapCounts> n =
+      kek::ResealRows(batch, reseal,
+                      [this](const kek::PendingRow<SealedColumn, SealedKey>& p,
+                             const SealedKey& fresh) -> absl::StatusOr<bool> {
+                        int64_t updated = 0;
+                        absl::Status st = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+                          try {
+                            pqxx::nontransaction w(c);
+                            // Optimistic check: only if the row still holds the blob we re-sealed.
+                            pqxx::result r = w.exec_params(
+                                p.column == SealedColumn::kEnroleeKpm
+                                    ? "UPDATE enrolees SET kpm_sealed = $2, kpm_kek_version = $3 "
+                                      "WHERE kpm_id = $1 AND kpm_sealed = $4"
+                                    : "UPDATE enrolments SET ke_sealed = $2, ke_kek_version = $3 "
+                                      "WHERE ke_id = $1 AND ke_sealed = $4",
+                                p.id, pqxx::binarystring(fresh.ciphertext), fresh.kek_version,
+                                pqxx::binarystring(p.old.ciphertext));
+                            updated = r.affected_rows();
+                            return absl::OkStatus();
+                          } catch (...) {
+                            return pg::CurrentExceptionToStatus("rewrap: update row");
+                          }
+                        });
+                        if (!st.ok()) return st;
+                        return updated == 1;
+                      });
+  if (!n.ok()) return n.status();
   RewrapResult result;
-  for (const Pending& p : batch) {
-    absl::StatusOr<SealedKey> fresh = reseal(p.column, p.id, p.old);
-    if (!fresh.ok()) return fresh.status();
-    int64_t updated = 0;
-    s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-      try {
-        pqxx::nontransaction w(c);
-        // Optimistic check: only if the row still holds the blob we re-sealed.
-        pqxx::result r = w.exec_params(
-            p.column == SealedColumn::kEnroleeKpm
-                ? "UPDATE enrolees SET kpm_sealed = $2, kpm_kek_version = $3 "
-                  "WHERE kpm_id = $1 AND kpm_sealed = $4"
-                : "UPDATE enrolments SET ke_sealed = $2, ke_kek_version = $3 "
-                  "WHERE ke_id = $1 AND ke_sealed = $4",
-            p.id, pqxx::binarystring(fresh->ciphertext), fresh->kek_version,
-            pqxx::binarystring(p.old.ciphertext));
-        updated = r.affected_rows();
-        return absl::OkStatus();
-      } catch (...) {
-        return pg::CurrentExceptionToStatus("rewrap: update row");
-      }
-    });
-    if (!s.ok()) return s;
-    if (updated == 1) {
-      ++result.rewrapped;
-    } else {
-      ++result.raced;
-    }
-  }
+  result.rewrapped = n->rewrapped;
+  result.raced = n->raced;
   s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     try {
       pqxx::nontransaction w(c);

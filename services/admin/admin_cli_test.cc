@@ -302,8 +302,8 @@ TEST_P(AdminCliTest, EnroleeCommandsRoundTrip) {
   EXPECT_EQ(server_->envelope().Open(stored->kpm.ciphertext, "dev-c")->Reveal(),
             std::string(32, '\x5A'));
 
-  CliResult sg = Run({"enrolee", "set-grants", "--kpm-id=dev-c",
-                      "--grants=cse.example.com/42 ae.example.com/7"});
+  CliResult sg = Run(
+      {"enrolee", "set-grants", "--kpm-id=dev-c", "--grants=cse.example.com/42 ae.example.com/7"});
   ASSERT_EQ(sg.code, 0) << sg.err;
   EXPECT_NE(sg.out.find("fetch_grant: cse.example.com/42"), std::string::npos) << sg.out;
   EXPECT_EQ(server_->store()->GetFetchGrants("dev-c")->size(), 2u);
@@ -340,8 +340,8 @@ TEST_P(AdminCliTest, StdinFilesAndJsonOutput) {
                            "\",\"enrolee_id\":\"C-s-2\",\"maf_id\":\"maf.example.com\"}]");
   ASSERT_EQ(json.code, 0) << json.out << json.err;
   ASSERT_TRUE(server_->store()->GetEnrolee("s-2").ok());
-  CliResult kpm = Run({"enrolee", "rotate-kpm", "--kpm-id=s-1", "--kpm-file=-"},
-                      std::string(32, '\x3C'));
+  CliResult kpm =
+      Run({"enrolee", "rotate-kpm", "--kpm-id=s-1", "--kpm-file=-"}, std::string(32, '\x3C'));
   ASSERT_EQ(kpm.code, 0) << kpm.err;
   absl::StatusOr<mef::Enrolee> stored = server_->store()->GetEnrolee("s-1");
   ASSERT_TRUE(stored.ok());
@@ -352,7 +352,8 @@ TEST_P(AdminCliTest, StdinFilesAndJsonOutput) {
   ASSERT_EQ(list.code, 0) << list.err;
   EXPECT_EQ(list.out.rfind("{\"enrolees\":[", 0), 0u) << list.out;
   EXPECT_NE(list.out.find("\"kpm_id\":\"s-2\""), std::string::npos) << list.out;
-  CliResult page = Run({"enrolee", "list", "--page-size=1", "--page-token", ""});  // first page only
+  CliResult page =
+      Run({"enrolee", "list", "--page-size=1", "--page-token", ""});  // first page only
   EXPECT_EQ(page.code, 0) << page.err;
   EXPECT_NE(page.err.find("next_page_token: "), std::string::npos) << page.err;
   CliResult get = Run({"enrolee", "get", "--kpm-id=s-1", "--output=json"});

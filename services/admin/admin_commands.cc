@@ -14,10 +14,10 @@
 #include "absl/time/time.h"
 #include "common/grpc/mtls.h"
 #include "common/secret_bytes.h"
+#include "services/admin/command_util.h"
 #include "services/admin/enrolee_file.h"
 #include "services/admin/enrolee_generator.h"
 #include "services/admin/import_runner.h"
-#include "services/admin/command_util.h"
 #include "services/admin/kek_commands.h"
 #include "services/admin/maf_commands.h"
 
@@ -381,8 +381,8 @@ int ImportGen(const CliArgs& args, std::ostream& out, std::ostream& err) {
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectTo(const CliArgs& args,
                                                          const std::string& server_option) {
-  for (const std::string& n : {server_option, std::string("tls_cert"), std::string("tls_key"),
-                               std::string("tls_ca")}) {
+  for (const std::string& n :
+       {server_option, std::string("tls_cert"), std::string("tls_key"), std::string("tls_ca")}) {
     if (args.Get(n).empty()) {
       std::string flag = n;
       for (char& c : flag) {

@@ -28,7 +28,8 @@ struct CommandSpec {
   std::vector<OptionSpec> options;
 };
 
-const OptionSpec kOutput{"output", "text (default) or json (the API's messages, every page merged)"};
+const OptionSpec kOutput{"output",
+                         "text (default) or json (the API's messages, every page merged)"};
 const OptionSpec kPageSize{"page-size", "rows per page (the server caps it)"};
 const OptionSpec kPageToken{"page-token", "start at this page (a next_page_token printed before)"};
 const OptionSpec kAll{"all", "follow next_page_token to the last page", true};
@@ -47,8 +48,12 @@ const std::vector<CommandSpec>& Commands() {
       // MEF (MefAdminService, --mef).
       {{"enrolee", "create"},
        "provision an Enrolee",
-       {kKpmId, kKpmHex, kKpmFile, {"enrolee-id", "the Enrolee-ID (C...)"},
-        {"maf-id", "FQDN of the Enrolee's MAF"}, {"maf-uri", "URI of the MAF"},
+       {kKpmId,
+        kKpmHex,
+        kKpmFile,
+        {"enrolee-id", "the Enrolee-ID (C...)"},
+        {"maf-id", "FQDN of the Enrolee's MAF"},
+        {"maf-uri", "URI of the MAF"},
         {"lifetime", "enrolment lifetime, e.g. 24h (default: the MEF's)"}}},
       {{"enrolee", "get"}, "show one Enrolee", {kKpmId, kOutput}},
       {{"enrolee", "list"},
@@ -70,12 +75,17 @@ const std::vector<CommandSpec>& Commands() {
       {{"import"},
        "import Enrolees from CSV or JSON (kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,"
        "lifetime_seconds,fetch_grants); exit 1 if any row was rejected",
-       {{"file", "enrolees.csv or enrolees.json; - reads stdin (CSV, or JSON if it starts with [)"}}},
+       {{"file",
+         "enrolees.csv or enrolees.json; - reads stdin (CSV, or JSON if it starts with [)"}}},
       {{"import", "gen"},
        "write random Enrolees (and their Kpm, mode 0600) for load tests; never overwrites",
-       {{"count", "how many"}, {"out", "CSV file to create"}, {"maf-id", "FQDN of the MAF"},
-        {"kpm-out", "CSV of kpm_id,kpm_hex to create"}, {"kpm-len", "Kpm bytes (default 32)"},
-        {"lifetime", "enrolment lifetime, e.g. 24h"}, {"maf-uri", "URI of the MAF"},
+       {{"count", "how many"},
+        {"out", "CSV file to create"},
+        {"maf-id", "FQDN of the MAF"},
+        {"kpm-out", "CSV of kpm_id,kpm_hex to create"},
+        {"kpm-len", "Kpm bytes (default 32)"},
+        {"lifetime", "enrolment lifetime, e.g. 24h"},
+        {"maf-uri", "URI of the MAF"},
         {"prefix", "KpmID prefix (default dev-)"}}},
       {{"kek", "status"}, "MEF rows per KEK version of each sealed column", {kOutput}},
       {{"kek", "rewrap"},
@@ -87,19 +97,24 @@ const std::vector<CommandSpec>& Commands() {
       // MAF (MafAdminService, --maf).
       {{"maf", "clients", "list"},
        "list MAF Client Registrations (one page unless --all)",
-       ListOptions({{"state", "active, expired or revoked"}, {"client-id", "only this Enrolee-ID"}})},
+       ListOptions(
+           {{"state", "active, expired or revoked"}, {"client-id", "only this Enrolee-ID"}})},
       {{"maf", "clients", "get"},
        "show one MAF Client Registration",
-       {{"reg-id", "the mafClientRegID"}, {"km-id", "or the KmID (its latest registration)"},
+       {{"reg-id", "the mafClientRegID"},
+        {"km-id", "or the KmID (its latest registration)"},
         kOutput}},
       {{"maf", "clients", "revoke"},
        "revoke a registration, its keys and its credential (Km wiped)",
        {{"reg-id", "the mafClientRegID"}, {"km-id", "or the KmID"}, kReason}},
       {{"maf", "keys", "list"},
        "list MAF-distributed keys (metadata only; one page unless --all)",
-       ListOptions({{"reg-id", "only this client's"}, {"target", "only keys for this Target"},
+       ListOptions({{"reg-id", "only this client's"},
+                    {"target", "only keys for this Target"},
                     {"state", "active, expired, deregistered or revoked"}})},
-      {{"maf", "keys", "get"}, "show one key's metadata", {{"key-id", "the Key Identifier"}, kOutput}},
+      {{"maf", "keys", "get"},
+       "show one key's metadata",
+       {{"key-id", "the Key Identifier"}, kOutput}},
       {{"maf", "keys", "revoke"}, "revoke a key", {{"key-id", "the Key Identifier"}, kReason}},
       {{"maf", "kek", "status"}, "MAF rows per KEK version of each sealed column", {kOutput}},
       {{"maf", "kek", "rewrap"},
@@ -171,7 +186,8 @@ std::optional<CliArgs> ParseCommandLine(int argc, const char* const* argv, std::
   app.fallthrough();  // connection options may follow the command words
   app.footer(
       "Exit codes: 0 success, 1 the operation failed or was refused (or an import rejected rows),\n"
-      "2 usage error. Keys are never printed. `rsp_admin COMMAND --help` lists a command's options.");
+      "2 usage error. Keys are never printed. `rsp_admin COMMAND --help` lists a command's "
+      "options.");
   Bindings bindings;
   const std::vector<OptionSpec> connection = {
       {"mef", "MEF admin API host:port"},

@@ -20,8 +20,7 @@ grpc::Status GetStatus(const CliArgs& args, const KekApi& api, v1::KekStatusResp
   return api.status(&ctx, v1::KekStatusRequest(), status);
 }
 
-int Status(const CliArgs& args, const KekApi& api, std::ostream& out,
-           std::ostream& err) {
+int Status(const CliArgs& args, const KekApi& api, std::ostream& out, std::ostream& err) {
   absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
   if (!format.ok()) return Usage(err, std::string(format.status().message()));
   v1::KekStatusResponse st;
@@ -44,8 +43,7 @@ int Status(const CliArgs& args, const KekApi& api, std::ostream& out,
   return kExitOk;
 }
 
-int Rewrap(const CliArgs& args, const KekApi& api, std::ostream& out,
-           std::ostream& err) {
+int Rewrap(const CliArgs& args, const KekApi& api, std::ostream& out, std::ostream& err) {
   int batch = 1000;
   if (args.Has("batch_size") &&
       (!absl::SimpleAtoi(args.Get("batch_size"), &batch) || batch < 1 || batch > 10000)) {
@@ -71,26 +69,26 @@ int Rewrap(const CliArgs& args, const KekApi& api, std::ostream& out,
     ++batches;
     done += r.rows_done();
     raced += r.rows_raced();
-    err << api.prefix << " rewrap: batch " << batches << ": " << r.rows_done() << " re-sealed, " << done
-        << " total, " << r.rows_left() << " left (active version " << r.active_kek_version()
+    err << api.prefix << " rewrap: batch " << batches << ": " << r.rows_done() << " re-sealed, "
+        << done << " total, " << r.rows_left() << " left (active version " << r.active_kek_version()
         << ")\n";
     if (r.rows_left() == 0) break;
     // Rows that raced with a writer are retried by the next batch; a batch that changed nothing
     // while rows remain would loop forever, so stop and say so.
     if (r.rows_done() == 0 && r.rows_raced() == 0) {
-      err << "rsp_admin: " << api.prefix << " rewrap made no progress with " << r.rows_left() << " rows left\n";
+      err << "rsp_admin: " << api.prefix << " rewrap made no progress with " << r.rows_left()
+          << " rows left\n";
       return kExitFailed;
     }
   }
-  out << "rewrapped " << done << " rows in " << batches << " batches ("
-      << raced << " retried after concurrent writes) in "
+  out << "rewrapped " << done << " rows in " << batches << " batches (" << raced
+      << " retried after concurrent writes) in "
       << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1)))
       << "; every row is now under KEK version " << r.active_kek_version() << "\n";
   return kExitOk;
 }
 
-int Retire(const CliArgs& args, const KekApi& api, std::ostream& out,
-           std::ostream& err) {
+int Retire(const CliArgs& args, const KekApi& api, std::ostream& out, std::ostream& err) {
   uint32_t version = 0;
   if (!args.Has("version") || !absl::SimpleAtoi(args.Get("version"), &version) || version == 0) {
     return Usage(err, api.prefix + " retire needs --version=N (N >= 1)");
@@ -121,23 +119,25 @@ int Retire(const CliArgs& args, const KekApi& api, std::ostream& out,
 }  // namespace
 
 KekApi MefKekApi(v1::MefAdminService::StubInterface* stub) {
-  return KekApi{"kek",
-                [stub](grpc::ClientContext* ctx, const v1::KekStatusRequest& req,
-                       v1::KekStatusResponse* resp) { return stub->KekStatus(ctx, req, resp); },
-                [stub](grpc::ClientContext* ctx, const v1::RewrapBatchRequest& req,
-                       v1::RewrapBatchResponse* resp) { return stub->RewrapBatch(ctx, req, resp); }};
+  return KekApi{
+      "kek",
+      [stub](grpc::ClientContext* ctx, const v1::KekStatusRequest& req,
+             v1::KekStatusResponse* resp) { return stub->KekStatus(ctx, req, resp); },
+      [stub](grpc::ClientContext* ctx, const v1::RewrapBatchRequest& req,
+             v1::RewrapBatchResponse* resp) { return stub->RewrapBatch(ctx, req, resp); }};
 }
 
 KekApi MafKekApi(v1::MafAdminService::StubInterface* stub) {
-  return KekApi{"maf kek",
-                [stub](grpc::ClientContext* ctx, const v1::KekStatusRequest& req,
-                       v1::KekStatusResponse* resp) { return stub->KekStatus(ctx, req, resp); },
-                [stub](grpc::ClientContext* ctx, const v1::RewrapBatchRequest& req,
-                       v1::RewrapBatchResponse* resp) { return stub->RewrapBatch(ctx, req, resp); }};
+  return KekApi{
+      "maf kek",
+      [stub](grpc::ClientContext* ctx, const v1::KekStatusRequest& req,
+             v1::KekStatusResponse* resp) { return stub->KekStatus(ctx, req, resp); },
+      [stub](grpc::ClientContext* ctx, const v1::RewrapBatchRequest& req,
+             v1::RewrapBatchResponse* resp) { return stub->RewrapBatch(ctx, req, resp); }};
 }
 
-int RunKekCommand(const std::string& sub, const CliArgs& args, const KekApi& api,
-                  std::ostream& out, std::ostream& err) {
+int RunKekCommand(const std::string& sub, const CliArgs& args, const KekApi& api, std::ostream& out,
+                  std::ostream& err) {
   if (sub == "status") return Status(args, api, out, err);
   if (sub == "rewrap") return Rewrap(args, api, out, err);
   if (sub == "retire") return Retire(args, api, out, err);

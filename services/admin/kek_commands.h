@@ -44,8 +44,8 @@ KekApi MafKekApi(::onem2m::rsp::v1::MafAdminService::StubInterface* stub);
 
 // RunKekCommand runs `<prefix> <sub>` and returns the exit code (0 ok, 1 failed or refused,
 // 2 usage).
-int RunKekCommand(const std::string& sub, const CliArgs& args, const KekApi& api,
-                  std::ostream& out, std::ostream& err);
+int RunKekCommand(const std::string& sub, const CliArgs& args, const KekApi& api, std::ostream& out,
+                  std::ostream& err);
 
 }  // namespace admin
 }  // namespace onem2m

@@ -62,8 +62,8 @@ class MafCliTest : public ::testing::TestWithParam<std::string> {
     for (int i = 1; i <= 3; ++i) {
       maf::MafCredential c;
       c.km_id = *crypto::FormatKeyId(std::string(15, 'K') + static_cast<char>(i), kMaf);
-      c.ke_id = *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i),
-                                     "mef.example.com");
+      c.ke_id =
+          *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i), "mef.example.com");
       km_.push_back(SecretBytes::Random(32));
       c.km = maf::SealedKey{*old_envelope_->Seal(km_.back(), c.km_id), 1};
       sealed_.push_back(c.km.ciphertext);

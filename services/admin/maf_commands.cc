@@ -94,8 +94,8 @@ absl::Status ParseList(const CliArgs& args, ListContext* out) {
 // FinishList prints the merged pages as JSON (with --output=json) and, when a page remains,
 // its token on stderr so the next call can continue with --page-token.
 void FinishList(const ListContext& l, const google::protobuf::Message& all,
-                const std::string& next_token, uint64_t total, const char* noun,
-                std::ostream& out, std::ostream& err) {
+                const std::string& next_token, uint64_t total, const char* noun, std::ostream& out,
+                std::ostream& err) {
   if (l.format == OutputFormat::kJson) PrintJson(all, out);
   err << total << " " << noun << "\n";
   if (!next_token.empty()) err << "next_page_token: " << next_token << "\n";
@@ -131,8 +131,8 @@ int ClientsList(const CliArgs& args, v1::MafAdminService::StubInterface* stub, s
     if (!st.ok()) return Fail(err, absl::StrCat("maf clients list (after ", total, " rows)"), st);
     for (const v1::MafClient& c : resp.clients()) {
       if (l.format == OutputFormat::kText) {
-        out << c.maf_client_reg_id() << "\t" << ClientStateName(c.state()) << "\t"
-            << c.client_id() << "\t" << c.km_id() << "\t" << FormatTime(c.expire_time()) << "\t"
+        out << c.maf_client_reg_id() << "\t" << ClientStateName(c.state()) << "\t" << c.client_id()
+            << "\t" << c.km_id() << "\t" << FormatTime(c.expire_time()) << "\t"
             << c.active_key_count() << "\n";
       }
       ++total;
@@ -179,8 +179,8 @@ int ClientsGet(const CliArgs& args, v1::MafAdminService::StubInterface* stub, st
   return kExitOk;
 }
 
-int ClientsRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub,
-                  std::ostream& out, std::ostream& err) {
+int ClientsRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub, std::ostream& out,
+                  std::ostream& err) {
   v1::RevokeClientRequest req;
   absl::Status s = ClientSelector(args, &req);
   if (!s.ok()) return Usage(err, std::string(s.message()));
@@ -280,8 +280,8 @@ int KeysRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub, st
 
 }  // namespace
 
-int RunMafCommand(const CliArgs& args, v1::MafAdminService::StubInterface* stub,
-                  std::ostream& out, std::ostream& err) {
+int RunMafCommand(const CliArgs& args, v1::MafAdminService::StubInterface* stub, std::ostream& out,
+                  std::ostream& err) {
   const std::vector<std::string>& p = args.command();
   if (p.size() == 3 && p[0] == "maf") {
     if (p[1] == "clients") {

@@ -10,14 +10,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "common/process_defaults.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -30,18 +29,19 @@
 #include "common/net/socket_util.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
+#include "common/process_defaults.h"
 #include "common/psk_server/psk_server.h"
 #include "common/tls/psk_context.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/km_resolver/mef_client_fetcher.h"
-#include "mef/credential/credential_client.h"
 #include "maf/metrics/maf_metrics.h"
 #include "maf/server/handshake_server.h"
 #include "maf/server/revocation_events.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
+#include "mef/credential/credential_client.h"
 #include "mef/credential/revocation_watcher.h"
 #include "services/common/service_setup.h"
 
@@ -208,10 +208,10 @@ int Run() {
     // dns:/// target (a headless Service) gRPC resolves again whenever a connection closes, e.g.
     // at the MEF's --grpc_max_connection_age, and so picks up replicas added by the autoscaler.
     grpc::ChannelArguments args = mef::MefChannelArguments();
-    args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
-                static_cast<int>(std::clamp<int64_t>(
-                    absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0,
-                    INT32_MAX)));
+    args.SetInt(
+        GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
+        static_cast<int>(std::clamp<int64_t>(
+            absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0, INT32_MAX)));
     if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
     std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
     channels[ep->mef_fqdn] = ch;
