@@ -53,6 +53,8 @@ class MtlsEnv {
   // its port and Channel(client_dns) a channel to it.
   void Start(const std::vector<grpc::Service*>& services);
   int port() const { return port_; }
+  // address is the server's "127.0.0.1:port" (after Start).
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::shared_ptr<grpc::Channel> Channel(const std::string& client_dns) const {
     return Channel(port_, client_dns);
   }

@@ -10,6 +10,7 @@ PACKAGES=(
   libabsl-dev libssl-dev libpqxx-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcoap3-dev libcoap3-bin libhttp-parser-dev nlohmann-json3-dev prometheus-cpp-dev
+  libcli11-dev
   postgresql-15 postgresql-client-15
   # KEKs in a PKCS#11 token (--kek_backend=pkcs11): the API header, and SoftHSM2 for the tests.
   libp11-kit-dev softhsm2

@@ -2,9 +2,11 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
+#include "common/kek/kek_admin.h"
 #include "common/log/logger.h"
 #include "maf/grpc/proto_convert.h"
 
@@ -102,6 +104,20 @@ grpc::Status MafAdminServiceImpl::GetClient(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status MafAdminServiceImpl::GetKey(grpc::ServerContext* context,
+                                         const v1::GetMafKeyRequest* request,
+                                         v1::MafKey* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::StatusOr<std::string> key_id = crypto::CanonicalKeyId(request->key_id());
+  if (!key_id.ok()) return ToGrpc(absl::InvalidArgumentError("key_id is not a Key Identifier"));
+  absl::StatusOr<MafKey> k = o_.store->GetKey(*key_id);
+  if (!k.ok()) return ToGrpc(k.status());
+  KeyToProto(*k, Now(), response);
+  return grpc::Status::OK;
+}
+
 grpc::Status MafAdminServiceImpl::ListKeys(grpc::ServerContext* context,
                                            const v1::ListKeysRequest* request,
                                            v1::ListKeysResponse* response) {
@@ -140,11 +156,12 @@ grpc::Status MafAdminServiceImpl::RevokeClient(grpc::ServerContext* context,
   if (!c.ok()) return ToGrpc(c.status());
   absl::StatusOr<MafClient> revoked =
       o_.store->RevokeClient(c->maf_client_reg_id, Revocation{who, request->reason(), {}});
-  Audit("maf_admin_revoke_client", {{"caller", who},
-                                    {"maf_client_reg_id", c->maf_client_reg_id},
-                                    {"km_id", c->km_id},
-                                    {"reason", request->reason()},
-                                    {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
+  Audit("maf_admin_revoke_client",
+        {{"caller", who},
+         {"maf_client_reg_id", c->maf_client_reg_id},
+         {"km_id", c->km_id},
+         {"reason", request->reason()},
+         {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
   if (!revoked.ok()) return ToGrpc(revoked.status());
   if (o_.on_client_revoked) o_.on_client_revoked(revoked->km_id);
   ClientToProto(*revoked, Now(), response);
@@ -168,6 +185,61 @@ grpc::Status MafAdminServiceImpl::RevokeKey(grpc::ServerContext* context,
                                  {"outcome", k.ok() ? "ok" : k.status().ToString()}});
   if (!k.ok()) return ToGrpc(k.status());
   KeyToProto(*k, Now(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::KekStatus(grpc::ServerContext* context,
+                                            const v1::KekStatusRequest* /*request*/,
+                                            v1::KekStatusResponse* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  if (o_.envelope == nullptr) {
+    return ToGrpc(absl::FailedPreconditionError("the admin API has no keyring"));
+  }
+  absl::StatusOr<std::vector<KekVersionCount>> counts = o_.store->CountKekVersions();
+  if (!counts.ok()) return ToGrpc(counts.status());
+  std::vector<kek::ColumnCount> columns;
+  for (const KekVersionCount& c : *counts) {
+    columns.push_back({std::string(SealedColumnName(c.column)), c.kek_version, c.rows});
+  }
+  kek::FillKekStatus(*o_.envelope, columns, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::RewrapBatch(grpc::ServerContext* context,
+                                              const v1::RewrapBatchRequest* request,
+                                              v1::RewrapBatchResponse* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  if (o_.envelope == nullptr) {
+    return ToGrpc(absl::FailedPreconditionError("the admin API has no keyring"));
+  }
+  absl::StatusOr<int> batch = kek::RewrapBatchSize(*request);
+  if (!batch.ok()) return ToGrpc(batch.status());
+  const crypto::Envelope& envelope = *o_.envelope;
+  absl::StatusOr<int32_t> active = kek::ActiveVersion(envelope);
+  if (!active.ok()) return ToGrpc(active.status());
+  // Km is bound to its KmID, a distributed key to its Key Identifier (docs/protocol.md section 8).
+  Resealer reseal = [&envelope, active = *active](
+                        SealedColumn, absl::string_view id,
+                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
+    absl::StatusOr<std::string> blob = kek::ResealUnderActive(envelope, id, old.ciphertext);
+    if (!blob.ok()) return blob.status();
+    return SealedKey{*std::move(blob), active};
+  };
+  absl::StatusOr<RewrapResult> r = o_.store->RewrapBatch(*active, *batch, reseal);
+  Audit("maf_admin_kek_rewrap_batch", {{"caller", who},
+                                       {"kek_version", absl::StrCat(*active)},
+                                       {"outcome", r.ok() ? "ok" : r.status().ToString()},
+                                       {"rewrapped", r.ok() ? absl::StrCat(r->rewrapped) : "0"},
+                                       {"left", r.ok() ? absl::StrCat(r->left) : "-"}});
+  if (!r.ok()) return ToGrpc(r.status());
+  response->set_active_kek_version(static_cast<uint32_t>(*active));
+  response->set_rows_done(r->rewrapped);
+  response->set_rows_raced(r->raced);
+  response->set_rows_left(r->left);
   return grpc::Status::OK;
 }
 

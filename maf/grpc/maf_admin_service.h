@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 
+#include "common/crypto/envelope.h"
 #include "maf/store/maf_store.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 
@@ -35,6 +36,9 @@ struct MafAdminServiceOptions {
   // on_client_revoked runs after a client's revocation committed, with its KmID, so this replica's
   // KmResolver drops the cached Km at once (other replicas' caches expire within their cache_ttl).
   std::function<void(const std::string& km_id)> on_client_revoked;
+  // envelope: the MAF's keyring, for KekStatus and RewrapBatch (not owned; must outlive the
+  // service). Without it those two calls answer FAILED_PRECONDITION.
+  const crypto::Envelope* envelope = nullptr;
 };
 
 class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
@@ -48,11 +52,17 @@ class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
                          rsp::v1::MafClient* response) override;
   grpc::Status ListKeys(grpc::ServerContext* context, const rsp::v1::ListKeysRequest* request,
                         rsp::v1::ListKeysResponse* response) override;
+  grpc::Status GetKey(grpc::ServerContext* context, const rsp::v1::GetMafKeyRequest* request,
+                      rsp::v1::MafKey* response) override;
   grpc::Status RevokeClient(grpc::ServerContext* context,
                             const rsp::v1::RevokeClientRequest* request,
                             rsp::v1::MafClient* response) override;
   grpc::Status RevokeKey(grpc::ServerContext* context, const rsp::v1::RevokeKeyRequest* request,
                          rsp::v1::MafKey* response) override;
+  grpc::Status KekStatus(grpc::ServerContext* context, const rsp::v1::KekStatusRequest* request,
+                         rsp::v1::KekStatusResponse* response) override;
+  grpc::Status RewrapBatch(grpc::ServerContext* context, const rsp::v1::RewrapBatchRequest* request,
+                           rsp::v1::RewrapBatchResponse* response) override;
 
  private:
   // Authorize returns OK with the caller's admin identity in `out_identity`, or UNAUTHENTICATED /

@@ -92,6 +92,13 @@ class ForwardingMafStore : public MafStore {
   absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& r) override {
     return inner_->ListKeys(r);
   }
+  absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() override {
+    return inner_->CountKekVersions();
+  }
+  absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                           const Resealer& reseal) override {
+    return inner_->RewrapBatch(target_version, limit, reseal);
+  }
   absl::Status CheckHealth() override { return inner_->CheckHealth(); }
 
  protected:

@@ -23,6 +23,10 @@ bool IsFinite(absl::Time t) { return t != absl::InfiniteFuture() && t != absl::I
 
 }  // namespace
 
+absl::string_view SealedColumnName(SealedColumn column) {
+  return column == SealedColumn::kCredentialKm ? "maf_credentials.km" : "maf_keys.key";
+}
+
 absl::string_view TransportName(Transport t) {
   switch (t) {
     case Transport::kTls:
@@ -148,7 +152,8 @@ absl::Status ValidateLabels(const std::vector<std::string>& labels) {
     return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxLabels, " labels"));
   }
   for (const std::string& l : labels) {
-    if (l.empty() || l.size() > 256) return absl::InvalidArgumentError("label must be 1..256 bytes");
+    if (l.empty() || l.size() > 256)
+      return absl::InvalidArgumentError("label must be 1..256 bytes");
     for (char ch : l) {
       if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
         return absl::InvalidArgumentError("label contains a control character");

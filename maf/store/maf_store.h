@@ -10,8 +10,8 @@
 // local runs).
 //
 // The store never sees key material in clear: Km and distributed keys arrive sealed (envelope
-// encryption, AAD = KmID / Key Identifier, docs/protocol.md section 8) and are stored as opaque blobs. No
-// error message produced by a store contains a blob.
+// encryption, AAD = KmID / Key Identifier, docs/protocol.md section 8) and are stored as opaque
+// blobs. No error message produced by a store contains a blob.
 //
 //   std::unique_ptr<MafStore> store = ...;
 //   MafCredential c;
@@ -22,7 +22,8 @@
 //       store->RegisterClient(km_id, absl::InfiniteFuture());  // idempotent per km_id
 //
 // Expiry and revocation on reads (nothing outlives Ke, docs/protocol.md 5):
-//   - Credential reads: expired -> kNotFound; revoked -> kFailedPrecondition (so a KeID whose Km was
+//   - Credential reads: expired -> kNotFound; revoked -> kFailedPrecondition (so a KeID whose Km
+//   was
 //     revoked at this MAF is refused even though the MEF would still hand it out).
 //   - "Active" reads (GetActiveClientByKmId, GetActiveKey): anything not active or expired ->
 //     kNotFound, all with the same message.
@@ -71,7 +72,7 @@ struct SealedKey {
 
 // Transport is the secured transport of a MAF handshake (for the admin view).
 enum class Transport { kUnspecified, kTls, kDtls };
-absl::string_view TransportName(Transport t);  // "", "tls", "dtls"
+absl::string_view TransportName(Transport t);      // "", "tls", "dtls"
 Transport ParseTransport(absl::string_view name);  // kUnspecified for anything else
 
 // MafCredential is a Km learned from a MEF (docs/protocol.md 6-7).
@@ -109,10 +110,10 @@ struct Revocation {
 
 // MafClient is a MAF Client Registration (8.8.2.3).
 struct MafClient {
-  std::string maf_client_reg_id;  // random, assigned by the store. Primary key.
-  std::string km_id;              // assignedSymmKeyID
-  std::string ke_id;              // the KeID of the Km (admin view)
-  std::string enrolee_id;         // MAF Client ID
+  std::string maf_client_reg_id;                 // random, assigned by the store. Primary key.
+  std::string km_id;                             // assignedSymmKeyID
+  std::string ke_id;                             // the KeID of the Km (admin view)
+  std::string enrolee_id;                        // MAF Client ID
   absl::Time expires_at = absl::InfinitePast();  // = the Km's expiry
   absl::Time created_at = absl::InfinitePast();
   ClientState state = ClientState::kActive;
@@ -130,10 +131,10 @@ struct MafKey {
   std::string relative_id;  // upper-case hex of RelativeKeyID (the part before '@')
   SealedKey key;            // sealed with AAD = key_id
   uint32_t suid = 0;
-  std::vector<std::string> target_ids;  // 1..n, each 1..256 printable ASCII, no duplicates
-  std::string maf_client_reg_id;        // registering client
-  std::string km_id;                    // registering client's KmID
-  std::string client_id;                // registering client's Enrolee-ID
+  std::vector<std::string> target_ids;           // 1..n, each 1..256 printable ASCII, no duplicates
+  std::string maf_client_reg_id;                 // registering client
+  std::string km_id;                             // registering client's KmID
+  std::string client_id;                         // registering client's Enrolee-ID
   absl::Time expires_at = absl::InfinitePast();  // <= the client's expiry; finite
   absl::Time created_at = absl::InfinitePast();  // set by the store
   absl::Time updated_at = absl::InfinitePast();  // set by the store
@@ -142,8 +143,8 @@ struct MafKey {
   std::vector<std::string> labels;  // m2m:labels of the key registration (8.8.2.7, 8.8.2.9)
 };
 
-// EffectiveClientState / EffectiveKeyState: the stored state, or kExpired for an active record whose
-// expires_at is at or before `now`.
+// EffectiveClientState / EffectiveKeyState: the stored state, or kExpired for an active record
+// whose expires_at is at or before `now`.
 EffectiveState EffectiveClientState(const MafClient& c, absl::Time now);
 EffectiveState EffectiveKeyState(const MafKey& k, absl::Time now);
 
@@ -165,8 +166,8 @@ struct ClientUpdate {
 
 // List requests use keyset pagination: ordered by primary key, stable under concurrent writes.
 struct ListClientsRequest {
-  int page_size = 100;      // <= 0: 100; > 1000: 1000
-  std::string page_token;   // empty for the first page; else next_page_token of the same filter
+  int page_size = 100;     // <= 0: 100; > 1000: 1000
+  std::string page_token;  // empty for the first page; else next_page_token of the same filter
   std::optional<EffectiveState> state;  // kDeregistered matches nothing stored differently
   std::string client_id;                // Enrolee-ID filter; empty = all
 };
@@ -184,6 +185,34 @@ struct ListKeysRequest {
 struct ListKeysResponse {
   std::vector<MafKey> keys;
   std::string next_page_token;
+};
+
+// SealedColumn names a column holding a SealedKey, for KEK rotation (docs/operations.md "Rotate
+// the key-encryption key (KEK)").
+enum class SealedColumn { kCredentialKm, kKeyValue };
+// SealedColumnName returns "maf_credentials.km" / "maf_keys.key".
+absl::string_view SealedColumnName(SealedColumn column);
+
+// KekVersionCount is how many rows of `column` are sealed under `kek_version`.
+struct KekVersionCount {
+  SealedColumn column = SealedColumn::kCredentialKm;
+  int32_t kek_version = 0;
+  int64_t rows = 0;
+};
+
+// Resealer re-seals one row's key under the active KEK: it gets the column, the row's id (km_id for
+// maf_credentials.km, key_id for maf_keys.key: the associated data the blob is bound to) and the
+// current sealed key, and returns the new sealed key. An error stops the batch.
+using Resealer = std::function<absl::StatusOr<SealedKey>(SealedColumn column, absl::string_view id,
+                                                         const SealedKey& old)>;
+
+// RewrapResult reports one RewrapBatch call.
+struct RewrapResult {
+  int64_t rewrapped = 0;  // rows now sealed under the target version by this call
+  // rows skipped because a concurrent writer changed them between the read and the update
+  // (optimistic check); counted in `left` if still under an old version.
+  int64_t raced = 0;
+  int64_t left = 0;  // rows (both columns) still not under the target version after this call
 };
 
 // MafStore: see the file comment.
@@ -220,8 +249,8 @@ class MafStore {
   // revoked (empty if nothing matched), so caches can drop them. Idempotent.
   virtual absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
                                                                 const Revocation& why) = 0;
-  virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(
-      absl::string_view enrolee_id, const Revocation& why) = 0;
+  virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                                     const Revocation& why) = 0;
 
   // RegisterClient registers the holder of `km_id` (8.8.2.3) until `requested_expiry`, capped at
   // the credential's expiry (pass absl::InfiniteFuture() for "as long as Km lives"). Idempotent: an
@@ -274,7 +303,8 @@ class MafStore {
                                            absl::string_view maf_client_reg_id,
                                            const KeyUpdate& update) = 0;
 
-  // DeregisterKey de-registers an active key of `maf_client_reg_id` (8.8.2.10). Errors as UpdateKey.
+  // DeregisterKey de-registers an active key of `maf_client_reg_id` (8.8.2.10). Errors as
+  // UpdateKey.
   virtual absl::Status DeregisterKey(absl::string_view key_id,
                                      absl::string_view maf_client_reg_id) = 0;
 
@@ -285,6 +315,20 @@ class MafStore {
   // ListClients / ListKeys (admin): one page; kInvalidArgument for a bad or mismatched token.
   virtual absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& request) = 0;
   virtual absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) = 0;
+
+  // CountKekVersions returns, for each sealed column, the number of rows per KEK version (only
+  // versions with rows), ordered by column then version. Rows without a sealed value (a revoked
+  // credential's wiped Km) are not counted: there is nothing to re-seal.
+  virtual absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() = 0;
+
+  // RewrapBatch re-seals up to `limit` (1..10000, clamped) rows whose kek_version differs from
+  // `target_version` (maf_credentials.km first, then maf_keys.key) through `reseal`. Each row is
+  // updated only if its sealed blob is still the one read (optimistic check), so concurrent writers
+  // (a key update, a revocation wiping Km) are never overwritten; nothing else in the row changes.
+  // Idempotent: run it until `left` is 0. An error from `reseal` is returned (rows already updated
+  // stay updated).
+  virtual absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                                   const Resealer& reseal) = 0;
 
   // CheckHealth returns OK when the store can serve requests; kUnavailable otherwise.
   virtual absl::Status CheckHealth() = 0;
@@ -312,7 +356,6 @@ std::string NewClientRegId();
 
 // kHandshakeRecordInterval: see MafStore::RecordHandshake.
 inline constexpr absl::Duration kHandshakeRecordInterval = absl::Minutes(1);
-
 
 }  // namespace maf
 }  // namespace onem2m

@@ -81,8 +81,8 @@ class Fixture {
   std::unique_ptr<MafStore> store;
 };
 
-#define MAKE_FIXTURE()                                          \
-  Fixture f(GetParam());                                        \
+#define MAKE_FIXTURE()                                         \
+  Fixture f(GetParam());                                       \
   if (f.store == nullptr) GTEST_SKIP() << "store unavailable"; \
   MafStore& store = *f.store
 
@@ -264,8 +264,7 @@ TEST_P(MafStoreTest, RegisterClientCapsTheRequestedExpiryAtTheKms) {
   absl::StatusOr<MafClient> b = store.RegisterClient(KmId(2), kT0 + absl::Hours(99));
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->expires_at, kT0 + absl::Hours(2));
-  EXPECT_EQ(store.RegisterClient(KmId(2), kT0).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.RegisterClient(KmId(2), kT0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(MafStoreTest, DeregisterClientDeregistersKeysAndAllowsANewRegistration) {
@@ -319,8 +318,7 @@ TEST_P(MafStoreTest, RegisterKeyRefusesExpiryAfterTheClientsAndBadTargets) {
   MafClient c = f.Registered(1, absl::Hours(1));
   EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1"}, absl::Hours(2))).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {})).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.RegisterKey(f.Key(1, c, {})).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"T1", "T1"})).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store.RegisterKey(f.Key(1, c, {"has space"})).status().code(),
@@ -427,8 +425,7 @@ TEST_P(MafStoreTest, DeregisterKeyOnlyByTheRegisteringClient) {
   EXPECT_EQ(store.DeregisterKey(KeyId(1), b.maf_client_reg_id).code(),
             absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).ok());
-  EXPECT_EQ(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.DeregisterKey(KeyId(1), a.maf_client_reg_id).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -533,6 +530,96 @@ TEST_P(MafStoreTest, ListKeysFiltersByTargetClientAndStateWithActiveCounts) {
   ASSERT_EQ(r->keys.size(), 1u);
   EXPECT_EQ(r->keys[0].key_id, KeyId(3));
   EXPECT_EQ(store.GetClient(a.maf_client_reg_id)->active_key_count, 1);
+}
+
+// KEK rotation (docs/operations.md "Rotate the key-encryption key (KEK)"): counts per version,
+// batched re-sealing with the row id as associated data, revoked (wiped) Km left alone.
+TEST_P(MafStoreTest, CountKekVersionsAndRewrapBatchResealEveryColumn) {
+  MAKE_FIXTURE();
+  MafClient c1 = f.Registered(1);
+  MafClient c2 = f.Registered(2);
+  f.Registered(3);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, c1, {"T1"})).ok());
+  ASSERT_TRUE(store.RegisterKey(f.Key(2, c2, {"T1"})).ok());
+  ASSERT_TRUE(store.RevokeByKeId(KeId(3), kWhy).ok());  // wipes Km 3: nothing to re-seal
+
+  absl::StatusOr<std::vector<KekVersionCount>> counts = store.CountKekVersions();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0].column, SealedColumn::kCredentialKm);
+  EXPECT_EQ((*counts)[0].kek_version, 1);
+  EXPECT_EQ((*counts)[0].rows, 2);
+  EXPECT_EQ((*counts)[1].column, SealedColumn::kKeyValue);
+  EXPECT_EQ((*counts)[1].rows, 2);
+  EXPECT_EQ(SealedColumnName((*counts)[1].column), "maf_keys.key");
+
+  std::vector<std::string> seen;
+  Resealer reseal = [&seen](SealedColumn column, absl::string_view id,
+                            const SealedKey& old) -> absl::StatusOr<SealedKey> {
+    seen.push_back(absl::StrCat(SealedColumnName(column), ":", id));
+    return SealedKey{"v2:" + old.ciphertext, 2};
+  };
+  absl::StatusOr<RewrapResult> r = store.RewrapBatch(2, 3, reseal);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rewrapped, 3);
+  EXPECT_EQ(r->raced, 0);
+  EXPECT_EQ(r->left, 1);
+  // Credentials come first, each named by the id its blob is bound to.
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].rfind("maf_credentials.km:", 0), 0u) << seen[0];
+  r = store.RewrapBatch(2, 10, reseal);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rewrapped, 1);
+  EXPECT_EQ(r->left, 0);
+  r = store.RewrapBatch(2, 10, reseal);  // resuming after completion is a no-op
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rewrapped, 0);
+  EXPECT_EQ(r->left, 0);
+
+  absl::StatusOr<MafCredential> cred = store.GetCredentialByKmId(KmId(1));
+  ASSERT_TRUE(cred.ok());
+  EXPECT_EQ(cred->km.ciphertext, "v2:sealed-km-1");
+  EXPECT_EQ(cred->km.kek_version, 2);
+  absl::StatusOr<MafKey> key = store.GetKey(KeyId(2));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->key.ciphertext, "v2:sealed-key-2");
+  EXPECT_EQ(key->key.kek_version, 2);
+  EXPECT_EQ(key->state, KeyState::kActive);
+  counts = store.CountKekVersions();
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 2u);
+  EXPECT_EQ((*counts)[0].kek_version, 2);
+  EXPECT_EQ((*counts)[1].kek_version, 2);
+}
+
+TEST_P(MafStoreTest, RewrapBatchLosesToAConcurrentWriterAndStopsOnResealError) {
+  MAKE_FIXTURE();
+  MafClient c = f.Registered(1);
+  ASSERT_TRUE(store.RegisterKey(f.Key(1, c, {"T1"})).ok());
+  // The re-sealer runs between the read and the update: a key update landing then wins.
+  Resealer racing = [&](SealedColumn column, absl::string_view,
+                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
+    if (column == SealedColumn::kKeyValue) {
+      KeyUpdate u;
+      u.key = SealedKey{"new-value", 1};
+      EXPECT_TRUE(store.UpdateKey(KeyId(1), c.maf_client_reg_id, u).ok());
+    }
+    return SealedKey{"v2:" + old.ciphertext, 2};
+  };
+  absl::StatusOr<RewrapResult> r = store.RewrapBatch(2, 10, racing);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rewrapped, 1);
+  EXPECT_EQ(r->raced, 1);
+  EXPECT_EQ(r->left, 1);
+  absl::StatusOr<MafKey> key = store.GetKey(KeyId(1));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->key.ciphertext, "new-value");
+
+  Resealer failing = [](SealedColumn, absl::string_view,
+                        const SealedKey&) -> absl::StatusOr<SealedKey> {
+    return absl::DataLossError("cannot open");
+  };
+  EXPECT_EQ(store.RewrapBatch(2, 10, failing).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_P(MafStoreTest, RevocationRacingKeyRegistrationsLeavesNoActiveKey) {

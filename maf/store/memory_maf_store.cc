@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/secret_bytes.h"
+#include "common/kek/reseal_rows.h"
 #include "common/paging/page_token.h"
+#include "common/secret_bytes.h"
 
 namespace onem2m {
 namespace maf {
@@ -294,8 +295,7 @@ absl::StatusOr<MafKey> MemoryMafStore::RegisterKey(const MafKey& key) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = Now();
   auto cit = clients_.find(key.maf_client_reg_id);
-  if (cit == clients_.end() ||
-      EffectiveClientState(cit->second, now) != EffectiveState::kActive) {
+  if (cit == clients_.end() || EffectiveClientState(cit->second, now) != EffectiveState::kActive) {
     return absl::FailedPreconditionError("client is not registered");
   }
   if (Micros(key.expires_at) > cit->second.expires_at) {
@@ -384,8 +384,7 @@ absl::Status MemoryMafStore::DeregisterKey(absl::string_view key_id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<MafKey> MemoryMafStore::RevokeKey(absl::string_view key_id,
-                                                 const Revocation& why) {
+absl::StatusOr<MafKey> MemoryMafStore::RevokeKey(absl::string_view key_id, const Revocation& why) {
   absl::MutexLock lock(&mu_);
   auto it = keys_.find(key_id);
   if (it == keys_.end()) return NoKey();
@@ -400,8 +399,7 @@ absl::StatusOr<MafKey> MemoryMafStore::RevokeKey(absl::string_view key_id,
   return k;
 }
 
-absl::StatusOr<ListClientsResponse> MemoryMafStore::ListClients(
-    const ListClientsRequest& request) {
+absl::StatusOr<ListClientsResponse> MemoryMafStore::ListClients(const ListClientsRequest& request) {
   const std::string filter =
       absl::StrCat("clients|", StateTag(request.state), "|", request.client_id);
   absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
@@ -415,8 +413,7 @@ absl::StatusOr<ListClientsResponse> MemoryMafStore::ListClients(
     if (!request.client_id.empty() && c.enrolee_id != request.client_id) continue;
     if (request.state.has_value() && EffectiveClientState(c, now) != *request.state) continue;
     if (out.clients.size() == limit) {
-      out.next_page_token =
-          paging::EncodePageToken(filter, out.clients.back().maf_client_reg_id);
+      out.next_page_token = paging::EncodePageToken(filter, out.clients.back().maf_client_reg_id);
       break;
     }
     out.clients.push_back(c);
@@ -440,9 +437,8 @@ absl::StatusOr<ListKeysResponse> MemoryMafStore::ListKeys(const ListKeysRequest&
     if (!request.maf_client_reg_id.empty() && k.maf_client_reg_id != request.maf_client_reg_id) {
       continue;
     }
-    if (!request.target_id.empty() &&
-        std::find(k.target_ids.begin(), k.target_ids.end(), request.target_id) ==
-            k.target_ids.end()) {
+    if (!request.target_id.empty() && std::find(k.target_ids.begin(), k.target_ids.end(),
+                                                request.target_id) == k.target_ids.end()) {
       continue;
     }
     if (request.state.has_value() && EffectiveKeyState(k, now) != *request.state) continue;
@@ -453,6 +449,73 @@ absl::StatusOr<ListKeysResponse> MemoryMafStore::ListKeys(const ListKeysRequest&
     out.keys.push_back(k);
   }
   return out;
+}
+
+absl::StatusOr<std::vector<KekVersionCount>> MemoryMafStore::CountKekVersions() {
+  absl::MutexLock lock(&mu_);
+  std::map<std::pair<SealedColumn, int32_t>, int64_t> counts;
+  for (const auto& [id, c] : credentials_) {
+    if (!c.km.ciphertext.empty()) ++counts[{SealedColumn::kCredentialKm, c.km.kek_version}];
+  }
+  for (const auto& [id, k] : keys_) {
+    if (!k.key.ciphertext.empty()) ++counts[{SealedColumn::kKeyValue, k.key.kek_version}];
+  }
+  std::vector<KekVersionCount> out;
+  for (const auto& [column_version, rows] : counts) {
+    out.push_back(KekVersionCount{column_version.first, column_version.second, rows});
+  }
+  return out;
+}
+
+absl::StatusOr<RewrapResult> MemoryMafStore::RewrapBatch(int32_t target_version, int limit,
+                                                         const Resealer& reseal) {
+  limit = std::clamp(limit, 1, 10000);
+  std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, c] : credentials_) {
+      if (static_cast<int>(batch.size()) == limit) break;
+      if (!c.km.ciphertext.empty() && c.km.kek_version != target_version) {
+        batch.push_back({SealedColumn::kCredentialKm, id, c.km});
+      }
+    }
+    for (const auto& [id, k] : keys_) {
+      if (static_cast<int>(batch.size()) == limit) break;
+      if (!k.key.ciphertext.empty() && k.key.kek_version != target_version) {
+        batch.push_back({SealedColumn::kKeyValue, id, k.key});
+      }
+    }
+  }
+  // Re-seal without the lock, as the PostgreSQL store does, then update only rows still holding
+  // the blob that was read (the optimistic check of MafStore::RewrapBatch).
+  absl::StatusOr<kek::RewrapCounts> n =
+      kek::ResealRows(batch, reseal,
+                      [this](const kek::PendingRow<SealedColumn, SealedKey>& p,
+                             SealedKey fresh) -> absl::StatusOr<bool> {
+                        absl::MutexLock lock(&mu_);
+                        SealedKey* current = nullptr;
+                        if (p.column == SealedColumn::kCredentialKm) {
+                          auto it = credentials_.find(p.id);
+                          if (it != credentials_.end()) current = &it->second.km;
+                        } else {
+                          auto it = keys_.find(p.id);
+                          if (it != keys_.end()) current = &it->second.key;
+                        }
+                        if (current == nullptr || current->ciphertext != p.old.ciphertext)
+                          return false;
+                        *current = std::move(fresh);
+                        return true;
+                      });
+  if (!n.ok()) return n.status();
+  RewrapResult result;
+  result.rewrapped = n->rewrapped;
+  result.raced = n->raced;
+  absl::StatusOr<std::vector<KekVersionCount>> counts = CountKekVersions();
+  if (!counts.ok()) return counts.status();
+  for (const KekVersionCount& c : *counts) {
+    if (c.kek_version != target_version) result.left += c.rows;
+  }
+  return result;
 }
 
 }  // namespace maf

@@ -56,6 +56,9 @@ class MemoryMafStore final : public MafStore {
   absl::StatusOr<MafKey> RevokeKey(absl::string_view key_id, const Revocation& why) override;
   absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& request) override;
   absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) override;
+  absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() override;
+  absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                           const Resealer& reseal) override;
   absl::Status CheckHealth() override { return absl::OkStatus(); }
 
  private:
@@ -69,8 +72,7 @@ class MemoryMafStore final : public MafStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillHandshakeLocked(MafClient& client) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   int ActiveKeyCountLocked(const std::string& reg_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id,
-                                               absl::string_view reg_id)
+  absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id, absl::string_view reg_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock clock_;

@@ -6,11 +6,11 @@ namespace onem2m {
 namespace maf {
 namespace {
 
-INSTANTIATE_TEST_SUITE_P(Memory, MafStoreTest,
-                         ::testing::Values(MafStoreFactory(
-                             [](Clock clock) -> std::unique_ptr<MafStore> {
-                               return MemoryMafStore::Create(std::move(clock));
-                             })));
+INSTANTIATE_TEST_SUITE_P(
+    Memory, MafStoreTest,
+    ::testing::Values(MafStoreFactory([](Clock clock) -> std::unique_ptr<MafStore> {
+      return MemoryMafStore::Create(std::move(clock));
+    })));
 
 }  // namespace
 }  // namespace maf

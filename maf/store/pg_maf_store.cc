@@ -7,10 +7,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/crypto/key_id.h"
-#include "common/pg/migrations.h"
-#include "common/pg/status.h"
+#include "common/kek/reseal_rows.h"
 #include "common/paging/page_token.h"
 #include "common/pg/keyset_page.h"
+#include "common/pg/migrations.h"
+#include "common/pg/status.h"
 #include "maf/store/maf_migrations.h"
 #include "pqxx/pqxx"
 
@@ -106,12 +107,12 @@ MafClient ClientFromRow(const pqxx::row& r) {
 }
 
 const std::string& KeyColumns() {
-  static const std::string* const s = new std::string(absl::StrCat(
-      "key_id, relative_id, encode(key_ciphertext, 'hex'), kek_version, suid, ",
-      "array_to_string(target_ids, E'\\n'), maf_client_reg_id, km_id, client_id, ",
-      US("expires_at"), ", ", US("created_at"), ", ", US("updated_at"),
-      ", state, revoked_by, revoke_reason, ", US("revoked_at"),
-      ", array_to_string(labels, E'\\n')"));
+  static const std::string* const s = new std::string(
+      absl::StrCat("key_id, relative_id, encode(key_ciphertext, 'hex'), kek_version, suid, ",
+                   "array_to_string(target_ids, E'\\n'), maf_client_reg_id, km_id, client_id, ",
+                   US("expires_at"), ", ", US("created_at"), ", ", US("updated_at"),
+                   ", state, revoked_by, revoke_reason, ", US("revoked_at"),
+                   ", array_to_string(labels, E'\\n')"));
   return *s;
 }
 
@@ -188,7 +189,8 @@ const std::string& PutCredentialSql() {
   // DO NOTHING on any conflict; a ke_id taken by another km_id shows up as no row.
   static const std::string* const s = new std::string(absl::StrCat(
       "WITH ins AS (INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, "
-      "enrolee_id, mef_fqdn, expires_at, created_at) VALUES ($1, $2, decode($3, 'hex'), $4, $5, $6, ",
+      "enrolee_id, mef_fqdn, expires_at, created_at) VALUES ($1, $2, decode($3, 'hex'), $4, $5, "
+      "$6, ",
       TS(7), ", ", TS(8), ") ON CONFLICT DO NOTHING RETURNING ", CredentialColumns(),
       ") SELECT * FROM ins UNION ALL SELECT ", CredentialColumns(),
       " FROM maf_credentials WHERE km_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)"));
@@ -199,16 +201,21 @@ const std::string& RegisterClientSql() {
   // $1 km_id, $2 now, $3 new registration id, $4 requested expiry.
   static const std::string* const s = new std::string(absl::StrCat(
       "WITH cred AS (SELECT ke_id, enrolee_id, expires_at FROM maf_credentials "
-      "WHERE km_id = $1 AND NOT revoked AND expires_at > ", TS(2), " FOR SHARE), "
+      "WHERE km_id = $1 AND NOT revoked AND expires_at > ",
+      TS(2),
+      " FOR SHARE), "
       "ins AS (INSERT INTO maf_clients (maf_client_reg_id, km_id, ke_id, enrolee_id, expires_at, "
-      "created_at, state) SELECT $3, $1, ke_id, enrolee_id, LEAST(expires_at, ", TS(4), "), ",
-      TS(2), ", 'active' FROM cred ON CONFLICT (km_id) WHERE state = 'active' DO NOTHING "
+      "created_at, state) SELECT $3, $1, ke_id, enrolee_id, LEAST(expires_at, ",
+      TS(4), "), ", TS(2),
+      ", 'active' FROM cred ON CONFLICT (km_id) WHERE state = 'active' DO NOTHING "
       "RETURNING maf_client_reg_id, km_id, ke_id, enrolee_id, expires_at, created_at, state, "
       "revoked_by, revoke_reason, revoked_at, labels), "
       "c AS (SELECT * FROM ins UNION ALL SELECT maf_client_reg_id, km_id, ke_id, enrolee_id, "
-      "expires_at, created_at, state, revoked_by, revoke_reason, revoked_at, labels FROM maf_clients "
+      "expires_at, created_at, state, revoked_by, revoke_reason, revoked_at, labels FROM "
+      "maf_clients "
       "WHERE km_id = $1 AND state = 'active' AND NOT EXISTS (SELECT 1 FROM ins)) "
-      "SELECT ", ClientColumns(2), ", (SELECT count(*) FROM cred) FROM c"));
+      "SELECT ",
+      ClientColumns(2), ", (SELECT count(*) FROM cred) FROM c"));
   return *s;
 }
 
@@ -262,10 +269,10 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
     return Guard("put credential", [&]() -> absl::Status {
       // One autocommit statement (a first contact is on the handshake path); see PutCredentialSql.
       pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(
-          kPutCredential, credential.km_id, credential.ke_id, Hex(credential.km.ciphertext),
-          credential.km.kek_version, credential.enrolee_id, credential.mef_fqdn,
-          Micros(credential.expires_at), Micros(clock_()));
+      pqxx::result r = n.exec_prepared(kPutCredential, credential.km_id, credential.ke_id,
+                                       Hex(credential.km.ciphertext), credential.km.kek_version,
+                                       credential.enrolee_id, credential.mef_fqdn,
+                                       Micros(credential.expires_at), Micros(clock_()));
       if (r.empty()) {
         // The statement's snapshot may predate a racing replica's commit: look once more.
         r = n.exec_params(
@@ -333,13 +340,13 @@ absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport tran
     return Guard("record handshake", [&]() -> absl::Status {
       pqxx::work w(c);
       // The interval test in the WHERE clause makes most calls read-only (no row version).
-      pqxx::result r = w.exec_params(
-          absl::StrCat("UPDATE maf_credentials SET last_transport = NULLIF($2, ''), "
-                       "last_handshake_at = ",
-                       TS(3), " WHERE km_id = $1 AND (last_handshake_at IS NULL OR ",
-                       "last_handshake_at <= ", TS(4), ") RETURNING 1"),
-          std::string(km_id), std::string(TransportName(transport)), Micros(now),
-          Micros(now - kHandshakeRecordInterval));
+      pqxx::result r =
+          w.exec_params(absl::StrCat("UPDATE maf_credentials SET last_transport = NULLIF($2, ''), "
+                                     "last_handshake_at = ",
+                                     TS(3), " WHERE km_id = $1 AND (last_handshake_at IS NULL OR ",
+                                     "last_handshake_at <= ", TS(4), ") RETURNING 1"),
+                        std::string(km_id), std::string(TransportName(transport)), Micros(now),
+                        Micros(now - kHandshakeRecordInterval));
       if (r.empty()) {
         pqxx::result exists =
             w.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", std::string(km_id));
@@ -398,8 +405,8 @@ absl::StatusOr<std::vector<std::string>> PgMafStore::RevokeByKeId(absl::string_v
   return Revoke("ke_id", ke_id, why);
 }
 
-absl::StatusOr<std::vector<std::string>> PgMafStore::RevokeByEnroleeId(
-    absl::string_view enrolee_id, const Revocation& why) {
+absl::StatusOr<std::vector<std::string>> PgMafStore::RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                                       const Revocation& why) {
   return Revoke("enrolee_id", enrolee_id, why);
 }
 
@@ -417,8 +424,8 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
       // One autocommit statement registers (idempotently per KmID) against a usable credential and
       // returns the active registration, new or existing, with the count of usable credentials.
       pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(kRegisterClient, std::string(km_id), now, NewClientRegId(),
-                                       requested);
+      pqxx::result r =
+          n.exec_prepared(kRegisterClient, std::string(km_id), now, NewClientRegId(), requested);
       if (!r.empty() && r[0][kUsableColumn].as<int64_t>() == 0) {
         return absl::FailedPreconditionError("no usable credential for this KmID");
       }
@@ -446,8 +453,8 @@ absl::StatusOr<MafClient> PgMafStore::GetClientWhere(const std::string& where,
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
     return Guard("get client", [&]() -> absl::Status {
       pqxx::nontransaction n(c);
-      std::string sql = absl::StrCat("SELECT ", ClientColumns(2), " FROM maf_clients c WHERE ",
-                                     where);
+      std::string sql =
+          absl::StrCat("SELECT ", ClientColumns(2), " FROM maf_clients c WHERE ", where);
       if (active_only) absl::StrAppend(&sql, " AND c.state = 'active' AND c.expires_at > ", TS(2));
       absl::StrAppend(&sql, " ORDER BY c.created_at DESC, c.maf_client_reg_id DESC LIMIT 1");
       pqxx::result r = n.exec_params(sql, std::string(value), now);
@@ -501,23 +508,24 @@ absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_
         return absl::PermissionDeniedError("registration of another Km");
       }
       if (update.expires_at.has_value()) {
-        const int64_t cap = std::min(
-            r[0][1].as<int64_t>(),
-            Micros(std::min(*update.expires_at, absl::FromUnixSeconds(253402300799))));
+        const int64_t cap =
+            std::min(r[0][1].as<int64_t>(),
+                     Micros(std::min(*update.expires_at, absl::FromUnixSeconds(253402300799))));
         w.exec_params(absl::StrCat("UPDATE maf_clients SET expires_at = ", TS(2),
                                    " WHERE maf_client_reg_id = $1"),
                       std::string(maf_client_reg_id), cap);
-        w.exec_params(absl::StrCat("UPDATE maf_keys SET expires_at = ", TS(2), ", updated_at = ",
-                                   TS(3),
-                                   " WHERE maf_client_reg_id = $1 AND state = 'active' AND "
-                                   "expires_at > ",
-                                   TS(2)),
-                      std::string(maf_client_reg_id), cap, now);
+        w.exec_params(
+            absl::StrCat("UPDATE maf_keys SET expires_at = ", TS(2), ", updated_at = ", TS(3),
+                         " WHERE maf_client_reg_id = $1 AND state = 'active' AND "
+                         "expires_at > ",
+                         TS(2)),
+            std::string(maf_client_reg_id), cap, now);
       }
       if (update.labels.has_value()) {
-        w.exec_params("UPDATE maf_clients SET labels = string_to_array($2, E'\\n') "
-                      "WHERE maf_client_reg_id = $1",
-                      std::string(maf_client_reg_id), JoinTargets(*update.labels));
+        w.exec_params(
+            "UPDATE maf_clients SET labels = string_to_array($2, E'\\n') "
+            "WHERE maf_client_reg_id = $1",
+            std::string(maf_client_reg_id), JoinTargets(*update.labels));
       }
       w.commit();
       return absl::OkStatus();
@@ -537,8 +545,8 @@ absl::Status PgMafStore::DeregisterClient(absl::string_view maf_client_reg_id) {
           "'active' RETURNING 1",
           std::string(maf_client_reg_id));
       if (r.empty()) return absl::NotFoundError("no active client registration");
-      w.exec_params(absl::StrCat("UPDATE maf_keys SET state = 'deregistered', updated_at = ",
-                                 TS(2), " WHERE maf_client_reg_id = $1 AND state = 'active'"),
+      w.exec_params(absl::StrCat("UPDATE maf_keys SET state = 'deregistered', updated_at = ", TS(2),
+                                 " WHERE maf_client_reg_id = $1 AND state = 'active'"),
                     std::string(maf_client_reg_id), now);
       w.commit();
       return absl::OkStatus();
@@ -755,8 +763,8 @@ absl::StatusOr<ListClientsResponse> PgMafStore::ListClients(const ListClientsReq
 
 absl::StatusOr<ListKeysResponse> PgMafStore::ListKeys(const ListKeysRequest& request) {
   const std::string state = StateFilter(request.state);
-  const std::string filter = absl::StrCat("keys|", state, "|", request.maf_client_reg_id, "|",
-                                          request.target_id);
+  const std::string filter =
+      absl::StrCat("keys|", state, "|", request.maf_client_reg_id, "|", request.target_id);
   absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
   const int limit = paging::ClampPageSize(request.page_size);
@@ -768,11 +776,12 @@ absl::StatusOr<ListKeysResponse> PgMafStore::ListKeys(const ListKeysRequest& req
       out.next_page_token.clear();
       pqxx::nontransaction n(c);
       pqxx::result r = n.exec_params(
-          absl::StrCat("SELECT ", KeyColumns(),
-                       " FROM maf_keys k WHERE k.key_id > $1 AND ($3 = '' OR "
-                       "k.maf_client_reg_id = $3) AND ($4 = '' OR k.target_ids @> ARRAY[$4]::text[])"
-                       " AND ",
-                       StateCondition("k", 5, 2), " ORDER BY k.key_id LIMIT $6"),
+          absl::StrCat(
+              "SELECT ", KeyColumns(),
+              " FROM maf_keys k WHERE k.key_id > $1 AND ($3 = '' OR "
+              "k.maf_client_reg_id = $3) AND ($4 = '' OR k.target_ids @> ARRAY[$4]::text[])"
+              " AND ",
+              StateCondition("k", 5, 2), " ORDER BY k.key_id LIMIT $6"),
           *after, now, request.maf_client_reg_id, request.target_id, state, limit + 1);
       absl::StatusOr<std::string> next = pg::TakePage(
           r, limit, KeyFromRow, [](const MafKey& k) { return k.key_id; }, &out.keys);
@@ -783,6 +792,99 @@ absl::StatusOr<ListKeysResponse> PgMafStore::ListKeys(const ListKeysRequest& req
   });
   if (!s.ok()) return s;
   return out;
+}
+
+// Rows with a sealed value: a revoked credential's Km is wiped to '' and has nothing to re-seal.
+constexpr const char* kCountKekVersionsSql =
+    "SELECT 0, kek_version, count(*) FROM maf_credentials WHERE octet_length(km_ciphertext) > 0 "
+    "GROUP BY kek_version UNION ALL SELECT 1, kek_version, count(*) FROM maf_keys "
+    "WHERE octet_length(key_ciphertext) > 0 GROUP BY kek_version ORDER BY 1, 2";
+
+absl::StatusOr<std::vector<KekVersionCount>> PgMafStore::CountKekVersions() {
+  std::vector<KekVersionCount> out;
+  absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
+    return Guard("count kek versions", [&]() -> absl::Status {
+      out.clear();
+      pqxx::read_transaction w(c);  // one snapshot for both tables
+      for (const pqxx::row& row : w.exec(kCountKekVersionsSql)) {
+        out.push_back(KekVersionCount{
+            row[0].as<int>() == 0 ? SealedColumn::kCredentialKm : SealedColumn::kKeyValue,
+            row[1].as<int32_t>(), row[2].as<int64_t>()});
+      }
+      w.commit();
+      return absl::OkStatus();
+    });
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<RewrapResult> PgMafStore::RewrapBatch(int32_t target_version, int limit,
+                                                     const Resealer& reseal) {
+  limit = std::clamp(limit, 1, 10000);
+  std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
+  // Read the batch in autocommit mode: no transaction is held while re-sealing. The kek_version
+  // indexes of 0001_create_maf_tables.sql keep the scan short.
+  absl::Status s = pool_->Run([&](pqxx::connection& c) {
+    return Guard("rewrap: read batch", [&]() -> absl::Status {
+      batch.clear();
+      pqxx::nontransaction w(c);
+      pqxx::result r = w.exec_params(
+          "SELECT km_id, encode(km_ciphertext, 'hex'), kek_version FROM maf_credentials "
+          "WHERE kek_version <> $1 AND octet_length(km_ciphertext) > 0 LIMIT $2",
+          target_version, limit);
+      for (const pqxx::row& row : r) {
+        batch.push_back({SealedColumn::kCredentialKm, row[0].as<std::string>(),
+                         SealedKey{Unhex(row[1]), row[2].as<int32_t>()}});
+      }
+      const int rest = limit - static_cast<int>(batch.size());
+      if (rest > 0) {
+        r = w.exec_params(
+            "SELECT key_id, encode(key_ciphertext, 'hex'), kek_version FROM maf_keys "
+            "WHERE kek_version <> $1 AND octet_length(key_ciphertext) > 0 LIMIT $2",
+            target_version, rest);
+        for (const pqxx::row& row : r) {
+          batch.push_back({SealedColumn::kKeyValue, row[0].as<std::string>(),
+                           SealedKey{Unhex(row[1]), row[2].as<int32_t>()}});
+        }
+      }
+      return absl::OkStatus();
+    });
+  });
+  if (!s.ok()) return s;
+  absl::StatusOr<kek::RewrapCounts> n = kek::ResealRows(
+      batch, reseal,
+      [this](const kek::PendingRow<SealedColumn, SealedKey>& p,
+             const SealedKey& fresh) -> absl::StatusOr<bool> {
+        int64_t updated = 0;
+        absl::Status s = pool_->Run([&](pqxx::connection& c) {
+          return Guard("rewrap: update row", [&]() -> absl::Status {
+            pqxx::nontransaction w(c);
+            // Optimistic check: only if the row still holds the blob that was re-sealed.
+            pqxx::result r = w.exec_params(
+                p.column == SealedColumn::kCredentialKm
+                    ? "UPDATE maf_credentials SET km_ciphertext = decode($2, 'hex'), "
+                      "kek_version = $3 WHERE km_id = $1 AND km_ciphertext = decode($4, 'hex')"
+                    : "UPDATE maf_keys SET key_ciphertext = decode($2, 'hex'), kek_version = $3 "
+                      "WHERE key_id = $1 AND key_ciphertext = decode($4, 'hex')",
+                p.id, Hex(fresh.ciphertext), fresh.kek_version, Hex(p.old.ciphertext));
+            updated = r.affected_rows();
+            return absl::OkStatus();
+          });
+        });
+        if (!s.ok()) return s;
+        return updated == 1;
+      });
+  if (!n.ok()) return n.status();
+  RewrapResult result;
+  result.rewrapped = n->rewrapped;
+  result.raced = n->raced;
+  absl::StatusOr<std::vector<KekVersionCount>> counts = CountKekVersions();
+  if (!counts.ok()) return counts.status();
+  for (const KekVersionCount& c : *counts) {
+    if (c.kek_version != target_version) result.left += c.rows;
+  }
+  return result;
 }
 
 }  // namespace maf

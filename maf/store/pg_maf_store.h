@@ -73,6 +73,9 @@ class PgMafStore final : public MafStore {
   absl::StatusOr<MafKey> RevokeKey(absl::string_view key_id, const Revocation& why) override;
   absl::StatusOr<ListClientsResponse> ListClients(const ListClientsRequest& request) override;
   absl::StatusOr<ListKeysResponse> ListKeys(const ListKeysRequest& request) override;
+  absl::StatusOr<std::vector<KekVersionCount>> CountKekVersions() override;
+  absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
+                                           const Resealer& reseal) override;
   absl::Status CheckHealth() override;
 
   // pool exposes the connection pool for metrics.

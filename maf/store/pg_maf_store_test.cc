@@ -43,8 +43,7 @@ std::unique_ptr<MafStore> MakePgStore(Clock clock) {
   return std::make_unique<Owning>(std::move(*schema), std::move(*store));
 }
 
-INSTANTIATE_TEST_SUITE_P(Postgres, MafStoreTest,
-                         ::testing::Values(MafStoreFactory(&MakePgStore)));
+INSTANTIATE_TEST_SUITE_P(Postgres, MafStoreTest, ::testing::Values(MafStoreFactory(&MakePgStore)));
 
 TEST(PgMafStoreTest, ReplicasMigratingTogetherConvergeAndRegisterOneClient) {
   if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc/mtls.h"
+#include "common/kek/kek_admin.h"
 #include "common/log/logger.h"
 #include "common/paging/page_token.h"
 #include "common/secret_bytes.h"
@@ -445,20 +446,13 @@ grpc::Status MefAdminServiceImpl::KekStatus(grpc::ServerContext* context,
   if (options_.envelope == nullptr) {
     return ToGrpcStatus(absl::FailedPreconditionError("the admin API has no keyring"));
   }
-  const crypto::Envelope& envelope = *options_.envelope;
   absl::StatusOr<std::vector<KekVersionCount>> counts = store_->CountKekVersions();
   if (!counts.ok()) return ToGrpcStatus(counts.status());
-  response->set_active_kek_version(envelope.active_version());
-  // Versions of every backend (file keyring and PKCS#11 token), so rows sealed under either count.
-  for (uint32_t v : envelope.versions()) response->add_keyring_versions(v);
+  std::vector<kek::ColumnCount> columns;
   for (const KekVersionCount& c : *counts) {
-    v1::KekVersionRows* row = response->add_counts();
-    row->set_column(std::string(SealedColumnName(c.column)));
-    row->set_kek_version(static_cast<uint32_t>(c.kek_version));
-    row->set_rows(c.rows);
-    row->set_in_keyring(c.kek_version > 0 &&
-                        envelope.HasVersion(static_cast<uint32_t>(c.kek_version)));
+    columns.push_back({std::string(SealedColumnName(c.column)), c.kek_version, c.rows});
   }
+  kek::FillKekStatus(*options_.envelope, columns, response);
   return grpc::Status::OK;
 }
 
@@ -470,36 +464,29 @@ grpc::Status MefAdminServiceImpl::RewrapBatch(grpc::ServerContext* context,
   if (options_.envelope == nullptr) {
     return ToGrpcStatus(absl::FailedPreconditionError("the admin API has no keyring"));
   }
-  if (request->batch_size() < 0 || request->batch_size() > 10000) {
-    return ToGrpcStatus(absl::InvalidArgumentError("batch_size must be 0..10000"));
-  }
-  const int batch = request->batch_size() == 0 ? 1000 : request->batch_size();
+  absl::StatusOr<int> batch = kek::RewrapBatchSize(*request);
+  if (!batch.ok()) return ToGrpcStatus(batch.status());
   const crypto::Envelope& envelope = *options_.envelope;
-  const uint32_t active = envelope.active_version();
-  if (active > static_cast<uint32_t>(INT32_MAX)) {
-    return ToGrpcStatus(absl::FailedPreconditionError("active KEK version does not fit int32"));
-  }
-  // Open under the row's own version, seal under the active one; the id is the associated data
-  // both blobs are bound to (kpm_id for Kpm, ke_id for Ke). The clear key lives only here.
-  Resealer reseal = [&envelope, active](SealedColumn, absl::string_view id,
-                                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
-    absl::StatusOr<SecretBytes> clear = envelope.Open(old.ciphertext, id);
-    if (!clear.ok()) return clear.status();
-    absl::StatusOr<std::string> blob = envelope.Seal(*clear, id);
-    clear->Clear();
+  absl::StatusOr<int32_t> active = kek::ActiveVersion(envelope);
+  if (!active.ok()) return ToGrpcStatus(active.status());
+  // The id is the associated data both blobs are bound to (kpm_id for Kpm, ke_id for Ke).
+  Resealer reseal = [&envelope, active = *active](
+                        SealedColumn, absl::string_view id,
+                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
+    absl::StatusOr<std::string> blob = kek::ResealUnderActive(envelope, id, old.ciphertext);
     if (!blob.ok()) return blob.status();
-    return SealedKey{*std::move(blob), static_cast<int32_t>(active)};
+    return SealedKey{*std::move(blob), active};
   };
-  absl::StatusOr<RewrapResult> r = store_->RewrapBatch(static_cast<int32_t>(active), batch, reseal);
+  absl::StatusOr<RewrapResult> r = store_->RewrapBatch(*active, *batch, reseal);
   Audit("kek_rewrap_batch",
         {{"actor", *who},
-         {"kek_version", absl::StrCat(active)},
+         {"kek_version", absl::StrCat(*active)},
          {"outcome", Outcome(r.status())},
          {"rewrapped", r.ok() ? absl::StrCat(r->rewrapped) : "0"},
          {"left", r.ok() ? absl::StrCat(r->left) : "-"},
          {"detail", r.ok() ? std::string() : std::string(r.status().message())}});
   if (!r.ok()) return ToGrpcStatus(r.status());
-  response->set_active_kek_version(active);
+  response->set_active_kek_version(static_cast<uint32_t>(*active));
   response->set_rows_done(r->rewrapped);
   response->set_rows_raced(r->raced);
   response->set_rows_left(r->left);

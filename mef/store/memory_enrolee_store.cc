@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
+#include "common/kek/reseal_rows.h"
 #include "common/paging/page_token.h"
 
 namespace onem2m {
@@ -92,8 +93,7 @@ absl::StatusOr<ListEnroleesResponse> MemoryEnroleeStore::ListEnrolees(
   return out;
 }
 
-absl::StatusOr<Enrolee> MemoryEnroleeStore::SetState(absl::string_view kpm_id,
-                                                     EnroleeState state) {
+absl::StatusOr<Enrolee> MemoryEnroleeStore::SetState(absl::string_view kpm_id, EnroleeState state) {
   absl::MutexLock lock(&mu_);
   auto it = enrolees_.find(std::string(kpm_id));
   if (it == enrolees_.end()) return absl::NotFoundError("enrolee not found");
@@ -299,43 +299,41 @@ absl::StatusOr<RewrapResult> MemoryEnroleeStore::RewrapBatch(int32_t target_vers
   limit = std::clamp(limit, 1, 10000);
   // Same shape as the PostgreSQL store: read a batch, re-seal without the lock, then update each
   // row only if its blob is unchanged.
-  struct Pending {
-    SealedColumn column;
-    std::string id;
-    SealedKey old;
-  };
-  std::vector<Pending> batch;
+  std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, e] : enrolees_) {
       if (static_cast<int>(batch.size()) >= limit) break;
-      if (e.kpm.kek_version != target_version) batch.push_back({SealedColumn::kEnroleeKpm, id, e.kpm});
+      if (e.kpm.kek_version != target_version)
+        batch.push_back({SealedColumn::kEnroleeKpm, id, e.kpm});
     }
     for (const auto& [id, e] : enrolments_) {
       if (static_cast<int>(batch.size()) >= limit) break;
-      if (e.ke.kek_version != target_version) batch.push_back({SealedColumn::kEnrolmentKe, id, e.ke});
+      if (e.ke.kek_version != target_version)
+        batch.push_back({SealedColumn::kEnrolmentKe, id, e.ke});
     }
   }
+  absl::StatusOr<kek::RewrapCounts> n =
+      kek::ResealRows(batch, reseal,
+                      [this](const kek::PendingRow<SealedColumn, SealedKey>& p,
+                             SealedKey fresh) -> absl::StatusOr<bool> {
+                        absl::MutexLock lock(&mu_);
+                        SealedKey* cur = nullptr;
+                        if (p.column == SealedColumn::kEnroleeKpm) {
+                          auto it = enrolees_.find(p.id);
+                          if (it != enrolees_.end()) cur = &it->second.kpm;
+                        } else {
+                          auto it = enrolments_.find(p.id);
+                          if (it != enrolments_.end()) cur = &it->second.ke;
+                        }
+                        if (cur == nullptr || cur->ciphertext != p.old.ciphertext) return false;
+                        *cur = std::move(fresh);
+                        return true;
+                      });
+  if (!n.ok()) return n.status();
   RewrapResult result;
-  for (const Pending& p : batch) {
-    absl::StatusOr<SealedKey> fresh = reseal(p.column, p.id, p.old);
-    if (!fresh.ok()) return fresh.status();
-    absl::MutexLock lock(&mu_);
-    SealedKey* cur = nullptr;
-    if (p.column == SealedColumn::kEnroleeKpm) {
-      auto it = enrolees_.find(p.id);
-      if (it != enrolees_.end()) cur = &it->second.kpm;
-    } else {
-      auto it = enrolments_.find(p.id);
-      if (it != enrolments_.end()) cur = &it->second.ke;
-    }
-    if (cur == nullptr || cur->ciphertext != p.old.ciphertext) {
-      ++result.raced;
-      continue;
-    }
-    *cur = *std::move(fresh);
-    ++result.rewrapped;
-  }
+  result.rewrapped = n->rewrapped;
+  result.raced = n->raced;
   absl::MutexLock lock(&mu_);
   for (const auto& [id, e] : enrolees_) result.left += e.kpm.kek_version != target_version;
   for (const auto& [id, e] : enrolments_) result.left += e.ke.kek_version != target_version;

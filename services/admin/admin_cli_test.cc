@@ -49,7 +49,7 @@ class AdminCliTest : public ::testing::TestWithParam<std::string> {
 
   std::string Path(const std::string& name) { return server_->dir() + "/" + name; }
 
-  CliResult Run(std::vector<std::string> words) {
+  CliResult Run(std::vector<std::string> words, const std::string& stdin_text = "") {
     std::vector<std::string> argv = {"rsp_admin",
                                      "--mef=" + server_->address(),
                                      "--tls_cert=" + files_.cert_file,
@@ -60,7 +60,8 @@ class AdminCliTest : public ::testing::TestWithParam<std::string> {
     std::vector<const char*> c;
     for (const std::string& a : argv) c.push_back(a.c_str());
     std::ostringstream out, err;
-    const int code = RunAdminCli(static_cast<int>(c.size()), c.data(), out, err);
+    std::istringstream in(stdin_text);
+    const int code = RunAdminCli(static_cast<int>(c.size()), c.data(), in, out, err);
     all_output_ += out.str() + err.str();
     return {code, out.str(), err.str()};
   }
@@ -301,8 +302,8 @@ TEST_P(AdminCliTest, EnroleeCommandsRoundTrip) {
   EXPECT_EQ(server_->envelope().Open(stored->kpm.ciphertext, "dev-c")->Reveal(),
             std::string(32, '\x5A'));
 
-  CliResult sg = Run({"enrolee", "set-grants", "--kpm-id=dev-c",
-                      "--grants=cse.example.com/42 ae.example.com/7"});
+  CliResult sg = Run(
+      {"enrolee", "set-grants", "--kpm-id=dev-c", "--grants=cse.example.com/42 ae.example.com/7"});
   ASSERT_EQ(sg.code, 0) << sg.err;
   EXPECT_NE(sg.out.find("fetch_grant: cse.example.com/42"), std::string::npos) << sg.out;
   EXPECT_EQ(server_->store()->GetFetchGrants("dev-c")->size(), 2u);
@@ -326,6 +327,42 @@ TEST_P(AdminCliTest, EnroleeCommandsRoundTrip) {
   EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos);
   ExpectNoKey(k);
   ExpectNoKey(crypto::HexUpper(std::string(32, '\x5A')));
+}
+
+TEST_P(AdminCliTest, StdinFilesAndJsonOutput) {
+  const std::string k = "B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF";
+  CliResult csv = Run({"import", "--file=-"},
+                      "kpm_id,kpm_hex,enrolee_id,maf_id\ns-1," + k + ",C-s-1,maf.example.com\n");
+  ASSERT_EQ(csv.code, 0) << csv.out << csv.err;
+  EXPECT_NE(csv.out.find("1 stored, 0 rejected"), std::string::npos) << csv.out;
+  CliResult json = Run({"import", "--file=-"},
+                       "  [{\"kpm_id\":\"s-2\",\"kpm_hex\":\"" + k +
+                           "\",\"enrolee_id\":\"C-s-2\",\"maf_id\":\"maf.example.com\"}]");
+  ASSERT_EQ(json.code, 0) << json.out << json.err;
+  ASSERT_TRUE(server_->store()->GetEnrolee("s-2").ok());
+  CliResult kpm =
+      Run({"enrolee", "rotate-kpm", "--kpm-id=s-1", "--kpm-file=-"}, std::string(32, '\x3C'));
+  ASSERT_EQ(kpm.code, 0) << kpm.err;
+  absl::StatusOr<mef::Enrolee> stored = server_->store()->GetEnrolee("s-1");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(server_->envelope().Open(stored->kpm.ciphertext, "s-1")->Reveal(),
+            std::string(32, '\x3C'));
+
+  CliResult list = Run({"enrolee", "list", "--page-size=1", "--output=json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(list.out.rfind("{\"enrolees\":[", 0), 0u) << list.out;
+  EXPECT_NE(list.out.find("\"kpm_id\":\"s-2\""), std::string::npos) << list.out;
+  CliResult page =
+      Run({"enrolee", "list", "--page-size=1", "--page-token", ""});  // first page only
+  EXPECT_EQ(page.code, 0) << page.err;
+  EXPECT_NE(page.err.find("next_page_token: "), std::string::npos) << page.err;
+  CliResult get = Run({"enrolee", "get", "--kpm-id=s-1", "--output=json"});
+  ASSERT_EQ(get.code, 0) << get.err;
+  EXPECT_NE(get.out.find("\"state\":\"ENROLEE_STATE_ACTIVE\""), std::string::npos) << get.out;
+  EXPECT_EQ(Run({"enrolee", "get", "--kpm-id=s-1", "--output=xml"}).code, 2);
+  EXPECT_EQ(Run({"enrolee", "create", "--help"}).code, 0);
+  ExpectNoKey(k);
+  ExpectNoKey(crypto::HexUpper(std::string(32, '\x3C')));
 }
 
 TEST_P(AdminCliTest, UsageErrorsExitWithTwo) {

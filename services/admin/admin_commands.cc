@@ -1,6 +1,8 @@
 #include "services/admin/admin_commands.h"
 
 #include <fstream>
+#include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -12,94 +14,19 @@
 #include "absl/time/time.h"
 #include "common/grpc/mtls.h"
 #include "common/secret_bytes.h"
+#include "services/admin/command_util.h"
 #include "services/admin/enrolee_file.h"
 #include "services/admin/enrolee_generator.h"
 #include "services/admin/import_runner.h"
 #include "services/admin/kek_commands.h"
+#include "services/admin/maf_commands.h"
 
 namespace onem2m {
 namespace admin {
 
-const char kUsage[] =
-    R"(Usage: rsp_admin --mef=<host:port> --tls_cert=<pem> --tls_key=<pem> --tls_ca=<pem>
-                 [--server_name=<name>] [--timeout=30s] <command> [options]
-Connection options may also come from ONEM2M_MEF, ONEM2M_TLS_CERT, ONEM2M_TLS_KEY, ONEM2M_TLS_CA,
-ONEM2M_SERVER_NAME, ONEM2M_TIMEOUT. Option names accept '-' or '_'.
-
-Commands:
-  enrolee create --kpm-id=ID (--kpm-hex=HEX | --kpm-file=RAW_KEY_FILE) --enrolee-id=ID --maf-id=FQDN
-                 [--maf-uri=URI] [--lifetime=24h]
-  enrolee get --kpm-id=ID
-  enrolee list [--state=active|disabled|revoked] [--maf-id=FQDN] [--page-size=N]   (follows pages)
-  enrolee disable|enable|delete --kpm-id=ID [--reason=TEXT]
-  enrolee revoke --kpm-id=ID --reason=TEXT
-  enrolee rotate-kpm --kpm-id=ID (--kpm-hex=HEX | --kpm-file=RAW_KEY_FILE) [--reason=TEXT]
-  enrolee set-grants --kpm-id=ID [--grants="TARGET_FQDN/SUID ..."]
-      Replaces the Enrolment Targets and SUIDs allowed the usage-constrained key fetch (TS-0003
-      10.3.7); no --grants removes them all.
-  enrolments list --kpm-id=ID [--include-invalidated] [--page-size=N]
-  import --file=enrolees.csv|enrolees.json
-      CSV header: kpm_id,kpm_hex,enrolee_id,maf_id,maf_uri,lifetime_seconds,fetch_grants (RFC 4180;
-      fetch_grants: space-separated TARGET_FQDN/SUID);
-      JSON: an array of objects with the same keys. Exit code 1 if any row was rejected or the
-      import did not complete; the summary says exactly which rows were stored.
-  import gen --count=N --out=FILE.csv --maf-id=FQDN [--kpm-out=KEYS.csv] [--kpm-len=32]
-             [--lifetime=24h] [--maf-uri=URI] [--prefix=dev-]
-      Writes random Enrolees (with their Kpm, mode 0600) for load tests; never overwrites.
-
-  kek status
-      Rows of each sealed column (enrolees.kpm, enrolments.ke) per KEK version.
-  kek rewrap [--batch-size=1000]
-      Re-seals every row under the active KEK, online, in batches (progress on stderr, summary on
-      stdout); safe to interrupt, run again to resume.
-  kek retire --version=N
-      Refuses (exit 1) while rows are sealed under N or N is active; else confirms N may be
-      removed from the keyring.
-
-Kpm is never printed. --kpm-hex is visible in the process list and shell history: prefer
---kpm-file (the raw key bytes, 16..64 of them).
-)";
-
 namespace {
 
 namespace v1 = ::onem2m::rsp::v1;
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
-const std::set<std::string>& Booleans() {
-  static const auto* b = new std::set<std::string>{"help", "include_invalidated"};
-  return *b;
-}
-
-const std::set<std::string>& KnownOptions() {
-  static const auto* k = new std::set<std::string>{
-      "mef",     "tls_cert", "tls_key", "tls_ca",    "server_name", "timeout",
-      "help",    "kpm_id",   "kpm_hex", "kpm_file",  "enrolee_id",  "maf_id",
-      "maf_uri", "lifetime", "state",   "page_size", "reason",      "include_invalidated",
-      "file",    "count",    "out",     "kpm_out",   "kpm_len",     "prefix",
-      "grants",  "batch_size", "version"};
-  return *k;
-}
-
-int Usage(std::ostream& err, const std::string& problem) {
-  err << "rsp_admin: " << problem << "\n\n" << kUsage;
-  return kExitUsage;
-}
-
-int Fail(std::ostream& err, const std::string& what, const grpc::Status& s) {
-  err << "rsp_admin: " << what
-      << " failed: " << absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))
-      << ": " << s.error_message() << "\n";
-  return kExitFailed;
-}
-
-std::string FormatTime(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0 && t.nanos() == 0) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t.seconds()),
-                          absl::UTCTimeZone());
-}
 
 std::string StateName(v1::EnroleeState s) {
   switch (s) {
@@ -141,7 +68,7 @@ void PrintEnrolee(const v1::Enrolee& e, std::ostream& out) {
 
 // ReadKpm takes Kpm from --kpm-hex or --kpm-file (raw bytes) into `out` (a protobuf bytes field
 // the caller wipes after the call).
-absl::Status ReadKpm(const CliArgs& args, std::string* out) {
+absl::Status ReadKpm(const CliArgs& args, std::istream& in, std::string* out) {
   const bool hex = args.Has("kpm_hex");
   const bool file = args.Has("kpm_file");
   if (hex == file) return absl::InvalidArgumentError("give exactly one of --kpm-hex, --kpm-file");
@@ -151,7 +78,7 @@ absl::Status ReadKpm(const CliArgs& args, std::string* out) {
     WipeString(&text);
     return s;
   }
-  absl::StatusOr<std::string> bytes = grpcutil::ReadFile(args.Get("kpm_file"));
+  absl::StatusOr<std::string> bytes = ReadInput(args.Get("kpm_file"), in);
   if (!bytes.ok()) return bytes.status();
   *out = std::move(*bytes);
   return absl::OkStatus();
@@ -170,26 +97,8 @@ absl::Status Required(const CliArgs& args, std::initializer_list<const char*> na
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> PageSize(const CliArgs& args) {
-  int n = 0;
-  if (args.Has("page_size") && !absl::SimpleAtoi(args.Get("page_size"), &n)) {
-    return absl::InvalidArgumentError("--page-size must be a number");
-  }
-  return n;
-}
-
-absl::Duration Timeout(const CliArgs& args) {
-  absl::Duration d;
-  if (absl::ParseDuration(args.Get("timeout", "30s"), &d) && d > absl::ZeroDuration()) return d;
-  return absl::Seconds(30);
-}
-
-void SetDeadline(const CliArgs& args, grpc::ClientContext* ctx) {
-  ctx->set_deadline(absl::ToChronoTime(absl::Now() + Timeout(args)));
-}
-
-int EnroleeCreate(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
-                  std::ostream& err) {
+int EnroleeCreate(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::istream& in,
+                  std::ostream& out, std::ostream& err) {
   absl::Status s = Required(args, {"kpm_id", "enrolee_id", "maf_id"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
   v1::CreateEnroleeRequest req;
@@ -204,7 +113,7 @@ int EnroleeCreate(const CliArgs& args, v1::MefAdminService::StubInterface* stub,
     }
     req.mutable_spec()->mutable_enrolment_lifetime()->set_seconds(absl::ToInt64Seconds(d));
   }
-  s = ReadKpm(args, req.mutable_kpm());
+  s = ReadKpm(args, in, req.mutable_kpm());
   if (!s.ok()) return Usage(err, std::string(s.message()));
   grpc::ClientContext ctx;
   SetDeadline(args, &ctx);
@@ -220,6 +129,8 @@ int EnroleeGet(const CliArgs& args, v1::MefAdminService::StubInterface* stub, st
                std::ostream& err) {
   absl::Status s = Required(args, {"kpm_id"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
+  absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
+  if (!format.ok()) return Usage(err, std::string(format.status().message()));
   v1::GetEnroleeRequest req;
   req.set_kpm_id(args.Get("kpm_id"));
   grpc::ClientContext ctx;
@@ -227,7 +138,11 @@ int EnroleeGet(const CliArgs& args, v1::MefAdminService::StubInterface* stub, st
   v1::Enrolee e;
   grpc::Status st = stub->GetEnrolee(&ctx, req, &e);
   if (!st.ok()) return Fail(err, "enrolee get", st);
-  PrintEnrolee(e, out);
+  if (*format == OutputFormat::kJson) {
+    PrintJson(e, out);
+  } else {
+    PrintEnrolee(e, out);
+  }
   return kExitOk;
 }
 
@@ -244,12 +159,16 @@ int EnroleeList(const CliArgs& args, v1::MefAdminService::StubInterface* stub, s
   } else if (!state.empty()) {
     return Usage(err, "--state must be active, disabled or revoked");
   }
-  absl::StatusOr<int> page_size = PageSize(args);
-  if (!page_size.ok()) return Usage(err, std::string(page_size.status().message()));
-  req.set_page_size(*page_size);
+  absl::StatusOr<PageOptions> paging = ParsePageOptions(args, /*follow_by_default=*/true);
+  if (!paging.ok()) return Usage(err, std::string(paging.status().message()));
+  absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
+  if (!format.ok()) return Usage(err, std::string(format.status().message()));
+  req.set_page_size(paging->page_size);
+  req.set_page_token(paging->page_token);
   req.set_maf_id_filter(args.Get("maf_id"));
   uint64_t total = 0;
-  out << "kpm_id\tstate\tenrolee_id\tmaf_id\tcreated\n";
+  v1::ListEnroleesResponse all;  // every page, for --output=json
+  if (*format == OutputFormat::kText) out << "kpm_id\tstate\tenrolee_id\tmaf_id\tcreated\n";
   do {
     grpc::ClientContext ctx;
     SetDeadline(args, &ctx);
@@ -257,12 +176,18 @@ int EnroleeList(const CliArgs& args, v1::MefAdminService::StubInterface* stub, s
     grpc::Status st = stub->ListEnrolees(&ctx, req, &resp);
     if (!st.ok()) return Fail(err, absl::StrCat("enrolee list (after ", total, " rows)"), st);
     for (const v1::Enrolee& e : resp.enrolees()) {
-      out << e.spec().kpm_id() << "\t" << StateName(e.state()) << "\t" << e.spec().enrolee_id()
-          << "\t" << e.spec().maf_id() << "\t" << FormatTime(e.create_time()) << "\n";
+      if (*format == OutputFormat::kText) {
+        out << e.spec().kpm_id() << "\t" << StateName(e.state()) << "\t" << e.spec().enrolee_id()
+            << "\t" << e.spec().maf_id() << "\t" << FormatTime(e.create_time()) << "\n";
+      }
       ++total;
     }
+    all.MergeFrom(resp);
+    all.set_next_page_token(resp.next_page_token());
     req.set_page_token(resp.next_page_token());
-  } while (!req.page_token().empty());
+  } while (paging->follow && !req.page_token().empty());
+  if (*format == OutputFormat::kJson) PrintJson(all, out);
+  if (!all.next_page_token().empty()) err << "next_page_token: " << all.next_page_token() << "\n";
   err << total << " enrolees\n";
   return kExitOk;
 }
@@ -309,14 +234,14 @@ int EnroleeStateChange(const std::string& verb, const CliArgs& args,
   return kExitOk;
 }
 
-int EnroleeRotate(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
-                  std::ostream& err) {
+int EnroleeRotate(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::istream& in,
+                  std::ostream& out, std::ostream& err) {
   absl::Status s = Required(args, {"kpm_id"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
   v1::RotateKpmRequest req;
   req.set_kpm_id(args.Get("kpm_id"));
   req.set_reason(args.Get("reason"));
-  s = ReadKpm(args, req.mutable_new_kpm());
+  s = ReadKpm(args, in, req.mutable_new_kpm());
   if (!s.ok()) return Usage(err, std::string(s.message()));
   grpc::ClientContext ctx;
   SetDeadline(args, &ctx);
@@ -354,11 +279,15 @@ int EnrolmentsList(const CliArgs& args, v1::MefAdminService::StubInterface* stub
   v1::ListEnrolmentsRequest req;
   req.set_kpm_id(args.Get("kpm_id"));
   req.set_include_invalidated(args.Has("include_invalidated"));
-  absl::StatusOr<int> page_size = PageSize(args);
-  if (!page_size.ok()) return Usage(err, std::string(page_size.status().message()));
-  req.set_page_size(*page_size);
+  absl::StatusOr<PageOptions> paging = ParsePageOptions(args, /*follow_by_default=*/true);
+  if (!paging.ok()) return Usage(err, std::string(paging.status().message()));
+  absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
+  if (!format.ok()) return Usage(err, std::string(format.status().message()));
+  req.set_page_size(paging->page_size);
+  req.set_page_token(paging->page_token);
   uint64_t total = 0;
-  out << "ke_id\ttransport\tcreated\texpires\tinvalidated\n";
+  v1::ListEnrolmentsResponse all;
+  if (*format == OutputFormat::kText) out << "ke_id\ttransport\tcreated\texpires\tinvalidated\n";
   do {
     grpc::ClientContext ctx;
     SetDeadline(args, &ctx);
@@ -366,22 +295,48 @@ int EnrolmentsList(const CliArgs& args, v1::MefAdminService::StubInterface* stub
     grpc::Status st = stub->ListEnrolments(&ctx, req, &resp);
     if (!st.ok()) return Fail(err, "enrolments list", st);
     for (const v1::Enrolment& e : resp.enrolments()) {
-      out << e.ke_id() << "\t" << (e.transport() == v1::TRANSPORT_DTLS ? "dtls" : "tls") << "\t"
-          << FormatTime(e.create_time()) << "\t" << FormatTime(e.expire_time()) << "\t"
-          << (e.invalidated() ? "yes" : "no") << "\n";
+      if (*format == OutputFormat::kText) {
+        out << e.ke_id() << "\t" << (e.transport() == v1::TRANSPORT_DTLS ? "dtls" : "tls") << "\t"
+            << FormatTime(e.create_time()) << "\t" << FormatTime(e.expire_time()) << "\t"
+            << (e.invalidated() ? "yes" : "no") << "\n";
+      }
       ++total;
     }
+    all.MergeFrom(resp);
+    all.set_next_page_token(resp.next_page_token());
     req.set_page_token(resp.next_page_token());
-  } while (!req.page_token().empty());
+  } while (paging->follow && !req.page_token().empty());
+  if (*format == OutputFormat::kJson) PrintJson(all, out);
+  if (!all.next_page_token().empty()) err << "next_page_token: " << all.next_page_token() << "\n";
   err << total << " enrolments\n";
   return kExitOk;
 }
 
-int Import(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
-           std::ostream& err) {
+// OpenImportSource opens --file, or stdin for "-": CSV, or JSON when the text starts with '['.
+absl::StatusOr<std::unique_ptr<EnroleeSource>> OpenImportSource(const std::string& path,
+                                                                std::istream& in) {
+  if (path != "-") return OpenEnroleeFile(path);
+  absl::StatusOr<std::string> text = ReadInput(path, in);
+  if (!text.ok()) return text.status();
+  const size_t first = text->find_first_not_of(" \t\r\n");
+  absl::StatusOr<std::unique_ptr<EnroleeSource>> src;
+  if (first != std::string::npos && (*text)[first] == '[') {
+    src = OpenJsonText(*text);
+    WipeString(&*text);  // it holds every Kpm of the file
+  } else {
+    src = OpenCsvText(*std::move(text));
+  }
+  if (!src.ok()) {
+    return absl::Status(src.status().code(), absl::StrCat("stdin: ", src.status().message()));
+  }
+  return src;
+}
+
+int Import(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::istream& in,
+           std::ostream& out, std::ostream& err) {
   absl::Status s = Required(args, {"file"});
   if (!s.ok()) return Usage(err, std::string(s.message()));
-  absl::StatusOr<std::unique_ptr<EnroleeSource>> src = OpenEnroleeFile(args.Get("file"));
+  absl::StatusOr<std::unique_ptr<EnroleeSource>> src = OpenImportSource(args.Get("file"), in);
   if (!src.ok()) {
     err << "rsp_admin: import: " << src.status().message() << "\nnothing was sent\n";
     return kExitFailed;
@@ -424,10 +379,16 @@ int ImportGen(const CliArgs& args, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<v1::MefAdminService::Stub>> ConnectToMef(const CliArgs& args) {
-  for (const char* n : {"mef", "tls_cert", "tls_key", "tls_ca"}) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectTo(const CliArgs& args,
+                                                         const std::string& server_option) {
+  for (const std::string& n :
+       {server_option, std::string("tls_cert"), std::string("tls_key"), std::string("tls_ca")}) {
     if (args.Get(n).empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("--", n, " is required"));
+      std::string flag = n;
+      for (char& c : flag) {
+        if (c == '_') c = '-';
+      }
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
     }
   }
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
@@ -438,54 +399,58 @@ absl::StatusOr<std::unique_ptr<v1::MefAdminService::Stub>> ConnectToMef(const Cl
   if (!args.Get("server_name").empty()) {
     channel_args.SetSslTargetNameOverride(args.Get("server_name"));
   }
-  // Bulk import streams many small messages; allow the default message size and keep-alives off.
-  return v1::MefAdminService::NewStub(
-      grpc::CreateCustomChannel(args.Get("mef"), *creds, channel_args));
+  return grpc::CreateCustomChannel(args.Get(server_option), *creds, channel_args);
 }
 
-int RunWithStub(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::ostream& out,
-                std::ostream& err) {
-  const std::vector<std::string>& p = args.positionals();
-  const std::string cmd = absl::StrJoin(p, " ");
+int RunMefCommand(const CliArgs& args, v1::MefAdminService::StubInterface* stub, std::istream& in,
+                  std::ostream& out, std::ostream& err) {
+  const std::vector<std::string>& p = args.command();
   if (p.size() == 2 && p[0] == "enrolee") {
-    if (p[1] == "create") return EnroleeCreate(args, stub, out, err);
+    if (p[1] == "create") return EnroleeCreate(args, stub, in, out, err);
     if (p[1] == "get") return EnroleeGet(args, stub, out, err);
     if (p[1] == "list") return EnroleeList(args, stub, out, err);
     if (p[1] == "disable" || p[1] == "enable" || p[1] == "revoke" || p[1] == "delete") {
       return EnroleeStateChange(p[1], args, stub, out, err);
     }
-    if (p[1] == "rotate-kpm") return EnroleeRotate(args, stub, out, err);
+    if (p[1] == "rotate-kpm") return EnroleeRotate(args, stub, in, out, err);
     if (p[1] == "set-grants") return EnroleeSetGrants(args, stub, out, err);
   }
   if (p.size() == 2 && p[0] == "enrolments" && p[1] == "list") {
     return EnrolmentsList(args, stub, out, err);
   }
-  if (p.size() == 1 && p[0] == "import") return Import(args, stub, out, err);
-  if (p.size() == 2 && p[0] == "kek") return RunKekCommand(p[1], args, stub, out, err);
-  return Usage(err, cmd.empty() ? "no command" : "unknown command '" + cmd + "'");
+  if (p.size() == 1 && p[0] == "import") return Import(args, stub, in, out, err);
+  if (p.size() == 2 && p[0] == "kek") {
+    return RunKekCommand(p[1], args, MefKekApi(stub), out, err);
+  }
+  return Usage(err, "unknown command '" + absl::StrJoin(p, " ") + "'");
+}
+
+int RunAdminCli(int argc, const char* const* argv, std::istream& in, std::ostream& out,
+                std::ostream& err) {
+  int code = kExitOk;
+  std::optional<CliArgs> args = ParseCommandLine(argc, argv, out, err, &code);
+  if (!args.has_value()) return code;
+  const std::vector<std::string>& p = args->command();
+  if (p.size() == 2 && p[0] == "import" && p[1] == "gen") return ImportGen(*args, out, err);
+  const bool maf = !p.empty() && p[0] == "maf";
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ConnectTo(*args, maf ? "maf" : "mef");
+  if (!channel.ok()) {
+    if (channel.status().code() == absl::StatusCode::kInvalidArgument) {
+      return Usage(err, std::string(channel.status().message()));
+    }
+    err << "rsp_admin: TLS setup: " << channel.status().message() << "\n";  // unreadable PEM etc.
+    return kExitFailed;
+  }
+  if (maf) {
+    std::unique_ptr<v1::MafAdminService::Stub> stub = v1::MafAdminService::NewStub(*channel);
+    return RunMafCommand(*args, stub.get(), out, err);
+  }
+  std::unique_ptr<v1::MefAdminService::Stub> stub = v1::MefAdminService::NewStub(*channel);
+  return RunMefCommand(*args, stub.get(), in, out, err);
 }
 
 int RunAdminCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<CliArgs> args = CliArgs::Parse(argc, argv, Booleans());
-  if (!args.ok()) return Usage(err, std::string(args.status().message()));
-  if (args->Has("help")) {
-    out << kUsage;
-    return kExitOk;
-  }
-  absl::Status s = args->CheckKnown(KnownOptions());
-  if (!s.ok()) return Usage(err, std::string(s.message()));
-  const std::vector<std::string>& p = args->positionals();
-  if (p.size() == 2 && p[0] == "import" && p[1] == "gen") return ImportGen(*args, out, err);
-  if (p.empty()) return Usage(err, "no command");
-  absl::StatusOr<std::unique_ptr<v1::MefAdminService::Stub>> stub = ConnectToMef(*args);
-  if (!stub.ok()) {
-    if (stub.status().code() == absl::StatusCode::kInvalidArgument) {
-      return Usage(err, std::string(stub.status().message()));
-    }
-    err << "rsp_admin: TLS setup: " << stub.status().message() << "\n";  // unreadable PEM etc.
-    return kExitFailed;
-  }
-  return RunWithStub(*args, stub->get(), out, err);
+  return RunAdminCli(argc, argv, std::cin, out, err);
 }
 
 }  // namespace admin

@@ -1,24 +1,22 @@
 // File: services/admin/cli_args.h
 //
-// CliArgs parses rsp_admin's command line: `--name=value` or `--name value` options anywhere, and
-// positional words (the subcommand path). Abseil flags cannot take the hyphenated per-command
-// options (`--kpm-id`), so the CLI parses by hand; '-' and '_' in names are equivalent. An option
-// missing from the command line falls back to the environment variable ONEM2M_<NAME> (the same
-// naming as common/config/flags_loader.h) for the connection options only (mef, tls_cert, tls_key,
-// tls_ca, server_name, timeout), so `ONEM2M_MEF=mef:9444 rsp_admin enrolee list` works.
+// CliArgs is what a parsed rsp_admin command line means to the commands: the command path
+// (`{"maf", "keys", "list"}`) and the options that were given, by their underscore name
+// (`kpm_id` for --kpm-id). cli_parser.h fills it with CLI11; commands only read it, so tests can
+// build one by hand.
 //
-//   absl::StatusOr<CliArgs> args = CliArgs::Parse(argc, argv, {"help"});   // boolean options
-//   std::string kpm_id = args->Get("kpm_id");
-//   args->positionals();    // {"enrolee", "create"}
+//   CliArgs args({"enrolee", "get"});
+//   args.Set("kpm_id", "dev-1");
+//   args.Get("kpm_id");          // "dev-1"
+//   args.Has("include_invalidated");
 #ifndef ONEM2M_SERVICES_ADMIN_CLI_ARGS_H_
 #define ONEM2M_SERVICES_ADMIN_CLI_ARGS_H_
 
 #include <map>
-#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace onem2m {
@@ -26,27 +24,26 @@ namespace admin {
 
 class CliArgs {
  public:
-  // Parse reads argv[1..]. Names in `booleans` take no value (`--help`). A lone `--` ends options.
-  static absl::StatusOr<CliArgs> Parse(int argc, const char* const* argv,
-                                       const std::set<std::string>& booleans);
+  CliArgs() = default;
+  explicit CliArgs(std::vector<std::string> command) : command_(std::move(command)) {}
 
-  // Has is true when the option was given (on the command line or in the environment).
-  bool Has(absl::string_view name) const;
-  // Get returns the option's value (command line, else environment), or `fallback`.
-  std::string Get(absl::string_view name, const std::string& fallback = "") const;
-  const std::vector<std::string>& positionals() const { return positionals_; }
+  // Set records option `name` (underscore form) with `value` ("true" for a flag).
+  void Set(const std::string& name, std::string value) { options_[name] = std::move(value); }
 
-  // CheckKnown returns INVALID_ARGUMENT naming the first command-line option not in `known`, so
-  // a mistyped option is an error rather than silently ignored.
-  absl::Status CheckKnown(const std::set<std::string>& known) const;
+  // Has is true when the option was given (on the command line or in its environment variable).
+  bool Has(absl::string_view name) const { return options_.count(std::string(name)) != 0; }
+  // Get returns the option's value, or `fallback`.
+  std::string Get(absl::string_view name, const std::string& fallback = "") const {
+    auto it = options_.find(std::string(name));
+    return it != options_.end() ? it->second : fallback;
+  }
+  // command is the subcommand path, e.g. {"enrolee", "create"}.
+  const std::vector<std::string>& command() const { return command_; }
 
  private:
+  std::vector<std::string> command_;
   std::map<std::string, std::string> options_;
-  std::vector<std::string> positionals_;
 };
-
-// NormalizeOptionName maps "kpm-id" to "kpm_id".
-std::string NormalizeOptionName(absl::string_view name);
 
 }  // namespace admin
 }  // namespace onem2m

@@ -72,7 +72,7 @@ class EnroleeSource {
 // extension (.csv or .json, any case).
 absl::StatusOr<std::unique_ptr<EnroleeSource>> OpenEnroleeFile(const std::string& path);
 
-// OpenCsvText and OpenJsonText are the same over in-memory text (for tests).
+// OpenCsvText and OpenJsonText are the same over in-memory text (tests, and stdin for --file=-).
 absl::StatusOr<std::unique_ptr<EnroleeSource>> OpenCsvText(std::string text);
 absl::StatusOr<std::unique_ptr<EnroleeSource>> OpenJsonText(const std::string& text);
 

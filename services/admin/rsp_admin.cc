@@ -1,4 +1,4 @@
-// rsp_admin: the MEF admin CLI (usage: services/admin/admin_commands.h, or rsp_admin --help).
+// rsp_admin: the MEF and MAF admin CLI (usage: services/admin/README.md, or rsp_admin --help).
 #include <iostream>
 
 #include "common/process_defaults.h"

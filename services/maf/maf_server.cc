@@ -272,6 +272,7 @@ int Run() {
     std::shared_ptr<maf::KmResolver> r = *km_resolver;
     ao.on_client_revoked = [r](const std::string& km_id) { r->ForgetKmId(km_id); };
   }
+  ao.envelope = &envelope;  // KekStatus / RewrapBatch (KEK rotation, docs/operations.md)
   maf::MafAdminServiceImpl admin_service(std::move(ao));
   const std::string key_addr = absl::GetFlag(FLAGS_key_grpc_listen);
   const std::string admin_addr = absl::GetFlag(FLAGS_admin_grpc_listen);
