@@ -1,5 +1,6 @@
 // PgEnroleeStore's change feed (ListStateChangesSince, LatestChangeSeq: the source of the MEF's
 // WatchRevocations) and KEK rotation (CountKekVersions, RewrapBatch).
+#include "common/kek/reseal_rows.h"
 #include "mef/store/pg_enrolee_rows.h"
 #include "mef/store/pg_enrolee_store.h"
 
@@ -32,12 +33,7 @@ absl::StatusOr<std::vector<KekVersionCount>> PgEnroleeStore::CountKekVersions() 
 absl::StatusOr<RewrapResult> PgEnroleeStore::RewrapBatch(int32_t target_version, int limit,
                                                          const Resealer& reseal) {
   limit = std::clamp(limit, 1, 10000);
-  struct Pending {
-    SealedColumn column;
-    std::string id;
-    SealedKey old;
-  };
-  std::vector<Pending> batch;
+  std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
   // Read the batch in autocommit mode (no transaction is held while re-sealing). A full scan
   // per batch is acceptable for a rare maintenance job; no index on the version is kept.
   absl::Status s = pool_->Run("rewrap: read batch", [&](pqxx::connection& c) -> absl::Status {
@@ -65,32 +61,32 @@ absl::StatusOr<RewrapResult> PgEnroleeStore::RewrapBatch(int32_t target_version,
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  absl::StatusOr<kek::RewrapCounts> n = kek::ResealRows(
+      batch, reseal,
+      [this](const kek::PendingRow<SealedColumn, SealedKey>& p,
+             const SealedKey& fresh) -> absl::StatusOr<bool> {
+        int64_t updated = 0;
+        absl::Status u = pool_->Run("rewrap: update row", [&](pqxx::connection& c) -> absl::Status {
+          pqxx::nontransaction w(c);
+          // Optimistic check: only if the row still holds the blob we re-sealed.
+          pqxx::result r =
+              w.exec_params(p.column == SealedColumn::kEnroleeKpm
+                                ? "UPDATE enrolees SET kpm_sealed = $2, kpm_kek_version = $3 "
+                                  "WHERE kpm_id = $1 AND kpm_sealed = $4"
+                                : "UPDATE enrolments SET ke_sealed = $2, ke_kek_version = $3 "
+                                  "WHERE ke_id = $1 AND ke_sealed = $4",
+                            p.id, pqxx::binarystring(fresh.ciphertext), fresh.kek_version,
+                            pqxx::binarystring(p.old.ciphertext));
+          updated = r.affected_rows();
+          return absl::OkStatus();
+        });
+        if (!u.ok()) return u;
+        return updated == 1;
+      });
+  if (!n.ok()) return n.status();
   RewrapResult result;
-  for (const Pending& p : batch) {
-    absl::StatusOr<SealedKey> fresh = reseal(p.column, p.id, p.old);
-    if (!fresh.ok()) return fresh.status();
-    int64_t updated = 0;
-    s = pool_->Run("rewrap: update row", [&](pqxx::connection& c) -> absl::Status {
-      pqxx::nontransaction w(c);
-      // Optimistic check: only if the row still holds the blob we re-sealed.
-      pqxx::result r =
-          w.exec_params(p.column == SealedColumn::kEnroleeKpm
-                            ? "UPDATE enrolees SET kpm_sealed = $2, kpm_kek_version = $3 "
-                              "WHERE kpm_id = $1 AND kpm_sealed = $4"
-                            : "UPDATE enrolments SET ke_sealed = $2, ke_kek_version = $3 "
-                              "WHERE ke_id = $1 AND ke_sealed = $4",
-                        p.id, pqxx::binarystring(fresh->ciphertext), fresh->kek_version,
-                        pqxx::binarystring(p.old.ciphertext));
-      updated = r.affected_rows();
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
-    if (updated == 1) {
-      ++result.rewrapped;
-    } else {
-      ++result.raced;
-    }
-  }
+  result.rewrapped = n->rewrapped;
+  result.raced = n->raced;
   s = pool_->Run("rewrap: count left", [&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction w(c);
     pqxx::result r = w.exec_params(
