@@ -12,7 +12,9 @@
 #define ONEM2M_COMMON_KEK_KEK_ADMIN_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +52,20 @@ absl::StatusOr<int32_t> ActiveVersion(const crypto::Envelope& envelope);
 // keyring; DataLoss: the blob does not open).
 absl::StatusOr<std::string> ResealUnderActive(const crypto::Envelope& envelope,
                                               absl::string_view id, absl::string_view old_blob);
+
+// ResealerUnderActive returns a store's Resealer (MEF or MAF: any column type, any sealed type
+// with `ciphertext` and `kek_version`) that re-seals a row's blob under `active`, bound to the
+// row's id. `envelope` must outlive it.
+template <typename Column, typename Sealed>
+std::function<absl::StatusOr<Sealed>(Column, absl::string_view, const Sealed&)>
+ResealerUnderActive(const crypto::Envelope& envelope, int32_t active) {
+  return [&envelope, active](Column, absl::string_view id,
+                             const Sealed& old) -> absl::StatusOr<Sealed> {
+    absl::StatusOr<std::string> blob = ResealUnderActive(envelope, id, old.ciphertext);
+    if (!blob.ok()) return blob.status();
+    return Sealed{*std::move(blob), active};
+  };
+}
 
 }  // namespace kek
 }  // namespace onem2m

@@ -222,13 +222,7 @@ grpc::Status MafAdminServiceImpl::RewrapBatch(grpc::ServerContext* context,
   absl::StatusOr<int32_t> active = kek::ActiveVersion(envelope);
   if (!active.ok()) return ToGrpc(active.status());
   // Km is bound to its KmID, a distributed key to its Key Identifier (docs/protocol.md section 8).
-  Resealer reseal = [&envelope, active = *active](
-                        SealedColumn, absl::string_view id,
-                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
-    absl::StatusOr<std::string> blob = kek::ResealUnderActive(envelope, id, old.ciphertext);
-    if (!blob.ok()) return blob.status();
-    return SealedKey{*std::move(blob), active};
-  };
+  Resealer reseal = kek::ResealerUnderActive<SealedColumn, SealedKey>(envelope, *active);
   absl::StatusOr<RewrapResult> r = o_.store->RewrapBatch(*active, *batch, reseal);
   Audit("maf_admin_kek_rewrap_batch", {{"caller", who},
                                        {"kek_version", absl::StrCat(*active)},

@@ -470,13 +470,7 @@ grpc::Status MefAdminServiceImpl::RewrapBatch(grpc::ServerContext* context,
   absl::StatusOr<int32_t> active = kek::ActiveVersion(envelope);
   if (!active.ok()) return ToGrpcStatus(active.status());
   // The id is the associated data both blobs are bound to (kpm_id for Kpm, ke_id for Ke).
-  Resealer reseal = [&envelope, active = *active](
-                        SealedColumn, absl::string_view id,
-                        const SealedKey& old) -> absl::StatusOr<SealedKey> {
-    absl::StatusOr<std::string> blob = kek::ResealUnderActive(envelope, id, old.ciphertext);
-    if (!blob.ok()) return blob.status();
-    return SealedKey{*std::move(blob), active};
-  };
+  Resealer reseal = kek::ResealerUnderActive<SealedColumn, SealedKey>(envelope, *active);
   absl::StatusOr<RewrapResult> r = store_->RewrapBatch(*active, *batch, reseal);
   Audit("kek_rewrap_batch",
         {{"actor", *who},
