@@ -181,6 +181,18 @@ absl::StatusOr<std::vector<CK_OBJECT_HANDLE>> FindAesKeys(CK_FUNCTION_LIST_PTR f
   return out;
 }
 
+// WrapGcmParams are the AES-GCM parameters of the DEK wrap inside the token, for Seal and Open
+// alike: the blob's wrap nonce, its header as additional data, a full-length tag.
+CK_GCM_PARAMS WrapGcmParams(CK_BYTE_PTR blob) {
+  CK_GCM_PARAMS gcm{};
+  gcm.pIv = blob + kWrapNonceOffset;
+  gcm.ulIvLen = kGcmNonceLen;
+  gcm.ulIvBits = kGcmNonceLen * 8;
+  gcm.pAAD = blob;
+  gcm.ulAADLen = kSealedHeaderLen;
+  gcm.ulTagBits = kGcmTagLen * 8;
+  return gcm;
+}
 }  // namespace
 
 std::string Pkcs11KekLabel(uint32_t version) {
@@ -358,13 +370,7 @@ absl::StatusOr<std::string> Pkcs11KekBackend::Seal(uint32_t version, const Secre
   const SecretBytes dek = SecretBytes::Random(kDekLen);  // wiped when it goes out of scope
   {
     // Wrap the DEK inside the token: AES-GCM under the KEK, header as additional data.
-    CK_GCM_PARAMS gcm{};
-    gcm.pIv = bytes + kWrapNonceOffset;
-    gcm.ulIvLen = kGcmNonceLen;
-    gcm.ulIvBits = kGcmNonceLen * 8;
-    gcm.pAAD = bytes;
-    gcm.ulAADLen = kSealedHeaderLen;
-    gcm.ulTagBits = kGcmTagLen * 8;
+    CK_GCM_PARAMS gcm = WrapGcmParams(bytes);
     CK_MECHANISM mech = {CKM_AES_GCM, &gcm, sizeof(gcm)};
     CK_FUNCTION_LIST_PTR f = module_->f;
     Lease lease(this);
@@ -395,13 +401,7 @@ absl::StatusOr<SecretBytes> Pkcs11KekBackend::Open(absl::string_view blob,
   // The token decrypts into a buffer as long as the ciphertext (some modules insist on it).
   SecretBytes unwrapped(kWrappedDekLen);
   {
-    CK_GCM_PARAMS gcm{};
-    gcm.pIv = bytes + kWrapNonceOffset;
-    gcm.ulIvLen = kGcmNonceLen;
-    gcm.ulIvBits = kGcmNonceLen * 8;
-    gcm.pAAD = bytes;
-    gcm.ulAADLen = kSealedHeaderLen;
-    gcm.ulTagBits = kGcmTagLen * 8;
+    CK_GCM_PARAMS gcm = WrapGcmParams(bytes);
     CK_MECHANISM mech = {CKM_AES_GCM, &gcm, sizeof(gcm)};
     CK_FUNCTION_LIST_PTR f = module_->f;
     Lease lease(this);
