@@ -14,7 +14,6 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto/file_kek_backend.h"
 #include "common/crypto/key_id.h"
@@ -155,28 +154,11 @@ crypto::Envelope ServiceSetup::LoadEnvelope(const std::string& kek_file) const {
   return *std::move(envelope);
 }
 
-std::vector<tls::CipherSuite> ServiceSetup::CipherSuites(tls::Transport transport,
-                                                         const std::string& suites,
-                                                         absl::string_view suites_flag) const {
-  if (suites.empty()) return {};
-  absl::StatusOr<std::vector<tls::CipherSuite>> parsed =
-      tls::ParseCipherSuites(transport, SplitList(suites));
-  if (!parsed.ok()) Die(suites_flag, parsed.status());
-  return *parsed;
-}
-
-tls::Tls13Options ServiceSetup::Tls13() const {
-  tls::Tls13Options out;
-  out.enabled = absl::GetFlag(FLAGS_tls13);
-  absl::StatusOr<tls::Tls13Importer> importer =
-      tls::ParseTls13Importer(absl::GetFlag(FLAGS_tls13_importer));
-  if (!importer.ok()) Die("tls13_importer", importer.status());
-  absl::StatusOr<tls::Tls13PskMode> mode =
-      tls::ParseTls13PskMode(absl::GetFlag(FLAGS_tls13_psk_mode));
-  if (!mode.ok()) Die("tls13_psk_mode", mode.status());
-  out.importer = *importer;
-  out.psk_mode = *mode;
-  return out;
+ListenerOptions ServiceSetup::Listeners(ListenerFlags flags) const {
+  flags.tls13 = absl::GetFlag(FLAGS_tls13);
+  flags.tls13_importer = absl::GetFlag(FLAGS_tls13_importer);
+  flags.tls13_psk_mode = absl::GetFlag(FLAGS_tls13_psk_mode);
+  return Require(ParseListenerOptions(flags));
 }
 
 void ServiceSetup::WatchTlsFiles(std::shared_ptr<prometheus::Registry> registry) const {
@@ -319,10 +301,6 @@ GrpcServers ServiceSetup::StartGrpcServers(const std::vector<GrpcListener>& list
     out.servers_.emplace_back(l.option, std::move(server));
   }
   return out;
-}
-
-std::vector<std::string> SplitList(const std::string& s) {
-  return absl::StrSplit(s, ',', absl::SkipWhitespace());
 }
 
 std::string DescribeAddresses(const std::vector<net::SocketAddress>& addresses) {

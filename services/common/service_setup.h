@@ -1,7 +1,7 @@
 // File: services/common/service_setup.h
 //
 // Start-up and shutdown steps the MEF and MAF binaries share: a failed option stops start-up with
-// a message naming it; logging from flags; the suite flags, keyring and FQDNs; the gRPC
+// a message naming it; logging from flags; the listener flags, keyring and FQDNs; the gRPC
 // servers (one per port) with mutual TLS, health checking and reflection; SIGTERM/SIGINT handling.
 //
 //   ServiceSetup setup("mef_server");
@@ -31,6 +31,9 @@
 #include "common/ops/ops_server.h"
 #include "common/pg/pool.h"
 #include "common/tls/psk_config.h"
+#include "services/common/flag_list.h"
+#include "services/common/listener_options.h"
+#include "services/common/option_error.h"
 
 namespace onem2m::services {
 
@@ -86,14 +89,17 @@ class ServiceSetup {
   // sealing version (common/crypto/pkcs11_kek_backend.h).
   crypto::Envelope LoadEnvelope(const std::string& kek_file) const;
 
-  // CipherSuites parses a comma list of suite names for `transport` (empty: the docs/protocol.md
-  // defaults, returned as an empty list), dying naming `suites_flag` on a forbidden suite.
-  std::vector<tls::CipherSuite> CipherSuites(tls::Transport transport, const std::string& suites,
-                                             absl::string_view suites_flag) const;
+  // Require returns the value of `parsed`, or dies naming its option (see option_error.h).
+  template <typename T>
+  T Require(OptionOr<T> parsed) const {
+    if (!parsed.ok()) Die(parsed.error().option, parsed.error().status);
+    return *std::move(parsed);
+  }
 
-  // Tls13 returns --tls13, --tls13_importer and --tls13_psk_mode (docs/protocol.md 2a), dying
-  // naming the option on a bad value.
-  tls::Tls13Options Tls13() const;
+  // Listeners validates a service's PSK listener flags (`flags`) together with the shared --tls13,
+  // --tls13_importer and --tls13_psk_mode (docs/protocol.md 2a), which it fills in, and dies naming
+  // the first bad option (see ParseListenerOptions).
+  ListenerOptions Listeners(ListenerFlags flags) const;
 
   // WatchTlsFiles applies --tls_reload_interval (how often the certificate, key and CA files are
   // checked for a renewal, see grpcutil::TlsFileWatcher) and counts reloads in `registry`
@@ -138,9 +144,6 @@ class ServiceSetup {
  private:
   std::string service_;
 };
-
-// SplitList splits a comma-separated flag value, dropping empty items.
-std::vector<std::string> SplitList(const std::string& s);
 
 // DescribeAddresses gives "a:1 b:2" for logs.
 std::string DescribeAddresses(const std::vector<net::SocketAddress>& addresses);

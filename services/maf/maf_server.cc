@@ -18,21 +18,14 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/envelope.h"
-#include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
 #include "common/ops/build_info.h"
-#include "common/net/socket_util.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/process_defaults.h"
-#include "common/psk_server/psk_server.h"
-#include "common/tls/psk_context.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
@@ -42,7 +35,12 @@
 #include "maf/server/handshake_server.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
+#include "services/common/flag_list.h"
+#include "services/common/listener_options.h"
+#include "services/common/mef_channels.h"
+#include "services/common/mef_endpoints.h"
 #include "services/common/service_setup.h"
+#include "services/common/store_selection.h"
 
 ABSL_FLAG(std::string, tls_listen, "[::]:8444",
           "TLS-PSK MAF handshake addresses (comma-separated); empty: none.");
@@ -106,43 +104,22 @@ ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
 namespace onem2m {
 namespace {
 
-
-struct MefEndpoint {
-  std::string mef_fqdn;
-  std::string target;    // gRPC target
-  std::string tls_name;  // expected certificate name, or empty
-};
-
-// ParseMefEndpoint reads "mef_fqdn=target[@tls_name]"; "a:1|b:2" becomes the gRPC target
-// "ipv4:a:1,b:2" (or ipv6:) so one channel balances over the replicas.
-absl::StatusOr<MefEndpoint> ParseMefEndpoint(const std::string& entry) {
-  std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
-  if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", entry, "': entries must be mef_fqdn=target[@tls_name]"));
-  }
-  MefEndpoint ep;
-  ep.mef_fqdn = kv[0];
-  if (absl::Status s = crypto::ValidateFqdn(ep.mef_fqdn); !s.ok()) return s;
-  std::string target = kv[1];
-  size_t at = target.rfind('@');
-  if (at != std::string::npos) {
-    ep.tls_name = target.substr(at + 1);
-    target = target.substr(0, at);
-  }
-  if (target.find('|') != std::string::npos) {
-    std::vector<std::string> replicas = absl::StrSplit(target, '|', absl::SkipEmpty());
-    bool v6 = !replicas.empty() && replicas[0].front() == '[';
-    for (const std::string& r : replicas) {
-      if (!net::ParseHostPort(r).ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("'", r, "': replicas joined with '|' must be numeric ip:port"));
-      }
-    }
-    target = absl::StrCat(v6 ? "ipv6:" : "ipv4:", absl::StrJoin(replicas, ","));
-  }
-  ep.target = target;
-  return ep;
+// ListenerFlags gathers the MAF handshake listener flags (validated by ServiceSetup::Listeners).
+services::ListenerFlags ListenerFlags() {
+  services::ListenerFlags f;
+  f.tls_listen = absl::GetFlag(FLAGS_tls_listen);
+  f.dtls_listen = absl::GetFlag(FLAGS_dtls_listen);
+  f.tls_suites = absl::GetFlag(FLAGS_tls_suites);
+  f.dtls_suites = absl::GetFlag(FLAGS_dtls_suites);
+  f.require_sni = absl::GetFlag(FLAGS_require_sni);
+  f.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  f.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  f.io_threads = absl::GetFlag(FLAGS_io_threads);
+  f.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  f.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  f.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
+  f.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
+  return f;
 }
 
 int Run() {
@@ -160,73 +137,49 @@ int Run() {
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
 
-  std::unique_ptr<maf::MafStore> store;
-  if (absl::GetFlag(FLAGS_store) == "memory") {
-    Log(Level::kWarning, "memory_store",
-        {{"note", "registrations are lost on exit; not for production"}});
-    store = maf::MemoryMafStore::Create();
-  } else if (absl::GetFlag(FLAGS_store) == "pg") {
-    maf::PgMafStoreOptions po;
-    po.pool.conninfo = absl::GetFlag(FLAGS_pg);
-    po.pool.max_size = absl::GetFlag(FLAGS_pg_pool_size);
-    po.pool.application_name = "maf_server";
-    if (po.pool.conninfo.empty())
-      setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
-    const bool opened = setup.WaitForDatabase(ops, signals, "pg", [&]() -> absl::Status {
-      absl::StatusOr<std::unique_ptr<maf::PgMafStore>> pg = maf::PgMafStore::Create(po);
-      if (!pg.ok()) return pg.status();
-      store = std::move(*pg);
-      return absl::OkStatus();
-    });
-    if (!opened) {
-      ops.Stop();
-      return 0;
-    }
-  } else {
-    setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
+  const services::StoreSelection selection = setup.Require(services::ParseStoreSelection(
+      {absl::GetFlag(FLAGS_store), absl::GetFlag(FLAGS_pg), absl::GetFlag(FLAGS_pg_pool_size)},
+      "maf_server"));
+  services::OpenedStore<maf::MafStore> opened = services::OpenStore<maf::MafStore, maf::PgMafStore>(
+      setup, ops, signals, selection, "registrations are lost on exit; not for production",
+      [] { return maf::MemoryMafStore::Create(); },
+      [](const pg::PoolOptions& pool) {
+        maf::PgMafStoreOptions po;
+        po.pool = pool;
+        return maf::PgMafStore::Create(po);
+      });
+  if (opened.store == nullptr) {
+    ops.Stop();
+    return 0;
   }
+  maf::MafStore* const store = opened.store.get();
 
-  // MEF credential channels (mutual TLS; our certificate names our MAF-ID).
+  // MEF credential channels (mutual TLS; our certificate names our MAF-ID), one per MEF. Fetches
+  // spread over every replica a target names; a dead or draining one is skipped, a MEF that is
+  // down fails fast and is reconnected within a second of its return (maf::MefChannelArguments).
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> channel_creds =
       grpcutil::MakeChannelCredentials({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                                         absl::GetFlag(FLAGS_tls_ca)});
   if (!channel_creds.ok()) setup.Die("tls_cert/tls_key/tls_ca", channel_creds.status());
   ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_maf");
   maf::MafMetrics metrics(*registry);
+  const std::map<std::string, std::shared_ptr<grpc::Channel>> channels = services::DialMefEndpoints(
+      setup.Require(services::ParseMefEndpoints(absl::GetFlag(FLAGS_mef_endpoints))),
+      *channel_creds, maf::MefChannelArguments(), absl::GetFlag(FLAGS_mef_resolve_interval));
 
   maf::KmResolverOptions ko;
   ko.maf_fqdn = maf_fqdn;
-  ko.store = store.get();
+  ko.store = store;
   ko.envelope = &envelope;
   ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
-  for (const std::string& entry : services::SplitList(absl::GetFlag(FLAGS_mef_endpoints))) {
-    absl::StatusOr<MefEndpoint> ep = ParseMefEndpoint(entry);
-    if (!ep.ok()) setup.Die("mef_endpoints", ep.status());
-    if (channels.count(ep->mef_fqdn) > 0) {
-      setup.Die("mef_endpoints", absl::InvalidArgumentError(absl::StrCat(
-                                     ep->mef_fqdn, " is listed twice; join replicas with '|'")));
-    }
-    // Spread fetches over every MEF replica the target names; a dead or draining one is skipped,
-    // a MEF that is down fails fast and is reconnected within a second of its return. With a
-    // dns:/// target (a headless Service) gRPC resolves again whenever a connection closes, e.g.
-    // at the MEF's --grpc_max_connection_age, and so picks up replicas added by the autoscaler.
-    grpc::ChannelArguments args = maf::MefChannelArguments();
-    args.SetInt(
-        GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS,
-        static_cast<int>(std::clamp<int64_t>(
-            absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_mef_resolve_interval)), 0, INT32_MAX)));
-    if (!ep->tls_name.empty()) args.SetSslTargetNameOverride(ep->tls_name);
-    std::shared_ptr<grpc::Channel> ch = grpc::CreateCustomChannel(ep->target, *channel_creds, args);
-    channels[ep->mef_fqdn] = ch;
-    ko.fetchers[ep->mef_fqdn] =
-        metrics.Timed(std::make_shared<maf::MefCredentialClient>(ch, maf_fqdn));
+  for (const auto& [mef_fqdn, channel] : channels) {
+    ko.fetchers[mef_fqdn] =
+        metrics.Timed(std::make_shared<maf::MefCredentialClient>(channel, maf_fqdn));
   }
   // Cached Km is served only while the revocation watch on its MEF is healthy (see
   // KmResolverOptions::trust_cache); the watches start below, before any handshake.
   maf::MefRevocations revocations;
   ko.trust_cache = revocations.TrustCache();
-  if (channels.empty()) setup.Die("mef_endpoints", absl::InvalidArgumentError("required"));
   absl::StatusOr<std::shared_ptr<maf::KmResolver>> km_resolver = maf::KmResolver::Create(ko);
   if (!km_resolver.ok()) setup.Die("mef_endpoints", km_resolver.status());
 
@@ -239,33 +192,19 @@ int Run() {
   ho.admin_fqdn = absl::GetFlag(FLAGS_admin_fqdn).empty()
                       ? maf_fqdn
                       : setup.RequireFqdn("admin_fqdn", absl::GetFlag(FLAGS_admin_fqdn));
-  ho.require_sni = absl::GetFlag(FLAGS_require_sni);
-  ho.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
-  ho.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
-  ho.tls_suites =
-      setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites");
-  ho.dtls_suites =
-      setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites");
-  ho.tls13 = setup.Tls13();
-  ho.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  services::ApplyListenerOptions(setup.Listeners(ListenerFlags()), &ho);
   ho.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
-  ho.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
-  ho.io_threads = absl::GetFlag(FLAGS_io_threads);
   ho.request_workers = std::max(1, absl::GetFlag(FLAGS_request_workers));
-  ho.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
-  ho.max_sessions = absl::GetFlag(FLAGS_max_sessions);
-  ho.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
-  ho.exchange.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
   maf::MafMetrics* m = &metrics;
   absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> psk = maf::HandshakeServer::Start(
-      ho, store.get(), &envelope, *km_resolver,
+      ho, store, &envelope, *km_resolver,
       [m](const std::string& path, int rsc) { m->OnRequest(path, rsc); }, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
   // gRPC: Key Retrieval for backend Targets and the admin API, each on its own port, mutual TLS.
-  maf::MafKeyServiceImpl key_service(store.get(), &envelope, maf_fqdn, &metrics);
+  maf::MafKeyServiceImpl key_service(store, &envelope, maf_fqdn, &metrics);
   maf::MafAdminServiceOptions ao;
-  ao.store = store.get();
+  ao.store = store;
   for (const std::string& id : services::SplitList(absl::GetFlag(FLAGS_admin_identities)))
     ao.admins.insert(id);
   {
@@ -282,11 +221,8 @@ int Run() {
       {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)},
       registry);
 
-  maf::MafStore* store_ptr = store.get();
-  auto* pg = dynamic_cast<maf::PgMafStore*>(store.get());
   setup.AddStoreChecks(
-      ops, [store_ptr] { return store_ptr->CheckHealth(); }, *registry,
-      pg != nullptr ? &pg->pool() : nullptr);
+      ops, [store] { return store->CheckHealth(); }, *registry, opened.pool);
   ops.SetStarted();
 
   Log(Level::kInfo, "maf_started",

@@ -16,7 +16,6 @@
 #include "absl/flags/flag.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/envelope.h"
-#include "common/crypto/key_id.h"
 #include "common/log/logger.h"
 #include "common/ops/build_info.h"
 #include "common/ops/handshake_metrics.h"
@@ -32,7 +31,11 @@
 #include "mef/spec_fetch/spec_fetch_handler.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
+#include "services/common/flag_list.h"
+#include "services/common/listener_options.h"
+#include "services/common/mef_fqdn.h"
 #include "services/common/service_setup.h"
+#include "services/common/store_selection.h"
 
 ABSL_FLAG(std::string, tls_listen, "[::]:8443",
           "TLS-PSK bootstrap addresses (comma-separated); empty: none.");
@@ -62,8 +65,9 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key for the gRPC ports.");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle that signs MAF and admin client certificates.");
 ABSL_FLAG(std::string, admin_identities, "",
           "Comma-separated client-certificate DNS names allowed on the admin API.");
-ABSL_FLAG(std::string, tls_suites, "",
-          "TLS suites in preference order (IANA or OpenSSL names); empty: docs/protocol.md defaults.");
+ABSL_FLAG(
+    std::string, tls_suites, "",
+    "TLS suites in preference order (IANA or OpenSSL names); empty: docs/protocol.md defaults.");
 ABSL_FLAG(std::string, dtls_suites, "",
           "DTLS suites in preference order; empty: docs/protocol.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
@@ -83,7 +87,8 @@ ABSL_FLAG(absl::Duration, default_lifetime, absl::Hours(24),
           "Ke lifetime when an enrolee sets none.");
 ABSL_FLAG(std::string, default_maf_uri, "",
           "MAF base URI for enrolees provisioned without maf_uri, e.g. "
-          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) are this base plus "
+          "https://maf.example.com:8443; the enrolment answer's MAF URIs (TS-0003 Table 8.3.2.1-3) "
+          "are this base plus "
           "/maf/clients, /maf/keys, /maf/keys/retrieve. Empty: https:// (TLS) or coaps:// (DTLS) "
           "followed by the MAF-ID.");
 ABSL_FLAG(std::string, maf_client_registration_uri, "",
@@ -101,20 +106,31 @@ ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
 namespace onem2m {
 namespace {
 
-constexpr size_t kMaxMefFqdnBytes = 256 - 33;  // 256 - len("<32 hex digits>@")
+// ListenerFlags gathers the bootstrap listener flags (validated by ServiceSetup::Listeners).
+services::ListenerFlags ListenerFlags() {
+  services::ListenerFlags f;
+  f.tls_listen = absl::GetFlag(FLAGS_tls_listen);
+  f.dtls_listen = absl::GetFlag(FLAGS_dtls_listen);
+  f.tls_suites = absl::GetFlag(FLAGS_tls_suites);
+  f.dtls_suites = absl::GetFlag(FLAGS_dtls_suites);
+  f.require_sni = absl::GetFlag(FLAGS_require_sni);
+  f.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  f.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  f.io_threads = absl::GetFlag(FLAGS_io_threads);
+  f.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  f.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
+  f.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
+  f.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
+  return f;
+}
 
 int Run() {
   services::ServiceSetup setup("mef_server");
   setup.ConfigureLogging(absl::GetFlag(FLAGS_log_level), absl::GetFlag(FLAGS_log_format),
                          absl::GetFlag(FLAGS_audit_log));
   const std::string mef_fqdn = setup.RequireFqdn("mef_fqdn", absl::GetFlag(FLAGS_mef_fqdn));
-  // A KeID (32 hex digits, '@', MEF-FQDN) is a device's psk_identity at the MAF, and OpenSSL caps
-  // psk_identity at 256 bytes: a longer FQDN would make every enrolment unusable
-  // (docs/protocol.md 2).
-  if (mef_fqdn.size() > kMaxMefFqdnBytes) {
-    setup.Die("mef_fqdn", absl::InvalidArgumentError(absl::StrCat(
-                              "is ", mef_fqdn.size(), " bytes; at most ", kMaxMefFqdnBytes,
-                              " so that a KeID fits OpenSSL's 256-byte psk_identity")));
+  if (absl::Status s = services::CheckMefFqdnFitsKeyId(mef_fqdn); !s.ok()) {
+    setup.Die("mef_fqdn", s);
   }
   crypto::Envelope envelope = setup.LoadEnvelope(absl::GetFlag(FLAGS_kek_file));
   const sigset_t signals = services::BlockTerminationSignals();
@@ -126,61 +142,38 @@ int Run() {
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
 
-  std::unique_ptr<mef::EnroleeStore> store;
-  if (absl::GetFlag(FLAGS_store) == "memory") {
-    Log(Level::kWarning, "memory_store",
-        {{"note", "enrolments are lost on exit; not for production"}});
-    store = std::make_unique<mef::MemoryEnroleeStore>();
-  } else if (absl::GetFlag(FLAGS_store) == "pg") {
-    mef::PgEnroleeStoreOptions po;
-    po.pool.conninfo = absl::GetFlag(FLAGS_pg);
-    po.pool.max_size = absl::GetFlag(FLAGS_pg_pool_size);
-    po.pool.application_name = "mef_server";
-    if (po.pool.conninfo.empty()) {
-      setup.Die("pg", absl::InvalidArgumentError("required with --store=pg"));
-    }
-    const bool opened = setup.WaitForDatabase(ops, signals, "pg", [&]() -> absl::Status {
-      absl::StatusOr<std::unique_ptr<mef::PgEnroleeStore>> pg = mef::PgEnroleeStore::Create(po);
-      if (!pg.ok()) return pg.status();
-      store = std::move(*pg);
-      return absl::OkStatus();
-    });
-    if (!opened) {
-      ops.Stop();
-      return 0;
-    }
-  } else {
-    setup.Die("store", absl::InvalidArgumentError("must be 'pg' or 'memory'"));
+  const services::StoreSelection selection = setup.Require(services::ParseStoreSelection(
+      {absl::GetFlag(FLAGS_store), absl::GetFlag(FLAGS_pg), absl::GetFlag(FLAGS_pg_pool_size)},
+      "mef_server"));
+  services::OpenedStore<mef::EnroleeStore> opened =
+      services::OpenStore<mef::EnroleeStore, mef::PgEnroleeStore>(
+          setup, ops, signals, selection, "enrolments are lost on exit; not for production",
+          [] { return std::make_unique<mef::MemoryEnroleeStore>(); },
+          [](const pg::PoolOptions& pool) {
+            mef::PgEnroleeStoreOptions po;
+            po.pool = pool;
+            return mef::PgEnroleeStore::Create(po);
+          });
+  if (opened.store == nullptr) {
+    ops.Stop();
+    return 0;
   }
+  mef::EnroleeStore* const store = opened.store.get();
 
   ops::HandshakeMetrics handshake_metrics(*registry, "onem2m_mef");
   mef::MefMetrics metrics(*registry);
 
   // Bootstrap listeners (docs/protocol.md 2-4).
   mef::BootstrapServerOptions bo;
+  services::ApplyListenerOptions(setup.Listeners(ListenerFlags()), &bo);
   bo.mef_fqdn = mef_fqdn;
-  bo.require_sni = absl::GetFlag(FLAGS_require_sni);
-  bo.tls_listen = services::SplitList(absl::GetFlag(FLAGS_tls_listen));
-  bo.dtls_listen = services::SplitList(absl::GetFlag(FLAGS_dtls_listen));
-  bo.tls_suites =
-      setup.CipherSuites(tls::Transport::kTls, absl::GetFlag(FLAGS_tls_suites), "tls_suites");
-  bo.dtls_suites =
-      setup.CipherSuites(tls::Transport::kDtls, absl::GetFlag(FLAGS_dtls_suites), "dtls_suites");
-  bo.tls13 = setup.Tls13();
-  bo.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
-  bo.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   bo.default_lifetime = absl::GetFlag(FLAGS_default_lifetime);
   bo.default_maf_uri = absl::GetFlag(FLAGS_default_maf_uri);
   bo.maf_client_registration_uri = absl::GetFlag(FLAGS_maf_client_registration_uri);
   bo.maf_key_registration_uri = absl::GetFlag(FLAGS_maf_key_registration_uri);
   bo.maf_key_retrieval_uri = absl::GetFlag(FLAGS_maf_key_retrieval_uri);
-  bo.io_threads = absl::GetFlag(FLAGS_io_threads);
-  bo.max_sessions_per_source = absl::GetFlag(FLAGS_max_sessions_per_source);
-  bo.max_sessions = absl::GetFlag(FLAGS_max_sessions);
-  bo.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
-  bo.exchange.coap_legacy_option_numbers = absl::GetFlag(FLAGS_coap_legacy_option_numbers);
   absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =
-      mef::BootstrapServer::Start(bo, store.get(), &envelope, &metrics, &handshake_metrics);
+      mef::BootstrapServer::Start(bo, store, &envelope, &metrics, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
 
   // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS, each on its
@@ -191,7 +184,7 @@ int Run() {
   co.metrics = &metrics;
   co.fetch_threads = absl::GetFlag(FLAGS_credential_fetch_threads);
   absl::StatusOr<std::unique_ptr<mef::MefCredentialServiceImpl>> credential =
-      mef::MefCredentialServiceImpl::Create(store.get(), &opener, co);
+      mef::MefCredentialServiceImpl::Create(store, &opener, co);
   if (!credential.ok()) setup.Die("credential_grpc_listen", credential.status());
   mef::EnvelopeKpmSealer sealer(&envelope);
   mef::MefAdminOptions ao;
@@ -204,7 +197,7 @@ int Run() {
   std::unique_ptr<mef::MefAdminServiceImpl> admin;
   if (!admin_addr.empty()) {
     absl::StatusOr<std::unique_ptr<mef::MefAdminServiceImpl>> a =
-        mef::MefAdminServiceImpl::Create(store.get(), &sealer, ao);
+        mef::MefAdminServiceImpl::Create(store, &sealer, ao);
     if (!a.ok()) setup.Die("admin_identities", a.status());
     admin = std::move(*a);
   }
@@ -236,11 +229,8 @@ int Run() {
     fetch_https->Start();
   }
 
-  mef::EnroleeStore* store_ptr = store.get();
-  auto* pg = dynamic_cast<mef::PgEnroleeStore*>(store.get());
   setup.AddStoreChecks(
-      ops, [store_ptr] { return store_ptr->CheckHealth(); }, *registry,
-      pg != nullptr ? &pg->pool() : nullptr);
+      ops, [store] { return store->CheckHealth(); }, *registry, opened.pool);
   ops.SetStarted();
 
   Log(Level::kInfo, "mef_started",
