@@ -1,7 +1,7 @@
 // rsp_health: checks a service's gRPC health (grpc.health.v1.Health/Check) over mutual TLS, the
 // way the chart's `helm test` Pod does for both services (deploy/helm/onem2m-rsp/templates/tests).
 //
-//   rsp_health --target=mef.onem2m.svc:9444 --server_name=mef.example.com \
+//   rsp_health --target=mef.onem2m.svc:9444 --server_name=mef.example.com
 //       --tls_cert=tls.crt --tls_key=tls.key --tls_ca=ca.crt [--service=NAME] [--timeout=10s]
 //
 // Exit codes: 0 SERVING, 1 not serving or the call failed, 2 usage or credential error.

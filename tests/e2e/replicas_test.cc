@@ -9,13 +9,12 @@
 // Certificates (common/testing/test_pki.h): MAF maf.local (= the enrolees' MAF-ID), admin
 // admin.local, Target target.local, stranger.local. The MEF's gRPC certificate is issued for
 // "localhost", not mef.local: maf_server dials --mef_endpoints=mef.local=host:port and verifies
-// the MEF certificate against `host` (there is no server-name override flag), and TestPki issues
-// one DNS name per certificate. See the report of this test's author (deploy/local/make_certs.sh
-// puts both mef.local and localhost in mef.crt for the same reason).
+// the MEF certificate against `host` (an entry may name another with "@tls_name",
+// services/common/mef_endpoints.h), and TestPki issues one DNS name per certificate
+// (deploy/local/make_certs.sh puts both mef.local and localhost in mef.crt for the same reason).
 //
-// --mef_endpoints maps one endpoint per MEF-FQDN (a later entry for the same FQDN replaces the
-// earlier one, and the value cannot hold a comma-separated gRPC address list), so each MAF replica
-// is pointed at ONE MEF replica: MAF 1 -> MEF 1, MAF 2 -> MEF 2.
+// --mef_endpoints maps each MEF-FQDN once (replicas would be joined with '|' into one balanced
+// channel); here each MAF replica is pointed at ONE MEF replica: MAF 1 -> MEF 1, MAF 2 -> MEF 2.
 #include <sys/socket.h>
 
 #include "tests/e2e/replicas/fixture.h"
