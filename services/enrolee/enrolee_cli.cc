@@ -18,7 +18,6 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -27,6 +26,8 @@
 #include "common/process_defaults.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
+#include "services/common/host_port.h"
+#include "services/enrolee/client_transport.h"
 
 ABSL_FLAG(std::string, mef, "",
           "MEF bootstrap address host:port (TLS: its TCP port, DTLS: its UDP port).");
@@ -71,24 +72,17 @@ int Fail(const std::string& what) {
   return 1;
 }
 
-// SplitHostPort takes "host:port" or "[v6]:port".
-bool SplitHostPort(const std::string& text, std::string* host, int* port) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(colon + 1), port)) return false;
-  *host = text.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
-  return true;
-}
-
 // RunMaf registers the bootstrapped device at its MAF (docs/protocol.md 7): first contact with
 // psk_identity = KeID and psk = Km, Client Registration (assignedSymmKeyID must equal our KmID),
 // an optional Key Registration, then a second handshake with psk_identity = KmID.
 int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport,
            const tls::Tls13Options& tls13) {
   enrolee::MafClientOptions mo;
-  if (!SplitHostPort(absl::GetFlag(FLAGS_maf), &mo.maf_host, &mo.maf_port)) {
-    return Fail("--maf must be host:port");
-  }
+  absl::StatusOr<services::HostPort> maf_address =
+      services::SplitHostPort(absl::GetFlag(FLAGS_maf));
+  if (!maf_address.ok()) return Fail("--maf must be host:port");
+  mo.maf_host = maf_address->host;
+  mo.maf_port = maf_address->port;
   mo.maf_fqdn = absl::GetFlag(FLAGS_maf_fqdn).empty() ? r.maf_id : absl::GetFlag(FLAGS_maf_fqdn);
   mo.admin_fqdn = absl::GetFlag(FLAGS_admin_fqdn);
   mo.transport = transport;
@@ -140,39 +134,18 @@ int RunMaf(const enrolee::BootstrapResult& r, tls::Transport transport,
 
 int Run() {
   enrolee::BootstrapOptions o;
-  std::string mef = absl::GetFlag(FLAGS_mef);
-  size_t colon = mef.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(mef.substr(colon + 1), &port)) {
-    return Fail("--mef must be host:port");
-  }
-  o.mef_host = mef.substr(0, colon);
-  if (o.mef_host.size() > 2 && o.mef_host.front() == '[')
-    o.mef_host = o.mef_host.substr(1, o.mef_host.size() - 2);
-  o.mef_port = port;
+  absl::StatusOr<services::HostPort> mef = services::SplitHostPort(absl::GetFlag(FLAGS_mef));
+  if (!mef.ok()) return Fail("--mef must be host:port");
+  o.mef_host = mef->host;
+  o.mef_port = mef->port;
   o.mef_fqdn = absl::GetFlag(FLAGS_mef_fqdn);
-  std::string transport = absl::GetFlag(FLAGS_transport);
-  if (transport == "tls") {
-    o.transport = tls::Transport::kTls;
-  } else if (transport == "dtls") {
-    o.transport = tls::Transport::kDtls;
-  } else {
-    return Fail("--transport must be tls or dtls");
-  }
-  if (absl::GetFlag(FLAGS_tls13)) {
-    if (o.transport != tls::Transport::kTls) return Fail("--tls13 needs --transport=tls");
-    o.tls13.enabled = true;
-    absl::StatusOr<tls::Tls13Importer> importer =
-        tls::ParseTls13Importer(absl::GetFlag(FLAGS_tls13_importer));
-    if (!importer.ok() || *importer == tls::Tls13Importer::kBoth) {
-      return Fail("--tls13_importer must be on or off");
-    }
-    absl::StatusOr<tls::Tls13PskMode> mode =
-        tls::ParseTls13PskMode(absl::GetFlag(FLAGS_tls13_psk_mode));
-    if (!mode.ok()) return Fail(mode.status().ToString());
-    o.tls13.importer = *importer;
-    o.tls13.psk_mode = *mode;
-  }
+  const std::string transport = absl::GetFlag(FLAGS_transport);
+  absl::StatusOr<services::ClientTransport> t = services::ParseClientTransport(
+      {transport, absl::GetFlag(FLAGS_tls13), absl::GetFlag(FLAGS_tls13_importer),
+       absl::GetFlag(FLAGS_tls13_psk_mode)});
+  if (!t.ok()) return Fail(std::string(t.status().message()));
+  o.transport = t->transport;
+  o.tls13 = t->tls13;
   o.kpm_id = absl::GetFlag(FLAGS_kpm_id);
   std::ifstream in(absl::GetFlag(FLAGS_kpm_file));
   if (!in) return Fail("cannot read --kpm_file");
