@@ -5,11 +5,11 @@
 //       --tls_cert=tls.crt --tls_key=tls.key --tls_ca=ca.crt [--service=NAME] [--timeout=10s]
 //
 // Exit codes: 0 SERVING, 1 not serving or the call failed, 2 usage or credential error.
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -21,12 +21,14 @@
 #include "proto/grpc/health/v1/health.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "", "Address host:port of the gRPC port to check (mutual TLS).");
-ABSL_FLAG(std::string, server_name, "", "Expected name in the server's certificate (default: host).");
+ABSL_FLAG(std::string, server_name, "",
+          "Expected name in the server's certificate (default: host).");
 ABSL_FLAG(std::string, tls_cert, "", "Client certificate chain (PEM) signed by the server's CA.");
 ABSL_FLAG(std::string, tls_key, "", "Its private key (PEM).");
 ABSL_FLAG(std::string, tls_ca, "", "CA bundle that signs the server's certificate (PEM).");
 ABSL_FLAG(std::string, service, "", "Service name to check; empty: the whole server.");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of the check, connecting included.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
+          "Deadline of the check, connecting included.");
 
 int main(int argc, char** argv) {
   onem2m::ApplyProcessDefaults();
@@ -63,7 +65,8 @@ int main(int argc, char** argv) {
                  s.error_message().c_str());
     return 1;
   }
-  const std::string status = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+  const std::string status =
+      grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
   std::printf("%s %s\n", target.c_str(), status.c_str());
   return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
 }
