@@ -67,6 +67,85 @@ absl::StatusOr<MafClient> MafAdminServiceImpl::FindClient(bool by_reg_id, const 
   return absl::InvalidArgumentError("a selector is required");
 }
 
+absl::StatusOr<MafCredential> MafAdminServiceImpl::FindCredential(bool by_km_id,
+                                                                  const std::string& km_id,
+                                                                  bool by_ke_id,
+                                                                  const std::string& ke_id) const {
+  if (!by_km_id && !by_ke_id) return absl::InvalidArgumentError("a selector is required");
+  absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(by_km_id ? km_id : ke_id);
+  if (!canonical.ok()) {
+    return absl::InvalidArgumentError(by_km_id ? "km_id is not a KmID" : "ke_id is not a KeID");
+  }
+  return o_.store->FindCredential(by_km_id ? CredentialKey::kKmId : CredentialKey::kKeId,
+                                  *canonical);
+}
+
+grpc::Status MafAdminServiceImpl::ListCredentials(grpc::ServerContext* context,
+                                                  const v1::ListCredentialsRequest* request,
+                                                  v1::ListCredentialsResponse* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::Status s = CheckPageSize(request->page_size());
+  if (!s.ok()) return ToGrpc(s);
+  ListCredentialsRequest req;
+  req.page_size = request->page_size();
+  req.page_token = request->page_token();
+  req.enrolee_id = request->enrolee_id_filter();
+  req.mef_fqdn = request->mef_fqdn_filter();
+  if (!CredentialStateFilter(request->state_filter(), &req.state)) {
+    return ToGrpc(absl::InvalidArgumentError("unknown state_filter"));
+  }
+  absl::StatusOr<ListCredentialsResponse> page = o_.store->ListCredentials(req);
+  if (!page.ok()) return ToGrpc(page.status());
+  const absl::Time now = Now();
+  for (const MafCredential& c : page->credentials) {
+    CredentialToProto(c, now, response->add_credentials());
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::GetCredential(grpc::ServerContext* context,
+                                                const v1::GetCredentialRequest* request,
+                                                v1::MafCredential* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::StatusOr<MafCredential> c = FindCredential(request->has_km_id(), request->km_id(),
+                                                   request->has_ke_id(), request->ke_id());
+  if (!c.ok()) return ToGrpc(c.status());
+  CredentialToProto(*c, Now(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status MafAdminServiceImpl::RevokeCredential(grpc::ServerContext* context,
+                                                   const v1::RevokeCredentialRequest* request,
+                                                   v1::MafCredential* response) {
+  std::string who;
+  grpc::Status auth = Authorize(*context, &who);
+  if (!auth.ok()) return auth;
+  absl::Status s = CheckReason(request->reason());
+  if (!s.ok()) return ToGrpc(s);
+  absl::StatusOr<MafCredential> c = FindCredential(request->has_km_id(), request->km_id(),
+                                                   request->has_ke_id(), request->ke_id());
+  if (!c.ok()) return ToGrpc(c.status());
+  absl::StatusOr<MafCredential> revoked =
+      o_.store->RevokeCredential(c->km_id, Revocation{who, request->reason(), {}});
+  Audit("maf_admin_revoke_credential",
+        {{"caller", who},
+         {"km_id", c->km_id},
+         {"ke_id", c->ke_id},
+         {"enrolee_id", c->enrolee_id},
+         {"reason", request->reason()},
+         {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
+  if (!revoked.ok()) return ToGrpc(revoked.status());
+  // The store refuses the Km from now on; this replica's cache must not serve it either.
+  if (o_.on_client_revoked) o_.on_client_revoked(revoked->km_id);
+  CredentialToProto(*revoked, Now(), response);
+  return grpc::Status::OK;
+}
+
 grpc::Status MafAdminServiceImpl::ListClients(grpc::ServerContext* context,
                                               const v1::ListClientsRequest* request,
                                               v1::ListClientsResponse* response) {

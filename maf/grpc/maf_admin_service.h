@@ -1,9 +1,11 @@
 // File: maf/grpc/maf_admin_service.h
 //
-// MafAdminServiceImpl is the operators' view of MAF clients and keys, and their emergency brake
-// (proto/onem2m/rsp/v1/maf_admin.proto): list/get clients and keys (metadata only, never key
-// material), revoke a client (its Km, KmID, KeID and keys) or one key. Callers are authenticated by
-// mutual TLS; one of their DNS names must be in the admin allow-list. Mutations are audited.
+// MafAdminServiceImpl is the operators' view of MAF credentials, clients and keys, and their
+// emergency brake (proto/onem2m/rsp/v1/maf_admin.proto): list/get credentials (the Km learned from
+// MEFs), clients and keys (metadata only, never key material), revoke a credential (its Km, KmID,
+// KeID, clients and keys), a client (the same through its Km) or one key. Callers are
+// authenticated by mutual TLS; one of their DNS names must be in the admin allow-list. Mutations
+// are audited.
 //
 //   MafAdminServiceOptions o;
 //   o.store = store.get();
@@ -33,8 +35,9 @@ struct MafAdminServiceOptions {
   MafStore* store = nullptr;     // not owned
   std::set<std::string> admins;  // DNS identities allowed to call
   Clock clock;                   // for effective states; absl::Now when empty
-  // on_client_revoked runs after a client's revocation committed, with its KmID, so this replica's
-  // KmResolver drops the cached Km at once (other replicas' caches expire within their cache_ttl).
+  // on_client_revoked runs after a client's or a credential's revocation committed, with the KmID,
+  // so this replica's KmResolver drops the cached Km at once (other replicas' caches expire within
+  // their cache_ttl).
   std::function<void(const std::string& km_id)> on_client_revoked;
   // envelope: the MAF's keyring, for KekStatus and RewrapBatch (not owned; must outlive the
   // service). Without it those two calls answer FAILED_PRECONDITION.
@@ -46,6 +49,15 @@ class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
   explicit MafAdminServiceImpl(MafAdminServiceOptions options);
 
   // MafAdminService:
+  grpc::Status ListCredentials(grpc::ServerContext* context,
+                               const rsp::v1::ListCredentialsRequest* request,
+                               rsp::v1::ListCredentialsResponse* response) override;
+  grpc::Status GetCredential(grpc::ServerContext* context,
+                             const rsp::v1::GetCredentialRequest* request,
+                             rsp::v1::MafCredential* response) override;
+  grpc::Status RevokeCredential(grpc::ServerContext* context,
+                                const rsp::v1::RevokeCredentialRequest* request,
+                                rsp::v1::MafCredential* response) override;
   grpc::Status ListClients(grpc::ServerContext* context, const rsp::v1::ListClientsRequest* request,
                            rsp::v1::ListClientsResponse* response) override;
   grpc::Status GetClient(grpc::ServerContext* context, const rsp::v1::GetClientRequest* request,
@@ -71,6 +83,10 @@ class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
   // FindClient resolves a GetClient/RevokeClient selector.
   absl::StatusOr<MafClient> FindClient(bool by_reg_id, const std::string& reg_id, bool by_km_id,
                                        const std::string& km_id) const;
+  // FindCredential resolves a GetCredential/RevokeCredential selector (KmID or KeID, either hex
+  // case); kInvalidArgument for no or a malformed selector.
+  absl::StatusOr<MafCredential> FindCredential(bool by_km_id, const std::string& km_id,
+                                               bool by_ke_id, const std::string& ke_id) const;
   absl::Time Now() const { return o_.clock(); }
 
   MafAdminServiceOptions o_;

@@ -12,6 +12,18 @@ void SetRevocation(const std::optional<Revocation>& r, v1::StateChange* out) {
   out->set_reason(r->reason);
 }
 
+v1::Transport TransportToProto(Transport t) {
+  switch (t) {
+    case Transport::kTls:
+      return v1::TRANSPORT_TLS;
+    case Transport::kDtls:
+      return v1::TRANSPORT_DTLS;
+    case Transport::kUnspecified:
+      break;
+  }
+  return v1::TRANSPORT_UNSPECIFIED;
+}
+
 }  // namespace
 
 void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
@@ -50,16 +62,7 @@ void ClientToProto(const MafClient& c, absl::Time now, v1::MafClient* out) {
   SetTimestamp(c.expires_at, out->mutable_expire_time());
   if (c.state == ClientState::kRevoked) SetRevocation(c.revocation, out->mutable_revocation());
   out->set_active_key_count(static_cast<uint32_t>(c.active_key_count));
-  switch (c.last_transport) {
-    case Transport::kTls:
-      out->set_last_transport(v1::TRANSPORT_TLS);
-      break;
-    case Transport::kDtls:
-      out->set_last_transport(v1::TRANSPORT_DTLS);
-      break;
-    case Transport::kUnspecified:
-      break;
-  }
+  out->set_last_transport(TransportToProto(c.last_transport));
   if (c.last_handshake_at != absl::InfinitePast()) {
     SetTimestamp(c.last_handshake_at, out->mutable_last_handshake_time());
   }
@@ -87,6 +90,56 @@ void KeyToProto(const MafKey& k, absl::Time now, v1::MafKey* out) {
   SetTimestamp(k.created_at, out->mutable_create_time());
   SetTimestamp(k.expires_at, out->mutable_expire_time());
   if (k.state == KeyState::kRevoked) SetRevocation(k.revocation, out->mutable_revocation());
+}
+
+void CredentialToProto(const MafCredential& c, absl::Time now, v1::MafCredential* out) {
+  out->set_km_id(c.km_id);
+  out->set_ke_id(c.ke_id);
+  out->set_enrolee_id(c.enrolee_id);
+  out->set_mef_fqdn(c.mef_fqdn);
+  switch (EffectiveCredentialState(c, now)) {
+    case EffectiveState::kActive:
+      out->set_state(v1::MAF_CREDENTIAL_STATE_ACTIVE);
+      break;
+    case EffectiveState::kExpired:
+      out->set_state(v1::MAF_CREDENTIAL_STATE_EXPIRED);
+      break;
+    case EffectiveState::kRevoked:
+    case EffectiveState::kDeregistered:  // never stored for a credential
+      out->set_state(v1::MAF_CREDENTIAL_STATE_REVOKED);
+      break;
+  }
+  SetTimestamp(c.created_at, out->mutable_create_time());
+  SetTimestamp(c.expires_at, out->mutable_expire_time());
+  out->set_last_transport(TransportToProto(c.last_transport));
+  if (c.last_handshake_at != absl::InfinitePast()) {
+    SetTimestamp(c.last_handshake_at, out->mutable_last_handshake_time());
+  }
+  if (c.revoked) {
+    SetRevocation(c.revocation.has_value() ? c.revocation : Revocation{},
+                  out->mutable_revocation());
+  } else {
+    out->set_kek_version(static_cast<uint32_t>(c.km.kek_version));
+  }
+}
+
+bool CredentialStateFilter(v1::MafCredentialState s, std::optional<EffectiveState>* out) {
+  switch (s) {
+    case v1::MAF_CREDENTIAL_STATE_UNSPECIFIED:
+      *out = std::nullopt;
+      return true;
+    case v1::MAF_CREDENTIAL_STATE_ACTIVE:
+      *out = EffectiveState::kActive;
+      return true;
+    case v1::MAF_CREDENTIAL_STATE_EXPIRED:
+      *out = EffectiveState::kExpired;
+      return true;
+    case v1::MAF_CREDENTIAL_STATE_REVOKED:
+      *out = EffectiveState::kRevoked;
+      return true;
+    default:
+      return false;
+  }
 }
 
 bool ClientStateFilter(v1::MafClientState s, std::optional<EffectiveState>* out) {

@@ -1,6 +1,7 @@
 // File: maf/grpc/proto_convert.h
 //
-// Conversions between MafStore records and the onem2m.rsp.v1 admin messages (metadata only: no
+// Conversions between MafStore records (credentials, clients, keys) and the onem2m.rsp.v1 admin
+// messages (metadata only: no
 // key material ever reaches these messages), and between absl::Time and protobuf Timestamps.
 //
 //   v1::MafClient out;
@@ -25,11 +26,15 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out);
 // A de-registered client has no proto state (the v1 enum lacks one): it is reported UNSPECIFIED.
 void ClientToProto(const MafClient& c, absl::Time now, rsp::v1::MafClient* out);
 void KeyToProto(const MafKey& k, absl::Time now, rsp::v1::MafKey* out);
+// CredentialToProto fills the admin view of a credential: identifiers and metadata, never Km
+// (`c` comes from an admin read, which carries no sealed Km either).
+void CredentialToProto(const MafCredential& c, absl::Time now, rsp::v1::MafCredential* out);
 
 // ClientStateFilter / KeyStateFilter map a proto filter to the store's (UNSPECIFIED = none).
 // The second returns false for a value outside the enum.
 bool ClientStateFilter(rsp::v1::MafClientState s, std::optional<EffectiveState>* out);
 bool KeyStateFilter(rsp::v1::MafKeyState s, std::optional<EffectiveState>* out);
+bool CredentialStateFilter(rsp::v1::MafCredentialState s, std::optional<EffectiveState>* out);
 
 }  // namespace maf
 }  // namespace onem2m

@@ -49,6 +49,17 @@ class ForwardingMafStore : public MafStore {
                                                              const Revocation& w) override {
     return inner_->RevokeByEnroleeId(id, w);
   }
+  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) override {
+    return inner_->FindCredential(key, id);
+  }
+  absl::StatusOr<ListCredentialsResponse> ListCredentials(
+      const ListCredentialsRequest& r) override {
+    return inner_->ListCredentials(r);
+  }
+  absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+                                                 const Revocation& w) override {
+    return inner_->RevokeCredential(km_id, w);
+  }
   absl::StatusOr<MafClient> RegisterClient(absl::string_view id, absl::Time t) override {
     return inner_->RegisterClient(id, t);
   }

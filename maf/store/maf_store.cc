@@ -115,6 +115,11 @@ EffectiveState EffectiveKeyState(const MafKey& k, absl::Time now) {
   return EffectiveState::kRevoked;
 }
 
+EffectiveState EffectiveCredentialState(const MafCredential& c, absl::Time now) {
+  if (c.revoked) return EffectiveState::kRevoked;
+  return c.expires_at <= now ? EffectiveState::kExpired : EffectiveState::kActive;
+}
+
 absl::Status ValidateCredential(const MafCredential& c) {
   absl::Status s = CheckCanonicalKeyId("km_id", c.km_id);
   if (!s.ok()) return s;

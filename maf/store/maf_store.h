@@ -27,8 +27,9 @@
 //     revoked at this MAF is refused even though the MEF would still hand it out).
 //   - "Active" reads (GetActiveClientByKmId, GetActiveKey): anything not active or expired ->
 //     kNotFound, all with the same message.
-//   - Admin reads (GetClient*, GetKey, List*) return every record with its state; "expired" is a
-//     derived state (EffectiveClientState / EffectiveKeyState).
+//   - Admin reads (GetClient*, GetKey, FindCredential, List*) return every record with its state;
+//     "expired" is a derived state (EffectiveClientState / EffectiveKeyState /
+//     EffectiveCredentialState). Admin credential reads never carry the sealed Km.
 // Times are kept with microsecond precision.
 //
 // Thread safety: every implementation is safe for concurrent use from any number of threads, and
@@ -75,6 +76,13 @@ enum class Transport { kUnspecified, kTls, kDtls };
 absl::string_view TransportName(Transport t);      // "", "tls", "dtls"
 Transport ParseTransport(absl::string_view name);  // kUnspecified for anything else
 
+// Revocation records who ended a record and why (admin revocations and MEF revocation events).
+struct Revocation {
+  std::string actor;   // mTLS identity of the operator, or "mef:<fqdn>" for a MEF event
+  std::string reason;  // free text, logged; never a secret
+  absl::Time time = absl::InfinitePast();
+};
+
 // MafCredential is a Km learned from a MEF (docs/protocol.md 6-7).
 struct MafCredential {
   std::string km_id;       // KmID, canonical (upper-case hex '@' MAF-FQDN). Primary key.
@@ -88,6 +96,10 @@ struct MafCredential {
   // Last successful MAF handshake with this Km (RecordHandshake); set by the store.
   Transport last_transport = Transport::kUnspecified;
   absl::Time last_handshake_at = absl::InfinitePast();
+  // Who revoked it, why and when (the first revocation wins); set by the store when revoked. The
+  // handshake reads may leave it unset: only the admin reads (FindCredential, ListCredentials,
+  // RevokeCredential) must fill it.
+  std::optional<Revocation> revocation;
 };
 
 // ClientState and KeyState are the stored states; "expired" is derived from expires_at.
@@ -100,13 +112,6 @@ absl::string_view ClientStateName(ClientState s);  // "active", "deregistered", 
 bool ParseClientState(absl::string_view name, ClientState* out_state);
 absl::string_view KeyStateName(KeyState s);
 bool ParseKeyState(absl::string_view name, KeyState* out_state);
-
-// Revocation records who ended a record and why (admin revocations and MEF revocation events).
-struct Revocation {
-  std::string actor;   // mTLS identity of the operator, or "mef:<fqdn>" for a MEF event
-  std::string reason;  // free text, logged; never a secret
-  absl::Time time = absl::InfinitePast();
-};
 
 // MafClient is a MAF Client Registration (8.8.2.3).
 struct MafClient {
@@ -147,6 +152,9 @@ struct MafKey {
 // whose expires_at is at or before `now`.
 EffectiveState EffectiveClientState(const MafClient& c, absl::Time now);
 EffectiveState EffectiveKeyState(const MafKey& k, absl::Time now);
+// EffectiveCredentialState: kRevoked if revoked, else kExpired at or after expires_at, else
+// kActive (a credential is never de-registered).
+EffectiveState EffectiveCredentialState(const MafCredential& c, absl::Time now);
 
 // KeyUpdate lists the fields Key Registration Update (8.8.2.9) may change; unset fields stay.
 struct KeyUpdate {
@@ -186,6 +194,21 @@ struct ListKeysResponse {
   std::vector<MafKey> keys;
   std::string next_page_token;
 };
+// ListCredentialsRequest: credentials ordered by km_id (admin; docs/protocol.md section 7).
+struct ListCredentialsRequest {
+  int page_size = 100;
+  std::string page_token;
+  std::optional<EffectiveState> state;  // kDeregistered matches nothing
+  std::string enrolee_id;               // filter; empty = all
+  std::string mef_fqdn;                 // filter; empty = all
+};
+struct ListCredentialsResponse {
+  std::vector<MafCredential> credentials;  // without the sealed Km (see FindCredential)
+  std::string next_page_token;
+};
+
+// CredentialKey names the identifier FindCredential looks a credential up by.
+enum class CredentialKey { kKmId, kKeId };
 
 // SealedColumn names a column holding a SealedKey, for KEK rotation (docs/operations.md "Rotate
 // the key-encryption key (KEK)").
@@ -251,6 +274,24 @@ class MafStore {
                                                                 const Revocation& why) = 0;
   virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
                                                                      const Revocation& why) = 0;
+
+  // FindCredential (admin) returns the credential whose KmID or KeID (canonical) is `id`, in any
+  // state (revoked, expired), with its revocation. The sealed Km is never part of an admin read:
+  // km.ciphertext is empty, km.kek_version is the version that seals (or sealed) the Km. kNotFound
+  // if absent.
+  virtual absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) = 0;
+
+  // ListCredentials (admin): one page, rows as FindCredential returns them; kInvalidArgument for a
+  // bad or mismatched token.
+  virtual absl::StatusOr<ListCredentialsResponse> ListCredentials(
+      const ListCredentialsRequest& request) = 0;
+
+  // RevokeCredential (admin) revokes the credential `km_id` as RevokeByKeId does (sealed Km wiped,
+  // its clients and their keys revoked, KmID and KeID refused afterwards), in one transaction, and
+  // returns it as FindCredential does. Idempotent: a revoked credential keeps its first
+  // revocation. kNotFound if absent.
+  virtual absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+                                                         const Revocation& why) = 0;
 
   // RegisterClient registers the holder of `km_id` (8.8.2.3) until `requested_expiry`, capped at
   // the credential's expiry (pass absl::InfiniteFuture() for "as long as Km lives"). Idempotent: an

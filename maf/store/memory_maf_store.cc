@@ -124,6 +124,11 @@ std::vector<std::string> MemoryMafStore::RevokeCredentialsLocked(
     const std::vector<std::string>& km_ids, const Revocation& why) {
   for (const std::string& km_id : km_ids) {
     MafCredential& c = credentials_[km_id];
+    if (!c.revoked) {  // the first revocation is the one recorded
+      Revocation r = why;
+      r.time = Micros(Now());
+      c.revocation = r;
+    }
     c.revoked = true;
     // The sealed Km is wiped, not just flagged: a revoked Enrolee must bootstrap again.
     WipeString(&c.km.ciphertext);

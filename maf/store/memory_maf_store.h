@@ -35,6 +35,11 @@ class MemoryMafStore final : public MafStore {
                                                         const Revocation& why) override;
   absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
                                                              const Revocation& why) override;
+  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) override;
+  absl::StatusOr<ListCredentialsResponse> ListCredentials(
+      const ListCredentialsRequest& request) override;
+  absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+                                                 const Revocation& why) override;
   absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
                                            absl::Time requested_expiry) override;
   absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;

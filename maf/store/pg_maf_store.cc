@@ -371,9 +371,11 @@ absl::StatusOr<std::vector<std::string>> PgMafStore::Revoke(const char* where,
       // the clients, then the keys: the same order everywhere, so no deadlocks.
       pqxx::result r = w.exec_params(
           absl::StrCat("UPDATE maf_credentials SET revoked = true, km_ciphertext = ''::bytea, "
+                       "revoked_by = CASE WHEN revoked THEN revoked_by ELSE $3 END, "
+                       "revoke_reason = CASE WHEN revoked THEN revoke_reason ELSE $4 END, "
                        "revoked_at = COALESCE(revoked_at, ",
                        TS(2), ") WHERE ", where, " = $1 RETURNING km_id"),
-          std::string(value), now);
+          std::string(value), now, why.actor, why.reason);
       for (const pqxx::row& row : r) km_ids.push_back(row[0].as<std::string>());
       if (km_ids.empty()) {
         w.commit();

@@ -12,7 +12,8 @@
 //   o.pool.schema = "maf";
 //   absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
 //
-// Only this file's implementation catches pqxx exceptions (via common/pg); they leave as Status.
+// Only its implementation (pg_maf_store.cc; pg_maf_credentials.cc for the admin view of
+// credentials) catches pqxx exceptions (via common/pg); they leave as Status.
 #ifndef ONEM2M_MAF_STORE_PG_MAF_STORE_H_
 #define ONEM2M_MAF_STORE_PG_MAF_STORE_H_
 
@@ -52,6 +53,11 @@ class PgMafStore final : public MafStore {
                                                         const Revocation& why) override;
   absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
                                                              const Revocation& why) override;
+  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) override;
+  absl::StatusOr<ListCredentialsResponse> ListCredentials(
+      const ListCredentialsRequest& request) override;
+  absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+                                                 const Revocation& why) override;
   absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
                                            absl::Time requested_expiry) override;
   absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;
@@ -87,6 +93,8 @@ class PgMafStore final : public MafStore {
 
   // GetCredential runs prepared statement `statement` (by km_id or by ke_id).
   absl::StatusOr<MafCredential> GetCredential(const char* statement, absl::string_view value);
+  // Revoke revokes the credentials whose column `where` equals `value` with their clients and keys
+  // (RevokeByKeId, RevokeByEnroleeId, RevokeClient, RevokeCredential) and returns their km_ids.
   absl::StatusOr<std::vector<std::string>> Revoke(const char* where, absl::string_view value,
                                                   const Revocation& why);
   absl::StatusOr<MafClient> GetClientWhere(const std::string& where, absl::string_view value,

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
-#include "services/admin/version.h"
+#include "common/ops/build_info.h"
 
 namespace onem2m {
 namespace admin {
@@ -95,6 +95,17 @@ const std::vector<CommandSpec>& Commands() {
        "check that a KEK version may leave the MEF keyring (refused while in use or active)",
        {{"version", "the KEK version"}}},
       // MAF (MafAdminService, --maf).
+      {{"maf", "credentials", "list"},
+       "list the Km credentials the MAF fetched from MEFs (no Km; one page unless --all)",
+       ListOptions({{"state", "active, expired or revoked"},
+                    {"enrolee-id", "only this Enrolee-ID's"},
+                    {"mef-fqdn", "only those fetched from this MEF"}})},
+      {{"maf", "credentials", "get"},
+       "show one credential's metadata",
+       {{"km-id", "the KmID"}, {"ke-id", "or the KeID"}, kOutput}},
+      {{"maf", "credentials", "revoke"},
+       "revoke a credential (Km wiped, KmID and KeID refused) with its clients and their keys",
+       {{"km-id", "the KmID"}, {"ke-id", "or the KeID"}, kReason, kOutput}},
       {{"maf", "clients", "list"},
        "list MAF Client Registrations (one page unless --all)",
        ListOptions(
@@ -106,7 +117,7 @@ const std::vector<CommandSpec>& Commands() {
         kOutput}},
       {{"maf", "clients", "revoke"},
        "revoke a registration, its keys and its credential (Km wiped)",
-       {{"reg-id", "the mafClientRegID"}, {"km-id", "or the KmID"}, kReason}},
+       {{"reg-id", "the mafClientRegID"}, {"km-id", "or the KmID"}, kReason, kOutput}},
       {{"maf", "keys", "list"},
        "list MAF-distributed keys (metadata only; one page unless --all)",
        ListOptions({{"reg-id", "only this client's"},
@@ -115,7 +126,9 @@ const std::vector<CommandSpec>& Commands() {
       {{"maf", "keys", "get"},
        "show one key's metadata",
        {{"key-id", "the Key Identifier"}, kOutput}},
-      {{"maf", "keys", "revoke"}, "revoke a key", {{"key-id", "the Key Identifier"}, kReason}},
+      {{"maf", "keys", "revoke"},
+       "revoke a key",
+       {{"key-id", "the Key Identifier"}, kReason, kOutput}},
       {{"maf", "kek", "status"}, "MAF rows per KEK version of each sealed column", {kOutput}},
       {{"maf", "kek", "rewrap"},
        "re-seal every MAF row under the active KEK, online and resumable",
@@ -134,6 +147,7 @@ const std::map<std::string, const char*>& GroupHelp() {
       {"enrolments", "MEF: enrolments"},
       {"kek", "MEF: key-encryption-key rotation (docs/operations.md)"},
       {"maf", "MAF admin commands (--maf)"},
+      {"maf credentials", "Km credentials the MAF fetched from MEFs"},
       {"maf clients", "MAF Client Registrations"},
       {"maf keys", "MAF-distributed keys"},
       {"maf kek", "MAF: key-encryption-key rotation (docs/operations.md)"},
@@ -181,7 +195,11 @@ std::optional<CliArgs> ParseCommandLine(int argc, const char* const* argv, std::
                                         std::ostream& err, int* out_exit_code) {
   CLI::App app("rsp_admin: admin CLI of the MEF (MefAdminService) and the MAF (MafAdminService)",
                "rsp_admin");
-  app.set_version_flag("--version", kRspAdminVersion);
+  // The stamped version and commit (common/ops/build_info.h), as mef_server/maf_server print them;
+  // CLI11 adds the newline.
+  std::string version = ops::VersionString("rsp_admin");
+  while (!version.empty() && version.back() == '\n') version.pop_back();
+  app.set_version_flag("--version", version);
   app.require_subcommand(1);
   app.fallthrough();  // connection options may follow the command words
   app.footer(

@@ -25,9 +25,8 @@ namespace v1 = ::onem2m::rsp::v1;
 
 constexpr const char* kRequired[] = {"kpm_id", "kpm_hex", "enrolee_id", "maf_id"};
 const std::set<std::string>& KnownColumns() {
-  static const auto* known = new std::set<std::string>{"kpm_id", "kpm_hex", "enrolee_id",
-                                                       "maf_id", "maf_uri", "lifetime_seconds",
-                                                       "fetch_grants"};
+  static const auto* known = new std::set<std::string>{
+      "kpm_id", "kpm_hex", "enrolee_id", "maf_id", "maf_uri", "lifetime_seconds", "fetch_grants"};
   return *known;
 }
 
@@ -150,7 +149,8 @@ absl::Status CheckCsv(std::istream* in, std::vector<std::string>* out_columns, u
     if (KnownColumns().count(name) == 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "line 1: unknown column '", name,
-          "' (expected kpm_id,kpm_hex,enrolee_id,maf_id[,maf_uri][,lifetime_seconds][,fetch_grants])"));
+          "' (expected "
+          "kpm_id,kpm_hex,enrolee_id,maf_id[,maf_uri][,lifetime_seconds][,fetch_grants])"));
     }
     if (!seen.insert(name).second) {
       return absl::InvalidArgumentError(absl::StrCat("line 1: column '", name, "' repeated"));

@@ -23,12 +23,12 @@ namespace admin {
 
 struct GenerateOptions {
   uint64_t count = 1000;
-  std::string maf_id;            // required (lower-case FQDN)
-  std::string maf_uri;           // optional
+  std::string maf_id;   // required (lower-case FQDN)
+  std::string maf_uri;  // optional
   std::string kpm_id_prefix = "dev-";
   std::string enrolee_id_prefix = "C";  // Enrolee-ID = prefix + kpm_id
-  int kpm_len = 32;              // 16..64
-  int64_t lifetime_seconds = 0;  // 0 = MEF default (empty column)
+  int kpm_len = 32;                     // 16..64
+  int64_t lifetime_seconds = 0;         // 0 = MEF default (empty column)
 };
 
 // GenerateEnroleeFile writes the import CSV to `out` and, if `kpm_out` is non-empty, the device

@@ -52,16 +52,16 @@ struct RowRejection {
 };
 
 struct ImportReport {
-  uint64_t total_rows = 0;      // data rows in the file
-  uint64_t sent_rows = 0;       // rows written to a stream
-  uint64_t accepted_rows = 0;   // rows the server stored (completed or reported streams)
-  uint64_t rejected_rows = 0;   // client-side plus server-side rejections
+  uint64_t total_rows = 0;               // data rows in the file
+  uint64_t sent_rows = 0;                // rows written to a stream
+  uint64_t accepted_rows = 0;            // rows the server stored (completed or reported streams)
+  uint64_t rejected_rows = 0;            // client-side plus server-side rejections
   std::vector<RowRejection> rejections;  // in file order per stream
   bool rejections_truncated = false;     // the server truncated its list
-  absl::Status status;          // OK when every stream completed
+  absl::Status status;                   // OK when every stream completed
   // When `status` is not OK: whether the server said where its stored rows end, and which row.
   bool server_reported_split = false;
-  std::string first_uncommitted_row;   // row reference from the server, or "none"
+  std::string first_uncommitted_row;      // row reference from the server, or "none"
   uint64_t unknown_outcome_from_row = 0;  // first row of a stream whose outcome is unknown
   double seconds = 0;
 

@@ -9,11 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
+#include "common/ops/build_info.h"
 #include "common/pg/test_schema.h"
 #include "common/secret_bytes.h"
+#include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
 #include "maf/grpc/maf_admin_service.h"
-#include "common/testing/mtls_env.h"
 #include "maf/store/memory_maf_store.h"
 #include "maf/store/pg_maf_store.h"
 #include "services/admin/admin_commands.h"
@@ -91,6 +92,7 @@ class MafCliTest : public ::testing::TestWithParam<std::string> {
     o.store = store_.get();
     o.admins = {kAdmin};
     o.envelope = envelope_.get();
+    o.on_client_revoked = [this](const std::string& km_id) { forgotten_.push_back(km_id); };
     service_ = std::make_unique<maf::MafAdminServiceImpl>(std::move(o));
     env_.Start({service_.get()});
     env_.Channel(kAdmin);  // writes the admin's certificate and key files
@@ -138,6 +140,7 @@ class MafCliTest : public ::testing::TestWithParam<std::string> {
   ::onem2m::testing::MtlsEnv env_;
   std::string identity_;
   std::string all_output_;
+  std::vector<std::string> forgotten_;  // KmIDs the service told the (absent) resolver to drop
 };
 
 // The MAF rotation steps of docs/operations.md "Rotate the key-encryption key (KEK)", as written.
@@ -278,10 +281,104 @@ TEST_P(MafCliTest, KeysListGetAndRevoke) {
   ExpectNoKeyMaterial();
 }
 
+TEST_P(MafCliTest, CredentialsListPagesGetAndRevoke) {
+  CliResult one = Run({"maf", "credentials", "list", "--page-size=2"});
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_EQ(one.out.rfind("km_id\tstate\tenrolee_id\tke_id\texpires\tlast_handshake\n", 0), 0u)
+      << one.out;
+  EXPECT_NE(one.err.find("2 credentials\nnext_page_token: "), std::string::npos) << one.err;
+  const std::string token = one.err.substr(one.err.find("next_page_token: ") + 17);
+  CliResult rest = Run({"maf", "credentials", "list", "--page-size=2",
+                        "--page-token=" + token.substr(0, token.size() - 1)});
+  ASSERT_EQ(rest.code, 0) << rest.err;
+  EXPECT_NE(rest.err.find("1 credentials\n"), std::string::npos) << rest.err;
+  EXPECT_EQ(rest.err.find("next_page_token"), std::string::npos) << rest.err;
+
+  CliResult all = Run({"maf", "credentials", "list", "--page-size=1", "--all"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_NE(all.err.find("3 credentials\n"), std::string::npos) << all.err;
+  for (const maf::MafClient& c : clients_) {
+    EXPECT_NE(all.out.find(c.km_id + "\tactive\t" + c.enrolee_id + "\t" + c.ke_id),
+              std::string::npos)
+        << all.out;
+  }
+  CliResult json = Run({"maf", "credentials", "list", "--all", "--output=json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(json.out.rfind("{\"credentials\":[", 0), 0u) << json.out;
+  EXPECT_NE(json.out.find("\"ke_id\":\"" + clients_[2].ke_id + "\""), std::string::npos)
+      << json.out;
+  EXPECT_NE(json.out.find("\"kek_version\":1"), std::string::npos) << json.out;
+  CliResult by_enrolee = Run({"maf", "credentials", "list", "--enrolee-id=C-dev2", "--all"});
+  ASSERT_EQ(by_enrolee.code, 0) << by_enrolee.err;
+  EXPECT_NE(by_enrolee.err.find("1 credentials\n"), std::string::npos) << by_enrolee.err;
+  CliResult other_mef = Run({"maf", "credentials", "list", "--mef-fqdn=other.example.com"});
+  ASSERT_EQ(other_mef.code, 0) << other_mef.err;
+  EXPECT_NE(other_mef.err.find("0 credentials\n"), std::string::npos) << other_mef.err;
+
+  CliResult by_ke = Run({"maf", "credentials", "get", "--ke-id=" + clients_[1].ke_id});
+  ASSERT_EQ(by_ke.code, 0) << by_ke.err;
+  EXPECT_NE(by_ke.out.find("km_id:        " + clients_[1].km_id), std::string::npos) << by_ke.out;
+  EXPECT_NE(by_ke.out.find("mef:          mef.example.com"), std::string::npos) << by_ke.out;
+  EXPECT_NE(by_ke.out.find("state:        active"), std::string::npos) << by_ke.out;
+  CliResult get_json =
+      Run({"maf", "credentials", "get", "--km-id=" + clients_[0].km_id, "--output=json"});
+  ASSERT_EQ(get_json.code, 0) << get_json.err;
+  EXPECT_NE(get_json.out.find("\"state\":\"MAF_CREDENTIAL_STATE_ACTIVE\""), std::string::npos)
+      << get_json.out;
+  CliResult missing =
+      Run({"maf", "credentials", "get", "--ke-id=" + std::string(32, 'A') + "@mef.example.com"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
+
+  EXPECT_EQ(Run({"maf", "credentials", "revoke", "--ke-id=" + clients_[0].ke_id}).code,
+            2);  // --reason is required
+  CliResult rv =
+      Run({"maf", "credentials", "revoke", "--ke-id=" + clients_[0].ke_id, "--reason=lost device"});
+  ASSERT_EQ(rv.code, 0) << rv.err;
+  EXPECT_NE(rv.out.find("state:        revoked"), std::string::npos) << rv.out;
+  EXPECT_NE(rv.out.find("by ops.example.com: lost device"), std::string::npos) << rv.out;
+  EXPECT_EQ(rv.out.find("kek_version"), std::string::npos) << rv.out;  // the Km is wiped
+  // The MAF refuses the Km from now on: the store says revoked, this replica's cache is dropped,
+  // and the client registered with it is revoked with its key.
+  EXPECT_EQ(store_->GetCredentialByKmId(clients_[0].km_id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->GetCredentialByKeId(clients_[0].ke_id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(forgotten_, std::vector<std::string>{clients_[0].km_id});
+  absl::StatusOr<maf::MafClient> client = store_->GetClient(clients_[0].maf_client_reg_id);
+  ASSERT_TRUE(client.ok());
+  EXPECT_EQ(client->state, maf::ClientState::kRevoked);
+  EXPECT_EQ(store_->GetActiveKey(keys_[0]).status().code(), absl::StatusCode::kNotFound);
+  CliResult again = Run({"maf", "credentials", "revoke", "--km-id=" + clients_[0].km_id,
+                         "--reason=again", "--output=json"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("\"reason\":\"lost device\""), std::string::npos) << again.out;
+  CliResult revoked = Run({"maf", "credentials", "list", "--state=revoked", "--all"});
+  EXPECT_NE(revoked.err.find("1 credentials"), std::string::npos) << revoked.err;
+  EXPECT_NE(revoked.out.find(clients_[0].km_id + "\trevoked\t"), std::string::npos) << revoked.out;
+  ExpectNoKeyMaterial();
+}
+
+TEST_P(MafCliTest, RevokeCommandsPrintJsonWithOutputJson) {
+  CliResult c = Run({"maf", "clients", "revoke", "--reg-id=" + clients_[1].maf_client_reg_id,
+                     "--reason=stolen", "--output=json"});
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_NE(c.out.find("\"state\":\"MAF_CLIENT_STATE_REVOKED\""), std::string::npos) << c.out;
+  CliResult k =
+      Run({"maf", "keys", "revoke", "--key-id=" + keys_[2], "--reason=leaked", "--output=json"});
+  ASSERT_EQ(k.code, 0) << k.err;
+  EXPECT_NE(k.out.find("\"state\":\"MAF_KEY_STATE_REVOKED\""), std::string::npos) << k.out;
+  EXPECT_EQ(
+      Run({"maf", "keys", "revoke", "--key-id=" + keys_[2], "--reason=x", "--output=xml"}).code, 2);
+  ExpectNoKeyMaterial();
+}
+
 TEST_P(MafCliTest, HelpVersionUsageAndPermission) {
+  // The stamped build info, as the servers print it ("rsp_admin dev (commit unknown)" unstamped).
   CliResult v = Run({"--version"});
   EXPECT_EQ(v.code, 0);
-  EXPECT_NE(v.out.find("rsp_admin "), std::string::npos) << v.out;
+  EXPECT_EQ(v.out, ops::VersionString("rsp_admin"));
+  EXPECT_NE(v.out.find(std::string(ops::BuildCommit())), std::string::npos) << v.out;
   CliResult h = Run({"maf", "keys", "list", "--help"});
   EXPECT_EQ(h.code, 0);
   EXPECT_NE(h.out.find("--page-token"), std::string::npos) << h.out;
@@ -292,6 +389,12 @@ TEST_P(MafCliTest, HelpVersionUsageAndPermission) {
   EXPECT_EQ(Run({"maf", "keys", "list", "--output=yaml"}).code, 2);
   EXPECT_EQ(Run({"maf", "keys", "list", "--no-such-option"}).code, 2);
   EXPECT_EQ(Run({"maf", "clients", "get", "--reg-id=a", "--km-id=b"}).code, 2);
+  EXPECT_EQ(Run({"maf", "credentials", "get"}).code, 2);
+  EXPECT_EQ(Run({"maf", "credentials", "get", "--km-id=a", "--ke-id=b"}).code, 2);
+  EXPECT_EQ(Run({"maf", "credentials", "list", "--state=deregistered"}).code, 2);
+  CliResult ch = Run({"maf", "credentials", "--help"});
+  EXPECT_EQ(ch.code, 0);
+  EXPECT_NE(ch.out.find("revoke"), std::string::npos) << ch.out;
   identity_ = "someone.example.com";
   CliResult denied = Run({"maf", "kek", "status"});
   EXPECT_EQ(denied.code, 1);

@@ -43,6 +43,30 @@ std::string KeyStateName(v1::MafKeyState s) {
   }
 }
 
+std::string CredentialStateName(v1::MafCredentialState s) {
+  switch (s) {
+    case v1::MAF_CREDENTIAL_STATE_ACTIVE:
+      return "active";
+    case v1::MAF_CREDENTIAL_STATE_EXPIRED:
+      return "expired";
+    case v1::MAF_CREDENTIAL_STATE_REVOKED:
+      return "revoked";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string TransportName(v1::Transport t) {
+  switch (t) {
+    case v1::TRANSPORT_TLS:
+      return "tls";
+    case v1::TRANSPORT_DTLS:
+      return "dtls";
+    default:
+      return "-";
+  }
+}
+
 void PrintRevocation(const v1::StateChange& r, std::ostream& out) {
   out << "revoked:      " << FormatTime(r.time()) << " by " << r.actor().identity() << ": "
       << r.reason() << "\n";
@@ -60,6 +84,22 @@ void PrintClient(const v1::MafClient& c, std::ostream& out) {
   if (c.has_last_handshake_time()) {
     out << "last_handshake: " << FormatTime(c.last_handshake_time())
         << (c.last_transport() == v1::TRANSPORT_DTLS ? " dtls" : " tls") << "\n";
+  }
+  if (c.has_revocation()) PrintRevocation(c.revocation(), out);
+}
+
+void PrintCredential(const v1::MafCredential& c, std::ostream& out) {
+  out << "km_id:        " << c.km_id() << "\n"
+      << "ke_id:        " << c.ke_id() << "\n"
+      << "enrolee_id:   " << c.enrolee_id() << "\n"
+      << "mef:          " << c.mef_fqdn() << "\n"
+      << "state:        " << CredentialStateName(c.state()) << "\n"
+      << "created:      " << FormatTime(c.create_time()) << "\n"
+      << "expires:      " << FormatTime(c.expire_time()) << "\n";
+  if (c.kek_version() != 0) out << "kek_version:  " << c.kek_version() << "\n";
+  if (c.has_last_handshake_time()) {
+    out << "last_handshake: " << FormatTime(c.last_handshake_time()) << " "
+        << TransportName(c.last_transport()) << "\n";
   }
   if (c.has_revocation()) PrintRevocation(c.revocation(), out);
 }
@@ -181,6 +221,8 @@ int ClientsGet(const CliArgs& args, v1::MafAdminService::StubInterface* stub, st
 
 int ClientsRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub, std::ostream& out,
                   std::ostream& err) {
+  absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
+  if (!format.ok()) return Usage(err, std::string(format.status().message()));
   v1::RevokeClientRequest req;
   absl::Status s = ClientSelector(args, &req);
   if (!s.ok()) return Usage(err, std::string(s.message()));
@@ -191,7 +233,11 @@ int ClientsRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub,
   v1::MafClient c;
   grpc::Status st = stub->RevokeClient(&ctx, req, &c);
   if (!st.ok()) return Fail(err, "maf clients revoke", st);
-  PrintClient(c, out);
+  if (*format == OutputFormat::kJson) {
+    PrintJson(c, out);
+  } else {
+    PrintClient(c, out);
+  }
   return kExitOk;
 }
 
@@ -264,6 +310,8 @@ int KeysGet(const CliArgs& args, v1::MafAdminService::StubInterface* stub, std::
 
 int KeysRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub, std::ostream& out,
                std::ostream& err) {
+  absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
+  if (!format.ok()) return Usage(err, std::string(format.status().message()));
   if (args.Get("key_id").empty()) return Usage(err, "--key-id is required");
   if (args.Get("reason").empty()) return Usage(err, "--reason is required");
   v1::RevokeKeyRequest req;
@@ -274,7 +322,116 @@ int KeysRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub, st
   v1::MafKey k;
   grpc::Status st = stub->RevokeKey(&ctx, req, &k);
   if (!st.ok()) return Fail(err, "maf keys revoke", st);
-  PrintKey(k, out);
+  if (*format == OutputFormat::kJson) {
+    PrintJson(k, out);
+  } else {
+    PrintKey(k, out);
+  }
+  return kExitOk;
+}
+
+int CredentialsList(const CliArgs& args, v1::MafAdminService::StubInterface* stub,
+                    std::ostream& out, std::ostream& err) {
+  ListContext l;
+  absl::Status s = ParseList(args, &l);
+  if (!s.ok()) return Usage(err, std::string(s.message()));
+  v1::ListCredentialsRequest req;
+  const std::string state = args.Get("state");
+  if (state == "active") {
+    req.set_state_filter(v1::MAF_CREDENTIAL_STATE_ACTIVE);
+  } else if (state == "expired") {
+    req.set_state_filter(v1::MAF_CREDENTIAL_STATE_EXPIRED);
+  } else if (state == "revoked") {
+    req.set_state_filter(v1::MAF_CREDENTIAL_STATE_REVOKED);
+  } else if (!state.empty()) {
+    return Usage(err, "--state must be active, expired or revoked");
+  }
+  req.set_enrolee_id_filter(args.Get("enrolee_id"));
+  req.set_mef_fqdn_filter(args.Get("mef_fqdn"));
+  req.set_page_size(l.paging.page_size);
+  req.set_page_token(l.paging.page_token);
+  v1::ListCredentialsResponse all;
+  uint64_t total = 0;
+  if (l.format == OutputFormat::kText) {
+    out << "km_id\tstate\tenrolee_id\tke_id\texpires\tlast_handshake\n";
+  }
+  do {
+    grpc::ClientContext ctx;
+    SetDeadline(args, &ctx);
+    v1::ListCredentialsResponse resp;
+    grpc::Status st = stub->ListCredentials(&ctx, req, &resp);
+    if (!st.ok()) {
+      return Fail(err, absl::StrCat("maf credentials list (after ", total, " rows)"), st);
+    }
+    for (const v1::MafCredential& c : resp.credentials()) {
+      if (l.format == OutputFormat::kText) {
+        out << c.km_id() << "\t" << CredentialStateName(c.state()) << "\t" << c.enrolee_id() << "\t"
+            << c.ke_id() << "\t" << FormatTime(c.expire_time()) << "\t"
+            << FormatTime(c.last_handshake_time()) << "\n";
+      }
+      ++total;
+    }
+    all.MergeFrom(resp);
+    all.set_next_page_token(resp.next_page_token());
+    req.set_page_token(resp.next_page_token());
+  } while (l.paging.follow && !req.page_token().empty());
+  FinishList(l, all, all.next_page_token(), total, "credentials", out, err);
+  return kExitOk;
+}
+
+// CredentialSelector fills a GetCredential/RevokeCredential selector from --km-id or --ke-id.
+template <typename Request>
+absl::Status CredentialSelector(const CliArgs& args, Request* req) {
+  const bool km = args.Has("km_id");
+  const bool ke = args.Has("ke_id");
+  if (km == ke) return absl::InvalidArgumentError("give exactly one of --km-id, --ke-id");
+  if (km) {
+    req->set_km_id(args.Get("km_id"));
+  } else {
+    req->set_ke_id(args.Get("ke_id"));
+  }
+  return absl::OkStatus();
+}
+
+int CredentialsGet(const CliArgs& args, v1::MafAdminService::StubInterface* stub, std::ostream& out,
+                   std::ostream& err) {
+  absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
+  if (!format.ok()) return Usage(err, std::string(format.status().message()));
+  v1::GetCredentialRequest req;
+  absl::Status s = CredentialSelector(args, &req);
+  if (!s.ok()) return Usage(err, std::string(s.message()));
+  grpc::ClientContext ctx;
+  SetDeadline(args, &ctx);
+  v1::MafCredential c;
+  grpc::Status st = stub->GetCredential(&ctx, req, &c);
+  if (!st.ok()) return Fail(err, "maf credentials get", st);
+  if (*format == OutputFormat::kJson) {
+    PrintJson(c, out);
+  } else {
+    PrintCredential(c, out);
+  }
+  return kExitOk;
+}
+
+int CredentialsRevoke(const CliArgs& args, v1::MafAdminService::StubInterface* stub,
+                      std::ostream& out, std::ostream& err) {
+  absl::StatusOr<OutputFormat> format = ParseOutputFormat(args);
+  if (!format.ok()) return Usage(err, std::string(format.status().message()));
+  v1::RevokeCredentialRequest req;
+  absl::Status s = CredentialSelector(args, &req);
+  if (!s.ok()) return Usage(err, std::string(s.message()));
+  if (args.Get("reason").empty()) return Usage(err, "--reason is required");
+  req.set_reason(args.Get("reason"));
+  grpc::ClientContext ctx;
+  SetDeadline(args, &ctx);
+  v1::MafCredential c;
+  grpc::Status st = stub->RevokeCredential(&ctx, req, &c);
+  if (!st.ok()) return Fail(err, "maf credentials revoke", st);
+  if (*format == OutputFormat::kJson) {
+    PrintJson(c, out);
+  } else {
+    PrintCredential(c, out);
+  }
   return kExitOk;
 }
 
@@ -284,6 +441,11 @@ int RunMafCommand(const CliArgs& args, v1::MafAdminService::StubInterface* stub,
                   std::ostream& err) {
   const std::vector<std::string>& p = args.command();
   if (p.size() == 3 && p[0] == "maf") {
+    if (p[1] == "credentials") {
+      if (p[2] == "list") return CredentialsList(args, stub, out, err);
+      if (p[2] == "get") return CredentialsGet(args, stub, out, err);
+      if (p[2] == "revoke") return CredentialsRevoke(args, stub, out, err);
+    }
     if (p[1] == "clients") {
       if (p[2] == "list") return ClientsList(args, stub, out, err);
       if (p[2] == "get") return ClientsGet(args, stub, out, err);

@@ -1,6 +1,8 @@
 // File: services/admin/maf_commands.h
 //
 // The `rsp_admin maf ...` commands over MafAdminService (proto/onem2m/rsp/v1/maf_admin.proto):
+//   maf credentials list [--state=S] [--enrolee-id=ID] [--mef-fqdn=F] [paging] [--output=json]
+//   maf credentials get|revoke (--km-id=KMID | --ke-id=KEID) [--reason=TEXT] [--output=json]
 //   maf clients list [--state=S] [--client-id=ID] [paging] [--output=json]
 //   maf clients get|revoke (--reg-id=ID | --km-id=KMID) [--reason=TEXT] [--output=json]
 //   maf keys list [--reg-id=ID] [--target=T] [--state=S] [paging] [--output=json]

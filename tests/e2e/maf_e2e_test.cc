@@ -22,6 +22,7 @@
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
+#include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/mef_client/mef_credential_client.h"
@@ -32,6 +33,7 @@
 #include "maf/store/pg_maf_store.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
+#include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "tests/e2e/in_process_maf.h"
 #include "tests/e2e/in_process_mef.h"
@@ -390,6 +392,55 @@ TEST_F(MafE2eTest, MafWhoseCertificateNamesAnotherMafIdIsRefused) {
   auto c = enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km));
   EXPECT_FALSE(c.ok());
   EXPECT_LT(absl::Now() - start, absl::Seconds(8));
+}
+
+// An operator revokes a device's credential at the MAF (MafAdminService.RevokeCredential, what
+// `rsp_admin maf credentials revoke` calls; PgMafStore at the MAF): the KmID and the KeID that
+// worked before are refused on the next handshake, though the MEF would still hand the Km out.
+TEST_F(MafE2eTest, AdminRevokedCredentialIsRefusedOnTheNextHandshake) {
+  maf_ = StartMaf(kMafFqdn, /*pg_store=*/true);
+  ASSERT_NE(maf_, nullptr);
+  enrolee::BootstrapResult dev = Bootstrap("dev-6");
+  auto cred = enrolee::DeriveMafCredential(dev.ke, dev.maf_id, kMafFqdn);
+  ASSERT_TRUE(cred.ok());
+  {
+    auto c = enrolee::MafClient::ConnectWithRetry(MafOptions(dev.ke_id, cred->km), DeviceRetry());
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_TRUE((*c)->RegisterClient(cred->km_id).ok());
+  }
+  ASSERT_TRUE(enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km)).ok());  // cached Km
+
+  // The MAF's admin API, wired as services/maf/maf_server.cc wires it.
+  maf::MafAdminServiceOptions ao;
+  ao.store = maf_->store.get();
+  ao.admins = {"ops.local"};
+  std::shared_ptr<maf::KmResolver> resolver = maf_->resolver;
+  ao.on_client_revoked = [resolver](const std::string& km_id) { resolver->ForgetKmId(km_id); };
+  maf::MafAdminServiceImpl admin(std::move(ao));
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", mtls_->ServerCredentials(), &port);
+  b.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = rsp::v1::MafAdminService::NewStub(mtls_->Channel(port, "ops.local"));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  rsp::v1::RevokeCredentialRequest req;
+  req.set_km_id(cred->km_id);
+  req.set_reason("device stolen");
+  rsp::v1::MafCredential revoked;
+  grpc::Status st = stub->RevokeCredential(&ctx, req, &revoked);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(revoked.state(), rsp::v1::MAF_CREDENTIAL_STATE_REVOKED);
+  EXPECT_EQ(revoked.ke_id(), dev.ke_id);
+  EXPECT_EQ(revoked.enrolee_id(), "C-dev-6");
+
+  EXPECT_FALSE(enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km)).ok());
+  EXPECT_FALSE(enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km)).ok());
+  EXPECT_EQ(maf_->store->GetCredentialByKeId(dev.ke_id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(MafE2eTest, RevokedEnroleeKeIdIsRefused) {
