@@ -286,19 +286,13 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> EnrolmentSessionFactory:
   if (!exported.ok()) return exported.status();
   absl::StatusOr<crypto::DerivedKey> ke = crypto::KeyFromExport(*exported, config_.mef_fqdn);
   if (!ke.ok()) return ke.status();
-  std::optional<Enrolee> enrolee = KpmResolver::LastEnrolee(info.psk_identity);
-  if (!enrolee.has_value()) {
-    // The lookup's row was not handed over (evicted from the handoff table by a storm): read
-    // again.
-    absl::StatusOr<Enrolee> e = store_->GetEnrolee(info.psk_identity);
-    if (!e.ok()) return e.status();
-    absl::Status usable = KpmResolver::Usable(*e, now_());
-    if (!usable.ok()) return usable;
-    enrolee = std::move(*e);
+  // The enrolee row came with Kpm from this session's own lookup (KpmResolver).
+  std::shared_ptr<const KpmContext> found = session.TakePskContext<KpmContext>();
+  if (found == nullptr || found->enrolee.state != EnroleeState::kActive) {
+    return absl::FailedPreconditionError("the PSK lookup left no enrolee for this session");
   }
   return std::make_unique<EnrolmentSession>(config_, store_, envelope_, observer_, now_,
-                                            std::move(*enrolee), ke->key_id, std::move(ke->key),
-                                            info);
+                                            found->enrolee, ke->key_id, std::move(ke->key), info);
 }
 
 }  // namespace onem2m::mef
