@@ -7,11 +7,11 @@
 
 namespace onem2m::mef {
 
-KpmResolver::KpmResolver(EnroleeStore* store, const crypto::Envelope* envelope,
-                         std::function<absl::Time()> now, absl::Duration breaker)
+KpmResolver::KpmResolver(EnroleeStore* store, const crypto::Envelope* envelope, const Clock* clock,
+                         absl::Duration breaker)
     : store_(store),
       envelope_(envelope),
-      now_(std::move(now)),
+      clock_(clock),
       breaker_(breaker),
       decoy_(MakeDecoy(envelope)) {}
 
@@ -80,20 +80,20 @@ absl::StatusOr<tls::ResolvedPsk> KpmResolver::Finish(absl::string_view identity,
 }
 
 absl::StatusOr<tls::ResolvedPsk> KpmResolver::Resolve(absl::string_view identity) {
-  absl::Time now = now_();
+  absl::Time now = clock_->Now();
   if (BreakerOpen(now)) return absl::UnavailableError("enrolee store unavailable (recent failure)");
   return Finish(identity, store_->GetEnrolee(identity), now);
 }
 
 void KpmResolver::ResolveAsync(absl::string_view identity, ResolveDone done) {
-  if (BreakerOpen(now_())) {
+  if (BreakerOpen(clock_->Now())) {
     done(absl::UnavailableError("enrolee store unavailable (recent failure)"));
     return;
   }
   std::shared_ptr<KpmResolver> keep = weak_from_this().lock();
   store_->GetEnroleeAsync(identity, [this, keep, id = std::string(identity),
                                      done = std::move(done)](absl::StatusOr<Enrolee> enrolee) {
-    done(Finish(id, std::move(enrolee), now_()));
+    done(Finish(id, std::move(enrolee), clock_->Now()));
   });
 }
 

@@ -30,11 +30,11 @@
 #define ONEM2M_MEF_BOOTSTRAP_KPM_RESOLVER_H_
 
 #include <atomic>
-#include <functional>
 #include <memory>
 
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/time/clock.h"
 #include "common/tls/psk_resolver.h"
 #include "mef/store/enrolee_store.h"
 
@@ -49,10 +49,9 @@ struct KpmContext final : tls::PskKeyContext {
 
 class KpmResolver : public tls::PskResolver, public std::enable_shared_from_this<KpmResolver> {
  public:
-  // `store` and `envelope` must outlive the resolver. `now` is injectable for tests.
+  // `store`, `envelope` and `clock` must outlive the resolver.
   KpmResolver(EnroleeStore* store, const crypto::Envelope* envelope,
-              std::function<absl::Time()> now = absl::Now,
-              absl::Duration breaker = absl::Milliseconds(500));
+              const Clock* clock = Clock::Real(), absl::Duration breaker = absl::Milliseconds(500));
 
   absl::StatusOr<tls::ResolvedPsk> Resolve(absl::string_view identity) override;
   bool SupportsAsync() const override { return true; }
@@ -76,7 +75,7 @@ class KpmResolver : public tls::PskResolver, public std::enable_shared_from_this
 
   EnroleeStore* store_;
   const crypto::Envelope* envelope_;
-  std::function<absl::Time()> now_;
+  const Clock* const clock_;
   const absl::Duration breaker_;
   std::atomic<int64_t> store_down_until_ns_{0};
   const Decoy decoy_;

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/crypto/envelope.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "mef/store/forwarding_enrolee_store.h"
 #include "mef/store/memory_enrolee_store.h"
@@ -47,17 +48,6 @@ class FakeStore final : public ForwardingEnroleeStore {
   absl::Status get_failure_ ABSL_GUARDED_BY(mu_);
 };
 
-// ManualClock is the resolver's injected clock.
-struct ManualClock {
-  std::shared_ptr<std::atomic<int64_t>> ns =
-      std::make_shared<std::atomic<int64_t>>(absl::ToUnixNanos(kNow));
-  std::function<absl::Time()> Fn() const {
-    auto p = ns;
-    return [p] { return absl::FromUnixNanos(p->load()); };
-  }
-  void Advance(absl::Duration d) { ns->fetch_add(absl::ToInt64Nanoseconds(d)); }
-};
-
 class KpmResolverTest : public ::testing::Test {
  protected:
   KpmResolverTest() : envelope_(crypto::Keyring::Generate()) {}
@@ -88,14 +78,14 @@ class KpmResolverTest : public ::testing::Test {
 
   FakeStore store_;
   crypto::Envelope envelope_;
-  ManualClock clock_;
+  FakeClock clock_{kNow};
 };
 
 TEST_F(KpmResolverTest, ActiveEnroleeResolvesToItsKpm) {
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   AddEnrolee("device-0001", kpm);
   AddEnrolee("device-0002", SecretBytes::Random(32));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->key.Equals(kpm));
@@ -104,7 +94,7 @@ TEST_F(KpmResolverTest, ActiveEnroleeResolvesToItsKpm) {
 TEST_F(KpmResolverTest, EnroleeWithFutureNotAfterResolves) {
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   AddEnrolee("device-0001", kpm, EnroleeState::kActive, kNow + absl::Seconds(1));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->key.Equals(kpm));
@@ -112,7 +102,7 @@ TEST_F(KpmResolverTest, EnroleeWithFutureNotAfterResolves) {
 
 TEST_F(KpmResolverTest, UnknownIdentityIsNotFound) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-9999");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
@@ -120,7 +110,7 @@ TEST_F(KpmResolverTest, UnknownIdentityIsNotFound) {
 
 TEST_F(KpmResolverTest, DisabledEnroleeIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
@@ -128,7 +118,7 @@ TEST_F(KpmResolverTest, DisabledEnroleeIsRefused) {
 
 TEST_F(KpmResolverTest, RevokedEnroleeIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kRevoked);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
@@ -137,7 +127,7 @@ TEST_F(KpmResolverTest, RevokedEnroleeIsRefused) {
 TEST_F(KpmResolverTest, ExpiredEnroleeIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive,
              kNow - absl::Seconds(1));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
@@ -145,14 +135,14 @@ TEST_F(KpmResolverTest, ExpiredEnroleeIsRefused) {
 
 TEST_F(KpmResolverTest, EnroleeExpiringExactlyNowIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive, kNow);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   EXPECT_FALSE(resolver.Resolve("device-0001").ok());
 }
 
 TEST_F(KpmResolverTest, EnroleeExpiresWhenClockPassesNotAfter) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive,
              kNow + absl::Minutes(1));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   EXPECT_TRUE(resolver.Resolve("device-0001").ok());
   clock_.Advance(absl::Minutes(2));
   EXPECT_FALSE(resolver.Resolve("device-0001").ok());
@@ -162,7 +152,7 @@ TEST_F(KpmResolverTest, KpmSealedWithAnotherKeyringFailsWithoutKeyBytes) {
   crypto::Envelope other(crypto::Keyring::Generate());
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   Enrolee e = AddEnrolee("device-0001", kpm, EnroleeState::kActive, std::nullopt, &other);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   std::string msg(got.status().message());
@@ -174,7 +164,7 @@ TEST_F(KpmResolverTest, KpmSealedForAnotherIdentityFailsWithoutKeyBytes) {
   // A blob moved from another row (AAD = another KpmID) must not open.
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   AddEnrolee("device-0001", kpm, EnroleeState::kActive, std::nullopt, nullptr, "device-0002");
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(std::string(got.status().message()).find(kKpmBytes), std::string::npos);
@@ -182,7 +172,7 @@ TEST_F(KpmResolverTest, KpmSealedForAnotherIdentityFailsWithoutKeyBytes) {
 
 TEST_F(KpmResolverTest, StoreUnavailableTripsBreakerForTheWindow) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Milliseconds(500));
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::Milliseconds(500));
   store_.FailGets(absl::UnavailableError("connection refused"));
 
   absl::StatusOr<tls::ResolvedPsk> first = resolver.Resolve("device-0001");
@@ -206,7 +196,7 @@ TEST_F(KpmResolverTest, StoreUnavailableTripsBreakerForTheWindow) {
 }
 
 TEST_F(KpmResolverTest, BreakerRetripsWhenStoreStillDownAfterWindow) {
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Milliseconds(500));
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::Milliseconds(500));
   store_.FailGets(absl::UnavailableError("down"));
   EXPECT_FALSE(resolver.Resolve("device-0001").ok());
   clock_.Advance(absl::Milliseconds(600));
@@ -222,7 +212,7 @@ TEST_F(KpmResolverTest, BreakerRetripsWhenStoreStillDownAfterWindow) {
 // internal_error abort (tls::IsPskLookupFailure) so the device retries.
 TEST_F(KpmResolverTest, StoreErrorsAreLookupFailuresNotUnknownIdentities) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::ZeroDuration());
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::ZeroDuration());
   for (absl::Status error : {absl::UnavailableError("connection refused"),
                              absl::DeadlineExceededError("statement timeout"),
                              absl::ResourceExhaustedError("pool exhausted"),
@@ -250,7 +240,7 @@ TEST_F(KpmResolverTest, UnusableIdentitiesAreNotFoundAndHandNothingOff) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
   AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive, std::nullopt,
              &other);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   for (const char* id : {"device-0001", "device-0002", "nobody"}) {
     SCOPED_TRACE(id);
     absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve(id);
@@ -266,7 +256,7 @@ TEST_F(KpmResolverTest, UnusableIdentitiesAreNotFoundAndHandNothingOff) {
 }
 
 TEST_F(KpmResolverTest, NotFoundAndInternalErrorsDoNotTripBreaker) {
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Seconds(10));
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::Seconds(10));
   EXPECT_FALSE(resolver.Resolve("nobody").ok());
   EXPECT_FALSE(resolver.Resolve("nobody").ok());
   EXPECT_EQ(store_.get_calls(), 2);
@@ -286,7 +276,7 @@ const Enrolee* EnroleeOf(const absl::StatusOr<tls::ResolvedPsk>& got) {
 TEST_F(KpmResolverTest, FoundKpmCarriesTheResolvedRowForThatIdentity) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
   AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   const Enrolee* row = EnroleeOf(got);
   ASSERT_NE(row, nullptr);
@@ -299,7 +289,7 @@ TEST_F(KpmResolverTest, FoundKpmCarriesTheResolvedRowForThatIdentity) {
 // change what an earlier answer carries, even when the row changed in between (Kpm rotated).
 TEST_F(KpmResolverTest, EachAnswerCarriesItsOwnRow) {
   Enrolee e = AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   absl::StatusOr<tls::ResolvedPsk> first = resolver.Resolve("device-0001");
   SecretBytes rotated = SecretBytes::Random(32);
   absl::StatusOr<std::string> blob = envelope_.Seal(rotated, "device-0001");
@@ -319,7 +309,7 @@ TEST_F(KpmResolverTest, EachAnswerCarriesItsOwnRow) {
 TEST_F(KpmResolverTest, AsyncResolveAnswersLikeResolveWithTheRow) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
   AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
-  auto resolver = std::make_shared<KpmResolver>(&store_, &envelope_, clock_.Fn());
+  auto resolver = std::make_shared<KpmResolver>(&store_, &envelope_, &clock_);
   ASSERT_TRUE(resolver->SupportsAsync());
   absl::StatusOr<tls::ResolvedPsk> got = absl::UnknownError("no answer");
   resolver->ResolveAsync("device-0001",
