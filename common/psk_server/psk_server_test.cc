@@ -536,7 +536,7 @@ std::string Echo(tls::Transport t, tls::BlockingClient& c, const std::string& bo
 class GatedAsyncResolver : public tls::PskResolver {
  public:
   ~GatedAsyncResolver() override { ReleaseAll(); }
-  absl::StatusOr<SecretBytes> Resolve(absl::string_view) override {
+  absl::StatusOr<tls::ResolvedPsk> Resolve(absl::string_view) override {
     return absl::InternalError("synchronous lookup on an async server");
   }
   bool SupportsAsync() const override { return true; }

@@ -49,9 +49,10 @@ const SecretBytes& DummyPsk() {
 // ContextCallbacks holds the OpenSSL callbacks; a struct so that it can be PskContext's friend.
 struct ContextCallbacks {
   // Lookup runs the resolver for `id` (synchronously, or paused in the handshake's ASYNC job) and
-  // records the outcome in the session state. It returns what was found; `*out_key` points at the
-  // found key (kept in `*found`) or at the dummy key for an unusable identity.
-  static PskLookup Lookup(SSL* ssl, absl::string_view id, absl::StatusOr<SecretBytes>* found,
+  // records the outcome in the session state, with the found key's context. It returns what was
+  // found; `*out_key` points at the found key (kept in `*found`) or at the dummy key for an
+  // unusable identity.
+  static PskLookup Lookup(SSL* ssl, absl::string_view id, absl::StatusOr<ResolvedPsk>* found,
                           const SecretBytes** out_key) {
     const PskContext* ctx = ContextOf(ssl);
     internal::SessionState* state = internal::StateOf(ssl);
@@ -66,8 +67,8 @@ struct ContextCallbacks {
       }
     }
     PskLookup lookup;
-    if (found->ok() && (*found)->size() >= kMinPskLen && (*found)->size() <= kMaxPskLen) {
-      *out_key = &**found;
+    if (found->ok() && (*found)->key.size() >= kMinPskLen && (*found)->key.size() <= kMaxPskLen) {
+      *out_key = &(*found)->key;
       lookup = PskLookup::kFound;
     } else if (found->ok()) {
       lookup = PskLookup::kFailed;
@@ -81,6 +82,9 @@ struct ContextCallbacks {
       state->psk_identity.assign(id.data(), id.size());
       state->psk_lookup = lookup;
       state->lookup_status = found->status();
+      // The answer's context goes to this session alone (a later lookup on the same session, as
+      // after a HelloRetryRequest, replaces it).
+      state->psk_context = lookup == PskLookup::kFound ? (*found)->context : nullptr;
     }
     return lookup;
   }
@@ -90,7 +94,7 @@ struct ContextCallbacks {
   static unsigned int ServerPsk(SSL* ssl, const char* identity, unsigned char* psk,
                                 unsigned int max_psk_len) {
     absl::string_view id = identity == nullptr ? absl::string_view() : identity;
-    absl::StatusOr<SecretBytes> found = absl::UnknownError("unset");
+    absl::StatusOr<ResolvedPsk> found = absl::UnknownError("unset");
     const SecretBytes* key = nullptr;
     PskLookup lookup = Lookup(ssl, id, &found, &key);
     // The lookup failed (docs/protocol.md 2: an outage is not an answer about the identity).
@@ -137,7 +141,7 @@ struct ContextCallbacks {
     bool usable_form = imported.ok() || ctx->tls13_.importer != Tls13Importer::kOn;
     absl::string_view external =
         imported.ok() ? absl::string_view(imported->external_identity) : wire;
-    absl::StatusOr<SecretBytes> found = absl::UnknownError("unset");
+    absl::StatusOr<ResolvedPsk> found = absl::UnknownError("unset");
     const SecretBytes* key = &DummyPsk();
     if (usable_form && !external.empty() && external.size() <= kMaxPskIdentityLen) {
       if (Lookup(ssl, external, &found, &key) == PskLookup::kLookupFailed) return 0;
@@ -179,13 +183,13 @@ struct ContextCallbacks {
   // ResolveInJob starts an asynchronous lookup and pauses this handshake's ASYNC job until it is
   // answered: SSL_do_handshake returns SSL_ERROR_WANT_ASYNC meanwhile, and the session resumes the
   // job (calls it again) once on_async_ready has fired.
-  static absl::StatusOr<SecretBytes> ResolveInJob(PskResolver& resolver, absl::string_view id,
+  static absl::StatusOr<ResolvedPsk> ResolveInJob(PskResolver& resolver, absl::string_view id,
                                                   internal::SessionState* state) {
     auto lookup = std::make_shared<internal::AsyncLookup>(state->on_async_ready);
     state->lookup = lookup;
     resolver.ResolveAsync(
-        id, [lookup](absl::StatusOr<SecretBytes> r) { lookup->Complete(std::move(r)); });
-    absl::StatusOr<SecretBytes> out = absl::UnknownError("pending");
+        id, [lookup](absl::StatusOr<ResolvedPsk> r) { lookup->Complete(std::move(r)); });
+    absl::StatusOr<ResolvedPsk> out = absl::UnknownError("pending");
     while (!lookup->TryTake(&out)) ASYNC_pause_job();
     state->lookup.reset();
     return out;

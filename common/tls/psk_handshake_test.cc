@@ -650,7 +650,7 @@ class AsyncTestResolver : public PskResolver {
   ~AsyncTestResolver() override {
     for (auto& t : threads_) t.join();
   }
-  absl::StatusOr<SecretBytes> Resolve(absl::string_view) override {
+  absl::StatusOr<ResolvedPsk> Resolve(absl::string_view) override {
     ++sync_calls;
     return absl::InternalError("the synchronous path must not be used");
   }

@@ -10,10 +10,16 @@
 //
 //   class StoreResolver : public PskResolver {
 //    public:
-//     absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override {
+//     absl::StatusOr<ResolvedPsk> Resolve(absl::string_view identity) override {
 //       return store_->LookupActiveKpm(identity);   // NotFound for unknown/disabled/revoked
 //     }
 //   };
+//
+// A found key may carry a PskKeyContext: what the resolver learnt about the identity with it (the
+// MEF's enrolee row, the MAF's KmID and Enrolee-ID). It travels with the answer into the session's
+// own state, and the code that runs after the handshake reads it with PskSession::psk_context<T>(),
+// so it never looks the identity up a second time and two sessions presenting the same identity
+// never see each other's answer.
 //
 // A resolver's answer is one of three (docs/protocol.md 2):
 //   - a key of 16..64 bytes: the handshake goes on with it;
@@ -30,6 +36,7 @@
 #define ONEM2M_COMMON_TLS_PSK_RESOLVER_H_
 
 #include <functional>
+#include <memory>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -45,7 +52,7 @@ enum class PskLookup {
   kNotAsked,  // No ClientKeyExchange processed (yet), or a client session.
   kFound,     // The resolver returned a usable key (the handshake may still fail: wrong key).
   kNotFound,  // kNotFound from the resolver; the dummy key was used.
-  kFailed,    // Another "unusable identity" error, or an unusable key length; the dummy key was used.
+  kFailed,  // Another "unusable identity" error, or an unusable key length; the dummy key was used.
   kLookupFailed,  // The lookup itself failed (IsPskLookupFailure): aborted with internal_error.
 };
 
@@ -66,16 +73,37 @@ inline bool IsPskLookupFailure(const absl::Status& status) {
   }
 }
 
+// PskKeyContext is the base of what a resolver hands the session along with a found key. Each
+// resolver derives its own small, immutable type; the session's consumer reads it back as that
+// type (PskSession::psk_context<T>). It must not hold key bytes in the clear: the key itself is
+// ResolvedPsk::key, and the session state that keeps the context outlives the handshake.
+class PskKeyContext {
+ public:
+  virtual ~PskKeyContext() = default;
+};
+
+// ResolvedPsk is a resolver's found key and, optionally, its context (null: none).
+struct ResolvedPsk {
+  // Implicit, so that a resolver with nothing to add answers with the bare key.
+  ResolvedPsk(SecretBytes k) : key(std::move(k)) {}  // NOLINT(google-explicit-constructor)
+  ResolvedPsk(SecretBytes k, std::shared_ptr<const PskKeyContext> c)
+      : key(std::move(k)), context(std::move(c)) {}
+
+  SecretBytes key;
+  std::shared_ptr<const PskKeyContext> context;
+};
+
 class PskResolver {
  public:
-  using ResolveDone = std::function<void(absl::StatusOr<SecretBytes>)>;
+  using ResolveDone = std::function<void(absl::StatusOr<ResolvedPsk>)>;
 
   virtual ~PskResolver() = default;
 
-  // Resolve returns the PSK for `identity`, kNotFound if there is none usable, or another error.
-  // It is called from inside the handshake on the thread driving it, once per handshake, and must
-  // be thread-safe. `identity` is only valid during the call. Must not throw.
-  virtual absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) = 0;
+  // Resolve returns the PSK for `identity` (with its context, if any), kNotFound if there is none
+  // usable, or another error. It is called from inside the handshake on the thread driving it,
+  // once per handshake, and must be thread-safe. `identity` is only valid during the call. Must
+  // not throw.
+  virtual absl::StatusOr<ResolvedPsk> Resolve(absl::string_view identity) = 0;
 
   // SupportsAsync tells sessions with an async-ready callback to use ResolveAsync instead.
   virtual bool SupportsAsync() const { return false; }
@@ -88,12 +116,12 @@ class PskResolver {
   }
 };
 
-// FunctionPskResolver adapts a callable (handy in tests and small tools).
+// FunctionPskResolver adapts a callable that returns a bare key (handy in tests and small tools).
 class FunctionPskResolver : public PskResolver {
  public:
   using Fn = std::function<absl::StatusOr<SecretBytes>(absl::string_view)>;
   explicit FunctionPskResolver(Fn fn) : fn_(std::move(fn)) {}
-  absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override { return fn_(identity); }
+  absl::StatusOr<ResolvedPsk> Resolve(absl::string_view identity) override { return fn_(identity); }
 
  private:
   Fn fn_;

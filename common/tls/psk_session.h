@@ -165,6 +165,21 @@ class PskSession {
   const std::string& psk_identity() const;
   PskLookup psk_lookup() const { return state_.psk_lookup; }
   const absl::Status& lookup_status() const { return state_.lookup_status; }
+  // psk_context (server) returns the context the resolver answered with the key this session
+  // found (PskResolver, ResolvedPsk::context) as the resolver's own type T, or null when no key
+  // was found, the resolver gave none, or it is not a T. It is this session's alone.
+  template <typename T>
+  std::shared_ptr<const T> psk_context() const {
+    return std::dynamic_pointer_cast<const T>(state_.psk_context);
+  }
+  // TakePskContext is psk_context that also lets go of the session's reference, for the one
+  // consumer that runs after the handshake (a long-lived session then holds no lookup context).
+  template <typename T>
+  std::shared_ptr<const T> TakePskContext() {
+    std::shared_ptr<const T> out = psk_context<T>();
+    state_.psk_context.reset();
+    return out;
+  }
 
   // server_name returns the SNI the client sent (server) or sends (client); "" if none.
   const std::string& server_name() const;

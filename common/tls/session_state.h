@@ -33,11 +33,11 @@ class AsyncLookup {
 
   // Complete stores the answer (the first one counts); wakes the session if its handshake is
   // already paused on it.
-  void Complete(absl::StatusOr<SecretBytes> result) { Finish(std::move(result), /*wake=*/true); }
+  void Complete(absl::StatusOr<ResolvedPsk> result) { Finish(std::move(result), /*wake=*/true); }
 
   // TryTake (handshake thread) moves the answer out and returns true once there is one; otherwise
   // it marks the handshake paused so Complete wakes it, and returns false.
-  bool TryTake(absl::StatusOr<SecretBytes>* out) {
+  bool TryTake(absl::StatusOr<ResolvedPsk>* out) {
     absl::MutexLock lock(&mu_);
     if (!done_) {
       paused_ = true;
@@ -54,7 +54,7 @@ class AsyncLookup {
   }
 
  private:
-  void Finish(absl::StatusOr<SecretBytes> result, bool wake) {
+  void Finish(absl::StatusOr<ResolvedPsk> result, bool wake) {
     {
       absl::MutexLock lock(&mu_);
       if (done_) return;
@@ -69,7 +69,7 @@ class AsyncLookup {
   mutable absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
-  absl::StatusOr<SecretBytes> result_ ABSL_GUARDED_BY(mu_) = absl::UnknownError("pending");
+  absl::StatusOr<ResolvedPsk> result_ ABSL_GUARDED_BY(mu_) = absl::UnknownError("pending");
 };
 
 struct SessionState {
@@ -85,9 +85,12 @@ struct SessionState {
   bool psk_imported = false;  // Server: TLS 1.3 identity was an RFC 9258 ImportedIdentity.
   PskLookup psk_lookup = PskLookup::kNotAsked;
   absl::Status lookup_status;  // Server: resolver's status (never holds key bytes).
-  std::string server_name;     // Server: SNI the client sent ("" if none).
-  int alert_sent = -1;         // Last alert description sent, -1 if none.
-  int alert_received = -1;     // Last alert description received, -1 if none.
+  // Server: the context the resolver returned with the key it found (kFound only; else null).
+  // Per session, so concurrent handshakes with the same identity each keep their own.
+  std::shared_ptr<const PskKeyContext> psk_context;
+  std::string server_name;  // Server: SNI the client sent ("" if none).
+  int alert_sent = -1;      // Last alert description sent, -1 if none.
+  int alert_received = -1;  // Last alert description received, -1 if none.
 };
 
 // SessionStateIndex returns the SSL ex_data index for SessionState*.

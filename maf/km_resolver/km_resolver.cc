@@ -142,7 +142,7 @@ void KmResolver::Cache(const ResolvedKm& km) {
 }
 
 std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(
-    const std::string& key, std::function<absl::StatusOr<ResolvedKm>()> work,
+    const FlightKey& key, std::function<absl::StatusOr<ResolvedKm>()> work,
     absl::Status* rejected) {
   absl::MutexLock l(&mu_);
   auto f = flights_.find(key);
@@ -175,8 +175,7 @@ std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
-    const std::string& key, absl::Time deadline,
-    std::function<absl::StatusOr<ResolvedKm>()> work) {
+    const FlightKey& key, absl::Time deadline, std::function<absl::StatusOr<ResolvedKm>()> work) {
   absl::Status rejected;
   std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
   if (flight == nullptr) return rejected;
@@ -188,7 +187,7 @@ absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
   return flight->result;  // a copy: each caller gets (and later wipes) its own Km
 }
 
-void KmResolver::JoinFlightAsync(const std::string& key,
+void KmResolver::JoinFlightAsync(const FlightKey& key,
                                  std::function<absl::StatusOr<ResolvedKm>()> work, Done done) {
   absl::Status rejected;
   std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
@@ -249,7 +248,7 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
   if (is_km_id) {
     // A store read can stall too (database failover): it gets the same flight treatment as a MEF
     // fetch, so a handshake never waits past its deadline.
-    plan.key = "m:" + key_id;
+    plan.key = FlightKey{FlightKey::Kind::kKmId, key_id};
     plan.work = [this, km_id = key_id]() -> absl::StatusOr<ResolvedKm> {
       absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
       if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
@@ -269,7 +268,7 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
     };
     return plan;
   }
-  plan.key = "k:" + key_id;
+  plan.key = FlightKey{FlightKey::Kind::kKeId, key_id};
   plan.work = [this, ke_id = key_id, mef_fqdn = id->fqdn, deadline] {
     return RunFlight(ke_id, mef_fqdn, deadline);
   };
@@ -277,8 +276,7 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
-                                                 const std::string& mef_fqdn,
-                                                 absl::Time deadline) {
+                                                 const std::string& mef_fqdn, absl::Time deadline) {
   // 1. Stored already (an earlier handshake, possibly on another replica)?
   absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id);
   if (stored.ok()) {
@@ -377,7 +375,8 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
 
 bool KmResolver::TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id) {
   const absl::Time now = Now();
-  for (const std::string& key : {"k:" + ke_id, "e:" + enrolee_id}) {
+  for (const TombstoneKey& key : {TombstoneKey{TombstoneKey::Kind::kKeId, ke_id},
+                                  TombstoneKey{TombstoneKey::Kind::kEnrolee, enrolee_id}}) {
     auto it = tombstones_.find(key);
     if (it != tombstones_.end() && now < it->second) return true;
   }
@@ -400,7 +399,7 @@ absl::Status KmResolver::OnRevokedKeId(absl::string_view ke_id, const Revocation
     cache_.EraseKeId(id);
     unknown_.EraseKeId(id);
     PruneTombstonesLocked();
-    tombstones_["k:" + id] = Now() + o_.tombstone_ttl;
+    tombstones_[TombstoneKey{TombstoneKey::Kind::kKeId, id}] = Now() + o_.tombstone_ttl;
   }
   absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByKeId(id, why);
   if (!km_ids.ok()) return km_ids.status();
@@ -414,7 +413,8 @@ absl::Status KmResolver::OnRevokedEnrolee(absl::string_view enrolee_id, const Re
     absl::MutexLock l(&mu_);
     cache_.EraseEnrolee(enrolee_id);
     PruneTombstonesLocked();
-    tombstones_[absl::StrCat("e:", enrolee_id)] = Now() + o_.tombstone_ttl;
+    tombstones_[TombstoneKey{TombstoneKey::Kind::kEnrolee, std::string(enrolee_id)}] =
+        Now() + o_.tombstone_ttl;
   }
   absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByEnroleeId(enrolee_id, why);
   if (!km_ids.ok()) return km_ids.status();

@@ -53,6 +53,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -151,25 +152,42 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
         decoy_(std::move(decoy)),
         flight_pool_(std::max(1, o_.flight_threads)) {}
 
+  // FlightKey names one flight: a KeID (store, then the MEF) or a KmID (store).
+  struct FlightKey {
+    enum class Kind { kKeId, kKmId };
+    Kind kind;
+    std::string id;
+    bool operator<(const FlightKey& o) const { return std::tie(kind, id) < std::tie(o.kind, o.id); }
+  };
+  // TombstoneKey names a recent revocation: one KeID, or every KeID of one Enrolee.
+  struct TombstoneKey {
+    enum class Kind { kKeId, kEnrolee };
+    Kind kind;
+    std::string id;
+    bool operator<(const TombstoneKey& o) const {
+      return std::tie(kind, id) < std::tie(o.kind, o.id);
+    }
+  };
+
   absl::Time Now() const { return o_.clock(); }
   bool CacheTrusted(const std::string& mef_fqdn) const;
   // StartFlight returns the flight for `key`, starting `work` on a flight thread if there is none
   // (null and *rejected set when max_flights are already running).
-  std::shared_ptr<Flight> StartFlight(const std::string& key,
+  std::shared_ptr<Flight> StartFlight(const FlightKey& key,
                                       std::function<absl::StatusOr<ResolvedKm>()> work,
                                       absl::Status* rejected);
   // JoinFlight runs `work` once per `key` among concurrent callers, on a flight thread, and waits
   // for its result until `deadline`.
-  absl::StatusOr<ResolvedKm> JoinFlight(const std::string& key, absl::Time deadline,
+  absl::StatusOr<ResolvedKm> JoinFlight(const FlightKey& key, absl::Time deadline,
                                         std::function<absl::StatusOr<ResolvedKm>()> work);
   // JoinFlightAsync is JoinFlight answering through `done` instead of waiting.
-  void JoinFlightAsync(const std::string& key, std::function<absl::StatusOr<ResolvedKm>()> work,
+  void JoinFlightAsync(const FlightKey& key, std::function<absl::StatusOr<ResolvedKm>()> work,
                        Done done);
   // Shortcut answers without a flight when it can (cache, negative cache, unknown MEF); nullopt
   // when a flight is needed. `key` and `work` describe that flight.
   struct Plan {
     std::optional<absl::StatusOr<ResolvedKm>> answer;
-    std::string key;
+    FlightKey key;
     std::function<absl::StatusOr<ResolvedKm>()> work;
   };
   Plan MakePlan(absl::string_view identity, absl::Time deadline);
@@ -196,12 +214,11 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   const Decoy decoy_;
   mutable absl::Mutex mu_;
   KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity};
-  // In-flight lookups by "k:"KeID (store, then MEF) or "m:"KmID (store).
-  std::map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);
+  std::map<FlightKey, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);  // in flight
   std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);    // by MEF
   // Unknown KeIDs and KmIDs, each as an entry of the decoy Km under km_id = ke_id = the identity.
   KmCache unknown_ ABSL_GUARDED_BY(mu_){o_.negative_capacity};
-  std::map<std::string, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // "k:"KeID / "e:"Enrolee
+  std::map<TombstoneKey, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // until when
   KmResolverStats stats_ ABSL_GUARDED_BY(mu_);
   // Last member: destroyed first, finishing every queued flight while the rest is still alive.
   server::WorkerPool flight_pool_;

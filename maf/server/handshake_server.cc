@@ -20,7 +20,6 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
   sc.ctx.envelope = envelope;
   sc.ctx.maf_fqdn = options.maf_fqdn;
   sc.ctx.admin_fqdn = options.admin_fqdn;
-  sc.resolver = km_resolver;
   sc.exchange = options.exchange;
   auto procedures = std::make_shared<MafRequestHandler>(sc.ctx);
   sc.handler = [procedures, on_answer = std::move(on_answer)](

@@ -3,41 +3,30 @@
 #include <string>
 #include <utility>
 
-#include "common/handoff_table.h"
-
 namespace onem2m::maf {
 namespace {
 
-thread_local std::optional<ResolvedIdentity> t_last;
-
-HandoffTable<ResolvedIdentity>& Recent() {
-  static HandoffTable<ResolvedIdentity>* table = new HandoffTable<ResolvedIdentity>(8192);
-  return *table;
+// Answer pairs Km with the credential's metadata, for the session the key opens.
+tls::ResolvedPsk Answer(absl::string_view identity, ResolvedKm km) {
+  auto id = std::make_shared<ResolvedIdentity>();
+  id->identity = std::string(identity);
+  id->km_id = km.km_id;
+  id->ke_id = km.ke_id;
+  id->enrolee_id = km.enrolee_id;
+  id->mef_fqdn = km.mef_fqdn;
+  id->expires_at = km.expires_at;
+  return tls::ResolvedPsk(std::move(km.km), std::move(id));
 }
 
 }  // namespace
 
-ResolvedIdentity MafPskResolver::FromResolved(absl::string_view identity, const ResolvedKm& km) {
-  ResolvedIdentity r;
-  r.identity = std::string(identity);
-  r.km_id = km.km_id;
-  r.ke_id = km.ke_id;
-  r.enrolee_id = km.enrolee_id;
-  r.mef_fqdn = km.mef_fqdn;
-  r.expires_at = km.expires_at;
-  return r;
-}
-
-absl::StatusOr<SecretBytes> MafPskResolver::Resolve(absl::string_view identity) {
-  t_last.reset();
+absl::StatusOr<tls::ResolvedPsk> MafPskResolver::Resolve(absl::string_view identity) {
   absl::StatusOr<ResolvedKm> km = resolver_->Resolve(identity, absl::Now() + fetch_timeout_);
   if (!km.ok()) return km.status();
-  t_last = FromResolved(identity, *km);
-  return std::move(km->km);
+  return Answer(identity, *std::move(km));
 }
 
 void MafPskResolver::ResolveAsync(absl::string_view identity, ResolveDone done) {
-  t_last.reset();
   resolver_->ResolveAsync(
       identity, absl::Now() + fetch_timeout_,
       [identity = std::string(identity), done = std::move(done)](absl::StatusOr<ResolvedKm> km) {
@@ -45,14 +34,8 @@ void MafPskResolver::ResolveAsync(absl::string_view identity, ResolveDone done) 
           done(km.status());
           return;
         }
-        Recent().Put(identity, FromResolved(identity, *km));
-        done(std::move(km->km));
+        done(Answer(identity, *std::move(km)));
       });
-}
-
-std::optional<ResolvedIdentity> MafPskResolver::LastResolved(absl::string_view identity) {
-  if (t_last.has_value() && t_last->identity == identity) return t_last;
-  return Recent().Take(identity);
 }
 
 }  // namespace onem2m::maf

@@ -8,15 +8,13 @@
 // docs/protocol.md 7, "Identity privacy").
 // Lookups are asynchronous (ResolveAsync): a handshake waiting on a MEF fetch or a store read is
 // paused, not holding a thread, and a cached KmID is answered at once.
-// The resolved credential's metadata (KmID, Enrolee-ID, expiry; never Km) is kept for the
-// SessionHandlerFactory that runs right after the handshake, so it does not resolve twice:
-// per thread for Resolve, handed over by identity for ResolveAsync; LastResolved returns it only
-// for the same identity.
+// The resolved credential's metadata (KmID, Enrolee-ID, expiry; never Km) travels with Km as the
+// answer's context (ResolvedIdentity) into the session's own state, where MafSessionFactory reads
+// it right after the handshake (PskSession::psk_context<ResolvedIdentity>): no second lookup.
 #ifndef ONEM2M_MAF_SERVER_MAF_PSK_RESOLVER_H_
 #define ONEM2M_MAF_SERVER_MAF_PSK_RESOLVER_H_
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -25,7 +23,8 @@
 
 namespace onem2m::maf {
 
-struct ResolvedIdentity {
+// ResolvedIdentity is what a found Km brings to its session.
+struct ResolvedIdentity final : tls::PskKeyContext {
   std::string identity;  // as presented
   std::string km_id;
   std::string ke_id;
@@ -39,13 +38,9 @@ class MafPskResolver : public tls::PskResolver {
   MafPskResolver(std::shared_ptr<KmResolver> resolver, absl::Duration fetch_timeout)
       : resolver_(std::move(resolver)), fetch_timeout_(fetch_timeout) {}
 
-  absl::StatusOr<SecretBytes> Resolve(absl::string_view identity) override;
+  absl::StatusOr<tls::ResolvedPsk> Resolve(absl::string_view identity) override;
   bool SupportsAsync() const override { return true; }
   void ResolveAsync(absl::string_view identity, ResolveDone done) override;
-
-  static std::optional<ResolvedIdentity> LastResolved(absl::string_view identity);
-
-  static ResolvedIdentity FromResolved(absl::string_view identity, const ResolvedKm& km);
 
  private:
   std::shared_ptr<KmResolver> resolver_;

@@ -1,14 +1,12 @@
 // MafPskResolver (maf_psk_resolver.h): KeID/KmID -> Km through a real KmResolver over a
 // MemoryMafStore and a fake MEF fetcher; every failure (unknown, revoked, expired, deadline,
-// garbage) is a failed Resolve; LastResolved is per thread and per identity.
+// garbage) is a failed Resolve; a found Km carries its own credential metadata (ResolvedIdentity).
 #include "maf/server/maf_psk_resolver.h"
 
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -57,6 +55,12 @@ class FakeFetcher : public MefFetcher {
   std::function<absl::Time()> clock_;
 };
 
+// IdOf returns the credential metadata a found Km carries, or null.
+const ResolvedIdentity* IdOf(const absl::StatusOr<tls::ResolvedPsk>& got) {
+  if (!got.ok()) return nullptr;
+  return dynamic_cast<const ResolvedIdentity*>(got->context.get());
+}
+
 class MafPskResolverTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -71,9 +75,7 @@ class MafPskResolverTest : public ::testing::Test {
     km_resolver_ = *r;
     psk_ = std::make_unique<MafPskResolver>(km_resolver_, absl::Milliseconds(500));
   }
-  void TearDown() override {
-    EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10)));
-  }
+  void TearDown() override { EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10))); }
   void Advance(absl::Duration d) {
     absl::MutexLock l(&mu_);
     skew_ += d;
@@ -93,11 +95,11 @@ class MafPskResolverTest : public ::testing::Test {
 };
 
 TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
-  absl::StatusOr<SecretBytes> km = psk_->Resolve(KeId(1));
+  absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(KeId(1));
   ASSERT_TRUE(km.ok()) << km.status();
-  EXPECT_TRUE(km->Equals(KmFor(KeId(1))));
-  std::optional<ResolvedIdentity> last = MafPskResolver::LastResolved(KeId(1));
-  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(km->key.Equals(KmFor(KeId(1))));
+  const ResolvedIdentity* last = IdOf(km);
+  ASSERT_NE(last, nullptr);
   EXPECT_EQ(last->identity, KeId(1));
   EXPECT_EQ(last->km_id, *crypto::DeriveKmId(KmFor(KeId(1)), kMaf));
   EXPECT_EQ(last->ke_id, KeId(1));
@@ -105,33 +107,33 @@ TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
   EXPECT_EQ(last->mef_fqdn, kMef);
   EXPECT_GT(last->expires_at, clock_() + absl::Minutes(59));
   EXPECT_LE(last->expires_at, clock_() + absl::Hours(1));
-  // Only for the same identity.
-  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(2)).has_value());
-  EXPECT_FALSE(MafPskResolver::LastResolved(last->km_id).has_value());
+  // Another identity's answer carries its own metadata; this one's is unchanged.
+  absl::StatusOr<tls::ResolvedPsk> other = psk_->Resolve(KeId(2));
+  ASSERT_NE(IdOf(other), nullptr);
+  EXPECT_EQ(IdOf(other)->ke_id, KeId(2));
+  EXPECT_EQ(last->ke_id, KeId(1));
 }
 
 TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
   ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
-  absl::StatusOr<SecretBytes> km = psk_->Resolve(km_id);
+  absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(km_id);
   ASSERT_TRUE(km.ok()) << km.status();
-  EXPECT_TRUE(km->Equals(KmFor(KeId(1))));
-  std::optional<ResolvedIdentity> last = MafPskResolver::LastResolved(km_id);
-  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(km->key.Equals(KmFor(KeId(1))));
+  const ResolvedIdentity* last = IdOf(km);
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->identity, km_id);
   EXPECT_EQ(last->km_id, km_id);
   EXPECT_EQ(last->ke_id, KeId(1));
   EXPECT_EQ(fetcher_->calls, 1);
 }
 
-TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFailAndClearLastResolved) {
+TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFail) {
   ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
   fetcher_->answer = [](absl::string_view) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
   EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
-  // The failed resolve forgets the earlier success on this thread.
-  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(1)).has_value());
-  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(2)).has_value());
   std::string km_id = KeId(3);
   km_id.replace(km_id.find('@') + 1, std::string::npos, kMaf);
   EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
@@ -139,7 +141,6 @@ TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFailAndClearLastResolved) {
   other_mef.replace(other_mef.find('@') + 1, std::string::npos, "mef.other.com");
   EXPECT_EQ(psk_->Resolve(other_mef).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(psk_->Resolve("not-a-key-id").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(MafPskResolver::LastResolved("not-a-key-id").has_value());
 }
 
 TEST_F(MafPskResolverTest, RevokedKeIdAndKmIdFail) {
@@ -148,7 +149,6 @@ TEST_F(MafPskResolverTest, RevokedKeIdAndKmIdFail) {
   ASSERT_TRUE(km_resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "test", {}}).ok());
   EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(psk_->Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_FALSE(MafPskResolver::LastResolved(km_id).has_value());
 }
 
 TEST_F(MafPskResolverTest, ExpiredKmFails) {
@@ -156,7 +156,6 @@ TEST_F(MafPskResolverTest, ExpiredKmFails) {
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
   Advance(absl::Hours(1) + absl::Seconds(1));
   EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(MafPskResolver::LastResolved(km_id).has_value());
   // A MEF answer already expired is refused too.
   fetcher_->answer = [this](absl::string_view ke_id) {
     FetchedCredential c = fetcher_->Good(ke_id);
@@ -174,12 +173,11 @@ TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
   const absl::Time start = absl::Now();
-  absl::StatusOr<SecretBytes> km = psk_->Resolve(KeId(1));  // fetch_timeout = 500 ms
+  absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(KeId(1));  // fetch_timeout = 500 ms
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(km.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_GE(took, absl::Milliseconds(400));
   EXPECT_LT(took, absl::Milliseconds(2500));
-  EXPECT_FALSE(MafPskResolver::LastResolved(KeId(1)).has_value());
   release->Notify();
 }
 
@@ -190,33 +188,48 @@ TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreN
   fetcher_->answer = [](absl::string_view) {
     return absl::StatusOr<FetchedCredential>(absl::UnavailableError("MEF unreachable"));
   };
-  absl::StatusOr<SecretBytes> down = psk_->Resolve(KeId(1));
+  absl::StatusOr<tls::ResolvedPsk> down = psk_->Resolve(KeId(1));
   ASSERT_FALSE(down.ok());
   EXPECT_TRUE(tls::IsPskLookupFailure(down.status())) << down.status();
   // The breaker keeps other KeIDs of that MEF failing fast the same way.
-  absl::StatusOr<SecretBytes> breaker = psk_->Resolve(KeId(2));
+  absl::StatusOr<tls::ResolvedPsk> breaker = psk_->Resolve(KeId(2));
   EXPECT_TRUE(tls::IsPskLookupFailure(breaker.status())) << breaker.status();
 
   Advance(absl::Seconds(1));  // past the breaker
-  for (absl::Status about_key : {absl::NotFoundError("unknown KeID"),
-                                 absl::PermissionDeniedError("KeID of another MAF")}) {
+  for (absl::Status about_key :
+       {absl::NotFoundError("unknown KeID"), absl::PermissionDeniedError("KeID of another MAF")}) {
     fetcher_->answer = [about_key](absl::string_view) {
       return absl::StatusOr<FetchedCredential>(about_key);
     };
-    absl::StatusOr<SecretBytes> r = psk_->Resolve(KeId(3));
+    absl::StatusOr<tls::ResolvedPsk> r = psk_->Resolve(KeId(3));
     ASSERT_FALSE(r.ok());
     EXPECT_FALSE(tls::IsPskLookupFailure(r.status())) << r.status();
   }
   EXPECT_FALSE(tls::IsPskLookupFailure(psk_->Resolve("not-a-key-id").status()));
 }
 
-TEST_F(MafPskResolverTest, LastResolvedIsPerThread) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
-  bool seen_elsewhere = true;
-  std::thread t([&] { seen_elsewhere = MafPskResolver::LastResolved(KeId(1)).has_value(); });
-  t.join();
-  EXPECT_FALSE(seen_elsewhere);
-  EXPECT_TRUE(MafPskResolver::LastResolved(KeId(1)).has_value());
+// Two lookups of one identity (two devices' sessions, or one device's retry) each carry their own
+// metadata object: neither session can see or take the other's.
+TEST_F(MafPskResolverTest, ConcurrentLookupsOfOneIdentityCarryTheirOwnContext) {
+  absl::StatusOr<tls::ResolvedPsk> first = absl::UnknownError("no answer");
+  absl::StatusOr<tls::ResolvedPsk> second = absl::UnknownError("no answer");
+  absl::Notification first_done, second_done;
+  psk_->ResolveAsync(KeId(1), [&](absl::StatusOr<tls::ResolvedPsk> r) {
+    first = std::move(r);
+    first_done.Notify();
+  });
+  psk_->ResolveAsync(KeId(1), [&](absl::StatusOr<tls::ResolvedPsk> r) {
+    second = std::move(r);
+    second_done.Notify();
+  });
+  first_done.WaitForNotification();
+  second_done.WaitForNotification();
+  ASSERT_NE(IdOf(first), nullptr);
+  ASSERT_NE(IdOf(second), nullptr);
+  EXPECT_NE(IdOf(first), IdOf(second));
+  EXPECT_EQ(IdOf(first)->ke_id, KeId(1));
+  EXPECT_EQ(IdOf(second)->ke_id, KeId(1));
+  EXPECT_EQ(IdOf(first)->km_id, IdOf(second)->km_id);
 }
 
 }  // namespace

@@ -52,13 +52,10 @@ MafSessionFactory::MafSessionFactory(MafSessionConfig config) : config_(std::mov
 
 absl::StatusOr<std::unique_ptr<server::SessionHandler>> MafSessionFactory::OnHandshake(
     tls::PskSession& session, const server::ConnectionInfo& info) {
-  std::optional<ResolvedIdentity> id = MafPskResolver::LastResolved(info.psk_identity);
-  if (!id.has_value()) {
-    if (config_.resolver == nullptr) return absl::InternalError("no resolver");
-    absl::StatusOr<ResolvedKm> km =
-        config_.resolver->Resolve(info.psk_identity, absl::Now() + absl::Seconds(2));
-    if (!km.ok()) return km.status();
-    id = MafPskResolver::FromResolved(info.psk_identity, *km);
+  // The credential's metadata came with Km from this session's own lookup (MafPskResolver).
+  std::shared_ptr<const ResolvedIdentity> id = session.TakePskContext<ResolvedIdentity>();
+  if (id == nullptr) {
+    return absl::FailedPreconditionError("the PSK lookup left no credential for this session");
   }
   // Export once now: the exporter depends only on the session's master secret.
   absl::StatusOr<SecretBytes> exported =

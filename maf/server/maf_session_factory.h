@@ -1,9 +1,9 @@
 // MafSessionFactory: after a MAF handshake, builds the ExchangeSession that serves the MAF
 // Security Framework procedures (TS-0003 8.8.2.x) for the authenticated credential.
 //
-// The session's MafSession (KmID, Enrolee-ID, Km expiry, keying-material exporter) comes from
-// MafPskResolver::LastResolved (same thread as the PSK callback) or, when the handshake ran on a
-// worker thread, from KmResolver again (cached). Requests go to `handler` (by default the
+// The session's MafSession (KmID, Enrolee-ID, Km expiry, keying-material exporter) comes from the
+// context MafPskResolver answered with Km, kept in the session's own state
+// (PskSession::psk_context<ResolvedIdentity>). Requests go to `handler` (by default the
 // maf/procedures MafRequestHandler over `ctx`), on `workers` when set: the procedures use the
 // store, and a slow database must not hold an I/O thread and every other session on it.
 #ifndef ONEM2M_MAF_SERVER_MAF_SESSION_FACTORY_H_
@@ -25,9 +25,8 @@ using MafRequestFn = std::function<void(const MafSession& session, exchange::Req
                                         std::function<void(exchange::Response)> respond)>;
 
 struct MafSessionConfig {
-  ProcedureContext ctx;                  // store, envelope, clock, maf_fqdn
-  std::shared_ptr<KmResolver> resolver;  // when the lookup's answer was not handed over (evicted)
-  MafRequestFn handler;                  // empty: MafRequestHandler over ctx
+  ProcedureContext ctx;                         // store, envelope, clock, maf_fqdn
+  MafRequestFn handler;                         // empty: MafRequestHandler over ctx
   std::shared_ptr<server::WorkerPool> workers;  // runs `handler`; null: on the I/O thread
   server::ExchangeOptions exchange;             // binding switches (CoAP legacy option numbers)
 };

@@ -105,7 +105,6 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
     sc.ctx.store = store_.get();
     sc.ctx.envelope = &envelope_;
     sc.ctx.maf_fqdn = kMaf;
-    sc.resolver = km_resolver_;
     if (!default_handler) {
       auto handler = std::make_shared<MafRequestHandler>(sc.ctx);
       sc.handler = [handler](const MafSession& s, exchange::Request req,

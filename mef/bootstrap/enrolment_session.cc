@@ -55,14 +55,14 @@ class EnrolmentSession : public server::ExchangeSession {
  public:
   EnrolmentSession(const EnrolmentConfig& config, EnroleeStore* store,
                    const crypto::Envelope* envelope, EnrolmentObserver* observer,
-                   std::function<absl::Time()> now, Enrolee enrolee, std::string ke_id,
-                   SecretBytes ke, const server::ConnectionInfo& info)
+                   const Clock* clock, Enrolee enrolee, std::string ke_id, SecretBytes ke,
+                   const server::ConnectionInfo& info)
       : ExchangeSession(config.exchange),
         config_(config),
         store_(store),
         envelope_(envelope),
         observer_(observer),
-        now_(std::move(now)),
+        clock_(clock),
         enrolee_(std::move(enrolee)),
         ke_id_(std::move(ke_id)),
         ke_(std::move(ke)),
@@ -73,9 +73,9 @@ class EnrolmentSession : public server::ExchangeSession {
 
   void OnRequest(exchange::Request request,
                  std::function<void(exchange::Response)> respond) override {
-    absl::Time start = now_();
+    absl::Time start = clock_->Now();
     auto fail = [&](absl::string_view outcome, Response r) {
-      if (observer_) observer_->OnEnrolment(outcome, now_() - start);
+      if (observer_) observer_->OnEnrolment(outcome, clock_->Now() - start);
       respond(std::move(r));
     };
     absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
@@ -154,15 +154,15 @@ class EnrolmentSession : public server::ExchangeSession {
 
     std::shared_ptr<Answered> answered = answered_;
     EnrolmentObserver* observer = observer_;
-    std::function<absl::Time()> now = now_;
+    const Clock* clock = clock_;
     std::string ke_id = ke_id_;
     std::string kpm_id = enrolee_.kpm_id;
     std::string transport(tls::TransportName(info_.transport));
-    store_->RecordEnrolmentAsync(std::move(row), [answered, observer, now, start, ke_id, kpm_id,
+    store_->RecordEnrolmentAsync(std::move(row), [answered, observer, clock, start, ke_id, kpm_id,
                                                   transport, answer = std::move(answer),
                                                   ok = std::move(ok),
                                                   respond = std::move(respond)](absl::Status s) {
-      absl::Duration latency = now() - start;
+      absl::Duration latency = clock->Now() - start;
       if (s.ok()) {
         {
           absl::MutexLock lock(&answered->mu);
@@ -234,7 +234,7 @@ class EnrolmentSession : public server::ExchangeSession {
   EnroleeStore* store_;
   const crypto::Envelope* envelope_;
   EnrolmentObserver* observer_;
-  std::function<absl::Time()> now_;
+  const Clock* const clock_;
   Enrolee enrolee_;
   std::string ke_id_;
   SecretBytes ke_;
@@ -271,13 +271,12 @@ exchange::MafUris MafUrisFor(const EnrolmentConfig& config, const Enrolee& enrol
 
 EnrolmentSessionFactory::EnrolmentSessionFactory(EnrolmentConfig config, EnroleeStore* store,
                                                  const crypto::Envelope* envelope,
-                                                 EnrolmentObserver* observer,
-                                                 std::function<absl::Time()> now)
+                                                 EnrolmentObserver* observer, const Clock* clock)
     : config_(std::move(config)),
       store_(store),
       envelope_(envelope),
       observer_(observer),
-      now_(std::move(now)) {}
+      clock_(clock) {}
 
 absl::StatusOr<std::unique_ptr<server::SessionHandler>> EnrolmentSessionFactory::OnHandshake(
     tls::PskSession& session, const server::ConnectionInfo& info) {
@@ -286,19 +285,13 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> EnrolmentSessionFactory:
   if (!exported.ok()) return exported.status();
   absl::StatusOr<crypto::DerivedKey> ke = crypto::KeyFromExport(*exported, config_.mef_fqdn);
   if (!ke.ok()) return ke.status();
-  std::optional<Enrolee> enrolee = KpmResolver::LastEnrolee(info.psk_identity);
-  if (!enrolee.has_value()) {
-    // The lookup's row was not handed over (evicted from the handoff table by a storm): read
-    // again.
-    absl::StatusOr<Enrolee> e = store_->GetEnrolee(info.psk_identity);
-    if (!e.ok()) return e.status();
-    absl::Status usable = KpmResolver::Usable(*e, now_());
-    if (!usable.ok()) return usable;
-    enrolee = std::move(*e);
+  // The enrolee row came with Kpm from this session's own lookup (KpmResolver).
+  std::shared_ptr<const KpmContext> found = session.TakePskContext<KpmContext>();
+  if (found == nullptr || found->enrolee.state != EnroleeState::kActive) {
+    return absl::FailedPreconditionError("the PSK lookup left no enrolee for this session");
   }
-  return std::make_unique<EnrolmentSession>(config_, store_, envelope_, observer_, now_,
-                                            std::move(*enrolee), ke->key_id, std::move(ke->key),
-                                            info);
+  return std::make_unique<EnrolmentSession>(config_, store_, envelope_, observer_, clock_,
+                                            found->enrolee, ke->key_id, std::move(ke->key), info);
 }
 
 }  // namespace onem2m::mef

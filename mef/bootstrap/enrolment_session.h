@@ -1,10 +1,11 @@
 // File: mef/bootstrap/enrolment_session.h
 //
 // The MEF's side of a secured bootstrap session: right after the handshake it exports Ke and KeID
-// (docs/protocol.md 3); then it serves the Enrolment Exchange (docs/protocol.md 4, TS-0003 8.3.2.1):
-// one MAF-enrolment request (Table 8.3.2.1-1 or the short form), answered (Table 8.3.2.1-3 or the
-// short answer) only once the enrolment row is durable in the store; then, if the Enrolee sends
-// it, its success message, answered with the end of the exchange, after which the session closes.
+// (docs/protocol.md 3); then it serves the Enrolment Exchange (docs/protocol.md 4,
+// TS-0003 8.3.2.1): one MAF-enrolment request (Table 8.3.2.1-1 or the short form), answered
+// (Table 8.3.2.1-3 or the short answer) only once the enrolment row is durable in the store; then,
+// if the Enrolee sends it, its success message, answered with the end of the exchange, after which
+// the session closes.
 //
 //   EnrolmentSessionFactory factory(config, store, envelope, &observer);
 //   PskServer::Start(options, &factory, ...);
@@ -19,6 +20,7 @@
 #include "common/crypto/envelope.h"
 #include "common/exchange/enrolment_messages.h"
 #include "common/psk_server/exchange_session.h"
+#include "common/time/clock.h"
 #include "mef/store/enrolee_store.h"
 
 namespace onem2m::mef {
@@ -56,10 +58,11 @@ class EnrolmentObserver {
 
 class EnrolmentSessionFactory : public server::SessionHandlerFactory {
  public:
-  // Pointers must outlive the factory; `observer` may be null.
+  // Pointers must outlive the factory (and its sessions' pending store writes); `observer` may be
+  // null.
   EnrolmentSessionFactory(EnrolmentConfig config, EnroleeStore* store,
                           const crypto::Envelope* envelope, EnrolmentObserver* observer,
-                          std::function<absl::Time()> now = absl::Now);
+                          const Clock* clock = Clock::Real());
 
   absl::StatusOr<std::unique_ptr<server::SessionHandler>> OnHandshake(
       tls::PskSession& session, const server::ConnectionInfo& info) override;
@@ -69,7 +72,7 @@ class EnrolmentSessionFactory : public server::SessionHandlerFactory {
   EnroleeStore* store_;
   const crypto::Envelope* envelope_;
   EnrolmentObserver* observer_;
-  std::function<absl::Time()> now_;
+  const Clock* const clock_;
 };
 
 }  // namespace onem2m::mef

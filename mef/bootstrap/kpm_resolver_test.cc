@@ -1,15 +1,15 @@
 // Tests for KpmResolver (docs/protocol.md 2): KpmID -> Kpm for an active, unexpired enrolee; every
 // other case is an error (which the TLS layer turns into the dummy key); a store that reports
-// kUnavailable trips a circuit breaker; LastEnrolee is per thread and per identity.
+// kUnavailable trips a circuit breaker; a found Kpm carries its own enrolee row (KpmContext).
 #include "mef/bootstrap/kpm_resolver.h"
 
 #include <atomic>
 #include <string>
-#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/crypto/envelope.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "mef/store/forwarding_enrolee_store.h"
 #include "mef/store/memory_enrolee_store.h"
@@ -48,17 +48,6 @@ class FakeStore final : public ForwardingEnroleeStore {
   absl::Status get_failure_ ABSL_GUARDED_BY(mu_);
 };
 
-// ManualClock is the resolver's injected clock.
-struct ManualClock {
-  std::shared_ptr<std::atomic<int64_t>> ns =
-      std::make_shared<std::atomic<int64_t>>(absl::ToUnixNanos(kNow));
-  std::function<absl::Time()> Fn() const {
-    auto p = ns;
-    return [p] { return absl::FromUnixNanos(p->load()); };
-  }
-  void Advance(absl::Duration d) { ns->fetch_add(absl::ToInt64Nanoseconds(d)); }
-};
-
 class KpmResolverTest : public ::testing::Test {
  protected:
   KpmResolverTest() : envelope_(crypto::Keyring::Generate()) {}
@@ -89,48 +78,48 @@ class KpmResolverTest : public ::testing::Test {
 
   FakeStore store_;
   crypto::Envelope envelope_;
-  ManualClock clock_;
+  FakeClock clock_{kNow};
 };
 
 TEST_F(KpmResolverTest, ActiveEnroleeResolvesToItsKpm) {
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   AddEnrolee("device-0001", kpm);
   AddEnrolee("device-0002", SecretBytes::Random(32));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_TRUE(got->Equals(kpm));
+  EXPECT_TRUE(got->key.Equals(kpm));
 }
 
 TEST_F(KpmResolverTest, EnroleeWithFutureNotAfterResolves) {
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   AddEnrolee("device-0001", kpm, EnroleeState::kActive, kNow + absl::Seconds(1));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_TRUE(got->Equals(kpm));
+  EXPECT_TRUE(got->key.Equals(kpm));
 }
 
 TEST_F(KpmResolverTest, UnknownIdentityIsNotFound) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-9999");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-9999");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(KpmResolverTest, DisabledEnroleeIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(KpmResolverTest, RevokedEnroleeIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kRevoked);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
 }
@@ -138,22 +127,22 @@ TEST_F(KpmResolverTest, RevokedEnroleeIsRefused) {
 TEST_F(KpmResolverTest, ExpiredEnroleeIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive,
              kNow - absl::Seconds(1));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(KpmResolverTest, EnroleeExpiringExactlyNowIsRefused) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive, kNow);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   EXPECT_FALSE(resolver.Resolve("device-0001").ok());
 }
 
 TEST_F(KpmResolverTest, EnroleeExpiresWhenClockPassesNotAfter) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive,
              kNow + absl::Minutes(1));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   EXPECT_TRUE(resolver.Resolve("device-0001").ok());
   clock_.Advance(absl::Minutes(2));
   EXPECT_FALSE(resolver.Resolve("device-0001").ok());
@@ -163,38 +152,37 @@ TEST_F(KpmResolverTest, KpmSealedWithAnotherKeyringFailsWithoutKeyBytes) {
   crypto::Envelope other(crypto::Keyring::Generate());
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   Enrolee e = AddEnrolee("device-0001", kpm, EnroleeState::kActive, std::nullopt, &other);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   std::string msg(got.status().message());
   EXPECT_EQ(msg.find(kKpmBytes), std::string::npos) << msg;
   EXPECT_EQ(msg.find(e.kpm.ciphertext), std::string::npos);
-  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0001").has_value());
 }
 
 TEST_F(KpmResolverTest, KpmSealedForAnotherIdentityFailsWithoutKeyBytes) {
   // A blob moved from another row (AAD = another KpmID) must not open.
   SecretBytes kpm = SecretBytes::Copy(kKpmBytes);
   AddEnrolee("device-0001", kpm, EnroleeState::kActive, std::nullopt, nullptr, "device-0002");
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  absl::StatusOr<SecretBytes> got = resolver.Resolve("device-0001");
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(std::string(got.status().message()).find(kKpmBytes), std::string::npos);
 }
 
 TEST_F(KpmResolverTest, StoreUnavailableTripsBreakerForTheWindow) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Milliseconds(500));
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::Milliseconds(500));
   store_.FailGets(absl::UnavailableError("connection refused"));
 
-  absl::StatusOr<SecretBytes> first = resolver.Resolve("device-0001");
+  absl::StatusOr<tls::ResolvedPsk> first = resolver.Resolve("device-0001");
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store_.get_calls(), 1);
 
   // Within the window: failed fast, the store is not asked (for any identity).
   clock_.Advance(absl::Milliseconds(499));
-  absl::StatusOr<SecretBytes> second = resolver.Resolve("device-0002");
+  absl::StatusOr<tls::ResolvedPsk> second = resolver.Resolve("device-0002");
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(store_.get_calls(), 1);
@@ -202,13 +190,13 @@ TEST_F(KpmResolverTest, StoreUnavailableTripsBreakerForTheWindow) {
   // The store recovered; after the window the next lookup reaches it and succeeds.
   store_.FailGets(absl::OkStatus());
   clock_.Advance(absl::Milliseconds(2));
-  absl::StatusOr<SecretBytes> third = resolver.Resolve("device-0001");
+  absl::StatusOr<tls::ResolvedPsk> third = resolver.Resolve("device-0001");
   EXPECT_TRUE(third.ok()) << third.status();
   EXPECT_EQ(store_.get_calls(), 2);
 }
 
 TEST_F(KpmResolverTest, BreakerRetripsWhenStoreStillDownAfterWindow) {
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Milliseconds(500));
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::Milliseconds(500));
   store_.FailGets(absl::UnavailableError("down"));
   EXPECT_FALSE(resolver.Resolve("device-0001").ok());
   clock_.Advance(absl::Milliseconds(600));
@@ -224,7 +212,7 @@ TEST_F(KpmResolverTest, BreakerRetripsWhenStoreStillDownAfterWindow) {
 // internal_error abort (tls::IsPskLookupFailure) so the device retries.
 TEST_F(KpmResolverTest, StoreErrorsAreLookupFailuresNotUnknownIdentities) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::ZeroDuration());
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::ZeroDuration());
   for (absl::Status error : {absl::UnavailableError("connection refused"),
                              absl::DeadlineExceededError("statement timeout"),
                              absl::ResourceExhaustedError("pool exhausted"),
@@ -232,44 +220,43 @@ TEST_F(KpmResolverTest, StoreErrorsAreLookupFailuresNotUnknownIdentities) {
     SCOPED_TRACE(error.ToString());
     store_.FailGets(error);
     for (const char* id : {"device-0001", "nobody"}) {
-      absl::StatusOr<SecretBytes> got = resolver.Resolve(id);
+      absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve(id);
       ASSERT_FALSE(got.ok());
       EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable);
       EXPECT_TRUE(tls::IsPskLookupFailure(got.status()));
     }
   }
   store_.FailGets(absl::OkStatus());
-  absl::StatusOr<SecretBytes> nobody = resolver.Resolve("nobody");
+  absl::StatusOr<tls::ResolvedPsk> nobody = resolver.Resolve("nobody");
   ASSERT_FALSE(nobody.ok());
   EXPECT_FALSE(tls::IsPskLookupFailure(nobody.status()));
 }
 
 // Unusable identities (unknown, disabled, undecryptable row) are never lookup failures, and the
-// decoy row an unknown identity unseals is never handed to the enrolment exchange.
+// decoy row an unknown identity unseals is never handed to the enrolment exchange (an error
+// carries no context).
 TEST_F(KpmResolverTest, UnusableIdentitiesAreNotFoundAndHandNothingOff) {
   crypto::Envelope other(crypto::Keyring::Generate());
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
   AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kActive, std::nullopt,
              &other);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
+  KpmResolver resolver(&store_, &envelope_, &clock_);
   for (const char* id : {"device-0001", "device-0002", "nobody"}) {
     SCOPED_TRACE(id);
-    absl::StatusOr<SecretBytes> got = resolver.Resolve(id);
+    absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve(id);
     ASSERT_FALSE(got.ok());
     EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
-    EXPECT_FALSE(KpmResolver::LastEnrolee(id).has_value());
     absl::Notification done;
-    resolver.ResolveAsync(id, [&](absl::StatusOr<SecretBytes> r) {
+    resolver.ResolveAsync(id, [&](absl::StatusOr<tls::ResolvedPsk> r) {
       EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
       done.Notify();
     });
     done.WaitForNotification();
-    EXPECT_FALSE(KpmResolver::LastEnrolee(id).has_value());
   }
 }
 
 TEST_F(KpmResolverTest, NotFoundAndInternalErrorsDoNotTripBreaker) {
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn(), absl::Seconds(10));
+  KpmResolver resolver(&store_, &envelope_, &clock_, absl::Seconds(10));
   EXPECT_FALSE(resolver.Resolve("nobody").ok());
   EXPECT_FALSE(resolver.Resolve("nobody").ok());
   EXPECT_EQ(store_.get_calls(), 2);
@@ -279,62 +266,66 @@ TEST_F(KpmResolverTest, NotFoundAndInternalErrorsDoNotTripBreaker) {
   EXPECT_EQ(store_.get_calls(), 4);
 }
 
-TEST_F(KpmResolverTest, LastEnroleeIsTheResolvedRowForThatIdentityOnly) {
-  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  ASSERT_TRUE(resolver.Resolve("device-0001").ok());
-  std::optional<Enrolee> last = KpmResolver::LastEnrolee("device-0001");
-  ASSERT_TRUE(last.has_value());
-  EXPECT_EQ(last->kpm_id, "device-0001");
-  EXPECT_EQ(last->enrolee_id, "C-device-0001");
-  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0002").has_value());
+// EnroleeOf returns the enrolee row a found Kpm carries, or null.
+const Enrolee* EnroleeOf(const absl::StatusOr<tls::ResolvedPsk>& got) {
+  if (!got.ok()) return nullptr;
+  const auto* context = dynamic_cast<const KpmContext*>(got->context.get());
+  return context == nullptr ? nullptr : &context->enrolee;
 }
 
-TEST_F(KpmResolverTest, LastEnroleeIsNotVisibleOnAnotherThread) {
+TEST_F(KpmResolverTest, FoundKpmCarriesTheResolvedRowForThatIdentity) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  ASSERT_TRUE(resolver.Resolve("device-0001").ok());
-  bool seen_elsewhere = true;
-  std::thread t([&] { seen_elsewhere = KpmResolver::LastEnrolee("device-0001").has_value(); });
-  t.join();
-  EXPECT_FALSE(seen_elsewhere);
-  EXPECT_TRUE(KpmResolver::LastEnrolee("device-0001").has_value());
+  AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes));
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> got = resolver.Resolve("device-0001");
+  const Enrolee* row = EnroleeOf(got);
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->kpm_id, "device-0001");
+  EXPECT_EQ(row->enrolee_id, "C-device-0001");
+  EXPECT_EQ(row->state, EnroleeState::kActive);
 }
 
-TEST_F(KpmResolverTest, FailedResolveClearsLastEnrolee) {
+// Each answer has its own row: a later lookup of the same identity (another session) does not
+// change what an earlier answer carries, even when the row changed in between (Kpm rotated).
+TEST_F(KpmResolverTest, EachAnswerCarriesItsOwnRow) {
+  Enrolee e = AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
+  KpmResolver resolver(&store_, &envelope_, &clock_);
+  absl::StatusOr<tls::ResolvedPsk> first = resolver.Resolve("device-0001");
+  SecretBytes rotated = SecretBytes::Random(32);
+  absl::StatusOr<std::string> blob = envelope_.Seal(rotated, "device-0001");
+  ASSERT_TRUE(blob.ok()) << blob.status();
+  SealedKey sealed{*blob, static_cast<int32_t>(envelope_.active_version())};
+  ASSERT_TRUE(store_.RotateKpm("device-0001", sealed).ok());
+  absl::StatusOr<tls::ResolvedPsk> second = resolver.Resolve("device-0001");
+  ASSERT_NE(EnroleeOf(first), nullptr);
+  ASSERT_NE(EnroleeOf(second), nullptr);
+  EXPECT_NE(EnroleeOf(first), EnroleeOf(second));
+  EXPECT_TRUE(first->key.Equals(SecretBytes::Copy(kKpmBytes)));
+  EXPECT_TRUE(second->key.Equals(rotated));
+  EXPECT_EQ(EnroleeOf(first)->kpm.ciphertext, e.kpm.ciphertext);
+  EXPECT_EQ(EnroleeOf(second)->kpm.ciphertext, *blob);
+}
+
+TEST_F(KpmResolverTest, AsyncResolveAnswersLikeResolveWithTheRow) {
   AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
   AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
-  KpmResolver resolver(&store_, &envelope_, clock_.Fn());
-  ASSERT_TRUE(resolver.Resolve("device-0001").ok());
-  ASSERT_TRUE(KpmResolver::LastEnrolee("device-0001").has_value());
-  EXPECT_FALSE(resolver.Resolve("device-0002").ok());
-  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0001").has_value());
-  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0002").has_value());
-}
-
-TEST_F(KpmResolverTest, AsyncResolveAnswersLikeResolveAndHandsTheRowToAnyThread) {
-  AddEnrolee("device-0001", SecretBytes::Copy(kKpmBytes));
-  AddEnrolee("device-0002", SecretBytes::Copy(kKpmBytes), EnroleeState::kDisabled);
-  auto resolver = std::make_shared<KpmResolver>(&store_, &envelope_, clock_.Fn());
+  auto resolver = std::make_shared<KpmResolver>(&store_, &envelope_, &clock_);
   ASSERT_TRUE(resolver->SupportsAsync());
-  absl::StatusOr<SecretBytes> got = absl::UnknownError("no answer");
-  resolver->ResolveAsync("device-0001", [&](absl::StatusOr<SecretBytes> r) { got = std::move(r); });
+  absl::StatusOr<tls::ResolvedPsk> got = absl::UnknownError("no answer");
+  resolver->ResolveAsync("device-0001",
+                         [&](absl::StatusOr<tls::ResolvedPsk> r) { got = std::move(r); });
   ASSERT_TRUE(got.ok()) << got.status();
-  EXPECT_TRUE(got->Equals(SecretBytes::Copy(kKpmBytes)));
-  // The exchange runs on an I/O thread, not the one the answer came on: the row is handed over
-  // once.
-  std::optional<Enrolee> taken;
-  std::thread io([&] { taken = KpmResolver::LastEnrolee("device-0001"); });
-  io.join();
-  ASSERT_TRUE(taken.has_value());
-  EXPECT_EQ(taken->enrolee_id, "C-device-0001");
-  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0001").has_value());
+  EXPECT_TRUE(got->key.Equals(SecretBytes::Copy(kKpmBytes)));
+  // The row travels with the answer to whichever thread runs the exchange.
+  const Enrolee* row = EnroleeOf(got);
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->enrolee_id, "C-device-0001");
 
-  absl::StatusOr<SecretBytes> disabled = absl::UnknownError("no answer");
+  absl::StatusOr<tls::ResolvedPsk> disabled = absl::UnknownError("no answer");
   resolver->ResolveAsync("device-0002",
-                         [&](absl::StatusOr<SecretBytes> r) { disabled = std::move(r); });
+                         [&](absl::StatusOr<tls::ResolvedPsk> r) { disabled = std::move(r); });
   EXPECT_EQ(disabled.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(KpmResolver::LastEnrolee("device-0002").has_value());
+  EXPECT_EQ(EnroleeOf(disabled), nullptr);
 }
 
 TEST_F(KpmResolverTest, UsableChecksStateAndExpiry) {

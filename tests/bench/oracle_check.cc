@@ -107,7 +107,7 @@ double LookupMicros(mef::KpmResolver& resolver, const std::string& identity) {
   absl::Notification done;
   absl::Time start = absl::Now();
   absl::Time end;
-  resolver.ResolveAsync(identity, [&](absl::StatusOr<SecretBytes>) {
+  resolver.ResolveAsync(identity, [&](absl::StatusOr<tls::ResolvedPsk>) {
     end = absl::Now();
     done.Notify();
   });
