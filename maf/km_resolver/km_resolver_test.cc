@@ -360,13 +360,12 @@ TEST_F(KmResolverTest, RevocationByKeIdInvalidatesCacheAndStore) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(store_->RegisterClient(r->km_id, absl::InfiniteFuture()).ok());
-  ASSERT_TRUE(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef:" + std::string(kMef), "x", {}})
-                  .ok());
+  ASSERT_TRUE(
+      resolver_->OnRevokedKeId(KeId(1), Revocation{"mef:" + std::string(kMef), "x", {}}).ok());
   EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(fetcher_->calls, 1);  // refused without asking the MEF
-  EXPECT_EQ(store_->GetActiveClientByKmId(r->km_id).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetActiveClientByKmId(r->km_id).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(KmResolverTest, RevocationByEnroleeInvalidatesEveryKmOfTheEnrolee) {
@@ -392,6 +391,67 @@ TEST_F(KmResolverTest, RevocationDuringAFetchWins) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(store_->GetCredentialByKeId(KeId(1)).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// FailingRevokes fails the next `fail_revokes` revocation writes by KeID, like a database outage.
+class FailingRevokes : public ForwardingMafStore {
+ public:
+  using ForwardingMafStore::ForwardingMafStore;
+  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view id,
+                                                        const Revocation& w) override {
+    if (fail_revokes > 0) {
+      --fail_revokes;
+      return absl::UnavailableError("store down");
+    }
+    return ForwardingMafStore::RevokeByKeId(id, w);
+  }
+  std::atomic<int> fail_revokes{0};
+};
+
+TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted) {
+  auto failing = std::make_unique<FailingRevokes>(std::move(store_));
+  FailingRevokes* store = failing.get();
+  slow_store_ = std::move(failing);
+  std::atomic<int> reported{0};
+  KmResolverOptions o;
+  o.maf_fqdn = kMaf;
+  o.fetchers[kMef] = fetcher_;
+  o.store = store;
+  o.envelope = &envelope_;
+  o.clock = clock_;
+  o.on_revocation_write_failed = [&](const absl::Status& s) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+    ++reported;
+  };
+  resolver_ = *KmResolver::Create(std::move(o));
+
+  absl::Notification fetching, release;
+  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+    fetching.Notify();
+    release.WaitForNotification();
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
+  };
+  // The revocation arrives during the fetch and its own write fails; so does the flight's write
+  // after storing the fetched credential.
+  store->fail_revokes = 2;
+  absl::StatusOr<ResolvedKm> r = absl::UnknownError("");
+  std::thread t([&] { r = Resolve(KeId(1), absl::Seconds(5)); });
+  fetching.WaitForNotification();
+  EXPECT_EQ(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "x", {}}).code(),
+            absl::StatusCode::kUnavailable);
+  release.Notify();
+  t.join();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(resolver_->stats().revocation_write_failures, 1);
+  EXPECT_EQ(reported, 1);
+  EXPECT_TRUE(store->GetCredentialByKeId(KeId(1)).ok());  // not revoked yet
+
+  // The next flight writes it before reading the store, so the KmID is refused.
+  const std::string km_id = *crypto::DeriveKmId(fetcher_->Good(KeId(1)).km, kMaf);
+  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store->GetCredentialByKeId(KeId(1)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(resolver_->stats().revocation_write_failures, 1);
 }
 
 TEST_F(KmResolverTest, NothingOutlivesKe) {

@@ -26,8 +26,8 @@
 #include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
 #include "common/log/logger.h"
-#include "common/ops/build_info.h"
 #include "common/net/socket_util.h"
+#include "common/ops/build_info.h"
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/process_defaults.h"
@@ -105,7 +105,6 @@ ABSL_FLAG(std::string, audit_log, "-", "Audit stream file ('-' = stdout).");
 
 namespace onem2m {
 namespace {
-
 
 struct MefEndpoint {
   std::string mef_fqdn;
@@ -224,8 +223,17 @@ int Run() {
   }
   // Cached Km is served only while the revocation watch on its MEF is healthy (see
   // KmResolverOptions::trust_cache); the watches start below, before any handshake.
-  maf::MefRevocations revocations;
+  // Revocation writes the store refuses are retried (by the watch, or the resolver's next flight)
+  // and counted.
+  maf::RevocationWatcher::Options watch;
+  watch.on_event_failed = [&metrics](const absl::Status&) {
+    metrics.OnRevocationWriteFailure("watch");
+  };
+  maf::MefRevocations revocations(watch);
   ko.trust_cache = revocations.TrustCache();
+  ko.on_revocation_write_failed = [&metrics](const absl::Status&) {
+    metrics.OnRevocationWriteFailure("fetch");
+  };
   if (channels.empty()) setup.Die("mef_endpoints", absl::InvalidArgumentError("required"));
   absl::StatusOr<std::shared_ptr<maf::KmResolver>> km_resolver = maf::KmResolver::Create(ko);
   if (!km_resolver.ok()) setup.Die("mef_endpoints", km_resolver.status());
