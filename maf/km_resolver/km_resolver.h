@@ -1,7 +1,6 @@
 // File: maf/km_resolver/km_resolver.h
 //
-// KmResolver turns the PSK identity a device presents to the MAF into Km (docs/protocol.md section
-// 7):
+// KmResolver turns the PSK identity a device presents to the MAF into Km (docs/protocol.md 7):
 //   - a KmID of this MAF's FQDN: the stored credential (unsealed; revoked or expired: refused);
 //   - a KeID: the MEF named by the FQDN after '@' is asked for Km (section 6), KmID is derived
 //     (DeriveKmId), the credential is stored sealed (AAD = KmID) and Km returned.
@@ -31,10 +30,11 @@
 //   KmResolverOptions o;
 //   o.maf_fqdn = "maf.example.com";
 //   o.store = store.get(); o.envelope = &envelope;
-//   o.fetchers["mef.example.com"] = std::make_shared<MefCredentialClient>(channel,
-//   "maf.example.com"); absl::StatusOr<std::shared_ptr<KmResolver>> r =
-//   KmResolver::Create(std::move(o)); absl::StatusOr<ResolvedKm> km = (*r)->Resolve(psk_identity,
-//   absl::Now() + absl::Seconds(2)); if (!km.ok()) { /* fail the handshake like a wrong key */ }
+//   o.fetchers["mef.example.com"] =
+//       std::make_shared<MefCredentialClient>(channel, "maf.example.com");
+//   absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
+//   absl::StatusOr<ResolvedKm> km = (*r)->Resolve(psk_identity, absl::Now() + absl::Seconds(2));
+//   if (!km.ok()) { /* fail the handshake like a wrong key */ }
 //
 // Error codes of Resolve: kInvalidArgument (not a KeID/KmID), kNotFound (unknown, expired, MEF
 // said NOT_FOUND, no MEF configured for the FQDN), kPermissionDenied (revoked here, or the MEF

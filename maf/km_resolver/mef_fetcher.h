@@ -5,8 +5,8 @@
 // over mutual TLS); tests use a fake.
 //
 //   class MyFetcher : public MefFetcher {
-//     absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline)
-//     override;
+//     absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id,
+//                                             absl::Time deadline) override;
 //   };
 #ifndef ONEM2M_MAF_KM_RESOLVER_MEF_FETCHER_H_
 #define ONEM2M_MAF_KM_RESOLVER_MEF_FETCHER_H_

@@ -7,9 +7,10 @@
 // only while its watch is alive).
 //
 //   RevocationWatcher::Options watch;
-//   watch.on_event_failed = [&](const absl::Status&) { metrics.OnRevocationWriteFailure("watch");
-//   }; onem2m::maf::MefRevocations revocations(watch); ko.trust_cache = revocations.TrustCache();
-//   // before the resolver exists std::shared_ptr<KmResolver> resolver = *KmResolver::Create(ko);
+//   watch.on_event_failed = [&](auto&) { metrics.OnRevocationWriteFailure("watch"); };
+//   onem2m::maf::MefRevocations revocations(watch);
+//   ko.trust_cache = revocations.TrustCache();          // before the resolver exists
+//   std::shared_ptr<KmResolver> resolver = *KmResolver::Create(ko);
 //   revocations.Start(resolver, channels);              // before any handshake
 //   ...
 //   revocations.Stop();                                 // or destroy it

@@ -2,8 +2,7 @@
 //
 // FakeMef is a MEF credential service for MAF-side tests: FetchCredential answers one KeID (Km of
 // 32 'm' bytes) to callers whose certificate names the MAF-ID (after `unavailable_replies`
-// UNAVAILABLE answers), and WatchRevocations sends
-// heartbeats plus whatever events a test pushes.
+// UNAVAILABLE answers), and WatchRevocations sends heartbeats plus whatever events a test pushes.
 //
 //   FakeMef mef;
 //   env.Start({&mef});                        // common/testing/mtls_env.h
