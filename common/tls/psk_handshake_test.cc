@@ -18,6 +18,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/dtls_cookie.h"
 #include "common/tls/dtls_listener.h"
@@ -643,12 +644,13 @@ TEST(PskHandshakeTest, SessionMovesToAnotherThreadWithBlockingResolver) {
   EXPECT_EQ(p.server->psk_lookup(), PskLookup::kFound);
 }
 
-// An asynchronous resolver: answers from its own thread after `delay`; counts the calls.
+// An asynchronous resolver whose lookups wait until the test answers them (AnswerAll), each from
+// its own thread as a resolver's flight thread would; counts the calls.
 class AsyncTestResolver : public PskResolver {
  public:
-  explicit AsyncTestResolver(absl::Duration delay) : delay_(delay) {}
   ~AsyncTestResolver() override {
-    for (auto& t : threads_) t.join();
+    AnswerAll();
+    JoinAnswers();
   }
   absl::StatusOr<SecretBytes> Resolve(absl::string_view) override {
     ++sync_calls;
@@ -657,22 +659,44 @@ class AsyncTestResolver : public PskResolver {
   bool SupportsAsync() const override { return true; }
   void ResolveAsync(absl::string_view identity, ResolveDone done) override {
     ++async_calls;
-    threads_.emplace_back([delay = delay_, id = std::string(identity), done = std::move(done)] {
-      absl::SleepFor(delay);
-      done(id == kIdentity ? absl::StatusOr<SecretBytes>(Key('k'))
-                           : absl::NotFoundError("unknown"));
-    });
+    absl::MutexLock l(&mu_);
+    held_.push_back({std::string(identity), std::move(done)});
+  }
+  // AnswerAll answers every held lookup (kIdentity: the key; anything else: not found).
+  void AnswerAll() {
+    absl::MutexLock l(&mu_);
+    for (Held& h : held_) {
+      threads_.emplace_back([id = std::move(h.identity), done = std::move(h.done)] {
+        done(id == kIdentity ? absl::StatusOr<SecretBytes>(Key('k'))
+                             : absl::NotFoundError("unknown"));
+      });
+    }
+    held_.clear();
+  }
+  // JoinAnswers returns once every answer given so far has been delivered.
+  void JoinAnswers() {
+    std::vector<std::thread> threads;
+    {
+      absl::MutexLock l(&mu_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
   }
   std::atomic<int> sync_calls{0};
   std::atomic<int> async_calls{0};
 
  private:
-  const absl::Duration delay_;
-  std::vector<std::thread> threads_;
+  struct Held {
+    std::string identity;
+    ResolveDone done;
+  };
+  absl::Mutex mu_;
+  std::vector<Held> held_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };
 
 // AsyncServer is a TLS server session over one end of a socketpair whose lookups go to `resolver`;
-// `wakeups` counts its async-ready callbacks.
+// it counts its async-ready callbacks.
 struct AsyncServer {
   explicit AsyncServer(std::shared_ptr<PskResolver> resolver, std::string identity = kIdentity) {
     absl::StatusOr<std::shared_ptr<const PskContext>> ctx =
@@ -682,7 +706,12 @@ struct AsyncServer {
     auto s = PskSession::NewStream(*ctx, sv[0], absl::Now());
     EXPECT_TRUE(s.ok());
     if (s.ok()) session = *std::move(s);
-    if (session != nullptr) session->EnableAsyncLookup([this] { ++wakeups; });
+    if (session != nullptr) {
+      session->EnableAsyncLookup([this] {
+        absl::MutexLock l(&mu);
+        ++wakeups;
+      });
+    }
     client_thread = std::thread([this, identity] {
       auto client = PskSession::NewStream(Client(Transport::kTls, identity), sv[1], absl::Now());
       if (client.ok()) client_step = DriveToDone(client->get(), sv[1]);
@@ -691,38 +720,62 @@ struct AsyncServer {
   ~AsyncServer() {
     shutdown(sv[0], SHUT_RDWR);
     if (client_thread.joinable()) client_thread.join();
+    if (session != nullptr) session->Close();
     session.reset();
     close(sv[0]);
     close(sv[1]);
   }
+  // TakeWakeup waits for an async-ready callback (false if none came by `deadline`) and consumes
+  // it.
+  bool TakeWakeup(absl::Time deadline) {
+    absl::MutexLock l(&mu);
+    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return wakeups > 0; };
+    if (!mu.AwaitWithDeadline(absl::Condition(&woken), deadline)) return false;
+    --wakeups;
+    return true;
+  }
+  int Wakeups() {
+    absl::MutexLock l(&mu);
+    return wakeups;
+  }
+  // PauseOnLookup drives the handshake until it pauses on the key lookup.
+  Step PauseOnLookup() {
+    Step step = Step::kWantRead;
+    const absl::Time deadline = Deadline();
+    while (step != Step::kWantAsync && absl::Now() < deadline) {
+      step = session->Handshake();
+      pollfd p = {sv[0], POLLIN, 0};
+      if (step == Step::kWantRead) poll(&p, 1, 20);
+    }
+    return step;
+  }
+
   int sv[2] = {-1, -1};
   std::unique_ptr<PskSession> session;
-  std::atomic<int> wakeups{0};
+  absl::Mutex mu;
+  int wakeups ABSL_GUARDED_BY(mu) = 0;
   std::atomic<Step> client_step{Step::kFailed};
   std::thread client_thread;
 };
 
 TEST(PskHandshakeTest, AsyncLookupPausesTheHandshakeInsteadOfBlocking) {
-  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(100));
+  auto resolver = std::make_shared<AsyncTestResolver>();
   for (std::string identity : {std::string(kIdentity), std::string("kpm-unknown")}) {
     SCOPED_TRACE(identity);
     AsyncServer server(resolver, identity);
     ASSERT_NE(server.session, nullptr);
-    // The "event loop": never blocks longer than a poll slice, even while the key is looked up.
+    // The "event loop". The lookup answers only once the test tells it to, after Handshake has
+    // returned kWantAsync: a Handshake that blocked on the lookup would never return.
     int paused_steps = 0;
     Step step;
     const absl::Time deadline = Deadline();
     for (;;) {
-      const absl::Time before = absl::Now();
       step = server.session->Handshake();
-      EXPECT_LT(absl::Now() - before, absl::Milliseconds(50));
       if (step == Step::kWantAsync) {
         ++paused_steps;
         EXPECT_TRUE(server.session->async_paused());
-        while (server.wakeups.load() == 0 && absl::Now() < deadline) {
-          absl::SleepFor(absl::Milliseconds(5));
-        }
-        server.wakeups = 0;
+        resolver->AnswerAll();
+        ASSERT_TRUE(server.TakeWakeup(deadline));
         continue;
       }
       if (step != Step::kWantRead && step != Step::kWantWrite) break;
@@ -745,27 +798,42 @@ TEST(PskHandshakeTest, AsyncLookupPausesTheHandshakeInsteadOfBlocking) {
   EXPECT_EQ(resolver->async_calls.load(), 2);
 }
 
-TEST(PskHandshakeTest, SessionDestroyedWhilePausedOnALookupIsSafe) {
-  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(300));
+TEST(PskHandshakeTest, SessionClosedWhilePausedOnALookupDropsTheAnswer) {
+  auto resolver = std::make_shared<AsyncTestResolver>();
   AsyncServer server(resolver);
   ASSERT_NE(server.session, nullptr);
-  Step step = Step::kWantRead;
+  ASSERT_EQ(server.PauseOnLookup(), Step::kWantAsync);
+  server.session->Close();
+  EXPECT_FALSE(server.session->async_paused());
+  server.session->Close();  // idempotent
+  server.session.reset();
+  resolver->AnswerAll();  // the lookup answers later, into a dropped session
+  resolver->JoinAnswers();
+  EXPECT_EQ(server.Wakeups(), 0);
+}
+
+TEST(PskHandshakeTest, CloseWithoutAPausedLookupChangesNothing) {
+  auto resolver = std::make_shared<AsyncTestResolver>();
+  AsyncServer server(resolver);
+  ASSERT_NE(server.session, nullptr);
+  server.session->Close();  // before any handshake step
+  ASSERT_EQ(server.PauseOnLookup(), Step::kWantAsync);
+  resolver->AnswerAll();
+  ASSERT_TRUE(server.TakeWakeup(Deadline()));
+  Step step = server.session->Handshake();
   const absl::Time deadline = Deadline();
-  while (step != Step::kWantAsync && absl::Now() < deadline) {
+  while ((step == Step::kWantRead || step == Step::kWantWrite) && absl::Now() < deadline) {
+    pollfd p = {server.sv[0], static_cast<short>(step == Step::kWantRead ? POLLIN : POLLOUT), 0};
+    poll(&p, 1, 20);
     step = server.session->Handshake();
-    pollfd p = {server.sv[0], POLLIN, 0};
-    if (step == Step::kWantRead) poll(&p, 1, 20);
   }
-  ASSERT_EQ(step, Step::kWantAsync);
-  server.session.reset();  // the lookup answers later, into a dropped session
-  absl::SleepFor(absl::Milliseconds(400));  // the late answer arrives; nothing to wake
-  EXPECT_EQ(server.wakeups.load(), 0);
+  EXPECT_EQ(step, Step::kDone) << server.session->status();
 }
 
 // A resolver that supports async but is used by a session without an async-ready callback (a
 // server that drives handshakes itself) is asked synchronously.
 TEST(PskHandshakeTest, AsyncResolverWithoutReadyCallbackIsAskedSynchronously) {
-  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(1));
+  auto resolver = std::make_shared<AsyncTestResolver>();
   absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
       PskContext::NewServer(ServerOptions(), resolver);
   ASSERT_TRUE(server_ctx.ok());
