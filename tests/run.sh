@@ -44,7 +44,8 @@ if [ "$#" -eq 0 ] && [ "${ONEM2M_SANITIZERS:-1}" != 0 ]; then
   # minutes on 2 cores). ONEM2M_ASAN_ALL=1 runs every unit and e2e test under ASan instead.
   ASAN_TARGETS=(//common/coap/... //common/http/... //common/exchange/... //common/crypto/...
     //common/config/... //common/net/... //common/psk_server:psk_server_test
-    //common/tls:psk_handshake_test //services/admin:csv_reader_test)
+    //common/tls:psk_handshake_test //common/tls:psk_robustness_test //common/tls:psk_async_lookup_test
+    //services/admin:csv_reader_test)
   [ "${ONEM2M_ASAN_ALL:-0}" = 1 ] && ASAN_TARGETS=(//common/... //mef/... //maf/... \
     //services/admin/... //enrolee/... //tests/e2e/...)
   bazel test --config=asan "${TEST_ENV[@]}" "${ASAN_TARGETS[@]}" || RC=1

@@ -108,7 +108,7 @@ TEST(UnaryBatcherTest, EveryCallGetsItsOwnAnswerAndErrorsPassThrough) {
 }
 
 TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
-  absl::Notification release;
+  absl::Notification handling_first, release;
   absl::Mutex mu;
   std::vector<size_t> sizes;
   Harness h(
@@ -119,7 +119,10 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
           first = sizes.empty();
           sizes.push_back(batch.size());
         }
-        if (first) release.WaitForNotification();  // the others queue meanwhile
+        if (first) {
+          handling_first.Notify();
+          release.WaitForNotification();  // the others queue meanwhile
+        }
         for (Batcher::Call* call : batch) Echo(call);
       },
       {/*threads=*/1, /*max_batch=*/128, /*requests_ahead=*/128});
@@ -130,7 +133,7 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
     if (h.Fetch(id, &r).ok() && r.ke_id() == id) ++ok;
   };
   callers.emplace_back(call, "first");
-  absl::SleepFor(absl::Milliseconds(200));  // the first call is being handled
+  handling_first.WaitForNotification();  // the first call is being handled
   for (int i = 0; i < 10; ++i) callers.emplace_back(call, "k" + std::to_string(i));
   absl::SleepFor(absl::Milliseconds(300));  // the ten reach the queue
   release.Notify();

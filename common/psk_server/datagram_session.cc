@@ -156,6 +156,7 @@ void DatagramSession::Close() {
     (void)tls_->Shutdown();  // close_notify, so the client does not wait for its retransmissions
     Flush();
   }
+  tls_->Close();  // a handshake paused on a lookup drops its answer
   thread_->ForgetPeer(peer_key_);
   thread_->Forget(id_);
 }

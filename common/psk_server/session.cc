@@ -47,7 +47,7 @@ Session::Session(IoThread* thread, uint64_t id, tls::Transport transport,
   handshake_timer_ = thread_->loop().RunAfter(ctx.handshake_timeout(), [this] {
     handshake_timer_ = 0;
     if (handshake_complete_ || closed_) return;
-    // Also when paused on an asynchronous lookup: closing drops the late answer (the PskSession
+    // Also when paused on an asynchronous lookup: closing drops the late answer (PskSession::Close
     // finishes the paused job into a memory BIO).
     FailHandshake(HandshakeOutcome::kTimeout);
   });

@@ -276,6 +276,7 @@ void StreamSession::Close() {
   if (closed_) return;
   closed_ = true;
   CancelTimers();
+  if (tls_ != nullptr) tls_->Close();  // a handshake paused on a lookup drops its answer
   thread_->loop().Unwatch(fd_);
   thread_->Forget(id_);
 }

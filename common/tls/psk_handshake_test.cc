@@ -1,4 +1,5 @@
-// Loopback and in-memory handshakes through the PSK layer (docs/protocol.md 2 and 3).
+// Loopback handshakes through the PSK layer (docs/protocol.md 2 and 3): every suite, and how
+// authentication fails.
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -18,67 +19,30 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/dtls_cookie.h"
 #include "common/tls/dtls_listener.h"
 #include "common/tls/psk_context.h"
 #include "common/tls/psk_session.h"
 #include "common/tls/testing/loopback_server.h"
+#include "common/tls/testing/psk_test_env.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace tls {
 namespace {
 
+using testing::Client;
+using testing::Deadline;
+using testing::DriveToDone;
+using testing::Key;
+using testing::kIdentity;
+using testing::kServerName;
 using testing::LoopbackServer;
-
-constexpr char kIdentity[] = "kpm-0001";
-constexpr char kServerName[] = "mef.example.com";
-
-SecretBytes Key(char fill) { return SecretBytes::Copy(std::string(32, fill)); }
-
-std::shared_ptr<PskResolver> Resolver() {
-  return std::make_shared<FunctionPskResolver>(
-      [](absl::string_view identity) -> absl::StatusOr<SecretBytes> {
-        if (identity == kIdentity) return Key('k');
-        if (identity == "kpm-store-down") return absl::UnavailableError("store down");
-        if (identity == "kpm-store-slow") return absl::DeadlineExceededError("store timeout");
-        if (identity == "kpm-corrupt") return absl::InternalError("row cannot be unsealed");
-        return absl::NotFoundError("no such identity");
-      });
-}
-
-std::shared_ptr<const PskContext> Server(Transport transport,
-                                         std::vector<CipherSuite> suites = {},
-                                         std::string required_name = "",
-                                         absl::Duration handshake_timeout = absl::Seconds(10)) {
-  ServerOptions options;
-  options.transport = transport;
-  options.handshake_timeout = handshake_timeout;
-  options.cipher_suites = std::move(suites);
-  options.required_server_name = std::move(required_name);
-  absl::StatusOr<std::shared_ptr<const PskContext>> ctx =
-      PskContext::NewServer(options, Resolver());
-  EXPECT_TRUE(ctx.ok()) << ctx.status();
-  return ctx.ok() ? *ctx : nullptr;
-}
-
-std::shared_ptr<const PskContext> Client(Transport transport, std::string identity = kIdentity,
-                                         SecretBytes key = Key('k'),
-                                         std::vector<CipherSuite> suites = {},
-                                         std::string server_name = kServerName) {
-  ClientOptions options;
-  options.transport = transport;
-  options.cipher_suites = std::move(suites);
-  options.psk_identity = std::move(identity);
-  options.psk = std::move(key);
-  options.server_name = std::move(server_name);
-  absl::StatusOr<std::shared_ptr<const PskContext>> ctx = PskContext::NewClient(options);
-  EXPECT_TRUE(ctx.ok()) << ctx.status();
-  return ctx.ok() ? *ctx : nullptr;
-}
-
-absl::Time Deadline() { return absl::Now() + absl::Seconds(10); }
+using testing::Resolver;
+using testing::Server;
+using testing::StreamPair;
 
 // ---------------------------------------------------------------------------------------------
 // Every configured suite, both transports, both address families.
@@ -90,9 +54,9 @@ struct SuiteCase {
 };
 
 std::string CaseName(const ::testing::TestParamInfo<SuiteCase>& info) {
-  std::string name = absl::StrCat(TransportName(info.param.transport), "_",
-                                  info.param.suite.openssl_name, "_",
-                                  std::string(info.param.address) == "::1" ? "v6" : "v4");
+  std::string name =
+      absl::StrCat(TransportName(info.param.transport), "_", info.param.suite.openssl_name, "_",
+                   std::string(info.param.address) == "::1" ? "v6" : "v4");
   for (char& c : name) {
     if (!isalnum(static_cast<unsigned char>(c))) c = '_';
   }
@@ -115,9 +79,8 @@ TEST_P(SuiteTest, HandshakeExportAndEcho) {
   const SuiteCase& c = GetParam();
   // The client offers only this suite; the server keeps the full default list.
   std::unique_ptr<LoopbackServer> server = LoopbackServer::Start(Server(c.transport), c.address);
-  absl::StatusOr<std::unique_ptr<BlockingClient>> client =
-      BlockingClient::Connect(Client(c.transport, kIdentity, Key('k'), {c.suite}), c.address,
-                              server->port(), Deadline());
+  absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
+      Client(c.transport, kIdentity, Key('k'), {c.suite}), c.address, server->port(), Deadline());
   ASSERT_TRUE(client.ok()) << client.status();
   LoopbackServer::Result r = server->Wait(absl::Seconds(10));
   ASSERT_TRUE(r.status.ok()) << r.status;
@@ -205,8 +168,7 @@ TEST_P(FailureTest, WrongKeyFails) {
 TEST_P(FailureTest, UnknownIdentityFailsExactlyLikeWrongKey) {
   Transport t = GetParam();
   Failure wrong = Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, kIdentity, Key('x')));
-  Failure unknown =
-      Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, "kpm-9999", Key('x')));
+  Failure unknown = Attempt(t, Server(t, {}, "", kShortHandshake), Client(t, "kpm-9999", Key('x')));
   // What the client sees is the same...
   EXPECT_FALSE(unknown.client.ok());
   EXPECT_EQ(unknown.client.code(), wrong.client.code());
@@ -386,496 +348,6 @@ TEST(PskHandshakeTest, ForbiddenSuiteOfferedByClientFails) {
     close(fd);
   }
   EXPECT_GE(exercised, 2);  // DHE-PSK and PSK-NULL at least.
-}
-
-// ---------------------------------------------------------------------------------------------
-// Deadlines and garbage.
-
-TEST(PskHandshakeTest, BlockingClientHonoursDeadlineAgainstSilentServer) {
-  for (Transport t : {Transport::kTls, Transport::kDtls}) {
-    SCOPED_TRACE(TransportName(t));
-    // A bound socket nobody serves: UDP swallows datagrams; TCP completes the connect in the
-    // kernel backlog but never speaks TLS.
-    int fd = socket(AF_INET, t == Transport::kTls ? SOCK_STREAM : SOCK_DGRAM, 0);
-    sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    if (t == Transport::kTls) {
-      ASSERT_EQ(listen(fd, 4), 0);
-    }
-    socklen_t len = sizeof(a);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    absl::Time start = absl::Now();
-    absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
-        Client(t), "127.0.0.1", ntohs(a.sin_port), start + absl::Milliseconds(1500));
-    absl::Duration took = absl::Now() - start;
-    EXPECT_EQ(client.status().code(), absl::StatusCode::kDeadlineExceeded) << client.status();
-    EXPECT_GE(took, absl::Milliseconds(1400));
-    EXPECT_LT(took, absl::Seconds(4));
-    close(fd);
-  }
-}
-
-TEST(PskHandshakeTest, GarbageInsteadOfClientHelloFailsCleanly) {
-  std::unique_ptr<LoopbackServer> server =
-      LoopbackServer::Start(Server(Transport::kTls), "127.0.0.1");
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a;
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons(server->port());
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  std::string junk = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-  ASSERT_EQ(write(fd, junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
-  LoopbackServer::Result r = server->Wait(absl::Seconds(10));
-  EXPECT_FALSE(r.status.ok());
-  EXPECT_EQ(r.psk_lookup, PskLookup::kNotAsked);
-  close(fd);
-  // The server still serves a proper client afterwards.
-  absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
-      Client(Transport::kTls), "127.0.0.1", server->port(), Deadline());
-  EXPECT_TRUE(client.ok()) << client.status();
-}
-
-TEST(PskHandshakeTest, DtlsGarbageIsDroppedWithoutStateOrReply) {
-  std::unique_ptr<LoopbackServer> server =
-      LoopbackServer::Start(Server(Transport::kDtls), "127.0.0.1");
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a;
-  memset(&a, 0, sizeof(a));
-  a.sin_family = AF_INET;
-  a.sin_port = htons(server->port());
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  std::string junk(200, '\x16');
-  for (int i = 0; i < 5; ++i) ASSERT_GT(send(fd, junk.data(), junk.size(), 0), 0);
-  pollfd p = {fd, POLLIN, 0};
-  EXPECT_EQ(poll(&p, 1, 300), 0);  // No reply at all.
-  EXPECT_EQ(server->sessions_created(), 0);
-  close(fd);
-  absl::StatusOr<std::unique_ptr<BlockingClient>> client = BlockingClient::Connect(
-      Client(Transport::kDtls), "127.0.0.1", server->port(), Deadline());
-  EXPECT_TRUE(client.ok()) << client.status();
-}
-
-// ---------------------------------------------------------------------------------------------
-// DTLS cookie exchange, in memory.
-
-bool IsHelloVerifyRequest(const std::string& d) {
-  // DTLS record header is 13 bytes; content type 22 (handshake), msg_type 3.
-  return d.size() > 13 && d[0] == 22 && d[13] == 3;
-}
-
-TEST(DtlsCookieExchangeTest, FirstHelloGetsVerifyRequestAndNoState) {
-  auto server_ctx = Server(Transport::kDtls);
-  absl::StatusOr<std::unique_ptr<DtlsListener>> listener = DtlsListener::New(server_ctx);
-  ASSERT_TRUE(listener.ok());
-  absl::StatusOr<std::unique_ptr<PskSession>> client =
-      PskSession::NewDatagramClient(Client(Transport::kDtls), absl::Now());
-  ASSERT_TRUE(client.ok());
-  ASSERT_EQ((*client)->Handshake(), Step::kWantRead);
-  std::string hello;
-  ASSERT_TRUE((*client)->PopDatagram(&hello));
-  const std::string peer = "peer-A";
-  EXPECT_TRUE(IsInitialClientHello(hello));
-
-  std::string reply;
-  absl::StatusOr<std::unique_ptr<PskSession>> s =
-      (*listener)->Offer(peer, hello, absl::Now(), &reply);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*s, nullptr);  // No per-peer state.
-  ASSERT_TRUE(IsHelloVerifyRequest(reply));
-  // A replay of the cookieless hello: again only a HelloVerifyRequest.
-  std::string reply2;
-  s = (*listener)->Offer(peer, hello, absl::Now(), &reply2);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*s, nullptr);
-  EXPECT_TRUE(IsHelloVerifyRequest(reply2));
-
-  (*client)->FeedDatagram(reply);
-  ASSERT_EQ((*client)->Handshake(), Step::kWantRead);
-  std::string hello_with_cookie;
-  ASSERT_TRUE((*client)->PopDatagram(&hello_with_cookie));
-
-  // The cookie is bound to the address: from another peer it is not accepted.
-  s = (*listener)->Offer("peer-B", hello_with_cookie, absl::Now(), &reply);
-  ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*s, nullptr);
-  EXPECT_TRUE(IsHelloVerifyRequest(reply));
-
-  s = (*listener)->Offer(peer, hello_with_cookie, absl::Now(), &reply);
-  ASSERT_TRUE(s.ok());
-  ASSERT_NE(*s, nullptr);
-  EXPECT_TRUE(reply.empty());
-  std::unique_ptr<PskSession> server = std::move(*s);
-
-  // Finish in memory.
-  for (int i = 0; i < 20 && !(server->handshake_done() && (*client)->handshake_done()); ++i) {
-    ASSERT_NE(server->Handshake(), Step::kFailed) << server->status();
-    std::string d;
-    while (server->PopDatagram(&d)) (*client)->FeedDatagram(d);
-    ASSERT_NE((*client)->Handshake(), Step::kFailed) << (*client)->status();
-    while ((*client)->PopDatagram(&d)) server->FeedDatagram(d);
-  }
-  ASSERT_TRUE(server->handshake_done());
-  ASSERT_TRUE((*client)->handshake_done());
-  EXPECT_EQ(server->cipher_id(), 0xC0A8);
-  EXPECT_FALSE(IsInitialClientHello(reply));
-  // Application data in both directions, then close_notify.
-  size_t n = 0;
-  ASSERT_EQ((*client)->Write("ping", &n), Step::kDone);
-  std::string d;
-  while ((*client)->PopDatagram(&d)) {
-    EXPECT_FALSE(IsInitialClientHello(d));
-    server->FeedDatagram(d);
-  }
-  char buf[64];
-  ASSERT_EQ(server->Read(buf, sizeof(buf), &n), Step::kDone);
-  EXPECT_EQ(std::string(buf, n), "ping");
-  EXPECT_EQ(server->Read(buf, sizeof(buf), &n), Step::kWantRead);
-  ASSERT_EQ(server->Shutdown(), Step::kDone);
-  while (server->PopDatagram(&d)) (*client)->FeedDatagram(d);
-  EXPECT_EQ((*client)->Read(buf, sizeof(buf), &n), Step::kClosed);
-  auto a = server->Export(kBootstrapExporterLabel, 48);
-  auto b = (*client)->Export(kBootstrapExporterLabel, 48);
-  ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_TRUE(a->Equals(*b));
-}
-
-TEST(DtlsCookieExchangeTest, LoopbackServerAnsweredFirstHelloWithVerifyRequest) {
-  std::unique_ptr<LoopbackServer> server =
-      LoopbackServer::Start(Server(Transport::kDtls), "::1");
-  absl::StatusOr<std::unique_ptr<BlockingClient>> client =
-      BlockingClient::Connect(Client(Transport::kDtls), "::1", server->port(), Deadline());
-  ASSERT_TRUE(client.ok()) << client.status();
-  LoopbackServer::Result r = server->Wait(absl::Seconds(10));
-  ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.hello_verify_requests, 1);
-  EXPECT_EQ(r.listener_datagrams, 2);  // Hello without cookie, hello with cookie.
-  EXPECT_EQ(server->sessions_created(), 1);
-}
-
-TEST(DtlsTimerTest, ClientRetransmitsWhenFlightIsLost) {
-  auto server_ctx = Server(Transport::kDtls);
-  absl::StatusOr<std::unique_ptr<PskSession>> client =
-      PskSession::NewDatagramClient(Client(Transport::kDtls), absl::Now());
-  ASSERT_TRUE(client.ok());
-  ASSERT_EQ((*client)->Handshake(), Step::kWantRead);
-  std::string lost;
-  ASSERT_TRUE((*client)->PopDatagram(&lost));
-  std::optional<absl::Duration> timeout = (*client)->DtlsTimeout();
-  ASSERT_TRUE(timeout.has_value());
-  EXPECT_LE(*timeout, absl::Seconds(1));
-  absl::SleepFor(*timeout + absl::Milliseconds(20));
-  EXPECT_EQ((*client)->HandleDtlsTimeout(), Step::kWantRead);
-  std::string again;
-  ASSERT_TRUE((*client)->PopDatagram(&again));
-  EXPECT_EQ(again[0], 22);  // Handshake record...
-  EXPECT_EQ(again[13], 1);  // ...carrying a ClientHello.
-  EXPECT_EQ(again.size(), lost.size());
-}
-
-// ---------------------------------------------------------------------------------------------
-// A session is not tied to the thread that started it: a blocking resolver may drive it from
-// another thread (as a server without asynchronous lookups would).
-
-// DriveToDone steps `session` with poll() on `fd` until the handshake ends or 10 s pass.
-Step DriveToDone(PskSession* session, int fd) {
-  absl::Time deadline = Deadline();
-  for (;;) {
-    Step step = session->Handshake();
-    if (step != Step::kWantRead && step != Step::kWantWrite) return step;
-    if (absl::Now() > deadline) return Step::kFailed;
-    pollfd p = {fd, static_cast<short>(step == Step::kWantRead ? POLLIN : POLLOUT), 0};
-    poll(&p, 1, 50);
-  }
-}
-
-// StreamPair is a TLS server session with `server_ctx` and a default client session over the two
-// ends of a socketpair, which it closes when it goes.
-struct StreamPair {
-  explicit StreamPair(const std::shared_ptr<const PskContext>& server_ctx) {
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) != 0) return;
-    auto s = PskSession::NewStream(server_ctx, sv[0], absl::Now());
-    auto c = PskSession::NewStream(Client(Transport::kTls), sv[1], absl::Now());
-    if (s.ok()) server = *std::move(s);
-    if (c.ok()) client = *std::move(c);
-  }
-  ~StreamPair() {
-    server.reset();
-    client.reset();
-    if (sv[0] >= 0) close(sv[0]);
-    if (sv[1] >= 0) close(sv[1]);
-  }
-  bool ok() const { return server != nullptr && client != nullptr; }
-
-  int sv[2] = {-1, -1};
-  std::unique_ptr<PskSession> server, client;
-};
-
-TEST(PskHandshakeTest, SessionMovesToAnotherThreadWithBlockingResolver) {
-  ServerOptions options;
-  auto slow = std::make_shared<FunctionPskResolver>(
-      [](absl::string_view identity) -> absl::StatusOr<SecretBytes> {
-        absl::SleepFor(absl::Milliseconds(100));  // A remote fetch.
-        if (identity == kIdentity) return Key('k');
-        return absl::NotFoundError("unknown");
-      });
-  absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
-      PskContext::NewServer(options, slow);
-  ASSERT_TRUE(server_ctx.ok());
-  StreamPair p(*server_ctx);
-  ASSERT_TRUE(p.ok());
-  EXPECT_EQ(p.server->Handshake(), Step::kWantRead);  // Event-loop thread: nothing yet.
-  Step server_step = Step::kFailed;
-  std::thread worker([&] { server_step = DriveToDone(p.server.get(), p.sv[0]); });
-  Step client_step = DriveToDone(p.client.get(), p.sv[1]);
-  worker.join();
-  ASSERT_EQ(client_step, Step::kDone) << p.client->status();
-  ASSERT_EQ(server_step, Step::kDone) << p.server->status();
-  auto a = p.server->Export(kBootstrapExporterLabel, 48);
-  auto b = p.client->Export(kBootstrapExporterLabel, 48);
-  ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_TRUE(a->Equals(*b));
-  EXPECT_EQ(p.server->psk_lookup(), PskLookup::kFound);
-}
-
-// An asynchronous resolver: answers from its own thread after `delay`; counts the calls.
-class AsyncTestResolver : public PskResolver {
- public:
-  explicit AsyncTestResolver(absl::Duration delay) : delay_(delay) {}
-  ~AsyncTestResolver() override {
-    for (auto& t : threads_) t.join();
-  }
-  absl::StatusOr<ResolvedPsk> Resolve(absl::string_view) override {
-    ++sync_calls;
-    return absl::InternalError("the synchronous path must not be used");
-  }
-  bool SupportsAsync() const override { return true; }
-  void ResolveAsync(absl::string_view identity, ResolveDone done) override {
-    ++async_calls;
-    threads_.emplace_back([delay = delay_, id = std::string(identity), done = std::move(done)] {
-      absl::SleepFor(delay);
-      done(id == kIdentity ? absl::StatusOr<SecretBytes>(Key('k'))
-                           : absl::NotFoundError("unknown"));
-    });
-  }
-  std::atomic<int> sync_calls{0};
-  std::atomic<int> async_calls{0};
-
- private:
-  const absl::Duration delay_;
-  std::vector<std::thread> threads_;
-};
-
-// AsyncServer is a TLS server session over one end of a socketpair whose lookups go to `resolver`;
-// `wakeups` counts its async-ready callbacks.
-struct AsyncServer {
-  explicit AsyncServer(std::shared_ptr<PskResolver> resolver, std::string identity = kIdentity) {
-    absl::StatusOr<std::shared_ptr<const PskContext>> ctx =
-        PskContext::NewServer(ServerOptions(), std::move(resolver));
-    EXPECT_TRUE(ctx.ok());
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    auto s = PskSession::NewStream(*ctx, sv[0], absl::Now());
-    EXPECT_TRUE(s.ok());
-    if (s.ok()) session = *std::move(s);
-    if (session != nullptr) session->EnableAsyncLookup([this] { ++wakeups; });
-    client_thread = std::thread([this, identity] {
-      auto client = PskSession::NewStream(Client(Transport::kTls, identity), sv[1], absl::Now());
-      if (client.ok()) client_step = DriveToDone(client->get(), sv[1]);
-    });
-  }
-  ~AsyncServer() {
-    shutdown(sv[0], SHUT_RDWR);
-    if (client_thread.joinable()) client_thread.join();
-    session.reset();
-    close(sv[0]);
-    close(sv[1]);
-  }
-  int sv[2] = {-1, -1};
-  std::unique_ptr<PskSession> session;
-  std::atomic<int> wakeups{0};
-  std::atomic<Step> client_step{Step::kFailed};
-  std::thread client_thread;
-};
-
-TEST(PskHandshakeTest, AsyncLookupPausesTheHandshakeInsteadOfBlocking) {
-  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(100));
-  for (std::string identity : {std::string(kIdentity), std::string("kpm-unknown")}) {
-    SCOPED_TRACE(identity);
-    AsyncServer server(resolver, identity);
-    ASSERT_NE(server.session, nullptr);
-    // The "event loop": never blocks longer than a poll slice, even while the key is looked up.
-    int paused_steps = 0;
-    Step step;
-    const absl::Time deadline = Deadline();
-    for (;;) {
-      const absl::Time before = absl::Now();
-      step = server.session->Handshake();
-      EXPECT_LT(absl::Now() - before, absl::Milliseconds(50));
-      if (step == Step::kWantAsync) {
-        ++paused_steps;
-        EXPECT_TRUE(server.session->async_paused());
-        while (server.wakeups.load() == 0 && absl::Now() < deadline) {
-          absl::SleepFor(absl::Milliseconds(5));
-        }
-        server.wakeups = 0;
-        continue;
-      }
-      if (step != Step::kWantRead && step != Step::kWantWrite) break;
-      if (absl::Now() > deadline) break;
-      pollfd p = {server.sv[0], static_cast<short>(step == Step::kWantRead ? POLLIN : POLLOUT), 0};
-      poll(&p, 1, 20);
-    }
-    EXPECT_GE(paused_steps, 1);
-    if (identity == kIdentity) {
-      EXPECT_EQ(step, Step::kDone) << server.session->status();
-      EXPECT_EQ(server.session->psk_lookup(), PskLookup::kFound);
-      server.client_thread.join();
-      EXPECT_EQ(server.client_step.load(), Step::kDone);
-    } else {
-      EXPECT_EQ(step, Step::kFailed);
-      EXPECT_EQ(server.session->psk_lookup(), PskLookup::kNotFound);
-    }
-  }
-  EXPECT_EQ(resolver->sync_calls.load(), 0);
-  EXPECT_EQ(resolver->async_calls.load(), 2);
-}
-
-TEST(PskHandshakeTest, SessionDestroyedWhilePausedOnALookupIsSafe) {
-  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(300));
-  AsyncServer server(resolver);
-  ASSERT_NE(server.session, nullptr);
-  Step step = Step::kWantRead;
-  const absl::Time deadline = Deadline();
-  while (step != Step::kWantAsync && absl::Now() < deadline) {
-    step = server.session->Handshake();
-    pollfd p = {server.sv[0], POLLIN, 0};
-    if (step == Step::kWantRead) poll(&p, 1, 20);
-  }
-  ASSERT_EQ(step, Step::kWantAsync);
-  server.session.reset();  // the lookup answers later, into a dropped session
-  absl::SleepFor(absl::Milliseconds(400));  // the late answer arrives; nothing to wake
-  EXPECT_EQ(server.wakeups.load(), 0);
-}
-
-// A resolver that supports async but is used by a session without an async-ready callback (a
-// server that drives handshakes itself) is asked synchronously.
-TEST(PskHandshakeTest, AsyncResolverWithoutReadyCallbackIsAskedSynchronously) {
-  auto resolver = std::make_shared<AsyncTestResolver>(absl::Milliseconds(1));
-  absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
-      PskContext::NewServer(ServerOptions(), resolver);
-  ASSERT_TRUE(server_ctx.ok());
-  StreamPair p(*server_ctx);
-  ASSERT_TRUE(p.ok());
-  std::thread worker([&] { (void)DriveToDone(p.server.get(), p.sv[0]); });
-  (void)DriveToDone(p.client.get(), p.sv[1]);
-  worker.join();
-  EXPECT_EQ(resolver->sync_calls.load(), 1);
-  EXPECT_EQ(resolver->async_calls.load(), 0);
-}
-
-TEST(PskHandshakeTest, HandshakeExpiryIsReportedToTheEventLoop) {
-  auto server_ctx = Server(Transport::kTls, {}, "", absl::Milliseconds(200));
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-  absl::Time start = absl::Now();
-  auto server = PskSession::NewStream(server_ctx, sv[0], start);
-  ASSERT_TRUE(server.ok());
-  EXPECT_EQ((*server)->Handshake(), Step::kWantRead);
-  EXPECT_FALSE((*server)->HandshakeExpired(start + absl::Milliseconds(100)));
-  EXPECT_TRUE((*server)->HandshakeExpired(start + absl::Milliseconds(300)));
-  EXPECT_EQ((*server)->Export(kBootstrapExporterLabel, 48).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-  close(sv[0]);
-  close(sv[1]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Memory held by idle established server sessions (the MEF budget is 64 KiB per connection).
-
-size_t HeapInUse() { return mallinfo2().uordblks; }
-
-TEST(PskMemoryTest, IdleTlsServerSessionIsSmall) {
-  constexpr int kSessions = 40;
-  auto server_ctx = Server(Transport::kTls);
-  auto client_ctx = Client(Transport::kTls);
-  std::vector<int> fds;
-  std::vector<std::unique_ptr<PskSession>> servers;
-  size_t before = HeapInUse();
-  {
-    std::vector<std::unique_ptr<PskSession>> clients;
-    for (int i = 0; i < kSessions; ++i) {
-      int sv[2];
-      ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-      fds.push_back(sv[0]);
-      fds.push_back(sv[1]);
-      auto s = PskSession::NewStream(server_ctx, sv[0], absl::Now());
-      auto c = PskSession::NewStream(client_ctx, sv[1], absl::Now());
-      ASSERT_TRUE(s.ok() && c.ok());
-      for (int n = 0; n < 20 && !((*s)->handshake_done() && (*c)->handshake_done()); ++n) {
-        ASSERT_NE((*c)->Handshake(), Step::kFailed) << (*c)->status();
-        ASSERT_NE((*s)->Handshake(), Step::kFailed) << (*s)->status();
-      }
-      ASSERT_TRUE((*s)->handshake_done());
-      servers.push_back(std::move(*s));
-      clients.push_back(std::move(*c));
-    }
-  }
-  size_t after = HeapInUse();
-  size_t per_session = after > before ? (after - before) / kSessions : 0;
-  RecordProperty("bytes_per_idle_tls_server_session", static_cast<int>(per_session));
-  EXPECT_LT(per_session, 64u * 1024u);
-  // Report the figure.
-  printf("idle TLS server session: %zu bytes\n", per_session);
-  servers.clear();
-  for (int fd : fds) close(fd);
-}
-
-TEST(PskMemoryTest, IdleDtlsServerSessionIsSmall) {
-  constexpr int kSessions = 40;
-  auto server_ctx = Server(Transport::kDtls);
-  auto client_ctx = Client(Transport::kDtls);
-  absl::StatusOr<std::unique_ptr<DtlsListener>> listener = DtlsListener::New(server_ctx);
-  ASSERT_TRUE(listener.ok());
-  std::vector<std::unique_ptr<PskSession>> servers;
-  size_t before = HeapInUse();
-  {
-    std::vector<std::unique_ptr<PskSession>> clients;
-    for (int i = 0; i < kSessions; ++i) {
-      std::string peer = absl::StrCat("peer-", i);
-      auto c = PskSession::NewDatagramClient(client_ctx, absl::Now());
-      ASSERT_TRUE(c.ok());
-      std::unique_ptr<PskSession> s;
-      std::string d, reply;
-      for (int n = 0; n < 4 && s == nullptr; ++n) {
-        (*c)->Handshake();
-        while ((*c)->PopDatagram(&d)) {
-          auto offered = (*listener)->Offer(peer, d, absl::Now(), &reply);
-          ASSERT_TRUE(offered.ok());
-          if (*offered != nullptr) s = std::move(*offered);
-          if (!reply.empty()) (*c)->FeedDatagram(reply);
-        }
-      }
-      ASSERT_NE(s, nullptr);
-      for (int n = 0; n < 20 && !(s->handshake_done() && (*c)->handshake_done()); ++n) {
-        ASSERT_NE(s->Handshake(), Step::kFailed) << s->status();
-        while (s->PopDatagram(&d)) (*c)->FeedDatagram(d);
-        ASSERT_NE((*c)->Handshake(), Step::kFailed) << (*c)->status();
-        while ((*c)->PopDatagram(&d)) s->FeedDatagram(d);
-      }
-      ASSERT_TRUE(s->handshake_done());
-      servers.push_back(std::move(s));
-      clients.push_back(std::move(*c));
-    }
-  }
-  size_t after = HeapInUse();
-  size_t per_session = after > before ? (after - before) / kSessions : 0;
-  printf("idle DTLS server session: %zu bytes\n", per_session);
-  EXPECT_LT(per_session, 64u * 1024u);
 }
 
 }  // namespace

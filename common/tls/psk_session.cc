@@ -44,20 +44,22 @@ PskSession::PskSession(std::shared_ptr<const PskContext> ctx, SslPtr ssl, BIO* d
 }
 
 PskSession::~PskSession() {
-  if (ssl_ == nullptr) return;
-  if (async_paused_ && state_.lookup != nullptr) {
-    // Run the paused ASYNC job to its end (with no key) so OpenSSL frees it, with its output
-    // going to a memory BIO rather than a socket that may be closed or reused by now.
-    state_.lookup->Abandon();
-    BIO* sink = BIO_new(BIO_s_mem());
-    if (sink != nullptr) {
-      SSL_set_bio(ssl_.get(), sink, sink);
-      dgram_bio_ = nullptr;
-      ERR_clear_error();
-      (void)SSL_do_handshake(ssl_.get());
-    }
-  }
-  SSL_set_ex_data(ssl_.get(), internal::SessionStateIndex(), nullptr);
+  // Release only: the owner has called Close if the handshake was paused (psk_session.h).
+  if (ssl_ != nullptr) SSL_set_ex_data(ssl_.get(), internal::SessionStateIndex(), nullptr);
+}
+
+void PskSession::Close() {
+  if (!async_paused_ || state_.lookup == nullptr) return;
+  // Run the paused ASYNC job to its end (with no key) so OpenSSL can free it, with its output
+  // going to a memory BIO rather than a socket that may be closed or reused by now.
+  async_paused_ = false;
+  state_.lookup->Abandon();
+  BIO* sink = BIO_new(BIO_s_mem());
+  if (sink == nullptr) return;
+  SSL_set_bio(ssl_.get(), sink, sink);
+  dgram_bio_ = nullptr;
+  ERR_clear_error();
+  (void)SSL_do_handshake(ssl_.get());
 }
 
 void PskSession::EnableAsyncLookup(std::function<void()> on_ready) {

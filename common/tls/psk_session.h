@@ -87,9 +87,16 @@ class PskSession {
   // EnableAsyncLookup (server, before the first Handshake) lets a resolver that SupportsAsync
   // answer without blocking: Handshake then returns kWantAsync while the lookup runs, and
   // `on_ready` is called, on any thread and at most once per lookup, when the handshake can go on.
-  // The session must not be destroyed while paused unless its owner accepts that the lookup's
-  // answer is dropped (the destructor finishes the paused handshake with no key).
+  // A session paused on a lookup must be Closed before it is destroyed (the lookup's answer is
+  // then dropped).
   void EnableAsyncLookup(std::function<void()> on_ready);
+  // Close readies the session to be freed: a handshake paused on an asynchronous lookup is
+  // abandoned (the late answer is dropped and wakes nobody) and OpenSSL's paused job is run to its
+  // end with no key, writing into a memory buffer, never to the transport. Nothing else changes
+  // (call Shutdown first for close_notify); the destructor only releases, so an owner that enabled
+  // asynchronous lookups calls Close when it drops the session. Idempotent; a no-op when not
+  // paused.
+  void Close();
   // async_paused: the last Handshake returned kWantAsync.
   bool async_paused() const { return async_paused_; }
 

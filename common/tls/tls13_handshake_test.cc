@@ -10,27 +10,20 @@
 #include "common/tls/psk_importer.h"
 #include "common/tls/psk_session.h"
 #include "common/tls/testing/loopback_server.h"
+#include "common/tls/testing/psk_test_env.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace tls {
 namespace {
 
+using testing::Deadline;
+using testing::Key;
+using testing::kIdentity;
 using testing::LoopbackServer;
+using testing::Resolver;
 
-constexpr char kIdentity[] = "kpm-0001";
 constexpr char kAddress[] = "127.0.0.1";
-
-SecretBytes Key(char fill) { return SecretBytes::Copy(std::string(32, fill)); }
-
-std::shared_ptr<PskResolver> Resolver() {
-  return std::make_shared<FunctionPskResolver>(
-      [](absl::string_view identity) -> absl::StatusOr<SecretBytes> {
-        if (identity == kIdentity) return Key('k');
-        if (identity == "kpm-store-down") return absl::UnavailableError("store down");
-        return absl::NotFoundError("no such identity");
-      });
-}
 
 std::shared_ptr<const PskContext> Server(Tls13Options tls13) {
   ServerOptions options;
@@ -59,8 +52,6 @@ std::shared_ptr<const PskContext> Client(Tls13Options tls13, std::string identit
   EXPECT_TRUE(ctx.ok()) << ctx.status();
   return ctx.ok() ? *ctx : nullptr;
 }
-
-absl::Time Deadline() { return absl::Now() + absl::Seconds(10); }
 
 struct Outcome {
   absl::Status client;

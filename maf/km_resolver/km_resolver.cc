@@ -250,6 +250,7 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
     // fetch, so a handshake never waits past its deadline.
     plan.key = FlightKey{FlightKey::Kind::kKmId, key_id};
     plan.work = [this, km_id = key_id]() -> absl::StatusOr<ResolvedKm> {
+      RetryPendingRevocations();
       absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
       if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
         // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
@@ -277,6 +278,7 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
 
 absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
                                                  const std::string& mef_fqdn, absl::Time deadline) {
+  RetryPendingRevocations();
   // 1. Stored already (an earlier handshake, possibly on another replica)?
   absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id);
   if (stored.ok()) {
@@ -352,7 +354,7 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
     tombstoned = TombstonedLocked(ke_id, c.enrolee_id);
   }
   if (tombstoned) {
-    (void)o_.store->RevokeByKeId(ke_id, Revocation{"mef:" + mef_fqdn, "revoked during fetch", {}});
+    RevokeInStore(ke_id, Revocation{"mef:" + mef_fqdn, "revoked during fetch", {}});
     return absl::PermissionDeniedError("KeID revoked");
   }
 
@@ -371,6 +373,28 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
   r.expires_at = absl::FromUnixMicros(absl::ToUnixMicros(c.expires_at));
   Cache(r);
   return r;
+}
+
+void KmResolver::RevokeInStore(const std::string& ke_id, const Revocation& why) {
+  absl::Status s = o_.store->RevokeByKeId(ke_id, why).status();
+  if (s.ok()) return;
+  {
+    absl::MutexLock l(&mu_);
+    ++stats_.revocation_write_failures;
+    pending_revocations_.emplace(ke_id, why);
+  }
+  if (o_.on_revocation_write_failed) o_.on_revocation_write_failed(s);
+}
+
+void KmResolver::RetryPendingRevocations() {
+  std::map<std::string, Revocation> pending;
+  {
+    absl::MutexLock l(&mu_);
+    if (pending_revocations_.empty()) return;
+    pending.swap(pending_revocations_);
+  }
+  // RevokeInStore puts back (and counts) each one that fails again.
+  for (const auto& [ke_id, why] : pending) RevokeInStore(ke_id, why);
 }
 
 bool KmResolver::TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id) {

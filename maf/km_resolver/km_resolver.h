@@ -1,6 +1,6 @@
 // File: maf/km_resolver/km_resolver.h
 //
-// KmResolver turns the PSK identity a device presents to the MAF into Km (docs/protocol.md section 7):
+// KmResolver turns the PSK identity a device presents to the MAF into Km (docs/protocol.md 7):
 //   - a KmID of this MAF's FQDN: the stored credential (unsealed; revoked or expired: refused);
 //   - a KeID: the MEF named by the FQDN after '@' is asked for Km (section 6), KmID is derived
 //     (DeriveKmId), the credential is stored sealed (AAD = KmID) and Km returned.
@@ -30,7 +30,8 @@
 //   KmResolverOptions o;
 //   o.maf_fqdn = "maf.example.com";
 //   o.store = store.get(); o.envelope = &envelope;
-//   o.fetchers["mef.example.com"] = std::make_shared<MefCredentialClient>(channel, "maf.example.com");
+//   o.fetchers["mef.example.com"] =
+//       std::make_shared<MefCredentialClient>(channel, "maf.example.com");
 //   absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
 //   absl::StatusOr<ResolvedKm> km = (*r)->Resolve(psk_identity, absl::Now() + absl::Seconds(2));
 //   if (!km.ok()) { /* fail the handshake like a wrong key */ }
@@ -69,12 +70,12 @@ namespace onem2m {
 namespace maf {
 
 struct KmResolverOptions {
-  std::string maf_fqdn;                                        // this MAF's FQDN (MAF-ID)
+  std::string maf_fqdn;                                         // this MAF's FQDN (MAF-ID)
   std::map<std::string, std::shared_ptr<MefFetcher>> fetchers;  // MEF-FQDN -> fetcher
-  MafStore* store = nullptr;                                   // not owned
-  const crypto::Envelope* envelope = nullptr;                  // not owned
-  Clock clock;                                                 // absl::Now when empty
-  absl::Duration default_timeout = absl::Seconds(2);  // Resolve(identity) deadline
+  MafStore* store = nullptr;                                    // not owned
+  const crypto::Envelope* envelope = nullptr;                   // not owned
+  Clock clock;                                                  // absl::Now when empty
+  absl::Duration default_timeout = absl::Seconds(2);            // Resolve(identity) deadline
   absl::Duration breaker_open_for = absl::Milliseconds(500);
   // negative_ttl: how long an unknown KeID or KmID is refused from memory. Equal to cache_ttl by
   // default, so known and unknown identities leave their caches at the same pace (a shorter one
@@ -96,15 +97,20 @@ struct KmResolverOptions {
   // may still reach the shared store through another replica, so every KmID handshake then reads
   // the stored state. Empty: always trust. Called without the resolver's lock held.
   std::function<bool(const std::string& mef_fqdn)> trust_cache;
+  // on_revocation_write_failed is told of every failed store write of a revocation that raced a
+  // fetch (the write is retried at the start of the next flight); the MAF counts it in its
+  // metrics. Called without the resolver's lock held.
+  std::function<void(const absl::Status&)> on_revocation_write_failed;
 };
 
 // KmResolverStats are counters for tests and metrics.
 struct KmResolverStats {
-  int64_t fetches = 0;         // calls to a MefFetcher
+  int64_t fetches = 0;  // calls to a MefFetcher
   int64_t cache_hits = 0;
   int64_t breaker_rejects = 0;
   int64_t negative_hits = 0;
   int64_t flight_limit_rejects = 0;
+  int64_t revocation_write_failures = 0;  // store writes of a revocation that failed (retried)
 };
 
 class KmResolver : public std::enable_shared_from_this<KmResolver> {
@@ -206,6 +212,12 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   void RememberUnknownLocked(const std::string& id, const std::string& mef_fqdn)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Cache(const ResolvedKm& km) ABSL_LOCKS_EXCLUDED(mu_);
+  // RevokeInStore writes a revocation that raced a fetch; a failed write is counted and kept for
+  // RetryPendingRevocations, never dropped.
+  void RevokeInStore(const std::string& ke_id, const Revocation& why) ABSL_LOCKS_EXCLUDED(mu_);
+  // RetryPendingRevocations writes the revocations whose first write failed (at the start of each
+  // flight, before it reads the store, so a revoked credential is not served from it).
+  void RetryPendingRevocations() ABSL_LOCKS_EXCLUDED(mu_);
   bool TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneTombstonesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -219,6 +231,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // Unknown KeIDs and KmIDs, each as an entry of the decoy Km under km_id = ke_id = the identity.
   KmCache unknown_ ABSL_GUARDED_BY(mu_){o_.negative_capacity};
   std::map<TombstoneKey, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // until when
+  // Revocation writes that failed, by KeID, until a retry succeeds.
+  std::map<std::string, Revocation> pending_revocations_ ABSL_GUARDED_BY(mu_);
   KmResolverStats stats_ ABSL_GUARDED_BY(mu_);
   // Last member: destroyed first, finishing every queued flight while the rest is still alive.
   server::WorkerPool flight_pool_;

@@ -5,11 +5,13 @@
 // over mutual TLS); tests use a fake.
 //
 //   class MyFetcher : public MefFetcher {
-//     absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override;
+//     absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id,
+//                                             absl::Time deadline) override;
 //   };
 #ifndef ONEM2M_MAF_KM_RESOLVER_MEF_FETCHER_H_
 #define ONEM2M_MAF_KM_RESOLVER_MEF_FETCHER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -37,8 +39,15 @@ class MefFetcher {
   // disabled or revoked: indistinguishable), kPermissionDenied (not our Enrolee), kUnavailable (MEF
   // unreachable), kDeadlineExceeded. It should return by `deadline`; the resolver does not wait
   // longer than that anyway. Must be safe to call from several threads at once.
-  virtual absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id,
-                                                  absl::Time deadline) = 0;
+  virtual absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) = 0;
+
+  // FetchAsync answers like Fetch through `done`, exactly once, by `deadline`, possibly on another
+  // thread. The default runs Fetch on the calling thread; MefCredentialClient overrides it so that
+  // no thread is held while it waits between retries (its backoff runs on a timer).
+  using FetchDone = std::function<void(absl::StatusOr<FetchedCredential>)>;
+  virtual void FetchAsync(absl::string_view ke_id, absl::Time deadline, FetchDone done) {
+    done(Fetch(ke_id, deadline));
+  }
 };
 
 }  // namespace maf

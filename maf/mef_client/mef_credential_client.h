@@ -4,9 +4,11 @@
 // 6-7), and the KmResolver's production MefFetcher: it asks the MEF for Km by KeID (SUID 21) over a
 // mutual-TLS gRPC channel, retrying UNAVAILABLE with jittered exponential backoff until the
 // caller's deadline, except while the MEF is known to be down (fail fast; see MefChannelArguments
-// for the channel that makes "known down" timely). A Km the MEF says it derived for another MAF-ID
-// is refused. Choosing the MEF (MEF-FQDN after '@' in the KeID -> endpoint) is the MAF's job: it
-// keeps one client per configured MEF.
+// for the channel that makes "known down" timely). Calls use gRPC's callback API and the wait
+// between retries is a gRPC alarm, so no thread sleeps through a backoff (FetchAsync holds none;
+// Fetch holds only its caller, waiting for the answer). A Km the MEF says it derived for another
+// MAF-ID is refused. Choosing the MEF (MEF-FQDN after '@' in the KeID -> endpoint) is the MAF's
+// job: it keeps one client per configured MEF.
 //
 //   auto creds = onem2m::grpcutil::MakeChannelCredentials(tls);   // the MAF's own certificate
 //   ko.fetchers["mef.example.com"] = std::make_shared<onem2m::maf::MefCredentialClient>(
@@ -61,7 +63,14 @@ class MefCredentialClient final : public MefFetcher {
   // another MAF-ID) is kInternal: such a Km is never used.
   absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override;
 
+  // MefFetcher: Fetch answering through `done` (on a gRPC thread, or at once on this one when it
+  // fails fast). Never blocks. The client must outlive the answer.
+  void FetchAsync(absl::string_view ke_id, absl::Time deadline, FetchDone done) override;
+
  private:
+  class Call;     // one FetchAsync: its attempts and the alarm between them
+  class Attempt;  // one RPC of a Call
+
   // MefKnownDown: the channel has no replica to send to (asks it to reconnect if idle).
   bool MefKnownDown() const;
 

@@ -1,11 +1,14 @@
 #include "maf/mef_client/mef_credential_client.h"
 
 #include <atomic>
+#include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/grpc/mtls.h"
 #include "common/testing/mtls_env.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/mef_client/testing/fake_mef.h"
@@ -15,6 +18,8 @@ namespace onem2m {
 namespace maf {
 namespace {
 
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
 using testing::FakeMef;
 constexpr const char* kMaf = testing::kFakeMaf;
 constexpr const char* kMef = testing::kFakeMef;
@@ -22,8 +27,8 @@ constexpr const char* kMef = testing::kFakeMef;
 class MefCredentialClientTest : public ::testing::Test {
  protected:
   void SetUp() override { env_.Start({&mef_}); }
-  MefCredentialClient Client(const std::string& identity) {
-    return MefCredentialClient(env_.Channel(identity), kMaf);
+  MefCredentialClient Client(const std::string& identity, Backoff backoff = {}) {
+    return MefCredentialClient(env_.Channel(identity), kMaf, backoff);
   }
   absl::Time Deadline() { return absl::Now() + absl::Seconds(5); }
 
@@ -34,7 +39,7 @@ class MefCredentialClientTest : public ::testing::Test {
 TEST_F(MefCredentialClientTest, FetchesKmOverMutualTls) {
   MefCredentialClient f = Client(kMaf);
   absl::StatusOr<FetchedCredential> c = f.Fetch(mef_.ke_id, Deadline());
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_TRUE(c->km.Equals(SecretBytes::Copy(std::string(32, 'm'))));
   EXPECT_EQ(c->enrolee_id, "C-dev1");
   EXPECT_EQ(c->ke_id, mef_.ke_id);
@@ -44,16 +49,57 @@ TEST_F(MefCredentialClientTest, FetchesKmOverMutualTls) {
 TEST_F(MefCredentialClientTest, PassesMefStatusesThrough) {
   MefCredentialClient f = Client(kMaf);
   std::string other = *crypto::FormatKeyId(std::string(16, 'F'), kMef);
-  EXPECT_EQ(f.Fetch(other, Deadline()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(f.Fetch(other, Deadline()), StatusIs(absl::StatusCode::kNotFound));
   MefCredentialClient wrong = Client("maf2.example.com");
-  EXPECT_EQ(wrong.Fetch(mef_.ke_id, Deadline()).status().code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(wrong.Fetch(mef_.ke_id, Deadline()), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(MefCredentialClientTest, RefusesKmDerivedForAnotherMaf) {
   mef_.maf_id = "maf2.example.com";
   MefCredentialClient f = Client(kMaf);
-  EXPECT_EQ(f.Fetch(mef_.ke_id, Deadline()).status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(f.Fetch(mef_.ke_id, Deadline()), StatusIs(absl::StatusCode::kInternal));
+}
+
+TEST_F(MefCredentialClientTest, RetriesAnOverloadedMefOnATimer) {
+  mef_.unavailable_replies = 2;
+  MefCredentialClient f = Client(kMaf, {absl::Milliseconds(1), absl::Milliseconds(5), 2.0, 0.5});
+  absl::Notification answered;
+  absl::StatusOr<FetchedCredential> got = absl::UnknownError("no answer");
+  std::thread::id answered_on;
+  f.FetchAsync(mef_.ke_id, Deadline(), [&](absl::StatusOr<FetchedCredential> r) {
+    got = std::move(r);
+    answered_on = std::this_thread::get_id();
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  EXPECT_THAT(got, IsOk());
+  EXPECT_EQ(mef_.calls, 3);
+  // The retries ran on gRPC's threads (RPC callbacks and the backoff alarm), not on the caller's.
+  EXPECT_NE(answered_on, std::this_thread::get_id());
+}
+
+TEST_F(MefCredentialClientTest, SyncFetchRetriesUntilServed) {
+  mef_.unavailable_replies = 1;
+  MefCredentialClient f = Client(kMaf, {absl::Milliseconds(1), absl::Milliseconds(5), 2.0, 0.5});
+  EXPECT_THAT(f.Fetch(mef_.ke_id, Deadline()), IsOk());
+  EXPECT_EQ(mef_.calls, 2);
+}
+
+TEST_F(MefCredentialClientTest, GivesUpAtTheDeadlineWithTheLastError) {
+  mef_.unavailable_replies = 1 << 30;
+  MefCredentialClient f = Client(kMaf, {absl::Milliseconds(5), absl::Milliseconds(20), 2.0, 0.5});
+  // The last error, or DEADLINE_EXCEEDED when an attempt was still in flight at the deadline.
+  EXPECT_THAT(f.Fetch(mef_.ke_id, absl::Now() + absl::Milliseconds(200)),
+              ::testing::AnyOf(StatusIs(absl::StatusCode::kUnavailable),
+                               StatusIs(absl::StatusCode::kDeadlineExceeded)));
+  EXPECT_GE(mef_.calls, 2);
+}
+
+TEST_F(MefCredentialClientTest, PastDeadlineAnswersWithoutCalling) {
+  MefCredentialClient f = Client(kMaf);
+  EXPECT_THAT(f.Fetch(mef_.ke_id, absl::Now() - absl::Seconds(1)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(mef_.calls, 0);
 }
 
 TEST_F(MefCredentialClientTest, ResolverEndToEndOverGrpc) {
@@ -66,9 +112,9 @@ TEST_F(MefCredentialClientTest, ResolverEndToEndOverGrpc) {
   o.envelope = &envelope;
   std::shared_ptr<KmResolver> r = *KmResolver::Create(std::move(o));
   absl::StatusOr<ResolvedKm> km = r->Resolve(mef_.ke_id, Deadline());
-  ASSERT_TRUE(km.ok()) << km.status();
+  ASSERT_THAT(km, IsOk());
   EXPECT_EQ(km->km_id, *crypto::DeriveKmId(SecretBytes::Copy(std::string(32, 'm')), kMaf));
-  EXPECT_TRUE(r->Resolve(km->km_id, Deadline()).ok());
+  EXPECT_THAT(r->Resolve(km->km_id, Deadline()), IsOk());
   EXPECT_EQ(mef_.calls, 1);
   EXPECT_TRUE(r->WaitIdle(Deadline()));
 }

@@ -22,11 +22,14 @@ void MefRevocations::Start(std::shared_ptr<KmResolver> resolver, const Channels&
     RevocationWatcher::Options o = watch_;
     const std::string fqdn = mef_fqdn;
     o.on_event = [resolver, fqdn](const rsp::v1::RevocationEvent& e) {
-      if (!ApplyRevocationEvent(*resolver, fqdn, e)) return;
-      Log(Level::kInfo, "mef_revocation",
-          {{"mef", fqdn},
-           {"kind", rsp::v1::RevocationEvent::Kind_Name(e.kind())},
-           {"enrolee_id", e.enrolee_id()}});
+      absl::Status s = ApplyRevocationEvent(*resolver, fqdn, e);
+      if (s.ok() && Revokes(e)) {
+        Log(Level::kInfo, "mef_revocation",
+            {{"mef", fqdn},
+             {"kind", rsp::v1::RevocationEvent::Kind_Name(e.kind())},
+             {"enrolee_id", e.enrolee_id()}});
+      }
+      return s;
     };
     o.on_resync = [resolver, fqdn] { resolver->OnMefResync(fqdn); };
     auto watcher = std::make_unique<RevocationWatcher>(channel, std::move(o));

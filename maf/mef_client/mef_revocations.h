@@ -1,11 +1,14 @@
 // File: maf/mef_client/mef_revocations.h
 //
 // MefRevocations is the MAF's subscription to every MEF's revocations (docs/protocol.md 6): one
-// RevocationWatcher per MEF, each event applied to the KmResolver (ApplyRevocationEvent) and
-// logged, a resync dropping what was cached from that MEF, and the resolver's trust_cache answered
-// from the watches' health (cached Km of a MEF is served only while its watch is alive).
+// RevocationWatcher per MEF, each event applied to the KmResolver (ApplyRevocationEvent, retried by
+// the watch until the store takes it) and logged, a resync dropping what was cached from that MEF,
+// and the resolver's trust_cache answered from the watches' health (cached Km of a MEF is served
+// only while its watch is alive).
 //
-//   onem2m::maf::MefRevocations revocations;
+//   RevocationWatcher::Options watch;
+//   watch.on_event_failed = [&](auto&) { metrics.OnRevocationWriteFailure("watch"); };
+//   onem2m::maf::MefRevocations revocations(watch);
 //   ko.trust_cache = revocations.TrustCache();          // before the resolver exists
 //   std::shared_ptr<KmResolver> resolver = *KmResolver::Create(ko);
 //   revocations.Start(resolver, channels);              // before any handshake
@@ -33,8 +36,9 @@ class MefRevocations {
   // Channels by MEF-FQDN, as the MAF's fetchers use them.
   using Channels = std::map<std::string, std::shared_ptr<grpc::ChannelInterface>>;
 
-  // `watch` sets the heartbeat interval and reconnect backoff of every watch; its callbacks are
-  // ignored (MefRevocations installs its own).
+  // `watch` sets the heartbeat interval and reconnect backoff of every watch; its on_event and
+  // on_resync are ignored (MefRevocations installs its own). Its on_event_failed is told of every
+  // revocation write that failed (the watch retries it; the MAF counts it in its metrics).
   explicit MefRevocations(RevocationWatcher::Options watch = {});
   ~MefRevocations();  // calls Stop
   MefRevocations(const MefRevocations&) = delete;

@@ -5,17 +5,25 @@
 
 namespace onem2m::maf {
 
-bool ApplyRevocationEvent(KmResolver& resolver, const std::string& mef_fqdn,
-                          const rsp::v1::RevocationEvent& event) {
+bool Revokes(const rsp::v1::RevocationEvent& event) {
   using K = rsp::v1::RevocationEvent;
-  if (event.kind() == K::KIND_HEARTBEAT || event.kind() == K::KIND_UNSPECIFIED) return false;
-  Revocation why{absl::StrCat("mef:", mef_fqdn), K::Kind_Name(event.kind()), absl::Now()};
-  if (event.ke_ids_size() == 0) {
-    (void)resolver.OnRevokedEnrolee(event.enrolee_id(), why);
-  } else {
-    for (const std::string& ke_id : event.ke_ids()) (void)resolver.OnRevokedKeId(ke_id, why);
+  return event.kind() != K::KIND_HEARTBEAT && event.kind() != K::KIND_UNSPECIFIED;
+}
+
+absl::Status ApplyRevocationEvent(KmResolver& resolver, const std::string& mef_fqdn,
+                                  const rsp::v1::RevocationEvent& event) {
+  if (!Revokes(event)) return absl::OkStatus();
+  Revocation why{absl::StrCat("mef:", mef_fqdn), rsp::v1::RevocationEvent::Kind_Name(event.kind()),
+                 absl::Now()};
+  if (event.ke_ids_size() == 0) return resolver.OnRevokedEnrolee(event.enrolee_id(), why);
+  // Every KeID is tried even after a failure (each drops its cached Km at once); the first error
+  // is returned so the whole event is offered again.
+  absl::Status first;
+  for (const std::string& ke_id : event.ke_ids()) {
+    absl::Status s = resolver.OnRevokedKeId(ke_id, why);
+    if (first.ok()) first = s;
   }
-  return true;
+  return first;
 }
 
 }  // namespace onem2m::maf

@@ -74,6 +74,27 @@ void RevocationWatcher::Run() {
   }
 }
 
+bool RevocationWatcher::Deliver(const v1::RevocationEvent& ev) {
+  if (!options_.on_event) return true;
+  for (int failures = 0;; ++failures) {
+    absl::Status s = options_.on_event(ev);
+    if (s.ok()) return true;
+    if (options_.on_event_failed) options_.on_event_failed(s);
+    Log(Level::kWarning, "revocation_apply_failed",
+        {{"code", absl::StatusCodeToString(s.code())},
+         {"kind", v1::RevocationEvent::Kind_Name(ev.kind())},
+         {"retry", std::to_string(failures + 1)}});
+    // A timed wait on the stop flag: Stop ends it at once. Meanwhile no message is read, so the
+    // watch turns unhealthy and the MAF stops trusting its cache, which is what a revocation it
+    // could not write calls for; the watchdog may cancel the stream, and the next one resumes at
+    // this event's cursor.
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.reconnect.Delay(failures))) {
+      return false;
+    }
+  }
+}
+
 grpc::Status RevocationWatcher::RunStream(bool* out_got_data) {
   grpc::ClientContext context;
   v1::WatchRevocationsRequest request;
@@ -96,8 +117,10 @@ grpc::Status RevocationWatcher::RunStream(bool* out_got_data) {
   v1::RevocationEvent ev;
   while (reader->Read(&ev)) {
     *out_got_data = true;
-    if (ev.kind() != v1::RevocationEvent::KIND_HEARTBEAT && options_.on_event)
-      options_.on_event(ev);
+    if (ev.kind() != v1::RevocationEvent::KIND_HEARTBEAT && !Deliver(ev)) {
+      context.TryCancel();  // stopping: the cursor stays before the event not applied
+      break;
+    }
     absl::MutexLock lock(&mu_);
     last_seen_ = absl::Now();
     if (!ev.cursor().empty()) cursor_ = ev.cursor();

@@ -6,7 +6,7 @@
 // might be missing revocations (the proto's 3-heartbeat rule).
 //
 //   onem2m::maf::RevocationWatcher::Options opts;
-//   opts.on_event = [&](const onem2m::rsp::v1::RevocationEvent& ev) { cache.Drop(ev); };
+//   opts.on_event = [&](const onem2m::rsp::v1::RevocationEvent& ev) { return cache.Drop(ev); };
 //   opts.on_resync = [&] { cache.DropAllFrom(mef_fqdn); };     // OUT_OF_RANGE / first connect
 //   onem2m::maf::RevocationWatcher watcher(channel, std::move(opts));
 //   watcher.Start();
@@ -15,6 +15,7 @@
 //   watcher.Stop();                                             // or destroy it
 //
 // Callbacks run on the watcher's thread, one at a time, in stream order; they must not call Stop.
+// An event whose on_event fails is retried before the next one is read.
 // Delivery is at-least-once (a reconnect replays from the last cursor), so callbacks must be
 // idempotent.
 #ifndef ONEM2M_MAF_MEF_CLIENT_REVOCATION_WATCHER_H_
@@ -40,8 +41,13 @@ namespace maf {
 class RevocationWatcher {
  public:
   struct Options {
-    // on_event gets every event except heartbeats.
-    std::function<void(const rsp::v1::RevocationEvent&)> on_event;
+    // on_event gets every event except heartbeats and answers whether it was applied. A failed
+    // one (the revocation could not be written) is offered again after the reconnect backoff,
+    // the stream and its cursor waiting for it, until it succeeds or Stop: a revocation is never
+    // skipped (docs/protocol.md 6).
+    std::function<absl::Status(const rsp::v1::RevocationEvent&)> on_event;
+    // on_event_failed is told of every failed on_event (the MAF counts them).
+    std::function<void(const absl::Status&)> on_event_failed;
     // on_resync is called when the watcher starts from "now" without a cursor: at the first
     // connect and after OUT_OF_RANGE. Anything cached before may have missed a revocation, so the
     // MAF must drop every Km it cached from this MEF.
@@ -74,6 +80,9 @@ class RevocationWatcher {
   void Run();
   // RunStream runs one stream to its end and returns its status.
   grpc::Status RunStream(bool* out_got_data);
+  // Deliver hands `ev` to on_event until it is applied (true) or Stop (false), waiting the
+  // reconnect backoff between attempts.
+  bool Deliver(const rsp::v1::RevocationEvent& ev);
 
   absl::Duration HeartbeatInterval() const;
 

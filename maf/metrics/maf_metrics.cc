@@ -5,9 +5,8 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "common/ops/handshake_metrics.h"
-
 #include "common/exchange/routes.h"
+#include "common/ops/handshake_metrics.h"
 
 namespace onem2m::maf {
 namespace {
@@ -23,6 +22,16 @@ class TimedFetcher : public MefFetcher {
     absl::StatusOr<FetchedCredential> r = inner_->Fetch(ke_id, deadline);
     metrics_->OnFetch(r.status(), absl::Now() - start);
     return r;
+  }
+
+  void FetchAsync(absl::string_view ke_id, absl::Time deadline, FetchDone done) override {
+    const absl::Time start = absl::Now();
+    inner_->FetchAsync(
+        ke_id, deadline,
+        [metrics = metrics_, start, done = std::move(done)](absl::StatusOr<FetchedCredential> r) {
+          metrics->OnFetch(r.status(), absl::Now() - start);
+          done(std::move(r));
+        });
   }
 
  private:
@@ -58,7 +67,20 @@ MafMetrics::MafMetrics(prometheus::Registry& registry)
       key_retrieval_seconds_(prometheus::BuildHistogram()
                                  .Name("onem2m_maf_key_retrieval_duration_seconds")
                                  .Help("GetKey latency in the service, by outcome.")
-                                 .Register(registry)) {}
+                                 .Register(registry)),
+      revocation_write_failures_(
+          prometheus::BuildCounter()
+              .Name("onem2m_maf_revocation_write_failures_total")
+              .Help("Revocation writes the MAF store did not take (each is retried), by path.")
+              .Register(registry)) {
+  // Exported at zero from the start, so an alert can use rate() before the first failure.
+  for (const char* path : {"watch", "fetch"}) revocation_write_failures_.Add({{"path", path}});
+}
+
+void MafMetrics::OnRevocationWriteFailure(absl::string_view path) {
+  const std::string label = path == "watch" || path == "fetch" ? std::string(path) : "other";
+  revocation_write_failures_.Add({{"path", label}}).Increment();
+}
 
 const std::vector<std::string>& KeyRetrievalOutcomes() {
   static const auto* outcomes = new std::vector<std::string>{

@@ -6,6 +6,7 @@
 //   onem2m_maf_requests_total{path,rsc}                   MAF procedures over device sessions
 //   onem2m_maf_key_retrievals_total{outcome}              GetKey (Key Retrieval over gRPC)
 //   onem2m_maf_key_retrieval_duration_seconds{outcome}
+//   onem2m_maf_revocation_write_failures_total{path}      revocation writes retried (watch, fetch)
 //
 //   MafMetrics metrics(*registry);
 //   options.fetchers[mef_fqdn] = metrics.Timed(std::make_shared<MefCredentialClient>(...));
@@ -45,12 +46,19 @@ class MafMetrics {
   // outcomes (KeyRetrievalOutcomes), never caller input.
   void OnKeyRetrieval(absl::string_view outcome, absl::Duration latency);
 
+  // OnRevocationWriteFailure counts one revocation the store did not take (it is retried):
+  // `path` is "watch" (an event of a MEF's revocation stream, retried by the watch) or "fetch" (a
+  // revocation that raced a Km fetch, retried by the KmResolver's next flight); anything else is
+  // counted as "other".
+  void OnRevocationWriteFailure(absl::string_view path);
+
  private:
   prometheus::Family<prometheus::Counter>& fetches_;
   prometheus::Family<prometheus::Histogram>& fetch_seconds_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Counter>& key_retrievals_;
   prometheus::Family<prometheus::Histogram>& key_retrieval_seconds_;
+  prometheus::Family<prometheus::Counter>& revocation_write_failures_;
 };
 
 // KeyRetrievalOutcomes lists every outcome label of onem2m_maf_key_retrievals_total.

@@ -37,6 +37,48 @@ TEST(MafMetricsTest, TimedFetcherCountsOutcomesAndPassesResultsThrough) {
             std::string::npos);
 }
 
+TEST(MafMetricsTest, TimedFetcherCountsAsynchronousFetches) {
+  prometheus::Registry registry;
+  MafMetrics metrics(registry);
+  auto fetcher = metrics.Timed(std::make_shared<FakeFetcher>());
+  absl::StatusOr<FetchedCredential> got = absl::UnknownError("no answer");
+  fetcher->FetchAsync("bad", absl::InfiniteFuture(),
+                      [&](absl::StatusOr<FetchedCredential> r) { got = std::move(r); });
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+  prometheus::TextSerializer s;
+  std::string text = s.Serialize(registry.Collect());
+  EXPECT_NE(text.find("onem2m_maf_credential_fetches_total{outcome=\"not_found\"} 1"),
+            std::string::npos)
+      << text;
+}
+
+TEST(MafMetricsTest, RevocationWriteFailuresAreExportedFromZeroByPath) {
+  prometheus::Registry registry;
+  MafMetrics metrics(registry);
+  prometheus::TextSerializer s;
+  std::string text = s.Serialize(registry.Collect());
+  EXPECT_NE(text.find("onem2m_maf_revocation_write_failures_total{path=\"watch\"} 0"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_maf_revocation_write_failures_total{path=\"fetch\"} 0"),
+            std::string::npos)
+      << text;
+  metrics.OnRevocationWriteFailure("watch");
+  metrics.OnRevocationWriteFailure("watch");
+  metrics.OnRevocationWriteFailure("fetch");
+  metrics.OnRevocationWriteFailure("anything");
+  text = s.Serialize(registry.Collect());
+  EXPECT_NE(text.find("onem2m_maf_revocation_write_failures_total{path=\"watch\"} 2"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_maf_revocation_write_failures_total{path=\"fetch\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_maf_revocation_write_failures_total{path=\"other\"} 1"),
+            std::string::npos)
+      << text;
+}
+
 TEST(MafMetricsTest, RequestPathLabelIsBoundedToTheRouteTable) {
   prometheus::Registry registry;
   MafMetrics metrics(registry);

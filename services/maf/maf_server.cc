@@ -178,8 +178,17 @@ int Run() {
   }
   // Cached Km is served only while the revocation watch on its MEF is healthy (see
   // KmResolverOptions::trust_cache); the watches start below, before any handshake.
-  maf::MefRevocations revocations;
+  // Revocation writes the store refuses are retried (by the watch, or the resolver's next flight)
+  // and counted.
+  maf::RevocationWatcher::Options watch;
+  watch.on_event_failed = [&metrics](const absl::Status&) {
+    metrics.OnRevocationWriteFailure("watch");
+  };
+  maf::MefRevocations revocations(watch);
   ko.trust_cache = revocations.TrustCache();
+  ko.on_revocation_write_failed = [&metrics](const absl::Status&) {
+    metrics.OnRevocationWriteFailure("fetch");
+  };
   absl::StatusOr<std::shared_ptr<maf::KmResolver>> km_resolver = maf::KmResolver::Create(ko);
   if (!km_resolver.ok()) setup.Die("mef_endpoints", km_resolver.status());
 

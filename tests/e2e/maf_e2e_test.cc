@@ -142,7 +142,7 @@ class MafE2eTest : public ::testing::Test {
       maf::RevocationWatcher::Options wo;
       std::shared_ptr<maf::KmResolver> res = m->resolver;
       wo.on_event = [res](const rsp::v1::RevocationEvent& e) {
-        maf::ApplyRevocationEvent(*res, e2e::kFqdn, e);
+        return maf::ApplyRevocationEvent(*res, e2e::kFqdn, e);
       };
       wo.on_resync = [res] { res->OnMefResync(e2e::kFqdn); };
       m->watcher = std::make_unique<maf::RevocationWatcher>(mtls_->Channel(grpc_port_, cert_dns),

@@ -167,6 +167,7 @@ TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
   o.on_event = [&](const rsp::v1::RevocationEvent& ev) {
     absl::MutexLock l(&mu);
     events.push_back(ev);
+    return absl::OkStatus();
   };
   o.on_resync = [&] {
     absl::MutexLock l(&mu);

@@ -1,8 +1,8 @@
 // File: maf/mef_client/testing/fake_mef.h
 //
 // FakeMef is a MEF credential service for MAF-side tests: FetchCredential answers one KeID (Km of
-// 32 'm' bytes) to callers whose certificate names the MAF-ID, and WatchRevocations sends
-// heartbeats plus whatever events a test pushes.
+// 32 'm' bytes) to callers whose certificate names the MAF-ID (after `unavailable_replies`
+// UNAVAILABLE answers), and WatchRevocations sends heartbeats plus whatever events a test pushes.
 //
 //   FakeMef mef;
 //   env.Start({&mef});                        // common/testing/mtls_env.h
@@ -30,6 +30,10 @@ class FakeMef final : public rsp::v1::MefCredentialService::Service {
   grpc::Status FetchCredential(grpc::ServerContext* ctx, const rsp::v1::FetchCredentialRequest* req,
                                rsp::v1::FetchCredentialResponse* out) override {
     ++calls;
+    if (unavailable_replies > 0) {
+      --unavailable_replies;
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "overloaded");
+    }
     if (!grpcutil::PeerHasIdentity(*ctx, kFakeMaf)) {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "not the MAF-ID");
     }
@@ -77,6 +81,8 @@ class FakeMef final : public rsp::v1::MefCredentialService::Service {
   std::string maf_id = kFakeMaf;
   std::string enrolee_id = "C-dev1";
   std::atomic<int> calls{0};
+  // unavailable_replies: how many fetches to answer UNAVAILABLE (an overloaded MEF) before serving.
+  std::atomic<int> unavailable_replies{0};
 
  private:
   absl::Mutex mu_;
