@@ -29,8 +29,9 @@ class HeapTrimmer {
   ~HeapTrimmer() { Stop(); }
 
   // Tick trims when the open sessions fell by at least a tenth of their peak since the last trim
-  // (and by at least kMinDrop, so a quiet server does not trim for every few sessions closed).
-  // Returns true if it trimmed.
+  // (and by at least kMinDrop, so a quiet server does not trim for every few sessions closed),
+  // and once more on the tick after such a trim unless the sessions rose again. Returns true if it
+  // trimmed.
   bool Tick();
 
   // Start runs Tick every `interval` on a thread of its own until Stop.
@@ -45,6 +46,8 @@ class HeapTrimmer {
   std::function<int()> open_;
   int peak_ = 0;
   int64_t trims_ = 0;
+  bool follow_up_ = false;  // the last Tick trimmed for a drop
+  int trimmed_at_ = 0;      // open sessions at that trim
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
