@@ -163,23 +163,7 @@ void IoThread::Forget(uint64_t id) {
   sessions_.erase(it);
   session_count_.fetch_sub(1);
   if (graveyard_.size() == 1) {
-    loop_.Post([this] {
-      graveyard_.clear();
-      ShrinkMaps();
-    });
-  }
-}
-
-// ShrinkMaps gives back the tables' capacity once a flood has drained: a hash map keeps the slots
-// of its peak size (about 140 KiB per 5,000 sessions for sessions_) after the entries are gone.
-void IoThread::ShrinkMaps() {
-  constexpr size_t kSmall = 1024;
-  if (sessions_.bucket_count() > kSmall && sessions_.size() < sessions_.bucket_count() / 8) {
-    sessions_.rehash(0);
-  }
-  if (dgram_by_peer_.bucket_count() > kSmall &&
-      dgram_by_peer_.size() < dgram_by_peer_.bucket_count() / 8) {
-    dgram_by_peer_.rehash(0);
+    loop_.Post([this] { graveyard_.clear(); });
   }
 }
 

@@ -216,8 +216,6 @@ class IoThread {
   // observer as kOverCapacity.
   bool Admit(tls::Transport transport, const net::SocketAddress& peer);
   void OnUdpReadable(UdpEndpoint* ep);
-  // ShrinkMaps returns the session maps' slots after a flood has drained (on the loop).
-  void ShrinkMaps();
 
   Shared* shared_;
   net::EventLoop loop_;
