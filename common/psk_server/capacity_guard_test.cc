@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common/psk_server/heap_trimmer.h"
@@ -62,6 +63,16 @@ TEST(HeapTrimmerTest, TrimsOnlyAfterALargeEnoughDrop) {
   EXPECT_TRUE(trimmer.Tick());  // its follow-up
   EXPECT_FALSE(trimmer.Tick());
   EXPECT_EQ(trimmer.trims(), 4);
+}
+
+TEST(HeapTrimmerTest, FloodBetweenTwoTicksIsTrimmed) {
+  int open = 0;
+  int peak = 0;
+  HeapTrimmer trimmer([&open] { return open; }, [&peak] { return std::exchange(peak, 0); });
+  EXPECT_FALSE(trimmer.Tick());
+  peak = 10000;  // opened and closed again before the next tick
+  EXPECT_TRUE(trimmer.Tick());
+  EXPECT_EQ(trimmer.trims(), 1);
 }
 
 TEST(HeapTrimmerTest, NoFollowUpWhenSessionsCameBack) {

@@ -9,6 +9,7 @@ namespace onem2m::server {
 bool HeapTrimmer::Tick() {
   const int now = open_();
   peak_ = std::max(peak_, now);
+  if (peak_since_last_) peak_ = std::max(peak_, peak_since_last_());
   if (follow_up_) {
     // Once more on the tick after a trim, unless sessions came back: a flood's sessions close over
     // more than one tick, and what they free after the first trim (the graveyard, OpenSSL's

@@ -39,6 +39,9 @@ struct Shared {
   std::unique_ptr<SourceLimiter> limiter;
   std::unique_ptr<CapacityGuard> capacity;
   std::atomic<int> open_sessions{0};
+  // Most sessions open at once since the HeapTrimmer last looked: a flood shorter than its tick
+  // would otherwise never be seen, and never trimmed after.
+  std::atomic<int> peak_sessions{0};
 };
 
 // Session is what the two transports have in common: a PskSession, its handler, deadlines, and the
