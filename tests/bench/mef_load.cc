@@ -17,6 +17,10 @@
 // Connections come from 127.0.0.2..127.0.0.251 in turn (no ephemeral-port exhaustion); the MEF
 // child has no per-source cap and a --max_sessions of --mef_max_sessions.
 //
+// With --mef_server=<path> the memory phases (and the load) run against the real mef_server binary
+// instead (its own certificates and keyring, the --pg database's default schema); docs/operations.md
+// "Memory per session" has the figures and the command.
+//
 // Memory figures (issue 11):
 //   ulimit -n 20000; bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG"
 //       --enrolees=1000 --duration=1s --transport=tls --baseline=false --idle_conns=10000
