@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common/psk_server/heap_trimmer.h"
@@ -55,10 +56,34 @@ TEST(HeapTrimmerTest, TrimsOnlyAfterALargeEnoughDrop) {
   open = 800;
   EXPECT_TRUE(trimmer.Tick());  // 200 below: a tenth of the peak and more than kMinDrop
   open = 780;
-  EXPECT_FALSE(trimmer.Tick());  // the peak is now 800
+  EXPECT_TRUE(trimmer.Tick());   // the follow-up trim, sessions did not come back
+  EXPECT_FALSE(trimmer.Tick());  // the peak is now 800: 20 below is not enough
   open = 0;
   EXPECT_TRUE(trimmer.Tick());
-  EXPECT_EQ(trimmer.trims(), 2);
+  EXPECT_TRUE(trimmer.Tick());  // its follow-up
+  EXPECT_FALSE(trimmer.Tick());
+  EXPECT_EQ(trimmer.trims(), 4);
+}
+
+TEST(HeapTrimmerTest, FloodBetweenTwoTicksIsTrimmed) {
+  int open = 0;
+  int peak = 0;
+  HeapTrimmer trimmer([&open] { return open; }, [&peak] { return std::exchange(peak, 0); });
+  EXPECT_FALSE(trimmer.Tick());
+  peak = 10000;  // opened and closed again before the next tick
+  EXPECT_TRUE(trimmer.Tick());
+  EXPECT_EQ(trimmer.trims(), 1);
+}
+
+TEST(HeapTrimmerTest, NoFollowUpWhenSessionsCameBack) {
+  int open = 1000;
+  HeapTrimmer trimmer([&open] { return open; });
+  EXPECT_FALSE(trimmer.Tick());
+  open = 500;
+  EXPECT_TRUE(trimmer.Tick());
+  open = 900;  // a new wave before the next tick: nothing to give back
+  EXPECT_FALSE(trimmer.Tick());
+  EXPECT_EQ(trimmer.trims(), 1);
 }
 
 TEST(HeapTrimmerTest, SmallServerNeverTrims) {

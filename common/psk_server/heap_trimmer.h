@@ -25,12 +25,17 @@ namespace onem2m::server {
 class HeapTrimmer {
  public:
   // `open_sessions` reads the current count (any thread).
-  explicit HeapTrimmer(std::function<int()> open_sessions) : open_(std::move(open_sessions)) {}
+  // `peak_since_last` (optional) returns the most sessions open at once since its last call, so
+  // that a flood opened and closed between two ticks still counts.
+  explicit HeapTrimmer(std::function<int()> open_sessions,
+                       std::function<int()> peak_since_last = nullptr)
+      : open_(std::move(open_sessions)), peak_since_last_(std::move(peak_since_last)) {}
   ~HeapTrimmer() { Stop(); }
 
   // Tick trims when the open sessions fell by at least a tenth of their peak since the last trim
-  // (and by at least kMinDrop, so a quiet server does not trim for every few sessions closed).
-  // Returns true if it trimmed.
+  // (and by at least kMinDrop, so a quiet server does not trim for every few sessions closed),
+  // and once more on the tick after such a trim unless the sessions rose again. Returns true if it
+  // trimmed.
   bool Tick();
 
   // Start runs Tick every `interval` on a thread of its own until Stop.
@@ -43,8 +48,11 @@ class HeapTrimmer {
 
  private:
   std::function<int()> open_;
+  std::function<int()> peak_since_last_;
   int peak_ = 0;
   int64_t trims_ = 0;
+  bool follow_up_ = false;  // the last Tick trimmed for a drop
+  int trimmed_at_ = 0;      // open sessions at that trim
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

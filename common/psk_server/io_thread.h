@@ -39,6 +39,9 @@ struct Shared {
   std::unique_ptr<SourceLimiter> limiter;
   std::unique_ptr<CapacityGuard> capacity;
   std::atomic<int> open_sessions{0};
+  // Most sessions open at once since the HeapTrimmer last looked: a flood shorter than its tick
+  // would otherwise never be seen, and never trimmed after.
+  std::atomic<int> peak_sessions{0};
 };
 
 // Session is what the two transports have in common: a PskSession, its handler, deadlines, and the
@@ -117,9 +120,9 @@ class StreamSession final : public Session {
   void Want(uint32_t events);
 
   int fd_;
-  size_t lowat_ = 1;  // SO_RCVLOWAT while waiting for the first record
-  http::RequestParser parser_;
-  std::string pending_in_;  // bytes read after a complete request (pipelining)
+  size_t lowat_ = 1;                             // SO_RCVLOWAT while waiting for the first record
+  std::unique_ptr<http::RequestParser> parser_;  // null between requests
+  std::string pending_in_;                       // bytes read after a complete request (pipelining)
   std::string out_;
   bool close_after_flush_ = false;
   // The request being served asked to close after its answer (Connection: close, HTTP/1.0).

@@ -105,7 +105,12 @@ absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions opt
   for (auto& thread : server->impl_->threads) thread->Start();
   if (shared.options.heap_trim_interval > absl::ZeroDuration()) {
     server->impl_->trimmer = std::make_unique<HeapTrimmer>(
-        [&shared] { return shared.open_sessions.load(std::memory_order_relaxed); });
+        [&shared] { return shared.open_sessions.load(std::memory_order_relaxed); },
+        [&shared] {
+          // The high-water mark since the last tick, restarted from the sessions open now.
+          return shared.peak_sessions.exchange(shared.open_sessions.load(std::memory_order_relaxed),
+                                               std::memory_order_relaxed);
+        });
     server->impl_->trimmer->Start(shared.options.heap_trim_interval);
   }
   return server;

@@ -38,7 +38,11 @@ Session::Session(IoThread* thread, uint64_t id, tls::Transport transport,
     : thread_(thread), id_(id), started_(thread->loop().Now()), source_(std::move(source)) {
   info_.transport = transport;
   info_.peer = std::move(peer);
-  thread_->shared()->open_sessions.fetch_add(1);
+  const int open = thread_->shared()->open_sessions.fetch_add(1) + 1;
+  std::atomic<int>& peak = thread_->shared()->peak_sessions;
+  for (int seen = peak.load(std::memory_order_relaxed);
+       seen < open && !peak.compare_exchange_weak(seen, open, std::memory_order_relaxed);) {
+  }
   if (thread_->shared()->observer) thread_->shared()->observer->OnSessionOpened(info_.transport);
   const PskServerOptions& o = thread_->shared()->options;
   const tls::PskContext& ctx =

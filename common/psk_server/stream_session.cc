@@ -23,8 +23,7 @@ constexpr size_t kMaxFirstRecord = kRecordHeader + 16384;
 StreamSession::StreamSession(IoThread* thread, uint64_t id, int fd, std::string peer,
                              std::string source)
     : Session(thread, id, tls::Transport::kTls, nullptr, std::move(peer), std::move(source)),
-      fd_(fd),
-      parser_(thread->shared()->options.http_limits) {}
+      fd_(fd) {}
 
 StreamSession::~StreamSession() {
   if (fd_ >= 0) close(fd_);
@@ -133,14 +132,18 @@ void StreamSession::AfterHandshakeStep(tls::Step step) {
 }
 
 bool StreamSession::FeedParser(absl::string_view bytes, size_t* consumed) {
-  absl::StatusOr<http::FeedResult> r = parser_.Feed(bytes);
+  // Made on the first request bytes, and dropped after each answer: an idle session holds none.
+  if (parser_ == nullptr) {
+    parser_ = std::make_unique<http::RequestParser>(thread_->shared()->options.http_limits);
+  }
+  absl::StatusOr<http::FeedResult> r = parser_->Feed(bytes);
   if (!r.ok()) {
-    SendError(parser_.error_http_status(), r.status().message());
+    SendError(parser_->error_http_status(), r.status().message());
     return false;
   }
   *consumed = r->consumed;
   if (r->state != http::ParseState::kComplete) return true;
-  absl::StatusOr<http::HttpRequest> request = parser_.TakeRequest();
+  absl::StatusOr<http::HttpRequest> request = parser_->TakeRequest();
   if (!request.ok()) {
     SendError(400, request.status().message());
     return false;
@@ -222,7 +225,7 @@ void StreamSession::SendError(int http_status, absl::string_view message) {
 void StreamSession::OnResponse(http::HttpResponse response) {
   if (closed_) return;
   awaiting_response_ = false;
-  parser_.Reset();
+  parser_.reset();
   if (thread_->draining() || close_after_response_ || handler_->ExchangeOver()) {
     if (http::FindHeader(response.headers, "Connection") == nullptr) {
       response.headers.push_back({"Connection", "close"});
@@ -259,6 +262,7 @@ void StreamSession::FlushOut() {
     return;
   }
   if (closed_) return;
+  std::string().swap(out_);  // erase() keeps the answer's capacity; an idle session needs none
   if (close_after_flush_) {
     (void)tls_->Shutdown();
     Close();

@@ -28,6 +28,7 @@
 #include "common/process_defaults.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
+#include "maf/km_resolver/cache_ttls.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/mef_client/mef_credential_client.h"
 #include "maf/mef_client/mef_revocations.h"
@@ -87,6 +88,12 @@ ABSL_FLAG(int, io_threads, 2, "Handshake/session I/O threads.");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(int, request_workers, 8, "Worker threads for MAF procedures (they use the store).");
 ABSL_FLAG(absl::Duration, fetch_timeout, absl::Seconds(2), "Deadline of one Km fetch from a MEF.");
+ABSL_FLAG(absl::Duration, cache_ttl, absl::Seconds(30),
+          "How long a Km fetched or read is served from memory (1s..1h); bounds staleness after a "
+          "revocation made elsewhere.");
+ABSL_FLAG(absl::Duration, negative_ttl, absl::ZeroDuration(),
+          "How long an unknown KeID or KmID is refused from memory; 0: the same as --cache_ttl "
+          "(any other value must equal it, so the caches reveal nothing).");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
 ABSL_FLAG(int, max_sessions, 10000,
           "Open TLS/DTLS sessions the whole server may hold (0: no cap); past it new connections "
@@ -172,6 +179,11 @@ int Run() {
   ko.store = store;
   ko.envelope = &envelope;
   ko.default_timeout = absl::GetFlag(FLAGS_fetch_timeout);
+  absl::StatusOr<maf::CacheTtls> ttls =
+      maf::ResolveCacheTtls(absl::GetFlag(FLAGS_cache_ttl), absl::GetFlag(FLAGS_negative_ttl));
+  if (!ttls.ok()) setup.Die("cache_ttl/negative_ttl", ttls.status());
+  ko.cache_ttl = ttls->cache_ttl;
+  ko.negative_ttl = ttls->negative_ttl;
   for (const auto& [mef_fqdn, channel] : channels) {
     ko.fetchers[mef_fqdn] =
         metrics.Timed(std::make_shared<maf::MefCredentialClient>(channel, maf_fqdn));

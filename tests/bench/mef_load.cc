@@ -17,6 +17,10 @@
 // Connections come from 127.0.0.2..127.0.0.251 in turn (no ephemeral-port exhaustion); the MEF
 // child has no per-source cap and a --max_sessions of --mef_max_sessions.
 //
+// With --mef_server=<path> the memory phases (and the load) run against the real mef_server binary
+// instead (its own certificates and keyring, the --pg database's default schema); docs/operations.md
+// "Memory per session" has the figures and the command.
+//
 // Memory figures (issue 11):
 //   ulimit -n 20000; bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG"
 //       --enrolees=1000 --duration=1s --transport=tls --baseline=false --idle_conns=10000
@@ -49,6 +53,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,9 +66,9 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
-#include "common/psk_server/capacity_guard.h"
-#include "common/process_defaults.h"
 #include "common/crypto/pkcs11_kek_backend.h"
+#include "common/process_defaults.h"
+#include "common/psk_server/capacity_guard.h"
 #include "common/secret_bytes.h"
 #include "common/testing/softhsm_token.h"
 #include "common/tls/blocking_client.h"
@@ -73,6 +78,8 @@
 #include "pqxx/pqxx"
 #include "tests/bench/load_kit.h"
 #include "tests/e2e/in_process_mef.h"
+#include "tests/e2e/process_runner.h"
+#include "tests/e2e/service_env.h"
 
 ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG).");
 ABSL_FLAG(int, enrolees, 10000, "Enrolees to create (BulkCreate).");
@@ -93,11 +100,15 @@ ABSL_FLAG(absl::Duration, mef_handshake_timeout, absl::Seconds(120),
           "The MEF child's handshake deadline (half-open connections must outlive the peak "
           "reading).");
 ABSL_FLAG(int, io_threads, 2, "MEF I/O threads.");
+ABSL_FLAG(std::string, mef_server, "",
+          "Path of a mef_server binary: serve from it (PostgreSQL store in the --pg database, its "
+          "own keyring and certificates) instead of the in-process MEF.");
 ABSL_FLAG(int, pg_pool_size, 8, "MEF PostgreSQL pool size.");
-ABSL_FLAG(bool, kek_compare, false,
-          "Only compare KEK backends: TLS enrolments/s of the MEF with the file keyring, then with a "
-          "PKCS#11 token (SoftHSM2, private temporary token), same enrolees and load; prints the "
-          "ratio.");
+ABSL_FLAG(
+    bool, kek_compare, false,
+    "Only compare KEK backends: TLS enrolments/s of the MEF with the file keyring, then with a "
+    "PKCS#11 token (SoftHSM2, private temporary token), same enrolees and load; prints the "
+    "ratio.");
 
 namespace onem2m {
 namespace {
@@ -110,8 +121,10 @@ volatile sig_atomic_t heap_asked = 0;
 
 std::string HeapFile(pid_t pid) { return absl::StrCat("/tmp/mef_load_heap.", pid); }
 
-// HeapKb asks the MEF child for its heap in use (KiB); -1 if it does not answer within 2 s.
+// HeapKb asks the MEF child for its heap in use (KiB); -1 if it does not answer within 2 s (or
+// with --mef_server, whose binary does not answer SIGUSR1).
 long HeapKb(pid_t pid) {
+  if (!absl::GetFlag(FLAGS_mef_server).empty()) return -1;
   const std::string path = HeapFile(pid);
   std::remove(path.c_str());
   kill(pid, SIGUSR1);
@@ -130,10 +143,10 @@ long HeapKb(pid_t pid) {
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
 [[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
                               int out_fd) {
-  auto mef = e2e::StartMef(pool, envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
-                           absl::GetFlag(FLAGS_io_threads), absl::GetFlag(FLAGS_pg_pool_size),
-                           absl::Minutes(10), tls::Tls13Options{},
-                           absl::GetFlag(FLAGS_mef_max_sessions));
+  auto mef =
+      e2e::StartMef(pool, envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
+                    absl::GetFlag(FLAGS_io_threads), absl::GetFlag(FLAGS_pg_pool_size),
+                    absl::Minutes(10), tls::Tls13Options{}, absl::GetFlag(FLAGS_mef_max_sessions));
   if (mef) {
     bench::WritePorts(out_fd, {mef->tls_port, mef->dtls_port});
   } else {
@@ -236,6 +249,10 @@ void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m)
       "(%+.1f%% of before); %.1f KiB per %s session\n",
       what, open, failed, m.before_kb, m.peak_kb, absl::GetFlag(FLAGS_settle), m.settled_kb, back,
       per, what);
+  if (m.heap_before_kb < 0 || m.heap_peak_kb < 0) {
+    std::fflush(stdout);
+    return;
+  }
   std::printf("%s: heap in use before %ld KiB, at peak %ld KiB: %.1f KiB live per session\n", what,
               m.heap_before_kb, m.heap_peak_kb,
               open == 0 ? 0.0 : static_cast<double>(m.heap_peak_kb - m.heap_before_kb) / open);
@@ -401,7 +418,8 @@ int RunKekComparison(const std::string& conninfo) {
   const int n = absl::GetFlag(FLAGS_enrolees);
   std::vector<Device> devices;
   for (int i = 0; i < n; ++i) {
-    devices.push_back(Device{absl::StrCat("bench-", i), std::string(SecretBytes::Random(32).Reveal())});
+    devices.push_back(
+        Device{absl::StrCat("bench-", i), std::string(SecretBytes::Random(32).Reveal())});
   }
   std::map<std::string, double> rate;
   for (const std::string backend : {"file", "pkcs11"}) {
@@ -447,8 +465,8 @@ int RunKekComparison(const std::string& conninfo) {
     }
     bench::LoadResult r = Load("mef-tls-kek-" + backend, mef_pid, devices,
                                [&](const Device& d) { return RawEnrol(ports[0], d); });
-    rate[backend] = bench::ReportLoad("MEF TLS, KEK backend " + backend + " (raw client)", r,
-                                      "enrolments");
+    rate[backend] =
+        bench::ReportLoad("MEF TLS, KEK backend " + backend + " (raw client)", r, "enrolments");
     kill(mef_pid, SIGKILL);
     waitpid(mef_pid, nullptr, 0);
     pg::PoolOptions o = pool;
@@ -485,18 +503,35 @@ int Main() {
     return 2;
   }
   if (absl::GetFlag(FLAGS_kek_compare)) return RunKekComparison(conninfo);
-  crypto::Envelope envelope(crypto::Keyring::Generate(1));
+  // With --mef_server the binary gets a ServiceEnv (certificates, its keyring file) and serves
+  // from the database's own schema, so the enrolees are sealed under that keyring and created there
+  // (with identities unique to this run).
+  const std::string server_bin = absl::GetFlag(FLAGS_mef_server);
+  std::optional<e2e::ServiceEnv> env;
+  crypto::Keyring keyring = crypto::Keyring::Generate(1);
+  if (!server_bin.empty()) {
+    env = e2e::ServiceEnv::Create("mef_load");
+    absl::StatusOr<crypto::Keyring> k = crypto::Keyring::LoadFile(env->dir + "/mef.kek");
+    if (!k.ok()) {
+      std::fprintf(stderr, "keyring: %s\n", k.status().ToString().c_str());
+      return 1;
+    }
+    keyring = *std::move(k);
+  }
+  crypto::Envelope envelope(keyring);
   pg::PoolOptions pool;
   pool.conninfo = conninfo;
-  pool.schema = absl::StrCat("bench_", getpid());
+  if (server_bin.empty()) pool.schema = absl::StrCat("bench_", getpid());
   pool.application_name = "mef_load";
+  const std::string id_prefix =
+      server_bin.empty() ? std::string("bench-") : absl::StrCat("bench-", getpid(), "-");
 
   // Build the enrolee list first (no threads before fork).
   const int n = absl::GetFlag(FLAGS_enrolees);
   std::vector<Device> devices;
   std::vector<mef::Enrolee> rows;
   for (int i = 0; i < n; ++i) {
-    Device d{absl::StrCat("bench-", i), std::string(SecretBytes::Random(32).Reveal())};
+    Device d{absl::StrCat(id_prefix, i), std::string(SecretBytes::Random(32).Reveal())};
     mef::Enrolee e;
     e.kpm_id = d.kpm_id;
     e.kpm = mef::SealedKey{*envelope.Seal(SecretBytes::Copy(d.kpm), d.kpm_id), 1};
@@ -524,7 +559,31 @@ int Main() {
   }
   // The store above is destroyed (its committer thread joined) before forking.
   std::vector<int> ports;
-  pid_t mef_pid = bench::SpawnChild([&](int fd) { RunMefChild(pool, &envelope, fd); }, &ports);
+  e2e::ChildProcess server_process;
+  pid_t mef_pid = 0;
+  if (server_bin.empty()) {
+    mef_pid = bench::SpawnChild([&](int fd) { RunMefChild(pool, &envelope, fd); }, &ports);
+  } else {
+    e2e::MefPorts mp = e2e::MefPorts::Pick();
+    std::vector<std::string> argv = env->MefArgv(
+        mp, {"--store=pg", "--pg=" + conninfo,
+             absl::StrCat("--io_threads=", absl::GetFlag(FLAGS_io_threads)),
+             absl::StrCat("--pg_pool_size=", absl::GetFlag(FLAGS_pg_pool_size)),
+             absl::StrCat("--max_sessions=", absl::GetFlag(FLAGS_mef_max_sessions)),
+             "--max_sessions_per_source=0", "--memory_budget_bytes=0", "--idle_timeout=10m",
+             absl::StrCat("--handshake_timeout=",
+                          absl::FormatDuration(absl::GetFlag(FLAGS_mef_handshake_timeout)))});
+    argv[0] = server_bin;
+    const std::string log = env->dir + "/mef.log";
+    absl::Status st = server_process.Start(argv, env->dir + "/mef.out", log);
+    if (st.ok()) st = e2e::WaitReady(server_process, mp.ops, log, "mef_started", absl::Minutes(1));
+    if (!st.ok()) {
+      std::fprintf(stderr, "mef_server: %s (log: %s)\n", st.ToString().c_str(), log.c_str());
+      return 1;
+    }
+    mef_pid = server_process.pid();
+    ports = {mp.tls, mp.dtls};
+  }
   const int tls_port = ports.size() == 2 ? ports[0] : 0;
   const int dtls_port = ports.size() == 2 ? ports[1] : 0;
   if (tls_port == 0) {
@@ -613,6 +672,10 @@ int Main() {
                          {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
                           {"duration", absl::FormatDuration(absl::GetFlag(FLAGS_duration))},
                           {"transport", tr}});
+  if (!server_bin.empty()) {
+    server_process.Stop(absl::Seconds(5));
+    return 0;  // its rows stay in the database given with --pg
+  }
   kill(mef_pid, SIGKILL);
   waitpid(mef_pid, nullptr, 0);
   // Drop the bench schema.

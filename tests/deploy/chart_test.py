@@ -37,7 +37,8 @@ KNOWN_FLAGS = {
             "kek_file", "tls_cert", "tls_key", "tls_ca", "maf_fqdn", "mef_endpoints", "grace_period",
             "log_format", "tls_suites", "dtls_suites", "admin_identities", "max_sessions",
             "memory_budget_bytes", "kek_backend", "pkcs11_module", "pkcs11_token_label",
-            "pkcs11_pin_file", "pkcs11_sessions", "kek_active_version"},
+            "pkcs11_pin_file", "pkcs11_sessions", "kek_active_version", "cache_ttl",
+            "negative_ttl"},
 }
 
 
@@ -227,6 +228,9 @@ def default_assertions(res, r, cls):
         flagfile(r, "maf")["mef_endpoints"],
         "mef.example.com=dns:///%s-mef-credential.%s.svc.cluster.local:9443" % (PREFIX, NAMESPACE),
         "--mef_endpoints"))
+    res.check(cls, "maf_flagfile_km_cache_ttls_default", lambda: eq(
+        (flagfile(r, "maf")["cache_ttl"], flagfile(r, "maf")["negative_ttl"]), ("30s", "0s"),
+        "--cache_ttl/--negative_ttl"))
     res.check(cls, "suites_only_protocol_md_list", lambda: suites_ok(r))
 
 

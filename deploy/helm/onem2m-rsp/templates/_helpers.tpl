@@ -139,6 +139,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- else }}
 --maf_fqdn={{ $c.fqdn }}
 --mef_endpoints={{ include "onem2m.mefEndpoints" $root }}
+--cache_ttl={{ $c.kmCache.ttl }}
+--negative_ttl={{ $c.kmCache.negativeTtl }}
 {{- end }}
 --grace_period={{ int $root.Values.gracePeriodSeconds }}s
 --log_format={{ $root.Values.logging.format }}
