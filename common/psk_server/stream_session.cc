@@ -33,29 +33,36 @@ StreamSession::~StreamSession() {
 void StreamSession::Start() {
   uint64_t id = id_;
   IoThread* thread = thread_;
-  // Until the first record is in, wake on its header (SO_RCVLOWAT) or on the peer closing.
+  // Until the first record is in, wake on the peer's bytes or on the peer closing.
   watching_ = EPOLLIN | EPOLLRDHUP;
-  lowat_ = kRecordHeader;
-  int lowat = static_cast<int>(lowat_);
-  (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
   absl::Status s = thread_->loop().Watch(fd_, watching_, [thread, id](uint32_t events) {
     if (StreamSession* self = thread->Find<StreamSession>(id)) self->OnEvents(events);
   });
-  if (!s.ok()) Close();
+  if (!s.ok()) {
+    Close();
+    return;
+  }
+  // A client sends its ClientHello right after connecting, so it is often complete by the time we
+  // accept: then the handshake starts now, without SO_RCVLOWAT settings or a wake-up in between
+  // (docs/performance.md). Otherwise AwaitFirstRecord has set SO_RCVLOWAT to what is missing.
+  if (AwaitFirstRecord(0)) DriveHandshake();
 }
 
 bool StreamSession::AwaitFirstRecord(uint32_t events) {
-  unsigned char header[kRecordHeader];
-  ssize_t n = recv(fd_, header, sizeof(header), MSG_PEEK | MSG_DONTWAIT);
+  // Peek at up to kPeekBytes: a PSK ClientHello (a few hundred bytes) is then seen whole with one
+  // call; a longer first record is measured with FIONREAD instead of being copied.
+  constexpr size_t kPeekBytes = 1024;
+  unsigned char head[kPeekBytes];
+  ssize_t n = recv(fd_, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
   size_t need = kRecordHeader;
-  if (n == static_cast<ssize_t>(kRecordHeader)) {
-    need = kRecordHeader + ((size_t{header[3]} << 8) | header[4]);
+  if (n >= static_cast<ssize_t>(kRecordHeader)) {
+    need = kRecordHeader + ((size_t{head[3]} << 8) | head[4]);
     // Not a handshake record of TLS (content type 22, major version 3) or longer than any
     // fragment: nothing worth waiting for; OpenSSL refuses it at once.
-    if (header[0] != 22 || header[1] != 3 || need > kMaxFirstRecord) need = kRecordHeader;
+    if (head[0] != 22 || head[1] != 3 || need > kMaxFirstRecord) need = kRecordHeader;
   }
   size_t have = n > 0 ? static_cast<size_t>(n) : 0;
-  if (have == kRecordHeader && need > kRecordHeader) {
+  if (have == kPeekBytes && need > have) {
     int queued = 0;  // bytes waiting in the socket, without copying them out
     if (ioctl(fd_, FIONREAD, &queued) == 0 && queued > 0) have = static_cast<size_t>(queued);
   }
@@ -73,8 +80,11 @@ bool StreamSession::AwaitFirstRecord(uint32_t events) {
     }
     return false;
   }
-  int one = 1;
-  (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+  if (lowat_ != 1) {  // back to the default, for the handshake and the requests
+    lowat_ = 1;
+    int one = 1;
+    (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+  }
   absl::StatusOr<std::unique_ptr<tls::PskSession>> tls =
       tls::PskSession::NewStream(thread_->shared()->options.tls_context, fd_, started_);
   if (!tls.ok()) {
