@@ -18,6 +18,10 @@ constexpr size_t kRecordHeader = 5;
 // Largest first record worth waiting for: a TLSPlaintext fragment is at most 2^14 bytes
 // (RFC 5246 6.2.1); anything longer is left for OpenSSL to refuse.
 constexpr size_t kMaxFirstRecord = kRecordHeader + 16384;
+// What a session waits for whenever it waits to read: the peer's bytes, or the peer closing. One
+// set for every state, so moving between states (handshake, request, answer) changes nothing in
+// the kernel; see OnEvents for the states that want nothing at all.
+constexpr uint32_t kReadable = EPOLLIN | EPOLLRDHUP;
 }  // namespace
 
 StreamSession::StreamSession(IoThread* thread, uint64_t id, int fd, std::string peer,
@@ -34,7 +38,7 @@ void StreamSession::Start() {
   uint64_t id = id_;
   IoThread* thread = thread_;
   // Until the first record is in, wake on the peer's bytes or on the peer closing.
-  watching_ = EPOLLIN | EPOLLRDHUP;
+  watching_ = kReadable;
   absl::Status s = thread_->loop().Watch(fd_, watching_, [thread, id](uint32_t events) {
     if (StreamSession* self = thread->Find<StreamSession>(id)) self->OnEvents(events);
   });
@@ -92,7 +96,6 @@ bool StreamSession::AwaitFirstRecord(uint32_t events) {
     return false;
   }
   AttachTls(std::move(*tls));
-  watching_ = 0;  // AfterHandshakeStep rearms for what the handshake wants
   return true;
 }
 
@@ -103,7 +106,14 @@ void StreamSession::Want(uint32_t events) {
 }
 
 void StreamSession::OnEvents(uint32_t events) {
-  if (closed_ || busy_) return;
+  if (closed_) return;
+  if (busy_) {
+    // Paused on the PSK lookup, the session wants no callbacks: it stops them only now that one
+    // came (a level-triggered socket would repeat it), not when pausing, since a client waiting for
+    // the server's flight sends nothing meanwhile: two epoll_ctl calls saved per handshake.
+    Want(0);
+    return;
+  }
   if (tls_ == nullptr && !AwaitFirstRecord(events)) return;
   if (!handshake_complete_) {
     DriveHandshake();
@@ -114,7 +124,8 @@ void StreamSession::OnEvents(uint32_t events) {
     return;
   }
   if (awaiting_response_) {
-    // Readable while the service works on the answer: only a closed or broken peer matters.
+    // Readable while the service works on the answer: only a closed or broken peer matters. As
+    // when paused, callbacks stop only once one came (most clients wait for the answer quietly).
     if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) Close();
     Want(0);
     return;
@@ -127,11 +138,11 @@ void StreamSession::AfterHandshakeStep(tls::Step step) {
   switch (step) {
     case tls::Step::kDone:
       if (!CompleteHandshake()) return;
-      Want(EPOLLIN);
+      Want(kReadable);
       ReadRequests();  // the first request may have arrived with the client's Finished
       return;
     case tls::Step::kWantRead:
-      Want(EPOLLIN);
+      Want(kReadable);
       return;
     case tls::Step::kWantWrite:
       Want(EPOLLOUT);
@@ -159,8 +170,7 @@ bool StreamSession::FeedParser(absl::string_view bytes, size_t* consumed) {
   // connection after this answer, rather than at the idle timeout a client reading to EOF would
   // otherwise wait for.
   close_after_response_ = !request->keep_alive;
-  awaiting_response_ = true;
-  Want(0);
+  awaiting_response_ = true;  // OnEvents stops readiness callbacks should any come meanwhile
   IoThread* thread = thread_;
   uint64_t id = id_;
   handler_->OnHttpRequest(std::move(*request), [thread, id](http::HttpResponse response) {
@@ -195,7 +205,7 @@ void StreamSession::ReadRequests() {
         break;
       }
       case tls::Step::kWantRead:
-        Want(EPOLLIN);
+        Want(kReadable);
         return;
       case tls::Step::kWantWrite:
         Want(EPOLLOUT);
@@ -262,7 +272,7 @@ void StreamSession::FlushOut() {
       return;
     }
     if (step == tls::Step::kWantRead) {
-      Want(EPOLLIN);
+      Want(kReadable);
       return;
     }
     Close();
@@ -274,7 +284,7 @@ void StreamSession::FlushOut() {
     Close();
     return;
   }
-  Want(EPOLLIN);
+  Want(kReadable);
   if (thread_->draining() && Quiescent()) {
     thread_->OnSessionQuiescent(this);
     return;
