@@ -9,8 +9,12 @@
 // OpenSSL TLS-PSK server (SSL_CTX + PSK callback, same suite, handshake +
 // SSL_export_keying_material
 // + a canned HTTP answer, no store) and drives it with the same raw client code, printing the
-// ratio. With --idle_conns=K it opens K TLS sessions that finish the handshake and stay idle;
-// with --half_open_conns=K it opens K TCP connections that never finish a handshake
+// ratio; over DTLS likewise a bare OpenSSL DTLS-PSK server (cookie exchange, export, a canned
+// CoAP 2.01) against a raw DTLS client (CoAP POST /enrolment). With --rounds=N the raw-client
+// phases run N times, each MEF phase followed by its baseline; each case reports its median round
+// and each ratio is the median of the rounds' ratios (docs/performance.md). With --idle_conns=K it
+// opens K TLS sessions that finish the handshake and stay idle; with --half_open_conns=K it opens K
+// TCP connections that never finish a handshake
 // (--half_open_mode=tcp: connect only; partial_hello: a TLS record header and part of a
 // ClientHello). Each of these phases prints the MEF child's RSS before, at peak (all K open) and
 // --settle seconds after closing them, and the RSS delta / K ("KiB per idle/half-open session").
