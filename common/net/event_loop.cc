@@ -68,6 +68,11 @@ void EventLoop::Post(Task task) {
     absl::MutexLock lock(&mu_);
     posted_.push_back(std::move(task));
   }
+  // On the loop thread: Run() looks at posted_ before it waits, so no wake-up is needed. Elsewhere:
+  // one eventfd write until the loop has seen it (wake_pending_), since the loop takes every task
+  // queued by then in one RunPosted.
+  if (std::this_thread::get_id() == loop_thread_.load(std::memory_order_relaxed)) return;
+  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
   uint64_t one = 1;
   ssize_t n = write(wake_fd_, &one, sizeof(one));
   (void)n;  // A full counter already means "wake up".
@@ -117,19 +122,25 @@ int EventLoop::NextTimeoutMs() {
 void EventLoop::Run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
+  loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   for (;;) {
+    bool posted_waiting;
     {
       absl::MutexLock lock(&mu_);
       if (stop_) break;
+      posted_waiting = !posted_.empty();  // posted from this thread, which wrote no wake-up
     }
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, NextTimeoutMs());
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, posted_waiting ? 0 : NextTimeoutMs());
     now_ = absl::Now();
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == wake_fd_) {
         uint64_t v;
-        while (read(wake_fd_, &v, sizeof(v)) > 0) {
-        }
+        (void)!read(wake_fd_, &v, sizeof(v));  // one read resets an eventfd counter to zero
+        // Cleared after the read (a write in between is not lost: its task was queued before its
+        // Post saw the flag still set) and before RunPosted takes the queue, so every task
+        // queued after this point comes with a write of its own.
+        wake_pending_.store(false, std::memory_order_release);
         continue;
       }
       auto it = callbacks_.find(fd);
@@ -142,6 +153,7 @@ void EventLoop::Run() {
     RunDueTimers();
   }
   RunPosted();
+  loop_thread_.store(std::thread::id(), std::memory_order_relaxed);
 }
 
 }  // namespace onem2m::net

@@ -17,10 +17,12 @@
 #ifndef ONEM2M_COMMON_NET_EVENT_LOOP_H_
 #define ONEM2M_COMMON_NET_EVENT_LOOP_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <queue>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -59,7 +61,9 @@ class EventLoop {
   // Cancel drops a pending timer; a no-op if it already ran.
   void Cancel(TimerId id);
 
-  // Post queues `task` to run on the loop thread. Thread-safe.
+  // Post queues `task` to run on the loop thread. Thread-safe. From the loop thread itself it
+  // costs no wake-up (the loop runs posted tasks before it waits again); from other threads one
+  // eventfd write wakes the loop for every task posted until it runs them.
   void Post(Task task);
 
   // Run processes events until Stop(). Returns after the last task ran.
@@ -88,6 +92,12 @@ class EventLoop {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timer_heap_;
   absl::flat_hash_map<TimerId, Task> timer_tasks_;
   TimerId next_timer_id_ = 1;
+
+  // The thread inside Run(), so Post can tell when it needs no wake-up.
+  std::atomic<std::thread::id> loop_thread_{};
+  // Set by the Post that wrote the eventfd, cleared by the loop when it sees the wake-up: the
+  // Posts in between need not write again (one write per burst, not one per task).
+  std::atomic<bool> wake_pending_{false};
 
   absl::Mutex mu_;
   std::vector<Task> posted_ ABSL_GUARDED_BY(mu_);

@@ -67,8 +67,9 @@ class Session {
   void DriveHandshake();
   // OnAsyncReady (on the loop) resumes a handshake paused on an asynchronous PSK lookup.
   void OnAsyncReady();
-  // PauseIo stops readiness callbacks while the session is paused on its PSK lookup (a
-  // level-triggered socket with unread handshake bytes would otherwise wake the loop meanwhile).
+  // PauseIo is called when the session pauses on its PSK lookup. A level-triggered socket with
+  // unread bytes would wake the loop meanwhile: StreamSession stops its callbacks when the first
+  // such wake-up comes (OnEvents), which most handshakes never see, rather than here.
   virtual void PauseIo() {}
   virtual void AfterHandshakeStep(tls::Step step) = 0;
   // AttachTls gives the session its PskSession (at construction, or later for TLS).
@@ -106,7 +107,6 @@ class StreamSession final : public Session {
   void OnEvents(uint32_t events);
   void OnResponse(http::HttpResponse response);
   void Close() override;
-  void PauseIo() override { Want(0); }
 
  private:
   void AfterHandshakeStep(tls::Step step) override;

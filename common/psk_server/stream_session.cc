@@ -18,6 +18,10 @@ constexpr size_t kRecordHeader = 5;
 // Largest first record worth waiting for: a TLSPlaintext fragment is at most 2^14 bytes
 // (RFC 5246 6.2.1); anything longer is left for OpenSSL to refuse.
 constexpr size_t kMaxFirstRecord = kRecordHeader + 16384;
+// What a session waits for whenever it waits to read: the peer's bytes, or the peer closing. One
+// set for every state, so moving between states (handshake, request, answer) changes nothing in
+// the kernel; see OnEvents for the states that want nothing at all.
+constexpr uint32_t kReadable = EPOLLIN | EPOLLRDHUP;
 }  // namespace
 
 StreamSession::StreamSession(IoThread* thread, uint64_t id, int fd, std::string peer,
@@ -32,29 +36,36 @@ StreamSession::~StreamSession() {
 void StreamSession::Start() {
   uint64_t id = id_;
   IoThread* thread = thread_;
-  // Until the first record is in, wake on its header (SO_RCVLOWAT) or on the peer closing.
-  watching_ = EPOLLIN | EPOLLRDHUP;
-  lowat_ = kRecordHeader;
-  int lowat = static_cast<int>(lowat_);
-  (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+  // Until the first record is in, wake on the peer's bytes or on the peer closing.
+  watching_ = kReadable;
   absl::Status s = thread_->loop().Watch(fd_, watching_, [thread, id](uint32_t events) {
     if (StreamSession* self = thread->Find<StreamSession>(id)) self->OnEvents(events);
   });
-  if (!s.ok()) Close();
+  if (!s.ok()) {
+    Close();
+    return;
+  }
+  // A client sends its ClientHello right after connecting, so it is often complete by the time we
+  // accept: then the handshake starts now, without SO_RCVLOWAT settings or a wake-up in between
+  // (docs/performance.md). Otherwise AwaitFirstRecord has set SO_RCVLOWAT to what is missing.
+  if (AwaitFirstRecord(0)) DriveHandshake();
 }
 
 bool StreamSession::AwaitFirstRecord(uint32_t events) {
-  unsigned char header[kRecordHeader];
-  ssize_t n = recv(fd_, header, sizeof(header), MSG_PEEK | MSG_DONTWAIT);
+  // Peek at up to kPeekBytes: a PSK ClientHello (a few hundred bytes) is then seen whole with one
+  // call; a longer first record is measured with FIONREAD instead of being copied.
+  constexpr size_t kPeekBytes = 1024;
+  unsigned char head[kPeekBytes];
+  ssize_t n = recv(fd_, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
   size_t need = kRecordHeader;
-  if (n == static_cast<ssize_t>(kRecordHeader)) {
-    need = kRecordHeader + ((size_t{header[3]} << 8) | header[4]);
+  if (n >= static_cast<ssize_t>(kRecordHeader)) {
+    need = kRecordHeader + ((size_t{head[3]} << 8) | head[4]);
     // Not a handshake record of TLS (content type 22, major version 3) or longer than any
     // fragment: nothing worth waiting for; OpenSSL refuses it at once.
-    if (header[0] != 22 || header[1] != 3 || need > kMaxFirstRecord) need = kRecordHeader;
+    if (head[0] != 22 || head[1] != 3 || need > kMaxFirstRecord) need = kRecordHeader;
   }
   size_t have = n > 0 ? static_cast<size_t>(n) : 0;
-  if (have == kRecordHeader && need > kRecordHeader) {
+  if (have == kPeekBytes && need > have) {
     int queued = 0;  // bytes waiting in the socket, without copying them out
     if (ioctl(fd_, FIONREAD, &queued) == 0 && queued > 0) have = static_cast<size_t>(queued);
   }
@@ -72,8 +83,11 @@ bool StreamSession::AwaitFirstRecord(uint32_t events) {
     }
     return false;
   }
-  int one = 1;
-  (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+  if (lowat_ != 1) {  // back to the default, for the handshake and the requests
+    lowat_ = 1;
+    int one = 1;
+    (void)setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+  }
   absl::StatusOr<std::unique_ptr<tls::PskSession>> tls =
       tls::PskSession::NewStream(thread_->shared()->options.tls_context, fd_, started_);
   if (!tls.ok()) {
@@ -81,7 +95,6 @@ bool StreamSession::AwaitFirstRecord(uint32_t events) {
     return false;
   }
   AttachTls(std::move(*tls));
-  watching_ = 0;  // AfterHandshakeStep rearms for what the handshake wants
   return true;
 }
 
@@ -92,7 +105,14 @@ void StreamSession::Want(uint32_t events) {
 }
 
 void StreamSession::OnEvents(uint32_t events) {
-  if (closed_ || busy_) return;
+  if (closed_) return;
+  if (busy_) {
+    // Paused on the PSK lookup, the session wants no callbacks: it stops them only now that one
+    // came (a level-triggered socket would repeat it), not when pausing, since a client waiting for
+    // the server's flight sends nothing meanwhile: two epoll_ctl calls saved per handshake.
+    Want(0);
+    return;
+  }
   if (tls_ == nullptr && !AwaitFirstRecord(events)) return;
   if (!handshake_complete_) {
     DriveHandshake();
@@ -103,7 +123,8 @@ void StreamSession::OnEvents(uint32_t events) {
     return;
   }
   if (awaiting_response_) {
-    // Readable while the service works on the answer: only a closed or broken peer matters.
+    // Readable while the service works on the answer: only a closed or broken peer matters. As
+    // when paused, callbacks stop only once one came (most clients wait for the answer quietly).
     if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) Close();
     Want(0);
     return;
@@ -116,11 +137,11 @@ void StreamSession::AfterHandshakeStep(tls::Step step) {
   switch (step) {
     case tls::Step::kDone:
       if (!CompleteHandshake()) return;
-      Want(EPOLLIN);
+      Want(kReadable);
       ReadRequests();  // the first request may have arrived with the client's Finished
       return;
     case tls::Step::kWantRead:
-      Want(EPOLLIN);
+      Want(kReadable);
       return;
     case tls::Step::kWantWrite:
       Want(EPOLLOUT);
@@ -152,8 +173,7 @@ bool StreamSession::FeedParser(absl::string_view bytes, size_t* consumed) {
   // connection after this answer, rather than at the idle timeout a client reading to EOF would
   // otherwise wait for.
   close_after_response_ = !request->keep_alive;
-  awaiting_response_ = true;
-  Want(0);
+  awaiting_response_ = true;  // OnEvents stops readiness callbacks should any come meanwhile
   IoThread* thread = thread_;
   uint64_t id = id_;
   handler_->OnHttpRequest(std::move(*request), [thread, id](http::HttpResponse response) {
@@ -188,7 +208,7 @@ void StreamSession::ReadRequests() {
         break;
       }
       case tls::Step::kWantRead:
-        Want(EPOLLIN);
+        Want(kReadable);
         return;
       case tls::Step::kWantWrite:
         Want(EPOLLOUT);
@@ -255,7 +275,7 @@ void StreamSession::FlushOut() {
       return;
     }
     if (step == tls::Step::kWantRead) {
-      Want(EPOLLIN);
+      Want(kReadable);
       return;
     }
     Close();
@@ -268,7 +288,7 @@ void StreamSession::FlushOut() {
     Close();
     return;
   }
-  Want(EPOLLIN);
+  Want(kReadable);
   if (thread_->draining() && Quiescent()) {
     thread_->OnSessionQuiescent(this);
     return;

@@ -16,6 +16,8 @@ PACKAGES=(
   libp11-kit-dev softhsm2
   # The benchmark report's charts (tests/bench/report.sh).
   python3-matplotlib
+  # Profiling the servers under load (tests/bench/profile.sh, docs/performance.md).
+  linux-perf strace
   # Independent peers of the interop tests.
   curl gnutls-bin libcoap3-bin
   # libFuzzer targets (tests/fuzz, --config=fuzz): clang 14 with its sanitizer/fuzzer runtimes.

@@ -2,21 +2,24 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
@@ -80,6 +83,11 @@ void WritePorts(int fd, std::initializer_list<int> ports) {
   close(fd);
 }
 
+double LoadAverage() {
+  double one[1] = {0};
+  return getloadavg(one, 1) == 1 ? one[0] : -1;
+}
+
 LoadResult RunLoad(const std::string& name, const LoadOptions& o,
                    const std::function<absl::Status(int64_t)>& one) {
   std::atomic<int64_t> next{0}, ok{0}, fail{0};
@@ -88,6 +96,7 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& o,
   std::mutex mu;
   LoadResult res;
   res.concurrency = o.concurrency;
+  res.load_average = LoadAverage();
   std::vector<std::thread> threads;
   const double cpu0 = o.server_pid > 0 ? ProcCpuSeconds(o.server_pid) : 0;
   absl::Time start = absl::Now();
@@ -154,7 +163,8 @@ void RecordRatio(const std::string& name, double value) { Ratios()[name] = value
 void WriteJsonReport(const std::string& tool, const std::map<std::string, std::string>& meta) {
   const std::string path = absl::GetFlag(FLAGS_json_out);
   if (path.empty()) return;
-  nlohmann::json out = {{"tool", tool}, {"meta", meta}, {"cases", Recorded()}, {"ratios", Ratios()}};
+  nlohmann::json out = {
+      {"tool", tool}, {"meta", meta}, {"cases", Recorded()}, {"ratios", Ratios()}};
   std::ofstream f(path);
   f << out.dump(2) << "\n";
   if (!f) std::fprintf(stderr, "--json_out %s: write failed\n", path.c_str());
@@ -170,16 +180,17 @@ double ReportLoad(const std::string& name, LoadResult& r, const std::string& uni
   const double rate = r.seconds > 0 ? r.ok / r.seconds : 0;
   int64_t failed = 0;
   for (auto& [k, v] : r.failures) failed += v;
-  std::printf("== %s: %lld ok in %.1f s = %.0f %s/s; latency ms p50=%.1f p99=%.1f max=%.1f; "
-              "failures=%lld",
-              name.c_str(), static_cast<long long>(r.ok), r.seconds, rate, unit.c_str(), pct(0.50),
-              pct(0.99), r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back(),
-              static_cast<long long>(failed));
+  std::printf(
+      "== %s: %lld ok in %.1f s = %.0f %s/s; latency ms p50=%.1f p99=%.1f max=%.1f; "
+      "failures=%lld",
+      name.c_str(), static_cast<long long>(r.ok), r.seconds, rate, unit.c_str(), pct(0.50),
+      pct(0.99), r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back(),
+      static_cast<long long>(failed));
   if (r.server_cpu > 0) {
     std::printf("; server CPU %.2f s (%.0f us/op)", r.server_cpu,
                 r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0);
   }
-  std::printf("\n");
+  std::printf("; load average %.2f\n", r.load_average);
   for (auto& [k, v] : r.failures) {
     std::printf("   failure x%lld: %s\n", static_cast<long long>(v), k.c_str());
   }
@@ -194,7 +205,8 @@ double ReportLoad(const std::string& name, LoadResult& r, const std::string& uni
                         {"p99_ms", pct(0.99)},
                         {"max_ms", r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back()},
                         {"failures", failed},
-                        {"server_cpu_us_per_op", r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0}});
+                        {"server_cpu_us_per_op", r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0},
+                        {"load_average", r.load_average}});
   return rate;
 }
 
@@ -243,6 +255,125 @@ void RunBareOpenSslServer(const SecretBytes* key, const std::string& cipher, int
     });
   }
   for (;;) pause();
+}
+
+namespace {
+unsigned char g_cookie_secret[32];
+
+// The cookie is HMAC-SHA256(secret, peer address), as the MEF's DtlsListener computes it.
+int CookieFor(SSL* ssl, unsigned char* out, unsigned int* len) {
+  BIO_ADDR* peer = BIO_ADDR_new();
+  if (peer == nullptr || BIO_dgram_get_peer(SSL_get_rbio(ssl), peer) <= 0) {
+    BIO_ADDR_free(peer);
+    return 0;
+  }
+  unsigned char raw[64];
+  size_t raw_len = sizeof(raw);
+  unsigned short port = BIO_ADDR_rawport(peer);
+  BIO_ADDR_rawaddress(peer, raw, &raw_len);
+  memcpy(raw + raw_len, &port, sizeof(port));
+  BIO_ADDR_free(peer);
+  return HMAC(EVP_sha256(), g_cookie_secret, sizeof(g_cookie_secret), raw, raw_len + sizeof(port),
+              out, len) != nullptr;
+}
+
+int GenerateCookie(SSL* ssl, unsigned char* cookie, unsigned int* len) {
+  return CookieFor(ssl, cookie, len);
+}
+
+int VerifyCookie(SSL* ssl, const unsigned char* cookie, unsigned int len) {
+  unsigned char want[EVP_MAX_MD_SIZE];
+  unsigned int want_len = 0;
+  return CookieFor(ssl, want, &want_len) && want_len == len &&
+         CRYPTO_memcmp(want, cookie, len) == 0;
+}
+}  // namespace
+
+void RunBareOpenSslDtlsServer(const SecretBytes* key, const std::string& cipher, int threads,
+                              int out_fd, const std::function<void(SSL*)>& serve) {
+  g_baseline_key = key;
+  RAND_bytes(g_cookie_secret, sizeof(g_cookie_secret));
+  SSL_CTX* ctx = SSL_CTX_new(DTLS_server_method());
+  SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(ctx, cipher.c_str());
+  SSL_CTX_set_psk_server_callback(ctx, BaselinePsk);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_cookie_generate_cb(ctx, GenerateCookie);
+  SSL_CTX_set_cookie_verify_cb(ctx, VerifyCookie);
+  SSL_CTX_set_read_ahead(ctx, 1);
+  auto bound = [](int port) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    return fd;
+  };
+  int lfd = bound(0);
+  sockaddr_in a{};
+  socklen_t len = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  WritePorts(out_fd, {port});
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<SSL*, int>> ready;
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (;;) {
+        std::pair<SSL*, int> job;
+        {
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait(l, [&] { return !ready.empty(); });
+          job = ready.front();
+          ready.pop_front();
+        }
+        if (SSL_accept(job.first) == 1) serve(job.first);
+        SSL_free(job.first);
+        close(job.second);
+      }
+    });
+  }
+  BIO_ADDR* peer = BIO_ADDR_new();
+  for (;;) {
+    SSL* ssl = SSL_new(ctx);
+    BIO* bio = BIO_new_dgram(lfd, BIO_NOCLOSE);
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_options(ssl, SSL_OP_COOKIE_EXCHANGE);
+    if (DTLSv1_listen(ssl, peer) <= 0) {
+      SSL_free(ssl);
+      continue;
+    }
+    // A socket of the peer's own, connected to it, for the rest of the handshake and the
+    // exchange: the kernel prefers a connected socket over the listener for its datagrams.
+    int cfd = bound(port);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = BIO_ADDR_rawport(peer);
+    size_t alen = sizeof(to.sin_addr);
+    BIO_ADDR_rawaddress(peer, &to.sin_addr, &alen);
+    if (connect(cfd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      close(cfd);
+      SSL_free(ssl);
+      continue;
+    }
+    timeval tv{5, 0};  // a peer that vanishes mid-handshake does not hold a worker for ever
+    setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    BIO* rbio = SSL_get_rbio(ssl);
+    BIO_set_fd(rbio, cfd, BIO_NOCLOSE);
+    BIO_ctrl(rbio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer);
+    {
+      std::lock_guard<std::mutex> l(mu);
+      ready.emplace_back(ssl, cfd);
+    }
+    cv.notify_one();
+  }
 }
 
 }  // namespace onem2m::bench

@@ -54,7 +54,12 @@ struct LoadResult {
   std::vector<double> latencies_ms;
   double seconds = 0;
   double server_cpu = 0;
+  double load_average = 0;  // the machine's 1-minute load average when the phase started
 };
+
+// LoadAverage is the machine's 1-minute load average (the machines are shared: every figure is
+// printed with it).
+double LoadAverage();
 
 // RunLoad calls `one(i)` from `concurrency` threads (i counts up from 0) for `duration`, printing
 // a progress line each second.
@@ -62,14 +67,15 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& options,
                    const std::function<absl::Status(int64_t)>& one);
 
 // ReportLoad prints "== name: N ok in S s = R <unit>/s; latency ms p50 p99 max; failures" (and
-// server CPU per operation when measured) and returns the rate.
+// server CPU per operation when measured, and the load average at the start) and returns the rate.
 double ReportLoad(const std::string& name, LoadResult& result, const std::string& unit);
 
 // Every ReportLoad also records its figures; WriteJsonReport writes them, with `meta` (the run's
 // settings), as one JSON object to the file named by --json_out (nothing when the flag is empty).
 // tests/bench/report.py reads these files to draw the benchmark report.
 //   {"tool": "mef_load", "meta": {...}, "cases": [{"name", "unit", "concurrency", "ok", "seconds",
-//    "rate", "p50_ms", "p99_ms", "max_ms", "failures", "server_cpu_us_per_op"}, ...],
+//    "rate", "p50_ms", "p99_ms", "max_ms", "failures", "server_cpu_us_per_op", "load_average"},
+//    ...],
 //    "ratios": {"name": value, ...}}
 void RecordRatio(const std::string& name, double value);
 void WriteJsonReport(const std::string& tool, const std::map<std::string, std::string>& meta);
@@ -80,6 +86,16 @@ void WriteJsonReport(const std::string& tool, const std::map<std::string, std::s
 [[noreturn]] void RunBareOpenSslServer(const SecretBytes* key, const std::string& cipher,
                                        int threads, int out_fd,
                                        const std::function<void(SSL*)>& serve);
+
+// RunBareOpenSslDtlsServer is the DTLS baseline: a plain OpenSSL DTLS 1.2 PSK server on one
+// loopback UDP port. One thread runs DTLSv1_listen (stateless cookie exchange, HMAC-SHA256 cookies
+// as the MEF's) and gives each peer whose cookie returned a socket of its own connected to that
+// peer (bound to the same port with SO_REUSEPORT, so the kernel sends the peer's datagrams there);
+// `threads` blocking threads finish the handshakes and call `serve(ssl)`. Writes its port with
+// WritePorts.
+[[noreturn]] void RunBareOpenSslDtlsServer(const SecretBytes* key, const std::string& cipher,
+                                           int threads, int out_fd,
+                                           const std::function<void(SSL*)>& serve);
 
 }  // namespace onem2m::bench
 

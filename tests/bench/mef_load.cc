@@ -9,8 +9,12 @@
 // OpenSSL TLS-PSK server (SSL_CTX + PSK callback, same suite, handshake +
 // SSL_export_keying_material
 // + a canned HTTP answer, no store) and drives it with the same raw client code, printing the
-// ratio. With --idle_conns=K it opens K TLS sessions that finish the handshake and stay idle;
-// with --half_open_conns=K it opens K TCP connections that never finish a handshake
+// ratio; over DTLS likewise a bare OpenSSL DTLS-PSK server (cookie exchange, export, a canned
+// CoAP 2.01) against a raw DTLS client (CoAP POST /enrolment). With --rounds=N the raw-client
+// phases run N times, each MEF phase followed by its baseline; each case reports its median round
+// and each ratio is the median of the rounds' ratios (docs/performance.md). With --idle_conns=K it
+// opens K TLS sessions that finish the handshake and stay idle; with --half_open_conns=K it opens K
+// TCP connections that never finish a handshake
 // (--half_open_mode=tcp: connect only; partial_hello: a TLS record header and part of a
 // ClientHello). Each of these phases prints the MEF child's RSS before, at peak (all K open) and
 // --settle seconds after closing them, and the RSS delta / K ("KiB per idle/half-open session").
@@ -48,6 +52,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -64,9 +69,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/coap/serializer.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_id.h"
 #include "common/crypto/pkcs11_kek_backend.h"
+#include "common/exchange/coap_adapter.h"
 #include "common/process_defaults.h"
 #include "common/psk_server/capacity_guard.h"
 #include "common/secret_bytes.h"
@@ -86,7 +93,11 @@ ABSL_FLAG(int, enrolees, 10000, "Enrolees to create (BulkCreate).");
 ABSL_FLAG(int, concurrency, 64, "Concurrent simulated Enrolees (threads).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "Run time per phase.");
 ABSL_FLAG(std::string, transport, "both", "tls, dtls or both.");
-ABSL_FLAG(bool, baseline, true, "Also run the bare-OpenSSL TLS baseline and print the ratio.");
+ABSL_FLAG(bool, baseline, true,
+          "Also run the bare-OpenSSL TLS (and DTLS) baselines and print the ratios.");
+ABSL_FLAG(int, rounds, 1,
+          "Rounds of the raw-client phases, each MEF phase followed by its bare baseline; every "
+          "case reports its median round and each ratio is the median of the rounds' ratios.");
 ABSL_FLAG(int, idle_conns, 0,
           "If > 0: open this many idle TLS sessions and report RSS per session.");
 ABSL_FLAG(
@@ -114,6 +125,9 @@ namespace onem2m {
 namespace {
 
 constexpr char kCipher[] = "PSK-AES128-CBC-SHA256";  // 0x00AE, the mandatory suite
+// Over DTLS CBC is not permitted (docs/protocol.md 2): the raw DTLS client and the bare DTLS server
+// use the other mandatory suite, TLS_PSK_WITH_AES_128_CCM_8.
+constexpr char kDtlsCipher[] = "PSK-AES128-CCM8";
 
 // ---- child processes --------------------------------------------------------------------------
 
@@ -192,6 +206,35 @@ long HeapKb(pid_t pid) {
         "Content-Length: ",
         body.size(), "\r\n\r\n", body);
     SSL_write(ssl, resp.data(), resp.size());
+    SSL_shutdown(ssl);
+    OPENSSL_cleanse(km, sizeof km);
+  });
+}
+
+// RunDtlsBaselineChild: the bare OpenSSL DTLS server, answering the CoAP POST /enrolment with a
+// piggybacked 2.01 carrying the KeID of its own export (Content-Format 50), so the raw DTLS client
+// runs the same exchange against both.
+[[noreturn]] void RunDtlsBaselineChild(const SecretBytes* key, int out_fd) {
+  bench::RunBareOpenSslDtlsServer(key, kDtlsCipher, 16, out_fd, [](SSL* ssl) {
+    unsigned char km[48];
+    const char* label = "EXPORTER-oneM2M-Bootstrap";
+    SSL_export_keying_material(ssl, km, 48, label, strlen(label), nullptr, 0, 0);
+    unsigned char req[1500];
+    int n = SSL_read(ssl, req, sizeof req);
+    if (n >= 4) {
+      const size_t tkl = req[0] & 0x0F;
+      std::string ack;
+      ack.push_back(static_cast<char>(0x60 | tkl));  // version 1, ACK, token length
+      ack.push_back(static_cast<char>(0x41));        // 2.01 Created
+      ack.append(reinterpret_cast<char*>(req) + 2, 2 + std::min<size_t>(tkl, n - 4));
+      ack.push_back(static_cast<char>(0xC1));  // option 12 (Content-Format), length 1
+      ack.push_back(static_cast<char>(50));    // application/json
+      ack.push_back(static_cast<char>(0xFF));
+      absl::StrAppend(&ack, "{\"keId\":\"",
+                      crypto::HexUpper(absl::string_view(reinterpret_cast<char*>(km), 16)),
+                      "@mef.local\"}");
+      SSL_write(ssl, ack.data(), ack.size());
+    }
     SSL_shutdown(ssl);
     OPENSSL_cleanse(km, sizeof km);
   });
@@ -366,6 +409,47 @@ absl::Status RawEnrol(int port, const Device& d) {
       size_t p = got.find("X-M2M-RSC: ");
       return absl::FailedPreconditionError(absl::StrCat("RSC ", got.substr(p + 11, 4)));
     }
+  }
+  (void)(*c)->Close(absl::Now() + absl::Milliseconds(200));
+  return absl::OkStatus();
+}
+
+// RawEnrolDtls is the raw client for the MEF and the baseline over DTLS: handshake (cookie
+// exchange included), export, one confirmable CoAP POST /enrolment, read the answer, check its keId
+// equals ours.
+absl::Status RawEnrolDtls(int port, const Device& d) {
+  tls::ClientOptions co;
+  co.transport = tls::Transport::kDtls;
+  co.psk_identity = d.kpm_id;
+  co.psk = SecretBytes::Copy(d.kpm);
+  co.server_name = e2e::kFqdn;
+  auto suite = tls::FindCipherSuite(tls::Transport::kDtls, kDtlsCipher);
+  if (!suite.ok()) return suite.status();
+  co.cipher_suites = {*suite};
+  auto ctx = tls::PskContext::NewClient(co);
+  if (!ctx.ok()) return ctx.status();
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", port, deadline);
+  if (!c.ok()) return c.status();
+  auto km = (*c)->session().Export("EXPORTER-oneM2M-Bootstrap", 48);
+  if (!km.ok()) return km.status();
+  std::string ke_id = absl::StrCat(crypto::HexUpper(km->Reveal().substr(0, 16)), "@", e2e::kFqdn);
+  exchange::Request request;
+  request.method = exchange::Method::kPost;
+  request.path = "/enrolment";
+  request.request_id = "b";
+  request.content_type = std::string(exchange::kJsonMediaType);
+  request.body = "{\"enrolment\":{\"type\":\"maf\"}}";
+  auto message = exchange::RequestToCoap(request, static_cast<uint16_t>(std::rand()), "tk");
+  if (!message.ok()) return message.status();
+  auto datagram = coap::SerializeMessage(*message);
+  if (!datagram.ok()) return datagram.status();
+  absl::Status w = (*c)->Write(*datagram, deadline);
+  if (!w.ok()) return w;
+  auto got = (*c)->Read(1500, deadline);
+  if (!got.ok()) return got.status();
+  if (!absl::StrContains(*got, ke_id)) {
+    return absl::FailedPreconditionError(absl::StrCat("no keId in answer of ", got->size(), " B"));
   }
   (void)(*c)->Close(absl::Now() + absl::Milliseconds(200));
   return absl::OkStatus();
@@ -594,13 +678,112 @@ int Main() {
               dtls_port, bench::ProcStatusKb(mef_pid, "VmRSS:"));
 
   const std::string tr = absl::GetFlag(FLAGS_transport);
-  double mef_tls_raw = 0;
+  const bool tls_on = tr == "tls" || tr == "both";
+  const bool dtls_on = tr == "dtls" || tr == "both";
+  const bool baseline = absl::GetFlag(FLAGS_baseline);
   int64_t mef_ok = 0;  // answered 2001 by the MEF; each must have its row
-  if (tr == "tls" || tr == "both") {
-    bench::LoadResult r = Load("mef-tls-raw", mef_pid, devices,
-                               [&](const Device& d) { return RawEnrol(tls_port, d); });
-    mef_tls_raw = bench::ReportLoad("MEF TLS (raw client)", r, "enrolments");
-    mef_ok += r.ok;
+
+  // The bare servers run for the whole measurement, so that every round can measure the MEF and
+  // then its baseline a few seconds apart (the machine's load drifts; a ratio of two phases far
+  // apart measures the drift too).
+  SecretBytes key = SecretBytes::Random(32);
+  std::vector<Device> same{{"baseline", std::string(key.Reveal())}};
+  pid_t bare_tls = 0, bare_dtls = 0;
+  int bare_tls_port = 0, bare_dtls_port = 0;
+  if (baseline && tls_on) {
+    std::vector<int> bports;
+    bare_tls = bench::SpawnChild([&](int fd) { RunBaselineChild(&key, fd); }, &bports);
+    bare_tls_port = bports.empty() ? 0 : bports[0];
+    std::printf("bare TLS child pid %d\n", bare_tls);
+  }
+  if (baseline && dtls_on) {
+    std::vector<int> bports;
+    bare_dtls = bench::SpawnChild([&](int fd) { RunDtlsBaselineChild(&key, fd); }, &bports);
+    bare_dtls_port = bports.empty() ? 0 : bports[0];
+    std::printf("bare DTLS child pid %d\n", bare_dtls);
+  }
+
+  // Raw-client phases, --rounds times: each case keeps its rounds; reported is the median round.
+  struct Series {
+    std::string name;
+    std::vector<bench::LoadResult> rounds;
+  };
+  Series mef_tls{"MEF TLS (raw client)", {}},
+      base_tls{"bare OpenSSL TLS-PSK baseline (raw client)", {}};
+  Series mef_dtls{"MEF DTLS (raw client)", {}},
+      base_dtls{"bare OpenSSL DTLS-PSK baseline (raw client)", {}};
+  std::vector<double> tls_ratios, dtls_ratios;
+  auto rate = [](const bench::LoadResult& r) { return r.seconds > 0 ? r.ok / r.seconds : 0.0; };
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
+  for (int round = 0; round < rounds; ++round) {
+    const double load = bench::LoadAverage();
+    if (tls_on) {
+      mef_tls.rounds.push_back(Load("mef-tls-raw", mef_pid, devices,
+                                    [&](const Device& d) { return RawEnrol(tls_port, d); }));
+      mef_ok += mef_tls.rounds.back().ok;
+      if (bare_tls > 0) {
+        base_tls.rounds.push_back(Load("baseline-tls", bare_tls, same, [&](const Device& d) {
+          return RawEnrol(bare_tls_port, d);
+        }));
+        const double b = rate(base_tls.rounds.back());
+        if (b > 0) tls_ratios.push_back(rate(mef_tls.rounds.back()) / b);
+      }
+    }
+    if (dtls_on) {
+      mef_dtls.rounds.push_back(Load("mef-dtls-raw", mef_pid, devices,
+                                     [&](const Device& d) { return RawEnrolDtls(dtls_port, d); }));
+      mef_ok += mef_dtls.rounds.back().ok;
+      if (bare_dtls > 0) {
+        base_dtls.rounds.push_back(Load("baseline-dtls", bare_dtls, same, [&](const Device& d) {
+          return RawEnrolDtls(bare_dtls_port, d);
+        }));
+        const double b = rate(base_dtls.rounds.back());
+        if (b > 0) dtls_ratios.push_back(rate(mef_dtls.rounds.back()) / b);
+      }
+    }
+    std::printf("round %d/%d (load average %.2f at its start):", round + 1, rounds, load);
+    for (const Series* s : {&mef_tls, &base_tls, &mef_dtls, &base_dtls}) {
+      if (static_cast<int>(s->rounds.size()) > round) {
+        std::printf(" %s %.0f/s;", s->name.c_str(), rate(s->rounds[round]));
+      }
+    }
+    if (static_cast<int>(tls_ratios.size()) > round)
+      std::printf(" TLS ratio %.2f;", tls_ratios[round]);
+    if (static_cast<int>(dtls_ratios.size()) > round) {
+      std::printf(" DTLS ratio %.2f;", dtls_ratios[round]);
+    }
+    std::printf("\n");
+  }
+  for (Series* s : {&mef_tls, &base_tls, &mef_dtls, &base_dtls}) {
+    if (s->rounds.empty()) continue;
+    std::sort(
+        s->rounds.begin(), s->rounds.end(),
+        [&](const bench::LoadResult& a, const bench::LoadResult& b) { return rate(a) < rate(b); });
+    bench::ReportLoad(s->name, s->rounds[(s->rounds.size() - 1) / 2], "enrolments");
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[(v.size() - 1) / 2];
+  };
+  if (!tls_ratios.empty()) {
+    std::printf("ratio MEF TLS / baseline = %.2f (median of %zu rounds)\n", median(tls_ratios),
+                tls_ratios.size());
+    bench::RecordRatio("mef_tls_over_baseline", median(tls_ratios));
+  }
+  if (!dtls_ratios.empty()) {
+    std::printf("ratio MEF DTLS / baseline = %.2f (median of %zu rounds)\n", median(dtls_ratios),
+                dtls_ratios.size());
+    bench::RecordRatio("mef_dtls_over_baseline", median(dtls_ratios));
+  }
+  for (pid_t b : {bare_tls, bare_dtls}) {
+    if (b > 0) {
+      kill(b, SIGKILL);
+      waitpid(b, nullptr, 0);
+    }
+  }
+
+  // The device library's own client, once per transport.
+  if (tls_on) {
     bench::LoadResult r2 = Load("mef-tls-enrolee", mef_pid, devices, [&](const Device& d) {
       enrolee::BootstrapOptions o;
       o.mef_host = "127.0.0.1";
@@ -614,7 +797,7 @@ int Main() {
     bench::ReportLoad("MEF TLS (enrolee::Bootstrap)", r2, "enrolments");
     mef_ok += r2.ok;
   }
-  if (tr == "dtls" || tr == "both") {
+  if (dtls_on) {
     bench::LoadResult r = Load("mef-dtls-enrolee", mef_pid, devices, [&](const Device& d) {
       enrolee::BootstrapOptions o;
       o.mef_host = "127.0.0.1";
@@ -647,22 +830,6 @@ int Main() {
   }
   std::printf("MEF child peak RSS (VmHWM) %ld KiB, now (VmRSS) %ld KiB\n",
               bench::ProcStatusKb(mef_pid, "VmHWM:"), bench::ProcStatusKb(mef_pid, "VmRSS:"));
-
-  if (absl::GetFlag(FLAGS_baseline) && (tr == "tls" || tr == "both")) {
-    SecretBytes key = SecretBytes::Random(32);
-    std::vector<Device> same{{"baseline", std::string(key.Reveal())}};
-    std::vector<int> bports;
-    pid_t bpid = bench::SpawnChild([&](int fd) { RunBaselineChild(&key, fd); }, &bports);
-    const int bport = bports.empty() ? 0 : bports[0];
-    bench::LoadResult r =
-        Load("baseline-tls", bpid, same, [&](const Device& d) { return RawEnrol(bport, d); });
-    double base = bench::ReportLoad("bare OpenSSL TLS-PSK baseline (raw client)", r, "enrolments");
-    std::printf("ratio MEF TLS / baseline = %.2f\n", base > 0 ? mef_tls_raw / base : 0.0);
-    if (base > 0) bench::RecordRatio("mef_tls_over_baseline", mef_tls_raw / base);
-    kill(bpid, SIGKILL);
-    waitpid(bpid, nullptr, 0);
-  }
-
   if (const int k = absl::GetFlag(FLAGS_idle_conns); k > 0)
     IdlePhase(mef_pid, tls_port, devices, k);
   if (const int k = absl::GetFlag(FLAGS_half_open_conns); k > 0) {

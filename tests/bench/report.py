@@ -34,7 +34,8 @@ CHARTS = {
         ("MEF (PostgreSQL, durable)", "mef_load", "MEF TLS (raw client)", False),
         ("bare OpenSSL, no store", "mef_load", "bare OpenSSL TLS-PSK baseline", True)]),
     "mef_dtls": ("MEF enrolment over DTLS 1.2-PSK", [
-        ("MEF (PostgreSQL, durable)", "mef_load", "MEF DTLS", False)]),
+        ("MEF (PostgreSQL, durable)", "mef_load", "MEF DTLS (raw client)", False),
+        ("bare OpenSSL, no store", "mef_load", "bare OpenSSL DTLS-PSK baseline", True)]),
     "maf_first_contact": ("MAF first contact and KmID handshakes", [
         ("first contact (KeID + MEF fetch + registration)", "maf_load", "phase 1", False),
         ("KmID handshake", "maf_load", "phase 2", False),
