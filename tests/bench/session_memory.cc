@@ -63,7 +63,7 @@ int Main() {
   class AtHand : public tls::PskResolver {
    public:
     explicit AtHand(const SecretBytes& key) : key_(key) {}
-    absl::StatusOr<SecretBytes> Resolve(absl::string_view) override {
+    absl::StatusOr<tls::ResolvedPsk> Resolve(absl::string_view) override {
       return SecretBytes::Copy(key_.Reveal());
     }
     bool SupportsAsync() const override { return absl::GetFlag(FLAGS_async_lookup); }
