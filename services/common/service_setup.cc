@@ -189,6 +189,16 @@ void ServiceSetup::StartOps(ops::OpsServer& ops, const std::string& address) con
   if (absl::Status s = ops.Start(address); !s.ok()) Die("ops_listen", s);
 }
 
+int ServiceSetup::StopOps(ops::OpsServer& ops, absl::string_view stopped_event) const {
+  if (!ops.Stop(absl::Seconds(2))) {
+    Log(Level::kWarning, stopped_event, {{"note", "a readiness check was still blocked"}});
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  Log(Level::kInfo, stopped_event, {});
+  return 0;
+}
+
 void ServiceSetup::AddStoreChecks(ops::OpsServer& ops, std::function<absl::Status()> store_health,
                                   prometheus::Registry& registry,
                                   const pg::ConnectionPool* pool) const {

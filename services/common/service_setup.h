@@ -113,6 +113,12 @@ class ServiceSetup {
   // --ops_listen.
   void StartOps(ops::OpsServer& ops, const std::string& address) const;
 
+  // StopOps stops the ops port last in a drain and logs `stopped_event` ("mef_stopped"). If a
+  // readiness check is still blocked after two seconds (a black-holed database) the store it uses
+  // must not be destroyed under it and nothing is left to do, so the process exits 0 at once.
+  // Returns the exit code otherwise (0).
+  int StopOps(ops::OpsServer& ops, absl::string_view stopped_event) const;
+
   // AddStoreChecks makes readiness follow `store_health` (run in the background, see OpsServer)
   // and adds the pool gauges when `pool` is not null.
   void AddStoreChecks(ops::OpsServer& ops, std::function<absl::Status()> store_health,

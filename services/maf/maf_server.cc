@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -265,15 +264,7 @@ int Run() {
   grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   revocations.Stop();
   (void)(*km_resolver)->WaitIdle(absl::Now() + absl::Seconds(3));
-  if (!ops.Stop(absl::Seconds(2))) {
-    // A readiness check is still blocked (a black-holed database): the store it uses must not be
-    // destroyed under it, and there is nothing left to do.
-    Log(Level::kWarning, "maf_stopped", {{"note", "a readiness check was still blocked"}});
-    std::fflush(nullptr);
-    std::_Exit(0);
-  }
-  Log(Level::kInfo, "maf_stopped", {});
-  return 0;
+  return setup.StopOps(ops, "maf_stopped");
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -254,15 +253,7 @@ int Run() {
   (*psk)->Shutdown(absl::GetFlag(FLAGS_grace_period));
   grpc_servers.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*credential)->Stop();  // after the server: its fetch threads finish the calls in progress
-  if (!ops.Stop(absl::Seconds(2))) {
-    // A readiness check is still blocked (a black-holed database): the store it uses must not be
-    // destroyed under it, and there is nothing left to do.
-    Log(Level::kWarning, "mef_stopped", {{"note", "a readiness check was still blocked"}});
-    std::fflush(nullptr);
-    std::_Exit(0);
-  }
-  Log(Level::kInfo, "mef_stopped", {});
-  return 0;
+  return setup.StopOps(ops, "mef_stopped");
 }
 
 }  // namespace
