@@ -3,28 +3,39 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_id.h"
 
 namespace onem2m::mef {
 
+absl::Status ValidateMafUri(absl::string_view uri) {
+  if (uri.empty()) return absl::OkStatus();
+  bool printable = std::all_of(uri.begin(), uri.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (!printable || !absl::StrContains(uri, "://") || uri.size() > exchange::kMaxUriLength - 64) {
+    return absl::InvalidArgumentError(
+        "an absolute URI (scheme://host...) in printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<const char*, const std::string*>> MafUriOptions(
+    const BootstrapServerOptions& o) {
+  return {{"default_maf_uri", &o.default_maf_uri},
+          {"maf_client_registration_uri", &o.maf_client_registration_uri},
+          {"maf_key_registration_uri", &o.maf_key_registration_uri},
+          {"maf_key_retrieval_uri", &o.maf_key_retrieval_uri}};
+}
+
 absl::StatusOr<std::unique_ptr<BootstrapServer>> BootstrapServer::Start(
     const BootstrapServerOptions& options, EnroleeStore* store, const crypto::Envelope* envelope,
     EnrolmentObserver* enrolments, server::ServerObserver* handshakes) {
   if (absl::Status s = crypto::ValidateFqdn(options.mef_fqdn); !s.ok()) return s;
-  for (const auto& [name, uri] :
-       {std::pair<const char*, const std::string*>{"default_maf_uri", &options.default_maf_uri},
-        {"maf_client_registration_uri", &options.maf_client_registration_uri},
-        {"maf_key_registration_uri", &options.maf_key_registration_uri},
-        {"maf_key_retrieval_uri", &options.maf_key_retrieval_uri}}) {
-    if (uri->empty()) continue;
-    bool printable = std::all_of(uri->begin(), uri->end(), [](char c) {
-      return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7f;
-    });
-    if (!printable || uri->find("://") == std::string::npos ||
-        uri->size() > exchange::kMaxUriLength - 64) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name, ": an absolute URI (scheme://host...) in printable ASCII without spaces"));
+  for (const auto& [name, uri] : MafUriOptions(options)) {
+    if (absl::Status s = ValidateMafUri(*uri); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", s.message()));
     }
   }
   std::unique_ptr<BootstrapServer> b(new BootstrapServer());

@@ -17,9 +17,11 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/psk_server/psk_server.h"
@@ -49,10 +51,20 @@ struct BootstrapServerOptions {
   std::string maf_key_retrieval_uri;
   int io_threads = 2;
   int max_sessions_per_source = 256;
-  int max_sessions = 10000;         // server-wide cap on open sessions (0: none)
-  int64_t memory_budget_bytes = 0;  // heap in use past which new sessions are refused (0: none)
+  int max_sessions = 10000;          // server-wide cap on open sessions (0: none)
+  int64_t memory_budget_bytes = 0;   // heap in use past which new sessions are refused (0: none)
   server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
+
+// ValidateMafUri checks one of the MAF URIs a MEF hands out (BootstrapServerOptions'
+// default_maf_uri and maf_*_uri): empty (derived) or an absolute URI in printable ASCII without
+// spaces that fits an answer. InvalidArgument otherwise.
+absl::Status ValidateMafUri(absl::string_view uri);
+
+// MafUriOptions lists the MAF URIs of `o` by their option (and flag) names, so that Start and the
+// service's flag check name the same option for a bad one.
+std::vector<std::pair<const char*, const std::string*>> MafUriOptions(
+    const BootstrapServerOptions& o);
 
 class BootstrapServer {
  public:

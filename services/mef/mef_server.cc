@@ -171,6 +171,9 @@ int Run() {
   bo.maf_client_registration_uri = absl::GetFlag(FLAGS_maf_client_registration_uri);
   bo.maf_key_registration_uri = absl::GetFlag(FLAGS_maf_key_registration_uri);
   bo.maf_key_retrieval_uri = absl::GetFlag(FLAGS_maf_key_retrieval_uri);
+  for (const auto& [flag, uri] : mef::MafUriOptions(bo)) {
+    if (absl::Status s = mef::ValidateMafUri(*uri); !s.ok()) setup.Die(flag, s);
+  }
   absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =
       mef::BootstrapServer::Start(bo, store, &envelope, &metrics, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());

@@ -16,7 +16,6 @@
 namespace onem2m::e2e {
 namespace {
 
-
 TEST(ServiceFlagsTest, MefWithoutGrpcPortsStartsAndDrains) {
   const std::string dir = NewTempDir("service_flags");
   // A one-entry keyring (version 1, 32 random-looking bytes), readable by the owner only.
@@ -44,7 +43,8 @@ TEST(ServiceFlagsTest, MefWithoutGrpcPortsStartsAndDrains) {
 TEST(ServiceFlagsTest, MefRefusesAnFqdnThatMakesKeIdsTooLong) {
   const std::string dir = NewTempDir("service_flags_fqdn");
   ASSERT_TRUE(WriteFileWithMode(dir + "/mef.kek", "1:" + std::string(64, 'a') + "\n", 0600).ok());
-  // Labels of 63 'a's joined by dots: 4 labels = 255 bytes; cut to exactly n bytes, ending in a letter.
+  // Labels of 63 'a's joined by dots: 4 labels = 255 bytes; cut to exactly n bytes, ending in a
+  // letter.
   auto fqdn_of = [](size_t n) {
     std::string f;
     while (f.size() < n) f += (f.empty() ? "" : ".") + std::string(63, 'a');
@@ -57,13 +57,13 @@ TEST(ServiceFlagsTest, MefRefusesAnFqdnThatMakesKeIdsTooLong) {
     const int ops = PickFreePort();
     ChildProcess mef;
     const std::string log = absl::StrCat(dir, "/mef-", n, ".log");
-    ASSERT_TRUE(mef.Start({RunfilePath("services/mef/mef_server"), "--mef_fqdn=" + fqdn_of(n),
-                           "--store=memory", "--kek_file=" + dir + "/mef.kek",
-                           "--tls_listen=127.0.0.1:0", "--dtls_listen=127.0.0.1:0",
-                           "--credential_grpc_listen=", "--admin_grpc_listen=",
-                           absl::StrCat("--ops_listen=127.0.0.1:", ops), "--grace_period=1s"},
-                          dir + "/mef.out", log)
-                    .ok());
+    ASSERT_TRUE(
+        mef.Start({RunfilePath("services/mef/mef_server"), "--mef_fqdn=" + fqdn_of(n),
+                   "--store=memory", "--kek_file=" + dir + "/mef.kek", "--tls_listen=127.0.0.1:0",
+                   "--dtls_listen=127.0.0.1:0", "--credential_grpc_listen=", "--admin_grpc_listen=",
+                   absl::StrCat("--ops_listen=127.0.0.1:", ops), "--grace_period=1s"},
+                  dir + "/mef.out", log)
+            .ok());
     const bool ready = WaitReady(mef, ops, log, "mef_started").ok();
     const int status = mef.Stop(absl::Seconds(10));
     if (n == 224) {
@@ -75,6 +75,21 @@ TEST(ServiceFlagsTest, MefRefusesAnFqdnThatMakesKeIdsTooLong) {
       EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     }
   }
+}
+
+// A bad MAF URI is refused at start-up naming its own flag (not the listener flags): exit code 2
+// and "mef_server: --maf_key_retrieval_uri: ..." on stderr.
+TEST(ServiceFlagsTest, MefNamesTheBadMafUriFlag) {
+  const std::string dir = NewTempDir("service_flags_uri");
+  ASSERT_TRUE(WriteFileWithMode(dir + "/mef.kek", "1:" + std::string(64, 'a') + "\n", 0600).ok());
+  const CommandResult r =
+      RunCommand({RunfilePath("services/mef/mef_server"), "--mef_fqdn=mef.local", "--store=memory",
+                  "--kek_file=" + dir + "/mef.kek", "--tls_listen=127.0.0.1:0",
+                  "--dtls_listen=127.0.0.1:0", "--credential_grpc_listen=", "--admin_grpc_listen=",
+                  "--ops_listen=", "--maf_key_retrieval_uri=not a uri"},
+                 dir, absl::Seconds(20));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(absl::StrContains(r.output, "mef_server: --maf_key_retrieval_uri: ")) << r.output;
 }
 
 }  // namespace
