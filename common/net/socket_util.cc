@@ -146,7 +146,9 @@ static absl::StatusOr<int> OpenBound(const SocketAddress& addr, int type, bool r
   int fd = socket(addr.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket");
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  // TCP: rebind over TIME_WAIT after a restart. Not UDP, where SO_REUSEADDR lets any other
+  // socket with it share the port.
+  if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (addr.family() == AF_INET6) {
     int zero = 0;  // dual-stack: "[::]" also serves IPv4 clients.
@@ -173,6 +175,14 @@ absl::StatusOr<int> ListenTcp(const SocketAddress& addr, bool reuse_port, int ba
 
 absl::StatusOr<int> BindUdp(const SocketAddress& addr, bool reuse_port) {
   return OpenBound(addr, SOCK_DGRAM, reuse_port);
+}
+
+absl::StatusOr<SocketAddress> ClaimPort(const SocketAddress& addr, int type) {
+  absl::StatusOr<int> fd = OpenBound(addr, type, /*reuse_port=*/false);  // "Address in use"
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<SocketAddress> local = LocalAddress(*fd);
+  close(*fd);
+  return local;
 }
 
 absl::StatusOr<SocketAddress> LocalAddress(int fd) {

@@ -52,6 +52,16 @@ absl::StatusOr<int> ListenTcp(const SocketAddress& addr, bool reuse_port, int ba
 // BindUdp opens a non-blocking bound UDP socket.
 absl::StatusOr<int> BindUdp(const SocketAddress& addr, bool reuse_port);
 
+// ClaimPort checks that no other socket holds `addr` for `type` (SOCK_STREAM or SOCK_DGRAM) by
+// binding it once without SO_REUSEPORT, and returns the address with the port to use (the one the
+// kernel picked when addr's port is 0). A group of SO_REUSEPORT sockets (one per I/O thread) binds
+// that port next. Without the check a second process of the same user would silently join an
+// existing group and take part of its traffic (Linux shares a reuseport port across processes of
+// one user, and may even pick such a port for a bind to port 0), so two servers started on one
+// port would each answer some DTLS peers with the wrong keys. kUnavailable "bind ...: Address
+// already in use" when another socket holds it.
+absl::StatusOr<SocketAddress> ClaimPort(const SocketAddress& addr, int type);
+
 // LocalAddress returns the address a socket is bound to (to learn the port after binding 0).
 absl::StatusOr<SocketAddress> LocalAddress(int fd);
 

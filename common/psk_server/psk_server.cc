@@ -79,15 +79,14 @@ absl::StatusOr<std::unique_ptr<PskServer>> PskServer::Start(PskServerOptions opt
     for (const std::string& text : addrs) {
       absl::StatusOr<net::SocketAddress> addr = net::ParseHostPort(text);
       if (!addr.ok()) return addr.status();
-      net::SocketAddress actual = *addr;
+      // The port must be ours alone before the group binds it (see net::ClaimPort).
+      absl::StatusOr<net::SocketAddress> claimed =
+          net::ClaimPort(*addr, udp ? SOCK_DGRAM : SOCK_STREAM);
+      if (!claimed.ok()) return claimed.status();
+      const net::SocketAddress actual = *claimed;
       for (auto& thread : server->impl_->threads) {
         absl::StatusOr<int> fd = udp ? net::BindUdp(actual, true) : net::ListenTcp(actual, true);
         if (!fd.ok()) return fd.status();
-        if (actual.port() == 0) {
-          absl::StatusOr<net::SocketAddress> local = net::LocalAddress(*fd);
-          if (!local.ok()) return local.status();
-          actual = *local;  // the other threads bind the port the kernel picked
-        }
         if (udp) {
           absl::Status s = thread->AdoptUdpSocket(*fd);
           if (!s.ok()) return s;

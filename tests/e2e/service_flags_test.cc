@@ -1,7 +1,11 @@
 // End-to-end test with the real mef_server binary: optional ports may be turned off. A MEF that
 // serves only its bootstrap listeners (no credential or admin gRPC port) starts, reports ready and
 // drains on SIGTERM with exit code 0. Memory store, loopback ports only.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -90,6 +94,37 @@ TEST(ServiceFlagsTest, MefNamesTheBadMafUriFlag) {
                  dir, absl::Seconds(20));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(absl::StrContains(r.output, "mef_server: --maf_key_retrieval_uri: ")) << r.output;
+}
+
+// A port another server already listens on (here a SO_REUSEPORT UDP socket of this same user,
+// which Linux would let a new reuseport group join and split the datagrams with) is refused at
+// start-up naming the listener flags, so no DTLS peer is ever answered by the wrong process.
+TEST(ServiceFlagsTest, MefRefusesADtlsPortAnotherServerHolds) {
+  const std::string dir = NewTempDir("service_flags_port");
+  ASSERT_TRUE(WriteFileWithMode(dir + "/mef.kek", "1:" + std::string(64, 'a') + "\n", 0600).ok());
+  const int held = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(held, 0);
+  int one = 1;
+  ASSERT_EQ(setsockopt(held, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(getsockname(held, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const int port = ntohs(a.sin_port);
+
+  const CommandResult r =
+      RunCommand({RunfilePath("services/mef/mef_server"), "--mef_fqdn=mef.local", "--store=memory",
+                  "--kek_file=" + dir + "/mef.kek", "--tls_listen=127.0.0.1:0",
+                  absl::StrCat("--dtls_listen=127.0.0.1:", port),
+                  "--credential_grpc_listen=", "--admin_grpc_listen=", "--ops_listen="},
+                 dir, absl::Seconds(20));
+  close(held);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(absl::StrContains(r.output, "--tls_listen/dtls_listen: ")) << r.output;
+  EXPECT_TRUE(absl::StrContains(r.output, absl::StrCat("127.0.0.1:", port))) << r.output;
+  EXPECT_TRUE(absl::StrContains(r.output, "in use")) << r.output;
 }
 
 }  // namespace
