@@ -9,13 +9,17 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/testing/wait_for.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/store/forwarding_maf_store.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using testing::FakeFetcher;
 
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
@@ -26,31 +30,8 @@ std::string KeId(int i) {
   return *crypto::FormatKeyId(rel, kMef);
 }
 
-// FakeFetcher answers with `answer` (default: a fixed Km per KeID, valid one hour) and counts
-// calls.
-class FakeFetcher : public MefFetcher {
- public:
-  using Answer = std::function<absl::StatusOr<FetchedCredential>(absl::string_view, absl::Time)>;
-  explicit FakeFetcher(std::function<absl::Time()> clock) : clock_(std::move(clock)) {}
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override {
-    ++calls;
-    if (answer) return answer(ke_id, deadline);
-    return Good(ke_id);
-  }
-  FetchedCredential Good(absl::string_view ke_id) {
-    FetchedCredential c;
-    c.km = SecretBytes::Copy(std::string(32, ke_id[31]));
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
-    c.expires_at = clock_() + absl::Hours(1);
-    return c;
-  }
-  std::atomic<int> calls{0};
-  Answer answer;
-
- private:
-  std::function<absl::Time()> clock_;
-};
+// Id(i) is KeId(i) as the resolver's callers hold it.
+crypto::KeyId Id(int i) { return *crypto::KeyId::Parse(KeId(i)); }
 
 class KmResolverTest : public ::testing::Test {
  protected:
@@ -64,7 +45,7 @@ class KmResolverTest : public ::testing::Test {
     o.fetchers[kMef] = fetcher_;
     o.store = store_.get();
     o.envelope = &envelope_;
-    o.clock = clock_;
+    o.clock = &clock_;
     o.breaker_open_for = absl::Milliseconds(300);
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
     ASSERT_TRUE(r.ok()) << r.status();
@@ -74,15 +55,14 @@ class KmResolverTest : public ::testing::Test {
                                      absl::Duration timeout = absl::Seconds(2)) {
     return resolver_->Resolve(id, absl::Now() + timeout);
   }
+  absl::StatusOr<ResolvedKm> Resolve(const crypto::KeyId& id,
+                                     absl::Duration timeout = absl::Seconds(2)) {
+    return Resolve(id.ToString(), timeout);
+  }
 
-  absl::Mutex mu_;
-  absl::Duration skew_ = absl::ZeroDuration();  // tests move time by adding skew
-  std::function<absl::Time()> clock_ = [this] {
-    absl::MutexLock l(&mu_);
-    return absl::Now() + skew_;
-  };
-  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(clock_);
-  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  FakeClock clock_;  // tests move time with Advance
+  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(&clock_);
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(&clock_);
   std::unique_ptr<MafStore> slow_store_;  // keeps a wrapped store alive until TearDown
   crypto::Envelope envelope_{crypto::Keyring::Generate(3)};
   std::shared_ptr<KmResolver> resolver_;
@@ -91,16 +71,16 @@ class KmResolverTest : public ::testing::Test {
 TEST_F(KmResolverTest, KeIdIsFetchedDerivedAndStoredSealed) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
   ASSERT_TRUE(r.ok()) << r.status();
-  FetchedCredential expected = fetcher_->Good(KeId(1));
+  FetchedCredential expected = fetcher_->Good(Id(1));
   EXPECT_TRUE(r->km.Equals(expected.km));
-  EXPECT_EQ(r->km_id, *crypto::DeriveKmId(expected.km, kMaf));
+  EXPECT_EQ(r->km_id.ToString(), *crypto::DeriveKmId(expected.km, kMaf));
   EXPECT_EQ(r->enrolee_id, expected.enrolee_id);
-  absl::StatusOr<MafCredential> stored = store_->GetCredentialByKmId(r->km_id);
+  absl::StatusOr<MafCredential> stored = store_->GetCredentialByKmId(r->km_id.ToString());
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->ke_id, KeId(1));
   EXPECT_EQ(stored->km.kek_version, 3);
   EXPECT_EQ(stored->km.ciphertext.find(std::string(expected.km.Reveal())), std::string::npos);
-  absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->km.ciphertext, r->km_id);
+  absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->km.ciphertext, r->km_id.ToString());
   ASSERT_TRUE(opened.ok());
   EXPECT_TRUE(opened->Equals(expected.km));
   // Sealed under the KmID: opening with another AAD fails.
@@ -114,19 +94,19 @@ TEST_F(KmResolverTest, KmIdResolvesFromTheStoreWithoutFetching) {
   absl::StatusOr<ResolvedKm> again = Resolve(first->km_id);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->km.Equals(first->km));
-  EXPECT_EQ(again->ke_id, KeId(1));
+  EXPECT_EQ(again->ke_id.ToString(), KeId(1));
   // The same KeID again is served from the store, not the MEF.
   ASSERT_TRUE(Resolve(KeId(1)).ok());
   EXPECT_EQ(fetcher_->calls, 1);
   // KmID in lower-case hex is the same identity.
-  std::string lower = first->km_id;
+  std::string lower = first->km_id.ToString();
   for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
   EXPECT_TRUE(Resolve(lower).ok());
 }
 
 TEST_F(KmResolverTest, HundredConcurrentResolvesOfOneKeIdShareOneFetch) {
   absl::Notification fetching, release;
-  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
     fetching.Notify();
     release.WaitForNotification();
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
@@ -148,7 +128,7 @@ TEST_F(KmResolverTest, HundredConcurrentResolvesOfOneKeIdShareOneFetch) {
 
 TEST_F(KmResolverTest, DeadlineIsHonouredWithASlowFetcher) {
   absl::Notification fetching, release;
-  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
     fetching.Notify();
     release.WaitForNotification();  // ignores its deadline on purpose
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
@@ -165,8 +145,8 @@ TEST_F(KmResolverTest, DeadlineIsHonouredWithASlowFetcher) {
 
 TEST_F(KmResolverTest, SlowFetchForOneKeIdDoesNotStallOtherIdentities) {
   absl::Notification slow_fetching, release;
-  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
-    if (ke_id == KeId(1)) {
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
+    if (ke_id == Id(1)) {
       slow_fetching.Notify();
       release.WaitForNotification();
     }
@@ -185,7 +165,7 @@ TEST_F(KmResolverTest, SlowFetchForOneKeIdDoesNotStallOtherIdentities) {
 TEST_F(KmResolverTest, FlightsAreBoundedSoAFloodOfKeIdsFailsFast) {
   Build(/*max_flights=*/2);
   absl::Notification release;
-  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
     release.WaitForNotification();
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
@@ -205,7 +185,7 @@ TEST_F(KmResolverTest, FlightsAreBoundedSoAFloodOfKeIdsFailsFast) {
 }
 
 TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
-  fetcher_->answer = [](absl::string_view, absl::Time) {
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::UnavailableError("mef down"));
   };
   EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kUnavailable);
@@ -216,10 +196,7 @@ TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
   EXPECT_EQ(resolver_->stats().breaker_rejects, 1);
   // After the open period (300 ms on the injected clock) the MEF is tried again, and a success
   // closes the breaker.
-  {
-    absl::MutexLock l(&mu_);
-    skew_ += absl::Milliseconds(350);
-  }
+  clock_.Advance(absl::Milliseconds(350));
   fetcher_->answer = nullptr;
   EXPECT_TRUE(Resolve(KeId(2)).ok());
   EXPECT_EQ(fetcher_->calls, 2);
@@ -248,17 +225,17 @@ TEST_F(KmResolverTest, KmIdLookupsShareOneStoreReadAndHonourTheDeadline) {
   o.fetchers[kMef] = fetcher_;
   o.store = slow_ptr;
   o.envelope = &envelope_;
-  o.clock = clock_;
+  o.clock = &clock_;
   std::shared_ptr<KmResolver> r = *KmResolver::Create(std::move(o));
   // The read is held, so this answer can only come from the caller's deadline.
-  EXPECT_EQ(r->Resolve(first->km_id, absl::Now() + absl::Milliseconds(100)).status().code(),
+  EXPECT_EQ(r->Resolve(first->km_id.ToString(), absl::Now() + absl::Milliseconds(100)).status().code(),
             absl::StatusCode::kDeadlineExceeded);
   EXPECT_FALSE(slow_ptr->release.HasBeenNotified());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 20; ++i) {
     threads.emplace_back([&] {
-      if (r->Resolve(first->km_id, absl::Now() + absl::Seconds(10)).ok()) ++ok;
+      if (r->Resolve(first->km_id.ToString(), absl::Now() + absl::Seconds(10)).ok()) ++ok;
     });
   }
   slow_ptr->release.Notify();
@@ -271,23 +248,17 @@ TEST_F(KmResolverTest, KmIdLookupsShareOneStoreReadAndHonourTheDeadline) {
 }
 
 TEST_F(KmResolverTest, NotFoundIsCachedAsLongAsAKnownKm) {
-  fetcher_->answer = [](absl::string_view, absl::Time) {
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
   EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(fetcher_->calls, 1);
   EXPECT_EQ(resolver_->stats().negative_hits, 1);
-  {
-    absl::MutexLock l(&mu_);
-    skew_ += absl::Seconds(29);  // within cache_ttl (30 s): still refused from memory
-  }
+  clock_.Advance(absl::Seconds(29));  // within cache_ttl (30 s): still refused from memory
   EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(fetcher_->calls, 1);
-  {
-    absl::MutexLock l(&mu_);
-    skew_ += absl::Seconds(2);
-  }
+  clock_.Advance(absl::Seconds(2));
   fetcher_->answer = nullptr;
   EXPECT_TRUE(Resolve(KeId(1)).ok());
   EXPECT_EQ(fetcher_->calls, 2);
@@ -327,7 +298,7 @@ TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
   o.fetchers[kMef] = fetcher_;
   o.store = rec;
   o.envelope = &envelope_;
-  o.clock = clock_;
+  o.clock = &clock_;
   absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
   ASSERT_TRUE(r.ok()) << r.status();
   resolver_ = *r;
@@ -336,12 +307,12 @@ TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
   ASSERT_TRUE(known.ok()) << known.status();
   EXPECT_EQ(rec->puts, 1);
   EXPECT_EQ(rec->decoy_writes, 0);
-  absl::StatusOr<MafCredential> stored = mem->GetCredentialByKmId(known->km_id);
+  absl::StatusOr<MafCredential> stored = mem->GetCredentialByKmId(known->km_id.ToString());
   ASSERT_TRUE(stored.ok());
   const size_t known_size = stored->km_id.size() + stored->ke_id.size() +
                             stored->km.ciphertext.size() + stored->mef_fqdn.size();
 
-  fetcher_->answer = [](absl::string_view, absl::Time) {
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
   EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
@@ -363,7 +334,7 @@ TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
 // A KmID refused before its first contact stored it (only the holder of Km can present it) is
 // resolved as soon as that first contact has happened on this replica.
 TEST_F(KmResolverTest, FirstContactClearsARefusedKmId) {
-  FetchedCredential good = fetcher_->Good(KeId(5));
+  FetchedCredential good = fetcher_->Good(Id(5));
   const std::string km_id = *crypto::DeriveKmId(good.km, kMaf);
   EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(Resolve(KeId(5)).ok());
@@ -375,13 +346,13 @@ TEST_F(KmResolverTest, FirstContactClearsARefusedKmId) {
 TEST_F(KmResolverTest, RevocationByKeIdInvalidatesCacheAndStore) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
   ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(store_->RegisterClient(r->km_id, absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(store_->RegisterClient(r->km_id.ToString(), absl::InfiniteFuture()).ok());
   ASSERT_TRUE(
-      resolver_->OnRevokedKeId(KeId(1), Revocation{"mef:" + std::string(kMef), "x", {}}).ok());
+      resolver_->OnRevokedKeId(Id(1), Revocation{"mef:" + std::string(kMef), "x", {}}).ok());
   EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(fetcher_->calls, 1);  // refused without asking the MEF
-  EXPECT_EQ(store_->GetActiveClientByKmId(r->km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetActiveClientByKmId(r->km_id.ToString()).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(KmResolverTest, RevocationByEnroleeInvalidatesEveryKmOfTheEnrolee) {
@@ -393,7 +364,7 @@ TEST_F(KmResolverTest, RevocationByEnroleeInvalidatesEveryKmOfTheEnrolee) {
 
 TEST_F(KmResolverTest, RevocationDuringAFetchWins) {
   absl::Notification fetching, release;
-  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
     fetching.Notify();
     release.WaitForNotificationWithTimeout(absl::Seconds(5));
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
@@ -401,7 +372,7 @@ TEST_F(KmResolverTest, RevocationDuringAFetchWins) {
   absl::StatusOr<ResolvedKm> r = absl::UnknownError("");
   std::thread t([&] { r = Resolve(KeId(1), absl::Seconds(5)); });
   fetching.WaitForNotification();
-  ASSERT_TRUE(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "x", {}}).ok());
+  ASSERT_TRUE(resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "x", {}}).ok());
   release.Notify();
   t.join();
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
@@ -434,7 +405,7 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
   o.fetchers[kMef] = fetcher_;
   o.store = store;
   o.envelope = &envelope_;
-  o.clock = clock_;
+  o.clock = &clock_;
   o.on_revocation_write_failed = [&](const absl::Status& s) {
     EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
     ++reported;
@@ -442,7 +413,7 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
   resolver_ = *KmResolver::Create(std::move(o));
 
   absl::Notification fetching, release;
-  fetcher_->answer = [&](absl::string_view ke_id, absl::Time) {
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
     fetching.Notify();
     release.WaitForNotification();
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
@@ -453,7 +424,7 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
   absl::StatusOr<ResolvedKm> r = absl::UnknownError("");
   std::thread t([&] { r = Resolve(KeId(1), absl::Seconds(5)); });
   fetching.WaitForNotification();
-  EXPECT_EQ(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "x", {}}).code(),
+  EXPECT_EQ(resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "x", {}}).code(),
             absl::StatusCode::kUnavailable);
   release.Notify();
   t.join();
@@ -463,7 +434,7 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
   EXPECT_TRUE(store->GetCredentialByKeId(KeId(1)).ok());  // not revoked yet
 
   // The next flight writes it before reading the store, so the KmID is refused.
-  const std::string km_id = *crypto::DeriveKmId(fetcher_->Good(KeId(1)).km, kMaf);
+  const std::string km_id = *crypto::DeriveKmId(fetcher_->Good(Id(1)).km, kMaf);
   EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(store->GetCredentialByKeId(KeId(1)).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -473,15 +444,12 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
 TEST_F(KmResolverTest, NothingOutlivesKe) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
   ASSERT_TRUE(r.ok());
-  {
-    absl::MutexLock l(&mu_);
-    skew_ += absl::Hours(1);  // the Ke's expiry
-  }
+  clock_.Advance(absl::Hours(1));  // the Ke's expiry
   EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kNotFound);
   // A MEF answer that is already expired is refused too.
-  fetcher_->answer = [this](absl::string_view ke_id, absl::Time) {
+  fetcher_->answer = [this](const crypto::KeyId& ke_id, absl::Time) {
     FetchedCredential c = fetcher_->Good(ke_id);
-    c.expires_at = clock_() - absl::Seconds(1);
+    c.expires_at = clock_.Now() - absl::Seconds(1);
     return absl::StatusOr<FetchedCredential>(std::move(c));
   };
   EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
@@ -492,7 +460,7 @@ TEST_F(KmResolverTest, RefusesGarbageUnknownMefAndMalformedAnswers) {
   std::string other = KeId(1);
   other.replace(other.find('@') + 1, std::string::npos, "mef.other.com");
   EXPECT_EQ(Resolve(other).status().code(), absl::StatusCode::kNotFound);
-  fetcher_->answer = [this](absl::string_view ke_id, absl::Time) {
+  fetcher_->answer = [this](const crypto::KeyId& ke_id, absl::Time) {
     FetchedCredential c = fetcher_->Good(ke_id);
     c.km = SecretBytes::Copy("short");
     return absl::StatusOr<FetchedCredential>(std::move(c));

@@ -19,6 +19,7 @@
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "maf/procedures/maf_session.h"
 #include "maf/store/memory_maf_store.h"
@@ -34,7 +35,7 @@ class ProcedureTest : public ::testing::Test {
   ProcedureTest() {
     ctx_.store = store_.get();
     ctx_.envelope = &envelope_;
-    ctx_.clock = clock_;
+    ctx_.clock = &clock_;
     ctx_.maf_fqdn = kMaf;
   }
 
@@ -73,19 +74,11 @@ class ProcedureTest : public ::testing::Test {
     return s;
   }
 
-  absl::Time Now() {
-    absl::MutexLock l(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu_);
-    now_ += d;
-  }
+  absl::Time Now() { return clock_.Now(); }
+  void Advance(absl::Duration d) { clock_.Advance(d); }
 
-  absl::Mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1800000000);
-  Clock clock_ = [this] { return Now(); };
-  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  FakeClock clock_{absl::FromUnixSeconds(1800000000)};
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(&clock_);
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   ProcedureContext ctx_;
 };

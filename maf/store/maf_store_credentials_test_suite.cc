@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/key_id.h"
+#include "common/time/testing/fake_clock.h"
 #include "maf/store/maf_store_test_suite.h"
 
 namespace onem2m {
@@ -39,18 +40,10 @@ MafCredential Cred(int i, absl::Time expires, const char* mef = kMef) {
 
 // Clocked is a store whose clock the test moves.
 struct Clocked {
-  explicit Clocked(const MafStoreFactory& factory) {
-    store = factory([this] {
-      absl::MutexLock l(&mu);
-      return now;
-    });
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu);
-    now += d;
-  }
-  absl::Mutex mu;
-  absl::Time now = kT0;
+  explicit Clocked(const MafStoreFactory& factory) { store = factory(&clock); }
+  void Advance(absl::Duration d) { clock.Advance(d); }
+  absl::Time Now() const { return clock.Now(); }
+  FakeClock clock{kT0};
   std::unique_ptr<MafStore> store;
 };
 
@@ -87,7 +80,7 @@ TEST_P(MafStoreTest, FindCredentialByEitherIdInAnyStateWithoutTheSealedKm) {
   f.Advance(absl::Hours(1));
   absl::StatusOr<MafCredential> expired = store.FindCredential(CredentialKey::kKmId, KmId(1));
   ASSERT_TRUE(expired.ok()) << expired.status();
-  EXPECT_EQ(EffectiveCredentialState(*expired, f.now), EffectiveState::kExpired);
+  EXPECT_EQ(EffectiveCredentialState(*expired, f.Now()), EffectiveState::kExpired);
   EXPECT_EQ(store.FindCredential(CredentialKey::kKmId, KmId(9)).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(store.FindCredential(CredentialKey::kKeId, Id(9, kMef, 'E')).status().code(),
@@ -179,7 +172,7 @@ TEST_P(MafStoreTest, RevokeCredentialRevokesItsClientsAndKeysAndKeepsTheFirstRev
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->revoked);
   EXPECT_TRUE(r->km.ciphertext.empty());
-  EXPECT_EQ(EffectiveCredentialState(*r, f.now), EffectiveState::kRevoked);
+  EXPECT_EQ(EffectiveCredentialState(*r, f.Now()), EffectiveState::kRevoked);
   ASSERT_TRUE(r->revocation.has_value());
   EXPECT_EQ(r->revocation->actor, "ops.example.com");
   EXPECT_EQ(r->revocation->reason, "device lost");

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/key_id.h"
+#include "common/time/testing/fake_clock.h"
 
 namespace onem2m {
 namespace maf {
@@ -42,20 +43,9 @@ MafCredential Cred(int i, absl::Time expires, const std::string& enrolee = "") {
 
 class Fixture {
  public:
-  explicit Fixture(const MafStoreFactory& factory) {
-    store = factory([this] {
-      absl::MutexLock l(&mu);
-      return now;
-    });
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu);
-    now += d;
-  }
-  absl::Time Now() {
-    absl::MutexLock l(&mu);
-    return now;
-  }
+  explicit Fixture(const MafStoreFactory& factory) { store = factory(&clock); }
+  void Advance(absl::Duration d) { clock.Advance(d); }
+  absl::Time Now() { return clock.Now(); }
   MafKey Key(int i, const MafClient& client, std::vector<std::string> targets,
              absl::Duration life = absl::Hours(1)) {
     MafKey k;
@@ -76,8 +66,7 @@ class Fixture {
     return c.ok() ? *c : MafClient();
   }
 
-  absl::Mutex mu;
-  absl::Time now = kT0;
+  FakeClock clock{kT0};
   std::unique_ptr<MafStore> store;
 };
 

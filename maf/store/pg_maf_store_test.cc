@@ -25,7 +25,7 @@ class Owning final : public ForwardingMafStore {
 };
 
 // MakePgStore returns a store in a fresh schema, or nullptr (skip) without ONEM2M_TEST_PG.
-std::unique_ptr<MafStore> MakePgStore(Clock clock) {
+std::unique_ptr<MafStore> MakePgStore(const Clock* clock) {
   if (!pg::TestSchema::Available()) return nullptr;
   absl::StatusOr<std::unique_ptr<pg::TestSchema>> schema = pg::TestSchema::Create();
   if (!schema.ok()) {
@@ -34,7 +34,7 @@ std::unique_ptr<MafStore> MakePgStore(Clock clock) {
   }
   PgMafStoreOptions o;
   o.pool = (*schema)->PoolOptionsFor();
-  o.clock = std::move(clock);
+  o.clock = clock;
   absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
   if (!store.ok()) {
     ADD_FAILURE() << store.status();
