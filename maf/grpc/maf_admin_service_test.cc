@@ -50,7 +50,9 @@ class MafAdminServiceTest : public ::testing::Test {
     MafAdminServiceOptions o;
     o.store = store_.get();
     o.admins = {kOps};
-    o.on_client_revoked = [this](const std::string& km_id) { forgotten_.push_back(km_id); };
+    o.on_client_revoked = [this](const crypto::KeyId& km_id) {
+      forgotten_.push_back(km_id.ToString());
+    };
     service_ = std::make_unique<MafAdminServiceImpl>(std::move(o));
     env_.Start({service_.get()});
   }

@@ -1,6 +1,6 @@
 // Tests of KmResolverOptions::trust_cache (km_resolver.h): while it returns false for a MEF, Km
 // cached from that MEF is not served; the shared store is read on every resolve, so a revocation
-// recorded there by another replica is honoured at once. The fakes follow km_resolver_test.cc.
+// recorded there by another replica is honoured at once. The MEF is the shared FakeFetcher (maf/km_resolver/testing/).
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +14,7 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "gtest/gtest.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/store/forwarding_maf_store.h"
 #include "maf/store/memory_maf_store.h"
@@ -21,6 +22,8 @@
 namespace onem2m {
 namespace maf {
 namespace {
+
+using testing::FakeFetcher;
 
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
@@ -30,21 +33,6 @@ std::string KeId(int i) {
   rel[15] = static_cast<char>('0' + i);
   return *crypto::FormatKeyId(rel, kMef);
 }
-
-// FakeFetcher answers with a fixed Km per KeID, valid one hour, and counts calls.
-class FakeFetcher : public MefFetcher {
- public:
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    ++calls;
-    FetchedCredential c;
-    c.km = SecretBytes::Copy(std::string(32, ke_id[31]));
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
-    c.expires_at = absl::Now() + absl::Hours(1);
-    return c;
-  }
-  std::atomic<int> calls{0};
-};
 
 // CountingStore counts credential reads (as the shared PgMafStore would see them).
 class CountingStore : public ForwardingMafStore {
@@ -95,7 +83,7 @@ class KmResolverTrustTest : public ::testing::Test {
   std::string FirstContact(int i) {
     absl::StatusOr<ResolvedKm> r = Resolve(KeId(i));
     EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? r->km_id : "";
+    return r.ok() ? r->km_id.ToString() : "";
   }
   // RevokeElsewhere records a revocation in the shared store the way another replica (or the
   // admin service on another replica) would: this resolver hears nothing about it.
@@ -125,8 +113,8 @@ TEST_F(KmResolverTrustTest, TrustedCacheServesKmIdWithoutReadingTheStore) {
   for (int i = 0; i < 5; ++i) {
     absl::StatusOr<ResolvedKm> r = Resolve(km_id);
     ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->km_id, km_id);
-    EXPECT_EQ(r->ke_id, KeId(1));
+    EXPECT_EQ(r->km_id.ToString(), km_id);
+    EXPECT_EQ(r->ke_id.ToString(), KeId(1));
   }
   EXPECT_EQ(store_.km_id_reads, reads);
   EXPECT_EQ(resolver_->stats().cache_hits, hits + 5);
@@ -144,7 +132,7 @@ TEST_F(KmResolverTrustTest, UntrustedCacheReadsTheStoreOnEveryKmIdResolve) {
   for (int i = 1; i <= 5; ++i) {
     absl::StatusOr<ResolvedKm> r = Resolve(km_id);
     ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->km_id, km_id);
+    EXPECT_EQ(r->km_id.ToString(), km_id);
     EXPECT_EQ(store_.km_id_reads, reads + i) << "resolve " << i;
   }
   EXPECT_EQ(resolver_->stats().cache_hits, hits);
@@ -188,7 +176,7 @@ TEST_F(KmResolverTrustTest, TrustedCacheDoesNotSeeARevocationMadeElsewhere) {
   RevokeElsewhere(1);
   EXPECT_TRUE(Resolve(km_id).ok());
   // The watch then delivers it: refused from then on.
-  ASSERT_TRUE(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "watch", {}}).ok());
+  ASSERT_TRUE(resolver_->OnRevokedKeId(*crypto::KeyId::Parse(KeId(1)), Revocation{"mef", "watch", {}}).ok());
   EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
 }
 

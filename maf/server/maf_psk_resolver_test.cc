@@ -12,12 +12,16 @@
 #include "absl/synchronization/notification.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using testing::FakeFetcher;
 
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
@@ -28,32 +32,12 @@ std::string KeId(int i) {
   return *crypto::FormatKeyId(rel, kMef);
 }
 
-SecretBytes KmFor(absl::string_view ke_id) { return SecretBytes::Copy(std::string(32, ke_id[31])); }
+// Id(i) is KeId(i) as the resolver's callers hold it.
+crypto::KeyId Id(int i) { return *crypto::KeyId::Parse(KeId(i)); }
 
-// FakeFetcher answers with KmFor(KeID), valid one hour from the test clock, unless `answer` is set.
-class FakeFetcher : public MefFetcher {
- public:
-  using Answer = std::function<absl::StatusOr<FetchedCredential>(absl::string_view)>;
-  explicit FakeFetcher(std::function<absl::Time()> clock) : clock_(std::move(clock)) {}
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    ++calls;
-    if (answer) return answer(ke_id);
-    return Good(ke_id);
-  }
-  FetchedCredential Good(absl::string_view ke_id) {
-    FetchedCredential c;
-    c.km = KmFor(ke_id);
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
-    c.expires_at = clock_() + absl::Hours(1);
-    return c;
-  }
-  std::atomic<int> calls{0};
-  Answer answer;
-
- private:
-  std::function<absl::Time()> clock_;
-};
+SecretBytes KmFor(const std::string& ke_id) {
+  return testing::FakeKmFor(*crypto::KeyId::Parse(ke_id));
+}
 
 // IdOf returns the credential metadata a found Km carries, or null.
 const ResolvedIdentity* IdOf(const absl::StatusOr<tls::ResolvedPsk>& got) {
@@ -69,26 +53,18 @@ class MafPskResolverTest : public ::testing::Test {
     o.fetchers[kMef] = fetcher_;
     o.store = store_.get();
     o.envelope = &envelope_;
-    o.clock = clock_;
+    o.clock = &clock_;
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
     ASSERT_TRUE(r.ok()) << r.status();
     km_resolver_ = *r;
     psk_ = std::make_unique<MafPskResolver>(km_resolver_, absl::Milliseconds(500));
   }
   void TearDown() override { EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10))); }
-  void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu_);
-    skew_ += d;
-  }
+  void Advance(absl::Duration d) { clock_.Advance(d); }
 
-  absl::Mutex mu_;
-  absl::Duration skew_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
-  std::function<absl::Time()> clock_ = [this] {
-    absl::MutexLock l(&mu_);
-    return absl::Now() + skew_;
-  };
-  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(clock_);
-  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  FakeClock clock_;
+  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(&clock_);
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(&clock_);
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   std::shared_ptr<KmResolver> km_resolver_;
   std::unique_ptr<MafPskResolver> psk_;
@@ -103,10 +79,10 @@ TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
   EXPECT_EQ(last->identity, KeId(1));
   EXPECT_EQ(last->km_id, *crypto::DeriveKmId(KmFor(KeId(1)), kMaf));
   EXPECT_EQ(last->ke_id, KeId(1));
-  EXPECT_EQ(last->enrolee_id, fetcher_->Good(KeId(1)).enrolee_id);
+  EXPECT_EQ(last->enrolee_id, fetcher_->Good(Id(1)).enrolee_id);
   EXPECT_EQ(last->mef_fqdn, kMef);
-  EXPECT_GT(last->expires_at, clock_() + absl::Minutes(59));
-  EXPECT_LE(last->expires_at, clock_() + absl::Hours(1));
+  EXPECT_GT(last->expires_at, clock_.Now() + absl::Minutes(59));
+  EXPECT_LE(last->expires_at, clock_.Now() + absl::Hours(1));
   // Another identity's answer carries its own metadata; this one's is unchanged.
   absl::StatusOr<tls::ResolvedPsk> other = psk_->Resolve(KeId(2));
   ASSERT_NE(IdOf(other), nullptr);
@@ -130,7 +106,7 @@ TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
 
 TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFail) {
   ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
-  fetcher_->answer = [](absl::string_view) {
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
   EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
@@ -146,7 +122,7 @@ TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFail) {
 TEST_F(MafPskResolverTest, RevokedKeIdAndKmIdFail) {
   ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
-  ASSERT_TRUE(km_resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "test", {}}).ok());
+  ASSERT_TRUE(km_resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "test", {}}).ok());
   EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(psk_->Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
 }
@@ -157,9 +133,9 @@ TEST_F(MafPskResolverTest, ExpiredKmFails) {
   Advance(absl::Hours(1) + absl::Seconds(1));
   EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
   // A MEF answer already expired is refused too.
-  fetcher_->answer = [this](absl::string_view ke_id) {
+  fetcher_->answer = [this](const crypto::KeyId& ke_id, absl::Time) {
     FetchedCredential c = fetcher_->Good(ke_id);
-    c.expires_at = clock_() - absl::Seconds(1);
+    c.expires_at = clock_.Now() - absl::Seconds(1);
     return absl::StatusOr<FetchedCredential>(std::move(c));
   };
   EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
@@ -168,7 +144,7 @@ TEST_F(MafPskResolverTest, ExpiredKmFails) {
 TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
   // Shared with the flight, which outlives this test body until TearDown's WaitIdle.
   auto release = std::make_shared<absl::Notification>();
-  fetcher_->answer = [this, release](absl::string_view ke_id) {
+  fetcher_->answer = [this, release](const crypto::KeyId& ke_id, absl::Time) {
     release->WaitForNotificationWithTimeout(absl::Seconds(5));
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
@@ -185,7 +161,7 @@ TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
 // aborted with internal_error and the device retries), not an unknown KeID; answers about the
 // KeID itself stay "unusable identity" (the dummy key, like a wrong key).
 TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreNot) {
-  fetcher_->answer = [](absl::string_view) {
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::UnavailableError("MEF unreachable"));
   };
   absl::StatusOr<tls::ResolvedPsk> down = psk_->Resolve(KeId(1));
@@ -198,7 +174,7 @@ TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreN
   Advance(absl::Seconds(1));  // past the breaker
   for (absl::Status about_key :
        {absl::NotFoundError("unknown KeID"), absl::PermissionDeniedError("KeID of another MAF")}) {
-    fetcher_->answer = [about_key](absl::string_view) {
+    fetcher_->answer = [about_key](const crypto::KeyId&, absl::Time) {
       return absl::StatusOr<FetchedCredential>(about_key);
     };
     absl::StatusOr<tls::ResolvedPsk> r = psk_->Resolve(KeId(3));

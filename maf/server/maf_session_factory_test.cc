@@ -26,6 +26,7 @@
 #include "common/tls/psk_context.h"
 #include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/procedures/maf_request_handler.h"
 #include "maf/server/maf_psk_resolver.h"
@@ -35,6 +36,8 @@ namespace onem2m {
 namespace maf {
 namespace {
 
+using testing::FakeFetcher;
+
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
 
@@ -43,28 +46,13 @@ std::string KeId(int i) {
   rel[15] = static_cast<char>(i);
   return *crypto::FormatKeyId(rel, kMef);
 }
-SecretBytes KmFor(absl::string_view ke_id) { return SecretBytes::Copy(std::string(32, ke_id[31])); }
+SecretBytes KmFor(const std::string& ke_id) {
+  return testing::FakeKmFor(*crypto::KeyId::Parse(ke_id));
+}
 std::string KmIdFor(int i) { return *crypto::DeriveKmId(KmFor(KeId(i)), kMaf); }
 // Connects expected to fail: a failed DTLS handshake is silence, so the client waits this long.
 constexpr absl::Duration kFailFast = absl::Milliseconds(1500);
 std::string EnroleeFor(int i) { return "C-" + KeId(i).substr(30, 2); }
-
-// FakeFetcher: Km = KmFor(KeID), valid one hour; `hold` (if set) runs first inside Fetch.
-class FakeFetcher : public MefFetcher {
- public:
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    ++calls;
-    if (hold) hold(ke_id);
-    FetchedCredential c;
-    c.km = KmFor(ke_id);
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
-    c.expires_at = absl::Now() + absl::Hours(1);
-    return c;
-  }
-  std::atomic<int> calls{0};
-  std::function<void(absl::string_view)> hold;
-};
 
 struct ServerParams {
   tls::Transport transport;
@@ -235,7 +223,7 @@ TEST_P(MafSessionFactoryTest, WrongKmOrUnknownIdentityFailsTheHandshake) {
 
 TEST_P(MafSessionFactoryTest, RevokedCredentialFailsTheHandshake) {
   Enrol(1);
-  ASSERT_TRUE(km_resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "test", {}}).ok());
+  ASSERT_TRUE(km_resolver_->OnRevokedKeId(*crypto::KeyId::Parse(KeId(1)), Revocation{"mef", "test", {}}).ok());
   EXPECT_FALSE(enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1)), kFailFast)).ok());
   EXPECT_FALSE(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1)), kFailFast)).ok());
 }
@@ -278,10 +266,12 @@ TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
 TEST_P(MafSessionFactoryTest, SlowFetchForOneKeIdDoesNotStallAnotherDevicesKmIdHandshake) {
   Enrol(2);
   absl::Notification fetching;
-  fetcher_->hold = [&](absl::string_view ke_id) {
-    if (ke_id != KeId(1)) return;
-    fetching.Notify();
-    release_.WaitForNotificationWithTimeout(absl::Seconds(3));  // the fetch deadline is 3 s
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
+    if (ke_id == *crypto::KeyId::Parse(KeId(1))) {
+      fetching.Notify();
+      release_.WaitForNotificationWithTimeout(absl::Seconds(3));  // the fetch deadline is 3 s
+    }
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> slow = absl::UnknownError("not run");
   std::thread t([&] {
