@@ -50,6 +50,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/time/clock.h"
 #include "mef/admin/admin_authorizer.h"
 #include "mef/admin/kpm_sealer.h"
 #include "mef/store/enrolee_store.h"
@@ -69,8 +70,9 @@ struct MefAdminOptions {
   size_t import_batch_size = 1000;
   // max_import_rows: rows accepted in one ImportEnrolees stream (mef_admin.proto: 100000).
   uint64_t max_import_rows = 100000;
-  // now: the clock used to tell expired enrolments; injectable for tests.
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // clock tells expired enrolments (common/time/clock.h); tests inject a FakeClock. Not owned;
+  // must outlive the service.
+  const Clock* clock = Clock::Real();
   // envelope: the MEF's keyring, for KekStatus and RewrapBatch (not owned; must outlive the
   // service). Null: those RPCs answer FAILED_PRECONDITION.
   const crypto::Envelope* envelope = nullptr;

@@ -53,8 +53,10 @@ CredentialFetcher::CredentialFetcher(EnroleeStore* store, const KeOpener* opener
 
 FetchResult CredentialFetcher::Prepare(const FetchAsk& ask) {
   FetchResult r;
-  absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(ask.ke_id);
-  r.audited_ke_id = ke_id.ok() ? *ke_id : ask.ke_id.substr(0, kMaxAuditedKeIdLen);
+  // The edge of the MEF's credential API: the KeID is parsed once, here (either hex case,
+  // docs/protocol.md 3); everything after uses its canonical text.
+  absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(ask.ke_id);
+  r.audited_ke_id = ke_id.ok() ? ke_id->ToString() : ask.ke_id.substr(0, kMaxAuditedKeIdLen);
   r.target_id = ask.target_id.substr(0, kMaxAuditedTargetLen);
   if (ask.names.empty()) {
     Fail(FetchOutcome::kUnauthenticated,

@@ -43,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/log/logger.h"
+#include "common/time/clock.h"
 #include "common/secret_bytes.h"
 #include "mef/credential/credential_metrics.h"
 #include "mef/credential/ke_opener.h"
@@ -95,8 +96,8 @@ struct FetchResult {
 class CredentialFetcher {
  public:
   struct Options {
-    // clock returns "now" for expiry checks; absl::Now when empty.
-    std::function<absl::Time()> clock;
+    // clock supplies "now" for expiry checks (common/time/clock.h). Not owned; must outlive.
+    const Clock* clock = Clock::Real();
     // metrics receives one OnFetch per fetch; may be null. Not owned; must outlive.
     CredentialMetrics* metrics = nullptr;
   };
@@ -127,7 +128,9 @@ class CredentialFetcher {
   EnroleeDirectory* directory() { return &directory_; }
 
  private:
-  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+  absl::Time Now() const {
+    return options_.clock != nullptr ? options_.clock->Now() : Clock::Real()->Now();
+  }
   // Derive opens Ke and derives the answer's key (step 5's chosen derivation).
   absl::Status Derive(const Enrolment& enrolment, const FetchAsk& ask, FetchResult* result) const;
   // NotFound answers "no usable enrolment" after the work a found one gets (open a Ke, derive
