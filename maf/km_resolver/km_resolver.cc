@@ -152,9 +152,13 @@ void KmResolver::Cache(const ResolvedKm& km) {
   cache_.Put(km, std::min(km.expires_at, Now() + o_.cache_ttl));
 }
 
-std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(
-    const FlightKey& key, std::function<absl::StatusOr<ResolvedKm>()> work,
-    absl::Status* rejected) {
+KmResolver::~KmResolver() {
+  // Only a join: every flight's fetch answers by its deadline.
+  WaitIdle(absl::InfiniteFuture());
+}
+
+std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(const FlightKey& key, Work work,
+                                                            absl::Status* rejected) {
   absl::MutexLock l(&mu_);
   auto f = flights_.find(key);
   if (f != flights_.end()) return f->second;
@@ -166,27 +170,34 @@ std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(
   auto flight = std::make_shared<Flight>();
   flights_[key] = flight;
   // The slow part runs on a flight thread so that no caller waits past its own deadline (or, async,
-  // at all). The resolver outlives the flight: its destructor finishes the flight pool first.
+  // at all). The resolver outlives the flight: its destructor waits until no flight is left.
   flight_pool_.Submit([this, flight, key, work = std::move(work)] {
-    absl::StatusOr<ResolvedKm> r = work();
-    {
-      absl::MutexLock l(&mu_);
-      flights_.erase(key);
-    }
-    std::vector<Done> waiters;
-    {
-      absl::MutexLock fl(&flight->mu);
-      flight->result = std::move(r);
-      flight->done = true;
-      waiters.swap(flight->waiters);
-    }
-    for (Done& w : waiters) w(flight->result);  // a copy each: every caller wipes its own Km
+    work([this, flight, key](absl::StatusOr<ResolvedKm> r) {
+      FinishFlight(key, flight, std::move(r));
+    });
   });
   return flight;
 }
 
-absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
-    const FlightKey& key, absl::Time deadline, std::function<absl::StatusOr<ResolvedKm>()> work) {
+void KmResolver::FinishFlight(const FlightKey& key, const std::shared_ptr<Flight>& flight,
+                              absl::StatusOr<ResolvedKm> r) {
+  {
+    absl::MutexLock l(&mu_);
+    flights_.erase(key);
+  }
+  // The waiters touch only the flight (which they share), not the resolver.
+  std::vector<Done> waiters;
+  {
+    absl::MutexLock fl(&flight->mu);
+    flight->result = std::move(r);
+    flight->done = true;
+    waiters.swap(flight->waiters);
+  }
+  for (Done& w : waiters) w(flight->result);  // a copy each: every caller wipes its own Km
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(const FlightKey& key, absl::Time deadline,
+                                                  Work work) {
   absl::Status rejected;
   std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
   if (flight == nullptr) return rejected;
@@ -198,8 +209,7 @@ absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
   return flight->result;  // a copy: each caller gets (and later wipes) its own Km
 }
 
-void KmResolver::JoinFlightAsync(const FlightKey& key,
-                                 std::function<absl::StatusOr<ResolvedKm>()> work, Done done) {
+void KmResolver::JoinFlightAsync(const FlightKey& key, Work work, Done done) {
   absl::Status rejected;
   std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
   if (flight == nullptr) {
@@ -256,11 +266,11 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
     // A store read can stall too (database failover): it gets the same flight treatment as a MEF
     // fetch, so a handshake never waits past its deadline.
     plan.key = FlightKey{FlightKey::Kind::kKmId, id};
-    plan.work = [this, id] { return RunKmIdFlight(id); };
+    plan.work = [this, id](Done finish) { finish(RunKmIdFlight(id)); };
     return plan;
   }
   plan.key = FlightKey{FlightKey::Kind::kKeId, id};
-  plan.work = [this, id, deadline] { return RunFlight(id, deadline); };
+  plan.work = [this, id, deadline](Done finish) { RunFlight(id, deadline, std::move(finish)); };
   return plan;
 }
 
@@ -283,7 +293,25 @@ absl::StatusOr<ResolvedKm> KmResolver::RunKmIdFlight(const crypto::KeyId& km_id)
   return r;
 }
 
-absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const crypto::KeyId& ke_id, absl::Time deadline) {
+void KmResolver::RunFlight(const crypto::KeyId& ke_id, absl::Time deadline, Done finish) {
+  std::optional<absl::StatusOr<ResolvedKm>> answer = BeforeFetch(ke_id);
+  if (answer.has_value()) return finish(*std::move(answer));
+  o_.fetchers.at(ke_id.fqdn)
+      ->FetchAsync(ke_id, deadline,
+                   [this, ke_id, finish = std::move(finish)](
+                       absl::StatusOr<FetchedCredential> fetched) {
+                     // The rest (derive, seal, store write) goes back to a flight thread: the
+                     // fetcher's thread (gRPC's) is not for blocking store calls. Km travels in a
+                     // shared holder because a pool task must be copyable.
+                     auto held =
+                         std::make_shared<absl::StatusOr<FetchedCredential>>(std::move(fetched));
+                     flight_pool_.Submit([this, ke_id, finish, held] {
+                       finish(AfterFetch(ke_id, std::move(*held)));
+                     });
+                   });
+}
+
+std::optional<absl::StatusOr<ResolvedKm>> KmResolver::BeforeFetch(const crypto::KeyId& ke_id) {
   const std::string& mef_fqdn = ke_id.fqdn;
   RetryPendingRevocations();
   // 1. Stored already (an earlier handshake, possibly on another replica)?
@@ -312,7 +340,12 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const crypto::KeyId& ke_id, abs
     }
     ++stats_.fetches;
   }
-  absl::StatusOr<FetchedCredential> fetched = o_.fetchers.at(mef_fqdn)->Fetch(ke_id, deadline);
+  return std::nullopt;
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
+                                                  absl::StatusOr<FetchedCredential> fetched) {
+  const std::string& mef_fqdn = ke_id.fqdn;
   if (!fetched.ok()) {
     // The MEF does not know the KeID: refused after the work a known one gets.
     if (absl::IsNotFound(fetched.status())) return RefuseKeId(ke_id, fetched.status());

@@ -9,6 +9,9 @@
 //   - single flight per KeID (and per KmID for the store read): concurrent resolves of one
 //     identity share one lookup, which runs on a flight thread; every caller waits only until its
 //     own deadline;
+//   - the MEF fetch is asynchronous (MefFetcher::FetchAsync): while the fetcher waits for the MEF
+//     or between its retries (MefCredentialClient's backoff runs on a timer) no flight thread is
+//     held, so a slow MEF does not starve KmID store reads or other KeIDs of flight threads;
 //   - a circuit breaker per MEF: after UNAVAILABLE (or DEADLINE_EXCEEDED) from a MEF, KeIDs of that
 //     MEF fail fast with UNAVAILABLE for `breaker_open_for`;
 //   - at most `max_flights` fetches at once; beyond that new KeIDs fail fast with UNAVAILABLE;
@@ -164,6 +167,15 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
         decoy_(std::move(decoy)),
         flight_pool_(std::max(1, o_.flight_threads)) {}
 
+ public:
+  // ~KmResolver waits for the flights still running (a fetch whose callers all gave up answers by
+  // its deadline), since their fetch answers come back to this object.
+  ~KmResolver();
+
+ private:
+  // Work is a flight's lookup: it answers through `finish`, exactly once, from any thread.
+  using Work = std::function<void(Done finish)>;
+
   // FlightKey names one flight: a KeID (store, then the MEF) or a KmID (store).
   struct FlightKey {
     enum class Kind { kKeId, kKmId };
@@ -176,26 +188,31 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   bool CacheTrusted(const std::string& mef_fqdn) const;
   // StartFlight returns the flight for `key`, starting `work` on a flight thread if there is none
   // (null and *rejected set when max_flights are already running).
-  std::shared_ptr<Flight> StartFlight(const FlightKey& key,
-                                      std::function<absl::StatusOr<ResolvedKm>()> work,
-                                      absl::Status* rejected);
+  std::shared_ptr<Flight> StartFlight(const FlightKey& key, Work work, absl::Status* rejected);
+  // FinishFlight records a flight's result and answers its waiting callers.
+  void FinishFlight(const FlightKey& key, const std::shared_ptr<Flight>& flight,
+                    absl::StatusOr<ResolvedKm> r) ABSL_LOCKS_EXCLUDED(mu_);
   // JoinFlight runs `work` once per `key` among concurrent callers, on a flight thread, and waits
   // for its result until `deadline`.
-  absl::StatusOr<ResolvedKm> JoinFlight(const FlightKey& key, absl::Time deadline,
-                                        std::function<absl::StatusOr<ResolvedKm>()> work);
+  absl::StatusOr<ResolvedKm> JoinFlight(const FlightKey& key, absl::Time deadline, Work work);
   // JoinFlightAsync is JoinFlight answering through `done` instead of waiting.
-  void JoinFlightAsync(const FlightKey& key, std::function<absl::StatusOr<ResolvedKm>()> work,
-                       Done done);
+  void JoinFlightAsync(const FlightKey& key, Work work, Done done);
   // Shortcut answers without a flight when it can (cache, negative cache, unknown MEF); nullopt
   // when a flight is needed. `key` and `work` describe that flight.
   struct Plan {
     std::optional<absl::StatusOr<ResolvedKm>> answer;
     FlightKey key;
-    std::function<absl::StatusOr<ResolvedKm>()> work;
+    Work work;
   };
   Plan MakePlan(absl::string_view identity, absl::Time deadline);
-  // RunFlight does the slow part for one KeID (store, fetch, derive, seal, store) on its thread.
-  absl::StatusOr<ResolvedKm> RunFlight(const crypto::KeyId& ke_id, absl::Time deadline);
+  // RunFlight does the slow part for one KeID on flight threads: the store read (BeforeFetch),
+  // the MEF fetch (asynchronous: no thread waits for it), then AfterFetch.
+  void RunFlight(const crypto::KeyId& ke_id, absl::Time deadline, Done finish);
+  // BeforeFetch reads the store and checks the MEF's breaker: an answer, or nullopt to fetch.
+  std::optional<absl::StatusOr<ResolvedKm>> BeforeFetch(const crypto::KeyId& ke_id);
+  // AfterFetch checks the MEF's answer, derives the KmID, seals and stores the credential.
+  absl::StatusOr<ResolvedKm> AfterFetch(const crypto::KeyId& ke_id,
+                                        absl::StatusOr<FetchedCredential> fetched);
   // RunKmIdFlight reads one KmID's credential from the store on its flight thread.
   absl::StatusOr<ResolvedKm> RunKmIdFlight(const crypto::KeyId& km_id);
   absl::StatusOr<ResolvedKm> Unseal(const MafCredential& c) const;

@@ -8,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/wait_for.h"
 #include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
@@ -19,6 +20,8 @@ namespace onem2m {
 namespace maf {
 namespace {
 
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
 using testing::FakeFetcher;
 
 constexpr char kMaf[] = "maf.example.com";
@@ -38,9 +41,10 @@ class KmResolverTest : public ::testing::Test {
   void SetUp() override { Build(); }
   // Flights outliving their callers must end before the store and fetcher go away.
   void TearDown() override { EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(10))); }
-  void Build(size_t max_flights = 256) {
+  void Build(size_t max_flights = 256, int flight_threads = 32) {
     KmResolverOptions o;
     o.max_flights = max_flights;
+    o.flight_threads = flight_threads;
     o.maf_fqdn = kMaf;
     o.fetchers[kMef] = fetcher_;
     o.store = store_.get();
@@ -182,6 +186,48 @@ TEST_F(KmResolverTest, FlightsAreBoundedSoAFloodOfKeIdsFailsFast) {
   for (auto& t : busy) t.join();
   EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(5)));
   EXPECT_TRUE(Resolve(KeId(3)).ok());
+}
+
+// The MEF fetch holds no flight thread while the MEF has not answered (MefCredentialClient waits
+// for the network and its retry backoff on gRPC's threads and timers): with a single flight thread
+// and a first contact whose fetch is pending, a KmID store read and another KeID still complete.
+TEST_F(KmResolverTest, PendingMefFetchHoldsNoFlightThread) {
+  ASSERT_THAT(Resolve(KeId(2)), IsOk());  // stored, so its KmID is read from the store below
+  const crypto::KeyId km_id_2 = Resolve(KeId(2))->km_id;
+  Build(/*max_flights=*/256, /*flight_threads=*/1);
+  absl::Mutex mu;
+  MefFetcher::FetchDone pending;  // the held fetch of KeId(1)
+  absl::Notification fetching;
+  fetcher_->answer_async = [&](const crypto::KeyId& ke_id, absl::Time,
+                               MefFetcher::FetchDone done) {
+    if (ke_id != Id(1)) return done(fetcher_->Good(ke_id));
+    absl::MutexLock l(&mu);
+    pending = std::move(done);
+    fetching.Notify();
+  };
+  absl::Notification first_done;
+  absl::StatusOr<ResolvedKm> first = absl::UnknownError("no answer");
+  resolver_->ResolveAsync(KeId(1), absl::Now() + absl::Seconds(30),
+                          [&](absl::StatusOr<ResolvedKm> r) {
+                            first = std::move(r);
+                            first_done.Notify();
+                          });
+  fetching.WaitForNotification();
+  // The only flight thread is free: a fresh resolver has no cache, so both go through flights.
+  EXPECT_THAT(Resolve(km_id_2, absl::Seconds(30)), IsOk());
+  EXPECT_THAT(Resolve(KeId(3), absl::Seconds(30)), IsOk());
+  EXPECT_FALSE(first_done.HasBeenNotified());
+  // The MEF answers now, from the test's thread (as gRPC's would): the first contact completes.
+  MefFetcher::FetchDone answer;
+  {
+    absl::MutexLock l(&mu);
+    answer = std::move(pending);
+  }
+  answer(fetcher_->Good(Id(1)));
+  first_done.WaitForNotification();
+  ASSERT_THAT(first, IsOk());
+  EXPECT_TRUE(first->km.Equals(fetcher_->Good(Id(1)).km));
+  EXPECT_EQ(first->ke_id, Id(1));
 }
 
 TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {

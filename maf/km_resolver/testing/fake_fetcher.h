@@ -10,7 +10,7 @@
 //   };
 //   options.fetchers["mef.example.com"] = fetcher;
 //
-// Thread-safe as long as the test sets `answer` before the resolver may call it.
+// Thread-safe as long as the test sets `answer` / `answer_async` before the resolver may call it.
 #ifndef ONEM2M_MAF_KM_RESOLVER_TESTING_FAKE_FETCHER_H_
 #define ONEM2M_MAF_KM_RESOLVER_TESTING_FAKE_FETCHER_H_
 
@@ -56,6 +56,14 @@ class FakeFetcher : public MefFetcher {
     return Good(ke_id);
   }
 
+  // FetchAsync hands the call to `answer_async` when set (the test answers through `done` later,
+  // from any thread, as a MEF client waiting on the network would); else it answers like Fetch.
+  void FetchAsync(const crypto::KeyId& ke_id, absl::Time deadline, FetchDone done) override {
+    if (!answer_async) return MefFetcher::FetchAsync(ke_id, deadline, std::move(done));
+    ++calls;
+    answer_async(ke_id, deadline, std::move(done));
+  }
+
   // Good is the default answer: the MEF knows `ke_id`.
   FetchedCredential Good(const crypto::KeyId& ke_id) const {
     FetchedCredential c;
@@ -68,6 +76,8 @@ class FakeFetcher : public MefFetcher {
 
   std::atomic<int> calls{0};
   Answer answer;
+  std::function<void(const crypto::KeyId& ke_id, absl::Time deadline, FetchDone done)>
+      answer_async;
 
  private:
   const Clock* const clock_;
