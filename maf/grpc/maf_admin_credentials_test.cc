@@ -17,9 +17,9 @@
 #include "common/secret_bytes.h"
 #include "common/testing/mtls_env.h"
 #include "gtest/gtest.h"
-#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {

@@ -33,8 +33,8 @@ namespace onem2m {
 namespace maf {
 
 struct MafAdminServiceOptions {
-  MafStore* store = nullptr;     // not owned
-  std::set<std::string> admins;  // DNS identities allowed to call
+  MafStore* store = nullptr;           // not owned
+  std::set<std::string> admins;        // DNS identities allowed to call
   const Clock* clock = Clock::Real();  // for effective states; not owned
   // on_client_revoked runs after a client's or a credential's revocation committed, with the KmID,
   // so this replica's KmResolver drops the cached Km at once (other replicas' caches expire within

@@ -79,9 +79,8 @@ TEST(KmCacheTest, FindsAnIdentifierPresentedInEitherHexCase) {
   const std::string lower = absl::AsciiStrToLower(KeId(1).ToString());
   ASSERT_NE(lower, KeId(1).ToString());
   EXPECT_TRUE(c.GetByKeId(*crypto::KeyId::Parse(lower), kNow).has_value());
-  EXPECT_TRUE(
-      c.GetByKmId(*crypto::KeyId::Parse(absl::AsciiStrToLower(KmId(1).ToString())), kNow)
-          .has_value());
+  EXPECT_TRUE(c.GetByKmId(*crypto::KeyId::Parse(absl::AsciiStrToLower(KmId(1).ToString())), kNow)
+                  .has_value());
 }
 
 }  // namespace

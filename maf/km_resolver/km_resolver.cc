@@ -297,18 +297,16 @@ void KmResolver::RunFlight(const crypto::KeyId& ke_id, absl::Time deadline, Done
   std::optional<absl::StatusOr<ResolvedKm>> answer = BeforeFetch(ke_id);
   if (answer.has_value()) return finish(*std::move(answer));
   o_.fetchers.at(ke_id.fqdn)
-      ->FetchAsync(ke_id, deadline,
-                   [this, ke_id, finish = std::move(finish)](
-                       absl::StatusOr<FetchedCredential> fetched) {
-                     // The rest (derive, seal, store write) goes back to a flight thread: the
-                     // fetcher's thread (gRPC's) is not for blocking store calls. Km travels in a
-                     // shared holder because a pool task must be copyable.
-                     auto held =
-                         std::make_shared<absl::StatusOr<FetchedCredential>>(std::move(fetched));
-                     flight_pool_.Submit([this, ke_id, finish, held] {
-                       finish(AfterFetch(ke_id, std::move(*held)));
-                     });
-                   });
+      ->FetchAsync(
+          ke_id, deadline,
+          [this, ke_id, finish = std::move(finish)](absl::StatusOr<FetchedCredential> fetched) {
+            // The rest (derive, seal, store write) goes back to a flight thread: the
+            // fetcher's thread (gRPC's) is not for blocking store calls. Km travels in a
+            // shared holder because a pool task must be copyable.
+            auto held = std::make_shared<absl::StatusOr<FetchedCredential>>(std::move(fetched));
+            flight_pool_.Submit(
+                [this, ke_id, finish, held] { finish(AfterFetch(ke_id, std::move(*held))); });
+          });
 }
 
 std::optional<absl::StatusOr<ResolvedKm>> KmResolver::BeforeFetch(const crypto::KeyId& ke_id) {

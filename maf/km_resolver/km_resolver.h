@@ -242,7 +242,7 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   mutable absl::Mutex mu_;
   KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity};
   std::map<FlightKey, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);  // in flight
-  std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);    // by MEF
+  std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);  // by MEF
   // Unknown KeIDs and KmIDs, each as an entry of the decoy Km under km_id = ke_id = the identity.
   KmCache unknown_ ABSL_GUARDED_BY(mu_){o_.negative_capacity};
   // Recent revocations, until when: of one KeID, and of every KeID of one Enrolee.

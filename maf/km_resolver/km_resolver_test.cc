@@ -52,7 +52,7 @@ class KmResolverTest : public ::testing::Test {
     o.clock = &clock_;
     o.breaker_open_for = absl::Milliseconds(300);
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     resolver_ = *r;
   }
   absl::StatusOr<ResolvedKm> Resolve(const std::string& id,
@@ -74,38 +74,38 @@ class KmResolverTest : public ::testing::Test {
 
 TEST_F(KmResolverTest, KeIdIsFetchedDerivedAndStoredSealed) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   FetchedCredential expected = fetcher_->Good(Id(1));
   EXPECT_TRUE(r->km.Equals(expected.km));
   EXPECT_EQ(r->km_id.ToString(), *crypto::DeriveKmId(expected.km, kMaf));
   EXPECT_EQ(r->enrolee_id, expected.enrolee_id);
   absl::StatusOr<MafCredential> stored = store_->GetCredentialByKmId(r->km_id.ToString());
-  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_THAT(stored, IsOk());
   EXPECT_EQ(stored->ke_id, KeId(1));
   EXPECT_EQ(stored->km.kek_version, 3);
   EXPECT_EQ(stored->km.ciphertext.find(std::string(expected.km.Reveal())), std::string::npos);
   absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->km.ciphertext, r->km_id.ToString());
-  ASSERT_TRUE(opened.ok());
+  ASSERT_THAT(opened, IsOk());
   EXPECT_TRUE(opened->Equals(expected.km));
   // Sealed under the KmID: opening with another AAD fails.
-  EXPECT_FALSE(envelope_.Open(stored->km.ciphertext, KeId(1)).ok());
+  EXPECT_THAT(envelope_.Open(stored->km.ciphertext, KeId(1)), ::testing::Not(IsOk()));
 }
 
 TEST_F(KmResolverTest, KmIdResolvesFromTheStoreWithoutFetching) {
   absl::StatusOr<ResolvedKm> first = Resolve(KeId(1));
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   Build();  // a fresh resolver (another replica, or after a restart): empty cache
   absl::StatusOr<ResolvedKm> again = Resolve(first->km_id);
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_THAT(again, IsOk());
   EXPECT_TRUE(again->km.Equals(first->km));
   EXPECT_EQ(again->ke_id.ToString(), KeId(1));
   // The same KeID again is served from the store, not the MEF.
-  ASSERT_TRUE(Resolve(KeId(1)).ok());
+  ASSERT_THAT(Resolve(KeId(1)), IsOk());
   EXPECT_EQ(fetcher_->calls, 1);
   // KmID in lower-case hex is the same identity.
   std::string lower = first->km_id.ToString();
   for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
-  EXPECT_TRUE(Resolve(lower).ok());
+  EXPECT_THAT(Resolve(lower), IsOk());
 }
 
 TEST_F(KmResolverTest, HundredConcurrentResolvesOfOneKeIdShareOneFetch) {
@@ -139,7 +139,7 @@ TEST_F(KmResolverTest, DeadlineIsHonouredWithASlowFetcher) {
   };
   // The fetch cannot end before `release`, so an answer now means the caller's deadline ended it.
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1), absl::Milliseconds(100));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_FALSE(release.HasBeenNotified());
   // The flight goes on without its caller; it ends (and stops using the notifications) here.
   fetching.WaitForNotification();
@@ -156,11 +156,11 @@ TEST_F(KmResolverTest, SlowFetchForOneKeIdDoesNotStallOtherIdentities) {
     }
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
-  std::thread slow([&] { EXPECT_TRUE(Resolve(KeId(1), absl::Seconds(10)).ok()); });
+  std::thread slow([&] { EXPECT_THAT(Resolve(KeId(1), absl::Seconds(10)), IsOk()); });
   slow_fetching.WaitForNotification();  // the slow fetch is now in flight
   // The slow flight holds until `release`; the other identity must not wait for it.
   absl::StatusOr<ResolvedKm> other = Resolve(KeId(2));
-  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_THAT(other, IsOk());
   EXPECT_FALSE(release.HasBeenNotified());
   release.Notify();
   slow.join();
@@ -175,17 +175,17 @@ TEST_F(KmResolverTest, FlightsAreBoundedSoAFloodOfKeIdsFailsFast) {
   };
   std::vector<std::thread> busy;
   for (int i = 1; i <= 2; ++i) {
-    busy.emplace_back([&, i] { EXPECT_TRUE(Resolve(KeId(i), absl::Seconds(10)).ok()); });
+    busy.emplace_back([&, i] { EXPECT_THAT(Resolve(KeId(i), absl::Seconds(10)), IsOk()); });
   }
   ASSERT_TRUE(::onem2m::testing::WaitFor([&] { return fetcher_->calls >= 2; }));
   // Refused while both flights are held: it did not wait for a slot.
-  EXPECT_EQ(Resolve(KeId(3)).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Resolve(KeId(3)), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_FALSE(release.HasBeenNotified());
   EXPECT_EQ(resolver_->stats().flight_limit_rejects, 1);
   release.Notify();
   for (auto& t : busy) t.join();
   EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(5)));
-  EXPECT_TRUE(Resolve(KeId(3)).ok());
+  EXPECT_THAT(Resolve(KeId(3)), IsOk());
 }
 
 // The MEF fetch holds no flight thread while the MEF has not answered (MefCredentialClient waits
@@ -198,8 +198,7 @@ TEST_F(KmResolverTest, PendingMefFetchHoldsNoFlightThread) {
   absl::Mutex mu;
   MefFetcher::FetchDone pending;  // the held fetch of KeId(1)
   absl::Notification fetching;
-  fetcher_->answer_async = [&](const crypto::KeyId& ke_id, absl::Time,
-                               MefFetcher::FetchDone done) {
+  fetcher_->answer_async = [&](const crypto::KeyId& ke_id, absl::Time, MefFetcher::FetchDone done) {
     if (ke_id != Id(1)) return done(fetcher_->Good(ke_id));
     absl::MutexLock l(&mu);
     pending = std::move(done);
@@ -234,17 +233,17 @@ TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
   fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::UnavailableError("mef down"));
   };
-  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(fetcher_->calls, 1);
   // Another KeID of the same MEF fails fast without a fetch.
-  EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(Resolve(KeId(2)), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(fetcher_->calls, 1);
   EXPECT_EQ(resolver_->stats().breaker_rejects, 1);
   // After the open period (300 ms on the injected clock) the MEF is tried again, and a success
   // closes the breaker.
   clock_.Advance(absl::Milliseconds(350));
   fetcher_->answer = nullptr;
-  EXPECT_TRUE(Resolve(KeId(2)).ok());
+  EXPECT_THAT(Resolve(KeId(2)), IsOk());
   EXPECT_EQ(fetcher_->calls, 2);
 }
 
@@ -263,7 +262,7 @@ class SlowKmIdReads : public ForwardingMafStore {
 
 TEST_F(KmResolverTest, KmIdLookupsShareOneStoreReadAndHonourTheDeadline) {
   absl::StatusOr<ResolvedKm> first = Resolve(KeId(1));
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   auto slow = std::make_unique<SlowKmIdReads>(std::move(store_));
   SlowKmIdReads* slow_ptr = slow.get();
   KmResolverOptions o;
@@ -274,8 +273,8 @@ TEST_F(KmResolverTest, KmIdLookupsShareOneStoreReadAndHonourTheDeadline) {
   o.clock = &clock_;
   std::shared_ptr<KmResolver> r = *KmResolver::Create(std::move(o));
   // The read is held, so this answer can only come from the caller's deadline.
-  EXPECT_EQ(r->Resolve(first->km_id.ToString(), absl::Now() + absl::Milliseconds(100)).status().code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(r->Resolve(first->km_id.ToString(), absl::Now() + absl::Milliseconds(100)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_FALSE(slow_ptr->release.HasBeenNotified());
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
@@ -297,16 +296,16 @@ TEST_F(KmResolverTest, NotFoundIsCachedAsLongAsAKnownKm) {
   fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
-  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(fetcher_->calls, 1);
   EXPECT_EQ(resolver_->stats().negative_hits, 1);
   clock_.Advance(absl::Seconds(29));  // within cache_ttl (30 s): still refused from memory
-  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(fetcher_->calls, 1);
   clock_.Advance(absl::Seconds(2));
   fetcher_->answer = nullptr;
-  EXPECT_TRUE(Resolve(KeId(1)).ok());
+  EXPECT_THAT(Resolve(KeId(1)), IsOk());
   EXPECT_EQ(fetcher_->calls, 2);
 }
 
@@ -346,32 +345,32 @@ TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
   o.envelope = &envelope_;
   o.clock = &clock_;
   absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   resolver_ = *r;
 
   absl::StatusOr<ResolvedKm> known = Resolve(KeId(1));
-  ASSERT_TRUE(known.ok()) << known.status();
+  ASSERT_THAT(known, IsOk());
   EXPECT_EQ(rec->puts, 1);
   EXPECT_EQ(rec->decoy_writes, 0);
   absl::StatusOr<MafCredential> stored = mem->GetCredentialByKmId(known->km_id.ToString());
-  ASSERT_TRUE(stored.ok());
+  ASSERT_THAT(stored, IsOk());
   const size_t known_size = stored->km_id.size() + stored->ke_id.size() +
                             stored->km.ciphertext.size() + stored->mef_fqdn.size();
 
   fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
-  EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Resolve(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(rec->puts, 1);
   EXPECT_EQ(rec->decoy_writes, 1);
   EXPECT_EQ(rec->decoy_size, known_size);
-  EXPECT_EQ(mem->GetCredentialByKeId(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(mem->GetCredentialByKeId(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
 
   std::string unknown_km_id = KeId(3);
   unknown_km_id.replace(unknown_km_id.find('@') + 1, std::string::npos, kMaf);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(Resolve(unknown_km_id).status().code(), absl::StatusCode::kNotFound);
-    EXPECT_TRUE(Resolve(known->km_id).ok());
+    EXPECT_THAT(Resolve(unknown_km_id), StatusIs(absl::StatusCode::kNotFound));
+    EXPECT_THAT(Resolve(known->km_id), IsOk());
   }
   EXPECT_EQ(rec->km_id_reads, 1);  // the known KmID is cached since its first contact
   EXPECT_EQ(resolver_->stats().negative_hits, 2);
@@ -382,30 +381,31 @@ TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
 TEST_F(KmResolverTest, FirstContactClearsARefusedKmId) {
   FetchedCredential good = fetcher_->Good(Id(5));
   const std::string km_id = *crypto::DeriveKmId(good.km, kMaf);
-  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
-  ASSERT_TRUE(Resolve(KeId(5)).ok());
+  EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_THAT(Resolve(KeId(5)), IsOk());
   absl::StatusOr<ResolvedKm> again = Resolve(km_id);
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_THAT(again, IsOk());
   EXPECT_TRUE(again->km.Equals(good.km));
 }
 
 TEST_F(KmResolverTest, RevocationByKeIdInvalidatesCacheAndStore) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(store_->RegisterClient(r->km_id.ToString(), absl::InfiniteFuture()).ok());
-  ASSERT_TRUE(
-      resolver_->OnRevokedKeId(Id(1), Revocation{"mef:" + std::string(kMef), "x", {}}).ok());
-  EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_THAT(store_->RegisterClient(r->km_id.ToString(), absl::InfiniteFuture()), IsOk());
+  ASSERT_THAT(resolver_->OnRevokedKeId(Id(1), Revocation{"mef:" + std::string(kMef), "x", {}}),
+              IsOk());
+  EXPECT_THAT(Resolve(r->km_id), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(fetcher_->calls, 1);  // refused without asking the MEF
-  EXPECT_EQ(store_->GetActiveClientByKmId(r->km_id.ToString()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetActiveClientByKmId(r->km_id.ToString()),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(KmResolverTest, RevocationByEnroleeInvalidatesEveryKmOfTheEnrolee) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
-  ASSERT_TRUE(r.ok());
-  ASSERT_TRUE(resolver_->OnRevokedEnrolee(r->enrolee_id, Revocation{"mef", "x", {}}).ok());
-  EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_THAT(resolver_->OnRevokedEnrolee(r->enrolee_id, Revocation{"mef", "x", {}}), IsOk());
+  EXPECT_THAT(Resolve(r->km_id), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(KmResolverTest, RevocationDuringAFetchWins) {
@@ -418,12 +418,12 @@ TEST_F(KmResolverTest, RevocationDuringAFetchWins) {
   absl::StatusOr<ResolvedKm> r = absl::UnknownError("");
   std::thread t([&] { r = Resolve(KeId(1), absl::Seconds(5)); });
   fetching.WaitForNotification();
-  ASSERT_TRUE(resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "x", {}}).ok());
+  ASSERT_THAT(resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "x", {}}), IsOk());
   release.Notify();
   t.join();
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(store_->GetCredentialByKeId(KeId(1)).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(store_->GetCredentialByKeId(KeId(1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 // FailingRevokes fails the next `fail_revokes` revocation writes by KeID, like a database outage.
@@ -453,7 +453,7 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
   o.envelope = &envelope_;
   o.clock = &clock_;
   o.on_revocation_write_failed = [&](const absl::Status& s) {
-    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable));
     ++reported;
   };
   resolver_ = *KmResolver::Create(std::move(o));
@@ -470,52 +470,51 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
   absl::StatusOr<ResolvedKm> r = absl::UnknownError("");
   std::thread t([&] { r = Resolve(KeId(1), absl::Seconds(5)); });
   fetching.WaitForNotification();
-  EXPECT_EQ(resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "x", {}}).code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "x", {}}),
+              StatusIs(absl::StatusCode::kUnavailable));
   release.Notify();
   t.join();
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(resolver_->stats().revocation_write_failures, 1);
   EXPECT_EQ(reported, 1);
-  EXPECT_TRUE(store->GetCredentialByKeId(KeId(1)).ok());  // not revoked yet
+  EXPECT_THAT(store->GetCredentialByKeId(KeId(1)), IsOk());  // not revoked yet
 
   // The next flight writes it before reading the store, so the KmID is refused.
   const std::string km_id = *crypto::DeriveKmId(fetcher_->Good(Id(1)).km, kMaf);
-  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(store->GetCredentialByKeId(KeId(1)).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(store->GetCredentialByKeId(KeId(1)), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(resolver_->stats().revocation_write_failures, 1);
 }
 
 TEST_F(KmResolverTest, NothingOutlivesKe) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   clock_.Advance(absl::Hours(1));  // the Ke's expiry
-  EXPECT_EQ(Resolve(r->km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Resolve(r->km_id), StatusIs(absl::StatusCode::kNotFound));
   // A MEF answer that is already expired is refused too.
   fetcher_->answer = [this](const crypto::KeyId& ke_id, absl::Time) {
     FetchedCredential c = fetcher_->Good(ke_id);
     c.expires_at = clock_.Now() - absl::Seconds(1);
     return absl::StatusOr<FetchedCredential>(std::move(c));
   };
-  EXPECT_EQ(Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Resolve(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(KmResolverTest, RefusesGarbageUnknownMefAndMalformedAnswers) {
-  EXPECT_EQ(Resolve("device-0001").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Resolve("device-0001"), StatusIs(absl::StatusCode::kInvalidArgument));
   std::string other = KeId(1);
   other.replace(other.find('@') + 1, std::string::npos, "mef.other.com");
-  EXPECT_EQ(Resolve(other).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Resolve(other), StatusIs(absl::StatusCode::kNotFound));
   fetcher_->answer = [this](const crypto::KeyId& ke_id, absl::Time) {
     FetchedCredential c = fetcher_->Good(ke_id);
     c.km = SecretBytes::Copy("short");
     return absl::StatusOr<FetchedCredential>(std::move(c));
   };
-  EXPECT_EQ(Resolve(KeId(3)).status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(Resolve(KeId(3)), StatusIs(absl::StatusCode::kInternal));
   // An unknown KmID of this MAF.
   std::string km_id = KeId(4);
   km_id.replace(km_id.find('@') + 1, std::string::npos, kMaf);
-  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

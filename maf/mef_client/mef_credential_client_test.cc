@@ -52,7 +52,8 @@ TEST_F(MefCredentialClientTest, PassesMefStatusesThrough) {
   crypto::KeyId other = *crypto::KeyId::FromParts(std::string(16, 'F'), kMef);
   EXPECT_THAT(f.Fetch(other, Deadline()), StatusIs(absl::StatusCode::kNotFound));
   MefCredentialClient wrong = Client("maf2.example.com");
-  EXPECT_THAT(wrong.Fetch(mef_.key_id(), Deadline()), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(wrong.Fetch(mef_.key_id(), Deadline()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(MefCredentialClientTest, AcceptsTheKeIdAnsweredInEitherHexCase) {

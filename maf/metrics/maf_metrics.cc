@@ -17,7 +17,8 @@ class TimedFetcher : public MefFetcher {
   TimedFetcher(std::shared_ptr<MefFetcher> inner, MafMetrics* metrics)
       : inner_(std::move(inner)), metrics_(metrics) {}
 
-  absl::StatusOr<FetchedCredential> Fetch(const crypto::KeyId& ke_id, absl::Time deadline) override {
+  absl::StatusOr<FetchedCredential> Fetch(const crypto::KeyId& ke_id,
+                                          absl::Time deadline) override {
     absl::Time start = absl::Now();
     absl::StatusOr<FetchedCredential> r = inner_->Fetch(ke_id, deadline);
     metrics_->OnFetch(r.status(), absl::Now() - start);

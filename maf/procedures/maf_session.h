@@ -1,9 +1,9 @@
 // File: maf/procedures/maf_session.h
 //
 // MafSession is what the MAF procedures know about the secured session a request arrived on: who
-// the peer is (established by the TLS-PSK handshake with psk = Km, docs/protocol.md 7) and how to export
-// keying material from it (RFC 5705, for Key Registration without a supplied key). The MAF server
-// fills it after the handshake from the KmResolver's answer:
+// the peer is (established by the TLS-PSK handshake with psk = Km, docs/protocol.md 7) and how to
+// export keying material from it (RFC 5705, for Key Registration without a supplied key). The MAF
+// server fills it after the handshake from the KmResolver's answer:
 //
 //   MafSession session;
 //   session.km_id = resolved.km_id;
@@ -31,8 +31,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
-#include "common/time/clock.h"
 #include "common/secret_bytes.h"
+#include "common/time/clock.h"
 #include "maf/store/maf_store.h"
 
 namespace onem2m {

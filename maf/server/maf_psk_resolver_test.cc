@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
 #include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "maf/km_resolver/testing/fake_fetcher.h"
@@ -20,6 +21,9 @@
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
 
 using testing::FakeFetcher;
 
@@ -55,7 +59,7 @@ class MafPskResolverTest : public ::testing::Test {
     o.envelope = &envelope_;
     o.clock = &clock_;
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     km_resolver_ = *r;
     psk_ = std::make_unique<MafPskResolver>(km_resolver_, absl::Milliseconds(500));
   }
@@ -72,7 +76,7 @@ class MafPskResolverTest : public ::testing::Test {
 
 TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
   absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(KeId(1));
-  ASSERT_TRUE(km.ok()) << km.status();
+  ASSERT_THAT(km, IsOk());
   EXPECT_TRUE(km->key.Equals(KmFor(KeId(1))));
   const ResolvedIdentity* last = IdOf(km);
   ASSERT_NE(last, nullptr);
@@ -91,10 +95,10 @@ TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
 }
 
 TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
   absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(km_id);
-  ASSERT_TRUE(km.ok()) << km.status();
+  ASSERT_THAT(km, IsOk());
   EXPECT_TRUE(km->key.Equals(KmFor(KeId(1))));
   const ResolvedIdentity* last = IdOf(km);
   ASSERT_NE(last, nullptr);
@@ -105,40 +109,40 @@ TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
 }
 
 TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFail) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
   fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
-  EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
   std::string km_id = KeId(3);
   km_id.replace(km_id.find('@') + 1, std::string::npos, kMaf);
-  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(km_id), StatusIs(absl::StatusCode::kNotFound));
   std::string other_mef = KeId(4);
   other_mef.replace(other_mef.find('@') + 1, std::string::npos, "mef.other.com");
-  EXPECT_EQ(psk_->Resolve(other_mef).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(psk_->Resolve("not-a-key-id").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(psk_->Resolve(other_mef), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(psk_->Resolve("not-a-key-id"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(MafPskResolverTest, RevokedKeIdAndKmIdFail) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
-  ASSERT_TRUE(km_resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "test", {}}).ok());
-  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(psk_->Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_THAT(km_resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "test", {}}), IsOk());
+  EXPECT_THAT(psk_->Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(psk_->Resolve(KeId(1)), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(MafPskResolverTest, ExpiredKmFails) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
   Advance(absl::Hours(1) + absl::Seconds(1));
-  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(km_id), StatusIs(absl::StatusCode::kNotFound));
   // A MEF answer already expired is refused too.
   fetcher_->answer = [this](const crypto::KeyId& ke_id, absl::Time) {
     FetchedCredential c = fetcher_->Good(ke_id);
     c.expires_at = clock_.Now() - absl::Seconds(1);
     return absl::StatusOr<FetchedCredential>(std::move(c));
   };
-  EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
@@ -151,7 +155,7 @@ TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
   const absl::Time start = absl::Now();
   absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(KeId(1));  // fetch_timeout = 500 ms
   const absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(km.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(km, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_GE(took, absl::Milliseconds(400));
   EXPECT_LT(took, absl::Milliseconds(2500));
   release->Notify();
@@ -165,7 +169,7 @@ TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreN
     return absl::StatusOr<FetchedCredential>(absl::UnavailableError("MEF unreachable"));
   };
   absl::StatusOr<tls::ResolvedPsk> down = psk_->Resolve(KeId(1));
-  ASSERT_FALSE(down.ok());
+  ASSERT_THAT(down, ::testing::Not(IsOk()));
   EXPECT_TRUE(tls::IsPskLookupFailure(down.status())) << down.status();
   // The breaker keeps other KeIDs of that MEF failing fast the same way.
   absl::StatusOr<tls::ResolvedPsk> breaker = psk_->Resolve(KeId(2));
@@ -178,7 +182,7 @@ TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreN
       return absl::StatusOr<FetchedCredential>(about_key);
     };
     absl::StatusOr<tls::ResolvedPsk> r = psk_->Resolve(KeId(3));
-    ASSERT_FALSE(r.ok());
+    ASSERT_THAT(r, ::testing::Not(IsOk()));
     EXPECT_FALSE(tls::IsPskLookupFailure(r.status())) << r.status();
   }
   EXPECT_FALSE(tls::IsPskLookupFailure(psk_->Resolve("not-a-key-id").status()));

@@ -26,8 +26,8 @@
 #include "common/tls/psk_context.h"
 #include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
-#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/procedures/maf_request_handler.h"
 #include "maf/server/maf_psk_resolver.h"
 #include "maf/store/memory_maf_store.h"
@@ -223,7 +223,9 @@ TEST_P(MafSessionFactoryTest, WrongKmOrUnknownIdentityFailsTheHandshake) {
 
 TEST_P(MafSessionFactoryTest, RevokedCredentialFailsTheHandshake) {
   Enrol(1);
-  ASSERT_TRUE(km_resolver_->OnRevokedKeId(*crypto::KeyId::Parse(KeId(1)), Revocation{"mef", "test", {}}).ok());
+  ASSERT_TRUE(
+      km_resolver_->OnRevokedKeId(*crypto::KeyId::Parse(KeId(1)), Revocation{"mef", "test", {}})
+          .ok());
   EXPECT_FALSE(enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1)), kFailFast)).ok());
   EXPECT_FALSE(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1)), kFailFast)).ok());
 }

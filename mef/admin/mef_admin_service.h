@@ -37,14 +37,14 @@
 #ifndef ONEM2M_MEF_ADMIN_MEF_ADMIN_SERVICE_H_
 #define ONEM2M_MEF_ADMIN_MEF_ADMIN_SERVICE_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
@@ -90,10 +90,9 @@ class MefAdminServiceImpl final : public ::onem2m::rsp::v1::MefAdminService::Ser
   grpc::Status CreateEnrolee(grpc::ServerContext* context,
                              const ::onem2m::rsp::v1::CreateEnroleeRequest* request,
                              ::onem2m::rsp::v1::Enrolee* response) override;
-  grpc::Status ImportEnrolees(
-      grpc::ServerContext* context,
-      grpc::ServerReader<::onem2m::rsp::v1::ImportEnroleesRequest>* reader,
-      ::onem2m::rsp::v1::ImportEnroleesSummary* response) override;
+  grpc::Status ImportEnrolees(grpc::ServerContext* context,
+                              grpc::ServerReader<::onem2m::rsp::v1::ImportEnroleesRequest>* reader,
+                              ::onem2m::rsp::v1::ImportEnroleesSummary* response) override;
   grpc::Status GetEnrolee(grpc::ServerContext* context,
                           const ::onem2m::rsp::v1::GetEnroleeRequest* request,
                           ::onem2m::rsp::v1::Enrolee* response) override;

@@ -128,16 +128,16 @@ void CredentialFetcher::Decide(const FetchAsk& ask, absl::StatusOr<EnrolmentView
   } else {
     // ... else the 10.3.7 key, only for a {target, SUID} the enrolee's record allows.
     const FetchGrant wanted{r->target_id, ask.suid};
-    const bool allowed =
-        !r->target_id.empty() && std::find(view->fetch_grants.begin(), view->fetch_grants.end(),
-                                           wanted) != view->fetch_grants.end();
+    const bool allowed = !r->target_id.empty() &&
+                         std::find(view->fetch_grants.begin(), view->fetch_grants.end(), wanted) !=
+                             view->fetch_grants.end();
     if (!allowed) {
-      return Fail(FetchOutcome::kPermissionDenied,
-                  absl::PermissionDeniedError(
-                      ask.suid == kSuidRspfKeySharedWithMaf
-                          ? "caller is not the MAF configured for this enrolment"
-                          : "caller is not allowed this SUID for this enrolment"),
-                  r);
+      return Fail(
+          FetchOutcome::kPermissionDenied,
+          absl::PermissionDeniedError(ask.suid == kSuidRspfKeySharedWithMaf
+                                          ? "caller is not the MAF configured for this enrolment"
+                                          : "caller is not allowed this SUID for this enrolment"),
+          r);
     }
   }
   absl::Status derived = Derive(enrolment, ask, r);

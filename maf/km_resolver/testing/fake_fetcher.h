@@ -1,8 +1,9 @@
 // File: maf/km_resolver/testing/fake_fetcher.h
 //
 // FakeFetcher is the one fake MefFetcher (maf/km_resolver/mef_fetcher.h) of the MAF's tests: it
-// plays a MEF that knows every KeID, answering with FakeKmFor(KeID), Enrolee-ID FakeEnroleeFor(KeID)
-// and an expiry one hour after its clock's now, unless the test sets `answer`. It counts calls.
+// plays a MEF that knows every KeID, answering with FakeKmFor(KeID), Enrolee-ID
+// FakeEnroleeFor(KeID) and an expiry one hour after its clock's now, unless the test sets `answer`.
+// It counts calls.
 //
 //   auto fetcher = std::make_shared<FakeFetcher>(&clock);       // common/time/testing/fake_clock.h
 //   fetcher->answer = [](const crypto::KeyId&, absl::Time) -> absl::StatusOr<FetchedCredential> {
@@ -76,8 +77,7 @@ class FakeFetcher : public MefFetcher {
 
   std::atomic<int> calls{0};
   Answer answer;
-  std::function<void(const crypto::KeyId& ke_id, absl::Time deadline, FetchDone done)>
-      answer_async;
+  std::function<void(const crypto::KeyId& ke_id, absl::Time deadline, FetchDone done)> answer_async;
 
  private:
   const Clock* const clock_;
