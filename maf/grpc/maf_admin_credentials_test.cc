@@ -16,6 +16,7 @@
 #include "common/log/logger.h"
 #include "common/secret_bytes.h"
 #include "common/testing/mtls_env.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/km_resolver/km_resolver.h"
@@ -25,6 +26,9 @@
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
 
 namespace v1 = ::onem2m::rsp::v1;
 constexpr char kMaf[] = "maf.example.com";
@@ -61,12 +65,12 @@ class MafAdminCredentialsTest : public ::testing::Test {
     ko.envelope = &envelope_;
     ko.fetchers[kMef] = mef_;
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(ko));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     resolver_ = *r;
     // Three devices make their first contact with the MAF (docs/protocol.md section 7).
     for (int i = 1; i <= 3; ++i) {
       absl::StatusOr<ResolvedKm> km = resolver_->Resolve(KeId(i));
-      ASSERT_TRUE(km.ok()) << km.status();
+      ASSERT_THAT(km, IsOk());
       km_ids_.push_back(km->km_id.ToString());
       kms_.push_back(std::string(km->km.Reveal()));
     }
@@ -216,9 +220,9 @@ TEST_F(MafAdminCredentialsTest, GetCredentialByKmIdOrKeIdInEitherHexCase) {
 
 TEST_F(MafAdminCredentialsTest, RevokedCredentialIsRefusedByTheResolverAtOnce) {
   // Before: the KmID is answered from the resolver's cache, the MEF asked once per KeID.
-  ASSERT_TRUE(resolver_->Resolve(km_ids_[0]).ok());
+  ASSERT_THAT(resolver_->Resolve(km_ids_[0]), IsOk());
   const int64_t hits = resolver_->stats().cache_hits;
-  ASSERT_TRUE(resolver_->Resolve(km_ids_[0]).ok());
+  ASSERT_THAT(resolver_->Resolve(km_ids_[0]), IsOk());
   EXPECT_EQ(resolver_->stats().cache_hits, hits + 1);
 
   auto stub = Stub();
@@ -248,10 +252,10 @@ TEST_F(MafAdminCredentialsTest, RevokedCredentialIsRefusedByTheResolverAtOnce) {
   ExpectNoKm(out);
 
   // After: refused by KmID and by KeID, without asking the MEF again; the others still resolve.
-  EXPECT_EQ(resolver_->Resolve(km_ids_[0]).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(resolver_->Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(resolver_->Resolve(km_ids_[0]), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(resolver_->Resolve(KeId(1)), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(mef_->calls.load(), 3);
-  EXPECT_TRUE(resolver_->Resolve(km_ids_[1]).ok());
+  EXPECT_THAT(resolver_->Resolve(km_ids_[1]), IsOk());
   std::string audit = AuditLog();
   EXPECT_NE(audit.find("maf_admin_revoke_credential"), std::string::npos);
   EXPECT_NE(audit.find("device stolen"), std::string::npos);
