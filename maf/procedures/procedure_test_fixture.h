@@ -19,6 +19,7 @@
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
 #include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "maf/procedures/maf_session.h"
@@ -59,7 +60,7 @@ class ProcedureTest : public ::testing::Test {
     c.enrolee_id = enrolee_id;
     c.mef_fqdn = kMef;
     c.expires_at = Now() + life;
-    EXPECT_TRUE(store_->PutCredential(c).ok());
+    EXPECT_THAT(store_->PutCredential(c), ::onem2m::testing::IsOk());
     MafSession s;
     s.km_id = c.km_id;
     s.enrolee_id = enrolee_id;
