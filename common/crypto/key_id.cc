@@ -143,10 +143,29 @@ absl::StatusOr<KeyId> ParseKeyId(absl::string_view text) {
 }
 
 absl::StatusOr<std::string> CanonicalKeyId(absl::string_view text) {
-  absl::StatusOr<KeyId> id = ParseKeyId(text);
+  absl::StatusOr<KeyId> id = KeyId::Parse(text);
   if (!id.ok()) return id.status();
-  return absl::StrCat(HexUpper(id->relative_id), "@", id->fqdn);
+  return id->ToString();
 }
+
+absl::StatusOr<KeyId> KeyId::Parse(absl::string_view text) { return ParseKeyId(text); }
+
+absl::StatusOr<KeyId> KeyId::FromParts(absl::string_view relative_id, absl::string_view fqdn) {
+  if (relative_id.size() != kRelativeIdLen) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("relative id must be ", kRelativeIdLen, " bytes, got ", relative_id.size()));
+  }
+  absl::Status s = ValidateFqdn(fqdn);
+  if (!s.ok()) return s;
+  return KeyId{std::string(relative_id), std::string(fqdn)};
+}
+
+std::string KeyId::ToString() const {
+  if (empty()) return "";
+  return absl::StrCat(HexUpper(relative_id), "@", fqdn);
+}
+
+std::ostream& operator<<(std::ostream& os, const KeyId& id) { return os << id.ToString(); }
 
 absl::Status ValidateKpmId(absl::string_view kpm_id) {
   if (kpm_id.empty()) return absl::InvalidArgumentError("KpmID is empty");

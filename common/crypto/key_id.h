@@ -21,7 +21,7 @@
 //   absl::StatusOr<std::string> ke_id =
 //       onem2m::crypto::FormatKeyId(relative_id, "mef.example.com");
 //   // "458DEF9EE9DA81147F6262CCDDD04930@mef.example.com"
-//   absl::StatusOr<onem2m::crypto::KeyId> parsed = onem2m::crypto::ParseKeyId(psk_identity);
+//   absl::StatusOr<onem2m::crypto::KeyId> parsed = onem2m::crypto::KeyId::Parse(psk_identity);
 //   if (!parsed.ok()) return parsed.status();          // InvalidArgument
 //   if (parsed->fqdn != my_fqdn) ...                    // route by FQDN
 //
@@ -31,7 +31,9 @@
 #define ONEM2M_COMMON_CRYPTO_KEY_ID_H_
 
 #include <cstddef>
+#include <ostream>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,13 +52,50 @@ inline constexpr size_t kMaxKpmIdLen = 128;
 // kMaxEnroleeIdLen is the longest Enrolee-ID accepted (project rule).
 inline constexpr size_t kMaxEnroleeIdLen = 256;
 
-// KeyId is a parsed Key Identifier.
+// KeyId is a parsed Key Identifier (KeID, KmID, or the Key Identifier of a distributed key): the
+// one form in which code past the edge handles one. Parse it once where the text enters (a PSK
+// identity, a request field, a stored row) and pass the KeyId on; ToString gives the canonical text
+// (upper-case hex, docs/protocol.md section 3) for the wire, the store and logs. Two KeyIds are
+// equal when their raw relative ids and FQDNs are, so "458d...@m" and "458D...@m" are one
+// identifier: there is no other comparison rule.
+//
+//   absl::StatusOr<KeyId> ke_id = KeyId::Parse(psk_identity);   // either hex case
+//   if (!ke_id.ok()) return ke_id.status();                      // InvalidArgument
+//   cache.GetByKeId(*ke_id, now);  store.Get(ke_id->ToString());
+//
+// A default-constructed KeyId is empty (no relative id, no FQDN) and equals no parsed one.
 struct KeyId {
   // relative_id holds the kRelativeIdLen raw bytes (not hex).
   std::string relative_id;
   // fqdn is the part after '@', validated by ValidateFqdn.
   std::string fqdn;
+
+  // Parse parses `text` strictly (see ParseKeyId): either hex case, InvalidArgument otherwise.
+  static absl::StatusOr<KeyId> Parse(absl::string_view text);
+  // FromParts validates `relative_id` (kRelativeIdLen raw bytes) and `fqdn` (ValidateFqdn) and
+  // returns them as a KeyId, or InvalidArgument.
+  static absl::StatusOr<KeyId> FromParts(absl::string_view relative_id, absl::string_view fqdn);
+
+  // ToString returns the canonical text: HexUpper(relative_id) '@' fqdn ("" when empty).
+  std::string ToString() const;
+  bool empty() const { return relative_id.empty() && fqdn.empty(); }
+
+  friend bool operator==(const KeyId& a, const KeyId& b) {
+    return a.relative_id == b.relative_id && a.fqdn == b.fqdn;
+  }
+  friend bool operator!=(const KeyId& a, const KeyId& b) { return !(a == b); }
+  // operator< orders by FQDN, then relative id (for ordered maps).
+  friend bool operator<(const KeyId& a, const KeyId& b) {
+    return a.fqdn != b.fqdn ? a.fqdn < b.fqdn : a.relative_id < b.relative_id;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const KeyId& id) {
+    return H::combine(std::move(h), id.relative_id, id.fqdn);
+  }
 };
+
+// operator<< prints the canonical text (an identifier, never key material), for test failures.
+std::ostream& operator<<(std::ostream& os, const KeyId& id);
 
 // HexUpper returns the upper-case hex encoding of `bytes`.
 std::string HexUpper(absl::string_view bytes);
@@ -82,7 +121,8 @@ absl::StatusOr<std::string> FormatKeyId(absl::string_view relative_id, absl::str
 absl::StatusOr<KeyId> ParseKeyId(absl::string_view text);
 
 // CanonicalKeyId returns the canonical (upper-case hex) form of a Key Identifier given in either
-// case, or InvalidArgument as ParseKeyId does. Use it before comparing or storing identifiers.
+// case, or InvalidArgument as ParseKeyId does: KeyId::Parse(text)->ToString(). For text that is
+// only validated and passed on as text; code that compares or keys by identifiers holds a KeyId.
 absl::StatusOr<std::string> CanonicalKeyId(absl::string_view text);
 
 // ValidateKpmId returns OK if `kpm_id` is 1..kMaxKpmIdLen bytes of valid UTF-8 without NUL, else

@@ -1,7 +1,9 @@
 #include "common/crypto/key_id.h"
 
+#include <sstream>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "common/crypto/test_vectors.h"
 #include "common/testing/status_matchers.h"
@@ -11,6 +13,7 @@ namespace onem2m {
 namespace crypto {
 namespace {
 
+using ::onem2m::testing::IsOk;
 using ::onem2m::testing::StatusIs;
 
 using ::onem2m::crypto::testing::HexField;
@@ -252,6 +255,70 @@ TEST(KeyIdTest, ValidateEnroleeIdRejectsWhitespaceControlNonAsciiAndLength) {
   }
   EXPECT_THAT(ValidateEnroleeId(std::string(257, 'C')),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// ---- KeyId, the typed identifier ----
+
+TEST(KeyIdTypeTest, ParseAcceptsEitherCaseAndGivesOneCanonicalForm) {
+  const std::string upper = std::string(kHex32) + "@mef.example.com";
+  const std::string lower = absl::AsciiStrToLower(kHex32) + "@mef.example.com";
+  absl::StatusOr<KeyId> a = KeyId::Parse(upper);
+  absl::StatusOr<KeyId> b = KeyId::Parse(lower);
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_EQ(a->ToString(), upper);
+  EXPECT_EQ(b->ToString(), upper);
+  EXPECT_EQ(a->relative_id.size(), kRelativeIdLen);
+  EXPECT_EQ(a->fqdn, "mef.example.com");
+}
+
+TEST(KeyIdTypeTest, EqualityIgnoresHexCaseOnly) {
+  const KeyId a = *KeyId::Parse(std::string(kHex32) + "@mef.example.com");
+  const KeyId lower = *KeyId::Parse(absl::AsciiStrToLower(kHex32) + "@mef.example.com");
+  const KeyId other_fqdn = *KeyId::Parse(std::string(kHex32) + "@maf.example.com");
+  const KeyId other_rel = *KeyId::Parse("00000000000000000000000000000000@mef.example.com");
+  EXPECT_EQ(a, lower);
+  EXPECT_FALSE(a != lower);
+  EXPECT_NE(a, other_fqdn);
+  EXPECT_NE(a, other_rel);
+  EXPECT_NE(a, KeyId());
+  // A strict weak order consistent with ==: neither of two equal ids is less.
+  EXPECT_FALSE(a < lower);
+  EXPECT_FALSE(lower < a);
+  EXPECT_TRUE(a < other_fqdn || other_fqdn < a);
+}
+
+TEST(KeyIdTypeTest, HashAgreesWithEquality) {
+  absl::flat_hash_set<KeyId> set;
+  set.insert(*KeyId::Parse(std::string(kHex32) + "@mef.example.com"));
+  EXPECT_TRUE(set.contains(*KeyId::Parse(absl::AsciiStrToLower(kHex32) + "@mef.example.com")));
+  EXPECT_FALSE(set.contains(*KeyId::Parse(std::string(kHex32) + "@maf.example.com")));
+}
+
+TEST(KeyIdTypeTest, ParseRejectsWhatParseKeyIdRejects) {
+  EXPECT_THAT(KeyId::Parse("no-at-sign"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(KeyId::Parse(std::string(kHex32) + "@MEF.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(KeyId::Parse("458D@mef.example.com"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeyIdTypeTest, FromPartsValidatesAndMatchesFormatKeyId) {
+  const std::string rel(kRelativeIdLen, '\x5a');
+  absl::StatusOr<KeyId> id = KeyId::FromParts(rel, "maf.example.com");
+  ASSERT_THAT(id, IsOk());
+  EXPECT_EQ(id->ToString(), *FormatKeyId(rel, "maf.example.com"));
+  EXPECT_EQ(*KeyId::Parse(id->ToString()), *id);
+  EXPECT_THAT(KeyId::FromParts("short", "maf.example.com"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(KeyId::FromParts(rel, "10.0.0.1"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeyIdTypeTest, EmptyKeyIdPrintsNothing) {
+  EXPECT_TRUE(KeyId().empty());
+  EXPECT_EQ(KeyId().ToString(), "");
+  std::ostringstream os;
+  os << *KeyId::Parse(absl::AsciiStrToLower(kHex32) + "@mef.example.com");
+  EXPECT_EQ(os.str(), std::string(kHex32) + "@mef.example.com");
 }
 
 }  // namespace

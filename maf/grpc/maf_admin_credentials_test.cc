@@ -16,14 +16,19 @@
 #include "common/log/logger.h"
 #include "common/secret_bytes.h"
 #include "common/testing/mtls_env.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
 
 namespace v1 = ::onem2m::rsp::v1;
 constexpr char kMaf[] = "maf.example.com";
@@ -34,21 +39,19 @@ std::string KeId(int i) {
   return *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i), kMef);
 }
 
-// OneMef hands out a fixed Km per KeID (as a MEF would for an enrolled device) and counts calls.
-// KeId(i) ends in the hex digit of i: device i's Km is 32 times that digit, its Enrolee-ID C-devI.
-class OneMef : public MefFetcher {
- public:
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    ++calls;
-    FetchedCredential c;
-    c.km = SecretBytes::Copy(std::string(32, ke_id[31]));
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-dev" + std::string(1, ke_id[31]);
-    c.expires_at = absl::Now() + absl::Hours(1);
+// OneMef is the shared fake MEF handing out a fixed Km per KeID (as a MEF would for an enrolled
+// device). KeId(i) ends in the hex digit of i: device i's Km is 32 times that digit, its
+// Enrolee-ID C-devI.
+std::shared_ptr<testing::FakeFetcher> OneMef() {
+  auto mef = std::make_shared<testing::FakeFetcher>();
+  mef->answer = [mef = mef.get()](const crypto::KeyId& ke_id,
+                                  absl::Time) -> absl::StatusOr<FetchedCredential> {
+    FetchedCredential c = mef->Good(ke_id);
+    c.enrolee_id = "C-dev" + ke_id.ToString().substr(31, 1);
     return c;
-  }
-  std::atomic<int> calls{0};
-};
+  };
+  return mef;
+}
 
 class MafAdminCredentialsTest : public ::testing::Test {
  protected:
@@ -62,20 +65,20 @@ class MafAdminCredentialsTest : public ::testing::Test {
     ko.envelope = &envelope_;
     ko.fetchers[kMef] = mef_;
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(ko));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     resolver_ = *r;
     // Three devices make their first contact with the MAF (docs/protocol.md section 7).
     for (int i = 1; i <= 3; ++i) {
       absl::StatusOr<ResolvedKm> km = resolver_->Resolve(KeId(i));
-      ASSERT_TRUE(km.ok()) << km.status();
-      km_ids_.push_back(km->km_id);
+      ASSERT_THAT(km, IsOk());
+      km_ids_.push_back(km->km_id.ToString());
       kms_.push_back(std::string(km->km.Reveal()));
     }
     MafAdminServiceOptions o;
     o.store = store_.get();
     o.admins = {kOps};
     std::shared_ptr<KmResolver> res = resolver_;
-    o.on_client_revoked = [res](const std::string& km_id) { res->ForgetKmId(km_id); };
+    o.on_client_revoked = [res](const crypto::KeyId& km_id) { res->ForgetKmId(km_id); };
     service_ = std::make_unique<MafAdminServiceImpl>(std::move(o));
     env_.Start({service_.get()});
   }
@@ -107,7 +110,7 @@ class MafAdminCredentialsTest : public ::testing::Test {
   ::onem2m::testing::MtlsEnv env_;
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create();
-  std::shared_ptr<OneMef> mef_ = std::make_shared<OneMef>();
+  std::shared_ptr<testing::FakeFetcher> mef_ = OneMef();
   std::shared_ptr<KmResolver> resolver_;
   std::unique_ptr<MafAdminServiceImpl> service_;
   std::vector<std::string> km_ids_;
@@ -217,9 +220,9 @@ TEST_F(MafAdminCredentialsTest, GetCredentialByKmIdOrKeIdInEitherHexCase) {
 
 TEST_F(MafAdminCredentialsTest, RevokedCredentialIsRefusedByTheResolverAtOnce) {
   // Before: the KmID is answered from the resolver's cache, the MEF asked once per KeID.
-  ASSERT_TRUE(resolver_->Resolve(km_ids_[0]).ok());
+  ASSERT_THAT(resolver_->Resolve(km_ids_[0]), IsOk());
   const int64_t hits = resolver_->stats().cache_hits;
-  ASSERT_TRUE(resolver_->Resolve(km_ids_[0]).ok());
+  ASSERT_THAT(resolver_->Resolve(km_ids_[0]), IsOk());
   EXPECT_EQ(resolver_->stats().cache_hits, hits + 1);
 
   auto stub = Stub();
@@ -249,10 +252,10 @@ TEST_F(MafAdminCredentialsTest, RevokedCredentialIsRefusedByTheResolverAtOnce) {
   ExpectNoKm(out);
 
   // After: refused by KmID and by KeID, without asking the MEF again; the others still resolve.
-  EXPECT_EQ(resolver_->Resolve(km_ids_[0]).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(resolver_->Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(resolver_->Resolve(km_ids_[0]), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(resolver_->Resolve(KeId(1)), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(mef_->calls.load(), 3);
-  EXPECT_TRUE(resolver_->Resolve(km_ids_[1]).ok());
+  EXPECT_THAT(resolver_->Resolve(km_ids_[1]), IsOk());
   std::string audit = AuditLog();
   EXPECT_NE(audit.find("maf_admin_revoke_credential"), std::string::npos);
   EXPECT_NE(audit.find("device stolen"), std::string::npos);

@@ -33,7 +33,7 @@ absl::Status CheckPageSize(int32_t page_size) {
 }  // namespace
 
 MafAdminServiceImpl::MafAdminServiceImpl(MafAdminServiceOptions options) : o_(std::move(options)) {
-  if (!o_.clock) o_.clock = [] { return absl::Now(); };
+  if (o_.clock == nullptr) o_.clock = Clock::Real();
 }
 
 grpc::Status MafAdminServiceImpl::Authorize(const grpc::ServerContext& context,
@@ -52,6 +52,13 @@ grpc::Status MafAdminServiceImpl::Authorize(const grpc::ServerContext& context,
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "caller is not a MAF administrator");
 }
 
+void MafAdminServiceImpl::ForgetCached(const std::string& km_id) const {
+  if (!o_.on_client_revoked) return;
+  // The store's canonical text, parsed once here for the resolver's typed cache.
+  absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Parse(km_id);
+  if (id.ok()) o_.on_client_revoked(*id);
+}
+
 absl::StatusOr<MafClient> MafAdminServiceImpl::FindClient(bool by_reg_id, const std::string& reg_id,
                                                           bool by_km_id,
                                                           const std::string& km_id) const {
@@ -60,9 +67,9 @@ absl::StatusOr<MafClient> MafAdminServiceImpl::FindClient(bool by_reg_id, const 
     return o_.store->GetClient(reg_id);
   }
   if (by_km_id) {
-    absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(km_id);
-    if (!canonical.ok()) return absl::InvalidArgumentError("km_id is not a KmID");
-    return o_.store->GetLatestClientByKmId(*canonical);
+    absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Parse(km_id);
+    if (!id.ok()) return absl::InvalidArgumentError("km_id is not a KmID");
+    return o_.store->GetLatestClientByKmId(id->ToString());
   }
   return absl::InvalidArgumentError("a selector is required");
 }
@@ -72,12 +79,12 @@ absl::StatusOr<MafCredential> MafAdminServiceImpl::FindCredential(bool by_km_id,
                                                                   bool by_ke_id,
                                                                   const std::string& ke_id) const {
   if (!by_km_id && !by_ke_id) return absl::InvalidArgumentError("a selector is required");
-  absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(by_km_id ? km_id : ke_id);
-  if (!canonical.ok()) {
+  absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Parse(by_km_id ? km_id : ke_id);
+  if (!id.ok()) {
     return absl::InvalidArgumentError(by_km_id ? "km_id is not a KmID" : "ke_id is not a KeID");
   }
   return o_.store->FindCredential(by_km_id ? CredentialKey::kKmId : CredentialKey::kKeId,
-                                  *canonical);
+                                  id->ToString());
 }
 
 grpc::Status MafAdminServiceImpl::ListCredentials(grpc::ServerContext* context,
@@ -141,7 +148,7 @@ grpc::Status MafAdminServiceImpl::RevokeCredential(grpc::ServerContext* context,
          {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
   if (!revoked.ok()) return ToGrpc(revoked.status());
   // The store refuses the Km from now on; this replica's cache must not serve it either.
-  if (o_.on_client_revoked) o_.on_client_revoked(revoked->km_id);
+  ForgetCached(revoked->km_id);
   CredentialToProto(*revoked, Now(), response);
   return grpc::Status::OK;
 }
@@ -189,9 +196,9 @@ grpc::Status MafAdminServiceImpl::GetKey(grpc::ServerContext* context,
   std::string who;
   grpc::Status auth = Authorize(*context, &who);
   if (!auth.ok()) return auth;
-  absl::StatusOr<std::string> key_id = crypto::CanonicalKeyId(request->key_id());
+  absl::StatusOr<crypto::KeyId> key_id = crypto::KeyId::Parse(request->key_id());
   if (!key_id.ok()) return ToGrpc(absl::InvalidArgumentError("key_id is not a Key Identifier"));
-  absl::StatusOr<MafKey> k = o_.store->GetKey(*key_id);
+  absl::StatusOr<MafKey> k = o_.store->GetKey(key_id->ToString());
   if (!k.ok()) return ToGrpc(k.status());
   KeyToProto(*k, Now(), response);
   return grpc::Status::OK;
@@ -242,7 +249,7 @@ grpc::Status MafAdminServiceImpl::RevokeClient(grpc::ServerContext* context,
          {"reason", request->reason()},
          {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
   if (!revoked.ok()) return ToGrpc(revoked.status());
-  if (o_.on_client_revoked) o_.on_client_revoked(revoked->km_id);
+  ForgetCached(revoked->km_id);
   ClientToProto(*revoked, Now(), response);
   return grpc::Status::OK;
 }
@@ -253,13 +260,14 @@ grpc::Status MafAdminServiceImpl::RevokeKey(grpc::ServerContext* context,
   std::string who;
   grpc::Status auth = Authorize(*context, &who);
   if (!auth.ok()) return auth;
-  absl::StatusOr<std::string> key_id = crypto::CanonicalKeyId(request->key_id());
+  absl::StatusOr<crypto::KeyId> key_id = crypto::KeyId::Parse(request->key_id());
   if (!key_id.ok()) return ToGrpc(absl::InvalidArgumentError("key_id is not a Key Identifier"));
   absl::Status s = CheckReason(request->reason());
   if (!s.ok()) return ToGrpc(s);
-  absl::StatusOr<MafKey> k = o_.store->RevokeKey(*key_id, Revocation{who, request->reason(), {}});
+  const std::string canonical = key_id->ToString();
+  absl::StatusOr<MafKey> k = o_.store->RevokeKey(canonical, Revocation{who, request->reason(), {}});
   Audit("maf_admin_revoke_key", {{"caller", who},
-                                 {"key_id", *key_id},
+                                 {"key_id", canonical},
                                  {"reason", request->reason()},
                                  {"outcome", k.ok() ? "ok" : k.status().ToString()}});
   if (!k.ok()) return ToGrpc(k.status());

@@ -10,7 +10,7 @@
 //   MafAdminServiceOptions o;
 //   o.store = store.get();
 //   o.admins = {"ops.example.com"};
-//   o.on_client_revoked = [resolver](const std::string& km_id) { resolver->ForgetKmId(km_id); };
+//   o.on_client_revoked = [resolver](const crypto::KeyId& km_id) { resolver->ForgetKmId(km_id); };
 //   MafAdminServiceImpl admin(std::move(o));
 //   builder.RegisterService(&admin);
 //
@@ -25,6 +25,7 @@
 #include <string>
 
 #include "common/crypto/envelope.h"
+#include "common/crypto/key_id.h"
 #include "maf/store/maf_store.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 
@@ -32,13 +33,13 @@ namespace onem2m {
 namespace maf {
 
 struct MafAdminServiceOptions {
-  MafStore* store = nullptr;     // not owned
-  std::set<std::string> admins;  // DNS identities allowed to call
-  Clock clock;                   // for effective states; absl::Now when empty
+  MafStore* store = nullptr;           // not owned
+  std::set<std::string> admins;        // DNS identities allowed to call
+  const Clock* clock = Clock::Real();  // for effective states; not owned
   // on_client_revoked runs after a client's or a credential's revocation committed, with the KmID,
   // so this replica's KmResolver drops the cached Km at once (other replicas' caches expire within
   // their cache_ttl).
-  std::function<void(const std::string& km_id)> on_client_revoked;
+  std::function<void(const crypto::KeyId& km_id)> on_client_revoked;
   // envelope: the MAF's keyring, for KekStatus and RewrapBatch (not owned; must outlive the
   // service). Without it those two calls answer FAILED_PRECONDITION.
   const crypto::Envelope* envelope = nullptr;
@@ -80,6 +81,8 @@ class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
   // Authorize returns OK with the caller's admin identity in `out_identity`, or UNAUTHENTICATED /
   // PERMISSION_DENIED.
   grpc::Status Authorize(const grpc::ServerContext& context, std::string* out_identity) const;
+  // ForgetCached tells on_client_revoked (if set) of a revoked KmID, as the store wrote it.
+  void ForgetCached(const std::string& km_id) const;
   // FindClient resolves a GetClient/RevokeClient selector.
   absl::StatusOr<MafClient> FindClient(bool by_reg_id, const std::string& reg_id, bool by_km_id,
                                        const std::string& km_id) const;
@@ -87,7 +90,7 @@ class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
   // case); kInvalidArgument for no or a malformed selector.
   absl::StatusOr<MafCredential> FindCredential(bool by_km_id, const std::string& km_id,
                                                bool by_ke_id, const std::string& ke_id) const;
-  absl::Time Now() const { return o_.clock(); }
+  absl::Time Now() const { return o_.clock->Now(); }
 
   MafAdminServiceOptions o_;
 };

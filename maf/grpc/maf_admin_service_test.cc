@@ -6,12 +6,16 @@
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
 #include "common/testing/mtls_env.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
 
 namespace v1 = ::onem2m::rsp::v1;
 constexpr char kMaf[] = "maf.example.com";
@@ -32,9 +36,9 @@ class MafAdminServiceTest : public ::testing::Test {
       c.enrolee_id = "C-dev" + std::to_string(i);
       c.mef_fqdn = "mef.example.com";
       c.expires_at = absl::Now() + absl::Hours(1);
-      ASSERT_TRUE(store_->PutCredential(c).ok());
+      ASSERT_THAT(store_->PutCredential(c), IsOk());
       absl::StatusOr<MafClient> client = store_->RegisterClient(c.km_id, absl::InfiniteFuture());
-      ASSERT_TRUE(client.ok());
+      ASSERT_THAT(client, IsOk());
       clients_.push_back(*client);
       MafKey k;
       k.key_id = *crypto::FormatKeyId(std::string(15, '\x11') + static_cast<char>(i), kMaf);
@@ -44,13 +48,15 @@ class MafAdminServiceTest : public ::testing::Test {
       k.target_ids = {i == 1 ? "T1" : "T2"};
       k.maf_client_reg_id = client->maf_client_reg_id;
       k.expires_at = absl::Now() + absl::Minutes(30);
-      ASSERT_TRUE(store_->RegisterKey(k).ok());
+      ASSERT_THAT(store_->RegisterKey(k), IsOk());
       keys_.push_back(k.key_id);
     }
     MafAdminServiceOptions o;
     o.store = store_.get();
     o.admins = {kOps};
-    o.on_client_revoked = [this](const std::string& km_id) { forgotten_.push_back(km_id); };
+    o.on_client_revoked = [this](const crypto::KeyId& km_id) {
+      forgotten_.push_back(km_id.ToString());
+    };
     service_ = std::make_unique<MafAdminServiceImpl>(std::move(o));
     env_.Start({service_.get()});
   }
@@ -168,9 +174,9 @@ TEST_F(MafAdminServiceTest, RevokeClientRevokesItsKeysAuditsAndNotifies) {
   EXPECT_EQ(out.state(), v1::MAF_CLIENT_STATE_REVOKED);
   EXPECT_EQ(out.revocation().actor().identity(), kOps);
   EXPECT_EQ(out.revocation().reason(), "device stolen");
-  EXPECT_EQ(store_->GetActiveKey(keys_[0]).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->GetCredentialByKmId(clients_[0].km_id).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store_->GetActiveKey(keys_[0]), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetCredentialByKmId(clients_[0].km_id),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(forgotten_, std::vector<std::string>{clients_[0].km_id});
   std::string audit = AuditLog();
   EXPECT_NE(audit.find("maf_admin_revoke_client"), std::string::npos);

@@ -35,7 +35,7 @@ grpc::Status MafKeyServiceImpl::GetKey(grpc::ServerContext* context,
     return done(grpc::StatusCode::UNAUTHENTICATED, "no verified client certificate",
                 "unauthenticated");
   }
-  absl::StatusOr<crypto::KeyId> id = crypto::ParseKeyId(request->key_id());
+  absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Parse(request->key_id());
   if (!id.ok()) {
     return done(grpc::StatusCode::INVALID_ARGUMENT, "key_id is not a Key Identifier",
                 "invalid_argument");
@@ -43,8 +43,7 @@ grpc::Status MafKeyServiceImpl::GetKey(grpc::ServerContext* context,
   if (id->fqdn != maf_fqdn_) {
     return done(grpc::StatusCode::INVALID_ARGUMENT, "key_id names another MAF", "invalid_argument");
   }
-  const std::string key_id = *crypto::FormatKeyId(id->relative_id, id->fqdn);
-  absl::StatusOr<MafKey> key = store_->GetActiveKey(key_id);
+  absl::StatusOr<MafKey> key = store_->GetActiveKey(id->ToString());
   if (key.status().code() == absl::StatusCode::kNotFound) {
     return done(grpc::StatusCode::NOT_FOUND, "no such key", "not_found");
   }

@@ -10,12 +10,15 @@
 #include "common/crypto/key_id.h"
 #include "common/log/logger.h"
 #include "common/testing/mtls_env.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 namespace v1 = ::onem2m::rsp::v1;
 constexpr char kMaf[] = "maf.example.com";
@@ -34,9 +37,9 @@ class MafKeyServiceTest : public ::testing::Test {
     c.enrolee_id = "C-dev1";
     c.mef_fqdn = "mef.example.com";
     c.expires_at = absl::Now() + absl::Hours(1);
-    ASSERT_TRUE(store_->PutCredential(c).ok());
+    ASSERT_THAT(store_->PutCredential(c), IsOk());
     absl::StatusOr<MafClient> client = store_->RegisterClient(c.km_id, absl::InfiniteFuture());
-    ASSERT_TRUE(client.ok());
+    ASSERT_THAT(client, IsOk());
     key_value_ = SecretBytes::Copy(std::string(32, 'k'));
     MafKey k;
     k.key_id = *crypto::FormatKeyId(std::string(16, '\x11'), kMaf);
@@ -46,7 +49,7 @@ class MafKeyServiceTest : public ::testing::Test {
     k.target_ids = {"target-a.example.com", "C-other"};
     k.maf_client_reg_id = client->maf_client_reg_id;
     k.expires_at = absl::Now() + absl::Minutes(30);
-    ASSERT_TRUE(store_->RegisterKey(k).ok());
+    ASSERT_THAT(store_->RegisterKey(k), IsOk());
     key_id_ = k.key_id;
     env_.Start({&service_});
   }
@@ -122,7 +125,7 @@ TEST_F(MafKeyServiceTest, UnknownRevokedAndDeregisteredKeysAreTheSameNotFound) {
   std::string unknown = *crypto::FormatKeyId(std::string(16, '\x22'), kMaf);
   grpc::Status a = Get("target-a.example.com", unknown, &out);
   EXPECT_EQ(a.error_code(), grpc::StatusCode::NOT_FOUND);
-  ASSERT_TRUE(store_->RevokeKey(key_id_, Revocation{"ops", "test", {}}).ok());
+  ASSERT_THAT(store_->RevokeKey(key_id_, Revocation{"ops", "test", {}}), IsOk());
   grpc::Status b = Get("target-a.example.com", key_id_, &out);
   EXPECT_EQ(b.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(a.error_message(), b.error_message());

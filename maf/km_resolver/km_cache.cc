@@ -18,7 +18,7 @@ void KmCache::Put(const ResolvedKm& entry, absl::Time valid_until) {
   km_id_by_ke_id_[entry.ke_id] = entry.km_id;
 }
 
-std::optional<ResolvedKm> KmCache::GetByKmId(absl::string_view km_id, absl::Time now) {
+std::optional<ResolvedKm> KmCache::GetByKmId(const crypto::KeyId& km_id, absl::Time now) {
   auto it = by_km_id_.find(km_id);
   if (it == by_km_id_.end()) return std::nullopt;
   Iter e = it->second;
@@ -30,23 +30,25 @@ std::optional<ResolvedKm> KmCache::GetByKmId(absl::string_view km_id, absl::Time
   return e->km;
 }
 
-std::optional<ResolvedKm> KmCache::GetByKeId(absl::string_view ke_id, absl::Time now) {
+std::optional<ResolvedKm> KmCache::GetByKeId(const crypto::KeyId& ke_id, absl::Time now) {
   auto it = km_id_by_ke_id_.find(ke_id);
   if (it == km_id_by_ke_id_.end()) return std::nullopt;
-  return GetByKmId(std::string(it->second), now);
+  const crypto::KeyId km_id = it->second;  // a copy: GetByKmId may erase the entry
+  return GetByKmId(km_id, now);
 }
 
-int KmCache::EraseKmId(absl::string_view km_id) {
+int KmCache::EraseKmId(const crypto::KeyId& km_id) {
   auto it = by_km_id_.find(km_id);
   if (it == by_km_id_.end()) return 0;
   EraseIter(it->second);
   return 1;
 }
 
-int KmCache::EraseKeId(absl::string_view ke_id) {
+int KmCache::EraseKeId(const crypto::KeyId& ke_id) {
   auto it = km_id_by_ke_id_.find(ke_id);
   if (it == km_id_by_ke_id_.end()) return 0;
-  return EraseKmId(std::string(it->second));
+  const crypto::KeyId km_id = it->second;  // a copy: erasing drops the map entry it lives in
+  return EraseKmId(km_id);
 }
 
 int KmCache::EraseEnrolee(absl::string_view enrolee_id) {

@@ -6,7 +6,10 @@
 //
 //   KmCache cache(/*capacity=*/10000);
 //   cache.Put(resolved, /*valid_until=*/std::min(resolved.expires_at, now + ttl));
-//   std::optional<ResolvedKm> hit = cache.GetByKeId(ke_id, now);
+//   std::optional<ResolvedKm> hit = cache.GetByKeId(ke_id, now);   // ke_id: a crypto::KeyId
+//
+// Entries are keyed by crypto::KeyId (common/crypto/key_id.h), so a KeID or KmID matches whatever
+// hex case it was presented in: there is no string form of a key here to get wrong.
 //
 // Not thread-safe: the resolver guards it with its mutex.
 #ifndef ONEM2M_MAF_KM_RESOLVER_KM_CACHE_H_
@@ -19,6 +22,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
 
 namespace onem2m {
@@ -27,8 +31,8 @@ namespace maf {
 // ResolvedKm is what the handshake needs: psk = km, and who the peer is.
 struct ResolvedKm {
   SecretBytes km;
-  std::string km_id;
-  std::string ke_id;
+  crypto::KeyId km_id;
+  crypto::KeyId ke_id;
   std::string enrolee_id;
   std::string mef_fqdn;
   absl::Time expires_at = absl::InfinitePast();  // the Ke's expiry: Km is refused at or after it
@@ -43,12 +47,12 @@ class KmCache {
 
   // GetByKmId / GetByKeId return a copy of a live entry (refreshing its LRU position), dropping it
   // if it is past valid_until at `now`.
-  std::optional<ResolvedKm> GetByKmId(absl::string_view km_id, absl::Time now);
-  std::optional<ResolvedKm> GetByKeId(absl::string_view ke_id, absl::Time now);
+  std::optional<ResolvedKm> GetByKmId(const crypto::KeyId& km_id, absl::Time now);
+  std::optional<ResolvedKm> GetByKeId(const crypto::KeyId& ke_id, absl::Time now);
 
   // Erase* drop matching entries (revocation, MEF resync). They return how many were dropped.
-  int EraseKmId(absl::string_view km_id);
-  int EraseKeId(absl::string_view ke_id);
+  int EraseKmId(const crypto::KeyId& km_id);
+  int EraseKeId(const crypto::KeyId& ke_id);
   int EraseEnrolee(absl::string_view enrolee_id);
   int EraseMef(absl::string_view mef_fqdn);
   void Clear();
@@ -66,8 +70,8 @@ class KmCache {
 
   const size_t capacity_;
   std::list<Entry> lru_;  // front = most recently used
-  std::map<std::string, Iter, std::less<>> by_km_id_;
-  std::map<std::string, std::string, std::less<>> km_id_by_ke_id_;
+  std::map<crypto::KeyId, Iter> by_km_id_;
+  std::map<crypto::KeyId, crypto::KeyId> km_id_by_ke_id_;
 };
 
 }  // namespace maf

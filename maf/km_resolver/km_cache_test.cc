@@ -1,5 +1,6 @@
 #include "maf/km_resolver/km_cache.h"
 
+#include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
@@ -8,11 +9,19 @@ namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
+// KmId(i) / KeId(i) are the i-th KmID and KeID of the tests.
+crypto::KeyId KmId(int i) {
+  return *crypto::KeyId::FromParts(std::string(15, 'K') + static_cast<char>(i), "maf.a");
+}
+crypto::KeyId KeId(int i) {
+  return *crypto::KeyId::FromParts(std::string(15, '\xEE') + static_cast<char>(i), "mef.a");
+}
+
 ResolvedKm Entry(int i, const std::string& enrolee = "C-1", const std::string& mef = "mef.a") {
   ResolvedKm r;
   r.km = SecretBytes::Copy(std::string(32, static_cast<char>(i)));
-  r.km_id = "KM" + std::to_string(i);
-  r.ke_id = "KE" + std::to_string(i);
+  r.km_id = KmId(i);
+  r.ke_id = KeId(i);
   r.enrolee_id = enrolee;
   r.mef_fqdn = mef;
   r.expires_at = kNow + absl::Hours(1);
@@ -22,34 +31,34 @@ ResolvedKm Entry(int i, const std::string& enrolee = "C-1", const std::string& m
 TEST(KmCacheTest, FindsByKmIdAndKeId) {
   KmCache c(4);
   c.Put(Entry(1), kNow + absl::Minutes(1));
-  ASSERT_TRUE(c.GetByKmId("KM1", kNow).has_value());
-  std::optional<ResolvedKm> hit = c.GetByKeId("KE1", kNow);
+  ASSERT_TRUE(c.GetByKmId(KmId(1), kNow).has_value());
+  std::optional<ResolvedKm> hit = c.GetByKeId(KeId(1), kNow);
   ASSERT_TRUE(hit.has_value());
   EXPECT_TRUE(hit->km.Equals(Entry(1).km));
-  EXPECT_FALSE(c.GetByKeId("KE2", kNow).has_value());
+  EXPECT_FALSE(c.GetByKeId(KeId(2), kNow).has_value());
 }
 
 TEST(KmCacheTest, EntryDiesAtValidUntilOrKeExpiryWhicheverFirst) {
   KmCache c(4);
   c.Put(Entry(1), kNow + absl::Minutes(1));
-  EXPECT_FALSE(c.GetByKmId("KM1", kNow + absl::Minutes(1)).has_value());
+  EXPECT_FALSE(c.GetByKmId(KmId(1), kNow + absl::Minutes(1)).has_value());
   EXPECT_EQ(c.size(), 0u);
   ResolvedKm e = Entry(2);
   e.expires_at = kNow + absl::Seconds(10);
   c.Put(e, kNow + absl::Hours(5));
-  EXPECT_FALSE(c.GetByKeId("KE2", kNow + absl::Seconds(10)).has_value());
+  EXPECT_FALSE(c.GetByKeId(KeId(2), kNow + absl::Seconds(10)).has_value());
 }
 
 TEST(KmCacheTest, EvictsLeastRecentlyUsedAtCapacity) {
   KmCache c(2);
   c.Put(Entry(1), kNow + absl::Minutes(1));
   c.Put(Entry(2), kNow + absl::Minutes(1));
-  ASSERT_TRUE(c.GetByKmId("KM1", kNow).has_value());  // 2 is now the oldest
+  ASSERT_TRUE(c.GetByKmId(KmId(1), kNow).has_value());  // 2 is now the oldest
   c.Put(Entry(3), kNow + absl::Minutes(1));
   EXPECT_EQ(c.size(), 2u);
-  EXPECT_TRUE(c.GetByKmId("KM1", kNow).has_value());
-  EXPECT_FALSE(c.GetByKmId("KM2", kNow).has_value());
-  EXPECT_FALSE(c.GetByKeId("KE2", kNow).has_value());
+  EXPECT_TRUE(c.GetByKmId(KmId(1), kNow).has_value());
+  EXPECT_FALSE(c.GetByKmId(KmId(2), kNow).has_value());
+  EXPECT_FALSE(c.GetByKeId(KeId(2), kNow).has_value());
 }
 
 TEST(KmCacheTest, EraseByEnroleeKeIdAndMef) {
@@ -60,8 +69,18 @@ TEST(KmCacheTest, EraseByEnroleeKeIdAndMef) {
   c.Put(Entry(4, "C-z", "mef.c"), kNow + absl::Minutes(1));
   EXPECT_EQ(c.EraseEnrolee("C-x"), 2);
   EXPECT_EQ(c.EraseMef("mef.b"), 1);
-  EXPECT_EQ(c.EraseKeId("KE4"), 1);
+  EXPECT_EQ(c.EraseKeId(KeId(4)), 1);
   EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(KmCacheTest, FindsAnIdentifierPresentedInEitherHexCase) {
+  KmCache c(4);
+  c.Put(Entry(1), kNow + absl::Minutes(1));
+  const std::string lower = absl::AsciiStrToLower(KeId(1).ToString());
+  ASSERT_NE(lower, KeId(1).ToString());
+  EXPECT_TRUE(c.GetByKeId(*crypto::KeyId::Parse(lower), kNow).has_value());
+  EXPECT_TRUE(c.GetByKmId(*crypto::KeyId::Parse(absl::AsciiStrToLower(KmId(1).ToString())), kNow)
+                  .has_value());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_derivation.h"
@@ -31,7 +32,7 @@ absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions
   if (options.store == nullptr || options.envelope == nullptr) {
     return absl::InvalidArgumentError("store and envelope are required");
   }
-  if (!options.clock) options.clock = [] { return absl::Now(); };
+  if (options.clock == nullptr) options.clock = Clock::Real();
   // The decoy is sealed like a stored Km (AAD = its KmID) under the active KEK, so unsealing it
   // costs what unsealing a stored Km costs (docs/protocol.md 7, "Identity privacy").
   Decoy decoy;
@@ -43,6 +44,9 @@ absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions
   decoy.credential.km_id = *std::move(decoy_km_id);
   decoy.credential.km =
       SealedKey{*std::move(sealed), static_cast<int32_t>(options.envelope->active_version())};
+  // A decoy KeID too, so reading the decoy's identifiers costs what reading a stored row's does.
+  decoy.credential.ke_id =
+      *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), "decoy.invalid");
   decoy.credential.enrolee_id = "C-decoy";
   decoy.credential.expires_at = absl::InfiniteFuture();
   return std::shared_ptr<KmResolver>(new KmResolver(std::move(options), std::move(decoy)));
@@ -75,17 +79,24 @@ absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
     return absl::InternalError(absl::StrCat("cannot unseal Km of ", c.km_id, ": ",
                                             absl::StatusCodeToString(km.status().code())));
   }
+  // The store is an edge: its rows' identifiers are parsed here, once (MafStore keeps them
+  // canonical, so a failure is a broken invariant).
+  absl::StatusOr<crypto::KeyId> km_id = crypto::KeyId::Parse(c.km_id);
+  absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(c.ke_id);
+  if (!km_id.ok() || !ke_id.ok()) {
+    return absl::InternalError("stored credential has a malformed identifier");
+  }
   ResolvedKm r;
   r.km = *std::move(km);
-  r.km_id = c.km_id;
-  r.ke_id = c.ke_id;
+  r.km_id = *std::move(km_id);
+  r.ke_id = *std::move(ke_id);
   r.enrolee_id = c.enrolee_id;
   r.mef_fqdn = c.mef_fqdn;
   r.expires_at = c.expires_at;
   return r;
 }
 
-void KmResolver::RememberUnknownLocked(const std::string& id, const std::string& mef_fqdn) {
+void KmResolver::RememberUnknownLocked(const crypto::KeyId& id, const std::string& mef_fqdn) {
   // An entry like a cached known Km (the decoy's), so answering it from memory costs the same.
   ResolvedKm e;
   e.km = SecretBytes::Copy(decoy_.km.Reveal());
@@ -97,7 +108,7 @@ void KmResolver::RememberUnknownLocked(const std::string& id, const std::string&
   unknown_.Put(e, e.expires_at);
 }
 
-absl::Status KmResolver::RefuseKmId(const std::string& km_id, absl::Status why) {
+absl::Status KmResolver::RefuseKmId(const crypto::KeyId& km_id, absl::Status why) {
   // What a stored KmID gets: one unseal, one cache write under the lock (Cache).
   absl::StatusOr<ResolvedKm> decoy = Unseal(decoy_.credential);
   (void)decoy;
@@ -108,8 +119,8 @@ absl::Status KmResolver::RefuseKmId(const std::string& km_id, absl::Status why) 
   return why;
 }
 
-absl::Status KmResolver::RefuseKeId(const std::string& ke_id, const std::string& mef_fqdn,
-                                    absl::Status why) {
+absl::Status KmResolver::RefuseKeId(const crypto::KeyId& ke_id, absl::Status why) {
+  const std::string& mef_fqdn = ke_id.fqdn;
   // What a KeID the MEF knows gets in RunFlight step 3: derive the KmID, seal Km under it, store
   // the credential (here a decoy write of the same size), check the tombstones.
   absl::StatusOr<std::string> km_id = crypto::DeriveKmId(decoy_.km, o_.maf_fqdn);
@@ -118,7 +129,7 @@ absl::Status KmResolver::RefuseKeId(const std::string& ke_id, const std::string&
   if (sealed.ok()) {
     MafCredential c;
     c.km_id = *km_id;
-    c.ke_id = ke_id;
+    c.ke_id = ke_id.ToString();
     c.km = SealedKey{*std::move(sealed), static_cast<int32_t>(o_.envelope->active_version())};
     c.enrolee_id = decoy_.credential.enrolee_id;
     c.mef_fqdn = mef_fqdn;
@@ -141,9 +152,13 @@ void KmResolver::Cache(const ResolvedKm& km) {
   cache_.Put(km, std::min(km.expires_at, Now() + o_.cache_ttl));
 }
 
-std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(
-    const FlightKey& key, std::function<absl::StatusOr<ResolvedKm>()> work,
-    absl::Status* rejected) {
+KmResolver::~KmResolver() {
+  // Only a join: every flight's fetch answers by its deadline.
+  WaitIdle(absl::InfiniteFuture());
+}
+
+std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(const FlightKey& key, Work work,
+                                                            absl::Status* rejected) {
   absl::MutexLock l(&mu_);
   auto f = flights_.find(key);
   if (f != flights_.end()) return f->second;
@@ -155,27 +170,34 @@ std::shared_ptr<KmResolver::Flight> KmResolver::StartFlight(
   auto flight = std::make_shared<Flight>();
   flights_[key] = flight;
   // The slow part runs on a flight thread so that no caller waits past its own deadline (or, async,
-  // at all). The resolver outlives the flight: its destructor finishes the flight pool first.
+  // at all). The resolver outlives the flight: its destructor waits until no flight is left.
   flight_pool_.Submit([this, flight, key, work = std::move(work)] {
-    absl::StatusOr<ResolvedKm> r = work();
-    {
-      absl::MutexLock l(&mu_);
-      flights_.erase(key);
-    }
-    std::vector<Done> waiters;
-    {
-      absl::MutexLock fl(&flight->mu);
-      flight->result = std::move(r);
-      flight->done = true;
-      waiters.swap(flight->waiters);
-    }
-    for (Done& w : waiters) w(flight->result);  // a copy each: every caller wipes its own Km
+    work([this, flight, key](absl::StatusOr<ResolvedKm> r) {
+      FinishFlight(key, flight, std::move(r));
+    });
   });
   return flight;
 }
 
-absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
-    const FlightKey& key, absl::Time deadline, std::function<absl::StatusOr<ResolvedKm>()> work) {
+void KmResolver::FinishFlight(const FlightKey& key, const std::shared_ptr<Flight>& flight,
+                              absl::StatusOr<ResolvedKm> r) {
+  {
+    absl::MutexLock l(&mu_);
+    flights_.erase(key);
+  }
+  // The waiters touch only the flight (which they share), not the resolver.
+  std::vector<Done> waiters;
+  {
+    absl::MutexLock fl(&flight->mu);
+    flight->result = std::move(r);
+    flight->done = true;
+    waiters.swap(flight->waiters);
+  }
+  for (Done& w : waiters) w(flight->result);  // a copy each: every caller wipes its own Km
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(const FlightKey& key, absl::Time deadline,
+                                                  Work work) {
   absl::Status rejected;
   std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
   if (flight == nullptr) return rejected;
@@ -187,8 +209,7 @@ absl::StatusOr<ResolvedKm> KmResolver::JoinFlight(
   return flight->result;  // a copy: each caller gets (and later wipes) its own Km
 }
 
-void KmResolver::JoinFlightAsync(const FlightKey& key,
-                                 std::function<absl::StatusOr<ResolvedKm>()> work, Done done) {
+void KmResolver::JoinFlightAsync(const FlightKey& key, Work work, Done done) {
   absl::Status rejected;
   std::shared_ptr<Flight> flight = StartFlight(key, std::move(work), &rejected);
   if (flight == nullptr) {
@@ -207,20 +228,16 @@ void KmResolver::JoinFlightAsync(const FlightKey& key,
 
 KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time deadline) {
   Plan plan;
-  absl::StatusOr<crypto::KeyId> id = crypto::ParseKeyId(identity);
-  if (!id.ok()) {
+  // The edge: the identity is parsed here, once, and travels as a KeyId from now on.
+  absl::StatusOr<crypto::KeyId> parsed = crypto::KeyId::Parse(identity);
+  if (!parsed.ok()) {
     plan.answer = absl::InvalidArgumentError("PSK identity is neither a KeID nor a KmID");
     return plan;
   }
-  absl::StatusOr<std::string> canonical = crypto::FormatKeyId(id->relative_id, id->fqdn);
-  if (!canonical.ok()) {
-    plan.answer = canonical.status();
-    return plan;
-  }
-  const std::string key_id = *std::move(canonical);
-  const bool is_km_id = id->fqdn == o_.maf_fqdn;
-  if (!is_km_id && o_.fetchers.find(id->fqdn) == o_.fetchers.end()) {
-    plan.answer = absl::NotFoundError(absl::StrCat("no MEF configured for ", id->fqdn));
+  const crypto::KeyId id = *std::move(parsed);
+  const bool is_km_id = id.fqdn == o_.maf_fqdn;
+  if (!is_km_id && o_.fetchers.find(id.fqdn) == o_.fetchers.end()) {
+    plan.answer = absl::NotFoundError(absl::StrCat("no MEF configured for ", id.fqdn));
     return plan;
   }
   // Both caches are asked, and an entry of either is answered the same way, so a known and an
@@ -230,8 +247,8 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
   {
     absl::MutexLock l(&mu_);
     const absl::Time now = Now();
-    hit = is_km_id ? cache_.GetByKmId(key_id, now) : cache_.GetByKeId(key_id, now);
-    unknown = is_km_id ? unknown_.GetByKmId(key_id, now) : unknown_.GetByKeId(key_id, now);
+    hit = is_km_id ? cache_.GetByKmId(id, now) : cache_.GetByKeId(id, now);
+    unknown = is_km_id ? unknown_.GetByKmId(id, now) : unknown_.GetByKeId(id, now);
   }
   const std::optional<ResolvedKm>& entry = hit.has_value() ? hit : unknown;
   if (entry.has_value() && CacheTrusted(entry->mef_fqdn)) {
@@ -248,39 +265,55 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
   if (is_km_id) {
     // A store read can stall too (database failover): it gets the same flight treatment as a MEF
     // fetch, so a handshake never waits past its deadline.
-    plan.key = FlightKey{FlightKey::Kind::kKmId, key_id};
-    plan.work = [this, km_id = key_id]() -> absl::StatusOr<ResolvedKm> {
-      RetryPendingRevocations();
-      absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
-      if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
-        // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
-        {
-          absl::MutexLock l(&mu_);
-          cache_.EraseKmId(km_id);
-        }
-        return RefuseKmId(km_id, absl::PermissionDeniedError("KmID revoked"));
-      }
-      // Unknown or expired: refused after the same unseal a stored KmID gets.
-      if (absl::IsNotFound(c.status())) return RefuseKmId(km_id, c.status());
-      if (!c.ok()) return c.status();
-      absl::StatusOr<ResolvedKm> r = Unseal(*c);
-      if (r.ok()) Cache(*r);
-      return r;
-    };
+    plan.key = FlightKey{FlightKey::Kind::kKmId, id};
+    plan.work = [this, id](Done finish) { finish(RunKmIdFlight(id)); };
     return plan;
   }
-  plan.key = FlightKey{FlightKey::Kind::kKeId, key_id};
-  plan.work = [this, ke_id = key_id, mef_fqdn = id->fqdn, deadline] {
-    return RunFlight(ke_id, mef_fqdn, deadline);
-  };
+  plan.key = FlightKey{FlightKey::Kind::kKeId, id};
+  plan.work = [this, id, deadline](Done finish) { RunFlight(id, deadline, std::move(finish)); };
   return plan;
 }
 
-absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
-                                                 const std::string& mef_fqdn, absl::Time deadline) {
+absl::StatusOr<ResolvedKm> KmResolver::RunKmIdFlight(const crypto::KeyId& km_id) {
+  RetryPendingRevocations();
+  absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id.ToString());
+  if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
+    {
+      absl::MutexLock l(&mu_);
+      cache_.EraseKmId(km_id);
+    }
+    return RefuseKmId(km_id, absl::PermissionDeniedError("KmID revoked"));
+  }
+  // Unknown or expired: refused after the same unseal a stored KmID gets.
+  if (absl::IsNotFound(c.status())) return RefuseKmId(km_id, c.status());
+  if (!c.ok()) return c.status();
+  absl::StatusOr<ResolvedKm> r = Unseal(*c);
+  if (r.ok()) Cache(*r);
+  return r;
+}
+
+void KmResolver::RunFlight(const crypto::KeyId& ke_id, absl::Time deadline, Done finish) {
+  std::optional<absl::StatusOr<ResolvedKm>> answer = BeforeFetch(ke_id);
+  if (answer.has_value()) return finish(*std::move(answer));
+  o_.fetchers.at(ke_id.fqdn)
+      ->FetchAsync(
+          ke_id, deadline,
+          [this, ke_id, finish = std::move(finish)](absl::StatusOr<FetchedCredential> fetched) {
+            // The rest (derive, seal, store write) goes back to a flight thread: the
+            // fetcher's thread (gRPC's) is not for blocking store calls. Km travels in a
+            // shared holder because a pool task must be copyable.
+            auto held = std::make_shared<absl::StatusOr<FetchedCredential>>(std::move(fetched));
+            flight_pool_.Submit(
+                [this, ke_id, finish, held] { finish(AfterFetch(ke_id, std::move(*held))); });
+          });
+}
+
+std::optional<absl::StatusOr<ResolvedKm>> KmResolver::BeforeFetch(const crypto::KeyId& ke_id) {
+  const std::string& mef_fqdn = ke_id.fqdn;
   RetryPendingRevocations();
   // 1. Stored already (an earlier handshake, possibly on another replica)?
-  absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id);
+  absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id.ToString());
   if (stored.ok()) {
     absl::StatusOr<ResolvedKm> r = Unseal(*stored);
     if (r.ok()) Cache(*r);
@@ -305,10 +338,15 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
     }
     ++stats_.fetches;
   }
-  absl::StatusOr<FetchedCredential> fetched = o_.fetchers.at(mef_fqdn)->Fetch(ke_id, deadline);
+  return std::nullopt;
+}
+
+absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
+                                                  absl::StatusOr<FetchedCredential> fetched) {
+  const std::string& mef_fqdn = ke_id.fqdn;
   if (!fetched.ok()) {
     // The MEF does not know the KeID: refused after the work a known one gets.
-    if (absl::IsNotFound(fetched.status())) return RefuseKeId(ke_id, mef_fqdn, fetched.status());
+    if (absl::IsNotFound(fetched.status())) return RefuseKeId(ke_id, fetched.status());
     absl::MutexLock l(&mu_);
     switch (fetched.status().code()) {
       case absl::StatusCode::kUnavailable:
@@ -325,20 +363,23 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
     breaker_open_until_.erase(mef_fqdn);
   }
 
-  // 3. Check the answer, derive KmID, seal and store.
+  // 3. Check the answer (the KeID compared as a KeyId: the one comparison rule), derive KmID, seal
+  // and store.
   if (fetched->km.size() != crypto::kDerivedKeyLen || fetched->ke_id != ke_id) {
     return absl::InternalError(absl::StrCat("malformed credential from MEF ", mef_fqdn));
   }
   if (fetched->expires_at <= Now()) {
-    return RefuseKeId(ke_id, mef_fqdn, absl::NotFoundError("unknown KeID"));
+    return RefuseKeId(ke_id, absl::NotFoundError("unknown KeID"));
   }
   absl::StatusOr<std::string> km_id = crypto::DeriveKmId(fetched->km, o_.maf_fqdn);
   if (!km_id.ok()) return km_id.status();
+  absl::StatusOr<crypto::KeyId> typed_km_id = crypto::KeyId::Parse(*km_id);
+  if (!typed_km_id.ok()) return typed_km_id.status();
   absl::StatusOr<std::string> sealed = o_.envelope->Seal(fetched->km, *km_id);
   if (!sealed.ok()) return sealed.status();
   MafCredential c;
   c.km_id = *km_id;
-  c.ke_id = ke_id;
+  c.ke_id = ke_id.ToString();
   c.km = SealedKey{*std::move(sealed), static_cast<int32_t>(o_.envelope->active_version())};
   c.enrolee_id = fetched->enrolee_id;
   c.mef_fqdn = mef_fqdn;
@@ -362,11 +403,11 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
     // A KmID refused before this first contact stored it (only its holder can know it) is known
     // now.
     absl::MutexLock l(&mu_);
-    unknown_.EraseKmId(*km_id);
+    unknown_.EraseKmId(*typed_km_id);
   }
   ResolvedKm r;
   r.km = std::move(fetched->km);
-  r.km_id = *km_id;
+  r.km_id = *std::move(typed_km_id);
   r.ke_id = ke_id;
   r.enrolee_id = c.enrolee_id;
   r.mef_fqdn = mef_fqdn;
@@ -375,8 +416,8 @@ absl::StatusOr<ResolvedKm> KmResolver::RunFlight(const std::string& ke_id,
   return r;
 }
 
-void KmResolver::RevokeInStore(const std::string& ke_id, const Revocation& why) {
-  absl::Status s = o_.store->RevokeByKeId(ke_id, why).status();
+void KmResolver::RevokeInStore(const crypto::KeyId& ke_id, const Revocation& why) {
+  absl::Status s = o_.store->RevokeByKeId(ke_id.ToString(), why).status();
   if (s.ok()) return;
   {
     absl::MutexLock l(&mu_);
@@ -387,7 +428,7 @@ void KmResolver::RevokeInStore(const std::string& ke_id, const Revocation& why) 
 }
 
 void KmResolver::RetryPendingRevocations() {
-  std::map<std::string, Revocation> pending;
+  std::map<crypto::KeyId, Revocation> pending;
   {
     absl::MutexLock l(&mu_);
     if (pending_revocations_.empty()) return;
@@ -397,38 +438,45 @@ void KmResolver::RetryPendingRevocations() {
   for (const auto& [ke_id, why] : pending) RevokeInStore(ke_id, why);
 }
 
-bool KmResolver::TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id) {
+bool KmResolver::TombstonedLocked(const crypto::KeyId& ke_id, const std::string& enrolee_id) {
   const absl::Time now = Now();
-  for (const TombstoneKey& key : {TombstoneKey{TombstoneKey::Kind::kKeId, ke_id},
-                                  TombstoneKey{TombstoneKey::Kind::kEnrolee, enrolee_id}}) {
-    auto it = tombstones_.find(key);
-    if (it != tombstones_.end() && now < it->second) return true;
-  }
-  return false;
+  auto k = revoked_ke_ids_.find(ke_id);
+  if (k != revoked_ke_ids_.end() && now < k->second) return true;
+  auto e = revoked_enrolees_.find(enrolee_id);
+  return e != revoked_enrolees_.end() && now < e->second;
 }
 
 void KmResolver::PruneTombstonesLocked() {
-  // Pruned on the (rare) revocation path, so the map holds only the last tombstone_ttl's worth.
+  // Pruned on the (rare) revocation path, so the maps hold only the last tombstone_ttl's worth.
   const absl::Time now = Now();
-  for (auto it = tombstones_.begin(); it != tombstones_.end();) {
-    it = now >= it->second ? tombstones_.erase(it) : std::next(it);
+  for (auto it = revoked_ke_ids_.begin(); it != revoked_ke_ids_.end();) {
+    it = now >= it->second ? revoked_ke_ids_.erase(it) : std::next(it);
+  }
+  for (auto it = revoked_enrolees_.begin(); it != revoked_enrolees_.end();) {
+    it = now >= it->second ? revoked_enrolees_.erase(it) : std::next(it);
   }
 }
 
-absl::Status KmResolver::OnRevokedKeId(absl::string_view ke_id, const Revocation& why) {
-  absl::StatusOr<std::string> canonical = crypto::CanonicalKeyId(ke_id);
-  const std::string id = canonical.ok() ? *canonical : std::string(ke_id);
+// EraseKmIds drops the cached Km of every KmID the store revoked (its canonical text, parsed).
+void KmResolver::EraseKmIdsLocked(const std::vector<std::string>& km_ids) {
+  for (const std::string& text : km_ids) {
+    absl::StatusOr<crypto::KeyId> km_id = crypto::KeyId::Parse(text);
+    if (km_id.ok()) cache_.EraseKmId(*km_id);
+  }
+}
+
+absl::Status KmResolver::OnRevokedKeId(const crypto::KeyId& ke_id, const Revocation& why) {
   {
     absl::MutexLock l(&mu_);
-    cache_.EraseKeId(id);
-    unknown_.EraseKeId(id);
+    cache_.EraseKeId(ke_id);
+    unknown_.EraseKeId(ke_id);
     PruneTombstonesLocked();
-    tombstones_[TombstoneKey{TombstoneKey::Kind::kKeId, id}] = Now() + o_.tombstone_ttl;
+    revoked_ke_ids_[ke_id] = Now() + o_.tombstone_ttl;
   }
-  absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByKeId(id, why);
+  absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByKeId(ke_id.ToString(), why);
   if (!km_ids.ok()) return km_ids.status();
   absl::MutexLock l(&mu_);
-  for (const std::string& km_id : *km_ids) cache_.EraseKmId(km_id);
+  EraseKmIdsLocked(*km_ids);
   return absl::OkStatus();
 }
 
@@ -437,17 +485,16 @@ absl::Status KmResolver::OnRevokedEnrolee(absl::string_view enrolee_id, const Re
     absl::MutexLock l(&mu_);
     cache_.EraseEnrolee(enrolee_id);
     PruneTombstonesLocked();
-    tombstones_[TombstoneKey{TombstoneKey::Kind::kEnrolee, std::string(enrolee_id)}] =
-        Now() + o_.tombstone_ttl;
+    revoked_enrolees_[std::string(enrolee_id)] = Now() + o_.tombstone_ttl;
   }
   absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByEnroleeId(enrolee_id, why);
   if (!km_ids.ok()) return km_ids.status();
   absl::MutexLock l(&mu_);
-  for (const std::string& km_id : *km_ids) cache_.EraseKmId(km_id);
+  EraseKmIdsLocked(*km_ids);
   return absl::OkStatus();
 }
 
-void KmResolver::ForgetKmId(absl::string_view km_id) {
+void KmResolver::ForgetKmId(const crypto::KeyId& km_id) {
   absl::MutexLock l(&mu_);
   cache_.EraseKmId(km_id);
 }

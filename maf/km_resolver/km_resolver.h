@@ -9,6 +9,9 @@
 //   - single flight per KeID (and per KmID for the store read): concurrent resolves of one
 //     identity share one lookup, which runs on a flight thread; every caller waits only until its
 //     own deadline;
+//   - the MEF fetch is asynchronous (MefFetcher::FetchAsync): while the fetcher waits for the MEF
+//     or between its retries (MefCredentialClient's backoff runs on a timer) no flight thread is
+//     held, so a slow MEF does not starve KmID store reads or other KeIDs of flight threads;
 //   - a circuit breaker per MEF: after UNAVAILABLE (or DEADLINE_EXCEEDED) from a MEF, KeIDs of that
 //     MEF fail fast with UNAVAILABLE for `breaker_open_for`;
 //   - at most `max_flights` fetches at once; beyond that new KeIDs fail fast with UNAVAILABLE;
@@ -42,6 +45,10 @@
 // (unseal failure, malformed MEF answer). Messages name identifiers, never key bytes. The handshake
 // must treat them all alike towards the peer.
 //
+// Identifiers: the PSK identity is parsed into a crypto::KeyId once, in Resolve (either hex case,
+// docs/protocol.md 3); flights, caches and tombstones are keyed by KeyId and the fetcher, the
+// store and ResolvedKm get it or its canonical text, so one KeID has one key everywhere.
+//
 // Thread safety: all methods may be called concurrently. The resolver itself lives (through
 // shared_ptr) until its last in-flight fetch ends; the store, envelope and fetchers must outlive
 // that too (WaitIdle at shutdown).
@@ -55,12 +62,14 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/crypto/key_id.h"
 #include "common/psk_server/worker_pool.h"
 #include "maf/km_resolver/km_cache.h"
 #include "maf/km_resolver/mef_fetcher.h"
@@ -74,7 +83,7 @@ struct KmResolverOptions {
   std::map<std::string, std::shared_ptr<MefFetcher>> fetchers;  // MEF-FQDN -> fetcher
   MafStore* store = nullptr;                                    // not owned
   const crypto::Envelope* envelope = nullptr;                   // not owned
-  Clock clock;                                                  // absl::Now when empty
+  const Clock* clock = Clock::Real();                           // not owned
   absl::Duration default_timeout = absl::Seconds(2);            // Resolve(identity) deadline
   absl::Duration breaker_open_for = absl::Milliseconds(500);
   // negative_ttl: how long an unknown KeID or KmID is refused from memory. Equal to cache_ttl by
@@ -131,10 +140,10 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
 
   // OnRevokedKeId / OnRevokedEnrolee drop cached Km and revoke in the store (idempotent; safe to
   // replay). They return the store's status; the cache is dropped even if the store fails.
-  absl::Status OnRevokedKeId(absl::string_view ke_id, const Revocation& why);
+  absl::Status OnRevokedKeId(const crypto::KeyId& ke_id, const Revocation& why);
   absl::Status OnRevokedEnrolee(absl::string_view enrolee_id, const Revocation& why);
   // ForgetKmId drops one cached Km (after an admin revocation on this replica).
-  void ForgetKmId(absl::string_view km_id);
+  void ForgetKmId(const crypto::KeyId& km_id);
   // OnMefResync drops every Km cached from `mef_fqdn` (the watcher restarted without a cursor).
   void OnMefResync(absl::string_view mef_fqdn);
 
@@ -158,81 +167,89 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
         decoy_(std::move(decoy)),
         flight_pool_(std::max(1, o_.flight_threads)) {}
 
+ public:
+  // ~KmResolver waits for the flights still running (a fetch whose callers all gave up answers by
+  // its deadline), since their fetch answers come back to this object.
+  ~KmResolver();
+
+ private:
+  // Work is a flight's lookup: it answers through `finish`, exactly once, from any thread.
+  using Work = std::function<void(Done finish)>;
+
   // FlightKey names one flight: a KeID (store, then the MEF) or a KmID (store).
   struct FlightKey {
     enum class Kind { kKeId, kKmId };
     Kind kind;
-    std::string id;
+    crypto::KeyId id;
     bool operator<(const FlightKey& o) const { return std::tie(kind, id) < std::tie(o.kind, o.id); }
   };
-  // TombstoneKey names a recent revocation: one KeID, or every KeID of one Enrolee.
-  struct TombstoneKey {
-    enum class Kind { kKeId, kEnrolee };
-    Kind kind;
-    std::string id;
-    bool operator<(const TombstoneKey& o) const {
-      return std::tie(kind, id) < std::tie(o.kind, o.id);
-    }
-  };
 
-  absl::Time Now() const { return o_.clock(); }
+  absl::Time Now() const { return o_.clock->Now(); }
   bool CacheTrusted(const std::string& mef_fqdn) const;
   // StartFlight returns the flight for `key`, starting `work` on a flight thread if there is none
   // (null and *rejected set when max_flights are already running).
-  std::shared_ptr<Flight> StartFlight(const FlightKey& key,
-                                      std::function<absl::StatusOr<ResolvedKm>()> work,
-                                      absl::Status* rejected);
+  std::shared_ptr<Flight> StartFlight(const FlightKey& key, Work work, absl::Status* rejected);
+  // FinishFlight records a flight's result and answers its waiting callers.
+  void FinishFlight(const FlightKey& key, const std::shared_ptr<Flight>& flight,
+                    absl::StatusOr<ResolvedKm> r) ABSL_LOCKS_EXCLUDED(mu_);
   // JoinFlight runs `work` once per `key` among concurrent callers, on a flight thread, and waits
   // for its result until `deadline`.
-  absl::StatusOr<ResolvedKm> JoinFlight(const FlightKey& key, absl::Time deadline,
-                                        std::function<absl::StatusOr<ResolvedKm>()> work);
+  absl::StatusOr<ResolvedKm> JoinFlight(const FlightKey& key, absl::Time deadline, Work work);
   // JoinFlightAsync is JoinFlight answering through `done` instead of waiting.
-  void JoinFlightAsync(const FlightKey& key, std::function<absl::StatusOr<ResolvedKm>()> work,
-                       Done done);
+  void JoinFlightAsync(const FlightKey& key, Work work, Done done);
   // Shortcut answers without a flight when it can (cache, negative cache, unknown MEF); nullopt
   // when a flight is needed. `key` and `work` describe that flight.
   struct Plan {
     std::optional<absl::StatusOr<ResolvedKm>> answer;
     FlightKey key;
-    std::function<absl::StatusOr<ResolvedKm>()> work;
+    Work work;
   };
   Plan MakePlan(absl::string_view identity, absl::Time deadline);
-  // RunFlight does the slow part for one KeID (store, fetch, derive, seal, store) on its thread.
-  absl::StatusOr<ResolvedKm> RunFlight(const std::string& ke_id, const std::string& mef_fqdn,
-                                       absl::Time deadline);
+  // RunFlight does the slow part for one KeID on flight threads: the store read (BeforeFetch),
+  // the MEF fetch (asynchronous: no thread waits for it), then AfterFetch.
+  void RunFlight(const crypto::KeyId& ke_id, absl::Time deadline, Done finish);
+  // BeforeFetch reads the store and checks the MEF's breaker: an answer, or nullopt to fetch.
+  std::optional<absl::StatusOr<ResolvedKm>> BeforeFetch(const crypto::KeyId& ke_id);
+  // AfterFetch checks the MEF's answer, derives the KmID, seals and stores the credential.
+  absl::StatusOr<ResolvedKm> AfterFetch(const crypto::KeyId& ke_id,
+                                        absl::StatusOr<FetchedCredential> fetched);
+  // RunKmIdFlight reads one KmID's credential from the store on its flight thread.
+  absl::StatusOr<ResolvedKm> RunKmIdFlight(const crypto::KeyId& km_id);
   absl::StatusOr<ResolvedKm> Unseal(const MafCredential& c) const;
   // RefuseKmId answers for a KmID the store refused (`why`) after the same unseal a stored one
   // gets, remembering an unknown one for negative_ttl.
-  absl::Status RefuseKmId(const std::string& km_id, absl::Status why) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status RefuseKmId(const crypto::KeyId& km_id, absl::Status why) ABSL_LOCKS_EXCLUDED(mu_);
   // RefuseKeId answers for a KeID the MEF does not know (`why`) after the same derivation, seal
   // and store write a known one gets, remembering it for negative_ttl.
-  absl::Status RefuseKeId(const std::string& ke_id, const std::string& mef_fqdn, absl::Status why)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status RefuseKeId(const crypto::KeyId& ke_id, absl::Status why) ABSL_LOCKS_EXCLUDED(mu_);
   // RememberUnknownLocked caches `id` (a KeID or KmID) as unknown for negative_ttl.
-  void RememberUnknownLocked(const std::string& id, const std::string& mef_fqdn)
+  void RememberUnknownLocked(const crypto::KeyId& id, const std::string& mef_fqdn)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Cache(const ResolvedKm& km) ABSL_LOCKS_EXCLUDED(mu_);
   // RevokeInStore writes a revocation that raced a fetch; a failed write is counted and kept for
   // RetryPendingRevocations, never dropped.
-  void RevokeInStore(const std::string& ke_id, const Revocation& why) ABSL_LOCKS_EXCLUDED(mu_);
+  void RevokeInStore(const crypto::KeyId& ke_id, const Revocation& why) ABSL_LOCKS_EXCLUDED(mu_);
   // RetryPendingRevocations writes the revocations whose first write failed (at the start of each
   // flight, before it reads the store, so a revoked credential is not served from it).
   void RetryPendingRevocations() ABSL_LOCKS_EXCLUDED(mu_);
-  bool TombstonedLocked(const std::string& ke_id, const std::string& enrolee_id)
+  bool TombstonedLocked(const crypto::KeyId& ke_id, const std::string& enrolee_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneTombstonesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseKmIdsLocked(const std::vector<std::string>& km_ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const KmResolverOptions o_;
   const Decoy decoy_;
   mutable absl::Mutex mu_;
   KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity};
   std::map<FlightKey, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);  // in flight
-  std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);    // by MEF
+  std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);  // by MEF
   // Unknown KeIDs and KmIDs, each as an entry of the decoy Km under km_id = ke_id = the identity.
   KmCache unknown_ ABSL_GUARDED_BY(mu_){o_.negative_capacity};
-  std::map<TombstoneKey, absl::Time> tombstones_ ABSL_GUARDED_BY(mu_);  // until when
+  // Recent revocations, until when: of one KeID, and of every KeID of one Enrolee.
+  std::map<crypto::KeyId, absl::Time> revoked_ke_ids_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> revoked_enrolees_ ABSL_GUARDED_BY(mu_);
   // Revocation writes that failed, by KeID, until a retry succeeds.
-  std::map<std::string, Revocation> pending_revocations_ ABSL_GUARDED_BY(mu_);
+  std::map<crypto::KeyId, Revocation> pending_revocations_ ABSL_GUARDED_BY(mu_);
   KmResolverStats stats_ ABSL_GUARDED_BY(mu_);
   // Last member: destroyed first, finishing every queued flight while the rest is still alive.
   server::WorkerPool flight_pool_;

@@ -1,6 +1,7 @@
 // Tests of KmResolverOptions::trust_cache (km_resolver.h): while it returns false for a MEF, Km
 // cached from that MEF is not served; the shared store is read on every resolve, so a revocation
-// recorded there by another replica is honoured at once. The fakes follow km_resolver_test.cc.
+// recorded there by another replica is honoured at once. The MEF is the shared FakeFetcher
+// (maf/km_resolver/testing/).
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -13,14 +14,21 @@
 #include "absl/synchronization/notification.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
 #include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/store/forwarding_maf_store.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
+
+using testing::FakeFetcher;
 
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
@@ -30,21 +38,6 @@ std::string KeId(int i) {
   rel[15] = static_cast<char>('0' + i);
   return *crypto::FormatKeyId(rel, kMef);
 }
-
-// FakeFetcher answers with a fixed Km per KeID, valid one hour, and counts calls.
-class FakeFetcher : public MefFetcher {
- public:
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    ++calls;
-    FetchedCredential c;
-    c.km = SecretBytes::Copy(std::string(32, ke_id[31]));
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
-    c.expires_at = absl::Now() + absl::Hours(1);
-    return c;
-  }
-  std::atomic<int> calls{0};
-};
 
 // CountingStore counts credential reads (as the shared PgMafStore would see them).
 class CountingStore : public ForwardingMafStore {
@@ -80,7 +73,7 @@ class KmResolverTrustTest : public ::testing::Test {
       return trusted_.load();
     };
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     resolver_ = *r;
   }
   void TearDown() override {
@@ -94,15 +87,15 @@ class KmResolverTrustTest : public ::testing::Test {
   // FirstContact resolves KeId(i) (fetched from the MEF, stored, cached) and returns its KmID.
   std::string FirstContact(int i) {
     absl::StatusOr<ResolvedKm> r = Resolve(KeId(i));
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? r->km_id : "";
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? r->km_id.ToString() : "";
   }
   // RevokeElsewhere records a revocation in the shared store the way another replica (or the
   // admin service on another replica) would: this resolver hears nothing about it.
   void RevokeElsewhere(int i) {
     absl::StatusOr<std::vector<std::string>> km_ids =
         store_.RevokeByKeId(KeId(i), Revocation{"mef:" + std::string(kMef), "other replica", {}});
-    ASSERT_TRUE(km_ids.ok()) << km_ids.status();
+    ASSERT_THAT(km_ids, IsOk());
     ASSERT_EQ(km_ids->size(), 1u);
   }
 
@@ -124,9 +117,9 @@ TEST_F(KmResolverTrustTest, TrustedCacheServesKmIdWithoutReadingTheStore) {
   const int64_t hits = resolver_->stats().cache_hits;
   for (int i = 0; i < 5; ++i) {
     absl::StatusOr<ResolvedKm> r = Resolve(km_id);
-    ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->km_id, km_id);
-    EXPECT_EQ(r->ke_id, KeId(1));
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->km_id.ToString(), km_id);
+    EXPECT_EQ(r->ke_id.ToString(), KeId(1));
   }
   EXPECT_EQ(store_.km_id_reads, reads);
   EXPECT_EQ(resolver_->stats().cache_hits, hits + 5);
@@ -143,15 +136,15 @@ TEST_F(KmResolverTrustTest, UntrustedCacheReadsTheStoreOnEveryKmIdResolve) {
   const int64_t hits = resolver_->stats().cache_hits;
   for (int i = 1; i <= 5; ++i) {
     absl::StatusOr<ResolvedKm> r = Resolve(km_id);
-    ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->km_id, km_id);
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->km_id.ToString(), km_id);
     EXPECT_EQ(store_.km_id_reads, reads + i) << "resolve " << i;
   }
   EXPECT_EQ(resolver_->stats().cache_hits, hits);
   EXPECT_EQ(fetcher_->calls, 1);  // the store answered; the MEF was not asked again
   // Trust restored: the cache serves again.
   trusted_ = true;
-  ASSERT_TRUE(Resolve(km_id).ok());
+  ASSERT_THAT(Resolve(km_id), IsOk());
   EXPECT_EQ(store_.km_id_reads, reads + 5);
 }
 
@@ -159,8 +152,8 @@ TEST_F(KmResolverTrustTest, UntrustedCacheKeIdResolveAlsoReadsTheStore) {
   ASSERT_FALSE(FirstContact(1).empty());
   trusted_ = false;
   const int reads = store_.ke_id_reads;
-  ASSERT_TRUE(Resolve(KeId(1)).ok());
-  ASSERT_TRUE(Resolve(KeId(1)).ok());
+  ASSERT_THAT(Resolve(KeId(1)), IsOk());
+  ASSERT_THAT(Resolve(KeId(1)), IsOk());
   EXPECT_EQ(store_.ke_id_reads, reads + 2);
   EXPECT_EQ(fetcher_->calls, 1);
 }
@@ -170,14 +163,14 @@ TEST_F(KmResolverTrustTest, RevocationByAnotherReplicaIsSeenImmediatelyWhenUntru
   const std::string other_km_id = FirstContact(2);
   ASSERT_FALSE(km_id.empty());
   trusted_ = false;  // this replica's revocation watch on the MEF is down
-  ASSERT_TRUE(Resolve(km_id).ok());
+  ASSERT_THAT(Resolve(km_id), IsOk());
   RevokeElsewhere(1);
   // The very next resolve, by KmID or KeID, is refused: no cache_ttl of staleness.
-  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(fetcher_->calls, 2);  // refused without asking the MEF
   // Another device of the same MEF is unaffected.
-  EXPECT_TRUE(Resolve(other_km_id).ok());
+  EXPECT_THAT(Resolve(other_km_id), IsOk());
 }
 
 TEST_F(KmResolverTrustTest, TrustedCacheDoesNotSeeARevocationMadeElsewhere) {
@@ -186,10 +179,12 @@ TEST_F(KmResolverTrustTest, TrustedCacheDoesNotSeeARevocationMadeElsewhere) {
   const std::string km_id = FirstContact(1);
   ASSERT_FALSE(km_id.empty());
   RevokeElsewhere(1);
-  EXPECT_TRUE(Resolve(km_id).ok());
+  EXPECT_THAT(Resolve(km_id), IsOk());
   // The watch then delivers it: refused from then on.
-  ASSERT_TRUE(resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "watch", {}}).ok());
-  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_THAT(
+      resolver_->OnRevokedKeId(*crypto::KeyId::Parse(KeId(1)), Revocation{"mef", "watch", {}}),
+      IsOk());
+  EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 // Once an untrusted resolve has read "revoked" from the store, the cached Km is gone: trusting
@@ -199,9 +194,9 @@ TEST_F(KmResolverTrustTest, RevocationReadFromTheStoreEvictsTheCachedKm) {
   ASSERT_FALSE(km_id.empty());
   trusted_ = false;
   RevokeElsewhere(1);
-  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
   trusted_ = true;
-  EXPECT_EQ(Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(KmResolverTrustTest, TrustCacheIsCalledWithoutTheResolverLockHeld) {
@@ -218,14 +213,13 @@ TEST_F(KmResolverTrustTest, TrustCacheIsCalledWithoutTheResolverLockHeld) {
     trusted_ = trusted;
     absl::Notification done;
     std::thread t([&] {
-      EXPECT_TRUE(Resolve(km_id).ok());
-      EXPECT_TRUE(Resolve(KeId(1)).ok());
+      EXPECT_THAT(Resolve(km_id), IsOk());
+      EXPECT_THAT(Resolve(KeId(1)), IsOk());
       done.Notify();
     });
     if (!done.WaitForNotificationWithTimeout(absl::Seconds(10))) {
       // A deadlocked thread cannot be joined; end the test binary rather than hang.
-      std::fprintf(stderr, "trust_cache deadlocked on the resolver's lock (trusted=%d)\n",
-                   trusted);
+      std::fprintf(stderr, "trust_cache deadlocked on the resolver's lock (trusted=%d)\n", trusted);
       std::abort();
     }
     t.join();

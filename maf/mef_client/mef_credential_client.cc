@@ -6,7 +6,6 @@
 #include <memory>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "common/grpc/mtls.h"
 
@@ -58,10 +57,10 @@ bool MefCredentialClient::MefKnownDown() const {
 // It is kept alive by its pending attempt or alarm until `done` has run.
 class MefCredentialClient::Call : public std::enable_shared_from_this<Call> {
  public:
-  Call(const MefCredentialClient* client, absl::string_view ke_id, absl::Time deadline,
+  Call(const MefCredentialClient* client, const crypto::KeyId& ke_id, absl::Time deadline,
        FetchDone done)
-      : client_(client), deadline_(deadline), done_(std::move(done)) {
-    request_.set_ke_id(std::string(ke_id));
+      : client_(client), ke_id_(ke_id), deadline_(deadline), done_(std::move(done)) {
+    request_.set_ke_id(ke_id.ToString());  // canonical text on the wire (docs/protocol.md 3)
     request_.set_suid(kSuid);
   }
 
@@ -93,14 +92,17 @@ class MefCredentialClient::Call : public std::enable_shared_from_this<Call> {
     FetchedCredential out;
     out.km = SecretBytes::Copy(response->km());
     WipeString(response->mutable_km());
-    if (out.km.size() != kKmLen || !absl::EqualsIgnoreCase(response->ke_id(), request_.ke_id())) {
+    // The answer's KeID is parsed like any identifier from outside, and compared as a KeyId: the
+    // MEF may spell the hex in either case (docs/protocol.md 3).
+    absl::StatusOr<crypto::KeyId> answered = crypto::KeyId::Parse(response->ke_id());
+    if (out.km.size() != kKmLen || !answered.ok() || *answered != ke_id_) {
       return absl::InternalError("MEF answered a malformed credential");
     }
     if (response->maf_id() != client_->maf_fqdn_) {
       return absl::InternalError("MEF returned a Km derived for another MAF-ID");
     }
     out.enrolee_id = response->enrolee_id();
-    out.ke_id = response->ke_id();
+    out.ke_id = *std::move(answered);
     out.expires_at = FromProto(response->expires_at());
     return out;
   }
@@ -111,6 +113,7 @@ class MefCredentialClient::Call : public std::enable_shared_from_this<Call> {
   }
 
   const MefCredentialClient* const client_;
+  const crypto::KeyId ke_id_;
   const absl::Time deadline_;
   FetchDone done_;
   v1::FetchCredentialRequest request_;
@@ -157,11 +160,12 @@ void MefCredentialClient::Call::Start() {
   (new Attempt(shared_from_this(), deadline_))->Run(client_->stub_.get());
 }
 
-void MefCredentialClient::FetchAsync(absl::string_view ke_id, absl::Time deadline, FetchDone done) {
+void MefCredentialClient::FetchAsync(const crypto::KeyId& ke_id, absl::Time deadline,
+                                     FetchDone done) {
   std::make_shared<Call>(this, ke_id, deadline, std::move(done))->Start();
 }
 
-absl::StatusOr<FetchedCredential> MefCredentialClient::Fetch(absl::string_view ke_id,
+absl::StatusOr<FetchedCredential> MefCredentialClient::Fetch(const crypto::KeyId& ke_id,
                                                              absl::Time deadline) {
   // The answer comes by the deadline (each RPC carries it and no retry is scheduled past it), so
   // the caller waits for the answer itself, not for a time.

@@ -61,11 +61,11 @@ class MefCredentialClient final : public MefFetcher {
   // (no replica reachable or healthy) it fails at once with UNAVAILABLE, so no caller waits its
   // full deadline for a MEF known to be down. A malformed answer (Km not 32 bytes, another KeID,
   // another MAF-ID) is kInternal: such a Km is never used.
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override;
+  absl::StatusOr<FetchedCredential> Fetch(const crypto::KeyId& ke_id, absl::Time deadline) override;
 
   // MefFetcher: Fetch answering through `done` (on a gRPC thread, or at once on this one when it
   // fails fast). Never blocks. The client must outlive the answer.
-  void FetchAsync(absl::string_view ke_id, absl::Time deadline, FetchDone done) override;
+  void FetchAsync(const crypto::KeyId& ke_id, absl::Time deadline, FetchDone done) override;
 
  private:
   class Call;     // one FetchAsync: its attempts and the alarm between them

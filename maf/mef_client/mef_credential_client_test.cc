@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/synchronization/notification.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
@@ -38,26 +39,44 @@ class MefCredentialClientTest : public ::testing::Test {
 
 TEST_F(MefCredentialClientTest, FetchesKmOverMutualTls) {
   MefCredentialClient f = Client(kMaf);
-  absl::StatusOr<FetchedCredential> c = f.Fetch(mef_.ke_id, Deadline());
+  absl::StatusOr<FetchedCredential> c = f.Fetch(mef_.key_id(), Deadline());
   ASSERT_THAT(c, IsOk());
   EXPECT_TRUE(c->km.Equals(SecretBytes::Copy(std::string(32, 'm'))));
   EXPECT_EQ(c->enrolee_id, "C-dev1");
-  EXPECT_EQ(c->ke_id, mef_.ke_id);
+  EXPECT_EQ(c->ke_id, mef_.key_id());
   EXPECT_GT(c->expires_at, absl::Now());
 }
 
 TEST_F(MefCredentialClientTest, PassesMefStatusesThrough) {
   MefCredentialClient f = Client(kMaf);
-  std::string other = *crypto::FormatKeyId(std::string(16, 'F'), kMef);
+  crypto::KeyId other = *crypto::KeyId::FromParts(std::string(16, 'F'), kMef);
   EXPECT_THAT(f.Fetch(other, Deadline()), StatusIs(absl::StatusCode::kNotFound));
   MefCredentialClient wrong = Client("maf2.example.com");
-  EXPECT_THAT(wrong.Fetch(mef_.ke_id, Deadline()), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(wrong.Fetch(mef_.key_id(), Deadline()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(MefCredentialClientTest, AcceptsTheKeIdAnsweredInEitherHexCase) {
+  // docs/protocol.md 3: parsers accept either case, so an answer naming the KeID in lower-case hex
+  // names the KeID asked for (compared as a KeyId, not as text).
+  mef_.answer_ke_id = absl::AsciiStrToLower(mef_.ke_id);
+  MefCredentialClient f = Client(kMaf);
+  absl::StatusOr<FetchedCredential> c = f.Fetch(mef_.key_id(), Deadline());
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->ke_id, mef_.key_id());
+  EXPECT_EQ(c->ke_id.ToString(), mef_.ke_id);
+}
+
+TEST_F(MefCredentialClientTest, RefusesAnAnswerForAnotherKeId) {
+  mef_.answer_ke_id = *crypto::FormatKeyId(std::string(16, 'F'), kMef);
+  MefCredentialClient f = Client(kMaf);
+  EXPECT_THAT(f.Fetch(mef_.key_id(), Deadline()), StatusIs(absl::StatusCode::kInternal));
 }
 
 TEST_F(MefCredentialClientTest, RefusesKmDerivedForAnotherMaf) {
   mef_.maf_id = "maf2.example.com";
   MefCredentialClient f = Client(kMaf);
-  EXPECT_THAT(f.Fetch(mef_.ke_id, Deadline()), StatusIs(absl::StatusCode::kInternal));
+  EXPECT_THAT(f.Fetch(mef_.key_id(), Deadline()), StatusIs(absl::StatusCode::kInternal));
 }
 
 TEST_F(MefCredentialClientTest, RetriesAnOverloadedMefOnATimer) {
@@ -66,7 +85,7 @@ TEST_F(MefCredentialClientTest, RetriesAnOverloadedMefOnATimer) {
   absl::Notification answered;
   absl::StatusOr<FetchedCredential> got = absl::UnknownError("no answer");
   std::thread::id answered_on;
-  f.FetchAsync(mef_.ke_id, Deadline(), [&](absl::StatusOr<FetchedCredential> r) {
+  f.FetchAsync(mef_.key_id(), Deadline(), [&](absl::StatusOr<FetchedCredential> r) {
     got = std::move(r);
     answered_on = std::this_thread::get_id();
     answered.Notify();
@@ -81,7 +100,7 @@ TEST_F(MefCredentialClientTest, RetriesAnOverloadedMefOnATimer) {
 TEST_F(MefCredentialClientTest, SyncFetchRetriesUntilServed) {
   mef_.unavailable_replies = 1;
   MefCredentialClient f = Client(kMaf, {absl::Milliseconds(1), absl::Milliseconds(5), 2.0, 0.5});
-  EXPECT_THAT(f.Fetch(mef_.ke_id, Deadline()), IsOk());
+  EXPECT_THAT(f.Fetch(mef_.key_id(), Deadline()), IsOk());
   EXPECT_EQ(mef_.calls, 2);
 }
 
@@ -89,7 +108,7 @@ TEST_F(MefCredentialClientTest, GivesUpAtTheDeadlineWithTheLastError) {
   mef_.unavailable_replies = 1 << 30;
   MefCredentialClient f = Client(kMaf, {absl::Milliseconds(5), absl::Milliseconds(20), 2.0, 0.5});
   // The last error, or DEADLINE_EXCEEDED when an attempt was still in flight at the deadline.
-  EXPECT_THAT(f.Fetch(mef_.ke_id, absl::Now() + absl::Milliseconds(200)),
+  EXPECT_THAT(f.Fetch(mef_.key_id(), absl::Now() + absl::Milliseconds(200)),
               ::testing::AnyOf(StatusIs(absl::StatusCode::kUnavailable),
                                StatusIs(absl::StatusCode::kDeadlineExceeded)));
   EXPECT_GE(mef_.calls, 2);
@@ -97,7 +116,7 @@ TEST_F(MefCredentialClientTest, GivesUpAtTheDeadlineWithTheLastError) {
 
 TEST_F(MefCredentialClientTest, PastDeadlineAnswersWithoutCalling) {
   MefCredentialClient f = Client(kMaf);
-  EXPECT_THAT(f.Fetch(mef_.ke_id, absl::Now() - absl::Seconds(1)),
+  EXPECT_THAT(f.Fetch(mef_.key_id(), absl::Now() - absl::Seconds(1)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(mef_.calls, 0);
 }
@@ -113,8 +132,9 @@ TEST_F(MefCredentialClientTest, ResolverEndToEndOverGrpc) {
   std::shared_ptr<KmResolver> r = *KmResolver::Create(std::move(o));
   absl::StatusOr<ResolvedKm> km = r->Resolve(mef_.ke_id, Deadline());
   ASSERT_THAT(km, IsOk());
-  EXPECT_EQ(km->km_id, *crypto::DeriveKmId(SecretBytes::Copy(std::string(32, 'm')), kMaf));
-  EXPECT_THAT(r->Resolve(km->km_id, Deadline()), IsOk());
+  EXPECT_EQ(km->km_id.ToString(),
+            *crypto::DeriveKmId(SecretBytes::Copy(std::string(32, 'm')), kMaf));
+  EXPECT_THAT(r->Resolve(km->km_id.ToString(), Deadline()), IsOk());
   EXPECT_EQ(mef_.calls, 1);
   EXPECT_TRUE(r->WaitIdle(Deadline()));
 }

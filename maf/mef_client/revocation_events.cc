@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crypto/key_id.h"
 
 namespace onem2m::maf {
 
@@ -19,8 +20,12 @@ absl::Status ApplyRevocationEvent(KmResolver& resolver, const std::string& mef_f
   // Every KeID is tried even after a failure (each drops its cached Km at once); the first error
   // is returned so the whole event is offered again.
   absl::Status first;
-  for (const std::string& ke_id : event.ke_ids()) {
-    absl::Status s = resolver.OnRevokedKeId(ke_id, why);
+  for (const std::string& text : event.ke_ids()) {
+    // The event is an edge: each KeID is parsed here. One that does not parse names nothing this
+    // MAF can hold (its caches and store key only valid KeIDs), so there is nothing to revoke.
+    absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(text);
+    if (!ke_id.ok()) continue;
+    absl::Status s = resolver.OnRevokedKeId(*ke_id, why);
     if (first.ok()) first = s;
   }
   return first;

@@ -17,14 +17,15 @@ class TimedFetcher : public MefFetcher {
   TimedFetcher(std::shared_ptr<MefFetcher> inner, MafMetrics* metrics)
       : inner_(std::move(inner)), metrics_(metrics) {}
 
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time deadline) override {
+  absl::StatusOr<FetchedCredential> Fetch(const crypto::KeyId& ke_id,
+                                          absl::Time deadline) override {
     absl::Time start = absl::Now();
     absl::StatusOr<FetchedCredential> r = inner_->Fetch(ke_id, deadline);
     metrics_->OnFetch(r.status(), absl::Now() - start);
     return r;
   }
 
-  void FetchAsync(absl::string_view ke_id, absl::Time deadline, FetchDone done) override {
+  void FetchAsync(const crypto::KeyId& ke_id, absl::Time deadline, FetchDone done) override {
     const absl::Time start = absl::Now();
     inner_->FetchAsync(
         ke_id, deadline,

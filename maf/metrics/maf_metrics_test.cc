@@ -2,30 +2,44 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <memory>
+#include <string>
+
+#include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 
 namespace onem2m::maf {
 namespace {
 
-class FakeFetcher : public MefFetcher {
- public:
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    if (ke_id == "bad") return absl::NotFoundError("no");
-    FetchedCredential c;
-    c.ke_id = std::string(ke_id);
-    return c;
-  }
-};
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
+
+using testing::FakeFetcher;
+
+const crypto::KeyId kGood = *crypto::KeyId::FromParts(std::string(16, '\x01'), "mef.example.com");
+const crypto::KeyId kBad = *crypto::KeyId::FromParts(std::string(16, '\x02'), "mef.example.com");
+
+// NewFetcher returns the shared fake, answering NOT_FOUND for kBad.
+std::shared_ptr<FakeFetcher> NewFetcher() {
+  auto f = std::make_shared<FakeFetcher>();
+  f->answer = [f = f.get()](const crypto::KeyId& ke_id,
+                            absl::Time) -> absl::StatusOr<FetchedCredential> {
+    if (ke_id == kBad) return absl::NotFoundError("no");
+    return f->Good(ke_id);
+  };
+  return f;
+}
 
 TEST(MafMetricsTest, TimedFetcherCountsOutcomesAndPassesResultsThrough) {
   prometheus::Registry registry;
   MafMetrics metrics(registry);
-  auto fetcher = metrics.Timed(std::make_shared<FakeFetcher>());
-  auto ok = fetcher->Fetch("good", absl::InfiniteFuture());
-  ASSERT_TRUE(ok.ok());
-  EXPECT_EQ(ok->ke_id, "good");
-  EXPECT_EQ(fetcher->Fetch("bad", absl::InfiniteFuture()).status().code(),
-            absl::StatusCode::kNotFound);
+  auto fetcher = metrics.Timed(NewFetcher());
+  auto ok = fetcher->Fetch(kGood, absl::InfiniteFuture());
+  ASSERT_THAT(ok, IsOk());
+  EXPECT_EQ(ok->ke_id, kGood);
+  EXPECT_THAT(fetcher->Fetch(kBad, absl::InfiniteFuture()), StatusIs(absl::StatusCode::kNotFound));
   metrics.OnRequest("/maf/clients", 2001);
   prometheus::TextSerializer s;
   std::string text = s.Serialize(registry.Collect());
@@ -40,11 +54,11 @@ TEST(MafMetricsTest, TimedFetcherCountsOutcomesAndPassesResultsThrough) {
 TEST(MafMetricsTest, TimedFetcherCountsAsynchronousFetches) {
   prometheus::Registry registry;
   MafMetrics metrics(registry);
-  auto fetcher = metrics.Timed(std::make_shared<FakeFetcher>());
+  auto fetcher = metrics.Timed(NewFetcher());
   absl::StatusOr<FetchedCredential> got = absl::UnknownError("no answer");
-  fetcher->FetchAsync("bad", absl::InfiniteFuture(),
+  fetcher->FetchAsync(kBad, absl::InfiniteFuture(),
                       [&](absl::StatusOr<FetchedCredential> r) { got = std::move(r); });
-  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(got, StatusIs(absl::StatusCode::kNotFound));
   prometheus::TextSerializer s;
   std::string text = s.Serialize(registry.Collect());
   EXPECT_NE(text.find("onem2m_maf_credential_fetches_total{outcome=\"not_found\"} 1"),

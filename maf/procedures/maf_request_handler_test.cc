@@ -7,13 +7,16 @@
 #include "absl/strings/escaping.h"
 #include "common/crypto/key_id.h"
 #include "common/exchange/maf_messages.h"
-#include "common/log/logger.h"
 #include "common/exchange/routes.h"
+#include "common/log/logger.h"
+#include "common/testing/status_matchers.h"
 #include "maf/procedures/procedure_test_fixture.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 using exchange::Method;
 using exchange::Request;
@@ -43,14 +46,14 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
   MafSession target = NewSession(2, "C-target");
   const absl::Time later = Now() + absl::Hours(100);
   // 8.8.2.3 (Table 8.8.2.3-1)
-  Response reg = Post("/maf/clients",
-                      *exchange::SerializeClientRegistrationRequest(
-                          {kMaf, later, exchange::Labels{"meter"}, kMaf}),
-                      owner);
+  Response reg = Post(
+      "/maf/clients",
+      *exchange::SerializeClientRegistrationRequest({kMaf, later, exchange::Labels{"meter"}, kMaf}),
+      owner);
   ASSERT_EQ(reg.rsc, 2001) << reg.body.dump();
   absl::StatusOr<exchange::ClientRegistrationAnswer> client =
       exchange::ParseClientRegistrationAnswer(reg.body);
-  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_THAT(client, IsOk());
   EXPECT_EQ(client->assigned_symm_key_id, owner.km_id);
   const std::string reg_id = client->maf_client_reg_id;
 
@@ -62,12 +65,11 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
   EXPECT_EQ(cfg.body["mafClientCfg"]["labels"], nlohmann::json({"meter"}));
 
   // 8.8.2.5 (Table 8.8.2.5-1): labels only, so the answer has labels only.
-  Response upd = Post("/maf/clients/update",
-                      nlohmann::json{{"mafFQDN", kMaf},
-                                     {"mafClientRegID", reg_id},
-                                     {"labels", {"meter", "room:1"}}}
-                          .dump(),
-                      owner);
+  Response upd = Post(
+      "/maf/clients/update",
+      nlohmann::json{{"mafFQDN", kMaf}, {"mafClientRegID", reg_id}, {"labels", {"meter", "room:1"}}}
+          .dump(),
+      owner);
   ASSERT_EQ(upd.rsc, 2004) << upd.body.dump();
   EXPECT_EQ(upd.body, (nlohmann::json{{"labels", {"meter", "room:1"}}}));
 
@@ -80,8 +82,9 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
   kr.suid = 33;
   Response key = Post("/maf/keys", *exchange::SerializeKeyRegistrationRequest(kr), owner);
   ASSERT_EQ(key.rsc, 2001) << key.body.dump();
-  absl::StatusOr<exchange::KeyRegistrationAnswer> ka = exchange::ParseKeyRegistrationAnswer(key.body);
-  ASSERT_TRUE(ka.ok()) << ka.status();
+  absl::StatusOr<exchange::KeyRegistrationAnswer> ka =
+      exchange::ParseKeyRegistrationAnswer(key.body);
+  ASSERT_THAT(ka, IsOk());
   const std::string key_id = exchange::KeyRef{ka->relative_key_id, kMaf}.KeyId();
 
   // 8.8.2.8 (Table 8.8.2.8-1): RelativeKeyID only.
@@ -89,7 +92,7 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
                       nlohmann::json{{"relativeKeyID", ka->relative_key_id}}.dump(), target);
   ASSERT_EQ(got.rsc, 2000) << got.body.dump();
   absl::StatusOr<exchange::KeyRetrievalAnswer> ra = exchange::ParseKeyRetrievalAnswer(got.body);
-  ASSERT_TRUE(ra.ok()) << ra.status();
+  ASSERT_THAT(ra, IsOk());
   EXPECT_EQ(ra->key_value.size(), 32u);
   EXPECT_EQ(ra->source_maf_client_id, "C-dev1");
   EXPECT_EQ(ra->suid, 33);
@@ -110,20 +113,19 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
   EXPECT_EQ(denied.rsc, 4103);
 
   // 8.8.2.9 (Tables 8.8.2.9-1, -2): the answer carries what the request carried.
-  Response ku = Post("/maf/keys/update",
-                     nlohmann::json{{"mafFQDN", kMaf},
-                                    {"relativeKeyID", ka->relative_key_id},
-                                    {"targetIDs", {"C-other"}}}
-                         .dump(),
-                     owner);
+  Response ku = Post(
+      "/maf/keys/update",
+      nlohmann::json{
+          {"mafFQDN", kMaf}, {"relativeKeyID", ka->relative_key_id}, {"targetIDs", {"C-other"}}}
+          .dump(),
+      owner);
   ASSERT_EQ(ku.rsc, 2004) << ku.body.dump();
   EXPECT_EQ(ku.body, (nlohmann::json{{"targetIDs", {"C-other"}}}));
 
   // 8.8.2.10 (Table 8.8.2.10-1)
-  Response del = Post("/maf/keys/deregister",
-                      nlohmann::json{{"mafFQDN", kMaf}, {"relativeKeyID", ka->relative_key_id}}
-                          .dump(),
-                      owner);
+  Response del =
+      Post("/maf/keys/deregister",
+           nlohmann::json{{"mafFQDN", kMaf}, {"relativeKeyID", ka->relative_key_id}}.dump(), owner);
   EXPECT_EQ(del.rsc, 2002) << del.body.dump();
   EXPECT_TRUE(del.body.is_null());
 
@@ -152,8 +154,7 @@ TEST_F(MafRequestHandlerTest, CombinedDeregistrationAliasStillWorks) {
   kr.suid = 32;
   Response key = Post("/maf/keys", *exchange::SerializeKeyRegistrationRequest(kr), owner);
   ASSERT_EQ(key.rsc, 2001) << key.body.dump();
-  const std::string key_id =
-      std::string(key.body["relativeKeyID"].get<std::string>()) + "@" + kMaf;
+  const std::string key_id = std::string(key.body["relativeKeyID"].get<std::string>()) + "@" + kMaf;
   exchange::DeregistrationRequest d;
   d.key_id = key_id;
   EXPECT_EQ(Post("/maf/deregistration", *exchange::SerializeDeregistrationRequest(d), owner).rsc,
@@ -179,7 +180,7 @@ TEST_F(MafRequestHandlerTest, MapsRoutingAndParsingErrors) {
 
 TEST_F(MafRequestHandlerTest, RevokedSessionIsRefused) {
   MafSession s = NewSession(1, "C-dev1");
-  ASSERT_TRUE(store_->RevokeByEnroleeId("C-dev1", Revocation{"mef", "x", {}}).ok());
+  ASSERT_THAT(store_->RevokeByEnroleeId("C-dev1", Revocation{"mef", "x", {}}), IsOk());
   Response r = Post("/maf/clients",
                     *exchange::SerializeClientRegistrationRequest(
                         {kMaf, Now() + absl::Hours(1), std::nullopt, kMaf}),

@@ -1,9 +1,9 @@
 // File: maf/procedures/maf_session.h
 //
 // MafSession is what the MAF procedures know about the secured session a request arrived on: who
-// the peer is (established by the TLS-PSK handshake with psk = Km, docs/protocol.md 7) and how to export
-// keying material from it (RFC 5705, for Key Registration without a supplied key). The MAF server
-// fills it after the handshake from the KmResolver's answer:
+// the peer is (established by the TLS-PSK handshake with psk = Km, docs/protocol.md 7) and how to
+// export keying material from it (RFC 5705, for Key Registration without a supplied key). The MAF
+// server fills it after the handshake from the KmResolver's answer:
 //
 //   MafSession session;
 //   session.km_id = resolved.km_id;
@@ -32,6 +32,7 @@
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
 #include "common/secret_bytes.h"
+#include "common/time/clock.h"
 #include "maf/store/maf_store.h"
 
 namespace onem2m {
@@ -51,13 +52,13 @@ struct MafSession {
 struct ProcedureContext {
   MafStore* store = nullptr;
   const crypto::Envelope* envelope = nullptr;
-  Clock clock;           // absl::Now when empty
+  const Clock* clock = Clock::Real();  // not owned; the real clock when null
   std::string maf_fqdn;  // this MAF's FQDN: the FQDN of every Key Identifier it issues
   // adminFQDN (TS-0003 8.8.3.2): the administrating stakeholder under whose authorisation this
   // MAF registers clients and keys; empty means the MAF's own operator, maf_fqdn.
   std::string admin_fqdn;
 
-  absl::Time Now() const { return clock ? clock() : absl::Now(); }
+  absl::Time Now() const { return clock != nullptr ? clock->Now() : absl::Now(); }
   const std::string& AdminFqdn() const { return admin_fqdn.empty() ? maf_fqdn : admin_fqdn; }
 };
 

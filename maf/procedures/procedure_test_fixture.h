@@ -19,6 +19,8 @@
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "maf/procedures/maf_session.h"
 #include "maf/store/memory_maf_store.h"
@@ -34,7 +36,7 @@ class ProcedureTest : public ::testing::Test {
   ProcedureTest() {
     ctx_.store = store_.get();
     ctx_.envelope = &envelope_;
-    ctx_.clock = clock_;
+    ctx_.clock = &clock_;
     ctx_.maf_fqdn = kMaf;
   }
 
@@ -58,7 +60,7 @@ class ProcedureTest : public ::testing::Test {
     c.enrolee_id = enrolee_id;
     c.mef_fqdn = kMef;
     c.expires_at = Now() + life;
-    EXPECT_TRUE(store_->PutCredential(c).ok());
+    EXPECT_THAT(store_->PutCredential(c), ::onem2m::testing::IsOk());
     MafSession s;
     s.km_id = c.km_id;
     s.enrolee_id = enrolee_id;
@@ -73,19 +75,11 @@ class ProcedureTest : public ::testing::Test {
     return s;
   }
 
-  absl::Time Now() {
-    absl::MutexLock l(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu_);
-    now_ += d;
-  }
+  absl::Time Now() { return clock_.Now(); }
+  void Advance(absl::Duration d) { clock_.Advance(d); }
 
-  absl::Mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1800000000);
-  Clock clock_ = [this] { return Now(); };
-  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  FakeClock clock_{absl::FromUnixSeconds(1800000000)};
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(&clock_);
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   ProcedureContext ctx_;
 };

@@ -1,5 +1,6 @@
 #include "common/crypto/key_id.h"
 #include "common/exchange/rsc.h"
+#include "common/testing/status_matchers.h"
 #include "maf/procedures/client_config.h"
 #include "maf/procedures/client_registration.h"
 #include "maf/procedures/deregistration.h"
@@ -12,6 +13,9 @@ namespace onem2m {
 namespace maf {
 namespace {
 
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
+
 using exchange::RscForStatus;
 
 class ProceduresTest : public ProcedureTest {
@@ -19,13 +23,12 @@ class ProceduresTest : public ProcedureTest {
   // Registered returns a session whose client has registered.
   // Reg is a Table 8.8.2.3-1 request for this MAF, proposing `life` from now.
   exchange::ClientRegistrationRequest Reg(absl::Duration life = absl::Hours(1000)) {
-    return exchange::ClientRegistrationRequest{kMaf, Now() + life, std::nullopt,
-                                               ctx_.AdminFqdn()};
+    return exchange::ClientRegistrationRequest{kMaf, Now() + life, std::nullopt, ctx_.AdminFqdn()};
   }
   MafSession Registered(int i, const std::string& enrolee_id,
                         absl::Duration life = absl::Hours(24)) {
     MafSession s = NewSession(i, enrolee_id, life);
-    EXPECT_TRUE(HandleClientRegistration(ctx_, s, Reg()).ok());
+    EXPECT_THAT(HandleClientRegistration(ctx_, s, Reg()), IsOk());
     return s;
   }
   std::string RegId(const MafSession& s) {
@@ -49,7 +52,7 @@ class ProceduresTest : public ProcedureTest {
 TEST_F(ProceduresTest, ClientRegistrationAnswersRegIdEnroleeIdExpiryAndKmId) {
   MafSession s = NewSession(1, "C-dev1", absl::Hours(5));
   absl::StatusOr<exchange::ClientRegistrationAnswer> a = HandleClientRegistration(ctx_, s, Reg());
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_FALSE(a->maf_client_reg_id.empty());
   EXPECT_EQ(a->maf_client_id, "C-dev1");
   EXPECT_EQ(a->assigned_symm_key_id, s.km_id);
@@ -58,7 +61,7 @@ TEST_F(ProceduresTest, ClientRegistrationAnswersRegIdEnroleeIdExpiryAndKmId) {
   EXPECT_EQ(a->expiration_time, Now() + absl::Hours(5));
   absl::StatusOr<exchange::ClientRegistrationAnswer> again =
       HandleClientRegistration(ctx_, s, Reg());
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->maf_client_reg_id, a->maf_client_reg_id);
 }
 
@@ -66,7 +69,7 @@ TEST_F(ProceduresTest, ClientRegistrationCapsRequestedExpiryAtTheKm) {
   MafSession s = NewSession(1, "C-dev1", absl::Hours(5));
   exchange::ClientRegistrationRequest r = Reg(absl::Hours(50));
   absl::StatusOr<exchange::ClientRegistrationAnswer> a = HandleClientRegistration(ctx_, s, r);
-  ASSERT_TRUE(a.ok());
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->expiration_time, Now() + absl::Hours(5));
   MafSession t = NewSession(2, "C-dev2", absl::Hours(5));
   r.expiration_time = Now() - absl::Seconds(1);
@@ -75,7 +78,7 @@ TEST_F(ProceduresTest, ClientRegistrationCapsRequestedExpiryAtTheKm) {
 
 TEST_F(ProceduresTest, ClientRegistrationRefusedOnceTheKmIsRevokedOrExpired) {
   MafSession s = NewSession(1, "C-dev1", absl::Hours(1));
-  ASSERT_TRUE(store_->RevokeByEnroleeId("C-dev1", Revocation{"mef", "x", {}}).ok());
+  ASSERT_THAT(store_->RevokeByEnroleeId("C-dev1", Revocation{"mef", "x", {}}), IsOk());
   EXPECT_EQ(RscForStatus(HandleClientRegistration(ctx_, s, Reg()).status()), 4103);
   MafSession t = NewSession(2, "C-dev2", absl::Hours(1));
   Advance(absl::Hours(1));
@@ -91,7 +94,7 @@ TEST_F(ProceduresTest, KeyRegistrationExportsTheConnectionKeyAndStoresItSealed) 
   MafSession s = Registered(1, "C-dev1");
   absl::StatusOr<exchange::KeyRegistrationAnswer> a =
       HandleKeyRegistration(ctx_, s, KeyFor({"T1", "T2"}));
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   SecretBytes exported = ExportFor(1);
   const std::string kc_id(exported.Reveal().substr(0, 16));
   EXPECT_EQ(KeyIdOf(*a), *crypto::FormatKeyId(kc_id, kMaf));
@@ -101,11 +104,11 @@ TEST_F(ProceduresTest, KeyRegistrationExportsTheConnectionKeyAndStoresItSealed) 
   EXPECT_EQ(a->suid, 32);
   EXPECT_EQ(a->target_ids, (std::vector<std::string>{"T1", "T2"}));
   absl::StatusOr<MafKey> k = store_->GetActiveKey(KeyIdOf(*a));
-  ASSERT_TRUE(k.ok());
+  ASSERT_THAT(k, IsOk());
   EXPECT_EQ(k->suid, 32u);
   EXPECT_EQ(k->client_id, "C-dev1");
   absl::StatusOr<SecretBytes> opened = envelope_.Open(k->key.ciphertext, KeyIdOf(*a));
-  ASSERT_TRUE(opened.ok());
+  ASSERT_THAT(opened, IsOk());
   EXPECT_TRUE(opened->Equals(SecretBytes::Copy(exported.Reveal().substr(16, 32))));
   // The same session exports the same KcID: a second registration conflicts.
   EXPECT_EQ(RscForStatus(HandleKeyRegistration(ctx_, s, KeyFor({"T1"})).status()), 4105);
@@ -117,11 +120,11 @@ TEST_F(ProceduresTest, KeyRegistrationWithASuppliedValueAndCappedExpiry) {
   r.key_value = SecretBytes::Copy(std::string(32, 'v'));
   r.expiration_time = Now() + absl::Hours(10);
   absl::StatusOr<exchange::KeyRegistrationAnswer> a = HandleKeyRegistration(ctx_, s, r);
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->expiration_time, Now() + absl::Hours(2));
-  EXPECT_TRUE(crypto::ParseKeyId(KeyIdOf(*a)).ok());
+  EXPECT_THAT(crypto::ParseKeyId(KeyIdOf(*a)), IsOk());
   absl::StatusOr<MafKey> k = store_->GetActiveKey(KeyIdOf(*a));
-  ASSERT_TRUE(k.ok());
+  ASSERT_THAT(k, IsOk());
   EXPECT_TRUE(envelope_.Open(k->key.ciphertext, KeyIdOf(*a))->Equals(*r.key_value));
 }
 
@@ -138,20 +141,20 @@ TEST_F(ProceduresTest, KeyRetrievalServesATarget) {
   MafSession target = NewSession(2, "C-target");
   absl::StatusOr<exchange::KeyRegistrationAnswer> reg =
       HandleKeyRegistration(ctx_, owner, KeyFor({"C-target"}));
-  ASSERT_TRUE(reg.ok());
+  ASSERT_THAT(reg, IsOk());
   // By RelativeKeyID alone (Table 8.8.2.8-1), in either case.
   std::string lower = reg->relative_key_id;
   for (char& c : lower) c = static_cast<char>(std::tolower(c));
   absl::StatusOr<exchange::KeyRetrievalAnswer> a =
       HandleKeyRetrieval(ctx_, target, exchange::KeyRetrievalRequest{{lower, ""}});
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_TRUE(a->key_value.Equals(SecretBytes::Copy(ExportFor(1).Reveal().substr(16, 32))));
   EXPECT_EQ(a->suid, 32);
   EXPECT_EQ(a->expiration_time, reg->expiration_time);
   EXPECT_EQ(a->source_maf_client_id, "C-dev1");
   EXPECT_EQ(a->admin_fqdn, kMaf);
   // And by the joined Key Identifier alias.
-  EXPECT_TRUE(HandleKeyRetrieval(ctx_, target, {Ref(KeyIdOf(*reg))}).ok());
+  EXPECT_THAT(HandleKeyRetrieval(ctx_, target, {Ref(KeyIdOf(*reg))}), IsOk());
 }
 
 TEST_F(ProceduresTest, KeyRetrievalRefusesTargetNotInTargetIds) {
@@ -159,10 +162,8 @@ TEST_F(ProceduresTest, KeyRetrievalRefusesTargetNotInTargetIds) {
   MafSession intruder = NewSession(2, "C-intruder");
   absl::StatusOr<exchange::KeyRegistrationAnswer> reg =
       HandleKeyRegistration(ctx_, owner, KeyFor({"C-target"}));
-  ASSERT_TRUE(reg.ok());
-  EXPECT_EQ(RscForStatus(
-                HandleKeyRetrieval(ctx_, intruder, {Ref(KeyIdOf(*reg))}).status()),
-            4103);
+  ASSERT_THAT(reg, IsOk());
+  EXPECT_EQ(RscForStatus(HandleKeyRetrieval(ctx_, intruder, {Ref(KeyIdOf(*reg))}).status()), 4103);
 }
 
 TEST_F(ProceduresTest, KeyRetrievalOfUnknownExpiredOrForeignKeys) {
@@ -170,18 +171,17 @@ TEST_F(ProceduresTest, KeyRetrievalOfUnknownExpiredOrForeignKeys) {
   MafSession target = NewSession(2, "C-target");
   absl::StatusOr<exchange::KeyRegistrationAnswer> reg =
       HandleKeyRegistration(ctx_, owner, KeyFor({"C-target"}));
-  ASSERT_TRUE(reg.ok());
+  ASSERT_THAT(reg, IsOk());
   std::string unknown = KeyIdOf(*reg);
   unknown[0] = unknown[0] == 'A' ? 'B' : 'A';
   EXPECT_EQ(RscForStatus(HandleKeyRetrieval(ctx_, target, {Ref(unknown)}).status()), 4004);
   std::string foreign = KeyIdOf(*reg).substr(0, 33) + "other.example.com";
   EXPECT_EQ(RscForStatus(HandleKeyRetrieval(ctx_, target, {Ref(foreign)}).status()), 4000);
   EXPECT_EQ(RscForStatus(HandleKeyRetrieval(ctx_, target, {{"junk", ""}}).status()), 4000);
-  ASSERT_TRUE(HandleDeregistration(ctx_, owner,
-                                   exchange::DeregistrationRequest{std::nullopt, KeyIdOf(*reg)})
-                  .ok());
-  EXPECT_EQ(RscForStatus(HandleKeyRetrieval(ctx_, target, {Ref(KeyIdOf(*reg))}).status()),
-            4004);
+  ASSERT_THAT(HandleDeregistration(ctx_, owner,
+                                   exchange::DeregistrationRequest{std::nullopt, KeyIdOf(*reg)}),
+              IsOk());
+  EXPECT_EQ(RscForStatus(HandleKeyRetrieval(ctx_, target, {Ref(KeyIdOf(*reg))}).status()), 4004);
 }
 
 TEST_F(ProceduresTest, KeyUpdateOnlyByTheRegisteringClientAndCapped) {
@@ -189,14 +189,14 @@ TEST_F(ProceduresTest, KeyUpdateOnlyByTheRegisteringClientAndCapped) {
   MafSession other = Registered(2, "C-dev2");
   absl::StatusOr<exchange::KeyRegistrationAnswer> reg =
       HandleKeyRegistration(ctx_, owner, KeyFor({"T1"}));
-  ASSERT_TRUE(reg.ok());
+  ASSERT_THAT(reg, IsOk());
   exchange::KeyUpdateRequest u;
   u.key = {reg->relative_key_id, kMaf};
   u.target_ids = std::vector<std::string>{"T2"};
   u.expiration_time = Now() + absl::Hours(30);
   EXPECT_EQ(RscForStatus(HandleKeyUpdate(ctx_, other, u).status()), 4103);
   absl::StatusOr<exchange::KeyUpdateAnswer> a = HandleKeyUpdate(ctx_, owner, u);
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->expiration_time, Now() + absl::Hours(3));
   EXPECT_EQ(a->target_ids, std::vector<std::string>{"T2"});
   EXPECT_FALSE(a->labels.has_value());  // Table 8.8.2.9-2 NOTE: not in the request
@@ -206,7 +206,7 @@ TEST_F(ProceduresTest, KeyUpdateOnlyByTheRegisteringClientAndCapped) {
   l.key = u.key;
   l.labels = exchange::Labels{"meter"};
   a = HandleKeyUpdate(ctx_, owner, l);
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->labels, exchange::Labels{"meter"});
   EXPECT_FALSE(a->expiration_time.has_value());
   EXPECT_FALSE(a->target_ids.has_value());
@@ -217,19 +217,18 @@ TEST_F(ProceduresTest, DeregistrationOfAClientEndsItsKeysAndRefusesOthersIds) {
   MafSession owner = Registered(1, "C-dev1");
   MafSession other = Registered(2, "C-dev2");
   absl::StatusOr<MafClient> owner_client = store_->GetActiveClientByKmId(owner.km_id);
-  ASSERT_TRUE(owner_client.ok());
+  ASSERT_THAT(owner_client, IsOk());
   absl::StatusOr<exchange::KeyRegistrationAnswer> reg =
       HandleKeyRegistration(ctx_, owner, KeyFor({"T1"}));
-  ASSERT_TRUE(reg.ok());
+  ASSERT_THAT(reg, IsOk());
   exchange::DeregistrationRequest d;
   d.maf_client_reg_id = owner_client->maf_client_reg_id;
   EXPECT_EQ(RscForStatus(HandleDeregistration(ctx_, other, d)), 4103);
-  EXPECT_EQ(RscForStatus(HandleDeregistration(ctx_, other,
-                                              exchange::DeregistrationRequest{
-                                                  std::nullopt, KeyIdOf(*reg)})),
+  EXPECT_EQ(RscForStatus(HandleDeregistration(
+                ctx_, other, exchange::DeregistrationRequest{std::nullopt, KeyIdOf(*reg)})),
             4103);
-  ASSERT_TRUE(HandleDeregistration(ctx_, owner, d).ok());
-  EXPECT_EQ(store_->GetActiveKey(KeyIdOf(*reg)).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_THAT(HandleDeregistration(ctx_, owner, d), IsOk());
+  EXPECT_THAT(store_->GetActiveKey(KeyIdOf(*reg)), StatusIs(absl::StatusCode::kNotFound));
   // Registered no more: key registration is refused until it registers again.
   EXPECT_EQ(RscForStatus(HandleKeyRegistration(ctx_, owner, KeyFor({"T1"})).status()), 4103);
   EXPECT_EQ(RscForStatus(HandleDeregistration(ctx_, owner, exchange::DeregistrationRequest{})),
@@ -243,7 +242,7 @@ TEST_F(ProceduresTest, RegistrationsCheckMafFqdnAdminFqdnAndSuid) {
   EXPECT_EQ(RscForStatus(HandleClientRegistration(ctx_, s, r).status()), 4000);
   r = Reg();
   r.maf_fqdn = "MAF.Example.COM";  // DNS names compare case-insensitively
-  EXPECT_TRUE(HandleClientRegistration(ctx_, s, r).ok());
+  EXPECT_THAT(HandleClientRegistration(ctx_, s, r), IsOk());
   r.admin_fqdn = "stranger.example.com";
   absl::Status denied = HandleClientRegistration(ctx_, s, r).status();
   EXPECT_EQ(RscForStatus(denied), 4103);
@@ -254,7 +253,7 @@ TEST_F(ProceduresTest, RegistrationsCheckMafFqdnAdminFqdnAndSuid) {
   EXPECT_EQ(RscForStatus(HandleClientRegistration(ctx_, s, r).status()), 4103);
   r.admin_fqdn = "sp.example.com";
   absl::StatusOr<exchange::ClientRegistrationAnswer> a = HandleClientRegistration(ctx_, s, r);
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->admin_fqdn, "sp.example.com");
   exchange::KeyRegistrationRequest k = KeyFor({"T1"});
   EXPECT_EQ(RscForStatus(HandleKeyRegistration(ctx_, s, k).status()), 4103);
@@ -266,7 +265,7 @@ TEST_F(ProceduresTest, RegistrationsCheckMafFqdnAdminFqdnAndSuid) {
   EXPECT_EQ(RscForStatus(HandleKeyRegistration(ctx_, s, k).status()), 4000);
   k.maf_fqdn = kMaf;
   absl::StatusOr<exchange::KeyRegistrationAnswer> ka = HandleKeyRegistration(ctx_, s, k);
-  ASSERT_TRUE(ka.ok()) << ka.status();
+  ASSERT_THAT(ka, IsOk());
   EXPECT_EQ(ka->suid, 35);
   EXPECT_EQ(ka->admin_fqdn, "sp.example.com");
 }
@@ -277,12 +276,12 @@ TEST_F(ProceduresTest, KeyRegistrationWithoutTargetIdsNamesTheSourceAndKeepsLabe
   r.target_ids.reset();
   r.labels = exchange::Labels{"meter", "room:12"};
   absl::StatusOr<exchange::KeyRegistrationAnswer> a = HandleKeyRegistration(ctx_, s, r);
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->target_ids, std::vector<std::string>{"C-dev1"});
   EXPECT_EQ(a->labels, (exchange::Labels{"meter", "room:12"}));
   absl::StatusOr<exchange::KeyRetrievalAnswer> got =
       HandleKeyRetrieval(ctx_, s, {{a->relative_key_id, ""}});
-  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->labels, (exchange::Labels{"meter", "room:12"}));
 }
 
@@ -293,11 +292,11 @@ TEST_F(ProceduresTest, ClientConfigRetrievalAnswersTheRegistrationsSecClientRegC
   r.admin_fqdn = "sp.example.com";
   r.labels = exchange::Labels{"meter"};
   absl::StatusOr<exchange::ClientRegistrationAnswer> reg = HandleClientRegistration(ctx_, s, r);
-  ASSERT_TRUE(reg.ok()) << reg.status();
+  ASSERT_THAT(reg, IsOk());
   EXPECT_EQ(reg->labels, exchange::Labels{"meter"});
   absl::StatusOr<exchange::ClientConfigRetrievalAnswer> cfg =
       HandleClientConfigRetrieval(ctx_, s, {kMaf, reg->maf_client_reg_id});
-  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_THAT(cfg, IsOk());
   EXPECT_EQ(cfg->maf_client_cfg.fqdn, kMaf);
   EXPECT_EQ(cfg->maf_client_cfg.admin_fqdn, "sp.example.com");
   EXPECT_EQ(cfg->maf_client_cfg.expiration_time, Now() + absl::Hours(5));
@@ -308,13 +307,13 @@ TEST_F(ProceduresTest, ClientConfigRetrievalAnswersTheRegistrationsSecClientRegC
                 HandleClientConfigRetrieval(ctx_, other, {kMaf, reg->maf_client_reg_id}).status()),
             4103);
   MafSession unregistered = NewSession(3, "C-dev3");
-  EXPECT_EQ(RscForStatus(HandleClientConfigRetrieval(ctx_, unregistered,
-                                                     {kMaf, reg->maf_client_reg_id})
-                             .status()),
-            4103);
-  EXPECT_EQ(RscForStatus(HandleClientConfigRetrieval(ctx_, s,
-                                                     {"other.example.com", reg->maf_client_reg_id})
-                             .status()),
+  EXPECT_EQ(
+      RscForStatus(
+          HandleClientConfigRetrieval(ctx_, unregistered, {kMaf, reg->maf_client_reg_id}).status()),
+      4103);
+  EXPECT_EQ(RscForStatus(
+                HandleClientConfigRetrieval(ctx_, s, {"other.example.com", reg->maf_client_reg_id})
+                    .status()),
             4000);
 }
 
@@ -323,13 +322,13 @@ TEST_F(ProceduresTest, ClientRegistrationUpdateChangesExpiryAndLabelsAndCapsKeys
   const std::string reg_id = RegId(s);
   absl::StatusOr<exchange::KeyRegistrationAnswer> key =
       HandleKeyRegistration(ctx_, s, KeyFor({"T1"}));
-  ASSERT_TRUE(key.ok());
+  ASSERT_THAT(key, IsOk());
   EXPECT_EQ(key->expiration_time, Now() + absl::Hours(10));
   // Shorten: the registration and its key follow; the answer has expirationTime only.
   exchange::ClientRegistrationUpdateRequest u{kMaf, reg_id, Now() + absl::Hours(2), std::nullopt};
   absl::StatusOr<exchange::ClientRegistrationUpdateAnswer> a =
       HandleClientRegistrationUpdate(ctx_, s, u);
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->expiration_time, Now() + absl::Hours(2));
   EXPECT_FALSE(a->labels.has_value());
   EXPECT_FALSE(a->assigned_symm_key_id.has_value());
@@ -337,10 +336,10 @@ TEST_F(ProceduresTest, ClientRegistrationUpdateChangesExpiryAndLabelsAndCapsKeys
   // Extend beyond the Km: capped at it. Labels alone: the answer has labels only.
   u.expiration_time = Now() + absl::Hours(100);
   a = HandleClientRegistrationUpdate(ctx_, s, u);
-  ASSERT_TRUE(a.ok());
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->expiration_time, Now() + absl::Hours(10));
   a = HandleClientRegistrationUpdate(ctx_, s, {kMaf, reg_id, std::nullopt, exchange::Labels{"x"}});
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_THAT(a, IsOk());
   EXPECT_FALSE(a->expiration_time.has_value());
   EXPECT_EQ(a->labels, exchange::Labels{"x"});
   EXPECT_EQ(store_->GetActiveClientByKmId(s.km_id)->labels, std::vector<std::string>{"x"});
@@ -365,21 +364,20 @@ TEST_F(ProceduresTest, ClientAndKeyDeregistrationAreSeparateProcedures) {
   MafSession other = Registered(2, "C-dev2");
   absl::StatusOr<exchange::KeyRegistrationAnswer> k1 =
       HandleKeyRegistration(ctx_, owner, KeyFor({"T1"}));
-  ASSERT_TRUE(k1.ok());
+  ASSERT_THAT(k1, IsOk());
   // 8.8.2.10 Key De-Registration: RelativeKeyID + MAF-FQDN; only the registering client.
   exchange::KeyDeregistrationRequest kd{{k1->relative_key_id, kMaf}};
   EXPECT_EQ(RscForStatus(HandleKeyDeregistration(ctx_, other, kd)), 4103);
-  ASSERT_TRUE(HandleKeyDeregistration(ctx_, owner, kd).ok());
+  ASSERT_THAT(HandleKeyDeregistration(ctx_, owner, kd), IsOk());
   EXPECT_EQ(RscForStatus(HandleKeyDeregistration(ctx_, owner, kd)), 4004);
-  EXPECT_TRUE(store_->GetActiveClientByKmId(owner.km_id).ok());  // the client stays
+  EXPECT_THAT(store_->GetActiveClientByKmId(owner.km_id), IsOk());  // the client stays
   // 8.8.2.6 Client De-Registration.
   const std::string reg_id = RegId(owner);
   EXPECT_EQ(RscForStatus(HandleClientDeregistration(ctx_, other, {kMaf, reg_id})), 4103);
   EXPECT_EQ(RscForStatus(HandleClientDeregistration(ctx_, owner, {"other.example.com", reg_id})),
             4000);
-  ASSERT_TRUE(HandleClientDeregistration(ctx_, owner, {kMaf, reg_id}).ok());
-  EXPECT_EQ(store_->GetActiveClientByKmId(owner.km_id).status().code(),
-            absl::StatusCode::kNotFound);
+  ASSERT_THAT(HandleClientDeregistration(ctx_, owner, {kMaf, reg_id}), IsOk());
+  EXPECT_THAT(store_->GetActiveClientByKmId(owner.km_id), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

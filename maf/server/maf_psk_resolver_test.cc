@@ -12,12 +12,20 @@
 #include "absl/synchronization/notification.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/store/memory_maf_store.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
+
+using testing::FakeFetcher;
 
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
@@ -28,32 +36,12 @@ std::string KeId(int i) {
   return *crypto::FormatKeyId(rel, kMef);
 }
 
-SecretBytes KmFor(absl::string_view ke_id) { return SecretBytes::Copy(std::string(32, ke_id[31])); }
+// Id(i) is KeId(i) as the resolver's callers hold it.
+crypto::KeyId Id(int i) { return *crypto::KeyId::Parse(KeId(i)); }
 
-// FakeFetcher answers with KmFor(KeID), valid one hour from the test clock, unless `answer` is set.
-class FakeFetcher : public MefFetcher {
- public:
-  using Answer = std::function<absl::StatusOr<FetchedCredential>(absl::string_view)>;
-  explicit FakeFetcher(std::function<absl::Time()> clock) : clock_(std::move(clock)) {}
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    ++calls;
-    if (answer) return answer(ke_id);
-    return Good(ke_id);
-  }
-  FetchedCredential Good(absl::string_view ke_id) {
-    FetchedCredential c;
-    c.km = KmFor(ke_id);
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
-    c.expires_at = clock_() + absl::Hours(1);
-    return c;
-  }
-  std::atomic<int> calls{0};
-  Answer answer;
-
- private:
-  std::function<absl::Time()> clock_;
-};
+SecretBytes KmFor(const std::string& ke_id) {
+  return testing::FakeKmFor(*crypto::KeyId::Parse(ke_id));
+}
 
 // IdOf returns the credential metadata a found Km carries, or null.
 const ResolvedIdentity* IdOf(const absl::StatusOr<tls::ResolvedPsk>& got) {
@@ -69,26 +57,18 @@ class MafPskResolverTest : public ::testing::Test {
     o.fetchers[kMef] = fetcher_;
     o.store = store_.get();
     o.envelope = &envelope_;
-    o.clock = clock_;
+    o.clock = &clock_;
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(o));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     km_resolver_ = *r;
     psk_ = std::make_unique<MafPskResolver>(km_resolver_, absl::Milliseconds(500));
   }
   void TearDown() override { EXPECT_TRUE(km_resolver_->WaitIdle(absl::Now() + absl::Seconds(10))); }
-  void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu_);
-    skew_ += d;
-  }
+  void Advance(absl::Duration d) { clock_.Advance(d); }
 
-  absl::Mutex mu_;
-  absl::Duration skew_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
-  std::function<absl::Time()> clock_ = [this] {
-    absl::MutexLock l(&mu_);
-    return absl::Now() + skew_;
-  };
-  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(clock_);
-  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(clock_);
+  FakeClock clock_;
+  std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>(&clock_);
+  std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create(&clock_);
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   std::shared_ptr<KmResolver> km_resolver_;
   std::unique_ptr<MafPskResolver> psk_;
@@ -96,17 +76,17 @@ class MafPskResolverTest : public ::testing::Test {
 
 TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
   absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(KeId(1));
-  ASSERT_TRUE(km.ok()) << km.status();
+  ASSERT_THAT(km, IsOk());
   EXPECT_TRUE(km->key.Equals(KmFor(KeId(1))));
   const ResolvedIdentity* last = IdOf(km);
   ASSERT_NE(last, nullptr);
   EXPECT_EQ(last->identity, KeId(1));
   EXPECT_EQ(last->km_id, *crypto::DeriveKmId(KmFor(KeId(1)), kMaf));
   EXPECT_EQ(last->ke_id, KeId(1));
-  EXPECT_EQ(last->enrolee_id, fetcher_->Good(KeId(1)).enrolee_id);
+  EXPECT_EQ(last->enrolee_id, fetcher_->Good(Id(1)).enrolee_id);
   EXPECT_EQ(last->mef_fqdn, kMef);
-  EXPECT_GT(last->expires_at, clock_() + absl::Minutes(59));
-  EXPECT_LE(last->expires_at, clock_() + absl::Hours(1));
+  EXPECT_GT(last->expires_at, clock_.Now() + absl::Minutes(59));
+  EXPECT_LE(last->expires_at, clock_.Now() + absl::Hours(1));
   // Another identity's answer carries its own metadata; this one's is unchanged.
   absl::StatusOr<tls::ResolvedPsk> other = psk_->Resolve(KeId(2));
   ASSERT_NE(IdOf(other), nullptr);
@@ -115,10 +95,10 @@ TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
 }
 
 TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
   absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(km_id);
-  ASSERT_TRUE(km.ok()) << km.status();
+  ASSERT_THAT(km, IsOk());
   EXPECT_TRUE(km->key.Equals(KmFor(KeId(1))));
   const ResolvedIdentity* last = IdOf(km);
   ASSERT_NE(last, nullptr);
@@ -129,53 +109,53 @@ TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
 }
 
 TEST_F(MafPskResolverTest, UnknownKeIdAndKmIdFail) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
-  fetcher_->answer = [](absl::string_view) {
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::NotFoundError("unknown"));
   };
-  EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
   std::string km_id = KeId(3);
   km_id.replace(km_id.find('@') + 1, std::string::npos, kMaf);
-  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(km_id), StatusIs(absl::StatusCode::kNotFound));
   std::string other_mef = KeId(4);
   other_mef.replace(other_mef.find('@') + 1, std::string::npos, "mef.other.com");
-  EXPECT_EQ(psk_->Resolve(other_mef).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(psk_->Resolve("not-a-key-id").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(psk_->Resolve(other_mef), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(psk_->Resolve("not-a-key-id"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(MafPskResolverTest, RevokedKeIdAndKmIdFail) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
-  ASSERT_TRUE(km_resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "test", {}}).ok());
-  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(psk_->Resolve(KeId(1)).status().code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_THAT(km_resolver_->OnRevokedKeId(Id(1), Revocation{"mef", "test", {}}), IsOk());
+  EXPECT_THAT(psk_->Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(psk_->Resolve(KeId(1)), StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST_F(MafPskResolverTest, ExpiredKmFails) {
-  ASSERT_TRUE(psk_->Resolve(KeId(1)).ok());
+  ASSERT_THAT(psk_->Resolve(KeId(1)), IsOk());
   const std::string km_id = *crypto::DeriveKmId(KmFor(KeId(1)), kMaf);
   Advance(absl::Hours(1) + absl::Seconds(1));
-  EXPECT_EQ(psk_->Resolve(km_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(km_id), StatusIs(absl::StatusCode::kNotFound));
   // A MEF answer already expired is refused too.
-  fetcher_->answer = [this](absl::string_view ke_id) {
+  fetcher_->answer = [this](const crypto::KeyId& ke_id, absl::Time) {
     FetchedCredential c = fetcher_->Good(ke_id);
-    c.expires_at = clock_() - absl::Seconds(1);
+    c.expires_at = clock_.Now() - absl::Seconds(1);
     return absl::StatusOr<FetchedCredential>(std::move(c));
   };
-  EXPECT_EQ(psk_->Resolve(KeId(2)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(psk_->Resolve(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
   // Shared with the flight, which outlives this test body until TearDown's WaitIdle.
   auto release = std::make_shared<absl::Notification>();
-  fetcher_->answer = [this, release](absl::string_view ke_id) {
+  fetcher_->answer = [this, release](const crypto::KeyId& ke_id, absl::Time) {
     release->WaitForNotificationWithTimeout(absl::Seconds(5));
     return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
   const absl::Time start = absl::Now();
   absl::StatusOr<tls::ResolvedPsk> km = psk_->Resolve(KeId(1));  // fetch_timeout = 500 ms
   const absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(km.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(km, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_GE(took, absl::Milliseconds(400));
   EXPECT_LT(took, absl::Milliseconds(2500));
   release->Notify();
@@ -185,11 +165,11 @@ TEST_F(MafPskResolverTest, SlowFetchFailsAtTheFetchTimeout) {
 // aborted with internal_error and the device retries), not an unknown KeID; answers about the
 // KeID itself stay "unusable identity" (the dummy key, like a wrong key).
 TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreNot) {
-  fetcher_->answer = [](absl::string_view) {
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
     return absl::StatusOr<FetchedCredential>(absl::UnavailableError("MEF unreachable"));
   };
   absl::StatusOr<tls::ResolvedPsk> down = psk_->Resolve(KeId(1));
-  ASSERT_FALSE(down.ok());
+  ASSERT_THAT(down, ::testing::Not(IsOk()));
   EXPECT_TRUE(tls::IsPskLookupFailure(down.status())) << down.status();
   // The breaker keeps other KeIDs of that MEF failing fast the same way.
   absl::StatusOr<tls::ResolvedPsk> breaker = psk_->Resolve(KeId(2));
@@ -198,11 +178,11 @@ TEST_F(MafPskResolverTest, UnreachableMefIsALookupFailureAnswersAboutTheKeIdAreN
   Advance(absl::Seconds(1));  // past the breaker
   for (absl::Status about_key :
        {absl::NotFoundError("unknown KeID"), absl::PermissionDeniedError("KeID of another MAF")}) {
-    fetcher_->answer = [about_key](absl::string_view) {
+    fetcher_->answer = [about_key](const crypto::KeyId&, absl::Time) {
       return absl::StatusOr<FetchedCredential>(about_key);
     };
     absl::StatusOr<tls::ResolvedPsk> r = psk_->Resolve(KeId(3));
-    ASSERT_FALSE(r.ok());
+    ASSERT_THAT(r, ::testing::Not(IsOk()));
     EXPECT_FALSE(tls::IsPskLookupFailure(r.status())) << r.status();
   }
   EXPECT_FALSE(tls::IsPskLookupFailure(psk_->Resolve("not-a-key-id").status()));

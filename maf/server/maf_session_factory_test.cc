@@ -23,10 +23,12 @@
 #include "common/exchange/routes.h"
 #include "common/exchange/rsc.h"
 #include "common/psk_server/psk_server.h"
+#include "common/testing/status_matchers.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
 #include "maf/km_resolver/km_resolver.h"
+#include "maf/km_resolver/testing/fake_fetcher.h"
 #include "maf/procedures/maf_request_handler.h"
 #include "maf/server/maf_psk_resolver.h"
 #include "maf/store/memory_maf_store.h"
@@ -34,6 +36,11 @@
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
+
+using testing::FakeFetcher;
 
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
@@ -43,28 +50,13 @@ std::string KeId(int i) {
   rel[15] = static_cast<char>(i);
   return *crypto::FormatKeyId(rel, kMef);
 }
-SecretBytes KmFor(absl::string_view ke_id) { return SecretBytes::Copy(std::string(32, ke_id[31])); }
+SecretBytes KmFor(const std::string& ke_id) {
+  return testing::FakeKmFor(*crypto::KeyId::Parse(ke_id));
+}
 std::string KmIdFor(int i) { return *crypto::DeriveKmId(KmFor(KeId(i)), kMaf); }
 // Connects expected to fail: a failed DTLS handshake is silence, so the client waits this long.
 constexpr absl::Duration kFailFast = absl::Milliseconds(1500);
 std::string EnroleeFor(int i) { return "C-" + KeId(i).substr(30, 2); }
-
-// FakeFetcher: Km = KmFor(KeID), valid one hour; `hold` (if set) runs first inside Fetch.
-class FakeFetcher : public MefFetcher {
- public:
-  absl::StatusOr<FetchedCredential> Fetch(absl::string_view ke_id, absl::Time) override {
-    ++calls;
-    if (hold) hold(ke_id);
-    FetchedCredential c;
-    c.km = KmFor(ke_id);
-    c.ke_id = std::string(ke_id);
-    c.enrolee_id = "C-" + std::string(ke_id.substr(30, 2));
-    c.expires_at = absl::Now() + absl::Hours(1);
-    return c;
-  }
-  std::atomic<int> calls{0};
-  std::function<void(absl::string_view)> hold;
-};
 
 struct ServerParams {
   tls::Transport transport;
@@ -98,7 +90,7 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
     ko.store = store_.get();
     ko.envelope = &envelope_;
     absl::StatusOr<std::shared_ptr<KmResolver>> r = KmResolver::Create(std::move(ko));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     km_resolver_ = *r;
 
     MafSessionConfig sc;
@@ -124,14 +116,14 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
       o.handshake_timeout = absl::Seconds(8);
       absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx =
           tls::PskContext::NewServer(o, psk);
-      ASSERT_TRUE(ctx.ok()) << ctx.status();
+      ASSERT_THAT(ctx, IsOk());
       (t == tls::Transport::kTls ? so.tls_context : so.dtls_context) = *ctx;
     }
     so.io_threads = 2;
     so.max_sessions_per_source = 0;
     absl::StatusOr<std::unique_ptr<server::PskServer>> srv =
         server::PskServer::Start(so, factory_.get(), nullptr);
-    ASSERT_TRUE(srv.ok()) << srv.status();
+    ASSERT_THAT(srv, IsOk());
     server_ = *std::move(srv);
   }
 
@@ -153,9 +145,9 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
   void Enrol(int i) {
     absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c =
         enrolee::MafClient::Connect(Options(KeId(i), KmFor(KeId(i))));
-    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_THAT(c, IsOk());
     absl::StatusOr<enrolee::MafRegistration> reg = (*c)->RegisterClient(KmIdFor(i));
-    ASSERT_TRUE(reg.ok()) << reg.status();
+    ASSERT_THAT(reg, IsOk());
   }
 
   std::shared_ptr<FakeFetcher> fetcher_ = std::make_shared<FakeFetcher>();
@@ -170,42 +162,42 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
 TEST_P(MafSessionFactoryTest, DeviceRegistersAndRegistersAnExportedKey) {
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c =
       enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1))));
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   absl::StatusOr<enrolee::MafRegistration> reg = (*c)->RegisterClient(KmIdFor(1));
-  ASSERT_TRUE(reg.ok()) << reg.status();
+  ASSERT_THAT(reg, IsOk());
   EXPECT_EQ(reg->assigned_symm_key_id, KmIdFor(1));
   EXPECT_EQ(reg->maf_client_id, EnroleeFor(1));
   EXPECT_FALSE(reg->maf_client_reg_id.empty());
 
   absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 32);
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_THAT(key, IsOk());
   // The device's own export names the key: Key ID = hex(bytes 0..15) '@' MAF-FQDN, Kc = 16..47.
   absl::StatusOr<SecretBytes> exported =
       (*c)->session().Export(crypto::kConnectionExporterLabel, crypto::kExportLen);
-  ASSERT_TRUE(exported.ok()) << exported.status();
+  ASSERT_THAT(exported, IsOk());
   absl::StatusOr<crypto::DerivedKey> mine = crypto::KeyFromExport(*exported, kMaf);
-  ASSERT_TRUE(mine.ok()) << mine.status();
+  ASSERT_THAT(mine, IsOk());
   EXPECT_EQ(key->key_id, mine->key_id);
   EXPECT_TRUE(key->kc.Equals(mine->key));
   EXPECT_TRUE(absl::EndsWith(key->key_id, std::string("@") + kMaf)) << key->key_id;
   // The MAF stored the same key (sealed), under this device's KmID.
   absl::StatusOr<MafKey> stored = store_->GetActiveKey(key->key_id);
-  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_THAT(stored, IsOk());
   EXPECT_EQ(stored->km_id, KmIdFor(1));
   EXPECT_EQ(stored->maf_client_reg_id, reg->maf_client_reg_id);
   absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->key.ciphertext, stored->key_id);
-  ASSERT_TRUE(opened.ok());
+  ASSERT_THAT(opened, IsOk());
   EXPECT_TRUE(opened->Equals(mine->key));
   absl::StatusOr<MafClient> client = store_->GetActiveClientByKmId(KmIdFor(1));
-  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_THAT(client, IsOk());
   EXPECT_LE(stored->expires_at, client->expires_at);
 
   // Later contact with the KmID: same registration, no second fetch.
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> again =
       enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1))));
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_THAT(again, IsOk());
   absl::StatusOr<enrolee::MafRegistration> reg2 = (*again)->RegisterClient(KmIdFor(1));
-  ASSERT_TRUE(reg2.ok()) << reg2.status();
+  ASSERT_THAT(reg2, IsOk());
   EXPECT_EQ(reg2->maf_client_reg_id, reg->maf_client_reg_id);
   EXPECT_EQ(fetcher_->calls, 1);
 
@@ -213,31 +205,37 @@ TEST_P(MafSessionFactoryTest, DeviceRegistersAndRegistersAnExportedKey) {
   Enrol(2);
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> target =
       enrolee::MafClient::Connect(Options(KmIdFor(2), KmFor(KeId(2))));
-  ASSERT_TRUE(target.ok()) << target.status();
+  ASSERT_THAT(target, IsOk());
   absl::StatusOr<enrolee::RetrievedKey> got = (*target)->RetrieveKey(key->key_id);
-  EXPECT_FALSE(got.ok());  // C-02 is not a target of this key
+  EXPECT_THAT(got, ::testing::Not(IsOk()));  // C-02 is not a target of this key
   absl::StatusOr<enrolee::RegisteredKey> for_two = (*again)->RegisterKey({EnroleeFor(2)}, 33);
-  ASSERT_TRUE(for_two.ok()) << for_two.status();
+  ASSERT_THAT(for_two, IsOk());
   got = (*target)->RetrieveKey(for_two->key_id);
-  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_THAT(got, IsOk());
   EXPECT_TRUE(got->key.Equals(for_two->kc));
   EXPECT_EQ(got->suid, 33);
 }
 
 TEST_P(MafSessionFactoryTest, WrongKmOrUnknownIdentityFailsTheHandshake) {
-  EXPECT_FALSE(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(2)), kFailFast)).ok());
+  EXPECT_THAT(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(2)), kFailFast)),
+              ::testing::Not(IsOk()));
   std::string unknown_km_id = KeId(3);
   unknown_km_id.replace(unknown_km_id.find('@') + 1, std::string::npos, kMaf);
-  EXPECT_FALSE(enrolee::MafClient::Connect(Options(unknown_km_id, KmFor(KeId(3)), kFailFast)).ok());
+  EXPECT_THAT(enrolee::MafClient::Connect(Options(unknown_km_id, KmFor(KeId(3)), kFailFast)),
+              ::testing::Not(IsOk()));
   // The server is still fine.
   Enrol(1);
 }
 
 TEST_P(MafSessionFactoryTest, RevokedCredentialFailsTheHandshake) {
   Enrol(1);
-  ASSERT_TRUE(km_resolver_->OnRevokedKeId(KeId(1), Revocation{"mef", "test", {}}).ok());
-  EXPECT_FALSE(enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1)), kFailFast)).ok());
-  EXPECT_FALSE(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1)), kFailFast)).ok());
+  ASSERT_THAT(
+      km_resolver_->OnRevokedKeId(*crypto::KeyId::Parse(KeId(1)), Revocation{"mef", "test", {}}),
+      IsOk());
+  EXPECT_THAT(enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1)), kFailFast)),
+              ::testing::Not(IsOk()));
+  EXPECT_THAT(enrolee::MafClient::Connect(Options(KeId(1), KmFor(KeId(1)), kFailFast)),
+              ::testing::Not(IsOk()));
 }
 
 // Key Registration Update and De-Registration reach the procedures through the session.
@@ -245,9 +243,9 @@ TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
   Enrol(1);
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c =
       enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1))));
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   absl::StatusOr<enrolee::RegisteredKey> key = (*c)->RegisterKey({"C-target"}, 32);
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_THAT(key, IsOk());
 
   exchange::KeyUpdateRequest u;
   u.key = *exchange::SplitKeyId(key->key_id);
@@ -256,10 +254,10 @@ TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
   update.path = std::string(exchange::PathFor(exchange::Operation::kMafKeyUpdate));
   update.body = *exchange::SerializeKeyUpdateRequest(u);
   absl::StatusOr<exchange::Response> resp = (*c)->Exchange(update);
-  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_THAT(resp, IsOk());
   EXPECT_EQ(resp->rsc, exchange::kRscUpdated) << resp->body.dump();
   absl::StatusOr<MafKey> stored = store_->GetActiveKey(key->key_id);
-  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_THAT(stored, IsOk());
   EXPECT_EQ(stored->target_ids, std::vector<std::string>{"C-other"});
 
   exchange::DeregistrationRequest d;
@@ -268,9 +266,9 @@ TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
   dereg.path = std::string(exchange::PathFor(exchange::Operation::kMafDeregistration));
   dereg.body = *exchange::SerializeDeregistrationRequest(d);
   resp = (*c)->Exchange(dereg);
-  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_THAT(resp, IsOk());
   EXPECT_EQ(resp->rsc, exchange::kRscDeleted) << resp->body.dump();
-  EXPECT_EQ(store_->GetActiveKey(key->key_id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store_->GetActiveKey(key->key_id), StatusIs(absl::StatusCode::kNotFound));
 }
 
 // A KeID whose MEF fetch hangs pauses its own handshake (and holds one KmResolver flight) only: a
@@ -278,10 +276,12 @@ TEST_P(MafSessionFactoryTest, UpdateAndDeregistrationReachTheHandler) {
 TEST_P(MafSessionFactoryTest, SlowFetchForOneKeIdDoesNotStallAnotherDevicesKmIdHandshake) {
   Enrol(2);
   absl::Notification fetching;
-  fetcher_->hold = [&](absl::string_view ke_id) {
-    if (ke_id != KeId(1)) return;
-    fetching.Notify();
-    release_.WaitForNotificationWithTimeout(absl::Seconds(3));  // the fetch deadline is 3 s
+  fetcher_->answer = [&](const crypto::KeyId& ke_id, absl::Time) {
+    if (ke_id == *crypto::KeyId::Parse(KeId(1))) {
+      fetching.Notify();
+      release_.WaitForNotificationWithTimeout(absl::Seconds(3));  // the fetch deadline is 3 s
+    }
+    return absl::StatusOr<FetchedCredential>(fetcher_->Good(ke_id));
   };
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> slow = absl::UnknownError("not run");
   std::thread t([&] {
@@ -292,17 +292,17 @@ TEST_P(MafSessionFactoryTest, SlowFetchForOneKeIdDoesNotStallAnotherDevicesKmIdH
   const absl::Time start = absl::Now();
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> other =
       enrolee::MafClient::Connect(Options(KmIdFor(2), KmFor(KeId(2))));
-  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_THAT(other, IsOk());
   absl::StatusOr<enrolee::MafRegistration> reg = (*other)->RegisterClient(KmIdFor(2));
   const absl::Duration took = absl::Now() - start;
-  ASSERT_TRUE(reg.ok()) << reg.status();
+  ASSERT_THAT(reg, IsOk());
   // Well before the slow fetch's 3 s deadline.
   EXPECT_LT(took, absl::Seconds(1)) << "the KmID handshake waited " << took;
 
   if (!release_.HasBeenNotified()) release_.Notify();
   t.join();
-  ASSERT_TRUE(slow.ok()) << slow.status();
-  EXPECT_TRUE((*slow)->RegisterClient(KmIdFor(1)).ok());
+  ASSERT_THAT(slow, IsOk());
+  EXPECT_THAT((*slow)->RegisterClient(KmIdFor(1)), IsOk());
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, MafSessionFactoryTest,

@@ -57,12 +57,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/time/clock.h"
 
 namespace onem2m {
 namespace maf {
 
-// Clock returns the current time; injected so tests control expiry.
-using Clock = std::function<absl::Time()>;
+// Stores read "now" from a Clock (common/time/clock.h), so tests control expiry with FakeClock.
 
 // SealedKey is a key as the store keeps it: envelope ciphertext (opaque, never logged) and the
 // version of the KEK that sealed it, so a KEK rotation can find old rows.

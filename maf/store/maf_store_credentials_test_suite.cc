@@ -7,11 +7,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/key_id.h"
+#include "common/testing/status_matchers.h"
+#include "common/time/testing/fake_clock.h"
 #include "maf/store/maf_store_test_suite.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::onem2m::testing::StatusIs;
 
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
@@ -39,18 +44,10 @@ MafCredential Cred(int i, absl::Time expires, const char* mef = kMef) {
 
 // Clocked is a store whose clock the test moves.
 struct Clocked {
-  explicit Clocked(const MafStoreFactory& factory) {
-    store = factory([this] {
-      absl::MutexLock l(&mu);
-      return now;
-    });
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock l(&mu);
-    now += d;
-  }
-  absl::Mutex mu;
-  absl::Time now = kT0;
+  explicit Clocked(const MafStoreFactory& factory) { store = factory(&clock); }
+  void Advance(absl::Duration d) { clock.Advance(d); }
+  absl::Time Now() const { return clock.Now(); }
+  FakeClock clock{kT0};
   std::unique_ptr<MafStore> store;
 };
 
@@ -63,12 +60,12 @@ const Revocation kOps{"ops.example.com", "device lost", absl::InfinitePast()};
 
 TEST_P(MafStoreTest, FindCredentialByEitherIdInAnyStateWithoutTheSealedKm) {
   MAKE_STORE();
-  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Hours(1))).ok());
-  ASSERT_TRUE(store.RecordHandshake(KmId(1), Transport::kDtls).ok());
+  ASSERT_THAT(store.PutCredential(Cred(1, kT0 + absl::Hours(1))), IsOk());
+  ASSERT_THAT(store.RecordHandshake(KmId(1), Transport::kDtls), IsOk());
   for (const auto& [key, id] : {std::make_pair(CredentialKey::kKmId, KmId(1)),
                                 std::make_pair(CredentialKey::kKeId, Id(1, kMef, 'E'))}) {
     absl::StatusOr<MafCredential> c = store.FindCredential(key, id);
-    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_THAT(c, IsOk());
     EXPECT_EQ(c->km_id, KmId(1));
     EXPECT_EQ(c->ke_id, Id(1, kMef, 'E'));
     EXPECT_EQ(c->enrolee_id, "C-dev1");
@@ -86,19 +83,20 @@ TEST_P(MafStoreTest, FindCredentialByEitherIdInAnyStateWithoutTheSealedKm) {
   // Expired credentials stay visible to the admin read (the handshake read says kNotFound).
   f.Advance(absl::Hours(1));
   absl::StatusOr<MafCredential> expired = store.FindCredential(CredentialKey::kKmId, KmId(1));
-  ASSERT_TRUE(expired.ok()) << expired.status();
-  EXPECT_EQ(EffectiveCredentialState(*expired, f.now), EffectiveState::kExpired);
-  EXPECT_EQ(store.FindCredential(CredentialKey::kKmId, KmId(9)).status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store.FindCredential(CredentialKey::kKeId, Id(9, kMef, 'E')).status().code(),
-            absl::StatusCode::kNotFound);
+  ASSERT_THAT(expired, IsOk());
+  EXPECT_EQ(EffectiveCredentialState(*expired, f.Now()), EffectiveState::kExpired);
+  EXPECT_THAT(store.FindCredential(CredentialKey::kKmId, KmId(9)),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store.FindCredential(CredentialKey::kKeId, Id(9, kMef, 'E')),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(MafStoreTest, ListCredentialsPaginatesAndFiltersByStateEnroleeAndMef) {
   MAKE_STORE();
-  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(store.PutCredential(Cred(i, kT0 + absl::Hours(2))).ok());
-  ASSERT_TRUE(store.PutCredential(Cred(5, kT0 + absl::Minutes(30), kOtherMef)).ok());
-  ASSERT_TRUE(store.RevokeCredential(KmId(2), kOps).ok());
+  for (int i = 1; i <= 4; ++i)
+    ASSERT_THAT(store.PutCredential(Cred(i, kT0 + absl::Hours(2))), IsOk());
+  ASSERT_THAT(store.PutCredential(Cred(5, kT0 + absl::Minutes(30), kOtherMef)), IsOk());
+  ASSERT_THAT(store.RevokeCredential(KmId(2), kOps), IsOk());
   f.Advance(absl::Hours(1));  // credential 5 has expired
 
   std::vector<std::string> seen;
@@ -107,7 +105,7 @@ TEST_P(MafStoreTest, ListCredentialsPaginatesAndFiltersByStateEnroleeAndMef) {
   int pages = 0;
   do {
     absl::StatusOr<ListCredentialsResponse> page = store.ListCredentials(req);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     for (const MafCredential& c : page->credentials) {
       seen.push_back(c.km_id);
       EXPECT_TRUE(c.km.ciphertext.empty());
@@ -121,7 +119,7 @@ TEST_P(MafStoreTest, ListCredentialsPaginatesAndFiltersByStateEnroleeAndMef) {
   auto ids = [&](const ListCredentialsRequest& r) {
     std::set<std::string> out;
     absl::StatusOr<ListCredentialsResponse> page = store.ListCredentials(r);
-    EXPECT_TRUE(page.ok()) << page.status();
+    EXPECT_THAT(page, IsOk());
     if (page.ok()) {
       for (const MafCredential& c : page->credentials) out.insert(c.km_id);
     }
@@ -150,20 +148,20 @@ TEST_P(MafStoreTest, ListCredentialsPaginatesAndFiltersByStateEnroleeAndMef) {
   ListCredentialsRequest first;
   first.page_size = 1;
   absl::StatusOr<ListCredentialsResponse> one = store.ListCredentials(first);
-  ASSERT_TRUE(one.ok());
+  ASSERT_THAT(one, IsOk());
   ASSERT_FALSE(one->next_page_token.empty());
   active.page_token = one->next_page_token;
-  EXPECT_EQ(store.ListCredentials(active).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store.ListCredentials(active), StatusIs(absl::StatusCode::kInvalidArgument));
   first.page_token = "%%%";
-  EXPECT_EQ(store.ListCredentials(first).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(store.ListCredentials(first), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_P(MafStoreTest, RevokeCredentialRevokesItsClientsAndKeysAndKeepsTheFirstRevocation) {
   MAKE_STORE();
-  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Hours(2))).ok());
-  ASSERT_TRUE(store.PutCredential(Cred(2, kT0 + absl::Hours(2))).ok());
+  ASSERT_THAT(store.PutCredential(Cred(1, kT0 + absl::Hours(2))), IsOk());
+  ASSERT_THAT(store.PutCredential(Cred(2, kT0 + absl::Hours(2))), IsOk());
   absl::StatusOr<MafClient> client = store.RegisterClient(KmId(1), absl::InfiniteFuture());
-  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_THAT(client, IsOk());
   MafKey k;
   k.key_id = KeyId(1);
   k.relative_id = k.key_id.substr(0, 32);
@@ -172,57 +170,57 @@ TEST_P(MafStoreTest, RevokeCredentialRevokesItsClientsAndKeysAndKeepsTheFirstRev
   k.target_ids = {"T1"};
   k.maf_client_reg_id = client->maf_client_reg_id;
   k.expires_at = kT0 + absl::Hours(1);
-  ASSERT_TRUE(store.RegisterKey(k).ok());
+  ASSERT_THAT(store.RegisterKey(k), IsOk());
 
   f.Advance(absl::Minutes(5));
   absl::StatusOr<MafCredential> r = store.RevokeCredential(KmId(1), kOps);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_TRUE(r->revoked);
   EXPECT_TRUE(r->km.ciphertext.empty());
-  EXPECT_EQ(EffectiveCredentialState(*r, f.now), EffectiveState::kRevoked);
+  EXPECT_EQ(EffectiveCredentialState(*r, f.Now()), EffectiveState::kRevoked);
   ASSERT_TRUE(r->revocation.has_value());
   EXPECT_EQ(r->revocation->actor, "ops.example.com");
   EXPECT_EQ(r->revocation->reason, "device lost");
   EXPECT_EQ(r->revocation->time, kT0 + absl::Minutes(5));
 
   // The handshake reads refuse both identifiers; the client and its key are revoked with it.
-  EXPECT_EQ(store.GetCredentialByKmId(KmId(1)).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store.GetCredentialByKeId(Id(1, kMef, 'E')).status().code(),
-            absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store.RegisterClient(KmId(1), absl::InfiniteFuture()).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.GetCredentialByKmId(KmId(1)), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store.GetCredentialByKeId(Id(1, kMef, 'E')),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store.RegisterClient(KmId(1), absl::InfiniteFuture()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   absl::StatusOr<MafClient> admin = store.GetClient(client->maf_client_reg_id);
-  ASSERT_TRUE(admin.ok());
+  ASSERT_THAT(admin, IsOk());
   EXPECT_EQ(admin->state, ClientState::kRevoked);
-  EXPECT_EQ(store.GetActiveKey(KeyId(1)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store.GetActiveKey(KeyId(1)), StatusIs(absl::StatusCode::kNotFound));
   // The wiped Km has nothing left to re-seal: only credential 2 and the key are counted.
   absl::StatusOr<std::vector<KekVersionCount>> counts = store.CountKekVersions();
-  ASSERT_TRUE(counts.ok());
+  ASSERT_THAT(counts, IsOk());
   ASSERT_FALSE(counts->empty());
   EXPECT_EQ(counts->front().column, SealedColumn::kCredentialKm);
   EXPECT_EQ(counts->front().rows, 1);
   // Credential 2 is untouched.
-  EXPECT_TRUE(store.GetCredentialByKmId(KmId(2)).ok());
+  EXPECT_THAT(store.GetCredentialByKmId(KmId(2)), IsOk());
 
   // Idempotent; the first revocation stays recorded.
   f.Advance(absl::Minutes(5));
   absl::StatusOr<MafCredential> again =
       store.RevokeCredential(KmId(1), Revocation{"other.example.com", "again", {}});
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_THAT(again, IsOk());
   ASSERT_TRUE(again->revocation.has_value());
   EXPECT_EQ(again->revocation->actor, "ops.example.com");
   EXPECT_EQ(again->revocation->time, kT0 + absl::Minutes(5));
-  EXPECT_EQ(store.RevokeCredential(KmId(9), kOps).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(store.RevokeCredential(KmId(9), kOps), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_P(MafStoreTest, MefRevocationEventShowsAsTheCredentialsRevocation) {
   MAKE_STORE();
-  ASSERT_TRUE(store.PutCredential(Cred(1, kT0 + absl::Hours(2))).ok());
-  ASSERT_TRUE(
-      store.RevokeByKeId(Id(1, kMef, 'E'), Revocation{"mef:mef.example.com", "revoked", {}}).ok());
+  ASSERT_THAT(store.PutCredential(Cred(1, kT0 + absl::Hours(2))), IsOk());
+  ASSERT_THAT(
+      store.RevokeByKeId(Id(1, kMef, 'E'), Revocation{"mef:mef.example.com", "revoked", {}}),
+      IsOk());
   absl::StatusOr<MafCredential> c = store.FindCredential(CredentialKey::kKmId, KmId(1));
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_TRUE(c->revoked);
   ASSERT_TRUE(c->revocation.has_value());
   EXPECT_EQ(c->revocation->actor, "mef:mef.example.com");

@@ -4,7 +4,9 @@
 // it with a factory that builds a fresh, empty store reading time from the given clock:
 //
 //   INSTANTIATE_TEST_SUITE_P(Memory, MafStoreTest, ::testing::Values(MafStoreFactory(
-//       [](Clock clock) -> std::unique_ptr<MafStore> { return MemoryMafStore::Create(clock); })));
+//       [](const Clock* clock) -> std::unique_ptr<MafStore> {
+//         return MemoryMafStore::Create(clock);
+//       })));
 //
 // A factory may return nullptr to skip (e.g. PostgreSQL not configured).
 #ifndef ONEM2M_MAF_STORE_MAF_STORE_TEST_SUITE_H_
@@ -19,7 +21,8 @@
 namespace onem2m {
 namespace maf {
 
-using MafStoreFactory = std::function<std::unique_ptr<MafStore>(Clock clock)>;
+// The clock (a FakeClock the suite moves) outlives the store.
+using MafStoreFactory = std::function<std::unique_ptr<MafStore>(const Clock* clock)>;
 
 class MafStoreTest : public ::testing::TestWithParam<MafStoreFactory> {};
 

@@ -22,12 +22,12 @@ std::string StateTag(const std::optional<EffectiveState>& s) {
 
 }  // namespace
 
-std::unique_ptr<MemoryMafStore> MemoryMafStore::Create(Clock clock) {
-  if (!clock) clock = [] { return absl::Now(); };
-  return std::unique_ptr<MemoryMafStore>(new MemoryMafStore(std::move(clock)));
+std::unique_ptr<MemoryMafStore> MemoryMafStore::Create(const Clock* clock) {
+  return std::unique_ptr<MemoryMafStore>(
+      new MemoryMafStore(clock != nullptr ? clock : Clock::Real()));
 }
 
-absl::Time MemoryMafStore::Now() const { return clock_(); }
+absl::Time MemoryMafStore::Now() const { return clock_->Now(); }
 
 absl::StatusOr<MafCredential> MemoryMafStore::PutCredential(const MafCredential& credential) {
   absl::Status s = ValidateCredential(credential);

@@ -22,8 +22,8 @@ namespace maf {
 
 class MemoryMafStore final : public MafStore {
  public:
-  // Create returns an empty store reading time from `clock` (absl::Now when empty).
-  static std::unique_ptr<MemoryMafStore> Create(Clock clock = nullptr);
+  // Create returns an empty store reading time from `clock` (not owned; must outlive the store).
+  static std::unique_ptr<MemoryMafStore> Create(const Clock* clock = Clock::Real());
 
   // MafStore:
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
@@ -67,7 +67,7 @@ class MemoryMafStore final : public MafStore {
   absl::Status CheckHealth() override { return absl::OkStatus(); }
 
  private:
-  explicit MemoryMafStore(Clock clock) : clock_(std::move(clock)) {}
+  explicit MemoryMafStore(const Clock* clock) : clock_(clock) {}
 
   absl::Time Now() const;
   std::vector<std::string> RevokeCredentialsLocked(const std::vector<std::string>& km_ids,
@@ -80,7 +80,7 @@ class MemoryMafStore final : public MafStore {
   absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id, absl::string_view reg_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const Clock clock_;
+  const Clock* const clock_;
   mutable absl::Mutex mu_;
   std::map<std::string, MafCredential, std::less<>> credentials_ ABSL_GUARDED_BY(mu_);  // by km_id
   std::map<std::string, std::string, std::less<>> km_by_ke_ ABSL_GUARDED_BY(mu_);

@@ -8,8 +8,8 @@ namespace {
 
 INSTANTIATE_TEST_SUITE_P(
     Memory, MafStoreTest,
-    ::testing::Values(MafStoreFactory([](Clock clock) -> std::unique_ptr<MafStore> {
-      return MemoryMafStore::Create(std::move(clock));
+    ::testing::Values(MafStoreFactory([](const Clock* clock) -> std::unique_ptr<MafStore> {
+      return MemoryMafStore::Create(clock);
     })));
 
 }  // namespace

@@ -24,7 +24,7 @@ using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and 
 absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
                                                      absl::Time requested_expiry) {
   std::optional<MafClient> out;
-  const absl::Time now_t = clock_();
+  const absl::Time now_t = clock_->Now();
   if (requested_expiry <= now_t) return absl::InvalidArgumentError("expiry must be in the future");
   const int64_t now = Micros(now_t);
   // Far-future expiry requests are capped so the timestamp arithmetic stays in range.
@@ -60,7 +60,7 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
 absl::StatusOr<MafClient> PgMafStore::GetClientWhere(const std::string& where,
                                                      absl::string_view value, bool active_only) {
   std::optional<MafClient> out;
-  const int64_t now = Micros(clock_());
+  const int64_t now = Micros(clock_->Now());
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
     return Guard("get client", [&]() -> absl::Status {
       pqxx::nontransaction n(c);
@@ -99,7 +99,7 @@ absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_
     absl::Status s = ValidateLabels(*update.labels);
     if (!s.ok()) return s;
   }
-  const absl::Time now_t = clock_();
+  const absl::Time now_t = clock_->Now();
   if (update.expires_at.has_value() && *update.expires_at <= now_t) {
     return absl::InvalidArgumentError("expiry must be in the future");
   }
@@ -147,7 +147,7 @@ absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_
 }
 
 absl::Status PgMafStore::DeregisterClient(absl::string_view maf_client_reg_id) {
-  const int64_t now = Micros(clock_());
+  const int64_t now = Micros(clock_->Now());
   return pool_->Run([&](pqxx::connection& c) {
     return Guard("deregister client", [&]() -> absl::Status {
       pqxx::work w(c);

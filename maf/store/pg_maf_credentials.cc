@@ -106,7 +106,7 @@ absl::StatusOr<ListCredentialsResponse> PgMafStore::ListCredentials(
   absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
   const int limit = paging::ClampPageSize(request.page_size);
-  const int64_t now = absl::ToUnixMicros(clock_());
+  const int64_t now = absl::ToUnixMicros(clock_->Now());
   ListCredentialsResponse out;
   absl::Status s = pool_->RunRead("list credentials", [&](pqxx::connection& c) -> absl::Status {
     out.credentials.clear();

@@ -25,7 +25,7 @@ absl::StatusOr<MafKey> PgMafStore::RegisterKey(const MafKey& key) {
   absl::Status s = ValidateNewKey(key);
   if (!s.ok()) return s;
   std::optional<MafKey> out;
-  const int64_t now = Micros(clock_());
+  const int64_t now = Micros(clock_->Now());
   s = pool_->Run([&](pqxx::connection& c) {
     return Guard("register key", [&]() -> absl::Status {
       pqxx::work w(c);
@@ -82,7 +82,7 @@ absl::StatusOr<MafKey> PgMafStore::GetKey(absl::string_view key_id) {
 absl::StatusOr<MafKey> PgMafStore::GetActiveKey(absl::string_view key_id) {
   absl::StatusOr<MafKey> k = GetKey(key_id);
   if (!k.ok()) return k.status();
-  if (EffectiveKeyState(*k, clock_()) != EffectiveState::kActive) {
+  if (EffectiveKeyState(*k, clock_->Now()) != EffectiveState::kActive) {
     return absl::NotFoundError("no such key");
   }
   return k;
@@ -103,7 +103,7 @@ absl::StatusOr<MafKey> PgMafStore::ChangeOwnedKey(absl::string_view key_id,
     return absl::InvalidArgumentError("sealed key must not be empty");
   }
   std::optional<MafKey> out;
-  const absl::Time now_t = clock_();
+  const absl::Time now_t = clock_->Now();
   const int64_t now = Micros(now_t);
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     return Guard("change key", [&]() -> absl::Status {
@@ -170,7 +170,7 @@ absl::Status PgMafStore::DeregisterKey(absl::string_view key_id,
 }
 
 absl::StatusOr<MafKey> PgMafStore::RevokeKey(absl::string_view key_id, const Revocation& why) {
-  const int64_t now = Micros(clock_());
+  const int64_t now = Micros(clock_->Now());
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     return Guard("revoke key", [&]() -> absl::Status {
       pqxx::work w(c);

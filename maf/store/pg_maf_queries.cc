@@ -27,7 +27,7 @@ absl::StatusOr<ListClientsResponse> PgMafStore::ListClients(const ListClientsReq
   absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
   const int limit = paging::ClampPageSize(request.page_size);
-  const int64_t now = Micros(clock_());
+  const int64_t now = Micros(clock_->Now());
   ListClientsResponse out;
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
     return Guard("list clients", [&]() -> absl::Status {
@@ -59,7 +59,7 @@ absl::StatusOr<ListKeysResponse> PgMafStore::ListKeys(const ListKeysRequest& req
   absl::StatusOr<std::string> after = paging::DecodePageToken(request.page_token, filter);
   if (!after.ok()) return after.status();
   const int limit = paging::ClampPageSize(request.page_size);
-  const int64_t now = Micros(clock_());
+  const int64_t now = Micros(clock_->Now());
   ListKeysResponse out;
   absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
     return Guard("list keys", [&]() -> absl::Status {

@@ -23,7 +23,7 @@ namespace maf {
 using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and row helpers
 
 absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions options) {
-  if (!options.clock) options.clock = [] { return absl::Now(); };
+  if (options.clock == nullptr) options.clock = Clock::Real();
   // The handshake path (credential by KmID / KeID) and Key Retrieval (key by id) are prepared on
   // every connection: they run for every device connection and every Target call. libpqxx 6
   // prepares lazily on first use, so the connection that runs the migrations is unaffected.
@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
     absl::Status s = pg::RunMigrations(**pool, "maf", pg::MafMigrations());
     if (!s.ok()) return s;
   }
-  return std::unique_ptr<PgMafStore>(new PgMafStore(std::move(*pool), std::move(options.clock)));
+  return std::unique_ptr<PgMafStore>(new PgMafStore(std::move(*pool), options.clock));
 }
 
 absl::Status PgMafStore::CheckHealth() { return pool_->Ping(); }
@@ -57,7 +57,7 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
       pqxx::result r = n.exec_prepared(kPutCredential, credential.km_id, credential.ke_id,
                                        Hex(credential.km.ciphertext), credential.km.kek_version,
                                        credential.enrolee_id, credential.mef_fqdn,
-                                       Micros(credential.expires_at), Micros(clock_()));
+                                       Micros(credential.expires_at), Micros(clock_->Now()));
       if (r.empty()) {
         // The statement's snapshot may predate a racing replica's commit: look once more.
         r = n.exec_params(
@@ -79,7 +79,7 @@ absl::Status PgMafStore::WriteDecoyCredential(const MafCredential& decoy) {
   // The row's fields as PutCredential sends them (hex ciphertext), so the payload is as large.
   const std::string payload =
       Hex(absl::StrCat(decoy.km_id, decoy.ke_id, Hex(decoy.km.ciphertext), decoy.enrolee_id,
-                       decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_())));
+                       decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_->Now())));
   return pool_->Run([&](pqxx::connection& c) {
     return Guard("put credential", [&]() -> absl::Status {
       pqxx::nontransaction n(c);
@@ -104,7 +104,7 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
     });
   });
   if (!s.ok()) return s;
-  if (!out.has_value() || out->expires_at <= clock_()) {
+  if (!out.has_value() || out->expires_at <= clock_->Now()) {
     return absl::NotFoundError("no such credential");
   }
   if (out->revoked) return absl::FailedPreconditionError("credential revoked");
@@ -120,7 +120,7 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKeId(absl::string_view 
 }
 
 absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport transport) {
-  const absl::Time now = clock_();
+  const absl::Time now = clock_->Now();
   return pool_->Run([&](pqxx::connection& c) {
     return Guard("record handshake", [&]() -> absl::Status {
       pqxx::work w(c);
@@ -147,7 +147,7 @@ absl::StatusOr<std::vector<std::string>> PgMafStore::Revoke(const char* where,
                                                             absl::string_view value,
                                                             const Revocation& why) {
   std::vector<std::string> km_ids;
-  const int64_t now = Micros(clock_());
+  const int64_t now = Micros(clock_->Now());
   absl::Status s = pool_->Run([&](pqxx::connection& c) {
     return Guard("revoke", [&]() -> absl::Status {
       km_ids.clear();

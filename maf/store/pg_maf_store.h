@@ -34,7 +34,7 @@ struct PgMafStoreOptions {
   bool run_migrations = true;
   // clock supplies "now" for expiry checks and timestamps (absl::Now when empty). Application time
   // rather than the database's so tests can move it, and so all replicas judge expiry alike.
-  Clock clock;
+  const Clock* clock = Clock::Real();  // not owned; must outlive the store
 };
 
 class PgMafStore final : public MafStore {
@@ -88,8 +88,8 @@ class PgMafStore final : public MafStore {
   const pg::ConnectionPool& pool() const { return *pool_; }
 
  private:
-  PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, Clock clock)
-      : pool_(std::move(pool)), clock_(std::move(clock)) {}
+  PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* clock)
+      : pool_(std::move(pool)), clock_(clock) {}
 
   // GetCredential runs prepared statement `statement` (by km_id or by ke_id).
   absl::StatusOr<MafCredential> GetCredential(const char* statement, absl::string_view value);
@@ -103,7 +103,7 @@ class PgMafStore final : public MafStore {
                                         const KeyUpdate* update);
 
   std::unique_ptr<pg::ConnectionPool> pool_;
-  const Clock clock_;
+  const Clock* const clock_;
 };
 
 }  // namespace maf

@@ -5,12 +5,15 @@
 #include <vector>
 
 #include "common/pg/test_schema.h"
+#include "common/testing/status_matchers.h"
 #include "maf/store/forwarding_maf_store.h"
 #include "maf/store/maf_store_test_suite.h"
 
 namespace onem2m {
 namespace maf {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 // Owning is the PgMafStore plus its test schema, dropped after the store.
 class Owning final : public ForwardingMafStore {
@@ -25,7 +28,7 @@ class Owning final : public ForwardingMafStore {
 };
 
 // MakePgStore returns a store in a fresh schema, or nullptr (skip) without ONEM2M_TEST_PG.
-std::unique_ptr<MafStore> MakePgStore(Clock clock) {
+std::unique_ptr<MafStore> MakePgStore(const Clock* clock) {
   if (!pg::TestSchema::Available()) return nullptr;
   absl::StatusOr<std::unique_ptr<pg::TestSchema>> schema = pg::TestSchema::Create();
   if (!schema.ok()) {
@@ -34,7 +37,7 @@ std::unique_ptr<MafStore> MakePgStore(Clock clock) {
   }
   PgMafStoreOptions o;
   o.pool = (*schema)->PoolOptionsFor();
-  o.clock = std::move(clock);
+  o.clock = clock;
   absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
   if (!store.ok()) {
     ADD_FAILURE() << store.status();
@@ -48,7 +51,7 @@ INSTANTIATE_TEST_SUITE_P(Postgres, MafStoreTest, ::testing::Values(MafStoreFacto
 TEST(PgMafStoreTest, ReplicasMigratingTogetherConvergeAndRegisterOneClient) {
   if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
   absl::StatusOr<std::unique_ptr<pg::TestSchema>> schema = pg::TestSchema::Create();
-  ASSERT_TRUE(schema.ok()) << schema.status();
+  ASSERT_THAT(schema, IsOk());
   // Four "replicas" start at once: the advisory lock lets each migration run once.
   std::vector<std::unique_ptr<PgMafStore>> stores(4);
   std::vector<std::thread> threads;
@@ -63,7 +66,7 @@ TEST(PgMafStoreTest, ReplicasMigratingTogetherConvergeAndRegisterOneClient) {
     });
   }
   for (auto& t : threads) t.join();
-  for (const absl::Status& s : results) ASSERT_TRUE(s.ok()) << s;
+  for (const absl::Status& s : results) ASSERT_THAT(s, IsOk()) << s;
 
   MafCredential c;
   c.km_id = "4B4B4B4B4B4B4B4B4B4B4B4B4B4B4B01@maf.example.com";

@@ -94,7 +94,7 @@ absl::StatusOr<std::unique_ptr<MefAdminServiceImpl>> MefAdminServiceImpl::Create
   if (options.import_batch_size == 0 || options.import_batch_size > 10000) {
     return absl::InvalidArgumentError("MefAdminServiceImpl: import_batch_size must be 1..10000");
   }
-  if (!options.now) options.now = [] { return absl::Now(); };
+  if (options.clock == nullptr) options.clock = Clock::Real();
   return std::unique_ptr<MefAdminServiceImpl>(
       new MefAdminServiceImpl(store, sealer, std::move(options)));
 }
@@ -414,7 +414,7 @@ grpc::Status MefAdminServiceImpl::ListEnrolments(grpc::ServerContext* context,
   if (!enrolee.ok()) return ToGrpcStatus(enrolee.status());
   // Every enrolment of a non-active Enrolee is unusable, whatever its own flag says.
   const bool all_invalid = enrolee->state != EnroleeState::kActive;
-  const absl::Time now = options_.now();
+  const absl::Time now = options_.clock->Now();
 
   ListEnrolmentsRequest store_request;
   store_request.kpm_id = kpm_id;

@@ -37,6 +37,8 @@
 #ifndef ONEM2M_MEF_ADMIN_MEF_ADMIN_SERVICE_H_
 #define ONEM2M_MEF_ADMIN_MEF_ADMIN_SERVICE_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -44,12 +46,11 @@
 #include <set>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/time/clock.h"
 #include "mef/admin/admin_authorizer.h"
 #include "mef/admin/kpm_sealer.h"
 #include "mef/store/enrolee_store.h"
@@ -69,8 +70,9 @@ struct MefAdminOptions {
   size_t import_batch_size = 1000;
   // max_import_rows: rows accepted in one ImportEnrolees stream (mef_admin.proto: 100000).
   uint64_t max_import_rows = 100000;
-  // now: the clock used to tell expired enrolments; injectable for tests.
-  std::function<absl::Time()> now = [] { return absl::Now(); };
+  // clock tells expired enrolments (common/time/clock.h); tests inject a FakeClock. Not owned;
+  // must outlive the service.
+  const Clock* clock = Clock::Real();
   // envelope: the MEF's keyring, for KekStatus and RewrapBatch (not owned; must outlive the
   // service). Null: those RPCs answer FAILED_PRECONDITION.
   const crypto::Envelope* envelope = nullptr;
@@ -88,10 +90,9 @@ class MefAdminServiceImpl final : public ::onem2m::rsp::v1::MefAdminService::Ser
   grpc::Status CreateEnrolee(grpc::ServerContext* context,
                              const ::onem2m::rsp::v1::CreateEnroleeRequest* request,
                              ::onem2m::rsp::v1::Enrolee* response) override;
-  grpc::Status ImportEnrolees(
-      grpc::ServerContext* context,
-      grpc::ServerReader<::onem2m::rsp::v1::ImportEnroleesRequest>* reader,
-      ::onem2m::rsp::v1::ImportEnroleesSummary* response) override;
+  grpc::Status ImportEnrolees(grpc::ServerContext* context,
+                              grpc::ServerReader<::onem2m::rsp::v1::ImportEnroleesRequest>* reader,
+                              ::onem2m::rsp::v1::ImportEnroleesSummary* response) override;
   grpc::Status GetEnrolee(grpc::ServerContext* context,
                           const ::onem2m::rsp::v1::GetEnroleeRequest* request,
                           ::onem2m::rsp::v1::Enrolee* response) override;

@@ -53,8 +53,10 @@ CredentialFetcher::CredentialFetcher(EnroleeStore* store, const KeOpener* opener
 
 FetchResult CredentialFetcher::Prepare(const FetchAsk& ask) {
   FetchResult r;
-  absl::StatusOr<std::string> ke_id = crypto::CanonicalKeyId(ask.ke_id);
-  r.audited_ke_id = ke_id.ok() ? *ke_id : ask.ke_id.substr(0, kMaxAuditedKeIdLen);
+  // The edge of the MEF's credential API: the KeID is parsed once, here (either hex case,
+  // docs/protocol.md 3); everything after uses its canonical text.
+  absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(ask.ke_id);
+  r.audited_ke_id = ke_id.ok() ? ke_id->ToString() : ask.ke_id.substr(0, kMaxAuditedKeIdLen);
   r.target_id = ask.target_id.substr(0, kMaxAuditedTargetLen);
   if (ask.names.empty()) {
     Fail(FetchOutcome::kUnauthenticated,
@@ -126,16 +128,16 @@ void CredentialFetcher::Decide(const FetchAsk& ask, absl::StatusOr<EnrolmentView
   } else {
     // ... else the 10.3.7 key, only for a {target, SUID} the enrolee's record allows.
     const FetchGrant wanted{r->target_id, ask.suid};
-    const bool allowed =
-        !r->target_id.empty() && std::find(view->fetch_grants.begin(), view->fetch_grants.end(),
-                                           wanted) != view->fetch_grants.end();
+    const bool allowed = !r->target_id.empty() &&
+                         std::find(view->fetch_grants.begin(), view->fetch_grants.end(), wanted) !=
+                             view->fetch_grants.end();
     if (!allowed) {
-      return Fail(FetchOutcome::kPermissionDenied,
-                  absl::PermissionDeniedError(
-                      ask.suid == kSuidRspfKeySharedWithMaf
-                          ? "caller is not the MAF configured for this enrolment"
-                          : "caller is not allowed this SUID for this enrolment"),
-                  r);
+      return Fail(
+          FetchOutcome::kPermissionDenied,
+          absl::PermissionDeniedError(ask.suid == kSuidRspfKeySharedWithMaf
+                                          ? "caller is not the MAF configured for this enrolment"
+                                          : "caller is not allowed this SUID for this enrolment"),
+          r);
     }
   }
   absl::Status derived = Derive(enrolment, ask, r);

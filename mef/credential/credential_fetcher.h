@@ -23,7 +23,8 @@
 //                                                          -> kNotFound, one message ("not_found")
 //   5. SUID 21 and the target is the enrolment's MAF-ID   -> Km = DeriveKm(Ke, MAF-ID) (10.3.2)
 //      else {target, SUID} in the enrolee's FetchGrants   -> DeriveUsageConstrainedKey (10.3.7)
-//      else                                               -> kPermissionDenied ("permission_denied")
+//      else                                               -> kPermissionDenied
+//      ("permission_denied")
 //   store unreachable at step 4 -> kUnavailable ("unavailable"); Ke does not open -> kInternal.
 // NOT_FOUND before the identity check is the documented disclosure choice of credential_service.h.
 //
@@ -44,6 +45,7 @@
 #include "absl/time/time.h"
 #include "common/log/logger.h"
 #include "common/secret_bytes.h"
+#include "common/time/clock.h"
 #include "mef/credential/credential_metrics.h"
 #include "mef/credential/ke_opener.h"
 #include "mef/credential/revocation_feed.h"
@@ -85,18 +87,18 @@ struct FetchResult {
   absl::Status status = absl::UnknownError("not decided");
 
   // Set when status is OK.
-  SecretBytes key;      // Km (is_km) or the 10.3.7 usage-constrained key; 32 bytes
-  bool is_km = false;   // Km for the enrolment's MAF (SUID 21)
+  SecretBytes key;     // Km (is_km) or the 10.3.7 usage-constrained key; 32 bytes
+  bool is_km = false;  // Km for the enrolment's MAF (SUID 21)
   std::string enrolee_id;
-  std::string maf_id;   // the enrolment's MAF-ID
+  std::string maf_id;  // the enrolment's MAF-ID
   absl::Time expires_at = absl::InfinitePast();
 };
 
 class CredentialFetcher {
  public:
   struct Options {
-    // clock returns "now" for expiry checks; absl::Now when empty.
-    std::function<absl::Time()> clock;
+    // clock supplies "now" for expiry checks (common/time/clock.h). Not owned; must outlive.
+    const Clock* clock = Clock::Real();
     // metrics receives one OnFetch per fetch; may be null. Not owned; must outlive.
     CredentialMetrics* metrics = nullptr;
   };
@@ -127,7 +129,9 @@ class CredentialFetcher {
   EnroleeDirectory* directory() { return &directory_; }
 
  private:
-  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+  absl::Time Now() const {
+    return options_.clock != nullptr ? options_.clock->Now() : Clock::Real()->Now();
+  }
   // Derive opens Ke and derives the answer's key (step 5's chosen derivation).
   absl::Status Derive(const Enrolment& enrolment, const FetchAsk& ask, FetchResult* result) const;
   // NotFound answers "no usable enrolment" after the work a found one gets (open a Ke, derive

@@ -84,8 +84,9 @@ class MefCredentialServiceImpl final
           rsp::v1::MefCredentialService::Service> {
  public:
   struct Options {
-    // clock returns "now" for expiry checks; absl::Now when empty. Tests inject a fixed time.
-    std::function<absl::Time()> clock;
+    // clock supplies "now" for expiry checks (common/time/clock.h); tests inject a FakeClock.
+    // Not owned; must outlive the service.
+    const Clock* clock = Clock::Real();
     // metrics receives one OnFetch per FetchCredential; may be null. Not owned; must outlive.
     CredentialMetrics* metrics = nullptr;
     // watch_poll_interval is how often an open watch asks the store for new entries.

@@ -26,6 +26,7 @@
 #include "common/log/logger.h"
 #include "common/pg/test_schema.h"
 #include "common/testing/mtls_env.h"
+#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
@@ -111,7 +112,7 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
     envelope_ = std::make_unique<crypto::Envelope>(crypto::Keyring::Generate(1));
     opener_ = std::make_unique<CountingOpener>(envelope_.get());
     MefCredentialServiceImpl::Options opts;
-    opts.clock = [this] { return now_; };
+    opts.clock = &clock_;
     opts.metrics = &metrics_;
     auto service = MefCredentialServiceImpl::Create(store_.get(), opener_.get(), opts);
     ASSERT_TRUE(service.ok()) << service.status();
@@ -184,6 +185,7 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<CountingOpener> opener_;
   CountingMetrics metrics_;
   absl::Time now_ = absl::Now();
+  FakeClock clock_{now_};  // stands still at now_
   std::unique_ptr<MefCredentialServiceImpl> service_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;

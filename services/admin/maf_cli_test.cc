@@ -92,7 +92,9 @@ class MafCliTest : public ::testing::TestWithParam<std::string> {
     o.store = store_.get();
     o.admins = {kAdmin};
     o.envelope = envelope_.get();
-    o.on_client_revoked = [this](const std::string& km_id) { forgotten_.push_back(km_id); };
+    o.on_client_revoked = [this](const crypto::KeyId& km_id) {
+      forgotten_.push_back(km_id.ToString());
+    };
     service_ = std::make_unique<maf::MafAdminServiceImpl>(std::move(o));
     env_.Start({service_.get()});
     env_.Channel(kAdmin);  // writes the admin's certificate and key files

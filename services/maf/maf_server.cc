@@ -229,7 +229,7 @@ int Run() {
     ao.admins.insert(id);
   {
     std::shared_ptr<maf::KmResolver> r = *km_resolver;
-    ao.on_client_revoked = [r](const std::string& km_id) { r->ForgetKmId(km_id); };
+    ao.on_client_revoked = [r](const crypto::KeyId& km_id) { r->ForgetKmId(km_id); };
   }
   ao.envelope = &envelope;  // KekStatus / RewrapBatch (KEK rotation, docs/operations.md)
   maf::MafAdminServiceImpl admin_service(std::move(ao));

@@ -415,7 +415,7 @@ TEST_F(MafE2eTest, AdminRevokedCredentialIsRefusedOnTheNextHandshake) {
   ao.store = maf_->store.get();
   ao.admins = {"ops.local"};
   std::shared_ptr<maf::KmResolver> resolver = maf_->resolver;
-  ao.on_client_revoked = [resolver](const std::string& km_id) { resolver->ForgetKmId(km_id); };
+  ao.on_client_revoked = [resolver](const crypto::KeyId& km_id) { resolver->ForgetKmId(km_id); };
   maf::MafAdminServiceImpl admin(std::move(ao));
   grpc::ServerBuilder b;
   int port = 0;

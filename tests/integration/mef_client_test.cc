@@ -81,7 +81,8 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   int refused = 0;
   while (absl::Now() - down_since < absl::Milliseconds(700)) {
     const absl::Time t = absl::Now();
-    absl::StatusOr<FetchedCredential> c = client.Fetch(m.ke_id, t + absl::Seconds(2));
+    absl::StatusOr<FetchedCredential> c =
+        client.Fetch(*crypto::KeyId::Parse(m.ke_id), t + absl::Seconds(2));
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
     EXPECT_LT(absl::Now() - t, absl::Milliseconds(500)) << "a fetch waited for a MEF known down";
@@ -99,7 +100,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   const absl::Time up = absl::Now();
   absl::StatusOr<FetchedCredential> c = absl::UnavailableError("not tried");
   while (!c.ok() && absl::Now() - up < absl::Seconds(5)) {
-    c = client.Fetch(m.ke_id, absl::Now() + absl::Seconds(2));
+    c = client.Fetch(*crypto::KeyId::Parse(m.ke_id), absl::Now() + absl::Seconds(2));
     if (!c.ok()) absl::SleepFor(absl::Milliseconds(20));
   }
   const absl::Duration recovery = absl::Now() - up;
@@ -124,7 +125,8 @@ TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
   MefCredentialClient client(env.Channel(port, kMaf), kMaf);
   const absl::Time t0 = absl::Now();
   absl::StatusOr<FetchedCredential> c = client.Fetch(
-      "42424242424242424242424242424242@mef.example.com", t0 + absl::Milliseconds(500));
+      *crypto::KeyId::Parse("42424242424242424242424242424242@mef.example.com"),
+      t0 + absl::Milliseconds(500));
   EXPECT_FALSE(c.ok());
   EXPECT_TRUE(c.status().code() == absl::StatusCode::kUnavailable ||
               c.status().code() == absl::StatusCode::kDeadlineExceeded)

@@ -43,7 +43,7 @@ class FakeMef final : public rsp::v1::MefCredentialService::Service {
     out->set_enrolee_id(enrolee_id);
     out->set_maf_id(maf_id);
     out->mutable_expires_at()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
-    out->set_ke_id(ke_id);
+    out->set_ke_id(answer_ke_id.empty() ? ke_id : answer_ke_id);
     return grpc::Status::OK;
   }
 
@@ -78,6 +78,10 @@ class FakeMef final : public rsp::v1::MefCredentialService::Service {
   }
 
   std::string ke_id = *crypto::FormatKeyId(std::string(16, 'E'), kFakeMef);
+  // answer_ke_id, when set, is the KeID text the answer names instead of ke_id.
+  std::string answer_ke_id;
+  // key_id is ke_id as the MAF's code holds it.
+  crypto::KeyId key_id() const { return *crypto::KeyId::Parse(ke_id); }
   std::string maf_id = kFakeMaf;
   std::string enrolee_id = "C-dev1";
   std::atomic<int> calls{0};
