@@ -30,28 +30,26 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
   // Far-future expiry requests are capped so the timestamp arithmetic stays in range.
   const int64_t requested =
       Micros(std::min(requested_expiry, absl::FromUnixSeconds(253402300799)));  // 9999-12-31
-  absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    return Guard("register client", [&]() -> absl::Status {
-      // One autocommit statement registers (idempotently per KmID) against a usable credential and
-      // returns the active registration, new or existing, with the count of usable credentials.
-      pqxx::nontransaction n(c);
-      pqxx::result r =
-          n.exec_prepared(kRegisterClient, std::string(km_id), now, NewClientRegId(), requested);
-      if (!r.empty() && r[0][kUsableColumn].as<int64_t>() == 0) {
-        return absl::FailedPreconditionError("no usable credential for this KmID");
-      }
-      if (r.empty()) {
-        // No usable credential, or the statement's snapshot predates a racing replica's
-        // registration: look once more.
-        r = n.exec_params(
-            absl::StrCat("SELECT ", ClientColumns(2),
-                         " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),
-            std::string(km_id), now);
-        if (r.empty()) return absl::FailedPreconditionError("no usable credential for this KmID");
-      }
-      out = ClientFromRow(r[0]);
-      return absl::OkStatus();
-    });
+  absl::Status s = pool_->Run("register client", [&](pqxx::connection& c) -> absl::Status {
+    // One autocommit statement registers (idempotently per KmID) against a usable credential and
+    // returns the active registration, new or existing, with the count of usable credentials.
+    pqxx::nontransaction n(c);
+    pqxx::result r =
+        n.exec_prepared(kRegisterClient, std::string(km_id), now, NewClientRegId(), requested);
+    if (!r.empty() && r[0][kUsableColumn].as<int64_t>() == 0) {
+      return absl::FailedPreconditionError("no usable credential for this KmID");
+    }
+    if (r.empty()) {
+      // No usable credential, or the statement's snapshot predates a racing replica's
+      // registration: look once more.
+      r = n.exec_params(
+          absl::StrCat("SELECT ", ClientColumns(2),
+                       " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),
+          std::string(km_id), now);
+      if (r.empty()) return absl::FailedPreconditionError("no usable credential for this KmID");
+    }
+    out = ClientFromRow(r[0]);
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return *std::move(out);
@@ -61,17 +59,15 @@ absl::StatusOr<MafClient> PgMafStore::GetClientWhere(const std::string& where,
                                                      absl::string_view value, bool active_only) {
   std::optional<MafClient> out;
   const int64_t now = Micros(clock_->Now());
-  absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
-    return Guard("get client", [&]() -> absl::Status {
-      pqxx::nontransaction n(c);
-      std::string sql =
-          absl::StrCat("SELECT ", ClientColumns(2), " FROM maf_clients c WHERE ", where);
-      if (active_only) absl::StrAppend(&sql, " AND c.state = 'active' AND c.expires_at > ", TS(2));
-      absl::StrAppend(&sql, " ORDER BY c.created_at DESC, c.maf_client_reg_id DESC LIMIT 1");
-      pqxx::result r = n.exec_params(sql, std::string(value), now);
-      if (!r.empty()) out = ClientFromRow(r[0]);
-      return absl::OkStatus();
-    });
+  absl::Status s = pool_->RunRead("get client", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction n(c);
+    std::string sql =
+        absl::StrCat("SELECT ", ClientColumns(2), " FROM maf_clients c WHERE ", where);
+    if (active_only) absl::StrAppend(&sql, " AND c.state = 'active' AND c.expires_at > ", TS(2));
+    absl::StrAppend(&sql, " ORDER BY c.created_at DESC, c.maf_client_reg_id DESC LIMIT 1");
+    pqxx::result r = n.exec_params(sql, std::string(value), now);
+    if (!r.empty()) out = ClientFromRow(r[0]);
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   if (!out.has_value()) {
@@ -104,43 +100,41 @@ absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_
     return absl::InvalidArgumentError("expiry must be in the future");
   }
   const int64_t now = Micros(now_t);
-  absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    return Guard("update client", [&]() -> absl::Status {
-      pqxx::work w(c);
-      // FOR UPDATE serialises with key registration's FOR SHARE on the same row.
-      pqxx::result r = w.exec_params(
-          absl::StrCat("SELECT c.km_id, ", US("m.expires_at"),
-                       " FROM maf_clients c JOIN maf_credentials m ON m.km_id = c.km_id "
-                       "WHERE c.maf_client_reg_id = $1 AND c.state = 'active' AND c.expires_at > ",
-                       TS(2), " FOR UPDATE OF c"),
-          std::string(maf_client_reg_id), now);
-      if (r.empty()) return absl::NotFoundError("no active client registration");
-      if (r[0][0].as<std::string>() != km_id) {
-        return absl::PermissionDeniedError("registration of another Km");
-      }
-      if (update.expires_at.has_value()) {
-        const int64_t cap =
-            std::min(r[0][1].as<int64_t>(),
-                     Micros(std::min(*update.expires_at, absl::FromUnixSeconds(253402300799))));
-        w.exec_params(absl::StrCat("UPDATE maf_clients SET expires_at = ", TS(2),
-                                   " WHERE maf_client_reg_id = $1"),
-                      std::string(maf_client_reg_id), cap);
-        w.exec_params(
-            absl::StrCat("UPDATE maf_keys SET expires_at = ", TS(2), ", updated_at = ", TS(3),
-                         " WHERE maf_client_reg_id = $1 AND state = 'active' AND "
-                         "expires_at > ",
-                         TS(2)),
-            std::string(maf_client_reg_id), cap, now);
-      }
-      if (update.labels.has_value()) {
-        w.exec_params(
-            "UPDATE maf_clients SET labels = string_to_array($2, E'\\n') "
-            "WHERE maf_client_reg_id = $1",
-            std::string(maf_client_reg_id), JoinTargets(*update.labels));
-      }
-      w.commit();
-      return absl::OkStatus();
-    });
+  absl::Status s = pool_->Run("update client", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::work w(c);
+    // FOR UPDATE serialises with key registration's FOR SHARE on the same row.
+    pqxx::result r = w.exec_params(
+        absl::StrCat("SELECT c.km_id, ", US("m.expires_at"),
+                     " FROM maf_clients c JOIN maf_credentials m ON m.km_id = c.km_id "
+                     "WHERE c.maf_client_reg_id = $1 AND c.state = 'active' AND c.expires_at > ",
+                     TS(2), " FOR UPDATE OF c"),
+        std::string(maf_client_reg_id), now);
+    if (r.empty()) return absl::NotFoundError("no active client registration");
+    if (r[0][0].as<std::string>() != km_id) {
+      return absl::PermissionDeniedError("registration of another Km");
+    }
+    if (update.expires_at.has_value()) {
+      const int64_t cap =
+          std::min(r[0][1].as<int64_t>(),
+                   Micros(std::min(*update.expires_at, absl::FromUnixSeconds(253402300799))));
+      w.exec_params(absl::StrCat("UPDATE maf_clients SET expires_at = ", TS(2),
+                                 " WHERE maf_client_reg_id = $1"),
+                    std::string(maf_client_reg_id), cap);
+      w.exec_params(
+          absl::StrCat("UPDATE maf_keys SET expires_at = ", TS(2), ", updated_at = ", TS(3),
+                       " WHERE maf_client_reg_id = $1 AND state = 'active' AND "
+                       "expires_at > ",
+                       TS(2)),
+          std::string(maf_client_reg_id), cap, now);
+    }
+    if (update.labels.has_value()) {
+      w.exec_params(
+          "UPDATE maf_clients SET labels = string_to_array($2, E'\\n') "
+          "WHERE maf_client_reg_id = $1",
+          std::string(maf_client_reg_id), JoinTargets(*update.labels));
+    }
+    w.commit();
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return GetClient(maf_client_reg_id);
@@ -148,20 +142,18 @@ absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_
 
 absl::Status PgMafStore::DeregisterClient(absl::string_view maf_client_reg_id) {
   const int64_t now = Micros(clock_->Now());
-  return pool_->Run([&](pqxx::connection& c) {
-    return Guard("deregister client", [&]() -> absl::Status {
-      pqxx::work w(c);
-      pqxx::result r = w.exec_params(
-          "UPDATE maf_clients SET state = 'deregistered' WHERE maf_client_reg_id = $1 AND state = "
-          "'active' RETURNING 1",
-          std::string(maf_client_reg_id));
-      if (r.empty()) return absl::NotFoundError("no active client registration");
-      w.exec_params(absl::StrCat("UPDATE maf_keys SET state = 'deregistered', updated_at = ", TS(2),
-                                 " WHERE maf_client_reg_id = $1 AND state = 'active'"),
-                    std::string(maf_client_reg_id), now);
-      w.commit();
-      return absl::OkStatus();
-    });
+  return pool_->Run("deregister client", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::work w(c);
+    pqxx::result r = w.exec_params(
+        "UPDATE maf_clients SET state = 'deregistered' WHERE maf_client_reg_id = $1 AND state = "
+        "'active' RETURNING 1",
+        std::string(maf_client_reg_id));
+    if (r.empty()) return absl::NotFoundError("no active client registration");
+    w.exec_params(absl::StrCat("UPDATE maf_keys SET state = 'deregistered', updated_at = ", TS(2),
+                               " WHERE maf_client_reg_id = $1 AND state = 'active'"),
+                  std::string(maf_client_reg_id), now);
+    w.commit();
+    return absl::OkStatus();
   });
 }
 

@@ -29,18 +29,16 @@ constexpr const char* kCountKekVersionsSql =
 
 absl::StatusOr<std::vector<KekVersionCount>> PgMafStore::CountKekVersions() {
   std::vector<KekVersionCount> out;
-  absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
-    return Guard("count kek versions", [&]() -> absl::Status {
-      out.clear();
-      pqxx::read_transaction w(c);  // one snapshot for both tables
-      for (const pqxx::row& row : w.exec(kCountKekVersionsSql)) {
-        out.push_back(KekVersionCount{
-            row[0].as<int>() == 0 ? SealedColumn::kCredentialKm : SealedColumn::kKeyValue,
-            row[1].as<int32_t>(), row[2].as<int64_t>()});
-      }
-      w.commit();
-      return absl::OkStatus();
-    });
+  absl::Status s = pool_->RunRead("count kek versions", [&](pqxx::connection& c) -> absl::Status {
+    out.clear();
+    pqxx::read_transaction w(c);  // one snapshot for both tables
+    for (const pqxx::row& row : w.exec(kCountKekVersionsSql)) {
+      out.push_back(KekVersionCount{
+          row[0].as<int>() == 0 ? SealedColumn::kCredentialKm : SealedColumn::kKeyValue,
+          row[1].as<int32_t>(), row[2].as<int64_t>()});
+    }
+    w.commit();
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return out;
@@ -52,31 +50,29 @@ absl::StatusOr<RewrapResult> PgMafStore::RewrapBatch(int32_t target_version, int
   std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
   // Read the batch in autocommit mode: no transaction is held while re-sealing. The kek_version
   // indexes of 0001_create_maf_tables.sql keep the scan short.
-  absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    return Guard("rewrap: read batch", [&]() -> absl::Status {
-      batch.clear();
-      pqxx::nontransaction w(c);
-      pqxx::result r = w.exec_params(
-          "SELECT km_id, encode(km_ciphertext, 'hex'), kek_version FROM maf_credentials "
-          "WHERE kek_version <> $1 AND octet_length(km_ciphertext) > 0 LIMIT $2",
-          target_version, limit);
+  absl::Status s = pool_->Run("rewrap: read batch", [&](pqxx::connection& c) -> absl::Status {
+    batch.clear();
+    pqxx::nontransaction w(c);
+    pqxx::result r = w.exec_params(
+        "SELECT km_id, encode(km_ciphertext, 'hex'), kek_version FROM maf_credentials "
+        "WHERE kek_version <> $1 AND octet_length(km_ciphertext) > 0 LIMIT $2",
+        target_version, limit);
+    for (const pqxx::row& row : r) {
+      batch.push_back({SealedColumn::kCredentialKm, row[0].as<std::string>(),
+                       SealedKey{Unhex(row[1]), row[2].as<int32_t>()}});
+    }
+    const int rest = limit - static_cast<int>(batch.size());
+    if (rest > 0) {
+      r = w.exec_params(
+          "SELECT key_id, encode(key_ciphertext, 'hex'), kek_version FROM maf_keys "
+          "WHERE kek_version <> $1 AND octet_length(key_ciphertext) > 0 LIMIT $2",
+          target_version, rest);
       for (const pqxx::row& row : r) {
-        batch.push_back({SealedColumn::kCredentialKm, row[0].as<std::string>(),
+        batch.push_back({SealedColumn::kKeyValue, row[0].as<std::string>(),
                          SealedKey{Unhex(row[1]), row[2].as<int32_t>()}});
       }
-      const int rest = limit - static_cast<int>(batch.size());
-      if (rest > 0) {
-        r = w.exec_params(
-            "SELECT key_id, encode(key_ciphertext, 'hex'), kek_version FROM maf_keys "
-            "WHERE kek_version <> $1 AND octet_length(key_ciphertext) > 0 LIMIT $2",
-            target_version, rest);
-        for (const pqxx::row& row : r) {
-          batch.push_back({SealedColumn::kKeyValue, row[0].as<std::string>(),
-                           SealedKey{Unhex(row[1]), row[2].as<int32_t>()}});
-        }
-      }
-      return absl::OkStatus();
-    });
+    }
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   absl::StatusOr<kek::RewrapCounts> n = kek::ResealRows(
@@ -84,20 +80,18 @@ absl::StatusOr<RewrapResult> PgMafStore::RewrapBatch(int32_t target_version, int
       [this](const kek::PendingRow<SealedColumn, SealedKey>& p,
              const SealedKey& fresh) -> absl::StatusOr<bool> {
         int64_t updated = 0;
-        absl::Status s = pool_->Run([&](pqxx::connection& c) {
-          return Guard("rewrap: update row", [&]() -> absl::Status {
-            pqxx::nontransaction w(c);
-            // Optimistic check: only if the row still holds the blob that was re-sealed.
-            pqxx::result r = w.exec_params(
-                p.column == SealedColumn::kCredentialKm
-                    ? "UPDATE maf_credentials SET km_ciphertext = decode($2, 'hex'), "
-                      "kek_version = $3 WHERE km_id = $1 AND km_ciphertext = decode($4, 'hex')"
-                    : "UPDATE maf_keys SET key_ciphertext = decode($2, 'hex'), kek_version = $3 "
-                      "WHERE key_id = $1 AND key_ciphertext = decode($4, 'hex')",
-                p.id, Hex(fresh.ciphertext), fresh.kek_version, Hex(p.old.ciphertext));
-            updated = r.affected_rows();
-            return absl::OkStatus();
-          });
+        absl::Status s = pool_->Run("rewrap: update row", [&](pqxx::connection& c) -> absl::Status {
+          pqxx::nontransaction w(c);
+          // Optimistic check: only if the row still holds the blob that was re-sealed.
+          pqxx::result r = w.exec_params(
+              p.column == SealedColumn::kCredentialKm
+                  ? "UPDATE maf_credentials SET km_ciphertext = decode($2, 'hex'), "
+                    "kek_version = $3 WHERE km_id = $1 AND km_ciphertext = decode($4, 'hex')"
+                  : "UPDATE maf_keys SET key_ciphertext = decode($2, 'hex'), kek_version = $3 "
+                    "WHERE key_id = $1 AND key_ciphertext = decode($4, 'hex')",
+              p.id, Hex(fresh.ciphertext), fresh.kek_version, Hex(p.old.ciphertext));
+          updated = r.affected_rows();
+          return absl::OkStatus();
         });
         if (!s.ok()) return s;
         return updated == 1;

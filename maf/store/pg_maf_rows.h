@@ -231,15 +231,6 @@ inline const std::string& RegisterClientSql() {
 inline constexpr const char* kDecoyCredentialSql =
     "SELECT pg_logical_emit_message(true, 'onem2m-maf-decoy', decode($1, 'hex'))";
 
-template <typename Fn>
-absl::Status Guard(absl::string_view what, Fn&& fn) {
-  try {
-    return fn();
-  } catch (...) {
-    return pg::CurrentExceptionToStatus(what);
-  }
-}
-
 }  // namespace onem2m::maf::pg_rows
 
 #endif  // ONEM2M_MAF_STORE_PG_MAF_ROWS_H_

@@ -50,24 +50,22 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
   absl::Status s = ValidateCredential(credential);
   if (!s.ok()) return s;
   MafCredential out;
-  s = pool_->Run([&](pqxx::connection& c) {
-    return Guard("put credential", [&]() -> absl::Status {
-      // One autocommit statement (a first contact is on the handshake path); see PutCredentialSql.
-      pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(kPutCredential, credential.km_id, credential.ke_id,
-                                       Hex(credential.km.ciphertext), credential.km.kek_version,
-                                       credential.enrolee_id, credential.mef_fqdn,
-                                       Micros(credential.expires_at), Micros(clock_->Now()));
-      if (r.empty()) {
-        // The statement's snapshot may predate a racing replica's commit: look once more.
-        r = n.exec_params(
-            absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"),
-            credential.km_id);
-      }
-      if (r.empty()) return absl::AlreadyExistsError("ke_id is stored under another km_id");
-      out = CredentialFromRow(r[0]);
-      return absl::OkStatus();
-    });
+  s = pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
+    // One autocommit statement (a first contact is on the handshake path); see PutCredentialSql.
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_prepared(kPutCredential, credential.km_id, credential.ke_id,
+                                     Hex(credential.km.ciphertext), credential.km.kek_version,
+                                     credential.enrolee_id, credential.mef_fqdn,
+                                     Micros(credential.expires_at), Micros(clock_->Now()));
+    if (r.empty()) {
+      // The statement's snapshot may predate a racing replica's commit: look once more.
+      r = n.exec_params(
+          absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"),
+          credential.km_id);
+    }
+    if (r.empty()) return absl::AlreadyExistsError("ke_id is stored under another km_id");
+    out = CredentialFromRow(r[0]);
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return out;
@@ -80,28 +78,24 @@ absl::Status PgMafStore::WriteDecoyCredential(const MafCredential& decoy) {
   const std::string payload =
       Hex(absl::StrCat(decoy.km_id, decoy.ke_id, Hex(decoy.km.ciphertext), decoy.enrolee_id,
                        decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_->Now())));
-  return pool_->Run([&](pqxx::connection& c) {
-    return Guard("put credential", [&]() -> absl::Status {
-      pqxx::nontransaction n(c);
-      n.exec_prepared(kDecoyCredential, payload);
-      return absl::OkStatus();
-    });
+  return pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction n(c);
+    n.exec_prepared(kDecoyCredential, payload);
+    return absl::OkStatus();
   });
 }
 
 absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
                                                         absl::string_view value) {
   std::optional<MafCredential> out;
-  absl::Status s = pool_->RunRead([&](pqxx::connection& c) {
-    return Guard("get credential", [&]() -> absl::Status {
-      pqxx::nontransaction n(c);
-      pqxx::result r = n.exec_prepared(statement, std::string(value));
-      if (r.empty()) return absl::OkStatus();
-      // A decoy row (see CredentialLookupSql) is decoded like a stored one, then dropped.
-      MafCredential c = CredentialFromRow(r[0]);
-      if (r[0][kCredentialFoundColumn].as<bool>()) out = std::move(c);
-      return absl::OkStatus();
-    });
+  absl::Status s = pool_->RunRead("get credential", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_prepared(statement, std::string(value));
+    if (r.empty()) return absl::OkStatus();
+    // A decoy row (see CredentialLookupSql) is decoded like a stored one, then dropped.
+    MafCredential row = CredentialFromRow(r[0]);
+    if (r[0][kCredentialFoundColumn].as<bool>()) out = std::move(row);
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   if (!out.has_value() || out->expires_at <= clock_->Now()) {
@@ -121,25 +115,23 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKeId(absl::string_view 
 
 absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport transport) {
   const absl::Time now = clock_->Now();
-  return pool_->Run([&](pqxx::connection& c) {
-    return Guard("record handshake", [&]() -> absl::Status {
-      pqxx::work w(c);
-      // The interval test in the WHERE clause makes most calls read-only (no row version).
-      pqxx::result r =
-          w.exec_params(absl::StrCat("UPDATE maf_credentials SET last_transport = NULLIF($2, ''), "
-                                     "last_handshake_at = ",
-                                     TS(3), " WHERE km_id = $1 AND (last_handshake_at IS NULL OR ",
-                                     "last_handshake_at <= ", TS(4), ") RETURNING 1"),
-                        std::string(km_id), std::string(TransportName(transport)), Micros(now),
-                        Micros(now - kHandshakeRecordInterval));
-      if (r.empty()) {
-        pqxx::result exists =
-            w.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", std::string(km_id));
-        if (exists.empty()) return absl::NotFoundError("no such credential");
-      }
-      w.commit();
-      return absl::OkStatus();
-    });
+  return pool_->Run("record handshake", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::work w(c);
+    // The interval test in the WHERE clause makes most calls read-only (no row version).
+    pqxx::result r =
+        w.exec_params(absl::StrCat("UPDATE maf_credentials SET last_transport = NULLIF($2, ''), "
+                                   "last_handshake_at = ",
+                                   TS(3), " WHERE km_id = $1 AND (last_handshake_at IS NULL OR ",
+                                   "last_handshake_at <= ", TS(4), ") RETURNING 1"),
+                      std::string(km_id), std::string(TransportName(transport)), Micros(now),
+                      Micros(now - kHandshakeRecordInterval));
+    if (r.empty()) {
+      pqxx::result exists =
+          w.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", std::string(km_id));
+      if (exists.empty()) return absl::NotFoundError("no such credential");
+    }
+    w.commit();
+    return absl::OkStatus();
   });
 }
 
@@ -148,40 +140,38 @@ absl::StatusOr<std::vector<std::string>> PgMafStore::Revoke(const char* where,
                                                             const Revocation& why) {
   std::vector<std::string> km_ids;
   const int64_t now = Micros(clock_->Now());
-  absl::Status s = pool_->Run([&](pqxx::connection& c) {
-    return Guard("revoke", [&]() -> absl::Status {
-      km_ids.clear();
-      pqxx::work w(c);
-      // Credential rows first (their row locks serialise with RegisterClient's FOR SHARE), then
-      // the clients, then the keys: the same order everywhere, so no deadlocks.
-      pqxx::result r = w.exec_params(
-          absl::StrCat("UPDATE maf_credentials SET revoked = true, km_ciphertext = ''::bytea, "
-                       "revoked_by = CASE WHEN revoked THEN revoked_by ELSE $3 END, "
-                       "revoke_reason = CASE WHEN revoked THEN revoke_reason ELSE $4 END, "
-                       "revoked_at = COALESCE(revoked_at, ",
-                       TS(2), ") WHERE ", where, " = $1 RETURNING km_id"),
-          std::string(value), now, why.actor, why.reason);
-      for (const pqxx::row& row : r) km_ids.push_back(row[0].as<std::string>());
-      if (km_ids.empty()) {
-        w.commit();
-        return absl::OkStatus();
-      }
-      const std::string joined = absl::StrJoin(km_ids, "\n");
-      w.exec_params(absl::StrCat("UPDATE maf_clients SET state = 'revoked', revoked_by = $3, "
-                                 "revoke_reason = $4, revoked_at = ",
-                                 TS(2),
-                                 " WHERE km_id = ANY(string_to_array($1, E'\\n')) AND state <> "
-                                 "'revoked'"),
-                    joined, now, why.actor, why.reason);
-      w.exec_params(absl::StrCat("UPDATE maf_keys SET state = 'revoked', revoked_by = $3, "
-                                 "revoke_reason = $4, revoked_at = ",
-                                 TS(2), ", updated_at = ", TS(2),
-                                 " WHERE km_id = ANY(string_to_array($1, E'\\n')) AND state <> "
-                                 "'revoked'"),
-                    joined, now, why.actor, why.reason);
+  absl::Status s = pool_->Run("revoke", [&](pqxx::connection& c) -> absl::Status {
+    km_ids.clear();
+    pqxx::work w(c);
+    // Credential rows first (their row locks serialise with RegisterClient's FOR SHARE), then
+    // the clients, then the keys: the same order everywhere, so no deadlocks.
+    pqxx::result r = w.exec_params(
+        absl::StrCat("UPDATE maf_credentials SET revoked = true, km_ciphertext = ''::bytea, "
+                     "revoked_by = CASE WHEN revoked THEN revoked_by ELSE $3 END, "
+                     "revoke_reason = CASE WHEN revoked THEN revoke_reason ELSE $4 END, "
+                     "revoked_at = COALESCE(revoked_at, ",
+                     TS(2), ") WHERE ", where, " = $1 RETURNING km_id"),
+        std::string(value), now, why.actor, why.reason);
+    for (const pqxx::row& row : r) km_ids.push_back(row[0].as<std::string>());
+    if (km_ids.empty()) {
       w.commit();
       return absl::OkStatus();
-    });
+    }
+    const std::string joined = absl::StrJoin(km_ids, "\n");
+    w.exec_params(absl::StrCat("UPDATE maf_clients SET state = 'revoked', revoked_by = $3, "
+                               "revoke_reason = $4, revoked_at = ",
+                               TS(2),
+                               " WHERE km_id = ANY(string_to_array($1, E'\\n')) AND state <> "
+                               "'revoked'"),
+                  joined, now, why.actor, why.reason);
+    w.exec_params(absl::StrCat("UPDATE maf_keys SET state = 'revoked', revoked_by = $3, "
+                               "revoke_reason = $4, revoked_at = ",
+                               TS(2), ", updated_at = ", TS(2),
+                               " WHERE km_id = ANY(string_to_array($1, E'\\n')) AND state <> "
+                               "'revoked'"),
+                  joined, now, why.actor, why.reason);
+    w.commit();
+    return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return km_ids;
