@@ -17,6 +17,13 @@ comparing with the other ratios of its run). Every generator measures its own ba
 OpenSSL, or the fastest empty gRPC call) in the same run, and those in-run ratios are what the
 targets of issue 14 are about; the absolute rates are shown to make the ratios' causes visible.
 docs/performance.md has the figures this produced.
+
+--tools=mefsrv drives each build's real mef_server binary (BEFORE_DIR/mef_server,
+AFTER_DIR/mef_server) with one load generator, --mef_load (default AFTER_DIR/mef_load --mef_server),
+so both builds meet the same raw TLS and DTLS clients and the same bare TLS and DTLS baselines
+even when the older mef_load had no DTLS baseline. Each build's server gets its own database
+(--mefsrv_pg_before/--mefsrv_pg_after). An older mef_server that lacks flags mef_load passes is
+wrapped with tests/bench/compat_wrap.sh (docs/performance.md, "Issue 13 refactor: before/after").
 """
 import argparse
 import json
@@ -27,7 +34,8 @@ import subprocess
 import sys
 import tempfile
 
-BINARIES = {"mef": "mef_load", "maf": "maf_load", "fetch": "fetch_benchmark"}
+BINARIES = {"mef": "mef_load", "maf": "maf_load", "fetch": "fetch_benchmark",
+            "mefsrv": "mef_server"}
 
 # (label, how to pull the figure out of one run's JSON)
 def case(needle, field):
@@ -48,12 +56,21 @@ FIGURES = {
         ("MEF TLS / bare TLS (ratio)", ratio("mef_tls_over_baseline")),
         ("MEF DTLS / bare DTLS (ratio)", ratio("mef_dtls_over_baseline")),
         ("MEF TLS enrolments/s", case("MEF TLS (raw client)", "rate")),
+        ("MEF TLS p50 ms", case("MEF TLS (raw client)", "p50_ms")),
         ("MEF TLS p99 ms", case("MEF TLS (raw client)", "p99_ms")),
         ("MEF TLS server CPU us/op", case("MEF TLS (raw client)", "server_cpu_us_per_op")),
         ("MEF DTLS (raw client) enrolments/s", case("MEF DTLS (raw", "rate")),
+        ("MEF DTLS (raw client) p50 ms", case("MEF DTLS (raw", "p50_ms")),
         ("MEF DTLS (raw client) p99 ms", case("MEF DTLS (raw", "p99_ms")),
         ("MEF DTLS (raw client) server CPU us/op", case("MEF DTLS (raw", "server_cpu_us_per_op")),
         ("MEF DTLS (enrolee::Bootstrap) enrolments/s", case("MEF DTLS (enrolee", "rate")),
+        ("MEF DTLS (enrolee::Bootstrap) p50 ms", case("MEF DTLS (enrolee", "p50_ms")),
+        ("MEF DTLS (enrolee::Bootstrap) p99 ms", case("MEF DTLS (enrolee", "p99_ms")),
+        # Builds older than the bare DTLS baseline have only the bare TLS one: this ratio exists
+        # in both, so a DTLS figure of an old build can still be set against its own run.
+        ("MEF DTLS (enrolee::Bootstrap) / bare TLS (ratio)",
+         lambda r: _div(case("MEF DTLS (enrolee", "rate")(r),
+                        case("bare OpenSSL TLS-PSK baseline", "rate")(r))),
         ("MEF DTLS (enrolee::Bootstrap) server CPU us/op",
          case("MEF DTLS (enrolee", "server_cpu_us_per_op")),
         ("bare TLS enrolments/s", case("bare OpenSSL TLS-PSK baseline", "rate")),
@@ -66,10 +83,14 @@ FIGURES = {
         ("first contact / KmID (ratio)", lambda r: _div(case("phase 1", "rate")(r),
                                                          case("phase 2", "rate")(r))),
         ("KmID / bare (ratio)", ratio("kmid_over_baseline")),
+        ("first contact / bare (ratio)", ratio("first_contact_over_baseline")),
         ("first contact /s", case("phase 1", "rate")),
+        ("first contact p50 ms", case("phase 1", "p50_ms")),
         ("first contact p99 ms", case("phase 1", "p99_ms")),
         ("first contact MAF CPU us/op", case("phase 1", "server_cpu_us_per_op")),
         ("KmID handshakes/s", case("phase 2", "rate")),
+        ("KmID p50 ms", case("phase 2", "p50_ms")),
+        ("KmID p99 ms", case("phase 2", "p99_ms")),
         ("KmID MAF CPU us/op", case("phase 2", "server_cpu_us_per_op")),
         ("bare handshakes/s", case("phase 3", "rate")),
     ],
@@ -78,6 +99,7 @@ FIGURES = {
         ("fetch (memory) / fastest empty (ratio)",
          ratio("fetch (memory store) / fastest empty call")),
         ("fetch (pg) calls/s", case("fetch (pg store)", "rate")),
+        ("fetch (pg) p50 ms", case("fetch (pg store)", "p50_ms")),
         ("fetch (pg) p99 ms", case("fetch (pg store)", "p99_ms")),
         ("fetch (memory) calls/s", case("fetch (memory store)", "rate")),
         ("fastest empty call/s", lambda r: max((c["rate"] for c in r["cases"]
@@ -87,13 +109,18 @@ FIGURES = {
 }
 
 
+# mefsrv: one load generator (--mef_load, this tree's) against each build's real mef_server
+# binary, so both builds meet the same clients and the same bare TLS and DTLS baselines.
+FIGURES["mefsrv"] = FIGURES["mef"]
+
+
 def _div(a, b):
     return a / b if a is not None and b else None
 
 
 def args_for(tool, a, pg):
     c, s = a.concurrency, a.seconds
-    if tool == "mef":
+    if tool in ("mef", "mefsrv"):
         return ["--pg=" + pg, "--enrolees=%d" % a.devices, "--transport=both", "--baseline",
                 "--concurrency=%d" % c, "--duration=%ds" % s]
     if tool == "maf":
@@ -103,14 +130,23 @@ def args_for(tool, a, pg):
 
 
 def run_one(binary, tool, a, pg, work):
-    out = work / ("%s-%d.json" % (tool, os.getpid()))
-    if out.exists():
-        out.unlink()
+    if tool == "mefsrv":
+        # The server binary is the build under test; the load generator is always --mef_load.
+        # mef_server serves from its database's default schema: one database per build.
+        return _run(a.mef_load, tool, a, pg, work, ["--mef_server=" + str(binary)])
+    return _run(binary, tool, a, pg, work, [])
+
+
+def _run(binary, tool, a, pg, work, extra):
+    # Every run keeps its JSON and log in the work folder (printed at the end).
+    n = len(list(work.glob("%s-*.json" % tool)))
+    out = work / ("%s-%03d.json" % (tool, n))
     load = os.getloadavg()[0]
     env = dict(os.environ, ONEM2M_TEST_PG=pg)
-    cmd = [str(binary)] + args_for(tool, a, pg) + ["--json_out=" + str(out)]
+    cmd = [str(binary)] + args_for(tool, a, pg) + extra + ["--json_out=" + str(out)]
     print("+ " + " ".join(cmd), flush=True)
     log = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out.with_suffix(".log").write_text(" ".join(cmd) + "\n" + log.stdout + log.stderr)
     if log.returncode != 0 or not out.exists():
         sys.stderr.write(log.stdout[-3000:] + log.stderr[-3000:])
         raise SystemExit("%s failed" % cmd[0])
@@ -136,10 +172,18 @@ def main():
     p.add_argument("--devices", type=int, default=8000)
     p.add_argument("--pg", default=os.environ.get("ONEM2M_TEST_PG", ""))
     p.add_argument("--out", default="")
+    p.add_argument("--mef_load", default="",
+                   help="mefsrv: the load generator (default: AFTER/mef_load)")
+    p.add_argument("--mefsrv_pg_before", default="",
+                   help="mefsrv: database of the before mef_server (default: --pg)")
+    p.add_argument("--mefsrv_pg_after", default="",
+                   help="mefsrv: database of the after mef_server (default: --pg)")
     a = p.parse_args()
     if not a.pg:
         raise SystemExit("--pg or ONEM2M_TEST_PG required")
     tools = [t for t in a.tools.split(",") if t]
+    if not a.mef_load:
+        a.mef_load = str(pathlib.Path(a.after) / "mef_load")
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-compare-"))
     runs = {t: {"before": [], "after": []} for t in tools}
     for r in range(a.rounds):
@@ -147,14 +191,18 @@ def main():
             order = ("before", "after") if r % 2 == 0 else ("after", "before")
             for which in order:
                 binary = pathlib.Path(getattr(a, which)) / BINARIES[t]
-                runs[t][which].append(run_one(binary, t, a, a.pg, work))
+                pg = a.pg
+                if t == "mefsrv":
+                    pg = getattr(a, "mefsrv_pg_" + which) or a.pg
+                runs[t][which].append(run_one(binary, t, a, pg, work))
     lines = ["# Before/after, same run", "",
              "Medians over %d interleaved rounds, %d concurrent clients, %d s per phase; "
              "`--before=%s --after=%s`." % (a.rounds, a.concurrency, a.seconds, a.before, a.after),
              ""]
     for t in tools:
         b, f = runs[t]["before"], runs[t]["after"]
-        lines += ["## %s" % BINARIES[t], "",
+        title = BINARIES[t] if t != "mefsrv" else "mef_server (driven by %s)" % a.mef_load
+        lines += ["## %s" % title, "",
                   "| figure | before (median) | after (median) | after / before | before rounds | after rounds |",
                   "|---|---|---|---|---|---|"]
         for label, get in FIGURES[t]:
@@ -173,6 +221,7 @@ def main():
         lines.append("")
     text = "\n".join(lines) + "\n"
     print(text)
+    print("raw JSON and logs: %s" % work)
     if a.out:
         pathlib.Path(a.out).write_text(text)
 
