@@ -9,6 +9,7 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+
 #include "common/net/socket_util.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/wait_for.h"

@@ -22,22 +22,22 @@ TEST(AsyncBatchReaderTest, QueuedReadsAreAnsweredTogetherEachWithItsOwnRow) {
   std::vector<size_t> sizes;
   absl::Mutex mu;
   {
-    AsyncBatchReader<std::string> reader({1, 64, 1000},
-                                         [&](const std::vector<std::string>& keys,
-                                             absl::flat_hash_map<std::string, std::string>* found) {
-                                           if (calls.fetch_add(1) == 0) {
-                                             entered.Notify();
-                                             release.WaitForNotification();
-                                           }
-                                           {
-                                             absl::MutexLock l(&mu);
-                                             sizes.push_back(keys.size());
-                                           }
-                                           for (const std::string& k : keys) {
-                                             if (k != "missing") (*found)[k] = "row-" + k;
-                                           }
-                                           return absl::OkStatus();
-                                         });
+    AsyncBatchReader<std::string> reader(
+        {1, 64, 1000}, [&](const std::vector<std::string>& keys,
+                           absl::flat_hash_map<std::string, std::string>* found) {
+          if (calls.fetch_add(1) == 0) {
+            entered.Notify();
+            release.WaitForNotification();
+          }
+          {
+            absl::MutexLock l(&mu);
+            sizes.push_back(keys.size());
+          }
+          for (const std::string& k : keys) {
+            if (k != "missing") (*found)[k] = "row-" + k;
+          }
+          return absl::OkStatus();
+        });
     std::atomic<int> right{0}, absent{0};
     reader.Get("first", [&](absl::StatusOr<std::optional<std::string>> r) {
       if (r.ok() && r->has_value() && **r == "row-first") ++right;
@@ -65,16 +65,16 @@ TEST(AsyncBatchReaderTest, QueuedReadsAreAnsweredTogetherEachWithItsOwnRow) {
 TEST(AsyncBatchReaderTest, ErrorsReachTheBatchAndAFullQueueFailsFast) {
   absl::Notification entered, release;
   std::atomic<int> calls{0};
-  AsyncBatchReader<int> reader(
-      {1, 64, /*max_pending=*/2},
-      [&](const std::vector<std::string>&, absl::flat_hash_map<std::string, int>*) {
-        if (calls.fetch_add(1) == 0) {
-          entered.Notify();
-          release.WaitForNotification();
-          return absl::OkStatus();
-        }
-        return absl::UnavailableError("database down");
-      });
+  AsyncBatchReader<int> reader({1, 64, /*max_pending=*/2},
+                               [&](const std::vector<std::string>&,
+                                   absl::flat_hash_map<std::string, int>*) {
+                                 if (calls.fetch_add(1) == 0) {
+                                   entered.Notify();
+                                   release.WaitForNotification();
+                                   return absl::OkStatus();
+                                 }
+                                 return absl::UnavailableError("database down");
+                               });
   reader.Get("a", [](absl::StatusOr<std::optional<int>>) {});
   entered.WaitForNotification();
   std::atomic<int> unavailable{0};
