@@ -207,6 +207,7 @@ TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
         // let a second read overlap and in which calls pile up for the next batch. Holding the
         // first read on a condition instead (until calls wait) made the batcher stall for the
         // client deadline in about 1 run in 10 (a lost wake-up after ReleaseTurn, reported).
+        absl::SleepFor(absl::Milliseconds(2));
         reading.fetch_sub(1);
         turn->Release();
         turn->Release();  // a second release is harmless

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
@@ -93,11 +94,7 @@ bool MafAdmin(const std::shared_ptr<grpc::Channel>& ch) {
 
 template <typename F>
 bool Eventually(F pred, absl::Duration timeout = absl::Seconds(20)) {
-  for (absl::Time until = absl::Now() + timeout; absl::Now() < until;) {
-    if (pred()) return true;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
+  return ::onem2m::testing::WaitFor(pred, timeout, absl::Milliseconds(200));
 }
 
 // MetricValue reads an unlabelled counter from /metrics (-1 if absent).
@@ -161,7 +158,10 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   ASSERT_EQ(std::rename((env.dir + "/ca.crt.tmp").c_str(), (env.dir + "/ca.crt").c_str()), 0);
   EXPECT_TRUE(Eventually([&] { return !MefAdmin(Dial(mp.admin, admin1, kEnvMefCertName)); }));
   EXPECT_TRUE(Eventually([&] { return !MafKeys(Dial(fp.key, target1, kEnvMafFqdn)); }));
-  absl::SleepFor(absl::Seconds(4));  // the MEF's connection age: the MAF's client reconnects
+  // Stays: outlive the MEF's maximum connection age (a gRPC server setting in the child, on its
+  // real clock), so the fetches below must come over a new connection, i.e. the renewed
+  // certificate; without it they would pass over the old connection.
+  absl::SleepFor(absl::Seconds(4));
   fetches = MefFetches(mp.ops);
   EXPECT_TRUE(Eventually([&] {
     AttemptUnknownKeId(fp.tls);
@@ -182,7 +182,8 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   })) << ReadFileOrEmpty(env.dir + "/maf.log");
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(env.dir + "/maf.log"), "tls_files_rejected"));
   EXPECT_TRUE(MafKeys(Dial(fp.key, target2, kEnvMafFqdn)));
-  absl::SleepFor(absl::Seconds(4));  // another MEF connection age: the MAF reconnects, old key
+  // Stays (as above): another MEF connection age, so the MAF reconnects, with its old key.
+  absl::SleepFor(absl::Seconds(4));
   fetches = MefFetches(mp.ops);
   EXPECT_TRUE(Eventually([&] {
     AttemptUnknownKeId(fp.tls);

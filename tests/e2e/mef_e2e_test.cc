@@ -24,6 +24,7 @@
 #include "common/pg/test_schema.h"
 #include "common/psk_server/psk_server.h"
 #include "common/secret_bytes.h"
+#include "common/testing/wait_for.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
@@ -507,14 +508,14 @@ TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
                         dir + "/mef.out", log)
                   .ok());
   bool ready = false;
-  for (absl::Time until = absl::Now() + absl::Seconds(30); absl::Now() < until && mef.Running();) {
-    absl::StatusOr<int> code = e2e::HttpGetStatus(ops, "/readyz", absl::Seconds(1));
-    if (code.ok() && *code == 200) {
-      ready = true;
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  (void)::onem2m::testing::WaitFor(
+      [&] {
+        if (!mef.Running()) return true;
+        absl::StatusOr<int> code = e2e::HttpGetStatus(ops, "/readyz", absl::Seconds(1));
+        ready = code.ok() && *code == 200;
+        return ready;
+      },
+      absl::Seconds(30), absl::Milliseconds(50));
   ASSERT_TRUE(ready) << e2e::ReadFileOrEmpty(log);
 
   for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {

@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/process_runner.h"
 #include "tests/e2e/service_env.h"
@@ -121,10 +122,8 @@ class PgOutageTest : public ::testing::Test {
   // runs, /healthz answers 200 and /readyz answers 503 mentioning `why`, each within a second.
   void ExpectAliveNotReady(ChildProcess& p, int ops, const std::string& why,
                            absl::Duration for_how_long, const std::string& log) {
-    for (absl::Time until = absl::Now() + absl::Seconds(10);
-         absl::Now() < until && Get(ops, "/healthz").answer.empty();) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+    (void)::onem2m::testing::WaitFor([&] { return !Get(ops, "/healthz").answer.empty(); },
+                                     absl::Seconds(10), absl::Milliseconds(20));
     bool saw_why = false;
     for (absl::Time until = absl::Now() + for_how_long; absl::Now() < until;) {
       ASSERT_TRUE(p.Running()) << ReadFileOrEmpty(log);
@@ -135,6 +134,8 @@ class PgOutageTest : public ::testing::Test {
       EXPECT_TRUE(absl::StrContains(ready.answer, "503")) << ready.answer;
       EXPECT_LT(ready.took, absl::Seconds(1));
       saw_why = saw_why || absl::StrContains(ready.answer, why);
+      // Stays: this samples the probes across `for_how_long` to show the state holds for that
+      // long (the outage is the child's, on its own clock); nothing is awaited.
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(saw_why) << "/readyz never said '" << why << "': " << Get(ops, "/readyz").answer;
@@ -142,10 +143,13 @@ class PgOutageTest : public ::testing::Test {
 
   // WaitNotReady waits until /readyz answers 503 mentioning `why`.
   void WaitNotReady(int ops, const std::string& why) {
-    for (absl::Time until = absl::Now() + absl::Seconds(15); absl::Now() < until;) {
-      std::string r = Get(ops, "/readyz").answer;
-      if (absl::StrContains(r, "503") && absl::StrContains(r, why)) return;
-      absl::SleepFor(absl::Milliseconds(100));
+    if (::onem2m::testing::WaitFor(
+            [&] {
+              std::string r = Get(ops, "/readyz").answer;
+              return absl::StrContains(r, "503") && absl::StrContains(r, why);
+            },
+            absl::Seconds(15), absl::Milliseconds(100))) {
+      return;
     }
     ADD_FAILURE() << "/readyz did not say '" << why << "': " << Get(ops, "/readyz").answer;
   }

@@ -26,6 +26,7 @@
 #include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
 #include "enrolee/bootstrap_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -100,15 +101,15 @@ class SpecFetchCurlTest : public ::testing::Test {
                              "--audit_log=" + audit_},
                             log_ + ".out", log_)
                     .ok());
-    for (absl::Time until = absl::Now() + absl::Seconds(60); absl::Now() < until;) {
-      if (!mef_->Running()) return;
-      absl::StatusOr<int> code = HttpGetStatus(ops_, "/readyz", absl::Seconds(1));
-      if (code.ok() && *code == 200 && absl::StrContains(ReadFileOrEmpty(log_), "mef_started")) {
-        ready_ = true;
-        return;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    (void)::onem2m::testing::WaitFor(
+        [&] {
+          if (!mef_->Running()) return true;
+          absl::StatusOr<int> code = HttpGetStatus(ops_, "/readyz", absl::Seconds(1));
+          ready_ = code.ok() && *code == 200 &&
+                   absl::StrContains(ReadFileOrEmpty(log_), "mef_started");
+          return ready_;
+        },
+        absl::Seconds(60), absl::Milliseconds(100));
   }
 
   void TearDown() override {

@@ -36,6 +36,7 @@
 #include "common/exchange/rsc.h"
 #include "common/secret_bytes.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
@@ -233,15 +234,17 @@ class Cluster {
   }
 
   bool WaitReady(Server* s, const char* started) {
-    for (absl::Time until = absl::Now() + absl::Seconds(60); absl::Now() < until;) {
-      if (!s->proc.Running()) return false;
-      absl::StatusOr<int> code = e2e::HttpGetStatus(s->ops, "/readyz", absl::Seconds(1));
-      if (code.ok() && *code == 200 && absl::StrContains(e2e::ReadFileOrEmpty(s->log), started)) {
-        return true;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
+    bool ready = false;
+    (void)::onem2m::testing::WaitFor(
+        [&] {
+          if (!s->proc.Running()) return true;
+          absl::StatusOr<int> code = e2e::HttpGetStatus(s->ops, "/readyz", absl::Seconds(1));
+          ready = code.ok() && *code == 200 &&
+                  absl::StrContains(e2e::ReadFileOrEmpty(s->log), started);
+          return ready;
+        },
+        absl::Seconds(60), absl::Milliseconds(100));
+    return ready;
   }
 
   std::string admin_conninfo_;
