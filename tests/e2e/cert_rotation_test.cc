@@ -17,8 +17,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/test_pki.h"
 #include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
@@ -29,6 +31,8 @@
 
 namespace onem2m::e2e {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 using testing::TestPki;
 
@@ -118,13 +122,13 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
                                          "--grpc_max_connection_age_grace=1s"}),
                         env.dir + "/mef.out", env.dir + "/mef.log")
                   .ok());
-  ASSERT_TRUE(WaitReady(mef, mp.ops, env.dir + "/mef.log", "mef_started").ok());
+  ASSERT_THAT(WaitReady(mef, mp.ops, env.dir + "/mef.log", "mef_started"), IsOk());
   ASSERT_TRUE(maf.Start(env.MafArgv(fp, absl::StrCat(kEnvMefFqdn, "=", kEnvMefCertName, ":", mp.cred),
                                     {"--store=memory", "--tls_reload_interval=1s",
                                      "--grpc_max_connection_age=inf"}),
                         env.dir + "/maf.out", env.dir + "/maf.log")
                   .ok());
-  ASSERT_TRUE(WaitReady(maf, fp.ops, env.dir + "/maf.log", "maf_started").ok());
+  ASSERT_THAT(WaitReady(maf, fp.ops, env.dir + "/maf.log", "maf_started"), IsOk());
 
   // Before: everything works with CA one.
   const Identity admin1 = From(ca1, "admin.local"), target1 = From(ca1, "target.local");
@@ -141,7 +145,7 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   env.pki = ca2;
   env.IssueLeaf("mef", kEnvMefCertName);
   env.IssueLeaf("maf", kEnvMafFqdn);
-  ASSERT_TRUE(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca1.ca_pem() + ca2.ca_pem(), 0644).ok());
+  ASSERT_THAT(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca1.ca_pem() + ca2.ca_pem(), 0644), IsOk());
   ASSERT_EQ(std::rename((env.dir + "/ca.crt.tmp").c_str(), (env.dir + "/ca.crt").c_str()), 0);
 
   // Every port presents a certificate of CA two: clients trusting only CA two get in.
@@ -154,7 +158,7 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
 
   // Step 2: CA one retired. The MEF now accepts only clients of CA two, so the MAF's fetches
   // prove that its client presents the renewed certificate.
-  ASSERT_TRUE(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca2.ca_pem(), 0644).ok());
+  ASSERT_THAT(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca2.ca_pem(), 0644), IsOk());
   ASSERT_EQ(std::rename((env.dir + "/ca.crt.tmp").c_str(), (env.dir + "/ca.crt").c_str()), 0);
   EXPECT_TRUE(Eventually([&] { return !MefAdmin(Dial(mp.admin, admin1, kEnvMefCertName)); }));
   EXPECT_TRUE(Eventually([&] { return !MafKeys(Dial(fp.key, target1, kEnvMafFqdn)); }));

@@ -14,7 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
@@ -27,6 +29,8 @@
 
 namespace onem2m::e2e {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 constexpr char kHealth[] = "grpc.health.v1.Health";
 constexpr char kReflection[] = "grpc.reflection.v1alpha.ServerReflection";

@@ -8,7 +8,9 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/testing/mtls_env.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "maf/mef_client/mef_credential_client.h"
 #include "maf/mef_client/revocation_watcher.h"
@@ -18,6 +20,9 @@
 namespace onem2m {
 namespace mef {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::testing::Not;
 
 using maf::Backoff;
 using maf::FetchedCredential;
@@ -51,7 +56,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   e.kpm = SealedKey{"x", 1};
   e.enrolee_id = "Cdev-1";
   e.maf_id = kMaf;
-  ASSERT_TRUE(store.CreateEnrolee(e).ok());
+  ASSERT_THAT(store.CreateEnrolee(e), IsOk());
   SecretBytes ke = SecretBytes::Random(32);
   Enrolment m;
   m.ke_id = *crypto::FormatKeyId(std::string(16, '\x42'), "mef.example.com");
@@ -60,10 +65,10 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   m.enrolee_id = "Cdev-1";
   m.maf_id = kMaf;
   m.expires_at = absl::Now() + absl::Hours(1);
-  ASSERT_TRUE(store.RecordEnrolment(m).ok());
+  ASSERT_THAT(store.RecordEnrolment(m), IsOk());
   PlainKeOpener opener;
   auto service = MefCredentialServiceImpl::Create(&store, &opener, {});
-  ASSERT_TRUE(service.ok());
+  ASSERT_THAT(service, IsOk());
   ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
 
   // Find a free port, release it, and start the real server there only after a delay.
@@ -83,7 +88,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   while (absl::Now() - down_since < absl::Milliseconds(700)) {
     const absl::Time t = absl::Now();
     absl::StatusOr<FetchedCredential> c = client.Fetch(m.ke_id, t + absl::Seconds(2));
-    ASSERT_FALSE(c.ok());
+    ASSERT_THAT(c, Not(IsOk()));
     EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
     EXPECT_LT(absl::Now() - t, absl::Milliseconds(500)) << "a fetch waited for a MEF known down";
     ++refused;
@@ -108,7 +113,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
       },
       absl::Seconds(5), absl::Milliseconds(20));
   const absl::Duration recovery = absl::Now() - up;
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_LT(recovery, absl::Seconds(1)) << recovery;
   EXPECT_TRUE(c->km.Equals(*crypto::DeriveKm(ke, kMaf)));
   (*service)->Shutdown();
@@ -130,7 +135,7 @@ TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
   const absl::Time t0 = absl::Now();
   absl::StatusOr<FetchedCredential> c = client.Fetch(
       "42424242424242424242424242424242@mef.example.com", t0 + absl::Milliseconds(500));
-  EXPECT_FALSE(c.ok());
+  EXPECT_THAT(c, Not(IsOk()));
   EXPECT_TRUE(c.status().code() == absl::StatusCode::kUnavailable ||
               c.status().code() == absl::StatusCode::kDeadlineExceeded)
       << c.status();
@@ -146,7 +151,7 @@ TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
   e.kpm = SealedKey{"x", 1};
   e.enrolee_id = "Cdev-1";
   e.maf_id = kMaf;
-  ASSERT_TRUE(store.CreateEnrolee(e).ok());
+  ASSERT_THAT(store.CreateEnrolee(e), IsOk());
   PlainKeOpener opener;
   ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
   auto start = [&](int* port, std::unique_ptr<MefCredentialServiceImpl>* svc) {
@@ -189,7 +194,7 @@ TEST(RevocationWatcherTest, ReconnectsWithCursorAfterMefRestart) {
   server->Shutdown();
   server.reset();  // before its service goes
   ASSERT_TRUE(wait_for([&] { return !watcher.Healthy(); }));
-  ASSERT_TRUE(store.SetState("dev-1", EnroleeState::kDisabled).ok());  // while the MEF is down
+  ASSERT_THAT(store.SetState("dev-1", EnroleeState::kDisabled), IsOk());  // while the MEF is down
   server = start(&port, &svc);
   ASSERT_NE(server, nullptr);
   ASSERT_TRUE(wait_for([&] {
