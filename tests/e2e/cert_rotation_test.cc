@@ -145,7 +145,8 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   env.pki = ca2;
   env.IssueLeaf("mef", kEnvMefCertName);
   env.IssueLeaf("maf", kEnvMafFqdn);
-  ASSERT_THAT(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca1.ca_pem() + ca2.ca_pem(), 0644), IsOk());
+  ASSERT_THAT(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca1.ca_pem() + ca2.ca_pem(), 0644),
+              IsOk());
   ASSERT_EQ(std::rename((env.dir + "/ca.crt.tmp").c_str(), (env.dir + "/ca.crt").c_str()), 0);
 
   // Every port presents a certificate of CA two: clients trusting only CA two get in.

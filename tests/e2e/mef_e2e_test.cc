@@ -279,7 +279,8 @@ TEST_F(MefE2eTest, GarbageAndTruncatedHandshakesLeaveServerServing) {
   close(ufd);
   ExpectServing();
   SecretBytes kpm = AddEnrolee("after-garbage-dtls");
-  EXPECT_THAT(enrolee::Bootstrap(Options("after-garbage-dtls", kpm, tls::Transport::kDtls)), IsOk());
+  EXPECT_THAT(enrolee::Bootstrap(Options("after-garbage-dtls", kpm, tls::Transport::kDtls)),
+              IsOk());
 }
 
 TEST_F(MefE2eTest, MalformedOversizedAndUnsupportedRequests) {

@@ -77,7 +77,8 @@ class SpecFetchCurlTest : public ::testing::Test {
       ASSERT_THAT(WriteFileWithMode(dir_ + "/" + name + ".crt", leaf.cert_pem, 0644), IsOk());
       ASSERT_THAT(WriteFileWithMode(dir_ + "/" + name + ".key", leaf.key_pem, 0600), IsOk());
     }
-    ASSERT_THAT(WriteFileWithMode(dir_ + "/mef.kek", "1:" + std::string(64, 'b') + "\n", 0600), IsOk());
+    ASSERT_THAT(WriteFileWithMode(dir_ + "/mef.kek", "1:" + std::string(64, 'b') + "\n", 0600),
+                IsOk());
     // Ports are picked then bound by the child: retry a start that lost a race.
     for (int attempt = 0; attempt < 3 && !ready_; ++attempt) Start(attempt);
     ASSERT_TRUE(ready_) << ReadFileOrEmpty(log_);
