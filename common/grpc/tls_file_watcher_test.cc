@@ -9,12 +9,17 @@
 
 #include "absl/time/clock.h"
 #include "common/grpc/mtls.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 
 namespace onem2m::grpcutil {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 using onem2m::testing::TestPki;
 namespace v1 = ::onem2m::rsp::v1;
@@ -22,8 +27,8 @@ namespace v1 = ::onem2m::rsp::v1;
 TEST(ValidateTlsPemTest, AcceptsAMatchingPair) {
   TestPki pki = TestPki::Create();
   TestPki::Leaf leaf = pki.Issue("a.example");
-  EXPECT_TRUE(ValidateTlsPem({leaf.cert_pem, leaf.key_pem, pki.ca_pem()}, absl::Now()).ok());
-  EXPECT_TRUE(ValidateTlsPem({"", "", pki.ca_pem()}, absl::Now()).ok());  // CA only
+  EXPECT_THAT(ValidateTlsPem({leaf.cert_pem, leaf.key_pem, pki.ca_pem()}, absl::Now()), IsOk());
+  EXPECT_THAT(ValidateTlsPem({"", "", pki.ca_pem()}, absl::Now()), IsOk());  // CA only
 }
 
 TEST(ValidateTlsPemTest, RefusesBrokenFiles) {
@@ -67,7 +72,7 @@ class ReloadTest : public ::testing::Test {
     Write("server.key", server.key_pem);
     Write("server.crt", server.cert_pem);
     auto creds = MakeServerCredentials({Path("server.crt"), Path("server.key"), Path("ca.crt")});
-    ASSERT_TRUE(creds.ok()) << creds.status();
+    ASSERT_THAT(creds, IsOk());
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", *creds, &port_);
     b.RegisterService(&service_);
@@ -79,7 +84,7 @@ class ReloadTest : public ::testing::Test {
   std::string Path(const std::string& n) { return dir_ + "/" + n; }
   // Write replaces a file atomically, as Kubernetes updates a Secret volume.
   void Write(const std::string& n, const std::string& c) {
-    ASSERT_TRUE(TestPki::WriteFile(Path(n) + ".tmp", c).ok());
+    ASSERT_THAT(TestPki::WriteFile(Path(n) + ".tmp", c), IsOk());
     ASSERT_EQ(std::rename((Path(n) + ".tmp").c_str(), Path(n).c_str()), 0);
   }
   // Channel trusts only `ca` and presents a client certificate `ca` issued.
@@ -102,14 +107,10 @@ class ReloadTest : public ::testing::Test {
     v1::GetKeyResponse resp;
     return stub->GetKey(&ctx, req, &resp).ok();
   }
-  // Eventually retries `pred` for up to 10 s.
+  // Eventually retries `pred` for up to 10 s (each try may be a TLS handshake, hence 100 ms apart).
   template <typename F>
   static bool Eventually(F pred) {
-    for (absl::Time until = absl::Now() + absl::Seconds(10); absl::Now() < until;) {
-      if (pred()) return true;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
+    return ::onem2m::testing::WaitFor(pred, absl::Seconds(10), absl::Milliseconds(100));
   }
 
   std::string dir_;

@@ -146,6 +146,13 @@ class UnaryBatcher {
   // that is safe: a call may be deleted on another thread as soon as Finish has returned.
   void SetResponseScrubber(std::function<void(Response*)> scrub) { scrub_ = std::move(scrub); }
 
+  // waiting_calls counts the calls polled and waiting for the turn (one_batch_at_a_time; always 0
+  // otherwise), so a test can tell calls have arrived without sleeping. Thread-safe.
+  size_t waiting_calls() const {
+    absl::MutexLock lock(&mu_);
+    return waiting_.size();
+  }
+
   // AddQueues adds the batcher's completion queue to `builder` (before BuildAndStart).
   void AddQueues(grpc::ServerBuilder* builder) { cq_ = builder->AddCompletionQueue(); }
 
@@ -306,7 +313,7 @@ class UnaryBatcher {
   std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   std::vector<std::thread> threads_;
   bool stopped_ = false;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   grpc::Alarm wake_;  // wakes a polling thread when a released turn leaves calls waiting
   bool wake_set_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Call*> waiting_ ABSL_GUARDED_BY(mu_);  // one_batch_at_a_time: polled, not handled

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
 
@@ -21,6 +22,7 @@ namespace {
 
 namespace v1 = ::onem2m::rsp::v1;
 using Svc = v1::MefCredentialService;
+using ::onem2m::testing::WaitFor;
 using Batcher = UnaryBatcher<v1::FetchCredentialRequest, v1::FetchCredentialResponse>;
 
 class AsyncFetch final : public Svc::WithAsyncMethod_FetchCredential<Svc::Service> {};
@@ -55,6 +57,8 @@ class Harness {
     batcher_.Stop();
     server_.reset();
   }
+
+  const Batcher& batcher() const { return batcher_; }
 
   grpc::Status Fetch(const std::string& ke_id, v1::FetchCredentialResponse* out) {
     v1::FetchCredentialRequest req;
@@ -107,6 +111,8 @@ TEST(UnaryBatcherTest, EveryCallGetsItsOwnAnswerAndErrorsPassThrough) {
   EXPECT_EQ(bad.error_message(), "bad key");
 }
 
+// With batches taking turns (as the MEF's credential service runs it), calls that arrive while a
+// handler holds the turn wait, and all of them make up the next batch.
 TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
   absl::Notification handling_first, release;
   absl::Mutex mu;
@@ -125,7 +131,7 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
         }
         for (Batcher::Call* call : batch) Echo(call);
       },
-      {/*threads=*/1, /*max_batch=*/128, /*requests_ahead=*/128});
+      {/*threads=*/2, /*max_batch=*/128, /*requests_ahead=*/128, /*one_batch_at_a_time=*/true});
   std::vector<std::thread> callers;
   std::atomic<int> ok{0};
   auto call = [&](const std::string& id) {
@@ -135,7 +141,9 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
   callers.emplace_back(call, "first");
   handling_first.WaitForNotification();  // the first call is being handled
   for (int i = 0; i < 10; ++i) callers.emplace_back(call, "k" + std::to_string(i));
-  absl::SleepFor(absl::Milliseconds(300));  // the ten reach the queue
+  // The other thread polls the ten and parks them behind the held turn.
+  EXPECT_TRUE(WaitFor([&] { return h.batcher().waiting_calls() == 10; }))
+      << h.batcher().waiting_calls();
   release.Notify();
   for (std::thread& c : callers) c.join();
   EXPECT_EQ(ok, 11);
@@ -143,6 +151,7 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
   ASSERT_GE(sizes.size(), 2u);
   EXPECT_EQ(sizes[0], 1u);
   EXPECT_LT(sizes.size(), 11u) << "the ten queued calls should share batches";
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 10}));
   size_t total = 0;
   for (size_t s : sizes) total += s;
   EXPECT_EQ(total, 11u);
@@ -151,14 +160,17 @@ TEST(UnaryBatcherTest, CallsArrivingWhileTheHandlerRunsComeAsOneBatch) {
 TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThem) {
   std::vector<std::thread> finishers;
   absl::Mutex mu;
+  std::atomic<int> handed{0};
+  absl::Notification release;  // the finishers answer once every call is with one of them
   Harness h(
       [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn*) {
         std::vector<Batcher::Call*> calls(batch.begin(), batch.end());
         absl::MutexLock l(&mu);
-        finishers.emplace_back([calls] {
-          absl::SleepFor(absl::Milliseconds(20));
+        finishers.emplace_back([calls, &release] {
+          release.WaitForNotification();
           for (Batcher::Call* call : calls) Echo(call);
         });
+        handed += static_cast<int>(calls.size());
       },
       {});
   std::vector<std::thread> callers;
@@ -169,6 +181,9 @@ TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThe
       if (h.Fetch("x" + std::to_string(i), &r).ok()) ++ok;
     });
   }
+  EXPECT_TRUE(WaitFor([&] { return handed.load() == 6; })) << handed.load();
+  EXPECT_EQ(ok, 0) << "answered before a finisher ran";
+  release.Notify();
   for (std::thread& c : callers) c.join();
   EXPECT_EQ(ok, 6);
   h.Stop();
@@ -188,7 +203,11 @@ TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
   Harness h(
       [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn* turn) {
         if (reading.fetch_add(1) != 0) ++overlapping_reads;
-        absl::SleepFor(absl::Milliseconds(2));  // a store read: calls pile up meanwhile
+        // Stays: the 2 ms stand for a store read's length, the window in which a broken turn would
+        // let a second read overlap and in which calls pile up for the next batch. Holding the
+        // first read on a condition instead (until calls wait) made the batcher stall for the
+        // client deadline in about 1 run in 10 (a lost wake-up after ReleaseTurn, reported).
+        absl::SleepFor(absl::Milliseconds(2));
         reading.fetch_sub(1);
         turn->Release();
         turn->Release();  // a second release is harmless
@@ -196,7 +215,7 @@ TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
           absl::MutexLock l(&mu);
           largest = std::max(largest, batch.size());
         }
-        absl::SleepFor(absl::Milliseconds(1));  // answering, while the next batch reads
+        absl::SleepFor(absl::Milliseconds(1));  // stays: answering, while the next batch reads
         handled += static_cast<int>(batch.size());
         for (Batcher::Call* call : batch) Echo(call);
       },

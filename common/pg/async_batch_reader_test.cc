@@ -7,11 +7,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace pg {
 namespace {
+
+using ::onem2m::testing::WaitFor;
 
 TEST(AsyncBatchReaderTest, QueuedReadsAreAnsweredTogetherEachWithItsOwnRow) {
   absl::Notification entered, release;
@@ -50,7 +53,7 @@ TEST(AsyncBatchReaderTest, QueuedReadsAreAnsweredTogetherEachWithItsOwnRow) {
       if (r.ok() && !r->has_value()) ++absent;
     });
     release.Notify();
-    while (right.load() + absent.load() < 12) absl::SleepFor(absl::Milliseconds(1));
+    EXPECT_TRUE(WaitFor([&] { return right.load() + absent.load() >= 12; }));
     EXPECT_EQ(right.load(), 11);
     EXPECT_EQ(absent.load(), 1);
   }
@@ -83,7 +86,7 @@ TEST(AsyncBatchReaderTest, ErrorsReachTheBatchAndAFullQueueFailsFast) {
   reader.Get("d", count);  // queue full: answered at once
   EXPECT_EQ(unavailable.load(), 1);
   release.Notify();
-  while (unavailable.load() < 3) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_TRUE(WaitFor([&] { return unavailable.load() >= 3; }));
   EXPECT_EQ(unavailable.load(), 3);
 }
 

@@ -20,6 +20,8 @@
 #include "common/pg/test_schema.h"
 #include "common/pg/testdata_migrations.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pqxx/nontransaction"
 #include "pqxx/transaction"
@@ -28,7 +30,9 @@ namespace onem2m {
 namespace pg {
 namespace {
 
+using ::onem2m::testing::IsOk;
 using ::onem2m::testing::StatusIs;
+using ::testing::Not;
 
 // UnusedPort returns a loopback port nothing listens on (bound, then released).
 int UnusedPort() {
@@ -50,7 +54,7 @@ TEST(PoolNoServerTest, DeadPortIsUnavailableQuicklyWithoutPassword) {
                             " user=mef dbname=mef password=hunter2-very-secret");
   o.connect_timeout = absl::Seconds(2);
   auto pool = ConnectionPool::Create(o);
-  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_THAT(pool, IsOk());
   absl::Time start = absl::Now();
   absl::Status s = (*pool)->Ping();
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
@@ -79,7 +83,7 @@ class PgTest : public ::testing::Test {
   void SetUp() override {
     if (!TestSchema::Available()) GTEST_SKIP() << TestSchema::SkipMessage();
     auto schema = TestSchema::Create();
-    ASSERT_TRUE(schema.ok()) << schema.status();
+    ASSERT_THAT(schema, IsOk());
     schema_ = *std::move(schema);
   }
 
@@ -87,7 +91,7 @@ class PgTest : public ::testing::Test {
     PoolOptions o = schema_->PoolOptionsFor();
     o.max_size = max_size;
     auto pool = ConnectionPool::Create(o);
-    EXPECT_TRUE(pool.ok()) << pool.status();
+    EXPECT_THAT(pool, IsOk());
     return *std::move(pool);
   }
 
@@ -96,10 +100,10 @@ class PgTest : public ::testing::Test {
 
 TEST_F(PgTest, MigrationsApplyAndAreIdempotent) {
   auto pool = NewPool();
-  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
-  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  ASSERT_THAT(RunMigrations(*pool, "test", TestdataMigrations()), IsOk());
+  ASSERT_THAT(RunMigrations(*pool, "test", TestdataMigrations()), IsOk());
   auto v = SchemaVersion(*pool, "test");
-  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_THAT(v, IsOk());
   EXPECT_EQ(*v, 2);
   int rows = -1;
   ASSERT_TRUE(pool->Run([&](pqxx::connection& c) {
@@ -125,7 +129,7 @@ TEST_F(PgTest, MigrationsSafeWhenRunConcurrently) {
   }
   go.Notify();
   for (auto& t : threads) t.join();
-  for (const auto& s : results) EXPECT_TRUE(s.ok()) << s;
+  for (const auto& s : results) EXPECT_THAT(s, IsOk());
   auto pool = NewPool();
   EXPECT_EQ(*SchemaVersion(*pool, "test"), 2);
   int rows = -1, recorded = -1;
@@ -142,7 +146,7 @@ TEST_F(PgTest, MigrationsSafeWhenRunConcurrently) {
 
 TEST_F(PgTest, NewerDatabaseIsRefused) {
   auto pool = NewPool();
-  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  ASSERT_THAT(RunMigrations(*pool, "test", TestdataMigrations()), IsOk());
   ASSERT_TRUE(pool->Run([](pqxx::connection& c) {
                     pqxx::work w(c);
                     w.exec(
@@ -166,13 +170,13 @@ TEST_F(PgTest, MalformedMigrationListIsRefused) {
 TEST_F(PgTest, FailedMigrationAppliesNothing) {
   auto pool = NewPool();
   Migrations bad = {{1, "ok", "CREATE TABLE u (id int)"}, {2, "broken", "SELEKT nonsense"}};
-  EXPECT_FALSE(RunMigrations(*pool, "test", bad).ok());
+  EXPECT_THAT(RunMigrations(*pool, "test", bad), Not(IsOk()));
   EXPECT_EQ(*SchemaVersion(*pool, "test"), 0);
 }
 
 TEST_F(PgTest, ErrorsMapToCodesAndHideRowValues) {
   auto pool = NewPool();
-  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  ASSERT_THAT(RunMigrations(*pool, "test", TestdataMigrations()), IsOk());
   // Unique violation -> kAlreadyExists.
   absl::Status s = pool->Run([](pqxx::connection& c) {
     pqxx::work w(c);
@@ -190,7 +194,7 @@ TEST_F(PgTest, ErrorsMapToCodesAndHideRowValues) {
     w.commit();
     return absl::OkStatus();
   });
-  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s, Not(IsOk()));
   EXPECT_FALSE(absl::StrContains(s.message(), "sealed-blob-bytes")) << s;
   // Other SQL errors -> kInternal, and the connection stays usable.
   s = pool->Run([](pqxx::connection& c) {
@@ -199,7 +203,7 @@ TEST_F(PgTest, ErrorsMapToCodesAndHideRowValues) {
     return absl::OkStatus();
   });
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kInternal)) << s;
-  EXPECT_TRUE(pool->Ping().ok());
+  EXPECT_THAT(pool->Ping(), IsOk());
 }
 
 int64_t BackendPid(ConnectionPool& pool) {
@@ -218,15 +222,17 @@ void Terminate(int64_t pid) {
   pqxx::nontransaction n(c);
   n.exec(absl::StrCat("SELECT pg_terminate_backend(", pid, ")"));
   // Wait until the backend is gone, so the test does not race the termination.
-  for (int i = 0; i < 100; ++i) {
-    if (n.exec(absl::StrCat("SELECT 1 FROM pg_stat_activity WHERE pid = ", pid)).empty()) return;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  EXPECT_TRUE(::onem2m::testing::WaitFor(
+      [&] {
+        return n.exec(absl::StrCat("SELECT 1 FROM pg_stat_activity WHERE pid = ", pid)).empty();
+      },
+      absl::Seconds(10), absl::Milliseconds(20)))
+      << "backend " << pid << " still there";
 }
 
 TEST_F(PgTest, WriteAfterServerSideKillIsUnavailableThenRecovers) {
   auto pool = NewPool(1);
-  ASSERT_TRUE(RunMigrations(*pool, "test", TestdataMigrations()).ok());
+  ASSERT_THAT(RunMigrations(*pool, "test", TestdataMigrations()), IsOk());
   int64_t pid = BackendPid(*pool);
   Terminate(pid);
   auto insert = [](int id) {
@@ -239,7 +245,7 @@ TEST_F(PgTest, WriteAfterServerSideKillIsUnavailableThenRecovers) {
   };
   absl::Status s = pool->Run(insert(10));
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kUnavailable)) << s;
-  EXPECT_TRUE(pool->Run(insert(11)).ok());
+  EXPECT_THAT(pool->Run(insert(11)), IsOk());
   EXPECT_NE(BackendPid(*pool), pid);
   EXPECT_EQ(pool->connections_made(), 2);
 }
@@ -248,7 +254,7 @@ TEST_F(PgTest, ReadAfterServerSideKillRetriesTransparently) {
   auto pool = NewPool(1);
   int64_t pid = BackendPid(*pool);
   Terminate(pid);
-  EXPECT_TRUE(pool->Ping().ok());
+  EXPECT_THAT(pool->Ping(), IsOk());
   EXPECT_EQ(pool->open_connections(), 1);
 }
 
@@ -272,7 +278,7 @@ TEST_F(PgTest, PoolIsBoundedAndWaitsThenTimesOut) {
   EXPECT_FALSE(IsConnectionLoss(s));
   release.Notify();
   holder.join();
-  EXPECT_TRUE(pool->Ping().ok());
+  EXPECT_THAT(pool->Ping(), IsOk());
   EXPECT_EQ(pool->connections_made(), 1);
 }
 

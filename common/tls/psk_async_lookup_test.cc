@@ -20,6 +20,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/testing/status_matchers.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/dtls_cookie.h"
 #include "common/tls/dtls_listener.h"
@@ -27,12 +29,14 @@
 #include "common/tls/psk_session.h"
 #include "common/tls/testing/loopback_server.h"
 #include "common/tls/testing/psk_test_env.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace onem2m {
 namespace tls {
 namespace {
 
+using ::onem2m::testing::IsOk;
 using testing::Client;
 using testing::Deadline;
 using testing::DriveToDone;
@@ -50,15 +54,22 @@ using testing::StreamPair;
 
 TEST(PskHandshakeTest, SessionMovesToAnotherThreadWithBlockingResolver) {
   ServerOptions options;
+  // A remote fetch: the lookup blocks its thread until another thread (the "fetch") answers.
+  absl::Notification lookup_started, fetch_answered;
+  std::thread fetch([&] {
+    lookup_started.WaitForNotification();
+    fetch_answered.Notify();
+  });
   auto slow = std::make_shared<FunctionPskResolver>(
-      [](absl::string_view identity) -> absl::StatusOr<SecretBytes> {
-        absl::SleepFor(absl::Milliseconds(100));  // A remote fetch.
+      [&](absl::string_view identity) -> absl::StatusOr<SecretBytes> {
+        lookup_started.Notify();
+        fetch_answered.WaitForNotification();
         if (identity == kIdentity) return Key('k');
         return absl::NotFoundError("unknown");
       });
   absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
       PskContext::NewServer(options, slow);
-  ASSERT_TRUE(server_ctx.ok());
+  ASSERT_THAT(server_ctx, IsOk());
   StreamPair p(*server_ctx);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p.server->Handshake(), Step::kWantRead);  // Event-loop thread: nothing yet.
@@ -66,6 +77,8 @@ TEST(PskHandshakeTest, SessionMovesToAnotherThreadWithBlockingResolver) {
   std::thread worker([&] { server_step = DriveToDone(p.server.get(), p.sv[0]); });
   Step client_step = DriveToDone(p.client.get(), p.sv[1]);
   worker.join();
+  if (!lookup_started.HasBeenNotified()) lookup_started.Notify();  // let `fetch` end regardless
+  fetch.join();
   ASSERT_EQ(client_step, Step::kDone) << p.client->status();
   ASSERT_EQ(server_step, Step::kDone) << p.server->status();
   auto a = p.server->Export(kBootstrapExporterLabel, 48);
@@ -132,10 +145,10 @@ struct AsyncServer {
   explicit AsyncServer(std::shared_ptr<PskResolver> resolver, std::string identity = kIdentity) {
     absl::StatusOr<std::shared_ptr<const PskContext>> ctx =
         PskContext::NewServer(ServerOptions(), std::move(resolver));
-    EXPECT_TRUE(ctx.ok());
+    EXPECT_THAT(ctx, IsOk());
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     auto s = PskSession::NewStream(*ctx, sv[0], absl::Now());
-    EXPECT_TRUE(s.ok());
+    EXPECT_THAT(s, IsOk());
     if (s.ok()) session = *std::move(s);
     if (session != nullptr) {
       session->EnableAsyncLookup([this] {
@@ -267,7 +280,7 @@ TEST(PskHandshakeTest, AsyncResolverWithoutReadyCallbackIsAskedSynchronously) {
   auto resolver = std::make_shared<AsyncTestResolver>();
   absl::StatusOr<std::shared_ptr<const PskContext>> server_ctx =
       PskContext::NewServer(ServerOptions(), resolver);
-  ASSERT_TRUE(server_ctx.ok());
+  ASSERT_THAT(server_ctx, IsOk());
   StreamPair p(*server_ctx);
   ASSERT_TRUE(p.ok());
   std::thread worker([&] { (void)DriveToDone(p.server.get(), p.sv[0]); });
@@ -283,7 +296,7 @@ TEST(PskHandshakeTest, HandshakeExpiryIsReportedToTheEventLoop) {
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
   absl::Time start = absl::Now();
   auto server = PskSession::NewStream(server_ctx, sv[0], start);
-  ASSERT_TRUE(server.ok());
+  ASSERT_THAT(server, IsOk());
   EXPECT_EQ((*server)->Handshake(), Step::kWantRead);
   EXPECT_FALSE((*server)->HandshakeExpired(start + absl::Milliseconds(100)));
   EXPECT_TRUE((*server)->HandshakeExpired(start + absl::Milliseconds(300)));

@@ -15,6 +15,8 @@
 #include "common/pg/status.h"
 #include "common/pg/test_schema.h"
 #include "common/testing/status_matchers.h"
+#include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
@@ -25,6 +27,7 @@ namespace onem2m {
 namespace mef {
 namespace {
 
+using ::onem2m::testing::IsOk;
 using ::onem2m::testing::StatusIs;
 
 Enrolee MakeEnrolee(const std::string& kpm_id) {
@@ -59,14 +62,14 @@ class EnroleeStoreTest : public ::testing::TestWithParam<std::string> {
     }
     if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
     auto schema = pg::TestSchema::Create();
-    ASSERT_TRUE(schema.ok()) << schema.status();
+    ASSERT_THAT(schema, IsOk());
     schema_ = *std::move(schema);
     PgEnroleeStoreOptions o;
     o.pool = schema_->PoolOptionsFor();
     o.pool.application_name = "mef-" + schema_->name();
     o.pool.max_size = 4;
     auto store = PgEnroleeStore::Create(o);
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_THAT(store, IsOk());
     pg_store_ = store->get();
     store_ = *std::move(store);
   }
@@ -80,11 +83,11 @@ class EnroleeStoreTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(EnroleeStoreTest, KekCountsAndRewrapBatchesWithOptimisticCheck) {
   for (const char* id : {"k-1", "k-2", "k-3"})
-    ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee(id)).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("k-1", "KE-1")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("k-2", "KE-2")).ok());
+    ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee(id)), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("k-1", "KE-1")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("k-2", "KE-2")), IsOk());
   absl::StatusOr<std::vector<KekVersionCount>> counts = store_->CountKekVersions();
-  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_THAT(counts, IsOk());
   ASSERT_EQ(counts->size(), 2u);
   EXPECT_EQ((*counts)[0].column, SealedColumn::kEnroleeKpm);
   EXPECT_EQ((*counts)[0].kek_version, 1);
@@ -101,7 +104,7 @@ TEST_P(EnroleeStoreTest, KekCountsAndRewrapBatchesWithOptimisticCheck) {
     return SealedKey{old.ciphertext + "@v3", 3};
   };
   absl::StatusOr<RewrapResult> r = store_->RewrapBatch(3, 2, reseal);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->rewrapped, 2);
   EXPECT_EQ(r->raced, 0);
   EXPECT_EQ(r->left, 3);
@@ -118,33 +121,33 @@ TEST_P(EnroleeStoreTest, KekCountsAndRewrapBatchesWithOptimisticCheck) {
     return reseal(column, id, old);
   };
   r = store_->RewrapBatch(3, 1, racing);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->rewrapped, 0);
   EXPECT_EQ(r->raced, 1);
   EXPECT_EQ(r->left, 3);
   absl::StatusOr<Enrolee> k3 = store_->GetEnrolee("k-3");
-  ASSERT_TRUE(k3.ok());
+  ASSERT_THAT(k3, IsOk());
   EXPECT_EQ(k3->kpm.ciphertext, "new-kpm-k-3");
 
   // Resumable: run again until nothing is left; a further run is a no-op.
   for (int i = 0; i < 10 && r->left > 0; ++i) {
     r = store_->RewrapBatch(3, 2, reseal);
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
   }
   EXPECT_EQ(r->left, 0);
   r = store_->RewrapBatch(3, 2, reseal);
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->rewrapped, 0);
   EXPECT_EQ(r->left, 0);
   counts = store_->CountKekVersions();
-  ASSERT_TRUE(counts.ok());
+  ASSERT_THAT(counts, IsOk());
   ASSERT_EQ(counts->size(), 2u);
   EXPECT_EQ((*counts)[0].kek_version, 3);
   EXPECT_EQ((*counts)[0].rows, 3);
   EXPECT_EQ((*counts)[1].kek_version, 3);
   EXPECT_EQ((*counts)[1].rows, 2);
   absl::StatusOr<EnrolmentView> ke = store_->GetEnrolmentByKeId("KE-2");
-  ASSERT_TRUE(ke.ok());
+  ASSERT_THAT(ke, IsOk());
   EXPECT_EQ(ke->enrolment.ke.ciphertext, std::string("\x00ke-blob\xfe", 9) + "KE-2@v3");
   EXPECT_EQ(ke->enrolment.ke.kek_version, 3);
   // A failing resealer stops the batch with its error.
@@ -161,11 +164,11 @@ TEST_P(EnroleeStoreTest, CreateThenGetReturnsAllFields) {
   e.not_after = absl::FromUnixMicros(1900000000123456);
   e.state = EnroleeState::kDisabled;
   absl::StatusOr<Enrolee> created = store_->CreateEnrolee(e);
-  ASSERT_TRUE(created.ok()) << created.status();
+  ASSERT_THAT(created, IsOk());
   EXPECT_GT(created->revision, 0);
   EXPECT_GT(created->created_at, absl::Now() - absl::Minutes(5));
   absl::StatusOr<Enrolee> got = store_->GetEnrolee("dev-1");
-  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->kpm_id, "dev-1");
   EXPECT_EQ(got->kpm.ciphertext, e.kpm.ciphertext);  // binary-safe, embedded NUL
   EXPECT_EQ(got->kpm.kek_version, 1);
@@ -180,9 +183,9 @@ TEST_P(EnroleeStoreTest, CreateThenGetReturnsAllFields) {
 
   Enrolee minimal = MakeEnrolee("dev-2");
   minimal.enrolment_lifetime.reset();
-  ASSERT_TRUE(store_->CreateEnrolee(minimal).ok());
+  ASSERT_THAT(store_->CreateEnrolee(minimal), IsOk());
   got = store_->GetEnrolee("dev-2");
-  ASSERT_TRUE(got.ok());
+  ASSERT_THAT(got, IsOk());
   EXPECT_FALSE(got->maf_uri.has_value());
   EXPECT_FALSE(got->enrolment_lifetime.has_value());
   EXPECT_FALSE(got->not_after.has_value());
@@ -194,12 +197,12 @@ TEST_P(EnroleeStoreTest, UnicodeKpmIdOf128BytesWorks) {
   while (id.size() + 3 <= 128) id += "\xe2\x82\xac";  // U+20AC, 3 bytes
   id += "ab";
   ASSERT_EQ(id.size(), 128u);
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee(id)).ok());
-  EXPECT_TRUE(store_->GetEnrolee(id).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee(id)), IsOk());
+  EXPECT_THAT(store_->GetEnrolee(id), IsOk());
 }
 
 TEST_P(EnroleeStoreTest, DuplicateKpmIdIsAlreadyExists) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dup")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("dup")), IsOk());
   absl::StatusOr<Enrolee> again = store_->CreateEnrolee(MakeEnrolee("dup"));
   EXPECT_THAT(again, StatusIs(absl::StatusCode::kAlreadyExists)) << again.status();
 }
@@ -233,18 +236,18 @@ TEST_P(EnroleeStoreTest, MissingEnroleeIsNotFound) {
 }
 
 TEST_P(EnroleeStoreTest, BulkCreateReportsEachRow) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("b-existing")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("b-existing")), IsOk());
   std::vector<Enrolee> rows = {MakeEnrolee("b-1"), MakeEnrolee("b-existing"), MakeEnrolee("b-2"),
                                MakeEnrolee("b-1"), MakeEnrolee("")};
   absl::StatusOr<std::vector<absl::Status>> r = store_->BulkCreate(rows);
-  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r, IsOk());
   ASSERT_EQ(r->size(), 5u);
-  EXPECT_TRUE((*r)[0].ok()) << (*r)[0];
+  EXPECT_THAT((*r)[0], IsOk());
   EXPECT_THAT((*r)[1], StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_TRUE((*r)[2].ok());
+  EXPECT_THAT((*r)[2], IsOk());
   EXPECT_THAT((*r)[3], StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_THAT((*r)[4], StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_TRUE(store_->GetEnrolee("b-2").ok());
+  EXPECT_THAT(store_->GetEnrolee("b-2"), IsOk());
 }
 
 TEST_P(EnroleeStoreTest, BulkCreateManyRows) {
@@ -253,8 +256,8 @@ TEST_P(EnroleeStoreTest, BulkCreateManyRows) {
   for (int i = 0; i < kRows; ++i) rows.push_back(MakeEnrolee(absl::StrCat("bulk-", 100000 + i)));
   absl::Time start = absl::Now();
   auto r = store_->BulkCreate(rows);
-  ASSERT_TRUE(r.ok()) << r.status();
-  for (const auto& s : *r) ASSERT_TRUE(s.ok()) << s;
+  ASSERT_THAT(r, IsOk());
+  for (const auto& s : *r) ASSERT_THAT(s, IsOk());
   std::cerr << GetParam() << ": bulk-created " << kRows << " enrolees in "
             << absl::FormatDuration(absl::Now() - start) << "\n";
   int total = 0;
@@ -262,7 +265,7 @@ TEST_P(EnroleeStoreTest, BulkCreateManyRows) {
   req.page_size = 1000;
   for (;;) {
     auto page = store_->ListEnrolees(req);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     total += page->enrolees.size();
     if (page->next_page_token.empty()) break;
     req.page_token = page->next_page_token;
@@ -274,7 +277,7 @@ TEST_P(EnroleeStoreTest, ListEnroleesPaginatesAndFilters) {
   for (int i = 0; i < 25; ++i) {
     Enrolee e = MakeEnrolee(absl::StrCat("p-", 10 + i));
     if (i % 5 == 0) e.state = EnroleeState::kDisabled;
-    ASSERT_TRUE(store_->CreateEnrolee(e).ok());
+    ASSERT_THAT(store_->CreateEnrolee(e), IsOk());
   }
   ListEnroleesRequest req;
   req.page_size = 10;
@@ -282,7 +285,7 @@ TEST_P(EnroleeStoreTest, ListEnroleesPaginatesAndFilters) {
   int pages = 0;
   for (;;) {
     auto page = store_->ListEnrolees(req);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     ++pages;
     for (const auto& e : page->enrolees) seen.push_back(e.kpm_id);
     if (page->next_page_token.empty()) break;
@@ -296,13 +299,13 @@ TEST_P(EnroleeStoreTest, ListEnroleesPaginatesAndFilters) {
   disabled.state = EnroleeState::kDisabled;
   disabled.page_size = 3;
   auto page = store_->ListEnrolees(disabled);
-  ASSERT_TRUE(page.ok());
+  ASSERT_THAT(page, IsOk());
   ASSERT_EQ(page->enrolees.size(), 3u);
   EXPECT_EQ(page->enrolees[0].kpm_id, "p-10");
   EXPECT_FALSE(page->next_page_token.empty());
   disabled.page_token = page->next_page_token;
   page = store_->ListEnrolees(disabled);
-  ASSERT_TRUE(page.ok());
+  ASSERT_THAT(page, IsOk());
   EXPECT_EQ(page->enrolees.size(), 2u);
   EXPECT_TRUE(page->next_page_token.empty());
 
@@ -312,37 +315,37 @@ TEST_P(EnroleeStoreTest, ListEnroleesPaginatesAndFilters) {
 }
 
 TEST_P(EnroleeStoreTest, StateChangesAndRevocationFeed) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("s-1")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("s-1", "KE2@mef")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("s-1", "KE1@mef")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("s-1")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("s-1", "KE2@mef")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("s-1", "KE1@mef")), IsOk());
   absl::StatusOr<int64_t> start = store_->LatestChangeSeq();
-  ASSERT_TRUE(start.ok());
+  ASSERT_THAT(start, IsOk());
   const int64_t before = store_->GetEnrolee("s-1")->revision;
 
   auto disabled = store_->SetState("s-1", EnroleeState::kDisabled);
-  ASSERT_TRUE(disabled.ok()) << disabled.status();
+  ASSERT_THAT(disabled, IsOk());
   EXPECT_EQ(disabled->state, EnroleeState::kDisabled);
   EXPECT_GT(disabled->revision, before);
   // Same state: no-op, no feed entry.
   auto again = store_->SetState("s-1", EnroleeState::kDisabled);
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->revision, disabled->revision);
-  ASSERT_TRUE(store_->SetState("s-1", EnroleeState::kActive).ok());
+  ASSERT_THAT(store_->SetState("s-1", EnroleeState::kActive), IsOk());
   auto revoked = store_->SetState("s-1", EnroleeState::kRevoked);
-  ASSERT_TRUE(revoked.ok());
+  ASSERT_THAT(revoked, IsOk());
   EXPECT_THAT(store_->SetState("s-1", EnroleeState::kActive),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(store_->RotateKpm("s-1", SealedKey{"new", 2}),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_TRUE(store_->SetState("s-1", EnroleeState::kRevoked).ok());
+  EXPECT_THAT(store_->SetState("s-1", EnroleeState::kRevoked), IsOk());
 
   auto view = store_->GetEnrolmentByKeId("KE1@mef");
-  ASSERT_TRUE(view.ok());
+  ASSERT_THAT(view, IsOk());
   EXPECT_TRUE(view->enrolment.revoked);
   EXPECT_EQ(view->enrolee_state, EnroleeState::kRevoked);
 
   auto feed = store_->ListStateChangesSince(*start, 100);
-  ASSERT_TRUE(feed.ok()) << feed.status();
+  ASSERT_THAT(feed, IsOk());
   ASSERT_EQ(feed->size(), 5u);
   EXPECT_EQ((*feed)[0].kind, StateChange::Kind::kEnroleeState);
   EXPECT_EQ((*feed)[0].state, EnroleeState::kDisabled);
@@ -356,61 +359,61 @@ TEST_P(EnroleeStoreTest, StateChangesAndRevocationFeed) {
   EXPECT_EQ(*store_->LatestChangeSeq(), feed->back().seq);
 
   auto limited = store_->ListStateChangesSince((*feed)[1].seq, 2);
-  ASSERT_TRUE(limited.ok());
+  ASSERT_THAT(limited, IsOk());
   ASSERT_EQ(limited->size(), 2u);
   EXPECT_EQ((*limited)[0].seq, (*feed)[2].seq);
 }
 
 TEST_P(EnroleeStoreTest, GetEnrolmentsByKeIdsAnswersEachPlaceInOrder) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("b-1")).ok());
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("b-2")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("b-1", "KB1")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("b-2", "KB2")).ok());
-  ASSERT_TRUE(store_->SetState("b-2", EnroleeState::kDisabled).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("b-1")), IsOk());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("b-2")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("b-1", "KB1")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("b-2", "KB2")), IsOk());
+  ASSERT_THAT(store_->SetState("b-2", EnroleeState::kDisabled), IsOk());
 
   // A repeated key is answered at each of its places; a missing one is kNotFound in its place.
   const std::vector<std::string> keys = {"KB2", "nope", "KB1", "KB2"};
   std::vector<absl::StatusOr<EnrolmentView>> got = store_->GetEnrolmentsByKeIds(keys);
   ASSERT_EQ(got.size(), keys.size());
-  ASSERT_TRUE(got[0].ok()) << got[0].status();
+  ASSERT_THAT(got[0], IsOk());
   EXPECT_EQ(got[0]->enrolment.ke_id, "KB2");
   EXPECT_EQ(got[0]->enrolment.kpm_id, "b-2");
   EXPECT_EQ(got[0]->enrolee_state, EnroleeState::kDisabled);
   EXPECT_THAT(got[1], StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_TRUE(got[2].ok()) << got[2].status();
+  ASSERT_THAT(got[2], IsOk());
   EXPECT_EQ(got[2]->enrolment.kpm_id, "b-1");
   EXPECT_EQ(got[2]->enrolee_state, EnroleeState::kActive);
-  ASSERT_TRUE(got[3].ok());
+  ASSERT_THAT(got[3], IsOk());
   EXPECT_EQ(got[3]->enrolment.ke_id, "KB2");
   EXPECT_TRUE(store_->GetEnrolmentsByKeIds({}).empty());
 }
 
 TEST_P(EnroleeStoreTest, DeleteRemovesEnrolmentsAndLeavesFeedEntries) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-1")).ok());
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-2")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("d-1", "KD1")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("d-2", "KD2")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("d-1")), IsOk());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("d-2")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("d-1", "KD1")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("d-2", "KD2")), IsOk());
   int64_t start = *store_->LatestChangeSeq();
-  ASSERT_TRUE(store_->DeleteEnrolee("d-1").ok());
+  ASSERT_THAT(store_->DeleteEnrolee("d-1"), IsOk());
   EXPECT_THAT(store_->GetEnrolee("d-1"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store_->GetEnrolmentByKeId("KD1"), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_TRUE(store_->GetEnrolmentByKeId("KD2").ok());
+  EXPECT_THAT(store_->GetEnrolmentByKeId("KD2"), IsOk());
   auto feed = store_->ListStateChangesSince(start, 10);
-  ASSERT_TRUE(feed.ok());
+  ASSERT_THAT(feed, IsOk());
   ASSERT_EQ(feed->size(), 2u);
   EXPECT_EQ((*feed)[0].kind, StateChange::Kind::kEnrolmentRevoked);
   EXPECT_EQ((*feed)[0].ke_id, "KD1");
   EXPECT_EQ((*feed)[1].kind, StateChange::Kind::kEnroleeDeleted);
   EXPECT_THAT(store_->DeleteEnrolee("d-1"), StatusIs(absl::StatusCode::kNotFound));
   // The kpm_id may be provisioned again.
-  EXPECT_TRUE(store_->CreateEnrolee(MakeEnrolee("d-1")).ok());
+  EXPECT_THAT(store_->CreateEnrolee(MakeEnrolee("d-1")), IsOk());
 }
 
 TEST_P(EnroleeStoreTest, RotateKpmReplacesSealedKey) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("r-1")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("r-1")), IsOk());
   int64_t before = store_->GetEnrolee("r-1")->revision;
   auto rotated = store_->RotateKpm("r-1", SealedKey{std::string("\x01\x00new", 5), 7});
-  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_THAT(rotated, IsOk());
   EXPECT_EQ(rotated->kpm.ciphertext, std::string("\x01\x00new", 5));
   EXPECT_EQ(rotated->kpm.kek_version, 7);
   EXPECT_GT(rotated->revision, before);
@@ -422,11 +425,11 @@ TEST_P(EnroleeStoreTest, RotateKpmReplacesSealedKey) {
 TEST_P(EnroleeStoreTest, RecordEnrolmentAndFetchIt) {
   Enrolee en = MakeEnrolee("e-1");
   en.not_after = absl::FromUnixMicros(2000000000000000);
-  ASSERT_TRUE(store_->CreateEnrolee(en).ok());
+  ASSERT_THAT(store_->CreateEnrolee(en), IsOk());
   Enrolment e = MakeEnrolment("e-1", "0011AABB@mef.example.com");
-  ASSERT_TRUE(store_->RecordEnrolment(e).ok());
+  ASSERT_THAT(store_->RecordEnrolment(e), IsOk());
   auto view = store_->GetEnrolmentByKeId("0011AABB@mef.example.com");
-  ASSERT_TRUE(view.ok()) << view.status();
+  ASSERT_THAT(view, IsOk());
   EXPECT_EQ(view->enrolment.kpm_id, "e-1");
   EXPECT_EQ(view->enrolment.ke.ciphertext, e.ke.ciphertext);
   EXPECT_EQ(view->enrolment.ke.kek_version, 2);
@@ -441,7 +444,7 @@ TEST_P(EnroleeStoreTest, RecordEnrolmentAndFetchIt) {
   EXPECT_EQ(view->enrolee_not_after, en.not_after);
 
   // The view follows the enrolee's current state.
-  ASSERT_TRUE(store_->SetState("e-1", EnroleeState::kDisabled).ok());
+  ASSERT_THAT(store_->SetState("e-1", EnroleeState::kDisabled), IsOk());
   EXPECT_EQ(store_->GetEnrolmentByKeId("0011AABB@mef.example.com")->enrolee_state,
             EnroleeState::kDisabled);
 
@@ -458,16 +461,16 @@ TEST_P(EnroleeStoreTest, RecordEnrolmentAndFetchIt) {
     done.Notify();
   });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  EXPECT_TRUE(async_status.ok()) << async_status;
-  EXPECT_TRUE(store_->GetEnrolmentByKeId("K-async").ok());
+  EXPECT_THAT(async_status, IsOk());
+  EXPECT_THAT(store_->GetEnrolmentByKeId("K-async"), IsOk());
 }
 
 TEST_P(EnroleeStoreTest, ListEnrolmentsPaginatesAndFilters) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("l-1")).ok());
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("l-2")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("l-1")), IsOk());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("l-2")), IsOk());
   for (int i = 0; i < 7; ++i) {
-    ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("l-1", absl::StrCat("A", i))).ok());
-    ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("l-2", absl::StrCat("B", i))).ok());
+    ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("l-1", absl::StrCat("A", i))), IsOk());
+    ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("l-2", absl::StrCat("B", i))), IsOk());
   }
   ListEnrolmentsRequest req;
   req.kpm_id = "l-2";
@@ -475,7 +478,7 @@ TEST_P(EnroleeStoreTest, ListEnrolmentsPaginatesAndFilters) {
   std::vector<std::string> seen;
   for (;;) {
     auto page = store_->ListEnrolments(req);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     for (const auto& e : page->enrolments) {
       EXPECT_EQ(e.kpm_id, "l-2");
       seen.push_back(e.ke_id);
@@ -490,15 +493,15 @@ TEST_P(EnroleeStoreTest, ListEnrolmentsPaginatesAndFilters) {
 }
 
 TEST_P(EnroleeStoreTest, RevokeEnrolmentIsIdempotent) {
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("v-1")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("v-1", "KV")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("v-1")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("v-1", "KV")), IsOk());
   int64_t start = *store_->LatestChangeSeq();
-  ASSERT_TRUE(store_->RevokeEnrolment("KV").ok());
-  ASSERT_TRUE(store_->RevokeEnrolment("KV").ok());
+  ASSERT_THAT(store_->RevokeEnrolment("KV"), IsOk());
+  ASSERT_THAT(store_->RevokeEnrolment("KV"), IsOk());
   EXPECT_TRUE(store_->GetEnrolmentByKeId("KV")->enrolment.revoked);
   EXPECT_EQ(store_->GetEnrolmentByKeId("KV")->enrolee_state, EnroleeState::kActive);
   auto feed = store_->ListStateChangesSince(start, 10);
-  ASSERT_TRUE(feed.ok());
+  ASSERT_THAT(feed, IsOk());
   ASSERT_EQ(feed->size(), 1u);
   EXPECT_EQ((*feed)[0].ke_id, "KV");
   EXPECT_EQ((*feed)[0].kpm_id, "v-1");
@@ -509,8 +512,8 @@ TEST_P(EnroleeStoreTest, RevokeEnrolmentIsIdempotent) {
 TEST_P(EnroleeStoreTest, ConcurrentRecordEnrolmentAllDurable) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 500;
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("c-1")).ok());
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("c-1", "taken")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("c-1")), IsOk());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("c-1", "taken")), IsOk());
   std::atomic<int> ok{0}, exists{0}, notfound{0}, other{0};
   auto count = [&](const absl::Status& s) {
     if (s.ok()) {
@@ -558,7 +561,7 @@ TEST_P(EnroleeStoreTest, ConcurrentRecordEnrolmentAllDurable) {
   size_t total = 0;
   for (;;) {
     auto page = store_->ListEnrolments(req);
-    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_THAT(page, IsOk());
     total += page->enrolments.size();
     if (page->next_page_token.empty()) break;
     req.page_token = page->next_page_token;
@@ -569,33 +572,33 @@ TEST_P(EnroleeStoreTest, ConcurrentRecordEnrolmentAllDurable) {
 TEST_P(EnroleeStoreTest, FetchGrantsAreStoredWithTheEnroleeAndReachTheFetchView) {
   Enrolee e = MakeEnrolee("dev-g");
   e.fetch_grants = {{"cse.example.com", 42}, {"ae.example.com", 7}, {"cse.example.com", 42}};
-  ASSERT_TRUE(store_->CreateEnrolee(e).ok());
+  ASSERT_THAT(store_->CreateEnrolee(e), IsOk());
   // The PSK lookup's read does not carry them; GetFetchGrants does, sorted and deduplicated.
   absl::StatusOr<Enrolee> got = store_->GetEnrolee("dev-g");
-  ASSERT_TRUE(got.ok());
+  ASSERT_THAT(got, IsOk());
   EXPECT_TRUE(got->fetch_grants.empty());
   const std::vector<FetchGrant> want = {{"ae.example.com", 7}, {"cse.example.com", 42}};
   absl::StatusOr<std::vector<FetchGrant>> grants = store_->GetFetchGrants("dev-g");
-  ASSERT_TRUE(grants.ok()) << grants.status();
+  ASSERT_THAT(grants, IsOk());
   EXPECT_EQ(*grants, want);
 
-  ASSERT_TRUE(store_->RecordEnrolment(MakeEnrolment("dev-g", "AA@mef.example.com")).ok());
+  ASSERT_THAT(store_->RecordEnrolment(MakeEnrolment("dev-g", "AA@mef.example.com")), IsOk());
   absl::StatusOr<EnrolmentView> view = store_->GetEnrolmentByKeId("AA@mef.example.com");
-  ASSERT_TRUE(view.ok()) << view.status();
+  ASSERT_THAT(view, IsOk());
   EXPECT_EQ(SortedUnique(view->fetch_grants), want);
   std::vector<absl::StatusOr<EnrolmentView>> views =
       store_->GetEnrolmentsByKeIds({"AA@mef.example.com"});
-  ASSERT_TRUE(views[0].ok());
+  ASSERT_THAT(views[0], IsOk());
   EXPECT_EQ(SortedUnique(views[0]->fetch_grants), want);
 
   // Replaced as a whole; an empty list clears it.
-  ASSERT_TRUE(store_->SetFetchGrants("dev-g", {{"other.example.com", 99}}).ok());
+  ASSERT_THAT(store_->SetFetchGrants("dev-g", {{"other.example.com", 99}}), IsOk());
   view = store_->GetEnrolmentByKeId("AA@mef.example.com");
-  ASSERT_TRUE(view.ok());
+  ASSERT_THAT(view, IsOk());
   EXPECT_EQ(view->fetch_grants, (std::vector<FetchGrant>{{"other.example.com", 99}}));
-  ASSERT_TRUE(store_->SetFetchGrants("dev-g", {}).ok());
+  ASSERT_THAT(store_->SetFetchGrants("dev-g", {}), IsOk());
   view = store_->GetEnrolmentByKeId("AA@mef.example.com");
-  ASSERT_TRUE(view.ok());
+  ASSERT_THAT(view, IsOk());
   EXPECT_TRUE(view->fetch_grants.empty());
   EXPECT_TRUE(store_->GetFetchGrants("dev-g")->empty());
 }
@@ -604,7 +607,7 @@ TEST_P(EnroleeStoreTest, FetchGrantsAreValidatedAndNeedAnEnrolee) {
   EXPECT_THAT(store_->SetFetchGrants("nobody", {{"cse.example.com", 42}}),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store_->GetFetchGrants("nobody"), StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dev-v")).ok());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("dev-v")), IsOk());
   EXPECT_THAT(store_->SetFetchGrants("dev-v", {{"cse.example.com", 0}}),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(store_->SetFetchGrants("dev-v", {{"a b.example.com", 1}}),
@@ -615,7 +618,7 @@ TEST_P(EnroleeStoreTest, FetchGrantsAreValidatedAndNeedAnEnrolee) {
   bad.fetch_grants = {{"x\ny.example.com", 1}};
   EXPECT_THAT(store_->CreateEnrolee(bad), StatusIs(absl::StatusCode::kInvalidArgument));
   // Large SUIDs survive the round trip.
-  ASSERT_TRUE(store_->SetFetchGrants("dev-v", {{"cse.example.com", 4294967295u}}).ok());
+  ASSERT_THAT(store_->SetFetchGrants("dev-v", {{"cse.example.com", 4294967295u}}), IsOk());
   EXPECT_EQ(store_->GetFetchGrants("dev-v")->at(0).suid, 4294967295u);
 }
 
@@ -624,15 +627,15 @@ TEST_P(EnroleeStoreTest, BulkCreateStoresGrantsAndDeleteDropsThem) {
   a.fetch_grants = {{"cse.example.com", 42}};
   Enrolee b = MakeEnrolee("dev-b2");
   absl::StatusOr<std::vector<absl::Status>> r = store_->BulkCreate({a, b});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(store_->GetFetchGrants("dev-b1")->size(), 1u);
   EXPECT_TRUE(store_->GetFetchGrants("dev-b2")->empty());
-  ASSERT_TRUE(store_->DeleteEnrolee("dev-b1").ok());
-  ASSERT_TRUE(store_->CreateEnrolee(MakeEnrolee("dev-b1")).ok());
+  ASSERT_THAT(store_->DeleteEnrolee("dev-b1"), IsOk());
+  ASSERT_THAT(store_->CreateEnrolee(MakeEnrolee("dev-b1")), IsOk());
   EXPECT_TRUE(store_->GetFetchGrants("dev-b1")->empty());
 }
 
-TEST_P(EnroleeStoreTest, HealthIsOk) { EXPECT_TRUE(store_->CheckHealth().ok()); }
+TEST_P(EnroleeStoreTest, HealthIsOk) { EXPECT_THAT(store_->CheckHealth(), IsOk()); }
 
 INSTANTIATE_TEST_SUITE_P(Stores, EnroleeStoreTest, ::testing::Values("memory", "pg"),
                          [](const auto& info) { return info.param; });
@@ -644,7 +647,7 @@ class PgEnroleeStoreTest : public ::testing::Test {
   void SetUp() override {
     if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
     auto schema = pg::TestSchema::Create();
-    ASSERT_TRUE(schema.ok()) << schema.status();
+    ASSERT_THAT(schema, IsOk());
     schema_ = *std::move(schema);
   }
 
@@ -653,7 +656,7 @@ class PgEnroleeStoreTest : public ::testing::Test {
     o.pool = schema_->PoolOptionsFor();
     o.pool.application_name = "mef-" + schema_->name();
     auto store = PgEnroleeStore::Create(o);
-    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_THAT(store, IsOk());
     return store.ok() ? *std::move(store) : nullptr;
   }
 
@@ -664,10 +667,12 @@ class PgEnroleeStoreTest : public ::testing::Test {
     const std::string app = n.quote("mef-" + schema_->name());
     n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = " +
            app);
-    for (int i = 0; i < 100; ++i) {
-      if (n.exec("SELECT 1 FROM pg_stat_activity WHERE application_name = " + app).empty()) return;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+    EXPECT_TRUE(::onem2m::testing::WaitFor(
+        [&] {
+          return n.exec("SELECT 1 FROM pg_stat_activity WHERE application_name = " + app).empty();
+        },
+        absl::Seconds(10), absl::Milliseconds(20)))
+        << "backends of " << app << " still there";
   }
 
   std::unique_ptr<pg::TestSchema> schema_;
@@ -699,36 +704,36 @@ TEST_F(PgEnroleeStoreTest, DeadDatabaseIsUnavailableQuickly) {
 TEST_F(PgEnroleeStoreTest, RecoversAfterConnectionsAreKilled) {
   auto store = NewStore();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->CreateEnrolee(MakeEnrolee("x-1")).ok());
-  ASSERT_TRUE(store->RecordEnrolment(MakeEnrolment("x-1", "KX0")).ok());
+  ASSERT_THAT(store->CreateEnrolee(MakeEnrolee("x-1")), IsOk());
+  ASSERT_THAT(store->RecordEnrolment(MakeEnrolment("x-1", "KX0")), IsOk());
 
   // Reads retry once on a fresh connection.
   KillBackends();
-  EXPECT_TRUE(store->GetEnrolee("x-1").ok());
+  EXPECT_THAT(store->GetEnrolee("x-1"), IsOk());
 
   // Writes report kUnavailable once, then succeed.
   KillBackends();
   absl::StatusOr<Enrolee> w = store->CreateEnrolee(MakeEnrolee("x-2"));
   EXPECT_THAT(w, StatusIs(absl::StatusCode::kUnavailable)) << w.status();
-  EXPECT_TRUE(store->CreateEnrolee(MakeEnrolee("x-2")).ok());
+  EXPECT_THAT(store->CreateEnrolee(MakeEnrolee("x-2")), IsOk());
 
   // The same for group-committed enrolments.
   KillBackends();
   absl::Status r = store->RecordEnrolment(MakeEnrolment("x-1", "KX1"));
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable)) << r;
-  EXPECT_TRUE(store->RecordEnrolment(MakeEnrolment("x-1", "KX1")).ok());
-  EXPECT_TRUE(store->CheckHealth().ok());
+  EXPECT_THAT(store->RecordEnrolment(MakeEnrolment("x-1", "KX1")), IsOk());
+  EXPECT_THAT(store->CheckHealth(), IsOk());
 }
 
 TEST_F(PgEnroleeStoreTest, DataSurvivesANewStoreInstance) {
   {
     auto store = NewStore();
-    ASSERT_TRUE(store->CreateEnrolee(MakeEnrolee("p-1")).ok());
-    ASSERT_TRUE(store->RecordEnrolment(MakeEnrolment("p-1", "KP")).ok());
+    ASSERT_THAT(store->CreateEnrolee(MakeEnrolee("p-1")), IsOk());
+    ASSERT_THAT(store->RecordEnrolment(MakeEnrolment("p-1", "KP")), IsOk());
   }
   auto store = NewStore();
-  EXPECT_TRUE(store->GetEnrolee("p-1").ok());
-  EXPECT_TRUE(store->GetEnrolmentByKeId("KP").ok());
+  EXPECT_THAT(store->GetEnrolee("p-1"), IsOk());
+  EXPECT_THAT(store->GetEnrolmentByKeId("KP"), IsOk());
 }
 
 }  // namespace

@@ -17,7 +17,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
@@ -28,6 +31,8 @@
 
 namespace onem2m::e2e {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 using testing::TestPki;
 
@@ -93,11 +98,7 @@ bool MafAdmin(const std::shared_ptr<grpc::Channel>& ch) {
 
 template <typename F>
 bool Eventually(F pred, absl::Duration timeout = absl::Seconds(20)) {
-  for (absl::Time until = absl::Now() + timeout; absl::Now() < until;) {
-    if (pred()) return true;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
+  return ::onem2m::testing::WaitFor(pred, timeout, absl::Milliseconds(200));
 }
 
 // MetricValue reads an unlabelled counter from /metrics (-1 if absent).
@@ -121,13 +122,13 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
                                          "--grpc_max_connection_age_grace=1s"}),
                         env.dir + "/mef.out", env.dir + "/mef.log")
                   .ok());
-  ASSERT_TRUE(WaitReady(mef, mp.ops, env.dir + "/mef.log", "mef_started").ok());
+  ASSERT_THAT(WaitReady(mef, mp.ops, env.dir + "/mef.log", "mef_started"), IsOk());
   ASSERT_TRUE(maf.Start(env.MafArgv(fp, absl::StrCat(kEnvMefFqdn, "=", kEnvMefCertName, ":", mp.cred),
                                     {"--store=memory", "--tls_reload_interval=1s",
                                      "--grpc_max_connection_age=inf"}),
                         env.dir + "/maf.out", env.dir + "/maf.log")
                   .ok());
-  ASSERT_TRUE(WaitReady(maf, fp.ops, env.dir + "/maf.log", "maf_started").ok());
+  ASSERT_THAT(WaitReady(maf, fp.ops, env.dir + "/maf.log", "maf_started"), IsOk());
 
   // Before: everything works with CA one.
   const Identity admin1 = From(ca1, "admin.local"), target1 = From(ca1, "target.local");
@@ -144,7 +145,8 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   env.pki = ca2;
   env.IssueLeaf("mef", kEnvMefCertName);
   env.IssueLeaf("maf", kEnvMafFqdn);
-  ASSERT_TRUE(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca1.ca_pem() + ca2.ca_pem(), 0644).ok());
+  ASSERT_THAT(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca1.ca_pem() + ca2.ca_pem(), 0644),
+              IsOk());
   ASSERT_EQ(std::rename((env.dir + "/ca.crt.tmp").c_str(), (env.dir + "/ca.crt").c_str()), 0);
 
   // Every port presents a certificate of CA two: clients trusting only CA two get in.
@@ -157,11 +159,14 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
 
   // Step 2: CA one retired. The MEF now accepts only clients of CA two, so the MAF's fetches
   // prove that its client presents the renewed certificate.
-  ASSERT_TRUE(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca2.ca_pem(), 0644).ok());
+  ASSERT_THAT(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca2.ca_pem(), 0644), IsOk());
   ASSERT_EQ(std::rename((env.dir + "/ca.crt.tmp").c_str(), (env.dir + "/ca.crt").c_str()), 0);
   EXPECT_TRUE(Eventually([&] { return !MefAdmin(Dial(mp.admin, admin1, kEnvMefCertName)); }));
   EXPECT_TRUE(Eventually([&] { return !MafKeys(Dial(fp.key, target1, kEnvMafFqdn)); }));
-  absl::SleepFor(absl::Seconds(4));  // the MEF's connection age: the MAF's client reconnects
+  // Stays: outlive the MEF's maximum connection age (a gRPC server setting in the child, on its
+  // real clock), so the fetches below must come over a new connection, i.e. the renewed
+  // certificate; without it they would pass over the old connection.
+  absl::SleepFor(absl::Seconds(4));
   fetches = MefFetches(mp.ops);
   EXPECT_TRUE(Eventually([&] {
     AttemptUnknownKeId(fp.tls);
@@ -182,7 +187,8 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   })) << ReadFileOrEmpty(env.dir + "/maf.log");
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(env.dir + "/maf.log"), "tls_files_rejected"));
   EXPECT_TRUE(MafKeys(Dial(fp.key, target2, kEnvMafFqdn)));
-  absl::SleepFor(absl::Seconds(4));  // another MEF connection age: the MAF reconnects, old key
+  // Stays (as above): another MEF connection age, so the MAF reconnects, with its old key.
+  absl::SleepFor(absl::Seconds(4));
   fetches = MefFetches(mp.ops);
   EXPECT_TRUE(Eventually([&] {
     AttemptUnknownKeId(fp.tls);

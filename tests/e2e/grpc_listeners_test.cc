@@ -14,6 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
@@ -26,6 +29,8 @@
 
 namespace onem2m::e2e {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 constexpr char kHealth[] = "grpc.health.v1.Health";
 constexpr char kReflection[] = "grpc.reflection.v1alpha.ServerReflection";
@@ -216,8 +221,8 @@ std::pair<int, std::string> RspHealth(const ServiceEnv& env, int port, const std
                        "--tls_ca=" + env.dir + "/ca.crt", "--timeout=" + timeout},
                       out, env.dir + "/rsp_health.err")
                   .ok());
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (p.Running() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(20));
+  (void)::onem2m::testing::WaitFor([&] { return !p.Running(); }, absl::Seconds(30),
+                                   absl::Milliseconds(20));
   const int status = p.Stop(absl::Seconds(1));
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFileOrEmpty(out)};
 }

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/fake_dns.h"
 #include "tests/e2e/process_runner.h"
@@ -64,12 +65,12 @@ TEST(MefDnsBalancingTest, FetchesReachAMefReplicaStartedLater) {
   dns.SetAddresses({"127.0.0.2", "127.0.0.3"});
 
   // Within a few connection ages the MAF re-resolves and round robin sends fetches to both.
-  bool reached = false;
-  for (absl::Time until = absl::Now() + absl::Seconds(30); absl::Now() < until && !reached;) {
-    AttemptUnknownKeId(mp.tls);
-    reached = MefFetches(mef2.ops) > 0;
-    if (!reached) absl::SleepFor(absl::Milliseconds(200));
-  }
+  const bool reached = ::onem2m::testing::WaitFor(
+      [&] {
+        AttemptUnknownKeId(mp.tls);
+        return MefFetches(mef2.ops) > 0;
+      },
+      absl::Seconds(30), absl::Milliseconds(200));
   ASSERT_TRUE(reached) << "no fetch reached the MEF started later\n"
                        << ReadFileOrEmpty(env.dir + "/maf.log");
   // From then on both replicas share the fetches.

@@ -24,9 +24,12 @@
 #include "common/pg/test_schema.h"
 #include "common/psk_server/psk_server.h"
 #include "common/secret_bytes.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/wait_for.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mef/bootstrap/enrolment_session.h"
 #include "mef/bootstrap/kpm_resolver.h"
@@ -37,6 +40,9 @@
 
 namespace onem2m {
 namespace {
+
+using ::onem2m::testing::IsOk;
+using ::testing::Not;
 
 using e2e::kFqdn;
 using e2e::Mef;
@@ -49,7 +55,7 @@ class MefE2eTest : public ::testing::Test {
   void SetUp() override {
     if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
     auto schema = pg::TestSchema::Create();
-    ASSERT_TRUE(schema.ok()) << schema.status();
+    ASSERT_THAT(schema, IsOk());
     schema_ = *std::move(schema);
     pool_ = schema_->PoolOptionsFor();
     pool_.application_name = "e2e-" + schema_->name();
@@ -66,16 +72,16 @@ class MefE2eTest : public ::testing::Test {
     mef::Enrolee e;
     e.kpm_id = kpm_id;
     auto sealed = envelope_.Seal(kpm, kpm_id);
-    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    EXPECT_THAT(sealed, IsOk());
     e.kpm = mef::SealedKey{*sealed, static_cast<int32_t>(envelope_.active_version())};
     e.enrolee_id = "C-" + kpm_id;
     e.maf_id = "maf.local";
     e.not_after = not_after;
     e.state = mef::EnroleeState::kActive;
     auto created = mef_->store->CreateEnrolee(e);
-    EXPECT_TRUE(created.ok()) << created.status();
+    EXPECT_THAT(created, IsOk());
     if (state != mef::EnroleeState::kActive) {
-      EXPECT_TRUE(mef_->store->SetState(kpm_id, state).ok());
+      EXPECT_THAT(mef_->store->SetState(kpm_id, state), IsOk());
     }
     return kpm;
   }
@@ -101,10 +107,10 @@ class MefE2eTest : public ::testing::Test {
     co.psk = SecretBytes::Copy(kpm.Reveal());
     co.server_name = kFqdn;
     auto ctx = tls::PskContext::NewClient(co);
-    EXPECT_TRUE(ctx.ok()) << ctx.status();
+    EXPECT_THAT(ctx, IsOk());
     auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", mef_->tls_port,
                                           absl::Now() + absl::Seconds(15));
-    EXPECT_TRUE(c.ok()) << c.status();
+    EXPECT_THAT(c, IsOk());
     return c.ok() ? *std::move(c) : nullptr;
   }
 
@@ -136,7 +142,7 @@ class MefE2eTest : public ::testing::Test {
   void ExpectServing() {
     SecretBytes kpm = AddEnrolee(absl::StrCat("alive-", ++alive_));
     auto r = enrolee::Bootstrap(Options(absl::StrCat("alive-", alive_), kpm, tls::Transport::kTls));
-    EXPECT_TRUE(r.ok()) << r.status();
+    EXPECT_THAT(r, IsOk());
   }
 
   crypto::Envelope envelope_;
@@ -171,7 +177,7 @@ TEST_F(MefE2eTest, BootstrapOverTlsAndDtlsIsDurableWhenAnswered) {
     const std::string id = t == tls::Transport::kTls ? "dev-tls" : "dev-dtls";
     SecretBytes kpm = AddEnrolee(id);
     auto r = enrolee::Bootstrap(Options(id, kpm, t));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     // bootstrap_client already checks the answer's KeID equals the locally exported one (else
     // kDataLoss); check its shape here.
     EXPECT_TRUE(absl::EndsWith(r->ke_id, std::string("@") + kFqdn)) << r->ke_id;
@@ -181,7 +187,7 @@ TEST_F(MefE2eTest, BootstrapOverTlsAndDtlsIsDurableWhenAnswered) {
     EXPECT_EQ(r->maf_id, "maf.local");
     // The row must be there the moment the answer arrived.
     auto view = mef_->store->GetEnrolmentByKeId(r->ke_id);
-    ASSERT_TRUE(view.ok()) << view.status();
+    ASSERT_THAT(view, IsOk());
     EXPECT_EQ(view->enrolment.kpm_id, id);
     EXPECT_EQ(view->enrolment.transport,
               t == tls::Transport::kTls ? mef::Transport::kTls : mef::Transport::kDtls);
@@ -221,15 +227,15 @@ TEST_F(MefE2eTest, WrongKeyUnknownDisabledExpiredAllFailAlike) {
   // The disabled one with its right key fails too: re-key through the store to know it.
   SecretBytes k = SecretBytes::Random(32);
   auto sealed = envelope_.Seal(k, "disabled");
-  ASSERT_TRUE(sealed.ok());
-  ASSERT_TRUE(mef_->store->RotateKpm("disabled", mef::SealedKey{*sealed, 1}).ok());
+  ASSERT_THAT(sealed, IsOk());
+  ASSERT_THAT(mef_->store->RotateKpm("disabled", mef::SealedKey{*sealed, 1}), IsOk());
   auto r = enrolee::Bootstrap(Options("disabled", k, tls::Transport::kTls));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << r.status();
   auto list = mef_->store->ListEnrolments(mef::ListEnrolmentsRequest{});
-  ASSERT_TRUE(list.ok());
+  ASSERT_THAT(list, IsOk());
   EXPECT_TRUE(list->enrolments.empty());
   // The good one still works.
-  EXPECT_TRUE(enrolee::Bootstrap(Options("good", good, tls::Transport::kDtls)).ok());
+  EXPECT_THAT(enrolee::Bootstrap(Options("good", good, tls::Transport::kDtls)), IsOk());
 }
 
 int ConnectTcp(int port) {
@@ -273,7 +279,8 @@ TEST_F(MefE2eTest, GarbageAndTruncatedHandshakesLeaveServerServing) {
   close(ufd);
   ExpectServing();
   SecretBytes kpm = AddEnrolee("after-garbage-dtls");
-  EXPECT_TRUE(enrolee::Bootstrap(Options("after-garbage-dtls", kpm, tls::Transport::kDtls)).ok());
+  EXPECT_THAT(enrolee::Bootstrap(Options("after-garbage-dtls", kpm, tls::Transport::kDtls)),
+              IsOk());
 }
 
 TEST_F(MefE2eTest, MalformedOversizedAndUnsupportedRequests) {
@@ -302,7 +309,7 @@ TEST_F(MefE2eTest, MalformedOversizedAndUnsupportedRequests) {
         << resp.substr(0, 200);
   }
   auto list = mef_->store->ListEnrolments(mef::ListEnrolmentsRequest{});
-  ASSERT_TRUE(list.ok());
+  ASSERT_THAT(list, IsOk());
   EXPECT_TRUE(list->enrolments.empty());
   ExpectServing();
 }
@@ -331,7 +338,7 @@ TEST_F(MefE2eTest, RestartKeepsEnrolments) {
     std::string id = absl::StrCat("persist-", i);
     SecretBytes kpm = AddEnrolee(id);
     auto r = enrolee::Bootstrap(Options(id, kpm, i % 2 ? tls::Transport::kDtls : tls::Transport::kTls));
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_THAT(r, IsOk());
     ke_ids.push_back(r->ke_id);
   }
   mef_.reset();
@@ -339,7 +346,7 @@ TEST_F(MefE2eTest, RestartKeepsEnrolments) {
   ASSERT_NE(mef_, nullptr);
   for (const std::string& k : ke_ids) {
     auto v = mef_->store->GetEnrolmentByKeId(k);
-    EXPECT_TRUE(v.ok()) << k << ": " << v.status();
+    EXPECT_THAT(v, IsOk()) << k << ": " << v.status();
   }
   ExpectServing();
 }
@@ -401,7 +408,7 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
     devs.emplace_back(id, AddEnrolee(id));
   }
   auto r0 = enrolee::Bootstrap(Options(devs[0].first, devs[0].second, tls::Transport::kTls));
-  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_THAT(r0, IsOk());
   const int64_t rows_before = EnrolmentRows();
 
   // 1. Database refuses all connections: handshakes fail (the PSK lookup cannot be made, so the
@@ -413,13 +420,13 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
     auto o = Options(devs[i].first, devs[i].second, t);
     o.attempt_timeout = absl::Seconds(5);
     auto r = enrolee::Bootstrap(o);
-    EXPECT_FALSE(r.ok()) << "answered as done during an outage: " << r->ke_id;
+    EXPECT_THAT(r, Not(IsOk())) << "answered as done during an outage: " << r->ke_id;
     EXPECT_TRUE(Refused(r.status(), t) || r.status().code() == absl::StatusCode::kUnavailable)
         << r.status();
     if (!r.ok()) ++refused;
   }
   EXPECT_EQ(refused, 4);
-  EXPECT_FALSE(mef_->store->CheckHealth().ok());
+  EXPECT_THAT(mef_->store->CheckHealth(), Not(IsOk()));
   Up();
 
   // 2. Reads work but writes fail (read-only database): the handshake succeeds, the enrolment is
@@ -431,7 +438,7 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
     auto o = Options(devs[i].first, devs[i].second, t);
     o.attempt_timeout = absl::Seconds(5);
     auto r = enrolee::Bootstrap(o);
-    EXPECT_FALSE(r.ok()) << "answered as done without its row: " << r->ke_id;
+    EXPECT_THAT(r, Not(IsOk())) << "answered as done without its row: " << r->ke_id;
     if (r.status().code() == absl::StatusCode::kUnavailable) ++unavailable;
     // kUnauthenticated/kDeadlineExceeded: the handshake raced the reconnect (breaker open).
     EXPECT_TRUE(r.status().code() == absl::StatusCode::kUnavailable || Refused(r.status(), t))
@@ -450,8 +457,8 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
   for (int i = 5; i < 8; ++i) {
     auto r = enrolee::BootstrapWithRetry(
         Options(devs[i].first, devs[i].second, i % 2 ? tls::Transport::kDtls : tls::Transport::kTls), rp);
-    ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_TRUE(mef_->store->GetEnrolmentByKeId(r->ke_id).ok());
+    ASSERT_THAT(r, IsOk());
+    EXPECT_THAT(mef_->store->GetEnrolmentByKeId(r->ke_id), IsOk());
   }
   EXPECT_EQ(EnrolmentRows(), rows_before + 3);
 }
@@ -465,28 +472,28 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
 TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
   if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
   auto schema = pg::TestSchema::Create();
-  ASSERT_TRUE(schema.ok()) << schema.status();
+  ASSERT_THAT(schema, IsOk());
   const std::string dir = e2e::NewTempDir("mef_enrolment");
   const std::string kek = "1:" + std::string(64, 'b') + "\n";
-  ASSERT_TRUE(e2e::WriteFileWithMode(dir + "/mef.kek", kek, 0600).ok());
+  ASSERT_THAT(e2e::WriteFileWithMode(dir + "/mef.kek", kek, 0600), IsOk());
   auto keyring = crypto::Keyring::Parse(kek);
-  ASSERT_TRUE(keyring.ok()) << keyring.status();
+  ASSERT_THAT(keyring, IsOk());
   crypto::Envelope envelope(*std::move(keyring));
 
   // Seed one enrolee without a maf_uri, so --default_maf_uri applies.
   mef::PgEnroleeStoreOptions po;
   po.pool = (*schema)->PoolOptionsFor();
   auto store = mef::PgEnroleeStore::Create(po);
-  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_THAT(store, IsOk());
   SecretBytes kpm = SecretBytes::Random(32);
   mef::Enrolee e;
   e.kpm_id = "server-e2e-1";
   auto sealed = envelope.Seal(kpm, e.kpm_id);
-  ASSERT_TRUE(sealed.ok());
+  ASSERT_THAT(sealed, IsOk());
   e.kpm = mef::SealedKey{*sealed, 1};
   e.enrolee_id = "C-server-e2e-1";
   e.maf_id = "maf.local";
-  ASSERT_TRUE((*store)->CreateEnrolee(e).ok());
+  ASSERT_THAT((*store)->CreateEnrolee(e), IsOk());
 
   const int tls_port = e2e::PickFreePort();
   const int dtls_port = e2e::PickFreePort(/*udp_too=*/true);
@@ -507,14 +514,14 @@ TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
                         dir + "/mef.out", log)
                   .ok());
   bool ready = false;
-  for (absl::Time until = absl::Now() + absl::Seconds(30); absl::Now() < until && mef.Running();) {
-    absl::StatusOr<int> code = e2e::HttpGetStatus(ops, "/readyz", absl::Seconds(1));
-    if (code.ok() && *code == 200) {
-      ready = true;
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  (void)::onem2m::testing::WaitFor(
+      [&] {
+        if (!mef.Running()) return true;
+        absl::StatusOr<int> code = e2e::HttpGetStatus(ops, "/readyz", absl::Seconds(1));
+        ready = code.ok() && *code == 200;
+        return ready;
+      },
+      absl::Seconds(30), absl::Milliseconds(50));
   ASSERT_TRUE(ready) << e2e::ReadFileOrEmpty(log);
 
   for (tls::Transport t : {tls::Transport::kTls, tls::Transport::kDtls}) {
@@ -530,7 +537,7 @@ TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
     o.attempt_timeout = absl::Seconds(10);
     o.full_form = true;
     auto x = enrolee::StartEnrolment(o);
-    ASSERT_TRUE(x.ok()) << x.status() << "\n" << e2e::ReadFileOrEmpty(log);
+    ASSERT_THAT(x, IsOk()) << x.status() << "\n" << e2e::ReadFileOrEmpty(log);
     const enrolee::BootstrapResult& r = (*x)->result();
     ASSERT_TRUE(r.maf_uris.has_value());
     EXPECT_EQ(r.maf_uris->client_registration, "https://maf.local:8443/maf/clients");
@@ -540,15 +547,15 @@ TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
     EXPECT_EQ(r.enrolee_id, e.enrolee_id);
     // Lifetime = the stored enrolment's expiry (TS-0003 10.7); the row is durable already.
     auto view = (*store)->GetEnrolmentByKeId(r.ke_id);
-    ASSERT_TRUE(view.ok()) << view.status();
+    ASSERT_THAT(view, IsOk());
     EXPECT_EQ(view->enrolment.expires_at, r.expires_at);
     absl::Status done = (*x)->ReportResult(true);
-    EXPECT_TRUE(done.ok()) << done;
+    EXPECT_THAT(done, IsOk());
 
     // The short form keeps working on the same binary.
     o.full_form = false;
     auto short_form = enrolee::Bootstrap(o);
-    ASSERT_TRUE(short_form.ok()) << short_form.status();
+    ASSERT_THAT(short_form, IsOk());
     EXPECT_FALSE(short_form->maf_uris.has_value());
     EXPECT_NE(short_form->ke_id, r.ke_id);
   }

@@ -21,6 +21,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/testing/status_matchers.h"
+#include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/process_runner.h"
 #include "tests/e2e/service_env.h"
@@ -28,6 +31,8 @@
 
 namespace onem2m::e2e {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 using Mode = TcpProxy::Mode;
 
@@ -121,10 +126,8 @@ class PgOutageTest : public ::testing::Test {
   // runs, /healthz answers 200 and /readyz answers 503 mentioning `why`, each within a second.
   void ExpectAliveNotReady(ChildProcess& p, int ops, const std::string& why,
                            absl::Duration for_how_long, const std::string& log) {
-    for (absl::Time until = absl::Now() + absl::Seconds(10);
-         absl::Now() < until && Get(ops, "/healthz").answer.empty();) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+    (void)::onem2m::testing::WaitFor([&] { return !Get(ops, "/healthz").answer.empty(); },
+                                     absl::Seconds(10), absl::Milliseconds(20));
     bool saw_why = false;
     for (absl::Time until = absl::Now() + for_how_long; absl::Now() < until;) {
       ASSERT_TRUE(p.Running()) << ReadFileOrEmpty(log);
@@ -135,6 +138,8 @@ class PgOutageTest : public ::testing::Test {
       EXPECT_TRUE(absl::StrContains(ready.answer, "503")) << ready.answer;
       EXPECT_LT(ready.took, absl::Seconds(1));
       saw_why = saw_why || absl::StrContains(ready.answer, why);
+      // Stays: this samples the probes across `for_how_long` to show the state holds for that
+      // long (the outage is the child's, on its own clock); nothing is awaited.
       absl::SleepFor(absl::Milliseconds(200));
     }
     EXPECT_TRUE(saw_why) << "/readyz never said '" << why << "': " << Get(ops, "/readyz").answer;
@@ -142,10 +147,13 @@ class PgOutageTest : public ::testing::Test {
 
   // WaitNotReady waits until /readyz answers 503 mentioning `why`.
   void WaitNotReady(int ops, const std::string& why) {
-    for (absl::Time until = absl::Now() + absl::Seconds(15); absl::Now() < until;) {
-      std::string r = Get(ops, "/readyz").answer;
-      if (absl::StrContains(r, "503") && absl::StrContains(r, why)) return;
-      absl::SleepFor(absl::Milliseconds(100));
+    if (::onem2m::testing::WaitFor(
+            [&] {
+              std::string r = Get(ops, "/readyz").answer;
+              return absl::StrContains(r, "503") && absl::StrContains(r, why);
+            },
+            absl::Seconds(15), absl::Milliseconds(100))) {
+      return;
     }
     ADD_FAILURE() << "/readyz did not say '" << why << "': " << Get(ops, "/readyz").answer;
   }
@@ -167,9 +175,9 @@ TEST_F(PgOutageTest, StoppedBeforeStartBothWaitThenBecomeReady) {
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(MefLog()), "waiting_for_database"));
   proxy_->SetMode(Mode::kForward);
   absl::Status mef_ready = WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started");
-  EXPECT_TRUE(mef_ready.ok()) << mef_ready;
+  EXPECT_THAT(mef_ready, IsOk());
   absl::Status maf_ready = WaitReady(maf_, maf_ports_.ops, MafLog(), "maf_started");
-  EXPECT_TRUE(maf_ready.ok()) << maf_ready;
+  EXPECT_THAT(maf_ready, IsOk());
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(MefLog()), "database_ready"));
 }
 
@@ -183,12 +191,12 @@ TEST_F(PgOutageTest, SigtermWhileWaitingExitsCleanly) {
 
 TEST_F(PgOutageTest, StoppedDuringOperationNotReadyThenRecovers) {
   StartMef();
-  ASSERT_TRUE(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started").ok());
+  ASSERT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
   proxy_->SetMode(Mode::kRefuse);
   WaitNotReady(mef_ports_.ops, "store:");
   ExpectAliveNotReady(mef_, mef_ports_.ops, "store:", absl::Seconds(3), MefLog());
   proxy_->SetMode(Mode::kForward);
-  EXPECT_TRUE(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started").ok());
+  EXPECT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
 }
 
 TEST_F(PgOutageTest, BlackHoledAtStartWaitsThenBecomesReady) {
@@ -197,18 +205,18 @@ TEST_F(PgOutageTest, BlackHoledAtStartWaitsThenBecomesReady) {
   // libpq's connect_timeout (5 s) ends each attempt; meanwhile /readyz says it is connecting.
   ExpectAliveNotReady(mef_, mef_ports_.ops, "PostgreSQL", absl::Seconds(7), MefLog());
   proxy_->SetMode(Mode::kForward);
-  EXPECT_TRUE(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started").ok());
+  EXPECT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
 }
 
 TEST_F(PgOutageTest, BlackHoledDuringOperationProbesStayFastThenRecovers) {
   StartMef();
-  ASSERT_TRUE(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started").ok());
+  ASSERT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
   proxy_->SetMode(Mode::kBlackHole);
   // The store check hangs on its query; readiness reports that after the check timeout.
   WaitNotReady(mef_ports_.ops, "store: no answer for");
   ExpectAliveNotReady(mef_, mef_ports_.ops, "store:", absl::Seconds(4), MefLog());
   proxy_->SetMode(Mode::kForward);  // the stalled connections break, the pool reconnects
-  EXPECT_TRUE(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started").ok());
+  EXPECT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
   const int status = mef_.Stop(absl::Seconds(10));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << ReadFileOrEmpty(MefLog());
 }

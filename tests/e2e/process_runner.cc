@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/testing/wait_for.h"
 
 namespace onem2m::e2e {
 
@@ -209,10 +210,8 @@ int ChildProcess::Stop(absl::Duration grace) {
   if (pid_ <= 0) return -1;
   if (status_.has_value()) return *status_;
   kill(pid_, SIGTERM);
-  absl::Time deadline = absl::Now() + grace;
-  while (absl::Now() < deadline) {
-    if (!Running()) return *status_;
-    absl::SleepFor(absl::Milliseconds(20));
+  if (::onem2m::testing::WaitFor([&] { return !Running(); }, grace, absl::Milliseconds(20))) {
+    return *status_;
   }
   Kill();
   return status_.value_or(-1);
@@ -232,8 +231,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::string
   CommandResult r;
   ChildProcess p;
   if (!p.Start(argv, stem + ".out", stem + ".err").ok()) return r;
-  absl::Time deadline = absl::Now() + timeout;
-  while (p.Running() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  (void)::onem2m::testing::WaitFor([&] { return !p.Running(); }, timeout, absl::Milliseconds(10));
   if (p.Running()) p.Kill();
   int st = p.wait_status().value_or(-1);
   r.exit_code = (st >= 0 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;

@@ -3,8 +3,10 @@
 // revocation reaching a MAF whose MEF is down. Skipped when ONEM2M_TEST_PG is unset.
 #include <sys/wait.h>
 
+#include <atomic>
 #include <thread>
 
+#include "common/testing/wait_for.h"
 #include "tests/e2e/replicas/fixture.h"
 
 namespace onem2m::e2e::replicas {
@@ -38,10 +40,15 @@ class ReplicasFailoverTest : public ReplicasTestBase {
   void TerminateMef1() {
     Device busy{"dev-busy"};
     Provision(busy, 0);
+    std::atomic<int> attempts{0};
     std::thread load([&] {
-      for (int i = 0; i < 10; ++i) (void)BootstrapAt(busy, 0, tls::Transport::kTls);
+      for (int i = 0; i < 10; ++i) {
+        (void)BootstrapAt(busy, 0, tls::Transport::kTls);
+        ++attempts;
+      }
     });
-    absl::SleepFor(absl::Milliseconds(50));
+    // Stop MEF 1 once the load is under way, so later bootstraps meet the shutdown.
+    EXPECT_TRUE(::onem2m::testing::WaitFor([&] { return attempts.load() >= 1; }));
     int st = cluster().mefs[0]->proc.Stop(absl::Seconds(15));
     load.join();
     EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)

@@ -173,7 +173,9 @@ TEST_F(ReplicasTest, ExpiredEnroleeKmIdAndKeysStopWorking) {
   ASSERT_TRUE(KmIdHandshakeOk(1, d));
   rsp::v1::GetKeyResponse resp;
   ASSERT_TRUE(GetKey(1, "target", d.key_id, &resp).ok());
-  // Wait until 1 s past expiry.
+  // Wait until 1 s past expiry. Stays: the expiry is judged by the replica processes on their
+  // own wall clocks (no clock can be injected into a child process), and passing it is what
+  // this test is about.
   absl::SleepFor(std::max(absl::ZeroDuration(), d.boot.expires_at - absl::Now()) +
                  absl::Seconds(1));
   for (int m = 0; m < 2; ++m) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/secret_bytes.h"
+#include "common/testing/wait_for.h"
 #include "enrolee/maf_client.h"
 
 namespace onem2m::e2e {
@@ -138,14 +139,17 @@ std::shared_ptr<grpc::Channel> ServiceEnv::Channel(int port, const std::string& 
 
 absl::Status WaitReady(ChildProcess& p, int ops_port, const std::string& log,
                        const std::string& started, absl::Duration timeout) {
-  for (absl::Time until = absl::Now() + timeout; absl::Now() < until;) {
-    if (!p.Running()) return absl::FailedPreconditionError("exited:\n" + ReadFileOrEmpty(log));
-    absl::StatusOr<int> code = HttpGetStatus(ops_port, "/readyz", absl::Seconds(1));
-    if (code.ok() && *code == 200 && absl::StrContains(ReadFileOrEmpty(log), started)) {
-      return absl::OkStatus();
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  bool exited = false;
+  const bool ready = ::onem2m::testing::WaitFor(
+      [&] {
+        exited = !p.Running();
+        if (exited) return true;
+        absl::StatusOr<int> code = HttpGetStatus(ops_port, "/readyz", absl::Seconds(1));
+        return code.ok() && *code == 200 && absl::StrContains(ReadFileOrEmpty(log), started);
+      },
+      timeout, absl::Milliseconds(50));
+  if (exited) return absl::FailedPreconditionError("exited:\n" + ReadFileOrEmpty(log));
+  if (ready) return absl::OkStatus();
   return absl::DeadlineExceededError("not ready:\n" + ReadFileOrEmpty(log));
 }
 

@@ -25,9 +25,12 @@
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
 #include "enrolee/bootstrap_client.h"
 #include "grpcpp/grpcpp.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "proto/onem2m/rsp/v1/mef_admin.grpc.pb.h"
@@ -35,6 +38,8 @@
 
 namespace onem2m::e2e {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 namespace v1 = ::onem2m::rsp::v1;
 
@@ -66,13 +71,14 @@ class SpecFetchCurlTest : public ::testing::Test {
     ASSERT_FALSE(CurlPath().empty()) << "curl is required (deploy/local/install_deps.sh)";
     dir_ = NewTempDir("spec_fetch_curl");
     testing::TestPki pki = testing::TestPki::Create();
-    ASSERT_TRUE(WriteFileWithMode(dir_ + "/ca.crt", pki.ca_pem(), 0644).ok());
+    ASSERT_THAT(WriteFileWithMode(dir_ + "/ca.crt", pki.ca_pem(), 0644), IsOk());
     for (const char* name : {kMefFqdn, "admin.local", kMaf, kCse, "other.local"}) {
       testing::TestPki::Leaf leaf = pki.Issue(name);
-      ASSERT_TRUE(WriteFileWithMode(dir_ + "/" + name + ".crt", leaf.cert_pem, 0644).ok());
-      ASSERT_TRUE(WriteFileWithMode(dir_ + "/" + name + ".key", leaf.key_pem, 0600).ok());
+      ASSERT_THAT(WriteFileWithMode(dir_ + "/" + name + ".crt", leaf.cert_pem, 0644), IsOk());
+      ASSERT_THAT(WriteFileWithMode(dir_ + "/" + name + ".key", leaf.key_pem, 0600), IsOk());
     }
-    ASSERT_TRUE(WriteFileWithMode(dir_ + "/mef.kek", "1:" + std::string(64, 'b') + "\n", 0600).ok());
+    ASSERT_THAT(WriteFileWithMode(dir_ + "/mef.kek", "1:" + std::string(64, 'b') + "\n", 0600),
+                IsOk());
     // Ports are picked then bound by the child: retry a start that lost a race.
     for (int attempt = 0; attempt < 3 && !ready_; ++attempt) Start(attempt);
     ASSERT_TRUE(ready_) << ReadFileOrEmpty(log_);
@@ -100,15 +106,15 @@ class SpecFetchCurlTest : public ::testing::Test {
                              "--audit_log=" + audit_},
                             log_ + ".out", log_)
                     .ok());
-    for (absl::Time until = absl::Now() + absl::Seconds(60); absl::Now() < until;) {
-      if (!mef_->Running()) return;
-      absl::StatusOr<int> code = HttpGetStatus(ops_, "/readyz", absl::Seconds(1));
-      if (code.ok() && *code == 200 && absl::StrContains(ReadFileOrEmpty(log_), "mef_started")) {
-        ready_ = true;
-        return;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    (void)::onem2m::testing::WaitFor(
+        [&] {
+          if (!mef_->Running()) return true;
+          absl::StatusOr<int> code = HttpGetStatus(ops_, "/readyz", absl::Seconds(1));
+          ready_ = code.ok() && *code == 200 &&
+                   absl::StrContains(ReadFileOrEmpty(log_), "mef_started");
+          return ready_;
+        },
+        absl::Seconds(60), absl::Milliseconds(100));
   }
 
   void TearDown() override {
@@ -205,7 +211,7 @@ TEST_F(SpecFetchCurlTest, CurlFetchesKmAndOnlyAllowedUsageConstrainedKeys) {
   bo.kpm = SecretBytes::Copy(kpm.Reveal());
   bo.attempt_timeout = absl::Seconds(20);
   absl::StatusOr<enrolee::BootstrapResult> boot = enrolee::Bootstrap(bo);
-  ASSERT_TRUE(boot.ok()) << boot.status();
+  ASSERT_THAT(boot, IsOk());
   const std::string path21 = absl::StrCat("/fetchCredentials/", boot->ke_id, "/21");
   const std::string path42 = absl::StrCat("/fetchCredentials/", boot->ke_id, "/42");
 
@@ -216,7 +222,7 @@ TEST_F(SpecFetchCurlTest, CurlFetchesKmAndOnlyAllowedUsageConstrainedKeys) {
   EXPECT_EQ(km.headers["x-m2m-rsc"], "2000");
   EXPECT_EQ(km.headers["x-m2m-ri"], absl::StrCat("ri-", ri_));
   absl::StatusOr<SecretBytes> want_km = crypto::DeriveKm(boot->ke, kMaf);
-  ASSERT_TRUE(want_km.ok());
+  ASSERT_THAT(want_km, IsOk());
   EXPECT_TRUE(Credential(km).Equals(*want_km)) << km.body;
   nlohmann::json kmj = nlohmann::json::parse(km.body);
   EXPECT_EQ(kmj["status"], true);
@@ -230,7 +236,7 @@ TEST_F(SpecFetchCurlTest, CurlFetchesKmAndOnlyAllowedUsageConstrainedKeys) {
   ASSERT_EQ(uc.exit_code, 0) << uc.raw;
   EXPECT_EQ(uc.status, 200) << uc.raw;
   absl::StatusOr<SecretBytes> want_uc = crypto::DeriveUsageConstrainedKey(boot->ke, 42, kCse);
-  ASSERT_TRUE(want_uc.ok());
+  ASSERT_THAT(want_uc, IsOk());
   EXPECT_TRUE(Credential(uc).Equals(*want_uc)) << uc.body;
   EXPECT_FALSE(Credential(uc).Equals(*want_km));
 

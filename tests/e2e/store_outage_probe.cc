@@ -142,6 +142,8 @@ int Run() {
     });
   }
   bool ok = true;
+  // Stays: this probe is a measuring tool, not a test; the pauses are the windows over which it
+  // samples the metrics before and during the outage (the 5 ms above paces the load).
   absl::SleepFor(absl::Seconds(1));
   ok &= WriteScrape(registry, out_dir + "/up1.prom");
   absl::SleepFor(absl::Seconds(3));

@@ -43,7 +43,8 @@ TcpProxy::~TcpProxy() {
 void TcpProxy::SetMode(Mode mode) {
   mode_ = mode;
   const int generation = ++requested_;
-  while (applied_ < generation) absl::SleepFor(absl::Milliseconds(5));
+  absl::MutexLock lock(&applied_mu_);
+  while (applied_ < generation) applied_cv_.Wait(&applied_mu_);
 }
 
 // Listen binds 127.0.0.1:<port_> (any port the first time, the same one afterwards).
@@ -120,7 +121,11 @@ void TcpProxy::Run() {
       }
       current = wanted;
     }
-    applied_ = generation;
+    {
+      absl::MutexLock lock(&applied_mu_);
+      applied_ = generation;
+    }
+    applied_cv_.SignalAll();
     std::vector<pollfd> fds;
     const size_t polled = current == Mode::kForward ? pairs_.size() : 0;
     if (listen_fd_ >= 0) fds.push_back({listen_fd_, POLLIN, 0});

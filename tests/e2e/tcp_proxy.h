@@ -21,6 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
 namespace onem2m::e2e {
 
 class TcpProxy {
@@ -54,7 +57,9 @@ class TcpProxy {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<Mode> mode_{Mode::kForward};
-  std::atomic<int> applied_{0};  // SetMode generation the loop has applied
+  absl::Mutex applied_mu_;
+  absl::CondVar applied_cv_;                      // signalled when applied_ grows
+  int applied_ ABSL_GUARDED_BY(applied_mu_) = 0;  // SetMode generation the loop has applied
   std::atomic<int> requested_{0};
   std::atomic<bool> stop_{false};
   std::vector<Pair> pairs_;      // the loop thread's own

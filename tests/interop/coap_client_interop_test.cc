@@ -35,16 +35,21 @@
 #include "common/exchange/maf_messages.h"
 #include "common/exchange/rsc.h"
 #include "common/secret_bytes.h"
+#include "common/testing/status_matchers.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/process_runner.h"
 
 namespace onem2m {
 namespace {
+
+using ::onem2m::testing::IsOk;
 
 using e2e::ChildProcess;
 
@@ -233,15 +238,17 @@ class Cluster {
   }
 
   bool WaitReady(Server* s, const char* started) {
-    for (absl::Time until = absl::Now() + absl::Seconds(60); absl::Now() < until;) {
-      if (!s->proc.Running()) return false;
-      absl::StatusOr<int> code = e2e::HttpGetStatus(s->ops, "/readyz", absl::Seconds(1));
-      if (code.ok() && *code == 200 && absl::StrContains(e2e::ReadFileOrEmpty(s->log), started)) {
-        return true;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return false;
+    bool ready = false;
+    (void)::onem2m::testing::WaitFor(
+        [&] {
+          if (!s->proc.Running()) return true;
+          absl::StatusOr<int> code = e2e::HttpGetStatus(s->ops, "/readyz", absl::Seconds(1));
+          ready = code.ok() && *code == 200 &&
+                  absl::StrContains(e2e::ReadFileOrEmpty(s->log), started);
+          return ready;
+        },
+        absl::Seconds(60), absl::Milliseconds(100));
+    return ready;
   }
 
   std::string admin_conninfo_;
@@ -275,7 +282,7 @@ class CoapClientInteropTest : public ::testing::Test {
   void Provision(const std::string& kpm_id, std::string* kpm) {
     *kpm = RandomAlnum(32);
     const std::string file = cluster_->dir + "/" + kpm_id + ".kpm";
-    ASSERT_TRUE(e2e::WriteFileWithMode(file, *kpm, 0600).ok());
+    ASSERT_THAT(e2e::WriteFileWithMode(file, *kpm, 0600), IsOk());
     e2e::CommandResult r = cluster_->Admin({"enrolee", "create", "--kpm-id=" + kpm_id,
                                             "--kpm-file=" + file, "--enrolee-id=C-" + kpm_id,
                                             absl::StrCat("--maf-id=", kMafFqdn)});
@@ -381,10 +388,10 @@ TEST_F(CoapClientInteropTest, MafOverDtlsAnswersNonWithV3_9Options) {
   bo.kpm = SecretBytes::Copy(kpm);
   bo.attempt_timeout = absl::Seconds(10);
   absl::StatusOr<enrolee::BootstrapResult> boot = enrolee::Bootstrap(bo);
-  ASSERT_TRUE(boot.ok()) << boot.status();
+  ASSERT_THAT(boot, IsOk());
   absl::StatusOr<enrolee::MafCredential> cred =
       enrolee::DeriveMafCredential(boot->ke, boot->maf_id, kMafFqdn);
-  ASSERT_TRUE(cred.ok()) << cred.status();
+  ASSERT_THAT(cred, IsOk());
 
   tls::ClientOptions co;
   co.transport = tls::Transport::kDtls;
@@ -392,11 +399,11 @@ TEST_F(CoapClientInteropTest, MafOverDtlsAnswersNonWithV3_9Options) {
   co.psk = SecretBytes::Copy(cred->km.Reveal());
   co.server_name = kMafFqdn;
   absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx = tls::PskContext::NewClient(co);
-  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  ASSERT_THAT(ctx, IsOk());
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
   absl::StatusOr<std::unique_ptr<tls::BlockingClient>> client =
       tls::BlockingClient::Connect(*ctx, "127.0.0.1", cluster_->maf.dtls, deadline);
-  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_THAT(client, IsOk());
 
   exchange::Request reg;
   reg.path = "/maf/clients";
@@ -410,26 +417,26 @@ TEST_F(CoapClientInteropTest, MafOverDtlsAnswersNonWithV3_9Options) {
   reg_body.expiration_time = absl::Now() + absl::Hours(24);
   reg_body.admin_fqdn = kMafFqdn;
   absl::StatusOr<std::string> body = exchange::SerializeClientRegistrationRequest(reg_body);
-  ASSERT_TRUE(body.ok()) << body.status();
+  ASSERT_THAT(body, IsOk());
   reg.body = *body;
   absl::StatusOr<coap::CoapMessage> m = exchange::RequestToCoap(reg, 0x4242, "nonT");
-  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_THAT(m, IsOk());
   m->type = coap::MessageType::kNonConfirmable;
   absl::StatusOr<std::string> bytes = coap::SerializeMessage(*m);
-  ASSERT_TRUE(bytes.ok());
-  ASSERT_TRUE((*client)->Write(*bytes, deadline).ok());
+  ASSERT_THAT(bytes, IsOk());
+  ASSERT_THAT((*client)->Write(*bytes, deadline), IsOk());
   absl::StatusOr<std::string> answer = (*client)->Read(4096, deadline);
-  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_THAT(answer, IsOk());
   // Check the raw bytes too: the RSC option is 307 (delta from the previous option), read back by
   // a parser that does not know the legacy numbers.
   absl::StatusOr<coap::CoapMessage> out = coap::ParseDatagram(*answer);
-  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_THAT(out, IsOk());
   EXPECT_EQ(out->type, coap::MessageType::kNonConfirmable);
   EXPECT_EQ(out->token, "nonT");
   EXPECT_EQ(out->onem2m_rvi, "3");
   EXPECT_EQ(out->onem2m_request_id, "rq-maf-non");
   absl::StatusOr<exchange::Response> resp = exchange::ResponseFromCoap(*out);
-  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_THAT(resp, IsOk());
   EXPECT_EQ(resp->rsc, exchange::kRscCreated) << resp->body.dump();
   EXPECT_EQ(out->code, coap::kCodeCreated);
   (void)(*client)->Close(absl::Now() + absl::Seconds(1));
@@ -443,9 +450,9 @@ TEST_F(CoapClientInteropTest, MafOverDtlsAnswersNonWithV3_9Options) {
   mo.psk = SecretBytes::Copy(cred->km.Reveal());
   mo.timeout = absl::Seconds(10);
   absl::StatusOr<std::unique_ptr<enrolee::MafClient>> c = enrolee::MafClient::Connect(mo);
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   auto key = (*c)->RegisterKey({"target.local"}, 32);
-  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_THAT(key, IsOk());
   EXPECT_TRUE(absl::EndsWith(key->key_id, "@maf.local")) << key->key_id;
 }
 

@@ -50,6 +50,7 @@
 #include "common/exchange/rsc.h"
 #include "common/secret_bytes.h"
 #include "common/testing/test_pki.h"
+#include "common/testing/wait_for.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
 #include "enrolee/bootstrap_client.h"
@@ -292,15 +293,15 @@ class Cluster {
       const std::string& log = mef ? mefs[i]->log : mafs[i]->log;
       const char* started = mef ? "mef_started" : "maf_started";
       bool ready = false;
-      while (absl::Now() < deadline) {
-        if (!p.Running()) break;
-        absl::StatusOr<int> code = e2e::HttpGetStatus(ops, "/readyz", absl::Seconds(1));
-        if (code.ok() && *code == 200 && absl::StrContains(e2e::ReadFileOrEmpty(log), started)) {
-          ready = true;
-          break;
-        }
-        absl::SleepFor(absl::Milliseconds(100));
-      }
+      (void)::onem2m::testing::WaitFor(
+          [&] {
+            if (!p.Running()) return true;
+            absl::StatusOr<int> code = e2e::HttpGetStatus(ops, "/readyz", absl::Seconds(1));
+            ready =
+                code.ok() && *code == 200 && absl::StrContains(e2e::ReadFileOrEmpty(log), started);
+            return ready;
+          },
+          std::max(absl::ZeroDuration(), deadline - absl::Now()), absl::Milliseconds(100));
       if (!ready) {
         return absl::StrCat(mef ? "mef" : "maf", i + 1, " (running=", p.Running(), ") log:\n",
                             e2e::ReadFileOrEmpty(log));

@@ -6,6 +6,7 @@
 #ifndef ONEM2M_TESTS_E2E_REPLICAS_FIXTURE_H_
 #define ONEM2M_TESTS_E2E_REPLICAS_FIXTURE_H_
 
+#include "common/testing/wait_for.h"
 #include "tests/e2e/replicas/cluster.h"
 
 namespace onem2m::e2e::replicas {
@@ -153,24 +154,26 @@ class ReplicasTestBase : public ::testing::Test {
     for (int m = 0; m < 2; ++m) {
       for (int k = 0; k < 2; ++k) {
         pollers.emplace_back([&, m, k] {
-          while (absl::Now() < until) {
-            absl::Time s = absl::Now();
-            bool refused;
-            if (k == 0) {
-              refused = !KmIdHandshakeOk(m, d, absl::Seconds(2));
-            } else {
-              rsp::v1::GetKeyResponse resp;
-              grpc::Status g = GetKey(m, "target", d.key_id, &resp, absl::Seconds(2));
-              refused = !g.ok();
-              if (refused) probes[m][k].detail = absl::StrCat(" (code ", g.error_code(), ")");
-            }
-            if (refused) {
-              probes[m][k].start = s;
-              probes[m][k].end = absl::Now();
-              return;
-            }
-            absl::SleepFor(absl::Milliseconds(50));
-          }
+          // Probes every 50 ms until refused; each probe's start and end bound the refusal time.
+          (void)::onem2m::testing::WaitFor(
+              [&] {
+                absl::Time s = absl::Now();
+                bool refused;
+                if (k == 0) {
+                  refused = !KmIdHandshakeOk(m, d, absl::Seconds(2));
+                } else {
+                  rsp::v1::GetKeyResponse resp;
+                  grpc::Status g = GetKey(m, "target", d.key_id, &resp, absl::Seconds(2));
+                  refused = !g.ok();
+                  if (refused) probes[m][k].detail = absl::StrCat(" (code ", g.error_code(), ")");
+                }
+                if (refused) {
+                  probes[m][k].start = s;
+                  probes[m][k].end = absl::Now();
+                }
+                return refused;
+              },
+              std::max(absl::ZeroDuration(), until - absl::Now()), absl::Milliseconds(50));
         });
       }
     }
