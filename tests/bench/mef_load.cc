@@ -23,8 +23,10 @@
 // child has no per-source cap and a --max_sessions of --mef_max_sessions.
 //
 // With --mef_server=<path> the memory phases (and the load) run against the real mef_server binary
-// instead (its own certificates and keyring, the --pg database's default schema);
-// docs/operations.md "Memory per session" has the figures and the command.
+// instead (its own certificates and keyring, the --pg database's default schema), with
+// --mef_preload=<lib> as its LD_PRELOAD (another malloc); --transport=none skips the load.
+// docs/operations.md "Memory per session" has the figures, the commands and the allocator
+// comparison.
 //
 // Memory figures (issue 11):
 //   ulimit -n 20000; bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG"
