@@ -14,8 +14,9 @@
 namespace onem2m::server {
 
 ExchangeSession::ExchangeSession(ExchangeOptions options)
-    : options_(options), next_message_id_(static_cast<uint16_t>(absl::Uniform<uint32_t>(
-                             absl::BitGen(), 0, 0x10000))) {}
+    : options_(options),
+      next_message_id_(static_cast<uint16_t>(absl::Uniform<uint32_t>(absl::BitGen(), 0, 0x10000))) {
+}
 
 void ExchangeSession::OnHttpRequest(http::HttpRequest request,
                                     std::function<void(http::HttpResponse)> respond) {
@@ -32,8 +33,10 @@ void ExchangeSession::OnHttpRequest(http::HttpRequest request,
     respond(exchange::AnswerHttp(echo, exchange::ErrorResponse(r.status())));
     return;
   }
-  OnRequest(std::move(*r), [respond = std::move(respond), echo = std::move(echo)](
-                               exchange::Response out) { respond(exchange::AnswerHttp(echo, out)); });
+  OnRequest(std::move(*r),
+            [respond = std::move(respond), echo = std::move(echo)](exchange::Response out) {
+              respond(exchange::AnswerHttp(echo, out));
+            });
 }
 
 void ExchangeSession::OnDatagram(std::string datagram, std::function<void(std::string)> respond) {
@@ -60,22 +63,23 @@ void ExchangeSession::OnDatagram(std::string datagram, std::function<void(std::s
              : std::nullopt);
     return;
   }
-  if (coap_cache_->message_id == m->message_id && !coap_cache_->answer.empty()) {
+  if (coap_cache_ != nullptr && coap_cache_->message_id == m->message_id &&
+      !coap_cache_->answer.empty()) {
     respond(coap_cache_->answer);  // a retransmission of the request we already answered
     return;
   }
   absl::StatusOr<exchange::Request> r = exchange::RequestFromCoap(*m);
   const uint16_t separate_id = next_message_id_++;
+  if (coap_cache_ == nullptr) coap_cache_ = std::make_shared<CoapCache>();
   auto finish = [respond, request = *m, cache = coap_cache_,
                  separate_id](const exchange::Response& out) {
     absl::StatusOr<coap::CoapMessage> answer = exchange::ResponseToCoap(request, out, separate_id);
     if (!answer.ok()) {
-      answer = exchange::ResponseToCoap(request, exchange::ErrorResponse(answer.status()),
-                                        separate_id);
+      answer =
+          exchange::ResponseToCoap(request, exchange::ErrorResponse(answer.status()), separate_id);
     }
-    absl::StatusOr<std::string> bytes = answer.ok()
-                                            ? coap::SerializeMessage(*answer)
-                                            : absl::StatusOr<std::string>(answer.status());
+    absl::StatusOr<std::string> bytes = answer.ok() ? coap::SerializeMessage(*answer)
+                                                    : absl::StatusOr<std::string>(answer.status());
     std::string bytes_out = bytes.ok() ? *bytes : "";
     cache->message_id = request.message_id;
     cache->answer = bytes_out;

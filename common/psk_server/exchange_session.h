@@ -47,12 +47,13 @@ class ExchangeSession : public SessionHandler {
 
  private:
   // The last CoAP answer, for retransmitted requests. Shared with the respond callback, which may
-  // run after this session is gone.
+  // run after this session is gone. Made on the first CoAP request: a TLS session, or an idle one,
+  // holds none.
   struct CoapCache {
     std::optional<uint16_t> message_id;
     std::string answer;
   };
-  std::shared_ptr<CoapCache> coap_cache_ = std::make_shared<CoapCache>();
+  std::shared_ptr<CoapCache> coap_cache_;
   ExchangeOptions options_;
   // Message IDs of this server's separate (NON) responses; starts at a random value (RFC 7252 4.4).
   uint16_t next_message_id_;

@@ -80,18 +80,24 @@ class Session {
   void ArmIdleTimer();
   void CancelTimers();
   HandshakeOutcome ClassifyFailure() const;
+  // Info describes the session to observers and the factory (with the identity once the
+  // PskSession exists; CompleteHandshake adds the suite).
+  ConnectionInfo Info() const;
 
   IoThread* thread_;
   const uint64_t id_;
   std::unique_ptr<tls::PskSession> tls_;  // null until the first TLS record has arrived
   absl::Time started_;                    // accepted (TLS) or cookie returned (DTLS)
-  ConnectionInfo info_;
+  // What ConnectionInfo says of the session is made when observers or the factory ask (Info):
+  // an established session keeps no copies of its identity and suite.
+  std::string peer_;
   std::string source_;  // host part, for the per-source cap
   std::unique_ptr<SessionHandler> handler_;
   bool handshake_complete_ = false;
   bool awaiting_response_ = false;
   bool busy_ = false;  // paused on an asynchronous PSK lookup
   bool closed_ = false;
+  const tls::Transport transport_;
   net::TimerId handshake_timer_ = 0;
   net::TimerId idle_timer_ = 0;
 };

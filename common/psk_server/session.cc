@@ -35,18 +35,21 @@ void WarnLookupFailed(const absl::Status& status) {
 
 Session::Session(IoThread* thread, uint64_t id, tls::Transport transport,
                  std::unique_ptr<tls::PskSession> tls, std::string peer, std::string source)
-    : thread_(thread), id_(id), started_(thread->loop().Now()), source_(std::move(source)) {
-  info_.transport = transport;
-  info_.peer = std::move(peer);
+    : thread_(thread),
+      id_(id),
+      started_(thread->loop().Now()),
+      peer_(std::move(peer)),
+      source_(std::move(source)),
+      transport_(transport) {
   const int open = thread_->shared()->open_sessions.fetch_add(1) + 1;
   std::atomic<int>& peak = thread_->shared()->peak_sessions;
   for (int seen = peak.load(std::memory_order_relaxed);
        seen < open && !peak.compare_exchange_weak(seen, open, std::memory_order_relaxed);) {
   }
-  if (thread_->shared()->observer) thread_->shared()->observer->OnSessionOpened(info_.transport);
+  if (thread_->shared()->observer) thread_->shared()->observer->OnSessionOpened(transport_);
   const PskServerOptions& o = thread_->shared()->options;
   const tls::PskContext& ctx =
-      info_.transport == tls::Transport::kTls ? *o.tls_context : *o.dtls_context;
+      transport_ == tls::Transport::kTls ? *o.tls_context : *o.dtls_context;
   if (tls != nullptr) AttachTls(std::move(tls));
   handshake_timer_ = thread_->loop().RunAfter(ctx.handshake_timeout(), [this] {
     handshake_timer_ = 0;
@@ -60,14 +63,14 @@ Session::Session(IoThread* thread, uint64_t id, tls::Transport transport,
 Session::~Session() {
   thread_->shared()->limiter->Release(source_);
   thread_->shared()->open_sessions.fetch_sub(1);
-  if (thread_->shared()->observer) thread_->shared()->observer->OnSessionClosed(info_.transport);
+  if (thread_->shared()->observer) thread_->shared()->observer->OnSessionClosed(transport_);
 }
 
 void Session::AttachTls(std::unique_ptr<tls::PskSession> tls) {
   tls_ = std::move(tls);
   if (tls_->role() == tls::Role::kServer &&
-      (info_.transport == tls::Transport::kTls ? thread_->shared()->options.tls_context
-                                               : thread_->shared()->options.dtls_context)
+      (transport_ == tls::Transport::kTls ? thread_->shared()->options.tls_context
+                                          : thread_->shared()->options.dtls_context)
           ->async_lookups()) {
     tls_->EnableAsyncLookup([gate = thread_->gate(), thread = thread_, id = id_] {
       gate->Post([thread, id] {
@@ -93,6 +96,14 @@ void Session::OnAsyncReady() {
   DriveHandshake();
 }
 
+ConnectionInfo Session::Info() const {
+  ConnectionInfo info;
+  info.transport = transport_;
+  info.peer = peer_;
+  if (tls_ != nullptr) info.psk_identity = tls_->psk_identity();
+  return info;
+}
+
 HandshakeOutcome Session::ClassifyFailure() const {
   if (tls_ == nullptr) return HandshakeOutcome::kProtocolError;
   if (tls_->psk_lookup() == tls::PskLookup::kLookupFailed) {
@@ -113,12 +124,11 @@ HandshakeOutcome Session::ClassifyFailure() const {
 void Session::FailHandshake(HandshakeOutcome outcome) {
   if (tls_ == nullptr) {  // the client never completed its first record
     if (thread_->shared()->observer) {
-      thread_->shared()->observer->OnHandshake(info_, outcome, absl::Now() - started_);
+      thread_->shared()->observer->OnHandshake(Info(), outcome, absl::Now() - started_);
     }
     Close();
     return;
   }
-  info_.psk_identity = tls_->psk_identity();
   // A DTLS peer with an unknown identity stalls rather than failing (bad records are dropped
   // silently), so a timeout after a failed lookup is really a bad key.
   if (outcome == HandshakeOutcome::kTimeout && tls_->psk_lookup() != tls::PskLookup::kFound &&
@@ -129,7 +139,7 @@ void Session::FailHandshake(HandshakeOutcome outcome) {
   }
   if (outcome == HandshakeOutcome::kStoreUnavailable) WarnLookupFailed(tls_->lookup_status());
   if (thread_->shared()->observer) {
-    thread_->shared()->observer->OnHandshake(info_, outcome, absl::Now() - started_);
+    thread_->shared()->observer->OnHandshake(Info(), outcome, absl::Now() - started_);
   }
   Close();
 }
@@ -138,13 +148,13 @@ bool Session::CompleteHandshake() {
   handshake_complete_ = true;
   if (handshake_timer_ != 0) thread_->loop().Cancel(handshake_timer_);
   handshake_timer_ = 0;
-  info_.psk_identity = tls_->psk_identity();
-  info_.cipher = tls_->cipher_name();
+  ConnectionInfo info = Info();
+  info.cipher = tls_->cipher_name();
   if (thread_->shared()->observer) {
-    thread_->shared()->observer->OnHandshake(info_, HandshakeOutcome::kOk, absl::Now() - started_);
+    thread_->shared()->observer->OnHandshake(info, HandshakeOutcome::kOk, absl::Now() - started_);
   }
   absl::StatusOr<std::unique_ptr<SessionHandler>> handler =
-      thread_->shared()->factory->OnHandshake(*tls_, info_);
+      thread_->shared()->factory->OnHandshake(*tls_, info);
   if (!handler.ok()) {
     Close();
     return false;

@@ -167,7 +167,11 @@ Step PskSession::Handshake() {
   async_paused_ = false;
   if (r == 1) {
     // Application data needs no ASYNC job (each SSL_read/SSL_write would otherwise run in one).
-    if (state_.on_async_ready) SSL_clear_mode(ssl_.get(), SSL_MODE_ASYNC);
+    // Renegotiation is off (psk_context.cc), so no lookup follows: the wake-up callback goes too.
+    if (state_.on_async_ready) {
+      SSL_clear_mode(ssl_.get(), SSL_MODE_ASYNC);
+      std::function<void()>().swap(state_.on_async_ready);
+    }
     // Idle from here on, mostly: keep record buffers only while they hold data (TLS; DTLS
     // sessions release theirs explicitly).
     if (transport_ == Transport::kTls) SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
@@ -175,7 +179,14 @@ Step PskSession::Handshake() {
     return Step::kDone;
   }
   int err = SSL_get_error(ssl_.get(), r);
-  if (err == SSL_ERROR_WANT_READ) return Step::kWantRead;
+  if (err == SSL_ERROR_WANT_READ) {
+    // TLS: waiting for the client's next flight (or for a client that never sends it) needs no
+    // record buffers, which are 33 KiB of a half-open session's state; the record layer makes
+    // them again when the flight comes. Not while paused on a lookup (kWantAsync): the record
+    // being processed lives in them. DTLS keeps its buffers until the handshake is done.
+    if (transport_ == Transport::kTls) ReleaseBuffers();
+    return Step::kWantRead;
+  }
   if (err == SSL_ERROR_WANT_WRITE) return Step::kWantWrite;
   if (err == SSL_ERROR_WANT_ASYNC) {
     async_paused_ = true;

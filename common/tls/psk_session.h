@@ -25,8 +25,10 @@
 // Shutdown() sends close_notify.
 //
 // Thread safety: none. A session may move between threads between calls.
-// Memory: once the handshake is done SSL_MODE_RELEASE_BUFFERS is on, so an idle established session
-// holds a few KiB.
+// Memory: TLS record buffers (33 KiB) are freed whenever the session waits for the peer, during the
+// handshake (kWantRead) and after it (SSL_MODE_RELEASE_BUFFERS, and Read's kWantRead), so an idle
+// established session holds OpenSSL's connection state only (about 14 KiB with the mandatory CBC
+// suite) and a half-open one that state plus OpenSSL's 16 KiB handshake message buffer.
 #ifndef ONEM2M_COMMON_TLS_PSK_SESSION_H_
 #define ONEM2M_COMMON_TLS_PSK_SESSION_H_
 
@@ -120,8 +122,8 @@ class PskSession {
 
   // ReleaseBuffers frees OpenSSL's record buffers if they hold nothing (they are reallocated on
   // the next read or write). Sessions do it after the handshake and whenever Read() returns
-  // kWantRead (TLS also frees them after each record, SSL_MODE_RELEASE_BUFFERS). Call it on idle
-  // sessions.
+  // kWantRead; TLS sessions also whenever Handshake() returns kWantRead, and after each record
+  // (SSL_MODE_RELEASE_BUFFERS). Call it on idle sessions.
   void ReleaseBuffers();
 
   // status returns why the session failed (OK while it has not). Never contains key bytes.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
+#include <string>
 #include <utility>
 #include <variant>
 
@@ -46,16 +48,58 @@ Response AnswerFor(const exchange::EnrolmentRequest& request, exchange::Enrolmen
   return Response{exchange::kRscCreated, std::move(*body)};
 }
 
+// Provisioned is what a session keeps of its enrolee row for the exchange: not the sealed Kpm,
+// the grants or the bookkeeping (an idle session holds this until its idle timeout).
+struct Provisioned {
+  explicit Provisioned(const Enrolee& e)
+      : kpm_id(e.kpm_id),
+        enrolee_id(e.enrolee_id),
+        maf_id(e.maf_id),
+        maf_uri(e.maf_uri),
+        enrolment_lifetime(e.enrolment_lifetime),
+        not_after(e.not_after) {}
+  std::string kpm_id;
+  std::string enrolee_id;
+  std::string maf_id;
+  std::optional<std::string> maf_uri;
+  std::optional<absl::Duration> enrolment_lifetime;
+  std::optional<absl::Time> not_after;
+};
+
 std::string JoinUri(absl::string_view base, absl::string_view path) {
   while (!base.empty() && base.back() == '/') base.remove_suffix(1);
   return absl::StrCat(base, path);
+}
+
+// MafUrisFrom is MafUrisFor on the fields it reads.
+exchange::MafUris MafUrisFrom(const EnrolmentConfig& config,
+                              const std::optional<std::string>& maf_uri, const std::string& maf_id,
+                              tls::Transport transport) {
+  std::string base;
+  if (maf_uri.has_value() && !maf_uri->empty()) {
+    base = *maf_uri;
+  } else if (!config.default_maf_uri.empty()) {
+    base = config.default_maf_uri;
+  } else {
+    base = absl::StrCat(transport == tls::Transport::kTls ? "https://" : "coaps://", maf_id);
+  }
+  auto pick = [&](const std::string& fixed, exchange::Operation op) {
+    return fixed.empty() ? JoinUri(base, exchange::PathFor(op)) : fixed;
+  };
+  exchange::MafUris uris;
+  uris.client_registration =
+      pick(config.maf_client_registration_uri, exchange::Operation::kMafClientRegistration);
+  uris.key_registration =
+      pick(config.maf_key_registration_uri, exchange::Operation::kMafKeyRegistration);
+  uris.key_retrieval = pick(config.maf_key_retrieval_uri, exchange::Operation::kMafKeyRetrieval);
+  return uris;
 }
 
 class EnrolmentSession : public server::ExchangeSession {
  public:
   EnrolmentSession(const EnrolmentConfig& config, EnroleeStore* store,
                    const crypto::Envelope* envelope, EnrolmentObserver* observer,
-                   const Clock* clock, Enrolee enrolee, std::string ke_id, SecretBytes ke,
+                   const Clock* clock, const Enrolee& enrolee, std::string ke_id, SecretBytes ke,
                    const server::ConnectionInfo& info)
       : ExchangeSession(config.exchange),
         config_(config),
@@ -63,16 +107,18 @@ class EnrolmentSession : public server::ExchangeSession {
         envelope_(envelope),
         observer_(observer),
         clock_(clock),
-        enrolee_(std::move(enrolee)),
+        enrolee_(enrolee),
         ke_id_(std::move(ke_id)),
         ke_(std::move(ke)),
-        info_(info),
-        maf_uris_(MafUrisFor(config_, enrolee_, info_.transport)) {}
+        peer_(info.peer),
+        transport_(info.transport) {}
 
   bool ExchangeOver() const override { return over_.load(std::memory_order_acquire); }
 
   void OnRequest(exchange::Request request,
                  std::function<void(exchange::Response)> respond) override {
+    // Requests come one at a time on the session's I/O thread; the first one makes the record.
+    if (answered_ == nullptr) answered_ = std::make_shared<Answered>();
     absl::Time start = clock_->Now();
     auto fail = [&](absl::string_view outcome, Response r) {
       if (observer_) observer_->OnEnrolment(outcome, clock_->Now() - start);
@@ -109,7 +155,7 @@ class EnrolmentSession : public server::ExchangeSession {
     {
       absl::MutexLock lock(&answered_->mu);
       if (answered_->answer.has_value()) {  // same session asks again: same Ke, same answer
-        respond(AnswerFor(body, *answered_->answer, maf_uris_));
+        respond(AnswerFor(body, *answered_->answer, MafUris()));
         return;
       }
       if (answered_->in_flight) {
@@ -137,8 +183,8 @@ class EnrolmentSession : public server::ExchangeSession {
     row.enrolee_id = enrolee_.enrolee_id;
     row.maf_id = enrolee_.maf_id;
     row.expires_at = expires;
-    row.transport = info_.transport == tls::Transport::kTls ? Transport::kTls : Transport::kDtls;
-    row.peer_address = info_.peer;
+    row.transport = transport_ == tls::Transport::kTls ? Transport::kTls : Transport::kDtls;
+    row.peer_address = peer_;
 
     exchange::EnrolmentAnswer answer;
     answer.enrolee_id = enrolee_.enrolee_id;
@@ -146,7 +192,7 @@ class EnrolmentSession : public server::ExchangeSession {
     answer.maf_uri = enrolee_.maf_uri;
     answer.ke_id = ke_id_;
     answer.expiration_time = expires;  // also Table 8.3.2.1-3's Lifetime (TS-0003 10.7)
-    Response ok = AnswerFor(body, answer, maf_uris_);
+    Response ok = AnswerFor(body, answer, MafUris());
     if (ok.rsc != exchange::kRscCreated) {
       ClearInFlight();
       return fail("error", std::move(ok));
@@ -157,7 +203,7 @@ class EnrolmentSession : public server::ExchangeSession {
     const Clock* clock = clock_;
     std::string ke_id = ke_id_;
     std::string kpm_id = enrolee_.kpm_id;
-    std::string transport(tls::TransportName(info_.transport));
+    std::string transport(tls::TransportName(transport_));
     store_->RecordEnrolmentAsync(std::move(row), [answered, observer, clock, start, ke_id, kpm_id,
                                                   transport, answer = std::move(answer),
                                                   ok = std::move(ok),
@@ -225,6 +271,12 @@ class EnrolmentSession : public server::ExchangeSession {
     respond(Response{exchange::kRscOk, exchange::EndOfExchangeAnswer()});
   }
 
+  // MafUris derives the URIs of Table 8.3.2.1-3 when an answer needs them, rather than keeping
+  // them for the session's life.
+  exchange::MafUris MafUris() const {
+    return MafUrisFrom(config_, enrolee_.maf_uri, enrolee_.maf_id, transport_);
+  }
+
   void ClearInFlight() {
     absl::MutexLock lock(&answered_->mu);
     answered_->in_flight = false;
@@ -235,12 +287,12 @@ class EnrolmentSession : public server::ExchangeSession {
   const crypto::Envelope* envelope_;
   EnrolmentObserver* observer_;
   const Clock* const clock_;
-  Enrolee enrolee_;
+  const Provisioned enrolee_;
   std::string ke_id_;
   SecretBytes ke_;
-  server::ConnectionInfo info_;
-  exchange::MafUris maf_uris_;
-  std::shared_ptr<Answered> answered_ = std::make_shared<Answered>();
+  std::string peer_;
+  tls::Transport transport_;
+  std::shared_ptr<Answered> answered_;  // made by the first request
   std::atomic<bool> over_{false};
 };
 
@@ -248,25 +300,7 @@ class EnrolmentSession : public server::ExchangeSession {
 
 exchange::MafUris MafUrisFor(const EnrolmentConfig& config, const Enrolee& enrolee,
                              tls::Transport transport) {
-  std::string base;
-  if (enrolee.maf_uri.has_value() && !enrolee.maf_uri->empty()) {
-    base = *enrolee.maf_uri;
-  } else if (!config.default_maf_uri.empty()) {
-    base = config.default_maf_uri;
-  } else {
-    base =
-        absl::StrCat(transport == tls::Transport::kTls ? "https://" : "coaps://", enrolee.maf_id);
-  }
-  auto pick = [&](const std::string& fixed, exchange::Operation op) {
-    return fixed.empty() ? JoinUri(base, exchange::PathFor(op)) : fixed;
-  };
-  exchange::MafUris uris;
-  uris.client_registration =
-      pick(config.maf_client_registration_uri, exchange::Operation::kMafClientRegistration);
-  uris.key_registration =
-      pick(config.maf_key_registration_uri, exchange::Operation::kMafKeyRegistration);
-  uris.key_retrieval = pick(config.maf_key_retrieval_uri, exchange::Operation::kMafKeyRetrieval);
-  return uris;
+  return MafUrisFrom(config, enrolee.maf_uri, enrolee.maf_id, transport);
 }
 
 EnrolmentSessionFactory::EnrolmentSessionFactory(EnrolmentConfig config, EnroleeStore* store,

@@ -16,14 +16,17 @@
 // opens K TLS sessions that finish the handshake and stay idle; with --half_open_conns=K it opens K
 // TCP connections that never finish a handshake
 // (--half_open_mode=tcp: connect only; partial_hello: a TLS record header and part of a
-// ClientHello). Each of these phases prints the MEF child's RSS before, at peak (all K open) and
+// ClientHello; tls: a whole ClientHello, the MEF's flight never answered). Each of these phases
+// prints the MEF child's RSS before, at peak (all K open) and
 // --settle seconds after closing them, and the RSS delta / K ("KiB per idle/half-open session").
 // Connections come from 127.0.0.2..127.0.0.251 in turn (no ephemeral-port exhaustion); the MEF
 // child has no per-source cap and a --max_sessions of --mef_max_sessions.
 //
 // With --mef_server=<path> the memory phases (and the load) run against the real mef_server binary
-// instead (its own certificates and keyring, the --pg database's default schema); docs/operations.md
-// "Memory per session" has the figures and the command.
+// instead (its own certificates and keyring, the --pg database's default schema), with
+// --mef_preload=<lib> as its LD_PRELOAD (another malloc); --transport=none skips the load.
+// docs/operations.md "Memory per session" has the figures, the commands and the allocator
+// comparison.
 //
 // Memory figures (issue 11):
 //   ulimit -n 20000; bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG"
@@ -40,6 +43,7 @@
 //   bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG" --kek_compare
 //       --enrolees=2000 --concurrency=16 --duration=10s
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -80,6 +84,7 @@
 #include "common/testing/softhsm_token.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
+#include "common/tls/psk_session.h"
 #include "enrolee/bootstrap_client.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/pqxx"
@@ -104,13 +109,18 @@ ABSL_FLAG(
     int, half_open_conns, 0,
     "If > 0: open this many connections that never finish a handshake; report RSS per session.");
 ABSL_FLAG(std::string, half_open_mode, "tcp",
-          "tcp (connect only) or partial_hello (a record header and part of a ClientHello).");
+          "tcp (connect only), partial_hello (a record header and part of a ClientHello) or tls "
+          "(a whole ClientHello: the MEF answers with its flight and waits for the client's).");
 ABSL_FLAG(int, settle, 60, "Seconds to wait after closing the idle/half-open connections.");
 ABSL_FLAG(int, mef_max_sessions, 20000, "The MEF child's --max_sessions.");
 ABSL_FLAG(absl::Duration, mef_handshake_timeout, absl::Seconds(120),
           "The MEF child's handshake deadline (half-open connections must outlive the peak "
           "reading).");
 ABSL_FLAG(int, io_threads, 2, "MEF I/O threads.");
+ABSL_FLAG(std::string, mef_preload, "",
+          "With --mef_server: a library for the MEF's LD_PRELOAD, e.g. another malloc "
+          "(/usr/lib/x86_64-linux-gnu/libjemalloc.so.2); MALLOC_CONF and TCMALLOC_* pass through "
+          "from this process's environment.");
 ABSL_FLAG(std::string, mef_server, "",
           "Path of a mef_server binary: serve from it (PostgreSQL store in the --pg database, its "
           "own keyring and certificates) instead of the in-process MEF.");
@@ -338,15 +348,30 @@ void IdlePhase(pid_t mef_pid, int tls_port, const std::vector<Device>& devices, 
 }
 
 // HalfOpenPhase opens `k` connections that never finish a handshake: TCP only, or a TLS
-// handshake record header announcing a 512-byte ClientHello followed by its first 64 bytes.
-void HalfOpenPhase(pid_t mef_pid, int tls_port, int k, const std::string& mode) {
+// handshake record header announcing a 512-byte ClientHello followed by its first 64 bytes, or
+// (tls) a whole ClientHello of a provisioned device, after which the client never answers the
+// MEF's flight: the MEF then holds OpenSSL's handshake state, not just a socket.
+void HalfOpenPhase(pid_t mef_pid, int tls_port, int k, const std::string& mode,
+                   const std::vector<Device>& devices) {
   MemoryPhase m;
   m.before_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
   m.heap_before_kb = HeapKb(mef_pid);
   std::vector<int> fds;
   fds.reserve(k);
+  std::vector<std::unique_ptr<tls::PskSession>> hellos;  // tls: the clients, paused for good
   int failed = 0;
   unsigned char partial[5 + 64] = {22, 3, 1, 2, 0, 1, 0, 1, 252, 3, 3};
+  std::vector<std::shared_ptr<const tls::PskContext>> contexts;
+  if (mode == "tls") {
+    for (size_t i = 0; i < std::min<size_t>(devices.size(), 64); ++i) {
+      tls::ClientOptions co;
+      co.psk_identity = devices[i].kpm_id;
+      co.psk = SecretBytes::Copy(devices[i].kpm);
+      co.server_name = e2e::kFqdn;
+      absl::StatusOr<std::shared_ptr<const tls::PskContext>> ctx = tls::PskContext::NewClient(co);
+      if (ctx.ok()) contexts.push_back(*ctx);
+    }
+  }
   for (int i = 0; i < k; ++i) {
     int fd = ConnectFrom(i, tls_port);
     if (fd < 0) {
@@ -358,12 +383,27 @@ void HalfOpenPhase(pid_t mef_pid, int tls_port, int k, const std::string& mode) 
       ++failed;
       continue;
     }
+    if (mode == "tls") {
+      // Non-blocking, so the one Handshake call sends the ClientHello and returns kWantRead.
+      (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      absl::StatusOr<std::unique_ptr<tls::PskSession>> c =
+          contexts.empty()
+              ? absl::FailedPreconditionError("no client context")
+              : tls::PskSession::NewStream(contexts[i % contexts.size()], fd, absl::Now());
+      if (!c.ok() || (*c)->Handshake() != tls::Step::kWantRead) {
+        close(fd);
+        ++failed;
+        continue;
+      }
+      hellos.push_back(*std::move(c));
+    }
     fds.push_back(fd);
   }
   absl::SleepFor(absl::Seconds(2));
   m.peak_kb = bench::ProcStatusKb(mef_pid, "VmRSS:");
   m.heap_peak_kb = HeapKb(mef_pid);
   const size_t n = fds.size();
+  hellos.clear();
   for (int fd : fds) close(fd);
   m.settled_kb = Settle(mef_pid);
   PrintPhase(("half-open(" + mode + ")").c_str(), n, failed, m);
@@ -659,7 +699,11 @@ int Main() {
                           absl::FormatDuration(absl::GetFlag(FLAGS_mef_handshake_timeout)))});
     argv[0] = server_bin;
     const std::string log = env->dir + "/mef.log";
+    // The child inherits the environment (ChildProcess execs with it): set LD_PRELOAD for it only.
+    const std::string preload = absl::GetFlag(FLAGS_mef_preload);
+    if (!preload.empty()) setenv("LD_PRELOAD", preload.c_str(), 1);
     absl::Status st = server_process.Start(argv, env->dir + "/mef.out", log);
+    if (!preload.empty()) unsetenv("LD_PRELOAD");
     if (st.ok()) st = e2e::WaitReady(server_process, mp.ops, log, "mef_started", absl::Minutes(1));
     if (!st.ok()) {
       std::fprintf(stderr, "mef_server: %s (log: %s)\n", st.ToString().c_str(), log.c_str());
@@ -833,7 +877,7 @@ int Main() {
   if (const int k = absl::GetFlag(FLAGS_idle_conns); k > 0)
     IdlePhase(mef_pid, tls_port, devices, k);
   if (const int k = absl::GetFlag(FLAGS_half_open_conns); k > 0) {
-    HalfOpenPhase(mef_pid, tls_port, k, absl::GetFlag(FLAGS_half_open_mode));
+    HalfOpenPhase(mef_pid, tls_port, k, absl::GetFlag(FLAGS_half_open_mode), devices);
   }
   bench::WriteJsonReport("mef_load",
                          {{"concurrency", absl::StrCat(absl::GetFlag(FLAGS_concurrency))},
