@@ -142,13 +142,14 @@ absl::Status SetNonBlocking(int fd) {
   return absl::OkStatus();
 }
 
-static absl::StatusOr<int> OpenBound(const SocketAddress& addr, int type, bool reuse_port) {
+// OpenBound opens a non-blocking socket of `type` bound to `addr`. `reuse_addr` and
+// `reuse_port` are set before bind(); `reuse_port_after_bind` sets SO_REUSEPORT once bound.
+static absl::StatusOr<int> OpenBound(const SocketAddress& addr, int type, bool reuse_addr,
+                                     bool reuse_port, bool reuse_port_after_bind) {
   int fd = socket(addr.family(), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket");
   int one = 1;
-  // TCP: rebind over TIME_WAIT after a restart. Not UDP, where SO_REUSEADDR lets any other
-  // socket with it share the port.
-  if (type == SOCK_STREAM) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (reuse_addr) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (addr.family() == AF_INET6) {
     int zero = 0;  // dual-stack: "[::]" also serves IPv4 clients.
@@ -159,11 +160,19 @@ static absl::StatusOr<int> OpenBound(const SocketAddress& addr, int type, bool r
     close(fd);
     return s;
   }
+  if (reuse_port_after_bind && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    absl::Status s = Errno("setsockopt SO_REUSEPORT");
+    close(fd);
+    return s;
+  }
   return fd;
 }
 
 absl::StatusOr<int> ListenTcp(const SocketAddress& addr, bool reuse_port, int backlog) {
-  absl::StatusOr<int> fd = OpenBound(addr, SOCK_STREAM, reuse_port);
+  // TCP's port-0 search skips every port in use, SO_REUSEPORT or not, so the flags may be set
+  // before bind(); SO_REUSEADDR lets a restarted server rebind over TIME_WAIT connections.
+  absl::StatusOr<int> fd = OpenBound(addr, SOCK_STREAM, /*reuse_addr=*/true, reuse_port,
+                                     /*reuse_port_after_bind=*/false);
   if (!fd.ok()) return fd;
   if (listen(*fd, backlog) != 0) {
     absl::Status s = Errno("listen");
@@ -174,11 +183,23 @@ absl::StatusOr<int> ListenTcp(const SocketAddress& addr, bool reuse_port, int ba
 }
 
 absl::StatusOr<int> BindUdp(const SocketAddress& addr, bool reuse_port) {
-  return OpenBound(addr, SOCK_DGRAM, reuse_port);
+  // UDP's port-0 search (Linux udp_lib_get_port) counts a port as free when every socket on it
+  // shares it with the new one: both SO_REUSEADDR, or both SO_REUSEPORT with the same uid. A
+  // socket asking for port 0 with those flags set can therefore be given a port another server of
+  // the same user is already listening on and join its group; the kernel then hands some of our
+  // peers' datagrams to that server (a DTLS client gets its foreign alerts, such as
+  // unrecognized_name). So: no SO_REUSEADDR on UDP at all (UDP has no TIME_WAIT to rebind over),
+  // and for port 0 bind first, without flags, which gives a port nobody holds, and only then set
+  // SO_REUSEPORT so that our other I/O threads can bind the same port.
+  const bool any_port = addr.port() == 0;
+  return OpenBound(addr, SOCK_DGRAM, /*reuse_addr=*/false, reuse_port && !any_port,
+                   reuse_port && any_port);
 }
 
 absl::StatusOr<SocketAddress> ClaimPort(const SocketAddress& addr, int type) {
-  absl::StatusOr<int> fd = OpenBound(addr, type, /*reuse_port=*/false);  // "Address in use"
+  // No sharing flags: the bind fails ("Address already in use") if any socket holds the port.
+  absl::StatusOr<int> fd = OpenBound(addr, type, /*reuse_addr=*/type == SOCK_STREAM,
+                                     /*reuse_port=*/false, /*reuse_port_after_bind=*/false);
   if (!fd.ok()) return fd.status();
   absl::StatusOr<SocketAddress> local = LocalAddress(*fd);
   close(*fd);

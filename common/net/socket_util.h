@@ -49,7 +49,9 @@ absl::StatusOr<SocketAddress> ResolveHostPort(absl::string_view text);
 // ListenTcp opens a non-blocking listening TCP socket. IPv6 wildcard sockets also accept IPv4.
 absl::StatusOr<int> ListenTcp(const SocketAddress& addr, bool reuse_port, int backlog = 4096);
 
-// BindUdp opens a non-blocking bound UDP socket.
+// BindUdp opens a non-blocking bound UDP socket. With `reuse_port`, later BindUdp calls of this
+// user for the same address (other I/O threads) join it; for port 0 the port the kernel picks is
+// one no other socket holds (SO_REUSEPORT is set after bind(), see socket_util.cc).
 absl::StatusOr<int> BindUdp(const SocketAddress& addr, bool reuse_port);
 
 // ClaimPort checks that no other socket holds `addr` for `type` (SOCK_STREAM or SOCK_DGRAM) by

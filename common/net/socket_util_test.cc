@@ -3,6 +3,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
@@ -66,6 +69,98 @@ TEST(SocketUtilTest, ClaimPortRefusesAPortAReusePortGroupHolds) {
     close(*joined);
     close(*held);
   }
+}
+
+// ForeignUdpServers holds UDP sockets (`n` once Open) bound to 127.0.0.1:0 with SO_REUSEADDR and
+// SO_REUSEPORT, as other servers of the same user on the host may (the kernel cannot tell another
+// process of the same uid from this one), and the ports they got.
+class ForeignUdpServers {
+ public:
+  void Open(int n) {
+    auto any = ParseHostPort("127.0.0.1:0");
+    EXPECT_TRUE(any.ok());
+    int one = 1;
+    for (int i = 0; i < n; ++i) {
+      int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      ASSERT_GE(fd, 0);
+      fds_.push_back(fd);
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+      ASSERT_EQ(bind(fd, any->sa(), any->len), 0);
+      auto local = LocalAddress(fd);
+      ASSERT_TRUE(local.ok());
+      ports_.insert(local->port());
+    }
+  }
+  ~ForeignUdpServers() {
+    for (int fd : fds_) close(fd);
+  }
+  bool Holds(int port) const { return ports_.contains(port); }
+  size_t distinct_ports() const { return ports_.size(); }
+
+ private:
+  std::vector<int> fds_;
+  absl::flat_hash_set<int> ports_;
+};
+
+// The DTLS listeners bind 127.0.0.1:0 with reuse_port (one socket per I/O thread). Linux's UDP
+// port-0 search treats a port whose sockets all allow sharing with the new one as free, so with
+// the flags set before bind() about one bind in (free ports / foreign ports) landed on a foreign
+// server's port and the kernel split our peers' datagrams between the two servers
+// (//enrolee:bootstrap_client_test's DTLS cases then saw another server's unrecognized_name).
+// With 2000 foreign sockets (~7% of the 28k ephemeral ports) 400 binds would all miss them with
+// probability about 1e-13; the fixed bind never lands on one.
+TEST(SocketUtilTest, UdpPortZeroNeverJoinsAnotherServersPort) {
+  RaiseFdLimit();
+  ForeignUdpServers foreign;
+  ASSERT_NO_FATAL_FAILURE(foreign.Open(2000));
+  ASSERT_GT(foreign.distinct_ports(), 1000u);
+  auto any = ParseHostPort("127.0.0.1:0");
+  ASSERT_TRUE(any.ok());
+  int landed_on_foreign = 0;
+  for (int i = 0; i < 400; ++i) {
+    for (bool reuse_port : {true, false}) {
+      auto fd = BindUdp(*any, reuse_port);
+      ASSERT_TRUE(fd.ok()) << fd.status();
+      auto local = LocalAddress(*fd);
+      ASSERT_TRUE(local.ok());
+      if (foreign.Holds(local->port())) ++landed_on_foreign;
+      close(*fd);
+    }
+  }
+  EXPECT_EQ(landed_on_foreign, 0);
+}
+
+// After a port-0 bind with reuse_port, the other I/O threads' sockets join the port the kernel
+// picked.
+TEST(SocketUtilTest, UdpReusePortSocketsJoinThePickedPort) {
+  auto any = ParseHostPort("127.0.0.1:0");
+  ASSERT_TRUE(any.ok());
+  auto first = BindUdp(*any, true);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto picked = LocalAddress(*first);
+  ASSERT_TRUE(picked.ok());
+  auto second = BindUdp(*picked, true);
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto joined = LocalAddress(*second);
+  ASSERT_TRUE(joined.ok());
+  EXPECT_EQ(joined->port(), picked->port());
+  close(*first);
+  close(*second);
+}
+
+// Without reuse_port a UDP socket is its port's only one: no SO_REUSEADDR lets another bind share
+// it.
+TEST(SocketUtilTest, UdpWithoutReusePortIsExclusive) {
+  auto any = ParseHostPort("127.0.0.1:0");
+  ASSERT_TRUE(any.ok());
+  auto first = BindUdp(*any, false);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto picked = LocalAddress(*first);
+  ASSERT_TRUE(picked.ok());
+  EXPECT_FALSE(BindUdp(*picked, false).ok());
+  EXPECT_FALSE(BindUdp(*picked, true).ok());
+  close(*first);
 }
 
 }  // namespace
