@@ -65,6 +65,12 @@ absl::StatusOr<ResolvedKm> KmResolver::Resolve(absl::string_view identity, absl:
 void KmResolver::ResolveAsync(absl::string_view identity, absl::Time deadline, Done done) {
   Plan plan = MakePlan(identity, deadline);
   if (plan.answer.has_value()) {
+    // The answer not given dies after the caller has its own (see MakePlan). Calling `done`
+    // moves the answer twice (into std::function's parameter, then the callee's), so the spare is
+    // moved twice too: a known and an unknown identity then move two values and two statuses
+    // before the caller sees its answer.
+    std::optional<absl::StatusOr<ResolvedKm>> spare_moved = std::move(plan.spare);
+    const std::optional<absl::StatusOr<ResolvedKm>> spare = std::move(spare_moved);
     done(*std::move(plan.answer));
     return;
   }
@@ -252,14 +258,19 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
   }
   const std::optional<ResolvedKm>& entry = hit.has_value() ? hit : unknown;
   if (entry.has_value() && CacheTrusted(entry->mef_fqdn)) {
-    absl::MutexLock l(&mu_);
-    if (hit.has_value()) {
-      ++stats_.cache_hits;
-      plan.answer = *std::move(hit);
-    } else {
-      ++stats_.negative_hits;
-      plan.answer = absl::NotFoundError(is_km_id ? "unknown KmID" : "unknown KeID");
+    // Both possible answers are built, and the one not given is destroyed only after the caller
+    // has its answer (ResolveAsync), so a cached known and a cached unknown identity do the same
+    // work before the answer: the same moves, allocations and wipes (maf_oracle_check measures it).
+    const bool known = hit.has_value();
+    absl::StatusOr<ResolvedKm> found = *std::move(known ? hit : unknown);
+    absl::StatusOr<ResolvedKm> refused =
+        absl::NotFoundError(is_km_id ? "unknown KmID" : "unknown KeID");
+    {
+      absl::MutexLock l(&mu_);
+      ++(known ? stats_.cache_hits : stats_.negative_hits);
     }
+    plan.answer.emplace(std::move(known ? found : refused));
+    plan.spare.emplace(std::move(known ? refused : found));
     return plan;
   }
   if (is_km_id) {

@@ -201,6 +201,9 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // when a flight is needed. `key` and `work` describe that flight.
   struct Plan {
     std::optional<absl::StatusOr<ResolvedKm>> answer;
+    // spare: for a cached answer, the other answer it could have been (Km or refusal), kept so
+    // it is destroyed after the caller has the answer, whichever it is.
+    std::optional<absl::StatusOr<ResolvedKm>> spare;
     FlightKey key;
     Work work;
   };
