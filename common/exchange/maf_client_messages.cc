@@ -13,16 +13,16 @@ namespace {
 
 using nlohmann::json;
 namespace in = internal;
+using internal::CheckFqdn;
+using internal::CheckObject;
+using internal::CheckOptionalLabels;
+using internal::Has;
 using internal::Invalid;
 using internal::ParseObject;
-using internal::CheckObject;
-using internal::Has;
-using internal::CheckOptionalLabels;
-using internal::ReadLabelsInto;
 using internal::PutLabels;
-using internal::CheckFqdn;
 using internal::ReadFqdnInto;
 using internal::ReadIdInto;
+using internal::ReadLabelsInto;
 using internal::ReadOptionalPort;
 using internal::ReadOptionalTimeInto;
 using internal::ReadTimeInto;

@@ -14,24 +14,24 @@ namespace exchange {
 
 using nlohmann::json;
 namespace in = internal;
-using internal::ParseObject;
-using internal::CheckObject;
-using internal::Has;
-using internal::CheckIds;
-using internal::ReadOptionalIdList;
-using internal::CheckOptionalLabels;
-using internal::ReadLabelsInto;
-using internal::PutLabels;
 using internal::CheckFqdn;
+using internal::CheckIds;
+using internal::CheckObject;
+using internal::CheckOptionalLabels;
+using internal::CheckRelative;
+using internal::CheckSuid;
+using internal::Has;
+using internal::ParseObject;
+using internal::PutLabels;
 using internal::ReadFqdnInto;
 using internal::ReadIdInto;
-using internal::CheckSuid;
-using internal::ReadSuid;
-using internal::CheckRelative;
 using internal::ReadKeyRef;
-using internal::WriteKeyRef;
+using internal::ReadLabelsInto;
+using internal::ReadOptionalIdList;
 using internal::ReadOptionalTimeInto;
+using internal::ReadSuid;
 using internal::ReadTimeInto;
+using internal::WriteKeyRef;
 
 std::string KeyRef::KeyId() const {
   return maf_fqdn.empty() ? relative_key_id : absl::StrCat(relative_key_id, "@", maf_fqdn);

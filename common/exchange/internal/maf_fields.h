@@ -46,8 +46,9 @@ bool Has(const nlohmann::json& j, absl::string_view field);
 // CheckIds requires 1..kMaxTargetIds identifiers.
 absl::Status CheckIds(const std::vector<std::string>& ids, absl::string_view where,
                       absl::string_view field);
-absl::StatusOr<std::optional<std::vector<std::string>>> ReadOptionalIdList(
-    const nlohmann::json& j, absl::string_view where, absl::string_view field);
+absl::StatusOr<std::optional<std::vector<std::string>>> ReadOptionalIdList(const nlohmann::json& j,
+                                                                           absl::string_view where,
+                                                                           absl::string_view field);
 
 // CheckLabels requires m2m:labels: 1..kMaxLabels xs:token entries.
 absl::Status CheckLabels(const Labels& labels, absl::string_view where);
@@ -61,8 +62,8 @@ void PutLabels(const std::optional<Labels>& labels, nlohmann::json* j);
 absl::StatusOr<std::string> ReadFqdn(const nlohmann::json& j, absl::string_view where,
                                      absl::string_view field);
 absl::Status CheckFqdn(const std::string& v, absl::string_view where, absl::string_view field);
-absl::Status ReadFqdnInto(const nlohmann::json& j, absl::string_view where,
-                          absl::string_view field, std::string* out);
+absl::Status ReadFqdnInto(const nlohmann::json& j, absl::string_view where, absl::string_view field,
+                          std::string* out);
 
 absl::Status ReadIdInto(const nlohmann::json& j, absl::string_view where, absl::string_view field,
                         std::string* out);
