@@ -17,11 +17,16 @@ import argparse
 import os
 import sys
 
-import chart_harness
-from chart_feature_checks import cluster_domain_ok, extras_ok
-from chart_harness import COMPONENTS, PREFIX, Renderer, Rendered, Results, SkipCase, eq, flagfile
-from chart_render_assertions import default_assertions, prod_assertions
-from chart_values_cases import readme_ok, schema_cases
+# The check modules sit beside this file, which Bazel runs from the source tree (local = True):
+# keep their bytecode out of it.
+sys.dont_write_bytecode = True
+
+import chart_harness  # noqa: E402 (after the bytecode switch)
+from chart_feature_checks import cluster_domain_ok, extras_ok  # noqa: E402
+from chart_harness import (COMPONENTS, PREFIX, Renderer, Rendered, Results,  # noqa: E402
+                           SkipCase, eq, flagfile)
+from chart_render_assertions import default_assertions, prod_assertions  # noqa: E402
+from chart_values_cases import readme_ok, schema_cases  # noqa: E402
 
 
 # ------------------------------------------------------------------ main
