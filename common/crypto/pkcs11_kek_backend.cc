@@ -1,43 +1,27 @@
 #include "common/crypto/pkcs11_kek_backend.h"
 
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <p11-kit-1/p11-kit/pkcs11.h>  // the PKCS#11 API header, from libp11-kit-dev
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/strip.h"
 #include "common/crypto/aes_gcm.h"
+#include "common/crypto/pkcs11_token.h"
 #include "common/crypto/sealed_header.h"
 
 namespace onem2m {
 namespace crypto {
-
-// Module is one dlopen'ed, C_Initialize'd PKCS#11 module, shared by the backends using its path.
-struct Pkcs11KekBackend::Module {
-  void* handle = nullptr;
-  CK_FUNCTION_LIST_PTR f = nullptr;
-  ~Module() {
-    // C_Finalize ends every session of the process with this module. The library stays mapped:
-    // modules register atexit handlers and thread-locals (OpenSSL in SoftHSM2) that would
-    // outlive a dlclose.
-    if (f != nullptr) f->C_Finalize(nullptr);
-  }
-};
-
 namespace {
 
 using Module = Pkcs11KekBackend::Module;
+using pkcs11::FindAesKeys;
+using pkcs11::FindToken;
+using pkcs11::GetBool;
+using pkcs11::GetLabel;
+using pkcs11::LoadModule;
+using pkcs11::P11Error;
 
 constexpr size_t kDekLen = 32;
 constexpr size_t kWrappedDekLen = kDekLen + kGcmTagLen;
@@ -46,140 +30,6 @@ constexpr size_t kWrappedDekOffset = kWrapNonceOffset + kGcmNonceLen;    // 17
 constexpr size_t kRowNonceOffset = kWrappedDekOffset + kWrappedDekLen;   // 65
 constexpr size_t kRowCiphertextOffset = kRowNonceOffset + kGcmNonceLen;  // 77
 static_assert(kRowCiphertextOffset + kGcmTagLen == kSealedPkcs11Overhead, "format 0x02 layout");
-
-// P11Error maps a PKCS#11 return value to a Status: failures a retry or another token state can
-// cure are Unavailable; a refused PIN is PermissionDenied; bad ciphertext is DataLoss.
-absl::Status P11Error(absl::string_view what, CK_RV rv) {
-  const std::string msg = absl::StrFormat("PKCS#11 %s failed: CKR 0x%lx", what, rv);
-  switch (rv) {
-    case CKR_PIN_INCORRECT:
-    case CKR_PIN_LOCKED:
-    case CKR_PIN_EXPIRED:
-      return absl::PermissionDeniedError(msg);
-    case CKR_ENCRYPTED_DATA_INVALID:
-    case CKR_ENCRYPTED_DATA_LEN_RANGE:
-      return absl::DataLossError(
-          "wrapped data key failed authentication in the token (tampered blob or wrong KEK)");
-    case CKR_KEY_HANDLE_INVALID:
-    case CKR_OBJECT_HANDLE_INVALID:
-      return absl::NotFoundError(msg);
-    default:
-      return absl::UnavailableError(msg);
-  }
-}
-
-// Registry shares loaded modules by path for the life of their backends.
-absl::Mutex registry_mu(absl::kConstInit);
-std::map<std::string, std::weak_ptr<Module>>& Registry() {
-  static auto* const registry = new std::map<std::string, std::weak_ptr<Module>>();
-  return *registry;
-}
-
-absl::StatusOr<std::shared_ptr<Module>> LoadModule(const std::string& path) {
-  absl::MutexLock lock(&registry_mu);
-  std::weak_ptr<Module>& slot = Registry()[path];
-  if (std::shared_ptr<Module> loaded = slot.lock()) return loaded;
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("PKCS#11 module not found: ", path));
-  }
-  auto module = std::make_shared<Module>();
-  module->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (module->handle == nullptr) {
-    const char* err = dlerror();
-    return absl::UnavailableError(
-        absl::StrCat("cannot load PKCS#11 module ", path, ": ", err == nullptr ? "" : err));
-  }
-  auto get_list =
-      reinterpret_cast<CK_C_GetFunctionList>(dlsym(module->handle, "C_GetFunctionList"));
-  if (get_list == nullptr) {
-    return absl::UnavailableError(absl::StrCat(path, " has no C_GetFunctionList"));
-  }
-  CK_FUNCTION_LIST_PTR f = nullptr;
-  if (CK_RV rv = get_list(&f); rv != CKR_OK || f == nullptr) {
-    return P11Error("C_GetFunctionList", rv);
-  }
-  CK_C_INITIALIZE_ARGS args{};
-  args.flags = CKF_OS_LOCKING_OK;  // sessions are used from many threads
-  CK_RV rv = f->C_Initialize(&args);
-  if (rv == CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-    // Someone else in the process owns the module's C_Finalize; sharing it would let either side
-    // pull the sessions from under the other.
-    return absl::FailedPreconditionError(
-        absl::StrCat("PKCS#11 module ", path, " was initialised outside this backend"));
-  }
-  if (rv != CKR_OK) return P11Error("C_Initialize", rv);
-  module->f = f;
-  slot = module;
-  return module;
-}
-
-absl::StatusOr<CK_SLOT_ID> FindToken(CK_FUNCTION_LIST_PTR f, absl::string_view label) {
-  CK_ULONG count = 0;
-  if (CK_RV rv = f->C_GetSlotList(CK_TRUE, nullptr, &count); rv != CKR_OK) {
-    return P11Error("C_GetSlotList", rv);
-  }
-  std::vector<CK_SLOT_ID> slots(count);
-  if (count > 0) {
-    if (CK_RV rv = f->C_GetSlotList(CK_TRUE, slots.data(), &count); rv != CKR_OK) {
-      return P11Error("C_GetSlotList", rv);
-    }
-    slots.resize(count);
-  }
-  for (CK_SLOT_ID slot : slots) {
-    CK_TOKEN_INFO info;
-    if (f->C_GetTokenInfo(slot, &info) != CKR_OK) continue;
-    // Token labels are blank-padded to 32 bytes.
-    absl::string_view got(reinterpret_cast<const char*>(info.label), sizeof(info.label));
-    if (absl::StripTrailingAsciiWhitespace(got) == label) return slot;
-  }
-  return absl::NotFoundError(absl::StrCat("no PKCS#11 token labelled '", label, "'"));
-}
-
-// GetBool reads a CK_BBOOL attribute; `fallback` if the token will not say.
-bool GetBool(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o,
-             CK_ATTRIBUTE_TYPE type, bool fallback) {
-  CK_BBOOL value = CK_FALSE;
-  CK_ATTRIBUTE attr = {type, &value, sizeof(value)};
-  if (f->C_GetAttributeValue(s, o, &attr, 1) != CKR_OK) return fallback;
-  return value == CK_TRUE;
-}
-
-absl::StatusOr<std::string> GetLabel(CK_FUNCTION_LIST_PTR f, CK_SESSION_HANDLE s,
-                                     CK_OBJECT_HANDLE o) {
-  CK_ATTRIBUTE attr = {CKA_LABEL, nullptr, 0};
-  if (CK_RV rv = f->C_GetAttributeValue(s, o, &attr, 1); rv != CKR_OK) {
-    return P11Error("C_GetAttributeValue(CKA_LABEL)", rv);
-  }
-  std::string label(attr.ulValueLen, '\0');
-  attr.pValue = label.data();
-  if (CK_RV rv = f->C_GetAttributeValue(s, o, &attr, 1); rv != CKR_OK) {
-    return P11Error("C_GetAttributeValue(CKA_LABEL)", rv);
-  }
-  label.resize(attr.ulValueLen);
-  return label;
-}
-
-// FindAesKeys returns the handles of the token's AES secret keys.
-absl::StatusOr<std::vector<CK_OBJECT_HANDLE>> FindAesKeys(CK_FUNCTION_LIST_PTR f,
-                                                          CK_SESSION_HANDLE s) {
-  CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-  CK_KEY_TYPE type = CKK_AES;
-  CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_KEY_TYPE, &type, sizeof(type)}};
-  if (CK_RV rv = f->C_FindObjectsInit(s, tmpl, 2); rv != CKR_OK) {
-    return P11Error("C_FindObjectsInit", rv);
-  }
-  std::vector<CK_OBJECT_HANDLE> out;
-  CK_OBJECT_HANDLE batch[32];
-  CK_ULONG n = 0;
-  CK_RV rv;
-  while ((rv = f->C_FindObjects(s, batch, 32, &n)) == CKR_OK && n > 0) {
-    out.insert(out.end(), batch, batch + n);
-  }
-  f->C_FindObjectsFinal(s);
-  if (rv != CKR_OK) return P11Error("C_FindObjects", rv);
-  return out;
-}
 
 // WrapGcmParams are the AES-GCM parameters of the DEK wrap inside the token, for Seal and Open
 // alike: the blob's wrap nonce, its header as additional data, a full-length tag.
@@ -194,52 +44,6 @@ CK_GCM_PARAMS WrapGcmParams(CK_BYTE_PTR blob) {
   return gcm;
 }
 }  // namespace
-
-std::string Pkcs11KekLabel(uint32_t version) {
-  return absl::StrCat(kPkcs11KekLabelPrefix, version);
-}
-
-uint32_t ParsePkcs11KekLabel(absl::string_view label) {
-  if (!absl::ConsumePrefix(&label, kPkcs11KekLabelPrefix)) return 0;
-  if (label.empty() || label.size() > 10 || label[0] == '0') return 0;
-  uint64_t v = 0;
-  for (char c : label) {
-    if (c < '0' || c > '9') return 0;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v > 0xFFFFFFFFu ? 0 : static_cast<uint32_t>(v);
-}
-
-absl::StatusOr<SecretBytes> ReadPkcs11PinFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return absl::NotFoundError(absl::StrCat("PIN file not found: ", path));
-    if (err == EACCES) return absl::PermissionDeniedError(absl::StrCat("cannot read ", path));
-    return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(err)));
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IRWXO) != 0 ||
-      st.st_size > 4096) {
-    close(fd);
-    return absl::FailedPreconditionError(
-        absl::StrCat("PIN file ", path,
-                     " must be a regular file of at most 4 KiB not accessible to others "
-                     "(mode 0600/0400/0440)"));
-  }
-  SecretBytes buf(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < buf.size()) {
-    const ssize_t n = read(fd, buf.mutable_data() + done, buf.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  close(fd);
-  while (done > 0 && absl::ascii_isspace(buf.data()[done - 1])) --done;
-  if (done == 0) return absl::InvalidArgumentError(absl::StrCat("PIN file ", path, " is empty"));
-  return SecretBytes::Copy(buf.data(), done);
-}
 
 // Lease holds one pool session for the duration of a token round trip.
 class Pkcs11KekBackend::Lease {

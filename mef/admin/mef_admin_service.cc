@@ -6,10 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc/mtls.h"
-#include "common/kek/kek_admin.h"
 #include "common/log/logger.h"
 #include "common/paging/page_token.h"
 #include "common/secret_bytes.h"
+#include "mef/admin/admin_rpc_common.h"
 #include "mef/admin/enrolee_validation.h"
 #include "mef/admin/import_batcher.h"
 #include "mef/admin/proto_convert.h"
@@ -19,39 +19,13 @@ namespace mef {
 namespace {
 
 namespace v1 = ::onem2m::rsp::v1;
+using admin_rpc::AuditMutation;
+using admin_rpc::kMaxStorePagesPerList;
+using admin_rpc::Outcome;
+using admin_rpc::PageSize;
+using admin_rpc::SetActor;
+using admin_rpc::WipeKpmField;
 using grpcutil::ToGrpcStatus;
-
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-// A filtered list scans at most this many store pages per call and then returns a short page
-// with a token, so one request cannot pin a store connection for a full-table scan.
-constexpr int kMaxStorePagesPerList = 20;
-
-absl::StatusOr<int> PageSize(int32_t requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min<int>(requested, kMaxPageSize);
-}
-
-std::string Outcome(const absl::Status& s) {
-  return std::string(absl::StatusCodeToString(s.code()));
-}
-
-void AuditMutation(absl::string_view event, const std::string& actor, const std::string& kpm_id,
-                   const absl::Status& outcome, const std::string& reason = "") {
-  Audit(event, {{"actor", actor},
-                {"kpm_id", kpm_id},
-                {"outcome", Outcome(outcome)},
-                {"reason", reason},
-                {"detail", outcome.ok() ? std::string() : std::string(outcome.message())}});
-}
-
-// WipeKpmField wipes a Kpm that arrived in a const request. The synchronous API hands requests
-// as const, but the message is a heap object gRPC created for this call and nothing reads the
-// field after us, so removing const to scrub it is sound.
-void WipeKpmField(const std::string& field) { WipeString(const_cast<std::string*>(&field)); }
-
-void SetActor(const std::string& identity, v1::AuditActor* out) { out->set_identity(identity); }
 
 // ImportFailure ends an ImportEnrolees stream that did not complete: the summary of the
 // committed prefix goes into trailing metadata and the message says where the stored rows end.
@@ -259,135 +233,6 @@ grpc::Status MefAdminServiceImpl::ListEnrolees(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status MefAdminServiceImpl::ChangeState(grpc::ServerContext* context, absl::string_view rpc,
-                                              const std::string& kpm_id, const std::string& reason,
-                                              EnroleeState target, v1::Enrolee* response) {
-  absl::StatusOr<std::string> who = Authorize(*context, rpc);
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  absl::Status s = ValidateKpmIdField(kpm_id);
-  if (s.ok()) s = ValidateReason(reason, /*required=*/target == EnroleeState::kRevoked);
-  absl::StatusOr<Enrolee> e = s.ok() ? store_->SetState(kpm_id, target) : s;
-  AuditMutation(absl::StrCat("enrolee_", EnroleeStateName(target)), *who, kpm_id, e.status(),
-                reason);
-  if (!e.ok()) return ToGrpcStatus(e.status());
-  *response = EnroleeToProto(*e);
-  v1::StateChange* change = response->mutable_last_state_change();
-  SetActor(*who, change->mutable_actor());
-  SetTimestamp(e->updated_at, change->mutable_time());
-  change->set_reason(reason);
-  return grpc::Status::OK;
-}
-
-grpc::Status MefAdminServiceImpl::DisableEnrolee(grpc::ServerContext* context,
-                                                 const v1::DisableEnroleeRequest* request,
-                                                 v1::Enrolee* response) {
-  return ChangeState(context, "DisableEnrolee", request->kpm_id(), request->reason(),
-                     EnroleeState::kDisabled, response);
-}
-
-grpc::Status MefAdminServiceImpl::EnableEnrolee(grpc::ServerContext* context,
-                                                const v1::EnableEnroleeRequest* request,
-                                                v1::Enrolee* response) {
-  return ChangeState(context, "EnableEnrolee", request->kpm_id(), request->reason(),
-                     EnroleeState::kActive, response);
-}
-
-grpc::Status MefAdminServiceImpl::RevokeEnrolee(grpc::ServerContext* context,
-                                                const v1::RevokeEnroleeRequest* request,
-                                                v1::Enrolee* response) {
-  return ChangeState(context, "RevokeEnrolee", request->kpm_id(), request->reason(),
-                     EnroleeState::kRevoked, response);
-}
-
-grpc::Status MefAdminServiceImpl::DeleteEnrolee(grpc::ServerContext* context,
-                                                const v1::DeleteEnroleeRequest* request,
-                                                v1::DeleteEnroleeResponse* response) {
-  absl::StatusOr<std::string> who = Authorize(*context, "DeleteEnrolee");
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  const std::string& kpm_id = request->kpm_id();
-  absl::Status s = ValidateKpmIdField(kpm_id);
-  if (s.ok()) s = ValidateReason(request->reason(), /*required=*/false);
-  // Count the enrolments first: the store's delete does not report them. Under a concurrent
-  // bootstrap the count may be off by the racing enrolment; the delete itself is still complete.
-  uint32_t count = 0;
-  ListEnrolmentsRequest list;
-  list.kpm_id = kpm_id;
-  list.page_size = kMaxPageSize;
-  while (s.ok()) {
-    absl::StatusOr<ListEnrolmentsResponse> page = store_->ListEnrolments(list);
-    if (!page.ok()) {
-      s = page.status();
-      break;
-    }
-    count += static_cast<uint32_t>(page->enrolments.size());
-    if (page->next_page_token.empty()) break;
-    list.page_token = page->next_page_token;
-  }
-  if (s.ok()) s = store_->DeleteEnrolee(kpm_id);
-  AuditMutation("enrolee_delete", *who, kpm_id, s, request->reason());
-  if (!s.ok()) return ToGrpcStatus(s);
-  response->set_deleted_enrolment_count(count);
-  return grpc::Status::OK;
-}
-
-absl::Status MefAdminServiceImpl::InvalidateEnrolments(const std::string& kpm_id,
-                                                       int* out_revoked) {
-  *out_revoked = 0;
-  ListEnrolmentsRequest list;
-  list.kpm_id = kpm_id;
-  list.page_size = kMaxPageSize;
-  for (;;) {
-    absl::StatusOr<ListEnrolmentsResponse> page = store_->ListEnrolments(list);
-    if (!page.ok()) return page.status();
-    for (const Enrolment& e : page->enrolments) {
-      if (e.revoked) continue;
-      absl::Status s = store_->RevokeEnrolment(e.ke_id);
-      if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
-      ++*out_revoked;
-    }
-    if (page->next_page_token.empty()) return absl::OkStatus();
-    list.page_token = page->next_page_token;
-  }
-}
-
-grpc::Status MefAdminServiceImpl::RotateKpm(grpc::ServerContext* context,
-                                            const v1::RotateKpmRequest* request,
-                                            v1::Enrolee* response) {
-  SecretBytes kpm = SecretBytes::Copy(request->new_kpm());
-  WipeKpmField(request->new_kpm());
-  absl::StatusOr<std::string> who = Authorize(*context, "RotateKpm");
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  const std::string& kpm_id = request->kpm_id();
-  absl::Status s = ValidateKpmIdField(kpm_id);
-  if (s.ok()) s = ValidateKpmSize("new_kpm", kpm.size());
-  if (s.ok()) s = ValidateReason(request->reason(), /*required=*/false);
-  SealedKey sealed;
-  if (s.ok()) {
-    absl::StatusOr<SealedKey> sk = sealer_->Seal(kpm, kpm_id);
-    s = sk.status();
-    if (s.ok()) sealed = *std::move(sk);
-  }
-  kpm.Clear();
-  absl::StatusOr<Enrolee> e = s.ok() ? store_->RotateKpm(kpm_id, sealed) : s;
-  WipeString(&sealed.ciphertext);
-  // mef_admin.proto: the old Kpm's enrolments must stop working. The store's RotateKpm leaves them,
-  // so revoke them here (each revocation reaches MAF replicas through the change feed).
-  int revoked = 0;
-  absl::Status inv = e.ok() ? InvalidateEnrolments(kpm_id, &revoked) : absl::OkStatus();
-  if (!inv.ok()) {
-    e = absl::Status(inv.code(),
-                     absl::StrCat("Kpm was replaced but invalidating the old enrolments failed "
-                                  "after ",
-                                  revoked, " of them: ", inv.message(),
-                                  "; retry RotateKpm with the same new Kpm"));
-  }
-  AuditMutation("enrolee_rotate_kpm", *who, kpm_id, e.status(), request->reason());
-  if (!e.ok()) return ToGrpcStatus(e.status());
-  *response = EnroleeToProto(*e);
-  SetTimestamp(e->updated_at, response->mutable_kpm_set_time());
-  return grpc::Status::OK;
-}
-
 grpc::Status MefAdminServiceImpl::ListEnrolments(grpc::ServerContext* context,
                                                  const v1::ListEnrolmentsRequest* request,
                                                  v1::ListEnrolmentsResponse* response) {
@@ -435,55 +280,6 @@ grpc::Status MefAdminServiceImpl::ListEnrolments(grpc::ServerContext* context,
     store_request.page_token = next;
   }
   response->set_next_page_token(paging::EncodePageToken(filter_key, next));
-  return grpc::Status::OK;
-}
-
-grpc::Status MefAdminServiceImpl::KekStatus(grpc::ServerContext* context,
-                                            const v1::KekStatusRequest* /*request*/,
-                                            v1::KekStatusResponse* response) {
-  absl::StatusOr<std::string> who = Authorize(*context, "KekStatus");
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  if (options_.envelope == nullptr) {
-    return ToGrpcStatus(absl::FailedPreconditionError("the admin API has no keyring"));
-  }
-  absl::StatusOr<std::vector<KekVersionCount>> counts = store_->CountKekVersions();
-  if (!counts.ok()) return ToGrpcStatus(counts.status());
-  std::vector<kek::ColumnCount> columns;
-  for (const KekVersionCount& c : *counts) {
-    columns.push_back({std::string(SealedColumnName(c.column)), c.kek_version, c.rows});
-  }
-  kek::FillKekStatus(*options_.envelope, columns, response);
-  return grpc::Status::OK;
-}
-
-grpc::Status MefAdminServiceImpl::RewrapBatch(grpc::ServerContext* context,
-                                              const v1::RewrapBatchRequest* request,
-                                              v1::RewrapBatchResponse* response) {
-  absl::StatusOr<std::string> who = Authorize(*context, "RewrapBatch");
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  if (options_.envelope == nullptr) {
-    return ToGrpcStatus(absl::FailedPreconditionError("the admin API has no keyring"));
-  }
-  absl::StatusOr<int> batch = kek::RewrapBatchSize(*request);
-  if (!batch.ok()) return ToGrpcStatus(batch.status());
-  const crypto::Envelope& envelope = *options_.envelope;
-  absl::StatusOr<int32_t> active = kek::ActiveVersion(envelope);
-  if (!active.ok()) return ToGrpcStatus(active.status());
-  // The id is the associated data both blobs are bound to (kpm_id for Kpm, ke_id for Ke).
-  Resealer reseal = kek::ResealerUnderActive<SealedColumn, SealedKey>(envelope, *active);
-  absl::StatusOr<RewrapResult> r = store_->RewrapBatch(*active, *batch, reseal);
-  Audit("kek_rewrap_batch",
-        {{"actor", *who},
-         {"kek_version", absl::StrCat(*active)},
-         {"outcome", Outcome(r.status())},
-         {"rewrapped", r.ok() ? absl::StrCat(r->rewrapped) : "0"},
-         {"left", r.ok() ? absl::StrCat(r->left) : "-"},
-         {"detail", r.ok() ? std::string() : std::string(r.status().message())}});
-  if (!r.ok()) return ToGrpcStatus(r.status());
-  response->set_active_kek_version(static_cast<uint32_t>(*active));
-  response->set_rows_done(r->rewrapped);
-  response->set_rows_raced(r->raced);
-  response->set_rows_left(r->left);
   return grpc::Status::OK;
 }
 
