@@ -8,8 +8,8 @@
 // heap those unused bytes share pages with their neighbours and are resident all the same
 // (docs/operations.md "Memory per session"); on pages of their own they cost nothing.
 //
-// Install routes OpenSSL's allocations (CRYPTO_set_mem_functions) of exactly one page or of two
-// pages and more, up to kMaxPages, to the pool, and everything else to malloc: in between is the
+// Install routes OpenSSL's allocations (CRYPTO_set_mem_functions) of exactly one page or of more
+// than two pages, up to kMaxPages, to the pool, and everything else to malloc: in between is the
 // 7.5 KiB SSL object, which every idle session keeps and which is zero-filled whole, so rounding it
 // to two pages would only add to an idle session. Each size class (a number of pages) has its own
 // reserved address range (MAP_NORESERVE: only touched pages count), a bump pointer and a list of
