@@ -63,6 +63,21 @@ TimerId EventLoop::RunAfter(absl::Duration delay, Task task) {
 
 void EventLoop::Cancel(TimerId id) { timer_tasks_.erase(id); }
 
+void EventLoop::Compact() {
+  // A table at an eighth of its room or less: rehash(0) shrinks it to fit what it holds.
+  auto sparse = [](size_t size, size_t room) { return room > 1024 && size * 8 < room; };
+  if (sparse(callbacks_.size(), callbacks_.capacity())) callbacks_.rehash(0);
+  if (sparse(timer_tasks_.size(), timer_tasks_.capacity())) timer_tasks_.rehash(0);
+  if (timer_heap_.size() > 1024 && timer_tasks_.size() * 8 < timer_heap_.size()) {
+    std::vector<Timer> live;
+    live.reserve(timer_tasks_.size());
+    for (; !timer_heap_.empty(); timer_heap_.pop()) {
+      if (timer_tasks_.contains(timer_heap_.top().id)) live.push_back(timer_heap_.top());
+    }
+    timer_heap_ = decltype(timer_heap_)(std::greater<Timer>(), std::move(live));
+  }
+}
+
 void EventLoop::Post(Task task) {
   {
     absl::MutexLock lock(&mu_);

@@ -71,6 +71,12 @@ class EventLoop {
   // Stop makes Run() return. Thread-safe.
   void Stop();
 
+  // Compact gives back the capacity of the fd and timer tables (and drops cancelled timers still
+  // queued) once they hold far fewer entries than they have room for, as after a flood of
+  // connections closed: their arrays would otherwise stay resident at the flood's size. Loop
+  // thread only, outside fd callbacks and timers (from a posted task).
+  void Compact();
+
   // Now is the loop's cached clock, refreshed once per iteration.
   absl::Time Now() const { return now_; }
 

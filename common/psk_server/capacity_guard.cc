@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "common/log/logger.h"
+#include "common/tls/buffer_pool.h"
 
 namespace onem2m::server {
 namespace {
@@ -36,8 +37,9 @@ CapacityGuard::CapacityGuard(int max_sessions, int64_t memory_budget_bytes,
 int64_t CapacityGuard::HeapBytesInUse() {
   struct mallinfo2 mi = mallinfo2();
   // uordblks: bytes in use from the main and thread arenas; hblkhd: large blocks mmapped apart.
+  // OpenSSL's large buffers are apart from both when the buffer pool is installed.
   const int64_t in_use = static_cast<int64_t>(mi.uordblks + mi.hblkhd);
-  return in_use > 0 ? in_use : ResidentBytes();
+  return in_use > 0 ? in_use + tls::buffer_pool::BytesInUse() : ResidentBytes();
 }
 
 int64_t CapacityGuard::SampledBytes() {

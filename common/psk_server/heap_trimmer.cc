@@ -4,7 +4,18 @@
 
 #include <algorithm>
 
+#include "common/tls/buffer_pool.h"
+
 namespace onem2m::server {
+namespace {
+
+// Trim gives back glibc's free pages and those of OpenSSL's buffer pool (common/tls/buffer_pool.h).
+void TrimAll() {
+  malloc_trim(0);
+  tls::buffer_pool::Trim();
+}
+
+}  // namespace
 
 bool HeapTrimmer::Tick() {
   const int now = open_();
@@ -17,7 +28,7 @@ bool HeapTrimmer::Tick() {
     // flood of 10,000 with a single trim).
     follow_up_ = false;
     if (now <= trimmed_at_) {
-      malloc_trim(0);
+      TrimAll();
       ++trims_;
       return true;
     }
@@ -25,7 +36,7 @@ bool HeapTrimmer::Tick() {
   const int drop = peak_ - now;
   if (drop < kMinDrop || drop < peak_ / 10) return false;
   // Freed session memory sits in the arenas of the I/O threads; malloc_trim walks every arena.
-  malloc_trim(0);
+  TrimAll();
   ++trims_;
   peak_ = trimmed_at_ = now;
   follow_up_ = true;

@@ -225,6 +225,9 @@ class IoThread {
   // observer as kOverCapacity.
   bool Admit(tls::Transport transport, const net::SocketAddress& peer);
   void OnUdpReadable(UdpEndpoint* ep);
+  // CompactTables shrinks the session map, the graveyard and the loop's tables once they are
+  // mostly empty (after the graveyard is emptied).
+  void CompactTables();
 
   Shared* shared_;
   net::EventLoop loop_;

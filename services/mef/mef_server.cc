@@ -20,6 +20,7 @@
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/process_defaults.h"
+#include "common/tls/buffer_pool.h"
 #include "mef/admin/envelope_kpm_sealer.h"
 #include "mef/admin/mef_admin_service.h"
 #include "mef/bootstrap/bootstrap_server.h"
@@ -263,11 +264,21 @@ int Run() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
+  // Before anything can make OpenSSL allocate: a half-open TLS session's unused buffer pages then
+  // stay non-resident (common/tls/buffer_pool.h; docs/operations.md "Memory per session").
+  // ONEM2M_OPENSSL_BUFFER_POOL=off keeps OpenSSL on malloc (to compare; flags are read later).
+  const char* pool_env = std::getenv("ONEM2M_OPENSSL_BUFFER_POOL");
+  const bool pool_off = pool_env != nullptr && std::string(pool_env) == "off";
+  const bool pooled = !pool_off && onem2m::tls::buffer_pool::Install();
   onem2m::ApplyProcessDefaults();
   onem2m::ops::InstallVersionFlag("mef_server");
   onem2m::config::LoadFlags(
       argc, argv,
       "mef_server: oneM2M M2M Enrolment Function.\n"
       "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
+  if (!pooled && !pool_off) {
+    onem2m::Log(onem2m::Level::kWarning, "openssl_buffer_pool_off",
+                {{"effect", "OpenSSL allocates from malloc; half-open sessions cost more memory"}});
+  }
   return onem2m::Run();
 }

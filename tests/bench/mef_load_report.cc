@@ -1,0 +1,111 @@
+#include "tests/bench/mef_load_report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "pqxx/pqxx"
+#include "tests/bench/mef_load_flags.h"
+
+namespace onem2m {
+namespace mef_load {
+namespace {
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[(v.size() - 1) / 2];
+}
+
+}  // namespace
+
+void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m) {
+  const double per = open == 0 ? 0.0 : static_cast<double>(m.peak_kb - m.before_kb) / open;
+  const double back = m.before_kb <= 0
+                          ? 0.0
+                          : 100.0 * (m.settled_kb - m.before_kb) / static_cast<double>(m.before_kb);
+  std::printf(
+      "%s: %zu open (%d failed); MEF RSS before %ld KiB, peak %ld KiB, %d s after closing %ld KiB "
+      "(%+.1f%% of before); %.1f KiB per %s session\n",
+      what, open, failed, m.before_kb, m.peak_kb, absl::GetFlag(FLAGS_settle), m.settled_kb, back,
+      per, what);
+  if (m.heap_before_kb < 0 || m.heap_peak_kb < 0) {
+    std::fflush(stdout);
+    return;
+  }
+  std::printf("%s: heap in use before %ld KiB, at peak %ld KiB: %.1f KiB live per session\n", what,
+              m.heap_before_kb, m.heap_peak_kb,
+              open == 0 ? 0.0 : static_cast<double>(m.heap_peak_kb - m.heap_before_kb) / open);
+  std::fflush(stdout);
+}
+
+double Rate(const bench::LoadResult& r) { return r.seconds > 0 ? r.ok / r.seconds : 0.0; }
+
+void PrintRound(int round, int rounds, double load_average, const std::vector<const Series*>& all,
+                const std::vector<double>& tls_ratios, const std::vector<double>& dtls_ratios) {
+  std::printf("round %d/%d (load average %.2f at its start):", round + 1, rounds, load_average);
+  for (const Series* s : all) {
+    if (static_cast<int>(s->rounds.size()) > round) {
+      std::printf(" %s %.0f/s;", s->name.c_str(), Rate(s->rounds[round]));
+    }
+  }
+  if (static_cast<int>(tls_ratios.size()) > round)
+    std::printf(" TLS ratio %.2f;", tls_ratios[round]);
+  if (static_cast<int>(dtls_ratios.size()) > round) {
+    std::printf(" DTLS ratio %.2f;", dtls_ratios[round]);
+  }
+  std::printf("\n");
+}
+
+void ReportRounds(const std::vector<Series*>& all, const std::vector<double>& tls_ratios,
+                  const std::vector<double>& dtls_ratios) {
+  for (Series* s : all) {
+    if (s->rounds.empty()) continue;
+    std::sort(
+        s->rounds.begin(), s->rounds.end(),
+        [&](const bench::LoadResult& a, const bench::LoadResult& b) { return Rate(a) < Rate(b); });
+    bench::ReportLoad(s->name, s->rounds[(s->rounds.size() - 1) / 2], "enrolments");
+  }
+  if (!tls_ratios.empty()) {
+    std::printf("ratio MEF TLS / baseline = %.2f (median of %zu rounds)\n", Median(tls_ratios),
+                tls_ratios.size());
+    bench::RecordRatio("mef_tls_over_baseline", Median(tls_ratios));
+  }
+  if (!dtls_ratios.empty()) {
+    std::printf("ratio MEF DTLS / baseline = %.2f (median of %zu rounds)\n", Median(dtls_ratios),
+                dtls_ratios.size());
+    bench::RecordRatio("mef_dtls_over_baseline", Median(dtls_ratios));
+  }
+}
+
+void CheckDurability(const pg::PoolOptions& pool, int64_t answered) {
+  // Rows may exceed answers when a client gave up after the commit.
+  auto p = pg::ConnectionPool::Create(pool);
+  int64_t rows = -1;
+  if (p.ok()) {
+    (void)(*p)->Run([&](pqxx::connection& c) {
+      pqxx::nontransaction t(c);
+      rows = t.exec("SELECT count(*) FROM enrolments")[0][0].as<int64_t>();
+      return absl::OkStatus();
+    });
+  }
+  std::printf("durability: %lld enrolments answered as done, %lld rows in PostgreSQL -> %s\n",
+              static_cast<long long>(answered), static_cast<long long>(rows),
+              rows >= answered ? "OK" : "MISSING ROWS");
+}
+
+void DropSchema(const pg::PoolOptions& pool, const std::string& schema) {
+  pg::PoolOptions o = pool;
+  o.schema.clear();
+  auto p = pg::ConnectionPool::Create(o);
+  if (!p.ok()) return;
+  (void)(*p)->Run([&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    t.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace mef_load
+}  // namespace onem2m
