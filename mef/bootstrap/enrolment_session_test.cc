@@ -1,5 +1,5 @@
-// End-to-end tests of the MEF's bootstrap (docs/protocol.md 2-4) in one process: a real PskServer on
-// 127.0.0.1:0 (TLS and DTLS) with KpmResolver and EnrolmentSessionFactory over a memory store,
+// End-to-end tests of the MEF's bootstrap (docs/protocol.md 2-4) in one process: a real PskServer
+// on 127.0.0.1:0 (TLS and DTLS) with KpmResolver and EnrolmentSessionFactory over a memory store,
 // driven by the Enrolee library (enrolee/bootstrap_client.h) or by raw requests over a
 // tls::BlockingClient.
 #include "mef/bootstrap/enrolment_session.h"
@@ -241,7 +241,7 @@ TEST_P(EnrolmentSessionTest, BootstrapAnswerMatchesClientAndRowHoldsKeSealedUnde
   EXPECT_EQ(r->expires_at, absl::FromUnixSeconds(absl::ToUnixSeconds(r->expires_at)));
 
   // The row was durable before the answer: it is there now, with Ke sealed under AAD = KeID.
-  absl::StatusOr<EnrolmentView> view = store_.GetEnrolmentByKeId(r->ke_id);
+  absl::StatusOr<EnrolmentView> view = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id));
   ASSERT_TRUE(view.ok()) << view.status();
   const Enrolment& row = view->enrolment;
   EXPECT_EQ(row.kpm_id, kKpmId);
@@ -351,7 +351,7 @@ TEST_P(EnrolmentSessionTest, RetryAfterStoreRecoversSucceedsWithInjectedSleeps) 
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // nothing actually slept
   EXPECT_EQ(store_.record_calls(), 3);
   EXPECT_EQ(EnrolmentRows(), 1u);
-  EXPECT_TRUE(store_.GetEnrolmentByKeId(r->ke_id).ok());
+  EXPECT_TRUE(store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id)).ok());
 }
 
 // Over DTLS the server drops the undecryptable Finished silently (RFC 6347 4.1.2.1); the client
@@ -486,7 +486,7 @@ TEST_P(EnrolmentSessionTest, KeNeverOutlivesEnroleeNotAfter) {
   auto r = enrolee::Bootstrap(o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->expires_at, absl::FromUnixSeconds(absl::ToUnixSeconds(not_after)));
-  auto view = store_.GetEnrolmentByKeId(r->ke_id);
+  auto view = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id));
   ASSERT_TRUE(view.ok());
   EXPECT_LE(view->enrolment.expires_at, not_after);
 }
@@ -532,7 +532,7 @@ TEST_P(EnrolmentSessionTest, IndicationsRequestGetsTable_8_3_2_1_3AnswerWithMafU
   EXPECT_EQ(answer->maf_uris->key_registration, std::string(kMafUri) + "/maf/keys");
   EXPECT_EQ(answer->maf_uris->key_retrieval, std::string(kMafUri) + "/maf/keys/retrieve");
   // Lifetime is the enrolment's expiry (TS-0003 10.7), the row's expires_at.
-  auto row = store_.GetEnrolmentByKeId(ke_id);
+  auto row = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(ke_id));
   ASSERT_TRUE(row.ok()) << row.status();
   EXPECT_EQ(answer->expiration_time, row->enrolment.expires_at);
   EXPECT_EQ(observer_.outcomes(), std::vector<std::string>{"ok"});
@@ -617,7 +617,7 @@ TEST_P(EnrolmentSessionTest, LibraryRunsTheFullExchangeAndReportsSuccess) {
   ASSERT_TRUE(r.maf_uris.has_value());
   EXPECT_EQ(r.maf_uris->key_registration, std::string(kMafUri) + "/maf/keys");
   EXPECT_EQ(r.enrolee_id, kEnroleeId);
-  auto row = store_.GetEnrolmentByKeId(r.ke_id);
+  auto row = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r.ke_id));
   ASSERT_TRUE(row.ok()) << row.status();  // durable before the answer
   // ... the device would register with the MAF here (TS-0003 8.8.2.4) ...
   absl::Status done = (*x)->ReportResult(/*success=*/true);
