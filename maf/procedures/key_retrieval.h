@@ -17,8 +17,8 @@
 namespace onem2m {
 namespace maf {
 
-// HandleKeyRetrieval returns the key. Errors: InvalidArgument/4000 (malformed RelativeKeyID or
-// another MAF's), NotFound/4004 (unknown, expired, de-registered or revoked: all alike),
+// HandleKeyRetrieval returns the key. Errors: InvalidArgument/4000 (malformed RelativeKeyID or another
+// MAF's), NotFound/4004 (unknown, expired, de-registered or revoked: all alike),
 // PermissionDenied/4103 (the session's Enrolee-ID is not a targetID; Km revoked or expired),
 // Internal/5000 (the stored key does not unseal). Registration as a MAF client is not required:
 // a Target may only ever retrieve.

@@ -16,12 +16,12 @@
 namespace onem2m {
 namespace maf {
 
-// HandleKeyUpdate applies the update. Errors: InvalidArgument/4000 (malformed RelativeKeyID or
-// another MAF's, targetIDs, expiry in the past), NotFound/4004 (no such active key),
-// PermissionDenied/4103 (not the registering client, client not registered, Km revoked or expired).
-absl::StatusOr<exchange::KeyUpdateAnswer> HandleKeyUpdate(
-    const ProcedureContext& ctx, const MafSession& session,
-    const exchange::KeyUpdateRequest& request);
+// HandleKeyUpdate applies the update. Errors: InvalidArgument/4000 (malformed RelativeKeyID or another MAF's, targetIDs,
+// expiry in the past), NotFound/4004 (no such active key), PermissionDenied/4103 (not the
+// registering client, client not registered, Km revoked or expired).
+absl::StatusOr<exchange::KeyUpdateAnswer> HandleKeyUpdate(const ProcedureContext& ctx,
+                                                          const MafSession& session,
+                                                          const exchange::KeyUpdateRequest& request);
 
 }  // namespace maf
 }  // namespace onem2m

@@ -71,8 +71,7 @@ absl::StatusOr<MafClient> RequireOwnRegistration(const ProcedureContext& ctx,
   return client;
 }
 
-absl::StatusOr<std::string> ResolveKeyRef(const ProcedureContext& ctx,
-                                          const exchange::KeyRef& ref) {
+absl::StatusOr<std::string> ResolveKeyRef(const ProcedureContext& ctx, const exchange::KeyRef& ref) {
   exchange::KeyRef full = ref;
   if (full.maf_fqdn.empty()) full.maf_fqdn = ctx.maf_fqdn;
   return ParseOwnKeyId(ctx, full.KeyId());

@@ -44,8 +44,8 @@ struct HandshakeServerOptions {
   int io_threads = 2;
   int request_workers = 8;  // the procedures use the store: they run here
   int max_sessions_per_source = 256;
-  int max_sessions = 10000;          // server-wide cap on open sessions (0: none)
-  int64_t memory_budget_bytes = 0;   // heap in use past which new sessions are refused (0: none)
+  int max_sessions = 10000;         // server-wide cap on open sessions (0: none)
+  int64_t memory_budget_bytes = 0;  // heap in use past which new sessions are refused (0: none)
   server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
 };
 
