@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
 #include "common/exchange/enrolment_messages.h"
 #include "common/exchange/http_adapter.h"
 #include "common/exchange/routes.h"

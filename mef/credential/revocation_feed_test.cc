@@ -1,5 +1,6 @@
 #include "mef/credential/revocation_feed.h"
 
+#include "common/crypto/key_id.h"
 #include "gtest/gtest.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
 

@@ -156,7 +156,7 @@ void Populate(mef::EnroleeStore* store, const std::vector<Device>& devices,
       for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
         const Device& d = devices[i];
         mef::Enrolment m;
-        m.ke_id = d.ke_id;
+        m.ke_id = *crypto::KeyId::Parse(d.ke_id);
         m.kpm_id = d.kpm_id;
         m.ke = mef::SealedKey{*env.Seal(SecretBytes::Copy(d.ke), d.ke_id),
                               static_cast<int32_t>(env.active_version())};

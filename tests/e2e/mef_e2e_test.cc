@@ -186,7 +186,7 @@ TEST_F(MefE2eTest, BootstrapOverTlsAndDtlsIsDurableWhenAnswered) {
     EXPECT_EQ(r->enrolee_id, "C-" + id);
     EXPECT_EQ(r->maf_id, "maf.local");
     // The row must be there the moment the answer arrived.
-    auto view = mef_->store->GetEnrolmentByKeId(r->ke_id);
+    auto view = mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id));
     ASSERT_THAT(view, IsOk());
     EXPECT_EQ(view->enrolment.kpm_id, id);
     EXPECT_EQ(view->enrolment.transport,
@@ -345,7 +345,7 @@ TEST_F(MefE2eTest, RestartKeepsEnrolments) {
   mef_ = StartMef(pool_, &envelope_);
   ASSERT_NE(mef_, nullptr);
   for (const std::string& k : ke_ids) {
-    auto v = mef_->store->GetEnrolmentByKeId(k);
+    auto v = mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(k));
     EXPECT_THAT(v, IsOk()) << k << ": " << v.status();
   }
   ExpectServing();
@@ -458,7 +458,7 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
     auto r = enrolee::BootstrapWithRetry(
         Options(devs[i].first, devs[i].second, i % 2 ? tls::Transport::kDtls : tls::Transport::kTls), rp);
     ASSERT_THAT(r, IsOk());
-    EXPECT_THAT(mef_->store->GetEnrolmentByKeId(r->ke_id), IsOk());
+    EXPECT_THAT(mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id)), IsOk());
   }
   EXPECT_EQ(EnrolmentRows(), rows_before + 3);
 }
@@ -546,7 +546,7 @@ TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
     EXPECT_EQ(r.maf_id, "maf.local");
     EXPECT_EQ(r.enrolee_id, e.enrolee_id);
     // Lifetime = the stored enrolment's expiry (TS-0003 10.7); the row is durable already.
-    auto view = (*store)->GetEnrolmentByKeId(r.ke_id);
+    auto view = (*store)->GetEnrolmentByKeId(*crypto::KeyId::Parse(r.ke_id));
     ASSERT_THAT(view, IsOk());
     EXPECT_EQ(view->enrolment.expires_at, r.expires_at);
     absl::Status done = (*x)->ReportResult(true);
