@@ -52,11 +52,8 @@ grpc::Status MafAdminServiceImpl::Authorize(const grpc::ServerContext& context,
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "caller is not a MAF administrator");
 }
 
-void MafAdminServiceImpl::ForgetCached(const std::string& km_id) const {
-  if (!o_.on_client_revoked) return;
-  // The store's canonical text, parsed once here for the resolver's typed cache.
-  absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Parse(km_id);
-  if (id.ok()) o_.on_client_revoked(*id);
+void MafAdminServiceImpl::ForgetCached(const crypto::KeyId& km_id) const {
+  if (o_.on_client_revoked) o_.on_client_revoked(km_id);
 }
 
 absl::StatusOr<MafClient> MafAdminServiceImpl::FindClient(bool by_reg_id, const std::string& reg_id,
@@ -69,7 +66,7 @@ absl::StatusOr<MafClient> MafAdminServiceImpl::FindClient(bool by_reg_id, const 
   if (by_km_id) {
     absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Parse(km_id);
     if (!id.ok()) return absl::InvalidArgumentError("km_id is not a KmID");
-    return o_.store->GetLatestClientByKmId(id->ToString());
+    return o_.store->GetLatestClientByKmId(*id);
   }
   return absl::InvalidArgumentError("a selector is required");
 }
@@ -83,8 +80,7 @@ absl::StatusOr<MafCredential> MafAdminServiceImpl::FindCredential(bool by_km_id,
   if (!id.ok()) {
     return absl::InvalidArgumentError(by_km_id ? "km_id is not a KmID" : "ke_id is not a KeID");
   }
-  return o_.store->FindCredential(by_km_id ? CredentialKey::kKmId : CredentialKey::kKeId,
-                                  id->ToString());
+  return o_.store->FindCredential(by_km_id ? CredentialKey::kKmId : CredentialKey::kKeId, *id);
 }
 
 grpc::Status MafAdminServiceImpl::ListCredentials(grpc::ServerContext* context,
@@ -141,8 +137,8 @@ grpc::Status MafAdminServiceImpl::RevokeCredential(grpc::ServerContext* context,
       o_.store->RevokeCredential(c->km_id, Revocation{who, request->reason(), {}});
   Audit("maf_admin_revoke_credential",
         {{"caller", who},
-         {"km_id", c->km_id},
-         {"ke_id", c->ke_id},
+         {"km_id", c->km_id.ToString()},
+         {"ke_id", c->ke_id.ToString()},
          {"enrolee_id", c->enrolee_id},
          {"reason", request->reason()},
          {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
@@ -245,7 +241,7 @@ grpc::Status MafAdminServiceImpl::RevokeClient(grpc::ServerContext* context,
   Audit("maf_admin_revoke_client",
         {{"caller", who},
          {"maf_client_reg_id", c->maf_client_reg_id},
-         {"km_id", c->km_id},
+         {"km_id", c->km_id.ToString()},
          {"reason", request->reason()},
          {"outcome", revoked.ok() ? "ok" : revoked.status().ToString()}});
   if (!revoked.ok()) return ToGrpc(revoked.status());

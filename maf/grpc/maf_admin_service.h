@@ -81,8 +81,8 @@ class MafAdminServiceImpl final : public rsp::v1::MafAdminService::Service {
   // Authorize returns OK with the caller's admin identity in `out_identity`, or UNAUTHENTICATED /
   // PERMISSION_DENIED.
   grpc::Status Authorize(const grpc::ServerContext& context, std::string* out_identity) const;
-  // ForgetCached tells on_client_revoked (if set) of a revoked KmID, as the store wrote it.
-  void ForgetCached(const std::string& km_id) const;
+  // ForgetCached tells on_client_revoked (if set) of a revoked KmID.
+  void ForgetCached(const crypto::KeyId& km_id) const;
   // FindClient resolves a GetClient/RevokeClient selector.
   absl::StatusOr<MafClient> FindClient(bool by_reg_id, const std::string& reg_id, bool by_km_id,
                                        const std::string& km_id) const;

@@ -29,9 +29,9 @@ class MafAdminServiceTest : public ::testing::Test {
     ASSERT_TRUE(SetAuditPath(audit_path_));
     for (int i = 1; i <= 3; ++i) {
       MafCredential c;
-      c.km_id = *crypto::FormatKeyId(std::string(15, 'K') + static_cast<char>(i), kMaf);
+      c.km_id = *crypto::KeyId::FromParts(std::string(15, 'K') + static_cast<char>(i), kMaf);
       c.ke_id =
-          *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i), "mef.example.com");
+          *crypto::KeyId::FromParts(std::string(15, 'E') + static_cast<char>(i), "mef.example.com");
       c.km = SealedKey{"sealed", 1};
       c.enrolee_id = "C-dev" + std::to_string(i);
       c.mef_fqdn = "mef.example.com";
@@ -125,7 +125,7 @@ TEST_F(MafAdminServiceTest, GetClientBySelector) {
     grpc::ClientContext ctx;
     Deadline(&ctx);
     v1::GetClientRequest req;
-    std::string lower = clients_[1].km_id;
+    std::string lower = clients_[1].km_id.ToString();
     for (size_t i = 0; i < 32; ++i) lower[i] = static_cast<char>(std::tolower(lower[i]));
     req.set_km_id(lower);
     v1::MafClient out;
@@ -133,7 +133,7 @@ TEST_F(MafAdminServiceTest, GetClientBySelector) {
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(out.maf_client_reg_id(), clients_[1].maf_client_reg_id);
     EXPECT_EQ(out.client_id(), "C-dev2");
-    EXPECT_EQ(out.ke_id(), clients_[1].ke_id);
+    EXPECT_EQ(out.ke_id(), clients_[1].ke_id.ToString());
   }
   {
     grpc::ClientContext ctx;
@@ -177,7 +177,7 @@ TEST_F(MafAdminServiceTest, RevokeClientRevokesItsKeysAuditsAndNotifies) {
   EXPECT_THAT(store_->GetActiveKey(keys_[0]), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(store_->GetCredentialByKmId(clients_[0].km_id),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_EQ(forgotten_, std::vector<std::string>{clients_[0].km_id});
+  EXPECT_EQ(forgotten_, std::vector<std::string>{clients_[0].km_id.ToString()});
   std::string audit = AuditLog();
   EXPECT_NE(audit.find("maf_admin_revoke_client"), std::string::npos);
   EXPECT_NE(audit.find("device stolen"), std::string::npos);

@@ -31,8 +31,8 @@ class MafKeyServiceTest : public ::testing::Test {
     ASSERT_TRUE(SetAuditPath(audit_path_));
     // One registered client with one key for target-a.
     MafCredential c;
-    c.km_id = *crypto::FormatKeyId(std::string(16, 'K'), kMaf);
-    c.ke_id = *crypto::FormatKeyId(std::string(16, 'E'), "mef.example.com");
+    c.km_id = *crypto::KeyId::FromParts(std::string(16, 'K'), kMaf);
+    c.ke_id = *crypto::KeyId::FromParts(std::string(16, 'E'), "mef.example.com");
     c.km = SealedKey{"sealed", 1};
     c.enrolee_id = "C-dev1";
     c.mef_fqdn = "mef.example.com";

@@ -42,8 +42,8 @@ void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
 void ClientToProto(const MafClient& c, absl::Time now, v1::MafClient* out) {
   out->set_maf_client_reg_id(c.maf_client_reg_id);
   out->set_client_id(c.enrolee_id);
-  out->set_km_id(c.km_id);
-  out->set_ke_id(c.ke_id);
+  out->set_km_id(c.km_id.ToString());
+  out->set_ke_id(c.ke_id.ToString());
   switch (EffectiveClientState(c, now)) {
     case EffectiveState::kActive:
       out->set_state(v1::MAF_CLIENT_STATE_ACTIVE);
@@ -93,8 +93,8 @@ void KeyToProto(const MafKey& k, absl::Time now, v1::MafKey* out) {
 }
 
 void CredentialToProto(const MafCredential& c, absl::Time now, v1::MafCredential* out) {
-  out->set_km_id(c.km_id);
-  out->set_ke_id(c.ke_id);
+  out->set_km_id(c.km_id.ToString());
+  out->set_ke_id(c.ke_id.ToString());
   out->set_enrolee_id(c.enrolee_id);
   out->set_mef_fqdn(c.mef_fqdn);
   switch (EffectiveCredentialState(c, now)) {

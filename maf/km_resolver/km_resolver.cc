@@ -41,12 +41,14 @@ absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions
   if (!decoy_km_id.ok()) return decoy_km_id.status();
   absl::StatusOr<std::string> sealed = options.envelope->Seal(decoy.km, *decoy_km_id);
   if (!sealed.ok()) return sealed.status();
-  decoy.credential.km_id = *std::move(decoy_km_id);
+  absl::StatusOr<crypto::KeyId> decoy_km_key_id = crypto::KeyId::Parse(*decoy_km_id);
+  if (!decoy_km_key_id.ok()) return decoy_km_key_id.status();
+  decoy.credential.km_id = *std::move(decoy_km_key_id);
   decoy.credential.km =
       SealedKey{*std::move(sealed), static_cast<int32_t>(options.envelope->active_version())};
   // A decoy KeID too, so reading the decoy's identifiers costs what reading a stored row's does.
-  decoy.credential.ke_id =
-      *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), "decoy.invalid");
+  decoy.credential.ke_id = *crypto::KeyId::FromParts(
+      SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), "decoy.invalid");
   decoy.credential.enrolee_id = "C-decoy";
   decoy.credential.expires_at = absl::InfiniteFuture();
   return std::shared_ptr<KmResolver>(new KmResolver(std::move(options), std::move(decoy)));
@@ -78,24 +80,19 @@ void KmResolver::ResolveAsync(absl::string_view identity, absl::Time deadline, D
 }
 
 absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
-  absl::StatusOr<SecretBytes> km = o_.envelope->Open(c.km.ciphertext, c.km_id);
+  // Km is sealed with its KmID's canonical text as associated data (docs/protocol.md 8).
+  const std::string km_id = c.km_id.ToString();
+  absl::StatusOr<SecretBytes> km = o_.envelope->Open(c.km.ciphertext, km_id);
   if (!km.ok()) {
     // A stored blob that will not open is a broken invariant (wrong KEK, tampering), not a
     // caller error; the message keeps the code but not the blob.
-    return absl::InternalError(absl::StrCat("cannot unseal Km of ", c.km_id, ": ",
+    return absl::InternalError(absl::StrCat("cannot unseal Km of ", km_id, ": ",
                                             absl::StatusCodeToString(km.status().code())));
-  }
-  // The store is an edge: its rows' identifiers are parsed here, once (MafStore keeps them
-  // canonical, so a failure is a broken invariant).
-  absl::StatusOr<crypto::KeyId> km_id = crypto::KeyId::Parse(c.km_id);
-  absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(c.ke_id);
-  if (!km_id.ok() || !ke_id.ok()) {
-    return absl::InternalError("stored credential has a malformed identifier");
   }
   ResolvedKm r;
   r.km = *std::move(km);
-  r.km_id = *std::move(km_id);
-  r.ke_id = *std::move(ke_id);
+  r.km_id = c.km_id;
+  r.ke_id = c.ke_id;
   r.enrolee_id = c.enrolee_id;
   r.mef_fqdn = c.mef_fqdn;
   r.expires_at = c.expires_at;
@@ -132,10 +129,12 @@ absl::Status KmResolver::RefuseKeId(const crypto::KeyId& ke_id, absl::Status why
   absl::StatusOr<std::string> km_id = crypto::DeriveKmId(decoy_.km, o_.maf_fqdn);
   absl::StatusOr<std::string> sealed =
       km_id.ok() ? o_.envelope->Seal(decoy_.km, *km_id) : km_id.status();
-  if (sealed.ok()) {
+  absl::StatusOr<crypto::KeyId> typed_km_id =
+      km_id.ok() ? crypto::KeyId::Parse(*km_id) : km_id.status();
+  if (sealed.ok() && typed_km_id.ok()) {
     MafCredential c;
-    c.km_id = *km_id;
-    c.ke_id = ke_id.ToString();
+    c.km_id = *std::move(typed_km_id);
+    c.ke_id = ke_id;
     c.km = SealedKey{*std::move(sealed), static_cast<int32_t>(o_.envelope->active_version())};
     c.enrolee_id = decoy_.credential.enrolee_id;
     c.mef_fqdn = mef_fqdn;
@@ -287,7 +286,7 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
 
 absl::StatusOr<ResolvedKm> KmResolver::RunKmIdFlight(const crypto::KeyId& km_id) {
   RetryPendingRevocations();
-  absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id.ToString());
+  absl::StatusOr<MafCredential> c = o_.store->GetCredentialByKmId(km_id);
   if (c.status().code() == absl::StatusCode::kFailedPrecondition) {
     // Revoked in the store (perhaps by another replica): a cached copy must never serve again.
     {
@@ -324,7 +323,7 @@ std::optional<absl::StatusOr<ResolvedKm>> KmResolver::BeforeFetch(const crypto::
   const std::string& mef_fqdn = ke_id.fqdn;
   RetryPendingRevocations();
   // 1. Stored already (an earlier handshake, possibly on another replica)?
-  absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id.ToString());
+  absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id);
   if (stored.ok()) {
     absl::StatusOr<ResolvedKm> r = Unseal(*stored);
     if (r.ok()) Cache(*r);
@@ -389,8 +388,8 @@ absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
   absl::StatusOr<std::string> sealed = o_.envelope->Seal(fetched->km, *km_id);
   if (!sealed.ok()) return sealed.status();
   MafCredential c;
-  c.km_id = *km_id;
-  c.ke_id = ke_id.ToString();
+  c.km_id = *typed_km_id;
+  c.ke_id = ke_id;
   c.km = SealedKey{*std::move(sealed), static_cast<int32_t>(o_.envelope->active_version())};
   c.enrolee_id = fetched->enrolee_id;
   c.mef_fqdn = mef_fqdn;
@@ -428,7 +427,7 @@ absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
 }
 
 void KmResolver::RevokeInStore(const crypto::KeyId& ke_id, const Revocation& why) {
-  absl::Status s = o_.store->RevokeByKeId(ke_id.ToString(), why).status();
+  absl::Status s = o_.store->RevokeByKeId(ke_id, why).status();
   if (s.ok()) return;
   {
     absl::MutexLock l(&mu_);
@@ -468,12 +467,9 @@ void KmResolver::PruneTombstonesLocked() {
   }
 }
 
-// EraseKmIds drops the cached Km of every KmID the store revoked (its canonical text, parsed).
-void KmResolver::EraseKmIdsLocked(const std::vector<std::string>& km_ids) {
-  for (const std::string& text : km_ids) {
-    absl::StatusOr<crypto::KeyId> km_id = crypto::KeyId::Parse(text);
-    if (km_id.ok()) cache_.EraseKmId(*km_id);
-  }
+// EraseKmIds drops the cached Km of every KmID the store revoked.
+void KmResolver::EraseKmIdsLocked(const std::vector<crypto::KeyId>& km_ids) {
+  for (const crypto::KeyId& km_id : km_ids) cache_.EraseKmId(km_id);
 }
 
 absl::Status KmResolver::OnRevokedKeId(const crypto::KeyId& ke_id, const Revocation& why) {
@@ -484,7 +480,7 @@ absl::Status KmResolver::OnRevokedKeId(const crypto::KeyId& ke_id, const Revocat
     PruneTombstonesLocked();
     revoked_ke_ids_[ke_id] = Now() + o_.tombstone_ttl;
   }
-  absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByKeId(ke_id.ToString(), why);
+  absl::StatusOr<std::vector<crypto::KeyId>> km_ids = o_.store->RevokeByKeId(ke_id, why);
   if (!km_ids.ok()) return km_ids.status();
   absl::MutexLock l(&mu_);
   EraseKmIdsLocked(*km_ids);
@@ -498,7 +494,7 @@ absl::Status KmResolver::OnRevokedEnrolee(absl::string_view enrolee_id, const Re
     PruneTombstonesLocked();
     revoked_enrolees_[std::string(enrolee_id)] = Now() + o_.tombstone_ttl;
   }
-  absl::StatusOr<std::vector<std::string>> km_ids = o_.store->RevokeByEnroleeId(enrolee_id, why);
+  absl::StatusOr<std::vector<crypto::KeyId>> km_ids = o_.store->RevokeByEnroleeId(enrolee_id, why);
   if (!km_ids.ok()) return km_ids.status();
   absl::MutexLock l(&mu_);
   EraseKmIdsLocked(*km_ids);

@@ -238,7 +238,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   bool TombstonedLocked(const crypto::KeyId& ke_id, const std::string& enrolee_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneTombstonesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EraseKmIdsLocked(const std::vector<std::string>& km_ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseKmIdsLocked(const std::vector<crypto::KeyId>& km_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const KmResolverOptions o_;
   const Decoy decoy_;

@@ -79,9 +79,9 @@ TEST_F(KmResolverTest, KeIdIsFetchedDerivedAndStoredSealed) {
   EXPECT_TRUE(r->km.Equals(expected.km));
   EXPECT_EQ(r->km_id.ToString(), *crypto::DeriveKmId(expected.km, kMaf));
   EXPECT_EQ(r->enrolee_id, expected.enrolee_id);
-  absl::StatusOr<MafCredential> stored = store_->GetCredentialByKmId(r->km_id.ToString());
+  absl::StatusOr<MafCredential> stored = store_->GetCredentialByKmId(r->km_id);
   ASSERT_THAT(stored, IsOk());
-  EXPECT_EQ(stored->ke_id, KeId(1));
+  EXPECT_EQ(stored->ke_id, Id(1));
   EXPECT_EQ(stored->km.kek_version, 3);
   EXPECT_EQ(stored->km.ciphertext.find(std::string(expected.km.Reveal())), std::string::npos);
   absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->km.ciphertext, r->km_id.ToString());
@@ -251,7 +251,7 @@ TEST_F(KmResolverTest, CircuitBreakerFailsFastAfterUnavailable) {
 class SlowKmIdReads : public ForwardingMafStore {
  public:
   using ForwardingMafStore::ForwardingMafStore;
-  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+  absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& id) override {
     ++reads;
     release.WaitForNotification();
     return ForwardingMafStore::GetCredentialByKmId(id);
@@ -319,10 +319,11 @@ class RecordingStore : public ForwardingMafStore {
   }
   absl::Status WriteDecoyCredential(const MafCredential& c) override {
     ++decoy_writes;
-    decoy_size = c.km_id.size() + c.ke_id.size() + c.km.ciphertext.size() + c.mef_fqdn.size();
+    decoy_size = c.km_id.ToString().size() + c.ke_id.ToString().size() + c.km.ciphertext.size() +
+                 c.mef_fqdn.size();
     return ForwardingMafStore::WriteDecoyCredential(c);
   }
-  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+  absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& id) override {
     ++km_id_reads;
     return ForwardingMafStore::GetCredentialByKmId(id);
   }
@@ -352,9 +353,9 @@ TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
   ASSERT_THAT(known, IsOk());
   EXPECT_EQ(rec->puts, 1);
   EXPECT_EQ(rec->decoy_writes, 0);
-  absl::StatusOr<MafCredential> stored = mem->GetCredentialByKmId(known->km_id.ToString());
+  absl::StatusOr<MafCredential> stored = mem->GetCredentialByKmId(known->km_id);
   ASSERT_THAT(stored, IsOk());
-  const size_t known_size = stored->km_id.size() + stored->ke_id.size() +
+  const size_t known_size = stored->km_id.ToString().size() + stored->ke_id.ToString().size() +
                             stored->km.ciphertext.size() + stored->mef_fqdn.size();
 
   fetcher_->answer = [](const crypto::KeyId&, absl::Time) {
@@ -364,7 +365,7 @@ TEST_F(KmResolverTest, UnknownIdentitiesDoTheWorkOfKnownOnes) {
   EXPECT_EQ(rec->puts, 1);
   EXPECT_EQ(rec->decoy_writes, 1);
   EXPECT_EQ(rec->decoy_size, known_size);
-  EXPECT_THAT(mem->GetCredentialByKeId(KeId(2)), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(mem->GetCredentialByKeId(Id(2)), StatusIs(absl::StatusCode::kNotFound));
 
   std::string unknown_km_id = KeId(3);
   unknown_km_id.replace(unknown_km_id.find('@') + 1, std::string::npos, kMaf);
@@ -391,14 +392,13 @@ TEST_F(KmResolverTest, FirstContactClearsARefusedKmId) {
 TEST_F(KmResolverTest, RevocationByKeIdInvalidatesCacheAndStore) {
   absl::StatusOr<ResolvedKm> r = Resolve(KeId(1));
   ASSERT_THAT(r, IsOk());
-  ASSERT_THAT(store_->RegisterClient(r->km_id.ToString(), absl::InfiniteFuture()), IsOk());
+  ASSERT_THAT(store_->RegisterClient(r->km_id, absl::InfiniteFuture()), IsOk());
   ASSERT_THAT(resolver_->OnRevokedKeId(Id(1), Revocation{"mef:" + std::string(kMef), "x", {}}),
               IsOk());
   EXPECT_THAT(Resolve(r->km_id), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(fetcher_->calls, 1);  // refused without asking the MEF
-  EXPECT_THAT(store_->GetActiveClientByKmId(r->km_id.ToString()),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store_->GetActiveClientByKmId(r->km_id), StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(KmResolverTest, RevocationByEnroleeInvalidatesEveryKmOfTheEnrolee) {
@@ -422,16 +422,15 @@ TEST_F(KmResolverTest, RevocationDuringAFetchWins) {
   release.Notify();
   t.join();
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(store_->GetCredentialByKeId(KeId(1)),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store_->GetCredentialByKeId(Id(1)), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 // FailingRevokes fails the next `fail_revokes` revocation writes by KeID, like a database outage.
 class FailingRevokes : public ForwardingMafStore {
  public:
   using ForwardingMafStore::ForwardingMafStore;
-  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view id,
-                                                        const Revocation& w) override {
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& id,
+                                                          const Revocation& w) override {
     if (fail_revokes > 0) {
       --fail_revokes;
       return absl::UnavailableError("store down");
@@ -477,12 +476,12 @@ TEST_F(KmResolverTest, FailedRevocationWriteAfterARacingFetchIsRetriedAndCounted
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_EQ(resolver_->stats().revocation_write_failures, 1);
   EXPECT_EQ(reported, 1);
-  EXPECT_THAT(store->GetCredentialByKeId(KeId(1)), IsOk());  // not revoked yet
+  EXPECT_THAT(store->GetCredentialByKeId(Id(1)), IsOk());  // not revoked yet
 
   // The next flight writes it before reading the store, so the KmID is refused.
   const std::string km_id = *crypto::DeriveKmId(fetcher_->Good(Id(1)).km, kMaf);
   EXPECT_THAT(Resolve(km_id), StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(store->GetCredentialByKeId(KeId(1)), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(store->GetCredentialByKeId(Id(1)), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(resolver_->stats().revocation_write_failures, 1);
 }
 

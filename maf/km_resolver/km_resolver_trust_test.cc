@@ -43,11 +43,11 @@ std::string KeId(int i) {
 class CountingStore : public ForwardingMafStore {
  public:
   using ForwardingMafStore::ForwardingMafStore;
-  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+  absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& id) override {
     ++km_id_reads;
     return ForwardingMafStore::GetCredentialByKmId(id);
   }
-  absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view id) override {
+  absl::StatusOr<MafCredential> GetCredentialByKeId(const crypto::KeyId& id) override {
     ++ke_id_reads;
     return ForwardingMafStore::GetCredentialByKeId(id);
   }
@@ -93,8 +93,9 @@ class KmResolverTrustTest : public ::testing::Test {
   // RevokeElsewhere records a revocation in the shared store the way another replica (or the
   // admin service on another replica) would: this resolver hears nothing about it.
   void RevokeElsewhere(int i) {
-    absl::StatusOr<std::vector<std::string>> km_ids =
-        store_.RevokeByKeId(KeId(i), Revocation{"mef:" + std::string(kMef), "other replica", {}});
+    absl::StatusOr<std::vector<crypto::KeyId>> km_ids =
+        store_.RevokeByKeId(*crypto::KeyId::Parse(KeId(i)),
+                            Revocation{"mef:" + std::string(kMef), "other replica", {}});
     ASSERT_THAT(km_ids, IsOk());
     ASSERT_EQ(km_ids->size(), 1u);
   }

@@ -32,8 +32,8 @@ constexpr const char* kMef = testing::kFakeMef;
 class FailingRevokes : public ForwardingMafStore {
  public:
   using ForwardingMafStore::ForwardingMafStore;
-  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view id,
-                                                        const Revocation& w) override {
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& id,
+                                                          const Revocation& w) override {
     if (fail_revokes > 0) {
       --fail_revokes;
       return absl::UnavailableError("store down");
@@ -118,7 +118,7 @@ TEST_F(MefRevocationsTest, FailedRevocationWriteIsRetriedAndCounted) {
   mef_.Push(ev);
   // The watch offers the event again until the store takes it.
   ASSERT_TRUE(WaitFor([&] {
-    return store_->GetCredentialByKeId(mef_.ke_id).status().code() ==
+    return store_->GetCredentialByKeId(*crypto::KeyId::Parse(mef_.ke_id)).status().code() ==
            absl::StatusCode::kFailedPrecondition;
   }));
   EXPECT_EQ(write_failures_, 3);

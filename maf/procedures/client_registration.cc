@@ -46,7 +46,7 @@ absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
   a.maf_client_id = client->enrolee_id;
   a.admin_fqdn = ctx.AdminFqdn();
   // Km is always remotely provisioned here (8.3.2.1), so the KmID is always assigned.
-  a.assigned_symm_key_id = client->km_id;
+  a.assigned_symm_key_id = client->km_id.ToString();
   return a;
 }
 

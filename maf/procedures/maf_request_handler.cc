@@ -153,11 +153,10 @@ Outcome Run(const ProcedureContext& ctx, const MafSession& session, exchange::Op
 exchange::Response MafRequestHandler::Handle(const exchange::Request& request,
                                              const MafSession& session) const {
   absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
-  Outcome o = op.ok() ? Run(ctx_, session, *op, request.body)
-                      : Outcome{op.status(), nullptr, ""};
+  Outcome o = op.ok() ? Run(ctx_, session, *op, request.body) : Outcome{op.status(), nullptr, ""};
   const int rsc = o.status.ok() ? exchange::SuccessRsc(*op) : exchange::RscForStatus(o.status);
   Audit("maf_procedure", {{"operation", std::string(op.ok() ? OperationName(*op) : "unrouted")},
-                          {"km_id", session.km_id},
+                          {"km_id", session.km_id.ToString()},
                           {"client_id", session.enrolee_id},
                           {"subject", o.subject},
                           {"rsc", absl::StrCat(rsc)}});
@@ -165,7 +164,7 @@ exchange::Response MafRequestHandler::Handle(const exchange::Request& request,
   if (rsc >= 5000) {
     // Server-side trouble: the peer learns the class, the operator log gets the detail.
     Log(Level::kError, "maf_procedure_failed",
-        {{"km_id", session.km_id}, {"status", o.status.ToString()}});
+        {{"km_id", session.km_id.ToString()}, {"status", o.status.ToString()}});
     return exchange::ErrorResponse(rsc, "internal error");
   }
   return exchange::ErrorResponse(rsc, o.status.message());

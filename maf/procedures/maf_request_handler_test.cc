@@ -54,7 +54,7 @@ TEST_F(MafRequestHandlerTest, RunsTheFullClientAndKeyLifecycle) {
   absl::StatusOr<exchange::ClientRegistrationAnswer> client =
       exchange::ParseClientRegistrationAnswer(reg.body);
   ASSERT_THAT(client, IsOk());
-  EXPECT_EQ(client->assigned_symm_key_id, owner.km_id);
+  EXPECT_EQ(client->assigned_symm_key_id, owner.km_id.ToString());
   const std::string reg_id = client->maf_client_reg_id;
 
   // 8.8.2.4 (Table 8.8.2.4-1)

@@ -31,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
 #include "common/time/clock.h"
 #include "maf/store/maf_store.h"
@@ -43,7 +44,7 @@ using ExportKeyingMaterial =
     std::function<absl::StatusOr<SecretBytes>(absl::string_view label, size_t len)>;
 
 struct MafSession {
-  std::string km_id;       // the session's KmID (psk_identity, or derived from the KeID's Km)
+  crypto::KeyId km_id;     // the session's KmID (psk_identity, or derived from the KeID's Km)
   std::string enrolee_id;  // the peer's Enrolee-ID (= MAF Client ID)
   absl::Time km_expires_at = absl::InfinitePast();  // nothing the session creates outlives it
   ExportKeyingMaterial export_keying_material;      // may be empty (then keyValue is required)

@@ -52,11 +52,11 @@ class ProcedureTest : public ::testing::Test {
                         absl::Duration life = absl::Hours(24)) {
     SecretBytes km = SecretBytes::Copy(std::string(32, static_cast<char>(i)));
     MafCredential c;
-    c.km_id = *crypto::DeriveKmId(km, kMaf);
+    c.km_id = *crypto::KeyId::Parse(*crypto::DeriveKmId(km, kMaf));
     std::string rel(16, 'E');
     rel[15] = static_cast<char>(i);
-    c.ke_id = *crypto::FormatKeyId(rel, kMef);
-    c.km = SealedKey{*envelope_.Seal(km, c.km_id), 1};
+    c.ke_id = *crypto::KeyId::FromParts(rel, kMef);
+    c.km = SealedKey{*envelope_.Seal(km, c.km_id.ToString()), 1};
     c.enrolee_id = enrolee_id;
     c.mef_fqdn = kMef;
     c.expires_at = Now() + life;

@@ -55,7 +55,7 @@ TEST_F(ProceduresTest, ClientRegistrationAnswersRegIdEnroleeIdExpiryAndKmId) {
   ASSERT_THAT(a, IsOk());
   EXPECT_FALSE(a->maf_client_reg_id.empty());
   EXPECT_EQ(a->maf_client_id, "C-dev1");
-  EXPECT_EQ(a->assigned_symm_key_id, s.km_id);
+  EXPECT_EQ(a->assigned_symm_key_id, s.km_id.ToString());
   EXPECT_EQ(a->admin_fqdn, kMaf);
   EXPECT_FALSE(a->labels.has_value());
   EXPECT_EQ(a->expiration_time, Now() + absl::Hours(5));

@@ -10,8 +10,8 @@ namespace {
 tls::ResolvedPsk Answer(absl::string_view identity, ResolvedKm km) {
   auto id = std::make_shared<ResolvedIdentity>();
   id->identity = std::string(identity);
-  id->km_id = km.km_id.ToString();
-  id->ke_id = km.ke_id.ToString();
+  id->km_id = km.km_id;
+  id->ke_id = km.ke_id;
   id->enrolee_id = km.enrolee_id;
   id->mef_fqdn = km.mef_fqdn;
   id->expires_at = km.expires_at;

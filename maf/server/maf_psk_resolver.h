@@ -26,8 +26,8 @@ namespace onem2m::maf {
 // ResolvedIdentity is what a found Km brings to its session.
 struct ResolvedIdentity final : tls::PskKeyContext {
   std::string identity;  // as presented
-  std::string km_id;
-  std::string ke_id;
+  crypto::KeyId km_id;
+  crypto::KeyId ke_id;
   std::string enrolee_id;
   std::string mef_fqdn;
   absl::Time expires_at = absl::InfinitePast();

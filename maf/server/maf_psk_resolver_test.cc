@@ -81,8 +81,8 @@ TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
   const ResolvedIdentity* last = IdOf(km);
   ASSERT_NE(last, nullptr);
   EXPECT_EQ(last->identity, KeId(1));
-  EXPECT_EQ(last->km_id, *crypto::DeriveKmId(KmFor(KeId(1)), kMaf));
-  EXPECT_EQ(last->ke_id, KeId(1));
+  EXPECT_EQ(last->km_id.ToString(), *crypto::DeriveKmId(KmFor(KeId(1)), kMaf));
+  EXPECT_EQ(last->ke_id, Id(1));
   EXPECT_EQ(last->enrolee_id, fetcher_->Good(Id(1)).enrolee_id);
   EXPECT_EQ(last->mef_fqdn, kMef);
   EXPECT_GT(last->expires_at, clock_.Now() + absl::Minutes(59));
@@ -90,8 +90,8 @@ TEST_F(MafPskResolverTest, KeIdMapsToKmAndIsRemembered) {
   // Another identity's answer carries its own metadata; this one's is unchanged.
   absl::StatusOr<tls::ResolvedPsk> other = psk_->Resolve(KeId(2));
   ASSERT_NE(IdOf(other), nullptr);
-  EXPECT_EQ(IdOf(other)->ke_id, KeId(2));
-  EXPECT_EQ(last->ke_id, KeId(1));
+  EXPECT_EQ(IdOf(other)->ke_id, Id(2));
+  EXPECT_EQ(last->ke_id, Id(1));
 }
 
 TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
@@ -103,8 +103,8 @@ TEST_F(MafPskResolverTest, KmIdMapsToTheStoredKm) {
   const ResolvedIdentity* last = IdOf(km);
   ASSERT_NE(last, nullptr);
   EXPECT_EQ(last->identity, km_id);
-  EXPECT_EQ(last->km_id, km_id);
-  EXPECT_EQ(last->ke_id, KeId(1));
+  EXPECT_EQ(last->km_id.ToString(), km_id);
+  EXPECT_EQ(last->ke_id, Id(1));
   EXPECT_EQ(fetcher_->calls, 1);
 }
 
@@ -207,8 +207,8 @@ TEST_F(MafPskResolverTest, ConcurrentLookupsOfOneIdentityCarryTheirOwnContext) {
   ASSERT_NE(IdOf(first), nullptr);
   ASSERT_NE(IdOf(second), nullptr);
   EXPECT_NE(IdOf(first), IdOf(second));
-  EXPECT_EQ(IdOf(first)->ke_id, KeId(1));
-  EXPECT_EQ(IdOf(second)->ke_id, KeId(1));
+  EXPECT_EQ(IdOf(first)->ke_id, Id(1));
+  EXPECT_EQ(IdOf(second)->ke_id, Id(1));
   EXPECT_EQ(IdOf(first)->km_id, IdOf(second)->km_id);
 }
 

@@ -75,7 +75,7 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> MafSessionFactory::OnHan
     };
   }
   Log(Level::kDebug, "maf_session",
-      {{"km_id", ms.km_id}, {"enrolee_id", ms.enrolee_id}, {"peer", info.peer}});
+      {{"km_id", ms.km_id.ToString()}, {"enrolee_id", ms.enrolee_id}, {"peer", info.peer}});
   return std::make_unique<MafExchangeSession>(config_, std::move(ms));
 }
 

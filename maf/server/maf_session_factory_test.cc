@@ -183,12 +183,13 @@ TEST_P(MafSessionFactoryTest, DeviceRegistersAndRegistersAnExportedKey) {
   // The MAF stored the same key (sealed), under this device's KmID.
   absl::StatusOr<MafKey> stored = store_->GetActiveKey(key->key_id);
   ASSERT_THAT(stored, IsOk());
-  EXPECT_EQ(stored->km_id, KmIdFor(1));
+  EXPECT_EQ(stored->km_id.ToString(), KmIdFor(1));
   EXPECT_EQ(stored->maf_client_reg_id, reg->maf_client_reg_id);
   absl::StatusOr<SecretBytes> opened = envelope_.Open(stored->key.ciphertext, stored->key_id);
   ASSERT_THAT(opened, IsOk());
   EXPECT_TRUE(opened->Equals(mine->key));
-  absl::StatusOr<MafClient> client = store_->GetActiveClientByKmId(KmIdFor(1));
+  absl::StatusOr<MafClient> client =
+      store_->GetActiveClientByKmId(*crypto::KeyId::Parse(KmIdFor(1)));
   ASSERT_THAT(client, IsOk());
   EXPECT_LE(stored->expires_at, client->expires_at);
 

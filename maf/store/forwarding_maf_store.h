@@ -5,7 +5,7 @@
 //
 //   class SlowReads : public ForwardingMafStore {
 //     using ForwardingMafStore::ForwardingMafStore;
-//     absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+//     absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& id) override {
 //       absl::SleepFor(absl::Seconds(2));
 //       return ForwardingMafStore::GetCredentialByKmId(id);
 //     }
@@ -32,44 +32,45 @@ class ForwardingMafStore : public MafStore {
   absl::Status WriteDecoyCredential(const MafCredential& decoy) override {
     return inner_->WriteDecoyCredential(decoy);
   }
-  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view id) override {
+  absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& id) override {
     return inner_->GetCredentialByKmId(id);
   }
-  absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view id) override {
+  absl::StatusOr<MafCredential> GetCredentialByKeId(const crypto::KeyId& id) override {
     return inner_->GetCredentialByKeId(id);
   }
-  absl::Status RecordHandshake(absl::string_view id, Transport t) override {
+  absl::Status RecordHandshake(const crypto::KeyId& id, Transport t) override {
     return inner_->RecordHandshake(id, t);
   }
-  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view id,
-                                                        const Revocation& w) override {
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& id,
+                                                          const Revocation& w) override {
     return inner_->RevokeByKeId(id, w);
   }
-  absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view id,
-                                                             const Revocation& w) override {
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByEnroleeId(absl::string_view id,
+                                                               const Revocation& w) override {
     return inner_->RevokeByEnroleeId(id, w);
   }
-  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) override {
+  absl::StatusOr<MafCredential> FindCredential(CredentialKey key,
+                                               const crypto::KeyId& id) override {
     return inner_->FindCredential(key, id);
   }
   absl::StatusOr<ListCredentialsResponse> ListCredentials(
       const ListCredentialsRequest& r) override {
     return inner_->ListCredentials(r);
   }
-  absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+  absl::StatusOr<MafCredential> RevokeCredential(const crypto::KeyId& km_id,
                                                  const Revocation& w) override {
     return inner_->RevokeCredential(km_id, w);
   }
-  absl::StatusOr<MafClient> RegisterClient(absl::string_view id, absl::Time t) override {
+  absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& id, absl::Time t) override {
     return inner_->RegisterClient(id, t);
   }
-  absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view id) override {
+  absl::StatusOr<MafClient> GetActiveClientByKmId(const crypto::KeyId& id) override {
     return inner_->GetActiveClientByKmId(id);
   }
   absl::StatusOr<MafClient> GetClient(absl::string_view id) override {
     return inner_->GetClient(id);
   }
-  absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view id) override {
+  absl::StatusOr<MafClient> GetLatestClientByKmId(const crypto::KeyId& id) override {
     return inner_->GetLatestClientByKmId(id);
   }
   absl::Status DeregisterClient(absl::string_view id) override {
@@ -83,7 +84,7 @@ class ForwardingMafStore : public MafStore {
     return inner_->GetActiveKey(id);
   }
   absl::StatusOr<MafKey> GetKey(absl::string_view id) override { return inner_->GetKey(id); }
-  absl::StatusOr<MafClient> UpdateClient(absl::string_view reg, absl::string_view km,
+  absl::StatusOr<MafClient> UpdateClient(absl::string_view reg, const crypto::KeyId& km,
                                          const ClientUpdate& u) override {
     return inner_->UpdateClient(reg, km, u);
   }

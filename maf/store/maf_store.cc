@@ -10,7 +10,7 @@ namespace onem2m {
 namespace maf {
 namespace {
 
-absl::Status CheckCanonicalKeyId(absl::string_view field, absl::string_view id) {
+absl::Status CheckCanonicalKeyId(absl::string_view field, absl::string_view id) {  // key_id only
   absl::StatusOr<std::string> canon = crypto::CanonicalKeyId(id);
   if (!canon.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", canon.status().message()));
@@ -121,16 +121,12 @@ EffectiveState EffectiveCredentialState(const MafCredential& c, absl::Time now) 
 }
 
 absl::Status ValidateCredential(const MafCredential& c) {
-  absl::Status s = CheckCanonicalKeyId("km_id", c.km_id);
-  if (!s.ok()) return s;
-  s = CheckCanonicalKeyId("ke_id", c.ke_id);
-  if (!s.ok()) return s;
+  if (c.km_id.empty()) return absl::InvalidArgumentError("km_id must be set");
+  if (c.ke_id.empty()) return absl::InvalidArgumentError("ke_id must be set");
   if (c.km.ciphertext.empty()) return absl::InvalidArgumentError("sealed km must not be empty");
-  s = crypto::ValidateEnroleeId(c.enrolee_id);
+  absl::Status s = crypto::ValidateEnroleeId(c.enrolee_id);
   if (!s.ok()) return s;
-  absl::StatusOr<crypto::KeyId> ke = crypto::ParseKeyId(c.ke_id);
-  if (!ke.ok()) return ke.status();
-  if (ke->fqdn != c.mef_fqdn) {
+  if (c.ke_id.fqdn != c.mef_fqdn) {
     return absl::InvalidArgumentError("mef_fqdn must be the FQDN of ke_id");
   }
   if (!IsFinite(c.expires_at)) return absl::InvalidArgumentError("expires_at must be finite");

@@ -47,9 +47,6 @@
 #ifndef ONEM2M_MAF_STORE_MAF_STORE_H_
 #define ONEM2M_MAF_STORE_MAF_STORE_H_
 
-#include <cstdint>
-#include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,188 +54,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/crypto/key_id.h"
 #include "common/time/clock.h"
+#include "maf/store/maf_records.h"
 
 namespace onem2m {
 namespace maf {
 
 // Stores read "now" from a Clock (common/time/clock.h), so tests control expiry with FakeClock.
 
-// SealedKey is a key as the store keeps it: envelope ciphertext (opaque, never logged) and the
-// version of the KEK that sealed it, so a KEK rotation can find old rows.
-struct SealedKey {
-  std::string ciphertext;
-  int32_t kek_version = 0;
-};
-
-// Transport is the secured transport of a MAF handshake (for the admin view).
-enum class Transport { kUnspecified, kTls, kDtls };
-absl::string_view TransportName(Transport t);      // "", "tls", "dtls"
-Transport ParseTransport(absl::string_view name);  // kUnspecified for anything else
-
-// Revocation records who ended a record and why (admin revocations and MEF revocation events).
-struct Revocation {
-  std::string actor;   // mTLS identity of the operator, or "mef:<fqdn>" for a MEF event
-  std::string reason;  // free text, logged; never a secret
-  absl::Time time = absl::InfinitePast();
-};
-
-// MafCredential is a Km learned from a MEF (docs/protocol.md 6-7).
-struct MafCredential {
-  std::string km_id;       // KmID, canonical (upper-case hex '@' MAF-FQDN). Primary key.
-  std::string ke_id;       // KeID, canonical. Unique.
-  SealedKey km;            // Km sealed with AAD = km_id. Emptied (wiped) when revoked.
-  std::string enrolee_id;  // Enrolee-ID (= MAF Client ID)
-  std::string mef_fqdn;    // the MEF it came from (the FQDN of ke_id)
-  absl::Time expires_at = absl::InfinitePast();  // the Ke's expiry; must be finite
-  bool revoked = false;                          // set by the store's Revoke* calls
-  absl::Time created_at = absl::InfinitePast();  // set by the store
-  // Last successful MAF handshake with this Km (RecordHandshake); set by the store.
-  Transport last_transport = Transport::kUnspecified;
-  absl::Time last_handshake_at = absl::InfinitePast();
-  // Who revoked it, why and when (the first revocation wins); set by the store when revoked. The
-  // handshake reads may leave it unset: only the admin reads (FindCredential, ListCredentials,
-  // RevokeCredential) must fill it.
-  std::optional<Revocation> revocation;
-};
-
-// ClientState and KeyState are the stored states; "expired" is derived from expires_at.
-enum class ClientState { kActive, kDeregistered, kRevoked };
-enum class KeyState { kActive, kDeregistered, kRevoked };
-// EffectiveState adds the derived "expired" to the stored states.
-enum class EffectiveState { kActive, kExpired, kDeregistered, kRevoked };
-
-absl::string_view ClientStateName(ClientState s);  // "active", "deregistered", "revoked"
-bool ParseClientState(absl::string_view name, ClientState* out_state);
-absl::string_view KeyStateName(KeyState s);
-bool ParseKeyState(absl::string_view name, KeyState* out_state);
-
-// MafClient is a MAF Client Registration (8.8.2.3).
-struct MafClient {
-  std::string maf_client_reg_id;                 // random, assigned by the store. Primary key.
-  std::string km_id;                             // assignedSymmKeyID
-  std::string ke_id;                             // the KeID of the Km (admin view)
-  std::string enrolee_id;                        // MAF Client ID
-  absl::Time expires_at = absl::InfinitePast();  // = the Km's expiry
-  absl::Time created_at = absl::InfinitePast();
-  ClientState state = ClientState::kActive;
-  std::optional<Revocation> revocation;  // when state is kRevoked
-  std::vector<std::string> labels;       // m2m:labels of the registration (8.8.2.3, 8.8.2.5)
-  int active_key_count = 0;              // filled by admin reads only
-  // The Km's last successful MAF handshake (see RecordHandshake); filled by admin reads only.
-  Transport last_transport = Transport::kUnspecified;
-  absl::Time last_handshake_at = absl::InfinitePast();
-};
-
-// MafKey is a registered symmetric key (8.8.2.7).
-struct MafKey {
-  std::string key_id;       // Key Identifier, canonical. Primary key.
-  std::string relative_id;  // upper-case hex of RelativeKeyID (the part before '@')
-  SealedKey key;            // sealed with AAD = key_id
-  uint32_t suid = 0;
-  std::vector<std::string> target_ids;           // 1..n, each 1..256 printable ASCII, no duplicates
-  std::string maf_client_reg_id;                 // registering client
-  std::string km_id;                             // registering client's KmID
-  std::string client_id;                         // registering client's Enrolee-ID
-  absl::Time expires_at = absl::InfinitePast();  // <= the client's expiry; finite
-  absl::Time created_at = absl::InfinitePast();  // set by the store
-  absl::Time updated_at = absl::InfinitePast();  // set by the store
-  KeyState state = KeyState::kActive;
-  std::optional<Revocation> revocation;
-  std::vector<std::string> labels;  // m2m:labels of the key registration (8.8.2.7, 8.8.2.9)
-};
-
-// EffectiveClientState / EffectiveKeyState: the stored state, or kExpired for an active record
-// whose expires_at is at or before `now`.
-EffectiveState EffectiveClientState(const MafClient& c, absl::Time now);
-EffectiveState EffectiveKeyState(const MafKey& k, absl::Time now);
-// EffectiveCredentialState: kRevoked if revoked, else kExpired at or after expires_at, else
-// kActive (a credential is never de-registered).
-EffectiveState EffectiveCredentialState(const MafCredential& c, absl::Time now);
-
-// KeyUpdate lists the fields Key Registration Update (8.8.2.9) may change; unset fields stay.
-struct KeyUpdate {
-  std::optional<std::vector<std::string>> target_ids;
-  std::optional<uint32_t> suid;
-  std::optional<absl::Time> expires_at;  // caller caps it at the client's expiry
-  std::optional<SealedKey> key;          // a new supplied key value (same key_id)
-  std::optional<std::vector<std::string>> labels;
-};
-
-// ClientUpdate lists the fields MAF Client Registration Update (8.8.2.5) may change; unset
-// fields stay.
-struct ClientUpdate {
-  std::optional<absl::Time> expires_at;  // must be in the future; capped at the Km's expiry
-  std::optional<std::vector<std::string>> labels;
-};
-
-// List requests use keyset pagination: ordered by primary key, stable under concurrent writes.
-struct ListClientsRequest {
-  int page_size = 100;     // <= 0: 100; > 1000: 1000
-  std::string page_token;  // empty for the first page; else next_page_token of the same filter
-  std::optional<EffectiveState> state;  // kDeregistered matches nothing stored differently
-  std::string client_id;                // Enrolee-ID filter; empty = all
-};
-struct ListClientsResponse {
-  std::vector<MafClient> clients;
-  std::string next_page_token;  // empty on the last page
-};
-struct ListKeysRequest {
-  int page_size = 100;
-  std::string page_token;
-  std::string maf_client_reg_id;  // filter; empty = all
-  std::string target_id;          // filter; empty = all
-  std::optional<EffectiveState> state;
-};
-struct ListKeysResponse {
-  std::vector<MafKey> keys;
-  std::string next_page_token;
-};
-// ListCredentialsRequest: credentials ordered by km_id (admin; docs/protocol.md section 7).
-struct ListCredentialsRequest {
-  int page_size = 100;
-  std::string page_token;
-  std::optional<EffectiveState> state;  // kDeregistered matches nothing
-  std::string enrolee_id;               // filter; empty = all
-  std::string mef_fqdn;                 // filter; empty = all
-};
-struct ListCredentialsResponse {
-  std::vector<MafCredential> credentials;  // without the sealed Km (see FindCredential)
-  std::string next_page_token;
-};
-
-// CredentialKey names the identifier FindCredential looks a credential up by.
-enum class CredentialKey { kKmId, kKeId };
-
-// SealedColumn names a column holding a SealedKey, for KEK rotation (docs/operations.md "Rotate
-// the key-encryption key (KEK)").
-enum class SealedColumn { kCredentialKm, kKeyValue };
-// SealedColumnName returns "maf_credentials.km" / "maf_keys.key".
-absl::string_view SealedColumnName(SealedColumn column);
-
-// KekVersionCount is how many rows of `column` are sealed under `kek_version`.
-struct KekVersionCount {
-  SealedColumn column = SealedColumn::kCredentialKm;
-  int32_t kek_version = 0;
-  int64_t rows = 0;
-};
-
-// Resealer re-seals one row's key under the active KEK: it gets the column, the row's id (km_id for
-// maf_credentials.km, key_id for maf_keys.key: the associated data the blob is bound to) and the
-// current sealed key, and returns the new sealed key. An error stops the batch.
-using Resealer = std::function<absl::StatusOr<SealedKey>(SealedColumn column, absl::string_view id,
-                                                         const SealedKey& old)>;
-
-// RewrapResult reports one RewrapBatch call.
-struct RewrapResult {
-  int64_t rewrapped = 0;  // rows now sealed under the target version by this call
-  // rows skipped because a concurrent writer changed them between the read and the update
-  // (optimistic check); counted in `left` if still under an old version.
-  int64_t raced = 0;
-  int64_t left = 0;  // rows (both columns) still not under the target version after this call
-};
-
-// MafStore: see the file comment.
+// MafStore: see the file comment. Records and their validation are in maf_records.h.
 class MafStore {
  public:
   virtual ~MafStore() = default;
@@ -257,29 +82,30 @@ class MafStore {
   virtual absl::Status WriteDecoyCredential(const MafCredential& decoy) = 0;
 
   // GetCredentialByKmId / GetCredentialByKeId: kNotFound if absent or expired, kFailedPrecondition
-  // if revoked. Identifiers must be canonical.
-  virtual absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) = 0;
-  virtual absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) = 0;
+  // if revoked.
+  virtual absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& km_id) = 0;
+  virtual absl::StatusOr<MafCredential> GetCredentialByKeId(const crypto::KeyId& ke_id) = 0;
 
   // RecordHandshake notes a successful MAF handshake with `km_id` over `transport` at the store's
   // "now", for the admin view. To keep a reconnect storm from becoming a write storm it writes at
   // most once per kHandshakeRecordInterval per Km (calls in between are OK no-ops). kNotFound if
   // no such credential.
-  virtual absl::Status RecordHandshake(absl::string_view km_id, Transport transport) = 0;
+  virtual absl::Status RecordHandshake(const crypto::KeyId& km_id, Transport transport) = 0;
 
   // RevokeByKeId / RevokeByEnroleeId mark the matching credentials revoked (sealed Km wiped), and
   // revoke their clients and keys, in one transaction. They return the km_ids newly or already
   // revoked (empty if nothing matched), so caches can drop them. Idempotent.
-  virtual absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
-                                                                const Revocation& why) = 0;
-  virtual absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
-                                                                     const Revocation& why) = 0;
+  virtual absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& ke_id,
+                                                                  const Revocation& why) = 0;
+  virtual absl::StatusOr<std::vector<crypto::KeyId>> RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                                       const Revocation& why) = 0;
 
-  // FindCredential (admin) returns the credential whose KmID or KeID (canonical) is `id`, in any
+  // FindCredential (admin) returns the credential whose KmID or KeID (by `key`) is `id`, in any
   // state (revoked, expired), with its revocation. The sealed Km is never part of an admin read:
   // km.ciphertext is empty, km.kek_version is the version that seals (or sealed) the Km. kNotFound
   // if absent.
-  virtual absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) = 0;
+  virtual absl::StatusOr<MafCredential> FindCredential(CredentialKey key,
+                                                       const crypto::KeyId& id) = 0;
 
   // ListCredentials (admin): one page, rows as FindCredential returns them; kInvalidArgument for a
   // bad or mismatched token.
@@ -290,14 +116,14 @@ class MafStore {
   // its clients and their keys revoked, KmID and KeID refused afterwards), in one transaction, and
   // returns it as FindCredential does. Idempotent: a revoked credential keeps its first
   // revocation. kNotFound if absent.
-  virtual absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+  virtual absl::StatusOr<MafCredential> RevokeCredential(const crypto::KeyId& km_id,
                                                          const Revocation& why) = 0;
 
   // RegisterClient registers the holder of `km_id` (8.8.2.3) until `requested_expiry`, capped at
   // the credential's expiry (pass absl::InfiniteFuture() for "as long as Km lives"). Idempotent: an
   // active registration of that km_id is returned as is. kFailedPrecondition if the credential is
   // absent, expired or revoked; kInvalidArgument if `requested_expiry` is not in the future.
-  virtual absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
+  virtual absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& km_id,
                                                    absl::Time requested_expiry) = 0;
 
   // UpdateClient applies `update` to the active, unexpired registration `maf_client_reg_id` of
@@ -306,15 +132,15 @@ class MafStore {
   // its client). kNotFound if there is no such active registration; kPermissionDenied if it is
   // another Km's; kInvalidArgument for an expiry not in the future or invalid labels.
   virtual absl::StatusOr<MafClient> UpdateClient(absl::string_view maf_client_reg_id,
-                                                 absl::string_view km_id,
+                                                 const crypto::KeyId& km_id,
                                                  const ClientUpdate& update) = 0;
 
   // GetActiveClientByKmId returns the active, unexpired registration of km_id, else kNotFound.
-  virtual absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) = 0;
+  virtual absl::StatusOr<MafClient> GetActiveClientByKmId(const crypto::KeyId& km_id) = 0;
 
   // GetClient / GetLatestClientByKmId (admin): any state; kNotFound if absent.
   virtual absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) = 0;
-  virtual absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) = 0;
+  virtual absl::StatusOr<MafClient> GetLatestClientByKmId(const crypto::KeyId& km_id) = 0;
 
   // DeregisterClient ends an active registration (8.8.2.6) and de-registers its active keys.
   // kNotFound if there is no active registration with that id.
@@ -374,29 +200,6 @@ class MafStore {
   // CheckHealth returns OK when the store can serve requests; kUnavailable otherwise.
   virtual absl::Status CheckHealth() = 0;
 };
-
-// ValidateCredential checks the caller-set fields (canonical km_id and ke_id, non-empty sealed Km,
-// valid Enrolee-ID, mef_fqdn equal to the FQDN of ke_id, finite expires_at).
-absl::Status ValidateCredential(const MafCredential& credential);
-
-// ValidateTargetIds checks 1..kMaxTargetIds ids, each 1..256 characters 0x21..0x7E, no duplicates.
-inline constexpr size_t kMaxTargetIds = 64;
-absl::Status ValidateTargetIds(const std::vector<std::string>& target_ids);
-
-// ValidateLabels checks 0..kMaxLabels labels (TS-0004 m2m:labels), each 1..256 bytes without
-// control characters.
-inline constexpr size_t kMaxLabels = 32;
-absl::Status ValidateLabels(const std::vector<std::string>& labels);
-
-// ValidateNewKey checks the caller-set fields of a key for RegisterKey (canonical key_id whose hex
-// part equals relative_id, non-empty sealed key, target ids, finite expires_at, client reg id set).
-absl::Status ValidateNewKey(const MafKey& key);
-
-// NewClientRegId returns a fresh random mafClientRegID ("MC" + 32 upper-case hex characters).
-std::string NewClientRegId();
-
-// kHandshakeRecordInterval: see MafStore::RecordHandshake.
-inline constexpr absl::Duration kHandshakeRecordInterval = absl::Minutes(1);
 
 }  // namespace maf
 }  // namespace onem2m

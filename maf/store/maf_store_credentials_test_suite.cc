@@ -23,13 +23,13 @@ constexpr char kMef[] = "mef.example.com";
 constexpr char kOtherMef[] = "mef2.example.com";
 const absl::Time kT0 = absl::FromUnixSeconds(1800000000);
 
-std::string Id(int i, const char* fqdn, char tag) {
+crypto::KeyId Id(int i, const char* fqdn, char tag) {
   std::string rel(16, tag);
   rel[15] = static_cast<char>(i);
-  return *crypto::FormatKeyId(rel, fqdn);
+  return *crypto::KeyId::FromParts(rel, fqdn);
 }
-std::string KmId(int i) { return Id(i, kMaf, 'K'); }
-std::string KeyId(int i) { return Id(i, kMaf, 'C'); }
+crypto::KeyId KmId(int i) { return Id(i, kMaf, 'K'); }
+std::string KeyId(int i) { return Id(i, kMaf, 'C').ToString(); }
 
 MafCredential Cred(int i, absl::Time expires, const char* mef = kMef) {
   MafCredential c;
@@ -99,7 +99,7 @@ TEST_P(MafStoreTest, ListCredentialsPaginatesAndFiltersByStateEnroleeAndMef) {
   ASSERT_THAT(store.RevokeCredential(KmId(2), kOps), IsOk());
   f.Advance(absl::Hours(1));  // credential 5 has expired
 
-  std::vector<std::string> seen;
+  std::vector<crypto::KeyId> seen;
   ListCredentialsRequest req;
   req.page_size = 2;
   int pages = 0;
@@ -113,11 +113,11 @@ TEST_P(MafStoreTest, ListCredentialsPaginatesAndFiltersByStateEnroleeAndMef) {
     req.page_token = page->next_page_token;
     ++pages;
   } while (!req.page_token.empty() && pages < 10);
-  EXPECT_EQ(seen, (std::vector<std::string>{KmId(1), KmId(2), KmId(3), KmId(4), KmId(5)}));
+  EXPECT_EQ(seen, (std::vector<crypto::KeyId>{KmId(1), KmId(2), KmId(3), KmId(4), KmId(5)}));
   EXPECT_EQ(pages, 3);
 
   auto ids = [&](const ListCredentialsRequest& r) {
-    std::set<std::string> out;
+    std::set<crypto::KeyId> out;
     absl::StatusOr<ListCredentialsResponse> page = store.ListCredentials(r);
     EXPECT_THAT(page, IsOk());
     if (page.ok()) {
@@ -127,22 +127,22 @@ TEST_P(MafStoreTest, ListCredentialsPaginatesAndFiltersByStateEnroleeAndMef) {
   };
   ListCredentialsRequest active;
   active.state = EffectiveState::kActive;
-  EXPECT_EQ(ids(active), (std::set<std::string>{KmId(1), KmId(3), KmId(4)}));
+  EXPECT_EQ(ids(active), (std::set<crypto::KeyId>{KmId(1), KmId(3), KmId(4)}));
   ListCredentialsRequest revoked;
   revoked.state = EffectiveState::kRevoked;
-  EXPECT_EQ(ids(revoked), std::set<std::string>{KmId(2)});
+  EXPECT_EQ(ids(revoked), std::set<crypto::KeyId>{KmId(2)});
   ListCredentialsRequest expired;
   expired.state = EffectiveState::kExpired;
-  EXPECT_EQ(ids(expired), std::set<std::string>{KmId(5)});
+  EXPECT_EQ(ids(expired), std::set<crypto::KeyId>{KmId(5)});
   ListCredentialsRequest deregistered;
   deregistered.state = EffectiveState::kDeregistered;
   EXPECT_TRUE(ids(deregistered).empty());
   ListCredentialsRequest by_enrolee;
   by_enrolee.enrolee_id = "C-dev3";
-  EXPECT_EQ(ids(by_enrolee), std::set<std::string>{KmId(3)});
+  EXPECT_EQ(ids(by_enrolee), std::set<crypto::KeyId>{KmId(3)});
   ListCredentialsRequest by_mef;
   by_mef.mef_fqdn = kOtherMef;
-  EXPECT_EQ(ids(by_mef), std::set<std::string>{KmId(5)});
+  EXPECT_EQ(ids(by_mef), std::set<crypto::KeyId>{KmId(5)});
 
   // A token is bound to its filter.
   ListCredentialsRequest first;

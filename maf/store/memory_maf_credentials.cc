@@ -19,15 +19,15 @@ MafCredential AdminView(const MafCredential& c) {
 }  // namespace
 
 absl::StatusOr<MafCredential> MemoryMafStore::FindCredential(CredentialKey key,
-                                                             absl::string_view id) {
+                                                             const crypto::KeyId& id) {
   absl::MutexLock lock(&mu_);
-  std::string km_id(id);
+  crypto::KeyId km_id = id;
   if (key == CredentialKey::kKeId) {
     auto k = km_by_ke_.find(id);
     if (k == km_by_ke_.end()) return absl::NotFoundError("no such credential");
     km_id = k->second;
   }
-  auto it = credentials_.find(km_id);
+  auto it = credentials_.find(km_id.ToString());
   if (it == credentials_.end()) return absl::NotFoundError("no such credential");
   return AdminView(it->second);
 }
@@ -49,7 +49,8 @@ absl::StatusOr<ListCredentialsResponse> MemoryMafStore::ListCredentials(
     if (!request.mef_fqdn.empty() && c.mef_fqdn != request.mef_fqdn) continue;
     if (request.state.has_value() && EffectiveCredentialState(c, now) != *request.state) continue;
     if (out.credentials.size() == limit) {
-      out.next_page_token = paging::EncodePageToken(filter, out.credentials.back().km_id);
+      out.next_page_token =
+          paging::EncodePageToken(filter, out.credentials.back().km_id.ToString());
       break;
     }
     out.credentials.push_back(AdminView(c));
@@ -57,12 +58,12 @@ absl::StatusOr<ListCredentialsResponse> MemoryMafStore::ListCredentials(
   return out;
 }
 
-absl::StatusOr<MafCredential> MemoryMafStore::RevokeCredential(absl::string_view km_id,
+absl::StatusOr<MafCredential> MemoryMafStore::RevokeCredential(const crypto::KeyId& km_id,
                                                                const Revocation& why) {
   absl::MutexLock lock(&mu_);
-  auto it = credentials_.find(km_id);
+  auto it = credentials_.find(km_id.ToString());
   if (it == credentials_.end()) return absl::NotFoundError("no such credential");
-  RevokeCredentialsLocked({it->first}, why);
+  RevokeCredentialsLocked({km_id}, why);
   return AdminView(it->second);
 }
 

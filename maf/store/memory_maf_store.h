@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "maf/store/maf_store.h"
 
@@ -28,25 +29,25 @@ class MemoryMafStore final : public MafStore {
   // MafStore:
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
   absl::Status WriteDecoyCredential(const MafCredential& decoy) override;
-  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) override;
-  absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) override;
-  absl::Status RecordHandshake(absl::string_view km_id, Transport transport) override;
-  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
-                                                        const Revocation& why) override;
-  absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
-                                                             const Revocation& why) override;
-  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) override;
+  absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& km_id) override;
+  absl::StatusOr<MafCredential> GetCredentialByKeId(const crypto::KeyId& ke_id) override;
+  absl::Status RecordHandshake(const crypto::KeyId& km_id, Transport transport) override;
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& ke_id,
+                                                          const Revocation& why) override;
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                               const Revocation& why) override;
+  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, const crypto::KeyId& id) override;
   absl::StatusOr<ListCredentialsResponse> ListCredentials(
       const ListCredentialsRequest& request) override;
-  absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+  absl::StatusOr<MafCredential> RevokeCredential(const crypto::KeyId& km_id,
                                                  const Revocation& why) override;
-  absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
+  absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& km_id,
                                            absl::Time requested_expiry) override;
-  absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetActiveClientByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
-  absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetLatestClientByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafClient> UpdateClient(absl::string_view maf_client_reg_id,
-                                         absl::string_view km_id,
+                                         const crypto::KeyId& km_id,
                                          const ClientUpdate& update) override;
   absl::Status DeregisterClient(absl::string_view maf_client_reg_id) override;
   absl::StatusOr<MafClient> RevokeClient(absl::string_view maf_client_reg_id,
@@ -70,8 +71,9 @@ class MemoryMafStore final : public MafStore {
   explicit MemoryMafStore(const Clock* clock) : clock_(clock) {}
 
   absl::Time Now() const;
-  std::vector<std::string> RevokeCredentialsLocked(const std::vector<std::string>& km_ids,
-                                                   const Revocation& why)
+  // RevokeCredentialsLocked revokes the stored credentials `km_ids` and returns them.
+  std::vector<crypto::KeyId> RevokeCredentialsLocked(const std::vector<crypto::KeyId>& km_ids,
+                                                     const Revocation& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RevokeClientLocked(MafClient& client, const Revocation& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -82,8 +84,9 @@ class MemoryMafStore final : public MafStore {
 
   const Clock* const clock_;
   mutable absl::Mutex mu_;
-  std::map<std::string, MafCredential, std::less<>> credentials_ ABSL_GUARDED_BY(mu_);  // by km_id
-  std::map<std::string, std::string, std::less<>> km_by_ke_ ABSL_GUARDED_BY(mu_);
+  // By the KmID's canonical text: the order the PostgreSQL store lists them in.
+  std::map<std::string, MafCredential, std::less<>> credentials_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<crypto::KeyId, crypto::KeyId> km_by_ke_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, MafClient, std::less<>> clients_ ABSL_GUARDED_BY(mu_);  // by reg id
   std::map<std::string, MafKey, std::less<>> keys_ ABSL_GUARDED_BY(mu_);        // by key_id
 };

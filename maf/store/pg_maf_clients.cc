@@ -21,8 +21,9 @@ namespace maf {
 
 using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and row helpers
 
-absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
+absl::StatusOr<MafClient> PgMafStore::RegisterClient(const crypto::KeyId& km_id_parsed,
                                                      absl::Time requested_expiry) {
+  const std::string km_id = km_id_parsed.ToString();
   std::optional<MafClient> out;
   const absl::Time now_t = clock_->Now();
   if (requested_expiry <= now_t) return absl::InvalidArgumentError("expiry must be in the future");
@@ -34,8 +35,7 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
     // One autocommit statement registers (idempotently per KmID) against a usable credential and
     // returns the active registration, new or existing, with the count of usable credentials.
     pqxx::nontransaction n(c);
-    pqxx::result r =
-        n.exec_prepared(kRegisterClient, std::string(km_id), now, NewClientRegId(), requested);
+    pqxx::result r = n.exec_prepared(kRegisterClient, km_id, now, NewClientRegId(), requested);
     if (!r.empty() && r[0][kUsableColumn].as<int64_t>() == 0) {
       return absl::FailedPreconditionError("no usable credential for this KmID");
     }
@@ -45,7 +45,7 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(absl::string_view km_id,
       r = n.exec_params(
           absl::StrCat("SELECT ", ClientColumns(2),
                        " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),
-          std::string(km_id), now);
+          km_id, now);
       if (r.empty()) return absl::FailedPreconditionError("no usable credential for this KmID");
     }
     out = ClientFromRow(r[0]);
@@ -76,20 +76,20 @@ absl::StatusOr<MafClient> PgMafStore::GetClientWhere(const std::string& where,
   return *std::move(out);
 }
 
-absl::StatusOr<MafClient> PgMafStore::GetActiveClientByKmId(absl::string_view km_id) {
-  return GetClientWhere("c.km_id = $1", km_id, /*active_only=*/true);
+absl::StatusOr<MafClient> PgMafStore::GetActiveClientByKmId(const crypto::KeyId& km_id) {
+  return GetClientWhere("c.km_id = $1", km_id.ToString(), /*active_only=*/true);
 }
 
 absl::StatusOr<MafClient> PgMafStore::GetClient(absl::string_view maf_client_reg_id) {
   return GetClientWhere("c.maf_client_reg_id = $1", maf_client_reg_id, false);
 }
 
-absl::StatusOr<MafClient> PgMafStore::GetLatestClientByKmId(absl::string_view km_id) {
-  return GetClientWhere("c.km_id = $1", km_id, false);
+absl::StatusOr<MafClient> PgMafStore::GetLatestClientByKmId(const crypto::KeyId& km_id) {
+  return GetClientWhere("c.km_id = $1", km_id.ToString(), false);
 }
 
 absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_reg_id,
-                                                   absl::string_view km_id,
+                                                   const crypto::KeyId& km_id,
                                                    const ClientUpdate& update) {
   if (update.labels.has_value()) {
     absl::Status s = ValidateLabels(*update.labels);
@@ -110,7 +110,7 @@ absl::StatusOr<MafClient> PgMafStore::UpdateClient(absl::string_view maf_client_
                      TS(2), " FOR UPDATE OF c"),
         std::string(maf_client_reg_id), now);
     if (r.empty()) return absl::NotFoundError("no active client registration");
-    if (r[0][0].as<std::string>() != km_id) {
+    if (StoredKeyId(r[0][0]) != km_id) {
       return absl::PermissionDeniedError("registration of another Km");
     }
     if (update.expires_at.has_value()) {
@@ -162,7 +162,8 @@ absl::StatusOr<MafClient> PgMafStore::RevokeClient(absl::string_view maf_client_
   absl::StatusOr<MafClient> client = GetClient(maf_client_reg_id);
   if (!client.ok()) return client.status();
   // Revoking the client's credential revokes every registration of that Km and their keys.
-  absl::StatusOr<std::vector<std::string>> revoked = Revoke("km_id", client->km_id, why);
+  absl::StatusOr<std::vector<crypto::KeyId>> revoked =
+      Revoke("km_id", client->km_id.ToString(), why);
   if (!revoked.ok()) return revoked.status();
   return GetClient(maf_client_reg_id);
 }

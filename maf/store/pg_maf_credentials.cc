@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/paging/page_token.h"
 #include "common/pg/keyset_page.h"
+#include "maf/store/pg_maf_rows.h"
 #include "maf/store/pg_maf_store.h"
 #include "pqxx/pqxx"
 
@@ -35,8 +36,8 @@ const std::string& AdminColumns() {
 
 MafCredential AdminCredentialFromRow(const pqxx::row& r) {
   MafCredential c;
-  c.km_id = r[0].as<std::string>();
-  c.ke_id = r[1].as<std::string>();
+  c.km_id = pg_rows::StoredKeyId(r[0]);
+  c.ke_id = pg_rows::StoredKeyId(r[1]);
   c.km.kek_version = r[2].as<int32_t>();
   c.enrolee_id = r[3].as<std::string>();
   c.mef_fqdn = r[4].as<std::string>();
@@ -82,14 +83,15 @@ std::string StateCondition(int state_param, int now_param) {
 
 }  // namespace
 
-absl::StatusOr<MafCredential> PgMafStore::FindCredential(CredentialKey key, absl::string_view id) {
+absl::StatusOr<MafCredential> PgMafStore::FindCredential(CredentialKey key,
+                                                         const crypto::KeyId& id) {
   const char* column = key == CredentialKey::kKmId ? "km_id" : "ke_id";
   std::optional<MafCredential> out;
   absl::Status s = pool_->RunRead("find credential", [&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction n(c);
     pqxx::result r = n.exec_params(
         absl::StrCat("SELECT ", AdminColumns(), " FROM maf_credentials WHERE ", column, " = $1"),
-        std::string(id));
+        id.ToString());
     if (!r.empty()) out = AdminCredentialFromRow(r[0]);
     return absl::OkStatus();
   });
@@ -120,7 +122,7 @@ absl::StatusOr<ListCredentialsResponse> PgMafStore::ListCredentials(
                      StateCondition(5, 2), " ORDER BY km_id LIMIT $6"),
         *after, now, request.enrolee_id, request.mef_fqdn, state, limit + 1);
     absl::StatusOr<std::string> next = pg::TakePage(
-        r, limit, AdminCredentialFromRow, [](const MafCredential& m) { return m.km_id; },
+        r, limit, AdminCredentialFromRow, [](const MafCredential& m) { return m.km_id.ToString(); },
         &out.credentials);
     if (!next.ok()) return next.status();
     out.next_page_token = paging::EncodePageToken(filter, *next);
@@ -130,10 +132,10 @@ absl::StatusOr<ListCredentialsResponse> PgMafStore::ListCredentials(
   return out;
 }
 
-absl::StatusOr<MafCredential> PgMafStore::RevokeCredential(absl::string_view km_id,
+absl::StatusOr<MafCredential> PgMafStore::RevokeCredential(const crypto::KeyId& km_id,
                                                            const Revocation& why) {
   // The same transaction as every other revocation (credential, then clients, then keys).
-  absl::StatusOr<std::vector<std::string>> revoked = Revoke("km_id", km_id, why);
+  absl::StatusOr<std::vector<crypto::KeyId>> revoked = Revoke("km_id", km_id.ToString(), why);
   if (!revoked.ok()) return revoked.status();
   if (revoked->empty()) return absl::NotFoundError("no such credential");
   return FindCredential(CredentialKey::kKmId, km_id);

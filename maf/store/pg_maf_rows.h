@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,15 @@ inline std::string US(absl::string_view col) {
 inline int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 inline absl::Time FromMicros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64_t>()); }
 
+// StoredKeyId parses a KeID or KmID column (canonical text, written from a crypto::KeyId). A row
+// that does not parse throws, so the store call fails with kInternal (common/pg/status.h) instead
+// of handing on an identifier nobody can match.
+inline crypto::KeyId StoredKeyId(const pqxx::field& f) {
+  absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Parse(f.as<std::string>());
+  if (!id.ok()) throw std::runtime_error("stored key identifier is malformed");
+  return *std::move(id);
+}
+
 // Ciphertexts travel as hex (decode($n,'hex') / encode(col,'hex')): no binary-parameter handling in
 // libpqxx 6 to get wrong. Target IDs travel newline-joined: ValidateTargetIds forbids whitespace.
 inline std::string Hex(const std::string& bytes) { return crypto::HexUpper(bytes); }
@@ -56,8 +66,8 @@ inline const std::string& CredentialColumns() {
 
 inline MafCredential CredentialFromRow(const pqxx::row& r) {
   MafCredential c;
-  c.km_id = r[0].as<std::string>();
-  c.ke_id = r[1].as<std::string>();
+  c.km_id = StoredKeyId(r[0]);
+  c.ke_id = StoredKeyId(r[1]);
   c.km.ciphertext = Unhex(r[2]);
   c.km.kek_version = r[3].as<int32_t>();
   c.enrolee_id = r[4].as<std::string>();
@@ -96,8 +106,8 @@ inline std::string ClientColumns(int now_param) {
 inline MafClient ClientFromRow(const pqxx::row& r) {
   MafClient c;
   c.maf_client_reg_id = r[0].as<std::string>();
-  c.km_id = r[1].as<std::string>();
-  c.ke_id = r[2].as<std::string>();
+  c.km_id = StoredKeyId(r[1]);
+  c.ke_id = StoredKeyId(r[2]);
   c.enrolee_id = r[3].as<std::string>();
   c.expires_at = FromMicros(r[4]);
   c.created_at = FromMicros(r[5]);
@@ -129,7 +139,7 @@ inline MafKey KeyFromRow(const pqxx::row& r) {
   k.suid = static_cast<uint32_t>(r[4].as<int64_t>());
   k.target_ids = SplitTargets(r[5]);
   k.maf_client_reg_id = r[6].as<std::string>();
-  k.km_id = r[7].as<std::string>();
+  k.km_id = StoredKeyId(r[7]);
   k.client_id = r[8].as<std::string>();
   k.expires_at = FromMicros(r[9]);
   k.created_at = FromMicros(r[10]);

@@ -50,10 +50,11 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
   absl::Status s = ValidateCredential(credential);
   if (!s.ok()) return s;
   MafCredential out;
+  const std::string km_id = credential.km_id.ToString();
   s = pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
     // One autocommit statement (a first contact is on the handshake path); see PutCredentialSql.
     pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_prepared(kPutCredential, credential.km_id, credential.ke_id,
+    pqxx::result r = n.exec_prepared(kPutCredential, km_id, credential.ke_id.ToString(),
                                      Hex(credential.km.ciphertext), credential.km.kek_version,
                                      credential.enrolee_id, credential.mef_fqdn,
                                      Micros(credential.expires_at), Micros(clock_->Now()));
@@ -61,7 +62,7 @@ absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& cre
       // The statement's snapshot may predate a racing replica's commit: look once more.
       r = n.exec_params(
           absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"),
-          credential.km_id);
+          km_id);
     }
     if (r.empty()) return absl::AlreadyExistsError("ke_id is stored under another km_id");
     out = CredentialFromRow(r[0]);
@@ -75,9 +76,9 @@ absl::Status PgMafStore::WriteDecoyCredential(const MafCredential& decoy) {
   absl::Status s = ValidateCredential(decoy);
   if (!s.ok()) return s;
   // The row's fields as PutCredential sends them (hex ciphertext), so the payload is as large.
-  const std::string payload =
-      Hex(absl::StrCat(decoy.km_id, decoy.ke_id, Hex(decoy.km.ciphertext), decoy.enrolee_id,
-                       decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_->Now())));
+  const std::string payload = Hex(absl::StrCat(
+      decoy.km_id.ToString(), decoy.ke_id.ToString(), Hex(decoy.km.ciphertext), decoy.enrolee_id,
+      decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_->Now())));
   return pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction n(c);
     n.exec_prepared(kDecoyCredential, payload);
@@ -105,15 +106,16 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
   return *std::move(out);
 }
 
-absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKmId(absl::string_view km_id) {
-  return GetCredential("maf_credential_by_km_id", km_id);
+absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKmId(const crypto::KeyId& km_id) {
+  return GetCredential("maf_credential_by_km_id", km_id.ToString());
 }
 
-absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKeId(absl::string_view ke_id) {
-  return GetCredential("maf_credential_by_ke_id", ke_id);
+absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKeId(const crypto::KeyId& ke_id) {
+  return GetCredential("maf_credential_by_ke_id", ke_id.ToString());
 }
 
-absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport transport) {
+absl::Status PgMafStore::RecordHandshake(const crypto::KeyId& km_id_parsed, Transport transport) {
+  const std::string km_id = km_id_parsed.ToString();
   const absl::Time now = clock_->Now();
   return pool_->Run("record handshake", [&](pqxx::connection& c) -> absl::Status {
     pqxx::work w(c);
@@ -123,11 +125,10 @@ absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport tran
                                    "last_handshake_at = ",
                                    TS(3), " WHERE km_id = $1 AND (last_handshake_at IS NULL OR ",
                                    "last_handshake_at <= ", TS(4), ") RETURNING 1"),
-                      std::string(km_id), std::string(TransportName(transport)), Micros(now),
+                      km_id, std::string(TransportName(transport)), Micros(now),
                       Micros(now - kHandshakeRecordInterval));
     if (r.empty()) {
-      pqxx::result exists =
-          w.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", std::string(km_id));
+      pqxx::result exists = w.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", km_id);
       if (exists.empty()) return absl::NotFoundError("no such credential");
     }
     w.commit();
@@ -135,13 +136,15 @@ absl::Status PgMafStore::RecordHandshake(absl::string_view km_id, Transport tran
   });
 }
 
-absl::StatusOr<std::vector<std::string>> PgMafStore::Revoke(const char* where,
-                                                            absl::string_view value,
-                                                            const Revocation& why) {
+absl::StatusOr<std::vector<crypto::KeyId>> PgMafStore::Revoke(const char* where,
+                                                              absl::string_view value,
+                                                              const Revocation& why) {
   std::vector<std::string> km_ids;
+  std::vector<crypto::KeyId> revoked;
   const int64_t now = Micros(clock_->Now());
   absl::Status s = pool_->Run("revoke", [&](pqxx::connection& c) -> absl::Status {
     km_ids.clear();
+    revoked.clear();
     pqxx::work w(c);
     // Credential rows first (their row locks serialise with RegisterClient's FOR SHARE), then
     // the clients, then the keys: the same order everywhere, so no deadlocks.
@@ -152,7 +155,10 @@ absl::StatusOr<std::vector<std::string>> PgMafStore::Revoke(const char* where,
                      "revoked_at = COALESCE(revoked_at, ",
                      TS(2), ") WHERE ", where, " = $1 RETURNING km_id"),
         std::string(value), now, why.actor, why.reason);
-    for (const pqxx::row& row : r) km_ids.push_back(row[0].as<std::string>());
+    for (const pqxx::row& row : r) {
+      km_ids.push_back(row[0].as<std::string>());
+      revoked.push_back(StoredKeyId(row[0]));
+    }
     if (km_ids.empty()) {
       w.commit();
       return absl::OkStatus();
@@ -174,16 +180,16 @@ absl::StatusOr<std::vector<std::string>> PgMafStore::Revoke(const char* where,
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return km_ids;
+  return revoked;
 }
 
-absl::StatusOr<std::vector<std::string>> PgMafStore::RevokeByKeId(absl::string_view ke_id,
-                                                                  const Revocation& why) {
-  return Revoke("ke_id", ke_id, why);
+absl::StatusOr<std::vector<crypto::KeyId>> PgMafStore::RevokeByKeId(const crypto::KeyId& ke_id,
+                                                                    const Revocation& why) {
+  return Revoke("ke_id", ke_id.ToString(), why);
 }
 
-absl::StatusOr<std::vector<std::string>> PgMafStore::RevokeByEnroleeId(absl::string_view enrolee_id,
-                                                                       const Revocation& why) {
+absl::StatusOr<std::vector<crypto::KeyId>> PgMafStore::RevokeByEnroleeId(
+    absl::string_view enrolee_id, const Revocation& why) {
   return Revoke("enrolee_id", enrolee_id, why);
 }
 

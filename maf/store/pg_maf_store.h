@@ -46,25 +46,25 @@ class PgMafStore final : public MafStore {
   // MafStore:
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
   absl::Status WriteDecoyCredential(const MafCredential& decoy) override;
-  absl::StatusOr<MafCredential> GetCredentialByKmId(absl::string_view km_id) override;
-  absl::StatusOr<MafCredential> GetCredentialByKeId(absl::string_view ke_id) override;
-  absl::Status RecordHandshake(absl::string_view km_id, Transport transport) override;
-  absl::StatusOr<std::vector<std::string>> RevokeByKeId(absl::string_view ke_id,
-                                                        const Revocation& why) override;
-  absl::StatusOr<std::vector<std::string>> RevokeByEnroleeId(absl::string_view enrolee_id,
-                                                             const Revocation& why) override;
-  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, absl::string_view id) override;
+  absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& km_id) override;
+  absl::StatusOr<MafCredential> GetCredentialByKeId(const crypto::KeyId& ke_id) override;
+  absl::Status RecordHandshake(const crypto::KeyId& km_id, Transport transport) override;
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& ke_id,
+                                                          const Revocation& why) override;
+  absl::StatusOr<std::vector<crypto::KeyId>> RevokeByEnroleeId(absl::string_view enrolee_id,
+                                                               const Revocation& why) override;
+  absl::StatusOr<MafCredential> FindCredential(CredentialKey key, const crypto::KeyId& id) override;
   absl::StatusOr<ListCredentialsResponse> ListCredentials(
       const ListCredentialsRequest& request) override;
-  absl::StatusOr<MafCredential> RevokeCredential(absl::string_view km_id,
+  absl::StatusOr<MafCredential> RevokeCredential(const crypto::KeyId& km_id,
                                                  const Revocation& why) override;
-  absl::StatusOr<MafClient> RegisterClient(absl::string_view km_id,
+  absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& km_id,
                                            absl::Time requested_expiry) override;
-  absl::StatusOr<MafClient> GetActiveClientByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetActiveClientByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
-  absl::StatusOr<MafClient> GetLatestClientByKmId(absl::string_view km_id) override;
+  absl::StatusOr<MafClient> GetLatestClientByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafClient> UpdateClient(absl::string_view maf_client_reg_id,
-                                         absl::string_view km_id,
+                                         const crypto::KeyId& km_id,
                                          const ClientUpdate& update) override;
   absl::Status DeregisterClient(absl::string_view maf_client_reg_id) override;
   absl::StatusOr<MafClient> RevokeClient(absl::string_view maf_client_reg_id,
@@ -95,8 +95,8 @@ class PgMafStore final : public MafStore {
   absl::StatusOr<MafCredential> GetCredential(const char* statement, absl::string_view value);
   // Revoke revokes the credentials whose column `where` equals `value` with their clients and keys
   // (RevokeByKeId, RevokeByEnroleeId, RevokeClient, RevokeCredential) and returns their km_ids.
-  absl::StatusOr<std::vector<std::string>> Revoke(const char* where, absl::string_view value,
-                                                  const Revocation& why);
+  absl::StatusOr<std::vector<crypto::KeyId>> Revoke(const char* where, absl::string_view value,
+                                                    const Revocation& why);
   absl::StatusOr<MafClient> GetClientWhere(const std::string& where, absl::string_view value,
                                            bool active_only);
   absl::StatusOr<MafKey> ChangeOwnedKey(absl::string_view key_id, absl::string_view reg_id,

@@ -69,8 +69,8 @@ TEST(PgMafStoreTest, ReplicasMigratingTogetherConvergeAndRegisterOneClient) {
   for (const absl::Status& s : results) ASSERT_THAT(s, IsOk()) << s;
 
   MafCredential c;
-  c.km_id = "4B4B4B4B4B4B4B4B4B4B4B4B4B4B4B01@maf.example.com";
-  c.ke_id = "45454545454545454545454545454501@mef.example.com";
+  c.km_id = *crypto::KeyId::Parse("4B4B4B4B4B4B4B4B4B4B4B4B4B4B4B01@maf.example.com");
+  c.ke_id = *crypto::KeyId::Parse("45454545454545454545454545454501@mef.example.com");
   c.km = SealedKey{"blob", 1};
   c.enrolee_id = "C-dev1";
   c.mef_fqdn = "mef.example.com";

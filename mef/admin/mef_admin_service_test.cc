@@ -102,7 +102,7 @@ class MefAdminServiceTest : public ::testing::TestWithParam<std::string> {
 
   void RecordEnrolment(const std::string& kpm_id, int n, absl::Time expires) {
     Enrolment e;
-    e.ke_id = absl::StrCat(absl::StrFormat("%032X", n), "@mef.example.com");
+    e.ke_id = *crypto::KeyId::Parse(absl::StrCat(absl::StrFormat("%032X", n), "@mef.example.com"));
     e.kpm_id = kpm_id;
     e.ke = SealedKey{"sealed-ke-" + std::to_string(n), 1};
     e.enrolee_id = "C" + kpm_id;
@@ -145,9 +145,10 @@ TEST_P(MefAdminServiceTest, KekStatusAndRewrapBatchRotateEveryRow) {
   }
   for (int n = 1; n <= 2; ++n) {
     Enrolment e;
-    e.ke_id = absl::StrCat("KE", n, "@mef.example.com");
+    e.ke_id = *crypto::KeyId::Parse(absl::StrFormat("%032X@mef.example.com", 0xE0 + n));
     e.kpm_id = KpmId(n);
-    e.ke = SealedKey{*old_envelope.Seal(SecretBytes::Copy(TestKpm(100 + n)), e.ke_id), 1};
+    e.ke =
+        SealedKey{*old_envelope.Seal(SecretBytes::Copy(TestKpm(100 + n)), e.ke_id.ToString()), 1};
     e.enrolee_id = "C" + KpmId(n);
     e.maf_id = "maf.example.com";
     e.expires_at = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(1)));
@@ -199,10 +200,11 @@ TEST_P(MefAdminServiceTest, KekStatusAndRewrapBatchRotateEveryRow) {
     ASSERT_TRUE(kpm.ok()) << kpm.status();
     EXPECT_EQ(kpm->Reveal(), TestKpm(i));
   }
-  absl::StatusOr<EnrolmentView> ke = server_->store()->GetEnrolmentByKeId("KE2@mef.example.com");
+  absl::StatusOr<EnrolmentView> ke = server_->store()->GetEnrolmentByKeId(
+      *crypto::KeyId::Parse("000000000000000000000000000000E2@mef.example.com"));
   ASSERT_TRUE(ke.ok());
-  absl::StatusOr<SecretBytes> ke_clear =
-      new_envelope.Open(ke->enrolment.ke.ciphertext, "KE2@mef.example.com");
+  absl::StatusOr<SecretBytes> ke_clear = new_envelope.Open(
+      ke->enrolment.ke.ciphertext, "000000000000000000000000000000E2@mef.example.com");
   ASSERT_TRUE(ke_clear.ok()) << ke_clear.status();
   EXPECT_EQ(ke_clear->Reveal(), TestKpm(102));
   status.Clear();
@@ -486,7 +488,8 @@ TEST_P(MefAdminServiceTest, ListEnrolmentsPagesAndHidesInvalidated) {
   for (int n = 1; n <= 5; ++n) RecordEnrolment(KpmId(1), n, absl::Now() + absl::Hours(1));
   RecordEnrolment(KpmId(1), 6, absl::Now() - absl::Hours(1));  // expired
   ASSERT_TRUE(server_->store()
-                  ->RevokeEnrolment(absl::StrCat(absl::StrFormat("%032X", 2), "@mef.example.com"))
+                  ->RevokeEnrolment(*crypto::KeyId::Parse(
+                      absl::StrCat(absl::StrFormat("%032X", 2), "@mef.example.com")))
                   .ok());
   v1::ListEnrolmentsRequest list;
   list.set_kpm_id(KpmId(1));

@@ -75,13 +75,11 @@ void SetGrants(const std::vector<FetchGrant>& grants, v1::EnroleeSpec* spec) {
   }
 }
 
-bool IsInvalidated(const Enrolment& e, absl::Time now) {
-  return e.revoked || e.expires_at <= now;
-}
+bool IsInvalidated(const Enrolment& e, absl::Time now) { return e.revoked || e.expires_at <= now; }
 
 v1::Enrolment EnrolmentToProto(const Enrolment& e, absl::Time now) {
   v1::Enrolment out;
-  out.set_ke_id(e.ke_id);
+  out.set_ke_id(e.ke_id.ToString());
   out.set_kpm_id(e.kpm_id);
   out.set_enrolee_id(e.enrolee_id);
   out.set_maf_id(e.maf_id);

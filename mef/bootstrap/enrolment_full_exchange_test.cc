@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto/key_id.h"
 #include "common/exchange/enrolment_messages.h"
 #include "common/exchange/rsc.h"
 #include "enrolee/bootstrap_client.h"
@@ -49,7 +50,7 @@ TEST_P(EnrolmentSessionTest, IndicationsRequestGetsTable_8_3_2_1_3AnswerWithMafU
   EXPECT_EQ(answer->maf_uris->key_registration, std::string(kMafUri) + "/maf/keys");
   EXPECT_EQ(answer->maf_uris->key_retrieval, std::string(kMafUri) + "/maf/keys/retrieve");
   // Lifetime is the enrolment's expiry (TS-0003 10.7), the row's expires_at.
-  auto row = store_.GetEnrolmentByKeId(ke_id);
+  auto row = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(ke_id));
   ASSERT_TRUE(row.ok()) << row.status();
   EXPECT_EQ(answer->expiration_time, row->enrolment.expires_at);
   EXPECT_EQ(observer_.outcomes(), std::vector<std::string>{"ok"});
@@ -134,7 +135,7 @@ TEST_P(EnrolmentSessionTest, LibraryRunsTheFullExchangeAndReportsSuccess) {
   ASSERT_TRUE(r.maf_uris.has_value());
   EXPECT_EQ(r.maf_uris->key_registration, std::string(kMafUri) + "/maf/keys");
   EXPECT_EQ(r.enrolee_id, kEnroleeId);
-  auto row = store_.GetEnrolmentByKeId(r.ke_id);
+  auto row = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r.ke_id));
   ASSERT_TRUE(row.ok()) << row.status();  // durable before the answer
   // ... the device would register with the MAF here (TS-0003 8.8.2.4) ...
   absl::Status done = (*x)->ReportResult(/*success=*/true);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto/key_id.h"
 #include "common/exchange/enrolment_messages.h"
 #include "common/exchange/http_adapter.h"
 #include "common/exchange/rsc.h"
@@ -125,7 +126,7 @@ TEST_P(EnrolmentSessionTest, KeNeverOutlivesEnroleeNotAfter) {
   auto r = enrolee::Bootstrap(o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->expires_at, absl::FromUnixSeconds(absl::ToUnixSeconds(not_after)));
-  auto view = store_.GetEnrolmentByKeId(r->ke_id);
+  auto view = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id));
   ASSERT_TRUE(view.ok());
   EXPECT_LE(view->enrolment.expires_at, not_after);
 }

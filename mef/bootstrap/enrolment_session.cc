@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
 #include "common/exchange/enrolment_messages.h"
 #include "common/exchange/routes.h"
 #include "common/exchange/rsc.h"
@@ -99,7 +100,7 @@ class EnrolmentSession : public server::ExchangeSession {
  public:
   EnrolmentSession(const EnrolmentConfig& config, EnroleeStore* store,
                    const crypto::Envelope* envelope, EnrolmentObserver* observer,
-                   const Clock* clock, const Enrolee& enrolee, std::string ke_id, SecretBytes ke,
+                   const Clock* clock, const Enrolee& enrolee, crypto::KeyId ke_id, SecretBytes ke,
                    const server::ConnectionInfo& info)
       : ExchangeSession(config.exchange),
         config_(config),
@@ -109,6 +110,7 @@ class EnrolmentSession : public server::ExchangeSession {
         clock_(clock),
         enrolee_(enrolee),
         ke_id_(std::move(ke_id)),
+        ke_id_text_(ke_id_.ToString()),
         ke_(std::move(ke)),
         peer_(info.peer),
         transport_(info.transport) {}
@@ -170,9 +172,9 @@ class EnrolmentSession : public server::ExchangeSession {
     if (enrolee_.not_after.has_value()) expires = std::min(expires, *enrolee_.not_after);
     expires = absl::FromUnixSeconds(absl::ToUnixSeconds(expires));  // the wire has whole seconds
 
-    absl::StatusOr<std::string> sealed = envelope_->Seal(ke_, ke_id_);
+    absl::StatusOr<std::string> sealed = envelope_->Seal(ke_, ke_id_text_);
     if (!sealed.ok()) {
-      Log(Level::kError, "enrolment_seal_failed", {{"ke_id", ke_id_}});
+      Log(Level::kError, "enrolment_seal_failed", {{"ke_id", ke_id_text_}});
       ClearInFlight();
       return fail("error", ErrorResponse(exchange::kRscInternalServerError, "internal error"));
     }
@@ -190,7 +192,7 @@ class EnrolmentSession : public server::ExchangeSession {
     answer.enrolee_id = enrolee_.enrolee_id;
     answer.maf_id = enrolee_.maf_id;
     answer.maf_uri = enrolee_.maf_uri;
-    answer.ke_id = ke_id_;
+    answer.ke_id = ke_id_text_;
     answer.expiration_time = expires;  // also Table 8.3.2.1-3's Lifetime (TS-0003 10.7)
     Response ok = AnswerFor(body, answer, MafUris());
     if (ok.rsc != exchange::kRscCreated) {
@@ -201,7 +203,7 @@ class EnrolmentSession : public server::ExchangeSession {
     std::shared_ptr<Answered> answered = answered_;
     EnrolmentObserver* observer = observer_;
     const Clock* clock = clock_;
-    std::string ke_id = ke_id_;
+    std::string ke_id = ke_id_text_;
     std::string kpm_id = enrolee_.kpm_id;
     std::string transport(tls::TransportName(transport_));
     store_->RecordEnrolmentAsync(std::move(row), [answered, observer, clock, start, ke_id, kpm_id,
@@ -265,7 +267,7 @@ class EnrolmentSession : public server::ExchangeSession {
     // bootstrap again. The log line is what an operator can act on.
     Log(result.status ? Level::kDebug : Level::kWarning, "enrolment_exchange_ended",
         {{"kpm_id", enrolee_.kpm_id},
-         {"ke_id", ke_id_},
+         {"ke_id", ke_id_text_},
          {"maf_registration", result.status ? "success" : "failure"}});
     over_.store(true, std::memory_order_release);
     respond(Response{exchange::kRscOk, exchange::EndOfExchangeAnswer()});
@@ -288,7 +290,10 @@ class EnrolmentSession : public server::ExchangeSession {
   EnrolmentObserver* observer_;
   const Clock* const clock_;
   const Provisioned enrolee_;
-  std::string ke_id_;
+  const crypto::KeyId ke_id_;
+  // ke_id_text_ is ke_id_'s canonical text: the sealed Ke's associated data, the answer's KeID and
+  // the logs' (docs/protocol.md 3, 8).
+  const std::string ke_id_text_;
   SecretBytes ke_;
   std::string peer_;
   tls::Transport transport_;
@@ -319,13 +324,17 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> EnrolmentSessionFactory:
   if (!exported.ok()) return exported.status();
   absl::StatusOr<crypto::DerivedKey> ke = crypto::KeyFromExport(*exported, config_.mef_fqdn);
   if (!ke.ok()) return ke.status();
+  // The KeID enters the MEF here: parsed once, a crypto::KeyId from now on (store, fetch).
+  absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(ke->key_id);
+  if (!ke_id.ok()) return ke_id.status();
   // The enrolee row came with Kpm from this session's own lookup (KpmResolver).
   std::shared_ptr<const KpmContext> found = session.TakePskContext<KpmContext>();
   if (found == nullptr || found->enrolee.state != EnroleeState::kActive) {
     return absl::FailedPreconditionError("the PSK lookup left no enrolee for this session");
   }
   return std::make_unique<EnrolmentSession>(config_, store_, envelope_, observer_, clock_,
-                                            found->enrolee, ke->key_id, std::move(ke->key), info);
+                                            found->enrolee, *std::move(ke_id), std::move(ke->key),
+                                            info);
 }
 
 }  // namespace onem2m::mef

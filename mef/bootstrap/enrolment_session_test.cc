@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_derivation.h"
+#include "common/crypto/key_id.h"
 #include "common/exchange/rsc.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/exchange_client.h"
@@ -44,7 +45,7 @@ TEST_P(EnrolmentSessionTest, BootstrapAnswerMatchesClientAndRowHoldsKeSealedUnde
   EXPECT_EQ(r->expires_at, absl::FromUnixSeconds(absl::ToUnixSeconds(r->expires_at)));
 
   // The row was durable before the answer: it is there now, with Ke sealed under AAD = KeID.
-  absl::StatusOr<EnrolmentView> view = store_.GetEnrolmentByKeId(r->ke_id);
+  absl::StatusOr<EnrolmentView> view = store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id));
   ASSERT_TRUE(view.ok()) << view.status();
   const Enrolment& row = view->enrolment;
   EXPECT_EQ(row.kpm_id, kKpmId);
@@ -154,7 +155,7 @@ TEST_P(EnrolmentSessionTest, RetryAfterStoreRecoversSucceedsWithInjectedSleeps) 
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // nothing actually slept
   EXPECT_EQ(store_.record_calls(), 3);
   EXPECT_EQ(EnrolmentRows(), 1u);
-  EXPECT_TRUE(store_.GetEnrolmentByKeId(r->ke_id).ok());
+  EXPECT_TRUE(store_.GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id)).ok());
 }
 
 // Over DTLS the server drops the undecryptable Finished silently (RFC 6347 4.1.2.1); the client

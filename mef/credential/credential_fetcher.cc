@@ -54,8 +54,9 @@ CredentialFetcher::CredentialFetcher(EnroleeStore* store, const KeOpener* opener
 FetchResult CredentialFetcher::Prepare(const FetchAsk& ask) {
   FetchResult r;
   // The edge of the MEF's credential API: the KeID is parsed once, here (either hex case,
-  // docs/protocol.md 3); everything after uses its canonical text.
+  // docs/protocol.md 3); everything after holds the KeyId (the audit its canonical text).
   absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(ask.ke_id);
+  if (ke_id.ok()) r.ke_id = *ke_id;
   r.audited_ke_id = ke_id.ok() ? ke_id->ToString() : ask.ke_id.substr(0, kMaxAuditedKeIdLen);
   r.target_id = ask.target_id.substr(0, kMaxAuditedTargetLen);
   if (ask.names.empty()) {
@@ -158,7 +159,8 @@ void CredentialFetcher::NotFound(FetchResult* r) const {
 
 absl::Status CredentialFetcher::Derive(const Enrolment& enrolment, const FetchAsk& ask,
                                        FetchResult* r) const {
-  absl::StatusOr<SecretBytes> ke = opener_->OpenKe(enrolment.ke, enrolment.ke_id);
+  // Ke is sealed with its KeID's canonical text as associated data (docs/protocol.md 8).
+  absl::StatusOr<SecretBytes> ke = opener_->OpenKe(enrolment.ke, enrolment.ke_id.ToString());
   if (!ke.ok()) {
     Log(Level::kError, "credential_fetch_unseal_failed",
         {{"ke_id", r->audited_ke_id},
@@ -182,8 +184,7 @@ FetchResult CredentialFetcher::FetchOne(const FetchAsk& ask, absl::string_view b
   const absl::Time start = absl::Now();
   FetchResult r = Prepare(ask);
   if (r.valid) {
-    std::vector<absl::StatusOr<EnrolmentView>> views =
-        store_->GetEnrolmentsByKeIds({r.audited_ke_id});
+    std::vector<absl::StatusOr<EnrolmentView>> views = store_->GetEnrolmentsByKeIds({r.ke_id});
     Decide(ask, std::move(views[0]), &r);
   }
   {

@@ -74,7 +74,9 @@ struct FetchAsk {
 
 // FetchResult is one fetch's progress and, once decided, its answer.
 struct FetchResult {
-  // The canonical KeID when it parses (what the store is asked and the audit records); otherwise
+  // ke_id is the asked KeID, parsed; set whenever `valid` is (what the store is asked).
+  crypto::KeyId ke_id;
+  // The canonical KeID when it parses (what the audit records and the answer carry); otherwise
   // the raw KeID, truncated.
   std::string audited_ke_id;
   // The resolved Enrolment-Target-ID; empty for a SUID 21 call left to match any of its names

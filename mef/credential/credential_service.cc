@@ -112,8 +112,8 @@ void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> 
   const auto now = absl::ToChronoTime(start);  // for the calls' deadlines
   std::vector<Fetch> fetches;
   fetches.reserve(batch.size());
-  std::vector<std::string> keys;  // the valid calls' KeIDs, for one store read
-  std::vector<size_t> asking;     // keys[j] is asked by batch[asking[j]]
+  std::vector<crypto::KeyId> keys;  // the valid calls' KeIDs, for one store read
+  std::vector<size_t> asking;       // keys[j] is asked by batch[asking[j]]
   for (size_t i = 0; i < batch.size(); ++i) {
     fetches.push_back(Prepare(batch[i]));
     FetchResult& r = fetches.back().result;
@@ -125,7 +125,7 @@ void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> 
           absl::DeadlineExceededError("deadline passed before the credential store was asked");
       continue;
     }
-    keys.push_back(r.audited_ke_id);  // the canonical KeID
+    keys.push_back(r.ke_id);
     asking.push_back(i);
   }
   if (!keys.empty()) {

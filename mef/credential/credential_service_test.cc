@@ -153,7 +153,7 @@ class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
       ke_id = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), kMef);
     }
     Enrolment m;
-    m.ke_id = ke_id;
+    m.ke_id = *crypto::KeyId::Parse(ke_id);
     m.kpm_id = kpm_id;
     m.ke =
         SealedKey{*envelope_->Seal(ke, ke_id), static_cast<int32_t>(envelope_->active_version())};
@@ -284,7 +284,7 @@ TEST_P(CredentialServiceTest, UnusableKeIdsAreIndistinguishableNotFound) {
   };
   ASSERT_TRUE(store_->SetState("dev-dis", EnroleeState::kDisabled).ok());
   ASSERT_TRUE(store_->SetState("dev-rev", EnroleeState::kRevoked).ok());
-  ASSERT_TRUE(store_->RevokeEnrolment(ids[5]).ok());
+  ASSERT_TRUE(store_->RevokeEnrolment(*crypto::KeyId::Parse(ids[5])).ok());
   for (const std::string& id : ids) {
     // Also from the wrong MAF: an unusable KeID must not turn into PERMISSION_DENIED.
     for (const char* caller : {kMaf, kOtherMaf}) {
@@ -582,7 +582,7 @@ TEST_P(CredentialServiceTest, WatchResumesFromCursorAndEndsOnShutdown) {
   v1::RevocationEvent first;
   ASSERT_TRUE(w.reader->Read(&first));  // the immediate heartbeat carries the start cursor
   EXPECT_EQ(first.kind(), v1::RevocationEvent::KIND_HEARTBEAT);
-  ASSERT_TRUE(store_->RevokeEnrolment(ke_id).ok());
+  ASSERT_TRUE(store_->RevokeEnrolment(*crypto::KeyId::Parse(ke_id)).ok());
   v1::RevocationEvent ev;
   do {
     ASSERT_TRUE(w.reader->Read(&ev));
@@ -634,10 +634,10 @@ TEST_P(CredentialServiceFaultTest, WatchEndsUnavailableWhenTheStoreFails) {
 class GatedStore final : public ForwardingEnroleeStore {
  public:
   explicit GatedStore(EnroleeStore* inner) : ForwardingEnroleeStore(inner) {}
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) override {
+  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(const crypto::KeyId& ke_id) override {
     {
       absl::MutexLock l(&mu_);
-      ++reads_[std::string(ke_id)];
+      ++reads_[ke_id.ToString()];
       ++waiting_;
       mu_.Await(absl::Condition(&open_));
       --waiting_;

@@ -253,7 +253,7 @@ class CountingStore final : public ForwardingEnroleeStore {
  public:
   explicit CountingStore(EnroleeStore* inner) : ForwardingEnroleeStore(inner), inner_(inner) {}
   std::vector<absl::StatusOr<EnrolmentView>> GetEnrolmentsByKeIds(
-      absl::Span<const std::string> ke_ids) override {
+      absl::Span<const crypto::KeyId> ke_ids) override {
     ++reads;
     keys += static_cast<int64_t>(ke_ids.size());
     return inner_->GetEnrolmentsByKeIds(ke_ids);
@@ -316,13 +316,13 @@ std::vector<std::string> Populate(EnroleeStore* store, const crypto::Envelope& e
       mu.Await(absl::Condition(all_done, &pending_in_chunk));
     }
     Enrolment m;
-    m.ke_id = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), "mef.example.com");
+    m.ke_id = *crypto::KeyId::FromParts(SecretBytes::Random(16).Reveal(), "mef.example.com");
     m.kpm_id = e.kpm_id;
-    m.ke = SealedKey{*envelope.Seal(SecretBytes::Random(32), m.ke_id), 1};
+    m.ke = SealedKey{*envelope.Seal(SecretBytes::Random(32), m.ke_id.ToString()), 1};
     m.enrolee_id = e.enrolee_id;
     m.maf_id = kMaf;
     m.expires_at = absl::Now() + absl::Hours(24);
-    ids.push_back(m.ke_id);
+    ids.push_back(m.ke_id.ToString());
     {
       absl::MutexLock l(&mu);
       ++pending_in_chunk;
@@ -509,10 +509,11 @@ int Main() {
       if (family.name != "onem2m_grpc_server_handled_total") continue;
       for (const auto& m : family.metric) handled += m.counter.value;
     }
-    std::printf("metrics interceptor: %.0f / %.0f calls/s = %.3f of the plain fetch's rate; p99 "
-                "%.2f vs %.2f ms; %.0f calls counted\n",
-                metered->rate, plain->rate, metered->rate / plain->rate, metered->p99_ms,
-                plain->p99_ms, handled);
+    std::printf(
+        "metrics interceptor: %.0f / %.0f calls/s = %.3f of the plain fetch's rate; p99 "
+        "%.2f vs %.2f ms; %.0f calls counted\n",
+        metered->rate, plain->rate, metered->rate / plain->rate, metered->p99_ms, plain->p99_ms,
+        handled);
   }
   std::printf("targets (>=10000/s, p99<=5ms, >=0.5x fastest empty call):%s\n", verdicts.c_str());
   WriteJson(runs, empty);

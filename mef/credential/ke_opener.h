@@ -10,7 +10,8 @@
 // enrolment row fails to open (INTERNAL) instead of handing out the wrong key.
 //
 //   const KeOpener& opener = ...;
-//   absl::StatusOr<SecretBytes> ke = opener.OpenKe(view.enrolment.ke, view.enrolment.ke_id);
+//   absl::StatusOr<SecretBytes> ke = opener.OpenKe(view.enrolment.ke,
+//                                                 view.enrolment.ke_id.ToString());
 //   if (!ke.ok()) return ke.status();
 #ifndef ONEM2M_MEF_CREDENTIAL_KE_OPENER_H_
 #define ONEM2M_MEF_CREDENTIAL_KE_OPENER_H_

@@ -81,7 +81,7 @@ absl::StatusOr<std::optional<v1::RevocationEvent>> MapStateChange(
       break;
     case StateChange::Kind::kEnrolmentRevoked:
       ev.set_kind(v1::RevocationEvent::KIND_ENROLMENTS_INVALIDATED);
-      ev.add_ke_ids(change.ke_id);
+      ev.add_ke_ids(change.ke_id.ToString());
       break;
   }
   ev.set_cursor(FormatCursor(change.seq));

@@ -1,5 +1,6 @@
 #include "mef/credential/revocation_feed.h"
 
+#include "common/crypto/key_id.h"
 #include "gtest/gtest.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
 
@@ -12,7 +13,8 @@ namespace v1 = ::onem2m::rsp::v1;
 TEST(CursorTest, RoundTripsAndIsStrict) {
   EXPECT_EQ(*ParseCursor(FormatCursor(0)), 0);
   EXPECT_EQ(*ParseCursor(FormatCursor(9876543210)), 9876543210);
-  for (const char* bad : {"", "s", "42", "s-1", "s+1", "s 1", "s1x", "S1", "s99999999999999999999"}) {
+  for (const char* bad :
+       {"", "s", "42", "s-1", "s+1", "s 1", "s1x", "S1", "s99999999999999999999"}) {
     SCOPED_TRACE(bad);
     EXPECT_EQ(ParseCursor(bad).status().code(), absl::StatusCode::kInvalidArgument);
   }
@@ -21,7 +23,8 @@ TEST(CursorTest, RoundTripsAndIsStrict) {
 class MapStateChangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (auto [kpm, maf] : {std::pair{"a", "maf-a.example.com"}, std::pair{"b", "maf-b.example.com"}}) {
+    for (auto [kpm, maf] :
+         {std::pair{"a", "maf-a.example.com"}, std::pair{"b", "maf-b.example.com"}}) {
       Enrolee e;
       e.kpm_id = kpm;
       e.kpm = SealedKey{"x", 1};
@@ -36,7 +39,7 @@ class MapStateChangeTest : public ::testing::Test {
 };
 
 TEST_F(MapStateChangeTest, RoutesOnlyToTheEnroleesMaf) {
-  StateChange c{7, StateChange::Kind::kEnroleeState, "a", "", EnroleeState::kDisabled};
+  StateChange c{7, StateChange::Kind::kEnroleeState, "a", crypto::KeyId(), EnroleeState::kDisabled};
   auto ev = MapStateChange(c, a_, &dir_);
   ASSERT_TRUE(ev.ok());
   ASSERT_TRUE(ev->has_value());
@@ -48,7 +51,7 @@ TEST_F(MapStateChangeTest, RoutesOnlyToTheEnroleesMaf) {
 }
 
 TEST_F(MapStateChangeTest, ReEnableIsNoEvent) {
-  StateChange c{1, StateChange::Kind::kEnroleeState, "a", "", EnroleeState::kActive};
+  StateChange c{1, StateChange::Kind::kEnroleeState, "a", crypto::KeyId(), EnroleeState::kActive};
   EXPECT_FALSE(MapStateChange(c, a_, &dir_)->has_value());
 }
 
@@ -65,7 +68,8 @@ TEST_F(MapStateChangeTest, DeletedEnroleeStillRoutedWhenRemembered) {
 
 TEST_F(MapStateChangeTest, UnresolvableEnrolmentRevocationFailsSafe) {
   ASSERT_TRUE(store_.DeleteEnrolee("b").ok());  // never looked up: cannot know its MAF
-  StateChange c{4, StateChange::Kind::kEnrolmentRevoked, "b", "K@mef.example.com"};
+  StateChange c{4, StateChange::Kind::kEnrolmentRevoked, "b",
+                *crypto::KeyId::Parse("4B4B4B4B4B4B4B4B4B4B4B4B4B4B4B4B@mef.example.com")};
   auto ev = MapStateChange(c, a_, &dir_);
   ASSERT_TRUE(ev->has_value());
   EXPECT_EQ((*ev)->kind(), v1::RevocationEvent::KIND_ENROLMENTS_INVALIDATED);
@@ -76,7 +80,7 @@ TEST_F(MapStateChangeTest, UnresolvableEnrolmentRevocationFailsSafe) {
 
 TEST_F(MapStateChangeTest, StoreDownIsUnavailable) {
   store_.set_down(true);
-  StateChange c{1, StateChange::Kind::kEnroleeState, "a", "", EnroleeState::kRevoked};
+  StateChange c{1, StateChange::Kind::kEnroleeState, "a", crypto::KeyId(), EnroleeState::kRevoked};
   EXPECT_EQ(MapStateChange(c, a_, &dir_).status().code(), absl::StatusCode::kUnavailable);
 }
 

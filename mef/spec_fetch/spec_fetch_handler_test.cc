@@ -55,7 +55,7 @@ class SpecFetchHandlerTest : public ::testing::Test {
     ASSERT_TRUE(store_.CreateEnrolee(e).ok());
     ke_id_ = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), kMef);
     Enrolment m;
-    m.ke_id = ke_id_;
+    m.ke_id = *crypto::KeyId::Parse(ke_id_);
     m.kpm_id = "dev-1";
     m.ke =
         SealedKey{*envelope_.Seal(ke_, ke_id_), static_cast<int32_t>(envelope_.active_version())};

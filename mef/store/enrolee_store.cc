@@ -165,9 +165,12 @@ absl::Status ValidateFetchGrant(const FetchGrant& grant) {
 }
 
 absl::Status ValidateEnrolment(const Enrolment& enrolment) {
-  absl::Status s = CheckText("ke_id", enrolment.ke_id, 255);
-  if (!s.ok()) return s;
-  s = CheckText("kpm_id", enrolment.kpm_id, 128);
+  // The column holds the canonical text: 32 hex characters, '@' and an FQDN of at most 222 bytes.
+  if (enrolment.ke_id.empty()) return absl::InvalidArgumentError("ke_id must be set");
+  if (enrolment.ke_id.ToString().size() > 255) {
+    return absl::InvalidArgumentError("ke_id must be at most 255 bytes");
+  }
+  absl::Status s = CheckText("kpm_id", enrolment.kpm_id, 128);
   if (!s.ok()) return s;
   if (enrolment.ke.ciphertext.empty()) {
     return absl::InvalidArgumentError("sealed ke must not be empty");

@@ -8,8 +8,8 @@
 // (memory_enrolee_store.h, quick local runs and tests).
 //
 // The store never sees key material in clear: Kpm and Ke arrive already sealed (envelope encryption
-// under a versioned KEK, docs/protocol.md section 8) and are stored and returned as opaque blobs. No
-// error message produced by a store contains a blob or a database password.
+// under a versioned KEK, docs/protocol.md section 8) and are stored and returned as opaque blobs.
+// No error message produced by a store contains a blob or a database password.
 //
 //   std::unique_ptr<EnroleeStore> store = ...;
 //   Enrolee e;
@@ -49,12 +49,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/crypto/key_id.h"
 
 namespace onem2m {
 namespace mef {
 
-// EnroleeState is an Enrolee's administrative state (docs/protocol.md section 1). Only kActive enrolees
-// may bootstrap or have their credential fetched. kRevoked is terminal.
+// EnroleeState is an Enrolee's administrative state (docs/protocol.md section 1). Only kActive
+// enrolees may bootstrap or have their credential fetched. kRevoked is terminal.
 enum class EnroleeState { kActive, kDisabled, kRevoked };
 
 // EnroleeStateName returns "active", "disabled" or "revoked" (the spelling stored in the database).
@@ -122,7 +123,9 @@ struct Enrolee {
 
 // Enrolment is one successful bootstrap (docs/protocol.md sections 3-4).
 struct Enrolment {
-  std::string ke_id;   // KeID = hex(RelativeKeID) "@" MEF-FQDN; unique, primary key; 1..255 bytes
+  // ke_id is the KeID (hex(RelativeKeID) "@" MEF-FQDN), parsed where it entered the MEF; unique,
+  // primary key. The store keeps its canonical text (at most 255 bytes).
+  crypto::KeyId ke_id;
   std::string kpm_id;  // the enrolee that bootstrapped; must exist
   SealedKey ke;        // Ke, sealed
   std::string enrolee_id;
@@ -189,7 +192,7 @@ struct StateChange {
   int64_t seq = 0;
   Kind kind = Kind::kEnroleeState;
   std::string kpm_id;
-  std::string ke_id;                           // only for kEnrolmentRevoked
+  crypto::KeyId ke_id;                         // only for kEnrolmentRevoked (else empty)
   EnroleeState state = EnroleeState::kActive;  // only for kEnroleeState
   absl::Time changed_at = absl::InfinitePast();
 };
@@ -284,17 +287,17 @@ class EnroleeStore {
 
   // GetEnrolmentByKeId returns the enrolment and its enrolee's current state (see EnrolmentView),
   // or kNotFound.
-  virtual absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) = 0;
+  virtual absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(const crypto::KeyId& ke_id) = 0;
 
   // GetEnrolmentsByKeIds answers GetEnrolmentByKeId for a batch of KeIDs at once: out[i] answers
   // ke_ids[i] (a repeated key gets its answer at each place). PgEnroleeStore reads the whole batch
   // with one query, so a batch of credential fetches costs one database round trip; if that read
   // fails, every entry carries its status. The default asks one key at a time.
   virtual std::vector<absl::StatusOr<EnrolmentView>> GetEnrolmentsByKeIds(
-      absl::Span<const std::string> ke_ids) {
+      absl::Span<const crypto::KeyId> ke_ids) {
     std::vector<absl::StatusOr<EnrolmentView>> out;
     out.reserve(ke_ids.size());
-    for (const std::string& ke_id : ke_ids) out.push_back(GetEnrolmentByKeId(ke_id));
+    for (const crypto::KeyId& ke_id : ke_ids) out.push_back(GetEnrolmentByKeId(ke_id));
     return out;
   }
 
@@ -304,7 +307,7 @@ class EnroleeStore {
 
   // RevokeEnrolment marks one enrolment revoked (idempotent: revoking a revoked enrolment is OK
   // and adds no change-feed entry). kNotFound if absent.
-  virtual absl::Status RevokeEnrolment(absl::string_view ke_id) = 0;
+  virtual absl::Status RevokeEnrolment(const crypto::KeyId& ke_id) = 0;
 
   // ListStateChangesSince returns up to `limit` (1..10000, clamped) change-feed entries with
   // seq > `after_seq`, in seq order. Start a watch from LatestChangeSeq() or from 0 (everything).
@@ -360,7 +363,8 @@ class EnroleeStore {
 
 // ValidateEnrolee checks the caller-set fields of `enrolee` (kpm_id 1..128 bytes of valid UTF-8
 // without NUL, non-empty sealed Kpm, enrolee_id and maf_id non-empty and free of NUL, positive
-// lifetime, at most kMaxFetchGrants valid fetch grants). Every implementation applies it; callers may use it to validate early.
+// lifetime, at most kMaxFetchGrants valid fetch grants). Every implementation applies it; callers
+// may use it to validate early.
 absl::Status ValidateEnrolee(const Enrolee& enrolee);
 
 // kMaxFetchGrants bounds an enrolee's allow-list.
@@ -373,7 +377,8 @@ std::vector<FetchGrant> SortedUnique(std::vector<FetchGrant> grants);
 // every grant of an enrolee.
 absl::Status ValidateFetchGrant(const FetchGrant& grant);
 
-// ValidateEnrolment checks the caller-set fields of `enrolment` (ke_id 1..255 bytes, kpm_id as for
+// ValidateEnrolment checks the caller-set fields of `enrolment` (ke_id set and at most 255 bytes of
+// canonical text, kpm_id as for
 // enrolees, non-empty sealed Ke, enrolee_id and maf_id non-empty, finite expires_at, no NUL).
 absl::Status ValidateEnrolment(const Enrolment& enrolment);
 

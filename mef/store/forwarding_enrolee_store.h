@@ -69,7 +69,7 @@ class ForwardingEnroleeStore : public EnroleeStore {
     if (absl::Status s = BeforeCall(); !s.ok()) return done(s);
     inner_->RecordEnrolmentAsync(std::move(e), std::move(done));
   }
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view id) override {
+  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(const crypto::KeyId& id) override {
     if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->GetEnrolmentByKeId(id);
   }
@@ -77,7 +77,7 @@ class ForwardingEnroleeStore : public EnroleeStore {
     if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->ListEnrolments(r);
   }
-  absl::Status RevokeEnrolment(absl::string_view id) override {
+  absl::Status RevokeEnrolment(const crypto::KeyId& id) override {
     if (absl::Status s = BeforeCall(); !s.ok()) return s;
     return inner_->RevokeEnrolment(id);
   }

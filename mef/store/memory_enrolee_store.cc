@@ -112,13 +112,13 @@ absl::StatusOr<Enrolee> MemoryEnroleeStore::SetState(absl::string_view kpm_id, E
   e.revision = seq_;
   e.updated_at = now;
   if (state == EnroleeState::kRevoked) {
-    for (auto& [ke_id, en] : enrolments_) {  // ke_id order, like the PostgreSQL store
+    for (auto& [text, en] : enrolments_) {  // ke_id text order, like the PostgreSQL store
       if (en.kpm_id != e.kpm_id || en.revoked) continue;
       en.revoked = true;
       StateChange rc;
       rc.kind = StateChange::Kind::kEnrolmentRevoked;
       rc.kpm_id = e.kpm_id;
-      rc.ke_id = ke_id;
+      rc.ke_id = en.ke_id;
       AddChangeLocked(rc, now);
     }
   }
@@ -139,7 +139,7 @@ absl::Status MemoryEnroleeStore::DeleteEnrolee(absl::string_view kpm_id) {
     StateChange rc;
     rc.kind = StateChange::Kind::kEnrolmentRevoked;
     rc.kpm_id = it->first;
-    rc.ke_id = en->first;
+    rc.ke_id = en->second.ke_id;
     AddChangeLocked(rc, now);
     en = enrolments_.erase(en);
   }
@@ -173,7 +173,8 @@ absl::Status MemoryEnroleeStore::RecordEnrolment(const Enrolment& enrolment) {
   if (enrolees_.count(enrolment.kpm_id) == 0) {
     return absl::NotFoundError("record enrolment: enrolee not found");
   }
-  if (enrolments_.count(enrolment.ke_id) > 0) {
+  std::string text = enrolment.ke_id.ToString();
+  if (enrolments_.count(text) > 0) {
     return absl::AlreadyExistsError("record enrolment: ke_id already recorded");
   }
   Enrolment e = enrolment;
@@ -182,7 +183,7 @@ absl::Status MemoryEnroleeStore::RecordEnrolment(const Enrolment& enrolment) {
                      ? NowUs()
                      : absl::FromUnixMicros(absl::ToUnixMicros(e.created_at));
   e.revoked = false;
-  enrolments_.emplace(e.ke_id, std::move(e));
+  enrolments_.emplace(std::move(text), std::move(e));
   return absl::OkStatus();
 }
 
@@ -191,9 +192,9 @@ void MemoryEnroleeStore::RecordEnrolmentAsync(Enrolment enrolment,
   done(RecordEnrolment(enrolment));
 }
 
-absl::StatusOr<EnrolmentView> MemoryEnroleeStore::GetEnrolmentByKeId(absl::string_view ke_id) {
+absl::StatusOr<EnrolmentView> MemoryEnroleeStore::GetEnrolmentByKeId(const crypto::KeyId& ke_id) {
   absl::MutexLock lock(&mu_);
-  auto it = enrolments_.find(std::string(ke_id));
+  auto it = enrolments_.find(ke_id.ToString());
   if (it == enrolments_.end()) return absl::NotFoundError("enrolment not found");
   const Enrolee& e = enrolees_.at(it->second.kpm_id);
   EnrolmentView view;
@@ -241,7 +242,8 @@ absl::StatusOr<ListEnrolmentsResponse> MemoryEnroleeStore::ListEnrolments(
   for (auto it = enrolments_.upper_bound(*after); it != enrolments_.end(); ++it) {
     if (request.kpm_id && it->second.kpm_id != *request.kpm_id) continue;
     if (out.enrolments.size() == page) {
-      out.next_page_token = paging::EncodePageToken(kEnrolmentPages, out.enrolments.back().ke_id);
+      out.next_page_token =
+          paging::EncodePageToken(kEnrolmentPages, out.enrolments.back().ke_id.ToString());
       break;
     }
     out.enrolments.push_back(it->second);
@@ -249,16 +251,16 @@ absl::StatusOr<ListEnrolmentsResponse> MemoryEnroleeStore::ListEnrolments(
   return out;
 }
 
-absl::Status MemoryEnroleeStore::RevokeEnrolment(absl::string_view ke_id) {
+absl::Status MemoryEnroleeStore::RevokeEnrolment(const crypto::KeyId& ke_id) {
   absl::MutexLock lock(&mu_);
-  auto it = enrolments_.find(std::string(ke_id));
+  auto it = enrolments_.find(ke_id.ToString());
   if (it == enrolments_.end()) return absl::NotFoundError("enrolment not found");
   if (it->second.revoked) return absl::OkStatus();
   it->second.revoked = true;
   StateChange rc;
   rc.kind = StateChange::Kind::kEnrolmentRevoked;
   rc.kpm_id = it->second.kpm_id;
-  rc.ke_id = it->first;
+  rc.ke_id = it->second.ke_id;
   AddChangeLocked(rc, NowUs());
   return absl::OkStatus();
 }

@@ -39,10 +39,10 @@ class MemoryEnroleeStore final : public EnroleeStore {
   absl::StatusOr<Enrolee> RotateKpm(absl::string_view kpm_id, const SealedKey& kpm) override;
   absl::Status RecordEnrolment(const Enrolment& enrolment) override;
   void RecordEnrolmentAsync(Enrolment enrolment, std::function<void(absl::Status)> done) override;
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) override;
+  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(const crypto::KeyId& ke_id) override;
   absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(
       const ListEnrolmentsRequest& request) override;
-  absl::Status RevokeEnrolment(absl::string_view ke_id) override;
+  absl::Status RevokeEnrolment(const crypto::KeyId& ke_id) override;
   absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t after_seq,
                                                                  int limit) override;
   absl::StatusOr<int64_t> LatestChangeSeq() override;
@@ -60,9 +60,10 @@ class MemoryEnroleeStore final : public EnroleeStore {
   void AddChangeLocked(StateChange change, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
-  std::map<std::string, Enrolee> enrolees_ ABSL_GUARDED_BY(mu_);      // ordered for pagination
-  std::map<std::string, Enrolment> enrolments_ ABSL_GUARDED_BY(mu_);  // by ke_id
-  std::vector<StateChange> changes_ ABSL_GUARDED_BY(mu_);             // seq order
+  std::map<std::string, Enrolee> enrolees_ ABSL_GUARDED_BY(mu_);  // ordered for pagination
+  // by the ke_id's canonical text (the order the PostgreSQL store lists them in)
+  std::map<std::string, Enrolment> enrolments_ ABSL_GUARDED_BY(mu_);
+  std::vector<StateChange> changes_ ABSL_GUARDED_BY(mu_);  // seq order
   // Each enrolee's allow-list, sorted and without duplicates; Enrolee copies keep none (as the
   // PostgreSQL store's reads).
   std::map<std::string, std::vector<FetchGrant>> grants_ ABSL_GUARDED_BY(mu_);

@@ -104,34 +104,42 @@ absl::StatusOr<std::vector<StateChange>> PgEnroleeStore::ListStateChangesSince(i
                                                                                int limit) {
   limit = std::clamp(limit, 1, 10000);
   std::vector<StateChange> out;
-  absl::Status s = pool_->RunRead("list state changes",
-                                  [&](pqxx::connection& c) -> absl::Status {
-                                    out.clear();
-                                    pqxx::nontransaction n(c);
-                                    pqxx::result r = n.exec_params(
+  absl::Status s =
+      pool_->RunRead("list state changes",
+                     [&](pqxx::connection& c) -> absl::Status {
+                       out.clear();
+                       pqxx::nontransaction n(c);
+                       pqxx::result r = n.exec_params(
           "SELECT seq, kind, kpm_id, ke_id, state, " US("changed_at")
           " FROM state_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
           after_seq, limit);
-                                    for (const pqxx::row& row : r) {
-                                      StateChange ch;
-                                      ch.seq = row[0].as<int64_t>();
-                                      const std::string kind = row[1].as<std::string>();
-                                      if (kind == "enrolee_state") {
-                                        ch.kind = StateChange::Kind::kEnroleeState;
-                                      } else if (kind == "enrolee_deleted") {
-                                        ch.kind = StateChange::Kind::kEnroleeDeleted;
-                                      } else {
-                                        ch.kind = StateChange::Kind::kEnrolmentRevoked;
-                                      }
-                                      ch.kpm_id = row[2].as<std::string>();
-                                      if (!row[3].is_null()) ch.ke_id = row[3].as<std::string>();
-                                      if (!row[4].is_null())
-                                        ParseEnroleeState(row[4].as<std::string>(), &ch.state);
-                                      ch.changed_at = FromMicros(row[5]);
-                                      out.push_back(std::move(ch));
-                                    }
-                                    return absl::OkStatus();
-                                  });
+                       for (const pqxx::row& row : r) {
+                         StateChange ch;
+                         ch.seq = row[0].as<int64_t>();
+                         const std::string kind = row[1].as<std::string>();
+                         if (kind == "enrolee_state") {
+                           ch.kind = StateChange::Kind::kEnroleeState;
+                         } else if (kind == "enrolee_deleted") {
+                           ch.kind = StateChange::Kind::kEnroleeDeleted;
+                         } else {
+                           ch.kind = StateChange::Kind::kEnrolmentRevoked;
+                         }
+                         ch.kpm_id = row[2].as<std::string>();
+                         if (!row[3].is_null()) {
+                           absl::StatusOr<crypto::KeyId> ke_id =
+                               crypto::KeyId::Parse(row[3].as<std::string>());
+                           if (!ke_id.ok()) {
+                             return absl::InternalError("state change row has a malformed ke_id");
+                           }
+                           ch.ke_id = *std::move(ke_id);
+                         }
+                         if (!row[4].is_null())
+                           ParseEnroleeState(row[4].as<std::string>(), &ch.state);
+                         ch.changed_at = FromMicros(row[5]);
+                         out.push_back(std::move(ch));
+                       }
+                       return absl::OkStatus();
+                     });
   if (!s.ok()) return s;
   return out;
 }

@@ -98,7 +98,9 @@ inline absl::StatusOr<Enrolee> EnroleeFromRow(const pqxx::row& r) {
 
 inline absl::StatusOr<Enrolment> EnrolmentFromRow(const pqxx::row& r) {
   Enrolment e;
-  e.ke_id = r[0].as<std::string>();
+  absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(r[0].as<std::string>());
+  if (!ke_id.ok()) return absl::InternalError("enrolment row has a malformed ke_id");
+  e.ke_id = *std::move(ke_id);
   e.kpm_id = r[1].as<std::string>();
   e.ke.ciphertext = Bytes(r[2]);
   e.ke.kek_version = r[3].as<int32_t>();

@@ -90,12 +90,12 @@ class PgEnroleeStore final : public EnroleeStore {
                                            const Resealer& reseal) override;
   absl::Status RecordEnrolment(const Enrolment& enrolment) override;
   void RecordEnrolmentAsync(Enrolment enrolment, std::function<void(absl::Status)> done) override;
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(absl::string_view ke_id) override;
+  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(const crypto::KeyId& ke_id) override;
   std::vector<absl::StatusOr<EnrolmentView>> GetEnrolmentsByKeIds(
-      absl::Span<const std::string> ke_ids) override;
+      absl::Span<const crypto::KeyId> ke_ids) override;
   absl::StatusOr<ListEnrolmentsResponse> ListEnrolments(
       const ListEnrolmentsRequest& request) override;
-  absl::Status RevokeEnrolment(absl::string_view ke_id) override;
+  absl::Status RevokeEnrolment(const crypto::KeyId& ke_id) override;
   absl::StatusOr<std::vector<StateChange>> ListStateChangesSince(int64_t after_seq,
                                                                  int limit) override;
   absl::StatusOr<int64_t> LatestChangeSeq() override;

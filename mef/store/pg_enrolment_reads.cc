@@ -8,14 +8,17 @@ namespace mef {
 
 using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and row helpers
 
-absl::StatusOr<EnrolmentView> PgEnroleeStore::GetEnrolmentByKeId(absl::string_view ke_id) {
-  const std::string key(ke_id);
-  return std::move(GetEnrolmentsByKeIds(absl::MakeConstSpan(&key, 1))[0]);
+absl::StatusOr<EnrolmentView> PgEnroleeStore::GetEnrolmentByKeId(const crypto::KeyId& ke_id) {
+  return std::move(GetEnrolmentsByKeIds(absl::MakeConstSpan(&ke_id, 1))[0]);
 }
 
 std::vector<absl::StatusOr<EnrolmentView>> PgEnroleeStore::GetEnrolmentsByKeIds(
-    absl::Span<const std::string> ke_ids) {
-  const std::vector<absl::string_view> keys(ke_ids.begin(), ke_ids.end());
+    absl::Span<const crypto::KeyId> ke_ids) {
+  // The batched reader is keyed by the column's text, the canonical form.
+  std::vector<std::string> texts;
+  texts.reserve(ke_ids.size());
+  for (const crypto::KeyId& ke_id : ke_ids) texts.push_back(ke_id.ToString());
+  const std::vector<absl::string_view> keys(texts.begin(), texts.end());
   std::vector<absl::StatusOr<std::optional<EnrolmentView>>> answers =
       pg::ReadEach<EnrolmentView>(BatchFetch(&PgEnroleeStore::FetchEnrolmentViews), keys);
   std::vector<absl::StatusOr<EnrolmentView>> out;
@@ -29,7 +32,7 @@ absl::Status PgEnroleeStore::FetchEnrolmentViews(
     absl::flat_hash_map<std::string, EnrolmentView>* found) {
   return ReadByKeys(
       *pool_, kGetEnrolmentViews, ke_ids, EnrolmentViewFromRow,
-      [](const EnrolmentView& v) { return v.enrolment.ke_id; }, found, "get enrolment");
+      [](const EnrolmentView& v) { return v.enrolment.ke_id.ToString(); }, found, "get enrolment");
 }
 
 absl::Status PgEnroleeStore::SetFetchGrants(absl::string_view kpm_id,
@@ -92,7 +95,8 @@ absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(
                                          " ORDER BY en.ke_id LIMIT $2"),
                             *after, page + 1);
     absl::StatusOr<std::string> next = pg::TakePage(
-        r, page, EnrolmentFromRow, [](const Enrolment& e) { return e.ke_id; }, &out.enrolments);
+        r, page, EnrolmentFromRow, [](const Enrolment& e) { return e.ke_id.ToString(); },
+        &out.enrolments);
     if (!next.ok()) return next.status();
     if (!next->empty()) out.next_page_token = paging::EncodePageToken(kEnrolmentPages, *next);
     return absl::OkStatus();
@@ -101,8 +105,8 @@ absl::StatusOr<ListEnrolmentsResponse> PgEnroleeStore::ListEnrolments(
   return out;
 }
 
-absl::Status PgEnroleeStore::RevokeEnrolment(absl::string_view ke_id_view) {
-  const std::string ke_id(ke_id_view);
+absl::Status PgEnroleeStore::RevokeEnrolment(const crypto::KeyId& ke_id_parsed) {
+  const std::string ke_id = ke_id_parsed.ToString();
   return pool_->Run("revoke enrolment", [&](pqxx::connection& c) -> absl::Status {
     pqxx::work w(c);
     int64_t seq = LockCounter(w);

@@ -16,8 +16,8 @@ absl::Status PgEnroleeStore::InsertOne(const Enrolment& e) {
     std::optional<std::string> created;
     if (e.created_at != absl::InfinitePast())
       created = absl::StrCat(absl::ToUnixMicros(e.created_at));
-    w.exec_prepared0(kInsertEnrolment, e.ke_id, e.kpm_id, pqxx::binarystring(e.ke.ciphertext),
-                     e.ke.kek_version, e.enrolee_id, e.maf_id,
+    w.exec_prepared0(kInsertEnrolment, e.ke_id.ToString(), e.kpm_id,
+                     pqxx::binarystring(e.ke.ciphertext), e.ke.kek_version, e.enrolee_id, e.maf_id,
                      absl::StrCat(absl::ToUnixMicros(e.expires_at)),
                      std::string(TransportName(e.transport)), e.peer_address, OrNull(created));
     w.commit();
@@ -42,7 +42,7 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
   // name the ke_id once, telling both "done". Settle it here instead.
   std::vector<size_t> rows;
   {
-    absl::flat_hash_set<absl::string_view> seen;
+    absl::flat_hash_set<crypto::KeyId> seen;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (seen.insert(batch[i].enrolment.ke_id).second) {
         rows.push_back(i);
@@ -56,7 +56,7 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
   std::vector<absl::string_view> sealed;
   for (size_t i : rows) {
     const Enrolment& e = batch[i].enrolment;
-    ke_ids.push_back(e.ke_id);
+    ke_ids.push_back(e.ke_id.ToString());
     kpm_ids.push_back(e.kpm_id);
     sealed.push_back(e.ke.ciphertext);
     versions.push_back(absl::StrCat(e.ke.kek_version));
@@ -85,8 +85,9 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
     return absl::OkStatus();
   });
   if (s.ok()) {
-    for (size_t i : rows) {
-      results[i] = inserted.contains(batch[i].enrolment.ke_id)
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const size_t i = rows[r];
+      results[i] = inserted.contains(ke_ids[r])
                        ? absl::OkStatus()
                        : absl::AlreadyExistsError("record enrolment: ke_id already recorded");
     }

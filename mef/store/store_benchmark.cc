@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "common/process_defaults.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/process_defaults.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/nontransaction"
 #include "pqxx/pqxx"
@@ -42,7 +42,10 @@ Result Run(EnroleeStore& store, int callers, absl::Duration duration, const std:
     threads.emplace_back([&, t] {
       for (int64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
         Enrolment e;
-        e.ke_id = absl::StrCat(tag, "-", t, "-", i, "@mef.example.com");
+        // A unique relative id per row: the case's tag, the caller and the row number.
+        std::string rel = absl::StrCat(tag, "-", t, "-", i);
+        rel.resize(crypto::kRelativeIdLen, '\0');
+        e.ke_id = *crypto::KeyId::FromParts(rel, "mef.example.com");
         e.kpm_id = "bench-enrolee";
         e.ke = SealedKey{std::string(60, '\x5a'), 1};  // the size of a sealed 32-byte Ke
         e.enrolee_id = "C-bench";

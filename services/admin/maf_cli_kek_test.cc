@@ -61,7 +61,7 @@ TEST_P(MafCliTest, KekStatusRewrapAndRetireFollowTheDocumentedRotation) {
     absl::StatusOr<maf::MafCredential> c = store_->GetCredentialByKmId(clients_[i].km_id);
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ(c->km.kek_version, 2);
-    absl::StatusOr<SecretBytes> km = v2_only.Open(c->km.ciphertext, c->km_id);
+    absl::StatusOr<SecretBytes> km = v2_only.Open(c->km.ciphertext, c->km_id.ToString());
     ASSERT_TRUE(km.ok()) << km.status();
     EXPECT_EQ(km->Reveal(), km_[i].Reveal());
     absl::StatusOr<maf::MafKey> k = store_->GetKey(keys_[i]);

@@ -40,7 +40,7 @@ TEST_P(MafCliTest, ClientsListPagesGetAndRevoke) {
   EXPECT_EQ(n, 3u) << json.out;
   EXPECT_EQ(json.out.rfind("{\"clients\":[", 0), 0u) << json.out;
 
-  CliResult by_km = Run({"maf", "clients", "get", "--km-id=" + clients_[1].km_id});
+  CliResult by_km = Run({"maf", "clients", "get", "--km-id=" + clients_[1].km_id.ToString()});
   ASSERT_EQ(by_km.code, 0) << by_km.err;
   EXPECT_NE(by_km.out.find("reg_id:       " + clients_[1].maf_client_reg_id), std::string::npos);
   EXPECT_NE(by_km.out.find("active_keys:  1"), std::string::npos) << by_km.out;
@@ -110,14 +110,14 @@ TEST_P(MafCliTest, CredentialsListPagesGetAndRevoke) {
   ASSERT_EQ(all.code, 0) << all.err;
   EXPECT_NE(all.err.find("3 credentials\n"), std::string::npos) << all.err;
   for (const maf::MafClient& c : clients_) {
-    EXPECT_NE(all.out.find(c.km_id + "\tactive\t" + c.enrolee_id + "\t" + c.ke_id),
+    EXPECT_NE(all.out.find(c.km_id.ToString() + "\tactive\t" + c.enrolee_id + "\t" + c.ke_id.ToString()),
               std::string::npos)
         << all.out;
   }
   CliResult json = Run({"maf", "credentials", "list", "--all", "--output=json"});
   ASSERT_EQ(json.code, 0) << json.err;
   EXPECT_EQ(json.out.rfind("{\"credentials\":[", 0), 0u) << json.out;
-  EXPECT_NE(json.out.find("\"ke_id\":\"" + clients_[2].ke_id + "\""), std::string::npos)
+  EXPECT_NE(json.out.find("\"ke_id\":\"" + clients_[2].ke_id.ToString() + "\""), std::string::npos)
       << json.out;
   EXPECT_NE(json.out.find("\"kek_version\":1"), std::string::npos) << json.out;
   CliResult by_enrolee = Run({"maf", "credentials", "list", "--enrolee-id=C-dev2", "--all"});
@@ -127,13 +127,13 @@ TEST_P(MafCliTest, CredentialsListPagesGetAndRevoke) {
   ASSERT_EQ(other_mef.code, 0) << other_mef.err;
   EXPECT_NE(other_mef.err.find("0 credentials\n"), std::string::npos) << other_mef.err;
 
-  CliResult by_ke = Run({"maf", "credentials", "get", "--ke-id=" + clients_[1].ke_id});
+  CliResult by_ke = Run({"maf", "credentials", "get", "--ke-id=" + clients_[1].ke_id.ToString()});
   ASSERT_EQ(by_ke.code, 0) << by_ke.err;
-  EXPECT_NE(by_ke.out.find("km_id:        " + clients_[1].km_id), std::string::npos) << by_ke.out;
+  EXPECT_NE(by_ke.out.find("km_id:        " + clients_[1].km_id.ToString()), std::string::npos) << by_ke.out;
   EXPECT_NE(by_ke.out.find("mef:          mef.example.com"), std::string::npos) << by_ke.out;
   EXPECT_NE(by_ke.out.find("state:        active"), std::string::npos) << by_ke.out;
   CliResult get_json =
-      Run({"maf", "credentials", "get", "--km-id=" + clients_[0].km_id, "--output=json"});
+      Run({"maf", "credentials", "get", "--km-id=" + clients_[0].km_id.ToString(), "--output=json"});
   ASSERT_EQ(get_json.code, 0) << get_json.err;
   EXPECT_NE(get_json.out.find("\"state\":\"MAF_CREDENTIAL_STATE_ACTIVE\""), std::string::npos)
       << get_json.out;
@@ -142,10 +142,10 @@ TEST_P(MafCliTest, CredentialsListPagesGetAndRevoke) {
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("NOT_FOUND"), std::string::npos) << missing.err;
 
-  EXPECT_EQ(Run({"maf", "credentials", "revoke", "--ke-id=" + clients_[0].ke_id}).code,
+  EXPECT_EQ(Run({"maf", "credentials", "revoke", "--ke-id=" + clients_[0].ke_id.ToString()}).code,
             2);  // --reason is required
   CliResult rv =
-      Run({"maf", "credentials", "revoke", "--ke-id=" + clients_[0].ke_id, "--reason=lost device"});
+      Run({"maf", "credentials", "revoke", "--ke-id=" + clients_[0].ke_id.ToString(), "--reason=lost device"});
   ASSERT_EQ(rv.code, 0) << rv.err;
   EXPECT_NE(rv.out.find("state:        revoked"), std::string::npos) << rv.out;
   EXPECT_NE(rv.out.find("by ops.example.com: lost device"), std::string::npos) << rv.out;
@@ -156,18 +156,18 @@ TEST_P(MafCliTest, CredentialsListPagesGetAndRevoke) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->GetCredentialByKeId(clients_[0].ke_id).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(forgotten_, std::vector<std::string>{clients_[0].km_id});
+  EXPECT_EQ(forgotten_, std::vector<std::string>{clients_[0].km_id.ToString()});
   absl::StatusOr<maf::MafClient> client = store_->GetClient(clients_[0].maf_client_reg_id);
   ASSERT_TRUE(client.ok());
   EXPECT_EQ(client->state, maf::ClientState::kRevoked);
   EXPECT_EQ(store_->GetActiveKey(keys_[0]).status().code(), absl::StatusCode::kNotFound);
-  CliResult again = Run({"maf", "credentials", "revoke", "--km-id=" + clients_[0].km_id,
+  CliResult again = Run({"maf", "credentials", "revoke", "--km-id=" + clients_[0].km_id.ToString(),
                          "--reason=again", "--output=json"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("\"reason\":\"lost device\""), std::string::npos) << again.out;
   CliResult revoked = Run({"maf", "credentials", "list", "--state=revoked", "--all"});
   EXPECT_NE(revoked.err.find("1 credentials"), std::string::npos) << revoked.err;
-  EXPECT_NE(revoked.out.find(clients_[0].km_id + "\trevoked\t"), std::string::npos) << revoked.out;
+  EXPECT_NE(revoked.out.find(clients_[0].km_id.ToString() + "\trevoked\t"), std::string::npos) << revoked.out;
   ExpectNoKeyMaterial();
 }
 

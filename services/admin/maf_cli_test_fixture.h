@@ -76,11 +76,11 @@ class MafCliTest : public ::testing::TestWithParam<std::string> {
     envelope_ = std::make_unique<crypto::Envelope>(Versions({{1, v1_key}, {2, v2_key}}, 2));
     for (int i = 1; i <= 3; ++i) {
       maf::MafCredential c;
-      c.km_id = *crypto::FormatKeyId(std::string(15, 'K') + static_cast<char>(i), kMaf);
+      c.km_id = *crypto::KeyId::FromParts(std::string(15, 'K') + static_cast<char>(i), kMaf);
       c.ke_id =
-          *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i), "mef.example.com");
+          *crypto::KeyId::FromParts(std::string(15, 'E') + static_cast<char>(i), "mef.example.com");
       km_.push_back(SecretBytes::Random(32));
-      c.km = maf::SealedKey{*old_envelope_->Seal(km_.back(), c.km_id), 1};
+      c.km = maf::SealedKey{*old_envelope_->Seal(km_.back(), c.km_id.ToString()), 1};
       sealed_.push_back(c.km.ciphertext);
       c.enrolee_id = "C-dev" + std::to_string(i);
       c.mef_fqdn = "mef.example.com";

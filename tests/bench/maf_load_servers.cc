@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/crypto/key_id.h"
 #include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
 #include "maf/km_resolver/km_resolver.h"
@@ -70,7 +71,7 @@ void PopulateMefStore(mef::EnroleeStore* store, const std::vector<Device>& devic
       for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
         const Device& d = devices[i];
         mef::Enrolment m;
-        m.ke_id = d.ke_id;
+        m.ke_id = *crypto::KeyId::Parse(d.ke_id);
         m.kpm_id = d.kpm_id;
         m.ke = mef::SealedKey{*env.Seal(SecretBytes::Copy(d.ke), d.ke_id),
                               static_cast<int32_t>(env.active_version())};

@@ -173,7 +173,7 @@ absl::Status PopulateMef(mef::EnroleeStore* store, const std::vector<Device>& de
       for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
         const Device& d = devices[i];
         mef::Enrolment m;
-        m.ke_id = d.ke_id;
+        m.ke_id = *crypto::KeyId::Parse(d.ke_id);
         m.kpm_id = d.kpm_id;
         m.ke = mef::SealedKey{*env.Seal(d.ke, d.ke_id), static_cast<int32_t>(env.active_version())};
         m.enrolee_id = d.enrolee_id;
@@ -194,8 +194,8 @@ absl::Status PopulateMaf(maf::MafStore* store, const std::vector<Device>& device
                          const crypto::Envelope& env) {
   for (const Device& d : devices) {
     maf::MafCredential c;
-    c.km_id = d.km_id;
-    c.ke_id = d.ke_id;
+    c.km_id = *crypto::KeyId::Parse(d.km_id);
+    c.ke_id = *crypto::KeyId::Parse(d.ke_id);
     c.km = maf::SealedKey{*env.Seal(d.km, d.km_id), static_cast<int32_t>(env.active_version())};
     c.enrolee_id = d.enrolee_id;
     c.mef_fqdn = kMefFqdn;

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/crypto/key_id.h"
 #include "common/pg/test_schema.h"
 #include "common/secret_bytes.h"
 #include "common/testing/mtls_env.h"
@@ -440,7 +441,7 @@ TEST_F(MafE2eTest, AdminRevokedCredentialIsRefusedOnTheNextHandshake) {
 
   EXPECT_THAT(enrolee::MafClient::Connect(MafOptions(cred->km_id, cred->km)), Not(IsOk()));
   EXPECT_THAT(enrolee::MafClient::Connect(MafOptions(dev.ke_id, cred->km)), Not(IsOk()));
-  EXPECT_EQ(maf_->store->GetCredentialByKeId(dev.ke_id).status().code(),
+  EXPECT_EQ(maf_->store->GetCredentialByKeId(*crypto::KeyId::Parse(dev.ke_id)).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 

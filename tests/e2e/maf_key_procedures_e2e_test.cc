@@ -10,6 +10,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/crypto/key_id.h"
 #include "common/exchange/maf_messages.h"
 #include "common/exchange/rsc.h"
 #include "common/secret_bytes.h"
@@ -69,7 +70,7 @@ TEST_P(MafProceduresE2eTest, KeyRegistrationUpdateChangesTargetsAndShortensExpir
   EXPECT_EQ(got->expires_at, shorter);
 
   // An expiry beyond Km's is capped: the key never outlives the credential.
-  absl::StatusOr<maf::MafCredential> km = maf_->store->GetCredentialByKmId(owner.cred.km_id);
+  absl::StatusOr<maf::MafCredential> km = maf_->store->GetCredentialByKmId(*crypto::KeyId::Parse(owner.cred.km_id));
   ASSERT_TRUE(km.ok()) << km.status();
   resp = Update(*c, key->key_id, std::nullopt, km->expires_at + absl::Hours(24 * 365));
   ASSERT_TRUE(resp.ok()) << resp.status();

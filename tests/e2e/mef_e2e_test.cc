@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
 #include "common/testing/status_matchers.h"
 #include "enrolee/bootstrap_client.h"
@@ -39,7 +40,7 @@ TEST_F(MefE2eTest, BootstrapOverTlsAndDtlsIsDurableWhenAnswered) {
     EXPECT_EQ(r->enrolee_id, "C-" + id);
     EXPECT_EQ(r->maf_id, "maf.local");
     // The row must be there the moment the answer arrived.
-    auto view = mef_->store->GetEnrolmentByKeId(r->ke_id);
+    auto view = mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id));
     ASSERT_THAT(view, IsOk());
     EXPECT_EQ(view->enrolment.kpm_id, id);
     EXPECT_EQ(view->enrolment.transport,
@@ -107,7 +108,7 @@ TEST_F(MefE2eTest, RestartKeepsEnrolments) {
   mef_ = StartMef(pool_, &envelope_);
   ASSERT_NE(mef_, nullptr);
   for (const std::string& k : ke_ids) {
-    auto v = mef_->store->GetEnrolmentByKeId(k);
+    auto v = mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(k));
     EXPECT_THAT(v, IsOk()) << k << ": " << v.status();
   }
   ExpectServing();

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
+#include "common/crypto/key_id.h"
 #include "common/pg/test_schema.h"
 #include "common/secret_bytes.h"
 #include "common/testing/status_matchers.h"
@@ -100,7 +101,7 @@ TEST(MefServerEnrolmentE2eTest, FullExchangeWithMafUriFlagsOverTlsAndDtls) {
     EXPECT_EQ(r.maf_id, "maf.local");
     EXPECT_EQ(r.enrolee_id, e.enrolee_id);
     // Lifetime = the stored enrolment's expiry (TS-0003 10.7); the row is durable already.
-    auto view = (*store)->GetEnrolmentByKeId(r.ke_id);
+    auto view = (*store)->GetEnrolmentByKeId(*crypto::KeyId::Parse(r.ke_id));
     ASSERT_THAT(view, IsOk());
     EXPECT_EQ(view->enrolment.expires_at, r.expires_at);
     absl::Status done = (*x)->ReportResult(true);

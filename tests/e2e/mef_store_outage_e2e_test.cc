@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/crypto/key_id.h"
 #include "common/pg/test_schema.h"
 #include "common/secret_bytes.h"
 #include "common/testing/status_matchers.h"
@@ -140,7 +141,7 @@ TEST_F(MefOutageTest, OutageFailsClearlyAndRecoversWithoutRestart) {
                                             i % 2 ? tls::Transport::kDtls : tls::Transport::kTls),
                                     rp);
     ASSERT_THAT(r, IsOk());
-    EXPECT_THAT(mef_->store->GetEnrolmentByKeId(r->ke_id), IsOk());
+    EXPECT_THAT(mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(r->ke_id)), IsOk());
   }
   EXPECT_EQ(EnrolmentRows(), rows_before + 3);
 }

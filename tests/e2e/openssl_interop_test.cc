@@ -154,7 +154,7 @@ class OpensslInteropTest : public ::testing::TestWithParam<const char*> {
     EXPECT_TRUE(absl::StrContains(out, "{\"instructionType\":\"endOfEnrolmentExchange\"}")) << out;
     // ... and the MEF closed the session (s_client saw close_notify and ended by itself).
     EXPECT_TRUE(absl::StrContains(out, "closed")) << out;
-    auto view = mef_->store->GetEnrolmentByKeId(ke_id);
+    auto view = mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(ke_id));
     ASSERT_TRUE(view.ok()) << view.status();
     auto ke = envelope_.Open(view->enrolment.ke.ciphertext, ke_id);
     ASSERT_TRUE(ke.ok()) << ke.status();
@@ -225,7 +225,7 @@ TEST_P(OpensslInteropTest, SClientKeyIdMatchesMefAnswer) {
   EXPECT_TRUE(absl::StrContains(out, absl::StrCat("\"keId\":\"", expected_ke_id, "\"")))
       << "expected keId " << expected_ke_id << " in:\n" << out;
   EXPECT_TRUE(absl::StrContains(out, cipher)) << out;
-  auto view = mef_->store->GetEnrolmentByKeId(expected_ke_id);
+  auto view = mef_->store->GetEnrolmentByKeId(*crypto::KeyId::Parse(expected_ke_id));
   EXPECT_TRUE(view.ok()) << view.status();
   // And the Ke (bytes 16..47) is what the MEF sealed.
   if (view.ok()) {

@@ -59,9 +59,9 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   ASSERT_THAT(store.CreateEnrolee(e), IsOk());
   SecretBytes ke = SecretBytes::Random(32);
   Enrolment m;
-  m.ke_id = *crypto::FormatKeyId(std::string(16, '\x42'), "mef.example.com");
+  m.ke_id = *crypto::KeyId::FromParts(std::string(16, '\x42'), "mef.example.com");
   m.kpm_id = "dev-1";
-  m.ke = SealedKey{m.ke_id + std::string(ke.Reveal()), 1};
+  m.ke = SealedKey{m.ke_id.ToString() + std::string(ke.Reveal()), 1};
   m.enrolee_id = "Cdev-1";
   m.maf_id = kMaf;
   m.expires_at = absl::Now() + absl::Hours(1);
@@ -87,8 +87,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   int refused = 0;
   while (absl::Now() - down_since < absl::Milliseconds(700)) {
     const absl::Time t = absl::Now();
-    absl::StatusOr<FetchedCredential> c =
-        client.Fetch(*crypto::KeyId::Parse(m.ke_id), t + absl::Seconds(2));
+    absl::StatusOr<FetchedCredential> c = client.Fetch(m.ke_id, t + absl::Seconds(2));
     ASSERT_THAT(c, Not(IsOk()));
     EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
     EXPECT_LT(absl::Now() - t, absl::Milliseconds(500)) << "a fetch waited for a MEF known down";
@@ -109,7 +108,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   absl::StatusOr<FetchedCredential> c = absl::UnavailableError("not tried");
   (void)::onem2m::testing::WaitFor(
       [&] {
-        c = client.Fetch(*crypto::KeyId::Parse(m.ke_id), absl::Now() + absl::Seconds(2));
+        c = client.Fetch(m.ke_id, absl::Now() + absl::Seconds(2));
         return c.ok();
       },
       absl::Seconds(5), absl::Milliseconds(20));
@@ -134,9 +133,9 @@ TEST(MefCredentialClientTest, GivesUpAtTheDeadline) {
   }
   MefCredentialClient client(env.Channel(port, kMaf), kMaf);
   const absl::Time t0 = absl::Now();
-  absl::StatusOr<FetchedCredential> c = client.Fetch(
-      *crypto::KeyId::Parse("42424242424242424242424242424242@mef.example.com"),
-      t0 + absl::Milliseconds(500));
+  absl::StatusOr<FetchedCredential> c =
+      client.Fetch(*crypto::KeyId::Parse("42424242424242424242424242424242@mef.example.com"),
+                   t0 + absl::Milliseconds(500));
   EXPECT_THAT(c, Not(IsOk()));
   EXPECT_TRUE(c.status().code() == absl::StatusCode::kUnavailable ||
               c.status().code() == absl::StatusCode::kDeadlineExceeded)
