@@ -6,8 +6,10 @@
 // ops::HandshakeMetrics("onem2m_mef") and mef::MefMetrics on one prometheus::Registry); a scrape is
 // that registry in the Prometheus text format, as the ops server's /metrics serves it.
 // Timeline: load starts (--threads devices, each a loop of single Bootstrap attempts over TLS with
-// its real Kpm); after 1 s scrape "up1", after 3 s more "up2"; run --stop_pg (a shell command);
-// after 1 s scrape "down1", after 3 s more "down2"; stop the load. Each scrape is written to
+// its real Kpm); once 20 handshakes succeeded scrape "up1", after 20 more "up2"; run --stop_pg (a
+// shell command); once a handshake failed for the store scrape "down1", after 20 more "down2"; stop
+// the load. The scrapes follow the counters, not the clock, so the windows hold the same traffic
+// however fast the machine is. Each scrape is written to
 // --out_dir/<name>.prom with a first line "# time_unix <seconds>". Device outcomes (attempts by
 // status code, before and after the stop) go to --out_dir/devices.txt as "phase code count".
 #include <atomic>
@@ -33,6 +35,7 @@
 #include "common/ops/handshake_metrics.h"
 #include "common/process_defaults.h"
 #include "common/secret_bytes.h"
+#include "common/testing/wait_for.h"
 #include "enrolee/bootstrap_client.h"
 #include "mef/bootstrap/bootstrap_server.h"
 #include "mef/metrics/mef_metrics.h"
@@ -62,6 +65,31 @@ bool WriteScrape(prometheus::Registry& registry, const std::string& path) {
       << "\n"
       << serializer.Serialize(registry.Collect());
   return static_cast<bool>(out);
+}
+
+// Handshakes is onem2m_mef_handshakes_total summed over the series with outcome=`outcome`.
+double Handshakes(prometheus::Registry& registry, const std::string& outcome) {
+  double sum = 0;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != "onem2m_mef_handshakes_total") continue;
+    for (const prometheus::ClientMetric& m : family.metric) {
+      for (const prometheus::ClientMetric::Label& l : m.label) {
+        if (l.name == "outcome" && l.value == outcome) sum += m.counter.value;
+      }
+    }
+  }
+  return sum;
+}
+
+// WaitForMore waits until `outcome` handshakes reached `base` + `n` (a minute at most).
+bool WaitForMore(prometheus::Registry& registry, const std::string& outcome, double base, int n) {
+  const bool reached = testing::WaitFor([&] { return Handshakes(registry, outcome) >= base + n; },
+                                        absl::Minutes(1));
+  if (!reached) {
+    std::fprintf(stderr, "store_outage_probe: fewer than %d more %s handshakes\n", n,
+                 outcome.c_str());
+  }
+  return reached;
 }
 
 int Run() {
@@ -137,23 +165,19 @@ int Run() {
         absl::StatusOr<enrolee::BootstrapResult> r = enrolee::Bootstrap(b);
         std::lock_guard<std::mutex> l(mu);
         ++outcomes[{ph, std::string(absl::StatusCodeToString(r.status().code()))}];
-        absl::SleepFor(absl::Milliseconds(5));
       }
     });
   }
-  bool ok = true;
-  // Stays: this probe is a measuring tool, not a test; the pauses are the windows over which it
-  // samples the metrics before and during the outage (the 5 ms above paces the load).
-  absl::SleepFor(absl::Seconds(1));
+  bool ok = WaitForMore(registry, "ok", 0, 20);
   ok &= WriteScrape(registry, out_dir + "/up1.prom");
-  absl::SleepFor(absl::Seconds(3));
+  ok &= WaitForMore(registry, "ok", Handshakes(registry, "ok"), 20);
   ok &= WriteScrape(registry, out_dir + "/up2.prom");
   phase = 1;
   const int rc = std::system(absl::GetFlag(FLAGS_stop_pg).c_str());
   std::fprintf(stderr, "store_outage_probe: --stop_pg exited %d\n", rc);
-  absl::SleepFor(absl::Seconds(1));
+  ok &= WaitForMore(registry, "store_unavailable", 0, 1);
   ok &= WriteScrape(registry, out_dir + "/down1.prom");
-  absl::SleepFor(absl::Seconds(3));
+  ok &= WaitForMore(registry, "store_unavailable", Handshakes(registry, "store_unavailable"), 20);
   ok &= WriteScrape(registry, out_dir + "/down2.prom");
   stop = true;
   for (std::thread& t : load) t.join();
