@@ -114,6 +114,43 @@ TEST(OpsServerTest, HangingCheckNeverDelaysProbes) {
   ops.Stop();
 }
 
+// RunsOf is onem2m_readiness_check_runs_total{check="store",result=`result`} on /metrics.
+double RunsOf(int port, const std::string& result) {
+  const std::string series =
+      "onem2m_readiness_check_runs_total{check=\"store\",result=\"" + result + "\"} ";
+  const std::string page = Get(port, "/metrics");
+  const size_t at = page.find(series);
+  return at == std::string::npos ? -1 : std::stod(page.substr(at + series.size()));
+}
+
+// Every run of a check that returns is counted by result, so a failing check shows progress
+// (the e2e tests wait on it); a hung one adds nothing until it returns.
+TEST(OpsServerTest, CheckRunsAreCountedByResult) {
+  OpsServer ops(std::make_shared<prometheus::Registry>(), Fast());
+  std::atomic<bool> store_ok{true};
+  absl::Notification release;
+  std::atomic<bool> hang{false};
+  ops.AddReadinessCheck("store", [&] {
+    if (hang) release.WaitForNotificationWithTimeout(absl::Seconds(20));
+    return store_ok ? absl::OkStatus() : absl::UnavailableError("database down");
+  });
+  ASSERT_THAT(ops.Start("127.0.0.1:0"), IsOk());
+  EXPECT_TRUE(testing::WaitFor([&] { return RunsOf(ops.port(), "ok") >= 2; }));
+  EXPECT_EQ(RunsOf(ops.port(), "failed"), 0);
+  store_ok = false;
+  EXPECT_TRUE(testing::WaitFor([&] { return RunsOf(ops.port(), "failed") >= 3; }));
+  hang = true;
+  EXPECT_TRUE(WaitFor(ops.port(), "/readyz", "store: no answer for"));
+  const double failed = RunsOf(ops.port(), "failed");
+  const double ok = RunsOf(ops.port(), "ok");
+  EXPECT_EQ(RunsOf(ops.port(), "failed"), failed);  // the hung run is not counted
+  EXPECT_EQ(RunsOf(ops.port(), "ok"), ok);
+  hang = false;
+  release.Notify();
+  EXPECT_TRUE(testing::WaitFor([&] { return RunsOf(ops.port(), "failed") > failed; }));
+  ops.Stop();
+}
+
 // A client that connects and sends nothing holds one serving thread, not the probes.
 TEST(OpsServerTest, SilentClientDoesNotBlockLiveness) {
   OpsServer ops(std::make_shared<prometheus::Registry>(), Fast());
