@@ -22,7 +22,7 @@ class CredentialWatchTest : public testing::CredentialServiceFixture {};
 // Store faults need a store that can be switched off: only the fake one can.
 class CredentialWatchFaultTest : public testing::CredentialServiceFixture {};
 
-// OpenWatch starts a raw WatchRevocations call.
+// RawWatch is one WatchRevocations call, read by the test itself.
 struct RawWatch {
   grpc::ClientContext ctx;
   std::unique_ptr<v1::MefCredentialService::Stub> stub;
