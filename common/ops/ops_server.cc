@@ -16,7 +16,14 @@
 namespace onem2m::ops {
 
 OpsServer::OpsServer(std::shared_ptr<prometheus::Registry> registry, OpsOptions options)
-    : registry_(std::move(registry)), options_(options) {}
+    : registry_(std::move(registry)), options_(options) {
+  if (registry_ != nullptr) {
+    check_runs_ = &prometheus::BuildCounter()
+                       .Name("onem2m_readiness_check_runs_total")
+                       .Help("Runs of each readiness check that returned, by result.")
+                       .Register(*registry_);
+  }
+}
 
 OpsServer::~OpsServer() {
   // A check left blocked by an earlier Stop(timeout) is not waited for again (see Stop).
@@ -32,6 +39,10 @@ void OpsServer::AddReadinessCheck(std::string name, std::function<absl::Status()
   auto c = std::make_unique<Check>();
   c->name = std::move(name);
   c->fn = std::move(check);
+  if (check_runs_ != nullptr) {
+    c->ok_runs = &check_runs_->Add({{"check", c->name}, {"result", "ok"}});
+    c->failed_runs = &check_runs_->Add({{"check", c->name}, {"result", "failed"}});
+  }
   Check* raw = c.get();
   absl::MutexLock lock(&mu_);
   if (checks_stop_) return;
@@ -49,6 +60,7 @@ void OpsServer::RunCheck(Check* check) {
     absl::Status s = check->fn();
     mu_.Lock();
     check->running = false;
+    if (check->ok_runs != nullptr) (s.ok() ? check->ok_runs : check->failed_runs)->Increment();
     check->last = std::move(s);
     const absl::Time next = absl::Now() + options_.check_interval;
     auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return checks_stop_; };

@@ -8,7 +8,9 @@
 //                 every check_interval); /readyz only reads their cached results, and a check that
 //                 has not returned within check_timeout counts as failed. So a slow or black-holed
 //                 database makes the pod unready quickly but never makes a probe time out;
-//   GET /metrics  Prometheus text exposition of `registry`.
+//   GET /metrics  Prometheus text exposition of `registry`, which also gets
+//                 onem2m_readiness_check_runs_total{check,result="ok"|"failed"}: the runs of each
+//                 check that returned (a hung one adds nothing until it returns).
 // It serves one short request per connection on a few threads of its own (a slow client holds one
 // of them for at most two seconds), so a scrape never competes with the I/O threads. Bind it to a
 // cluster-internal address; it carries no secrets.
@@ -24,6 +26,8 @@
 #ifndef ONEM2M_COMMON_OPS_OPS_SERVER_H_
 #define ONEM2M_COMMON_OPS_OPS_SERVER_H_
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
@@ -88,6 +92,8 @@ class OpsServer {
     bool running = false;
     absl::Time run_started;
     std::thread thread;
+    prometheus::Counter* ok_runs = nullptr;  // null without a registry
+    prometheus::Counter* failed_runs = nullptr;
   };
 
   void Serve();
@@ -96,6 +102,7 @@ class OpsServer {
 
   std::shared_ptr<prometheus::Registry> registry_;
   const OpsOptions options_;
+  prometheus::Family<prometheus::Counter>* check_runs_ = nullptr;  // null without a registry
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Check>> checks_ ABSL_GUARDED_BY(mu_);
   std::string starting_ ABSL_GUARDED_BY(mu_);  // empty: started

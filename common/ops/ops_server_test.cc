@@ -114,6 +114,47 @@ TEST(OpsServerTest, HangingCheckNeverDelaysProbes) {
   ops.Stop();
 }
 
+// RunsOf is onem2m_readiness_check_runs_total{check=`check`,result=`result`} on /metrics.
+double RunsOf(int port, const std::string& check, const std::string& result) {
+  const std::string series = "onem2m_readiness_check_runs_total{check=\"" + check +
+                             "\",result=\"" + result + "\"} ";
+  const std::string page = Get(port, "/metrics");
+  const size_t at = page.find(series);
+  return at == std::string::npos ? -1 : std::stod(page.substr(at + series.size()));
+}
+
+// Every run of a check that returns is counted by result, so a failing check shows progress
+// (the e2e tests wait on it); a hung one adds nothing until it returns.
+TEST(OpsServerTest, CheckRunsAreCountedByResult) {
+  OpsServer ops(std::make_shared<prometheus::Registry>(), Fast());
+  std::atomic<bool> store_ok{true};
+  absl::Notification release;
+  std::atomic<bool> hang{false};
+  ops.AddReadinessCheck("store", [&] {
+    if (hang) release.WaitForNotificationWithTimeout(absl::Seconds(20));
+    return store_ok ? absl::OkStatus() : absl::UnavailableError("database down");
+  });
+  ops.AddReadinessCheck("canary", [] { return absl::OkStatus(); });
+  ASSERT_THAT(ops.Start("127.0.0.1:0"), IsOk());
+  const int port = ops.port();
+  EXPECT_TRUE(testing::WaitFor([&] { return RunsOf(port, "store", "ok") >= 2; }));
+  EXPECT_EQ(RunsOf(port, "store", "failed"), 0);
+  store_ok = false;
+  EXPECT_TRUE(testing::WaitFor([&] { return RunsOf(port, "store", "failed") >= 3; }));
+  hang = true;
+  EXPECT_TRUE(WaitFor(port, "/readyz", "store: no answer for"));
+  const double failed = RunsOf(port, "store", "failed");
+  const double ok = RunsOf(port, "store", "ok");
+  // While the canary runs three more times, the hung store check adds nothing.
+  const double canary = RunsOf(port, "canary", "ok");
+  EXPECT_TRUE(testing::WaitFor([&] { return RunsOf(port, "canary", "ok") >= canary + 3; }));
+  EXPECT_EQ(RunsOf(port, "store", "failed"), failed);
+  EXPECT_EQ(RunsOf(port, "store", "ok"), ok);
+  release.Notify();
+  EXPECT_TRUE(testing::WaitFor([&] { return RunsOf(port, "store", "failed") > failed; }));
+  ops.Stop();
+}
+
 // A client that connects and sends nothing holds one serving thread, not the probes.
 TEST(OpsServerTest, SilentClientDoesNotBlockLiveness) {
   OpsServer ops(std::make_shared<prometheus::Registry>(), Fast());

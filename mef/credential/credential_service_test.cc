@@ -1,195 +1,36 @@
-// End-to-end tests of MefCredentialServiceImpl and the MAF-side client over a real gRPC server on
-// 127.0.0.1:0 with mutual TLS, against the fake store, MemoryEnroleeStore and (when ONEM2M_TEST_PG
-// is set) PgEnroleeStore in its own schema.
+// MefCredentialServiceImpl's FetchCredential over a real gRPC server on 127.0.0.1:0 with mutual
+// TLS, against the fake store, MemoryEnroleeStore and (when ONEM2M_TEST_PG is set) PgEnroleeStore
+// in its own schema: Km and usage-constrained keys, who may fetch what, indistinguishable
+// NOT_FOUND, concurrent calls, store faults.
 #include "mef/credential/credential_service.h"
 
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
-#include "common/crypto/envelope.h"
 #include "common/crypto/key_derivation.h"
 #include "common/crypto/key_id.h"
 #include "common/crypto/test_vectors.h"
-#include "common/log/logger.h"
-#include "common/pg/test_schema.h"
-#include "common/testing/mtls_env.h"
-#include "common/time/testing/fake_clock.h"
 #include "gtest/gtest.h"
-#include "mef/credential/envelope_ke_opener.h"
-#include "mef/credential/testing/fake_enrolee_store.h"
-#include "mef/store/forwarding_enrolee_store.h"
-#include "mef/store/memory_enrolee_store.h"
-#include "mef/store/pg_enrolee_store.h"
+#include "mef/credential/testing/credential_service_fixture.h"
 
 namespace onem2m {
 namespace mef {
 namespace {
 
 namespace v1 = ::onem2m::rsp::v1;
+using testing::kMaf;
+using testing::kMef;
+using testing::kOtherMaf;
+using testing::ReadAll;
 
-constexpr char kMef[] = "mef.example.com";
-constexpr char kMaf[] = "maf.example.com";
-constexpr char kOtherMaf[] = "maf2.example.com";
-
-class CountingMetrics : public CredentialMetrics {
- public:
-  void OnFetch(FetchOutcome outcome, absl::Duration) override {
-    ++counts[static_cast<int>(outcome)];
-  }
-  std::atomic<int> counts[7] = {};
-};
-
-// CountingOpener is the production EnvelopeKeOpener, counting real and decoy openings.
-class CountingOpener final : public KeOpener {
- public:
-  explicit CountingOpener(const crypto::Envelope* envelope) : inner_(envelope) {}
-  absl::StatusOr<SecretBytes> OpenKe(const SealedKey& sealed,
-                                     absl::string_view ke_id) const override {
-    ++opens;
-    return inner_.OpenKe(sealed, ke_id);
-  }
-  absl::StatusOr<SecretBytes> OpenDecoyKe() const override {
-    absl::StatusOr<SecretBytes> ke = inner_.OpenDecoyKe();
-    if (ke.ok() && ke->size() == 32) ++decoy_opens;
-    return ke;
-  }
-  mutable std::atomic<int> opens{0};
-  mutable std::atomic<int> decoy_opens{0};  // successful ones
-
- private:
-  EnvelopeKeOpener inner_;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class CredentialServiceTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (GetParam() == "fake") {
-      auto fake = std::make_unique<testing::FakeEnroleeStore>();
-      fake_ = fake.get();
-      store_ = std::move(fake);
-    } else if (GetParam() == "memory") {
-      store_ = std::make_unique<MemoryEnroleeStore>();
-    } else {
-      if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
-      auto schema = pg::TestSchema::Create();
-      ASSERT_TRUE(schema.ok()) << schema.status();
-      schema_ = *std::move(schema);
-      PgEnroleeStoreOptions o;
-      o.pool = schema_->PoolOptionsFor();
-      o.pool.max_size = 4;
-      auto store = PgEnroleeStore::Create(o);
-      ASSERT_TRUE(store.ok()) << store.status();
-      store_ = *std::move(store);
-    }
-    audit_path_ = absl::StrCat(
-        ::onem2m::testing::TempDir(), "/audit-",
-        absl::StrReplaceAll(::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                            {{"/", "-"}}),
-        ".log");
-    std::remove(audit_path_.c_str());
-    ASSERT_TRUE(SetAuditPath(audit_path_));
-    env_ = std::make_unique<::onem2m::testing::MtlsEnv>(::onem2m::testing::TempDir());
-    envelope_ = std::make_unique<crypto::Envelope>(crypto::Keyring::Generate(1));
-    opener_ = std::make_unique<CountingOpener>(envelope_.get());
-    MefCredentialServiceImpl::Options opts;
-    opts.clock = &clock_;
-    opts.metrics = &metrics_;
-    auto service = MefCredentialServiceImpl::Create(store_.get(), opener_.get(), opts);
-    ASSERT_TRUE(service.ok()) << service.status();
-    service_ = *std::move(service);
-    grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:0", env_->ServerCredentials(), &port_);
-    service_->Register(&b);
-    server_ = b.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    service_->Start();
-  }
-
-  void TearDown() override {
-    if (service_ != nullptr) service_->Shutdown();
-    if (server_ != nullptr) server_->Shutdown();
-    if (service_ != nullptr) service_->Stop();
-    server_.reset();
-    SetAuditPath("-");
-  }
-
-  // AddEnrolee creates an enrolee for `maf_id` in `state` (moving through the store's API).
-  void AddEnrolee(const std::string& kpm_id, const std::string& maf_id,
-                  std::optional<absl::Time> not_after = std::nullopt) {
-    Enrolee e;
-    e.kpm_id = kpm_id;
-    e.kpm = SealedKey{"sealed-kpm-not-used-here", 1};
-    e.enrolee_id = "C" + kpm_id;
-    e.maf_id = maf_id;
-    e.not_after = not_after;
-    ASSERT_TRUE(store_->CreateEnrolee(e).ok());
-  }
-
-  // AddEnrolment seals `ke` exactly as the MEF's bootstrap does (AAD = canonical KeID) and stores
-  // the enrolment; returns the KeID.
-  std::string AddEnrolment(const std::string& kpm_id, const std::string& maf_id,
-                           const SecretBytes& ke, absl::Time expires_at, std::string ke_id = "") {
-    if (ke_id.empty()) {
-      ke_id = *crypto::FormatKeyId(SecretBytes::Random(16).Reveal(), kMef);
-    }
-    Enrolment m;
-    m.ke_id = *crypto::KeyId::Parse(ke_id);
-    m.kpm_id = kpm_id;
-    m.ke =
-        SealedKey{*envelope_->Seal(ke, ke_id), static_cast<int32_t>(envelope_->active_version())};
-    m.enrolee_id = "C" + kpm_id;
-    m.maf_id = maf_id;
-    m.expires_at = expires_at;
-    EXPECT_TRUE(store_->RecordEnrolment(m).ok());
-    return ke_id;
-  }
-
-  grpc::Status Fetch(const std::string& caller, const std::string& ke_id, uint32_t suid,
-                     v1::FetchCredentialResponse* out, const std::string& target = "") {
-    auto stub = v1::MefCredentialService::NewStub(env_->Channel(port_, caller));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    v1::FetchCredentialRequest req;
-    req.set_ke_id(ke_id);
-    req.set_suid(suid);
-    req.set_enrolment_target_id(target);
-    return stub->FetchCredential(&ctx, req, out);
-  }
-
-  std::unique_ptr<pg::TestSchema> schema_;
-  std::unique_ptr<EnroleeStore> store_;
-  testing::FakeEnroleeStore* fake_ = nullptr;
-  std::string audit_path_;
-  std::unique_ptr<::onem2m::testing::MtlsEnv> env_;
-  std::unique_ptr<crypto::Envelope> envelope_;
-  std::unique_ptr<CountingOpener> opener_;
-  CountingMetrics metrics_;
-  absl::Time now_ = absl::Now();
-  FakeClock clock_{now_};  // stands still at now_
-  std::unique_ptr<MefCredentialServiceImpl> service_;
-  int port_ = 0;
-  std::unique_ptr<grpc::Server> server_;
-};
+class CredentialServiceTest : public testing::CredentialServiceFixture {};
 
 TEST_P(CredentialServiceTest, FetchReturnsKmDerivedForTheMaf) {
   AddEnrolee("dev-1", kMaf);
@@ -487,7 +328,7 @@ TEST_P(CredentialServiceTest, ConcurrentMixedFetchesEachGetTheirOwnAnswerAndAudi
 }
 
 // Store faults need a store that can be switched off: only the fake one can.
-class CredentialServiceFaultTest : public CredentialServiceTest {};
+class CredentialServiceFaultTest : public testing::CredentialServiceFixture {};
 
 TEST_P(CredentialServiceFaultTest, StoreDownIsUnavailable) {
   AddEnrolee("dev-1", kMaf);
@@ -500,279 +341,10 @@ TEST_P(CredentialServiceFaultTest, StoreDownIsUnavailable) {
   EXPECT_TRUE(Fetch(kMaf, ke_id, 21, &out).ok());
 }
 
-// --- WatchRevocations ---
-
-// OpenWatch starts a raw WatchRevocations call.
-struct RawWatch {
-  grpc::ClientContext ctx;
-  std::unique_ptr<v1::MefCredentialService::Stub> stub;
-  std::unique_ptr<grpc::ClientReader<v1::RevocationEvent>> reader;
-};
-
-TEST_P(CredentialServiceTest, RevocationReachesTheMafWithinOneSecond) {
-  AddEnrolee("dev-1", kMaf);
-  AddEnrolee("dev-2", kOtherMaf);
-  const std::string ke_id =
-      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
-  AddEnrolment("dev-2", kOtherMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
-
-  RawWatch w;
-  w.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
-  w.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::WatchRevocationsRequest req;
-  req.set_start_from_now(true);
-  req.set_heartbeat_interval_ms(100);
-  w.reader = w.stub->WatchRevocations(&w.ctx, req);
-  v1::RevocationEvent ev;
-  ASSERT_TRUE(w.reader->Read(&ev));  // the immediate heartbeat: the stream is open
-  ASSERT_EQ(ev.kind(), v1::RevocationEvent::KIND_HEARTBEAT);
-
-  // Another MAF's enrolee first: the stream is in commit order, so its event, had it leaked,
-  // would arrive before ours.
-  ASSERT_TRUE(store_->SetState("dev-2", EnroleeState::kRevoked).ok());
-  const absl::Time t0 = absl::Now();
-  ASSERT_TRUE(store_->SetState("dev-1", EnroleeState::kRevoked).ok());
-  bool revoked = false;
-  bool saw_ke = false;
-  while (!(revoked && saw_ke) && w.reader->Read(&ev)) {
-    if (ev.kind() == v1::RevocationEvent::KIND_HEARTBEAT) continue;
-    EXPECT_EQ(ev.enrolee_id(), "Cdev-1") << "event about another MAF's enrolee";
-    if (!revoked && ev.kind() == v1::RevocationEvent::KIND_ENROLEE_REVOKED) {
-      revoked = true;
-      EXPECT_LT(absl::Now() - t0, absl::Seconds(1)) << "revocation event later than 1 s";
-    }
-    for (const auto& k : ev.ke_ids()) saw_ke |= (k == ke_id);
-  }
-  EXPECT_TRUE(revoked) << "no revocation event";
-  EXPECT_TRUE(saw_ke) << "the revoked enrolee's enrolment was not invalidated";
-  w.ctx.TryCancel();
-}
-
-TEST_P(CredentialServiceTest, WatchRejectsBadCursorsAndIntervals) {
-  auto finish = [&](v1::WatchRevocationsRequest req) {
-    RawWatch w;
-    w.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
-    w.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    w.reader = w.stub->WatchRevocations(&w.ctx, req);
-    v1::RevocationEvent ev;
-    while (w.reader->Read(&ev)) {
-    }
-    return w.reader->Finish().error_code();
-  };
-  v1::WatchRevocationsRequest req;
-  EXPECT_EQ(finish(req), grpc::StatusCode::INVALID_ARGUMENT);  // neither cursor nor from-now
-  req.set_resume_cursor("garbage");
-  EXPECT_EQ(finish(req), grpc::StatusCode::INVALID_ARGUMENT);
-  req.set_resume_cursor("s999999");
-  EXPECT_EQ(finish(req), grpc::StatusCode::OUT_OF_RANGE);
-  req.set_start_from_now(true);
-  req.set_heartbeat_interval_ms(50);
-  EXPECT_EQ(finish(req), grpc::StatusCode::INVALID_ARGUMENT);
-}
-
-TEST_P(CredentialServiceTest, WatchResumesFromCursorAndEndsOnShutdown) {
-  AddEnrolee("dev-1", kMaf);
-  const std::string ke_id =
-      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
-  RawWatch w;
-  w.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
-  v1::WatchRevocationsRequest req;
-  req.set_start_from_now(true);
-  w.reader = w.stub->WatchRevocations(&w.ctx, req);
-  v1::RevocationEvent first;
-  ASSERT_TRUE(w.reader->Read(&first));  // the immediate heartbeat carries the start cursor
-  EXPECT_EQ(first.kind(), v1::RevocationEvent::KIND_HEARTBEAT);
-  ASSERT_TRUE(store_->RevokeEnrolment(*crypto::KeyId::Parse(ke_id)).ok());
-  v1::RevocationEvent ev;
-  do {
-    ASSERT_TRUE(w.reader->Read(&ev));
-  } while (ev.kind() == v1::RevocationEvent::KIND_HEARTBEAT);
-  EXPECT_EQ(ev.kind(), v1::RevocationEvent::KIND_ENROLMENTS_INVALIDATED);
-  ASSERT_EQ(ev.ke_ids_size(), 1);
-  EXPECT_EQ(ev.ke_ids(0), ke_id);
-
-  // A second stream resuming from the first heartbeat's cursor replays the same event.
-  RawWatch again;
-  again.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
-  v1::WatchRevocationsRequest resume;
-  resume.set_resume_cursor(first.cursor());
-  again.reader = again.stub->WatchRevocations(&again.ctx, resume);
-  v1::RevocationEvent replay;
-  ASSERT_TRUE(again.reader->Read(&replay));
-  EXPECT_EQ(replay.kind(), v1::RevocationEvent::KIND_ENROLMENTS_INVALIDATED);
-  EXPECT_EQ(replay.cursor(), ev.cursor());
-
-  // Shutdown ends both streams promptly with UNAVAILABLE.
-  const absl::Time t0 = absl::Now();
-  service_->Shutdown();
-  while (w.reader->Read(&ev)) {
-  }
-  while (again.reader->Read(&ev)) {
-  }
-  EXPECT_EQ(w.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(again.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
-  server_->Shutdown();
-  EXPECT_LT(absl::Now() - t0, absl::Seconds(1));
-}
-
-TEST_P(CredentialServiceFaultTest, WatchEndsUnavailableWhenTheStoreFails) {
-  RawWatch w;
-  w.stub = v1::MefCredentialService::NewStub(env_->Channel(port_, kMaf));
-  w.ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  v1::WatchRevocationsRequest req;
-  req.set_start_from_now(true);
-  w.reader = w.stub->WatchRevocations(&w.ctx, req);
-  v1::RevocationEvent ev;
-  ASSERT_TRUE(w.reader->Read(&ev));
-  fake_->set_down(true);  // heartbeats must stop: the MAF may no longer trust its cache
-  while (w.reader->Read(&ev)) {
-  }
-  EXPECT_EQ(w.reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
-}
-
-// GatedStore holds every enrolment read until Open(), and counts the reads of each KeID.
-class GatedStore final : public ForwardingEnroleeStore {
- public:
-  explicit GatedStore(EnroleeStore* inner) : ForwardingEnroleeStore(inner) {}
-  absl::StatusOr<EnrolmentView> GetEnrolmentByKeId(const crypto::KeyId& ke_id) override {
-    {
-      absl::MutexLock l(&mu_);
-      ++reads_[ke_id.ToString()];
-      ++waiting_;
-      mu_.Await(absl::Condition(&open_));
-      --waiting_;
-    }
-    return ForwardingEnroleeStore::GetEnrolmentByKeId(ke_id);
-  }
-  void Open() {
-    absl::MutexLock l(&mu_);
-    open_ = true;
-  }
-  bool WaitForReader(absl::Duration timeout) {
-    absl::MutexLock l(&mu_);
-    auto reading = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ > 0; };
-    return mu_.AwaitWithTimeout(absl::Condition(&reading), timeout);
-  }
-  int reads(const std::string& ke_id) {
-    absl::MutexLock l(&mu_);
-    return reads_[ke_id];
-  }
-
- private:
-  absl::Mutex mu_;
-  bool open_ ABSL_GUARDED_BY(mu_) = false;
-  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, int> reads_ ABSL_GUARDED_BY(mu_);
-};
-
-// Load shedding needs a store that stops answering: the memory store behind a gate.
-class CredentialServiceSheddingTest : public CredentialServiceTest {
- protected:
-  // Serve runs a second service on `store` with `o`, on its own port.
-  void Serve(EnroleeStore* store, MefCredentialServiceImpl::Options o) {
-    o.metrics = &metrics_;
-    auto service = MefCredentialServiceImpl::Create(store, opener_.get(), o);
-    ASSERT_TRUE(service.ok()) << service.status();
-    gated_service_ = *std::move(service);
-    grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:0", env_->ServerCredentials(), &gated_port_);
-    gated_service_->Register(&b);
-    gated_server_ = b.BuildAndStart();
-    ASSERT_NE(gated_server_, nullptr);
-    gated_service_->Start();
-    stub_ = v1::MefCredentialService::NewStub(env_->Channel(gated_port_, kMaf));
-  }
-  void TearDown() override {
-    if (gated_server_ != nullptr) gated_server_->Shutdown();
-    if (gated_service_ != nullptr) gated_service_->Stop();
-    gated_server_.reset();
-    CredentialServiceTest::TearDown();
-  }
-  grpc::Status Call(const std::string& ke_id, absl::Duration deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-    v1::FetchCredentialRequest req;
-    req.set_ke_id(ke_id);
-    req.set_suid(21);
-    v1::FetchCredentialResponse out;
-    return stub_->FetchCredential(&ctx, req, &out);
-  }
-
-  std::unique_ptr<MefCredentialServiceImpl> gated_service_;
-  int gated_port_ = 0;
-  std::unique_ptr<grpc::Server> gated_server_;
-  std::unique_ptr<v1::MefCredentialService::Stub> stub_;
-};
-
-TEST_P(CredentialServiceSheddingTest, CallsBeyondTheWaitingBoundAreRefusedAtOnceAndAudited) {
-  AddEnrolee("dev-1", kMaf);
-  const std::string ke_id =
-      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
-  GatedStore gated(store_.get());
-  MefCredentialServiceImpl::Options o;
-  o.fetch_threads = 3;
-  o.fetch_max_waiting = 2;
-  Serve(&gated, o);
-  std::atomic<int> ok{0}, refused{0}, other{0};
-  auto call = [&] {
-    grpc::Status s = Call(ke_id, absl::Seconds(20));
-    if (s.ok()) {
-      ++ok;
-    } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      ++refused;
-    } else {
-      ++other;
-    }
-  };
-  std::vector<std::thread> callers;
-  callers.emplace_back(call);
-  ASSERT_TRUE(gated.WaitForReader(absl::Seconds(10)));  // the first batch holds the store
-  for (int i = 0; i < 12; ++i) callers.emplace_back(call);
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (refused == 0 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
-  EXPECT_GT(refused, 0) << "calls beyond fetch_max_waiting should be refused while the store hangs";
-  gated.Open();
-  for (std::thread& c : callers) c.join();
-  EXPECT_EQ(ok + refused, 13);
-  EXPECT_GE(ok, 3);  // the first, and the two admitted
-  EXPECT_EQ(other, 0);
-  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kUnavailable)], refused.load());
-  const std::vector<std::string> lines =
-      absl::StrSplit(ReadAll(audit_path_), '\n', absl::SkipEmpty());
-  EXPECT_EQ(lines.size(), 13u);
-}
-
-TEST_P(CredentialServiceSheddingTest, ACallWhoseDeadlinePassedWhileWaitingIsNotRead) {
-  AddEnrolee("dev-1", kMaf);
-  AddEnrolee("dev-2", kMaf);
-  const std::string first =
-      AddEnrolment("dev-1", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
-  const std::string late =
-      AddEnrolment("dev-2", kMaf, SecretBytes::Random(32), now_ + absl::Hours(1));
-  GatedStore gated(store_.get());
-  Serve(&gated, {});
-  std::thread blocker([&] { EXPECT_TRUE(Call(first, absl::Seconds(20)).ok()); });
-  ASSERT_TRUE(gated.WaitForReader(absl::Seconds(10)));
-  EXPECT_EQ(Call(late, absl::Milliseconds(200)).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  gated.Open();
-  blocker.join();
-  // Its batch found the deadline gone: no read, and an "unavailable" audit record.
-  const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (metrics_.counts[static_cast<int>(FetchOutcome::kUnavailable)] == 0 &&
-         absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  EXPECT_EQ(gated.reads(late), 0);
-  EXPECT_EQ(gated.reads(first), 1);
-  EXPECT_EQ(metrics_.counts[static_cast<int>(FetchOutcome::kUnavailable)], 1);
-  EXPECT_NE(ReadAll(audit_path_).find("\"unavailable\""), std::string::npos);
-}
 
 INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceTest, ::testing::Values("fake", "memory", "pg"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceFaultTest, ::testing::Values("fake"),
-                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
-INSTANTIATE_TEST_SUITE_P(Stores, CredentialServiceSheddingTest, ::testing::Values("memory"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace

@@ -16,7 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/test_pki.h"
 #include "common/testing/wait_for.h"
@@ -28,6 +28,7 @@
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
 #include "tests/e2e/process_runner.h"
 #include "tests/e2e/service_env.h"
+#include "tests/e2e/tcp_proxy.h"
 
 namespace onem2m::e2e {
 namespace {
@@ -115,15 +116,16 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   MefPorts mp = MefPorts::Pick();
   MafPorts fp = MafPorts::Pick();
   ChildProcess mef, maf;
-  // The MEF ages connections out quickly so the MAF's client makes new handshakes; the MAF does
-  // not, so a connection opened before the rotation is still the same one afterwards.
-  ASSERT_TRUE(mef.Start(env.MefArgv(mp, {"--store=memory", "--tls_reload_interval=1s",
-                                         "--grpc_max_connection_age=2s",
-                                         "--grpc_max_connection_age_grace=1s"}),
+  ASSERT_TRUE(mef.Start(env.MefArgv(mp, {"--store=memory", "--tls_reload_interval=1s"}),
                         env.dir + "/mef.out", env.dir + "/mef.log")
                   .ok());
   ASSERT_THAT(WaitReady(mef, mp.ops, env.dir + "/mef.log", "mef_started"), IsOk());
-  ASSERT_TRUE(maf.Start(env.MafArgv(fp, absl::StrCat(kEnvMefFqdn, "=", kEnvMefCertName, ":", mp.cred),
+  // The MAF reaches the MEF through a relay the test can cut, so the MAF's next fetch must make a
+  // new handshake. The MAF ages no connection out, so a connection opened before the rotation is
+  // still the same one afterwards.
+  TcpProxy relay("127.0.0.1", mp.cred);
+  ASSERT_TRUE(maf.Start(env.MafArgv(fp, absl::StrCat(kEnvMefFqdn, "=", kEnvMefCertName, ":",
+                                                     relay.port()),
                                     {"--store=memory", "--tls_reload_interval=1s",
                                      "--grpc_max_connection_age=inf"}),
                         env.dir + "/maf.out", env.dir + "/maf.log")
@@ -162,11 +164,13 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   ASSERT_THAT(WriteFileWithMode(env.dir + "/ca.crt.tmp", ca2.ca_pem(), 0644), IsOk());
   ASSERT_EQ(std::rename((env.dir + "/ca.crt.tmp").c_str(), (env.dir + "/ca.crt").c_str()), 0);
   EXPECT_TRUE(Eventually([&] { return !MefAdmin(Dial(mp.admin, admin1, kEnvMefCertName)); }));
+  const Identity maf1 = From(ca1, kEnvMafFqdn);
+  EXPECT_TRUE(Eventually([&] { return !MefCredential(Dial(mp.cred, maf1, kEnvMefCertName)); }));
   EXPECT_TRUE(Eventually([&] { return !MafKeys(Dial(fp.key, target1, kEnvMafFqdn)); }));
-  // Stays: outlive the MEF's maximum connection age (a gRPC server setting in the child, on its
-  // real clock), so the fetches below must come over a new connection, i.e. the renewed
-  // certificate; without it they would pass over the old connection.
-  absl::SleepFor(absl::Seconds(4));
+  // Cut the MAF's connection to the MEF (opened before the rotation): the fetches below come over
+  // a new one, i.e. with the renewed certificate, the only one the MEF accepts now.
+  relay.SetMode(TcpProxy::Mode::kRefuse);
+  relay.SetMode(TcpProxy::Mode::kForward);
   fetches = MefFetches(mp.ops);
   EXPECT_TRUE(Eventually([&] {
     AttemptUnknownKeId(fp.tls);
@@ -174,9 +178,10 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   })) << ReadFileOrEmpty(env.dir + "/maf.log");
   // The connection opened before the rotation (CA one's client certificate) is still served.
   EXPECT_TRUE(MafKeys(open_before));
+  // Each process counts the reloads of both steps (its watchers poll on their own interval).
+  EXPECT_TRUE(Eventually([&] { return MetricValue(mp.ops, "onem2m_cert_reloads_total") >= 2; }));
+  EXPECT_TRUE(Eventually([&] { return MetricValue(fp.ops, "onem2m_cert_reloads_total") >= 2; }));
   EXPECT_EQ(MetricValue(mp.ops, "onem2m_cert_reload_errors_total"), 0);
-  EXPECT_GE(MetricValue(mp.ops, "onem2m_cert_reloads_total"), 2);
-  EXPECT_GE(MetricValue(fp.ops, "onem2m_cert_reloads_total"), 2);
 
   // A broken renewal of the MAF's key: refused, logged, counted; the MAF goes on with the old one.
   ASSERT_TRUE(
@@ -187,8 +192,9 @@ TEST(CertRotationTest, AllCertificatesRotateUnderRunningMefAndMaf) {
   })) << ReadFileOrEmpty(env.dir + "/maf.log");
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(env.dir + "/maf.log"), "tls_files_rejected"));
   EXPECT_TRUE(MafKeys(Dial(fp.key, target2, kEnvMafFqdn)));
-  // Stays (as above): another MEF connection age, so the MAF reconnects, with its old key.
-  absl::SleepFor(absl::Seconds(4));
+  // Cut again: the MAF reconnects to the MEF with the files it kept.
+  relay.SetMode(TcpProxy::Mode::kRefuse);
+  relay.SetMode(TcpProxy::Mode::kForward);
   fetches = MefFetches(mp.ops);
   EXPECT_TRUE(Eventually([&] {
     AttemptUnknownKeId(fp.tls);

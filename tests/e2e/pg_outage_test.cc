@@ -10,6 +10,8 @@
 // Each test runs on a fresh database, dropped at the end. Loopback only.
 #include <sys/wait.h>
 
+#include <cstdlib>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -122,27 +124,56 @@ class PgOutageTest : public ::testing::Test {
   std::string MefLog() const { return env_.dir + "/mef.log"; }
   std::string MafLog() const { return env_.dir + "/maf.log"; }
 
-  // ExpectAliveNotReady checks, for `for_how_long` after the ops port opened, that the process
+  // ExpectAliveNotReady checks, from the ops port's opening until `held` says the outage has
+  // lasted long enough in the child's own terms (its retries, its failed checks), that the process
   // runs, /healthz answers 200 and /readyz answers 503 mentioning `why`, each within a second.
   void ExpectAliveNotReady(ChildProcess& p, int ops, const std::string& why,
-                           absl::Duration for_how_long, const std::string& log) {
+                           const std::function<bool()>& held, const std::string& log) {
     (void)::onem2m::testing::WaitFor([&] { return !Get(ops, "/healthz").answer.empty(); },
                                      absl::Seconds(10), absl::Milliseconds(20));
     bool saw_why = false;
-    for (absl::Time until = absl::Now() + for_how_long; absl::Now() < until;) {
-      ASSERT_TRUE(p.Running()) << ReadFileOrEmpty(log);
-      Probe live = Get(ops, "/healthz");
-      EXPECT_TRUE(absl::StrContains(live.answer, "200 OK")) << live.answer;
-      EXPECT_LT(live.took, absl::Seconds(1));
-      Probe ready = Get(ops, "/readyz");
-      EXPECT_TRUE(absl::StrContains(ready.answer, "503")) << ready.answer;
-      EXPECT_LT(ready.took, absl::Seconds(1));
-      saw_why = saw_why || absl::StrContains(ready.answer, why);
-      // Stays: this samples the probes across `for_how_long` to show the state holds for that
-      // long (the outage is the child's, on its own clock); nothing is awaited.
-      absl::SleepFor(absl::Milliseconds(200));
-    }
+    const bool lasted = ::onem2m::testing::WaitFor(
+        [&] {
+          if (!p.Running()) return true;  // reported below
+          Probe live = Get(ops, "/healthz");
+          EXPECT_TRUE(absl::StrContains(live.answer, "200 OK")) << live.answer;
+          EXPECT_LT(live.took, absl::Seconds(1));
+          Probe ready = Get(ops, "/readyz");
+          EXPECT_TRUE(absl::StrContains(ready.answer, "503")) << ready.answer;
+          EXPECT_LT(ready.took, absl::Seconds(1));
+          saw_why = saw_why || absl::StrContains(ready.answer, why);
+          return held();
+        },
+        absl::Seconds(30), absl::Milliseconds(100));
+    ASSERT_TRUE(p.Running()) << ReadFileOrEmpty(log);
+    EXPECT_TRUE(lasted) << "the outage never showed in the child's retries or checks: "
+                        << Get(ops, "/readyz").answer;
     EXPECT_TRUE(saw_why) << "/readyz never said '" << why << "': " << Get(ops, "/readyz").answer;
+  }
+
+  // Attempt is the start-up attempt /readyz names ("... (attempt 3 failed: ..." or "connecting to
+  // PostgreSQL (attempt 3)"), 0 if none: from N on, N - 1 attempts have failed.
+  static int Attempt(int ops) {
+    const std::string r = Get(ops, "/readyz").answer;
+    const size_t at = r.find("(attempt ");
+    return at == std::string::npos ? 0 : std::atoi(r.c_str() + at + 9);
+  }
+  std::function<bool()> AttemptReached(int ops, int n) {
+    return [ops, n] { return Attempt(ops) >= n; };
+  }
+
+  // FailedStoreChecks is onem2m_readiness_check_runs_total{check="store",result="failed"}.
+  static double FailedStoreChecks(int ops) {
+    const std::string series =
+        "onem2m_readiness_check_runs_total{check=\"store\",result=\"failed\"} ";
+    const std::string page = Get(ops, "/metrics").answer;
+    const size_t at = page.find(series);
+    return at == std::string::npos ? 0 : std::atof(page.c_str() + at + series.size());
+  }
+  // MoreFailedStoreChecks holds once the store check has failed `n` more times from now.
+  std::function<bool()> MoreFailedStoreChecks(int ops, int n) {
+    const double base = FailedStoreChecks(ops);
+    return [ops, n, base] { return FailedStoreChecks(ops) >= base + n; };
   }
 
   // WaitNotReady waits until /readyz answers 503 mentioning `why`.
@@ -170,8 +201,10 @@ TEST_F(PgOutageTest, StoppedBeforeStartBothWaitThenBecomeReady) {
   proxy_->SetMode(Mode::kRefuse);
   StartMef();
   StartMaf();
-  ExpectAliveNotReady(mef_, mef_ports_.ops, "waiting for PostgreSQL", absl::Seconds(4), MefLog());
-  ExpectAliveNotReady(maf_, maf_ports_.ops, "waiting for PostgreSQL", absl::Seconds(1), MafLog());
+  ExpectAliveNotReady(mef_, mef_ports_.ops, "waiting for PostgreSQL",
+                      AttemptReached(mef_ports_.ops, 4), MefLog());
+  ExpectAliveNotReady(maf_, maf_ports_.ops, "waiting for PostgreSQL",
+                      AttemptReached(maf_ports_.ops, 2), MafLog());
   EXPECT_TRUE(absl::StrContains(ReadFileOrEmpty(MefLog()), "waiting_for_database"));
   proxy_->SetMode(Mode::kForward);
   absl::Status mef_ready = WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started");
@@ -184,7 +217,8 @@ TEST_F(PgOutageTest, StoppedBeforeStartBothWaitThenBecomeReady) {
 TEST_F(PgOutageTest, SigtermWhileWaitingExitsCleanly) {
   proxy_->SetMode(Mode::kRefuse);
   StartMef();
-  ExpectAliveNotReady(mef_, mef_ports_.ops, "waiting for PostgreSQL", absl::Seconds(2), MefLog());
+  ExpectAliveNotReady(mef_, mef_ports_.ops, "waiting for PostgreSQL",
+                      AttemptReached(mef_ports_.ops, 3), MefLog());
   const int status = mef_.Stop(absl::Seconds(5));
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << ReadFileOrEmpty(MefLog());
 }
@@ -194,7 +228,8 @@ TEST_F(PgOutageTest, StoppedDuringOperationNotReadyThenRecovers) {
   ASSERT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
   proxy_->SetMode(Mode::kRefuse);
   WaitNotReady(mef_ports_.ops, "store:");
-  ExpectAliveNotReady(mef_, mef_ports_.ops, "store:", absl::Seconds(3), MefLog());
+  ExpectAliveNotReady(mef_, mef_ports_.ops, "store:", MoreFailedStoreChecks(mef_ports_.ops, 3),
+                      MefLog());
   proxy_->SetMode(Mode::kForward);
   EXPECT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
 }
@@ -203,7 +238,8 @@ TEST_F(PgOutageTest, BlackHoledAtStartWaitsThenBecomesReady) {
   proxy_->SetMode(Mode::kBlackHole);
   StartMef();
   // libpq's connect_timeout (5 s) ends each attempt; meanwhile /readyz says it is connecting.
-  ExpectAliveNotReady(mef_, mef_ports_.ops, "PostgreSQL", absl::Seconds(7), MefLog());
+  ExpectAliveNotReady(mef_, mef_ports_.ops, "PostgreSQL", AttemptReached(mef_ports_.ops, 2),
+                      MefLog());
   proxy_->SetMode(Mode::kForward);
   EXPECT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
 }
@@ -214,7 +250,17 @@ TEST_F(PgOutageTest, BlackHoledDuringOperationProbesStayFastThenRecovers) {
   proxy_->SetMode(Mode::kBlackHole);
   // The store check hangs on its query; readiness reports that after the check timeout.
   WaitNotReady(mef_ports_.ops, "store: no answer for");
-  ExpectAliveNotReady(mef_, mef_ports_.ops, "store:", absl::Seconds(4), MefLog());
+  // Held once the hung check has gone unanswered for 3 s (or, should it return, failed 3 times).
+  const std::function<bool()> failed_thrice = MoreFailedStoreChecks(mef_ports_.ops, 3);
+  ExpectAliveNotReady(
+      mef_, mef_ports_.ops, "store:",
+      [&] {
+        const std::string r = Get(mef_ports_.ops, "/readyz").answer;
+        const size_t at = r.find("no answer for ");
+        return (at != std::string::npos && std::atoi(r.c_str() + at + 14) >= 3) ||
+               failed_thrice();
+      },
+      MefLog());
   proxy_->SetMode(Mode::kForward);  // the stalled connections break, the pool reconnects
   EXPECT_THAT(WaitReady(mef_, mef_ports_.ops, MefLog(), "mef_started"), IsOk());
   const int status = mef_.Stop(absl::Seconds(10));

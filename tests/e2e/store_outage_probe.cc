@@ -5,18 +5,18 @@
 // The MEF is wired as mef_server wires it (PgEnroleeStore, mef::BootstrapServer with
 // ops::HandshakeMetrics("onem2m_mef") and mef::MefMetrics on one prometheus::Registry); a scrape is
 // that registry in the Prometheus text format, as the ops server's /metrics serves it.
-// Timeline: load starts (--threads devices, each a loop of single Bootstrap attempts over TLS with
-// its real Kpm); after 1 s scrape "up1", after 3 s more "up2"; run --stop_pg (a shell command);
-// after 1 s scrape "down1", after 3 s more "down2"; stop the load. Each scrape is written to
+// Timeline: devices (--threads of them, single Bootstrap attempts over TLS with their real Kpm) make
+// 20 attempts, scrape "up1", 20 more, scrape "up2"; run --stop_pg (a shell command); 4 attempts,
+// scrape "down1", 20 more, scrape "down2". The windows are counts of attempts, not pauses, so they
+// hold the same traffic however fast the machine is. Each scrape is written to
 // --out_dir/<name>.prom with a first line "# time_unix <seconds>". Device outcomes (attempts by
 // status code, before and after the stop) go to --out_dir/devices.txt as "phase code count".
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
@@ -63,6 +64,60 @@ bool WriteScrape(prometheus::Registry& registry, const std::string& path) {
       << serializer.Serialize(registry.Collect());
   return static_cast<bool>(out);
 }
+
+// Load is the devices: --threads threads, each making single Bootstrap attempts with a random
+// device's real Kpm, as many in all as the main thread grants, so the traffic in each scrape window
+// is a count, not a stretch of time (and nothing spins while PostgreSQL is being stopped).
+class Load {
+ public:
+  // Run lets `n` more attempts start and returns once they all ended (false after a minute).
+  bool Run(int n) {
+    absl::MutexLock l(&mu_);
+    budget_ += n;
+    const int until = ended_ + n;
+    auto done = [this, until]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ended_ >= until; };
+    if (mu_.AwaitWithTimeout(absl::Condition(&done), absl::Minutes(1))) return true;
+    std::fprintf(stderr, "store_outage_probe: %d attempts did not end\n", n);
+    return false;
+  }
+  void SetPhase(int phase) {
+    absl::MutexLock l(&mu_);
+    phase_ = phase;
+  }
+  void Stop() {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  // RunDevice is one device thread: the next attempt once granted, until Stop.
+  void RunDevice(const std::function<absl::Status()>& attempt) {
+    absl::MutexLock l(&mu_);
+    auto granted = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return budget_ > 0 || stop_; };
+    while (true) {
+      mu_.Await(absl::Condition(&granted));
+      if (stop_) return;
+      --budget_;
+      const int phase = phase_;
+      mu_.Unlock();
+      const absl::Status s = attempt();
+      mu_.Lock();
+      ++outcomes_[{phase, std::string(absl::StatusCodeToString(s.code()))}];
+      ++ended_;
+    }
+  }
+  // Outcomes: attempts by (phase, status code name).
+  std::map<std::pair<int, std::string>, int> Outcomes() {
+    absl::MutexLock l(&mu_);
+    return outcomes_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int budget_ ABSL_GUARDED_BY(mu_) = 0;
+  int ended_ ABSL_GUARDED_BY(mu_) = 0;
+  int phase_ ABSL_GUARDED_BY(mu_) = 0;  // 0 = PostgreSQL up, 1 = stopped
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::pair<int, std::string>, int> outcomes_ ABSL_GUARDED_BY(mu_);
+};
 
 int Run() {
   const std::string conninfo = absl::GetFlag(FLAGS_pg);
@@ -116,15 +171,12 @@ int Run() {
   }
   const int port = (*server)->tls_addresses().at(0).port();
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> phase{0};  // 0 = PostgreSQL up, 1 = stopped
-  std::mutex mu;
-  std::map<std::pair<int, std::string>, int> outcomes;
-  std::vector<std::thread> load;
+  Load load;
+  std::vector<std::thread> threads;
   for (int t = 0; t < absl::GetFlag(FLAGS_threads); ++t) {
-    load.emplace_back([&, t] {
+    threads.emplace_back([&, t] {
       std::mt19937 rng(t);
-      while (!stop.load()) {
+      load.RunDevice([&] {
         const Device& d = devices[rng() % devices.size()];
         enrolee::BootstrapOptions b;
         b.mef_host = "127.0.0.1";
@@ -133,33 +185,26 @@ int Run() {
         b.kpm_id = d.kpm_id;
         b.kpm = SecretBytes::Copy(d.kpm);
         b.attempt_timeout = absl::Seconds(2);
-        const int ph = phase.load();
-        absl::StatusOr<enrolee::BootstrapResult> r = enrolee::Bootstrap(b);
-        std::lock_guard<std::mutex> l(mu);
-        ++outcomes[{ph, std::string(absl::StatusCodeToString(r.status().code()))}];
-        absl::SleepFor(absl::Milliseconds(5));
-      }
+        return enrolee::Bootstrap(b).status();
+      });
     });
   }
-  bool ok = true;
-  // Stays: this probe is a measuring tool, not a test; the pauses are the windows over which it
-  // samples the metrics before and during the outage (the 5 ms above paces the load).
-  absl::SleepFor(absl::Seconds(1));
+  bool ok = load.Run(20);
   ok &= WriteScrape(registry, out_dir + "/up1.prom");
-  absl::SleepFor(absl::Seconds(3));
+  ok &= load.Run(20);
   ok &= WriteScrape(registry, out_dir + "/up2.prom");
-  phase = 1;
+  load.SetPhase(1);
   const int rc = std::system(absl::GetFlag(FLAGS_stop_pg).c_str());
   std::fprintf(stderr, "store_outage_probe: --stop_pg exited %d\n", rc);
-  absl::SleepFor(absl::Seconds(1));
+  ok &= load.Run(4);  // the pool finds out
   ok &= WriteScrape(registry, out_dir + "/down1.prom");
-  absl::SleepFor(absl::Seconds(3));
+  ok &= load.Run(20);
   ok &= WriteScrape(registry, out_dir + "/down2.prom");
-  stop = true;
-  for (std::thread& t : load) t.join();
+  load.Stop();
+  for (std::thread& t : threads) t.join();
   (*server)->Shutdown(absl::Seconds(1));
   std::ofstream dev(out_dir + "/devices.txt");
-  for (const auto& [key, n] : outcomes) {
+  for (const auto& [key, n] : load.Outcomes()) {
     dev << (key.first == 0 ? "up" : "down") << " " << key.second << " " << n << "\n";
   }
   return ok && rc == 0 ? 0 : 1;

@@ -47,6 +47,17 @@ void TcpProxy::SetMode(Mode mode) {
   while (applied_ < generation) applied_cv_.Wait(&applied_mu_);
 }
 
+int TcpProxy::accepted() {
+  absl::MutexLock lock(&applied_mu_);
+  return accepted_;
+}
+
+bool TcpProxy::WaitForAccepted(int n, absl::Duration timeout) {
+  absl::MutexLock lock(&applied_mu_);
+  auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(applied_mu_) { return accepted_ >= n; };
+  return applied_mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+}
+
 // Listen binds 127.0.0.1:<port_> (any port the first time, the same one afterwards).
 void TcpProxy::Listen() {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -79,6 +90,10 @@ void TcpProxy::CloseAll() {
 void TcpProxy::Accept(Mode mode) {
   int c = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   if (c < 0) return;
+  {
+    absl::MutexLock lock(&applied_mu_);
+    ++accepted_;
+  }
   if (mode == Mode::kBlackHole) {
     black_holed_.push_back(c);
     return;

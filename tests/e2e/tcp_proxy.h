@@ -23,6 +23,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace onem2m::e2e {
 
@@ -39,6 +40,11 @@ class TcpProxy {
   int port() const { return port_; }
   // SetMode switches the behaviour; it has taken effect when SetMode returns.
   void SetMode(Mode mode);
+  // accepted counts the connections accepted so far (in kForward also those closed at once because
+  // the upstream refused them), so a test can wait for a client's next connection attempt.
+  int accepted();
+  // WaitForAccepted waits until accepted() >= n or `timeout` passes; returns whether it got there.
+  bool WaitForAccepted(int n, absl::Duration timeout);
 
  private:
   struct Pair {
@@ -60,6 +66,7 @@ class TcpProxy {
   absl::Mutex applied_mu_;
   absl::CondVar applied_cv_;                      // signalled when applied_ grows
   int applied_ ABSL_GUARDED_BY(applied_mu_) = 0;  // SetMode generation the loop has applied
+  int accepted_ ABSL_GUARDED_BY(applied_mu_) = 0;
   std::atomic<int> requested_{0};
   std::atomic<bool> stop_{false};
   std::vector<Pair> pairs_;      // the loop thread's own

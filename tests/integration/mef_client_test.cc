@@ -16,6 +16,7 @@
 #include "maf/mef_client/revocation_watcher.h"
 #include "mef/credential/credential_service.h"
 #include "mef/credential/testing/fake_enrolee_store.h"
+#include "tests/e2e/tcp_proxy.h"
 
 namespace onem2m {
 namespace mef {
@@ -71,7 +72,7 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
   ASSERT_THAT(service, IsOk());
   ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
 
-  // Find a free port, release it, and start the real server there only after a delay.
+  // Find a free port, release it, and start the real server there only after the down phase.
   int port = 0;
   {
     grpc::ServerBuilder b;
@@ -80,23 +81,22 @@ TEST(MefCredentialClientTest, FailsFastWhileTheMefIsDownAndRecoversWithinASecond
     ASSERT_NE(probe, nullptr);
     probe->Shutdown();
   }
-  MefCredentialClient client(env.Channel(port, kMaf, MefChannelArguments()), kMaf,
+  // The client reaches the port through a relay that counts its connection attempts.
+  e2e::TcpProxy relay("127.0.0.1", port);
+  MefCredentialClient client(env.Channel(relay.port(), kMaf, MefChannelArguments()), kMaf,
                              Backoff{absl::Milliseconds(20), absl::Milliseconds(200), 2.0, 0.5});
-  // Down: every fetch (deadline 2 s) is refused quickly, for over half a second of tries.
-  const absl::Time down_since = absl::Now();
-  int refused = 0;
-  while (absl::Now() - down_since < absl::Milliseconds(700)) {
+  // Down: every fetch (deadline 2 s) is refused quickly. Each try after the first waits for the
+  // channel's next connection attempt (its reconnect backoff), so the tries meet the channel in
+  // different phases of its down time.
+  for (int i = 0; i < 4; ++i) {
     const absl::Time t = absl::Now();
     absl::StatusOr<FetchedCredential> c = client.Fetch(m.ke_id, t + absl::Seconds(2));
     ASSERT_THAT(c, Not(IsOk()));
     EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
     EXPECT_LT(absl::Now() - t, absl::Milliseconds(500)) << "a fetch waited for a MEF known down";
-    ++refused;
-    // Stays: the tries are spread over 700 ms of down time on purpose (gRPC's reconnect backoff
-    // and the client's breaker run on real clocks); nothing is awaited here.
-    absl::SleepFor(absl::Milliseconds(20));
+    ASSERT_TRUE(relay.WaitForAccepted(relay.accepted() + 1, absl::Seconds(10)))
+        << "the channel stopped trying to reconnect";
   }
-  EXPECT_GE(refused, 3);
   // Back: the first success comes within a second of the server listening again.
   grpc::ServerBuilder b;
   b.AddListeningPort("127.0.0.1:" + std::to_string(port), env.ServerCredentials());

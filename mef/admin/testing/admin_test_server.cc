@@ -76,8 +76,10 @@ absl::StatusOr<std::unique_ptr<AdminTestServer>> AdminTestServer::Start(
   return s;
 }
 
-AdminTestServer::~AdminTestServer() {
-  if (server_ != nullptr) server_->Shutdown();
+AdminTestServer::~AdminTestServer() { Shutdown(); }
+
+void AdminTestServer::Shutdown() {
+  if (server_ != nullptr) server_->Shutdown();  // no deadline: waits for the handlers
 }
 
 grpcutil::TlsFiles AdminTestServer::ClientFiles(const std::string& identity) {

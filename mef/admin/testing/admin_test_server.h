@@ -52,6 +52,10 @@ class AdminTestServer {
   // NewStub connects with a client certificate for `identity` ("" = no client certificate).
   std::unique_ptr<::onem2m::rsp::v1::MefAdminService::Stub> NewStub(const std::string& identity);
 
+  // Shutdown stops serving and returns once every RPC handler has returned; the store stays open
+  // for the test to inspect what the handlers left.
+  void Shutdown();
+
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   EnroleeStore* store() { return store_; }
   const crypto::Envelope& envelope() const { return *used_envelope_; }
