@@ -12,7 +12,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
@@ -193,25 +193,30 @@ TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThe
 
 TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
   // Each handler "reads" holding its turn, releases it, then "answers": reads never overlap,
-  // answers may overlap the next read, and every call is answered once.
+  // answers overlap the next read, and every call is answered once.
   constexpr int kCallers = 16, kCallsEach = 20, kCalls = kCallers * kCallsEach;
-  std::atomic<int> reading{0}, overlapping_reads{0}, handled{0}, in_flight{0}, reads_started{0};
+  std::atomic<int> reading{0}, overlapping_reads{0}, handled{0};
+  std::atomic<int> in_flight{0};      // callers inside Fetch
+  std::atomic<int> reads_started{0};  // handlers entered (each with the turn, so in turn order)
   absl::Mutex mu;
   size_t largest = 0;
   UnaryBatcherOptions options;
   options.threads = 3;
   options.one_batch_at_a_time = true;
-  Harness* hp = nullptr;
+  Harness* hp = nullptr;  // set before the first call
   Harness h(
       [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn* turn) {
-        const int my_read = reads_started.fetch_add(1) + 1;
+        const int read = ++reads_started;
         if (reading.fetch_add(1) != 0) ++overlapping_reads;
-        // The read lasts until calls wait for the next batch, or every caller's call is in this
-        // batch (none can come before it answers).
-        EXPECT_TRUE(WaitFor([&] {
-          return hp->batcher().waiting_calls() > 0 ||
-                 in_flight.load() <= static_cast<int>(batch.size());
-        }, absl::Seconds(30), absl::Microseconds(200)));
+        // The read lasts until calls wait for the next batch. When every caller's call is in this
+        // batch none can come until it answers: waiting for one then would stall every caller
+        // until its deadline (the stall once blamed on the batcher's wake-up).
+        EXPECT_TRUE(WaitFor(
+            [&] {
+              return hp->batcher().waiting_calls() > 0 ||
+                     in_flight.load() <= static_cast<int>(batch.size());
+            },
+            absl::Seconds(10), absl::Microseconds(200)));
         reading.fetch_sub(1);
         turn->Release();
         turn->Release();  // a second release is harmless
@@ -219,12 +224,12 @@ TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
           absl::MutexLock l(&mu);
           largest = std::max(largest, batch.size());
         }
-        // Answering lasts until the next batch reads (or none waits): the next batch must start
-        // on another thread while this one still holds its calls.
-        EXPECT_TRUE(WaitFor([&] {
-          return reads_started.load() > my_read || hp->batcher().waiting_calls() == 0;
-        }, absl::Seconds(30), absl::Microseconds(200)))
-            << "read " << my_read << " waiting " << hp->batcher().waiting_calls();
+        // Answering lasts until the next read has started or no call waits for one: this thread
+        // does not come back to take them, so the released turn must wake another.
+        EXPECT_TRUE(WaitFor(
+            [&] { return reads_started.load() > read || hp->batcher().waiting_calls() == 0; },
+            absl::Seconds(10), absl::Microseconds(200)))
+            << "read " << read << " released with calls waiting and no other read started";
         handled += static_cast<int>(batch.size());
         for (Batcher::Call* call : batch) Echo(call);
       },
@@ -257,7 +262,8 @@ TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
 TEST(UnaryBatcherTest, AReleasedTurnWakesAnotherThreadEveryTime) {
   struct Round {
     absl::Notification first_handling, second_handled;
-    std::atomic<bool> woke{false};  // the first handler saw the second batch handled while it was still busy
+    // woke: the first handler saw the second batch handled while it was still busy.
+    std::atomic<bool> woke{false};
   };
   constexpr int kRounds = 20;
   std::vector<std::unique_ptr<Round>> rounds;
