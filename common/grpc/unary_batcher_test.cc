@@ -12,7 +12,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/testing/wait_for.h"
 #include "gtest/gtest.h"
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
@@ -193,21 +193,30 @@ TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThe
 
 TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
   // Each handler "reads" holding its turn, releases it, then "answers": reads never overlap,
-  // answers may overlap the next read, and every call is answered once.
+  // answers overlap the next read, and every call is answered once.
+  constexpr int kCallers = 16, kCallsEach = 20, kCalls = kCallers * kCallsEach;
   std::atomic<int> reading{0}, overlapping_reads{0}, handled{0};
+  std::atomic<int> in_flight{0};      // callers inside Fetch
+  std::atomic<int> reads_started{0};  // handlers entered (each with the turn, so in turn order)
   absl::Mutex mu;
   size_t largest = 0;
   UnaryBatcherOptions options;
   options.threads = 3;
   options.one_batch_at_a_time = true;
+  Harness* hp = nullptr;  // set before the first call
   Harness h(
       [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn* turn) {
+        const int read = ++reads_started;
         if (reading.fetch_add(1) != 0) ++overlapping_reads;
-        // Stays: the 2 ms stand for a store read's length, the window in which a broken turn would
-        // let a second read overlap and in which calls pile up for the next batch. Holding the
-        // first read on a condition instead (until calls wait) made the batcher stall for the
-        // client deadline in about 1 run in 10 (a lost wake-up after ReleaseTurn, reported).
-        absl::SleepFor(absl::Milliseconds(2));
+        // The read lasts until calls wait for the next batch. When every caller's call is in this
+        // batch none can come until it answers: waiting for one then would stall every caller
+        // until its deadline (the stall once blamed on the batcher's wake-up).
+        EXPECT_TRUE(WaitFor(
+            [&] {
+              return hp->batcher().waiting_calls() > 0 ||
+                     in_flight.load() <= static_cast<int>(batch.size());
+            },
+            absl::Seconds(10), absl::Microseconds(200)));
         reading.fetch_sub(1);
         turn->Release();
         turn->Release();  // a second release is harmless
@@ -215,29 +224,90 @@ TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
           absl::MutexLock l(&mu);
           largest = std::max(largest, batch.size());
         }
-        absl::SleepFor(absl::Milliseconds(1));  // stays: answering, while the next batch reads
+        // Answering lasts until the next read has started or no call waits for one: this thread
+        // does not come back to take them, so the released turn must wake another.
+        EXPECT_TRUE(WaitFor(
+            [&] { return reads_started.load() > read || hp->batcher().waiting_calls() == 0; },
+            absl::Seconds(10), absl::Microseconds(200)))
+            << "read " << read << " released with calls waiting and no other read started";
         handled += static_cast<int>(batch.size());
         for (Batcher::Call* call : batch) Echo(call);
       },
       options);
+  hp = &h;
   std::vector<std::thread> callers;
   std::atomic<int> right{0};
-  for (int t = 0; t < 16; ++t) {
+  for (int t = 0; t < kCallers; ++t) {
     callers.emplace_back([&, t] {
-      for (int i = 0; i < 20; ++i) {
+      for (int i = 0; i < kCallsEach; ++i) {
         const std::string id = std::to_string(t) + "/" + std::to_string(i);
         v1::FetchCredentialResponse r;
+        ++in_flight;
         if (h.Fetch(id, &r).ok() && r.ke_id() == id) ++right;
+        --in_flight;
       }
     });
   }
   for (std::thread& c : callers) c.join();
   h.Stop();
-  EXPECT_EQ(right, 320);
-  EXPECT_EQ(handled, 320);
+  EXPECT_EQ(right, kCalls);
+  EXPECT_EQ(handled, kCalls);
   EXPECT_EQ(overlapping_reads, 0);
   absl::MutexLock l(&mu);
   EXPECT_GT(largest, 1u) << "calls that arrive during a read should join the next batch";
+}
+
+// A handler that releases its turn and stays busy answering leaves the calls waiting to another
+// thread: ReleaseTurn's alarm must wake a poller every time, also after earlier wake-ups (re-arm).
+TEST(UnaryBatcherTest, AReleasedTurnWakesAnotherThreadEveryTime) {
+  struct Round {
+    absl::Notification first_handling, second_handled;
+    // woke: the first handler saw the second batch handled while it was still busy.
+    std::atomic<bool> woke{false};
+  };
+  constexpr int kRounds = 20;
+  std::vector<std::unique_ptr<Round>> rounds;
+  for (int r = 0; r < kRounds; ++r) rounds.push_back(std::make_unique<Round>());
+  Harness* hp = nullptr;
+  UnaryBatcherOptions options;
+  options.threads = 2;
+  options.one_batch_at_a_time = true;
+  Harness h(
+      [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn* turn) {
+        // Keys are "first/<r>" and "second/<r>"; each comes alone (the second waits for the turn).
+        const std::string& id = batch[0]->request().ke_id();
+        Round& round = *rounds[std::stoi(id.substr(id.find('/') + 1))];
+        if (id.rfind("first/", 0) == 0) {
+          round.first_handling.Notify();
+          EXPECT_TRUE(WaitFor([&] { return hp->batcher().waiting_calls() == 1; }));
+          turn->Release();
+          // Bounded so that a lost wake-up fails the round instead of hanging the test.
+          round.woke = round.second_handled.WaitForNotificationWithTimeout(absl::Seconds(10));
+        } else {
+          round.second_handled.Notify();
+        }
+        for (Batcher::Call* call : batch) Echo(call);
+      },
+      options);
+  hp = &h;
+  for (int r = 0; r < kRounds; ++r) {
+    const std::string first = "first/" + std::to_string(r), second = "second/" + std::to_string(r);
+    grpc::Status first_status, second_status;
+    std::thread first_caller([&] {
+      v1::FetchCredentialResponse resp;
+      first_status = h.Fetch(first, &resp);
+    });
+    rounds[r]->first_handling.WaitForNotification();
+    std::thread second_caller([&] {
+      v1::FetchCredentialResponse resp;
+      second_status = h.Fetch(second, &resp);
+    });
+    first_caller.join();
+    second_caller.join();
+    EXPECT_TRUE(first_status.ok()) << first_status.error_message();
+    EXPECT_TRUE(second_status.ok()) << second_status.error_message();
+    ASSERT_TRUE(rounds[r]->woke) << "round " << r << ": the released turn woke no thread";
+  }
 }
 
 TEST(UnaryBatcherTest, EveryResponseIsScrubbedAfterItWasSent) {
