@@ -7,36 +7,34 @@
 //   bazel run -c opt //mef/credential:fetch_benchmark -- --callers=32 --seconds=4 --rounds=5
 //
 // Targets (issue 4): >= 10,000 calls/s, p99 <= 5 ms, >= 0.5 of the fastest empty call's rate.
-#include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
+//
+// By job: this file (flags, stores, rounds, verdicts), fetch_benchmark_harness (servers, callers,
+// figures), fetch_benchmark_cases (the empty calls, the fetch, populating a store),
+// fetch_benchmark_report (lines, medians, JSON).
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
-#include <fstream>
-#include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
+
+#include <prometheus/registry.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/crypto/envelope.h"
-#include "common/crypto/key_id.h"
-#include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
 #include "common/ops/grpc_server_metrics.h"
 #include "common/pg/test_schema.h"
 #include "common/process_defaults.h"
 #include "common/testing/mtls_env.h"
-#include "mef/credential/credential_service.h"
 #include "mef/credential/envelope_ke_opener.h"
-#include "mef/store/forwarding_enrolee_store.h"
+#include "mef/credential/fetch_benchmark_cases.h"
+#include "mef/credential/fetch_benchmark_flags.h"
+#include "mef/credential/fetch_benchmark_harness.h"
+#include "mef/credential/fetch_benchmark_report.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
 
@@ -61,330 +59,8 @@ ABSL_FLAG(std::vector<std::string>, cases,
 
 namespace onem2m {
 namespace mef {
+namespace fetch_bench {
 namespace {
-
-namespace v1 = ::onem2m::rsp::v1;
-constexpr char kMaf[] = "maf.example.com";
-
-// EmptyService answers FetchCredential at once with an empty message: the cost of gRPC + mTLS,
-// through the synchronous API.
-class EmptyService final : public v1::MefCredentialService::Service {
-  grpc::Status FetchCredential(grpc::ServerContext*, const v1::FetchCredentialRequest*,
-                               v1::FetchCredentialResponse*) override {
-    return grpc::Status::OK;
-  }
-};
-
-// EmptyCallbackService is the same through the callback API. RunAsyncEmpty (below) measures the
-// completion-queue API, which the real service uses. The ratio is taken against the fastest.
-class EmptyCallbackService final
-    : public v1::MefCredentialService::WithCallbackMethod_FetchCredential<
-          v1::MefCredentialService::Service> {
-  grpc::ServerUnaryReactor* FetchCredential(grpc::CallbackServerContext* context,
-                                            const v1::FetchCredentialRequest*,
-                                            v1::FetchCredentialResponse*) override {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-};
-
-// RunAsyncEmpty measures the empty call on the completion-queue (async) API: --async_threads
-// threads, each polling its own queue with 64 calls requested ahead.
-struct Result;
-Result RunAsyncEmpty(const ::onem2m::testing::MtlsEnv& env, const std::vector<std::string>& ids);
-
-struct Result {
-  double rate = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
-  int64_t errors = 0;
-  double process_cpu_us = 0;  // this process's CPU per call (client and server)
-  double machine_cpu_us = 0;  // every process's CPU per call, PostgreSQL included (noisy)
-  double switches = 0;        // this process's context switches per call
-};
-
-// CpuSample is a point reading of this process's and the machine's CPU time.
-struct CpuSample {
-  double process_us = 0;
-  double machine_us = 0;
-  double switches = 0;
-
-  static CpuSample Now() {
-    CpuSample s;
-    struct rusage ru {};
-    getrusage(RUSAGE_SELF, &ru);
-    s.process_us = ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
-                   ru.ru_stime.tv_usec;
-    s.switches = static_cast<double>(ru.ru_nvcsw + ru.ru_nivcsw);
-    // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal ... in clock ticks.
-    std::ifstream stat("/proc/stat");
-    std::string cpu;
-    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
-    s.machine_us = (user + nice + system + irq + softirq) * 1e6 / sysconf(_SC_CLK_TCK);
-    return s;
-  }
-};
-
-// ServerHooks lets a case drive its own completion queues (the async API).
-struct ServerHooks {
-  std::function<void(grpc::ServerBuilder&)> configure;  // before BuildAndStart
-  std::function<void()> started;                        // after BuildAndStart
-  std::function<void()> stopped;                        // after Server::Shutdown
-};
-
-Result Run(grpc::Service* service, const ::onem2m::testing::MtlsEnv& env,
-           const std::vector<std::string>& ids, const ServerHooks& hooks = {}) {
-  int port = 0;
-  grpc::ServerBuilder b;
-  if (absl::GetFlag(FLAGS_keep_threads)) grpcutil::KeepServerThreads(&b);  // as the services do
-  b.AddListeningPort("127.0.0.1:0", env.ServerCredentials(), &port);
-  if (service != nullptr) b.RegisterService(service);
-  if (hooks.configure) hooks.configure(b);
-  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
-  if (hooks.started) hooks.started();
-  std::vector<std::unique_ptr<v1::MefCredentialService::Stub>> stubs;
-  for (int i = 0; i < absl::GetFlag(FLAGS_channels); ++i) {
-    stubs.push_back(v1::MefCredentialService::NewStub(env.Channel(port, kMaf)));
-  }
-  const int n = absl::GetFlag(FLAGS_callers);
-  std::atomic<bool> measuring{false}, stop{false};
-  std::atomic<int64_t> errors{0};
-  std::vector<std::vector<double>> lat(n);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < n; ++t) {
-    threads.emplace_back([&, t] {
-      pthread_setname_np(pthread_self(), "bench-caller");
-      auto& stub = *stubs[t % stubs.size()];
-      v1::FetchCredentialRequest req;
-      req.set_suid(21);
-      for (size_t i = t; !stop; i += n) {
-        req.set_ke_id(ids[i % ids.size()]);
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-        v1::FetchCredentialResponse resp;
-        const absl::Time s = absl::Now();
-        grpc::Status st = stub.FetchCredential(&ctx, req, &resp);
-        const double ms = absl::ToDoubleMilliseconds(absl::Now() - s);
-        WipeString(resp.mutable_km());
-        if (!measuring) continue;
-        if (!st.ok()) ++errors;
-        lat[t].push_back(ms);
-      }
-    });
-  }
-  absl::SleepFor(absl::Milliseconds(500));
-  measuring = true;
-  const absl::Time t0 = absl::Now();
-  const CpuSample cpu0 = CpuSample::Now();
-  absl::SleepFor(absl::Seconds(absl::GetFlag(FLAGS_seconds)));
-  measuring = false;
-  const CpuSample cpu1 = CpuSample::Now();
-  const double elapsed = absl::ToDoubleSeconds(absl::Now() - t0);
-  stop = true;
-  for (auto& th : threads) th.join();
-  server->Shutdown();
-  if (hooks.stopped) hooks.stopped();
-  std::vector<double> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  std::sort(all.begin(), all.end());
-  Result r;
-  r.errors = errors;
-  if (all.empty()) return r;
-  r.rate = all.size() / elapsed;
-  r.process_cpu_us = (cpu1.process_us - cpu0.process_us) / all.size();
-  r.machine_cpu_us = (cpu1.machine_us - cpu0.machine_us) / all.size();
-  r.switches = (cpu1.switches - cpu0.switches) / all.size();
-  r.p50_ms = all[all.size() / 2];
-  r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
-  return r;
-}
-
-Result RunAsyncEmpty(const ::onem2m::testing::MtlsEnv& env, const std::vector<std::string>& ids) {
-  struct Call {
-    grpc::ServerContext ctx;
-    v1::FetchCredentialRequest req;
-    grpc::ServerAsyncResponseWriter<v1::FetchCredentialResponse> responder{&ctx};
-    bool finishing = false;
-  };
-  v1::MefCredentialService::AsyncService service;
-  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> cqs;
-  std::vector<std::thread> pollers;
-  const int n = std::max(1, absl::GetFlag(FLAGS_async_threads));
-  auto request = [&service](grpc::ServerCompletionQueue* cq) {
-    Call* c = new Call;
-    service.RequestFetchCredential(&c->ctx, &c->req, &c->responder, cq, cq, c);
-  };
-  ServerHooks hooks;
-  hooks.configure = [&](grpc::ServerBuilder& b) {
-    b.RegisterService(&service);
-    for (int i = 0; i < n; ++i) cqs.push_back(b.AddCompletionQueue());
-  };
-  hooks.started = [&] {
-    for (auto& cq : cqs) {
-      for (int i = 0; i < 64; ++i) request(cq.get());
-      pollers.emplace_back([&request, cq = cq.get()] {
-        pthread_setname_np(pthread_self(), "empty-async");
-        void* tag = nullptr;
-        bool ok = false;
-        while (cq->Next(&tag, &ok)) {
-          Call* c = static_cast<Call*>(tag);
-          if (c->finishing || !ok) {
-            delete c;
-            continue;
-          }
-          request(cq);
-          c->finishing = true;
-          c->responder.Finish(v1::FetchCredentialResponse(), grpc::Status::OK, c);
-        }
-      });
-    }
-  };
-  hooks.stopped = [&] {
-    for (auto& cq : cqs) cq->Shutdown();
-    for (auto& t : pollers) t.join();
-  };
-  return Run(nullptr, env, ids, hooks);
-}
-
-// CountingStore counts the batched reads the service makes (the keys per read show the batching).
-class CountingStore final : public ForwardingEnroleeStore {
- public:
-  explicit CountingStore(EnroleeStore* inner) : ForwardingEnroleeStore(inner), inner_(inner) {}
-  std::vector<absl::StatusOr<EnrolmentView>> GetEnrolmentsByKeIds(
-      absl::Span<const crypto::KeyId> ke_ids) override {
-    ++reads;
-    keys += static_cast<int64_t>(ke_ids.size());
-    return inner_->GetEnrolmentsByKeIds(ke_ids);
-  }
-  std::atomic<int64_t> reads{0}, keys{0};
-
- private:
-  EnroleeStore* const inner_;
-};
-
-// RunFetch measures the credential service on `store`, served as the MEF serves it; with
-// `metrics`, also through the per-call metrics interceptor the services install on every port
-// (ops::GrpcServerMetrics), to price it against the same fetch without it.
-Result RunFetch(EnroleeStore* store, const KeOpener* opener, const ::onem2m::testing::MtlsEnv& env,
-                const std::vector<std::string>& ids, ops::GrpcServerMetrics* metrics = nullptr) {
-  MefCredentialServiceImpl::Options o;
-  o.fetch_threads = absl::GetFlag(FLAGS_async_threads);
-  o.fetch_batch = absl::GetFlag(FLAGS_fetch_batch);
-  auto service = MefCredentialServiceImpl::Create(store, opener, o);
-  ServerHooks hooks;
-  hooks.configure = [&](grpc::ServerBuilder& b) {
-    (*service)->Register(&b);
-    if (metrics != nullptr) {
-      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
-      f.push_back(metrics->NewInterceptorFactory("credential"));
-      b.experimental().SetInterceptorCreators(std::move(f));
-    }
-  };
-  hooks.started = [&] { (*service)->Start(); };
-  hooks.stopped = [&] { (*service)->Stop(); };
-  return Run(nullptr, env, ids, hooks);
-}
-
-// Populate stores --enrolments enrolees and one enrolment each (bulk insert and group commit, so a
-// production-sized table takes seconds) and returns the KeIDs.
-std::vector<std::string> Populate(EnroleeStore* store, const crypto::Envelope& envelope) {
-  const int n = absl::GetFlag(FLAGS_enrolments);
-  std::vector<Enrolee> enrolees;
-  for (int i = 0; i < n; ++i) {
-    Enrolee e;
-    e.kpm_id = absl::StrCat("bench-", i);
-    e.kpm = SealedKey{"unused", 1};
-    e.enrolee_id = "C" + e.kpm_id;
-    e.maf_id = kMaf;
-    enrolees.push_back(std::move(e));
-  }
-  absl::StatusOr<std::vector<absl::Status>> created = store->BulkCreate(enrolees);
-  if (!created.ok()) {
-    std::fprintf(stderr, "populate: %s\n", created.status().ToString().c_str());
-    std::exit(1);
-  }
-  std::vector<std::string> ids;
-  absl::Mutex mu;
-  int pending_in_chunk = 0;
-  bool failed = false;
-  auto all_done = +[](int* p) { return *p == 0; };
-  for (const Enrolee& e : enrolees) {
-    if (ids.size() % 10000 == 0) {  // stay under the store's queue bound (max_pending)
-      absl::MutexLock l(&mu);
-      mu.Await(absl::Condition(all_done, &pending_in_chunk));
-    }
-    Enrolment m;
-    m.ke_id = *crypto::KeyId::FromParts(SecretBytes::Random(16).Reveal(), "mef.example.com");
-    m.kpm_id = e.kpm_id;
-    m.ke = SealedKey{*envelope.Seal(SecretBytes::Random(32), m.ke_id.ToString()), 1};
-    m.enrolee_id = e.enrolee_id;
-    m.maf_id = kMaf;
-    m.expires_at = absl::Now() + absl::Hours(24);
-    ids.push_back(m.ke_id.ToString());
-    {
-      absl::MutexLock l(&mu);
-      ++pending_in_chunk;
-    }
-    store->RecordEnrolmentAsync(std::move(m), [&](absl::Status s) {
-      absl::MutexLock l(&mu);
-      if (!s.ok() && !failed) std::fprintf(stderr, "populate: %s\n", s.ToString().c_str());
-      failed |= !s.ok();
-      --pending_in_chunk;
-    });
-  }
-  absl::MutexLock l(&mu);
-  mu.Await(absl::Condition(all_done, &pending_in_chunk));
-  if (failed) std::exit(1);
-  return ids;
-}
-
-void Report(const char* name, const Result& r, const Result& empty) {
-  std::printf(
-      "%-22s %10.0f calls/s  p50 %6.3f ms  p99 %6.3f ms  errors %lld  ratio-to-empty %.2f"
-      "  | CPU/call: process %.1f us, machine %.1f us; switches/call %.2f\n",
-      name, r.rate, r.p50_ms, r.p99_ms, static_cast<long long>(r.errors),
-      empty.rate > 0 ? r.rate / empty.rate : 0.0, r.process_cpu_us, r.machine_cpu_us, r.switches);
-}
-
-// Median returns the run with the median rate.
-Result Median(std::vector<Result> runs) {
-  std::sort(runs.begin(), runs.end(),
-            [](const Result& x, const Result& y) { return x.rate < y.rate; });
-  return runs[runs.size() / 2];
-}
-
-// WriteJson writes every case's median round to --json_out, in the shape of
-// tests/bench/load_kit.h's WriteJsonReport, with the ratio to the fastest empty call.
-void WriteJson(const std::vector<std::pair<std::string, std::vector<Result>>>& runs,
-               const Result& empty) {
-  const std::string path = absl::GetFlag(FLAGS_json_out);
-  if (path.empty()) return;
-  nlohmann::json cases = nlohmann::json::array();
-  nlohmann::json ratios = nlohmann::json::object();
-  for (const auto& [name, v] : runs) {
-    const Result m = Median(v);
-    cases.push_back({{"name", name},
-                     {"unit", "calls"},
-                     {"concurrency", absl::GetFlag(FLAGS_callers)},
-                     {"rate", m.rate},
-                     {"p50_ms", m.p50_ms},
-                     {"p99_ms", m.p99_ms},
-                     {"failures", m.errors},
-                     {"server_cpu_us_per_op", m.process_cpu_us}});
-    if (empty.rate > 0) ratios[name + " / fastest empty call"] = m.rate / empty.rate;
-  }
-  nlohmann::json out = {{"tool", "fetch_benchmark"},
-                        {"meta",
-                         {{"callers", absl::StrCat(absl::GetFlag(FLAGS_callers))},
-                          {"rounds", absl::StrCat(absl::GetFlag(FLAGS_rounds))},
-                          {"seconds", absl::StrCat(absl::GetFlag(FLAGS_seconds))}}},
-                        {"cases", cases},
-                        {"ratios", ratios}};
-  std::ofstream f(path);
-  f << out.dump(2) << "\n";
-}
 
 int Main() {
   SetAuditPath(::onem2m::testing::TempDir() +
@@ -521,11 +197,12 @@ int Main() {
 }
 
 }  // namespace
+}  // namespace fetch_bench
 }  // namespace mef
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
   onem2m::ApplyProcessDefaults();
   absl::ParseCommandLine(argc, argv);
-  return onem2m::mef::Main();
+  return onem2m::mef::fetch_bench::Main();
 }
