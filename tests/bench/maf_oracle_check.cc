@@ -48,44 +48,31 @@
 // A residual of about 0.1 us (a few hundred cycles) remains, not yet located.
 // Command, for each row: bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG"
 //   --identity=keid|kmid --layer=resolver|tls --fresh|--nofresh --tries=300 --rounds=5
-#include <grpcpp/grpcpp.h>
+//
+// By job: this file (flags, the interleaved tries, rank tests and verdict), maf_oracle_check_setup
+// (devices, unknown identities, store rows, schemas), maf_oracle_check_servers (the MEF and MAF
+// in this process, the two probes); the rank statistics are tests/bench/rank_stats.h.
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/crypto/envelope.h"
-#include "common/crypto/key_derivation.h"
-#include "common/crypto/key_id.h"
-#include "common/grpc/server_threads.h"
 #include "common/log/logger.h"
-#include "common/pg/pool.h"
 #include "common/process_defaults.h"
 #include "common/secret_bytes.h"
-#include "common/tls/blocking_client.h"
-#include "common/tls/psk_context.h"
-#include "maf/km_resolver/km_resolver.h"
-#include "maf/mef_client/mef_credential_client.h"
-#include "maf/server/handshake_server.h"
-#include "maf/store/pg_maf_store.h"
-#include "mef/credential/credential_service.h"
-#include "mef/credential/envelope_ke_opener.h"
 #include "common/testing/mtls_env.h"
-#include "mef/store/pg_enrolee_store.h"
-#include "pqxx/pqxx"
+#include "maf/km_resolver/km_resolver.h"
+#include "tests/bench/maf_oracle_check_servers.h"
+#include "tests/bench/maf_oracle_check_setup.h"
 #include "tests/bench/rank_stats.h"
 
 ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG).");
@@ -101,151 +88,8 @@ ABSL_FLAG(int, warmup, 30,
 ABSL_FLAG(double, alpha, 1e-3, "Per-round significance level.");
 
 namespace onem2m {
+namespace oracle {
 namespace {
-
-constexpr char kMafFqdn[] = "maf.local";
-constexpr char kMefFqdn[] = "mef.local";
-
-struct Device {
-  std::string kpm_id, enrolee_id, ke_id, km_id;
-  SecretBytes ke, km;
-};
-
-pg::PoolOptions PoolFor(const std::string& conninfo, const std::string& schema, const char* app) {
-  pg::PoolOptions p;
-  p.conninfo = conninfo;
-  p.schema = schema;
-  p.max_size = 8;
-  p.application_name = app;
-  return p;
-}
-
-void DropSchema(const std::string& conninfo, const std::string& schema) {
-  auto p = pg::ConnectionPool::Create(PoolFor(conninfo, "", "maf_oracle_check"));
-  if (!p.ok()) return;
-  (void)(*p)->Run([&](pqxx::connection& c) {
-    pqxx::nontransaction t(c);
-    t.exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-    return absl::OkStatus();
-  });
-}
-
-// MakeDevices makes `n` devices with random Ke (KeID at the MEF) and their Km / KmID for the MAF.
-std::vector<Device> MakeDevices(int n) {
-  std::vector<Device> out(n);
-  for (int i = 0; i < n; ++i) {
-    Device& d = out[i];
-    d.kpm_id = absl::StrCat("oracle-", i);
-    d.enrolee_id = absl::StrCat("C-oracle-", i);
-    d.ke_id = *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), kMefFqdn);
-    d.ke = SecretBytes::Random(crypto::kDerivedKeyLen);
-    d.km = *crypto::DeriveKm(d.ke, kMafFqdn);
-    d.km_id = *crypto::DeriveKmId(d.km, kMafFqdn);
-  }
-  return out;
-}
-
-// UnknownId returns a never-provisioned identity of the same form as the known ones.
-std::string UnknownId(bool kmid) {
-  return *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(),
-                              kmid ? kMafFqdn : kMefFqdn);
-}
-
-absl::Status PopulateMef(mef::EnroleeStore* store, const std::vector<Device>& devices,
-                         const crypto::Envelope& env) {
-  std::vector<mef::Enrolee> rows;
-  for (const Device& d : devices) {
-    mef::Enrolee e;
-    e.kpm_id = d.kpm_id;
-    e.kpm = mef::SealedKey{*env.Seal(SecretBytes::Random(32), d.kpm_id),
-                           static_cast<int32_t>(env.active_version())};
-    e.enrolee_id = d.enrolee_id;
-    e.maf_id = kMafFqdn;
-    rows.push_back(std::move(e));
-  }
-  auto bulk = store->BulkCreate(rows);
-  if (!bulk.ok()) return bulk.status();
-  std::atomic<size_t> next{0};
-  std::atomic<int> failed{0};
-  std::vector<std::thread> ts;
-  for (int t = 0; t < 4; ++t) {
-    ts.emplace_back([&] {
-      for (size_t i; (i = next.fetch_add(1)) < devices.size();) {
-        const Device& d = devices[i];
-        mef::Enrolment m;
-        m.ke_id = *crypto::KeyId::Parse(d.ke_id);
-        m.kpm_id = d.kpm_id;
-        m.ke = mef::SealedKey{*env.Seal(d.ke, d.ke_id), static_cast<int32_t>(env.active_version())};
-        m.enrolee_id = d.enrolee_id;
-        m.maf_id = kMafFqdn;
-        m.expires_at = absl::Now() + absl::Hours(24);
-        m.transport = mef::Transport::kTls;
-        m.peer_address = "127.0.0.1:1";
-        if (!store->RecordEnrolment(m).ok()) ++failed;
-      }
-    });
-  }
-  for (auto& t : ts) t.join();
-  return failed > 0 ? absl::InternalError("enrolments failed") : absl::OkStatus();
-}
-
-// PopulateMaf stores each device's credential at the MAF, as a first contact would have.
-absl::Status PopulateMaf(maf::MafStore* store, const std::vector<Device>& devices,
-                         const crypto::Envelope& env) {
-  for (const Device& d : devices) {
-    maf::MafCredential c;
-    c.km_id = *crypto::KeyId::Parse(d.km_id);
-    c.ke_id = *crypto::KeyId::Parse(d.ke_id);
-    c.km = maf::SealedKey{*env.Seal(d.km, d.km_id), static_cast<int32_t>(env.active_version())};
-    c.enrolee_id = d.enrolee_id;
-    c.mef_fqdn = kMefFqdn;
-    c.expires_at = absl::Now() + absl::Hours(24);
-    absl::StatusOr<maf::MafCredential> put = store->PutCredential(c);
-    if (!put.ok()) return put.status();
-  }
-  return absl::OkStatus();
-}
-
-// LookupMicros times one asynchronous lookup (what a paused handshake waits for); negative when
-// the answer is not what the path expects (known: Km; unknown: refused as about the identity).
-double LookupMicros(maf::KmResolver& resolver, const std::string& identity, bool known) {
-  absl::Notification done;
-  bool as_expected = false;
-  const absl::Time start = absl::Now();
-  absl::Time end;
-  resolver.ResolveAsync(identity, start + absl::Seconds(5),
-                        [&](absl::StatusOr<maf::ResolvedKm> km) {
-                          end = absl::Now();
-                          as_expected = known ? km.ok() : absl::IsNotFound(km.status());
-                          done.Notify();
-                        });
-  done.WaitForNotification();
-  if (!as_expected) {
-    std::fprintf(stderr, "maf_oracle_check: %s: unexpected lookup answer\n", identity.c_str());
-    return -1;
-  }
-  return absl::ToDoubleMicroseconds(end - start);
-}
-
-// RefusalMicros times one TLS handshake with a wrong key, connect to refusal.
-double RefusalMicros(int port, const std::string& identity, const SecretBytes& wrong_key) {
-  tls::ClientOptions co;
-  co.transport = tls::Transport::kTls;
-  co.psk_identity = identity;
-  co.psk = SecretBytes::Copy(wrong_key.Reveal());
-  co.server_name = kMafFqdn;
-  auto ctx = tls::PskContext::NewClient(co);
-  if (!ctx.ok()) return -1;
-  const absl::Time start = absl::Now();
-  auto c = tls::BlockingClient::Connect(*ctx, "127.0.0.1", port, start + absl::Seconds(5));
-  const absl::Duration took = absl::Now() - start;
-  if (c.ok() || !absl::IsUnauthenticated(c.status())) {
-    std::fprintf(stderr, "maf_oracle_check: %s: expected a refusal, got %s\n", identity.c_str(),
-                 c.ok() ? "a completed handshake" : c.status().ToString().c_str());
-    return -1;
-  }
-  return absl::ToDoubleMicroseconds(took);
-}
 
 int Run() {
   std::string conninfo = absl::GetFlag(FLAGS_pg);
@@ -283,70 +127,20 @@ int Run() {
   ::onem2m::testing::MtlsEnv mtls(::onem2m::testing::TempDir());
   int code = 2;
   {
-    mef::PgEnroleeStoreOptions mo;
-    mo.pool = PoolFor(conninfo, mef_schema, "maf_oracle_check_mef");
-    auto mef_store = mef::PgEnroleeStore::Create(mo);
-    if (!mef_store.ok()) {
-      std::fprintf(stderr, "MEF store: %s\n", mef_store.status().ToString().c_str());
-      return 2;
-    }
-    absl::Status s = PopulateMef(mef_store->get(), devices, mef_envelope);
-    if (!s.ok()) {
-      std::fprintf(stderr, "populate MEF: %s\n", s.ToString().c_str());
-      return 2;
-    }
-    mef::EnvelopeKeOpener opener(&mef_envelope);
-    auto service = mef::MefCredentialServiceImpl::Create(mef_store->get(), &opener, {});
-    if (!service.ok()) return 2;
-    grpc::ServerBuilder b;
-    grpcutil::KeepServerThreads(&b);
-    int mef_port = 0;
-    b.AddListeningPort("127.0.0.1:0", mtls.ServerCredentials(), &mef_port);
-    (*service)->Register(&b);
-    std::unique_ptr<grpc::Server> mef_server = b.BuildAndStart();
-    if (mef_server == nullptr) return 2;
-    (*service)->Start();
-
-    maf::PgMafStoreOptions po;
-    po.pool = PoolFor(conninfo, maf_schema, "maf_oracle_check_maf");
-    auto maf_store = maf::PgMafStore::Create(std::move(po));
-    if (!maf_store.ok()) {
-      std::fprintf(stderr, "MAF store: %s\n", maf_store.status().ToString().c_str());
-      return 2;
-    }
-    if (kmid) {
-      s = PopulateMaf(maf_store->get(), devices, maf_envelope);
-      if (!s.ok()) {
-        std::fprintf(stderr, "populate MAF: %s\n", s.ToString().c_str());
-        return 2;
-      }
-    }
-    // As services/maf/maf_server.cc configures it (its defaults).
-    maf::KmResolverOptions ko;
-    ko.maf_fqdn = kMafFqdn;
-    ko.store = maf_store->get();
-    ko.envelope = &maf_envelope;
-    ko.fetchers[kMefFqdn] =
-        std::make_shared<maf::MefCredentialClient>(mtls.Channel(mef_port, kMafFqdn), kMafFqdn);
-    auto resolver = maf::KmResolver::Create(std::move(ko));
-    if (!resolver.ok()) return 2;
-    std::unique_ptr<maf::HandshakeServer> maf_server;
-    int maf_port = 0;
-    if (tls_layer) {
-      maf::HandshakeServerOptions ho;
-      ho.maf_fqdn = kMafFqdn;
-      ho.tls_listen = {"127.0.0.1:0"};
-      ho.handshake_timeout = absl::Seconds(10);
-      ho.max_sessions_per_source = 0;
-      auto hs =
-          maf::HandshakeServer::Start(ho, maf_store->get(), &maf_envelope, *resolver, {}, nullptr);
-      if (!hs.ok()) {
-        std::fprintf(stderr, "MAF server: %s\n", hs.status().ToString().c_str());
-        return 2;
-      }
-      maf_server = *std::move(hs);
-      maf_port = maf_server->tls_addresses().at(0).port();
-    }
+    ServerSetup setup;
+    setup.conninfo = conninfo;
+    setup.mef_schema = mef_schema;
+    setup.maf_schema = maf_schema;
+    setup.devices = &devices;
+    setup.kmid = kmid;
+    setup.tls_layer = tls_layer;
+    setup.mef_envelope = &mef_envelope;
+    setup.maf_envelope = &maf_envelope;
+    setup.mtls = &mtls;
+    OracleServers servers;
+    if (!StartServers(setup, &servers)) return 2;
+    maf::KmResolver& resolver = *servers.resolver;
+    const int maf_port = servers.maf_port;
 
     const SecretBytes wrong_key = SecretBytes::Random(32);
     std::mt19937_64 rng(std::random_device{}());
@@ -354,7 +148,7 @@ int Run() {
     bool broken = false;
     auto measure = [&](const std::string& id, bool known) {
       double us =
-          tls_layer ? RefusalMicros(maf_port, id, wrong_key) : LookupMicros(**resolver, id, known);
+          tls_layer ? RefusalMicros(maf_port, id, wrong_key) : LookupMicros(resolver, id, known);
       if (us < 0) broken = true;
       return us;
     };
@@ -403,11 +197,7 @@ int Run() {
                   control.p);
       std::fflush(stdout);
     }
-    if (maf_server) maf_server->Shutdown(absl::Seconds(1));
-    (*resolver)->WaitIdle(absl::Now() + absl::Seconds(10));
-    (*service)->Shutdown();
-    mef_server->Shutdown();
-    (*service)->Stop();
+    servers.Stop();
     if (broken) {
       std::printf("verdict: broken run (a try did not end as its path should)\n");
     } else {
@@ -427,10 +217,11 @@ int Run() {
 }
 
 }  // namespace
+}  // namespace oracle
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
   onem2m::ApplyProcessDefaults();
   absl::ParseCommandLine(argc, argv);
-  return onem2m::Run();
+  return onem2m::oracle::Run();
 }
