@@ -11,14 +11,14 @@
 // By job: this file (flags, stores, rounds, verdicts), fetch_benchmark_harness (servers, callers,
 // figures), fetch_benchmark_cases (the empty calls, the fetch, populating a store),
 // fetch_benchmark_report (lines, medians, JSON).
+#include <prometheus/registry.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <prometheus/registry.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"

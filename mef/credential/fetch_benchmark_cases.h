@@ -1,17 +1,17 @@
 // File: mef/credential/fetch_benchmark_cases.h
 //
 // fetch_benchmark's cases, each measured by the harness (fetch_benchmark_harness.h): the empty call
-// on gRPC's sync, callback and completion-queue APIs, and the credential fetch as the MEF serves it,
-// on a store Populate fills with --enrolments enrolments.
+// on gRPC's sync, callback and completion-queue APIs, and the credential fetch as the MEF serves
+// it, on a store Populate fills with --enrolments enrolments.
 #ifndef ONEM2M_MEF_CREDENTIAL_FETCH_BENCHMARK_CASES_H_
 #define ONEM2M_MEF_CREDENTIAL_FETCH_BENCHMARK_CASES_H_
+
+#include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"

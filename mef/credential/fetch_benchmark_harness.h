@@ -6,12 +6,12 @@
 #ifndef ONEM2M_MEF_CREDENTIAL_FETCH_BENCHMARK_HARNESS_H_
 #define ONEM2M_MEF_CREDENTIAL_FETCH_BENCHMARK_HARNESS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common/testing/mtls_env.h"
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"

@@ -109,7 +109,8 @@ int Run() {
   const double alpha = absl::GetFlag(FLAGS_alpha);
   const int pool_size = std::max(1, absl::GetFlag(FLAGS_identities));
   SetLogLevel(Level::kError);
-  SetAuditPath(absl::StrCat(::onem2m::testing::TempDir(), "/maf_oracle_check_audit.", getpid(), ".log"));
+  SetAuditPath(
+      absl::StrCat(::onem2m::testing::TempDir(), "/maf_oracle_check_audit.", getpid(), ".log"));
 
   // Known identities: one per try with --fresh (each used once), else a cycled pool.
   const int n = fresh ? warmup + tries * rounds : pool_size;

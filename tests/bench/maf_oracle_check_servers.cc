@@ -73,8 +73,8 @@ bool StartServers(const ServerSetup& setup, OracleServers* out) {
   ko.maf_fqdn = kMafFqdn;
   ko.store = out->maf_store.get();
   ko.envelope = setup.maf_envelope;
-  ko.fetchers[kMefFqdn] = std::make_shared<maf::MefCredentialClient>(
-      setup.mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
+  ko.fetchers[kMefFqdn] =
+      std::make_shared<maf::MefCredentialClient>(setup.mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
   auto resolver = maf::KmResolver::Create(std::move(ko));
   if (!resolver.ok()) return false;
   out->resolver = *std::move(resolver);

@@ -8,11 +8,11 @@
 #ifndef ONEM2M_TESTS_BENCH_MAF_ORACLE_CHECK_SERVERS_H_
 #define ONEM2M_TESTS_BENCH_MAF_ORACLE_CHECK_SERVERS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common/crypto/envelope.h"
 #include "common/secret_bytes.h"
