@@ -60,13 +60,15 @@ grpc_call_error grpc_server_request_call(grpc_server* server, grpc_call** call,
               tag_new);
 }
 
-grpc_call_error grpc_server_request_registered_call(
-    grpc_server* server, void* registered_method, grpc_call** call, gpr_timespec* deadline,
-    grpc_metadata_array* request_metadata, grpc_byte_buffer** optional_payload,
-    grpc_completion_queue* cq_bound_to_call, grpc_completion_queue* cq_for_notification,
-    void* tag_new) {
-  static const auto real = Real<decltype(&grpc_server_request_registered_call)>(
-      "grpc_server_request_registered_call");
+grpc_call_error grpc_server_request_registered_call(grpc_server* server, void* registered_method,
+                                                    grpc_call** call, gpr_timespec* deadline,
+                                                    grpc_metadata_array* request_metadata,
+                                                    grpc_byte_buffer** optional_payload,
+                                                    grpc_completion_queue* cq_bound_to_call,
+                                                    grpc_completion_queue* cq_for_notification,
+                                                    void* tag_new) {
+  static const auto real =
+      Real<decltype(&grpc_server_request_registered_call)>("grpc_server_request_registered_call");
   __tsan_release(tag_new);
   return real(server, registered_method, call, deadline, request_metadata, optional_payload,
               cq_bound_to_call, cq_for_notification, tag_new);
@@ -79,8 +81,8 @@ grpc_event grpc_completion_queue_next(grpc_completion_queue* cq, gpr_timespec de
   return Popped(real(cq, deadline, reserved));
 }
 
-grpc_event grpc_completion_queue_pluck(grpc_completion_queue* cq, void* tag,
-                                       gpr_timespec deadline, void* reserved) {
+grpc_event grpc_completion_queue_pluck(grpc_completion_queue* cq, void* tag, gpr_timespec deadline,
+                                       void* reserved) {
   static const auto real =
       Real<decltype(&grpc_completion_queue_pluck)>("grpc_completion_queue_pluck");
   return Popped(real(cq, tag, deadline, reserved));
