@@ -8,7 +8,7 @@
 Each load generator measures its own baseline in the same run (a bare OpenSSL PSK server, or the
 fastest empty gRPC call), because the machines are shared and noisy: the report's ratios compare
 figures taken minutes apart at most, never across runs. Figures come from the JSON each generator
-writes with --json_out (tests/bench/load_kit.h WriteJsonReport, mef/credential/fetch_benchmark.cc).
+writes with --json_out (tests/bench/load_kit.h WriteJsonReport, mef/credential/fetch_benchmark_report.cc).
 Charts are drawn by matplotlib (Debian python3-matplotlib, installed by deploy/local/install_deps.sh).
 """
 import argparse
