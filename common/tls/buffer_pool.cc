@@ -139,6 +139,12 @@ bool Install() {
   return true;
 }
 
+Outcome InstallUnlessDisabled() {
+  const char* env = std::getenv("ONEM2M_OPENSSL_BUFFER_POOL");
+  if (env != nullptr && std::strcmp(env, "off") == 0) return Outcome::kDisabled;
+  return Install() ? Outcome::kInstalled : Outcome::kFailed;
+}
+
 bool Installed() { return pool != nullptr; }
 
 int64_t BytesInUse() { return pool == nullptr ? 0 : pool->in_use.load(); }

@@ -34,6 +34,12 @@ inline constexpr size_t kMaxPages = 16;
 // address ranges cannot be reserved.
 bool Install();
 
+// InstallUnlessDisabled is what a server's main calls first: Install, unless the environment
+// variable ONEM2M_OPENSSL_BUFFER_POOL is "off" (to compare memory with and without the pool; flags
+// are read only after OpenSSL has allocated).
+enum class Outcome { kInstalled, kDisabled, kFailed };
+Outcome InstallUnlessDisabled();
+
 // Installed reports whether Install succeeded in this process.
 bool Installed();
 

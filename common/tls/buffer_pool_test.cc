@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -32,6 +33,17 @@ size_t ResidentPages(void* p, size_t len) {
 }
 
 TEST(BufferPoolTest, InstalledBeforeOpenSslAllocated) { EXPECT_TRUE(Installed()); }
+
+TEST(BufferPoolTest, InstallUnlessDisabledHonoursTheEnvironment) {
+  // Installed already (main): installing again is a no-op that reports success, unless disabled.
+  ASSERT_EQ(setenv("ONEM2M_OPENSSL_BUFFER_POOL", "off", 1), 0);
+  EXPECT_EQ(InstallUnlessDisabled(), Outcome::kDisabled);
+  ASSERT_EQ(setenv("ONEM2M_OPENSSL_BUFFER_POOL", "on", 1), 0);
+  EXPECT_EQ(InstallUnlessDisabled(), Outcome::kInstalled);
+  ASSERT_EQ(unsetenv("ONEM2M_OPENSSL_BUFFER_POOL"), 0);
+  EXPECT_EQ(InstallUnlessDisabled(), Outcome::kInstalled);
+  EXPECT_TRUE(Installed());
+}
 
 TEST(BufferPoolTest, OnePageAndLargeBuffersTakeWholePages) {
   const int64_t before = BytesInUse();

@@ -25,6 +25,7 @@
 #include "common/ops/handshake_metrics.h"
 #include "common/ops/ops_server.h"
 #include "common/process_defaults.h"
+#include "common/tls/buffer_pool.h"
 #include "maf/grpc/maf_admin_service.h"
 #include "maf/grpc/maf_key_service.h"
 #include "maf/km_resolver/cache_ttls.h"
@@ -271,11 +272,18 @@ int Run() {
 }  // namespace onem2m
 
 int main(int argc, char** argv) {
+  // First, as in mef_server: a half-open TLS session's unused OpenSSL buffer pages then stay
+  // non-resident (common/tls/buffer_pool.h; docs/operations.md "Memory per session").
+  const auto pool = onem2m::tls::buffer_pool::InstallUnlessDisabled();
   onem2m::ApplyProcessDefaults();
   onem2m::ops::InstallVersionFlag("maf_server");
   onem2m::config::LoadFlags(
       argc, argv,
       "maf_server: oneM2M M2M Authentication Function.\n"
       "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
+  if (pool == onem2m::tls::buffer_pool::Outcome::kFailed) {
+    onem2m::Log(onem2m::Level::kWarning, "openssl_buffer_pool_off",
+                {{"effect", "OpenSSL allocates from malloc; half-open sessions cost more memory"}});
+  }
   return onem2m::Run();
 }

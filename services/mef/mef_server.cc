@@ -266,17 +266,14 @@ int Run() {
 int main(int argc, char** argv) {
   // Before anything can make OpenSSL allocate: a half-open TLS session's unused buffer pages then
   // stay non-resident (common/tls/buffer_pool.h; docs/operations.md "Memory per session").
-  // ONEM2M_OPENSSL_BUFFER_POOL=off keeps OpenSSL on malloc (to compare; flags are read later).
-  const char* pool_env = std::getenv("ONEM2M_OPENSSL_BUFFER_POOL");
-  const bool pool_off = pool_env != nullptr && std::string(pool_env) == "off";
-  const bool pooled = !pool_off && onem2m::tls::buffer_pool::Install();
+  const auto pool = onem2m::tls::buffer_pool::InstallUnlessDisabled();
   onem2m::ApplyProcessDefaults();
   onem2m::ops::InstallVersionFlag("mef_server");
   onem2m::config::LoadFlags(
       argc, argv,
       "mef_server: oneM2M M2M Enrolment Function.\n"
       "Precedence: --flag > ONEM2M_<FLAG> environment > --config file > default.");
-  if (!pooled && !pool_off) {
+  if (pool == onem2m::tls::buffer_pool::Outcome::kFailed) {
     onem2m::Log(onem2m::Level::kWarning, "openssl_buffer_pool_off",
                 {{"effect", "OpenSSL allocates from malloc; half-open sessions cost more memory"}});
   }

@@ -24,9 +24,8 @@
 //
 //   eval "$(bash tests/pg/start_pg.sh)"
 //   bazel build -c opt //tests/bench:maf_oracle_check
-//   bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG" --identity=keid --layer=resolver
-//   \
-//     --fresh --tries=300 --rounds=5
+//   bazel-bin/tests/bench/maf_oracle_check --pg="$ONEM2M_TEST_PG" --identity=keid
+//     --layer=resolver --fresh --tries=300 --rounds=5   (one command line)
 //
 // Figures (2026-12-05, shared 2-core machine under parallel builds, fastbuild; --tries=300
 // --rounds=5; Hodges-Lehmann shift known - unknown, p of known vs unknown; rounds with p < 1e-3):
