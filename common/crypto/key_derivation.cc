@@ -119,7 +119,7 @@ absl::StatusOr<SecretBytes> DeriveUsageConstrainedKey(const SecretBytes& ke, uin
   return key;
 }
 
-absl::StatusOr<std::string> DeriveKmId(const SecretBytes& km, absl::string_view maf_fqdn) {
+absl::StatusOr<KeyId> DeriveKmKeyId(const SecretBytes& km, absl::string_view maf_fqdn) {
   absl::Status s = CheckKeyLen(km, "Km");
   if (!s.ok()) return s;
   s = ValidateFqdn(maf_fqdn);
@@ -127,7 +127,13 @@ absl::StatusOr<std::string> DeriveKmId(const SecretBytes& km, absl::string_view 
   SecretBytes mac(kSha256Len);  // Wiped on return: its second half is never published.
   s = Hmac(km, kKmIdLabel, absl::string_view(), mac.mutable_data());
   if (!s.ok()) return s;
-  return FormatKeyId(mac.Reveal().substr(0, kRelativeIdLen), maf_fqdn);
+  return KeyId::FromParts(mac.Reveal().substr(0, kRelativeIdLen), maf_fqdn);
+}
+
+absl::StatusOr<std::string> DeriveKmId(const SecretBytes& km, absl::string_view maf_fqdn) {
+  absl::StatusOr<KeyId> km_id = DeriveKmKeyId(km, maf_fqdn);
+  if (!km_id.ok()) return km_id.status();
+  return km_id->ToString();
 }
 
 absl::StatusOr<SecretBytes> HmacSha256(const SecretBytes& key, absl::string_view data) {

@@ -38,6 +38,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
 
 namespace onem2m {
@@ -107,6 +108,8 @@ absl::StatusOr<SecretBytes> DeriveUsageConstrainedKey(const SecretBytes& ke, uin
 // DeriveKmId returns KmID = HEX(first 16 bytes of HMAC-SHA-256(Km, kKmIdLabel)) '@' maf_fqdn. It
 // returns InvalidArgument if `km` is not kDerivedKeyLen bytes or `maf_fqdn` is invalid.
 absl::StatusOr<std::string> DeriveKmId(const SecretBytes& km, absl::string_view maf_fqdn);
+// DeriveKmKeyId is DeriveKmId as a parsed KeyId, for code past the edge (no text round trip).
+absl::StatusOr<KeyId> DeriveKmKeyId(const SecretBytes& km, absl::string_view maf_fqdn);
 
 // HmacSha256 returns HMAC-SHA-256(key, data). It returns InvalidArgument for an empty key.
 absl::StatusOr<SecretBytes> HmacSha256(const SecretBytes& key, absl::string_view data);

@@ -113,6 +113,9 @@ TEST(KeyDerivationTest, DeriveKmIdMatchesEnrolmentVectors) {
     absl::StatusOr<std::string> km_id = DeriveKmId(HexField(e, "km"), StringField(e, "maf_id"));
     ASSERT_TRUE(km_id.ok()) << km_id.status();
     EXPECT_EQ(*km_id, StringField(e, "km_id"));
+    absl::StatusOr<KeyId> typed = DeriveKmKeyId(HexField(e, "km"), StringField(e, "maf_id"));
+    ASSERT_TRUE(typed.ok()) << typed.status();
+    EXPECT_EQ(typed->ToString(), StringField(e, "km_id"));
   }
 }
 

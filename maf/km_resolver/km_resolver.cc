@@ -28,13 +28,11 @@ absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions
   // costs what unsealing a stored Km costs (docs/protocol.md 7, "Identity privacy").
   Decoy decoy;
   decoy.km = SecretBytes::Random(crypto::kDerivedKeyLen);
-  absl::StatusOr<std::string> decoy_km_id = crypto::DeriveKmId(decoy.km, options.maf_fqdn);
+  absl::StatusOr<crypto::KeyId> decoy_km_id = crypto::DeriveKmKeyId(decoy.km, options.maf_fqdn);
   if (!decoy_km_id.ok()) return decoy_km_id.status();
-  absl::StatusOr<std::string> sealed = options.envelope->Seal(decoy.km, *decoy_km_id);
+  absl::StatusOr<std::string> sealed = options.envelope->Seal(decoy.km, decoy_km_id->ToString());
   if (!sealed.ok()) return sealed.status();
-  absl::StatusOr<crypto::KeyId> decoy_km_key_id = crypto::KeyId::Parse(*decoy_km_id);
-  if (!decoy_km_key_id.ok()) return decoy_km_key_id.status();
-  decoy.credential.km_id = *std::move(decoy_km_key_id);
+  decoy.credential.km_id = *std::move(decoy_km_id);
   decoy.credential.km =
       SealedKey{*std::move(sealed), static_cast<int32_t>(options.envelope->active_version())};
   // A decoy KeID too, so reading the decoy's identifiers costs what reading a stored row's does.
@@ -117,14 +115,12 @@ absl::Status KmResolver::RefuseKeId(const crypto::KeyId& ke_id, absl::Status why
   const std::string& mef_fqdn = ke_id.fqdn;
   // What a KeID the MEF knows gets in RunFlight step 3: derive the KmID, seal Km under it, store
   // the credential (here a decoy write of the same size), check the tombstones.
-  absl::StatusOr<std::string> km_id = crypto::DeriveKmId(decoy_.km, o_.maf_fqdn);
+  absl::StatusOr<crypto::KeyId> km_id = crypto::DeriveKmKeyId(decoy_.km, o_.maf_fqdn);
   absl::StatusOr<std::string> sealed =
-      km_id.ok() ? o_.envelope->Seal(decoy_.km, *km_id) : km_id.status();
-  absl::StatusOr<crypto::KeyId> typed_km_id =
-      km_id.ok() ? crypto::KeyId::Parse(*km_id) : km_id.status();
-  if (sealed.ok() && typed_km_id.ok()) {
+      km_id.ok() ? o_.envelope->Seal(decoy_.km, km_id->ToString()) : km_id.status();
+  if (sealed.ok()) {
     MafCredential c;
-    c.km_id = *std::move(typed_km_id);
+    c.km_id = *std::move(km_id);
     c.ke_id = ke_id;
     c.km = SealedKey{*std::move(sealed), static_cast<int32_t>(o_.envelope->active_version())};
     c.enrolee_id = decoy_.credential.enrolee_id;

@@ -188,11 +188,9 @@ absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
   if (fetched->expires_at <= Now()) {
     return RefuseKeId(ke_id, absl::NotFoundError("unknown KeID"));
   }
-  absl::StatusOr<std::string> km_id = crypto::DeriveKmId(fetched->km, o_.maf_fqdn);
-  if (!km_id.ok()) return km_id.status();
-  absl::StatusOr<crypto::KeyId> typed_km_id = crypto::KeyId::Parse(*km_id);
+  absl::StatusOr<crypto::KeyId> typed_km_id = crypto::DeriveKmKeyId(fetched->km, o_.maf_fqdn);
   if (!typed_km_id.ok()) return typed_km_id.status();
-  absl::StatusOr<std::string> sealed = o_.envelope->Seal(fetched->km, *km_id);
+  absl::StatusOr<std::string> sealed = o_.envelope->Seal(fetched->km, typed_km_id->ToString());
   if (!sealed.ok()) return sealed.status();
   MafCredential c;
   c.km_id = *typed_km_id;
