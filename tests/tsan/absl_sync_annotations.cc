@@ -14,27 +14,19 @@
 // release on the Notification and a successful wait an acquire. Destruction is not annotated:
 // TSan drops a heap mutex's state when its memory is freed, and gRPC frees its own mutexes after
 // reference counts TSan cannot see.
-#include <dlfcn.h>
 #include <sanitizer/tsan_interface.h>
-
-#include <cstdio>
-#include <cstdlib>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "tests/tsan/next_symbol.h"
 
 namespace {
 
 // Real looks up the next definition of `mangled` (the one in libabsl_synchronization).
 template <typename Fn>
 Fn Real(const char* mangled) {
-  void* sym = dlsym(RTLD_NEXT, mangled);
-  if (sym == nullptr) {
-    std::fprintf(stderr, "tsan absl shim: no symbol %s\n", mangled);
-    std::abort();
-  }
-  return reinterpret_cast<Fn>(sym);
+  return onem2m::tsan::NextSymbol<Fn>(mangled, "absl");
 }
 
 // The mangled names carry Debian's inline namespace (absl::debian3 = 7debian3).
@@ -139,8 +131,8 @@ bool Mutex::ReaderTryLock() {
 }
 
 void Mutex::LockWhen(const Condition& cond) {
-  static auto real = Real<void (*)(Mutex*, const Condition&)>(
-      "_Z" ABSL_NS "5Mutex8LockWhenERKNS0_9ConditionE");
+  static auto real =
+      Real<void (*)(Mutex*, const Condition&)>("_Z" ABSL_NS "5Mutex8LockWhenERKNS0_9ConditionE");
   Nest nest;
   PreLock(this, 0);
   real(this, cond);
@@ -177,8 +169,8 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, absl::Time deadline) {
 }
 
 void Mutex::Await(const Condition& cond) {
-  static auto real = Real<void (*)(Mutex*, const Condition&)>(
-      "_Z" ABSL_NS "5Mutex5AwaitERKNS0_9ConditionE");
+  static auto real =
+      Real<void (*)(Mutex*, const Condition&)>("_Z" ABSL_NS "5Mutex5AwaitERKNS0_9ConditionE");
   Nest nest;
   HeldAcrossWait wait(this, 0);
   real(this, cond);
@@ -201,8 +193,7 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, absl::Time deadline) {
 }
 
 void CondVar::Wait(Mutex* mu) {
-  static auto real = Real<void (*)(CondVar*, Mutex*)>(
-      "_Z" ABSL_NS "7CondVar4WaitEPNS0_5MutexE");
+  static auto real = Real<void (*)(CondVar*, Mutex*)>("_Z" ABSL_NS "7CondVar4WaitEPNS0_5MutexE");
   Nest nest;
   HeldAcrossWait wait(mu, 0);
   real(this, mu);
@@ -232,8 +223,8 @@ void Notification::Notify() {
 }
 
 void Notification::WaitForNotification() const {
-  static auto real = Real<void (*)(const Notification*)>(
-      "_ZNK4absl7debian312Notification19WaitForNotificationEv");
+  static auto real =
+      Real<void (*)(const Notification*)>("_ZNK4absl7debian312Notification19WaitForNotificationEv");
   Nest nest;
   real(this);
   if (nest.outer()) __tsan_acquire(const_cast<Notification*>(this));

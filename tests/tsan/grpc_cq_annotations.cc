@@ -12,24 +12,17 @@
 // interposition, as absl_sync_annotations.cc does for Abseil): each start is a release on its tag
 // just before the real call puts the tag in gRPC's hands, and an event popped by Next or Pluck is
 // an acquire on its tag just after. That is exactly gRPC's guarantee; nothing else is ordered.
-#include <dlfcn.h>
 #include <grpc/grpc.h>
 #include <sanitizer/tsan_interface.h>
 
-#include <cstdio>
-#include <cstdlib>
+#include "tests/tsan/next_symbol.h"
 
 namespace {
 
 // Real looks up the next definition of `name` (the one in libgrpc).
 template <typename Fn>
 Fn Real(const char* name) {
-  void* sym = dlsym(RTLD_NEXT, name);
-  if (sym == nullptr) {
-    std::fprintf(stderr, "tsan grpc shim: no symbol %s\n", name);
-    std::abort();
-  }
-  return reinterpret_cast<Fn>(sym);
+  return onem2m::tsan::NextSymbol<Fn>(name, "grpc");
 }
 
 grpc_event Popped(grpc_event ev) {
