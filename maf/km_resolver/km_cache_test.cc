@@ -83,6 +83,73 @@ TEST(KmCacheTest, FindsAnIdentifierPresentedInEitherHexCase) {
                   .has_value());
 }
 
+// Unknown(i) is how the resolver remembers an identity that resolves to nothing: the decoy's Km
+// under km_id = ke_id = the identity.
+ResolvedKm Unknown(const crypto::KeyId& id) {
+  ResolvedKm r = Entry(0, "C-decoy");
+  r.km_id = id;
+  r.ke_id = id;
+  return r;
+}
+
+TEST(KmCacheTest, TellsKnownFromUnknownEntriesFoundByEitherIdentifier) {
+  KmCache c(4, 4);
+  c.Put(Entry(1), kNow + absl::Minutes(1));
+  c.Put(Unknown(KeId(2)), kNow + absl::Minutes(1), KmCache::Kind::kUnknown);
+  c.Put(Unknown(KmId(3)), kNow + absl::Minutes(1), KmCache::Kind::kUnknown);
+  KmCache::Kind kind = KmCache::Kind::kUnknown;
+  ASSERT_TRUE(c.GetByKmId(KmId(1), kNow, &kind).has_value());
+  EXPECT_EQ(kind, KmCache::Kind::kKnown);
+  ASSERT_TRUE(c.GetByKeId(KeId(1), kNow, &kind).has_value());
+  EXPECT_EQ(kind, KmCache::Kind::kKnown);
+  kind = KmCache::Kind::kKnown;
+  std::optional<ResolvedKm> unknown_ke_id = c.GetByKeId(KeId(2), kNow, &kind);
+  ASSERT_TRUE(unknown_ke_id.has_value());
+  EXPECT_EQ(kind, KmCache::Kind::kUnknown);
+  EXPECT_EQ(unknown_ke_id->enrolee_id, "C-decoy");
+  kind = KmCache::Kind::kKnown;
+  ASSERT_TRUE(c.GetByKmId(KmId(3), kNow, &kind).has_value());
+  EXPECT_EQ(kind, KmCache::Kind::kUnknown);
+  EXPECT_EQ(c.size(KmCache::Kind::kKnown), 1u);
+  EXPECT_EQ(c.size(KmCache::Kind::kUnknown), 2u);
+}
+
+TEST(KmCacheTest, AFloodOfUnknownIdentitiesEvictsOnlyUnknownOnes) {
+  KmCache c(/*known_capacity=*/2, /*unknown_capacity=*/3);
+  c.Put(Entry(1), kNow + absl::Minutes(1));
+  c.Put(Entry(2), kNow + absl::Minutes(1));
+  for (int i = 10; i < 110; ++i) {
+    c.Put(Unknown(KmId(i)), kNow + absl::Minutes(1), KmCache::Kind::kUnknown);
+  }
+  EXPECT_EQ(c.size(KmCache::Kind::kUnknown), 3u);
+  EXPECT_EQ(c.size(KmCache::Kind::kKnown), 2u);
+  EXPECT_TRUE(c.GetByKmId(KmId(1), kNow).has_value());
+  EXPECT_TRUE(c.GetByKmId(KmId(2), kNow).has_value());
+  EXPECT_TRUE(c.GetByKmId(KmId(109), kNow).has_value());
+  EXPECT_FALSE(c.GetByKmId(KmId(106), kNow).has_value());
+  // And known entries evict only known ones.
+  c.Put(Entry(3), kNow + absl::Minutes(1));
+  EXPECT_FALSE(c.GetByKmId(KmId(1), kNow).has_value());
+  EXPECT_EQ(c.size(KmCache::Kind::kUnknown), 3u);
+}
+
+TEST(KmCacheTest, AnIdentityLearnedLaterReplacesItsUnknownEntry) {
+  KmCache c(4, 4);
+  c.Put(Unknown(KeId(1)), kNow + absl::Minutes(1), KmCache::Kind::kUnknown);
+  c.Put(Unknown(KmId(1)), kNow + absl::Minutes(1), KmCache::Kind::kUnknown);
+  c.Put(Entry(1), kNow + absl::Minutes(1));  // KmId(1) and KeId(1) both resolve now
+  EXPECT_EQ(c.size(), 1u);
+  KmCache::Kind kind = KmCache::Kind::kUnknown;
+  ASSERT_TRUE(c.GetByKeId(KeId(1), kNow, &kind).has_value());
+  EXPECT_EQ(kind, KmCache::Kind::kKnown);
+  ASSERT_TRUE(c.GetByKmId(KmId(1), kNow, &kind).has_value());
+  EXPECT_EQ(kind, KmCache::Kind::kKnown);
+  // A revocation by KeID drops an unknown entry too.
+  c.Put(Unknown(KeId(5)), kNow + absl::Minutes(1), KmCache::Kind::kUnknown);
+  EXPECT_EQ(c.EraseKeId(KeId(5)), 1);
+  EXPECT_EQ(c.size(KmCache::Kind::kUnknown), 0u);
+}
+
 }  // namespace
 }  // namespace maf
 }  // namespace onem2m

@@ -244,11 +244,11 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   const KmResolverOptions o_;
   const Decoy decoy_;
   mutable absl::Mutex mu_;
-  KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity};
+  // Resolved Km (known) and identities that resolve to nothing (unknown KeIDs and KmIDs, each as an
+  // entry of the decoy Km under km_id = ke_id = the identity), in one index (km_cache.h).
+  KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity, o_.negative_capacity};
   std::map<FlightKey, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);  // in flight
   std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);  // by MEF
-  // Unknown KeIDs and KmIDs, each as an entry of the decoy Km under km_id = ke_id = the identity.
-  KmCache unknown_ ABSL_GUARDED_BY(mu_){o_.negative_capacity};
   // Recent revocations, until when: of one KeID, and of every KeID of one Enrolee.
   std::map<crypto::KeyId, absl::Time> revoked_ke_ids_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> revoked_enrolees_ ABSL_GUARDED_BY(mu_);

@@ -214,12 +214,6 @@ absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
     return absl::PermissionDeniedError("KeID revoked");
   }
 
-  {
-    // A KmID refused before this first contact stored it (only its holder can know it) is known
-    // now.
-    absl::MutexLock l(&mu_);
-    unknown_.EraseKmId(*typed_km_id);
-  }
   ResolvedKm r;
   r.km = std::move(fetched->km);
   r.km_id = *std::move(typed_km_id);
@@ -227,6 +221,8 @@ absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
   r.enrolee_id = c.enrolee_id;
   r.mef_fqdn = mef_fqdn;
   r.expires_at = absl::FromUnixMicros(absl::ToUnixMicros(c.expires_at));
+  // Replaces an unknown entry of this KmID, if one was refused before this first contact stored
+  // it (only its holder can know it): it is known now.
   Cache(r);
   return r;
 }

@@ -62,8 +62,7 @@ void KmResolver::EraseKmIdsLocked(const std::vector<crypto::KeyId>& km_ids) {
 absl::Status KmResolver::OnRevokedKeId(const crypto::KeyId& ke_id, const Revocation& why) {
   {
     absl::MutexLock l(&mu_);
-    cache_.EraseKeId(ke_id);
-    unknown_.EraseKeId(ke_id);
+    cache_.EraseKeId(ke_id);  // known or unknown
     PruneTombstonesLocked();
     revoked_ke_ids_[ke_id] = Now() + o_.tombstone_ttl;
   }
