@@ -26,10 +26,10 @@
 
 #include <algorithm>
 #include <list>
-#include <map>
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/crypto/key_id.h"
@@ -58,7 +58,8 @@ class KmCache {
       : capacity_{std::max<size_t>(known_capacity, 1), std::max<size_t>(unknown_capacity, 1)} {}
 
   // Put inserts or replaces (whatever its kind) the entry for entry.km_id and for entry.ke_id,
-  // usable until `valid_until`. An unknown identity is stored with km_id = ke_id = the identity.
+  // usable until `valid_until`. The resolver stores an unknown KeID with a random KmID (and an
+  // unknown KmID with a random KeID), so its entry has the shape of a known one.
   void Put(const ResolvedKm& entry, absl::Time valid_until, Kind kind = Kind::kKnown);
 
   // GetByKmId / GetByKeId return a copy of a live entry (refreshing its LRU position) and set
@@ -94,8 +95,11 @@ class KmCache {
 
   const size_t capacity_[2];
   std::list<Entry> lru_[2];  // one per Kind; front = most recently used
-  std::map<crypto::KeyId, Iter> by_km_id_;
-  std::map<crypto::KeyId, crypto::KeyId> km_id_by_ke_id_;
+  // Hash maps, not ordered ones: an ordered map compares FQDN first, so its search cost depended on
+  // how many cached identities share the looked-up one's FQDN, which differs between a KmID
+  // (this MAF's FQDN) a known KeID maps to and an unknown KeID (its MEF's FQDN).
+  absl::flat_hash_map<crypto::KeyId, Iter> by_km_id_;
+  absl::flat_hash_map<crypto::KeyId, crypto::KeyId> km_id_by_ke_id_;
 };
 
 }  // namespace maf

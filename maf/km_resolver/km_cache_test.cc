@@ -83,8 +83,8 @@ TEST(KmCacheTest, FindsAnIdentifierPresentedInEitherHexCase) {
                   .has_value());
 }
 
-// Unknown(i) is how the resolver remembers an identity that resolves to nothing: the decoy's Km
-// under km_id = ke_id = the identity.
+// Unknown(id) is an entry for an identity that resolves to nothing: the decoy's Km under the
+// identity (the resolver pairs it with a random identifier of the other kind).
 ResolvedKm Unknown(const crypto::KeyId& id) {
   ResolvedKm r = Entry(0, "C-decoy");
   r.km_id = id;

@@ -90,10 +90,20 @@ absl::StatusOr<ResolvedKm> KmResolver::Unseal(const MafCredential& c) const {
 
 void KmResolver::RememberUnknownLocked(const crypto::KeyId& id, const std::string& mef_fqdn) {
   // An entry like a cached known Km (the decoy's), so answering it from memory costs the same.
+  // Its other identifier is a fresh random one of the other kind, so the entry has a known one's
+  // shape: a KeID lookup then reads a second, different key (the KmID) for both.
+  const bool is_km_id = id.fqdn == o_.maf_fqdn;
+  crypto::KeyId other;
+  other.relative_id = std::string(SecretBytes::Random(crypto::kRelativeIdLen).Reveal());
+  if (!is_km_id) {
+    other.fqdn = o_.maf_fqdn;
+  } else {
+    other.fqdn = mef_fqdn.empty() ? decoy_.credential.ke_id.fqdn : mef_fqdn;
+  }
   ResolvedKm e;
   e.km = SecretBytes::Copy(decoy_.km.Reveal());
-  e.km_id = id;
-  e.ke_id = id;
+  e.km_id = is_km_id ? id : other;
+  e.ke_id = is_km_id ? other : id;
   e.enrolee_id = decoy_.credential.enrolee_id;
   e.mef_fqdn = mef_fqdn;
   e.expires_at = Now() + o_.negative_ttl;

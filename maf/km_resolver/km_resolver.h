@@ -245,7 +245,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   const Decoy decoy_;
   mutable absl::Mutex mu_;
   // Resolved Km (known) and identities that resolve to nothing (unknown KeIDs and KmIDs, each as an
-  // entry of the decoy Km under km_id = ke_id = the identity), in one index (km_cache.h).
+  // entry of the decoy Km under the identity and a random identifier of the other kind), in one
+  // index (km_cache.h).
   KmCache cache_ ABSL_GUARDED_BY(mu_){o_.cache_capacity, o_.negative_capacity};
   std::map<FlightKey, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);  // in flight
   std::map<std::string, absl::Time> breaker_open_until_ ABSL_GUARDED_BY(mu_);  // by MEF
