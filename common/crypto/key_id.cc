@@ -160,6 +160,10 @@ absl::StatusOr<KeyId> KeyId::FromParts(absl::string_view relative_id, absl::stri
   return KeyId{std::string(relative_id), std::string(fqdn)};
 }
 
+absl::StatusOr<KeyId> KeyId::Random(absl::string_view fqdn) {
+  return FromParts(SecretBytes::Random(kRelativeIdLen).Reveal(), fqdn);
+}
+
 std::string KeyId::ToString() const {
   if (empty()) return "";
   return absl::StrCat(HexUpper(relative_id), "@", fqdn);

@@ -75,6 +75,9 @@ struct KeyId {
   // FromParts validates `relative_id` (kRelativeIdLen raw bytes) and `fqdn` (ValidateFqdn) and
   // returns them as a KeyId, or InvalidArgument.
   static absl::StatusOr<KeyId> FromParts(absl::string_view relative_id, absl::string_view fqdn);
+  // Random returns a fresh KeyId under `fqdn` (validated) with a random relative id: for
+  // identifiers a party assigns itself (a supplied key's id) and for decoys.
+  static absl::StatusOr<KeyId> Random(absl::string_view fqdn);
 
   // ToString returns the canonical text: HexUpper(relative_id) '@' fqdn ("" when empty).
   std::string ToString() const;

@@ -73,6 +73,20 @@ TEST(KeyIdTest, ParseKeyIdAcceptsEveryVectorIdentifierInEitherCase) {
 
 // ---- hex ----
 
+TEST(KeyIdTest, RandomGivesAFreshValidIdentifierUnderItsFqdn) {
+  absl::StatusOr<KeyId> a = KeyId::Random("maf.example.com");
+  absl::StatusOr<KeyId> b = KeyId::Random("maf.example.com");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->fqdn, "maf.example.com");
+  EXPECT_EQ(a->relative_id.size(), kRelativeIdLen);
+  EXPECT_NE(*a, *b);
+  absl::StatusOr<KeyId> parsed = KeyId::Parse(a->ToString());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, *a);
+  EXPECT_FALSE(KeyId::Random("not a fqdn").ok());
+}
+
 TEST(KeyIdTest, HexUpperAndParseHexRoundTrip) {
   const std::string bytes("\x00\x01\xab\xff\x7f", 5);
   EXPECT_EQ(HexUpper(bytes), "0001ABFF7F");

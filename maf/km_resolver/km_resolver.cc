@@ -36,8 +36,7 @@ absl::StatusOr<std::shared_ptr<KmResolver>> KmResolver::Create(KmResolverOptions
   decoy.credential.km =
       SealedKey{*std::move(sealed), static_cast<int32_t>(options.envelope->active_version())};
   // A decoy KeID too, so reading the decoy's identifiers costs what reading a stored row's does.
-  decoy.credential.ke_id = *crypto::KeyId::FromParts(
-      SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), "decoy.invalid");
+  decoy.credential.ke_id = *crypto::KeyId::Random("decoy.invalid");
   decoy.credential.enrolee_id = "C-decoy";
   decoy.credential.expires_at = absl::InfiniteFuture();
   return std::shared_ptr<KmResolver>(new KmResolver(std::move(options), std::move(decoy)));
@@ -93,13 +92,9 @@ void KmResolver::RememberUnknownLocked(const crypto::KeyId& id, const std::strin
   // Its other identifier is a fresh random one of the other kind, so the entry has a known one's
   // shape: a KeID lookup then reads a second, different key (the KmID) for both.
   const bool is_km_id = id.fqdn == o_.maf_fqdn;
-  crypto::KeyId other;
-  other.relative_id = std::string(SecretBytes::Random(crypto::kRelativeIdLen).Reveal());
-  if (!is_km_id) {
-    other.fqdn = o_.maf_fqdn;
-  } else {
-    other.fqdn = mef_fqdn.empty() ? decoy_.credential.ke_id.fqdn : mef_fqdn;
-  }
+  // Both FQDNs were validated (Create, the identity's parse), so Random cannot fail.
+  const crypto::KeyId other = *crypto::KeyId::Random(
+      !is_km_id ? o_.maf_fqdn : (mef_fqdn.empty() ? decoy_.credential.ke_id.fqdn : mef_fqdn));
   ResolvedKm e;
   e.km = SecretBytes::Copy(decoy_.km.Reveal());
   e.km_id = is_km_id ? id : other;

@@ -39,7 +39,7 @@ constexpr char kMef[] = "mef.example.com";
 constexpr int kPool = 200;
 
 crypto::KeyId RandomId(const char* fqdn) {
-  return *crypto::KeyId::FromParts(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), fqdn);
+  return *crypto::KeyId::Random(fqdn);
 }
 
 // Fixture holds one resolver over a memory store and a fake MEF that knows `known_ke_ids` only,

@@ -17,10 +17,9 @@ namespace {
 absl::StatusOr<crypto::DerivedKey> NamedKey(const ProcedureContext& ctx, const MafSession& session,
                                             const exchange::KeyRegistrationRequest& request) {
   if (request.key_value.has_value()) {
-    absl::StatusOr<std::string> id =
-        crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), ctx.maf_fqdn);
+    absl::StatusOr<crypto::KeyId> id = crypto::KeyId::Random(ctx.maf_fqdn);
     if (!id.ok()) return id.status();
-    return crypto::DerivedKey{*id, *request.key_value};
+    return crypto::DerivedKey{id->ToString(), *request.key_value};
   }
   if (!session.export_keying_material) {
     return absl::InvalidArgumentError("keyValue required: this session cannot export keys");

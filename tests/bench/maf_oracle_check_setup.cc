@@ -44,7 +44,7 @@ std::vector<Device> MakeDevices(int n) {
     Device& d = out[i];
     d.kpm_id = absl::StrCat("oracle-", i);
     d.enrolee_id = absl::StrCat("C-oracle-", i);
-    d.ke_id = *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), kMefFqdn);
+    d.ke_id = crypto::KeyId::Random(kMefFqdn)->ToString();
     d.ke = SecretBytes::Random(crypto::kDerivedKeyLen);
     d.km = *crypto::DeriveKm(d.ke, kMafFqdn);
     d.km_id = *crypto::DeriveKmId(d.km, kMafFqdn);
@@ -53,8 +53,7 @@ std::vector<Device> MakeDevices(int n) {
 }
 
 std::string UnknownId(bool kmid) {
-  return *crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(),
-                              kmid ? kMafFqdn : kMefFqdn);
+  return crypto::KeyId::Random(kmid ? kMafFqdn : kMefFqdn)->ToString();
 }
 
 absl::Status PopulateMef(mef::EnroleeStore* store, const std::vector<Device>& devices,
