@@ -119,6 +119,42 @@ TEST_F(PgEnroleeStoreTest, DataSurvivesANewStoreInstance) {
   EXPECT_THAT(store->GetEnrolmentByKeId(TestKeId("KP")), IsOk());
 }
 
+// The PSK lookup reads on sessions that reuse one generic plan (pg_lookup_pool.h), for known and
+// unknown KpmIDs alike; the store's other statements keep the server's choice.
+TEST_F(PgEnroleeStoreTest, LookupsReuseOneGenericPlan) {
+  auto store = NewStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_THAT(store->CreateEnrolee(MakeEnrolee("g-1")), IsOk());
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_THAT(store->GetEnrolee("g-1"), IsOk());
+    EXPECT_THAT(store->GetEnrolee("g-unknown"), StatusIs(absl::StatusCode::kNotFound));
+  }
+  std::string mode;
+  int64_t generic = -1, custom = -1;
+  ASSERT_THAT(store->lookup_pool().RunRead([&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    mode = n.exec1("SHOW plan_cache_mode")[0].as<std::string>();
+    pqxx::row r = n.exec1(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+        " WHERE name = 'mef_get_enrolees'");
+    generic = r[0].as<int64_t>();
+    custom = r[1].as<int64_t>();
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(mode, "force_generic_plan");
+  // One reader thread, one lookup connection: it ran all 16 reads (fewer batches if they shared).
+  EXPECT_GE(generic, 1);
+  EXPECT_EQ(custom, 0);
+  ASSERT_THAT(store->pool().RunRead([&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    mode = n.exec1("SHOW plan_cache_mode")[0].as<std::string>();
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_NE(mode, "force_generic_plan");
+}
+
 }  // namespace
 }  // namespace mef
 }  // namespace onem2m
