@@ -9,7 +9,8 @@
 //
 // Batched reads: concurrent GetEnrolee / GetEnroleeAsync calls share batched SELECTs
 // (common/pg/async_batch_reader.h), so a burst of handshakes costs a few round trips instead of one
-// each, on connections of their own that reuse one generic plan (pg_lookup_pool.h); GetEnrolmentsByKeIds reads a batch of credential fetches with one SELECT.
+// each, on connections of their own that reuse one generic plan (pg_lookup_pool.h);
+// GetEnrolmentsByKeIds reads a batch of credential fetches with one SELECT.
 //
 // Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue; one committer
 // thread takes everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in
