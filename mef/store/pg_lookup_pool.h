@@ -4,8 +4,9 @@
 // execution while it judges a custom plan cheaper than the generic one, and for the lookup's
 // `unnest($1::text[]) LEFT JOIN enrolees` it always does: the generic plan assumes 10 keys, a
 // custom one the batch's few. Measured on this project's VM (docs/performance.md, "mefperf16"):
-// 0 generic plans in 12 executions, and 55-90 µs of backend CPU per 5-key read with the generic
-// plan against 148-280 µs planning each time. Both plans are the same (a nested loop over the keys
+// 0 generic plans in 12 executions; back to back, 55-90 µs of backend CPU per 5-key read with the
+// generic plan against 148-280 µs when planned each time (under the MEF's load, about 11 % of
+// that backend's CPU went to planning). Both plans are the same (a nested loop over the keys
 // with one primary-key probe each, for a known and an unknown KpmID alike), so the lookup runs on
 // connections of its own whose sessions set plan_cache_mode = force_generic_plan (PostgreSQL 12
 // or later). Only the lookup statement runs on them: the store's other statements (paged lists
