@@ -17,6 +17,7 @@
 #include "common/pg/status.h"
 #include "mef/store/mef_migrations.h"
 #include "mef/store/pg_enrolee_rows.h"
+#include "mef/store/pg_lookup_pool.h"
 #include "pqxx/nontransaction"
 #include "pqxx/pqxx"
 #include "pqxx/transaction"
@@ -45,15 +46,23 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
       pg::ConnectionPool::Create(options.pool);
   if (!pool.ok()) return pool.status();
+  // The PSK lookup reads on connections of its own, one per reader thread (pg_lookup_pool.h).
+  absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> lookup_pool =
+      pg::ConnectionPool::Create(LookupPoolOptions(
+          options.pool, options.enrolee_reads.threads, {kGetEnrolees, kGetEnroleesSql}));
+  if (!lookup_pool.ok()) return lookup_pool.status();
   absl::Status s = pg::RunMigrations(**pool, "mef", pg::MefMigrations());
   if (!s.ok()) return s;
-  return std::unique_ptr<PgEnroleeStore>(new PgEnroleeStore(std::move(options), *std::move(pool)));
+  return std::unique_ptr<PgEnroleeStore>(
+      new PgEnroleeStore(std::move(options), *std::move(pool), *std::move(lookup_pool)));
 }
 
 PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
-                               std::unique_ptr<pg::ConnectionPool> pool)
+                               std::unique_ptr<pg::ConnectionPool> pool,
+                               std::unique_ptr<pg::ConnectionPool> lookup_pool)
     : options_(std::move(options)),
       pool_(std::move(pool)),
+      lookup_pool_(std::move(lookup_pool)),
       enrolees_(options_.enrolee_reads, BatchFetch(&PgEnroleeStore::FetchEnrolees)) {
   if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
 }
@@ -178,8 +187,9 @@ absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_i
                                            absl::flat_hash_map<std::string, Enrolee>* found) {
   // Decoy rows (column 12 false, see kGetEnroleesSql) are decoded like real ones, then dropped.
   const std::string ids = pg::TextArrayLiteral(kpm_ids);
-  return pool_->RunRead("get enrolee", [&](pqxx::connection& c) -> absl::Status {
+  return lookup_pool_->RunRead("get enrolee", [&](pqxx::connection& c) -> absl::Status {
     found->clear();
+    UseGenericPlans(c);
     pqxx::nontransaction n(c);
     pqxx::result r = n.exec_prepared(kGetEnrolees, ids);
     for (const pqxx::row& row : r) {

@@ -9,7 +9,8 @@
 //
 // Batched reads: concurrent GetEnrolee / GetEnroleeAsync calls share batched SELECTs
 // (common/pg/async_batch_reader.h), so a burst of handshakes costs a few round trips instead of one
-// each; GetEnrolmentsByKeIds reads a batch of credential fetches with one SELECT.
+// each, on connections of their own that reuse one generic plan (pg_lookup_pool.h);
+// GetEnrolmentsByKeIds reads a batch of credential fetches with one SELECT.
 //
 // Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue; one committer
 // thread takes everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in
@@ -104,8 +105,10 @@ class PgEnroleeStore final : public EnroleeStore {
                               const std::vector<FetchGrant>& grants) override;
   absl::StatusOr<std::vector<FetchGrant>> GetFetchGrants(absl::string_view kpm_id) override;
 
-  // pool exposes the connection pool (tests, metrics).
+  // pool exposes the connection pool (tests, metrics); lookup_pool the PSK lookup's own
+  // (pg_lookup_pool.h): at most enrolee_reads.threads connections besides pool's.
   pg::ConnectionPool& pool() { return *pool_; }
+  pg::ConnectionPool& lookup_pool() { return *lookup_pool_; }
 
  private:
   struct Pending {
@@ -113,7 +116,8 @@ class PgEnroleeStore final : public EnroleeStore {
     std::function<void(absl::Status)> done;
   };
 
-  PgEnroleeStore(PgEnroleeStoreOptions options, std::unique_ptr<pg::ConnectionPool> pool);
+  PgEnroleeStore(PgEnroleeStoreOptions options, std::unique_ptr<pg::ConnectionPool> pool,
+                 std::unique_ptr<pg::ConnectionPool> lookup_pool);
 
   void CommitterLoop();
   // InsertBatch durably inserts `batch` and returns one status per row.
@@ -137,7 +141,8 @@ class PgEnroleeStore final : public EnroleeStore {
 
   const PgEnroleeStoreOptions options_;
   std::unique_ptr<pg::ConnectionPool> pool_;
-  // Declared after pool_: the reader's threads stop before the pool goes. GetEnroleeAsync's
+  std::unique_ptr<pg::ConnectionPool> lookup_pool_;
+  // Declared after the pools: the reader's threads stop before the pools go. GetEnroleeAsync's
   // callers are event-loop threads, which must never wait on the database: a reader thread reads.
   pg::AsyncBatchReader<Enrolee> enrolees_;
 

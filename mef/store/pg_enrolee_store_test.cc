@@ -119,6 +119,54 @@ TEST_F(PgEnroleeStoreTest, DataSurvivesANewStoreInstance) {
   EXPECT_THAT(store->GetEnrolmentByKeId(TestKeId("KP")), IsOk());
 }
 
+// The PSK lookup reads on sessions that reuse one generic plan (pg_lookup_pool.h), for known and
+// unknown KpmIDs alike, also on the connection that replaces a lost one; the store's other
+// statements keep the server's choice.
+TEST_F(PgEnroleeStoreTest, LookupsReuseOneGenericPlan) {
+  auto store = NewStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_THAT(store->CreateEnrolee(MakeEnrolee("g-1")), IsOk());
+  auto lookups = [&] {
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_THAT(store->GetEnrolee("g-1"), IsOk());
+      EXPECT_THAT(store->GetEnrolee("g-unknown"), StatusIs(absl::StatusCode::kNotFound));
+    }
+  };
+  // One reader thread, one lookup connection: these read what the lookups' session did.
+  auto expect_generic = [&](const char* when) {
+    std::string mode;
+    int64_t generic = -1, custom = -1;
+    ASSERT_THAT(store->lookup_pool().RunRead([&](pqxx::connection& c) {
+      pqxx::nontransaction n(c);
+      mode = n.exec1("SHOW plan_cache_mode")[0].as<std::string>();
+      pqxx::row r = n.exec1(
+          "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+          " WHERE name = 'mef_get_enrolees'");
+      generic = r[0].as<int64_t>();
+      custom = r[1].as<int64_t>();
+      return absl::OkStatus();
+    }),
+                IsOk());
+    EXPECT_EQ(mode, "force_generic_plan") << when;
+    EXPECT_GE(generic, 1) << when;  // 16 reads, fewer batches if some shared one
+    EXPECT_EQ(custom, 0) << when;
+  };
+  lookups();
+  expect_generic("first connection");
+  KillBackends();
+  lookups();
+  expect_generic("after the connection was lost");
+
+  std::string mode;
+  ASSERT_THAT(store->pool().RunRead([&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    mode = n.exec1("SHOW plan_cache_mode")[0].as<std::string>();
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_NE(mode, "force_generic_plan");
+}
+
 }  // namespace
 }  // namespace mef
 }  // namespace onem2m

@@ -58,7 +58,8 @@ ABSL_FLAG(bool, require_sni, true, "Refuse handshakes whose SNI is not --mef_fqd
 ABSL_FLAG(std::string, store, "pg",
           "Enrolee store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
 ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
-ABSL_FLAG(int, pg_pool_size, 8, "PostgreSQL connections in the pool.");
+ABSL_FLAG(int, pg_pool_size, 8,
+          "PostgreSQL connections in the pool (the PSK lookup holds one more of its own).");
 ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate for the gRPC ports.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for the gRPC ports.");
