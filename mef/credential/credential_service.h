@@ -99,6 +99,10 @@ class MefCredentialServiceImpl final
     int fetch_threads = 2;
     // fetch_batch bounds the calls answered with one store read.
     int fetch_batch = 128;
+    // fetch_reads bounds the store reads out at once; a read beyond the first starts only when
+    // fetch_overlap_min calls wait for it (see "Batches").
+    int fetch_reads = 1;
+    int fetch_overlap_min = 1;
     // fetch_max_waiting bounds the calls waiting for their read; beyond it a fetch is refused at
     // once with UNAVAILABLE (audited), so a store that stops answering cannot pile up calls.
     int fetch_max_waiting = 10000;
