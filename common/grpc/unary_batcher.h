@@ -64,7 +64,7 @@ struct UnaryBatcherOptions {
   int threads = 2;           // threads polling the batcher's completion queue
   int max_batch = 128;       // calls per handler invocation
   int requests_ahead = 128;  // calls asked of gRPC ahead of their arrival
-  // one_batch_at_a_time: batches take turns. Calls polled while a handler holds the turn (by any
+  // one_batch_at_a_time: batches take turns. Calls polled while handlers hold the turns (by any
   // thread) wait and make up the next batch; the thread that polled them goes back to polling.
   // For a handler that reads a database, every read then carries all that arrived during the
   // previous one. A handler that releases its turn once its read is done (Turn::Release) lets the
@@ -76,6 +76,12 @@ struct UnaryBatcherOptions {
   int max_waiting = 10000;
   // thread_name names the polling threads (as `top -H` and perf show them; at most 15 bytes).
   const char* thread_name = "unary-batcher";
+  // turns (one_batch_at_a_time) is how many batches may hold a turn at once: with 2, a second
+  // batch reads while the first one's read is still out, so a slow read no longer holds up every
+  // call behind it. A batch beyond the first starts only when at least `overlap_min` calls wait,
+  // so overlapping reads stay batched (a lone call waits for a turn to come free instead).
+  int turns = 1;
+  int overlap_min = 1;
 };
 
 template <typename Request, typename Response>
@@ -198,6 +204,8 @@ class UnaryBatcher {
     o.max_batch = std::max(1, o.max_batch);
     o.requests_ahead = std::max(1, o.requests_ahead);
     o.max_waiting = std::max(1, o.max_waiting);
+    o.turns = std::max(1, o.turns);
+    o.overlap_min = std::max(1, o.overlap_min);
     return o;
   }
 
@@ -277,11 +285,13 @@ class UnaryBatcher {
       waiting_.insert(waiting_.end(), batch->begin(), batch->begin() + admitted);
       refused.assign(batch->begin() + admitted, batch->end());
       batch->clear();
-      if (!turn_taken_ && !waiting_.empty()) {
-        turn_taken_ = mine = true;
+      if (TurnFree()) {
+        ++turns_taken_;
+        mine = true;
         const size_t n = std::min(waiting_.size(), static_cast<size_t>(options_.max_batch));
         batch->assign(waiting_.begin(), waiting_.begin() + n);
         waiting_.erase(waiting_.begin(), waiting_.begin() + n);
+        WakeIfTurnFree();  // more than a batch waits and another turn is free
       }
     }
     if (!refused.empty()) overflow_(absl::MakeConstSpan(refused));
@@ -290,15 +300,25 @@ class UnaryBatcher {
     handler_(absl::MakeConstSpan(*batch), &turn);
     turn.Release();
     absl::MutexLock lock(&mu_);
-    return !turn_taken_ && !waiting_.empty();
+    return TurnFree();
   }
 
-  // ReleaseTurn frees the turn; if calls are waiting, it wakes a polling thread to take them (the
+  // TurnFree: waiting calls may take a turn now (see UnaryBatcherOptions::turns).
+  bool TurnFree() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (waiting_.empty() || turns_taken_ >= options_.turns) return false;
+    return turns_taken_ == 0 || waiting_.size() >= static_cast<size_t>(options_.overlap_min);
+  }
+
+  // ReleaseTurn frees the turn; if calls may take it, it wakes a polling thread to take them (the
   // releasing one is still busy with its batch).
   void ReleaseTurn() {
     absl::MutexLock lock(&mu_);
-    turn_taken_ = false;
-    if (waiting_.empty() || stopping_ || options_.threads < 2 || wake_set_) return;
+    --turns_taken_;
+    WakeIfTurnFree();
+  }
+
+  void WakeIfTurnFree() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!TurnFree() || stopping_ || options_.threads < 2 || wake_set_) return;
     wake_set_ = true;
     wake_.Set(cq_.get(), gpr_time_0(GPR_CLOCK_MONOTONIC), &wake_);
   }
@@ -322,7 +342,7 @@ class UnaryBatcher {
   grpc::Alarm wake_;  // wakes a polling thread when a released turn leaves calls waiting
   bool wake_set_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Call*> waiting_ ABSL_GUARDED_BY(mu_);  // one_batch_at_a_time: polled, not handled
-  bool turn_taken_ ABSL_GUARDED_BY(mu_) = false;
+  int turns_taken_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -191,6 +191,67 @@ TEST(UnaryBatcherTest, CallsMayBeFinishedFromAnotherThreadAndShutdownWaitsForThe
   for (std::thread& f : finishers) f.join();
 }
 
+// With two turns (the MEF's credential service: two store reads out at once), a second batch runs
+// while the first still holds its turn, but only once overlap_min calls wait; with both turns
+// held, calls wait for one to come free.
+TEST(UnaryBatcherTest, SecondTurnOverlapsOnceEnoughCallsWait) {
+  absl::Notification release_first, release_second;
+  absl::Mutex mu;
+  std::vector<size_t> sizes;  // batch sizes, in the order the batches started
+  UnaryBatcherOptions options;
+  options.threads = 3;
+  options.one_batch_at_a_time = true;
+  options.turns = 2;
+  options.overlap_min = 3;
+  Harness h(
+      [&](absl::Span<Batcher::Call* const> batch, Batcher::Turn*) {
+        size_t index = 0;
+        {
+          absl::MutexLock l(&mu);
+          index = sizes.size();
+          sizes.push_back(batch.size());
+        }
+        if (index == 0) release_first.WaitForNotification();  // holds turn 1
+        if (index == 1) release_second.WaitForNotification();  // holds turn 2
+        for (Batcher::Call* call : batch) Echo(call);
+      },
+      options);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> callers;
+  auto call = [&](const std::string& id) {
+    callers.emplace_back([&, id] {
+      v1::FetchCredentialResponse r;
+      if (h.Fetch(id, &r).ok() && r.ke_id() == id) ++ok;
+    });
+  };
+  auto batches = [&] {
+    absl::MutexLock l(&mu);
+    return sizes.size();
+  };
+  call("first");
+  ASSERT_TRUE(WaitFor([&] { return batches() == 1; }));
+  // Two calls are fewer than overlap_min: they wait although a turn is free.
+  call("a");
+  call("b");
+  ASSERT_TRUE(WaitFor([&] { return h.batcher().waiting_calls() == 2; }));
+  // The third makes three: they take the second turn while the first is still held.
+  call("c");
+  ASSERT_TRUE(WaitFor([&] { return batches() == 2; }));
+  // Both turns are held: five calls wait, however many they are.
+  for (int i = 0; i < 5; ++i) call("d" + std::to_string(i));
+  ASSERT_TRUE(WaitFor([&] { return h.batcher().waiting_calls() == 5; }));
+  EXPECT_EQ(batches(), 2u);
+  // The second turn comes free: the five take it (the released turn wakes a polling thread),
+  // all answered while the first batch still holds its turn.
+  release_second.Notify();
+  ASSERT_TRUE(WaitFor([&] { return ok.load() == 8; })) << ok.load();
+  release_first.Notify();
+  for (std::thread& c : callers) c.join();
+  EXPECT_EQ(ok, 9);
+  absl::MutexLock l(&mu);
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 3, 5}));
+}
+
 TEST(UnaryBatcherTest, TurnsNeverOverlapAndLoseNoCall) {
   // Each handler "reads" holding its turn, releases it, then "answers": reads never overlap,
   // answers overlap the next read, and every call is answered once.

@@ -43,9 +43,11 @@ absl::StatusOr<std::unique_ptr<MefCredentialServiceImpl>> MefCredentialServiceIm
     return absl::InvalidArgumentError("watch_poll_interval must be 1 ms..1 s");
   }
   if (options.watch_batch_limit < 1) options.watch_batch_limit = 1000;
-  if (options.fetch_threads < 1 || options.fetch_batch < 1 || options.fetch_max_waiting < 1) {
+  if (options.fetch_threads < 1 || options.fetch_batch < 1 || options.fetch_max_waiting < 1 ||
+      options.fetch_reads < 1 || options.fetch_overlap_min < 1) {
     return absl::InvalidArgumentError(
-        "fetch_threads, fetch_batch and fetch_max_waiting must be at least 1");
+        "fetch_threads, fetch_batch, fetch_max_waiting, fetch_reads and fetch_overlap_min must be "
+        "at least 1");
   }
   return std::unique_ptr<MefCredentialServiceImpl>(
       new MefCredentialServiceImpl(store, opener, std::move(options)));
@@ -66,7 +68,8 @@ MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const Ke
           },
           {/*threads=*/options_.fetch_threads, /*max_batch=*/options_.fetch_batch,
            /*requests_ahead=*/128, /*one_batch_at_a_time=*/true,
-           /*max_waiting=*/options_.fetch_max_waiting, /*thread_name=*/"mef-fetch"},
+           /*max_waiting=*/options_.fetch_max_waiting, /*thread_name=*/"mef-fetch",
+           /*turns=*/options_.fetch_reads, /*overlap_min=*/options_.fetch_overlap_min},
           [this](absl::Span<FetchBatcher::Call* const> calls) { Overflow(calls); }) {
   // Km leaves SecretBytes only in the response message (see the header): wiped once sent.
   batcher_.SetResponseScrubber([](rsp::v1::FetchCredentialResponse* response) {

@@ -13,8 +13,13 @@
 // fetch_benchmark_report (lines, medians, JSON).
 #include <prometheus/registry.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,10 +28,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/crypto/envelope.h"
 #include "common/log/logger.h"
 #include "common/ops/grpc_server_metrics.h"
+#include "common/pg/pool.h"
 #include "common/pg/test_schema.h"
 #include "common/process_defaults.h"
 #include "common/testing/mtls_env.h"
@@ -37,6 +44,7 @@
 #include "mef/credential/fetch_benchmark_report.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
+#include "pqxx/pqxx"
 
 ABSL_FLAG(std::string, json_out, "",
           "Also write each case's median as JSON to this file (read by tests/bench/report.py).");
@@ -48,6 +56,10 @@ ABSL_FLAG(int, enrolments, 100000, "enrolments in the store (fetched round-robin
 ABSL_FLAG(bool, keep_threads, true,
           "grpcutil::KeepServerThreads on both servers, as in the services");
 ABSL_FLAG(int, fetch_batch, 128, "most calls the service answers with one store read");
+ABSL_FLAG(int, fetch_reads, -1,
+          "store reads out at once (credential service's fetch_reads; -1: the service's default)");
+ABSL_FLAG(int, fetch_overlap_min, -1,
+          "calls that must wait before a read overlaps another (-1: the service's default)");
 ABSL_FLAG(int, async_threads, 2,
           "threads (each with its own completion queue) of the async-API cases: the empty call and "
           "the credential service's fetch threads");
@@ -62,10 +74,52 @@ namespace mef {
 namespace fetch_bench {
 namespace {
 
+// ServerCpuUs sums the CPU time (µs) of this database's server processes, read from /proc (the
+// benchmark's PostgreSQL runs on this machine); 0 when it cannot be read.
+double ServerCpuUs(pg::ConnectionPool& pool) {
+  std::vector<int> pids;
+  (void)pool.RunRead([&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    for (const pqxx::row& r :
+         n.exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")) {
+      pids.push_back(r[0].as<int>());
+    }
+    return absl::OkStatus();
+  });
+  double us = 0;
+  for (int pid : pids) {
+    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // Fields after the ")" that closes the command name: state is field 3; utime, stime 14, 15.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::vector<std::string> f = absl::StrSplit(line.substr(close + 2), ' ');
+    if (f.size() < 13) continue;
+    us += (std::stod(f[11]) + std::stod(f[12])) * 1e6 / sysconf(_SC_CLK_TCK);
+  }
+  return us;
+}
+
+// PrivateDir is a directory of this run's own: under bazel, TEST_TMPDIR; otherwise a fresh one in
+// /tmp. The certificates must not be shared: MtlsEnv rewrites ca.crt and the server key at start,
+// so two runs in one directory (compare.py runs two builds; other sessions run their own) broke
+// each other's TLS handshakes, and those calls failed fast.
+std::string PrivateDir() {
+  if (const char* d = std::getenv("TEST_TMPDIR"); d != nullptr && *d != '\0') return d;
+  char tmpl[] = "/tmp/fetch_benchmark.XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    std::perror("mkdtemp");
+    std::exit(1);
+  }
+  return tmpl;
+}
+
 int Main() {
-  SetAuditPath(::onem2m::testing::TempDir() +
-               "/fetch_benchmark_audit.log");  // audited as in production
-  ::onem2m::testing::MtlsEnv env(::onem2m::testing::TempDir());
+  const std::string dir = PrivateDir();
+  std::printf("files (certificates, audit log) in %s\n", dir.c_str());
+  SetAuditPath(dir + "/fetch_benchmark_audit.log");  // audited as in production
+  ::onem2m::testing::MtlsEnv env(dir);
   crypto::Envelope envelope(crypto::Keyring::Generate(1));
   EnvelopeKeOpener opener(&envelope);
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
@@ -109,7 +163,9 @@ int Main() {
     }
     pg_store = *std::move(store);
     pg_ids = Populate(pg_store.get(), envelope);
-    counting = std::make_unique<CountingStore>(pg_store.get());
+    counting = std::make_unique<CountingStore>(pg_store.get(), [&pg_store] {
+      return ServerCpuUs(pg_store->pool());
+    });
   } else if (wanted("pg")) {
     std::printf("fetch (pg store)       skipped: set ONEM2M_TEST_PG\n");
   }
@@ -138,7 +194,8 @@ int Main() {
              RunFetch(&memory, &opener, env, memory_ids, &grpc_metrics));
     }
     if (counting != nullptr)
-      record("fetch (pg store)", RunFetch(counting.get(), &opener, env, pg_ids));
+      record("fetch (pg store)",
+             RunFetch(counting.get(), &opener, env, pg_ids, nullptr, counting.get()));
   }
   // The ratio is taken against the fastest empty call.
   Result empty;
@@ -163,12 +220,7 @@ int Main() {
     }
     if (name.rfind("fetch", 0) == 0) absl::StrAppend(&verdicts, " ", name, " ", verdict(m), ";");
   }
-  if (counting != nullptr && counting->reads > 0) {
-    std::printf("pg store reads: %lld keys in %lld reads (%.1f keys/read)\n",
-                static_cast<long long>(counting->keys.load()),
-                static_cast<long long>(counting->reads.load()),
-                static_cast<double>(counting->keys) / counting->reads);
-  }
+  if (counting != nullptr) counting->Summary();
   // The interceptor's price: the same fetch with and without it, medians of the same rounds.
   const Result* plain = nullptr;
   const Result* metered = nullptr;
@@ -193,6 +245,10 @@ int Main() {
   }
   std::printf("targets (>=10000/s, p99<=5ms, >=0.5x fastest empty call):%s\n", verdicts.c_str());
   WriteJson(runs, empty);
+  if (std::getenv("TEST_TMPDIR") == nullptr) {
+    std::error_code ignored;  // best effort: a leftover directory in /tmp harms nothing
+    std::filesystem::remove_all(dir, ignored);
+  }
   return 0;
 }
 

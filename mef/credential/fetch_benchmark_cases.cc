@@ -23,6 +23,51 @@ namespace onem2m {
 namespace mef {
 namespace fetch_bench {
 
+absl::Time CountingStore::Begin() {
+  const absl::Time now = absl::Now();
+  absl::MutexLock l(&mu_);
+  if (out_++ == 0) busy_since_ = now;
+  max_out_ = std::max(max_out_, out_);
+  return now;
+}
+
+void CountingStore::End(absl::Time start) {
+  const absl::Time now = absl::Now();
+  absl::MutexLock l(&mu_);
+  read_time_ += now - start;
+  if (--out_ == 0) busy_ += now - busy_since_;
+}
+
+void CountingStore::Resume() {
+  const double cpu = server_cpu_us_ ? server_cpu_us_() : 0;
+  absl::MutexLock l(&mu_);
+  resumed_ = absl::Now();
+  server_cpu_at_resume_ = cpu;
+  keys_at_resume_ = keys;
+}
+
+void CountingStore::Pause() {
+  const double cpu = server_cpu_us_ ? server_cpu_us_() : 0;
+  absl::MutexLock l(&mu_);
+  span_ += absl::Now() - resumed_;
+  server_cpu_ += cpu - server_cpu_at_resume_;
+  span_keys_ += keys - keys_at_resume_;
+}
+
+void CountingStore::Summary() const {
+  if (reads == 0) return;
+  absl::MutexLock l(&mu_);
+  std::printf(
+      "pg store reads: %lld keys in %lld reads (%.1f keys/read); a read is out %.2f ms on "
+      "average, at most %d at once, some read out %.0f%% of the time\n",
+      static_cast<long long>(keys.load()), static_cast<long long>(reads.load()),
+      static_cast<double>(keys) / reads, absl::ToDoubleMilliseconds(read_time_) / reads,
+      max_out_, 100.0 * absl::FDivDuration(busy_, span_));
+  if (server_cpu_us_ && span_keys_ > 0) {
+    std::printf("pg server processes' CPU: %.1f us per key read\n", server_cpu_ / span_keys_);
+  }
+}
+
 Result RunAsyncEmpty(const ::onem2m::testing::MtlsEnv& env, const std::vector<std::string>& ids) {
   struct Call {
     grpc::ServerContext ctx;
@@ -71,10 +116,15 @@ Result RunAsyncEmpty(const ::onem2m::testing::MtlsEnv& env, const std::vector<st
 }
 
 Result RunFetch(EnroleeStore* store, const KeOpener* opener, const ::onem2m::testing::MtlsEnv& env,
-                const std::vector<std::string>& ids, ops::GrpcServerMetrics* metrics) {
+                const std::vector<std::string>& ids, ops::GrpcServerMetrics* metrics,
+                CountingStore* counting) {
   MefCredentialServiceImpl::Options o;
   o.fetch_threads = absl::GetFlag(FLAGS_async_threads);
   o.fetch_batch = absl::GetFlag(FLAGS_fetch_batch);
+  if (absl::GetFlag(FLAGS_fetch_reads) > 0) o.fetch_reads = absl::GetFlag(FLAGS_fetch_reads);
+  if (absl::GetFlag(FLAGS_fetch_overlap_min) > 0) {
+    o.fetch_overlap_min = absl::GetFlag(FLAGS_fetch_overlap_min);
+  }
   auto service = MefCredentialServiceImpl::Create(store, opener, o);
   ServerHooks hooks;
   hooks.configure = [&](grpc::ServerBuilder& b) {
@@ -85,8 +135,14 @@ Result RunFetch(EnroleeStore* store, const KeOpener* opener, const ::onem2m::tes
       b.experimental().SetInterceptorCreators(std::move(f));
     }
   };
-  hooks.started = [&] { (*service)->Start(); };
-  hooks.stopped = [&] { (*service)->Stop(); };
+  hooks.started = [&] {
+    (*service)->Start();
+    if (counting != nullptr) counting->Resume();
+  };
+  hooks.stopped = [&] {
+    (*service)->Stop();
+    if (counting != nullptr) counting->Pause();
+  };
   return Run(nullptr, env, ids, hooks);
 }
 

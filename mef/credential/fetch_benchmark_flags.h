@@ -19,6 +19,8 @@ ABSL_DECLARE_FLAG(int, enrolments);
 ABSL_DECLARE_FLAG(bool, keep_threads);
 ABSL_DECLARE_FLAG(int, fetch_batch);
 ABSL_DECLARE_FLAG(int, async_threads);
+ABSL_DECLARE_FLAG(int, fetch_reads);
+ABSL_DECLARE_FLAG(int, fetch_overlap_min);
 ABSL_DECLARE_FLAG(std::vector<std::string>, cases);
 
 #endif  // ONEM2M_MEF_CREDENTIAL_FETCH_BENCHMARK_FLAGS_H_

@@ -72,8 +72,9 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, dtls_suites, "",
           "DTLS suites in preference order; empty: docs/protocol.md defaults.");
 ABSL_FLAG(int, io_threads, 2, "Bootstrap I/O threads.");
-ABSL_FLAG(int, credential_fetch_threads, 2,
-          "Threads polling credential fetches; one at a time answers a batch with one store read.");
+ABSL_FLAG(int, credential_fetch_threads, 4,
+          "Threads polling credential fetches; each batch is answered with one store read, at "
+          "most two reads out at once.");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10), "Handshake deadline per session.");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(30), "Close sessions idle this long.");
 ABSL_FLAG(int, max_sessions, 10000,
