@@ -7,9 +7,7 @@ namespace onem2m {
 namespace mef {
 
 EnvelopeKeOpener::EnvelopeKeOpener(const crypto::Envelope* envelope) : envelope_(envelope) {
-  decoy_ke_id_ =
-      crypto::FormatKeyId(SecretBytes::Random(crypto::kRelativeIdLen).Reveal(), "decoy.invalid")
-          .value_or("decoy@decoy.invalid");
+  decoy_ke_id_ = crypto::KeyId::Random("decoy.invalid")->ToString();  // a valid FQDN: cannot fail
   absl::StatusOr<std::string> sealed =
       envelope_->Seal(SecretBytes::Random(crypto::kDerivedKeyLen), decoy_ke_id_);
   // Should sealing fail (no usable KEK), OpenDecoyKe fails too: the MEF cannot open any Ke then.
