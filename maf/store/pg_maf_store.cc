@@ -14,6 +14,7 @@
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
 #include "maf/store/maf_migrations.h"
+#include "maf/store/pg_maf_batch_sql.h"
 #include "maf/store/pg_maf_rows.h"
 #include "pqxx/pqxx"
 
@@ -32,6 +33,10 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
   options.pool.prepare.emplace_back(kPutCredential, PutCredentialSql());
   options.pool.prepare.emplace_back(kRegisterClient, RegisterClientSql());
   options.pool.prepare.emplace_back(kDecoyCredential, kDecoyCredentialSql);
+  options.pool.prepare.emplace_back(kWriteCredentials, WriteCredentialsSql());
+  options.pool.prepare.emplace_back(kCredentialsByKmIds, CredentialsByKmIdsSql());
+  options.pool.prepare.emplace_back(kRegisterClients, RegisterClientsSql());
+  options.pool.prepare.emplace_back(kActiveClientsByKmIds, ActiveClientsByKmIdsSql());
   options.pool.prepare.emplace_back(
       "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
@@ -41,50 +46,10 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
     absl::Status s = pg::RunMigrations(**pool, "maf", pg::MafMigrations());
     if (!s.ok()) return s;
   }
-  return std::unique_ptr<PgMafStore>(new PgMafStore(std::move(*pool), options.clock));
+  return std::unique_ptr<PgMafStore>(new PgMafStore(std::move(*pool), options.clock, options));
 }
 
 absl::Status PgMafStore::CheckHealth() { return pool_->Ping(); }
-
-absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& credential) {
-  absl::Status s = ValidateCredential(credential);
-  if (!s.ok()) return s;
-  MafCredential out;
-  const std::string km_id = credential.km_id.ToString();
-  s = pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
-    // One autocommit statement (a first contact is on the handshake path); see PutCredentialSql.
-    pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_prepared(kPutCredential, km_id, credential.ke_id.ToString(),
-                                     Hex(credential.km.ciphertext), credential.km.kek_version,
-                                     credential.enrolee_id, credential.mef_fqdn,
-                                     Micros(credential.expires_at), Micros(clock_->Now()));
-    if (r.empty()) {
-      // The statement's snapshot may predate a racing replica's commit: look once more.
-      r = n.exec_params(
-          absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"),
-          km_id);
-    }
-    if (r.empty()) return absl::AlreadyExistsError("ke_id is stored under another km_id");
-    out = CredentialFromRow(r[0]);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
-}
-
-absl::Status PgMafStore::WriteDecoyCredential(const MafCredential& decoy) {
-  absl::Status s = ValidateCredential(decoy);
-  if (!s.ok()) return s;
-  // The row's fields as PutCredential sends them (hex ciphertext), so the payload is as large.
-  const std::string payload = Hex(absl::StrCat(
-      decoy.km_id.ToString(), decoy.ke_id.ToString(), Hex(decoy.km.ciphertext), decoy.enrolee_id,
-      decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_->Now())));
-  return pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction n(c);
-    n.exec_prepared(kDecoyCredential, payload);
-    return absl::OkStatus();
-  });
-}
 
 absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
                                                         absl::string_view value) {

@@ -1,0 +1,96 @@
+// File: maf/store/pg_maf_batch_sql.h
+//
+// The group-committed first-contact writes of PgMafStore (pg_maf_writes.cc): one committer thread
+// writes every queued PutCredential, WriteDecoyCredential and RegisterClient in one transaction,
+// each kind with one statement over parallel arrays (unnest). Internal to maf/store.
+#ifndef ONEM2M_MAF_STORE_PG_MAF_BATCH_SQL_H_
+#define ONEM2M_MAF_STORE_PG_MAF_BATCH_SQL_H_
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "maf/store/pg_maf_rows.h"
+
+namespace onem2m::maf::pg_rows {
+
+inline constexpr const char* kWriteCredentials = "maf_write_credentials";
+inline constexpr const char* kCredentialsByKmIds = "maf_credentials_by_km_ids";
+inline constexpr const char* kRegisterClients = "maf_register_clients";
+inline constexpr const char* kActiveClientsByKmIds = "maf_active_clients_by_km_ids";
+
+// TsColumn turns a column of whole microseconds into a timestamptz (TS does it for a parameter).
+inline std::string TsColumn(absl::string_view col) {
+  return absl::StrCat("('epoch'::timestamptz + ", col, " * interval '1 microsecond')");
+}
+
+// WriteCredentialsSql stores the batch's credentials and makes its decoy writes in one statement
+// (docs/protocol.md 7, "Identity privacy"): every row, real or decoy, travels in the same arrays
+// with the same fields; a decoy row ($9 true) becomes a transactional logical-decoding message of
+// its fields in hex (what WriteDecoyCredential always wrote, see kDecoyCredentialSql) and a real
+// one an insert. A batch of decoys and a batch of credentials thus send the same statements. The
+// input is MATERIALIZED so every decoy row is evaluated (a CTE row nobody reads is never
+// computed); the insert reads them all. Conflicts do nothing: the rows stored under the km_ids
+// are read afterwards (CredentialsByKmIdsSql), which tells "stored, or already there" from
+// "ke_id under another km_id". Rows are inserted in km_id order so two replicas' batches take
+// their index locks in one order.
+inline const std::string& WriteCredentialsSql() {
+  static const std::string* const s = new std::string(absl::StrCat(
+      "WITH input AS MATERIALIZED (SELECT t.*, CASE WHEN t.decoy THEN "
+      "pg_logical_emit_message(true, 'onem2m-maf-decoy', convert_to(t.km_id || t.ke_id || "
+      "t.km_hex || t.enrolee_id || t.mef_fqdn || t.expires_us || t.created_us, 'UTF8')) END "
+      "AS emitted FROM unnest($1::text[], $2::text[], $3::text[], "
+      "$4::int[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bool[]) AS t(km_id, "
+      "ke_id, km_hex, kek_version, enrolee_id, mef_fqdn, expires_us, created_us, decoy)), "
+      "ins AS (INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, "
+      "enrolee_id, mef_fqdn, expires_at, created_at) SELECT km_id, ke_id, decode(km_hex, 'hex'), "
+      "kek_version, enrolee_id, mef_fqdn, ",
+      TsColumn("expires_us"), ", ", TsColumn("created_us"),
+      " FROM input WHERE NOT decoy ORDER BY km_id ON CONFLICT DO NOTHING RETURNING 1) "
+      "SELECT (SELECT count(*) FROM ins), (SELECT count(emitted) FROM input)"));
+  return *s;
+}
+
+// CredentialsByKmIdsSql reads the rows stored under $1's km_ids (every row of the batch's, decoy
+// km_ids included: they match nothing but cost the same lookup).
+inline const std::string& CredentialsByKmIdsSql() {
+  static const std::string* const s = new std::string(absl::StrCat(
+      "SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = ANY($1::text[])"));
+  return *s;
+}
+
+// RegisterClientsSql registers, per row (km_id, new registration id, now, requested expiry), a
+// client against a usable credential unless the km_id has an active registration (as
+// RegisterClientSql does for one), and returns the km_ids whose credential was usable. The
+// credentials are share-locked in km_id order (revocation locks them for update first, then the
+// clients: the same order as everywhere). The registrations, new or existing, are read afterwards
+// (ActiveClientsByKmIdsSql), since this statement's snapshot cannot see its own inserts.
+inline const std::string& RegisterClientsSql() {
+  static const std::string* const s = new std::string(absl::StrCat(
+      "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) "
+      "AS t(km_id, reg_id, now_us, requested_us)), "
+      "cred AS (SELECT i.km_id, i.reg_id, i.now_us, i.requested_us, m.ke_id, m.enrolee_id, "
+      "m.expires_at FROM input i JOIN maf_credentials m ON m.km_id = i.km_id WHERE NOT m.revoked "
+      "AND m.expires_at > ",
+      TsColumn("i.now_us"),
+      " ORDER BY i.km_id FOR SHARE OF m), "
+      "ins AS (INSERT INTO maf_clients (maf_client_reg_id, km_id, ke_id, enrolee_id, expires_at, "
+      "created_at, state) SELECT reg_id, km_id, ke_id, enrolee_id, LEAST(expires_at, ",
+      TsColumn("requested_us"), "), ", TsColumn("now_us"),
+      ", 'active' FROM cred ORDER BY km_id ON CONFLICT (km_id) WHERE state = 'active' DO NOTHING "
+      "RETURNING 1) "
+      "SELECT DISTINCT km_id, (SELECT count(*) FROM ins) FROM cred"));
+  return *s;
+}
+
+// ActiveClientsByKmIdsSql: the active registrations of $1's km_ids, key counts at $2.
+inline const std::string& ActiveClientsByKmIdsSql() {
+  static const std::string* const s = new std::string(
+      absl::StrCat("SELECT ", ClientColumns(2),
+                   " FROM maf_clients c WHERE c.km_id = ANY($1::text[]) AND c.state = 'active'"));
+  return *s;
+}
+
+}  // namespace onem2m::maf::pg_rows
+
+#endif  // ONEM2M_MAF_STORE_PG_MAF_BATCH_SQL_H_
