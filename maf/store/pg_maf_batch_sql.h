@@ -18,6 +18,16 @@ inline constexpr const char* kWriteCredentials = "maf_write_credentials";
 inline constexpr const char* kCredentialsByKmIds = "maf_credentials_by_km_ids";
 inline constexpr const char* kRegisterClients = "maf_register_clients";
 inline constexpr const char* kActiveClientsByKmIds = "maf_active_clients_by_km_ids";
+inline constexpr const char* kCredentialsLookupByKmId = "maf_credentials_lookup_by_km_id";
+inline constexpr const char* kCredentialsLookupByKeId = "maf_credentials_lookup_by_ke_id";
+
+// CredentialsLookupSql: the handshake's credential read (CredentialLookupSql) for an array of
+// identities ($1) at once, one row per identity, stored or decoy alike (docs/protocol.md 7,
+// "Identity privacy"); the looked-up identity is the last column.
+inline std::string CredentialsLookupSql(absl::string_view key) {
+  return CredentialLookupSql(key, "unnest($1::text[]) AS k(id)", ", k.id");
+}
+inline constexpr int kLookupKeyColumn = kCredentialFoundColumn + 1;
 
 // TsColumn turns a column of whole microseconds into a timestamptz (TS does it for a parameter).
 inline std::string TsColumn(absl::string_view col) {

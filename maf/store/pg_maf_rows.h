@@ -180,15 +180,19 @@ inline std::string StateCondition(absl::string_view a, int state_param, int now_
 // for an unknown identity a decoy with a 65-byte sealed blob (a 32-byte Km sealed, what every row
 // holds); the last column tells them apart. So the database sends, and this process decodes, the
 // same for a known and an unknown identity.
-inline std::string CredentialLookupSql(absl::string_view key) {
+// `source` names the looked-up identities as rows of k(id): one parameter by default, or an
+// array of them for the batched reads (pg_maf_batch_sql.h), which add k.id as a last column.
+inline std::string CredentialLookupSql(absl::string_view key,
+                                       absl::string_view source = "(SELECT $1::text AS id) AS k",
+                                       absl::string_view extra_columns = "") {
   return absl::StrCat(
       "SELECT coalesce(c.km_id, k.id), coalesce(c.ke_id, k.id), ",
       "coalesce(encode(c.km_ciphertext, 'hex'), repeat('00', 65)), coalesce(c.kek_version, 1), ",
       "coalesce(c.enrolee_id, 'C-decoy'), coalesce(c.mef_fqdn, 'decoy.invalid'), coalesce(",
       US("c.expires_at"), ", ", US("now()"), "), coalesce(c.revoked, false), coalesce(",
       US("c.created_at"), ", ", US("now()"), "), COALESCE(c.last_transport, ''), ",
-      US("c.last_handshake_at"), ", c.km_id IS NOT NULL FROM (SELECT $1::text AS id) AS k ",
-      "LEFT JOIN maf_credentials c ON c.", key, " = k.id");
+      US("c.last_handshake_at"), ", c.km_id IS NOT NULL", extra_columns, " FROM ", source,
+      " LEFT JOIN maf_credentials c ON c.", key, " = k.id");
 }
 inline constexpr int kCredentialFoundColumn = 11;
 

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "common/pg/async_batch_reader.h"
 #include "common/pg/group_commit.h"
 #include "common/pg/pool.h"
 #include "maf/store/maf_store.h"
@@ -47,6 +48,11 @@ struct PgMafStoreOptions {
   // per call on the caller's thread (for comparison and debugging).
   bool group_commit = true;
   pg::GroupCommitOptions writes;  // batch size and queue bound of the group commit
+  // batch_reads: concurrent credential reads by KmID / KeID (the handshake's) share one SELECT
+  // on a reader thread (common/pg/async_batch_reader.h), shaped by credential_reads; a burst of
+  // handshakes costs a few round trips instead of one each. Off: one SELECT per call.
+  bool batch_reads = true;
+  pg::AsyncBatchReaderOptions credential_reads;
   // batch_lone_writes sends a batch of one write through the batch statements too (by default it
   // is one autocommit statement, fewer round trips); tests use it to run the whole behavioural
   // suite through the batch statements.
@@ -121,6 +127,19 @@ class PgMafStore final : public MafStore {
     MafClient* client = nullptr;                // kRegister: the registration
   };
   using Writer = pg::GroupCommitter<Write, absl::Status>;
+  // LookedUp is one row of a batched credential read: the stored credential, or a decoy of the
+  // same shape for an unknown identity (found false), decoded alike.
+  struct LookedUp {
+    bool found = false;
+    MafCredential credential;
+  };
+  using Reader = pg::AsyncBatchReader<LookedUp>;
+  // FetchCredentials runs batched read `statement` for `keys` (pg::BatchFetch).
+  absl::Status FetchCredentials(const char* statement, const std::vector<std::string>& keys,
+                                absl::flat_hash_map<std::string, LookedUp>* found);
+  // ReadCredential reads one credential through `reader`, waiting for its batch.
+  absl::StatusOr<std::optional<MafCredential>> ReadCredential(Reader& reader,
+                                                              absl::string_view key);
 
   PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* clock,
              const PgMafStoreOptions& options);
@@ -152,6 +171,7 @@ class PgMafStore final : public MafStore {
   const bool batch_lone_writes_;
   // Declared after pool_: the committer answers everything queued and stops before the pool goes.
   std::unique_ptr<Writer> writer_;  // null when group commit is off
+  std::unique_ptr<Reader> by_km_id_, by_ke_id_;  // null when batch_reads is off
 };
 
 }  // namespace maf

@@ -25,15 +25,6 @@ constexpr char kUnusable[] = "no usable credential for this KmID";
 constexpr char kKeIdTaken[] = "ke_id is stored under another km_id";
 }  // namespace
 
-PgMafStore::PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* clock,
-                       const PgMafStoreOptions& options)
-    : pool_(std::move(pool)), clock_(clock), batch_lone_writes_(options.batch_lone_writes) {
-  if (options.group_commit) {
-    writer_ = std::make_unique<Writer>(options.writes,
-                                       [this](std::vector<Write>& b) { return WriteBatch(b); });
-  }
-}
-
 absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& credential) {
   absl::Status s = ValidateCredential(credential);
   if (!s.ok()) return s;
