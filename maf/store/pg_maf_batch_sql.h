@@ -36,28 +36,28 @@ inline std::string TsColumn(absl::string_view col) {
 
 // WriteCredentialsSql stores the batch's credentials and makes its decoy writes in one statement
 // (docs/protocol.md 7, "Identity privacy"): every row, real or decoy, travels in the same arrays
-// with the same fields; a decoy row ($9 true) becomes a transactional logical-decoding message of
-// its fields in hex (what WriteDecoyCredential always wrote, see kDecoyCredentialSql) and a real
-// one an insert. A batch of decoys and a batch of credentials thus send the same statements. The
-// input is MATERIALIZED so every decoy row is evaluated (a CTE row nobody reads is never
-// computed); the insert reads them all. Conflicts do nothing: the rows stored under the km_ids
-// are read afterwards (CredentialsByKmIdsSql), which tells "stored, or already there" from
-// "ke_id under another km_id". Rows are inserted in km_id order so two replicas' batches take
-// their index locks in one order.
+// with the same fields; a real row ($9 false) is inserted, a decoy row is inserted and deleted
+// again by maf_decoy_credential (see DecoyCredentialSql), so both cost a row insert. The input is
+// MATERIALIZED so every decoy row is evaluated (a CTE row nobody reads is never computed). Real
+// rows' conflicts do nothing: the rows stored under the km_ids are read afterwards
+// (CredentialsByKmIdsSql), which tells "stored, or already there" from "ke_id under another
+// km_id". Real rows are inserted in km_id order so two replicas' batches take their index locks in
+// one order.
 inline const std::string& WriteCredentialsSql() {
   static const std::string* const s = new std::string(absl::StrCat(
-      "WITH input AS MATERIALIZED (SELECT t.*, CASE WHEN t.decoy THEN "
-      "pg_logical_emit_message(true, 'onem2m-maf-decoy', convert_to(t.km_id || t.ke_id || "
-      "t.km_hex || t.enrolee_id || t.mef_fqdn || t.expires_us || t.created_us, 'UTF8')) END "
-      "AS emitted FROM unnest($1::text[], $2::text[], $3::text[], "
-      "$4::int[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bool[]) AS t(km_id, "
-      "ke_id, km_hex, kek_version, enrolee_id, mef_fqdn, expires_us, created_us, decoy)), "
+      "WITH input AS MATERIALIZED (SELECT t.*, CASE WHEN t.decoy THEN (SELECT count(*) FROM "
+      "maf_decoy_credential(t.km_id, t.ke_id, decode(t.km_hex, 'hex'), t.kek_version, "
+      "t.enrolee_id, t.mef_fqdn, ",
+      TsColumn("t.expires_us"), ", ", TsColumn("t.created_us"),
+      ")) END AS decoyed FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], "
+      "$6::text[], $7::bigint[], $8::bigint[], $9::bool[]) AS t(km_id, ke_id, km_hex, "
+      "kek_version, enrolee_id, mef_fqdn, expires_us, created_us, decoy)), "
       "ins AS (INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, "
       "enrolee_id, mef_fqdn, expires_at, created_at) SELECT km_id, ke_id, decode(km_hex, 'hex'), "
       "kek_version, enrolee_id, mef_fqdn, ",
       TsColumn("expires_us"), ", ", TsColumn("created_us"),
       " FROM input WHERE NOT decoy ORDER BY km_id ON CONFLICT DO NOTHING RETURNING 1) "
-      "SELECT (SELECT count(*) FROM ins), (SELECT count(emitted) FROM input)"));
+      "SELECT (SELECT count(*) FROM ins), (SELECT count(decoyed) FROM input)"));
   return *s;
 }
 

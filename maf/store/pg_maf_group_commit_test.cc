@@ -1,6 +1,7 @@
 // PgMafStore's group commit (pg_maf_writes.cc): concurrent first-contact writes share one
 // transaction, each caller gets its own row's outcome, one bad row fails only itself, a lost
-// database fails the batch with kUnavailable, and decoy writes still write WAL and store nothing.
+// database fails the batch with kUnavailable, and decoy writes insert a row, write WAL and store
+// nothing.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -238,6 +239,53 @@ TEST_F(PgMafGroupCommitTest, ALostDatabaseFailsTheWholeBatchWithUnavailable) {
   EXPECT_EQ(Count("maf_credentials"), 0);
   // The store heals: the next write gets a fresh connection.
   EXPECT_THAT(store_->PutCredential(Cred(150)), IsOk());
+}
+
+TEST_F(PgMafGroupCommitTest, ConcurrentCredentialReadsEachGetTheirOwnAnswer) {
+  // Batched reads (PgMafStoreOptions::batch_reads): known, unknown and revoked identities read at
+  // once by KmID and by KeID, several times each, so batches mix them and repeat keys.
+  for (int i = 0; i < 8; ++i) ASSERT_THAT(store_->PutCredential(Cred(i)), IsOk());
+  ASSERT_THAT(store_->RevokeByKeId(KeId(7), Revocation{"test", "test", absl::InfinitePast()}),
+              IsOk());
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < 20; ++n) {
+        const int i = (t + n) % 10;  // 0..6 known, 7 revoked, 8 and 9 unknown
+        absl::StatusOr<MafCredential> by_km = store_->GetCredentialByKmId(KmId(i));
+        absl::StatusOr<MafCredential> by_ke = store_->GetCredentialByKeId(KeId(i));
+        for (const absl::StatusOr<MafCredential>* r : {&by_km, &by_ke}) {
+          const bool right =
+              i < 7   ? r->ok() && (*r)->km_id == KmId(i) && (*r)->ke_id == KeId(i) &&
+                          (*r)->km.ciphertext == Cred(i).km.ciphertext
+              : i == 7 ? r->status().code() == absl::StatusCode::kFailedPrecondition
+                       : r->status().code() == absl::StatusCode::kNotFound;
+          if (!right) ++wrong;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST_F(PgMafGroupCommitTest, TheDecoyWriteInsertsARowAndDeletesItAgain) {
+  // What makes a decoy cost what PutCredential costs: a real row insert (heap, indexes, WAL),
+  // deleted again in the same transaction, so nothing is stored.
+  pqxx::work w(*admin_);
+  pqxx::result r = w.exec(
+      "SELECT km_id FROM maf_decoy_credential('K@maf.example.com', 'E@mef.example.com', "
+      "'\\x00'::bytea, 1, 'C-decoy', 'mef.example.com', now() + interval '1 hour', now())");
+  EXPECT_EQ(r.size(), 1u);
+  pqxx::row stats = w.exec1(
+      "SELECT n_tup_ins, n_tup_del FROM pg_stat_xact_user_tables WHERE relname = "
+      "'maf_credentials' AND schemaname = current_schema()");
+  EXPECT_EQ(stats[0].as<int64_t>(), 1);
+  EXPECT_EQ(stats[1].as<int64_t>(), 1);
+  EXPECT_EQ(w.exec1("SELECT count(*) FROM maf_credentials")[0].as<int64_t>(), 0);
+  w.commit();
+  EXPECT_EQ(Count("maf_credentials"), 0);
 }
 
 TEST(PgMafGroupCommitDownTest, AnUnreachableDatabaseAnswersEveryWriteUnavailable) {

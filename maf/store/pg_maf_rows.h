@@ -238,12 +238,18 @@ inline const std::string& RegisterClientSql() {
   return *s;
 }
 
-// DecoyCredentialSql: a transactional logical-decoding message carrying as many bytes as a new
-// credential row (docs/protocol.md 7, "Identity privacy"). Like PutCredential's insert it takes a
-// transaction id and commits a WAL record of about the row's size, flushed at commit; no table
-// changes and no logical decoding plugin needs to read it (PostgreSQL drops the record then).
-inline constexpr const char* kDecoyCredentialSql =
-    "SELECT pg_logical_emit_message(true, 'onem2m-maf-decoy', decode($1, 'hex'))";
+// DecoyCredentialSql: the decoy write of WriteDecoyCredential (docs/protocol.md 7, "Identity
+// privacy"): migration 0005's maf_decoy_credential inserts the row as PutCredentialSql does and
+// deletes it in the same transaction, returning it as inserted, so a decoy costs the database
+// (heap, indexes, WAL flushed at commit) and this process (one row decoded) what a stored
+// credential costs, and stores nothing. $1 and $2 are random identifiers of the real ones' length.
+inline const std::string& DecoyCredentialSql() {
+  static const std::string* const s = new std::string(absl::StrCat(
+      "SELECT ", CredentialColumns(),
+      " FROM maf_decoy_credential($1, $2, decode($3, 'hex'), $4, $5, $6, ", TS(7), ", ", TS(8),
+      ")"));
+  return *s;
+}
 
 }  // namespace onem2m::maf::pg_rows
 

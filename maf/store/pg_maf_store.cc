@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
   options.pool.prepare.emplace_back("maf_credential_by_ke_id", CredentialLookupSql("ke_id"));
   options.pool.prepare.emplace_back(kPutCredential, PutCredentialSql());
   options.pool.prepare.emplace_back(kRegisterClient, RegisterClientSql());
-  options.pool.prepare.emplace_back(kDecoyCredential, kDecoyCredentialSql);
+  options.pool.prepare.emplace_back(kDecoyCredential, DecoyCredentialSql());
   options.pool.prepare.emplace_back(kCredentialsLookupByKmId, CredentialsLookupSql("km_id"));
   options.pool.prepare.emplace_back(kCredentialsLookupByKeId, CredentialsLookupSql("ke_id"));
   options.pool.prepare.emplace_back(kWriteCredentials, WriteCredentialsSql());

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto/key_id.h"
 #include "common/pg/array_literal.h"
+#include "common/secret_bytes.h"
 #include "maf/store/pg_maf_batch_sql.h"
 #include "maf/store/pg_maf_rows.h"
 #include "maf/store/pg_maf_store.h"
@@ -23,6 +24,14 @@ using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and 
 namespace {
 constexpr char kUnusable[] = "no usable credential for this KmID";
 constexpr char kKeIdTaken[] = "ke_id is stored under another km_id";
+
+// DecoyId is a random Key Identifier as long as `id` (same FQDN): a decoy row never meets another
+// decoy's (or a stored row's) unique-index entries, which would make it wait or skip its insert.
+std::string DecoyId(const crypto::KeyId& id) {
+  SecretBytes relative = SecretBytes::Random(crypto::kRelativeIdLen);
+  absl::StatusOr<crypto::KeyId> random = crypto::KeyId::FromParts(relative.Reveal(), id.fqdn);
+  return random.ok() ? random->ToString() : id.ToString();
+}
 }  // namespace
 
 absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& credential) {
@@ -105,15 +114,16 @@ std::vector<absl::Status> PgMafStore::WriteBatch(std::vector<Write>& batch) {
       continue;
     }
     const MafCredential& c = *w.credential;
-    km_ids.push_back(c.km_id.ToString());
-    ke_ids.push_back(c.ke_id.ToString());
+    const bool decoy = w.kind == Write::Kind::kDecoy;
+    km_ids.push_back(decoy ? DecoyId(c.km_id) : c.km_id.ToString());
+    ke_ids.push_back(decoy ? DecoyId(c.ke_id) : c.ke_id.ToString());
     km_hex.push_back(Hex(c.km.ciphertext));
     versions.push_back(absl::StrCat(c.km.kek_version));
     enrolee_ids.push_back(c.enrolee_id);
     fqdns.push_back(c.mef_fqdn);
     expiries.push_back(absl::StrCat(Micros(c.expires_at)));
     created.push_back(absl::StrCat(w.now_us));
-    decoys.push_back(w.kind == Write::Kind::kDecoy ? "t" : "f");
+    decoys.push_back(decoy ? "t" : "f");
   }
   const int64_t now = Micros(clock_->Now());
   absl::flat_hash_map<std::string, MafCredential> stored;  // by km_id as stored
@@ -215,13 +225,15 @@ absl::Status PgMafStore::PutOne(const MafCredential& credential, int64_t now_us,
 }
 
 absl::Status PgMafStore::DecoyOne(const MafCredential& decoy, int64_t now_us) {
-  // The row's fields as PutCredential sends them (hex ciphertext), so the payload is as large.
-  const std::string payload =
-      Hex(absl::StrCat(decoy.km_id.ToString(), decoy.ke_id.ToString(), Hex(decoy.km.ciphertext),
-                       decoy.enrolee_id, decoy.mef_fqdn, Micros(decoy.expires_at), now_us));
+  // The statement, parameters and decoded row of PutOne, for a row that is deleted again.
+  const std::string km_id = DecoyId(decoy.km_id);
+  const std::string ke_id = DecoyId(decoy.ke_id);
   return pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction n(c);
-    n.exec_prepared(kDecoyCredential, payload);
+    pqxx::result r = n.exec_prepared(kDecoyCredential, km_id, ke_id, Hex(decoy.km.ciphertext),
+                                     decoy.km.kek_version, decoy.enrolee_id, decoy.mef_fqdn,
+                                     Micros(decoy.expires_at), now_us);
+    if (!r.empty()) (void)CredentialFromRow(r[0]);
     return absl::OkStatus();
   });
 }
