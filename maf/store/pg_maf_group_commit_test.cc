@@ -316,7 +316,7 @@ TEST_F(PgMafGroupCommitTest, BatchedDecoyWritesWriteAtLeastARowOfWalAndStoreNoth
   absl::StatusOr<std::unique_ptr<PgMafStore>> batching = PgMafStore::Create(std::move(o));
   ASSERT_THAT(batching, IsOk());
   const MafCredential decoy = Cred(7);
-  // The logical message carries the row's fields: both identifiers, the sealed Km in hex, ...
+  // The decoy row holds the credential's fields: both identifiers, the sealed Km, ...
   const size_t payload = decoy.km_id.ToString().size() + decoy.ke_id.ToString().size() +
                          2 * decoy.km.ciphertext.size() + decoy.enrolee_id.size();
   std::string before;
