@@ -9,12 +9,15 @@ CREATE FUNCTION maf_decoy_credential(p_km_id text, p_ke_id text, p_km bytea, p_k
                                      p_enrolee_id text, p_mef_fqdn text, p_expires_at timestamptz,
                                      p_created_at timestamptz)
 RETURNS SETOF maf_credentials LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  inserted tid;
 BEGIN
-  RETURN QUERY INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, enrolee_id,
-                                            mef_fqdn, expires_at, created_at)
+  INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, enrolee_id, mef_fqdn,
+                               expires_at, created_at)
     VALUES (p_km_id, p_ke_id, p_km, p_kek_version, p_enrolee_id, p_mef_fqdn, p_expires_at,
             p_created_at)
-    ON CONFLICT DO NOTHING RETURNING *;
-  DELETE FROM maf_credentials WHERE km_id = p_km_id AND ke_id = p_ke_id;
+    ON CONFLICT DO NOTHING RETURNING ctid INTO inserted;
+  -- By its tuple id: no index search, the least a delete can cost on top of the insert.
+  RETURN QUERY DELETE FROM maf_credentials WHERE ctid = inserted RETURNING *;
 END
 $$;
