@@ -21,40 +21,6 @@ namespace maf {
 
 using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and row helpers
 
-absl::StatusOr<MafClient> PgMafStore::RegisterClient(const crypto::KeyId& km_id_parsed,
-                                                     absl::Time requested_expiry) {
-  const std::string km_id = km_id_parsed.ToString();
-  std::optional<MafClient> out;
-  const absl::Time now_t = clock_->Now();
-  if (requested_expiry <= now_t) return absl::InvalidArgumentError("expiry must be in the future");
-  const int64_t now = Micros(now_t);
-  // Far-future expiry requests are capped so the timestamp arithmetic stays in range.
-  const int64_t requested =
-      Micros(std::min(requested_expiry, absl::FromUnixSeconds(253402300799)));  // 9999-12-31
-  absl::Status s = pool_->Run("register client", [&](pqxx::connection& c) -> absl::Status {
-    // One autocommit statement registers (idempotently per KmID) against a usable credential and
-    // returns the active registration, new or existing, with the count of usable credentials.
-    pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_prepared(kRegisterClient, km_id, now, NewClientRegId(), requested);
-    if (!r.empty() && r[0][kUsableColumn].as<int64_t>() == 0) {
-      return absl::FailedPreconditionError("no usable credential for this KmID");
-    }
-    if (r.empty()) {
-      // No usable credential, or the statement's snapshot predates a racing replica's
-      // registration: look once more.
-      r = n.exec_params(
-          absl::StrCat("SELECT ", ClientColumns(2),
-                       " FROM maf_clients c WHERE c.km_id = $1 AND c.state = 'active'"),
-          km_id, now);
-      if (r.empty()) return absl::FailedPreconditionError("no usable credential for this KmID");
-    }
-    out = ClientFromRow(r[0]);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return *std::move(out);
-}
-
 absl::StatusOr<MafClient> PgMafStore::GetClientWhere(const std::string& where,
                                                      absl::string_view value, bool active_only) {
   std::optional<MafClient> out;

@@ -180,15 +180,19 @@ inline std::string StateCondition(absl::string_view a, int state_param, int now_
 // for an unknown identity a decoy with a 65-byte sealed blob (a 32-byte Km sealed, what every row
 // holds); the last column tells them apart. So the database sends, and this process decodes, the
 // same for a known and an unknown identity.
-inline std::string CredentialLookupSql(absl::string_view key) {
+// `source` names the looked-up identities as rows of k(id): one parameter by default, or an
+// array of them for the batched reads (pg_maf_batch_sql.h), which add k.id as a last column.
+inline std::string CredentialLookupSql(absl::string_view key,
+                                       absl::string_view source = "(SELECT $1::text AS id) AS k",
+                                       absl::string_view extra_columns = "") {
   return absl::StrCat(
       "SELECT coalesce(c.km_id, k.id), coalesce(c.ke_id, k.id), ",
       "coalesce(encode(c.km_ciphertext, 'hex'), repeat('00', 65)), coalesce(c.kek_version, 1), ",
       "coalesce(c.enrolee_id, 'C-decoy'), coalesce(c.mef_fqdn, 'decoy.invalid'), coalesce(",
       US("c.expires_at"), ", ", US("now()"), "), coalesce(c.revoked, false), coalesce(",
       US("c.created_at"), ", ", US("now()"), "), COALESCE(c.last_transport, ''), ",
-      US("c.last_handshake_at"), ", c.km_id IS NOT NULL FROM (SELECT $1::text AS id) AS k ",
-      "LEFT JOIN maf_credentials c ON c.", key, " = k.id");
+      US("c.last_handshake_at"), ", c.km_id IS NOT NULL", extra_columns, " FROM ", source,
+      " LEFT JOIN maf_credentials c ON c.", key, " = k.id");
 }
 inline constexpr int kCredentialFoundColumn = 11;
 
@@ -234,12 +238,18 @@ inline const std::string& RegisterClientSql() {
   return *s;
 }
 
-// DecoyCredentialSql: a transactional logical-decoding message carrying as many bytes as a new
-// credential row (docs/protocol.md 7, "Identity privacy"). Like PutCredential's insert it takes a
-// transaction id and commits a WAL record of about the row's size, flushed at commit; no table
-// changes and no logical decoding plugin needs to read it (PostgreSQL drops the record then).
-inline constexpr const char* kDecoyCredentialSql =
-    "SELECT pg_logical_emit_message(true, 'onem2m-maf-decoy', decode($1, 'hex'))";
+// DecoyCredentialSql: the decoy write of WriteDecoyCredential (docs/protocol.md 7, "Identity
+// privacy"): migration 0005's maf_decoy_credential inserts the row as PutCredentialSql does and
+// deletes it in the same transaction, returning it as inserted, so a decoy costs the database
+// (heap, indexes, WAL flushed at commit) and this process (one row decoded) what a stored
+// credential costs, and stores nothing. $1 and $2 are random identifiers of the real ones' length.
+inline const std::string& DecoyCredentialSql() {
+  static const std::string* const s = new std::string(absl::StrCat(
+      "SELECT ", CredentialColumns(),
+      " FROM maf_decoy_credential($1, $2, decode($3, 'hex'), $4, $5, $6, ", TS(7), ", ", TS(8),
+      ")"));
+  return *s;
+}
 
 }  // namespace onem2m::maf::pg_rows
 

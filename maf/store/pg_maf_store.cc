@@ -10,10 +10,13 @@
 #include "common/crypto/key_id.h"
 #include "common/kek/reseal_rows.h"
 #include "common/paging/page_token.h"
+#include "absl/synchronization/notification.h"
+#include "common/pg/array_literal.h"
 #include "common/pg/keyset_page.h"
 #include "common/pg/migrations.h"
 #include "common/pg/status.h"
 #include "maf/store/maf_migrations.h"
+#include "maf/store/pg_maf_batch_sql.h"
 #include "maf/store/pg_maf_rows.h"
 #include "pqxx/pqxx"
 
@@ -31,7 +34,13 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
   options.pool.prepare.emplace_back("maf_credential_by_ke_id", CredentialLookupSql("ke_id"));
   options.pool.prepare.emplace_back(kPutCredential, PutCredentialSql());
   options.pool.prepare.emplace_back(kRegisterClient, RegisterClientSql());
-  options.pool.prepare.emplace_back(kDecoyCredential, kDecoyCredentialSql);
+  options.pool.prepare.emplace_back(kDecoyCredential, DecoyCredentialSql());
+  options.pool.prepare.emplace_back(kCredentialsLookupByKmId, CredentialsLookupSql("km_id"));
+  options.pool.prepare.emplace_back(kCredentialsLookupByKeId, CredentialsLookupSql("ke_id"));
+  options.pool.prepare.emplace_back(kWriteCredentials, WriteCredentialsSql());
+  options.pool.prepare.emplace_back(kCredentialsByKmIds, CredentialsByKmIdsSql());
+  options.pool.prepare.emplace_back(kRegisterClients, RegisterClientsSql());
+  options.pool.prepare.emplace_back(kActiveClientsByKmIds, ActiveClientsByKmIdsSql());
   options.pool.prepare.emplace_back(
       "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
@@ -41,69 +50,90 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
     absl::Status s = pg::RunMigrations(**pool, "maf", pg::MafMigrations());
     if (!s.ok()) return s;
   }
-  return std::unique_ptr<PgMafStore>(new PgMafStore(std::move(*pool), options.clock));
+  return std::unique_ptr<PgMafStore>(new PgMafStore(std::move(*pool), options.clock, options));
+}
+
+PgMafStore::PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* clock,
+                       const PgMafStoreOptions& options)
+    : pool_(std::move(pool)), clock_(clock), batch_lone_writes_(options.batch_lone_writes) {
+  if (options.group_commit) {
+    writer_ = std::make_unique<Writer>(options.writes,
+                                       [this](std::vector<Write>& b) { return WriteBatch(b); });
+  }
+  if (options.batch_reads) {
+    auto fetch = [this](const char* statement) {
+      return [this, statement](const std::vector<std::string>& keys,
+                               absl::flat_hash_map<std::string, LookedUp>* found) {
+        return FetchCredentials(statement, keys, found);
+      };
+    };
+    by_km_id_ = std::make_unique<Reader>(options.credential_reads, fetch(kCredentialsLookupByKmId));
+    by_ke_id_ = std::make_unique<Reader>(options.credential_reads, fetch(kCredentialsLookupByKeId));
+  }
 }
 
 absl::Status PgMafStore::CheckHealth() { return pool_->Ping(); }
 
-absl::StatusOr<MafCredential> PgMafStore::PutCredential(const MafCredential& credential) {
-  absl::Status s = ValidateCredential(credential);
-  if (!s.ok()) return s;
-  MafCredential out;
-  const std::string km_id = credential.km_id.ToString();
-  s = pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
-    // One autocommit statement (a first contact is on the handshake path); see PutCredentialSql.
-    pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_prepared(kPutCredential, km_id, credential.ke_id.ToString(),
-                                     Hex(credential.km.ciphertext), credential.km.kek_version,
-                                     credential.enrolee_id, credential.mef_fqdn,
-                                     Micros(credential.expires_at), Micros(clock_->Now()));
-    if (r.empty()) {
-      // The statement's snapshot may predate a racing replica's commit: look once more.
-      r = n.exec_params(
-          absl::StrCat("SELECT ", CredentialColumns(), " FROM maf_credentials WHERE km_id = $1"),
-          km_id);
-    }
-    if (r.empty()) return absl::AlreadyExistsError("ke_id is stored under another km_id");
-    out = CredentialFromRow(r[0]);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return out;
-}
-
-absl::Status PgMafStore::WriteDecoyCredential(const MafCredential& decoy) {
-  absl::Status s = ValidateCredential(decoy);
-  if (!s.ok()) return s;
-  // The row's fields as PutCredential sends them (hex ciphertext), so the payload is as large.
-  const std::string payload = Hex(absl::StrCat(
-      decoy.km_id.ToString(), decoy.ke_id.ToString(), Hex(decoy.km.ciphertext), decoy.enrolee_id,
-      decoy.mef_fqdn, Micros(decoy.expires_at), Micros(clock_->Now())));
-  return pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction n(c);
-    n.exec_prepared(kDecoyCredential, payload);
-    return absl::OkStatus();
-  });
-}
-
 absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
                                                         absl::string_view value) {
   std::optional<MafCredential> out;
-  absl::Status s = pool_->RunRead("get credential", [&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction n(c);
-    pqxx::result r = n.exec_prepared(statement, std::string(value));
-    if (r.empty()) return absl::OkStatus();
-    // A decoy row (see CredentialLookupSql) is decoded like a stored one, then dropped.
-    MafCredential row = CredentialFromRow(r[0]);
-    if (r[0][kCredentialFoundColumn].as<bool>()) out = std::move(row);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
+  Reader* reader = statement == std::string_view("maf_credential_by_km_id") ? by_km_id_.get()
+                                                                            : by_ke_id_.get();
+  if (reader != nullptr) {
+    absl::StatusOr<std::optional<MafCredential>> read = ReadCredential(*reader, value);
+    if (!read.ok()) return read.status();
+    out = *std::move(read);
+  } else {
+    absl::Status s = pool_->RunRead("get credential", [&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction n(c);
+      pqxx::result r = n.exec_prepared(statement, std::string(value));
+      if (r.empty()) return absl::OkStatus();
+      // A decoy row (see CredentialLookupSql) is decoded like a stored one, then dropped.
+      MafCredential row = CredentialFromRow(r[0]);
+      if (r[0][kCredentialFoundColumn].as<bool>()) out = std::move(row);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+  }
   if (!out.has_value() || out->expires_at <= clock_->Now()) {
     return absl::NotFoundError("no such credential");
   }
   if (out->revoked) return absl::FailedPreconditionError("credential revoked");
   return *std::move(out);
+}
+
+absl::StatusOr<std::optional<MafCredential>> PgMafStore::ReadCredential(Reader& reader,
+                                                                        absl::string_view key) {
+  absl::Notification answered;
+  absl::StatusOr<std::optional<LookedUp>> got;
+  reader.Get(key, [&](absl::StatusOr<std::optional<LookedUp>> r) {
+    got = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  if (!got.ok()) return got.status();
+  // Every identity comes back with a row, the decoys too (CredentialsLookupSql).
+  if (!got->has_value() || !(*got)->found) return std::optional<MafCredential>();
+  return std::optional<MafCredential>(std::move((*got)->credential));
+}
+
+absl::Status PgMafStore::FetchCredentials(const char* statement,
+                                          const std::vector<std::string>& keys,
+                                          absl::flat_hash_map<std::string, LookedUp>* found) {
+  const std::string array = pg::TextArrayLiteral(keys);
+  return pool_->RunRead("get credentials", [&](pqxx::connection& c) -> absl::Status {
+    found->clear();
+    pqxx::nontransaction n(c);
+    pqxx::result r = n.exec_prepared(statement, array);
+    for (const pqxx::row& row : r) {
+      // Stored rows and decoys are decoded alike; the caller drops the decoys.
+      LookedUp v;
+      v.credential = CredentialFromRow(row);
+      v.found = row[kCredentialFoundColumn].as<bool>();
+      (*found)[row[kLookupKeyColumn].as<std::string>()] = std::move(v);
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKmId(const crypto::KeyId& km_id) {

@@ -12,6 +12,9 @@
 //   o.pool.schema = "maf";
 //   absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
 //
+// Group commit (PgMafStoreOptions::group_commit, pg_maf_writes.cc): the first contact's writes
+// from concurrent handshakes share transactions.
+//
 // Only its implementation (pg_maf_store.cc; pg_maf_credentials.cc for the admin view of
 // credentials) catches pqxx exceptions (via common/pg); they leave as Status.
 #ifndef ONEM2M_MAF_STORE_PG_MAF_STORE_H_
@@ -21,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "common/pg/async_batch_reader.h"
+#include "common/pg/group_commit.h"
 #include "common/pg/pool.h"
 #include "maf/store/maf_store.h"
 
@@ -35,6 +40,23 @@ struct PgMafStoreOptions {
   // clock supplies "now" for expiry checks and timestamps (absl::Now when empty). Application time
   // rather than the database's so tests can move it, and so all replicas judge expiry alike.
   const Clock* clock = Clock::Real();  // not owned; must outlive the store
+  // group_commit: PutCredential, WriteDecoyCredential and RegisterClient (a first contact's
+  // writes) queue their row; one committer thread writes everything queued in one transaction
+  // (one WAL flush for the batch) and answers each caller after the COMMIT, with its own row's
+  // outcome. A data error in one row does not fail its neighbours (the batch is retried row by
+  // row); a lost database fails the whole batch with kUnavailable. Off: one autocommit statement
+  // per call on the caller's thread (for comparison and debugging).
+  bool group_commit = true;
+  pg::GroupCommitOptions writes;  // batch size and queue bound of the group commit
+  // batch_reads: concurrent credential reads by KmID / KeID (the handshake's) share one SELECT
+  // on a reader thread (common/pg/async_batch_reader.h), shaped by credential_reads; a burst of
+  // handshakes costs a few round trips instead of one each. Off: one SELECT per call.
+  bool batch_reads = true;
+  pg::AsyncBatchReaderOptions credential_reads;
+  // batch_lone_writes sends a batch of one write through the batch statements too (by default it
+  // is one autocommit statement, fewer round trips); tests use it to run the whole behavioural
+  // suite through the batch statements.
+  bool batch_lone_writes = false;
 };
 
 class PgMafStore final : public MafStore {
@@ -86,10 +108,52 @@ class PgMafStore final : public MafStore {
 
   // pool exposes the connection pool for metrics.
   const pg::ConnectionPool& pool() const { return *pool_; }
+  // write_stats: the group commit's batches so far (all zero when it is off).
+  pg::GroupCommitStats write_stats() const {
+    return writer_ ? writer_->stats() : pg::GroupCommitStats{};
+  }
 
  private:
-  PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* clock)
-      : pool_(std::move(pool)), clock_(clock) {}
+  // Write is one queued first-contact write. Its pointers are the caller's, who waits until the
+  // write is answered.
+  struct Write {
+    enum class Kind { kPut, kDecoy, kRegister };
+    Kind kind = Kind::kPut;
+    const MafCredential* credential = nullptr;  // kPut, kDecoy
+    MafCredential* stored = nullptr;            // kPut: the row as stored
+    const crypto::KeyId* km_id = nullptr;       // kRegister
+    int64_t now_us = 0;                         // the caller's "now" (created_at)
+    int64_t requested_us = 0;                   // kRegister: capped requested expiry
+    MafClient* client = nullptr;                // kRegister: the registration
+  };
+  using Writer = pg::GroupCommitter<Write, absl::Status>;
+  // LookedUp is one row of a batched credential read: the stored credential, or a decoy of the
+  // same shape for an unknown identity (found false), decoded alike.
+  struct LookedUp {
+    bool found = false;
+    MafCredential credential;
+  };
+  using Reader = pg::AsyncBatchReader<LookedUp>;
+  // FetchCredentials runs batched read `statement` for `keys` (pg::BatchFetch).
+  absl::Status FetchCredentials(const char* statement, const std::vector<std::string>& keys,
+                                absl::flat_hash_map<std::string, LookedUp>* found);
+  // ReadCredential reads one credential through `reader`, waiting for its batch.
+  absl::StatusOr<std::optional<MafCredential>> ReadCredential(Reader& reader,
+                                                              absl::string_view key);
+
+  PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* clock,
+             const PgMafStoreOptions& options);
+
+  // Commit writes `w` through the group commit, or alone when it is off.
+  absl::Status Commit(const Write& w);
+  // WriteBatch writes a batch in one transaction (one status per write, in order); WriteOne
+  // writes one in its own autocommit statement (group commit off, and the row-by-row retry).
+  std::vector<absl::Status> WriteBatch(std::vector<Write>& batch);
+  absl::Status WriteOne(const Write& w);
+  absl::Status PutOne(const MafCredential& credential, int64_t now_us, MafCredential* stored);
+  absl::Status DecoyOne(const MafCredential& decoy, int64_t now_us);
+  absl::Status RegisterOne(const crypto::KeyId& km_id, int64_t now_us, int64_t requested_us,
+                           MafClient* client);
 
   // GetCredential runs prepared statement `statement` (by km_id or by ke_id).
   absl::StatusOr<MafCredential> GetCredential(const char* statement, absl::string_view value);
@@ -104,6 +168,10 @@ class PgMafStore final : public MafStore {
 
   std::unique_ptr<pg::ConnectionPool> pool_;
   const Clock* const clock_;
+  const bool batch_lone_writes_;
+  // Declared after pool_: the committer answers everything queued and stops before the pool goes.
+  std::unique_ptr<Writer> writer_;  // null when group commit is off
+  std::unique_ptr<Reader> by_km_id_, by_ke_id_;  // null when batch_reads is off
 };
 
 }  // namespace maf

@@ -28,7 +28,7 @@ class Owning final : public ForwardingMafStore {
 };
 
 // MakePgStore returns a store in a fresh schema, or nullptr (skip) without ONEM2M_TEST_PG.
-std::unique_ptr<MafStore> MakePgStore(const Clock* clock) {
+std::unique_ptr<MafStore> MakeStore(const Clock* clock, bool batch_lone_writes) {
   if (!pg::TestSchema::Available()) return nullptr;
   absl::StatusOr<std::unique_ptr<pg::TestSchema>> schema = pg::TestSchema::Create();
   if (!schema.ok()) {
@@ -38,6 +38,7 @@ std::unique_ptr<MafStore> MakePgStore(const Clock* clock) {
   PgMafStoreOptions o;
   o.pool = (*schema)->PoolOptionsFor();
   o.clock = clock;
+  o.batch_lone_writes = batch_lone_writes;
   absl::StatusOr<std::unique_ptr<PgMafStore>> store = PgMafStore::Create(std::move(o));
   if (!store.ok()) {
     ADD_FAILURE() << store.status();
@@ -46,7 +47,13 @@ std::unique_ptr<MafStore> MakePgStore(const Clock* clock) {
   return std::make_unique<Owning>(std::move(*schema), std::move(*store));
 }
 
+std::unique_ptr<MafStore> MakePgStore(const Clock* clock) { return MakeStore(clock, false); }
+// Every write through the group commit's batch statements, even when it is alone in its batch.
+std::unique_ptr<MafStore> MakeBatchingPgStore(const Clock* clock) { return MakeStore(clock, true); }
+
 INSTANTIATE_TEST_SUITE_P(Postgres, MafStoreTest, ::testing::Values(MafStoreFactory(&MakePgStore)));
+INSTANTIATE_TEST_SUITE_P(PostgresBatched, MafStoreTest,
+                         ::testing::Values(MafStoreFactory(&MakeBatchingPgStore)));
 
 TEST(PgMafStoreTest, ReplicasMigratingTogetherConvergeAndRegisterOneClient) {
   if (!pg::TestSchema::Available()) GTEST_SKIP() << pg::TestSchema::SkipMessage();
