@@ -60,7 +60,8 @@ if [ "$#" -eq 0 ] && [ "${ONEM2M_SANITIZERS:-1}" != 0 ]; then
     //mef/admin:import_batcher_test //mef/bootstrap:kpm_resolver_test \
     //maf/km_resolver:km_resolver_test //maf/km_resolver:km_cache_test \
     //mef/store:enrolee_store_test //mef/store:enrolment_store_test \
-    //mef/store:pg_enrolee_store_test //maf/store:pg_maf_store_test || RC=1; }
+    //mef/store:pg_enrolee_store_test //maf/store:pg_maf_store_test \
+    //common/pg:group_commit_test //maf/store:pg_maf_group_commit_test || RC=1; }
   # libFuzzer, clang 14, ASan + UBSan: every target for a bounded time from its seed corpus.
   bazel test --config=fuzz //tests/fuzz/... || RC=1
 fi
