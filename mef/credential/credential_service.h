@@ -124,6 +124,9 @@ class MefCredentialServiceImpl final
   // opener, clock and metrics).
   CredentialFetcher* fetcher() { return &fetcher_; }
 
+  // waiting_fetches counts the FetchCredential calls polled and waiting for a batch turn (tests).
+  size_t waiting_fetches() const { return batcher_.waiting_calls(); }
+
   // Register adds the service and its FetchCredential queues to `builder` (before BuildAndStart).
   void Register(grpc::ServerBuilder* builder);
   // Start starts the fetch threads (after BuildAndStart).

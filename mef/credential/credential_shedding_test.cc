@@ -149,7 +149,17 @@ TEST_P(CredentialServiceSheddingTest, ACallWhoseDeadlinePassedWhileWaitingIsNotR
   Serve(&gated, {});
   std::thread blocker([&] { EXPECT_TRUE(Call(first, absl::Seconds(20)).ok()); });
   ASSERT_TRUE(gated.WaitForReader(absl::Seconds(10)));
-  EXPECT_EQ(Call(late, absl::Milliseconds(200)).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  grpc::Status late_status;
+  std::thread late_caller([&] { late_status = Call(late, absl::Milliseconds(200)); });
+  // The server sets the late call's deadline when the call reaches it, up to 200 ms after the
+  // moment it is seen waiting; the gate opens only once that moment is past, or a loaded machine
+  // (CI) could hand the call its batch while the server still counted it live.
+  ASSERT_TRUE(::onem2m::testing::WaitFor([&] { return gated_service_->waiting_fetches() == 1; }));
+  const absl::Time seen_waiting = absl::Now();
+  late_caller.join();
+  EXPECT_EQ(late_status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  ASSERT_TRUE(::onem2m::testing::WaitFor(
+      [&] { return absl::Now() > seen_waiting + absl::Milliseconds(200); }));
   gated.Open();
   blocker.join();
   // Its batch found the deadline gone: no read, and an "unavailable" audit record.
