@@ -100,6 +100,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
       if (!options_.schema.empty()) {
         n.exec(absl::StrCat("SET search_path TO ", n.quote_name(options_.schema)));
       }
+      if (options_.prefer_indexes) n.exec("SET enable_seqscan = off");
     }
     for (const auto& [name, sql] : options_.prepare) conn->prepare(name, sql);
     return conn;

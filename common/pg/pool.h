@@ -66,6 +66,13 @@ struct PoolOptions {
   std::vector<std::pair<std::string, std::string>> prepare;
   // application_name shows in pg_stat_activity.
   std::string application_name = "onem2m";
+  // prefer_indexes sets enable_seqscan = off on each session. A prepared statement's generic plan
+  // is made once per connection and kept; made while a table is nearly empty (a fresh deployment,
+  // a new schema, the minutes before autovacuum's first ANALYZE) it is a sequential scan, and it
+  // stays one as the table grows: every first contact then read the MAF's whole credentials table
+  // (docs/performance.md, "Plans frozen on an empty table"). With the setting off, the planner
+  // takes an index whenever one answers the query; a query no index serves still scans.
+  bool prefer_indexes = true;
 };
 
 class ConnectionPool {
