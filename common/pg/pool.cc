@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> ConnectionPool::Connect() {
         n.exec(absl::StrCat("SET search_path TO ", n.quote_name(options_.schema)));
       }
       if (options_.prefer_indexes) n.exec("SET enable_seqscan = off");
+      if (options_.generic_plans) n.exec("SET plan_cache_mode = force_generic_plan");
     }
     for (const auto& [name, sql] : options_.prepare) conn->prepare(name, sql);
     return conn;

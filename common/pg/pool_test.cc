@@ -284,41 +284,84 @@ TEST_F(PgTest, PoolIsBoundedAndWaitsThenTimesOut) {
 }
 
 
-// PlanAfterGrowth prepares a lookup by primary key on a pool with `prefer_indexes`, runs it while
-// the table is empty (long enough for PostgreSQL to settle on a cached generic plan), fills the
-// table, and returns the plan the same connection now uses for the statement.
-std::string PlanAfterGrowth(const TestSchema& schema, bool prefer_indexes) {
+// Plans prepares a lookup by primary key on a pool with `prefer_indexes` (and generic plans, as
+// every pool has), runs it on the empty table, and returns the plan the connection then holds for
+// it and the one it uses after the table was filled. A cached plan is kept until something
+// invalidates it (DDL, ANALYZE, a cache reset), so the first is what a fresh deployment's
+// connections keep using while their tables grow.
+std::pair<std::string, std::string> Plans(const TestSchema& schema, bool prefer_indexes) {
   PoolOptions o = schema.PoolOptionsFor();
   o.max_size = 1;
   o.prefer_indexes = prefer_indexes;
   o.prepare = {{"by_ids", "SELECT payload FROM grows WHERE id = ANY($1::text[])"}};
   auto pool = *ConnectionPool::Create(o);
-  std::string plan;
+  std::pair<std::string, std::string> plans;
   absl::Status s = pool->Run([&](pqxx::connection& c) {
     pqxx::nontransaction n(c);
+    auto explain = [&n] {
+      std::string plan;
+      for (const auto& row : n.exec("EXPLAIN EXECUTE by_ids('{id1,id2}')")) {
+        absl::StrAppend(&plan, row[0].c_str(), "\n");
+      }
+      return plan;
+    };
     n.exec("DROP TABLE IF EXISTS grows");
     // Wide rows, as the credential tables have: the planner's guess for a never-analysed table is
     // ten pages, and few rows fit in them.
     n.exec("CREATE TABLE grows (id text PRIMARY KEY, payload text NOT NULL, a text, b text, c text, "
            "d text, e text, f bytea, g timestamptz, h timestamptz)");
-    // Batches of ten keys, as the stores' batched reads send under load.
-    for (int i = 0; i < 10; ++i) n.exec_prepared("by_ids", "{a,b,c,d,e,f,g,h,i,j}");
+    n.exec_prepared("by_ids", "{a,b,c,d,e,f,g,h,i,j}");
+    plans.first = explain();
     n.exec("INSERT INTO grows SELECT 'id' || g, repeat('x', 100) FROM generate_series(1, 20000) g");
-    for (const auto& row : n.exec("EXPLAIN EXECUTE by_ids('{id1,id2}')")) {
-      absl::StrAppend(&plan, row[0].c_str(), "\n");
-    }
+    plans.second = explain();
     return absl::OkStatus();
   });
   EXPECT_THAT(s, IsOk());
-  return plan;
+  return plans;
 }
 
-TEST_F(PgTest, LookupsKeepUsingTheIndexAfterATableGrowsFromEmpty) {
-  // The control: PostgreSQL's own choice freezes the plan made for the empty table.
-  EXPECT_THAT(PlanAfterGrowth(*schema_, /*prefer_indexes=*/false), ::testing::HasSubstr("Seq Scan"));
-  const std::string plan = PlanAfterGrowth(*schema_, /*prefer_indexes=*/true);
-  EXPECT_THAT(plan, ::testing::HasSubstr("grows_pkey")) << plan;
-  EXPECT_THAT(plan, Not(::testing::HasSubstr("Seq Scan"))) << plan;
+TEST_F(PgTest, LookupsUseTheIndexEvenWhenPlannedOnAnEmptyTable) {
+  // The control: planned on the empty table, the lookup scans it whole.
+  EXPECT_THAT(Plans(*schema_, /*prefer_indexes=*/false).first, ::testing::HasSubstr("Seq Scan"));
+  const auto [empty, grown] = Plans(*schema_, /*prefer_indexes=*/true);
+  for (const std::string& plan : {empty, grown}) {
+    EXPECT_THAT(plan, ::testing::HasSubstr("grows_pkey")) << plan;
+    EXPECT_THAT(plan, Not(::testing::HasSubstr("Seq Scan"))) << plan;
+  }
+}
+
+// PlanCounts runs a batched read (the stores' `unnest` join) `runs` times on one connection and
+// returns pg_prepared_statements' {generic_plans, custom_plans} for it.
+std::pair<int64_t, int64_t> PlanCounts(const TestSchema& schema, bool generic_plans, int runs) {
+  PoolOptions o = schema.PoolOptionsFor();
+  o.max_size = 1;
+  o.generic_plans = generic_plans;
+  o.prepare = {{"batch_read",
+                "SELECT k.id, g.payload FROM unnest($1::text[]) AS k(id) "
+                "LEFT JOIN batched g ON g.id = k.id"}};
+  auto pool = *ConnectionPool::Create(o);
+  std::pair<int64_t, int64_t> counts{-1, -1};
+  absl::Status s = pool->Run([&](pqxx::connection& c) {
+    pqxx::nontransaction n(c);
+    n.exec("CREATE TABLE IF NOT EXISTS batched (id text PRIMARY KEY, payload text NOT NULL)");
+    n.exec("INSERT INTO batched SELECT 'id' || g, 'x' FROM generate_series(1, 1000) g "
+           "ON CONFLICT DO NOTHING");
+    for (int i = 0; i < runs; ++i) n.exec_prepared("batch_read", "{id1,id2,nope}");
+    pqxx::row r = n.exec1(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'batch_read'");
+    counts = {r[0].as<int64_t>(), r[1].as<int64_t>()};
+    return absl::OkStatus();
+  });
+  EXPECT_THAT(s, IsOk());
+  return counts;
+}
+
+TEST_F(PgTest, BatchedReadsArePlannedOncePerConnection) {
+  // The control: left to itself PostgreSQL plans this statement afresh every time.
+  EXPECT_EQ(PlanCounts(*schema_, /*generic_plans=*/false, 20).second, 20);
+  const auto [generic, custom] = PlanCounts(*schema_, /*generic_plans=*/true, 20);
+  EXPECT_EQ(custom, 0);
+  EXPECT_EQ(generic, 20);  // executions served by the cached generic plan
 }
 
 }  // namespace

@@ -120,8 +120,8 @@ TEST_F(PgEnroleeStoreTest, DataSurvivesANewStoreInstance) {
 }
 
 // The PSK lookup reads on sessions that reuse one generic plan (pg_lookup_pool.h), for known and
-// unknown KpmIDs alike, also on the connection that replaces a lost one; the store's other
-// statements keep the server's choice.
+// unknown KpmIDs alike, also on the connection that replaces a lost one. The store's other
+// sessions do too, and prefer indexes (common/pg/pool.h, PoolOptions::generic_plans).
 TEST_F(PgEnroleeStoreTest, LookupsReuseOneGenericPlan) {
   auto store = NewStore();
   ASSERT_NE(store, nullptr);
@@ -157,14 +157,16 @@ TEST_F(PgEnroleeStoreTest, LookupsReuseOneGenericPlan) {
   lookups();
   expect_generic("after the connection was lost");
 
-  std::string mode;
+  std::string mode, seqscan;
   ASSERT_THAT(store->pool().RunRead([&](pqxx::connection& c) {
     pqxx::nontransaction n(c);
     mode = n.exec1("SHOW plan_cache_mode")[0].as<std::string>();
+    seqscan = n.exec1("SHOW enable_seqscan")[0].as<std::string>();
     return absl::OkStatus();
   }),
               IsOk());
-  EXPECT_NE(mode, "force_generic_plan");
+  EXPECT_EQ(mode, "force_generic_plan");
+  EXPECT_EQ(seqscan, "off");
 }
 
 }  // namespace
