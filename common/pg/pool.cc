@@ -232,5 +232,7 @@ int64_t ConnectionPool::connections_made() const {
   return made_;
 }
 
+void AllowWholeTableScans(pqxx::transaction_base& t) { t.exec0("SET LOCAL enable_seqscan = on"); }
+
 }  // namespace pg
 }  // namespace onem2m

@@ -39,6 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "pqxx/connection"
+#include "pqxx/transaction_base"
 
 namespace onem2m {
 namespace pg {
@@ -83,6 +84,15 @@ struct PoolOptions {
   // prefer_indexes that plan uses the index even when it was made on an empty table.
   bool generic_plans = true;
 };
+
+// AllowWholeTableScans turns sequential scans back on for the rest of transaction `t` (SET
+// LOCAL; the session keeps PoolOptions::prefer_indexes afterwards). For the few statements that
+// read whole tables on purpose (KEK rotation's counts and batches): with enable_seqscan off the
+// planner still scans, but gives up parallel workers and hash aggregation, which made a count by
+// version over a million rows 3.4 times slower (docs/performance.md, "Plans frozen on an empty
+// table"). Call it before those statements, inside a transaction (not a pqxx::nontransaction,
+// where SET LOCAL has no transaction to last for).
+void AllowWholeTableScans(pqxx::transaction_base& t);
 
 class ConnectionPool {
  public:

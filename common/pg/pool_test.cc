@@ -364,6 +364,43 @@ TEST_F(PgTest, BatchedReadsArePlannedOncePerConnection) {
   EXPECT_EQ(generic, 20);  // executions served by the cached generic plan
 }
 
+// Maintenance statements that read whole tables get sequential (and parallel) scans back for
+// their own transaction only; the session keeps preferring indexes.
+TEST_F(PgTest, WholeTableScansComeBackForOneTransactionOnly) {
+  PoolOptions o = schema_->PoolOptionsFor();
+  o.max_size = 1;
+  auto pool = *ConnectionPool::Create(o);
+  std::string inside, after, plan;
+  ASSERT_THAT(pool->Run([&](pqxx::connection& c) {
+    {
+      pqxx::work w(c);
+      w.exec0("CREATE TABLE versions (id int PRIMARY KEY, version int NOT NULL)");
+      w.exec0("INSERT INTO versions SELECT g, g % 3 FROM generate_series(1, 5000) g");
+      w.exec0("ANALYZE versions");
+      w.commit();
+    }
+    {
+      pqxx::read_transaction w(c);
+      AllowWholeTableScans(w);
+      inside = w.exec1("SHOW enable_seqscan")[0].as<std::string>();
+      for (const pqxx::row& r :
+           w.exec("EXPLAIN SELECT version, count(*) FROM versions GROUP BY version")) {
+        plan += r[0].as<std::string>() + "\n";
+      }
+      w.commit();
+    }
+    pqxx::nontransaction n(c);
+    after = n.exec1("SHOW enable_seqscan")[0].as<std::string>();
+    return absl::OkStatus();
+  }),
+              IsOk());
+  EXPECT_EQ(inside, "on");
+  EXPECT_EQ(after, "off");
+  // Without the setting the planner would add its disable cost to this scan (1.0e10).
+  EXPECT_THAT(plan, ::testing::HasSubstr("Seq Scan")) << plan;
+  EXPECT_THAT(plan, Not(::testing::HasSubstr("10000000000"))) << plan;
+}
+
 }  // namespace
 }  // namespace pg
 }  // namespace onem2m

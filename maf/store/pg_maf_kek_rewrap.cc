@@ -10,6 +10,7 @@
 #include "common/paging/page_token.h"
 #include "common/pg/keyset_page.h"
 #include "common/pg/migrations.h"
+#include "common/pg/pool.h"
 #include "common/pg/status.h"
 #include "maf/store/maf_migrations.h"
 #include "maf/store/pg_maf_rows.h"
@@ -32,6 +33,7 @@ absl::StatusOr<std::vector<KekVersionCount>> PgMafStore::CountKekVersions() {
   absl::Status s = pool_->RunRead("count kek versions", [&](pqxx::connection& c) -> absl::Status {
     out.clear();
     pqxx::read_transaction w(c);  // one snapshot for both tables
+    pg::AllowWholeTableScans(w);
     for (const pqxx::row& row : w.exec(kCountKekVersionsSql)) {
       out.push_back(KekVersionCount{
           row[0].as<int>() == 0 ? SealedColumn::kCredentialKm : SealedColumn::kKeyValue,
@@ -48,11 +50,12 @@ absl::StatusOr<RewrapResult> PgMafStore::RewrapBatch(int32_t target_version, int
                                                      const Resealer& reseal) {
   limit = std::clamp(limit, 1, 10000);
   std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
-  // Read the batch in autocommit mode: no transaction is held while re-sealing. The kek_version
-  // indexes of 0001_create_maf_tables.sql keep the scan short.
+  // Read the batch in a short transaction of its own: none is held while re-sealing. `<>` is no
+  // index condition, so this scans until it has `limit` rows.
   absl::Status s = pool_->Run("rewrap: read batch", [&](pqxx::connection& c) -> absl::Status {
     batch.clear();
-    pqxx::nontransaction w(c);
+    pqxx::read_transaction w(c);
+    pg::AllowWholeTableScans(w);
     pqxx::result r = w.exec_params(
         "SELECT km_id, encode(km_ciphertext, 'hex'), kek_version FROM maf_credentials "
         "WHERE kek_version <> $1 AND octet_length(km_ciphertext) > 0 LIMIT $2",
@@ -72,6 +75,7 @@ absl::StatusOr<RewrapResult> PgMafStore::RewrapBatch(int32_t target_version, int
                          SealedKey{Unhex(row[1]), row[2].as<int32_t>()}});
       }
     }
+    w.commit();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -1,6 +1,7 @@
 // PgEnroleeStore's change feed (ListStateChangesSince, LatestChangeSeq: the source of the MEF's
 // WatchRevocations) and KEK rotation (CountKekVersions, RewrapBatch).
 #include "common/kek/reseal_rows.h"
+#include "common/pg/pool.h"
 #include "mef/store/pg_enrolee_rows.h"
 #include "mef/store/pg_enrolee_store.h"
 
@@ -14,6 +15,7 @@ absl::StatusOr<std::vector<KekVersionCount>> PgEnroleeStore::CountKekVersions() 
   absl::Status s = pool_->Run("count kek versions", [&](pqxx::connection& c) -> absl::Status {
     out.clear();
     pqxx::read_transaction w(c);  // one snapshot for both tables
+    pg::AllowWholeTableScans(w);
     pqxx::result r = w.exec(
         "SELECT 0, kpm_kek_version, count(*) FROM enrolees GROUP BY kpm_kek_version "
         "UNION ALL SELECT 1, ke_kek_version, count(*) FROM enrolments GROUP BY ke_kek_version "
@@ -34,11 +36,12 @@ absl::StatusOr<RewrapResult> PgEnroleeStore::RewrapBatch(int32_t target_version,
                                                          const Resealer& reseal) {
   limit = std::clamp(limit, 1, 10000);
   std::vector<kek::PendingRow<SealedColumn, SealedKey>> batch;
-  // Read the batch in autocommit mode (no transaction is held while re-sealing). A full scan
-  // per batch is acceptable for a rare maintenance job; no index on the version is kept.
+  // Read the batch in a short transaction of its own (none is held while re-sealing). A full
+  // scan per batch is acceptable for a rare maintenance job; no index on the version is kept.
   absl::Status s = pool_->Run("rewrap: read batch", [&](pqxx::connection& c) -> absl::Status {
     batch.clear();
-    pqxx::nontransaction w(c);
+    pqxx::read_transaction w(c);
+    pg::AllowWholeTableScans(w);
     pqxx::result r = w.exec_params(
         "SELECT kpm_id, kpm_sealed, kpm_kek_version FROM enrolees WHERE kpm_kek_version <> $1 "
         "LIMIT $2",
@@ -58,6 +61,7 @@ absl::StatusOr<RewrapResult> PgEnroleeStore::RewrapBatch(int32_t target_version,
                          SealedKey{Bytes(row[1]), row[2].as<int32_t>()}});
       }
     }
+    w.commit();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
@@ -88,12 +92,14 @@ absl::StatusOr<RewrapResult> PgEnroleeStore::RewrapBatch(int32_t target_version,
   result.rewrapped = n->rewrapped;
   result.raced = n->raced;
   s = pool_->Run("rewrap: count left", [&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction w(c);
+    pqxx::read_transaction w(c);
+    pg::AllowWholeTableScans(w);
     pqxx::result r = w.exec_params(
         "SELECT (SELECT count(*) FROM enrolees WHERE kpm_kek_version <> $1) + "
         "(SELECT count(*) FROM enrolments WHERE ke_kek_version <> $1)",
         target_version);
     result.left = r[0][0].as<int64_t>();
+    w.commit();
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
