@@ -189,7 +189,6 @@ absl::Status PgEnroleeStore::FetchEnrolees(const std::vector<std::string>& kpm_i
   const std::string ids = pg::TextArrayLiteral(kpm_ids);
   return lookup_pool_->RunRead("get enrolee", [&](pqxx::connection& c) -> absl::Status {
     found->clear();
-    UseGenericPlans(c);
     pqxx::nontransaction n(c);
     pqxx::result r = n.exec_prepared(kGetEnrolees, ids);
     for (const pqxx::row& row : r) {

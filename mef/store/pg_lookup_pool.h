@@ -8,18 +8,20 @@
 // generic plan against 148-280 µs when planned each time (under the MEF's load, about 11 % of
 // that backend's CPU went to planning). Both plans are the same (a nested loop over the keys
 // with one primary-key probe each, for a known and an unknown KpmID alike), so the lookup runs on
-// connections of its own whose sessions set plan_cache_mode = force_generic_plan (PostgreSQL 12
-// or later). Only the lookup statement runs on them: the store's other statements (paged lists
-// with LIMIT parameters among them) keep PostgreSQL's own choice on the main pool.
+// connections of its own, on which only the lookup statement runs, whose sessions always reuse
+// one generic plan (pg::PoolOptions::generic_plans, set with SET once per connection rather than
+// as a libpq startup parameter, which a connection pooler may refuse: PgBouncer's
+// ignore_startup_parameters; docs/operations.md). The store's main pool does the same by default
+// (docs/performance.md, "Plans frozen on an empty table"); the lookup pool does it whatever the
+// store's options say.
 //
-// The setting is made with SET on the session, once per connection, rather than as a startup
-// parameter (libpq `options`), which a connection pooler may refuse (PgBouncer's
-// ignore_startup_parameters; docs/operations.md recommends one at scale).
+// The setting was first checked before every lookup (libpqxx get_variable, which answers from
+// memory only for what its own set_variable set): once the pool set it at connect, that check
+// became a `SHOW plan_cache_mode` round trip per batch. The pool's SET is the only place now.
 //
 //   pg::PoolOptions lookups = LookupPoolOptions(store_pool_options, /*connections=*/1,
 //                                               {kGetEnrolees, kGetEnroleesSql});
 //   pool->RunRead("get enrolee", [&](pqxx::connection& c) {
-//     UseGenericPlans(c);
 //     pqxx::nontransaction n(c);
 //     ...
 #ifndef ONEM2M_MEF_STORE_PG_LOOKUP_POOL_H_
@@ -29,21 +31,14 @@
 #include <utility>
 
 #include "common/pg/pool.h"
-#include "pqxx/connection"
 
 namespace onem2m::mef {
 
 // LookupPoolOptions derives the lookup pool's options from the store's: same database, schema,
 // timeouts and application name; at most `connections` connections (at least 1); `statement`
-// (name, SQL) the one prepared statement.
+// (name, SQL) the one prepared statement; generic plans and index preference on.
 pg::PoolOptions LookupPoolOptions(const pg::PoolOptions& store, int connections,
                                   std::pair<std::string, std::string> statement);
-
-// UseGenericPlans sets plan_cache_mode = force_generic_plan on `c`'s session unless it is set
-// already: libpqxx remembers what set_variable set, so after a connection's first use this costs
-// no round trip. Call it outside any transaction. A lost connection throws as any statement would
-// (the pool replaces the connection); a server that refuses the setting leaves the plans to it.
-void UseGenericPlans(pqxx::connection& c);
 
 }  // namespace onem2m::mef
 

@@ -1,4 +1,4 @@
-// LookupPoolOptions alone; UseGenericPlans against PostgreSQL is tested through the store
+// LookupPoolOptions alone; the generic plans against PostgreSQL are tested through the store
 // (pg_enrolee_store_test.cc, LookupsReuseOneGenericPlan).
 #include "mef/store/pg_lookup_pool.h"
 
@@ -24,6 +24,15 @@ TEST(LookupPoolOptionsTest, KeepsTheDatabaseAndPreparesOnlyTheLookup) {
   ASSERT_EQ(o.prepare.size(), 1u);
   EXPECT_EQ(o.prepare[0].first, "lookup");
   EXPECT_EQ(o.prepare[0].second, "SELECT 3");
+}
+
+TEST(LookupPoolOptionsTest, GenericPlansWhateverTheStoreSays) {
+  pg::PoolOptions store;
+  store.generic_plans = false;
+  store.prefer_indexes = false;
+  pg::PoolOptions o = LookupPoolOptions(store, 1, {"lookup", "SELECT 3"});
+  EXPECT_TRUE(o.generic_plans);
+  EXPECT_TRUE(o.prefer_indexes);
 }
 
 TEST(LookupPoolOptionsTest, AtLeastOneConnection) {
