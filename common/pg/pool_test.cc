@@ -284,6 +284,15 @@ TEST_F(PgTest, PoolIsBoundedAndWaitsThenTimesOut) {
 }
 
 
+// PlanText returns EXPLAIN's output for `query`, one line per plan node.
+std::string PlanText(pqxx::transaction_base& t, const std::string& query) {
+  std::string plan;
+  for (const pqxx::row& row : t.exec("EXPLAIN " + query)) {
+    absl::StrAppend(&plan, row[0].c_str(), "\n");
+  }
+  return plan;
+}
+
 // Plans prepares a lookup by primary key on a pool with `prefer_indexes` (and generic plans, as
 // every pool has), runs it on the empty table, and returns the plan the connection then holds for
 // it and the one it uses after the table was filled. A cached plan is kept until something
@@ -298,22 +307,16 @@ std::pair<std::string, std::string> Plans(const TestSchema& schema, bool prefer_
   std::pair<std::string, std::string> plans;
   absl::Status s = pool->Run([&](pqxx::connection& c) {
     pqxx::nontransaction n(c);
-    auto explain = [&n] {
-      std::string plan;
-      for (const auto& row : n.exec("EXPLAIN EXECUTE by_ids('{id1,id2}')")) {
-        absl::StrAppend(&plan, row[0].c_str(), "\n");
-      }
-      return plan;
-    };
+    constexpr const char* kLookup = "EXECUTE by_ids('{id1,id2}')";
     n.exec("DROP TABLE IF EXISTS grows");
     // Wide rows, as the credential tables have: the planner's guess for a never-analysed table is
     // ten pages, and few rows fit in them.
     n.exec("CREATE TABLE grows (id text PRIMARY KEY, payload text NOT NULL, a text, b text, c text, "
            "d text, e text, f bytea, g timestamptz, h timestamptz)");
     n.exec_prepared("by_ids", "{a,b,c,d,e,f,g,h,i,j}");
-    plans.first = explain();
+    plans.first = PlanText(n, kLookup);
     n.exec("INSERT INTO grows SELECT 'id' || g, repeat('x', 100) FROM generate_series(1, 20000) g");
-    plans.second = explain();
+    plans.second = PlanText(n, kLookup);
     return absl::OkStatus();
   });
   EXPECT_THAT(s, IsOk());
@@ -383,10 +386,7 @@ TEST_F(PgTest, WholeTableScansComeBackForOneTransactionOnly) {
       pqxx::read_transaction w(c);
       AllowWholeTableScans(w);
       inside = w.exec1("SHOW enable_seqscan")[0].as<std::string>();
-      for (const pqxx::row& r :
-           w.exec("EXPLAIN SELECT version, count(*) FROM versions GROUP BY version")) {
-        plan += r[0].as<std::string>() + "\n";
-      }
+      plan = PlanText(w, "SELECT version, count(*) FROM versions GROUP BY version");
       w.commit();
     }
     pqxx::nontransaction n(c);
