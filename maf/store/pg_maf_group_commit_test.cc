@@ -309,7 +309,7 @@ TEST(PgMafGroupCommitDownTest, AnUnreachableDatabaseAnswersEveryWriteUnavailable
 }
 
 TEST_F(PgMafGroupCommitTest, BatchedDecoyWritesWriteAtLeastARowOfWalAndStoreNothing) {
-  // A store that sends even a lone write through the batch statement (WriteCredentialsSql).
+  // A store that sends even a lone write through the batch statement (migration 0006).
   PgMafStoreOptions o;
   o.pool = schema_->PoolOptionsFor();
   o.batch_lone_writes = true;

@@ -37,10 +37,7 @@ absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions
   options.pool.prepare.emplace_back(kDecoyCredential, DecoyCredentialSql());
   options.pool.prepare.emplace_back(kCredentialsLookupByKmId, CredentialsLookupSql("km_id"));
   options.pool.prepare.emplace_back(kCredentialsLookupByKeId, CredentialsLookupSql("ke_id"));
-  options.pool.prepare.emplace_back(kWriteCredentials, WriteCredentialsSql());
-  options.pool.prepare.emplace_back(kCredentialsByKmIds, CredentialsByKmIdsSql());
-  options.pool.prepare.emplace_back(kRegisterClients, RegisterClientsSql());
-  options.pool.prepare.emplace_back(kActiveClientsByKmIds, ActiveClientsByKmIdsSql());
+  options.pool.prepare.emplace_back(kFirstContactWrites, FirstContactWritesSql());
   options.pool.prepare.emplace_back(
       "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =

@@ -100,8 +100,8 @@ std::vector<absl::Status> PgMafStore::WriteBatch(std::vector<Write>& batch) {
     results[0] = WriteOne(batch[0]);
     return results;
   }
-  // Credentials and decoys travel in the same arrays (WriteCredentialsSql); registrations in
-  // their own.
+  // Credentials and decoys travel in the same arrays (migration 0006); registrations in their
+  // own.
   std::vector<std::string> km_ids, ke_ids, km_hex, versions, enrolee_ids, fqdns, expiries, created,
       decoys;
   std::vector<std::string> reg_km_ids, reg_ids, reg_now, reg_requested;
@@ -133,29 +133,29 @@ std::vector<absl::Status> PgMafStore::WriteBatch(std::vector<Write>& batch) {
     stored.clear();
     usable.clear();
     clients.clear();
-    pqxx::work w(conn);
-    if (!km_ids.empty()) {
-      const std::string km_id_array = pg::TextArrayLiteral(km_ids);
-      w.exec_prepared(kWriteCredentials, km_id_array, pg::TextArrayLiteral(ke_ids),
-                      pg::TextArrayLiteral(km_hex), pg::TextArrayLiteral(versions),
-                      pg::TextArrayLiteral(enrolee_ids), pg::TextArrayLiteral(fqdns),
-                      pg::TextArrayLiteral(expiries), pg::TextArrayLiteral(created),
-                      pg::TextArrayLiteral(decoys));
-      // Sees this transaction's inserts and every row committed before it (a racing replica's
-      // insert of the same km_id made ours wait for its outcome).
-      pqxx::result r = w.exec_prepared(kCredentialsByKmIds, km_id_array);
-      for (const pqxx::row& row : r) stored.emplace(row[0].as<std::string>(), CredentialFromRow(row));
+    // One autocommit statement (migration 0006): one round trip for the whole batch.
+    pqxx::nontransaction n(conn);
+    pqxx::result r = n.exec_prepared(
+        kFirstContactWrites, pg::TextArrayLiteral(km_ids), pg::TextArrayLiteral(ke_ids),
+        pg::TextArrayLiteral(km_hex), pg::TextArrayLiteral(versions),
+        pg::TextArrayLiteral(enrolee_ids), pg::TextArrayLiteral(fqdns),
+        pg::TextArrayLiteral(expiries), pg::TextArrayLiteral(created),
+        pg::TextArrayLiteral(decoys), pg::TextArrayLiteral(reg_km_ids),
+        pg::TextArrayLiteral(reg_ids), pg::TextArrayLiteral(reg_now),
+        pg::TextArrayLiteral(reg_requested), now);
+    for (const pqxx::row& row : r) {
+      const std::string kind = row[kWriteKindColumn].as<std::string>();
+      if (kind == "credential") {
+        stored.emplace(row[kWriteCredentialFirst].as<std::string>(),
+                       CredentialFromRow(row.slice(kWriteCredentialFirst, kWriteCredentialEnd)));
+      } else if (kind == "usable") {
+        usable.insert(row[kWriteCredentialFirst].as<std::string>());
+      } else if (kind == "client") {
+        // Keyed by the km_id column as stored (ClientColumns' second).
+        clients.emplace(row[kWriteClientFirst + 1].as<std::string>(),
+                        ClientFromRow(row.slice(kWriteClientFirst, kWriteClientEnd)));
+      }
     }
-    if (!reg_km_ids.empty()) {
-      const std::string km_id_array = pg::TextArrayLiteral(reg_km_ids);
-      pqxx::result r = w.exec_prepared(kRegisterClients, km_id_array, pg::TextArrayLiteral(reg_ids),
-                                       pg::TextArrayLiteral(reg_now),
-                                       pg::TextArrayLiteral(reg_requested));
-      for (const pqxx::row& row : r) usable.insert(row[0].as<std::string>());
-      r = w.exec_prepared(kActiveClientsByKmIds, km_id_array, now);
-      for (const pqxx::row& row : r) clients.emplace(row[1].as<std::string>(), ClientFromRow(row));
-    }
-    w.commit();
     return absl::OkStatus();
   });
   if (s.code() == absl::StatusCode::kUnavailable ||
