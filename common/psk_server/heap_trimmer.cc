@@ -1,6 +1,7 @@
 #include "common/psk_server/heap_trimmer.h"
 
 #include <malloc.h>
+#include <pthread.h>
 
 #include <algorithm>
 
@@ -45,6 +46,7 @@ bool HeapTrimmer::Tick() {
 
 void HeapTrimmer::Start(absl::Duration interval) {
   thread_ = std::thread([this, interval] {
+    pthread_setname_np(pthread_self(), "heap-trimmer");
     absl::MutexLock lock(&mu_);
     for (;;) {
       if (mu_.AwaitWithTimeout(absl::Condition(&stop_), interval)) return;

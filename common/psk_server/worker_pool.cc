@@ -1,9 +1,16 @@
 #include "common/psk_server/worker_pool.h"
 
+#include <pthread.h>
+
 namespace onem2m::server {
 
 WorkerPool::WorkerPool(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "psk-worker");  // as top -H and perf show it
+      Work();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

@@ -54,7 +54,9 @@ PgMafStore::PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* cl
                        const PgMafStoreOptions& options)
     : pool_(std::move(pool)), clock_(clock), batch_lone_writes_(options.batch_lone_writes) {
   if (options.group_commit) {
-    writer_ = std::make_unique<Writer>(options.writes,
+    pg::GroupCommitOptions writes = options.writes;
+    writes.thread_name = "maf-commit";
+    writer_ = std::make_unique<Writer>(writes,
                                        [this](std::vector<Write>& b) { return WriteBatch(b); });
   }
   if (options.batch_reads) {
@@ -64,8 +66,11 @@ PgMafStore::PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* cl
         return FetchCredentials(statement, keys, found);
       };
     };
-    by_km_id_ = std::make_unique<Reader>(options.credential_reads, fetch(kCredentialsLookupByKmId));
-    by_ke_id_ = std::make_unique<Reader>(options.credential_reads, fetch(kCredentialsLookupByKeId));
+    pg::AsyncBatchReaderOptions reads = options.credential_reads;
+    reads.thread_name = "maf-read-kmid";
+    by_km_id_ = std::make_unique<Reader>(reads, fetch(kCredentialsLookupByKmId));
+    reads.thread_name = "maf-read-keid";
+    by_ke_id_ = std::make_unique<Reader>(reads, fetch(kCredentialsLookupByKeId));
   }
 }
 

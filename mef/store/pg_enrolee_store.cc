@@ -1,5 +1,7 @@
 #include "mef/store/pg_enrolee_store.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -43,6 +45,7 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
   options.pool.prepare.emplace_back(kInsertEnrolment, kInsertEnrolmentSql);
   options.pool.prepare.emplace_back(kInsertEnrolments, kInsertEnrolmentsSql);
   if (options.pool.application_name == "onem2m") options.pool.application_name = "onem2m-mef";
+  options.enrolee_reads.thread_name = "mef-psk-read";
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> pool =
       pg::ConnectionPool::Create(options.pool);
   if (!pool.ok()) return pool.status();
@@ -64,7 +67,12 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
       pool_(std::move(pool)),
       lookup_pool_(std::move(lookup_pool)),
       enrolees_(options_.enrolee_reads, BatchFetch(&PgEnroleeStore::FetchEnrolees)) {
-  if (options_.group_commit) committer_ = std::thread([this] { CommitterLoop(); });
+  if (options_.group_commit) {
+    committer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "mef-commit");  // as top -H and perf show it
+      CommitterLoop();
+    });
+  }
 }
 
 PgEnroleeStore::~PgEnroleeStore() {
