@@ -65,6 +65,42 @@ TEST(LoggerTest, AuditBatchWritesItsRecordsInOrderOnWrite) {
   std::remove(path.c_str());
 }
 
+TEST(LoggerTest, EveryFieldIsWrittenAsTheJsonLibraryWritesIt) {
+  std::string path = std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
+                     "/audit_fields_" + std::to_string(getpid()) + ".log";
+  ASSERT_TRUE(SetAuditPath(path));
+  // Plain printable ASCII (copied as is) and everything around its edges (left to the library).
+  const std::vector<std::string> values = {"",
+                                           "k1",
+                                           "KeID-0123456789abcdef@mef.example.com",
+                                           " ~!#$%&'()*+,-./:;<=>?@[]^_`{|}",
+                                           "quote\"",
+                                           "back\\slash",
+                                           "tab\t",
+                                           "nl\n",
+                                           std::string("nul\0x", 5),
+                                           "\x1f",
+                                           "\x7f",
+                                           "caf\xc3\xa9",
+                                           "bad\xff",
+                                           "\xe2\x82"};
+  for (const std::string& v : values) Audit("field_check", {{"v", v}});
+  std::ifstream in(path);
+  std::string line;
+  size_t i = 0;
+  while (std::getline(in, line)) {
+    ASSERT_LT(i, values.size());
+    const std::string expected =
+        "\"v\":" +
+        nlohmann::json(values[i]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    EXPECT_NE(line.find(expected + "}"), std::string::npos) << "value " << i << ": " << line;
+    EXPECT_NO_THROW((void)nlohmann::json::parse(line)) << line;
+    ++i;
+  }
+  EXPECT_EQ(i, values.size());
+  std::remove(path.c_str());
+}
+
 TEST(LoggerTest, ParsesLevels) {
   Level l;
   EXPECT_TRUE(ParseLogLevel("warning", &l));

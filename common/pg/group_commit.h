@@ -40,8 +40,8 @@ namespace onem2m {
 namespace pg {
 
 struct GroupCommitOptions {
-  int max_batch = 256;       // items per `write` call
-  int max_pending = 20000;   // queued items beyond which a commit fails fast with kUnavailable
+  int max_batch = 256;      // items per `write` call
+  int max_pending = 20000;  // queued items beyond which a commit fails fast with kUnavailable
   const char* thread_name = "pg-commit";  // as top -H and perf show it (at most 15 bytes)
 };
 

@@ -80,7 +80,8 @@ class PgMafGroupCommitTest : public ::testing::Test {
   void BlockWrites() {
     locker_ = std::make_unique<pqxx::connection>(pg::TestSchema::ConnInfo());
     locker_work_ = std::make_unique<pqxx::work>(*locker_);
-    locker_work_->exec(absl::StrCat("LOCK TABLE ", schema_->name(), ".maf_credentials IN SHARE MODE"));
+    locker_work_->exec(
+        absl::StrCat("LOCK TABLE ", schema_->name(), ".maf_credentials IN SHARE MODE"));
   }
   void ReleaseWrites() {
     locker_work_->commit();
@@ -89,12 +90,15 @@ class PgMafGroupCommitTest : public ::testing::Test {
   // CommitterBlocked: one of the store's connections waits for the lock of BlockWrites.
   bool CommitterBlocked() {
     return Count(absl::StrCat("pg_stat_activity WHERE wait_event_type = 'Lock' AND "
-                              "application_name = '", AppName(), "'")) >= 1;
+                              "application_name = '",
+                              AppName(), "'")) >= 1;
   }
   std::string AppName() const { return absl::StrCat("maf_gc_test_", schema_->name()); }
   void KillStoreConnections() {
-    Exec(absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                      "application_name = '", AppName(), "'"));
+    Exec(
+        absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                     "application_name = '",
+                     AppName(), "'"));
   }
   // WaitQueued waits until `n` writes wait behind the committer.
   bool WaitQueued(int n) {
@@ -119,7 +123,8 @@ TEST_F(PgMafGroupCommitTest, ConcurrentFirstContactsShareTransactionsAndGetTheir
     threads.emplace_back([&, i] {
       absl::StatusOr<MafCredential> put = store_->PutCredential(Cred(i));
       if (!put.ok() || put->km_id != KmId(i) || put->ke_id != KeId(i) ||
-          put->enrolee_id != absl::StrCat("C-dev", i) || put->km.ciphertext != Cred(i).km.ciphertext) {
+          put->enrolee_id != absl::StrCat("C-dev", i) ||
+          put->km.ciphertext != Cred(i).km.ciphertext) {
         ADD_FAILURE() << "device " << i << ": " << put.status();
         return;
       }
@@ -167,9 +172,8 @@ TEST_F(PgMafGroupCommitTest, RowsThatFailInsideABatchFailOnlyThemselves) {
     c.ke_id = KeId(1);  // stored under KmId(1)
     taken = store_->PutCredential(c).status();
   });
-  threads.emplace_back([&] {
-    unregistered = store_->RegisterClient(KmId(60), absl::InfiniteFuture()).status();
-  });
+  threads.emplace_back(
+      [&] { unregistered = store_->RegisterClient(KmId(60), absl::InfiniteFuture()).status(); });
   ASSERT_TRUE(WaitQueued(12));
   ReleaseWrites();
   for (std::thread& t : threads) t.join();
@@ -256,11 +260,10 @@ TEST_F(PgMafGroupCommitTest, ConcurrentCredentialReadsEachGetTheirOwnAnswer) {
         absl::StatusOr<MafCredential> by_km = store_->GetCredentialByKmId(KmId(i));
         absl::StatusOr<MafCredential> by_ke = store_->GetCredentialByKeId(KeId(i));
         for (const absl::StatusOr<MafCredential>* r : {&by_km, &by_ke}) {
-          const bool right =
-              i < 7   ? r->ok() && (*r)->km_id == KmId(i) && (*r)->ke_id == KeId(i) &&
-                          (*r)->km.ciphertext == Cred(i).km.ciphertext
-              : i == 7 ? r->status().code() == absl::StatusCode::kFailedPrecondition
-                       : r->status().code() == absl::StatusCode::kNotFound;
+          const bool right = i < 7 ? r->ok() && (*r)->km_id == KmId(i) && (*r)->ke_id == KeId(i) &&
+                                         (*r)->km.ciphertext == Cred(i).km.ciphertext
+                             : i == 7 ? r->status().code() == absl::StatusCode::kFailedPrecondition
+                                      : r->status().code() == absl::StatusCode::kNotFound;
           if (!right) ++wrong;
         }
       }
@@ -335,8 +338,7 @@ TEST_F(PgMafGroupCommitTest, BatchedDecoyWritesWriteAtLeastARowOfWalAndStoreNoth
   EXPECT_GE(wal, static_cast<int64_t>(payload));
   EXPECT_EQ((*batching)->write_stats().batches, 1);
   EXPECT_EQ(Count("maf_credentials"), 0);
-  EXPECT_THAT((*batching)->GetCredentialByKmId(decoy.km_id),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT((*batching)->GetCredentialByKmId(decoy.km_id), StatusIs(absl::StatusCode::kNotFound));
 }
 
 }  // namespace

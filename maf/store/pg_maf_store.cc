@@ -7,10 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "common/crypto/key_id.h"
 #include "common/kek/reseal_rows.h"
 #include "common/paging/page_token.h"
-#include "absl/synchronization/notification.h"
 #include "common/pg/array_literal.h"
 #include "common/pg/keyset_page.h"
 #include "common/pg/migrations.h"
@@ -56,8 +56,8 @@ PgMafStore::PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* cl
   if (options.group_commit) {
     pg::GroupCommitOptions writes = options.writes;
     writes.thread_name = "maf-commit";
-    writer_ = std::make_unique<Writer>(writes,
-                                       [this](std::vector<Write>& b) { return WriteBatch(b); });
+    writer_ =
+        std::make_unique<Writer>(writes, [this](std::vector<Write>& b) { return WriteBatch(b); });
   }
   if (options.batch_reads) {
     auto fetch = [this](const char* statement) {
@@ -79,8 +79,8 @@ absl::Status PgMafStore::CheckHealth() { return pool_->Ping(); }
 absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
                                                         absl::string_view value) {
   std::optional<MafCredential> out;
-  Reader* reader = statement == std::string_view("maf_credential_by_km_id") ? by_km_id_.get()
-                                                                            : by_ke_id_.get();
+  Reader* reader =
+      statement == std::string_view("maf_credential_by_km_id") ? by_km_id_.get() : by_ke_id_.get();
   if (reader != nullptr) {
     absl::StatusOr<std::optional<MafCredential>> read = ReadCredential(*reader, value);
     if (!read.ok()) return read.status();

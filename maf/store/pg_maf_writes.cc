@@ -127,8 +127,8 @@ std::vector<absl::Status> PgMafStore::WriteBatch(std::vector<Write>& batch) {
   }
   const int64_t now = Micros(clock_->Now());
   absl::flat_hash_map<std::string, MafCredential> stored;  // by km_id as stored
-  absl::flat_hash_set<std::string> usable;                  // km_ids with a usable credential
-  absl::flat_hash_map<std::string, MafClient> clients;      // active registrations by km_id
+  absl::flat_hash_set<std::string> usable;                 // km_ids with a usable credential
+  absl::flat_hash_map<std::string, MafClient> clients;     // active registrations by km_id
   absl::Status s = pool_->Run("first contact writes", [&](pqxx::connection& conn) -> absl::Status {
     stored.clear();
     usable.clear();
@@ -139,10 +139,9 @@ std::vector<absl::Status> PgMafStore::WriteBatch(std::vector<Write>& batch) {
         kFirstContactWrites, pg::TextArrayLiteral(km_ids), pg::TextArrayLiteral(ke_ids),
         pg::TextArrayLiteral(km_hex), pg::TextArrayLiteral(versions),
         pg::TextArrayLiteral(enrolee_ids), pg::TextArrayLiteral(fqdns),
-        pg::TextArrayLiteral(expiries), pg::TextArrayLiteral(created),
-        pg::TextArrayLiteral(decoys), pg::TextArrayLiteral(reg_km_ids),
-        pg::TextArrayLiteral(reg_ids), pg::TextArrayLiteral(reg_now),
-        pg::TextArrayLiteral(reg_requested), now);
+        pg::TextArrayLiteral(expiries), pg::TextArrayLiteral(created), pg::TextArrayLiteral(decoys),
+        pg::TextArrayLiteral(reg_km_ids), pg::TextArrayLiteral(reg_ids),
+        pg::TextArrayLiteral(reg_now), pg::TextArrayLiteral(reg_requested), now);
     for (const pqxx::row& row : r) {
       const std::string kind = row[kWriteKindColumn].as<std::string>();
       if (kind == "credential") {

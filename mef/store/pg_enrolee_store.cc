@@ -51,8 +51,8 @@ absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
   if (!pool.ok()) return pool.status();
   // The PSK lookup reads on connections of its own, one per reader thread (pg_lookup_pool.h).
   absl::StatusOr<std::unique_ptr<pg::ConnectionPool>> lookup_pool =
-      pg::ConnectionPool::Create(LookupPoolOptions(
-          options.pool, options.enrolee_reads.threads, {kGetEnrolees, kGetEnroleesSql}));
+      pg::ConnectionPool::Create(LookupPoolOptions(options.pool, options.enrolee_reads.threads,
+                                                   {kGetEnrolees, kGetEnroleesSql}));
   if (!lookup_pool.ok()) return lookup_pool.status();
   absl::Status s = pg::RunMigrations(**pool, "mef", pg::MefMigrations());
   if (!s.ok()) return s;
