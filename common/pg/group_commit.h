@@ -35,6 +35,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/pg/linger.h"
 
 namespace onem2m {
 namespace pg {
@@ -43,6 +45,7 @@ struct GroupCommitOptions {
   int max_batch = 256;      // items per `write` call
   int max_pending = 20000;  // queued items beyond which a commit fails fast with kUnavailable
   const char* thread_name = "pg-commit";  // as top -H and perf show it (at most 15 bytes)
+  LingerOptions linger;  // under load, wait a little for a larger batch (common/pg/linger.h)
 };
 
 struct GroupCommitStats {
@@ -118,6 +121,7 @@ class GroupCommitter {
 
   void Loop() {
     pthread_setname_np(pthread_self(), options_.thread_name);
+    size_t previous_batch = 0;
     for (;;) {
       std::vector<Item> items;
       std::vector<Done> dones;
@@ -127,6 +131,10 @@ class GroupCommitter {
           return !queue_.empty() || stopping_;
         };
         mu_.Await(absl::Condition(&ready));
+        Linger(
+            mu_, options_.linger, previous_batch,
+            [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.size(); },
+            [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
         if (queue_.empty()) return;  // stopping, and everything queued has been answered
         const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
         items.reserve(n);
@@ -137,6 +145,7 @@ class GroupCommitter {
           queue_.pop_front();
         }
       }
+      previous_batch = items.size();
       std::vector<Result> results = write_(items);
       if (results.size() != items.size()) {
         // A broken `write` must not leave callers waiting forever.

@@ -26,6 +26,7 @@
 
 #include "common/pg/async_batch_reader.h"
 #include "common/pg/group_commit.h"
+#include "common/pg/linger.h"
 #include "common/pg/pool.h"
 #include "maf/store/maf_store.h"
 
@@ -47,7 +48,13 @@ struct PgMafStoreOptions {
   // row); a lost database fails the whole batch with kUnavailable. Off: one autocommit statement
   // per call on the caller's thread (for comparison and debugging).
   bool group_commit = true;
-  pg::GroupCommitOptions writes;  // batch size and queue bound of the group commit
+  // writes: batch size, queue bound and linger of the group commit (pg::WriteLinger by default; a
+  // zero linger wait turns it off).
+  pg::GroupCommitOptions writes = [] {
+    pg::GroupCommitOptions o;
+    o.linger = pg::WriteLinger();
+    return o;
+  }();
   // batch_reads: concurrent credential reads by KmID / KeID (the handshake's) share one SELECT
   // on a reader thread (common/pg/async_batch_reader.h), shaped by credential_reads; a burst of
   // handshakes costs a few round trips instead of one each. Off: one SELECT per call.
@@ -170,7 +177,7 @@ class PgMafStore final : public MafStore {
   const Clock* const clock_;
   const bool batch_lone_writes_;
   // Declared after pool_: the committer answers everything queued and stops before the pool goes.
-  std::unique_ptr<Writer> writer_;  // null when group commit is off
+  std::unique_ptr<Writer> writer_;               // null when group commit is off
   std::unique_ptr<Reader> by_km_id_, by_ke_id_;  // null when batch_reads is off
 };
 

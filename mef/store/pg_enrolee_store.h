@@ -44,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/pg/async_batch_reader.h"
+#include "common/pg/linger.h"
 #include "common/pg/pool.h"
 #include "mef/store/enrolee_store.h"
 
@@ -62,6 +63,9 @@ struct PgEnroleeStoreOptions {
   // max_pending bounds the queue; beyond it RecordEnrolment fails fast with kUnavailable instead of
   // letting latency grow without limit while the database is slow.
   int max_pending = 20000;
+  // write_linger lets the committer wait a little for a larger batch under load
+  // (common/pg/linger.h; a zero wait turns it off).
+  pg::LingerOptions write_linger = pg::WriteLinger();
   // enrolee_reads shapes the batched reads behind GetEnrolee(Async): reader threads, keys per
   // read, queue bound.
   pg::AsyncBatchReaderOptions enrolee_reads;

@@ -107,6 +107,7 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
 }
 
 void PgEnroleeStore::CommitterLoop() {
+  size_t previous_batch = 0;
   for (;;) {
     std::vector<Pending> batch;
     {
@@ -116,8 +117,13 @@ void PgEnroleeStore::CommitterLoop() {
             return !self->queue_.empty() || self->stopping_;
           },
           this));
+      pg::Linger(
+          mu_, options_.write_linger, previous_batch,
+          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.size(); },
+          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued has been answered
       const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
+      previous_batch = n;
       batch.reserve(n);
       for (size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(queue_.front()));

@@ -73,6 +73,11 @@ ABSL_FLAG(std::string, store, "pg",
           "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
 ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
 ABSL_FLAG(int, pg_pool_size, 8, "PostgreSQL connections in the pool.");
+ABSL_FLAG(absl::Duration, pg_write_linger, absl::Milliseconds(3),
+          "Under load, the longest the group commit waits for more rows before it writes a small "
+          "batch (fewer, larger transactions; 0 never waits; docs/operations.md, \"Linger\").");
+ABSL_FLAG(int, pg_write_linger_items, 32,
+          "A group-commit batch this large is written without lingering.");
 ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate (DNS name = --maf_fqdn) for gRPC server and MEF client.");
@@ -153,6 +158,8 @@ int Run() {
       [](const pg::PoolOptions& pool) {
         maf::PgMafStoreOptions po;
         po.pool = pool;
+        po.writes.linger.wait = absl::GetFlag(FLAGS_pg_write_linger);
+        po.writes.linger.items = absl::GetFlag(FLAGS_pg_write_linger_items);
         return maf::PgMafStore::Create(po);
       });
   if (opened.store == nullptr) {

@@ -1,0 +1,133 @@
+#include "common/pg/linger.h"
+
+#include <deque>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace onem2m::pg {
+namespace {
+
+// A queue as the batching threads keep one: items counted under a mutex.
+struct Queue {
+  absl::Mutex mu;
+  size_t items ABSL_GUARDED_BY(mu) = 0;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+};
+
+// LingerFor runs Linger on `q` and returns how long it waited.
+absl::Duration LingerFor(Queue& q, const LingerOptions& o, size_t previous_batch) {
+  const absl::Time start = absl::Now();
+  absl::MutexLock lock(&q.mu);
+  Linger(
+      q.mu, o, previous_batch, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(q.mu) { return q.items; },
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(q.mu) { return q.stopping; });
+  return absl::Now() - start;
+}
+
+TEST(LingerTest, AfterALoneItemTheNextGoesAtOnce) {
+  Queue q;
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 1;
+  }
+  // An idle service: the previous batch held one item, so nobody waits for company.
+  EXPECT_LT(LingerFor(q, {absl::Seconds(5), 8}, /*previous_batch=*/1), absl::Seconds(1));
+  EXPECT_LT(LingerFor(q, {absl::Seconds(5), 8}, /*previous_batch=*/0), absl::Seconds(1));
+}
+
+TEST(LingerTest, ZeroWaitOrAFullBatchNeverWaits) {
+  Queue q;
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 8;
+  }
+  EXPECT_LT(LingerFor(q, {absl::Seconds(5), 8}, /*previous_batch=*/4), absl::Seconds(1));
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 1;
+  }
+  EXPECT_LT(LingerFor(q, {absl::ZeroDuration(), 8}, /*previous_batch=*/4), absl::Seconds(1));
+}
+
+TEST(LingerTest, UnderLoadASmallBatchWaitsAtMostTheLinger) {
+  Queue q;
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 2;
+  }
+  const absl::Duration waited = LingerFor(q, {absl::Milliseconds(50), 8}, /*previous_batch=*/3);
+  EXPECT_GE(waited, absl::Milliseconds(50));
+  EXPECT_LT(waited, absl::Seconds(5));
+}
+
+TEST(LingerTest, ABatchThatFillsUpGoesBeforeTheLingerEnds) {
+  Queue q;
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 2;
+  }
+  std::thread producer([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::MutexLock lock(&q.mu);
+    q.items = 8;
+  });
+  const absl::Duration waited = LingerFor(q, {absl::Seconds(30), 8}, /*previous_batch=*/3);
+  producer.join();
+  EXPECT_GE(waited, absl::Milliseconds(15));
+  EXPECT_LT(waited, absl::Seconds(10));  // woken by the eighth item, not by the 30 s linger
+}
+
+TEST(LingerTest, WithAGapItGoesOnceItemsStopArriving) {
+  Queue q;
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 2;
+  }
+  // Items keep coming for about 60 ms, then stop: the batch goes one gap after the last, long
+  // before the 30 s linger ends.
+  std::thread producer([&] {
+    for (int i = 0; i < 3; ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+      absl::MutexLock lock(&q.mu);
+      ++q.items;
+    }
+  });
+  const absl::Duration waited =
+      LingerFor(q, {absl::Seconds(30), 100, absl::Milliseconds(200)}, /*previous_batch=*/3);
+  producer.join();
+  EXPECT_GE(waited, absl::Milliseconds(200));
+  EXPECT_LT(waited, absl::Seconds(10));
+  absl::MutexLock lock(&q.mu);
+  EXPECT_EQ(q.items, 5u);
+}
+
+TEST(LingerTest, StoppingEndsTheWait) {
+  Queue q;
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 1;
+  }
+  std::thread stopper([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::MutexLock lock(&q.mu);
+    q.stopping = true;
+  });
+  const absl::Duration waited = LingerFor(q, {absl::Seconds(30), 8}, /*previous_batch=*/3);
+  stopper.join();
+  EXPECT_LT(waited, absl::Seconds(10));
+}
+
+TEST(LingerTest, TheServicesDefaultLingersBrieflyForABatchOfRows) {
+  const LingerOptions o = WriteLinger();
+  EXPECT_GT(o.wait, absl::ZeroDuration());
+  EXPECT_LE(o.wait, absl::Milliseconds(5));  // a bound on what any write can be held
+  EXPECT_GT(o.items, 1);
+  EXPECT_GT(o.gap, absl::ZeroDuration());
+  EXPECT_LT(o.gap, o.wait);
+}
+
+}  // namespace
+}  // namespace onem2m::pg
