@@ -7,8 +7,8 @@
 // so the fixed part dominates (docs/performance.md, "Linger"). Waiting up to `wait` for `items`
 // items makes fewer, larger statements.
 //
-// It only lingers under load: after a batch of one, the next item goes at once, so a lone request
-// on an idle service never waits. The longest extra wait is `wait` per batch.
+// It only lingers under load: after a small batch (LingerOptions::after) the next goes at once, so
+// a lone request on an idle service never waits. The longest extra wait is `wait` per batch.
 #ifndef ONEM2M_COMMON_PG_LINGER_H_
 #define ONEM2M_COMMON_PG_LINGER_H_
 
@@ -27,12 +27,18 @@ struct LingerOptions {
   // gap: the batch also goes when no new item has arrived for this long (zero: no such rule), so
   // a trickle of requests (few clients) is not held for the whole `wait`.
   absl::Duration gap = absl::ZeroDuration();
+  // after: it lingers only after a batch of at least this many items, the sign of a queue that
+  // fills by itself; below that (an idle or lightly loaded service) every batch goes at once.
+  int after = 2;
 };
 
 // WriteLinger is what the MEF and MAF stores use for their group commits unless told otherwise
-// (--pg_write_linger, --pg_write_linger_items): up to 3 ms, or 32 rows, or 400 us without a new
-// row. Measured in docs/performance.md, "Linger", against 4 to 64 concurrent clients.
-inline LingerOptions WriteLinger() { return {absl::Milliseconds(3), 32, absl::Microseconds(400)}; }
+// (--pg_write_linger, --pg_write_linger_items): after a batch of 4 or more rows, the next waits up
+// to 3 ms, or for 32 rows, or until 400 us pass without a new row. Measured in
+// docs/performance.md, "Linger", against 4 to 64 concurrent clients.
+inline LingerOptions WriteLinger() {
+  return {absl::Milliseconds(3), /*items=*/32, /*gap=*/absl::Microseconds(400), /*after=*/4};
+}
 
 // Linger is called by the batching thread with `mu` held, once its queue holds something; `queued`
 // reads the queue's length (with `mu` held). It returns at once unless the options ask to linger,
@@ -43,7 +49,9 @@ template <typename Queued, typename Stopping>
 void Linger(absl::Mutex& mu, const LingerOptions& options, size_t previous_batch, Queued queued,
             Stopping stopping) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
   const size_t items = static_cast<size_t>(options.items);
-  if (options.wait <= absl::ZeroDuration() || previous_batch < 2 || queued() >= items) return;
+  if (options.wait <= absl::ZeroDuration() ||
+      previous_batch < static_cast<size_t>(std::max(1, options.after)) || queued() >= items)
+    return;
   const absl::Time deadline = absl::Now() + options.wait;
   for (;;) {
     const size_t before = queued();

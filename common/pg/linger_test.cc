@@ -127,6 +127,18 @@ TEST(LingerTest, TheServicesDefaultLingersBrieflyForABatchOfRows) {
   EXPECT_GT(o.items, 1);
   EXPECT_GT(o.gap, absl::ZeroDuration());
   EXPECT_LT(o.gap, o.wait);
+  EXPECT_GE(o.after, 2);  // an idle service's lone writes never wait
+}
+
+TEST(LingerTest, ItLingersOnlyAfterABatchOfAtLeastAfterItems) {
+  Queue q;
+  {
+    absl::MutexLock lock(&q.mu);
+    q.items = 1;
+  }
+  LingerOptions o{absl::Milliseconds(50), 8, absl::ZeroDuration(), /*after=*/4};
+  EXPECT_LT(LingerFor(q, o, /*previous_batch=*/3), absl::Milliseconds(40));
+  EXPECT_GE(LingerFor(q, o, /*previous_batch=*/4), absl::Milliseconds(50));
 }
 
 }  // namespace
