@@ -75,9 +75,10 @@ class MafStore {
   virtual absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) = 0;
 
   // WriteDecoyCredential does a write of the same shape and cost as PutCredential storing a new
-  // `decoy` (one durable, committed write of a row that size) but stores nothing: the KeID path
-  // of a PSK identity the MEF does not know calls it where a known KeID stores its credential, so
-  // the refusal takes the same time (docs/protocol.md 7, "Identity privacy"). Only the size of
+  // `decoy` (one durable, committed write of a row that size) but stores nothing any read sees
+  // (PostgreSQL: a row in a twin table that is swept, PgMafStoreOptions::decoy_retention): the KeID
+  // path of a PSK identity the MEF does not know calls it where a known KeID stores its credential,
+  // so the refusal takes the same time (docs/protocol.md 7, "Identity privacy"). Only the size of
   // `decoy`'s fields matters. Errors as PutCredential.
   virtual absl::Status WriteDecoyCredential(const MafCredential& decoy) = 0;
 

@@ -1,7 +1,7 @@
 // PgMafStore's group commit (pg_maf_writes.cc): concurrent first-contact writes share one
 // transaction, each caller gets its own row's outcome, one bad row fails only itself, a lost
-// database fails the batch with kUnavailable, and decoy writes insert a row, write WAL and store
-// nothing.
+// database fails the batch with kUnavailable, and decoy writes insert a row into the credentials'
+// twin table (write WAL, store nothing anybody reads) that a sweep removes.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -21,6 +21,7 @@ namespace maf {
 namespace {
 
 using ::onem2m::testing::IsOk;
+using ::onem2m::testing::IsOkAndHolds;
 using ::onem2m::testing::StatusIs;
 using ::onem2m::testing::WaitFor;
 
@@ -273,22 +274,43 @@ TEST_F(PgMafGroupCommitTest, ConcurrentCredentialReadsEachGetTheirOwnAnswer) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
-TEST_F(PgMafGroupCommitTest, TheDecoyWriteInsertsARowAndDeletesItAgain) {
-  // What makes a decoy cost what PutCredential costs: a real row insert (heap, indexes, WAL),
-  // deleted again in the same transaction, so nothing is stored.
-  pqxx::work w(*admin_);
-  pqxx::result r = w.exec(
-      "SELECT km_id FROM maf_decoy_credential('K@maf.example.com', 'E@mef.example.com', "
-      "'\\x00'::bytea, 1, 'C-decoy', 'mef.example.com', now() + interval '1 hour', now())");
-  EXPECT_EQ(r.size(), 1u);
-  pqxx::row stats = w.exec1(
-      "SELECT n_tup_ins, n_tup_del FROM pg_stat_xact_user_tables WHERE relname = "
-      "'maf_credentials' AND schemaname = current_schema()");
-  EXPECT_EQ(stats[0].as<int64_t>(), 1);
-  EXPECT_EQ(stats[1].as<int64_t>(), 1);
-  EXPECT_EQ(w.exec1("SELECT count(*) FROM maf_credentials")[0].as<int64_t>(), 0);
-  w.commit();
+TEST_F(PgMafGroupCommitTest, DecoysGoIntoATwinOfTheCredentialsTableAndAreSwept) {
+  // What makes a decoy cost what PutCredential costs: the same insert into a table of the same
+  // shape (columns, constraints, indexes), which nothing reads.
+  auto shape = [&](const char* table) {
+    pqxx::nontransaction n(*admin_);
+    pqxx::row r = n.exec_params1(
+        "SELECT (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || "
+        "attnotnull::text, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = $1::regclass "
+        "AND attnum > 0 AND NOT attisdropped), (SELECT string_agg(d, ',' ORDER BY d) FROM (SELECT "
+        "indisunique::text || regexp_replace(pg_get_indexdef(indexrelid), '^.* USING ', '') AS d "
+        "FROM pg_index WHERE indrelid = $1::regclass) i), (SELECT string_agg(d, ',' ORDER BY d) "
+        "FROM (SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = "
+        "$1::regclass) c)",
+        std::string(table));
+    return absl::StrCat(r[0].as<std::string>(), "|", r[1].as<std::string>(), "|",
+                        r[2].as<std::string>());
+  };
+  EXPECT_EQ(shape("maf_credentials"), shape("maf_decoy_credentials"));
+  EXPECT_THAT(store_->WriteDecoyCredential(Cred(1)), IsOk());
+  EXPECT_THAT(store_->WriteDecoyCredential(Cred(1)), IsOk());  // random identifiers each time
   EXPECT_EQ(Count("maf_credentials"), 0);
+  EXPECT_EQ(Count("maf_decoy_credentials"), 2);
+  // The sweep deletes what was written before its cutoff, nothing newer.
+  EXPECT_THAT(store_->SweepDecoyCredentials(absl::Now() - absl::Hours(1)), IsOkAndHolds(0));
+  EXPECT_THAT(store_->SweepDecoyCredentials(absl::Now() + absl::Hours(1)), IsOkAndHolds(2));
+  EXPECT_EQ(Count("maf_decoy_credentials"), 0);
+}
+
+TEST_F(PgMafGroupCommitTest, TheBackgroundSweepDeletesDecoysOlderThanTheRetention) {
+  PgMafStoreOptions o;
+  o.pool = schema_->PoolOptionsFor();
+  o.decoy_retention = absl::Milliseconds(200);
+  absl::StatusOr<std::unique_ptr<PgMafStore>> sweeping = PgMafStore::Create(std::move(o));
+  ASSERT_THAT(sweeping, IsOk());
+  ASSERT_THAT((*sweeping)->WriteDecoyCredential(Cred(1)), IsOk());
+  EXPECT_EQ(Count("maf_decoy_credentials"), 1);
+  EXPECT_TRUE(WaitFor([&] { return Count("maf_decoy_credentials") == 0; }));
 }
 
 TEST(PgMafGroupCommitDownTest, AnUnreachableDatabaseAnswersEveryWriteUnavailable) {
@@ -338,6 +360,7 @@ TEST_F(PgMafGroupCommitTest, BatchedDecoyWritesWriteAtLeastARowOfWalAndStoreNoth
   EXPECT_GE(wal, static_cast<int64_t>(payload));
   EXPECT_EQ((*batching)->write_stats().batches, 1);
   EXPECT_EQ(Count("maf_credentials"), 0);
+  EXPECT_EQ(Count("maf_decoy_credentials"), 1);
   EXPECT_THAT((*batching)->GetCredentialByKmId(decoy.km_id), StatusIs(absl::StatusCode::kNotFound));
 }
 

@@ -199,20 +199,25 @@ inline constexpr int kCredentialFoundColumn = 11;
 // Prepared statements of the first-contact path (PutCredential, RegisterClient).
 inline constexpr const char* kPutCredential = "maf_put_credential";
 inline constexpr const char* kRegisterClient = "maf_register_client";
-inline constexpr const char* kDecoyCredential = "maf_decoy_credential";
+inline constexpr const char* kDecoyCredential = "maf_put_decoy_credential";
 inline constexpr int kUsableColumn =
     14;  // RegisterClient: usable credentials (0 or 1), after the client
 
+// CredentialInsertSql: insert into `table`, or return the row a racing replica stored under this
+// km_id, keeping its revoked flag. DO NOTHING on any conflict; a ke_id taken by another km_id
+// shows up as no row.
+inline std::string CredentialInsertSql(absl::string_view table) {
+  return absl::StrCat("WITH ins AS (INSERT INTO ", table,
+                      " (km_id, ke_id, km_ciphertext, kek_version, enrolee_id, mef_fqdn, "
+                      "expires_at, created_at) VALUES ($1, $2, decode($3, 'hex'), $4, $5, $6, ",
+                      TS(7), ", ", TS(8), ") ON CONFLICT DO NOTHING RETURNING ",
+                      CredentialColumns(), ") SELECT * FROM ins UNION ALL SELECT ",
+                      CredentialColumns(), " FROM ", table,
+                      " WHERE km_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)");
+}
+
 inline const std::string& PutCredentialSql() {
-  // Insert, or return the row a racing replica stored under this km_id, keeping its revoked flag.
-  // DO NOTHING on any conflict; a ke_id taken by another km_id shows up as no row.
-  static const std::string* const s = new std::string(absl::StrCat(
-      "WITH ins AS (INSERT INTO maf_credentials (km_id, ke_id, km_ciphertext, kek_version, "
-      "enrolee_id, mef_fqdn, expires_at, created_at) VALUES ($1, $2, decode($3, 'hex'), $4, $5, "
-      "$6, ",
-      TS(7), ", ", TS(8), ") ON CONFLICT DO NOTHING RETURNING ", CredentialColumns(),
-      ") SELECT * FROM ins UNION ALL SELECT ", CredentialColumns(),
-      " FROM maf_credentials WHERE km_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)"));
+  static const std::string* const s = new std::string(CredentialInsertSql("maf_credentials"));
   return *s;
 }
 
@@ -239,15 +244,13 @@ inline const std::string& RegisterClientSql() {
 }
 
 // DecoyCredentialSql: the decoy write of WriteDecoyCredential (docs/protocol.md 7, "Identity
-// privacy"): migration 0005's maf_decoy_credential inserts the row as PutCredentialSql does and
-// deletes it in the same transaction, returning it as inserted, so a decoy costs the database
-// (heap, indexes, WAL flushed at commit) and this process (one row decoded) what a stored
-// credential costs, and stores nothing. $1 and $2 are random identifiers of the real ones' length.
+// privacy"): PutCredentialSql's statement aimed at maf_decoy_credentials, migration 0006's twin of
+// maf_credentials (same columns, constraints and indexes), so a decoy costs the database (heap,
+// indexes, WAL flushed at commit) and this process (one row decoded) what a stored credential
+// costs, and stores nothing anybody reads (PgMafStore sweeps the twin). $1 and $2 are random
+// identifiers of the real ones' length.
 inline const std::string& DecoyCredentialSql() {
-  static const std::string* const s = new std::string(absl::StrCat(
-      "SELECT ", CredentialColumns(),
-      " FROM maf_decoy_credential($1, $2, decode($3, 'hex'), $4, $5, $6, ", TS(7), ", ", TS(8),
-      ")"));
+  static const std::string* const s = new std::string(CredentialInsertSql("maf_decoy_credentials"));
   return *s;
 }
 

@@ -1,6 +1,8 @@
 // PgMafStore: creation, health and the handshake's credentials (docs/protocol.md 7).
 #include "maf/store/pg_maf_store.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -72,6 +74,36 @@ PgMafStore::PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* cl
     reads.thread_name = "maf-read-keid";
     by_ke_id_ = std::make_unique<Reader>(reads, fetch(kCredentialsLookupByKeId));
   }
+  if (options.decoy_retention > absl::ZeroDuration()) {
+    const absl::Duration retention = options.decoy_retention;
+    sweeper_ = std::thread([this, retention] {
+      pthread_setname_np(pthread_self(), "maf-decoy-sweep");
+      const absl::Duration every = std::min(retention / 2, absl::Minutes(1));
+      while (!stop_sweeping_.WaitForNotificationWithTimeout(every)) {
+        // A failure (the database away) is retried at the next turn; the rows only wait longer.
+        (void)SweepDecoyCredentials(clock_->Now() - retention);
+      }
+    });
+  }
+}
+
+PgMafStore::~PgMafStore() {
+  stop_sweeping_.Notify();
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+absl::StatusOr<int64_t> PgMafStore::SweepDecoyCredentials(absl::Time cutoff) {
+  int64_t deleted = 0;
+  absl::Status s = pool_->Run("sweep decoy credentials", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction n(c);
+    pqxx::result r =
+        n.exec_params(absl::StrCat("DELETE FROM maf_decoy_credentials WHERE created_at < ", TS(1)),
+                      Micros(cutoff));
+    deleted = r.affected_rows();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return deleted;
 }
 
 absl::Status PgMafStore::CheckHealth() { return pool_->Ping(); }

@@ -22,8 +22,11 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "common/pg/async_batch_reader.h"
 #include "common/pg/group_commit.h"
 #include "common/pg/linger.h"
@@ -64,6 +67,11 @@ struct PgMafStoreOptions {
   // is one autocommit statement, fewer round trips); tests use it to run the whole behavioural
   // suite through the batch statements.
   bool batch_lone_writes = false;
+  // decoy_retention: decoy writes (WriteDecoyCredential) land in maf_decoy_credentials, which
+  // nothing reads; a background thread deletes the rows older than this, every retention / 2 (at
+  // most every minute), so the table holds about a minute of unknown-KeID first contacts. Zero:
+  // no thread (tests call SweepDecoyCredentials themselves).
+  absl::Duration decoy_retention = absl::Minutes(1);
 };
 
 class PgMafStore final : public MafStore {
@@ -71,6 +79,7 @@ class PgMafStore final : public MafStore {
   // Create builds the pool and (by default) migrates. kUnavailable if the database is unreachable
   // while migrating; kFailedPrecondition if its schema is newer than this binary knows.
   static absl::StatusOr<std::unique_ptr<PgMafStore>> Create(PgMafStoreOptions options);
+  ~PgMafStore() override;
 
   // MafStore:
   absl::StatusOr<MafCredential> PutCredential(const MafCredential& credential) override;
@@ -112,6 +121,9 @@ class PgMafStore final : public MafStore {
   absl::StatusOr<RewrapResult> RewrapBatch(int32_t target_version, int limit,
                                            const Resealer& reseal) override;
   absl::Status CheckHealth() override;
+
+  // SweepDecoyCredentials deletes the decoy rows created before `cutoff` and returns how many.
+  absl::StatusOr<int64_t> SweepDecoyCredentials(absl::Time cutoff);
 
   // pool exposes the connection pool for metrics.
   const pg::ConnectionPool& pool() const { return *pool_; }
@@ -179,6 +191,9 @@ class PgMafStore final : public MafStore {
   // Declared after pool_: the committer answers everything queued and stops before the pool goes.
   std::unique_ptr<Writer> writer_;               // null when group commit is off
   std::unique_ptr<Reader> by_km_id_, by_ke_id_;  // null when batch_reads is off
+  // The decoy sweeper (decoy_retention), stopped by the destructor before the pool goes.
+  absl::Notification stop_sweeping_;
+  std::thread sweeper_;
 };
 
 }  // namespace maf

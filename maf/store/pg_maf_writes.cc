@@ -224,7 +224,7 @@ absl::Status PgMafStore::PutOne(const MafCredential& credential, int64_t now_us,
 }
 
 absl::Status PgMafStore::DecoyOne(const MafCredential& decoy, int64_t now_us) {
-  // The statement, parameters and decoded row of PutOne, for a row that is deleted again.
+  // The statement, parameters and decoded row of PutOne, aimed at the twin table nobody reads.
   const std::string km_id = DecoyId(decoy.km_id);
   const std::string ke_id = DecoyId(decoy.ke_id);
   return pool_->Run("put credential", [&](pqxx::connection& c) -> absl::Status {

@@ -1,3 +1,14 @@
+-- Decoy credentials (MafStore::WriteDecoyCredential, docs/protocol.md 7, "Identity privacy"): a
+-- twin of maf_credentials with the same columns, constraints and indexes, so that writing a decoy
+-- for an unknown KeID is the very statement that stores a known KeID's credential, aimed at
+-- another table, and costs what it costs. It replaces 0005's insert-and-delete, which cost about
+-- 35 us more than the insert it imitated (the delete and a PL/pgSQL call: pgbench, and
+-- maf_oracle_check --layer=resolver, which told known from unknown KeIDs by that much; docs/
+-- performance.md, "Decoy writes into a twin table"). Nothing reads the rows; PgMafStore deletes
+-- those older than PgMafStoreOptions::decoy_retention in the background.
+CREATE TABLE maf_decoy_credentials (LIKE maf_credentials INCLUDING ALL);
+DROP FUNCTION maf_decoy_credential(text, text, bytea, int, text, text, timestamptz, timestamptz);
+
 -- One group-committed batch of first-contact writes (PgMafStore::WriteBatch, maf/store/
 -- pg_maf_writes.cc) in one call: the credentials and decoys, their read-back, the registrations and
 -- theirs. The client used to send these as BEGIN, four statements and COMMIT, six round trips per
@@ -34,17 +45,13 @@ DECLARE
   written bigint;
 BEGIN
   IF cardinality(p_km_ids) > 0 THEN
-    -- Every row, real or decoy, in the same arrays; a decoy is inserted and deleted again by
-    -- maf_decoy_credential (0005), so both cost a row insert. MATERIALIZED so every decoy row is
-    -- evaluated; real rows in km_id order so two replicas' batches lock index entries in one order.
-    WITH input AS MATERIALIZED (
-      SELECT t.*, CASE WHEN t.decoy THEN (
-        SELECT count(*) FROM maf_decoy_credential(
-          t.km_id, t.ke_id, decode(t.km_hex, 'hex'), t.kek_version, t.enrolee_id, t.mef_fqdn,
-          'epoch'::timestamptz + t.expires_us * interval '1 microsecond',
-          'epoch'::timestamptz + t.created_us * interval '1 microsecond')) END AS decoyed
-      FROM unnest(p_km_ids, p_ke_ids, p_km_hex, p_kek_versions, p_enrolee_ids, p_mef_fqdns,
-                  p_expires_us, p_created_us, p_decoys)
+    -- Every row, real or decoy, in the same arrays and the same kind of insert: a real row into
+    -- maf_credentials, a decoy into its twin maf_decoy_credentials (above), so both cost a row
+    -- insert into a table of the same shape and indexes. Rows in km_id order so two replicas'
+    -- batches lock index entries in one order.
+    WITH input AS (
+      SELECT * FROM unnest(p_km_ids, p_ke_ids, p_km_hex, p_kek_versions, p_enrolee_ids,
+                           p_mef_fqdns, p_expires_us, p_created_us, p_decoys)
         AS t(km_id, ke_id, km_hex, kek_version, enrolee_id, mef_fqdn, expires_us, created_us,
              decoy)),
     ins AS (
@@ -53,11 +60,19 @@ BEGIN
       SELECT km_id, ke_id, decode(km_hex, 'hex'), kek_version, enrolee_id, mef_fqdn,
              'epoch'::timestamptz + expires_us * interval '1 microsecond',
              'epoch'::timestamptz + created_us * interval '1 microsecond'
-      FROM input WHERE NOT decoy ORDER BY km_id ON CONFLICT DO NOTHING RETURNING 1)
-    SELECT (SELECT count(*) FROM ins) + (SELECT count(decoyed) FROM input) INTO written;
+      FROM input WHERE NOT decoy ORDER BY km_id ON CONFLICT DO NOTHING RETURNING 1),
+    ins_decoy AS (
+      INSERT INTO maf_decoy_credentials (km_id, ke_id, km_ciphertext, kek_version, enrolee_id,
+                                         mef_fqdn, expires_at, created_at)
+      SELECT km_id, ke_id, decode(km_hex, 'hex'), kek_version, enrolee_id, mef_fqdn,
+             'epoch'::timestamptz + expires_us * interval '1 microsecond',
+             'epoch'::timestamptz + created_us * interval '1 microsecond'
+      FROM input WHERE decoy ORDER BY km_id ON CONFLICT DO NOTHING RETURNING 1)
+    SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM ins_decoy) INTO written;
     -- The rows now under the batch's km_ids: ours, or one already there (a racing replica's
     -- insert of the same km_id made ours wait for its outcome). A km_id missing here has its
-    -- ke_id stored under another km_id.
+    -- ke_id stored under another km_id. Decoy km_ids are looked up too (they match nothing, at
+    -- the cost of a lookup).
     RETURN QUERY
       SELECT 'credential', m.km_id, m.ke_id, encode(m.km_ciphertext, 'hex'), m.kek_version,
              m.enrolee_id, m.mef_fqdn, (extract(epoch from m.expires_at) * 1000000)::bigint,
