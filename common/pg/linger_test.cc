@@ -1,6 +1,6 @@
 #include "common/pg/linger.h"
 
-#include <deque>
+#include <functional>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -12,10 +12,20 @@ namespace {
 
 // A queue as the batching threads keep one: items counted under a mutex.
 struct Queue {
+  explicit Queue(size_t n) : items(n) {}
   absl::Mutex mu;
-  size_t items ABSL_GUARDED_BY(mu) = 0;
+  size_t items ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
 };
+
+// ChangeLater runs `change` on `q`, under its mutex, after `after`, on a thread of its own.
+std::thread ChangeLater(Queue& q, absl::Duration after, std::function<void(Queue&)> change) {
+  return std::thread([&q, after, change = std::move(change)] {
+    absl::SleepFor(after);
+    absl::MutexLock lock(&q.mu);
+    change(q);
+  });
+}
 
 // LingerFor runs Linger on `q` and returns how long it waited.
 absl::Duration LingerFor(Queue& q, const LingerOptions& o, size_t previous_batch) {
@@ -28,22 +38,14 @@ absl::Duration LingerFor(Queue& q, const LingerOptions& o, size_t previous_batch
 }
 
 TEST(LingerTest, AfterALoneItemTheNextGoesAtOnce) {
-  Queue q;
-  {
-    absl::MutexLock lock(&q.mu);
-    q.items = 1;
-  }
+  Queue q(1);
   // An idle service: the previous batch held one item, so nobody waits for company.
   EXPECT_LT(LingerFor(q, {absl::Seconds(5), 8}, /*previous_batch=*/1), absl::Seconds(1));
   EXPECT_LT(LingerFor(q, {absl::Seconds(5), 8}, /*previous_batch=*/0), absl::Seconds(1));
 }
 
 TEST(LingerTest, ZeroWaitOrAFullBatchNeverWaits) {
-  Queue q;
-  {
-    absl::MutexLock lock(&q.mu);
-    q.items = 8;
-  }
+  Queue q(8);
   EXPECT_LT(LingerFor(q, {absl::Seconds(5), 8}, /*previous_batch=*/4), absl::Seconds(1));
   {
     absl::MutexLock lock(&q.mu);
@@ -53,27 +55,17 @@ TEST(LingerTest, ZeroWaitOrAFullBatchNeverWaits) {
 }
 
 TEST(LingerTest, UnderLoadASmallBatchWaitsAtMostTheLinger) {
-  Queue q;
-  {
-    absl::MutexLock lock(&q.mu);
-    q.items = 2;
-  }
+  Queue q(2);
   const absl::Duration waited = LingerFor(q, {absl::Milliseconds(50), 8}, /*previous_batch=*/3);
   EXPECT_GE(waited, absl::Milliseconds(50));
   EXPECT_LT(waited, absl::Seconds(5));
 }
 
 TEST(LingerTest, ABatchThatFillsUpGoesBeforeTheLingerEnds) {
-  Queue q;
-  {
-    absl::MutexLock lock(&q.mu);
-    q.items = 2;
-  }
-  std::thread producer([&] {
-    absl::SleepFor(absl::Milliseconds(20));
-    absl::MutexLock lock(&q.mu);
-    q.items = 8;
-  });
+  Queue q(2);
+  std::thread producer =
+      ChangeLater(q, absl::Milliseconds(20),
+                  [](Queue& queue) ABSL_NO_THREAD_SAFETY_ANALYSIS { queue.items = 8; });
   const absl::Duration waited = LingerFor(q, {absl::Seconds(30), 8}, /*previous_batch=*/3);
   producer.join();
   EXPECT_GE(waited, absl::Milliseconds(15));
@@ -81,11 +73,7 @@ TEST(LingerTest, ABatchThatFillsUpGoesBeforeTheLingerEnds) {
 }
 
 TEST(LingerTest, WithAGapItGoesOnceItemsStopArriving) {
-  Queue q;
-  {
-    absl::MutexLock lock(&q.mu);
-    q.items = 2;
-  }
+  Queue q(2);
   // Items keep coming for about 60 ms, then stop: the batch goes one gap after the last, long
   // before the 30 s linger ends.
   std::thread producer([&] {
@@ -105,16 +93,10 @@ TEST(LingerTest, WithAGapItGoesOnceItemsStopArriving) {
 }
 
 TEST(LingerTest, StoppingEndsTheWait) {
-  Queue q;
-  {
-    absl::MutexLock lock(&q.mu);
-    q.items = 1;
-  }
-  std::thread stopper([&] {
-    absl::SleepFor(absl::Milliseconds(20));
-    absl::MutexLock lock(&q.mu);
-    q.stopping = true;
-  });
+  Queue q(1);
+  std::thread stopper =
+      ChangeLater(q, absl::Milliseconds(20),
+                  [](Queue& queue) ABSL_NO_THREAD_SAFETY_ANALYSIS { queue.stopping = true; });
   const absl::Duration waited = LingerFor(q, {absl::Seconds(30), 8}, /*previous_batch=*/3);
   stopper.join();
   EXPECT_LT(waited, absl::Seconds(10));
@@ -131,11 +113,7 @@ TEST(LingerTest, TheServicesDefaultLingersBrieflyForABatchOfRows) {
 }
 
 TEST(LingerTest, ItLingersOnlyAfterABatchOfAtLeastAfterItems) {
-  Queue q;
-  {
-    absl::MutexLock lock(&q.mu);
-    q.items = 1;
-  }
+  Queue q(1);
   LingerOptions o{absl::Milliseconds(50), 8, absl::ZeroDuration(), /*after=*/4};
   EXPECT_LT(LingerFor(q, o, /*previous_batch=*/3), absl::Milliseconds(40));
   EXPECT_GE(LingerFor(q, o, /*previous_batch=*/4), absl::Milliseconds(50));
