@@ -6,8 +6,9 @@
 -- maf_oracle_check --layer=resolver, which told known from unknown KeIDs by that much; docs/
 -- performance.md, "Decoy writes into a twin table"). Nothing reads the rows; PgMafStore deletes
 -- those older than PgMafStoreOptions::decoy_retention in the background.
+-- 0005's maf_decoy_credential stays for now: the previous release prepares statements that call it
+-- (expand/contract, docs/operations.md "Upgrade"); a migration of the next release drops it.
 CREATE TABLE maf_decoy_credentials (LIKE maf_credentials INCLUDING ALL);
-DROP FUNCTION maf_decoy_credential(text, text, bytea, int, text, text, timestamptz, timestamptz);
 
 -- One group-committed batch of first-contact writes (PgMafStore::WriteBatch, maf/store/
 -- pg_maf_writes.cc) in one call: the credentials and decoys, their read-back, the registrations and
