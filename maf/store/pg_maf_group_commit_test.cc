@@ -302,6 +302,18 @@ TEST_F(PgMafGroupCommitTest, DecoysGoIntoATwinOfTheCredentialsTableAndAreSwept) 
   EXPECT_EQ(Count("maf_decoy_credentials"), 0);
 }
 
+TEST_F(PgMafGroupCommitTest, ThePreviousReleasesDecoyFunctionStillWorks) {
+  // Expand/contract (docs/operations.md, "Upgrade"): during a rolling update the previous release's
+  // MAF pods prepare and call 0005's maf_decoy_credential against the migrated schema.
+  pqxx::work w(*admin_);
+  pqxx::result r = w.exec(
+      "SELECT km_id FROM maf_decoy_credential('K@maf.example.com', 'E@mef.example.com', "
+      "'\\x00'::bytea, 1, 'C-decoy', 'mef.example.com', now() + interval '1 hour', now())");
+  EXPECT_EQ(r.size(), 1u);
+  w.commit();
+  EXPECT_EQ(Count("maf_credentials"), 0);
+}
+
 TEST_F(PgMafGroupCommitTest, TheBackgroundSweepDeletesDecoysOlderThanTheRetention) {
   PgMafStoreOptions o;
   o.pool = schema_->PoolOptionsFor();
