@@ -31,7 +31,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/pg/batch_read.h"
-#include "common/pg/linger.h"
 
 namespace onem2m {
 namespace pg {
@@ -41,7 +40,6 @@ struct AsyncBatchReaderOptions {
   int max_batch = 128;      // keys per read
   int max_pending = 10000;  // queued requests beyond which Get fails fast
   const char* thread_name = "pg-read";  // as top -H and perf show it (at most 15 bytes)
-  LingerOptions linger;  // under load, wait a little for a larger batch (common/pg/linger.h)
 };
 
 struct AsyncBatchReaderStats {
@@ -103,7 +101,6 @@ class AsyncBatchReader {
 
   void Loop() {
     pthread_setname_np(pthread_self(), options_.thread_name);
-    size_t previous_batch = 0;
     for (;;) {
       std::vector<Request> batch;
       {
@@ -112,13 +109,8 @@ class AsyncBatchReader {
           return !queue_.empty() || stopping_;
         };
         mu_.Await(absl::Condition(&ready));
-        Linger(
-            mu_, options_.linger, previous_batch,
-            [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.size(); },
-            [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
         if (queue_.empty()) return;  // stopping, and everything queued has been answered
         batch = TakeBatch(queue_, options_.max_batch);
-        previous_batch = batch.size();
       }
       const size_t keys = ReadBatch(fetch_, batch);
       absl::MutexLock lock(&mu_);

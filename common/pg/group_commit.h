@@ -35,7 +35,6 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/time.h"
 #include "common/pg/linger.h"
 
 namespace onem2m {

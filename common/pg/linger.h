@@ -1,10 +1,10 @@
 // File: common/pg/linger.h
 //
-// Linger lets a batching thread (group commit, batched reads) wait a little for more work before it
+// Linger lets a batching thread (a group commit) wait a little for more work before it
 // goes to the database with a small batch, as PostgreSQL's own commit_delay does for WAL flushes.
 // A statement costs PostgreSQL a fixed part (executor start-up, a wake-up, for a write the commit's
 // WAL flush) plus a part per row; under load the batches that form by themselves hold 2 to 4 items,
-// so the fixed part dominates (docs/performance.md, "Linger"). Waiting up to `wait` for `items`
+// so the fixed part dominates (docs/performance.md, "Stop 25"). Waiting up to `wait` for `items`
 // items makes fewer, larger statements.
 //
 // It only lingers under load: after a small batch (LingerOptions::after) the next goes at once, so
@@ -35,16 +35,16 @@ struct LingerOptions {
 // WriteLinger is what the MEF and MAF stores use for their group commits unless told otherwise
 // (--pg_write_linger, --pg_write_linger_items): after a batch of 4 or more rows, the next waits up
 // to 3 ms, or for 32 rows, or until 400 us pass without a new row. Measured in
-// docs/performance.md, "Linger", against 4 to 64 concurrent clients.
+// docs/performance.md, "Linger: how much, and for whom", against 4 to 64 concurrent clients.
 inline LingerOptions WriteLinger() {
   return {absl::Milliseconds(3), /*items=*/32, /*gap=*/absl::Microseconds(400), /*after=*/4};
 }
 
 // Linger is called by the batching thread with `mu` held, once its queue holds something; `queued`
 // reads the queue's length (with `mu` held). It returns at once unless the options ask to linger,
-// the previous batch held two or more items and the queue holds fewer than `items`; otherwise it
-// waits (releasing `mu`) until the queue holds `items`, `stopping()`, no item arrived for `gap`, or
-// `wait` has passed.
+// the previous batch held at least `after` items and the queue holds fewer than `items`; otherwise
+// it waits (releasing `mu`) until the queue holds `items`, `stopping()`, no item arrived for `gap`,
+// or `wait` has passed.
 template <typename Queued, typename Stopping>
 void Linger(absl::Mutex& mu, const LingerOptions& options, size_t previous_batch, Queued queued,
             Stopping stopping) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {

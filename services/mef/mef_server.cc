@@ -62,7 +62,7 @@ ABSL_FLAG(int, pg_pool_size, 8,
           "PostgreSQL connections in the pool (the PSK lookup holds one more of its own).");
 ABSL_FLAG(absl::Duration, pg_write_linger, absl::Milliseconds(3),
           "Under load, the longest the group commit waits for more rows before it writes a small "
-          "batch (fewer, larger transactions; 0 never waits; docs/operations.md, \"Linger\").");
+          "batch (fewer, larger transactions; 0 never waits; docs/operations.md, \"Scale\").");
 ABSL_FLAG(int, pg_write_linger_items, 32,
           "A group-commit batch this large is written without lingering.");
 ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
