@@ -41,6 +41,9 @@ class ForwardingMafStore : public MafStore {
   absl::Status RecordHandshake(const crypto::KeyId& id, Transport t) override {
     return inner_->RecordHandshake(id, t);
   }
+  absl::Status RecordHandshakes(const std::vector<HandshakeRecord>& records) override {
+    return inner_->RecordHandshakes(records);
+  }
   absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& id,
                                                           const Revocation& w) override {
     return inner_->RevokeByKeId(id, w);

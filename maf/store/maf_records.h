@@ -34,6 +34,14 @@ enum class Transport { kUnspecified, kTls, kDtls };
 absl::string_view TransportName(Transport t);      // "", "tls", "dtls"
 Transport ParseTransport(absl::string_view name);  // kUnspecified for anything else
 
+// HandshakeRecord is one successful MAF handshake with a Km, as MafStore::RecordHandshakes writes
+// it for the admin view: which Km, over which transport, when.
+struct HandshakeRecord {
+  crypto::KeyId km_id;
+  Transport transport = Transport::kUnspecified;
+  absl::Time at = absl::InfinitePast();
+};
+
 // Revocation records who ended a record and why (admin revocations and MEF revocation events).
 struct Revocation {
   std::string actor;   // mTLS identity of the operator, or "mef:<fqdn>" for a MEF event

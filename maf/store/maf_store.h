@@ -92,6 +92,13 @@ class MafStore {
   // most once per kHandshakeRecordInterval per Km (calls in between are OK no-ops). kNotFound if
   // no such credential.
   virtual absl::Status RecordHandshake(const crypto::KeyId& km_id, Transport transport) = 0;
+  // RecordHandshakes writes many such notes at once, each at its own `at` and under the same
+  // once-per-interval rule (a note within kHandshakeRecordInterval of the stored one is dropped).
+  // Notes of unknown (or since deleted) credentials are skipped, and so are rows another writer
+  // holds locked at that moment (a revocation, another replica's notes): the admin view is
+  // advisory and a note must never wait for, or deadlock with, a write that matters. At most one
+  // note per km_id. Errors only for the store itself (kUnavailable): the caller may retry.
+  virtual absl::Status RecordHandshakes(const std::vector<HandshakeRecord>& records) = 0;
 
   // RevokeByKeId / RevokeByEnroleeId mark the matching credentials revoked (sealed Km wiped), and
   // revoke their clients and keys, in one transaction. They return the km_ids newly or already

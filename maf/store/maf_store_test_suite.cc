@@ -180,6 +180,38 @@ TEST_P(MafStoreTest, RecordHandshakeShowsInAdminReadsAtMostOncePerInterval) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_P(MafStoreTest, RecordHandshakesWritesEachNoteAtItsOwnTimeOncePerInterval) {
+  MAKE_FIXTURE();
+  MafClient one = f.Registered(1);
+  MafClient two = f.Registered(2);
+  ASSERT_THAT(store.RecordHandshakes({}), IsOk());
+  // Notes of an unknown credential are skipped, not errors: the batch still lands.
+  ASSERT_THAT(store.RecordHandshakes({{KmId(1), Transport::kTls, kT0 + absl::Seconds(5)},
+                                      {KmId(9), Transport::kTls, kT0 + absl::Seconds(5)},
+                                      {KmId(2), Transport::kDtls, kT0 + absl::Seconds(7)}}),
+              IsOk());
+  absl::StatusOr<MafClient> got = store.GetClient(one.maf_client_reg_id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->last_transport, Transport::kTls);
+  EXPECT_EQ(got->last_handshake_at, kT0 + absl::Seconds(5));
+  got = store.GetClient(two.maf_client_reg_id);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->last_transport, Transport::kDtls);
+  EXPECT_EQ(got->last_handshake_at, kT0 + absl::Seconds(7));
+  // Within the interval of the stored note: dropped. At the interval: written.
+  ASSERT_THAT(store.RecordHandshakes({{KmId(1), Transport::kDtls, kT0 + absl::Seconds(64)},
+                                      {KmId(2), Transport::kTls, kT0 + absl::Seconds(67)}}),
+              IsOk());
+  absl::StatusOr<MafCredential> c1 = store.FindCredential(CredentialKey::kKmId, KmId(1));
+  ASSERT_THAT(c1, IsOk());
+  EXPECT_EQ(c1->last_transport, Transport::kTls);
+  EXPECT_EQ(c1->last_handshake_at, kT0 + absl::Seconds(5));
+  absl::StatusOr<MafCredential> c2 = store.FindCredential(CredentialKey::kKmId, KmId(2));
+  ASSERT_THAT(c2, IsOk());
+  EXPECT_EQ(c2->last_transport, Transport::kTls);
+  EXPECT_EQ(c2->last_handshake_at, kT0 + absl::Seconds(67));
+}
+
 TEST_P(MafStoreTest, RegisterClientRefusesUnknownCredential) {
   MAKE_FIXTURE();
   EXPECT_THAT(store.RegisterClient(KmId(7), absl::InfiniteFuture()),

@@ -76,15 +76,26 @@ absl::Status MemoryMafStore::RecordHandshake(const crypto::KeyId& km_id, Transpo
   absl::MutexLock lock(&mu_);
   auto it = credentials_.find(km_id.ToString());
   if (it == credentials_.end()) return absl::NotFoundError("no such credential");
-  const absl::Time now = Micros(Now());
-  MafCredential& c = it->second;
-  if (c.last_handshake_at != absl::InfinitePast() &&
-      now - c.last_handshake_at < kHandshakeRecordInterval) {
-    return absl::OkStatus();
-  }
-  c.last_handshake_at = now;
-  c.last_transport = transport;
+  NoteHandshakeLocked(it->second, transport, Micros(Now()));
   return absl::OkStatus();
+}
+
+absl::Status MemoryMafStore::RecordHandshakes(const std::vector<HandshakeRecord>& records) {
+  absl::MutexLock lock(&mu_);
+  for (const HandshakeRecord& r : records) {
+    auto it = credentials_.find(r.km_id.ToString());
+    if (it != credentials_.end()) NoteHandshakeLocked(it->second, r.transport, Micros(r.at));
+  }
+  return absl::OkStatus();
+}
+
+void MemoryMafStore::NoteHandshakeLocked(MafCredential& c, Transport transport, absl::Time at) {
+  if (c.last_handshake_at != absl::InfinitePast() &&
+      at - c.last_handshake_at < kHandshakeRecordInterval) {
+    return;
+  }
+  c.last_handshake_at = at;
+  c.last_transport = transport;
 }
 
 void MemoryMafStore::FillHandshakeLocked(MafClient& client) const {

@@ -32,6 +32,7 @@ class MemoryMafStore final : public MafStore {
   absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafCredential> GetCredentialByKeId(const crypto::KeyId& ke_id) override;
   absl::Status RecordHandshake(const crypto::KeyId& km_id, Transport transport) override;
+  absl::Status RecordHandshakes(const std::vector<HandshakeRecord>& records) override;
   absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& ke_id,
                                                           const Revocation& why) override;
   absl::StatusOr<std::vector<crypto::KeyId>> RevokeByEnroleeId(absl::string_view enrolee_id,
@@ -78,6 +79,8 @@ class MemoryMafStore final : public MafStore {
   void RevokeClientLocked(MafClient& client, const Revocation& why)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FillHandshakeLocked(MafClient& client) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // NoteHandshakeLocked applies one handshake note at `at` under the once-per-interval rule.
+  static void NoteHandshakeLocked(MafCredential& c, Transport transport, absl::Time at);
   int ActiveKeyCountLocked(const std::string& reg_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<MafKey*> OwnedActiveKeyLocked(absl::string_view key_id, absl::string_view reg_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -200,6 +200,39 @@ absl::Status PgMafStore::RecordHandshake(const crypto::KeyId& km_id_parsed, Tran
   });
 }
 
+absl::Status PgMafStore::RecordHandshakes(const std::vector<HandshakeRecord>& records) {
+  if (records.empty()) return absl::OkStatus();
+  std::vector<std::string> km_ids, transports, at_us;
+  km_ids.reserve(records.size());
+  transports.reserve(records.size());
+  at_us.reserve(records.size());
+  for (const HandshakeRecord& r : records) {
+    km_ids.push_back(r.km_id.ToString());
+    transports.push_back(std::string(TransportName(r.transport)));
+    at_us.push_back(absl::StrCat(Micros(r.at)));
+  }
+  const int64_t interval_us = absl::ToInt64Microseconds(kHandshakeRecordInterval);
+  return pool_->Run("record handshakes", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction n(c);
+    // Rows due a note are locked in km_id order, skipping any a revocation or another replica
+    // holds (maf_store.h): one statement, never a wait and never a deadlock.
+    n.exec_params(
+        "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
+        "    AS t(km_id, transport, at_us)), "
+        "due AS (SELECT m.km_id, i.transport, i.at_us FROM maf_credentials m "
+        "    JOIN input i ON m.km_id = i.km_id "
+        "    WHERE m.last_handshake_at IS NULL OR m.last_handshake_at <= "
+        "      'epoch'::timestamptz + (i.at_us - $4) * interval '1 microsecond' "
+        "    ORDER BY m.km_id FOR UPDATE OF m SKIP LOCKED) "
+        "UPDATE maf_credentials m SET last_transport = NULLIF(due.transport, ''), "
+        "    last_handshake_at = 'epoch'::timestamptz + due.at_us * interval '1 microsecond' "
+        "FROM due WHERE m.km_id = due.km_id",
+        pg::TextArrayLiteral(km_ids), pg::TextArrayLiteral(transports),
+        pg::TextArrayLiteral(at_us), interval_us);
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<std::vector<crypto::KeyId>> PgMafStore::Revoke(const char* where,
                                                               absl::string_view value,
                                                               const Revocation& why) {

@@ -87,6 +87,7 @@ class PgMafStore final : public MafStore {
   absl::StatusOr<MafCredential> GetCredentialByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafCredential> GetCredentialByKeId(const crypto::KeyId& ke_id) override;
   absl::Status RecordHandshake(const crypto::KeyId& km_id, Transport transport) override;
+  absl::Status RecordHandshakes(const std::vector<HandshakeRecord>& records) override;
   absl::StatusOr<std::vector<crypto::KeyId>> RevokeByKeId(const crypto::KeyId& ke_id,
                                                           const Revocation& why) override;
   absl::StatusOr<std::vector<crypto::KeyId>> RevokeByEnroleeId(absl::string_view enrolee_id,
