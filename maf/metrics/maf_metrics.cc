@@ -73,9 +73,24 @@ MafMetrics::MafMetrics(prometheus::Registry& registry)
           prometheus::BuildCounter()
               .Name("onem2m_maf_revocation_write_failures_total")
               .Help("Revocation writes the MAF store did not take (each is retried), by path.")
-              .Register(registry)) {
+              .Register(registry)),
+      handshake_notes_(prometheus::BuildCounter()
+                           .Name("onem2m_maf_handshake_notes_total")
+                           .Help("Notes of completed handshakes for the admin view (last "
+                                 "handshake), by outcome: written, failed (kept), dropped.")
+                           .Register(registry)) {
   // Exported at zero from the start, so an alert can use rate() before the first failure.
   for (const char* path : {"watch", "fetch"}) revocation_write_failures_.Add({{"path", path}});
+  for (const char* outcome : {"written", "failed", "dropped"}) {
+    handshake_notes_.Add({{"outcome", outcome}});
+  }
+}
+
+void MafMetrics::OnHandshakeNotes(absl::string_view outcome, int64_t n) {
+  const std::string label = outcome == "written" || outcome == "failed" || outcome == "dropped"
+                                ? std::string(outcome)
+                                : "other";
+  handshake_notes_.Add({{"outcome", label}}).Increment(static_cast<double>(n));
 }
 
 void MafMetrics::OnRevocationWriteFailure(absl::string_view path) {

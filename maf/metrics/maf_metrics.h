@@ -7,6 +7,7 @@
 //   onem2m_maf_key_retrievals_total{outcome}              GetKey (Key Retrieval over gRPC)
 //   onem2m_maf_key_retrieval_duration_seconds{outcome}
 //   onem2m_maf_revocation_write_failures_total{path}      revocation writes retried (watch, fetch)
+//   onem2m_maf_handshake_notes_total{outcome}             admin-view handshake notes (written, ...)
 //
 //   MafMetrics metrics(*registry);
 //   options.fetchers[mef_fqdn] = metrics.Timed(std::make_shared<MefCredentialClient>(...));
@@ -52,6 +53,11 @@ class MafMetrics {
   // counted as "other".
   void OnRevocationWriteFailure(absl::string_view path);
 
+  // OnHandshakeNotes counts `n` handshake notes (maf/server/handshake_recorder.h) by outcome:
+  // "written", "failed" (a batch the store refused; the notes are kept for the next flush) or
+  // "dropped" (too many held during an outage); anything else is "other".
+  void OnHandshakeNotes(absl::string_view outcome, int64_t n);
+
  private:
   prometheus::Family<prometheus::Counter>& fetches_;
   prometheus::Family<prometheus::Histogram>& fetch_seconds_;
@@ -59,6 +65,7 @@ class MafMetrics {
   prometheus::Family<prometheus::Counter>& key_retrievals_;
   prometheus::Family<prometheus::Histogram>& key_retrieval_seconds_;
   prometheus::Family<prometheus::Counter>& revocation_write_failures_;
+  prometheus::Family<prometheus::Counter>& handshake_notes_;
 };
 
 // KeyRetrievalOutcomes lists every outcome label of onem2m_maf_key_retrievals_total.

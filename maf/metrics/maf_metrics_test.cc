@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/crypto/key_id.h"
 #include "common/testing/status_matchers.h"
 #include "gtest/gtest.h"
@@ -63,6 +64,30 @@ TEST(MafMetricsTest, TimedFetcherCountsAsynchronousFetches) {
   std::string text = s.Serialize(registry.Collect());
   EXPECT_NE(text.find("onem2m_maf_credential_fetches_total{outcome=\"not_found\"} 1"),
             std::string::npos)
+      << text;
+}
+
+TEST(MafMetricsTest, HandshakeNotesAreExportedFromZeroByOutcome) {
+  prometheus::Registry registry;
+  MafMetrics metrics(registry);
+  prometheus::TextSerializer s;
+  std::string text = s.Serialize(registry.Collect());
+  for (const char* outcome : {"written", "failed", "dropped"}) {
+    EXPECT_NE(
+        text.find(absl::StrCat("onem2m_maf_handshake_notes_total{outcome=\"", outcome, "\"} 0")),
+        std::string::npos)
+        << text;
+  }
+  metrics.OnHandshakeNotes("written", 40);
+  metrics.OnHandshakeNotes("failed", 3);
+  metrics.OnHandshakeNotes("made-up", 1);
+  text = s.Serialize(registry.Collect());
+  EXPECT_NE(text.find("onem2m_maf_handshake_notes_total{outcome=\"written\"} 40"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_maf_handshake_notes_total{outcome=\"failed\"} 3"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_maf_handshake_notes_total{outcome=\"other\"} 1"), std::string::npos)
       << text;
 }
 

@@ -44,9 +44,12 @@ struct HandshakeServerOptions {
   int io_threads = 2;
   int request_workers = 8;  // the procedures use the store: they run here
   int max_sessions_per_source = 256;
-  int max_sessions = 10000;         // server-wide cap on open sessions (0: none)
-  int64_t memory_budget_bytes = 0;  // heap in use past which new sessions are refused (0: none)
+  int max_sessions = 10000;          // server-wide cap on open sessions (0: none)
+  int64_t memory_budget_bytes = 0;   // heap in use past which new sessions are refused (0: none)
   server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
+  // Each completed handshake is noted for the admin view (handshake_recorder.h); false: not.
+  bool record_handshakes = true;
+  HandshakeRecorderOptions handshake_records;
 };
 
 // OnAnswer hears the oneM2M RSC of every procedure answered (metrics); may be empty.
@@ -71,6 +74,7 @@ class HandshakeServer {
 
  private:
   HandshakeServer() = default;
+  std::unique_ptr<HandshakeRecorder> recorder_;  // outlives the sessions that note into it
   std::unique_ptr<MafSessionFactory> factory_;
   std::unique_ptr<server::PskServer> server_;  // last: stops before the factory goes
 };

@@ -74,6 +74,10 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> MafSessionFactory::OnHan
       return *shared;
     };
   }
+  if (config_.recorder != nullptr) {
+    config_.recorder->Note(
+        id->km_id, info.transport == tls::Transport::kDtls ? Transport::kDtls : Transport::kTls);
+  }
   Log(Level::kDebug, "maf_session",
       {{"km_id", ms.km_id.ToString()}, {"enrolee_id", ms.enrolee_id}, {"peer", info.peer}});
   return std::make_unique<MafExchangeSession>(config_, std::move(ms));

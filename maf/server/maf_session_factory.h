@@ -18,6 +18,7 @@
 #include "common/psk_server/worker_pool.h"
 #include "maf/km_resolver/km_resolver.h"
 #include "maf/procedures/maf_session.h"
+#include "maf/server/handshake_recorder.h"
 
 namespace onem2m::maf {
 
@@ -29,6 +30,7 @@ struct MafSessionConfig {
   MafRequestFn handler;                         // empty: MafRequestHandler over ctx
   std::shared_ptr<server::WorkerPool> workers;  // runs `handler`; null: on the I/O thread
   server::ExchangeOptions exchange;             // binding switches (CoAP legacy option numbers)
+  HandshakeRecorder* recorder = nullptr;        // notes each completed handshake; null: none
 };
 
 class MafSessionFactory : public server::SessionHandlerFactory {

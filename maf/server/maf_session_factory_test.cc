@@ -97,6 +97,7 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
     sc.ctx.store = store_.get();
     sc.ctx.envelope = &envelope_;
     sc.ctx.maf_fqdn = kMaf;
+    sc.recorder = &recorder_;
     if (!default_handler) {
       auto handler = std::make_shared<MafRequestHandler>(sc.ctx);
       sc.handler = [handler](const MafSession& s, exchange::Request req,
@@ -154,6 +155,8 @@ class MafSessionFactoryTest : public ::testing::TestWithParam<ServerParams> {
   std::unique_ptr<MemoryMafStore> store_ = MemoryMafStore::Create();
   crypto::Envelope envelope_{crypto::Keyring::Generate(1)};
   std::shared_ptr<KmResolver> km_resolver_;
+  // No thread: the tests flush it themselves.
+  HandshakeRecorder recorder_{store_.get(), HandshakeRecorderOptions{.flush_every = {}}};
   std::unique_ptr<MafSessionFactory> factory_;
   std::unique_ptr<server::PskServer> server_;
   absl::Notification release_;
@@ -226,6 +229,34 @@ TEST_P(MafSessionFactoryTest, WrongKmOrUnknownIdentityFailsTheHandshake) {
               ::testing::Not(IsOk()));
   // The server is still fine.
   Enrol(1);
+}
+
+TEST_P(MafSessionFactoryTest, CompletedHandshakesShowInTheAdminViewRefusedOnesDoNot) {
+  const absl::Time before = absl::Now();
+  Enrol(1);  // a first contact (KeID) is a completed handshake with Km too
+  EXPECT_THAT(enrolee::MafClient::Connect(Options(KeId(2), KmFor(KeId(3)), kFailFast)),
+              ::testing::Not(IsOk()));
+  EXPECT_EQ(recorder_.stats().noted, 1);
+  ASSERT_THAT(recorder_.Flush(), IsOk());
+  absl::StatusOr<MafCredential> c =
+      store_->FindCredential(CredentialKey::kKmId, *crypto::KeyId::Parse(KmIdFor(1)));
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->last_transport,
+            GetParam().transport == tls::Transport::kTls ? Transport::kTls : Transport::kDtls);
+  EXPECT_GE(c->last_handshake_at, absl::FromUnixMicros(absl::ToUnixMicros(before)));
+  EXPECT_LE(c->last_handshake_at, absl::Now());
+  // A reconnect within the interval is noted in memory only.
+  absl::StatusOr<std::unique_ptr<enrolee::MafClient>> again =
+      enrolee::MafClient::Connect(Options(KmIdFor(1), KmFor(KeId(1))));
+  ASSERT_THAT(again, IsOk());
+  // The server may finish its side of the handshake just after the client (DTLS): wait for it.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (recorder_.stats().noted < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  EXPECT_EQ(recorder_.stats().noted, 2);
+  ASSERT_THAT(recorder_.Flush(), IsOk());
+  EXPECT_EQ(recorder_.stats().written, 1);
 }
 
 TEST_P(MafSessionFactoryTest, RevokedCredentialFailsTheHandshake) {

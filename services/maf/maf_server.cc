@@ -224,6 +224,9 @@ int Run() {
   ho.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   ho.request_workers = std::max(1, absl::GetFlag(FLAGS_request_workers));
   maf::MafMetrics* m = &metrics;
+  ho.handshake_records.on_notes = [m](absl::string_view outcome, int64_t n) {
+    m->OnHandshakeNotes(outcome, n);
+  };
   absl::StatusOr<std::unique_ptr<maf::HandshakeServer>> psk = maf::HandshakeServer::Start(
       ho, store, &envelope, *km_resolver,
       [m](const std::string& path, int rsc) { m->OnRequest(path, rsc); }, &handshake_metrics);

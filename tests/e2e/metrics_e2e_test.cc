@@ -22,6 +22,7 @@
 #include "enrolee/maf_client.h"
 #include "gtest/gtest.h"
 #include "proto/grpc/health/v1/health.grpc.pb.h"
+#include "proto/onem2m/rsp/v1/maf_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/maf_keys.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/mef_admin.grpc.pb.h"
 #include "proto/onem2m/rsp/v1/mef_credential.grpc.pb.h"
@@ -224,6 +225,35 @@ TEST_F(MetricsE2eTest, EveryDocumentedMetricIsExportedAndEveryExportedOneIsDocum
     if (!absl::StartsWith(m, "onem2m_") && !absl::StartsWith(m, "process_")) continue;
     EXPECT_TRUE(documented.count(m)) << m << " is exported but not in docs/operations.md's table";
   }
+}
+
+// The admin view's last handshake comes from the running maf_server: the device's first contact
+// (a completed handshake with Km) is noted and written to PostgreSQL within about a second, and
+// counted as written.
+TEST_F(MetricsE2eTest, TheAdminViewShowsTheDevicesLastHandshake) {
+  Journey();
+  if (HasFatalFailure()) return;
+  auto admin =
+      rsp::v1::MafAdminService::NewStub(env_.Channel(maf_ports_.admin, "admin", "maf.local"));
+  rsp::v1::MafCredential seen;
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    rsp::v1::ListCredentialsRequest req;
+    rsp::v1::ListCredentialsResponse resp;
+    grpc::Status st = admin->ListCredentials(WithDeadline(&ctx), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_EQ(resp.credentials_size(), 1);
+    seen = resp.credentials(0);
+    if (seen.has_last_handshake_time()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(seen.has_last_handshake_time()) << "no handshake noted in 15 s";
+  EXPECT_EQ(seen.last_transport(), rsp::v1::TRANSPORT_TLS);
+  const absl::Time at = absl::FromUnixSeconds(seen.last_handshake_time().seconds());
+  EXPECT_LT(absl::AbsDuration(absl::Now() - at), absl::Minutes(1));
+  EXPECT_TRUE(absl::StrContains(Scrape(maf_ports_.ops),
+                                "onem2m_maf_handshake_notes_total{outcome=\"written\"} 1"));
 }
 
 TEST_F(MetricsE2eTest, GrpcCallsAreCountedPerServerAndMethod) {
