@@ -45,6 +45,8 @@ struct GroupCommitOptions {
   int max_pending = 20000;  // queued items beyond which a commit fails fast with kUnavailable
   const char* thread_name = "pg-commit";  // as top -H and perf show it (at most 15 bytes)
   LingerOptions linger;  // under load, wait a little for a larger batch (common/pg/linger.h)
+  // The kUnavailable message of a commit refused because max_pending are queued.
+  const char* queue_full_message = "too many writes waiting for the database";
 };
 
 struct GroupCommitStats {
@@ -84,7 +86,7 @@ class GroupCommitter {
         return;
       }
     }
-    done(Result(absl::UnavailableError("too many writes waiting for the database")));
+    done(Result(absl::UnavailableError(options_.queue_full_message)));
   }
 
   // Commit queues `item` and waits for its result.

@@ -149,7 +149,9 @@ TEST(GroupCommitterTest, BatchesAreCappedAtMaxBatch) {
 
 TEST(GroupCommitterTest, AFullQueueAnswersUnavailableAtOnce) {
   Blocker blocker;
-  Committer committer({1000, /*max_pending=*/2}, [&](std::vector<int>& batch) {
+  GroupCommitOptions o{1000, /*max_pending=*/2};
+  o.queue_full_message = "store: too many rows waiting";
+  Committer committer(o, [&](std::vector<int>& batch) {
     blocker.MaybeBlock();
     return std::vector<absl::StatusOr<std::string>>(batch.size(), std::string("ok"));
   });
@@ -161,6 +163,7 @@ TEST(GroupCommitterTest, AFullQueueAnswersUnavailableAtOnce) {
   absl::StatusOr<std::string> refused = absl::UnknownError("unset");
   committer.CommitAsync(3, [&](absl::StatusOr<std::string> r) { refused = std::move(r); });
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);  // answered synchronously
+  EXPECT_EQ(refused.status().message(), "store: too many rows waiting");  // the owner's words
   blocker.release.Notify();
   EXPECT_TRUE(WaitFor([&] { return ok.load() == 3; }));
 }

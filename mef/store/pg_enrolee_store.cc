@@ -1,7 +1,5 @@
 #include "mef/store/pg_enrolee_store.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <optional>
 #include <utility>
@@ -68,20 +66,18 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
       lookup_pool_(std::move(lookup_pool)),
       enrolees_(options_.enrolee_reads, BatchFetch(&PgEnroleeStore::FetchEnrolees)) {
   if (options_.group_commit) {
-    committer_ = std::thread([this] {
-      pthread_setname_np(pthread_self(), "mef-commit");  // as top -H and perf show it
-      CommitterLoop();
-    });
+    pg::GroupCommitOptions gc;
+    gc.max_batch = options_.max_batch;
+    gc.max_pending = options_.max_pending;
+    gc.thread_name = "mef-commit";
+    gc.linger = options_.write_linger;
+    gc.queue_full_message = "record enrolment: too many enrolments waiting for the database";
+    committer_ = std::make_unique<pg::GroupCommitter<Enrolment, absl::Status>>(
+        gc, [this](std::vector<Enrolment>& batch) { return InsertBatch(batch); });
   }
 }
 
-PgEnroleeStore::~PgEnroleeStore() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (committer_.joinable()) committer_.join();
-}
+PgEnroleeStore::~PgEnroleeStore() = default;
 
 absl::StatusOr<Enrolee> PgEnroleeStore::CreateEnrolee(const Enrolee& enrolee) {
   absl::Status v = ValidateEnrolee(enrolee);

@@ -12,10 +12,11 @@
 // each, on connections of their own that reuse one generic plan (pg_lookup_pool.h);
 // GetEnrolmentsByKeIds reads a batch of credential fetches with one SELECT.
 //
-// Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue; one committer
-// thread takes everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in
-// one transaction, so N concurrent handshakes pay for one WAL flush instead of N. Every caller gets
-// the outcome of the transaction that held ITS row: if that COMMIT fails, every caller in the batch
+// Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue
+// (pg::GroupCommitter, common/pg/group_commit.h, with its linger); its committer thread takes
+// everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in one
+// transaction, so N concurrent handshakes pay for one WAL flush instead of N. Every caller gets the
+// outcome of the transaction that held ITS row: if that COMMIT fails, every caller in the batch
 // gets the error (kUnavailable when the connection was lost; the message says when the outcome is
 // unknown). A data error in one row (missing enrolee, duplicate ke_id) does not fail its
 // neighbours: duplicates are detected with ON CONFLICT DO NOTHING RETURNING, and after any other
@@ -32,18 +33,15 @@
 #ifndef ONEM2M_MEF_STORE_PG_ENROLEE_STORE_H_
 #define ONEM2M_MEF_STORE_PG_ENROLEE_STORE_H_
 
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/pg/async_batch_reader.h"
+#include "common/pg/group_commit.h"
 #include "common/pg/linger.h"
 #include "common/pg/pool.h"
 #include "mef/store/enrolee_store.h"
@@ -115,17 +113,11 @@ class PgEnroleeStore final : public EnroleeStore {
   pg::ConnectionPool& lookup_pool() { return *lookup_pool_; }
 
  private:
-  struct Pending {
-    Enrolment enrolment;
-    std::function<void(absl::Status)> done;
-  };
-
   PgEnroleeStore(PgEnroleeStoreOptions options, std::unique_ptr<pg::ConnectionPool> pool,
                  std::unique_ptr<pg::ConnectionPool> lookup_pool);
 
-  void CommitterLoop();
-  // InsertBatch durably inserts `batch` and returns one status per row.
-  std::vector<absl::Status> InsertBatch(const std::vector<Pending>& batch);
+  // InsertBatch durably inserts `batch` (the committer's) and returns one status per row.
+  std::vector<absl::Status> InsertBatch(const std::vector<Enrolment>& batch);
   // InsertOne inserts one row in its own transaction.
   absl::Status InsertOne(const Enrolment& enrolment);
   // BatchFetch binds one of the batched reads below for the coalescers and readers.
@@ -149,11 +141,9 @@ class PgEnroleeStore final : public EnroleeStore {
   // Declared after the pools: the reader's threads stop before the pools go. GetEnroleeAsync's
   // callers are event-loop threads, which must never wait on the database: a reader thread reads.
   pg::AsyncBatchReader<Enrolee> enrolees_;
-
-  absl::Mutex mu_;
-  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread committer_;
+  // RecordEnrolment(Async)'s group commit; null when group_commit is off. Last: it answers
+  // everything queued and stops before the pools go.
+  std::unique_ptr<pg::GroupCommitter<Enrolment, absl::Status>> committer_;
 };
 
 }  // namespace mef

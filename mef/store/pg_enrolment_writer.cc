@@ -1,5 +1,6 @@
-// The grouped commit writer of PgEnroleeStore: RecordEnrolment(Async) queue rows, one committer
-// thread writes them in batches with one prepared statement (docs/operations.md, store figures).
+// The grouped commit writer of PgEnroleeStore: RecordEnrolment(Async) queue rows on a
+// pg::GroupCommitter, whose thread writes them in batches with one prepared statement
+// (docs/operations.md, store figures).
 #include "mef/store/pg_enrolee_rows.h"
 #include "mef/store/pg_enrolee_store.h"
 
@@ -32,10 +33,10 @@ absl::Status PgEnroleeStore::InsertOne(const Enrolment& e) {
   return s;
 }
 
-std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>& batch) {
+std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Enrolment>& batch) {
   std::vector<absl::Status> results(batch.size());
   if (batch.size() == 1) {
-    results[0] = InsertOne(batch[0].enrolment);
+    results[0] = InsertOne(batch[0]);
     return results;
   }
   // Two callers with one ke_id in a batch: ON CONFLICT would skip the second but RETURNING would
@@ -44,7 +45,7 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
   {
     absl::flat_hash_set<crypto::KeyId> seen;
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (seen.insert(batch[i].enrolment.ke_id).second) {
+      if (seen.insert(batch[i].ke_id).second) {
         rows.push_back(i);
       } else {
         results[i] = absl::AlreadyExistsError("record enrolment: ke_id already recorded");
@@ -55,7 +56,7 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
       peers, created;
   std::vector<absl::string_view> sealed;
   for (size_t i : rows) {
-    const Enrolment& e = batch[i].enrolment;
+    const Enrolment& e = batch[i];
     ke_ids.push_back(e.ke_id.ToString());
     kpm_ids.push_back(e.kpm_id);
     sealed.push_back(e.ke.ciphertext);
@@ -102,37 +103,8 @@ std::vector<absl::Status> PgEnroleeStore::InsertBatch(const std::vector<Pending>
   }
   // A data error in some row (e.g. its enrolee was deleted) aborted the whole statement; find out
   // which rows are fine by inserting one at a time.
-  for (size_t i : rows) results[i] = InsertOne(batch[i].enrolment);
+  for (size_t i : rows) results[i] = InsertOne(batch[i]);
   return results;
-}
-
-void PgEnroleeStore::CommitterLoop() {
-  size_t previous_batch = 0;
-  for (;;) {
-    std::vector<Pending> batch;
-    {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](PgEnroleeStore* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return !self->queue_.empty() || self->stopping_;
-          },
-          this));
-      pg::Linger(
-          mu_, options_.write_linger, previous_batch,
-          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.size(); },
-          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
-      if (queue_.empty()) return;  // stopping, and everything queued has been answered
-      const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.max_batch));
-      previous_batch = n;
-      batch.reserve(n);
-      for (size_t i = 0; i < n; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    std::vector<absl::Status> results = InsertBatch(batch);
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
-  }
 }
 
 void PgEnroleeStore::RecordEnrolmentAsync(Enrolment enrolment,
@@ -142,18 +114,11 @@ void PgEnroleeStore::RecordEnrolmentAsync(Enrolment enrolment,
     done(v);
     return;
   }
-  if (!options_.group_commit) {
+  if (committer_ == nullptr) {
     done(InsertOne(enrolment));
     return;
   }
-  {
-    absl::MutexLock lock(&mu_);
-    if (!stopping_ && static_cast<int>(queue_.size()) < options_.max_pending) {
-      queue_.push_back(Pending{std::move(enrolment), std::move(done)});
-      return;
-    }
-  }
-  done(absl::UnavailableError("record enrolment: too many enrolments waiting for the database"));
+  committer_->CommitAsync(std::move(enrolment), std::move(done));
 }
 
 absl::Status PgEnroleeStore::RecordEnrolment(const Enrolment& enrolment) {
