@@ -135,8 +135,10 @@ bool SetAuditPath(const std::string& path) {
   return true;
 }
 
+bool LogEnabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
+
 void Log(Level level, absl::string_view event, std::initializer_list<LogField> fields) {
-  if (static_cast<int>(level) < g_level.load()) return;
+  if (!LogEnabled(level)) return;
   std::string line;
   AppendRecord(LevelName(level), event, fields, g_json.load(), &line);
   absl::MutexLock lock(&g_mu);

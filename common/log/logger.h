@@ -34,6 +34,10 @@ bool SetAuditPath(const std::string& path);
 // Log writes one operational record to stderr. Thread-safe.
 void Log(Level level, absl::string_view event, std::initializer_list<LogField> fields = {});
 
+// LogEnabled tells whether Log would write a record of `level`: a hot path checks it before
+// building the fields of a debug record (each field is a std::string).
+bool LogEnabled(Level level);
+
 // Audit writes one audit record. Thread-safe; flushed per record.
 void Audit(absl::string_view event, std::initializer_list<LogField> fields);
 

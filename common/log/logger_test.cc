@@ -109,5 +109,15 @@ TEST(LoggerTest, ParsesLevels) {
   EXPECT_FALSE(ParseLogLevel("loud", &l));
 }
 
+TEST(LoggerTest, LogEnabledFollowsTheLevel) {
+  SetLogLevel(Level::kInfo);
+  EXPECT_FALSE(LogEnabled(Level::kDebug));
+  EXPECT_TRUE(LogEnabled(Level::kInfo));
+  EXPECT_TRUE(LogEnabled(Level::kError));
+  SetLogLevel(Level::kDebug);
+  EXPECT_TRUE(LogEnabled(Level::kDebug));
+  SetLogLevel(Level::kInfo);
+}
+
 }  // namespace
 }  // namespace onem2m

@@ -78,8 +78,10 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> MafSessionFactory::OnHan
     config_.recorder->Note(
         id->km_id, info.transport == tls::Transport::kDtls ? Transport::kDtls : Transport::kTls);
   }
-  Log(Level::kDebug, "maf_session",
-      {{"km_id", ms.km_id.ToString()}, {"enrolee_id", ms.enrolee_id}, {"peer", info.peer}});
+  if (LogEnabled(Level::kDebug)) {
+    Log(Level::kDebug, "maf_session",
+        {{"km_id", ms.km_id.ToString()}, {"enrolee_id", ms.enrolee_id}, {"peer", info.peer}});
+  }
   return std::make_unique<MafExchangeSession>(config_, std::move(ms));
 }
 

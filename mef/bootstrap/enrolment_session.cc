@@ -219,8 +219,10 @@ class EnrolmentSession : public server::ExchangeSession {
         }
         // Debug level: at fleet rates one line per enrolment costs more than it tells;
         // onem2m_mef_enrolments_total counts them and the row itself is the record.
-        Log(Level::kDebug, "enrolment_done",
-            {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"transport", transport}});
+        if (LogEnabled(Level::kDebug)) {
+          Log(Level::kDebug, "enrolment_done",
+              {{"kpm_id", kpm_id}, {"ke_id", ke_id}, {"transport", transport}});
+        }
         if (observer) observer->OnEnrolment("ok", latency);
         respond(ok);
         return;
