@@ -41,6 +41,7 @@
 #include "services/common/mef_channels.h"
 #include "services/common/mef_endpoints.h"
 #include "services/common/service_setup.h"
+#include "services/common/store_flags.h"
 #include "services/common/store_selection.h"
 
 ABSL_FLAG(std::string, tls_listen, "[::]:8444",
@@ -69,15 +70,6 @@ ABSL_FLAG(std::string, admin_fqdn, "",
 ABSL_FLAG(absl::Duration, mef_resolve_interval, absl::Seconds(30),
           "Least time between two DNS resolutions of a dns:/// --mef_endpoints target.");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
-ABSL_FLAG(std::string, store, "pg",
-          "MAF store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
-ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
-ABSL_FLAG(int, pg_pool_size, 8, "PostgreSQL connections in the pool.");
-ABSL_FLAG(absl::Duration, pg_write_linger, absl::Milliseconds(3),
-          "Under load, the longest the group commit waits for more rows before it writes a small "
-          "batch (fewer, larger transactions; 0 never waits; docs/operations.md, \"Scale\").");
-ABSL_FLAG(int, pg_write_linger_items, 32,
-          "A group-commit batch this large is written without lingering.");
 ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate (DNS name = --maf_fqdn) for gRPC server and MEF client.");
@@ -149,17 +141,15 @@ int Run() {
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
 
-  const services::StoreSelection selection = setup.Require(services::ParseStoreSelection(
-      {absl::GetFlag(FLAGS_store), absl::GetFlag(FLAGS_pg), absl::GetFlag(FLAGS_pg_pool_size)},
-      "maf_server"));
+  const services::StoreSelection selection = setup.Require(
+      services::ParseStoreSelection(services::StoreFlagsFromCommandLine(), "maf_server"));
   services::OpenedStore<maf::MafStore> opened = services::OpenStore<maf::MafStore, maf::PgMafStore>(
       setup, ops, signals, selection, "registrations are lost on exit; not for production",
       [] { return maf::MemoryMafStore::Create(); },
       [](const pg::PoolOptions& pool) {
         maf::PgMafStoreOptions po;
         po.pool = pool;
-        po.writes.linger.wait = absl::GetFlag(FLAGS_pg_write_linger);
-        po.writes.linger.items = absl::GetFlag(FLAGS_pg_write_linger_items);
+        po.writes.linger = services::WriteLingerFromFlags();
         return maf::PgMafStore::Create(po);
       });
   if (opened.store == nullptr) {
@@ -265,7 +255,7 @@ int Run() {
        {"key_grpc", key_addr},
        {"admin_grpc", admin_addr},
        {"ops_port", std::to_string(ops.port())},
-       {"store", absl::GetFlag(FLAGS_store)}});
+       {"store", services::StoreFlagsFromCommandLine().store}});
 
   int sig = services::WaitForTermination(signals);
   Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});

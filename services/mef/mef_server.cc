@@ -35,6 +35,7 @@
 #include "services/common/listener_options.h"
 #include "services/common/mef_fqdn.h"
 #include "services/common/service_setup.h"
+#include "services/common/store_flags.h"
 #include "services/common/store_selection.h"
 
 ABSL_FLAG(std::string, tls_listen, "[::]:8443",
@@ -55,16 +56,6 @@ ABSL_FLAG(bool, coap_legacy_option_numbers, false,
           "265) and answer in the numbering the request used; for old firmware "
           "(docs/exchange.md 3).");
 ABSL_FLAG(bool, require_sni, true, "Refuse handshakes whose SNI is not --mef_fqdn.");
-ABSL_FLAG(std::string, store, "pg",
-          "Enrolee store: 'pg' (PostgreSQL, default) or 'memory' (local runs only).");
-ABSL_FLAG(std::string, pg, "", "libpq connection string for --store=pg.");
-ABSL_FLAG(int, pg_pool_size, 8,
-          "PostgreSQL connections in the pool (the PSK lookup holds one more of its own).");
-ABSL_FLAG(absl::Duration, pg_write_linger, absl::Milliseconds(3),
-          "Under load, the longest the group commit waits for more rows before it writes a small "
-          "batch (fewer, larger transactions; 0 never waits; docs/operations.md, \"Scale\").");
-ABSL_FLAG(int, pg_write_linger_items, 32,
-          "A group-commit batch this large is written without lingering.");
 ABSL_FLAG(std::string, kek_file, "", "Key-encryption keyring file or directory (required).");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate for the gRPC ports.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for the gRPC ports.");
@@ -149,9 +140,8 @@ int Run() {
   ops::OpsServer ops(registry);
   setup.StartOps(ops, absl::GetFlag(FLAGS_ops_listen));
 
-  const services::StoreSelection selection = setup.Require(services::ParseStoreSelection(
-      {absl::GetFlag(FLAGS_store), absl::GetFlag(FLAGS_pg), absl::GetFlag(FLAGS_pg_pool_size)},
-      "mef_server"));
+  const services::StoreSelection selection = setup.Require(
+      services::ParseStoreSelection(services::StoreFlagsFromCommandLine(), "mef_server"));
   services::OpenedStore<mef::EnroleeStore> opened =
       services::OpenStore<mef::EnroleeStore, mef::PgEnroleeStore>(
           setup, ops, signals, selection, "enrolments are lost on exit; not for production",
@@ -159,8 +149,7 @@ int Run() {
           [](const pg::PoolOptions& pool) {
             mef::PgEnroleeStoreOptions po;
             po.pool = pool;
-            po.write_linger.wait = absl::GetFlag(FLAGS_pg_write_linger);
-            po.write_linger.items = absl::GetFlag(FLAGS_pg_write_linger_items);
+            po.write_linger = services::WriteLingerFromFlags();
             return mef::PgEnroleeStore::Create(po);
           });
   if (opened.store == nullptr) {
@@ -254,7 +243,7 @@ int Run() {
        {"admin_grpc", admin_addr},
        {"fetch_https_port", fetch_https ? std::to_string(fetch_https->port()) : ""},
        {"ops_port", std::to_string(ops.port())},
-       {"store", absl::GetFlag(FLAGS_store)}});
+       {"store", services::StoreFlagsFromCommandLine().store}});
 
   int sig = services::WaitForTermination(signals);
   // Drain (issue: readiness goes false first, then listeners stop, in-flight work finishes).
