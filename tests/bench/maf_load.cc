@@ -266,6 +266,9 @@ int Main() {
     std::vector<int> bports;
     pid_t bpid = SpawnChild([&](int fd) { RunBaselineChild(server_options, &key, fd); }, &bports);
     bport = bports.empty() ? 0 : bports[0];
+    // Named like the MAF child, so tests/bench/profile.sh can record it (WHO = BASE).
+    std::printf("BASE child pid %d\n", bpid);
+    std::fflush(stdout);
     LoadResult r = Load("baseline", bpid, 0,
                         [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); });
     base_rate = Report("phase 3: bare OpenSSL TLS-PSK baseline (handshake + export, no store)", r);

@@ -12,10 +12,13 @@
 #       --concurrency=64 --duration=10s
 #   bash tests/bench/profile.sh /tmp/prof-maf MAF bazel-bin/tests/bench/maf_load \
 #       --pg="$ONEM2M_TEST_PG" --devices=20000 --phases=first --concurrency=64 --duration=10s
+#   bash tests/bench/profile.sh /tmp/prof-base BASE bazel-bin/tests/bench/maf_load \
+#       --pg="$ONEM2M_TEST_PG" --devices=8000 --phases=baseline --concurrency=64 --duration=10s
 #   bash tests/bench/profile.sh /tmp/prof-fetch SELF bazel-bin/mef/credential/fetch_benchmark \
 #       --cases=pg --callers=64 --seconds=8
 #
-# WHO is MEF or MAF (the forked child named so in the generator's output) or SELF (the
+# WHO is MEF, MAF or BASE (maf_load's bare OpenSSL server: the forked child named so in the
+# generator's output) or SELF (the
 # generator's own process). Output in OUT: run.log (the generator's output), perf.data,
 # top.txt (symbols by self time), dso.txt (by shared object), callers.txt (call graph).
 set -euo pipefail
