@@ -59,7 +59,7 @@ wait_ready() {  # ops-port log-file name
   done
   echo "$3 did not become ready:"; cat "$2"; return 1
 }
-metric_lines() { http_get "http://127.0.0.1:$1/metrics" | grep -E "^($2)" | tr '\n' ';'; }
+metric_lines() { http_get "http://127.0.0.1:$1/metrics" | grep -E "^($2)" | grep -vE " 0$" | tr '\n' ';'; }
 
 say "local CA and certificates in $WORK/certs"
 bash deploy/local/make_certs.sh "$WORK/certs" || exit 1
@@ -178,7 +178,7 @@ printf '  keys agreeing (device, Target) %s of %s\n' "$ok" "$n"
 printf '  durable enrolments             %s of %s answered\n' "$matched" "$answered"
 printf '  audit records                  MEF %s, MAF %s\n' "$(wc -l < "$WORK/mef-audit.log")" "$(wc -l < "$WORK/maf-audit.log")"
 printf '  MEF metrics                    %s\n' "$(metric_lines $OPS_PORT 'onem2m_mef_enrolments_total|onem2m_mef_credential_fetches_total')"
-printf '  MAF metrics                    %s\n' "$(metric_lines $MAF_OPS 'onem2m_maf_requests_total|onem2m_maf_credential_fetches_total')"
+printf '  MAF metrics                    %s\n' "$(metric_lines $MAF_OPS 'onem2m_maf_requests_total|onem2m_maf_credential_fetches_total|onem2m_maf_handshake_notes_total')"
 if [ "$failed" -eq 0 ] && [ "$ok" -eq "$DEVICES" ] && [ "$matched" -eq "$answered" ]; then
   echo "  RESULT: every enrolee bootstrapped, registered at its MAF and shared a key its Target fetched"
   exit 0
