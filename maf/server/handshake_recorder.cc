@@ -11,7 +11,7 @@
 namespace onem2m::maf {
 
 HandshakeRecorder::HandshakeRecorder(MafStore* store, HandshakeRecorderOptions options)
-    : store_(store), o_(std::move(options)) {
+    : store_(store), o_(std::move(options)), rotated_at_(o_.clock->Now()) {
   if (o_.flush_every > absl::ZeroDuration()) thread_ = std::thread([this] { Run(); });
 }
 
@@ -29,7 +29,9 @@ void HandshakeRecorder::Note(const crypto::KeyId& km_id, Transport transport) {
   std::string key = km_id.ToString();
   absl::ReleasableMutexLock l(&mu_);
   ++stats_.noted;
-  auto [seen, first] = last_noted_.try_emplace(key, now);
+  auto older = older_.find(key);
+  if (older != older_.end() && now - older->second < o_.interval) return;
+  auto [seen, first] = recent_.try_emplace(key, now);
   if (!first) {
     if (now - seen->second < o_.interval) return;
     seen->second = now;
@@ -51,13 +53,18 @@ void HandshakeRecorder::Note(const crypto::KeyId& km_id, Transport transport) {
 absl::Status HandshakeRecorder::Flush() {
   absl::MutexLock one_at_a_time(&flush_mu_);
   absl::flat_hash_map<std::string, HandshakeRecord> taken;
+  absl::flat_hash_map<std::string, absl::Time> retired;  // freed after the lock is let go
   {
     absl::MutexLock l(&mu_);
     taken.swap(pending_);
-    // A Km noted longer than an interval ago would be noted again anyway: forget it, so the
-    // map holds only the Km seen within the last interval.
-    const absl::Time cutoff = o_.clock->Now() - o_.interval;
-    absl::erase_if(last_noted_, [cutoff](const auto& e) { return e.second <= cutoff; });
+    // Every entry of `older_` is more than an interval old by now: a Km in it would be noted
+    // again anyway, so the generation goes.
+    const absl::Time now = o_.clock->Now();
+    if (now - rotated_at_ >= o_.interval) {
+      retired.swap(older_);
+      older_.swap(recent_);
+      rotated_at_ = now;
+    }
   }
   std::vector<HandshakeRecord> batch;
   batch.reserve(std::min(taken.size(), o_.batch));
@@ -125,6 +132,11 @@ void HandshakeRecorder::Run() {
 HandshakeRecorderStats HandshakeRecorder::stats() const {
   absl::MutexLock l(&mu_);
   return stats_;
+}
+
+size_t HandshakeRecorder::tracked() const {
+  absl::MutexLock l(&mu_);
+  return recent_.size() + older_.size();
 }
 
 }  // namespace onem2m::maf

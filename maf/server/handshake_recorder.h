@@ -72,6 +72,8 @@ class HandshakeRecorder {
   absl::Status Flush();
 
   HandshakeRecorderStats stats() const;
+  // tracked is how many Km the recorder remembers having noted (at most two intervals' worth).
+  size_t tracked() const;
 
  private:
   void Run();
@@ -80,8 +82,12 @@ class HandshakeRecorder {
   const HandshakeRecorderOptions o_;
   absl::Mutex flush_mu_;  // one Flush at a time, so a failed batch's notes go back in order
   mutable absl::Mutex mu_;
-  // When each Km was last noted here (pruned at each flush to those within the interval).
-  absl::flat_hash_map<std::string, absl::Time> last_noted_ ABSL_GUARDED_BY(mu_);
+  // When each Km was last noted here, in two generations: Flush retires `older_` and moves
+  // `recent_` into its place once per interval, so memory holds the Km of at most two intervals
+  // and no lock is held over a walk of a fleet-sized map.
+  absl::flat_hash_map<std::string, absl::Time> recent_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> older_ ABSL_GUARDED_BY(mu_);
+  absl::Time rotated_at_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, HandshakeRecord> pending_ ABSL_GUARDED_BY(mu_);
   HandshakeRecorderStats stats_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

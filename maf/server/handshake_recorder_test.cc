@@ -145,6 +145,32 @@ TEST_F(HandshakeRecorderTest, PendingNotesAreBoundedAndBatched) {
   EXPECT_EQ(r.stats().written, 2);
 }
 
+TEST_F(HandshakeRecorderTest, RemembersKmForAtMostTwoIntervalsAndNeverNotesOneTwiceWithinOne) {
+  HandshakeRecorder r(store_.get(), Options());
+  r.Note(KmId(1), Transport::kTls);
+  r.Note(KmId(2), Transport::kTls);
+  ASSERT_THAT(r.Flush(), IsOk());
+  EXPECT_EQ(r.tracked(), 2u);
+  clock_.Advance(absl::Seconds(59));
+  r.Note(KmId(3), Transport::kTls);  // one second before the first rotation
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_THAT(r.Flush(), IsOk());  // rotates: all three now in the older generation
+  EXPECT_EQ(r.tracked(), 3u);
+  clock_.Advance(absl::Seconds(30));
+  r.Note(KmId(3), Transport::kDtls);  // noted 31 s ago, in the older generation: still too soon
+  EXPECT_EQ(r.stats().noted, 4);
+  ASSERT_THAT(r.Flush(), IsOk());
+  EXPECT_EQ(r.stats().written, 3);
+  EXPECT_EQ(Stored(3).last_transport, Transport::kTls);
+  clock_.Advance(absl::Seconds(30));
+  ASSERT_THAT(r.Flush(), IsOk());  // the second rotation retires the first three
+  EXPECT_EQ(r.tracked(), 0u);
+  r.Note(KmId(3), Transport::kDtls);
+  ASSERT_THAT(r.Flush(), IsOk());
+  EXPECT_EQ(Stored(3).last_transport, Transport::kDtls);
+  EXPECT_EQ(Stored(3).last_handshake_at, kT0 + absl::Minutes(2));
+}
+
 TEST_F(HandshakeRecorderTest, TheThreadFlushesByItselfAndTheDestructorFlushesTheRest) {
   HandshakeRecorderOptions o = Options();
   o.flush_every = absl::Milliseconds(10);
