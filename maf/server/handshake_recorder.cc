@@ -21,7 +21,12 @@ HandshakeRecorder::~HandshakeRecorder() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
-  (void)Flush();
+  bool failing;
+  {
+    absl::MutexLock l(&mu_);
+    failing = last_write_failed_;
+  }
+  if (!failing) (void)Flush();
 }
 
 void HandshakeRecorder::Note(const crypto::KeyId& km_id, Transport transport) {
@@ -80,6 +85,7 @@ absl::Status HandshakeRecorder::Flush() {
       {
         absl::MutexLock l(&mu_);
         stats_.written += n;
+        last_write_failed_ = false;
       }
       if (o_.on_notes) o_.on_notes("written", n);
       continue;
@@ -89,6 +95,7 @@ absl::Status HandshakeRecorder::Flush() {
     {
       absl::MutexLock l(&mu_);
       ++stats_.failed_batches;
+      last_write_failed_ = true;
       // Kept for the next flush unless a newer note of the same Km came in meanwhile.
       for (auto k = start; k != it; ++k) {
         if (pending_.contains(k->first)) continue;

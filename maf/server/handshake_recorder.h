@@ -59,7 +59,9 @@ class HandshakeRecorder {
  public:
   // `store` must outlive the recorder.
   HandshakeRecorder(MafStore* store, HandshakeRecorderOptions options);
-  // Stops the thread and writes what is pending once more (best effort).
+  // Stops the thread and writes what is pending once more (best effort), unless the last write
+  // failed: with the database away a final write would only hold up the shutdown by the pool's
+  // timeouts, and the notes are advisory.
   ~HandshakeRecorder();
   HandshakeRecorder(const HandshakeRecorder&) = delete;
   HandshakeRecorder& operator=(const HandshakeRecorder&) = delete;
@@ -91,6 +93,7 @@ class HandshakeRecorder {
   absl::flat_hash_map<std::string, HandshakeRecord> pending_ ABSL_GUARDED_BY(mu_);
   HandshakeRecorderStats stats_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool last_write_failed_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -130,6 +130,24 @@ TEST_F(HandshakeRecorderTest, NotesSurviveAStoreOutageAndTheNewerNoteWins) {
   EXPECT_EQ(s.dropped, 0);
 }
 
+TEST_F(HandshakeRecorderTest, ShutdownDoesNotWaitForADatabaseThatIsAway) {
+  {
+    HandshakeRecorder r(store_.get(), Options());
+    r.Note(KmId(1), Transport::kTls);
+    store_->down = true;
+    EXPECT_THAT(r.Flush(), StatusIs(absl::StatusCode::kUnavailable));
+    r.Note(KmId(2), Transport::kTls);
+  }  // the last write failed: no final write
+  EXPECT_EQ(store_->calls, 1);
+  store_->down = false;
+  {
+    HandshakeRecorder r(store_.get(), Options());
+    r.Note(KmId(3), Transport::kTls);
+  }  // nothing failed: the final write goes
+  EXPECT_EQ(store_->calls, 2);
+  EXPECT_EQ(Stored(3).last_transport, Transport::kTls);
+}
+
 TEST_F(HandshakeRecorderTest, PendingNotesAreBoundedAndBatched) {
   HandshakeRecorderOptions o = Options();
   o.max_pending = 2;
