@@ -76,6 +76,21 @@ class HandshakeRecorderTest : public ::testing::Test {
     return c.ok() ? *c : MafCredential();
   }
 
+  // ExpectNote checks credential i's stored last handshake.
+  void ExpectNote(int i, Transport transport, absl::Time at) {
+    const MafCredential c = Stored(i);
+    EXPECT_EQ(c.last_transport, transport) << "credential " << i;
+    EXPECT_EQ(c.last_handshake_at, at) << "credential " << i;
+  }
+  // ExpectCounts checks the recorder's written, failed-batch and dropped counts.
+  static void ExpectCounts(const HandshakeRecorder& r, int64_t written, int64_t failed_batches,
+                           int64_t dropped) {
+    const HandshakeRecorderStats s = r.stats();
+    EXPECT_EQ(s.written, written);
+    EXPECT_EQ(s.failed_batches, failed_batches);
+    EXPECT_EQ(s.dropped, dropped);
+  }
+
   FakeClock clock_{kT0};
   MemoryMafStore* memory_ = nullptr;
   std::unique_ptr<OutageStore> store_;
@@ -89,10 +104,8 @@ TEST_F(HandshakeRecorderTest, OneNotePerKmPerIntervalReachesTheStore) {
   r.Note(KmId(2), Transport::kTls);
   ASSERT_THAT(r.Flush(), IsOk());
   EXPECT_EQ(store_->calls, 1);
-  EXPECT_EQ(Stored(1).last_transport, Transport::kDtls);
-  EXPECT_EQ(Stored(1).last_handshake_at, kT0);
-  EXPECT_EQ(Stored(2).last_transport, Transport::kTls);
-  EXPECT_EQ(Stored(2).last_handshake_at, kT0 + absl::Seconds(10));
+  ExpectNote(1, Transport::kDtls, kT0);
+  ExpectNote(2, Transport::kTls, kT0 + absl::Seconds(10));
   EXPECT_EQ(Stored(3).last_transport, Transport::kUnspecified);
 
   ASSERT_THAT(r.Flush(), IsOk());  // nothing pending: no store call
@@ -100,13 +113,9 @@ TEST_F(HandshakeRecorderTest, OneNotePerKmPerIntervalReachesTheStore) {
   clock_.Advance(absl::Minutes(1));
   r.Note(KmId(1), Transport::kTls);
   ASSERT_THAT(r.Flush(), IsOk());
-  EXPECT_EQ(Stored(1).last_transport, Transport::kTls);
-  EXPECT_EQ(Stored(1).last_handshake_at, kT0 + absl::Seconds(70));
-  HandshakeRecorderStats s = r.stats();
-  EXPECT_EQ(s.noted, 4);
-  EXPECT_EQ(s.written, 3);
-  EXPECT_EQ(s.failed_batches, 0);
-  EXPECT_EQ(s.dropped, 0);
+  ExpectNote(1, Transport::kTls, kT0 + absl::Seconds(70));
+  EXPECT_EQ(r.stats().noted, 4);
+  ExpectCounts(r, /*written=*/3, /*failed_batches=*/0, /*dropped=*/0);
 }
 
 TEST_F(HandshakeRecorderTest, NotesSurviveAStoreOutageAndTheNewerNoteWins) {
@@ -120,14 +129,9 @@ TEST_F(HandshakeRecorderTest, NotesSurviveAStoreOutageAndTheNewerNoteWins) {
   r.Note(KmId(1), Transport::kTls);  // newer than the kept note of Km 1
   store_->down = false;
   ASSERT_THAT(r.Flush(), IsOk());
-  EXPECT_EQ(Stored(1).last_transport, Transport::kTls);
-  EXPECT_EQ(Stored(1).last_handshake_at, kT0 + absl::Minutes(2));
-  EXPECT_EQ(Stored(2).last_transport, Transport::kDtls);
-  EXPECT_EQ(Stored(2).last_handshake_at, kT0);
-  HandshakeRecorderStats s = r.stats();
-  EXPECT_EQ(s.failed_batches, 1);
-  EXPECT_EQ(s.written, 2);
-  EXPECT_EQ(s.dropped, 0);
+  ExpectNote(1, Transport::kTls, kT0 + absl::Minutes(2));
+  ExpectNote(2, Transport::kDtls, kT0);
+  ExpectCounts(r, /*written=*/2, /*failed_batches=*/1, /*dropped=*/0);
 }
 
 TEST_F(HandshakeRecorderTest, ShutdownDoesNotWaitForADatabaseThatIsAway) {
@@ -185,8 +189,7 @@ TEST_F(HandshakeRecorderTest, RemembersKmForAtMostTwoIntervalsAndNeverNotesOneTw
   EXPECT_EQ(r.tracked(), 0u);
   r.Note(KmId(3), Transport::kDtls);
   ASSERT_THAT(r.Flush(), IsOk());
-  EXPECT_EQ(Stored(3).last_transport, Transport::kDtls);
-  EXPECT_EQ(Stored(3).last_handshake_at, kT0 + absl::Minutes(2));
+  ExpectNote(3, Transport::kDtls, kT0 + absl::Minutes(2));
 }
 
 TEST_F(HandshakeRecorderTest, TheThreadFlushesByItselfAndTheDestructorFlushesTheRest) {
