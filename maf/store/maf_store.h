@@ -89,8 +89,9 @@ class MafStore {
 
   // RecordHandshake notes a successful MAF handshake with `km_id` over `transport` at the store's
   // "now", for the admin view. To keep a reconnect storm from becoming a write storm it writes at
-  // most once per kHandshakeRecordInterval per Km (calls in between are OK no-ops). kNotFound if
-  // no such credential.
+  // most once per kHandshakeRecordInterval per Km (calls in between are OK no-ops), and like
+  // RecordHandshakes skips a row another writer holds at that moment. kNotFound if no such
+  // credential.
   virtual absl::Status RecordHandshake(const crypto::KeyId& km_id, Transport transport) = 0;
   // RecordHandshakes writes many such notes at once, each at its own `at` and under the same
   // once-per-interval rule (a note within kHandshakeRecordInterval of the stored one is dropped).

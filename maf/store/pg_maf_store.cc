@@ -178,30 +178,29 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredentialByKeId(const crypto::KeyI
   return GetCredential("maf_credential_by_ke_id", ke_id.ToString());
 }
 
-absl::Status PgMafStore::RecordHandshake(const crypto::KeyId& km_id_parsed, Transport transport) {
-  const std::string km_id = km_id_parsed.ToString();
-  const absl::Time now = clock_->Now();
-  return pool_->Run("record handshake", [&](pqxx::connection& c) -> absl::Status {
-    pqxx::work w(c);
-    // The interval test in the WHERE clause makes most calls read-only (no row version).
-    pqxx::result r =
-        w.exec_params(absl::StrCat("UPDATE maf_credentials SET last_transport = NULLIF($2, ''), "
-                                   "last_handshake_at = ",
-                                   TS(3), " WHERE km_id = $1 AND (last_handshake_at IS NULL OR ",
-                                   "last_handshake_at <= ", TS(4), ") RETURNING 1"),
-                      km_id, std::string(TransportName(transport)), Micros(now),
-                      Micros(now - kHandshakeRecordInterval));
-    if (r.empty()) {
-      pqxx::result exists = w.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", km_id);
-      if (exists.empty()) return absl::NotFoundError("no such credential");
-    }
-    w.commit();
+absl::Status PgMafStore::RecordHandshake(const crypto::KeyId& km_id, Transport transport) {
+  absl::StatusOr<int64_t> noted = WriteHandshakeNotes({{km_id, transport, clock_->Now()}});
+  if (!noted.ok()) return noted.status();
+  if (*noted > 0) return absl::OkStatus();
+  // Nothing written: within the interval of the stored note (OK), or no such credential.
+  bool exists = false;
+  absl::Status s = pool_->Run("record handshake", [&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction n(c);
+    exists =
+        !n.exec_params("SELECT 1 FROM maf_credentials WHERE km_id = $1", km_id.ToString()).empty();
     return absl::OkStatus();
   });
+  if (!s.ok()) return s;
+  return exists ? absl::OkStatus() : absl::NotFoundError("no such credential");
 }
 
 absl::Status PgMafStore::RecordHandshakes(const std::vector<HandshakeRecord>& records) {
-  if (records.empty()) return absl::OkStatus();
+  return WriteHandshakeNotes(records).status();
+}
+
+absl::StatusOr<int64_t> PgMafStore::WriteHandshakeNotes(
+    const std::vector<HandshakeRecord>& records) {
+  if (records.empty()) return 0;
   std::vector<std::string> km_ids, transports, at_us;
   km_ids.reserve(records.size());
   transports.reserve(records.size());
@@ -212,11 +211,12 @@ absl::Status PgMafStore::RecordHandshakes(const std::vector<HandshakeRecord>& re
     at_us.push_back(absl::StrCat(Micros(r.at)));
   }
   const int64_t interval_us = absl::ToInt64Microseconds(kHandshakeRecordInterval);
-  return pool_->Run("record handshakes", [&](pqxx::connection& c) -> absl::Status {
+  int64_t written = 0;
+  absl::Status s = pool_->Run("record handshakes", [&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction n(c);
     // Rows due a note are locked in km_id order, skipping any a revocation or another replica
     // holds (maf_store.h): one statement, never a wait and never a deadlock.
-    n.exec_params(
+    pqxx::result r = n.exec_params(
         "WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) "
         "    AS t(km_id, transport, at_us)), "
         "due AS (SELECT m.km_id, i.transport, i.at_us FROM maf_credentials m "
@@ -227,10 +227,13 @@ absl::Status PgMafStore::RecordHandshakes(const std::vector<HandshakeRecord>& re
         "UPDATE maf_credentials m SET last_transport = NULLIF(due.transport, ''), "
         "    last_handshake_at = 'epoch'::timestamptz + due.at_us * interval '1 microsecond' "
         "FROM due WHERE m.km_id = due.km_id",
-        pg::TextArrayLiteral(km_ids), pg::TextArrayLiteral(transports),
-        pg::TextArrayLiteral(at_us), interval_us);
+        pg::TextArrayLiteral(km_ids), pg::TextArrayLiteral(transports), pg::TextArrayLiteral(at_us),
+        interval_us);
+    written = r.affected_rows();
     return absl::OkStatus();
   });
+  if (!s.ok()) return s;
+  return written;
 }
 
 absl::StatusOr<std::vector<crypto::KeyId>> PgMafStore::Revoke(const char* where,

@@ -164,6 +164,9 @@ class PgMafStore final : public MafStore {
   PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* clock,
              const PgMafStoreOptions& options);
 
+  // WriteHandshakeNotes is RecordHandshakes (one statement; maf_store.h) returning how many
+  // notes it wrote; RecordHandshake is one note at the store's "now".
+  absl::StatusOr<int64_t> WriteHandshakeNotes(const std::vector<HandshakeRecord>& records);
   // Commit writes `w` through the group commit, or alone when it is off.
   absl::Status Commit(const Write& w);
   // WriteBatch writes a batch in one transaction (one status per write, in order); WriteOne
