@@ -32,10 +32,8 @@ absl::StatusOr<std::unique_ptr<HandshakeServer>> HandshakeServer::Start(
   if (options.request_workers > 0) {
     sc.workers = std::make_shared<server::WorkerPool>(options.request_workers);
   }
-  if (options.record_handshakes) {
-    h->recorder_ = std::make_unique<HandshakeRecorder>(store, options.handshake_records);
-    sc.recorder = h->recorder_.get();
-  }
+  h->recorder_ = std::make_unique<HandshakeRecorder>(store, options.handshake_records);
+  sc.recorder = h->recorder_.get();
   h->factory_ = std::make_unique<MafSessionFactory>(std::move(sc));
 
   auto psk = std::make_shared<MafPskResolver>(std::move(km_resolver), options.fetch_timeout);

@@ -47,8 +47,7 @@ struct HandshakeServerOptions {
   int max_sessions = 10000;          // server-wide cap on open sessions (0: none)
   int64_t memory_budget_bytes = 0;   // heap in use past which new sessions are refused (0: none)
   server::ExchangeOptions exchange;  // binding switches (CoAP legacy option numbers)
-  // Each completed handshake is noted for the admin view (handshake_recorder.h); false: not.
-  bool record_handshakes = true;
+  // Each completed handshake is noted for the admin view (handshake_recorder.h).
   HandshakeRecorderOptions handshake_records;
 };
 

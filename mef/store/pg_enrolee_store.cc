@@ -29,8 +29,6 @@ using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and 
 
 absl::StatusOr<std::unique_ptr<PgEnroleeStore>> PgEnroleeStore::Create(
     PgEnroleeStoreOptions options) {
-  if (options.max_batch < 1) options.max_batch = 1;
-  if (options.max_pending < 1) options.max_pending = 1;
   options.pool.prepare.emplace_back(
       kGetEnrolee, absl::StrCat("SELECT ", kEnroleeCols, " FROM enrolees WHERE kpm_id = $1"));
   // The two hot point reads take a batch of keys (see the batched readers in common/pg).
@@ -66,11 +64,8 @@ PgEnroleeStore::PgEnroleeStore(PgEnroleeStoreOptions options,
       lookup_pool_(std::move(lookup_pool)),
       enrolees_(options_.enrolee_reads, BatchFetch(&PgEnroleeStore::FetchEnrolees)) {
   if (options_.group_commit) {
-    pg::GroupCommitOptions gc;
-    gc.max_batch = options_.max_batch;
-    gc.max_pending = options_.max_pending;
+    pg::GroupCommitOptions gc = options_.writes;
     gc.thread_name = "mef-commit";
-    gc.linger = options_.write_linger;
     gc.queue_full_message = "record enrolment: too many enrolments waiting for the database";
     committer_ = std::make_unique<pg::GroupCommitter<Enrolment, absl::Status>>(
         gc, [this](std::vector<Enrolment>& batch) { return InsertBatch(batch); });

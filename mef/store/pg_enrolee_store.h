@@ -14,7 +14,7 @@
 //
 // Group commit: RecordEnrolment and RecordEnrolmentAsync put the row on a queue
 // (pg::GroupCommitter, common/pg/group_commit.h, with its linger); its committer thread takes
-// everything queued (up to max_batch rows) and inserts it with one multi-row INSERT in one
+// everything queued (up to writes.max_batch rows) and inserts it with one multi-row INSERT in one
 // transaction, so N concurrent handshakes pay for one WAL flush instead of N. Every caller gets the
 // outcome of the transaction that held ITS row: if that COMMIT fails, every caller in the batch
 // gets the error (kUnavailable when the connection was lost; the message says when the outcome is
@@ -56,14 +56,17 @@ struct PgEnroleeStoreOptions {
   // group_commit off makes RecordEnrolment run one transaction per row on the caller's thread (and
   // RecordEnrolmentAsync call `done` before returning); only for comparison and debugging.
   bool group_commit = true;
-  // max_batch bounds the rows in one group-commit transaction.
-  int max_batch = 500;
-  // max_pending bounds the queue; beyond it RecordEnrolment fails fast with kUnavailable instead of
-  // letting latency grow without limit while the database is slow.
-  int max_pending = 20000;
-  // write_linger lets the committer wait a little for a larger batch under load
-  // (common/pg/linger.h; a zero wait turns it off).
-  pg::LingerOptions write_linger = pg::WriteLinger();
+  // writes shapes the group commit (common/pg/group_commit.h): rows per transaction (max_batch),
+  // the queue bound beyond which RecordEnrolment fails fast with kUnavailable instead of letting
+  // latency grow without limit while the database is slow (max_pending), and the linger that waits
+  // a little for a larger batch under load (pg::WriteLinger; a zero wait turns it off). The store
+  // sets the thread name and the queue-full message.
+  pg::GroupCommitOptions writes = [] {
+    pg::GroupCommitOptions o;
+    o.max_batch = 500;
+    o.linger = pg::WriteLinger();
+    return o;
+  }();
   // enrolee_reads shapes the batched reads behind GetEnrolee(Async): reader threads, keys per
   // read, queue bound.
   pg::AsyncBatchReaderOptions enrolee_reads;

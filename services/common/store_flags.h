@@ -6,7 +6,7 @@
 // them.
 //
 //   StoreSelection selection = setup.Require(ParseStoreSelection(StoreFlagsFromCommandLine(), ..));
-//   po.write_linger = WriteLingerFromFlags();
+//   po.writes.linger = WriteLingerFromFlags();
 #ifndef ONEM2M_SERVICES_COMMON_STORE_FLAGS_H_
 #define ONEM2M_SERVICES_COMMON_STORE_FLAGS_H_
 

@@ -149,7 +149,7 @@ int Run() {
           [](const pg::PoolOptions& pool) {
             mef::PgEnroleeStoreOptions po;
             po.pool = pool;
-            po.write_linger = services::WriteLingerFromFlags();
+            po.writes.linger = services::WriteLingerFromFlags();
             return mef::PgEnroleeStore::Create(po);
           });
   if (opened.store == nullptr) {
