@@ -99,45 +99,45 @@ TEST_P(MafStoreTest, UpdateKeyOnlyByTheRegisteringClient) {
 
 // MAF Client Registration Update (TS-0003 8.8.2.5) and labels (8.8.2.3, 8.8.2.7, 8.8.2.9).
 TEST_P(MafStoreTest, UpdateClientChangesExpiryAndLabelsAndCapsTheKeys) {
-  Fixture f(GetParam());
+  MAKE_FIXTURE();
   MafClient a = f.Registered(1, absl::Hours(10));
   MafClient b = f.Registered(2);
   MafKey k = f.Key(1, a, {"T1"}, absl::Hours(8));
   k.labels = {"meter", "room:1"};
-  ASSERT_THAT(f.store->RegisterKey(k), IsOk());
-  EXPECT_EQ(f.store->GetKey(KeyId(1))->labels, (std::vector<std::string>{"meter", "room:1"}));
+  ASSERT_THAT(store.RegisterKey(k), IsOk());
+  EXPECT_EQ(store.GetKey(KeyId(1))->labels, (std::vector<std::string>{"meter", "room:1"}));
 
   ClientUpdate u;
   u.labels = std::vector<std::string>{"fleet:north"};
-  absl::StatusOr<MafClient> c = f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u);
+  absl::StatusOr<MafClient> c = store.UpdateClient(a.maf_client_reg_id, KmId(1), u);
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->labels, std::vector<std::string>{"fleet:north"});
   EXPECT_EQ(c->expires_at, kT0 + absl::Hours(10));
-  EXPECT_EQ(f.store->GetActiveClientByKmId(KmId(1))->labels,
+  EXPECT_EQ(store.GetActiveClientByKmId(KmId(1))->labels,
             std::vector<std::string>{"fleet:north"});
   // Shorter: the key follows. Longer than the Km: capped at it.
   u = ClientUpdate();
   u.expires_at = kT0 + absl::Hours(2);
-  c = f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u);
+  c = store.UpdateClient(a.maf_client_reg_id, KmId(1), u);
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->expires_at, kT0 + absl::Hours(2));
   EXPECT_EQ(c->labels, std::vector<std::string>{"fleet:north"});
-  EXPECT_EQ(f.store->GetKey(KeyId(1))->expires_at, kT0 + absl::Hours(2));
+  EXPECT_EQ(store.GetKey(KeyId(1))->expires_at, kT0 + absl::Hours(2));
   u.expires_at = kT0 + absl::Hours(99);
-  c = f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u);
+  c = store.UpdateClient(a.maf_client_reg_id, KmId(1), u);
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->expires_at, kT0 + absl::Hours(10));
-  EXPECT_EQ(f.store->GetKey(KeyId(1))->expires_at, kT0 + absl::Hours(2));  // keys never grow
+  EXPECT_EQ(store.GetKey(KeyId(1))->expires_at, kT0 + absl::Hours(2));  // keys never grow
   // Errors.
-  EXPECT_THAT(f.store->UpdateClient(a.maf_client_reg_id, KmId(2), u),
+  EXPECT_THAT(store.UpdateClient(a.maf_client_reg_id, KmId(2), u),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(f.store->UpdateClient("MCnope", KmId(1), u), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(store.UpdateClient("MCnope", KmId(1), u), StatusIs(absl::StatusCode::kNotFound));
   u.expires_at = kT0;
-  EXPECT_THAT(f.store->UpdateClient(a.maf_client_reg_id, KmId(1), u),
+  EXPECT_THAT(store.UpdateClient(a.maf_client_reg_id, KmId(1), u),
               StatusIs(absl::StatusCode::kInvalidArgument));
   ClientUpdate bad;
   bad.labels = std::vector<std::string>{"a\nb"};
-  EXPECT_THAT(f.store->UpdateClient(a.maf_client_reg_id, KmId(1), bad),
+  EXPECT_THAT(store.UpdateClient(a.maf_client_reg_id, KmId(1), bad),
               StatusIs(absl::StatusCode::kInvalidArgument));
   // A key update replaces the labels; clearing needs an empty list.
   KeyUpdate ku;
