@@ -8,7 +8,6 @@
 
 #include "absl/synchronization/notification.h"
 #include "common/grpc/mtls.h"
-#include "common/log/logger.h"
 
 namespace onem2m {
 namespace maf {
@@ -18,7 +17,6 @@ namespace v1 = ::onem2m::rsp::v1;
 
 constexpr uint32_t kSuid = 21;  // docs/protocol.md section 5
 constexpr size_t kKmLen = 32;
-constexpr int kMaxListEntries = 128;  // FetchCredentials' limit (mef_credential.proto)
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
@@ -42,13 +40,11 @@ grpc::ChannelArguments MefChannelArguments() {
 }
 
 MefCredentialClient::MefCredentialClient(std::shared_ptr<grpc::ChannelInterface> channel,
-                                         std::string maf_fqdn, Backoff backoff, FetchLists lists)
+                                         std::string maf_fqdn, Backoff backoff)
     : channel_(channel),
       stub_(v1::MefCredentialService::NewStub(std::move(channel))),
       maf_fqdn_(std::move(maf_fqdn)),
-      backoff_(backoff),
-      lists_{lists.enabled, std::max(1, lists.max_in_flight),
-             std::clamp(lists.max_entries, 1, kMaxListEntries)} {}
+      backoff_(backoff) {}
 
 bool MefCredentialClient::MefKnownDown() const {
   return channel_ != nullptr &&
@@ -61,7 +57,7 @@ bool MefCredentialClient::MefKnownDown() const {
 // It is kept alive by its pending attempt or alarm until `done` has run.
 class MefCredentialClient::Call : public std::enable_shared_from_this<Call> {
  public:
-  Call(MefCredentialClient* client, const crypto::KeyId& ke_id, absl::Time deadline,
+  Call(const MefCredentialClient* client, const crypto::KeyId& ke_id, absl::Time deadline,
        FetchDone done)
       : client_(client), ke_id_(ke_id), deadline_(deadline), done_(std::move(done)) {
     request_.set_ke_id(ke_id.ToString());  // canonical text on the wire (docs/protocol.md 3)
@@ -90,7 +86,6 @@ class MefCredentialClient::Call : public std::enable_shared_from_this<Call> {
   }
 
   const v1::FetchCredentialRequest& request() const { return request_; }
-  absl::Time deadline() const { return deadline_; }
 
  private:
   absl::StatusOr<FetchedCredential> Parse(v1::FetchCredentialResponse* response) const {
@@ -117,7 +112,7 @@ class MefCredentialClient::Call : public std::enable_shared_from_this<Call> {
     done(std::move(result));
   }
 
-  MefCredentialClient* const client_;
+  const MefCredentialClient* const client_;
   const crypto::KeyId ke_id_;
   const absl::Time deadline_;
   FetchDone done_;
@@ -162,117 +157,7 @@ void MefCredentialClient::Call::Start() {
     // docs/protocol.md 7: while the MEF is unreachable first contacts fail fast.
     return Finish(absl::UnavailableError("MEF unreachable (no replica connected or healthy)"));
   }
-  if (client_->lists_in_use()) return client_->Enqueue(shared_from_this());
   (new Attempt(shared_from_this(), deadline_))->Run(client_->stub_.get());
-}
-
-// ListCall is one FetchCredentials RPC carrying an attempt of each of its calls. Like Attempt it
-// owns its context and response and deletes itself at OnDone, and it is gone (and the client done
-// with) before any of its calls answers: a caller woken by an answer may destroy the client.
-class MefCredentialClient::ListCall final : public grpc::ClientUnaryReactor {
- public:
-  ListCall(MefCredentialClient* client, std::vector<std::shared_ptr<Call>> calls)
-      : client_(client), calls_(std::move(calls)) {
-    absl::Time deadline = absl::InfinitePast();
-    for (const std::shared_ptr<Call>& call : calls_) {
-      *request_.add_fetches() = call->request();
-      // Each call's own deadline bounds what its caller waits (KmResolver); the list waits for
-      // the latest, so no fetch in it is cut short by another's.
-      deadline = std::max(deadline, call->deadline());
-    }
-    context_.set_deadline(absl::ToChronoTime(deadline));
-  }
-
-  void Run() {
-    client_->stub_->async()->FetchCredentials(&context_, &request_, &response_, this);
-    StartCall();
-  }
-
-  void OnDone(const grpc::Status& s) override {
-    std::vector<std::shared_ptr<Call>> calls = std::move(calls_);
-    v1::FetchCredentialsResponse response = std::move(response_);
-    MefCredentialClient* client = client_;
-    const grpc::Status status = s;
-    delete this;
-    const bool unimplemented = status.error_code() == grpc::StatusCode::UNIMPLEMENTED;
-    client->OnListDone(unimplemented);  // the next list goes out before these answer
-    if (unimplemented) {
-      // An older MEF: each call tries again on its own (Start now sends FetchCredential).
-      for (std::shared_ptr<Call>& call : calls) call->Start();
-      return;
-    }
-    if (status.ok() && response.results_size() != static_cast<int>(calls.size())) {
-      const grpc::Status wrong(grpc::StatusCode::INTERNAL, "MEF answered a list of another length");
-      for (std::shared_ptr<Call>& call : calls) call->OnReply(wrong, nullptr);
-    } else if (!status.ok()) {
-      for (std::shared_ptr<Call>& call : calls) call->OnReply(status, nullptr);
-    } else {
-      for (size_t i = 0; i < calls.size(); ++i) {
-        v1::FetchCredentialResult* r = response.mutable_results(static_cast<int>(i));
-        calls[i]->OnReply(grpc::Status(static_cast<grpc::StatusCode>(r->code()), r->message()),
-                          r->mutable_credential());
-      }
-    }
-    for (v1::FetchCredentialResult& r : *response.mutable_results()) {
-      WipeString(r.mutable_credential()->mutable_km());
-    }
-  }
-
- private:
-  MefCredentialClient* const client_;
-  std::vector<std::shared_ptr<Call>> calls_;
-  grpc::ClientContext context_;
-  v1::FetchCredentialsRequest request_;
-  v1::FetchCredentialsResponse response_;
-};
-
-void MefCredentialClient::Enqueue(std::shared_ptr<Call> call) {
-  std::vector<std::shared_ptr<Call>> list;
-  {
-    absl::MutexLock lock(&mu_);
-    queued_.push_back(std::move(call));
-    if (lists_in_flight_ >= lists_.max_in_flight) return;  // goes with the next list
-    list = TakeQueuedLocked();
-  }
-  SendList(std::move(list));
-}
-
-std::vector<std::shared_ptr<MefCredentialClient::Call>> MefCredentialClient::TakeQueuedLocked() {
-  std::vector<std::shared_ptr<Call>> list;
-  const size_t n = std::min(queued_.size(), static_cast<size_t>(lists_.max_entries));
-  list.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    list.push_back(std::move(queued_.front()));
-    queued_.pop_front();
-  }
-  if (!list.empty()) ++lists_in_flight_;
-  return list;
-}
-
-void MefCredentialClient::SendList(std::vector<std::shared_ptr<Call>> calls) {
-  (new ListCall(this, std::move(calls)))->Run();
-}
-
-void MefCredentialClient::OnListDone(bool unimplemented) {
-  if (unimplemented && !lists_unsupported_.exchange(true)) {
-    Log(Level::kWarning, "mef_fetch_lists_unsupported",
-        {{"detail", "the MEF has no FetchCredentials; fetching one call per KeID"}});
-  }
-  std::vector<std::shared_ptr<Call>> queued;
-  std::vector<std::shared_ptr<Call>> next;
-  {
-    absl::MutexLock lock(&mu_);
-    --lists_in_flight_;
-    if (unimplemented) {
-      queued.assign(std::make_move_iterator(queued_.begin()),
-                    std::make_move_iterator(queued_.end()));
-      queued_.clear();
-    } else {
-      next = TakeQueuedLocked();
-    }
-  }
-  for (std::shared_ptr<Call>& call : queued) call->Start();
-  if (!next.empty()) SendList(std::move(next));
 }
 
 void MefCredentialClient::FetchAsync(const crypto::KeyId& ke_id, absl::Time deadline,

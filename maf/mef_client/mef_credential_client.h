@@ -14,9 +14,6 @@
 //   ko.fetchers["mef.example.com"] = std::make_shared<onem2m::maf::MefCredentialClient>(
 //       grpc::CreateCustomChannel("mef-1:9443", *creds, MefChannelArguments()), "maf.example.com");
 //
-// Fetches that queue while earlier ones are out travel together in one FetchCredentials call
-// (FetchLists below); each keeps its own answer, retries and deadline.
-//
 // Thread safety: Fetch may be called from many threads at once (one channel, HTTP/2
 // multiplexing); the KmResolver single-flights fetches per KeID (docs/protocol.md section 7).
 #ifndef ONEM2M_MAF_MEF_CLIENT_MEF_CREDENTIAL_CLIENT_H_
@@ -24,15 +21,10 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <atomic>
-#include <deque>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "maf/km_resolver/mef_fetcher.h"
@@ -55,28 +47,13 @@ namespace maf {
 //     connection is noticed.
 grpc::ChannelArguments MefChannelArguments();
 
-// FetchLists says how MefCredentialClient sends fetches: while `max_in_flight` FetchCredentials
-// calls are out, new fetches queue, and the next call carries every fetch queued meanwhile (up to
-// `max_entries`). A lone fetch goes out at once, so batching adds no wait of its own; in a burst
-// of first contacts the MEF, the MAF and the network handle one call per batch instead of one per
-// device (docs/performance.md, "Fetch lists"). A MEF that answers UNIMPLEMENTED (one older than
-// FetchCredentials) is asked with FetchCredential, one call per fetch, from then on.
-struct FetchLists {
-  bool enabled = true;
-  int max_in_flight = 2;
-  int max_entries = 128;  // the MEF's limit (mef_credential.proto)
-};
-
 class MefCredentialClient final : public MefFetcher {
  public:
+  // `channel` should carry the MAF's mTLS credentials (common/grpc/mtls.h).
   // `channel` should carry the MAF's mTLS credentials (common/grpc/mtls.h); `maf_fqdn` is checked
   // against the MAF-ID the MEF says Km was derived for.
   MefCredentialClient(std::shared_ptr<grpc::ChannelInterface> channel, std::string maf_fqdn,
-                      Backoff backoff = {}, FetchLists lists = {});
-
-  // lists_in_use: fetches go out as FetchCredentials calls (false once the MEF said UNIMPLEMENTED,
-  // or when FetchLists::enabled is false).
-  bool lists_in_use() const { return lists_.enabled && !lists_unsupported_.load(); }
+                      Backoff backoff = {});
 
   // MefFetcher: Km and its metadata for `ke_id`, or the MEF's status (see mef_credential.proto).
   // UNAVAILABLE from a MEF that is up (overloaded) is retried until `deadline`, after which the
@@ -91,32 +68,16 @@ class MefCredentialClient final : public MefFetcher {
   void FetchAsync(const crypto::KeyId& ke_id, absl::Time deadline, FetchDone done) override;
 
  private:
-  class Call;       // one FetchAsync: its attempts and the alarm between them
-  class Attempt;    // one FetchCredential RPC of a Call
-  class ListCall;   // one FetchCredentials RPC: an attempt of each of its Calls
+  class Call;     // one FetchAsync: its attempts and the alarm between them
+  class Attempt;  // one RPC of a Call
 
   // MefKnownDown: the channel has no replica to send to (asks it to reconnect if idle).
   bool MefKnownDown() const;
-  // Enqueue sends `call`'s next attempt in a FetchCredentials call: at once, or with the next one
-  // when max_in_flight are out.
-  void Enqueue(std::shared_ptr<Call> call);
-  // TakeQueuedLocked moves up to max_entries queued calls into a new list (counted in flight).
-  std::vector<std::shared_ptr<Call>> TakeQueuedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // SendList starts one FetchCredentials call for `calls` (not empty).
-  void SendList(std::vector<std::shared_ptr<Call>> calls);
-  // OnListDone is ListCall's report that it is over: the next queued list goes out (or the
-  // client stops listing after UNIMPLEMENTED). Returns before any of the list's calls answers.
-  void OnListDone(bool unimplemented);
 
   std::shared_ptr<grpc::ChannelInterface> channel_;
   std::unique_ptr<rsp::v1::MefCredentialService::Stub> stub_;
   const std::string maf_fqdn_;
   const Backoff backoff_;
-  const FetchLists lists_;
-  std::atomic<bool> lists_unsupported_{false};
-  absl::Mutex mu_;
-  std::deque<std::shared_ptr<Call>> queued_ ABSL_GUARDED_BY(mu_);
-  int lists_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace maf

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <thread>
-#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/synchronization/notification.h"
@@ -120,66 +119,6 @@ TEST_F(MefCredentialClientTest, PastDeadlineAnswersWithoutCalling) {
   EXPECT_THAT(f.Fetch(mef_.key_id(), absl::Now() - absl::Seconds(1)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(mef_.calls, 0);
-}
-
-TEST_F(MefCredentialClientTest, FetchesQueuedWhileAListIsOutTravelInTheNextList) {
-  MefCredentialClient f(env_.Channel(kMaf), kMaf, {}, FetchLists{true, /*max_in_flight=*/1, 128});
-  mef_.Hold(true);
-  std::vector<crypto::KeyId> asked = {mef_.key_id()};
-  for (char c : std::string("ABCD9")) {  // not the fake's E
-    asked.push_back(*crypto::KeyId::FromParts(std::string(16, c), kMef));
-  }
-  struct Answer {
-    absl::Notification done;
-    absl::StatusOr<FetchedCredential> value;
-  };
-  std::vector<Answer> answers(asked.size());
-  auto ask = [&](size_t i) {
-    f.FetchAsync(asked[i], Deadline(), [&answers, i](absl::StatusOr<FetchedCredential> r) {
-      answers[i].value = std::move(r);
-      answers[i].done.Notify();
-    });
-  };
-  ask(0);
-  ASSERT_TRUE(mef_.WaitHeld(1, absl::Seconds(5)));  // the first list is out, alone
-  for (size_t i = 1; i < asked.size(); ++i) ask(i);
-  mef_.Hold(false);
-  for (Answer& a : answers) ASSERT_TRUE(a.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
-  EXPECT_EQ(mef_.list_sizes(), (std::vector<int>{1, 5}));
-  EXPECT_EQ(mef_.single_calls, 0);
-  ASSERT_THAT(answers[0].value, IsOk());
-  EXPECT_EQ(answers[0].value->ke_id, mef_.key_id());
-  EXPECT_TRUE(answers[0].value->km.Equals(SecretBytes::Copy(std::string(32, 'm'))));
-  for (size_t i = 1; i < asked.size(); ++i) {
-    EXPECT_THAT(answers[i].value, StatusIs(absl::StatusCode::kNotFound));
-  }
-}
-
-TEST_F(MefCredentialClientTest, AnEntryRefusedAsOverloadedIsRetriedOnItsOwn) {
-  mef_.unavailable_replies = 1;
-  MefCredentialClient f = Client(kMaf, {absl::Milliseconds(1), absl::Milliseconds(5), 2.0, 0.5});
-  EXPECT_THAT(f.Fetch(mef_.key_id(), Deadline()), IsOk());
-  EXPECT_EQ(mef_.list_sizes(), (std::vector<int>{1, 1}));
-}
-
-TEST_F(MefCredentialClientTest, AMefWithoutListsIsAskedOneCallPerFetch) {
-  mef_.serve_lists = false;  // a MEF older than FetchCredentials: UNIMPLEMENTED
-  MefCredentialClient f = Client(kMaf);
-  EXPECT_TRUE(f.lists_in_use());
-  ASSERT_THAT(f.Fetch(mef_.key_id(), Deadline()), IsOk());
-  EXPECT_FALSE(f.lists_in_use());
-  crypto::KeyId other = *crypto::KeyId::FromParts(std::string(16, 'F'), kMef);
-  EXPECT_THAT(f.Fetch(other, Deadline()), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_EQ(mef_.single_calls, 2);
-  EXPECT_TRUE(mef_.list_sizes().empty());
-}
-
-TEST_F(MefCredentialClientTest, ListsSwitchedOffSendsOneCallPerFetch) {
-  MefCredentialClient f(env_.Channel(kMaf), kMaf, {}, FetchLists{/*enabled=*/false, 2, 128});
-  EXPECT_FALSE(f.lists_in_use());
-  ASSERT_THAT(f.Fetch(mef_.key_id(), Deadline()), IsOk());
-  EXPECT_EQ(mef_.single_calls, 1);
-  EXPECT_TRUE(mef_.list_sizes().empty());
 }
 
 TEST_F(MefCredentialClientTest, ResolverEndToEndOverGrpc) {

@@ -67,10 +67,6 @@ ABSL_FLAG(bool, coap_legacy_option_numbers, false,
 ABSL_FLAG(std::string, admin_fqdn, "",
           "adminFQDN: the administrating stakeholder this MAF registers clients and keys for "
           "(TS-0003 8.8.3.2); requests naming another get RSC 4103. Default: --maf_fqdn.");
-ABSL_FLAG(bool, mef_fetch_lists, true,
-          "Send Km fetches that queue while earlier ones are out together, in one "
-          "FetchCredentials call (a MEF without it is asked one call per fetch); false: always one "
-          "FetchCredential call per fetch.");
 ABSL_FLAG(absl::Duration, mef_resolve_interval, absl::Seconds(30),
           "Least time between two DNS resolutions of a dns:/// --mef_endpoints target.");
 ABSL_FLAG(bool, require_sni, false, "Refuse handshakes whose SNI is not --maf_fqdn.");
@@ -185,11 +181,9 @@ int Run() {
   if (!ttls.ok()) setup.Die("cache_ttl/negative_ttl", ttls.status());
   ko.cache_ttl = ttls->cache_ttl;
   ko.negative_ttl = ttls->negative_ttl;
-  maf::FetchLists lists;
-  lists.enabled = absl::GetFlag(FLAGS_mef_fetch_lists);
   for (const auto& [mef_fqdn, channel] : channels) {
-    ko.fetchers[mef_fqdn] = metrics.Timed(
-        std::make_shared<maf::MefCredentialClient>(channel, maf_fqdn, maf::Backoff{}, lists));
+    ko.fetchers[mef_fqdn] =
+        metrics.Timed(std::make_shared<maf::MefCredentialClient>(channel, maf_fqdn));
   }
   // Cached Km is served only while the revocation watch on its MEF is healthy (see
   // KmResolverOptions::trust_cache); the watches start below, before any handshake.

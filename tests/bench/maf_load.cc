@@ -66,11 +66,6 @@ ABSL_FLAG(bool, kmid_register, false,
           "Phase 2 also does Client Registration after each handshake.");
 ABSL_FLAG(std::string, suite, "PSK-AES128-CBC-SHA256",
           "TLS suite (OpenSSL name) for phase 2, 3 and the MafClient.");
-ABSL_FLAG(bool, mef_fetch_lists, true,
-          "MAF sends queued Km fetches together in FetchCredentials calls (maf_server "
-          "--mef_fetch_lists); false: one FetchCredential call per fetch.");
-ABSL_FLAG(int, mef_fetch_lists_in_flight, 2,
-          "FetchCredentials calls out at once before fetches queue for the next (FetchLists).");
 ABSL_FLAG(int, io_threads, 2, "MAF PskServer I/O threads (maf_server default 2).");
 ABSL_FLAG(int, maf_pg_pool_size, 8, "MAF PostgreSQL pool (maf_server default 8).");
 ABSL_FLAG(int, mef_pg_pool_size, 8, "MEF PostgreSQL pool.");
@@ -127,21 +122,18 @@ int Main() {
   server_options.maf_pg_pool_size = absl::GetFlag(FLAGS_maf_pg_pool_size);
   server_options.fetch_timeout = absl::GetFlag(FLAGS_fetch_timeout);
   server_options.km_cache_ttl = absl::GetFlag(FLAGS_km_cache_ttl);
-  server_options.mef_fetch_lists = absl::GetFlag(FLAGS_mef_fetch_lists);
-  server_options.mef_fetch_lists_in_flight = absl::GetFlag(FLAGS_mef_fetch_lists_in_flight);
   server_options.io_threads = absl::GetFlag(FLAGS_io_threads);
   server_options.suite = absl::GetFlag(FLAGS_suite);
   server_options.baseline_threads = absl::GetFlag(FLAGS_baseline_threads);
   std::printf(
       "maf_load: devices=%d concurrency=%d duration=%s mef_store=%s maf_store=%s suite=%s "
-      "io_threads=%d km_cache_ttl=%s kmid_register=%d mef_fetch_lists=%d cores=%ld\n",
+      "io_threads=%d km_cache_ttl=%s kmid_register=%d cores=%ld\n",
       absl::GetFlag(FLAGS_devices), absl::GetFlag(FLAGS_concurrency),
       absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
       absl::GetFlag(FLAGS_mef_store).c_str(), absl::GetFlag(FLAGS_maf_store).c_str(),
       absl::GetFlag(FLAGS_suite).c_str(), absl::GetFlag(FLAGS_io_threads),
       absl::FormatDuration(absl::GetFlag(FLAGS_km_cache_ttl)).c_str(),
-      absl::GetFlag(FLAGS_kmid_register), absl::GetFlag(FLAGS_mef_fetch_lists),
-      sysconf(_SC_NPROCESSORS_ONLN));
+      absl::GetFlag(FLAGS_kmid_register), sysconf(_SC_NPROCESSORS_ONLN));
 
   // Devices as a bootstrap would leave them: Ke and KeID at the MEF; Km, KmID derived on the
   // device.

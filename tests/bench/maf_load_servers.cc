@@ -170,11 +170,8 @@ void RunMafChild(const MafLoadServerOptions& options, const std::string& conninf
   ko.envelope = envelope;
   ko.default_timeout = options.fetch_timeout;
   ko.cache_ttl = options.km_cache_ttl;
-  maf::FetchLists lists;
-  lists.enabled = options.mef_fetch_lists;
-  lists.max_in_flight = options.mef_fetch_lists_in_flight;
-  ko.fetchers[kMefFqdn] = std::make_shared<maf::MefCredentialClient>(
-      mtls->Channel(mef_port, kMafFqdn), kMafFqdn, maf::Backoff{}, lists);
+  ko.fetchers[kMefFqdn] =
+      std::make_shared<maf::MefCredentialClient>(mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
   auto km_resolver = maf::KmResolver::Create(std::move(ko));
   if (!km_resolver.ok()) {
     WritePort(out_fd, 0);

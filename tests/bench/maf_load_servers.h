@@ -49,8 +49,6 @@ struct MafLoadServerOptions {
   int maf_pg_pool_size = 8;
   absl::Duration fetch_timeout = absl::Seconds(2);
   absl::Duration km_cache_ttl = absl::Seconds(30);
-  bool mef_fetch_lists = true;  // maf_server --mef_fetch_lists
-  int mef_fetch_lists_in_flight = 2;  // FetchLists::max_in_flight
   int io_threads = 2;
   std::string suite = "PSK-AES128-CBC-SHA256";  // OpenSSL name, for the baseline
   int baseline_threads = 16;

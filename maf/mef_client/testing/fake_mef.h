@@ -1,9 +1,8 @@
 // File: maf/mef_client/testing/fake_mef.h
 //
-// FakeMef is a MEF credential service for MAF-side tests: FetchCredential (and each entry of
-// FetchCredentials) answers one KeID (Km of 32 'm' bytes) to callers whose certificate names the
-// MAF-ID (after `unavailable_replies` UNAVAILABLE answers), and WatchRevocations sends heartbeats
-// plus whatever events a test pushes.
+// FakeMef is a MEF credential service for MAF-side tests: FetchCredential answers one KeID (Km of
+// 32 'm' bytes) to callers whose certificate names the MAF-ID (after `unavailable_replies`
+// UNAVAILABLE answers), and WatchRevocations sends heartbeats plus whatever events a test pushes.
 //
 //   FakeMef mef;
 //   env.Start({&mef});                        // common/testing/mtls_env.h
@@ -14,7 +13,6 @@
 #include <atomic>
 #include <deque>
 #include <string>
-#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -31,60 +29,12 @@ class FakeMef final : public rsp::v1::MefCredentialService::Service {
  public:
   grpc::Status FetchCredential(grpc::ServerContext* ctx, const rsp::v1::FetchCredentialRequest* req,
                                rsp::v1::FetchCredentialResponse* out) override {
-    ++single_calls;
-    return Answer(*ctx, *req, out);
-  }
-
-  // FetchCredentials answers each entry as FetchCredential would (UNIMPLEMENTED, as a MEF older
-  // than it does, when serve_lists is false). While Hold() is on, calls wait at the start.
-  grpc::Status FetchCredentials(grpc::ServerContext* ctx,
-                                const rsp::v1::FetchCredentialsRequest* req,
-                                rsp::v1::FetchCredentialsResponse* out) override {
-    if (!serve_lists) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no FetchCredentials");
-    {
-      absl::MutexLock lock(&mu_);
-      list_sizes_.push_back(req->fetches_size());
-      ++held_;
-      mu_.Await(absl::Condition(+[](bool* hold) { return !*hold; }, &hold_));
-      --held_;
-    }
-    for (const rsp::v1::FetchCredentialRequest& r : req->fetches()) {
-      rsp::v1::FetchCredentialResult* result = out->add_results();
-      grpc::Status s = Answer(*ctx, r, result->mutable_credential());
-      result->set_code(s.error_code());
-      result->set_message(s.error_message());
-      if (!s.ok()) result->clear_credential();
-    }
-    return grpc::Status::OK;
-  }
-
-  // Hold(true) keeps FetchCredentials calls waiting until Hold(false); WaitHeld waits for `n` to
-  // be waiting.
-  void Hold(bool on) {
-    absl::MutexLock lock(&mu_);
-    hold_ = on;
-  }
-  bool WaitHeld(int n, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_ >= n; };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
-  }
-  // list_sizes: the entries of each FetchCredentials call served, in arrival order.
-  std::vector<int> list_sizes() {
-    absl::MutexLock lock(&mu_);
-    return list_sizes_;
-  }
-
-  // Answer is one fetch's answer (a FetchCredential call, or an entry of FetchCredentials).
-  grpc::Status Answer(const grpc::ServerContext& ctx, const rsp::v1::FetchCredentialRequest& r,
-                      rsp::v1::FetchCredentialResponse* out) {
-    const rsp::v1::FetchCredentialRequest* req = &r;
     ++calls;
     if (unavailable_replies > 0) {
       --unavailable_replies;
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "overloaded");
     }
-    if (!grpcutil::PeerHasIdentity(ctx, kFakeMaf)) {
+    if (!grpcutil::PeerHasIdentity(*ctx, kFakeMaf)) {
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "not the MAF-ID");
     }
     if (req->suid() != 21) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "suid");
@@ -134,21 +84,13 @@ class FakeMef final : public rsp::v1::MefCredentialService::Service {
   crypto::KeyId key_id() const { return *crypto::KeyId::Parse(ke_id); }
   std::string maf_id = kFakeMaf;
   std::string enrolee_id = "C-dev1";
-  // calls counts fetches answered (single calls and list entries); single_calls the
-  // FetchCredential calls among them.
   std::atomic<int> calls{0};
-  std::atomic<int> single_calls{0};
-  // serve_lists: FetchCredentials is served (false: UNIMPLEMENTED, an older MEF).
-  std::atomic<bool> serve_lists{true};
   // unavailable_replies: how many fetches to answer UNAVAILABLE (an overloaded MEF) before serving.
   std::atomic<int> unavailable_replies{0};
 
  private:
   absl::Mutex mu_;
   std::deque<rsp::v1::RevocationEvent> events_ ABSL_GUARDED_BY(mu_);
-  bool hold_ ABSL_GUARDED_BY(mu_) = false;
-  int held_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<int> list_sizes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace onem2m::maf::testing
