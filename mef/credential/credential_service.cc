@@ -18,11 +18,6 @@ namespace {
 namespace v1 = ::onem2m::rsp::v1;
 
 constexpr uint32_t kDefaultHeartbeatMs = 250;
-// FetchCredentials: at most this many entries per call (mef_credential.proto), this many calls per
-// store read, and this many threads polling them.
-constexpr int kMaxListEntries = 128;
-constexpr int kListCallsPerRead = 8;
-constexpr int kListThreads = 2;
 constexpr uint32_t kMinHeartbeatMs = 100;
 constexpr uint32_t kMaxHeartbeatMs = 1000;
 
@@ -75,49 +70,22 @@ MefCredentialServiceImpl::MefCredentialServiceImpl(EnroleeStore* store, const Ke
            /*requests_ahead=*/128, /*one_batch_at_a_time=*/true,
            /*max_waiting=*/options_.fetch_max_waiting, /*thread_name=*/"mef-fetch",
            /*turns=*/options_.fetch_reads, /*overlap_min=*/options_.fetch_overlap_min},
-          [this](absl::Span<FetchBatcher::Call* const> calls) { Overflow(calls); }),
-      list_batcher_(
-          [this](FetchListBatcher::Call* call, grpc::ServerCompletionQueue* cq) {
-            RequestFetchCredentials(call->context(), call->mutable_request(), call->responder(),
-                                    cq, cq, call->tag());
-          },
-          [this](absl::Span<FetchListBatcher::Call* const> batch, FetchListBatcher::Turn* turn) {
-            FetchListBatch(batch, turn);
-          },
-          {/*threads=*/kListThreads, /*max_batch=*/kListCallsPerRead,
-           /*requests_ahead=*/16, /*one_batch_at_a_time=*/true,
-           /*max_waiting=*/std::max(1, options_.fetch_max_waiting / kMaxListEntries),
-           /*thread_name=*/"mef-fetch-list", /*turns=*/options_.fetch_reads,
-           /*overlap_min=*/1},
-          [this](absl::Span<FetchListBatcher::Call* const> calls) { ListOverflow(calls); }) {
+          [this](absl::Span<FetchBatcher::Call* const> calls) { Overflow(calls); }) {
   // Km leaves SecretBytes only in the response message (see the header): wiped once sent.
-  batcher_.SetResponseScrubber([](v1::FetchCredentialResponse* response) {
+  batcher_.SetResponseScrubber([](rsp::v1::FetchCredentialResponse* response) {
     WipeString(response->mutable_km());
     WipeString(response->mutable_credential());
-  });
-  list_batcher_.SetResponseScrubber([](v1::FetchCredentialsResponse* response) {
-    for (v1::FetchCredentialResult& r : *response->mutable_results()) {
-      WipeString(r.mutable_credential()->mutable_km());
-      WipeString(r.mutable_credential()->mutable_credential());
-    }
   });
 }
 
 void MefCredentialServiceImpl::Register(grpc::ServerBuilder* builder) {
   builder->RegisterService(this);
   batcher_.AddQueues(builder);
-  list_batcher_.AddQueues(builder);
 }
 
-void MefCredentialServiceImpl::Start() {
-  batcher_.Start();
-  list_batcher_.Start();
-}
+void MefCredentialServiceImpl::Start() { batcher_.Start(); }
 
-void MefCredentialServiceImpl::Stop() {
-  batcher_.Stop();
-  list_batcher_.Stop();
-}
+void MefCredentialServiceImpl::Stop() { batcher_.Stop(); }
 
 void MefCredentialServiceImpl::Shutdown() {
   absl::MutexLock lock(&mu_);
@@ -130,30 +98,31 @@ bool MefCredentialServiceImpl::WaitForShutdown(absl::Duration d) {
   return shutting_down_;
 }
 
-MefCredentialServiceImpl::Fetch MefCredentialServiceImpl::Prepare(
-    std::vector<std::string> names, const v1::FetchCredentialRequest& request,
-    std::chrono::system_clock::time_point deadline, v1::FetchCredentialResponse* response) {
+MefCredentialServiceImpl::Fetch MefCredentialServiceImpl::Prepare(FetchBatcher::Call* call) {
+  const rsp::v1::FetchCredentialRequest& request = call->request();
   Fetch f;
-  f.ask.names = std::move(names);
+  f.ask.names = grpcutil::PeerDnsNames(*call->context());
   f.ask.ke_id = request.ke_id();
   f.ask.suid = request.suid();
   f.ask.target_id = request.enrolment_target_id();
   f.result = CredentialFetcher::Prepare(f.ask);
-  f.deadline = deadline;
-  f.response = response;
   return f;
 }
 
-void MefCredentialServiceImpl::Answer(std::vector<Fetch>* fetches,
-                                      absl::FunctionRef<void()> release_turn, absl::Time start) {
+void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> batch,
+                                          FetchBatcher::Turn* turn) {
+  const absl::Time start = absl::Now();
   const auto now = absl::ToChronoTime(start);  // for the calls' deadlines
-  std::vector<crypto::KeyId> keys;  // the valid fetches' KeIDs, for one store read
-  std::vector<size_t> asking;       // keys[j] is asked by (*fetches)[asking[j]]
-  for (size_t i = 0; i < fetches->size(); ++i) {
-    FetchResult& r = (*fetches)[i].result;
+  std::vector<Fetch> fetches;
+  fetches.reserve(batch.size());
+  std::vector<crypto::KeyId> keys;  // the valid calls' KeIDs, for one store read
+  std::vector<size_t> asking;       // keys[j] is asked by batch[asking[j]]
+  for (size_t i = 0; i < batch.size(); ++i) {
+    fetches.push_back(Prepare(batch[i]));
+    FetchResult& r = fetches.back().result;
     if (!r.valid) continue;
     // A call that waited past its deadline (a slow store) is not worth a read any more.
-    if ((*fetches)[i].deadline <= now) {
+    if (batch[i]->context()->deadline() <= now) {
       r.outcome = FetchOutcome::kUnavailable;
       r.status =
           absl::DeadlineExceededError("deadline passed before the credential store was asked");
@@ -164,44 +133,16 @@ void MefCredentialServiceImpl::Answer(std::vector<Fetch>* fetches,
   }
   if (!keys.empty()) {
     std::vector<absl::StatusOr<EnrolmentView>> views = store_->GetEnrolmentsByKeIds(keys);
-    release_turn();  // the next batch may read while this one is answered
+    turn->Release();  // the next batch may read while this one is answered
     for (size_t j = 0; j < asking.size(); ++j) {
-      Fetch& f = (*fetches)[asking[j]];
+      const size_t i = asking[j];
+      Fetch& f = fetches[i];
       fetcher_.Decide(f.ask, std::move(views[j]), &f.result);
-      if (f.result.status.ok()) Respond(f.result, f.ask.suid, f.response);
+      if (f.result.status.ok()) Respond(f.result, f.ask.suid, batch[i]->response());
       f.result.key = SecretBytes();  // wiped: the response holds the one copy now
     }
   }
-  // Every record is out before any call is answered.
-  AuditBatch audit;
-  for (const Fetch& f : *fetches) CredentialFetcher::Audit(f.ask, f.result, "grpc", &audit);
-  audit.Write();
-  const absl::Duration took = absl::Now() - start;
-  for (const Fetch& f : *fetches) fetcher_.Count(f.result.outcome, took);
-}
-
-void MefCredentialServiceImpl::Shed(std::vector<Fetch>* fetches, absl::Time start) {
-  for (Fetch& f : *fetches) {
-    if (!f.result.valid) continue;
-    f.result.valid = false;  // not read: Answer only audits and counts it
-    f.result.outcome = FetchOutcome::kUnavailable;
-    f.result.status =
-        absl::UnavailableError("credential service overloaded (store not answering); retry");
-  }
-  Answer(fetches, [] {}, start);
-}
-
-void MefCredentialServiceImpl::FetchBatch(absl::Span<FetchBatcher::Call* const> batch,
-                                          FetchBatcher::Turn* turn) {
-  const absl::Time start = absl::Now();
-  std::vector<Fetch> fetches;
-  fetches.reserve(batch.size());
-  for (FetchBatcher::Call* call : batch) {
-    fetches.push_back(Prepare(grpcutil::PeerDnsNames(*call->context()), call->request(),
-                              call->context()->deadline(), call->response()));
-  }
-  Answer(&fetches, [turn] { turn->Release(); }, start);
-  for (size_t i = 0; i < batch.size(); ++i) batch[i]->Finish(ToGrpc(fetches[i].result.status));
+  Conclude(batch, fetches, start);
 }
 
 void MefCredentialServiceImpl::Overflow(absl::Span<FetchBatcher::Call* const> calls) {
@@ -209,64 +150,26 @@ void MefCredentialServiceImpl::Overflow(absl::Span<FetchBatcher::Call* const> ca
   std::vector<Fetch> fetches;
   fetches.reserve(calls.size());
   for (FetchBatcher::Call* call : calls) {
-    fetches.push_back(Prepare(grpcutil::PeerDnsNames(*call->context()), call->request(),
-                              call->context()->deadline(), call->response()));
+    fetches.push_back(Prepare(call));
+    FetchResult& r = fetches.back().result;
+    if (!r.valid) continue;
+    r.outcome = FetchOutcome::kUnavailable;
+    r.status = absl::UnavailableError("credential service overloaded (store not answering); retry");
   }
-  Shed(&fetches, start);
-  for (size_t i = 0; i < calls.size(); ++i) calls[i]->Finish(ToGrpc(fetches[i].result.status));
+  Conclude(calls, fetches, start);
 }
 
-std::vector<MefCredentialServiceImpl::Fetch> MefCredentialServiceImpl::PrepareLists(
-    absl::Span<FetchListBatcher::Call* const> calls, std::vector<FetchListBatcher::Call*>* kept) {
-  std::vector<Fetch> fetches;
-  for (FetchListBatcher::Call* call : calls) {
-    const int n = call->request().fetches_size();
-    if (n < 1 || n > kMaxListEntries) {
-      call->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                absl::StrCat("fetches must have 1 to ", kMaxListEntries,
-                                             " entries")));
-      continue;
-    }
-    kept->push_back(call);
-    const std::vector<std::string> names = grpcutil::PeerDnsNames(*call->context());
-    v1::FetchCredentialsResponse* response = call->response();
-    for (int i = 0; i < n; ++i) {
-      fetches.push_back(Prepare(names, call->request().fetches(i), call->context()->deadline(),
-                                response->add_results()->mutable_credential()));
-    }
+void MefCredentialServiceImpl::Conclude(absl::Span<FetchBatcher::Call* const> calls,
+                                        const std::vector<Fetch>& fetches, absl::Time start) {
+  // Every record is out before any call is answered.
+  AuditBatch audit;
+  for (const Fetch& f : fetches) CredentialFetcher::Audit(f.ask, f.result, "grpc", &audit);
+  audit.Write();
+  const absl::Duration took = absl::Now() - start;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    fetcher_.Count(fetches[i].result.outcome, took);
+    calls[i]->Finish(ToGrpc(fetches[i].result.status));
   }
-  return fetches;
-}
-
-void MefCredentialServiceImpl::FinishLists(const std::vector<FetchListBatcher::Call*>& calls,
-                                           const std::vector<Fetch>& fetches) {
-  size_t next = 0;
-  for (FetchListBatcher::Call* call : calls) {
-    for (v1::FetchCredentialResult& r : *call->response()->mutable_results()) {
-      const absl::Status& s = fetches[next++].result.status;
-      r.set_code(static_cast<int32_t>(s.code()));
-      r.set_message(std::string(s.message()));
-      if (!s.ok()) r.clear_credential();
-    }
-    call->Finish(grpc::Status::OK);
-  }
-}
-
-void MefCredentialServiceImpl::FetchListBatch(absl::Span<FetchListBatcher::Call* const> batch,
-                                              FetchListBatcher::Turn* turn) {
-  const absl::Time start = absl::Now();
-  std::vector<FetchListBatcher::Call*> calls;
-  std::vector<Fetch> fetches = PrepareLists(batch, &calls);
-  Answer(&fetches, [turn] { turn->Release(); }, start);
-  FinishLists(calls, fetches);
-}
-
-void MefCredentialServiceImpl::ListOverflow(absl::Span<FetchListBatcher::Call* const> batch) {
-  const absl::Time start = absl::Now();
-  std::vector<FetchListBatcher::Call*> calls;
-  std::vector<Fetch> fetches = PrepareLists(batch, &calls);
-  Shed(&fetches, start);
-  FinishLists(calls, fetches);
 }
 
 void MefCredentialServiceImpl::Respond(const FetchResult& result, uint32_t suid,

@@ -54,10 +54,6 @@
 // read is out about 2 ms, mostly waiting for a CPU), yet starts only once fetch_overlap_min calls
 // wait, so reads stay batched. Every read asks the store afresh: nothing is cached, so a
 // revocation by another MEF replica sharing the database holds from its commit on.
-// FetchCredentials (several fetches in one call, what a busy MAF sends) has batcher threads of its
-// own (kListThreads, named mef-fetch-list) and the same rules: each entry is decided, audited and
-// counted as its own FetchCredential call would be, and the entries of the calls that arrived
-// together are read with one query.
 //
 // Thread safety: Register, Start and Stop are called once each, in that order; the rest may be
 // called concurrently.
@@ -66,14 +62,12 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -91,8 +85,7 @@ namespace mef {
 
 class MefCredentialServiceImpl final
     : public rsp::v1::MefCredentialService::WithAsyncMethod_FetchCredential<
-          rsp::v1::MefCredentialService::WithAsyncMethod_FetchCredentials<
-              rsp::v1::MefCredentialService::Service>> {
+          rsp::v1::MefCredentialService::Service> {
  public:
   struct Options {
     // clock supplies "now" for expiry checks (common/time/clock.h); tests inject a FakeClock.
@@ -160,44 +153,21 @@ class MefCredentialServiceImpl final
 
   using FetchBatcher =
       grpcutil::UnaryBatcher<rsp::v1::FetchCredentialRequest, rsp::v1::FetchCredentialResponse>;
-  using FetchListBatcher =
-      grpcutil::UnaryBatcher<rsp::v1::FetchCredentialsRequest, rsp::v1::FetchCredentialsResponse>;
-  // Fetch is one fetch's progress (a FetchCredential call, or one entry of a FetchCredentials
-  // call): what was asked, by when, where an OK answer goes and, once decided, the answer.
+  // Fetch is one call's progress: what was asked and, once decided, the answer.
   struct Fetch {
     FetchAsk ask;
     FetchResult result;
-    std::chrono::system_clock::time_point deadline;
-    rsp::v1::FetchCredentialResponse* response = nullptr;
   };
-  // Prepare reads one fetch's request and caller and runs CredentialFetcher::Prepare.
-  static Fetch Prepare(std::vector<std::string> names,
-                       const rsp::v1::FetchCredentialRequest& request,
-                       std::chrono::system_clock::time_point deadline,
-                       rsp::v1::FetchCredentialResponse* response);
-  // Answer decides `fetches` with one store read for the valid ones (those already past their
-  // deadline get DEADLINE_EXCEEDED without a read), calls `release_turn` once the read is back,
-  // puts each OK answer into its response and writes every audit record and count.
-  void Answer(std::vector<Fetch>* fetches, absl::FunctionRef<void()> release_turn,
-              absl::Time start);
-  // Shed refuses `fetches` (calls beyond fetch_max_waiting) with UNAVAILABLE, audited and counted.
-  void Shed(std::vector<Fetch>* fetches, absl::Time start);
-  // FetchBatch answers the FetchCredential calls that arrived together (see "Batches" above).
+  // Prepare reads one call's request and caller and runs CredentialFetcher::Prepare.
+  static Fetch Prepare(FetchBatcher::Call* call);
+  // FetchBatch answers the calls that arrived together (see "Batches" in the file comment); valid
+  // calls already past their deadline get DEADLINE_EXCEEDED without a read.
   void FetchBatch(absl::Span<FetchBatcher::Call* const> batch, FetchBatcher::Turn* turn);
   // Overflow refuses calls beyond fetch_max_waiting with UNAVAILABLE.
   void Overflow(absl::Span<FetchBatcher::Call* const> calls);
-  // FetchListBatch answers the FetchCredentials calls that arrived together, every entry of
-  // every call with one store read; ListOverflow refuses their entries as Overflow does.
-  void FetchListBatch(absl::Span<FetchListBatcher::Call* const> batch,
-                      FetchListBatcher::Turn* turn);
-  void ListOverflow(absl::Span<FetchListBatcher::Call* const> calls);
-  // PrepareLists turns the well-formed calls of `calls` into fetches (the others are finished
-  // with INVALID_ARGUMENT and left out of `kept`).
-  static std::vector<Fetch> PrepareLists(absl::Span<FetchListBatcher::Call* const> calls,
-                                         std::vector<FetchListBatcher::Call*>* kept);
-  // FinishLists copies each fetch's status into its call's results and finishes the calls.
-  static void FinishLists(const std::vector<FetchListBatcher::Call*>& calls,
-                          const std::vector<Fetch>& fetches);
+  // Conclude writes the audit records of `calls`, counts them and finishes them.
+  void Conclude(absl::Span<FetchBatcher::Call* const> calls, const std::vector<Fetch>& fetches,
+                absl::Time start);
 
   // WaitForShutdown sleeps up to `d`; true if Shutdown was called.
   bool WaitForShutdown(absl::Duration d);
@@ -208,10 +178,8 @@ class MefCredentialServiceImpl final
 
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  // Last members: their threads call FetchBatch and FetchListBatch, so they stop before anything
-  // above is destroyed.
+  // Last member: its threads call FetchBatch, so they stop before anything above is destroyed.
   FetchBatcher batcher_;
-  FetchListBatcher list_batcher_;
 };
 
 }  // namespace mef

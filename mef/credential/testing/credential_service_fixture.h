@@ -15,7 +15,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -179,18 +178,6 @@ class CredentialServiceFixture : public ::testing::TestWithParam<std::string> {
     req.set_suid(suid);
     req.set_enrolment_target_id(target);
     return stub->FetchCredential(&ctx, req, out);
-  }
-
-  // FetchList sends `requests` as one FetchCredentials call.
-  grpc::Status FetchList(const std::string& caller,
-                         const std::vector<v1::FetchCredentialRequest>& requests,
-                         v1::FetchCredentialsResponse* out) {
-    auto stub = v1::MefCredentialService::NewStub(env_->Channel(port_, caller));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    v1::FetchCredentialsRequest req;
-    for (const v1::FetchCredentialRequest& r : requests) *req.add_fetches() = r;
-    return stub->FetchCredentials(&ctx, req, out);
   }
 
   std::unique_ptr<pg::TestSchema> schema_;
