@@ -14,7 +14,9 @@
 //   unknown  an identity of the same form and length that resolves to nothing
 //   unknown2 another unknown identity: the A/A control, which must never differ
 // --layer=resolver times KmResolver::ResolveAsync (call to answer), the part that depends on the
-// identity; --layer=tls times a whole TLS handshake with a wrong key, connect to refusal.
+// identity; --layer=tls times a whole TLS handshake with a wrong key, connect to refusal;
+// --layer=fetch (KeIDs only) times the MAF's fetch from the MEF alone (MefCredentialClient::Fetch,
+// call to answer), so the MEF's share of a first contact can be told from the MAF's.
 // --fresh makes each try use identities never seen before (no resolver cache, no negative cache:
 // every try does the store read, and for a KeID the MEF fetch); without it a pool of
 // --identities identities is cycled, so the caches answer after the warm-up.
@@ -92,7 +94,8 @@
 ABSL_FLAG(std::string, pg, "", "libpq conninfo (default: $ONEM2M_TEST_PG).");
 ABSL_FLAG(std::string, identity, "keid", "keid (first contact) or kmid (later handshakes).");
 ABSL_FLAG(std::string, layer, "resolver",
-          "resolver: KmResolver::ResolveAsync only; tls: whole TLS handshakes with a wrong key.");
+          "resolver: KmResolver::ResolveAsync only; tls: whole TLS handshakes with a wrong key; "
+          "fetch: the MAF's fetch from the MEF alone (KeIDs, with --fresh).");
 ABSL_FLAG(bool, fresh, false, "Each try a never-seen identity on every path (no caches).");
 ABSL_FLAG(int, identities, 200, "Without --fresh: identities per path, cycled.");
 ABSL_FLAG(int, tries, 300, "Tries per path per round.");
@@ -113,7 +116,17 @@ int Run() {
     return 2;
   }
   const bool kmid = absl::GetFlag(FLAGS_identity) == "kmid";
-  const bool tls_layer = absl::GetFlag(FLAGS_layer) == "tls";
+  const std::string layer = absl::GetFlag(FLAGS_layer);
+  const bool tls_layer = layer == "tls";
+  const bool fetch_layer = layer == "fetch";
+  if (layer != "resolver" && !tls_layer && !fetch_layer) {
+    std::fprintf(stderr, "maf_oracle_check: --layer must be resolver, tls or fetch\n");
+    return 2;
+  }
+  if (fetch_layer && kmid) {
+    std::fprintf(stderr, "maf_oracle_check: --layer=fetch times KeIDs (--identity=keid)\n");
+    return 2;
+  }
   const bool fresh = absl::GetFlag(FLAGS_fresh);
   const int tries = std::max(1, absl::GetFlag(FLAGS_tries));
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
@@ -167,8 +180,9 @@ int Run() {
     int next = 0;
     bool broken = false;
     auto measure = [&](const std::string& id, bool known) {
-      double us =
-          tls_layer ? RefusalMicros(maf_port, id, wrong_key) : LookupMicros(resolver, id, known);
+      double us = tls_layer     ? RefusalMicros(maf_port, id, wrong_key)
+                  : fetch_layer ? FetchMicros(*servers.fetcher, id, known)
+                                : LookupMicros(resolver, id, known);
       if (us < 0) broken = true;
       return us;
     };
@@ -197,7 +211,7 @@ int Run() {
     for (int i = 0; i < warmup && !broken; ++i) one_try(nullptr, nullptr, nullptr);
     std::printf(
         "maf_oracle_check: identity %s, layer %s, %s, %d tries per path per round, alpha %g\n",
-        kmid ? "kmid" : "keid", tls_layer ? "tls" : "resolver",
+        kmid ? "kmid" : "keid", layer.c_str(),
         fresh ? "fresh identities (no cache)"
               : absl::StrCat(pool_size, " identities cycled").c_str(),
         tries, alpha);

@@ -73,8 +73,9 @@ bool StartServers(const ServerSetup& setup, OracleServers* out) {
   ko.maf_fqdn = kMafFqdn;
   ko.store = out->maf_store.get();
   ko.envelope = setup.maf_envelope;
-  ko.fetchers[kMefFqdn] =
+  out->fetcher =
       std::make_shared<maf::MefCredentialClient>(setup.mtls->Channel(mef_port, kMafFqdn), kMafFqdn);
+  ko.fetchers[kMefFqdn] = out->fetcher;
   auto resolver = maf::KmResolver::Create(std::move(ko));
   if (!resolver.ok()) return false;
   out->resolver = *std::move(resolver);
@@ -113,6 +114,19 @@ double LookupMicros(maf::KmResolver& resolver, const std::string& identity, bool
     return -1;
   }
   return absl::ToDoubleMicroseconds(end - start);
+}
+
+double FetchMicros(maf::MefFetcher& fetcher, const std::string& identity, bool known) {
+  absl::StatusOr<crypto::KeyId> ke_id = crypto::KeyId::Parse(identity);
+  if (!ke_id.ok()) return -1;
+  const absl::Time start = absl::Now();
+  absl::StatusOr<maf::FetchedCredential> got = fetcher.Fetch(*ke_id, start + absl::Seconds(5));
+  const absl::Duration took = absl::Now() - start;
+  if (known ? !got.ok() : !absl::IsNotFound(got.status())) {
+    std::fprintf(stderr, "maf_oracle_check: %s: unexpected fetch answer\n", identity.c_str());
+    return -1;
+  }
+  return absl::ToDoubleMicroseconds(took);
 }
 
 double RefusalMicros(int port, const std::string& identity, const SecretBytes& wrong_key) {

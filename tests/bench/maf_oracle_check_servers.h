@@ -50,6 +50,7 @@ struct OracleServers {
   std::unique_ptr<grpc::Server> mef_server;
   std::unique_ptr<maf::PgMafStore> maf_store;
   std::shared_ptr<maf::KmResolver> resolver;
+  std::shared_ptr<maf::MefFetcher> fetcher;  // the resolver's client of the MEF
   std::unique_ptr<maf::HandshakeServer> maf_server;  // --layer=tls only
   int maf_port = 0;
 
@@ -64,6 +65,11 @@ bool StartServers(const ServerSetup& setup, OracleServers* out);
 // LookupMicros times one asynchronous lookup (what a paused handshake waits for); negative when
 // the answer is not what the path expects (known: Km; unknown: refused as about the identity).
 double LookupMicros(maf::KmResolver& resolver, const std::string& identity, bool known);
+
+// FetchMicros times one fetch of the KeID `identity` from the MEF as the MAF's client sees it
+// (--layer=fetch): the MEF's part of a first contact alone. Negative when the answer is not what
+// the path expects (known: Km; unknown: NOT_FOUND).
+double FetchMicros(maf::MefFetcher& fetcher, const std::string& identity, bool known);
 
 // RefusalMicros times one TLS handshake with a wrong key, connect to refusal.
 double RefusalMicros(int port, const std::string& identity, const SecretBytes& wrong_key);
