@@ -118,7 +118,7 @@ absl::Status KmResolver::RefuseKmId(const crypto::KeyId& km_id, absl::Status why
 
 absl::Status KmResolver::RefuseKeId(const crypto::KeyId& ke_id, absl::Status why) {
   const std::string& mef_fqdn = ke_id.fqdn;
-  // What a KeID the MEF knows gets in RunFlight step 3: derive the KmID, seal Km under it, store
+  // What a KeID the MEF knows gets in AfterFetch step 2: derive the KmID, seal Km under it, store
   // the credential (here a decoy write of the same size), check the tombstones.
   absl::StatusOr<crypto::KeyId> km_id = crypto::DeriveKmKeyId(decoy_.km, o_.maf_fqdn);
   absl::StatusOr<std::string> sealed =

@@ -3,7 +3,9 @@
 // KmResolver turns the PSK identity a device presents to the MAF into Km (docs/protocol.md 7):
 //   - a KmID of this MAF's FQDN: the stored credential (unsealed; revoked or expired: refused);
 //   - a KeID: the MEF named by the FQDN after '@' is asked for Km (section 6), KmID is derived
-//     (DeriveKmId), the credential is stored sealed (AAD = KmID) and Km returned.
+//     (DeriveKmId), the credential is stored sealed (AAD = KmID) and Km returned. A KeID stored
+//     before is asked of the MEF again (unless cached); the store's row, revoked or not, answers
+//     for it once the MEF has.
 // It is called from the handshake's PSK callback, which OpenSSL runs synchronously, so it is built
 // not to let one slow MEF stall other handshakes:
 //   - single flight per KeID (and per KmID for the store read): concurrent resolves of one
@@ -142,7 +144,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // replay). They return the store's status; the cache is dropped even if the store fails.
   absl::Status OnRevokedKeId(const crypto::KeyId& ke_id, const Revocation& why);
   absl::Status OnRevokedEnrolee(absl::string_view enrolee_id, const Revocation& why);
-  // ForgetKmId drops one cached Km (after an admin revocation on this replica).
+  // ForgetKmId drops one cached Km (after an admin revocation on this replica), and tombstones its
+  // KeID if it was cached, so a first contact with it is refused without asking the MEF.
   void ForgetKmId(const crypto::KeyId& km_id);
   // OnMefResync drops every Km cached from `mef_fqdn` (the watcher restarted without a cursor).
   void OnMefResync(absl::string_view mef_fqdn);
@@ -208,10 +211,11 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
     Work work;
   };
   Plan MakePlan(absl::string_view identity, absl::Time deadline);
-  // RunFlight does the slow part for one KeID on flight threads: the store read (BeforeFetch),
-  // the MEF fetch (asynchronous: no thread waits for it), then AfterFetch.
+  // RunFlight does the slow part for one KeID on flight threads: BeforeFetch, the MEF fetch
+  // (asynchronous: no thread waits for it), then AfterFetch.
   void RunFlight(const crypto::KeyId& ke_id, absl::Time deadline, Done finish);
-  // BeforeFetch reads the store and checks the MEF's breaker: an answer, or nullopt to fetch.
+  // BeforeFetch retries pending revocation writes and checks the MEF's breaker: an answer (breaker
+  // open), or nullopt to fetch.
   std::optional<absl::StatusOr<ResolvedKm>> BeforeFetch(const crypto::KeyId& ke_id);
   // AfterFetch checks the MEF's answer, derives the KmID, seals and stores the credential.
   absl::StatusOr<ResolvedKm> AfterFetch(const crypto::KeyId& ke_id,
@@ -235,6 +239,8 @@ class KmResolver : public std::enable_shared_from_this<KmResolver> {
   // RetryPendingRevocations writes the revocations whose first write failed (at the start of each
   // flight, before it reads the store, so a revoked credential is not served from it).
   void RetryPendingRevocations() ABSL_LOCKS_EXCLUDED(mu_);
+  // TombstoneKeIdLocked remembers `ke_id` as revoked for tombstone_ttl.
+  void TombstoneKeIdLocked(const crypto::KeyId& ke_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool TombstonedLocked(const crypto::KeyId& ke_id, const std::string& enrolee_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneTombstonesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

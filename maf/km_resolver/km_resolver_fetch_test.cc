@@ -50,13 +50,36 @@ TEST_F(KmResolverTest, KmIdResolvesFromTheStoreWithoutFetching) {
   ASSERT_THAT(again, IsOk());
   EXPECT_TRUE(again->km.Equals(first->km));
   EXPECT_EQ(again->ke_id.ToString(), KeId(1));
-  // The same KeID again is served from the store, not the MEF.
+  // The same KeID again is answered from the entry the KmID's store read cached, not the MEF.
   ASSERT_THAT(Resolve(KeId(1)), IsOk());
   EXPECT_EQ(fetcher_->calls, 1);
   // KmID in lower-case hex is the same identity.
   std::string lower = first->km_id.ToString();
   for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
   EXPECT_THAT(Resolve(lower), IsOk());
+}
+
+TEST_F(KmResolverTest, AStoredKeIdIsAskedOfTheMefAgainAndTheMefDecides) {
+  // A first contact with a KeID stored before (a device that lost its KmID, another replica's
+  // first contact) is not read from the store first: the MEF is asked, and the stored row answers
+  // once it has said the enrolment is usable.
+  absl::StatusOr<ResolvedKm> first = Resolve(KeId(1));
+  ASSERT_THAT(first, IsOk());
+  ASSERT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(5)));
+  Build();  // another replica, or after a restart: empty cache
+  absl::StatusOr<ResolvedKm> again = Resolve(KeId(1));
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->km_id, first->km_id);
+  EXPECT_TRUE(again->km.Equals(first->km));
+  EXPECT_EQ(fetcher_->calls, 2);
+  // The enrolment has since ended at the MEF: the stored credential no longer serves a KeID.
+  fetcher_->answer = [](const crypto::KeyId&, absl::Time) -> absl::StatusOr<FetchedCredential> {
+    return absl::NotFoundError("no usable enrolment for this KeID");
+  };
+  ASSERT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(5)));
+  Build();
+  EXPECT_THAT(Resolve(KeId(1)), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(fetcher_->calls, 3);
 }
 
 TEST_F(KmResolverTest, NothingOutlivesKe) {

@@ -1,5 +1,5 @@
-// KmResolver's flights: single-flight lookups on flight threads (store read, MEF fetch,
-// derive/seal/store). See km_resolver.h.
+// KmResolver's flights: single-flight lookups on flight threads (for a KeID the MEF fetch, then
+// derive/seal/store; for a KmID the store read). See km_resolver.h.
 #include <memory>
 #include <optional>
 #include <utility>
@@ -129,25 +129,33 @@ void KmResolver::RunFlight(const crypto::KeyId& ke_id, absl::Time deadline, Done
 std::optional<absl::StatusOr<ResolvedKm>> KmResolver::BeforeFetch(const crypto::KeyId& ke_id) {
   const std::string& mef_fqdn = ke_id.fqdn;
   RetryPendingRevocations();
-  // 1. Stored already (an earlier handshake, possibly on another replica)?
-  absl::StatusOr<MafCredential> stored = o_.store->GetCredentialByKeId(ke_id);
-  if (stored.ok()) {
-    absl::StatusOr<ResolvedKm> r = Unseal(*stored);
-    if (r.ok()) Cache(*r);
-    return r;
+  // 1. Ask the MEF, unless its breaker is open. A KeID not in the cache is always fetched, even
+  // one stored before (a device doing first contact again, another replica's): the MEF says
+  // whether it is usable now (TS-0003 8.3.2.1), and the store's state of it (revoked here or by
+  // another replica) comes back with the write in step 2. A store read first would cost every
+  // first contact a database round trip to spare the MEF a call for the rare stored KeID
+  // (docs/performance.md, "Stop 27"). A KeID revoked here in the last tombstone_ttl is refused
+  // without the call: the tombstone is in memory (its enrolee is not known before the answer).
+  // A flight that ended between this caller's cache miss and the start of this one has cached its
+  // answer (known or unknown): that is the answer, with no second MEF call.
+  {
+    std::optional<ResolvedKm> entry;
+    KmCache::Kind kind = KmCache::Kind::kUnknown;
+    {
+      absl::MutexLock l(&mu_);
+      entry = cache_.GetByKeId(ke_id, Now(), &kind);
+    }
+    if (entry.has_value() && CacheTrusted(entry->mef_fqdn)) {
+      if (kind == KmCache::Kind::kKnown) return absl::StatusOr<ResolvedKm>(*std::move(entry));
+      return absl::StatusOr<ResolvedKm>(absl::NotFoundError("unknown KeID"));
+    }
   }
-  if (stored.status().code() == absl::StatusCode::kFailedPrecondition) {
-    // Revoked at this MAF: refused even though the MEF may still hand Km out, and dropped from
-    // the cache so no copy serves again.
-    absl::MutexLock l(&mu_);
-    cache_.EraseKeId(ke_id);
-    return absl::PermissionDeniedError("KeID revoked");
-  }
-  if (stored.status().code() != absl::StatusCode::kNotFound) return stored.status();
-
-  // 2. Ask the MEF, unless its breaker is open.
   {
     absl::MutexLock l(&mu_);
+    if (TombstonedLocked(ke_id, /*enrolee_id=*/"")) {
+      cache_.EraseKeId(ke_id);
+      return absl::PermissionDeniedError("KeID revoked");
+    }
     auto b = breaker_open_until_.find(mef_fqdn);
     if (b != breaker_open_until_.end() && Now() < b->second) {
       ++stats_.breaker_rejects;
@@ -180,8 +188,8 @@ absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
     breaker_open_until_.erase(mef_fqdn);
   }
 
-  // 3. Check the answer (the KeID compared as a KeyId: the one comparison rule), derive KmID, seal
-  // and store.
+  // 2. Check the answer (the KeID compared as a KeyId: the one comparison rule), derive KmID, seal
+  // and store. PutCredential answers with the row under the KmID: ours, or the one stored before.
   if (fetched->km.size() != crypto::kDerivedKeyLen || fetched->ke_id != ke_id) {
     return absl::InternalError(absl::StrCat("malformed credential from MEF ", mef_fqdn));
   }
@@ -201,9 +209,17 @@ absl::StatusOr<ResolvedKm> KmResolver::AfterFetch(const crypto::KeyId& ke_id,
   c.expires_at = fetched->expires_at;
   absl::StatusOr<MafCredential> put = o_.store->PutCredential(c);
   if (!put.ok()) return put.status();
-  if (put->revoked) return absl::PermissionDeniedError("KeID revoked");
+  if (put->revoked) {
+    // Revoked at the MAF (here or by another replica) though the MEF still hands Km out: refused,
+    // dropped from the cache so no copy serves again, and tombstoned so the next first contact
+    // with it is refused without asking the MEF.
+    absl::MutexLock l(&mu_);
+    cache_.EraseKeId(ke_id);
+    TombstoneKeIdLocked(ke_id);
+    return absl::PermissionDeniedError("KeID revoked");
+  }
 
-  // 4. A revocation may have arrived while we fetched: it wins.
+  // 3. A revocation may have arrived while we fetched: it wins.
   bool tombstoned;
   {
     absl::MutexLock l(&mu_);

@@ -63,8 +63,7 @@ absl::Status KmResolver::OnRevokedKeId(const crypto::KeyId& ke_id, const Revocat
   {
     absl::MutexLock l(&mu_);
     cache_.EraseKeId(ke_id);  // known or unknown
-    PruneTombstonesLocked();
-    revoked_ke_ids_[ke_id] = Now() + o_.tombstone_ttl;
+    TombstoneKeIdLocked(ke_id);
   }
   absl::StatusOr<std::vector<crypto::KeyId>> km_ids = o_.store->RevokeByKeId(ke_id, why);
   if (!km_ids.ok()) return km_ids.status();
@@ -89,7 +88,17 @@ absl::Status KmResolver::OnRevokedEnrolee(absl::string_view enrolee_id, const Re
 
 void KmResolver::ForgetKmId(const crypto::KeyId& km_id) {
   absl::MutexLock l(&mu_);
+  // Its KeID, if cached, is tombstoned too: a first contact with it is refused without asking the
+  // MEF (BeforeFetch), as the store read before the fetch used to refuse it.
+  KmCache::Kind kind = KmCache::Kind::kUnknown;
+  std::optional<ResolvedKm> entry = cache_.GetByKmId(km_id, Now(), &kind);
+  if (entry.has_value() && kind == KmCache::Kind::kKnown) TombstoneKeIdLocked(entry->ke_id);
   cache_.EraseKmId(km_id);
+}
+
+void KmResolver::TombstoneKeIdLocked(const crypto::KeyId& ke_id) {
+  PruneTombstonesLocked();
+  revoked_ke_ids_[ke_id] = Now() + o_.tombstone_ttl;
 }
 
 void KmResolver::OnMefResync(absl::string_view mef_fqdn) {
