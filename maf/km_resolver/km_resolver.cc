@@ -170,7 +170,7 @@ KmResolver::Plan KmResolver::MakePlan(absl::string_view identity, absl::Time dea
   }
   // One lookup finds a known and an unknown identity alike (km_cache.h), and either entry is
   // answered the same way, so the two cost the same (docs/protocol.md 7, "Identity privacy"); an
-  // untrusted MEF sends both to the store.
+  // untrusted MEF sends both to a flight (a KmID to the store, a KeID to the MEF).
   std::optional<ResolvedKm> entry;
   KmCache::Kind kind = KmCache::Kind::kUnknown;
   {
