@@ -16,7 +16,6 @@ namespace onem2m::maf::pg_rows {
 
 inline constexpr const char* kFirstContactWrites = "maf_first_contact_writes";
 inline constexpr const char* kCredentialsLookupByKmId = "maf_credentials_lookup_by_km_id";
-inline constexpr const char* kCredentialsLookupByKeId = "maf_credentials_lookup_by_ke_id";
 
 // CredentialsLookupSql: the handshake's credential read (CredentialLookupSql) for an array of
 // identities ($1) at once, one row per identity, stored or decoy alike (docs/protocol.md 7,

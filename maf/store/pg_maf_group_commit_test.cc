@@ -247,8 +247,9 @@ TEST_F(PgMafGroupCommitTest, ALostDatabaseFailsTheWholeBatchWithUnavailable) {
 }
 
 TEST_F(PgMafGroupCommitTest, ConcurrentCredentialReadsEachGetTheirOwnAnswer) {
-  // Batched reads (PgMafStoreOptions::batch_reads): known, unknown and revoked identities read at
-  // once by KmID and by KeID, several times each, so batches mix them and repeat keys.
+  // Batched reads (PgMafStoreOptions::batch_reads, by KmID): known, unknown and revoked identities
+  // read at once, several times each, so batches mix them and repeat keys; the same identities by
+  // KeID (one SELECT each) between them.
   for (int i = 0; i < 8; ++i) ASSERT_THAT(store_->PutCredential(Cred(i)), IsOk());
   ASSERT_THAT(store_->RevokeByKeId(KeId(7), Revocation{"test", "test", absl::InfinitePast()}),
               IsOk());

@@ -29,16 +29,15 @@ using namespace pg_rows;  // NOLINT(build/namespaces): this store's own SQL and 
 
 absl::StatusOr<std::unique_ptr<PgMafStore>> PgMafStore::Create(PgMafStoreOptions options) {
   if (options.clock == nullptr) options.clock = Clock::Real();
-  // The handshake path (credential by KmID / KeID) and Key Retrieval (key by id) are prepared on
-  // every connection: they run for every device connection and every Target call. libpqxx 6
-  // prepares lazily on first use, so the connection that runs the migrations is unaffected.
+  // The handshake path (credential by KmID) and Key Retrieval (key by id) are prepared on every
+  // connection: they run for every device connection and every Target call. libpqxx 6 prepares
+  // lazily on first use, so the connection that runs the migrations is unaffected.
   options.pool.prepare.emplace_back("maf_credential_by_km_id", CredentialLookupSql("km_id"));
   options.pool.prepare.emplace_back("maf_credential_by_ke_id", CredentialLookupSql("ke_id"));
   options.pool.prepare.emplace_back(kPutCredential, PutCredentialSql());
   options.pool.prepare.emplace_back(kRegisterClient, RegisterClientSql());
   options.pool.prepare.emplace_back(kDecoyCredential, DecoyCredentialSql());
   options.pool.prepare.emplace_back(kCredentialsLookupByKmId, CredentialsLookupSql("km_id"));
-  options.pool.prepare.emplace_back(kCredentialsLookupByKeId, CredentialsLookupSql("ke_id"));
   options.pool.prepare.emplace_back(kFirstContactWrites, FirstContactWritesSql());
   options.pool.prepare.emplace_back(
       "maf_key_by_id", absl::StrCat("SELECT ", KeyColumns(), " FROM maf_keys WHERE key_id = $1"));
@@ -71,8 +70,8 @@ PgMafStore::PgMafStore(std::unique_ptr<pg::ConnectionPool> pool, const Clock* cl
     pg::AsyncBatchReaderOptions reads = options.credential_reads;
     reads.thread_name = "maf-read-kmid";
     by_km_id_ = std::make_unique<Reader>(reads, fetch(kCredentialsLookupByKmId));
-    reads.thread_name = "maf-read-keid";
-    by_ke_id_ = std::make_unique<Reader>(reads, fetch(kCredentialsLookupByKeId));
+    // No batched reader by KeID: since the resolver stopped reading the store before a KeID's
+    // fetch (km_resolver_flights.cc), only admin and tests read by KeID, one SELECT per call.
   }
   if (options.decoy_retention > absl::ZeroDuration()) {
     const absl::Duration retention = options.decoy_retention;
@@ -112,7 +111,7 @@ absl::StatusOr<MafCredential> PgMafStore::GetCredential(const char* statement,
                                                         absl::string_view value) {
   std::optional<MafCredential> out;
   Reader* reader =
-      statement == std::string_view("maf_credential_by_km_id") ? by_km_id_.get() : by_ke_id_.get();
+      statement == std::string_view("maf_credential_by_km_id") ? by_km_id_.get() : nullptr;
   if (reader != nullptr) {
     absl::StatusOr<std::optional<MafCredential>> read = ReadCredential(*reader, value);
     if (!read.ok()) return read.status();

@@ -58,9 +58,10 @@ struct PgMafStoreOptions {
     o.linger = pg::WriteLinger();
     return o;
   }();
-  // batch_reads: concurrent credential reads by KmID / KeID (the handshake's) share one SELECT
-  // on a reader thread (common/pg/async_batch_reader.h), shaped by credential_reads; a burst of
-  // handshakes costs a few round trips instead of one each. Off: one SELECT per call.
+  // batch_reads: concurrent credential reads by KmID (the handshake's) share one SELECT on a
+  // reader thread (common/pg/async_batch_reader.h), shaped by credential_reads; a burst of
+  // handshakes costs a few round trips instead of one each. Off: one SELECT per call. Reads by
+  // KeID (admin, tests) are always one SELECT per call.
   bool batch_reads = true;
   pg::AsyncBatchReaderOptions credential_reads;
   // batch_lone_writes sends a batch of one write through the batch statements too (by default it
@@ -194,7 +195,7 @@ class PgMafStore final : public MafStore {
   const bool batch_lone_writes_;
   // Declared after pool_: the committer answers everything queued and stops before the pool goes.
   std::unique_ptr<Writer> writer_;               // null when group commit is off
-  std::unique_ptr<Reader> by_km_id_, by_ke_id_;  // null when batch_reads is off
+  std::unique_ptr<Reader> by_km_id_;  // null when batch_reads is off
   // The decoy sweeper (decoy_retention), stopped by the destructor before the pool goes.
   absl::Notification stop_sweeping_;
   std::thread sweeper_;
