@@ -92,6 +92,8 @@ class Session {
   // an established session keeps no copies of its identity and suite.
   std::string peer_;
   std::string source_;  // host part, for the per-source cap
+  // Declared after tls_, so destroyed before it: a handler may keep a reference to tls_
+  // (SessionHandlerFactory::OnHandshake).
   std::unique_ptr<SessionHandler> handler_;
   bool handshake_complete_ = false;
   bool awaiting_response_ = false;

@@ -7,7 +7,7 @@
 //   class EnrolmentFactory : public SessionHandlerFactory {
 //     absl::StatusOr<std::unique_ptr<SessionHandler>> OnHandshake(
 //         tls::PskSession& session, const ConnectionInfo& info) override {
-//       auto keys = session.Export(kBootstrapLabel, 48);      // only valid during this call
+//       auto keys = session.Export(kBootstrapLabel, 48);      // on the I/O thread only
 //       ...
 //     }
 //   };
@@ -60,8 +60,10 @@ class SessionHandlerFactory {
  public:
   virtual ~SessionHandlerFactory() = default;
 
-  // OnHandshake runs on the I/O thread right after the handshake. `session` is valid only during
-  // the call (export keying material here). An error closes the session.
+  // OnHandshake runs on the I/O thread right after the handshake. `session` stays valid for as
+  // long as the handler made here lives (the server destroys the handler first), and only on
+  // this I/O thread: export keying material here, or later from the handler's own methods, never
+  // from a worker. An error closes the session.
   virtual absl::StatusOr<std::unique_ptr<SessionHandler>> OnHandshake(
       tls::PskSession& session, const ConnectionInfo& info) = 0;
 };

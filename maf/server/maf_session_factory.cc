@@ -17,11 +17,13 @@ namespace {
 
 class MafExchangeSession : public server::ExchangeSession {
  public:
-  MafExchangeSession(const MafSessionConfig& config, MafSession session)
-      : ExchangeSession(config.exchange), config_(config), session_(std::move(session)) {}
+  MafExchangeSession(const MafSessionConfig& config, MafSession session, tls::PskSession& tls)
+      : ExchangeSession(config.exchange), config_(config), session_(std::move(session)),
+        tls_(tls) {}
 
   void OnRequest(exchange::Request request,
                  std::function<void(exchange::Response)> respond) override {
+    ExportIfNeeded(request);
     if (config_.workers == nullptr) {
       config_.handler(session_, std::move(request), std::move(respond));
       return;
@@ -34,8 +36,35 @@ class MafExchangeSession : public server::ExchangeSession {
   }
 
  private:
+  // Only Key Registration without a supplied key uses the exporter (maf/procedures/
+  // key_registration.cc), so it is exported on the first such request, here on the I/O thread
+  // that owns `tls_`, rather than after every handshake: most sessions (registration, retrieval,
+  // a KmID handshake that only checks the credential) never need it, and it cost about 7 us, some
+  // 5 % of a KmID handshake's CPU (docs/performance.md, stop 28). The exporter depends only on
+  // the session's master secret (renegotiation is off, psk_context.cc), so it is the same bytes
+  // whenever it is taken. A failed export leaves it empty: keyValue is then required, as before.
+  void ExportIfNeeded(const exchange::Request& request) {
+    if (exported_) return;
+    absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
+    if (!op.ok() || *op != exchange::Operation::kMafKeyRegistration) return;
+    exported_ = true;
+    absl::StatusOr<SecretBytes> exported =
+        tls_.Export(crypto::kConnectionExporterLabel, crypto::kExportLen);
+    if (!exported.ok()) return;
+    auto shared = std::make_shared<SecretBytes>(std::move(*exported));
+    session_.export_keying_material = [shared](absl::string_view label,
+                                               size_t len) -> absl::StatusOr<SecretBytes> {
+      if (label != crypto::kConnectionExporterLabel || len != crypto::kExportLen) {
+        return absl::InvalidArgumentError("only the connection exporter is available");
+      }
+      return *shared;
+    };
+  }
+
   const MafSessionConfig& config_;
   MafSession session_;
+  tls::PskSession& tls_;  // valid while this handler lives (server::SessionHandlerFactory)
+  bool exported_ = false;
 };
 
 }  // namespace
@@ -57,23 +86,10 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> MafSessionFactory::OnHan
   if (id == nullptr) {
     return absl::FailedPreconditionError("the PSK lookup left no credential for this session");
   }
-  // Export once now: the exporter depends only on the session's master secret.
-  absl::StatusOr<SecretBytes> exported =
-      session.Export(crypto::kConnectionExporterLabel, crypto::kExportLen);
   MafSession ms;
   ms.km_id = id->km_id;
   ms.enrolee_id = id->enrolee_id;
   ms.km_expires_at = id->expires_at;
-  if (exported.ok()) {
-    auto shared = std::make_shared<SecretBytes>(std::move(*exported));
-    ms.export_keying_material = [shared](absl::string_view label,
-                                         size_t len) -> absl::StatusOr<SecretBytes> {
-      if (label != crypto::kConnectionExporterLabel || len != crypto::kExportLen) {
-        return absl::InvalidArgumentError("only the connection exporter is available");
-      }
-      return *shared;
-    };
-  }
   if (config_.recorder != nullptr) {
     config_.recorder->Note(
         id->km_id, info.transport == tls::Transport::kDtls ? Transport::kDtls : Transport::kTls);
@@ -82,7 +98,7 @@ absl::StatusOr<std::unique_ptr<server::SessionHandler>> MafSessionFactory::OnHan
     Log(Level::kDebug, "maf_session",
         {{"km_id", ms.km_id.ToString()}, {"enrolee_id", ms.enrolee_id}, {"peer", info.peer}});
   }
-  return std::make_unique<MafExchangeSession>(config_, std::move(ms));
+  return std::make_unique<MafExchangeSession>(config_, std::move(ms), session);
 }
 
 }  // namespace onem2m::maf
