@@ -1,12 +1,12 @@
 #include "common/psk_server/capacity_guard.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <unistd.h>
 
 #include <string>
 
 #include "absl/time/clock.h"
+#include "common/allocator/allocator.h"
 #include "common/log/logger.h"
 #include "common/tls/buffer_pool.h"
 
@@ -35,10 +35,8 @@ CapacityGuard::CapacityGuard(int max_sessions, int64_t memory_budget_bytes,
       sample_ns_(absl::ToInt64Nanoseconds(sample_interval)) {}
 
 int64_t CapacityGuard::HeapBytesInUse() {
-  struct mallinfo2 mi = mallinfo2();
-  // uordblks: bytes in use from the main and thread arenas; hblkhd: large blocks mmapped apart.
-  // OpenSSL's large buffers are apart from both when the buffer pool is installed.
-  const int64_t in_use = static_cast<int64_t>(mi.uordblks + mi.hblkhd);
+  // OpenSSL's large buffers are apart from malloc when the buffer pool is installed.
+  const int64_t in_use = allocator::LiveHeapBytes();
   return in_use > 0 ? in_use + tls::buffer_pool::BytesInUse() : ResidentBytes();
 }
 

@@ -6,11 +6,11 @@
 // refused before any TLS state is made for them (HandshakeOutcome::kOverCapacity); sessions
 // already open are never touched, so a flood cannot evict working devices.
 //
-// The memory reading is sampled, not taken per connection: glibc's mallinfo2 (bytes the
-// allocator has handed out, live; not the heap's free pages, which would keep the server refusing
-// after a flood until trimmed) at most every `sample_interval`, or the resident size from
-// /proc/self/statm when another allocator (jemalloc, tcmalloc via LD_PRELOAD) leaves mallinfo2
-// empty.
+// The memory reading is sampled, not taken per connection: the bytes malloc has handed out, live
+// (common/allocator/allocator.h: glibc's mallinfo2 or tcmalloc's own count; not the heap's free
+// pages, which would keep the server refusing after a flood until trimmed) at most every
+// `sample_interval`, or the resident size from /proc/self/statm when a preloaded allocator says
+// nothing (jemalloc).
 //
 //   CapacityGuard guard(10000, 320 << 20);
 //   if (guard.Admit(open_now) != CapacityGuard::Verdict::kAdmit) { close(fd); count it; }
@@ -41,8 +41,8 @@ class CapacityGuard {
   // refused returns the sessions refused so far.
   int64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
-  // HeapBytesInUse returns the allocator's live bytes (mallinfo2), or the resident size when
-  // mallinfo2 reports nothing (another allocator is preloaded). Not sampled: call sparingly.
+  // HeapBytesInUse returns the allocator's live bytes (allocator::LiveHeapBytes) and the buffer
+  // pool's, or the resident size when the allocator reports nothing. Not sampled: call sparingly.
   static int64_t HeapBytesInUse();
 
  private:

@@ -1,18 +1,18 @@
 #include "common/psk_server/heap_trimmer.h"
 
-#include <malloc.h>
 #include <pthread.h>
 
 #include <algorithm>
 
+#include "common/allocator/allocator.h"
 #include "common/tls/buffer_pool.h"
 
 namespace onem2m::server {
 namespace {
 
-// Trim gives back glibc's free pages and those of OpenSSL's buffer pool (common/tls/buffer_pool.h).
+// Trim gives back malloc's free pages and those of OpenSSL's buffer pool (common/tls/buffer_pool.h).
 void TrimAll() {
-  malloc_trim(0);
+  allocator::ReleaseFreeMemory();
   tls::buffer_pool::Trim();
 }
 
@@ -36,7 +36,7 @@ bool HeapTrimmer::Tick() {
   }
   const int drop = peak_ - now;
   if (drop < kMinDrop || drop < peak_ / 10) return false;
-  // Freed session memory sits in the arenas of the I/O threads; malloc_trim walks every arena.
+  // Freed session memory sits in the allocator's free lists (glibc: the I/O threads' arenas).
   TrimAll();
   ++trims_;
   peak_ = trimmed_at_ = now;

@@ -14,7 +14,7 @@ RUN apt-get update \
       bazel-bootstrap bazel-rules-java g++ ca-certificates \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
       libssl-dev libpqxx-dev libpq-dev libcoap3-dev libhttp-parser-dev nlohmann-json3-dev \
-      prometheus-cpp-dev zlib1g-dev \
+      prometheus-cpp-dev zlib1g-dev libjemalloc2 \
  && rm -rf /var/lib/apt/lists/*
 # The build context has no .git: pass the commit with --build-arg GIT_COMMIT=$(git rev-parse HEAD).
 # --stamp embeds it and the VERSION file's version (docs/operations.md, "Build information").

@@ -18,7 +18,8 @@ PACKAGES=(
   python3-matplotlib
   # Profiling the servers under load (tests/bench/profile.sh, docs/performance.md).
   linux-perf strace
-  # The allocator comparison of docs/operations.md "Memory per session" (mef_load --mef_preload).
+  # jemalloc: the MAF's malloc (linked, //common/allocator:jemalloc); with tcmalloc, the allocator
+  # comparison of docs/operations.md "Memory per session" (mef_load --mef_preload).
   libjemalloc2 libtcmalloc-minimal4
   # Independent peers of the interop tests.
   curl gnutls-bin libcoap3-bin

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "common/allocator/allocator.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/envelope.h"
 #include "common/grpc/mtls.h"
@@ -255,7 +256,8 @@ int Run() {
        {"key_grpc", key_addr},
        {"admin_grpc", admin_addr},
        {"ops_port", std::to_string(ops.port())},
-       {"store", services::StoreFlagsFromCommandLine().store}});
+       {"store", services::StoreFlagsFromCommandLine().store},
+       {"malloc", std::string(allocator::Name())}});
 
   int sig = services::WaitForTermination(signals);
   Log(Level::kInfo, "maf_draining", {{"signal", std::to_string(sig)}});
