@@ -42,9 +42,12 @@ std::optional<ResolvedKm> KmCache::GetByKeId(const crypto::KeyId& ke_id, absl::T
   return GetByKmId(km_id, now, kind);
 }
 
-int KmCache::EraseKmId(const crypto::KeyId& km_id) {
+int KmCache::EraseKmId(const crypto::KeyId& km_id, std::optional<crypto::KeyId>* known_ke_id) {
   auto it = by_km_id_.find(km_id);
   if (it == by_km_id_.end()) return 0;
+  if (known_ke_id != nullptr && it->second->kind == Kind::kKnown) {
+    *known_ke_id = it->second->km.ke_id;
+  }
   EraseIter(it->second);
   return 1;
 }

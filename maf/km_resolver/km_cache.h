@@ -70,7 +70,10 @@ class KmCache {
                                       Kind* kind = nullptr);
 
   // Erase* drop matching entries (revocation, MEF resync). They return how many were dropped.
-  int EraseKmId(const crypto::KeyId& km_id);
+  // EraseKmId sets *known_ke_id (when not null) to the KeID of the entry it dropped if that entry
+  // was a known one, and leaves it empty otherwise; the Km is not copied.
+  int EraseKmId(const crypto::KeyId& km_id,
+                std::optional<crypto::KeyId>* known_ke_id = nullptr);
   int EraseKeId(const crypto::KeyId& ke_id);
   int EraseEnrolee(absl::string_view enrolee_id);
   int EraseMef(absl::string_view mef_fqdn);

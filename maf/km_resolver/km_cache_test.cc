@@ -73,6 +73,24 @@ TEST(KmCacheTest, EraseByEnroleeKeIdAndMef) {
   EXPECT_EQ(c.size(), 0u);
 }
 
+TEST(KmCacheTest, EraseKmIdTellsTheKeIdOfAKnownEntryOnly) {
+  KmCache c(10);
+  c.Put(Entry(1), kNow + absl::Minutes(1));
+  c.Put(Entry(2), kNow + absl::Minutes(1), KmCache::Kind::kUnknown);
+  std::optional<crypto::KeyId> ke_id;
+  EXPECT_EQ(c.EraseKmId(KmId(1), &ke_id), 1);
+  ASSERT_TRUE(ke_id.has_value());
+  EXPECT_EQ(*ke_id, KeId(1));
+  EXPECT_FALSE(c.GetByKeId(KeId(1), kNow).has_value());
+
+  ke_id.reset();
+  EXPECT_EQ(c.EraseKmId(KmId(2), &ke_id), 1);
+  EXPECT_FALSE(ke_id.has_value());
+  EXPECT_EQ(c.EraseKmId(KmId(3), &ke_id), 0);
+  EXPECT_FALSE(ke_id.has_value());
+  EXPECT_EQ(c.size(), 0u);
+}
+
 TEST(KmCacheTest, FindsAnIdentifierPresentedInEitherHexCase) {
   KmCache c(4);
   c.Put(Entry(1), kNow + absl::Minutes(1));

@@ -90,10 +90,9 @@ void KmResolver::ForgetKmId(const crypto::KeyId& km_id) {
   absl::MutexLock l(&mu_);
   // Its KeID, if cached, is tombstoned too: a first contact with it is refused without asking the
   // MEF (BeforeFetch), as the store read before the fetch used to refuse it.
-  KmCache::Kind kind = KmCache::Kind::kUnknown;
-  std::optional<ResolvedKm> entry = cache_.GetByKmId(km_id, Now(), &kind);
-  if (entry.has_value() && kind == KmCache::Kind::kKnown) TombstoneKeIdLocked(entry->ke_id);
-  cache_.EraseKmId(km_id);
+  std::optional<crypto::KeyId> ke_id;
+  cache_.EraseKmId(km_id, &ke_id);
+  if (ke_id.has_value()) TombstoneKeIdLocked(*ke_id);
 }
 
 void KmResolver::TombstoneKeIdLocked(const crypto::KeyId& ke_id) {
