@@ -13,8 +13,8 @@ extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp
 namespace onem2m::allocator {
 namespace {
 
-// MALLCTL_ARENAS_ALL: "arena.<i>.purge" with this index purges every arena.
-constexpr unsigned kAllArenas = 4096;
+// "arena.<i>.purge" with i = MALLCTL_ARENAS_ALL (4096) purges every arena.
+constexpr char kPurgeAllArenas[] = "arena.4096.purge";
 
 }  // namespace
 
@@ -40,9 +40,7 @@ int64_t LiveHeapBytes() {
 
 void ReleaseFreeMemory() {
   if (Current() == Kind::kJemalloc) {
-    char name[32];
-    snprintf(name, sizeof(name), "arena.%u.purge", kAllArenas);
-    mallctl(name, nullptr, nullptr, nullptr, 0);
+    mallctl(kPurgeAllArenas, nullptr, nullptr, nullptr, 0);
     return;
   }
   malloc_trim(0);

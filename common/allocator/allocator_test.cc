@@ -9,18 +9,15 @@
 
 #include "gtest/gtest.h"
 
+#ifdef ONEM2M_EXPECT_JEMALLOC
+extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen);
+#endif
+
 namespace onem2m::allocator {
 namespace {
 
 #ifdef ONEM2M_EXPECT_JEMALLOC
 constexpr Kind kExpected = Kind::kJemalloc;
-}  // namespace
-}  // namespace onem2m::allocator
-
-extern "C" int mallctl(const char* name, void* oldp, size_t* oldlenp, void* newp, size_t newlen);
-
-namespace onem2m::allocator {
-namespace {
 
 // jemalloc_conf.cc's settings reached jemalloc: its background thread gives an idle server's
 // free pages back.

@@ -7,10 +7,10 @@
 // already open are never touched, so a flood cannot evict working devices.
 //
 // The memory reading is sampled, not taken per connection: the bytes malloc has handed out, live
-// (common/allocator/allocator.h: glibc's mallinfo2 or tcmalloc's own count; not the heap's free
-// pages, which would keep the server refusing after a flood until trimmed) at most every
+// (common/allocator/allocator.h: glibc's mallinfo2 or jemalloc's stats.allocated; not the heap's
+// free pages, which would keep the server refusing after a flood until trimmed) at most every
 // `sample_interval`, or the resident size from /proc/self/statm when a preloaded allocator says
-// nothing (jemalloc).
+// nothing (tcmalloc through LD_PRELOAD, say).
 //
 //   CapacityGuard guard(10000, 320 << 20);
 //   if (guard.Admit(open_now) != CapacityGuard::Verdict::kAdmit) { close(fd); count it; }

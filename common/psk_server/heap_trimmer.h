@@ -1,11 +1,11 @@
 // File: common/psk_server/heap_trimmer.h
 //
 // HeapTrimmer gives memory back to the system after a flood of sessions. malloc keeps freed
-// memory (glibc in its arenas, tcmalloc in its page heap); a burst of ten thousand sessions that
-// then closes would leave the process's resident size at its peak for good (measured with glibc:
-// several hundred MiB after repeated floods). allocator::ReleaseFreeMemory returns the free pages
-// (glibc: malloc_trim(0); tcmalloc: MallocExtension_ReleaseFreeMemory), so once the number of
-// open sessions has fallen well below its peak since the last trim, the trimmer calls it.
+// memory (glibc in its arenas, jemalloc as dirty pages until they decay); a burst of ten thousand
+// sessions that then closes would leave the process's resident size at its peak for good
+// (measured with glibc: several hundred MiB after repeated floods). allocator::ReleaseFreeMemory
+// returns the free pages (glibc: malloc_trim(0); jemalloc: a purge of every arena), so once the
+// number of open sessions has fallen well below its peak since the last trim, the trimmer calls it.
 //
 // Tick holds the decision and is called by a PskServer's background thread every few seconds
 // (Start/Stop); tests call it directly.
