@@ -12,6 +12,7 @@
 #include "common/pg/test_schema.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/wait_for.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "maf/store/pg_maf_store.h"
 #include "pqxx/pqxx"
@@ -277,7 +278,7 @@ TEST_F(PgMafGroupCommitTest, ConcurrentCredentialReadsEachGetTheirOwnAnswer) {
 
 TEST_F(PgMafGroupCommitTest, DecoysGoIntoATwinOfTheCredentialsTableAndAreSwept) {
   // What makes a decoy cost what PutCredential costs: the same insert into a table of the same
-  // shape (columns, constraints, indexes), which nothing reads.
+  // shape (columns, constraints, indexes, storage parameters), which nothing reads.
   auto shape = [&](const char* table) {
     pqxx::nontransaction n(*admin_);
     pqxx::row r = n.exec_params1(
@@ -287,12 +288,15 @@ TEST_F(PgMafGroupCommitTest, DecoysGoIntoATwinOfTheCredentialsTableAndAreSwept) 
         "indisunique::text || regexp_replace(pg_get_indexdef(indexrelid), '^.* USING ', '') AS d "
         "FROM pg_index WHERE indrelid = $1::regclass) i), (SELECT string_agg(d, ',' ORDER BY d) "
         "FROM (SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = "
-        "$1::regclass) c)",
+        "$1::regclass) c), (SELECT COALESCE(array_to_string(reloptions, ','), '') FROM "
+        "pg_class WHERE oid = $1::regclass)",
         std::string(table));
     return absl::StrCat(r[0].as<std::string>(), "|", r[1].as<std::string>(), "|",
-                        r[2].as<std::string>());
+                        r[2].as<std::string>(), "|", r[3].as<std::string>());
   };
   EXPECT_EQ(shape("maf_credentials"), shape("maf_decoy_credentials"));
+  // Migration 0007: room on each page for the handshake notes' heap-only updates.
+  EXPECT_THAT(shape("maf_credentials"), ::testing::EndsWith("|fillfactor=80"));
   EXPECT_THAT(store_->WriteDecoyCredential(Cred(1)), IsOk());
   EXPECT_THAT(store_->WriteDecoyCredential(Cred(1)), IsOk());  // random identifiers each time
   EXPECT_EQ(Count("maf_credentials"), 0);
