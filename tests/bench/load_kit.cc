@@ -1,6 +1,7 @@
 #include "tests/bench/load_kit.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -55,6 +56,40 @@ double ProcCpuSeconds(pid_t pid) {
   return (std::stod(fields[11]) + std::stod(fields[12])) / sysconf(_SC_CLK_TCK);
 }
 
+double MachineBusySeconds() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  if (!(f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq) || cpu != "cpu") {
+    return 0;
+  }
+  return (user + nice + system + irq + softirq) / sysconf(_SC_CLK_TCK);
+}
+
+std::map<pid_t, double> PostgresCpu() {
+  std::map<pid_t, double> out;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return out;
+  while (dirent* e = readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
+    if (pid <= 0) continue;
+    std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+    std::string name;
+    if (std::getline(comm, name) && name == "postgres") out[pid] = ProcCpuSeconds(pid);
+  }
+  closedir(proc);
+  return out;
+}
+
+double CpuSince(const std::map<pid_t, double>& before, const std::map<pid_t, double>& now) {
+  double total = 0;
+  for (const auto& [pid, cpu] : now) {
+    auto b = before.find(pid);
+    total += b == before.end() ? cpu : std::max(0.0, cpu - b->second);
+  }
+  return total;
+}
+
 pid_t SpawnChild(const std::function<void(int)>& child, std::vector<int>* ports) {
   int p[2];
   if (pipe(p) != 0) return -1;
@@ -99,6 +134,11 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& o,
   res.load_average = LoadAverage();
   std::vector<std::thread> threads;
   const double cpu0 = o.server_pid > 0 ? ProcCpuSeconds(o.server_pid) : 0;
+  std::vector<double> other0;
+  for (const auto& [part, pid] : o.other_pids) other0.push_back(ProcCpuSeconds(pid));
+  const double self0 = ProcCpuSeconds(getpid());
+  const std::map<pid_t, double> pg0 = PostgresCpu();
+  const double machine0 = MachineBusySeconds();
   absl::Time start = absl::Now();
   for (int t = 0; t < o.concurrency; ++t) {
     threads.emplace_back([&] {
@@ -142,6 +182,19 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& o,
   for (auto& t : threads) t.join();
   res.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (o.server_pid > 0) res.server_cpu = ProcCpuSeconds(o.server_pid) - cpu0;
+  res.machine_cpu = MachineBusySeconds() - machine0;
+  double parts = 0;
+  auto add = [&](const std::string& part, double seconds) {
+    res.cpu_split.push_back({part, seconds});
+    parts += seconds;
+  };
+  if (o.server_pid > 0) add(o.server_name, res.server_cpu);
+  for (size_t k = 0; k < o.other_pids.size(); ++k) {
+    add(o.other_pids[k].first, ProcCpuSeconds(o.other_pids[k].second) - other0[k]);
+  }
+  add("generator", ProcCpuSeconds(getpid()) - self0);
+  add("PostgreSQL", CpuSince(pg0, PostgresCpu()));
+  res.cpu_split.push_back({"rest", std::max(0.0, res.machine_cpu - parts)});
   res.ok = ok.load();
   return res;
 }
@@ -194,6 +247,22 @@ double ReportLoad(const std::string& name, LoadResult& r, const std::string& uni
   for (auto& [k, v] : r.failures) {
     std::printf("   failure x%lld: %s\n", static_cast<long long>(v), k.c_str());
   }
+  // The machine's whole cost of an operation: what the rate can reach on these cores when the
+  // server, its peers, PostgreSQL and the simulated clients all share them.
+  nlohmann::json split = nlohmann::json::object();
+  const double per_op = r.ok > 0 ? 1e6 / r.ok : 0.0;
+  if (r.machine_cpu > 0 && r.ok > 0) {
+    std::printf("   machine CPU per op: %.0f us =", r.machine_cpu * per_op);
+    const char* sep = " ";
+    for (const CpuPart& part : r.cpu_split) {
+      std::printf("%s%s %.0f", sep, part.name.c_str(), part.seconds * per_op);
+      split[part.name] = part.seconds * per_op;
+      sep = " + ";
+    }
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    std::printf("; %ld cores at this cost: at most %.0f %s/s\n", cores,
+                cores * 1e6 / (r.machine_cpu * per_op), unit.c_str());
+  }
   std::fflush(stdout);
   Recorded().push_back({{"name", name},
                         {"unit", unit},
@@ -206,7 +275,9 @@ double ReportLoad(const std::string& name, LoadResult& r, const std::string& uni
                         {"max_ms", r.latencies_ms.empty() ? 0.0 : r.latencies_ms.back()},
                         {"failures", failed},
                         {"server_cpu_us_per_op", r.ok > 0 ? 1e6 * r.server_cpu / r.ok : 0.0},
-                        {"load_average", r.load_average}});
+                        {"load_average", r.load_average},
+                        {"machine_cpu_us_per_op", r.machine_cpu * per_op},
+                        {"cpu_split_us_per_op", split}});
   return rate;
 }
 

@@ -34,6 +34,18 @@ long ProcStatusKb(pid_t pid, const char* field);
 // ProcCpuSeconds is utime + stime of a process.
 double ProcCpuSeconds(pid_t pid);
 
+// MachineBusySeconds is the CPU time this machine has spent busy since boot, every process and the
+// kernel (/proc/stat: user, nice, system, irq, softirq; not idle, iowait or steal).
+double MachineBusySeconds();
+
+// PostgresCpu is utime + stime of every live process named "postgres" on this machine (the test
+// cluster's backends, and any other cluster's), by pid.
+std::map<pid_t, double> PostgresCpu();
+
+// CpuSince is the CPU `now` holds beyond `before`: a process in both counts its difference, a new
+// one all of its CPU; one that has exited is not counted (its share falls to the rest).
+double CpuSince(const std::map<pid_t, double>& before, const std::map<pid_t, double>& now);
+
 // SpawnChild forks `child(fd)` and waits for the line of ports it writes with WritePorts.
 pid_t SpawnChild(const std::function<void(int)>& child, std::vector<int>* ports);
 
@@ -44,7 +56,16 @@ struct LoadOptions {
   int concurrency = 64;
   absl::Duration duration = absl::Seconds(10);
   pid_t server_pid = 0;  // > 0: progress shows its RSS, the result its CPU
+  std::string server_name = "server";  // the server's name in the CPU split
   int64_t limit = 0;     // > 0: each index 0..limit-1 is used once, then threads stop
+  // Other processes of the run whose CPU the report splits out, e.g. {"MEF", pid}.
+  std::vector<std::pair<std::string, pid_t>> other_pids;
+};
+
+// CpuPart is one share of the machine's CPU during a phase.
+struct CpuPart {
+  std::string name;
+  double seconds = 0;
 };
 
 struct LoadResult {
@@ -54,6 +75,11 @@ struct LoadResult {
   std::vector<double> latencies_ms;
   double seconds = 0;
   double server_cpu = 0;
+  // The whole machine's busy CPU during the phase, and its parts: the server, other_pids, the
+  // generator itself, PostgreSQL (every "postgres" process), the rest (other processes, kernel
+  // threads).
+  double machine_cpu = 0;
+  std::vector<CpuPart> cpu_split;
   double load_average = 0;  // the machine's 1-minute load average when the phase started
 };
 
@@ -67,14 +93,17 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& options,
                    const std::function<absl::Status(int64_t)>& one);
 
 // ReportLoad prints "== name: N ok in S s = R <unit>/s; latency ms p50 p99 max; failures" (and
-// server CPU per operation when measured, and the load average at the start) and returns the rate.
+// server CPU per operation when measured, and the load average at the start), then the machine's
+// CPU per operation by part and the rate that cost allows on this machine's cores, and returns the
+// rate.
 double ReportLoad(const std::string& name, LoadResult& result, const std::string& unit);
 
 // Every ReportLoad also records its figures; WriteJsonReport writes them, with `meta` (the run's
 // settings), as one JSON object to the file named by --json_out (nothing when the flag is empty).
 // tests/bench/report.py reads these files to draw the benchmark report.
 //   {"tool": "mef_load", "meta": {...}, "cases": [{"name", "unit", "concurrency", "ok", "seconds",
-//    "rate", "p50_ms", "p99_ms", "max_ms", "failures", "server_cpu_us_per_op", "load_average"},
+//    "rate", "p50_ms", "p99_ms", "max_ms", "failures", "server_cpu_us_per_op", "load_average",
+//    "machine_cpu_us_per_op", "cpu_split_us_per_op": {"<server_name>", "generator", ...}},
 //    ...],
 //    "ratios": {"name": value, ...}}
 void RecordRatio(const std::string& name, double value);

@@ -79,11 +79,14 @@ namespace {
 
 // Load runs `one(i)` with the run's concurrency and duration; `limit` > 0 uses each index once.
 LoadResult Load(const std::string& name, pid_t server_pid, int64_t limit,
-                const std::function<absl::Status(int64_t)>& one) {
+                const std::function<absl::Status(int64_t)>& one, const std::string& server_name,
+                std::vector<std::pair<std::string, pid_t>> other_pids = {}) {
   LoadOptions o;
   o.concurrency = absl::GetFlag(FLAGS_concurrency);
   o.duration = absl::GetFlag(FLAGS_duration);
   o.server_pid = server_pid;
+  o.server_name = server_name;
+  o.other_pids = std::move(other_pids);
   o.limit = limit;
   return RunLoad(name, o, one);
 }
@@ -212,7 +215,7 @@ int Main() {
       if (!reg.ok()) return reg.status();
       if (reg->maf_client_id != d.enrolee_id) return absl::DataLossError("wrong MAF Client ID");
       return absl::OkStatus();
-    });
+    }, "MAF", {{"MEF", mef_pid}});
     const double mef_cpu = ProcCpuSeconds(mef_pid) - mef_cpu0;
     first_rate =
         Report("phase 1: first contact (KeID handshake + MEF fetch + Client Registration)", r);
@@ -247,7 +250,7 @@ int Main() {
       auto c = enrolee::MafClient::Connect(MafOptions(maf_port, known[k], known[k].km_id, suites));
       if (!c.ok()) return c.status();
       return (*c)->RegisterClient(known[k].km_id).status();
-    });
+    }, "MAF");
     kmid_rate = Report(
         reg ? "phase 2: KmID handshake + Client Registration" : "phase 2: KmID handshake", r);
   }
@@ -270,7 +273,8 @@ int Main() {
     std::printf("BASE child pid %d\n", bpid);
     std::fflush(stdout);
     LoadResult r = Load("baseline", bpid, 0,
-                        [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); });
+                        [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); },
+                        "bare");
     base_rate = Report("phase 3: bare OpenSSL TLS-PSK baseline (handshake + export, no store)", r);
     std::printf("   baseline child peak RSS %ld KiB\n", ProcStatusKb(bpid, "VmHWM:"));
     kill(bpid, SIGKILL);

@@ -231,6 +231,7 @@ bench::LoadResult Load(const std::string& name, pid_t server_pid,
   o.concurrency = absl::GetFlag(FLAGS_concurrency);
   o.duration = absl::GetFlag(FLAGS_duration);
   o.server_pid = server_pid;
+  o.server_name = absl::StartsWith(name, "baseline") ? "bare" : "MEF";
   return bench::RunLoad(name, o, [&](int64_t i) { return enrol(devices[i % devices.size()]); });
 }
 namespace {
