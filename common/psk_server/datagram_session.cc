@@ -112,8 +112,10 @@ void DatagramSession::ReadDatagrams() {
     awaiting_response_ = true;
     IoThread* thread = thread_;
     uint64_t id = id_;
-    handler_->OnDatagram(std::string(buf, n), [thread, id](std::string reply) {
-      thread->loop().Post([thread, id, reply = std::move(reply)]() mutable {
+    // As StreamSession's answers: from any thread, dropped by the gate once this thread stopped.
+    handler_->OnDatagram(std::string(buf, n), [gate = thread->gate(), thread, id](
+                                                  std::string reply) {
+      gate->Post([thread, id, reply = std::move(reply)]() mutable {
         if (DatagramSession* self = thread->Find<DatagramSession>(id)) {
           self->OnResponse(std::move(reply));
         }

@@ -17,7 +17,10 @@ namespace onem2m::server::internal {
 
 IoThread::IoThread(Shared* shared) : shared_(shared), gate_(std::make_shared<LoopGate>(&loop_)) {}
 
-IoThread::~IoThread() { StopAndJoin(); }
+IoThread::~IoThread() {
+  StopAndJoin();
+  gate_->Close();  // also when never started: a late answer must not reach a destroyed loop
+}
 
 void IoThread::AdoptTcpListener(int fd) {
   tcp_listeners_.push_back(fd);

@@ -176,8 +176,11 @@ bool StreamSession::FeedParser(absl::string_view bytes, size_t* consumed) {
   awaiting_response_ = true;  // OnEvents stops readiness callbacks should any come meanwhile
   IoThread* thread = thread_;
   uint64_t id = id_;
-  handler_->OnHttpRequest(std::move(*request), [thread, id](http::HttpResponse response) {
-    thread->loop().Post([thread, id, response = std::move(response)]() mutable {
+  // The answer may come from any thread (a worker, the store's writer), even after this thread
+  // has stopped: the gate drops it then.
+  handler_->OnHttpRequest(std::move(*request), [gate = thread->gate(), thread, id](
+                                                   http::HttpResponse response) {
+    gate->Post([thread, id, response = std::move(response)]() mutable {
       if (StreamSession* self = thread->Find<StreamSession>(id)) {
         self->OnResponse(std::move(response));
       }

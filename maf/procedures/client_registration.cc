@@ -1,6 +1,7 @@
 #include "maf/procedures/client_registration.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/exchange/rsc.h"
 #include "maf/procedures/session_check.h"
@@ -13,7 +14,7 @@ std::optional<exchange::Labels> LabelsOrNone(const std::vector<std::string>& lab
   return labels;
 }
 
-absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
+absl::StatusOr<absl::Time> CheckClientRegistration(
     const ProcedureContext& ctx, const MafSession& session,
     const exchange::ClientRegistrationRequest& request) {
   absl::Status s = CheckMafFqdn(ctx, request.maf_fqdn);
@@ -26,19 +27,16 @@ absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
     return absl::InvalidArgumentError("expirationTime is not in the future");
   }
   // Nothing outlives Ke (docs/protocol.md 5): the session's Km expiry caps what was proposed.
-  const absl::Time expiry = std::min(session.km_expires_at, request.expiration_time);
-  absl::StatusOr<MafClient> client = ctx.store->RegisterClient(session.km_id, expiry);
+  return std::min(session.km_expires_at, request.expiration_time);
+}
+
+absl::StatusOr<exchange::ClientRegistrationAnswer> AnswerClientRegistration(
+    const ProcedureContext& ctx, const absl::StatusOr<MafClient>& client) {
   if (client.status().code() == absl::StatusCode::kFailedPrecondition) {
     return exchange::WithRsc(absl::PermissionDeniedError("credential no longer valid"),
                              exchange::kRscOriginatorHasNoPrivilege);
   }
   if (!client.ok()) return client.status();
-  if (request.labels.has_value()) {
-    // Registration is idempotent per Km; a repeated one carrying labels replaces them.
-    client = ctx.store->UpdateClient(client->maf_client_reg_id, session.km_id,
-                                     ClientUpdate{std::nullopt, *request.labels});
-    if (!client.ok()) return client.status();
-  }
   exchange::ClientRegistrationAnswer a;
   a.maf_client_reg_id = client->maf_client_reg_id;
   a.labels = LabelsOrNone(client->labels);
@@ -48,6 +46,22 @@ absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
   // Km is always remotely provisioned here (8.3.2.1), so the KmID is always assigned.
   a.assigned_symm_key_id = client->km_id.ToString();
   return a;
+}
+
+absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
+    const ProcedureContext& ctx, const MafSession& session,
+    const exchange::ClientRegistrationRequest& request) {
+  absl::StatusOr<absl::Time> expiry = CheckClientRegistration(ctx, session, request);
+  if (!expiry.ok()) return expiry.status();
+  absl::StatusOr<MafClient> client = ctx.store->RegisterClient(session.km_id, *expiry);
+  if (client.ok() && request.labels.has_value()) {
+    // Registration is idempotent per Km; a repeated one carrying labels replaces them.
+    absl::StatusOr<MafClient> labelled = ctx.store->UpdateClient(
+        client->maf_client_reg_id, session.km_id, ClientUpdate{std::nullopt, *request.labels});
+    if (!labelled.ok()) return labelled.status();
+    client = std::move(labelled);
+  }
+  return AnswerClientRegistration(ctx, client);
 }
 
 }  // namespace maf

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/exchange/maf_messages.h"
 #include "maf/procedures/maf_session.h"
 
@@ -30,6 +31,17 @@ namespace maf {
 absl::StatusOr<exchange::ClientRegistrationAnswer> HandleClientRegistration(
     const ProcedureContext& ctx, const MafSession& session,
     const exchange::ClientRegistrationRequest& request);
+
+// The procedure in two halves, for a caller that registers without waiting
+// (MafStore::RegisterClientAsync; HandleClientRegistration is the two around RegisterClient):
+// CheckClientRegistration checks the request against the session and returns the expiry to
+// register (the proposal capped at the Km's expiry), and AnswerClientRegistration turns the
+// store's answer into the procedure's. A request with labels also needs MafStore::UpdateClient.
+absl::StatusOr<absl::Time> CheckClientRegistration(
+    const ProcedureContext& ctx, const MafSession& session,
+    const exchange::ClientRegistrationRequest& request);
+absl::StatusOr<exchange::ClientRegistrationAnswer> AnswerClientRegistration(
+    const ProcedureContext& ctx, const absl::StatusOr<MafClient>& client);
 
 // LabelsOrNone maps stored labels to the answers' 0..1 labels parameter (none when empty).
 std::optional<exchange::Labels> LabelsOrNone(const std::vector<std::string>& labels);

@@ -148,12 +148,9 @@ Outcome Run(const ProcedureContext& ctx, const MafSession& session, exchange::Op
   return Outcome{absl::NotFoundError("no such resource at the MAF"), nullptr, ""};
 }
 
-}  // namespace
-
-exchange::Response MafRequestHandler::Handle(const exchange::Request& request,
-                                             const MafSession& session) const {
-  absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
-  Outcome o = op.ok() ? Run(ctx_, session, *op, request.body) : Outcome{op.status(), nullptr, ""};
+// Conclude audits one request's outcome and turns it into the response.
+exchange::Response Conclude(const absl::StatusOr<exchange::Operation>& op,
+                            const MafSession& session, Outcome o) {
   const int rsc = o.status.ok() ? exchange::SuccessRsc(*op) : exchange::RscForStatus(o.status);
   Audit("maf_procedure", {{"operation", std::string(op.ok() ? OperationName(*op) : "unrouted")},
                           {"km_id", session.km_id.ToString()},
@@ -168,6 +165,46 @@ exchange::Response MafRequestHandler::Handle(const exchange::Request& request,
     return exchange::ErrorResponse(rsc, "internal error");
   }
   return exchange::ErrorResponse(rsc, o.status.message());
+}
+
+}  // namespace
+
+exchange::Response MafRequestHandler::Handle(const exchange::Request& request,
+                                             const MafSession& session) const {
+  absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
+  Outcome o = op.ok() ? Run(ctx_, session, *op, request.body) : Outcome{op.status(), nullptr, ""};
+  return Conclude(op, session, std::move(o));
+}
+
+bool MafRequestHandler::HandleAsync(const exchange::Request& request, const MafSession& session,
+                                    const Respond& respond) const {
+  if (!ctx_.store->RegistersWithoutWaiting()) return false;
+  const absl::StatusOr<exchange::Operation> op = exchange::ResolveOperation(request);
+  if (!op.ok() || *op != exchange::Operation::kMafClientRegistration) return false;
+  absl::StatusOr<exchange::ClientRegistrationRequest> req =
+      exchange::ParseClientRegistrationRequest(request.body);
+  // Labels need MafStore::UpdateClient after the write, which waits: Handle, on a worker.
+  if (req.ok() && req->labels.has_value()) return false;
+  absl::StatusOr<absl::Time> expiry =
+      req.ok() ? CheckClientRegistration(ctx_, session, *req) : req.status();
+  if (!expiry.ok()) {
+    respond(Conclude(op, session, Outcome{expiry.status(), nullptr, ""}));
+    return true;
+  }
+  // The answer runs where the store answers (its writer thread): it holds copies of what it needs
+  // and never this handler, which may be gone by then. Of the session, the audit needs the ids.
+  MafSession ids;
+  ids.km_id = session.km_id;
+  ids.enrolee_id = session.enrolee_id;
+  ctx_.store->RegisterClientAsync(
+      session.km_id, *expiry,
+      [ctx = ctx_, op, ids = std::move(ids), respond](absl::StatusOr<MafClient> client) {
+        absl::StatusOr<exchange::ClientRegistrationAnswer> a = AnswerClientRegistration(ctx, client);
+        Outcome o = FromAnswer(a, exchange::SerializeClientRegistrationAnswer);
+        if (a.ok()) o.subject = a->maf_client_reg_id;
+        respond(Conclude(op, ids, std::move(o)));
+      });
+  return true;
 }
 
 }  // namespace maf

@@ -12,9 +12,11 @@
 //   MafRequestHandler handler(ctx);
 //   exchange::Response response = handler.Handle(request, session);   // never fails
 //
-// Thread safety: Handle may be called concurrently for different sessions.
+// Thread safety: Handle and HandleAsync may be called concurrently for different sessions.
 #ifndef ONEM2M_MAF_PROCEDURES_MAF_REQUEST_HANDLER_H_
 #define ONEM2M_MAF_PROCEDURES_MAF_REQUEST_HANDLER_H_
+
+#include <functional>
 
 #include "common/exchange/message.h"
 #include "maf/procedures/maf_session.h"
@@ -30,6 +32,16 @@ class MafRequestHandler {
   // or the MEF's enrolment path), 4005 (not POST), and the procedures' codes; 5000 responses carry
   // no internal detail.
   exchange::Response Handle(const exchange::Request& request, const MafSession& session) const;
+
+  // HandleAsync answers `request` through `respond` without a thread waiting for the store, when it
+  // can: a Client Registration without labels, against a store that registers without waiting
+  // (MafStore::RegistersWithoutWaiting), is checked here and answered from the store's thread once
+  // its row is written (or here, at once, when the request is refused). For any other request it
+  // returns false and does nothing: the caller runs Handle, on a thread that may wait. An I/O
+  // thread may call it.
+  using Respond = std::function<void(exchange::Response)>;
+  bool HandleAsync(const exchange::Request& request, const MafSession& session,
+                   const Respond& respond) const;
 
  private:
   const ProcedureContext ctx_;

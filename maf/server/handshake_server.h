@@ -51,7 +51,8 @@ struct HandshakeServerOptions {
   HandshakeRecorderOptions handshake_records;
 };
 
-// OnAnswer hears the oneM2M RSC of every procedure answered (metrics); may be empty.
+// OnAnswer hears the oneM2M RSC of every procedure answered (metrics); may be empty. Called from
+// the workers and from the store's writer thread, at once.
 using OnAnswer = std::function<void(const std::string& path, int rsc)>;
 
 class HandshakeServer {
@@ -71,8 +72,15 @@ class HandshakeServer {
   // Shutdown drains (see PskServer::Shutdown). Idempotent; also run by the destructor.
   void Shutdown(absl::Duration grace) { server_->Shutdown(grace); }
 
+  // Stops the server, then waits until the store has answered every Client Registration it queued
+  // (MafRequestHandler::HandleAsync): those answers call `on_answer` from the store's thread, and
+  // nothing given to Start may be used once this returns.
+  ~HandshakeServer();
+
  private:
+  class PendingAnswers;  // Client Registrations queued in the store and not yet answered
   HandshakeServer() = default;
+  std::shared_ptr<PendingAnswers> pending_;
   std::unique_ptr<HandshakeRecorder> recorder_;  // outlives the sessions that note into it
   std::unique_ptr<MafSessionFactory> factory_;
   std::unique_ptr<server::PskServer> server_;  // last: stops before the factory goes

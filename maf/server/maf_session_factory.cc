@@ -28,6 +28,9 @@ class MafExchangeSession : public server::ExchangeSession {
       config_.handler(session_, std::move(request), std::move(respond));
       return;
     }
+    // A request whose only wait is the store's queued write needs no worker: it starts here and
+    // the store's thread answers it (docs/performance.md, stop 29).
+    if (config_.async_handler && config_.async_handler(session_, request, respond)) return;
     // The session may close before the worker runs: the task owns copies of what it needs.
     config_.workers->Submit([handler = config_.handler, session = session_,
                              request = std::move(request), respond = std::move(respond)]() mutable {
@@ -76,6 +79,13 @@ MafSessionFactory::MafSessionFactory(MafSessionConfig config) : config_(std::mov
                                    std::function<void(exchange::Response)> respond) {
       respond(procedures->Handle(request, session));
     };
+    if (!config_.async_handler) {
+      config_.async_handler = [procedures](const MafSession& session,
+                                           const exchange::Request& request,
+                                           const std::function<void(exchange::Response)>& respond) {
+        return procedures->HandleAsync(request, session, respond);
+      };
+    }
   }
 }
 

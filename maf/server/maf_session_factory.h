@@ -5,7 +5,9 @@
 // context MafPskResolver answered with Km, kept in the session's own state
 // (PskSession::psk_context<ResolvedIdentity>). Requests go to `handler` (by default the
 // maf/procedures MafRequestHandler over `ctx`), on `workers` when set: the procedures use the
-// store, and a slow database must not hold an I/O thread and every other session on it.
+// store, and a slow database must not hold an I/O thread and every other session on it. A request
+// that `async_handler` takes (a Client Registration, whose write the store queues) starts on the
+// I/O thread instead and is answered from the store's thread: no worker, and no thread waiting.
 #ifndef ONEM2M_MAF_SERVER_MAF_SESSION_FACTORY_H_
 #define ONEM2M_MAF_SERVER_MAF_SESSION_FACTORY_H_
 
@@ -25,9 +27,18 @@ namespace onem2m::maf {
 using MafRequestFn = std::function<void(const MafSession& session, exchange::Request request,
                                         std::function<void(exchange::Response)> respond)>;
 
+// MafAsyncRequestFn starts a request that needs no thread to wait (MafRequestHandler::HandleAsync)
+// and answers through `respond` later, from any thread; false: not such a request, nothing done.
+using MafAsyncRequestFn =
+    std::function<bool(const MafSession& session, const exchange::Request& request,
+                       const std::function<void(exchange::Response)>& respond)>;
+
 struct MafSessionConfig {
   ProcedureContext ctx;                         // store, envelope, clock, maf_fqdn
   MafRequestFn handler;                         // empty: MafRequestHandler over ctx
+  // Tried first, on the I/O thread, when `workers` is set; empty (and with `handler` empty):
+  // MafRequestHandler::HandleAsync over ctx.
+  MafAsyncRequestFn async_handler;
   std::shared_ptr<server::WorkerPool> workers;  // runs `handler`; null: on the I/O thread
   server::ExchangeOptions exchange;             // binding switches (CoAP legacy option numbers)
   HandshakeRecorder* recorder = nullptr;        // notes each completed handshake; null: none

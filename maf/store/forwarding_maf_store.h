@@ -67,6 +67,8 @@ class ForwardingMafStore : public MafStore {
   absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& id, absl::Time t) override {
     return inner_->RegisterClient(id, t);
   }
+  // RegisterClientAsync and RegistersWithoutWaiting are not forwarded: MafStore's defaults call
+  // this store's RegisterClient, so a test that overrides it sees every registration.
   absl::StatusOr<MafClient> GetActiveClientByKmId(const crypto::KeyId& id) override {
     return inner_->GetActiveClientByKmId(id);
   }

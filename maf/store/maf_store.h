@@ -47,6 +47,7 @@
 #ifndef ONEM2M_MAF_STORE_MAF_STORE_H_
 #define ONEM2M_MAF_STORE_MAF_STORE_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -134,6 +135,17 @@ class MafStore {
   // absent, expired or revoked; kInvalidArgument if `requested_expiry` is not in the future.
   virtual absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& km_id,
                                                    absl::Time requested_expiry) = 0;
+  // RegisterClientAsync is RegisterClient answering through `done`, exactly once, on this thread
+  // or on one of the store's own. The default calls RegisterClient here.
+  using RegisterDone = std::function<void(absl::StatusOr<MafClient>)>;
+  virtual void RegisterClientAsync(const crypto::KeyId& km_id, absl::Time requested_expiry,
+                                   RegisterDone done) {
+    done(RegisterClient(km_id, requested_expiry));
+  }
+  // RegistersWithoutWaiting: RegisterClientAsync never makes its caller wait for the database (it
+  // queues the row, or the store is in memory), so an I/O thread may call it. `done` may then run
+  // on the store's writer thread: it must not wait on the store itself.
+  virtual bool RegistersWithoutWaiting() const { return false; }
 
   // UpdateClient applies `update` to the active, unexpired registration `maf_client_reg_id` of
   // `km_id` (8.8.2.5) and returns it. A new expires_at is capped at the credential's expiry; when

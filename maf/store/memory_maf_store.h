@@ -44,6 +44,8 @@ class MemoryMafStore final : public MafStore {
                                                  const Revocation& why) override;
   absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& km_id,
                                            absl::Time requested_expiry) override;
+  // In memory: RegisterClientAsync (MafStore's default) answers at once, on the caller's thread.
+  bool RegistersWithoutWaiting() const override { return true; }
   absl::StatusOr<MafClient> GetActiveClientByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
   absl::StatusOr<MafClient> GetLatestClientByKmId(const crypto::KeyId& km_id) override;

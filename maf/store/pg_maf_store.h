@@ -100,6 +100,11 @@ class PgMafStore final : public MafStore {
                                                  const Revocation& why) override;
   absl::StatusOr<MafClient> RegisterClient(const crypto::KeyId& km_id,
                                            absl::Time requested_expiry) override;
+  // With group commit the row is queued and `done` runs on the committer thread after the batch's
+  // transaction; without it, RegisterClient runs here.
+  void RegisterClientAsync(const crypto::KeyId& km_id, absl::Time requested_expiry,
+                           RegisterDone done) override;
+  bool RegistersWithoutWaiting() const override { return writer_ != nullptr; }
   absl::StatusOr<MafClient> GetActiveClientByKmId(const crypto::KeyId& km_id) override;
   absl::StatusOr<MafClient> GetClient(absl::string_view maf_client_reg_id) override;
   absl::StatusOr<MafClient> GetLatestClientByKmId(const crypto::KeyId& km_id) override;
@@ -168,6 +173,9 @@ class PgMafStore final : public MafStore {
   // WriteHandshakeNotes is RecordHandshakes (one statement; maf_store.h) returning how many
   // notes it wrote; RecordHandshake is one note at the store's "now".
   absl::StatusOr<int64_t> WriteHandshakeNotes(const std::vector<HandshakeRecord>& records);
+  // RegisterWrite is the queued row of a registration; the pointers must outlive its commit.
+  static Write RegisterWrite(const crypto::KeyId* km_id, absl::Time now,
+                             absl::Time requested_expiry, MafClient* client);
   // Commit writes `w` through the group commit, or alone when it is off.
   absl::Status Commit(const Write& w);
   // WriteBatch writes a batch in one transaction (one status per write, in order); WriteOne

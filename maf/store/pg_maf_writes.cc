@@ -1,6 +1,7 @@
 // PgMafStore: the first contact's writes (PutCredential, WriteDecoyCredential, RegisterClient),
 // group-committed (pg_maf_store.h, PgMafStoreOptions::group_commit; SQL in pg_maf_batch_sql.h).
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,17 +65,42 @@ absl::StatusOr<MafClient> PgMafStore::RegisterClient(const crypto::KeyId& km_id,
   const absl::Time now = clock_->Now();
   if (requested_expiry <= now) return absl::InvalidArgumentError("expiry must be in the future");
   MafClient client;
+  absl::Status s = Commit(RegisterWrite(&km_id, now, requested_expiry, &client));
+  if (!s.ok()) return s;
+  return client;
+}
+
+void PgMafStore::RegisterClientAsync(const crypto::KeyId& km_id, absl::Time requested_expiry,
+                                     RegisterDone done) {
+  if (writer_ == nullptr) return done(RegisterClient(km_id, requested_expiry));
+  const absl::Time now = clock_->Now();
+  if (requested_expiry <= now) {
+    return done(absl::InvalidArgumentError("expiry must be in the future"));
+  }
+  // The queued write points into this holder, which the answer keeps alive until it has run.
+  struct Pending {
+    crypto::KeyId km_id;
+    MafClient client;
+  };
+  auto pending = std::make_shared<Pending>(Pending{km_id, MafClient{}});
+  writer_->CommitAsync(RegisterWrite(&pending->km_id, now, requested_expiry, &pending->client),
+                       [pending, done = std::move(done)](absl::Status s) {
+                         if (!s.ok()) return done(s);
+                         done(std::move(pending->client));
+                       });
+}
+
+PgMafStore::Write PgMafStore::RegisterWrite(const crypto::KeyId* km_id, absl::Time now,
+                                            absl::Time requested_expiry, MafClient* client) {
   Write w;
   w.kind = Write::Kind::kRegister;
-  w.km_id = &km_id;
+  w.km_id = km_id;
   w.now_us = Micros(now);
   // Far-future expiry requests are capped so the timestamp arithmetic stays in range.
   w.requested_us =
       Micros(std::min(requested_expiry, absl::FromUnixSeconds(253402300799)));  // 9999-12-31
-  w.client = &client;
-  absl::Status s = Commit(w);
-  if (!s.ok()) return s;
-  return client;
+  w.client = client;
+  return w;
 }
 
 absl::Status PgMafStore::Commit(const Write& w) {
