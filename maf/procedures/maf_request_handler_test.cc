@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
@@ -11,6 +12,7 @@
 #include "common/log/logger.h"
 #include "common/testing/status_matchers.h"
 #include "maf/procedures/procedure_test_fixture.h"
+#include "maf/store/forwarding_maf_store.h"
 
 namespace onem2m {
 namespace maf {
@@ -33,6 +35,17 @@ class MafRequestHandlerTest : public ProcedureTest {
     r.content_type = "application/json";
     r.body = body;
     return handler_.Handle(r, s);
+  }
+  // A Client Registration request (labels optional), for HandleAsync.
+  static Request Registration(absl::Time expiry,
+                              std::optional<exchange::Labels> labels = std::nullopt) {
+    Request r;
+    r.method = Method::kPost;
+    r.path = "/maf/clients";
+    r.request_id = "rq-async";
+    r.content_type = "application/json";
+    r.body = *exchange::SerializeClientRegistrationRequest({kMaf, expiry, labels, kMaf});
+    return r;
   }
   MafRequestHandler handler_{ctx_};
 };
@@ -186,6 +199,70 @@ TEST_F(MafRequestHandlerTest, RevokedSessionIsRefused) {
                         {kMaf, Now() + absl::Hours(1), std::nullopt, kMaf}),
                     s);
   EXPECT_EQ(r.rsc, 4103);
+}
+
+TEST_F(MafRequestHandlerTest, HandleAsyncAnswersARegistrationAsHandleDoes) {
+  MafSession s = NewSession(1, "C-dev1");
+  std::optional<Response> async;
+  ASSERT_TRUE(handler_.HandleAsync(Registration(Now() + absl::Hours(2)), s,
+                                   [&](Response r) { async = std::move(r); }));
+  ASSERT_TRUE(async.has_value());  // the memory store answers at once
+  ASSERT_EQ(async->rsc, 2001) << async->body.dump();
+  absl::StatusOr<exchange::ClientRegistrationAnswer> a =
+      exchange::ParseClientRegistrationAnswer(async->body);
+  ASSERT_THAT(a, IsOk());
+  EXPECT_EQ(a->assigned_symm_key_id, s.km_id.ToString());
+  EXPECT_EQ(a->maf_client_id, "C-dev1");
+  // Handle, asked the same again, finds the same registration (idempotent per Km).
+  Response sync = handler_.Handle(Registration(Now() + absl::Hours(2)), s);
+  EXPECT_EQ(sync.rsc, 2001);
+  EXPECT_EQ(sync.body, async->body);
+}
+
+TEST_F(MafRequestHandlerTest, HandleAsyncRefusesABadOrRevokedRegistration) {
+  MafSession s = NewSession(1, "C-dev1");
+  std::optional<Response> bad;
+  Request empty = Registration(Now() + absl::Hours(1));
+  empty.body = "{}";
+  ASSERT_TRUE(handler_.HandleAsync(empty, s, [&](Response r) { bad = std::move(r); }));
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->rsc, 4000);
+  std::optional<Response> past;
+  ASSERT_TRUE(handler_.HandleAsync(Registration(Now() - absl::Hours(1)), s,
+                                   [&](Response r) { past = std::move(r); }));
+  ASSERT_TRUE(past.has_value());
+  EXPECT_EQ(past->rsc, 4000);
+  ASSERT_THAT(store_->RevokeByEnroleeId("C-dev1", Revocation{"mef", "x", {}}), IsOk());
+  std::optional<Response> revoked;
+  ASSERT_TRUE(handler_.HandleAsync(Registration(Now() + absl::Hours(1)), s,
+                                   [&](Response r) { revoked = std::move(r); }));
+  ASSERT_TRUE(revoked.has_value());
+  EXPECT_EQ(revoked->rsc, 4103);
+}
+
+TEST_F(MafRequestHandlerTest, HandleAsyncLeavesEveryOtherRequestToHandle) {
+  MafSession s = NewSession(1, "C-dev1");
+  bool called = false;
+  auto respond = [&](Response) { called = true; };
+  // Labels need UpdateClient after the write.
+  EXPECT_FALSE(handler_.HandleAsync(
+      Registration(Now() + absl::Hours(1), exchange::Labels{"meter"}), s, respond));
+  Request config = Registration(Now() + absl::Hours(1));
+  config.path = "/maf/clients/config";
+  EXPECT_FALSE(handler_.HandleAsync(config, s, respond));
+  Request nowhere = Registration(Now() + absl::Hours(1));
+  nowhere.path = "/maf/nowhere";
+  EXPECT_FALSE(handler_.HandleAsync(nowhere, s, respond));
+  EXPECT_FALSE(called);
+  EXPECT_THAT(store_->GetActiveClientByKmId(s.km_id), ::onem2m::testing::StatusIs(
+                                                          absl::StatusCode::kNotFound));
+
+  // A store that would make the caller wait (the interface's default) gets nothing asynchronous.
+  ForwardingMafStore waiting(MemoryMafStore::Create(&clock_));
+  ProcedureContext ctx = ctx_;
+  ctx.store = &waiting;
+  EXPECT_FALSE(MafRequestHandler(ctx).HandleAsync(Registration(Now() + absl::Hours(1)), s, respond));
+  EXPECT_FALSE(called);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/pg/test_schema.h"
 #include "common/testing/status_matchers.h"
 #include "common/testing/wait_for.h"
@@ -245,6 +246,72 @@ TEST_F(PgMafGroupCommitTest, ALostDatabaseFailsTheWholeBatchWithUnavailable) {
   EXPECT_EQ(Count("maf_credentials"), 0);
   // The store heals: the next write gets a fresh connection.
   EXPECT_THAT(store_->PutCredential(Cred(150)), IsOk());
+}
+
+TEST_F(PgMafGroupCommitTest, RegisterClientAsyncQueuesTheRowAndAnswersFromTheCommitter) {
+  ASSERT_THAT(store_->PutCredential(Cred(1)), IsOk());
+  EXPECT_TRUE(store_->RegistersWithoutWaiting());
+  BlockWrites();
+  std::thread first([&] { EXPECT_THAT(store_->PutCredential(Cred(100)), IsOk()); });
+  ASSERT_TRUE(WaitFor([&] { return CommitterBlocked(); }));
+  absl::Notification answered;
+  absl::StatusOr<MafClient> got = absl::UnknownError("not answered");
+  std::thread::id answered_on;
+  absl::StatusOr<MafClient> unknown = absl::UnknownError("not answered");
+  absl::Notification unknown_answered;
+  store_->RegisterClientAsync(KmId(1), absl::InfiniteFuture(), [&](absl::StatusOr<MafClient> c) {
+    got = std::move(c);
+    answered_on = std::this_thread::get_id();
+    answered.Notify();
+  });
+  store_->RegisterClientAsync(KmId(60), absl::InfiniteFuture(), [&](absl::StatusOr<MafClient> c) {
+    unknown = std::move(c);
+    unknown_answered.Notify();
+  });
+  // Both returned at once, their rows queued behind the blocked batch.
+  EXPECT_FALSE(answered.HasBeenNotified());
+  EXPECT_FALSE(unknown_answered.HasBeenNotified());
+  EXPECT_EQ(store_->write_stats().queued, 2);
+  ReleaseWrites();
+  first.join();
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(unknown_answered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_NE(answered_on, std::this_thread::get_id());  // the committer's thread
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->km_id, KmId(1));
+  EXPECT_EQ(got->enrolee_id, "C-dev1");
+  EXPECT_THAT(unknown, StatusIs(absl::StatusCode::kFailedPrecondition));
+  // The row RegisterClient finds is the one written (registration is idempotent per Km).
+  absl::StatusOr<MafClient> again = store_->RegisterClient(KmId(1), absl::InfiniteFuture());
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->maf_client_reg_id, got->maf_client_reg_id);
+}
+
+TEST_F(PgMafGroupCommitTest, RegisterClientAsyncRefusesAPastExpiryAtOnceAndWaitsWithoutGroupCommit) {
+  ASSERT_THAT(store_->PutCredential(Cred(1)), IsOk());
+  bool answered = false;
+  store_->RegisterClientAsync(KmId(1), absl::Now() - absl::Seconds(1),
+                              [&](absl::StatusOr<MafClient> c) {
+                                EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument));
+                                answered = true;
+                              });
+  EXPECT_TRUE(answered);  // on this thread, before returning
+  EXPECT_EQ(store_->write_stats().items, 1);  // only the credential went to the committer
+
+  // Without group commit a registration is a statement of the caller's: it waits, so the store
+  // does not claim otherwise, and RegisterClientAsync answers before it returns.
+  PgMafStoreOptions o;
+  o.pool = schema_->PoolOptionsFor();
+  o.group_commit = false;
+  absl::StatusOr<std::unique_ptr<PgMafStore>> direct = PgMafStore::Create(std::move(o));
+  ASSERT_THAT(direct, IsOk());
+  EXPECT_FALSE((*direct)->RegistersWithoutWaiting());
+  answered = false;
+  (*direct)->RegisterClientAsync(KmId(1), absl::InfiniteFuture(), [&](absl::StatusOr<MafClient> c) {
+    EXPECT_THAT(c, IsOk());
+    answered = true;
+  });
+  EXPECT_TRUE(answered);
 }
 
 TEST_F(PgMafGroupCommitTest, ConcurrentCredentialReadsEachGetTheirOwnAnswer) {
