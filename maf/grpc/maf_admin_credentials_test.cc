@@ -35,9 +35,7 @@ constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
 constexpr char kOps[] = "ops.example.com";
 
-std::string KeId(int i) {
-  return *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i), kMef);
-}
+std::string KeId(int i) { return testing::FakeKeId(i, kMef); }
 
 // OneMef is the shared fake MEF handing out a fixed Km per KeID (as a MEF would for an enrolled
 // device). KeId(i) ends in the hex digit of i: device i's Km is 32 times that digit, its

@@ -35,14 +35,8 @@ using ::onem2m::testing::IsOk;
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
 
-std::string KeId(int i) {
-  std::string rel(16, 'E');
-  rel[15] = static_cast<char>(i);
-  return *crypto::FormatKeyId(rel, kMef);
-}
-SecretBytes KmFor(const std::string& ke_id) {
-  return testing::FakeKmFor(*crypto::KeyId::Parse(ke_id));
-}
+std::string KeId(int i) { return testing::FakeKeId(i, kMef); }
+SecretBytes KmFor(const std::string& ke_id) { return testing::FakeKmFor(ke_id); }
 
 // DeferredRegistrations answers RegisterClientAsync from its own thread once the test releases
 // it; every other call goes to the memory store. RegisterClient (the waiting path) is counted.

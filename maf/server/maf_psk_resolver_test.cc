@@ -30,18 +30,12 @@ using testing::FakeFetcher;
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
 
-std::string KeId(int i) {
-  std::string rel(16, 'E');
-  rel[15] = static_cast<char>(i);
-  return *crypto::FormatKeyId(rel, kMef);
-}
+std::string KeId(int i) { return testing::FakeKeId(i, kMef); }
 
 // Id(i) is KeId(i) as the resolver's callers hold it.
 crypto::KeyId Id(int i) { return *crypto::KeyId::Parse(KeId(i)); }
 
-SecretBytes KmFor(const std::string& ke_id) {
-  return testing::FakeKmFor(*crypto::KeyId::Parse(ke_id));
-}
+SecretBytes KmFor(const std::string& ke_id) { return testing::FakeKmFor(ke_id); }
 
 // IdOf returns the credential metadata a found Km carries, or null.
 const ResolvedIdentity* IdOf(const absl::StatusOr<tls::ResolvedPsk>& got) {

@@ -45,14 +45,8 @@ using testing::FakeFetcher;
 constexpr char kMaf[] = "maf.example.com";
 constexpr char kMef[] = "mef.example.com";
 
-std::string KeId(int i) {
-  std::string rel(16, 'E');
-  rel[15] = static_cast<char>(i);
-  return *crypto::FormatKeyId(rel, kMef);
-}
-SecretBytes KmFor(const std::string& ke_id) {
-  return testing::FakeKmFor(*crypto::KeyId::Parse(ke_id));
-}
+std::string KeId(int i) { return testing::FakeKeId(i, kMef); }
+SecretBytes KmFor(const std::string& ke_id) { return testing::FakeKmFor(ke_id); }
 std::string KmIdFor(int i) { return *crypto::DeriveKmId(KmFor(KeId(i)), kMaf); }
 // Connects expected to fail: a failed DTLS handshake is silence, so the client waits this long.
 constexpr absl::Duration kFailFast = absl::Milliseconds(1500);

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/crypto/key_id.h"
 #include "common/secret_bytes.h"
@@ -33,6 +34,17 @@ namespace onem2m::maf::testing {
 inline SecretBytes FakeKmFor(const crypto::KeyId& ke_id) {
   const std::string text = ke_id.ToString();
   return SecretBytes::Copy(std::string(32, text[2 * crypto::kRelativeIdLen - 1]));
+}
+
+// FakeKeId returns the KeID "EE..EE<i>" (fifteen 'E' bytes, then the byte `i`) at `mef_fqdn`, so
+// device i's FakeKmFor is 32 copies of i's last hex digit.
+inline std::string FakeKeId(int i, absl::string_view mef_fqdn) {
+  return *crypto::FormatKeyId(std::string(15, 'E') + static_cast<char>(i), mef_fqdn);
+}
+
+// FakeKmFor, for a KeID in its text form (which must parse).
+inline SecretBytes FakeKmFor(absl::string_view ke_id) {
+  return FakeKmFor(*crypto::KeyId::Parse(ke_id));
 }
 
 // FakeEnroleeFor returns the Enrolee-ID the fake MEF names for `ke_id`: "C-" and the last two hex
