@@ -45,7 +45,13 @@ void WriteJson(const std::vector<std::pair<std::string, std::vector<Result>>>& r
                      {"p50_ms", m.p50_ms},
                      {"p99_ms", m.p99_ms},
                      {"failures", m.errors},
-                     {"server_cpu_us_per_op", m.process_cpu_us}});
+                     {"server_cpu_us_per_op", m.process_cpu_us},
+                     // The server and its callers share this process; PostgreSQL and everything
+                     // else on the machine are the rest (tests/bench/report.py draws the split).
+                     {"machine_cpu_us_per_op", m.machine_cpu_us},
+                     {"cpu_split_us_per_op",
+                      {{"fetch process (MEF + callers)", m.process_cpu_us},
+                       {"rest", std::max(0.0, m.machine_cpu_us - m.process_cpu_us)}}}});
     if (empty.rate > 0) ratios[name + " / fastest empty call"] = m.rate / empty.rate;
   }
   nlohmann::json out = {{"tool", "fetch_benchmark"},

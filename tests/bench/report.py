@@ -134,9 +134,11 @@ def draw(runs, out):
 
 # The parts of a case's machine CPU, in the order they are stacked (load_kit.h RunLoad): the
 # server under test first, whatever its name in that tool ("MEF", "MAF", "bare"), then its peers.
-SPLIT_ORDER = ["MAF", "MEF", "bare", "server", "generator", "PostgreSQL", "rest"]
+SPLIT_ORDER = ["MAF", "MEF", "bare", "server", "fetch process (MEF + callers)", "generator",
+               "PostgreSQL", "rest"]
 SPLIT_COLOURS = {"MAF": "tab:blue", "MEF": "tab:orange", "bare": "tab:gray",
-                 "server": "tab:blue", "generator": "tab:green", "PostgreSQL": "tab:purple",
+                 "server": "tab:blue", "fetch process (MEF + callers)": "tab:cyan",
+                 "generator": "tab:green", "PostgreSQL": "tab:purple",
                  "rest": "tab:olive"}
 
 
@@ -194,7 +196,9 @@ def cpu_split_markdown(runs, cores):
     lines = ["## Where the machine's CPU goes", "",
              "The whole machine's busy CPU during each phase (`/proc/stat`), per operation, split "
              "by process: the server under test, its peers (the MEF behind the MAF), the load "
-             "generator itself (the simulated devices), every PostgreSQL process, and the rest. "
+             "generator itself (the simulated devices), every PostgreSQL process, and the rest "
+             "(for the credential fetch the MEF and its callers are one process, and PostgreSQL "
+             "is part of the rest). "
              "The server, the generator and PostgreSQL share these %d cores, so the rate a "
              "cost allows is at most cores / cost." % cores, "",
              "![machine CPU per operation](cpu_split.svg)", "",
