@@ -29,6 +29,8 @@ namespace {
 struct CpuSample {
   double process_us = 0;
   double machine_us = 0;
+  double steal_us = 0;
+  double all_us = 0;
   double switches = 0;
 
   static CpuSample Now() {
@@ -41,9 +43,12 @@ struct CpuSample {
     // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal ... in clock ticks.
     std::ifstream stat("/proc/stat");
     std::string cpu;
-    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
-    s.machine_us = (user + nice + system + irq + softirq) * 1e6 / sysconf(_SC_CLK_TCK);
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+    const double us_per_tick = 1e6 / sysconf(_SC_CLK_TCK);
+    s.machine_us = (user + nice + system + irq + softirq) * us_per_tick;
+    s.steal_us = steal * us_per_tick;
+    s.all_us = (user + nice + system + idle + iowait + irq + softirq + steal) * us_per_tick;
     return s;
   }
 };
@@ -117,6 +122,9 @@ Result Run(grpc::Service* service, const ::onem2m::testing::MtlsEnv& env,
   r.process_cpu_us = (cpu1.process_us - cpu0.process_us) / all.size();
   r.machine_cpu_us = (cpu1.machine_us - cpu0.machine_us) / all.size();
   r.switches = (cpu1.switches - cpu0.switches) / all.size();
+  if (cpu1.all_us > cpu0.all_us) {
+    r.steal_share = (cpu1.steal_us - cpu0.steal_us) / (cpu1.all_us - cpu0.all_us);
+  }
   r.p50_ms = all[all.size() / 2];
   r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
   return r;

@@ -31,6 +31,7 @@ struct Result {
   double process_cpu_us = 0;  // this process's CPU per call (client and server)
   double machine_cpu_us = 0;  // every process's CPU per call, PostgreSQL included (noisy)
   double switches = 0;        // this process's context switches per call
+  double steal_share = 0;     // the hypervisor's share of the machine's CPU time (other guests)
 };
 
 // ServerHooks lets a case drive its own completion queues (the async API).

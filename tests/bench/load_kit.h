@@ -34,9 +34,16 @@ long ProcStatusKb(pid_t pid, const char* field);
 // ProcCpuSeconds is utime + stime of a process.
 double ProcCpuSeconds(pid_t pid);
 
-// MachineBusySeconds is the CPU time this machine has spent busy since boot, every process and the
-// kernel (/proc/stat: user, nice, system, irq, softirq; not idle, iowait or steal).
-double MachineBusySeconds();
+// MachineCpu is this machine's CPU time since boot (/proc/stat's "cpu" line, in seconds): `busy`
+// is every process and the kernel (user, nice, system, irq, softirq; not idle, iowait or steal),
+// `steal` the time the hypervisor gave this virtual machine's CPUs to other guests, `all` every
+// column. Steal is why the same binaries run slower in one hour than the next on a shared host.
+struct MachineCpu {
+  double busy = 0;
+  double steal = 0;
+  double all = 0;
+};
+MachineCpu ReadMachineCpu();
 
 // PostgresCpu is utime + stime of every live process named "postgres" on this machine (the test
 // cluster's backends, and any other cluster's), by pid.
@@ -80,6 +87,9 @@ struct LoadResult {
   // threads).
   double machine_cpu = 0;
   std::vector<CpuPart> cpu_split;
+  // The hypervisor's share of the machine's CPU time during the phase (steal / all): a figure from
+  // a phase with a large share says more about the host's other guests than about our code.
+  double steal_share = 0;
   double load_average = 0;  // the machine's 1-minute load average when the phase started
 };
 
@@ -99,11 +109,13 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& options,
 double ReportLoad(const std::string& name, LoadResult& result, const std::string& unit);
 
 // Every ReportLoad also records its figures; WriteJsonReport writes them, with `meta` (the run's
-// settings), as one JSON object to the file named by --json_out (nothing when the flag is empty).
+// settings, to which it adds "cores", the machine's online CPUs), as one JSON object to the file
+// named by --json_out (nothing when the flag is empty).
 // tests/bench/report.py reads these files to draw the benchmark report.
 //   {"tool": "mef_load", "meta": {...}, "cases": [{"name", "unit", "concurrency", "ok", "seconds",
 //    "rate", "p50_ms", "p99_ms", "max_ms", "failures", "server_cpu_us_per_op", "load_average",
-//    "machine_cpu_us_per_op", "cpu_split_us_per_op": {"<server_name>", "generator", ...}},
+//    "machine_cpu_us_per_op", "cpu_split_us_per_op": {"<server_name>", "generator", ...},
+//    "steal_share"}, ...],
 //    ...],
 //    "ratios": {"name": value, ...}}
 void RecordRatio(const std::string& name, double value);

@@ -1,0 +1,81 @@
+"""Checks tests/bench/report.py's Markdown from fixed generator JSON (--from-json): the CPU split
+table divides by the cores of the machine that ran each generator (its JSON's meta), not of the
+machine drawing the report, and shows each phase's steal; runs without a split get no section."""
+import json
+import os
+import pathlib
+import subprocess
+import tempfile
+import unittest
+
+# Beside this file in the source tree and in Bazel's runfiles (a data dependency).
+REPORT = pathlib.Path(os.path.abspath(__file__)).parent / "report.py"
+# As tests/bench/report.sh runs it: Debian's interpreter has Debian's matplotlib, whichever python3
+# runs this test.
+PYTHON = "/usr/bin/python3"
+
+
+def maf_run(cores, steal):
+    case = {"name": "phase 2: KmID handshake", "unit": "handshakes", "concurrency": 64, "ok": 40000,
+            "seconds": 5.0, "rate": 8000.0, "p50_ms": 7.5, "p99_ms": 19.0, "max_ms": 30.0,
+            "failures": 0, "server_cpu_us_per_op": 110.0, "load_average": 1.0,
+            "machine_cpu_us_per_op": 250.0,
+            "cpu_split_us_per_op": {"MAF": 115.0, "generator": 131.0, "PostgreSQL": 1.0,
+                                    "rest": 3.0}}
+    if steal is not None:
+        case["steal_share"] = steal
+    meta = {"concurrency": "64"}
+    if cores is not None:
+        meta["cores"] = str(cores)
+    return {"tool": "maf_load", "meta": meta, "cases": [case], "ratios": {}}
+
+
+def render(runs):
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = pathlib.Path(tmp) / "raw"
+        raw.mkdir()
+        for i, run in enumerate(runs):
+            (raw / ("run-%d.json" % i)).write_text(json.dumps(run))
+        out = pathlib.Path(tmp) / "out"
+        env = dict(os.environ, MPLCONFIGDIR=tmp)
+        done = subprocess.run([PYTHON, str(REPORT), "--from-json=" + str(raw), "--out=" + str(out)],
+                              env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise AssertionError("report.py failed:\n" + done.stdout + done.stderr)
+        return (out / "README.md").read_text(), (out / "cpu_split.svg").exists()
+
+
+def split_row(text):
+    rows = [l for l in text.splitlines() if l.startswith("| maf_load: phase 2")]
+    assert len(rows) == 1, text
+    return [cell.strip() for cell in rows[0].strip("|").split("|")]
+
+
+class ReportTest(unittest.TestCase):
+    def test_cap_uses_the_generators_cores_and_shows_steal(self):
+        text, svg = render([maf_run(cores=16, steal=0.25)])
+        self.assertTrue(svg)
+        row = split_row(text)
+        # 16 cores at 250 us of machine CPU per handshake: at most 64,000 handshakes/s.
+        self.assertEqual(row[4], "64000")
+        self.assertEqual(row[5], "25 %")
+        self.assertIn("(x86_64, 16 CPUs)", text.replace(os.uname().machine, "x86_64"))
+        self.assertIn("share the 16 cores", text)
+
+    def test_older_json_without_cores_or_steal(self):
+        text, _ = render([maf_run(cores=None, steal=None)])
+        row = split_row(text)
+        cores = os.cpu_count() or 1
+        self.assertEqual(row[4], "%.0f" % (cores * 1e6 / 250.0))
+        self.assertEqual(row[5], "-")
+
+    def test_no_split_no_section(self):
+        run = maf_run(cores=2, steal=0.0)
+        del run["cases"][0]["cpu_split_us_per_op"]
+        text, svg = render([run])
+        self.assertNotIn("Where the machine's CPU goes", text)
+        self.assertFalse(svg)
+
+
+if __name__ == "__main__":
+    unittest.main()
