@@ -12,8 +12,9 @@
 Each round runs every tool once with the "before" binaries and once with the "after" ones, the
 order alternating between rounds (before first in even rounds), so both builds see the same
 machine load on average; the table gives each figure's median over the rounds and the 1-minute
-load average seen at the start of each run (the machines are shared: a ratio is only worth
-comparing with the other ratios of its run). Every generator measures its own baseline (bare
+load average seen at the start of each run and the highest share of CPU time the hypervisor
+stole from a phase (the machines are shared: a ratio is only worth comparing with the other ratios
+of its run). Every generator measures its own baseline (bare
 OpenSSL, or the fastest empty gRPC call) in the same run, and those in-run ratios are what the
 targets of issue 14 are about; the absolute rates are shown to make the ratios' causes visible.
 docs/performance.md has the figures this produced.
@@ -107,6 +108,14 @@ FIGURES = {
                                                default=None)),
     ],
 }
+
+
+def steal_pct(run):
+    """The highest share of the machine's CPU time the hypervisor gave to other guests during one
+    of the run's phases, in percent (None for builds whose generators do not record it): a round
+    with a high figure was slowed by the host, not by the build."""
+    shares = [c["steal_share"] for c in run["cases"] if "steal_share" in c]
+    return 100 * max(shares) if shares else None
 
 
 # mefsrv: one load generator (--mef_load, this tree's) against each build's real mef_server
@@ -205,7 +214,7 @@ def main():
         lines += ["## %s" % title, "",
                   "| figure | before (median) | after (median) | after / before | before rounds | after rounds |",
                   "|---|---|---|---|---|---|"]
-        for label, get in FIGURES[t]:
+        for label, get in FIGURES[t] + [("highest steal of a phase (%)", steal_pct)]:
             bv = [get(x) for x in b if get(x) is not None]
             av = [get(x) for x in f if get(x) is not None]
             if not bv and not av:
