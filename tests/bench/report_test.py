@@ -30,12 +30,14 @@ def maf_run(cores, steal):
     return {"tool": "maf_load", "meta": meta, "cases": [case], "ratios": {}}
 
 
-def render(runs):
+def render(runs, env=None):
     with tempfile.TemporaryDirectory() as tmp:
         raw = pathlib.Path(tmp) / "raw"
         raw.mkdir()
         for i, run in enumerate(runs):
             (raw / ("run-%d.json" % i)).write_text(json.dumps(run))
+        if env is not None:
+            (raw / "environment.json").write_text(json.dumps(env))
         out = pathlib.Path(tmp) / "out"
         env = dict(os.environ, MPLCONFIGDIR=tmp)
         done = subprocess.run([PYTHON, str(REPORT), "--from-json=" + str(raw), "--out=" + str(out)],
@@ -68,6 +70,16 @@ class ReportTest(unittest.TestCase):
         cores = os.cpu_count() or 1
         self.assertEqual(row[4], "%.0f" % (cores * 1e6 / 250.0))
         self.assertEqual(row[5], "-")
+
+    def test_header_names_the_build_and_machine_that_ran(self):
+        env = {"commit": "abc1234", "host": "bench-host", "machine": "x86_64", "cpu": "Some CPU",
+               "cores": 16, "kernel": "6.1.0", "openssl": "OpenSSL 3.0.19",
+               "postgresql": "15.18", "started": "2026-12-07 10:00"}
+        text, _ = render([maf_run(cores=16, steal=0.0)], env)
+        self.assertIn("from commit abc1234 on bench-host (x86_64, Some CPU, 16 CPUs, Linux 6.1.0, "
+                      "OpenSSL 3.0.19, PostgreSQL 15.18), 2026-12-07 10:00 UTC.", text)
+        # environment.json is not read as a generator's run.
+        self.assertEqual(text.count("| maf_load: phase 2"), 1)
 
     def test_no_split_no_section(self):
         run = maf_run(cores=2, steal=0.0)
