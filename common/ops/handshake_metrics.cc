@@ -42,6 +42,10 @@ HandshakeMetrics::HandshakeMetrics(prometheus::Registry& registry, const std::st
                    .Name(prefix + "_handshake_duration_seconds")
                    .Help("First byte to the end of a successful handshake.")
                    .Register(registry)),
+      lookup_seconds_(prometheus::BuildHistogram()
+                          .Name(prefix + "_psk_lookup_duration_seconds")
+                          .Help("How long handshakes waited for an asynchronous PSK lookup.")
+                          .Register(registry)),
       open_(prometheus::BuildGauge()
                 .Name("onem2m_open_connections")
                 .Help("Open PSK sessions by transport.")
@@ -59,6 +63,11 @@ void HandshakeMetrics::OnHandshake(const server::ConnectionInfo& info,
     seconds_.Add({{"transport", transport}}, LatencyBuckets())
         .Observe(absl::ToDoubleSeconds(elapsed));
   }
+}
+
+void HandshakeMetrics::OnPskLookup(tls::Transport transport, absl::Duration waited) {
+  lookup_seconds_.Add({{"transport", TransportLabel(transport)}}, LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(waited));
 }
 
 void HandshakeMetrics::OnSessionOpened(tls::Transport transport) {

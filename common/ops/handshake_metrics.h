@@ -30,12 +30,14 @@ class HandshakeMetrics : public server::ServerObserver {
 
   void OnHandshake(const server::ConnectionInfo& info, server::HandshakeOutcome outcome,
                    absl::Duration elapsed) override;
+  void OnPskLookup(tls::Transport transport, absl::Duration waited) override;
   void OnSessionOpened(tls::Transport transport) override;
   void OnSessionClosed(tls::Transport transport) override;
 
  private:
   prometheus::Family<prometheus::Counter>& handshakes_;
   prometheus::Family<prometheus::Histogram>& seconds_;
+  prometheus::Family<prometheus::Histogram>& lookup_seconds_;
   prometheus::Family<prometheus::Gauge>& open_;
 };
 

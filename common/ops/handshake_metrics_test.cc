@@ -38,5 +38,27 @@ TEST(HandshakeMetricsTest, CountsByTransportSuiteAndOutcome) {
   EXPECT_NE(text.find("onem2m_open_connections{transport=\"dtls\"} 1"), std::string::npos);
 }
 
+TEST(HandshakeMetricsTest, PskLookupWaitsByTransport) {
+  prometheus::Registry registry;
+  HandshakeMetrics m(registry, "onem2m_mef");
+  m.OnPskLookup(tls::Transport::kTls, absl::Milliseconds(3));
+  m.OnPskLookup(tls::Transport::kTls, absl::Milliseconds(30));
+  m.OnPskLookup(tls::Transport::kDtls, absl::Microseconds(200));
+  std::string text = Scrape(registry);
+  EXPECT_NE(text.find("onem2m_mef_psk_lookup_duration_seconds_count{transport=\"tls\"} 2"),
+            std::string::npos)
+      << text;
+  // 3 ms falls in the 5 ms bucket, 30 ms does not.
+  EXPECT_NE(
+      text.find("onem2m_mef_psk_lookup_duration_seconds_bucket{transport=\"tls\",le=\"0.005\"} 1"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_mef_psk_lookup_duration_seconds_sum{transport=\"tls\"} 0.033"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("onem2m_mef_psk_lookup_duration_seconds_count{transport=\"dtls\"} 1"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace onem2m::ops

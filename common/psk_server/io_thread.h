@@ -98,6 +98,7 @@ class Session {
   bool handshake_complete_ = false;
   bool awaiting_response_ = false;
   bool busy_ = false;  // paused on an asynchronous PSK lookup
+  absl::Time lookup_paused_at_;  // when it paused (ServerObserver::OnPskLookup)
   bool closed_ = false;
   const tls::Transport transport_;
   net::TimerId handshake_timer_ = 0;

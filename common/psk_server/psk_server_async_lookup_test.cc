@@ -104,6 +104,26 @@ TEST_F(PskServerTest, AsyncLookupsPauseSessionsWithoutStallingTheIoThreads) {
   EXPECT_EQ(slow_ok.load(), 6);
 }
 
+TEST_F(PskServerTest, ObserverHearsHowLongEachPausedLookupWaited) {
+  auto resolver = std::make_shared<GatedAsyncResolver>();
+  StartServer(absl::Seconds(30), 256, absl::Seconds(10), {}, "127.0.0.1", resolver);
+  std::thread slow([&] {
+    auto c = Connect(tls::Transport::kTls, "slow-measured", Key());
+    EXPECT_THAT(c, IsOk());
+  });
+  ASSERT_TRUE(WaitFor([&] { return resolver->waiting() >= 1; }));
+  // The answer comes 250 ms after the lookup was asked for; the session marks its pause just after
+  // asking, so the wait it reports is at least 250 ms less that instant (200 ms leaves room).
+  absl::SleepFor(absl::Milliseconds(250));
+  resolver->ReleaseAll();
+  slow.join();
+  absl::MutexLock l(&observer_.mu);
+  ASSERT_EQ(observer_.lookups.size(), 1u);  // one paused handshake, one report
+  EXPECT_EQ(observer_.lookups[0].first, tls::Transport::kTls);
+  EXPECT_GE(observer_.lookups[0].second, absl::Milliseconds(200));
+  EXPECT_LT(observer_.lookups[0].second, absl::Seconds(5));
+}
+
 TEST_F(PskServerTest, AsyncLookupOutlivingTheHandshakeDeadlineOrTheServerIsHarmless) {
   auto resolver = std::make_shared<GatedAsyncResolver>();
   StartServer(absl::Seconds(30), 256, /*hs_timeout=*/absl::Milliseconds(300), {}, "127.0.0.1",

@@ -72,6 +72,10 @@ class CountingObserver : public ServerObserver {
     absl::MutexLock l(&mu);
     outcomes.push_back(outcome);
   }
+  void OnPskLookup(tls::Transport transport, absl::Duration waited) override {
+    absl::MutexLock l(&mu);
+    lookups.push_back({transport, waited});
+  }
   int Count(HandshakeOutcome o) {
     absl::MutexLock l(&mu);
     int n = 0;
@@ -80,6 +84,7 @@ class CountingObserver : public ServerObserver {
   }
   absl::Mutex mu;
   std::vector<HandshakeOutcome> outcomes;
+  std::vector<std::pair<tls::Transport, absl::Duration>> lookups;  // OnPskLookup's reports
 };
 
 // Key is the PSK of the identities the default resolver knows ("device-1", "device-2").

@@ -84,6 +84,7 @@ void Session::DriveHandshake() {
   tls::Step step = tls_->Handshake();
   if (step == tls::Step::kWantAsync) {
     busy_ = true;
+    lookup_paused_at_ = absl::Now();
     PauseIo();
     return;
   }
@@ -93,6 +94,9 @@ void Session::DriveHandshake() {
 void Session::OnAsyncReady() {
   if (!busy_ || closed_) return;
   busy_ = false;
+  if (thread_->shared()->observer) {
+    thread_->shared()->observer->OnPskLookup(transport_, absl::Now() - lookup_paused_at_);
+  }
   DriveHandshake();
 }
 

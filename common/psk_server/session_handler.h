@@ -91,6 +91,10 @@ class ServerObserver {
   virtual ~ServerObserver() = default;
   virtual void OnHandshake(const ConnectionInfo& info, HandshakeOutcome outcome,
                            absl::Duration elapsed) {}
+  // A handshake paused on an asynchronous PSK lookup was resumed `waited` after it paused, found
+  // or not: the store's (or upstream's) answer and the I/O thread's queue, as the handshake felt
+  // them. Lookups answered without a pause are not reported.
+  virtual void OnPskLookup(tls::Transport transport, absl::Duration waited) {}
   virtual void OnSessionOpened(tls::Transport transport) {}
   virtual void OnSessionClosed(tls::Transport transport) {}
 };
