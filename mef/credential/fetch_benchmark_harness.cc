@@ -2,12 +2,10 @@
 
 #include <pthread.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +16,7 @@
 #include "absl/time/time.h"
 #include "common/grpc/server_threads.h"
 #include "common/secret_bytes.h"
+#include "common/testing/machine_cpu.h"
 #include "mef/credential/fetch_benchmark_flags.h"
 
 namespace onem2m {
@@ -28,10 +27,8 @@ namespace {
 // CpuSample is a point reading of this process's and the machine's CPU time.
 struct CpuSample {
   double process_us = 0;
-  double machine_us = 0;
-  double steal_us = 0;
-  double all_us = 0;
   double switches = 0;
+  ::onem2m::testing::MachineCpu machine;
 
   static CpuSample Now() {
     CpuSample s;
@@ -40,19 +37,10 @@ struct CpuSample {
     s.process_us = ru.ru_utime.tv_sec * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_sec * 1e6 +
                    ru.ru_stime.tv_usec;
     s.switches = static_cast<double>(ru.ru_nvcsw + ru.ru_nivcsw);
-    // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal ... in clock ticks.
-    std::ifstream stat("/proc/stat");
-    std::string cpu;
-    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
-    const double us_per_tick = 1e6 / sysconf(_SC_CLK_TCK);
-    s.machine_us = (user + nice + system + irq + softirq) * us_per_tick;
-    s.steal_us = steal * us_per_tick;
-    s.all_us = (user + nice + system + idle + iowait + irq + softirq + steal) * us_per_tick;
+    s.machine = ::onem2m::testing::ReadMachineCpu();
     return s;
   }
 };
-
 }  // namespace
 
 Result Run(grpc::Service* service, const ::onem2m::testing::MtlsEnv& env,
@@ -120,11 +108,9 @@ Result Run(grpc::Service* service, const ::onem2m::testing::MtlsEnv& env,
   if (all.empty()) return r;
   r.rate = all.size() / elapsed;
   r.process_cpu_us = (cpu1.process_us - cpu0.process_us) / all.size();
-  r.machine_cpu_us = (cpu1.machine_us - cpu0.machine_us) / all.size();
+  r.machine_cpu_us = 1e6 * (cpu1.machine.busy - cpu0.machine.busy) / all.size();
   r.switches = (cpu1.switches - cpu0.switches) / all.size();
-  if (cpu1.all_us > cpu0.all_us) {
-    r.steal_share = (cpu1.steal_us - cpu0.steal_us) / (cpu1.all_us - cpu0.all_us);
-  }
+  r.steal_share = ::onem2m::testing::StealShare(cpu0.machine, cpu1.machine);
   r.p50_ms = all[all.size() / 2];
   r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
   return r;

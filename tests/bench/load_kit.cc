@@ -26,6 +26,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/testing/machine_cpu.h"
 
 ABSL_FLAG(std::string, json_out, "",
           "Also write every measured case as JSON to this file (read by tests/bench/report.py).");
@@ -54,22 +55,6 @@ double ProcCpuSeconds(pid_t pid) {
   if (fields.size() < 13) return 0;
   // fields[0] is the state (field 3 of stat); utime is field 14, stime field 15.
   return (std::stod(fields[11]) + std::stod(fields[12])) / sysconf(_SC_CLK_TCK);
-}
-
-MachineCpu ReadMachineCpu() {
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  if (!(f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
-      cpu != "cpu") {
-    return {};
-  }
-  const double tick = sysconf(_SC_CLK_TCK);
-  MachineCpu m;
-  m.busy = (user + nice + system + irq + softirq) / tick;
-  m.steal = steal / tick;
-  m.all = (user + nice + system + idle + iowait + irq + softirq + steal) / tick;
-  return m;
 }
 
 std::map<pid_t, double> PostgresCpu() {
@@ -144,7 +129,7 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& o,
   for (const auto& [part, pid] : o.other_pids) other0.push_back(ProcCpuSeconds(pid));
   const double self0 = ProcCpuSeconds(getpid());
   const std::map<pid_t, double> pg0 = PostgresCpu();
-  const MachineCpu machine0 = ReadMachineCpu();
+  const testing::MachineCpu machine0 = testing::ReadMachineCpu();
   absl::Time start = absl::Now();
   for (int t = 0; t < o.concurrency; ++t) {
     threads.emplace_back([&] {
@@ -188,11 +173,9 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& o,
   for (auto& t : threads) t.join();
   res.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (o.server_pid > 0) res.server_cpu = ProcCpuSeconds(o.server_pid) - cpu0;
-  const MachineCpu machine1 = ReadMachineCpu();
+  const testing::MachineCpu machine1 = testing::ReadMachineCpu();
   res.machine_cpu = machine1.busy - machine0.busy;
-  if (machine1.all > machine0.all) {
-    res.steal_share = (machine1.steal - machine0.steal) / (machine1.all - machine0.all);
-  }
+  res.steal_share = testing::StealShare(machine0, machine1);
   double parts = 0;
   auto add = [&](const std::string& part, double seconds) {
     res.cpu_split.push_back({part, seconds});

@@ -34,16 +34,6 @@ long ProcStatusKb(pid_t pid, const char* field);
 // ProcCpuSeconds is utime + stime of a process.
 double ProcCpuSeconds(pid_t pid);
 
-// MachineCpu is this machine's CPU time since boot (/proc/stat's "cpu" line, in seconds): `busy`
-// is every process and the kernel (user, nice, system, irq, softirq; not idle, iowait or steal),
-// `steal` the time the hypervisor gave this virtual machine's CPUs to other guests, `all` every
-// column. Steal is why the same binaries run slower in one hour than the next on a shared host.
-struct MachineCpu {
-  double busy = 0;
-  double steal = 0;
-  double all = 0;
-};
-MachineCpu ReadMachineCpu();
 
 // PostgresCpu is utime + stime of every live process named "postgres" on this machine (the test
 // cluster's backends, and any other cluster's), by pid.
@@ -87,8 +77,9 @@ struct LoadResult {
   // threads).
   double machine_cpu = 0;
   std::vector<CpuPart> cpu_split;
-  // The hypervisor's share of the machine's CPU time during the phase (steal / all): a figure from
-  // a phase with a large share says more about the host's other guests than about our code.
+  // The hypervisor's share of the machine's CPU time during the phase (common/testing/machine_cpu.h
+  // StealShare): a figure from a phase with a large share says more about the host's other guests
+  // than about our code.
   double steal_share = 0;
   double load_average = 0;  // the machine's 1-minute load average when the phase started
 };

@@ -149,6 +149,11 @@ def run_cores(run):
     return int(run.get("meta", {}).get("cores") or os.cpu_count() or 1)
 
 
+def cores_text(counts):
+    """"2", or "2 or 16" when the runs came from machines of different sizes."""
+    return " or ".join(str(n) for n in sorted(set(counts)))
+
+
 def split_cases(runs):
     """(label, case) of every case that has a machine CPU split, at its tool's highest level; each
     case carries "cores" from its run."""
@@ -201,7 +206,6 @@ def cpu_split_markdown(runs):
     cases = split_cases(runs)
     if not cases:
         return []
-    cores = sorted({c["cores"] for _, c in cases})
     lines = ["## Where the machine's CPU goes", "",
              "The whole machine's busy CPU during each phase (`/proc/stat`), per operation, split "
              "by process: the server under test, its peers (the MEF behind the MAF), the load "
@@ -212,7 +216,7 @@ def cpu_split_markdown(runs):
              "ran them, so the rate a cost allows is at most cores / cost. Steal is the share of "
              "the machine's CPU time the hypervisor gave to other guests during the phase: it is "
              "in no process's figure, and shows as a lower rate at the same cost." % (
-                 " or ".join(str(n) for n in cores)), "",
+                 cores_text(c["cores"] for _, c in cases)), "",
              "![machine CPU per operation](cpu_split.svg)", "",
              "| case | clients | machine us/op | parts (us/op) | at most ops/s at this cost "
              "| steal |",
@@ -256,9 +260,9 @@ def environment(pg, started):
 
 def environment_line(env, runs, a, started):
     if not env:  # a redraw of runs from before environment.json was written
-        cores = sorted({run_cores(r) for r in runs}) or [os.cpu_count() or 1]
+        cores = [run_cores(r) for r in runs] or [os.cpu_count() or 1]
         return "Drawn by `tests/bench/report.py` on %s (%s, %s CPUs), %s UTC." % (
-            platform.node(), platform.machine(), " or ".join(str(n) for n in cores),
+            platform.node(), platform.machine(), cores_text(cores),
             started.strftime("%Y-%m-%d %H:%M"))
     parts = [env.get("machine", ""), env.get("cpu", ""), "%s CPUs" % env.get("cores", "?"),
              "Linux " + env["kernel"] if env.get("kernel") else "", env.get("openssl", ""),
