@@ -16,6 +16,9 @@ ABSL_FLAG(absl::Duration, pg_write_linger, absl::Milliseconds(3),
           "batch (fewer, larger transactions; 0 never waits; docs/operations.md, \"Scale\").");
 ABSL_FLAG(int, pg_write_linger_items, 32,
           "A group-commit batch this large is written without lingering.");
+ABSL_FLAG(absl::Duration, pg_write_linger_gap, absl::Microseconds(400),
+          "A lingering group-commit batch is written once no new row has arrived for this long "
+          "(0: only --pg_write_linger and --pg_write_linger_items end the wait).");
 
 namespace onem2m::services {
 
@@ -28,6 +31,7 @@ pg::LingerOptions WriteLingerFromFlags() {
   pg::LingerOptions linger = pg::WriteLinger();
   linger.wait = absl::GetFlag(FLAGS_pg_write_linger);
   linger.items = absl::GetFlag(FLAGS_pg_write_linger_items);
+  linger.gap = absl::GetFlag(FLAGS_pg_write_linger_gap);
   return linger;
 }
 

@@ -18,8 +18,8 @@ namespace onem2m::services {
 // StoreFlagsFromCommandLine returns --store, --pg and --pg_pool_size as given.
 StoreFlags StoreFlagsFromCommandLine();
 
-// WriteLingerFromFlags returns pg::WriteLinger() with --pg_write_linger and
-// --pg_write_linger_items applied.
+// WriteLingerFromFlags returns pg::WriteLinger() with --pg_write_linger,
+// --pg_write_linger_items and --pg_write_linger_gap applied.
 pg::LingerOptions WriteLingerFromFlags();
 
 }  // namespace onem2m::services

@@ -48,6 +48,15 @@ def case(needle, field):
     return get
 
 
+def little(needle):
+    def get(run):
+        for c in run["cases"]:
+            if needle in c["name"] and c.get("rate"):
+                return c["concurrency"] * 1e3 / c["rate"]
+        return None
+    return get
+
+
 def ratio(name):
     return lambda run: run["ratios"].get(name)
 
@@ -75,6 +84,11 @@ FIGURES = {
         ("MEF DTLS (enrolee::Bootstrap) server CPU us/op",
          case("MEF DTLS (enrolee", "server_cpu_us_per_op")),
         ("bare TLS enrolments/s", case("bare OpenSSL TLS-PSK baseline", "rate")),
+        # Little's law for closed-loop clients: no server can answer these clients with a mean
+        # latency below clients / rate at the bare server's rate (tests/bench/report.py).
+        ("bare TLS clients/rate ms (lowest mean latency at its rate)",
+         little("bare OpenSSL TLS-PSK baseline")),
+        ("MEF TLS clients/rate ms", little("MEF TLS (raw client)")),
         ("bare TLS server CPU us/op", case("bare OpenSSL TLS-PSK baseline", "server_cpu_us_per_op")),
         ("bare DTLS enrolments/s", case("bare OpenSSL DTLS-PSK baseline", "rate")),
         ("bare DTLS server CPU us/op",

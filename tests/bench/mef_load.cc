@@ -162,6 +162,7 @@ int Main() {
              absl::StrCat("--handshake_timeout=",
                           absl::FormatDuration(absl::GetFlag(FLAGS_mef_handshake_timeout)))});
     argv[0] = server_bin;
+    for (const std::string& f : absl::GetFlag(FLAGS_mef_server_flags)) argv.push_back(f);
     const std::string log = env->dir + "/mef.log";
     // The child inherits the environment (ChildProcess execs with it): set LD_PRELOAD for it only.
     const std::string preload = absl::GetFlag(FLAGS_mef_preload);

@@ -272,6 +272,18 @@ def environment_line(env, runs, a, started):
         ", ".join(p for p in parts if p), env.get("started", "?"))
 
 
+# Every generator runs closed loops: each client sends its next request when the last is answered.
+# Little's law then ties the mean latency to the rate: mean = clients / rate. A latency target at a
+# given concurrency is reachable only at a rate of at least clients / target, on this machine.
+LITTLE_NOTE = ("clients/rate: the mean latency that rate implies for that many clients in closed "
+               "loops (Little's law); no server reaches a mean below the bare baseline's figure "
+               "on this machine, so a latency target under it is out of reach here.")
+
+
+def little_ms(clients, rate):
+    return "%.1f" % (clients * 1e3 / rate) if rate else "-"
+
+
 def markdown(runs, out, a, started, env):
     lines = ["# Benchmark report", "",
              environment_line(env, runs, a, started),
@@ -279,16 +291,17 @@ def markdown(runs, out, a, started, env):
              "minutes apart at most); absolute rates depend on the machine and what else it runs.", ""]
     for key, (title, chart_lines) in CHARTS.items():
         lines += ["## " + title, "", "![%s](%s.svg)" % (title, key), "",
-                  "| series | clients | ops/s | p50 ms | p99 ms | failures | server CPU us/op "
-                  "| machine CPU us/op |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| series | clients | ops/s | p50 ms | p99 ms | clients/rate ms | failures "
+                  "| server CPU us/op | machine CPU us/op |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         for label, tool, needle, _ in chart_lines:
             for c, p in series(runs, tool, needle):
                 machine = p.get("machine_cpu_us_per_op")
-                lines.append("| %s | %d | %.0f | %.2f | %.2f | %d | %.0f | %s |" % (
-                    label, c, p["rate"], p["p50_ms"], p["p99_ms"], p.get("failures", 0),
-                    p.get("server_cpu_us_per_op", 0), "%.0f" % machine if machine else "-"))
-        lines.append("")
+                lines.append("| %s | %d | %.0f | %.2f | %.2f | %s | %d | %.0f | %s |" % (
+                    label, c, p["rate"], p["p50_ms"], p["p99_ms"], little_ms(c, p["rate"]),
+                    p.get("failures", 0), p.get("server_cpu_us_per_op", 0),
+                    "%.0f" % machine if machine else "-"))
+        lines += ["", LITTLE_NOTE, ""]
     lines += cpu_split_markdown(runs)
     lines += ["## Ratios (same run)", "", "| tool | clients | ratio | value |", "|---|---|---|---|"]
     for r in runs:

@@ -1,6 +1,7 @@
 """Checks tests/bench/report.py's Markdown from fixed generator JSON (--from-json): the CPU split
 table divides by the cores of the machine that ran each generator (its JSON's meta), not of the
-machine drawing the report, and shows each phase's steal; runs without a split get no section."""
+machine drawing the report, and shows each phase's steal; runs without a split get no section; each
+series row gives the mean latency its rate implies for its clients (Little's law)."""
 import json
 import os
 import pathlib
@@ -80,6 +81,15 @@ class ReportTest(unittest.TestCase):
                       "OpenSSL 3.0.19, PostgreSQL 15.18), 2026-12-07 10:00 UTC.", text)
         # environment.json is not read as a generator's run.
         self.assertEqual(text.count("| maf_load: phase 2"), 1)
+
+    def test_series_rows_give_the_mean_latency_the_rate_implies(self):
+        text, _ = render([maf_run(cores=2, steal=0.0)])
+        rows = [l for l in text.splitlines() if l.startswith("| KmID handshake |")]
+        self.assertEqual(len(rows), 1, text)
+        cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+        # 64 clients in closed loops at 8,000 handshakes/s: a mean of 64 / 8000 s = 8.0 ms.
+        self.assertEqual(cells[1:6], ["64", "8000", "7.50", "19.00", "8.0"])
+        self.assertIn("Little's law", text)
 
     def test_no_split_no_section(self):
         run = maf_run(cores=2, steal=0.0)
