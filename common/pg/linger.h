@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -30,6 +31,10 @@ struct LingerOptions {
   // after: it lingers only after a batch of at least this many items, the sign of a queue that
   // fills by itself; below that (an idle or lightly loaded service) every batch goes at once.
   int after = 2;
+  // busy, when set and true as a linger starts, turns the gap rule off for that linger: the
+  // service holds so many sessions that more items will come even if none came for `gap` (on slow
+  // cores they arrive less often than `gap` under load). Called with the queue's mutex held.
+  std::function<bool()> busy;
 };
 
 // WriteLinger is what the MEF and MAF stores use for their group commits unless told otherwise
@@ -53,14 +58,15 @@ void Linger(absl::Mutex& mu, const LingerOptions& options, size_t previous_batch
       previous_batch < static_cast<size_t>(std::max(1, options.after)) || queued() >= items)
     return;
   const absl::Time deadline = absl::Now() + options.wait;
+  const absl::Duration gap =
+      options.busy && options.busy() ? absl::ZeroDuration() : options.gap;
   for (;;) {
     const size_t before = queued();
     auto moved = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return queued() >= items || stopping() ||
-             (options.gap > absl::ZeroDuration() && queued() != before);
+      return queued() >= items || stopping() || (gap > absl::ZeroDuration() && queued() != before);
     };
     absl::Time until = deadline;
-    if (options.gap > absl::ZeroDuration()) until = std::min(until, absl::Now() + options.gap);
+    if (gap > absl::ZeroDuration()) until = std::min(until, absl::Now() + gap);
     const bool woke = mu.AwaitWithDeadline(absl::Condition(&moved), until);
     if (!woke) {
       // Timed out: the whole linger, or a gap without arrivals.

@@ -92,6 +92,30 @@ TEST(LingerTest, WithAGapItGoesOnceItemsStopArriving) {
   EXPECT_EQ(q.items, 5u);
 }
 
+TEST(LingerTest, ABusyServiceWaitsPastTheGap) {
+  Queue q(2);
+  int asked = 0;
+  LingerOptions o{absl::Milliseconds(300), 100, absl::Milliseconds(20), /*after=*/2, [&] {
+                    ++asked;
+                    return true;
+                  }};
+  // No item comes: a busy service still waits the whole linger, the gap does not end it.
+  EXPECT_GE(LingerFor(q, o, /*previous_batch=*/3), absl::Milliseconds(300));
+  EXPECT_EQ(asked, 1);
+  // Not busy: the gap ends it as before.
+  o.busy = [] { return false; };
+  const absl::Duration waited = LingerFor(q, o, /*previous_batch=*/3);
+  EXPECT_GE(waited, absl::Milliseconds(20));
+  EXPECT_LT(waited, absl::Milliseconds(250));
+  // Never asked when it would not linger anyway (a lone previous item).
+  o.busy = [&] {
+    ++asked;
+    return true;
+  };
+  EXPECT_LT(LingerFor(q, o, /*previous_batch=*/1), absl::Milliseconds(100));
+  EXPECT_EQ(asked, 1);
+}
+
 TEST(LingerTest, StoppingEndsTheWait) {
   Queue q(1);
   std::thread stopper =

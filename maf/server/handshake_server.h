@@ -71,6 +71,8 @@ class HandshakeServer {
 
   // Shutdown drains (see PskServer::Shutdown). Idempotent; also run by the destructor.
   void Shutdown(absl::Duration grace) { server_->Shutdown(grace); }
+  // open_sessions counts TLS and DTLS sessions open now.
+  int open_sessions() const { return server_->open_sessions(); }
 
   // Stops the server, then waits until the store has answered every Client Registration it queued
   // (MafRequestHandler::HandleAsync): those answers call `on_answer` from the store's thread, and

@@ -20,6 +20,10 @@ ABSL_FLAG(absl::Duration, pg_write_linger_gap, absl::Microseconds(400),
           "A lingering group-commit batch is written once no new row has arrived for this long "
           "(0: only --pg_write_linger and --pg_write_linger_items end the wait).");
 
+ABSL_FLAG(int, pg_write_linger_busy_sessions, 32,
+          "With at least this many TLS/DTLS sessions open, a lingering group-commit batch "
+          "ignores --pg_write_linger_gap: more rows are coming (0: the gap always applies).");
+
 namespace onem2m::services {
 
 StoreFlags StoreFlagsFromCommandLine() {
@@ -27,11 +31,15 @@ StoreFlags StoreFlagsFromCommandLine() {
                     absl::GetFlag(FLAGS_pg_pool_size)};
 }
 
-pg::LingerOptions WriteLingerFromFlags() {
+pg::LingerOptions WriteLingerFromFlags(std::shared_ptr<const OpenSessions> sessions) {
   pg::LingerOptions linger = pg::WriteLinger();
   linger.wait = absl::GetFlag(FLAGS_pg_write_linger);
   linger.items = absl::GetFlag(FLAGS_pg_write_linger_items);
   linger.gap = absl::GetFlag(FLAGS_pg_write_linger_gap);
+  const int busy = absl::GetFlag(FLAGS_pg_write_linger_busy_sessions);
+  if (sessions != nullptr && busy > 0) {
+    linger.busy = [sessions = std::move(sessions), busy] { return sessions->Get() >= busy; };
+  }
   return linger;
 }
 

@@ -1,15 +1,23 @@
 // File: services/common/store_flags.h
 //
 // The store flags both services take, defined once: --store, --pg, --pg_pool_size (read by
-// ParseStoreSelection, store_selection.h) and the group commit's --pg_write_linger and
-// --pg_write_linger_items (docs/operations.md, "Scale"). A binary that links this library has
-// them.
+// ParseStoreSelection, store_selection.h) and the group commit's --pg_write_linger,
+// --pg_write_linger_items, --pg_write_linger_gap and --pg_write_linger_busy_sessions
+// (docs/operations.md, "Scale"). A binary that links this library has them.
 //
 //   StoreSelection selection = setup.Require(ParseStoreSelection(StoreFlagsFromCommandLine(), ..));
-//   po.writes.linger = WriteLingerFromFlags();
+//   auto sessions = std::make_shared<OpenSessions>();
+//   po.writes.linger = WriteLingerFromFlags(sessions);
+//   ... start the server, then sessions->Attach([&] { return server.open_sessions(); });
+//   ... and sessions->Attach(nullptr) before the server shuts down.
 #ifndef ONEM2M_SERVICES_COMMON_STORE_FLAGS_H_
 #define ONEM2M_SERVICES_COMMON_STORE_FLAGS_H_
 
+#include <functional>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/pg/linger.h"
 #include "services/common/store_selection.h"
 
@@ -18,9 +26,30 @@ namespace onem2m::services {
 // StoreFlagsFromCommandLine returns --store, --pg and --pg_pool_size as given.
 StoreFlags StoreFlagsFromCommandLine();
 
+// OpenSessions lets a store's group commit, made before the server, read how many TLS/DTLS
+// sessions the server holds: attached once the server runs, detached before it shuts down (the
+// mutex makes sure no read is under way once Attach(nullptr) returns).
+class OpenSessions {
+ public:
+  void Attach(std::function<int()> count) {
+    absl::MutexLock lock(&mu_);
+    count_ = std::move(count);
+  }
+  int Get() const {
+    absl::MutexLock lock(&mu_);
+    return count_ ? count_() : 0;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::function<int()> count_ ABSL_GUARDED_BY(mu_);
+};
+
 // WriteLingerFromFlags returns pg::WriteLinger() with --pg_write_linger,
-// --pg_write_linger_items and --pg_write_linger_gap applied.
-pg::LingerOptions WriteLingerFromFlags();
+// --pg_write_linger_items and --pg_write_linger_gap applied; with `sessions` and
+// --pg_write_linger_busy_sessions above 0, a linger that starts while the server holds at least
+// that many sessions ignores the gap.
+pg::LingerOptions WriteLingerFromFlags(std::shared_ptr<const OpenSessions> sessions = nullptr);
 
 }  // namespace onem2m::services
 

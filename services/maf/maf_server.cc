@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/flags/flag.h"
 #include "common/allocator/allocator.h"
 #include "common/config/flags_loader.h"
@@ -144,13 +145,15 @@ int Run() {
 
   const services::StoreSelection selection = setup.Require(
       services::ParseStoreSelection(services::StoreFlagsFromCommandLine(), "maf_server"));
+  // The group commit's linger asks the TLS/DTLS server, which starts later, how busy it is.
+  const auto open_sessions = std::make_shared<services::OpenSessions>();
   services::OpenedStore<maf::MafStore> opened = services::OpenStore<maf::MafStore, maf::PgMafStore>(
       setup, ops, signals, selection, "registrations are lost on exit; not for production",
       [] { return maf::MemoryMafStore::Create(); },
-      [](const pg::PoolOptions& pool) {
+      [open_sessions](const pg::PoolOptions& pool) {
         maf::PgMafStoreOptions po;
         po.pool = pool;
-        po.writes.linger = services::WriteLingerFromFlags();
+        po.writes.linger = services::WriteLingerFromFlags(open_sessions);
         return maf::PgMafStore::Create(po);
       });
   if (opened.store == nullptr) {
@@ -222,6 +225,9 @@ int Run() {
       ho, store, &envelope, *km_resolver,
       [m](const std::string& path, int rsc) { m->OnRequest(path, rsc); }, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
+  open_sessions->Attach([server = psk->get()] { return server->open_sessions(); });
+  // Declared after the server, so it detaches before the server is destroyed.
+  absl::Cleanup detach_sessions = [&open_sessions] { open_sessions->Attach(nullptr); };
 
   // gRPC: Key Retrieval for backend Targets and the admin API, each on its own port, mutual TLS.
   maf::MafKeyServiceImpl key_service(store, &envelope, maf_fqdn, &metrics);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/flags/flag.h"
 #include "common/config/flags_loader.h"
 #include "common/crypto/envelope.h"
@@ -142,14 +143,16 @@ int Run() {
 
   const services::StoreSelection selection = setup.Require(
       services::ParseStoreSelection(services::StoreFlagsFromCommandLine(), "mef_server"));
+  // The group commit's linger asks the TLS/DTLS server, which starts later, how busy it is.
+  const auto open_sessions = std::make_shared<services::OpenSessions>();
   services::OpenedStore<mef::EnroleeStore> opened =
       services::OpenStore<mef::EnroleeStore, mef::PgEnroleeStore>(
           setup, ops, signals, selection, "enrolments are lost on exit; not for production",
           [] { return std::make_unique<mef::MemoryEnroleeStore>(); },
-          [](const pg::PoolOptions& pool) {
+          [open_sessions](const pg::PoolOptions& pool) {
             mef::PgEnroleeStoreOptions po;
             po.pool = pool;
-            po.writes.linger = services::WriteLingerFromFlags();
+            po.writes.linger = services::WriteLingerFromFlags(open_sessions);
             return mef::PgEnroleeStore::Create(po);
           });
   if (opened.store == nullptr) {
@@ -176,6 +179,9 @@ int Run() {
   absl::StatusOr<std::unique_ptr<mef::BootstrapServer>> psk =
       mef::BootstrapServer::Start(bo, store, &envelope, &metrics, &handshake_metrics);
   if (!psk.ok()) setup.Die("tls_listen/dtls_listen", psk.status());
+  open_sessions->Attach([server = psk->get()] { return server->open_sessions(); });
+  // Declared after the server, so it detaches before the server is destroyed.
+  absl::Cleanup detach_sessions = [&open_sessions] { open_sessions->Attach(nullptr); };
 
   // gRPC: credential fetch for MAFs (section 6) and administration, both mutual TLS, each on its
   // own server: the admin API does not answer on the credential port, so the NetworkPolicy that
