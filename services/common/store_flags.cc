@@ -20,7 +20,7 @@ ABSL_FLAG(absl::Duration, pg_write_linger_gap, absl::Microseconds(400),
           "A lingering group-commit batch is written once no new row has arrived for this long "
           "(0: only --pg_write_linger and --pg_write_linger_items end the wait).");
 
-ABSL_FLAG(int, pg_write_linger_busy_sessions, 32,
+ABSL_FLAG(int, pg_write_linger_busy_sessions, onem2m::services::kLingerBusySessions,
           "With at least this many TLS/DTLS sessions open, a lingering group-commit batch "
           "ignores --pg_write_linger_gap: more rows are coming (0: the gap always applies).");
 
@@ -38,7 +38,7 @@ pg::LingerOptions WriteLingerFromFlags(std::shared_ptr<const OpenSessions> sessi
   linger.gap = absl::GetFlag(FLAGS_pg_write_linger_gap);
   const int busy = absl::GetFlag(FLAGS_pg_write_linger_busy_sessions);
   if (sessions != nullptr && busy > 0) {
-    linger.busy = [sessions = std::move(sessions), busy] { return sessions->Get() >= busy; };
+    linger.busy = LingerBusyAt(std::move(sessions), busy);
   }
   return linger;
 }

@@ -13,37 +13,16 @@
 #ifndef ONEM2M_SERVICES_COMMON_STORE_FLAGS_H_
 #define ONEM2M_SERVICES_COMMON_STORE_FLAGS_H_
 
-#include <functional>
 #include <memory>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "common/pg/linger.h"
+#include "services/common/open_sessions.h"
 #include "services/common/store_selection.h"
 
 namespace onem2m::services {
 
 // StoreFlagsFromCommandLine returns --store, --pg and --pg_pool_size as given.
 StoreFlags StoreFlagsFromCommandLine();
-
-// OpenSessions lets a store's group commit, made before the server, read how many TLS/DTLS
-// sessions the server holds: attached once the server runs, detached before it shuts down (the
-// mutex makes sure no read is under way once Attach(nullptr) returns).
-class OpenSessions {
- public:
-  void Attach(std::function<int()> count) {
-    absl::MutexLock lock(&mu_);
-    count_ = std::move(count);
-  }
-  int Get() const {
-    absl::MutexLock lock(&mu_);
-    return count_ ? count_() : 0;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::function<int()> count_ ABSL_GUARDED_BY(mu_);
-};
 
 // WriteLingerFromFlags returns pg::WriteLinger() with --pg_write_linger,
 // --pg_write_linger_items and --pg_write_linger_gap applied; with `sessions` and

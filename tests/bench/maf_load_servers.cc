@@ -30,6 +30,7 @@
 #include "mef/credential/envelope_ke_opener.h"
 #include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
+#include "services/common/open_sessions.h"
 #include "tests/bench/load_kit.h"
 
 namespace onem2m::bench {
@@ -150,12 +151,15 @@ void RunMafChild(const MafLoadServerOptions& options, const std::string& conninf
   SetAuditPath(
       absl::StrCat(::onem2m::testing::TempDir(), "/maf_load_maf_audit.", getpid(), ".log"));
   auto* envelope = new crypto::Envelope(crypto::Keyring::Generate(1));
+  // Lingers as maf_server's group commit does by default (the child never stops: no detach).
+  auto sessions = std::make_shared<services::OpenSessions>();
   std::unique_ptr<maf::MafStore> store;
   if (options.maf_store == "memory") {
     store = maf::MemoryMafStore::Create();
   } else {
     maf::PgMafStoreOptions po;
     po.pool = PoolFor(conninfo, schema, options.maf_pg_pool_size, "maf_load_maf");
+    po.writes.linger.busy = services::LingerBusyAt(sessions, services::kLingerBusySessions);
     auto s = maf::PgMafStore::Create(std::move(po));
     if (!s.ok()) {
       std::fprintf(stderr, "MAF store: %s\n", s.status().ToString().c_str());
@@ -191,6 +195,7 @@ void RunMafChild(const MafLoadServerOptions& options, const std::string& conninf
     WritePort(out_fd, 0);
     _exit(1);
   }
+  sessions->Attach([s = psk->get()] { return s->open_sessions(); });
   WritePort(out_fd, (*psk)->tls_addresses().at(0).port());
   for (;;) pause();
 }

@@ -276,8 +276,9 @@ def environment_line(env, runs, a, started):
 # Little's law then ties the mean latency to the rate: mean = clients / rate. A latency target at a
 # given concurrency is reachable only at a rate of at least clients / target, on this machine.
 LITTLE_NOTE = ("clients/rate: the mean latency that rate implies for that many clients in closed "
-               "loops (Little's law); no server reaches a mean below the bare baseline's figure "
-               "on this machine, so a latency target under it is out of reach here.")
+               "loops (Little's law: mean = clients / rate). A server no faster than the bare "
+               "baseline cannot give these clients a mean below the baseline's figure; a latency "
+               "target under it needs a faster machine.")
 
 
 def little_ms(clients, rate):

@@ -1,6 +1,7 @@
 // In-process MEF for end-to-end tests and the load generator: PgEnroleeStore + the same
 // mef::BootstrapServer the mef_server binary runs (TLS and DTLS on 127.0.0.1:0, SNI required).
-// No metrics observer.
+// No metrics observer. Its group commit lingers as mef_server's does by default (busy at
+// services::kLingerBusySessions open sessions).
 #ifndef ONEM2M_TESTS_E2E_IN_PROCESS_MEF_H_
 #define ONEM2M_TESTS_E2E_IN_PROCESS_MEF_H_
 
@@ -12,6 +13,7 @@
 #include "common/pg/pool.h"
 #include "mef/bootstrap/bootstrap_server.h"
 #include "mef/store/pg_enrolee_store.h"
+#include "services/common/open_sessions.h"
 
 namespace onem2m::e2e {
 
@@ -19,6 +21,7 @@ inline constexpr char kFqdn[] = "mef.local";
 
 // Mef is one in-process MEF over a PostgreSQL store.
 struct Mef {
+  std::shared_ptr<services::OpenSessions> sessions = std::make_shared<services::OpenSessions>();
   std::unique_ptr<mef::PgEnroleeStore> store;
   std::unique_ptr<mef::BootstrapServer> server;
   int tls_port = 0;
@@ -26,6 +29,7 @@ struct Mef {
 
   ~Mef() {
     if (server) server->Shutdown(absl::Seconds(2));
+    sessions->Attach(nullptr);
     server.reset();
     store.reset();
   }
@@ -43,6 +47,7 @@ inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::
   po.pool.max_size = pool_size;
   po.pool.connect_timeout = absl::Seconds(2);
   po.pool.acquire_timeout = absl::Seconds(3);
+  po.writes.linger.busy = services::LingerBusyAt(m->sessions, services::kLingerBusySessions);
   auto store = mef::PgEnroleeStore::Create(po);
   if (!store.ok()) std::fprintf(stderr, "store: %s\n", store.status().ToString().c_str());
   if (!store.ok()) return nullptr;
@@ -61,6 +66,7 @@ inline std::unique_ptr<Mef> StartMef(const pg::PoolOptions& pool, const crypto::
   if (!server.ok()) std::fprintf(stderr, "server: %s\n", server.status().ToString().c_str());
   if (!server.ok()) return nullptr;
   m->server = *std::move(server);
+  m->sessions->Attach([s = m->server.get()] { return s->open_sessions(); });
   m->tls_port = m->server->tls_addresses().at(0).port();
   m->dtls_port = m->server->dtls_addresses().at(0).port();
   return m;
