@@ -19,10 +19,10 @@ ABSL_FLAG(int, pg_write_linger_items, 32,
 ABSL_FLAG(absl::Duration, pg_write_linger_gap, absl::Microseconds(400),
           "A lingering group-commit batch is written once no new row has arrived for this long "
           "(0: only --pg_write_linger and --pg_write_linger_items end the wait).");
-
-ABSL_FLAG(int, pg_write_linger_busy_sessions, onem2m::services::kLingerBusySessions,
-          "With at least this many TLS/DTLS sessions open, a lingering group-commit batch "
-          "ignores --pg_write_linger_gap: more rows are coming (0: the gap always applies).");
+ABSL_FLAG(
+    int, pg_write_linger_busy_sessions, onem2m::services::kLingerBusySessions,
+    "With at least this many TLS/DTLS sessions open, a lingering group-commit batch "
+    "ignores --pg_write_linger_gap: more rows are likely to come (0: the gap always applies).");
 
 namespace onem2m::services {
 
