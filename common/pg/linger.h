@@ -58,8 +58,7 @@ void Linger(absl::Mutex& mu, const LingerOptions& options, size_t previous_batch
       previous_batch < static_cast<size_t>(std::max(1, options.after)) || queued() >= items)
     return;
   const absl::Time deadline = absl::Now() + options.wait;
-  const absl::Duration gap =
-      options.busy && options.busy() ? absl::ZeroDuration() : options.gap;
+  const absl::Duration gap = options.busy && options.busy() ? absl::ZeroDuration() : options.gap;
   for (;;) {
     const size_t before = queued();
     auto moved = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
