@@ -49,11 +49,11 @@ def case(needle, field):
 
 
 def little(needle):
+    """clients / rate of the case, in ms: the mean latency its rate implies (Little's law)."""
+    clients, rate = case(needle, "concurrency"), case(needle, "rate")
     def get(run):
-        for c in run["cases"]:
-            if needle in c["name"] and c.get("rate"):
-                return c["concurrency"] * 1e3 / c["rate"]
-        return None
+        seconds = _div(clients(run), rate(run))
+        return None if seconds is None else 1e3 * seconds
     return get
 
 
