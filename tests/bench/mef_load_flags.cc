@@ -37,6 +37,10 @@ ABSL_FLAG(std::string, mef_server, "",
           "Path of a mef_server binary: serve from it (PostgreSQL store in the --pg database, its "
           "own keyring and certificates) instead of the in-process MEF.");
 ABSL_FLAG(int, pg_pool_size, 8, "MEF PostgreSQL pool size.");
+ABSL_FLAG(std::string, mef_store, "pg",
+          "The in-process MEF's store: pg (the product's) or memory (MemoryEnroleeStore with the "
+          "same enrolees: the MEF's ceiling with no database; every phase is named so, and no "
+          "row is checked, as none survives). Not with --mef_server.");
 ABSL_FLAG(std::vector<std::string>, mef_server_flags, {},
           "Further flags for the --mef_server child, comma-separated (for example "
           "--pg_write_linger=5ms,--pg_write_linger_items=64): to measure a setting without a "

@@ -28,6 +28,7 @@ ABSL_DECLARE_FLAG(int, io_threads);
 ABSL_DECLARE_FLAG(std::string, mef_preload);
 ABSL_DECLARE_FLAG(std::string, mef_server);
 ABSL_DECLARE_FLAG(int, pg_pool_size);
+ABSL_DECLARE_FLAG(std::string, mef_store);
 ABSL_DECLARE_FLAG(std::vector<std::string>, mef_server_flags);
 ABSL_DECLARE_FLAG(bool, kek_compare);
 

@@ -26,6 +26,7 @@
 #include "common/testing/softhsm_token.h"
 #include "common/tls/blocking_client.h"
 #include "common/tls/psk_context.h"
+#include "mef/store/memory_enrolee_store.h"
 #include "mef/store/pg_enrolee_store.h"
 #include "pqxx/pqxx"
 #include "tests/bench/mef_load_report.h"
@@ -60,11 +61,23 @@ long HeapKb(pid_t pid) {
 
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
 [[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
-                              int out_fd) {
-  auto mef =
-      e2e::StartMef(pool, envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
-                    absl::GetFlag(FLAGS_io_threads), absl::GetFlag(FLAGS_pg_pool_size),
-                    absl::Minutes(10), tls::Tls13Options{}, absl::GetFlag(FLAGS_mef_max_sessions));
+                              int out_fd, const std::vector<mef::Enrolee>* memory_rows) {
+  std::unique_ptr<e2e::Mef> mef;
+  if (memory_rows != nullptr) {
+    auto store = std::make_unique<mef::MemoryEnroleeStore>();
+    absl::StatusOr<std::vector<absl::Status>> created = store->BulkCreate(*memory_rows);
+    if (created.ok()) {
+      mef =
+          e2e::StartMefOver(std::move(store), envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
+                            absl::GetFlag(FLAGS_io_threads), absl::Minutes(10),
+                            absl::GetFlag(FLAGS_mef_max_sessions));
+    }
+  } else {
+    mef = e2e::StartMef(pool, envelope, absl::GetFlag(FLAGS_mef_handshake_timeout),
+                        absl::GetFlag(FLAGS_io_threads), absl::GetFlag(FLAGS_pg_pool_size),
+                        absl::Minutes(10), tls::Tls13Options{},
+                        absl::GetFlag(FLAGS_mef_max_sessions));
+  }
   if (mef) {
     bench::WritePorts(out_fd, {mef->tls_port, mef->dtls_port});
   } else {

@@ -15,6 +15,7 @@
 #include "common/crypto/envelope.h"
 #include "common/pg/pool.h"
 #include "common/secret_bytes.h"
+#include "mef/store/enrolee_store.h"
 #include "tests/bench/load_kit.h"
 #include "tests/bench/mef_load_flags.h"
 
@@ -26,8 +27,10 @@ namespace mef_load {
 long HeapKb(pid_t pid);
 
 // RunMefChild serves until killed; writes "tls_port dtls_port\n" to `out_fd` once listening.
+// With `memory_rows` it serves over a MemoryEnroleeStore holding those enrolees instead of the
+// PostgreSQL store of `pool` (--mef_store=memory: the MEF's ceiling with no database).
 [[noreturn]] void RunMefChild(const pg::PoolOptions& pool, const crypto::Envelope* envelope,
-                              int out_fd);
+                              int out_fd, const std::vector<mef::Enrolee>* memory_rows = nullptr);
 // The bare OpenSSL TLS and DTLS servers answering the same POST /enrolment (the baselines).
 [[noreturn]] void RunBaselineChild(const SecretBytes* key, int out_fd);
 [[noreturn]] void RunDtlsBaselineChild(const SecretBytes* key, int out_fd);

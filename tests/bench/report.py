@@ -30,13 +30,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TARGETS = ["//tests/bench:mef_load", "//tests/bench:maf_load", "//mef/credential:fetch_benchmark"]
 
+# The same MEF over its memory store (mef_load --mef_store=memory): what the MEF's own code allows
+# on this machine with no database at all, so a reader sees how much of the gap to the bare server
+# is the durable store's. Never a product figure.
+MEMORY_LABEL = "MEF, no database (memory store: the ceiling)"
+
 # Series drawn in each chart: (label, tool, substring of the case name, dashed = a baseline).
 CHARTS = {
     "mef_tls": ("MEF enrolment over TLS 1.2-PSK", [
         ("MEF (PostgreSQL, durable)", "mef_load", "MEF TLS (raw client)", False),
+        (MEMORY_LABEL, "mef_load", "MEF TLS (raw client, memory store)", False),
         ("bare OpenSSL, no store", "mef_load", "bare OpenSSL TLS-PSK baseline", True)]),
     "mef_dtls": ("MEF enrolment over DTLS 1.2-PSK", [
         ("MEF (PostgreSQL, durable)", "mef_load", "MEF DTLS (raw client)", False),
+        (MEMORY_LABEL, "mef_load", "MEF DTLS (raw client, memory store)", False),
         ("bare OpenSSL, no store", "mef_load", "bare OpenSSL DTLS-PSK baseline", True)]),
     "maf_first_contact": ("MAF first contact and KmID handshakes", [
         ("first contact (KeID + MEF fetch + registration)", "maf_load", "phase 1", False),
@@ -73,10 +80,12 @@ def run_generators(a, pg, raw):
     rounds = 3 if a.long else 1
     runs = []
     for c in levels:
-        for tool, args in (
-                ("mef_load", [str(bin_dir / "tests/bench/mef_load"), "--pg=" + pg, "--enrolees=%d" % (20000 if a.long else 3000),
-                              "--transport=both", "--baseline", "--concurrency=%d" % c,
-                              "--duration=%ds" % seconds]),
+        mef_args = [str(bin_dir / "tests/bench/mef_load"), "--pg=" + pg,
+                    "--enrolees=%d" % (20000 if a.long else 3000), "--transport=both",
+                    "--concurrency=%d" % c, "--duration=%ds" % seconds]
+        for name, args in (
+                ("mef_load", mef_args + ["--baseline"]),
+                ("mef_load-memory", mef_args + ["--baseline=false", "--mef_store=memory"]),
                 ("maf_load", [str(bin_dir / "tests/bench/maf_load"), "--pg=" + pg,
                               "--devices=%d" % (20000 if a.long else 4000),
                               "--phases=first,kmid,baseline", "--concurrency=%d" % c,
@@ -85,8 +94,8 @@ def run_generators(a, pg, raw):
                                      "--callers=%d" % c, "--seconds=%d" % seconds,
                                      "--rounds=%d" % rounds,
                                      "--enrolments=%d" % (20000 if a.long else 5000)])):
-            out = raw / ("%s-c%d.json" % (tool, c))
-            log = raw / ("%s-c%d.log" % (tool, c))
+            out = raw / ("%s-c%d.json" % (name, c))
+            log = raw / ("%s-c%d.log" % (name, c))
             env = dict(os.environ, ONEM2M_TEST_PG=pg)
             with open(log, "w") as fh:
                 sh(args + ["--json_out=" + str(out)], stdout=fh, stderr=subprocess.STDOUT, env=env)
@@ -285,6 +294,21 @@ def little_ms(clients, rate):
     return "%.1f" % (clients * 1e3 / rate) if rate else "-"
 
 
+def ceiling_ratios(runs):
+    """(clients, transport, ratio) of the MEF over its memory store to the bare server at the same
+    concurrency: two runs of mef_load a minute apart, not one phase after the other."""
+    rows = []
+    for transport, mem, bare in (("TLS", "MEF TLS (raw client, memory store)",
+                                  "bare OpenSSL TLS-PSK baseline"),
+                                 ("DTLS", "MEF DTLS (raw client, memory store)",
+                                  "bare OpenSSL DTLS-PSK baseline")):
+        bare_at = dict(series(runs, "mef_load", bare))
+        for c, p in series(runs, "mef_load", mem):
+            if c in bare_at and bare_at[c]["rate"]:
+                rows.append((c, transport, p["rate"] / bare_at[c]["rate"]))
+    return rows
+
+
 def markdown(runs, out, a, started, env):
     lines = ["# Benchmark report", "",
              environment_line(env, runs, a, started),
@@ -309,6 +333,9 @@ def markdown(runs, out, a, started, env):
         c = r["cases"][0]["concurrency"] if r["cases"] else 0
         for name, v in sorted(r.get("ratios", {}).items()):
             lines.append("| %s | %d | %s | %.2f |" % (r["tool"], c, name, v))
+    for c, transport, v in ceiling_ratios(runs):
+        lines.append("| mef_load | %d | %s no database (memory store) / bare, runs a minute apart "
+                     "| %.2f |" % (c, transport, v))
     lines += ["", "Raw JSON and each generator's full log: `raw/`.", ""]
     (out / "README.md").write_text("\n".join(lines))
 

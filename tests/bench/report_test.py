@@ -1,7 +1,8 @@
 """Checks tests/bench/report.py's Markdown from fixed generator JSON (--from-json): the CPU split
 table divides by the cores of the machine that ran each generator (its JSON's meta), not of the
 machine drawing the report, and shows each phase's steal; runs without a split get no section; each
-series row gives the mean latency its rate implies for its clients (Little's law)."""
+series row gives the mean latency its rate implies for its clients (Little's law); the MEF over its
+memory store (the ceiling) is a series of its own, never counted as the durable MEF."""
 import json
 import os
 import pathlib
@@ -29,6 +30,22 @@ def maf_run(cores, steal):
     if cores is not None:
         meta["cores"] = str(cores)
     return {"tool": "maf_load", "meta": meta, "cases": [case], "ratios": {}}
+
+
+def mef_case(name, rate):
+    return {"name": name, "unit": "enrolments", "concurrency": 64, "ok": int(rate * 5),
+            "seconds": 5.0, "rate": rate, "p50_ms": 30.0, "p99_ms": 90.0, "max_ms": 120.0,
+            "failures": 0, "server_cpu_us_per_op": 500.0, "load_average": 1.0}
+
+
+def mef_runs():
+    durable = {"tool": "mef_load", "meta": {"concurrency": "64", "mef_store": "pg"},
+               "cases": [mef_case("MEF TLS (raw client)", 1500.0),
+                         mef_case("bare OpenSSL TLS-PSK baseline (raw client)", 2400.0)],
+               "ratios": {"TLS MEF / bare": 0.625}}
+    memory = {"tool": "mef_load", "meta": {"concurrency": "64", "mef_store": "memory"},
+              "cases": [mef_case("MEF TLS (raw client, memory store)", 1920.0)], "ratios": {}}
+    return [durable, memory]
 
 
 def render(runs, env=None):
@@ -90,6 +107,19 @@ class ReportTest(unittest.TestCase):
         # 64 clients in closed loops at 8,000 handshakes/s: a mean of 64 / 8000 s = 8.0 ms.
         self.assertEqual(cells[1:6], ["64", "8000", "7.50", "19.00", "8.0"])
         self.assertIn("Little's law", text)
+
+    def test_memory_store_is_the_ceiling_not_the_product(self):
+        text, _ = render(mef_runs())
+        durable = [l for l in text.splitlines() if l.startswith("| MEF (PostgreSQL, durable) |")]
+        ceiling = [l for l in text.splitlines() if l.startswith("| MEF, no database")]
+        self.assertEqual(len(durable), 1, text)
+        self.assertIn("| 1500 |", durable[0])
+        self.assertEqual(len(ceiling), 1, text)
+        self.assertIn("| 1920 |", ceiling[0])
+        # 1,920 against the bare server's 2,400 at the same concurrency.
+        rows = [l for l in text.splitlines() if "no database (memory store) / bare" in l]
+        self.assertEqual(len(rows), 1, text)
+        self.assertTrue(rows[0].endswith("| 0.80 |"), rows[0])
 
     def test_no_split_no_section(self):
         run = maf_run(cores=2, steal=0.0)
