@@ -37,6 +37,10 @@
 //   bazel run -c opt //tests/bench:mef_load -- --pg="$ONEM2M_TEST_PG" --enrolees=20000
 //       --concurrency=64 --duration=10s --transport=both --baseline --idle_conns=2000
 //
+// With --mef_store=memory the in-process MEF serves over a MemoryEnroleeStore holding the same
+// enrolees: the MEF's own ceiling with no database (its phases are named "memory store" and no row
+// is checked); docs/performance.md, "Stop 33".
+//
 // With --kek_compare it only measures TLS enrolments/s with the file keyring and then with a
 // PKCS#11 token (SoftHSM2; common/crypto/pkcs11_kek_backend.h), same enrolees and load, and prints
 // the ratio:
