@@ -275,40 +275,26 @@ int Main() {
   }
 
   // The device library's own client, once per transport.
-  if (tls_on) {
-    bench::LoadResult r2 = Load(memory ? "mef-tls-enrolee-memory" : "mef-tls-enrolee", mef_pid,
-                                devices, [&](const Device& d) {
-                                  enrolee::BootstrapOptions o;
-                                  o.mef_host = "127.0.0.1";
-                                  o.mef_port = tls_port;
-                                  o.mef_fqdn = e2e::kFqdn;
-                                  o.transport = tls::Transport::kTls;
-                                  o.kpm_id = d.kpm_id;
-                                  o.kpm = SecretBytes::Copy(d.kpm);
-                                  return enrolee::Bootstrap(o).status();
-                                });
-    bench::ReportLoad(
-        memory ? "MEF TLS (enrolee::Bootstrap, memory store)" : "MEF TLS (enrolee::Bootstrap)", r2,
-        "enrolments");
-    mef_ok += r2.ok;
-  }
-  if (dtls_on) {
-    bench::LoadResult r = Load(memory ? "mef-dtls-enrolee-memory" : "mef-dtls-enrolee", mef_pid,
-                               devices, [&](const Device& d) {
-                                 enrolee::BootstrapOptions o;
-                                 o.mef_host = "127.0.0.1";
-                                 o.mef_port = dtls_port;
-                                 o.mef_fqdn = e2e::kFqdn;
-                                 o.transport = tls::Transport::kDtls;
-                                 o.kpm_id = d.kpm_id;
-                                 o.kpm = SecretBytes::Copy(d.kpm);
-                                 return enrolee::Bootstrap(o).status();
-                               });
-    bench::ReportLoad(
-        memory ? "MEF DTLS (enrolee::Bootstrap, memory store)" : "MEF DTLS (enrolee::Bootstrap)", r,
-        "enrolments");
+  const std::string store_note = memory ? ", memory store" : "";
+  auto library_phase = [&](tls::Transport transport, int port, const std::string& name,
+                           const std::string& label) {
+    bench::LoadResult r =
+        Load(memory ? name + "-memory" : name, mef_pid, devices, [&](const Device& d) {
+          enrolee::BootstrapOptions o;
+          o.mef_host = "127.0.0.1";
+          o.mef_port = port;
+          o.mef_fqdn = e2e::kFqdn;
+          o.transport = transport;
+          o.kpm_id = d.kpm_id;
+          o.kpm = SecretBytes::Copy(d.kpm);
+          return enrolee::Bootstrap(o).status();
+        });
+    bench::ReportLoad(absl::StrCat(label, " (enrolee::Bootstrap", store_note, ")"), r,
+                      "enrolments");
     mef_ok += r.ok;
-  }
+  };
+  if (tls_on) library_phase(tls::Transport::kTls, tls_port, "mef-tls-enrolee", "MEF TLS");
+  if (dtls_on) library_phase(tls::Transport::kDtls, dtls_port, "mef-dtls-enrolee", "MEF DTLS");
   // Durability cross-check: every answered enrolment has its row (the memory store keeps none).
   if (memory) {
     std::printf("memory store: %lld enrolments answered, none durable (the ceiling case)\n",
