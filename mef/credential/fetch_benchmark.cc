@@ -12,7 +12,6 @@
 // figures), fetch_benchmark_cases (the empty calls, the fetch, populating a store),
 // fetch_benchmark_report (lines, medians, JSON).
 #include <prometheus/registry.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +27,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/crypto/envelope.h"
@@ -163,9 +163,8 @@ int Main() {
     }
     pg_store = *std::move(store);
     pg_ids = Populate(pg_store.get(), envelope);
-    counting = std::make_unique<CountingStore>(pg_store.get(), [&pg_store] {
-      return ServerCpuUs(pg_store->pool());
-    });
+    counting = std::make_unique<CountingStore>(
+        pg_store.get(), [&pg_store] { return ServerCpuUs(pg_store->pool()); });
   } else if (wanted("pg")) {
     std::printf("fetch (pg store)       skipped: set ONEM2M_TEST_PG\n");
   }
@@ -202,11 +201,12 @@ int Main() {
   for (const auto& [name, v] : runs) {
     if (name.rfind("empty", 0) == 0 && Median(v).rate > empty.rate) empty = Median(v);
   }
+  // Issue 14's target: a fetch at least 0.6 x the fastest empty call of the same run, no errors
+  // (it replaced an earlier issue's 10,000/s, p99 <= 5 ms and 0.5 x, set on a faster machine).
   auto verdict = [&](const Result& r) {
-    if (empty.rate == 0) return "not judged (no empty call run)";
-    return r.rate >= 10000 && r.p99_ms <= 5.0 && r.rate >= 0.5 * empty.rate && r.errors == 0
-               ? "MET"
-               : "NOT MET";
+    if (empty.rate == 0) return std::string("not judged (no empty call run)");
+    return absl::StrFormat("%.2f %s", r.rate / empty.rate,
+                           r.rate >= 0.6 * empty.rate && r.errors == 0 ? "MET" : "NOT MET");
   };
   std::string verdicts;
   for (const auto& [name, v] : runs) {
@@ -243,7 +243,8 @@ int Main() {
         metered->rate, plain->rate, metered->rate / plain->rate, metered->p99_ms, plain->p99_ms,
         handled);
   }
-  std::printf("targets (>=10000/s, p99<=5ms, >=0.5x fastest empty call):%s\n", verdicts.c_str());
+  std::printf("targets (issue 14: >= 0.6 x the fastest empty call, no errors):%s\n",
+              verdicts.c_str());
   WriteJson(runs, empty);
   if (std::getenv("TEST_TMPDIR") == nullptr) {
     std::error_code ignored;  // best effort: a leftover directory in /tmp harms nothing

@@ -16,7 +16,8 @@
 //           after more than 30 s sees;
 //   phase 3 "baseline": the same raw client code against the bare OpenSSL server.
 // Each phase prints a progress line per second, then rate, p50/p99/max, failures by cause; the end
-// prints the targets: (a) first contact >= 1000/s, (b) KmID >= 0.8 x baseline.
+// prints issue 14's targets: first contacts >= 2,500/s and >= 0.3 x the KmID rate of the same run,
+// KmID >= 0.9 x baseline.
 //
 //   eval "$(bash tests/pg/start_pg.sh)"
 //   bazel build -c opt //tests/bench:maf_load
@@ -207,15 +208,19 @@ int Main() {
   int64_t first_ok = 0;
   if (absl::StrContains(phases, "first")) {
     const double mef_cpu0 = ProcCpuSeconds(mef_pid);
-    LoadResult r = Load("first-contact", maf_pid, n, [&](int64_t i) -> absl::Status {
-      const Device& d = devices[i];
-      auto c = enrolee::MafClient::Connect(MafOptions(maf_port, d, d.ke_id, suites));
-      if (!c.ok()) return c.status();
-      auto reg = (*c)->RegisterClient(d.km_id);
-      if (!reg.ok()) return reg.status();
-      if (reg->maf_client_id != d.enrolee_id) return absl::DataLossError("wrong MAF Client ID");
-      return absl::OkStatus();
-    }, "MAF", {{"MEF", mef_pid}});
+    LoadResult r = Load("first-contact", maf_pid, n,
+                        [&](int64_t i) -> absl::Status {
+                          const Device& d = devices[i];
+                          auto c =
+                              enrolee::MafClient::Connect(MafOptions(maf_port, d, d.ke_id, suites));
+                          if (!c.ok()) return c.status();
+                          auto reg = (*c)->RegisterClient(d.km_id);
+                          if (!reg.ok()) return reg.status();
+                          if (reg->maf_client_id != d.enrolee_id)
+                            return absl::DataLossError("wrong MAF Client ID");
+                          return absl::OkStatus();
+                        },
+                        "MAF", {{"MEF", mef_pid}});
     const double mef_cpu = ProcCpuSeconds(mef_pid) - mef_cpu0;
     first_rate =
         Report("phase 1: first contact (KeID handshake + MEF fetch + Client Registration)", r);
@@ -244,13 +249,17 @@ int Main() {
     std::printf("   (%zu client contexts built in %.2f s, outside the timed loop)\n", ctxs.size(),
                 absl::ToDoubleSeconds(absl::Now() - t0));
     const bool reg = absl::GetFlag(FLAGS_kmid_register);
-    LoadResult r = Load("kmid", maf_pid, 0, [&](int64_t i) -> absl::Status {
-      size_t k = i % known.size();
-      if (!reg) return RawHandshake(ctxs[k], maf_port);
-      auto c = enrolee::MafClient::Connect(MafOptions(maf_port, known[k], known[k].km_id, suites));
-      if (!c.ok()) return c.status();
-      return (*c)->RegisterClient(known[k].km_id).status();
-    }, "MAF");
+    LoadResult r = Load(
+        "kmid", maf_pid, 0,
+        [&](int64_t i) -> absl::Status {
+          size_t k = i % known.size();
+          if (!reg) return RawHandshake(ctxs[k], maf_port);
+          auto c =
+              enrolee::MafClient::Connect(MafOptions(maf_port, known[k], known[k].km_id, suites));
+          if (!c.ok()) return c.status();
+          return (*c)->RegisterClient(known[k].km_id).status();
+        },
+        "MAF");
     kmid_rate = Report(
         reg ? "phase 2: KmID handshake + Client Registration" : "phase 2: KmID handshake", r);
   }
@@ -272,23 +281,28 @@ int Main() {
     // Named like the MAF child, so tests/bench/profile.sh can record it (WHO = BASE).
     std::printf("BASE child pid %d\n", bpid);
     std::fflush(stdout);
-    LoadResult r = Load("baseline", bpid, 0,
-                        [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); },
-                        "bare");
+    LoadResult r = Load(
+        "baseline", bpid, 0, [&](int64_t i) { return RawHandshake(ctxs[i % ctxs.size()], bport); },
+        "bare");
     base_rate = Report("phase 3: bare OpenSSL TLS-PSK baseline (handshake + export, no store)", r);
     std::printf("   baseline child peak RSS %ld KiB\n", ProcStatusKb(bpid, "VmHWM:"));
     kill(bpid, SIGKILL);
     waitpid(bpid, nullptr, 0);
   }
 
-  std::printf("== targets\n");
+  // The issue's targets as they stand (earlier issues asked 1,000/s and 0.8 x baseline).
+  std::printf("== targets (issue 14)\n");
+  auto met = [](bool ok) { return ok ? "MET" : "NOT MET"; };
   if (first_rate >= 0) {
-    std::printf("   (a) first contact %.0f/s vs >= 1000/s: %s\n", first_rate,
-                first_rate >= 1000 ? "MET" : "NOT MET");
+    std::printf("   first contacts %.0f/s vs >= 2500/s: %s\n", first_rate, met(first_rate >= 2500));
+  }
+  if (first_rate >= 0 && kmid_rate > 0) {
+    std::printf("   first contact / KmID %.0f/s / %.0f/s = %.2f vs >= 0.30: %s\n", first_rate,
+                kmid_rate, first_rate / kmid_rate, met(first_rate >= 0.3 * kmid_rate));
   }
   if (kmid_rate >= 0 && base_rate > 0) {
-    std::printf("   (b) KmID %.0f/s / baseline %.0f/s = %.2f vs >= 0.80: %s\n", kmid_rate,
-                base_rate, kmid_rate / base_rate, kmid_rate >= 0.8 * base_rate ? "MET" : "NOT MET");
+    std::printf("   KmID / baseline %.0f/s / %.0f/s = %.2f vs >= 0.90: %s\n", kmid_rate, base_rate,
+                kmid_rate / base_rate, met(kmid_rate >= 0.9 * base_rate));
   }
   std::fflush(stdout);
   if (first_rate >= 0 && base_rate > 0)
