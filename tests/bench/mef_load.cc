@@ -143,7 +143,8 @@ int Main() {
     rows.push_back(std::move(e));
     devices.push_back(std::move(d));
   }
-  {
+  // The memory store's child loads `rows` itself; PostgreSQL gets them only when it serves them.
+  if (!memory) {
     mef::PgEnroleeStoreOptions po;
     po.pool = pool;
     auto store = mef::PgEnroleeStore::Create(po);
@@ -229,17 +230,20 @@ int Main() {
   }
 
   // Raw-client phases, --rounds times: each case keeps its rounds; reported is the median round.
-  // The memory store's phases carry its name, so no report takes them for the product's.
-  const std::string of = memory ? " (raw client, memory store)" : " (raw client)";
-  Series mef_tls{"MEF TLS" + of, {}}, base_tls{"bare OpenSSL TLS-PSK baseline (raw client)", {}};
-  Series mef_dtls{"MEF DTLS" + of, {}},
+  // The memory store's phases carry its name (case ids and labels), so no report takes them for
+  // the product's.
+  const std::string id_suffix = memory ? "-memory" : "";
+  const std::string store_note = memory ? ", memory store" : "";
+  Series mef_tls{absl::StrCat("MEF TLS (raw client", store_note, ")"), {}},
+      base_tls{"bare OpenSSL TLS-PSK baseline (raw client)", {}};
+  Series mef_dtls{absl::StrCat("MEF DTLS (raw client", store_note, ")"), {}},
       base_dtls{"bare OpenSSL DTLS-PSK baseline (raw client)", {}};
   std::vector<double> tls_ratios, dtls_ratios;
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   for (int round = 0; round < rounds; ++round) {
     const double load = bench::LoadAverage();
     if (tls_on) {
-      mef_tls.rounds.push_back(Load(memory ? "mef-tls-raw-memory" : "mef-tls-raw", mef_pid, devices,
+      mef_tls.rounds.push_back(Load("mef-tls-raw" + id_suffix, mef_pid, devices,
                                     [&](const Device& d) { return RawEnrol(tls_port, d); }));
       mef_ok += mef_tls.rounds.back().ok;
       if (bare_tls > 0) {
@@ -251,8 +255,7 @@ int Main() {
       }
     }
     if (dtls_on) {
-      mef_dtls.rounds.push_back(Load(memory ? "mef-dtls-raw-memory" : "mef-dtls-raw", mef_pid,
-                                     devices,
+      mef_dtls.rounds.push_back(Load("mef-dtls-raw" + id_suffix, mef_pid, devices,
                                      [&](const Device& d) { return RawEnrolDtls(dtls_port, d); }));
       mef_ok += mef_dtls.rounds.back().ok;
       if (bare_dtls > 0) {
@@ -275,20 +278,18 @@ int Main() {
   }
 
   // The device library's own client, once per transport.
-  const std::string store_note = memory ? ", memory store" : "";
   auto library_phase = [&](tls::Transport transport, int port, const std::string& name,
                            const std::string& label) {
-    bench::LoadResult r =
-        Load(memory ? name + "-memory" : name, mef_pid, devices, [&](const Device& d) {
-          enrolee::BootstrapOptions o;
-          o.mef_host = "127.0.0.1";
-          o.mef_port = port;
-          o.mef_fqdn = e2e::kFqdn;
-          o.transport = transport;
-          o.kpm_id = d.kpm_id;
-          o.kpm = SecretBytes::Copy(d.kpm);
-          return enrolee::Bootstrap(o).status();
-        });
+    bench::LoadResult r = Load(name + id_suffix, mef_pid, devices, [&](const Device& d) {
+      enrolee::BootstrapOptions o;
+      o.mef_host = "127.0.0.1";
+      o.mef_port = port;
+      o.mef_fqdn = e2e::kFqdn;
+      o.transport = transport;
+      o.kpm_id = d.kpm_id;
+      o.kpm = SecretBytes::Copy(d.kpm);
+      return enrolee::Bootstrap(o).status();
+    });
     bench::ReportLoad(absl::StrCat(label, " (enrolee::Bootstrap", store_note, ")"), r,
                       "enrolments");
     mef_ok += r.ok;
