@@ -220,13 +220,23 @@ void WriteJsonReport(const std::string& tool, const std::map<std::string, std::s
   if (!f) std::fprintf(stderr, "--json_out %s: write failed\n", path.c_str());
 }
 
+double PartUsPerOp(const LoadResult& r, const std::string& part) {
+  if (r.ok <= 0) return 0;
+  for (const CpuPart& p : r.cpu_split) {
+    if (p.name == part) return 1e6 * p.seconds / r.ok;
+  }
+  return 0;
+}
+
+double QuantileMs(const LoadResult& r, double q) {
+  if (r.latencies_ms.empty()) return 0.0;
+  return r.latencies_ms[std::min(r.latencies_ms.size() - 1,
+                                 static_cast<size_t>(q * r.latencies_ms.size()))];
+}
+
 double ReportLoad(const std::string& name, LoadResult& r, const std::string& unit) {
   std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
-  auto pct = [&](double p) {
-    if (r.latencies_ms.empty()) return 0.0;
-    return r.latencies_ms[std::min(r.latencies_ms.size() - 1,
-                                   static_cast<size_t>(p * r.latencies_ms.size()))];
-  };
+  auto pct = [&](double q) { return QuantileMs(r, q); };
   const double rate = r.seconds > 0 ? r.ok / r.seconds : 0;
   int64_t failed = 0;
   for (auto& [k, v] : r.failures) failed += v;

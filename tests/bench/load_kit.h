@@ -99,6 +99,14 @@ LoadResult RunLoad(const std::string& name, const LoadOptions& options,
 // rate.
 double ReportLoad(const std::string& name, LoadResult& result, const std::string& unit);
 
+// PartUsPerOp is the CPU per completed operation, in microseconds, of the part of r.cpu_split
+// named `part` (LoadOptions::server_name, "generator", "PostgreSQL", ...); 0 when the phase has no
+// such part or completed nothing.
+double PartUsPerOp(const LoadResult& r, const std::string& part);
+
+// QuantileMs is the q-quantile (0 to 1) of r's latencies, sorted by ReportLoad; 0 when none.
+double QuantileMs(const LoadResult& r, double q);
+
 // Every ReportLoad also records its figures; WriteJsonReport writes them, with `meta` (the run's
 // settings, to which it adds "cores", the machine's online CPUs), as one JSON object to the file
 // named by --json_out (nothing when the flag is empty).

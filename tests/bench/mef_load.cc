@@ -270,6 +270,8 @@ int Main() {
                dtls_ratios);
   }
   ReportRounds({&mef_tls, &base_tls, &mef_dtls, &base_dtls}, tls_ratios, dtls_ratios);
+  PrintTargets("TLS", mef_tls, base_tls, tls_ratios, memory);
+  PrintTargets("DTLS", mef_dtls, base_dtls, dtls_ratios, memory);
   for (pid_t b : {bare_tls, bare_dtls}) {
     if (b > 0) {
       kill(b, SIGKILL);

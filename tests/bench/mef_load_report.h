@@ -46,6 +46,13 @@ void PrintRound(int round, int rounds, double load_average, const std::vector<co
 void ReportRounds(const std::vector<Series*>& all, const std::vector<double>& tls_ratios,
                   const std::vector<double>& dtls_ratios);
 
+// PrintTargets prints issue 14's targets for one transport ("TLS", "DTLS") from the median rounds
+// ReportRounds chose and the median ratio: MEF >= 0.75 of the bare server, and p99 <= 25 ms at 64
+// clients with what that asks of this machine (machine_bounds.h). `memory` marks the memory store's
+// run, the ceiling rather than the product. Nothing without a baseline.
+void PrintTargets(const char* transport, const Series& mef, const Series& bare,
+                  const std::vector<double>& ratios, bool memory);
+
 // CheckDurability prints whether every enrolment answered as done (`answered`) has its row.
 void CheckDurability(const pg::PoolOptions& pool, int64_t answered);
 
