@@ -20,7 +20,7 @@ std::string RateReach(double target_rate, double allowed_rate) {
   if (allowed_rate <= 0) return "not judged (no CPU figures for the bound)";
   return absl::StrFormat("at most %.0f/s on this machine whatever the server adds: %.0f/s is %s",
                          allowed_rate, target_rate,
-                         target_rate <= allowed_rate ? "within its reach" : "beyond this machine");
+                         target_rate <= allowed_rate ? "not ruled out by this bound" : "beyond this machine");
 }
 
 std::string P99Reach(double p99_target_ms, int clients, double bare_rate, double allowed_rate) {

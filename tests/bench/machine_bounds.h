@@ -30,9 +30,10 @@ double RateAllowed(int cores, double cpu_us_per_op);
 // most `p99_ms` (Little's law); 0 when either is not positive.
 double RateForP99(int clients, double p99_ms);
 
-// RateReach says whether `target_rate` is within `allowed_rate` (RateAllowed of the generator's
-// and the bare server's CPU per operation), with the figures:
-// "at most 1927/s here (...): 2500/s is beyond this machine".
+// RateReach says whether `target_rate` is above `allowed_rate` (RateAllowed of the generator's and
+// the bare server's CPU per operation), with the figures: "at most 1927/s on this machine whatever
+// the server adds: 2500/s is beyond this machine". A bound counts only part of an operation's cost,
+// so a target under it is "not ruled out", never "reachable".
 std::string RateReach(double target_rate, double allowed_rate);
 
 // P99Reach says whether a p99 of `p99_target_ms` at `clients` clients is within this machine's

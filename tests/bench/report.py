@@ -309,6 +309,122 @@ def ceiling_ratios(runs):
     return rows
 
 
+# Issue 14's targets: (what, tool, the ratio's name in the generator's JSON, at least).
+RATIO_TARGETS = [
+    ("MEF TLS >= 0.75 of the bare server", "mef_load", "mef_tls_over_baseline", 0.75),
+    ("MEF DTLS >= 0.75 of the bare server", "mef_load", "mef_dtls_over_baseline", 0.75),
+    ("KmID handshakes >= 0.9 of the bare server", "maf_load", "kmid_over_baseline", 0.9),
+    ("credential fetch (pg) >= 0.6 of the fastest empty call", "fetch_benchmark",
+     "fetch (pg store) / fastest empty call", 0.6),
+]
+P99_TARGET_MS, P99_CLIENTS, FIRST_CONTACT_TARGET = 25.0, 64, 2500.0
+TARGETS_NOTE = ("Machine bound: what these cores allow whatever the service adds, from the same "
+                "run's figures. Every operation costs at least the generator's own CPU for it plus "
+                "the bare server's for the handshake, so the cores allow at most cores x 1e6 / "
+                "(generator + bare) us per second (a first contact also needs the MAF's gRPC "
+                "call to the MEF: the cheapest empty call's CPU is added); a p99 of 25 ms at 64 clients in closed loops "
+                "needs a mean at most that, so at least 64 / 25 ms = 2,560 operations/s "
+                "(Little's law). A target above the bound is beyond this machine, not the code "
+                "(tests/bench/machine_bounds.h).")
+
+
+def run_at(runs, tool, clients):
+    for r in runs:
+        if r["tool"] == tool and r["cases"] and r["cases"][0]["concurrency"] == clients:
+            return r
+    return None
+
+
+def case_named(run, needle):
+    for case in run["cases"] if run else []:
+        if needle in case["name"]:
+            return case
+    return None
+
+
+def part_us(case, part):
+    return (case or {}).get("cpu_split_us_per_op", {}).get(part)
+
+
+def allowed_rate(run, *us_per_op):
+    """Operations/s the run's cores allow at the sum of these CPU costs per operation; None when
+    one is missing."""
+    if not all(us_per_op):
+        return None
+    return run_cores(run) * 1e6 / sum(us_per_op)
+
+
+def empty_call_us(runs, clients):
+    """Machine CPU per call of the cheapest empty gRPC call (caller and server, mutual TLS) that
+    fetch_benchmark measured at `clients` callers; None without one."""
+    costs = [c.get("machine_cpu_us_per_op") for c in (run_at(runs, "fetch_benchmark", clients)
+                                                     or {"cases": []})["cases"]
+             if c["name"].startswith("empty call") and c.get("machine_cpu_us_per_op")]
+    return min(costs) if costs else None
+
+
+def verdict(ok):
+    return "met" if ok else "not met"
+
+
+def targets_markdown(runs):
+    """Issue 14's targets at 64 clients (first contacts: the best level), each with the machine's
+    bound where one applies."""
+    rows = []
+    for what, tool, name, least in RATIO_TARGETS:
+        run = run_at(runs, tool, P99_CLIENTS)
+        v = run.get("ratios", {}).get(name) if run else None
+        if v is not None:
+            rows.append((what, "%.2f" % v, verdict(v >= least), "-"))
+    mef = run_at(runs, "mef_load", P99_CLIENTS)
+    for transport in ("TLS", "DTLS"):
+        ours = case_named(mef, "MEF %s (raw client)" % transport)
+        bare = case_named(mef, "bare OpenSSL %s-PSK baseline" % transport)
+        if not ours or not bare:
+            continue
+        needed = P99_CLIENTS * 1e3 / P99_TARGET_MS
+        most = allowed_rate(mef, part_us(bare, "generator"), part_us(bare, "bare"))
+        bound = "needs >= %.0f/s; bare %.0f/s; machine allows %s" % (
+            needed, bare["rate"], "%.0f/s" % most if most else "-")
+        if most and needed > most:
+            bound += ": beyond this machine"
+        rows.append(("MEF %s p99 <= 25 ms at 64 clients" % transport, "%.1f ms" % ours["p99_ms"],
+                     verdict(ours["p99_ms"] <= P99_TARGET_MS), bound))
+    best = None
+    for r in runs:
+        if r["tool"] != "maf_load":
+            continue
+        first = case_named(r, "phase 1")
+        if first and (best is None or first["rate"] > best[1]["rate"]):
+            best = (r, first)
+    if best:
+        run, first = best
+        # A first contact takes at least a handshake and the MAF's gRPC call to the MEF for Km
+        # (docs/protocol.md): the generator's CPU for it, the bare server's handshake, and the
+        # cheapest empty gRPC call at the same concurrency.
+        parts = (part_us(first, "generator"), part_us(case_named(run, "phase 3"), "bare"),
+                 empty_call_us(runs, first["concurrency"]))
+        most = allowed_rate(run, *parts)
+        bound = ("machine allows %.0f/s (generator %.0f + bare handshake %.0f + empty gRPC call "
+                 "%.0f us)" % ((most,) + parts) if most else "-")
+        if most and FIRST_CONTACT_TARGET > most:
+            bound += ": beyond this machine"
+        rows.append(("first contacts >= 2,500/s (best level: %d clients)" % first["concurrency"],
+                     "%.0f/s" % first["rate"], verdict(first["rate"] >= FIRST_CONTACT_TARGET),
+                     bound))
+        kmid = case_named(run, "phase 2")
+        if kmid and kmid["rate"]:
+            v = first["rate"] / kmid["rate"]
+            rows.append(("first contact >= 0.3 of KmID (%d clients)" % first["concurrency"],
+                         "%.2f" % v, verdict(v >= 0.3), "-"))
+    if not rows:
+        return []
+    lines = ["## Targets (issue 14)", "", "| target | this run | verdict | machine bound |",
+             "|---|---|---|---|"]
+    lines += ["| %s | %s | %s | %s |" % row for row in rows]
+    return lines + ["", TARGETS_NOTE, ""]
+
+
 def markdown(runs, out, a, started, env):
     lines = ["# Benchmark report", "",
              environment_line(env, runs, a, started),
@@ -327,6 +443,7 @@ def markdown(runs, out, a, started, env):
                     p.get("failures", 0), p.get("server_cpu_us_per_op", 0),
                     "%.0f" % machine if machine else "-"))
         lines += ["", LITTLE_NOTE, ""]
+    lines += targets_markdown(runs)
     lines += cpu_split_markdown(runs)
     lines += ["## Ratios (same run)", "", "| tool | clients | ratio | value |", "|---|---|---|---|"]
     for r in runs:

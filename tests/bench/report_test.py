@@ -2,7 +2,8 @@
 table divides by the cores of the machine that ran each generator (its JSON's meta), not of the
 machine drawing the report, and shows each phase's steal; runs without a split get no section; each
 series row gives the mean latency its rate implies for its clients (Little's law); the MEF over its
-memory store (the ceiling) is a series of its own, never counted as the durable MEF."""
+memory store (the ceiling) is a series of its own, never counted as the durable MEF; issue 14's
+targets are judged from the run, each with the bound the machine sets."""
 import json
 import os
 import pathlib
@@ -120,6 +121,43 @@ class ReportTest(unittest.TestCase):
         rows = [l for l in text.splitlines() if "no database (memory store) / bare" in l]
         self.assertEqual(len(rows), 1, text)
         self.assertTrue(rows[0].endswith("| 0.80 |"), rows[0])
+
+    def test_targets_judge_the_run_and_name_the_machine_bound(self):
+        bare = mef_case("bare OpenSSL TLS-PSK baseline (raw client)", 2000.0)
+        bare["cpu_split_us_per_op"] = {"bare": 400.0, "generator": 580.0}
+        mef = {"tool": "mef_load", "meta": {"concurrency": "64", "cores": "2"},
+               "cases": [mef_case("MEF TLS (raw client)", 1500.0), bare],
+               "ratios": {"mef_tls_over_baseline": 0.75}}
+        split = {"generator": 700.0}
+        maf = {"tool": "maf_load", "meta": {"concurrency": "64", "cores": "2"},
+               "cases": [dict(mef_case("phase 1: first contact", 800.0), cpu_split_us_per_op=split),
+                         mef_case("phase 2: KmID handshake", 2000.0),
+                         dict(mef_case("phase 3: bare", 2400.0),
+                              cpu_split_us_per_op={"bare": 340.0})],
+                 "ratios": {"kmid_over_baseline": 0.89}}
+        fetch = {"tool": "fetch_benchmark", "meta": {"callers": "64", "cores": "2"},
+                 "cases": [dict(mef_case("empty call (sync API)", 9000.0),
+                                machine_cpu_us_per_op=160.0),
+                           dict(mef_case("empty call (async API)", 9500.0),
+                                machine_cpu_us_per_op=150.0)],
+                 "ratios": {}}
+        text, _ = render([mef, maf, fetch])
+        rows = {l.split("|")[1].strip(): [c.strip() for c in l.strip("|").split("|")]
+                for l in text.splitlines() if l.startswith("| ") and "|" in l[2:]}
+        # A ratio exactly at its floor meets it; just under does not.
+        self.assertEqual(rows["MEF TLS >= 0.75 of the bare server"][1:3], ["0.75", "met"])
+        self.assertEqual(rows["KmID handshakes >= 0.9 of the bare server"][1:3], ["0.89", "not met"])
+        # p99 at 64 clients needs 2,560/s; 2 cores at 580 + 400 us allow 2,041/s.
+        p99 = rows["MEF TLS p99 <= 25 ms at 64 clients"]
+        self.assertEqual(p99[1:3], ["90.0 ms", "not met"])
+        self.assertIn("needs >= 2560/s; bare 2000/s; machine allows 2041/s: beyond this machine",
+                      p99[3])
+        # First contact: 700 (generator) + 340 (bare handshake) + 150 (cheapest empty call) us.
+        first = rows["first contacts >= 2,500/s (best level: 64 clients)"]
+        self.assertEqual(first[1:3], ["800/s", "not met"])
+        self.assertIn("machine allows 1681/s (generator 700 + bare handshake 340 + empty gRPC call "
+                      "150 us): beyond this machine", first[3])
+        self.assertEqual(rows["first contact >= 0.3 of KmID (64 clients)"][1:3], ["0.40", "met"])
 
     def test_no_split_no_section(self):
         run = maf_run(cores=2, steal=0.0)
