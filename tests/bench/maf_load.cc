@@ -305,9 +305,10 @@ int Main() {
       // A first contact costs at least the generator's CPU for it plus a bare handshake's.
       const double allowed = RateAllowed(static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)),
                                          first_generator_us + bare_us);
-      std::printf("     this generator's %.0f us per first contact + the bare server's %.0f us per "
-                  "handshake: %s\n",
-                  first_generator_us, bare_us, RateReach(2500, allowed).c_str());
+      std::printf(
+          "     this generator's %.0f us per first contact + the bare server's %.0f us per "
+          "handshake: %s\n",
+          first_generator_us, bare_us, RateReach(2500, allowed).c_str());
     }
   }
   if (first_rate >= 0 && kmid_rate > 0) {
