@@ -18,15 +18,22 @@ double RateForP99(int clients, double p99_ms) {
 
 std::string RateReach(double target_rate, double allowed_rate) {
   if (allowed_rate <= 0) return "not judged (no CPU figures for the bound)";
-  return absl::StrFormat("at most %.0f/s on this machine whatever the server adds: %.0f/s is %s",
-                         allowed_rate, target_rate,
-                         target_rate <= allowed_rate ? "not ruled out by this bound" : "beyond this machine");
+  return absl::StrFormat(
+      "at most %.0f/s on this machine whatever the server adds: %.0f/s is %s", allowed_rate,
+      target_rate,
+      target_rate <= allowed_rate ? "not ruled out by this bound" : "beyond this machine");
 }
 
 std::string P99Reach(double p99_target_ms, int clients, double bare_rate, double allowed_rate) {
   const double needed = RateForP99(clients, p99_target_ms);
   if (needed <= 0) return "not judged";
-  const bool beyond = allowed_rate > 0 && needed > allowed_rate;
+  if (allowed_rate <= 0) {
+    return absl::StrFormat(
+        "a p99 of %.0f ms at %d clients needs at least %.0f/s; the bare server reached %.0f/s "
+        "(no CPU figures for the machine's bound)",
+        p99_target_ms, clients, needed, bare_rate);
+  }
+  const bool beyond = needed > allowed_rate;
   return absl::StrFormat(
       "a p99 of %.0f ms at %d clients needs at least %.0f/s (Little's law: mean latency = clients "
       "/ rate); the bare server reached %.0f/s and this machine allows at most %.0f/s: %s",

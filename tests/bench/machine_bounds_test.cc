@@ -63,5 +63,12 @@ TEST(P99ReachTest, ReachableWhenTheBareServerIsFastEnough) {
   EXPECT_THAT(P99Reach(25, 64, 7450, 9000), HasSubstr(": within reach"));
 }
 
+TEST(P99ReachTest, NoCpuFiguresGiveNoBound) {
+  const std::string line = P99Reach(25, 64, 2015, 0);
+  EXPECT_THAT(line, HasSubstr("needs at least 2560/s"));
+  EXPECT_THAT(line, HasSubstr("no CPU figures"));
+  EXPECT_THAT(line, ::testing::Not(HasSubstr("at most 0/s")));
+}
+
 }  // namespace
 }  // namespace onem2m::bench
