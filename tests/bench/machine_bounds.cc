@@ -6,6 +6,8 @@
 
 namespace onem2m::bench {
 
+const char* Met(bool met) { return met ? "MET" : "NOT MET"; }
+
 double RateAllowed(int cores, double cpu_us_per_op) {
   if (cores <= 0 || cpu_us_per_op <= 0) return 0;
   return cores * 1e6 / cpu_us_per_op;

@@ -22,6 +22,9 @@
 
 namespace onem2m::bench {
 
+// Met is the word the generators print for a target: "MET" or "NOT MET".
+const char* Met(bool met);
+
 // RateAllowed is the operations per second `cores` cores allow at `cpu_us_per_op` microseconds of
 // CPU per operation; 0 when either is not positive (nothing measured).
 double RateAllowed(int cores, double cpu_us_per_op);

@@ -88,14 +88,13 @@ void PrintTargets(const char* transport, const Series& mef, const Series& bare,
   constexpr double kMinRatio = 0.75;
   constexpr double kP99Ms = 25;
   constexpr int kP99Clients = 64;
-  auto met = [](bool ok) { return ok ? "MET" : "NOT MET"; };
   const bench::LoadResult& m = mef.rounds[(mef.rounds.size() - 1) / 2];
   const bench::LoadResult& b = bare.rounds[(bare.rounds.size() - 1) / 2];
   std::printf("== targets (issue 14), MEF %s%s\n", transport,
               memory ? " on the memory store (the ceiling, not the product)" : "");
   const double ratio = Median(ratios);
   std::printf("   MEF / bare %.2f (median of %zu rounds) vs >= %.2f: %s\n", ratio, ratios.size(),
-              kMinRatio, met(ratio >= kMinRatio));
+              kMinRatio, bench::Met(ratio >= kMinRatio));
   if (m.concurrency != kP99Clients) {
     std::printf("   p99 <= %.0f ms is stated at %d clients: not judged at %d\n", kP99Ms,
                 kP99Clients, m.concurrency);
@@ -104,7 +103,7 @@ void PrintTargets(const char* transport, const Series& mef, const Series& bare,
   }
   const double p99 = bench::QuantileMs(m, 0.99);
   std::printf("   p99 %.1f ms at %d clients vs <= %.0f ms: %s\n", p99, m.concurrency, kP99Ms,
-              met(p99 <= kP99Ms));
+              bench::Met(p99 <= kP99Ms));
   // Any server costs the machine at least the generator's CPU per enrolment plus the bare
   // server's, both measured in the baseline phase.
   const long cores = sysconf(_SC_NPROCESSORS_ONLN);
