@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -10,13 +11,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
-#include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,8 +25,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/testing/machine_cpu.h"
 
 ABSL_FLAG(std::string, json_out, "",
@@ -33,28 +36,51 @@ ABSL_FLAG(std::string, json_out, "",
 
 namespace onem2m::bench {
 
+namespace {
+
+// The whole of a /proc file, or "" if it cannot be read. A process can exit between finding it and
+// reading its file (PostgresCpu walks every postgres backend while the MEF's pool churns), and the
+// read then fails with ESRCH: std::filebuf reports that by throwing out of an istreambuf_iterator,
+// which ended a maf_load run with "terminate called ... No such process".
+std::string ReadProcFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) out.clear();
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+}  // namespace
+
 long ProcStatusKb(pid_t pid, const char* field) {
-  std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(f, line)) {
+  for (absl::string_view line :
+       absl::StrSplit(ReadProcFile(absl::StrCat("/proc/", pid, "/status")), '\n')) {
     if (absl::StartsWith(line, field)) {
-      return std::strtol(line.c_str() + strlen(field) + 1, nullptr, 10);
+      return std::strtol(std::string(line.substr(strlen(field))).c_str(), nullptr, 10);
     }
   }
   return -1;
 }
 
 double ProcCpuSeconds(pid_t pid) {
-  std::ifstream f(absl::StrCat("/proc/", pid, "/stat"));
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string s = ReadProcFile(absl::StrCat("/proc/", pid, "/stat"));
   size_t p = s.rfind(')');  // the command may contain spaces; fields follow the last ')'
-  if (p == std::string::npos) return 0;
-  std::istringstream rest(s.substr(p + 2));
-  std::vector<std::string> fields((std::istream_iterator<std::string>(rest)),
-                                  std::istream_iterator<std::string>());
+  if (p == std::string::npos || p + 2 > s.size()) return 0;
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(s).substr(p + 2), ' ', absl::SkipEmpty());
   if (fields.size() < 13) return 0;
   // fields[0] is the state (field 3 of stat); utime is field 14, stime field 15.
-  return (std::stod(fields[11]) + std::stod(fields[12])) / sysconf(_SC_CLK_TCK);
+  double utime = 0, stime = 0;
+  if (!absl::SimpleAtod(fields[11], &utime) || !absl::SimpleAtod(fields[12], &stime)) return 0;
+  return (utime + stime) / sysconf(_SC_CLK_TCK);
 }
 
 std::map<pid_t, double> PostgresCpu() {
@@ -64,9 +90,9 @@ std::map<pid_t, double> PostgresCpu() {
   while (dirent* e = readdir(proc)) {
     const pid_t pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
     if (pid <= 0) continue;
-    std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
-    std::string name;
-    if (std::getline(comm, name) && name == "postgres") out[pid] = ProcCpuSeconds(pid);
+    if (ReadProcFile(absl::StrCat("/proc/", pid, "/comm")) == "postgres\n") {
+      out[pid] = ProcCpuSeconds(pid);
+    }
   }
   closedir(proc);
   return out;
