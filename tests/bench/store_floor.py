@@ -10,13 +10,16 @@ connection, as the MEF's committer and its KpmID reader each have one), at sever
 and reports PostgreSQL's CPU (every postgres process, read from /proc while pgbench runs) and
 pgbench's (the client's libpq side) per statement. From batches of 8 and 32 it fits a cost per
 statement and a cost per row, then the cost per enrolment at the batch sizes mef_load reports
-(docs/performance.md, "Stop 34"). Three shapes of each:
+(docs/performance.md, "Stop 34" and "Stop 35"). The shapes:
 
   - product: the statements of mef/store/pg_enrolee_rows.h (kInsertEnrolmentsSql into the real
     schema of mef/store/migrations, with its foreign key, second index and ON CONFLICT;
     kGetEnroleesSql with its decoy rows), with the keys made by the server instead of bound as
     parameters;
   - no FK: the same enrolments table without the foreign key (what the key costs);
+  - locked join: no foreign key, the insert instead joining each row to its enrolee with
+    FOR KEY SHARE (what the key's trigger does, set-based: as safe against a concurrent delete
+    if the delete also removed the enrolments itself);
   - minimal: the least an enrolment can store (KeID -> sealed Ke, KpmID), a plain point read.
 
 It works in a schema of its own and drops it at the end. The figures are a floor: on a quiet
@@ -45,6 +48,17 @@ WRITE_PRODUCT = (
     "decode(repeat('5a', 60), 'hex'), 1, 'C-bench', 'maf.example.com', now() + interval '1 day', "
     "'tls', '127.0.0.1:40000', now() FROM generate_series(1, {n}) "
     "ON CONFLICT (ke_id) DO NOTHING RETURNING ke_id;" % (ENROLEES - 1))
+# The foreign key's check as one set-based join: each row locks its enrolee FOR KEY SHARE, so a
+# concurrent DELETE of the enrolee waits for this insert (and a deleted one yields no row).
+WRITE_LOCKED_JOIN = (
+    "INSERT INTO enrolments_no_fk (ke_id, kpm_id, ke_sealed, ke_kek_version, enrolee_id, maf_id, "
+    "expires_at, transport, peer_address, created_at) "
+    "SELECT k, p, decode(repeat('5a', 60), 'hex'), 1, 'C-bench', 'maf.example.com', "
+    "now() + interval '1 day', 'tls', '127.0.0.1:40000', now() "
+    "FROM (SELECT u.k, e.kpm_id AS p FROM (SELECT upper(md5(random()::text)) || '@mef.example.com' "
+    "AS k, 'device-' || (random() * %d)::int AS q FROM generate_series(1, {n})) u "
+    "JOIN enrolees e ON e.kpm_id = u.q FOR KEY SHARE OF e) s "
+    "ON CONFLICT (ke_id) DO NOTHING RETURNING ke_id;" % (ENROLEES - 1))
 WRITE_MINIMAL = (
     "INSERT INTO minimal_enrolments (ke_id, kpm_id, ke_sealed) "
     "SELECT upper(md5(random()::text)) || '@mef.example.com', 'device-' || (random() * %d)::int, "
@@ -64,6 +78,7 @@ READ_MINIMAL = "SELECT kpm_id, kpm_sealed FROM enrolees WHERE kpm_id = ANY(" + K
 CASES = [  # (what, kind, sql)
     ("write, product", "write", WRITE_PRODUCT.replace("{table}", "enrolments")),
     ("write, no FK", "write", WRITE_PRODUCT.replace("{table}", "enrolments_no_fk")),
+    ("write, locked join", "write", WRITE_LOCKED_JOIN),
     ("write, minimal", "write", WRITE_MINIMAL),
     ("read, product", "read", READ_PRODUCT),
     ("read, minimal", "read", READ_MINIMAL),
@@ -169,7 +184,7 @@ def main():
     scoped = setup(a.pg, schema)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            print("%-16s %6s %10s %14s %14s" % ("case", "batch", "per s", "PG us/stmt",
+            print("%-18s %6s %10s %14s %14s" % ("case", "batch", "per s", "PG us/stmt",
                                                  "client us/stmt"))
             fits = []
             for what, kind, sql in CASES:
@@ -179,7 +194,7 @@ def main():
                     script.write_text(sql.replace("{n}", str(n)) + "\n")
                     count, server, client = run_case(scoped, str(script), a.seconds)
                     costs[n] = (server, client)
-                    print("%-16s %6d %10.0f %14.1f %14.1f" % (what, n, count / float(a.seconds),
+                    print("%-18s %6d %10.0f %14.1f %14.1f" % (what, n, count / float(a.seconds),
                                                                server, client))
                 small, large = BATCHES[kind][1], BATCHES[kind][2]
                 fits.append((what, kind,
@@ -190,7 +205,7 @@ def main():
                   "reads %.1f keys) and at 32" % (a.write_batch, a.read_batch))
             for what, kind, (pg_fixed, pg_row), (cl_fixed, cl_row) in fits:
                 batch = a.write_batch if kind == "write" else a.read_batch
-                print("%-16s per statement %6.1f + %5.1f, per row %5.1f + %5.1f -> %6.1f at %.1f, "
+                print("%-18s per statement %6.1f + %5.1f, per row %5.1f + %5.1f -> %6.1f at %.1f, "
                       "%6.1f at 32" % (what, pg_fixed, cl_fixed, pg_row, cl_row,
                                        per_enrolment(pg_fixed + cl_fixed, pg_row + cl_row, batch),
                                        batch, per_enrolment(pg_fixed + cl_fixed, pg_row + cl_row,

@@ -22,13 +22,18 @@ class StoreFloorTest(unittest.TestCase):
         self.assertAlmostEqual(store_floor.per_enrolment(200.0, 15.0, 8), 40.0)
         self.assertAlmostEqual(store_floor.per_enrolment(75.0, 6.0, 2.5), 36.0)
 
-    def test_cases_cover_both_statements_in_three_shapes(self):
+    def test_cases_cover_both_statements_in_their_shapes(self):
         kinds = [kind for _, kind, _ in store_floor.CASES]
-        self.assertEqual(kinds.count("write"), 3)
+        self.assertEqual(kinds.count("write"), 4)
         self.assertEqual(kinds.count("read"), 2)
         for _, kind, sql in store_floor.CASES:
             self.assertIn("{n}", sql)
             self.assertEqual(len(store_floor.BATCHES[kind]), 3)
+
+    def test_locked_join_locks_the_enrolee_instead_of_a_foreign_key(self):
+        sql = dict((what, sql) for what, _, sql in store_floor.CASES)["write, locked join"]
+        self.assertIn("INSERT INTO enrolments_no_fk", sql)
+        self.assertIn("JOIN enrolees e ON e.kpm_id = u.q FOR KEY SHARE OF e", sql)
 
 
 if __name__ == "__main__":
