@@ -254,6 +254,11 @@ double PartUsPerOp(const LoadResult& r, const std::string& part) {
   return 0;
 }
 
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0.0 : values[(values.size() - 1) / 2];
+}
+
 double QuantileMs(const LoadResult& r, double q) {
   if (r.latencies_ms.empty()) return 0.0;
   return r.latencies_ms[std::min(r.latencies_ms.size() - 1,

@@ -34,7 +34,6 @@ long ProcStatusKb(pid_t pid, const char* field);
 // ProcCpuSeconds is utime + stime of a process.
 double ProcCpuSeconds(pid_t pid);
 
-
 // PostgresCpu is utime + stime of every live process named "postgres" on this machine (the test
 // cluster's backends, and any other cluster's), by pid.
 std::map<pid_t, double> PostgresCpu();
@@ -52,9 +51,9 @@ void WritePorts(int fd, std::initializer_list<int> ports);
 struct LoadOptions {
   int concurrency = 64;
   absl::Duration duration = absl::Seconds(10);
-  pid_t server_pid = 0;  // > 0: progress shows its RSS, the result its CPU
+  pid_t server_pid = 0;                // > 0: progress shows its RSS, the result its CPU
   std::string server_name = "server";  // the server's name in the CPU split
-  int64_t limit = 0;     // > 0: each index 0..limit-1 is used once, then threads stop
+  int64_t limit = 0;                   // > 0: each index 0..limit-1 is used once, then threads stop
   // Other processes of the run whose CPU the report splits out, e.g. {"MEF", pid}.
   std::vector<std::pair<std::string, pid_t>> other_pids;
 };
@@ -103,6 +102,11 @@ double ReportLoad(const std::string& name, LoadResult& result, const std::string
 // named `part` (LoadOptions::server_name, "generator", "PostgreSQL", ...); 0 when the phase has no
 // such part or completed nothing.
 double PartUsPerOp(const LoadResult& r, const std::string& part);
+
+// Median is the middle value (the lower of the two middle ones for an even count); 0 when empty.
+// The generators judge a ratio by the median of its rounds, as noise on a shared machine moves
+// single rounds both ways.
+double Median(std::vector<double> values);
 
 // QuantileMs is the q-quantile (0 to 1) of r's latencies, sorted by ReportLoad; 0 when none.
 double QuantileMs(const LoadResult& r, double q);

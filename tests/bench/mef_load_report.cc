@@ -14,14 +14,7 @@
 
 namespace onem2m {
 namespace mef_load {
-namespace {
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[(v.size() - 1) / 2];
-}
-
-}  // namespace
+using bench::Median;
 
 void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m) {
   const double per = open == 0 ? 0.0 : static_cast<double>(m.peak_kb - m.before_kb) / open;

@@ -82,14 +82,14 @@ def run_generators(a, pg, raw):
     for c in levels:
         mef_args = [str(bin_dir / "tests/bench/mef_load"), "--pg=" + pg,
                     "--enrolees=%d" % (20000 if a.long else 3000), "--transport=both",
-                    "--concurrency=%d" % c, "--duration=%ds" % seconds]
+                    "--concurrency=%d" % c, "--duration=%ds" % seconds, "--rounds=%d" % rounds]
         for name, args in (
                 ("mef_load", mef_args + ["--baseline"]),
                 ("mef_load-memory", mef_args + ["--baseline=false", "--mef_store=memory"]),
                 ("maf_load", [str(bin_dir / "tests/bench/maf_load"), "--pg=" + pg,
                               "--devices=%d" % (20000 if a.long else 4000),
                               "--phases=first,kmid,baseline", "--concurrency=%d" % c,
-                              "--duration=%ds" % seconds]),
+                              "--duration=%ds" % seconds, "--rounds=%d" % rounds]),
                 ("fetch_benchmark", [str(bin_dir / "mef/credential/fetch_benchmark"),
                                      "--callers=%d" % c, "--seconds=%d" % seconds,
                                      "--rounds=%d" % rounds,
@@ -466,7 +466,7 @@ def markdown(runs, out, a, started, env):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--long", action="store_true", help="more levels, 10 s phases, 3 fetch rounds")
+    ap.add_argument("--long", action="store_true", help="more levels, 10 s phases, 3 rounds per ratio")
     ap.add_argument("--out", default=str(ROOT / "bench-report"))
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--from-json", default="", help="only redraw from a previous run's raw/ folder")
