@@ -2,8 +2,8 @@
 //
 // Mutual TLS for every gRPC port of the suite: server credentials that require and verify a client
 // certificate against a CA, channel credentials that present one, and the caller's identity: the
-// DNS names in its certificate's subject alternative name (docs/protocol.md 6: the MAF's identity is the
-// DNS name in its client certificate).
+// DNS names in its certificate's subject alternative name (docs/protocol.md 6: the MAF's identity
+// is the DNS name in its client certificate).
 //
 //   auto creds = MakeServerCredentials({.cert_file = "...", .key_file = "...", .ca_file = "..."});
 //   builder.AddListeningPort("[::]:9443", *creds);
@@ -45,9 +45,6 @@ bool PeerHasIdentity(const grpc::ServerContextBase& context, const std::string& 
 // ToGrpcStatus and FromGrpcStatus convert between absl::Status and grpc::Status (same codes).
 grpc::Status ToGrpcStatus(const absl::Status& s);
 absl::Status FromGrpcStatus(const grpc::Status& s);
-
-// ReadFile returns a file's contents or NotFound/PermissionDenied naming the path.
-absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace onem2m::grpcutil
 

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log/logger.h"
+#include "common/read_file.h"
 
 namespace onem2m::grpcutil {
 namespace {
@@ -92,8 +93,8 @@ absl::Status ParseCertificates(const std::string& pem, absl::string_view what,
   BIO_free(bio);
   ERR_clear_error();
   if (out->size() != blocks) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": ", blocks - out->size(), " of ", blocks, " certificates do not parse"));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", blocks - out->size(), " of ", blocks,
+                                                   " certificates do not parse"));
   }
   return absl::OkStatus();
 }
@@ -223,7 +224,8 @@ absl::StatusOr<std::shared_ptr<TlsFileWatcher>> TlsFileWatcher::Get(const TlsFil
     return s;
   }
   const char* tmp = std::getenv("TMPDIR");
-  std::string templ = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/onem2m-tls-XXXXXX");
+  std::string templ =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/onem2m-tls-XXXXXX");
   if (mkdtemp(templ.data()) == nullptr) {
     Wiped(&pem.private_key);
     return absl::InternalError(absl::StrCat("staging directory: ", std::strerror(errno)));

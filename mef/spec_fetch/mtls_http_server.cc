@@ -21,6 +21,7 @@
 #include "common/http/serializer.h"
 #include "common/log/logger.h"
 #include "common/net/socket_util.h"
+#include "common/read_file.h"
 #include "common/secret_bytes.h"
 
 namespace onem2m {
@@ -82,8 +83,8 @@ std::vector<std::string> PeerCertificateDnsNames(SSL* ssl) {
   std::vector<std::string> out;
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return out;
-  GENERAL_NAMES* names = static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  GENERAL_NAMES* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   if (names == nullptr) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
@@ -120,14 +121,13 @@ absl::StatusOr<SslCtxPtr> NewServerContext(const grpcutil::TlsFiles& files) {
   // Mutual TLS: no verified client certificate, no handshake.
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   return ctx;
-
 }
 
 // FilesDigest is the SHA-256 of the three files' contents, to notice a renewal.
 absl::StatusOr<std::string> FilesDigest(const grpcutil::TlsFiles& files) {
   std::string all;
   for (const std::string* path : {&files.cert_file, &files.key_file, &files.ca_file}) {
-    absl::StatusOr<std::string> data = grpcutil::ReadFile(*path);
+    absl::StatusOr<std::string> data = ReadFile(*path);
     if (!data.ok()) return data.status();
     absl::StrAppend(&all, data->size(), ":", *data);
     WipeString(&*data);
@@ -139,8 +139,8 @@ absl::StatusOr<std::string> FilesDigest(const grpcutil::TlsFiles& files) {
 }
 
 absl::StatusOr<std::unique_ptr<MtlsHttpServer>> MtlsHttpServer::Create(const std::string& address,
-                                                                        Options options,
-                                                                        Handler handler) {
+                                                                       Options options,
+                                                                       Handler handler) {
   if (!handler) return absl::InvalidArgumentError("https fetch server needs a handler");
   if (options.max_connections < 1 || options.max_requests_per_connection < 1 ||
       options.connection_deadline <= absl::ZeroDuration()) {
@@ -272,7 +272,7 @@ std::shared_ptr<SSL_CTX> MtlsHttpServer::CurrentContext() {
     rejected_digest_ = *digest;
     ++reload_errors_;
     Log(Level::kError, "tls_files_rejected",
-             {{"listener", "fetch_https"}, {"error", std::string(fresh.status().message())}});
+        {{"listener", "fetch_https"}, {"error", std::string(fresh.status().message())}});
     return ctx_;
   }
   ctx_ = std::shared_ptr<SSL_CTX>(fresh->release(), SSL_CTX_free);

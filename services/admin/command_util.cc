@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "common/grpc/mtls.h"
+#include "common/read_file.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace onem2m {
@@ -66,7 +66,7 @@ absl::StatusOr<PageOptions> ParsePageOptions(const CliArgs& args, bool follow_by
 }
 
 absl::StatusOr<std::string> ReadInput(const std::string& path, std::istream& in) {
-  if (path != "-") return grpcutil::ReadFile(path);
+  if (path != "-") return ReadFile(path);
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) return absl::DataLossError("stdin: read error");
   return data;

@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/read_file.h"
 #include "common/secret_bytes.h"
 #include "nlohmann/json.hpp"
 #include "services/admin/csv_reader.h"
@@ -317,13 +318,11 @@ absl::StatusOr<std::unique_ptr<EnroleeSource>> OpenEnroleeFile(const std::string
       return in;
     });
   } else if (absl::EndsWith(lower, ".json")) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::string text = buffer.str();
-    src = OpenJsonText(text);
-    WipeString(&text);
+    // The file holds Kpms: one buffer, wiped once parsed (common/read_file.h).
+    absl::StatusOr<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    src = OpenJsonText(*text);
+    WipeString(&*text);
   } else {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": unknown format (expected a .csv or .json file)"));

@@ -10,8 +10,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -24,6 +22,8 @@
 #include "common/crypto/key_fingerprint.h"
 #include "common/crypto/key_id.h"
 #include "common/process_defaults.h"
+#include "common/read_file.h"
+#include "common/secret_bytes.h"
 #include "enrolee/bootstrap_client.h"
 #include "enrolee/maf_client.h"
 #include "services/common/host_port.h"
@@ -147,13 +147,10 @@ int Run() {
   o.transport = t->transport;
   o.tls13 = t->tls13;
   o.kpm_id = absl::GetFlag(FLAGS_kpm_id);
-  std::ifstream in(absl::GetFlag(FLAGS_kpm_file));
-  if (!in) return Fail("cannot read --kpm_file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string hex(absl::StripAsciiWhitespace(ss.str()));
-  absl::StatusOr<SecretBytes> kpm = crypto::ParseHexSecret(hex);
-  WipeString(&hex);
+  absl::StatusOr<std::string> kpm_text = ReadFile(absl::GetFlag(FLAGS_kpm_file));
+  if (!kpm_text.ok()) return Fail(absl::StrCat("--kpm_file: ", kpm_text.status().message()));
+  absl::StatusOr<SecretBytes> kpm = crypto::ParseHexSecret(absl::StripAsciiWhitespace(*kpm_text));
+  WipeString(&*kpm_text);
   if (!kpm.ok()) return Fail(absl::StrCat("--kpm_file: ", kpm.status().message()));
   o.kpm = std::move(*kpm);
   if (!absl::GetFlag(FLAGS_enrolee_id).empty()) o.enrolee_id = absl::GetFlag(FLAGS_enrolee_id);
