@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -11,7 +10,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/read_file.h"
 #include "common/testing/machine_cpu.h"
 
 ABSL_FLAG(std::string, json_out, "",
@@ -40,22 +39,11 @@ namespace {
 
 // The whole of a /proc file, or "" if it cannot be read. A process can exit between finding it and
 // reading its file (PostgresCpu walks every postgres backend while the MEF's pool churns), and the
-// read then fails with ESRCH: std::filebuf reports that by throwing out of an istreambuf_iterator,
-// which ended a maf_load run with "terminate called ... No such process".
+// read then fails with ESRCH: std::filebuf reported that by throwing out of an
+// istreambuf_iterator, which ended a maf_load run with "terminate called ... No such process".
 std::string ReadProcFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) out.clear();
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
+  absl::StatusOr<std::string> text = ReadFile(path);
+  return text.ok() ? *std::move(text) : std::string();
 }
 
 }  // namespace
