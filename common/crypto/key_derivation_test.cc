@@ -224,9 +224,9 @@ TEST(KeyDerivationTest, DeriveKmBindsMafId) {
 //
 // /work/shared/vectors/derivation.json has no 10.3.7 vector, so these expected values were computed
 // independently of the project's code, with Python's hmac module and checked with OpenSSL's CLI:
+//   K=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 //   printf 'oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation42cse.example.com' |
-//     openssl mac -digest SHA256 -macopt \
-//     hexkey:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f HMAC
+//     openssl mac -digest SHA256 -macopt "hexkey:$K" HMAC
 //   -> 8B74A7D266F97317278C30F51ED692FBFC432DB58FA0C9E63F52CBDF5ABA3B70
 //   python3 -c 'import hmac,hashlib; print(hmac.new(bytes.fromhex("0e141a1a...51cf3a"),
 //     b"oneM2M Enrolment Key to Usage-Constrained Symmetric Key derivation" + b"1" +

@@ -81,7 +81,9 @@ class MafAdminCredentialsTest : public ::testing::Test {
     env_.Start({service_.get()});
   }
   void TearDown() override {
-    if (resolver_) EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(10)));
+    if (resolver_) {
+      EXPECT_TRUE(resolver_->WaitIdle(absl::Now() + absl::Seconds(10)));
+    }
   }
 
   std::unique_ptr<v1::MafAdminService::Stub> Stub(const std::string& who = kOps) {

@@ -112,6 +112,18 @@ class FuzzSession : public onem2m::server::ExchangeSession {
       case ex::Operation::kMafDeregistration:
         st = ex::ParseDeregistrationRequest(request.body).status();
         break;
+      case ex::Operation::kMafClientConfigRetrieval:
+        st = ex::ParseClientConfigRetrievalRequest(request.body).status();
+        break;
+      case ex::Operation::kMafClientUpdate:
+        st = ex::ParseClientRegistrationUpdateRequest(request.body).status();
+        break;
+      case ex::Operation::kMafClientDeregistration:
+        st = ex::ParseClientDeregistrationRequest(request.body).status();
+        break;
+      case ex::Operation::kMafKeyDeregistration:
+        st = ex::ParseKeyDeregistrationRequest(request.body).status();
+        break;
     }
     if (!st.ok()) return respond(ex::ErrorResponse(st));
     ex::Response r;
@@ -208,8 +220,7 @@ void RunTls(int mode, const std::vector<absl::string_view>& pieces) {
       auto c = PskSession::NewStream(Ctx().client[0], sv[1], now);
       if (!c.ok()) std::abort();
       client = std::move(*c);
-      for (int i = 0; i < 20 && !(client->handshake_done() && server.tls->handshake_done());
-           ++i) {
+      for (int i = 0; i < 20 && !(client->handshake_done() && server.tls->handshake_done()); ++i) {
         if (client->Handshake() == Step::kFailed) break;
         server.Pump();
       }
