@@ -242,6 +242,14 @@ double PartUsPerOp(const LoadResult& r, const std::string& part) {
   return 0;
 }
 
+double Rate(const LoadResult& r) { return r.seconds > 0 ? r.ok / r.seconds : 0.0; }
+
+LoadResult& MedianRound(std::vector<LoadResult>& rounds) {
+  std::sort(rounds.begin(), rounds.end(),
+            [](const LoadResult& a, const LoadResult& b) { return Rate(a) < Rate(b); });
+  return rounds[(rounds.size() - 1) / 2];
+}
+
 double Median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   return values.empty() ? 0.0 : values[(values.size() - 1) / 2];
@@ -256,7 +264,7 @@ double QuantileMs(const LoadResult& r, double q) {
 double ReportLoad(const std::string& name, LoadResult& r, const std::string& unit) {
   std::sort(r.latencies_ms.begin(), r.latencies_ms.end());
   auto pct = [&](double q) { return QuantileMs(r, q); };
-  const double rate = r.seconds > 0 ? r.ok / r.seconds : 0;
+  const double rate = Rate(r);
   int64_t failed = 0;
   for (auto& [k, v] : r.failures) failed += v;
   std::printf(

@@ -103,6 +103,13 @@ double ReportLoad(const std::string& name, LoadResult& result, const std::string
 // such part or completed nothing.
 double PartUsPerOp(const LoadResult& r, const std::string& part);
 
+// Rate is a run's completed operations per second; 0 for a run of no time.
+double Rate(const LoadResult& r);
+
+// MedianRound sorts `rounds` (not empty) by Rate and returns the middle one (the lower middle for
+// an even count): the round a generator reports for a case run several times.
+LoadResult& MedianRound(std::vector<LoadResult>& rounds);
+
 // Median is the middle value (the lower of the two middle ones for an even count); 0 when empty.
 // The generators judge a ratio by the median of its rounds, as noise on a shared machine moves
 // single rounds both ways.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -59,6 +60,35 @@ TEST(PostgresCpuTest, FindsProcessesNamedPostgresAndNothingElse) {
   ASSERT_EQ(found.count(child), 1u);
   EXPECT_GT(found.at(child), 0.0);
   EXPECT_EQ(found.count(getpid()), 0u);
+}
+
+LoadResult Finished(int64_t ok, double seconds) {
+  LoadResult r;
+  r.ok = ok;
+  r.seconds = seconds;
+  return r;
+}
+
+TEST(RateTest, IsOperationsPerSecond) {
+  EXPECT_DOUBLE_EQ(Rate(Finished(3000, 2.0)), 1500.0);
+  EXPECT_DOUBLE_EQ(Rate(Finished(3000, 0.0)), 0.0);
+}
+
+TEST(MedianRoundTest, IsTheRoundWithTheMiddleRate) {
+  std::vector<LoadResult> rounds = {Finished(300, 1), Finished(100, 1), Finished(200, 1)};
+  EXPECT_EQ(MedianRound(rounds).ok, 200);
+  // Sorted by rate in place, as mef_load's targets read the median round again afterwards.
+  EXPECT_EQ(rounds[0].ok, 100);
+  EXPECT_EQ(rounds[2].ok, 300);
+  std::vector<LoadResult> even = {Finished(400, 1), Finished(100, 1), Finished(300, 1),
+                                  Finished(200, 1)};
+  EXPECT_EQ(MedianRound(even).ok, 200);  // the lower middle
+}
+
+TEST(MedianTest, IsTheMiddleValueOrTheLowerMiddle) {
+  EXPECT_DOUBLE_EQ(Median({0.9, 0.7, 0.8}), 0.8);
+  EXPECT_DOUBLE_EQ(Median({0.9, 0.6, 0.8, 0.7}), 0.7);
+  EXPECT_DOUBLE_EQ(Median({}), 0.0);
 }
 
 }  // namespace

@@ -100,15 +100,6 @@ LoadResult Load(const std::string& name, pid_t server_pid, int64_t limit,
 
 double Report(const std::string& name, LoadResult& r) { return ReportLoad(name, r, "ops"); }
 
-double RateOf(const LoadResult& r) { return r.seconds > 0 ? r.ok / r.seconds : 0.0; }
-
-// MedianRound is the round with the median rate (the lower middle one for an even count).
-LoadResult& MedianRound(std::vector<LoadResult>& rounds) {
-  std::sort(rounds.begin(), rounds.end(),
-            [](const LoadResult& a, const LoadResult& b) { return RateOf(a) < RateOf(b); });
-  return rounds[(rounds.size() - 1) / 2];
-}
-
 int Main() {
   signal(SIGPIPE, SIG_IGN);
   rlimit rl;
@@ -310,10 +301,10 @@ int Main() {
           [&](int64_t i) { return RawHandshake(base_ctxs[i % base_ctxs.size()], bport); }, "bare"));
     }
     std::printf("round %d/%d:", round + 1, rounds);
-    if (run_kmid) std::printf(" KmID %.0f/s;", RateOf(kmid_rounds.back()));
-    if (run_base) std::printf(" bare %.0f/s;", RateOf(base_rounds.back()));
-    if (run_kmid && run_base && RateOf(base_rounds.back()) > 0) {
-      kmid_ratios.push_back(RateOf(kmid_rounds.back()) / RateOf(base_rounds.back()));
+    if (run_kmid) std::printf(" KmID %.0f/s;", Rate(kmid_rounds.back()));
+    if (run_base) std::printf(" bare %.0f/s;", Rate(base_rounds.back()));
+    if (run_kmid && run_base && Rate(base_rounds.back()) > 0) {
+      kmid_ratios.push_back(Rate(kmid_rounds.back()) / Rate(base_rounds.back()));
       std::printf(" KmID / bare %.2f;", kmid_ratios.back());
     }
     std::printf("\n");

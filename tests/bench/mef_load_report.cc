@@ -15,6 +15,7 @@
 namespace onem2m {
 namespace mef_load {
 using bench::Median;
+using bench::Rate;
 
 void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m) {
   const double per = open == 0 ? 0.0 : static_cast<double>(m.peak_kb - m.before_kb) / open;
@@ -36,8 +37,6 @@ void PrintPhase(const char* what, size_t open, int failed, const MemoryPhase& m)
   std::fflush(stdout);
 }
 
-double Rate(const bench::LoadResult& r) { return r.seconds > 0 ? r.ok / r.seconds : 0.0; }
-
 void PrintRound(int round, int rounds, double load_average, const std::vector<const Series*>& all,
                 const std::vector<double>& tls_ratios, const std::vector<double>& dtls_ratios) {
   std::printf("round %d/%d (load average %.2f at its start):", round + 1, rounds, load_average);
@@ -58,10 +57,7 @@ void ReportRounds(const std::vector<Series*>& all, const std::vector<double>& tl
                   const std::vector<double>& dtls_ratios) {
   for (Series* s : all) {
     if (s->rounds.empty()) continue;
-    std::sort(
-        s->rounds.begin(), s->rounds.end(),
-        [&](const bench::LoadResult& a, const bench::LoadResult& b) { return Rate(a) < Rate(b); });
-    bench::ReportLoad(s->name, s->rounds[(s->rounds.size() - 1) / 2], "enrolments");
+    bench::ReportLoad(s->name, bench::MedianRound(s->rounds), "enrolments");
   }
   if (!tls_ratios.empty()) {
     std::printf("ratio MEF TLS / baseline = %.2f (median of %zu rounds)\n", Median(tls_ratios),

@@ -35,9 +35,6 @@ struct Series {
   std::vector<bench::LoadResult> rounds;
 };
 
-// Rate is a round's completed enrolments per second.
-double Rate(const bench::LoadResult& r);
-
 // PrintRound prints round `round` (0-based) of `rounds`: each series' rate and the ratios.
 void PrintRound(int round, int rounds, double load_average, const std::vector<const Series*>& all,
                 const std::vector<double>& tls_ratios, const std::vector<double>& dtls_ratios);
